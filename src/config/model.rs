@@ -1,0 +1,286 @@
+//! The validated configuration: what the rest of the engine trusts. Built only by
+//! `config::load`/`config::parse` from the raw TOML structs, after every check has passed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::runtime::IdlePolicy;
+use crate::types::{Instrument, InstrumentId, Price, Qty, StrategyId, VenueId};
+
+use super::secret::SecretSource;
+
+/// One validated engine configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub engine: EngineConfig,
+    pub runtime: RuntimeConfig,
+    /// Indexed by `VenueId`.
+    pub venues: Vec<VenueConfig>,
+    /// Indexed by `InstrumentId`.
+    pub instruments: Vec<Instrument>,
+    pub latency: LatencyConfig,
+    pub risk: RiskConfig,
+    /// Indexed by `StrategyId`.
+    pub strategies: Vec<StrategyConfig>,
+    pub persistence: PersistenceConfig,
+    pub status: StatusConfig,
+    pub notifications: NotifyConfig,
+    /// The in-process simulator, when the config asks for one (`[sim]`).
+    pub sim: Option<SimSection>,
+}
+
+/// Whether orders reach a real venue. Every record the engine writes carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Real orders on a real venue.
+    Live,
+    /// Orders filled inside the engine against live market data; every fill is labelled paper.
+    Paper,
+    /// Real protocol against the built-in simulator; every record is labelled sim.
+    Sim,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::Paper => "paper",
+            Mode::Sim => "sim",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub name: String,
+    pub mode: Mode,
+    /// Where recordings, histograms and the database live. Created at start if missing.
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// `tracing_subscriber::EnvFilter` directives; `RUST_LOG` overrides.
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Every actor the config implies is placed on exactly one host.
+    pub hosts: Vec<HostConfig>,
+    /// How long shutdown waits for every actor's stop step before the process exits anyway.
+    pub shutdown_timeout: Duration,
+}
+
+/// Whether a host runs hot-path actors or low-priority services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostPriority {
+    Hot,
+    Low,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub name: String,
+    /// Core to pin this host's thread to (`core_affinity`); `None` leaves it to the OS.
+    pub core: Option<usize>,
+    pub idle: IdlePolicy,
+    pub priority: HostPriority,
+    /// Names of the actors this host runs, in poll order (see `ActorName`).
+    pub actors: Vec<ActorName>,
+}
+
+/// The actors a config implies, by name: `feed:<venue>`, `gateway:<venue>`,
+/// `strategy:<strategy id>`, `latency`, `persist`, `status`, `notify`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ActorName {
+    Feed(VenueId),
+    Gateway(VenueId),
+    Strategy(StrategyId),
+    Latency,
+    Persist,
+    Status,
+    Notify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueKind {
+    BinanceSpot,
+}
+
+impl VenueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VenueKind::BinanceSpot => "binance-spot",
+        }
+    }
+}
+
+/// How the gateway sends orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderTransport {
+    Rest,
+    WsApi,
+}
+
+/// Market-data streams a feed subscribes to for each of its instruments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    BookTicker,
+    Depth,
+    Trade,
+}
+
+#[derive(Debug, Clone)]
+pub struct VenueConfig {
+    pub id: VenueId,
+    /// The name the config uses for this venue (`[[venues]] name`).
+    pub name: String,
+    pub kind: VenueKind,
+    /// Market-data WebSocket base, e.g. `wss://stream.binance.com:9443`.
+    pub ws_url: String,
+    /// REST base, e.g. `https://api.binance.com`.
+    pub rest_url: String,
+    /// WebSocket API base, e.g. `wss://ws-api.binance.com:443/ws-api/v3`.
+    pub ws_api_url: Option<String>,
+    pub order_transport: OrderTransport,
+    pub streams: Vec<StreamKind>,
+    /// Required in `live` and `sim` modes; never in the file itself.
+    pub credentials: Option<Credentials>,
+    pub recv_window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub api_key: SecretSource,
+    pub api_secret: SecretSource,
+}
+
+/// The statistic of the rolling window that picks a venue's band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    P50,
+    P90,
+    P99,
+    Mean,
+}
+
+#[derive(Debug, Clone)]
+pub struct LatencyConfig {
+    /// Length of the rolling window the band is chosen from.
+    pub window: Duration,
+    pub statistic: Statistic,
+    /// How often the monitor evaluates bands.
+    pub evaluate_every: Duration,
+    /// Consecutive agreeing evaluations before moving to a worse band.
+    pub degrade_after: u32,
+    /// Consecutive agreeing evaluations before moving to a better band (≥ `degrade_after`).
+    pub recover_after: u32,
+    /// A venue with no measurement newer than this falls to the most defensive band.
+    pub stale_after: Duration,
+    /// Interval of the REST round-trip probe.
+    pub probe_interval: Duration,
+    /// Ordered from best (lowest bound) to the defensive catch-all (no bound), at least one.
+    pub bands: Vec<BandConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BandConfig {
+    pub name: String,
+    /// Upper bound of the statistic for this band; `None` only for the last (catch-all) band.
+    pub max_latency: Option<Duration>,
+    /// The minimum spread a strategy quotes in this band.
+    pub min_spread_bps: u32,
+    /// Multiplier on order sizes in this band (0 < m ≤ 10).
+    pub size_multiplier: f64,
+    /// Minimum time between order actions of one strategy in this band.
+    pub throttle: Duration,
+}
+
+/// Pre-trade limits. `None` disables a rule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskLimits {
+    pub max_order_qty: Option<Qty>,
+    /// Quote-asset units.
+    pub max_order_notional: Option<Price>,
+    /// Absolute base-asset position per instrument.
+    pub max_position: Option<Qty>,
+    pub max_open_orders: Option<u32>,
+    /// Limit prices must lie within this many bps of the book's mid.
+    pub price_collar_bps: Option<u32>,
+    /// Realized plus marked-to-market loss per UTC day, quote-asset units.
+    pub max_daily_loss: Option<Price>,
+    pub max_trades_per_day: Option<u32>,
+    pub max_orders_per_sec: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RiskConfig {
+    /// Limits every order must pass.
+    pub global: RiskLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct StrategyConfig {
+    pub id: StrategyId,
+    /// The config's name for it (`[[strategies]] id = "..."`), unique.
+    pub name: String,
+    /// Strategy kind, e.g. `spread`; the strategy room validates `params` for its kind.
+    pub kind: String,
+    pub venue: VenueId,
+    pub instrument: InstrumentId,
+    /// Kind-specific parameters, validated by the strategy when it is built or reloaded.
+    pub params: toml::Table,
+    /// Limits for this strategy's orders, on top of the global ones.
+    pub risk: RiskLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct PersistenceConfig {
+    pub enabled: bool,
+    /// SQLite file; relative paths are under `engine.data_dir`.
+    pub path: PathBuf,
+    /// Longest a record waits before its batch is committed.
+    pub batch_window: Duration,
+    /// Capacity of the bounded channel into the writer.
+    pub queue_capacity: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusConfig {
+    /// `None`: no status endpoint.
+    pub bind: Option<SocketAddr>,
+    /// Bearer token for control calls; without one every control call is refused.
+    pub token: Option<SecretSource>,
+    /// How often actors publish the snapshots the endpoint serves.
+    pub publish_interval: Duration,
+    /// Terminal status line interval (`None`: no status line).
+    pub console_interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    pub telegram: Option<TelegramConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    /// `https://api.telegram.org` unless a test points it at a local fake.
+    pub base_url: String,
+    pub bot_token: SecretSource,
+    pub chat_id: String,
+    /// Whether each fill is notified (start/stop, kill, band changes and errors always are).
+    pub notify_fills: bool,
+    /// Messages are batched so at most one is sent per interval.
+    pub min_interval: Duration,
+}
+
+/// `[sim]`: settings of the in-process simulator, handed to `sim/` as they are.
+#[derive(Debug, Clone)]
+pub struct SimSection {
+    pub table: toml::Table,
+}

@@ -9,6 +9,8 @@
 pub mod book;
 /// The command line.
 pub mod cli;
+/// Assembly of a config into running hosts, logging, the terminal status line.
+pub mod engine;
 /// Validated configuration and secret sources.
 pub mod config;
 /// Actors, hosts, idle policies, channels, clock and shutdown.

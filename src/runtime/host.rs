@@ -31,6 +31,8 @@ pub struct HostSpec {
     /// Low-priority hosts are niced so they never compete with hot ones for a core.
     pub low_priority: bool,
     pub actors: Vec<Box<dyn Actor>>,
+    /// Shared with whoever reports on the host (the status line, metrics).
+    pub stats: Arc<HostStats>,
 }
 
 /// A running host.
@@ -95,8 +97,8 @@ impl Idler {
 /// `shutdown` is requested (or an actor fails to start or panics, which requests it), then
 /// stopped in order.
 pub fn spawn(spec: HostSpec, clock: Clock, shutdown: Shutdown) -> std::io::Result<HostHandle> {
-    let stats = Arc::new(HostStats::default());
-    let thread_stats = Arc::clone(&stats);
+    let stats = Arc::clone(&spec.stats);
+    let thread_stats = Arc::clone(&spec.stats);
     let name = spec.name;
     let join = std::thread::Builder::new().name(format!("mako-{name}")).spawn(move || {
         run_host(spec, clock, shutdown, &thread_stats);
@@ -227,6 +229,7 @@ mod tests {
                 idle,
                 low_priority: idle == IdlePolicy::Park,
                 actors: vec![probe("a", &log, false), probe("b", &log, false)],
+                stats: Arc::default(),
             };
             let h = spawn(spec, Clock::live(), shutdown.clone()).unwrap();
             while h.stats.work.load(Ordering::Relaxed) < 200 {
@@ -250,6 +253,7 @@ mod tests {
             idle: IdlePolicy::Park,
             low_priority: false,
             actors: vec![probe("a", &log, false), probe("b", &log, true), probe("c", &log, false)],
+            stats: Arc::default(),
         };
         let h = spawn(spec, Clock::live(), shutdown.clone()).unwrap();
         assert!(h.join());
@@ -277,6 +281,7 @@ mod tests {
             idle: IdlePolicy::Park,
             low_priority: false,
             actors: vec![probe("a", &log, false), Box::new(Panicker)],
+            stats: Arc::default(),
         };
         let h = spawn(spec, Clock::live(), shutdown.clone()).unwrap();
         assert!(h.join());

@@ -9,10 +9,12 @@
 pub mod book;
 /// The command line.
 pub mod cli;
-/// Assembly of a config into running hosts, logging, the terminal status line.
-pub mod engine;
 /// Validated configuration and secret sources.
 pub mod config;
+/// Assembly of a config into running hosts, logging, the terminal status line.
+pub mod engine;
+/// Order gateway: order state machine, transports, reconciliation, paper execution.
+pub mod gateway;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.

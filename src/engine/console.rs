@@ -21,7 +21,11 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(interval: Duration, mode: &'static str, hosts: Vec<(&'static str, Arc<HostStats>)>) -> Self {
+    pub fn new(
+        interval: Duration,
+        mode: &'static str,
+        hosts: Vec<(&'static str, Arc<HostStats>)>,
+    ) -> Self {
         let last = vec![(0, 0); hosts.len()];
         Self {
             interval_ns: interval.as_nanos().max(1) as u64,
@@ -41,8 +45,14 @@ impl Console {
             let passes = st.passes.load(Ordering::Relaxed);
             let (d_busy, d_passes) = (busy - last.0, passes - last.1);
             *last = (busy, passes);
-            let pct = if d_passes == 0 { 0.0 } else { 100.0 * d_busy as f64 / d_passes as f64 };
-            s.push_str(&format!(" | host {name}: {d_passes} passes, {pct:.1}% busy"));
+            let pct = if d_passes == 0 {
+                0.0
+            } else {
+                100.0 * d_busy as f64 / d_passes as f64
+            };
+            s.push_str(&format!(
+                " | host {name}: {d_passes} passes, {pct:.1}% busy"
+            ));
         }
         s
     }
@@ -79,18 +89,32 @@ mod tests {
     #[test]
     fn prints_on_its_interval_with_per_interval_figures() {
         let stats = Arc::new(HostStats::default());
-        let mut c = Console::new(Duration::from_secs(2), "sim", vec![("hot", Arc::clone(&stats))]);
+        let mut c = Console::new(
+            Duration::from_secs(2),
+            "sim",
+            vec![("hot", Arc::clone(&stats))],
+        );
         let (clock, hand) = Clock::manual(UnixNanos(1_000_000_000));
-        let mut ctx = Ctx { clock, shutdown: Shutdown::new(), host: "service" };
+        let mut ctx = Ctx {
+            clock,
+            shutdown: Shutdown::new(),
+            host: "service",
+        };
         c.start(&mut ctx).unwrap();
         assert_eq!(c.poll(&mut ctx), 0);
         stats.passes.store(100, Ordering::Relaxed);
         stats.busy_passes.store(25, Ordering::Relaxed);
         hand.advance(2_000_000_000);
-        assert_eq!(c.line(ctx.clock.now()), "[sim] up 2.0s | host hot: 100 passes, 25.0% busy");
+        assert_eq!(
+            c.line(ctx.clock.now()),
+            "[sim] up 2.0s | host hot: 100 passes, 25.0% busy"
+        );
         stats.passes.store(300, Ordering::Relaxed);
         stats.busy_passes.store(35, Ordering::Relaxed);
-        assert_eq!(c.line(ctx.clock.now()), "[sim] up 2.0s | host hot: 200 passes, 5.0% busy");
+        assert_eq!(
+            c.line(ctx.clock.now()),
+            "[sim] up 2.0s | host hot: 200 passes, 5.0% busy"
+        );
         assert_eq!(c.poll(&mut ctx), 1);
         assert_eq!(c.poll(&mut ctx), 0, "next line only after another interval");
     }

@@ -14,9 +14,15 @@ use crate::runtime::{self, Actor, Clock, HostSpec, HostStats, Shutdown};
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot create data dir {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot start host thread {host}: {source}")]
-    Spawn { host: String, source: std::io::Error },
+    Spawn {
+        host: String,
+        source: std::io::Error,
+    },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("hosts still running {timeout:?} after shutdown was requested: {hosts}")]
@@ -55,12 +61,25 @@ pub struct Engine {
 
 /// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
 pub fn actor_label(config: &Config, a: &ActorName) -> String {
-    let venue = |v: crate::types::VenueId| config.venues.get(v.index()).map(|x| x.name.as_str()).unwrap_or("?");
+    let venue = |v: crate::types::VenueId| {
+        config
+            .venues
+            .get(v.index())
+            .map(|x| x.name.as_str())
+            .unwrap_or("?")
+    };
     match a {
         ActorName::Feed(v) => format!("feed:{}", venue(*v)),
         ActorName::Gateway(v) => format!("gateway:{}", venue(*v)),
         ActorName::Strategy(s) => {
-            format!("strategy:{}", config.strategies.get(s.index()).map(|x| x.name.as_str()).unwrap_or("?"))
+            format!(
+                "strategy:{}",
+                config
+                    .strategies
+                    .get(s.index())
+                    .map(|x| x.name.as_str())
+                    .unwrap_or("?")
+            )
         }
         ActorName::Latency => "latency".into(),
         ActorName::Persist => "persist".into(),
@@ -72,13 +91,24 @@ pub fn actor_label(config: &Config, a: &ActorName) -> String {
 impl Engine {
     /// Builds every actor the config names and places it on its host. Nothing runs yet.
     pub fn build(config: Config, clock: Clock, shutdown: Shutdown) -> Result<Self, EngineError> {
-        std::fs::create_dir_all(&config.engine.data_dir).map_err(|source| EngineError::DataDir {
-            path: config.engine.data_dir.display().to_string(),
-            source,
+        std::fs::create_dir_all(&config.engine.data_dir).map_err(|source| {
+            EngineError::DataDir {
+                path: config.engine.data_dir.display().to_string(),
+                source,
+            }
         })?;
-        let stats: Vec<Arc<HostStats>> = config.runtime.hosts.iter().map(|_| Arc::default()).collect();
-        let names: Vec<&'static str> =
-            config.runtime.hosts.iter().map(|h| &*Box::leak(h.name.clone().into_boxed_str())).collect();
+        let stats: Vec<Arc<HostStats>> = config
+            .runtime
+            .hosts
+            .iter()
+            .map(|_| Arc::default())
+            .collect();
+        let names: Vec<&'static str> = config
+            .runtime
+            .hosts
+            .iter()
+            .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
+            .collect();
         let mut skipped = Vec::new();
         let mut hosts = Vec::with_capacity(config.runtime.hosts.len());
         for (i, h) in config.runtime.hosts.iter().enumerate() {
@@ -88,20 +118,38 @@ impl Engine {
                     ActorName::Status => match config.status.console_interval {
                         Some(every) => {
                             let all = names.iter().copied().zip(stats.iter().cloned()).collect();
-                            actors.push(Box::new(console::Console::new(every, config.engine.mode.as_str(), all)));
+                            actors.push(Box::new(console::Console::new(
+                                every,
+                                config.engine.mode.as_str(),
+                                all,
+                            )));
                         }
-                        None => skipped.push((actor_label(&config, a), "the HTTP status endpoint is not built yet")),
+                        None => skipped.push((
+                            actor_label(&config, a),
+                            "the HTTP status endpoint is not built yet",
+                        )),
                     },
-                    ActorName::Feed(_) => skipped.push((actor_label(&config, a), "the market-data feed is not built yet")),
-                    ActorName::Gateway(_) => {
-                        skipped.push((actor_label(&config, a), "the order gateway is not built yet"))
+                    ActorName::Feed(_) => skipped.push((
+                        actor_label(&config, a),
+                        "the market-data feed is not built yet",
+                    )),
+                    ActorName::Gateway(_) => skipped.push((
+                        actor_label(&config, a),
+                        "the order gateway is not built yet",
+                    )),
+                    ActorName::Strategy(_) => {
+                        skipped.push((actor_label(&config, a), "strategies are not built yet"))
                     }
-                    ActorName::Strategy(_) => skipped.push((actor_label(&config, a), "strategies are not built yet")),
-                    ActorName::Latency => {
-                        skipped.push((actor_label(&config, a), "the latency monitor is not built yet"))
+                    ActorName::Latency => skipped.push((
+                        actor_label(&config, a),
+                        "the latency monitor is not built yet",
+                    )),
+                    ActorName::Persist => {
+                        skipped.push((actor_label(&config, a), "persistence is not built yet"))
                     }
-                    ActorName::Persist => skipped.push((actor_label(&config, a), "persistence is not built yet")),
-                    ActorName::Notify => skipped.push((actor_label(&config, a), "notifications are not built yet")),
+                    ActorName::Notify => {
+                        skipped.push((actor_label(&config, a), "notifications are not built yet"))
+                    }
                 }
             }
             hosts.push(HostSpec {
@@ -113,7 +161,13 @@ impl Engine {
                 stats: Arc::clone(&stats[i]),
             });
         }
-        Ok(Self { config, clock, shutdown, hosts, skipped })
+        Ok(Self {
+            config,
+            clock,
+            shutdown,
+            hosts,
+            skipped,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -124,16 +178,23 @@ impl Engine {
     /// actor), then waits at most `runtime.shutdown_timeout` for every stop step.
     pub fn run(self, opts: RunOptions) -> Result<RunReport, EngineError> {
         if opts.handle_signals {
-            self.shutdown.install_signal_handlers().map_err(EngineError::Signals)?;
+            self.shutdown
+                .install_signal_handlers()
+                .map_err(EngineError::Signals)?;
         }
         let started = Instant::now();
         let mut handles = Vec::with_capacity(self.hosts.len());
         for spec in self.hosts {
             let name = spec.name;
-            let h = runtime::host::spawn(spec, self.clock.clone(), self.shutdown.clone()).map_err(|source| {
-                self.shutdown.request();
-                EngineError::Spawn { host: name.to_string(), source }
-            })?;
+            let h = runtime::host::spawn(spec, self.clock.clone(), self.shutdown.clone()).map_err(
+                |source| {
+                    self.shutdown.request();
+                    EngineError::Spawn {
+                        host: name.to_string(),
+                        source,
+                    }
+                },
+            )?;
             handles.push(h);
         }
         tracing::info!(
@@ -164,14 +225,22 @@ impl Engine {
         while handles.iter().any(|h| !h.is_finished()) && Instant::now() < stop_by {
             std::thread::sleep(Duration::from_millis(5));
         }
-        let stuck: Vec<&str> = handles.iter().filter(|h| !h.is_finished()).map(|h| h.name).collect();
+        let stuck: Vec<&str> = handles
+            .iter()
+            .filter(|h| !h.is_finished())
+            .map(|h| h.name)
+            .collect();
         if !stuck.is_empty() {
             return Err(EngineError::StopTimeout {
                 timeout: self.config.runtime.shutdown_timeout,
                 hosts: stuck.join(", "),
             });
         }
-        let mut report = RunReport { elapsed: started.elapsed(), hosts: Vec::new(), stopped_early };
+        let mut report = RunReport {
+            elapsed: started.elapsed(),
+            hosts: Vec::new(),
+            stopped_early,
+        };
         for h in handles {
             let st = Arc::clone(&h.stats);
             let name = h.name;

@@ -58,7 +58,12 @@ pub struct Tx<T> {
 
 impl<T> Clone for Tx<T> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), policy: self.policy, name: self.name, stats: Arc::clone(&self.stats) }
+        Self {
+            inner: self.inner.clone(),
+            policy: self.policy,
+            name: self.name,
+            stats: Arc::clone(&self.stats),
+        }
     }
 }
 
@@ -72,7 +77,11 @@ pub struct Rx<T> {
 
 impl<T> Clone for Rx<T> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), name: self.name, stats: Arc::clone(&self.stats) }
+        Self {
+            inner: self.inner.clone(),
+            name: self.name,
+            stats: Arc::clone(&self.stats),
+        }
     }
 }
 
@@ -81,8 +90,17 @@ pub fn bounded<T>(name: &'static str, capacity: usize, policy: FullPolicy) -> (T
     let (s, r) = crossbeam_channel::bounded(capacity);
     let stats = Arc::new(ChannelStats::default());
     (
-        Tx { inner: s, policy, name, stats: Arc::clone(&stats) },
-        Rx { inner: r, name, stats },
+        Tx {
+            inner: s,
+            policy,
+            name,
+            stats: Arc::clone(&stats),
+        },
+        Rx {
+            inner: r,
+            name,
+            stats,
+        },
     )
 }
 
@@ -204,7 +222,11 @@ mod tests {
             assert_eq!(tx.stats().snapshot(), (2, dropped, full), "{policy:?}");
             let mut got = vec![];
             assert_eq!(rx.drain(10, |m| got.push(m)), 2);
-            assert_eq!(got, vec![1, 2], "{policy:?}: oldest kept, nothing reordered");
+            assert_eq!(
+                got,
+                vec![1, 2],
+                "{policy:?}: oldest kept, nothing reordered"
+            );
         }
     }
 

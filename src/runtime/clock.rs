@@ -49,8 +49,14 @@ pub struct LiveClock {
 impl LiveClock {
     pub fn new() -> Self {
         let anchor = Instant::now();
-        let unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-        Self { anchor, anchor_unix_ns: unix }
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Self {
+            anchor,
+            anchor_unix_ns: unix,
+        }
     }
 
     #[inline]
@@ -95,7 +101,10 @@ mod tests {
         let a = c.now();
         let b = c.now();
         assert!(b >= a);
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
         // Anchored to the wall clock: within a minute of it however slow the machine.
         assert!(a.0.abs_diff(wall) < 60_000_000_000);
     }

@@ -100,22 +100,32 @@ pub fn spawn(spec: HostSpec, clock: Clock, shutdown: Shutdown) -> std::io::Resul
     let stats = Arc::clone(&spec.stats);
     let thread_stats = Arc::clone(&spec.stats);
     let name = spec.name;
-    let join = std::thread::Builder::new().name(format!("mako-{name}")).spawn(move || {
-        run_host(spec, clock, shutdown, &thread_stats);
-    })?;
+    let join = std::thread::Builder::new()
+        .name(format!("mako-{name}"))
+        .spawn(move || {
+            run_host(spec, clock, shutdown, &thread_stats);
+        })?;
     Ok(HostHandle { name, stats, join })
 }
 
 fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostStats) {
     if let Some(core) = spec.core {
         if !core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
-            tracing::warn!(host = spec.name, core, "could not pin host to core; running unpinned");
+            tracing::warn!(
+                host = spec.name,
+                core,
+                "could not pin host to core; running unpinned"
+            );
         }
     }
     if spec.low_priority {
         lower_priority(spec.name);
     }
-    let mut ctx = Ctx { clock, shutdown: shutdown.clone(), host: spec.name };
+    let mut ctx = Ctx {
+        clock,
+        shutdown: shutdown.clone(),
+        host: spec.name,
+    };
     let mut started = 0;
     for a in spec.actors.iter_mut() {
         match catch_unwind(AssertUnwindSafe(|| a.start(&mut ctx))) {
@@ -126,13 +136,20 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
                 break;
             }
             Err(_) => {
-                tracing::error!(host = spec.name, actor = a.name(), "actor panicked in start; stopping engine");
+                tracing::error!(
+                    host = spec.name,
+                    actor = a.name(),
+                    "actor panicked in start; stopping engine"
+                );
                 shutdown.request();
                 break;
             }
         }
     }
-    let mut idler = Idler { policy: spec.idle, idle_passes: 0 };
+    let mut idler = Idler {
+        policy: spec.idle,
+        idle_passes: 0,
+    };
     let actors = &mut spec.actors[..started];
     let polled = catch_unwind(AssertUnwindSafe(|| {
         while !shutdown.is_requested() {
@@ -195,9 +212,15 @@ mod tests {
             &self.name
         }
         fn start(&mut self, _: &mut Ctx) -> Result<(), StartError> {
-            self.log.lock().unwrap().push(format!("start {}", self.name));
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("start {}", self.name));
             if self.fail_start {
-                return Err(StartError { actor: self.name.clone(), message: "no".into() });
+                return Err(StartError {
+                    actor: self.name.clone(),
+                    message: "no".into(),
+                });
             }
             Ok(())
         }
@@ -215,7 +238,12 @@ mod tests {
     }
 
     fn probe(name: &str, log: &Arc<Mutex<Vec<String>>>, fail_start: bool) -> Box<dyn Actor> {
-        Box::new(Probe { name: name.into(), log: Arc::clone(log), budget: 100, fail_start })
+        Box::new(Probe {
+            name: name.into(),
+            log: Arc::clone(log),
+            budget: 100,
+            fail_start,
+        })
     }
 
     #[test]
@@ -238,7 +266,11 @@ mod tests {
             shutdown.request();
             let stats = Arc::clone(&h.stats);
             assert!(h.join());
-            assert_eq!(*log.lock().unwrap(), ["start a", "start b", "stop a", "stop b"], "{idle:?}");
+            assert_eq!(
+                *log.lock().unwrap(),
+                ["start a", "start b", "stop a", "stop b"],
+                "{idle:?}"
+            );
             assert_eq!(stats.work.load(Ordering::Relaxed), 200);
         }
     }
@@ -252,7 +284,11 @@ mod tests {
             core: None,
             idle: IdlePolicy::Park,
             low_priority: false,
-            actors: vec![probe("a", &log, false), probe("b", &log, true), probe("c", &log, false)],
+            actors: vec![
+                probe("a", &log, false),
+                probe("b", &log, true),
+                probe("c", &log, false),
+            ],
             stats: Arc::default(),
         };
         let h = spawn(spec, Clock::live(), shutdown.clone()).unwrap();

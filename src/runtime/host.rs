@@ -109,14 +109,14 @@ pub fn spawn(spec: HostSpec, clock: Clock, shutdown: Shutdown) -> std::io::Resul
 }
 
 fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostStats) {
-    if let Some(core) = spec.core {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
-            tracing::warn!(
-                host = spec.name,
-                core,
-                "could not pin host to core; running unpinned"
-            );
-        }
+    if let Some(core) = spec.core
+        && !core_affinity::set_for_current(core_affinity::CoreId { id: core })
+    {
+        tracing::warn!(
+            host = spec.name,
+            core,
+            "could not pin host to core; running unpinned"
+        );
     }
     if spec.low_priority {
         lower_priority(spec.name);

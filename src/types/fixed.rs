@@ -105,7 +105,7 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
     let int = mag / SCALE as u64;
     let mut frac = mag % SCALE as u64;
     debug_assert!(
-        frac % 10u64.pow(DECIMALS - decimals) == 0,
+        frac.is_multiple_of(10u64.pow(DECIMALS - decimals)),
         "Invariant: value {units} has digits below {decimals} decimals"
     );
     frac /= 10u64.pow(DECIMALS - decimals);
@@ -142,7 +142,7 @@ pub(crate) fn needed_decimals(units: i64) -> u32 {
         return 0;
     }
     let mut d = DECIMALS;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         d -= 1;
     }

@@ -19,3 +19,5 @@ pub mod gateway;
 pub mod runtime;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.
 pub mod types;
+/// Exchange codecs and signing, one module per venue.
+pub mod venue;

@@ -1,5 +1,7 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
+pub mod sign;
+
 use std::process::ExitCode;
 
 /// Usage text printed on `mako help` or a bad invocation.
@@ -9,6 +11,8 @@ mako: a low-latency crypto trading engine
 usage:
   mako run <config> [--for <duration>]   start the engine (e.g. --for 30s)
   mako check <config>...                 validate config files; non-zero exit on errors
+  mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
+                                         print the string to sign and its signature
   mako help                              this text
 ";
 
@@ -23,9 +27,9 @@ pub fn main(args: Vec<String>) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        "sign" => sign::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
-            let _ = rest;
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,3 @@
+//! Binance Spot: codecs and signing, pure code with no I/O.
+
+pub mod sign;

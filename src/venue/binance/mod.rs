@@ -1,3 +1,5 @@
 //! Binance Spot: codecs and signing, pure code with no I/O.
 
+pub mod orders;
 pub mod sign;
+pub mod user;

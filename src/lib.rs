@@ -15,6 +15,8 @@ pub mod config;
 pub mod engine;
 /// Order gateway: order state machine, transports, reconciliation, paper execution.
 pub mod gateway;
+/// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
+pub mod net;
 /// Pre-trade risk checks, positions, kill switch.
 pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.

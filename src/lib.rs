@@ -21,6 +21,8 @@ pub mod net;
 pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
+/// Strategies and their quoting logic.
+pub mod strategy;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.
 pub mod types;
 /// Exchange codecs and signing, one module per venue.

@@ -23,7 +23,7 @@ impl CidMinter {
         }
     }
 
-    pub fn next(&mut self) -> ClientOrderId {
+    pub fn mint(&mut self) -> ClientOrderId {
         let seq = self.next_seq;
         self.next_seq += 1;
         // The layout holds 12 base-36 digits of sequence: 4.7e18 orders per run.
@@ -115,7 +115,7 @@ mod tests {
     fn minted_ids_are_unique_and_traceable() {
         let mut a = CidMinter::new(1_700_000_000_000, StrategyId(1));
         let mut b = CidMinter::new(1_700_000_000_000, StrategyId(2));
-        let (x, y, z) = (a.next(), a.next(), b.next());
+        let (x, y, z) = (a.mint(), a.mint(), b.mint());
         assert!(x != y && x != z && y != z);
         assert_eq!(y.decode(), Some((1_700_000_000_000, StrategyId(1), 2)));
     }

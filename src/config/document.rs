@@ -61,7 +61,12 @@ pub(super) fn read(text: &str, origin: &Path, errors: &mut ConfigErrors) -> Opti
         let key = key.into_inner();
         let path = key_path("", &key);
         match key.as_ref() {
-            "engine" => raw.engine = section(value, &path, &[], errors),
+            "engine" => {
+                raw.mode = value.get_ref().get("mode").and_then(|m| {
+                    serde::Deserialize::deserialize(ValueDeserializer::from(m.clone())).ok()
+                });
+                raw.engine = section(value, &path, &[], errors);
+            }
             "runtime" => {
                 let (rest, hosts) = split_list(value, &path, "hosts", "name", &[], errors);
                 raw.runtime = rest.map_or(RawSection::Broken, |v| section(v, &path, &[], errors));

@@ -52,6 +52,12 @@ impl ConfigErrors {
     pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
         self.0.iter()
     }
+
+    /// Whether an error at exactly `path` was reported: checks use it to stay quiet about
+    /// the consequences of an error the user already sees.
+    pub fn has(&self, path: &str) -> bool {
+        self.0.iter().any(|e| e.path == path)
+    }
 }
 
 /// One error per line, `path: message`.

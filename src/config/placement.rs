@@ -34,10 +34,24 @@ impl Actors<'_> {
     /// Every actor the config implies, in a sensible poll order: feeds, strategies, gateways,
     /// then the services.
     pub fn implied(&self) -> Vec<ActorName> {
-        let venues = || (0..self.venues.len()).map(|i| VenueId(i as u16));
-        let mut out: Vec<ActorName> = venues().map(ActorName::Feed).collect();
-        out.extend((0..self.strategies.len()).map(|i| ActorName::Strategy(StrategyId(i as u16))));
-        out.extend(venues().map(ActorName::Gateway));
+        // A name used twice is already an error; its later entries imply nothing more.
+        let firsts = |names: &[&str]| -> Vec<u16> {
+            (0..names.len())
+                .filter(|&i| !names[..i].contains(&names[i]))
+                .map(|i| i as u16)
+                .collect()
+        };
+        let venues = firsts(&self.venues);
+        let mut out: Vec<ActorName> = venues
+            .iter()
+            .map(|&v| ActorName::Feed(VenueId(v)))
+            .collect();
+        out.extend(
+            firsts(&self.strategies)
+                .into_iter()
+                .map(|s| ActorName::Strategy(StrategyId(s))),
+        );
+        out.extend(venues.iter().map(|&v| ActorName::Gateway(VenueId(v))));
         out.push(ActorName::Latency);
         let services = [
             (self.persist, ActorName::Persist),

@@ -368,6 +368,9 @@ impl<T> RawSection<T> {
 #[derive(Debug)]
 pub struct RawConfig {
     pub engine: RawSection<RawEngine>,
+    /// `engine.mode`, read on its own so the checks that depend on the mode still run when
+    /// another key of `[engine]` is wrong.
+    pub mode: Option<RawMode>,
     pub runtime: RawSection<RawRuntime>,
     /// `None`: no `[[runtime.hosts]]` at all (the defaults apply).
     pub hosts: Option<RawList<RawHost>>,
@@ -388,6 +391,7 @@ impl Default for RawConfig {
     fn default() -> Self {
         Self {
             engine: RawSection::Absent,
+            mode: None,
             runtime: RawSection::Absent,
             hosts: None,
             venues: RawList::default(),

@@ -39,7 +39,7 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
         RawSection::Broken => Err(Reported),
         RawSection::Ok(e) => engine(e, errors),
     };
-    let mode = raw.engine.ok().map(|e| e.mode);
+    let mode = raw.engine.ok().map(|e| e.mode).or(raw.mode);
     let venues = venues(raw, mode, errors);
     let instruments = instruments(raw, errors);
     let strategies = strategies(raw, errors);
@@ -250,7 +250,9 @@ fn venues(
             "Binance's",
         );
         let credentials = credentials(errors, &path, v);
+        let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
         if let Ok(None) = credentials
+            && first_of_name
             && let Some(mode @ (RawMode::Live | RawMode::Sim)) = mode
             && let Some((_, s)) = raw.strategies.ok().find(|(_, s)| s.venue == v.name)
         {
@@ -345,6 +347,11 @@ fn credentials(
         v.api_secret_env.as_deref(),
         v.api_secret_file.as_deref(),
     );
+    // A key or secret written inline was already reported, with what to write instead.
+    let inline = |k: &str| errors.has(&join(path, k));
+    if inline("api_key") || inline("api_secret") || inline("secret") {
+        return Err(Reported);
+    }
     match (key?, secret?) {
         (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
             api_key,
@@ -777,15 +784,21 @@ fn notifications(
 
 /// The actors the config implies, as far as the raw sections say.
 fn implied_actors(raw: &RawConfig) -> Actors<'_> {
+    // A section that failed to read may have implied its actor: accept its placement.
     let persist = match &raw.persistence {
         RawSection::Ok(p) => p.enabled.unwrap_or(true),
-        _ => true,
+        RawSection::Absent | RawSection::Broken => true,
     };
-    let status = raw
-        .status
-        .ok()
-        .is_some_and(|s| s.bind.is_some() || s.console_interval.is_some());
-    let notify = raw.notifications.ok().is_some_and(|n| n.telegram.is_some());
+    let status = match &raw.status {
+        RawSection::Ok(s) => s.bind.is_some() || s.console_interval.is_some(),
+        RawSection::Absent => false,
+        RawSection::Broken => true,
+    };
+    let notify = match &raw.notifications {
+        RawSection::Ok(n) => n.telegram.is_some(),
+        RawSection::Absent => false,
+        RawSection::Broken => true,
+    };
     let mut broken: Vec<&str> = raw.venues.broken_names.iter().map(String::as_str).collect();
     broken.extend(raw.strategies.broken_names.iter().map(String::as_str));
     Actors {

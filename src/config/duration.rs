@@ -56,7 +56,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let mut place = unit_ns;
     for d in frac.bytes() {
         let digit = u128::from(d - b'0');
-        if place % 10 != 0 {
+        if !place.is_multiple_of(10) {
             if digit != 0 {
                 return Err(DurationError::TooPrecise(text.to_owned()));
             }
@@ -84,7 +84,7 @@ pub fn format_duration(d: Duration) -> String {
     }
     let (size, unit) = UNITS
         .into_iter()
-        .find(|(size, _)| ns % size == 0)
+        .find(|(size, _)| ns.is_multiple_of(*size))
         .unwrap_or((1, "ns"));
     format!("{}{unit}", ns / size)
 }
@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_read_exactly() {
-        let cases: &[(&str, fn(&DurationError) -> bool)] = &[
+        type Case = (&'static str, fn(&DurationError) -> bool);
+        let cases: &[Case] = &[
             ("3", |e| matches!(e, DurationError::NoUnit(_))),
             ("3 days", |e| matches!(e, DurationError::BadUnit(..))),
             ("5d", |e| matches!(e, DurationError::BadUnit(..))),

@@ -26,6 +26,7 @@ pub mod secret;
 mod document;
 mod environment;
 mod fields;
+mod services;
 mod validate;
 
 use std::path::Path;
@@ -64,3 +65,6 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     })?;
     parse(&text, path)
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,21 +16,20 @@ pub mod duration;
 pub mod error;
 /// The validated shape every room consumes.
 pub mod model;
-/// `[runtime]`: hosts and actor placement, and the default layout.
-pub mod placement;
-/// Serde structs mirroring the file.
-pub mod raw;
 /// Where secrets come from.
 pub mod secret;
 
 mod document;
 mod environment;
 mod fields;
+mod placement;
+mod raw;
 mod services;
 mod validate;
 
 use std::path::Path;
 
+pub use bands::default_bands;
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::*;

@@ -469,3 +469,15 @@ fn environment_warnings_name_what_is_missing() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn strategy_numbers_fit_client_order_ids() {
+    // 36² strategies fit the two base-36 digits of a client order id; one more does not.
+    let mut text = String::from(BASE);
+    for i in 1..=1296 {
+        text.push_str(&format!(
+            "[[strategies]]\nid = \"s{i}\"\nkind = \"spread\"\nvenue = \"binance\"\ninstrument = \"ETHUSDT\"\n"
+        ));
+    }
+    assert_eq!(error_paths(&text), ["strategies[1296].id"]);
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::types::{Instrument, InstrumentId, StrategyId, VenueId};
+use crate::types::{ClientOrderId, Instrument, InstrumentId, StrategyId, VenueId};
 
 use super::bands;
 use super::error::ConfigErrors;
@@ -527,7 +527,19 @@ fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Strateg
             &format!("strategy {:?}", s.id),
         );
         good &= fields::non_empty(errors, &p("kind"), &s.kind).is_ok();
-        let id = dense::<u16>(errors, &p("id"), i);
+        // Client order ids carry the strategy's number; it must fit their encoding.
+        let id = dense::<u16>(errors, &p("id"), i).and_then(|id| {
+            match ClientOrderId::mint(0, StrategyId(id), 0) {
+                Ok(_) => Ok(id),
+                Err(e) => {
+                    errors.push(
+                        p("id"),
+                        format!("too many strategies for client order ids ({e})"),
+                    );
+                    Err(Reported)
+                }
+            }
+        });
         let venue = raw
             .venues
             .ok()

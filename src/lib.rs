@@ -13,5 +13,7 @@ pub mod cli;
 pub mod config;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
+/// The exchange simulator (a local Binance Spot) for tests and the demo.
+pub mod sim;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.
 pub mod types;

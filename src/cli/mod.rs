@@ -2,6 +2,9 @@
 
 use std::process::ExitCode;
 
+/// `mako sim`: the exchange simulator.
+pub mod sim;
+
 /// Usage text printed on `mako help` or a bad invocation.
 pub const USAGE: &str = "\
 mako: a low-latency crypto trading engine
@@ -9,6 +12,7 @@ mako: a low-latency crypto trading engine
 usage:
   mako run <config> [--for <duration>]   start the engine (e.g. --for 30s)
   mako check <config>...                 validate config files; non-zero exit on errors
+  mako sim [--config <file>]             serve the exchange simulator on loopback
   mako help                              this text
 ";
 
@@ -23,6 +27,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        "sim" => sim::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             let _ = rest;

@@ -82,9 +82,14 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let now = Instant::now();
+        let paused = shared.paused.load(std::sync::atomic::Ordering::SeqCst);
         match &mut source {
             Source::Walk { walk, interval, next } => {
                 while *next <= now {
+                    if paused {
+                        *next = now + *interval;
+                        break;
+                    }
                     let mut ex = shared.ex.lock();
                     walk.step(&mut ex);
                     shared.hub.dispatch(&mut ex, &shared.faults);
@@ -98,7 +103,9 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                 if t0.is_none() && (!*wait || shared.hub.has_market_subscribers()) {
                     *t0 = Some(now);
                 }
-                if let Some(start) = *t0 {
+                if let Some(start) = *t0
+                    && !paused
+                {
                     // Bounded batches keep the stop channel and the depth clocks responsive.
                     let mut ex = shared.ex.lock();
                     for _ in 0..2_000 {

@@ -96,6 +96,8 @@ pub struct Shared {
     pub faults: Faults,
     pub limits: Limits,
     pub shutdown: AtomicBool,
+    /// While set, the market source holds still (depth clocks keep running).
+    pub paused: AtomicBool,
     pub next_conn: AtomicU64,
     /// Every open WebSocket connection's mailbox (to close them all at shutdown).
     pub conns: Mutex<HashMap<u64, Mailbox>>,
@@ -130,6 +132,7 @@ impl Simulator {
             faults: Faults::new(&cfg.faults, seed),
             limits: Limits::new(cfg.limits.clone()),
             shutdown: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             conns: Mutex::new(HashMap::new()),
             conn_threads: Mutex::new(Vec::new()),
@@ -238,6 +241,11 @@ impl SimHandle {
     /// Open market-data connections.
     pub fn market_connections(&self) -> usize {
         self.shared.hub.market_connections()
+    }
+    /// Holds the market source still (true) or lets it run again (false), so a test can
+    /// compare books at rest.
+    pub fn pause_market(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::SeqCst);
     }
     /// Forgets request weights, bans and order counts.
     pub fn reset_limits(&self) {

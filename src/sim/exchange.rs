@@ -271,7 +271,8 @@ impl Exchange {
             status: Status::New,
             time_ms: now,
             update_ms: now,
-            working_ms: None,
+            working_ms: Some(now),
+            on_book: false,
             locked: lock_units,
             queue_ahead: 0,
             seq,
@@ -303,7 +304,7 @@ impl Exchange {
         let (sym, side, price, leaves) = (o.symbol, o.side, o.price, o.leaves());
         let ahead = self.symbols[sym].book.market_qty(side, price).units();
         if let Some(o) = self.orders.get_mut(&order_id) {
-            o.working_ms = Some(now_ms());
+            o.on_book = true;
             o.queue_ahead = ahead;
         }
         let s = &mut self.symbols[sym];
@@ -316,7 +317,8 @@ impl Exchange {
         let Some(o) = self.orders.get_mut(&order_id) else { return };
         o.status = status;
         o.update_ms = now_ms();
-        let (sym, side, price, leaves, rested) = (o.symbol, o.side, o.price, o.leaves(), o.working_ms.is_some());
+        let (sym, side, price, leaves, rested) = (o.symbol, o.side, o.price, o.leaves(), o.on_book);
+        o.on_book = false;
         if rested {
             let s = &mut self.symbols[sym];
             let lvl = &mut s.resting[side_idx(side)];

@@ -181,7 +181,7 @@ impl Exchange {
         };
         let release = release.min(o.locked);
         o.locked -= release;
-        let (resting, limit_price) = (o.working_ms.is_some(), o.price);
+        let (resting, limit_price) = (o.on_book, o.price);
         let c = &self.symbols[symbol].cfg;
         let (base, quote_asset) = (c.base.clone(), c.quote.clone());
         let rate = if maker { self.maker_fee } else { self.taker_fee };
@@ -213,7 +213,10 @@ impl Exchange {
         self.mark_dirty(account, &quote_asset);
         if resting {
             self.symbols[symbol].book.add_own(side, limit_price, -qty.units());
-            if self.orders.get(&order_id).is_some_and(|o| !o.status.is_open()) {
+            if let Some(o) = self.orders.get_mut(&order_id)
+                && !o.status.is_open()
+            {
+                o.on_book = false;
                 let lvl = &mut self.symbols[symbol].resting[side_idx(side)];
                 if let Some(q) = lvl.get_mut(&limit_price) {
                     q.retain(|id| *id != order_id);

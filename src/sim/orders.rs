@@ -101,8 +101,10 @@ pub struct Order {
     pub status: Status,
     pub time_ms: u64,
     pub update_ms: u64,
-    /// Set once the order rests on the book.
+    /// When the order started working (Binance sets it for every order that reached matching).
     pub working_ms: Option<u64>,
+    /// Whether the order rests on the book.
+    pub on_book: bool,
     /// Units still locked for this order (quote for buys, base for sells).
     pub locked: i64,
     /// External quantity queued ahead of this order at its price (resting orders only).
@@ -263,7 +265,7 @@ pub fn execution_report(o: &Order, x: &ExecInfo) -> Value {
         "T": o.update_ms,
         "t": t,
         "I": x.execution_id,
-        "w": o.status.is_open() && o.working_ms.is_some(),
+        "w": o.status.is_open() && o.on_book,
         "m": m,
         "M": false,
         "O": o.time_ms,

@@ -279,7 +279,11 @@ impl Exchange {
         };
         self.orders.insert(order_id, order);
         self.mark_dirty(account, &lock_asset);
+        // The NEW report shows `w` (on the book) for an order that is allowed to rest.
+        let may_rest = req.kind != OrderType::Market && req.tif == Tif::Gtc;
+        self.set_on_book(order_id, may_rest);
         self.report(order_id, "NEW", None, None);
+        self.set_on_book(order_id, false);
 
         let fok_short = req.tif == Tif::Fok && {
             let (filled, _) = self.sweep(req.symbol, opp, limit, req.qty.units(), i64::MAX);
@@ -296,6 +300,12 @@ impl Exchange {
         self.flush_positions();
         self.after_change(req.symbol);
         Ok((order_id, fills))
+    }
+
+    fn set_on_book(&mut self, order_id: u64, on: bool) {
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.on_book = on;
+        }
     }
 
     /// Puts an order's leaves on the book.

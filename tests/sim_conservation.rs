@@ -14,9 +14,21 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Place { account: usize, buy: bool, kind: u8, tif: u8, ticks: i64, lots: i64 },
-    Cancel { account: usize, nth: usize },
-    Walk { steps: u8 },
+    Place {
+        account: usize,
+        buy: bool,
+        kind: u8,
+        tif: u8,
+        ticks: i64,
+        lots: i64,
+    },
+    Cancel {
+        account: usize,
+        nth: usize,
+    },
+    Walk {
+        steps: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -75,7 +87,12 @@ fn check(ex: &Exchange) -> Result<(), TestCaseError> {
         *assets.entry(k.clone()).or_default() += *v as i128;
     }
     for k in expected.keys().chain(assets.keys()) {
-        prop_assert_eq!(assets.get(k).copied().unwrap_or(0), expected.get(k).copied().unwrap_or(0), "asset {} not conserved", k);
+        prop_assert_eq!(
+            assets.get(k).copied().unwrap_or(0),
+            expected.get(k).copied().unwrap_or(0),
+            "asset {} not conserved",
+            k
+        );
     }
     // Locked funds are exactly what open orders hold.
     for (i, a) in ex.accounts.iter().enumerate() {
@@ -89,7 +106,13 @@ fn check(ex: &Exchange) -> Result<(), TestCaseError> {
             }
         }
         for (k, b) in &a.balances {
-            prop_assert_eq!(b.locked, held.get(k.as_str()).copied().unwrap_or(0), "account {} asset {} locked", i, k);
+            prop_assert_eq!(
+                b.locked,
+                held.get(k.as_str()).copied().unwrap_or(0),
+                "account {} asset {} locked",
+                i,
+                k
+            );
         }
     }
     let (bid, ask) = ex.symbols[0].book.top_of_book();

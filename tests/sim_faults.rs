@@ -30,12 +30,17 @@ fn pings_pong_deadline_and_connection_age() {
     // A client that never reads never answers the pings: closed after the deadline.
     let _silent = ws_connect(&format!("{}/ws/btcusdt@trade", sim.ws_url()));
     wait_until("one market connection", || sim.market_connections() == 1);
-    wait_until("the silent client to be dropped", || sim.market_connections() == 0);
+    wait_until("the silent client to be dropped", || {
+        sim.market_connections() == 0
+    });
     // A client that reads (tungstenite answers pings) outlives several deadlines.
     let mut live = ws_connect(&format!("{}/ws/btcusdt@depth@100ms", sim.ws_url()));
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(5) {
-        assert!(next_text(&mut live).is_some(), "a responsive client was disconnected");
+        assert!(
+            next_text(&mut live).is_some(),
+            "a responsive client was disconnected"
+        );
     }
     drop(live);
     // The connection-age limit (24 h at Binance) scaled down.
@@ -51,14 +56,25 @@ fn server_shutdown_event_then_close() {
     wait_until("connection registered", || sim.market_connections() == 1);
     sim.server_shutdown_event();
     let v = wait_json(&mut ws, |v| v["e"] == "serverShutdown");
-    assert_shape(&doc_sample("binance_server_shutdown_raw.json"), &v, "serverShutdown");
+    assert_shape(
+        &doc_sample("binance_server_shutdown_raw.json"),
+        &v,
+        "serverShutdown",
+    );
     read_until_closed(&mut ws);
 }
 
 #[test]
 fn http_faults_switch_on_and_off() {
     let sim = start("");
-    let time = || try_http("GET", &format!("{}/api/v3/time", sim.rest_url()), None, None);
+    let time = || {
+        try_http(
+            "GET",
+            &format!("{}/api/v3/time", sim.rest_url()),
+            None,
+            None,
+        )
+    };
     assert_eq!(time().unwrap().status, 200);
     sim.faults().set_http_5xx_rate(1.0);
     assert_eq!(time().unwrap().status, 503);
@@ -69,15 +85,36 @@ fn http_faults_switch_on_and_off() {
     assert!(r.header("Retry-After").is_some());
     sim.faults().set_http_429_rate(0.0);
     // Through the admin endpoint too.
-    let r = http("POST", &format!("{}/faults", sim.admin_url()), None, Some(&json!({"http_5xx_rate": 1.0}).to_string()));
+    let r = http(
+        "POST",
+        &format!("{}/faults", sim.admin_url()),
+        None,
+        Some(&json!({"http_5xx_rate": 1.0}).to_string()),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(time().unwrap().status, 503);
-    assert_eq!(http("GET", &format!("{}/faults", sim.admin_url()), None, None).json()["http_5xx_rate"], 1.0);
-    http("POST", &format!("{}/faults", sim.admin_url()), None, Some(&json!({"http_5xx_rate": 0.0, "slow_response_ms": 300}).to_string()));
+    assert_eq!(
+        http("GET", &format!("{}/faults", sim.admin_url()), None, None).json()["http_5xx_rate"],
+        1.0
+    );
+    http(
+        "POST",
+        &format!("{}/faults", sim.admin_url()),
+        None,
+        Some(&json!({"http_5xx_rate": 0.0, "slow_response_ms": 300}).to_string()),
+    );
     let t = Instant::now();
     assert_eq!(time().unwrap().status, 200);
-    assert!(t.elapsed() >= Duration::from_millis(300), "slow response fault not applied");
-    let r = http("POST", &format!("{}/faults", sim.admin_url()), None, Some(&json!({"nonsense": 1}).to_string()));
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "slow response fault not applied"
+    );
+    let r = http(
+        "POST",
+        &format!("{}/faults", sim.admin_url()),
+        None,
+        Some(&json!({"nonsense": 1}).to_string()),
+    );
     assert_eq!(r.status, 400);
 }
 
@@ -86,26 +123,45 @@ fn dropped_and_delayed_acks() {
     let sim = start("");
     sim.pause_market(true);
     sim.faults().set_drop_ack_rate(1.0);
-    let q = format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000&newClientOrderId=mkDrop&timestamp={}", now_ms());
-    let url = format!("{}/api/v3/order?{q}&signature={}", sim.rest_url(), sign(SECRET, &q));
-    assert!(try_http("POST", &url, Some(KEY), None).is_err(), "the ack should have been dropped");
+    let q = format!(
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000&newClientOrderId=mkDrop&timestamp={}",
+        now_ms()
+    );
+    let url = format!(
+        "{}/api/v3/order?{q}&signature={}",
+        sim.rest_url(),
+        sign(SECRET, &q)
+    );
+    assert!(
+        try_http("POST", &url, Some(KEY), None).is_err(),
+        "the ack should have been dropped"
+    );
     // The order exists on the exchange all the same: the client must reconcile.
     let st = sim.state();
     assert_eq!(st["accounts"][0]["orders"][0]["clientOrderId"], "mkDrop");
     // Over the WS API: no response to order.place; the next request's answer comes first.
     let mut ws = ws_connect(&sim.ws_api_url());
-    send(&mut ws, &json!({"id": "drop", "method": "order.place", "params": {
+    send(
+        &mut ws,
+        &json!({"id": "drop", "method": "order.place", "params": {
         "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001",
-        "price": "50000", "apiKey": KEY, "timestamp": now_ms(), "signature": "00"}}));
+        "price": "50000", "apiKey": KEY, "timestamp": now_ms(), "signature": "00"}}),
+    );
     send(&mut ws, &json!({"id": "after", "method": "ping"}));
     let v = wait_json(&mut ws, |v| v.get("id").is_some());
     assert_eq!(v["id"], "after");
     sim.faults().set_drop_ack_rate(0.0);
     sim.faults().set_ack_delay(Duration::from_millis(300));
     let t = Instant::now();
-    send(&mut ws, &json!({"id": "slow", "method": "order.cancel", "params": {"symbol": "BTCUSDT", "orderId": 1, "apiKey": KEY, "timestamp": now_ms(), "signature": "00"}}));
+    send(
+        &mut ws,
+        &json!({"id": "slow", "method": "order.cancel", "params": {"symbol": "BTCUSDT", "orderId": 1, "apiKey": KEY, "timestamp": now_ms(), "signature": "00"}}),
+    );
     let v = wait_json(&mut ws, |v| v["id"] == "slow");
-    assert!(t.elapsed() >= Duration::from_millis(300), "ack delay not applied");
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "ack delay not applied"
+    );
     assert_eq!(v["error"]["code"], -1022);
 }
 
@@ -116,16 +172,29 @@ fn dropped_user_events() {
     let mut ws = ws_connect(&sim.ws_api_url());
     let ts = now_ms();
     let payload = format!("apiKey={KEY}&timestamp={ts}");
-    send(&mut ws, &json!({"id": "sub", "method": "userDataStream.subscribe.signature", "params": {"apiKey": KEY, "timestamp": ts, "signature": sign(SECRET, &payload)}}));
+    send(
+        &mut ws,
+        &json!({"id": "sub", "method": "userDataStream.subscribe.signature", "params": {"apiKey": KEY, "timestamp": ts, "signature": sign(SECRET, &payload)}}),
+    );
     assert_eq!(wait_json(&mut ws, |v| v["id"] == "sub")["status"], 200);
     sim.faults().set_drop_user_event_rate(1.0);
-    signed(&sim, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000");
+    signed(
+        &sim,
+        "POST",
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000",
+    );
     // Events are sent before the REST answer returns; a ping answered after it proves none came.
     send(&mut ws, &json!({"id": "p", "method": "ping"}));
     let first = next_json(&mut ws);
     assert_eq!(first["id"], "p", "an event got through: {first}");
     sim.faults().set_drop_user_event_rate(0.0);
-    signed(&sim, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000");
+    signed(
+        &sim,
+        "POST",
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000",
+    );
     let v = next_json(&mut ws);
     assert_eq!(v["event"]["e"], "executionReport");
 }
@@ -155,7 +224,8 @@ fn feed_faults_disconnect_gap_and_delay() {
     }
     sim.faults().set_market_delay(Duration::ZERO);
     // Periodic disconnects.
-    sim.faults().set_disconnect_every(Duration::from_millis(300));
+    sim.faults()
+        .set_disconnect_every(Duration::from_millis(300));
     read_until_closed(&mut ws);
     read_until_closed(&mut trades);
     sim.faults().set_disconnect_every(Duration::ZERO);
@@ -165,7 +235,14 @@ fn feed_faults_disconnect_gap_and_delay() {
 fn weight_and_order_limits() {
     let sim = start("[limits]\nweight_per_minute = 30\nbans_after = 1\norders_per_10s = 2\n");
     sim.pause_market(true);
-    let info = || http("GET", &format!("{}/api/v3/exchangeInfo", sim.rest_url()), None, None);
+    let info = || {
+        http(
+            "GET",
+            &format!("{}/api/v3/exchangeInfo", sim.rest_url()),
+            None,
+            None,
+        )
+    };
     let mut statuses = Vec::new();
     for _ in 0..12 {
         let r = info();
@@ -179,12 +256,24 @@ fn weight_and_order_limits() {
         }
     }
     let first_429 = statuses.iter().position(|s| *s == 429).expect("a 429");
-    assert!(statuses[first_429..].contains(&418), "no ban after repeated 429s: {statuses:?}");
+    assert!(
+        statuses[first_429..].contains(&418),
+        "no ban after repeated 429s: {statuses:?}"
+    );
     sim.reset_limits();
     let mut codes = Vec::new();
     for _ in 0..8 {
-        let r = signed(&sim, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000");
-        codes.push(if r.status == 200 { 0 } else { r.json()["code"].as_i64().unwrap() });
+        let r = signed(
+            &sim,
+            "POST",
+            "/api/v3/order",
+            "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000",
+        );
+        codes.push(if r.status == 200 {
+            0
+        } else {
+            r.json()["code"].as_i64().unwrap()
+        });
         if r.status != 200 {
             assert_eq!(r.status, 429);
             break;

@@ -11,11 +11,16 @@ use std::sync::Arc;
 use serde_json::Value;
 use sim_support::*;
 
-const RECORDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/binance-spot/btcusdt_20240808.gz");
+const RECORDING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/binance-spot/btcusdt_20240808.gz"
+);
 
 #[test]
 fn replay_serves_the_recorded_frames_in_order() {
-    let sim = start(&format!("source = \"replay\"\nreplay_file = \"{RECORDING}\"\nreplay_speed = 0.0\nreplay_wait_for_subscriber = true\n"));
+    let sim = start(&format!(
+        "source = \"replay\"\nreplay_file = \"{RECORDING}\"\nreplay_speed = 0.0\nreplay_wait_for_subscriber = true\n"
+    ));
     // What the file holds: every stream frame, in order.
     let file = std::fs::File::open(RECORDING).unwrap();
     let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
@@ -25,11 +30,27 @@ fn replay_serves_the_recorded_frames_in_order() {
         .filter_map(|l| l.split_once(' ').map(|(_, f)| f.to_string()))
         .filter(|f| f.starts_with("{\"stream\""))
         .collect();
-    assert!(expected.len() > 40_000, "fixture has {} frames", expected.len());
-    let mut streams: Vec<String> = expected.iter().map(|f| serde_json::from_str::<Value>(f).unwrap()["stream"].as_str().unwrap().to_string()).collect();
+    assert!(
+        expected.len() > 40_000,
+        "fixture has {} frames",
+        expected.len()
+    );
+    let mut streams: Vec<String> = expected
+        .iter()
+        .map(|f| {
+            serde_json::from_str::<Value>(f).unwrap()["stream"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
     streams.sort();
     streams.dedup();
-    let mut ws = ws_connect(&format!("{}/stream?streams={}", sim.ws_url(), streams.join("/")));
+    let mut ws = ws_connect(&format!(
+        "{}/stream?streams={}",
+        sim.ws_url(),
+        streams.join("/")
+    ));
     for (i, want) in expected.iter().enumerate() {
         let got = next_text(&mut ws).unwrap_or_else(|| panic!("closed after {i} frames"));
         assert_eq!(&got, want, "frame {i} differs");
@@ -43,7 +64,13 @@ fn replay_serves_the_recorded_frames_in_order() {
             (v["data"]["e"] == "depthUpdate").then(|| v["data"]["u"].as_u64().unwrap())
         })
         .unwrap();
-    let d = http("GET", &format!("{}/api/v3/depth?symbol=BTCUSDT&limit=5", sim.rest_url()), None, None).json();
+    let d = http(
+        "GET",
+        &format!("{}/api/v3/depth?symbol=BTCUSDT&limit=5", sim.rest_url()),
+        None,
+        None,
+    )
+    .json();
     assert_eq!(d["lastUpdateId"].as_u64().unwrap(), last_u);
     let best_bid: f64 = d["bids"][0][0].as_str().unwrap().parse().unwrap();
     let best_ask: f64 = d["asks"][0][0].as_str().unwrap().parse().unwrap();
@@ -52,7 +79,11 @@ fn replay_serves_the_recorded_frames_in_order() {
 
 fn client_config(sim: &mako::sim::SimHandle) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls::pki_types::CertificateDer::from(sim.tls_cert_der().unwrap().to_vec())).unwrap();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(
+            sim.tls_cert_der().unwrap().to_vec(),
+        ))
+        .unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
         rustls::ClientConfig::builder_with_provider(provider)
@@ -70,7 +101,8 @@ fn tls_listener_serves_wss_and_https() {
     let cfg = client_config(&sim);
     // wss market data.
     let tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(std::time::Duration::from_millis(200))).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
     let conn = rustls::ClientConnection::new(cfg.clone(), "localhost".try_into().unwrap()).unwrap();
     let tls = rustls::StreamOwned::new(conn, tcp);
     let url = format!("{}/ws/btcusdt@trade", sim.wss_url().unwrap());
@@ -81,7 +113,11 @@ fn tls_listener_serves_wss_and_https() {
         match ws.read() {
             Ok(tungstenite::Message::Text(t)) => break t.to_string(),
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => panic!("wss read: {e}"),
         }
     };
@@ -91,13 +127,21 @@ fn tls_listener_serves_wss_and_https() {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .tls_config(
             ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![ureq::tls::Certificate::from_der(sim.tls_cert_der().unwrap()).to_owned()])))
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![
+                    ureq::tls::Certificate::from_der(sim.tls_cert_der().unwrap()).to_owned(),
+                ])))
                 .build(),
         )
         .build()
         .into();
     let url = format!("https://localhost:{}/api/v3/time", addr.port());
-    let body = agent.get(&url).call().expect("https request").body_mut().read_to_string().unwrap();
+    let body = agent
+        .get(&url)
+        .call()
+        .expect("https request")
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     let v: Value = serde_json::from_str(&body).unwrap();
     assert!(v["serverTime"].as_u64().unwrap() > 0);
 }

@@ -63,10 +63,18 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     println!("mako sim: Binance Spot simulator running (Ctrl-C to stop)");
-    println!("  market data  {}/ws/<stream>  {}/stream?streams=<a>/<b>", sim.ws_url(), sim.ws_url());
+    println!(
+        "  market data  {}/ws/<stream>  {}/stream?streams=<a>/<b>",
+        sim.ws_url(),
+        sim.ws_url()
+    );
     println!("  REST         {}/api/v3/...", sim.rest_url());
     println!("  WS API       {}", sim.ws_api_url());
-    println!("  admin        {}/state  {}/faults", sim.admin_url(), sim.admin_url());
+    println!(
+        "  admin        {}/state  {}/faults",
+        sim.admin_url(),
+        sim.admin_url()
+    );
     if let (Some(wss), Some(https)) = (sim.wss_url(), sim.https_url()) {
         println!("  TLS          {wss}  {https}  (self-signed certificate below)");
         if let Some(pem) = sim.tls_cert_pem() {

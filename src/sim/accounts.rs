@@ -23,8 +23,25 @@ pub struct Account {
 
 impl Account {
     pub fn new(cfg: &AccountConfig) -> Self {
-        let balances = cfg.balances.iter().map(|(a, q)| (a.clone(), Balance { free: q.units(), locked: 0 })).collect();
-        Account { api_key: cfg.api_key.clone(), secret: cfg.secret.clone(), balances, update_ms: 0 }
+        let balances = cfg
+            .balances
+            .iter()
+            .map(|(a, q)| {
+                (
+                    a.clone(),
+                    Balance {
+                        free: q.units(),
+                        locked: 0,
+                    },
+                )
+            })
+            .collect();
+        Account {
+            api_key: cfg.api_key.clone(),
+            secret: cfg.secret.clone(),
+            balances,
+            update_ms: 0,
+        }
     }
 
     pub fn free(&self, asset: &str) -> i64 {

@@ -17,13 +17,19 @@ pub trait Params {
 
 impl Params for Vec<(String, String)> {
     fn get(&self, name: &str) -> Option<String> {
-        self.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+        self.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
     }
 }
 
 impl Params for serde_json::Map<String, Value> {
     fn get(&self, name: &str) -> Option<String> {
-        self.get(name).filter(|v| !v.is_null()).map(auth::ws_value).filter(|v| !v.is_empty())
+        self.get(name)
+            .filter(|v| !v.is_null())
+            .map(auth::ws_value)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -36,8 +42,16 @@ fn decimal(p: &dyn Params, name: &str) -> Result<Option<Price>, ApiError> {
         None => Ok(None),
         Some(s) => match Price::parse(&s) {
             Ok(v) => Ok(Some(v)),
-            Err(crate::types::DecimalError::TooPrecise) => Err(ApiError::bad(-1111, format!("Parameter '{name}' has too much precision."))),
-            Err(_) => Err(ApiError::bad(-1100, format!("Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."))),
+            Err(crate::types::DecimalError::TooPrecise) => Err(ApiError::bad(
+                -1111,
+                format!("Parameter '{name}' has too much precision."),
+            )),
+            Err(_) => Err(ApiError::bad(
+                -1100,
+                format!(
+                    "Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."
+                ),
+            )),
         },
     }
 }
@@ -51,19 +65,41 @@ fn id_param(p: &dyn Params, name: &str) -> Result<Option<u64>, ApiError> {
 /// The symbol index named by `symbol`.
 pub fn symbol(shared: &Shared, p: &dyn Params) -> Result<usize, ApiError> {
     let s = required(p, "symbol")?;
-    shared.ex.lock().symbol_index(&s).ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))
+    shared
+        .ex
+        .lock()
+        .symbol_index(&s)
+        .ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))
 }
 
 /// Authenticates a signed request: API key, HMAC signature over `payload`, timestamp window.
-pub fn authenticate(shared: &Shared, api_key: Option<&str>, payload: &str, signature: Option<&str>, p: &dyn Params) -> Result<usize, ApiError> {
-    let key = api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::new(401, -2014, "API-key format invalid."))?;
+pub fn authenticate(
+    shared: &Shared,
+    api_key: Option<&str>,
+    payload: &str,
+    signature: Option<&str>,
+    p: &dyn Params,
+) -> Result<usize, ApiError> {
+    let key = api_key
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::new(401, -2014, "API-key format invalid."))?;
     let (account, secret) = {
         let ex = shared.ex.lock();
-        let a = ex.account_by_key(key).ok_or_else(|| ApiError::new(401, -2015, "Invalid API-key, IP, or permissions for action."))?;
+        let a = ex.account_by_key(key).ok_or_else(|| {
+            ApiError::new(
+                401,
+                -2015,
+                "Invalid API-key, IP, or permissions for action.",
+            )
+        })?;
         (a, ex.accounts[a].secret.clone())
     };
     auth::verify(&secret, payload, signature)?;
-    auth::check_timestamp(p.get("timestamp").as_deref(), p.get("recvWindow").as_deref(), now_ms())?;
+    auth::check_timestamp(
+        p.get("timestamp").as_deref(),
+        p.get("recvWindow").as_deref(),
+        now_ms(),
+    )?;
     Ok(account)
 }
 
@@ -75,9 +111,12 @@ pub fn parse_new_order(shared: &Shared, p: &dyn Params) -> Result<(NewOrder, Str
         "SELL" => Side::Sell,
         _ => return Err(ApiError::bad(-1117, "Invalid side.")),
     };
-    let kind = OrderType::parse(&required(p, "type")?).ok_or_else(|| ApiError::bad(-1116, "Invalid orderType."))?;
+    let kind = OrderType::parse(&required(p, "type")?)
+        .ok_or_else(|| ApiError::bad(-1116, "Invalid orderType."))?;
     let tif = match p.get("timeInForce") {
-        Some(t) => Some(Tif::parse(&t).ok_or_else(|| ApiError::bad(-1115, "Invalid timeInForce."))?),
+        Some(t) => {
+            Some(Tif::parse(&t).ok_or_else(|| ApiError::bad(-1115, "Invalid timeInForce."))?)
+        }
         None => None,
     };
     let qty = decimal(p, "quantity")?.map(|v| Qty::from_units(v.units()));
@@ -87,28 +126,77 @@ pub fn parse_new_order(shared: &Shared, p: &dyn Params) -> Result<(NewOrder, Str
         OrderType::Limit => {
             let tif = tif.ok_or_else(|| ApiError::mandatory("timeInForce"))?;
             let qty = qty.ok_or_else(|| ApiError::mandatory("quantity"))?;
-            (tif, qty, Price::ZERO, price.ok_or_else(|| ApiError::mandatory("price"))?)
+            (
+                tif,
+                qty,
+                Price::ZERO,
+                price.ok_or_else(|| ApiError::mandatory("price"))?,
+            )
         }
         OrderType::LimitMaker => {
             let qty = qty.ok_or_else(|| ApiError::mandatory("quantity"))?;
-            (Tif::Gtc, qty, Price::ZERO, price.ok_or_else(|| ApiError::mandatory("price"))?)
+            (
+                Tif::Gtc,
+                qty,
+                Price::ZERO,
+                price.ok_or_else(|| ApiError::mandatory("price"))?,
+            )
         }
         OrderType::Market => match (qty, quote_qty) {
             (Some(q), None) => (Tif::Gtc, q, Price::ZERO, Price::ZERO),
             (None, Some(b)) if b.is_positive() => (Tif::Gtc, Qty::ZERO, b, Price::ZERO),
-            (Some(_), Some(_)) => return Err(ApiError::bad(-1106, "Parameter 'quoteOrderQty' sent when not required.")),
-            _ => return Err(ApiError::bad(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad(
+                    -1106,
+                    "Parameter 'quoteOrderQty' sent when not required.",
+                ));
+            }
+            _ => {
+                return Err(ApiError::bad(
+                    -1102,
+                    "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+                ));
+            }
         },
     };
     let client_order_id = p.get("newClientOrderId");
-    if client_order_id.as_ref().is_some_and(|c| c.len() > 36 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))) {
-        return Err(ApiError::bad(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_.]{1,36}$'."));
+    if client_order_id.as_ref().is_some_and(|c| {
+        c.len() > 36
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    }) {
+        return Err(ApiError::bad(
+            -1100,
+            "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_.]{1,36}$'.",
+        ));
     }
-    let resp = p.get("newOrderRespType").unwrap_or_else(|| if kind == OrderType::LimitMaker { "ACK".into() } else { "FULL".into() });
+    let resp = p.get("newOrderRespType").unwrap_or_else(|| {
+        if kind == OrderType::LimitMaker {
+            "ACK".into()
+        } else {
+            "FULL".into()
+        }
+    });
     if !["ACK", "RESULT", "FULL"].contains(&resp.as_str()) {
-        return Err(ApiError::bad(-1100, "Illegal characters found in parameter 'newOrderRespType'."));
+        return Err(ApiError::bad(
+            -1100,
+            "Illegal characters found in parameter 'newOrderRespType'.",
+        ));
     }
-    Ok((NewOrder { symbol, side, kind, tif, price, qty, quote_qty, client_order_id }, resp))
+    Ok((
+        NewOrder {
+            symbol,
+            side,
+            kind,
+            tif,
+            price,
+            qty,
+            quote_qty,
+            client_order_id,
+        },
+        resp,
+    ))
 }
 
 /// `POST /api/v3/order` / `order.place`.
@@ -119,14 +207,23 @@ pub fn place(shared: &Shared, account: usize, p: &dyn Params) -> Result<Value, A
     let result = ex.place(account, req);
     shared.hub.dispatch(&mut ex, &shared.faults);
     let (id, fills) = result?;
-    let o = ex.orders.get(&id).ok_or_else(|| ApiError::new(500, -1000, "An unknown error occurred while processing the request."))?;
+    let o = ex.orders.get(&id).ok_or_else(|| {
+        ApiError::new(
+            500,
+            -1000,
+            "An unknown error occurred while processing the request.",
+        )
+    })?;
     Ok(match resp.as_str() {
         "ACK" => o.ack_json(),
         "RESULT" => o.result_json(),
         _ => {
             let mut v = o.result_json();
             if let Some(m) = v.as_object_mut() {
-                m.insert("fills".into(), Value::Array(fills.iter().map(|f| f.full_json()).collect()));
+                m.insert(
+                    "fills".into(),
+                    Value::Array(fills.iter().map(|f| f.full_json()).collect()),
+                );
             }
             v
         }
@@ -145,7 +242,10 @@ pub fn cancel(shared: &Shared, account: usize, p: &dyn Params) -> Result<Value, 
     let id = id_param(p, "orderId")?;
     let cid = p.get("origClientOrderId");
     if id.is_none() && cid.is_none() {
-        return Err(ApiError::bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"));
+        return Err(ApiError::bad(
+            -1102,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        ));
     }
     let mut ex = shared.ex.lock();
     let r = ex.cancel(account, sym, id, cid.as_deref(), p.get("newClientOrderId"));
@@ -168,11 +268,18 @@ pub fn query(shared: &Shared, account: usize, p: &dyn Params) -> Result<Value, A
     let id = id_param(p, "orderId")?;
     let cid = p.get("origClientOrderId");
     if id.is_none() && cid.is_none() {
-        return Err(ApiError::bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"));
+        return Err(ApiError::bad(
+            -1102,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        ));
     }
     let ex = shared.ex.lock();
-    let found = ex.find(account, sym, id, cid.as_deref()).and_then(|i| ex.orders.get(&i));
-    found.map(|o| o.query_json()).ok_or_else(|| ApiError::bad(-2013, "Order does not exist."))
+    let found = ex
+        .find(account, sym, id, cid.as_deref())
+        .and_then(|i| ex.orders.get(&i));
+    found
+        .map(|o| o.query_json())
+        .ok_or_else(|| ApiError::bad(-2013, "Order does not exist."))
 }
 
 /// `GET /api/v3/openOrders` / `openOrders.status`.
@@ -182,7 +289,12 @@ pub fn open_orders(shared: &Shared, account: usize, p: &dyn Params) -> Result<Va
         None => None,
     };
     let ex = shared.ex.lock();
-    Ok(Value::Array(ex.open_orders(account, sym).iter().map(|o| o.query_json()).collect()))
+    Ok(Value::Array(
+        ex.open_orders(account, sym)
+            .iter()
+            .map(|o| o.query_json())
+            .collect(),
+    ))
 }
 
 /// `GET /api/v3/account` / `account.status`.
@@ -268,7 +380,8 @@ pub fn book_ticker(shared: &Shared, sym: usize) -> Value {
     let s = &ex.symbols[sym];
     let fx = super::orders::fx;
     let (b, a) = s.book.top_of_book();
-    let lv = |l: Option<(Price, Qty)>| l.map_or((fx(0), fx(0)), |(p, q)| (fx(p.units()), fx(q.units())));
+    let lv =
+        |l: Option<(Price, Qty)>| l.map_or((fx(0), fx(0)), |(p, q)| (fx(p.units()), fx(q.units())));
     let ((bp, bq), (ap, aq)) = (lv(b), lv(a));
     json!({"symbol": s.cfg.symbol, "bidPrice": bp, "bidQty": bq, "askPrice": ap, "askQty": aq})
 }

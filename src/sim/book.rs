@@ -48,7 +48,11 @@ fn idx(side: Side) -> usize {
 
 impl SimBook {
     pub fn new(include_own: bool, first_update_id: u64) -> Self {
-        SimBook { include_own, update_id: first_update_id, ..Default::default() }
+        SimBook {
+            include_own,
+            update_id: first_update_id,
+            ..Default::default()
+        }
     }
 
     pub fn update_id(&self) -> u64 {
@@ -61,12 +65,18 @@ impl SimBook {
         if !self.include_own {
             return m;
         }
-        let o = self.own[idx(side)].get(&price).copied().unwrap_or(Qty::ZERO);
+        let o = self.own[idx(side)]
+            .get(&price)
+            .copied()
+            .unwrap_or(Qty::ZERO);
         Qty::from_units(m.units() + o.units())
     }
 
     pub fn market_qty(&self, side: Side, price: Price) -> Qty {
-        self.market[idx(side)].get(&price).copied().unwrap_or(Qty::ZERO)
+        self.market[idx(side)]
+            .get(&price)
+            .copied()
+            .unwrap_or(Qty::ZERO)
     }
 
     /// Sets external liquidity at a price (zero removes it) and records the change under a
@@ -92,7 +102,10 @@ impl SimBook {
         }
         let o = &mut self.own[idx(side)];
         let new = o.get(&price).map_or(0, |q| q.units()) + delta;
-        debug_assert!(new >= 0, "Invariant: own quantity at a level never goes negative");
+        debug_assert!(
+            new >= 0,
+            "Invariant: own quantity at a level never goes negative"
+        );
         if new <= 0 {
             o.remove(&price);
         } else {
@@ -117,7 +130,13 @@ impl SimBook {
     }
 
     /// Applies a recorded diff event as it is (replay): the book's id becomes its `u`.
-    pub fn apply_recorded(&mut self, first_id: u64, last_id: u64, bids: &[(Price, Qty)], asks: &[(Price, Qty)]) {
+    pub fn apply_recorded(
+        &mut self,
+        first_id: u64,
+        last_id: u64,
+        bids: &[(Price, Qty)],
+        asks: &[(Price, Qty)],
+    ) {
         for (side, levels) in [(Side::Buy, bids), (Side::Sell, asks)] {
             let m = &mut self.market[idx(side)];
             for &(p, q) in levels {
@@ -153,7 +172,12 @@ impl SimBook {
             }
             v
         };
-        Some(DepthDiff { first_id, last_id: self.update_id, bids: levels(Side::Buy, bids), asks: levels(Side::Sell, asks) })
+        Some(DepthDiff {
+            first_id,
+            last_id: self.update_id,
+            bids: levels(Side::Buy, bids),
+            asks: levels(Side::Sell, asks),
+        })
     }
 
     /// The published best `limit` levels of one side, best first.
@@ -162,8 +186,11 @@ impl SimBook {
         let m = &self.market[idx(side)];
         let o = &self.own[idx(side)];
         // Merge the two ladders from the best end, keeping distinct prices.
-        let mut mi: Box<dyn Iterator<Item = &Price>> =
-            if side == Side::Buy { Box::new(m.keys().rev()) } else { Box::new(m.keys()) };
+        let mut mi: Box<dyn Iterator<Item = &Price>> = if side == Side::Buy {
+            Box::new(m.keys().rev())
+        } else {
+            Box::new(m.keys())
+        };
         let mut oi: Box<dyn Iterator<Item = &Price>> = match (self.include_own, side) {
             (false, _) => Box::new(std::iter::empty()),
             (true, Side::Buy) => Box::new(o.keys().rev()),
@@ -198,7 +225,10 @@ impl SimBook {
             };
             prices.push(next);
         }
-        prices.into_iter().map(|p| (p, self.qty_at(side, p))).collect()
+        prices
+            .into_iter()
+            .map(|p| (p, self.qty_at(side, p)))
+            .collect()
     }
 
     pub fn best(&self, side: Side) -> Option<(Price, Qty)> {
@@ -212,13 +242,21 @@ impl SimBook {
     /// External levels of one side, best first (for the random walk).
     pub fn market_levels(&self, side: Side) -> Vec<(Price, Qty)> {
         let m = &self.market[idx(side)];
-        if side == Side::Buy { m.iter().rev().map(|(p, q)| (*p, *q)).collect() } else { m.iter().map(|(p, q)| (*p, *q)).collect() }
+        if side == Side::Buy {
+            m.iter().rev().map(|(p, q)| (*p, *q)).collect()
+        } else {
+            m.iter().map(|(p, q)| (*p, *q)).collect()
+        }
     }
 
     /// Best external price of one side.
     pub fn market_levels_best(&self, side: Side) -> Option<Price> {
         let m = &self.market[idx(side)];
-        if side == Side::Buy { m.keys().next_back().copied() } else { m.keys().next().copied() }
+        if side == Side::Buy {
+            m.keys().next_back().copied()
+        } else {
+            m.keys().next().copied()
+        }
     }
 
     pub fn market_depth(&self, side: Side) -> usize {
@@ -264,7 +302,10 @@ mod tests {
         b.set_market(Side::Buy, p("8"), q("1"));
         b.add_own(Side::Buy, p("9"), q("2").units());
         b.add_own(Side::Buy, p("10"), q("2").units());
-        assert_eq!(b.top(Side::Buy, 5), vec![(p("10"), q("3")), (p("9"), q("2")), (p("8"), q("1"))]);
+        assert_eq!(
+            b.top(Side::Buy, 5),
+            vec![(p("10"), q("3")), (p("9"), q("2")), (p("8"), q("1"))]
+        );
         let hidden = {
             let mut b = SimBook::new(false, 0);
             b.add_own(Side::Buy, p("9"), q("2").units());

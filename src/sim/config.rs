@@ -221,7 +221,8 @@ impl Errors {
     }
     fn rate(&mut self, key: &str, v: f64) -> f64 {
         if !(0.0..=1.0).contains(&v) {
-            self.0.push(format!("{key}: {v} must be a fraction between 0 and 1"));
+            self.0
+                .push(format!("{key}: {v} must be a fraction between 0 and 1"));
         }
         v
     }
@@ -255,12 +256,17 @@ impl SimConfig {
                 if ms == 0 {
                     e.0.push("sim.walk_interval_ms: must be at least 1".into());
                 }
-                SourceConfig::Walk { seed, interval: Duration::from_millis(ms) }
+                SourceConfig::Walk {
+                    seed,
+                    interval: Duration::from_millis(ms),
+                }
             }
             "replay" => {
                 let speed = raw.replay_speed.unwrap_or(1.0);
                 if !speed.is_finite() || speed < 0.0 {
-                    e.0.push(format!("sim.replay_speed: {speed} must be >= 0 (0 = as fast as possible)"));
+                    e.0.push(format!(
+                        "sim.replay_speed: {speed} must be >= 0 (0 = as fast as possible)"
+                    ));
                 }
                 match raw.replay_file {
                     Some(file) => SourceConfig::Replay {
@@ -271,13 +277,21 @@ impl SimConfig {
                     },
                     None => {
                         e.0.push("sim.replay_file: required when sim.source = \"replay\"".into());
-                        SourceConfig::Walk { seed, interval: Duration::from_millis(50) }
+                        SourceConfig::Walk {
+                            seed,
+                            interval: Duration::from_millis(50),
+                        }
                     }
                 }
             }
             other => {
-                e.0.push(format!("sim.source: {other:?} must be \"walk\" or \"replay\""));
-                SourceConfig::Walk { seed, interval: Duration::from_millis(50) }
+                e.0.push(format!(
+                    "sim.source: {other:?} must be \"walk\" or \"replay\""
+                ));
+                SourceConfig::Walk {
+                    seed,
+                    interval: Duration::from_millis(50),
+                }
             }
         };
         let raw_symbols = raw.symbols.unwrap_or_else(|| vec![RawSymbol::default()]);
@@ -288,8 +302,15 @@ impl SimConfig {
         for (i, s) in raw_symbols.iter().enumerate() {
             let k = |f: &str| format!("sim.symbols[{i}].{f}");
             let symbol = s.symbol.clone().unwrap_or_else(|| "BTCUSDT".into());
-            if symbol.is_empty() || !symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-                e.0.push(format!("{}: {symbol:?} must be upper-case letters and digits", k("symbol")));
+            if symbol.is_empty()
+                || !symbol
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
+                e.0.push(format!(
+                    "{}: {symbol:?} must be upper-case letters and digits",
+                    k("symbol")
+                ));
             }
             let base = s.base.clone().unwrap_or_else(|| "BTC".into());
             let quote = s.quote.clone().unwrap_or_else(|| "USDT".into());
@@ -318,13 +339,24 @@ impl SimConfig {
                 e.0.push(format!("{}: must be positive", k("step_size")));
             }
             if c.tick_size.is_positive() && !c.start_price.is_multiple_of(c.tick_size) {
-                e.0.push(format!("{}: {} is not a multiple of tick_size {}", k("start_price"), c.start_price, c.tick_size));
+                e.0.push(format!(
+                    "{}: {} is not a multiple of tick_size {}",
+                    k("start_price"),
+                    c.start_price,
+                    c.tick_size
+                ));
             }
             if c.levels == 0 || c.levels > 5000 {
                 e.0.push(format!("{}: {} must be 1..=5000", k("levels"), c.levels));
             }
-            if c.tick_size.is_positive() && c.start_price.units() / c.tick_size.units() <= c.levels as i64 + 10 {
-                e.0.push(format!("{}: too low for {} levels of tick_size", k("start_price"), c.levels));
+            if c.tick_size.is_positive()
+                && c.start_price.units() / c.tick_size.units() <= c.levels as i64 + 10
+            {
+                e.0.push(format!(
+                    "{}: too low for {} levels of tick_size",
+                    k("start_price"),
+                    c.levels
+                ));
             }
             if symbols.iter().any(|o: &SymbolConfig| o.symbol == c.symbol) {
                 e.0.push(format!("{}: {} is listed twice", k("symbol"), c.symbol));
@@ -335,7 +367,9 @@ impl SimConfig {
             vec![RawAccount {
                 api_key: None,
                 secret: None,
-                balances: [("BTC", "10"), ("USDT", "1000000")].map(|(a, q)| (a.to_string(), q.to_string())).into(),
+                balances: [("BTC", "10"), ("USDT", "1000000")]
+                    .map(|(a, q)| (a.to_string(), q.to_string()))
+                    .into(),
             }]
         });
         let mut accounts = Vec::new();
@@ -343,17 +377,28 @@ impl SimConfig {
             let api_key = a.api_key.clone().unwrap_or_else(|| DOC_API_KEY.into());
             let secret = a.secret.clone().unwrap_or_else(|| DOC_SECRET.into());
             if api_key.is_empty() || secret.is_empty() {
-                e.0.push(format!("sim.accounts[{i}]: api_key and secret must not be empty"));
+                e.0.push(format!(
+                    "sim.accounts[{i}]: api_key and secret must not be empty"
+                ));
             }
-            if accounts.iter().any(|o: &AccountConfig| o.api_key == api_key) {
-                e.0.push(format!("sim.accounts[{i}].api_key: used by another account"));
+            if accounts
+                .iter()
+                .any(|o: &AccountConfig| o.api_key == api_key)
+            {
+                e.0.push(format!(
+                    "sim.accounts[{i}].api_key: used by another account"
+                ));
             }
             let mut balances = BTreeMap::new();
             for (asset, q) in &a.balances {
                 let q = e.qty(&format!("sim.accounts[{i}].balances.{asset}"), Some(q), "0");
                 balances.insert(asset.clone(), q);
             }
-            accounts.push(AccountConfig { api_key, secret, balances });
+            accounts.push(AccountConfig {
+                api_key,
+                secret,
+                balances,
+            });
         }
         let lim = raw.limits.unwrap_or_default();
         let limits = LimitConfig {
@@ -382,7 +427,8 @@ impl SimConfig {
         if pong_timeout.is_zero() {
             e.0.push("sim.pong_timeout_ms: must be at least 1".into());
         }
-        let max_connection_age = Duration::from_millis(raw.max_connection_age_ms.unwrap_or(86_400_000));
+        let max_connection_age =
+            Duration::from_millis(raw.max_connection_age_ms.unwrap_or(86_400_000));
         if max_connection_age.is_zero() {
             e.0.push("sim.max_connection_age_ms: must be at least 1".into());
         }

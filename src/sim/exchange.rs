@@ -22,16 +22,26 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: i64, msg: impl Into<String>) -> Self {
-        ApiError { status, code, msg: msg.into() }
+        ApiError {
+            status,
+            code,
+            msg: msg.into(),
+        }
     }
     pub fn bad(code: i64, msg: impl Into<String>) -> Self {
         Self::new(400, code, msg)
     }
     pub fn mandatory(name: &str) -> Self {
-        Self::bad(-1102, format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."))
+        Self::bad(
+            -1102,
+            format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
+        )
     }
     pub fn insufficient() -> Self {
-        Self::bad(-2010, "Account has insufficient balance for requested action.")
+        Self::bad(
+            -2010,
+            "Account has insufficient balance for requested action.",
+        )
     }
     pub fn json(&self) -> Value {
         json!({"code": self.code, "msg": self.msg})
@@ -41,10 +51,19 @@ impl ApiError {
 /// Something the exchange wants sent: public market events or one account's private event.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Trade { symbol: usize, data: Value },
-    BookTicker { symbol: usize, data: Value },
+    Trade {
+        symbol: usize,
+        data: Value,
+    },
+    BookTicker {
+        symbol: usize,
+        data: Value,
+    },
     /// An executionReport or outboundAccountPosition, unwrapped.
-    User { account: usize, data: Value },
+    User {
+        account: usize,
+        data: Value,
+    },
 }
 
 /// A validated new-order request.
@@ -96,7 +115,9 @@ pub struct Exchange {
 }
 
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Quote amount of `qty` at `price`, in `Price` units, rounded down.
@@ -130,7 +151,15 @@ impl Exchange {
             })
             .collect();
         let accounts: Vec<Account> = cfg.accounts.iter().map(Account::new).collect();
-        let initial = accounts.iter().map(|a| a.balances.iter().map(|(k, b)| (k.clone(), b.free)).collect()).collect();
+        let initial = accounts
+            .iter()
+            .map(|a| {
+                a.balances
+                    .iter()
+                    .map(|(k, b)| (k.clone(), b.free))
+                    .collect()
+            })
+            .collect();
         Exchange {
             symbols,
             accounts,
@@ -190,7 +219,8 @@ impl Exchange {
         }
         if o.kind != OrderType::Market {
             let notional = quote_of(o.price, o.qty);
-            if notional < c.min_notional.units() || (c.max_notional.is_positive() && notional > c.max_notional.units())
+            if notional < c.min_notional.units()
+                || (c.max_notional.is_positive() && notional > c.max_notional.units())
             {
                 return Err(fail("NOTIONAL"));
             }
@@ -199,9 +229,12 @@ impl Exchange {
     }
 
     fn open_with_client_id(&self, account: usize, symbol: usize, cid: &str) -> bool {
-        self.orders
-            .values()
-            .any(|o| o.account == account && o.symbol == symbol && o.status.is_open() && o.client_order_id == cid)
+        self.orders.values().any(|o| {
+            o.account == account
+                && o.symbol == symbol
+                && o.status.is_open()
+                && o.client_order_id == cid
+        })
     }
 
     /// Places an order: checks filters and balances, locks funds, matches, rests the rest.
@@ -221,13 +254,22 @@ impl Exchange {
             (c.base.clone(), c.quote.clone())
         };
         let opp = req.side.opposite();
-        if req.kind == OrderType::LimitMaker && self.best_opposite(req.symbol, opp, None).is_some_and(|p| crosses(req.side, req.price, p)) {
-            return Err(ApiError::bad(-2010, "Order would immediately match and take."));
+        if req.kind == OrderType::LimitMaker
+            && self
+                .best_opposite(req.symbol, opp, None)
+                .is_some_and(|p| crosses(req.side, req.price, p))
+        {
+            return Err(ApiError::bad(
+                -2010,
+                "Order would immediately match and take.",
+            ));
         }
         // Funds to lock: the whole worst case for limits; the estimated sweep for markets.
         let limit = (req.kind != OrderType::Market).then_some(req.price);
         let (lock_asset, lock_units) = match (req.side, req.kind) {
-            (Side::Buy, OrderType::Market) if req.quote_qty.is_positive() => (quote.clone(), req.quote_qty.units()),
+            (Side::Buy, OrderType::Market) if req.quote_qty.is_positive() => {
+                (quote.clone(), req.quote_qty.units())
+            }
             (Side::Buy, OrderType::Market) => {
                 let (filled, cost) = self.sweep(req.symbol, opp, None, req.qty.units(), i64::MAX);
                 let _ = filled;
@@ -235,7 +277,8 @@ impl Exchange {
             }
             (Side::Buy, _) => (quote.clone(), quote_of(req.price, req.qty)),
             (Side::Sell, OrderType::Market) if req.quote_qty.is_positive() => {
-                let (filled, _) = self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units());
+                let (filled, _) =
+                    self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units());
                 (base.clone(), filled)
             }
             (Side::Sell, _) => (base.clone(), req.qty.units()),
@@ -250,7 +293,10 @@ impl Exchange {
         let symbol_name = self.symbols[req.symbol].cfg.symbol.clone();
         // A quoteOrderQty market order becomes the quantity its budget buys (or sells for).
         let orig_qty = if req.kind == OrderType::Market && req.quote_qty.is_positive() {
-            Qty::from_units(self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units()).0)
+            Qty::from_units(
+                self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units())
+                    .0,
+            )
         } else {
             req.qty
         };
@@ -263,7 +309,11 @@ impl Exchange {
             side: req.side,
             kind: req.kind,
             tif: req.tif,
-            price: if req.kind == OrderType::Market { Price::ZERO } else { req.price },
+            price: if req.kind == OrderType::Market {
+                Price::ZERO
+            } else {
+                req.price
+            },
             orig_qty,
             quote_order_qty: req.quote_qty,
             executed: Qty::ZERO,
@@ -289,9 +339,15 @@ impl Exchange {
             let (filled, _) = self.sweep(req.symbol, opp, limit, req.qty.units(), i64::MAX);
             filled < req.qty.units()
         };
-        let fills = if fok_short || orig_qty.is_zero() { Vec::new() } else { self.take(order_id, limit) };
+        let fills = if fok_short || orig_qty.is_zero() {
+            Vec::new()
+        } else {
+            self.take(order_id, limit)
+        };
         let leaves = self.orders.get(&order_id).map_or(Qty::ZERO, |o| o.leaves());
-        if orig_qty.is_zero() || (leaves.is_positive() && (req.kind == OrderType::Market || req.tif != Tif::Gtc)) {
+        if orig_qty.is_zero()
+            || (leaves.is_positive() && (req.kind == OrderType::Market || req.tif != Tif::Gtc))
+        {
             self.finish(order_id, Status::Expired, "EXPIRED");
         } else if leaves.is_positive() {
             self.rest(order_id);
@@ -310,7 +366,9 @@ impl Exchange {
 
     /// Puts an order's leaves on the book.
     fn rest(&mut self, order_id: u64) {
-        let Some(o) = self.orders.get(&order_id) else { return };
+        let Some(o) = self.orders.get(&order_id) else {
+            return;
+        };
         let (sym, side, price, leaves) = (o.symbol, o.side, o.price, o.leaves());
         let ahead = self.symbols[sym].book.market_qty(side, price).units();
         if let Some(o) = self.orders.get_mut(&order_id) {
@@ -318,13 +376,18 @@ impl Exchange {
             o.queue_ahead = ahead;
         }
         let s = &mut self.symbols[sym];
-        s.resting[side_idx(side)].entry(price).or_default().push_back(order_id);
+        s.resting[side_idx(side)]
+            .entry(price)
+            .or_default()
+            .push_back(order_id);
         s.book.add_own(side, price, leaves.units());
     }
 
     /// Takes an open order off the book (if it rests) and gives it a final status.
     pub(super) fn finish(&mut self, order_id: u64, status: Status, exec_type: &str) {
-        let Some(o) = self.orders.get_mut(&order_id) else { return };
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return;
+        };
         o.status = status;
         o.update_ms = now_ms();
         let (sym, side, price, leaves, rested) = (o.symbol, o.side, o.price, o.leaves(), o.on_book);
@@ -348,14 +411,20 @@ impl Exchange {
 
     /// Releases whatever an order still has locked once it is no longer open.
     pub(super) fn release_if_done(&mut self, order_id: u64) {
-        let Some(o) = self.orders.get_mut(&order_id) else { return };
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return;
+        };
         if o.status.is_open() || o.locked == 0 {
             return;
         }
         let units = std::mem::take(&mut o.locked);
         let (account, sym, side) = (o.account, o.symbol, o.side);
         let c = &self.symbols[sym].cfg;
-        let asset = if side == Side::Buy { c.quote.clone() } else { c.base.clone() };
+        let asset = if side == Side::Buy {
+            c.quote.clone()
+        } else {
+            c.base.clone()
+        };
         let b = self.accounts[account].bal(&asset);
         b.locked -= units;
         b.free += units;
@@ -371,7 +440,9 @@ impl Exchange {
         orig_client_id: Option<&str>,
         new_client_id: Option<String>,
     ) -> Result<Value, ApiError> {
-        let id = self.find(account, symbol, order_id, orig_client_id).ok_or_else(|| ApiError::bad(-2011, "Unknown order sent."))?;
+        let id = self
+            .find(account, symbol, order_id, orig_client_id)
+            .ok_or_else(|| ApiError::bad(-2011, "Unknown order sent."))?;
         let open = self.orders.get(&id).is_some_and(|o| o.status.is_open());
         if !open {
             return Err(ApiError::bad(-2011, "Unknown order sent."));
@@ -381,7 +452,10 @@ impl Exchange {
         self.report(id, "CANCELED", Some(&cancel_id), None);
         self.flush_positions();
         self.after_change(symbol);
-        let o = self.orders.get(&id).ok_or_else(|| ApiError::bad(-2011, "Unknown order sent."))?;
+        let o = self
+            .orders
+            .get(&id)
+            .ok_or_else(|| ApiError::bad(-2011, "Unknown order sent."))?;
         Ok(o.cancel_json(&o.client_order_id, &cancel_id))
     }
 
@@ -406,9 +480,19 @@ impl Exchange {
         Ok(Value::Array(out))
     }
 
-    pub fn find(&self, account: usize, symbol: usize, order_id: Option<u64>, client_id: Option<&str>) -> Option<u64> {
+    pub fn find(
+        &self,
+        account: usize,
+        symbol: usize,
+        order_id: Option<u64>,
+        client_id: Option<&str>,
+    ) -> Option<u64> {
         if let Some(id) = order_id {
-            return self.orders.get(&id).filter(|o| o.account == account && o.symbol == symbol).map(|o| o.order_id);
+            return self
+                .orders
+                .get(&id)
+                .filter(|o| o.account == account && o.symbol == symbol)
+                .map(|o| o.order_id);
         }
         let cid = client_id?;
         // The newest order with that client id.
@@ -423,24 +507,47 @@ impl Exchange {
         let mut v: Vec<&Order> = self
             .orders
             .values()
-            .filter(|o| o.account == account && o.status.is_open() && symbol.is_none_or(|s| o.symbol == s))
+            .filter(|o| {
+                o.account == account && o.status.is_open() && symbol.is_none_or(|s| o.symbol == s)
+            })
             .collect();
         v.sort_by_key(|o| o.seq);
         v
     }
 
     pub(super) fn mark_dirty(&mut self, account: usize, asset: &str) {
-        self.dirty.entry(account).or_default().insert(asset.to_string());
+        self.dirty
+            .entry(account)
+            .or_default()
+            .insert(asset.to_string());
     }
 
     /// Queues an executionReport for an order's current state.
-    pub(super) fn report(&mut self, order_id: u64, exec_type: &str, cancel_id: Option<&str>, fill: Option<&Fill>) {
-        let Some(o) = self.orders.get(&order_id) else { return };
+    pub(super) fn report(
+        &mut self,
+        order_id: u64,
+        exec_type: &str,
+        cancel_id: Option<&str>,
+        fill: Option<&Fill>,
+    ) {
+        let Some(o) = self.orders.get(&order_id) else {
+            return;
+        };
         let exec_id = self.next_exec_id;
         self.next_exec_id += 1;
-        let info = ExecInfo { exec_type, cancel_client_id: cancel_id, reject_reason: "NONE", fill, execution_id: exec_id, event_ms: now_ms() };
+        let info = ExecInfo {
+            exec_type,
+            cancel_client_id: cancel_id,
+            reject_reason: "NONE",
+            fill,
+            execution_id: exec_id,
+            event_ms: now_ms(),
+        };
         let data = execution_report(o, &info);
-        self.events.push(Event::User { account: o.account, data });
+        self.events.push(Event::User {
+            account: o.account,
+            data,
+        });
     }
 
     /// Queues one outboundAccountPosition per account whose balances changed.
@@ -467,9 +574,12 @@ impl Exchange {
         }
         s.last_top = top;
         let (b, a) = top;
-        let lvl = |l: Option<(Price, Qty)>| l.map_or((fx(0), fx(0)), |(p, q)| (fx(p.units()), fx(q.units())));
+        let lvl = |l: Option<(Price, Qty)>| {
+            l.map_or((fx(0), fx(0)), |(p, q)| (fx(p.units()), fx(q.units())))
+        };
         let ((bp, bq), (ap, aq)) = (lvl(b), lvl(a));
-        let data = json!({"u": s.book.update_id(), "s": s.cfg.symbol, "b": bp, "B": bq, "a": ap, "A": aq});
+        let data =
+            json!({"u": s.book.update_id(), "s": s.cfg.symbol, "b": bp, "B": bq, "a": ap, "A": aq});
         self.events.push(Event::BookTicker { symbol, data });
     }
 
@@ -477,7 +587,11 @@ impl Exchange {
     pub fn depth_json(&self, symbol: usize, limit: usize) -> Value {
         let s = &self.symbols[symbol];
         let lv = |side| -> Vec<[String; 2]> {
-            s.book.top(side, limit).into_iter().map(|(p, q)| [fx(p.units()), fx(q.units())]).collect()
+            s.book
+                .top(side, limit)
+                .into_iter()
+                .map(|(p, q)| [fx(p.units()), fx(q.units())])
+                .collect()
         };
         json!({"lastUpdateId": s.book.update_id(), "bids": lv(Side::Buy), "asks": lv(Side::Sell)})
     }
@@ -489,9 +603,13 @@ impl Exchange {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let balances: BTreeMap<&String, Value> =
-                    a.balances.iter().map(|(k, b)| (k, json!({"free": fx(b.free), "locked": fx(b.locked)}))).collect();
-                let mut orders: Vec<&Order> = self.orders.values().filter(|o| o.account == i).collect();
+                let balances: BTreeMap<&String, Value> = a
+                    .balances
+                    .iter()
+                    .map(|(k, b)| (k, json!({"free": fx(b.free), "locked": fx(b.locked)})))
+                    .collect();
+                let mut orders: Vec<&Order> =
+                    self.orders.values().filter(|o| o.account == i).collect();
                 orders.sort_by_key(|o| o.seq);
                 json!({
                     "apiKey": a.api_key,
@@ -522,7 +640,9 @@ impl Exchange {
                 d
             })
             .collect();
-        let fmt_map = |m: &BTreeMap<String, i64>| -> BTreeMap<String, String> { m.iter().map(|(k, v)| (k.clone(), fx(*v))).collect() };
+        let fmt_map = |m: &BTreeMap<String, i64>| -> BTreeMap<String, String> {
+            m.iter().map(|(k, v)| (k.clone(), fx(*v))).collect()
+        };
         json!({
             "accounts": accounts,
             "fills": fills,

@@ -98,15 +98,26 @@ impl Faults {
         let obj = v.as_object().ok_or("body must be a JSON object")?;
         let mut c = self.get();
         for (k, val) in obj {
-            let rate = || val.as_f64().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("{k}: must be a number in 0..=1"));
-            let ms = || val.as_u64().map(Duration::from_millis).ok_or(format!("{k}: must be a whole number of ms"));
+            let rate = || {
+                val.as_f64()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or(format!("{k}: must be a number in 0..=1"))
+            };
+            let ms = || {
+                val.as_u64()
+                    .map(Duration::from_millis)
+                    .ok_or(format!("{k}: must be a whole number of ms"))
+            };
             match k.as_str() {
                 "drop_ack_rate" => c.drop_ack_rate = rate()?,
                 "ack_delay_ms" => c.ack_delay = ms()?,
                 "market_delay_ms" => c.market_delay = ms()?,
                 "drop_user_event_rate" => c.drop_user_event_rate = rate()?,
                 "disconnect_every_ms" => c.disconnect_every = ms()?,
-                "depth_gap_every" => c.depth_gap_every = val.as_u64().ok_or(format!("{k}: must be a whole number"))?,
+                "depth_gap_every" => {
+                    c.depth_gap_every =
+                        val.as_u64().ok_or(format!("{k}: must be a whole number"))?
+                }
                 "http_5xx_rate" => c.http_5xx_rate = rate()?,
                 "http_429_rate" => c.http_429_rate = rate()?,
                 "slow_response_ms" => c.slow_response = ms()?,
@@ -123,7 +134,8 @@ impl Faults {
     }
 
     pub fn set_drop_ack_rate(&self, r: f64) {
-        self.drop_ack_rate.store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+        self.drop_ack_rate
+            .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
     }
     pub fn set_ack_delay(&self, d: Duration) {
         self.ack_delay_us.store(us(d), Relaxed);
@@ -132,19 +144,23 @@ impl Faults {
         self.market_delay_us.store(us(d), Relaxed);
     }
     pub fn set_drop_user_event_rate(&self, r: f64) {
-        self.drop_user_event_rate.store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+        self.drop_user_event_rate
+            .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
     }
     pub fn set_disconnect_every(&self, d: Duration) {
-        self.disconnect_every_ms.store(d.as_millis() as u64, Relaxed);
+        self.disconnect_every_ms
+            .store(d.as_millis() as u64, Relaxed);
     }
     pub fn set_depth_gap_every(&self, n: u64) {
         self.depth_gap_every.store(n, Relaxed);
     }
     pub fn set_http_5xx_rate(&self, r: f64) {
-        self.http_5xx_rate.store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+        self.http_5xx_rate
+            .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
     }
     pub fn set_http_429_rate(&self, r: f64) {
-        self.http_429_rate.store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+        self.http_429_rate
+            .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
     }
     pub fn set_slow_response(&self, d: Duration) {
         self.slow_response_us.store(us(d), Relaxed);
@@ -187,7 +203,8 @@ mod tests {
     fn json_updates_are_checked_and_round_trip() {
         let f = Faults::new(&FaultConfig::default(), 1);
         assert!(!f.drop_ack());
-        f.update_from_json(&json!({"drop_ack_rate": 1.0, "ack_delay_ms": 25})).unwrap();
+        f.update_from_json(&json!({"drop_ack_rate": 1.0, "ack_delay_ms": 25}))
+            .unwrap();
         assert!(f.drop_ack());
         assert_eq!(f.ack_delay(), Duration::from_millis(25));
         assert!(f.update_from_json(&json!({"drop_ack_rate": 3.0})).is_err());

@@ -21,15 +21,20 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_websocket_upgrade(&self) -> bool {
-        self.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+        self.header("upgrade")
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
     }
 
     pub fn wants_close(&self) -> bool {
-        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 }
 
@@ -43,7 +48,14 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, body: String) -> Self {
-        Response { status, headers: vec![("Content-Type".into(), "application/json;charset=UTF-8".into())], body }
+        Response {
+            status,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json;charset=UTF-8".into(),
+            )],
+            body,
+        }
     }
 }
 
@@ -76,7 +88,12 @@ pub enum ReadError {
 
 /// Reads one request. `buf` keeps bytes past the request (pipelining, WebSocket frames).
 /// The stream must have a short read timeout so `stop` is seen promptly.
-pub fn read_request(s: &mut impl Read, buf: &mut Vec<u8>, stop: &AtomicBool, idle: Duration) -> Result<Request, ReadError> {
+pub fn read_request(
+    s: &mut impl Read,
+    buf: &mut Vec<u8>,
+    stop: &AtomicBool,
+    idle: Duration,
+) -> Result<Request, ReadError> {
     let started = Instant::now();
     let mut chunk = [0u8; 8192];
     loop {
@@ -91,11 +108,25 @@ pub fn read_request(s: &mut impl Read, buf: &mut Vec<u8>, stop: &AtomicBool, idl
                     let headers: Vec<(String, String)> = req
                         .headers
                         .iter()
-                        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
                         .collect();
-                    let mut r = Request { method, path: path.to_string(), query: query.to_string(), headers, body: Vec::new() };
+                    let mut r = Request {
+                        method,
+                        path: path.to_string(),
+                        query: query.to_string(),
+                        headers,
+                        body: Vec::new(),
+                    };
                     let len: usize = match r.header("content-length") {
-                        Some(v) => v.trim().parse().map_err(|_| ReadError::Bad("bad Content-Length".into()))?,
+                        Some(v) => v
+                            .trim()
+                            .parse()
+                            .map_err(|_| ReadError::Bad("bad Content-Length".into()))?,
                         None => 0,
                     };
                     if len > MAX_REQUEST {
@@ -120,7 +151,14 @@ pub fn read_request(s: &mut impl Read, buf: &mut Vec<u8>, stop: &AtomicBool, idl
     }
 }
 
-fn read_some(s: &mut impl Read, buf: &mut Vec<u8>, chunk: &mut [u8], stop: &AtomicBool, started: Instant, idle: Duration) -> Result<(), ReadError> {
+fn read_some(
+    s: &mut impl Read,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+    stop: &AtomicBool,
+    started: Instant,
+    idle: Duration,
+) -> Result<(), ReadError> {
     loop {
         if stop.load(Ordering::Relaxed) || started.elapsed() > idle {
             return Err(ReadError::Closed);
@@ -131,8 +169,21 @@ fn read_some(s: &mut impl Read, buf: &mut Vec<u8>, chunk: &mut [u8], stop: &Atom
                 buf.extend_from_slice(&chunk[..n]);
                 return Ok(());
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::BrokenPipe
+                ) =>
+            {
                 return Err(ReadError::Closed);
             }
             Err(e) => return Err(ReadError::Io(e)),
@@ -149,7 +200,11 @@ pub fn write_response(s: &mut impl Write, r: &Response, keep_alive: bool) -> io:
         out.push_str("\r\n");
     }
     out.push_str(&format!("Content-Length: {}\r\n", r.body.len()));
-    out.push_str(if keep_alive { "Connection: keep-alive\r\n\r\n" } else { "Connection: close\r\n\r\n" });
+    out.push_str(if keep_alive {
+        "Connection: keep-alive\r\n\r\n"
+    } else {
+        "Connection: close\r\n\r\n"
+    });
     out.push_str(&r.body);
     s.write_all(out.as_bytes())?;
     s.flush()
@@ -157,10 +212,13 @@ pub fn write_response(s: &mut impl Write, r: &Response, keep_alive: bool) -> io:
 
 /// Splits `a=1&b=2` into decoded pairs (`+` is a space, `%XX` a byte), in order.
 pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&').filter(|p| !p.is_empty()).map(|p| {
-        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (percent_decode(k), percent_decode(v))
-    }).collect()
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
 }
 
 pub fn percent_decode(s: &str) -> String {
@@ -198,18 +256,29 @@ mod tests {
         let stop = AtomicBool::new(false);
         let mut buf = Vec::new();
         let r = read_request(&mut cur, &mut buf, &stop, Duration::from_secs(5)).unwrap();
-        assert_eq!((r.method.as_str(), r.path.as_str(), r.query.as_str()), ("POST", "/api/v3/order", "symbol=BTCUSDT"));
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str(), r.query.as_str()),
+            ("POST", "/api/v3/order", "symbol=BTCUSDT")
+        );
         assert_eq!(r.body, b"a=1&b");
         let r = read_request(&mut cur, &mut buf, &stop, Duration::from_secs(5)).unwrap();
         assert_eq!(r.path, "/api/v3/time");
-        assert!(matches!(read_request(&mut cur, &mut buf, &stop, Duration::from_secs(5)), Err(ReadError::Closed)));
+        assert!(matches!(
+            read_request(&mut cur, &mut buf, &stop, Duration::from_secs(5)),
+            Err(ReadError::Closed)
+        ));
     }
 
     #[test]
     fn decodes_pairs() {
         assert_eq!(
             parse_pairs("symbol=%EF%BC%91&x=a+b&flag&bad=%zz"),
-            vec![("symbol".into(), "１".into()), ("x".into(), "a b".into()), ("flag".into(), "".into()), ("bad".into(), "%zz".into())]
+            vec![
+                ("symbol".into(), "１".into()),
+                ("x".into(), "a b".into()),
+                ("flag".into(), "".into()),
+                ("bad".into(), "%zz".into())
+            ]
         );
     }
 }

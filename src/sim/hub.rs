@@ -16,7 +16,11 @@ use super::faults::Faults;
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A market-data payload of one stream, published at `at`.
-    Market { stream: Arc<str>, data: Arc<str>, at: Instant },
+    Market {
+        stream: Arc<str>,
+        data: Arc<str>,
+        at: Instant,
+    },
     /// A ready text frame (user-data events, serverShutdown).
     Text(String),
     /// Close the connection (disconnect fault, shutdown).
@@ -58,7 +62,9 @@ pub struct Hub {
 
 impl Hub {
     pub fn add_market(&self, conn: u64, mailbox: Mailbox, streams: HashSet<String>) {
-        self.market.lock().insert(conn, MarketSub { streams, mailbox });
+        self.market
+            .lock()
+            .insert(conn, MarketSub { streams, mailbox });
     }
 
     pub fn set_streams(&self, conn: u64, streams: HashSet<String>) {
@@ -82,7 +88,10 @@ impl Hub {
 
     /// Whether anyone listens to a stream (so timers can skip work nobody reads).
     pub fn wants(&self, stream: &str) -> bool {
-        self.market.lock().values().any(|s| s.streams.contains(stream))
+        self.market
+            .lock()
+            .values()
+            .any(|s| s.streams.contains(stream))
     }
 
     pub fn publish(&self, stream: &str, data: &str) {
@@ -90,7 +99,11 @@ impl Hub {
         let at = Instant::now();
         for s in self.market.lock().values() {
             if s.streams.contains(&*stream) {
-                s.mailbox.send(Outbound::Market { stream: stream.clone(), data: data.clone(), at });
+                s.mailbox.send(Outbound::Market {
+                    stream: stream.clone(),
+                    data: data.clone(),
+                    at,
+                });
             }
         }
     }
@@ -103,7 +116,12 @@ impl Hub {
     }
 
     pub fn add_user(&self, conn: u64, account: usize, subscription_id: u64, mailbox: Mailbox) {
-        self.users.lock().push(UserSub { conn, account, subscription_id, mailbox });
+        self.users.lock().push(UserSub {
+            conn,
+            account,
+            subscription_id,
+            mailbox,
+        });
     }
 
     /// Removes one (or, with `None`, every) user-data subscription of a connection.
@@ -115,7 +133,12 @@ impl Hub {
     }
 
     pub fn user_subscriptions(&self, conn: u64) -> Vec<u64> {
-        self.users.lock().iter().filter(|s| s.conn == conn).map(|s| s.subscription_id).collect()
+        self.users
+            .lock()
+            .iter()
+            .filter(|s| s.conn == conn)
+            .map(|s| s.subscription_id)
+            .collect()
     }
 
     fn publish_user(&self, account: usize, event: &Value, faults: &Faults) {

@@ -40,7 +40,11 @@ pub enum WeightCheck {
 
 impl Limits {
     pub fn new(cfg: LimitConfig) -> Self {
-        Limits { cfg, ips: Mutex::new(HashMap::new()), orders: Mutex::new(HashMap::new()) }
+        Limits {
+            cfg,
+            ips: Mutex::new(HashMap::new()),
+            orders: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn config(&self) -> &LimitConfig {
@@ -62,7 +66,14 @@ impl Limits {
             let now = Instant::now();
             if now < until {
                 let secs = (until - now).as_secs().max(1);
-                let e = ApiError::new(418, -1003, format!("Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.", now_ms + secs * 1000));
+                let e = ApiError::new(
+                    418,
+                    -1003,
+                    format!(
+                        "Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.",
+                        now_ms + secs * 1000
+                    ),
+                );
                 return WeightCheck::Refused(418, e, secs, s.used);
             }
             s.banned_until = None;
@@ -74,7 +85,14 @@ impl Limits {
             if s.strikes > self.cfg.bans_after {
                 s.banned_until = Some(Instant::now() + self.cfg.ban_duration);
                 let secs = self.cfg.ban_duration.as_secs().max(1);
-                let e = ApiError::new(418, -1003, format!("Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.", now_ms + secs * 1000));
+                let e = ApiError::new(
+                    418,
+                    -1003,
+                    format!(
+                        "Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.",
+                        now_ms + secs * 1000
+                    ),
+                );
                 return WeightCheck::Refused(418, e, secs, s.used);
             }
             let e = ApiError::new(429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.".replace("6000", &self.cfg.weight_per_minute.to_string()));
@@ -93,7 +111,14 @@ impl Limits {
             s.count = 0;
         }
         if s.count >= self.cfg.orders_per_10s {
-            return Err(ApiError::new(429, -1015, format!("Too many new orders; current limit is {} orders per 10 SECOND.", self.cfg.orders_per_10s)));
+            return Err(ApiError::new(
+                429,
+                -1015,
+                format!(
+                    "Too many new orders; current limit is {} orders per 10 SECOND.",
+                    self.cfg.orders_per_10s
+                ),
+            ));
         }
         s.count += 1;
         Ok(s.count)
@@ -102,7 +127,11 @@ impl Limits {
     /// Orders counted for an account in the current 10-second window.
     pub fn order_count(&self, account: usize) -> u32 {
         let window = now_ms() / 10_000;
-        self.orders.lock().get(&account).filter(|s| s.window == window).map_or(0, |s| s.count)
+        self.orders
+            .lock()
+            .get(&account)
+            .filter(|s| s.window == window)
+            .map_or(0, |s| s.count)
     }
 
     /// Forgets every IP's weight and ban (tests).

@@ -21,14 +21,34 @@ const FAST: Duration = Duration::from_millis(100);
 const SLOW: Duration = Duration::from_millis(1000);
 
 enum Source {
-    Walk { walk: Walk, interval: Duration, next: Instant },
-    Replay { lines: Vec<Line>, pos: usize, book: ReplayBook, speed: f64, repeat: bool, wait: bool, t0: Option<Instant> },
+    Walk {
+        walk: Walk,
+        interval: Duration,
+        next: Instant,
+    },
+    Replay {
+        lines: Vec<Line>,
+        pos: usize,
+        book: ReplayBook,
+        speed: f64,
+        repeat: bool,
+        wait: bool,
+        t0: Option<Instant>,
+    },
 }
 
 pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
     let now = Instant::now();
     let mut source = match (&shared.cfg.source, lines) {
-        (SourceConfig::Replay { speed, repeat, wait_for_subscriber, .. }, Some(lines)) => Source::Replay {
+        (
+            SourceConfig::Replay {
+                speed,
+                repeat,
+                wait_for_subscriber,
+                ..
+            },
+            Some(lines),
+        ) => Source::Replay {
             lines,
             pos: 0,
             book: ReplayBook::new(shared.cfg.symbols.len()),
@@ -50,7 +70,11 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             for s in &mut ex.symbols {
                 let _ = (s.book.take_diff(0), s.book.take_diff(1));
             }
-            Source::Walk { walk, interval, next: now + interval }
+            Source::Walk {
+                walk,
+                interval,
+                next: now + interval,
+            }
         }
     };
     let mut next_fast = now + FAST;
@@ -69,7 +93,13 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
         }
         match &source {
             Source::Walk { next: n, .. } => next = next.min(*n),
-            Source::Replay { lines, pos, speed, t0, .. } => {
+            Source::Replay {
+                lines,
+                pos,
+                speed,
+                t0,
+                ..
+            } => {
                 if let (Some(t0), Some(l)) = (t0, lines.get(*pos)) {
                     next = next.min(due(*t0, lines[0].recv_ns, l.recv_ns, *speed));
                 } else if t0.is_none() {
@@ -84,7 +114,11 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
         let now = Instant::now();
         let paused = shared.paused.load(std::sync::atomic::Ordering::SeqCst);
         match &mut source {
-            Source::Walk { walk, interval, next } => {
+            Source::Walk {
+                walk,
+                interval,
+                next,
+            } => {
                 while *next <= now {
                     if paused {
                         *next = now + *interval;
@@ -99,7 +133,15 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                     }
                 }
             }
-            Source::Replay { lines, pos, book, speed, repeat, wait, t0 } => {
+            Source::Replay {
+                lines,
+                pos,
+                book,
+                speed,
+                repeat,
+                wait,
+                t0,
+            } => {
                 if t0.is_none() && (!*wait || shared.hub.has_market_subscribers()) {
                     *t0 = Some(now);
                 }
@@ -156,21 +198,25 @@ fn due(t0: Instant, first_ns: u64, ns: u64, speed: f64) -> Instant {
 fn cut_depth(shared: &Shared, speed: usize, counts: &mut [[u64; 2]]) {
     let suffix = if speed == 0 { "@100ms" } else { "" };
     let mut ex = shared.ex.lock();
-    for sym in 0..ex.symbols.len() {
+    for (sym, count) in counts.iter_mut().enumerate().take(ex.symbols.len()) {
         let name = ex.symbols[sym].cfg.symbol.to_ascii_lowercase();
         let symbol = ex.symbols[sym].cfg.symbol.clone();
         if let Some(d) = ex.symbols[sym].book.take_diff(speed) {
-            counts[sym][speed] += 1;
+            count[speed] += 1;
             let gap = shared.faults.depth_gap_every();
-            if gap == 0 || counts[sym][speed] % gap != 0 {
+            if gap == 0 || !count[speed].is_multiple_of(gap) {
                 let lv = |v: &[(crate::types::Price, crate::types::Qty)]| -> Vec<[String; 2]> {
-                    v.iter().map(|(p, q)| [fx(p.units()), fx(q.units())]).collect()
+                    v.iter()
+                        .map(|(p, q)| [fx(p.units()), fx(q.units())])
+                        .collect()
                 };
                 let data = json!({
                     "e": "depthUpdate", "E": now_ms(), "s": symbol,
                     "U": d.first_id, "u": d.last_id, "b": lv(&d.bids), "a": lv(&d.asks),
                 });
-                shared.hub.publish(&format!("{name}@depth{suffix}"), &data.to_string());
+                shared
+                    .hub
+                    .publish(&format!("{name}@depth{suffix}"), &data.to_string());
             }
         }
         for n in [5usize, 10, 20] {
@@ -179,10 +225,14 @@ fn cut_depth(shared: &Shared, speed: usize, counts: &mut [[u64; 2]]) {
                 continue;
             }
             let book = &ex.symbols[sym].book;
-            let lv = |side| -> Vec<[String; 2]> { book.top(side, n).into_iter().map(|(p, q)| [fx(p.units()), fx(q.units())]).collect() };
+            let lv = |side| -> Vec<[String; 2]> {
+                book.top(side, n)
+                    .into_iter()
+                    .map(|(p, q)| [fx(p.units()), fx(q.units())])
+                    .collect()
+            };
             let data = json!({"lastUpdateId": book.update_id(), "bids": lv(Side::Buy), "asks": lv(Side::Sell)});
             shared.hub.publish(&stream, &data.to_string());
         }
     }
-    let _ = &mut ex;
 }

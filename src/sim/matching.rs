@@ -22,13 +22,26 @@ pub enum Aggressor {
 impl Exchange {
     /// Best price on `resting_side` among external levels and resting simulator orders, no
     /// worse than `limit` for the aggressor.
-    pub(super) fn best_opposite(&self, symbol: usize, resting_side: Side, limit: Option<Price>) -> Option<Price> {
+    pub(super) fn best_opposite(
+        &self,
+        symbol: usize,
+        resting_side: Side,
+        limit: Option<Price>,
+    ) -> Option<Price> {
         let s = &self.symbols[symbol];
         let m = s.book.market_levels_best(resting_side);
         let r = &s.resting[side_idx(resting_side)];
-        let o = if resting_side == Side::Buy { r.keys().next_back().copied() } else { r.keys().next().copied() };
+        let o = if resting_side == Side::Buy {
+            r.keys().next_back().copied()
+        } else {
+            r.keys().next().copied()
+        };
         let best = match (m, o) {
-            (Some(a), Some(b)) => Some(if resting_side == Side::Buy { a.max(b) } else { a.min(b) }),
+            (Some(a), Some(b)) => Some(if resting_side == Side::Buy {
+                a.max(b)
+            } else {
+                a.min(b)
+            }),
             (a, b) => a.or(b),
         };
         best.filter(|p| limit.is_none_or(|l| crosses(resting_side.opposite(), l, *p)))
@@ -37,18 +50,37 @@ impl Exchange {
     /// Quantity available at one price: external plus resting simulator leaves.
     fn level_qty(&self, symbol: usize, side: Side, price: Price) -> i64 {
         let s = &self.symbols[symbol];
-        let own: i64 = s.resting[side_idx(side)]
-            .get(&price)
-            .map_or(0, |q| q.iter().filter_map(|id| self.orders.get(id)).map(|o| o.leaves().units()).sum());
+        let own: i64 = s.resting[side_idx(side)].get(&price).map_or(0, |q| {
+            q.iter()
+                .filter_map(|id| self.orders.get(id))
+                .map(|o| o.leaves().units())
+                .sum()
+        });
         s.book.market_qty(side, price).units() + own
     }
 
     /// Dry run of a sweep of `resting_side` up to `max_qty` base and `max_quote` quote:
     /// returns (base filled, quote cost). Quantities are whole steps.
-    pub(super) fn sweep(&self, symbol: usize, resting_side: Side, limit: Option<Price>, max_qty: i64, max_quote: i64) -> (i64, i64) {
+    pub(super) fn sweep(
+        &self,
+        symbol: usize,
+        resting_side: Side,
+        limit: Option<Price>,
+        max_qty: i64,
+        max_quote: i64,
+    ) -> (i64, i64) {
         let step = self.symbols[symbol].cfg.step_size.units().max(1);
-        let mut prices: Vec<Price> = self.symbols[symbol].book.market_levels(resting_side).into_iter().map(|l| l.0).collect();
-        prices.extend(self.symbols[symbol].resting[side_idx(resting_side)].keys().copied());
+        let mut prices: Vec<Price> = self.symbols[symbol]
+            .book
+            .market_levels(resting_side)
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
+        prices.extend(
+            self.symbols[symbol].resting[side_idx(resting_side)]
+                .keys()
+                .copied(),
+        );
         prices.sort_unstable();
         prices.dedup();
         if resting_side == Side::Buy {
@@ -59,9 +91,12 @@ impl Exchange {
             if limit.is_some_and(|l| !crosses(resting_side.opposite(), l, p)) || filled >= max_qty {
                 break;
             }
-            let mut take = self.level_qty(symbol, resting_side, p).min(max_qty - filled);
+            let mut take = self
+                .level_qty(symbol, resting_side, p)
+                .min(max_qty - filled);
             if max_quote != i64::MAX {
-                let affordable = ((max_quote - cost) as i128 * crate::types::SCALE as i128 / p.units().max(1) as i128) as i64;
+                let affordable = ((max_quote - cost) as i128 * crate::types::SCALE as i128
+                    / p.units().max(1) as i128) as i64;
                 take = take.min(affordable / step * step);
             }
             if take <= 0 {
@@ -77,15 +112,22 @@ impl Exchange {
     /// price, or out of liquidity.
     pub(super) fn take(&mut self, order_id: u64, limit: Option<Price>) -> Vec<Fill> {
         let mut fills = Vec::new();
-        loop {
-            let Some(o) = self.orders.get(&order_id) else { break };
+        while let Some(o) = self.orders.get(&order_id) {
             let (symbol, side, leaves) = (o.symbol, o.side, o.leaves().units());
             if leaves <= 0 {
                 break;
             }
-            let Some(price) = self.best_opposite(symbol, side.opposite(), limit) else { break };
+            let Some(price) = self.best_opposite(symbol, side.opposite(), limit) else {
+                break;
+            };
             let before = fills.len();
-            fills.extend(self.consume_level(symbol, side.opposite(), price, leaves, Aggressor::Order(order_id)));
+            fills.extend(self.consume_level(
+                symbol,
+                side.opposite(),
+                price,
+                leaves,
+                Aggressor::Order(order_id),
+            ));
             if fills.len() == before {
                 break;
             }
@@ -94,9 +136,19 @@ impl Exchange {
     }
 
     /// Trades up to `qty` at one price level in queue order; returns the aggressor's fills.
-    pub(super) fn consume_level(&mut self, symbol: usize, side: Side, price: Price, qty: i64, aggressor: Aggressor) -> Vec<Fill> {
+    pub(super) fn consume_level(
+        &mut self,
+        symbol: usize,
+        side: Side,
+        price: Price,
+        qty: i64,
+        aggressor: Aggressor,
+    ) -> Vec<Fill> {
         let market_avail = self.symbols[symbol].book.market_qty(side, price).units();
-        let queue: Vec<u64> = self.symbols[symbol].resting[side_idx(side)].get(&price).map(|q| q.iter().copied().collect()).unwrap_or_default();
+        let queue: Vec<u64> = self.symbols[symbol].resting[side_idx(side)]
+            .get(&price)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default();
         let mut chunks: Vec<(Counterparty, i64)> = Vec::new();
         let (mut remaining, mut market_used) = (qty, 0i64);
         let mut ahead_used: Vec<(u64, i64)> = Vec::new();
@@ -104,8 +156,13 @@ impl Exchange {
             if remaining == 0 {
                 break;
             }
-            let Some(o) = self.orders.get(&id) else { continue };
-            let x = (o.queue_ahead - market_used).max(0).min(remaining).min(market_avail - market_used);
+            let Some(o) = self.orders.get(&id) else {
+                continue;
+            };
+            let x = (o.queue_ahead - market_used)
+                .max(0)
+                .min(remaining)
+                .min(market_avail - market_used);
             if x > 0 {
                 chunks.push((Counterparty::Market, x));
                 remaining -= x;
@@ -128,16 +185,29 @@ impl Exchange {
         }
         // External quantity leaves the book (not in replay, where recorded diffs rule it).
         let consume = self.consume_market || aggressor == Aggressor::Market;
-        let new_market = if consume { market_avail - market_used } else { market_avail };
+        let new_market = if consume {
+            market_avail - market_used
+        } else {
+            market_avail
+        };
         for &id in &queue {
-            let used = ahead_used.iter().find(|(i, _)| *i == id).map_or(market_used, |(_, u)| *u);
+            let used = ahead_used
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map_or(market_used, |(_, u)| *u);
             if let Some(o) = self.orders.get_mut(&id) {
-                let ahead = if consume { o.queue_ahead - used } else { o.queue_ahead };
+                let ahead = if consume {
+                    o.queue_ahead - used
+                } else {
+                    o.queue_ahead
+                };
                 o.queue_ahead = ahead.max(0).min(new_market);
             }
         }
         if consume && market_used > 0 {
-            self.symbols[symbol].book.set_market(side, price, Qty::from_units(new_market));
+            self.symbols[symbol]
+                .book
+                .set_market(side, price, Qty::from_units(new_market));
         }
         let mut fills = Vec::new();
         for (cp, q) in chunks {
@@ -162,7 +232,14 @@ impl Exchange {
     }
 
     /// Books one fill on one simulator order: order state, balances, fees, events.
-    fn execute(&mut self, order_id: u64, price: Price, qty: Qty, maker: bool, counterparty: Counterparty) -> Option<Fill> {
+    fn execute(
+        &mut self,
+        order_id: u64,
+        price: Price,
+        qty: Qty,
+        maker: bool,
+        counterparty: Counterparty,
+    ) -> Option<Fill> {
         let now = now_ms();
         let o = self.orders.get_mut(&order_id)?;
         let (account, symbol, side) = (o.account, o.symbol, o.side);
@@ -171,11 +248,17 @@ impl Exchange {
         o.executed = Qty::from_units(o.executed.units() + qty.units());
         o.cum_quote += quote;
         o.update_ms = now;
-        o.status = if o.leaves().is_zero() { Status::Filled } else { Status::PartiallyFilled };
+        o.status = if o.leaves().is_zero() {
+            Status::Filled
+        } else {
+            Status::PartiallyFilled
+        };
         // Funds leave the lock: a limit buy releases its own price's worth (telescoping, so
         // the total is exactly what was locked), a market buy what it spent, a sell its base.
         let release = match side {
-            Side::Buy if o.price.is_positive() => quote_of(o.price, o.executed) - quote_of(o.price, prev_exec),
+            Side::Buy if o.price.is_positive() => {
+                quote_of(o.price, o.executed) - quote_of(o.price, prev_exec)
+            }
             Side::Buy => quote,
             Side::Sell => qty.units(),
         };
@@ -184,7 +267,11 @@ impl Exchange {
         let (resting, limit_price) = (o.on_book, o.price);
         let c = &self.symbols[symbol].cfg;
         let (base, quote_asset) = (c.base.clone(), c.quote.clone());
-        let rate = if maker { self.maker_fee } else { self.taker_fee };
+        let rate = if maker {
+            self.maker_fee
+        } else {
+            self.taker_fee
+        };
         let acct = &mut self.accounts[account];
         let (commission, commission_asset) = match side {
             Side::Buy => {
@@ -212,7 +299,9 @@ impl Exchange {
         self.mark_dirty(account, &base);
         self.mark_dirty(account, &quote_asset);
         if resting {
-            self.symbols[symbol].book.add_own(side, limit_price, -qty.units());
+            self.symbols[symbol]
+                .book
+                .add_own(side, limit_price, -qty.units());
             if let Some(o) = self.orders.get_mut(&order_id)
                 && !o.status.is_open()
             {
@@ -258,7 +347,8 @@ impl Exchange {
             "p": super::orders::fx(price.units()), "q": super::orders::fx(qty.units()),
             "T": now, "m": buyer_maker, "M": true,
         });
-        self.events.push(super::exchange::Event::Trade { symbol, data });
+        self.events
+            .push(super::exchange::Event::Trade { symbol, data });
     }
 
     /// External flow takes `qty` from `resting_side` starting at the best level and going no
@@ -266,7 +356,9 @@ impl Exchange {
     pub fn market_sweep(&mut self, symbol: usize, resting_side: Side, limit: Price, qty: i64) {
         let mut remaining = qty;
         while remaining > 0 {
-            let Some(p) = self.best_opposite(symbol, resting_side, Some(limit)) else { break };
+            let Some(p) = self.best_opposite(symbol, resting_side, Some(limit)) else {
+                break;
+            };
             let avail = self.level_qty(symbol, resting_side, p);
             let take = avail.min(remaining);
             if take <= 0 {
@@ -286,10 +378,19 @@ impl Exchange {
         let through: Vec<Price> = self.symbols[symbol].resting[side_idx(resting_side)]
             .keys()
             .copied()
-            .filter(|p| if resting_side == Side::Buy { *p > price } else { *p < price })
+            .filter(|p| {
+                if resting_side == Side::Buy {
+                    *p > price
+                } else {
+                    *p < price
+                }
+            })
             .collect();
         for p in through {
-            let ids: Vec<u64> = self.symbols[symbol].resting[side_idx(resting_side)].get(&p).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            let ids: Vec<u64> = self.symbols[symbol].resting[side_idx(resting_side)]
+                .get(&p)
+                .map(|q| q.iter().copied().collect())
+                .unwrap_or_default();
             for id in ids {
                 let leaves = self.orders.get(&id).map_or(Qty::ZERO, |o| o.leaves());
                 if leaves.is_positive() {
@@ -297,13 +398,20 @@ impl Exchange {
                 }
             }
         }
-        let queue_len = self.symbols[symbol].resting[side_idx(resting_side)].get(&price).map_or(0, |q| q.len());
+        let queue_len = self.symbols[symbol].resting[side_idx(resting_side)]
+            .get(&price)
+            .map_or(0, |q| q.len());
         if queue_len > 0 {
             // The recorded trade is already in the recording: no second public trade here.
-            let ids: Vec<u64> = self.symbols[symbol].resting[side_idx(resting_side)].get(&price).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            let ids: Vec<u64> = self.symbols[symbol].resting[side_idx(resting_side)]
+                .get(&price)
+                .map(|q| q.iter().copied().collect())
+                .unwrap_or_default();
             let mut remaining = qty.units();
             for id in ids {
-                let Some(o) = self.orders.get_mut(&id) else { continue };
+                let Some(o) = self.orders.get_mut(&id) else {
+                    continue;
+                };
                 let skip = o.queue_ahead.min(remaining);
                 o.queue_ahead -= skip;
                 remaining -= skip;

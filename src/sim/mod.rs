@@ -79,7 +79,10 @@ pub enum SimError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Replay(#[from] replay::ReplayError),
     #[error("TLS setup failed: {0}")]
@@ -117,11 +120,17 @@ impl Simulator {
             SourceConfig::Walk { seed, .. } => *seed,
             SourceConfig::Replay { .. } => 42,
         };
-        let (listener, addr) = net::bind(&cfg.host, cfg.port).map_err(|source| SimError::Bind { addr: format!("{}:{}", cfg.host, cfg.port), source })?;
+        let (listener, addr) = net::bind(&cfg.host, cfg.port).map_err(|source| SimError::Bind {
+            addr: format!("{}:{}", cfg.host, cfg.port),
+            source,
+        })?;
         let tls = match cfg.tls_port {
             Some(port) => {
                 let id = tls::self_signed().map_err(SimError::Tls)?;
-                let (l, a) = net::bind(&cfg.host, port).map_err(|source| SimError::Bind { addr: format!("{}:{port}", cfg.host), source })?;
+                let (l, a) = net::bind(&cfg.host, port).map_err(|source| SimError::Bind {
+                    addr: format!("{}:{port}", cfg.host),
+                    source,
+                })?;
                 Some((l, a, id))
             }
             None => None,
@@ -140,21 +149,43 @@ impl Simulator {
         });
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
         let mut threads = Vec::new();
-        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().name(name.into()).spawn(f).map_err(SimError::Thread);
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(SimError::Thread)
+        };
         let s = shared.clone();
-        threads.push(spawn("sim-market", Box::new(move || market::run(s, stop_rx, lines)))?);
+        threads.push(spawn(
+            "sim-market",
+            Box::new(move || market::run(s, stop_rx, lines)),
+        )?);
         let s = shared.clone();
-        threads.push(spawn("sim-accept", Box::new(move || net::accept_loop(s, listener, None)))?);
+        threads.push(spawn(
+            "sim-accept",
+            Box::new(move || net::accept_loop(s, listener, None)),
+        )?);
         let (mut tls_addr, mut cert_pem, mut cert_der) = (None, None, None);
         if let Some((l, a, id)) = tls {
             let s = shared.clone();
             let cfg = id.config.clone();
-            threads.push(spawn("sim-accept-tls", Box::new(move || net::accept_loop(s, l, Some(cfg))))?);
+            threads.push(spawn(
+                "sim-accept-tls",
+                Box::new(move || net::accept_loop(s, l, Some(cfg))),
+            )?);
             tls_addr = Some(a);
             cert_pem = Some(id.cert_pem);
             cert_der = Some(id.cert_der);
         }
-        Ok(SimHandle { shared, addr, tls_addr, cert_pem, cert_der, stop_tx, threads })
+        Ok(SimHandle {
+            shared,
+            addr,
+            tls_addr,
+            cert_pem,
+            cert_der,
+            stop_tx,
+            threads,
+        })
     }
 }
 

@@ -96,14 +96,21 @@ impl Conn {
                 sock.set_read_timeout(None)?;
                 sock.set_nonblocking(true)?;
                 conn.set_buffer_limit(None);
-                Ok(MioConn::Tls(Box::new(StreamOwned::new(conn, mio::net::TcpStream::from_std(sock)))))
+                Ok(MioConn::Tls(Box::new(StreamOwned::new(
+                    conn,
+                    mio::net::TcpStream::from_std(sock),
+                ))))
             }
         }
     }
 }
 
 /// Accepts until the simulator stops (woken by a connection to itself).
-pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) {
+pub fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     for stream in listener.incoming() {
         if shared.shutdown.load(Ordering::Relaxed) {
             return;
@@ -111,9 +118,11 @@ pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Arc<r
         let Ok(stream) = stream else { continue };
         let shared2 = shared.clone();
         let tls = tls.clone();
-        let spawned = std::thread::Builder::new().name("sim-conn".into()).spawn(move || {
-            let _ = serve(shared2, stream, tls);
-        });
+        let spawned = std::thread::Builder::new()
+            .name("sim-conn".into())
+            .spawn(move || {
+                let _ = serve(shared2, stream, tls);
+            });
         if let Ok(h) = spawned {
             let mut threads = shared.conn_threads.lock();
             threads.retain(|t| !t.is_finished());
@@ -122,8 +131,15 @@ pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Arc<r
     }
 }
 
-fn serve(shared: Arc<Shared>, stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<()> {
-    let peer: IpAddr = stream.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> io::Result<()> {
+    let peer: IpAddr = stream
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_millis(100)))?;
     let mut conn = match tls {
@@ -135,10 +151,18 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, tls: Option<Arc<rustls::ServerC
     };
     let mut buf = Vec::new();
     loop {
-        let req = match http::read_request(&mut conn, &mut buf, &shared.shutdown, Duration::from_secs(120)) {
+        let req = match http::read_request(
+            &mut conn,
+            &mut buf,
+            &shared.shutdown,
+            Duration::from_secs(120),
+        ) {
             Ok(r) => r,
             Err(ReadError::Bad(msg)) => {
-                let r = Response::json(400, serde_json::json!({"code": -1000, "msg": msg}).to_string());
+                let r = Response::json(
+                    400,
+                    serde_json::json!({"code": -1000, "msg": msg}).to_string(),
+                );
                 let _ = http::write_response(&mut conn, &r, false);
                 return Ok(());
             }
@@ -163,7 +187,10 @@ fn serve(shared: Arc<Shared>, stream: TcpStream, tls: Option<Arc<rustls::ServerC
 
 fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>) -> io::Result<()> {
     let Some(key) = req.header("sec-websocket-key") else {
-        let r = Response::json(400, "{\"code\":-1000,\"msg\":\"missing Sec-WebSocket-Key\"}".into());
+        let r = Response::json(
+            400,
+            "{\"code\":-1000,\"msg\":\"missing Sec-WebSocket-Key\"}".into(),
+        );
         return http::write_response(&mut conn, &r, false);
     };
     let kind = if req.path == "/ws-api/v3" {
@@ -172,13 +199,18 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),
             Err(msg) => {
-                let r = Response::json(400, serde_json::json!({"code": -1121, "msg": msg}).to_string());
+                let r = Response::json(
+                    400,
+                    serde_json::json!({"code": -1121, "msg": msg}).to_string(),
+                );
                 return http::write_response(&mut conn, &r, false);
             }
         }
     };
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+    let head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
     conn.write_all(head.as_bytes())?;
     conn.flush()?;
     let mio = conn.into_mio()?;

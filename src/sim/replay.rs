@@ -15,9 +15,16 @@ use crate::types::{Price, Qty};
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error("cannot read recording {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("recording {path} line {line}: {msg}")]
-    Format { path: String, line: usize, msg: String },
+    Format {
+        path: String,
+        line: usize,
+        msg: String,
+    },
 }
 
 /// One recorded line: when it was received and its frame text.
@@ -67,7 +74,10 @@ struct Trade {
 /// Reads every line of a recording (gzip detected by its magic bytes).
 pub fn load(path: &Path) -> Result<Vec<Line>, ReplayError> {
     let p = path.display().to_string();
-    let io = |source| ReplayError::Io { path: p.clone(), source };
+    let io = |source| ReplayError::Io {
+        path: p.clone(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic).map_err(io)?;
@@ -83,17 +93,33 @@ pub fn load(path: &Path) -> Result<Vec<Line>, ReplayError> {
         if line.trim().is_empty() {
             continue;
         }
-        let fmt = |msg: &str| ReplayError::Format { path: p.clone(), line: i + 1, msg: msg.into() };
-        let (ns, frame) = line.split_once(' ').ok_or_else(|| fmt("expected `<receive ns> <frame>`"))?;
-        let recv_ns = ns.parse().map_err(|_| fmt("receive time is not an integer"))?;
-        out.push(Line { recv_ns, frame: frame.to_string() });
+        let fmt = |msg: &str| ReplayError::Format {
+            path: p.clone(),
+            line: i + 1,
+            msg: msg.into(),
+        };
+        let (ns, frame) = line
+            .split_once(' ')
+            .ok_or_else(|| fmt("expected `<receive ns> <frame>`"))?;
+        let recv_ns = ns
+            .parse()
+            .map_err(|_| fmt("receive time is not an integer"))?;
+        out.push(Line {
+            recv_ns,
+            frame: frame.to_string(),
+        });
     }
     Ok(out)
 }
 
 fn levels(v: &[[String; 2]]) -> Option<Vec<(Price, Qty)>> {
-    v.iter().map(|[p, q]| Some((Price::parse(p).ok()?, Qty::parse(q).ok()?))).collect()
+    v.iter()
+        .map(|[p, q]| Some((Price::parse(p).ok()?, Qty::parse(q).ok()?)))
+        .collect()
 }
+
+/// A recorded diff held until the snapshot: `U`, `u`, bids, asks.
+type HeldDiff = (u64, u64, Vec<(Price, Qty)>, Vec<(Price, Qty)>);
 
 /// Replay state: the book is unknown until the recording's first REST snapshot; diffs seen
 /// before it are held and applied after it as the sync procedure says (those with `u` past
@@ -101,12 +127,15 @@ fn levels(v: &[[String; 2]]) -> Option<Vec<(Price, Qty)>> {
 #[derive(Default)]
 pub struct ReplayBook {
     synced: Vec<bool>,
-    held: Vec<Vec<(u64, u64, Vec<(Price, Qty)>, Vec<(Price, Qty)>)>>,
+    held: Vec<Vec<HeldDiff>>,
 }
 
 impl ReplayBook {
     pub fn new(symbols: usize) -> Self {
-        ReplayBook { synced: vec![false; symbols], held: vec![Vec::new(); symbols] }
+        ReplayBook {
+            synced: vec![false; symbols],
+            held: vec![Vec::new(); symbols],
+        }
     }
 
     /// Takes one recorded frame into the exchange; returns the (stream, payload) to serve, if
@@ -115,11 +144,16 @@ impl ReplayBook {
     pub fn apply<'a>(&mut self, ex: &mut Exchange, frame: &'a str) -> Option<(&'a str, &'a str)> {
         if let Ok(c) = serde_json::from_str::<Combined>(frame) {
             let data = c.data.get();
-            if c.stream.contains("@depth") && !c.stream.contains("@depth5") && !c.stream.contains("@depth1") && !c.stream.contains("@depth2") {
+            if c.stream.contains("@depth")
+                && !c.stream.contains("@depth5")
+                && !c.stream.contains("@depth1")
+                && !c.stream.contains("@depth2")
+            {
                 self.diff(ex, data);
             } else if c.stream.ends_with("@trade")
                 && let Ok(t) = serde_json::from_str::<Trade>(data)
-                && let (Some(sym), Ok(p), Ok(q)) = (ex.symbol_index(&t.s), Price::parse(&t.p), Qty::parse(&t.q))
+                && let (Some(sym), Ok(p), Ok(q)) =
+                    (ex.symbol_index(&t.s), Price::parse(&t.p), Qty::parse(&t.q))
             {
                 ex.recorded_trade(sym, p, q, t.m);
             }
@@ -144,9 +178,15 @@ impl ReplayBook {
     }
 
     fn diff(&mut self, ex: &mut Exchange, data: &str) {
-        let Ok(d) = serde_json::from_str::<Levels>(data) else { return };
+        let Ok(d) = serde_json::from_str::<Levels>(data) else {
+            return;
+        };
         let sym = d.s.as_deref().and_then(|s| ex.symbol_index(s)).unwrap_or(0);
-        let (Some(first), Some(last), Some(b), Some(a)) = (d.first, d.last, levels(&d.b), levels(&d.a)) else { return };
+        let (Some(first), Some(last), Some(b), Some(a)) =
+            (d.first, d.last, levels(&d.b), levels(&d.a))
+        else {
+            return;
+        };
         if sym >= ex.symbols.len() {
             return;
         }

@@ -14,8 +14,9 @@ pub struct TlsIdentity {
 }
 
 pub fn self_signed() -> Result<TlsIdentity, String> {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .map_err(|e| format!("cannot generate a certificate: {e}"))?;
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .map_err(|e| format!("cannot generate a certificate: {e}"))?;
     let cert_der = ck.cert.der().to_vec();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -25,5 +26,9 @@ pub fn self_signed() -> Result<TlsIdentity, String> {
         .with_no_client_auth()
         .with_single_cert(vec![CertificateDer::from(cert_der.clone())], key)
         .map_err(|e| format!("TLS certificate: {e}"))?;
-    Ok(TlsIdentity { config: Arc::new(config), cert_pem: ck.cert.pem(), cert_der })
+    Ok(TlsIdentity {
+        config: Arc::new(config),
+        cert_pem: ck.cert.pem(),
+        cert_der,
+    })
 }

@@ -18,7 +18,9 @@ fn rand_qty(rng: &mut Rng, step: i64) -> Qty {
 
 impl Walk {
     pub fn new(seed: u64) -> Self {
-        Walk { rng: Rng::new(seed) }
+        Walk {
+            rng: Rng::new(seed),
+        }
     }
 
     /// Builds each symbol's initial ladder around its start price.
@@ -30,9 +32,17 @@ impl Walk {
             let best_bid = c.start_price.units();
             for i in 0..c.levels as i64 {
                 let q = rand_qty(&mut self.rng, step);
-                ex.symbols[sym].book.set_market(Side::Buy, Price::from_units(best_bid - i * tick), q);
+                ex.symbols[sym].book.set_market(
+                    Side::Buy,
+                    Price::from_units(best_bid - i * tick),
+                    q,
+                );
                 let q = rand_qty(&mut self.rng, step);
-                ex.symbols[sym].book.set_market(Side::Sell, Price::from_units(best_bid + (i + 1) * tick), q);
+                ex.symbols[sym].book.set_market(
+                    Side::Sell,
+                    Price::from_units(best_bid + (i + 1) * tick),
+                    q,
+                );
             }
             ex.after_change(sym);
         }
@@ -49,9 +59,10 @@ impl Walk {
         let c = ex.symbols[sym].cfg.clone();
         let (tick, step, levels) = (c.tick_size.units(), c.step_size.units(), c.levels);
         let rng = &mut self.rng;
-        let (Some(bid), Some(ask)) =
-            (ex.symbols[sym].book.market_levels_best(Side::Buy), ex.symbols[sym].book.market_levels_best(Side::Sell))
-        else {
+        let (Some(bid), Some(ask)) = (
+            ex.symbols[sym].book.market_levels_best(Side::Buy),
+            ex.symbols[sym].book.market_levels_best(Side::Sell),
+        ) else {
             self.seed_books(ex);
             return;
         };
@@ -65,7 +76,9 @@ impl Walk {
                 let mut p = new_bid + tick;
                 while p < ask.units() {
                     let q = rand_qty(rng, step);
-                    ex.symbols[sym].book.set_market(Side::Sell, Price::from_units(p), q);
+                    ex.symbols[sym]
+                        .book
+                        .set_market(Side::Sell, Price::from_units(p), q);
                     p += tick;
                 }
             } else {
@@ -74,14 +87,20 @@ impl Walk {
                 let mut p = new_ask - tick;
                 while p > bid.units() {
                     let q = rand_qty(rng, step);
-                    ex.symbols[sym].book.set_market(Side::Buy, Price::from_units(p), q);
+                    ex.symbols[sym]
+                        .book
+                        .set_market(Side::Buy, Price::from_units(p), q);
                     p -= tick;
                 }
             }
         }
         if rng.chance(0.3) {
             // A trade at the touch that does not move the price by itself.
-            let side = if rng.chance(0.5) { Side::Buy } else { Side::Sell };
+            let side = if rng.chance(0.5) {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
             let best = ex.symbols[sym].book.best(side);
             if let Some((p, q)) = best {
                 let size = rng.range(1, 200) * step * 10;
@@ -90,18 +109,37 @@ impl Walk {
         }
         // Random adds and cancels behind the touch.
         for _ in 0..rng.range(1, 6) {
-            let side = if rng.chance(0.5) { Side::Buy } else { Side::Sell };
-            let Some(best) = ex.symbols[sym].book.market_levels_best(side) else { continue };
-            let d = rng.range(0, levels as i64 - 1).min(rng.range(0, levels as i64 - 1));
+            let side = if rng.chance(0.5) {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
+            let Some(best) = ex.symbols[sym].book.market_levels_best(side) else {
+                continue;
+            };
+            let d = rng
+                .range(0, levels as i64 - 1)
+                .min(rng.range(0, levels as i64 - 1));
             let p = match side {
                 Side::Buy => best.units() - d * tick,
                 Side::Sell => best.units() + d * tick,
             };
-            if p <= 0 || ex.symbols[sym].book.qty_at(side.opposite(), Price::from_units(p)).is_positive() {
+            if p <= 0
+                || ex.symbols[sym]
+                    .book
+                    .qty_at(side.opposite(), Price::from_units(p))
+                    .is_positive()
+            {
                 continue;
             }
-            let q = if d > 0 && rng.chance(0.2) { Qty::ZERO } else { rand_qty(rng, step) };
-            ex.symbols[sym].book.set_market(side, Price::from_units(p), q);
+            let q = if d > 0 && rng.chance(0.2) {
+                Qty::ZERO
+            } else {
+                rand_qty(rng, step)
+            };
+            ex.symbols[sym]
+                .book
+                .set_market(side, Price::from_units(p), q);
         }
         // Keep `levels` levels per side: refill at the far end, trim beyond it.
         for side in [Side::Buy, Side::Sell] {
@@ -113,12 +151,18 @@ impl Walk {
             } else if let Some(&(worst, _)) = ladder.last() {
                 let mut p = worst.units();
                 for _ in ladder.len()..levels {
-                    p = if side == Side::Buy { p - tick } else { p + tick };
+                    p = if side == Side::Buy {
+                        p - tick
+                    } else {
+                        p + tick
+                    };
                     if p <= tick {
                         break;
                     }
                     let q = rand_qty(rng, step);
-                    ex.symbols[sym].book.set_market(side, Price::from_units(p), q);
+                    ex.symbols[sym]
+                        .book
+                        .set_market(side, Price::from_units(p), q);
                 }
             }
         }

@@ -46,10 +46,16 @@ fn would_block(e: &tungstenite::Error) -> bool {
     matches!(e, tungstenite::Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock)
 }
 
-pub fn run(shared: Arc<Shared>, mut conn: MioConn, leftover: Vec<u8>, kind: Kind) -> io::Result<()> {
+pub fn run(
+    shared: Arc<Shared>,
+    mut conn: MioConn,
+    leftover: Vec<u8>,
+    kind: Kind,
+) -> io::Result<()> {
     let conn_id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let mut poll = Poll::new()?;
-    poll.registry().register(conn.socket(), SOCK, Interest::READABLE | Interest::WRITABLE)?;
+    poll.registry()
+        .register(conn.socket(), SOCK, Interest::READABLE | Interest::WRITABLE)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
     let (tx, rx) = crossbeam_channel::unbounded();
     let mailbox = Mailbox { tx, waker };
@@ -95,7 +101,9 @@ fn drive(
             deadline = deadline.min(t + Duration::from_millis(500));
         }
         // Wake at least every 200 ms so a stopping simulator is noticed.
-        let timeout = deadline.saturating_duration_since(now).min(Duration::from_millis(200));
+        let timeout = deadline
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(200));
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -162,12 +170,16 @@ fn drive(
             unanswered_since.get_or_insert(now);
             next_ping = now + cfg.ping_interval;
         }
-        if unanswered_since.is_some_and(|t| now >= t + cfg.pong_timeout) || now >= started + cfg.max_connection_age {
+        if unanswered_since.is_some_and(|t| now >= t + cfg.pong_timeout)
+            || now >= started + cfg.max_connection_age
+        {
             queue.push_back((now, None));
         }
         // Due frames, in order.
         while queue.front().is_some_and(|(due, _)| *due <= now) {
-            let Some((_, frame)) = queue.pop_front() else { break };
+            let Some((_, frame)) = queue.pop_front() else {
+                break;
+            };
             match frame {
                 Some(text) => match ws.write(Message::text(text)) {
                     Ok(()) => {}

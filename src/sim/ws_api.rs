@@ -28,18 +28,35 @@ pub struct ApiSession {
 
 impl ApiSession {
     pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox) -> Self {
-        ApiSession { shared, conn, mailbox, connected_ms: now_ms(), logon: None, next_subscription: 0 }
+        ApiSession {
+            shared,
+            conn,
+            mailbox,
+            connected_ms: now_ms(),
+            logon: None,
+            next_subscription: 0,
+        }
     }
 
     /// Authenticates a signed request: its own signature if it carries one, else the session.
     fn signed(&self, params: &Map<String, Value>) -> Result<usize, ApiError> {
         if params.contains_key("signature") {
             let key = Params::get(params, "apiKey");
-            return api::authenticate(&self.shared, key.as_deref(), &auth::ws_payload(params), Params::get(params, "signature").as_deref(), params);
+            return api::authenticate(
+                &self.shared,
+                key.as_deref(),
+                &auth::ws_payload(params),
+                Params::get(params, "signature").as_deref(),
+                params,
+            );
         }
         match self.logon {
             Some((account, _)) => {
-                auth::check_timestamp(Params::get(params, "timestamp").as_deref(), Params::get(params, "recvWindow").as_deref(), now_ms())?;
+                auth::check_timestamp(
+                    Params::get(params, "timestamp").as_deref(),
+                    Params::get(params, "recvWindow").as_deref(),
+                    now_ms(),
+                )?;
                 Ok(account)
             }
             None => Err(ApiError::mandatory("apiKey")),
@@ -62,7 +79,9 @@ impl ApiSession {
     fn subscribe(&mut self, account: usize) -> Value {
         let id = self.next_subscription;
         self.next_subscription += 1;
-        self.shared.hub.add_user(self.conn, account, id, self.mailbox.clone());
+        self.shared
+            .hub
+            .add_user(self.conn, account, id, self.mailbox.clone());
         json!({"subscriptionId": id})
     }
 
@@ -74,23 +93,38 @@ impl ApiSession {
             "exchangeInfo" => {
                 let only = match (Params::get(params, "symbol"), params.get("symbols")) {
                     (Some(x), _) => Some(vec![x]),
-                    (None, Some(Value::Array(a))) => Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
+                    (None, Some(Value::Array(a))) => Some(
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect(),
+                    ),
                     _ => None,
                 };
                 api::exchange_info(&s, only)
             }
             "depth" => {
                 let sym = api::symbol(&s, params)?;
-                let limit = Params::get(params, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize);
+                let limit = Params::get(params, "limit")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(100usize);
                 if limit == 0 || limit > 5000 {
-                    return Err(ApiError::bad(-1100, "Illegal characters found in parameter 'limit'; legal range is '1-5000'."));
+                    return Err(ApiError::bad(
+                        -1100,
+                        "Illegal characters found in parameter 'limit'; legal range is '1-5000'.",
+                    ));
                 }
                 Ok(s.ex.lock().depth_json(sym, limit))
             }
             "ticker.book" => Ok(api::book_ticker(&s, api::symbol(&s, params)?)),
             "session.logon" => {
                 let key = Params::get(params, "apiKey");
-                let account = api::authenticate(&s, key.as_deref(), &auth::ws_payload(params), Params::get(params, "signature").as_deref(), params)?;
+                let account = api::authenticate(
+                    &s,
+                    key.as_deref(),
+                    &auth::ws_payload(params),
+                    Params::get(params, "signature").as_deref(),
+                    params,
+                )?;
                 self.logon = Some((account, now_ms()));
                 Ok(self.session_json())
             }
@@ -129,11 +163,21 @@ impl ApiSession {
             }
             "userDataStream.subscribe" => match self.logon {
                 Some((a, _)) => Ok(self.subscribe(a)),
-                None => Err(ApiError::new(401, -2015, "Invalid API-key, IP, or permissions for action.")),
+                None => Err(ApiError::new(
+                    401,
+                    -2015,
+                    "Invalid API-key, IP, or permissions for action.",
+                )),
             },
             "userDataStream.subscribe.signature" => {
                 let key = Params::get(params, "apiKey");
-                let a = api::authenticate(&s, key.as_deref(), &auth::ws_payload(params), Params::get(params, "signature").as_deref(), params)?;
+                let a = api::authenticate(
+                    &s,
+                    key.as_deref(),
+                    &auth::ws_payload(params),
+                    Params::get(params, "signature").as_deref(),
+                    params,
+                )?;
                 Ok(self.subscribe(a))
             }
             "userDataStream.unsubscribe" => {
@@ -143,9 +187,14 @@ impl ApiSession {
                 }
                 Ok(json!({}))
             }
-            "session.subscriptions" => {
-                Ok(Value::Array(self.shared.hub.user_subscriptions(self.conn).into_iter().map(|id| json!({"subscriptionId": id})).collect()))
-            }
+            "session.subscriptions" => Ok(Value::Array(
+                self.shared
+                    .hub
+                    .user_subscriptions(self.conn)
+                    .into_iter()
+                    .map(|id| json!({"subscriptionId": id}))
+                    .collect(),
+            )),
             other => Err(ApiError::bad(-1000, format!("Unknown method {other:?}."))),
         }
     }
@@ -153,10 +202,18 @@ impl ApiSession {
 
 fn weight(method: &str, params: &Map<String, Value>) -> u32 {
     match method {
-        "depth" => api::depth_weight(params.get("limit").and_then(Value::as_u64).unwrap_or(100) as usize),
+        "depth" => {
+            api::depth_weight(params.get("limit").and_then(Value::as_u64).unwrap_or(100) as usize)
+        }
         "exchangeInfo" | "account.status" => 20,
         "order.status" => 4,
-        "openOrders.status" => if params.contains_key("symbol") { 6 } else { 80 },
+        "openOrders.status" => {
+            if params.contains_key("symbol") {
+                6
+            } else {
+                80
+            }
+        }
         "userDataStream.subscribe" | "userDataStream.subscribe.signature" | "ticker.book" => 2,
         _ => 1,
     }
@@ -174,8 +231,16 @@ impl Session for ApiSession {
             }
         };
         let id = req.get("id").cloned().unwrap_or(Value::Null);
-        let method = req.get("method").and_then(Value::as_str).unwrap_or("").to_string();
-        let params = req.get("params").and_then(Value::as_object).cloned().unwrap_or_default();
+        let method = req
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let params = req
+            .get("params")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let ip = IpAddr::from([127, 0, 0, 1]);
         let (status, body, used) = match self.shared.limits.charge(ip, weight(&method, &params)) {
             WeightCheck::Refused(st, e, _, used) => (st, Err(e), used),
@@ -185,18 +250,29 @@ impl Session for ApiSession {
             }
         };
         let l = self.shared.limits.config();
-        let mut rate_limits = vec![json!({"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": l.weight_per_minute, "count": used})];
-        let is_order = matches!(method.as_str(), "order.place" | "order.cancel" | "openOrders.cancelAll");
+        let mut rate_limits = vec![
+            json!({"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": l.weight_per_minute, "count": used}),
+        ];
+        let is_order = matches!(
+            method.as_str(),
+            "order.place" | "order.cancel" | "openOrders.cancelAll"
+        );
         if method == "order.place"
             && let Some((a, _)) = self.logon.or_else(|| {
-                Params::get(&params, "apiKey").and_then(|k| self.shared.ex.lock().account_by_key(&k)).map(|a| (a, 0))
+                Params::get(&params, "apiKey")
+                    .and_then(|k| self.shared.ex.lock().account_by_key(&k))
+                    .map(|a| (a, 0))
             })
         {
             rate_limits.insert(0, json!({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": l.orders_per_10s, "count": self.shared.limits.order_count(a)}));
         }
         let resp = match body {
-            Ok(result) => json!({"id": id, "status": status, "result": result, "rateLimits": rate_limits}),
-            Err(e) => json!({"id": id, "status": status, "error": e.json(), "rateLimits": rate_limits}),
+            Ok(result) => {
+                json!({"id": id, "status": status, "result": result, "rateLimits": rate_limits})
+            }
+            Err(e) => {
+                json!({"id": id, "status": status, "error": e.json(), "rateLimits": rate_limits})
+            }
         };
         if is_order {
             if self.shared.faults.drop_ack() {

@@ -20,11 +20,27 @@ pub struct MarketInit {
 
 /// Whether `name` is a stream this simulator serves (`<lowercase symbol>@<kind>`).
 pub fn valid_stream(shared: &Shared, name: &str) -> bool {
-    let Some((sym, kind)) = name.split_once('@') else { return false };
-    let known = shared.cfg.symbols.iter().any(|s| s.symbol.to_ascii_lowercase() == sym);
+    let Some((sym, kind)) = name.split_once('@') else {
+        return false;
+    };
+    let known = shared
+        .cfg
+        .symbols
+        .iter()
+        .any(|s| s.symbol.to_ascii_lowercase() == sym);
     let kind_ok = matches!(
         kind,
-        "bookTicker" | "trade" | "aggTrade" | "depth" | "depth@100ms" | "depth5" | "depth10" | "depth20" | "depth5@100ms" | "depth10@100ms" | "depth20@100ms"
+        "bookTicker"
+            | "trade"
+            | "aggTrade"
+            | "depth"
+            | "depth@100ms"
+            | "depth5"
+            | "depth10"
+            | "depth20"
+            | "depth5@100ms"
+            | "depth10@100ms"
+            | "depth20@100ms"
     );
     known && kind_ok
 }
@@ -32,19 +48,39 @@ pub fn valid_stream(shared: &Shared, name: &str) -> bool {
 /// Parses the upgrade path into the endpoint; an error names the bad stream.
 pub fn parse_path(shared: &Shared, path: &str, query: &str) -> Result<MarketInit, String> {
     let (combined, list): (bool, Vec<String>) = if path == "/stream" {
-        let streams = super::http::parse_pairs(query).into_iter().find(|(k, _)| k == "streams").map(|(_, v)| v).unwrap_or_default();
-        (true, streams.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        let streams = super::http::parse_pairs(query)
+            .into_iter()
+            .find(|(k, _)| k == "streams")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        (
+            true,
+            streams
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
     } else if path == "/ws" || path == "/ws/" {
         (false, Vec::new())
     } else if let Some(rest) = path.strip_prefix("/ws/") {
-        (false, rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        (
+            false,
+            rest.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
     } else {
         return Err(format!("unknown endpoint {path}"));
     };
     if let Some(bad) = list.iter().find(|s| !valid_stream(shared, s)) {
         return Err(format!("Invalid stream name {bad:?}"));
     }
-    Ok(MarketInit { combined, streams: list })
+    Ok(MarketInit {
+        combined,
+        streams: list,
+    })
 }
 
 pub struct MarketSession {
@@ -59,11 +95,18 @@ impl MarketSession {
     pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox, init: MarketInit) -> Self {
         let set: HashSet<String> = init.streams.iter().cloned().collect();
         shared.hub.add_market(conn, mailbox, set);
-        MarketSession { shared, conn, combined: init.combined, streams: init.streams }
+        MarketSession {
+            shared,
+            conn,
+            combined: init.combined,
+            streams: init.streams,
+        }
     }
 
     fn sync_hub(&self) {
-        self.shared.hub.set_streams(self.conn, self.streams.iter().cloned().collect());
+        self.shared
+            .hub
+            .set_streams(self.conn, self.streams.iter().cloned().collect());
     }
 
     fn reply(&self, q: &mut Queue, v: Value) {
@@ -85,7 +128,10 @@ impl Session for MarketSession {
         let v: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                self.reply(q, json!({"error": {"code": 3, "msg": format!("Invalid JSON: {e}")}, "id": null}));
+                self.reply(
+                    q,
+                    json!({"error": {"code": 3, "msg": format!("Invalid JSON: {e}")}, "id": null}),
+                );
                 return true;
             }
         };
@@ -94,7 +140,11 @@ impl Session for MarketSession {
             self.reply(q, json!({"error": {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}, "id": null}));
             return true;
         }
-        let params: Vec<Value> = v.get("params").and_then(Value::as_array).cloned().unwrap_or_default();
+        let params: Vec<Value> = v
+            .get("params")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         match v.get("method").and_then(Value::as_str) {
             Some(m @ ("SUBSCRIBE" | "UNSUBSCRIBE")) => {
                 let names: Option<Vec<String>> = params.iter().map(|p| p.as_str().map(str::to_string)).collect();
@@ -148,7 +198,11 @@ impl Session for MarketSession {
         match o {
             Outbound::Market { stream, data, at } => {
                 let due = at + self.shared.faults.market_delay();
-                let text = if self.combined { format!("{{\"stream\":\"{stream}\",\"data\":{data}}}") } else { data.to_string() };
+                let text = if self.combined {
+                    format!("{{\"stream\":\"{stream}\",\"data\":{data}}}")
+                } else {
+                    data.to_string()
+                };
                 Some((due, Some(text)))
             }
             Outbound::Text(t) => Some((Instant::now(), Some(t))),

@@ -18,25 +18,40 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn start(toml_text: &str) -> SimHandle {
     let t: toml::Table = toml_text.parse().expect("test config parses");
-    Simulator::start(SimConfig::from_table(&t).expect("test config validates")).expect("simulator starts")
+    Simulator::start(SimConfig::from_table(&t).expect("test config validates"))
+        .expect("simulator starts")
 }
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 pub fn sign(secret: &str, payload: &str) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(payload.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub type Ws = WebSocket<TcpStream>;
 
 pub fn ws_connect(url: &str) -> Ws {
-    let addr = url.trim_start_matches("ws://").split('/').next().unwrap().to_string();
+    let addr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
     let stream = TcpStream::connect(&addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let (ws, _) = tungstenite::client(url, stream).expect("websocket handshake");
     ws
 }
@@ -50,7 +65,11 @@ pub fn next_text(ws: &mut Ws) -> Option<String> {
             Ok(Message::Text(t)) => return Some(t.to_string()),
             Ok(Message::Close(_)) => return None,
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return None,
         }
     }
@@ -87,27 +106,48 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(WAIT)).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(WAIT))
+        .build()
+        .into()
 }
 
 fn collect(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Resp, ureq::Error> {
     let mut r = r?;
-    let headers = r.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
     let status = r.status().as_u16();
     let body = r.body_mut().read_to_string()?;
-    Ok(Resp { status, headers, body })
+    Ok(Resp {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Sends a request; `key` adds `X-MBX-APIKEY`; `body` is sent form-encoded.
-pub fn try_http(method: &str, url: &str, key: Option<&str>, body: Option<&str>) -> Result<Resp, ureq::Error> {
+pub fn try_http(
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> Result<Resp, ureq::Error> {
     let a = agent();
     let with_key = |b: ureq::RequestBuilder<ureq::typestate::WithoutBody>| match key {
         Some(k) => b.header("X-MBX-APIKEY", k),
@@ -117,7 +157,9 @@ pub fn try_http(method: &str, url: &str, key: Option<&str>, body: Option<&str>) 
         ("GET", _) => collect(with_key(a.get(url)).call()),
         ("DELETE", _) => collect(with_key(a.delete(url)).call()),
         ("POST", b) => {
-            let mut r = a.post(url).header("Content-Type", "application/x-www-form-urlencoded");
+            let mut r = a
+                .post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded");
             if let Some(k) = key {
                 r = r.header("X-MBX-APIKEY", k);
             }
@@ -133,14 +175,26 @@ pub fn http(method: &str, url: &str, key: Option<&str>, body: Option<&str>) -> R
 
 /// A signed REST call with the doc key: `params` plus a fresh timestamp, signed, in the query.
 pub fn signed(sim: &SimHandle, method: &str, path: &str, params: &str) -> Resp {
-    let q = if params.is_empty() { format!("timestamp={}", now_ms()) } else { format!("{params}&timestamp={}", now_ms()) };
-    let url = format!("{}{path}?{q}&signature={}", sim.rest_url(), sign(SECRET, &q));
+    let q = if params.is_empty() {
+        format!("timestamp={}", now_ms())
+    } else {
+        format!("{params}&timestamp={}", now_ms())
+    };
+    let url = format!(
+        "{}{path}?{q}&signature={}",
+        sim.rest_url(),
+        sign(SECRET, &q)
+    );
     http(method, &url, Some(KEY), None)
 }
 
 /// Reads a documentation sample, dropping the docs' `//` comments.
 pub fn doc_sample(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/tests/fixtures/sim/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/sim/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let stripped: String = text
         .lines()
         .map(|l| match l.find("//") {
@@ -158,7 +212,9 @@ pub fn assert_shape(sample: &Value, actual: &Value, path: &str) {
     match (sample, actual) {
         (Value::Object(s), Value::Object(a)) => {
             for (k, sv) in s {
-                let av = a.get(k).unwrap_or_else(|| panic!("{path}.{k} missing in {actual}"));
+                let av = a
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{path}.{k} missing in {actual}"));
                 assert_shape(sv, av, &format!("{path}.{k}"));
             }
         }
@@ -174,7 +230,10 @@ pub fn assert_shape(sample: &Value, actual: &Value, path: &str) {
                 && s.parse::<f64>().is_ok()
                 && s.contains('.')
             {
-                assert!(a.parse::<f64>().is_ok() && a.contains('.'), "{path}: {a:?} is not a decimal string");
+                assert!(
+                    a.parse::<f64>().is_ok() && a.contains('.'),
+                    "{path}: {a:?} is not a decimal string"
+                );
             }
         }
         (Value::Number(_), Value::Number(_)) | (Value::Bool(_), Value::Bool(_)) => {}

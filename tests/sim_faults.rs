@@ -281,3 +281,32 @@ fn weight_and_order_limits() {
     }
     assert!(codes.contains(&-1015), "{codes:?}");
 }
+
+#[test]
+fn shutdown_closes_every_connection_and_returns() {
+    let mut sim = start("walk_interval_ms = 10\n");
+    let mut market = ws_connect(&format!("{}/ws/btcusdt@trade", sim.ws_url()));
+    let mut api = ws_connect(&sim.ws_api_url());
+    send(&mut api, &json!({"id": 1, "method": "ping"}));
+    assert_eq!(wait_json(&mut api, |v| v["id"] == 1)["status"], 200);
+    // A keep-alive REST connection stays open between requests.
+    let rest = std::net::TcpStream::connect(sim.addr()).unwrap();
+    wait_until("market connection", || sim.market_connections() == 1);
+    sim.shutdown();
+    let v = wait_json(&mut market, |v| v["e"] == "serverShutdown");
+    assert!(v["E"].is_u64());
+    read_until_closed(&mut market);
+    read_until_closed(&mut api);
+    use std::io::Read;
+    rest.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        (&rest).read(&mut buf).unwrap_or(0),
+        0,
+        "REST connection still open after shutdown"
+    );
+    assert!(
+        std::net::TcpStream::connect(sim.addr()).is_err(),
+        "still listening after shutdown"
+    );
+}

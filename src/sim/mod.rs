@@ -285,15 +285,18 @@ impl SimHandle {
 
     /// Stops every thread: listeners, market thread and connections. Idempotent.
     pub fn shutdown(&mut self) {
-        if self.shared.shutdown.swap(true, Ordering::SeqCst) {
+        if self.threads.is_empty() {
             return;
         }
         let _ = self.stop_tx.try_send(());
+        // serverShutdown and the close go through the mailboxes before the flag is set, so
+        // every connection sends what it holds before it sees the flag.
         let ev = json!({"e": "serverShutdown", "E": now_ms()}).to_string();
         self.shared.hub.broadcast_market(Outbound::Text(ev));
         for m in self.shared.conns.lock().values() {
             m.send(Outbound::Close);
         }
+        self.shared.shutdown.store(true, Ordering::SeqCst);
         // Wake the blocking accepts.
         for a in std::iter::once(self.addr).chain(self.tls_addr) {
             let _ = std::net::TcpStream::connect_timeout(&a, Duration::from_millis(200));

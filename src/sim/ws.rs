@@ -125,9 +125,6 @@ fn drive(
             }
             continue;
         }
-        if shared.shutdown.load(Ordering::Relaxed) {
-            queue.push_back((now, None));
-        }
         // Client messages.
         loop {
             match ws.read() {
@@ -162,6 +159,11 @@ fn drive(
             if let Some(item) = session.render(o) {
                 queue.push_back(item);
             }
+        }
+        // A stopping simulator closes every connection (after what its mailbox already holds,
+        // such as serverShutdown).
+        if shared.shutdown.load(Ordering::Relaxed) {
+            queue.push_back((now, None));
         }
         // Timers.
         if now >= next_ping {

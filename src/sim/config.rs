@@ -491,6 +491,24 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_validates() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/sim.toml"));
+        let c = SimConfig::from_file(path).unwrap();
+        assert_eq!(c.symbols.len(), 2);
+        assert_eq!(c.tls_port, Some(9443));
+        // The same keys under `[sim]` in an engine config.
+        let t: toml::Table = "[sim]\nport = 0\nseed = 5\n".parse().unwrap();
+        let c = SimConfig::from_table(t["sim"].as_table().unwrap()).unwrap();
+        assert_eq!(
+            c.source,
+            SourceConfig::Walk {
+                seed: 5,
+                interval: Duration::from_millis(50)
+            }
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let t: toml::Table = "prot = 1".parse().unwrap();
         let err = SimConfig::from_table(&t).unwrap_err().to_string();

@@ -86,14 +86,8 @@ pub(crate) fn parse_units(s: &[u8]) -> Result<i64, DecimalError> {
 /// Digits below `decimals` must be zero (callers hold values on an instrument's grid).
 #[inline]
 pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
-    debug_assert!(
-        decimals <= DECIMALS,
-        "Invariant: at most {DECIMALS} decimals"
-    );
-    debug_assert!(
-        out.len() >= 30,
-        "Invariant: output buffer holds any i64 decimal"
-    );
+    debug_assert!(decimals <= DECIMALS, "Invariant: at most {DECIMALS} decimals");
+    debug_assert!(out.len() >= 30, "Invariant: output buffer holds any i64 decimal");
     let mut n = 0;
     let mag = if units < 0 {
         out[0] = b'-';
@@ -410,9 +404,7 @@ mod tests {
 
     #[test]
     fn notional_is_exact() {
-        let n = Price::parse("61837.63")
-            .unwrap()
-            .notional(Qty::parse("0.02").unwrap());
+        let n = Price::parse("61837.63").unwrap().notional(Qty::parse("0.02").unwrap());
         assert_eq!(n.0, 12_367_526_000_000_000_000); // 1236.7526 at 1e-16
         assert_eq!(Notional::from_price(Price::parse("1236.7526").unwrap()), n);
     }

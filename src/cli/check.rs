@@ -26,6 +26,27 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut err = std::io::stderr().lock();
     for arg in args {
         let path = Path::new(arg);
+        if is_simulator_file(path) {
+            // A standalone simulator file (`mako sim --config`): no [engine], simulator keys.
+            match crate::sim::SimConfig::from_file(path) {
+                Ok(_) => {
+                    let _ = writeln!(out, "ok: {} (simulator config)", path.display());
+                }
+                Err(e) => {
+                    failed = true;
+                    let _ = writeln!(
+                        err,
+                        "error: {}: {} problem(s) (simulator config)",
+                        path.display(),
+                        e.0.len()
+                    );
+                    for m in &e.0 {
+                        let _ = writeln!(err, "  {m}");
+                    }
+                }
+            }
+            continue;
+        }
         // Writes to a closed pipe are not worth a panic or a different exit code.
         match config::load(path) {
             Ok(cfg) => {
@@ -50,4 +71,18 @@ pub fn run(args: &[String]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A TOML file without `[engine]` whose keys are the simulator's is a simulator config.
+fn is_simulator_file(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    !table.contains_key("engine")
+        && ["port", "source", "symbols", "accounts"]
+            .iter()
+            .any(|k| table.contains_key(*k))
 }

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod run;
 pub mod sign;
+/// `mako sim`: the exchange simulator.
+pub mod sim;
 
 use std::process::ExitCode;
 
@@ -15,6 +17,7 @@ usage:
   mako check <config>...                 validate config files; non-zero exit on errors
   mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
                                          print the string to sign and its signature
+  mako sim [--config <file>]             serve the exchange simulator on loopback
   mako help                              this text
 ";
 
@@ -32,6 +35,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         "sign" => sign::run(rest),
+        "sim" => sim::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

@@ -169,6 +169,10 @@ const CASES: &[Case] = &[
     ("sim on loopback", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1]], &[]),
     ("sim section in sim mode", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
         ("sim.seed", Some("7"))], &[]),
+    ("an in-process simulator lends its own test account", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+        ("sim.seed", Some("7")), ("venues[0].api_key_env", None), ("venues[0].api_secret_env", None)], &[]),
+    ("bad sim keys are reported by path", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+        ("sim.walk_interval_ms", Some("0"))], &["sim.walk_interval_ms"]),
     ("sim section in live mode", &[("engine.mode", Some("\"live\"")), ("sim.seed", Some("7"))], &["sim"]),
     // [[instruments]]
     ("instrument venue resolves", &[("instruments[1].venue", Some("\"okx\""))], &["instruments[1].venue"]),

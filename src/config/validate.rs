@@ -57,9 +57,22 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
             );
             Err(Reported)
         }
-        (RawSection::Ok(table), _) => Ok(Some(SimSection {
-            table: table.clone(),
-        })),
+        (RawSection::Ok(table), _) => match crate::sim::SimConfig::from_table(table) {
+            Ok(config) => Ok(Some(SimSection {
+                table: table.clone(),
+                config: Box::new(config),
+            })),
+            Err(e) => {
+                for m in e.0 {
+                    // The simulator's messages read `sim.key: what is wrong`.
+                    match m.split_once(": ") {
+                        Some((path, msg)) if path.starts_with("sim") => errors.push(path, msg),
+                        _ => errors.push("sim", m),
+                    }
+                }
+                Err(Reported)
+            }
+        },
         (RawSection::Absent, _) => Ok(None),
         (RawSection::Broken, _) => Err(Reported),
     };
@@ -248,6 +261,8 @@ fn venues(
         if let Ok(None) = credentials
             && first_of_name
             && let Some(mode @ (RawMode::Live | RawMode::Sim)) = mode
+            // An in-process simulator ([sim]) hands the engine its own test account.
+            && !(mode == RawMode::Sim && matches!(raw.sim, RawSection::Ok(_)))
             && let Some((_, s)) = raw.strategies.ok().find(|(_, s)| s.venue == v.name)
         {
             let mode = if mode == RawMode::Live { "live" } else { "sim" };

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod engine;
 /// Validated configuration and secret sources.
 pub mod config;
+/// Latency histograms, rolling windows, band selection, the REST probe, `.hgrm` export.
+pub mod latency;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.

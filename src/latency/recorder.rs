@@ -32,8 +32,9 @@ pub struct HistBatch {
 /// What a recorder counted about itself (plain counters: the recorder has one owner).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecorderStats {
-    /// Samples recorded.
-    pub recorded: u64,
+    /// Samples handed to the monitor (counted per batch, so `record` stays a bare
+    /// histogram update; samples of the live interval are not included yet).
+    pub samples_flushed: u64,
     /// Samples for a measurement this recorder was not built for (ignored).
     pub unregistered: u64,
     /// Batches handed to the monitor.
@@ -131,10 +132,7 @@ impl Recorder {
     #[inline]
     pub fn record(&mut self, m: Measurement, ns: u64) {
         match &mut self.live[m.index()] {
-            Some(l) => {
-                l.hist.saturating_record(ns);
-                self.stats.recorded += 1;
-            }
+            Some(l) => l.hist.saturating_record(ns),
             None => self.stats.unregistered += 1,
         }
     }
@@ -178,6 +176,7 @@ impl Recorder {
                 continue;
             };
             let full = mem::replace(&mut l.hist, fresh);
+            let samples = full.len();
             let batch = HistBatch {
                 recorder: self.id,
                 venue: self.venue,
@@ -189,6 +188,7 @@ impl Recorder {
             match self.tx.send(batch) {
                 Ok(()) => {
                     self.stats.flushed += 1;
+                    self.stats.samples_flushed += samples;
                     l.since = now;
                 }
                 Err(SendError::Full(b) | SendError::Disconnected(b)) => {
@@ -214,6 +214,7 @@ impl Recorder {
             let Some(l) = slot.take_if(|l| !l.hist.is_empty()) else {
                 continue;
             };
+            let samples = l.hist.len();
             let batch = HistBatch {
                 recorder: self.id,
                 venue: self.venue,
@@ -223,7 +224,10 @@ impl Recorder {
                 hist: l.hist,
             };
             match self.tx.send(batch) {
-                Ok(()) => self.stats.flushed += 1,
+                Ok(()) => {
+                    self.stats.flushed += 1;
+                    self.stats.samples_flushed += samples;
+                }
                 Err(SendError::Full(b) | SendError::Disconnected(b)) => {
                     *slot = Some(Live {
                         hist: b.hist,
@@ -301,7 +305,7 @@ mod tests {
         assert_eq!(b.hist.len(), 2);
         assert!(b.hist.equivalent(b.hist.max(), 2_500));
         assert_eq!(r.stats().unregistered, 1);
-        assert_eq!(r.stats().recorded, 2);
+        assert_eq!(r.stats().samples_flushed, 2);
         let spares_after_send = r.spares();
 
         // The monitor returns it emptied; the next flush puts it back in the pool.

@@ -109,8 +109,7 @@ fn main() {
     ];
 
     // Feed lag over loopback TCP: the sender stamps each 16-byte frame with the clock's
-    // time; the receiver records receive time minus that stamp (the offset is ~0 here,
-    // both ends share a clock, but the correction path is the one the feed uses).
+    // time; the receiver records receive time minus that stamp.
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let stop = Arc::new(AtomicBool::new(false));
@@ -141,7 +140,8 @@ fn main() {
             let mut stamp = [0u8; 8];
             stamp.copy_from_slice(&frame[..8]);
             let sent = mako::types::UnixNanos(u64::from_le_bytes(stamp));
-            feed_rec.record(Measurement::FeedLag, offset.lag_ns(now, sent));
+            // Both ends read one clock, so the lag needs no offset correction here.
+            feed_rec.record(Measurement::FeedLag, now.since(sent));
             feed_rec.maybe_flush(now);
         }
         feed_rec.finish(recv_clock.now());
@@ -198,6 +198,16 @@ fn main() {
             ["loopback", "delayed"][v],
             board.band(VenueId(v as u16)).name
         );
+    }
+    // The servers stamp serverTime from this machine's clock: the true offset is 0, and the
+    // estimate should be within half its RTT plus Binance's 1 ms timestamp resolution.
+    match (offset.get(), offset.rtt_ns()) {
+        (Some(o), Some(rtt)) => println!(
+            "clock offset estimate of loopback: {:.3} ms (true 0; from a probe with rtt {:.3} ms)",
+            o as f64 / 1e6,
+            rtt as f64 / 1e6
+        ),
+        _ => println!("no clock offset estimate"),
     }
     println!(
         "probe servers answered {} (loopback) and {} (delayed) requests",

@@ -123,6 +123,30 @@ pub fn table(series: &[Series], markdown: bool) -> String {
     out
 }
 
+/// Line colours, distinguishable on white and for the common colour-blindnesses
+/// (Okabe–Ito), cycled when there are more series.
+const COLORS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+];
+
+/// A y-axis key point (a power of ten, in µs) without needless decimals: `10µs`, `1ms`.
+fn axis_us(us: f64) -> String {
+    let s = human_us(us);
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_alphabetic()).unwrap_or(s.len()));
+    let num = if num.contains('.') {
+        num.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        num
+    };
+    format!("{num}{unit}")
+}
+
 /// Label of an x-axis key point `1/(1-p)`: `0%`, `90%`, `99%`, `99.9%`, …
 fn percentile_label(x: f64) -> String {
     if x <= 1.0 {
@@ -188,10 +212,11 @@ pub fn plot_svg(path: &Path, title: &str, series: &[Series]) -> Result<(), Laten
     let root = SVGBackend::new(path, (1000, 620)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, ("sans-serif", 28))
         .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
+        .margin_right(40)
+        .x_label_area_size(56)
+        .y_label_area_size(80)
         .build_cartesian_2d(
             (1f64..x_max).log_scale().with_key_points(x_keys),
             (y_min..y_max).log_scale().with_key_points(y_keys),
@@ -201,26 +226,26 @@ pub fn plot_svg(path: &Path, title: &str, series: &[Series]) -> Result<(), Laten
         .configure_mesh()
         .x_desc("percentile")
         .y_desc("latency")
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 20))
         .x_label_formatter(&|x| percentile_label(*x))
-        .y_label_formatter(&|y| human_us(*y))
+        .y_label_formatter(&|y| axis_us(*y))
         .draw()
         .map_err(|e| err(&e))?;
     for (i, (name, pts)) in lines.into_iter().enumerate() {
-        let color = Palette99::pick(i).stroke_width(2);
+        let color = COLORS[i % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(pts, color))
+            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label(name)
             .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 24, y)],
-                    Palette99::pick(i).stroke_width(2),
-                )
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
             });
     }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 18))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -260,6 +285,21 @@ mod tests {
         ];
         for (us, want) in cases {
             assert_eq!(human_us(us), want);
+        }
+    }
+
+    #[test]
+    fn axis_labels_drop_needless_decimals() {
+        let cases = [
+            (10.0, "10µs"),
+            (1.0, "1µs"),
+            (1_000.0, "1ms"),
+            (10_000.0, "10ms"),
+            (0.1, "100ns"),
+            (1e6, "1s"),
+        ];
+        for (us, want) in cases {
+            assert_eq!(axis_us(us), want);
         }
     }
 

@@ -16,9 +16,10 @@ use super::recorder::Recorder;
 const UNKNOWN: i64 = i64::MIN;
 /// Probes the offset estimate looks back over; it keeps the one with the lowest RTT.
 pub const OFFSET_SAMPLES: usize = 16;
-/// Longest a probe request may take; a timed-out probe records this as its round trip
-/// (a lower bound of the truth), so a venue that stops answering degrades its band.
-pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest a probe request may take (the seed scalper's 3 s); a timed-out probe records
+/// this as its round trip (a lower bound of the truth), so a venue that stops answering
+/// degrades its band. Probes are sequential: a slow one delays the next, never overlaps it.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest response body read.
 const BODY_LIMIT: u64 = 4096;
 
@@ -125,10 +126,22 @@ pub fn parse_server_time(body: &[u8]) -> Option<u64> {
     })
 }
 
+/// An HTTP client for probes: one global timeout, no proxy from the environment (a probe
+/// measures the path to the venue, not to a proxy), error on non-2xx status.
+fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .proxy(None)
+        .http_status_as_error(true)
+        .user_agent("mako-latency-probe")
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
 /// The REST round-trip probe of one venue, as an actor.
 ///
 /// Its `poll` blocks for one HTTP request when a probe is due (at most the request timeout,
-/// `min(probe_interval, 3 s)`), so place it alone on its own low-priority host; it does
+/// `PROBE_TIMEOUT` unless changed), so place it alone on its own low-priority host; it does
 /// nothing on any other poll. Failures are counted and logged at debug level, never fatal.
 pub struct RestProbe {
     name: String,
@@ -154,19 +167,12 @@ impl RestProbe {
         recorder: Recorder,
         offset: ClockOffset,
     ) -> Self {
-        let timeout = interval.clamp(Duration::from_millis(1), MAX_PROBE_TIMEOUT);
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .proxy(None)
-            .http_status_as_error(true)
-            .user_agent("mako-latency-probe")
-            .build();
         Self {
             name,
             url: format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind)),
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(PROBE_TIMEOUT),
             interval_ns: interval.as_nanos().min(u128::from(u64::MAX)) as u64,
-            timeout,
+            timeout: PROBE_TIMEOUT,
             next_due: UnixNanos::ZERO,
             recorder,
             offset,
@@ -174,6 +180,13 @@ impl RestProbe {
             sampled: 0,
             counters: Arc::default(),
         }
+    }
+
+    /// Changes the request timeout (default `PROBE_TIMEOUT`).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout.max(Duration::from_millis(1));
+        self.agent = agent(self.timeout);
+        self
     }
 
     pub fn url(&self) -> &str {

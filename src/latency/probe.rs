@@ -443,14 +443,13 @@ mod tests {
     #[test]
     fn slow_answer_times_out_and_records_the_timeout() {
         let server = FakeTimeServer::start(Duration::from_secs(120)).unwrap();
-        // Interval 50 ms → timeout 50 ms; the server takes 1.5 s.
+        // Timeout 50 ms; the server takes 1.5 s.
         server.set_delay(Duration::from_millis(1500), Duration::ZERO);
-        let mut cfg = config();
-        cfg.probe_interval = Duration::from_millis(50);
-        let mut hub = LatencyHub::new(&cfg, vec!["local".into()]).unwrap();
+        let mut hub = LatencyHub::new(&config(), vec!["local".into()]).unwrap();
         let mut probe = hub
             .probe(VenueId(0), VenueKind::BinanceSpot, &server.url())
-            .unwrap();
+            .unwrap()
+            .with_timeout(Duration::from_millis(50));
         let mut monitor = hub.into_monitor();
         let clock = Clock::live();
         probe.probe_once(&clock);

@@ -1,6 +1,7 @@
 //! The latency monitor (a low-priority actor) and `LatencyHub`, which wires it to the
 //! recorders of hot actors, the REST probes, the band board and the band-change events.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -37,6 +38,8 @@ const BATCH_CAPACITY: usize = 1024;
 const BATCHES_PER_POLL: usize = 64;
 /// Capacity of the band-change event channel (`DropNewest`, counted).
 const EVENT_CAPACITY: usize = 256;
+/// Band changes kept in the snapshot for the status endpoint.
+pub const RECENT_CHANGES: usize = 32;
 
 /// A venue changed band. Logged by the monitor; persisted and shown by whoever reads the
 /// channel from `LatencyHub::band_changes`.
@@ -127,6 +130,8 @@ pub struct LatencySnapshot {
     pub inbox_full: u64,
     /// Band-change events dropped because nobody drained the event channel.
     pub events_dropped: u64,
+    /// The last `RECENT_CHANGES` band changes, oldest first.
+    pub recent_changes: Vec<BandChange>,
 }
 
 /// Shared latest snapshot, for low-priority readers (status endpoint). A short mutex held
@@ -317,6 +322,7 @@ impl LatencyHub {
             next_eval: UnixNanos::ZERO,
             batches: 0,
             unknown_venue: 0,
+            recent: VecDeque::with_capacity(RECENT_CHANGES),
             config: self.config,
             venue_names: self.venue_names,
             board: self.board,
@@ -353,6 +359,8 @@ pub struct LatencyMonitor {
     next_eval: UnixNanos,
     batches: u64,
     unknown_venue: u64,
+    /// The last band changes, for the snapshot.
+    recent: VecDeque<BandChange>,
 }
 
 impl LatencyMonitor {
@@ -415,6 +423,10 @@ impl LatencyMonitor {
                     "latency band changed"
                 );
                 // DropNewest: a full channel counts the drop in its stats.
+                if self.recent.len() == RECENT_CHANGES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(ev.clone());
                 let _ = self.events_tx.send(ev);
             }
             bands.push(VenueBand {
@@ -469,6 +481,7 @@ impl LatencyMonitor {
             batches: self.batches,
             inbox_full: self.batch_rx.stats().full.load(Ordering::Relaxed),
             events_dropped: self.events_tx.stats().dropped.load(Ordering::Relaxed),
+            recent_changes: self.recent.iter().cloned().collect(),
         });
     }
 

@@ -131,6 +131,18 @@ fn bands_follow_scripted_latency_with_hysteresis_and_staleness() {
     assert_eq!(got, vec![1, 1, 1, 1, 1, 3, 3]);
     assert_eq!(r.events(), vec![("normal".into(), "defensive".into())]);
     assert_eq!(r.board.statistic_ns(VenueId(0)), None);
+    let recent: Vec<(u8, u8)> = r
+        .snapshots
+        .get()
+        .recent_changes
+        .iter()
+        .map(|e| (e.from, e.to))
+        .collect();
+    assert_eq!(
+        recent,
+        vec![(3, 0), (0, 1), (1, 3)],
+        "the snapshot keeps the changes for the status page"
+    );
 }
 
 #[test]

@@ -15,6 +15,8 @@ pub mod config;
 pub mod engine;
 /// Order gateway: order state machine, transports, reconciliation, paper execution.
 pub mod gateway;
+/// Latency histograms, rolling windows, band selection, the REST probe, `.hgrm` export.
+pub mod latency;
 /// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
 pub mod net;
 /// Pre-trade risk checks, positions, kill switch.

@@ -1,9 +1,9 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
 pub mod check;
+pub mod latency_report;
 pub mod run;
 pub mod sign;
-/// `mako sim`: the exchange simulator.
 pub mod sim;
 
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ usage:
   mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
                                          print the string to sign and its signature
   mako sim [--config <file>]             serve the exchange simulator on loopback
+  mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
   mako help                              this text
 ";
 
@@ -36,6 +37,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
         "sign" => sign::run(rest),
         "sim" => sim::run(rest),
+        "latency-report" => latency_report::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

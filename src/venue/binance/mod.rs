@@ -1,5 +1,6 @@
 //! Binance Spot: codecs and signing, pure code with no I/O.
 
 pub mod orders;
+pub mod session;
 pub mod sign;
 pub mod user;

@@ -1,0 +1,534 @@
+//! The Binance WebSocket API session as a pure state machine: it writes signed requests
+//! (orders, cancels, queries, the user data stream subscription) and turns every frame the
+//! venue sends back into `SessionEvent`s, remembering what each request id was for.
+//! No I/O: the gateway moves the bytes.
+
+use serde_json::Value;
+
+use crate::config::Secret;
+use crate::gateway::order::{OrderEvent, OrderKind, TimeInForce};
+use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
+
+use super::orders::{Auth, NewOrder, WsScratch, ws_by_client_id, ws_new_order, ws_signed_simple};
+use super::sign::HmacSigner;
+use super::user::{self, Balance, OrderSnapshot, VenueError, WsApiMessage};
+
+/// What a request was for, kept by request id until its answer arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Place(ClientOrderId),
+    Cancel(ClientOrderId),
+    Status(ClientOrderId),
+    OpenOrders(String),
+    Account,
+    Subscribe,
+}
+
+/// What the venue told us, in the gateway's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// An event for one order (response, execution report or query answer).
+    Order {
+        cid: ClientOrderId,
+        event: OrderEvent,
+    },
+    /// The venue refused a new order (nothing was placed).
+    PlaceRejected {
+        cid: ClientOrderId,
+        error: VenueError,
+    },
+    /// The outcome of a request for this order is unknown (timeout, 5xx): query it.
+    Uncertain {
+        cid: ClientOrderId,
+    },
+    /// A cancel was refused (e.g. -2011 unknown order): the order's state must be queried.
+    CancelRejected {
+        cid: ClientOrderId,
+        error: VenueError,
+    },
+    /// `order.status` says the venue has no such order (-2013).
+    NotFound {
+        cid: ClientOrderId,
+    },
+    /// The venue's open orders on one symbol.
+    OpenOrders {
+        symbol: String,
+        orders: Vec<OrderSnapshot>,
+    },
+    Balances(Vec<Balance>),
+    /// The user data stream is subscribed on this connection.
+    Subscribed,
+    /// Too much request weight: back off for this long (HTTP 429 / -1003).
+    RateLimited {
+        retry_after_ms: u64,
+    },
+    /// The IP is banned (418): stop sending.
+    Banned,
+    /// A request failed in a way that concerns no single order.
+    Failed {
+        purpose: Purpose,
+        error: VenueError,
+    },
+    /// A frame that could not be decoded (counted, skipped).
+    Undecodable(String),
+    /// Another user-stream event, by type (counted).
+    Other(String),
+}
+
+/// Size of the ring that remembers in-flight requests (a power of two).
+const INFLIGHT: usize = 4096;
+
+/// Requests in flight, by id, in a fixed ring (no allocation per request).
+struct Inflight {
+    slots: Vec<Option<(u64, Purpose)>>,
+}
+
+impl Inflight {
+    fn new() -> Self {
+        Self {
+            slots: vec![None; INFLIGHT],
+        }
+    }
+    fn put(&mut self, id: u64, p: Purpose) {
+        self.slots[id as usize & (INFLIGHT - 1)] = Some((id, p));
+    }
+    fn take(&mut self, id: u64) -> Option<Purpose> {
+        let slot = &mut self.slots[id as usize & (INFLIGHT - 1)];
+        match slot {
+            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
+            _ => None,
+        }
+    }
+}
+
+/// One authenticated WebSocket API session.
+pub struct Session {
+    api_key: String,
+    signer: HmacSigner,
+    recv_window_ms: u64,
+    next_id: u64,
+    inflight: Inflight,
+    scratch: WsScratch,
+    id_buf: String,
+    /// Last REQUEST_WEIGHT count the venue reported, and its limit.
+    pub weight_used: u32,
+    pub weight_limit: u32,
+}
+
+impl Session {
+    pub fn new(api_key: &Secret, secret: &Secret, recv_window_ms: u64) -> Self {
+        Self {
+            api_key: api_key.expose().to_owned(),
+            signer: HmacSigner::new(secret),
+            recv_window_ms,
+            next_id: 1,
+            inflight: Inflight::new(),
+            scratch: WsScratch::default(),
+            id_buf: String::with_capacity(24),
+            weight_used: 0,
+            weight_limit: 6000,
+        }
+    }
+
+    fn begin(&mut self, p: Purpose) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.inflight.put(id, p);
+        self.id_buf.clear();
+        use std::fmt::Write;
+        let _ = write!(self.id_buf, "{id}");
+        id
+    }
+
+    fn auth(&self, now_ms: u64) -> Auth<'_> {
+        Auth {
+            api_key: &self.api_key,
+            signer: &self.signer,
+            recv_window_ms: self.recv_window_ms,
+            timestamp_ms: now_ms,
+        }
+    }
+
+    /// `order.place`; the request is written into `out`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn place(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        side: Side,
+        kind: OrderKind,
+        tif: TimeInForce,
+        price: Price,
+        qty: Qty,
+        price_decimals: u32,
+        qty_decimals: u32,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(Purpose::Place(*cid));
+        let o = NewOrder {
+            symbol,
+            side,
+            kind,
+            tif,
+            price,
+            qty,
+            cid,
+            price_decimals,
+            qty_decimals,
+        };
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_new_order(&o, &self.auth(now_ms), &id, &mut scratch, out);
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
+    /// `order.cancel` by client id.
+    pub fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>) {
+        self.by_cid(
+            "order.cancel",
+            Purpose::Cancel(*cid),
+            symbol,
+            cid,
+            now_ms,
+            out,
+        );
+    }
+
+    /// `order.status` by client id.
+    pub fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>) {
+        self.by_cid(
+            "order.status",
+            Purpose::Status(*cid),
+            symbol,
+            cid,
+            now_ms,
+            out,
+        );
+    }
+
+    fn by_cid(
+        &mut self,
+        method: &str,
+        p: Purpose,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(p);
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_by_client_id(
+            method,
+            symbol,
+            cid,
+            &self.auth(now_ms),
+            &id,
+            &mut scratch,
+            out,
+        );
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
+    /// `openOrders.status` for one symbol (weight 6).
+    pub fn open_orders(&mut self, symbol: &str, now_ms: u64, out: &mut Vec<u8>) {
+        self.simple(
+            "openOrders.status",
+            Purpose::OpenOrders(symbol.to_owned()),
+            Some(symbol),
+            now_ms,
+            out,
+        );
+    }
+
+    /// `account.status` (balances).
+    pub fn account(&mut self, now_ms: u64, out: &mut Vec<u8>) {
+        self.simple("account.status", Purpose::Account, None, now_ms, out);
+    }
+
+    /// `userDataStream.subscribe.signature`: works with any key type on any session.
+    pub fn subscribe_user_stream(&mut self, now_ms: u64, out: &mut Vec<u8>) {
+        self.simple(
+            "userDataStream.subscribe.signature",
+            Purpose::Subscribe,
+            None,
+            now_ms,
+            out,
+        );
+    }
+
+    fn simple(
+        &mut self,
+        method: &str,
+        p: Purpose,
+        symbol: Option<&str>,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(p);
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_signed_simple(method, symbol, &self.auth(now_ms), &id, &mut scratch, out);
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
+    /// Forgets every request in flight (after a reconnect their answers never come; the
+    /// reconciliation sweep finds out what happened).
+    pub fn reset_inflight(&mut self) -> Vec<Purpose> {
+        let mut lost = Vec::new();
+        for s in self.inflight.slots.iter_mut() {
+            if let Some((_, p)) = s.take() {
+                lost.push(p);
+            }
+        }
+        lost
+    }
+
+    /// Decodes one text frame into events (appended to `out`).
+    pub fn on_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) {
+        let msg = match user::ws_api_message(frame) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(SessionEvent::Undecodable(e.to_string()));
+                return;
+            }
+        };
+        match msg {
+            WsApiMessage::Order(u) => out.push(SessionEvent::Order {
+                cid: u.cid,
+                event: u.event,
+            }),
+            WsApiMessage::Balances(b) => out.push(SessionEvent::Balances(b)),
+            WsApiMessage::OtherEvent(t) => out.push(SessionEvent::Other(t)),
+            WsApiMessage::Response { id, status, result } => {
+                self.note_weight(frame);
+                let purpose = id.parse::<u64>().ok().and_then(|n| self.inflight.take(n));
+                let Some(purpose) = purpose else {
+                    out.push(SessionEvent::Undecodable(format!(
+                        "response to unknown request {id:?}"
+                    )));
+                    return;
+                };
+                self.on_response(purpose, status, result, at, out);
+            }
+        }
+    }
+
+    fn note_weight(&mut self, frame: &[u8]) {
+        // Cheap scan: rateLimits entries are small; parse only when present.
+        let Ok(v) = serde_json::from_slice::<Value>(frame) else {
+            return;
+        };
+        if let Some(arr) = v.get("rateLimits").and_then(Value::as_array) {
+            for l in arr {
+                if l.get("rateLimitType").and_then(Value::as_str) == Some("REQUEST_WEIGHT") {
+                    self.weight_used = l.get("count").and_then(Value::as_u64).unwrap_or(0) as u32;
+                    self.weight_limit =
+                        l.get("limit").and_then(Value::as_u64).unwrap_or(6000) as u32;
+                }
+            }
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        purpose: Purpose,
+        status: u16,
+        result: Result<Value, VenueError>,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    ) {
+        let result = match result {
+            Ok(v) => v,
+            Err(error) => {
+                if status == 418 {
+                    out.push(SessionEvent::Banned);
+                }
+                if status == 429 || error.code == -1003 {
+                    out.push(SessionEvent::RateLimited {
+                        retry_after_ms: 1_000,
+                    });
+                }
+                // Unknown outcome: the venue may or may not have acted.
+                let uncertain =
+                    status >= 500 || error.code == -1007 || status == 429 || status == 418;
+                out.push(match purpose {
+                    Purpose::Place(cid) if uncertain => SessionEvent::Uncertain { cid },
+                    Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },
+                    Purpose::Cancel(cid) if uncertain => SessionEvent::Uncertain { cid },
+                    Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
+                    Purpose::Status(cid) if error.code == -2013 => SessionEvent::NotFound { cid },
+                    Purpose::Status(cid) => SessionEvent::Uncertain { cid },
+                    p => SessionEvent::Failed { purpose: p, error },
+                });
+                return;
+            }
+        };
+        match purpose {
+            Purpose::Place(cid) => match user::new_order_ack(&result) {
+                Ok((_, venue_order_id, t)) => out.push(SessionEvent::Order {
+                    cid,
+                    event: OrderEvent::Accepted {
+                        venue_order_id,
+                        at: t,
+                    },
+                }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::Cancel(cid) | Purpose::Status(cid) => match user::order_snapshot(&result) {
+                Ok(s) => out.push(SessionEvent::Order {
+                    cid,
+                    event: s.event(at),
+                }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::OpenOrders(symbol) => match user::order_snapshots(&result) {
+                Ok(orders) => out.push(SessionEvent::OpenOrders { symbol, orders }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::Account => match user::account_balances(&result) {
+                Ok(b) => out.push(SessionEvent::Balances(b)),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::Subscribe => out.push(SessionEvent::Subscribed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::order::SnapshotStatus;
+    use crate::types::StrategyId;
+
+    fn session() -> Session {
+        Session::new(&Secret::new("key"), &Secret::new("secret"), 5000)
+    }
+
+    fn id_of(req: &[u8]) -> String {
+        let v: Value = serde_json::from_slice(req).unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn answers_are_matched_to_their_requests() {
+        let mut s = session();
+        let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();
+        let mut buf = Vec::new();
+        s.place(
+            "BTCUSDT",
+            &cid,
+            Side::Buy,
+            OrderKind::Limit,
+            TimeInForce::Gtc,
+            Price::from_int(100),
+            Qty::from_int(1),
+            2,
+            5,
+            1,
+            &mut buf,
+        );
+        let place_id = id_of(&buf);
+        s.status("BTCUSDT", &cid, 2, &mut buf);
+        let status_id = id_of(&buf);
+        let mut ev = Vec::new();
+        let ack = format!(
+            r#"{{"id":"{place_id}","status":200,"result":{{"symbol":"BTCUSDT","orderId":5,"orderListId":-1,"clientOrderId":"{cid}","transactTime":7}},"rateLimits":[{{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":12}}]}}"#
+        );
+        s.on_frame(ack.as_bytes(), UnixNanos(9), &mut ev);
+        assert_eq!(
+            ev,
+            vec![SessionEvent::Order {
+                cid,
+                event: OrderEvent::Accepted {
+                    venue_order_id: 5,
+                    at: UnixNanos::from_millis(7)
+                }
+            }]
+        );
+        assert_eq!(s.weight_used, 12);
+        ev.clear();
+        let not_found = format!(
+            r#"{{"id":"{status_id}","status":400,"error":{{"code":-2013,"msg":"Order does not exist."}}}}"#
+        );
+        s.on_frame(not_found.as_bytes(), UnixNanos(9), &mut ev);
+        assert_eq!(ev, vec![SessionEvent::NotFound { cid }]);
+        ev.clear();
+        // A second answer to the same id is not matched to anything.
+        s.on_frame(not_found.as_bytes(), UnixNanos(9), &mut ev);
+        assert!(matches!(ev[0], SessionEvent::Undecodable(_)));
+    }
+
+    #[test]
+    fn uncertain_outcomes_and_rejections() {
+        let mut s = session();
+        let cid = ClientOrderId::mint(1, StrategyId(0), 2).unwrap();
+        let mut buf = Vec::new();
+        let mut ev = Vec::new();
+        s.place(
+            "BTCUSDT",
+            &cid,
+            Side::Sell,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            Price::from_int(100),
+            Qty::from_int(1),
+            2,
+            5,
+            1,
+            &mut buf,
+        );
+        let id = id_of(&buf);
+        s.on_frame(format!(r#"{{"id":"{id}","status":400,"error":{{"code":-2010,"msg":"insufficient balance"}}}}"#).as_bytes(), UnixNanos(1), &mut ev);
+        assert!(matches!(&ev[0], SessionEvent::PlaceRejected { error, .. } if error.code == -2010));
+        ev.clear();
+        s.place(
+            "BTCUSDT",
+            &cid,
+            Side::Sell,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            Price::from_int(100),
+            Qty::from_int(1),
+            2,
+            5,
+            1,
+            &mut buf,
+        );
+        let id = id_of(&buf);
+        s.on_frame(
+            format!(r#"{{"id":"{id}","status":503,"error":{{"code":-1007,"msg":"timeout"}}}}"#)
+                .as_bytes(),
+            UnixNanos(1),
+            &mut ev,
+        );
+        assert_eq!(ev, vec![SessionEvent::Uncertain { cid }]);
+        ev.clear();
+        s.cancel("BTCUSDT", &cid, 3, &mut buf);
+        let id = id_of(&buf);
+        let resp = format!(
+            r#"{{"id":"{id}","status":200,"result":{{"symbol":"BTCUSDT","origClientOrderId":"{cid}","orderId":4,"orderListId":-1,"clientOrderId":"x","transactTime":1,"price":"100.00","origQty":"1.00000000","executedQty":"0.25000000","origQuoteOrderQty":"0","cummulativeQuoteQty":"25.00000000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","selfTradePreventionMode":"NONE"}}}}"#
+        );
+        s.on_frame(resp.as_bytes(), UnixNanos(4), &mut ev);
+        match &ev[0] {
+            SessionEvent::Order {
+                cid: c,
+                event:
+                    OrderEvent::Snapshot {
+                        status, cum_qty, ..
+                    },
+            } => {
+                assert_eq!(
+                    (*c, *status, *cum_qty),
+                    (cid, SnapshotStatus::Cancelled, Qty::parse("0.25").unwrap())
+                );
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(s.reset_inflight(), vec![]);
+    }
+}

@@ -100,6 +100,8 @@ pub enum OrderEvent {
     /// The order ended without filling completely; `cum_qty`/`cum_quote` as of its end.
     Ended {
         kind: VenueFinal,
+        /// The venue's id for the order, when the report carries it.
+        venue_order_id: Option<u64>,
         cum_qty: Qty,
         cum_quote: Notional,
         at: UnixNanos,
@@ -328,10 +330,14 @@ impl Order {
             }
             OrderEvent::Ended {
                 kind,
+                venue_order_id,
                 cum_qty,
                 cum_quote,
                 at,
             } => {
+                if let Some(id) = venue_order_id {
+                    self.learn_venue_id(id, &mut out);
+                }
                 if cum_qty > self.filled_qty {
                     out.fill = Some(self.advance_to(cum_qty, cum_quote, &mut out));
                 }
@@ -405,6 +411,7 @@ impl Order {
                         };
                         let ended = OrderEvent::Ended {
                             kind,
+                            venue_order_id: Some(venue_order_id),
                             cum_qty,
                             cum_quote,
                             at,
@@ -556,6 +563,7 @@ mod tests {
     fn ended(kind: VenueFinal, cum: i64) -> OrderEvent {
         OrderEvent::Ended {
             kind,
+            venue_order_id: Some(7),
             cum_qty: q(cum),
             cum_quote: Notional::of(Price::from_int(100), q(cum)),
             at: T,

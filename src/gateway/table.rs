@@ -153,6 +153,7 @@ mod tests {
         );
         let end = OrderEvent::Ended {
             kind: VenueFinal::Cancelled,
+            venue_order_id: None,
             cum_qty: Qty::ZERO,
             cum_quote: Notional::default(),
             at: UnixNanos(1),

@@ -115,6 +115,13 @@ impl Hub {
         }
     }
 
+    /// Sends to every connection holding a user-data subscription (WS API sessions).
+    pub fn broadcast_user(&self, o: Outbound) {
+        for s in self.users.lock().iter() {
+            s.mailbox.send(o.clone());
+        }
+    }
+
     pub fn add_user(&self, conn: u64, account: usize, subscription_id: u64, mailbox: Mailbox) {
         self.users.lock().push(UserSub {
             conn,

@@ -269,6 +269,11 @@ impl SimHandle {
     pub fn disconnect_market(&self) {
         self.shared.hub.broadcast_market(Outbound::Close);
     }
+    /// Closes every WebSocket API connection that holds a user-data subscription, as a
+    /// venue's restart or a network cut would.
+    pub fn disconnect_api(&self) {
+        self.shared.hub.broadcast_user(Outbound::Close);
+    }
     /// Open market-data connections.
     pub fn market_connections(&self) -> usize {
         self.shared.hub.market_connections()

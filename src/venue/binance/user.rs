@@ -133,18 +133,21 @@ pub fn execution_report(e: &Value) -> Result<OrderUpdate, DecodeError> {
         }
         "CANCELED" => OrderEvent::Ended {
             kind: VenueFinal::Cancelled,
+            venue_order_id: Some(venue_order_id),
             cum_qty,
             cum_quote,
             at,
         },
         "EXPIRED" | "TRADE_PREVENTION" => OrderEvent::Ended {
             kind: VenueFinal::Expired,
+            venue_order_id: Some(venue_order_id),
             cum_qty,
             cum_quote,
             at,
         },
         "REJECTED" => OrderEvent::Ended {
             kind: VenueFinal::Rejected,
+            venue_order_id: Some(venue_order_id),
             cum_qty,
             cum_quote,
             at,

@@ -1,0 +1,796 @@
+//! The gateway actor of one venue: takes order intents from strategies, checks them against
+//! risk, sends them over the venue's WebSocket API, applies every answer and private-stream
+//! event to the order state machine, reports back to the strategies, and reconciles with the
+//! venue so that no order stays pending because a message was missed.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::config::{Secret, VenueConfig};
+use crate::net::{Connector, Endpoint, Incoming};
+use crate::risk::{KillReason, OrderCheck, RiskEngine};
+use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
+use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, StrategyId, UnixNanos};
+use crate::venue::binance::session::{Purpose, Session, SessionEvent};
+use crate::venue::binance::user::{Balance, OrderSnapshot};
+
+use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+use super::link::Link;
+use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
+use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
+use super::table::OrderTable;
+
+/// Timings of the reconciliation rules.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// An order sent (or a cancel requested) and not answered within this is queried.
+    pub ack_deadline: Duration,
+    /// Open orders and balances are compared with the venue's this often.
+    pub sweep_interval: Duration,
+    /// Cancel orders found open on the venue that this engine does not know.
+    pub cancel_unknown: bool,
+    /// How often a snapshot is published.
+    pub snapshot_interval: Duration,
+    /// How long the stop step waits for the venue to confirm shutdown cancels.
+    pub stop_timeout: Duration,
+    /// Strategies whose orders are cancelled when the engine stops, by `StrategyId`.
+    pub cancel_on_stop: Vec<bool>,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            ack_deadline: Duration::from_secs(2),
+            sweep_interval: Duration::from_secs(10),
+            cancel_unknown: false,
+            snapshot_interval: Duration::from_millis(200),
+            stop_timeout: Duration::from_secs(3),
+            cancel_on_stop: Vec::new(),
+        }
+    }
+}
+
+/// Everything a gateway needs, handed over by the engine.
+pub struct GatewaySpec {
+    pub venue: VenueConfig,
+    /// Every instrument of the config, indexed by `InstrumentId` (others' are ignored).
+    pub instruments: Vec<Instrument>,
+    pub api_key: Secret,
+    pub api_secret: Secret,
+    pub connector: Connector,
+    pub intents: Rx<OrderIntent>,
+    /// Per `StrategyId`; `None` for strategies on other venues.
+    pub updates: Vec<Option<Tx<OrderUpdate>>>,
+    pub risk: RiskEngine,
+    /// The book's mid for an instrument, or `None` if the book is not usable (price collar).
+    pub mid: Box<dyn Fn(InstrumentId) -> Option<Price> + Send>,
+    pub snapshots: Option<Tx<GatewaySnapshot>>,
+    pub run_start_ms: u64,
+    pub options: GatewayOptions,
+}
+
+/// Per-order bookkeeping beside the state machine: when it was last asked about.
+#[derive(Debug, Clone, Copy, Default)]
+struct Chase {
+    queried_at: Option<UnixNanos>,
+    /// The next query is due now (an uncertain answer or a lost request).
+    query_now: bool,
+}
+
+pub struct Gateway {
+    name: String,
+    venue: VenueConfig,
+    instruments: Vec<Instrument>,
+    session: Session,
+    link: Link,
+    user_stream: bool,
+    table: OrderTable,
+    chase: std::collections::HashMap<ClientOrderId, Chase>,
+    risk: RiskEngine,
+    mid: Box<dyn Fn(InstrumentId) -> Option<Price> + Send>,
+    intents: Rx<OrderIntent>,
+    updates: Vec<Option<Tx<OrderUpdate>>>,
+    /// Updates a full strategy channel could not take yet, sent first on the next poll.
+    held: VecDeque<OrderUpdate>,
+    snapshots: Option<Tx<GatewaySnapshot>>,
+    options: GatewayOptions,
+    balances: Vec<Balance>,
+    counters: GatewayCounters,
+    /// Scratch buffers reused for every request and event batch.
+    out: Vec<u8>,
+    events: Vec<SessionEvent>,
+    next_sweep: UnixNanos,
+    next_deadline_check: UnixNanos,
+    next_snapshot: UnixNanos,
+    /// Requests other than orders and cancels wait until then (429 / Retry-After).
+    quiet_until: UnixNanos,
+    banned: bool,
+}
+
+/// Intents and frames handled per poll, so one busy inbox cannot starve the host.
+const BATCH: usize = 64;
+const DEADLINE_CHECK_NS: u64 = 50_000_000;
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+impl Gateway {
+    pub fn new(spec: GatewaySpec) -> Result<Self, String> {
+        let ws = spec.venue.ws_api_url.as_deref().ok_or_else(|| {
+            format!(
+                "venue {}: the gateway needs ws_api_url (orders and the user data stream)",
+                spec.venue.name
+            )
+        })?;
+        let endpoint = Endpoint::parse(ws).map_err(|e| e.to_string())?;
+        let link =
+            Link::new(spec.connector, endpoint, &spec.venue.name).map_err(|e| e.to_string())?;
+        let n_strategies = spec.updates.len();
+        Ok(Self {
+            name: format!("gateway:{}", spec.venue.name),
+            session: Session::new(
+                &spec.api_key,
+                &spec.api_secret,
+                spec.venue.recv_window.as_millis() as u64,
+            ),
+            venue: spec.venue,
+            instruments: spec.instruments,
+            link,
+            user_stream: false,
+            table: OrderTable::new(spec.run_start_ms, n_strategies),
+            chase: std::collections::HashMap::with_capacity(4096),
+            risk: spec.risk,
+            mid: spec.mid,
+            intents: spec.intents,
+            updates: spec.updates,
+            held: VecDeque::with_capacity(1024),
+            snapshots: spec.snapshots,
+            options: spec.options,
+            balances: Vec::new(),
+            counters: GatewayCounters::default(),
+            out: Vec::with_capacity(1024),
+            events: Vec::with_capacity(64),
+            next_sweep: UnixNanos::ZERO,
+            next_deadline_check: UnixNanos::ZERO,
+            next_snapshot: UnixNanos::ZERO,
+            quiet_until: UnixNanos::ZERO,
+            banned: false,
+        })
+    }
+
+    pub fn risk(&self) -> &RiskEngine {
+        &self.risk
+    }
+
+    fn instrument(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.instruments
+            .get(id.index())
+            .filter(|i| i.venue == self.venue.id)
+    }
+
+    fn symbols(&self) -> Vec<String> {
+        self.instruments
+            .iter()
+            .filter(|i| i.venue == self.venue.id)
+            .map(|i| i.symbol.clone())
+            .collect()
+    }
+
+    /// Writes the request in `self.out` to the venue; a failed write takes the link down.
+    fn transmit(&mut self, now: UnixNanos) -> bool {
+        let Some(conn) = self.link.conn() else {
+            return false;
+        };
+        let text = match std::str::from_utf8(&self.out) {
+            Ok(t) => t,
+            Err(_) => return false,
+        };
+        match conn.send_text(text) {
+            Ok(()) => true,
+            Err(e) => {
+                self.on_link_down(now, e.to_string());
+                false
+            }
+        }
+    }
+
+    fn notify(&mut self, u: OrderUpdate) {
+        if !self.held.is_empty() {
+            self.counters.updates_held += 1;
+            self.held.push_back(u);
+            return;
+        }
+        let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
+            return;
+        };
+        match tx.send(u) {
+            Ok(()) => {}
+            Err(SendError::Full(u)) => {
+                self.counters.updates_held += 1;
+                self.held.push_back(u);
+            }
+            // The strategy is gone (engine stopping): nobody to tell.
+            Err(SendError::Disconnected(_)) => {}
+        }
+    }
+
+    fn flush_held(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(u) = self.held.pop_front() {
+            let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
+                continue;
+            };
+            match tx.send(u) {
+                Ok(()) => n += 1,
+                Err(SendError::Full(u)) => {
+                    self.held.push_front(u);
+                    break;
+                }
+                Err(SendError::Disconnected(_)) => {}
+            }
+        }
+        n
+    }
+
+    fn update_of(
+        o: &Order,
+        fill: Option<super::order::FillDelta>,
+        refused: Option<Refusal>,
+        at: UnixNanos,
+    ) -> OrderUpdate {
+        OrderUpdate {
+            cid: o.cid,
+            strategy: o.strategy,
+            status: o.status,
+            side: o.side,
+            price: o.price,
+            qty: o.qty,
+            filled_qty: o.filled_qty,
+            fill,
+            refused,
+            at,
+        }
+    }
+
+    fn refuse(&mut self, i: &NewOrderIntent, why: Refusal, now: UnixNanos) {
+        self.counters.refused += 1;
+        let u = OrderUpdate {
+            cid: i.cid,
+            strategy: i.strategy,
+            status: OrderStatus::Rejected,
+            side: i.side,
+            price: i.price,
+            qty: i.qty,
+            filled_qty: crate::types::Qty::ZERO,
+            fill: None,
+            refused: Some(why),
+            at: now,
+        };
+        self.notify(u);
+    }
+
+    fn on_new(&mut self, i: NewOrderIntent, now: UnixNanos) {
+        if self.banned || !self.link.is_up() || !self.user_stream {
+            return self.refuse(&i, Refusal::VenueUnavailable, now);
+        }
+        let Some(inst) = self.instrument(i.instrument) else {
+            return self.refuse(&i, Refusal::Grid, now);
+        };
+        let grid_ok = match i.kind {
+            OrderKind::Market => inst.check_qty(i.qty).is_ok(),
+            _ => inst.check_order(i.price, i.qty).is_ok(),
+        };
+        if !grid_ok {
+            return self.refuse(&i, Refusal::Grid, now);
+        }
+        let (symbol, pd, qd) = (inst.symbol.clone(), inst.price_decimals, inst.qty_decimals);
+        let check = OrderCheck {
+            strategy: i.strategy,
+            instrument: i.instrument,
+            side: i.side,
+            price: i.price,
+            qty: i.qty,
+            mid: (self.mid)(i.instrument),
+        };
+        if let Err(rule) = self.risk.check(&check, now) {
+            return self.refuse(&i, Refusal::Risk(rule), now);
+        }
+        let order = Order::new(
+            i.cid,
+            i.strategy,
+            i.instrument,
+            i.side,
+            i.kind,
+            i.tif,
+            i.price,
+            i.qty,
+            now,
+        );
+        if let Err(e) = self.table.insert(order) {
+            let why = match e {
+                super::table::TableError::Duplicate => Refusal::DuplicateId,
+                _ => Refusal::TableFull,
+            };
+            return self.refuse(&i, why, now);
+        }
+        let mut out = std::mem::take(&mut self.out);
+        self.session.place(
+            &symbol,
+            &i.cid,
+            i.side,
+            i.kind,
+            i.tif,
+            i.price,
+            i.qty,
+            pd,
+            qd,
+            now.as_millis(),
+            &mut out,
+        );
+        self.out = out;
+        self.transmit(now);
+        // Even if the write failed, the order may have left: it is chased like any other.
+        self.counters.orders_sent += 1;
+        self.risk.on_order_opened(i.strategy, i.side, i.qty);
+        self.chase.insert(i.cid, Chase::default());
+        let update = self.table.get_mut(&i.cid).map(|o| {
+            o.apply(&OrderEvent::Sent { at: now });
+            Self::update_of(o, None, None, now)
+        });
+        if let Some(u) = update {
+            self.notify(u);
+        }
+    }
+
+    fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.out);
+        self.session
+            .cancel(&symbol, &cid, now.as_millis(), &mut out);
+        self.out = out;
+        if self.transmit(now) {
+            self.counters.cancels_sent += 1;
+        }
+        self.chase.entry(cid).or_default().queried_at = Some(now);
+    }
+
+    fn on_cancel(&mut self, strategy: StrategyId, cid: ClientOrderId, now: UnixNanos) {
+        let Some(o) = self.table.get_mut(&cid) else {
+            self.counters.refused += 1;
+            return;
+        };
+        if o.strategy != strategy {
+            self.counters.refused += 1;
+            return;
+        }
+        if o.request_cancel() && self.link.is_up() {
+            self.send_cancel(cid, now);
+        }
+        // While the link is down the cancel stays pending and is sent after reconnecting.
+    }
+
+    fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.out);
+        self.session
+            .status(&symbol, &cid, now.as_millis(), &mut out);
+        self.out = out;
+        if self.transmit(now) {
+            self.counters.queries_sent += 1;
+        }
+        let c = self.chase.entry(cid).or_default();
+        c.queried_at = Some(now);
+        c.query_now = false;
+    }
+
+    /// Applies one venue event to an order, keeps risk in step and tells the strategy.
+    fn apply(&mut self, cid: ClientOrderId, ev: &OrderEvent, now: UnixNanos) {
+        let Some(o) = self.table.get_mut(&cid) else {
+            self.counters.unknown_order_events += 1;
+            return;
+        };
+        let was_final = o.status.is_final();
+        let r = o.apply(ev);
+        if r.anomaly.is_some() {
+            self.counters.anomalies += 1;
+        }
+        if !r.changed {
+            return;
+        }
+        let (strategy, side, instrument) = (o.strategy, o.side, o.instrument);
+        let unfilled = o.qty.saturating_sub(o.filled_qty);
+        let now_final = o.status.is_final();
+        let update = Self::update_of(o, r.fill, None, now);
+        if let Some(f) = r.fill {
+            self.counters.fills += 1;
+            let quote_asset = self
+                .instrument(instrument)
+                .map(|i| i.quote.clone())
+                .unwrap_or_default();
+            let quote_fee = if f.fee_asset.as_str() == quote_asset {
+                f.fee
+            } else {
+                crate::types::Qty::ZERO
+            };
+            self.risk
+                .on_fill(strategy, side, f.qty, f.quote, quote_fee, now);
+            self.risk.on_order_reduced(strategy, side, f.qty, false);
+        }
+        if now_final && !was_final {
+            self.risk.on_order_reduced(strategy, side, unfilled, true);
+            self.chase.remove(&cid);
+        }
+        self.notify(update);
+    }
+
+    fn on_session_event(&mut self, ev: SessionEvent, now: UnixNanos) {
+        match ev {
+            SessionEvent::Order { cid, event } => self.apply(cid, &event, now),
+            SessionEvent::PlaceRejected { cid, error } => {
+                self.counters.venue_rejects += 1;
+                self.apply(
+                    cid,
+                    &OrderEvent::RejectedByVenue {
+                        code: error.code,
+                        at: now,
+                    },
+                    now,
+                );
+            }
+            SessionEvent::Uncertain { cid } | SessionEvent::CancelRejected { cid, .. } => {
+                self.chase.entry(cid).or_default().query_now = true;
+            }
+            SessionEvent::NotFound { cid } => {
+                self.apply(cid, &OrderEvent::Unknown { at: now }, now)
+            }
+            SessionEvent::OpenOrders { symbol, orders } => {
+                self.reconcile_open(&symbol, orders, now)
+            }
+            SessionEvent::Balances(b) => self.balances = b,
+            SessionEvent::Subscribed => self.user_stream = true,
+            SessionEvent::RateLimited { retry_after_ms } => {
+                self.counters.rate_limited += 1;
+                self.quiet_until = now.plus_nanos(retry_after_ms * 1_000_000);
+            }
+            SessionEvent::Banned => {
+                self.banned = true;
+                self.risk.kill_switch().trip(KillReason::VenueBanned);
+                tracing::error!(gateway = %self.name, "venue answered 418 (IP banned): no more requests");
+            }
+            SessionEvent::Failed { purpose, error } => {
+                tracing::warn!(gateway = %self.name, ?purpose, code = error.code, msg = %error.msg, "request failed");
+            }
+            SessionEvent::Undecodable(_) => self.counters.undecodable += 1,
+            SessionEvent::Other(_) => {}
+        }
+    }
+
+    /// Compares the venue's open orders on `symbol` with ours.
+    fn reconcile_open(&mut self, symbol: &str, orders: Vec<OrderSnapshot>, now: UnixNanos) {
+        let Some(inst) = self
+            .instruments
+            .iter()
+            .find(|i| i.venue == self.venue.id && i.symbol == symbol)
+        else {
+            return;
+        };
+        let inst_id = inst.id;
+        for s in &orders {
+            if self.table.get(&s.cid).is_some() {
+                self.apply(s.cid, &s.event(now), now);
+                continue;
+            }
+            self.counters.unknown_venue_orders += 1;
+            tracing::warn!(gateway = %self.name, cid = %s.cid, symbol, "open order on the venue unknown to the engine");
+            let strategy = s
+                .cid
+                .decode()
+                .map(|(_, st, _)| st)
+                .unwrap_or(StrategyId(u16::MAX));
+            let mut o = Order::new(
+                s.cid,
+                strategy,
+                inst_id,
+                s.side,
+                OrderKind::Limit,
+                TimeInForce::Gtc,
+                s.price,
+                s.orig_qty,
+                now,
+            );
+            o.apply(&OrderEvent::Sent { at: now });
+            o.apply(&s.event(now));
+            self.table.insert_recovered(o);
+            if self.options.cancel_unknown
+                && let Some(o) = self.table.get_mut(&s.cid)
+                && o.request_cancel()
+            {
+                self.send_cancel(s.cid, now);
+            }
+        }
+        // Ours that the venue no longer lists as open: ask what became of them.
+        let open: Vec<ClientOrderId> = orders.iter().map(|s| s.cid).collect();
+        let grace = ns(self.options.ack_deadline);
+        let missing: Vec<ClientOrderId> = self
+            .table
+            .iter()
+            .filter(|o| o.instrument == inst_id && !o.status.is_final() && !open.contains(&o.cid))
+            .filter(|o| o.sent_at.is_some_and(|t| now.since(t) >= grace) || o.sent_at.is_none())
+            .map(|o| o.cid)
+            .collect();
+        for cid in missing {
+            self.chase.entry(cid).or_default().query_now = true;
+        }
+    }
+
+    fn sweep(&mut self, now: UnixNanos) {
+        if now < self.quiet_until || self.banned {
+            return;
+        }
+        // Keep reconciliation far from the weight limit, so it can never get the key banned.
+        if self.session.weight_used > self.session.weight_limit * 8 / 10 {
+            return;
+        }
+        self.counters.sweeps += 1;
+        for symbol in self.symbols() {
+            let mut out = std::mem::take(&mut self.out);
+            self.session.open_orders(&symbol, now.as_millis(), &mut out);
+            self.out = out;
+            self.transmit(now);
+        }
+        let mut out = std::mem::take(&mut self.out);
+        self.session.account(now.as_millis(), &mut out);
+        self.out = out;
+        self.transmit(now);
+    }
+
+    /// Queries every order that has waited past its deadline, and resends pending cancels.
+    fn chase_overdue(&mut self, now: UnixNanos) {
+        if !self.link.is_up() || now < self.quiet_until || self.banned {
+            return;
+        }
+        let deadline = ns(self.options.ack_deadline);
+        let mut due = Vec::new();
+        for o in self.table.iter() {
+            if o.status.is_final() {
+                continue;
+            }
+            let c = self.chase.get(&o.cid).copied().unwrap_or_default();
+            let waiting_ack = o.status == OrderStatus::Sent
+                && o.sent_at.is_some_and(|t| now.since(t) >= deadline);
+            let waiting_cancel = o.cancel_pending;
+            let recently = c.queried_at.is_some_and(|t| now.since(t) < deadline);
+            if c.query_now || ((waiting_ack || waiting_cancel) && !recently) {
+                due.push((o.cid, waiting_cancel && !c.query_now));
+            }
+        }
+        for (cid, resend_cancel) in due {
+            if resend_cancel {
+                self.send_cancel(cid, now);
+            } else {
+                self.query(cid, now);
+            }
+        }
+    }
+
+    fn on_link_up(&mut self, now: UnixNanos) {
+        self.counters.connects += 1;
+        self.user_stream = false;
+        // Answers to requests on the old connection never come: chase those orders.
+        for p in self.session.reset_inflight() {
+            if let Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) = p {
+                self.chase.entry(cid).or_default().query_now = true;
+            }
+        }
+        let mut out = std::mem::take(&mut self.out);
+        self.session
+            .subscribe_user_stream(now.as_millis(), &mut out);
+        self.out = out;
+        self.transmit(now);
+        // Reconcile at once: open orders and balances.
+        self.next_sweep = now;
+        tracing::info!(gateway = %self.name, "venue connection up");
+    }
+
+    fn on_link_down(&mut self, now: UnixNanos, why: String) {
+        self.counters.disconnects += 1;
+        self.user_stream = false;
+        tracing::warn!(gateway = %self.name, reason = %why, "venue connection down; reconnecting");
+        self.link.down(now, why);
+    }
+
+    fn read_frames(&mut self, now: UnixNanos) -> usize {
+        let mut n = 0;
+        while n < BATCH {
+            let Some(conn) = self.link.conn() else { break };
+            match conn.read() {
+                Ok(None) => break,
+                Ok(Some(Incoming::Text(t))) => {
+                    n += 1;
+                    let mut events = std::mem::take(&mut self.events);
+                    self.session.on_frame(t.as_bytes(), now, &mut events);
+                    for ev in events.drain(..) {
+                        self.on_session_event(ev, now);
+                    }
+                    self.events = events;
+                }
+                Ok(Some(Incoming::Close(code))) => {
+                    self.on_link_down(now, format!("venue closed the connection ({code:?})"));
+                    break;
+                }
+                Ok(Some(_)) => n += 1,
+                Err(e) => {
+                    self.on_link_down(now, e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(conn) = self.link.conn()
+            && let Err(e) = conn.flush()
+        {
+            self.on_link_down(now, e.to_string());
+        }
+        n
+    }
+
+    /// The orders as the gateway holds them at `now`.
+    pub fn snapshot(&self, now: UnixNanos) -> GatewaySnapshot {
+        let overdue_after = ns(self.options.ack_deadline) * 3;
+        let mut counters = self.counters.clone();
+        counters.connects = self.link.connects;
+        GatewaySnapshot {
+            orders: self
+                .table
+                .iter()
+                .map(|o| OrderView {
+                    cid: o.cid,
+                    strategy: o.strategy,
+                    status: o.status,
+                    venue_order_id: o.venue_order_id,
+                    qty: o.qty,
+                    filled_qty: o.filled_qty,
+                    filled_quote: o.filled_quote,
+                    fees: o.fees,
+                    cancel_pending: o.cancel_pending,
+                })
+                .collect(),
+            balances: self.balances.clone(),
+            counters,
+            link_up: self.link.is_up(),
+            user_stream: self.user_stream,
+            overdue: self
+                .table
+                .iter()
+                .filter(|o| !o.status.is_final())
+                .filter(|o| o.status == OrderStatus::Sent || o.cancel_pending)
+                .filter(|o| now.since(o.updated_at) > overdue_after)
+                .count(),
+        }
+    }
+
+    fn publish(&mut self, now: UnixNanos) {
+        if let Some(tx) = &self.snapshots {
+            let _ = tx.send(self.snapshot(now));
+        }
+    }
+}
+
+impl Actor for Gateway {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
+        let now = ctx.clock.now();
+        self.link.poll(now);
+        Ok(())
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx) -> usize {
+        let now = ctx.clock.now();
+        let mut work = self.flush_held();
+        if self.link.poll(now) {
+            self.on_link_up(now);
+            work += 1;
+        }
+        work += self.read_frames(now);
+        let mut n = 0;
+        while n < BATCH {
+            let Some(intent) = self.intents.try_recv() else {
+                break;
+            };
+            n += 1;
+            match intent {
+                OrderIntent::New(i) => self.on_new(i, now),
+                OrderIntent::Cancel { strategy, cid } => self.on_cancel(strategy, cid, now),
+                OrderIntent::CancelAll { strategy } => {
+                    let cids: Vec<ClientOrderId> =
+                        self.table.live_of(strategy).map(|o| o.cid).collect();
+                    for cid in cids {
+                        self.on_cancel(strategy, cid, now);
+                    }
+                }
+            }
+        }
+        work += n;
+        if self.link.is_up() && now >= self.next_sweep {
+            self.next_sweep = now.plus_nanos(ns(self.options.sweep_interval));
+            self.sweep(now);
+        }
+        if now >= self.next_deadline_check {
+            self.next_deadline_check = now.plus_nanos(DEADLINE_CHECK_NS);
+            self.chase_overdue(now);
+        }
+        if now >= self.next_snapshot {
+            self.next_snapshot = now.plus_nanos(ns(self.options.snapshot_interval));
+            self.publish(now);
+        }
+        work
+    }
+
+    fn stop(&mut self, ctx: &mut Ctx) {
+        let start = ctx.clock.now();
+        let to_cancel: Vec<ClientOrderId> = self
+            .table
+            .iter()
+            .filter(|o| !o.status.is_final())
+            .filter(|o| {
+                self.options
+                    .cancel_on_stop
+                    .get(o.strategy.index())
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .map(|o| o.cid)
+            .collect();
+        for cid in &to_cancel {
+            if let Some(o) = self.table.get_mut(cid) {
+                o.request_cancel();
+            }
+            if self.link.is_up() {
+                self.send_cancel(*cid, start);
+            }
+        }
+        // Wait (bounded) for the venue to confirm, chasing as usual.
+        let until = start.plus_nanos(ns(self.options.stop_timeout));
+        while !to_cancel.is_empty() && ctx.clock.now() < until {
+            let now = ctx.clock.now();
+            if self.link.poll(now) {
+                self.on_link_up(now);
+            }
+            self.read_frames(now);
+            self.chase_overdue(now);
+            let open = to_cancel
+                .iter()
+                .filter(|c| self.table.get(c).is_some_and(|o| !o.status.is_final()))
+                .count();
+            if open == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let left = to_cancel
+            .iter()
+            .filter(|c| self.table.get(c).is_some_and(|o| !o.status.is_final()))
+            .count();
+        if left > 0 {
+            tracing::error!(gateway = %self.name, left, "orders still open on the venue at shutdown");
+        }
+        self.flush_held();
+        self.publish(ctx.clock.now());
+        if let Some(c) = self.link.conn() {
+            c.close();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! What the gateway publishes about itself at a modest rate (DropNewest): its orders,
+//! the venue's balances and its counters, for the status endpoint and for tests that compare
+//! the engine's books with the venue's.
+
+use crate::types::{ClientOrderId, Notional, Qty, StrategyId};
+use crate::venue::binance::user::Balance;
+
+use super::order::{AssetCode, OrderStatus};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderView {
+    pub cid: ClientOrderId,
+    pub strategy: StrategyId,
+    pub status: OrderStatus,
+    pub venue_order_id: Option<u64>,
+    pub qty: Qty,
+    pub filled_qty: Qty,
+    pub filled_quote: Notional,
+    pub fees: [(AssetCode, Qty); 2],
+    pub cancel_pending: bool,
+}
+
+/// Counters kept by the gateway (monotonic over the run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayCounters {
+    pub orders_sent: u64,
+    pub cancels_sent: u64,
+    pub queries_sent: u64,
+    pub sweeps: u64,
+    pub fills: u64,
+    pub refused: u64,
+    pub venue_rejects: u64,
+    pub unknown_order_events: u64,
+    pub unknown_venue_orders: u64,
+    pub undecodable: u64,
+    pub anomalies: u64,
+    pub connects: u64,
+    pub disconnects: u64,
+    pub rate_limited: u64,
+    /// Updates that waited because a strategy's update channel was full (never dropped).
+    pub updates_held: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GatewaySnapshot {
+    pub orders: Vec<OrderView>,
+    pub balances: Vec<Balance>,
+    pub counters: GatewayCounters,
+    pub link_up: bool,
+    pub user_stream: bool,
+    /// Orders not final and past their deadline without an answer (should stay zero).
+    pub overdue: usize,
+}

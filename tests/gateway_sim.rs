@@ -181,14 +181,36 @@ impl Rig {
             .unwrap();
     }
 
-    /// The simulator's own record of the account's orders, by client id.
+    /// The simulator's own record of the account's orders, by client id, each with the
+    /// fees of its fills added as `fees: {asset: total}`.
     fn sim_orders(&self) -> HashMap<String, Value> {
         let state = self.sim.state();
+        let mut fees: HashMap<u64, HashMap<String, i64>> = HashMap::new();
+        for f in state["fills"].as_array().unwrap() {
+            if f["account"] != 0 {
+                continue;
+            }
+            let fee = Qty::parse(f["commission"].as_str().unwrap())
+                .unwrap()
+                .units();
+            *fees
+                .entry(f["orderId"].as_u64().unwrap())
+                .or_default()
+                .entry(f["commissionAsset"].as_str().unwrap().to_owned())
+                .or_default() += fee;
+        }
         state["accounts"][0]["orders"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|o| (o["clientOrderId"].as_str().unwrap().to_owned(), o.clone()))
+            .map(|o| {
+                let mut o = o.clone();
+                let f = fees
+                    .remove(&o["orderId"].as_u64().unwrap())
+                    .unwrap_or_default();
+                o["fees"] = serde_json::json!(f);
+                (o["clientOrderId"].as_str().unwrap().to_owned(), o)
+            })
             .collect()
     }
 
@@ -265,6 +287,29 @@ fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Vec<St
             d.push(format!(
                 "{cid}: quote engine {:?} vs simulator {quote:?}",
                 o.filled_quote
+            ));
+        }
+        let sim_fees: HashMap<String, i64> = serde_json::from_value(s["fees"].clone()).unwrap();
+        for (asset, total) in &sim_fees {
+            let mine = o
+                .fees
+                .iter()
+                .find(|f| f.0.as_str() == asset)
+                .map(|f| f.1.units())
+                .unwrap_or(0);
+            if mine != *total {
+                d.push(format!(
+                    "{cid}: fee in {asset} engine {mine} vs simulator {total}"
+                ));
+            }
+        }
+        if o.fees
+            .iter()
+            .any(|f| !f.1.is_zero() && !sim_fees.contains_key(f.0.as_str()))
+        {
+            d.push(format!(
+                "{cid}: engine has fees {:?} the simulator never charged",
+                o.fees
             ));
         }
         if o.venue_order_id != s["orderId"].as_u64() {

@@ -75,6 +75,8 @@ struct Chase {
     queried_at: Option<UnixNanos>,
     /// The next query is due now (an uncertain answer or a lost request).
     query_now: bool,
+    /// A fill was learned without its fees: fetch the order's trades.
+    fetch_trades: bool,
 }
 
 pub struct Gateway {
@@ -412,6 +414,10 @@ impl Gateway {
         let unfilled = o.qty.saturating_sub(o.filled_qty);
         let now_final = o.status.is_final();
         let update = Self::update_of(o, r.fill, None, now);
+        let needs_trades = r.fill.is_some_and(|f| !f.fees_complete);
+        if needs_trades {
+            self.chase.entry(cid).or_default().fetch_trades = true;
+        }
         if let Some(f) = r.fill {
             self.counters.fills += 1;
             let quote_asset = self
@@ -429,7 +435,9 @@ impl Gateway {
         }
         if now_final && !was_final {
             self.risk.on_order_reduced(strategy, side, unfilled, true);
-            self.chase.remove(&cid);
+            if !self.chase.get(&cid).is_some_and(|c| c.fetch_trades) {
+                self.chase.remove(&cid);
+            }
         }
         self.notify(update);
     }
@@ -454,6 +462,7 @@ impl Gateway {
             SessionEvent::NotFound { cid } => {
                 self.apply(cid, &OrderEvent::Unknown { at: now }, now)
             }
+            SessionEvent::Trades { cid, trades } => self.on_trades(cid, &trades),
             SessionEvent::OpenOrders { symbol, orders } => {
                 self.reconcile_open(&symbol, orders, now)
             }
@@ -473,6 +482,59 @@ impl Gateway {
             }
             SessionEvent::Undecodable(_) => self.counters.undecodable += 1,
             SessionEvent::Other(_) => {}
+        }
+    }
+
+    /// The venue's trade list of an order: its fees become exact.
+    fn on_trades(
+        &mut self,
+        cid: ClientOrderId,
+        trades: &[(u64, crate::types::Qty, super::order::AssetCode)],
+    ) {
+        let Some(o) = self.table.get_mut(&cid) else {
+            return;
+        };
+        let (strategy, instrument, is_final) = (o.strategy, o.instrument, o.status.is_final());
+        let delta = o.set_fees(trades);
+        let quote = self
+            .instrument(instrument)
+            .map(|i| i.quote.clone())
+            .unwrap_or_default();
+        for (asset, d) in delta {
+            if d != 0 && asset.as_str() == quote {
+                self.risk
+                    .adjust_quote_fees(strategy, crate::types::Qty::from_units(d));
+            }
+        }
+        if is_final
+            && !self
+                .chase
+                .get(&cid)
+                .is_some_and(|c| c.fetch_trades || c.query_now)
+        {
+            self.chase.remove(&cid);
+        }
+    }
+
+    fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        let Some(venue_id) = o.venue_order_id else {
+            return;
+        };
+        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.out);
+        self.session
+            .trades(&symbol, &cid, venue_id, now.as_millis(), &mut out);
+        self.out = out;
+        if self.transmit(now) {
+            self.counters.queries_sent += 1;
+            if let Some(c) = self.chase.get_mut(&cid) {
+                c.fetch_trades = false;
+            }
         }
     }
 
@@ -582,6 +644,17 @@ impl Gateway {
                 self.query(cid, now);
             }
         }
+        // Fees of fills learned without their trade reports: ask for the order's trades once
+        // its venue id is known and no query about it is outstanding.
+        let fetch: Vec<ClientOrderId> = self
+            .chase
+            .iter()
+            .filter(|(_, c)| c.fetch_trades && !c.query_now)
+            .map(|(cid, _)| *cid)
+            .collect();
+        for cid in fetch {
+            self.fetch_trades(cid, now);
+        }
     }
 
     fn on_link_up(&mut self, now: UnixNanos) {
@@ -589,8 +662,12 @@ impl Gateway {
         self.user_stream = false;
         // Answers to requests on the old connection never come: chase those orders.
         for p in self.session.reset_inflight() {
-            if let Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) = p {
-                self.chase.entry(cid).or_default().query_now = true;
+            match p {
+                Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) => {
+                    self.chase.entry(cid).or_default().query_now = true;
+                }
+                Purpose::Trades(cid) => self.chase.entry(cid).or_default().fetch_trades = true,
+                _ => {}
             }
         }
         let mut out = std::mem::take(&mut self.out);

@@ -173,6 +173,9 @@ pub struct FillDelta {
     pub fee: Qty,
     pub fee_asset: AssetCode,
     pub is_maker: bool,
+    /// The fee above covers the whole fill. False when the fill was learned from a query or
+    /// covers trades whose reports were missed: the order's trades must be fetched.
+    pub fees_complete: bool,
 }
 
 /// The result of applying one event.
@@ -212,6 +215,8 @@ pub struct Order {
     pub updated_at: UnixNanos,
     /// Last trade id applied, for records (correctness relies on cumulative figures).
     pub last_trade_id: Option<u64>,
+    /// Fees were set from the venue's trade list up to this trade id (see `set_fees`).
+    pub fees_cover_trade: Option<u64>,
 }
 
 impl Order {
@@ -247,6 +252,7 @@ impl Order {
             acked_at: None,
             updated_at: at,
             last_trade_id: None,
+            fees_cover_trade: None,
         }
     }
 
@@ -299,7 +305,7 @@ impl Order {
             OrderEvent::Trade {
                 venue_order_id,
                 trade_id,
-                last_qty: _,
+                last_qty,
                 last_price: _,
                 cum_qty,
                 cum_quote,
@@ -315,13 +321,17 @@ impl Order {
                 // A trade whose cumulative is not past ours is a duplicate or late copy.
                 if cum_qty > self.filled_qty {
                     let mut fill = self.advance_to(cum_qty, cum_quote, &mut out);
-                    // The trade's own fee belongs to it; a skipped (missed) earlier trade's fee
-                    // arrives by reconciliation.
-                    self.add_fee(fee_asset, fee);
+                    // The trade's own fee belongs to it, unless fetched trades already counted
+                    // it; a skipped (missed) earlier trade's fee comes from fetching trades.
+                    let counted = self.fees_cover_trade.is_some_and(|upto| trade_id <= upto);
+                    if !counted {
+                        self.add_fee(fee_asset, fee);
+                    }
                     fill.trade_id = Some(trade_id);
-                    fill.fee = fee;
+                    fill.fee = if counted { Qty::ZERO } else { fee };
                     fill.fee_asset = fee_asset;
                     fill.is_maker = is_maker;
+                    fill.fees_complete = fill.qty == last_qty;
                     self.last_trade_id = Some(trade_id);
                     out.fill = Some(fill);
                     self.settle_open_status();
@@ -440,6 +450,27 @@ impl Order {
         out
     }
 
+    /// Replaces the fee totals with the venue's list of this order's trades `(trade id, fee,
+    /// asset)`. Returns the change per asset (for positions and PnL).
+    pub fn set_fees(&mut self, trades: &[(u64, Qty, AssetCode)]) -> [(AssetCode, i64); 2] {
+        let before = self.fees;
+        self.fees = [(AssetCode::default(), Qty::ZERO); 2];
+        for (_, fee, asset) in trades {
+            self.add_fee(*asset, *fee);
+        }
+        self.fees_cover_trade = trades.iter().map(|t| t.0).max().or(self.fees_cover_trade);
+        let mut delta = [(AssetCode::default(), 0i64); 2];
+        for (i, (asset, fee)) in self.fees.iter().enumerate() {
+            let old = before
+                .iter()
+                .find(|b| b.0 == *asset)
+                .map(|b| b.1.units())
+                .unwrap_or(0);
+            delta[i] = (*asset, fee.units() - old);
+        }
+        delta
+    }
+
     /// Marks a cancel as requested (the request itself goes through the gateway).
     pub fn request_cancel(&mut self) -> bool {
         if self.status.is_final() || self.cancel_pending {
@@ -481,6 +512,7 @@ impl Order {
             fee: Qty::ZERO,
             fee_asset: AssetCode::default(),
             is_maker: false,
+            fees_complete: false,
         }
     }
 

@@ -316,6 +316,13 @@ impl RiskEngine {
         }
     }
 
+    /// Fees in the quote asset learned after the fill (from the venue's trade list).
+    pub fn adjust_quote_fees(&mut self, strategy: StrategyId, delta: Qty) {
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            s.position.quote_fees += delta.units();
+        }
+    }
+
     pub fn position(&self, strategy: StrategyId) -> Option<&Position> {
         self.strategies.get(strategy.index()).map(|s| &s.position)
     }

@@ -161,6 +161,10 @@ impl ApiSession {
                 let a = self.signed(params)?;
                 api::account(&s, a, params)
             }
+            "myTrades" => {
+                let a = self.signed(params)?;
+                api::my_trades(&s, a, params)
+            }
             "userDataStream.subscribe" => match self.logon {
                 Some((a, _)) => Ok(self.subscribe(a)),
                 None => Err(ApiError::new(
@@ -206,6 +210,8 @@ fn weight(method: &str, params: &Map<String, Value>) -> u32 {
             api::depth_weight(params.get("limit").and_then(Value::as_u64).unwrap_or(100) as usize)
         }
         "exchangeInfo" | "account.status" => 20,
+        "myTrades" if params.contains_key("orderId") => 5,
+        "myTrades" => 20,
         "order.status" => 4,
         "openOrders.status" => {
             if params.contains_key("symbol") {

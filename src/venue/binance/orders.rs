@@ -250,6 +250,28 @@ pub fn ws_by_client_id(
     p.write(req_id, method, auth.signer, payload, out);
 }
 
+/// `myTrades` for one order (weight 5): the venue's list of the order's trades and fees.
+pub fn ws_my_trades(
+    symbol: &str,
+    venue_order_id: u64,
+    auth: &Auth<'_>,
+    req_id: &str,
+    scratch: &mut WsScratch,
+    out: &mut Vec<u8>,
+) {
+    let WsScratch {
+        ts, rw, payload, ..
+    } = scratch;
+    let mut oid = [0u8; 20];
+    let mut p = WsParams::new();
+    p.push("apiKey", auth.api_key.as_bytes(), true);
+    p.push("orderId", write_u64(venue_order_id, &mut oid), false);
+    p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
+    p.push("symbol", symbol.as_bytes(), true);
+    p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
+    p.write(req_id, "myTrades", auth.signer, payload, out);
+}
+
 /// A signed WebSocket API request with only the key and timestamp (and an optional symbol):
 /// `userDataStream.subscribe.signature`, `openOrders.status`, `account.status`.
 pub fn ws_signed_simple(

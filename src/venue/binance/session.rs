@@ -6,10 +6,12 @@
 use serde_json::Value;
 
 use crate::config::Secret;
-use crate::gateway::order::{OrderEvent, OrderKind, TimeInForce};
+use crate::gateway::order::{AssetCode, OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
-use super::orders::{Auth, NewOrder, WsScratch, ws_by_client_id, ws_new_order, ws_signed_simple};
+use super::orders::{
+    Auth, NewOrder, WsScratch, ws_by_client_id, ws_my_trades, ws_new_order, ws_signed_simple,
+};
 use super::sign::HmacSigner;
 use super::user::{self, Balance, OrderSnapshot, VenueError, WsApiMessage};
 
@@ -19,6 +21,7 @@ pub enum Purpose {
     Place(ClientOrderId),
     Cancel(ClientOrderId),
     Status(ClientOrderId),
+    Trades(ClientOrderId),
     OpenOrders(String),
     Account,
     Subscribe,
@@ -49,6 +52,11 @@ pub enum SessionEvent {
     /// `order.status` says the venue has no such order (-2013).
     NotFound {
         cid: ClientOrderId,
+    },
+    /// The venue's trades of one order: `(trade id, fee, fee asset)`.
+    Trades {
+        cid: ClientOrderId,
+        trades: Vec<(u64, Qty, AssetCode)>,
     },
     /// The venue's open orders on one symbol.
     OpenOrders {
@@ -233,6 +241,30 @@ impl Session {
         self.id_buf = id;
     }
 
+    /// `myTrades` of one order (weight 5), for its fees.
+    pub fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: u64,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(Purpose::Trades(*cid));
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_my_trades(
+            symbol,
+            venue_order_id,
+            &self.auth(now_ms),
+            &id,
+            &mut scratch,
+            out,
+        );
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
     /// `openOrders.status` for one symbol (weight 6).
     pub fn open_orders(&mut self, symbol: &str, now_ms: u64, out: &mut Vec<u8>) {
         self.simple(
@@ -384,6 +416,10 @@ impl Session {
                     cid,
                     event: s.event(at),
                 }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::Trades(cid) => match user::trade_fees(&result) {
+                Ok(trades) => out.push(SessionEvent::Trades { cid, trades }),
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
             },
             Purpose::OpenOrders(symbol) => match user::order_snapshots(&result) {

@@ -303,6 +303,22 @@ pub fn new_order_ack(v: &Value) -> Result<(ClientOrderId, u64, UnixNanos), Decod
     ))
 }
 
+/// `(trade id, commission, commission asset)` of each trade in a `myTrades` answer.
+pub fn trade_fees(v: &Value) -> Result<Vec<(u64, Qty, AssetCode)>, DecodeError> {
+    v.as_array()
+        .ok_or(DecodeError::Field("trades"))?
+        .iter()
+        .map(|t| {
+            let asset = str_of(t, "commissionAsset")?;
+            Ok((
+                u64_of(t, "id")?,
+                qty_of(t, "commission")?,
+                AssetCode::new(asset.as_bytes()).ok_or(DecodeError::Field("commissionAsset"))?,
+            ))
+        })
+        .collect()
+}
+
 /// Balances from `GET /api/v3/account` or `account.status`.
 pub fn account_balances(v: &Value) -> Result<Vec<Balance>, DecodeError> {
     balances(field(v, "balances")?, "asset", "free", "locked")

@@ -50,7 +50,11 @@ fn instrument() -> Instrument {
 }
 
 fn rig(sim_extra: &str, options: GatewayOptions) -> Rig {
-    let sim = start_sim(sim_extra);
+    rig_on(start_sim(sim_extra), options, 1_700_000_000_123)
+}
+
+/// A gateway for a run that started at `run_start_ms`, on an existing simulator.
+fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
     let venue = VenueConfig {
         id: VenueId(0),
         name: "binance".into(),
@@ -66,7 +70,6 @@ fn rig(sim_extra: &str, options: GatewayOptions) -> Rig {
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);
     let (snap_tx, snap_rx) = bounded("snapshots", 4, FullPolicy::DropNewest);
-    let run_start_ms = 1_700_000_000_123;
     let risk = RiskEngine::new(
         RiskLimits::default(),
         &[(RiskLimits::default(), InstrumentId(0))],
@@ -485,4 +488,72 @@ fn cancel_on_stop_leaves_nothing_open_on_the_venue() {
     assert_eq!(still_open, 0, "shutdown cancelled every open order");
     let n = r.assert_books_agree(Duration::from_secs(1));
     assert_eq!(n, 10);
+}
+
+#[test]
+fn a_restarted_engine_reconciles_the_orders_of_the_run_it_replaces() {
+    // First run: rest orders, then die without cancelling anything.
+    let mut first = rig("", GatewayOptions::default());
+    let (bid, ask) = first.book();
+    let tick = Price::parse("0.01").unwrap();
+    let mut placed = Vec::new();
+    for k in 1..=3 {
+        placed.push(first.send(
+            Side::Buy,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            Price::from_units(bid.units() - 200 * k * tick.units()),
+            "0.001",
+        ));
+        placed.push(first.send(
+            Side::Sell,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            Price::from_units(ask.units() + 200 * k * tick.units()),
+            "0.001",
+        ));
+    }
+    first.assert_books_agree(Duration::from_secs(10));
+    // The engine goes away with those orders open on the venue.
+    first.stop();
+    let sim = std::mem::replace(&mut first.sim, start_sim(""));
+    // Second run, with a later start: its ids differ; it finds the first run's open orders,
+    // reports them and (as configured) cancels them.
+    let options = GatewayOptions {
+        cancel_unknown: true,
+        sweep_interval: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut second = rig_on(sim, options, 1_700_000_999_000);
+    let n = second.assert_books_agree(Duration::from_secs(15));
+    assert_eq!(n, 6, "every order of the first run is known to the second");
+    assert!(
+        second.last.counters.unknown_venue_orders >= 6,
+        "{:?}",
+        second.last.counters
+    );
+    let cancelled = wait_for(Duration::from_secs(15), || {
+        second.refresh();
+        let open_on_venue = second
+            .sim_orders()
+            .values()
+            .filter(|o| o["status"] == "NEW")
+            .count();
+        (open_on_venue == 0).then_some(())
+    });
+    assert!(
+        cancelled.is_some(),
+        "orders unknown to the engine were cancelled"
+    );
+    second.assert_books_agree(Duration::from_secs(10));
+    for cid in placed {
+        let o = second
+            .last
+            .orders
+            .iter()
+            .find(|o| o.cid == cid)
+            .expect("recovered");
+        assert!(o.status.is_final(), "{:?}", o);
+    }
+    second.stop();
 }

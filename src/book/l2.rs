@@ -278,7 +278,22 @@ mod tests {
         assert_eq!(b.qty_at(Side::Sell, px(103)), Qty::ZERO);
     }
 
+    /// Under Miri (which interprets every step) a few cases suffice, and proptest must not
+    /// touch the file system to persist failures.
+    fn proptest_config() -> ProptestConfig {
+        if cfg!(miri) {
+            ProptestConfig {
+                cases: 4,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        } else {
+            ProptestConfig::default()
+        }
+    }
+
     proptest! {
+        #![proptest_config(proptest_config())]
         // The ladder agrees with a BTreeMap model after any sequence of level updates.
         #[test]
         fn matches_a_map_model(ops in proptest::collection::vec((any::<bool>(), 1i64..60, 0i64..4), 0..400)) {

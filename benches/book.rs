@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mako::book::{BookCache, L2Book, Level, SeqLock, TopOfBook};
@@ -171,17 +171,18 @@ fn bench_diff_apply(c: &mut Criterion) {
             black_box(acc)
         })
     });
-    let mut i = 0;
+    let mut map_i = 0;
     g.bench_function("btreemap_book", |b| {
         b.iter(|| {
-            let d = &diffs[i % DIFFS];
-            i += 1;
+            let d = &diffs[map_i % DIFFS];
+            map_i += 1;
             for &(side, price, qty) in d {
                 map.apply_level(side, price, qty);
             }
             black_box(&map);
         })
     });
+    // One counter for both benches of `book`: diffs must be applied strictly in order.
     let mut i = 0;
     g.bench_function("l2book", |b| {
         b.iter(|| {
@@ -211,7 +212,18 @@ fn bench_diff_apply(c: &mut Criterion) {
     });
     g.finish();
 
-    // The diffs undo each other pairwise: both books end where they started.
+    // The diffs undo each other pairwise: after finishing the last pair, both books are back
+    // where they started.
+    if i % 2 == 1 {
+        for &(side, price, qty) in &diffs[i % DIFFS] {
+            book.apply_level(side, price, qty);
+        }
+    }
+    if map_i % 2 == 1 {
+        for &(side, price, qty) in &diffs[map_i % DIFFS] {
+            map.apply_level(side, price, qty);
+        }
+    }
     assert_eq!(book.depth(Side::Buy), LEVELS);
     assert_eq!(book.depth(Side::Sell), LEVELS);
     assert_eq!(map.bids.len() + map.asks.len(), 2 * LEVELS);
@@ -286,10 +298,10 @@ fn bench_seqlock_and_cache(c: &mut Criterion) {
 }
 
 /// Reads while a writer thread on the other core publishes. Every write moves the slot's cache
-/// lines to the writer, so a read that follows one pays a cross-core miss; this measures what
-/// a strategy pays per read under a fast feed. The writer pauses between writes (about a
-/// microsecond or more of `spin_loop`s, printed) like a busy but real feed, or not at all; the baseline is the same read with
-/// the writer running but writing a different instrument's slot.
+/// lines to the writer, so a read that follows one pays a cross-core miss: this measures what
+/// a strategy pays per read under a fast feed. The writer publishes every microsecond (a
+/// busy but real feed) or back to back; the baseline is the same read of another slot, with
+/// the writer running.
 fn bench_read_under_writes(c: &mut Criterion) {
     let cache = BookCache::new(2);
     let (busy, quiet) = (InstrumentId(0), InstrumentId(1));
@@ -298,7 +310,7 @@ fn bench_read_under_writes(c: &mut Criterion) {
     let reader = cache.reader();
     let stop = Arc::new(AtomicBool::new(false));
 
-    let run = |c: &mut Criterion, name: &str, pause: u32| {
+    let run = |c: &mut Criterion, name: &str, pace: Duration| {
         stop.store(false, Ordering::Relaxed);
         let mut writer = cache.writer(busy).expect("writer was given back");
         let stop2 = Arc::clone(&stop);
@@ -307,8 +319,9 @@ fn bench_read_under_writes(c: &mut Criterion) {
             let mut k = 0u64;
             while !stop2.load(Ordering::Relaxed) {
                 k += 1;
+                let t = Instant::now();
                 writer.publish_top(sample_top(k));
-                for _ in 0..pause {
+                while t.elapsed() < pace {
                     std::hint::spin_loop();
                 }
             }
@@ -328,8 +341,8 @@ fn bench_read_under_writes(c: &mut Criterion) {
         let ns_per_write = elapsed.as_nanos() as f64 / writes as f64;
         println!("{name}: the writer published every {ns_per_write:.0} ns on average");
     };
-    run(c, "under_writes_paced", 256);
-    run(c, "under_writes_tight", 0);
+    run(c, "under_writes_1us", Duration::from_micros(1));
+    run(c, "under_writes_tight", Duration::ZERO);
 }
 
 criterion_group!(

@@ -9,10 +9,9 @@
 //!
 //! Every write to a slot (a [`CacheWriter::publish`], [`CacheWriter::publish_top`] or
 //! [`CacheWriter::invalidate`]) bumps the slot's publish counter by one; readers see it as
-//! `seq`. `publish` writes the depth before the top, so after a reader has seen a top with
-//! `seq = s`, any depth it reads next has `seq >= ` that of the last full publish at or
-//! before `s`. A `Depth` whose `seq` is below the top's `seq` is older than the top (the feed
-//! sent top-only updates since).
+//! `seq`. `publish` writes the depth before the top, so a depth read after a top read is
+//! never older than the last full publish that top reflects. A `Depth` whose `seq` is below
+//! the top's `seq` is older than the top (the feed sent top-only updates since).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -31,6 +30,10 @@ pub const CACHE_DEPTH: usize = 10;
 /// exchange time, receive time, valid flag. `seq` is the lock's version, not a word.
 const TOP_WORDS: usize = 8;
 const TOP_VALID: usize = 7;
+const _: () = assert!(
+    TOP_VALID == TOP_WORDS - 1,
+    "the valid flag is the last top word"
+);
 
 /// Words of a published depth: update id, exchange time, receive time, seq, meta (valid
 /// flag and both counts), then `CACHE_DEPTH` (price, qty) pairs per side, bids first.
@@ -114,7 +117,7 @@ impl TopOfBook {
     fn to_words(self) -> [u64; TOP_WORDS] {
         let [bp, bq] = level_words(self.bid);
         let [ap, aq] = level_words(self.ask);
-        let w = [
+        [
             bp,
             bq,
             ap,
@@ -123,9 +126,7 @@ impl TopOfBook {
             self.exchange_ts.0,
             self.recv_ts.0,
             u64::from(self.valid),
-        ];
-        debug_assert_eq!(w[TOP_VALID], u64::from(self.valid));
-        w
+        ]
     }
 
     #[inline]

@@ -217,13 +217,20 @@ impl Rig {
             .collect()
     }
 
-    /// Waits until the engine's orders agree with the simulator's, and returns the number of
-    /// orders compared; panics with the differences if they never do.
-    fn assert_books_agree(&mut self, limit: Duration) -> usize {
+    /// Waits until the engine holds at least `at_least` orders and they agree with the
+    /// simulator's, and returns the number of orders compared; panics with the differences
+    /// if they never do.
+    fn assert_books_agree(&mut self, limit: Duration, at_least: usize) -> usize {
         let mut diffs = Vec::new();
         let ok = wait_for(limit, || {
             self.refresh();
             diffs = differences(&self.last, &self.sim_orders());
+            if self.last.orders.len() < at_least {
+                diffs.push(format!(
+                    "engine holds {} orders, expected at least {at_least}",
+                    self.last.orders.len()
+                ));
+            }
             diffs.is_empty().then_some(self.last.orders.len())
         });
         ok.unwrap_or_else(|| panic!("engine and simulator disagree:\n{}", diffs.join("\n")))
@@ -388,7 +395,7 @@ fn trade_a_while(r: &mut Rig, rounds: usize) {
 fn orders_match_the_venue_without_faults() {
     let mut r = rig("", GatewayOptions::default());
     trade_a_while(&mut r, 6);
-    let n = r.assert_books_agree(Duration::from_secs(20));
+    let n = r.assert_books_agree(Duration::from_secs(20), 30);
     assert_eq!(n, 30);
     // Every kind of outcome happened, so the comparison covered them.
     let count = |s: OrderStatus| r.last.orders.iter().filter(|o| o.status == s).count();
@@ -434,7 +441,7 @@ fn orders_match_the_venue_with_faults() {
     r.sim.disconnect_api();
     trade_a_while(&mut r, 2);
     set(&r, 0.0, 0.0, 0);
-    let n = r.assert_books_agree(Duration::from_secs(30));
+    let n = r.assert_books_agree(Duration::from_secs(30), 20);
     assert!(n >= 20, "orders compared: {n}");
     assert!(
         r.last.counters.queries_sent > 0,
@@ -486,7 +493,7 @@ fn cancel_on_stop_leaves_nothing_open_on_the_venue() {
         .filter(|o| o["status"] == "NEW" || o["status"] == "PARTIALLY_FILLED")
         .count();
     assert_eq!(still_open, 0, "shutdown cancelled every open order");
-    let n = r.assert_books_agree(Duration::from_secs(1));
+    let n = r.assert_books_agree(Duration::from_secs(5), 10);
     assert_eq!(n, 10);
 }
 
@@ -513,7 +520,7 @@ fn a_restarted_engine_reconciles_the_orders_of_the_run_it_replaces() {
             "0.001",
         ));
     }
-    first.assert_books_agree(Duration::from_secs(10));
+    first.assert_books_agree(Duration::from_secs(10), 6);
     // The engine goes away with those orders open on the venue.
     first.stop();
     let sim = std::mem::replace(&mut first.sim, start_sim(""));
@@ -525,7 +532,7 @@ fn a_restarted_engine_reconciles_the_orders_of_the_run_it_replaces() {
         ..Default::default()
     };
     let mut second = rig_on(sim, options, 1_700_000_999_000);
-    let n = second.assert_books_agree(Duration::from_secs(15));
+    let n = second.assert_books_agree(Duration::from_secs(15), 6);
     assert_eq!(n, 6, "every order of the first run is known to the second");
     assert!(
         second.last.counters.unknown_venue_orders >= 6,
@@ -545,7 +552,7 @@ fn a_restarted_engine_reconciles_the_orders_of_the_run_it_replaces() {
         cancelled.is_some(),
         "orders unknown to the engine were cancelled"
     );
-    second.assert_books_agree(Duration::from_secs(10));
+    second.assert_books_agree(Duration::from_secs(10), 6);
     for cid in placed {
         let o = second
             .last

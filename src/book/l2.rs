@@ -50,9 +50,24 @@ impl Ladder {
                 return Err(i + 1);
             }
         }
-        let hi = n - scan;
-        // Binary search over the rest, [0, hi).
-        let (mut lo, mut hi) = (0usize, hi);
+        // Gallop down from the top in doubling steps to bracket the position, so a level a
+        // few dozen deep costs a few probes in hot cache lines, not a search of the whole side.
+        let (mut lo, mut hi) = (0usize, n - scan);
+        let mut step = 8;
+        while hi > step {
+            let probe = hi - step;
+            let p = v[probe].price;
+            if p == price {
+                return Ok(probe);
+            }
+            if before(p, price) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+        // Binary search within the bracket, [lo, hi).
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let p = v[mid].price;
@@ -278,7 +293,79 @@ mod tests {
         assert_eq!(b.qty_at(Side::Sell, px(103)), Qty::ZERO);
     }
 
+    /// Deep ladders exercise every stage of `find`: the top scan, each galloping step and the
+    /// final binary search. Prices are even units so odd ones are gaps to insert into.
+    #[test]
+    fn finds_levels_at_every_depth_of_a_deep_ladder() {
+        const N: i64 = if cfg!(miri) { 40 } else { 3_000 };
+        let bids: Vec<Level> = (0..N)
+            .map(|k| Level {
+                price: px(10_000 - 2 * k),
+                qty: q(k + 1),
+            })
+            .collect();
+        let asks: Vec<Level> = (0..N)
+            .map(|k| Level {
+                price: px(10_001 + 2 * k),
+                qty: q(k + 1),
+            })
+            .collect();
+        let mut b = L2Book::with_capacity(N as usize + 1);
+        b.apply_snapshot(1, bids.iter().copied(), asks.iter().copied());
+        // Depth below the touch; depths past the end are clamped to the last level.
+        let depths = [
+            0i64, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 100, 1_000, 2_998, 2_999,
+        ];
+        for side in [Side::Buy, Side::Sell] {
+            let ladder = if side == Side::Buy { &bids } else { &asks };
+            // Every existing price is found, every gap reads as empty.
+            for (k, l) in ladder.iter().enumerate() {
+                assert_eq!(b.qty_at(side, l.price), l.qty, "{side:?} depth {k}");
+                let gap = Price::from_units(l.price.units() + Price::from_int(1).units());
+                assert_eq!(b.qty_at(side, gap), Qty::ZERO, "{side:?} gap by depth {k}");
+            }
+            for &d in &depths {
+                let d = d.min(N - 1) as usize;
+                let l = ladder[d];
+                let deeper = if side == Side::Buy { -1 } else { 1 };
+                let gap = Price::from_units(l.price.units() + deeper * Price::from_int(1).units());
+                // (price, qty, expected level count after)
+                let steps = [
+                    (l.price, q(777), N),
+                    (gap, q(5), N + 1),
+                    (l.price, Qty::ZERO, N),
+                    (gap, Qty::ZERO, N - 1),
+                ];
+                for (price, qty, count) in steps {
+                    b.apply_level(side, price, qty);
+                    assert_eq!(b.qty_at(side, price), qty, "{side:?} depth {d}");
+                    assert_eq!(b.depth(side) as i64, count, "{side:?} depth {d}");
+                }
+                b.apply_level(side, l.price, l.qty);
+                let mut top = [Level::default(); 1];
+                b.top_n(side, &mut top);
+                assert_eq!(top[0], ladder[0], "{side:?}: the best level is unchanged");
+            }
+            assert_eq!(b.depth(side) as i64, N);
+        }
+    }
+
+    /// Under Miri (which interprets every step) a few cases suffice, and proptest must not
+    /// touch the file system to persist failures.
+    fn proptest_config() -> ProptestConfig {
+        if cfg!(miri) {
+            ProptestConfig {
+                cases: 4,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        } else {
+            ProptestConfig::default()
+        }
+    }
+
     proptest! {
+        #![proptest_config(proptest_config())]
         // The ladder agrees with a BTreeMap model after any sequence of level updates.
         #[test]
         fn matches_a_map_model(ops in proptest::collection::vec((any::<bool>(), 1i64..60, 0i64..4), 0..400)) {

@@ -19,6 +19,8 @@ pub mod gateway;
 pub mod latency;
 /// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
 pub mod net;
+/// SQLite persistence: schema, batched writer, records, recovery of open orders.
+pub mod persist;
 /// Pre-trade risk checks, positions, kill switch.
 pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.

@@ -317,8 +317,9 @@ impl Actor for Notifier {
         }
         match &self.in_flight {
             Some(f) if f.awaiting => {}
+            // A retry is the same message again: its backoff, not the rate limit, decides.
             Some(f) => {
-                if now >= f.retry_at && now >= self.next_allowed {
+                if now >= f.retry_at {
                     self.dispatch(now);
                     work += 1;
                 }

@@ -78,7 +78,11 @@ fn usdt() -> AssetCode {
 fn order_script(i: u64) -> Vec<Record> {
     let at = |k: u64| UnixNanos(T0 + i * 1_000 + k);
     let cid = ClientOrderId::mint(RUN_MS, StrategyId((i % 3) as u16), i).unwrap();
-    let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+    let side = if i.is_multiple_of(2) {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     let price = Price::from_units(100_00000000 + (i % 7) as i64 * 1_000_000);
     let qty = Qty::from_units(10_000_000 + (i % 5) as i64);
     let mut o = Order::new(
@@ -86,7 +90,7 @@ fn order_script(i: u64) -> Vec<Record> {
         StrategyId((i % 3) as u16),
         InstrumentId((i % 2) as u32),
         side,
-        if i % 6 == 0 {
+        if i.is_multiple_of(6) {
             OrderKind::LimitMaker
         } else {
             OrderKind::Limit
@@ -113,7 +117,7 @@ fn order_script(i: u64) -> Vec<Record> {
         }
     };
     step(&mut o, OrderEvent::Sent { at: at(1) }, &mut out);
-    if i % 4 != 0 {
+    if !i.is_multiple_of(4) {
         step(
             &mut o,
             OrderEvent::Accepted {
@@ -123,7 +127,7 @@ fn order_script(i: u64) -> Vec<Record> {
             &mut out,
         );
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let half = Qty::from_units(qty.units() / 2);
         step(
             &mut o,
@@ -136,13 +140,13 @@ fn order_script(i: u64) -> Vec<Record> {
                 cum_quote: Notional::of(price, half),
                 fee: Qty::from_units(7 + i as i64),
                 fee_asset: usdt(),
-                is_maker: i % 2 == 0,
+                is_maker: i.is_multiple_of(2),
                 at: at(3),
             },
             &mut out,
         );
     }
-    if i % 9 == 0 {
+    if i.is_multiple_of(9) {
         step(
             &mut o,
             OrderEvent::Trade {
@@ -160,7 +164,7 @@ fn order_script(i: u64) -> Vec<Record> {
             &mut out,
         );
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let ended = OrderEvent::Ended {
             kind: VenueFinal::Cancelled,
             cum_qty: o.filled_qty,

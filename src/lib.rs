@@ -19,12 +19,18 @@ pub mod gateway;
 pub mod latency;
 /// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
 pub mod net;
+/// Notifications to people (Telegram): batched, rate-limited, retried, off the hot path.
+pub mod notify;
+/// SQLite persistence: schema, batched writer, records, recovery of open orders.
+pub mod persist;
 /// Pre-trade risk checks, positions, kill switch.
 pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
 /// The exchange simulator (a local Binance Spot) for tests and the demo.
 pub mod sim;
+/// Status endpoint: JSON, Prometheus metrics, control API and dashboard over HTTP.
+pub mod status;
 /// Strategies and their quoting logic.
 pub mod strategy;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.

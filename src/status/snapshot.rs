@@ -1,0 +1,184 @@
+//! What actors tell the status room, and what the operator can tell the engine.
+//!
+//! Updates are plain `Copy`-sized data (ids, fixed-point numbers, static strings): sending one
+//! from a hot actor allocates nothing. The status actor turns ids into names and numbers into
+//! text, off the hot path. Actors send them at `status.publish_interval` (and orders and fills
+//! as they happen) over a `DropNewest` channel: a lost update is counted and superseded by
+//! the next one.
+
+use crate::gateway::{Order, OrderStatus};
+use crate::persist::FillRecord;
+use crate::risk::{KillReason, Rule};
+use crate::types::{Price, Qty, StrategyId, UnixNanos, VenueId};
+
+/// State of a venue's connections as the feed and gateway see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Connected,
+    /// Book out of sync; resynchronising from a snapshot.
+    Resyncing,
+    Down,
+    /// The venue banned us (HTTP 418) or we are rate limited (429).
+    Banned,
+}
+
+impl ConnState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::Resyncing => "resyncing",
+            ConnState::Down => "down",
+            ConnState::Banned => "banned",
+        }
+    }
+}
+
+/// One venue's connection counters (sent by its feed and its gateway; the fields a sender
+/// does not own are `None` and leave the stored value alone).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VenueUpdate {
+    pub venue: VenueId,
+    pub market_data: Option<ConnState>,
+    pub orders: Option<ConnState>,
+    /// Market-data messages since start.
+    pub messages: Option<u64>,
+    pub resyncs: Option<u64>,
+    pub reconnects: Option<u64>,
+    pub last_message: Option<UnixNanos>,
+    /// Gateway: orders by state now (indexed like `ORDER_STATES`), fills, venue rejects.
+    pub orders_by_state: Option<[u64; 8]>,
+    pub fills: Option<u64>,
+    pub venue_rejects: Option<u64>,
+    pub at: UnixNanos,
+}
+
+impl VenueUpdate {
+    /// An update that changes nothing yet; set the fields the sender owns.
+    pub fn new(venue: VenueId, at: UnixNanos) -> Self {
+        Self {
+            venue,
+            market_data: None,
+            orders: None,
+            messages: None,
+            resyncs: None,
+            reconnects: None,
+            last_message: None,
+            orders_by_state: None,
+            fills: None,
+            venue_rejects: None,
+            at,
+        }
+    }
+}
+
+/// Order states in the order `VenueUpdate::orders_by_state` counts them.
+pub const ORDER_STATES: [OrderStatus; 8] = [
+    OrderStatus::New,
+    OrderStatus::Sent,
+    OrderStatus::Acked,
+    OrderStatus::PartiallyFilled,
+    OrderStatus::Filled,
+    OrderStatus::Cancelled,
+    OrderStatus::Rejected,
+    OrderStatus::Expired,
+];
+
+/// Whether a strategy is quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyState {
+    Starting,
+    Running,
+    /// Paused by the operator: no new orders, its orders cancelled.
+    Paused,
+    /// Waiting: book stale, band too defensive, risk refusing.
+    Waiting,
+    Stopped,
+}
+
+impl StrategyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyState::Starting => "starting",
+            StrategyState::Running => "running",
+            StrategyState::Paused => "paused",
+            StrategyState::Waiting => "waiting",
+            StrategyState::Stopped => "stopped",
+        }
+    }
+}
+
+/// A resting quote.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuoteLevel {
+    pub price: Price,
+    pub qty: Qty,
+}
+
+/// One strategy's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyUpdate {
+    pub strategy: StrategyId,
+    pub state: StrategyState,
+    /// Base-asset position (signed).
+    pub position: Qty,
+    /// Realized PnL net of fees, quote units (reporting edge: `f64`).
+    pub realized_pnl: f64,
+    /// Realized plus unrealized at the mid, net of fees.
+    pub total_pnl: f64,
+    /// Fills today.
+    pub trades: u64,
+    pub open_orders: u32,
+    pub bid: Option<QuoteLevel>,
+    pub ask: Option<QuoteLevel>,
+    /// The mid the PnL is marked at.
+    pub mid: Option<Price>,
+    pub at: UnixNanos,
+}
+
+/// Global risk state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RiskUpdate {
+    /// Today's PnL over all strategies, quote units.
+    pub daily_pnl: f64,
+    pub trades_today: u64,
+    pub kill_switch: bool,
+    pub kill_reason: KillReason,
+    /// Refusals per rule, indexed like `Rule::ALL`.
+    pub rejections: [u64; Rule::ALL.len()],
+    pub at: UnixNanos,
+}
+
+/// A message to the status actor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusUpdate {
+    Venue(VenueUpdate),
+    Strategy(StrategyUpdate),
+    Risk(RiskUpdate),
+    /// An order changed (any state); final orders leave the open set.
+    Order(Order),
+    Fill(FillRecord),
+}
+
+/// What an operator asked for through the control API. Routed by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlCommand {
+    /// Trip the kill switch: cancel everything, refuse new orders.
+    Kill,
+    Pause(StrategyId),
+    Resume(StrategyId),
+    /// Reload strategy parameters from the config file.
+    Reload,
+}
+
+impl ControlCommand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlCommand::Kill => "kill",
+            ControlCommand::Pause(_) => "pause",
+            ControlCommand::Resume(_) => "resume",
+            ControlCommand::Reload => "reload",
+        }
+    }
+}

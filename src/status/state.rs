@@ -1,0 +1,679 @@
+//! The status actor's in-memory picture of the engine, merged from updates, and its JSON
+//! renderings (`/status`, `/orders`, `/trades`, `/latency`). Every document carries the run
+//! id and the mode.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::{Value, json};
+
+use crate::config::{Config, Mode};
+use crate::gateway::Order;
+use crate::latency::LatencySnapshot;
+use crate::latency::monitor::Stats;
+use crate::notify::NotifyCounters;
+use crate::persist::{FillRecord, PersistCounters};
+use crate::risk::Rule;
+use crate::runtime::HostStats;
+use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
+
+use super::snapshot::{
+    ConnState, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyUpdate, VenueUpdate,
+};
+
+/// Recent orders and trades kept for `/orders`, `/trades` and the dashboard.
+pub const RECENT: usize = 100;
+/// Most open orders shown (the count is always exact).
+const OPEN_SHOWN: usize = 500;
+
+/// A strategy as the config names it.
+#[derive(Debug, Clone)]
+pub struct StrategyInfo {
+    pub name: String,
+    pub kind: String,
+    pub venue: VenueId,
+    pub instrument: InstrumentId,
+}
+
+/// Who the engine is, and the names behind the ids updates carry.
+#[derive(Debug, Clone)]
+pub struct StatusSetup {
+    pub run_id: i64,
+    pub mode: Mode,
+    pub engine_name: String,
+    pub started_at: UnixNanos,
+    /// Indexed by `VenueId`.
+    pub venues: Vec<String>,
+    /// Indexed by `InstrumentId`: the venue's symbol.
+    pub instruments: Vec<String>,
+    /// Indexed by `StrategyId`.
+    pub strategies: Vec<StrategyInfo>,
+}
+
+impl StatusSetup {
+    pub fn from_config(config: &Config, run_id: i64, started_at: UnixNanos) -> Self {
+        Self {
+            run_id,
+            mode: config.engine.mode,
+            engine_name: config.engine.name.clone(),
+            started_at,
+            venues: config.venues.iter().map(|v| v.name.clone()).collect(),
+            instruments: config
+                .instruments
+                .iter()
+                .map(|i| i.symbol.clone())
+                .collect(),
+            strategies: config
+                .strategies
+                .iter()
+                .map(|s| StrategyInfo {
+                    name: s.name.clone(),
+                    kind: s.kind.clone(),
+                    venue: s.venue,
+                    instrument: s.instrument,
+                })
+                .collect(),
+        }
+    }
+
+    /// The id of the strategy the config calls `name`.
+    pub fn strategy_by_name(&self, name: &str) -> Option<StrategyId> {
+        self.strategies
+            .iter()
+            .position(|s| s.name == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .map(StrategyId)
+    }
+
+    fn venue_name(&self, v: VenueId) -> &str {
+        self.venues.get(v.index()).map_or("?", String::as_str)
+    }
+
+    fn instrument_name(&self, i: InstrumentId) -> &str {
+        self.instruments.get(i.index()).map_or("?", String::as_str)
+    }
+
+    fn strategy_name(&self, s: StrategyId) -> &str {
+        self.strategies
+            .get(s.index())
+            .map_or("?", |x| x.name.as_str())
+    }
+}
+
+/// The label a person reads: live runs are plain, paper and sim runs are shouted.
+pub fn mode_label(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "LIVE",
+        Mode::Paper => "PAPER",
+        Mode::Sim => "SIM",
+    }
+}
+
+/// One venue, merged from its feed's and its gateway's updates.
+#[derive(Debug, Clone, Copy)]
+struct VenueView {
+    market_data: ConnState,
+    orders: ConnState,
+    messages: u64,
+    resyncs: u64,
+    reconnects: u64,
+    last_message: Option<UnixNanos>,
+    orders_by_state: [u64; 8],
+    fills: u64,
+    venue_rejects: u64,
+}
+
+impl Default for VenueView {
+    fn default() -> Self {
+        Self {
+            market_data: ConnState::Connecting,
+            orders: ConnState::Connecting,
+            messages: 0,
+            resyncs: 0,
+            reconnects: 0,
+            last_message: None,
+            orders_by_state: [0; 8],
+            fills: 0,
+            venue_rejects: 0,
+        }
+    }
+}
+
+/// Readings taken from the other rooms' shared counters when a document is rendered.
+#[derive(Debug, Clone, Default)]
+pub struct Readings {
+    pub latency: Option<Arc<LatencySnapshot>>,
+    pub persist: Option<PersistCounters>,
+    pub notify: Option<NotifyCounters>,
+    /// (name, depth, capacity, sent, dropped, full).
+    pub queues: Vec<QueueReading>,
+    pub hosts: Vec<(&'static str, Arc<HostStats>)>,
+    /// Status updates dropped because the status inbox was full.
+    pub updates_dropped: u64,
+}
+
+/// One channel's depth and counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueReading {
+    pub name: &'static str,
+    pub depth: u64,
+    pub capacity: u64,
+    pub sent: u64,
+    pub dropped: u64,
+    pub full: u64,
+}
+
+/// The merged picture.
+#[derive(Debug)]
+pub struct StatusState {
+    pub setup: StatusSetup,
+    venues: Vec<VenueView>,
+    strategies: Vec<Option<StrategyUpdate>>,
+    risk: Option<RiskUpdate>,
+    open: HashMap<ClientOrderId, Order>,
+    recent_orders: VecDeque<Order>,
+    recent_trades: VecDeque<FillRecord>,
+    fills_seen: u64,
+}
+
+impl StatusState {
+    pub fn new(setup: StatusSetup) -> Self {
+        Self {
+            venues: vec![VenueView::default(); setup.venues.len()],
+            strategies: vec![None; setup.strategies.len()],
+            risk: None,
+            open: HashMap::new(),
+            recent_orders: VecDeque::with_capacity(RECENT),
+            recent_trades: VecDeque::with_capacity(RECENT),
+            fills_seen: 0,
+            setup,
+        }
+    }
+
+    pub fn apply(&mut self, u: StatusUpdate) {
+        match u {
+            StatusUpdate::Venue(v) => self.apply_venue(&v),
+            StatusUpdate::Strategy(s) => {
+                if let Some(slot) = self.strategies.get_mut(s.strategy.index()) {
+                    *slot = Some(s);
+                }
+            }
+            StatusUpdate::Risk(r) => self.risk = Some(r),
+            StatusUpdate::Order(o) => {
+                if o.status.is_final() {
+                    self.open.remove(&o.cid);
+                } else {
+                    self.open.insert(o.cid, o.clone());
+                }
+                if let Some(pos) = self.recent_orders.iter().position(|x| x.cid == o.cid) {
+                    self.recent_orders.remove(pos);
+                }
+                if self.recent_orders.len() == RECENT {
+                    self.recent_orders.pop_front();
+                }
+                self.recent_orders.push_back(o);
+            }
+            StatusUpdate::Fill(f) => {
+                self.fills_seen += 1;
+                if self.recent_trades.len() == RECENT {
+                    self.recent_trades.pop_front();
+                }
+                self.recent_trades.push_back(f);
+            }
+        }
+    }
+
+    fn apply_venue(&mut self, u: &VenueUpdate) {
+        let Some(v) = self.venues.get_mut(u.venue.index()) else {
+            return;
+        };
+        if let Some(s) = u.market_data {
+            v.market_data = s;
+        }
+        if let Some(s) = u.orders {
+            v.orders = s;
+        }
+        v.messages = u.messages.unwrap_or(v.messages);
+        v.resyncs = u.resyncs.unwrap_or(v.resyncs);
+        v.reconnects = u.reconnects.unwrap_or(v.reconnects);
+        v.last_message = u.last_message.or(v.last_message);
+        v.orders_by_state = u.orders_by_state.unwrap_or(v.orders_by_state);
+        v.fills = u.fills.unwrap_or(v.fills);
+        v.venue_rejects = u.venue_rejects.unwrap_or(v.venue_rejects);
+    }
+
+    pub fn open_orders(&self) -> usize {
+        self.open.len()
+    }
+
+    fn header(&self, now: UnixNanos) -> serde_json::Map<String, Value> {
+        let s = &self.setup;
+        let mut m = serde_json::Map::new();
+        m.insert("run_id".into(), json!(s.run_id));
+        m.insert("mode".into(), json!(s.mode.as_str()));
+        m.insert("mode_label".into(), json!(mode_label(s.mode)));
+        m.insert("engine".into(), json!(s.engine_name));
+        m.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+        m.insert("started_at_ns".into(), json!(s.started_at.0));
+        m.insert("generated_at_ns".into(), json!(now.0));
+        m.insert(
+            "uptime_s".into(),
+            json!(now.since(s.started_at) as f64 / 1e9),
+        );
+        m
+    }
+
+    /// `GET /status`.
+    pub fn status_json(&self, now: UnixNanos, r: &Readings) -> Value {
+        let mut m = self.header(now);
+        m.insert("venues".into(), self.venues_json(r));
+        m.insert(
+            "strategies".into(),
+            Value::Array(
+                (0..self.setup.strategies.len())
+                    .map(|i| self.strategy_json(i))
+                    .collect(),
+            ),
+        );
+        m.insert("risk".into(), self.risk_json());
+        m.insert("open_orders_count".into(), json!(self.open.len()));
+        m.insert("open_orders".into(), self.open_orders_json());
+        m.insert(
+            "recent_trades".into(),
+            Value::Array(
+                self.recent_trades
+                    .iter()
+                    .rev()
+                    .map(|f| self.fill_json(f))
+                    .collect(),
+            ),
+        );
+        m.insert(
+            "latency".into(),
+            latency_json(&self.setup, r.latency.as_deref()),
+        );
+        m.insert("persistence".into(), persist_json(r.persist.as_ref()));
+        m.insert("notifications".into(), notify_json(r.notify.as_ref()));
+        m.insert(
+            "queues".into(),
+            Value::Array(
+                r.queues
+                    .iter()
+                    .map(|q| {
+                        json!({"name": q.name, "depth": q.depth, "capacity": q.capacity,
+                               "sent": q.sent, "dropped": q.dropped, "full": q.full})
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert(
+            "hosts".into(),
+            Value::Array(
+                r.hosts
+                    .iter()
+                    .map(|(name, h)| {
+                        json!({"name": name,
+                               "passes": h.passes.load(Ordering::Relaxed),
+                               "busy_passes": h.busy_passes.load(Ordering::Relaxed),
+                               "work": h.work.load(Ordering::Relaxed)})
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert("status_updates_dropped".into(), json!(r.updates_dropped));
+        Value::Object(m)
+    }
+
+    fn venues_json(&self, r: &Readings) -> Value {
+        let bands = r.latency.as_ref().map(|l| &l.bands);
+        Value::Array(
+            self.venues
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let band = bands.and_then(|b| b.iter().find(|b| b.venue.index() == i));
+                    let by_state: serde_json::Map<String, Value> = ORDER_STATES
+                        .iter()
+                        .zip(v.orders_by_state)
+                        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+                        .collect();
+                    json!({
+                        "id": i,
+                        "name": self.setup.venues[i],
+                        "market_data": v.market_data.as_str(),
+                        "orders": v.orders.as_str(),
+                        "messages": v.messages,
+                        "resyncs": v.resyncs,
+                        "reconnects": v.reconnects,
+                        "last_message_ns": v.last_message.map(|t| t.0),
+                        "band": band.map(|b| b.band_name.as_str()),
+                        "band_measurement": band.and_then(|b| b.measurement).map(|m| m.as_str()),
+                        "band_statistic_ns": band.and_then(|b| b.statistic_ns),
+                        "orders_by_state": by_state,
+                        "fills": v.fills,
+                        "venue_rejects": v.venue_rejects,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn strategy_json(&self, i: usize) -> Value {
+        let info = &self.setup.strategies[i];
+        let quote = |q: Option<QuoteLevel>| {
+            q.map(|q| json!({"price": q.price.to_string(), "qty": q.qty.to_string()}))
+        };
+        let base = json!({
+            "id": info.name,
+            "index": i,
+            "kind": info.kind,
+            "venue": self.setup.venue_name(info.venue),
+            "instrument": self.setup.instrument_name(info.instrument),
+        });
+        let Value::Object(mut m) = base else {
+            return Value::Null;
+        };
+        match self.strategies[i] {
+            Some(s) => {
+                m.insert("state".into(), json!(s.state.as_str()));
+                m.insert("position".into(), json!(s.position.to_string()));
+                m.insert("realized_pnl".into(), json!(s.realized_pnl));
+                m.insert("pnl".into(), json!(s.total_pnl));
+                m.insert("trades".into(), json!(s.trades));
+                m.insert("open_orders".into(), json!(s.open_orders));
+                m.insert("mid".into(), json!(s.mid.map(|p| p.to_string())));
+                m.insert(
+                    "quotes".into(),
+                    json!({"bid": quote(s.bid), "ask": quote(s.ask)}),
+                );
+                m.insert("updated_at_ns".into(), json!(s.at.0));
+            }
+            None => {
+                m.insert("state".into(), json!("unknown"));
+                m.insert("position".into(), json!("0"));
+                m.insert("realized_pnl".into(), json!(0.0));
+                m.insert("pnl".into(), json!(0.0));
+                m.insert("trades".into(), json!(0));
+                m.insert("open_orders".into(), json!(0));
+                m.insert("mid".into(), Value::Null);
+                m.insert("quotes".into(), json!({"bid": null, "ask": null}));
+                m.insert("updated_at_ns".into(), Value::Null);
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn risk_json(&self) -> Value {
+        let rejections = |r: Option<&RiskUpdate>| -> serde_json::Map<String, Value> {
+            Rule::ALL
+                .iter()
+                .map(|rule| {
+                    let n = r.map_or(0, |r| r.rejections[*rule as usize]);
+                    (rule.as_str().to_string(), json!(n))
+                })
+                .collect()
+        };
+        match &self.risk {
+            Some(r) => json!({
+                "daily_pnl": r.daily_pnl,
+                "trades_today": r.trades_today,
+                "kill_switch": r.kill_switch,
+                "kill_reason": r.kill_reason.as_str(),
+                "rejections": rejections(Some(r)),
+                "updated_at_ns": r.at.0,
+            }),
+            None => json!({
+                "daily_pnl": 0.0,
+                "trades_today": 0,
+                "kill_switch": false,
+                "kill_reason": "none",
+                "rejections": rejections(None),
+                "updated_at_ns": null,
+            }),
+        }
+    }
+
+    fn open_orders_json(&self) -> Value {
+        let mut open: Vec<&Order> = self.open.values().collect();
+        open.sort_by_key(|o| (o.created_at, o.cid.as_str().to_string()));
+        Value::Array(
+            open.iter()
+                .take(OPEN_SHOWN)
+                .map(|o| self.order_json(o))
+                .collect(),
+        )
+    }
+
+    pub fn order_json(&self, o: &Order) -> Value {
+        json!({
+            "cid": o.cid.as_str(),
+            "strategy": self.setup.strategy_name(o.strategy),
+            "instrument": self.setup.instrument_name(o.instrument),
+            "side": o.side.to_string(),
+            "kind": crate::persist::store::kind_str(o.kind),
+            "price": o.price.to_string(),
+            "qty": o.qty.to_string(),
+            "status": o.status.as_str(),
+            "filled_qty": o.filled_qty.to_string(),
+            "avg_price": o.avg_price(),
+            "venue_order_id": o.venue_order_id,
+            "cancel_pending": o.cancel_pending,
+            "created_at_ns": o.created_at.0,
+            "updated_at_ns": o.updated_at.0,
+        })
+    }
+
+    pub fn fill_json(&self, f: &FillRecord) -> Value {
+        json!({
+            "cid": f.cid.as_str(),
+            "strategy": self.setup.strategy_name(f.strategy),
+            "instrument": self.setup.instrument_name(f.instrument),
+            "side": f.fill.side.to_string(),
+            "qty": f.fill.qty.to_string(),
+            "price": avg_price(f.fill.quote, f.fill.qty),
+            "quote": notional_str(f.fill.quote),
+            "fee": f.fill.fee.to_string(),
+            "fee_asset": f.fill.fee_asset.as_str(),
+            "is_maker": f.fill.is_maker,
+            "trade_id": f.fill.trade_id,
+            "at_ns": f.at.0,
+        })
+    }
+
+    /// `GET /orders`.
+    pub fn orders_json(&self, now: UnixNanos) -> Value {
+        let mut m = self.header(now);
+        m.insert("open_count".into(), json!(self.open.len()));
+        m.insert("open".into(), self.open_orders_json());
+        m.insert(
+            "recent".into(),
+            Value::Array(
+                self.recent_orders
+                    .iter()
+                    .rev()
+                    .map(|o| self.order_json(o))
+                    .collect(),
+            ),
+        );
+        Value::Object(m)
+    }
+
+    /// `GET /trades`.
+    pub fn trades_json(&self, now: UnixNanos) -> Value {
+        let mut m = self.header(now);
+        m.insert("fills_seen".into(), json!(self.fills_seen));
+        m.insert(
+            "trades".into(),
+            Value::Array(
+                self.recent_trades
+                    .iter()
+                    .rev()
+                    .map(|f| self.fill_json(f))
+                    .collect(),
+            ),
+        );
+        Value::Object(m)
+    }
+
+    /// `GET /latency`.
+    pub fn latency_doc(&self, now: UnixNanos, r: &Readings) -> Value {
+        let mut m = self.header(now);
+        m.insert(
+            "latency".into(),
+            latency_json(&self.setup, r.latency.as_deref()),
+        );
+        Value::Object(m)
+    }
+
+    pub(crate) fn venue_views(&self) -> impl Iterator<Item = (&str, VenueReading)> + '_ {
+        self.venues.iter().enumerate().map(|(i, v)| {
+            (
+                self.setup.venues[i].as_str(),
+                VenueReading {
+                    market_data_up: v.market_data == ConnState::Connected,
+                    orders_up: v.orders == ConnState::Connected,
+                    messages: v.messages,
+                    resyncs: v.resyncs,
+                    reconnects: v.reconnects,
+                    orders_by_state: v.orders_by_state,
+                    fills: v.fills,
+                    venue_rejects: v.venue_rejects,
+                },
+            )
+        })
+    }
+
+    pub(crate) fn strategy_views(
+        &self,
+    ) -> impl Iterator<Item = (&str, Option<&StrategyUpdate>)> + '_ {
+        self.setup
+            .strategies
+            .iter()
+            .zip(self.strategies.iter())
+            .map(|(i, s)| (i.name.as_str(), s.as_ref()))
+    }
+
+    pub(crate) fn risk(&self) -> Option<&RiskUpdate> {
+        self.risk.as_ref()
+    }
+}
+
+/// What the metrics page needs of one venue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VenueReading {
+    pub market_data_up: bool,
+    pub orders_up: bool,
+    pub messages: u64,
+    pub resyncs: u64,
+    pub reconnects: u64,
+    pub orders_by_state: [u64; 8],
+    pub fills: u64,
+    pub venue_rejects: u64,
+}
+
+fn stats_json(s: &Stats) -> Value {
+    json!({"count": s.count, "p50_ns": s.p50, "p90_ns": s.p90, "p99_ns": s.p99,
+           "p999_ns": s.p999, "max_ns": s.max, "mean_ns": s.mean})
+}
+
+fn latency_json(setup: &StatusSetup, l: Option<&LatencySnapshot>) -> Value {
+    let Some(l) = l else {
+        return json!({"at_ns": null, "bands": [], "percentiles": [], "recent_changes": []});
+    };
+    json!({
+        "at_ns": l.at.0,
+        "bands": l.bands.iter().map(|b| json!({
+            "venue": b.venue_name, "band": b.band_name, "band_index": b.band,
+            "measurement": b.measurement.map(|m| m.as_str()), "statistic_ns": b.statistic_ns,
+        })).collect::<Vec<_>>(),
+        "percentiles": l.summaries.iter().map(|s| json!({
+            "venue": setup.venue_name(s.venue), "measurement": s.measurement.as_str(),
+            "window": stats_json(&s.window), "run": stats_json(&s.run),
+            "last_sample_ns": s.last_sample.map(|t| t.0),
+        })).collect::<Vec<_>>(),
+        "recent_changes": l.recent_changes.iter().rev().map(|c| json!({
+            "venue": c.venue_name, "from": c.from_name, "to": c.to_name,
+            "measurement": c.measurement.map(|m| m.as_str()), "statistic_ns": c.statistic_ns,
+            "at_ns": c.at.0,
+        })).collect::<Vec<_>>(),
+        "batches": l.batches,
+        "events_dropped": l.events_dropped,
+    })
+}
+
+fn persist_json(p: Option<&PersistCounters>) -> Value {
+    match p {
+        None => json!({"enabled": false}),
+        Some(p) => json!({
+            "enabled": true,
+            "records_committed": p.records_committed,
+            "telemetry_committed": p.telemetry_committed,
+            "batches": p.batches,
+            "commit_errors": p.commit_errors,
+            "queue_depth": p.queue_depth,
+            "backlog": p.backlog,
+            "orders_refused": p.orders_refused,
+            "telemetry_dropped": p.telemetry_dropped,
+            "last_commit_ns": p.last_commit_ns,
+        }),
+    }
+}
+
+fn notify_json(n: Option<&NotifyCounters>) -> Value {
+    match n {
+        None => json!({"enabled": false}),
+        Some(n) => json!({
+            "enabled": true,
+            "sent": n.sent,
+            "failed": n.failed,
+            "retries": n.retries,
+            "dropped": n.dropped,
+            "pending": n.pending,
+        }),
+    }
+}
+
+/// Average price of a fill as exact text (quote / qty, rounded to 10^-8).
+fn avg_price(quote: Notional, qty: crate::types::Qty) -> Option<String> {
+    if qty.is_zero() {
+        return None;
+    }
+    let units = quote.0 / i128::from(qty.units());
+    i64::try_from(units)
+        .ok()
+        .map(|u| Price::from_units(u).to_string())
+}
+
+/// A quote amount (10^-16) as decimal text.
+fn notional_str(n: Notional) -> String {
+    let scale = Notional::SCALE;
+    let sign = if n.0 < 0 { "-" } else { "" };
+    let abs = n.0.unsigned_abs();
+    let int = abs / scale as u128;
+    let frac = abs % scale as u128;
+    if frac == 0 {
+        return format!("{sign}{int}");
+    }
+    let f = format!("{frac:016}");
+    format!("{sign}{int}.{}", f.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notional_text_is_exact() {
+        let table = [
+            (0i128, "0"),
+            (Notional::SCALE * 12, "12"),
+            (Notional::SCALE * 12 + Notional::SCALE / 4, "12.25"),
+            (-(Notional::SCALE / 2), "-0.5"),
+            (1, "0.0000000000000001"),
+        ];
+        for (v, want) in table {
+            assert_eq!(notional_str(Notional(v)), want);
+        }
+    }
+}

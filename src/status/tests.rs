@@ -1,0 +1,692 @@
+//! Status endpoint tests against the running server with a real HTTP client: every
+//! endpoint's JSON shape, Prometheus text checked by a parser, control refused without or
+//! with a wrong token and routed with the right one, malformed requests answered 4xx while
+//! the server keeps serving.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::config::{Mode, SecretSource, StatusConfig};
+use crate::gateway::{AssetCode, FillDelta, Order, OrderEvent, OrderKind, TimeInForce};
+use crate::latency::monitor::{Stats, VenueBand};
+use crate::latency::{LatencySnapshot, Measurement, Summary};
+use crate::persist::FillRecord;
+use crate::risk::{KillReason, KillSwitch, Rule};
+use crate::runtime::host::{self, HostHandle};
+use crate::runtime::{Clock, HostSpec, IdlePolicy, Rx, Shutdown, Tx};
+use crate::types::{
+    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
+};
+
+use super::*;
+
+const TOKEN: &str = "s3cret-status-token";
+const T0: u64 = 1_722_000_000_000_000_000;
+
+fn setup() -> StatusSetup {
+    StatusSetup {
+        run_id: 42,
+        mode: Mode::Paper,
+        engine_name: "test-engine".into(),
+        started_at: UnixNanos(T0),
+        venues: vec!["binance".into(), "sim\"x".into()],
+        instruments: vec!["BTCUSDT".into(), "ETHUSDT".into()],
+        strategies: vec![
+            StrategyInfo {
+                name: "mm-btc".into(),
+                kind: "spread".into(),
+                venue: VenueId(0),
+                instrument: InstrumentId(0),
+            },
+            StrategyInfo {
+                name: "mm-eth".into(),
+                kind: "spread".into(),
+                venue: VenueId(0),
+                instrument: InstrumentId(1),
+            },
+        ],
+    }
+}
+
+fn token_file(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mako-status-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("token");
+    std::fs::write(&p, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p
+}
+
+fn latency_snapshot() -> Arc<LatencySnapshot> {
+    let stats = Stats {
+        count: 100,
+        p50: 1_000_000,
+        p90: 2_000_000,
+        p99: 3_000_000,
+        p999: 4_000_000,
+        p9999: 4_500_000,
+        max: 5_000_000,
+        mean: 1_200_000.0,
+    };
+    Arc::new(LatencySnapshot {
+        at: UnixNanos(T0 + 5),
+        bands: vec![VenueBand {
+            venue: VenueId(0),
+            venue_name: "binance".into(),
+            band: 1,
+            band_name: "normal".into(),
+            measurement: Some(Measurement::RestRtt),
+            statistic_ns: Some(3_000_000),
+        }],
+        summaries: vec![Summary {
+            venue: VenueId(0),
+            measurement: Measurement::RestRtt,
+            window: stats,
+            run: stats,
+            last_sample: Some(UnixNanos(T0 + 4)),
+        }],
+        ..Default::default()
+    })
+}
+
+struct Running {
+    addr: SocketAddr,
+    updates: Tx<StatusUpdate>,
+    control: Rx<ControlCommand>,
+    kill: KillSwitch,
+    host: Option<HostHandle>,
+    shutdown: Shutdown,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.request();
+        if let Some(h) = self.host.take() {
+            h.join();
+        }
+    }
+}
+
+fn start(token: Option<SecretSource>) -> Running {
+    let config = StatusConfig {
+        bind: Some("127.0.0.1:0".parse().unwrap()),
+        token,
+        publish_interval: Duration::from_millis(20),
+        console_interval: None,
+    };
+    let kill = KillSwitch::default();
+    let snap = latency_snapshot();
+    let hub = StatusHub::new(setup(), &config)
+        .unwrap()
+        .with_kill_switch(kill.clone())
+        .with_sources(StatusSources {
+            latency: Some(Box::new(move || Arc::clone(&snap))),
+            ..Default::default()
+        });
+    let addr = hub.local_addr().unwrap();
+    let updates = hub.updates();
+    let control = hub.control();
+    let shutdown = Shutdown::new();
+    let spec = HostSpec {
+        name: "status-test",
+        core: None,
+        idle: IdlePolicy::Park,
+        low_priority: true,
+        actors: vec![Box::new(hub.into_actor())],
+        stats: Arc::default(),
+    };
+    let host = host::spawn(spec, Clock::live(), shutdown.clone()).unwrap();
+    Running {
+        addr,
+        updates,
+        control,
+        kill,
+        host: Some(host),
+        shutdown,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    )
+}
+
+/// `(status, content type, body)`.
+fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    let mut r = agent().get(&format!("http://{addr}{path}")).call().unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        r.status().as_u16(),
+        ct,
+        r.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn post(addr: SocketAddr, path: &str, auth: Option<&str>) -> (u16, Value) {
+    let mut req = agent().post(&format!("http://{addr}{path}"));
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    let mut r = req.send_empty().unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
+    )
+}
+
+fn json(addr: SocketAddr, path: &str) -> Value {
+    let (status, ct, body) = get(addr, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(ct, "application/json", "{path}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Waits (generously) until `f` holds of `/status`.
+fn wait_status(addr: SocketAddr, what: &str, f: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = json(addr, "/status");
+        if f(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never saw {what}: {v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn order(seq: u64, strategy: u16) -> Order {
+    Order::new(
+        ClientOrderId::mint(1_722_000_000_000, StrategyId(strategy), seq).unwrap(),
+        StrategyId(strategy),
+        InstrumentId(u32::from(strategy)),
+        Side::Buy,
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+        Price::parse("60000.5").unwrap(),
+        Qty::parse("0.002").unwrap(),
+        UnixNanos(T0 + seq),
+    )
+}
+
+fn feed_engine_state(tx: &Tx<StatusUpdate>) {
+    let mut v = VenueUpdate::new(VenueId(0), UnixNanos(T0 + 10));
+    v.market_data = Some(ConnState::Connected);
+    v.orders = Some(ConnState::Connected);
+    v.messages = Some(12_345);
+    v.resyncs = Some(2);
+    v.orders_by_state = Some([0, 0, 1, 1, 3, 4, 1, 0]);
+    v.fills = Some(7);
+    tx.send(StatusUpdate::Venue(v)).unwrap();
+    tx.send(StatusUpdate::Strategy(StrategyUpdate {
+        strategy: StrategyId(1),
+        state: StrategyState::Running,
+        position: Qty::from_units(-1_500_000),
+        realized_pnl: 12.5,
+        total_pnl: 10.25,
+        trades: 9,
+        open_orders: 2,
+        bid: Some(QuoteLevel {
+            price: Price::parse("3000.1").unwrap(),
+            qty: Qty::parse("0.5").unwrap(),
+        }),
+        ask: None,
+        mid: Some(Price::parse("3001").unwrap()),
+        at: UnixNanos(T0 + 11),
+    }))
+    .unwrap();
+    let mut rejections = [0u64; Rule::ALL.len()];
+    rejections[Rule::MaxPosition as usize] = 3;
+    tx.send(StatusUpdate::Risk(RiskUpdate {
+        daily_pnl: -4.5,
+        trades_today: 9,
+        kill_switch: false,
+        kill_reason: KillReason::None,
+        rejections,
+        at: UnixNanos(T0 + 12),
+    }))
+    .unwrap();
+    let open = order(1, 0);
+    let mut done = order(2, 1);
+    done.apply(&OrderEvent::Accepted {
+        venue_order_id: 77,
+        at: UnixNanos(T0 + 20),
+    });
+    done.apply(&OrderEvent::Ended {
+        kind: crate::gateway::order::VenueFinal::Cancelled,
+        cum_qty: Qty::ZERO,
+        cum_quote: Notional::default(),
+        at: UnixNanos(T0 + 21),
+    });
+    tx.send(StatusUpdate::Order(open)).unwrap();
+    tx.send(StatusUpdate::Order(order(2, 1))).unwrap();
+    tx.send(StatusUpdate::Order(done)).unwrap();
+    let qty = Qty::parse("0.002").unwrap();
+    tx.send(StatusUpdate::Fill(FillRecord {
+        cid: order(3, 0).cid,
+        strategy: StrategyId(0),
+        instrument: InstrumentId(0),
+        fill: FillDelta {
+            side: Side::Sell,
+            qty,
+            quote: Notional::of(Price::parse("60001").unwrap(), qty),
+            trade_id: Some(555),
+            fee: Qty::parse("0.12").unwrap(),
+            fee_asset: AssetCode::new(b"USDT").unwrap(),
+            is_maker: true,
+        },
+        at: UnixNanos(T0 + 30),
+    }))
+    .unwrap();
+}
+
+fn keys(v: &Value) -> HashSet<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+fn has_all(v: &Value, want: &[&str], what: &str) {
+    let k = keys(v);
+    for w in want {
+        assert!(k.contains(w), "{what}: missing {w} in {v}");
+    }
+}
+
+const HEADER: [&str; 7] = [
+    "run_id",
+    "mode",
+    "mode_label",
+    "engine",
+    "version",
+    "uptime_s",
+    "generated_at_ns",
+];
+
+#[test]
+fn every_endpoint_serves_its_shape_with_run_and_mode() {
+    let s = start(Some(SecretSource::File(token_file("shape"))));
+    feed_engine_state(&s.updates);
+    let st = wait_status(s.addr, "the fill", |v| {
+        v["recent_trades"].as_array().is_some_and(|a| !a.is_empty())
+    });
+    has_all(&st, &HEADER, "/status");
+    has_all(
+        &st,
+        &[
+            "venues",
+            "strategies",
+            "risk",
+            "open_orders",
+            "open_orders_count",
+            "recent_trades",
+            "latency",
+            "persistence",
+            "notifications",
+            "queues",
+            "hosts",
+        ],
+        "/status",
+    );
+    assert_eq!(st["run_id"], 42);
+    assert_eq!(st["mode"], "paper");
+    assert_eq!(st["mode_label"], "PAPER");
+    let v0 = &st["venues"][0];
+    has_all(
+        v0,
+        &[
+            "name",
+            "market_data",
+            "orders",
+            "messages",
+            "resyncs",
+            "band",
+            "orders_by_state",
+            "fills",
+        ],
+        "venue",
+    );
+    assert_eq!(v0["name"], "binance");
+    assert_eq!(v0["market_data"], "connected");
+    assert_eq!(v0["messages"], 12_345);
+    assert_eq!(v0["band"], "normal");
+    assert_eq!(v0["orders_by_state"]["cancelled"], 4);
+    assert_eq!(
+        st["venues"][1]["market_data"], "connecting",
+        "no update yet"
+    );
+    let eth = &st["strategies"][1];
+    has_all(
+        eth,
+        &[
+            "id",
+            "state",
+            "position",
+            "pnl",
+            "trades",
+            "open_orders",
+            "quotes",
+        ],
+        "strategy",
+    );
+    assert_eq!(eth["id"], "mm-eth");
+    assert_eq!(eth["state"], "running");
+    assert_eq!(eth["position"], "-0.015");
+    assert_eq!(eth["pnl"], 10.25);
+    assert_eq!(eth["quotes"]["bid"]["price"], "3000.1");
+    assert_eq!(eth["quotes"]["ask"], Value::Null);
+    assert_eq!(st["strategies"][0]["state"], "unknown");
+    let risk = &st["risk"];
+    has_all(
+        risk,
+        &[
+            "daily_pnl",
+            "trades_today",
+            "kill_switch",
+            "kill_reason",
+            "rejections",
+        ],
+        "risk",
+    );
+    assert_eq!(risk["rejections"]["max_position"], 3);
+    assert_eq!(risk["kill_switch"], false);
+    assert_eq!(
+        st["open_orders_count"], 1,
+        "the cancelled order left the open set"
+    );
+    assert_eq!(st["open_orders"][0]["price"], "60000.5");
+    assert_eq!(st["open_orders"][0]["strategy"], "mm-btc");
+    let t = &st["recent_trades"][0];
+    has_all(
+        t,
+        &["cid", "side", "qty", "price", "fee", "trade_id", "is_maker"],
+        "trade",
+    );
+    assert_eq!(t["price"], "60001");
+    assert_eq!(t["trade_id"], 555);
+
+    let orders = json(s.addr, "/orders");
+    has_all(&orders, &HEADER, "/orders");
+    has_all(&orders, &["open", "open_count", "recent"], "/orders");
+    assert_eq!(orders["mode"], "paper");
+    assert_eq!(
+        orders["recent"].as_array().unwrap().len(),
+        2,
+        "one row per order"
+    );
+    assert_eq!(orders["recent"][0]["status"], "cancelled", "newest first");
+
+    let trades = json(s.addr, "/trades");
+    has_all(&trades, &HEADER, "/trades");
+    assert_eq!(trades["trades"][0]["fee_asset"], "USDT");
+
+    let lat = json(s.addr, "/latency");
+    has_all(&lat, &HEADER, "/latency");
+    let p = &lat["latency"]["percentiles"][0];
+    assert_eq!(p["venue"], "binance");
+    assert_eq!(p["measurement"], "rest_rtt");
+    has_all(
+        &p["window"],
+        &["count", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"],
+        "window",
+    );
+    assert_eq!(p["window"]["p99_ns"], 3_000_000);
+
+    let health = json(s.addr, "/health");
+    assert_eq!(health["ok"], true);
+    assert_eq!(health["mode"], "paper");
+    assert_eq!(health["run_id"], 42);
+
+    let (status, ct, page) = get(s.addr, "/");
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/html"));
+    assert!(
+        page.contains("/status") && page.contains("PAPER"),
+        "dashboard polls /status and labels paper"
+    );
+}
+
+/// A strict reading of the exposition format on top of the parser: every sample belongs to
+/// a family declared with HELP and TYPE before it, names are `mako_…`, values are numbers.
+fn check_exposition(text: &str) -> HashMap<String, String> {
+    let mut types: HashMap<String, String> = HashMap::new();
+    let mut helped: HashSet<String> = HashSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap();
+            assert!(helped.insert(name.to_string()), "HELP twice for {name}");
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split(' ');
+            let (name, kind) = (it.next().unwrap(), it.next().unwrap());
+            assert!(helped.contains(name), "TYPE before HELP for {name}");
+            assert!(["counter", "gauge", "summary"].contains(&kind), "{kind}");
+            assert!(types.insert(name.to_string(), kind.to_string()).is_none());
+        } else {
+            assert!(
+                !line.starts_with('#') && !line.is_empty(),
+                "stray line {line:?}"
+            );
+            let name_end = line.find(['{', ' ']).unwrap();
+            let name = &line[..name_end];
+            assert!(name.starts_with("mako_"), "{name}");
+            let family = ["_sum", "_count"]
+                .iter()
+                .find_map(|s| {
+                    name.strip_suffix(s)
+                        .filter(|f| types.get(*f).is_some_and(|k| k == "summary"))
+                })
+                .unwrap_or(name);
+            assert!(
+                types.contains_key(family),
+                "sample of undeclared family {name}"
+            );
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(
+                value.parse::<f64>().is_ok() || ["NaN", "+Inf", "-Inf"].contains(&value),
+                "{line}"
+            );
+        }
+    }
+    types
+}
+
+#[test]
+fn metrics_are_valid_prometheus_text() {
+    let s = start(None);
+    feed_engine_state(&s.updates);
+    wait_status(s.addr, "the fill", |v| {
+        v["recent_trades"].as_array().is_some_and(|a| !a.is_empty())
+    });
+    let (status, ct, text) = get(s.addr, "/metrics");
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    let types = check_exposition(&text);
+    for f in [
+        "mako_info",
+        "mako_venue_messages_total",
+        "mako_venue_resyncs_total",
+        "mako_orders",
+        "mako_fills_total",
+        "mako_risk_rejections_total",
+        "mako_queue_depth",
+        "mako_latency_seconds",
+        "mako_kill_switch",
+    ] {
+        assert!(types.contains_key(f), "family {f} missing");
+    }
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let find = |metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("no sample {metric} {labels:?}"))
+            .value
+            .clone()
+    };
+    use prometheus_parse::Value as V;
+    assert!(
+        matches!(find("mako_info", &[("mode", "paper"), ("run_id", "42")]), V::Gauge(v) if v == 1.0)
+    );
+    assert!(
+        matches!(find("mako_venue_messages_total", &[("venue", "binance")]), V::Counter(v) if v == 12_345.0)
+    );
+    assert!(
+        matches!(find("mako_orders", &[("venue", "binance"), ("state", "filled")]), V::Gauge(v) if v == 3.0)
+    );
+    assert!(
+        matches!(find("mako_risk_rejections_total", &[("rule", "max_position")]), V::Counter(v) if v == 3.0)
+    );
+    assert!(
+        matches!(find("mako_strategy_position", &[("strategy", "mm-eth")]), V::Gauge(v) if v == -0.015)
+    );
+    // A label value with a quote in it is escaped, and the parser reads it back.
+    assert!(text.contains(r#"venue="sim\"x""#));
+    match find(
+        "mako_latency_seconds",
+        &[("venue", "binance"), ("measurement", "rest_rtt")],
+    ) {
+        V::Summary(q) => {
+            let p99 = q.iter().find(|c| c.quantile == 0.99).unwrap();
+            assert!((p99.count - 0.003).abs() < 1e-12, "{}", p99.count);
+        }
+        other => panic!("not a summary: {other:?}"),
+    }
+}
+
+#[test]
+fn control_needs_the_token_and_a_valid_one_routes_the_command() {
+    let s = start(Some(SecretSource::File(token_file("control"))));
+    let good = format!("Bearer {TOKEN}");
+    let table: [(&str, Option<&str>, u16); 6] = [
+        ("/control/kill", None, 401),
+        ("/control/kill", Some("Bearer wrong"), 403),
+        ("/control/kill", Some(TOKEN), 401),
+        (
+            "/control/strategies/mm-eth/pause",
+            Some(&format!("Bearer {TOKEN}x")),
+            403,
+        ),
+        ("/control/reload", Some("Basic Zm9vOmJhcg=="), 401),
+        ("/control/strategies/nope/pause", Some(good.as_str()), 404),
+    ];
+    for (path, auth, want) in table {
+        let (status, body) = post(s.addr, path, auth);
+        assert_eq!(status, want, "{path} {auth:?}: {body}");
+        assert!(body["error"].is_string(), "{body}");
+        assert!(!body.to_string().contains(TOKEN), "the token never echoes");
+    }
+    assert!(s.control.try_recv().is_none(), "nothing refused was routed");
+    assert!(!s.kill.is_tripped());
+
+    let (status, body) = post(s.addr, "/control/strategies/mm-eth/pause", Some(&good));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["accepted"], "pause");
+    assert_eq!(body["strategy"], "mm-eth");
+    let (status, _) = post(s.addr, "/control/strategies/mm-btc/resume", Some(&good));
+    assert_eq!(status, 202);
+    let (status, _) = post(s.addr, "/control/reload", Some(&good));
+    assert_eq!(status, 202);
+    let (status, _) = post(s.addr, "/control/kill", Some(&good));
+    assert_eq!(status, 202);
+    let got: Vec<ControlCommand> = std::iter::from_fn(|| s.control.try_recv()).collect();
+    assert_eq!(
+        got,
+        vec![
+            ControlCommand::Pause(StrategyId(1)),
+            ControlCommand::Resume(StrategyId(0)),
+            ControlCommand::Reload,
+            ControlCommand::Kill,
+        ]
+    );
+    assert!(s.kill.is_tripped());
+    assert_eq!(s.kill.reason(), KillReason::Operator);
+    let (status, _, _) = get(s.addr, "/control/kill");
+    assert_eq!(status, 405, "control is POST only");
+}
+
+#[test]
+fn without_a_configured_token_every_control_call_is_refused() {
+    let s = start(None);
+    for auth in [None, Some("Bearer anything"), Some("Bearer ")] {
+        let (status, _) = post(s.addr, "/control/kill", auth);
+        assert!(status == 401 || status == 403, "{auth:?}: {status}");
+    }
+    assert!(s.control.try_recv().is_none());
+    assert!(!s.kill.is_tripped());
+}
+
+/// Sends raw bytes and returns the status line of the answer (empty if none).
+fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(bytes).unwrap();
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn malformed_requests_get_4xx_and_the_server_keeps_serving() {
+    let s = start(None);
+    let cases: [&[u8]; 5] = [
+        b"BLAH\r\n\r\n",
+        b"GET /status HTTP/9.9\r\n\r\n",
+        b"GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
+        b"\x00\x01\x02\xff\r\n\r\n",
+        b"POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+    ];
+    for bytes in cases {
+        let line = raw(s.addr, bytes);
+        if !line.is_empty() {
+            let code: u16 = line
+                .split(' ')
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            assert!(
+                (400..500).contains(&code) || code == 505,
+                "{bytes:?}: {line}"
+            );
+        }
+        // Whatever happened to that connection, the server still answers.
+        assert_eq!(json(s.addr, "/health")["ok"], true);
+    }
+    let (status, _, body) = get(s.addr, "/nope");
+    assert_eq!(status, 404);
+    assert!(serde_json::from_str::<Value>(&body).unwrap()["error"].is_string());
+    let (status, body) = post(s.addr, "/status", None);
+    assert_eq!(status, 405);
+    assert_eq!(body["status"], 405);
+    let big = vec![b'a'; 100 * 1024];
+    let mut r = agent()
+        .post(&format!("http://{}/health", s.addr))
+        .send(&big[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let _ = r.body_mut().read_to_string();
+    assert_eq!(json(s.addr, "/status")["run_id"], 42);
+}

@@ -221,6 +221,7 @@ fn main() -> anyhow::Result<()> {
             });
             if seq < 10 {
                 let fill = FillDelta {
+                    fees_complete: true,
                     side,
                     qty,
                     quote: Notional::of(price, qty),

@@ -160,6 +160,7 @@ fn fill() -> FillRecord {
         strategy: StrategyId(0),
         instrument: InstrumentId(0),
         fill: FillDelta {
+            fees_complete: true,
             side: Side::Buy,
             qty,
             quote: Notional::of(Price::parse("60000.5").unwrap(), qty),

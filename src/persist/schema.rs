@@ -96,6 +96,9 @@ CREATE TABLE fills (
     fee_e8      INTEGER NOT NULL,
     fee_asset   TEXT    NOT NULL,
     is_maker    INTEGER NOT NULL,
+    -- 1 if fee_e8 covers the whole fill; 0 if the fee was completed later from the venue's
+    -- trade list (then the order's fees in `orders` are the exact totals).
+    fees_complete INTEGER NOT NULL,
     at          INTEGER NOT NULL
 );
 -- A venue trade is stored once even if a restart records it again; fills learned by

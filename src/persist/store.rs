@@ -120,8 +120,8 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
         Record::Fill(f) => {
             conn.prepare_cached(
                 "INSERT OR IGNORE INTO fills (run_id, mode, cid, strategy, instrument, trade_id,
-                 side, qty_e8, quote_e16, fee_e8, fee_asset, is_maker, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 side, qty_e8, quote_e16, fee_e8, fee_asset, is_maker, fees_complete, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 run.id,
@@ -136,6 +136,7 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
                 f.fill.fee.units(),
                 f.fill.fee_asset.as_str(),
                 f.fill.is_maker,
+                f.fill.fees_complete,
                 ns(f.at)
             ])?;
             Ok(())
@@ -393,7 +394,7 @@ pub fn load_fills(
 ) -> Result<Vec<FillRecord>, PersistError> {
     let mut st = conn.prepare(
         "SELECT cid, strategy, instrument, trade_id, side, qty_e8, quote_e16, fee_e8,
-                fee_asset, is_maker, at
+                fee_asset, is_maker, fees_complete, at
          FROM fills WHERE mode = ?1 AND (?2 IS NULL OR run_id = ?2) ORDER BY id",
     )?;
     let mut rows = st.query(params![mode.as_str(), scope.id()])?;
@@ -411,8 +412,9 @@ pub fn load_fills(
                 fee: Qty::from_units(r.get(7)?),
                 fee_asset: asset(r, 8)?,
                 is_maker: r.get(9)?,
+                fees_complete: r.get(10)?,
             },
-            at: UnixNanos(r.get::<_, i64>(10)? as u64),
+            at: UnixNanos(r.get::<_, i64>(11)? as u64),
         });
     }
     Ok(out)

@@ -166,6 +166,7 @@ fn order_script(i: u64) -> Vec<Record> {
     }
     if i.is_multiple_of(5) {
         let ended = OrderEvent::Ended {
+            venue_order_id: None,
             kind: VenueFinal::Cancelled,
             cum_qty: o.filled_qty,
             cum_quote: o.filled_quote,
@@ -639,6 +640,7 @@ fn kill_9_loses_nothing_acknowledged_and_open_orders_load_back() {
     let (h, shutdown) = spawn_writer(hub.into_writer());
     let mut o = open[0].clone();
     o.apply(&OrderEvent::Ended {
+        venue_order_id: None,
         kind: VenueFinal::Cancelled,
         cum_qty: o.filled_qty,
         cum_quote: o.filled_quote,

@@ -269,6 +269,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         at: UnixNanos(T0 + 20),
     });
     done.apply(&OrderEvent::Ended {
+        venue_order_id: None,
         kind: crate::gateway::order::VenueFinal::Cancelled,
         cum_qty: Qty::ZERO,
         cum_quote: Notional::default(),
@@ -283,6 +284,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         strategy: StrategyId(0),
         instrument: InstrumentId(0),
         fill: FillDelta {
+            fees_complete: true,
             side: Side::Sell,
             qty,
             quote: Notional::of(Price::parse("60001").unwrap(), qty),

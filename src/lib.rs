@@ -11,7 +11,11 @@ pub mod book;
 pub mod cli;
 /// Validated configuration and secret sources.
 pub mod config;
+/// The feed: book synchronisation, recording and replay of market data.
+pub mod feed;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.
 pub mod types;
+/// Per-exchange codecs with no I/O.
+pub mod venue;

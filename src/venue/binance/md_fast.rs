@@ -1,0 +1,265 @@
+//! The fast path: reads the frames Binance actually sends, in its exact layout (keys in
+//! Binance's order, no whitespace), straight from the bytes.
+//!
+//! It accepts a strict subset of JSON: fixed key literals, strings without escapes, integers
+//! without signs, fractions or leading zeros, and nothing after the closing brace. Every field
+//! is validated as it is read (symbol against the table, decimals exactly, `U <= u`, prices
+//! positive). Anything else, valid or not, is a `Miss` and goes to the general decoder, which
+//! decides whether the frame is an event or an error. So this path can only ever be faster,
+//! never more permissive.
+
+use crate::book::Level;
+use crate::types::{InstrumentId, Price, Qty};
+
+use super::md::{BookTicker, Ctx, Head, Levels, Trade, level};
+
+/// The frame is not in the exact shape this path reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Miss;
+
+type R<T> = Result<T, Miss>;
+
+/// A cursor over the frame. Invariant: `i <= b.len()`.
+struct Cur<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cur<'a> {
+    #[inline(always)]
+    fn rest(&self) -> &'a [u8] {
+        self.b.get(self.i..).unwrap_or(&[])
+    }
+
+    /// Consumes exactly `s`.
+    #[inline(always)]
+    fn lit(&mut self, s: &[u8]) -> R<()> {
+        if self.rest().starts_with(s) {
+            self.i += s.len();
+            Ok(())
+        } else {
+            Err(Miss)
+        }
+    }
+
+    /// Consumes `s` if it is next.
+    #[inline(always)]
+    fn eat(&mut self, s: &[u8]) -> bool {
+        self.lit(s).is_ok()
+    }
+
+    /// The bytes up to the next `"`, consuming that quote (the opening one is already gone).
+    /// Escapes are not interpreted: callers validate the content, and a backslash never
+    /// passes their validation, so an escaped string is always a `Miss`.
+    #[inline(always)]
+    fn string_body(&mut self) -> R<&'a [u8]> {
+        let rest = self.rest();
+        let n = rest.iter().position(|&c| c == b'"').ok_or(Miss)?;
+        self.i += n + 1;
+        Ok(&rest[..n])
+    }
+
+    /// A JSON unsigned integer that fits `u64`: digits only, no leading zero unless it is `0`.
+    #[inline(always)]
+    fn uint(&mut self) -> R<u64> {
+        let rest = self.rest();
+        let mut v: u64 = 0;
+        let mut n = 0;
+        while let Some(&c) = rest.get(n) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.checked_mul(10).and_then(|v| v.checked_add(u64::from(d))).ok_or(Miss)?;
+            n += 1;
+        }
+        if n == 0 || (n > 1 && rest[0] == b'0') {
+            return Err(Miss);
+        }
+        self.i += n;
+        Ok(v)
+    }
+
+    #[inline(always)]
+    fn boolean(&mut self) -> R<bool> {
+        if self.eat(b"true") {
+            Ok(true)
+        } else if self.eat(b"false") {
+            Ok(false)
+        } else {
+            Err(Miss)
+        }
+    }
+
+    #[inline(always)]
+    fn price(&mut self) -> R<Price> {
+        Price::parse_bytes(self.string_body()?).map_err(|_| Miss)
+    }
+
+    #[inline(always)]
+    fn qty(&mut self) -> R<Qty> {
+        Qty::parse_bytes(self.string_body()?).map_err(|_| Miss)
+    }
+
+    #[inline(always)]
+    fn end(&self) -> R<()> {
+        if self.i == self.b.len() { Ok(()) } else { Err(Miss) }
+    }
+
+    /// `[["p","q"],...]` into `out` (cleared first).
+    #[inline(always)]
+    fn levels(&mut self, out: &mut Vec<Level>) -> R<()> {
+        out.clear();
+        self.lit(b"[")?;
+        if self.eat(b"]") {
+            return Ok(());
+        }
+        loop {
+            self.lit(b"[\"")?;
+            let p = self.string_body()?;
+            self.lit(b",\"")?;
+            let q = self.string_body()?;
+            self.lit(b"]")?;
+            out.push(level(p, q).map_err(|_| Miss)?);
+            if self.eat(b",") {
+                continue;
+            }
+            return self.lit(b"]");
+        }
+    }
+}
+
+/// Where a payload's instrument comes from.
+#[derive(Clone, Copy)]
+enum Sym {
+    /// From the stream name; the payload's `s` must agree.
+    Known(InstrumentId),
+    /// Raw payload: look `s` up.
+    Lookup,
+}
+
+impl Sym {
+    #[inline(always)]
+    fn resolve(self, ctx: Ctx<'_>, s: &[u8]) -> R<InstrumentId> {
+        match self {
+            Sym::Known(id) if ctx.symbols.is_symbol_of(id, s) => Ok(id),
+            Sym::Known(_) => Err(Miss),
+            Sym::Lookup => ctx.symbols.by_symbol(s).ok_or(Miss),
+        }
+    }
+}
+
+/// Decodes `frame` if it has exactly one of the shapes this path knows.
+#[inline]
+pub(super) fn parse(frame: &[u8], ctx: Ctx<'_>, levels: &mut Levels) -> R<Head> {
+    let mut c = Cur { b: frame, i: 0 };
+    if c.eat(b"{\"stream\":\"") {
+        let name = c.string_body()?;
+        c.lit(b",\"data\":")?;
+        let at = name.iter().position(|&b| b == b'@').ok_or(Miss)?;
+        let id = ctx.symbols.by_stream(&name[..at]).ok_or(Miss)?;
+        let head = match &name[at + 1..] {
+            b"bookTicker" => book_ticker(&mut c, ctx, Sym::Known(id))?,
+            b"depth@100ms" | b"depth" => {
+                c.lit(b"{\"e\":\"depthUpdate\",")?;
+                depth(&mut c, ctx, Sym::Known(id), levels)?
+            }
+            b"trade" => {
+                c.lit(b"{\"e\":\"trade\",")?;
+                trade(&mut c, ctx, Sym::Known(id))?
+            }
+            _ => return Err(Miss),
+        };
+        c.lit(b"}")?;
+        c.end()?;
+        return Ok(head);
+    }
+    let head = if c.eat(b"{\"e\":\"depthUpdate\",") {
+        depth(&mut c, ctx, Sym::Lookup, levels)?
+    } else if c.eat(b"{\"e\":\"trade\",") {
+        trade(&mut c, ctx, Sym::Lookup)?
+    } else if c.rest().starts_with(b"{\"u\":") {
+        book_ticker(&mut c, ctx, Sym::Lookup)?
+    } else if c.eat(b"{\"lastUpdateId\":") {
+        let last = c.uint()?;
+        c.lit(b",\"bids\":")?;
+        c.levels(&mut levels.bids)?;
+        c.lit(b",\"asks\":")?;
+        c.levels(&mut levels.asks)?;
+        c.lit(b"}")?;
+        Head::Snapshot { instrument: None, last }
+    } else {
+        return Err(Miss);
+    };
+    c.end()?;
+    Ok(head)
+}
+
+/// `{"u":N,"s":"S","b":"P","B":"Q","a":"P","A":"Q"}`
+#[inline(always)]
+fn book_ticker(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
+    c.lit(b"{\"u\":")?;
+    let update_id = c.uint()?;
+    c.lit(b",\"s\":\"")?;
+    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    c.lit(b",\"b\":\"")?;
+    let bid_price = c.price()?;
+    c.lit(b",\"B\":\"")?;
+    let bid_qty = c.qty()?;
+    c.lit(b",\"a\":\"")?;
+    let ask_price = c.price()?;
+    c.lit(b",\"A\":\"")?;
+    let ask_qty = c.qty()?;
+    c.lit(b"}")?;
+    Ok(Head::BookTicker(BookTicker {
+        instrument,
+        update_id,
+        bid: Level { price: bid_price, qty: bid_qty },
+        ask: Level { price: ask_price, qty: ask_qty },
+    }))
+}
+
+/// After `{"e":"depthUpdate",`: `"E":N,"s":"S","U":N,"u":N,"b":[..],"a":[..]}`
+#[inline(always)]
+fn depth(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym, levels: &mut Levels) -> R<Head> {
+    c.lit(b"\"E\":")?;
+    let event_time = ctx.time_unit.to_nanos(c.uint()?);
+    c.lit(b",\"s\":\"")?;
+    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    c.lit(b",\"U\":")?;
+    let first = c.uint()?;
+    c.lit(b",\"u\":")?;
+    let last = c.uint()?;
+    if first > last {
+        return Err(Miss);
+    }
+    c.lit(b",\"b\":")?;
+    c.levels(&mut levels.bids)?;
+    c.lit(b",\"a\":")?;
+    c.levels(&mut levels.asks)?;
+    c.lit(b"}")?;
+    Ok(Head::Depth { instrument, event_time, first, last })
+}
+
+/// After `{"e":"trade",`: `"E":N,"s":"S","t":N,"p":"P","q":"Q","T":N,"m":B,"M":B}`
+#[inline(always)]
+fn trade(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
+    c.lit(b"\"E\":")?;
+    let event_time = ctx.time_unit.to_nanos(c.uint()?);
+    c.lit(b",\"s\":\"")?;
+    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    c.lit(b",\"t\":")?;
+    let trade_id = c.uint()?;
+    c.lit(b",\"p\":\"")?;
+    let price = c.price()?;
+    c.lit(b",\"q\":\"")?;
+    let qty = c.qty()?;
+    c.lit(b",\"T\":")?;
+    let trade_time = ctx.time_unit.to_nanos(c.uint()?);
+    c.lit(b",\"m\":")?;
+    let buyer_is_maker = c.boolean()?;
+    c.lit(b",\"M\":")?;
+    c.boolean()?;
+    c.lit(b"}")?;
+    Ok(Head::Trade(Trade { instrument, event_time, trade_id, price, qty, trade_time, buyer_is_maker }))
+}

@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+pub mod book;
+
 /// Usage text printed on `mako help` or a bad invocation.
 pub const USAGE: &str = "\
 mako: a low-latency crypto trading engine
@@ -9,6 +11,8 @@ mako: a low-latency crypto trading engine
 usage:
   mako run <config> [--for <duration>]   start the engine (e.g. --for 30s)
   mako check <config>...                 validate config files; non-zero exit on errors
+  mako book <recording>... --venue binance-spot [--depth N] [--json]
+                                         replay recordings through the book sync; print books and counts
   mako help                              this text
 ";
 
@@ -23,6 +27,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        "book" => book::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             let _ = rest;

@@ -6,7 +6,7 @@
 //! 1. With no usable snapshot, diffs are buffered (contiguous: a diff whose `U` is not the
 //!    previous `u + 1` restarts the buffer) and `needs_snapshot()` is true.
 //! 2. On a snapshot with `lastUpdateId < U` of the first buffered diff, the snapshot is too
-//!    old: it is dropped and another one is requested.
+//!    old: it is dropped, buffering goes on, and another one is requested.
 //! 3. Otherwise buffered diffs with `u <= lastUpdateId` are dropped (stale), the book is set
 //!    from the snapshot, and the remaining diffs are applied. The first applied diff must
 //!    straddle: `U <= lastUpdateId + 1 <= u`. If no diff is buffered yet, the book waits for
@@ -320,8 +320,9 @@ impl BookSync {
         if let Some(first) = self.buffer.diffs.first()
             && last_update_id < first.first
         {
+            // Step 4: keep buffering, fetch another snapshot.
             self.counters.snapshots_too_old += 1;
-            self.reset_to_await_snapshot();
+            self.snapshot_requests += 1;
             return SyncEvent::SnapshotTooOld;
         }
         self.book.apply_snapshot(last_update_id, bids.iter().copied(), asks.iter().copied());
@@ -540,3 +541,7 @@ impl BookSync {
         SyncEvent::Invalidated(reason)
     }
 }
+
+#[cfg(test)]
+#[path = "sync_tests.rs"]
+mod tests;

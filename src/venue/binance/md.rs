@@ -286,3 +286,7 @@ pub(super) fn level(price: &[u8], qty: &[u8]) -> Result<Level, MdError> {
     }
     Ok(Level { price, qty })
 }
+
+#[cfg(test)]
+#[path = "md_tests.rs"]
+mod tests;

@@ -8,7 +8,10 @@ use mako::types::InstrumentId;
 use mako::venue::binance::{MdParser, SymbolTable, TimeUnit};
 use proptest::prelude::*;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/binance-spot/btcusdt_20240808.gz");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/binance-spot/btcusdt_20240808.gz"
+);
 
 fn parser() -> MdParser {
     let mut t = SymbolTable::new();
@@ -34,7 +37,14 @@ fn frames() -> &'static Vec<Vec<u8>> {
 fn agree(p: &mut MdParser, frame: &[u8]) -> Result<(), String> {
     let a = p.parse(frame).map(|e| format!("{e:?}"));
     let b = p.parse_generic(frame).map(|e| format!("{e:?}"));
-    if a == b { Ok(()) } else { Err(format!("fast {a:?}\ngeneral {b:?}\nframe {}", String::from_utf8_lossy(frame))) }
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "fast {a:?}\ngeneral {b:?}\nframe {}",
+            String::from_utf8_lossy(frame)
+        ))
+    }
 }
 
 #[test]
@@ -61,11 +71,18 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     // Bytes that matter to JSON and to decimals are over-represented.
-    let byte = prop_oneof![any::<u8>(), prop::sample::select(b"\"{}[],:.-0123456789eE \\ntu".to_vec())];
+    let byte = prop_oneof![
+        any::<u8>(),
+        prop::sample::select(b"\"{}[],:.-0123456789eE \\ntu".to_vec())
+    ];
     prop_oneof![
         (any::<prop::sample::Index>(), byte.clone()).prop_map(|(i, b)| Edit::Flip(i, b)),
         (any::<prop::sample::Index>(), 1usize..8).prop_map(|(i, n)| Edit::Delete(i, n)),
-        (any::<prop::sample::Index>(), prop::collection::vec(byte, 1..6)).prop_map(|(i, b)| Edit::Insert(i, b)),
+        (
+            any::<prop::sample::Index>(),
+            prop::collection::vec(byte, 1..6)
+        )
+            .prop_map(|(i, b)| Edit::Insert(i, b)),
         any::<prop::sample::Index>().prop_map(Edit::Truncate),
         (any::<prop::sample::Index>(), 1usize..40).prop_map(|(i, n)| Edit::Duplicate(i, n)),
     ]

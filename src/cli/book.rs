@@ -32,7 +32,9 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--venue" => venue = Some(it.next().ok_or("--venue needs a value")?.clone()),
             "--depth" => {
                 let v = it.next().ok_or("--depth needs a value")?;
-                depth = v.parse().map_err(|_| format!("--depth {v:?}: expected a whole number"))?;
+                depth = v
+                    .parse()
+                    .map_err(|_| format!("--depth {v:?}: expected a whole number"))?;
             }
             "--json" => json = true,
             s if s.starts_with("--") => return Err(format!("unknown flag {s:?}")),
@@ -41,7 +43,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     }
     match venue.as_deref() {
         Some("binance-spot") => {}
-        Some(v) => return Err(format!("--venue {v:?}: only binance-spot recordings can be replayed")),
+        Some(v) => {
+            return Err(format!(
+                "--venue {v:?}: only binance-spot recordings can be replayed"
+            ));
+        }
         None => return Err("--venue is required (binance-spot)".into()),
     }
     if files.is_empty() {
@@ -106,14 +112,22 @@ pub fn run(args: &[String]) -> ExitCode {
             }
         }
     }
-    let out = if args.json { json(&h, &totals, args.depth) } else { text(&h, &totals, args.depth) };
+    let out = if args.json {
+        json(&h, &totals, args.depth)
+    } else {
+        text(&h, &totals, args.depth)
+    };
     print!("{out}");
     ExitCode::SUCCESS
 }
 
 fn top(sync: &BookSync, side: Side, depth: usize) -> Vec<Level> {
     let mut v = vec![Level::default(); depth];
-    let n = if sync.state() == SyncState::Live { sync.book().top_n(side, &mut v) } else { 0 };
+    let n = if sync.state() == SyncState::Live {
+        sync.book().top_n(side, &mut v)
+    } else {
+        0
+    };
     v.truncate(n);
     v
 }
@@ -137,12 +151,28 @@ fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
     );
     for b in h.books() {
         let k = b.counters();
-        let state = if b.state() == SyncState::Live { "live" } else { "syncing" };
-        let _ = writeln!(s, "\n{} (instrument {}): {state}, update id {}", symbol(h, b.instrument()), b.instrument(), b.book().update_id());
+        let state = if b.state() == SyncState::Live {
+            "live"
+        } else {
+            "syncing"
+        };
+        let _ = writeln!(
+            s,
+            "\n{} (instrument {}): {state}, update id {}",
+            symbol(h, b.instrument()),
+            b.instrument(),
+            b.book().update_id()
+        );
         let _ = writeln!(
             s,
             "  diffs applied {}  stale {}  buffered {}  gaps {}  overlaps {}  crossed {}  resyncs {}",
-            k.diffs_applied, k.stale_dropped, k.diffs_buffered, k.gaps, k.overlaps, k.crossed, k.resyncs
+            k.diffs_applied,
+            k.stale_dropped,
+            k.diffs_buffered,
+            k.gaps,
+            k.overlaps,
+            k.crossed,
+            k.resyncs
         );
         let _ = writeln!(
             s,
@@ -157,17 +187,32 @@ fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
         let (bids, asks) = (top(b, Side::Buy, depth), top(b, Side::Sell, depth));
         let _ = writeln!(s, "  {:>4} {:>20} {:>20}", "", "price", "qty");
         for l in asks.iter().rev() {
-            let _ = writeln!(s, "  {:>4} {:>20} {:>20}", "ask", l.price.to_string(), l.qty.to_string());
+            let _ = writeln!(
+                s,
+                "  {:>4} {:>20} {:>20}",
+                "ask",
+                l.price.to_string(),
+                l.qty.to_string()
+            );
         }
         for l in &bids {
-            let _ = writeln!(s, "  {:>4} {:>20} {:>20}", "bid", l.price.to_string(), l.qty.to_string());
+            let _ = writeln!(
+                s,
+                "  {:>4} {:>20} {:>20}",
+                "bid",
+                l.price.to_string(),
+                l.qty.to_string()
+            );
         }
     }
     s
 }
 
 fn json_levels(levels: &[Level]) -> String {
-    let items: Vec<String> = levels.iter().map(|l| format!("[\"{}\",\"{}\"]", l.price, l.qty)).collect();
+    let items: Vec<String> = levels
+        .iter()
+        .map(|l| format!("[\"{}\",\"{}\"]", l.price, l.qty))
+        .collect();
     format!("[{}]", items.join(","))
 }
 
@@ -237,11 +282,28 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let a = parse_args(&s(&["a.gz", "--venue", "binance-spot", "b", "--depth", "3", "--json"])).unwrap();
+        let a = parse_args(&s(&[
+            "a.gz",
+            "--venue",
+            "binance-spot",
+            "b",
+            "--depth",
+            "3",
+            "--json",
+        ]))
+        .unwrap();
         assert_eq!((a.files, a.depth, a.json), (s(&["a.gz", "b"]), 3, true));
         assert!(parse_args(&s(&["a.gz"])).unwrap_err().contains("--venue"));
-        assert!(parse_args(&s(&["a.gz", "--venue", "okx"])).unwrap_err().contains("binance-spot"));
-        assert!(parse_args(&s(&["--venue", "binance-spot"])).unwrap_err().contains("no recording"));
+        assert!(
+            parse_args(&s(&["a.gz", "--venue", "okx"]))
+                .unwrap_err()
+                .contains("binance-spot")
+        );
+        assert!(
+            parse_args(&s(&["--venue", "binance-spot"]))
+                .unwrap_err()
+                .contains("no recording")
+        );
         assert!(parse_args(&s(&["a", "--venue", "binance-spot", "--depth", "x"])).is_err());
         assert!(parse_args(&s(&["a", "--venue", "binance-spot", "--bogus"])).is_err());
     }

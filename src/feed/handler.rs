@@ -26,14 +26,20 @@ pub enum HandleError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handled {
     /// A depth update or snapshot went to this instrument's book.
-    Book { instrument: InstrumentId, event: SyncEvent },
+    Book {
+        instrument: InstrumentId,
+        event: SyncEvent,
+    },
     /// A bookTicker, already checked against the book (see `BookSync::on_book_ticker`).
     BookTicker(BookTicker),
     Trade(Trade),
     /// Binance will close the connection soon: reconnect.
     ServerShutdown,
     /// The reply to a control message.
-    CommandReply { id: Option<u64>, ok: bool },
+    CommandReply {
+        id: Option<u64>,
+        ok: bool,
+    },
 }
 
 /// What the caller must do with the book cache after a frame.
@@ -50,8 +56,12 @@ impl Handled {
     #[inline]
     pub fn published(self) -> Option<Publish> {
         match self {
-            Handled::Book { instrument, event } if event.book_changed() => Some(Publish::Book(instrument)),
-            Handled::Book { instrument, event } if event.book_invalidated() => Some(Publish::Invalid(instrument)),
+            Handled::Book { instrument, event } if event.book_changed() => {
+                Some(Publish::Book(instrument))
+            }
+            Handled::Book { instrument, event } if event.book_invalidated() => {
+                Some(Publish::Invalid(instrument))
+            }
             _ => None,
         }
     }
@@ -84,8 +94,16 @@ pub struct SpotMdHandler {
 impl SpotMdHandler {
     /// A handler with one book per symbol in `symbols`.
     pub fn new(symbols: SymbolTable, time_unit: TimeUnit, limits: SyncLimits) -> Self {
-        let books = symbols.iter().map(|(_, id)| BookSync::new(id, limits)).collect();
-        Self { parser: MdParser::new(symbols, time_unit, limits.book_levels), books, limits, counters: FeedCounters::default() }
+        let books = symbols
+            .iter()
+            .map(|(_, id)| BookSync::new(id, limits))
+            .collect();
+        Self {
+            parser: MdParser::new(symbols, time_unit, limits.book_levels),
+            books,
+            limits,
+            counters: FeedCounters::default(),
+        }
     }
 
     /// Adds a symbol and its book (start-up and replay tools only; allocates).
@@ -132,7 +150,13 @@ impl SpotMdHandler {
     #[inline]
     pub fn on_frame(&mut self, frame: &[u8]) -> Result<Handled, HandleError> {
         self.counters.frames += 1;
-        let res = Self::dispatch(&mut self.parser, &mut self.books, &mut self.counters, frame, None);
+        let res = Self::dispatch(
+            &mut self.parser,
+            &mut self.books,
+            &mut self.counters,
+            frame,
+            None,
+        );
         if res.is_err() {
             self.counters.malformed += 1;
         }
@@ -140,9 +164,19 @@ impl SpotMdHandler {
     }
 
     /// The REST depth snapshot the caller fetched for `instrument`.
-    pub fn on_snapshot(&mut self, instrument: InstrumentId, body: &[u8]) -> Result<Handled, HandleError> {
+    pub fn on_snapshot(
+        &mut self,
+        instrument: InstrumentId,
+        body: &[u8],
+    ) -> Result<Handled, HandleError> {
         self.counters.frames += 1;
-        let res = Self::dispatch(&mut self.parser, &mut self.books, &mut self.counters, body, Some(instrument));
+        let res = Self::dispatch(
+            &mut self.parser,
+            &mut self.books,
+            &mut self.counters,
+            body,
+            Some(instrument),
+        );
         if res.is_err() {
             self.counters.malformed += 1;
         }
@@ -166,7 +200,10 @@ impl SpotMdHandler {
         snapshot_for: Option<InstrumentId>,
     ) -> Result<Handled, HandleError> {
         let book_of = |books: &mut [BookSync], id: InstrumentId| -> Result<usize, HandleError> {
-            books.iter().position(|b| b.instrument() == id).ok_or(HandleError::Codec(MdError::UnknownSymbol))
+            books
+                .iter()
+                .position(|b| b.instrument() == id)
+                .ok_or(HandleError::Codec(MdError::UnknownSymbol))
         };
         let event = parser.parse(frame)?;
         if snapshot_for.is_some() && !matches!(event, MdEvent::Snapshot(_)) {
@@ -183,7 +220,10 @@ impl SpotMdHandler {
                 counters.depth_updates += 1;
                 let i = book_of(books, d.instrument)?;
                 let event = books[i].on_diff(d.first_update_id, d.final_update_id, d.bids, d.asks);
-                Ok(Handled::Book { instrument: d.instrument, event })
+                Ok(Handled::Book {
+                    instrument: d.instrument,
+                    event,
+                })
             }
             MdEvent::Trade(t) => {
                 counters.trades += 1;
@@ -191,13 +231,18 @@ impl SpotMdHandler {
             }
             MdEvent::Snapshot(s) => {
                 let i = match (s.instrument, snapshot_for) {
-                    (Some(a), Some(b)) if a != b => return Err(HandleError::Codec(MdError::SymbolMismatch)),
+                    (Some(a), Some(b)) if a != b => {
+                        return Err(HandleError::Codec(MdError::SymbolMismatch));
+                    }
                     (Some(id), _) | (None, Some(id)) => book_of(books, id)?,
                     (None, None) => route_unnamed_snapshot(books)?,
                 };
                 counters.snapshots += 1;
                 let event = books[i].on_snapshot(s.last_update_id, s.bids, s.asks);
-                Ok(Handled::Book { instrument: books[i].instrument(), event })
+                Ok(Handled::Book {
+                    instrument: books[i].instrument(),
+                    event,
+                })
             }
             MdEvent::ServerShutdown { .. } => {
                 counters.server_shutdowns += 1;

@@ -57,15 +57,23 @@ impl RecordReader<FileSource> {
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
         let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-        let inner: FileSource =
-            if gzip { Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file))) } else { Box::new(file) };
+        let inner: FileSource = if gzip {
+            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
+        } else {
+            Box::new(file)
+        };
         Ok(Self::new(inner))
     }
 }
 
 impl<R: BufRead> RecordReader<R> {
     pub fn new(inner: R) -> Self {
-        Self { inner, line: Vec::with_capacity(1 << 16), line_no: 0, done: false }
+        Self {
+            inner,
+            line: Vec::with_capacity(1 << 16),
+            line_no: 0,
+            done: false,
+        }
     }
 
     /// Number of lines read so far.
@@ -113,16 +121,29 @@ impl<R: BufRead> RecordReader<R> {
         };
         let (line, l) = (self.line_no, &self.line[..len]);
         let Some(sp) = l.iter().position(|&b| b == b' ') else {
-            return Some(Err(RecordError::Malformed { line, reason: "no space after the receive time" }));
+            return Some(Err(RecordError::Malformed {
+                line,
+                reason: "no space after the receive time",
+            }));
         };
         let (ts, frame) = (&l[..sp], &l[sp + 1..]);
         let Some(ns) = parse_ns(ts) else {
-            return Some(Err(RecordError::Malformed { line, reason: "receive time is not a nanosecond count" }));
+            return Some(Err(RecordError::Malformed {
+                line,
+                reason: "receive time is not a nanosecond count",
+            }));
         };
         if frame.is_empty() {
-            return Some(Err(RecordError::Malformed { line, reason: "empty frame" }));
+            return Some(Err(RecordError::Malformed {
+                line,
+                reason: "empty frame",
+            }));
         }
-        Some(Ok(Recorded { line, recv: UnixNanos(ns), frame }))
+        Some(Ok(Recorded {
+            line,
+            recv: UnixNanos(ns),
+            frame,
+        }))
     }
 }
 
@@ -132,7 +153,11 @@ fn parse_ns(s: &[u8]) -> Option<u64> {
     }
     s.iter().try_fold(0u64, |v, &c| {
         let d = c.wrapping_sub(b'0');
-        if d > 9 { None } else { v.checked_mul(10)?.checked_add(u64::from(d)) }
+        if d > 9 {
+            None
+        } else {
+            v.checked_mul(10)?.checked_add(u64::from(d))
+        }
     })
 }
 
@@ -167,8 +192,11 @@ impl RecordWriter<FileSink> {
     /// Creates (truncates) `path`; gzip-compressed if `gzip`.
     pub fn create(path: impl AsRef<Path>, gzip: bool) -> io::Result<Self> {
         let file = BufWriter::with_capacity(1 << 16, File::create(path)?);
-        let out =
-            if gzip { FileSink::Gzip(GzEncoder::new(file, Compression::default())) } else { FileSink::Plain(file) };
+        let out = if gzip {
+            FileSink::Gzip(GzEncoder::new(file, Compression::default()))
+        } else {
+            FileSink::Plain(file)
+        };
         Ok(Self { out })
     }
 
@@ -222,21 +250,39 @@ mod tests {
     fn round_trip_plain() {
         let mut w = RecordWriter::new(Vec::new());
         w.write(UnixNanos(5), b"{\"a\":1}").unwrap();
-        w.write(UnixNanos(1_723_161_253_937_085_768), b"{}").unwrap();
-        assert!(matches!(w.write(UnixNanos(6), b"{\n}"), Err(RecordError::FrameHasNewline)));
+        w.write(UnixNanos(1_723_161_253_937_085_768), b"{}")
+            .unwrap();
+        assert!(matches!(
+            w.write(UnixNanos(6), b"{\n}"),
+            Err(RecordError::FrameHasNewline)
+        ));
         let bytes = w.into_inner();
         assert_eq!(bytes, b"5 {\"a\":1}\n1723161253937085768 {}\n");
         let (ok, errs) = read_all(&mut RecordReader::new(&bytes[..]));
         assert!(errs.is_empty());
-        assert_eq!(ok, vec![(1, 5, b"{\"a\":1}".to_vec()), (2, 1_723_161_253_937_085_768, b"{}".to_vec())]);
+        assert_eq!(
+            ok,
+            vec![
+                (1, 5, b"{\"a\":1}".to_vec()),
+                (2, 1_723_161_253_937_085_768, b"{}".to_vec())
+            ]
+        );
     }
 
     #[test]
     fn malformed_lines_are_reported_and_skipped() {
-        let text = b"1 {}\nnot-a-number {}\n\n12345\n2 \n99999999999999999999999 {}\n3 {\"x\":2}\r\n4 {}";
+        let text =
+            b"1 {}\nnot-a-number {}\n\n12345\n2 \n99999999999999999999999 {}\n3 {\"x\":2}\r\n4 {}";
         let mut r = RecordReader::new(&text[..]);
         let (ok, errs) = read_all(&mut r);
-        assert_eq!(ok, vec![(1, 1, b"{}".to_vec()), (7, 3, b"{\"x\":2}".to_vec()), (8, 4, b"{}".to_vec())]);
+        assert_eq!(
+            ok,
+            vec![
+                (1, 1, b"{}".to_vec()),
+                (7, 3, b"{\"x\":2}".to_vec()),
+                (8, 4, b"{}".to_vec())
+            ]
+        );
         assert_eq!(
             errs,
             vec![
@@ -256,7 +302,11 @@ mod tests {
         let path = dir.join("r.gz");
         let mut w = RecordWriter::create(&path, true).unwrap();
         for i in 0..2000u64 {
-            w.write(UnixNanos(i), format!("{{\"i\":{i},\"pad\":\"{}\"}}", i * 7919).as_bytes()).unwrap();
+            w.write(
+                UnixNanos(i),
+                format!("{{\"i\":{i},\"pad\":\"{}\"}}", i * 7919).as_bytes(),
+            )
+            .unwrap();
         }
         w.finish().unwrap();
         let (ok, errs) = read_all(&mut RecordReader::open(&path).unwrap());

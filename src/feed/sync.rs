@@ -75,7 +75,10 @@ pub enum SyncEvent {
 impl SyncEvent {
     /// The readable book changed: publish it.
     pub fn book_changed(self) -> bool {
-        matches!(self, SyncEvent::Applied | SyncEvent::SnapshotApplied { live: true, .. })
+        matches!(
+            self,
+            SyncEvent::Applied | SyncEvent::SnapshotApplied { live: true, .. }
+        )
     }
 
     /// The book stopped being readable: mark it invalid where it is published.
@@ -219,7 +222,12 @@ pub struct SyncLimits {
 impl Default for SyncLimits {
     fn default() -> Self {
         // 100 ms diffs: 600 is a minute of waiting for a snapshot.
-        Self { book_levels: 8192, max_buffered_diffs: 600, max_buffered_levels: 200_000, max_pending_tickers: 64 }
+        Self {
+            book_levels: 8192,
+            max_buffered_diffs: 600,
+            max_buffered_levels: 200_000,
+            max_pending_tickers: 64,
+        }
     }
 }
 
@@ -265,7 +273,11 @@ impl BookSync {
     }
 
     pub fn state(&self) -> SyncState {
-        if self.phase == Phase::Live { SyncState::Live } else { SyncState::Syncing }
+        if self.phase == Phase::Live {
+            SyncState::Live
+        } else {
+            SyncState::Syncing
+        }
     }
 
     pub fn counters(&self) -> &SyncCounters {
@@ -312,7 +324,12 @@ impl BookSync {
     }
 
     /// A REST depth snapshot for this instrument.
-    pub fn on_snapshot(&mut self, last_update_id: u64, bids: &[Level], asks: &[Level]) -> SyncEvent {
+    pub fn on_snapshot(
+        &mut self,
+        last_update_id: u64,
+        bids: &[Level],
+        asks: &[Level],
+    ) -> SyncEvent {
         if self.phase == Phase::Live {
             self.counters.snapshots_ignored += 1;
             return SyncEvent::SnapshotIgnored;
@@ -325,7 +342,8 @@ impl BookSync {
             self.snapshot_requests += 1;
             return SyncEvent::SnapshotTooOld;
         }
-        self.book.apply_snapshot(last_update_id, bids.iter().copied(), asks.iter().copied());
+        self.book
+            .apply_snapshot(last_update_id, bids.iter().copied(), asks.iter().copied());
         self.counters.snapshots_applied += 1;
         self.phase = Phase::AwaitFirstDiff;
         if self.book.is_crossed() {
@@ -361,7 +379,10 @@ impl BookSync {
             }
             None => {
                 self.buffer.keep_from(usize::MAX);
-                SyncEvent::SnapshotApplied { replayed, live: self.phase == Phase::Live }
+                SyncEvent::SnapshotApplied {
+                    replayed,
+                    live: self.phase == Phase::Live,
+                }
             }
         }
     }
@@ -385,7 +406,11 @@ impl BookSync {
     /// it (`T < u`) is not checked either, since a newer top change may already be in the
     /// book; with `T == u` it is checked at once.
     pub fn on_book_ticker(&mut self, update_id: u64, bid: Level, ask: Level) {
-        let t = PendingTicker { update_id, bid, ask };
+        let t = PendingTicker {
+            update_id,
+            bid,
+            ask,
+        };
         if self.phase != Phase::AwaitSnapshot {
             let id = self.book.update_id();
             if update_id == id {
@@ -442,7 +467,10 @@ impl BookSync {
     /// Decides one diff against a book holding a snapshot, and applies it if it continues
     /// the book. Never buffers.
     fn step(&mut self, first: u64, last: u64, bids: &[Level], asks: &[Level]) -> Step {
-        debug_assert!(self.phase != Phase::AwaitSnapshot, "Invariant: the book holds a snapshot");
+        debug_assert!(
+            self.phase != Phase::AwaitSnapshot,
+            "Invariant: the book holds a snapshot"
+        );
         let id = self.book.update_id();
         if last <= id {
             self.counters.stale_dropped += 1;
@@ -516,7 +544,13 @@ impl BookSync {
         b.levels.extend_from_slice(bids);
         let mid = b.levels.len();
         b.levels.extend_from_slice(asks);
-        b.diffs.push(BufferedDiff { first, last, start, mid, end: b.levels.len() });
+        b.diffs.push(BufferedDiff {
+            first,
+            last,
+            start,
+            mid,
+            end: b.levels.len(),
+        });
         self.counters.diffs_buffered += 1;
         SyncEvent::Buffered
     }

@@ -6,7 +6,10 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 fn lv(p: i64, q: i64) -> Level {
-    Level { price: Price::from_int(p), qty: Qty::from_int(q) }
+    Level {
+        price: Price::from_int(p),
+        qty: Qty::from_int(q),
+    }
 }
 
 fn new_sync() -> BookSync {
@@ -18,7 +21,13 @@ fn live_at_12() -> BookSync {
     let mut s = new_sync();
     assert_eq!(s.on_diff(10, 12, &[lv(99, 1)], &[]), SyncEvent::Buffered);
     let ev = s.on_snapshot(10, &[lv(100, 1)], &[lv(101, 1), lv(102, 1)]);
-    assert_eq!(ev, SyncEvent::SnapshotApplied { replayed: 1, live: true });
+    assert_eq!(
+        ev,
+        SyncEvent::SnapshotApplied {
+            replayed: 1,
+            live: true
+        }
+    );
     assert_eq!(s.state(), SyncState::Live);
     assert_eq!(s.book().update_id(), 12);
     s
@@ -31,23 +40,44 @@ fn buffers_then_drops_stale_and_applies_the_straddling_diff() {
     assert_eq!(s.snapshot_requests(), 1);
     assert_eq!(s.on_diff(1, 5, &[lv(90, 9)], &[]), SyncEvent::Buffered);
     assert!(s.snapshot_wanted());
-    assert_eq!(s.on_diff(6, 9, &[lv(99, 2)], &[lv(105, 0)]), SyncEvent::Buffered);
+    assert_eq!(
+        s.on_diff(6, 9, &[lv(99, 2)], &[lv(105, 0)]),
+        SyncEvent::Buffered
+    );
     assert_eq!(s.on_diff(10, 12, &[], &[lv(101, 3)]), SyncEvent::Buffered);
     assert_eq!(s.state(), SyncState::Syncing);
     // Snapshot at 7: [1,5] is stale, [6,9] straddles 8, [10,12] follows.
     let ev = s.on_snapshot(7, &[lv(100, 1), lv(99, 1)], &[lv(101, 1), lv(105, 4)]);
-    assert_eq!(ev, SyncEvent::SnapshotApplied { replayed: 2, live: true });
+    assert_eq!(
+        ev,
+        SyncEvent::SnapshotApplied {
+            replayed: 2,
+            live: true
+        }
+    );
     assert!(ev.book_changed() && !ev.needs_snapshot());
     assert_eq!(s.state(), SyncState::Live);
     assert!(!s.needs_snapshot());
     let b = s.book();
     assert_eq!(b.update_id(), 12);
     assert_eq!(b.qty_at(Side::Buy, Price::from_int(99)), Qty::from_int(2));
-    assert_eq!(b.qty_at(Side::Buy, Price::from_int(90)), Qty::ZERO, "stale diff must not be applied");
+    assert_eq!(
+        b.qty_at(Side::Buy, Price::from_int(90)),
+        Qty::ZERO,
+        "stale diff must not be applied"
+    );
     assert_eq!(b.qty_at(Side::Sell, Price::from_int(105)), Qty::ZERO);
     assert_eq!(b.best_ask(), Some(lv(101, 3)));
     let c = s.counters();
-    assert_eq!((c.diffs_buffered, c.stale_dropped, c.diffs_applied, c.snapshots_applied), (3, 1, 2, 1));
+    assert_eq!(
+        (
+            c.diffs_buffered,
+            c.stale_dropped,
+            c.diffs_applied,
+            c.snapshots_applied
+        ),
+        (3, 1, 2, 1)
+    );
     assert_eq!((c.gaps, c.resyncs), (0, 0));
     // Live: the next diff must start at 13.
     assert_eq!(s.on_diff(13, 13, &[lv(100, 5)], &[]), SyncEvent::Applied);
@@ -68,7 +98,13 @@ fn snapshot_older_than_the_first_buffered_diff_is_refetched() {
     // Buffering went on; the next snapshot is fine.
     assert_eq!(s.on_diff(13, 14, &[], &[lv(102, 1)]), SyncEvent::Buffered);
     let ev = s.on_snapshot(11, &[lv(99, 1)], &[lv(101, 1)]);
-    assert_eq!(ev, SyncEvent::SnapshotApplied { replayed: 2, live: true });
+    assert_eq!(
+        ev,
+        SyncEvent::SnapshotApplied {
+            replayed: 2,
+            live: true
+        }
+    );
     assert_eq!(s.book().update_id(), 14);
     assert_eq!(s.counters().snapshots_too_old, 1);
 }
@@ -77,8 +113,17 @@ fn snapshot_older_than_the_first_buffered_diff_is_refetched() {
 fn snapshot_before_any_diff_waits_for_a_straddling_one() {
     let mut s = new_sync();
     let ev = s.on_snapshot(20, &[lv(99, 1)], &[lv(101, 1)]);
-    assert_eq!(ev, SyncEvent::SnapshotApplied { replayed: 0, live: false });
-    assert!(!ev.book_changed(), "not readable until continuity is proven");
+    assert_eq!(
+        ev,
+        SyncEvent::SnapshotApplied {
+            replayed: 0,
+            live: false
+        }
+    );
+    assert!(
+        !ev.book_changed(),
+        "not readable until continuity is proven"
+    );
     assert_eq!(s.state(), SyncState::Syncing);
     assert!(!s.needs_snapshot());
     assert_eq!(s.on_diff(15, 20, &[lv(98, 1)], &[]), SyncEvent::Stale);
@@ -92,7 +137,13 @@ fn snapshot_before_any_diff_waits_for_a_straddling_one() {
     assert_eq!(s.on_diff(22, 23, &[], &[]), SyncEvent::SnapshotTooOld);
     assert!(s.needs_snapshot() && s.snapshot_wanted());
     assert_eq!(s.book().depth(Side::Buy), 0, "the old snapshot is gone");
-    assert_eq!(s.on_snapshot(22, &[lv(99, 1)], &[lv(101, 1)]), SyncEvent::SnapshotApplied { replayed: 1, live: true });
+    assert_eq!(
+        s.on_snapshot(22, &[lv(99, 1)], &[lv(101, 1)]),
+        SyncEvent::SnapshotApplied {
+            replayed: 1,
+            live: true
+        }
+    );
 }
 
 #[test]
@@ -104,18 +155,30 @@ fn gap_invalidates_and_the_gapped_diff_starts_the_new_buffer() {
     assert_eq!(s.state(), SyncState::Syncing);
     assert!(s.snapshot_wanted());
     assert_eq!(s.snapshot_requests(), 2);
-    assert_eq!((s.book().depth(Side::Buy), s.book().depth(Side::Sell)), (0, 0));
+    assert_eq!(
+        (s.book().depth(Side::Buy), s.book().depth(Side::Sell)),
+        (0, 0)
+    );
     let c = *s.counters();
     assert_eq!((c.gaps, c.resyncs, c.diffs_buffered), (1, 1, 2));
     let ev = s.on_snapshot(14, &[lv(100, 1)], &[lv(101, 1)]);
-    assert_eq!(ev, SyncEvent::SnapshotApplied { replayed: 1, live: true });
+    assert_eq!(
+        ev,
+        SyncEvent::SnapshotApplied {
+            replayed: 1,
+            live: true
+        }
+    );
     assert_eq!(s.book().best_bid(), Some(lv(100, 2)));
 }
 
 #[test]
 fn overlap_is_a_break_too() {
     let mut s = live_at_12();
-    assert_eq!(s.on_diff(12, 14, &[], &[]), SyncEvent::Invalidated(ResyncReason::Overlap));
+    assert_eq!(
+        s.on_diff(12, 14, &[], &[]),
+        SyncEvent::Invalidated(ResyncReason::Overlap)
+    );
     assert_eq!((s.counters().overlaps, s.counters().resyncs), (1, 1));
 }
 
@@ -126,7 +189,10 @@ fn crossed_book_invalidates() {
     assert_eq!(ev, SyncEvent::Invalidated(ResyncReason::Crossed));
     assert_eq!((s.counters().crossed, s.counters().resyncs), (1, 1));
     assert!(s.needs_snapshot());
-    assert!(!s.snapshot_wanted(), "the crossing diff was applied, not buffered");
+    assert!(
+        !s.snapshot_wanted(),
+        "the crossing diff was applied, not buffered"
+    );
     assert_eq!(s.book().best_bid(), None);
     // A crossed snapshot is refused the same way.
     let mut s = new_sync();
@@ -137,7 +203,10 @@ fn crossed_book_invalidates() {
 #[test]
 fn reconnect_clears_everything() {
     let mut s = live_at_12();
-    assert_eq!(s.on_reconnect(), SyncEvent::Invalidated(ResyncReason::Reconnect));
+    assert_eq!(
+        s.on_reconnect(),
+        SyncEvent::Invalidated(ResyncReason::Reconnect)
+    );
     assert_eq!(s.state(), SyncState::Syncing);
     assert!(s.needs_snapshot() && !s.snapshot_wanted());
     assert_eq!((s.counters().reconnects, s.counters().resyncs), (1, 1));
@@ -147,7 +216,10 @@ fn reconnect_clears_everything() {
 #[test]
 fn snapshot_while_live_is_ignored() {
     let mut s = live_at_12();
-    assert_eq!(s.on_snapshot(50, &[lv(1, 1)], &[lv(2, 1)]), SyncEvent::SnapshotIgnored);
+    assert_eq!(
+        s.on_snapshot(50, &[lv(1, 1)], &[lv(2, 1)]),
+        SyncEvent::SnapshotIgnored
+    );
     assert_eq!(s.book().update_id(), 12);
     assert_eq!(s.counters().snapshots_ignored, 1);
 }
@@ -163,7 +235,10 @@ fn buffer_restarts_on_a_gap_and_on_overflow() {
     // The buffer now starts at 5: a snapshot at 4 is too old.
     assert_eq!(s.on_snapshot(4, &[], &[]), SyncEvent::SnapshotTooOld);
 
-    let limits = SyncLimits { max_buffered_diffs: 2, ..SyncLimits::default() };
+    let limits = SyncLimits {
+        max_buffered_diffs: 2,
+        ..SyncLimits::default()
+    };
     let mut s = BookSync::new(InstrumentId(1), limits);
     for k in 0..5 {
         let _ = s.on_diff(k, k, &[lv(1, 1)], &[]);
@@ -171,7 +246,13 @@ fn buffer_restarts_on_a_gap_and_on_overflow() {
     assert_eq!(s.counters().buffer_overflows, 2);
     // Diffs 0..=3 were dropped with the overflows; only 4 is left.
     assert_eq!(s.on_snapshot(3, &[], &[]), SyncEvent::SnapshotTooOld);
-    assert_eq!(s.on_snapshot(4, &[], &[]), SyncEvent::SnapshotApplied { replayed: 0, live: false });
+    assert_eq!(
+        s.on_snapshot(4, &[], &[]),
+        SyncEvent::SnapshotApplied {
+            replayed: 0,
+            live: false
+        }
+    );
 }
 
 #[test]
@@ -185,25 +266,53 @@ fn book_tickers_are_checked_when_the_book_reaches_them() {
     s.on_book_ticker(11, lv(100, 2), ask); // out of order, older than 12: superseded
     s.on_book_ticker(14, lv(100, 4), ask); // beyond 13: stays pending
     let _ = s.on_snapshot(10, &[bid], &[ask]);
-    assert_eq!((s.counters().tickers_checked, s.counters().tickers_agreed, s.counters().tickers_unchecked), (1, 1, 1));
+    assert_eq!(
+        (
+            s.counters().tickers_checked,
+            s.counters().tickers_agreed,
+            s.counters().tickers_unchecked
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(s.on_diff(11, 13, &[lv(100, 3)], &[]), SyncEvent::Applied);
-    assert_eq!((s.counters().tickers_checked, s.counters().tickers_agreed, s.counters().tickers_unchecked), (2, 2, 2));
+    assert_eq!(
+        (
+            s.counters().tickers_checked,
+            s.counters().tickers_agreed,
+            s.counters().tickers_unchecked
+        ),
+        (2, 2, 2)
+    );
     // Arrives when the book is exactly at its id: checked at once.
     s.on_book_ticker(13, lv(100, 3), ask);
     // Arrives after the book passed it: not checkable.
     s.on_book_ticker(12, lv(100, 3), ask);
-    assert_eq!((s.counters().tickers_checked, s.counters().tickers_unchecked), (3, 3));
+    assert_eq!(
+        (s.counters().tickers_checked, s.counters().tickers_unchecked),
+        (3, 3)
+    );
     // 14 disagrees with what the diff makes of the book.
     assert_eq!(s.on_diff(14, 14, &[lv(100, 5)], &[]), SyncEvent::Applied);
     let c = s.counters();
     assert_eq!((c.tickers_checked, c.tickers_agreed), (4, 3));
     let d = s.first_disagreement().unwrap();
-    assert_eq!((d.ticker_update_id, d.book_update_id, d.ticker_bid, d.book_bid), (14, 14, lv(100, 4), Some(lv(100, 5))));
+    assert_eq!(
+        (
+            d.ticker_update_id,
+            d.book_update_id,
+            d.ticker_bid,
+            d.book_bid
+        ),
+        (14, 14, lv(100, 4), Some(lv(100, 5)))
+    );
 }
 
 #[test]
 fn pending_tickers_are_bounded() {
-    let limits = SyncLimits { max_pending_tickers: 4, ..SyncLimits::default() };
+    let limits = SyncLimits {
+        max_pending_tickers: 4,
+        ..SyncLimits::default()
+    };
     let mut s = BookSync::new(InstrumentId(0), limits);
     for t in 0..10 {
         s.on_book_ticker(100 + t, lv(1, 1), lv(2, 1));

@@ -94,7 +94,9 @@ pub enum MdEvent<'a> {
     Trade(Trade),
     Snapshot(DepthSnapshot<'a>),
     /// The server will close this connection soon: reconnect.
-    ServerShutdown { event_time: UnixNanos },
+    ServerShutdown {
+        event_time: UnixNanos,
+    },
     /// The reply to a `SUBSCRIBE`-style control message (`{"result":null,"id":1}`).
     CommandReply {
         /// Numeric ids only; `None` for string or null ids.
@@ -116,7 +118,10 @@ pub enum MdError {
     #[error("field {0:?} has the wrong type")]
     WrongType(&'static str),
     #[error("field {field:?}: {err}")]
-    Decimal { field: &'static str, err: DecimalError },
+    Decimal {
+        field: &'static str,
+        err: DecimalError,
+    },
     #[error("depth level is not a [price, qty] pair of strings")]
     BadLevel,
     #[error("depth level with a zero price")]
@@ -139,11 +144,24 @@ pub enum MdError {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Head {
     BookTicker(BookTicker),
-    Depth { instrument: InstrumentId, event_time: UnixNanos, first: u64, last: u64 },
+    Depth {
+        instrument: InstrumentId,
+        event_time: UnixNanos,
+        first: u64,
+        last: u64,
+    },
     Trade(Trade),
-    Snapshot { instrument: Option<InstrumentId>, last: u64 },
-    ServerShutdown { event_time: UnixNanos },
-    CommandReply { id: Option<u64>, ok: bool },
+    Snapshot {
+        instrument: Option<InstrumentId>,
+        last: u64,
+    },
+    ServerShutdown {
+        event_time: UnixNanos,
+    },
+    CommandReply {
+        id: Option<u64>,
+        ok: bool,
+    },
 }
 
 /// What both decoders need besides the bytes.
@@ -213,7 +231,10 @@ impl MdParser {
     /// Decodes one frame: combined-stream, raw payload, or REST depth snapshot.
     #[inline]
     pub fn parse(&mut self, frame: &[u8]) -> Result<MdEvent<'_>, MdError> {
-        let ctx = Ctx { symbols: &self.symbols, time_unit: self.time_unit };
+        let ctx = Ctx {
+            symbols: &self.symbols,
+            time_unit: self.time_unit,
+        };
         let head = match md_fast::parse(frame, ctx, &mut self.levels) {
             Ok(h) => h,
             Err(md_fast::Miss) => {
@@ -227,16 +248,26 @@ impl MdParser {
     /// Decodes with the general decoder only. The reference the fast path is tested against,
     /// and the baseline it is benchmarked against.
     pub fn parse_generic(&mut self, frame: &[u8]) -> Result<MdEvent<'_>, MdError> {
-        let ctx = Ctx { symbols: &self.symbols, time_unit: self.time_unit };
+        let ctx = Ctx {
+            symbols: &self.symbols,
+            time_unit: self.time_unit,
+        };
         let head = self.generic.parse(frame, ctx, &mut self.levels)?;
         Ok(self.event(head))
     }
 
     /// Decodes a REST depth snapshot known to be for `instrument` (the caller asked for it).
-    pub fn parse_snapshot(&mut self, body: &[u8], instrument: InstrumentId) -> Result<DepthSnapshot<'_>, MdError> {
+    pub fn parse_snapshot(
+        &mut self,
+        body: &[u8],
+        instrument: InstrumentId,
+    ) -> Result<DepthSnapshot<'_>, MdError> {
         match self.parse(body)? {
             MdEvent::Snapshot(s) if s.instrument.is_none_or(|i| i == instrument) => {
-                Ok(DepthSnapshot { instrument: Some(instrument), ..s })
+                Ok(DepthSnapshot {
+                    instrument: Some(instrument),
+                    ..s
+                })
             }
             MdEvent::Snapshot(_) => Err(MdError::SymbolMismatch),
             _ => Err(MdError::UnknownEvent),
@@ -248,7 +279,12 @@ impl MdParser {
         let (bids, asks) = (&self.levels.bids[..], &self.levels.asks[..]);
         match head {
             Head::BookTicker(t) => MdEvent::BookTicker(t),
-            Head::Depth { instrument, event_time, first, last } => MdEvent::Depth(DepthUpdate {
+            Head::Depth {
+                instrument,
+                event_time,
+                first,
+                last,
+            } => MdEvent::Depth(DepthUpdate {
                 instrument,
                 event_time,
                 first_update_id: first,
@@ -257,9 +293,12 @@ impl MdParser {
                 asks,
             }),
             Head::Trade(t) => MdEvent::Trade(t),
-            Head::Snapshot { instrument, last } => {
-                MdEvent::Snapshot(DepthSnapshot { instrument, last_update_id: last, bids, asks })
-            }
+            Head::Snapshot { instrument, last } => MdEvent::Snapshot(DepthSnapshot {
+                instrument,
+                last_update_id: last,
+                bids,
+                asks,
+            }),
             Head::ServerShutdown { event_time } => MdEvent::ServerShutdown { event_time },
             Head::CommandReply { id, ok } => MdEvent::CommandReply { id, ok },
         }
@@ -279,7 +318,10 @@ pub fn stream_symbol(frame: &[u8]) -> Option<&str> {
 /// Checks one `[price, qty]` pair the same way in both decoders.
 #[inline]
 pub(super) fn level(price: &[u8], qty: &[u8]) -> Result<Level, MdError> {
-    let price = Price::parse_bytes(price).map_err(|err| MdError::Decimal { field: "price", err })?;
+    let price = Price::parse_bytes(price).map_err(|err| MdError::Decimal {
+        field: "price",
+        err,
+    })?;
     let qty = Qty::parse_bytes(qty).map_err(|err| MdError::Decimal { field: "qty", err })?;
     if price.is_zero() {
         return Err(MdError::ZeroPrice);

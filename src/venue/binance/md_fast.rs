@@ -70,7 +70,10 @@ impl<'a> Cur<'a> {
             if d > 9 {
                 break;
             }
-            v = v.checked_mul(10).and_then(|v| v.checked_add(u64::from(d))).ok_or(Miss)?;
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d)))
+                .ok_or(Miss)?;
             n += 1;
         }
         if n == 0 || (n > 1 && rest[0] == b'0') {
@@ -103,7 +106,11 @@ impl<'a> Cur<'a> {
 
     #[inline(always)]
     fn end(&self) -> R<()> {
-        if self.i == self.b.len() { Ok(()) } else { Err(Miss) }
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(Miss)
+        }
     }
 
     /// `[["p","q"],...]` into `out` (cleared first).
@@ -187,7 +194,10 @@ pub(super) fn parse(frame: &[u8], ctx: Ctx<'_>, levels: &mut Levels) -> R<Head> 
         c.lit(b",\"asks\":")?;
         c.levels(&mut levels.asks)?;
         c.lit(b"}")?;
-        Head::Snapshot { instrument: None, last }
+        Head::Snapshot {
+            instrument: None,
+            last,
+        }
     } else {
         return Err(Miss);
     };
@@ -214,8 +224,14 @@ fn book_ticker(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
     Ok(Head::BookTicker(BookTicker {
         instrument,
         update_id,
-        bid: Level { price: bid_price, qty: bid_qty },
-        ask: Level { price: ask_price, qty: ask_qty },
+        bid: Level {
+            price: bid_price,
+            qty: bid_qty,
+        },
+        ask: Level {
+            price: ask_price,
+            qty: ask_qty,
+        },
     }))
 }
 
@@ -238,7 +254,12 @@ fn depth(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym, levels: &mut Levels) -> R<Head
     c.lit(b",\"a\":")?;
     c.levels(&mut levels.asks)?;
     c.lit(b"}")?;
-    Ok(Head::Depth { instrument, event_time, first, last })
+    Ok(Head::Depth {
+        instrument,
+        event_time,
+        first,
+        last,
+    })
 }
 
 /// After `{"e":"trade",`: `"E":N,"s":"S","t":N,"p":"P","q":"Q","T":N,"m":B,"M":B}`
@@ -261,5 +282,13 @@ fn trade(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
     c.lit(b",\"M\":")?;
     c.boolean()?;
     c.lit(b"}")?;
-    Ok(Head::Trade(Trade { instrument, event_time, trade_id, price, qty, trade_time, buyer_is_maker }))
+    Ok(Head::Trade(Trade {
+        instrument,
+        event_time,
+        trade_id,
+        price,
+        qty,
+        trade_time,
+        buyer_is_maker,
+    }))
 }

@@ -20,10 +20,19 @@ pub(super) struct Generic {
 
 impl Generic {
     pub fn new() -> Self {
-        Self { scratch: Vec::with_capacity(4096), buffers: simd_json::Buffers::new(4096), tape: Tape(Vec::new()) }
+        Self {
+            scratch: Vec::with_capacity(4096),
+            buffers: simd_json::Buffers::new(4096),
+            tape: Tape(Vec::new()),
+        }
     }
 
-    pub fn parse(&mut self, frame: &[u8], ctx: Ctx<'_>, levels: &mut Levels) -> Result<Head, MdError> {
+    pub fn parse(
+        &mut self,
+        frame: &[u8],
+        ctx: Ctx<'_>,
+        levels: &mut Levels,
+    ) -> Result<Head, MdError> {
         self.scratch.clear();
         self.scratch.extend_from_slice(frame);
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
@@ -64,7 +73,10 @@ fn decode(root: Value<'_, '_>, ctx: Ctx<'_>, levels: &mut Levels) -> Result<Head
             return shutdown(data, ctx);
         }
         let (sym, kind) = name.split_once('@').ok_or(MdError::UnknownStream)?;
-        let id = ctx.symbols.by_stream(sym.as_bytes()).ok_or(MdError::UnknownSymbol)?;
+        let id = ctx
+            .symbols
+            .by_stream(sym.as_bytes())
+            .ok_or(MdError::UnknownSymbol)?;
         let sym = Sym::Known(id);
         return match (kind, event) {
             ("bookTicker", _) => book_ticker(data, ctx, sym),
@@ -79,7 +91,10 @@ fn decode(root: Value<'_, '_>, ctx: Ctx<'_>, levels: &mut Levels) -> Result<Head
         let last = uint(root, "lastUpdateId")?;
         side(root, "bids", &mut levels.bids)?;
         side(root, "asks", &mut levels.asks)?;
-        return Ok(Head::Snapshot { instrument: None, last });
+        return Ok(Head::Snapshot {
+            instrument: None,
+            last,
+        });
     }
     if let Some(e) = root.get("e") {
         return match e.into_string().ok_or(MdError::WrongType("e"))? {
@@ -141,8 +156,14 @@ fn side(v: Value<'_, '_>, k: &'static str, out: &mut Vec<Level>) -> Result<(), M
         if pair.len() != 2 {
             return Err(MdError::BadLevel);
         }
-        let p = pair.get(0).and_then(|x| x.into_string()).ok_or(MdError::BadLevel)?;
-        let q = pair.get(1).and_then(|x| x.into_string()).ok_or(MdError::BadLevel)?;
+        let p = pair
+            .get(0)
+            .and_then(|x| x.into_string())
+            .ok_or(MdError::BadLevel)?;
+        let q = pair
+            .get(1)
+            .and_then(|x| x.into_string())
+            .ok_or(MdError::BadLevel)?;
         out.push(level(p.as_bytes(), q.as_bytes())?);
     }
     Ok(())
@@ -154,8 +175,14 @@ fn book_ticker(v: Value<'_, '_>, ctx: Ctx<'_>, sym: Sym) -> Result<Head, MdError
     Ok(Head::BookTicker(BookTicker {
         instrument,
         update_id,
-        bid: Level { price: price(v, "b")?, qty: qty(v, "B")? },
-        ask: Level { price: price(v, "a")?, qty: qty(v, "A")? },
+        bid: Level {
+            price: price(v, "b")?,
+            qty: qty(v, "B")?,
+        },
+        ask: Level {
+            price: price(v, "a")?,
+            qty: qty(v, "A")?,
+        },
     }))
 }
 
@@ -169,7 +196,12 @@ fn depth(v: Value<'_, '_>, ctx: Ctx<'_>, sym: Sym, levels: &mut Levels) -> Resul
     }
     side(v, "b", &mut levels.bids)?;
     side(v, "a", &mut levels.asks)?;
-    Ok(Head::Depth { instrument, event_time, first, last })
+    Ok(Head::Depth {
+        instrument,
+        event_time,
+        first,
+        last,
+    })
 }
 
 fn trade(v: Value<'_, '_>, ctx: Ctx<'_>, sym: Sym) -> Result<Head, MdError> {
@@ -188,5 +220,7 @@ fn trade(v: Value<'_, '_>, ctx: Ctx<'_>, sym: Sym) -> Result<Head, MdError> {
 }
 
 fn shutdown(v: Value<'_, '_>, ctx: Ctx<'_>) -> Result<Head, MdError> {
-    Ok(Head::ServerShutdown { event_time: time(v, "E", ctx)? })
+    Ok(Head::ServerShutdown {
+        event_time: time(v, "E", ctx)?,
+    })
 }

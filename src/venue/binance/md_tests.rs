@@ -23,7 +23,10 @@ fn qt(s: &str) -> Qty {
 }
 
 fn lv(p: &str, q: &str) -> Level {
-    Level { price: px(p), qty: qt(q) }
+    Level {
+        price: px(p),
+        qty: qt(q),
+    }
 }
 
 /// Parses with both decoders, checks they agree, and returns the fast-path misses it took.
@@ -79,7 +82,12 @@ fn documentation_samples() {
     );
     // binance_server_shutdown_raw.json
     let ev = p.parse(br#"{"e":"serverShutdown","E":1770123456789}"#);
-    assert_eq!(ev, Ok(MdEvent::ServerShutdown { event_time: UnixNanos::from_millis(1770123456789) }));
+    assert_eq!(
+        ev,
+        Ok(MdEvent::ServerShutdown {
+            event_time: UnixNanos::from_millis(1770123456789)
+        })
+    );
     // binance_depth_snapshot_rest.json
     let ev = p.parse(br#"{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]}"#);
     assert_eq!(
@@ -92,12 +100,25 @@ fn documentation_samples() {
         }))
     );
     // binance_ws_subscribe_response.json
-    assert_eq!(p.parse(br#"{"result":null,"id":1}"#), Ok(MdEvent::CommandReply { id: Some(1), ok: true }));
+    assert_eq!(
+        p.parse(br#"{"result":null,"id":1}"#),
+        Ok(MdEvent::CommandReply {
+            id: Some(1),
+            ok: true
+        })
+    );
     assert_eq!(
         p.parse(br#"{"error":{"code":2,"msg":"Invalid request"},"id":7}"#),
-        Ok(MdEvent::CommandReply { id: Some(7), ok: false })
+        Ok(MdEvent::CommandReply {
+            id: Some(7),
+            ok: false
+        })
     );
-    assert_eq!(p.fast_misses(), 3, "shutdown and replies go to the general decoder");
+    assert_eq!(
+        p.fast_misses(),
+        3,
+        "shutdown and replies go to the general decoder"
+    );
 }
 
 #[test]
@@ -116,9 +137,15 @@ fn real_frames_take_the_fast_path() {
     }
     match p.parse(frames[2].as_bytes()) {
         Ok(MdEvent::Depth(d)) => {
-            assert_eq!((d.instrument, d.first_update_id, d.final_update_id), (BTC, 50093239203, 50093239207));
+            assert_eq!(
+                (d.instrument, d.first_update_id, d.final_update_id),
+                (BTC, 50093239203, 50093239207)
+            );
             assert_eq!(d.bids, &[lv("55653.87", "0")]);
-            assert_eq!(d.asks, &[lv("61838.04", "0.32332"), lv("61844.3", "0.40163")]);
+            assert_eq!(
+                d.asks,
+                &[lv("61838.04", "0.32332"), lv("61844.3", "0.40163")]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -168,46 +195,129 @@ fn errors_name_their_reason() {
     let dd = |data: &str| format!(r#"{{"stream":"btcusdt@depth@100ms","data":{data}}}"#);
     let table: Vec<(String, MdError)> = vec![
         ("not json".into(), MdError::Json),
-        (r#"{"stream":"btcusdt@trade","data":{"e":"trade""#.into(), MdError::Json),
+        (
+            r#"{"stream":"btcusdt@trade","data":{"e":"trade""#.into(),
+            MdError::Json,
+        ),
         ("[1,2]".into(), MdError::NotObject),
         (r#"{"hello":1}"#.into(), MdError::UnknownEvent),
         (r#"{"e":"kline","E":1}"#.into(), MdError::UnknownEvent),
         (r#"{"e":5}"#.into(), MdError::WrongType("e")),
-        (r#"{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade"}}"#.into(), MdError::UnknownStream),
-        (r#"{"stream":"btcusdt","data":{}}"#.into(), MdError::UnknownStream),
-        (r#"{"stream":"ethusdt@trade","data":{}}"#.into(), MdError::UnknownSymbol),
-        (r#"{"stream":1,"data":{}}"#.into(), MdError::WrongType("stream")),
-        (r#"{"stream":"btcusdt@trade"}"#.into(), MdError::Missing("data")),
-        (r#"{"stream":"btcusdt@trade","data":[]}"#.into(), MdError::WrongType("data")),
-        (r#"{"stream":"btcusdt@trade","data":{"E":1}}"#.into(), MdError::Missing("e")),
-        (r#"{"stream":"btcusdt@trade","data":{"e":"depthUpdate"}}"#.into(), MdError::EventMismatch),
-        (bt(r#"{"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#), MdError::Missing("u")),
-        (bt(r#"{"u":"7","s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#), MdError::WrongType("u")),
-        (bt(r#"{"u":-7,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#), MdError::WrongType("u")),
-        (bt(r#"{"u":7.5,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#), MdError::WrongType("u")),
-        (bt(r#"{"u":7,"s":"ETHUSDT","b":"1","B":"1","a":"2","A":"1"}"#), MdError::SymbolMismatch),
-        (bt(r#"{"u":7,"s":"BTCUSDT","b":1,"B":"1","a":"2","A":"1"}"#), MdError::WrongType("b")),
+        (
+            r#"{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade"}}"#.into(),
+            MdError::UnknownStream,
+        ),
+        (
+            r#"{"stream":"btcusdt","data":{}}"#.into(),
+            MdError::UnknownStream,
+        ),
+        (
+            r#"{"stream":"ethusdt@trade","data":{}}"#.into(),
+            MdError::UnknownSymbol,
+        ),
+        (
+            r#"{"stream":1,"data":{}}"#.into(),
+            MdError::WrongType("stream"),
+        ),
+        (
+            r#"{"stream":"btcusdt@trade"}"#.into(),
+            MdError::Missing("data"),
+        ),
+        (
+            r#"{"stream":"btcusdt@trade","data":[]}"#.into(),
+            MdError::WrongType("data"),
+        ),
+        (
+            r#"{"stream":"btcusdt@trade","data":{"E":1}}"#.into(),
+            MdError::Missing("e"),
+        ),
+        (
+            r#"{"stream":"btcusdt@trade","data":{"e":"depthUpdate"}}"#.into(),
+            MdError::EventMismatch,
+        ),
+        (
+            bt(r#"{"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#),
+            MdError::Missing("u"),
+        ),
+        (
+            bt(r#"{"u":"7","s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#),
+            MdError::WrongType("u"),
+        ),
+        (
+            bt(r#"{"u":-7,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#),
+            MdError::WrongType("u"),
+        ),
+        (
+            bt(r#"{"u":7.5,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}"#),
+            MdError::WrongType("u"),
+        ),
+        (
+            bt(r#"{"u":7,"s":"ETHUSDT","b":"1","B":"1","a":"2","A":"1"}"#),
+            MdError::SymbolMismatch,
+        ),
+        (
+            bt(r#"{"u":7,"s":"BTCUSDT","b":1,"B":"1","a":"2","A":"1"}"#),
+            MdError::WrongType("b"),
+        ),
         (
             bt(r#"{"u":7,"s":"BTCUSDT","b":"1e3","B":"1","a":"2","A":"1"}"#),
-            MdError::Decimal { field: "b", err: DecimalError::InvalidChar(1) },
+            MdError::Decimal {
+                field: "b",
+                err: DecimalError::InvalidChar(1),
+            },
         ),
         (
             bt(r#"{"u":7,"s":"BTCUSDT","b":"1","B":"0.000000001","a":"2","A":"1"}"#),
-            MdError::Decimal { field: "B", err: DecimalError::TooPrecise },
+            MdError::Decimal {
+                field: "B",
+                err: DecimalError::TooPrecise,
+            },
         ),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":9,"u":8,"b":[],"a":[]}"#), MdError::BadUpdateRange),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[["1"]],"a":[]}"#), MdError::BadLevel),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[["1","2","3"]],"a":[]}"#), MdError::BadLevel),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[[1,2]],"a":[]}"#), MdError::BadLevel),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[],"a":[["0","2"]]}"#), MdError::ZeroPrice),
-        (dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":{},"a":[]}"#), MdError::WrongType("b")),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":9,"u":8,"b":[],"a":[]}"#),
+            MdError::BadUpdateRange,
+        ),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[["1"]],"a":[]}"#),
+            MdError::BadLevel,
+        ),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[["1","2","3"]],"a":[]}"#),
+            MdError::BadLevel,
+        ),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[[1,2]],"a":[]}"#),
+            MdError::BadLevel,
+        ),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[],"a":[["0","2"]]}"#),
+            MdError::ZeroPrice,
+        ),
+        (
+            dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":{},"a":[]}"#),
+            MdError::WrongType("b"),
+        ),
         (
             dd(r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":8,"u":9,"b":[],"a":[["1","-2"]]}"#),
-            MdError::Decimal { field: "qty", err: DecimalError::InvalidChar(0) },
+            MdError::Decimal {
+                field: "qty",
+                err: DecimalError::InvalidChar(0),
+            },
         ),
-        (r#"{"lastUpdateId":5,"bids":[]}"#.into(), MdError::Missing("asks")),
-        (r#"{"e":"trade","E":1,"s":"XRPUSDT","t":1,"p":"1","q":"1","T":1,"m":true,"M":true}"#.into(), MdError::UnknownSymbol),
-        (r#"{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":"yes","M":true}"#.into(), MdError::WrongType("m")),
+        (
+            r#"{"lastUpdateId":5,"bids":[]}"#.into(),
+            MdError::Missing("asks"),
+        ),
+        (
+            r#"{"e":"trade","E":1,"s":"XRPUSDT","t":1,"p":"1","q":"1","T":1,"m":true,"M":true}"#
+                .into(),
+            MdError::UnknownSymbol,
+        ),
+        (
+            r#"{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":"yes","M":true}"#
+                .into(),
+            MdError::WrongType("m"),
+        ),
     ];
     let mut p = parser();
     for (frame, want) in &table {
@@ -220,13 +330,22 @@ fn parse_snapshot_names_the_instrument() {
     let mut p = parser();
     let body = br#"{"lastUpdateId":9,"bids":[["1","1"]],"asks":[["2","1"]]}"#;
     let s = p.parse_snapshot(body, BTC).unwrap();
-    assert_eq!((s.instrument, s.last_update_id, s.bids.len()), (Some(BTC), 9, 1));
-    assert_eq!(p.parse_snapshot(br#"{"result":null,"id":1}"#, BTC), Err(MdError::UnknownEvent));
+    assert_eq!(
+        (s.instrument, s.last_update_id, s.bids.len()),
+        (Some(BTC), 9, 1)
+    );
+    assert_eq!(
+        p.parse_snapshot(br#"{"result":null,"id":1}"#, BTC),
+        Err(MdError::UnknownEvent)
+    );
 }
 
 #[test]
 fn stream_symbol_reads_the_prefix() {
-    assert_eq!(stream_symbol(br#"{"stream":"btcusdt@trade","data":{}}"#), Some("btcusdt"));
+    assert_eq!(
+        stream_symbol(br#"{"stream":"btcusdt@trade","data":{}}"#),
+        Some("btcusdt")
+    );
     assert_eq!(stream_symbol(br#"{"stream":"","data":{}}"#), None);
     assert_eq!(stream_symbol(br#"{"lastUpdateId":1}"#), None);
     assert_eq!(stream_symbol(br#"{"stream":"b\"x@t"}"#), None);

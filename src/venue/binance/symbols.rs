@@ -49,19 +49,27 @@ impl SymbolTable {
     /// The instrument of a lowercase stream-name symbol (`btcusdt`), exact match.
     #[inline]
     pub fn by_stream(&self, lower: &[u8]) -> Option<InstrumentId> {
-        self.entries.iter().find(|e| *e.lower == *lower).map(|e| e.id)
+        self.entries
+            .iter()
+            .find(|e| *e.lower == *lower)
+            .map(|e| e.id)
     }
 
     /// The instrument of a symbol in any case (the `s` field of a payload is uppercase).
     #[inline]
     pub fn by_symbol(&self, symbol: &[u8]) -> Option<InstrumentId> {
-        self.entries.iter().find(|e| e.lower.eq_ignore_ascii_case(symbol)).map(|e| e.id)
+        self.entries
+            .iter()
+            .find(|e| e.lower.eq_ignore_ascii_case(symbol))
+            .map(|e| e.id)
     }
 
     /// Whether `symbol` (any case) is the symbol of `id`.
     #[inline]
     pub fn is_symbol_of(&self, id: InstrumentId, symbol: &[u8]) -> bool {
-        self.entries.iter().any(|e| e.id == id && e.lower.eq_ignore_ascii_case(symbol))
+        self.entries
+            .iter()
+            .any(|e| e.id == id && e.lower.eq_ignore_ascii_case(symbol))
     }
 
     /// The lowercase symbol of `id`, if present.
@@ -72,7 +80,9 @@ impl SymbolTable {
 
     /// `(lowercase symbol, instrument)` pairs in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, InstrumentId)> {
-        self.entries.iter().filter_map(|e| Some((std::str::from_utf8(&e.lower).ok()?, e.id)))
+        self.entries
+            .iter()
+            .filter_map(|e| Some((std::str::from_utf8(&e.lower).ok()?, e.id)))
     }
 
     pub fn len(&self) -> usize {
@@ -100,9 +110,18 @@ mod tests {
         assert!(t.is_symbol_of(InstrumentId(3), b"BTCUSDT"));
         assert!(!t.is_symbol_of(InstrumentId(7), b"BTCUSDT"));
         assert_eq!(t.symbol_of(InstrumentId(7)), Some("ethusdt"));
-        assert_eq!(t.insert("btcUSDT", InstrumentId(9)), Err(SymbolError::Duplicate("btcUSDT".into())));
-        assert!(matches!(t.insert("btc@usdt", InstrumentId(9)), Err(SymbolError::Invalid(_))));
-        assert!(matches!(t.insert("", InstrumentId(9)), Err(SymbolError::Invalid(_))));
+        assert_eq!(
+            t.insert("btcUSDT", InstrumentId(9)),
+            Err(SymbolError::Duplicate("btcUSDT".into()))
+        );
+        assert!(matches!(
+            t.insert("btc@usdt", InstrumentId(9)),
+            Err(SymbolError::Invalid(_))
+        ));
+        assert!(matches!(
+            t.insert("", InstrumentId(9)),
+            Err(SymbolError::Invalid(_))
+        ));
         assert_eq!(t.len(), 2);
     }
 }

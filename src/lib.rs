@@ -11,11 +11,21 @@ pub mod book;
 pub mod cli;
 /// Validated configuration and secret sources.
 pub mod config;
+/// Assembly of a config into running hosts, logging, the terminal status line.
+pub mod engine;
 /// The feed: book synchronisation, recording and replay of market data.
 pub mod feed;
+/// Order gateway: order state machine, transports, reconciliation, paper execution.
+pub mod gateway;
+/// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
+pub mod net;
+/// Pre-trade risk checks, positions, kill switch.
+pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
+/// Strategies and their quoting logic.
+pub mod strategy;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.
 pub mod types;
-/// Per-exchange codecs with no I/O.
+/// Exchange codecs and signing, one module per venue.
 pub mod venue;

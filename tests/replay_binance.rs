@@ -17,6 +17,9 @@ const FIXTURE: &str = concat!(
 );
 const BTC: InstrumentId = InstrumentId(0);
 
+/// A price level as `(price, qty)`.
+type Quote = (Price, Qty);
+
 /// The book rebuilt with serde_json and two maps, by the same documented rules, written
 /// independently of the code under test.
 #[derive(Default)]
@@ -93,7 +96,7 @@ impl Model {
         true
     }
 
-    fn best(&self) -> (Option<(Price, Qty)>, Option<(Price, Qty)>) {
+    fn best(&self) -> (Option<Quote>, Option<Quote>) {
         (
             self.bids.iter().next_back().map(|(p, q)| (*p, *q)),
             self.asks.iter().next().map(|(p, q)| (*p, *q)),

@@ -23,7 +23,10 @@ struct Ladder {
 
 impl Ladder {
     fn new(side: Side, capacity: usize) -> Self {
-        Self { levels: Vec::with_capacity(capacity), side }
+        Self {
+            levels: Vec::with_capacity(capacity),
+            side,
+        }
     }
 
     /// Position of `price` (Ok) or where it would be inserted (Err), searching from the top
@@ -190,7 +193,10 @@ impl L2Book {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
         };
-        ladder.find(price).map(|i| ladder.levels[i].qty).unwrap_or(Qty::ZERO)
+        ladder
+            .find(price)
+            .map(|i| ladder.levels[i].qty)
+            .unwrap_or(Qty::ZERO)
     }
 
     /// Empties both sides (keeps the allocations) and resets the update id.
@@ -219,11 +225,41 @@ mod tests {
         let mut b = L2Book::with_capacity(16);
         b.apply_snapshot(
             10,
-            [Level { price: px(99), qty: q(1) }, Level { price: px(100), qty: q(2) }],
-            [Level { price: px(102), qty: q(3) }, Level { price: px(101), qty: q(4) }],
+            [
+                Level {
+                    price: px(99),
+                    qty: q(1),
+                },
+                Level {
+                    price: px(100),
+                    qty: q(2),
+                },
+            ],
+            [
+                Level {
+                    price: px(102),
+                    qty: q(3),
+                },
+                Level {
+                    price: px(101),
+                    qty: q(4),
+                },
+            ],
         );
-        assert_eq!(b.best_bid(), Some(Level { price: px(100), qty: q(2) }));
-        assert_eq!(b.best_ask(), Some(Level { price: px(101), qty: q(4) }));
+        assert_eq!(
+            b.best_bid(),
+            Some(Level {
+                price: px(100),
+                qty: q(2)
+            })
+        );
+        assert_eq!(
+            b.best_ask(),
+            Some(Level {
+                price: px(101),
+                qty: q(4)
+            })
+        );
         b.apply_level(Side::Buy, px(100), Qty::ZERO);
         b.apply_level(Side::Sell, px(100), q(5));
         assert_eq!(b.best_bid().unwrap().price, px(99));
@@ -233,7 +269,10 @@ mod tests {
         assert!(b.is_crossed());
         let mut out = [Level::default(); 4];
         assert_eq!(b.top_n(Side::Sell, &mut out), 3);
-        assert_eq!(out[..3].iter().map(|l| l.price).collect::<Vec<_>>(), vec![px(100), px(101), px(102)]);
+        assert_eq!(
+            out[..3].iter().map(|l| l.price).collect::<Vec<_>>(),
+            vec![px(100), px(101), px(102)]
+        );
         assert_eq!(b.update_id(), 10);
         assert_eq!(b.qty_at(Side::Sell, px(102)), q(3));
         assert_eq!(b.qty_at(Side::Sell, px(103)), Qty::ZERO);

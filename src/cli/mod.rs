@@ -1,8 +1,9 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
-use std::process::ExitCode;
-
 pub mod book;
+pub mod sign;
+
+use std::process::ExitCode;
 
 /// Usage text printed on `mako help` or a bad invocation.
 pub const USAGE: &str = "\
@@ -11,6 +12,8 @@ mako: a low-latency crypto trading engine
 usage:
   mako run <config> [--for <duration>]   start the engine (e.g. --for 30s)
   mako check <config>...                 validate config files; non-zero exit on errors
+  mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
+                                         print the string to sign and its signature
   mako book <recording>... --venue binance-spot [--depth N] [--json]
                                          replay recordings through the book sync; print books and counts
   mako help                              this text
@@ -27,10 +30,10 @@ pub fn main(args: Vec<String>) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        "sign" => sign::run(rest),
         "book" => book::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
-            let _ = rest;
             ExitCode::from(2)
         }
     }

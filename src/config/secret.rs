@@ -66,12 +66,14 @@ impl SecretSource {
             },
             SecretSource::File(path) => {
                 use std::os::unix::fs::PermissionsExt;
-                let meta = std::fs::metadata(path).map_err(|e| SecretError::File(path.clone(), e))?;
+                let meta =
+                    std::fs::metadata(path).map_err(|e| SecretError::File(path.clone(), e))?;
                 let mode = meta.permissions().mode() & 0o777;
                 if mode & 0o077 != 0 {
                     return Err(SecretError::FileMode(path.clone(), mode));
                 }
-                let v = std::fs::read_to_string(path).map_err(|e| SecretError::File(path.clone(), e))?;
+                let v = std::fs::read_to_string(path)
+                    .map_err(|e| SecretError::File(path.clone(), e))?;
                 if v.trim().is_empty() {
                     return Err(SecretError::FileEmpty(path.clone()));
                 }
@@ -109,7 +111,12 @@ mod tests {
 
     #[test]
     fn missing_env_names_the_variable() {
-        let err = SecretSource::Env("MAKO_TEST_SURELY_UNSET_VAR".into()).load().unwrap_err();
-        assert_eq!(err.to_string(), "environment variable MAKO_TEST_SURELY_UNSET_VAR is not set");
+        let err = SecretSource::Env("MAKO_TEST_SURELY_UNSET_VAR".into())
+            .load()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable MAKO_TEST_SURELY_UNSET_VAR is not set"
+        );
     }
 }

@@ -235,7 +235,10 @@ impl<W: Write> RecordWriter<W> {
 mod tests {
     use super::*;
 
-    fn read_all<R: BufRead>(r: &mut RecordReader<R>) -> (Vec<(u64, u64, Vec<u8>)>, Vec<String>) {
+    /// `(line, receive ns, frame)`.
+    type Line = (u64, u64, Vec<u8>);
+
+    fn read_all<R: BufRead>(r: &mut RecordReader<R>) -> (Vec<Line>, Vec<String>) {
         let (mut ok, mut errs) = (Vec::new(), Vec::new());
         while let Some(item) = r.next() {
             match item {

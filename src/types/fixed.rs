@@ -86,8 +86,14 @@ pub(crate) fn parse_units(s: &[u8]) -> Result<i64, DecimalError> {
 /// Digits below `decimals` must be zero (callers hold values on an instrument's grid).
 #[inline]
 pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
-    debug_assert!(decimals <= DECIMALS, "Invariant: at most {DECIMALS} decimals");
-    debug_assert!(out.len() >= 30, "Invariant: output buffer holds any i64 decimal");
+    debug_assert!(
+        decimals <= DECIMALS,
+        "Invariant: at most {DECIMALS} decimals"
+    );
+    debug_assert!(
+        out.len() >= 30,
+        "Invariant: output buffer holds any i64 decimal"
+    );
     let mut n = 0;
     let mag = if units < 0 {
         out[0] = b'-';
@@ -99,7 +105,7 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
     let int = mag / SCALE as u64;
     let mut frac = mag % SCALE as u64;
     debug_assert!(
-        frac % 10u64.pow(DECIMALS - decimals) == 0,
+        frac.is_multiple_of(10u64.pow(DECIMALS - decimals)),
         "Invariant: value {units} has digits below {decimals} decimals"
     );
     frac /= 10u64.pow(DECIMALS - decimals);
@@ -136,7 +142,7 @@ pub(crate) fn needed_decimals(units: i64) -> u32 {
         return 0;
     }
     let mut d = DECIMALS;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         d -= 1;
     }
@@ -404,7 +410,9 @@ mod tests {
 
     #[test]
     fn notional_is_exact() {
-        let n = Price::parse("61837.63").unwrap().notional(Qty::parse("0.02").unwrap());
+        let n = Price::parse("61837.63")
+            .unwrap()
+            .notional(Qty::parse("0.02").unwrap());
         assert_eq!(n.0, 12_367_526_000_000_000_000); // 1236.7526 at 1e-16
         assert_eq!(Notional::from_price(Price::parse("1236.7526").unwrap()), n);
     }

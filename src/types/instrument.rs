@@ -84,7 +84,11 @@ impl Instrument {
         if !p.is_multiple_of(self.tick_size) {
             return Err(GridError::PriceOffTick(p, self.tick_size));
         }
-        let max = if self.max_price.is_zero() { Price::MAX } else { self.max_price };
+        let max = if self.max_price.is_zero() {
+            Price::MAX
+        } else {
+            self.max_price
+        };
         if p < self.min_price || p > max {
             return Err(GridError::PriceOutOfRange(p, self.min_price, max));
         }
@@ -95,7 +99,11 @@ impl Instrument {
         if !q.is_multiple_of(self.lot_size) {
             return Err(GridError::QtyOffLot(q, self.lot_size));
         }
-        let max = if self.max_qty.is_zero() { Qty::MAX } else { self.max_qty };
+        let max = if self.max_qty.is_zero() {
+            Qty::MAX
+        } else {
+            self.max_qty
+        };
         if q < self.min_qty || q > max {
             return Err(GridError::QtyOutOfRange(q, self.min_qty, max));
         }
@@ -127,7 +135,10 @@ impl Instrument {
     }
 }
 
-const _: () = assert!(DECIMALS == 8, "Instrument decimals assume the 8-decimal fixed point");
+const _: () = assert!(
+    DECIMALS == 8,
+    "Instrument decimals assume the 8-decimal fixed point"
+);
 
 #[cfg(test)]
 mod tests {
@@ -157,15 +168,32 @@ mod tests {
         let p = |s| Price::parse(s).unwrap();
         let q = |s| Qty::parse(s).unwrap();
         assert!(i.check_order(p("61837.63"), q("0.001")).is_ok());
-        assert!(matches!(i.check_price(p("61837.635")), Err(GridError::PriceOffTick(..))));
-        assert!(matches!(i.check_qty(q("0.000015")), Err(GridError::QtyOffLot(..))));
-        assert!(matches!(i.check_qty(Qty::ZERO), Err(GridError::QtyOutOfRange(..))));
+        assert!(matches!(
+            i.check_price(p("61837.635")),
+            Err(GridError::PriceOffTick(..))
+        ));
+        assert!(matches!(
+            i.check_qty(q("0.000015")),
+            Err(GridError::QtyOffLot(..))
+        ));
+        assert!(matches!(
+            i.check_qty(Qty::ZERO),
+            Err(GridError::QtyOutOfRange(..))
+        ));
         assert!(matches!(
             i.check_order(p("100.00"), q("0.0001")),
             Err(GridError::NotionalTooSmall(..))
         ));
         assert_eq!(
-            Instrument::new(InstrumentId(0), VenueId(0), "X", "A", "B", Price::ZERO, q("1")),
+            Instrument::new(
+                InstrumentId(0),
+                VenueId(0),
+                "X",
+                "A",
+                "B",
+                Price::ZERO,
+                q("1")
+            ),
             Err(GridError::BadGrid)
         );
     }

@@ -37,7 +37,11 @@ pub struct ClientOrderId {
 
 impl ClientOrderId {
     /// Mints the id for `seq` of `strategy` in the run started at `run_start_ms`.
-    pub fn mint(run_start_ms: u64, strategy: StrategyId, seq: u64) -> Result<Self, ClientOrderIdError> {
+    pub fn mint(
+        run_start_ms: u64,
+        strategy: StrategyId,
+        seq: u64,
+    ) -> Result<Self, ClientOrderIdError> {
         let mut bytes = [0u8; MAX_LEN];
         bytes[..2].copy_from_slice(PREFIX);
         encode_b36(run_start_ms, &mut bytes[2..2 + RUN_DIGITS])?;
@@ -45,8 +49,14 @@ impl ClientOrderId {
             u64::from(strategy.0),
             &mut bytes[2 + RUN_DIGITS..2 + RUN_DIGITS + STRATEGY_DIGITS],
         )?;
-        encode_b36(seq, &mut bytes[2 + RUN_DIGITS + STRATEGY_DIGITS..MINTED_LEN])?;
-        Ok(Self { len: MINTED_LEN as u8, bytes })
+        encode_b36(
+            seq,
+            &mut bytes[2 + RUN_DIGITS + STRATEGY_DIGITS..MINTED_LEN],
+        )?;
+        Ok(Self {
+            len: MINTED_LEN as u8,
+            bytes,
+        })
     }
 
     /// Any venue-supplied id (ours or another client's), validated against the common charset.
@@ -55,12 +65,18 @@ impl ClientOrderId {
         if b.is_empty() || b.len() > MAX_LEN {
             return Err(ClientOrderIdError::Length);
         }
-        if !b.iter().all(|c| c.is_ascii_alphanumeric() || b"._:/-".contains(c)) {
+        if !b
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._:/-".contains(c))
+        {
             return Err(ClientOrderIdError::Charset);
         }
         let mut bytes = [0u8; MAX_LEN];
         bytes[..b.len()].copy_from_slice(b);
-        Ok(Self { len: b.len() as u8, bytes })
+        Ok(Self {
+            len: b.len() as u8,
+            bytes,
+        })
     }
 
     #[inline]
@@ -92,7 +108,11 @@ fn encode_b36(mut v: u64, out: &mut [u8]) -> Result<(), ClientOrderIdError> {
         *slot = B36[(v % 36) as usize];
         v /= 36;
     }
-    if v == 0 { Ok(()) } else { Err(ClientOrderIdError::Overflow) }
+    if v == 0 {
+        Ok(())
+    } else {
+        Err(ClientOrderIdError::Overflow)
+    }
 }
 
 fn decode_b36(b: &[u8]) -> Option<u64> {
@@ -143,8 +163,14 @@ mod tests {
         let doc = ClientOrderId::parse("mUvoqJxFIILMdfAW5iGSOW").unwrap();
         assert_eq!(doc.decode(), None);
         assert_eq!(ClientOrderId::parse(""), Err(ClientOrderIdError::Length));
-        assert_eq!(ClientOrderId::parse(&"a".repeat(37)), Err(ClientOrderIdError::Length));
-        assert_eq!(ClientOrderId::parse("a b"), Err(ClientOrderIdError::Charset));
+        assert_eq!(
+            ClientOrderId::parse(&"a".repeat(37)),
+            Err(ClientOrderIdError::Length)
+        );
+        assert_eq!(
+            ClientOrderId::parse("a b"),
+            Err(ClientOrderIdError::Charset)
+        );
         assert_eq!(
             ClientOrderId::mint(u64::MAX, StrategyId(0), 0),
             Err(ClientOrderIdError::Overflow)

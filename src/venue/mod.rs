@@ -1,5 +1,3 @@
-//! Per-exchange protocol code with no I/O: market-data codecs, order codecs, signing, symbol
-//! filters. The feed and gateway actors drive these; adding a venue adds a folder here.
+//! Venues: one folder per exchange with its codecs, signing and symbol filters; no I/O.
 
-/// Binance Spot.
 pub mod binance;

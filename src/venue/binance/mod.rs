@@ -1,5 +1,6 @@
-//! Binance Spot: the market-data codec (combined-stream and raw WebSocket frames, REST depth
-//! snapshots) and the symbol table that maps stream names to instruments.
+//! Binance Spot: codecs and signing, pure code with no I/O: the market-data codec
+//! (combined-stream and raw WebSocket frames, REST depth snapshots), the symbol table that maps
+//! stream names to instruments, the order codec, private-stream decoding and signing.
 
 /// Market-data events and the parser that produces them.
 pub mod md;
@@ -7,8 +8,11 @@ pub mod md;
 mod md_fast;
 /// The general JSON decoder (simd-json tape) used when the fast path does not match.
 mod md_generic;
+pub mod orders;
+pub mod sign;
 /// Symbol → instrument table built at start.
 pub mod symbols;
+pub mod user;
 
 pub use md::{BookTicker, DepthSnapshot, DepthUpdate, MdError, MdEvent, MdParser, TimeUnit, Trade};
 pub use symbols::SymbolTable;

@@ -1,0 +1,258 @@
+//! Assembly: turns a validated `Config` into actors placed on hosts, runs them until a
+//! signal, a deadline or a fatal error, and stops them within the configured time.
+
+pub mod console;
+pub mod logging;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{ActorName, Config, HostPriority};
+use crate::runtime::{self, Actor, Clock, HostSpec, HostStats, Shutdown};
+
+/// Why the engine could not be built or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start host thread {host}: {source}")]
+    Spawn {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+    #[error("hosts still running {timeout:?} after shutdown was requested: {hosts}")]
+    StopTimeout { timeout: Duration, hosts: String },
+}
+
+/// How a run ends.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop cleanly after this long (`mako run --for`).
+    pub duration: Option<Duration>,
+    /// Route SIGINT/SIGTERM to the shutdown flag (the binary does; tests usually don't).
+    pub handle_signals: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub elapsed: Duration,
+    /// Per host: name, passes, units of work.
+    pub hosts: Vec<(&'static str, u64, u64)>,
+    /// Whether the run ended because something requested shutdown before `duration`
+    /// (a signal or a failing actor) rather than the deadline.
+    pub stopped_early: bool,
+}
+
+/// An engine ready to run: every configured actor built and placed.
+pub struct Engine {
+    config: Config,
+    clock: Clock,
+    shutdown: Shutdown,
+    hosts: Vec<HostSpec>,
+    /// Actors the config places that this build of mako cannot run yet, with the reason.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+/// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
+pub fn actor_label(config: &Config, a: &ActorName) -> String {
+    let venue = |v: crate::types::VenueId| {
+        config
+            .venues
+            .get(v.index())
+            .map(|x| x.name.as_str())
+            .unwrap_or("?")
+    };
+    match a {
+        ActorName::Feed(v) => format!("feed:{}", venue(*v)),
+        ActorName::Gateway(v) => format!("gateway:{}", venue(*v)),
+        ActorName::Strategy(s) => {
+            format!(
+                "strategy:{}",
+                config
+                    .strategies
+                    .get(s.index())
+                    .map(|x| x.name.as_str())
+                    .unwrap_or("?")
+            )
+        }
+        ActorName::Latency => "latency".into(),
+        ActorName::Persist => "persist".into(),
+        ActorName::Status => "status".into(),
+        ActorName::Notify => "notify".into(),
+    }
+}
+
+impl Engine {
+    /// Builds every actor the config names and places it on its host. Nothing runs yet.
+    pub fn build(config: Config, clock: Clock, shutdown: Shutdown) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(&config.engine.data_dir).map_err(|source| {
+            EngineError::DataDir {
+                path: config.engine.data_dir.display().to_string(),
+                source,
+            }
+        })?;
+        let stats: Vec<Arc<HostStats>> = config
+            .runtime
+            .hosts
+            .iter()
+            .map(|_| Arc::default())
+            .collect();
+        let names: Vec<&'static str> = config
+            .runtime
+            .hosts
+            .iter()
+            .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
+            .collect();
+        let mut skipped = Vec::new();
+        let mut hosts = Vec::with_capacity(config.runtime.hosts.len());
+        for (i, h) in config.runtime.hosts.iter().enumerate() {
+            let mut actors: Vec<Box<dyn Actor>> = Vec::new();
+            for a in &h.actors {
+                match a {
+                    ActorName::Status => match config.status.console_interval {
+                        Some(every) => {
+                            let all = names.iter().copied().zip(stats.iter().cloned()).collect();
+                            actors.push(Box::new(console::Console::new(
+                                every,
+                                config.engine.mode.as_str(),
+                                all,
+                            )));
+                        }
+                        None => skipped.push((
+                            actor_label(&config, a),
+                            "the HTTP status endpoint is not built yet",
+                        )),
+                    },
+                    ActorName::Feed(_) => skipped.push((
+                        actor_label(&config, a),
+                        "the market-data feed is not built yet",
+                    )),
+                    ActorName::Gateway(_) => skipped.push((
+                        actor_label(&config, a),
+                        "the order gateway is not built yet",
+                    )),
+                    ActorName::Strategy(_) => {
+                        skipped.push((actor_label(&config, a), "strategies are not built yet"))
+                    }
+                    ActorName::Latency => skipped.push((
+                        actor_label(&config, a),
+                        "the latency monitor is not built yet",
+                    )),
+                    ActorName::Persist => {
+                        skipped.push((actor_label(&config, a), "persistence is not built yet"))
+                    }
+                    ActorName::Notify => {
+                        skipped.push((actor_label(&config, a), "notifications are not built yet"))
+                    }
+                }
+            }
+            hosts.push(HostSpec {
+                name: names[i],
+                core: h.core,
+                idle: h.idle,
+                low_priority: h.priority == HostPriority::Low,
+                actors,
+                stats: Arc::clone(&stats[i]),
+            });
+        }
+        Ok(Self {
+            config,
+            clock,
+            shutdown,
+            hosts,
+            skipped,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts every host and blocks until shutdown is requested (signal, deadline, or an
+    /// actor), then waits at most `runtime.shutdown_timeout` for every stop step.
+    pub fn run(self, opts: RunOptions) -> Result<RunReport, EngineError> {
+        if opts.handle_signals {
+            self.shutdown
+                .install_signal_handlers()
+                .map_err(EngineError::Signals)?;
+        }
+        let started = Instant::now();
+        let mut handles = Vec::with_capacity(self.hosts.len());
+        for spec in self.hosts {
+            let name = spec.name;
+            let h = runtime::host::spawn(spec, self.clock.clone(), self.shutdown.clone()).map_err(
+                |source| {
+                    self.shutdown.request();
+                    EngineError::Spawn {
+                        host: name.to_string(),
+                        source,
+                    }
+                },
+            )?;
+            handles.push(h);
+        }
+        tracing::info!(
+            engine = %self.config.engine.name,
+            mode = self.config.engine.mode.as_str(),
+            hosts = handles.len(),
+            "engine running"
+        );
+        let deadline = opts.duration.map(|d| started + d);
+        let mut stopped_early = false;
+        loop {
+            if self.shutdown.is_requested() {
+                stopped_early = deadline.is_some();
+                break;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            if handles.iter().any(|h| h.is_finished()) {
+                tracing::error!("a host stopped on its own; stopping the engine");
+                stopped_early = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.shutdown.request();
+        let stop_by = Instant::now() + self.config.runtime.shutdown_timeout;
+        while handles.iter().any(|h| !h.is_finished()) && Instant::now() < stop_by {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let stuck: Vec<&str> = handles
+            .iter()
+            .filter(|h| !h.is_finished())
+            .map(|h| h.name)
+            .collect();
+        if !stuck.is_empty() {
+            return Err(EngineError::StopTimeout {
+                timeout: self.config.runtime.shutdown_timeout,
+                hosts: stuck.join(", "),
+            });
+        }
+        let mut report = RunReport {
+            elapsed: started.elapsed(),
+            hosts: Vec::new(),
+            stopped_early,
+        };
+        for h in handles {
+            let st = Arc::clone(&h.stats);
+            let name = h.name;
+            if !h.join() {
+                tracing::error!(host = name, "host thread panicked");
+            }
+            report.hosts.push((
+                name,
+                st.passes.load(std::sync::atomic::Ordering::Relaxed),
+                st.work.load(std::sync::atomic::Ordering::Relaxed),
+            ));
+        }
+        Ok(report)
+    }
+}

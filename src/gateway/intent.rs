@@ -1,0 +1,122 @@
+//! What strategies send the gateway (intents) and what the gateway sends back (updates).
+//! Both travel on `Backpressure` channels: neither is ever dropped.
+
+use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
+
+use super::order::{FillDelta, OrderKind, OrderStatus, TimeInForce};
+
+/// Mints client order ids for one strategy: unique across strategies (the id encodes the
+/// strategy) and across restarts (it encodes the run's start).
+#[derive(Debug, Clone)]
+pub struct CidMinter {
+    run_start_ms: u64,
+    strategy: StrategyId,
+    next_seq: u64,
+}
+
+impl CidMinter {
+    pub fn new(run_start_ms: u64, strategy: StrategyId) -> Self {
+        Self {
+            run_start_ms,
+            strategy,
+            next_seq: 1,
+        }
+    }
+
+    pub fn mint(&mut self) -> ClientOrderId {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        // The layout holds 12 base-36 digits of sequence: 4.7e18 orders per run.
+        ClientOrderId::mint(self.run_start_ms, self.strategy, seq)
+            .unwrap_or_else(|_| unreachable!())
+    }
+}
+
+/// A new order a strategy wants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NewOrderIntent {
+    pub cid: ClientOrderId,
+    pub strategy: StrategyId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub tif: TimeInForce,
+    pub price: Price,
+    pub qty: Qty,
+    /// When the market frame that led to this decision was read (tick-to-order start).
+    pub tick_at: UnixNanos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrderIntent {
+    New(NewOrderIntent),
+    Cancel {
+        strategy: StrategyId,
+        cid: ClientOrderId,
+    },
+    /// Cancel every open order of the strategy.
+    CancelAll {
+        strategy: StrategyId,
+    },
+}
+
+/// Why the gateway refused an intent before it reached the venue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Risk(crate::risk::Rule),
+    /// The instrument's grid or minimums (tick, lot, min notional).
+    Grid,
+    /// Too many live orders for the strategy's order table.
+    TableFull,
+    /// Persistence is behind: no new orders until it catches up.
+    PersistenceBehind,
+    /// The venue connection is down or banned.
+    VenueUnavailable,
+    UnknownOrder,
+    DuplicateId,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Risk(r) => r.as_str(),
+            Refusal::Grid => "grid",
+            Refusal::TableFull => "table_full",
+            Refusal::PersistenceBehind => "persistence_behind",
+            Refusal::VenueUnavailable => "venue_unavailable",
+            Refusal::UnknownOrder => "unknown_order",
+            Refusal::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+/// What a strategy learns about one of its orders.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderUpdate {
+    pub cid: ClientOrderId,
+    pub strategy: StrategyId,
+    pub status: OrderStatus,
+    pub side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    pub filled_qty: Qty,
+    /// The fill this update carries, if it is one.
+    pub fill: Option<FillDelta>,
+    /// Set when the gateway refused the intent (the order never reached the venue).
+    pub refused: Option<Refusal>,
+    pub at: UnixNanos,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_ids_are_unique_and_traceable() {
+        let mut a = CidMinter::new(1_700_000_000_000, StrategyId(1));
+        let mut b = CidMinter::new(1_700_000_000_000, StrategyId(2));
+        let (x, y, z) = (a.mint(), a.mint(), b.mint());
+        assert!(x != y && x != z && y != z);
+        assert_eq!(y.decode(), Some((1_700_000_000_000, StrategyId(1), 2)));
+    }
+}

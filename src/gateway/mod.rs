@@ -1,0 +1,11 @@
+//! The gateway: order state that matches the venue's, pre-trade risk in front of every order,
+//! transports, reconciliation and paper execution.
+
+pub mod intent;
+pub mod order;
+pub mod table;
+
+pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+pub use order::{
+    Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
+};

@@ -1,0 +1,807 @@
+//! One order and its state machine. Every change to an order's state goes through
+//! [`Order::apply`], which accepts venue events in any arrival order and never counts a fill
+//! twice.
+//!
+//! Fills are tracked by the venue's **cumulative** figures (Binance `z` executed quantity and
+//! `Z` cumulative quote), not by adding up individual fills: an event that reports a
+//! cumulative quantity at or below what the order already holds is a duplicate or a late
+//! copy and changes nothing; one above it moves the order to that point. That makes
+//! duplicated, reordered and reconciled (queried) information converge on the venue's truth.
+
+use crate::types::{
+    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+};
+
+/// Order type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKind {
+    Limit,
+    /// Post-only: the venue rejects it if it would take liquidity.
+    LimitMaker,
+    Market,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeInForce {
+    Gtc,
+    Ioc,
+    Fok,
+}
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OrderStatus {
+    /// Created and risk-checked, not yet written to the venue.
+    New,
+    /// Written to the venue; no answer yet.
+    Sent,
+    /// The venue accepted it (on the book, or being matched).
+    Acked,
+    PartiallyFilled,
+    Filled,
+    Cancelled,
+    Rejected,
+    Expired,
+}
+
+impl OrderStatus {
+    #[inline]
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Filled | Self::Cancelled | Self::Rejected | Self::Expired
+        )
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Sent => "sent",
+            Self::Acked => "acked",
+            Self::PartiallyFilled => "partially_filled",
+            Self::Filled => "filled",
+            Self::Cancelled => "cancelled",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// Terminal outcomes a venue can report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueFinal {
+    Cancelled,
+    Rejected,
+    Expired,
+}
+
+/// What the venue told us about an order, from a response, the private stream or a query.
+/// `cum_qty`/`cum_quote` are the venue's cumulative executed quantity and quote amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrderEvent {
+    /// The order's bytes were written to the venue.
+    Sent { at: UnixNanos },
+    /// The venue accepted the order.
+    Accepted { venue_order_id: u64, at: UnixNanos },
+    /// A trade: `last_qty` at `last_price`, bringing the cumulative figures to `cum_qty`
+    /// and `cum_quote`; `fee` paid in `fee_asset` for this trade.
+    Trade {
+        venue_order_id: u64,
+        trade_id: u64,
+        last_qty: Qty,
+        last_price: Price,
+        cum_qty: Qty,
+        cum_quote: Notional,
+        fee: Qty,
+        fee_asset: AssetCode,
+        is_maker: bool,
+        at: UnixNanos,
+    },
+    /// The order ended without filling completely; `cum_qty`/`cum_quote` as of its end.
+    Ended {
+        kind: VenueFinal,
+        cum_qty: Qty,
+        cum_quote: Notional,
+        at: UnixNanos,
+    },
+    /// A venue rejection before the order existed there (error code from the venue).
+    RejectedByVenue { code: i32, at: UnixNanos },
+    /// A queried snapshot (reconciliation): status and cumulative figures, no trade detail.
+    Snapshot {
+        venue_order_id: u64,
+        status: SnapshotStatus,
+        cum_qty: Qty,
+        cum_quote: Notional,
+        at: UnixNanos,
+    },
+    /// The venue says it has no such order (Binance -2013), queried after the deadline.
+    Unknown { at: UnixNanos },
+}
+
+/// Order status as a venue query reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotStatus {
+    Open,
+    Filled,
+    Cancelled,
+    Rejected,
+    Expired,
+}
+
+/// A short asset code (`USDT`, `BNB`), inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct AssetCode {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl AssetCode {
+    /// Up to 15 ASCII alphanumerics; anything else is `None`.
+    pub fn new(s: &[u8]) -> Option<Self> {
+        if s.len() > 15 || !s.iter().all(u8::is_ascii_alphanumeric) {
+            return None;
+        }
+        let mut bytes = [0u8; 15];
+        bytes[..s.len()].copy_from_slice(s);
+        Some(Self {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for AssetCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fill the order took on: exactly what positions and balances must move by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FillDelta {
+    pub side: Side,
+    pub qty: Qty,
+    pub quote: Notional,
+    /// Venue trade id, or `None` for a fill learned from a query (reconciliation).
+    pub trade_id: Option<u64>,
+    pub fee: Qty,
+    pub fee_asset: AssetCode,
+    pub is_maker: bool,
+}
+
+/// The result of applying one event.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Applied {
+    /// The state, filled figures or ids changed.
+    pub changed: bool,
+    pub fill: Option<FillDelta>,
+    /// Something that should not happen did (the event is ignored or clamped); counted.
+    pub anomaly: Option<&'static str>,
+}
+
+/// One order as the engine holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub cid: ClientOrderId,
+    pub strategy: StrategyId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub tif: TimeInForce,
+    pub price: Price,
+    pub qty: Qty,
+    pub status: OrderStatus,
+    pub venue_order_id: Option<u64>,
+    /// Cumulative executed quantity, as the venue last reported it (never decreases).
+    pub filled_qty: Qty,
+    /// Cumulative executed quote amount.
+    pub filled_quote: Notional,
+    /// Fees by asset; at most two assets per order in practice (quote and BNB-like).
+    pub fees: [(AssetCode, Qty); 2],
+    /// A cancel was requested and not yet answered.
+    pub cancel_pending: bool,
+    pub created_at: UnixNanos,
+    pub sent_at: Option<UnixNanos>,
+    pub acked_at: Option<UnixNanos>,
+    pub updated_at: UnixNanos,
+    /// Last trade id applied, for records (correctness relies on cumulative figures).
+    pub last_trade_id: Option<u64>,
+}
+
+impl Order {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cid: ClientOrderId,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        side: Side,
+        kind: OrderKind,
+        tif: TimeInForce,
+        price: Price,
+        qty: Qty,
+        at: UnixNanos,
+    ) -> Self {
+        Self {
+            cid,
+            strategy,
+            instrument,
+            side,
+            kind,
+            tif,
+            price,
+            qty,
+            status: OrderStatus::New,
+            venue_order_id: None,
+            filled_qty: Qty::ZERO,
+            filled_quote: Notional::default(),
+            fees: [(AssetCode::default(), Qty::ZERO); 2],
+            cancel_pending: false,
+            created_at: at,
+            sent_at: None,
+            acked_at: None,
+            updated_at: at,
+            last_trade_id: None,
+        }
+    }
+
+    /// Fees paid in `asset` so far.
+    pub fn fee_in(&self, asset: AssetCode) -> Qty {
+        self.fees
+            .iter()
+            .filter(|f| f.0 == asset)
+            .map(|f| f.1)
+            .next()
+            .unwrap_or(Qty::ZERO)
+    }
+
+    /// Quantity still open on the venue.
+    #[inline]
+    pub fn leaves_qty(&self) -> Qty {
+        if self.status.is_final() {
+            Qty::ZERO
+        } else {
+            self.qty.saturating_sub(self.filled_qty)
+        }
+    }
+
+    /// Average fill price (reporting only).
+    pub fn avg_price(&self) -> Option<f64> {
+        (!self.filled_qty.is_zero()).then(|| self.filled_quote.to_f64() / self.filled_qty.to_f64())
+    }
+
+    /// Applies one venue event. See the module docs for the rules.
+    pub fn apply(&mut self, ev: &OrderEvent) -> Applied {
+        let mut out = Applied::default();
+        match *ev {
+            OrderEvent::Sent { at } => {
+                if self.status == OrderStatus::New {
+                    self.status = OrderStatus::Sent;
+                    self.sent_at = Some(at);
+                    self.touch(at, &mut out);
+                }
+            }
+            OrderEvent::Accepted { venue_order_id, at } => {
+                self.learn_venue_id(venue_order_id, &mut out);
+                if self.acked_at.is_none() {
+                    self.acked_at = Some(at);
+                }
+                if matches!(self.status, OrderStatus::New | OrderStatus::Sent) {
+                    self.status = OrderStatus::Acked;
+                    self.touch(at, &mut out);
+                }
+            }
+            OrderEvent::Trade {
+                venue_order_id,
+                trade_id,
+                last_qty: _,
+                last_price: _,
+                cum_qty,
+                cum_quote,
+                fee,
+                fee_asset,
+                is_maker,
+                at,
+            } => {
+                self.learn_venue_id(venue_order_id, &mut out);
+                if self.acked_at.is_none() {
+                    self.acked_at = Some(at);
+                }
+                // A trade whose cumulative is not past ours is a duplicate or late copy.
+                if cum_qty > self.filled_qty {
+                    let mut fill = self.advance_to(cum_qty, cum_quote, &mut out);
+                    // The trade's own fee belongs to it; a skipped (missed) earlier trade's fee
+                    // arrives by reconciliation.
+                    self.add_fee(fee_asset, fee);
+                    fill.trade_id = Some(trade_id);
+                    fill.fee = fee;
+                    fill.fee_asset = fee_asset;
+                    fill.is_maker = is_maker;
+                    self.last_trade_id = Some(trade_id);
+                    out.fill = Some(fill);
+                    self.settle_open_status();
+                    self.touch(at, &mut out);
+                }
+            }
+            OrderEvent::Ended {
+                kind,
+                cum_qty,
+                cum_quote,
+                at,
+            } => {
+                if cum_qty > self.filled_qty {
+                    out.fill = Some(self.advance_to(cum_qty, cum_quote, &mut out));
+                }
+                if !self.status.is_final() {
+                    self.status = if self.filled_qty >= self.qty {
+                        OrderStatus::Filled
+                    } else {
+                        match kind {
+                            VenueFinal::Cancelled => OrderStatus::Cancelled,
+                            VenueFinal::Rejected if self.filled_qty.is_zero() => {
+                                OrderStatus::Rejected
+                            }
+                            VenueFinal::Rejected => {
+                                out.anomaly = Some("rejected after fills; kept as cancelled");
+                                OrderStatus::Cancelled
+                            }
+                            VenueFinal::Expired => OrderStatus::Expired,
+                        }
+                    };
+                    self.cancel_pending = false;
+                    self.touch(at, &mut out);
+                }
+            }
+            OrderEvent::RejectedByVenue { code: _, at } => {
+                if matches!(self.status, OrderStatus::New | OrderStatus::Sent) {
+                    self.status = OrderStatus::Rejected;
+                    self.touch(at, &mut out);
+                } else if !self.status.is_final() {
+                    out.anomaly =
+                        Some("rejection for an order the venue already accepted; ignored");
+                }
+            }
+            OrderEvent::Snapshot {
+                venue_order_id,
+                status,
+                cum_qty,
+                cum_quote,
+                at,
+            } => {
+                self.learn_venue_id(venue_order_id, &mut out);
+                if self.acked_at.is_none() {
+                    self.acked_at = Some(at);
+                }
+                if cum_qty > self.filled_qty {
+                    out.fill = Some(self.advance_to(cum_qty, cum_quote, &mut out));
+                }
+                match status {
+                    SnapshotStatus::Open => {
+                        if matches!(self.status, OrderStatus::New | OrderStatus::Sent) {
+                            self.status = OrderStatus::Acked;
+                            self.touch(at, &mut out);
+                        }
+                        self.settle_open_status();
+                    }
+                    SnapshotStatus::Filled => {
+                        if self.filled_qty < self.qty {
+                            out.anomaly = Some("venue says filled but its quantity is short");
+                        }
+                        if !self.status.is_final() {
+                            self.status = OrderStatus::Filled;
+                            self.touch(at, &mut out);
+                        }
+                    }
+                    SnapshotStatus::Cancelled
+                    | SnapshotStatus::Rejected
+                    | SnapshotStatus::Expired => {
+                        let kind = match status {
+                            SnapshotStatus::Cancelled => VenueFinal::Cancelled,
+                            SnapshotStatus::Rejected => VenueFinal::Rejected,
+                            _ => VenueFinal::Expired,
+                        };
+                        let ended = OrderEvent::Ended {
+                            kind,
+                            cum_qty,
+                            cum_quote,
+                            at,
+                        };
+                        let more = self.apply(&ended);
+                        out.changed |= more.changed;
+                        out.anomaly = out.anomaly.or(more.anomaly);
+                    }
+                }
+            }
+            OrderEvent::Unknown { at } => {
+                // Only an order the venue never accepted can be unknown to it.
+                if matches!(self.status, OrderStatus::New | OrderStatus::Sent)
+                    && self.filled_qty.is_zero()
+                {
+                    self.status = OrderStatus::Rejected;
+                    self.touch(at, &mut out);
+                } else if !self.status.is_final() {
+                    out.anomaly = Some("venue does not know an order it accepted");
+                }
+            }
+        }
+        if self.status == OrderStatus::PartiallyFilled && self.filled_qty >= self.qty {
+            self.status = OrderStatus::Filled;
+        }
+        out
+    }
+
+    /// Marks a cancel as requested (the request itself goes through the gateway).
+    pub fn request_cancel(&mut self) -> bool {
+        if self.status.is_final() || self.cancel_pending {
+            return false;
+        }
+        self.cancel_pending = true;
+        true
+    }
+
+    fn learn_venue_id(&mut self, id: u64, out: &mut Applied) {
+        match self.venue_order_id {
+            None => {
+                self.venue_order_id = Some(id);
+                out.changed = true;
+            }
+            Some(have) if have != id => out.anomaly = Some("venue order id changed"),
+            Some(_) => {}
+        }
+    }
+
+    /// Moves the cumulative figures to the venue's and returns the difference as a fill.
+    fn advance_to(&mut self, cum_qty: Qty, cum_quote: Notional, out: &mut Applied) -> FillDelta {
+        let cum_qty = if cum_qty > self.qty {
+            out.anomaly = Some("venue cumulative quantity above order quantity; clamped");
+            self.qty
+        } else {
+            cum_qty
+        };
+        let qty = cum_qty.saturating_sub(self.filled_qty);
+        let quote = Notional((cum_quote.0 - self.filled_quote.0).max(0));
+        self.filled_qty = cum_qty;
+        self.filled_quote = Notional(self.filled_quote.0.max(cum_quote.0));
+        out.changed = true;
+        FillDelta {
+            side: self.side,
+            qty,
+            quote,
+            trade_id: None,
+            fee: Qty::ZERO,
+            fee_asset: AssetCode::default(),
+            is_maker: false,
+        }
+    }
+
+    fn add_fee(&mut self, asset: AssetCode, fee: Qty) {
+        if fee.is_zero() {
+            return;
+        }
+        for slot in self.fees.iter_mut() {
+            if slot.0 == asset || slot.1.is_zero() {
+                slot.0 = asset;
+                slot.1 = slot.1.checked_add(fee).unwrap_or(Qty::MAX);
+                return;
+            }
+        }
+        // A third fee asset on one order: fold into the last slot's count is wrong, so keep
+        // the first two exact and let reconciliation report the rest.
+    }
+
+    fn settle_open_status(&mut self) {
+        if self.status.is_final() {
+            return;
+        }
+        if self.filled_qty >= self.qty {
+            self.status = OrderStatus::Filled;
+        } else if !self.filled_qty.is_zero() {
+            self.status = OrderStatus::PartiallyFilled;
+        } else if matches!(self.status, OrderStatus::New | OrderStatus::Sent) {
+            self.status = OrderStatus::Acked;
+        }
+    }
+
+    fn touch(&mut self, at: UnixNanos, out: &mut Applied) {
+        self.updated_at = self.updated_at.max(at);
+        out.changed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T: UnixNanos = UnixNanos(1);
+
+    fn q(units: i64) -> Qty {
+        Qty::from_int(units)
+    }
+    fn usdt() -> AssetCode {
+        AssetCode::new(b"USDT").unwrap()
+    }
+    /// 10 units at 100 quote each.
+    fn order() -> Order {
+        let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();
+        Order::new(
+            cid,
+            StrategyId(0),
+            InstrumentId(0),
+            Side::Buy,
+            OrderKind::Limit,
+            TimeInForce::Gtc,
+            Price::from_int(100),
+            q(10),
+            T,
+        )
+    }
+    fn trade(id: u64, cum: i64) -> OrderEvent {
+        OrderEvent::Trade {
+            venue_order_id: 7,
+            trade_id: id,
+            last_qty: q(1),
+            last_price: Price::from_int(100),
+            cum_qty: q(cum),
+            cum_quote: Notional::of(Price::from_int(100), q(cum)),
+            fee: Qty::from_units(1000),
+            fee_asset: usdt(),
+            is_maker: true,
+            at: T,
+        }
+    }
+    fn ended(kind: VenueFinal, cum: i64) -> OrderEvent {
+        OrderEvent::Ended {
+            kind,
+            cum_qty: q(cum),
+            cum_quote: Notional::of(Price::from_int(100), q(cum)),
+            at: T,
+        }
+    }
+    fn accepted() -> OrderEvent {
+        OrderEvent::Accepted {
+            venue_order_id: 7,
+            at: T,
+        }
+    }
+    fn snapshot(status: SnapshotStatus, cum: i64) -> OrderEvent {
+        OrderEvent::Snapshot {
+            venue_order_id: 7,
+            status,
+            cum_qty: q(cum),
+            cum_quote: Notional::of(Price::from_int(100), q(cum)),
+            at: T,
+        }
+    }
+
+    /// Applies events, returning the order and the sum of fill quantities it reported.
+    fn run(events: &[OrderEvent]) -> (Order, Qty, usize) {
+        let mut o = order();
+        let mut filled = Qty::ZERO;
+        let mut anomalies = 0;
+        for e in events {
+            let r = o.apply(e);
+            if let Some(f) = r.fill {
+                filled = filled.checked_add(f.qty).unwrap();
+            }
+            anomalies += usize::from(r.anomaly.is_some());
+        }
+        (o, filled, anomalies)
+    }
+
+    #[test]
+    fn scripted_sequences() {
+        use OrderStatus::*;
+        let sent = OrderEvent::Sent { at: T };
+        let table: Vec<(&str, Vec<OrderEvent>, OrderStatus, i64, usize)> = vec![
+            (
+                "normal life",
+                vec![sent, accepted(), trade(1, 4), trade(2, 10)],
+                Filled,
+                10,
+                0,
+            ),
+            (
+                "fill before ack",
+                vec![sent, trade(1, 4), accepted()],
+                PartiallyFilled,
+                4,
+                0,
+            ),
+            (
+                "duplicate trades",
+                vec![sent, accepted(), trade(1, 4), trade(1, 4), trade(1, 4)],
+                PartiallyFilled,
+                4,
+                0,
+            ),
+            (
+                "cancel answer before the fill it includes",
+                vec![
+                    sent,
+                    accepted(),
+                    ended(VenueFinal::Cancelled, 3),
+                    trade(1, 3),
+                ],
+                Cancelled,
+                3,
+                0,
+            ),
+            (
+                "missed trade recovered by a later one",
+                vec![sent, accepted(), trade(2, 6)],
+                PartiallyFilled,
+                6,
+                0,
+            ),
+            (
+                "fill arriving after cancel",
+                vec![
+                    sent,
+                    accepted(),
+                    ended(VenueFinal::Cancelled, 0),
+                    trade(1, 2),
+                ],
+                Cancelled,
+                2,
+                0,
+            ),
+            (
+                "cancel racing the final fill",
+                vec![
+                    sent,
+                    accepted(),
+                    trade(1, 10),
+                    ended(VenueFinal::Cancelled, 10),
+                ],
+                Filled,
+                10,
+                0,
+            ),
+            (
+                "rejected by venue",
+                vec![sent, OrderEvent::RejectedByVenue { code: -2010, at: T }],
+                Rejected,
+                0,
+                0,
+            ),
+            (
+                "rejection after acceptance is ignored",
+                vec![
+                    sent,
+                    accepted(),
+                    OrderEvent::RejectedByVenue { code: -1, at: T },
+                ],
+                Acked,
+                0,
+                1,
+            ),
+            (
+                "query finds it filled",
+                vec![sent, snapshot(SnapshotStatus::Filled, 10)],
+                Filled,
+                10,
+                0,
+            ),
+            (
+                "query finds it open with fills",
+                vec![sent, snapshot(SnapshotStatus::Open, 5)],
+                PartiallyFilled,
+                5,
+                0,
+            ),
+            (
+                "query finds it cancelled",
+                vec![sent, accepted(), snapshot(SnapshotStatus::Cancelled, 2)],
+                Cancelled,
+                2,
+                0,
+            ),
+            (
+                "unknown to the venue after sending",
+                vec![sent, OrderEvent::Unknown { at: T }],
+                Rejected,
+                0,
+                0,
+            ),
+            (
+                "unknown after acceptance is an anomaly",
+                vec![sent, accepted(), OrderEvent::Unknown { at: T }],
+                Acked,
+                0,
+                1,
+            ),
+            (
+                "expired IOC with partial fill",
+                vec![sent, trade(1, 3), ended(VenueFinal::Expired, 3)],
+                Expired,
+                3,
+                0,
+            ),
+            (
+                "overfill is clamped",
+                vec![sent, trade(1, 12)],
+                Filled,
+                10,
+                1,
+            ),
+        ];
+        for (name, events, status, filled, anomalies) in table {
+            let (o, sum, n_anom) = run(&events);
+            assert_eq!(o.status, status, "{name}");
+            assert_eq!(o.filled_qty, q(filled), "{name}");
+            assert_eq!(
+                sum,
+                q(filled),
+                "{name}: fills reported add up to the cumulative"
+            );
+            assert_eq!(n_anom, anomalies, "{name}");
+        }
+    }
+
+    #[test]
+    fn reconciled_fills_have_no_trade_id_and_fees_count_once() {
+        let mut o = order();
+        let r = o.apply(&snapshot(SnapshotStatus::Open, 2));
+        assert_eq!(r.fill.map(|f| (f.qty, f.trade_id)), Some((q(2), None)));
+        o.apply(&trade(5, 2));
+        o.apply(&trade(6, 3));
+        o.apply(&trade(6, 3));
+        assert_eq!(
+            o.fee_in(usdt()),
+            Qty::from_units(1000),
+            "only trade 6 was new"
+        );
+        assert_eq!(o.last_trade_id, Some(6));
+    }
+
+    #[test]
+    fn cancel_request_is_idempotent() {
+        let mut o = order();
+        assert!(o.request_cancel());
+        assert!(!o.request_cancel());
+        o.apply(&ended(VenueFinal::Cancelled, 0));
+        assert!(!o.cancel_pending);
+        assert!(!o.request_cancel(), "final orders cannot be cancelled");
+        assert_eq!(o.leaves_qty(), Qty::ZERO);
+    }
+
+    proptest! {
+        // Any arrival order, with any duplication, of the events of one order's life ends in
+        // the same state, and the fills reported add up to exactly the venue's cumulative.
+        #[test]
+        fn arrival_order_and_duplicates_do_not_matter(
+            cuts in proptest::collection::btree_set(1i64..10, 0..5),
+            cancel in any::<bool>(),
+            perm in proptest::collection::vec(any::<u16>(), 1..24),
+        ) {
+            let mut cums: Vec<i64> = cuts.into_iter().collect();
+            let last = if cancel { *cums.last().unwrap_or(&0) } else { cums.push(10); 10 };
+            let mut events = vec![OrderEvent::Sent { at: T }, accepted()];
+            for (i, c) in cums.iter().enumerate() {
+                events.push(trade(i as u64 + 1, *c));
+            }
+            if cancel {
+                events.push(ended(VenueFinal::Cancelled, last));
+            }
+            // Shuffle with duplicates: each draw picks an event (all are included at least once).
+            let mut shuffled = events.clone();
+            for p in &perm {
+                shuffled.push(events[usize::from(*p) % events.len()]);
+            }
+            let n = shuffled.len();
+            for (i, p) in perm.iter().enumerate() {
+                shuffled.swap(i % n, usize::from(*p) % n);
+            }
+            let (o, sum, _) = run(&shuffled);
+            prop_assert_eq!(o.filled_qty, q(last));
+            prop_assert_eq!(sum, q(last));
+            prop_assert_eq!(o.filled_quote, Notional::of(Price::from_int(100), q(last)));
+            let want = if last == 10 { OrderStatus::Filled } else if cancel { OrderStatus::Cancelled } else { OrderStatus::PartiallyFilled };
+            prop_assert_eq!(o.status, want);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Network plumbing shared by the feed and the gateway: endpoint URLs and WebSocket client
+//! connections (plain and TLS), established off the hot path and then polled non-blocking.
+
+pub mod url;
+pub mod ws;
+
+pub use url::Endpoint;
+pub use ws::{Connector, Incoming, NetError, WsConn};

@@ -1,0 +1,263 @@
+//! WebSocket client connections for feeds and the WebSocket API: `ws://` and `wss://`
+//! (rustls with the ring provider), TCP_NODELAY, connected and handshaken on a blocking
+//! socket **off the hot path**, then switched to non-blocking and handed to the actor that
+//! reads it.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Message, WebSocket};
+
+use super::url::Endpoint;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot resolve {0}")]
+    Resolve(String),
+    #[error("connect to {0}: {1}")]
+    Connect(String, io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("WebSocket handshake with {0}: {1}")]
+    Handshake(String, String),
+    #[error("I/O: {0}")]
+    Io(#[from] io::Error),
+    #[error("WebSocket: {0}")]
+    Ws(String),
+    #[error("connection closed")]
+    Closed,
+}
+
+/// A TCP stream, with or without TLS.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Opens connections. Cheap to clone; holds the TLS configuration.
+#[derive(Clone)]
+pub struct Connector {
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+}
+
+/// The ring crypto provider, installed once per process for rustls.
+pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn client_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, NetError> {
+    let cfg = ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
+}
+
+impl Connector {
+    /// Verifies servers against the Mozilla root set (webpki-roots).
+    pub fn with_public_roots(timeout: Duration) -> Result<Self, NetError> {
+        let roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        Ok(Self {
+            tls: client_config(roots)?,
+            timeout,
+        })
+    }
+
+    /// Trusts exactly one certificate (DER): the simulator's self-signed one, in tests.
+    pub fn with_root_der(der: &[u8], timeout: Duration) -> Result<Self, NetError> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        Ok(Self {
+            tls: client_config(roots)?,
+            timeout,
+        })
+    }
+
+    pub fn tls_config(&self) -> &Arc<ClientConfig> {
+        &self.tls
+    }
+
+    /// TCP (+ TLS) connection with TCP_NODELAY and I/O timeouts set for a blocking handshake.
+    /// Blocking: call it from a low-priority thread.
+    pub fn tcp(&self, ep: &Endpoint) -> Result<Stream, NetError> {
+        let addrs: Vec<_> = (ep.host.as_str(), ep.port)
+            .to_socket_addrs()
+            .map_err(|_| NetError::Resolve(ep.host.clone()))?
+            .collect();
+        let mut last = None;
+        let mut sock = None;
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, self.timeout) {
+                Ok(s) => {
+                    sock = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let sock = sock.ok_or_else(|| {
+            NetError::Connect(
+                format!("{}:{}", ep.host, ep.port),
+                last.unwrap_or_else(|| io::Error::other("no address")),
+            )
+        })?;
+        sock.set_nodelay(true)?;
+        sock.set_read_timeout(Some(self.timeout))?;
+        sock.set_write_timeout(Some(self.timeout))?;
+        if !ep.tls {
+            return Ok(Stream::Plain(sock));
+        }
+        let name =
+            ServerName::try_from(ep.host.clone()).map_err(|e| NetError::Tls(e.to_string()))?;
+        let conn = ClientConnection::new(Arc::clone(&self.tls), name)
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let mut s = StreamOwned::new(conn, sock);
+        while s.conn.is_handshaking() {
+            s.conn
+                .complete_io(&mut s.sock)
+                .map_err(|e| NetError::Tls(e.to_string()))?;
+        }
+        Ok(Stream::Tls(Box::new(s)))
+    }
+
+    /// A WebSocket client connection, handshaken, still blocking (call `set_nonblocking`
+    /// before handing it to a hot actor).
+    pub fn websocket(&self, ep: &Endpoint) -> Result<WsConn, NetError> {
+        let stream = self.tcp(ep)?;
+        let url = ep.ws_url();
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(16 << 20))
+            .max_frame_size(Some(16 << 20));
+        let (ws, _resp) =
+            tungstenite::client::client_with_config(url.as_str(), stream, Some(config))
+                .map_err(|e| NetError::Handshake(url.clone(), e.to_string()))?;
+        Ok(WsConn { ws })
+    }
+}
+
+/// What one read from a WebSocket gave.
+#[derive(Debug)]
+pub enum Incoming {
+    Text(tungstenite::Utf8Bytes),
+    Binary(tungstenite::Bytes),
+    /// A ping arrived; the pong (same payload) is queued and goes out with the next flush.
+    Ping,
+    Pong,
+    /// The server closed (close frame), with its code if any.
+    Close(Option<u16>),
+}
+
+/// An open WebSocket client connection.
+pub struct WsConn {
+    ws: WebSocket<Stream>,
+}
+
+impl WsConn {
+    /// Switches the socket to non-blocking for polling from an actor.
+    pub fn set_nonblocking(&mut self) -> Result<(), NetError> {
+        let s = self.ws.get_ref().tcp();
+        s.set_nonblocking(true)?;
+        s.set_read_timeout(None)?;
+        s.set_write_timeout(None)?;
+        Ok(())
+    }
+
+    /// The socket's descriptor, to register with `mio` (`mio::unix::SourceFd`).
+    pub fn raw_fd(&self) -> RawFd {
+        self.ws.get_ref().tcp().as_raw_fd()
+    }
+
+    /// Reads one message. `Ok(None)`: nothing ready (non-blocking). Pings are answered:
+    /// the pong carrying the ping's payload is flushed before returning.
+    pub fn read(&mut self) -> Result<Option<Incoming>, NetError> {
+        match self.ws.read() {
+            Ok(Message::Text(t)) => Ok(Some(Incoming::Text(t))),
+            Ok(Message::Binary(b)) => Ok(Some(Incoming::Binary(b))),
+            Ok(Message::Ping(_)) => {
+                self.flush()?;
+                Ok(Some(Incoming::Ping))
+            }
+            Ok(Message::Pong(_)) => Ok(Some(Incoming::Pong)),
+            Ok(Message::Close(frame)) => {
+                Ok(Some(Incoming::Close(frame.map(|f| u16::from(f.code)))))
+            }
+            Ok(Message::Frame(_)) => Ok(None),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                Err(NetError::Closed)
+            }
+            Err(e) => Err(NetError::Ws(e.to_string())),
+        }
+    }
+
+    /// Queues a text message and tries to write it; what the socket could not take yet is
+    /// written by later `flush` calls.
+    pub fn send_text(&mut self, text: &str) -> Result<(), NetError> {
+        match self.ws.send(Message::text(text)) {
+            Ok(()) => Ok(()),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(NetError::Ws(e.to_string())),
+        }
+    }
+
+    /// Writes whatever is queued (pongs, partial messages).
+    pub fn flush(&mut self) -> Result<(), NetError> {
+        match self.ws.flush() {
+            Ok(()) => Ok(()),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(tungstenite::Error::ConnectionClosed) => Err(NetError::Closed),
+            Err(e) => Err(NetError::Ws(e.to_string())),
+        }
+    }
+
+    /// Starts a clean close; keep reading until `Closed` to finish it, or just drop.
+    pub fn close(&mut self) {
+        let _ = self.ws.close(None);
+        let _ = self.ws.flush();
+    }
+}

@@ -1,0 +1,3 @@
+//! Strategies: the `Strategy` trait and one module per strategy.
+
+pub mod spread;

@@ -1,0 +1,131 @@
+//! WebSocket client connections against local servers on loopback: plain and TLS, pings
+//! answered with their payload, non-blocking reads, server close seen.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mako::net::{Connector, Endpoint, Incoming, NetError, WsConn};
+use tungstenite::Message;
+
+/// Reads until a message arrives (the socket is non-blocking), for at most 10 s.
+fn next(conn: &mut WsConn) -> Result<Incoming, NetError> {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(m) = conn.read()? {
+            return Ok(m);
+        }
+        assert!(Instant::now() < until, "nothing arrived");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Server side of the script: ping, two texts, wait for the pong, close.
+fn serve<S: std::io::Read + std::io::Write>(mut ws: tungstenite::WebSocket<S>) -> Vec<u8> {
+    ws.send(Message::Ping(b"p-123".to_vec().into())).unwrap();
+    ws.send(Message::text("{\"a\":1}")).unwrap();
+    ws.send(Message::text("{\"b\":2}")).unwrap();
+    let pong = loop {
+        match ws.read().unwrap() {
+            Message::Pong(p) => break p.to_vec(),
+            _ => continue,
+        }
+    };
+    ws.close(None).unwrap();
+    let _ = ws.flush();
+    // Let the client see the close before the socket goes away.
+    while ws.read().is_ok() {}
+    pong
+}
+
+fn client_script(mut conn: WsConn) {
+    conn.set_nonblocking().unwrap();
+    assert!(matches!(next(&mut conn).unwrap(), Incoming::Ping));
+    match next(&mut conn).unwrap() {
+        Incoming::Text(t) => assert_eq!(t.as_str(), "{\"a\":1}"),
+        m => panic!("{m:?}"),
+    }
+    match next(&mut conn).unwrap() {
+        Incoming::Text(t) => assert_eq!(t.as_str(), "{\"b\":2}"),
+        m => panic!("{m:?}"),
+    }
+    match next(&mut conn) {
+        Ok(Incoming::Close(_)) | Err(NetError::Closed) => {}
+        other => panic!("expected the server's close, got {other:?}"),
+    }
+}
+
+#[test]
+fn plain_websocket_answers_pings_with_their_payload() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        serve(tungstenite::accept(s).unwrap())
+    });
+    let c = Connector::with_public_roots(Duration::from_secs(5)).unwrap();
+    let conn = c
+        .websocket(
+            &Endpoint::parse(&format!("ws://127.0.0.1:{port}/ws/btcusdt@bookTicker")).unwrap(),
+        )
+        .unwrap();
+    client_script(conn);
+    assert_eq!(server.join().unwrap(), b"p-123");
+}
+
+#[test]
+fn tls_websocket_with_a_self_signed_certificate() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let der = cert.cert.der().to_vec();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let server_cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![rustls::pki_types::CertificateDer::from(der.clone())],
+            key,
+        )
+        .unwrap();
+    let server_cfg = Arc::new(server_cfg);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let conn = rustls::ServerConnection::new(server_cfg).unwrap();
+        let tls = rustls::StreamOwned::new(conn, s);
+        serve(tungstenite::accept(tls).unwrap())
+    });
+    let c = Connector::with_root_der(&der, Duration::from_secs(5)).unwrap();
+    let conn = c
+        .websocket(&Endpoint::parse(&format!("wss://localhost:{port}/ws")).unwrap())
+        .unwrap();
+    client_script(conn);
+    assert_eq!(server.join().unwrap(), b"p-123");
+
+    // A server the client does not trust is refused during the handshake.
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let key =
+        rustls::pki_types::PrivateKeyDer::try_from(other.signing_key.serialize_der()).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![other.cert.der().clone()], key)
+        .unwrap();
+    let cfg = Arc::new(cfg);
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let conn = rustls::ServerConnection::new(cfg).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        let _ = std::io::Read::read(&mut tls, &mut [0u8; 16]);
+    });
+    let err = c
+        .websocket(&Endpoint::parse(&format!("wss://localhost:{port}/ws")).unwrap())
+        .err()
+        .expect("untrusted");
+    assert!(matches!(err, NetError::Tls(_)), "{err}");
+    server.join().unwrap();
+}

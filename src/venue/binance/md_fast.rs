@@ -63,22 +63,28 @@ impl<'a> Cur<'a> {
     #[inline(always)]
     fn uint(&mut self) -> R<u64> {
         let rest = self.rest();
-        let mut v: u64 = 0;
-        let mut n = 0;
-        while let Some(&c) = rest.get(n) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            v = v
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(d)))
-                .ok_or(Miss)?;
-            n += 1;
-        }
+        let n = rest
+            .iter()
+            .take(21)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if n == 0 || (n > 1 && rest[0] == b'0') {
             return Err(Miss);
         }
+        let digits = &rest[..n];
+        let v = if n <= 19 {
+            // At most 10^19 - 1: cannot overflow.
+            digits
+                .iter()
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'))
+        } else {
+            digits
+                .iter()
+                .try_fold(0u64, |v, &c| {
+                    v.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+                })
+                .ok_or(Miss)?
+        };
         self.i += n;
         Ok(v)
     }
@@ -138,20 +144,24 @@ impl<'a> Cur<'a> {
 
 /// Where a payload's instrument comes from.
 #[derive(Clone, Copy)]
-enum Sym {
-    /// From the stream name; the payload's `s` must agree.
-    Known(InstrumentId),
+enum Sym<'t> {
+    /// From the stream name; the payload's `s` must be this uppercase symbol exactly.
+    Known(InstrumentId, &'t [u8]),
     /// Raw payload: look `s` up.
     Lookup,
 }
 
-impl Sym {
+impl Sym<'_> {
+    /// Reads the `s` value (the opening quote already consumed) and checks it.
     #[inline(always)]
-    fn resolve(self, ctx: Ctx<'_>, s: &[u8]) -> R<InstrumentId> {
+    fn read(self, c: &mut Cur<'_>, ctx: Ctx<'_>) -> R<InstrumentId> {
         match self {
-            Sym::Known(id) if ctx.symbols.is_symbol_of(id, s) => Ok(id),
-            Sym::Known(_) => Err(Miss),
-            Sym::Lookup => ctx.symbols.by_symbol(s).ok_or(Miss),
+            Sym::Known(id, upper) => {
+                c.lit(upper)?;
+                c.lit(b"\"")?;
+                Ok(id)
+            }
+            Sym::Lookup => ctx.symbols.by_symbol(c.string_body()?).ok_or(Miss),
         }
     }
 }
@@ -161,21 +171,19 @@ impl Sym {
 pub(super) fn parse(frame: &[u8], ctx: Ctx<'_>, levels: &mut Levels) -> R<Head> {
     let mut c = Cur { b: frame, i: 0 };
     if c.eat(b"{\"stream\":\"") {
-        let name = c.string_body()?;
-        c.lit(b",\"data\":")?;
-        let at = name.iter().position(|&b| b == b'@').ok_or(Miss)?;
-        let id = ctx.symbols.by_stream(&name[..at]).ok_or(Miss)?;
-        let head = match &name[at + 1..] {
-            b"bookTicker" => book_ticker(&mut c, ctx, Sym::Known(id))?,
-            b"depth@100ms" | b"depth" => {
-                c.lit(b"{\"e\":\"depthUpdate\",")?;
-                depth(&mut c, ctx, Sym::Known(id), levels)?
-            }
-            b"trade" => {
-                c.lit(b"{\"e\":\"trade\",")?;
-                trade(&mut c, ctx, Sym::Known(id))?
-            }
-            _ => return Err(Miss),
+        let (id, upper, _) = ctx.symbols.match_stream_prefix(c.rest()).ok_or(Miss)?;
+        c.i += upper.len() + 1;
+        let sym = Sym::Known(id, upper);
+        let head = if c.eat(b"bookTicker\",\"data\":") {
+            book_ticker(&mut c, ctx, sym)?
+        } else if c.eat(b"trade\",\"data\":{\"e\":\"trade\",") {
+            trade(&mut c, ctx, sym)?
+        } else if c.eat(b"depth@100ms\",\"data\":{\"e\":\"depthUpdate\",")
+            || c.eat(b"depth\",\"data\":{\"e\":\"depthUpdate\",")
+        {
+            depth(&mut c, ctx, sym, levels)?
+        } else {
+            return Err(Miss);
         };
         c.lit(b"}")?;
         c.end()?;
@@ -207,11 +215,11 @@ pub(super) fn parse(frame: &[u8], ctx: Ctx<'_>, levels: &mut Levels) -> R<Head> 
 
 /// `{"u":N,"s":"S","b":"P","B":"Q","a":"P","A":"Q"}`
 #[inline(always)]
-fn book_ticker(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
+fn book_ticker(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym<'_>) -> R<Head> {
     c.lit(b"{\"u\":")?;
     let update_id = c.uint()?;
     c.lit(b",\"s\":\"")?;
-    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    let instrument = sym.read(c, ctx)?;
     c.lit(b",\"b\":\"")?;
     let bid_price = c.price()?;
     c.lit(b",\"B\":\"")?;
@@ -237,11 +245,11 @@ fn book_ticker(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
 
 /// After `{"e":"depthUpdate",`: `"E":N,"s":"S","U":N,"u":N,"b":[..],"a":[..]}`
 #[inline(always)]
-fn depth(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym, levels: &mut Levels) -> R<Head> {
+fn depth(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym<'_>, levels: &mut Levels) -> R<Head> {
     c.lit(b"\"E\":")?;
     let event_time = ctx.time_unit.to_nanos(c.uint()?);
     c.lit(b",\"s\":\"")?;
-    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    let instrument = sym.read(c, ctx)?;
     c.lit(b",\"U\":")?;
     let first = c.uint()?;
     c.lit(b",\"u\":")?;
@@ -264,11 +272,11 @@ fn depth(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym, levels: &mut Levels) -> R<Head
 
 /// After `{"e":"trade",`: `"E":N,"s":"S","t":N,"p":"P","q":"Q","T":N,"m":B,"M":B}`
 #[inline(always)]
-fn trade(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym) -> R<Head> {
+fn trade(c: &mut Cur<'_>, ctx: Ctx<'_>, sym: Sym<'_>) -> R<Head> {
     c.lit(b"\"E\":")?;
     let event_time = ctx.time_unit.to_nanos(c.uint()?);
     c.lit(b",\"s\":\"")?;
-    let instrument = sym.resolve(ctx, c.string_body()?)?;
+    let instrument = sym.read(c, ctx)?;
     c.lit(b",\"t\":")?;
     let trade_id = c.uint()?;
     c.lit(b",\"p\":\"")?;

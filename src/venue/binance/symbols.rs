@@ -9,6 +9,8 @@ use crate::types::InstrumentId;
 struct Entry {
     /// Lowercase ASCII, as in stream names; never empty.
     lower: Box<[u8]>,
+    /// Uppercase, as in payloads' `s` field.
+    upper: Box<[u8]>,
     id: InstrumentId,
 }
 
@@ -42,7 +44,8 @@ impl SymbolTable {
         if self.entries.iter().any(|e| e.lower == lower) {
             return Err(SymbolError::Duplicate(symbol.to_owned()));
         }
-        self.entries.push(Entry { lower, id });
+        let upper = lower.to_ascii_uppercase().into_boxed_slice();
+        self.entries.push(Entry { lower, upper, id });
         Ok(())
     }
 
@@ -53,6 +56,19 @@ impl SymbolTable {
             .iter()
             .find(|e| *e.lower == *lower)
             .map(|e| e.id)
+    }
+
+    /// The instrument whose stream name `frame_rest` starts with, `<lowercase symbol>@`, with
+    /// its uppercase symbol; `frame_rest` continues after the `@`.
+    #[inline]
+    pub(crate) fn match_stream_prefix<'f>(
+        &self,
+        frame_rest: &'f [u8],
+    ) -> Option<(InstrumentId, &[u8], &'f [u8])> {
+        self.entries.iter().find_map(|e| {
+            let rest = frame_rest.strip_prefix(&*e.lower)?.strip_prefix(b"@")?;
+            Some((e.id, &*e.upper, rest))
+        })
     }
 
     /// The instrument of a symbol in any case (the `s` field of a payload is uppercase).

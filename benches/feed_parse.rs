@@ -337,6 +337,13 @@ fn bench_depth(c: &mut Criterion, k: &Corpora) {
         })
         .collect();
     let mut walk = None;
+    let mut i = 0;
+    g.bench_function("parse only (mako; not a baseline)", |b| {
+        b.iter(|| match p.parse(black_box(cycle(&k.depth, &mut i))) {
+            Ok(MdEvent::Depth(d)) => black_box(d.bids.len() + d.asks.len()),
+            _ => 0,
+        })
+    });
     g.bench_function("apply only (pre-parsed; not a baseline)", |b| {
         b.iter_custom(|iters| {
             depth_bench(k, &mut walk, iters, |s, j| {

@@ -131,6 +131,16 @@ impl<'a> Cur<'a> {
         let (mut frac, mut frac_digits, mut any_frac) = (0u64, 0usize, false);
         if rest.get(i) == Some(&b'.') {
             i += 1;
+            // Binance writes exactly 8 decimals: convert them in one word when it does.
+            if let Some(eight) = rest.get(i..i + 8).and_then(|b| <[u8; 8]>::try_from(b).ok())
+                && rest.get(i + 8) == Some(&b'"')
+                && let Some(v) = eight_digits(u64::from_le_bytes(eight))
+            {
+                let units = int * POW10[8] + v;
+                let units = i64::try_from(units).map_err(|_| Miss)?;
+                self.i += i + 9;
+                return Ok(units);
+            }
             while let Some(&c) = rest.get(i) {
                 if !c.is_ascii_digit() {
                     break;
@@ -198,6 +208,23 @@ impl<'a> Cur<'a> {
             return self.lit(b"]");
         }
     }
+}
+
+/// Eight ASCII digits (first digit in the lowest byte) as a number, or `None` if any byte is
+/// not a digit. The classic SWAR reduction: pairs, then quads, then the two halves.
+#[inline(always)]
+fn eight_digits(w: u64) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let d = w.wrapping_sub(ZEROS);
+    // Every byte was 0x30..=0x39: no borrow out of any byte, and each result byte <= 9.
+    let not_digit = (w & 0xF0F0_F0F0_F0F0_F0F0) != ZEROS
+        || (d.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) != 0;
+    if not_digit {
+        return None;
+    }
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF)
 }
 
 /// Where a payload's instrument comes from.
@@ -389,10 +416,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn eight_digit_words() {
+        assert_eq!(
+            eight_digits(u64::from_le_bytes(*b"63000000")),
+            Some(63_000_000)
+        );
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"00000001")), Some(1));
+        assert_eq!(
+            eight_digits(u64::from_le_bytes(*b"99999999")),
+            Some(99_999_999)
+        );
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"1234567:")), None);
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"/2345678")), None);
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"1234 678")), None);
+    }
+
     proptest! {
+        #[test]
+        fn eight_digits_is_exact(v in 0u64..100_000_000) {
+            let s = format!("{v:08}");
+            let w = u64::from_le_bytes(s.as_bytes().try_into().unwrap());
+            prop_assert_eq!(eight_digits(w), Some(v));
+        }
+
+        #[test]
+        fn eight_digits_refuses_any_non_digit(b in any::<[u8; 8]>()) {
+            let all = b.iter().all(u8::is_ascii_digit);
+            prop_assert_eq!(eight_digits(u64::from_le_bytes(b)).is_some(), all);
+        }
+
         /// Whenever the fused parser accepts, it agrees with `Price::parse_bytes`.
         #[test]
-        fn fused_decimal_equals_parse_bytes(s in "[0-9]{0,13}(\\.[0-9]{0,11})?|[0-9.e\\-]{0,6}") {
+        fn fused_decimal_equals_parse_bytes(s in "[0-9]{0,13}(\\.[0-9]{0,11})?|[0-9]{0,12}\\.[0-9:/]{8}|[0-9.e\\-]{0,6}") {
             if let Ok(v) = fused(s.as_bytes()) {
                 prop_assert_eq!(Price::parse_bytes(s.as_bytes()).map(Price::units), Ok(v));
             }

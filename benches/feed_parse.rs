@@ -355,6 +355,157 @@ fn bench_depth(c: &mut Criterion, k: &Corpora) {
     g.finish();
 }
 
+/// Bench-local prototype, not mako's book: one side as a sorted list of sorted chunks of at
+/// most 128 levels, keyed so the best level sorts first. An insert or delete shifts at most
+/// one chunk instead of every level above it. Here only to show what the ladder layout costs.
+#[derive(Clone)]
+struct ChunkedSide {
+    /// Non-empty chunks, each sorted by key, chunks in key order.
+    chunks: Vec<Vec<(i64, i64)>>,
+}
+
+impl ChunkedSide {
+    fn new() -> Self {
+        Self {
+            chunks: vec![Vec::with_capacity(256)],
+        }
+    }
+
+    fn set(&mut self, key: i64, qty: i64) {
+        let last = self.chunks.len() - 1;
+        let ci = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(|l| l.0 < key))
+            .min(last);
+        let c = &mut self.chunks[ci];
+        match c.binary_search_by_key(&key, |l| l.0) {
+            Ok(i) if qty == 0 => {
+                c.remove(i);
+                if c.is_empty() && self.chunks.len() > 1 {
+                    self.chunks.remove(ci);
+                }
+            }
+            Ok(i) => c[i].1 = qty,
+            Err(_) if qty == 0 => {}
+            Err(i) => {
+                c.insert(i, (key, qty));
+                if c.len() > 128 {
+                    let tail = c.split_off(64);
+                    self.chunks.insert(ci + 1, tail);
+                }
+            }
+        }
+    }
+
+    fn best(&self) -> Option<(i64, i64)> {
+        self.chunks.first().and_then(|c| c.first().copied())
+    }
+}
+
+/// Apply-only rows that bypass the sync: mako's `L2Book` directly, and the prototype.
+fn bench_ladders(c: &mut Criterion, k: &Corpora) {
+    use mako::book::L2Book;
+    use mako::types::Side;
+    let mut p = parser();
+    let snap = match p.parse(&k.snapshot) {
+        Ok(MdEvent::Snapshot(s)) => (s.last_update_id, s.bids.to_vec(), s.asks.to_vec()),
+        _ => return,
+    };
+    // The diffs the sync applies: those ending after the snapshot, in order.
+    let diffs: Vec<(Vec<Level>, Vec<Level>)> = k
+        .depth
+        .iter()
+        .filter_map(|f| match p.parse(f) {
+            Ok(MdEvent::Depth(d)) if d.final_update_id > snap.0 => {
+                Some((d.bids.to_vec(), d.asks.to_vec()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut g = c.benchmark_group("depth diff pre-parsed -> applied (book layout)");
+    let fresh_l2 = || {
+        let mut b = L2Book::with_capacity(8192);
+        b.apply_snapshot(snap.0, snap.1.iter().copied(), snap.2.iter().copied());
+        b
+    };
+    let (mut book, mut pos) = (fresh_l2(), 0usize);
+    g.bench_function("mako L2Book (sorted Vec, best last)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                if pos == diffs.len() {
+                    (book, pos) = (fresh_l2(), 0);
+                }
+                let (bids, asks) = &diffs[pos];
+                let t = Instant::now();
+                for l in bids {
+                    book.apply_level(Side::Buy, l.price, l.qty);
+                }
+                for l in asks {
+                    book.apply_level(Side::Sell, l.price, l.qty);
+                }
+                black_box(book.best_bid());
+                total += t.elapsed();
+                pos += 1;
+            }
+            total
+        })
+    });
+    let fresh_chunked = || {
+        let (mut bids, mut asks) = (ChunkedSide::new(), ChunkedSide::new());
+        for l in &snap.1 {
+            bids.set(-l.price.units(), l.qty.units());
+        }
+        for l in &snap.2 {
+            asks.set(l.price.units(), l.qty.units());
+        }
+        (bids, asks)
+    };
+    let (mut sides, mut pos) = (fresh_chunked(), 0usize);
+    g.bench_function("prototype: chunked ladder (bench-local)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                if pos == diffs.len() {
+                    (sides, pos) = (fresh_chunked(), 0);
+                }
+                let (bids, asks) = &diffs[pos];
+                let t = Instant::now();
+                for l in bids {
+                    sides.0.set(-l.price.units(), l.qty.units());
+                }
+                for l in asks {
+                    sides.1.set(l.price.units(), l.qty.units());
+                }
+                black_box(sides.0.best());
+                total += t.elapsed();
+                pos += 1;
+            }
+            total
+        })
+    });
+    // The two layouts end in the same book.
+    let (mut l2, mut ch) = (fresh_l2(), fresh_chunked());
+    for (bids, asks) in &diffs {
+        bids.iter()
+            .for_each(|l| l2.apply_level(Side::Buy, l.price, l.qty));
+        asks.iter()
+            .for_each(|l| l2.apply_level(Side::Sell, l.price, l.qty));
+        bids.iter()
+            .for_each(|l| ch.0.set(-l.price.units(), l.qty.units()));
+        asks.iter()
+            .for_each(|l| ch.1.set(l.price.units(), l.qty.units()));
+    }
+    let bb = l2.best_bid().map(|l| (-l.price.units(), l.qty.units()));
+    let ba = l2.best_ask().map(|l| (l.price.units(), l.qty.units()));
+    assert_eq!(
+        (bb, ba),
+        (ch.0.best(), ch.1.best()),
+        "prototype disagrees with L2Book"
+    );
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let k = load();
     assert_eq!(
@@ -364,6 +515,7 @@ fn benches(c: &mut Criterion) {
     bench_ticker(c, &k);
     bench_trade(c, &k);
     bench_depth(c, &k);
+    bench_ladders(c, &k);
 }
 
 criterion_group!(feed, benches);

@@ -28,6 +28,8 @@ pub enum RecordError {
     Io { line: u64, source: io::Error },
     #[error("a frame to record contains a line break")]
     FrameHasNewline,
+    #[error("writing the recording: {0}")]
+    Write(#[source] io::Error),
 }
 
 /// One recorded frame.
@@ -220,10 +222,9 @@ impl<W: Write> RecordWriter<W> {
         if frame.iter().any(|&b| b == b'\n' || b == b'\r') {
             return Err(RecordError::FrameHasNewline);
         }
-        let io = |source| RecordError::Io { line: 0, source };
-        write!(self.out, "{} ", recv.0).map_err(io)?;
-        self.out.write_all(frame).map_err(io)?;
-        self.out.write_all(b"\n").map_err(io)
+        write!(self.out, "{} ", recv.0).map_err(RecordError::Write)?;
+        self.out.write_all(frame).map_err(RecordError::Write)?;
+        self.out.write_all(b"\n").map_err(RecordError::Write)
     }
 
     pub fn into_inner(self) -> W {

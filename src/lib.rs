@@ -23,6 +23,8 @@ pub mod net;
 pub mod risk;
 /// Actors, hosts, idle policies, channels, clock and shutdown.
 pub mod runtime;
+/// The exchange simulator (a local Binance Spot) for tests and the demo.
+pub mod sim;
 /// Strategies and their quoting logic.
 pub mod strategy;
 /// Fixed-point prices and quantities, ids, sides, instruments, time.

@@ -20,14 +20,17 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         match a.as_str() {
             "--for" => {
                 let v = it.next().ok_or("--for needs a duration, e.g. --for 30s")?;
-                duration = Some(crate::config::parse_duration(v)?);
+                duration = Some(crate::config::parse_duration(v).map_err(|e| e.to_string())?);
             }
             s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
             s if config.is_none() => config = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument {s:?}")),
         }
     }
-    Ok(Args { config: config.ok_or("missing <config>")?, duration })
+    Ok(Args {
+        config: config.ok_or("missing <config>")?,
+        duration,
+    })
 }
 
 pub fn run(args: &[String]) -> ExitCode {
@@ -41,7 +44,10 @@ pub fn run(args: &[String]) -> ExitCode {
     let config = match crate::config::load(&args.config) {
         Ok(c) => c,
         Err(errors) => {
-            eprintln!("mako run: {} is not a valid config:\n{errors}", args.config.display());
+            eprintln!(
+                "mako run: {} is not a valid config:\n{errors}",
+                args.config.display()
+            );
             return ExitCode::from(1);
         }
     };
@@ -56,10 +62,16 @@ pub fn run(args: &[String]) -> ExitCode {
     for (actor, why) in &engine.skipped {
         tracing::warn!(actor = %actor, "not running: {why}");
     }
-    match engine.run(RunOptions { duration: args.duration, handle_signals: true }) {
+    match engine.run(RunOptions {
+        duration: args.duration,
+        handle_signals: true,
+    }) {
         Ok(report) => {
-            let hosts: Vec<String> =
-                report.hosts.iter().map(|(n, passes, work)| format!("{n}: {passes} passes, {work} work")).collect();
+            let hosts: Vec<String> = report
+                .hosts
+                .iter()
+                .map(|(n, passes, work)| format!("{n}: {passes} passes, {work} work"))
+                .collect();
             tracing::info!(elapsed = ?report.elapsed, hosts = %hosts.join("; "), "engine stopped cleanly");
             ExitCode::SUCCESS
         }

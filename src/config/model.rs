@@ -279,8 +279,9 @@ pub struct TelegramConfig {
     pub min_interval: Duration,
 }
 
-/// `[sim]`: settings of the in-process simulator, handed to `sim/` as they are.
+/// `[sim]`: settings of the in-process simulator, validated by `sim/`.
 #[derive(Debug, Clone)]
 pub struct SimSection {
     pub table: toml::Table,
+    pub config: Box<crate::sim::SimConfig>,
 }

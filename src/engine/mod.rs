@@ -23,6 +23,8 @@ pub enum EngineError {
         host: String,
         source: std::io::Error,
     },
+    #[error("cannot start the in-process simulator: {0}")]
+    Sim(String),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("hosts still running {timeout:?} after shutdown was requested: {hosts}")]
@@ -55,6 +57,8 @@ pub struct Engine {
     clock: Clock,
     shutdown: Shutdown,
     hosts: Vec<HostSpec>,
+    /// The in-process simulator (`[sim]`), stopped after the hosts.
+    sim: Option<crate::sim::SimHandle>,
     /// Actors the config places that this build of mako cannot run yet, with the reason.
     pub skipped: Vec<(String, &'static str)>,
 }
@@ -97,6 +101,15 @@ impl Engine {
                 source,
             }
         })?;
+        let sim = match &config.sim {
+            Some(s) => {
+                let h = crate::sim::Simulator::start((*s.config).clone())
+                    .map_err(|e| EngineError::Sim(e.to_string()))?;
+                tracing::info!(rest = %h.rest_url(), ws = %h.ws_url(), "simulator started in-process (sim mode: no real orders)");
+                Some(h)
+            }
+            None => None,
+        };
         let stats: Vec<Arc<HostStats>> = config
             .runtime
             .hosts
@@ -166,6 +179,7 @@ impl Engine {
             clock,
             shutdown,
             hosts,
+            sim,
             skipped,
         })
     }
@@ -176,7 +190,15 @@ impl Engine {
 
     /// Starts every host and blocks until shutdown is requested (signal, deadline, or an
     /// actor), then waits at most `runtime.shutdown_timeout` for every stop step.
-    pub fn run(self, opts: RunOptions) -> Result<RunReport, EngineError> {
+    pub fn run(mut self, opts: RunOptions) -> Result<RunReport, EngineError> {
+        let result = self.run_hosts(opts);
+        if let Some(mut sim) = self.sim.take() {
+            sim.shutdown();
+        }
+        result
+    }
+
+    fn run_hosts(&mut self, opts: RunOptions) -> Result<RunReport, EngineError> {
         if opts.handle_signals {
             self.shutdown
                 .install_signal_handlers()
@@ -184,7 +206,7 @@ impl Engine {
         }
         let started = Instant::now();
         let mut handles = Vec::with_capacity(self.hosts.len());
-        for spec in self.hosts {
+        for spec in std::mem::take(&mut self.hosts) {
             let name = spec.name;
             let h = runtime::host::spawn(spec, self.clock.clone(), self.shutdown.clone()).map_err(
                 |source| {

@@ -96,10 +96,12 @@ impl SpreadParams {
         let mut dur = |k: &str, default: Duration| -> Duration {
             match t.get(k) {
                 None => default,
-                Some(toml::Value::String(s)) => crate::cli::parse_duration(s).unwrap_or_else(|e| {
-                    errors.push((k.to_owned(), e));
-                    default
-                }),
+                Some(toml::Value::String(s)) => crate::config::parse_duration(s)
+                    .map_err(|e| e.to_string())
+                    .unwrap_or_else(|e| {
+                        errors.push((k.to_owned(), e));
+                        default
+                    }),
                 Some(v) => {
                     errors.push((
                         k.to_owned(),

@@ -1,0 +1,667 @@
+//! The semantic pass: `RawConfig` → `Config`. Runs over everything the structural pass could
+//! read, reports every problem it finds, and builds the `Config` only if there were none.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::types::{ClientOrderId, Instrument, InstrumentId, StrategyId, VenueId};
+
+use super::bands;
+use super::error::ConfigErrors;
+use super::fields::{self, Checked, Reported, UrlKind, join};
+use super::model::*;
+use super::placement::{self, Actors};
+use super::raw::*;
+use super::services::{notifications, persistence, risk_limits, status};
+
+/// Binance rejects a `recvWindow` above 60 000 ms.
+const BINANCE_MAX_RECV_WINDOW: Duration = Duration::from_secs(60);
+const DEFAULT_RECV_WINDOW: Duration = Duration::from_secs(5);
+const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Checks everything; `Some` only if nothing was reported (before or during this pass).
+pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Config> {
+    let engine = match &raw.engine {
+        RawSection::Absent => {
+            errors.push(
+                "engine",
+                "is missing: add [engine] with name, mode and data_dir",
+            );
+            Err(Reported)
+        }
+        RawSection::Broken => Err(Reported),
+        RawSection::Ok(e) => engine(e, errors),
+    };
+    let mode = raw.engine.ok().map(|e| e.mode).or(raw.mode);
+    let venues = venues(raw, mode, errors);
+    let instruments = instruments(raw, errors);
+    let strategies = strategies(raw, errors);
+    let latency = match &raw.latency {
+        RawSection::Broken => Err(Reported),
+        section => bands::latency(section.ok(), raw.bands.as_ref(), errors),
+    };
+    let risk = match &raw.risk {
+        RawSection::Broken => Err(Reported),
+        section => risk_limits(section.ok().unwrap_or(&RawRisk::default()), "risk", errors)
+            .map(|global| RiskConfig { global }),
+    };
+    let persistence = persistence(&raw.persistence, errors);
+    let status = status(&raw.status, errors);
+    let notifications = notifications(&raw.notifications, errors);
+    let sim = match (&raw.sim, mode) {
+        (RawSection::Ok(_), Some(RawMode::Live)) => {
+            errors.push(
+                "sim",
+                "a live config has no simulator: remove [sim], or set mode = \"sim\"",
+            );
+            Err(Reported)
+        }
+        (RawSection::Ok(table), _) => match crate::sim::SimConfig::from_table(table) {
+            Ok(config) => Ok(Some(SimSection {
+                table: table.clone(),
+                config: Box::new(config),
+            })),
+            Err(e) => {
+                for m in e.0 {
+                    // The simulator's messages read `sim.key: what is wrong`.
+                    match m.split_once(": ") {
+                        Some((path, msg)) if path.starts_with("sim") => errors.push(path, msg),
+                        _ => errors.push("sim", m),
+                    }
+                }
+                Err(Reported)
+            }
+        },
+        (RawSection::Absent, _) => Ok(None),
+        (RawSection::Broken, _) => Err(Reported),
+    };
+    let actors = implied_actors(raw);
+    let runtime = match &raw.runtime {
+        RawSection::Broken => Err(Reported),
+        section => placement::runtime(section.ok(), raw.hosts.as_ref(), &actors, errors),
+    };
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(Config {
+        engine: engine.ok()?,
+        runtime: runtime.ok()?,
+        venues: venues.ok()?,
+        instruments: instruments.ok()?,
+        latency: latency.ok()?,
+        risk: risk.ok()?,
+        strategies: strategies.ok()?,
+        persistence: persistence.ok()?,
+        status: status.ok()?,
+        notifications: notifications.ok()?,
+        sim: sim.ok()?,
+    })
+}
+
+fn engine(e: &RawEngine, errors: &mut ConfigErrors) -> Checked<EngineConfig> {
+    let name = fields::name(errors, "engine.name", &e.name);
+    let data_dir = if e.data_dir.trim().is_empty() {
+        errors.push(
+            "engine.data_dir",
+            "must not be empty: give a directory, e.g. \"data/demo\"",
+        );
+        Err(Reported)
+    } else {
+        Ok(PathBuf::from(&e.data_dir))
+    };
+    let log_filter = e
+        .log_filter
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LOG_FILTER.to_owned());
+    let filter_ok = match tracing_subscriber::EnvFilter::builder().parse(&log_filter) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            errors.push(
+                "engine.log_filter",
+                format!("{log_filter:?} is not a log filter ({err}); write e.g. \"info\" or \"info,mako::feed=debug\""),
+            );
+            Err(Reported)
+        }
+    };
+    name?;
+    filter_ok?;
+    Ok(EngineConfig {
+        name: e.name.clone(),
+        mode: match e.mode {
+            RawMode::Live => Mode::Live,
+            RawMode::Paper => Mode::Paper,
+            RawMode::Sim => Mode::Sim,
+        },
+        data_dir: data_dir?,
+        log_format: match e.log_format {
+            RawLogFormat::Human => LogFormat::Human,
+            RawLogFormat::Json => LogFormat::Json,
+        },
+        log_filter,
+    })
+}
+
+/// A dense id from a position, or an error if there are more entries than the id holds.
+fn dense<T: TryFrom<usize>>(errors: &mut ConfigErrors, path: &str, index: usize) -> Checked<T> {
+    T::try_from(index).map_err(|_| {
+        errors.push(path, "too many entries for the engine's dense ids");
+        Reported
+    })
+}
+
+/// Reports a second entry with the same key; returns whether `i` is the first.
+fn first_of<'a, T>(
+    errors: &mut ConfigErrors,
+    list: &'a RawList<T>,
+    i: usize,
+    path: String,
+    key: impl Fn(&'a T) -> (&'a str, &'a str),
+    what: &str,
+) -> bool {
+    let Some(me) = list.items.get(i).and_then(Option::as_ref) else {
+        return true;
+    };
+    let mine = key(me);
+    match list.ok().find(|(j, other)| *j < i && key(other) == mine) {
+        Some((j, _)) => {
+            errors.push(
+                path,
+                format!("{what} is already defined at [{j}]; names must be unique"),
+            );
+            false
+        }
+        None => true,
+    }
+}
+
+fn venues(
+    raw: &RawConfig,
+    mode: Option<RawMode>,
+    errors: &mut ConfigErrors,
+) -> Checked<Vec<VenueConfig>> {
+    let list = &raw.venues;
+    let mut ok = list.all_ok();
+    let mut out = Vec::with_capacity(list.items.len());
+    for (i, v) in list.ok() {
+        let path = format!("venues[{i}]");
+        let p = |k: &str| join(&path, k);
+        let mut good = fields::name(errors, &p("name"), &v.name).is_ok();
+        good &= first_of(
+            errors,
+            list,
+            i,
+            p("name"),
+            |v| (v.name.as_str(), ""),
+            &format!("venue {:?}", v.name),
+        );
+        let id = dense::<u16>(errors, &p("name"), i);
+        let urls = [
+            (p("ws_url"), Some(&v.ws_url), UrlKind::WebSocket),
+            (p("rest_url"), Some(&v.rest_url), UrlKind::Http),
+            (p("ws_api_url"), v.ws_api_url.as_ref(), UrlKind::WebSocket),
+        ];
+        for (at, url, kind) in urls {
+            let Some(url) = url else { continue };
+            let Ok(host) = fields::url(errors, &at, url, kind) else {
+                good = false;
+                continue;
+            };
+            good &= url_fits_mode(errors, &at, url, host, mode).is_ok();
+        }
+        let order_transport = match v.order_transport {
+            RawOrderTransport::Rest => OrderTransport::Rest,
+            RawOrderTransport::WsApi => OrderTransport::WsApi,
+        };
+        if order_transport == OrderTransport::WsApi && v.ws_api_url.is_none() {
+            errors.push(
+                p("order_transport"),
+                "\"ws-api\" sends orders over the WebSocket API: set ws_api_url, e.g. \
+                 \"wss://ws-api.binance.com:443/ws-api/v3\", or use \"rest\"",
+            );
+            good = false;
+        }
+        let streams = match &v.streams {
+            None => vec![StreamKind::BookTicker, StreamKind::Depth],
+            Some(s) if s.is_empty() => {
+                errors.push(
+                    p("streams"),
+                    "is empty: subscribe to at least one of \"bookTicker\", \"depth\", \"trade\"",
+                );
+                good = false;
+                Vec::new()
+            }
+            Some(s) => {
+                let mut kinds = Vec::with_capacity(s.len());
+                for (k, st) in s.iter().enumerate() {
+                    let kind = match st {
+                        RawStream::BookTicker => StreamKind::BookTicker,
+                        RawStream::Depth => StreamKind::Depth,
+                        RawStream::Trade => StreamKind::Trade,
+                    };
+                    if kinds.contains(&kind) {
+                        errors.push(format!("{}[{k}]", p("streams")), "is listed twice");
+                        good = false;
+                    }
+                    kinds.push(kind);
+                }
+                kinds
+            }
+        };
+        let recv_window = fields::bounded_duration(
+            errors,
+            &p("recv_window"),
+            v.recv_window.as_ref(),
+            DEFAULT_RECV_WINDOW,
+            BINANCE_MAX_RECV_WINDOW,
+            "Binance's",
+        );
+        let credentials = credentials(errors, &path, v);
+        let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
+        if let Ok(None) = credentials
+            && first_of_name
+            && let Some(mode @ (RawMode::Live | RawMode::Sim)) = mode
+            // An in-process simulator ([sim]) hands the engine its own test account.
+            && !(mode == RawMode::Sim && matches!(raw.sim, RawSection::Ok(_)))
+            && let Some((_, s)) = raw.strategies.ok().find(|(_, s)| s.venue == v.name)
+        {
+            let mode = if mode == RawMode::Live { "live" } else { "sim" };
+            errors.push(
+                path.clone(),
+                format!(
+                    "mode = {mode:?} trades on this venue (strategy {:?}), so it needs credentials: \
+                     set api_key_env (or api_key_file) and api_secret_env (or api_secret_file)",
+                    s.id
+                ),
+            );
+            good = false;
+        }
+        if raw.instruments.all_ok() && !raw.instruments.ok().any(|(_, ins)| ins.venue == v.name) {
+            errors.push(
+                path.clone(),
+                format!(
+                    "venue {:?} has no instruments: add an [[instruments]] with venue = {:?}, or \
+                     remove the venue",
+                    v.name, v.name
+                ),
+            );
+            good = false;
+        }
+        match (good, id, recv_window, credentials) {
+            (true, Ok(id), Ok(recv_window), Ok(credentials)) => out.push(VenueConfig {
+                id: VenueId(id),
+                name: v.name.clone(),
+                kind: match v.kind {
+                    RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
+                },
+                ws_url: v.ws_url.clone(),
+                rest_url: v.rest_url.clone(),
+                ws_api_url: v.ws_api_url.clone(),
+                order_transport,
+                streams,
+                credentials,
+                recv_window,
+            }),
+            _ => ok = false,
+        }
+    }
+    if ok { Ok(out) } else { Err(Reported) }
+}
+
+/// Live orders go over TLS; sim mode talks only to a simulator on this machine, so paper or
+/// sim records can never come from a real venue by mistake.
+fn url_fits_mode(
+    errors: &mut ConfigErrors,
+    path: &str,
+    url: &str,
+    host: &str,
+    mode: Option<RawMode>,
+) -> Checked<()> {
+    match mode {
+        Some(RawMode::Live) if url.starts_with("ws://") || url.starts_with("http://") => {
+            errors.push(path, "live trading needs TLS: use wss:// or https://");
+            Err(Reported)
+        }
+        Some(RawMode::Sim) if !fields::is_loopback(host) => {
+            errors.push(
+                path,
+                format!(
+                    "mode = \"sim\" talks to the local simulator, but {host:?} is not this machine: \
+                     point it at 127.0.0.1, or set mode = \"paper\" for real market data"
+                ),
+            );
+            Err(Reported)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Key and secret together, or neither.
+fn credentials(
+    errors: &mut ConfigErrors,
+    path: &str,
+    v: &RawVenue,
+) -> Checked<Option<Credentials>> {
+    let key = fields::secret_source(
+        errors,
+        path,
+        "api_key",
+        v.api_key_env.as_deref(),
+        v.api_key_file.as_deref(),
+    );
+    let secret = fields::secret_source(
+        errors,
+        path,
+        "api_secret",
+        v.api_secret_env.as_deref(),
+        v.api_secret_file.as_deref(),
+    );
+    // A key or secret written inline was already reported, with what to write instead.
+    let inline = |k: &str| errors.has(&join(path, k));
+    if inline("api_key") || inline("api_secret") || inline("secret") {
+        return Err(Reported);
+    }
+    match (key?, secret?) {
+        (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
+            api_key,
+            api_secret,
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            errors.push(
+                join(path, "api_secret_env"),
+                "is missing: an API key needs its secret (api_secret_env or api_secret_file)",
+            );
+            Err(Reported)
+        }
+        (None, Some(_)) => {
+            errors.push(
+                join(path, "api_key_env"),
+                "is missing: an API secret needs its key (api_key_env or api_key_file)",
+            );
+            Err(Reported)
+        }
+    }
+}
+
+fn instruments(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Instrument>> {
+    let list = &raw.instruments;
+    let mut ok = list.all_ok();
+    let mut out = Vec::with_capacity(list.items.len());
+    for (i, r) in list.ok() {
+        let path = format!("instruments[{i}]");
+        let p = |k: &str| join(&path, k);
+        let mut good = true;
+        let venue = raw
+            .venues
+            .ok()
+            .find(|(_, v)| v.name == r.venue)
+            .map(|(j, _)| j);
+        if venue.is_none() && !raw.venues.is_broken(&r.venue) {
+            let names: Vec<&str> = raw.venues.ok().map(|(_, v)| v.name.as_str()).collect();
+            errors.push(
+                p("venue"),
+                format!("no venue {:?}; the venues are {names:?}", r.venue),
+            );
+            good = false;
+        }
+        for (k, value) in [
+            ("symbol", &r.symbol),
+            ("base", &r.base),
+            ("quote", &r.quote),
+        ] {
+            good &= fields::non_empty(errors, &p(k), value).is_ok();
+        }
+        good &= first_of(
+            errors,
+            list,
+            i,
+            p("symbol"),
+            |r| (r.venue.as_str(), r.symbol.as_str()),
+            &format!("{:?} on venue {:?}", r.symbol, r.venue),
+        );
+        let id = dense::<u32>(errors, &path, i);
+        let tick = fields::positive_price(errors, &p("tick_size"), &r.tick_size);
+        let lot = fields::positive_qty(errors, &p("lot_size"), &r.lot_size);
+        let min_qty = fields::opt_qty(errors, &p("min_qty"), r.min_qty.as_ref());
+        let max_qty = fields::opt_qty(errors, &p("max_qty"), r.max_qty.as_ref());
+        let min_price = fields::opt_price(errors, &p("min_price"), r.min_price.as_ref());
+        let max_price = fields::opt_price(errors, &p("max_price"), r.max_price.as_ref());
+        let min_notional = fields::opt_price(errors, &p("min_notional"), r.min_notional.as_ref());
+        let (
+            Some(venue),
+            Ok(id),
+            Ok(tick),
+            Ok(lot),
+            Ok(min_qty),
+            Ok(max_qty),
+            Ok(min_price),
+            Ok(max_price),
+            Ok(min_notional),
+        ) = (
+            venue,
+            id,
+            tick,
+            lot,
+            min_qty,
+            max_qty,
+            min_price,
+            max_price,
+            min_notional,
+        )
+        else {
+            ok = false;
+            continue;
+        };
+        let Ok(venue) = u16::try_from(venue) else {
+            ok = false;
+            continue;
+        };
+        let mut ins = match Instrument::new(
+            InstrumentId(id),
+            VenueId(venue),
+            &r.symbol,
+            &r.base,
+            &r.quote,
+            tick,
+            lot,
+        ) {
+            Ok(ins) => ins,
+            Err(e) => {
+                errors.push(&path, e.to_string());
+                ok = false;
+                continue;
+            }
+        };
+        // Limits sit on the grid, and maxima above minima.
+        let mut limit = |key: &str, on_grid: bool, above_min: bool, what: &str| {
+            if !on_grid {
+                errors.push(p(key), format!("must be a multiple of {what}"));
+                good = false;
+            }
+            if !above_min {
+                errors.push(
+                    p(key),
+                    format!("must not be below {}", key.replace("max", "min")),
+                );
+                good = false;
+            }
+        };
+        if let Some(q) = min_qty {
+            limit("min_qty", q.is_multiple_of(lot), true, "lot_size");
+            ins.min_qty = q;
+        }
+        if let Some(q) = max_qty {
+            limit(
+                "max_qty",
+                q.is_multiple_of(lot),
+                q >= ins.min_qty,
+                "lot_size",
+            );
+            ins.max_qty = q;
+        }
+        if let Some(px) = min_price {
+            limit("min_price", px.is_multiple_of(tick), true, "tick_size");
+            ins.min_price = px;
+        }
+        if let Some(px) = max_price {
+            limit(
+                "max_price",
+                px.is_multiple_of(tick),
+                px >= ins.min_price,
+                "tick_size",
+            );
+            ins.max_price = px;
+        }
+        if let Some(n) = min_notional {
+            ins.min_notional = n;
+        }
+        if good {
+            out.push(ins);
+        } else {
+            ok = false;
+        }
+    }
+    if ok { Ok(out) } else { Err(Reported) }
+}
+
+fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<StrategyConfig>> {
+    let list = &raw.strategies;
+    let mut ok = list.all_ok();
+    let mut out = Vec::with_capacity(list.items.len());
+    for (i, s) in list.ok() {
+        let path = format!("strategies[{i}]");
+        let p = |k: &str| join(&path, k);
+        let mut good = fields::name(errors, &p("id"), &s.id).is_ok();
+        good &= first_of(
+            errors,
+            list,
+            i,
+            p("id"),
+            |s| (s.id.as_str(), ""),
+            &format!("strategy {:?}", s.id),
+        );
+        good &= fields::non_empty(errors, &p("kind"), &s.kind).is_ok();
+        // Client order ids carry the strategy's number; it must fit their encoding.
+        let id = dense::<u16>(errors, &p("id"), i).and_then(|id| {
+            match ClientOrderId::mint(0, StrategyId(id), 0) {
+                Ok(_) => Ok(id),
+                Err(e) => {
+                    errors.push(
+                        p("id"),
+                        format!("too many strategies for client order ids ({e})"),
+                    );
+                    Err(Reported)
+                }
+            }
+        });
+        let venue = raw
+            .venues
+            .ok()
+            .find(|(_, v)| v.name == s.venue)
+            .map(|(j, _)| j);
+        let venue_broken = raw.venues.is_broken(&s.venue);
+        if venue.is_none() && !venue_broken {
+            let names: Vec<&str> = raw.venues.ok().map(|(_, v)| v.name.as_str()).collect();
+            errors.push(
+                p("venue"),
+                format!("no venue {:?}; the venues are {names:?}", s.venue),
+            );
+            good = false;
+        }
+        let instrument = raw
+            .instruments
+            .ok()
+            .find(|(_, ins)| ins.venue == s.venue && ins.symbol == s.instrument)
+            .map(|(j, _)| j);
+        if instrument.is_none() && venue.is_some() && !raw.instruments.is_broken(&s.instrument) {
+            let elsewhere: BTreeSet<&str> = raw
+                .instruments
+                .ok()
+                .filter(|(_, ins)| ins.symbol == s.instrument)
+                .map(|(_, ins)| ins.venue.as_str())
+                .collect();
+            let hint = if elsewhere.is_empty() {
+                format!(
+                    "add an [[instruments]] with venue = {:?} and symbol = {:?}",
+                    s.venue, s.instrument
+                )
+            } else {
+                format!("it is defined on {elsewhere:?}")
+            };
+            errors.push(
+                p("instrument"),
+                format!(
+                    "no instrument {:?} on venue {:?}; {hint}",
+                    s.instrument, s.venue
+                ),
+            );
+            good = false;
+        }
+        let risk = risk_limits(&s.risk, &p("risk"), errors);
+        match (good, id, venue, instrument, risk) {
+            (true, Ok(id), Some(venue), Some(instrument), Ok(risk)) => {
+                let (Ok(venue), Ok(instrument)) = (u16::try_from(venue), u32::try_from(instrument))
+                else {
+                    ok = false;
+                    continue;
+                };
+                out.push(StrategyConfig {
+                    id: StrategyId(id),
+                    name: s.id.clone(),
+                    kind: s.kind.clone(),
+                    venue: VenueId(venue),
+                    instrument: InstrumentId(instrument),
+                    params: s.params.clone(),
+                    risk,
+                });
+            }
+            _ => ok = false,
+        }
+    }
+    if ok { Ok(out) } else { Err(Reported) }
+}
+
+/// The actors the config implies, as far as the raw sections say.
+fn implied_actors(raw: &RawConfig) -> Actors<'_> {
+    // A section that failed to read may have implied its actor: accept its placement.
+    let persist = match &raw.persistence {
+        RawSection::Ok(p) => p.enabled.unwrap_or(true),
+        RawSection::Absent | RawSection::Broken => true,
+    };
+    let status = match &raw.status {
+        RawSection::Ok(s) => s.bind.is_some() || s.console_interval.is_some(),
+        RawSection::Absent => false,
+        RawSection::Broken => true,
+    };
+    let notify = match &raw.notifications {
+        RawSection::Ok(n) => n.telegram.is_some(),
+        RawSection::Absent => false,
+        RawSection::Broken => true,
+    };
+    let mut broken: Vec<&str> = raw.venues.broken_names.iter().map(String::as_str).collect();
+    broken.extend(raw.strategies.broken_names.iter().map(String::as_str));
+    Actors {
+        venues: raw
+            .venues
+            .items
+            .iter()
+            .map(|v| v.as_ref().map_or("", |v| v.name.as_str()))
+            .collect(),
+        strategies: raw
+            .strategies
+            .items
+            .iter()
+            .map(|s| s.as_ref().map_or("", |s| s.id.as_str()))
+            .collect(),
+        broken,
+        incomplete: !raw.venues.all_ok()
+            || !raw.strategies.all_ok()
+            || matches!(raw.persistence, RawSection::Broken)
+            || matches!(raw.status, RawSection::Broken)
+            || matches!(raw.notifications, RawSection::Broken),
+        persist,
+        status,
+        notify,
+    }
+}

@@ -1,0 +1,517 @@
+//! `SimConfig`: the simulator's settings, read from a `[sim]` table or a standalone file and
+//! validated with every error naming its key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::types::{Price, Qty};
+
+/// The Binance documentation's public example API key (see exchanges.md §1.5).
+pub const DOC_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+/// The Binance documentation's public example secret (a published test value, not a secret).
+pub const DOC_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+/// Why a simulator config was refused: every problem found, each naming its key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid simulator config:\n  {}", .0.join("\n  "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Where market data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceConfig {
+    /// A seeded random walk per symbol.
+    Walk { seed: u64, interval: Duration },
+    /// Replay of a recording (`<receive ns> <frame>` per line, gzip allowed).
+    Replay {
+        file: PathBuf,
+        /// 1.0 = real time, 10.0 = ten times faster, 0.0 = as fast as possible.
+        speed: f64,
+        /// Start again from the top when the file ends.
+        repeat: bool,
+        /// Hold the first frame until a market-data client has subscribed to something.
+        wait_for_subscriber: bool,
+    },
+}
+
+/// One tradable symbol and its filters (exchangeInfo), plus random-walk parameters.
+#[derive(Debug, Clone)]
+pub struct SymbolConfig {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    pub tick_size: Price,
+    pub min_price: Price,
+    pub max_price: Price,
+    pub step_size: Qty,
+    pub min_qty: Qty,
+    pub max_qty: Qty,
+    /// Minimum price × quantity in quote units (scaled like `Price`).
+    pub min_notional: Price,
+    pub max_notional: Price,
+    /// Where the random walk starts.
+    pub start_price: Price,
+    /// Price levels kept on each side by the random walk.
+    pub levels: usize,
+}
+
+/// One account: its API key, HMAC secret and starting balances.
+#[derive(Debug, Clone)]
+pub struct AccountConfig {
+    pub api_key: String,
+    pub secret: String,
+    pub balances: BTreeMap<String, Qty>,
+}
+
+/// Faults active from the start; all can be changed at run time through `SimHandle::faults`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultConfig {
+    /// Fraction (0..=1) of order acknowledgements (REST and WS API responses) never sent.
+    pub drop_ack_rate: f64,
+    /// Extra delay before an order acknowledgement is sent.
+    pub ack_delay: Duration,
+    /// Extra delay before each market-data frame is sent.
+    pub market_delay: Duration,
+    /// Fraction (0..=1) of private user-data events never sent.
+    pub drop_user_event_rate: f64,
+    /// Close every market-data connection this often (zero = never).
+    pub disconnect_every: Duration,
+    /// Skip update ids in the diff stream every this many depth events (0 = never).
+    pub depth_gap_every: u64,
+    /// Fraction (0..=1) of REST requests answered with HTTP 503.
+    pub http_5xx_rate: f64,
+    /// Fraction (0..=1) of REST requests answered with HTTP 429.
+    pub http_429_rate: f64,
+    /// Extra delay before every REST response.
+    pub slow_response: Duration,
+}
+
+/// Request-weight and order-rate limits (Binance's published defaults unless configured).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitConfig {
+    pub weight_per_minute: u32,
+    pub orders_per_10s: u32,
+    /// 429 answers before the IP is "banned" with 418.
+    pub bans_after: u32,
+    pub ban_duration: Duration,
+}
+
+/// The validated simulator configuration.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub host: String,
+    /// Plain HTTP + WS port, 0 = ephemeral.
+    pub port: u16,
+    /// TLS (HTTPS + WSS) port with a generated self-signed certificate; `None` = no TLS.
+    pub tls_port: Option<u16>,
+    pub source: SourceConfig,
+    pub symbols: Vec<SymbolConfig>,
+    pub accounts: Vec<AccountConfig>,
+    /// Commission rates as fractions scaled like `Price` (0.001 = 0.1 %).
+    pub maker_fee: Price,
+    pub taker_fee: Price,
+    pub ping_interval: Duration,
+    pub pong_timeout: Duration,
+    /// A connection is closed after this long (Binance: 24 h).
+    pub max_connection_age: Duration,
+    pub limits: LimitConfig,
+    pub faults: FaultConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        // The default raw table always validates (tested below).
+        match SimConfig::from_table(&toml::Table::new()) {
+            Ok(c) => c,
+            Err(e) => unreachable!("default simulator config is valid: {e}"),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    host: Option<String>,
+    port: Option<u16>,
+    tls_port: Option<u16>,
+    source: Option<String>,
+    seed: Option<u64>,
+    walk_interval_ms: Option<u64>,
+    replay_file: Option<PathBuf>,
+    replay_speed: Option<f64>,
+    replay_repeat: Option<bool>,
+    replay_wait_for_subscriber: Option<bool>,
+    maker_fee: Option<String>,
+    taker_fee: Option<String>,
+    ping_interval_ms: Option<u64>,
+    pong_timeout_ms: Option<u64>,
+    max_connection_age_ms: Option<u64>,
+    symbols: Option<Vec<RawSymbol>>,
+    accounts: Option<Vec<RawAccount>>,
+    limits: Option<RawLimits>,
+    faults: Option<RawFaults>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawSymbol {
+    symbol: Option<String>,
+    base: Option<String>,
+    quote: Option<String>,
+    tick_size: Option<String>,
+    min_price: Option<String>,
+    max_price: Option<String>,
+    step_size: Option<String>,
+    min_qty: Option<String>,
+    max_qty: Option<String>,
+    min_notional: Option<String>,
+    max_notional: Option<String>,
+    start_price: Option<String>,
+    levels: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawAccount {
+    api_key: Option<String>,
+    secret: Option<String>,
+    balances: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawLimits {
+    weight_per_minute: Option<u32>,
+    orders_per_10s: Option<u32>,
+    bans_after: Option<u32>,
+    ban_duration_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawFaults {
+    drop_ack_rate: f64,
+    ack_delay_ms: u64,
+    market_delay_ms: u64,
+    drop_user_event_rate: f64,
+    disconnect_every_ms: u64,
+    depth_gap_every: u64,
+    http_5xx_rate: f64,
+    http_429_rate: f64,
+    slow_response_ms: u64,
+}
+
+struct Errors(Vec<String>);
+
+impl Errors {
+    fn price(&mut self, key: &str, v: Option<&str>, default: &str) -> Price {
+        let s = v.unwrap_or(default);
+        match Price::parse(s) {
+            Ok(p) => p,
+            Err(e) => {
+                self.0.push(format!("{key}: {s:?} is not a decimal ({e})"));
+                Price::ZERO
+            }
+        }
+    }
+    fn qty(&mut self, key: &str, v: Option<&str>, default: &str) -> Qty {
+        Qty::from_units(self.price(key, v, default).units())
+    }
+    fn rate(&mut self, key: &str, v: f64) -> f64 {
+        if !(0.0..=1.0).contains(&v) {
+            self.0
+                .push(format!("{key}: {v} must be a fraction between 0 and 1"));
+        }
+        v
+    }
+}
+
+impl SimConfig {
+    /// Reads a standalone simulator file: either a bare table or one with a `[sim]` section.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(vec![format!("{}: cannot read: {e}", path.display())]))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| ConfigError(vec![format!("{}: {e}", path.display())]))?;
+        match table.get("sim") {
+            Some(toml::Value::Table(t)) => Self::from_table(t),
+            Some(_) => Err(ConfigError(vec!["sim: must be a table".into()])),
+            None => Self::from_table(&table),
+        }
+    }
+
+    /// Reads and validates the contents of a `[sim]` table.
+    pub fn from_table(table: &toml::Table) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(vec![format!("sim: {}", e.message())]))?;
+        let mut e = Errors(Vec::new());
+        let seed = raw.seed.unwrap_or(42);
+        let source = match raw.source.as_deref().unwrap_or("walk") {
+            "walk" => {
+                let ms = raw.walk_interval_ms.unwrap_or(50);
+                if ms == 0 {
+                    e.0.push("sim.walk_interval_ms: must be at least 1".into());
+                }
+                SourceConfig::Walk {
+                    seed,
+                    interval: Duration::from_millis(ms),
+                }
+            }
+            "replay" => {
+                let speed = raw.replay_speed.unwrap_or(1.0);
+                if !speed.is_finite() || speed < 0.0 {
+                    e.0.push(format!(
+                        "sim.replay_speed: {speed} must be >= 0 (0 = as fast as possible)"
+                    ));
+                }
+                match raw.replay_file {
+                    Some(file) => SourceConfig::Replay {
+                        file,
+                        speed,
+                        repeat: raw.replay_repeat.unwrap_or(false),
+                        wait_for_subscriber: raw.replay_wait_for_subscriber.unwrap_or(false),
+                    },
+                    None => {
+                        e.0.push("sim.replay_file: required when sim.source = \"replay\"".into());
+                        SourceConfig::Walk {
+                            seed,
+                            interval: Duration::from_millis(50),
+                        }
+                    }
+                }
+            }
+            other => {
+                e.0.push(format!(
+                    "sim.source: {other:?} must be \"walk\" or \"replay\""
+                ));
+                SourceConfig::Walk {
+                    seed,
+                    interval: Duration::from_millis(50),
+                }
+            }
+        };
+        let raw_symbols = raw.symbols.unwrap_or_else(|| vec![RawSymbol::default()]);
+        if raw_symbols.is_empty() {
+            e.0.push("sim.symbols: at least one symbol is needed".into());
+        }
+        let mut symbols = Vec::new();
+        for (i, s) in raw_symbols.iter().enumerate() {
+            let k = |f: &str| format!("sim.symbols[{i}].{f}");
+            let symbol = s.symbol.clone().unwrap_or_else(|| "BTCUSDT".into());
+            if symbol.is_empty()
+                || !symbol
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
+                e.0.push(format!(
+                    "{}: {symbol:?} must be upper-case letters and digits",
+                    k("symbol")
+                ));
+            }
+            let base = s.base.clone().unwrap_or_else(|| "BTC".into());
+            let quote = s.quote.clone().unwrap_or_else(|| "USDT".into());
+            if base == quote {
+                e.0.push(format!("{}: base and quote must differ", k("base")));
+            }
+            let c = SymbolConfig {
+                tick_size: e.price(&k("tick_size"), s.tick_size.as_deref(), "0.01"),
+                min_price: e.price(&k("min_price"), s.min_price.as_deref(), "0.01"),
+                max_price: e.price(&k("max_price"), s.max_price.as_deref(), "1000000"),
+                step_size: e.qty(&k("step_size"), s.step_size.as_deref(), "0.00001"),
+                min_qty: e.qty(&k("min_qty"), s.min_qty.as_deref(), "0.00001"),
+                max_qty: e.qty(&k("max_qty"), s.max_qty.as_deref(), "9000"),
+                min_notional: e.price(&k("min_notional"), s.min_notional.as_deref(), "5"),
+                max_notional: e.price(&k("max_notional"), s.max_notional.as_deref(), "9000000"),
+                start_price: e.price(&k("start_price"), s.start_price.as_deref(), "60000"),
+                levels: s.levels.unwrap_or(100),
+                symbol,
+                base,
+                quote,
+            };
+            if !c.tick_size.is_positive() {
+                e.0.push(format!("{}: must be positive", k("tick_size")));
+            }
+            if !c.step_size.is_positive() {
+                e.0.push(format!("{}: must be positive", k("step_size")));
+            }
+            if c.tick_size.is_positive() && !c.start_price.is_multiple_of(c.tick_size) {
+                e.0.push(format!(
+                    "{}: {} is not a multiple of tick_size {}",
+                    k("start_price"),
+                    c.start_price,
+                    c.tick_size
+                ));
+            }
+            if c.levels == 0 || c.levels > 5000 {
+                e.0.push(format!("{}: {} must be 1..=5000", k("levels"), c.levels));
+            }
+            if c.tick_size.is_positive()
+                && c.start_price.units() / c.tick_size.units() <= c.levels as i64 + 10
+            {
+                e.0.push(format!(
+                    "{}: too low for {} levels of tick_size",
+                    k("start_price"),
+                    c.levels
+                ));
+            }
+            if symbols.iter().any(|o: &SymbolConfig| o.symbol == c.symbol) {
+                e.0.push(format!("{}: {} is listed twice", k("symbol"), c.symbol));
+            }
+            symbols.push(c);
+        }
+        let raw_accounts = raw.accounts.unwrap_or_else(|| {
+            vec![RawAccount {
+                api_key: None,
+                secret: None,
+                balances: [("BTC", "10"), ("USDT", "1000000")]
+                    .map(|(a, q)| (a.to_string(), q.to_string()))
+                    .into(),
+            }]
+        });
+        let mut accounts = Vec::new();
+        for (i, a) in raw_accounts.iter().enumerate() {
+            let api_key = a.api_key.clone().unwrap_or_else(|| DOC_API_KEY.into());
+            let secret = a.secret.clone().unwrap_or_else(|| DOC_SECRET.into());
+            if api_key.is_empty() || secret.is_empty() {
+                e.0.push(format!(
+                    "sim.accounts[{i}]: api_key and secret must not be empty"
+                ));
+            }
+            if accounts
+                .iter()
+                .any(|o: &AccountConfig| o.api_key == api_key)
+            {
+                e.0.push(format!(
+                    "sim.accounts[{i}].api_key: used by another account"
+                ));
+            }
+            let mut balances = BTreeMap::new();
+            for (asset, q) in &a.balances {
+                let q = e.qty(&format!("sim.accounts[{i}].balances.{asset}"), Some(q), "0");
+                balances.insert(asset.clone(), q);
+            }
+            accounts.push(AccountConfig {
+                api_key,
+                secret,
+                balances,
+            });
+        }
+        let lim = raw.limits.unwrap_or_default();
+        let limits = LimitConfig {
+            weight_per_minute: lim.weight_per_minute.unwrap_or(6000),
+            orders_per_10s: lim.orders_per_10s.unwrap_or(50),
+            bans_after: lim.bans_after.unwrap_or(5),
+            ban_duration: Duration::from_millis(lim.ban_duration_ms.unwrap_or(120_000)),
+        };
+        let f = raw.faults.unwrap_or_default();
+        let faults = FaultConfig {
+            drop_ack_rate: e.rate("sim.faults.drop_ack_rate", f.drop_ack_rate),
+            ack_delay: Duration::from_millis(f.ack_delay_ms),
+            market_delay: Duration::from_millis(f.market_delay_ms),
+            drop_user_event_rate: e.rate("sim.faults.drop_user_event_rate", f.drop_user_event_rate),
+            disconnect_every: Duration::from_millis(f.disconnect_every_ms),
+            depth_gap_every: f.depth_gap_every,
+            http_5xx_rate: e.rate("sim.faults.http_5xx_rate", f.http_5xx_rate),
+            http_429_rate: e.rate("sim.faults.http_429_rate", f.http_429_rate),
+            slow_response: Duration::from_millis(f.slow_response_ms),
+        };
+        let ping_interval = Duration::from_millis(raw.ping_interval_ms.unwrap_or(20_000));
+        let pong_timeout = Duration::from_millis(raw.pong_timeout_ms.unwrap_or(60_000));
+        if ping_interval.is_zero() {
+            e.0.push("sim.ping_interval_ms: must be at least 1".into());
+        }
+        if pong_timeout.is_zero() {
+            e.0.push("sim.pong_timeout_ms: must be at least 1".into());
+        }
+        let max_connection_age =
+            Duration::from_millis(raw.max_connection_age_ms.unwrap_or(86_400_000));
+        if max_connection_age.is_zero() {
+            e.0.push("sim.max_connection_age_ms: must be at least 1".into());
+        }
+        let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
+        let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
+        for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
+            if v.units() >= crate::types::SCALE {
+                e.0.push(format!("{k}: {v} must be below 1"));
+            }
+        }
+        if !e.0.is_empty() {
+            return Err(ConfigError(e.0));
+        }
+        Ok(SimConfig {
+            host: raw.host.unwrap_or_else(|| "127.0.0.1".into()),
+            port: raw.port.unwrap_or(0),
+            tls_port: raw.tls_port,
+            source,
+            symbols,
+            accounts,
+            maker_fee,
+            taker_fee,
+            ping_interval,
+            pong_timeout,
+            max_connection_age,
+            limits,
+            faults,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let c = SimConfig::default();
+        assert_eq!(c.symbols[0].symbol, "BTCUSDT");
+        assert_eq!(c.accounts[0].api_key, DOC_API_KEY);
+        assert_eq!(c.ping_interval, Duration::from_secs(20));
+        assert_eq!(c.pong_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn errors_name_their_keys() {
+        let t: toml::Table = r#"
+            source = "replay"
+            [[symbols]]
+            tick_size = "abc"
+            [faults]
+            http_5xx_rate = 2.0
+        "#
+        .parse()
+        .unwrap();
+        let err = SimConfig::from_table(&t).unwrap_err().to_string();
+        assert!(err.contains("sim.replay_file"), "{err}");
+        assert!(err.contains("sim.symbols[0].tick_size"), "{err}");
+        assert!(err.contains("sim.faults.http_5xx_rate"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_validates() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/sim.toml"));
+        let c = SimConfig::from_file(path).unwrap();
+        assert_eq!(c.symbols.len(), 2);
+        assert_eq!(c.tls_port, Some(9443));
+        // The same keys under `[sim]` in an engine config.
+        let t: toml::Table = "[sim]\nport = 0\nseed = 5\n".parse().unwrap();
+        let c = SimConfig::from_table(t["sim"].as_table().unwrap()).unwrap();
+        assert_eq!(
+            c.source,
+            SourceConfig::Walk {
+                seed: 5,
+                interval: Duration::from_millis(50)
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let t: toml::Table = "prot = 1".parse().unwrap();
+        let err = SimConfig::from_table(&t).unwrap_err().to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+}

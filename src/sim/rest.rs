@@ -1,0 +1,255 @@
+//! The REST API: routes, request weights and their headers, the HTTP-level faults, and the
+//! admin endpoints (`/sim/state`, `/sim/faults`) that tests use to look inside.
+
+use std::net::IpAddr;
+
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::api::{self, Params};
+use super::auth;
+use super::exchange::{ApiError, now_ms};
+use super::http::{Request, Response, parse_pairs};
+use super::limits::WeightCheck;
+
+/// What the connection should do with a handled request.
+pub enum Reply {
+    Send(Response),
+    /// Drop the connection without answering (the dropped-ack fault).
+    Drop,
+}
+
+fn error(e: &ApiError) -> Response {
+    Response::json(e.status, e.json().to_string())
+}
+
+/// Request parameters: query pairs first (the query string wins on duplicates), then body.
+fn params(req: &Request) -> Vec<(String, String)> {
+    let mut p = parse_pairs(&req.query);
+    let body = String::from_utf8_lossy(&req.body);
+    for (k, v) in parse_pairs(&body) {
+        if !p.iter().any(|(q, _)| *q == k) {
+            p.push((k, v));
+        }
+    }
+    p
+}
+
+pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
+    if req.path.starts_with("/sim/") {
+        return Reply::Send(admin(shared, req));
+    }
+    let slow = shared.faults.slow_response();
+    if !slow.is_zero() {
+        std::thread::sleep(slow);
+    }
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(503, json!({"code": -1008, "msg": "Server is currently overloaded with other requests. Please try again in a few minutes."}).to_string()));
+    }
+    if shared.faults.http_429() {
+        let mut r = error(&ApiError::new(
+            429,
+            -1003,
+            "Too many requests; current limit of IP is exceeded.",
+        ));
+        r.headers.push(("Retry-After".into(), "1".into()));
+        return Reply::Send(r);
+    }
+    let p = params(req);
+    let route = (req.method.as_str(), req.path.as_str());
+    let weight = match route {
+        ("GET", "/api/v3/depth") => {
+            api::depth_weight(p.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100))
+        }
+        ("GET", "/api/v3/exchangeInfo")
+        | ("GET", "/api/v3/account")
+        | ("GET", "/api/v3/myTrades") => 20,
+        ("GET", "/api/v3/order") => 4,
+        ("GET", "/api/v3/openOrders") => {
+            if p.get("symbol").is_some() {
+                6
+            } else {
+                80
+            }
+        }
+        ("GET", "/api/v3/ticker/bookTicker") => {
+            if p.get("symbol").is_some() {
+                2
+            } else {
+                4
+            }
+        }
+        ("GET", "/api/v3/rateLimit/order") => 40,
+        _ => 1,
+    };
+    let used = match shared.limits.charge(ip, weight) {
+        WeightCheck::Ok(used) => used,
+        WeightCheck::Refused(_, e, retry, used) => {
+            let mut r = error(&e);
+            r.headers.push(("Retry-After".into(), retry.to_string()));
+            r.headers
+                .push(("X-MBX-USED-WEIGHT-1M".into(), used.to_string()));
+            return Reply::Send(r);
+        }
+    };
+    let is_order_ack = matches!(
+        route,
+        ("POST", "/api/v3/order") | ("DELETE", "/api/v3/order") | ("DELETE", "/api/v3/openOrders")
+    );
+    let mut account_for_count = None;
+    let result = route_call(shared, req, &p, route, &mut account_for_count);
+    let mut resp = match result {
+        Ok(v) => Response::json(200, v.to_string()),
+        Err(e) => error(&e),
+    };
+    resp.headers
+        .push(("X-MBX-USED-WEIGHT-1M".into(), used.to_string()));
+    if let Some(a) = account_for_count
+        && route == ("POST", "/api/v3/order")
+    {
+        resp.headers.push((
+            "X-MBX-ORDER-COUNT-10S".into(),
+            shared.limits.order_count(a).to_string(),
+        ));
+    }
+    if is_order_ack {
+        if shared.faults.drop_ack() {
+            return Reply::Drop;
+        }
+        let d = shared.faults.ack_delay();
+        if !d.is_zero() {
+            std::thread::sleep(d);
+        }
+    }
+    Reply::Send(resp)
+}
+
+fn route_call(
+    shared: &Shared,
+    req: &Request,
+    p: &Vec<(String, String)>,
+    route: (&str, &str),
+    acct: &mut Option<usize>,
+) -> Result<Value, ApiError> {
+    let signed = |acct: &mut Option<usize>| -> Result<usize, ApiError> {
+        let body = String::from_utf8_lossy(&req.body);
+        let (payload, sig) = auth::rest_payload(&req.query, &body);
+        let a = api::authenticate(
+            shared,
+            req.header("X-MBX-APIKEY"),
+            &payload,
+            sig.as_deref(),
+            p,
+        )?;
+        *acct = Some(a);
+        Ok(a)
+    };
+    match route {
+        ("GET", "/api/v3/ping") => Ok(json!({})),
+        ("GET", "/api/v3/time") => Ok(json!({"serverTime": now_ms()})),
+        ("GET", "/api/v3/exchangeInfo") => {
+            let only = match (p.get("symbol"), p.get("symbols")) {
+                (Some(s), _) => Some(vec![s]),
+                (None, Some(list)) => {
+                    Some(serde_json::from_str::<Vec<String>>(&list).map_err(|_| {
+                        ApiError::bad(-1100, "Illegal characters found in parameter 'symbols'.")
+                    })?)
+                }
+                (None, None) => None,
+            };
+            api::exchange_info(shared, only)
+        }
+        ("GET", "/api/v3/depth") => {
+            let sym = api::symbol(shared, p)?;
+            let limit: usize = match p.get("limit") {
+                Some(l) => l.parse().map_err(|_| {
+                    ApiError::bad(-1100, "Illegal characters found in parameter 'limit'.")
+                })?,
+                None => 100,
+            };
+            if limit == 0 || limit > 5000 {
+                return Err(ApiError::bad(
+                    -1100,
+                    "Illegal characters found in parameter 'limit'; legal range is '1-5000'.",
+                ));
+            }
+            Ok(shared.ex.lock().depth_json(sym, limit))
+        }
+        ("GET", "/api/v3/ticker/bookTicker") => match p.get("symbol") {
+            Some(_) => Ok(api::book_ticker(shared, api::symbol(shared, p)?)),
+            None => {
+                let n = shared.ex.lock().symbols.len();
+                Ok(Value::Array(
+                    (0..n).map(|i| api::book_ticker(shared, i)).collect(),
+                ))
+            }
+        },
+        ("POST", "/api/v3/order") => {
+            let a = signed(acct)?;
+            api::place(shared, a, p)
+        }
+        ("POST", "/api/v3/order/test") => {
+            signed(acct)?;
+            api::test_order(shared, p)
+        }
+        ("DELETE", "/api/v3/order") => {
+            let a = signed(acct)?;
+            api::cancel(shared, a, p)
+        }
+        ("GET", "/api/v3/order") => {
+            let a = signed(acct)?;
+            api::query(shared, a, p)
+        }
+        ("GET", "/api/v3/openOrders") => {
+            let a = signed(acct)?;
+            api::open_orders(shared, a, p)
+        }
+        ("DELETE", "/api/v3/openOrders") => {
+            let a = signed(acct)?;
+            api::cancel_all(shared, a, p)
+        }
+        ("GET", "/api/v3/account") => {
+            let a = signed(acct)?;
+            api::account(shared, a, p)
+        }
+        ("GET", "/api/v3/myTrades") => {
+            let a = signed(acct)?;
+            api::my_trades(shared, a, p)
+        }
+        ("GET", "/api/v3/rateLimit/order") => {
+            let a = signed(acct)?;
+            let l = shared.limits.config();
+            Ok(
+                json!([{"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": l.orders_per_10s, "count": shared.limits.order_count(a)}]),
+            )
+        }
+        (_, path) if path.starts_with("/api/") => {
+            Err(ApiError::new(404, -1000, "Unknown endpoint."))
+        }
+        _ => Err(ApiError::new(404, -1000, "Not found.")),
+    }
+}
+
+/// `/sim/state` (GET), `/sim/faults` (GET, POST a JSON object of fault settings),
+/// `/sim/limits/reset` (POST).
+fn admin(shared: &Shared, req: &Request) -> Response {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/sim/state") => Response::json(200, shared.ex.lock().state_json().to_string()),
+        ("GET", "/sim/faults") => Response::json(200, shared.faults.to_json().to_string()),
+        ("POST", "/sim/faults") => {
+            let body: Result<Value, _> = serde_json::from_slice(&req.body);
+            match body
+                .map_err(|e| e.to_string())
+                .and_then(|v| shared.faults.update_from_json(&v))
+            {
+                Ok(()) => Response::json(200, shared.faults.to_json().to_string()),
+                Err(e) => Response::json(400, json!({"error": e}).to_string()),
+            }
+        }
+        ("POST", "/sim/limits/reset") => {
+            shared.limits.reset();
+            Response::json(200, "{}".into())
+        }
+        _ => Response::json(404, json!({"error": "unknown admin endpoint"}).to_string()),
+    }
+}

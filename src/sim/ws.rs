@@ -1,0 +1,214 @@
+//! The WebSocket connection loop shared by market data and the WS API: one thread per
+//! connection on its own mio poll, woken by the socket or by its mailbox, with server pings
+//! every `ping_interval`, a close when no matching pong came within `pong_timeout`, a close at
+//! `max_connection_age`, and a FIFO of outgoing frames each released at its due time (the
+//! delay faults). It never spins: it sleeps in `poll` until the next deadline.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Interest, Poll, Token, Waker};
+use tungstenite::protocol::Role;
+use tungstenite::{Message, WebSocket};
+
+use super::Shared;
+use super::hub::{Mailbox, Outbound};
+use super::net::MioConn;
+use super::ws_api::ApiSession;
+use super::ws_market::{MarketInit, MarketSession};
+
+const SOCK: Token = Token(0);
+const WAKE: Token = Token(1);
+
+/// Which protocol the connection speaks.
+pub enum Kind {
+    Market(MarketInit),
+    Api,
+}
+
+/// Frames waiting for their due time, in order. `None` closes the connection.
+pub type Queue = VecDeque<(Instant, Option<String>)>;
+
+/// One protocol's side of a connection.
+pub trait Session {
+    /// A text message from the client; replies go on `q`. `false` closes the connection.
+    fn on_text(&mut self, text: &str, q: &mut Queue) -> bool;
+    /// Turns a hub message into a frame (and its due time), or `None` to skip it.
+    fn render(&mut self, o: Outbound) -> Option<(Instant, Option<String>)>;
+    /// Whether client messages are limited to 5 per second (market streams).
+    fn limits_incoming(&self) -> bool;
+}
+
+fn would_block(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock)
+}
+
+pub fn run(
+    shared: Arc<Shared>,
+    mut conn: MioConn,
+    leftover: Vec<u8>,
+    kind: Kind,
+) -> io::Result<()> {
+    let conn_id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let mut poll = Poll::new()?;
+    poll.registry()
+        .register(conn.socket(), SOCK, Interest::READABLE | Interest::WRITABLE)?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mailbox = Mailbox { tx, waker };
+    shared.conns.lock().insert(conn_id, mailbox.clone());
+    let mut session: Box<dyn Session> = match kind {
+        Kind::Market(m) => Box::new(MarketSession::new(shared.clone(), conn_id, mailbox, m)),
+        Kind::Api => Box::new(ApiSession::new(shared.clone(), conn_id, mailbox)),
+    };
+    let mut ws = WebSocket::from_partially_read(conn, leftover, Role::Server, None);
+    let result = drive(&shared, &mut ws, session.as_mut(), &rx, &mut poll);
+    drop(session);
+    shared.hub.remove(conn_id);
+    shared.conns.lock().remove(&conn_id);
+    result
+}
+
+fn drive(
+    shared: &Shared,
+    ws: &mut WebSocket<MioConn>,
+    session: &mut dyn Session,
+    rx: &crossbeam_channel::Receiver<Outbound>,
+    poll: &mut Poll,
+) -> io::Result<()> {
+    let started = Instant::now();
+    let cfg = &shared.cfg;
+    let mut events = Events::with_capacity(8);
+    let mut queue: Queue = VecDeque::new();
+    let mut next_ping = started + cfg.ping_interval;
+    let mut ping_payload: Vec<u8> = Vec::new();
+    let mut unanswered_since: Option<Instant> = None;
+    let mut closing: Option<Instant> = None;
+    let mut window = (started, 0u32);
+    loop {
+        let now = Instant::now();
+        let mut deadline = next_ping.min(started + cfg.max_connection_age);
+        if let Some(t) = unanswered_since {
+            deadline = deadline.min(t + cfg.pong_timeout);
+        }
+        if let Some((due, _)) = queue.front() {
+            deadline = deadline.min(*due);
+        }
+        if let Some(t) = closing {
+            deadline = deadline.min(t + Duration::from_millis(500));
+        }
+        // Wake at least every 200 ms so a stopping simulator is noticed.
+        let timeout = deadline
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(200));
+        match poll.poll(&mut events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        if let Some(t) = closing {
+            // Drain until the peer's close arrives or the grace period ends.
+            loop {
+                match ws.read() {
+                    Ok(_) => {}
+                    Err(e) if would_block(&e) => break,
+                    Err(_) => return Ok(()),
+                }
+            }
+            let _ = ws.flush();
+            if now >= t + Duration::from_millis(500) {
+                return Ok(());
+            }
+            continue;
+        }
+        // Client messages.
+        loop {
+            match ws.read() {
+                Ok(Message::Text(t)) => {
+                    if session.limits_incoming() && over_limit(&mut window, now) {
+                        queue.push_back((now, None));
+                        break;
+                    }
+                    if !session.on_text(t.as_str(), &mut queue) {
+                        queue.push_back((now, None));
+                    }
+                }
+                Ok(Message::Ping(_)) => {
+                    if session.limits_incoming() && over_limit(&mut window, now) {
+                        queue.push_back((now, None));
+                        break;
+                    }
+                }
+                Ok(Message::Pong(p)) => {
+                    if !ping_payload.is_empty() && p.as_ref() == ping_payload.as_slice() {
+                        unanswered_since = None;
+                    }
+                }
+                Ok(Message::Close(_)) => {}
+                Ok(_) => {}
+                Err(e) if would_block(&e) => break,
+                Err(_) => return Ok(()),
+            }
+        }
+        // Hub messages.
+        while let Ok(o) = rx.try_recv() {
+            if let Some(item) = session.render(o) {
+                queue.push_back(item);
+            }
+        }
+        // A stopping simulator closes every connection (after what its mailbox already holds,
+        // such as serverShutdown).
+        if shared.shutdown.load(Ordering::Relaxed) {
+            queue.push_back((now, None));
+        }
+        // Timers.
+        if now >= next_ping {
+            ping_payload = super::exchange::now_ms().to_string().into_bytes();
+            let _ = ws.write(Message::Ping(ping_payload.clone().into()));
+            unanswered_since.get_or_insert(now);
+            next_ping = now + cfg.ping_interval;
+        }
+        if unanswered_since.is_some_and(|t| now >= t + cfg.pong_timeout)
+            || now >= started + cfg.max_connection_age
+        {
+            queue.push_back((now, None));
+        }
+        // Due frames, in order.
+        while queue.front().is_some_and(|(due, _)| *due <= now) {
+            let Some((_, frame)) = queue.pop_front() else {
+                break;
+            };
+            match frame {
+                Some(text) => match ws.write(Message::text(text)) {
+                    Ok(()) => {}
+                    Err(e) if would_block(&e) => {}
+                    Err(_) => return Ok(()),
+                },
+                None => {
+                    let _ = ws.close(None);
+                    let _ = ws.flush();
+                    closing = Some(now);
+                    break;
+                }
+            }
+        }
+        match ws.flush() {
+            Ok(()) => {}
+            Err(e) if would_block(&e) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// Binance allows 5 incoming messages per second on a market-data connection.
+fn over_limit(window: &mut (Instant, u32), now: Instant) -> bool {
+    if now.duration_since(window.0) >= Duration::from_secs(1) {
+        *window = (now, 0);
+    }
+    window.1 += 1;
+    window.1 > 5
+}

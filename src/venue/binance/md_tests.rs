@@ -350,3 +350,24 @@ fn stream_symbol_reads_the_prefix() {
     assert_eq!(stream_symbol(br#"{"lastUpdateId":1}"#), None);
     assert_eq!(stream_symbol(br#"{"stream":"b\"x@t"}"#), None);
 }
+
+#[test]
+fn hostile_shapes_are_errors_not_panics() {
+    let mut p = parser();
+    let deep_arrays = "[".repeat(100_000) + &"]".repeat(100_000);
+    assert_eq!(p.parse(deep_arrays.as_bytes()), Err(MdError::Json));
+    let deep_objects = "{\"a\":".repeat(50_000) + "1" + &"}".repeat(50_000);
+    assert!(p.parse(deep_objects.as_bytes()).is_err());
+    // A snapshot far larger than Binance's 5000-level limit still parses.
+    let level = r#"["1.5","2"],"#;
+    let big = format!(
+        r#"{{"lastUpdateId":1,"bids":[{}["1.5","3"]],"asks":[]}}"#,
+        level.repeat(100_000)
+    );
+    match p.parse(big.as_bytes()) {
+        Ok(MdEvent::Snapshot(s)) => assert_eq!(s.bids.len(), 100_001),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    assert_eq!(p.parse(b""), Err(MdError::Json));
+    assert_eq!(p.parse(b"null"), Err(MdError::NotObject));
+}

@@ -9,7 +9,7 @@
 
 use crate::book::L2Book;
 use crate::feed::sync::{BookSync, SyncEvent, SyncLimits};
-use crate::types::InstrumentId;
+use crate::types::{InstrumentId, UnixNanos};
 use crate::venue::binance::md::{BookTicker, MdError, MdEvent, MdParser, TimeUnit, Trade};
 use crate::venue::binance::symbols::{SymbolError, SymbolTable};
 
@@ -29,6 +29,9 @@ pub enum Handled {
     Book {
         instrument: InstrumentId,
         event: SyncEvent,
+        /// The venue's event time of a depth update (for feed-lag samples); `None` for a
+        /// snapshot.
+        event_time: Option<UnixNanos>,
     },
     /// A bookTicker, already checked against the book (see `BookSync::on_book_ticker`).
     BookTicker(BookTicker),
@@ -56,12 +59,12 @@ impl Handled {
     #[inline]
     pub fn published(self) -> Option<Publish> {
         match self {
-            Handled::Book { instrument, event } if event.book_changed() => {
-                Some(Publish::Book(instrument))
-            }
-            Handled::Book { instrument, event } if event.book_invalidated() => {
-                Some(Publish::Invalid(instrument))
-            }
+            Handled::Book {
+                instrument, event, ..
+            } if event.book_changed() => Some(Publish::Book(instrument)),
+            Handled::Book {
+                instrument, event, ..
+            } if event.book_invalidated() => Some(Publish::Invalid(instrument)),
             _ => None,
         }
     }
@@ -223,6 +226,7 @@ impl SpotMdHandler {
                 Ok(Handled::Book {
                     instrument: d.instrument,
                     event,
+                    event_time: Some(d.event_time),
                 })
             }
             MdEvent::Trade(t) => {
@@ -242,6 +246,7 @@ impl SpotMdHandler {
                 Ok(Handled::Book {
                     instrument: books[i].instrument(),
                     event,
+                    event_time: None,
                 })
             }
             MdEvent::ServerShutdown { .. } => {

@@ -272,3 +272,127 @@ fn route_unnamed_snapshot(books: &[BookSync]) -> Result<usize, HandleError> {
         _ => Err(HandleError::UnroutedSnapshot),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::sync::{ResyncReason, SyncState};
+
+    const BTC: InstrumentId = InstrumentId(4);
+    const ETH: InstrumentId = InstrumentId(9);
+
+    fn handler() -> SpotMdHandler {
+        let mut t = SymbolTable::new();
+        t.insert("btcusdt", BTC).unwrap();
+        t.insert("ethusdt", ETH).unwrap();
+        SpotMdHandler::new(t, TimeUnit::Millis, SyncLimits::default())
+    }
+
+    fn diff(sym: &str, first: u64, last: u64, bid: &str) -> String {
+        format!(
+            r#"{{"stream":"{sym}@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"{}","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["200","1"]]}}}}"#,
+            sym.to_uppercase()
+        )
+    }
+
+    const SNAP: &[u8] = br#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#;
+
+    #[test]
+    fn routes_per_instrument_and_signals_publishing() {
+        let mut h = handler();
+        let r = h
+            .on_frame(diff("ethusdt", 9, 11, "100").as_bytes())
+            .unwrap();
+        assert_eq!(
+            r,
+            Handled::Book {
+                instrument: ETH,
+                event: SyncEvent::Buffered,
+                event_time: Some(UnixNanos::from_millis(1))
+            }
+        );
+        assert_eq!(r.published(), None);
+        let _ = h.on_frame(diff("btcusdt", 5, 6, "100").as_bytes()).unwrap();
+        // Both books wait for a snapshot: an unnamed one cannot be routed.
+        assert_eq!(h.on_frame(SNAP), Err(HandleError::UnroutedSnapshot));
+        // The REST answer the caller asked for ETH.
+        let r = h.on_snapshot(ETH, SNAP).unwrap();
+        assert_eq!(r.published(), Some(Publish::Book(ETH)));
+        assert_eq!(h.sync(ETH).unwrap().state(), SyncState::Live);
+        assert_eq!(
+            h.book(ETH).unwrap().best_bid().unwrap().price,
+            crate::types::Price::from_int(100)
+        );
+        // Now only BTC waits: the unnamed snapshot goes there; its buffered diff is stale.
+        let r = h.on_frame(SNAP).unwrap();
+        assert_eq!(
+            r,
+            Handled::Book {
+                instrument: BTC,
+                event: SyncEvent::SnapshotApplied {
+                    replayed: 0,
+                    live: false
+                },
+                event_time: None
+            }
+        );
+        let r = h
+            .on_frame(diff("ethusdt", 12, 12, "101").as_bytes())
+            .unwrap();
+        assert_eq!(r.published(), Some(Publish::Book(ETH)));
+        let r = h
+            .on_frame(diff("ethusdt", 14, 14, "101").as_bytes())
+            .unwrap();
+        assert_eq!(r.published(), Some(Publish::Invalid(ETH)));
+        assert!(matches!(
+            r,
+            Handled::Book {
+                event: SyncEvent::Invalidated(ResyncReason::Gap),
+                ..
+            }
+        ));
+        // Not a snapshot where one was expected.
+        assert_eq!(
+            h.on_snapshot(BTC, diff("btcusdt", 1, 1, "1").as_bytes()),
+            Err(HandleError::Codec(MdError::UnknownEvent))
+        );
+        let c = *h.counters();
+        assert_eq!(
+            (c.frames, c.malformed, c.depth_updates, c.snapshots),
+            (8, 2, 4, 2)
+        );
+    }
+
+    #[test]
+    fn reconnect_restarts_every_book_and_other_events_pass_through() {
+        let mut h = handler();
+        let _ = h
+            .on_frame(diff("ethusdt", 9, 11, "100").as_bytes())
+            .unwrap();
+        let _ = h.on_snapshot(ETH, SNAP).unwrap();
+        h.on_reconnect();
+        assert!(
+            h.books()
+                .iter()
+                .all(|b| b.state() == SyncState::Syncing && b.needs_snapshot())
+        );
+        assert_eq!(
+            h.on_frame(br#"{"e":"serverShutdown","E":5}"#),
+            Ok(Handled::ServerShutdown)
+        );
+        assert_eq!(
+            h.on_frame(br#"{"result":null,"id":3}"#),
+            Ok(Handled::CommandReply {
+                id: Some(3),
+                ok: true
+            })
+        );
+        let t = h.on_frame(br#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"1.5","q":"2","T":1,"m":false,"M":true}}"#);
+        assert!(matches!(t, Ok(Handled::Trade(tr)) if tr.trade_id == 7 && tr.instrument == BTC));
+        assert!(matches!(
+            h.on_frame(b"{}"),
+            Err(HandleError::Codec(MdError::UnknownEvent))
+        ));
+        assert_eq!(h.counters().malformed, 1);
+    }
+}

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 /// Assembly of a config into running hosts, logging, the terminal status line.
 pub mod engine;
+/// The feed: book synchronisation, recording and replay of market data.
+pub mod feed;
 /// Order gateway: order state machine, transports, reconciliation, paper execution.
 pub mod gateway;
 /// Latency histograms, rolling windows, band selection, the REST probe, `.hgrm` export.

@@ -1,5 +1,6 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
+pub mod book;
 pub mod check;
 pub mod latency_report;
 pub mod run;
@@ -19,6 +20,8 @@ usage:
                                          print the string to sign and its signature
   mako sim [--config <file>]             serve the exchange simulator on loopback
   mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
+  mako book <recording>... --venue binance-spot [--depth N] [--json]
+                                         replay recordings through the book sync; print books and counts
   mako help                              this text
 ";
 
@@ -38,6 +41,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "sign" => sign::run(rest),
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
+        "book" => book::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

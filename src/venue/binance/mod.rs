@@ -1,6 +1,19 @@
-//! Binance Spot: codecs and signing, pure code with no I/O.
+//! Binance Spot: codecs and signing, pure code with no I/O: the market-data codec
+//! (combined-stream and raw WebSocket frames, REST depth snapshots), the symbol table that maps
+//! stream names to instruments, the order codec, private-stream decoding and signing.
 
+/// Market-data events and the parser that produces them.
+pub mod md;
+/// The hand-shaped parser for the frames Binance actually sends (fast path).
+mod md_fast;
+/// The general JSON decoder (simd-json tape) used when the fast path does not match.
+mod md_generic;
 pub mod orders;
 pub mod session;
 pub mod sign;
+/// Symbol → instrument table built at start.
+pub mod symbols;
 pub mod user;
+
+pub use md::{BookTicker, DepthSnapshot, DepthUpdate, MdError, MdEvent, MdParser, TimeUnit, Trade};
+pub use symbols::SymbolTable;

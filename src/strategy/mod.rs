@@ -1,3 +1,6 @@
 //! Strategies: the `Strategy` trait and one module per strategy.
 
+pub mod api;
 pub mod spread;
+
+pub use api::{IntentSink, Strategy, StrategyCtx, StrategyReport};

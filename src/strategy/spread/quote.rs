@@ -118,8 +118,8 @@ pub fn targets(
     out
 }
 
-/// Whether a resting quote should be replaced by `target`: it moved past the tolerance,
-/// its size changed, or it is older than `refresh_interval`.
+/// Whether a resting quote should be replaced by `target`: its price moved past the
+/// tolerance, its size by more than 20 %, or it is older than `refresh_interval`.
 pub fn needs_replace(
     p: &SpreadParams,
     resting: Quote,
@@ -129,9 +129,10 @@ pub fn needs_replace(
 ) -> bool {
     let moved = (resting.price.units() - target.price.units()).abs();
     let tolerance = bps_of(resting.price.units(), i64::from(p.stale_tolerance_bps));
-    moved > tolerance
-        || resting.qty != target.qty
-        || now.since(placed_at) >= p.refresh_interval.as_nanos() as u64
+    // Sizes follow inventory continuously; only a change of more than a fifth is worth the
+    // lost queue position.
+    let size_moved = (resting.qty.units() - target.qty.units()).abs() * 5 > resting.qty.units();
+    moved > tolerance || size_moved || now.since(placed_at) >= p.refresh_interval.as_nanos() as u64
 }
 
 #[cfg(test)]

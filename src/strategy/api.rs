@@ -41,7 +41,7 @@ impl IntentSink {
         self.sent += 1;
         if self.held.is_empty() {
             match self.tx.send(i) {
-                Ok(()) => return,
+                Ok(()) => {}
                 Err(SendError::Full(i)) => self.held.push_back(i),
                 Err(SendError::Disconnected(_)) => {}
             }

@@ -46,6 +46,7 @@ venue = "binance"
 instrument = "BTCUSDT"
 [strategies.params]
 spread_bps = 20
+order_size = "0.001"
 "#;
 
 /// Applies edits to `BASE`: `(path, Some(toml value))` sets, `(path, None)` removes.
@@ -190,11 +191,14 @@ const CASES: &[Case] = &[
     ("strategy venue resolves", &[("strategies[0].venue", Some("\"okx\""))], &["strategies[0].venue"]),
     ("strategy instrument resolves", &[("strategies[0].instrument", Some("\"SOLUSDT\""))], &["strategies[0].instrument"]),
     ("strategy ids unique", &[("strategies[1].id", Some("\"mm-btc\"")), ("strategies[1].kind", Some("\"spread\"")),
-        ("strategies[1].venue", Some("\"binance\"")), ("strategies[1].instrument", Some("\"ETHUSDT\""))],
+        ("strategies[1].venue", Some("\"binance\"")), ("strategies[1].instrument", Some("\"ETHUSDT\"")),
+        ("strategies[1].params.order_size", Some("\"0.01\""))],
         &["strategies[1].id"]),
     ("strategy kind not empty", &[("strategies[0].kind", Some("\"\""))], &["strategies[0].kind"]),
     ("strategy risk checked", &[("strategies[0].risk.max_position", Some("\"-1\""))], &["strategies[0].risk.max_position"]),
-    ("params pass through", &[("strategies[0].params.anything", Some("{ nested = [1, 2] }"))], &[]),
+    ("params are checked by the strategy kind", &[("strategies[0].params.anything", Some("{ nested = [1, 2] }"))], &["strategies[0].params.anything"]),
+    ("params values are checked", &[("strategies[0].params.spread_bps", Some("-5"))], &["strategies[0].params.spread_bps"]),
+    ("unknown strategy kinds are refused", &[("strategies[0].kind", Some("\"grid\""))], &["strategies[0].kind"]),
     // [risk]
     ("risk decimals positive", &[("risk.max_order_qty", Some("\"0\""))], &["risk.max_order_qty"]),
     ("risk counts at least 1", &[("risk.max_orders_per_sec", Some("0"))], &["risk.max_orders_per_sec"]),
@@ -480,7 +484,8 @@ fn strategy_numbers_fit_client_order_ids() {
     let mut text = String::from(BASE);
     for i in 1..=1296 {
         text.push_str(&format!(
-            "[[strategies]]\nid = \"s{i}\"\nkind = \"spread\"\nvenue = \"binance\"\ninstrument = \"ETHUSDT\"\n"
+            "[[strategies]]\nid = \"s{i}\"\nkind = \"spread\"\nvenue = \"binance\"\ninstrument = \"ETHUSDT\"\n\
+             [strategies.params]\norder_size = \"0.01\"\n"
         ));
     }
     assert_eq!(error_paths(&text), ["strategies[1296].id"]);

@@ -542,6 +542,25 @@ fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Strateg
             &format!("strategy {:?}", s.id),
         );
         good &= fields::non_empty(errors, &p("kind"), &s.kind).is_ok();
+        // Parameters are checked by the strategy kind itself, before anything runs.
+        match s.kind.as_str() {
+            "spread" => {
+                if let Err(errs) = crate::strategy::spread::SpreadParams::from_table(&s.params) {
+                    for (key, msg) in errs {
+                        errors.push(format!("{}.{key}", p("params")), msg);
+                    }
+                    good = false;
+                }
+            }
+            "" => {}
+            other => {
+                errors.push(
+                    p("kind"),
+                    format!("unknown strategy kind {other:?}; the kinds are: spread"),
+                );
+                good = false;
+            }
+        }
         // Client order ids carry the strategy's number; it must fit their encoding.
         let id = dense::<u16>(errors, &p("id"), i).and_then(|id| {
             match ClientOrderId::mint(0, StrategyId(id), 0) {

@@ -50,6 +50,11 @@ impl IntentSink {
         }
     }
 
+    /// Intents waiting for room in the gateway's inbox.
+    pub fn pending(&self) -> usize {
+        self.held.len()
+    }
+
     /// Retries held intents; returns how many went out.
     pub fn flush(&mut self) -> usize {
         let mut n = 0;

@@ -1,5 +1,6 @@
 //! Strategies: the `Strategy` trait and one module per strategy.
 
+pub mod actor;
 pub mod api;
 pub mod spread;
 

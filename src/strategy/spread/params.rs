@@ -31,6 +31,10 @@ pub struct SpreadParams {
     pub max_book_age: Duration,
     /// Cancel every open quote when the engine stops.
     pub cancel_on_shutdown: bool,
+    /// Base-asset balance this strategy may trade with (its inventory at start).
+    pub base_allocation: Qty,
+    /// Quote-asset balance this strategy may trade with, at 10^-8.
+    pub quote_allocation: crate::types::Price,
 }
 
 impl SpreadParams {
@@ -49,6 +53,8 @@ impl SpreadParams {
             "post_only",
             "max_book_age",
             "cancel_on_shutdown",
+            "base_allocation",
+            "quote_allocation",
         ];
         for k in t.keys() {
             if !known.contains(&k.as_str()) {
@@ -155,6 +161,25 @@ impl SpreadParams {
                 Qty::ZERO
             }
         };
+        let mut amount = |k: &str| match t.get(k) {
+            None => crate::types::Price::ZERO,
+            Some(toml::Value::String(s)) => crate::types::Price::parse(s).unwrap_or_else(|e| {
+                errors.push((
+                    k.to_owned(),
+                    format!("{e}: write it as a decimal string, e.g. \"1000\""),
+                ));
+                crate::types::Price::ZERO
+            }),
+            Some(v) => {
+                errors.push((
+                    k.to_owned(),
+                    format!("must be a decimal string like \"1000\", got {v}"),
+                ));
+                crate::types::Price::ZERO
+            }
+        };
+        let base_allocation = Qty::from_units(amount("base_allocation").units());
+        let quote_allocation = amount("quote_allocation");
         if spread_bps == 0 {
             errors.push(("spread_bps".into(), "must be above 0".into()));
         }
@@ -174,6 +199,8 @@ impl SpreadParams {
                 post_only,
                 max_book_age,
                 cancel_on_shutdown,
+                base_allocation,
+                quote_allocation,
             })
         } else {
             Err(errors)

@@ -6,8 +6,88 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::runtime::{Actor, Ctx, HostStats};
-use crate::types::UnixNanos;
+use crate::config::Config;
+use crate::latency::board::BandBoard;
+use crate::runtime::{Actor, Ctx, HostStats, Rx};
+use crate::strategy::actor::ReportMsg;
+use crate::types::{UnixNanos, VenueId};
+
+/// One line per strategy: mid, quotes, inventory, fills, PnL and the venue's band.
+pub struct StrategyLines {
+    rx: Rx<ReportMsg>,
+    latest: Vec<Option<ReportMsg>>,
+    names: Vec<String>,
+    /// (symbol, base, quote) of each strategy's instrument.
+    assets: Vec<(String, String, String)>,
+    venues: Vec<VenueId>,
+    board: Option<BandBoard>,
+}
+
+impl StrategyLines {
+    pub fn new(config: &Config, rx: Rx<ReportMsg>, board: Option<BandBoard>) -> Self {
+        let n = config.strategies.len();
+        Self {
+            rx,
+            latest: vec![None; n],
+            names: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            assets: config
+                .strategies
+                .iter()
+                .map(|s| {
+                    let i = &config.instruments[s.instrument.index()];
+                    (i.symbol.clone(), i.base.clone(), i.quote.clone())
+                })
+                .collect(),
+            venues: config.strategies.iter().map(|s| s.venue).collect(),
+            board,
+        }
+    }
+
+    fn lines(&mut self) -> Vec<String> {
+        while let Some(m) = self.rx.try_recv() {
+            if let Some(slot) = self.latest.get_mut(m.strategy.index()) {
+                *slot = Some(m);
+            }
+        }
+        let mut out = Vec::new();
+        for (i, m) in self.latest.iter().enumerate() {
+            let (symbol, base, quote) = &self.assets[i];
+            let band = self
+                .board
+                .as_ref()
+                .map(|b| b.band(self.venues[i]).name.clone())
+                .unwrap_or_else(|| "-".into());
+            let Some(m) = m else {
+                out.push(format!(
+                    "  {} {symbol}: waiting for its first report",
+                    self.names[i]
+                ));
+                continue;
+            };
+            let r = &m.report;
+            let side = |q: Option<(crate::types::Price, crate::types::Qty)>| match q {
+                Some((p, q)) => format!("{q} @ {p}"),
+                None => "-".into(),
+            };
+            let mid = m
+                .mid
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "no book".into());
+            out.push(format!(
+                "  {} {symbol} mid {mid} | bid {} | ask {} | inv {} {base} {:.2} {quote} | fills {} | pnl {:+.4} {quote} | band {band}{}",
+                self.names[i],
+                side(r.bid),
+                side(r.ask),
+                r.base,
+                r.quote as f64 / 1e8,
+                r.fills,
+                r.pnl,
+                if r.paused { " | PAUSED" } else { "" },
+            ));
+        }
+        out
+    }
+}
 
 /// Prints one line per interval: uptime, mode, and each host's share of busy passes.
 pub struct Console {
@@ -18,6 +98,7 @@ pub struct Console {
     hosts: Vec<(&'static str, Arc<HostStats>)>,
     /// Busy and total passes per host at the previous line, for per-interval figures.
     last: Vec<(u64, u64)>,
+    strategies: Option<StrategyLines>,
 }
 
 impl Console {
@@ -34,7 +115,14 @@ impl Console {
             mode,
             hosts,
             last,
+            strategies: None,
         }
+    }
+
+    /// Adds one line per strategy under the engine line.
+    pub fn with_strategies(mut self, lines: StrategyLines) -> Self {
+        self.strategies = Some(lines);
+        self
     }
 
     fn line(&mut self, now: UnixNanos) -> String {
@@ -76,7 +164,13 @@ impl Actor for Console {
         }
         self.next = now.plus_nanos(self.interval_ns);
         let line = self.line(now);
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        if let Some(s) = self.strategies.as_mut() {
+            for l in s.lines() {
+                let _ = writeln!(out, "{l}");
+            }
+        }
         1
     }
 }

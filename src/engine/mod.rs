@@ -3,11 +3,12 @@
 
 pub mod console;
 pub mod logging;
+pub mod wiring;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{ActorName, Config, HostPriority};
+use crate::config::{ActorName, Config, HostPriority, Secret};
 use crate::runtime::{self, Actor, Clock, HostSpec, HostStats, Shutdown};
 
 /// Why the engine could not be built or did not stop cleanly.
@@ -25,6 +26,8 @@ pub enum EngineError {
     },
     #[error("cannot start the in-process simulator: {0}")]
     Sim(String),
+    #[error("{0}")]
+    Build(String),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("hosts still running {timeout:?} after shutdown was requested: {hosts}")]
@@ -122,47 +125,46 @@ impl Engine {
             .iter()
             .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
             .collect();
+        let sim_account = sim.as_ref().and_then(|h| {
+            h.config().accounts.first().map(|a| {
+                (
+                    Secret::new(a.api_key.clone()),
+                    Secret::new(a.secret.clone()),
+                )
+            })
+        });
+        let run_start_ms = clock.now().as_millis();
+        let mut parts =
+            wiring::Parts::new(&config, run_start_ms, sim_account).map_err(EngineError::Build)?;
         let mut skipped = Vec::new();
         let mut hosts = Vec::with_capacity(config.runtime.hosts.len());
         for (i, h) in config.runtime.hosts.iter().enumerate() {
             let mut actors: Vec<Box<dyn Actor>> = Vec::new();
             for a in &h.actors {
-                match a {
-                    ActorName::Status => match config.status.console_interval {
+                if *a == ActorName::Status {
+                    match config.status.console_interval {
                         Some(every) => {
                             let all = names.iter().copied().zip(stats.iter().cloned()).collect();
-                            actors.push(Box::new(console::Console::new(
-                                every,
-                                config.engine.mode.as_str(),
-                                all,
-                            )));
+                            let lines = console::StrategyLines::new(
+                                &config,
+                                parts.reports.1.clone(),
+                                parts.board.clone(),
+                            );
+                            actors.push(Box::new(
+                                console::Console::new(every, config.engine.mode.as_str(), all)
+                                    .with_strategies(lines),
+                            ));
                         }
                         None => skipped.push((
                             actor_label(&config, a),
-                            "the HTTP status endpoint is not built yet",
+                            "the HTTP status endpoint is not wired in yet",
                         )),
-                    },
-                    ActorName::Feed(_) => skipped.push((
-                        actor_label(&config, a),
-                        "the market-data feed is not built yet",
-                    )),
-                    ActorName::Gateway(_) => skipped.push((
-                        actor_label(&config, a),
-                        "the order gateway is not built yet",
-                    )),
-                    ActorName::Strategy(_) => {
-                        skipped.push((actor_label(&config, a), "strategies are not built yet"))
                     }
-                    ActorName::Latency => skipped.push((
-                        actor_label(&config, a),
-                        "the latency monitor is not built yet",
-                    )),
-                    ActorName::Persist => {
-                        skipped.push((actor_label(&config, a), "persistence is not built yet"))
-                    }
-                    ActorName::Notify => {
-                        skipped.push((actor_label(&config, a), "notifications are not built yet"))
-                    }
+                    continue;
+                }
+                match parts.build(&config, a).map_err(EngineError::Build)? {
+                    Ok(actor) => actors.push(actor),
+                    Err(why) => skipped.push((actor_label(&config, a), why)),
                 }
             }
             hosts.push(HostSpec {
@@ -172,6 +174,18 @@ impl Engine {
                 low_priority: h.priority == HostPriority::Low,
                 actors,
                 stats: Arc::clone(&stats[i]),
+            });
+        }
+        // Each REST probe blocks for one request at a time: alone on a low-priority host.
+        for probe in std::mem::take(&mut parts.probes) {
+            let name: &'static str = Box::leak(probe.name().replace(':', "-").into_boxed_str());
+            hosts.push(HostSpec {
+                name,
+                core: None,
+                idle: crate::runtime::IdlePolicy::Park,
+                low_priority: true,
+                actors: vec![probe],
+                stats: Arc::default(),
             });
         }
         Ok(Self {

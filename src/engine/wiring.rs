@@ -1,0 +1,256 @@
+//! Builds the actors a config names and the channels between them: gateways, strategies,
+//! the latency monitor and the status line. Everything is created before any host starts,
+//! so a bad key or parameter stops the engine before it trades.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::book::{BookCache, CacheReader};
+use crate::config::{ActorName, Config, Mode, Secret};
+use crate::gateway::{CidMinter, Gateway, GatewayOptions, GatewaySpec, OrderIntent, OrderUpdate};
+use crate::latency::{board::BandBoard, monitor::LatencyHub};
+use crate::net::Connector;
+use crate::risk::{KillSwitch, RiskEngine};
+use crate::runtime::{Actor, FullPolicy, Rx, Tx, bounded};
+use crate::strategy::actor::{ReportMsg, StrategyActor};
+use crate::strategy::api::IntentSink;
+use crate::strategy::spread::{SpreadMaker, SpreadParams};
+use crate::types::{Price, StrategyId, UnixNanos};
+
+/// Capacity of every order-intent and order-update channel (never dropped: backpressure).
+const ORDER_CHANNEL: usize = 4096;
+
+/// What the actors of one engine share, built once.
+pub struct Parts {
+    pub cache: Arc<BookCache>,
+    pub kill: KillSwitch,
+    pub run_start_ms: u64,
+    /// Per venue: the intent channel (strategies hold senders, the gateway the receiver).
+    intents: Vec<(Tx<OrderIntent>, Option<Rx<OrderIntent>>)>,
+    /// Per strategy: the update channel (the gateway holds senders).
+    updates: Vec<(Tx<OrderUpdate>, Option<Rx<OrderUpdate>>)>,
+    pub reports: (Tx<ReportMsg>, Rx<ReportMsg>),
+    pub latency: Option<LatencyHub>,
+    pub board: Option<BandBoard>,
+    /// One REST round-trip probe per venue, each to be placed alone on a low-priority host.
+    pub probes: Vec<Box<dyn Actor>>,
+    /// Keys for the in-process simulator's account, when the config runs one.
+    sim_account: Option<(Secret, Secret)>,
+}
+
+impl Parts {
+    pub fn new(
+        config: &Config,
+        run_start_ms: u64,
+        sim_account: Option<(Secret, Secret)>,
+    ) -> Result<Self, String> {
+        let intents = config
+            .venues
+            .iter()
+            .map(|_| {
+                let (tx, rx) = bounded("order-intents", ORDER_CHANNEL, FullPolicy::Backpressure);
+                (tx, Some(rx))
+            })
+            .collect();
+        let updates = config
+            .strategies
+            .iter()
+            .map(|_| {
+                let (tx, rx) = bounded("order-updates", ORDER_CHANNEL, FullPolicy::Backpressure);
+                (tx, Some(rx))
+            })
+            .collect();
+        let names = config.venues.iter().map(|v| v.name.clone()).collect();
+        let latency = LatencyHub::new(&config.latency, names).map_err(|e| e.to_string())?;
+        let mut latency = latency.with_export_dir(config.engine.data_dir.join("latency"));
+        let board = Some(latency.board());
+        let mut probes: Vec<Box<dyn Actor>> = Vec::new();
+        if config.engine.mode != Mode::Paper {
+            for v in &config.venues {
+                let p = latency
+                    .probe(v.id, v.kind, &v.rest_url)
+                    .map_err(|e| e.to_string())?;
+                probes.push(Box::new(p));
+            }
+        }
+        Ok(Self {
+            cache: BookCache::new(config.instruments.len()),
+            kill: KillSwitch::default(),
+            run_start_ms,
+            intents,
+            updates,
+            reports: bounded("strategy-reports", 64, FullPolicy::DropNewest),
+            latency: Some(latency),
+            board,
+            probes,
+            sim_account,
+        })
+    }
+
+    pub fn reader(&self) -> CacheReader {
+        self.cache.reader()
+    }
+
+    fn credentials(
+        &self,
+        config: &Config,
+        venue: usize,
+    ) -> Result<Option<(Secret, Secret)>, String> {
+        let v = &config.venues[venue];
+        match &v.credentials {
+            Some(c) => {
+                let key = c
+                    .api_key
+                    .load()
+                    .map_err(|e| format!("venue {}: {e}", v.name))?;
+                let secret = c
+                    .api_secret
+                    .load()
+                    .map_err(|e| format!("venue {}: {e}", v.name))?;
+                Ok(Some((key, secret)))
+            }
+            None => Ok(self.sim_account.clone()),
+        }
+    }
+
+    /// Builds one actor, `Ok(None)` with a reason when this build cannot run it yet.
+    pub fn build(
+        &mut self,
+        config: &Config,
+        name: &ActorName,
+    ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
+        match name {
+            ActorName::Gateway(v) => self.gateway(config, v.index()),
+            ActorName::Strategy(s) => self.strategy(config, *s),
+            ActorName::Latency => match self.latency.take() {
+                Some(hub) => Ok(Ok(Box::new(hub.into_monitor()))),
+                None => Ok(Err("the latency monitor was already placed")),
+            },
+            ActorName::Feed(_) => Ok(Err("the market-data feed actor is not wired in yet")),
+            ActorName::Persist => Ok(Err(
+                "persistence is built but not wired into the engine yet",
+            )),
+            ActorName::Notify => Ok(Err(
+                "notifications are built but not wired into the engine yet",
+            )),
+            ActorName::Status => Ok(Err(
+                "the HTTP status endpoint is built but not wired into the engine yet",
+            )),
+        }
+    }
+
+    fn gateway(
+        &mut self,
+        config: &Config,
+        venue: usize,
+    ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
+        if config.engine.mode == Mode::Paper {
+            return Ok(Err("paper execution is not built yet"));
+        }
+        let Some((api_key, api_secret)) = self.credentials(config, venue)? else {
+            return Ok(Err("the venue has no credentials"));
+        };
+        let Some(intents) = self.intents[venue].1.take() else {
+            return Ok(Err("the venue's gateway was already placed"));
+        };
+        let v = &config.venues[venue];
+        let strategies: Vec<_> = config
+            .strategies
+            .iter()
+            .map(|s| (s.risk.clone(), s.instrument))
+            .collect();
+        let risk = RiskEngine::new(
+            config.risk.global.clone(),
+            &strategies,
+            config.instruments.len(),
+            self.kill.clone(),
+            UnixNanos(self.run_start_ms * 1_000_000),
+        );
+        let updates = config
+            .strategies
+            .iter()
+            .zip(&self.updates)
+            .map(|(s, (tx, _))| (s.venue == v.id).then(|| tx.clone()))
+            .collect();
+        let cancel_on_stop = config
+            .strategies
+            .iter()
+            .map(|s| {
+                SpreadParams::from_table(&s.params)
+                    .map(|p| p.cancel_on_shutdown)
+                    .unwrap_or(true)
+            })
+            .collect();
+        let reader = self.cache.reader();
+        let spec = GatewaySpec {
+            venue: v.clone(),
+            instruments: config.instruments.clone(),
+            api_key,
+            api_secret,
+            connector: Connector::with_public_roots(Duration::from_secs(10))
+                .map_err(|e| e.to_string())?,
+            intents,
+            updates,
+            risk,
+            mid: Box::new(move |id| {
+                let t = reader.top(id);
+                t.valid
+                    .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
+            }),
+            snapshots: None,
+            run_start_ms: self.run_start_ms,
+            options: GatewayOptions {
+                cancel_on_stop,
+                ..GatewayOptions::default()
+            },
+        };
+        Gateway::new(spec).map(|g| Ok(Box::new(g) as Box<dyn Actor>))
+    }
+
+    fn strategy(
+        &mut self,
+        config: &Config,
+        id: StrategyId,
+    ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
+        if config.engine.mode == Mode::Paper {
+            return Ok(Err(
+                "paper execution is not built yet, so a strategy would have nowhere to trade",
+            ));
+        }
+        let s = &config.strategies[id.index()];
+        let params = SpreadParams::from_table(&s.params).map_err(|errs| {
+            let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
+            format!("strategy {}: {}", s.name, msgs.join("; "))
+        })?;
+        let Some(updates) = self.updates[id.index()].1.take() else {
+            return Ok(Err("the strategy was already placed"));
+        };
+        let instrument = config.instruments[s.instrument.index()].clone();
+        let maker = SpreadMaker::new(
+            params.clone(),
+            instrument,
+            params.base_allocation,
+            params.quote_allocation,
+        );
+        let sink = IntentSink::new(
+            self.intents[s.venue.index()].0.clone(),
+            CidMinter::new(self.run_start_ms, id),
+            id,
+            s.instrument,
+        );
+        let actor = StrategyActor::new(
+            format!("strategy:{}", s.name),
+            id,
+            s.venue,
+            s.instrument,
+            Box::new(maker),
+            self.cache.reader(),
+            self.board.clone(),
+            updates,
+            sink,
+            self.kill.clone(),
+        )
+        .with_reports(self.reports.0.clone());
+        Ok(Ok(Box::new(actor)))
+    }
+}

@@ -5,6 +5,9 @@
 //! and leave through the `gateway`; `latency`, `persist`, `status` and `notify` run beside
 //! the hot path on low-priority threads; `sim` is a local exchange for tests and the demo.
 
+// Unsafe code is allowed only where a module says why, with `// SAFETY:` and Miri coverage.
+#![deny(unsafe_code)]
+
 /// L2 books and the seqlock-published book cache.
 pub mod book;
 /// The command line.

@@ -179,6 +179,8 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
 }
 
 /// Nices the calling thread (Linux: per-thread). Failure only costs priority, so it is logged.
+/// The one FFI call cannot run under Miri; the host tests that run there cover the rest.
+#[allow(unsafe_code)]
 fn lower_priority(host: &str) {
     #[cfg(all(target_os = "linux", not(miri)))]
     {

@@ -90,6 +90,8 @@ fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
         snapshots: Some(snap_tx),
         run_start_ms,
         options,
+        persist: None,
+        recovered: Vec::new(),
     };
     let gw = Gateway::new(spec).unwrap();
     let shutdown = Shutdown::new();

@@ -36,6 +36,13 @@ pub struct Parts {
     pub probes: Vec<Box<dyn Actor>>,
     /// Keys for the in-process simulator's account, when the config runs one.
     sim_account: Option<(Secret, Secret)>,
+    /// The database (when persistence is on): its writer actor, and one sink per venue's
+    /// gateway, created up front so placement order does not matter.
+    persist: Option<crate::persist::PersistHub>,
+    sinks: Vec<Option<crate::persist::PersistSink>>,
+    /// Non-final orders of earlier runs, per venue, to reconcile at start.
+    recovered: Vec<Vec<crate::gateway::Order>>,
+    pub run_id: Option<i64>,
 }
 
 impl Parts {
@@ -73,7 +80,12 @@ impl Parts {
                 probes.push(Box::new(p));
             }
         }
+        let (persist, sinks, recovered, run_id) = open_persistence(config, run_start_ms)?;
         Ok(Self {
+            persist,
+            sinks,
+            recovered,
+            run_id,
             cache: BookCache::new(config.instruments.len()),
             kill: KillSwitch::default(),
             run_start_ms,
@@ -127,9 +139,10 @@ impl Parts {
                 None => Ok(Err("the latency monitor was already placed")),
             },
             ActorName::Feed(_) => Ok(Err("the market-data feed actor is not wired in yet")),
-            ActorName::Persist => Ok(Err(
-                "persistence is built but not wired into the engine yet",
-            )),
+            ActorName::Persist => match self.persist.take() {
+                Some(hub) => Ok(Ok(Box::new(hub.into_writer()))),
+                None => Ok(Err("persistence is disabled")),
+            },
             ActorName::Notify => Ok(Err(
                 "notifications are built but not wired into the engine yet",
             )),
@@ -203,6 +216,12 @@ impl Parts {
                 cancel_on_stop,
                 ..GatewayOptions::default()
             },
+            persist: self.sinks.get_mut(venue).and_then(Option::take),
+            recovered: self
+                .recovered
+                .get_mut(venue)
+                .map(std::mem::take)
+                .unwrap_or_default(),
         };
         Gateway::new(spec).map(|g| Ok(Box::new(g) as Box<dyn Actor>))
     }
@@ -253,4 +272,61 @@ impl Parts {
         .with_reports(self.reports.0.clone());
         Ok(Ok(Box::new(actor)))
     }
+}
+
+type Persistence = (
+    Option<crate::persist::PersistHub>,
+    Vec<Option<crate::persist::PersistSink>>,
+    Vec<Vec<crate::gateway::Order>>,
+    Option<i64>,
+);
+
+/// Opens the database (migrating it), records the run, creates one sink per venue and loads
+/// the orders earlier runs left open.
+fn open_persistence(config: &Config, run_start_ms: u64) -> Result<Persistence, String> {
+    use sha2::{Digest, Sha256};
+    let n = config.venues.len();
+    if !config.persistence.enabled {
+        return Ok((
+            None,
+            (0..n).map(|_| None).collect(),
+            vec![Vec::new(); n],
+            None,
+        ));
+    }
+    let digest = Sha256::digest(format!("{config:?}").as_bytes());
+    let config_hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let info = crate::persist::RunInfo {
+        mode: config.engine.mode,
+        engine_name: config.engine.name.clone(),
+        config_hash,
+        started_at: UnixNanos(run_start_ms * 1_000_000),
+    };
+    let mut hub =
+        crate::persist::PersistHub::open(&config.persistence, &config.engine.data_dir, &info)
+            .map_err(|e| format!("persistence: {e}"))?;
+    let path = if config.persistence.path.is_absolute() {
+        config.persistence.path.clone()
+    } else {
+        config.engine.data_dir.join(&config.persistence.path)
+    };
+    let conn = crate::persist::schema::open(&path).map_err(|e| format!("persistence: {e}"))?;
+    let open =
+        crate::persist::load_open_orders(&conn, config.engine.mode, crate::persist::RunScope::All)
+            .map_err(|e| format!("persistence: {e}"))?;
+    let mut recovered = vec![Vec::new(); n];
+    for o in open {
+        if let Some(inst) = config.instruments.get(o.instrument.index()) {
+            recovered[inst.venue.index()].push(o);
+        }
+    }
+    let mut sinks = Vec::with_capacity(n);
+    for v in &config.venues {
+        sinks.push(Some(
+            hub.sink(&format!("gateway:{}", v.name))
+                .map_err(|e| format!("persistence: {e}"))?,
+        ));
+    }
+    let run_id = Some(hub.run().id);
+    Ok((Some(hub), sinks, recovered, run_id))
 }

@@ -67,6 +67,10 @@ pub struct GatewaySpec {
     pub snapshots: Option<Tx<GatewaySnapshot>>,
     pub run_start_ms: u64,
     pub options: GatewayOptions,
+    /// Where order and fill records go (never dropped); `None` without persistence.
+    pub persist: Option<crate::persist::PersistSink>,
+    /// Non-final orders of earlier runs, loaded from the database, to reconcile at start.
+    pub recovered: Vec<Order>,
 }
 
 /// Per-order bookkeeping beside the state machine: when it was last asked about.
@@ -107,6 +111,7 @@ pub struct Gateway {
     /// Requests other than orders and cancels wait until then (429 / Retry-After).
     quiet_until: UnixNanos,
     banned: bool,
+    persist: Option<crate::persist::PersistSink>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -129,6 +134,20 @@ impl Gateway {
         let link =
             Link::new(spec.connector, endpoint, &spec.venue.name).map_err(|e| e.to_string())?;
         let n_strategies = spec.updates.len();
+        let mut table = OrderTable::new(spec.run_start_ms, n_strategies);
+        let mut chase = std::collections::HashMap::with_capacity(4096);
+        for o in spec.recovered {
+            // Whatever became of them while the engine was away is asked at once.
+            chase.insert(
+                o.cid,
+                Chase {
+                    queried_at: None,
+                    query_now: true,
+                    fetch_trades: false,
+                },
+            );
+            table.insert_recovered(o);
+        }
         Ok(Self {
             name: format!("gateway:{}", spec.venue.name),
             session: Session::new(
@@ -140,8 +159,8 @@ impl Gateway {
             instruments: spec.instruments,
             link,
             user_stream: false,
-            table: OrderTable::new(spec.run_start_ms, n_strategies),
-            chase: std::collections::HashMap::with_capacity(4096),
+            table,
+            chase,
             risk: spec.risk,
             mid: spec.mid,
             intents: spec.intents,
@@ -158,6 +177,7 @@ impl Gateway {
             next_snapshot: UnixNanos::ZERO,
             quiet_until: UnixNanos::ZERO,
             banned: false,
+            persist: spec.persist,
         })
     }
 
@@ -194,6 +214,16 @@ impl Gateway {
                 self.on_link_down(now, e.to_string());
                 false
             }
+        }
+    }
+
+    /// Hands a record to the writer. Order and fill records are never dropped: a full queue
+    /// holds them in the sink (and refuses new orders); a writer that is gone stops trading.
+    fn keep(&mut self, r: crate::persist::Record) {
+        if let Some(p) = self.persist.as_mut()
+            && p.keep(r).is_err()
+        {
+            self.risk.kill_switch().trip(KillReason::PersistenceDown);
         }
     }
 
@@ -276,6 +306,11 @@ impl Gateway {
         if self.banned || !self.link.is_up() || !self.user_stream {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
+        if let Some(p) = self.persist.as_mut()
+            && !p.admit_order()
+        {
+            return self.refuse(&i, Refusal::PersistenceBehind, now);
+        }
         let Some(inst) = self.instrument(i.instrument) else {
             return self.refuse(&i, Refusal::Grid, now);
         };
@@ -338,9 +373,10 @@ impl Gateway {
         self.chase.insert(i.cid, Chase::default());
         let update = self.table.get_mut(&i.cid).map(|o| {
             o.apply(&OrderEvent::Sent { at: now });
-            Self::update_of(o, None, None, now)
+            (Self::update_of(o, None, None, now), o.clone())
         });
-        if let Some(u) = update {
+        if let Some((u, o)) = update {
+            self.keep(crate::persist::Record::Order(o));
             self.notify(u);
         }
     }
@@ -414,6 +450,17 @@ impl Gateway {
         let unfilled = o.qty.saturating_sub(o.filled_qty);
         let now_final = o.status.is_final();
         let update = Self::update_of(o, r.fill, None, now);
+        let record = o.clone();
+        self.keep(crate::persist::Record::Order(record));
+        if let Some(f) = r.fill {
+            self.keep(crate::persist::Record::Fill(crate::persist::FillRecord {
+                cid,
+                strategy,
+                instrument,
+                fill: f,
+                at: now,
+            }));
+        }
         let needs_trades = r.fill.is_some_and(|f| !f.fees_complete);
         if needs_trades {
             self.chase.entry(cid).or_default().fetch_trades = true;
@@ -496,6 +543,7 @@ impl Gateway {
         };
         let (strategy, instrument, is_final) = (o.strategy, o.instrument, o.status.is_final());
         let delta = o.set_fees(trades);
+        let record = o.clone();
         let quote = self
             .instrument(instrument)
             .map(|i| i.quote.clone())
@@ -506,6 +554,7 @@ impl Gateway {
                     .adjust_quote_fees(strategy, crate::types::Qty::from_units(d));
             }
         }
+        self.keep(crate::persist::Record::Order(record));
         if is_final
             && !self
                 .chase
@@ -777,6 +826,11 @@ impl Actor for Gateway {
     fn poll(&mut self, ctx: &mut Ctx) -> usize {
         let now = ctx.clock.now();
         let mut work = self.flush_held();
+        if let Some(p) = self.persist.as_mut()
+            && p.pump().is_err()
+        {
+            self.risk.kill_switch().trip(KillReason::PersistenceDown);
+        }
         if self.link.poll(now) {
             self.on_link_up(now);
             work += 1;
@@ -866,6 +920,11 @@ impl Actor for Gateway {
         }
         self.flush_held();
         self.publish(ctx.clock.now());
+        if let Some(p) = self.persist.as_mut()
+            && !p.finish(Duration::from_secs(2))
+        {
+            tracing::error!(gateway = %self.name, "order records not all committed at shutdown");
+        }
         if let Some(c) = self.link.conn() {
             c.close();
         }

@@ -232,6 +232,32 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
+/// A REST depth snapshot as a recording line's frame: the body with `"symbol":"<SYMBOL>"`
+/// put first, so a replay of several instruments knows whose it is (Binance's answer names
+/// none), and raw line breaks (JSON whitespace only) turned into spaces. Fills `out`.
+pub fn snapshot_frame(symbol: &str, body: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let body = body.trim_ascii();
+    match body.strip_prefix(b"{") {
+        Some(rest) => {
+            out.extend_from_slice(b"{\"symbol\":\"");
+            out.extend_from_slice(symbol.to_ascii_uppercase().as_bytes());
+            out.extend_from_slice(b"\"");
+            if rest.trim_ascii_start().first() != Some(&b'}') {
+                out.push(b',');
+            }
+            out.extend_from_slice(rest);
+        }
+        // Not an object: kept as it came; the replay counts it as malformed.
+        None => out.extend_from_slice(body),
+    }
+    for b in out.iter_mut() {
+        if *b == b'\n' || *b == b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::venue::binance::session::{Purpose, Session, SessionEvent};
 use crate::venue::binance::user::{Balance, OrderSnapshot};
 
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
-use super::link::Link;
+use crate::net::Link;
 use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;

@@ -199,11 +199,7 @@ impl Rig {
         let ok = wait_for(Duration::from_secs(30), || {
             (f(&self.stats) >= at_least).then_some(())
         });
-        assert!(
-            ok.is_some(),
-            "{what}: {} < {at_least}",
-            f(&self.stats)
-        );
+        assert!(ok.is_some(), "{what}: {} < {at_least}", f(&self.stats));
     }
 
     fn stop(&mut self) {
@@ -233,7 +229,10 @@ fn syncs_three_books_and_matches_the_simulator() {
         }
         seen.iter().all(|s| *s).then_some(())
     });
-    assert!(got.is_some(), "book-changed notices for every instrument: {seen:?}");
+    assert!(
+        got.is_some(),
+        "book-changed notices for every instrument: {seen:?}"
+    );
     let t = wait_for(Duration::from_secs(30), || r.trades.try_recv());
     let t = t.expect("a trade arrived");
     assert!((t.instrument.0 as usize) < SYMBOLS.len());
@@ -297,4 +296,71 @@ fn rotates_connections_before_they_get_old() {
     });
     assert!(conns.is_some(), "old connections closed");
     r.stop();
+}
+
+#[test]
+fn mako_record_then_mako_book_replays_the_recording() {
+    let sim = start_sim(&sim_symbols());
+    let dir = std::env::temp_dir().join(format!("mako-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("record.toml");
+    let instruments: String = SYMBOLS[..2]
+        .iter()
+        .map(|(s, b, _)| {
+            format!(
+                "[[instruments]]\nvenue = \"binance\"\nsymbol = \"{s}\"\nbase = \"{b}\"\n\
+                 quote = \"USDT\"\ntick_size = \"0.01\"\nlot_size = \"0.00001\"\n"
+            )
+        })
+        .collect();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[engine]\nname = \"rec\"\nmode = \"paper\"\ndata_dir = \"{}\"\n\n\
+             [[venues]]\nname = \"binance\"\nkind = \"binance-spot\"\nws_url = \"{}\"\nrest_url = \"{}\"\n\n{instruments}",
+            dir.join("data").display(),
+            sim.ws_url(),
+            sim.rest_url()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("md.gz");
+    let rec = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+        .args(["record", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(["--for", "2s", "--gzip"])
+        .output()
+        .unwrap();
+    assert!(
+        rec.status.success(),
+        "mako record: {}",
+        String::from_utf8_lossy(&rec.stderr)
+    );
+    let book = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+        .args(["book"])
+        .arg(&out)
+        .args(["--venue", "binance-spot", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&book.stdout);
+    assert!(
+        book.status.success(),
+        "mako book: {stdout}\n{}",
+        String::from_utf8_lossy(&book.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["malformed_frames"], 0, "{v}");
+    assert_eq!(v["malformed_lines"], 0, "{v}");
+    assert!(v["frames"].as_u64().unwrap() > 10, "{v}");
+    assert!(v["snapshots"].as_u64().unwrap() >= 2, "{v}");
+    let books = v["books"].as_array().unwrap();
+    assert_eq!(books.len(), 2, "{v}");
+    for b in books {
+        // Each recorded snapshot found its book, and the diffs after it chained.
+        assert_eq!(b["live"], true, "{b}");
+        assert!(b["snapshots_applied"].as_u64().unwrap() >= 1, "{b}");
+        assert_eq!(b["gaps"], 0, "{b}");
+        assert!(!b["bids"].as_array().unwrap().is_empty(), "{b}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -260,8 +260,12 @@ impl FeedActor {
         let slots = [slot(0)?, slot(1)?];
         let snap_symbols: Vec<(InstrumentId, String)> =
             mine.iter().map(|i| (i.id, i.symbol.clone())).collect();
-        let snapshots =
-            SnapshotFetcher::spawn(&venue.name, &venue.rest_url, &snap_symbols, options.snapshot)?;
+        let snapshots = SnapshotFetcher::spawn(
+            &venue.name,
+            &venue.rest_url,
+            &snap_symbols,
+            options.snapshot,
+        )?;
         let mut writers: Vec<Option<CacheWriter>> = writers.into_iter().map(Some).collect();
         let max_id = mine.iter().map(|i| i.id.0 as usize).max().unwrap_or(0);
         let mut book_index = vec![u32::MAX; max_id + 1];
@@ -548,7 +552,10 @@ impl FeedActor {
                     return;
                 };
                 // After a rotation both connections may have carried the same trades.
-                if self.books[k].last_trade_id.is_some_and(|last| t.trade_id <= last) {
+                if self.books[k]
+                    .last_trade_id
+                    .is_some_and(|last| t.trade_id <= last)
+                {
                     return;
                 }
                 self.books[k].last_trade_id = Some(t.trade_id);
@@ -669,10 +676,8 @@ impl FeedActor {
         s.trades.store(self.trades_sent, Relaxed);
         s.trades_dropped.store(self.trades_dropped, Relaxed);
         s.record_errors.store(self.record_errors, Relaxed);
-        s.connected.store(
-            u64::from(self.slots[self.active].link.is_up()),
-            Relaxed,
-        );
+        s.connected
+            .store(u64::from(self.slots[self.active].link.is_up()), Relaxed);
     }
 }
 

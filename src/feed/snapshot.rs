@@ -223,12 +223,18 @@ impl Worker {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let doubling = self.opts.rate_limit_backoff.saturating_mul(
-                1u32 << self.consecutive_429.saturating_sub(1).min(16),
-            );
-            let retry_after = header
-                .unwrap_or(doubling)
-                .min(Duration::from_secs(if status == 418 { 3 * 86_400 } else { 120 }));
+            let doubling = self
+                .opts
+                .rate_limit_backoff
+                .saturating_mul(1u32 << self.consecutive_429.saturating_sub(1).min(16));
+            let retry_after =
+                header
+                    .unwrap_or(doubling)
+                    .min(Duration::from_secs(if status == 418 {
+                        3 * 86_400
+                    } else {
+                        120
+                    }));
             self.quiet_until = Some(Instant::now() + retry_after);
             return Err(SnapshotError::RateLimited {
                 status,

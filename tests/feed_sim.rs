@@ -151,17 +151,17 @@ impl Rig {
 
     /// Whether every instrument's cached depth is valid and equals the simulator's book.
     fn books_equal(&self) -> Result<(), String> {
-        for i in 0..SYMBOLS.len() {
+        for (i, (sym, _, _)) in SYMBOLS.iter().enumerate() {
             let d = self.reader.depth(InstrumentId(i as u32));
             if !d.valid {
-                return Err(format!("{} not valid", SYMBOLS[i].0));
+                return Err(format!("{} not valid", sym));
             }
             let bids = self.sim_levels(i, Side::Buy, d.bids.len());
             let asks = self.sim_levels(i, Side::Sell, d.asks.len());
             if d.bid_levels() != bids.as_slice() || d.ask_levels() != asks.as_slice() {
                 return Err(format!(
                     "{}: cache bids {:?} asks {:?}, sim bids {:?} asks {:?}",
-                    SYMBOLS[i].0,
+                    sym,
                     d.bid_levels(),
                     d.ask_levels(),
                     bids,
@@ -170,7 +170,7 @@ impl Rig {
             }
             let top = self.reader.top(InstrumentId(i as u32));
             if !top.valid || Some(&top.bid) != bids.first() || Some(&top.ask) != asks.first() {
-                return Err(format!("{}: top {top:?} differs", SYMBOLS[i].0));
+                return Err(format!("{}: top {top:?} differs", sym));
             }
         }
         Ok(())

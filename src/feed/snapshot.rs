@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::types::InstrumentId;
 
@@ -115,10 +115,7 @@ impl SnapshotFetcher {
 
     /// The next answer, if one is ready.
     pub fn try_answer(&self) -> Option<SnapshotAnswer> {
-        match self.answers.try_recv() {
-            Ok(a) => Some(a),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.answers.try_recv().ok()
     }
 }
 

@@ -12,8 +12,11 @@ use std::time::Duration;
 
 use common::{start_sim, wait_for};
 use mako::book::{BookCache, CacheReader, Level};
-use mako::config::{OrderTransport, StreamKind, VenueConfig, VenueKind};
+use mako::config::{
+    BandConfig, LatencyConfig, OrderTransport, Statistic, StreamKind, VenueConfig, VenueKind,
+};
 use mako::feed::actor::{FeedActor, FeedOptions, FeedSpec, FeedStats, TradeEvent};
+use mako::latency::{LatencyHub, Measurement, Recorder};
 use mako::net::Connector;
 use mako::runtime::{self, Clock, FullPolicy, HostSpec, IdlePolicy, Rx, Shutdown, bounded};
 use mako::sim::SimHandle;
@@ -81,7 +84,10 @@ struct Rig {
 }
 
 fn rig(options: FeedOptions) -> Rig {
-    let sim = start_sim(&sim_symbols());
+    rig_on(start_sim(&sim_symbols()), options, None)
+}
+
+fn rig_on(sim: SimHandle, options: FeedOptions, recorder: Option<Recorder>) -> Rig {
     let cache = BookCache::new(SYMBOLS.len());
     let writers = (0..SYMBOLS.len())
         .map(|i| cache.writer(InstrumentId(i as u32)).unwrap())
@@ -95,7 +101,7 @@ fn rig(options: FeedOptions) -> Rig {
         writers,
         trades: vec![trades_tx],
         book_changed: vec![changed_tx],
-        recorder: None,
+        recorder,
         clock_offset: None,
         record_to: None,
         options,
@@ -363,4 +369,67 @@ fn mako_record_then_mako_book_replays_the_recording() {
         assert!(!b["bids"].as_array().unwrap().is_empty(), "{b}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn latency_config() -> LatencyConfig {
+    LatencyConfig {
+        window: Duration::from_secs(60),
+        statistic: Statistic::P99,
+        evaluate_every: Duration::from_secs(1),
+        degrade_after: 1,
+        recover_after: 2,
+        stale_after: Duration::from_secs(5),
+        probe_interval: Duration::from_secs(1),
+        bands: vec![BandConfig {
+            name: "only".into(),
+            max_latency: None,
+            min_spread_bps: 1,
+            size_multiplier: 1.0,
+            throttle: Duration::ZERO,
+        }],
+    }
+}
+
+#[test]
+fn rate_limited_snapshots_and_server_shutdown_with_latency_recorded() {
+    let sim = start_sim(&sim_symbols());
+    // Every REST answer is 429 (Retry-After: 1) at first: requests fail, are counted, and
+    // are retried after the wait; no book can go live.
+    sim.faults().set_http_429_rate(1.0);
+    let mut hub = LatencyHub::new(&latency_config(), vec!["binance".into()])
+        .unwrap()
+        .with_flush_every(Duration::from_millis(100));
+    let recorder = hub
+        .recorder(VenueId(0), &[Measurement::FeedLag, Measurement::StageBook])
+        .unwrap();
+    let mut monitor = hub.into_monitor();
+    let mut r = rig_on(sim, test_options(), Some(recorder));
+    r.wait_stat("failed snapshots", |s| s.snapshot_failures.load(Relaxed), 3);
+    assert_eq!(r.stat(|s| s.books_live.load(Relaxed)), 0);
+    assert_eq!(r.stat(|s| s.snapshots_applied.load(Relaxed)), 0);
+    r.sim.faults().set_http_429_rate(0.0);
+    r.wait_stat("books live", |s| s.books_live.load(Relaxed), 3);
+    r.assert_books_equal_when_quiet("after rate-limited snapshots");
+    let requests = r.stat(|s| s.snapshot_requests.load(Relaxed));
+    let failures = r.stat(|s| s.snapshot_failures.load(Relaxed));
+    assert!(
+        requests >= failures + 3,
+        "requests {requests} failures {failures}"
+    );
+
+    // serverShutdown then close: the feed reconnects and resyncs every book.
+    let resyncs = r.stat(|s| s.resyncs.load(Relaxed));
+    r.sim.server_shutdown_event();
+    r.wait_stat("reconnects", |s| s.reconnects.load(Relaxed), 1);
+    r.wait_stat("resyncs", |s| s.resyncs.load(Relaxed), resyncs + 3);
+    r.wait_stat("books live again", |s| s.books_live.load(Relaxed), 3);
+    r.assert_books_equal_when_quiet("after serverShutdown");
+    r.stop();
+
+    // The feed flushed its histograms on stop: lag and book-stage samples arrived.
+    while monitor.drain_batches() > 0 {}
+    for m in [Measurement::FeedLag, Measurement::StageBook] {
+        let n = monitor.window(VenueId(0), m).map_or(0, |w| w.run().len());
+        assert!(n > 0, "{m:?}: no samples");
+    }
 }

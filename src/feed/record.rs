@@ -356,4 +356,49 @@ mod tests {
         assert!(errs[0].contains("truncated"), "{errs:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn snapshot_lines_name_their_symbol_and_replay_to_that_book() {
+        use crate::feed::handler::{Publish, SpotMdHandler};
+        use crate::feed::sync::SyncLimits;
+        use crate::types::InstrumentId;
+        use crate::venue::binance::md::TimeUnit;
+        use crate::venue::binance::symbols::SymbolTable;
+
+        let mut line = Vec::new();
+        snapshot_frame(
+            "ethusdt",
+            b"{\"lastUpdateId\":10,\n\"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}\r\n",
+            &mut line,
+        );
+        assert_eq!(
+            line,
+            b"{\"symbol\":\"ETHUSDT\",\"lastUpdateId\":10, \"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}"
+        );
+        snapshot_frame("x", b" {} ", &mut line);
+        assert_eq!(line, b"{\"symbol\":\"X\"}");
+        snapshot_frame("x", b"[1]", &mut line);
+        assert_eq!(line, b"[1]");
+
+        // Two books wait: an unnamed snapshot could not be routed, a named one can.
+        let mut t = SymbolTable::new();
+        t.insert("btcusdt", InstrumentId(0)).unwrap();
+        t.insert("ethusdt", InstrumentId(1)).unwrap();
+        let mut h = SpotMdHandler::new(t, TimeUnit::Millis, SyncLimits::default());
+        let diff = br#"{"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":10,"u":11,"b":[["100","1"]],"a":[]}}"#;
+        h.on_frame(diff).unwrap();
+        snapshot_frame(
+            "ETHUSDT",
+            br#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#,
+            &mut line,
+        );
+        let r = h.on_frame(&line).unwrap();
+        assert_eq!(r.published(), Some(Publish::Book(InstrumentId(1))));
+        snapshot_frame(
+            "DOGEUSDT",
+            br#"{"lastUpdateId":10,"bids":[],"asks":[]}"#,
+            &mut line,
+        );
+        assert!(h.on_frame(&line).is_err());
+    }
 }

@@ -435,6 +435,8 @@ impl FeedActor {
     /// The spare's first frame arrived: read the old connection dry, close it, switch.
     fn promote(&mut self, spare: usize, ctx: &Ctx) {
         let old = self.active;
+        // Read to `WouldBlock` whether or not mio has reported the latest bytes yet.
+        self.slots[old].readable = self.slots[old].registered;
         self.read_slot(old, usize::MAX, ctx);
         if self.active == old {
             self.unregister(old);

@@ -3,6 +3,7 @@
 pub mod book;
 pub mod check;
 pub mod latency_report;
+pub mod record;
 pub mod run;
 pub mod sign;
 pub mod sim;
@@ -22,6 +23,7 @@ usage:
   mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
   mako book <recording>... --venue binance-spot [--depth N] [--json]
                                          replay recordings through the book sync; print books and counts
+  mako record <config> --out <file> [--for <duration>] [--gzip]   record market data (frames + snapshots)
   mako help                              this text
 ";
 
@@ -42,6 +44,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),
+        "record" => record::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

@@ -1,9 +1,13 @@
-//! The feed: turns venue frames into a synchronised L2 book per instrument. Offline parts
-//! here (book sync, recording and replay, the frame handler); the connection actor joins later.
+//! The feed: turns venue frames into a synchronised L2 book per instrument: the connection
+//! actor, the frame handler, book sync, REST snapshots, recording and replay.
 
+/// The feed actor: connections, reconnects, rotation, snapshots, publishing.
+pub mod actor;
 /// Per-frame driver: codec → book sync, and the single place the book cache gets published.
 pub mod handler;
 /// Recording files: `<receive ns> <frame>` per line, optionally gzip.
 pub mod record;
+/// REST depth snapshots fetched on a low-priority thread.
+pub mod snapshot;
 /// The local order book synchroniser (Binance's documented procedure).
 pub mod sync;

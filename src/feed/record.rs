@@ -232,6 +232,32 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
+/// A REST depth snapshot as a recording line's frame: the body with `"symbol":"<SYMBOL>"`
+/// put first, so a replay of several instruments knows whose it is (Binance's answer names
+/// none), and raw line breaks (JSON whitespace only) turned into spaces. Fills `out`.
+pub fn snapshot_frame(symbol: &str, body: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let body = body.trim_ascii();
+    match body.strip_prefix(b"{") {
+        Some(rest) => {
+            out.extend_from_slice(b"{\"symbol\":\"");
+            out.extend_from_slice(symbol.to_ascii_uppercase().as_bytes());
+            out.extend_from_slice(b"\"");
+            if rest.trim_ascii_start().first() != Some(&b'}') {
+                out.push(b',');
+            }
+            out.extend_from_slice(rest);
+        }
+        // Not an object: kept as it came; the replay counts it as malformed.
+        None => out.extend_from_slice(body),
+    }
+    for b in out.iter_mut() {
+        if *b == b'\n' || *b == b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +355,50 @@ mod tests {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].contains("truncated"), "{errs:?}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn snapshot_lines_name_their_symbol_and_replay_to_that_book() {
+        use crate::feed::handler::{Publish, SpotMdHandler};
+        use crate::feed::sync::SyncLimits;
+        use crate::types::InstrumentId;
+        use crate::venue::binance::md::TimeUnit;
+        use crate::venue::binance::symbols::SymbolTable;
+
+        let mut line = Vec::new();
+        snapshot_frame(
+            "ethusdt",
+            b"{\"lastUpdateId\":10,\n\"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}\r\n",
+            &mut line,
+        );
+        assert_eq!(
+            line,
+            b"{\"symbol\":\"ETHUSDT\",\"lastUpdateId\":10, \"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}"
+        );
+        snapshot_frame("x", b" {} ", &mut line);
+        assert_eq!(line, b"{\"symbol\":\"X\"}");
+        snapshot_frame("x", b"[1]", &mut line);
+        assert_eq!(line, b"[1]");
+
+        // Two books wait: an unnamed snapshot could not be routed, a named one can.
+        let mut t = SymbolTable::new();
+        t.insert("btcusdt", InstrumentId(0)).unwrap();
+        t.insert("ethusdt", InstrumentId(1)).unwrap();
+        let mut h = SpotMdHandler::new(t, TimeUnit::Millis, SyncLimits::default());
+        let diff = br#"{"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":10,"u":11,"b":[["100","1"]],"a":[]}}"#;
+        h.on_frame(diff).unwrap();
+        snapshot_frame(
+            "ETHUSDT",
+            br#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#,
+            &mut line,
+        );
+        let r = h.on_frame(&line).unwrap();
+        assert_eq!(r.published(), Some(Publish::Book(InstrumentId(1))));
+        snapshot_frame(
+            "DOGEUSDT",
+            br#"{"lastUpdateId":10,"bids":[],"asks":[]}"#,
+            &mut line,
+        );
+        assert!(h.on_frame(&line).is_err());
     }
 }

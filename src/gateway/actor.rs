@@ -15,10 +15,10 @@ use crate::venue::binance::session::{Purpose, Session, SessionEvent};
 use crate::venue::binance::user::{Balance, OrderSnapshot};
 
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
-use super::link::Link;
 use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
+use crate::net::Link;
 
 /// Timings of the reconciliation rules.
 #[derive(Debug, Clone)]

@@ -3,7 +3,6 @@
 
 pub mod actor;
 pub mod intent;
-pub mod link;
 pub mod order;
 pub mod snapshot;
 pub mod table;

@@ -91,10 +91,17 @@ fn decode(root: Value<'_, '_>, ctx: Ctx<'_>, levels: &mut Levels) -> Result<Head
         let last = uint(root, "lastUpdateId")?;
         side(root, "bids", &mut levels.bids)?;
         side(root, "asks", &mut levels.asks)?;
-        return Ok(Head::Snapshot {
-            instrument: None,
-            last,
-        });
+        // Binance's answer names no symbol; a recording's snapshot line carries `"symbol"`
+        // (see `feed::record`) so a multi-instrument replay can route it.
+        let instrument = match root.get("symbol") {
+            Some(_) => Some(
+                ctx.symbols
+                    .by_symbol(string(root, "symbol")?.as_bytes())
+                    .ok_or(MdError::UnknownSymbol)?,
+            ),
+            None => None,
+        };
+        return Ok(Head::Snapshot { instrument, last });
     }
     if let Some(e) = root.get("e") {
         return match e.into_string().ok_or(MdError::WrongType("e"))? {

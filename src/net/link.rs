@@ -1,6 +1,6 @@
-//! The gateway's connection to the venue: established by a low-priority connector thread
-//! (DNS, TCP, TLS and the WebSocket handshake block), handed over non-blocking, and
-//! re-established with jittered exponential backoff when it drops.
+//! `Link`: one WebSocket connection to a venue (the gateway's, a feed's), established by a
+//! low-priority connector thread (DNS, TCP, TLS and the WebSocket handshake block), handed
+//! over non-blocking, and re-established with jittered exponential backoff when it drops.
 
 use std::time::Duration;
 
@@ -111,6 +111,33 @@ impl Link {
             retry_at: now.plus_nanos(self.backoff(1)),
             attempts: 1,
         };
+    }
+
+    /// Closes the connection (if up) without counting a disconnect and stays down until
+    /// `connect_now`: a spare link waiting for its turn (a feed's rotation).
+    pub fn park(&mut self) {
+        if let LinkState::Up(c) = &mut self.state {
+            c.close();
+        }
+        self.state = LinkState::Down {
+            retry_at: UnixNanos(u64::MAX),
+            attempts: 0,
+        };
+    }
+
+    /// A down link connects on its next `poll`, whatever its backoff said.
+    pub fn connect_now(&mut self) {
+        if let LinkState::Down { attempts, .. } = self.state {
+            self.state = LinkState::Down {
+                retry_at: UnixNanos::ZERO,
+                attempts,
+            };
+        }
+    }
+
+    /// Neither up nor on its way up, nor due to retry: parked.
+    pub fn is_parked(&self) -> bool {
+        matches!(self.state, LinkState::Down { retry_at, .. } if retry_at.0 == u64::MAX)
     }
 
     pub fn conn(&mut self) -> Option<&mut WsConn> {

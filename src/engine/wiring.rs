@@ -34,6 +34,14 @@ pub struct Parts {
     pub board: Option<BandBoard>,
     /// One REST round-trip probe per venue, each to be placed alone on a low-priority host.
     pub probes: Vec<Box<dyn Actor>>,
+    /// Per venue: the feed's latency recorder and the venue's clock offset (made before the
+    /// monitor is placed, which consumes the hub).
+    feed_latency: Vec<
+        Option<(
+            crate::latency::recorder::Recorder,
+            crate::latency::probe::ClockOffset,
+        )>,
+    >,
     /// Keys for the in-process simulator's account, when the config runs one.
     sim_account: Option<(Secret, Secret)>,
     /// The database (when persistence is on): its writer actor, and one sink per venue's
@@ -71,6 +79,15 @@ impl Parts {
         let latency = LatencyHub::new(&config.latency, names).map_err(|e| e.to_string())?;
         let mut latency = latency.with_export_dir(config.engine.data_dir.join("latency"));
         let board = Some(latency.board());
+        let mut feed_latency = Vec::new();
+        for v in &config.venues {
+            let m = [
+                crate::latency::measurement::Measurement::FeedLag,
+                crate::latency::measurement::Measurement::StageBook,
+            ];
+            let r = latency.recorder(v.id, &m).map_err(|e| e.to_string())?;
+            feed_latency.push(Some((r, latency.clock_offset(v.id))));
+        }
         let mut probes: Vec<Box<dyn Actor>> = Vec::new();
         if config.engine.mode != Mode::Paper {
             for v in &config.venues {
@@ -95,6 +112,7 @@ impl Parts {
             latency: Some(latency),
             board,
             probes,
+            feed_latency,
             sim_account,
         })
     }
@@ -138,7 +156,7 @@ impl Parts {
                 Some(hub) => Ok(Ok(Box::new(hub.into_monitor()))),
                 None => Ok(Err("the latency monitor was already placed")),
             },
-            ActorName::Feed(_) => Ok(Err("the market-data feed actor is not wired in yet")),
+            ActorName::Feed(v) => self.feed(config, v.index()),
             ActorName::Persist => match self.persist.take() {
                 Some(hub) => Ok(Ok(Box::new(hub.into_writer()))),
                 None => Ok(Err("persistence is disabled")),
@@ -150,6 +168,41 @@ impl Parts {
                 "the HTTP status endpoint is built but not wired into the engine yet",
             )),
         }
+    }
+
+    fn feed(
+        &mut self,
+        config: &Config,
+        venue: usize,
+    ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
+        let v = &config.venues[venue];
+        let mut writers = Vec::new();
+        for i in config.instruments.iter().filter(|i| i.venue == v.id) {
+            match self.cache.writer(i.id) {
+                Some(w) => writers.push(w),
+                None => return Ok(Err("the venue's feed was already placed")),
+            }
+        }
+        let (recorder, offset) = match self.feed_latency.get_mut(venue).and_then(Option::take) {
+            Some((r, o)) => (Some(r), Some(o)),
+            None => (None, None),
+        };
+        let spec = crate::feed::actor::FeedSpec {
+            venue: v.clone(),
+            instruments: config.instruments.clone(),
+            connector: Connector::with_public_roots(Duration::from_secs(10))
+                .map_err(|e| e.to_string())?,
+            writers,
+            trades: Vec::new(),
+            book_changed: Vec::new(),
+            recorder,
+            clock_offset: offset,
+            record_to: None,
+            options: crate::feed::actor::FeedOptions::default(),
+        };
+        crate::feed::actor::FeedActor::new(spec)
+            .map(|f| Ok(Box::new(f) as Box<dyn Actor>))
+            .map_err(|e| format!("feed {}: {e}", v.name))
     }
 
     fn gateway(

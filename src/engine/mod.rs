@@ -52,6 +52,10 @@ pub struct RunReport {
     /// Whether the run ended because something requested shutdown before `duration`
     /// (a signal or a failing actor) rather than the deadline.
     pub stopped_early: bool,
+    /// Each strategy's report as it stopped.
+    pub strategies: Vec<crate::strategy::actor::ReportMsg>,
+    /// The in-process simulator's own record (`/sim/state`) after every host stopped.
+    pub sim_state: Option<serde_json::Value>,
 }
 
 /// An engine ready to run: every configured actor built and placed.
@@ -62,6 +66,8 @@ pub struct Engine {
     hosts: Vec<HostSpec>,
     /// The in-process simulator (`[sim]`), stopped after the hosts.
     sim: Option<crate::sim::SimHandle>,
+    /// Strategies' last reports, sent from their stop steps.
+    final_reports: crate::runtime::Rx<crate::strategy::actor::ReportMsg>,
     /// Actors the config places that this build of mako cannot run yet, with the reason.
     pub skipped: Vec<(String, &'static str)>,
 }
@@ -194,6 +200,7 @@ impl Engine {
             shutdown,
             hosts,
             sim,
+            final_reports: parts.final_reports.1.clone(),
             skipped,
         })
     }
@@ -205,9 +212,17 @@ impl Engine {
     /// Starts every host and blocks until shutdown is requested (signal, deadline, or an
     /// actor), then waits at most `runtime.shutdown_timeout` for every stop step.
     pub fn run(mut self, opts: RunOptions) -> Result<RunReport, EngineError> {
-        let result = self.run_hosts(opts);
+        let mut result = self.run_hosts(opts);
         if let Some(mut sim) = self.sim.take() {
+            if let Ok(r) = result.as_mut() {
+                r.sim_state = Some(sim.state());
+            }
             sim.shutdown();
+        }
+        if let Ok(r) = result.as_mut() {
+            while let Some(m) = self.final_reports.try_recv() {
+                r.strategies.push(m);
+            }
         }
         result
     }
@@ -276,6 +291,8 @@ impl Engine {
             elapsed: started.elapsed(),
             hosts: Vec::new(),
             stopped_early,
+            strategies: Vec::new(),
+            sim_state: None,
         };
         for h in handles {
             let st = Arc::clone(&h.stats);

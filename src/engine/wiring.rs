@@ -30,6 +30,8 @@ pub struct Parts {
     /// Per strategy: the update channel (the gateway holds senders).
     updates: Vec<(Tx<OrderUpdate>, Option<Rx<OrderUpdate>>)>,
     pub reports: (Tx<ReportMsg>, Rx<ReportMsg>),
+    /// Each strategy's report from its stop step, for the run report.
+    pub final_reports: (Tx<ReportMsg>, Rx<ReportMsg>),
     pub latency: Option<LatencyHub>,
     pub board: Option<BandBoard>,
     /// One REST round-trip probe per venue, each to be placed alone on a low-priority host.
@@ -109,6 +111,7 @@ impl Parts {
             intents,
             updates,
             reports: bounded("strategy-reports", 64, FullPolicy::DropNewest),
+            final_reports: bounded("strategy-final-reports", 1024, FullPolicy::DropNewest),
             latency: Some(latency),
             board,
             probes,
@@ -322,7 +325,8 @@ impl Parts {
             sink,
             self.kill.clone(),
         )
-        .with_reports(self.reports.0.clone());
+        .with_reports(self.reports.0.clone())
+        .with_final_report(self.final_reports.0.clone());
         Ok(Ok(Box::new(actor)))
     }
 }

@@ -95,7 +95,7 @@ impl Idler {
 
 /// Starts a host thread. Its actors are started in order, polled round-robin until
 /// `shutdown` is requested (or an actor fails to start or panics, which requests it), then
-/// stopped in order.
+/// stopped in reverse order.
 pub fn spawn(spec: HostSpec, clock: Clock, shutdown: Shutdown) -> std::io::Result<HostHandle> {
     let stats = Arc::clone(&spec.stats);
     let thread_stats = Arc::clone(&spec.stats);
@@ -171,7 +171,9 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
         tracing::error!(host = spec.name, "actor panicked; stopping engine");
         shutdown.request();
     }
-    for a in spec.actors[..started].iter_mut() {
+    // Stop in reverse order: an actor placed after another may depend on it until the end
+    // (a strategy reads the updates its gateway sends while cancelling at shutdown).
+    for a in spec.actors[..started].iter_mut().rev() {
         if catch_unwind(AssertUnwindSafe(|| a.stop(&mut ctx))).is_err() {
             tracing::error!(host = spec.name, actor = a.name(), "actor panicked in stop");
         }
@@ -270,7 +272,7 @@ mod tests {
             assert!(h.join());
             assert_eq!(
                 *log.lock().unwrap(),
-                ["start a", "start b", "stop a", "stop b"],
+                ["start a", "start b", "stop b", "stop a"],
                 "{idle:?}"
             );
             assert_eq!(stats.work.load(Ordering::Relaxed), 200);

@@ -43,6 +43,7 @@ pub struct StrategyActor {
     kill: KillSwitch,
     control: Option<Rx<StrategyControl>>,
     reports: Option<Tx<ReportMsg>>,
+    final_report: Option<Tx<ReportMsg>>,
     last_seq: u64,
     next_tick: UnixNanos,
     next_report: UnixNanos,
@@ -86,6 +87,7 @@ impl StrategyActor {
             kill,
             control: None,
             reports: None,
+            final_report: None,
             last_seq: u64::MAX,
             next_tick: UnixNanos::ZERO,
             next_report: UnixNanos::ZERO,
@@ -99,6 +101,12 @@ impl StrategyActor {
 
     pub fn with_reports(mut self, tx: Tx<ReportMsg>) -> Self {
         self.reports = Some(tx);
+        self
+    }
+
+    /// Where the report goes when the strategy stops (the engine's run report).
+    pub fn with_final_report(mut self, tx: Tx<ReportMsg>) -> Self {
+        self.final_report = Some(tx);
         self
     }
 
@@ -186,6 +194,18 @@ impl Actor for StrategyActor {
         let now = ctx.clock.now();
         let book = self.cache.top(self.instrument);
         let band = self.band().clone();
+        // Updates the gateway sent while cancelling at shutdown (it stops first on a shared
+        // host) still count: fills change inventory.
+        while let Some(u) = self.updates.try_recv() {
+            let mut cx = StrategyCtx {
+                now,
+                book,
+                band: &band,
+                halted: true,
+                intents: &mut self.sink,
+            };
+            self.strategy.on_order_update(&u, &mut cx);
+        }
         let mut cx = StrategyCtx {
             now,
             book,
@@ -194,6 +214,16 @@ impl Actor for StrategyActor {
             intents: &mut self.sink,
         };
         self.strategy.on_stop(&mut cx);
+        if let Some(tx) = &self.final_report {
+            let mid = book
+                .valid
+                .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2));
+            let _ = tx.send(ReportMsg {
+                strategy: self.id,
+                mid,
+                report: self.strategy.report(mid),
+            });
+        }
         // The gateway may be busy: give the cancels a moment to find room.
         for _ in 0..100 {
             self.sink.flush();

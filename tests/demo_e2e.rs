@@ -37,7 +37,7 @@ fn the_demo_trades_and_agrees_with_the_simulator() {
             &format!("data_dir = {:?}", dir.display().to_string()),
         )
         // A tighter spread than the demo's so that a short run is sure to trade.
-        .replace("spread_bps = 8 ", "spread_bps = 2 ");
+        .replace("spread_bps = 4 ", "spread_bps = 2 ");
     let config =
         mako::config::parse(&text, Path::new("demo.toml")).expect("the demo config is valid");
     let engine = Engine::build(config, Clock::live(), Shutdown::new()).expect("engine builds");

@@ -1,9 +1,10 @@
 //! The L2 order book of one instrument, owned and written by one feed.
 //!
-//! Each side is a `Vec` of levels sorted so that the best price is at the **end**: bids
-//! ascending, asks descending. Almost every update touches the top of the book, so inserts
-//! and deletes there move only a few elements, and reading the top is one index.
+//! Each side is a `Ladder` (see `ladder.rs`): a dense tick-indexed window around the best
+//! price, where an insert or delete is one slot write, and a sorted overflow for the levels
+//! outside it. The grid is inferred from the levels, so any price is held exactly.
 
+use super::ladder::Ladder;
 use crate::types::{Price, Qty, Side};
 
 /// One price level.
@@ -11,104 +12,6 @@ use crate::types::{Price, Qty, Side};
 pub struct Level {
     pub price: Price,
     pub qty: Qty,
-}
-
-/// One side of the book, best price last.
-#[derive(Clone, Debug)]
-struct Ladder {
-    /// Sorted strictly: ascending prices for bids, descending for asks. No zero quantities.
-    levels: Vec<Level>,
-    side: Side,
-}
-
-impl Ladder {
-    fn new(side: Side, capacity: usize) -> Self {
-        Self {
-            levels: Vec::with_capacity(capacity),
-            side,
-        }
-    }
-
-    /// Position of `price` (Ok) or where it would be inserted (Err), searching from the top
-    /// (the end) first because that is where nearly every update lands.
-    #[inline]
-    fn find(&self, price: Price) -> Result<usize, usize> {
-        let v = &self.levels;
-        let bid = self.side == Side::Buy;
-        // `before(a, b)`: level price `a` sorts before `b` in this ladder's order.
-        let before = |a: Price, b: Price| if bid { a < b } else { a > b };
-        let n = v.len();
-        // Fast path: scan the top few levels linearly.
-        let scan = n.min(8);
-        for k in 0..scan {
-            let i = n - 1 - k;
-            let p = v[i].price;
-            if p == price {
-                return Ok(i);
-            }
-            if before(p, price) {
-                return Err(i + 1);
-            }
-        }
-        // Gallop down from the top in doubling steps to bracket the position, so a level a
-        // few dozen deep costs a few probes in hot cache lines, not a search of the whole side.
-        let (mut lo, mut hi) = (0usize, n - scan);
-        let mut step = 8;
-        while hi > step {
-            let probe = hi - step;
-            let p = v[probe].price;
-            if p == price {
-                return Ok(probe);
-            }
-            if before(p, price) {
-                lo = probe + 1;
-                break;
-            }
-            hi = probe;
-            step *= 2;
-        }
-        // Binary search within the bracket, [lo, hi).
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let p = v[mid].price;
-            if p == price {
-                return Ok(mid);
-            }
-            if before(p, price) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        Err(lo)
-    }
-
-    #[inline]
-    fn set(&mut self, price: Price, qty: Qty) {
-        match self.find(price) {
-            Ok(i) if qty.is_zero() => {
-                self.levels.remove(i);
-            }
-            Ok(i) => self.levels[i].qty = qty,
-            Err(_) if qty.is_zero() => {}
-            Err(i) => self.levels.insert(i, Level { price, qty }),
-        }
-    }
-
-    #[inline]
-    fn best(&self) -> Option<Level> {
-        self.levels.last().copied()
-    }
-
-    /// Best `out.len()` levels, best first.
-    #[inline]
-    fn top(&self, out: &mut [Level]) -> usize {
-        let n = out.len().min(self.levels.len());
-        for (k, slot) in out.iter_mut().take(n).enumerate() {
-            *slot = self.levels[self.levels.len() - 1 - k];
-        }
-        n
-    }
 }
 
 /// An L2 book: both ladders and the venue update id they reflect.
@@ -120,7 +23,8 @@ pub struct L2Book {
 }
 
 impl L2Book {
-    /// An empty book with room for `capacity` levels per side before it allocates.
+    /// An empty book with room for `capacity` levels per side outside the dense window
+    /// before it allocates (about 1 MiB, plus 64 bytes per level of capacity).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             bids: Ladder::new(Side::Buy, capacity),
@@ -136,13 +40,8 @@ impl L2Book {
         bids: impl IntoIterator<Item = Level>,
         asks: impl IntoIterator<Item = Level>,
     ) {
-        self.clear();
-        for l in bids {
-            self.bids.set(l.price, l.qty);
-        }
-        for l in asks {
-            self.asks.set(l.price, l.qty);
-        }
+        self.bids.load(bids);
+        self.asks.load(asks);
         self.update_id = update_id;
     }
 
@@ -197,27 +96,23 @@ impl L2Book {
     /// Number of levels on `side`.
     pub fn depth(&self, side: Side) -> usize {
         match side {
-            Side::Buy => self.bids.levels.len(),
-            Side::Sell => self.asks.levels.len(),
+            Side::Buy => self.bids.len(),
+            Side::Sell => self.asks.len(),
         }
     }
 
     /// Quantity at `price` on `side`, zero if absent.
     pub fn qty_at(&self, side: Side, price: Price) -> Qty {
-        let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
-        };
-        ladder
-            .find(price)
-            .map(|i| ladder.levels[i].qty)
-            .unwrap_or(Qty::ZERO)
+        match side {
+            Side::Buy => self.bids.qty_at(price),
+            Side::Sell => self.asks.qty_at(price),
+        }
     }
 
     /// Empties both sides (keeps the allocations) and resets the update id.
     pub fn clear(&mut self) {
-        self.bids.levels.clear();
-        self.asks.levels.clear();
+        self.bids.clear();
+        self.asks.clear();
         self.update_id = 0;
     }
 }

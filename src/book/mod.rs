@@ -3,10 +3,10 @@
 
 /// The seqlock-published per-instrument cache of top of book and top-N depth.
 pub mod cache;
-/// One side of the L2 book: a dense tick window plus a sorted overflow.
-mod ladder;
 /// The L2 book of one instrument, owned by its feed.
 pub mod l2;
+/// One side of the L2 book: a dense tick window plus a sorted overflow.
+mod ladder;
 /// A single-writer, many-reader seqlock over atomic words.
 pub mod seqlock;
 

@@ -475,7 +475,7 @@ mod tests {
             let l = ladder_with_grid(base, tick);
             let off = off % (WINDOW as u64 * tick + 3 * tick);
             let key = base.wrapping_add(off as i64);
-            let want = (off < WINDOW as u64 * tick && off % tick == 0).then_some((off / tick) as usize);
+            let want = (off < WINDOW as u64 * tick && off.is_multiple_of(tick)).then_some((off / tick) as usize);
             prop_assert_eq!(l.slot(key), want);
         }
     }

@@ -241,33 +241,42 @@ impl Ladder {
     /// Best `out.len()` levels, best first; returns how many were written.
     #[inline]
     pub(super) fn top(&self, out: &mut [Level]) -> usize {
-        let mut dense = (self.count > 0).then_some(self.top);
+        // Window slots best first, a bitmap word at a time.
+        let mut w = self.top / 64;
+        let mut word = if self.count > 0 { self.bits[w] } else { 0 };
+        let mut next_slot = || {
+            if word == 0 {
+                w = self.highest_word_below(w)?;
+                word = self.bits[w];
+            }
+            let b = 63 - word.leading_zeros() as usize;
+            word ^= 1 << b;
+            Some(w * 64 + b)
+        };
+        let mut dense = next_slot();
         let mut o = self.outside.len();
-        let mut n = 0;
-        while n < out.len() {
-            let from_window = match (dense, o) {
-                (None, 0) => break,
-                (None, _) => false,
-                (Some(_), 0) => true,
-                (Some(i), o) => self.slot_key(i) > self.outside[o - 1].0,
-            };
+        // Key of the best level left in `outside`; meaningful while `o > 0`.
+        let mut outside_key = o.checked_sub(1).map_or(0, |j| self.outside[j].0);
+        for (n, slot) in out.iter_mut().enumerate() {
             let (key, qty) = match dense {
-                Some(i) if from_window => {
-                    dense = self.highest_below(i);
+                Some(i) if o == 0 || self.slot_key(i) > outside_key => {
+                    dense = next_slot();
                     (self.slot_key(i), self.qty[i])
                 }
+                None if o == 0 => return n,
                 _ => {
                     o -= 1;
-                    self.outside[o]
+                    let level = self.outside[o];
+                    outside_key = o.checked_sub(1).map_or(0, |j| self.outside[j].0);
+                    level
                 }
             };
-            out[n] = Level {
+            *slot = Level {
                 price: self.price(key),
                 qty,
             };
-            n += 1;
         }
-        n
+        out.len()
     }
 
     /// Number of levels.

@@ -355,54 +355,7 @@ fn bench_depth(c: &mut Criterion, k: &Corpora) {
     g.finish();
 }
 
-/// Bench-local prototype, not mako's book: one side as a sorted list of sorted chunks of at
-/// most 128 levels, keyed so the best level sorts first. An insert or delete shifts at most
-/// one chunk instead of every level above it. Here only to show what the ladder layout costs.
-#[derive(Clone)]
-struct ChunkedSide {
-    /// Non-empty chunks, each sorted by key, chunks in key order.
-    chunks: Vec<Vec<(i64, i64)>>,
-}
-
-impl ChunkedSide {
-    fn new() -> Self {
-        Self {
-            chunks: vec![Vec::with_capacity(256)],
-        }
-    }
-
-    fn set(&mut self, key: i64, qty: i64) {
-        let last = self.chunks.len() - 1;
-        let ci = self
-            .chunks
-            .partition_point(|c| c.last().is_some_and(|l| l.0 < key))
-            .min(last);
-        let c = &mut self.chunks[ci];
-        match c.binary_search_by_key(&key, |l| l.0) {
-            Ok(i) if qty == 0 => {
-                c.remove(i);
-                if c.is_empty() && self.chunks.len() > 1 {
-                    self.chunks.remove(ci);
-                }
-            }
-            Ok(i) => c[i].1 = qty,
-            Err(_) if qty == 0 => {}
-            Err(i) => {
-                c.insert(i, (key, qty));
-                if c.len() > 128 {
-                    let tail = c.split_off(64);
-                    self.chunks.insert(ci + 1, tail);
-                }
-            }
-        }
-    }
-
-    fn best(&self) -> Option<(i64, i64)> {
-        self.chunks.first().and_then(|c| c.first().copied())
-    }
-}
-
-/// Apply-only rows that bypass the sync: mako's `L2Book` directly, and the prototype.
+/// Apply-only row that bypasses the sync: mako's `L2Book` directly.
 fn bench_ladders(c: &mut Criterion, k: &Corpora) {
     use mako::book::L2Book;
     use mako::types::Side;
@@ -429,7 +382,7 @@ fn bench_ladders(c: &mut Criterion, k: &Corpora) {
         b
     };
     let (mut book, mut pos) = (fresh_l2(), 0usize);
-    g.bench_function("mako L2Book (sorted Vec, best last)", |b| {
+    g.bench_function("mako L2Book (tick window + sorted overflow)", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -451,58 +404,6 @@ fn bench_ladders(c: &mut Criterion, k: &Corpora) {
             total
         })
     });
-    let fresh_chunked = || {
-        let (mut bids, mut asks) = (ChunkedSide::new(), ChunkedSide::new());
-        for l in &snap.1 {
-            bids.set(-l.price.units(), l.qty.units());
-        }
-        for l in &snap.2 {
-            asks.set(l.price.units(), l.qty.units());
-        }
-        (bids, asks)
-    };
-    let (mut sides, mut pos) = (fresh_chunked(), 0usize);
-    g.bench_function("prototype: chunked ladder (bench-local)", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                if pos == diffs.len() {
-                    (sides, pos) = (fresh_chunked(), 0);
-                }
-                let (bids, asks) = &diffs[pos];
-                let t = Instant::now();
-                for l in bids {
-                    sides.0.set(-l.price.units(), l.qty.units());
-                }
-                for l in asks {
-                    sides.1.set(l.price.units(), l.qty.units());
-                }
-                black_box(sides.0.best());
-                total += t.elapsed();
-                pos += 1;
-            }
-            total
-        })
-    });
-    // The two layouts end in the same book.
-    let (mut l2, mut ch) = (fresh_l2(), fresh_chunked());
-    for (bids, asks) in &diffs {
-        bids.iter()
-            .for_each(|l| l2.apply_level(Side::Buy, l.price, l.qty));
-        asks.iter()
-            .for_each(|l| l2.apply_level(Side::Sell, l.price, l.qty));
-        bids.iter()
-            .for_each(|l| ch.0.set(-l.price.units(), l.qty.units()));
-        asks.iter()
-            .for_each(|l| ch.1.set(l.price.units(), l.qty.units()));
-    }
-    let bb = l2.best_bid().map(|l| (-l.price.units(), l.qty.units()));
-    let ba = l2.best_ask().map(|l| (l.price.units(), l.qty.units()));
-    assert_eq!(
-        (bb, ba),
-        (ch.0.best(), ch.1.best()),
-        "prototype disagrees with L2Book"
-    );
     g.finish();
 }
 

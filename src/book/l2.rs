@@ -1,9 +1,10 @@
 //! The L2 order book of one instrument, owned and written by one feed.
 //!
-//! Each side is a `Vec` of levels sorted so that the best price is at the **end**: bids
-//! ascending, asks descending. Almost every update touches the top of the book, so inserts
-//! and deletes there move only a few elements, and reading the top is one index.
+//! Each side is a `Ladder` (see `ladder.rs`): a dense tick-indexed window around the best
+//! price, where an insert or delete is one slot write, and a sorted overflow for the levels
+//! outside it. The grid is inferred from the levels, so any price is held exactly.
 
+use super::ladder::Ladder;
 use crate::types::{Price, Qty, Side};
 
 /// One price level.
@@ -11,104 +12,6 @@ use crate::types::{Price, Qty, Side};
 pub struct Level {
     pub price: Price,
     pub qty: Qty,
-}
-
-/// One side of the book, best price last.
-#[derive(Clone, Debug)]
-struct Ladder {
-    /// Sorted strictly: ascending prices for bids, descending for asks. No zero quantities.
-    levels: Vec<Level>,
-    side: Side,
-}
-
-impl Ladder {
-    fn new(side: Side, capacity: usize) -> Self {
-        Self {
-            levels: Vec::with_capacity(capacity),
-            side,
-        }
-    }
-
-    /// Position of `price` (Ok) or where it would be inserted (Err), searching from the top
-    /// (the end) first because that is where nearly every update lands.
-    #[inline]
-    fn find(&self, price: Price) -> Result<usize, usize> {
-        let v = &self.levels;
-        let bid = self.side == Side::Buy;
-        // `before(a, b)`: level price `a` sorts before `b` in this ladder's order.
-        let before = |a: Price, b: Price| if bid { a < b } else { a > b };
-        let n = v.len();
-        // Fast path: scan the top few levels linearly.
-        let scan = n.min(8);
-        for k in 0..scan {
-            let i = n - 1 - k;
-            let p = v[i].price;
-            if p == price {
-                return Ok(i);
-            }
-            if before(p, price) {
-                return Err(i + 1);
-            }
-        }
-        // Gallop down from the top in doubling steps to bracket the position, so a level a
-        // few dozen deep costs a few probes in hot cache lines, not a search of the whole side.
-        let (mut lo, mut hi) = (0usize, n - scan);
-        let mut step = 8;
-        while hi > step {
-            let probe = hi - step;
-            let p = v[probe].price;
-            if p == price {
-                return Ok(probe);
-            }
-            if before(p, price) {
-                lo = probe + 1;
-                break;
-            }
-            hi = probe;
-            step *= 2;
-        }
-        // Binary search within the bracket, [lo, hi).
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let p = v[mid].price;
-            if p == price {
-                return Ok(mid);
-            }
-            if before(p, price) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        Err(lo)
-    }
-
-    #[inline]
-    fn set(&mut self, price: Price, qty: Qty) {
-        match self.find(price) {
-            Ok(i) if qty.is_zero() => {
-                self.levels.remove(i);
-            }
-            Ok(i) => self.levels[i].qty = qty,
-            Err(_) if qty.is_zero() => {}
-            Err(i) => self.levels.insert(i, Level { price, qty }),
-        }
-    }
-
-    #[inline]
-    fn best(&self) -> Option<Level> {
-        self.levels.last().copied()
-    }
-
-    /// Best `out.len()` levels, best first.
-    #[inline]
-    fn top(&self, out: &mut [Level]) -> usize {
-        let n = out.len().min(self.levels.len());
-        for (k, slot) in out.iter_mut().take(n).enumerate() {
-            *slot = self.levels[self.levels.len() - 1 - k];
-        }
-        n
-    }
 }
 
 /// An L2 book: both ladders and the venue update id they reflect.
@@ -120,7 +23,8 @@ pub struct L2Book {
 }
 
 impl L2Book {
-    /// An empty book with room for `capacity` levels per side before it allocates.
+    /// An empty book with room for `capacity` levels per side outside the dense window
+    /// before it allocates (about 2 MiB, plus 64 bytes per level of capacity).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             bids: Ladder::new(Side::Buy, capacity),
@@ -136,13 +40,8 @@ impl L2Book {
         bids: impl IntoIterator<Item = Level>,
         asks: impl IntoIterator<Item = Level>,
     ) {
-        self.clear();
-        for l in bids {
-            self.bids.set(l.price, l.qty);
-        }
-        for l in asks {
-            self.asks.set(l.price, l.qty);
-        }
+        self.bids.load(bids);
+        self.asks.load(asks);
         self.update_id = update_id;
     }
 
@@ -197,27 +96,23 @@ impl L2Book {
     /// Number of levels on `side`.
     pub fn depth(&self, side: Side) -> usize {
         match side {
-            Side::Buy => self.bids.levels.len(),
-            Side::Sell => self.asks.levels.len(),
+            Side::Buy => self.bids.len(),
+            Side::Sell => self.asks.len(),
         }
     }
 
     /// Quantity at `price` on `side`, zero if absent.
     pub fn qty_at(&self, side: Side, price: Price) -> Qty {
-        let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
-        };
-        ladder
-            .find(price)
-            .map(|i| ladder.levels[i].qty)
-            .unwrap_or(Qty::ZERO)
+        match side {
+            Side::Buy => self.bids.qty_at(price),
+            Side::Sell => self.asks.qty_at(price),
+        }
     }
 
     /// Empties both sides (keeps the allocations) and resets the update id.
     pub fn clear(&mut self) {
-        self.bids.levels.clear();
-        self.asks.levels.clear();
+        self.bids.clear();
+        self.asks.clear();
         self.update_id = 0;
     }
 }
@@ -364,6 +259,151 @@ mod tests {
         }
     }
 
+    /// Both sides of `b` agree level by level with the model maps (bids and asks by price
+    /// units): best, full depth in order, level counts and point reads.
+    fn assert_matches(b: &L2Book, bids: &BTreeMap<i64, i64>, asks: &BTreeMap<i64, i64>) {
+        let mut out = vec![Level::default(); bids.len().max(asks.len()) + 1];
+        for (side, m) in [(Side::Buy, bids), (Side::Sell, asks)] {
+            let want: Vec<Level> = if side == Side::Buy {
+                m.iter()
+                    .rev()
+                    .map(|(p, q_)| Level {
+                        price: px(*p),
+                        qty: q(*q_),
+                    })
+                    .collect()
+            } else {
+                m.iter()
+                    .map(|(p, q_)| Level {
+                        price: px(*p),
+                        qty: q(*q_),
+                    })
+                    .collect()
+            };
+            let n = b.top_n(side, &mut out);
+            assert_eq!(&out[..n], &want[..], "{side:?} levels");
+            assert_eq!(b.depth(side), m.len(), "{side:?} depth");
+            let best = if side == Side::Buy {
+                b.best_bid()
+            } else {
+                b.best_ask()
+            };
+            assert_eq!(best, want.first().copied(), "{side:?} best");
+            for (p, q_) in m {
+                assert_eq!(b.qty_at(side, px(*p)), q(*q_), "{side:?} qty at {p}");
+            }
+        }
+    }
+
+    fn apply(m: &mut BTreeMap<i64, i64>, p: i64, qty: i64) {
+        if qty == 0 {
+            m.remove(&p);
+        } else {
+            m.insert(p, qty);
+        }
+    }
+
+    /// The window follows the market: bids walk up and asks walk down far past the window
+    /// (a rebuild each quarter window), then the whole book collapses to a few far levels.
+    #[test]
+    fn follows_the_market_past_the_window() {
+        const TICK: i64 = 1_000_000;
+        const STEPS: i64 = if cfg!(miri) { 4 } else { 400 };
+        let mut b = L2Book::with_capacity(1024);
+        let (mut bids, mut asks) = (BTreeMap::new(), BTreeMap::new());
+        let mid = 6_000_000 * TICK;
+        let snap_b: Vec<Level> = (1..=50)
+            .map(|k| Level {
+                price: px(mid - k * TICK),
+                qty: q(k),
+            })
+            .collect();
+        let snap_a: Vec<Level> = (1..=50)
+            .map(|k| Level {
+                price: px(mid + k * TICK),
+                qty: q(k),
+            })
+            .collect();
+        b.apply_snapshot(3, snap_b.iter().copied(), snap_a.iter().copied());
+        snap_b
+            .iter()
+            .for_each(|l| apply(&mut bids, l.price.units(), l.qty.units()));
+        snap_a
+            .iter()
+            .for_each(|l| apply(&mut asks, l.price.units(), l.qty.units()));
+        assert_matches(&b, &bids, &asks);
+        // 400 steps of 1,000 ticks: three windows' worth, each step a new best on both sides.
+        for k in 1..=STEPS {
+            let bid = mid + k * 1_000 * TICK;
+            let ask = mid - k * 1_000 * TICK;
+            b.apply_level(Side::Buy, px(bid), q(k));
+            apply(&mut bids, bid, k);
+            b.apply_level(Side::Sell, px(ask), q(k));
+            apply(&mut asks, ask, k);
+            // And an off-grid level near each top.
+            b.apply_level(Side::Buy, px(bid - TICK / 2), q(7));
+            apply(&mut bids, bid - TICK / 2, 7);
+            b.apply_level(Side::Sell, px(ask + TICK / 3), q(7));
+            apply(&mut asks, ask + TICK / 3, 7);
+            if k % 50 == 0 {
+                assert_matches(&b, &bids, &asks);
+            }
+        }
+        assert_matches(&b, &bids, &asks);
+        // Delete everything but the snapshot's deepest level on each side.
+        for (side, m) in [(Side::Buy, &mut bids), (Side::Sell, &mut asks)] {
+            let keep = if side == Side::Buy {
+                mid - 50 * TICK
+            } else {
+                mid + 50 * TICK
+            };
+            let prices: Vec<i64> = m.keys().copied().filter(|&p| p != keep).collect();
+            for p in prices {
+                b.apply_level(side, px(p), Qty::ZERO);
+                m.remove(&p);
+            }
+        }
+        assert_matches(&b, &bids, &asks);
+        // New levels around the survivors land in a fresh window.
+        for k in 1..=20 {
+            b.apply_level(Side::Buy, px(mid - 50 * TICK + k * TICK), q(k));
+            apply(&mut bids, mid - 50 * TICK + k * TICK, k);
+            b.apply_level(Side::Sell, px(mid + 50 * TICK - k * 3), q(k));
+            apply(&mut asks, mid + 50 * TICK - k * 3, k);
+        }
+        assert_matches(&b, &bids, &asks);
+        b.clear();
+        assert_matches(&b, &BTreeMap::new(), &BTreeMap::new());
+        assert_eq!(b.update_id(), 0);
+    }
+
+    /// A snapshot in no order, with repeated prices: the last one wins and a zero removes.
+    #[test]
+    fn unordered_snapshot_with_repeats_keeps_the_last() {
+        let l = |p: i64, qty: i64| Level {
+            price: px(p),
+            qty: q(qty),
+        };
+        let mut b = L2Book::with_capacity(8);
+        b.apply_level(Side::Buy, px(5), q(5));
+        b.apply_snapshot(
+            9,
+            [l(10, 1), l(30, 3), l(20, 2), l(10, 4), l(30, 0), l(40, 0)],
+            [l(50, 1), l(50, 2)],
+        );
+        let bids = BTreeMap::from([(10, 4), (20, 2)]);
+        let asks = BTreeMap::from([(50, 2)]);
+        assert_matches(&b, &bids, &asks);
+        assert_eq!(b.update_id(), 9);
+        // A sorted snapshot replaces it entirely; its zeros are skipped.
+        b.apply_snapshot(10, [l(12, 1), l(11, 0), l(10, 2)], [l(13, 3), l(15, 0)]);
+        assert_matches(
+            &b,
+            &BTreeMap::from([(12, 1), (10, 2)]),
+            &BTreeMap::from([(13, 3)]),
+        );
+    }
+
     proptest! {
         #![proptest_config(proptest_config())]
         // The ladder agrees with a BTreeMap model after any sequence of level updates.
@@ -384,6 +424,48 @@ mod tests {
             let n = b.top_n(Side::Sell, &mut out);
             let want: Vec<_> = asks.iter().map(|(p, q_)| Level { price: px(*p), qty: q(*q_) }).collect();
             prop_assert_eq!(&out[..n], &want[..]);
+        }
+
+        // After a snapshot on a grid, updates on the grid, off it, inside the window and far
+        // outside it (either way) all agree with the model.
+        #[test]
+        fn matches_a_map_model_after_a_snapshot(
+            tick in prop_oneof![Just(1i64), Just(3), Just(1_000_000)],
+            snap in proptest::collection::vec((1i64..200, 0i64..3), 0..60),
+            ops in proptest::collection::vec((any::<bool>(), 0u8..4, -300i64..300, 0i64..4), 0..300),
+        ) {
+            let mid = 50_000 * 1_000_000;
+            let (mut bids, mut asks) = (BTreeMap::new(), BTreeMap::new());
+            let mut snap_b = Vec::new();
+            let mut snap_a = Vec::new();
+            let mut sb: Vec<i64> = snap.iter().map(|&(k, _)| k).collect();
+            sb.sort_unstable();
+            sb.dedup();
+            for (j, &k) in sb.iter().enumerate() {
+                let qty = snap[j % snap.len()].1;
+                snap_b.push(Level { price: px(mid - k * tick), qty: q(qty) });
+                snap_a.push(Level { price: px(mid + k * tick), qty: q(qty + 1) });
+                apply(&mut bids, mid - k * tick, qty);
+                apply(&mut asks, mid + k * tick, qty + 1);
+            }
+            let mut b = L2Book::with_capacity(16);
+            b.apply_snapshot(1, snap_b, snap_a);
+            for (is_bid, kind, k, qty) in ops {
+                // On the grid near the top, off the grid, or a window or more away.
+                let off = match kind {
+                    0 | 1 => k * tick,
+                    2 => k * tick + 1,
+                    _ => k * tick * 70_000,
+                };
+                let (side, m, p) = if is_bid {
+                    (Side::Buy, &mut bids, mid - off)
+                } else {
+                    (Side::Sell, &mut asks, mid + off)
+                };
+                b.apply_level(side, px(p), q(qty));
+                apply(m, p, qty);
+            }
+            assert_matches(&b, &bids, &asks);
         }
     }
 }

@@ -5,6 +5,8 @@
 pub mod cache;
 /// The L2 book of one instrument, owned by its feed.
 pub mod l2;
+/// One side of the L2 book: a dense tick window plus a sorted overflow.
+mod ladder;
 /// A single-writer, many-reader seqlock over atomic words.
 pub mod seqlock;
 

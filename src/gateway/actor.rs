@@ -381,18 +381,38 @@ impl Gateway {
         }
     }
 
+    /// Encodes a request about order `cid` on its symbol (`encode` gets the session, the
+    /// symbol, the venue's order id if known, and the buffer) and writes it. `None` if the
+    /// order or its instrument is unknown, else whether the write succeeded.
+    fn request_about(
+        &mut self,
+        cid: ClientOrderId,
+        now: UnixNanos,
+        encode: impl FnOnce(&mut Session, &str, Option<u64>, &mut Vec<u8>) -> bool,
+    ) -> Option<bool> {
+        let o = self.table.get(&cid)?;
+        let venue_id = o.venue_order_id;
+        // Direct field borrows: the symbol is read in place, not cloned per request.
+        let inst = self
+            .instruments
+            .get(o.instrument.index())
+            .filter(|i| i.venue == self.venue.id)?;
+        if !encode(&mut self.session, &inst.symbol, venue_id, &mut self.out) {
+            return None;
+        }
+        Some(self.transmit(now))
+    }
+
     fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let Some(o) = self.table.get(&cid) else {
+        let ms = now.as_millis();
+        let sent = self.request_about(cid, now, |s, symbol, _, out| {
+            s.cancel(symbol, &cid, ms, out);
+            true
+        });
+        if sent.is_none() {
             return;
-        };
-        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
-            return;
-        };
-        let mut out = std::mem::take(&mut self.out);
-        self.session
-            .cancel(&symbol, &cid, now.as_millis(), &mut out);
-        self.out = out;
-        if self.transmit(now) {
+        }
+        if sent == Some(true) {
             self.counters.cancels_sent += 1;
         }
         self.chase.entry(cid).or_default().queried_at = Some(now);
@@ -414,17 +434,15 @@ impl Gateway {
     }
 
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let Some(o) = self.table.get(&cid) else {
+        let ms = now.as_millis();
+        let sent = self.request_about(cid, now, |s, symbol, _, out| {
+            s.status(symbol, &cid, ms, out);
+            true
+        });
+        if sent.is_none() {
             return;
-        };
-        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
-            return;
-        };
-        let mut out = std::mem::take(&mut self.out);
-        self.session
-            .status(&symbol, &cid, now.as_millis(), &mut out);
-        self.out = out;
-        if self.transmit(now) {
+        }
+        if sent == Some(true) {
             self.counters.queries_sent += 1;
         }
         let c = self.chase.entry(cid).or_default();
@@ -566,20 +584,15 @@ impl Gateway {
     }
 
     fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let Some(o) = self.table.get(&cid) else {
-            return;
-        };
-        let Some(venue_id) = o.venue_order_id else {
-            return;
-        };
-        let Some(symbol) = self.instrument(o.instrument).map(|i| i.symbol.clone()) else {
-            return;
-        };
-        let mut out = std::mem::take(&mut self.out);
-        self.session
-            .trades(&symbol, &cid, venue_id, now.as_millis(), &mut out);
-        self.out = out;
-        if self.transmit(now) {
+        let ms = now.as_millis();
+        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| match venue_id {
+            Some(id) => {
+                s.trades(symbol, &cid, id, ms, out);
+                true
+            }
+            None => false,
+        });
+        if sent == Some(true) {
             self.counters.queries_sent += 1;
             if let Some(c) = self.chase.get_mut(&cid) {
                 c.fetch_trades = false;

@@ -152,6 +152,9 @@ pub struct VenueConfig {
     /// Required in `live` and `sim` modes; never in the file itself.
     pub credentials: Option<Credentials>,
     pub recv_window: Duration,
+    /// Cancel open orders the venue lists that the engine has no record of (found at start-up
+    /// and after reconnects). Off by default: they are reported and left alone.
+    pub cancel_unknown_orders: bool,
 }
 
 #[derive(Debug, Clone)]

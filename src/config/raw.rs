@@ -158,6 +158,10 @@ pub struct RawVenue {
     pub api_secret_file: Option<String>,
     /// Default `5s`, Binance's own default.
     pub recv_window: Option<DurationStr>,
+    /// Default `false`: open orders on the venue that the engine has no record of are
+    /// reported, and cancelled only when this is `true` (they may be someone's manual orders).
+    #[serde(default)]
+    pub cancel_unknown_orders: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

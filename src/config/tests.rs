@@ -136,6 +136,8 @@ const CASES: &[Case] = &[
     ("recv_window above the maximum", &[("venues[0].recv_window", Some("\"60001ms\""))], &["venues[0].recv_window"]),
     ("recv_window zero", &[("venues[0].recv_window", Some("\"0s\""))], &["venues[0].recv_window"]),
     ("recv_window without unit", &[("venues[0].recv_window", Some("\"5000\""))], &["venues[0].recv_window"]),
+    ("cancel_unknown_orders on", &[("venues[0].cancel_unknown_orders", Some("true"))], &[]),
+    ("cancel_unknown_orders not a bool", &[("venues[0].cancel_unknown_orders", Some("\"yes\""))], &["venues[0].cancel_unknown_orders"]),
     ("streams not empty", &[("venues[0].streams", Some("[]"))], &["venues[0].streams"]),
     ("streams known", &[("venues[0].streams", Some("[\"kline\"]"))], &["venues[0].streams[0]"]),
     ("venue names unique", &[

@@ -301,6 +301,7 @@ fn venues(
                 streams,
                 credentials,
                 recv_window,
+                cancel_unknown_orders: v.cancel_unknown_orders,
             }),
             _ => ok = false,
         }

@@ -270,6 +270,7 @@ impl Parts {
             run_start_ms: self.run_start_ms,
             options: GatewayOptions {
                 cancel_on_stop,
+                cancel_unknown: v.cancel_unknown_orders,
                 ..GatewayOptions::default()
             },
             persist: self.sinks.get_mut(venue).and_then(Option::take),

@@ -372,6 +372,12 @@ fn open_persistence(config: &Config, run_start_ms: u64) -> Result<Persistence, S
     let open =
         crate::persist::load_open_orders(&conn, config.engine.mode, crate::persist::RunScope::All)
             .map_err(|e| format!("persistence: {e}"))?;
+    if !open.is_empty() {
+        tracing::info!(
+            orders = open.len(),
+            "orders earlier runs left open: each is queried on the venue at start"
+        );
+    }
     let mut recovered = vec![Vec::new(); n];
     for o in open {
         if let Some(inst) = config.instruments.get(o.instrument.index()) {

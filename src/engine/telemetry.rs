@@ -32,6 +32,10 @@ use crate::types::{Instrument, Qty, UnixNanos, VenueId};
 
 use super::round_trips::RoundTrips;
 
+#[cfg(test)]
+#[path = "telemetry_tests.rs"]
+mod tests;
+
 /// Capacity of the gateway event channel (drop-newest, counted).
 pub const EVENT_CAPACITY: usize = 16_384;
 /// Events handled per poll.

@@ -53,6 +53,8 @@ pub struct Parts {
     /// Non-final orders of earlier runs, per venue, to reconcile at start.
     recovered: Vec<Vec<crate::gateway::Order>>,
     pub run_id: Option<i64>,
+    /// Gateway events, the notifier and the telemetry actor (see `engine::telemetry`).
+    pub telemetry: super::telemetry::TelemetryWiring,
 }
 
 impl Parts {
@@ -99,14 +101,27 @@ impl Parts {
                 probes.push(Box::new(p));
             }
         }
-        let (persist, sinks, recovered, run_id) = open_persistence(config, run_start_ms)?;
+        let (mut persist, sinks, recovered, run_id) = open_persistence(config, run_start_ms)?;
+        let kill = KillSwitch::default();
+        let tele_sink = match persist.as_mut() {
+            Some(hub) => Some(hub.sink("telemetry").map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let telemetry = super::telemetry::TelemetryWiring::new(
+            config,
+            run_id,
+            tele_sink,
+            &latency,
+            kill.clone(),
+        )?;
         Ok(Self {
+            telemetry,
             persist,
             sinks,
             recovered,
             run_id,
             cache: BookCache::new(config.instruments.len()),
-            kill: KillSwitch::default(),
+            kill,
             run_start_ms,
             intents,
             updates,
@@ -164,9 +179,7 @@ impl Parts {
                 Some(hub) => Ok(Ok(Box::new(hub.into_writer()))),
                 None => Ok(Err("persistence is disabled")),
             },
-            ActorName::Notify => Ok(Err(
-                "notifications are built but not wired into the engine yet",
-            )),
+            ActorName::Notify => Ok(self.telemetry.notifier()),
             ActorName::Status => Ok(Err(
                 "the HTTP status endpoint is built but not wired into the engine yet",
             )),
@@ -203,9 +216,10 @@ impl Parts {
             record_to: None,
             options: crate::feed::actor::FeedOptions::default(),
         };
-        crate::feed::actor::FeedActor::new(spec)
-            .map(|f| Ok(Box::new(f) as Box<dyn Actor>))
-            .map_err(|e| format!("feed {}: {e}", v.name))
+        let feed = crate::feed::actor::FeedActor::new(spec)
+            .map_err(|e| format!("feed {}: {e}", v.name))?;
+        self.telemetry.watch_feed(&v.name, feed.stats());
+        Ok(Ok(Box::new(feed)))
     }
 
     fn gateway(
@@ -280,7 +294,8 @@ impl Parts {
                 .map(std::mem::take)
                 .unwrap_or_default(),
         };
-        Gateway::new(spec).map(|g| Ok(Box::new(g) as Box<dyn Actor>))
+        let events = self.telemetry.gateway_events();
+        Gateway::new(spec).map(|g| Ok(Box::new(g.with_events(events)) as Box<dyn Actor>))
     }
 
     fn strategy(

@@ -2,12 +2,14 @@
 //! transports, reconciliation and paper execution.
 
 pub mod actor;
+pub mod events;
 pub mod intent;
 pub mod order;
 pub mod snapshot;
 pub mod table;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
+pub use events::{EventSender, GatewayEvent};
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod intent;
 pub mod order;
+pub mod paper;
 pub mod snapshot;
 pub mod table;
 
@@ -12,4 +13,5 @@ pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
 };
+pub use paper::{PaperGateway, PaperSpec};
 pub use snapshot::{GatewayCounters, GatewaySnapshot, OrderView};

@@ -234,11 +234,17 @@ pub(super) fn paper(
         match crate::types::Price::parse(text) {
             Ok(p) if p.units() >= 0 && p.units() < crate::types::SCALE => Ok(p),
             Ok(_) => {
-                errors.push(path, format!("{text:?} must be at least 0 and below 1 (0.001 = 0.1 %)"));
+                errors.push(
+                    path,
+                    format!("{text:?} must be at least 0 and below 1 (0.001 = 0.1 %)"),
+                );
                 Err(Reported)
             }
             Err(e) => {
-                errors.push(path, format!("{text:?} is not an exact decimal ({e}); write e.g. \"0.001\""));
+                errors.push(
+                    path,
+                    format!("{text:?} is not an exact decimal ({e}); write e.g. \"0.001\""),
+                );
                 Err(Reported)
             }
         }

@@ -12,8 +12,8 @@
 //!   the other side. One print's quantity is shared by the resting orders it reaches, best
 //!   price first, then oldest first.
 
-use crate::book::{CACHE_DEPTH, Depth};
 use crate::book::l2::Level;
+use crate::book::{CACHE_DEPTH, Depth};
 use crate::feed::actor::TradeEvent;
 use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side};
 
@@ -133,7 +133,9 @@ impl Matcher {
             if left.is_zero() || !crosses(side, limit, l.price) {
                 break;
             }
-            let free = l.qty.saturating_sub(self.taken_at(instrument, side, l.price));
+            let free = l
+                .qty
+                .saturating_sub(self.taken_at(instrument, side, l.price));
             let q = free.min(left);
             if q.is_zero() {
                 continue;

@@ -362,11 +362,7 @@ impl PaperGateway {
         };
         self.apply(cid, &ev, now);
         self.keep_balances(instrument, now);
-        if self
-            .table
-            .get(&cid)
-            .is_some_and(|o| o.status.is_final())
-        {
+        if self.table.get(&cid).is_some_and(|o| o.status.is_final()) {
             self.unlock(cid);
         }
     }
@@ -517,16 +513,17 @@ impl PaperGateway {
             takes.clear();
             left = i.qty;
         }
-        let rests = !left.is_zero()
-            && !kill
-            && i.kind != OrderKind::Market
-            && i.tif == TimeInForce::Gtc;
+        let rests =
+            !left.is_zero() && !kill && i.kind != OrderKind::Market && i.tif == TimeInForce::Gtc;
         let need = match i.side {
             Side::Buy => {
                 let taken: i64 = takes.iter().map(|t| quote_units(t.price, t.qty)).sum();
                 taken + if rests { quote_units(i.price, left) } else { 0 }
             }
-            Side::Sell => i.qty.saturating_sub(if rests { Qty::ZERO } else { left }).units(),
+            Side::Sell => i
+                .qty
+                .saturating_sub(if rests { Qty::ZERO } else { left })
+                .units(),
         };
         let funded = match self.wallets.get(i.strategy.index()) {
             Some(Some(w)) => w.free(i.side) >= need,
@@ -552,22 +549,20 @@ impl PaperGateway {
         }
         self.locks.insert(i.cid, need);
         if crosses && !kill {
-            let left_now = self.matcher.take(
-                i.instrument,
-                i.side,
-                limit,
-                i.qty,
-                depth,
-                true,
-                &mut takes,
-            );
+            let left_now =
+                self.matcher
+                    .take(i.instrument, i.side, limit, i.qty, depth, true, &mut takes);
             debug_assert_eq!(left_now, left, "Invariant: the plan matches the take");
             for t in &takes {
                 self.fill(i.cid, t.price, t.qty, false, now);
             }
         }
         self.takes = takes;
-        let leaves = self.table.get(&i.cid).map(|o| o.leaves_qty()).unwrap_or_default();
+        let leaves = self
+            .table
+            .get(&i.cid)
+            .map(|o| o.leaves_qty())
+            .unwrap_or_default();
         if leaves.is_zero() {
             self.unlock(i.cid);
             return;

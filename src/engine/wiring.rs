@@ -24,6 +24,9 @@ const ORDER_CHANNEL: usize = 4096;
 /// channel): a print the paper gateway misses is a fill it does not make, never a false one.
 const PAPER_TRADES: usize = 8192;
 
+/// One venue's feed → paper gateway trade channel, each end taken by the actor it goes to.
+type PaperTrades = (Option<Tx<TradeEvent>>, Option<Rx<TradeEvent>>);
+
 /// What the actors of one engine share, built once.
 pub struct Parts {
     pub cache: Arc<BookCache>,
@@ -58,7 +61,7 @@ pub struct Parts {
     recovered: Vec<Vec<crate::gateway::Order>>,
     pub run_id: Option<i64>,
     /// Paper mode, per venue: the feed's trade sender and the paper gateway's receiver.
-    paper_trades: Vec<(Option<Tx<TradeEvent>>, Option<Rx<TradeEvent>>)>,
+    paper_trades: Vec<PaperTrades>,
 }
 
 impl Parts {

@@ -2,7 +2,8 @@
 //! (random walk with trades), the spread strategy quotes, and the paper gateway fills its
 //! orders inside the engine. Nothing reaches the simulator's order endpoints (its state shows
 //! no orders and no fills), the strategy's inventory is its allocation moved by exactly the
-//! paper fills, and every stored order and fill row is marked paper.
+//! paper fills, every stored order and fill row is marked paper, and shutdown leaves no paper
+//! order open.
 
 use std::path::Path;
 use std::time::Duration;
@@ -134,6 +135,11 @@ fn paper_mode_trades_inside_the_engine_against_simulated_market_data() {
         let paper = count_rows(&db, table, Some(Mode::Paper)).unwrap();
         assert_eq!(all, paper, "{table}: every row is marked paper");
     }
+    let open = mako::persist::load_open_orders(&db, Mode::Paper, RunScope::All).unwrap();
+    assert!(
+        open.is_empty(),
+        "shutdown cancelled every paper order: {open:?}"
+    );
     let orders = count_rows(&db, "orders", Some(Mode::Paper)).unwrap();
     assert!(orders >= 2, "quotes were placed: {orders}");
     let fills = load_fills(&db, Mode::Paper, RunScope::All).unwrap();

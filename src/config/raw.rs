@@ -283,6 +283,14 @@ pub struct RawPersistence {
     pub queue_capacity: Option<usize>,
 }
 
+/// `[paper]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaper {
+    pub maker_fee: Option<DecimalStr>,
+    pub taker_fee: Option<DecimalStr>,
+}
+
 /// `[status]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -386,6 +394,7 @@ pub struct RawConfig {
     pub risk: RawSection<RawRisk>,
     pub strategies: RawList<RawStrategy>,
     pub persistence: RawSection<RawPersistence>,
+    pub paper: RawSection<RawPaper>,
     pub status: RawSection<RawStatus>,
     pub notifications: RawSection<RawNotifications>,
     pub sim: RawSection<toml::Table>,
@@ -405,6 +414,7 @@ impl Default for RawConfig {
             risk: RawSection::Absent,
             strategies: RawList::default(),
             persistence: RawSection::Absent,
+            paper: RawSection::Absent,
             status: RawSection::Absent,
             notifications: RawSection::Absent,
             sim: RawSection::Absent,

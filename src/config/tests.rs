@@ -221,6 +221,11 @@ const CASES: &[Case] = &[
     ], &["latency.bands[1].max_latency"]),
     // [persistence], [status], [notifications]
     ("persistence off", &[("persistence.enabled", Some("false"))], &[]),
+    ("paper fees", &[("paper.maker_fee", Some("\"0\"")), ("paper.taker_fee", Some("\"0.00075\""))], &[]),
+    ("paper fee below 1", &[("paper.taker_fee", Some("\"1\""))], &["paper.taker_fee"]),
+    ("paper fee not negative", &[("paper.maker_fee", Some("\"-0.001\""))], &["paper.maker_fee"]),
+    ("paper fee exact", &[("paper.maker_fee", Some("0.001"))], &["paper.maker_fee"]),
+    ("paper section in live mode", &[("engine.mode", Some("\"live\"")), ("paper.maker_fee", Some("\"0.001\""))], &["paper"]),
     ("batch window positive", &[("persistence.batch_window", Some("\"0ms\""))], &["persistence.batch_window"]),
     ("status bind is an address", &[("status.bind", Some("\"8787\""))], &["status.bind"]),
     ("status token env or file", &[("status.token_env", Some("\"T\"")), ("status.token_file", Some("\"/t\""))],
@@ -345,6 +350,14 @@ fn the_valid_base_builds_the_model() {
     assert_eq!(cfg.persistence.path, Path::new("mako.sqlite"));
     assert_eq!(cfg.persistence.batch_window, Duration::from_millis(50));
     assert_eq!(cfg.persistence.queue_capacity, 65_536);
+    assert_eq!(
+        (cfg.paper.maker_fee, cfg.paper.taker_fee),
+        (
+            Price::parse("0.001").unwrap(),
+            Price::parse("0.001").unwrap()
+        ),
+        "Binance's default fee"
+    );
     assert_eq!(cfg.status.bind, None);
     assert_eq!(cfg.status.publish_interval, Duration::from_millis(250));
     assert!(cfg.notifications.telegram.is_none());

@@ -915,6 +915,10 @@ impl Actor for Gateway {
                         self.on_cancel(strategy, cid, now);
                     }
                 }
+                OrderIntent::Replace { cid, new } => {
+                    self.on_cancel(new.strategy, cid, now);
+                    self.on_new(new, now);
+                }
             }
         }
         work += n;

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod events;
 pub mod intent;
 pub mod order;
+pub mod paper;
 pub mod snapshot;
 pub mod table;
 
@@ -14,4 +15,5 @@ pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
 };
+pub use paper::{PaperGateway, PaperSpec};
 pub use snapshot::{GatewayCounters, GatewaySnapshot, OrderView};

@@ -3,11 +3,13 @@
 
 pub mod actor;
 pub mod intent;
+pub mod latency;
 pub mod order;
 pub mod snapshot;
 pub mod table;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
+pub use latency::GATEWAY_MEASUREMENTS;
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,

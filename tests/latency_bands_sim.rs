@@ -2,7 +2,8 @@
 //! strategy, REST probe, latency monitor) runs while the simulator's REST answers are slowed
 //! down step by step and then sped up again. The venue's band, driven by the probe's round
 //! trip, walks down through every band and back up, and the run report's band-change events
-//! list each change in order.
+//! list each change in order. The gateway's and the strategy's latencies reach the monitor
+//! too (order and cancel acks, tick-to-order, the internal stages).
 
 mod common;
 
@@ -102,7 +103,12 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     let board = engine.band_board().expect("the latency monitor runs");
-    let names: Vec<String> = board.table().bands().iter().map(|b| b.name.clone()).collect();
+    let names: Vec<String> = board
+        .table()
+        .bands()
+        .iter()
+        .map(|b| b.name.clone())
+        .collect();
     let index = |name: &str| names.iter().position(|n| n == name).unwrap() as u8;
     let venue = VenueId(0);
     assert_eq!(
@@ -138,10 +144,34 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
         .join()
         .expect("the engine thread did not panic")
         .expect("the engine stops cleanly");
+    // The histograms the monitor wrote at shutdown: besides the band's driver, the gateway's
+    // and the strategy's figures reached it (each is flushed many times during the run).
+    let hgrm = |m: Measurement| {
+        mako::latency::read_hgrm(&dir.join(format!("latency/binance.{}.hgrm", m.as_str())))
+            .map(|h| h.count())
+    };
+    let counts: Vec<(Measurement, u64)> = [
+        Measurement::RestRtt,
+        Measurement::FeedLag,
+        Measurement::OrderAck,
+        Measurement::CancelAck,
+        Measurement::TickToOrder,
+        Measurement::StageStrategy,
+        Measurement::StageRisk,
+        Measurement::StageEncode,
+    ]
+    .into_iter()
+    .map(|m| (m, hgrm(m).unwrap_or(0)))
+    .collect();
     std::fs::remove_dir_all(&dir).ok();
     if let Some(f) = failed {
         panic!("{f}; changes: {:#?}", report.band_changes);
     }
+
+    assert!(
+        counts.iter().all(|(_, n)| *n > 0),
+        "every measurement recorded: {counts:?}"
+    );
 
     // The events chain from the starting band, one change after another.
     let changes: Vec<&BandChange> = report
@@ -151,11 +181,17 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
         .collect();
     let mut at = index("defensive");
     for c in &changes {
-        assert_eq!(c.from, at, "each change starts where the last ended: {changes:#?}");
+        assert_eq!(
+            c.from, at,
+            "each change starts where the last ended: {changes:#?}"
+        );
         assert_ne!(c.from, c.to);
         assert_eq!(
             (c.from_name.as_str(), c.to_name.as_str()),
-            (names[c.from as usize].as_str(), names[c.to as usize].as_str())
+            (
+                names[c.from as usize].as_str(),
+                names[c.to as usize].as_str()
+            )
         );
         at = c.to;
     }

@@ -240,7 +240,10 @@ mod tests {
             ],
             ..LatencySnapshot::default()
         };
-        assert_eq!(tick_to_order(&s, VenueId(0)), " | t2o p50 85.3µs p99 1.25ms");
+        assert_eq!(
+            tick_to_order(&s, VenueId(0)),
+            " | t2o p50 85.3µs p99 1.25ms"
+        );
         assert_eq!(
             tick_to_order(&s, VenueId(1)),
             " | t2o -",

@@ -105,7 +105,9 @@ impl Parts {
         let mut strategy_latency = Vec::new();
         for s in &config.strategies {
             let m = [crate::latency::measurement::Measurement::StageStrategy];
-            strategy_latency.push(Some(latency.recorder(s.venue, &m).map_err(|e| e.to_string())?));
+            strategy_latency.push(Some(
+                latency.recorder(s.venue, &m).map_err(|e| e.to_string())?,
+            ));
         }
         let latency_snapshots = latency.snapshots();
         let mut probes: Vec<Box<dyn Actor>> = Vec::new();
@@ -355,7 +357,11 @@ impl Parts {
         )
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
-        let actor = match self.strategy_latency.get_mut(id.index()).and_then(Option::take) {
+        let actor = match self
+            .strategy_latency
+            .get_mut(id.index())
+            .and_then(Option::take)
+        {
             Some(r) => actor.with_latency(r),
             None => actor,
         };

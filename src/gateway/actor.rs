@@ -481,13 +481,15 @@ impl Gateway {
             return;
         };
         let was_final = o.status.is_final();
-        let sent_at = o.sent_at.filter(|_| o.status == OrderStatus::Sent);
-        let cancel_written = self
-            .chase
-            .get(&cid)
-            .and_then(|c| c.cancel_written_at)
-            .filter(|_| o.cancel_pending);
-        self.timing.venue_event(ev, sent_at, cancel_written);
+        if self.timing.is_on() {
+            let sent_at = o.sent_at.filter(|_| o.status == OrderStatus::Sent);
+            let cancel_written = self
+                .chase
+                .get(&cid)
+                .and_then(|c| c.cancel_written_at)
+                .filter(|_| o.cancel_pending);
+            self.timing.venue_event(ev, sent_at, cancel_written);
+        }
         let r = o.apply(ev);
         if r.anomaly.is_some() {
             self.counters.anomalies += 1;

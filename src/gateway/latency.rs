@@ -6,7 +6,7 @@ use crate::latency::{Measurement, Recorder};
 use crate::runtime::Clock;
 use crate::types::UnixNanos;
 
-use super::order::{OrderEvent, VenueFinal};
+use super::order::{OrderEvent, SnapshotStatus, VenueFinal};
 
 /// What a gateway records, per venue.
 pub const GATEWAY_MEASUREMENTS: [Measurement; 5] = [
@@ -42,6 +42,12 @@ impl Timing {
             r.start(clock.now());
             self.clock = Some(clock.clone());
         }
+    }
+
+    /// Whether a recorder is attached (hooks that need lookups check this first).
+    #[inline]
+    pub fn is_on(&self) -> bool {
+        self.recorder.is_some()
     }
 
     /// Now, read only when recording (one clock read); `None` otherwise.
@@ -85,8 +91,8 @@ impl Timing {
     /// written if it is still waiting for its acknowledgement; `cancel_written` when a
     /// cancel of it was last written if one is pending. Records the acknowledgement the
     /// event carries: the venue's first answer to the order (accepted, traded, ended or
-    /// rejected), or the confirmation that a cancelled order is cancelled. Query answers
-    /// (reconciliation) are not acknowledgements.
+    /// rejected; query answers do not count), or, while a cancel is pending, the first word
+    /// that the order is cancelled (the cancel's response or the private stream's report).
     #[inline]
     pub fn venue_event(
         &mut self,
@@ -107,11 +113,19 @@ impl Timing {
         if answers_order {
             self.between(Measurement::OrderAck, sent_at, self.frame_read);
         }
-        if let OrderEvent::Ended {
-            kind: VenueFinal::Cancelled,
-            ..
-        } = ev
-        {
+        // The cancel response carries the cancelled order (a snapshot); the private stream's
+        // report of it (an end) may come first. Whichever is read first is the answer.
+        let cancelled = matches!(
+            ev,
+            OrderEvent::Ended {
+                kind: VenueFinal::Cancelled,
+                ..
+            } | OrderEvent::Snapshot {
+                status: SnapshotStatus::Cancelled,
+                ..
+            }
+        );
+        if cancelled {
             self.between(Measurement::CancelAck, cancel_written, self.frame_read);
         }
     }
@@ -176,6 +190,15 @@ mod tests {
             at: UnixNanos(0),
         };
         t.venue_event(&cancelled, None, Some(UnixNanos(1_107_000)));
+        let cancel_response = OrderEvent::Snapshot {
+            venue_order_id: 1,
+            status: SnapshotStatus::Cancelled,
+            cum_qty: Qty::ZERO,
+            cum_quote: Notional(0),
+            at: UnixNanos(0),
+        };
+        t.venue_event(&cancel_response, None, Some(UnixNanos(1_207_000)));
+        t.venue_event(&cancel_response, None, None); // no cancel pending: a query answer
         t.finish(UnixNanos(2_000_000));
 
         let mut monitor = hub.into_monitor();
@@ -196,8 +219,11 @@ mod tests {
             "{:?}",
             run(Measurement::TickToOrder)
         );
-        assert!(eq(run(Measurement::OrderAck), 1, 300_000));
-        assert!(eq(run(Measurement::CancelAck), 1, 200_000));
+        assert!(
+            eq(run(Measurement::OrderAck), 1, 300_000),
+            "snapshots are not order acks"
+        );
+        assert!(eq(run(Measurement::CancelAck), 2, 200_000));
 
         let mut off = Timing::default();
         off.start(&clock);

@@ -9,8 +9,8 @@ pub mod snapshot;
 pub mod table;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
-pub use latency::GATEWAY_MEASUREMENTS;
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+pub use latency::GATEWAY_MEASUREMENTS;
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
 };

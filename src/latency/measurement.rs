@@ -29,9 +29,10 @@ pub enum Measurement {
     CancelAck,
     /// A market frame read → the bytes of the order it caused written.
     TickToOrder,
-    /// Internal stage: frame read → frame parsed.
+    /// Internal stage: frame read → frame parsed (not recorded separately yet: the feed
+    /// records `StageBook` from the frame's read instant, parse included).
     StageParse,
-    /// Internal stage: frame parsed → book updated and published.
+    /// Internal stage: frame read → book updated and published (parse included).
     StageBook,
     /// Internal stage: the strategy called for a new book → the intents it sent (its
     /// decision time; recorded only for calls that sent intents).

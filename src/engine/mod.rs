@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod logging;
+pub mod reload;
 pub mod wiring;
 
 use std::sync::Arc;

@@ -20,6 +20,8 @@ use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
 
+mod status;
+
 /// Timings of the reconciliation rules.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
@@ -112,6 +114,8 @@ pub struct Gateway {
     quiet_until: UnixNanos,
     banned: bool,
     persist: Option<crate::persist::PersistSink>,
+    /// The status room's inbox (`with_status`; see `actor/status.rs`).
+    status: Option<Tx<crate::status::StatusUpdate>>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -178,6 +182,7 @@ impl Gateway {
             quiet_until: UnixNanos::ZERO,
             banned: false,
             persist: spec.persist,
+            status: None,
         })
     }
 
@@ -220,6 +225,7 @@ impl Gateway {
     /// Hands a record to the writer. Order and fill records are never dropped: a full queue
     /// holds them in the sink (and refuses new orders); a writer that is gone stops trading.
     fn keep(&mut self, r: crate::persist::Record) {
+        self.status_record(&r);
         if let Some(p) = self.persist.as_mut()
             && p.keep(r).is_err()
         {
@@ -819,6 +825,7 @@ impl Gateway {
     }
 
     fn publish(&mut self, now: UnixNanos) {
+        self.publish_status(now);
         if let Some(tx) = &self.snapshots {
             let _ = tx.send(self.snapshot(now));
         }

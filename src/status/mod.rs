@@ -24,8 +24,8 @@ mod tests;
 pub use actor::{LatencySource, QueueWatch, StatusActor, StatusHub, StatusSources};
 pub use server::{Board, Published, ServerStats, TokenCheck};
 pub use snapshot::{
-    ConnState, ControlCommand, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyState,
-    StrategyUpdate, VenueUpdate,
+    ConnState, ControlCommand, ControlReply, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate,
+    StrategyRiskUpdate, StrategyState, StrategyUpdate, VenueUpdate,
 };
 pub use state::{StatusSetup, StatusState, StrategyInfo, mode_label};
 

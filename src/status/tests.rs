@@ -43,12 +43,14 @@ fn setup() -> StatusSetup {
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(0),
+                params: toml::Table::new(),
             },
             StrategyInfo {
                 name: "mm-eth".into(),
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(1),
+                params: toml::Table::new(),
             },
         ],
     }
@@ -254,6 +256,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
     let mut rejections = [0u64; Rule::ALL.len()];
     rejections[Rule::MaxPosition as usize] = 3;
     tx.send(StatusUpdate::Risk(RiskUpdate {
+        venue: VenueId(0),
         daily_pnl: -4.5,
         trades_today: 9,
         kill_switch: false,
@@ -615,7 +618,7 @@ fn control_needs_the_token_and_a_valid_one_routes_the_command() {
         vec![
             ControlCommand::Pause(StrategyId(1)),
             ControlCommand::Resume(StrategyId(0)),
-            ControlCommand::Reload,
+            ControlCommand::Reload { request: 1 },
             ControlCommand::Kill,
         ]
     );

@@ -15,7 +15,8 @@ use crate::types::StrategyId;
 
 /// Spread parameters read once at start (allocations set the strategy's books; the gateway
 /// takes `cancel_on_shutdown` when it is built): changing them needs a restart.
-const SPREAD_RESTART_KEYS: [&str; 3] = ["base_allocation", "quote_allocation", "cancel_on_shutdown"];
+const SPREAD_RESTART_KEYS: [&str; 3] =
+    ["base_allocation", "quote_allocation", "cancel_on_shutdown"];
 
 /// One strategy's new parameters and what changed in them.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,14 +108,20 @@ pub fn plan(old: &Config, new: &Config) -> Result<Vec<ParamChange>, ReloadError>
     let mut restart = Vec::new();
     let sections: [(&str, bool); 10] = [
         ("[engine]", same(&old.engine, &new.engine)),
-        ("[runtime] (hosts, placement)", same(&old.runtime, &new.runtime)),
+        (
+            "[runtime] (hosts, placement)",
+            same(&old.runtime, &new.runtime),
+        ),
         ("[[venues]]", same(&old.venues, &new.venues)),
         ("[[instruments]]", same(&old.instruments, &new.instruments)),
         ("[latency]", same(&old.latency, &new.latency)),
         ("[risk]", same(&old.risk, &new.risk)),
         ("[persistence]", same(&old.persistence, &new.persistence)),
         ("[status]", same(&old.status, &new.status)),
-        ("[notifications]", same(&old.notifications, &new.notifications)),
+        (
+            "[notifications]",
+            same(&old.notifications, &new.notifications),
+        ),
         ("[sim]", same(&old.sim, &new.sim)),
     ];
     for (name, unchanged) in sections {
@@ -277,7 +284,10 @@ quote_allocation = "3000"
     #[test]
     fn the_same_config_changes_nothing() {
         let a = cfg(BASE);
-        let reformatted = format!("# a comment\n{}", BASE.replace("spread_bps = 4", "spread_bps   =   4"));
+        let reformatted = format!(
+            "# a comment\n{}",
+            BASE.replace("spread_bps = 4", "spread_bps   =   4")
+        );
         assert_eq!(plan(&a, &cfg(&reformatted)), Ok(vec![]));
     }
 
@@ -289,7 +299,10 @@ quote_allocation = "3000"
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].name, "mm");
         assert_eq!(p[0].strategy, StrategyId(0));
-        assert_eq!(p[0].params.get("spread_bps"), Some(&toml::Value::Integer(6)));
+        assert_eq!(
+            p[0].params.get("spread_bps"),
+            Some(&toml::Value::Integer(6))
+        );
         assert_eq!(
             p[0].changed,
             vec![
@@ -335,14 +348,22 @@ quote_allocation = "3000"
         let a = cfg(BASE);
         let table = [
             ("ws://127.0.0.1:1\"", "ws://127.0.0.1:2\"", "[[venues]]"),
-            ("tick_size = \"0.01\"", "tick_size = \"0.001\"", "[[instruments]]"),
+            (
+                "tick_size = \"0.01\"",
+                "tick_size = \"0.001\"",
+                "[[instruments]]",
+            ),
             ("name = \"t\"", "name = \"u\"", "[engine]"),
             (
                 "instrument = \"SOLUSDT\"\n",
                 "instrument = \"SOLUSDT\"\n[strategies.risk]\nmax_position = \"1\"\n",
                 "strategy mm",
             ),
-            ("base_allocation = \"20\"", "base_allocation = \"21\"", "base_allocation"),
+            (
+                "base_allocation = \"20\"",
+                "base_allocation = \"21\"",
+                "base_allocation",
+            ),
         ];
         for (from, to, what) in table {
             let b = cfg(&BASE.replacen(from, to, 1));
@@ -353,9 +374,7 @@ quote_allocation = "3000"
                 other => panic!("{what}: {other:?}"),
             }
         }
-        let hosts = format!(
-            "{BASE}\n[runtime]\nshutdown_timeout = \"9s\"\n"
-        );
+        let hosts = format!("{BASE}\n[runtime]\nshutdown_timeout = \"9s\"\n");
         assert!(matches!(
             plan(&a, &cfg(&hosts)),
             Err(ReloadError::NeedsRestart(_))
@@ -378,7 +397,11 @@ quote_allocation = "3000"
         std::fs::write(&path, BASE.replace("spread_bps = 4", "spread_bps = 8")).unwrap();
         let p = r.prepare().unwrap();
         r.set_params(p[0].strategy, p[0].params.clone());
-        assert_eq!(r.prepare(), Ok(vec![]), "applied parameters are the new baseline");
+        assert_eq!(
+            r.prepare(),
+            Ok(vec![]),
+            "applied parameters are the new baseline"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

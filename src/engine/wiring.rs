@@ -53,6 +53,8 @@ pub struct Parts {
     /// Non-final orders of earlier runs, per venue, to reconcile at start.
     recovered: Vec<Vec<crate::gateway::Order>>,
     pub run_id: Option<i64>,
+    /// The status and control side's hooks into the actors built here (`engine/status.rs`).
+    pub taps: super::status::Taps,
 }
 
 impl Parts {
@@ -105,6 +107,7 @@ impl Parts {
             sinks,
             recovered,
             run_id,
+            taps: Default::default(),
             cache: BookCache::new(config.instruments.len()),
             kill: KillSwitch::default(),
             run_start_ms,
@@ -204,7 +207,10 @@ impl Parts {
             options: crate::feed::actor::FeedOptions::default(),
         };
         crate::feed::actor::FeedActor::new(spec)
-            .map(|f| Ok(Box::new(f) as Box<dyn Actor>))
+            .map(|f| {
+                self.taps.feed_built(v.id, f.stats());
+                Ok(Box::new(f) as Box<dyn Actor>)
+            })
             .map_err(|e| format!("feed {}: {e}", v.name))
     }
 
@@ -279,7 +285,14 @@ impl Parts {
                 .map(std::mem::take)
                 .unwrap_or_default(),
         };
-        Gateway::new(spec).map(|g| Ok(Box::new(g) as Box<dyn Actor>))
+        let status = self.taps.status.clone();
+        Gateway::new(spec).map(|g| {
+            let g = match status {
+                Some(tx) => g.with_status(tx),
+                None => g,
+            };
+            Ok(Box::new(g) as Box<dyn Actor>)
+        })
     }
 
     fn strategy(
@@ -313,7 +326,7 @@ impl Parts {
             id,
             s.instrument,
         );
-        let actor = StrategyActor::new(
+        let mut actor = StrategyActor::new(
             format!("strategy:{}", s.name),
             id,
             s.venue,
@@ -327,7 +340,38 @@ impl Parts {
         )
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
+        if let Some((rx, acks)) = self.taps.controls.as_mut().and_then(|c| c.take(id)) {
+            actor = actor.with_control(rx).with_reload_acks(acks);
+        }
         Ok(Ok(Box::new(actor)))
+    }
+}
+
+impl Parts {
+    /// What the status page reads from other rooms: the latency monitor's snapshots, the
+    /// database's counters, and the depths of the order channels.
+    pub fn status_sources(&self) -> crate::status::StatusSources {
+        use crate::status::QueueWatch;
+        let mut queues: Vec<QueueWatch> = self
+            .intents
+            .iter()
+            .map(|(tx, _)| QueueWatch::of_tx(tx, ORDER_CHANNEL))
+            .collect();
+        queues.extend(
+            self.updates
+                .iter()
+                .map(|(tx, _)| QueueWatch::of_tx(tx, ORDER_CHANNEL)),
+        );
+        crate::status::StatusSources {
+            latency: self
+                .latency
+                .as_ref()
+                .map(|h| crate::status::StatusSources::latency_board(h.snapshots())),
+            persist: self.persist.as_ref().map(|p| p.stats()),
+            notify: None,
+            hosts: Vec::new(),
+            queues,
+        }
     }
 }
 

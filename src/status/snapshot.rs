@@ -195,7 +195,9 @@ pub enum ControlCommand {
     Resume(StrategyId),
     /// Reload strategy parameters from the config file. `request` numbers the call so the
     /// HTTP side can match the engine's `ControlReply` to it.
-    Reload { request: u64 },
+    Reload {
+        request: u64,
+    },
 }
 
 /// The engine's answer to a control call the server waits for (`/control/reload`): the HTTP

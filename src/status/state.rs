@@ -448,7 +448,10 @@ impl StatusState {
             }
         }
         if let Some((params, at)) = self.params.get(i) {
-            m.insert("params".into(), toml_json(&toml::Value::Table(params.clone())));
+            m.insert(
+                "params".into(),
+                toml_json(&toml::Value::Table(params.clone())),
+            );
             m.insert("params_reloaded_at_ns".into(), json!(at.map(|t| t.0)));
         }
         Value::Object(m)
@@ -647,11 +650,9 @@ fn toml_json(v: &toml::Value) -> Value {
         toml::Value::Boolean(b) => json!(b),
         toml::Value::Datetime(d) => json!(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_json(v))).collect())
+        }
     }
 }
 

@@ -171,7 +171,7 @@ impl Parts {
                 "notifications are built but not wired into the engine yet",
             )),
             ActorName::Status => Ok(Err(
-                "the HTTP status endpoint is built but not wired into the engine yet",
+                "the status actors are built by engine::status::StatusWiring, not here",
             )),
         }
     }

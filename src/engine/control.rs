@@ -355,3 +355,116 @@ impl Actor for ControlActor {
         work
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::reload::tests::{BASE, cfg};
+    use crate::runtime::{Clock, Shutdown};
+
+    fn ctx() -> Ctx {
+        Ctx {
+            clock: Clock::live(),
+            shutdown: Shutdown::new(),
+            host: "control-test",
+        }
+    }
+
+    #[test]
+    fn commands_reach_the_strategy_and_reload_replies_match_their_request() {
+        let config = cfg(BASE);
+        let mut controls = StrategyControls::new(1);
+        let (cmd_tx, cmd_rx) = bounded("c", 8, FullPolicy::Backpressure);
+        let (reply_tx, reply_rx) = bounded("r", 8, FullPolicy::DropNewest);
+        let (status_tx, status_rx) = bounded("s", 8, FullPolicy::DropNewest);
+        let kill = KillSwitch::default();
+        let mut actor = ControlActor::new(&config, &controls, kill.clone())
+            .with_endpoint(cmd_rx, reply_tx, status_tx);
+        let (strategy_rx, acks) = controls.take(StrategyId(0)).unwrap();
+        assert!(controls.take(StrategyId(0)).is_none(), "taken once");
+        let mut cx = ctx();
+        actor.start(&mut cx).unwrap();
+
+        cmd_tx.send(ControlCommand::Pause(StrategyId(0))).unwrap();
+        cmd_tx.send(ControlCommand::Resume(StrategyId(0))).unwrap();
+        cmd_tx.send(ControlCommand::Reload { request: 7 }).unwrap();
+        cmd_tx.send(ControlCommand::Kill).unwrap();
+        assert_eq!(actor.poll(&mut cx), 4);
+        assert!(matches!(
+            strategy_rx.try_recv(),
+            Some(StrategyControl::Pause)
+        ));
+        assert!(matches!(
+            strategy_rx.try_recv(),
+            Some(StrategyControl::Resume)
+        ));
+        let reply = reply_rx.try_recv().unwrap();
+        assert_eq!(
+            (reply.request, reply.status),
+            (7, 409),
+            "no file to reload from"
+        );
+        assert!(reply.body["error"].is_string());
+        assert!(kill.is_tripped());
+
+        // What a strategy applied reaches the status room; a refusal does not.
+        let mut t = toml::Table::new();
+        t.insert("spread_bps".into(), toml::Value::Integer(9));
+        acks.send(ReloadAck {
+            strategy: StrategyId(0),
+            result: Ok(t.clone()),
+        })
+        .unwrap();
+        acks.send(ReloadAck {
+            strategy: StrategyId(0),
+            result: Err(vec![("k".into(), "m".into())]),
+        })
+        .unwrap();
+        actor.poll(&mut cx);
+        match status_rx.try_recv() {
+            Some(StatusUpdate::Params {
+                strategy, params, ..
+            }) => {
+                assert_eq!((strategy, params), (StrategyId(0), t));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(status_rx.try_recv().is_none());
+    }
+
+    #[test]
+    fn a_watched_file_reloads_on_change_and_a_refused_reload_sends_nothing() {
+        let dir = std::env::temp_dir().join(format!("mako-control-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, BASE).unwrap();
+        let config = cfg(BASE);
+        let mut controls = StrategyControls::new(1);
+        let mut actor = ControlActor::new(&config, &controls, KillSwitch::default());
+        actor.watch(path.clone(), config).unwrap();
+        actor.set_check_every(Duration::ZERO);
+        let (rx, _acks) = controls.take(StrategyId(0)).unwrap();
+        let mut cx = ctx();
+        actor.start(&mut cx).unwrap();
+        actor.poll(&mut cx);
+        assert!(rx.try_recv().is_none(), "nothing changed");
+
+        std::fs::write(&path, BASE.replace("spread_bps = 4", "spread_bps = 12")).unwrap();
+        actor.poll(&mut cx);
+        match rx.try_recv() {
+            Some(StrategyControl::Reload(t)) => {
+                assert_eq!(t.get("spread_bps"), Some(&toml::Value::Integer(12)));
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(
+            &path,
+            BASE.replace("tick_size = \"0.01\"", "tick_size = \"0.05\""),
+        )
+        .unwrap();
+        let (status, body) = actor.reload(ReloadSource::Endpoint);
+        assert_eq!(status, 409, "{body}");
+        assert!(rx.try_recv().is_none(), "a refused reload sends nothing");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -235,10 +235,10 @@ impl Reloader {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const BASE: &str = r#"
+    pub(crate) const BASE: &str = r#"
 [engine]
 name = "t"
 mode = "sim"
@@ -277,7 +277,7 @@ base_allocation = "20"
 quote_allocation = "3000"
 "#;
 
-    fn cfg(text: &str) -> Config {
+    pub(crate) fn cfg(text: &str) -> Config {
         crate::config::parse(text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))
     }
 

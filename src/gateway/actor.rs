@@ -1,5 +1,6 @@
 //! The gateway actor of one venue: takes order intents from strategies, checks them against
-//! risk, sends them over the venue's WebSocket API, applies every answer and private-stream
+//! risk, sends them over the venue's WebSocket API or REST (`order_transport`; REST through
+//! `gateway::rest`), applies every answer and private-stream
 //! event to the order state machine, reports back to the strategies, and reconciles with the
 //! venue so that no order stays pending because a message was missed.
 
@@ -16,6 +17,7 @@ use crate::venue::binance::user::{Balance, OrderSnapshot};
 
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
+use super::rest::{OrderRequests, RestOptions, RestOrders};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
@@ -35,6 +37,8 @@ pub struct GatewayOptions {
     pub stop_timeout: Duration,
     /// Strategies whose orders are cancelled when the engine stops, by `StrategyId`.
     pub cancel_on_stop: Vec<bool>,
+    /// The REST transport's settings (used when the venue's `order_transport` is `rest`).
+    pub rest: RestOptions,
 }
 
 impl Default for GatewayOptions {
@@ -46,6 +50,7 @@ impl Default for GatewayOptions {
             snapshot_interval: Duration::from_millis(200),
             stop_timeout: Duration::from_secs(3),
             cancel_on_stop: Vec::new(),
+            rest: RestOptions::default(),
         }
     }
 }
@@ -81,6 +86,8 @@ struct Chase {
     query_now: bool,
     /// A fill was learned without its fees: fetch the order's trades.
     fetch_trades: bool,
+    /// A trades request failed: fetch again from then on.
+    trades_after: Option<UnixNanos>,
 }
 
 pub struct Gateway {
@@ -112,6 +119,9 @@ pub struct Gateway {
     quiet_until: UnixNanos,
     banned: bool,
     persist: Option<crate::persist::PersistSink>,
+    /// Orders, cancels, queries and sweeps go over REST when set (the user data stream
+    /// stays on the WebSocket API session).
+    rest: Option<RestOrders>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -143,11 +153,21 @@ impl Gateway {
                 Chase {
                     queried_at: None,
                     query_now: true,
-                    fetch_trades: false,
+                    ..Chase::default()
                 },
             );
             table.insert_recovered(o);
         }
+        let rest = (spec.venue.order_transport == crate::config::OrderTransport::Rest).then(|| {
+            RestOrders::new(
+                &spec.venue.name,
+                &spec.venue.rest_url,
+                &spec.api_key,
+                &spec.api_secret,
+                spec.venue.recv_window.as_millis() as u64,
+                spec.options.rest.clone(),
+            )
+        });
         Ok(Self {
             name: format!("gateway:{}", spec.venue.name),
             session: Session::new(
@@ -178,6 +198,7 @@ impl Gateway {
             quiet_until: UnixNanos::ZERO,
             banned: false,
             persist: spec.persist,
+            rest,
         })
     }
 
@@ -197,6 +218,25 @@ impl Gateway {
             .filter(|i| i.venue == self.venue.id)
             .map(|i| i.symbol.clone())
             .collect()
+    }
+
+    /// Whether requests can reach the venue: REST needs no WebSocket link.
+    fn can_send(&self) -> bool {
+        self.rest.is_some() || self.link.is_up()
+    }
+
+    /// Applies every REST answer that has arrived.
+    fn read_rest(&mut self, now: UnixNanos) -> usize {
+        let Some(rest) = self.rest.as_mut() else {
+            return 0;
+        };
+        let mut events = std::mem::take(&mut self.events);
+        let n = rest.drain(now, &mut events);
+        for ev in events.drain(..) {
+            self.on_session_event(ev, now);
+        }
+        self.events = events;
+        n
     }
 
     /// Writes the request in `self.out` to the venue; a failed write takes the link down.
@@ -306,6 +346,9 @@ impl Gateway {
         if self.banned || !self.link.is_up() || !self.user_stream {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
+        if let Some(why) = self.rest.as_ref().and_then(|r| r.refusal(now)) {
+            return self.refuse(&i, why, now);
+        }
         if let Some(p) = self.persist.as_mut()
             && !p.admit_order()
         {
@@ -351,22 +394,29 @@ impl Gateway {
             };
             return self.refuse(&i, why, now);
         }
-        let mut out = std::mem::take(&mut self.out);
-        self.session.place(
-            &symbol,
-            &i.cid,
-            i.side,
-            i.kind,
-            i.tif,
-            i.price,
-            i.qty,
-            pd,
-            qd,
-            now.as_millis(),
-            &mut out,
-        );
-        self.out = out;
-        self.transmit(now);
+        if let Some(rest) = self.rest.as_mut() {
+            // Queued for the REST worker; a full queue was refused above, so it goes.
+            rest.place(
+                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now,
+            );
+        } else {
+            let mut out = std::mem::take(&mut self.out);
+            self.session.place(
+                &symbol,
+                &i.cid,
+                i.side,
+                i.kind,
+                i.tif,
+                i.price,
+                i.qty,
+                pd,
+                qd,
+                now.as_millis(),
+                &mut out,
+            );
+            self.out = out;
+            self.transmit(now);
+        }
         // Even if the write failed, the order may have left: it is chased like any other.
         self.counters.orders_sent += 1;
         self.risk.on_order_opened(i.strategy, i.side, i.qty);
@@ -381,14 +431,15 @@ impl Gateway {
         }
     }
 
-    /// Encodes a request about order `cid` on its symbol (`encode` gets the session, the
-    /// symbol, the venue's order id if known, and the buffer) and writes it. `None` if the
-    /// order or its instrument is unknown, else whether the write succeeded.
+    /// Encodes a request about order `cid` on its symbol (`encode` gets the transport, the
+    /// symbol, the venue's order id if known, and the buffer; it answers `None` if there is
+    /// nothing to send, else whether the transport took it) and writes it. `None` if the
+    /// order or its instrument is unknown, else whether the request went.
     fn request_about(
         &mut self,
         cid: ClientOrderId,
         now: UnixNanos,
-        encode: impl FnOnce(&mut Session, &str, Option<u64>, &mut Vec<u8>) -> bool,
+        encode: impl FnOnce(&mut dyn OrderRequests, &str, Option<u64>, &mut Vec<u8>) -> Option<bool>,
     ) -> Option<bool> {
         let o = self.table.get(&cid)?;
         let venue_id = o.venue_order_id;
@@ -397,8 +448,13 @@ impl Gateway {
             .instruments
             .get(o.instrument.index())
             .filter(|i| i.venue == self.venue.id)?;
-        if !encode(&mut self.session, &inst.symbol, venue_id, &mut self.out) {
-            return None;
+        let requests: &mut dyn OrderRequests = match self.rest.as_mut() {
+            Some(rest) => rest,
+            None => &mut self.session,
+        };
+        let taken = encode(requests, &inst.symbol, venue_id, &mut self.out)?;
+        if self.rest.is_some() || !taken {
+            return Some(taken);
         }
         Some(self.transmit(now))
     }
@@ -406,8 +462,7 @@ impl Gateway {
     fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
-            s.cancel(symbol, &cid, ms, out);
-            true
+            Some(s.cancel(symbol, &cid, ms, out))
         });
         if sent.is_none() {
             return;
@@ -427,7 +482,7 @@ impl Gateway {
             self.counters.refused += 1;
             return;
         }
-        if o.request_cancel() && self.link.is_up() {
+        if o.request_cancel() && self.can_send() {
             self.send_cancel(cid, now);
         }
         // While the link is down the cancel stays pending and is sent after reconnecting.
@@ -436,8 +491,7 @@ impl Gateway {
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
-            s.status(symbol, &cid, ms, out);
-            true
+            Some(s.status(symbol, &cid, ms, out))
         });
         if sent.is_none() {
             return;
@@ -543,6 +597,12 @@ impl Gateway {
                 tracing::error!(gateway = %self.name, "venue answered 418 (IP banned): no more requests");
             }
             SessionEvent::Failed { purpose, error } => {
+                if let Purpose::Trades(cid) = purpose {
+                    // Fees still wanted: ask again after a deadline, not at once.
+                    let c = self.chase.entry(cid).or_default();
+                    c.fetch_trades = true;
+                    c.trades_after = Some(now.plus_nanos(ns(self.options.ack_deadline)));
+                }
                 tracing::warn!(gateway = %self.name, ?purpose, code = error.code, msg = %error.msg, "request failed");
             }
             SessionEvent::Undecodable(_) => self.counters.undecodable += 1,
@@ -585,17 +645,14 @@ impl Gateway {
 
     fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
-        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| match venue_id {
-            Some(id) => {
-                s.trades(symbol, &cid, id, ms, out);
-                true
-            }
-            None => false,
+        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| {
+            venue_id.map(|id| s.trades(symbol, &cid, id, ms, out))
         });
         if sent == Some(true) {
             self.counters.queries_sent += 1;
             if let Some(c) = self.chase.get_mut(&cid) {
                 c.fetch_trades = false;
+                c.trades_after = None;
             }
         }
     }
@@ -666,6 +723,14 @@ impl Gateway {
         if self.session.weight_used > self.session.weight_limit * 8 / 10 {
             return;
         }
+        if self.rest.is_some() {
+            // The REST transport holds sweeps back itself as the weight nears the limit.
+            let symbols = self.symbols();
+            if self.rest.as_mut().is_some_and(|r| r.sweep(&symbols, now)) {
+                self.counters.sweeps += 1;
+            }
+            return;
+        }
         self.counters.sweeps += 1;
         for symbol in self.symbols() {
             let mut out = std::mem::take(&mut self.out);
@@ -681,7 +746,7 @@ impl Gateway {
 
     /// Queries every order that has waited past its deadline, and resends pending cancels.
     fn chase_overdue(&mut self, now: UnixNanos) {
-        if !self.link.is_up() || now < self.quiet_until || self.banned {
+        if !self.can_send() || now < self.quiet_until || self.banned {
             return;
         }
         let deadline = ns(self.options.ack_deadline);
@@ -712,6 +777,7 @@ impl Gateway {
             .chase
             .iter()
             .filter(|(_, c)| c.fetch_trades && !c.query_now)
+            .filter(|(_, c)| c.trades_after.is_none_or(|t| now >= t))
             .map(|(cid, _)| *cid)
             .collect();
         for cid in fetch {
@@ -832,6 +898,12 @@ impl Actor for Gateway {
 
     fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
         let now = ctx.clock.now();
+        if let Some(rest) = self.rest.as_mut() {
+            rest.start().map_err(|e| StartError {
+                actor: self.name.clone(),
+                message: format!("REST order worker: {e}"),
+            })?;
+        }
         self.link.poll(now);
         Ok(())
     }
@@ -849,6 +921,7 @@ impl Actor for Gateway {
             work += 1;
         }
         work += self.read_frames(now);
+        work += self.read_rest(now);
         let mut n = 0;
         while n < BATCH {
             let Some(intent) = self.intents.try_recv() else {
@@ -902,7 +975,7 @@ impl Actor for Gateway {
             if let Some(o) = self.table.get_mut(cid) {
                 o.request_cancel();
             }
-            if self.link.is_up() {
+            if self.can_send() {
                 self.send_cancel(*cid, start);
             }
         }
@@ -914,6 +987,7 @@ impl Actor for Gateway {
                 self.on_link_up(now);
             }
             self.read_frames(now);
+            self.read_rest(now);
             self.chase_overdue(now);
             let open = to_cancel
                 .iter()
@@ -940,6 +1014,9 @@ impl Actor for Gateway {
         }
         if let Some(c) = self.link.conn() {
             c.close();
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            rest.shutdown();
         }
     }
 }

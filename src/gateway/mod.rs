@@ -4,6 +4,8 @@
 pub mod actor;
 pub mod intent;
 pub mod order;
+/// Order entry over REST: the worker thread and the gateway's end of it.
+pub mod rest;
 pub mod snapshot;
 pub mod table;
 

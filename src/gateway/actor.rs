@@ -773,10 +773,15 @@ impl Gateway {
         }
         // Fees of fills learned without their trade reports: ask for the order's trades once
         // its venue id is known and no query about it is outstanding.
+        // A final order is never queried again, so a query it still waits for (an uncertain
+        // cancel after it ended) must not hold its fees back.
         let fetch: Vec<ClientOrderId> = self
             .chase
             .iter()
-            .filter(|(_, c)| c.fetch_trades && !c.query_now)
+            .filter(|(cid, c)| {
+                c.fetch_trades
+                    && (!c.query_now || self.table.get(cid).is_none_or(|o| o.status.is_final()))
+            })
             .filter(|(_, c)| c.trades_after.is_none_or(|t| now >= t))
             .map(|(cid, _)| *cid)
             .collect();
@@ -881,6 +886,7 @@ impl Gateway {
                 .filter(|o| o.status == OrderStatus::Sent || o.cancel_pending)
                 .filter(|o| now.since(o.updated_at) > overdue_after)
                 .count(),
+            rest: self.rest.as_ref().map(|r| r.stats(now)),
         }
     }
 

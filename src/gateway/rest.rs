@@ -55,6 +55,12 @@ pub struct RestStats {
     pub held: u64,
     /// The last request's round trip on the worker (write to last byte read).
     pub last_round_trip: Option<Duration>,
+    /// The IP's request weight this minute, as the venue last reported it.
+    pub weight_used: u32,
+    /// The account's unfilled order count in the last 10 s, as last reported.
+    pub order_count_10s: Option<u32>,
+    /// The IP is banned (418) at the time of the figures.
+    pub banned: bool,
 }
 
 /// The gateway's requests about one order, over either transport: the WebSocket API session
@@ -76,11 +82,23 @@ pub trait OrderRequests {
 }
 
 impl OrderRequests for Session {
-    fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>) -> bool {
+    fn cancel(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
         Session::cancel(self, symbol, cid, now_ms, out);
         true
     }
-    fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>) -> bool {
+    fn status(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
         Session::status(self, symbol, cid, now_ms, out);
         true
     }
@@ -156,7 +174,11 @@ impl RestOrders {
             name: name.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key: api_key.expose().to_owned(),
-            codec: RestCodec::new(HmacSigner::new(api_secret), recv_window_ms, opts.weight_limit),
+            codec: RestCodec::new(
+                HmacSigner::new(api_secret),
+                recv_window_ms,
+                opts.weight_limit,
+            ),
             opts,
             jobs: None,
             done: None,
@@ -196,6 +218,16 @@ impl RestOrders {
     /// The weight the venue last reported for this minute.
     pub fn weight_used(&self, now: UnixNanos) -> u32 {
         self.codec.policy.weight_used(now)
+    }
+
+    /// The transport's figures at `now`.
+    pub fn stats(&self, now: UnixNanos) -> RestStats {
+        RestStats {
+            weight_used: self.codec.policy.weight_used(now),
+            order_count_10s: self.codec.policy.order_count_10s,
+            banned: self.codec.policy.banned_until(now).is_some(),
+            ..self.stats
+        }
     }
 
     /// Why a new order cannot go now, if it cannot.

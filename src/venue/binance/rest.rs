@@ -446,15 +446,15 @@ impl RestCodec {
             }
         };
         let decoded = match purpose {
-            Purpose::Place(cid) => user::new_order_ack(&v).map(|(_, venue_order_id, t)| {
-                SessionEvent::Order {
+            Purpose::Place(cid) => {
+                user::new_order_ack(&v).map(|(_, venue_order_id, t)| SessionEvent::Order {
                     cid,
                     event: crate::gateway::order::OrderEvent::Accepted {
                         venue_order_id,
                         at: t,
                     },
-                }
-            }),
+                })
+            }
             Purpose::Cancel(cid) | Purpose::Status(cid) => {
                 user::order_snapshot(&v).map(|s| SessionEvent::Order {
                     cid,

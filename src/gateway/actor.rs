@@ -136,7 +136,8 @@ impl Gateway {
     pub fn new(spec: GatewaySpec) -> Result<Self, String> {
         let ws = spec.venue.ws_api_url.as_deref().ok_or_else(|| {
             format!(
-                "venue {}: the gateway needs ws_api_url (orders and the user data stream)",
+                "venue {}: the gateway needs ws_api_url (the user data stream, and orders too \
+                 with order_transport = \"ws-api\")",
                 spec.venue.name
             )
         })?;

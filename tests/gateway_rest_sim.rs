@@ -503,15 +503,18 @@ fn orders_match_the_venue_over_rest_with_faults() {
         ..Default::default()
     };
     let mut r = rig(MANY_ORDERS, options);
+    // 5xx both before anything is done and after the order or cancel was executed: either
+    // way the gateway only learns that the outcome is unknown.
     let set = |r: &Rig, ack: f64, user: f64, delay: u64, http_5xx: f64, http_429: f64| {
         let f = r.sim.faults();
         f.set_drop_ack_rate(ack);
         f.set_drop_user_event_rate(user);
         f.set_ack_delay(Duration::from_millis(delay));
         f.set_http_5xx_rate(http_5xx);
+        f.set_http_5xx_after_rate(http_5xx);
         f.set_http_429_rate(http_429);
     };
-    set(&r, 0.3, 0.4, 20, 0.15, 0.03);
+    set(&r, 0.3, 0.4, 20, 0.1, 0.03);
     trade_a_while(&mut r, 6);
     // A stretch where the venue answers every REST request with 429 (Retry-After 1 s).
     let (bid, _) = r.book();

@@ -395,9 +395,10 @@ impl Gateway {
             };
             return self.refuse(&i, why, now);
         }
+        let mut queued = true;
         if let Some(rest) = self.rest.as_mut() {
-            // Queued for the REST worker; a full queue was refused above, so it goes.
-            rest.place(
+            // Queued for the REST worker (a full queue or a dead worker was refused above).
+            queued = rest.place(
                 &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now,
             );
         } else {
@@ -429,6 +430,10 @@ impl Gateway {
         if let Some((u, o)) = update {
             self.keep(crate::persist::Record::Order(o));
             self.notify(u);
+        }
+        if !queued {
+            // It never left: the venue cannot know it.
+            self.apply(i.cid, &OrderEvent::Unknown { at: now }, now);
         }
     }
 

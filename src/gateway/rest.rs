@@ -237,7 +237,8 @@ impl RestOrders {
             Err(Hold::RateLimited) => return Some(Refusal::RateLimited),
             Err(Hold::Busy) | Ok(()) => {}
         }
-        if self.jobs.is_none() || self.in_flight >= self.opts.queue.max(1) {
+        let worker_gone = self.worker.as_ref().is_none_or(|h| h.is_finished());
+        if worker_gone || self.in_flight >= self.opts.queue.max(1) {
             return Some(Refusal::VenueUnavailable);
         }
         None

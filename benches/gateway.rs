@@ -1,6 +1,7 @@
 //! Gateway benches: signing a new-order request with the pre-keyed signer (against keying
 //! HMAC for every request), encoding it for REST and the WebSocket API, and the whole
-//! intent → risk check → signed bytes path (against the same path without risk).
+//! intent → risk check → signed bytes path (against the same path without risk), over the
+//! WebSocket API and over REST.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use mako::gateway::{OrderKind, TimeInForce};
 use mako::risk::{KillSwitch, OrderCheck, RiskEngine};
 use mako::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
 use mako::venue::binance::orders::{Auth, NewOrder, rest_new_order};
+use mako::venue::binance::rest::RestCodec;
 use mako::venue::binance::session::Session;
 use mako::venue::binance::sign::HmacSigner;
 
@@ -160,6 +162,27 @@ fn intent_to_bytes(c: &mut Criterion) {
                 &mut buf,
             );
             black_box((ok, buf.len()))
+        })
+    });
+    let mut rest = RestCodec::new(HmacSigner::from_bytes(SECRET.as_bytes()), 5000, 6000);
+    g.bench_function("risk check + encode and sign (rest)", |b| {
+        b.iter(|| {
+            now += 1_000;
+            let ok = risk.check(black_box(&check), UnixNanos(now)).is_ok();
+            let head = rest.place(
+                "BTCUSDT",
+                &cid,
+                Side::Buy,
+                OrderKind::LimitMaker,
+                TimeInForce::Gtc,
+                black_box(price),
+                qty,
+                2,
+                5,
+                now / 1_000_000,
+                &mut buf,
+            );
+            black_box((ok, head.id, buf.len()))
         })
     });
     g.bench_function("risk check only", |b| {

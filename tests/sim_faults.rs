@@ -119,6 +119,55 @@ fn http_faults_switch_on_and_off() {
 }
 
 #[test]
+fn a_5xx_after_execution_leaves_the_outcome_unknown_but_done() {
+    let sim = start("");
+    sim.pause_market(true);
+    sim.faults().set_http_5xx_after_rate(1.0);
+    let r = signed(
+        &sim,
+        "POST",
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000&newClientOrderId=u1",
+    );
+    assert_eq!((r.status, r.json()["code"].as_i64()), (503, Some(-1006)));
+    sim.faults().set_http_5xx_after_rate(0.0);
+    // The order was placed all the same: a query by client id finds it.
+    let q = signed(
+        &sim,
+        "GET",
+        "/api/v3/order",
+        "symbol=BTCUSDT&origClientOrderId=u1",
+    );
+    assert_eq!((q.status, q.json()["status"].as_str()), (200, Some("NEW")));
+    // Cancels too: executed, answered 503.
+    sim.faults().set_http_5xx_after_rate(1.0);
+    let c = signed(
+        &sim,
+        "DELETE",
+        "/api/v3/order",
+        "symbol=BTCUSDT&origClientOrderId=u1",
+    );
+    assert_eq!(c.status, 503);
+    sim.faults().set_http_5xx_after_rate(0.0);
+    let q = signed(
+        &sim,
+        "GET",
+        "/api/v3/order",
+        "symbol=BTCUSDT&origClientOrderId=u1",
+    );
+    assert_eq!(q.json()["status"], "CANCELED");
+    // Queries are not order requests: never hit by this fault.
+    sim.faults().set_http_5xx_after_rate(1.0);
+    let q = signed(
+        &sim,
+        "GET",
+        "/api/v3/order",
+        "symbol=BTCUSDT&origClientOrderId=u1",
+    );
+    assert_eq!(q.status, 200);
+}
+
+#[test]
 fn dropped_and_delayed_acks() {
     let sim = start("");
     sim.pause_market(true);

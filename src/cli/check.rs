@@ -51,6 +51,20 @@ pub fn run(args: &[String]) -> ExitCode {
         match config::load(path) {
             Ok(cfg) => {
                 let _ = writeln!(out, "ok: {}", path.display());
+                for v in &cfg.venues {
+                    let t = v.order_transport;
+                    let what = if cfg.engine.mode == config::Mode::Paper {
+                        "not used in paper mode (orders are filled inside the engine)"
+                    } else {
+                        t.describe()
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  venue {}: order_transport = {:?}: {what}",
+                        v.name,
+                        t.as_str()
+                    );
+                }
                 for w in cfg.environment_warnings() {
                     let _ = writeln!(out, "  warning: {w}");
                 }

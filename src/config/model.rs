@@ -129,6 +129,31 @@ pub enum OrderTransport {
     WsApi,
 }
 
+impl OrderTransport {
+    /// As the config spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderTransport::Rest => "rest",
+            OrderTransport::WsApi => "ws-api",
+        }
+    }
+
+    /// What the value does, for `mako check` and the docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OrderTransport::Rest => {
+                "orders, cancels, queries and reconciliation over REST (rest_url, one kept-alive \
+                 connection on the gateway's own worker thread, weight-aware); fills and balances \
+                 from the WebSocket API user data stream (ws_api_url)"
+            }
+            OrderTransport::WsApi => {
+                "orders, cancels, queries, reconciliation, fills and balances all over one \
+                 WebSocket API session (ws_api_url): no HTTP round trip per order"
+            }
+        }
+    }
+}
+
 /// Market-data streams a feed subscribes to for each of its instruments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {

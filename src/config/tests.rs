@@ -19,6 +19,7 @@ name = "binance"
 kind = "binance-spot"
 ws_url = "wss://stream.binance.com:9443"
 rest_url = "https://api.binance.com"
+ws_api_url = "wss://ws-api.binance.com:443/ws-api/v3"
 api_key_env = "T_KEY"
 api_secret_env = "T_SECRET"
 
@@ -108,6 +109,10 @@ type Case = (
 const LOOPBACK: &[(&str, Option<&str>)] = &[
     ("venues[0].ws_url", Some("\"ws://127.0.0.1:9443\"")),
     ("venues[0].rest_url", Some("\"http://127.0.0.1:9080\"")),
+    (
+        "venues[0].ws_api_url",
+        Some("\"ws://127.0.0.1:9080/ws-api/v3\""),
+    ),
 ];
 
 #[rustfmt::skip]
@@ -127,7 +132,11 @@ const CASES: &[Case] = &[
     ("ws_url is ws(s)", &[("venues[0].ws_url", Some("\"https://stream.binance.com\""))], &["venues[0].ws_url"]),
     ("rest_url is http(s)", &[("venues[0].rest_url", Some("\"wss://api.binance.com\""))], &["venues[0].rest_url"]),
     ("ws_api_url is ws(s)", &[("venues[0].ws_api_url", Some("\"api.binance.com\""))], &["venues[0].ws_api_url"]),
-    ("ws-api needs ws_api_url", &[("venues[0].order_transport", Some("\"ws-api\""))], &["venues[0].order_transport"]),
+    ("ws-api needs ws_api_url", &[("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].ws_api_url", None)],
+        &["venues[0].order_transport"]),
+    ("rest trading needs ws_api_url for fills", &[("engine.mode", Some("\"live\"")), ("venues[0].ws_api_url", None)],
+        &["venues[0].ws_api_url"]),
+    ("rest in paper needs no ws_api_url", &[("venues[0].ws_api_url", None)], &[]),
     ("ws-api with ws_api_url", &[
         ("venues[0].order_transport", Some("\"ws-api\"")),
         ("venues[0].ws_api_url", Some("\"wss://ws-api.binance.com:443/ws-api/v3\"")),
@@ -164,17 +173,18 @@ const CASES: &[Case] = &[
     ("paper needs no credentials", &[("venues[0].api_key_env", None), ("venues[0].api_secret_env", None)], &[]),
     ("live needs credentials", &[("engine.mode", Some("\"live\"")), ("venues[0].api_key_env", None),
         ("venues[0].api_secret_env", None)], &["venues[0]"]),
-    ("sim needs credentials", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+    ("sim needs credentials", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1], LOOPBACK[2],
         ("venues[0].api_key_env", None), ("venues[0].api_secret_env", None)], &["venues[0]"]),
     ("live with credentials", &[("engine.mode", Some("\"live\""))], &[]),
     ("live needs TLS", &[("engine.mode", Some("\"live\"")), LOOPBACK[0]], &["venues[0].ws_url"]),
-    ("sim stays on this machine", &[("engine.mode", Some("\"sim\""))], &["venues[0].ws_url", "venues[0].rest_url"]),
-    ("sim on loopback", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1]], &[]),
-    ("sim section in sim mode", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+    ("sim stays on this machine", &[("engine.mode", Some("\"sim\""))],
+        &["venues[0].ws_url", "venues[0].rest_url", "venues[0].ws_api_url"]),
+    ("sim on loopback", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1], LOOPBACK[2]], &[]),
+    ("sim section in sim mode", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1], LOOPBACK[2],
         ("sim.seed", Some("7"))], &[]),
-    ("an in-process simulator lends its own test account", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+    ("an in-process simulator lends its own test account", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1], LOOPBACK[2],
         ("sim.seed", Some("7")), ("venues[0].api_key_env", None), ("venues[0].api_secret_env", None)], &[]),
-    ("bad sim keys are reported by path", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1],
+    ("bad sim keys are reported by path", &[("engine.mode", Some("\"sim\"")), LOOPBACK[0], LOOPBACK[1], LOOPBACK[2],
         ("sim.walk_interval_ms", Some("0"))], &["sim.walk_interval_ms"]),
     ("sim section in live mode", &[("engine.mode", Some("\"live\"")), ("sim.seed", Some("7"))], &["sim"]),
     // [[instruments]]

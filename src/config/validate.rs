@@ -278,6 +278,20 @@ fn venues(
             );
             good = false;
         }
+        if order_transport == OrderTransport::Rest
+            && v.ws_api_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("ws_api_url"),
+                "order_transport = \"rest\" sends orders over REST (rest_url), but fills and \
+                 balances still arrive on the WebSocket API user data stream: set ws_api_url, \
+                 e.g. \"wss://ws-api.binance.com:443/ws-api/v3\"",
+            );
+            good = false;
+        }
         if raw.instruments.all_ok() && !raw.instruments.ok().any(|(_, ins)| ins.venue == v.name) {
             errors.push(
                 path.clone(),

@@ -1,5 +1,6 @@
 //! The gateway actor of one venue: takes order intents from strategies, checks them against
-//! risk, sends them over the venue's WebSocket API, applies every answer and private-stream
+//! risk, sends them over the venue's WebSocket API or REST (`order_transport`; REST through
+//! `gateway::rest`), applies every answer and private-stream
 //! event to the order state machine, reports back to the strategies, and reconciles with the
 //! venue so that no order stays pending because a message was missed.
 
@@ -17,6 +18,7 @@ use crate::venue::binance::user::{Balance, OrderSnapshot};
 use super::events::{EventSender, GatewayEvent};
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
+use super::rest::{OrderRequests, RestOptions, RestOrders};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
@@ -38,6 +40,8 @@ pub struct GatewayOptions {
     pub stop_timeout: Duration,
     /// Strategies whose orders are cancelled when the engine stops, by `StrategyId`.
     pub cancel_on_stop: Vec<bool>,
+    /// The REST transport's settings (used when the venue's `order_transport` is `rest`).
+    pub rest: RestOptions,
 }
 
 impl Default for GatewayOptions {
@@ -49,6 +53,7 @@ impl Default for GatewayOptions {
             snapshot_interval: Duration::from_millis(200),
             stop_timeout: Duration::from_secs(3),
             cancel_on_stop: Vec::new(),
+            rest: RestOptions::default(),
         }
     }
 }
@@ -86,6 +91,8 @@ struct Chase {
     fetch_trades: bool,
     /// When a cancel of it was last written (cancel acknowledgement latency).
     cancel_written_at: Option<UnixNanos>,
+    /// A trades request failed: fetch again from then on.
+    trades_after: Option<UnixNanos>,
 }
 
 pub struct Gateway {
@@ -123,6 +130,9 @@ pub struct Gateway {
     timing: super::latency::Timing,
     /// The status room's inbox (`with_status`; see `actor/status.rs`).
     status: Option<Tx<crate::status::StatusUpdate>>,
+    /// Orders, cancels, queries and sweeps go over REST when set (the user data stream
+    /// stays on the WebSocket API session).
+    rest: Option<RestOrders>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -137,7 +147,8 @@ impl Gateway {
     pub fn new(spec: GatewaySpec) -> Result<Self, String> {
         let ws = spec.venue.ws_api_url.as_deref().ok_or_else(|| {
             format!(
-                "venue {}: the gateway needs ws_api_url (orders and the user data stream)",
+                "venue {}: the gateway needs ws_api_url (the user data stream, and orders too \
+                 with order_transport = \"ws-api\")",
                 spec.venue.name
             )
         })?;
@@ -154,12 +165,22 @@ impl Gateway {
                 Chase {
                     queried_at: None,
                     query_now: true,
-                    fetch_trades: false,
                     cancel_written_at: None,
+                    ..Chase::default()
                 },
             );
             table.insert_recovered(o);
         }
+        let rest = (spec.venue.order_transport == crate::config::OrderTransport::Rest).then(|| {
+            RestOrders::new(
+                &spec.venue.name,
+                &spec.venue.rest_url,
+                &spec.api_key,
+                &spec.api_secret,
+                spec.venue.recv_window.as_millis() as u64,
+                spec.options.rest.clone(),
+            )
+        });
         Ok(Self {
             name: format!("gateway:{}", spec.venue.name),
             session: Session::new(
@@ -193,6 +214,7 @@ impl Gateway {
             telemetry: EventSender::default(),
             timing: super::latency::Timing::default(),
             status: None,
+            rest,
         })
     }
 
@@ -225,6 +247,30 @@ impl Gateway {
             .filter(|i| i.venue == self.venue.id)
             .map(|i| i.symbol.clone())
             .collect()
+    }
+
+    /// Whether requests can reach the venue: REST needs no WebSocket link.
+    fn can_send(&self) -> bool {
+        self.rest.is_some() || self.link.is_up()
+    }
+
+    /// Applies every REST answer that has arrived.
+    fn read_rest(&mut self, now: UnixNanos) -> usize {
+        let Some(rest) = self.rest.as_mut() else {
+            return 0;
+        };
+        let mut events = std::mem::take(&mut self.events);
+        let n = rest.drain(now, &mut events);
+        if n > 0 {
+            // Over REST, acknowledgements are measured from the hand-off to the worker to
+            // the answer taken back here (both include the hop to and from the worker).
+            self.timing.frame_read();
+        }
+        for ev in events.drain(..) {
+            self.on_session_event(ev, now);
+        }
+        self.events = events;
+        n
     }
 
     /// Writes the request in `self.out` to the venue; a failed write takes the link down.
@@ -336,6 +382,9 @@ impl Gateway {
         if self.banned || !self.link.is_up() || !self.user_stream {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
+        if let Some(why) = self.rest.as_ref().and_then(|r| r.refusal(now)) {
+            return self.refuse(&i, why, now);
+        }
         if let Some(p) = self.persist.as_mut()
             && !p.admit_order()
         {
@@ -388,22 +437,30 @@ impl Gateway {
             };
             return self.refuse(&i, why, now);
         }
-        let mut out = std::mem::take(&mut self.out);
-        self.session.place(
-            &symbol,
-            &i.cid,
-            i.side,
-            i.kind,
-            i.tif,
-            i.price,
-            i.qty,
-            pd,
-            qd,
-            now.as_millis(),
-            &mut out,
-        );
-        self.out = out;
-        self.transmit(now);
+        let mut queued = true;
+        if let Some(rest) = self.rest.as_mut() {
+            // Queued for the REST worker (a full queue or a dead worker was refused above).
+            queued = rest.place(
+                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now,
+            );
+        } else {
+            let mut out = std::mem::take(&mut self.out);
+            self.session.place(
+                &symbol,
+                &i.cid,
+                i.side,
+                i.kind,
+                i.tif,
+                i.price,
+                i.qty,
+                pd,
+                qd,
+                now.as_millis(),
+                &mut out,
+            );
+            self.out = out;
+            self.transmit(now);
+        }
         let written_at = self.timing.now();
         self.timing
             .order_written(taken_at, checked_at, written_at, i.tick_at);
@@ -421,16 +478,21 @@ impl Gateway {
             self.keep(crate::persist::Record::Order(o));
             self.notify(u);
         }
+        if !queued {
+            // It never left: the venue cannot know it.
+            self.apply(i.cid, &OrderEvent::Unknown { at: now }, now);
+        }
     }
 
-    /// Encodes a request about order `cid` on its symbol (`encode` gets the session, the
-    /// symbol, the venue's order id if known, and the buffer) and writes it. `None` if the
-    /// order or its instrument is unknown, else whether the write succeeded.
+    /// Encodes a request about order `cid` on its symbol (`encode` gets the transport, the
+    /// symbol, the venue's order id if known, and the buffer; it answers `None` if there is
+    /// nothing to send, else whether the transport took it) and writes it. `None` if the
+    /// order or its instrument is unknown, else whether the request went.
     fn request_about(
         &mut self,
         cid: ClientOrderId,
         now: UnixNanos,
-        encode: impl FnOnce(&mut Session, &str, Option<u64>, &mut Vec<u8>) -> bool,
+        encode: impl FnOnce(&mut dyn OrderRequests, &str, Option<u64>, &mut Vec<u8>) -> Option<bool>,
     ) -> Option<bool> {
         let o = self.table.get(&cid)?;
         let venue_id = o.venue_order_id;
@@ -439,8 +501,13 @@ impl Gateway {
             .instruments
             .get(o.instrument.index())
             .filter(|i| i.venue == self.venue.id)?;
-        if !encode(&mut self.session, &inst.symbol, venue_id, &mut self.out) {
-            return None;
+        let requests: &mut dyn OrderRequests = match self.rest.as_mut() {
+            Some(rest) => rest,
+            None => &mut self.session,
+        };
+        let taken = encode(requests, &inst.symbol, venue_id, &mut self.out)?;
+        if self.rest.is_some() || !taken {
+            return Some(taken);
         }
         Some(self.transmit(now))
     }
@@ -448,8 +515,7 @@ impl Gateway {
     fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
-            s.cancel(symbol, &cid, ms, out);
-            true
+            Some(s.cancel(symbol, &cid, ms, out))
         });
         if sent.is_none() {
             return;
@@ -473,7 +539,7 @@ impl Gateway {
             self.counters.refused += 1;
             return;
         }
-        if o.request_cancel() && self.link.is_up() {
+        if o.request_cancel() && self.can_send() {
             self.send_cancel(cid, now);
         }
         // While the link is down the cancel stays pending and is sent after reconnecting.
@@ -482,8 +548,7 @@ impl Gateway {
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
-            s.status(symbol, &cid, ms, out);
-            true
+            Some(s.status(symbol, &cid, ms, out))
         });
         if sent.is_none() {
             return;
@@ -615,6 +680,12 @@ impl Gateway {
                 tracing::error!(gateway = %self.name, "venue answered 418 (IP banned): no more requests");
             }
             SessionEvent::Failed { purpose, error } => {
+                if let Purpose::Trades(cid) = purpose {
+                    // Fees still wanted: ask again after a deadline, not at once.
+                    let c = self.chase.entry(cid).or_default();
+                    c.fetch_trades = true;
+                    c.trades_after = Some(now.plus_nanos(ns(self.options.ack_deadline)));
+                }
                 tracing::warn!(gateway = %self.name, ?purpose, code = error.code, msg = %error.msg, "request failed");
                 self.telemetry.emit(GatewayEvent::Failed {
                     venue: self.venue.id,
@@ -663,17 +734,14 @@ impl Gateway {
 
     fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = now.as_millis();
-        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| match venue_id {
-            Some(id) => {
-                s.trades(symbol, &cid, id, ms, out);
-                true
-            }
-            None => false,
+        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| {
+            venue_id.map(|id| s.trades(symbol, &cid, id, ms, out))
         });
         if sent == Some(true) {
             self.counters.queries_sent += 1;
             if let Some(c) = self.chase.get_mut(&cid) {
                 c.fetch_trades = false;
+                c.trades_after = None;
             }
         }
     }
@@ -744,6 +812,14 @@ impl Gateway {
         if self.session.weight_used > self.session.weight_limit * 8 / 10 {
             return;
         }
+        if self.rest.is_some() {
+            // The REST transport holds sweeps back itself as the weight nears the limit.
+            let symbols = self.symbols();
+            if self.rest.as_mut().is_some_and(|r| r.sweep(&symbols, now)) {
+                self.counters.sweeps += 1;
+            }
+            return;
+        }
         self.counters.sweeps += 1;
         for symbol in self.symbols() {
             let mut out = std::mem::take(&mut self.out);
@@ -759,7 +835,7 @@ impl Gateway {
 
     /// Queries every order that has waited past its deadline, and resends pending cancels.
     fn chase_overdue(&mut self, now: UnixNanos) {
-        if !self.link.is_up() || now < self.quiet_until || self.banned {
+        if !self.can_send() || now < self.quiet_until || self.banned {
             return;
         }
         let deadline = ns(self.options.ack_deadline);
@@ -786,10 +862,16 @@ impl Gateway {
         }
         // Fees of fills learned without their trade reports: ask for the order's trades once
         // its venue id is known and no query about it is outstanding.
+        // A final order is never queried again, so a query it still waits for (an uncertain
+        // cancel after it ended) must not hold its fees back.
         let fetch: Vec<ClientOrderId> = self
             .chase
             .iter()
-            .filter(|(_, c)| c.fetch_trades && !c.query_now)
+            .filter(|(cid, c)| {
+                c.fetch_trades
+                    && (!c.query_now || self.table.get(cid).is_none_or(|o| o.status.is_final()))
+            })
+            .filter(|(_, c)| c.trades_after.is_none_or(|t| now >= t))
             .map(|(cid, _)| *cid)
             .collect();
         for cid in fetch {
@@ -905,6 +987,7 @@ impl Gateway {
                 .filter(|o| o.status == OrderStatus::Sent || o.cancel_pending)
                 .filter(|o| now.since(o.updated_at) > overdue_after)
                 .count(),
+            rest: self.rest.as_ref().map(|r| r.stats(now)),
         }
     }
 
@@ -924,6 +1007,12 @@ impl Actor for Gateway {
     fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
         let now = ctx.clock.now();
         self.timing.start(&ctx.clock);
+        if let Some(rest) = self.rest.as_mut() {
+            rest.start().map_err(|e| StartError {
+                actor: self.name.clone(),
+                message: format!("REST order worker: {e}"),
+            })?;
+        }
         self.link.poll(now);
         Ok(())
     }
@@ -942,6 +1031,7 @@ impl Actor for Gateway {
             work += 1;
         }
         work += self.read_frames(now);
+        work += self.read_rest(now);
         let mut n = 0;
         while n < BATCH {
             let Some(intent) = self.intents.try_recv() else {
@@ -999,7 +1089,7 @@ impl Actor for Gateway {
             if let Some(o) = self.table.get_mut(cid) {
                 o.request_cancel();
             }
-            if self.link.is_up() {
+            if self.can_send() {
                 self.send_cancel(*cid, start);
             }
         }
@@ -1011,6 +1101,7 @@ impl Actor for Gateway {
                 self.on_link_up(now);
             }
             self.read_frames(now);
+            self.read_rest(now);
             self.chase_overdue(now);
             let open = to_cancel
                 .iter()
@@ -1037,6 +1128,9 @@ impl Actor for Gateway {
         }
         if let Some(c) = self.link.conn() {
             c.close();
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            rest.shutdown();
         }
         self.timing.finish(ctx.clock.now());
         self.telemetry.emit(GatewayEvent::Stopped {

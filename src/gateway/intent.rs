@@ -79,6 +79,10 @@ pub enum Refusal {
     PersistenceBehind,
     /// The venue connection is down or banned.
     VenueUnavailable,
+    /// The venue banned this IP (HTTP 418): no orders until the ban ends.
+    VenueBanned,
+    /// The venue asked for a pause (HTTP 429): no orders until its `Retry-After` has passed.
+    RateLimited,
     UnknownOrder,
     DuplicateId,
 }
@@ -91,6 +95,8 @@ impl Refusal {
             Refusal::TableFull => "table_full",
             Refusal::PersistenceBehind => "persistence_behind",
             Refusal::VenueUnavailable => "venue_unavailable",
+            Refusal::VenueBanned => "venue_banned",
+            Refusal::RateLimited => "rate_limited",
             Refusal::UnknownOrder => "unknown_order",
             Refusal::DuplicateId => "duplicate_id",
         }

@@ -7,6 +7,8 @@ pub mod intent;
 pub mod latency;
 pub mod order;
 pub mod paper;
+/// Order entry over REST: the worker thread and the gateway's end of it.
+pub mod rest;
 pub mod snapshot;
 pub mod table;
 

@@ -50,4 +50,6 @@ pub struct GatewaySnapshot {
     pub user_stream: bool,
     /// Orders not final and past their deadline without an answer (should stay zero).
     pub overdue: usize,
+    /// The REST transport's figures, when orders go over REST.
+    pub rest: Option<super::rest::RestStats>,
 }

@@ -80,8 +80,11 @@ pub struct FaultConfig {
     pub disconnect_every: Duration,
     /// Skip update ids in the diff stream every this many depth events (0 = never).
     pub depth_gap_every: u64,
-    /// Fraction (0..=1) of REST requests answered with HTTP 503.
+    /// Fraction (0..=1) of REST requests answered with HTTP 503 before anything is done.
     pub http_5xx_rate: f64,
+    /// Fraction (0..=1) of REST order requests (new order, cancel) executed and then answered
+    /// with HTTP 503, "execution status unknown" (Binance's 5xx: the outcome is unknown).
+    pub http_5xx_after_rate: f64,
     /// Fraction (0..=1) of REST requests answered with HTTP 429.
     pub http_429_rate: f64,
     /// Extra delay before every REST response.
@@ -199,6 +202,7 @@ struct RawFaults {
     disconnect_every_ms: u64,
     depth_gap_every: u64,
     http_5xx_rate: f64,
+    http_5xx_after_rate: f64,
     http_429_rate: f64,
     slow_response_ms: u64,
 }
@@ -416,6 +420,7 @@ impl SimConfig {
             disconnect_every: Duration::from_millis(f.disconnect_every_ms),
             depth_gap_every: f.depth_gap_every,
             http_5xx_rate: e.rate("sim.faults.http_5xx_rate", f.http_5xx_rate),
+            http_5xx_after_rate: e.rate("sim.faults.http_5xx_after_rate", f.http_5xx_after_rate),
             http_429_rate: e.rate("sim.faults.http_429_rate", f.http_429_rate),
             slow_response: Duration::from_millis(f.slow_response_ms),
         };

@@ -21,6 +21,7 @@ pub struct Faults {
     disconnect_every_ms: AtomicU64,
     depth_gap_every: AtomicU64,
     http_5xx_rate: AtomicU64,
+    http_5xx_after_rate: AtomicU64,
     http_429_rate: AtomicU64,
     slow_response_us: AtomicU64,
     rng: Mutex<Rng>,
@@ -40,6 +41,7 @@ impl Faults {
             disconnect_every_ms: AtomicU64::new(0),
             depth_gap_every: AtomicU64::new(0),
             http_5xx_rate: AtomicU64::new(0),
+            http_5xx_after_rate: AtomicU64::new(0),
             http_429_rate: AtomicU64::new(0),
             slow_response_us: AtomicU64::new(0),
             rng: Mutex::new(Rng::new(seed ^ 0xFA17)),
@@ -57,6 +59,7 @@ impl Faults {
         self.set_disconnect_every(c.disconnect_every);
         self.set_depth_gap_every(c.depth_gap_every);
         self.set_http_5xx_rate(c.http_5xx_rate);
+        self.set_http_5xx_after_rate(c.http_5xx_after_rate);
         self.set_http_429_rate(c.http_429_rate);
         self.set_slow_response(c.slow_response);
     }
@@ -72,6 +75,7 @@ impl Faults {
             disconnect_every: self.disconnect_every(),
             depth_gap_every: self.depth_gap_every(),
             http_5xx_rate: rate(&self.http_5xx_rate),
+            http_5xx_after_rate: rate(&self.http_5xx_after_rate),
             http_429_rate: rate(&self.http_429_rate),
             slow_response: Duration::from_micros(self.slow_response_us.load(Relaxed)),
         }
@@ -87,6 +91,7 @@ impl Faults {
             "disconnect_every_ms": c.disconnect_every.as_millis() as u64,
             "depth_gap_every": c.depth_gap_every,
             "http_5xx_rate": c.http_5xx_rate,
+            "http_5xx_after_rate": c.http_5xx_after_rate,
             "http_429_rate": c.http_429_rate,
             "slow_response_ms": c.slow_response.as_millis() as u64,
         })
@@ -119,6 +124,7 @@ impl Faults {
                         val.as_u64().ok_or(format!("{k}: must be a whole number"))?
                 }
                 "http_5xx_rate" => c.http_5xx_rate = rate()?,
+                "http_5xx_after_rate" => c.http_5xx_after_rate = rate()?,
                 "http_429_rate" => c.http_429_rate = rate()?,
                 "slow_response_ms" => c.slow_response = ms()?,
                 other => return Err(format!("unknown fault {other:?}")),
@@ -158,6 +164,10 @@ impl Faults {
         self.http_5xx_rate
             .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
     }
+    pub fn set_http_5xx_after_rate(&self, r: f64) {
+        self.http_5xx_after_rate
+            .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+    }
     pub fn set_http_429_rate(&self, r: f64) {
         self.http_429_rate
             .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
@@ -186,6 +196,10 @@ impl Faults {
     }
     pub fn http_5xx(&self) -> bool {
         self.roll(&self.http_5xx_rate)
+    }
+    /// An executed order request is answered 503 (outcome unknown to the client).
+    pub fn http_5xx_after(&self) -> bool {
+        self.roll(&self.http_5xx_after_rate)
     }
     pub fn http_429(&self) -> bool {
         self.roll(&self.http_429_rate)

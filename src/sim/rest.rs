@@ -116,6 +116,10 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         if shared.faults.drop_ack() {
             return Reply::Drop;
         }
+        if shared.faults.http_5xx_after() {
+            // Executed, but the client learns only that the outcome is unknown.
+            return Reply::Send(Response::json(503, json!({"code": -1006, "msg": "An unexpected response was received from the message bus. Execution status unknown."}).to_string()));
+        }
         let d = shared.faults.ack_delay();
         if !d.is_zero() {
             std::thread::sleep(d);

@@ -686,6 +686,7 @@ impl PaperGateway {
             }
         }
         GatewaySnapshot {
+            rest: None,
             orders: self
                 .table
                 .iter()

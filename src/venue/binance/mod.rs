@@ -9,6 +9,8 @@ mod md_fast;
 /// The general JSON decoder (simd-json tape) used when the fast path does not match.
 mod md_generic;
 pub mod orders;
+/// Order entry over REST: signed requests, answer mapping, the weight / 429 / 418 policy.
+pub mod rest;
 pub mod session;
 pub mod sign;
 /// Symbol → instrument table built at start.

@@ -1,0 +1,558 @@
+//! Order entry over REST for the gateway (`order_transport = "rest"`): a worker thread owned
+//! by the gateway holds one ureq `Agent` whose kept-alive connection is warmed at start; the
+//! gateway signs each request into one buffer and hands it over a bounded channel, and drains
+//! the answers in its `poll`, so the hot thread never blocks on the network. Answers become
+//! the same `SessionEvent`s the WebSocket API produces (`venue::binance::rest` maps them).
+
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+
+use crate::config::Secret;
+use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
+use crate::venue::binance::rest::{Answer, Class, Hold, Method, RateHeaders, RestCodec, RestHead};
+use crate::venue::binance::session::{Session, SessionEvent};
+use crate::venue::binance::sign::HmacSigner;
+
+use super::intent::Refusal;
+use super::order::{OrderKind, TimeInForce};
+
+/// How the REST transport behaves.
+#[derive(Debug, Clone)]
+pub struct RestOptions {
+    /// A request without an answer after this has an unknown outcome (Binance itself waits up
+    /// to 10 s for its matching engine before answering -1007).
+    pub timeout: Duration,
+    /// Requests queued or in flight at most; more are refused (orders) or retried later.
+    pub queue: usize,
+    /// An idle connection is kept warm with `GET /api/v3/ping` (weight 1) this often.
+    pub keepalive: Duration,
+    /// The IP's request weight per minute (Binance: 6000). Sweeps wait from 80 % of it,
+    /// order queries from 90 %.
+    pub weight_limit: u32,
+}
+
+impl Default for RestOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            queue: 64,
+            keepalive: Duration::from_secs(20),
+            weight_limit: 6000,
+        }
+    }
+}
+
+/// What the REST transport has seen (for snapshots and reports).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RestStats {
+    pub sent: u64,
+    pub answered: u64,
+    /// Timeouts, 5xx and lost connections: outcomes that had to be queried.
+    pub unknown: u64,
+    /// Requests not sent: held by the weight policy, a 429 wait, a ban, or a full queue.
+    pub held: u64,
+    /// The last request's round trip on the worker (write to last byte read).
+    pub last_round_trip: Option<Duration>,
+    /// The IP's request weight this minute, as the venue last reported it.
+    pub weight_used: u32,
+    /// The account's unfilled order count in the last 10 s, as last reported.
+    pub order_count_10s: Option<u32>,
+    /// The IP is banned (418) at the time of the figures.
+    pub banned: bool,
+}
+
+/// The gateway's requests about one order, over either transport: the WebSocket API session
+/// writes the request into `out` for the gateway to send; the REST transport signs and queues
+/// it itself. Each returns whether the request went (or was queued) to the venue.
+pub trait OrderRequests {
+    fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>)
+    -> bool;
+    fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>)
+    -> bool;
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: u64,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool;
+}
+
+impl OrderRequests for Session {
+    fn cancel(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::cancel(self, symbol, cid, now_ms, out);
+        true
+    }
+    fn status(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::status(self, symbol, cid, now_ms, out);
+        true
+    }
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: u64,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::trades(self, symbol, cid, venue_order_id, now_ms, out);
+        true
+    }
+}
+
+/// One request for the worker: where it goes and its signed query (the buffer comes back
+/// with the answer, to be reused).
+struct Job {
+    head: RestHead,
+    query: Vec<u8>,
+}
+
+enum Outcome {
+    Http {
+        status: u16,
+        headers: RateHeaders,
+        body: Vec<u8>,
+    },
+    Timeout,
+    Transport,
+    NotSent,
+}
+
+/// The worker's answer to one job (id 0: its own keep-alive).
+struct Done {
+    id: u64,
+    outcome: Outcome,
+    query: Vec<u8>,
+    sent_at: Instant,
+    received_at: Instant,
+}
+
+/// The gateway's end of the REST transport.
+pub struct RestOrders {
+    name: String,
+    base_url: String,
+    api_key: String,
+    opts: RestOptions,
+    codec: RestCodec,
+    jobs: Option<Sender<Job>>,
+    done: Option<Receiver<Done>>,
+    worker: Option<JoinHandle<()>>,
+    /// Request buffers handed back by the worker, reused (no allocation per order once warm).
+    free: Vec<Vec<u8>>,
+    in_flight: usize,
+    pub stats: RestStats,
+}
+
+impl RestOrders {
+    pub fn new(
+        name: &str,
+        base_url: &str,
+        api_key: &Secret,
+        api_secret: &Secret,
+        recv_window_ms: u64,
+        opts: RestOptions,
+    ) -> Self {
+        let free = (0..opts.queue.max(1))
+            .map(|_| Vec::with_capacity(512))
+            .collect();
+        Self {
+            name: name.to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.expose().to_owned(),
+            codec: RestCodec::new(
+                HmacSigner::new(api_secret),
+                recv_window_ms,
+                opts.weight_limit,
+            ),
+            opts,
+            jobs: None,
+            done: None,
+            worker: None,
+            free,
+            in_flight: 0,
+            stats: RestStats::default(),
+        }
+    }
+
+    /// Spawns the worker; it opens and warms its connection at once.
+    pub fn start(&mut self) -> std::io::Result<()> {
+        let cap = self.opts.queue.max(1);
+        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Job>(cap);
+        // Room for every job plus the keep-alive: the worker never waits on the gateway.
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(cap + 2);
+        let worker = Worker::new(&self.base_url, &self.api_key, &self.opts);
+        let keepalive = self.opts.keepalive;
+        let handle = std::thread::Builder::new()
+            .name(format!("mako-rest-{}", self.name))
+            .spawn(move || worker.run(&jobs_rx, &done_tx, keepalive))?;
+        self.jobs = Some(jobs_tx);
+        self.done = Some(done_rx);
+        self.worker = Some(handle);
+        Ok(())
+    }
+
+    /// Ends the worker after the request it is on (if any) and waits for it.
+    pub fn shutdown(&mut self) {
+        self.jobs = None;
+        if let Some(h) = self.worker.take() {
+            let _ = h.join();
+        }
+        self.done = None;
+    }
+
+    /// The weight the venue last reported for this minute.
+    pub fn weight_used(&self, now: UnixNanos) -> u32 {
+        self.codec.policy.weight_used(now)
+    }
+
+    /// The transport's figures at `now`.
+    pub fn stats(&self, now: UnixNanos) -> RestStats {
+        RestStats {
+            weight_used: self.codec.policy.weight_used(now),
+            order_count_10s: self.codec.policy.order_count_10s,
+            banned: self.codec.policy.banned_until(now).is_some(),
+            ..self.stats
+        }
+    }
+
+    /// Why a new order cannot go now, if it cannot.
+    pub fn refusal(&self, now: UnixNanos) -> Option<Refusal> {
+        match self.codec.policy.admit(Class::Order, now) {
+            Err(Hold::Banned) => return Some(Refusal::VenueBanned),
+            Err(Hold::RateLimited) => return Some(Refusal::RateLimited),
+            Err(Hold::Busy) | Ok(()) => {}
+        }
+        let worker_gone = self.worker.as_ref().is_none_or(|h| h.is_finished());
+        if worker_gone || self.in_flight >= self.opts.queue.max(1) {
+            return Some(Refusal::VenueUnavailable);
+        }
+        None
+    }
+
+    fn admit(&mut self, class: Class, now: UnixNanos) -> bool {
+        let ok = self.codec.policy.admit(class, now).is_ok();
+        if !ok {
+            self.stats.held += 1;
+        }
+        ok
+    }
+
+    fn buffer(&mut self) -> Vec<u8> {
+        self.free.pop().unwrap_or_else(|| Vec::with_capacity(512))
+    }
+
+    /// Queues a signed request; false (and forgotten) if the queue is full or the worker gone.
+    fn submit(&mut self, head: RestHead, query: Vec<u8>) -> bool {
+        let Some(jobs) = &self.jobs else {
+            self.codec.abandon(head.id);
+            self.free.push(query);
+            return false;
+        };
+        match jobs.try_send(Job { head, query }) {
+            Ok(()) => {
+                self.in_flight += 1;
+                self.stats.sent += 1;
+                true
+            }
+            Err(TrySendError::Full(j) | TrySendError::Disconnected(j)) => {
+                self.stats.held += 1;
+                self.codec.abandon(j.head.id);
+                self.free.push(j.query);
+                false
+            }
+        }
+    }
+
+    /// `POST /api/v3/order`; false if it could not be queued (the order never left).
+    #[allow(clippy::too_many_arguments)]
+    pub fn place(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        side: Side,
+        kind: OrderKind,
+        tif: TimeInForce,
+        price: Price,
+        qty: Qty,
+        price_decimals: u32,
+        qty_decimals: u32,
+        now: UnixNanos,
+    ) -> bool {
+        if !self.admit(Class::Order, now) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        let head = self.codec.place(
+            symbol,
+            cid,
+            side,
+            kind,
+            tif,
+            price,
+            qty,
+            price_decimals,
+            qty_decimals,
+            now.as_millis(),
+            &mut buf,
+        );
+        self.submit(head, buf)
+    }
+
+    /// Open orders of every symbol, then balances; false if the weight policy held it back.
+    pub fn sweep(&mut self, symbols: &[String], now: UnixNanos) -> bool {
+        if !self.admit(Class::Sweep, now) {
+            return false;
+        }
+        for symbol in symbols {
+            let mut buf = self.buffer();
+            let head = self.codec.open_orders(symbol, now.as_millis(), &mut buf);
+            self.submit(head, buf);
+        }
+        let mut buf = self.buffer();
+        let head = self.codec.account(now.as_millis(), &mut buf);
+        self.submit(head, buf)
+    }
+
+    /// Maps every answer that has arrived into events (appended to `out`); returns how many.
+    pub fn drain(&mut self, now: UnixNanos, out: &mut Vec<SessionEvent>) -> usize {
+        let mut n = 0;
+        while let Some(d) = self.done.as_ref().and_then(|r| r.try_recv().ok()) {
+            n += 1;
+            if d.id != 0 {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.stats.answered += 1;
+            }
+            self.stats.last_round_trip = Some(d.received_at.duration_since(d.sent_at));
+            let answer = match &d.outcome {
+                Outcome::Http {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    if *status >= 500 {
+                        self.stats.unknown += 1;
+                    }
+                    if *status == 418 && self.codec.policy.banned_until(now).is_none() {
+                        tracing::error!(gateway = %self.name, "venue answered 418: this IP is banned; no requests until the ban ends");
+                    }
+                    Answer::Http {
+                        status: *status,
+                        headers: *headers,
+                        body,
+                    }
+                }
+                Outcome::Timeout => {
+                    self.stats.unknown += 1;
+                    Answer::Timeout
+                }
+                Outcome::Transport => {
+                    self.stats.unknown += 1;
+                    Answer::Transport
+                }
+                Outcome::NotSent => Answer::NotSent,
+            };
+            self.codec.on_answer(d.id, answer, now, out);
+            let mut q = d.query;
+            q.clear();
+            self.free.push(q);
+        }
+        n
+    }
+}
+
+impl OrderRequests for RestOrders {
+    fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, _: &mut Vec<u8>) -> bool {
+        if !self.admit(Class::Order, UnixNanos::from_millis(now_ms)) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        let head = self.codec.cancel(symbol, cid, now_ms, &mut buf);
+        self.submit(head, buf)
+    }
+    fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, _: &mut Vec<u8>) -> bool {
+        if !self.admit(Class::Query, UnixNanos::from_millis(now_ms)) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        let head = self.codec.status(symbol, cid, now_ms, &mut buf);
+        self.submit(head, buf)
+    }
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: u64,
+        now_ms: u64,
+        _: &mut Vec<u8>,
+    ) -> bool {
+        if !self.admit(Class::Query, UnixNanos::from_millis(now_ms)) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        let head = self
+            .codec
+            .trades(symbol, cid, venue_order_id, now_ms, &mut buf);
+        self.submit(head, buf)
+    }
+}
+
+impl Drop for RestOrders {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The worker thread's state: the agent (its pool keeps the connection alive), the URL
+/// scratch, and the wait a 429 or 418 imposed.
+struct Worker {
+    agent: ureq::Agent,
+    base: String,
+    api_key: String,
+    url: String,
+    hold_until: Option<Instant>,
+}
+
+impl Worker {
+    fn new(base: &str, api_key: &str, opts: &RestOptions) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(opts.timeout))
+            .http_status_as_error(false)
+            .proxy(None)
+            .user_agent("mako-gateway")
+            .max_idle_age(opts.keepalive * 3)
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+            base: base.to_owned(),
+            api_key: api_key.to_owned(),
+            url: String::with_capacity(base.len() + 512),
+            hold_until: None,
+        }
+    }
+
+    fn run(mut self, jobs: &Receiver<Job>, done: &Sender<Done>, keepalive: Duration) {
+        // Warm the connection (TCP, TLS) before the first order needs it.
+        let warm = self.call(Method::Get, "/api/v3/time", &[]);
+        if done.send(warm).is_err() {
+            return;
+        }
+        loop {
+            match jobs.recv_timeout(keepalive) {
+                Ok(job) => {
+                    let held = self.hold_until.is_some_and(|t| Instant::now() < t);
+                    let mut d = if held {
+                        let now = Instant::now();
+                        Done {
+                            id: 0,
+                            outcome: Outcome::NotSent,
+                            query: Vec::new(),
+                            sent_at: now,
+                            received_at: now,
+                        }
+                    } else {
+                        self.call(job.head.method, job.head.path, &job.query)
+                    };
+                    d.id = job.head.id;
+                    d.query = job.query;
+                    if done.send(d).is_err() {
+                        return;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.hold_until.is_some_and(|t| Instant::now() < t) {
+                        continue;
+                    }
+                    let d = self.call(Method::Get, "/api/v3/ping", &[]);
+                    if done.send(d).is_err() {
+                        return;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// One request: a POST carries the signed query as its form body, GET and DELETE as the
+    /// query string; either way the bytes on the wire are the bytes signed.
+    fn call(&mut self, method: Method, path: &str, query: &[u8]) -> Done {
+        self.url.clear();
+        self.url.push_str(&self.base);
+        self.url.push_str(path);
+        // The query was built by `QueryBuilder` (percent-encoded ASCII); anything else is a bug
+        // upstream and is sent as nothing rather than mangled.
+        let q = std::str::from_utf8(query).unwrap_or("");
+        if method != Method::Post && !q.is_empty() {
+            self.url.push('?');
+            self.url.push_str(q);
+        }
+        let sent_at = Instant::now();
+        let result = match method {
+            Method::Post => self
+                .agent
+                .post(self.url.as_str())
+                .header("X-MBX-APIKEY", self.api_key.as_str())
+                .content_type("application/x-www-form-urlencoded")
+                .send(query),
+            Method::Get => self
+                .agent
+                .get(self.url.as_str())
+                .header("X-MBX-APIKEY", self.api_key.as_str())
+                .call(),
+            Method::Delete => self
+                .agent
+                .delete(self.url.as_str())
+                .header("X-MBX-APIKEY", self.api_key.as_str())
+                .call(),
+        };
+        let outcome = match result {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let headers = RateHeaders::from_pairs(
+                    resp.headers()
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_bytes())),
+                );
+                if matches!(status, 429 | 418) {
+                    let secs = headers
+                        .retry_after_s
+                        .unwrap_or(if status == 418 { 120 } else { 1 });
+                    self.hold_until = Some(Instant::now() + Duration::from_secs(secs.max(1)));
+                }
+                match resp.body_mut().read_to_vec() {
+                    Ok(body) => Outcome::Http {
+                        status,
+                        headers,
+                        body,
+                    },
+                    Err(ureq::Error::Timeout(_)) => Outcome::Timeout,
+                    Err(_) => Outcome::Transport,
+                }
+            }
+            // ureq's error is not formatted: it may carry the URL (and so the signature).
+            Err(ureq::Error::Timeout(_)) => Outcome::Timeout,
+            Err(_) => Outcome::Transport,
+        };
+        Done {
+            id: 0,
+            outcome,
+            query: Vec::new(),
+            sent_at,
+            received_at: Instant::now(),
+        }
+    }
+}

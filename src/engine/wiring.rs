@@ -447,9 +447,11 @@ impl Parts {
                 .unwrap_or_default(),
         };
         let events = self.telemetry.gateway_events();
-        Ok(Ok(Box::new(
-            crate::gateway::PaperGateway::new(spec).with_events(events),
-        )))
+        let mut g = crate::gateway::PaperGateway::new(spec).with_events(events);
+        if let Some(tx) = self.taps.status.clone() {
+            g = g.with_status(tx);
+        }
+        Ok(Ok(Box::new(g)))
     }
 
     fn strategy(

@@ -23,7 +23,7 @@ use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
 
-mod status;
+pub(super) mod status;
 
 /// Timings of the reconciliation rules.
 #[derive(Debug, Clone)]

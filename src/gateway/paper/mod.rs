@@ -101,6 +101,8 @@ pub struct PaperGateway {
     prints: Vec<PrintFill>,
     /// Fills, risk refusals and the stop, for the telemetry actor (round trips, notices).
     telemetry: super::events::EventSender,
+    /// The status room's inbox (`with_status`): orders, fills and risk figures.
+    status: Option<Tx<crate::status::StatusUpdate>>,
 }
 
 /// `qty × price` in quote units at 10^-8, rounded down.
@@ -148,6 +150,7 @@ impl PaperGateway {
             takes: Vec::with_capacity(crate::book::CACHE_DEPTH),
             prints: Vec::with_capacity(64),
             telemetry: super::events::EventSender::default(),
+            status: None,
         }
     }
 
@@ -188,6 +191,9 @@ impl PaperGateway {
     }
 
     fn keep(&mut self, r: Record) {
+        if let Some(tx) = &self.status {
+            super::actor::status::tee_record(tx, &r);
+        }
         if let Some(p) = self.persist.as_mut()
             && p.keep(r).is_err()
         {
@@ -710,10 +716,33 @@ impl PaperGateway {
         }
     }
 
-    fn publish(&mut self) {
+    fn publish(&mut self, now: UnixNanos) {
+        if let Some(tx) = &self.status {
+            let mid = |id| self.mid(id);
+            super::actor::status::publish_figures(
+                tx,
+                super::actor::status::Figures {
+                    venue: self.venue.id,
+                    // Paper trading needs only the market data: its "venue" is always up.
+                    conn: crate::status::ConnState::Connected,
+                    table: &self.table,
+                    counters: &self.counters,
+                    risk: &self.risk,
+                    strategies: self.updates.iter().map(Option::is_some),
+                    mid: &mid,
+                },
+                now,
+            );
+        }
         if let Some(tx) = &self.snapshots {
             let _ = tx.send(self.snapshot());
         }
+    }
+
+    /// Publishes orders, fills and risk figures to the status room, as the venue gateway does.
+    pub fn with_status(mut self, tx: Tx<crate::status::StatusUpdate>) -> Self {
+        self.status = Some(tx);
+        self
     }
 
     /// One step: held updates, prints, intents, snapshot. Returns the work done.
@@ -749,7 +778,7 @@ impl PaperGateway {
         work += n;
         if now >= self.next_snapshot {
             self.next_snapshot = now.plus_nanos(self.snapshot_interval_ns);
-            self.publish();
+            self.publish(now);
         }
         work
     }
@@ -788,7 +817,7 @@ impl Actor for PaperGateway {
             self.on_cancel(s, cid, now);
         }
         self.flush_held();
-        self.publish();
+        self.publish(now);
         if let Some(p) = self.persist.as_mut()
             && !p.finish(Duration::from_secs(2))
         {

@@ -526,3 +526,49 @@ fn without_a_book_orders_are_refused() {
     let ups = h.step();
     assert_eq!(ups[0].refused, Some(Refusal::VenueUnavailable));
 }
+
+#[test]
+fn the_status_room_sees_paper_orders_fills_and_risk_figures() {
+    let (tx, rx) = bounded("status", 1024, FullPolicy::DropNewest);
+    let h = Harness::new(RiskLimits::default());
+    let mut h = Harness {
+        gw: h.gw.with_status(tx),
+        ..h
+    };
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Buy, "99.98", "1");
+    h.step();
+    h.print(1, "99.90", "3", Side::Sell);
+    h.step();
+    assert_eq!(h.status(cid), OrderStatus::Filled);
+    // The next snapshot interval publishes the figures after the fill.
+    h.now = h.now.plus_nanos(2_000_000_000);
+    h.step();
+    let mut got = Vec::new();
+    rx.drain(1024, |u| got.push(u));
+    let orders: Vec<OrderStatus> = got
+        .iter()
+        .filter_map(|u| match u {
+            crate::status::StatusUpdate::Order(o) if o.cid == cid => Some(o.status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(orders.last(), Some(&OrderStatus::Filled), "{orders:?}");
+    let fills = got
+        .iter()
+        .filter(
+            |u| matches!(u, crate::status::StatusUpdate::Fill(f) if f.cid == cid && f.fill.paper),
+        )
+        .count();
+    assert_eq!(fills, 1);
+    let venue = got.iter().rev().find_map(|u| match u {
+        crate::status::StatusUpdate::Venue(v) => Some(v),
+        _ => None,
+    });
+    assert_eq!(venue.and_then(|v| v.fills), Some(1));
+    let position = got.iter().rev().find_map(|u| match u {
+        crate::status::StatusUpdate::StrategyRisk(r) if r.strategy == S0 => Some(r.position),
+        _ => None,
+    });
+    assert_eq!(position, Some(q("1")));
+}

@@ -23,17 +23,17 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::book::CacheWriter;
+use crate::book::{CacheWriter, TopOfBook};
 use crate::config::{StreamKind, VenueConfig};
 use crate::feed::handler::{HandleError, Handled, Publish, SpotMdHandler};
 use crate::feed::record::{FileSink, RecordWriter, snapshot_frame};
 use crate::feed::snapshot::{SnapshotFetcher, SnapshotOptions};
-use crate::feed::sync::{SyncEvent, SyncLimits};
+use crate::feed::sync::{SyncEvent, SyncLimits, SyncState};
 use crate::latency::{ClockOffset, Measurement, Recorder};
 use crate::net::{Connector, Endpoint, Incoming, Link};
 use crate::runtime::{Actor, Ctx, SendError, Tx};
 use crate::types::{Instrument, InstrumentId, Price, Qty, Side, UnixNanos, VenueId};
-use crate::venue::binance::md::TimeUnit;
+use crate::venue::binance::md::{BookTicker, TimeUnit};
 use crate::venue::binance::symbols::SymbolTable;
 
 /// A public trade, as the feed hands it to strategies.
@@ -157,6 +157,9 @@ struct BookSlot {
     snapshot_retry_at: UnixNanos,
     last_trade_id: Option<u64>,
     last_event: UnixNanos,
+    /// The newest bookTicker published as the top (`update_id` 0: none since the last
+    /// invalidation). A depth publish older than it is followed by this top again.
+    ticker: TopOfBook,
 }
 
 pub struct FeedActor {
@@ -285,6 +288,7 @@ impl FeedActor {
                     snapshot_retry_at: UnixNanos::ZERO,
                     last_trade_id: None,
                     last_event: UnixNanos::ZERO,
+                    ticker: TopOfBook::default(),
                 }
             })
             .collect();
@@ -449,6 +453,7 @@ impl FeedActor {
 
     fn invalidate(&mut self, k: usize) {
         let b = &mut self.books[k];
+        b.ticker = TopOfBook::default();
         if let Some(w) = &mut b.writer {
             w.invalidate();
         }
@@ -496,8 +501,11 @@ impl FeedActor {
         n
     }
 
+    /// One market-data frame received at `recv`: parsed, applied to its book, published to
+    /// the cache and announced, exactly as `poll` does for each frame it reads. Public so
+    /// benches and replay tools can drive the feed without a socket.
     #[inline]
-    fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
+    pub fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
         if let Some(r) = &mut self.record
             && r.write(recv, frame).is_err()
         {
@@ -536,6 +544,10 @@ impl FeedActor {
                         let b = &mut self.books[k];
                         if let (Some(w), Some(book)) = (&mut b.writer, self.handler.book(id)) {
                             w.publish(book, b.last_event, recv);
+                            // A bookTicker newer than this (batched) diff stays the top.
+                            if b.ticker.update_id > book.update_id() {
+                                w.publish_top(b.ticker);
+                            }
                         }
                         for tx in &self.book_changed {
                             let _ = tx.send(id);
@@ -589,7 +601,48 @@ impl FeedActor {
                     self.start_rotation();
                 }
             }
-            Handled::BookTicker(_) | Handled::CommandReply { .. } => {}
+            Handled::BookTicker(t) => self.on_ticker(t, recv, ctx),
+            Handled::CommandReply { .. } => {}
+        }
+    }
+
+    /// A bookTicker is real time where the diff stream is batched (100 ms): while the book is
+    /// live, a ticker newer than what the cache holds becomes the published top and wakes the
+    /// strategies. Older or crossed tickers change nothing.
+    #[inline]
+    fn on_ticker(&mut self, t: BookTicker, recv: UnixNanos, ctx: &Ctx) {
+        let Some(k) = self.book_slot(t.instrument) else {
+            return;
+        };
+        let Some(sync) = self.handler.sync(t.instrument) else {
+            return;
+        };
+        let b = &mut self.books[k];
+        if sync.state() != SyncState::Live
+            || t.update_id <= sync.book().update_id().max(b.ticker.update_id)
+            || t.bid.price >= t.ask.price
+        {
+            return;
+        }
+        let Some(w) = &mut b.writer else {
+            return;
+        };
+        b.ticker = TopOfBook {
+            bid: t.bid,
+            ask: t.ask,
+            update_id: t.update_id,
+            // A bookTicker carries no event time: the latest diff's stands in.
+            exchange_ts: b.last_event,
+            recv_ts: recv,
+            seq: 0,
+            valid: true,
+        };
+        w.publish_top(b.ticker);
+        for tx in &self.book_changed {
+            let _ = tx.send(t.instrument);
+        }
+        if let Some(r) = &mut self.recorder {
+            r.record_between(Measurement::StageBook, recv, ctx.clock.now());
         }
     }
 

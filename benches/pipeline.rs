@@ -31,8 +31,8 @@ use mako::net::Connector;
 use mako::risk::{KillSwitch, OrderCheck, RiskEngine};
 use mako::runtime::channel::ChannelStats;
 use mako::runtime::{Actor, Clock, Ctx, FullPolicy, Rx, Shutdown, Tx, bounded};
-use mako::strategy::actor::StrategyActor;
 use mako::strategy::IntentSink;
+use mako::strategy::actor::StrategyActor;
 use mako::strategy::spread::{SpreadMaker, SpreadParams};
 use mako::types::{
     ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
@@ -425,18 +425,14 @@ fn one_thread(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
     });
     type Pick = fn(&Sums) -> Duration;
     let stages: [(&str, Pick); 4] = [
-        (
-            "end to end: bookTicker frame -> first order signed",
-            |s| s.first_order,
-        ),
+        ("end to end: bookTicker frame -> first order signed", |s| {
+            s.first_order
+        }),
         (
             "end to end: whole re-quote (cancels + orders signed)",
             |s| s.all_intents,
         ),
-        (
-            "stage: frame -> parse -> book -> cache publish",
-            |s| s.feed,
-        ),
+        ("stage: frame -> parse -> book -> cache publish", |s| s.feed),
         ("stage: strategy poll (cache read + SpreadMaker)", |s| {
             s.strategy
         }),

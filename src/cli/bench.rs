@@ -151,7 +151,9 @@ fn get_json(agent: &ureq::Agent, url: &str) -> Option<serde_json::Value> {
 /// from the environment.
 fn engine_config(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     table.remove("sim");
     if let Some(toml::Value::Array(venues)) = table.get_mut("venues") {
         for v in venues.iter_mut() {
@@ -188,7 +190,8 @@ fn placement(config: &Config) -> Vec<String> {
 }
 
 fn histogram(samples: &[u64]) -> Result<Histogram<u64>, String> {
-    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).map_err(|e| e.to_string())?;
+    let mut h =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).map_err(|e| e.to_string())?;
     for &s in samples {
         h.saturating_record(s.max(1));
     }
@@ -247,7 +250,10 @@ fn latency(a: &Args) -> Result<(), String> {
             .map(Stdio::from)
             .map_err(|e| format!("{}: {e}", p.display()))
     };
-    println!("mako bench: tick-to-trade over loopback (plain ws://), {:?}", a.duration);
+    println!(
+        "mako bench: tick-to-trade over loopback (plain ws://), {:?}",
+        a.duration
+    );
     for line in placement(&config) {
         println!("  engine {line}");
     }
@@ -269,7 +275,9 @@ fn latency(a: &Args) -> Result<(), String> {
     let ready = Instant::now() + Duration::from_secs(20);
     while get_json(&agent, &format!("{admin}/bench")).is_none() {
         if Instant::now() > ready {
-            return Err(format!("the simulator did not answer on {admin} within 20 s"));
+            return Err(format!(
+                "the simulator did not answer on {admin} within 20 s"
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -312,12 +320,25 @@ fn latency(a: &Args) -> Result<(), String> {
         "  frames written {}, order requests read {} ({} new orders)",
         stamps["frames_written"], stamps["order_requests"], stamps["new_orders"]
     );
-    println!("{}", summary("tick-to-trade (frame written -> first order.place read)", &to_order));
-    println!("{}", summary("tick-to-first-request (place or cancel)", &to_request));
+    println!(
+        "{}",
+        summary(
+            "tick-to-trade (frame written -> first order.place read)",
+            &to_order
+        )
+    );
+    println!(
+        "{}",
+        summary("tick-to-first-request (place or cancel)", &to_request)
+    );
     let mut series = Vec::new();
     for (file, name, h) in [
         ("tick-to-trade.hgrm", "tick-to-trade", &to_order),
-        ("to-first-request.hgrm", "tick-to-first-request", &to_request),
+        (
+            "to-first-request.hgrm",
+            "tick-to-first-request",
+            &to_request,
+        ),
     ] {
         let meta = HgrmMeta {
             venue: "loopback".into(),
@@ -338,7 +359,10 @@ fn latency(a: &Args) -> Result<(), String> {
         plot_svg(&svg, "mako wire-to-wire tick-to-trade (loopback)", &series)
             .map_err(|e| e.to_string())?;
     }
-    println!("  wrote {}/{{tick-to-trade.hgrm,to-first-request.hgrm,tick-to-trade.svg}}", a.out.display());
+    println!(
+        "  wrote {}/{{tick-to-trade.hgrm,to-first-request.hgrm,tick-to-trade.svg}}",
+        a.out.display()
+    );
     if to_order.is_empty() {
         return Err("no order followed a market frame: see engine.log".into());
     }
@@ -350,9 +374,15 @@ fn throughput(a: &Args) -> Result<(), String> {
     let file = match (&a.recording, &sim.source) {
         (Some(f), _) => f.clone(),
         (None, SourceConfig::Replay { file, .. }) => file.clone(),
-        (None, _) => return Err("give --recording <file> (the config's [sim] does not replay one)".into()),
+        (None, _) => {
+            return Err("give --recording <file> (the config's [sim] does not replay one)".into());
+        }
     };
-    let venue = config.venues.first().ok_or("the config has no venue")?.clone();
+    let venue = config
+        .venues
+        .first()
+        .ok_or("the config has no venue")?
+        .clone();
     let instruments: Vec<_> = config
         .instruments
         .iter()
@@ -362,7 +392,11 @@ fn throughput(a: &Args) -> Result<(), String> {
     let mut frames = Vec::new();
     let mut r = RecordReader::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     while let Some(rec) = r.next() {
-        frames.push(rec.map_err(|e| format!("{}: {e}", file.display()))?.frame.to_vec());
+        frames.push(
+            rec.map_err(|e| format!("{}: {e}", file.display()))?
+                .frame
+                .to_vec(),
+        );
     }
     let is_ticker = |f: &[u8]| {
         f.starts_with(TICKER_PREFIX)
@@ -389,8 +423,17 @@ fn throughput(a: &Args) -> Result<(), String> {
     let mut all = Vec::new();
     let until = Instant::now() + a.duration.min(Duration::from_secs(60));
     while Instant::now() < until || all.is_empty() {
-        let cache = BookCache::new(instruments.iter().map(|i| i.id.index() + 1).max().unwrap_or(1));
-        let writers = instruments.iter().filter_map(|i| cache.writer(i.id)).collect();
+        let cache = BookCache::new(
+            instruments
+                .iter()
+                .map(|i| i.id.index() + 1)
+                .max()
+                .unwrap_or(1),
+        );
+        let writers = instruments
+            .iter()
+            .filter_map(|i| cache.writer(i.id))
+            .collect();
         let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
         let mut v = venue.clone();
         v.streams = vec![StreamKind::BookTicker, StreamKind::Depth];
@@ -400,7 +443,8 @@ fn throughput(a: &Args) -> Result<(), String> {
         let mut feed = FeedActor::new(FeedSpec {
             venue: v,
             instruments: instruments.clone(),
-            connector: Connector::with_public_roots(Duration::from_secs(1)).map_err(|e| e.to_string())?,
+            connector: Connector::with_public_roots(Duration::from_secs(1))
+                .map_err(|e| e.to_string())?,
             writers,
             trades: vec![],
             book_changed: vec![changed_tx],
@@ -414,7 +458,11 @@ fn throughput(a: &Args) -> Result<(), String> {
         // back (each newer than the book, so each is published).
         let mut pos = 0;
         while pos < frames.len()
-            && feed.handler().books().iter().any(|b| b.state() != crate::feed::sync::SyncState::Live)
+            && feed
+                .handler()
+                .books()
+                .iter()
+                .any(|b| b.state() != crate::feed::sync::SyncState::Live)
         {
             let now = ctx.clock.now();
             feed.on_frame(&frames[pos], now, &ctx);

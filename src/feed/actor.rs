@@ -896,7 +896,10 @@ mod tests {
         assert_eq!((top.bid.price, top.update_id), (px("100"), 15));
         // A newer diff takes over.
         let (top, _) = feed_in(&diff(15, 16, "99.7"));
-        assert_eq!((top.bid.price, top.ask.price, top.update_id), (px("99.7"), px("200"), 16));
+        assert_eq!(
+            (top.bid.price, top.ask.price, top.update_id),
+            (px("99.7"), px("200"), 16)
+        );
     }
 
     #[test]

@@ -106,7 +106,14 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                 ..
             } => {
                 if let (Some(t0), Some(l)) = (t0, lines.get(*pos)) {
-                    next = next.min(due(*t0, lines[0].recv_ns, l.recv_ns, *speed, *interval, *pos));
+                    next = next.min(due(
+                        *t0,
+                        lines[0].recv_ns,
+                        l.recv_ns,
+                        *speed,
+                        *interval,
+                        *pos,
+                    ));
                 } else if t0.is_none() {
                     next = next.min(now + Duration::from_millis(20));
                 }

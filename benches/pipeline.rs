@@ -358,7 +358,7 @@ impl OneThread {
 
     /// Handles frames until one re-quoting bookTicker was timed; adds its stage times.
     #[inline]
-    fn next_timed(&mut self, s: &mut Sums) {
+    fn next_timed(&mut self, s: &mut Sums) -> Sums {
         loop {
             if self.pos == self.frames.len() {
                 // Ids restart with the recording: a fresh pipeline (a new run id keeps the
@@ -399,12 +399,19 @@ impl OneThread {
             self.gw.venue_answers(f.ctx.clock.now());
             f.strategy.poll(&mut f.ctx);
             if let (true, Some(first)) = (timed, first) {
+                let one = Sums {
+                    n: 1,
+                    feed: t1 - t0,
+                    strategy: t2 - t1,
+                    first_order: first - t0,
+                    all_intents: t3 - t0,
+                };
                 s.n += 1;
-                s.feed += t1 - t0;
-                s.strategy += t2 - t1;
-                s.first_order += first - t0;
-                s.all_intents += t3 - t0;
-                return;
+                s.feed += one.feed;
+                s.strategy += one.strategy;
+                s.first_order += one.first_order;
+                s.all_intents += one.all_intents;
+                return one;
             }
         }
     }
@@ -522,6 +529,7 @@ fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
         (None, None)
     };
     let mut g = c.benchmark_group("tick-to-order, feed+strategy | gateway threads");
+    let mut dist = hist();
     g.bench_function(
         "end to end: bookTicker frame -> first order signed on the gateway thread",
         |b| {
@@ -575,6 +583,7 @@ fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
                     if frame.starts_with(TICKER) && first > 0 {
                         sum += first;
                         n += 1;
+                        dist.saturating_record(first);
                     }
                 }
                 Duration::from_nanos(sum)
@@ -583,10 +592,62 @@ fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
         },
     );
     g.finish();
+    println!(
+        "\nper-frame distribution, feed+strategy thread (core {front_core:?}) | gateway thread (core {gw_core:?}):"
+    );
+    line("end to end: frame -> first order signed", &dist);
+    println!();
+}
+
+fn hist() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("histogram bounds")
+}
+
+fn line(name: &str, h: &hdrhistogram::Histogram<u64>) {
+    println!(
+        "  {name:<52} p50 {:>8} ns  p90 {:>8} ns  p99 {:>8} ns  (n {})",
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.9),
+        h.value_at_quantile(0.99),
+        h.len()
+    );
+}
+
+/// Per-frame percentiles over `PER_FRAME` timed frames, beside criterion's per-sample means:
+/// on a loaded 2-core machine one preemption inside a sample moves that sample's mean by
+/// microseconds, while a frame's own time is untouched unless it was itself preempted.
+const PER_FRAME: usize = 100_000;
+
+fn per_frame(frames: &Arc<Vec<Vec<u8>>>) {
+    let mut p = OneThread::new(Arc::clone(frames));
+    let (mut base, mut feed, mut strat, mut gw, mut first, mut all) =
+        (hist(), hist(), hist(), hist(), hist(), hist());
+    let mut s = Sums::default();
+    for _ in 0..PER_FRAME {
+        let t0 = Instant::now();
+        let t1 = Instant::now();
+        base.saturating_record((t1 - t0).as_nanos() as u64);
+        let one = p.next_timed(&mut s);
+        let ns = |d: Duration| d.as_nanos() as u64;
+        feed.saturating_record(ns(one.feed));
+        strat.saturating_record(ns(one.strategy));
+        gw.saturating_record(ns(one.first_order - one.feed - one.strategy));
+        first.saturating_record(ns(one.first_order));
+        all.saturating_record(ns(one.all_intents));
+    }
+    println!("\nper-frame distribution, one thread, re-quoting bookTicker frames:");
+    line("timestamps only (baseline: two Instant::now)", &base);
+    line("stage: frame -> parse -> book -> cache publish", &feed);
+    line("stage: strategy poll (cache read + SpreadMaker)", &strat);
+    line("stage: gateway: risk + table + sign (to 1st order)", &gw);
+    line("end to end: frame -> first order signed", &first);
+    line("end to end: whole re-quote (all intents signed)", &all);
+    println!();
 }
 
 fn benches(c: &mut Criterion) {
     let frames = Arc::new(frames());
+    per_frame(&frames);
     one_thread(c, &frames);
     two_threads(c, &frames);
 }

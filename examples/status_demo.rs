@@ -229,6 +229,7 @@ fn main() -> anyhow::Result<()> {
                     fee: Qty::ZERO,
                     fee_asset: AssetCode::new(b"USDT").unwrap_or_default(),
                     is_maker: true,
+                    paper: false,
                 };
                 let rec = FillRecord {
                     cid: o.cid,

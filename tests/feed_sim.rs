@@ -70,6 +70,7 @@ fn venue(sim: &SimHandle) -> VenueConfig {
         streams: vec![StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade],
         credentials: None,
         recv_window: Duration::from_secs(5),
+        cancel_unknown_orders: false,
     }
 }
 

@@ -66,6 +66,7 @@ fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
         streams: vec![StreamKind::BookTicker],
         credentials: None,
         recv_window: Duration::from_secs(5),
+        cancel_unknown_orders: false,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);

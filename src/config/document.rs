@@ -25,6 +25,7 @@ const SECTIONS: &[&str] = &[
     "risk",
     "strategies",
     "persistence",
+    "paper",
     "status",
     "notifications",
     "sim",
@@ -82,6 +83,7 @@ pub(super) fn read(text: &str, origin: &Path, errors: &mut ConfigErrors) -> Opti
             "risk" => raw.risk = section(value, &path, &[], errors),
             "strategies" => raw.strategies = list(value, &path, "id", &[], errors),
             "persistence" => raw.persistence = section(value, &path, &[], errors),
+            "paper" => raw.paper = section(value, &path, &[], errors),
             "status" => raw.status = section(value, &path, STATUS_SECRETS, errors),
             "notifications" => {
                 let mut value = value;

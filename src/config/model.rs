@@ -24,6 +24,8 @@ pub struct Config {
     /// Indexed by `StrategyId`.
     pub strategies: Vec<StrategyConfig>,
     pub persistence: PersistenceConfig,
+    /// Paper execution (`[paper]`); defaults apply when the section is absent.
+    pub paper: PaperConfig,
     pub status: StatusConfig,
     pub notifications: NotifyConfig,
     /// The in-process simulator, when the config asks for one (`[sim]`).
@@ -152,6 +154,9 @@ pub struct VenueConfig {
     /// Required in `live` and `sim` modes; never in the file itself.
     pub credentials: Option<Credentials>,
     pub recv_window: Duration,
+    /// Cancel open orders the venue lists that the engine has no record of (found at start-up
+    /// and after reconnects). Off by default: they are reported and left alone.
+    pub cancel_unknown_orders: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +282,15 @@ pub struct TelegramConfig {
     pub notify_fills: bool,
     /// Messages are batched so at most one is sent per interval.
     pub min_interval: Duration,
+}
+
+/// `[paper]`: how the paper gateway charges fees (only read with `mode = "paper"`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PaperConfig {
+    /// Fee rate of fills that rested on the book (0.001 = 0.1 %, Binance's default).
+    pub maker_fee: Price,
+    /// Fee rate of fills that took liquidity.
+    pub taker_fee: Price,
 }
 
 /// `[sim]`: settings of the in-process simulator, validated by `sim/`.

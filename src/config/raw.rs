@@ -158,6 +158,10 @@ pub struct RawVenue {
     pub api_secret_file: Option<String>,
     /// Default `5s`, Binance's own default.
     pub recv_window: Option<DurationStr>,
+    /// Default `false`: open orders on the venue that the engine has no record of are
+    /// reported, and cancelled only when this is `true` (they may be someone's manual orders).
+    #[serde(default)]
+    pub cancel_unknown_orders: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -279,6 +283,14 @@ pub struct RawPersistence {
     pub queue_capacity: Option<usize>,
 }
 
+/// `[paper]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaper {
+    pub maker_fee: Option<DecimalStr>,
+    pub taker_fee: Option<DecimalStr>,
+}
+
 /// `[status]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -382,6 +394,7 @@ pub struct RawConfig {
     pub risk: RawSection<RawRisk>,
     pub strategies: RawList<RawStrategy>,
     pub persistence: RawSection<RawPersistence>,
+    pub paper: RawSection<RawPaper>,
     pub status: RawSection<RawStatus>,
     pub notifications: RawSection<RawNotifications>,
     pub sim: RawSection<toml::Table>,
@@ -401,6 +414,7 @@ impl Default for RawConfig {
             risk: RawSection::Absent,
             strategies: RawList::default(),
             persistence: RawSection::Absent,
+            paper: RawSection::Absent,
             status: RawSection::Absent,
             notifications: RawSection::Absent,
             sim: RawSection::Absent,

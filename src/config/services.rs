@@ -206,3 +206,53 @@ pub(super) fn notifications(
         }),
     })
 }
+
+/// Binance's default spot fee (0.1 %), maker and taker alike.
+pub const DEFAULT_PAPER_FEE: &str = "0.001";
+
+/// `[paper]`: fee rates in `[0, 1)`; the section is only read in paper mode.
+pub(super) fn paper(
+    section: &RawSection<RawPaper>,
+    mode: Option<RawMode>,
+    errors: &mut ConfigErrors,
+) -> Checked<PaperConfig> {
+    let default = RawPaper::default();
+    let r = match section {
+        RawSection::Broken => return Err(Reported),
+        RawSection::Ok(_) if mode.is_some_and(|m| m != RawMode::Paper) => {
+            errors.push(
+                "paper",
+                "[paper] is only read with mode = \"paper\": remove it, or change the mode",
+            );
+            return Err(Reported);
+        }
+        s => s.ok().unwrap_or(&default),
+    };
+    let mut rate = |key: &str, v: Option<&DecimalStr>| -> Checked<crate::types::Price> {
+        let path = join("paper", key);
+        let text = v.map(DecimalStr::as_str).unwrap_or(DEFAULT_PAPER_FEE);
+        match crate::types::Price::parse(text) {
+            Ok(p) if p.units() >= 0 && p.units() < crate::types::SCALE => Ok(p),
+            Ok(_) => {
+                errors.push(
+                    path,
+                    format!("{text:?} must be at least 0 and below 1 (0.001 = 0.1 %)"),
+                );
+                Err(Reported)
+            }
+            Err(e) => {
+                errors.push(
+                    path,
+                    format!("{text:?} is not an exact decimal ({e}); write e.g. \"0.001\""),
+                );
+                Err(Reported)
+            }
+        }
+    };
+    let maker_fee = rate("maker_fee", r.maker_fee.as_ref());
+    let taker_fee = rate("taker_fee", r.taker_fee.as_ref());
+    Ok(PaperConfig {
+        maker_fee: maker_fee?,
+        taker_fee: taker_fee?,
+    })
+}

@@ -136,6 +136,8 @@ const CASES: &[Case] = &[
     ("recv_window above the maximum", &[("venues[0].recv_window", Some("\"60001ms\""))], &["venues[0].recv_window"]),
     ("recv_window zero", &[("venues[0].recv_window", Some("\"0s\""))], &["venues[0].recv_window"]),
     ("recv_window without unit", &[("venues[0].recv_window", Some("\"5000\""))], &["venues[0].recv_window"]),
+    ("cancel_unknown_orders on", &[("venues[0].cancel_unknown_orders", Some("true"))], &[]),
+    ("cancel_unknown_orders not a bool", &[("venues[0].cancel_unknown_orders", Some("\"yes\""))], &["venues[0].cancel_unknown_orders"]),
     ("streams not empty", &[("venues[0].streams", Some("[]"))], &["venues[0].streams"]),
     ("streams known", &[("venues[0].streams", Some("[\"kline\"]"))], &["venues[0].streams[0]"]),
     ("venue names unique", &[
@@ -219,6 +221,11 @@ const CASES: &[Case] = &[
     ], &["latency.bands[1].max_latency"]),
     // [persistence], [status], [notifications]
     ("persistence off", &[("persistence.enabled", Some("false"))], &[]),
+    ("paper fees", &[("paper.maker_fee", Some("\"0\"")), ("paper.taker_fee", Some("\"0.00075\""))], &[]),
+    ("paper fee below 1", &[("paper.taker_fee", Some("\"1\""))], &["paper.taker_fee"]),
+    ("paper fee not negative", &[("paper.maker_fee", Some("\"-0.001\""))], &["paper.maker_fee"]),
+    ("paper fee exact", &[("paper.maker_fee", Some("0.001"))], &["paper.maker_fee"]),
+    ("paper section in live mode", &[("engine.mode", Some("\"live\"")), ("paper.maker_fee", Some("\"0.001\""))], &["paper"]),
     ("batch window positive", &[("persistence.batch_window", Some("\"0ms\""))], &["persistence.batch_window"]),
     ("status bind is an address", &[("status.bind", Some("\"8787\""))], &["status.bind"]),
     ("status token env or file", &[("status.token_env", Some("\"T\"")), ("status.token_file", Some("\"/t\""))],
@@ -343,6 +350,14 @@ fn the_valid_base_builds_the_model() {
     assert_eq!(cfg.persistence.path, Path::new("mako.sqlite"));
     assert_eq!(cfg.persistence.batch_window, Duration::from_millis(50));
     assert_eq!(cfg.persistence.queue_capacity, 65_536);
+    assert_eq!(
+        (cfg.paper.maker_fee, cfg.paper.taker_fee),
+        (
+            Price::parse("0.001").unwrap(),
+            Price::parse("0.001").unwrap()
+        ),
+        "Binance's default fee"
+    );
     assert_eq!(cfg.status.bind, None);
     assert_eq!(cfg.status.publish_interval, Duration::from_millis(250));
     assert!(cfg.notifications.telegram.is_none());

@@ -13,7 +13,7 @@ use super::fields::{self, Checked, Reported, UrlKind, join};
 use super::model::*;
 use super::placement::{self, Actors};
 use super::raw::*;
-use super::services::{notifications, persistence, risk_limits, status};
+use super::services::{notifications, paper, persistence, risk_limits, status};
 
 /// Binance rejects a `recvWindow` above 60 000 ms.
 const BINANCE_MAX_RECV_WINDOW: Duration = Duration::from_secs(60);
@@ -47,6 +47,7 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
             .map(|global| RiskConfig { global }),
     };
     let persistence = persistence(&raw.persistence, errors);
+    let paper = paper(&raw.paper, mode, errors);
     let status = status(&raw.status, errors);
     let notifications = notifications(&raw.notifications, errors);
     let sim = match (&raw.sim, mode) {
@@ -93,6 +94,7 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
         risk: risk.ok()?,
         strategies: strategies.ok()?,
         persistence: persistence.ok()?,
+        paper: paper.ok()?,
         status: status.ok()?,
         notifications: notifications.ok()?,
         sim: sim.ok()?,
@@ -301,6 +303,7 @@ fn venues(
                 streams,
                 credentials,
                 recv_window,
+                cancel_unknown_orders: v.cancel_unknown_orders,
             }),
             _ => ok = false,
         }

@@ -3,6 +3,8 @@
 
 pub mod console;
 pub mod logging;
+pub mod round_trips;
+pub mod telemetry;
 pub mod wiring;
 
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct Engine {
     final_reports: crate::runtime::Rx<crate::strategy::actor::ReportMsg>,
     /// Actors the config places that this build of mako cannot run yet, with the reason.
     pub skipped: Vec<(String, &'static str)>,
+    /// Tells the notifier and the activity log why the engine stops.
+    stop_note: telemetry::StopNote,
 }
 
 /// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
@@ -194,7 +198,12 @@ impl Engine {
                 stats: Arc::default(),
             });
         }
+        let stop_note = parts.telemetry.stop_note.clone();
+        if let Some(host) = parts.telemetry.into_host() {
+            hosts.push(host);
+        }
         Ok(Self {
+            stop_note,
             config,
             clock,
             shutdown,
@@ -256,21 +265,22 @@ impl Engine {
         );
         let deadline = opts.duration.map(|d| started + d);
         let mut stopped_early = false;
-        loop {
+        let reason = loop {
             if self.shutdown.is_requested() {
                 stopped_early = deadline.is_some();
-                break;
+                break "shutdown requested";
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
+                break "run time over";
             }
             if handles.iter().any(|h| h.is_finished()) {
                 tracing::error!("a host stopped on its own; stopping the engine");
                 stopped_early = true;
-                break;
+                break "a host stopped on its own";
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
+        };
+        self.stop_note.stopping(reason);
         self.shutdown.request();
         let stop_by = Instant::now() + self.config.runtime.shutdown_timeout;
         while handles.iter().any(|h| !h.is_finished()) && Instant::now() < stop_by {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::book::{BookCache, CacheReader};
 use crate::config::{ActorName, Config, Mode, Secret};
+use crate::feed::actor::TradeEvent;
 use crate::gateway::{CidMinter, Gateway, GatewayOptions, GatewaySpec, OrderIntent, OrderUpdate};
 use crate::latency::{board::BandBoard, monitor::LatencyHub};
 use crate::net::Connector;
@@ -19,6 +20,12 @@ use crate::types::{Price, StrategyId, UnixNanos};
 
 /// Capacity of every order-intent and order-update channel (never dropped: backpressure).
 const ORDER_CHANNEL: usize = 4096;
+/// Capacity of the feed → paper gateway trade channel. `DropNewest` when full (counted by the
+/// channel): a print the paper gateway misses is a fill it does not make, never a false one.
+const PAPER_TRADES: usize = 8192;
+
+/// One venue's feed → paper gateway trade channel, each end taken by the actor it goes to.
+type PaperTrades = (Option<Tx<TradeEvent>>, Option<Rx<TradeEvent>>);
 
 /// What the actors of one engine share, built once.
 pub struct Parts {
@@ -53,6 +60,10 @@ pub struct Parts {
     /// Non-final orders of earlier runs, per venue, to reconcile at start.
     recovered: Vec<Vec<crate::gateway::Order>>,
     pub run_id: Option<i64>,
+    /// Gateway events, the notifier and the telemetry actor (see `engine::telemetry`).
+    pub telemetry: super::telemetry::TelemetryWiring,
+    /// Paper mode, per venue: the feed's trade sender and the paper gateway's receiver.
+    paper_trades: Vec<PaperTrades>,
 }
 
 impl Parts {
@@ -99,14 +110,39 @@ impl Parts {
                 probes.push(Box::new(p));
             }
         }
-        let (persist, sinks, recovered, run_id) = open_persistence(config, run_start_ms)?;
+        let (mut persist, sinks, recovered, run_id) = open_persistence(config, run_start_ms)?;
+        let kill = KillSwitch::default();
+        let tele_sink = match persist.as_mut() {
+            Some(hub) => Some(hub.sink("telemetry").map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let telemetry = super::telemetry::TelemetryWiring::new(
+            config,
+            run_id,
+            tele_sink,
+            &latency,
+            kill.clone(),
+        )?;
+        let paper_trades = config
+            .venues
+            .iter()
+            .map(|_| match config.engine.mode {
+                Mode::Paper => {
+                    let (tx, rx) = bounded("paper-trades", PAPER_TRADES, FullPolicy::DropNewest);
+                    (Some(tx), Some(rx))
+                }
+                _ => (None, None),
+            })
+            .collect();
         Ok(Self {
+            telemetry,
+            paper_trades,
             persist,
             sinks,
             recovered,
             run_id,
             cache: BookCache::new(config.instruments.len()),
-            kill: KillSwitch::default(),
+            kill,
             run_start_ms,
             intents,
             updates,
@@ -164,9 +200,7 @@ impl Parts {
                 Some(hub) => Ok(Ok(Box::new(hub.into_writer()))),
                 None => Ok(Err("persistence is disabled")),
             },
-            ActorName::Notify => Ok(Err(
-                "notifications are built but not wired into the engine yet",
-            )),
+            ActorName::Notify => Ok(self.telemetry.notifier()),
             ActorName::Status => Ok(Err(
                 "the HTTP status endpoint is built but not wired into the engine yet",
             )),
@@ -196,16 +230,22 @@ impl Parts {
             connector: Connector::with_public_roots(Duration::from_secs(10))
                 .map_err(|e| e.to_string())?,
             writers,
-            trades: Vec::new(),
+            trades: self
+                .paper_trades
+                .get_mut(venue)
+                .and_then(|t| t.0.take())
+                .into_iter()
+                .collect(),
             book_changed: Vec::new(),
             recorder,
             clock_offset: offset,
             record_to: None,
             options: crate::feed::actor::FeedOptions::default(),
         };
-        crate::feed::actor::FeedActor::new(spec)
-            .map(|f| Ok(Box::new(f) as Box<dyn Actor>))
-            .map_err(|e| format!("feed {}: {e}", v.name))
+        let feed = crate::feed::actor::FeedActor::new(spec)
+            .map_err(|e| format!("feed {}: {e}", v.name))?;
+        self.telemetry.watch_feed(&v.name, feed.stats());
+        Ok(Ok(Box::new(feed)))
     }
 
     fn gateway(
@@ -214,7 +254,7 @@ impl Parts {
         venue: usize,
     ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
         if config.engine.mode == Mode::Paper {
-            return Ok(Err("paper execution is not built yet"));
+            return self.paper_gateway(config, venue);
         }
         let Some((api_key, api_secret)) = self.credentials(config, venue)? else {
             return Ok(Err("the venue has no credentials"));
@@ -270,6 +310,7 @@ impl Parts {
             run_start_ms: self.run_start_ms,
             options: GatewayOptions {
                 cancel_on_stop,
+                cancel_unknown: v.cancel_unknown_orders,
                 ..GatewayOptions::default()
             },
             persist: self.sinks.get_mut(venue).and_then(Option::take),
@@ -279,7 +320,96 @@ impl Parts {
                 .map(std::mem::take)
                 .unwrap_or_default(),
         };
-        Gateway::new(spec).map(|g| Ok(Box::new(g) as Box<dyn Actor>))
+        let events = self.telemetry.gateway_events();
+        Gateway::new(spec).map(|g| Ok(Box::new(g.with_events(events)) as Box<dyn Actor>))
+    }
+
+    /// Paper mode: the gateway fills orders inside the engine against the book cache and the
+    /// feed's trades, with the same risk checks, order records and updates.
+    fn paper_gateway(
+        &mut self,
+        config: &Config,
+        venue: usize,
+    ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
+        let v = &config.venues[venue];
+        let trades_here = config.strategies.iter().any(|s| s.venue == v.id);
+        if trades_here && !v.streams.contains(&crate::config::StreamKind::Trade) {
+            return Err(format!(
+                "venue {}: paper mode fills resting orders from public trades; add \"trade\" to its streams",
+                v.name
+            ));
+        }
+        let Some(intents) = self.intents[venue].1.take() else {
+            return Ok(Err("the venue's gateway was already placed"));
+        };
+        let Some(trades) = self.paper_trades.get_mut(venue).and_then(|t| t.1.take()) else {
+            return Ok(Err("the venue's gateway was already placed"));
+        };
+        let strategies: Vec<_> = config
+            .strategies
+            .iter()
+            .map(|s| (s.risk.clone(), s.instrument))
+            .collect();
+        let risk = RiskEngine::new(
+            config.risk.global.clone(),
+            &strategies,
+            config.instruments.len(),
+            self.kill.clone(),
+            UnixNanos(self.run_start_ms * 1_000_000),
+        );
+        let mine = |s: &crate::config::StrategyConfig| s.venue == v.id;
+        let updates = config
+            .strategies
+            .iter()
+            .zip(&self.updates)
+            .map(|(s, (tx, _))| mine(s).then(|| tx.clone()))
+            .collect();
+        let params: Vec<_> = config
+            .strategies
+            .iter()
+            .map(|s| SpreadParams::from_table(&s.params).ok())
+            .collect();
+        let balances = config
+            .strategies
+            .iter()
+            .zip(&params)
+            .map(|(s, p)| {
+                let p = p.as_ref().filter(|_| mine(s))?;
+                Some((
+                    s.instrument,
+                    p.base_allocation,
+                    crate::types::Qty::from_units(p.quote_allocation.units()),
+                ))
+            })
+            .collect();
+        let spec = crate::gateway::PaperSpec {
+            venue: v.clone(),
+            instruments: config.instruments.clone(),
+            intents,
+            trades,
+            updates,
+            risk,
+            book: self.cache.reader(),
+            fees: config.paper,
+            balances,
+            snapshots: None,
+            run_start_ms: self.run_start_ms,
+            cancel_on_stop: params
+                .iter()
+                .map(|p| p.as_ref().is_none_or(|p| p.cancel_on_shutdown))
+                .collect(),
+            snapshot_interval: GatewayOptions::default().snapshot_interval,
+            persist: self.sinks.get_mut(venue).and_then(Option::take),
+            recovered: self
+                .recovered
+                .get_mut(venue)
+                .map(std::mem::take)
+                .unwrap_or_default(),
+        };
+        let events = self.telemetry.gateway_events();
+        Ok(Ok(Box::new(
+            crate::gateway::PaperGateway::new(spec).with_events(events),
+        )))
     }
 
     fn strategy(
@@ -287,11 +417,6 @@ impl Parts {
         config: &Config,
         id: StrategyId,
     ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
-        if config.engine.mode == Mode::Paper {
-            return Ok(Err(
-                "paper execution is not built yet, so a strategy would have nowhere to trade",
-            ));
-        }
         let s = &config.strategies[id.index()];
         let params = SpreadParams::from_table(&s.params).map_err(|errs| {
             let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
@@ -371,6 +496,12 @@ fn open_persistence(config: &Config, run_start_ms: u64) -> Result<Persistence, S
     let open =
         crate::persist::load_open_orders(&conn, config.engine.mode, crate::persist::RunScope::All)
             .map_err(|e| format!("persistence: {e}"))?;
+    if !open.is_empty() {
+        tracing::info!(
+            orders = open.len(),
+            "orders earlier runs left open: each is queried on the venue at start"
+        );
+    }
     let mut recovered = vec![Vec::new(); n];
     for o in open {
         if let Some(inst) = config.instruments.get(o.instrument.index()) {

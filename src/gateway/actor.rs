@@ -14,6 +14,7 @@ use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, StrategyId, U
 use crate::venue::binance::session::{Purpose, Session, SessionEvent};
 use crate::venue::binance::user::{Balance, OrderSnapshot};
 
+use super::events::{EventSender, GatewayEvent};
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
@@ -112,6 +113,8 @@ pub struct Gateway {
     quiet_until: UnixNanos,
     banned: bool,
     persist: Option<crate::persist::PersistSink>,
+    /// Fills, refusals, balances, connection and errors for the telemetry actor.
+    telemetry: EventSender,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -178,7 +181,14 @@ impl Gateway {
             quiet_until: UnixNanos::ZERO,
             banned: false,
             persist: spec.persist,
+            telemetry: EventSender::default(),
         })
+    }
+
+    /// Sends fills, risk refusals, balances, connection changes and errors to `events`.
+    pub fn with_events(mut self, events: EventSender) -> Self {
+        self.telemetry = events;
+        self
     }
 
     pub fn risk(&self) -> &RiskEngine {
@@ -331,6 +341,12 @@ impl Gateway {
             mid: (self.mid)(i.instrument),
         };
         if let Err(rule) = self.risk.check(&check, now) {
+            self.telemetry.emit(GatewayEvent::RiskRejected {
+                strategy: i.strategy,
+                cid: i.cid,
+                rule,
+                at: now,
+            });
             return self.refuse(&i, Refusal::Risk(rule), now);
         }
         let order = Order::new(
@@ -471,13 +487,15 @@ impl Gateway {
         let record = o.clone();
         self.keep(crate::persist::Record::Order(record));
         if let Some(f) = r.fill {
-            self.keep(crate::persist::Record::Fill(crate::persist::FillRecord {
+            let fill = crate::persist::FillRecord {
                 cid,
                 strategy,
                 instrument,
                 fill: f,
                 at: now,
-            }));
+            };
+            self.keep(crate::persist::Record::Fill(fill));
+            self.telemetry.emit(GatewayEvent::Fill(fill));
         }
         let needs_trades = r.fill.is_some_and(|f| !f.fees_complete);
         if needs_trades {
@@ -531,7 +549,18 @@ impl Gateway {
             SessionEvent::OpenOrders { symbol, orders } => {
                 self.reconcile_open(&symbol, orders, now)
             }
-            SessionEvent::Balances(b) => self.balances = b,
+            SessionEvent::Balances(b) => {
+                if self.telemetry.is_on() {
+                    for balance in &b {
+                        self.telemetry.emit(GatewayEvent::Balance {
+                            venue: self.venue.id,
+                            balance: *balance,
+                            at: now,
+                        });
+                    }
+                }
+                self.balances = b;
+            }
             SessionEvent::Subscribed => self.user_stream = true,
             SessionEvent::RateLimited { retry_after_ms } => {
                 self.counters.rate_limited += 1;
@@ -540,10 +569,20 @@ impl Gateway {
             SessionEvent::Banned => {
                 self.banned = true;
                 self.risk.kill_switch().trip(KillReason::VenueBanned);
+                self.telemetry.emit(GatewayEvent::Banned {
+                    venue: self.venue.id,
+                    at: now,
+                });
                 tracing::error!(gateway = %self.name, "venue answered 418 (IP banned): no more requests");
             }
             SessionEvent::Failed { purpose, error } => {
                 tracing::warn!(gateway = %self.name, ?purpose, code = error.code, msg = %error.msg, "request failed");
+                self.telemetry.emit(GatewayEvent::Failed {
+                    venue: self.venue.id,
+                    code: i64::from(error.code),
+                    message: error.msg,
+                    at: now,
+                });
             }
             SessionEvent::Undecodable(_) => self.counters.undecodable += 1,
             SessionEvent::Other(_) => {}
@@ -740,12 +779,23 @@ impl Gateway {
         // Reconcile at once: open orders and balances.
         self.next_sweep = now;
         tracing::info!(gateway = %self.name, "venue connection up");
+        self.telemetry.emit(GatewayEvent::Connected {
+            venue: self.venue.id,
+            at: now,
+        });
     }
 
     fn on_link_down(&mut self, now: UnixNanos, why: String) {
         self.counters.disconnects += 1;
         self.user_stream = false;
         tracing::warn!(gateway = %self.name, reason = %why, "venue connection down; reconnecting");
+        if self.telemetry.is_on() {
+            self.telemetry.emit(GatewayEvent::Disconnected {
+                venue: self.venue.id,
+                reason: why.clone(),
+                at: now,
+            });
+        }
         self.link.down(now, why);
     }
 
@@ -865,6 +915,10 @@ impl Actor for Gateway {
                         self.on_cancel(strategy, cid, now);
                     }
                 }
+                OrderIntent::Replace { cid, new } => {
+                    self.on_cancel(new.strategy, cid, now);
+                    self.on_new(new, now);
+                }
             }
         }
         work += n;
@@ -941,5 +995,9 @@ impl Actor for Gateway {
         if let Some(c) = self.link.conn() {
             c.close();
         }
+        self.telemetry.emit(GatewayEvent::Stopped {
+            venue: self.venue.id,
+            at: ctx.clock.now(),
+        });
     }
 }

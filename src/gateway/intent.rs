@@ -58,6 +58,13 @@ pub enum OrderIntent {
     CancelAll {
         strategy: StrategyId,
     },
+    /// Cancel order `cid` and place `new` (a fresh client id) in the same step. Like
+    /// Binance's cancel-replace with `ALLOW_FAILURE`: the new order is placed even if the old
+    /// one had already ended (filled meanwhile), so a strategy must count both.
+    Replace {
+        cid: ClientOrderId,
+        new: NewOrderIntent,
+    },
 }
 
 /// Why the gateway refused an intent before it reached the venue.

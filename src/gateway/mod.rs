@@ -2,14 +2,18 @@
 //! transports, reconciliation and paper execution.
 
 pub mod actor;
+pub mod events;
 pub mod intent;
 pub mod order;
+pub mod paper;
 pub mod snapshot;
 pub mod table;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
+pub use events::{EventSender, GatewayEvent};
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
 };
+pub use paper::{PaperGateway, PaperSpec};
 pub use snapshot::{GatewayCounters, GatewaySnapshot, OrderView};

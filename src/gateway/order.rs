@@ -176,6 +176,9 @@ pub struct FillDelta {
     /// The fee above covers the whole fill. False when the fill was learned from a query or
     /// covers trades whose reports were missed: the order's trades must be fetched.
     pub fees_complete: bool,
+    /// Filled inside the engine by the paper gateway, never by a venue (the trade id is the
+    /// engine's own).
+    pub paper: bool,
 }
 
 /// The result of applying one event.
@@ -513,6 +516,7 @@ impl Order {
             fee_asset: AssetCode::default(),
             is_maker: false,
             fees_complete: false,
+            paper: false,
         }
     }
 

@@ -3,10 +3,11 @@
 //! go into a drop-newest inbox (counted) and the HTTP call runs on the notifier's own worker
 //! thread.
 //!
-//! Engine wiring: `Notifier::telegram(&tg_config, NotifyNames::from_config(&cfg))?`, hand
-//! `notifier.sender()` to whoever notifies (engine start/stop, gateway fills and kill switch,
-//! risk refusals, band changes, errors), `notifier.stats()` to the status room, and place the
-//! notifier on a low-priority host.
+//! Engine wiring (`engine::telemetry::TelemetryWiring`): `Notifier::telegram(&tg_config,
+//! NotifyNames::from_config(&cfg))?` at build; the telemetry actor holds `notifier.sender()`
+//! and turns gateway events, band changes and the kill switch into notices, the engine tells
+//! it why it stops (`StopNote`), and the notifier runs as the `notify` actor on a
+//! low-priority host. `notifier.stats()` is for the status room.
 
 pub mod notice;
 pub mod notifier;

@@ -161,6 +161,7 @@ fn fill() -> FillRecord {
         instrument: InstrumentId(0),
         fill: FillDelta {
             fees_complete: true,
+            paper: false,
             side: Side::Buy,
             qty,
             quote: Notional::of(Price::parse("60000.5").unwrap(), qty),

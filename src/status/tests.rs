@@ -285,6 +285,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         instrument: InstrumentId(0),
         fill: FillDelta {
             fees_complete: true,
+            paper: false,
             side: Side::Sell,
             qty,
             quote: Notional::of(Price::parse("60001").unwrap(), qty),

@@ -99,6 +99,38 @@ impl IntentSink {
         cid
     }
 
+    /// Cancels `old` and places a new limit order in its place; returns the new order's id.
+    pub fn replace(
+        &mut self,
+        old: ClientOrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        post_only: bool,
+        tick_at: UnixNanos,
+    ) -> ClientOrderId {
+        let cid = self.minter.mint();
+        self.push(OrderIntent::Replace {
+            cid: old,
+            new: NewOrderIntent {
+                cid,
+                strategy: self.strategy,
+                instrument: self.instrument,
+                side,
+                kind: if post_only {
+                    OrderKind::LimitMaker
+                } else {
+                    OrderKind::Limit
+                },
+                tif: TimeInForce::Gtc,
+                price,
+                qty,
+                tick_at,
+            },
+        });
+        cid
+    }
+
     pub fn cancel(&mut self, cid: ClientOrderId) {
         self.push(OrderIntent::Cancel {
             strategy: self.strategy,

@@ -345,6 +345,7 @@ mod tests {
                 fee_asset: Default::default(),
                 is_maker: true,
                 fees_complete: true,
+                paper: false,
             });
             let u = OrderUpdate {
                 cid,

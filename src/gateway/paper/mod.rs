@@ -1,0 +1,801 @@
+//! The paper gateway of one venue (`mode = "paper"`): the same interfaces as the venue
+//! gateway (order intents in, order updates out, the same risk checks, order state machine
+//! and persistence records), but orders fill inside the engine against the live book cache
+//! and the feed's public trades, by the rules in [`matcher`]. Nothing is sent anywhere.
+//!
+//! Every fill it makes carries `FillDelta::paper = true` and an engine-minted trade id; every
+//! record is stamped `mode = 'paper'` by the writer (the run's mode), so a paper fill can never
+//! pass for a venue's. Balances start from each strategy's allocation and move with fills
+//! only: buys pay quote and receive base less the fee (in base), sells pay base and receive
+//! quote less the fee (in quote), as Binance charges without BNB.
+
+pub mod matcher;
+mod wallet;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use crate::book::{CacheReader, Depth};
+use crate::config::{PaperConfig, VenueConfig};
+use crate::feed::actor::TradeEvent;
+use crate::persist::{FillRecord, PersistSink, Record};
+use crate::risk::{KillReason, OrderCheck, RiskEngine};
+use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
+use crate::types::{
+    ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+};
+use crate::venue::binance::user::Balance;
+
+use super::events::GatewayEvent;
+use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+use super::order::{AssetCode, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce, VenueFinal};
+use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
+use super::table::{OrderTable, TableError};
+use matcher::{Matcher, PrintFill, Take};
+use wallet::Wallet;
+
+/// Binance's code for "insufficient balance" and "would immediately match" (post-only).
+const REJECT_CODE: i32 = -2010;
+/// Intents and prints handled per poll, so one busy inbox cannot starve the host.
+const BATCH: usize = 64;
+
+/// Everything a paper gateway needs, handed over by the engine.
+pub struct PaperSpec {
+    pub venue: VenueConfig,
+    /// Every instrument of the config, indexed by `InstrumentId` (others' are ignored).
+    pub instruments: Vec<Instrument>,
+    pub intents: Rx<OrderIntent>,
+    /// Public trades of this venue's instruments, from the feed (`DropNewest`: a print lost
+    /// when the gateway falls behind is a fill it does not make, the conservative side).
+    pub trades: Rx<TradeEvent>,
+    /// Per `StrategyId`; `None` for strategies on other venues.
+    pub updates: Vec<Option<Tx<OrderUpdate>>>,
+    pub risk: RiskEngine,
+    pub book: CacheReader,
+    pub fees: PaperConfig,
+    /// Per `StrategyId`: its instrument and starting (base, quote) balances; `None` for
+    /// strategies on other venues.
+    pub balances: Vec<Option<(InstrumentId, Qty, Qty)>>,
+    pub snapshots: Option<Tx<GatewaySnapshot>>,
+    pub run_start_ms: u64,
+    /// Strategies whose orders are cancelled when the engine stops, by `StrategyId`.
+    pub cancel_on_stop: Vec<bool>,
+    pub snapshot_interval: Duration,
+    pub persist: Option<PersistSink>,
+    /// Non-final paper orders of earlier runs: their book is gone, so they end as expired.
+    pub recovered: Vec<Order>,
+}
+
+pub struct PaperGateway {
+    name: String,
+    venue: VenueConfig,
+    instruments: Vec<Instrument>,
+    table: OrderTable,
+    matcher: Matcher,
+    risk: RiskEngine,
+    book: CacheReader,
+    fees: PaperConfig,
+    wallets: Vec<Option<Wallet>>,
+    /// Funds each resting order holds (quote units for buys, base units for sells).
+    locks: HashMap<ClientOrderId, i64>,
+    intents: Rx<OrderIntent>,
+    trades: Rx<TradeEvent>,
+    updates: Vec<Option<Tx<OrderUpdate>>>,
+    held: VecDeque<OrderUpdate>,
+    snapshots: Option<Tx<GatewaySnapshot>>,
+    snapshot_interval_ns: u64,
+    next_snapshot: UnixNanos,
+    cancel_on_stop: Vec<bool>,
+    counters: GatewayCounters,
+    persist: Option<PersistSink>,
+    /// Paper "venue" order ids and trade ids, minted here: unique within the run (and the
+    /// order's client id, which they are stored with, encodes the run).
+    next_order_id: u64,
+    next_trade_id: u64,
+    recovered: Vec<Order>,
+    /// Scratch buffers reused for every arrival and print.
+    takes: Vec<Take>,
+    prints: Vec<PrintFill>,
+    /// Fills, risk refusals and the stop, for the telemetry actor (round trips, notices).
+    telemetry: super::events::EventSender,
+}
+
+/// `qty × price` in quote units at 10^-8, rounded down.
+fn quote_units(price: Price, qty: Qty) -> i64 {
+    (Notional::of(price, qty).0 / i128::from(crate::types::SCALE)) as i64
+}
+
+/// `units × rate`, rounded down (rate at 10^-8, as a `Price`).
+fn fee_units(units: i64, rate: Price) -> i64 {
+    ((i128::from(units) * i128::from(rate.units())) / i128::from(crate::types::SCALE)) as i64
+}
+
+impl PaperGateway {
+    pub fn new(spec: PaperSpec) -> Self {
+        let n_strategies = spec.updates.len();
+        let wallets = spec
+            .balances
+            .iter()
+            .map(|b| b.map(|(inst, base, quote)| Wallet::new(inst, base, quote)))
+            .collect();
+        Self {
+            name: format!("gateway:{}", spec.venue.name),
+            matcher: Matcher::new(spec.instruments.len()),
+            venue: spec.venue,
+            instruments: spec.instruments,
+            table: OrderTable::new(spec.run_start_ms, n_strategies),
+            risk: spec.risk,
+            book: spec.book,
+            fees: spec.fees,
+            wallets,
+            locks: HashMap::with_capacity(1024),
+            intents: spec.intents,
+            trades: spec.trades,
+            updates: spec.updates,
+            held: VecDeque::with_capacity(1024),
+            snapshots: spec.snapshots,
+            snapshot_interval_ns: spec.snapshot_interval.as_nanos() as u64,
+            next_snapshot: UnixNanos::ZERO,
+            cancel_on_stop: spec.cancel_on_stop,
+            counters: GatewayCounters::default(),
+            persist: spec.persist,
+            next_order_id: 1,
+            next_trade_id: 1,
+            recovered: spec.recovered,
+            takes: Vec::with_capacity(crate::book::CACHE_DEPTH),
+            prints: Vec::with_capacity(64),
+            telemetry: super::events::EventSender::default(),
+        }
+    }
+
+    pub fn risk(&self) -> &RiskEngine {
+        &self.risk
+    }
+
+    /// A strategy's paper balances: (base, quote) as (free, locked) pairs, 10^-8 units.
+    pub fn wallet(&self, strategy: StrategyId) -> Option<((i64, i64), (i64, i64))> {
+        let w = self.wallets.get(strategy.index())?.as_ref()?;
+        Some(((w.base, w.base_locked), (w.quote, w.quote_locked)))
+    }
+
+    pub fn order(&self, cid: &ClientOrderId) -> Option<&Order> {
+        self.table.get(cid)
+    }
+
+    fn instrument(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.instruments
+            .get(id.index())
+            .filter(|i| i.venue == self.venue.id)
+    }
+
+    fn assets(&self, id: InstrumentId) -> (AssetCode, AssetCode) {
+        match self.instrument(id) {
+            Some(i) => (
+                AssetCode::new(i.base.as_bytes()).unwrap_or_default(),
+                AssetCode::new(i.quote.as_bytes()).unwrap_or_default(),
+            ),
+            None => (AssetCode::default(), AssetCode::default()),
+        }
+    }
+
+    fn mid(&self, id: InstrumentId) -> Option<Price> {
+        let t = self.book.top(id);
+        t.valid
+            .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
+    }
+
+    fn keep(&mut self, r: Record) {
+        if let Some(p) = self.persist.as_mut()
+            && p.keep(r).is_err()
+        {
+            self.risk.kill_switch().trip(KillReason::PersistenceDown);
+        }
+    }
+
+    fn notify(&mut self, u: OrderUpdate) {
+        if !self.held.is_empty() {
+            self.counters.updates_held += 1;
+            self.held.push_back(u);
+            return;
+        }
+        let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
+            return;
+        };
+        match tx.send(u) {
+            Ok(()) => {}
+            Err(SendError::Full(u)) => {
+                self.counters.updates_held += 1;
+                self.held.push_back(u);
+            }
+            Err(SendError::Disconnected(_)) => {}
+        }
+    }
+
+    fn flush_held(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(u) = self.held.pop_front() {
+            let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
+                continue;
+            };
+            match tx.send(u) {
+                Ok(()) => n += 1,
+                Err(SendError::Full(u)) => {
+                    self.held.push_front(u);
+                    break;
+                }
+                Err(SendError::Disconnected(_)) => {}
+            }
+        }
+        n
+    }
+
+    fn update_of(o: &Order, fill: Option<super::FillDelta>, at: UnixNanos) -> OrderUpdate {
+        OrderUpdate {
+            cid: o.cid,
+            strategy: o.strategy,
+            status: o.status,
+            side: o.side,
+            price: o.price,
+            qty: o.qty,
+            filled_qty: o.filled_qty,
+            fill,
+            refused: None,
+            at,
+        }
+    }
+
+    fn refuse(&mut self, i: &NewOrderIntent, why: Refusal, now: UnixNanos) {
+        self.counters.refused += 1;
+        self.notify(OrderUpdate {
+            cid: i.cid,
+            strategy: i.strategy,
+            status: OrderStatus::Rejected,
+            side: i.side,
+            price: i.price,
+            qty: i.qty,
+            filled_qty: Qty::ZERO,
+            fill: None,
+            refused: Some(why),
+            at: now,
+        });
+    }
+
+    /// Applies one event to an order: risk, records and the strategy, as the venue gateway
+    /// does. A fill here is always a paper fill.
+    fn apply(&mut self, cid: ClientOrderId, ev: &OrderEvent, now: UnixNanos) {
+        let Some(o) = self.table.get_mut(&cid) else {
+            self.counters.unknown_order_events += 1;
+            return;
+        };
+        let was_final = o.status.is_final();
+        let r = o.apply(ev);
+        if r.anomaly.is_some() {
+            self.counters.anomalies += 1;
+        }
+        if !r.changed {
+            return;
+        }
+        let fill = r.fill.map(|mut f| {
+            f.paper = true;
+            f
+        });
+        let (strategy, side, instrument) = (o.strategy, o.side, o.instrument);
+        let unfilled = o.qty.saturating_sub(o.filled_qty);
+        let now_final = o.status.is_final();
+        let update = Self::update_of(o, fill, now);
+        let record = o.clone();
+        self.keep(Record::Order(record));
+        if let Some(f) = fill {
+            let record = FillRecord {
+                cid,
+                strategy,
+                instrument,
+                fill: f,
+                at: now,
+            };
+            self.keep(Record::Fill(record));
+            self.telemetry.emit(GatewayEvent::Fill(record));
+            self.counters.fills += 1;
+            let (_, quote) = self.assets(instrument);
+            let quote_fee = if f.fee_asset == quote {
+                f.fee
+            } else {
+                Qty::ZERO
+            };
+            self.risk
+                .on_fill(strategy, side, f.qty, f.quote, quote_fee, now);
+            self.risk.on_order_reduced(strategy, side, f.qty, false);
+        }
+        if now_final && !was_final {
+            self.risk.on_order_reduced(strategy, side, unfilled, true);
+        }
+        self.notify(update);
+    }
+
+    /// One paper trade of `qty` at `price` on order `cid`: balances, then the state machine.
+    fn fill(&mut self, cid: ClientOrderId, price: Price, qty: Qty, maker: bool, now: UnixNanos) {
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        let (strategy, side, instrument) = (o.strategy, o.side, o.instrument);
+        let cum_qty = o.filled_qty.checked_add(qty).unwrap_or(Qty::MAX);
+        let cum_quote = Notional(o.filled_quote.0 + Notional::of(price, qty).0);
+        let venue_order_id = o.venue_order_id.unwrap_or(0);
+        let rate = if maker {
+            self.fees.maker_fee
+        } else {
+            self.fees.taker_fee
+        };
+        let (base, quote) = self.assets(instrument);
+        let quote_amount = quote_units(price, qty);
+        let (fee, fee_asset) = match side {
+            Side::Buy => (fee_units(qty.units(), rate), base),
+            Side::Sell => (fee_units(quote_amount, rate), quote),
+        };
+        // Funds the order held for this quantity are released as it fills (a taker's were
+        // held at the level's price, a resting order's at its own, which is `price`).
+        let held_for = match side {
+            Side::Buy => quote_amount,
+            Side::Sell => qty.units(),
+        };
+        let release = match self.locks.get_mut(&cid) {
+            Some(l) => {
+                let r = held_for.min(*l);
+                *l -= r;
+                r
+            }
+            None => 0,
+        };
+        if let Some(Some(w)) = self.wallets.get_mut(strategy.index()) {
+            w.trade(side, qty.units(), quote_amount, fee, release);
+        }
+        let trade_id = self.next_trade_id;
+        self.next_trade_id += 1;
+        let ev = OrderEvent::Trade {
+            venue_order_id,
+            trade_id,
+            last_qty: qty,
+            last_price: price,
+            cum_qty,
+            cum_quote,
+            fee: Qty::from_units(fee),
+            fee_asset,
+            is_maker: maker,
+            at: now,
+        };
+        self.apply(cid, &ev, now);
+        self.keep_balances(instrument, now);
+        if self.table.get(&cid).is_some_and(|o| o.status.is_final()) {
+            self.unlock(cid);
+        }
+    }
+
+    /// Releases whatever a finished order still holds.
+    fn unlock(&mut self, cid: ClientOrderId) {
+        let Some(left) = self.locks.remove(&cid) else {
+            return;
+        };
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        if let Some(Some(w)) = self.wallets.get_mut(o.strategy.index()) {
+            w.release(o.side, left);
+        }
+    }
+
+    /// The venue-wide paper balances of an instrument's two assets, as records.
+    fn keep_balances(&mut self, instrument: InstrumentId, now: UnixNanos) {
+        if self.persist.is_none() {
+            return;
+        }
+        let (base, quote) = self.assets(instrument);
+        for asset in [base, quote] {
+            let (free, locked) = self.total(asset);
+            self.keep(Record::Balance(crate::persist::BalanceRecord {
+                venue: self.venue.id,
+                asset,
+                free: Qty::from_units(free),
+                locked: Qty::from_units(locked),
+                at: now,
+            }));
+        }
+    }
+
+    /// Free and locked totals of one asset over every strategy's paper wallet.
+    fn total(&self, asset: AssetCode) -> (i64, i64) {
+        let mut out = (0, 0);
+        for (s, w) in self.wallets.iter().enumerate() {
+            let Some(w) = w else { continue };
+            let Some(inst) = self.strategy_instrument(s) else {
+                continue;
+            };
+            let (b, q) = self.assets(inst);
+            if b == asset {
+                out = (out.0 + w.base, out.1 + w.base_locked);
+            }
+            if q == asset {
+                out = (out.0 + w.quote, out.1 + w.quote_locked);
+            }
+        }
+        out
+    }
+
+    fn strategy_instrument(&self, s: usize) -> Option<InstrumentId> {
+        self.wallets.get(s)?.as_ref()?.instrument
+    }
+
+    fn on_new(&mut self, i: NewOrderIntent, now: UnixNanos) {
+        if let Some(p) = self.persist.as_mut()
+            && !p.admit_order()
+        {
+            return self.refuse(&i, Refusal::PersistenceBehind, now);
+        }
+        let Some(inst) = self.instrument(i.instrument) else {
+            return self.refuse(&i, Refusal::Grid, now);
+        };
+        let grid_ok = match i.kind {
+            OrderKind::Market => inst.check_qty(i.qty).is_ok(),
+            _ => inst.check_order(i.price, i.qty).is_ok(),
+        };
+        if !grid_ok {
+            return self.refuse(&i, Refusal::Grid, now);
+        }
+        let depth = self.book.depth(i.instrument);
+        // Without a usable book there is nothing to fill against.
+        if !depth.valid {
+            return self.refuse(&i, Refusal::VenueUnavailable, now);
+        }
+        let check = OrderCheck {
+            strategy: i.strategy,
+            instrument: i.instrument,
+            side: i.side,
+            price: i.price,
+            qty: i.qty,
+            mid: self.mid(i.instrument),
+        };
+        if let Err(rule) = self.risk.check(&check, now) {
+            self.telemetry.emit(GatewayEvent::RiskRejected {
+                strategy: i.strategy,
+                cid: i.cid,
+                rule,
+                at: now,
+            });
+            return self.refuse(&i, Refusal::Risk(rule), now);
+        }
+        let order = Order::new(
+            i.cid,
+            i.strategy,
+            i.instrument,
+            i.side,
+            i.kind,
+            i.tif,
+            i.price,
+            i.qty,
+            now,
+        );
+        if let Err(e) = self.table.insert(order) {
+            let why = match e {
+                TableError::Duplicate => Refusal::DuplicateId,
+                _ => Refusal::TableFull,
+            };
+            return self.refuse(&i, why, now);
+        }
+        self.counters.orders_sent += 1;
+        self.risk.on_order_opened(i.strategy, i.side, i.qty);
+        self.apply(i.cid, &OrderEvent::Sent { at: now }, now);
+        self.execute(i, &depth, now);
+    }
+
+    /// The paper venue's side of a new order: accept or reject it, take what crosses, rest
+    /// or expire the rest.
+    fn execute(&mut self, i: NewOrderIntent, depth: &Depth, now: UnixNanos) {
+        let limit = (i.kind != OrderKind::Market).then_some(i.price);
+        let crosses = match limit {
+            Some(p) => Matcher::would_cross(i.side, p, depth),
+            None => true,
+        };
+        let reject = |g: &mut Self| {
+            g.counters.venue_rejects += 1;
+            g.apply(
+                i.cid,
+                &OrderEvent::RejectedByVenue {
+                    code: REJECT_CODE,
+                    at: now,
+                },
+                now,
+            );
+        };
+        if i.kind == OrderKind::LimitMaker && crosses {
+            return reject(self);
+        }
+        let mut takes = std::mem::take(&mut self.takes);
+        let mut left = i.qty;
+        if crosses {
+            // What it would take, without taking it yet: funds are checked first.
+            left = self
+                .matcher
+                .take(i.instrument, i.side, limit, i.qty, depth, false, &mut takes);
+        }
+        // Fill-or-kill: all of it now, or nothing.
+        let kill = i.tif == TimeInForce::Fok && !left.is_zero();
+        if kill {
+            takes.clear();
+            left = i.qty;
+        }
+        let rests =
+            !left.is_zero() && !kill && i.kind != OrderKind::Market && i.tif == TimeInForce::Gtc;
+        let need = match i.side {
+            Side::Buy => {
+                let taken: i64 = takes.iter().map(|t| quote_units(t.price, t.qty)).sum();
+                taken + if rests { quote_units(i.price, left) } else { 0 }
+            }
+            Side::Sell => i
+                .qty
+                .saturating_sub(if rests { Qty::ZERO } else { left })
+                .units(),
+        };
+        let funded = match self.wallets.get(i.strategy.index()) {
+            Some(Some(w)) => w.free(i.side) >= need,
+            _ => false,
+        };
+        if !funded {
+            self.takes = takes;
+            return reject(self);
+        }
+        let venue_order_id = self.next_order_id;
+        self.next_order_id += 1;
+        self.apply(
+            i.cid,
+            &OrderEvent::Accepted {
+                venue_order_id,
+                at: now,
+            },
+            now,
+        );
+        // Everything the order may still pay is held while it is open.
+        if let Some(Some(w)) = self.wallets.get_mut(i.strategy.index()) {
+            w.lock(i.side, need);
+        }
+        self.locks.insert(i.cid, need);
+        if crosses && !kill {
+            let left_now =
+                self.matcher
+                    .take(i.instrument, i.side, limit, i.qty, depth, true, &mut takes);
+            debug_assert_eq!(left_now, left, "Invariant: the plan matches the take");
+            for t in &takes {
+                self.fill(i.cid, t.price, t.qty, false, now);
+            }
+        }
+        self.takes = takes;
+        let leaves = self
+            .table
+            .get(&i.cid)
+            .map(|o| o.leaves_qty())
+            .unwrap_or_default();
+        if leaves.is_zero() {
+            self.unlock(i.cid);
+            return;
+        }
+        if rests {
+            self.matcher
+                .rest(i.cid, i.instrument, i.side, i.price, leaves, depth);
+        } else {
+            self.end(i.cid, VenueFinal::Expired, now);
+        }
+    }
+
+    /// Ends an open order (cancel or expiry) at its current cumulative figures.
+    fn end(&mut self, cid: ClientOrderId, kind: VenueFinal, now: UnixNanos) {
+        self.matcher.remove(&cid);
+        let Some(o) = self.table.get(&cid) else {
+            return;
+        };
+        let ev = OrderEvent::Ended {
+            kind,
+            venue_order_id: o.venue_order_id,
+            cum_qty: o.filled_qty,
+            cum_quote: o.filled_quote,
+            at: now,
+        };
+        self.apply(cid, &ev, now);
+        self.unlock(cid);
+    }
+
+    fn on_cancel(&mut self, strategy: StrategyId, cid: ClientOrderId, now: UnixNanos) {
+        let Some(o) = self.table.get_mut(&cid) else {
+            self.counters.refused += 1;
+            return;
+        };
+        if o.strategy != strategy {
+            self.counters.refused += 1;
+            return;
+        }
+        if !o.request_cancel() {
+            return;
+        }
+        self.counters.cancels_sent += 1;
+        self.end(cid, VenueFinal::Cancelled, now);
+    }
+
+    fn on_intent(&mut self, intent: OrderIntent, now: UnixNanos) {
+        match intent {
+            OrderIntent::New(i) => self.on_new(i, now),
+            OrderIntent::Cancel { strategy, cid } => self.on_cancel(strategy, cid, now),
+            OrderIntent::CancelAll { strategy } => {
+                let cids: Vec<ClientOrderId> =
+                    self.table.live_of(strategy).map(|o| o.cid).collect();
+                for cid in cids {
+                    self.on_cancel(strategy, cid, now);
+                }
+            }
+            OrderIntent::Replace { cid, new } => {
+                self.on_cancel(new.strategy, cid, now);
+                self.on_new(new, now);
+            }
+        }
+    }
+
+    fn on_print(&mut self, t: &TradeEvent, now: UnixNanos) {
+        if self.instrument(t.instrument).is_none() {
+            return;
+        }
+        let mut prints = std::mem::take(&mut self.prints);
+        self.matcher.on_trade(t, &mut prints);
+        for p in &prints {
+            self.fill(p.cid, p.price, p.qty, true, now);
+        }
+        self.prints = prints;
+    }
+
+    /// Orders left open by earlier paper runs cannot fill any more: they end as expired.
+    fn expire_recovered(&mut self, now: UnixNanos) {
+        for mut o in std::mem::take(&mut self.recovered) {
+            let ev = OrderEvent::Ended {
+                kind: VenueFinal::Expired,
+                venue_order_id: o.venue_order_id,
+                cum_qty: o.filled_qty,
+                cum_quote: o.filled_quote,
+                at: now,
+            };
+            if o.apply(&ev).changed {
+                self.keep(Record::Order(o));
+            }
+        }
+    }
+
+    /// The orders and paper balances as the gateway holds them.
+    pub fn snapshot(&self) -> GatewaySnapshot {
+        let mut balances: Vec<Balance> = Vec::new();
+        for s in 0..self.wallets.len() {
+            let Some(inst) = self.strategy_instrument(s) else {
+                continue;
+            };
+            let (b, q) = self.assets(inst);
+            for asset in [b, q] {
+                if !balances.iter().any(|x| x.asset == asset) {
+                    let (free, locked) = self.total(asset);
+                    balances.push(Balance {
+                        asset,
+                        free: Qty::from_units(free),
+                        locked: Qty::from_units(locked),
+                    });
+                }
+            }
+        }
+        GatewaySnapshot {
+            orders: self
+                .table
+                .iter()
+                .map(|o| OrderView {
+                    cid: o.cid,
+                    strategy: o.strategy,
+                    status: o.status,
+                    venue_order_id: o.venue_order_id,
+                    qty: o.qty,
+                    filled_qty: o.filled_qty,
+                    filled_quote: o.filled_quote,
+                    fees: o.fees,
+                    cancel_pending: o.cancel_pending,
+                })
+                .collect(),
+            balances,
+            counters: self.counters.clone(),
+            link_up: true,
+            user_stream: true,
+            overdue: 0,
+        }
+    }
+
+    fn publish(&mut self) {
+        if let Some(tx) = &self.snapshots {
+            let _ = tx.send(self.snapshot());
+        }
+    }
+
+    /// One step: held updates, prints, intents, snapshot. Returns the work done.
+    /// Sends fills, risk refusals and the stop to `events` (the telemetry actor).
+    pub fn with_events(mut self, events: super::events::EventSender) -> Self {
+        self.telemetry = events;
+        self
+    }
+
+    pub fn step(&mut self, now: UnixNanos) -> usize {
+        let mut work = self.flush_held();
+        if let Some(p) = self.persist.as_mut()
+            && p.pump().is_err()
+        {
+            self.risk.kill_switch().trip(KillReason::PersistenceDown);
+        }
+        // Prints first: they happened before the intents now waiting were decided.
+        let mut n = 0;
+        while n < BATCH {
+            let Some(t) = self.trades.try_recv() else {
+                break;
+            };
+            n += 1;
+            self.on_print(&t, now);
+        }
+        while n < 2 * BATCH {
+            let Some(intent) = self.intents.try_recv() else {
+                break;
+            };
+            n += 1;
+            self.on_intent(intent, now);
+        }
+        work += n;
+        if now >= self.next_snapshot {
+            self.next_snapshot = now.plus_nanos(self.snapshot_interval_ns);
+            self.publish();
+        }
+        work
+    }
+}
+
+impl Actor for PaperGateway {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
+        self.expire_recovered(ctx.clock.now());
+        tracing::info!(gateway = %self.name, "paper execution: orders fill inside the engine, nothing is sent to the venue");
+        Ok(())
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx) -> usize {
+        self.step(ctx.clock.now())
+    }
+
+    fn stop(&mut self, ctx: &mut Ctx) {
+        let now = ctx.clock.now();
+        let to_cancel: Vec<(StrategyId, ClientOrderId)> = self
+            .table
+            .iter()
+            .filter(|o| !o.status.is_final())
+            .filter(|o| {
+                self.cancel_on_stop
+                    .get(o.strategy.index())
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .map(|o| (o.strategy, o.cid))
+            .collect();
+        for (s, cid) in to_cancel {
+            self.on_cancel(s, cid, now);
+        }
+        self.flush_held();
+        self.publish();
+        if let Some(p) = self.persist.as_mut()
+            && !p.finish(Duration::from_secs(2))
+        {
+            tracing::error!(gateway = %self.name, "order records not all committed at shutdown");
+        }
+        self.telemetry.emit(GatewayEvent::Stopped {
+            venue: self.venue.id,
+            at: now,
+        });
+    }
+}

@@ -1,0 +1,527 @@
+//! Paper fill rules on scripted books and prints: crossing on arrival, partial fills against
+//! short depth, resting then filling on a trade-through, the queue at an exact price,
+//! cancel, replace, fees and balances, refusals, and no fill counted twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::book::{BookCache, CacheWriter, L2Book, Level};
+use crate::config::{OrderTransport, RiskLimits, VenueKind};
+use crate::gateway::CidMinter;
+use crate::risk::{KillSwitch, Rule};
+use crate::runtime::{FullPolicy, bounded};
+use crate::types::VenueId;
+
+const INST: InstrumentId = InstrumentId(0);
+const S0: StrategyId = StrategyId(0);
+const START: UnixNanos = UnixNanos(1_700_000_000_000_000_000);
+
+fn px(s: &str) -> Price {
+    Price::parse(s).unwrap()
+}
+fn q(s: &str) -> Qty {
+    Qty::parse(s).unwrap()
+}
+
+struct Harness {
+    gw: PaperGateway,
+    writer: CacheWriter,
+    _cache: Arc<BookCache>,
+    intents: Tx<OrderIntent>,
+    trades: Tx<TradeEvent>,
+    updates: Rx<OrderUpdate>,
+    minter: CidMinter,
+    now: UnixNanos,
+    seen: Vec<OrderUpdate>,
+}
+
+impl Harness {
+    fn new(limits: RiskLimits) -> Self {
+        let venue = VenueConfig {
+            id: VenueId(0),
+            name: "binance".into(),
+            kind: VenueKind::BinanceSpot,
+            ws_url: "ws://127.0.0.1:1".into(),
+            rest_url: "http://127.0.0.1:1".into(),
+            ws_api_url: None,
+            order_transport: OrderTransport::Rest,
+            streams: vec![],
+            credentials: None,
+            recv_window: Duration::from_secs(5),
+        };
+        let inst = Instrument::new(
+            INST,
+            VenueId(0),
+            "BTCUSDT",
+            "BTC",
+            "USDT",
+            px("0.01"),
+            q("0.001"),
+        )
+        .unwrap();
+        let cache = BookCache::new(1);
+        let writer = cache.writer(INST).unwrap();
+        let (intents, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
+        let (trades, trades_rx) = bounded("trades", 64, FullPolicy::DropNewest);
+        let (updates_tx, updates) = bounded("updates", 1024, FullPolicy::Backpressure);
+        let risk = RiskEngine::new(
+            RiskLimits::default(),
+            &[(limits, INST)],
+            1,
+            KillSwitch::default(),
+            START,
+        );
+        let run_start_ms = START.as_millis();
+        let gw = PaperGateway::new(PaperSpec {
+            venue,
+            instruments: vec![inst],
+            intents: intents_rx,
+            trades: trades_rx,
+            updates: vec![Some(updates_tx)],
+            risk,
+            book: cache.reader(),
+            fees: PaperConfig {
+                maker_fee: px("0.001"),
+                taker_fee: px("0.002"),
+            },
+            balances: vec![Some((INST, q("2"), q("1000")))],
+            snapshots: None,
+            run_start_ms,
+            cancel_on_stop: vec![true],
+            snapshot_interval: Duration::from_secs(1),
+            persist: None,
+            recovered: vec![],
+        });
+        Self {
+            gw,
+            writer,
+            _cache: cache,
+            intents,
+            trades,
+            updates,
+            minter: CidMinter::new(run_start_ms, S0),
+            now: START,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Publishes a book: `(price, qty)` levels per side.
+    fn book(&mut self, bids: &[(&str, &str)], asks: &[(&str, &str)]) {
+        let mut b = L2Book::with_capacity(64);
+        let lv = |l: &[(&str, &str)]| -> Vec<Level> {
+            l.iter()
+                .map(|(p, s)| Level {
+                    price: px(p),
+                    qty: q(s),
+                })
+                .collect()
+        };
+        b.apply_snapshot(1, lv(bids), lv(asks));
+        self.writer.publish(&b, self.now, self.now);
+    }
+
+    fn step(&mut self) -> Vec<OrderUpdate> {
+        self.now = self.now.plus_nanos(1_000_000);
+        self.gw.step(self.now);
+        let mut out = Vec::new();
+        self.updates.drain(1024, |u| out.push(u));
+        self.seen.extend(out.iter().copied());
+        out
+    }
+
+    fn new_order(
+        &mut self,
+        side: Side,
+        price: &str,
+        qty: &str,
+        kind: OrderKind,
+        tif: TimeInForce,
+    ) -> ClientOrderId {
+        let cid = self.minter.mint();
+        let i = self.intent(cid, side, price, qty, kind, tif);
+        self.intents.send(OrderIntent::New(i)).unwrap();
+        cid
+    }
+
+    fn intent(
+        &self,
+        cid: ClientOrderId,
+        side: Side,
+        price: &str,
+        qty: &str,
+        kind: OrderKind,
+        tif: TimeInForce,
+    ) -> NewOrderIntent {
+        NewOrderIntent {
+            cid,
+            strategy: S0,
+            instrument: INST,
+            side,
+            kind,
+            tif,
+            price: px(price),
+            qty: q(qty),
+            tick_at: self.now,
+        }
+    }
+
+    fn limit(&mut self, side: Side, price: &str, qty: &str) -> ClientOrderId {
+        self.new_order(side, price, qty, OrderKind::Limit, TimeInForce::Gtc)
+    }
+
+    fn print(&mut self, id: u64, price: &str, qty: &str, aggressor: Side) {
+        let t = TradeEvent {
+            venue: VenueId(0),
+            instrument: INST,
+            trade_id: id,
+            price: px(price),
+            qty: q(qty),
+            aggressor,
+            trade_time: self.now,
+            exchange_ts: self.now,
+            recv_ts: self.now,
+        };
+        self.trades.send(t).unwrap();
+    }
+
+    fn fills_of(&self, cid: ClientOrderId) -> Vec<FillDelta> {
+        self.seen
+            .iter()
+            .filter(|u| u.cid == cid)
+            .filter_map(|u| u.fill)
+            .collect()
+    }
+
+    fn status(&self, cid: ClientOrderId) -> OrderStatus {
+        self.gw.order(&cid).unwrap().status
+    }
+}
+
+use super::super::FillDelta;
+
+#[test]
+fn a_crossing_order_takes_the_levels_it_crosses_with_the_taker_fee() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(
+        &[("99.99", "1")],
+        &[("100.00", "0.5"), ("100.01", "1"), ("100.02", "5")],
+    );
+    let cid = h.limit(Side::Buy, "100.01", "1");
+    let ups = h.step();
+    let statuses: Vec<_> = ups.iter().map(|u| u.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            OrderStatus::Sent,
+            OrderStatus::Acked,
+            OrderStatus::PartiallyFilled,
+            OrderStatus::Filled
+        ]
+    );
+    let fills = h.fills_of(cid);
+    assert_eq!(fills.len(), 2);
+    assert_eq!(
+        (fills[0].qty, fills[0].quote),
+        (q("0.5"), Notional::of(px("100.00"), q("0.5")))
+    );
+    assert_eq!(
+        (fills[1].qty, fills[1].quote),
+        (q("0.5"), Notional::of(px("100.01"), q("0.5")))
+    );
+    for f in &fills {
+        assert!(f.paper, "a paper fill is marked paper");
+        assert!(!f.is_maker);
+        assert_eq!(
+            f.fee_asset.as_str(),
+            "BTC",
+            "a buy pays its fee in the base asset"
+        );
+        assert_eq!(f.fee, q("0.001"), "0.2 % taker fee of 0.5");
+    }
+    assert_ne!(
+        fills[0].trade_id, fills[1].trade_id,
+        "engine-minted trade ids are unique"
+    );
+    assert!(h.gw.matcher.resting().is_empty());
+    // Base: 2 + 1 - fees; quote: 1000 - 50 - 50.005; nothing left locked.
+    let ((b, bl), (qt, ql)) = h.gw.wallet(S0).unwrap();
+    assert_eq!((b, bl), (q("2.998").units(), 0));
+    assert_eq!((qt, ql), (q("899.995").units(), 0));
+}
+
+#[test]
+fn short_depth_fills_partly_and_the_rest_rests() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.98", "1")], &[("100.00", "0.3")]);
+    let cid = h.limit(Side::Buy, "100.00", "1");
+    h.step();
+    assert_eq!(h.status(cid), OrderStatus::PartiallyFilled);
+    let r = *h.gw.matcher.get(&cid).expect("the rest rests");
+    assert_eq!(r.leaves, q("0.7"));
+    assert_eq!(r.queue_ahead, Qty::ZERO, "no bid at 100.00 when it rested");
+    // The unfilled 0.7 holds its quote: 70.
+    let (_, (_, locked)) = h.gw.wallet(S0).unwrap();
+    assert_eq!(locked, q("70").units());
+}
+
+#[test]
+fn a_resting_order_fills_when_the_market_trades_through_it() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Buy, "99.98", "1");
+    h.step();
+    assert_eq!(h.status(cid), OrderStatus::Acked);
+    // Prints above the bid do not reach it.
+    h.print(1, "99.99", "5", Side::Sell);
+    h.step();
+    assert!(h.fills_of(cid).is_empty());
+    // A print strictly below it fills it, up to the print's quantity, at its own price.
+    h.print(2, "99.97", "0.4", Side::Sell);
+    h.step();
+    let f = h.fills_of(cid);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].qty, q("0.4"));
+    assert_eq!(f[0].quote, Notional::of(px("99.98"), q("0.4")));
+    assert!(f[0].is_maker && f[0].paper);
+    assert_eq!(f[0].fee, q("0.0004"), "0.1 % maker fee");
+    h.print(3, "99.90", "3", Side::Buy);
+    h.step();
+    assert_eq!(h.status(cid), OrderStatus::Filled);
+    assert_eq!(h.gw.order(&cid).unwrap().filled_qty, q("1"));
+    assert!(h.gw.matcher.resting().is_empty());
+}
+
+#[test]
+fn at_its_exact_price_the_queue_ahead_trades_first() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Buy, "99.99", "1");
+    h.step();
+    assert_eq!(h.gw.matcher.get(&cid).unwrap().queue_ahead, q("2"));
+    h.print(1, "99.99", "1.5", Side::Sell);
+    h.step();
+    assert!(h.fills_of(cid).is_empty(), "1.5 of the 2 ahead traded");
+    // A buyer's print at our price is not against our side.
+    h.print(2, "99.99", "5", Side::Buy);
+    h.step();
+    assert!(h.fills_of(cid).is_empty());
+    h.print(3, "99.99", "1", Side::Sell);
+    h.step();
+    let f = h.fills_of(cid);
+    assert_eq!(f.iter().map(|f| f.qty).collect::<Vec<_>>(), [q("0.5")]);
+    h.print(4, "99.99", "3", Side::Sell);
+    h.step();
+    assert_eq!(h.status(cid), OrderStatus::Filled);
+    assert_eq!(h.fills_of(cid).len(), 2);
+}
+
+#[test]
+fn beyond_the_published_depth_the_queue_is_unknown_and_exact_prints_never_fill() {
+    let mut h = Harness::new(RiskLimits::default());
+    let bids: Vec<(String, String)> = (0..10)
+        .map(|k| (format!("{}.00", 99 - k), "1".to_owned()))
+        .collect();
+    let bids: Vec<(&str, &str)> = bids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    h.book(&bids, &[("100.01", "1")]);
+    let cid = h.limit(Side::Buy, "80.00", "1");
+    h.step();
+    assert_eq!(h.gw.matcher.get(&cid).unwrap().queue_ahead, Qty::MAX);
+    h.print(1, "80.00", "100", Side::Sell);
+    h.step();
+    assert!(h.fills_of(cid).is_empty());
+    h.print(2, "79.99", "0.25", Side::Sell);
+    h.step();
+    assert_eq!(
+        h.fills_of(cid)[0].qty,
+        q("0.25"),
+        "a trade-through still fills"
+    );
+}
+
+#[test]
+fn one_print_is_shared_best_price_first() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.00", "1")], &[("101.00", "1")]);
+    let low = h.limit(Side::Sell, "100.50", "1");
+    let high = h.limit(Side::Sell, "100.60", "1");
+    h.step();
+    h.print(1, "100.70", "1.5", Side::Buy);
+    h.step();
+    assert_eq!(h.fills_of(low)[0].qty, q("1"));
+    assert_eq!(h.fills_of(high)[0].qty, q("0.5"));
+    // A sell pays its fee in quote: 0.1 % of 100.50.
+    assert_eq!(h.fills_of(low)[0].fee, q("0.1005"));
+    assert_eq!(h.fills_of(low)[0].fee_asset.as_str(), "USDT");
+}
+
+#[test]
+fn two_orders_cannot_take_the_same_published_liquidity() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.00", "1")], &[("100.00", "0.5")]);
+    let a = h.limit(Side::Buy, "100.00", "0.4");
+    let b = h.limit(Side::Buy, "100.00", "0.4");
+    h.step();
+    assert_eq!(h.status(a), OrderStatus::Filled);
+    assert_eq!(h.fills_of(b)[0].qty, q("0.1"), "only what the first left");
+    assert_eq!(h.status(b), OrderStatus::PartiallyFilled);
+    // A new depth from the feed is the venue's word again.
+    h.book(&[("99.00", "1")], &[("100.00", "0.5")]);
+    let c = h.limit(Side::Buy, "100.00", "0.4");
+    h.step();
+    assert_eq!(h.status(c), OrderStatus::Filled);
+}
+
+#[test]
+fn a_cancelled_order_leaves_the_book_and_its_funds_come_back() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Sell, "100.05", "0.5");
+    h.step();
+    let ((_, locked), _) = h.gw.wallet(S0).unwrap();
+    assert_eq!(locked, q("0.5").units());
+    h.intents
+        .send(OrderIntent::Cancel { strategy: S0, cid })
+        .unwrap();
+    let ups = h.step();
+    assert_eq!(ups.last().unwrap().status, OrderStatus::Cancelled);
+    assert!(h.gw.matcher.resting().is_empty());
+    assert_eq!(h.gw.wallet(S0).unwrap().0, (q("2").units(), 0));
+    h.print(1, "100.10", "5", Side::Buy);
+    h.step();
+    assert!(h.fills_of(cid).is_empty(), "no fill after the cancel");
+    // A second cancel of the ended order changes nothing.
+    h.intents
+        .send(OrderIntent::Cancel { strategy: S0, cid })
+        .unwrap();
+    assert!(h.step().is_empty());
+}
+
+#[test]
+fn replace_cancels_the_old_order_and_rests_the_new_one() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let old = h.limit(Side::Buy, "99.90", "0.5");
+    h.step();
+    let new = h.minter.mint();
+    let i = h.intent(
+        new,
+        Side::Buy,
+        "99.95",
+        "0.5",
+        OrderKind::Limit,
+        TimeInForce::Gtc,
+    );
+    h.intents
+        .send(OrderIntent::Replace { cid: old, new: i })
+        .unwrap();
+    h.step();
+    assert_eq!(h.status(old), OrderStatus::Cancelled);
+    assert_eq!(h.status(new), OrderStatus::Acked);
+    assert_eq!(h.gw.matcher.resting().len(), 1);
+    h.print(1, "99.80", "5", Side::Sell);
+    h.step();
+    assert!(h.fills_of(old).is_empty());
+    assert_eq!(h.status(new), OrderStatus::Filled);
+    // Only the new order's quote is spent; the old one's came back.
+    let (_, (quote, locked)) = h.gw.wallet(S0).unwrap();
+    assert_eq!(
+        (quote, locked),
+        (q("1000").units() - q("49.975").units(), 0)
+    );
+}
+
+#[test]
+fn the_same_print_twice_fills_once() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Buy, "99.95", "1");
+    h.step();
+    h.print(7, "99.90", "0.3", Side::Sell);
+    h.print(7, "99.90", "0.3", Side::Sell);
+    h.print(6, "99.90", "0.3", Side::Sell);
+    h.step();
+    assert_eq!(h.fills_of(cid).len(), 1);
+    assert_eq!(h.gw.order(&cid).unwrap().filled_qty, q("0.3"));
+    let ((base, _), _) = h.gw.wallet(S0).unwrap();
+    assert_eq!(base, q("2.3").units() - q("0.0003").units());
+}
+
+#[test]
+fn post_only_that_would_cross_and_unfunded_orders_are_rejected() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let pm = h.new_order(
+        Side::Buy,
+        "100.01",
+        "0.1",
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+    );
+    let big = h.limit(Side::Sell, "100.50", "3");
+    h.step();
+    assert_eq!(h.status(pm), OrderStatus::Rejected);
+    assert_eq!(h.status(big), OrderStatus::Rejected, "2 BTC cannot sell 3");
+    assert!(h.gw.matcher.resting().is_empty());
+    assert_eq!(
+        h.gw.wallet(S0).unwrap(),
+        ((q("2").units(), 0), (q("1000").units(), 0))
+    );
+    assert_eq!(h.gw.risk().open_orders(S0), 0);
+}
+
+#[test]
+fn risk_runs_before_every_order() {
+    let limits = RiskLimits {
+        max_order_qty: Some(q("0.5")),
+        ..RiskLimits::default()
+    };
+    let mut h = Harness::new(limits);
+    h.book(&[("99.99", "2")], &[("100.01", "2")]);
+    let cid = h.limit(Side::Buy, "99.00", "1");
+    let ups = h.step();
+    assert_eq!(ups.len(), 1);
+    assert_eq!(ups[0].refused, Some(Refusal::Risk(Rule::MaxOrderQty)));
+    assert!(
+        h.gw.order(&cid).is_none(),
+        "a refused order never reaches the paper book"
+    );
+}
+
+#[test]
+fn ioc_and_fok_never_rest() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.book(&[("99.99", "2")], &[("100.01", "0.2")]);
+    let ioc = h.new_order(
+        Side::Buy,
+        "100.01",
+        "0.5",
+        OrderKind::Limit,
+        TimeInForce::Ioc,
+    );
+    h.step();
+    assert_eq!(h.fills_of(ioc)[0].qty, q("0.2"));
+    assert_eq!(h.status(ioc), OrderStatus::Expired);
+    h.book(&[("99.99", "2")], &[("100.01", "0.2")]);
+    let fok = h.new_order(
+        Side::Buy,
+        "100.01",
+        "0.5",
+        OrderKind::Limit,
+        TimeInForce::Fok,
+    );
+    h.step();
+    assert!(h.fills_of(fok).is_empty());
+    assert_eq!(h.status(fok), OrderStatus::Expired);
+    assert!(h.gw.matcher.resting().is_empty());
+    let (_, (_, locked)) = h.gw.wallet(S0).unwrap();
+    assert_eq!(locked, 0);
+}
+
+#[test]
+fn without_a_book_orders_are_refused() {
+    let mut h = Harness::new(RiskLimits::default());
+    h.limit(Side::Buy, "99.00", "1");
+    let ups = h.step();
+    assert_eq!(ups[0].refused, Some(Refusal::VenueUnavailable));
+}

@@ -27,6 +27,7 @@ fn fill(at: u64) -> GatewayEvent {
             fee_asset: AssetCode::new(b"USDT").unwrap(),
             is_maker: true,
             fees_complete: true,
+            paper: false,
         },
         at: UnixNanos(at),
     })

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::latency::board::BandBoard;
+use crate::latency::plot::human_us;
+use crate::latency::{LatencySnapshot, Measurement, SnapshotBoard};
 use crate::runtime::{Actor, Ctx, HostStats, Rx};
 use crate::strategy::actor::ReportMsg;
 use crate::types::{UnixNanos, VenueId};
@@ -21,6 +23,9 @@ pub struct StrategyLines {
     assets: Vec<(String, String, String)>,
     venues: Vec<VenueId>,
     board: Option<BandBoard>,
+    /// The latency monitor's published figures (tick-to-order percentiles per venue). Its
+    /// short lock is taken only here and by the monitor, both low-priority threads.
+    latency: Option<SnapshotBoard>,
 }
 
 impl StrategyLines {
@@ -40,7 +45,14 @@ impl StrategyLines {
                 .collect(),
             venues: config.strategies.iter().map(|s| s.venue).collect(),
             board,
+            latency: None,
         }
+    }
+
+    /// Shows each venue's tick-to-order p50/p99 over the monitor's rolling window.
+    pub fn with_latency(mut self, snapshots: SnapshotBoard) -> Self {
+        self.latency = Some(snapshots);
+        self
     }
 
     fn lines(&mut self) -> Vec<String> {
@@ -49,6 +61,7 @@ impl StrategyLines {
                 *slot = Some(m);
             }
         }
+        let snapshot = self.latency.as_ref().map(SnapshotBoard::get);
         let mut out = Vec::new();
         for (i, m) in self.latest.iter().enumerate() {
             let (symbol, base, quote) = &self.assets[i];
@@ -73,8 +86,12 @@ impl StrategyLines {
                 .mid
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "no book".into());
+            let t2o = snapshot
+                .as_deref()
+                .map(|s| tick_to_order(s, self.venues[i]))
+                .unwrap_or_default();
             out.push(format!(
-                "  {} {symbol} mid {mid} | bid {} | ask {} | inv {} {base} {:.2} {quote} | fills {} | pnl {:+.4} {quote} | band {band}{}",
+                "  {} {symbol} mid {mid} | bid {} | ask {} | inv {} {base} {:.2} {quote} | fills {} | pnl {:+.4} {quote} | band {band}{t2o}{}",
                 self.names[i],
                 side(r.bid),
                 side(r.ask),
@@ -86,6 +103,25 @@ impl StrategyLines {
             ));
         }
         out
+    }
+}
+
+/// ` | t2o p50 85µs p99 310µs` for the venue's tick-to-order over the monitor's window,
+/// ` | t2o -` before it has samples in the window.
+fn tick_to_order(s: &LatencySnapshot, venue: VenueId) -> String {
+    let w = s
+        .summaries
+        .iter()
+        .find(|x| x.venue == venue && x.measurement == Measurement::TickToOrder)
+        .map(|x| x.window)
+        .filter(|w| w.count > 0);
+    match w {
+        Some(w) => format!(
+            " | t2o p50 {} p99 {}",
+            human_us(w.p50 as f64 / 1e3),
+            human_us(w.p99 as f64 / 1e3)
+        ),
+        None => " | t2o -".into(),
     }
 }
 
@@ -179,6 +215,42 @@ impl Actor for Console {
 mod tests {
     use super::*;
     use crate::runtime::{Clock, Shutdown};
+
+    #[test]
+    fn tick_to_order_shows_the_venues_window_percentiles() {
+        use crate::latency::Summary;
+        use crate::latency::monitor::Stats;
+        let summary = |venue: u16, m: Measurement, p50: u64, p99: u64, count: u64| Summary {
+            venue: VenueId(venue),
+            measurement: m,
+            window: Stats {
+                count,
+                p50,
+                p99,
+                ..Stats::default()
+            },
+            run: Stats::default(),
+            last_sample: None,
+        };
+        let s = LatencySnapshot {
+            summaries: vec![
+                summary(0, Measurement::OrderAck, 9_000_000, 9_000_000, 5),
+                summary(0, Measurement::TickToOrder, 85_300, 1_250_000, 40),
+                summary(1, Measurement::TickToOrder, 1, 1, 0),
+            ],
+            ..LatencySnapshot::default()
+        };
+        assert_eq!(
+            tick_to_order(&s, VenueId(0)),
+            " | t2o p50 85.3µs p99 1.25ms"
+        );
+        assert_eq!(
+            tick_to_order(&s, VenueId(1)),
+            " | t2o -",
+            "an empty window shows no figures"
+        );
+        assert_eq!(tick_to_order(&s, VenueId(2)), " | t2o -");
+    }
 
     #[test]
     fn prints_on_its_interval_with_per_interval_figures() {

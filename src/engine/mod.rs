@@ -58,6 +58,9 @@ pub struct RunReport {
     pub strategies: Vec<crate::strategy::actor::ReportMsg>,
     /// The in-process simulator's own record (`/sim/state`) after every host stopped.
     pub sim_state: Option<serde_json::Value>,
+    /// The run's latency band changes as the monitor last published them, oldest first
+    /// (the last `latency::monitor::RECENT_CHANGES` of them).
+    pub band_changes: Vec<crate::latency::BandChange>,
 }
 
 /// An engine ready to run: every configured actor built and placed.
@@ -70,6 +73,9 @@ pub struct Engine {
     sim: Option<crate::sim::SimHandle>,
     /// Strategies' last reports, sent from their stop steps.
     final_reports: crate::runtime::Rx<crate::strategy::actor::ReportMsg>,
+    /// The latency monitor's published figures and the band board.
+    latency_snapshots: crate::latency::SnapshotBoard,
+    band_board: Option<crate::latency::BandBoard>,
     /// Actors the config places that this build of mako cannot run yet, with the reason.
     pub skipped: Vec<(String, &'static str)>,
     /// Tells the notifier and the activity log why the engine stops.
@@ -159,7 +165,8 @@ impl Engine {
                                 &config,
                                 parts.reports.1.clone(),
                                 parts.board.clone(),
-                            );
+                            )
+                            .with_latency(parts.latency_snapshots.clone());
                             actors.push(Box::new(
                                 console::Console::new(every, config.engine.mode.as_str(), all)
                                     .with_strategies(lines),
@@ -210,12 +217,20 @@ impl Engine {
             hosts,
             sim,
             final_reports: parts.final_reports.1.clone(),
+            latency_snapshots: parts.latency_snapshots.clone(),
+            band_board: parts.board.clone(),
             skipped,
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Each venue's current latency band, as strategies read it (for tests and tools
+    /// watching a run from another thread).
+    pub fn band_board(&self) -> Option<crate::latency::BandBoard> {
+        self.band_board.clone()
     }
 
     /// Starts every host and blocks until shutdown is requested (signal, deadline, or an
@@ -232,6 +247,7 @@ impl Engine {
             while let Some(m) = self.final_reports.try_recv() {
                 r.strategies.push(m);
             }
+            r.band_changes = self.latency_snapshots.get().recent_changes.clone();
         }
         result
     }
@@ -303,6 +319,7 @@ impl Engine {
             stopped_early,
             strategies: Vec::new(),
             sim_state: None,
+            band_changes: Vec::new(),
         };
         for h in handles {
             let st = Arc::clone(&h.stats);

@@ -61,6 +61,7 @@ fn fill(side: Side, qty: i64, price: i64, at: u64) -> GatewayEvent {
             fee_asset: asset("USDT"),
             is_maker: true,
             fees_complete: true,
+            paper: false,
         },
         at: UnixNanos(T0 + at),
     })

@@ -51,6 +51,13 @@ pub struct Parts {
             crate::latency::probe::ClockOffset,
         )>,
     >,
+    /// Per venue: the gateway's latency recorder (acks, tick-to-order, its stages).
+    gateway_latency: Vec<Option<crate::latency::recorder::Recorder>>,
+    /// Per strategy: its latency recorder (its decision stage).
+    strategy_latency: Vec<Option<crate::latency::recorder::Recorder>>,
+    /// The monitor's latest figures (windows, bands, recent band changes), for low-priority
+    /// readers: the status line and the run report.
+    pub latency_snapshots: crate::latency::SnapshotBoard,
     /// Keys for the in-process simulator's account, when the config runs one.
     sim_account: Option<(Secret, Secret)>,
     /// The database (when persistence is on): its writer actor, and one sink per venue's
@@ -101,6 +108,19 @@ impl Parts {
             let r = latency.recorder(v.id, &m).map_err(|e| e.to_string())?;
             feed_latency.push(Some((r, latency.clock_offset(v.id))));
         }
+        let mut gateway_latency = Vec::new();
+        for v in &config.venues {
+            let m = &crate::gateway::GATEWAY_MEASUREMENTS;
+            gateway_latency.push(Some(latency.recorder(v.id, m).map_err(|e| e.to_string())?));
+        }
+        let mut strategy_latency = Vec::new();
+        for s in &config.strategies {
+            let m = [crate::latency::measurement::Measurement::StageStrategy];
+            strategy_latency.push(Some(
+                latency.recorder(s.venue, &m).map_err(|e| e.to_string())?,
+            ));
+        }
+        let latency_snapshots = latency.snapshots();
         let mut probes: Vec<Box<dyn Actor>> = Vec::new();
         if config.engine.mode != Mode::Paper {
             for v in &config.venues {
@@ -152,6 +172,9 @@ impl Parts {
             board,
             probes,
             feed_latency,
+            gateway_latency,
+            strategy_latency,
+            latency_snapshots,
             sim_account,
         })
     }
@@ -320,8 +343,16 @@ impl Parts {
                 .map(std::mem::take)
                 .unwrap_or_default(),
         };
+        let latency = self.gateway_latency.get_mut(venue).and_then(Option::take);
         let events = self.telemetry.gateway_events();
-        Gateway::new(spec).map(|g| Ok(Box::new(g.with_events(events)) as Box<dyn Actor>))
+        Gateway::new(spec).map(|g| {
+            let g = g.with_events(events);
+            let g = match latency {
+                Some(r) => g.with_latency(r),
+                None => g,
+            };
+            Ok(Box::new(g) as Box<dyn Actor>)
+        })
     }
 
     /// Paper mode: the gateway fills orders inside the engine against the book cache and the
@@ -452,6 +483,14 @@ impl Parts {
         )
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
+        let actor = match self
+            .strategy_latency
+            .get_mut(id.index())
+            .and_then(Option::take)
+        {
+            Some(r) => actor.with_latency(r),
+            None => actor,
+        };
         Ok(Ok(Box::new(actor)))
     }
 }

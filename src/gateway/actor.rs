@@ -82,6 +82,8 @@ struct Chase {
     query_now: bool,
     /// A fill was learned without its fees: fetch the order's trades.
     fetch_trades: bool,
+    /// When a cancel of it was last written (cancel acknowledgement latency).
+    cancel_written_at: Option<UnixNanos>,
 }
 
 pub struct Gateway {
@@ -115,6 +117,8 @@ pub struct Gateway {
     persist: Option<crate::persist::PersistSink>,
     /// Fills, refusals, balances, connection and errors for the telemetry actor.
     telemetry: EventSender,
+    /// Latency hooks (order and cancel acks, tick-to-order, stages); no-ops without a recorder.
+    timing: super::latency::Timing,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -147,6 +151,7 @@ impl Gateway {
                     queried_at: None,
                     query_now: true,
                     fetch_trades: false,
+                    cancel_written_at: None,
                 },
             );
             table.insert_recovered(o);
@@ -182,7 +187,15 @@ impl Gateway {
             banned: false,
             persist: spec.persist,
             telemetry: EventSender::default(),
+            timing: super::latency::Timing::default(),
         })
+    }
+
+    /// Records this venue's order and cancel acknowledgements, tick-to-order and the
+    /// gateway's stages (`GATEWAY_MEASUREMENTS`) into `recorder`.
+    pub fn with_latency(mut self, recorder: crate::latency::Recorder) -> Self {
+        self.timing = super::latency::Timing::new(recorder);
+        self
     }
 
     /// Sends fills, risk refusals, balances, connection changes and errors to `events`.
@@ -313,6 +326,7 @@ impl Gateway {
     }
 
     fn on_new(&mut self, i: NewOrderIntent, now: UnixNanos) {
+        let taken_at = self.timing.now();
         if self.banned || !self.link.is_up() || !self.user_stream {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
@@ -349,6 +363,7 @@ impl Gateway {
             });
             return self.refuse(&i, Refusal::Risk(rule), now);
         }
+        let checked_at = self.timing.now();
         let order = Order::new(
             i.cid,
             i.strategy,
@@ -383,12 +398,17 @@ impl Gateway {
         );
         self.out = out;
         self.transmit(now);
+        let written_at = self.timing.now();
+        self.timing
+            .order_written(taken_at, checked_at, written_at, i.tick_at);
         // Even if the write failed, the order may have left: it is chased like any other.
         self.counters.orders_sent += 1;
         self.risk.on_order_opened(i.strategy, i.side, i.qty);
         self.chase.insert(i.cid, Chase::default());
         let update = self.table.get_mut(&i.cid).map(|o| {
-            o.apply(&OrderEvent::Sent { at: now });
+            o.apply(&OrderEvent::Sent {
+                at: written_at.unwrap_or(now),
+            });
             (Self::update_of(o, None, None, now), o.clone())
         });
         if let Some((u, o)) = update {
@@ -431,7 +451,11 @@ impl Gateway {
         if sent == Some(true) {
             self.counters.cancels_sent += 1;
         }
-        self.chase.entry(cid).or_default().queried_at = Some(now);
+        let c = self.chase.entry(cid).or_default();
+        c.queried_at = Some(now);
+        if sent == Some(true) {
+            c.cancel_written_at = self.timing.now();
+        }
     }
 
     fn on_cancel(&mut self, strategy: StrategyId, cid: ClientOrderId, now: UnixNanos) {
@@ -473,6 +497,15 @@ impl Gateway {
             return;
         };
         let was_final = o.status.is_final();
+        if self.timing.is_on() {
+            let sent_at = o.sent_at.filter(|_| o.status == OrderStatus::Sent);
+            let cancel_written = self
+                .chase
+                .get(&cid)
+                .and_then(|c| c.cancel_written_at)
+                .filter(|_| o.cancel_pending);
+            self.timing.venue_event(ev, sent_at, cancel_written);
+        }
         let r = o.apply(ev);
         if r.anomaly.is_some() {
             self.counters.anomalies += 1;
@@ -807,6 +840,7 @@ impl Gateway {
                 Ok(None) => break,
                 Ok(Some(Incoming::Text(t))) => {
                     n += 1;
+                    self.timing.frame_read();
                     let mut events = std::mem::take(&mut self.events);
                     self.session.on_frame(t.as_bytes(), now, &mut events);
                     for ev in events.drain(..) {
@@ -882,12 +916,14 @@ impl Actor for Gateway {
 
     fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
         let now = ctx.clock.now();
+        self.timing.start(&ctx.clock);
         self.link.poll(now);
         Ok(())
     }
 
     fn poll(&mut self, ctx: &mut Ctx) -> usize {
         let now = ctx.clock.now();
+        self.timing.maybe_flush(now);
         let mut work = self.flush_held();
         if let Some(p) = self.persist.as_mut()
             && p.pump().is_err()
@@ -995,6 +1031,7 @@ impl Actor for Gateway {
         if let Some(c) = self.link.conn() {
             c.close();
         }
+        self.timing.finish(ctx.clock.now());
         self.telemetry.emit(GatewayEvent::Stopped {
             venue: self.venue.id,
             at: ctx.clock.now(),

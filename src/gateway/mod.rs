@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod events;
 pub mod intent;
+pub mod latency;
 pub mod order;
 pub mod paper;
 pub mod snapshot;
@@ -12,6 +13,7 @@ pub mod table;
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
 pub use events::{EventSender, GatewayEvent};
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+pub use latency::GATEWAY_MEASUREMENTS;
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
 };

@@ -21,21 +21,25 @@ pub enum Measurement {
     FeedLag = 0,
     /// Round trip of the low-priority REST probe of the venue's cheapest endpoint.
     RestRtt,
-    /// An order's bytes written → the venue's acknowledgement read.
+    /// An order's bytes written → the venue's first answer read (accepted, traded, ended or
+    /// rejected; query answers do not count).
     OrderAck,
-    /// A cancel's bytes written → the venue's acknowledgement read.
+    /// A cancel's bytes written (the last write, if resent) → the venue's confirmation that
+    /// the order is cancelled read.
     CancelAck,
     /// A market frame read → the bytes of the order it caused written.
     TickToOrder,
-    /// Internal stage: frame read → frame parsed.
+    /// Internal stage: frame read → frame parsed (not recorded separately yet: the feed
+    /// records `StageBook` from the frame's read instant, parse included).
     StageParse,
-    /// Internal stage: frame parsed → book updated and published.
+    /// Internal stage: frame read → book updated and published (parse included).
     StageBook,
-    /// Internal stage: book published → strategy intent produced.
+    /// Internal stage: the strategy called for a new book → the intents it sent (its
+    /// decision time; recorded only for calls that sent intents).
     StageStrategy,
-    /// Internal stage: intent produced → risk checks passed.
+    /// Internal stage: intent taken by the gateway → pre-trade checks passed (grid, risk).
     StageRisk,
-    /// Internal stage: risk passed → order encoded, signed and written.
+    /// Internal stage: checks passed → order encoded, signed and written.
     StageEncode,
 }
 

@@ -22,7 +22,7 @@ pub mod recorder;
 pub mod window;
 
 #[cfg(test)]
-mod monitor_tests;
+pub(crate) mod monitor_tests;
 
 pub use bands::{Band, BandSelector, BandTable, Observation, Transition};
 pub use board::BandBoard;

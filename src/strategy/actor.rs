@@ -6,8 +6,9 @@ use crate::book::CacheReader;
 use crate::gateway::OrderUpdate;
 use crate::latency::bands::Band;
 use crate::latency::board::BandBoard;
+use crate::latency::{Measurement, Recorder};
 use crate::risk::KillSwitch;
-use crate::runtime::{Actor, Ctx, Rx, Tx};
+use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{InstrumentId, Price, StrategyId, UnixNanos, VenueId};
 
 use super::api::{IntentSink, Strategy, StrategyCtx, StrategyReport};
@@ -47,6 +48,8 @@ pub struct StrategyActor {
     last_seq: u64,
     next_tick: UnixNanos,
     next_report: UnixNanos,
+    /// Records `StageStrategy`: a call for a new book → the intents it sent.
+    latency: Option<Recorder>,
 }
 
 /// The strategy is called at least this often even when the book is quiet (ages quotes).
@@ -91,7 +94,14 @@ impl StrategyActor {
             last_seq: u64::MAX,
             next_tick: UnixNanos::ZERO,
             next_report: UnixNanos::ZERO,
+            latency: None,
         }
+    }
+
+    /// Records the strategy's decision time (`Measurement::StageStrategy`) into `recorder`.
+    pub fn with_latency(mut self, recorder: Recorder) -> Self {
+        self.latency = Some(recorder);
+        self
     }
 
     pub fn with_control(mut self, rx: Rx<StrategyControl>) -> Self {
@@ -123,8 +133,18 @@ impl Actor for StrategyActor {
         &self.name
     }
 
+    fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
+        if let Some(r) = &mut self.latency {
+            r.start(ctx.clock.now());
+        }
+        Ok(())
+    }
+
     fn poll(&mut self, ctx: &mut Ctx) -> usize {
         let now = ctx.clock.now();
+        if let Some(r) = &mut self.latency {
+            r.maybe_flush(now);
+        }
         let mut work = self.sink.flush();
         let book = self.cache.top(self.instrument);
         let halted = self.kill.is_tripped();
@@ -155,6 +175,7 @@ impl Actor for StrategyActor {
             let mut cx = StrategyCtx {
                 now,
                 book,
+                tick_at: UnixNanos::ZERO,
                 band,
                 halted,
                 intents: &mut self.sink,
@@ -162,16 +183,34 @@ impl Actor for StrategyActor {
             self.strategy.on_order_update(&u, &mut cx);
         }
         if book.seq != self.last_seq || now >= self.next_tick {
+            // A new book (not just time passing): its frame's read instant starts
+            // tick-to-order, and the call's duration is the strategy stage.
+            let new_book = book.seq != self.last_seq;
             self.last_seq = book.seq;
             self.next_tick = now.plus_nanos(TICK_EVERY_NS);
+            let called_at = match &self.latency {
+                Some(_) if new_book => Some(ctx.clock.now()),
+                _ => None,
+            };
+            let sent_before = self.sink.sent;
             let mut cx = StrategyCtx {
                 now,
                 book,
+                tick_at: if new_book {
+                    book.recv_ts
+                } else {
+                    UnixNanos::ZERO
+                },
                 band,
                 halted,
                 intents: &mut self.sink,
             };
             self.strategy.on_tick(&mut cx);
+            if let (Some(r), Some(t0)) = (&mut self.latency, called_at)
+                && self.sink.sent != sent_before
+            {
+                r.record_between(Measurement::StageStrategy, t0, ctx.clock.now());
+            }
             work += 1;
         }
         if now >= self.next_report {
@@ -200,6 +239,7 @@ impl Actor for StrategyActor {
             let mut cx = StrategyCtx {
                 now,
                 book,
+                tick_at: UnixNanos::ZERO,
                 band: &band,
                 halted: true,
                 intents: &mut self.sink,
@@ -209,6 +249,7 @@ impl Actor for StrategyActor {
         let mut cx = StrategyCtx {
             now,
             book,
+            tick_at: UnixNanos::ZERO,
             band: &band,
             halted: true,
             intents: &mut self.sink,
@@ -231,6 +272,9 @@ impl Actor for StrategyActor {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if let Some(r) = &mut self.latency {
+            r.finish(ctx.clock.now());
         }
     }
 }

@@ -150,6 +150,10 @@ pub struct StrategyCtx<'a> {
     pub now: UnixNanos,
     /// Its instrument's top of book as last published (check `valid`).
     pub book: TopOfBook,
+    /// When the market frame this call reacts to was read: the book's `recv_ts` when the
+    /// call is for a new book, `UnixNanos::ZERO` when it is not (a timer tick, an order
+    /// update, stop). Intents sent from this call carry it (tick-to-order is measured from it).
+    pub tick_at: UnixNanos,
     /// Its venue's current latency band.
     pub band: &'a Band,
     /// The kill switch is tripped: hold no orders.

@@ -49,6 +49,7 @@ impl Harness {
             streams: vec![],
             credentials: None,
             recv_window: Duration::from_secs(5),
+            cancel_unknown_orders: false,
         };
         let inst = Instrument::new(
             INST,

@@ -99,7 +99,7 @@ impl SpreadMaker {
         }
         let cid = cx
             .intents
-            .limit(side, q.price, q.qty, self.params.post_only, cx.book.recv_ts);
+            .limit(side, q.price, q.qty, self.params.post_only, cx.tick_at);
         let r = Resting {
             cid,
             quote: q,
@@ -320,6 +320,7 @@ mod tests {
             let mut cx = StrategyCtx {
                 now: self.now,
                 book: b,
+                tick_at: b.recv_ts,
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
@@ -363,6 +364,7 @@ mod tests {
             let mut cx = StrategyCtx {
                 now: self.now,
                 book: b,
+                tick_at: UnixNanos::ZERO,
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
@@ -396,6 +398,11 @@ mod tests {
             news(&first),
             vec![(Side::Buy, px("59400")), (Side::Sell, px("60600"))]
         );
+        for i in &first {
+            if let OrderIntent::New(n) = i {
+                assert_eq!(n.tick_at, r.now, "intents carry the frame's read instant");
+            }
+        }
         // 0.2 % move: inside the 0.5 % tolerance, nothing to do.
         assert!(r.tick("60119.99", "60120.01", true).is_empty());
         // 1 % move: both quotes are replaced (cancel + new).
@@ -457,6 +464,7 @@ mod tests {
         let mut cx = StrategyCtx {
             now: r.now,
             book: b,
+            tick_at: b.recv_ts,
             band: &r.band,
             halted: false,
             intents: &mut r.sink,
@@ -512,6 +520,7 @@ mod tests {
         let mut cx = StrategyCtx {
             now: r.now,
             book: b,
+            tick_at: b.recv_ts,
             band: &r.band,
             halted: false,
             intents: &mut r.sink,

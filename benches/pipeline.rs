@@ -130,6 +130,17 @@ impl GatewayStage {
     #[inline]
     fn on_intent(&mut self, intent: OrderIntent, now: UnixNanos) -> bool {
         match intent {
+            // As the gateway: the cancel, then the new order.
+            OrderIntent::Replace { cid, new } => {
+                self.on_intent(
+                    OrderIntent::Cancel {
+                        strategy: new.strategy,
+                        cid,
+                    },
+                    now,
+                );
+                self.on_intent(OrderIntent::New(new), now)
+            }
             OrderIntent::New(i) => {
                 if self.inst.check_order(i.price, i.qty).is_err() {
                     return false;
@@ -266,6 +277,7 @@ fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
         streams: vec![StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade],
         credentials: None,
         recv_window: Duration::from_secs(5),
+        cancel_unknown_orders: false,
     };
     let feed = FeedActor::new(FeedSpec {
         venue,
@@ -487,7 +499,7 @@ impl GatewayThread {
                     continue;
                 };
                 let tick_at = match &i {
-                    OrderIntent::New(n) => Some(n.tick_at),
+                    OrderIntent::New(n) | OrderIntent::Replace { new: n, .. } => Some(n.tick_at),
                     _ => None,
                 };
                 let now = clock.now();

@@ -844,6 +844,7 @@ mod tests {
                 streams: vec![StreamKind::BookTicker, StreamKind::Depth],
                 credentials: None,
                 recv_window: Duration::from_secs(5),
+                cancel_unknown_orders: false,
             },
             instruments: vec![inst],
             connector: Connector::with_public_roots(Duration::from_secs(1)).unwrap(),

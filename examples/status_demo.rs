@@ -1,5 +1,5 @@
-//! Serves the status endpoint and dashboard with sample snapshots, for looking at the page
-//! (and the screenshot in `docs/dashboard.png`).
+//! Serves the status endpoint and dashboard with sample snapshots, for working on the page
+//! without running an engine (`docs/dashboard.png` shows the real demo engine instead).
 //!
 //! `cargo run --example status_demo -- [bind, default 127.0.0.1:8089] [seconds, default 60]`
 
@@ -70,12 +70,14 @@ fn main() -> anyhow::Result<()> {
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(0),
+                params: toml::Table::new(),
             },
             StrategyInfo {
                 name: "mm-eth".into(),
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(1),
+                params: toml::Table::new(),
             },
         ],
     };
@@ -189,6 +191,7 @@ fn main() -> anyhow::Result<()> {
         rejections[Rule::MaxPosition as usize] = 3;
         rejections[Rule::OrderRate as usize] = 1;
         let _ = tx.send(StatusUpdate::Risk(RiskUpdate {
+            venue: VenueId(0),
             daily_pnl: 12.4 + wobble as f64 / 5_000.0,
             trades_today: 44,
             kill_switch: false,

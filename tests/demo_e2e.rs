@@ -32,6 +32,8 @@ fn the_demo_trades_and_agrees_with_the_simulator() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
         .unwrap()
         .replace("19400", &free_port().to_string())
+        // The status endpoint on a free port, so a running demo does not stop the test.
+        .replace("127.0.0.1:8787", "127.0.0.1:0")
         .replace(
             "data_dir = \"data/demo\"",
             &format!("data_dir = {:?}", dir.display().to_string()),

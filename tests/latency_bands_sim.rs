@@ -94,6 +94,7 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
         .unwrap()
         .replace("19400", &port.to_string())
+        .replace("127.0.0.1:8787", "127.0.0.1:0")
         .replace(
             "data_dir = \"data/demo\"",
             &format!("data_dir = {:?}", dir.display().to_string()),

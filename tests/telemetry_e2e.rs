@@ -35,6 +35,7 @@ fn demo_config(dir: &Path, mode: &str, extra: &str) -> String {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
         .unwrap()
         .replace("19400", &free_port().to_string())
+        .replace("127.0.0.1:8787", "127.0.0.1:0")
         .replace(
             "data_dir = \"data/demo\"",
             &format!("data_dir = {:?}", dir.display().to_string()),

@@ -52,13 +52,17 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     crate::engine::logging::init(config.engine.log_format, &config.engine.log_filter);
-    let engine = match Engine::build(config, Clock::live(), Shutdown::new()) {
+    let mut engine = match Engine::build(config, Clock::live(), Shutdown::new()) {
         Ok(e) => e,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the engine");
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = engine.watch_config(&args.config) {
+        tracing::error!(error = %e, "cannot watch the config file for reloads");
+        return ExitCode::from(1);
+    }
     for (actor, why) in &engine.skipped {
         tracing::warn!(actor = %actor, "not running: {why}");
     }

@@ -2,8 +2,11 @@
 //! signal, a deadline or a fatal error, and stops them within the configured time.
 
 pub mod console;
+pub mod control;
 pub mod logging;
+pub mod reload;
 pub mod round_trips;
+pub mod status;
 pub mod telemetry;
 pub mod wiring;
 
@@ -80,6 +83,11 @@ pub struct Engine {
     pub skipped: Vec<(String, &'static str)>,
     /// Tells the notifier and the activity log why the engine stops.
     stop_note: telemetry::StopNote,
+    /// Routes operator commands and reloads; placed on its own low-priority host when it
+    /// has something to do.
+    control: Option<control::ControlActor>,
+    /// Where the status endpoint listens (`[status] bind`, resolved when the port was 0).
+    status_addr: Option<std::net::SocketAddr>,
 }
 
 /// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
@@ -152,31 +160,24 @@ impl Engine {
         let run_start_ms = clock.now().as_millis();
         let mut parts =
             wiring::Parts::new(&config, run_start_ms, sim_account).map_err(EngineError::Build)?;
+        let all_hosts: Vec<(&'static str, Arc<HostStats>)> =
+            names.iter().copied().zip(stats.iter().cloned()).collect();
+        let mut status =
+            status::StatusWiring::new(&config, &mut parts, clock.now(), all_hosts.clone())?;
         let mut skipped = Vec::new();
         let mut hosts = Vec::with_capacity(config.runtime.hosts.len());
         for (i, h) in config.runtime.hosts.iter().enumerate() {
             let mut actors: Vec<Box<dyn Actor>> = Vec::new();
             for a in &h.actors {
                 if *a == ActorName::Status {
-                    match config.status.console_interval {
-                        Some(every) => {
-                            let all = names.iter().copied().zip(stats.iter().cloned()).collect();
-                            let lines = console::StrategyLines::new(
-                                &config,
-                                parts.reports.1.clone(),
-                                parts.board.clone(),
-                            )
-                            .with_latency(parts.latency_snapshots.clone());
-                            actors.push(Box::new(
-                                console::Console::new(every, config.engine.mode.as_str(), all)
-                                    .with_strategies(lines),
-                            ));
-                        }
-                        None => skipped.push((
+                    let built = status.actors(&config, &parts, all_hosts.clone());
+                    if built.is_empty() {
+                        skipped.push((
                             actor_label(&config, a),
-                            "the HTTP status endpoint is not wired in yet",
-                        )),
+                            "neither [status] bind nor console_interval is set",
+                        ));
                     }
+                    actors.extend(built);
                     continue;
                 }
                 match parts.build(&config, a).map_err(EngineError::Build)? {
@@ -220,7 +221,31 @@ impl Engine {
             latency_snapshots: parts.latency_snapshots.clone(),
             band_board: parts.board.clone(),
             skipped,
+            control: status.take_control(),
+            status_addr: status.addr(),
         })
+    }
+
+    /// Reloads strategy parameters from `path` (the file this engine's config came from) on
+    /// `POST /control/reload`, on SIGHUP, and when the file's modification time changes.
+    pub fn watch_config(&mut self, path: &std::path::Path) -> Result<(), EngineError> {
+        if let Some(c) = self.control.as_mut() {
+            c.watch(path.to_path_buf(), self.config.clone())
+                .map_err(EngineError::Signals)?;
+        }
+        Ok(())
+    }
+
+    /// How often the watched config file is looked at (default `control::CHECK_EVERY`).
+    pub fn set_config_check_every(&mut self, every: Duration) {
+        if let Some(c) = self.control.as_mut() {
+            c.set_check_every(every);
+        }
+    }
+
+    /// Where the status endpoint listens, if it is configured.
+    pub fn status_addr(&self) -> Option<std::net::SocketAddr> {
+        self.status_addr
     }
 
     pub fn config(&self) -> &Config {
@@ -257,6 +282,16 @@ impl Engine {
             self.shutdown
                 .install_signal_handlers()
                 .map_err(EngineError::Signals)?;
+        }
+        if let Some(c) = self.control.take().filter(|c| c.is_needed()) {
+            self.hosts.push(HostSpec {
+                name: "control",
+                core: None,
+                idle: crate::runtime::IdlePolicy::Park,
+                low_priority: true,
+                actors: vec![Box::new(c)],
+                stats: Arc::default(),
+            });
         }
         let started = Instant::now();
         let mut handles = Vec::with_capacity(self.hosts.len());

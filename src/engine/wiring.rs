@@ -71,6 +71,8 @@ pub struct Parts {
     pub telemetry: super::telemetry::TelemetryWiring,
     /// Paper mode, per venue: the feed's trade sender and the paper gateway's receiver.
     paper_trades: Vec<PaperTrades>,
+    /// The status and control side's hooks into the actors built here (`engine/status.rs`).
+    pub taps: super::status::Taps,
 }
 
 impl Parts {
@@ -161,6 +163,7 @@ impl Parts {
             sinks,
             recovered,
             run_id,
+            taps: Default::default(),
             cache: BookCache::new(config.instruments.len()),
             kill,
             run_start_ms,
@@ -225,7 +228,7 @@ impl Parts {
             },
             ActorName::Notify => Ok(self.telemetry.notifier()),
             ActorName::Status => Ok(Err(
-                "the HTTP status endpoint is built but not wired into the engine yet",
+                "the status actors are built by engine::status::StatusWiring, not here",
             )),
         }
     }
@@ -268,6 +271,7 @@ impl Parts {
         let feed = crate::feed::actor::FeedActor::new(spec)
             .map_err(|e| format!("feed {}: {e}", v.name))?;
         self.telemetry.watch_feed(&v.name, feed.stats());
+        self.taps.feed_built(v.id, feed.stats());
         Ok(Ok(Box::new(feed)))
     }
 
@@ -345,8 +349,13 @@ impl Parts {
         };
         let latency = self.gateway_latency.get_mut(venue).and_then(Option::take);
         let events = self.telemetry.gateway_events();
+        let status = self.taps.status.clone();
         Gateway::new(spec).map(|g| {
             let g = g.with_events(events);
+            let g = match status {
+                Some(tx) => g.with_status(tx),
+                None => g,
+            };
             let g = match latency {
                 Some(r) => g.with_latency(r),
                 None => g,
@@ -469,7 +478,7 @@ impl Parts {
             id,
             s.instrument,
         );
-        let actor = StrategyActor::new(
+        let mut actor = StrategyActor::new(
             format!("strategy:{}", s.name),
             id,
             s.venue,
@@ -483,7 +492,7 @@ impl Parts {
         )
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
-        let actor = match self
+        actor = match self
             .strategy_latency
             .get_mut(id.index())
             .and_then(Option::take)
@@ -491,7 +500,38 @@ impl Parts {
             Some(r) => actor.with_latency(r),
             None => actor,
         };
+        if let Some((rx, acks)) = self.taps.controls.as_mut().and_then(|c| c.take(id)) {
+            actor = actor.with_control(rx).with_reload_acks(acks);
+        }
         Ok(Ok(Box::new(actor)))
+    }
+}
+
+impl Parts {
+    /// What the status page reads from other rooms: the latency monitor's snapshots, the
+    /// database's counters, and the depths of the order channels.
+    pub fn status_sources(&self) -> crate::status::StatusSources {
+        use crate::status::QueueWatch;
+        let mut queues: Vec<QueueWatch> = self
+            .intents
+            .iter()
+            .map(|(tx, _)| QueueWatch::of_tx(tx, ORDER_CHANNEL))
+            .collect();
+        queues.extend(
+            self.updates
+                .iter()
+                .map(|(tx, _)| QueueWatch::of_tx(tx, ORDER_CHANNEL)),
+        );
+        crate::status::StatusSources {
+            latency: self
+                .latency
+                .as_ref()
+                .map(|h| crate::status::StatusSources::latency_board(h.snapshots())),
+            persist: self.persist.as_ref().map(|p| p.stats()),
+            notify: None,
+            hosts: Vec::new(),
+            queues,
+        }
     }
 }
 

@@ -21,6 +21,8 @@ use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
 
+mod status;
+
 /// Timings of the reconciliation rules.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
@@ -119,6 +121,8 @@ pub struct Gateway {
     telemetry: EventSender,
     /// Latency hooks (order and cancel acks, tick-to-order, stages); no-ops without a recorder.
     timing: super::latency::Timing,
+    /// The status room's inbox (`with_status`; see `actor/status.rs`).
+    status: Option<Tx<crate::status::StatusUpdate>>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -188,6 +192,7 @@ impl Gateway {
             persist: spec.persist,
             telemetry: EventSender::default(),
             timing: super::latency::Timing::default(),
+            status: None,
         })
     }
 
@@ -243,6 +248,7 @@ impl Gateway {
     /// Hands a record to the writer. Order and fill records are never dropped: a full queue
     /// holds them in the sink (and refuses new orders); a writer that is gone stops trading.
     fn keep(&mut self, r: crate::persist::Record) {
+        self.status_record(&r);
         if let Some(p) = self.persist.as_mut()
             && p.keep(r).is_err()
         {
@@ -903,6 +909,7 @@ impl Gateway {
     }
 
     fn publish(&mut self, now: UnixNanos) {
+        self.publish_status(now);
         if let Some(tx) = &self.snapshots {
             let _ = tx.send(self.snapshot(now));
         }

@@ -346,6 +346,11 @@ impl RiskEngine {
         Rule::ALL.iter().map(|r| (*r, self.rejections[*r as usize]))
     }
 
+    /// The instrument a strategy trades.
+    pub fn instrument_of(&self, strategy: StrategyId) -> Option<InstrumentId> {
+        self.strategies.get(strategy.index()).map(|s| s.instrument)
+    }
+
     pub fn global_limits(&self) -> &RiskLimits {
         &self.global
     }

@@ -18,7 +18,7 @@ use crate::types::UnixNanos;
 use super::StatusError;
 use super::metrics;
 use super::server::{Board, Published, ServerHandle, ServerParts, ServerStats, TokenCheck};
-use super::snapshot::{ControlCommand, StatusUpdate};
+use super::snapshot::{ControlCommand, ControlReply, StatusUpdate};
 use super::state::{QueueReading, Readings, StatusSetup, StatusState};
 
 /// Capacity of the status inbox (`DropNewest`: a lost update is superseded by the next).
@@ -108,6 +108,7 @@ pub struct StatusHub {
     sources: StatusSources,
     kill: Option<KillSwitch>,
     server_stats: Arc<ServerStats>,
+    replies: Option<Rx<ControlReply>>,
 }
 
 impl StatusHub {
@@ -138,6 +139,7 @@ impl StatusHub {
             sources: StatusSources::default(),
             kill: None,
             server_stats: Arc::default(),
+            replies: None,
         })
     }
 
@@ -160,6 +162,14 @@ impl StatusHub {
     pub fn with_sources(mut self, sources: StatusSources) -> Self {
         self.sources = sources;
         self
+    }
+
+    /// Where the engine answers reloads; once asked for, `/control/reload` waits for the
+    /// answer (up to `server::RELOAD_WAIT`) and returns it.
+    pub fn replies(&mut self) -> Tx<ControlReply> {
+        let (tx, rx) = bounded("status-control-replies", 16, FullPolicy::DropNewest);
+        self.replies = Some(rx);
+        tx
     }
 
     /// `POST /control/kill` trips this switch directly as well as sending `Kill`.
@@ -198,6 +208,7 @@ impl StatusHub {
             kill: self.kill,
             server: None,
             server_stats: self.server_stats,
+            replies: self.replies,
         }
     }
 }
@@ -216,6 +227,7 @@ pub struct StatusActor {
     kill: Option<KillSwitch>,
     server: Option<ServerHandle>,
     server_stats: Arc<ServerStats>,
+    replies: Option<Rx<ControlReply>>,
 }
 
 impl StatusActor {
@@ -274,6 +286,8 @@ impl Actor for StatusActor {
                 kill: self.kill.clone(),
                 stale_after: (self.interval * 10).max(Duration::from_secs(5)),
                 stats: Arc::clone(&self.server_stats),
+                replies: self.replies.take(),
+                next_request: std::sync::atomic::AtomicU64::new(1),
             };
             let addr = listener.local_addr().ok();
             self.server = Some(

@@ -7,10 +7,11 @@
 //! and `/resume` with `Authorization: Bearer <token>` (401 without, 403 when wrong or when no
 //! token is configured).
 //!
-//! Engine wiring: `StatusHub::new(StatusSetup::from_config(&cfg, run_id, now), &cfg.status)?`
-//! `.with_sources(..)` (latency board, persistence and notifier stats, queues, hosts)
-//! `.with_kill_switch(..)`; hand `hub.updates()` to feeds, gateways, strategies and risk,
-//! route `hub.control()` commands, place `hub.into_actor()` on a low-priority host.
+//! Engine wiring (`engine/status.rs`): the hub is built before the actors, gateways publish
+//! into `hub.updates()` (`Gateway::with_status`), a bridge on the status host turns strategy
+//! reports and feed counters into updates, and `engine/control.rs` routes `hub.control()`
+//! (pause/resume to the strategy, reload from the config file, answered through
+//! `hub.replies()`).
 
 pub mod actor;
 pub mod metrics;
@@ -24,8 +25,8 @@ mod tests;
 pub use actor::{LatencySource, QueueWatch, StatusActor, StatusHub, StatusSources};
 pub use server::{Board, Published, ServerStats, TokenCheck};
 pub use snapshot::{
-    ConnState, ControlCommand, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyState,
-    StrategyUpdate, VenueUpdate,
+    ConnState, ControlCommand, ControlReply, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate,
+    StrategyRiskUpdate, StrategyState, StrategyUpdate, VenueUpdate,
 };
 pub use state::{StatusSetup, StatusState, StrategyInfo, mode_label};
 

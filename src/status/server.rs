@@ -19,15 +19,17 @@ use tiny_http::{Header, Method, Request, Response};
 
 use crate::config::Secret;
 use crate::risk::{KillReason, KillSwitch};
-use crate::runtime::{SendError, Tx};
+use crate::runtime::{Rx, SendError, Tx};
 use crate::types::StrategyId;
 
-use super::snapshot::ControlCommand;
+use super::snapshot::{ControlCommand, ControlReply};
 
 /// The dashboard page (static HTML and plain JS, no build step).
 pub const DASHBOARD: &str = include_str!("dashboard.html");
 /// Largest request body accepted (control calls need none).
 const MAX_BODY: usize = 64 * 1024;
+/// How long `/control/reload` waits for the engine's answer before it answers 504.
+pub const RELOAD_WAIT: Duration = Duration::from_secs(20);
 
 /// The documents the server hands out, rendered together by the status actor.
 #[derive(Debug, Clone)]
@@ -140,6 +142,10 @@ pub struct ServerParts {
     /// `/health` answers 503 when the documents are older than this (status actor stuck).
     pub stale_after: Duration,
     pub stats: Arc<ServerStats>,
+    /// The engine's answers to reloads; without it `/control/reload` answers 202 at once.
+    pub replies: Option<Rx<ControlReply>>,
+    /// Numbers reload calls.
+    pub next_request: AtomicU64,
 }
 
 /// The running server thread.
@@ -329,6 +335,25 @@ fn health(parts: &ServerParts) -> Answer {
     )
 }
 
+/// Waits for the engine's answer to reload `request`, skipping answers to earlier calls
+/// that came too late for theirs.
+fn await_reply(replies: &Rx<ControlReply>, request: u64) -> Answer {
+    let until = Instant::now() + RELOAD_WAIT;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Answer::error(504, "the engine did not answer the reload in time");
+        }
+        match replies.recv_timeout(left) {
+            Some(r) if r.request == request => {
+                return Answer::json(r.status, r.body.to_string());
+            }
+            Some(_) => {}
+            None => return Answer::error(504, "the engine did not answer the reload in time"),
+        }
+    }
+}
+
 fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
     if *req.method() != Method::Post {
         return Answer::error(405, "method not allowed; control calls are POST");
@@ -354,7 +379,9 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
     let segments: Vec<&str> = rest.split('/').collect();
     let cmd = match segments.as_slice() {
         ["kill"] => ControlCommand::Kill,
-        ["reload"] => ControlCommand::Reload,
+        ["reload"] => ControlCommand::Reload {
+            request: parts.next_request.fetch_add(1, Ordering::Relaxed),
+        },
         ["strategies", name, action] => {
             let Some(i) = parts.strategies.iter().position(|s| s == name) else {
                 return Answer::error(404, "no such strategy");
@@ -379,6 +406,9 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
         Ok(()) => {
             parts.stats.commands.fetch_add(1, Ordering::Relaxed);
             tracing::info!(command = cmd.as_str(), "status: control command accepted");
+            if let (ControlCommand::Reload { request }, Some(replies)) = (cmd, &parts.replies) {
+                return await_reply(replies, request);
+            }
             let strategy = match cmd {
                 ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
                     parts.strategies.get(s.index()).cloned()

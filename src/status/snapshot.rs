@@ -137,9 +137,11 @@ pub struct StrategyUpdate {
     pub at: UnixNanos,
 }
 
-/// Global risk state.
+/// Risk state as one venue's gateway holds it (the status room sums the venues; the kill
+/// switch is shared by all).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RiskUpdate {
+    pub venue: VenueId,
     /// Today's PnL over all strategies, quote units.
     pub daily_pnl: f64,
     pub trades_today: u64,
@@ -150,12 +152,35 @@ pub struct RiskUpdate {
     pub at: UnixNanos,
 }
 
+/// One strategy's figures as pre-trade risk keeps them (sent by its venue's gateway): the
+/// engine's own fill-based position and PnL, next to what the strategy itself reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyRiskUpdate {
+    pub strategy: StrategyId,
+    /// Base-asset position from fills (signed).
+    pub position: Qty,
+    /// Realized PnL net of quote fees, quote units.
+    pub realized_pnl: f64,
+    /// Today's realized plus marked PnL net of fees, quote units.
+    pub day_pnl: f64,
+    pub trades_today: u64,
+    pub open_orders: u32,
+    pub at: UnixNanos,
+}
+
 /// A message to the status actor.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusUpdate {
     Venue(VenueUpdate),
     Strategy(StrategyUpdate),
     Risk(RiskUpdate),
+    StrategyRisk(StrategyRiskUpdate),
+    /// A strategy applied new parameters (sent once the strategy accepted them).
+    Params {
+        strategy: StrategyId,
+        params: toml::Table,
+        at: UnixNanos,
+    },
     /// An order changed (any state); final orders leave the open set.
     Order(Order),
     Fill(FillRecord),
@@ -168,8 +193,20 @@ pub enum ControlCommand {
     Kill,
     Pause(StrategyId),
     Resume(StrategyId),
-    /// Reload strategy parameters from the config file.
-    Reload,
+    /// Reload strategy parameters from the config file. `request` numbers the call so the
+    /// HTTP side can match the engine's `ControlReply` to it.
+    Reload {
+        request: u64,
+    },
+}
+
+/// The engine's answer to a control call the server waits for (`/control/reload`): the HTTP
+/// status and the JSON body to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlReply {
+    pub request: u64,
+    pub status: u16,
+    pub body: serde_json::Value,
 }
 
 impl ControlCommand {
@@ -178,7 +215,7 @@ impl ControlCommand {
             ControlCommand::Kill => "kill",
             ControlCommand::Pause(_) => "pause",
             ControlCommand::Resume(_) => "resume",
-            ControlCommand::Reload => "reload",
+            ControlCommand::Reload { .. } => "reload",
         }
     }
 }

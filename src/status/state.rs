@@ -19,7 +19,8 @@ use crate::runtime::HostStats;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
 use super::snapshot::{
-    ConnState, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyUpdate, VenueUpdate,
+    ConnState, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyRiskUpdate,
+    StrategyUpdate, VenueUpdate,
 };
 
 /// Recent orders and trades kept for `/orders`, `/trades` and the dashboard.
@@ -34,6 +35,8 @@ pub struct StrategyInfo {
     pub kind: String,
     pub venue: VenueId,
     pub instrument: InstrumentId,
+    /// Its parameters as the config gave them at start.
+    pub params: toml::Table,
 }
 
 /// Who the engine is, and the names behind the ids updates carry.
@@ -72,6 +75,7 @@ impl StatusSetup {
                     kind: s.kind.clone(),
                     venue: s.venue,
                     instrument: s.instrument,
+                    params: s.params.clone(),
                 })
                 .collect(),
         }
@@ -170,7 +174,11 @@ pub struct StatusState {
     pub setup: StatusSetup,
     venues: Vec<VenueView>,
     strategies: Vec<Option<StrategyUpdate>>,
-    risk: Option<RiskUpdate>,
+    /// Per venue: its gateway's risk figures.
+    risk: Vec<Option<RiskUpdate>>,
+    strategy_risk: Vec<Option<StrategyRiskUpdate>>,
+    /// Per strategy: the parameters in force and when they were last reloaded.
+    params: Vec<(toml::Table, Option<UnixNanos>)>,
     open: HashMap<ClientOrderId, Order>,
     recent_orders: VecDeque<Order>,
     recent_trades: VecDeque<FillRecord>,
@@ -182,7 +190,13 @@ impl StatusState {
         Self {
             venues: vec![VenueView::default(); setup.venues.len()],
             strategies: vec![None; setup.strategies.len()],
-            risk: None,
+            risk: vec![None; setup.venues.len()],
+            strategy_risk: vec![None; setup.strategies.len()],
+            params: setup
+                .strategies
+                .iter()
+                .map(|s| (s.params.clone(), None))
+                .collect(),
             open: HashMap::new(),
             recent_orders: VecDeque::with_capacity(RECENT),
             recent_trades: VecDeque::with_capacity(RECENT),
@@ -199,7 +213,25 @@ impl StatusState {
                     *slot = Some(s);
                 }
             }
-            StatusUpdate::Risk(r) => self.risk = Some(r),
+            StatusUpdate::Risk(r) => {
+                if let Some(slot) = self.risk.get_mut(r.venue.index()) {
+                    *slot = Some(r);
+                }
+            }
+            StatusUpdate::StrategyRisk(r) => {
+                if let Some(slot) = self.strategy_risk.get_mut(r.strategy.index()) {
+                    *slot = Some(r);
+                }
+            }
+            StatusUpdate::Params {
+                strategy,
+                params,
+                at,
+            } => {
+                if let Some(slot) = self.params.get_mut(strategy.index()) {
+                    *slot = (params, Some(at));
+                }
+            }
             StatusUpdate::Order(o) => {
                 if o.status.is_final() {
                     self.open.remove(&o.cid);
@@ -401,6 +433,27 @@ impl StatusState {
                 m.insert("updated_at_ns".into(), Value::Null);
             }
         }
+        // The engine's own books (its gateway's risk state) are the authority on position,
+        // realized PnL, trades and open orders; the strategy's report fills in the rest.
+        match self.strategy_risk.get(i).copied().flatten() {
+            Some(r) => {
+                m.insert("position".into(), json!(r.position.to_string()));
+                m.insert("realized_pnl".into(), json!(r.realized_pnl));
+                m.insert("day_pnl".into(), json!(r.day_pnl));
+                m.insert("trades".into(), json!(r.trades_today));
+                m.insert("open_orders".into(), json!(r.open_orders));
+            }
+            None => {
+                m.insert("day_pnl".into(), Value::Null);
+            }
+        }
+        if let Some((params, at)) = self.params.get(i) {
+            m.insert(
+                "params".into(),
+                toml_json(&toml::Value::Table(params.clone())),
+            );
+            m.insert("params_reloaded_at_ns".into(), json!(at.map(|t| t.0)));
+        }
         Value::Object(m)
     }
 
@@ -414,7 +467,7 @@ impl StatusState {
                 })
                 .collect()
         };
-        match &self.risk {
+        match &self.risk() {
             Some(r) => json!({
                 "daily_pnl": r.daily_pnl,
                 "trades_today": r.trades_today,
@@ -554,8 +607,24 @@ impl StatusState {
             .map(|(i, s)| (i.name.as_str(), s.as_ref()))
     }
 
-    pub(crate) fn risk(&self) -> Option<&RiskUpdate> {
-        self.risk.as_ref()
+    /// Every venue's risk figures summed; the kill switch is shared, so any venue that saw
+    /// it tripped speaks for all.
+    pub(crate) fn risk(&self) -> Option<RiskUpdate> {
+        let mut all = self.risk.iter().flatten();
+        let mut sum = *all.next()?;
+        for r in all {
+            sum.daily_pnl += r.daily_pnl;
+            sum.trades_today += r.trades_today;
+            if r.kill_switch && !sum.kill_switch {
+                sum.kill_switch = true;
+                sum.kill_reason = r.kill_reason;
+            }
+            for (a, b) in sum.rejections.iter_mut().zip(r.rejections) {
+                *a += b;
+            }
+            sum.at = sum.at.max(r.at);
+        }
+        Some(sum)
     }
 }
 
@@ -570,6 +639,21 @@ pub(crate) struct VenueReading {
     pub orders_by_state: [u64; 8],
     pub fills: u64,
     pub venue_rejects: u64,
+}
+
+/// A TOML value as JSON (parameters on `/status`); datetimes become their text.
+fn toml_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => json!(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(f) => json!(f),
+        toml::Value::Boolean(b) => json!(b),
+        toml::Value::Datetime(d) => json!(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_json(v))).collect())
+        }
+    }
 }
 
 fn stats_json(s: &Stats) -> Value {

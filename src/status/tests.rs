@@ -43,12 +43,14 @@ fn setup() -> StatusSetup {
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(0),
+                params: toml::Table::new(),
             },
             StrategyInfo {
                 name: "mm-eth".into(),
                 kind: "spread".into(),
                 venue: VenueId(0),
                 instrument: InstrumentId(1),
+                params: toml::Table::new(),
             },
         ],
     }
@@ -254,6 +256,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
     let mut rejections = [0u64; Rule::ALL.len()];
     rejections[Rule::MaxPosition as usize] = 3;
     tx.send(StatusUpdate::Risk(RiskUpdate {
+        venue: VenueId(0),
         daily_pnl: -4.5,
         trades_today: 9,
         kill_switch: false,
@@ -616,7 +619,7 @@ fn control_needs_the_token_and_a_valid_one_routes_the_command() {
         vec![
             ControlCommand::Pause(StrategyId(1)),
             ControlCommand::Resume(StrategyId(0)),
-            ControlCommand::Reload,
+            ControlCommand::Reload { request: 1 },
             ControlCommand::Kill,
         ]
     );
@@ -692,4 +695,65 @@ fn malformed_requests_get_4xx_and_the_server_keeps_serving() {
     assert_eq!(r.status().as_u16(), 413);
     let _ = r.body_mut().read_to_string();
     assert_eq!(json(s.addr, "/status")["run_id"], 42);
+}
+
+#[test]
+fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy() {
+    let mut s = StatusState::new(setup());
+    let risk = |venue: u16, pnl: f64, trades: u64, kill: bool| {
+        let mut rejections = [0u64; Rule::ALL.len()];
+        rejections[Rule::OrderRate as usize] = u64::from(venue) + 1;
+        StatusUpdate::Risk(RiskUpdate {
+            venue: VenueId(venue),
+            daily_pnl: pnl,
+            trades_today: trades,
+            kill_switch: kill,
+            kill_reason: if kill {
+                KillReason::DailyLoss
+            } else {
+                KillReason::None
+            },
+            rejections,
+            at: UnixNanos(T0 + u64::from(venue)),
+        })
+    };
+    s.apply(risk(0, 1.5, 3, false));
+    s.apply(risk(1, -4.0, 2, true));
+    s.apply(StatusUpdate::StrategyRisk(StrategyRiskUpdate {
+        strategy: StrategyId(0),
+        position: Qty::from_units(-25_000_000),
+        realized_pnl: 2.0,
+        day_pnl: 1.5,
+        trades_today: 3,
+        open_orders: 1,
+        at: UnixNanos(T0),
+    }));
+    let mut params = toml::Table::new();
+    params.insert("spread_bps".into(), toml::Value::Integer(30));
+    s.apply(StatusUpdate::Params {
+        strategy: StrategyId(1),
+        params,
+        at: UnixNanos(T0 + 9),
+    });
+    let v = s.status_json(UnixNanos(T0 + 10), &state::Readings::default());
+    let r = &v["risk"];
+    assert_eq!(r["daily_pnl"], -2.5);
+    assert_eq!(r["trades_today"], 5);
+    assert_eq!(r["kill_switch"], true);
+    assert_eq!(r["kill_reason"], "daily_loss");
+    assert_eq!(r["rejections"]["order_rate"], 3);
+    let btc = &v["strategies"][0];
+    assert_eq!(btc["position"], "-0.25");
+    assert_eq!(btc["realized_pnl"], 2.0);
+    assert_eq!(btc["trades"], 3);
+    assert_eq!(btc["open_orders"], 1);
+    assert_eq!(btc["params_reloaded_at_ns"], Value::Null);
+    let eth = &v["strategies"][1];
+    assert_eq!(eth["params"]["spread_bps"], 30);
+    assert_eq!(eth["params_reloaded_at_ns"], T0 + 9);
+    assert_eq!(
+        eth["day_pnl"],
+        Value::Null,
+        "no figures from its gateway yet"
+    );
 }

@@ -21,6 +21,14 @@ pub enum StrategyControl {
     Reload(toml::Table),
 }
 
+/// A strategy's answer to `StrategyControl::Reload`: the parameters it now runs with, or
+/// why it refused them (then nothing changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadAck {
+    pub strategy: StrategyId,
+    pub result: Result<toml::Table, Vec<(String, String)>>,
+}
+
 /// A strategy's latest report, published at a modest rate (DropNewest).
 #[derive(Debug, Clone, Copy)]
 pub struct ReportMsg {
@@ -43,6 +51,7 @@ pub struct StrategyActor {
     sink: IntentSink,
     kill: KillSwitch,
     control: Option<Rx<StrategyControl>>,
+    reload_acks: Option<Tx<ReloadAck>>,
     reports: Option<Tx<ReportMsg>>,
     final_report: Option<Tx<ReportMsg>>,
     last_seq: u64,
@@ -89,6 +98,7 @@ impl StrategyActor {
             sink,
             kill,
             control: None,
+            reload_acks: None,
             reports: None,
             final_report: None,
             last_seq: u64::MAX,
@@ -106,6 +116,12 @@ impl StrategyActor {
 
     pub fn with_control(mut self, rx: Rx<StrategyControl>) -> Self {
         self.control = Some(rx);
+        self
+    }
+
+    /// Where the answers to reloads go (the engine's control actor).
+    pub fn with_reload_acks(mut self, tx: Tx<ReloadAck>) -> Self {
+        self.reload_acks = Some(tx);
         self
     }
 
@@ -154,14 +170,23 @@ impl Actor for StrategyActor {
                 match c {
                     StrategyControl::Pause => self.strategy.set_paused(true),
                     StrategyControl::Resume => self.strategy.set_paused(false),
-                    StrategyControl::Reload(t) => match self.strategy.reload(&t) {
-                        Ok(()) => tracing::info!(strategy = %self.name, "parameters reloaded"),
-                        Err(errs) => {
-                            for (k, m) in errs {
-                                tracing::error!(strategy = %self.name, key = %k, "reload refused: {m}");
+                    StrategyControl::Reload(t) => {
+                        let result = self.strategy.reload(&t).map(|()| t);
+                        match &result {
+                            Ok(_) => tracing::info!(strategy = %self.name, "parameters reloaded"),
+                            Err(errs) => {
+                                for (k, m) in errs {
+                                    tracing::error!(strategy = %self.name, key = %k, "reload refused: {m}");
+                                }
                             }
                         }
-                    },
+                        if let Some(tx) = &self.reload_acks {
+                            let _ = tx.send(ReloadAck {
+                                strategy: self.id,
+                                result,
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,470 @@
+//! The engine's control actor (low priority): routes the operator's commands from the status
+//! endpoint to the strategies (pause, resume), and reloads strategy parameters from the
+//! config file on `POST /control/reload`, on SIGHUP, and when the file's modification time
+//! changes (polled every `CHECK_EVERY`). A reload is planned by `reload::plan` and applies
+//! completely or not at all; each strategy acknowledges what it applied, and only then does
+//! `/status` show the new parameters.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::risk::{KillReason, KillSwitch};
+use crate::runtime::{Actor, Ctx, FullPolicy, Rx, SendError, StartError, Tx, bounded};
+use crate::status::{ControlCommand, ControlReply, StatusUpdate};
+use crate::strategy::actor::{ReloadAck, StrategyControl};
+use crate::types::StrategyId;
+
+use super::reload::{ParamChange, ReloadError, Reloader};
+
+/// How often the config file's modification time is looked at.
+pub const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Capacity of each strategy's control channel (commands are never dropped: a full channel
+/// answers "busy").
+const CONTROL_CAPACITY: usize = 16;
+
+/// Each strategy's control channel, made before the strategies are built.
+pub struct StrategyControls {
+    txs: Vec<Tx<StrategyControl>>,
+    rxs: Vec<Option<Rx<StrategyControl>>>,
+    acks: (Tx<ReloadAck>, Rx<ReloadAck>),
+}
+
+impl StrategyControls {
+    pub fn new(strategies: usize) -> Self {
+        let (txs, rxs) = (0..strategies)
+            .map(|_| {
+                let (tx, rx) = bounded(
+                    "strategy-control",
+                    CONTROL_CAPACITY,
+                    FullPolicy::Backpressure,
+                );
+                (tx, Some(rx))
+            })
+            .unzip();
+        Self {
+            txs,
+            rxs,
+            acks: bounded("strategy-reload-acks", 64, FullPolicy::DropNewest),
+        }
+    }
+
+    /// The strategy's end: its commands, and where it acknowledges reloads.
+    pub fn take(&mut self, s: StrategyId) -> Option<(Rx<StrategyControl>, Tx<ReloadAck>)> {
+        let rx = self.rxs.get_mut(s.index())?.take()?;
+        Some((rx, self.acks.0.clone()))
+    }
+}
+
+/// Where a reload came from (for logs and replies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadSource {
+    Endpoint,
+    Signal,
+    FileChange,
+}
+
+impl ReloadSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReloadSource::Endpoint => "endpoint",
+            ReloadSource::Signal => "SIGHUP",
+            ReloadSource::FileChange => "file change",
+        }
+    }
+}
+
+/// SIGHUP routed to a flag; unregistered when dropped.
+struct Hangup {
+    flag: Arc<AtomicBool>,
+    id: signal_hook::SigId,
+}
+
+impl Drop for Hangup {
+    fn drop(&mut self) {
+        signal_hook::low_level::unregister(self.id);
+    }
+}
+
+pub struct ControlActor {
+    names: Vec<String>,
+    controls: Vec<Tx<StrategyControl>>,
+    acks: Rx<ReloadAck>,
+    commands: Option<Rx<ControlCommand>>,
+    replies: Option<Tx<ControlReply>>,
+    status: Option<Tx<StatusUpdate>>,
+    kill: KillSwitch,
+    reloader: Option<Reloader>,
+    hangup: Option<Hangup>,
+    check_every: Duration,
+    next_check: Option<Instant>,
+}
+
+fn as_json(v: &Option<toml::Value>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+    }
+}
+
+impl ControlActor {
+    pub fn new(config: &Config, controls: &StrategyControls, kill: KillSwitch) -> Self {
+        Self {
+            names: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            controls: controls.txs.clone(),
+            acks: controls.acks.1.clone(),
+            commands: None,
+            replies: None,
+            status: None,
+            kill,
+            reloader: None,
+            hangup: None,
+            check_every: CHECK_EVERY,
+            next_check: None,
+        }
+    }
+
+    /// Takes the operator's commands from the status endpoint and answers its reloads.
+    pub fn with_endpoint(
+        mut self,
+        commands: Rx<ControlCommand>,
+        replies: Tx<ControlReply>,
+        status: Tx<StatusUpdate>,
+    ) -> Self {
+        self.commands = Some(commands);
+        self.replies = Some(replies);
+        self.status = Some(status);
+        self
+    }
+
+    /// Reloads from `path` on request, on SIGHUP and when the file changes. `current` is the
+    /// config the engine was built from.
+    pub fn watch(&mut self, path: PathBuf, current: Config) -> std::io::Result<()> {
+        let flag = Arc::new(AtomicBool::new(false));
+        let id = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&flag))?;
+        self.hangup = Some(Hangup { flag, id });
+        self.reloader = Some(Reloader::new(path, current));
+        Ok(())
+    }
+
+    /// Whether this actor has anything to do (otherwise the engine does not place it).
+    pub fn is_needed(&self) -> bool {
+        self.commands.is_some() || self.reloader.is_some()
+    }
+
+    pub fn set_check_every(&mut self, every: Duration) {
+        self.check_every = every;
+    }
+
+    fn send(&self, s: StrategyId, c: StrategyControl) -> Result<(), String> {
+        let name = self.names.get(s.index()).map_or("?", String::as_str);
+        let Some(tx) = self.controls.get(s.index()) else {
+            return Err(format!("no strategy {s:?}"));
+        };
+        match tx.send(c) {
+            Ok(()) => Ok(()),
+            Err(SendError::Full(_)) => Err(format!("strategy {name} is busy; retry")),
+            Err(SendError::Disconnected(_)) => Err(format!("strategy {name} is not running")),
+        }
+    }
+
+    /// Runs one reload; returns the HTTP status and body that describe it.
+    pub fn reload(&mut self, source: ReloadSource) -> (u16, Value) {
+        let Some(r) = self.reloader.as_ref() else {
+            return (
+                409,
+                json!({"error": "this engine was not started from a config file; nothing to reload",
+                       "status": 409}),
+            );
+        };
+        let path = r.path().display().to_string();
+        let plan = r.prepare();
+        let applied = plan.and_then(|changes| self.apply(&changes).map(|()| changes));
+        match applied {
+            Ok(changes) => {
+                let list: Vec<Value> = changes
+                    .iter()
+                    .map(|c| {
+                        let keys: serde_json::Map<String, Value> = c
+                            .changed
+                            .iter()
+                            .map(|(k, a, b)| {
+                                (k.clone(), json!({"from": as_json(a), "to": as_json(b)}))
+                            })
+                            .collect();
+                        json!({"strategy": c.name, "changed": keys})
+                    })
+                    .collect();
+                if changes.is_empty() {
+                    tracing::info!(source = source.as_str(), file = %path, "reload: no parameter changed");
+                } else {
+                    for c in &changes {
+                        let keys: Vec<&str> = c.changed.iter().map(|x| x.0.as_str()).collect();
+                        tracing::info!(source = source.as_str(), strategy = %c.name, keys = ?keys, "reload: new parameters sent");
+                    }
+                }
+                (
+                    200,
+                    json!({"reloaded": true, "source": source.as_str(), "file": path, "changes": list}),
+                )
+            }
+            Err(e) => {
+                tracing::error!(source = source.as_str(), file = %path, "reload refused, parameters unchanged: {e}");
+                let (status, detail) = match &e {
+                    ReloadError::Invalid(_) | ReloadError::Params(_) => (422, "invalid"),
+                    ReloadError::NeedsRestart(_) => (409, "needs_restart"),
+                    ReloadError::Unavailable(_) => (503, "unavailable"),
+                };
+                let mut body = json!({"error": e.to_string(), "status": status, "reason": detail,
+                                      "source": source.as_str(), "file": path});
+                match &e {
+                    ReloadError::NeedsRestart(why) => body["needs_restart"] = json!(why),
+                    ReloadError::Params(errs) => {
+                        body["errors"] = Value::Array(
+                            errs.iter()
+                                .map(|(s, k, m)| json!({"strategy": s, "key": k, "message": m}))
+                                .collect(),
+                        )
+                    }
+                    _ => {}
+                }
+                (status, body)
+            }
+        }
+    }
+
+    /// Sends every change, or none if any strategy cannot take one now.
+    fn apply(&mut self, changes: &[ParamChange]) -> Result<(), ReloadError> {
+        if let Some(busy) = changes
+            .iter()
+            .filter_map(|c| self.controls.get(c.strategy.index()))
+            .find(|tx| !tx.has_room())
+        {
+            return Err(ReloadError::Unavailable(format!(
+                "{} is full; retry",
+                busy.name()
+            )));
+        }
+        for c in changes {
+            self.send(c.strategy, StrategyControl::Reload(c.params.clone()))
+                .map_err(ReloadError::Unavailable)?;
+            if let Some(r) = self.reloader.as_mut() {
+                r.set_params(c.strategy, c.params.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn on_command(&mut self, c: ControlCommand) {
+        match c {
+            ControlCommand::Kill => {
+                // The endpoint trips the switch itself; tripping again is harmless.
+                self.kill.trip(KillReason::Operator);
+                tracing::warn!(
+                    "kill switch tripped by the operator: orders cancelled, new orders refused"
+                );
+            }
+            ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
+                let (cmd, what) = match c {
+                    ControlCommand::Pause(_) => (StrategyControl::Pause, "paused"),
+                    _ => (StrategyControl::Resume, "resumed"),
+                };
+                match self.send(s, cmd) {
+                    Ok(()) => {
+                        tracing::info!(strategy = %self.names.get(s.index()).map_or("?", String::as_str), "{what} by the operator")
+                    }
+                    Err(e) => tracing::error!("operator command not delivered: {e}"),
+                }
+            }
+            ControlCommand::Reload { request } => {
+                let (status, body) = self.reload(ReloadSource::Endpoint);
+                if let Some(tx) = &self.replies {
+                    let _ = tx.send(ControlReply {
+                        request,
+                        status,
+                        body,
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_ack(&mut self, a: ReloadAck, now: crate::types::UnixNanos) {
+        match a.result {
+            Ok(params) => {
+                if let Some(tx) = &self.status {
+                    let _ = tx.send(StatusUpdate::Params {
+                        strategy: a.strategy,
+                        params,
+                        at: now,
+                    });
+                }
+            }
+            Err(errs) => {
+                // Checked before sending, so this means the strategy knows better: it kept
+                // its parameters, and so does the baseline the next reload is planned from.
+                tracing::error!(strategy = ?a.strategy, errors = ?errs, "a strategy refused reloaded parameters");
+            }
+        }
+    }
+}
+
+impl Actor for ControlActor {
+    fn name(&self) -> &str {
+        "control"
+    }
+
+    fn start(&mut self, _ctx: &mut Ctx) -> Result<(), StartError> {
+        self.next_check = Some(Instant::now() + self.check_every);
+        Ok(())
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx) -> usize {
+        let mut work = 0;
+        while let Some(c) = self.commands.as_ref().and_then(Rx::try_recv) {
+            self.on_command(c);
+            work += 1;
+        }
+        while let Some(a) = self.acks.try_recv() {
+            self.on_ack(a, ctx.clock.now());
+            work += 1;
+        }
+        if self
+            .hangup
+            .as_ref()
+            .is_some_and(|h| h.flag.swap(false, Ordering::AcqRel))
+        {
+            if let Some(r) = self.reloader.as_mut() {
+                r.file_changed(); // this reload covers the change too
+            }
+            self.reload(ReloadSource::Signal);
+            work += 1;
+        }
+        let now = Instant::now();
+        if self.next_check.is_none_or(|t| now >= t) {
+            self.next_check = Some(now + self.check_every);
+            if self.reloader.as_mut().is_some_and(Reloader::file_changed) {
+                self.reload(ReloadSource::FileChange);
+                work += 1;
+            }
+        }
+        work
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::reload::tests::{BASE, cfg};
+    use crate::runtime::{Clock, Shutdown};
+
+    fn ctx() -> Ctx {
+        Ctx {
+            clock: Clock::live(),
+            shutdown: Shutdown::new(),
+            host: "control-test",
+        }
+    }
+
+    #[test]
+    fn commands_reach_the_strategy_and_reload_replies_match_their_request() {
+        let config = cfg(BASE);
+        let mut controls = StrategyControls::new(1);
+        let (cmd_tx, cmd_rx) = bounded("c", 8, FullPolicy::Backpressure);
+        let (reply_tx, reply_rx) = bounded("r", 8, FullPolicy::DropNewest);
+        let (status_tx, status_rx) = bounded("s", 8, FullPolicy::DropNewest);
+        let kill = KillSwitch::default();
+        let mut actor = ControlActor::new(&config, &controls, kill.clone())
+            .with_endpoint(cmd_rx, reply_tx, status_tx);
+        let (strategy_rx, acks) = controls.take(StrategyId(0)).unwrap();
+        assert!(controls.take(StrategyId(0)).is_none(), "taken once");
+        let mut cx = ctx();
+        actor.start(&mut cx).unwrap();
+
+        cmd_tx.send(ControlCommand::Pause(StrategyId(0))).unwrap();
+        cmd_tx.send(ControlCommand::Resume(StrategyId(0))).unwrap();
+        cmd_tx.send(ControlCommand::Reload { request: 7 }).unwrap();
+        cmd_tx.send(ControlCommand::Kill).unwrap();
+        assert_eq!(actor.poll(&mut cx), 4);
+        assert!(matches!(
+            strategy_rx.try_recv(),
+            Some(StrategyControl::Pause)
+        ));
+        assert!(matches!(
+            strategy_rx.try_recv(),
+            Some(StrategyControl::Resume)
+        ));
+        let reply = reply_rx.try_recv().unwrap();
+        assert_eq!(
+            (reply.request, reply.status),
+            (7, 409),
+            "no file to reload from"
+        );
+        assert!(reply.body["error"].is_string());
+        assert!(kill.is_tripped());
+
+        // What a strategy applied reaches the status room; a refusal does not.
+        let mut t = toml::Table::new();
+        t.insert("spread_bps".into(), toml::Value::Integer(9));
+        acks.send(ReloadAck {
+            strategy: StrategyId(0),
+            result: Ok(t.clone()),
+        })
+        .unwrap();
+        acks.send(ReloadAck {
+            strategy: StrategyId(0),
+            result: Err(vec![("k".into(), "m".into())]),
+        })
+        .unwrap();
+        actor.poll(&mut cx);
+        match status_rx.try_recv() {
+            Some(StatusUpdate::Params {
+                strategy, params, ..
+            }) => {
+                assert_eq!((strategy, params), (StrategyId(0), t));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(status_rx.try_recv().is_none());
+    }
+
+    #[test]
+    fn a_watched_file_reloads_on_change_and_a_refused_reload_sends_nothing() {
+        let dir = std::env::temp_dir().join(format!("mako-control-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, BASE).unwrap();
+        let config = cfg(BASE);
+        let mut controls = StrategyControls::new(1);
+        let mut actor = ControlActor::new(&config, &controls, KillSwitch::default());
+        actor.watch(path.clone(), config).unwrap();
+        actor.set_check_every(Duration::ZERO);
+        let (rx, _acks) = controls.take(StrategyId(0)).unwrap();
+        let mut cx = ctx();
+        actor.start(&mut cx).unwrap();
+        actor.poll(&mut cx);
+        assert!(rx.try_recv().is_none(), "nothing changed");
+
+        std::fs::write(&path, BASE.replace("spread_bps = 4", "spread_bps = 12")).unwrap();
+        actor.poll(&mut cx);
+        match rx.try_recv() {
+            Some(StrategyControl::Reload(t)) => {
+                assert_eq!(t.get("spread_bps"), Some(&toml::Value::Integer(12)));
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(
+            &path,
+            BASE.replace("tick_size = \"0.01\"", "tick_size = \"0.05\""),
+        )
+        .unwrap();
+        let (status, body) = actor.reload(ReloadSource::Endpoint);
+        assert_eq!(status, 409, "{body}");
+        assert!(rx.try_recv().is_none(), "a refused reload sends nothing");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

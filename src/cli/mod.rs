@@ -1,5 +1,6 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
+pub mod bench;
 pub mod book;
 pub mod check;
 pub mod latency_report;
@@ -24,6 +25,8 @@ usage:
   mako book <recording>... --venue binance-spot [--depth N] [--json]
                                          replay recordings through the book sync; print books and counts
   mako record <config> --out <file> [--for <duration>] [--gzip]   record market data (frames + snapshots)
+  mako bench --config <file> [--for <duration>] [--out <dir>] [--throughput]
+                                         tick-to-trade over loopback against the simulator; feed throughput
   mako help                              this text
 ";
 
@@ -45,6 +48,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),
         "record" => record::run(rest),
+        "bench" => bench::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

@@ -23,17 +23,17 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::book::CacheWriter;
+use crate::book::{CacheWriter, TopOfBook};
 use crate::config::{StreamKind, VenueConfig};
 use crate::feed::handler::{HandleError, Handled, Publish, SpotMdHandler};
 use crate::feed::record::{FileSink, RecordWriter, snapshot_frame};
 use crate::feed::snapshot::{SnapshotFetcher, SnapshotOptions};
-use crate::feed::sync::{SyncEvent, SyncLimits};
+use crate::feed::sync::{SyncEvent, SyncLimits, SyncState};
 use crate::latency::{ClockOffset, Measurement, Recorder};
 use crate::net::{Connector, Endpoint, Incoming, Link};
 use crate::runtime::{Actor, Ctx, SendError, Tx};
 use crate::types::{Instrument, InstrumentId, Price, Qty, Side, UnixNanos, VenueId};
-use crate::venue::binance::md::TimeUnit;
+use crate::venue::binance::md::{BookTicker, TimeUnit};
 use crate::venue::binance::symbols::SymbolTable;
 
 /// A public trade, as the feed hands it to strategies.
@@ -157,6 +157,9 @@ struct BookSlot {
     snapshot_retry_at: UnixNanos,
     last_trade_id: Option<u64>,
     last_event: UnixNanos,
+    /// The newest bookTicker published as the top (`update_id` 0: none since the last
+    /// invalidation). A depth publish older than it is followed by this top again.
+    ticker: TopOfBook,
 }
 
 pub struct FeedActor {
@@ -285,6 +288,7 @@ impl FeedActor {
                     snapshot_retry_at: UnixNanos::ZERO,
                     last_trade_id: None,
                     last_event: UnixNanos::ZERO,
+                    ticker: TopOfBook::default(),
                 }
             })
             .collect();
@@ -449,6 +453,7 @@ impl FeedActor {
 
     fn invalidate(&mut self, k: usize) {
         let b = &mut self.books[k];
+        b.ticker = TopOfBook::default();
         if let Some(w) = &mut b.writer {
             w.invalidate();
         }
@@ -496,8 +501,11 @@ impl FeedActor {
         n
     }
 
+    /// One market-data frame received at `recv`: parsed, applied to its book, published to
+    /// the cache and announced, exactly as `poll` does for each frame it reads. Public so
+    /// benches and replay tools can drive the feed without a socket.
     #[inline]
-    fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
+    pub fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
         if let Some(r) = &mut self.record
             && r.write(recv, frame).is_err()
         {
@@ -536,6 +544,10 @@ impl FeedActor {
                         let b = &mut self.books[k];
                         if let (Some(w), Some(book)) = (&mut b.writer, self.handler.book(id)) {
                             w.publish(book, b.last_event, recv);
+                            // A bookTicker newer than this (batched) diff stays the top.
+                            if b.ticker.update_id > book.update_id() {
+                                w.publish_top(b.ticker);
+                            }
                         }
                         for tx in &self.book_changed {
                             let _ = tx.send(id);
@@ -589,7 +601,48 @@ impl FeedActor {
                     self.start_rotation();
                 }
             }
-            Handled::BookTicker(_) | Handled::CommandReply { .. } => {}
+            Handled::BookTicker(t) => self.on_ticker(t, recv, ctx),
+            Handled::CommandReply { .. } => {}
+        }
+    }
+
+    /// A bookTicker is real time where the diff stream is batched (100 ms): while the book is
+    /// live, a ticker newer than what the cache holds becomes the published top and wakes the
+    /// strategies. Older or crossed tickers change nothing.
+    #[inline]
+    fn on_ticker(&mut self, t: BookTicker, recv: UnixNanos, ctx: &Ctx) {
+        let Some(k) = self.book_slot(t.instrument) else {
+            return;
+        };
+        let Some(sync) = self.handler.sync(t.instrument) else {
+            return;
+        };
+        let b = &mut self.books[k];
+        if sync.state() != SyncState::Live
+            || t.update_id <= sync.book().update_id().max(b.ticker.update_id)
+            || t.bid.price >= t.ask.price
+        {
+            return;
+        }
+        let Some(w) = &mut b.writer else {
+            return;
+        };
+        b.ticker = TopOfBook {
+            bid: t.bid,
+            ask: t.ask,
+            update_id: t.update_id,
+            // A bookTicker carries no event time: the latest diff's stands in.
+            exchange_ts: b.last_event,
+            recv_ts: recv,
+            seq: 0,
+            valid: true,
+        };
+        w.publish_top(b.ticker);
+        for tx in &self.book_changed {
+            let _ = tx.send(t.instrument);
+        }
+        if let Some(r) = &mut self.recorder {
+            r.record_between(Measurement::StageBook, recv, ctx.clock.now());
         }
     }
 
@@ -748,6 +801,107 @@ impl Actor for FeedActor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::BookCache;
+    use crate::config::{OrderTransport, VenueKind};
+    use crate::runtime::{Clock, FullPolicy, Shutdown, bounded};
+
+    fn diff(first: u64, last: u64, bid: &str) -> String {
+        format!(
+            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["200","1"]]}}}}"#
+        )
+    }
+
+    fn ticker(u: u64, bid: &str, ask: &str) -> String {
+        format!(
+            r#"{{"stream":"btcusdt@bookTicker","data":{{"u":{u},"s":"BTCUSDT","b":"{bid}","B":"1","a":"{ask}","A":"2"}}}}"#
+        )
+    }
+
+    #[test]
+    fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
+        let cache = BookCache::new(1);
+        let (tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
+        let inst = Instrument::new(
+            InstrumentId(0),
+            VenueId(0),
+            "BTCUSDT",
+            "BTC",
+            "USDT",
+            Price::parse("0.01").unwrap(),
+            Qty::parse("0.00001").unwrap(),
+        )
+        .unwrap();
+        let mut feed = FeedActor::new(FeedSpec {
+            venue: VenueConfig {
+                id: VenueId(0),
+                name: "binance".into(),
+                kind: VenueKind::BinanceSpot,
+                // Never connected: the test hands frames to `on_frame`.
+                ws_url: "ws://127.0.0.1:9".into(),
+                rest_url: "http://127.0.0.1:9".into(),
+                ws_api_url: None,
+                order_transport: OrderTransport::Rest,
+                streams: vec![StreamKind::BookTicker, StreamKind::Depth],
+                credentials: None,
+                recv_window: Duration::from_secs(5),
+                cancel_unknown_orders: false,
+            },
+            instruments: vec![inst],
+            connector: Connector::with_public_roots(Duration::from_secs(1)).unwrap(),
+            writers: vec![cache.writer(InstrumentId(0)).unwrap()],
+            trades: vec![],
+            book_changed: vec![tx],
+            recorder: None,
+            clock_offset: None,
+            record_to: None,
+            options: FeedOptions::default(),
+        })
+        .unwrap();
+        let reader = cache.reader();
+        let ctx = Ctx {
+            clock: Clock::live(),
+            shutdown: Shutdown::new(),
+            host: "test",
+        };
+        let px = |s: &str| Price::parse(s).unwrap();
+        let mut feed_in = |f: &str| {
+            feed.on_frame(f.as_bytes(), UnixNanos(7), &ctx);
+            let top = reader.top(InstrumentId(0));
+            let announced = changed.try_recv().is_some();
+            (top, announced)
+        };
+        // Not live yet: a ticker publishes nothing.
+        let (top, announced) = feed_in(&ticker(9, "100", "150"));
+        assert!(!top.valid && !announced);
+        feed_in(r#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#);
+        let (top, _) = feed_in(&diff(11, 12, "99"));
+        assert!(top.valid);
+        assert_eq!((top.bid.price, top.update_id), (px("99"), 12));
+        // A newer ticker is the top, announced.
+        let (top, announced) = feed_in(&ticker(15, "100", "150"));
+        assert!(announced && top.valid);
+        assert_eq!(
+            (top.bid.price, top.ask.price, top.update_id, top.recv_ts),
+            (px("100"), px("150"), 15, UnixNanos(7))
+        );
+        // An older ticker changes nothing; a crossed one neither.
+        let (top, announced) = feed_in(&ticker(14, "101", "150"));
+        assert!(!announced);
+        assert_eq!(top.update_id, 15);
+        let (top, announced) = feed_in(&ticker(16, "150", "150"));
+        assert!(!announced);
+        assert_eq!(top.update_id, 15);
+        // A diff older than the ticker publishes depth, but the ticker stays the top.
+        let (top, announced) = feed_in(&diff(13, 14, "99.5"));
+        assert!(announced);
+        assert_eq!((top.bid.price, top.update_id), (px("100"), 15));
+        // A newer diff takes over.
+        let (top, _) = feed_in(&diff(15, 16, "99.7"));
+        assert_eq!(
+            (top.bid.price, top.ask.price, top.update_id),
+            (px("99.7"), px("200"), 16)
+        );
+    }
 
     #[test]
     fn combined_stream_url_names_every_stream_of_every_symbol() {

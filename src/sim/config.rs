@@ -33,6 +33,9 @@ pub enum SourceConfig {
         repeat: bool,
         /// Hold the first frame until a market-data client has subscribed to something.
         wait_for_subscriber: bool,
+        /// Serve one recorded line every `interval`, ignoring the recorded times and the
+        /// speed (benchmarks: evenly spaced frames).
+        interval: Option<Duration>,
     },
 }
 
@@ -121,6 +124,8 @@ pub struct SimConfig {
     pub max_connection_age: Duration,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
+    /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
+    pub bench: bool,
 }
 
 impl Default for SimConfig {
@@ -146,6 +151,8 @@ struct RawConfig {
     replay_speed: Option<f64>,
     replay_repeat: Option<bool>,
     replay_wait_for_subscriber: Option<bool>,
+    replay_interval_us: Option<u64>,
+    bench: Option<bool>,
     maker_fee: Option<String>,
     taker_fee: Option<String>,
     ping_interval_ms: Option<u64>,
@@ -278,6 +285,13 @@ impl SimConfig {
                         speed,
                         repeat: raw.replay_repeat.unwrap_or(false),
                         wait_for_subscriber: raw.replay_wait_for_subscriber.unwrap_or(false),
+                        interval: match raw.replay_interval_us {
+                            Some(0) => {
+                                e.0.push("sim.replay_interval_us: must be at least 1".into());
+                                None
+                            }
+                            us => us.map(Duration::from_micros),
+                        },
                     },
                     None => {
                         e.0.push("sim.replay_file: required when sim.source = \"replay\"".into());
@@ -461,6 +475,7 @@ impl SimConfig {
             max_connection_age,
             limits,
             faults,
+            bench: raw.bench.unwrap_or(false),
         })
     }
 }

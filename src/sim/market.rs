@@ -31,6 +31,8 @@ enum Source {
         pos: usize,
         book: ReplayBook,
         speed: f64,
+        /// Fixed spacing between lines instead of the recorded times.
+        interval: Option<Duration>,
         repeat: bool,
         wait: bool,
         t0: Option<Instant>,
@@ -45,6 +47,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                 speed,
                 repeat,
                 wait_for_subscriber,
+                interval,
                 ..
             },
             Some(lines),
@@ -53,6 +56,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             pos: 0,
             book: ReplayBook::new(shared.cfg.symbols.len()),
             speed: *speed,
+            interval: *interval,
             repeat: *repeat,
             wait: *wait_for_subscriber,
             t0: None,
@@ -97,11 +101,19 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                 lines,
                 pos,
                 speed,
+                interval,
                 t0,
                 ..
             } => {
                 if let (Some(t0), Some(l)) = (t0, lines.get(*pos)) {
-                    next = next.min(due(*t0, lines[0].recv_ns, l.recv_ns, *speed));
+                    next = next.min(due(
+                        *t0,
+                        lines[0].recv_ns,
+                        l.recv_ns,
+                        *speed,
+                        *interval,
+                        *pos,
+                    ));
                 } else if t0.is_none() {
                     next = next.min(now + Duration::from_millis(20));
                 }
@@ -138,6 +150,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                 pos,
                 book,
                 speed,
+                interval,
                 repeat,
                 wait,
                 t0,
@@ -152,7 +165,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
                     let mut ex = shared.ex.lock();
                     for _ in 0..2_000 {
                         let Some(l) = lines.get(*pos) else { break };
-                        if due(start, lines[0].recv_ns, l.recv_ns, *speed) > now {
+                        if due(start, lines[0].recv_ns, l.recv_ns, *speed, *interval, *pos) > now {
                             break;
                         }
                         if let Some((stream, data)) = book.apply(&mut ex, &l.frame) {
@@ -186,8 +199,19 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
     }
 }
 
-/// When a recorded line is due: its offset from the first line, divided by the speed.
-fn due(t0: Instant, first_ns: u64, ns: u64, speed: f64) -> Instant {
+/// When a recorded line is due: its offset from the first line, divided by the speed; or,
+/// with a fixed `interval`, `pos` intervals after the start.
+fn due(
+    t0: Instant,
+    first_ns: u64,
+    ns: u64,
+    speed: f64,
+    interval: Option<Duration>,
+    pos: usize,
+) -> Instant {
+    if let Some(i) = interval {
+        return t0 + i * pos as u32;
+    }
     if speed <= 0.0 {
         return t0;
     }

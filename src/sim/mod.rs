@@ -16,6 +16,8 @@ pub mod accounts;
 pub mod api;
 /// Request signing and timestamp checks.
 pub mod auth;
+/// Tick-to-trade stamps for `mako bench`.
+pub mod bench;
 /// The simulated book and its diff accumulators.
 pub mod book;
 /// `SimConfig` and its validation.
@@ -98,6 +100,8 @@ pub struct Shared {
     pub hub: Hub,
     pub faults: Faults,
     pub limits: Limits,
+    /// Frame-write and order-read stamps (`[sim] bench = true`).
+    pub bench: bench::BenchStamps,
     pub shutdown: AtomicBool,
     /// While set, the market source holds still (depth clocks keep running).
     pub paused: AtomicBool,
@@ -140,6 +144,7 @@ impl Simulator {
             hub: Hub::default(),
             faults: Faults::new(&cfg.faults, seed),
             limits: Limits::new(cfg.limits.clone()),
+            bench: bench::BenchStamps::new(cfg.bench),
             shutdown: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),

@@ -235,11 +235,12 @@ fn route_call(
 }
 
 /// `/sim/state` (GET), `/sim/faults` (GET, POST a JSON object of fault settings),
-/// `/sim/limits/reset` (POST).
+/// `/sim/limits/reset` (POST), `/sim/bench` (GET: tick-to-trade stamps).
 fn admin(shared: &Shared, req: &Request) -> Response {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/sim/state") => Response::json(200, shared.ex.lock().state_json().to_string()),
         ("GET", "/sim/faults") => Response::json(200, shared.faults.to_json().to_string()),
+        ("GET", "/sim/bench") => Response::json(200, shared.bench.to_json().to_string()),
         ("POST", "/sim/faults") => {
             let body: Result<Value, _> = serde_json::from_slice(&req.body);
             match body

@@ -40,6 +40,8 @@ pub trait Session {
     fn render(&mut self, o: Outbound) -> Option<(Instant, Option<String>)>;
     /// Whether client messages are limited to 5 per second (market streams).
     fn limits_incoming(&self) -> bool;
+    /// `n` frames were just flushed to the socket at `at` (bench stamps).
+    fn flushed(&mut self, _n: u64, _at: Instant) {}
 }
 
 fn would_block(e: &tungstenite::Error) -> bool {
@@ -178,13 +180,14 @@ fn drive(
             queue.push_back((now, None));
         }
         // Due frames, in order.
+        let mut written = 0u64;
         while queue.front().is_some_and(|(due, _)| *due <= now) {
             let Some((_, frame)) = queue.pop_front() else {
                 break;
             };
             match frame {
                 Some(text) => match ws.write(Message::text(text)) {
-                    Ok(()) => {}
+                    Ok(()) => written += 1,
                     Err(e) if would_block(&e) => {}
                     Err(_) => return Ok(()),
                 },
@@ -197,7 +200,7 @@ fn drive(
             }
         }
         match ws.flush() {
-            Ok(()) => {}
+            Ok(()) => session.flushed(written, Instant::now()),
             Err(e) if would_block(&e) => {}
             Err(_) => return Ok(()),
         }

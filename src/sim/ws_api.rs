@@ -263,6 +263,9 @@ impl Session for ApiSession {
             method.as_str(),
             "order.place" | "order.cancel" | "openOrders.cancelAll"
         );
+        if is_order {
+            self.shared.bench.order_read(method == "order.place", now);
+        }
         if method == "order.place"
             && let Some((a, _)) = self.logon.or_else(|| {
                 Params::get(&params, "apiKey")

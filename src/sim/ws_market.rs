@@ -213,4 +213,8 @@ impl Session for MarketSession {
     fn limits_incoming(&self) -> bool {
         true
     }
+
+    fn flushed(&mut self, n: u64, at: Instant) {
+        self.shared.bench.frames_written(n, at);
+    }
 }

@@ -14,6 +14,7 @@ use mako::gateway::{
     CidMinter, Gateway, GatewayOptions, GatewaySnapshot, GatewaySpec, NewOrderIntent, OrderIntent,
     OrderKind, OrderStatus, OrderUpdate, TimeInForce,
 };
+use mako::latency::probe::ClockOffset;
 use mako::net::Connector;
 use mako::risk::{KillSwitch, RiskEngine};
 use mako::runtime::{self, Clock, FullPolicy, HostSpec, IdlePolicy, Rx, Shutdown, Tx, bounded};
@@ -55,6 +56,16 @@ fn rig(sim_extra: &str, options: GatewayOptions) -> Rig {
 
 /// A gateway for a run that started at `run_start_ms`, on an existing simulator.
 fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
+    rig_with_clock(sim, options, run_start_ms, None)
+}
+
+/// As `rig_on`, signing with the venue's clock as `offset` measures it.
+fn rig_with_clock(
+    sim: SimHandle,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    offset: Option<ClockOffset>,
+) -> Rig {
     let venue = VenueConfig {
         id: VenueId(0),
         name: "binance".into(),
@@ -95,6 +106,10 @@ fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
         recovered: Vec::new(),
     };
     let gw = Gateway::new(spec).unwrap();
+    let gw = match offset {
+        Some(o) => gw.with_clock_offset(o),
+        None => gw,
+    };
     let shutdown = Shutdown::new();
     let host = runtime::host::spawn(
         HostSpec {
@@ -566,4 +581,53 @@ fn a_restarted_engine_reconciles_the_orders_of_the_run_it_replaces() {
         assert!(o.status.is_final(), "{:?}", o);
     }
     second.stop();
+}
+
+#[test]
+fn a_venue_clock_far_from_ours_is_measured_and_signed_with() {
+    // The venue's clock runs 30 s behind this machine's: far outside the 5 s recvWindow, so
+    // every request stamped with the local clock would be refused with -1021.
+    let sim = start_sim("");
+    sim.faults().set_clock_skew_ms(-30_000);
+    let body = ureq::get(format!("{}/api/v3/time", sim.rest_url()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let server_ms = mako::latency::probe::parse_server_time(body.as_bytes()).unwrap();
+    let local_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(
+        local_ms - server_ms >= 29_000,
+        "the venue's clock is behind"
+    );
+    let offset = ClockOffset::new();
+    let mut r = rig_with_clock(
+        sim,
+        GatewayOptions::default(),
+        1_700_000_000_123,
+        Some(offset.clone()),
+    );
+    let measured = offset.get().expect("measured at start");
+    assert!(
+        (-31_000_000_000..=-29_000_000_000).contains(&measured),
+        "offset {measured} ns"
+    );
+    trade_a_while(&mut r, 2);
+    let n = r.assert_books_agree(Duration::from_secs(20), 10);
+    assert_eq!(n, 10);
+    let accepted = r
+        .last
+        .orders
+        .iter()
+        .filter(|o| o.venue_order_id.is_some())
+        .count();
+    assert!(
+        accepted >= 8,
+        "the venue accepted the signed orders: {accepted}"
+    );
+    r.stop();
 }

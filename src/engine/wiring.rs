@@ -53,6 +53,8 @@ pub struct Parts {
     >,
     /// Per venue: the gateway's latency recorder (acks, tick-to-order, its stages).
     gateway_latency: Vec<Option<crate::latency::recorder::Recorder>>,
+    /// Per venue: the venue's clock offset, which gateways sign with.
+    clock_offsets: Vec<crate::latency::probe::ClockOffset>,
     /// Per strategy: its latency recorder (its decision stage).
     strategy_latency: Vec<Option<crate::latency::recorder::Recorder>>,
     /// The monitor's latest figures (windows, bands, recent band changes), for low-priority
@@ -111,6 +113,11 @@ impl Parts {
             feed_latency.push(Some((r, latency.clock_offset(v.id))));
         }
         let mut gateway_latency = Vec::new();
+        let clock_offsets = config
+            .venues
+            .iter()
+            .map(|v| latency.clock_offset(v.id))
+            .collect();
         for v in &config.venues {
             let m = &crate::gateway::GATEWAY_MEASUREMENTS;
             gateway_latency.push(Some(latency.recorder(v.id, m).map_err(|e| e.to_string())?));
@@ -176,6 +183,7 @@ impl Parts {
             probes,
             feed_latency,
             gateway_latency,
+            clock_offsets,
             strategy_latency,
             latency_snapshots,
             sim_account,
@@ -350,8 +358,13 @@ impl Parts {
         let latency = self.gateway_latency.get_mut(venue).and_then(Option::take);
         let events = self.telemetry.gateway_events();
         let status = self.taps.status.clone();
+        let offset = self.clock_offsets.get(venue).cloned();
         Gateway::new(spec).map(|g| {
             let g = g.with_events(events);
+            let g = match offset {
+                Some(o) => g.with_clock_offset(o),
+                None => g,
+            };
             let g = match status {
                 Some(tx) => g.with_status(tx),
                 None => g,

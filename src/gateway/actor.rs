@@ -130,6 +130,8 @@ pub struct Gateway {
     timing: super::latency::Timing,
     /// The status room's inbox (`with_status`; see `actor/status.rs`).
     status: Option<Tx<crate::status::StatusUpdate>>,
+    /// Venue clock minus local clock, when measured (`with_clock_offset`).
+    clock_offset: Option<crate::latency::probe::ClockOffset>,
     /// Orders, cancels, queries and sweeps go over REST when set (the user data stream
     /// stays on the WebSocket API session).
     rest: Option<RestOrders>,
@@ -138,6 +140,13 @@ pub struct Gateway {
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
 const BATCH: usize = 64;
 const DEADLINE_CHECK_NS: u64 = 50_000_000;
+
+/// `now` (local, ns) as the venue's time in ms, given venue minus local in ns.
+fn venue_ms(now: UnixNanos, offset_ns: Option<i64>) -> u64 {
+    let local = i128::from(now.0);
+    let venue = local + i128::from(offset_ns.unwrap_or(0));
+    (venue.max(0) / 1_000_000).min(i128::from(u64::MAX)) as u64
+}
 
 fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
@@ -214,8 +223,23 @@ impl Gateway {
             telemetry: EventSender::default(),
             timing: super::latency::Timing::default(),
             status: None,
+            clock_offset: None,
             rest,
         })
+    }
+
+    /// Signs with the venue's time: this machine's clock corrected by `offset` (the REST
+    /// probe's estimate of venue minus local), so a drifting local clock cannot earn -1021
+    /// ("timestamp outside of the recvWindow"). Without one, this machine's clock is used.
+    pub fn with_clock_offset(mut self, offset: crate::latency::probe::ClockOffset) -> Self {
+        self.clock_offset = Some(offset);
+        self
+    }
+
+    /// The venue's time in ms: the `timestamp` of signed requests.
+    #[inline]
+    fn venue_ms(&self, now: UnixNanos) -> u64 {
+        venue_ms(now, self.clock_offset.as_ref().and_then(|o| o.get()))
     }
 
     /// Records this venue's order and cancel acknowledgements, tick-to-order and the
@@ -438,25 +462,16 @@ impl Gateway {
             return self.refuse(&i, why, now);
         }
         let mut queued = true;
+        let vms = self.venue_ms(now);
         if let Some(rest) = self.rest.as_mut() {
             // Queued for the REST worker (a full queue or a dead worker was refused above).
             queued = rest.place(
-                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now,
+                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now, vms,
             );
         } else {
             let mut out = std::mem::take(&mut self.out);
             self.session.place(
-                &symbol,
-                &i.cid,
-                i.side,
-                i.kind,
-                i.tif,
-                i.price,
-                i.qty,
-                pd,
-                qd,
-                now.as_millis(),
-                &mut out,
+                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, vms, &mut out,
             );
             self.out = out;
             self.transmit(now);
@@ -513,7 +528,7 @@ impl Gateway {
     }
 
     fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let ms = now.as_millis();
+        let ms = self.venue_ms(now);
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
             Some(s.cancel(symbol, &cid, ms, out))
         });
@@ -546,7 +561,7 @@ impl Gateway {
     }
 
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let ms = now.as_millis();
+        let ms = self.venue_ms(now);
         let sent = self.request_about(cid, now, |s, symbol, _, out| {
             Some(s.status(symbol, &cid, ms, out))
         });
@@ -733,7 +748,7 @@ impl Gateway {
     }
 
     fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
-        let ms = now.as_millis();
+        let ms = self.venue_ms(now);
         let sent = self.request_about(cid, now, |s, symbol, venue_id, out| {
             venue_id.map(|id| s.trades(symbol, &cid, id, ms, out))
         });
@@ -812,10 +827,15 @@ impl Gateway {
         if self.session.weight_used > self.session.weight_limit * 8 / 10 {
             return;
         }
+        let vms = self.venue_ms(now);
         if self.rest.is_some() {
             // The REST transport holds sweeps back itself as the weight nears the limit.
             let symbols = self.symbols();
-            if self.rest.as_mut().is_some_and(|r| r.sweep(&symbols, now)) {
+            if self
+                .rest
+                .as_mut()
+                .is_some_and(|r| r.sweep(&symbols, now, vms))
+            {
                 self.counters.sweeps += 1;
             }
             return;
@@ -823,12 +843,12 @@ impl Gateway {
         self.counters.sweeps += 1;
         for symbol in self.symbols() {
             let mut out = std::mem::take(&mut self.out);
-            self.session.open_orders(&symbol, now.as_millis(), &mut out);
+            self.session.open_orders(&symbol, vms, &mut out);
             self.out = out;
             self.transmit(now);
         }
         let mut out = std::mem::take(&mut self.out);
-        self.session.account(now.as_millis(), &mut out);
+        self.session.account(vms, &mut out);
         self.out = out;
         self.transmit(now);
     }
@@ -892,9 +912,9 @@ impl Gateway {
                 _ => {}
             }
         }
+        let vms = self.venue_ms(now);
         let mut out = std::mem::take(&mut self.out);
-        self.session
-            .subscribe_user_stream(now.as_millis(), &mut out);
+        self.session.subscribe_user_stream(vms, &mut out);
         self.out = out;
         self.transmit(now);
         // Reconcile at once: open orders and balances.
@@ -1005,6 +1025,24 @@ impl Actor for Gateway {
     }
 
     fn start(&mut self, ctx: &mut Ctx) -> Result<(), StartError> {
+        // The first signed requests go out before the latency probe's first answer: measure
+        // the venue's clock once here (start-up, not the hot loop).
+        if let Some(offset) = self.clock_offset.as_ref().filter(|o| o.get().is_none()) {
+            match crate::latency::probe::measure_offset(
+                self.venue.kind,
+                &self.venue.rest_url,
+                &ctx.clock,
+                Duration::from_secs(2),
+            ) {
+                Ok((off, rtt)) => {
+                    offset.set(off, rtt);
+                    tracing::info!(gateway = %self.name, offset_ms = off / 1_000_000, "venue clock measured");
+                }
+                Err(e) => {
+                    tracing::warn!(gateway = %self.name, error = %e, "venue clock not measured: signing with this machine's clock until the probe answers")
+                }
+            }
+        }
         let now = ctx.clock.now();
         self.timing.start(&ctx.clock);
         if let Some(rest) = self.rest.as_mut() {

@@ -292,6 +292,7 @@ impl RestOrders {
         price_decimals: u32,
         qty_decimals: u32,
         now: UnixNanos,
+        venue_ms: u64,
     ) -> bool {
         if !self.admit(Class::Order, now) {
             return false;
@@ -307,24 +308,25 @@ impl RestOrders {
             qty,
             price_decimals,
             qty_decimals,
-            now.as_millis(),
+            venue_ms,
             &mut buf,
         );
         self.submit(head, buf)
     }
 
     /// Open orders of every symbol, then balances; false if the weight policy held it back.
-    pub fn sweep(&mut self, symbols: &[String], now: UnixNanos) -> bool {
+    /// `venue_ms` is the venue's time (the signed requests' `timestamp`).
+    pub fn sweep(&mut self, symbols: &[String], now: UnixNanos, venue_ms: u64) -> bool {
         if !self.admit(Class::Sweep, now) {
             return false;
         }
         for symbol in symbols {
             let mut buf = self.buffer();
-            let head = self.codec.open_orders(symbol, now.as_millis(), &mut buf);
+            let head = self.codec.open_orders(symbol, venue_ms, &mut buf);
             self.submit(head, buf);
         }
         let mut buf = self.buffer();
-        let head = self.codec.account(now.as_millis(), &mut buf);
+        let head = self.codec.account(venue_ms, &mut buf);
         self.submit(head, buf)
     }
 

@@ -138,6 +138,41 @@ fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::new_with_config(config)
 }
 
+/// Venue clock minus local clock, ns, from one round trip: the venue's time (truncated to
+/// the ms, so its midpoint) against the local midpoint of the request.
+fn offset_of(sent_at: UnixNanos, rtt: u64, server_ms: u64) -> i64 {
+    let server_ns = i128::from(server_ms) * 1_000_000 + 500_000;
+    let local_mid = i128::from(sent_at.0) + i128::from(rtt / 2);
+    (server_ns - local_mid).clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64
+}
+
+/// Asks the venue for its time once, blocking for at most `timeout`, and returns
+/// `(offset ns, round trip ns)`. For a component that must sign before the probe's first
+/// answer (the gateway's logon at start); errors are the reason, never a secret.
+pub fn measure_offset(
+    kind: VenueKind,
+    rest_url: &str,
+    clock: &Clock,
+    timeout: Duration,
+) -> Result<(i64, u64), String> {
+    let url = format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind));
+    let sent_at = clock.now();
+    let t0 = Instant::now();
+    let mut resp = agent(timeout)
+        .get(&url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(BODY_LIMIT)
+        .read_to_vec()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let rtt = t0.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
+    let ms = parse_server_time(&body).ok_or_else(|| format!("GET {url}: no serverTime"))?;
+    Ok((offset_of(sent_at, rtt, ms), rtt))
+}
+
 /// The REST round-trip probe of one venue, as an actor.
 ///
 /// Its `poll` blocks for one HTTP request when a probe is due (at most the request timeout,
@@ -244,11 +279,7 @@ impl RestProbe {
     /// Adds one (rtt, offset) sample and publishes the offset of the lowest-RTT sample in
     /// the last `OFFSET_SAMPLES`: the shortest round trip bounds the offset most tightly.
     fn add_offset_sample(&mut self, sent_at: UnixNanos, rtt: u64, server_ms: u64) {
-        // Binance's serverTime is truncated to the ms: its midpoint is the best guess.
-        let server_ns = i128::from(server_ms) * 1_000_000 + 500_000;
-        let local_mid = i128::from(sent_at.0) + i128::from(rtt / 2);
-        let offset =
-            (server_ns - local_mid).clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64;
+        let offset = offset_of(sent_at, rtt, server_ms);
         self.samples[self.sampled % OFFSET_SAMPLES] = (rtt, offset);
         self.sampled += 1;
         let filled = self.sampled.min(OFFSET_SAMPLES);

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::auth;
-use super::exchange::{ApiError, NewOrder, now_ms};
+use super::exchange::{ApiError, NewOrder};
 use super::orders::{OrderType, Tif};
 use crate::types::{Price, Qty, Side};
 
@@ -98,7 +98,7 @@ pub fn authenticate(
     auth::check_timestamp(
         p.get("timestamp").as_deref(),
         p.get("recvWindow").as_deref(),
-        now_ms(),
+        shared.faults.server_ms(),
     )?;
     Ok(account)
 }
@@ -364,7 +364,7 @@ pub fn exchange_info(shared: &Shared, only: Option<Vec<String>>) -> Result<Value
     let l = shared.limits.config();
     Ok(json!({
         "timezone": "UTC",
-        "serverTime": now_ms(),
+        "serverTime": shared.faults.server_ms(),
         "rateLimits": [
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": l.weight_per_minute},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": l.orders_per_10s},

@@ -24,6 +24,9 @@ pub struct Faults {
     http_5xx_after_rate: AtomicU64,
     http_429_rate: AtomicU64,
     slow_response_us: AtomicU64,
+    /// The exchange's clock minus this machine's, ms: what `serverTime` says and what the
+    /// `timestamp`/`recvWindow` rule checks against (a venue whose clock is not ours).
+    clock_skew_ms: std::sync::atomic::AtomicI64,
     rng: Mutex<Rng>,
 }
 
@@ -44,6 +47,7 @@ impl Faults {
             http_5xx_after_rate: AtomicU64::new(0),
             http_429_rate: AtomicU64::new(0),
             slow_response_us: AtomicU64::new(0),
+            clock_skew_ms: std::sync::atomic::AtomicI64::new(0),
             rng: Mutex::new(Rng::new(seed ^ 0xFA17)),
         };
         f.apply(c);
@@ -171,6 +175,15 @@ impl Faults {
     pub fn set_http_429_rate(&self, r: f64) {
         self.http_429_rate
             .store(r.clamp(0.0, 1.0).to_bits(), Relaxed);
+    }
+    /// Sets the exchange clock's offset from this machine's, ms (negative: behind).
+    pub fn set_clock_skew_ms(&self, ms: i64) {
+        self.clock_skew_ms.store(ms, Relaxed);
+    }
+    /// The exchange's own time, ms: this machine's clock plus the configured skew.
+    pub fn server_ms(&self) -> u64 {
+        let now = super::exchange::now_ms() as i64;
+        (now + self.clock_skew_ms.load(Relaxed)).max(0) as u64
     }
     pub fn set_slow_response(&self, d: Duration) {
         self.slow_response_us.store(us(d), Relaxed);

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::api::{self, Params};
 use super::auth;
-use super::exchange::{ApiError, now_ms};
+use super::exchange::ApiError;
 use super::http::{Request, Response, parse_pairs};
 use super::limits::WeightCheck;
 
@@ -150,7 +150,7 @@ fn route_call(
     };
     match route {
         ("GET", "/api/v3/ping") => Ok(json!({})),
-        ("GET", "/api/v3/time") => Ok(json!({"serverTime": now_ms()})),
+        ("GET", "/api/v3/time") => Ok(json!({"serverTime": shared.faults.server_ms()})),
         ("GET", "/api/v3/exchangeInfo") => {
             let only = match (p.get("symbol"), p.get("symbols")) {
                 (Some(s), _) => Some(vec![s]),

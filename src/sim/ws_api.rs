@@ -55,7 +55,7 @@ impl ApiSession {
                 auth::check_timestamp(
                     Params::get(params, "timestamp").as_deref(),
                     Params::get(params, "recvWindow").as_deref(),
-                    now_ms(),
+                    self.shared.faults.server_ms(),
                 )?;
                 Ok(account)
             }
@@ -71,7 +71,7 @@ impl ApiSession {
         };
         json!({
             "apiKey": key, "authorizedSince": since, "connectedSince": self.connected_ms,
-            "returnRateLimits": true, "serverTime": now_ms(),
+            "returnRateLimits": true, "serverTime": self.shared.faults.server_ms(),
             "userDataStream": !self.shared.hub.user_subscriptions(self.conn).is_empty(),
         })
     }
@@ -89,7 +89,7 @@ impl ApiSession {
         let s = self.shared.clone();
         match method {
             "ping" => Ok(json!({})),
-            "time" => Ok(json!({"serverTime": now_ms()})),
+            "time" => Ok(json!({"serverTime": self.shared.faults.server_ms()})),
             "exchangeInfo" => {
                 let only = match (Params::get(params, "symbol"), params.get("symbols")) {
                     (Some(x), _) => Some(vec![x]),

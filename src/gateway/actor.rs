@@ -424,7 +424,8 @@ impl Gateway {
         if !grid_ok {
             return self.refuse(&i, Refusal::Grid, now);
         }
-        let (symbol, pd, qd) = (inst.symbol.clone(), inst.price_decimals, inst.qty_decimals);
+        // The symbol is read in place where the request is encoded: no copy per order.
+        let (pd, qd) = (inst.price_decimals, inst.qty_decimals);
         let check = OrderCheck {
             strategy: i.strategy,
             instrument: i.instrument,
@@ -465,13 +466,15 @@ impl Gateway {
         let vms = self.venue_ms(now);
         if let Some(rest) = self.rest.as_mut() {
             // Queued for the REST worker (a full queue or a dead worker was refused above).
+            let symbol = &self.instruments[i.instrument.index()].symbol;
             queued = rest.place(
-                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now, vms,
+                symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now, vms,
             );
         } else {
             let mut out = std::mem::take(&mut self.out);
+            let symbol = &self.instruments[i.instrument.index()].symbol;
             self.session.place(
-                &symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, vms, &mut out,
+                symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, vms, &mut out,
             );
             self.out = out;
             self.transmit(now);

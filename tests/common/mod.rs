@@ -1,6 +1,8 @@
 //! Shared helpers for end-to-end tests against the in-process simulator.
 #![allow(dead_code)]
 
+pub mod gateway_rig;
+
 use std::time::{Duration, Instant};
 
 use mako::sim::{SimConfig, SimHandle, Simulator};

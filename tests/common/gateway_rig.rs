@@ -1,0 +1,407 @@
+//! The order gateway on its own host against the simulator, as the gateway tests drive it:
+//! a rig that sends intents and reads snapshots, and the comparison of the engine's orders
+//! with the simulator's own record. Shared by the WebSocket API and REST transport tests.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::wait_for;
+use mako::config::{OrderTransport, RiskLimits, Secret, StreamKind, VenueConfig, VenueKind};
+use mako::gateway::{
+    CidMinter, Gateway, GatewayOptions, GatewaySnapshot, GatewaySpec, NewOrderIntent, OrderIntent,
+    OrderKind, OrderStatus, OrderUpdate, TimeInForce,
+};
+use mako::latency::probe::ClockOffset;
+use mako::net::Connector;
+use mako::risk::{KillSwitch, RiskEngine};
+use mako::runtime::{self, Clock, FullPolicy, HostSpec, IdlePolicy, Rx, Shutdown, Tx, bounded};
+use mako::sim::{DOC_API_KEY, DOC_SECRET, SimHandle};
+use mako::types::{
+    Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
+};
+use serde_json::Value;
+
+pub struct Rig {
+    pub sim: SimHandle,
+    pub intents: Tx<OrderIntent>,
+    pub updates: Rx<OrderUpdate>,
+    pub snapshots: Rx<GatewaySnapshot>,
+    pub shutdown: Shutdown,
+    pub host: Option<runtime::HostHandle>,
+    pub minter: CidMinter,
+    pub last: GatewaySnapshot,
+}
+
+pub fn instrument() -> Instrument {
+    let mut i = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        Price::parse("0.01").unwrap(),
+        Qty::parse("0.00001").unwrap(),
+    )
+    .unwrap();
+    i.min_notional = Price::parse("5").unwrap();
+    i
+}
+
+/// A gateway on `transport` for a run that started at `run_start_ms`, on an existing
+/// simulator; with `offset`, it signs with the venue's clock as that measures it.
+pub fn rig_with(
+    sim: SimHandle,
+    transport: OrderTransport,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    offset: Option<ClockOffset>,
+) -> Rig {
+    let venue = VenueConfig {
+        id: VenueId(0),
+        name: "binance".into(),
+        kind: VenueKind::BinanceSpot,
+        ws_url: sim.ws_url(),
+        rest_url: sim.rest_url(),
+        ws_api_url: Some(sim.ws_api_url()),
+        order_transport: transport,
+        streams: vec![StreamKind::BookTicker],
+        credentials: None,
+        recv_window: Duration::from_secs(5),
+        cancel_unknown_orders: false,
+    };
+    let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
+    let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);
+    let (snap_tx, snap_rx) = bounded("snapshots", 4, FullPolicy::DropNewest);
+    let risk = RiskEngine::new(
+        RiskLimits::default(),
+        &[(RiskLimits::default(), InstrumentId(0))],
+        1,
+        KillSwitch::default(),
+        UnixNanos(0),
+    );
+    let spec = GatewaySpec {
+        venue,
+        instruments: vec![instrument()],
+        api_key: Secret::new(DOC_API_KEY),
+        api_secret: Secret::new(DOC_SECRET),
+        connector: Connector::with_public_roots(Duration::from_secs(5)).unwrap(),
+        intents: intents_rx,
+        updates: vec![Some(updates_tx)],
+        risk,
+        mid: Box::new(|_| None),
+        snapshots: Some(snap_tx),
+        run_start_ms,
+        options,
+        persist: None,
+        recovered: Vec::new(),
+    };
+    let gw = Gateway::new(spec).unwrap();
+    let gw = match offset {
+        Some(o) => gw.with_clock_offset(o),
+        None => gw,
+    };
+    let shutdown = Shutdown::new();
+    let host = runtime::host::spawn(
+        HostSpec {
+            name: "gateway",
+            core: None,
+            idle: IdlePolicy::Backoff,
+            low_priority: false,
+            actors: vec![Box::new(gw)],
+            stats: Default::default(),
+        },
+        Clock::live(),
+        shutdown.clone(),
+    )
+    .unwrap();
+    let mut r = Rig {
+        sim,
+        intents: intents_tx,
+        updates: updates_rx,
+        snapshots: snap_rx,
+        shutdown,
+        host: Some(host),
+        minter: CidMinter::new(run_start_ms, StrategyId(0)),
+        last: GatewaySnapshot::default(),
+    };
+    let up = wait_for(Duration::from_secs(20), || {
+        r.refresh();
+        (r.last.link_up && r.last.user_stream).then_some(())
+    });
+    assert!(
+        up.is_some(),
+        "gateway connected and subscribed to the user stream"
+    );
+    r
+}
+
+impl Rig {
+    pub fn refresh(&mut self) {
+        while let Some(s) = self.snapshots.try_recv() {
+            self.last = s;
+        }
+    }
+
+    /// The simulator's best bid and ask (asked again while HTTP faults refuse the request).
+    pub fn book(&self) -> (Price, Price) {
+        let url = format!(
+            "{}/api/v3/ticker/bookTicker?symbol=BTCUSDT",
+            self.sim.rest_url()
+        );
+        let body = wait_for(Duration::from_secs(20), || {
+            let mut resp = ureq::get(&url)
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .call()
+                .ok()?;
+            if resp.status().as_u16() != 200 {
+                return None;
+            }
+            resp.body_mut().read_to_string().ok()
+        })
+        .expect("the simulator answers bookTicker");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let p = |k: &str| Price::parse(v[k].as_str().unwrap()).unwrap();
+        (p("bidPrice"), p("askPrice"))
+    }
+
+    pub fn send(
+        &mut self,
+        side: Side,
+        kind: OrderKind,
+        tif: TimeInForce,
+        price: Price,
+        qty: &str,
+    ) -> mako::types::ClientOrderId {
+        let cid = self.minter.mint();
+        let i = NewOrderIntent {
+            cid,
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            side,
+            kind,
+            tif,
+            price,
+            qty: Qty::parse(qty).unwrap(),
+            tick_at: UnixNanos(0),
+        };
+        self.intents.send(OrderIntent::New(i)).unwrap();
+        cid
+    }
+
+    pub fn cancel(&mut self, cid: mako::types::ClientOrderId) {
+        self.intents
+            .send(OrderIntent::Cancel {
+                strategy: StrategyId(0),
+                cid,
+            })
+            .unwrap();
+    }
+
+    /// The simulator's own record of the account's orders, by client id, each with the
+    /// fees of its fills added as `fees: {asset: total}`.
+    pub fn sim_orders(&self) -> HashMap<String, Value> {
+        let state = self.sim.state();
+        let mut fees: HashMap<u64, HashMap<String, i64>> = HashMap::new();
+        for f in state["fills"].as_array().unwrap() {
+            if f["account"] != 0 {
+                continue;
+            }
+            let fee = Qty::parse(f["commission"].as_str().unwrap())
+                .unwrap()
+                .units();
+            *fees
+                .entry(f["orderId"].as_u64().unwrap())
+                .or_default()
+                .entry(f["commissionAsset"].as_str().unwrap().to_owned())
+                .or_default() += fee;
+        }
+        state["accounts"][0]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let mut o = o.clone();
+                let f = fees
+                    .remove(&o["orderId"].as_u64().unwrap())
+                    .unwrap_or_default();
+                o["fees"] = serde_json::json!(f);
+                (o["clientOrderId"].as_str().unwrap().to_owned(), o)
+            })
+            .collect()
+    }
+
+    /// Waits until the engine holds at least `at_least` orders and they agree with the
+    /// simulator's, and returns the number of orders compared; panics with the differences
+    /// if they never do.
+    pub fn assert_books_agree(&mut self, limit: Duration, at_least: usize) -> usize {
+        let mut diffs = Vec::new();
+        let ok = wait_for(limit, || {
+            self.refresh();
+            diffs = differences(&self.last, &self.sim_orders());
+            if self.last.orders.len() < at_least {
+                diffs.push(format!(
+                    "engine holds {} orders, expected at least {at_least}",
+                    self.last.orders.len()
+                ));
+            }
+            diffs.is_empty().then_some(self.last.orders.len())
+        });
+        ok.unwrap_or_else(|| panic!("engine and simulator disagree:\n{}", diffs.join("\n")))
+    }
+
+    pub fn stop(&mut self) {
+        self.shutdown.request();
+        if let Some(h) = self.host.take() {
+            assert!(h.join());
+        }
+        self.refresh();
+    }
+}
+
+pub fn status_name(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::New | OrderStatus::Sent => "UNSENT",
+        OrderStatus::Acked => "NEW",
+        OrderStatus::PartiallyFilled => "PARTIALLY_FILLED",
+        OrderStatus::Filled => "FILLED",
+        OrderStatus::Cancelled => "CANCELED",
+        OrderStatus::Rejected => "REJECTED",
+        OrderStatus::Expired => "EXPIRED",
+    }
+}
+
+/// Every difference between the engine's view and the simulator's record.
+pub fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Vec<String> {
+    let mut d = Vec::new();
+    for o in &engine.orders {
+        let cid = o.cid.as_str();
+        let Some(s) = sim.get(cid) else {
+            // The venue never had it: the engine must hold it as rejected.
+            if o.status != OrderStatus::Rejected {
+                d.push(format!(
+                    "{cid}: engine {:?}, simulator has no such order",
+                    o.status
+                ));
+            }
+            continue;
+        };
+        let sim_status = s["status"].as_str().unwrap();
+        let sim_status = if sim_status == "EXPIRED_IN_MATCH" {
+            "EXPIRED"
+        } else {
+            sim_status
+        };
+        if status_name(o.status) != sim_status {
+            d.push(format!(
+                "{cid}: status engine {:?} vs simulator {sim_status}",
+                o.status
+            ));
+        }
+        let exec = Qty::parse(s["executedQty"].as_str().unwrap()).unwrap();
+        if o.filled_qty != exec {
+            d.push(format!(
+                "{cid}: filled engine {} vs simulator {exec}",
+                o.filled_qty
+            ));
+        }
+        let quote =
+            Notional::from_price(Price::parse(s["cummulativeQuoteQty"].as_str().unwrap()).unwrap());
+        if o.filled_quote != quote {
+            d.push(format!(
+                "{cid}: quote engine {:?} vs simulator {quote:?}",
+                o.filled_quote
+            ));
+        }
+        let sim_fees: HashMap<String, i64> = serde_json::from_value(s["fees"].clone()).unwrap();
+        for (asset, total) in &sim_fees {
+            let mine = o
+                .fees
+                .iter()
+                .find(|f| f.0.as_str() == asset)
+                .map(|f| f.1.units())
+                .unwrap_or(0);
+            if mine != *total {
+                d.push(format!(
+                    "{cid}: fee in {asset} engine {mine} vs simulator {total}"
+                ));
+            }
+        }
+        if o.fees
+            .iter()
+            .any(|f| !f.1.is_zero() && !sim_fees.contains_key(f.0.as_str()))
+        {
+            d.push(format!(
+                "{cid}: engine has fees {:?} the simulator never charged",
+                o.fees
+            ));
+        }
+        if o.venue_order_id != s["orderId"].as_u64() {
+            d.push(format!(
+                "{cid}: venue id engine {:?} vs simulator {}",
+                o.venue_order_id, s["orderId"]
+            ));
+        }
+    }
+    let engine_ids: Vec<&str> = engine.orders.iter().map(|o| o.cid.as_str()).collect();
+    for cid in sim.keys() {
+        if !engine_ids.contains(&cid.as_str()) {
+            d.push(format!("{cid}: on the simulator, unknown to the engine"));
+        }
+    }
+    d
+}
+
+/// Places a mix: resting bids and asks, marketable limits (taker fills), a post-only that
+/// would cross (rejected), and cancels half of the resting ones.
+pub fn trade_a_while(r: &mut Rig, rounds: usize) {
+    for round in 0..rounds {
+        let (bid, ask) = r.book();
+        let tick = Price::parse("0.01").unwrap();
+        let below = Price::from_units(bid.units() - 50 * tick.units());
+        let above = Price::from_units(ask.units() + 50 * tick.units());
+        let a = r.send(
+            Side::Buy,
+            OrderKind::Limit,
+            TimeInForce::Gtc,
+            below,
+            "0.001",
+        );
+        let b = r.send(
+            Side::Sell,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            above,
+            "0.001",
+        );
+        r.send(
+            Side::Buy,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            Price::from_units(ask.units() + 10 * tick.units()),
+            "0.0005",
+        );
+        r.send(
+            Side::Sell,
+            OrderKind::Limit,
+            TimeInForce::Gtc,
+            Price::from_units(bid.units() - 10 * tick.units()),
+            "0.0004",
+        );
+        r.send(
+            Side::Buy,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            ask,
+            "0.001",
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        if round % 2 == 0 {
+            r.cancel(a);
+        } else {
+            r.cancel(b);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::config::{Secret, VenueConfig};
 use crate::net::{Connector, Endpoint, Incoming};
 use crate::risk::{KillReason, OrderCheck, RiskEngine};
-use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
+use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, StrategyId, UnixNanos};
 use crate::venue::binance::session::{Purpose, Session, SessionEvent};
 use crate::venue::binance::user::{Balance, OrderSnapshot};
@@ -327,41 +327,16 @@ impl Gateway {
     }
 
     fn notify(&mut self, u: OrderUpdate) {
-        if !self.held.is_empty() {
-            self.counters.updates_held += 1;
-            self.held.push_back(u);
-            return;
-        }
-        let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
-            return;
-        };
-        match tx.send(u) {
-            Ok(()) => {}
-            Err(SendError::Full(u)) => {
-                self.counters.updates_held += 1;
-                self.held.push_back(u);
-            }
-            // The strategy is gone (engine stopping): nobody to tell.
-            Err(SendError::Disconnected(_)) => {}
-        }
+        super::deliver::notify(
+            &self.updates,
+            &mut self.held,
+            &mut self.counters.updates_held,
+            u,
+        );
     }
 
     fn flush_held(&mut self) -> usize {
-        let mut n = 0;
-        while let Some(u) = self.held.pop_front() {
-            let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
-                continue;
-            };
-            match tx.send(u) {
-                Ok(()) => n += 1,
-                Err(SendError::Full(u)) => {
-                    self.held.push_front(u);
-                    break;
-                }
-                Err(SendError::Disconnected(_)) => {}
-            }
-        }
-        n
+        super::deliver::flush_held(&self.updates, &mut self.held)
     }
 
     fn update_of(

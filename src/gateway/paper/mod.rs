@@ -23,7 +23,7 @@ use crate::config::{PaperConfig, VenueConfig};
 use crate::feed::actor::TradeEvent;
 use crate::persist::{FillRecord, PersistSink, Record};
 use crate::risk::{KillReason, OrderCheck, RiskEngine};
-use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
+use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{
     ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
 };
@@ -202,40 +202,16 @@ impl PaperGateway {
     }
 
     fn notify(&mut self, u: OrderUpdate) {
-        if !self.held.is_empty() {
-            self.counters.updates_held += 1;
-            self.held.push_back(u);
-            return;
-        }
-        let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
-            return;
-        };
-        match tx.send(u) {
-            Ok(()) => {}
-            Err(SendError::Full(u)) => {
-                self.counters.updates_held += 1;
-                self.held.push_back(u);
-            }
-            Err(SendError::Disconnected(_)) => {}
-        }
+        super::deliver::notify(
+            &self.updates,
+            &mut self.held,
+            &mut self.counters.updates_held,
+            u,
+        );
     }
 
     fn flush_held(&mut self) -> usize {
-        let mut n = 0;
-        while let Some(u) = self.held.pop_front() {
-            let Some(Some(tx)) = self.updates.get(u.strategy.index()) else {
-                continue;
-            };
-            match tx.send(u) {
-                Ok(()) => n += 1,
-                Err(SendError::Full(u)) => {
-                    self.held.push_front(u);
-                    break;
-                }
-                Err(SendError::Disconnected(_)) => {}
-            }
-        }
-        n
+        super::deliver::flush_held(&self.updates, &mut self.held)
     }
 
     fn update_of(o: &Order, fill: Option<super::FillDelta>, at: UnixNanos) -> OrderUpdate {

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use mako::book::Level;
 use mako::feed::record::RecordReader;
-use mako::feed::sync::{BookSync, SyncEvent, SyncLimits};
 use mako::types::{InstrumentId, Price, Qty};
+use mako::venue::binance::sync::BookSync;
 use mako::venue::binance::{MdEvent, MdParser, SymbolTable, TimeUnit};
+use mako::venue::md::{SyncEvent, SyncLimits};
 use serde::Deserialize;
 
 const FIXTURE: &str = concat!(

@@ -9,11 +9,11 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use mako::config::{RiskLimits, Secret};
-use mako::gateway::{OrderKind, TimeInForce};
 use mako::risk::{KillSwitch, OrderCheck, RiskEngine};
 use mako::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
+use mako::types::{OrderKind, TimeInForce};
 use mako::venue::binance::orders::{Auth, NewOrder, rest_new_order};
-use mako::venue::binance::rest::RestCodec;
+use mako::venue::binance::rest::BinanceRest;
 use mako::venue::binance::session::Session;
 use mako::venue::binance::sign::HmacSigner;
 
@@ -164,7 +164,12 @@ fn intent_to_bytes(c: &mut Criterion) {
             black_box((ok, buf.len()))
         })
     });
-    let mut rest = RestCodec::new(HmacSigner::from_bytes(SECRET.as_bytes()), 5000, 6000);
+    let mut rest = BinanceRest::new(
+        &mako::config::Secret::new("key"),
+        HmacSigner::from_bytes(SECRET.as_bytes()),
+        5000,
+        6000,
+    );
     g.bench_function("risk check + encode and sign (rest)", |b| {
         b.iter(|| {
             now += 1_000;

@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
             let t = TradeEvent {
                 venue: VenueId(0),
                 instrument: INST,
-                trade_id: id,
+                trade_id: id.into(),
                 price: Price::from_units(BEST_BID),
                 qty: Qty::from_units(1_000_000),
                 aggressor: Side::Sell,

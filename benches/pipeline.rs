@@ -24,9 +24,8 @@ use mako::book::{BookCache, CacheReader};
 use mako::config::{OrderTransport, RiskLimits, Secret, StreamKind, VenueConfig, VenueKind};
 use mako::feed::actor::{FeedActor, FeedOptions, FeedSpec};
 use mako::feed::record::RecordReader;
-use mako::gateway::order::{Order, OrderEvent, VenueFinal};
 use mako::gateway::table::OrderTable;
-use mako::gateway::{CidMinter, OrderIntent, OrderStatus, OrderUpdate};
+use mako::gateway::{CidMinter, OrderIntent, OrderUpdate};
 use mako::net::Connector;
 use mako::risk::{KillSwitch, OrderCheck, RiskEngine};
 use mako::runtime::channel::ChannelStats;
@@ -34,10 +33,13 @@ use mako::runtime::{Actor, Clock, Ctx, FullPolicy, Rx, Shutdown, Tx, bounded};
 use mako::strategy::IntentSink;
 use mako::strategy::actor::StrategyActor;
 use mako::strategy::spread::{SpreadMaker, SpreadParams};
+use mako::types::OrderStatus;
+use mako::types::order::{Order, OrderEvent, VenueFinal};
 use mako::types::{
     ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
     VenueId,
 };
+use mako::venue::binance::handler::SpotMdHandler;
 use mako::venue::binance::session::Session;
 
 const FIXTURE: &str = concat!(
@@ -216,13 +218,13 @@ impl GatewayStage {
             };
             let ev = if placed {
                 OrderEvent::Accepted {
-                    venue_order_id: 1,
+                    venue_order_id: 1.into(),
                     at: now,
                 }
             } else {
                 OrderEvent::Ended {
                     kind: VenueFinal::Cancelled,
-                    venue_order_id: Some(1),
+                    venue_order_id: Some(1.into()),
                     cum_qty: Qty::ZERO,
                     cum_quote: Notional(0),
                     at: now,
@@ -255,7 +257,7 @@ impl GatewayStage {
 
 /// The feed and strategy actors of one instrument, wired as the engine wires them.
 struct Front {
-    feed: FeedActor,
+    feed: FeedActor<SpotMdHandler>,
     strategy: StrategyActor,
     ctx: Ctx,
     /// The feed's "book changed" channel (the strategy reads the cache's `seq` instead).
@@ -278,19 +280,26 @@ fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
         credentials: None,
         recv_window: Duration::from_secs(5),
         cancel_unknown_orders: false,
+        private_ws_url: None,
+        demo_trading: false,
     };
-    let feed = FeedActor::new(FeedSpec {
-        venue,
-        instruments: vec![instrument()],
-        connector: Connector::with_public_roots(Duration::from_secs(1)).expect("connector"),
-        writers: vec![cache.writer(BTC).expect("writer")],
-        trades: vec![],
-        book_changed: vec![changed_tx],
-        recorder: None,
-        clock_offset: None,
-        record_to: None,
-        options: FeedOptions::default(),
-    })
+    let md = SpotMdHandler::for_venue(&venue, &[instrument()], FeedOptions::default().sync_limits)
+        .expect("handler");
+    let feed = FeedActor::new(
+        FeedSpec {
+            venue,
+            instruments: vec![instrument()],
+            connector: Connector::with_public_roots(Duration::from_secs(1)).expect("connector"),
+            writers: vec![cache.writer(BTC).expect("writer")],
+            trades: vec![],
+            book_changed: vec![changed_tx],
+            recorder: None,
+            clock_offset: None,
+            record_to: None,
+            options: FeedOptions::default(),
+        },
+        md,
+    )
     .expect("feed");
     let params: toml::Table = r#"
         spread_bps = 2

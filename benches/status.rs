@@ -5,10 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mako::gateway::{Order, OrderKind, TimeInForce};
 use mako::runtime::{FullPolicy, bounded};
 use mako::status::StatusUpdate;
 use mako::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
+use mako::types::{Order, OrderKind, TimeInForce};
 
 fn order() -> Order {
     Order::new(

@@ -7,9 +7,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mako::gateway::{AssetCode, EventSender, FillDelta, GatewayEvent};
+use mako::gateway::{EventSender, GatewayEvent};
 use mako::persist::FillRecord;
 use mako::runtime::{FullPolicy, bounded};
+use mako::types::{AssetCode, FillDelta};
 use mako::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
 
 fn fill(at: u64) -> GatewayEvent {
@@ -22,7 +23,7 @@ fn fill(at: u64) -> GatewayEvent {
             side: Side::Buy,
             qty,
             quote: Price::parse("61837.63").unwrap().notional(qty),
-            trade_id: Some(at),
+            trade_id: Some(at.into()),
             fee: Qty::from_units(6_184),
             fee_asset: AssetCode::new(b"USDT").unwrap(),
             is_maker: true,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mako::config::{Mode, StatusConfig};
-use mako::gateway::{AssetCode, FillDelta, Order, OrderEvent, OrderKind, TimeInForce};
 use mako::latency::monitor::{Stats, VenueBand};
 use mako::latency::{LatencySnapshot, Measurement, Summary};
 use mako::persist::{FillRecord, PersistHub, RunInfo};
@@ -18,6 +17,7 @@ use mako::status::{
     ConnState, QuoteLevel, RiskUpdate, StatusHub, StatusSetup, StatusSources, StatusUpdate,
     StrategyInfo, StrategyState, StrategyUpdate, VenueUpdate,
 };
+use mako::types::{AssetCode, FillDelta, Order, OrderEvent, OrderKind, TimeInForce};
 use mako::types::{
     ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
@@ -219,7 +219,7 @@ fn main() -> anyhow::Result<()> {
                 now,
             );
             o.apply(&OrderEvent::Accepted {
-                venue_order_id: 1000 + seq,
+                venue_order_id: (1000 + seq).into(),
                 at: now,
             });
             if seq < 10 {
@@ -228,7 +228,7 @@ fn main() -> anyhow::Result<()> {
                     side,
                     qty,
                     quote: Notional::of(price, qty),
-                    trade_id: Some(5000 + seq),
+                    trade_id: Some((5000 + seq).into()),
                     fee: Qty::ZERO,
                     fee_asset: AssetCode::new(b"USDT").unwrap_or_default(),
                     is_maker: true,
@@ -244,8 +244,8 @@ fn main() -> anyhow::Result<()> {
                 let _ = tx.send(StatusUpdate::Fill(rec));
                 let _ = sink.keep(mako::persist::Record::Fill(rec));
                 o.apply(&OrderEvent::Trade {
-                    venue_order_id: 1000 + seq,
-                    trade_id: 5000 + seq,
+                    venue_order_id: (1000 + seq).into(),
+                    trade_id: (5000 + seq).into(),
                     last_qty: qty,
                     last_price: price,
                     cum_qty: qty,

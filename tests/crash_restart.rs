@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use common::{start_sim, wait_for};
 use mako::config::Mode;
-use mako::gateway::OrderStatus;
 use mako::persist::{RunScope, load_orders};
 use mako::sim::SimHandle;
+use mako::types::OrderStatus;
 use mako::types::Qty;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
@@ -314,7 +314,7 @@ fn a_killed_engine_loses_nothing_committed_and_its_successor_reconciles() {
     );
     let conn = rig.db();
     let stored = load_orders(&conn, Mode::Sim, RunScope::All).unwrap();
-    let by_cid: HashMap<String, &mako::gateway::Order> = stored
+    let by_cid: HashMap<String, &mako::types::Order> = stored
         .iter()
         .map(|o| (o.cid.as_str().to_owned(), o))
         .collect();

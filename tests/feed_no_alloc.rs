@@ -5,11 +5,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mako::feed::handler::SpotMdHandler;
 use mako::feed::record::RecordReader;
-use mako::feed::sync::SyncLimits;
 use mako::types::InstrumentId;
+use mako::venue::binance::handler::SpotMdHandler;
 use mako::venue::binance::{SymbolTable, TimeUnit};
+use mako::venue::md::SyncLimits;
 
 struct Counting;
 

@@ -21,6 +21,7 @@ use mako::net::Connector;
 use mako::runtime::{self, Clock, FullPolicy, HostSpec, IdlePolicy, Rx, Shutdown, bounded};
 use mako::sim::SimHandle;
 use mako::types::{Instrument, InstrumentId, Price, Qty, Side, VenueId};
+use mako::venue::binance::handler::SpotMdHandler;
 
 const SYMBOLS: [(&str, &str, &str); 3] = [
     ("BTCUSDT", "BTC", "60000"),
@@ -71,6 +72,8 @@ fn venue(sim: &SimHandle) -> VenueConfig {
         credentials: None,
         recv_window: Duration::from_secs(5),
         cancel_unknown_orders: false,
+        private_ws_url: None,
+        demo_trading: false,
     }
 }
 
@@ -95,18 +98,22 @@ fn rig_on(sim: SimHandle, options: FeedOptions, recorder: Option<Recorder>) -> R
         .collect();
     let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
     let (trades_tx, trades) = bounded("trades", 4096, FullPolicy::DropNewest);
-    let feed = FeedActor::new(FeedSpec {
-        venue: venue(&sim),
-        instruments: instruments(),
-        connector: Connector::with_public_roots(Duration::from_secs(5)).unwrap(),
-        writers,
-        trades: vec![trades_tx],
-        book_changed: vec![changed_tx],
-        recorder,
-        clock_offset: None,
-        record_to: None,
-        options,
-    })
+    let md = SpotMdHandler::for_venue(&venue(&sim), &instruments(), options.sync_limits).unwrap();
+    let feed = FeedActor::new(
+        FeedSpec {
+            venue: venue(&sim),
+            instruments: instruments(),
+            connector: Connector::with_public_roots(Duration::from_secs(5)).unwrap(),
+            writers,
+            trades: vec![trades_tx],
+            book_changed: vec![changed_tx],
+            recorder,
+            clock_offset: None,
+            record_to: None,
+            options,
+        },
+        md,
+    )
     .unwrap();
     let stats = feed.stats();
     let shutdown = Shutdown::new();

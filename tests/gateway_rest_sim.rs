@@ -14,12 +14,10 @@ use common::gateway_rig::{Rig, rig_with, trade_a_while};
 use common::{start_sim, wait_for};
 use mako::config::OrderTransport;
 use mako::gateway::rest::RestOptions;
-use mako::gateway::{
-    GatewayOptions, GatewaySnapshot, OrderKind, OrderStatus, OrderUpdate, Refusal, TimeInForce,
-};
+use mako::gateway::{GatewayOptions, OrderUpdate, Refusal};
 use mako::sim::SimHandle;
-use mako::types::{Price, Qty, Side};
-use serde_json::Value;
+use mako::types::{OrderKind, OrderStatus, TimeInForce};
+use mako::types::{Price, Side};
 
 /// The runs place more than Binance's default 50 orders per 10 s.
 const MANY_ORDERS: &str = "[limits]\norders_per_10s = 100000\n";
@@ -33,48 +31,7 @@ fn rig_on(sim: SimHandle, options: GatewayOptions, run_start_ms: u64) -> Rig {
     rig_with(sim, OrderTransport::Rest, options, run_start_ms, None)
 }
 
-/// Every difference between the engine's balances and the simulator's account.
-fn balance_differences(engine: &GatewaySnapshot, state: &Value) -> Vec<String> {
-    let sim = &state["accounts"][0]["balances"];
-    let mut d = Vec::new();
-    for asset in ["BTC", "USDT"] {
-        if !engine.balances.iter().any(|b| b.asset.as_str() == asset) {
-            d.push(format!("{asset}: the engine holds no balance"));
-        }
-    }
-    for b in &engine.balances {
-        let asset = b.asset.as_str();
-        let q = |k: &str| {
-            sim[asset][k]
-                .as_str()
-                .map(|s| Qty::parse(s).unwrap())
-                .unwrap_or(Qty::ZERO)
-        };
-        if (b.free, b.locked) != (q("free"), q("locked")) {
-            d.push(format!(
-                "{asset}: engine free {} locked {} vs simulator free {} locked {}",
-                b.free,
-                b.locked,
-                q("free"),
-                q("locked")
-            ));
-        }
-    }
-    d
-}
-
 impl Rig {
-    /// Waits until the engine's balances equal the simulator's (a sweep brings them).
-    fn assert_balances_agree(&mut self, limit: Duration) {
-        let mut diffs = Vec::new();
-        let ok = wait_for(limit, || {
-            self.refresh();
-            diffs = balance_differences(&self.last, &self.sim.state());
-            diffs.is_empty().then_some(())
-        });
-        assert!(ok.is_some(), "balances disagree:\n{}", diffs.join("\n"));
-    }
-
     /// The next update about `cid` the strategy receives.
     fn update_of(&mut self, cid: mako::types::ClientOrderId, final_only: bool) -> OrderUpdate {
         wait_for(Duration::from_secs(20), || {

@@ -10,9 +10,10 @@ use std::time::Duration;
 use common::gateway_rig::{Rig, rig_with, trade_a_while};
 use common::{start_sim, wait_for};
 use mako::config::OrderTransport;
-use mako::gateway::{GatewayOptions, OrderKind, OrderStatus, TimeInForce};
+use mako::gateway::GatewayOptions;
 use mako::latency::probe::ClockOffset;
 use mako::sim::SimHandle;
+use mako::types::{OrderKind, OrderStatus, TimeInForce};
 use mako::types::{Price, Side};
 
 fn rig(sim_extra: &str, options: GatewayOptions) -> Rig {
@@ -210,7 +211,11 @@ fn a_venue_clock_far_from_ours_is_measured_and_signed_with() {
         .body_mut()
         .read_to_string()
         .unwrap();
-    let server_ms = mako::latency::probe::parse_server_time(body.as_bytes()).unwrap();
+    let server_ms = mako::latency::probe::parse_server_time(
+        mako::config::VenueKind::BinanceSpot,
+        body.as_bytes(),
+    )
+    .unwrap();
     let local_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

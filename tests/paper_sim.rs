@@ -144,7 +144,7 @@ fn paper_mode_trades_inside_the_engine_against_simulated_market_data() {
     assert!(orders >= 2, "quotes were placed: {orders}");
     let fills = load_fills(&db, Mode::Paper, RunScope::All).unwrap();
     assert!(!fills.is_empty(), "some quotes were filled on paper");
-    let mut ids: Vec<(String, u64)> = fills
+    let mut ids: Vec<(String, mako::types::TradeId)> = fills
         .iter()
         .map(|f| {
             (

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use mako::feed::handler::{Handled, Publish, SpotMdHandler};
 use mako::feed::record::RecordReader;
-use mako::feed::sync::{SyncLimits, SyncState};
 use mako::types::{InstrumentId, Price, Qty, Side};
+use mako::venue::binance::handler::SpotMdHandler;
 use mako::venue::binance::{SymbolTable, TimeUnit};
+use mako::venue::md::{Handled, Publish};
+use mako::venue::md::{SyncLimits, SyncState};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -29,6 +29,8 @@ use crate::latency::plot::{Series, plot_svg};
 use crate::net::Connector;
 use crate::runtime::{Clock, Ctx, FullPolicy, Shutdown, bounded};
 use crate::sim::{SimConfig, SourceConfig};
+use crate::venue::binance::handler::SpotMdHandler;
+use crate::venue::md::SyncState;
 
 const USAGE: &str = "usage: mako bench --config <file> [--for <duration>] [--out <dir>] [--throughput [--recording <file>]]";
 /// The environment variables the engine reads the simulator's test account from.
@@ -448,19 +450,25 @@ fn throughput(a: &Args) -> Result<(), String> {
         // Never connected: frames are handed to `on_frame` directly.
         v.ws_url = "ws://127.0.0.1:9".into();
         v.rest_url = "http://127.0.0.1:9".into();
-        let mut feed = FeedActor::new(FeedSpec {
-            venue: v,
-            instruments: instruments.clone(),
-            connector: Connector::with_public_roots(Duration::from_secs(1))
-                .map_err(|e| e.to_string())?,
-            writers,
-            trades: vec![],
-            book_changed: vec![changed_tx],
-            recorder: None,
-            clock_offset: None,
-            record_to: None,
-            options: FeedOptions::default(),
-        })
+        let handler =
+            SpotMdHandler::for_venue(&v, &instruments, FeedOptions::default().sync_limits)
+                .map_err(|e| e.to_string())?;
+        let mut feed = FeedActor::new(
+            FeedSpec {
+                venue: v,
+                instruments: instruments.clone(),
+                connector: Connector::with_public_roots(Duration::from_secs(1))
+                    .map_err(|e| e.to_string())?,
+                writers,
+                trades: vec![],
+                book_changed: vec![changed_tx],
+                recorder: None,
+                clock_offset: None,
+                record_to: None,
+                options: FeedOptions::default(),
+            },
+            handler,
+        )
         .map_err(|e| e.to_string())?;
         // Sync the book: frames in order until it is live, then every later ticker back to
         // back (each newer than the book, so each is published).
@@ -470,7 +478,7 @@ fn throughput(a: &Args) -> Result<(), String> {
                 .handler()
                 .books()
                 .iter()
-                .any(|b| b.state() != crate::feed::sync::SyncState::Live)
+                .any(|b| b.state() != SyncState::Live)
         {
             let now = ctx.clock.now();
             feed.on_frame(&frames[pos], now, &ctx);

@@ -1,25 +1,105 @@
-//! `mako book`: replays market-data recordings through the feed's own codec and book sync,
-//! then prints each instrument's final top of book and the replay's counts.
+//! `mako book`: replays market-data recordings through the feed's own codec and book sync
+//! (the venue's `MarketData`), then prints each instrument's final top of book and the
+//! replay's counts, checksums included where the venue publishes them.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::book::Level;
-use crate::feed::handler::{FeedCounters, SpotMdHandler};
+use crate::config::VenueKind;
 use crate::feed::record::RecordReader;
-use crate::feed::sync::{BookSync, SyncLimits, SyncState};
 use crate::types::{InstrumentId, Side};
+use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::md::{TimeUnit, stream_symbol};
 use crate::venue::binance::symbols::SymbolTable;
+use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
+use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot [--depth N] [--json]";
+pub const USAGE: &str =
+    "usage: mako book <recording>... --venue binance-spot|okx-spot [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
 
+/// The venue's market data, with what a replay needs beyond the seam: instruments are
+/// numbered in the order their names first appear in the recording.
+enum Replay {
+    Binance(SpotMdHandler),
+    Okx(OkxMd),
+}
+
+impl Replay {
+    fn new(kind: VenueKind) -> Self {
+        match kind {
+            VenueKind::BinanceSpot => Replay::Binance(SpotMdHandler::new(
+                SymbolTable::new(),
+                TimeUnit::Millis,
+                SyncLimits::default(),
+            )),
+            VenueKind::OkxSpot => Replay::Okx(OkxMd::new(&[], SyncLimits::default())),
+        }
+    }
+
+    fn md(&mut self) -> &mut dyn MarketData {
+        match self {
+            Replay::Binance(h) => h,
+            Replay::Okx(h) => h,
+        }
+    }
+
+    fn md_ref(&self) -> &dyn MarketData {
+        match self {
+            Replay::Binance(h) => h,
+            Replay::Okx(h) => h,
+        }
+    }
+
+    /// Registers the instrument a frame names, if it is new.
+    fn discover(&mut self, frame: &[u8]) -> Result<(), String> {
+        match self {
+            Replay::Binance(h) => {
+                if let Some(sym) = stream_symbol(frame)
+                    && h.symbols().by_stream(sym.as_bytes()).is_none()
+                {
+                    let id = InstrumentId(h.symbols().len() as u32);
+                    h.add_symbol(sym, id).map_err(|e| e.to_string())?;
+                }
+            }
+            Replay::Okx(h) => {
+                if let Some(inst) = okx_inst_id(frame)
+                    && h.insts().get(inst).is_none()
+                {
+                    let id = InstrumentId(h.insts().len() as u32);
+                    h.add_instrument(inst, id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn symbol(&self, id: InstrumentId) -> &str {
+        match self {
+            Replay::Binance(h) => h.symbols().symbol_of(id),
+            Replay::Okx(h) => h.insts().inst_id_of(id),
+        }
+        .unwrap_or("?")
+    }
+}
+
+/// The `instId` of a push's `arg` (`{"arg":{"channel":"books","instId":"BTC-USDT"},…}`).
+fn okx_inst_id(frame: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"instId\":\"";
+    let arg = frame.windows(6).position(|w| w == b"\"arg\":")?;
+    let at = frame[arg..].windows(KEY.len()).position(|w| w == KEY)? + arg + KEY.len();
+    let len = frame[at..].iter().position(|&b| b == b'"')?;
+    let id = std::str::from_utf8(&frame[at..at + len]).ok()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(id)
+}
+
 #[derive(Debug)]
 struct Args {
     files: Vec<String>,
+    kind: VenueKind,
     depth: usize,
     json: bool,
 }
@@ -41,19 +121,21 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             s => files.push(s.to_owned()),
         }
     }
-    match venue.as_deref() {
-        Some("binance-spot") => {}
-        Some(v) => {
-            return Err(format!(
-                "--venue {v:?}: only binance-spot recordings can be replayed"
-            ));
-        }
-        None => return Err("--venue is required (binance-spot)".into()),
-    }
+    let kinds = VenueKind::ALL.map(VenueKind::as_str).join(", ");
+    let kind = match venue.as_deref() {
+        Some(v) => VenueKind::from_name(v)
+            .ok_or_else(|| format!("--venue {v:?}: the venue kinds are {kinds}"))?,
+        None => return Err(format!("--venue is required ({kinds})")),
+    };
     if files.is_empty() {
         return Err("no recording given".into());
     }
-    Ok(Args { files, depth, json })
+    Ok(Args {
+        files,
+        kind,
+        depth,
+        json,
+    })
 }
 
 /// Totals over the whole replay.
@@ -71,7 +153,7 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut h = SpotMdHandler::new(SymbolTable::new(), TimeUnit::Millis, SyncLimits::default());
+    let mut h = Replay::new(args.kind);
     let mut totals = Totals::default();
     for path in &args.files {
         let mut reader = match RecordReader::open(path) {
@@ -84,17 +166,11 @@ pub fn run(args: &[String]) -> ExitCode {
         while let Some(item) = reader.next() {
             match item {
                 Ok(rec) => {
-                    // Instruments are numbered in the order their streams first appear.
-                    if let Some(sym) = stream_symbol(rec.frame)
-                        && h.symbols().by_stream(sym.as_bytes()).is_none()
-                    {
-                        let id = InstrumentId(h.symbols().len() as u32);
-                        if let Err(e) = h.add_symbol(sym, id) {
-                            eprintln!("mako book: {path}: {e}");
-                        }
+                    if let Err(e) = h.discover(rec.frame) {
+                        eprintln!("mako book: {path}: {e}");
                     }
-                    if let Err(e) = h.on_frame(rec.frame)
-                        && h.counters().malformed <= REPORT_LIMIT
+                    if let Err(e) = h.md().on_frame(rec.frame)
+                        && h.md_ref().counters().malformed <= REPORT_LIMIT
                     {
                         eprintln!("mako book: {path}: line {}: {e}", rec.line);
                     }
@@ -121,23 +197,20 @@ pub fn run(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn top(sync: &BookSync, side: Side, depth: usize) -> Vec<Level> {
+fn top(h: &Replay, id: InstrumentId, side: Side, depth: usize) -> Vec<Level> {
     let mut v = vec![Level::default(); depth];
-    let n = if sync.state() == SyncState::Live {
-        sync.book().top_n(side, &mut v)
-    } else {
-        0
+    let md = h.md_ref();
+    let n = match (md.state(id), md.book(id)) {
+        (Some(SyncState::Live), Some(book)) => book.top_n(side, &mut v).min(depth),
+        _ => 0,
     };
     v.truncate(n);
     v
 }
 
-fn symbol(h: &SpotMdHandler, id: InstrumentId) -> &str {
-    h.symbols().symbol_of(id).unwrap_or("?")
-}
-
-fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
-    let c: &FeedCounters = h.counters();
+fn text(h: &Replay, t: &Totals, depth: usize) -> String {
+    let md = h.md_ref();
+    let c: &FeedCounters = md.counters();
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -146,22 +219,18 @@ fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
     );
     let _ = writeln!(
         s,
-        "  bookTicker {}  depth {}  trade {}  snapshots {}  serverShutdown {}",
+        "  best bid/offer {}  depth {}  trade {}  snapshots {}  close notices {}",
         c.book_tickers, c.depth_updates, c.trades, c.snapshots, c.server_shutdowns
     );
-    for b in h.books() {
-        let k = b.counters();
-        let state = if b.state() == SyncState::Live {
-            "live"
-        } else {
-            "syncing"
-        };
+    for id in md.instruments() {
+        let k = md.sync_counters(id).unwrap_or_default();
+        let live = md.state(id) == Some(SyncState::Live);
         let _ = writeln!(
             s,
-            "\n{} (instrument {}): {state}, update id {}",
-            symbol(h, b.instrument()),
-            b.instrument(),
-            b.book().update_id()
+            "\n{} (instrument {id}): {}, update id {}",
+            h.symbol(id),
+            if live { "live" } else { "syncing" },
+            md.book(id).map_or(0, |b| b.update_id())
         );
         let _ = writeln!(
             s,
@@ -181,10 +250,18 @@ fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
         );
         let _ = writeln!(
             s,
+            "  checksums verified {}  mismatches {}  unverifiable {}  sequence resets {}",
+            k.checksums_verified,
+            k.checksum_mismatches,
+            k.checksums_unverifiable,
+            k.sequence_resets
+        );
+        let _ = writeln!(
+            s,
             "  bookTicker checked {}  agreed {}  unchecked {}",
             k.tickers_checked, k.tickers_agreed, k.tickers_unchecked
         );
-        let (bids, asks) = (top(b, Side::Buy, depth), top(b, Side::Sell, depth));
+        let (bids, asks) = (top(h, id, Side::Buy, depth), top(h, id, Side::Sell, depth));
         let _ = writeln!(s, "  {:>4} {:>20} {:>20}", "", "price", "qty");
         for l in asks.iter().rev() {
             let _ = writeln!(
@@ -208,68 +285,68 @@ fn text(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
     s
 }
 
-fn json_levels(levels: &[Level]) -> String {
-    let items: Vec<String> = levels
+fn json_levels(levels: &[Level]) -> serde_json::Value {
+    levels
         .iter()
-        .map(|l| format!("[\"{}\",\"{}\"]", l.price, l.qty))
-        .collect();
-    format!("[{}]", items.join(","))
+        .map(|l| serde_json::json!([l.price.to_string(), l.qty.to_string()]))
+        .collect()
 }
 
-fn json(h: &SpotMdHandler, t: &Totals, depth: usize) -> String {
-    let c = h.counters();
-    let books: Vec<String> = h
-        .books()
-        .iter()
-        .map(|b| {
-            let k = b.counters();
-            format!(
-                concat!(
-                    "{{\"symbol\":\"{}\",\"instrument\":{},\"live\":{},\"update_id\":{},",
-                    "\"diffs_applied\":{},\"stale_dropped\":{},\"diffs_buffered\":{},\"gaps\":{},\"overlaps\":{},",
-                    "\"crossed\":{},\"resyncs\":{},\"snapshots_applied\":{},\"snapshots_too_old\":{},",
-                    "\"snapshots_ignored\":{},\"tickers_checked\":{},\"tickers_agreed\":{},\"tickers_unchecked\":{},",
-                    "\"bids\":{},\"asks\":{}}}"
-                ),
-                symbol(h, b.instrument()),
-                b.instrument(),
-                b.state() == SyncState::Live,
-                b.book().update_id(),
-                k.diffs_applied,
-                k.stale_dropped,
-                k.diffs_buffered,
-                k.gaps,
-                k.overlaps,
-                k.crossed,
-                k.resyncs,
-                k.snapshots_applied,
-                k.snapshots_too_old,
-                k.snapshots_ignored,
-                k.tickers_checked,
-                k.tickers_agreed,
-                k.tickers_unchecked,
-                json_levels(&top(b, Side::Buy, depth)),
-                json_levels(&top(b, Side::Sell, depth)),
-            )
+fn json(h: &Replay, t: &Totals, depth: usize) -> String {
+    let md = h.md_ref();
+    let c = md.counters();
+    let books: Vec<serde_json::Value> = md
+        .instruments()
+        .into_iter()
+        .map(|id| {
+            let k = md.sync_counters(id).unwrap_or_default();
+            serde_json::json!({
+                "symbol": h.symbol(id),
+                "instrument": id.0,
+                "live": md.state(id) == Some(SyncState::Live),
+                "update_id": md.book(id).map_or(0, |b| b.update_id()),
+                "diffs_applied": k.diffs_applied,
+                "stale_dropped": k.stale_dropped,
+                "diffs_buffered": k.diffs_buffered,
+                "gaps": k.gaps,
+                "overlaps": k.overlaps,
+                "crossed": k.crossed,
+                "resyncs": k.resyncs,
+                "snapshots_applied": k.snapshots_applied,
+                "snapshots_too_old": k.snapshots_too_old,
+                "snapshots_ignored": k.snapshots_ignored,
+                "checksums_verified": k.checksums_verified,
+                "checksum_mismatches": k.checksum_mismatches,
+                "checksums_unverifiable": k.checksums_unverifiable,
+                "sequence_resets": k.sequence_resets,
+                "tickers_checked": k.tickers_checked,
+                "tickers_agreed": k.tickers_agreed,
+                "tickers_unchecked": k.tickers_unchecked,
+                "bids": json_levels(&top(h, id, Side::Buy, depth)),
+                "asks": json_levels(&top(h, id, Side::Sell, depth)),
+            })
         })
         .collect();
-    format!(
-        concat!(
-            "{{\"frames\":{},\"malformed_frames\":{},\"malformed_lines\":{},\"truncated_files\":{},",
-            "\"book_tickers\":{},\"depth_updates\":{},\"trades\":{},\"snapshots\":{},\"server_shutdowns\":{},",
-            "\"books\":[{}]}}\n"
-        ),
-        c.frames,
-        c.malformed,
-        t.malformed_lines,
-        t.truncated_files,
-        c.book_tickers,
-        c.depth_updates,
-        c.trades,
-        c.snapshots,
-        c.server_shutdowns,
-        books.join(",")
-    )
+    let (verified, mismatches) = md.instruments().into_iter().fold((0, 0), |(v, m), id| {
+        let k = md.sync_counters(id).unwrap_or_default();
+        (v + k.checksums_verified, m + k.checksum_mismatches)
+    });
+    let v = serde_json::json!({
+        "venue": md.venue_kind(),
+        "frames": c.frames,
+        "malformed_frames": c.malformed,
+        "malformed_lines": t.malformed_lines,
+        "truncated_files": t.truncated_files,
+        "book_tickers": c.book_tickers,
+        "depth_updates": c.depth_updates,
+        "trades": c.trades,
+        "snapshots": c.snapshots,
+        "server_shutdowns": c.server_shutdowns,
+        "checksums_verified": verified,
+        "checksum_mismatches": mismatches,
+        "books": books,
+    });
+    format!("{v}\n")
 }
 
 #[cfg(test)]
@@ -278,6 +355,16 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn okx_inst_ids_are_found_in_the_arg() {
+        assert_eq!(
+            okx_inst_id(br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update"}"#),
+            Some("BTC-USDT")
+        );
+        assert_eq!(okx_inst_id(br#"{"event":"subscribe"}"#), None);
+        assert_eq!(okx_inst_id(br#"{"arg":{"instId":"a\"b"}}"#), None);
     }
 
     #[test]
@@ -293,11 +380,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((a.files, a.depth, a.json), (s(&["a.gz", "b"]), 3, true));
+        assert_eq!(a.kind, VenueKind::BinanceSpot);
+        let okx = parse_args(&s(&["r", "--venue", "okx-spot"])).unwrap();
+        assert_eq!(okx.kind, VenueKind::OkxSpot);
         assert!(parse_args(&s(&["a.gz"])).unwrap_err().contains("--venue"));
         assert!(
             parse_args(&s(&["a.gz", "--venue", "okx"]))
                 .unwrap_err()
-                .contains("binance-spot")
+                .contains("okx-spot")
         );
         assert!(
             parse_args(&s(&["--venue", "binance-spot"]))

@@ -56,12 +56,13 @@ pub fn run(args: &[String]) -> ExitCode {
                     let what = if cfg.engine.mode == config::Mode::Paper {
                         "not used in paper mode (orders are filled inside the engine)"
                     } else {
-                        t.describe()
+                        t.describe_for(v.kind)
                     };
                     let _ = writeln!(
                         out,
-                        "  venue {}: order_transport = {:?}: {what}",
+                        "  venue {} ({}): order_transport = {:?}: {what}",
                         v.name,
+                        v.kind.as_str(),
                         t.as_str()
                     );
                 }

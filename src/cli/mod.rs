@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod book;
 pub mod check;
+pub mod decode;
 pub mod latency_report;
 pub mod record;
 pub mod run;
@@ -20,11 +21,14 @@ usage:
   mako check <config>...                 validate config files; non-zero exit on errors
   mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
                                          print the string to sign and its signature
+  mako decode --venue <kind> [--private] <file>
+                                         venue messages (one per line, or a recording) as
+                                         normalised JSON lines
   mako sim [--config <file>]             serve the exchange simulator on loopback
   mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
   mako book <recording>... --venue binance-spot [--depth N] [--json]
                                          replay recordings through the book sync; print books and counts
-  mako record <config> --out <file> [--for <duration>] [--gzip]   record market data (frames + snapshots)
+  mako record <config> --out <file> [--venue <name>] [--for <duration>] [--gzip]   record market data (frames + snapshots)
   mako bench --config <file> [--for <duration>] [--out <dir>] [--throughput]
                                          tick-to-trade over loopback against the simulator; feed throughput
   mako help                              this text
@@ -44,6 +48,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         "sign" => sign::run(rest),
+        "decode" => decode::run(rest),
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),

@@ -1,29 +1,31 @@
-//! `mako record <config> --out <file> [--for <duration>] [--gzip]`: connects to the config's
-//! first Binance Spot venue exactly as the feed does (the feed actor itself, without a book
-//! cache) and writes every frame received and every REST snapshot fetched to a recording.
+//! `mako record <config> --out <file> [--venue <name>] [--for <duration>] [--gzip]`: connects
+//! to one venue of the config (the first, or the one named) exactly as the feed does (the
+//! feed actor itself, with the venue's own codec, without a book cache) and writes every
+//! frame received and every REST snapshot fetched to a recording.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crate::config::VenueKind;
-use crate::feed::actor::{FeedActor, FeedOptions, FeedSpec};
+use crate::feed::actor::{FeedOptions, FeedSpec};
 use crate::feed::record::RecordWriter;
 use crate::net::Connector;
-use crate::runtime::{Actor, Clock, Ctx, Shutdown};
+use crate::runtime::{Clock, Ctx, Shutdown};
 
-pub const USAGE: &str = "usage: mako record <config> --out <file> [--for <duration>] [--gzip]";
+pub const USAGE: &str =
+    "usage: mako record <config> --out <file> [--venue <name>] [--for <duration>] [--gzip]";
 
 struct Args {
     config: PathBuf,
     out: PathBuf,
     duration: Option<Duration>,
     gzip: bool,
+    venue: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
-    let (mut config, mut out, mut duration, mut gzip) = (None, None, None, false);
+    let (mut config, mut out, mut duration, mut gzip, mut venue) = (None, None, None, false, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -33,6 +35,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 duration = Some(crate::config::parse_duration(v).map_err(|e| e.to_string())?);
             }
             "--gzip" => gzip = true,
+            "--venue" => venue = Some(it.next().ok_or("--venue needs a venue name")?.clone()),
             s if s.starts_with("--") => return Err(format!("unknown flag {s:?}")),
             s if config.is_none() => config = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument {s:?}")),
@@ -43,6 +46,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         out: out.ok_or("--out is required")?,
         duration,
         gzip,
+        venue,
     })
 }
 
@@ -66,15 +70,18 @@ pub fn run(args: &[String]) -> ExitCode {
 fn record(args: &Args) -> anyhow::Result<()> {
     let config = crate::config::load(&args.config)
         .map_err(|e| anyhow::anyhow!("{} is not a valid config:\n{e}", args.config.display()))?;
-    let venue = config
-        .venues
-        .iter()
-        .find(|v| v.kind == VenueKind::BinanceSpot)
-        .ok_or_else(|| anyhow::anyhow!("the config has no binance-spot venue"))?
-        .clone();
+    let venue = match &args.venue {
+        Some(name) => config.venues.iter().find(|v| &v.name == name),
+        None => config.venues.first(),
+    }
+    .ok_or_else(|| match &args.venue {
+        Some(name) => anyhow::anyhow!("the config has no venue named {name:?}"),
+        None => anyhow::anyhow!("the config has no venue"),
+    })?
+    .clone();
     let writer = RecordWriter::create(&args.out, args.gzip)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", args.out.display()))?;
-    let mut feed = FeedActor::new(FeedSpec {
+    let (mut feed, stats) = crate::engine::venues::feed(FeedSpec {
         venue,
         instruments: config.instruments.clone(),
         connector: Connector::with_public_roots(Duration::from_secs(10))?,
@@ -86,7 +93,6 @@ fn record(args: &Args) -> anyhow::Result<()> {
         record_to: Some(writer),
         options: FeedOptions::default(),
     })?;
-    let stats = feed.stats();
     let shutdown = Shutdown::new();
     shutdown.install_signal_handlers()?;
     let mut ctx = Ctx {

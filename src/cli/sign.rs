@@ -1,50 +1,245 @@
-//! `mako sign`: prints the exact string mako signs for a request and its signature, so an
-//! operator can debug a rejected key (-1022) by comparing with what they send.
+//! `mako sign`: prints the exact string mako signs for a request, the headers it sends and
+//! the signature, for every venue, so an operator can debug an auth error against the
+//! venue's documentation. Two forms:
+//! - `--method M --path '<path?query>' [--body '<body>'] --timestamp <ts>`: the request as
+//!   sent; the venue's rule says what of it is signed;
+//! - Binance's `--payload '<query>' [--ws-api]`: the payload as given.
 
 use std::process::ExitCode;
 
-use crate::config::SecretSource;
+use crate::config::{Secret, SecretSource, VenueKind};
 use crate::venue::binance::sign::{HmacSigner, ws_api_payload};
 
+/// Printed in place of the passphrase: it is a secret.
+const HIDDEN: &str = "<the value of --passphrase-env>";
+
+/// Signs `req` by `kind`'s rule. `key` fills the key header (else a placeholder).
+pub fn sign_request(
+    kind: VenueKind,
+    req: &Request,
+    secret: &Secret,
+    key: Option<&str>,
+    passphrase: bool,
+) -> Result<Signed, String> {
+    let key = key.unwrap_or("<the value of --key-env>").to_owned();
+    if !matches!(req.method.as_str(), "GET" | "POST" | "DELETE" | "PUT") {
+        return Err(format!(
+            "--method {:?}: expected GET, POST, DELETE or PUT",
+            req.method
+        ));
+    }
+    match kind {
+        VenueKind::BinanceSpot => {
+            let ms: u64 = req.timestamp.parse().map_err(|_| {
+                format!(
+                    "--timestamp {:?}: Binance wants Unix milliseconds",
+                    req.timestamp
+                )
+            })?;
+            let query = req.path.split_once('?').map_or("", |(_, q)| q);
+            let mut signed = encode_non_ascii(query);
+            if !signed.split('&').any(|kv| kv.starts_with("timestamp=")) {
+                if !signed.is_empty() {
+                    signed.push('&');
+                }
+                signed.push_str(&format!("timestamp={ms}"));
+            }
+            signed.push_str(&encode_non_ascii(&req.body));
+            let sig = HmacSigner::new(secret).sign_hex(signed.as_bytes());
+            let signature = String::from_utf8_lossy(&sig).into_owned();
+            Ok(Signed {
+                signed,
+                headers: vec![("X-MBX-APIKEY".into(), key)],
+                signature,
+            })
+        }
+        VenueKind::OkxSpot => {
+            let ts = req.timestamp.as_str();
+            let login = req.path == "/users/self/verify";
+            let well_formed = if login {
+                !ts.is_empty() && ts.bytes().all(|b| b.is_ascii_digit())
+            } else {
+                iso_millis_form(ts)
+            };
+            if !well_formed {
+                return Err(format!(
+                    "--timestamp {ts:?}: OKX wants ISO-8601 with milliseconds \
+                     (2020-12-08T09:08:57.715Z), or Unix seconds for the login path"
+                ));
+            }
+            let mut signed = Vec::new();
+            crate::venue::okx::sign::prehash(
+                &mut signed,
+                ts.as_bytes(),
+                &req.method,
+                &req.path,
+                req.body.as_bytes(),
+            );
+            let sig = HmacSigner::new(secret).sign_base64(&signed);
+            let signature = String::from_utf8_lossy(&sig).into_owned();
+            let mut headers = vec![
+                ("OK-ACCESS-KEY".into(), key),
+                ("OK-ACCESS-SIGN".into(), signature.clone()),
+                ("OK-ACCESS-TIMESTAMP".into(), ts.to_owned()),
+            ];
+            if passphrase {
+                headers.push(("OK-ACCESS-PASSPHRASE".into(), HIDDEN.into()));
+            }
+            if req.method == "POST" {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            Ok(Signed {
+                signed: String::from_utf8_lossy(&signed).into_owned(),
+                headers,
+                signature,
+            })
+        }
+    }
+}
+
 const USAGE: &str =
-    "usage: mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
-  REST: the payload is the query string followed by the body (no separator), as sent;
+    "usage: mako sign --venue <kind> --secret-env VAR [--key-env VAR] [--passphrase-env VAR]
+                 --method GET|POST|DELETE --path '<path?query>' [--body '<exact body>']
+                 --timestamp <the venue's own timestamp form>
+       mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
+  binance-spot: the signed string is the query (with timestamp=<ts> added when it has none)
+                followed by the body; --timestamp is Unix milliseconds.
+  okx-spot:     the signed string is timestamp + METHOD + path (with its query) + body;
+                --timestamp is ISO-8601 with milliseconds (2020-12-08T09:08:57.715Z).
+  --payload (Binance): the query string followed by the body (no separator), as sent;
         non-ASCII characters are percent-encoded before signing.
   --ws-api: the payload's parameters are sorted by name (WebSocket API rule), not encoded.";
 
-pub fn run(args: &[String]) -> ExitCode {
-    let mut venue = None;
-    let mut secret_env = None;
-    let mut payload = None;
-    let mut ws_api = false;
+/// A request as the venue receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// Path with its query string.
+    pub path: String,
+    pub body: String,
+    pub timestamp: String,
+}
+
+/// What a venue signs for `request`, and the headers that carry key and signature: the
+/// signature's own header value is `SIGNATURE` in `headers` (it is printed apart).
+pub struct Signed {
+    pub signed: String,
+    pub signature: String,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct Args {
+    venue: Option<String>,
+    secret_env: Option<String>,
+    key_env: Option<String>,
+    passphrase_env: Option<String>,
+    payload: Option<String>,
+    ws_api: bool,
+    method: Option<String>,
+    path: Option<String>,
+    body: Option<String>,
+    timestamp: Option<String>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut a = Args::default();
     let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--venue" => venue = it.next().cloned(),
-            "--secret-env" => secret_env = it.next().cloned(),
-            "--payload" => payload = it.next().cloned(),
-            "--ws-api" => ws_api = true,
-            other => {
-                eprintln!("mako sign: unexpected argument {other:?}\n{USAGE}");
-                return ExitCode::from(2);
-            }
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--venue" => a.venue = Some(value()?),
+            "--secret-env" => a.secret_env = Some(value()?),
+            "--key-env" => a.key_env = Some(value()?),
+            "--passphrase-env" => a.passphrase_env = Some(value()?),
+            "--memo-env" => return Err("--memo-env: no venue of this build uses a memo".into()),
+            "--payload" => a.payload = Some(value()?),
+            "--ws-api" => a.ws_api = true,
+            "--method" => a.method = Some(value()?.to_ascii_uppercase()),
+            "--path" => a.path = Some(value()?),
+            "--body" => a.body = Some(value()?),
+            "--timestamp" => a.timestamp = Some(value()?),
+            other => return Err(format!("unexpected argument {other:?}")),
         }
     }
-    let (Some(venue), Some(secret_env), Some(payload)) = (venue, secret_env, payload) else {
-        eprintln!("mako sign: --venue, --secret-env and --payload are required\n{USAGE}");
+    Ok(a)
+}
+
+fn load(var: &Option<String>) -> Result<Option<crate::config::Secret>, String> {
+    var.as_ref()
+        .map(|v| {
+            SecretSource::Env(v.clone())
+                .load()
+                .map_err(|e| e.to_string())
+        })
+        .transpose()
+}
+
+pub fn run(args: &[String]) -> ExitCode {
+    let a = match parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mako sign: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (Some(venue), Some(secret_env)) = (a.venue.clone(), a.secret_env.clone()) else {
+        eprintln!("mako sign: --venue and --secret-env are required\n{USAGE}");
         return ExitCode::from(2);
     };
-    if venue != "binance-spot" {
-        eprintln!("mako sign: unsupported venue {venue:?} (supported: binance-spot)");
+    let Some(kind) = VenueKind::from_name(&venue) else {
+        eprintln!(
+            "mako sign: unknown venue kind {venue:?}; the kinds are: {}",
+            VenueKind::ALL.map(VenueKind::as_str).join(", ")
+        );
         return ExitCode::from(2);
-    }
-    let secret = match SecretSource::Env(secret_env).load() {
-        Ok(s) => s,
-        Err(e) => {
+    };
+    let secrets = (
+        load(&Some(secret_env)),
+        load(&a.key_env),
+        load(&a.passphrase_env),
+    );
+    let (secret, key, passphrase) = match secrets {
+        (Ok(Some(s)), Ok(k), Ok(p)) => (s, k, p),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
             eprintln!("mako sign: {e}");
             return ExitCode::from(1);
         }
+        (Ok(None), ..) => unreachable!("the secret's variable was given"),
     };
+    if let (Some(method), Some(path), Some(timestamp)) = (&a.method, &a.path, &a.timestamp) {
+        let req = Request {
+            method: method.clone(),
+            path: path.clone(),
+            body: a.body.clone().unwrap_or_default(),
+            timestamp: timestamp.clone(),
+        };
+        let key = key.as_ref().map(|k| k.expose().to_owned());
+        let signed = match sign_request(kind, &req, &secret, key.as_deref(), passphrase.is_some()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("mako sign: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        println!("signed: {}", signed.signed);
+        for (k, v) in &signed.headers {
+            println!("header: {k}: {v}");
+        }
+        println!("signature: {}", signed.signature);
+        return ExitCode::SUCCESS;
+    }
+    let Some(payload) = a.payload.clone() else {
+        eprintln!(
+            "mako sign: give --method, --path and --timestamp (or Binance's --payload)\n{USAGE}"
+        );
+        return ExitCode::from(2);
+    };
+    if kind != VenueKind::BinanceSpot {
+        eprintln!("mako sign: --payload is Binance's form; use --method/--path/--timestamp");
+        return ExitCode::from(2);
+    }
+    let ws_api = a.ws_api;
     let to_sign = if ws_api {
         let params: Vec<(&str, &str)> = payload
             .split('&')
@@ -59,6 +254,20 @@ pub fn run(args: &[String]) -> ExitCode {
     println!("string to sign: {to_sign}");
     println!("signature:      {}", String::from_utf8_lossy(&sig));
     ExitCode::SUCCESS
+}
+
+/// `2020-12-08T09:08:57.715Z`.
+fn iso_millis_form(ts: &str) -> bool {
+    let b = ts.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'.',
+            23 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Percent-encodes only non-ASCII bytes, leaving the query's own `&` and `=` as they are.
@@ -80,6 +289,74 @@ fn encode_non_ascii(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binance_request_form_signs_the_documented_vector() {
+        // Binance's documented HMAC example (exchanges.md §1.5).
+        let secret =
+            Secret::new("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j");
+        let req = Request {
+            method: "POST".into(),
+            path: "/api/v3/order?symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000".into(),
+            body: String::new(),
+            timestamp: "1499827319559".into(),
+        };
+        let s = sign_request(VenueKind::BinanceSpot, &req, &secret, Some("k"), false).unwrap();
+        assert_eq!(
+            s.signed,
+            "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+        );
+        assert_eq!(
+            s.signature,
+            "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+        );
+        assert_eq!(s.headers, vec![("X-MBX-APIKEY".to_owned(), "k".to_owned())]);
+        let bad = Request {
+            timestamp: "2020-12-08T09:08:57.715Z".into(),
+            ..req
+        };
+        assert!(sign_request(VenueKind::BinanceSpot, &bad, &secret, None, false).is_err());
+    }
+
+    #[test]
+    fn okx_request_form_signs_the_independent_vectors() {
+        // exchanges.md §2.5; computed outside mako (Python's hmac, hashlib and base64).
+        let secret = Secret::new("22582BD0CFF14C41EDBF1AB98506286D");
+        let req = Request {
+            method: "GET".into(),
+            path: "/api/v5/account/balance?ccy=BTC".into(),
+            body: String::new(),
+            timestamp: "2020-12-08T09:08:57.715Z".into(),
+        };
+        let s = sign_request(VenueKind::OkxSpot, &req, &secret, Some("k"), true).unwrap();
+        assert_eq!(
+            s.signed,
+            "2020-12-08T09:08:57.715ZGET/api/v5/account/balance?ccy=BTC"
+        );
+        assert_eq!(s.signature, "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=");
+        assert!(
+            s.headers
+                .contains(&("OK-ACCESS-SIGN".into(), s.signature.clone()))
+        );
+        assert!(
+            s.headers
+                .iter()
+                .any(|(k, v)| k == "OK-ACCESS-PASSPHRASE" && v == HIDDEN)
+        );
+        let login = Request {
+            method: "GET".into(),
+            path: "/users/self/verify".into(),
+            body: String::new(),
+            timestamp: "1538054050".into(),
+        };
+        let s = sign_request(VenueKind::OkxSpot, &login, &secret, None, false).unwrap();
+        assert_eq!(s.signature, "+LdIr8lkkvhr5hoA3g9TMC0+uQJ849ftAcocA/ouu4M=");
+        let bad = Request {
+            timestamp: "1538054050".into(),
+            ..req
+        };
+        assert!(sign_request(VenueKind::OkxSpot, &bad, &secret, None, false).is_err());
+    }
 
     #[test]
     fn encodes_only_non_ascii() {

@@ -112,12 +112,22 @@ pub enum ActorName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VenueKind {
     BinanceSpot,
+    OkxSpot,
 }
 
 impl VenueKind {
+    /// Every kind this build knows, in the order documentation lists them.
+    pub const ALL: [VenueKind; 2] = [VenueKind::BinanceSpot, VenueKind::OkxSpot];
+
+    /// The kind named `name` (`binance-spot`, `okx-spot`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             VenueKind::BinanceSpot => "binance-spot",
+            VenueKind::OkxSpot => "okx-spot",
         }
     }
 }
@@ -139,6 +149,24 @@ impl OrderTransport {
     }
 
     /// What the value does, for `mako check` and the docs.
+    /// What this transport means on a venue of `kind`.
+    pub fn describe_for(self, kind: VenueKind) -> &'static str {
+        match (kind, self) {
+            (VenueKind::BinanceSpot, t) => t.describe(),
+            (VenueKind::OkxSpot, OrderTransport::WsApi) => {
+                "orders and cancels over the private WebSocket (private_ws_url: login, then the \
+                 order and cancel-order ops), fills and balances from its orders and account \
+                 channels; queries and reconciliation over signed REST (rest_url), which OKX \
+                 answers only there"
+            }
+            (VenueKind::OkxSpot, OrderTransport::Rest) => {
+                "orders, cancels, queries and reconciliation over signed REST (rest_url, one \
+                 kept-alive connection on the gateway's worker thread); fills and balances from \
+                 the private WebSocket's orders and account channels (private_ws_url)"
+            }
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             OrderTransport::Rest => {
@@ -182,12 +210,18 @@ pub struct VenueConfig {
     /// Cancel open orders the venue lists that the engine has no record of (found at start-up
     /// and after reconnects). Off by default: they are reported and left alone.
     pub cancel_unknown_orders: bool,
+    /// The private WebSocket (OKX: login, orders, the orders and account channels).
+    pub private_ws_url: Option<String>,
+    /// OKX demo trading: private requests carry `x-simulated-trading: 1`.
+    pub demo_trading: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub api_key: SecretSource,
     pub api_secret: SecretSource,
+    /// The passphrase chosen with the key (OKX); `None` for venues without one.
+    pub passphrase: Option<SecretSource>,
 }
 
 /// The statistic of the rolling window that picks a venue's band.

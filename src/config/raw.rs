@@ -156,6 +156,14 @@ pub struct RawVenue {
     pub api_key_file: Option<String>,
     pub api_secret_env: Option<String>,
     pub api_secret_file: Option<String>,
+    /// The key's passphrase (OKX only).
+    pub passphrase_env: Option<String>,
+    pub passphrase_file: Option<String>,
+    /// The private WebSocket: login, order entry and the orders/account channels (OKX only,
+    /// e.g. `wss://ws.okx.com:8443/ws/v5/private`).
+    pub private_ws_url: Option<String>,
+    /// OKX demo trading: every private request carries `x-simulated-trading: 1` (OKX only).
+    pub demo_trading: Option<bool>,
     /// Default `5s`, Binance's own default.
     pub recv_window: Option<DurationStr>,
     /// Default `false`: open orders on the venue that the engine has no record of are
@@ -168,6 +176,7 @@ pub struct RawVenue {
 #[serde(rename_all = "kebab-case")]
 pub enum RawVenueKind {
     BinanceSpot,
+    OkxSpot,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -128,6 +128,11 @@ const CASES: &[Case] = &[
     ("engine.log_filter directives", &[("engine.log_filter", Some("\"warn,mako::feed=debug\""))], &[]),
     ("unknown section", &[("extras.x", Some("1"))], &["extras"]),
     // [[venues]]
+    ("a binance venue refuses OKX keys", &[("venues[0].passphrase_env", Some("\"P\"")), ("venues[0].private_ws_url", Some("\"wss://ws.okx.com:8443/ws/v5/private\""))], &["venues[0].passphrase_env", "venues[0].private_ws_url"]),
+    ("an okx venue refuses Binance keys", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].ws_api_url"]),
+    ("an okx key needs its passphrase", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].ws_api_url", None)], &["venues[0].passphrase_env"]),
+    ("an okx venue with key, passphrase and no Binance keys", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].passphrase_env", Some("\"P\""))], &[]),
+    ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("venue kind is known", &[("venues[0].kind", Some("\"kraken\""))], &["venues[0].kind"]),
     ("ws_url is ws(s)", &[("venues[0].ws_url", Some("\"https://stream.binance.com\""))], &["venues[0].ws_url"]),
     ("rest_url is http(s)", &[("venues[0].rest_url", Some("\"wss://api.binance.com\""))], &["venues[0].rest_url"]),

@@ -202,7 +202,13 @@ fn venues(
             (p("ws_url"), Some(&v.ws_url), UrlKind::WebSocket),
             (p("rest_url"), Some(&v.rest_url), UrlKind::Http),
             (p("ws_api_url"), v.ws_api_url.as_ref(), UrlKind::WebSocket),
+            (
+                p("private_ws_url"),
+                v.private_ws_url.as_ref(),
+                UrlKind::WebSocket,
+            ),
         ];
+        good &= keys_fit_kind(errors, &path, v).is_ok();
         for (at, url, kind) in urls {
             let Some(url) = url else { continue };
             let Ok(host) = fields::url(errors, &at, url, kind) else {
@@ -215,7 +221,10 @@ fn venues(
             RawOrderTransport::Rest => OrderTransport::Rest,
             RawOrderTransport::WsApi => OrderTransport::WsApi,
         };
-        if order_transport == OrderTransport::WsApi && v.ws_api_url.is_none() {
+        if v.kind == RawVenueKind::BinanceSpot
+            && order_transport == OrderTransport::WsApi
+            && v.ws_api_url.is_none()
+        {
             errors.push(
                 p("order_transport"),
                 "\"ws-api\" sends orders over the WebSocket API: set ws_api_url, e.g. \
@@ -278,7 +287,8 @@ fn venues(
             );
             good = false;
         }
-        if order_transport == OrderTransport::Rest
+        if v.kind == RawVenueKind::BinanceSpot
+            && order_transport == OrderTransport::Rest
             && v.ws_api_url.is_none()
             && first_of_name
             && matches!(mode, Some(RawMode::Live | RawMode::Sim))
@@ -289,6 +299,19 @@ fn venues(
                 "order_transport = \"rest\" sends orders over REST (rest_url), but fills and \
                  balances still arrive on the WebSocket API user data stream: set ws_api_url, \
                  e.g. \"wss://ws-api.binance.com:443/ws-api/v3\"",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::OkxSpot
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "okx-spot orders, fills and balances go over OKX's private WebSocket: set \
+                 private_ws_url, e.g. \"wss://ws.okx.com:8443/ws/v5/private\"",
             );
             good = false;
         }
@@ -309,6 +332,7 @@ fn venues(
                 name: v.name.clone(),
                 kind: match v.kind {
                     RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
+                    RawVenueKind::OkxSpot => VenueKind::OkxSpot,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -318,6 +342,8 @@ fn venues(
                 credentials,
                 recv_window,
                 cancel_unknown_orders: v.cancel_unknown_orders,
+                private_ws_url: v.private_ws_url.clone(),
+                demo_trading: v.demo_trading.unwrap_or(false),
             }),
             _ => ok = false,
         }
@@ -354,6 +380,42 @@ fn url_fits_mode(
 }
 
 /// Key and secret together, or neither.
+/// Keys that belong to another kind of venue are errors naming the key, so a config copied
+/// from one venue to another cannot silently keep a setting that means nothing there.
+fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked<()> {
+    let mut ok = true;
+    let mut refuse = |key: &str, set: bool, why: &str| {
+        if set {
+            errors.push(join(path, key), why.to_owned());
+            ok = false;
+        }
+    };
+    match v.kind {
+        RawVenueKind::BinanceSpot => {
+            let why = "applies to okx-spot only: Binance keys have no passphrase and orders go \
+                       over ws_api_url or rest_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("private_ws_url", v.private_ws_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::OkxSpot => {
+            refuse(
+                "ws_api_url",
+                v.ws_api_url.is_some(),
+                "applies to binance-spot only: OKX orders go over private_ws_url \
+                 (order_transport = \"ws-api\") or rest_url (\"rest\")",
+            );
+            refuse(
+                "recv_window",
+                v.recv_window.is_some(),
+                "applies to binance-spot only: OKX checks request timestamps itself (30 s)",
+            );
+        }
+    }
+    if ok { Ok(()) } else { Err(Reported) }
+}
+
 fn credentials(
     errors: &mut ConfigErrors,
     path: &str,
@@ -373,15 +435,35 @@ fn credentials(
         v.api_secret_env.as_deref(),
         v.api_secret_file.as_deref(),
     );
+    let passphrase = fields::secret_source(
+        errors,
+        path,
+        "passphrase",
+        v.passphrase_env.as_deref(),
+        v.passphrase_file.as_deref(),
+    );
     // A key or secret written inline was already reported, with what to write instead.
     let inline = |k: &str| errors.has(&join(path, k));
-    if inline("api_key") || inline("api_secret") || inline("secret") {
+    if inline("api_key") || inline("api_secret") || inline("secret") || inline("passphrase") {
+        return Err(Reported);
+    }
+    let passphrase = passphrase?;
+    if v.kind == RawVenueKind::OkxSpot
+        && key.as_ref().is_ok_and(Option::is_some)
+        && passphrase.is_none()
+    {
+        errors.push(
+            join(path, "passphrase_env"),
+            "is missing: an OKX API key needs the passphrase chosen with it (passphrase_env \
+             or passphrase_file)",
+        );
         return Err(Reported);
     }
     match (key?, secret?) {
         (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
             api_key,
             api_secret,
+            passphrase,
         })),
         (None, None) => Ok(None),
         (Some(_), None) => {

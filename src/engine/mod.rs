@@ -8,6 +8,8 @@ pub mod reload;
 pub mod round_trips;
 pub mod status;
 pub mod telemetry;
+/// Which venue codec a feed runs: the one match on venue kind.
+pub mod venues;
 pub mod wiring;
 
 use std::sync::Arc;
@@ -149,17 +151,24 @@ impl Engine {
             .iter()
             .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
             .collect();
-        let sim_account = sim.as_ref().and_then(|h| {
-            h.config().accounts.first().map(|a| {
-                (
-                    Secret::new(a.api_key.clone()),
-                    Secret::new(a.secret.clone()),
-                )
+        let sim_accounts: Vec<(Secret, Secret)> = sim
+            .as_ref()
+            .map(|h| {
+                h.config()
+                    .accounts
+                    .iter()
+                    .map(|a| {
+                        (
+                            Secret::new(a.api_key.clone()),
+                            Secret::new(a.secret.clone()),
+                        )
+                    })
+                    .collect()
             })
-        });
+            .unwrap_or_default();
         let run_start_ms = clock.now().as_millis();
         let mut parts =
-            wiring::Parts::new(&config, run_start_ms, sim_account).map_err(EngineError::Build)?;
+            wiring::Parts::new(&config, run_start_ms, sim_accounts).map_err(EngineError::Build)?;
         let all_hosts: Vec<(&'static str, Arc<HostStats>)> =
             names.iter().copied().zip(stats.iter().cloned()).collect();
         let mut status =

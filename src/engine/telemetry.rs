@@ -22,12 +22,13 @@ use std::time::{Duration, Instant};
 
 use crate::config::Mode;
 use crate::feed::actor::FeedStats;
-use crate::gateway::{AssetCode, GatewayEvent};
+use crate::gateway::GatewayEvent;
 use crate::latency::{BandChange, SnapshotBoard};
 use crate::notify::Notice;
 use crate::persist::{Activity, BalanceRecord, Level, PersistSink, Record, RiskAction, RiskEvent};
 use crate::risk::{KillReason, KillSwitch};
 use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
+use crate::types::AssetCode;
 use crate::types::{Instrument, Qty, UnixNanos, VenueId};
 
 use super::round_trips::RoundTrips;

@@ -10,13 +10,13 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::*;
-use crate::gateway::FillDelta;
 use crate::latency::Measurement;
 use crate::persist::{FillRecord, PersistHub, RunInfo};
 use crate::risk::Rule;
 use crate::runtime::{Clock, FullPolicy, ManualClock, Shutdown, bounded};
+use crate::types::FillDelta;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, Side, StrategyId};
-use crate::venue::binance::user::Balance;
+use crate::venue::order::Balance;
 
 const T0: u64 = 1_722_000_000_000_000_000;
 const MS: u64 = 1_000_000;
@@ -56,7 +56,7 @@ fn fill(side: Side, qty: i64, price: i64, at: u64) -> GatewayEvent {
             side,
             qty: q,
             quote: Price::from_int(price).notional(q),
-            trade_id: Some(at),
+            trade_id: Some(at.into()),
             fee: Qty::from_units(5_000),
             fee_asset: asset("USDT"),
             is_maker: true,

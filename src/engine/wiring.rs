@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::book::{BookCache, CacheReader};
 use crate::config::{ActorName, Config, Mode, Secret};
 use crate::feed::actor::TradeEvent;
-use crate::gateway::{CidMinter, Gateway, GatewayOptions, GatewaySpec, OrderIntent, OrderUpdate};
+use crate::gateway::{CidMinter, GatewayOptions, GatewaySpec, OrderIntent, OrderUpdate};
 use crate::latency::{board::BandBoard, monitor::LatencyHub};
 use crate::net::Connector;
 use crate::risk::{KillSwitch, RiskEngine};
@@ -61,13 +61,15 @@ pub struct Parts {
     /// readers: the status line and the run report.
     pub latency_snapshots: crate::latency::SnapshotBoard,
     /// Keys for the in-process simulator's account, when the config runs one.
-    sim_account: Option<(Secret, Secret)>,
+    /// The in-process simulator's accounts: venue `i` without credentials trades on account
+    /// `i` (the last one when there are fewer), so venues can keep their books apart.
+    sim_accounts: Vec<(Secret, Secret)>,
     /// The database (when persistence is on): its writer actor, and one sink per venue's
     /// gateway, created up front so placement order does not matter.
     persist: Option<crate::persist::PersistHub>,
     sinks: Vec<Option<crate::persist::PersistSink>>,
     /// Non-final orders of earlier runs, per venue, to reconcile at start.
-    recovered: Vec<Vec<crate::gateway::Order>>,
+    recovered: Vec<Vec<crate::types::Order>>,
     pub run_id: Option<i64>,
     /// Gateway events, the notifier and the telemetry actor (see `engine::telemetry`).
     pub telemetry: super::telemetry::TelemetryWiring,
@@ -81,7 +83,7 @@ impl Parts {
     pub fn new(
         config: &Config,
         run_start_ms: u64,
-        sim_account: Option<(Secret, Secret)>,
+        sim_accounts: Vec<(Secret, Secret)>,
     ) -> Result<Self, String> {
         let intents = config
             .venues
@@ -186,7 +188,7 @@ impl Parts {
             clock_offsets,
             strategy_latency,
             latency_snapshots,
-            sim_account,
+            sim_accounts,
         })
     }
 
@@ -194,25 +196,31 @@ impl Parts {
         self.cache.reader()
     }
 
+    /// The venue's key, secret and (OKX) passphrase; without configured credentials, the
+    /// in-process simulator's own test account.
     fn credentials(
         &self,
         config: &Config,
         venue: usize,
-    ) -> Result<Option<(Secret, Secret)>, String> {
+    ) -> Result<Option<(Secret, Secret, Option<Secret>)>, String> {
         let v = &config.venues[venue];
         match &v.credentials {
             Some(c) => {
-                let key = c
-                    .api_key
-                    .load()
-                    .map_err(|e| format!("venue {}: {e}", v.name))?;
-                let secret = c
-                    .api_secret
-                    .load()
-                    .map_err(|e| format!("venue {}: {e}", v.name))?;
-                Ok(Some((key, secret)))
+                let load = |s: &crate::config::SecretSource| {
+                    s.load().map_err(|e| format!("venue {}: {e}", v.name))
+                };
+                let passphrase = c.passphrase.as_ref().map(load).transpose()?;
+                Ok(Some((load(&c.api_key)?, load(&c.api_secret)?, passphrase)))
             }
-            None => Ok(self.sim_account.clone()),
+            None => Ok(self
+                .sim_accounts
+                .get(venue.min(self.sim_accounts.len().saturating_sub(1)))
+                .cloned()
+                .map(|(k, s)| {
+                    let passphrase = (v.kind == crate::config::VenueKind::OkxSpot)
+                        .then(|| Secret::new(crate::sim::okx_private::OKX_SIM_PASSPHRASE));
+                    (k, s, passphrase)
+                })),
         }
     }
 
@@ -276,11 +284,11 @@ impl Parts {
             record_to: None,
             options: crate::feed::actor::FeedOptions::default(),
         };
-        let feed = crate::feed::actor::FeedActor::new(spec)
-            .map_err(|e| format!("feed {}: {e}", v.name))?;
-        self.telemetry.watch_feed(&v.name, feed.stats());
-        self.taps.feed_built(v.id, feed.stats());
-        Ok(Ok(Box::new(feed)))
+        let (feed, stats) =
+            super::venues::feed(spec).map_err(|e| format!("feed {}: {e}", v.name))?;
+        self.telemetry.watch_feed(&v.name, Arc::clone(&stats));
+        self.taps.feed_built(v.id, stats);
+        Ok(Ok(feed))
     }
 
     fn gateway(
@@ -291,7 +299,10 @@ impl Parts {
         if config.engine.mode == Mode::Paper {
             return self.paper_gateway(config, venue);
         }
-        let Some((api_key, api_secret)) = self.credentials(config, venue)? else {
+        if !super::venues::order_gateway_built(config.venues[venue].kind) {
+            return Ok(Err("this build has no order gateway for the venue's kind"));
+        }
+        let Some((api_key, api_secret, passphrase)) = self.credentials(config, venue)? else {
             return Ok(Err("the venue has no credentials"));
         };
         let Some(intents) = self.intents[venue].1.take() else {
@@ -331,6 +342,7 @@ impl Parts {
             instruments: config.instruments.clone(),
             api_key,
             api_secret,
+            passphrase,
             connector: Connector::with_public_roots(Duration::from_secs(10))
                 .map_err(|e| e.to_string())?,
             intents,
@@ -359,22 +371,13 @@ impl Parts {
         let events = self.telemetry.gateway_events();
         let status = self.taps.status.clone();
         let offset = self.clock_offsets.get(venue).cloned();
-        Gateway::new(spec).map(|g| {
-            let g = g.with_events(events);
-            let g = match offset {
-                Some(o) => g.with_clock_offset(o),
-                None => g,
-            };
-            let g = match status {
-                Some(tx) => g.with_status(tx),
-                None => g,
-            };
-            let g = match latency {
-                Some(r) => g.with_latency(r),
-                None => g,
-            };
-            Ok(Box::new(g) as Box<dyn Actor>)
-        })
+        let hooks = super::venues::GatewayHooks {
+            events,
+            clock_offset: offset,
+            status,
+            latency,
+        };
+        super::venues::gateway(spec, hooks).map(Ok)
     }
 
     /// Paper mode: the gateway fills orders inside the engine against the book cache and the
@@ -553,7 +556,7 @@ impl Parts {
 type Persistence = (
     Option<crate::persist::PersistHub>,
     Vec<Option<crate::persist::PersistSink>>,
-    Vec<Vec<crate::gateway::Order>>,
+    Vec<Vec<crate::types::Order>>,
     Option<i64>,
 );
 

@@ -1,11 +1,12 @@
-//! `FeedActor`: the network half of a Binance Spot market-data feed. It owns the combined
-//! stream connection(s) on its own `mio::Poll`, drives `SpotMdHandler`, publishes every book
-//! change to the book cache, fetches depth snapshots off-thread, reconnects with backoff and
-//! rotates its connection before the venue's 24 h limit.
+//! `FeedActor`: the network half of a market-data feed, written once for every venue. It owns
+//! the connection(s) on its own `mio::Poll`, sends the venue's subscribe frames and text
+//! keepalives, drives the venue's `MarketData` (codec and book-sync rule), publishes every
+//! book change to the book cache, fetches REST snapshots off-thread when the venue's rule asks
+//! for one, reconnects with backoff and rotates its connection before the venue's age limit.
 //!
 //! **Connections.** Two `Link` slots, each with its connector thread. One is active; the
-//! other is parked until rotation (connection older than `max_connection_age`, or a
-//! `serverShutdown` notice) connects it. The spare takes over when its first frame arrives:
+//! other is parked until rotation (connection older than the venue's age limit, or a
+//! notice that the venue will close it) connects it. The spare takes over when its first frame arrives:
 //! the old connection is read to the end of what it has, then closed, so the diff stream goes
 //! on without a gap (a duplicate is stale, a gap resyncs as usual). When the active
 //! connection drops with no spare up, every book restarts (`on_reconnect`), is marked invalid
@@ -24,38 +25,24 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::book::{CacheWriter, TopOfBook};
-use crate::config::{StreamKind, VenueConfig};
-use crate::feed::handler::{HandleError, Handled, Publish, SpotMdHandler};
-use crate::feed::record::{FileSink, RecordWriter, snapshot_frame};
+use crate::config::VenueConfig;
+use crate::feed::record::{FileSink, RecordWriter};
 use crate::feed::snapshot::{SnapshotFetcher, SnapshotOptions};
-use crate::feed::sync::{SyncEvent, SyncLimits, SyncState};
 use crate::latency::{ClockOffset, Measurement, Recorder};
 use crate::net::{Connector, Endpoint, Incoming, Link};
 use crate::runtime::{Actor, Ctx, SendError, Tx};
-use crate::types::{Instrument, InstrumentId, Price, Qty, Side, UnixNanos, VenueId};
-use crate::venue::binance::md::{BookTicker, TimeUnit};
-use crate::venue::binance::symbols::SymbolTable;
-
-/// A public trade, as the feed hands it to strategies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TradeEvent {
-    pub venue: VenueId,
-    pub instrument: InstrumentId,
-    pub trade_id: u64,
-    pub price: Price,
-    pub qty: Qty,
-    /// The aggressor's side (Binance's `m` = buyer is maker → the seller aggressed).
-    pub aggressor: Side,
-    pub trade_time: UnixNanos,
-    /// The venue's event time.
-    pub exchange_ts: UnixNanos,
-    pub recv_ts: UnixNanos,
-}
+pub use crate::types::TradeEvent;
+use crate::types::{Instrument, InstrumentId, TradeId, TradePrint, UnixNanos, VenueId};
+use crate::venue::md::{
+    ConnectPlan, HandleError, Handled, Keepalive, MarketData, Publish, SyncEvent, SyncLimits,
+    SyncState,
+};
 
 /// Tunables; `Default` is what production uses.
 #[derive(Clone, Copy, Debug)]
 pub struct FeedOptions {
-    /// A connection older than this is replaced (Binance closes them at 24 h).
+    /// A connection older than this is replaced (also before the venue's own limit, when it
+    /// has one, e.g. 24 h).
     pub max_connection_age: Duration,
     pub sync_limits: SyncLimits,
     pub snapshot: SnapshotOptions,
@@ -102,8 +89,8 @@ pub struct FeedSpec {
 pub enum FeedError {
     #[error("URL: {0}")]
     Url(#[from] crate::net::url::UrlError),
-    #[error("symbol: {0}")]
-    Symbol(#[from] crate::venue::binance::symbols::SymbolError),
+    #[error("the venue's market data: {0}")]
+    Venue(String),
     #[error("starting a thread or poller: {0}")]
     Io(#[from] std::io::Error),
     #[error("the feed has no instruments on venue {0}")]
@@ -126,6 +113,10 @@ pub struct FeedStats {
     pub resyncs: AtomicU64,
     /// Sequence gaps in the diff stream (summed over instruments).
     pub gaps: AtomicU64,
+    /// Venue checksums compared with the local books, and the mismatches among them
+    /// (summed over instruments; venues that publish none leave both at 0).
+    pub checksums_verified: AtomicU64,
+    pub checksum_mismatches: AtomicU64,
     pub snapshot_requests: AtomicU64,
     pub snapshots_applied: AtomicU64,
     pub snapshot_failures: AtomicU64,
@@ -155,17 +146,23 @@ struct BookSlot {
     writer: Option<CacheWriter>,
     snapshot_in_flight: bool,
     snapshot_retry_at: UnixNanos,
-    last_trade_id: Option<u64>,
+    last_trade_id: Option<TradeId>,
     last_event: UnixNanos,
     /// The newest bookTicker published as the top (`update_id` 0: none since the last
     /// invalidation). A depth publish older than it is followed by this top again.
     ticker: TopOfBook,
 }
 
-pub struct FeedActor {
+pub struct FeedActor<M: MarketData> {
     name: String,
     venue: VenueId,
-    handler: SpotMdHandler,
+    handler: M,
+    /// The venue's connection plan (URL, subscribe frames, keepalive).
+    plan: ConnectPlan,
+    /// The keepalive text was sent and no answer has come yet (since then).
+    ping_sent_at: Option<UnixNanos>,
+    /// When the active connection last delivered anything.
+    last_rx: UnixNanos,
     slots: [Slot; 2],
     active: usize,
     /// The spare was asked to connect and will take over on its first frame.
@@ -195,31 +192,10 @@ pub struct FeedActor {
     record_errors: u64,
 }
 
-/// The combined-stream URL for `symbols` and `streams`:
-/// `{ws_url}/stream?streams=btcusdt@bookTicker/btcusdt@depth@100ms/btcusdt@trade/...`.
-pub fn stream_url(ws_url: &str, symbols: &[&str], streams: &[StreamKind]) -> String {
-    let mut names = Vec::new();
-    for s in symbols {
-        let s = s.to_ascii_lowercase();
-        for k in streams {
-            names.push(match k {
-                StreamKind::BookTicker => format!("{s}@bookTicker"),
-                StreamKind::Depth => format!("{s}@depth@100ms"),
-                StreamKind::Trade => format!("{s}@trade"),
-            });
-        }
-    }
-    format!(
-        "{}/stream?streams={}",
-        ws_url.trim_end_matches('/'),
-        names.join("/")
-    )
-}
-
-impl FeedActor {
+impl<M: MarketData> FeedActor<M> {
     /// Builds the feed and starts its connector and snapshot threads (nothing connects
     /// before the first `poll`).
-    pub fn new(spec: FeedSpec) -> Result<Self, FeedError> {
+    pub fn new(spec: FeedSpec, handler: M) -> Result<Self, FeedError> {
         let FeedSpec {
             venue,
             instruments,
@@ -236,12 +212,8 @@ impl FeedActor {
         if mine.is_empty() {
             return Err(FeedError::NoInstruments(venue.name.clone()));
         }
-        let mut table = SymbolTable::new();
-        for i in &mine {
-            table.insert(&i.symbol, i.id)?;
-        }
-        let symbols: Vec<&str> = mine.iter().map(|i| i.symbol.as_str()).collect();
-        let endpoint = Endpoint::parse(&stream_url(&venue.ws_url, &symbols, &venue.streams))?;
+        let plan = handler.connect_plan(&venue.ws_url);
+        let endpoint = Endpoint::parse(&plan.url)?;
         let name = format!("feed:{}", venue.name);
         let slot = |n: usize| -> Result<Slot, FeedError> {
             let mut link = Link::new(
@@ -261,12 +233,17 @@ impl FeedActor {
             })
         };
         let slots = [slot(0)?, slot(1)?];
-        let snap_symbols: Vec<(InstrumentId, String)> =
-            mine.iter().map(|i| (i.id, i.symbol.clone())).collect();
+        let snap_requests: Vec<(InstrumentId, String, u32)> = mine
+            .iter()
+            .filter_map(|i| {
+                let (path, weight) = handler.snapshot_request(i.id, options.snapshot.limit)?;
+                Some((i.id, path, weight))
+            })
+            .collect();
         let snapshots = SnapshotFetcher::spawn(
             &venue.name,
             &venue.rest_url,
-            &snap_symbols,
+            &snap_requests,
             options.snapshot,
         )?;
         let mut writers: Vec<Option<CacheWriter>> = writers.into_iter().map(Some).collect();
@@ -295,7 +272,10 @@ impl FeedActor {
         Ok(Self {
             name,
             venue: venue.id,
-            handler: SpotMdHandler::new(table, TimeUnit::Millis, options.sync_limits),
+            handler,
+            plan,
+            ping_sent_at: None,
+            last_rx: UnixNanos::ZERO,
             slots,
             active: 0,
             rotating: false,
@@ -329,7 +309,7 @@ impl FeedActor {
         Arc::clone(&self.stats)
     }
 
-    pub fn handler(&self) -> &SpotMdHandler {
+    pub fn handler(&self) -> &M {
         &self.handler
     }
 
@@ -352,13 +332,49 @@ impl FeedActor {
         }
         let a = self.active;
         let age = now.since(self.slots[a].up_since);
-        if !self.rotating
-            && self.slots[a].link.is_up()
-            && age >= self.options.max_connection_age.as_nanos() as u64
-        {
+        let max_age = match self.plan.max_age {
+            Some(v) => v.min(self.options.max_connection_age),
+            None => self.options.max_connection_age,
+        };
+        if !self.rotating && self.slots[a].link.is_up() && age >= max_age.as_nanos() as u64 {
             self.start_rotation();
         }
-        n
+        n + self.keep_alive(now)
+    }
+
+    /// The venue's text keepalive: after `idle` without a frame, send the ping; if nothing
+    /// comes back within another `idle`, the connection is dead.
+    fn keep_alive(&mut self, now: UnixNanos) -> usize {
+        let Keepalive::Text { ping, idle, .. } = self.plan.keepalive else {
+            return 0;
+        };
+        let a = self.active;
+        if !self.slots[a].link.is_up() {
+            return 0;
+        }
+        let idle = idle.as_nanos() as u64;
+        let quiet_since = self.last_rx.max(self.slots[a].up_since);
+        match self.ping_sent_at {
+            Some(at) if now.since(at) >= idle && quiet_since <= at => {
+                self.ping_sent_at = None;
+                self.conn_lost(a, now, "no answer to the keepalive".into());
+                1
+            }
+            Some(_) => 0,
+            None if now.since(quiet_since) >= idle => {
+                let sent = self.slots[a]
+                    .link
+                    .conn()
+                    .map(|c| c.send_text(ping).and_then(|()| c.flush()));
+                match sent {
+                    Some(Ok(())) => self.ping_sent_at = Some(now),
+                    Some(Err(e)) => self.conn_lost(a, now, format!("sending the keepalive: {e}")),
+                    None => {}
+                }
+                1
+            }
+            None => 0,
+        }
     }
 
     fn start_rotation(&mut self) {
@@ -392,6 +408,19 @@ impl FeedActor {
                 // Bytes may already sit in the TLS or WebSocket buffers.
                 s.readable = true;
                 s.up_since = now;
+                // Venues that subscribe by message get their subscriptions now.
+                let mut failed = None;
+                if let Some(conn) = s.link.conn() {
+                    for frame in &self.plan.subscribe {
+                        if let Err(e) = conn.send_text(frame).and_then(|()| conn.flush()) {
+                            failed = Some(e.to_string());
+                            break;
+                        }
+                    }
+                }
+                if let Some(e) = failed {
+                    self.conn_lost(i, now, format!("subscribing: {e}"));
+                }
             }
             Err(e) => self.conn_lost(i, now, format!("registering with the poller: {e}")),
         }
@@ -471,6 +500,10 @@ impl FeedActor {
             };
             let msg = conn.read();
             let now = ctx.clock.now();
+            if i == self.active {
+                self.last_rx = now;
+                self.ping_sent_at = None;
+            }
             match msg {
                 Ok(Some(Incoming::Text(t))) => {
                     n += 1;
@@ -560,78 +593,106 @@ impl FeedActor {
                     None => {}
                 }
             }
-            Handled::Trade(t) => {
-                self.record_lag(recv, t.event_time);
-                let Some(k) = self.book_slot(t.instrument) else {
-                    return;
-                };
-                // After a rotation both connections may have carried the same trades.
-                if self.books[k]
-                    .last_trade_id
-                    .is_some_and(|last| t.trade_id <= last)
-                {
-                    return;
+            Handled::Trade(t) => self.on_trade(t, recv),
+            Handled::Trades => {
+                let mut trades = std::mem::take(self.handler.trades());
+                for t in trades.drain(..) {
+                    self.on_trade(t, recv);
                 }
-                self.books[k].last_trade_id = Some(t.trade_id);
-                let ev = TradeEvent {
-                    venue: self.venue,
-                    instrument: t.instrument,
-                    trade_id: t.trade_id,
-                    price: t.price,
-                    qty: t.qty,
-                    aggressor: if t.buyer_is_maker {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
-                    trade_time: t.trade_time,
-                    exchange_ts: t.event_time,
-                    recv_ts: recv,
-                };
-                self.trades_sent += 1;
-                for tx in &self.trades {
-                    if let Err(SendError::Full(_)) = tx.send(ev) {
-                        self.trades_dropped += 1;
-                    }
-                }
+                // The buffer goes back, emptied, with its capacity.
+                *self.handler.trades() = trades;
             }
-            // Binance closes this connection soon: open the next one now.
-            Handled::ServerShutdown => {
+            // The venue closes this connection soon: open the next one now.
+            Handled::ReconnectSoon => {
                 if !self.rotating {
                     self.start_rotation();
                 }
             }
-            Handled::BookTicker(t) => self.on_ticker(t, recv, ctx),
-            Handled::CommandReply { .. } => {}
+            Handled::Bbo {
+                instrument,
+                update_id,
+                bid,
+                ask,
+                event_time,
+            } => self.on_bbo(instrument, update_id, bid, ask, event_time, recv, ctx),
+            Handled::CommandReply { .. } | Handled::Pong | Handled::Ignored => {}
         }
     }
 
-    /// A bookTicker is real time where the diff stream is batched (100 ms): while the book is
-    /// live, a ticker newer than what the cache holds becomes the published top and wakes the
-    /// strategies. Older or crossed tickers change nothing.
+    /// One public trade: dropped if a rotation already delivered it, else sent on.
     #[inline]
-    fn on_ticker(&mut self, t: BookTicker, recv: UnixNanos, ctx: &Ctx) {
+    fn on_trade(&mut self, t: TradePrint, recv: UnixNanos) {
+        self.record_lag(recv, t.event_time);
         let Some(k) = self.book_slot(t.instrument) else {
             return;
         };
-        let Some(sync) = self.handler.sync(t.instrument) else {
+        // After a rotation both connections may have carried the same trades.
+        if self.books[k]
+            .last_trade_id
+            .is_some_and(|last| t.trade_id <= last)
+        {
+            return;
+        }
+        self.books[k].last_trade_id = Some(t.trade_id);
+        let ev = TradeEvent {
+            venue: self.venue,
+            instrument: t.instrument,
+            trade_id: t.trade_id,
+            price: t.price,
+            qty: t.qty,
+            aggressor: t.aggressor,
+            trade_time: t.trade_time,
+            exchange_ts: t.event_time,
+            recv_ts: recv,
+        };
+        self.trades_sent += 1;
+        for tx in &self.trades {
+            if let Err(SendError::Full(_)) = tx.send(ev) {
+                self.trades_dropped += 1;
+            }
+        }
+    }
+
+    /// A best bid/offer is real time where a diff stream may be batched (100 ms on some venues,
+    /// books 100 ms against bbo-tbt 10 ms): while the book is live, one newer than what the
+    /// cache holds becomes the published top and wakes the strategies. Older or crossed ones
+    /// change nothing.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn on_bbo(
+        &mut self,
+        instrument: InstrumentId,
+        update_id: u64,
+        bid: crate::book::Level,
+        ask: crate::book::Level,
+        event_time: Option<UnixNanos>,
+        recv: UnixNanos,
+        ctx: &Ctx,
+    ) {
+        let Some(k) = self.book_slot(instrument) else {
+            return;
+        };
+        if self.handler.state(instrument) != Some(SyncState::Live) {
+            return;
+        }
+        let Some(book) = self.handler.book(instrument) else {
             return;
         };
         let b = &mut self.books[k];
-        if sync.state() != SyncState::Live
-            || t.update_id <= sync.book().update_id().max(b.ticker.update_id)
-            || t.bid.price >= t.ask.price
-        {
+        if update_id <= book.update_id().max(b.ticker.update_id) || bid.price >= ask.price {
             return;
+        }
+        if let Some(et) = event_time {
+            b.last_event = et;
         }
         let Some(w) = &mut b.writer else {
             return;
         };
         b.ticker = TopOfBook {
-            bid: t.bid,
-            ask: t.ask,
-            update_id: t.update_id,
-            // A bookTicker carries no event time: the latest diff's stands in.
+            bid,
+            ask,
+            update_id,
+            // Without an event time of its own, the latest update's stands in.
             exchange_ts: b.last_event,
             recv_ts: recv,
             seq: 0,
@@ -639,7 +700,7 @@ impl FeedActor {
         };
         w.publish_top(b.ticker);
         for tx in &self.book_changed {
-            let _ = tx.send(t.instrument);
+            let _ = tx.send(instrument);
         }
         if let Some(r) = &mut self.recorder {
             r.record_between(Measurement::StageBook, recv, ctx.clock.now());
@@ -670,12 +731,8 @@ impl FeedActor {
             match a.result {
                 Ok(body) => {
                     if let Some(r) = &mut self.record {
-                        let sym = self
-                            .handler
-                            .symbols()
-                            .symbol_of(a.instrument)
-                            .unwrap_or_default();
-                        snapshot_frame(sym, &body, &mut self.snapshot_line);
+                        self.handler
+                            .record_snapshot(a.instrument, &body, &mut self.snapshot_line);
                         if r.write(now, &self.snapshot_line).is_err() {
                             self.record_errors += 1;
                         }
@@ -699,7 +756,7 @@ impl FeedActor {
             if b.snapshot_in_flight || now < b.snapshot_retry_at {
                 continue;
             }
-            let wanted = self.handler.sync(b.id).is_some_and(|s| s.snapshot_wanted());
+            let wanted = self.handler.snapshot_wanted(b.id);
             if wanted && self.snapshots.request(b.id) {
                 self.books[k].snapshot_in_flight = true;
                 self.snapshot_requests += 1;
@@ -714,14 +771,20 @@ impl FeedActor {
         let c = self.handler.counters();
         s.frames.store(c.frames, Relaxed);
         s.malformed.store(c.malformed, Relaxed);
-        let (mut resyncs, mut gaps, mut live) = (0, 0, 0);
-        for b in self.handler.books() {
-            resyncs += b.counters().resyncs;
-            gaps += b.counters().gaps;
-            live += u64::from(b.state() == crate::feed::sync::SyncState::Live);
+        let (mut resyncs, mut gaps, mut live, mut verified, mut mismatched) = (0, 0, 0, 0, 0);
+        for b in &self.books {
+            if let Some(c) = self.handler.sync_counters(b.id) {
+                resyncs += c.resyncs;
+                gaps += c.gaps;
+                verified += c.checksums_verified;
+                mismatched += c.checksum_mismatches;
+            }
+            live += u64::from(self.handler.state(b.id) == Some(SyncState::Live));
         }
         s.resyncs.store(resyncs, Relaxed);
         s.gaps.store(gaps, Relaxed);
+        s.checksums_verified.store(verified, Relaxed);
+        s.checksum_mismatches.store(mismatched, Relaxed);
         s.books_live.store(live, Relaxed);
         s.reconnects.store(self.reconnects, Relaxed);
         s.rotations.store(self.rotations, Relaxed);
@@ -736,7 +799,7 @@ impl FeedActor {
     }
 }
 
-impl Actor for FeedActor {
+impl<M: MarketData> Actor for FeedActor<M> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -799,121 +862,5 @@ impl Actor for FeedActor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::book::BookCache;
-    use crate::config::{OrderTransport, VenueKind};
-    use crate::runtime::{Clock, FullPolicy, Shutdown, bounded};
-
-    fn diff(first: u64, last: u64, bid: &str) -> String {
-        format!(
-            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["200","1"]]}}}}"#
-        )
-    }
-
-    fn ticker(u: u64, bid: &str, ask: &str) -> String {
-        format!(
-            r#"{{"stream":"btcusdt@bookTicker","data":{{"u":{u},"s":"BTCUSDT","b":"{bid}","B":"1","a":"{ask}","A":"2"}}}}"#
-        )
-    }
-
-    #[test]
-    fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
-        let cache = BookCache::new(1);
-        let (tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
-        let inst = Instrument::new(
-            InstrumentId(0),
-            VenueId(0),
-            "BTCUSDT",
-            "BTC",
-            "USDT",
-            Price::parse("0.01").unwrap(),
-            Qty::parse("0.00001").unwrap(),
-        )
-        .unwrap();
-        let mut feed = FeedActor::new(FeedSpec {
-            venue: VenueConfig {
-                id: VenueId(0),
-                name: "binance".into(),
-                kind: VenueKind::BinanceSpot,
-                // Never connected: the test hands frames to `on_frame`.
-                ws_url: "ws://127.0.0.1:9".into(),
-                rest_url: "http://127.0.0.1:9".into(),
-                ws_api_url: None,
-                order_transport: OrderTransport::Rest,
-                streams: vec![StreamKind::BookTicker, StreamKind::Depth],
-                credentials: None,
-                recv_window: Duration::from_secs(5),
-                cancel_unknown_orders: false,
-            },
-            instruments: vec![inst],
-            connector: Connector::with_public_roots(Duration::from_secs(1)).unwrap(),
-            writers: vec![cache.writer(InstrumentId(0)).unwrap()],
-            trades: vec![],
-            book_changed: vec![tx],
-            recorder: None,
-            clock_offset: None,
-            record_to: None,
-            options: FeedOptions::default(),
-        })
-        .unwrap();
-        let reader = cache.reader();
-        let ctx = Ctx {
-            clock: Clock::live(),
-            shutdown: Shutdown::new(),
-            host: "test",
-        };
-        let px = |s: &str| Price::parse(s).unwrap();
-        let mut feed_in = |f: &str| {
-            feed.on_frame(f.as_bytes(), UnixNanos(7), &ctx);
-            let top = reader.top(InstrumentId(0));
-            let announced = changed.try_recv().is_some();
-            (top, announced)
-        };
-        // Not live yet: a ticker publishes nothing.
-        let (top, announced) = feed_in(&ticker(9, "100", "150"));
-        assert!(!top.valid && !announced);
-        feed_in(r#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#);
-        let (top, _) = feed_in(&diff(11, 12, "99"));
-        assert!(top.valid);
-        assert_eq!((top.bid.price, top.update_id), (px("99"), 12));
-        // A newer ticker is the top, announced.
-        let (top, announced) = feed_in(&ticker(15, "100", "150"));
-        assert!(announced && top.valid);
-        assert_eq!(
-            (top.bid.price, top.ask.price, top.update_id, top.recv_ts),
-            (px("100"), px("150"), 15, UnixNanos(7))
-        );
-        // An older ticker changes nothing; a crossed one neither.
-        let (top, announced) = feed_in(&ticker(14, "101", "150"));
-        assert!(!announced);
-        assert_eq!(top.update_id, 15);
-        let (top, announced) = feed_in(&ticker(16, "150", "150"));
-        assert!(!announced);
-        assert_eq!(top.update_id, 15);
-        // A diff older than the ticker publishes depth, but the ticker stays the top.
-        let (top, announced) = feed_in(&diff(13, 14, "99.5"));
-        assert!(announced);
-        assert_eq!((top.bid.price, top.update_id), (px("100"), 15));
-        // A newer diff takes over.
-        let (top, _) = feed_in(&diff(15, 16, "99.7"));
-        assert_eq!(
-            (top.bid.price, top.ask.price, top.update_id),
-            (px("99.7"), px("200"), 16)
-        );
-    }
-
-    #[test]
-    fn combined_stream_url_names_every_stream_of_every_symbol() {
-        let u = stream_url(
-            "wss://stream.binance.com:9443/",
-            &["BTCUSDT", "ethusdt"],
-            &[StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade],
-        );
-        assert_eq!(
-            u,
-            "wss://stream.binance.com:9443/stream?streams=btcusdt@bookTicker/btcusdt@depth@100ms/\
-             btcusdt@trade/ethusdt@bookTicker/ethusdt@depth@100ms/ethusdt@trade"
-        );
-    }
-}
+#[path = "actor_tests.rs"]
+mod tests;

@@ -3,11 +3,7 @@
 
 /// The feed actor: connections, reconnects, rotation, snapshots, publishing.
 pub mod actor;
-/// Per-frame driver: codec → book sync, and the single place the book cache gets published.
-pub mod handler;
 /// Recording files: `<receive ns> <frame>` per line, optionally gzip.
 pub mod record;
-/// REST depth snapshots fetched on a low-priority thread.
+/// REST book snapshots fetched on a low-priority thread.
 pub mod snapshot;
-/// The local order book synchroniser (Binance's documented procedure).
-pub mod sync;

@@ -2,6 +2,10 @@
 //! plain or gzip (detected from the first bytes, not the name). REST snapshots are recorded
 //! inline the same way, at the moment their answer arrived.
 //!
+//! The reader also reads cryptofeed's raw captures (`<unix seconds with fraction>: <frame>`,
+//! with `ws…://host <- …` lines for what the client sent and `<->` for connects, which are
+//! skipped), the format of some public venue captures.
+//!
 //! The reader hands out `(receive time, frame bytes)` from one reused line buffer. A
 //! malformed line is an error carrying its line number; the next call carries on with the
 //! following line. A gzip stream cut short (a recorder killed mid-write) ends the file with
@@ -117,7 +121,8 @@ impl<R: BufRead> RecordReader<R> {
             if self.line[..len].ends_with(b"\r") {
                 len -= 1;
             }
-            if len > 0 {
+            // cryptofeed's lines about the connection and what the client sent.
+            if len > 0 && !self.line.starts_with(b"ws") {
                 break len;
             }
         };
@@ -129,7 +134,11 @@ impl<R: BufRead> RecordReader<R> {
             }));
         };
         let (ts, frame) = (&l[..sp], &l[sp + 1..]);
-        let Some(ns) = parse_ns(ts) else {
+        let ns = match ts.strip_suffix(b":") {
+            Some(secs) => parse_secs(secs),
+            None => parse_ns(ts),
+        };
+        let Some(ns) = ns else {
             return Some(Err(RecordError::Malformed {
                 line,
                 reason: "receive time is not a nanosecond count",
@@ -147,6 +156,22 @@ impl<R: BufRead> RecordReader<R> {
             frame,
         }))
     }
+}
+
+/// `1652459225.5037491` (seconds, any number of fractional digits) as nanoseconds.
+fn parse_secs(s: &[u8]) -> Option<u64> {
+    let (whole, frac) = match s.iter().position(|&b| b == b'.') {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b""[..]),
+    };
+    if frac.iter().any(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    let mut ns = 0u64;
+    for k in 0..9 {
+        ns = ns * 10 + u64::from(frac.get(k).map_or(0, |d| d - b'0'));
+    }
+    parse_ns(whole)?.checked_mul(1_000_000_000)?.checked_add(ns)
 }
 
 fn parse_ns(s: &[u8]) -> Option<u64> {
@@ -217,7 +242,7 @@ impl<W: Write> RecordWriter<W> {
         Self { out }
     }
 
-    /// Appends one line. Frames must be single-line (Binance's are).
+    /// Appends one line. Frames must be single-line (venues' JSON frames are).
     pub fn write(&mut self, recv: UnixNanos, frame: &[u8]) -> Result<(), RecordError> {
         if frame.iter().any(|&b| b == b'\n' || b == b'\r') {
             return Err(RecordError::FrameHasNewline);
@@ -229,32 +254,6 @@ impl<W: Write> RecordWriter<W> {
 
     pub fn into_inner(self) -> W {
         self.out
-    }
-}
-
-/// A REST depth snapshot as a recording line's frame: the body with `"symbol":"<SYMBOL>"`
-/// put first, so a replay of several instruments knows whose it is (Binance's answer names
-/// none), and raw line breaks (JSON whitespace only) turned into spaces. Fills `out`.
-pub fn snapshot_frame(symbol: &str, body: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let body = body.trim_ascii();
-    match body.strip_prefix(b"{") {
-        Some(rest) => {
-            out.extend_from_slice(b"{\"symbol\":\"");
-            out.extend_from_slice(symbol.to_ascii_uppercase().as_bytes());
-            out.extend_from_slice(b"\"");
-            if rest.trim_ascii_start().first() != Some(&b'}') {
-                out.push(b',');
-            }
-            out.extend_from_slice(rest);
-        }
-        // Not an object: kept as it came; the replay counts it as malformed.
-        None => out.extend_from_slice(body),
-    }
-    for b in out.iter_mut() {
-        if *b == b'\n' || *b == b'\r' {
-            *b = b' ';
-        }
     }
 }
 
@@ -358,47 +357,31 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_lines_name_their_symbol_and_replay_to_that_book() {
-        use crate::feed::handler::{Publish, SpotMdHandler};
-        use crate::feed::sync::SyncLimits;
-        use crate::types::InstrumentId;
-        use crate::venue::binance::md::TimeUnit;
-        use crate::venue::binance::symbols::SymbolTable;
-
-        let mut line = Vec::new();
-        snapshot_frame(
-            "ethusdt",
-            b"{\"lastUpdateId\":10,\n\"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}\r\n",
-            &mut line,
-        );
+    fn cryptofeed_captures_read_as_frames_and_skip_what_the_client_sent() {
+        let text = b"wss://venue.example:8443/ws/public <-> 1652459224.5300605\n\
+wss://venue.example:8443/ws/public <- 1652459225.2987883: {\"op\":\"subscribe\"}\n\
+1652459225.5037491: {\"event\":\"subscribe\"}\n\
+1652459225: pong\n\
+1.x: {}\n";
+        let mut r = RecordReader::new(&text[..]);
+        let a = r.next().unwrap().unwrap();
         assert_eq!(
-            line,
-            b"{\"symbol\":\"ETHUSDT\",\"lastUpdateId\":10, \"bids\":[[\"99\",\"1\"]],\"asks\":[[\"200\",\"1\"]]}"
+            (a.line, a.recv, a.frame),
+            (
+                3,
+                UnixNanos(1_652_459_225_503_749_100),
+                &b"{\"event\":\"subscribe\"}"[..]
+            )
         );
-        snapshot_frame("x", b" {} ", &mut line);
-        assert_eq!(line, b"{\"symbol\":\"X\"}");
-        snapshot_frame("x", b"[1]", &mut line);
-        assert_eq!(line, b"[1]");
-
-        // Two books wait: an unnamed snapshot could not be routed, a named one can.
-        let mut t = SymbolTable::new();
-        t.insert("btcusdt", InstrumentId(0)).unwrap();
-        t.insert("ethusdt", InstrumentId(1)).unwrap();
-        let mut h = SpotMdHandler::new(t, TimeUnit::Millis, SyncLimits::default());
-        let diff = br#"{"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":10,"u":11,"b":[["100","1"]],"a":[]}}"#;
-        h.on_frame(diff).unwrap();
-        snapshot_frame(
-            "ETHUSDT",
-            br#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#,
-            &mut line,
+        let b = r.next().unwrap().unwrap();
+        assert_eq!(
+            (b.recv, b.frame),
+            (UnixNanos(1_652_459_225_000_000_000), &b"pong"[..])
         );
-        let r = h.on_frame(&line).unwrap();
-        assert_eq!(r.published(), Some(Publish::Book(InstrumentId(1))));
-        snapshot_frame(
-            "DOGEUSDT",
-            br#"{"lastUpdateId":10,"bids":[],"asks":[]}"#,
-            &mut line,
-        );
-        assert!(h.on_frame(&line).is_err());
+        assert!(matches!(
+            r.next(),
+            Some(Err(RecordError::Malformed { line: 5, .. }))
+        ));
+        assert!(r.next().is_none());
     }
 }

@@ -1,6 +1,6 @@
-//! `SnapshotFetcher`: REST depth snapshots (`GET /api/v3/depth`) fetched on a low-priority
-//! thread, so the feed actor never blocks on HTTP. It keeps the feed's share of the venue's
-//! request weight and waits out 429/418 answers.
+//! `SnapshotFetcher`: REST book snapshots (the venue's path, from its `MarketData`) fetched on
+//! a low-priority thread, so the feed actor never blocks on HTTP. It keeps the feed's share of
+//! the venue's request weight and waits out 429/418 answers.
 //!
 //! The actor sends an instrument id; the thread answers with the body (or why there is
 //! none) through a second channel the actor drains in its `poll`.
@@ -15,9 +15,9 @@ use crate::types::InstrumentId;
 /// How snapshots are fetched.
 #[derive(Clone, Copy, Debug)]
 pub struct SnapshotOptions {
-    /// `limit=` of the depth request (Binance: 1000 levels = weight 50).
+    /// Levels asked for (venues cap it; the venue's `MarketData` clamps it and sets the weight).
     pub limit: u32,
-    /// Request weight this feed may spend on snapshots per rolling minute (Binance allows
+    /// Request weight this feed may spend on snapshots per rolling minute (a venue allows
     /// 6000 per IP; the gateway and the probe need the rest).
     pub weight_per_minute: u32,
     /// Timeout of one request.
@@ -34,16 +34,6 @@ impl Default for SnapshotOptions {
             timeout: Duration::from_secs(10),
             rate_limit_backoff: Duration::from_secs(1),
         }
-    }
-}
-
-/// Binance's weight of a depth request with this `limit`.
-pub fn depth_weight(limit: u32) -> u32 {
-    match limit {
-        0..=100 => 5,
-        101..=500 => 25,
-        501..=1000 => 50,
-        _ => 250,
     }
 }
 
@@ -77,26 +67,21 @@ pub struct SnapshotFetcher {
 }
 
 impl SnapshotFetcher {
-    /// Starts the thread. `symbols` are the venue's upper-case symbols of the feed's
-    /// instruments; the URLs are built here, once.
+    /// Starts the thread. `requests` are each instrument's snapshot path and query (from the
+    /// venue) and its request weight; the URLs are built here, once.
     pub fn spawn(
         name: &str,
         rest_url: &str,
-        symbols: &[(InstrumentId, String)],
+        requests: &[(InstrumentId, String, u32)],
         opts: SnapshotOptions,
     ) -> std::io::Result<Self> {
         let base = rest_url.trim_end_matches('/');
-        let urls: Vec<(InstrumentId, String)> = symbols
+        let urls: Vec<(InstrumentId, String, u32)> = requests
             .iter()
-            .map(|(id, s)| {
-                (
-                    *id,
-                    format!("{base}/api/v3/depth?symbol={s}&limit={}", opts.limit),
-                )
-            })
+            .map(|(id, path, weight)| (*id, format!("{base}{path}"), *weight))
             .collect();
         // One request can wait per instrument; answers the same.
-        let cap = symbols.len().max(1);
+        let cap = requests.len().max(1);
         let (req_tx, req_rx) = crossbeam_channel::bounded::<InstrumentId>(cap);
         let (ans_tx, ans_rx) = crossbeam_channel::bounded::<SnapshotAnswer>(cap);
         std::thread::Builder::new()
@@ -121,9 +106,8 @@ impl SnapshotFetcher {
 
 /// The thread's state: URLs, the weight spent in the last minute, the rate-limit wait.
 struct Worker {
-    urls: Vec<(InstrumentId, String)>,
+    urls: Vec<(InstrumentId, String, u32)>,
     opts: SnapshotOptions,
-    weight: u32,
     agent: ureq::Agent,
     /// `(sent at, weight)` of requests in the last minute.
     spent: VecDeque<(Instant, u32)>,
@@ -132,7 +116,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(urls: Vec<(InstrumentId, String)>, opts: SnapshotOptions) -> Self {
+    fn new(urls: Vec<(InstrumentId, String, u32)>, opts: SnapshotOptions) -> Self {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(opts.timeout))
             .http_status_as_error(false)
@@ -141,7 +125,6 @@ impl Worker {
             .build();
         Self {
             urls,
-            weight: depth_weight(opts.limit),
             opts,
             agent: ureq::Agent::new_with_config(config),
             spent: VecDeque::new(),
@@ -153,7 +136,8 @@ impl Worker {
     fn run(mut self, requests: &Receiver<InstrumentId>, answers: &Sender<SnapshotAnswer>) {
         // Ends when the fetcher (the request sender) is dropped.
         while let Ok(id) = requests.recv() {
-            self.wait_for_budget();
+            let weight = self.urls.iter().find(|u| u.0 == id).map_or(1, |u| u.2);
+            self.wait_for_budget(weight);
             let result = self.fetch(id);
             if answers
                 .send(SnapshotAnswer {
@@ -168,7 +152,7 @@ impl Worker {
     }
 
     /// Sleeps through a rate-limit wait and until the minute's weight has room.
-    fn wait_for_budget(&mut self) {
+    fn wait_for_budget(&mut self, weight: u32) {
         if let Some(t) = self.quiet_until.take() {
             let now = Instant::now();
             if t > now {
@@ -186,8 +170,8 @@ impl Worker {
             }
             let used: u32 = self.spent.iter().map(|(_, w)| w).sum();
             // A budget below one request's weight still lets one request a minute through.
-            if used == 0 || used + self.weight <= self.opts.weight_per_minute {
-                self.spent.push_back((now, self.weight));
+            if used == 0 || used + weight <= self.opts.weight_per_minute {
+                self.spent.push_back((now, weight));
                 return;
             }
             let oldest = self.spent.front().map_or(now, |(at, _)| *at);
@@ -197,7 +181,7 @@ impl Worker {
     }
 
     fn fetch(&mut self, id: InstrumentId) -> Result<Vec<u8>, SnapshotError> {
-        let Some((_, url)) = self.urls.iter().find(|(i, _)| *i == id) else {
+        let Some((_, url, _)) = self.urls.iter().find(|(i, _, _)| *i == id) else {
             return Err(SnapshotError::UnknownInstrument);
         };
         let mut resp = match self.agent.get(url.as_str()).call() {
@@ -255,20 +239,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn weights_follow_binance() {
-        assert_eq!(depth_weight(100), 5);
-        assert_eq!(depth_weight(500), 25);
-        assert_eq!(depth_weight(1000), 50);
-        assert_eq!(depth_weight(5000), 250);
-    }
-
-    #[test]
     fn refused_connections_come_back_as_transport_errors() {
         // Port 1 on loopback: nothing listens.
         let f = SnapshotFetcher::spawn(
             "t",
             "http://127.0.0.1:1",
-            &[(InstrumentId(3), "BTCUSDT".into())],
+            &[(InstrumentId(3), "/api/v3/depth?symbol=BTCUSDT".into(), 5)],
             SnapshotOptions::default(),
         )
         .unwrap();

@@ -12,16 +12,18 @@ use crate::net::{Connector, Endpoint, Incoming};
 use crate::risk::{KillReason, OrderCheck, RiskEngine};
 use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, StrategyId, UnixNanos};
-use crate::venue::binance::session::{Purpose, Session, SessionEvent};
-use crate::venue::binance::user::{Balance, OrderSnapshot};
+use crate::venue::order::{
+    Balance, OrderSession, OrderSnapshot, PlaceOrder, Purpose, SessionEvent,
+};
+use crate::venue::rest::RestCodec;
 
 use super::events::{EventSender, GatewayEvent};
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
-use super::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 use super::rest::{OrderRequests, RestOptions, RestOrders};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::OrderTable;
 use crate::net::Link;
+use crate::types::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 
 pub(super) mod status;
 
@@ -65,6 +67,8 @@ pub struct GatewaySpec {
     pub instruments: Vec<Instrument>,
     pub api_key: Secret,
     pub api_secret: Secret,
+    /// The key's passphrase, for venues that have one.
+    pub passphrase: Option<Secret>,
     pub connector: Connector,
     pub intents: Rx<OrderIntent>,
     /// Per `StrategyId`; `None` for strategies on other venues.
@@ -95,11 +99,13 @@ struct Chase {
     trades_after: Option<UnixNanos>,
 }
 
-pub struct Gateway {
+pub struct Gateway<S: OrderSession, C: RestCodec> {
     name: String,
     venue: VenueConfig,
     instruments: Vec<Instrument>,
-    session: Session,
+    /// The venue's order session (codec, signing, answer decoding): the one venue-specific
+    /// part, statically dispatched.
+    session: S,
     link: Link,
     user_stream: bool,
     table: OrderTable,
@@ -134,7 +140,13 @@ pub struct Gateway {
     clock_offset: Option<crate::latency::probe::ClockOffset>,
     /// Orders, cancels, queries and sweeps go over REST when set (the user data stream
     /// stays on the WebSocket API session).
-    rest: Option<RestOrders>,
+    rest: Option<RestOrders<C>>,
+    /// The private connection's text keepalive: when sent, and when a frame last came.
+    ping_sent_at: Option<UnixNanos>,
+    last_rx: UnixNanos,
+    /// New orders and cancels go over REST too (`order_transport = "rest"`); otherwise REST,
+    /// when present, carries only queries and sweeps.
+    orders_over_rest: bool,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -152,15 +164,16 @@ fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
 }
 
-impl Gateway {
-    pub fn new(spec: GatewaySpec) -> Result<Self, String> {
-        let ws = spec.venue.ws_api_url.as_deref().ok_or_else(|| {
-            format!(
-                "venue {}: the gateway needs ws_api_url (the user data stream, and orders too \
-                 with order_transport = \"ws-api\")",
-                spec.venue.name
-            )
-        })?;
+impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
+    /// The gateway of `spec.venue` over `session`, its private WebSocket at `private_ws`;
+    /// with `rest`, orders (`order_transport = "rest"`) and queries go over REST.
+    pub fn new(
+        spec: GatewaySpec,
+        session: S,
+        private_ws: &str,
+        rest: Option<C>,
+    ) -> Result<Self, String> {
+        let ws = private_ws;
         let endpoint = Endpoint::parse(ws).map_err(|e| e.to_string())?;
         let link =
             Link::new(spec.connector, endpoint, &spec.venue.name).map_err(|e| e.to_string())?;
@@ -180,23 +193,18 @@ impl Gateway {
             );
             table.insert_recovered(o);
         }
-        let rest = (spec.venue.order_transport == crate::config::OrderTransport::Rest).then(|| {
+        let spec_transport = spec.venue.order_transport;
+        let rest = rest.map(|codec| {
             RestOrders::new(
                 &spec.venue.name,
                 &spec.venue.rest_url,
-                &spec.api_key,
-                &spec.api_secret,
-                spec.venue.recv_window.as_millis() as u64,
+                codec,
                 spec.options.rest.clone(),
             )
         });
         Ok(Self {
             name: format!("gateway:{}", spec.venue.name),
-            session: Session::new(
-                &spec.api_key,
-                &spec.api_secret,
-                spec.venue.recv_window.as_millis() as u64,
-            ),
+            session,
             venue: spec.venue,
             instruments: spec.instruments,
             link,
@@ -224,6 +232,10 @@ impl Gateway {
             timing: super::latency::Timing::default(),
             status: None,
             clock_offset: None,
+            ping_sent_at: None,
+            last_rx: UnixNanos::ZERO,
+            orders_over_rest: rest.is_some()
+                && spec_transport == crate::config::OrderTransport::Rest,
             rest,
         })
     }
@@ -275,7 +287,7 @@ impl Gateway {
 
     /// Whether requests can reach the venue: REST needs no WebSocket link.
     fn can_send(&self) -> bool {
-        self.rest.is_some() || self.link.is_up()
+        self.orders_over_rest || self.link.is_up()
     }
 
     /// Applies every REST answer that has arrived.
@@ -341,7 +353,7 @@ impl Gateway {
 
     fn update_of(
         o: &Order,
-        fill: Option<super::order::FillDelta>,
+        fill: Option<crate::types::order::FillDelta>,
         refused: Option<Refusal>,
         at: UnixNanos,
     ) -> OrderUpdate {
@@ -381,7 +393,12 @@ impl Gateway {
         if self.banned || !self.link.is_up() || !self.user_stream {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
-        if let Some(why) = self.rest.as_ref().and_then(|r| r.refusal(now)) {
+        if let Some(why) = self
+            .rest
+            .as_ref()
+            .filter(|_| self.orders_over_rest)
+            .and_then(|r| r.refusal(now))
+        {
             return self.refuse(&i, why, now);
         }
         if let Some(p) = self.persist.as_mut()
@@ -439,18 +456,23 @@ impl Gateway {
         }
         let mut queued = true;
         let vms = self.venue_ms(now);
-        if let Some(rest) = self.rest.as_mut() {
+        let order = PlaceOrder {
+            symbol: &self.instruments[i.instrument.index()].symbol,
+            cid: &i.cid,
+            side: i.side,
+            kind: i.kind,
+            tif: i.tif,
+            price: i.price,
+            qty: i.qty,
+            price_decimals: pd,
+            qty_decimals: qd,
+        };
+        if let (true, Some(rest)) = (self.orders_over_rest, self.rest.as_mut()) {
             // Queued for the REST worker (a full queue or a dead worker was refused above).
-            let symbol = &self.instruments[i.instrument.index()].symbol;
-            queued = rest.place(
-                symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, now, vms,
-            );
+            queued = rest.place(&order, now, vms);
         } else {
             let mut out = std::mem::take(&mut self.out);
-            let symbol = &self.instruments[i.instrument.index()].symbol;
-            self.session.place(
-                symbol, &i.cid, i.side, i.kind, i.tif, i.price, i.qty, pd, qd, vms, &mut out,
-            );
+            self.session.place(&order, vms, &mut out);
             self.out = out;
             self.transmit(now);
         }
@@ -480,12 +502,19 @@ impl Gateway {
     /// Encodes a request about order `cid` on its symbol (`encode` gets the transport, the
     /// symbol, the venue's order id if known, and the buffer; it answers `None` if there is
     /// nothing to send, else whether the transport took it) and writes it. `None` if the
-    /// order or its instrument is unknown, else whether the request went.
+    /// order or its instrument is unknown, else whether the request went. A cancel goes the
+    /// orders' way; a query (`query`) goes over REST whenever the gateway has it.
     fn request_about(
         &mut self,
         cid: ClientOrderId,
         now: UnixNanos,
-        encode: impl FnOnce(&mut dyn OrderRequests, &str, Option<u64>, &mut Vec<u8>) -> Option<bool>,
+        query: bool,
+        encode: impl FnOnce(
+            &mut dyn OrderRequests,
+            &str,
+            Option<crate::types::VenueOrderId>,
+            &mut Vec<u8>,
+        ) -> Option<bool>,
     ) -> Option<bool> {
         let o = self.table.get(&cid)?;
         let venue_id = o.venue_order_id;
@@ -494,12 +523,13 @@ impl Gateway {
             .instruments
             .get(o.instrument.index())
             .filter(|i| i.venue == self.venue.id)?;
+        let over_rest = self.rest.is_some() && (query || self.orders_over_rest);
         let requests: &mut dyn OrderRequests = match self.rest.as_mut() {
-            Some(rest) => rest,
-            None => &mut self.session,
+            Some(rest) if over_rest => rest,
+            _ => &mut self.session,
         };
         let taken = encode(requests, &inst.symbol, venue_id, &mut self.out)?;
-        if self.rest.is_some() || !taken {
+        if over_rest || !taken {
             return Some(taken);
         }
         Some(self.transmit(now))
@@ -507,7 +537,7 @@ impl Gateway {
 
     fn send_cancel(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = self.venue_ms(now);
-        let sent = self.request_about(cid, now, |s, symbol, _, out| {
+        let sent = self.request_about(cid, now, false, |s, symbol, _, out| {
             Some(s.cancel(symbol, &cid, ms, out))
         });
         if sent.is_none() {
@@ -540,7 +570,7 @@ impl Gateway {
 
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = self.venue_ms(now);
-        let sent = self.request_about(cid, now, |s, symbol, _, out| {
+        let sent = self.request_about(cid, now, true, |s, symbol, _, out| {
             Some(s.status(symbol, &cid, ms, out))
         });
         if sent.is_none() {
@@ -659,6 +689,15 @@ impl Gateway {
                 self.balances = b;
             }
             SessionEvent::Subscribed => self.user_stream = true,
+            SessionEvent::LoggedIn => {
+                let vms = self.venue_ms(now);
+                let mut out = std::mem::take(&mut self.out);
+                let wrote = self.session.after_login(vms, &mut out);
+                self.out = out;
+                if wrote {
+                    self.transmit(now);
+                }
+            }
             SessionEvent::RateLimited { retry_after_ms } => {
                 self.counters.rate_limited += 1;
                 self.quiet_until = now.plus_nanos(retry_after_ms * 1_000_000);
@@ -696,7 +735,11 @@ impl Gateway {
     fn on_trades(
         &mut self,
         cid: ClientOrderId,
-        trades: &[(u64, crate::types::Qty, super::order::AssetCode)],
+        trades: &[(
+            crate::types::TradeId,
+            crate::types::Qty,
+            crate::types::order::AssetCode,
+        )],
     ) {
         let Some(o) = self.table.get_mut(&cid) else {
             return;
@@ -727,7 +770,7 @@ impl Gateway {
 
     fn fetch_trades(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = self.venue_ms(now);
-        let sent = self.request_about(cid, now, |s, symbol, venue_id, out| {
+        let sent = self.request_about(cid, now, true, |s, symbol, venue_id, out| {
             venue_id.map(|id| s.trades(symbol, &cid, id, ms, out))
         });
         if sent == Some(true) {
@@ -802,7 +845,7 @@ impl Gateway {
             return;
         }
         // Keep reconciliation far from the weight limit, so it can never get the key banned.
-        if self.session.weight_used > self.session.weight_limit * 8 / 10 {
+        if self.session.budget_used_percent() > 80 {
             return;
         }
         let vms = self.venue_ms(now);
@@ -821,14 +864,18 @@ impl Gateway {
         self.counters.sweeps += 1;
         for symbol in self.symbols() {
             let mut out = std::mem::take(&mut self.out);
-            self.session.open_orders(&symbol, vms, &mut out);
+            let wrote = self.session.open_orders(&symbol, vms, &mut out);
             self.out = out;
-            self.transmit(now);
+            if wrote {
+                self.transmit(now);
+            }
         }
         let mut out = std::mem::take(&mut self.out);
-        self.session.account(vms, &mut out);
+        let wrote = self.session.account(vms, &mut out);
         self.out = out;
-        self.transmit(now);
+        if wrote {
+            self.transmit(now);
+        }
     }
 
     /// Queries every order that has waited past its deadline, and resends pending cancels.
@@ -892,7 +939,7 @@ impl Gateway {
         }
         let vms = self.venue_ms(now);
         let mut out = std::mem::take(&mut self.out);
-        self.session.subscribe_user_stream(vms, &mut out);
+        self.session.on_connected(vms, &mut out);
         self.out = out;
         self.transmit(now);
         // Reconcile at once: open orders and balances.
@@ -918,11 +965,43 @@ impl Gateway {
         self.link.down(now, why);
     }
 
+    /// The venue's text keepalive on the private connection: after `idle` without a frame,
+    /// send the ping; with no frame back within another `idle`, the connection is dead.
+    fn keep_alive(&mut self, now: UnixNanos) {
+        let crate::venue::md::Keepalive::Text { ping, idle, .. } = self.session.keepalive() else {
+            return;
+        };
+        if !self.link.is_up() {
+            return;
+        }
+        let idle = idle.as_nanos() as u64;
+        match self.ping_sent_at {
+            Some(at) if now.since(at) >= idle && self.last_rx <= at => {
+                self.ping_sent_at = None;
+                self.on_link_down(now, "no answer to the keepalive".into());
+            }
+            Some(_) => {}
+            None if now.since(self.last_rx) >= idle => {
+                self.out.clear();
+                self.out.extend_from_slice(ping.as_bytes());
+                if self.transmit(now) {
+                    self.ping_sent_at = Some(now);
+                }
+            }
+            None => {}
+        }
+    }
+
     fn read_frames(&mut self, now: UnixNanos) -> usize {
         let mut n = 0;
         while n < BATCH {
             let Some(conn) = self.link.conn() else { break };
-            match conn.read() {
+            let msg = conn.read();
+            if let Ok(Some(_)) = msg {
+                self.last_rx = now;
+                self.ping_sent_at = None;
+            }
+            match msg {
                 Ok(None) => break,
                 Ok(Some(Incoming::Text(t))) => {
                     n += 1;
@@ -997,7 +1076,7 @@ impl Gateway {
     }
 }
 
-impl Actor for Gateway {
+impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -1043,10 +1122,13 @@ impl Actor for Gateway {
             self.risk.kill_switch().trip(KillReason::PersistenceDown);
         }
         if self.link.poll(now) {
+            self.last_rx = now;
+            self.ping_sent_at = None;
             self.on_link_up(now);
             work += 1;
         }
         work += self.read_frames(now);
+        self.keep_alive(now);
         work += self.read_rest(now);
         let mut n = 0;
         while n < BATCH {

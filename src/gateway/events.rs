@@ -11,7 +11,7 @@ use crate::persist::FillRecord;
 use crate::risk::Rule;
 use crate::runtime::Tx;
 use crate::types::{ClientOrderId, StrategyId, UnixNanos, VenueId};
-use crate::venue::binance::user::Balance;
+use crate::venue::order::Balance;
 
 /// One thing a gateway saw. Small and cheap to send; only the rare connection and error
 /// events carry text.

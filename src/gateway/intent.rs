@@ -3,7 +3,7 @@
 
 use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
 
-use super::order::{FillDelta, OrderKind, OrderStatus, TimeInForce};
+use crate::types::order::{FillDelta, OrderKind, OrderStatus, TimeInForce};
 
 /// Mints client order ids for one strategy: unique across strategies (the id encodes the
 /// strategy) and across restarts (it encodes the run's start).
@@ -59,7 +59,7 @@ pub enum OrderIntent {
         strategy: StrategyId,
     },
     /// Cancel order `cid` and place `new` (a fresh client id) in the same step. Like
-    /// Binance's cancel-replace with `ALLOW_FAILURE`: the new order is placed even if the old
+    /// a venue's cancel-replace that allows failure: the new order is placed even if the old
     /// one had already ended (filled meanwhile), so a strategy must count both.
     Replace {
         cid: ClientOrderId,

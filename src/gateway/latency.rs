@@ -6,7 +6,7 @@ use crate::latency::{Measurement, Recorder};
 use crate::runtime::Clock;
 use crate::types::UnixNanos;
 
-use super::order::{OrderEvent, SnapshotStatus, VenueFinal};
+use crate::types::order::{OrderEvent, SnapshotStatus, VenueFinal};
 
 /// What a gateway records, per venue.
 pub const GATEWAY_MEASUREMENTS: [Measurement; 5] = [
@@ -177,21 +177,21 @@ mod tests {
         hand.advance(300_000);
         t.frame_read();
         let accepted = OrderEvent::Accepted {
-            venue_order_id: 1,
+            venue_order_id: 1.into(),
             at: UnixNanos(0),
         };
         t.venue_event(&accepted, written, None);
         t.venue_event(&accepted, None, None); // not waiting for an ack: nothing
         let cancelled = OrderEvent::Ended {
             kind: VenueFinal::Cancelled,
-            venue_order_id: Some(1),
+            venue_order_id: Some(1.into()),
             cum_qty: Qty::ZERO,
             cum_quote: Notional(0),
             at: UnixNanos(0),
         };
         t.venue_event(&cancelled, None, Some(UnixNanos(1_107_000)));
         let cancel_response = OrderEvent::Snapshot {
-            venue_order_id: 1,
+            venue_order_id: 1.into(),
             status: SnapshotStatus::Cancelled,
             cum_qty: Qty::ZERO,
             cum_quote: Notional(0),

@@ -6,7 +6,6 @@ mod deliver;
 pub mod events;
 pub mod intent;
 pub mod latency;
-pub mod order;
 pub mod paper;
 /// Order entry over REST: the worker thread and the gateway's end of it.
 pub mod rest;
@@ -17,8 +16,5 @@ pub use actor::{Gateway, GatewayOptions, GatewaySpec};
 pub use events::{EventSender, GatewayEvent};
 pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use latency::GATEWAY_MEASUREMENTS;
-pub use order::{
-    Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce,
-};
 pub use paper::{PaperGateway, PaperSpec};
 pub use snapshot::{GatewayCounters, GatewaySnapshot, OrderView};

@@ -1,35 +1,34 @@
-//! Order entry over REST for the gateway (`order_transport = "rest"`): a worker thread owned
-//! by the gateway holds one ureq `Agent` whose kept-alive connection is warmed at start; the
-//! gateway signs each request into one buffer and hands it over a bounded channel, and drains
-//! the answers in its `poll`, so the hot thread never blocks on the network. Answers become
-//! the same `SessionEvent`s the WebSocket API produces (`venue::binance::rest` maps them).
+//! Order entry over REST for the gateway (`order_transport = "rest"`, and queries for venues
+//! whose private WebSocket cannot answer them): a worker thread owned by the gateway holds
+//! one ureq `Agent` whose kept-alive connection is warmed at start; the gateway signs each
+//! request into one buffer (through the venue's `RestCodec`) and hands it over a bounded
+//! channel, and drains the answers in its `poll`, so the hot thread never blocks on the
+//! network. Answers become the same `SessionEvent`s the private WebSocket produces.
 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::config::Secret;
-use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
-use crate::venue::binance::rest::{Answer, Class, Hold, Method, RateHeaders, RestCodec, RestHead};
-use crate::venue::binance::session::{Session, SessionEvent};
-use crate::venue::binance::sign::HmacSigner;
+use crate::types::{ClientOrderId, UnixNanos};
+use crate::venue::order::PlaceOrder;
+use crate::venue::order::{OrderSession, SessionEvent};
+use crate::venue::rest::{Answer, Class, Hold, Method, RateHeaders, RestCodec, RestHead, RestPlan};
 
 use super::intent::Refusal;
-use super::order::{OrderKind, TimeInForce};
 
 /// How the REST transport behaves.
 #[derive(Debug, Clone)]
 pub struct RestOptions {
-    /// A request without an answer after this has an unknown outcome (Binance itself waits up
+    /// A request without an answer after this has an unknown outcome (venues themselves wait up
     /// to 10 s for its matching engine before answering -1007).
     pub timeout: Duration,
     /// Requests queued or in flight at most; more are refused (orders) or retried later.
     pub queue: usize,
-    /// An idle connection is kept warm with `GET /api/v3/ping` (weight 1) this often.
+    /// An idle connection is kept warm with the venue's cheapest request this often.
     pub keepalive: Duration,
-    /// The IP's request weight per minute (Binance: 6000). Sweeps wait from 80 % of it,
-    /// order queries from 90 %.
+    /// The IP's request weight per minute (e.g. 6000; venues without weights ignore it).
+    /// Sweeps wait from 80 % of it, order queries from 90 %.
     pub weight_limit: u32,
 }
 
@@ -75,13 +74,13 @@ pub trait OrderRequests {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        venue_order_id: u64,
+        venue_order_id: crate::types::VenueOrderId,
         now_ms: u64,
         out: &mut Vec<u8>,
     ) -> bool;
 }
 
-impl OrderRequests for Session {
+impl<S: OrderSession> OrderRequests for S {
     fn cancel(
         &mut self,
         symbol: &str,
@@ -89,7 +88,7 @@ impl OrderRequests for Session {
         now_ms: u64,
         out: &mut Vec<u8>,
     ) -> bool {
-        Session::cancel(self, symbol, cid, now_ms, out);
+        OrderSession::cancel(self, symbol, cid, now_ms, out);
         true
     }
     fn status(
@@ -99,19 +98,17 @@ impl OrderRequests for Session {
         now_ms: u64,
         out: &mut Vec<u8>,
     ) -> bool {
-        Session::status(self, symbol, cid, now_ms, out);
-        true
+        OrderSession::status(self, symbol, cid, now_ms, out)
     }
     fn trades(
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        venue_order_id: u64,
+        venue_order_id: crate::types::VenueOrderId,
         now_ms: u64,
         out: &mut Vec<u8>,
     ) -> bool {
-        Session::trades(self, symbol, cid, venue_order_id, now_ms, out);
-        true
+        OrderSession::trades(self, symbol, cid, venue_order_id, now_ms, out)
     }
 }
 
@@ -143,12 +140,11 @@ struct Done {
 }
 
 /// The gateway's end of the REST transport.
-pub struct RestOrders {
+pub struct RestOrders<C: RestCodec> {
     name: String,
     base_url: String,
-    api_key: String,
     opts: RestOptions,
-    codec: RestCodec,
+    codec: C,
     jobs: Option<Sender<Job>>,
     done: Option<Receiver<Done>>,
     worker: Option<JoinHandle<()>>,
@@ -158,27 +154,15 @@ pub struct RestOrders {
     pub stats: RestStats,
 }
 
-impl RestOrders {
-    pub fn new(
-        name: &str,
-        base_url: &str,
-        api_key: &Secret,
-        api_secret: &Secret,
-        recv_window_ms: u64,
-        opts: RestOptions,
-    ) -> Self {
+impl<C: RestCodec> RestOrders<C> {
+    pub fn new(name: &str, base_url: &str, codec: C, opts: RestOptions) -> Self {
         let free = (0..opts.queue.max(1))
             .map(|_| Vec::with_capacity(512))
             .collect();
         Self {
             name: name.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: api_key.expose().to_owned(),
-            codec: RestCodec::new(
-                HmacSigner::new(api_secret),
-                recv_window_ms,
-                opts.weight_limit,
-            ),
+            codec,
             opts,
             jobs: None,
             done: None,
@@ -195,7 +179,7 @@ impl RestOrders {
         let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Job>(cap);
         // Room for every job plus the keep-alive: the worker never waits on the gateway.
         let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(cap + 2);
-        let worker = Worker::new(&self.base_url, &self.api_key, &self.opts);
+        let worker = Worker::new(&self.base_url, self.codec.plan(), &self.opts);
         let keepalive = self.opts.keepalive;
         let handle = std::thread::Builder::new()
             .name(format!("mako-rest-{}", self.name))
@@ -217,22 +201,22 @@ impl RestOrders {
 
     /// The weight the venue last reported for this minute.
     pub fn weight_used(&self, now: UnixNanos) -> u32 {
-        self.codec.policy.weight_used(now)
+        self.codec.policy().weight_used(now)
     }
 
     /// The transport's figures at `now`.
     pub fn stats(&self, now: UnixNanos) -> RestStats {
         RestStats {
-            weight_used: self.codec.policy.weight_used(now),
-            order_count_10s: self.codec.policy.order_count_10s,
-            banned: self.codec.policy.banned_until(now).is_some(),
+            weight_used: self.codec.policy().weight_used(now),
+            order_count_10s: self.codec.policy().order_count_10s,
+            banned: self.codec.policy().banned_until(now).is_some(),
             ..self.stats
         }
     }
 
     /// Why a new order cannot go now, if it cannot.
     pub fn refusal(&self, now: UnixNanos) -> Option<Refusal> {
-        match self.codec.policy.admit(Class::Order, now) {
+        match self.codec.policy().admit(Class::Order, now) {
             Err(Hold::Banned) => return Some(Refusal::VenueBanned),
             Err(Hold::RateLimited) => return Some(Refusal::RateLimited),
             Err(Hold::Busy) | Ok(()) => {}
@@ -245,7 +229,7 @@ impl RestOrders {
     }
 
     fn admit(&mut self, class: Class, now: UnixNanos) -> bool {
-        let ok = self.codec.policy.admit(class, now).is_ok();
+        let ok = self.codec.policy().admit(class, now).is_ok();
         if !ok {
             self.stats.held += 1;
         }
@@ -278,39 +262,13 @@ impl RestOrders {
         }
     }
 
-    /// `POST /api/v3/order`; false if it could not be queued (the order never left).
-    #[allow(clippy::too_many_arguments)]
-    pub fn place(
-        &mut self,
-        symbol: &str,
-        cid: &ClientOrderId,
-        side: Side,
-        kind: OrderKind,
-        tif: TimeInForce,
-        price: Price,
-        qty: Qty,
-        price_decimals: u32,
-        qty_decimals: u32,
-        now: UnixNanos,
-        venue_ms: u64,
-    ) -> bool {
+    /// A new order; false if it could not be queued (the order never left).
+    pub fn place(&mut self, order: &PlaceOrder<'_>, now: UnixNanos, venue_ms: u64) -> bool {
         if !self.admit(Class::Order, now) {
             return false;
         }
         let mut buf = self.buffer();
-        let head = self.codec.place(
-            symbol,
-            cid,
-            side,
-            kind,
-            tif,
-            price,
-            qty,
-            price_decimals,
-            qty_decimals,
-            venue_ms,
-            &mut buf,
-        );
+        let head = self.codec.place(order, venue_ms, &mut buf);
         self.submit(head, buf)
     }
 
@@ -349,7 +307,7 @@ impl RestOrders {
                     if *status >= 500 {
                         self.stats.unknown += 1;
                     }
-                    if *status == 418 && self.codec.policy.banned_until(now).is_none() {
+                    if *status == 418 && self.codec.policy().banned_until(now).is_none() {
                         tracing::error!(gateway = %self.name, "venue answered 418: this IP is banned; no requests until the ban ends");
                     }
                     Answer::Http {
@@ -377,7 +335,7 @@ impl RestOrders {
     }
 }
 
-impl OrderRequests for RestOrders {
+impl<C: RestCodec> OrderRequests for RestOrders<C> {
     fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, _: &mut Vec<u8>) -> bool {
         if !self.admit(Class::Order, UnixNanos::from_millis(now_ms)) {
             return false;
@@ -398,7 +356,7 @@ impl OrderRequests for RestOrders {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        venue_order_id: u64,
+        venue_order_id: crate::types::VenueOrderId,
         now_ms: u64,
         _: &mut Vec<u8>,
     ) -> bool {
@@ -413,7 +371,7 @@ impl OrderRequests for RestOrders {
     }
 }
 
-impl Drop for RestOrders {
+impl<C: RestCodec> Drop for RestOrders<C> {
     fn drop(&mut self) {
         self.shutdown();
     }
@@ -424,13 +382,13 @@ impl Drop for RestOrders {
 struct Worker {
     agent: ureq::Agent,
     base: String,
-    api_key: String,
+    plan: RestPlan,
     url: String,
     hold_until: Option<Instant>,
 }
 
 impl Worker {
-    fn new(base: &str, api_key: &str, opts: &RestOptions) -> Self {
+    fn new(base: &str, plan: RestPlan, opts: &RestOptions) -> Self {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(opts.timeout))
             .http_status_as_error(false)
@@ -441,7 +399,7 @@ impl Worker {
         Self {
             agent: ureq::Agent::new_with_config(config),
             base: base.to_owned(),
-            api_key: api_key.to_owned(),
+            plan,
             url: String::with_capacity(base.len() + 512),
             hold_until: None,
         }
@@ -449,7 +407,7 @@ impl Worker {
 
     fn run(mut self, jobs: &Receiver<Job>, done: &Sender<Done>, keepalive: Duration) {
         // Warm the connection (TCP, TLS) before the first order needs it.
-        let warm = self.call(Method::Get, "/api/v3/time", &[]);
+        let warm = self.call(Method::Get, self.plan.warm_path, None, &[]);
         if done.send(warm).is_err() {
             return;
         }
@@ -467,7 +425,7 @@ impl Worker {
                             received_at: now,
                         }
                     } else {
-                        self.call(job.head.method, job.head.path, &job.query)
+                        self.call(job.head.method, job.head.path, Some(&job.head), &job.query)
                     };
                     d.id = job.head.id;
                     d.query = job.query;
@@ -479,7 +437,7 @@ impl Worker {
                     if self.hold_until.is_some_and(|t| Instant::now() < t) {
                         continue;
                     }
-                    let d = self.call(Method::Get, "/api/v3/ping", &[]);
+                    let d = self.call(Method::Get, self.plan.keepalive_path, None, &[]);
                     if done.send(d).is_err() {
                         return;
                     }
@@ -489,46 +447,57 @@ impl Worker {
         }
     }
 
-    /// One request: a POST carries the signed query as its form body, GET and DELETE as the
-    /// query string; either way the bytes on the wire are the bytes signed.
-    fn call(&mut self, method: Method, path: &str, query: &[u8]) -> Done {
+    /// One request: a POST carries the signed query as its body, GET and DELETE as the query
+    /// string; either way the bytes on the wire are the bytes signed. `head` brings the
+    /// request's own signed headers (none for the worker's keep-alive).
+    fn call(&mut self, method: Method, path: &str, head: Option<&RestHead>, query: &[u8]) -> Done {
         self.url.clear();
         self.url.push_str(&self.base);
         self.url.push_str(path);
-        // The query was built by `QueryBuilder` (percent-encoded ASCII); anything else is a bug
-        // upstream and is sent as nothing rather than mangled.
+        // The query was built by the venue's codec (ASCII); anything else is a bug upstream
+        // and is sent as nothing rather than mangled.
         let q = std::str::from_utf8(query).unwrap_or("");
         if method != Method::Post && !q.is_empty() {
             self.url.push('?');
             self.url.push_str(q);
         }
+        let signed = head.map(|h| h.signed).unwrap_or_default();
         let sent_at = Instant::now();
         let result = match method {
-            Method::Post => self
-                .agent
-                .post(self.url.as_str())
-                .header("X-MBX-APIKEY", self.api_key.as_str())
-                .content_type("application/x-www-form-urlencoded")
-                .send(query),
-            Method::Get => self
-                .agent
-                .get(self.url.as_str())
-                .header("X-MBX-APIKEY", self.api_key.as_str())
-                .call(),
-            Method::Delete => self
-                .agent
-                .delete(self.url.as_str())
-                .header("X-MBX-APIKEY", self.api_key.as_str())
-                .call(),
+            Method::Post => {
+                let mut req = self.agent.post(self.url.as_str());
+                for (k, v) in &self.plan.headers {
+                    req = req.header(*k, v.as_str());
+                }
+                for (k, v) in signed.iter() {
+                    req = req.header(k, v);
+                }
+                req.content_type(self.plan.content_type).send(query)
+            }
+            Method::Get | Method::Delete => {
+                let mut req = if method == Method::Get {
+                    self.agent.get(self.url.as_str())
+                } else {
+                    self.agent.delete(self.url.as_str())
+                };
+                for (k, v) in &self.plan.headers {
+                    req = req.header(*k, v.as_str());
+                }
+                for (k, v) in signed.iter() {
+                    req = req.header(k, v);
+                }
+                req.call()
+            }
         };
         let outcome = match result {
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
-                let headers = RateHeaders::from_pairs(
-                    resp.headers()
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_bytes())),
-                );
+                let pairs: Vec<(&str, &[u8])> = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_bytes()))
+                    .collect();
+                let headers: RateHeaders = (self.plan.rate_headers)(&pairs);
                 if matches!(status, 429 | 418) {
                     let secs = headers
                         .retry_after_s

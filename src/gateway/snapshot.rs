@@ -3,16 +3,16 @@
 //! the engine's books with the venue's.
 
 use crate::types::{ClientOrderId, Notional, Qty, StrategyId};
-use crate::venue::binance::user::Balance;
+use crate::venue::order::Balance;
 
-use super::order::{AssetCode, OrderStatus};
+use crate::types::order::{AssetCode, OrderStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderView {
     pub cid: ClientOrderId,
     pub strategy: StrategyId,
     pub status: OrderStatus,
-    pub venue_order_id: Option<u64>,
+    pub venue_order_id: Option<crate::types::VenueOrderId>,
     pub qty: Qty,
     pub filled_qty: Qty,
     pub filled_quote: Notional,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::types::{ClientOrderId, StrategyId};
 
-use super::order::Order;
+use crate::types::order::Order;
 
 /// Slots per strategy: a power of two, so a sequence maps to a slot with a mask.
 pub const SLOTS_PER_STRATEGY: usize = 1024;
@@ -122,7 +122,7 @@ impl OrderTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::order::{OrderEvent, OrderKind, OrderStatus, TimeInForce, VenueFinal};
+    use crate::types::order::{OrderEvent, OrderKind, OrderStatus, TimeInForce, VenueFinal};
     use crate::types::{InstrumentId, Notional, Price, Qty, Side, UnixNanos};
 
     fn order(cid: ClientOrderId, strategy: u16) -> Order {

@@ -98,22 +98,32 @@ pub struct ProbeStats {
     pub failures: u64,
 }
 
-/// How to ask a venue for its time: the path and where `serverTime` (ms) is in the answer.
-fn endpoint(kind: VenueKind) -> &'static str {
+/// How to ask a venue for its time: the path, and the key of the time (ms) in the answer.
+fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
     match kind {
-        VenueKind::BinanceSpot => "/api/v3/time",
+        // {"serverTime":1499827319559}
+        VenueKind::BinanceSpot => ("/api/v3/time", b"\"serverTime\""),
+        // {"code":"0","data":[{"ts":"1597026383085"}],"msg":""}
+        VenueKind::OkxSpot => ("/api/v5/public/time", b"\"ts\""),
     }
 }
 
-/// Reads the `serverTime` field (ms) of Binance's `{"serverTime":1499827319559}`.
-pub fn parse_server_time(body: &[u8]) -> Option<u64> {
-    const KEY: &[u8] = b"\"serverTime\"";
-    let at = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+/// Reads the venue's time (ms) from its clock endpoint's answer: Binance's
+/// `{"serverTime":1499827319559}`, OKX's `{"code":"0","data":[{"ts":"1597026383085"}]}`.
+pub fn parse_server_time(kind: VenueKind, body: &[u8]) -> Option<u64> {
+    let key = endpoint(kind).1;
+    let at = body.windows(key.len()).position(|w| w == key)? + key.len();
     let rest = &body[at..];
     let rest = &rest[rest.iter().position(|b| !b.is_ascii_whitespace())?..];
     let rest = rest.strip_prefix(b":")?;
     let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
     let digits = &rest[start..];
+    // OKX quotes its numbers.
+    let digits = match (kind, digits.strip_prefix(b"\"")) {
+        (VenueKind::OkxSpot, Some(d)) => d,
+        (VenueKind::OkxSpot, None) => return None,
+        _ => digits,
+    };
     let end = digits
         .iter()
         .position(|b| !b.is_ascii_digit())
@@ -155,7 +165,7 @@ pub fn measure_offset(
     clock: &Clock,
     timeout: Duration,
 ) -> Result<(i64, u64), String> {
-    let url = format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind));
+    let url = format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind).0);
     let sent_at = clock.now();
     let t0 = Instant::now();
     let mut resp = agent(timeout)
@@ -169,7 +179,7 @@ pub fn measure_offset(
         .read_to_vec()
         .map_err(|e| format!("GET {url}: {e}"))?;
     let rtt = t0.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
-    let ms = parse_server_time(&body).ok_or_else(|| format!("GET {url}: no serverTime"))?;
+    let ms = parse_server_time(kind, &body).ok_or_else(|| format!("GET {url}: no server time"))?;
     Ok((offset_of(sent_at, rtt, ms), rtt))
 }
 
@@ -191,6 +201,7 @@ pub struct RestProbe {
     samples: [(u64, i64); OFFSET_SAMPLES],
     sampled: usize,
     counters: Arc<Counters>,
+    kind: VenueKind,
 }
 
 impl RestProbe {
@@ -204,7 +215,8 @@ impl RestProbe {
     ) -> Self {
         Self {
             name,
-            url: format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind)),
+            kind,
+            url: format!("{}{}", rest_url.trim_end_matches('/'), endpoint(kind).0),
             agent: agent(PROBE_TIMEOUT),
             interval_ns: interval.as_nanos().min(u128::from(u64::MAX)) as u64,
             timeout: PROBE_TIMEOUT,
@@ -250,7 +262,7 @@ impl RestProbe {
             Ok(body) => {
                 self.recorder.record(Measurement::RestRtt, rtt);
                 self.counters.ok.fetch_add(1, Ordering::Relaxed);
-                match parse_server_time(&body) {
+                match parse_server_time(self.kind, &body) {
                     Some(ms) => self.add_offset_sample(sent_at, rtt, ms),
                     None => tracing::debug!(probe = %self.name, "probe answer has no serverTime"),
                 }
@@ -340,11 +352,25 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(
-                parse_server_time(body),
+                parse_server_time(VenueKind::BinanceSpot, body),
                 *want,
                 "{:?}",
                 String::from_utf8_lossy(body)
             );
+        }
+        let okx: &[(&[u8], Option<u64>)] = &[
+            (
+                br#"{"code":"0","data":[{"ts":"1597026383085"}],"msg":""}"#,
+                Some(1_597_026_383_085),
+            ),
+            (br#"{"code":"0","data":[{"ts":1}]}"#, None),
+            (
+                br#"{"code":"50011","data":[],"msg":"Too Many Requests"}"#,
+                None,
+            ),
+        ];
+        for (body, want) in okx {
+            assert_eq!(parse_server_time(VenueKind::OkxSpot, body), *want);
         }
     }
 

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::config::{Mode, Secret, SecretSource, TelegramConfig};
-use crate::gateway::{AssetCode, FillDelta};
 use crate::latency::{BandChange, Measurement};
 use crate::persist::FillRecord;
 use crate::risk::{KillReason, Rule};
 use crate::runtime::{Actor, Clock, Ctx, ManualClock, Shutdown};
+use crate::types::{AssetCode, FillDelta};
 use crate::types::{
     ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
@@ -165,7 +165,7 @@ fn fill() -> FillRecord {
             side: Side::Buy,
             qty,
             quote: Notional::of(Price::parse("60000.5").unwrap(), qty),
-            trade_id: Some(9),
+            trade_id: Some(9.into()),
             fee: Qty::ZERO,
             fee_asset: AssetCode::new(b"USDT").unwrap(),
             is_maker: true,

@@ -6,7 +6,7 @@
 //! ```text
 //! let mut hub = PersistHub::open(&cfg.persistence, &cfg.engine.data_dir, &run_info)?;
 //! let open = load_open_orders(&schema::open(path)?, mode, RunScope::All)?; // reconcile these
-//! let sink = hub.sink("gateway:binance")?;      // one per gateway (and any must-keep producer)
+//! let sink = hub.sink("gateway:main")?;         // one per gateway (and any must-keep producer)
 //! let tele = hub.telemetry();                    // latency snapshots, band changes, activity
 //! let stats = hub.stats();                       // for the status endpoint
 //! host.actors.push(Box::new(hub.into_writer())); // on a low-priority host

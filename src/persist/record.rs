@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use crate::gateway::{AssetCode, FillDelta, Order};
 use crate::latency::{BandChange, LatencySnapshot};
 use crate::risk::{KillReason, Rule};
+use crate::types::{AssetCode, FillDelta, Order};
 use crate::types::{
     ClientOrderId, InstrumentId, Notional, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
@@ -163,7 +163,7 @@ impl Level {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
     pub level: Level,
-    /// Who wrote it (`gateway:binance`, `engine`, `status`).
+    /// Who wrote it (`gateway:<venue>`, `engine`, `status`).
     pub source: String,
     pub message: String,
     pub at: UnixNanos,

@@ -5,9 +5,10 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::config::Mode;
-use crate::gateway::{AssetCode, FillDelta, Order, OrderKind, OrderStatus, TimeInForce};
+use crate::types::{AssetCode, FillDelta, Order, OrderKind, OrderStatus, TimeInForce};
 use crate::types::{
-    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, TradeId, UnixNanos,
+    VenueOrderId,
 };
 
 use super::PersistError;
@@ -129,7 +130,7 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
                 f.cid.as_str(),
                 f.strategy.0,
                 f.instrument.0,
-                f.fill.trade_id.map(|t| t as i64),
+                f.fill.trade_id.as_ref().map(|t| t.as_str()),
                 side_str(f.fill.side),
                 f.fill.qty.units(),
                 f.fill.quote.0.to_string(),
@@ -294,7 +295,7 @@ fn insert_order(conn: &Connection, run: RunMeta, o: &Order) -> rusqlite::Result<
         o.qty.units(),
         o.status.as_str(),
         o.status.is_final(),
-        o.venue_order_id.map(|v| v as i64),
+        o.venue_order_id.as_ref().map(|v| v.as_str()),
         o.filled_qty.units(),
         quote,
         o.fees[0].0.as_str(),
@@ -306,7 +307,7 @@ fn insert_order(conn: &Connection, run: RunMeta, o: &Order) -> rusqlite::Result<
         o.sent_at.map(ns),
         o.acked_at.map(ns),
         ns(o.updated_at),
-        o.last_trade_id.map(|v| v as i64),
+        o.last_trade_id.as_ref().map(|v| v.as_str()),
     ])?;
     conn.prepare_cached(
         "INSERT INTO order_events (run_id, mode, cid, status, venue_order_id, filled_qty_e8,
@@ -317,7 +318,7 @@ fn insert_order(conn: &Connection, run: RunMeta, o: &Order) -> rusqlite::Result<
         mode,
         o.cid.as_str(),
         o.status.as_str(),
-        o.venue_order_id.map(|v| v as i64),
+        o.venue_order_id.as_ref().map(|v| v.as_str()),
         o.filled_qty.units(),
         o.filled_quote.0.to_string(),
         o.cancel_pending,
@@ -405,7 +406,7 @@ pub fn load_fills(
             strategy: StrategyId(r.get(1)?),
             instrument: InstrumentId(r.get(2)?),
             fill: FillDelta {
-                trade_id: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+                trade_id: venue_id(r, 3, TradeId::new)?,
                 side: parse_side(&r.get::<_, String>(4)?)?,
                 qty: Qty::from_units(r.get(5)?),
                 quote: notional(r, 6)?,
@@ -444,7 +445,7 @@ fn order_from_row(r: &Row<'_>) -> Result<Order, PersistError> {
         UnixNanos(r.get::<_, i64>(17)? as u64),
     );
     o.status = parse_status(&r.get::<_, String>(8)?)?;
-    o.venue_order_id = r.get::<_, Option<i64>>(9)?.map(|v| v as u64);
+    o.venue_order_id = venue_id(r, 9, VenueOrderId::new)?;
     o.filled_qty = Qty::from_units(r.get(10)?);
     o.filled_quote = notional(r, 11)?;
     o.fees = [
@@ -455,7 +456,7 @@ fn order_from_row(r: &Row<'_>) -> Result<Order, PersistError> {
     o.sent_at = r.get::<_, Option<i64>>(18)?.map(|v| UnixNanos(v as u64));
     o.acked_at = r.get::<_, Option<i64>>(19)?.map(|v| UnixNanos(v as u64));
     o.updated_at = UnixNanos(r.get::<_, i64>(20)? as u64);
-    o.last_trade_id = r.get::<_, Option<i64>>(21)?.map(|v| v as u64);
+    o.last_trade_id = venue_id(r, 21, TradeId::new)?;
     Ok(o)
 }
 
@@ -468,6 +469,27 @@ fn cid(r: &Row<'_>, i: usize) -> Result<ClientOrderId, PersistError> {
     let s: String = r.get(i)?;
     ClientOrderId::parse(&s)
         .map_err(|e| PersistError::Corrupt(format!("client order id {s:?}: {e}")))
+}
+
+/// A venue's order or trade id. Written as text; SQLite's `INTEGER` column affinity stores a
+/// numeric one as an integer and keeps any other (a UUID) as text.
+fn venue_id<T>(
+    r: &Row<'_>,
+    i: usize,
+    make: fn(&[u8]) -> Option<T>,
+) -> Result<Option<T>, PersistError> {
+    use rusqlite::types::ValueRef;
+    let bad = |what: String| PersistError::Corrupt(format!("venue id {what}"));
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(v) => make(v.to_string().as_bytes())
+            .map(Some)
+            .ok_or_else(|| bad(v.to_string())),
+        ValueRef::Text(t) => make(t)
+            .map(Some)
+            .ok_or_else(|| bad(String::from_utf8_lossy(t).into_owned())),
+        other => Err(bad(format!("of type {:?}", other.data_type()))),
+    }
 }
 
 fn notional(r: &Row<'_>, i: usize) -> Result<Notional, PersistError> {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Mode;
-use crate::gateway::order::VenueFinal;
-use crate::gateway::{AssetCode, Order, OrderEvent, OrderKind, TimeInForce};
 use crate::risk::{KillReason, Rule};
 use crate::runtime::host::{self, HostHandle};
 use crate::runtime::{Actor, Clock, Ctx, HostSpec, IdlePolicy, Shutdown};
+use crate::types::order::VenueFinal;
+use crate::types::{AssetCode, Order, OrderEvent, OrderKind, TimeInForce};
 use crate::types::{
     ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
 };
@@ -121,7 +121,7 @@ fn order_script(i: u64) -> Vec<Record> {
         step(
             &mut o,
             OrderEvent::Accepted {
-                venue_order_id: 9_000_000_000 + i,
+                venue_order_id: (9_000_000_000 + i).into(),
                 at: at(2),
             },
             &mut out,
@@ -132,8 +132,8 @@ fn order_script(i: u64) -> Vec<Record> {
         step(
             &mut o,
             OrderEvent::Trade {
-                venue_order_id: 9_000_000_000 + i,
-                trade_id: 50_000 + i,
+                venue_order_id: (9_000_000_000 + i).into(),
+                trade_id: (50_000 + i).into(),
                 last_qty: half,
                 last_price: price,
                 cum_qty: half,
@@ -150,8 +150,8 @@ fn order_script(i: u64) -> Vec<Record> {
         step(
             &mut o,
             OrderEvent::Trade {
-                venue_order_id: 9_000_000_000 + i,
-                trade_id: 60_000 + i,
+                venue_order_id: (9_000_000_000 + i).into(),
+                trade_id: (60_000 + i).into(),
                 last_qty: qty,
                 last_price: price,
                 cum_qty: qty,

@@ -27,6 +27,10 @@ pub struct Faults {
     /// The exchange's clock minus this machine's, ms: what `serverTime` says and what the
     /// `timestamp`/`recvWindow` rule checks against (a venue whose clock is not ours).
     clock_skew_ms: std::sync::atomic::AtomicI64,
+    /// OKX: subscribing to `books` sends no snapshot (OKX's 2026 change; clients use REST).
+    okx_no_snapshot: std::sync::atomic::AtomicBool,
+    /// OKX: `books` updates carry `checksum: 0` (the field's deprecation, June 2026).
+    okx_checksum_zero: std::sync::atomic::AtomicBool,
     rng: Mutex<Rng>,
 }
 
@@ -48,6 +52,8 @@ impl Faults {
             http_429_rate: AtomicU64::new(0),
             slow_response_us: AtomicU64::new(0),
             clock_skew_ms: std::sync::atomic::AtomicI64::new(0),
+            okx_no_snapshot: std::sync::atomic::AtomicBool::new(false),
+            okx_checksum_zero: std::sync::atomic::AtomicBool::new(false),
             rng: Mutex::new(Rng::new(seed ^ 0xFA17)),
         };
         f.apply(c);
@@ -184,6 +190,20 @@ impl Faults {
     pub fn server_ms(&self) -> u64 {
         let now = super::exchange::now_ms() as i64;
         (now + self.clock_skew_ms.load(Relaxed)).max(0) as u64
+    }
+    /// OKX `books` subscriptions without the initial snapshot (run-time switch).
+    pub fn set_okx_no_snapshot(&self, on: bool) {
+        self.okx_no_snapshot.store(on, Relaxed);
+    }
+    pub fn okx_no_snapshot(&self) -> bool {
+        self.okx_no_snapshot.load(Relaxed)
+    }
+    /// OKX `books` updates with a zero checksum (run-time switch).
+    pub fn set_okx_checksum_zero(&self, on: bool) {
+        self.okx_checksum_zero.store(on, Relaxed);
+    }
+    pub fn okx_checksum_zero(&self) -> bool {
+        self.okx_checksum_zero.load(Relaxed)
     }
     pub fn set_slow_response(&self, d: Duration) {
         self.slow_response_us.store(us(d), Relaxed);

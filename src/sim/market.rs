@@ -228,6 +228,13 @@ fn cut_depth(shared: &Shared, speed: usize, counts: &mut [[u64; 2]]) {
         if let Some(d) = ex.symbols[sym].book.take_diff(speed) {
             count[speed] += 1;
             let gap = shared.faults.depth_gap_every();
+            let okx = super::okx_public::books_stream(&name);
+            if gap != 0 && count[speed].is_multiple_of(gap) && speed == 0 && shared.hub.wants(&okx)
+            {
+                // OKX's books channel learns that an update was withheld: its next one breaks
+                // the seqId chain, as a venue's missed message would.
+                shared.hub.publish(&okx, "{\"withheld\":true}");
+            }
             if gap == 0 || !count[speed].is_multiple_of(gap) {
                 let lv = |v: &[(crate::types::Price, crate::types::Qty)]| -> Vec<[String; 2]> {
                     v.iter()
@@ -241,6 +248,14 @@ fn cut_depth(shared: &Shared, speed: usize, counts: &mut [[u64; 2]]) {
                 shared
                     .hub
                     .publish(&format!("{name}@depth{suffix}"), &data.to_string());
+                // OKX's books channel: the fast diffs, with the checksum of the book they leave.
+                if speed == 0 && shared.hub.wants(&okx) {
+                    let data = json!({
+                        "U": d.first_id, "u": d.last_id, "b": lv(&d.bids), "a": lv(&d.asks),
+                        "checksum": super::okx_public::checksum(&ex.symbols[sym].book),
+                    });
+                    shared.hub.publish(&okx, &data.to_string());
+                }
             }
         }
         for n in [5usize, 10, 20] {

@@ -38,6 +38,10 @@ pub mod market;
 pub mod matching;
 /// Listeners, connections, upgrade dispatch.
 pub mod net;
+/// The OKX v5 private front end: `/ws/v5/private` and the signed REST endpoints.
+pub mod okx_private;
+/// The OKX v5 public front end: `/ws/v5/public` and the public REST books and time.
+pub mod okx_public;
 /// Orders, fills and their JSON shapes.
 pub mod orders;
 /// Replay of recordings.
@@ -216,6 +220,18 @@ impl SimHandle {
     }
     /// REST base (`{rest_url}/api/v3/…`).
     pub fn rest_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// OKX's public WebSocket endpoint (`/ws/v5/public`).
+    pub fn okx_public_ws_url(&self) -> String {
+        format!("ws://{}/ws/v5/public", self.addr)
+    }
+    /// OKX's private WebSocket endpoint (`/ws/v5/private`).
+    pub fn okx_private_ws_url(&self) -> String {
+        format!("ws://{}/ws/v5/private", self.addr)
+    }
+    /// OKX's REST base (`{okx_rest_url}/api/v5/…`): the same listener as Binance's.
+    pub fn okx_rest_url(&self) -> String {
         format!("http://{}", self.addr)
     }
     /// WebSocket API endpoint.

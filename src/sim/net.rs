@@ -195,6 +195,10 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
     };
     let kind = if req.path == "/ws-api/v3" {
         ws::Kind::Api
+    } else if req.path == "/ws/v5/public" {
+        ws::Kind::OkxPublic
+    } else if req.path == "/ws/v5/private" {
+        ws::Kind::OkxPrivate
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

@@ -43,6 +43,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     if !slow.is_zero() {
         std::thread::sleep(slow);
     }
+    if req.path.starts_with("/api/v5/") {
+        return Reply::Send(okx(shared, req));
+    }
     if shared.faults.http_5xx() {
         return Reply::Send(Response::json(503, json!({"code": -1008, "msg": "Server is currently overloaded with other requests. Please try again in a few minutes."}).to_string()));
     }
@@ -256,5 +259,34 @@ fn admin(shared: &Shared, req: &Request) -> Response {
             Response::json(200, "{}".into())
         }
         _ => Response::json(404, json!({"error": "unknown admin endpoint"}).to_string()),
+    }
+}
+
+/// OKX's REST paths (`/api/v5/…`), with the 5xx and 429 faults answered in OKX's shape.
+fn okx(shared: &Shared, req: &Request) -> Response {
+    if shared.faults.http_5xx() {
+        return Response::json(
+            503,
+            json!({"code": "50001", "msg": "Service temporarily unavailable", "data": []})
+                .to_string(),
+        );
+    }
+    if shared.faults.http_429() {
+        let mut r = Response::json(
+            429,
+            json!({"code": "50011", "msg": "Too Many Requests", "data": []}).to_string(),
+        );
+        r.headers.push(("Retry-After".into(), "1".into()));
+        return r;
+    }
+    let q = parse_pairs(&req.query);
+    match super::okx_public::rest(shared, &req.method, &req.path, &q)
+        .or_else(|| super::okx_private::rest(shared, req))
+    {
+        Some((status, body)) => Response::json(status, body.to_string()),
+        None => Response::json(
+            404,
+            json!({"code": "50000", "msg": "Not Found", "data": []}).to_string(),
+        ),
     }
 }

@@ -27,6 +27,8 @@ const WAKE: Token = Token(1);
 pub enum Kind {
     Market(MarketInit),
     Api,
+    OkxPublic,
+    OkxPrivate,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -65,6 +67,16 @@ pub fn run(
     let mut session: Box<dyn Session> = match kind {
         Kind::Market(m) => Box::new(MarketSession::new(shared.clone(), conn_id, mailbox, m)),
         Kind::Api => Box::new(ApiSession::new(shared.clone(), conn_id, mailbox)),
+        Kind::OkxPrivate => Box::new(super::okx_private::OkxPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::OkxPublic => Box::new(super::okx_public::OkxPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
     };
     let mut ws = WebSocket::from_partially_read(conn, leftover, Role::Server, None);
     let result = drive(&shared, &mut ws, session.as_mut(), &rx, &mut poll);

@@ -6,9 +6,9 @@
 //! as they happen) over a `DropNewest` channel: a lost update is counted and superseded by
 //! the next one.
 
-use crate::gateway::{Order, OrderStatus};
 use crate::persist::FillRecord;
 use crate::risk::{KillReason, Rule};
+use crate::types::{Order, OrderStatus};
 use crate::types::{Price, Qty, StrategyId, UnixNanos, VenueId};
 
 /// State of a venue's connections as the feed and gateway see them.

@@ -9,13 +9,13 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 
 use crate::config::{Config, Mode};
-use crate::gateway::Order;
 use crate::latency::LatencySnapshot;
 use crate::latency::monitor::Stats;
 use crate::notify::NotifyCounters;
 use crate::persist::{FillRecord, PersistCounters};
 use crate::risk::Rule;
 use crate::runtime::HostStats;
+use crate::types::Order;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
 use super::snapshot::{

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::config::{Mode, SecretSource, StatusConfig};
-use crate::gateway::{AssetCode, FillDelta, Order, OrderEvent, OrderKind, TimeInForce};
 use crate::latency::monitor::{Stats, VenueBand};
 use crate::latency::{LatencySnapshot, Measurement, Summary};
 use crate::persist::FillRecord;
 use crate::risk::{KillReason, KillSwitch, Rule};
 use crate::runtime::host::{self, HostHandle};
 use crate::runtime::{Clock, HostSpec, IdlePolicy, Rx, Shutdown, Tx};
+use crate::types::{AssetCode, FillDelta, Order, OrderEvent, OrderKind, TimeInForce};
 use crate::types::{
     ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
@@ -268,12 +268,12 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
     let open = order(1, 0);
     let mut done = order(2, 1);
     done.apply(&OrderEvent::Accepted {
-        venue_order_id: 77,
+        venue_order_id: 77.into(),
         at: UnixNanos(T0 + 20),
     });
     done.apply(&OrderEvent::Ended {
         venue_order_id: None,
-        kind: crate::gateway::order::VenueFinal::Cancelled,
+        kind: crate::types::order::VenueFinal::Cancelled,
         cum_qty: Qty::ZERO,
         cum_quote: Notional::default(),
         at: UnixNanos(T0 + 21),
@@ -292,7 +292,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
             side: Side::Sell,
             qty,
             quote: Notional::of(Price::parse("60001").unwrap(), qty),
-            trade_id: Some(555),
+            trade_id: Some(555.into()),
             fee: Qty::parse("0.12").unwrap(),
             fee_asset: AssetCode::new(b"USDT").unwrap(),
             is_maker: true,
@@ -427,7 +427,8 @@ fn every_endpoint_serves_its_shape_with_run_and_mode() {
         "trade",
     );
     assert_eq!(t["price"], "60001");
-    assert_eq!(t["trade_id"], 555);
+    // Venue ids are strings: they hold what the venue sends (numbers, UUIDs).
+    assert_eq!(t["trade_id"], "555");
 
     let orders = json(s.addr, "/orders");
     has_all(&orders, &HEADER, "/orders");

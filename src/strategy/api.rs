@@ -3,10 +3,11 @@
 //! sockets or keys, so the same code runs live, in paper mode and over recorded data.
 
 use crate::book::TopOfBook;
-use crate::gateway::{CidMinter, NewOrderIntent, OrderIntent, OrderKind, OrderUpdate, TimeInForce};
+use crate::gateway::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate};
 use crate::latency::bands::Band;
 use crate::runtime::{SendError, Tx};
 use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
+use crate::types::{OrderKind, TimeInForce};
 
 /// Where a strategy's intents go. Intents are never dropped: if the gateway's inbox is full
 /// the intent waits here and goes first on the next call.

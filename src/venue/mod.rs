@@ -1,3 +1,16 @@
-//! Venues: one folder per exchange with its codecs, signing and symbol filters; no I/O.
+//! Venues: the seam every exchange plugs into (`md` for market data, `order` for order
+//! sessions), and one folder per exchange with its codecs, signing, book-sync rule and symbol
+//! filters; no I/O.
 
 pub mod binance;
+/// `mako decode`'s normalised records, shared by every venue's decoder.
+pub mod decode;
+/// The market-data half of the seam: `MarketData`, the results it hands the feed.
+pub mod md;
+pub mod okx;
+/// The order half of the seam: `OrderSession`, the events it hands the gateway.
+pub mod order;
+/// Order entry over REST, venue-neutral: heads, answers, rate policy, `RestCodec`.
+pub mod rest;
+/// HMAC-SHA256 signing shared by venues.
+pub mod sign;

@@ -2,6 +2,11 @@
 //! a rig that sends intents and reads snapshots, and the comparison of the engine's orders
 //! with the simulator's own record. Shared by the WebSocket API and REST transport tests.
 
+use mako::sim::okx_private::OKX_SIM_PASSPHRASE;
+use mako::venue::binance::rest::BinanceRest;
+use mako::venue::binance::session::Session;
+use mako::venue::binance::sign::HmacSigner;
+use mako::venue::okx::{OkxRest, OkxSession};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -9,7 +14,7 @@ use super::wait_for;
 use mako::config::{OrderTransport, RiskLimits, Secret, StreamKind, VenueConfig, VenueKind};
 use mako::gateway::{
     CidMinter, Gateway, GatewayOptions, GatewaySnapshot, GatewaySpec, NewOrderIntent, OrderIntent,
-    OrderKind, OrderStatus, OrderUpdate, TimeInForce,
+    OrderUpdate,
 };
 use mako::latency::probe::ClockOffset;
 use mako::net::Connector;
@@ -19,6 +24,7 @@ use mako::sim::{DOC_API_KEY, DOC_SECRET, SimHandle};
 use mako::types::{
     Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
+use mako::types::{OrderKind, OrderStatus, TimeInForce};
 use serde_json::Value;
 
 pub struct Rig {
@@ -56,10 +62,35 @@ pub fn rig_with(
     run_start_ms: u64,
     offset: Option<ClockOffset>,
 ) -> Rig {
+    rig_for(
+        VenueKind::BinanceSpot,
+        sim,
+        transport,
+        options,
+        run_start_ms,
+        offset,
+    )
+}
+
+/// The same rig on a venue of `kind`: Binance's WebSocket API, or OKX's private WebSocket
+/// (with its REST side for queries, and orders too over `OrderTransport::Rest`).
+pub fn rig_for(
+    kind: VenueKind,
+    sim: SimHandle,
+    transport: OrderTransport,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    offset: Option<ClockOffset>,
+) -> Rig {
+    let okx = kind == VenueKind::OkxSpot;
+    let mut inst = instrument();
+    if okx {
+        inst.symbol = "BTC-USDT".into();
+    }
     let venue = VenueConfig {
         id: VenueId(0),
-        name: "binance".into(),
-        kind: VenueKind::BinanceSpot,
+        name: kind.as_str().into(),
+        kind,
         ws_url: sim.ws_url(),
         rest_url: sim.rest_url(),
         ws_api_url: Some(sim.ws_api_url()),
@@ -68,6 +99,8 @@ pub fn rig_with(
         credentials: None,
         recv_window: Duration::from_secs(5),
         cancel_unknown_orders: false,
+        private_ws_url: okx.then(|| sim.okx_private_ws_url()),
+        demo_trading: okx,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);
@@ -81,9 +114,10 @@ pub fn rig_with(
     );
     let spec = GatewaySpec {
         venue,
-        instruments: vec![instrument()],
+        instruments: vec![inst],
         api_key: Secret::new(DOC_API_KEY),
         api_secret: Secret::new(DOC_SECRET),
+        passphrase: None,
         connector: Connector::with_public_roots(Duration::from_secs(5)).unwrap(),
         intents: intents_rx,
         updates: vec![Some(updates_tx)],
@@ -95,10 +129,26 @@ pub fn rig_with(
         persist: None,
         recovered: Vec::new(),
     };
-    let gw = Gateway::new(spec).unwrap();
-    let gw = match offset {
-        Some(o) => gw.with_clock_offset(o),
-        None => gw,
+    let (key, secret) = (Secret::new(DOC_API_KEY), Secret::new(DOC_SECRET));
+    let gw: Box<dyn mako::runtime::Actor> = if okx {
+        let pass = Secret::new(OKX_SIM_PASSPHRASE);
+        let session = OkxSession::new(&key, &secret, &pass);
+        let rest = OkxRest::new(&key, &secret, &pass, true);
+        let gw = Gateway::new(spec, session, &sim.okx_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else {
+        let session = Session::new(&key, &secret, spec.venue.recv_window.as_millis() as u64);
+        let weight_limit = spec.options.rest.weight_limit;
+        let rest = (transport == OrderTransport::Rest)
+            .then(|| BinanceRest::new(&key, HmacSigner::new(&secret), 5000, weight_limit));
+        let gw = Gateway::new(spec, session, &sim.ws_api_url(), rest).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
     };
     let shutdown = Shutdown::new();
     let host = runtime::host::spawn(
@@ -107,7 +157,7 @@ pub fn rig_with(
             core: None,
             idle: IdlePolicy::Backoff,
             low_priority: false,
-            actors: vec![Box::new(gw)],
+            actors: vec![gw],
             stats: Default::default(),
         },
         Clock::live(),
@@ -337,7 +387,7 @@ pub fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Ve
                 o.fees
             ));
         }
-        if o.venue_order_id != s["orderId"].as_u64() {
+        if o.venue_order_id.and_then(|v| v.as_u64()) != s["orderId"].as_u64() {
             d.push(format!(
                 "{cid}: venue id engine {:?} vs simulator {}",
                 o.venue_order_id, s["orderId"]
@@ -403,5 +453,48 @@ pub fn trade_a_while(r: &mut Rig, rounds: usize) {
             r.cancel(b);
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every difference between the engine's balances and the simulator's account.
+pub fn balance_differences(engine: &GatewaySnapshot, state: &Value) -> Vec<String> {
+    let sim = &state["accounts"][0]["balances"];
+    let mut d = Vec::new();
+    for asset in ["BTC", "USDT"] {
+        if !engine.balances.iter().any(|b| b.asset.as_str() == asset) {
+            d.push(format!("{asset}: the engine holds no balance"));
+        }
+    }
+    for b in &engine.balances {
+        let asset = b.asset.as_str();
+        let q = |k: &str| {
+            sim[asset][k]
+                .as_str()
+                .map(|s| Qty::parse(s).unwrap())
+                .unwrap_or(Qty::ZERO)
+        };
+        if (b.free, b.locked) != (q("free"), q("locked")) {
+            d.push(format!(
+                "{asset}: engine free {} locked {} vs simulator free {} locked {}",
+                b.free,
+                b.locked,
+                q("free"),
+                q("locked")
+            ));
+        }
+    }
+    d
+}
+
+impl Rig {
+    /// Waits until the engine's balances equal the simulator's (a sweep brings them).
+    pub fn assert_balances_agree(&mut self, limit: Duration) {
+        let mut diffs = Vec::new();
+        let ok = wait_for(limit, || {
+            self.refresh();
+            diffs = balance_differences(&self.last, &self.sim.state());
+            diffs.is_empty().then_some(())
+        });
+        assert!(ok.is_some(), "balances disagree:\n{}", diffs.join("\n"));
     }
 }

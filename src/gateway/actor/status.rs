@@ -20,7 +20,7 @@ fn quote_f64(v: i128) -> f64 {
     v as f64 / 1e16
 }
 
-impl Gateway {
+impl<S: crate::venue::order::OrderSession, C: crate::venue::rest::RestCodec> Gateway<S, C> {
     /// Publishes orders, fills, connection state and risk figures to the status room.
     pub fn with_status(mut self, tx: Tx<StatusUpdate>) -> Self {
         self.status = Some(tx);

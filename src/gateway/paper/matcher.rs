@@ -64,7 +64,7 @@ pub struct Matcher {
     resting: Vec<Resting>,
     taken: Vec<Taken>,
     /// Last print applied per instrument (prints at or below it are copies).
-    last_print: Vec<Option<u64>>,
+    last_print: Vec<Option<crate::types::TradeId>>,
     next_seq: u64,
     /// Scratch: indices of the orders one print reaches.
     reach: Vec<usize>,

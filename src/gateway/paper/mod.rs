@@ -27,13 +27,16 @@ use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{
     ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
 };
-use crate::venue::binance::user::Balance;
+use crate::venue::order::Balance;
 
 use super::events::GatewayEvent;
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
-use super::order::{AssetCode, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce, VenueFinal};
 use super::snapshot::{GatewayCounters, GatewaySnapshot, OrderView};
 use super::table::{OrderTable, TableError};
+use crate::types::order::{
+    AssetCode, Order, OrderEvent, OrderKind, OrderStatus, TimeInForce, VenueFinal,
+};
+use crate::types::{TradeId, VenueOrderId};
 use matcher::{Matcher, PrintFill, Take};
 use wallet::Wallet;
 
@@ -214,7 +217,7 @@ impl PaperGateway {
         super::deliver::flush_held(&self.updates, &mut self.held)
     }
 
-    fn update_of(o: &Order, fill: Option<super::FillDelta>, at: UnixNanos) -> OrderUpdate {
+    fn update_of(o: &Order, fill: Option<crate::types::FillDelta>, at: UnixNanos) -> OrderUpdate {
         OrderUpdate {
             cid: o.cid,
             strategy: o.strategy,
@@ -305,7 +308,7 @@ impl PaperGateway {
         let (strategy, side, instrument) = (o.strategy, o.side, o.instrument);
         let cum_qty = o.filled_qty.checked_add(qty).unwrap_or(Qty::MAX);
         let cum_quote = Notional(o.filled_quote.0 + Notional::of(price, qty).0);
-        let venue_order_id = o.venue_order_id.unwrap_or(0);
+        let venue_order_id = o.venue_order_id.unwrap_or(VenueOrderId::from_u64(0));
         let rate = if maker {
             self.fees.maker_fee
         } else {
@@ -334,7 +337,7 @@ impl PaperGateway {
         if let Some(Some(w)) = self.wallets.get_mut(strategy.index()) {
             w.trade(side, qty.units(), quote_amount, fee, release);
         }
-        let trade_id = self.next_trade_id;
+        let trade_id = TradeId::from_u64(self.next_trade_id);
         self.next_trade_id += 1;
         let ev = OrderEvent::Trade {
             venue_order_id,
@@ -527,7 +530,7 @@ impl PaperGateway {
             self.takes = takes;
             return reject(self);
         }
-        let venue_order_id = self.next_order_id;
+        let venue_order_id = VenueOrderId::from_u64(self.next_order_id);
         self.next_order_id += 1;
         self.apply(
             i.cid,

@@ -50,6 +50,8 @@ impl Harness {
             credentials: None,
             recv_window: Duration::from_secs(5),
             cancel_unknown_orders: false,
+            private_ws_url: None,
+            demo_trading: false,
         };
         let inst = Instrument::new(
             INST,
@@ -175,7 +177,7 @@ impl Harness {
         let t = TradeEvent {
             venue: VenueId(0),
             instrument: INST,
-            trade_id: id,
+            trade_id: id.into(),
             price: px(price),
             qty: q(qty),
             aggressor,
@@ -199,7 +201,7 @@ impl Harness {
     }
 }
 
-use super::super::FillDelta;
+use crate::types::FillDelta;
 
 #[test]
 fn a_crossing_order_takes_the_levels_it_crosses_with_the_taker_fee() {

@@ -238,10 +238,11 @@ impl Strategy for SpreadMaker {
 mod tests {
     use super::*;
     use crate::book::{Level, TopOfBook};
-    use crate::gateway::{CidMinter, FillDelta, OrderIntent, OrderStatus};
+    use crate::gateway::{CidMinter, OrderIntent};
     use crate::latency::bands::Band;
     use crate::runtime::{FullPolicy, Rx, bounded};
     use crate::strategy::api::IntentSink;
+    use crate::types::{FillDelta, OrderStatus};
     use crate::types::{InstrumentId, Notional, StrategyId, VenueId};
     use std::time::Duration;
 
@@ -341,7 +342,7 @@ mod tests {
                 side,
                 qty: q(qty),
                 quote: Notional::of(px(price), q(qty)),
-                trade_id: Some(1),
+                trade_id: Some(1.into()),
                 fee: Qty::ZERO,
                 fee_asset: Default::default(),
                 is_maker: true,

@@ -25,7 +25,7 @@ pub struct SpreadParams {
     pub hard_limit_bps: u32,
     /// Price shift of both quotes at full skew.
     pub skew_bps: u32,
-    /// Post-only quotes (Binance LIMIT_MAKER): never take liquidity by accident.
+    /// Post-only quotes (limit-maker orders): never take liquidity by accident.
     pub post_only: bool,
     /// A book older than this is stale: cancel everything until it is fresh.
     pub max_book_age: Duration,

@@ -140,6 +140,27 @@ pub enum MdError {
     EventMismatch,
 }
 
+impl MdError {
+    /// What went wrong, without the detail (for the venue-neutral `HandleError`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MdError::Json => "invalid JSON",
+            MdError::NotObject => "frame is not a JSON object",
+            MdError::Missing(_) => "missing field",
+            MdError::WrongType(_) => "field has the wrong type",
+            MdError::Decimal { .. } => "malformed decimal",
+            MdError::BadLevel => "depth level is not a [price, qty] pair of strings",
+            MdError::ZeroPrice => "depth level with a zero price",
+            MdError::BadUpdateRange => "first update id U is after final update id u",
+            MdError::UnknownStream => "unknown or unsupported stream name",
+            MdError::UnknownSymbol => "symbol is not in this connection's table",
+            MdError::SymbolMismatch => "the payload's symbol differs from the stream name's",
+            MdError::UnknownEvent => "unknown event type",
+            MdError::EventMismatch => "event type differs from the stream name's",
+        }
+    }
+}
+
 /// What a decoder found, without the level slices (those are in the parser's buffers).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Head {

@@ -3,6 +3,10 @@
 //! stream names to instruments, the order codec, private-stream decoding and signing.
 
 /// Market-data events and the parser that produces them.
+/// `mako decode`: Binance messages as normalised records.
+pub mod decode;
+/// Binance's side of the market-data seam: frames → codec → book sync.
+pub mod handler;
 pub mod md;
 /// The hand-shaped parser for the frames Binance actually sends (fast path).
 mod md_fast;
@@ -15,6 +19,8 @@ pub mod session;
 pub mod sign;
 /// Symbol → instrument table built at start.
 pub mod symbols;
+/// The local order book synchroniser (Binance's documented procedure).
+pub mod sync;
 pub mod user;
 
 pub use md::{BookTicker, DepthSnapshot, DepthUpdate, MdError, MdEvent, MdParser, TimeUnit, Trade};

@@ -1,8 +1,8 @@
 //! Binance Spot order encoding: the REST query strings and WebSocket API requests for new
 //! orders, cancels and queries, each signed over exactly the bytes the venue will verify.
 
-use crate::gateway::{OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side};
+use crate::types::{OrderKind, TimeInForce};
 
 use super::sign::{HmacSigner, QueryBuilder, percent_encode_into};
 
@@ -253,7 +253,7 @@ pub fn ws_by_client_id(
 /// `myTrades` for one order (weight 5): the venue's list of the order's trades and fees.
 pub fn ws_my_trades(
     symbol: &str,
-    venue_order_id: u64,
+    venue_order_id: crate::types::VenueOrderId,
     auth: &Auth<'_>,
     req_id: &str,
     scratch: &mut WsScratch,
@@ -262,10 +262,9 @@ pub fn ws_my_trades(
     let WsScratch {
         ts, rw, payload, ..
     } = scratch;
-    let mut oid = [0u8; 20];
     let mut p = WsParams::new();
     p.push("apiKey", auth.api_key.as_bytes(), true);
-    p.push("orderId", write_u64(venue_order_id, &mut oid), false);
+    p.push("orderId", venue_order_id.as_str().as_bytes(), false);
     p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
     p.push("symbol", symbol.as_bytes(), true);
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);

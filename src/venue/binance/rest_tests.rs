@@ -2,21 +2,26 @@
 //! session events from scripted responses, and the weight / 429 / 418 policy.
 
 use super::*;
-use crate::gateway::order::{OrderEvent, SnapshotStatus};
 use crate::types::StrategyId;
+use crate::types::order::{OrderEvent, SnapshotStatus};
 
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 const T0: UnixNanos = UnixNanos(1_700_000_000_000_000_000);
 
-fn codec() -> RestCodec {
-    RestCodec::new(HmacSigner::from_bytes(SECRET.as_bytes()), 5000, 6000)
+fn codec() -> BinanceRest {
+    BinanceRest::new(
+        &crate::config::Secret::new("key"),
+        HmacSigner::from_bytes(SECRET.as_bytes()),
+        5000,
+        6000,
+    )
 }
 
 fn cid(n: u64) -> ClientOrderId {
     ClientOrderId::mint(1, StrategyId(0), n).unwrap()
 }
 
-fn place(c: &mut RestCodec, id: &ClientOrderId, buf: &mut Vec<u8>) -> RestHead {
+fn place(c: &mut BinanceRest, id: &ClientOrderId, buf: &mut Vec<u8>) -> RestHead {
     c.place(
         "BTCUSDT",
         id,
@@ -40,7 +45,7 @@ fn http(status: u16, body: &str) -> Answer<'_> {
     }
 }
 
-fn answer(c: &mut RestCodec, head: RestHead, a: Answer<'_>) -> Vec<SessionEvent> {
+fn answer(c: &mut BinanceRest, head: RestHead, a: Answer<'_>) -> Vec<SessionEvent> {
     let mut out = Vec::new();
     c.on_answer(head.id, a, T0, &mut out);
     out
@@ -56,7 +61,7 @@ fn requests_are_signed_over_the_bytes_sent() {
         place(&mut c, &id, &mut buf),
         c.cancel("BTCUSDT", &id, 1, &mut buf),
         c.status("BTCUSDT", &id, 1, &mut buf),
-        c.trades("BTCUSDT", &id, 42, 1, &mut buf),
+        c.trades("BTCUSDT", &id, 42.into(), 1, &mut buf),
         c.open_orders("BTCUSDT", 1, &mut buf),
         c.account(1, &mut buf),
     ];
@@ -82,7 +87,7 @@ fn requests_are_signed_over_the_bytes_sent() {
     let (signed, sig) = q.rsplit_once("&signature=").unwrap();
     assert_eq!(signed, "recvWindow=5000&timestamp=1");
     assert_eq!(sig.as_bytes(), signer.sign_hex(signed.as_bytes()));
-    c.trades("BTCUSDT", &id, 42, 7, &mut buf);
+    c.trades("BTCUSDT", &id, 42.into(), 7, &mut buf);
     let q = std::str::from_utf8(&buf).unwrap();
     assert!(
         q.starts_with("symbol=BTCUSDT&orderId=42&recvWindow=5000&timestamp=7&signature="),
@@ -110,7 +115,7 @@ fn successful_answers_become_order_events() {
         vec![SessionEvent::Order {
             cid: id,
             event: OrderEvent::Accepted {
-                venue_order_id: 28,
+                venue_order_id: 28.into(),
                 at: UnixNanos::from_millis(1507725176595)
             }
         }]
@@ -134,14 +139,14 @@ fn successful_answers_become_order_events() {
         ),
         e => panic!("{e:?}"),
     }
-    let h = c.trades("BTCUSDT", &id, 28, 1, &mut buf);
+    let h = c.trades("BTCUSDT", &id, 28.into(), 1, &mut buf);
     let trades = r#"[{"symbol":"BTCUSDT","id":7,"orderId":28,"price":"100.50","qty":"0.0004","quoteQty":"0.0402","commission":"0.00004020","commissionAsset":"USDT","time":1,"isBuyer":true,"isMaker":false,"isBestMatch":true}]"#;
     match &answer(&mut c, h, http(200, trades))[..] {
         [SessionEvent::Trades { cid: got, trades }] => {
             assert_eq!(*got, id);
             assert_eq!(
                 (trades[0].0, trades[0].1),
-                (7, Qty::parse("0.0000402").unwrap())
+                (7.into(), Qty::parse("0.0000402").unwrap())
             );
         }
         e => panic!("{e:?}"),
@@ -213,7 +218,7 @@ fn unknown_outcomes_are_queried_never_assumed_rejected() {
         );
     }
     // A lost trades or sweep request is reported as failed (retried by the gateway).
-    let h = c.trades("BTCUSDT", &id, 1, 1, &mut buf);
+    let h = c.trades("BTCUSDT", &id, 1.into(), 1, &mut buf);
     assert!(matches!(
         answer(&mut c, h, Answer::Timeout)[..],
         [SessionEvent::Failed {
@@ -371,7 +376,7 @@ fn a_418_bans_every_request_until_it_ends() {
 
 #[test]
 fn rate_headers_are_read_in_any_case() {
-    let h = RateHeaders::from_pairs([
+    let h = rate_headers(&[
         ("X-MBX-USED-WEIGHT-1M", &b"57"[..]),
         ("x-mbx-order-count-10s", b"3"),
         ("X-MBX-ORDER-COUNT-1D", b"41"),
@@ -388,7 +393,7 @@ fn rate_headers_are_read_in_any_case() {
         }
     );
     assert_eq!(
-        RateHeaders::from_pairs([("retry-after", &b"soon"[..])]),
+        rate_headers(&[("retry-after", &b"soon"[..])]),
         RateHeaders::default()
     );
 }

@@ -6,82 +6,16 @@
 use serde_json::Value;
 
 use crate::config::Secret;
-use crate::gateway::order::{AssetCode, OrderEvent, OrderKind, TimeInForce};
+use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
 use super::orders::{
     Auth, NewOrder, WsScratch, ws_by_client_id, ws_my_trades, ws_new_order, ws_signed_simple,
 };
 use super::sign::HmacSigner;
-use super::user::{self, Balance, OrderSnapshot, VenueError, WsApiMessage};
-
-/// What a request was for, kept by request id until its answer arrives.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Purpose {
-    Place(ClientOrderId),
-    Cancel(ClientOrderId),
-    Status(ClientOrderId),
-    Trades(ClientOrderId),
-    OpenOrders(String),
-    Account,
-    Subscribe,
-}
-
-/// What the venue told us, in the gateway's terms.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionEvent {
-    /// An event for one order (response, execution report or query answer).
-    Order {
-        cid: ClientOrderId,
-        event: OrderEvent,
-    },
-    /// The venue refused a new order (nothing was placed).
-    PlaceRejected {
-        cid: ClientOrderId,
-        error: VenueError,
-    },
-    /// The outcome of a request for this order is unknown (timeout, 5xx): query it.
-    Uncertain {
-        cid: ClientOrderId,
-    },
-    /// A cancel was refused (e.g. -2011 unknown order): the order's state must be queried.
-    CancelRejected {
-        cid: ClientOrderId,
-        error: VenueError,
-    },
-    /// `order.status` says the venue has no such order (-2013).
-    NotFound {
-        cid: ClientOrderId,
-    },
-    /// The venue's trades of one order: `(trade id, fee, fee asset)`.
-    Trades {
-        cid: ClientOrderId,
-        trades: Vec<(u64, Qty, AssetCode)>,
-    },
-    /// The venue's open orders on one symbol.
-    OpenOrders {
-        symbol: String,
-        orders: Vec<OrderSnapshot>,
-    },
-    Balances(Vec<Balance>),
-    /// The user data stream is subscribed on this connection.
-    Subscribed,
-    /// Too much request weight: back off for this long (HTTP 429 / -1003).
-    RateLimited {
-        retry_after_ms: u64,
-    },
-    /// The IP is banned (418): stop sending.
-    Banned,
-    /// A request failed in a way that concerns no single order.
-    Failed {
-        purpose: Purpose,
-        error: VenueError,
-    },
-    /// A frame that could not be decoded (counted, skipped).
-    Undecodable(String),
-    /// Another user-stream event, by type (counted).
-    Other(String),
-}
+use super::user::{self, VenueError, WsApiMessage};
+use crate::venue::order::{OrderSession, PlaceOrder};
+pub use crate::venue::order::{Purpose, SessionEvent};
 
 /// Size of the ring that remembers in-flight requests (a power of two).
 const INFLIGHT: usize = 4096;
@@ -246,7 +180,7 @@ impl Session {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        venue_order_id: u64,
+        venue_order_id: crate::types::VenueOrderId,
         now_ms: u64,
         out: &mut Vec<u8>,
     ) {
@@ -435,11 +369,87 @@ impl Session {
     }
 }
 
+impl OrderSession for Session {
+    fn venue_kind(&self) -> &'static str {
+        "binance-spot"
+    }
+
+    fn on_connected(&mut self, now_ms: u64, out: &mut Vec<u8>) {
+        self.subscribe_user_stream(now_ms, out);
+    }
+
+    fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, out: &mut Vec<u8>) {
+        Session::place(
+            self,
+            o.symbol,
+            o.cid,
+            o.side,
+            o.kind,
+            o.tif,
+            o.price,
+            o.qty,
+            o.price_decimals,
+            o.qty_decimals,
+            now_ms,
+            out,
+        );
+    }
+
+    fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>) {
+        Session::cancel(self, symbol, cid, now_ms, out);
+    }
+
+    fn status(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::status(self, symbol, cid, now_ms, out);
+        true
+    }
+
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: crate::types::VenueOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::trades(self, symbol, cid, venue_order_id, now_ms, out);
+        true
+    }
+
+    fn open_orders(&mut self, symbol: &str, now_ms: u64, out: &mut Vec<u8>) -> bool {
+        Session::open_orders(self, symbol, now_ms, out);
+        true
+    }
+
+    fn account(&mut self, now_ms: u64, out: &mut Vec<u8>) -> bool {
+        Session::account(self, now_ms, out);
+        true
+    }
+
+    fn reset_inflight(&mut self) -> Vec<Purpose> {
+        Session::reset_inflight(self)
+    }
+
+    fn on_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) {
+        Session::on_frame(self, frame, at, out);
+    }
+
+    fn budget_used_percent(&self) -> u32 {
+        (u64::from(self.weight_used) * 100 / u64::from(self.weight_limit.max(1))) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::order::SnapshotStatus;
     use crate::types::StrategyId;
+    use crate::types::order::SnapshotStatus;
 
     fn session() -> Session {
         Session::new(&Secret::new("key"), &Secret::new("secret"), 5000)
@@ -481,7 +491,7 @@ mod tests {
             vec![SessionEvent::Order {
                 cid,
                 event: OrderEvent::Accepted {
-                    venue_order_id: 5,
+                    venue_order_id: 5.into(),
                     at: UnixNanos::from_millis(7)
                 }
             }]

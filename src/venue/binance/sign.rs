@@ -5,55 +5,11 @@
 //! exactly as sent (non-ASCII percent-encoded first). WebSocket API: parameters sorted by
 //! name, joined `k=v&…`, not percent-encoded (reference/exchanges.md §1.4).
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
-use crate::config::Secret;
 use crate::types::{Price, Qty};
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// A signer holding the HMAC state already keyed with the secret. Cloning it per signature
-/// skips re-hashing the key. `Debug` shows nothing of the key.
-#[derive(Clone)]
-pub struct HmacSigner {
-    keyed: HmacSha256,
-}
-
-impl std::fmt::Debug for HmacSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HmacSigner(***)")
-    }
-}
+pub use crate::venue::sign::HmacSigner;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-impl HmacSigner {
-    pub fn new(secret: &Secret) -> Self {
-        Self::from_bytes(secret.expose().as_bytes())
-    }
-
-    /// From raw key bytes (tests with the documentation's published key).
-    pub fn from_bytes(key: &[u8]) -> Self {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let keyed = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-        Self { keyed }
-    }
-
-    /// Lowercase hex HMAC-SHA256 of `payload`.
-    #[inline]
-    pub fn sign_hex(&self, payload: &[u8]) -> [u8; 64] {
-        let mut mac = self.keyed.clone();
-        mac.update(payload);
-        let tag = mac.finalize().into_bytes();
-        let mut out = [0u8; 64];
-        for (i, b) in tag.iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0xf)];
-        }
-        out
-    }
-}
 
 /// Builds a REST query string (or form body) in a reused buffer, then signs exactly those
 /// bytes and appends `signature=`. There is no way to obtain the signed request other than

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use crate::gateway::order::{AssetCode, OrderEvent, SnapshotStatus, VenueFinal};
-use crate::types::{ClientOrderId, Notional, Price, Qty, UnixNanos};
+use crate::types::order::{AssetCode, OrderEvent, SnapshotStatus, VenueFinal};
+use crate::types::{ClientOrderId, Notional, Price, Qty, TradeId, UnixNanos, VenueOrderId};
+pub use crate::venue::order::{Balance, OrderSnapshot, VenueError};
 
 /// Why a private message could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,21 +17,6 @@ pub enum DecodeError {
     Field(&'static str),
     #[error("unknown value {1:?} of {0}")]
     Unknown(&'static str, String),
-}
-
-/// A venue error body: `{"code":-2010,"msg":"..."}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VenueError {
-    pub code: i32,
-    pub msg: String,
-}
-
-/// One asset's balance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Balance {
-    pub asset: AssetCode,
-    pub free: Qty,
-    pub locked: Qty,
 }
 
 /// An order event for the order with client id `cid`.
@@ -65,6 +51,12 @@ fn str_of<'v>(v: &'v Value, k: &'static str) -> Result<&'v str, DecodeError> {
 }
 fn u64_of(v: &Value, k: &'static str) -> Result<u64, DecodeError> {
     field(v, k)?.as_u64().ok_or(DecodeError::Field(k))
+}
+fn order_id_of(v: &Value, k: &'static str) -> Result<VenueOrderId, DecodeError> {
+    Ok(VenueOrderId::from_u64(u64_of(v, k)?))
+}
+fn trade_id_of(v: &Value, k: &'static str) -> Result<TradeId, DecodeError> {
+    Ok(TradeId::from_u64(u64_of(v, k)?))
 }
 fn i64_of(v: &Value, k: &'static str) -> Result<i64, DecodeError> {
     field(v, k)?.as_i64().ok_or(DecodeError::Field(k))
@@ -101,7 +93,7 @@ pub fn snapshot_status(s: &str) -> Result<SnapshotStatus, DecodeError> {
 pub fn execution_report(e: &Value) -> Result<OrderUpdate, DecodeError> {
     let exec = str_of(e, "x")?;
     let at = ms(e, "E")?;
-    let venue_order_id = u64_of(e, "i")?;
+    let venue_order_id = order_id_of(e, "i")?;
     let cum_qty = qty_of(e, "z")?;
     let cum_quote = notional_of(e, "Z")?;
     // On a cancel, `c` is the cancel request's own id and `C` the order's.
@@ -120,7 +112,7 @@ pub fn execution_report(e: &Value) -> Result<OrderUpdate, DecodeError> {
             };
             OrderEvent::Trade {
                 venue_order_id,
-                trade_id: u64_of(e, "t")?,
+                trade_id: trade_id_of(e, "t")?,
                 last_qty: qty_of(e, "l")?,
                 last_price: price_of(e, "L")?,
                 cum_qty,
@@ -226,32 +218,6 @@ pub fn venue_error(bytes: &[u8]) -> Result<VenueError, DecodeError> {
     venue_error_of(&v)
 }
 
-/// What an order query, an open-orders entry or a cancel response says about one order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderSnapshot {
-    pub cid: ClientOrderId,
-    pub symbol: String,
-    pub venue_order_id: u64,
-    pub status: SnapshotStatus,
-    pub cum_qty: Qty,
-    pub cum_quote: Notional,
-    pub price: Price,
-    pub orig_qty: Qty,
-    pub side: crate::types::Side,
-}
-
-impl OrderSnapshot {
-    pub fn event(&self, at: UnixNanos) -> OrderEvent {
-        OrderEvent::Snapshot {
-            venue_order_id: self.venue_order_id,
-            status: self.status,
-            cum_qty: self.cum_qty,
-            cum_quote: self.cum_quote,
-            at,
-        }
-    }
-}
-
 /// Decodes an order object from a query, open-orders list, cancel or RESULT response.
 /// A cancel response names the order in `origClientOrderId`.
 pub fn order_snapshot(v: &Value) -> Result<OrderSnapshot, DecodeError> {
@@ -269,7 +235,7 @@ pub fn order_snapshot(v: &Value) -> Result<OrderSnapshot, DecodeError> {
     Ok(OrderSnapshot {
         cid,
         symbol: str_of(v, "symbol")?.to_owned(),
-        venue_order_id: u64_of(v, "orderId")?,
+        venue_order_id: order_id_of(v, "orderId")?,
         status: snapshot_status(str_of(v, "status")?)?,
         cum_qty: qty_of(v, "executedQty")?,
         cum_quote: notional_of(v, "cummulativeQuoteQty")?,
@@ -295,23 +261,23 @@ pub fn order_snapshots(v: &Value) -> Result<Vec<OrderSnapshot>, DecodeError> {
 }
 
 /// The acknowledgement of a new order (ACK response): the venue's order id and time.
-pub fn new_order_ack(v: &Value) -> Result<(ClientOrderId, u64, UnixNanos), DecodeError> {
+pub fn new_order_ack(v: &Value) -> Result<(ClientOrderId, VenueOrderId, UnixNanos), DecodeError> {
     Ok((
         cid_of(v, "clientOrderId")?,
-        u64_of(v, "orderId")?,
+        order_id_of(v, "orderId")?,
         ms(v, "transactTime")?,
     ))
 }
 
 /// `(trade id, commission, commission asset)` of each trade in a `myTrades` answer.
-pub fn trade_fees(v: &Value) -> Result<Vec<(u64, Qty, AssetCode)>, DecodeError> {
+pub fn trade_fees(v: &Value) -> Result<Vec<(TradeId, Qty, AssetCode)>, DecodeError> {
     v.as_array()
         .ok_or(DecodeError::Field("trades"))?
         .iter()
         .map(|t| {
             let asset = str_of(t, "commissionAsset")?;
             Ok((
-                u64_of(t, "id")?,
+                trade_id_of(t, "id")?,
                 qty_of(t, "commission")?,
                 AssetCode::new(asset.as_bytes()).ok_or(DecodeError::Field("commissionAsset"))?,
             ))
@@ -355,7 +321,7 @@ mod tests {
         assert_eq!(
             u.event,
             OrderEvent::Accepted {
-                venue_order_id: 4293153,
+                venue_order_id: 4293153.into(),
                 at: UnixNanos::from_millis(1499405658658)
             }
         );
@@ -378,7 +344,7 @@ mod tests {
             } => {
                 assert_eq!(
                     (trade_id, cum_qty, is_maker),
-                    (77, Qty::parse("0.4").unwrap(), true)
+                    (77.into(), Qty::parse("0.4").unwrap(), true)
                 );
                 assert_eq!(cum_quote, Notional::from_price(Price::from_int(40)));
                 assert_eq!(fee, Qty::parse("0.04").unwrap());
@@ -423,7 +389,7 @@ mod tests {
         let s = order_snapshot(&r).unwrap();
         assert_eq!(
             (s.venue_order_id, s.status),
-            (12510053279, SnapshotStatus::Open)
+            (12510053279.into(), SnapshotStatus::Open)
         );
         let q =
             order_snapshot_bytes(sample("binance_query_order_response.json").as_bytes()).unwrap();
@@ -450,7 +416,7 @@ mod tests {
         assert!(matches!(m, WsApiMessage::Balances(ref b) if b[0].asset.as_str() == "ETH"));
         let v: Value =
             serde_json::from_str(&sample("binance_new_order_response_ack.json")).unwrap();
-        assert_eq!(new_order_ack(&v).unwrap().1, 28);
+        assert_eq!(new_order_ack(&v).unwrap().1, 28.into());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! duplicated, reordered and reconciled (queried) information converge on the venue's truth.
 
 use crate::types::{
-    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+    ClientOrderId, InstrumentId, Notional, Price, Qty, Side, StrategyId, TradeId, UnixNanos,
+    VenueOrderId,
 };
 
 /// Order type.
@@ -82,12 +83,15 @@ pub enum OrderEvent {
     /// The order's bytes were written to the venue.
     Sent { at: UnixNanos },
     /// The venue accepted the order.
-    Accepted { venue_order_id: u64, at: UnixNanos },
+    Accepted {
+        venue_order_id: VenueOrderId,
+        at: UnixNanos,
+    },
     /// A trade: `last_qty` at `last_price`, bringing the cumulative figures to `cum_qty`
     /// and `cum_quote`; `fee` paid in `fee_asset` for this trade.
     Trade {
-        venue_order_id: u64,
-        trade_id: u64,
+        venue_order_id: VenueOrderId,
+        trade_id: TradeId,
         last_qty: Qty,
         last_price: Price,
         cum_qty: Qty,
@@ -101,7 +105,7 @@ pub enum OrderEvent {
     Ended {
         kind: VenueFinal,
         /// The venue's id for the order, when the report carries it.
-        venue_order_id: Option<u64>,
+        venue_order_id: Option<VenueOrderId>,
         cum_qty: Qty,
         cum_quote: Notional,
         at: UnixNanos,
@@ -110,13 +114,13 @@ pub enum OrderEvent {
     RejectedByVenue { code: i32, at: UnixNanos },
     /// A queried snapshot (reconciliation): status and cumulative figures, no trade detail.
     Snapshot {
-        venue_order_id: u64,
+        venue_order_id: VenueOrderId,
         status: SnapshotStatus,
         cum_qty: Qty,
         cum_quote: Notional,
         at: UnixNanos,
     },
-    /// The venue says it has no such order (Binance -2013), queried after the deadline.
+    /// The venue says it has no such order (queried after the deadline).
     Unknown { at: UnixNanos },
 }
 
@@ -169,7 +173,7 @@ pub struct FillDelta {
     pub qty: Qty,
     pub quote: Notional,
     /// Venue trade id, or `None` for a fill learned from a query (reconciliation).
-    pub trade_id: Option<u64>,
+    pub trade_id: Option<TradeId>,
     pub fee: Qty,
     pub fee_asset: AssetCode,
     pub is_maker: bool,
@@ -203,7 +207,7 @@ pub struct Order {
     pub price: Price,
     pub qty: Qty,
     pub status: OrderStatus,
-    pub venue_order_id: Option<u64>,
+    pub venue_order_id: Option<VenueOrderId>,
     /// Cumulative executed quantity, as the venue last reported it (never decreases).
     pub filled_qty: Qty,
     /// Cumulative executed quote amount.
@@ -217,9 +221,9 @@ pub struct Order {
     pub acked_at: Option<UnixNanos>,
     pub updated_at: UnixNanos,
     /// Last trade id applied, for records (correctness relies on cumulative figures).
-    pub last_trade_id: Option<u64>,
+    pub last_trade_id: Option<TradeId>,
     /// Fees were set from the venue's trade list up to this trade id (see `set_fees`).
-    pub fees_cover_trade: Option<u64>,
+    pub fees_cover_trade: Option<TradeId>,
 }
 
 impl Order {
@@ -455,7 +459,7 @@ impl Order {
 
     /// Replaces the fee totals with the venue's list of this order's trades `(trade id, fee,
     /// asset)`. Returns the change per asset (for positions and PnL).
-    pub fn set_fees(&mut self, trades: &[(u64, Qty, AssetCode)]) -> [(AssetCode, i64); 2] {
+    pub fn set_fees(&mut self, trades: &[(TradeId, Qty, AssetCode)]) -> [(AssetCode, i64); 2] {
         let before = self.fees;
         self.fees = [(AssetCode::default(), Qty::ZERO); 2];
         for (_, fee, asset) in trades {
@@ -483,7 +487,7 @@ impl Order {
         true
     }
 
-    fn learn_venue_id(&mut self, id: u64, out: &mut Applied) {
+    fn learn_venue_id(&mut self, id: VenueOrderId, out: &mut Applied) {
         match self.venue_order_id {
             None => {
                 self.venue_order_id = Some(id);
@@ -584,8 +588,8 @@ mod tests {
     }
     fn trade(id: u64, cum: i64) -> OrderEvent {
         OrderEvent::Trade {
-            venue_order_id: 7,
-            trade_id: id,
+            venue_order_id: 7.into(),
+            trade_id: id.into(),
             last_qty: q(1),
             last_price: Price::from_int(100),
             cum_qty: q(cum),
@@ -599,7 +603,7 @@ mod tests {
     fn ended(kind: VenueFinal, cum: i64) -> OrderEvent {
         OrderEvent::Ended {
             kind,
-            venue_order_id: Some(7),
+            venue_order_id: Some(7.into()),
             cum_qty: q(cum),
             cum_quote: Notional::of(Price::from_int(100), q(cum)),
             at: T,
@@ -607,13 +611,13 @@ mod tests {
     }
     fn accepted() -> OrderEvent {
         OrderEvent::Accepted {
-            venue_order_id: 7,
+            venue_order_id: 7.into(),
             at: T,
         }
     }
     fn snapshot(status: SnapshotStatus, cum: i64) -> OrderEvent {
         OrderEvent::Snapshot {
-            venue_order_id: 7,
+            venue_order_id: 7.into(),
             status,
             cum_qty: q(cum),
             cum_quote: Notional::of(Price::from_int(100), q(cum)),
@@ -799,7 +803,7 @@ mod tests {
             Qty::from_units(1000),
             "only trade 6 was new"
         );
-        assert_eq!(o.last_trade_id, Some(6));
+        assert_eq!(o.last_trade_id, Some(6.into()));
     }
 
     #[test]

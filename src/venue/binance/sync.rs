@@ -26,103 +26,7 @@ use std::collections::VecDeque;
 
 use crate::book::{L2Book, Level};
 use crate::types::{InstrumentId, Side};
-
-/// Whether the book may be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SyncState {
-    /// No valid book: waiting for a snapshot, or for the first diff after it.
-    Syncing,
-    /// The book reflects every update up to `book().update_id()`.
-    Live,
-}
-
-/// Why the book was thrown away.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResyncReason {
-    /// A diff's `U` was past the book's id + 1: updates were missed.
-    Gap,
-    /// A diff's `U` was at or below the book's id while its `u` was past it.
-    Overlap,
-    /// The best bid reached the best ask after a diff.
-    Crossed,
-    /// The connection was re-established (`on_reconnect`).
-    Reconnect,
-}
-
-/// What one input did. The feed publishes the book when `book_changed()` and marks it
-/// invalid in the cache when `book_invalidated()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub enum SyncEvent {
-    /// A live diff was applied.
-    Applied,
-    /// Held until a snapshot arrives.
-    Buffered,
-    /// Already contained in the book (or older than the snapshot): dropped.
-    Stale,
-    /// The snapshot was applied and `replayed` buffered diffs on top of it. `live` is false
-    /// when no diff followed it yet (the book waits for one that straddles the snapshot).
-    SnapshotApplied { replayed: u32, live: bool },
-    /// The snapshot is older than the buffered diffs (or the first diff after it): a newer
-    /// one is needed.
-    SnapshotTooOld,
-    /// A snapshot arrived while the book was live; nothing changed.
-    SnapshotIgnored,
-    /// The book was cleared; a fresh snapshot is needed.
-    Invalidated(ResyncReason),
-}
-
-impl SyncEvent {
-    /// The readable book changed: publish it.
-    pub fn book_changed(self) -> bool {
-        matches!(
-            self,
-            SyncEvent::Applied | SyncEvent::SnapshotApplied { live: true, .. }
-        )
-    }
-
-    /// The book stopped being readable: mark it invalid where it is published.
-    pub fn book_invalidated(self) -> bool {
-        matches!(self, SyncEvent::Invalidated(_))
-    }
-
-    /// A (new) snapshot must be fetched.
-    pub fn needs_snapshot(self) -> bool {
-        matches!(self, SyncEvent::Invalidated(_) | SyncEvent::SnapshotTooOld)
-    }
-}
-
-/// Running totals for one instrument.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SyncCounters {
-    /// Diffs applied to the book, live or replayed from the buffer.
-    pub diffs_applied: u64,
-    /// Diffs put in the buffer while waiting for a snapshot.
-    pub diffs_buffered: u64,
-    /// Diffs dropped because the book (or snapshot) already contained them.
-    pub stale_dropped: u64,
-    /// Diffs whose `U` was past the previous `u + 1` (live: the book is resynced; while
-    /// buffering: the buffer restarts).
-    pub gaps: u64,
-    /// Diffs whose `U` was at or below the previous `u` while their `u` was past it.
-    pub overlaps: u64,
-    pub crossed: u64,
-    pub reconnects: u64,
-    /// Times the book was thrown away: live gaps and overlaps, crossed books, reconnects.
-    pub resyncs: u64,
-    pub snapshots_applied: u64,
-    pub snapshots_too_old: u64,
-    pub snapshots_ignored: u64,
-    /// The buffer hit its limit and was restarted (a snapshot took too long).
-    pub buffer_overflows: u64,
-    /// bookTickers compared with the book (see `BookSync::on_book_ticker`).
-    pub tickers_checked: u64,
-    /// ... of which matched the book's best bid and ask, prices and quantities.
-    pub tickers_agreed: u64,
-    /// bookTickers that could not be compared: superseded before the book reached them,
-    /// arrived after the book passed them, or dropped from a full pending queue.
-    pub tickers_unchecked: u64,
-}
+use crate::venue::md::{ResyncReason, SyncCounters, SyncEvent, SyncLimits, SyncState};
 
 /// The first bookTicker that disagreed with the book, kept for diagnosis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,31 +108,6 @@ struct PendingTicker {
     update_id: u64,
     bid: Level,
     ask: Level,
-}
-
-/// Limits, fixed at construction so the hot path never grows a buffer past them.
-#[derive(Clone, Copy, Debug)]
-pub struct SyncLimits {
-    /// Levels per side the book holds before it allocates.
-    pub book_levels: usize,
-    /// Diffs buffered while waiting for a snapshot before the buffer restarts.
-    pub max_buffered_diffs: usize,
-    /// Levels across buffered diffs before the buffer restarts.
-    pub max_buffered_levels: usize,
-    /// bookTickers waiting for the book to reach them.
-    pub max_pending_tickers: usize,
-}
-
-impl Default for SyncLimits {
-    fn default() -> Self {
-        // 100 ms diffs: 600 is a minute of waiting for a snapshot.
-        Self {
-            book_levels: 8192,
-            max_buffered_diffs: 600,
-            max_buffered_levels: 200_000,
-            max_pending_tickers: 64,
-        }
-    }
 }
 
 /// The synchroniser of one instrument's book.
@@ -568,6 +447,7 @@ impl BookSync {
             ResyncReason::Gap => self.counters.gaps += 1,
             ResyncReason::Overlap => self.counters.overlaps += 1,
             ResyncReason::Crossed => self.counters.crossed += 1,
+            ResyncReason::ChecksumMismatch => self.counters.checksum_mismatches += 1,
             ResyncReason::Reconnect => {}
         }
         self.counters.resyncs += 1;

@@ -1,0 +1,306 @@
+//! OKX frame → domain object, on the real OKX capture's frames (tests/fixtures/okx), through
+//! the engine's OKX `MarketData` (`OkxMd`, what the feed runs): `bbo-tbt` → top of book,
+//! `trades` → delivered trades, `books` update → parsed, applied to a synced book and its
+//! CRC32 checksum verified (and, in a second row, published to the book cache). Baselines in
+//! the same run: serde_json into structs with `String` fields, then the same fixed-point
+//! parsing (and, for books, the same book, without the checksum).
+//!
+//! The capture has no `bbo-tbt` channel: its frames are built from the capture's `tickers`
+//! (best bid/ask and sizes) in `bbo-tbt`'s documented shape. Times are per frame.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mako::book::{BookCache, L2Book, Level};
+use mako::feed::record::RecordReader;
+use mako::types::{InstrumentId, Price, Qty, Side, UnixNanos};
+use mako::venue::md::{Handled, MarketData, SyncLimits};
+use mako::venue::okx::OkxMd;
+use mako::venue::okx::md::{InstTable, Msg, OkxMdParser};
+use serde::Deserialize;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/okx/OKX.ws.1.0");
+const INST: &str = "BTC-USDT";
+const ID: InstrumentId = InstrumentId(0);
+
+struct Corpora {
+    bbo: Vec<Vec<u8>>,
+    trades: Vec<Vec<u8>>,
+    snapshot: Vec<u8>,
+    updates: Vec<Vec<u8>>,
+}
+
+fn load() -> Corpora {
+    let mut c = Corpora {
+        bbo: vec![],
+        trades: vec![],
+        snapshot: vec![],
+        updates: vec![],
+    };
+    let mut r = RecordReader::open(FIXTURE).expect("fixture");
+    while let Some(rec) = r.next() {
+        let f = rec.expect("fixture line").frame.to_vec();
+        let v: serde_json::Value = serde_json::from_slice(&f).expect("json");
+        if v["arg"]["instId"] != INST || v.get("data").is_none() {
+            continue;
+        }
+        match v["arg"]["channel"].as_str() {
+            Some("books") if v["action"] == "snapshot" => c.snapshot = f,
+            Some("books") => c.updates.push(f),
+            Some("trades") => c.trades.push(f),
+            Some("tickers") => {
+                let t = &v["data"][0];
+                let bbo = serde_json::json!({"arg": {"channel": "bbo-tbt", "instId": INST}, "data": [{
+                    "asks": [[t["askPx"], t["askSz"], "0", "1"]],
+                    "bids": [[t["bidPx"], t["bidSz"], "0", "1"]],
+                    "ts": t["ts"], "seqId": c.bbo.len() + 1,
+                }]});
+                c.bbo.push(bbo.to_string().into_bytes());
+            }
+            _ => {}
+        }
+    }
+    assert!(!c.snapshot.is_empty() && !c.updates.is_empty() && !c.trades.is_empty());
+    c
+}
+
+fn parser() -> OkxMdParser {
+    let mut t = InstTable::default();
+    t.insert(INST, ID);
+    OkxMdParser::new(t, 64)
+}
+
+fn md() -> OkxMd {
+    OkxMd::new(&[(INST, ID)], SyncLimits::default())
+}
+
+fn cycle<'a>(corpus: &'a [Vec<u8>], i: &mut usize) -> &'a [u8] {
+    let f = &corpus[*i];
+    *i = (*i + 1) % corpus.len();
+    f
+}
+
+// ---- serde_json baseline types ----
+
+#[derive(Deserialize)]
+struct Push<T> {
+    #[allow(dead_code)]
+    arg: Arg,
+    data: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct Arg {
+    #[allow(dead_code)]
+    channel: String,
+    #[serde(rename = "instId")]
+    #[allow(dead_code)]
+    inst_id: String,
+}
+
+#[derive(Deserialize)]
+struct BookJson {
+    asks: Vec<[String; 4]>,
+    bids: Vec<[String; 4]>,
+    ts: String,
+}
+
+#[derive(Deserialize)]
+struct TradeJson {
+    #[serde(rename = "tradeId")]
+    trade_id: String,
+    px: String,
+    sz: String,
+    side: String,
+    ts: String,
+}
+
+fn level(l: &[String; 4]) -> Level {
+    Level {
+        price: Price::parse(&l[0]).unwrap_or_default(),
+        qty: Qty::parse(&l[1]).unwrap_or_default(),
+    }
+}
+
+fn bench_bbo(c: &mut Criterion, k: &Corpora) {
+    let mut g = c.benchmark_group("okx bbo-tbt frame -> top of book");
+    let mut m = md();
+    let mut i = 0;
+    g.bench_function("mako", |b| {
+        b.iter(|| match m.on_frame(black_box(cycle(&k.bbo, &mut i))) {
+            Ok(Handled::Bbo { bid, .. }) => black_box(bid).price.units(),
+            _ => 0,
+        })
+    });
+    let mut general = parser();
+    let mut i = 0;
+    g.bench_function("mako general decoder (simd-json tape)", |b| {
+        b.iter(
+            || match general.parse_generic(black_box(cycle(&k.bbo, &mut i))) {
+                Ok(Msg::Bbo { bid, .. }) => black_box(bid).price.units(),
+                _ => 0,
+            },
+        )
+    });
+    let mut i = 0;
+    g.bench_function("serde_json String structs + fixed parse", |b| {
+        b.iter(|| {
+            let f: Push<BookJson> =
+                serde_json::from_slice(black_box(cycle(&k.bbo, &mut i))).expect("json");
+            let d = &f.data[0];
+            black_box((level(&d.bids[0]), level(&d.asks[0]), d.ts.len()))
+        })
+    });
+    g.finish();
+}
+
+fn bench_trades(c: &mut Criterion, k: &Corpora) {
+    let mut g = c.benchmark_group("okx trades frame -> trades delivered");
+    let mut m = md();
+    let mut i = 0;
+    g.bench_function("mako", |b| {
+        b.iter(|| {
+            let _ = m.on_frame(black_box(cycle(&k.trades, &mut i)));
+            let t = m.trades();
+            let n = t.len();
+            for x in t.drain(..) {
+                black_box(x);
+            }
+            n
+        })
+    });
+    let mut general = parser();
+    let mut i = 0;
+    g.bench_function("mako general decoder (simd-json tape)", |b| {
+        b.iter(
+            || match general.parse_generic(black_box(cycle(&k.trades, &mut i))) {
+                Ok(Msg::Trades) => black_box(general.trades.len()),
+                _ => 0,
+            },
+        )
+    });
+    let mut i = 0;
+    g.bench_function("serde_json String structs + fixed parse", |b| {
+        b.iter(|| {
+            let f: Push<TradeJson> =
+                serde_json::from_slice(black_box(cycle(&k.trades, &mut i))).expect("json");
+            for t in &f.data {
+                black_box((
+                    t.trade_id.len(),
+                    Price::parse(&t.px).unwrap_or_default(),
+                    Qty::parse(&t.sz).unwrap_or_default(),
+                    t.side == "buy",
+                    t.ts.parse::<u64>().unwrap_or_default(),
+                ));
+            }
+            f.data.len()
+        })
+    });
+    g.finish();
+}
+
+/// Times `iters` updates applied in order: each pass starts from a fresh book synced on the
+/// snapshot (untimed) and walks the capture's updates.
+fn walk_updates<S>(
+    k: &Corpora,
+    iters: u64,
+    mut fresh: impl FnMut() -> S,
+    mut step: impl FnMut(&mut S, &[u8]),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters as usize;
+    while left > 0 {
+        let mut s = fresh();
+        let n = left.min(k.updates.len());
+        let t = Instant::now();
+        for u in &k.updates[..n] {
+            step(&mut s, black_box(u));
+        }
+        total += t.elapsed();
+        left -= n;
+    }
+    total
+}
+
+fn bench_books(c: &mut Criterion, k: &Corpora) {
+    let mut g = c.benchmark_group("okx books update -> applied (checksum verified)");
+    let synced = || {
+        let mut m = md();
+        let _ = m.on_frame(&k.snapshot);
+        m
+    };
+    g.bench_function("mako", |b| {
+        b.iter_custom(|iters| {
+            walk_updates(k, iters, synced, |m, f| {
+                let _ = black_box(m.on_frame(f));
+            })
+        })
+    });
+    let cache = BookCache::new(1);
+    let mut writer = cache.writer(ID).expect("writer");
+    g.bench_function("mako, applied and published to the cache", |b| {
+        b.iter_custom(|iters| {
+            walk_updates(k, iters, synced, |m, f| {
+                if let Ok(Handled::Book { .. }) = m.on_frame(f)
+                    && let Some(book) = m.book(ID)
+                {
+                    writer.publish(book, UnixNanos(1), UnixNanos(2));
+                }
+            })
+        })
+    });
+    let fresh_book = || {
+        let f: Push<BookJson> = serde_json::from_slice(&k.snapshot).expect("json");
+        let mut b = L2Book::with_capacity(8192);
+        b.apply_snapshot(
+            0,
+            f.data[0].bids.iter().map(level),
+            f.data[0].asks.iter().map(level),
+        );
+        b
+    };
+    g.bench_function(
+        "serde_json String structs + fixed parse, applied (no checksum)",
+        |b| {
+            b.iter_custom(|iters| {
+                walk_updates(k, iters, fresh_book, |book, f| {
+                    let p: Push<BookJson> = serde_json::from_slice(f).expect("json");
+                    for l in &p.data[0].bids {
+                        let l = level(l);
+                        book.apply_level(Side::Buy, l.price, l.qty);
+                    }
+                    for l in &p.data[0].asks {
+                        let l = level(l);
+                        book.apply_level(Side::Sell, l.price, l.qty);
+                    }
+                    black_box(book.best_bid());
+                })
+            })
+        },
+    );
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let k = load();
+    // The replay itself must verify every checksum, or the timings mean nothing.
+    let mut m = md();
+    let _ = m.on_frame(&k.snapshot);
+    for u in &k.updates {
+        let _ = m.on_frame(u);
+    }
+    let sc = m.sync_counters(ID).expect("counters");
+    assert_eq!(sc.checksum_mismatches, 0);
+    assert_eq!(sc.checksums_verified as usize, k.updates.len() + 1);
+    bench_bbo(c, &k);
+    bench_trades(c, &k);
+    bench_books(c, &k);
+}
+
+criterion_group! {
+    name = okx;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(okx);

@@ -1,0 +1,129 @@
+//! The one place that matches on venue kind: which `MarketData` (codec and book-sync rule) a
+//! venue's feed runs, and which `OrderSession` its gateway runs. The feed and gateway actors
+//! are written once, generic over the seam (statically dispatched).
+
+use std::sync::Arc;
+
+use crate::config::{OrderTransport, VenueKind};
+use crate::feed::actor::{FeedActor, FeedError, FeedSpec, FeedStats};
+use crate::gateway::{EventSender, Gateway, GatewaySpec};
+use crate::latency::{ClockOffset, Recorder};
+use crate::runtime::{Actor, Tx};
+use crate::status::StatusUpdate;
+use crate::venue::binance::handler::SpotMdHandler;
+use crate::venue::binance::rest::BinanceRest;
+use crate::venue::binance::session::Session;
+use crate::venue::binance::sign::HmacSigner;
+use crate::venue::md::MarketData;
+use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
+use crate::venue::order::OrderSession;
+use crate::venue::rest::RestCodec;
+
+/// The feed of `spec.venue`, boxed for its host, and its counters.
+pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedError> {
+    let limits = spec.options.sync_limits;
+    match spec.venue.kind {
+        VenueKind::BinanceSpot => {
+            let md = SpotMdHandler::for_venue(&spec.venue, &spec.instruments, limits)
+                .map_err(|e| FeedError::Venue(e.to_string()))?;
+            boxed(spec, md)
+        }
+        VenueKind::OkxSpot => {
+            let md = OkxMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
+    }
+}
+
+fn boxed<M: MarketData>(
+    spec: FeedSpec,
+    md: M,
+) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedError> {
+    let feed = FeedActor::new(spec, md)?;
+    let stats = feed.stats();
+    Ok((Box::new(feed), stats))
+}
+
+/// Whether this build can send orders to a venue of `kind` (live or against the simulator).
+pub fn order_gateway_built(kind: VenueKind) -> bool {
+    match kind {
+        VenueKind::BinanceSpot => true,
+        VenueKind::OkxSpot => true,
+    }
+}
+
+/// What the engine attaches to every gateway.
+pub struct GatewayHooks {
+    pub events: EventSender,
+    pub clock_offset: Option<ClockOffset>,
+    pub status: Option<Tx<StatusUpdate>>,
+    pub latency: Option<Recorder>,
+}
+
+/// The order gateway of `spec.venue`, boxed for its host.
+pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>, String> {
+    let v = &spec.venue;
+    match v.kind {
+        VenueKind::BinanceSpot => {
+            let ws = v.ws_api_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs ws_api_url (the user data stream, and orders \
+                     too with order_transport = \"ws-api\")",
+                    v.name
+                )
+            })?;
+            let session = Session::new(
+                &spec.api_key,
+                &spec.api_secret,
+                v.recv_window.as_millis() as u64,
+            );
+            let rest = (v.order_transport == OrderTransport::Rest).then(|| {
+                BinanceRest::new(
+                    &spec.api_key,
+                    HmacSigner::new(&spec.api_secret),
+                    v.recv_window.as_millis() as u64,
+                    spec.options.rest.weight_limit,
+                )
+            });
+            finish(Gateway::new(spec, session, &ws, rest)?, hooks)
+        }
+        VenueKind::OkxSpot => {
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (login, orders and the orders \
+                     channel)",
+                    v.name
+                )
+            })?;
+            let passphrase = spec
+                .passphrase
+                .clone()
+                .ok_or_else(|| format!("venue {}: an OKX key needs its passphrase", v.name))?;
+            let session = OkxSession::new(&spec.api_key, &spec.api_secret, &passphrase);
+            // OKX answers queries only over REST: the REST side is always there, and takes
+            // orders too with order_transport = "rest".
+            let rest = OkxRest::new(&spec.api_key, &spec.api_secret, &passphrase, v.demo_trading);
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
+    }
+}
+
+fn finish<S: OrderSession, C: RestCodec>(
+    g: Gateway<S, C>,
+    h: GatewayHooks,
+) -> Result<Box<dyn Actor>, String> {
+    let g = g.with_events(h.events);
+    let g = match h.clock_offset {
+        Some(o) => g.with_clock_offset(o),
+        None => g,
+    };
+    let g = match h.status {
+        Some(tx) => g.with_status(tx),
+        None => g,
+    };
+    let g = match h.latency {
+        Some(r) => g.with_latency(r),
+        None => g,
+    };
+    Ok(Box::new(g))
+}

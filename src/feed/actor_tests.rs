@@ -1,0 +1,110 @@
+//! Feed actor tests: frames handed to `on_frame` (a Binance handler stands in for any venue).
+use super::*;
+use crate::book::BookCache;
+use crate::config::StreamKind;
+use crate::config::{OrderTransport, VenueKind};
+use crate::runtime::{Clock, FullPolicy, Shutdown, bounded};
+use crate::types::{Price, Qty};
+use crate::venue::binance::handler::SpotMdHandler;
+
+fn diff(first: u64, last: u64, bid: &str) -> String {
+    format!(
+        r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["200","1"]]}}}}"#
+    )
+}
+
+fn ticker(u: u64, bid: &str, ask: &str) -> String {
+    format!(
+        r#"{{"stream":"btcusdt@bookTicker","data":{{"u":{u},"s":"BTCUSDT","b":"{bid}","B":"1","a":"{ask}","A":"2"}}}}"#
+    )
+}
+
+#[test]
+fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
+    let cache = BookCache::new(1);
+    let (tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
+    let inst = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        Price::parse("0.01").unwrap(),
+        Qty::parse("0.00001").unwrap(),
+    )
+    .unwrap();
+    let spec = FeedSpec {
+        venue: VenueConfig {
+            id: VenueId(0),
+            name: "binance".into(),
+            kind: VenueKind::BinanceSpot,
+            // Never connected: the test hands frames to `on_frame`.
+            ws_url: "ws://127.0.0.1:9".into(),
+            rest_url: "http://127.0.0.1:9".into(),
+            ws_api_url: None,
+            order_transport: OrderTransport::Rest,
+            streams: vec![StreamKind::BookTicker, StreamKind::Depth],
+            credentials: None,
+            recv_window: Duration::from_secs(5),
+            cancel_unknown_orders: false,
+            private_ws_url: None,
+            demo_trading: false,
+        },
+        instruments: vec![inst],
+        connector: Connector::with_public_roots(Duration::from_secs(1)).unwrap(),
+        writers: vec![cache.writer(InstrumentId(0)).unwrap()],
+        trades: vec![],
+        book_changed: vec![tx],
+        recorder: None,
+        clock_offset: None,
+        record_to: None,
+        options: FeedOptions::default(),
+    };
+    let md =
+        SpotMdHandler::for_venue(&spec.venue, &spec.instruments, SyncLimits::default()).unwrap();
+    let mut feed = FeedActor::new(spec, md).unwrap();
+    let reader = cache.reader();
+    let ctx = Ctx {
+        clock: Clock::live(),
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    let px = |s: &str| Price::parse(s).unwrap();
+    let mut feed_in = |f: &str| {
+        feed.on_frame(f.as_bytes(), UnixNanos(7), &ctx);
+        let top = reader.top(InstrumentId(0));
+        let announced = changed.try_recv().is_some();
+        (top, announced)
+    };
+    // Not live yet: a ticker publishes nothing.
+    let (top, announced) = feed_in(&ticker(9, "100", "150"));
+    assert!(!top.valid && !announced);
+    feed_in(r#"{"lastUpdateId":10,"bids":[["99","1"]],"asks":[["200","1"]]}"#);
+    let (top, _) = feed_in(&diff(11, 12, "99"));
+    assert!(top.valid);
+    assert_eq!((top.bid.price, top.update_id), (px("99"), 12));
+    // A newer ticker is the top, announced.
+    let (top, announced) = feed_in(&ticker(15, "100", "150"));
+    assert!(announced && top.valid);
+    assert_eq!(
+        (top.bid.price, top.ask.price, top.update_id, top.recv_ts),
+        (px("100"), px("150"), 15, UnixNanos(7))
+    );
+    // An older ticker changes nothing; a crossed one neither.
+    let (top, announced) = feed_in(&ticker(14, "101", "150"));
+    assert!(!announced);
+    assert_eq!(top.update_id, 15);
+    let (top, announced) = feed_in(&ticker(16, "150", "150"));
+    assert!(!announced);
+    assert_eq!(top.update_id, 15);
+    // A diff older than the ticker publishes depth, but the ticker stays the top.
+    let (top, announced) = feed_in(&diff(13, 14, "99.5"));
+    assert!(announced);
+    assert_eq!((top.bid.price, top.update_id), (px("100"), 15));
+    // A newer diff takes over.
+    let (top, _) = feed_in(&diff(15, 16, "99.7"));
+    assert_eq!(
+        (top.bid.price, top.ask.price, top.update_id),
+        (px("99.7"), px("200"), 16)
+    );
+}

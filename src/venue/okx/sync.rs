@@ -1,0 +1,479 @@
+//! `OkxBookSync`: one instrument's book kept in step with OKX's `books` channel by OKX's rules
+//! (exchanges.md §2.4), and checked against the checksum OKX publishes.
+//!
+//! **Where the book starts.** After (re)connecting, a `snapshot` push sets the book (the
+//! channel's historical behaviour). If an `update` comes first, OKX has removed the initial
+//! snapshot (its 2026 change): updates are buffered, a REST snapshot is asked for, buffered
+//! updates with `seqId <=` the snapshot's are dropped, the first remaining one must straddle
+//! it (`prevSeqId <= snapshot.seqId < seqId`) — a snapshot older than that is refused and
+//! asked for again — and the rest are applied in order.
+//!
+//! **Sequence.** Live, an update continues the book when its `prevSeqId` is the book's
+//! `seqId`; an idle update repeats it (`seqId == prevSeqId`); a maintenance reset shows as
+//! `seqId < prevSeqId` and is followed (counted). One whose `seqId` is at or below the book's
+//! is a copy (a rotation's overlap) and is dropped; anything else is a gap: the book is
+//! thrown away and synced again. Captures without `seqId` (before OKX added it) are applied
+//! in order with no sequence check.
+//!
+//! **Checksum.** After each message with a non-zero `checksum`, the CRC32 (as a signed
+//! 32-bit integer) of the merged book's top 25 bids and asks, interleaved
+//! `bidPx:bidSz:askPx:askSz:…` (the longer side's remaining levels following), must equal
+//! it. The string is rebuilt from the fixed-point book in the shortest decimal form; OKX
+//! writes its strings that way, and a message whose strings are not (`"0.10"`) is counted as
+//! unverifiable instead of compared. A mismatch throws the book away (counted). A zero
+//! checksum (OKX deprecated the field in June 2026) is not compared.
+
+use crate::book::{L2Book, Level};
+use crate::types::{InstrumentId, Side};
+use crate::venue::md::{ResyncReason, SyncCounters, SyncEvent, SyncLimits, SyncState};
+
+/// Levels per side in OKX's checksum.
+const CHECKSUM_DEPTH: usize = 25;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Nothing since (re)connecting: a snapshot push, or an update that asks for REST.
+    AwaitFirst,
+    /// Updates held while a REST snapshot is fetched.
+    Buffering,
+    /// A REST snapshot is set; the next update must straddle its `seqId`.
+    AwaitBridge,
+    Live,
+}
+
+/// One buffered update; its levels are `levels[start..mid]` (bids) and `[mid..end]` (asks).
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    prev: Option<i64>,
+    seq: Option<i64>,
+    start: usize,
+    mid: usize,
+    end: usize,
+}
+
+/// The synchroniser of one instrument's OKX book.
+pub struct OkxBookSync {
+    instrument: InstrumentId,
+    book: L2Book,
+    phase: Phase,
+    /// The book's `seqId` (absent for captures without sequence numbers).
+    seq: Option<i64>,
+    held: Vec<Held>,
+    held_levels: Vec<Level>,
+    limits: SyncLimits,
+    snapshot_requests: u64,
+    counters: SyncCounters,
+    /// Reused: the top levels and the checksum string.
+    top: [Level; CHECKSUM_DEPTH],
+    top_other: [Level; CHECKSUM_DEPTH],
+    text: Vec<u8>,
+}
+
+impl OkxBookSync {
+    pub fn new(instrument: InstrumentId, limits: SyncLimits) -> Self {
+        let empty = Level {
+            price: crate::types::Price::ZERO,
+            qty: crate::types::Qty::ZERO,
+        };
+        Self {
+            instrument,
+            book: L2Book::with_capacity(limits.book_levels),
+            phase: Phase::AwaitFirst,
+            seq: None,
+            held: Vec::with_capacity(limits.max_buffered_diffs),
+            held_levels: Vec::with_capacity(limits.max_buffered_levels.min(1 << 16)),
+            limits,
+            snapshot_requests: 0,
+            counters: SyncCounters::default(),
+            top: [empty; CHECKSUM_DEPTH],
+            top_other: [empty; CHECKSUM_DEPTH],
+            text: Vec::with_capacity(2048),
+        }
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        self.instrument
+    }
+
+    pub fn book(&self) -> &L2Book {
+        &self.book
+    }
+
+    pub fn state(&self) -> SyncState {
+        if self.phase == Phase::Live {
+            SyncState::Live
+        } else {
+            SyncState::Syncing
+        }
+    }
+
+    pub fn counters(&self) -> &SyncCounters {
+        &self.counters
+    }
+
+    /// The generation of REST snapshot requests (0 while books come over the WebSocket).
+    pub fn snapshot_requests(&self) -> u64 {
+        self.snapshot_requests
+    }
+
+    /// A REST snapshot is wanted now (updates are being buffered).
+    pub fn snapshot_wanted(&self) -> bool {
+        self.phase == Phase::Buffering && !self.held.is_empty()
+    }
+
+    /// A `books` push with `action: snapshot`.
+    pub fn on_ws_snapshot(
+        &mut self,
+        seq: Option<i64>,
+        bids: &[Level],
+        asks: &[Level],
+        checksum: i32,
+        canonical: bool,
+    ) -> SyncEvent {
+        self.held.clear();
+        self.held_levels.clear();
+        self.set_book(seq, bids, asks);
+        self.counters.snapshots_applied += 1;
+        self.phase = Phase::Live;
+        if let Some(ev) = self.verify(checksum, canonical) {
+            return ev;
+        }
+        SyncEvent::SnapshotApplied {
+            replayed: 0,
+            live: true,
+        }
+    }
+
+    /// A `books` push with `action: update`.
+    pub fn on_update(
+        &mut self,
+        prev: Option<i64>,
+        seq: Option<i64>,
+        bids: &[Level],
+        asks: &[Level],
+        checksum: i32,
+        canonical: bool,
+    ) -> SyncEvent {
+        match self.phase {
+            Phase::AwaitFirst | Phase::Buffering => self.hold(prev, seq, bids, asks),
+            Phase::AwaitBridge => {
+                let snap = self.seq.unwrap_or(i64::MIN);
+                match (prev, seq) {
+                    (_, Some(s)) if s <= snap => {
+                        self.counters.stale_dropped += 1;
+                        SyncEvent::Stale
+                    }
+                    (Some(p), Some(_)) if p <= snap => {
+                        self.phase = Phase::Live;
+                        self.apply(seq, bids, asks, checksum, canonical)
+                    }
+                    _ => self.snapshot_too_old(),
+                }
+            }
+            Phase::Live => match (self.seq, prev, seq) {
+                (Some(cur), Some(p), Some(s)) => {
+                    if p == cur {
+                        if s < p {
+                            self.counters.sequence_resets += 1;
+                        }
+                        self.apply(seq, bids, asks, checksum, canonical)
+                    } else if s <= cur {
+                        self.counters.stale_dropped += 1;
+                        SyncEvent::Stale
+                    } else {
+                        self.invalidate(ResyncReason::Gap)
+                    }
+                }
+                _ => self.apply(seq, bids, asks, checksum, canonical),
+            },
+        }
+    }
+
+    /// A REST snapshot (`GET /api/v5/market/books`), as of `seq`.
+    pub fn on_rest_snapshot(
+        &mut self,
+        seq: Option<i64>,
+        bids: &[Level],
+        asks: &[Level],
+    ) -> SyncEvent {
+        if self.phase == Phase::Live {
+            self.counters.snapshots_ignored += 1;
+            return SyncEvent::SnapshotIgnored;
+        }
+        let Some(snap) = seq else {
+            // No `seqId` (as in OKX's documented answer): nothing says which held updates it
+            // contains. It was fetched after them, so it is taken as newer than all of them.
+            self.counters.stale_dropped += self.held.len() as u64;
+            self.held.clear();
+            self.held_levels.clear();
+            self.set_book(None, bids, asks);
+            self.counters.snapshots_applied += 1;
+            self.phase = Phase::Live;
+            return SyncEvent::SnapshotApplied {
+                replayed: 0,
+                live: true,
+            };
+        };
+        // The first held update the snapshot does not already contain must straddle it.
+        let first = self
+            .held
+            .iter()
+            .position(|h| h.seq.is_none_or(|s| s > snap));
+        if let Some(k) = first
+            && self.held[k].prev.is_some_and(|p| p > snap)
+        {
+            return self.snapshot_too_old();
+        }
+        let dropped = first.unwrap_or(self.held.len());
+        self.counters.stale_dropped += dropped as u64;
+        self.set_book(seq, bids, asks);
+        self.counters.snapshots_applied += 1;
+        let held = std::mem::take(&mut self.held);
+        let levels = std::mem::take(&mut self.held_levels);
+        let mut replayed = 0u32;
+        let mut out = SyncEvent::SnapshotApplied {
+            replayed: 0,
+            live: false,
+        };
+        if held.len() > dropped {
+            self.phase = Phase::Live;
+            for (i, h) in held[dropped..].iter().enumerate() {
+                // The first one straddles the snapshot (checked above); the rest must chain.
+                if i > 0 && h.prev != self.seq {
+                    out = self.invalidate(ResyncReason::Gap);
+                    break;
+                }
+                let ev = self.apply(
+                    h.seq,
+                    &levels[h.start..h.mid],
+                    &levels[h.mid..h.end],
+                    0,
+                    false,
+                );
+                if ev.book_invalidated() {
+                    out = ev;
+                    break;
+                }
+                replayed += 1;
+            }
+            if !out.book_invalidated() {
+                out = SyncEvent::SnapshotApplied {
+                    replayed,
+                    live: true,
+                };
+            }
+        } else {
+            self.phase = Phase::AwaitBridge;
+        }
+        self.held = held;
+        self.held_levels = levels;
+        self.held.clear();
+        self.held_levels.clear();
+        out
+    }
+
+    /// The connection was replaced: the book starts again from the next snapshot.
+    pub fn on_reconnect(&mut self) -> SyncEvent {
+        self.counters.reconnects += 1;
+        let was_live = self.phase == Phase::Live;
+        self.reset(Phase::AwaitFirst);
+        if was_live {
+            self.counters.resyncs += 1;
+            SyncEvent::Invalidated(ResyncReason::Reconnect)
+        } else {
+            SyncEvent::Buffered
+        }
+    }
+
+    fn set_book(&mut self, seq: Option<i64>, bids: &[Level], asks: &[Level]) {
+        self.book.apply_snapshot(
+            seq.map_or(0, |s| s.max(0) as u64),
+            bids.iter().copied(),
+            asks.iter().copied(),
+        );
+        self.seq = seq;
+    }
+
+    fn hold(
+        &mut self,
+        prev: Option<i64>,
+        seq: Option<i64>,
+        bids: &[Level],
+        asks: &[Level],
+    ) -> SyncEvent {
+        if self.phase == Phase::AwaitFirst {
+            self.phase = Phase::Buffering;
+            self.snapshot_requests += 1;
+        }
+        // A held chain with a hole cannot be bridged: start it again from this update.
+        if let Some(last) = self.held.last()
+            && let (Some(s), Some(p)) = (last.seq, prev)
+            && p != s
+        {
+            self.counters.gaps += 1;
+            self.held.clear();
+            self.held_levels.clear();
+        }
+        if self.held.len() >= self.limits.max_buffered_diffs
+            || self.held_levels.len() + bids.len() + asks.len() > self.limits.max_buffered_levels
+        {
+            self.counters.buffer_overflows += 1;
+            self.held.clear();
+            self.held_levels.clear();
+        }
+        let start = self.held_levels.len();
+        self.held_levels.extend_from_slice(bids);
+        let mid = self.held_levels.len();
+        self.held_levels.extend_from_slice(asks);
+        self.held.push(Held {
+            prev,
+            seq,
+            start,
+            mid,
+            end: self.held_levels.len(),
+        });
+        self.counters.diffs_buffered += 1;
+        SyncEvent::Buffered
+    }
+
+    fn apply(
+        &mut self,
+        seq: Option<i64>,
+        bids: &[Level],
+        asks: &[Level],
+        checksum: i32,
+        canonical: bool,
+    ) -> SyncEvent {
+        for l in bids {
+            self.book.apply_level(Side::Buy, l.price, l.qty);
+        }
+        for l in asks {
+            self.book.apply_level(Side::Sell, l.price, l.qty);
+        }
+        if let Some(s) = seq {
+            self.seq = Some(s);
+            self.book.set_update_id(s.max(0) as u64);
+        }
+        self.counters.diffs_applied += 1;
+        if self.book.is_crossed() {
+            return self.invalidate(ResyncReason::Crossed);
+        }
+        self.verify(checksum, canonical)
+            .unwrap_or(SyncEvent::Applied)
+    }
+
+    /// Compares a published checksum with the book; `Some` when the book was thrown away.
+    fn verify(&mut self, checksum: i32, canonical: bool) -> Option<SyncEvent> {
+        if checksum == 0 {
+            return None;
+        }
+        if !canonical {
+            self.counters.checksums_unverifiable += 1;
+            return None;
+        }
+        self.counters.checksums_verified += 1;
+        if self.checksum() == checksum {
+            None
+        } else {
+            Some(self.invalidate(ResyncReason::ChecksumMismatch))
+        }
+    }
+
+    /// OKX's checksum of the current book.
+    pub fn checksum(&mut self) -> i32 {
+        let nb = self
+            .book
+            .top_n(Side::Buy, &mut self.top)
+            .min(CHECKSUM_DEPTH);
+        let na = self
+            .book
+            .top_n(Side::Sell, &mut self.top_other)
+            .min(CHECKSUM_DEPTH);
+        self.text.clear();
+        for i in 0..nb.max(na) {
+            if i < nb {
+                push_level(&mut self.text, self.top[i]);
+            }
+            if i < na {
+                push_level(&mut self.text, self.top_other[i]);
+            }
+        }
+        self.text.pop(); // the last ':'
+        crc32fast::hash(&self.text) as i32
+    }
+
+    fn snapshot_too_old(&mut self) -> SyncEvent {
+        self.counters.snapshots_too_old += 1;
+        self.reset(Phase::Buffering);
+        self.snapshot_requests += 1;
+        SyncEvent::SnapshotTooOld
+    }
+
+    fn invalidate(&mut self, reason: ResyncReason) -> SyncEvent {
+        match reason {
+            ResyncReason::Gap => self.counters.gaps += 1,
+            ResyncReason::Overlap => self.counters.overlaps += 1,
+            ResyncReason::Crossed => self.counters.crossed += 1,
+            ResyncReason::ChecksumMismatch => self.counters.checksum_mismatches += 1,
+            ResyncReason::Reconnect => {}
+        }
+        self.counters.resyncs += 1;
+        // The channel sends no new snapshot on its own: the book is rebuilt from REST.
+        self.reset(Phase::Buffering);
+        self.snapshot_requests += 1;
+        SyncEvent::Invalidated(reason)
+    }
+
+    fn reset(&mut self, phase: Phase) {
+        self.book.clear();
+        self.seq = None;
+        self.held.clear();
+        self.held_levels.clear();
+        self.phase = phase;
+    }
+}
+
+/// `price:size:` in the shortest decimal form.
+fn push_level(out: &mut Vec<u8>, l: Level) {
+    push_shortest(out, l.price.units());
+    out.push(b':');
+    push_shortest(out, l.qty.units());
+    out.push(b':');
+}
+
+/// The shortest exact decimal of `units` (10^-8), as OKX writes numbers (`8477`, `0.1`):
+/// constant divisors only, which is most of what a checksum costs.
+#[inline]
+fn push_shortest(out: &mut Vec<u8>, units: i64) {
+    const SCALE: u64 = crate::types::SCALE as u64;
+    if units < 0 {
+        out.push(b'-');
+    }
+    let mag = units.unsigned_abs();
+    let (mut int, mut frac) = (mag / SCALE, mag % SCALE);
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+    if frac != 0 {
+        let mut f = [0u8; 8];
+        for d in f.iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        let end = f.iter().rposition(|&d| d != b'0').map_or(0, |k| k + 1);
+        out.push(b'.');
+        out.extend_from_slice(&f[..end]);
+    }
+}
+
+#[cfg(test)]
+#[path = "sync_tests.rs"]
+mod tests;

@@ -1,0 +1,203 @@
+//! The order half of the venue seam: what a venue's order session provides to the gateway
+//! (which is written once), and the venue-neutral events it hands back. A session is pure
+//! code: it writes signed requests into the gateway's buffer and decodes what the venue
+//! sends; the gateway moves the bytes, keeps order state and reconciles.
+
+use crate::types::order::{AssetCode, OrderEvent, OrderKind, SnapshotStatus, TimeInForce};
+use crate::types::{ClientOrderId, Notional, Price, Qty, Side, UnixNanos, VenueOrderId};
+use crate::venue::md::Keepalive;
+
+/// A venue's error: its code (Binance `-2010`, OKX `51008`) and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueError {
+    pub code: i32,
+    pub msg: String,
+}
+
+/// One asset's balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    pub asset: AssetCode,
+    pub free: Qty,
+    pub locked: Qty,
+}
+
+/// What an order query, an open-orders entry or a cancel response says about one order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderSnapshot {
+    pub cid: ClientOrderId,
+    pub symbol: String,
+    pub venue_order_id: VenueOrderId,
+    pub status: SnapshotStatus,
+    pub cum_qty: Qty,
+    pub cum_quote: Notional,
+    pub price: Price,
+    pub orig_qty: Qty,
+    pub side: crate::types::Side,
+}
+
+impl OrderSnapshot {
+    pub fn event(&self, at: UnixNanos) -> OrderEvent {
+        OrderEvent::Snapshot {
+            venue_order_id: self.venue_order_id,
+            status: self.status,
+            cum_qty: self.cum_qty,
+            cum_quote: self.cum_quote,
+            at,
+        }
+    }
+}
+
+/// What a request was for, kept by request id until its answer arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Place(ClientOrderId),
+    Cancel(ClientOrderId),
+    Status(ClientOrderId),
+    Trades(ClientOrderId),
+    OpenOrders(String),
+    Account,
+    Subscribe,
+}
+
+/// What the venue told us, in the gateway's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// An event for one order (response, execution report or query answer).
+    Order {
+        cid: ClientOrderId,
+        event: OrderEvent,
+    },
+    /// The venue refused a new order (nothing was placed).
+    PlaceRejected {
+        cid: ClientOrderId,
+        error: VenueError,
+    },
+    /// The outcome of a request for this order is unknown (timeout, 5xx): query it.
+    Uncertain {
+        cid: ClientOrderId,
+    },
+    /// A cancel was refused (unknown or already final): the order's state must be queried.
+    CancelRejected {
+        cid: ClientOrderId,
+        error: VenueError,
+    },
+    /// A query says the venue has no such order (Binance -2013, OKX 51603).
+    NotFound {
+        cid: ClientOrderId,
+    },
+    /// The venue's trades of one order: `(trade id, fee, fee asset)`.
+    Trades {
+        cid: ClientOrderId,
+        trades: Vec<(crate::types::TradeId, Qty, AssetCode)>,
+    },
+    /// The venue's open orders on one symbol.
+    OpenOrders {
+        symbol: String,
+        orders: Vec<OrderSnapshot>,
+    },
+    Balances(Vec<Balance>),
+    /// The session's login was accepted (venues that log in: OKX); the gateway then calls
+    /// `OrderSession::after_login`.
+    LoggedIn,
+    /// The private stream (orders, balances) is subscribed on this connection.
+    Subscribed,
+    /// Too many requests: back off for this long (HTTP 429, Binance -1003, OKX 50011).
+    RateLimited {
+        retry_after_ms: u64,
+    },
+    /// The IP is banned (Binance 418): stop sending.
+    Banned,
+    /// A request failed in a way that concerns no single order.
+    Failed {
+        purpose: Purpose,
+        error: VenueError,
+    },
+    /// A frame that could not be decoded (counted, skipped).
+    Undecodable(String),
+    /// Another private-stream event, by type (counted).
+    Other(String),
+}
+
+/// A new order, as the gateway asks a session to encode it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceOrder<'a> {
+    /// The venue's symbol (`BTCUSDT`, `BTC-USDT`).
+    pub symbol: &'a str,
+    pub cid: &'a ClientOrderId,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub tif: TimeInForce,
+    pub price: Price,
+    pub qty: Qty,
+    /// Decimals the venue accepts for price and quantity (from the instrument's tick and lot).
+    pub price_decimals: u32,
+    pub qty_decimals: u32,
+}
+
+/// One venue's authenticated order session on its private WebSocket. Every encoder writes
+/// one text frame into `out` (cleared first) and remembers what the request was for, so the
+/// answer decodes into the right `SessionEvent`s.
+pub trait OrderSession: Send + 'static {
+    /// The venue's kind name, for logs.
+    fn venue_kind(&self) -> &'static str;
+
+    /// How the private connection is kept alive.
+    fn keepalive(&self) -> Keepalive {
+        Keepalive::ServerPings
+    }
+
+    /// The first frame after connecting: Binance subscribes to the user data stream (signed,
+    /// no login); a venue that logs in (OKX) writes its login here and subscribes in
+    /// `after_login`.
+    fn on_connected(&mut self, now_ms: u64, out: &mut Vec<u8>);
+
+    /// The frame to send once `SessionEvent::LoggedIn` arrived; false when there is none.
+    fn after_login(&mut self, now_ms: u64, out: &mut Vec<u8>) -> bool {
+        let _ = (now_ms, out);
+        false
+    }
+
+    fn place(&mut self, order: &PlaceOrder<'_>, now_ms: u64, out: &mut Vec<u8>);
+
+    /// Cancel by client id.
+    fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>);
+
+    /// Query one order by client id. This and the other queries answer false, writing
+    /// nothing, on a venue whose private WebSocket cannot answer queries (OKX): the gateway
+    /// then sends them over REST.
+    fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>)
+    -> bool;
+
+    /// The venue's trades (fills with fees) of one order.
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: VenueOrderId,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool;
+
+    /// Open orders on one symbol.
+    fn open_orders(&mut self, symbol: &str, now_ms: u64, out: &mut Vec<u8>) -> bool;
+
+    /// Balances.
+    fn account(&mut self, now_ms: u64, out: &mut Vec<u8>) -> bool;
+
+    /// Whether queries (status, trades, open orders, balances) go over this WebSocket; when
+    /// not, the gateway needs the venue's REST side for them.
+    fn queries_over_ws(&self) -> bool {
+        true
+    }
+
+    /// Forgets every request in flight (after a reconnect their answers never come; the
+    /// reconciliation sweep finds out what happened) and returns what they were for.
+    fn reset_inflight(&mut self) -> Vec<Purpose>;
+
+    /// Decodes one frame into events (appended to `out`).
+    fn on_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>);
+
+    /// Share of the venue's request budget in use, in percent (sweeps hold back from 80).
+    fn budget_used_percent(&self) -> u32;
+}

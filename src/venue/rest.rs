@@ -1,0 +1,321 @@
+//! Order entry over REST, the venue-neutral half: the request head a venue's codec encodes,
+//! what became of it, the request-weight / 429 / 418 policy, and the `RestCodec` trait the
+//! gateway's REST worker (written once) drives. No I/O here.
+
+use crate::types::{ClientOrderId, UnixNanos, VenueOrderId};
+use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
+
+/// HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// How much a request matters when request weight runs short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    /// Reconciliation sweeps (open orders, balances): first to wait.
+    Sweep,
+    /// Queries that chase one order (status, trades).
+    Query,
+    /// New orders and cancels: held back only by a 429 wait or a ban.
+    Order,
+}
+
+/// Where a signed request goes. The signed query itself is in the caller's buffer: the body
+/// of a POST, the query string of a GET or DELETE, byte for byte as signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestHead {
+    /// Matches the answer to the request (never 0: 0 is the worker's own keep-alive).
+    pub id: u64,
+    pub method: Method,
+    pub path: &'static str,
+    pub class: Class,
+    /// Headers signed per request (OKX: `OK-ACCESS-SIGN`, `OK-ACCESS-TIMESTAMP`), sent as
+    /// they are; venues that sign the query (Binance) leave them empty.
+    pub signed: SignedHeaders,
+}
+
+/// Up to two per-request header values, inline (a signature and its timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedHeaders {
+    names: [&'static str; 2],
+    values: [[u8; 48]; 2],
+    lens: [u8; 2],
+}
+
+impl Default for SignedHeaders {
+    fn default() -> Self {
+        Self {
+            names: [""; 2],
+            values: [[0; 48]; 2],
+            lens: [0; 2],
+        }
+    }
+}
+
+impl SignedHeaders {
+    /// Adds `name: value`; false (not added) when both places are taken or the value is
+    /// longer than 48 bytes or not visible ASCII.
+    pub fn push(&mut self, name: &'static str, value: &[u8]) -> bool {
+        let Some(k) = self.lens.iter().position(|&l| l == 0) else {
+            return false;
+        };
+        if value.is_empty() || value.len() > 48 || !value.iter().all(u8::is_ascii_graphic) {
+            return false;
+        }
+        self.names[k] = name;
+        self.values[k][..value.len()].copy_from_slice(value);
+        self.lens[k] = value.len() as u8;
+        true
+    }
+
+    /// The headers, in the order pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        (0..2).filter(|&k| self.lens[k] > 0).map(|k| {
+            let v = &self.values[k][..usize::from(self.lens[k])];
+            (self.names[k], std::str::from_utf8(v).unwrap_or(""))
+        })
+    }
+}
+
+/// The rate-limit headers of one response, as the venue's codec reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    /// The IP's request weight in the current minute (Binance `X-MBX-USED-WEIGHT-1M`).
+    pub used_weight_1m: Option<u32>,
+    /// The account's unfilled order counts (Binance `X-MBX-ORDER-COUNT-10S` / `-1D`).
+    pub order_count_10s: Option<u32>,
+    pub order_count_1d: Option<u32>,
+    /// `Retry-After`, in seconds (429 and 418).
+    pub retry_after_s: Option<u64>,
+}
+
+/// What became of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    /// The venue answered.
+    Http {
+        status: u16,
+        headers: RateHeaders,
+        body: &'a [u8],
+    },
+    /// No answer in time: the request may or may not have been executed.
+    Timeout,
+    /// The connection failed (refused, reset, closed mid-answer): outcome unknown too.
+    Transport,
+    /// The worker held the request back (a 429 wait or a ban it learned of): never sent.
+    NotSent,
+}
+
+/// Why a request may not go now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The minute's weight is near the limit for this class of request.
+    Busy,
+    /// A 429 asked us to wait.
+    RateLimited,
+    /// The IP is banned (418) until then.
+    Banned,
+}
+
+/// Request weight, order counts and the 429/418 waits as the venue reported them. A venue
+/// that reports no weight (OKX) is never held back as busy, only by its 429s.
+#[derive(Debug, Clone)]
+pub struct RatePolicy {
+    /// The IP's request weight per minute (Binance: 6000).
+    pub weight_limit: u32,
+    /// Last reported weight, and the minute (ms / 60000) it was reported in.
+    weight_used: u32,
+    weight_minute: u64,
+    pub order_count_10s: Option<u32>,
+    pub order_count_1d: Option<u32>,
+    quiet_until: UnixNanos,
+    banned_until: UnixNanos,
+    /// Consecutive 429s without a `Retry-After` (the wait doubles).
+    strikes: u32,
+}
+
+/// A 429 without `Retry-After` waits 1 s, doubling per consecutive 429, at most this long.
+const MAX_429_WAIT_S: u64 = 120;
+/// A 418 without `Retry-After` waits this long (Binance bans last 2 minutes to 3 days).
+const DEFAULT_BAN_S: u64 = 120;
+const MAX_BAN_S: u64 = 3 * 86_400;
+
+impl RatePolicy {
+    pub fn new(weight_limit: u32) -> Self {
+        Self {
+            weight_limit: weight_limit.max(1),
+            weight_used: 0,
+            weight_minute: 0,
+            order_count_10s: None,
+            order_count_1d: None,
+            quiet_until: UnixNanos::ZERO,
+            banned_until: UnixNanos::ZERO,
+            strikes: 0,
+        }
+    }
+
+    /// The weight used in the current minute as far as we know (the venue's counter resets
+    /// with the minute).
+    pub fn weight_used(&self, now: UnixNanos) -> u32 {
+        if now.as_millis() / 60_000 == self.weight_minute {
+            self.weight_used
+        } else {
+            0
+        }
+    }
+
+    pub fn banned_until(&self, now: UnixNanos) -> Option<UnixNanos> {
+        (now < self.banned_until).then_some(self.banned_until)
+    }
+
+    /// Whether a request of `class` may go at `now`. Sweeps wait from 80 % of the minute's
+    /// weight, queries from 90 %; orders and cancels go until the venue says otherwise.
+    pub fn admit(&self, class: Class, now: UnixNanos) -> Result<(), Hold> {
+        if now < self.banned_until {
+            return Err(Hold::Banned);
+        }
+        if now < self.quiet_until {
+            return Err(Hold::RateLimited);
+        }
+        let used = u64::from(self.weight_used(now)) * 10;
+        let limit = u64::from(self.weight_limit);
+        let busy = match class {
+            Class::Sweep => used >= limit * 8,
+            Class::Query => used >= limit * 9,
+            Class::Order => false,
+        };
+        if busy { Err(Hold::Busy) } else { Ok(()) }
+    }
+
+    /// Notes an answer's headers and status; returns the wait a 429 or 418 imposes, in ms.
+    pub fn note(&mut self, status: u16, h: &RateHeaders, now: UnixNanos) -> Option<u64> {
+        if let Some(w) = h.used_weight_1m {
+            self.weight_used = w;
+            self.weight_minute = now.as_millis() / 60_000;
+        }
+        if h.order_count_10s.is_some() {
+            self.order_count_10s = h.order_count_10s;
+        }
+        if h.order_count_1d.is_some() {
+            self.order_count_1d = h.order_count_1d;
+        }
+        match status {
+            429 => {
+                self.strikes += 1;
+                let doubling = 1u64 << (self.strikes - 1).min(7);
+                let secs = h.retry_after_s.unwrap_or(doubling).min(MAX_429_WAIT_S);
+                let ms = secs.max(1) * 1000;
+                self.quiet_until = self.quiet_until.max(now.plus_nanos(ms * 1_000_000));
+                Some(ms)
+            }
+            418 => {
+                let secs = h.retry_after_s.unwrap_or(DEFAULT_BAN_S).clamp(1, MAX_BAN_S);
+                let ms = secs * 1000;
+                self.banned_until = self.banned_until.max(now.plus_nanos(ms * 1_000_000));
+                Some(ms)
+            }
+            _ => {
+                self.strikes = 0;
+                None
+            }
+        }
+    }
+}
+
+/// Reads an answer's rate-limit headers from its `(name, value)` pairs.
+pub type ReadRateHeaders = fn(&[(&str, &[u8])]) -> RateHeaders;
+
+/// How the REST worker talks to a venue: fixed headers, the content type of a body, the
+/// paths it warms and keeps the connection alive with, and how to read rate-limit headers.
+#[derive(Debug, Clone)]
+pub struct RestPlan {
+    /// Sent with every request (the API key header, a passphrase, demo-trading flags).
+    pub headers: Vec<(&'static str, String)>,
+    /// Content type of a POST body (`application/x-www-form-urlencoded`, `application/json`).
+    pub content_type: &'static str,
+    /// Asked once at start, to open the connection before the first order.
+    pub warm_path: &'static str,
+    /// Asked when the connection was idle for the keep-alive period.
+    pub keepalive_path: &'static str,
+    /// Reads the rate-limit headers of an answer from `(name, value)` pairs.
+    pub rate_headers: ReadRateHeaders,
+}
+
+/// A venue's REST side as pure code: signs each request into the caller's buffer and returns
+/// its head, remembers what it was for, and maps its answer into `SessionEvent`s (5xx,
+/// timeouts and lost connections leave an order's outcome unknown: it is queried, never
+/// assumed rejected).
+pub trait RestCodec: Send + 'static {
+    fn plan(&self) -> RestPlan;
+
+    fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> RestHead;
+    fn cancel(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead;
+    fn status(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead;
+    fn trades(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        venue_order_id: VenueOrderId,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead;
+    fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead;
+    fn account(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> RestHead;
+
+    /// Forgets a request that never left (the worker's queue was full).
+    fn abandon(&mut self, id: u64) -> Option<Purpose>;
+
+    /// Turns the answer to request `id` (0: the worker's own keep-alive) into events.
+    fn on_answer(
+        &mut self,
+        id: u64,
+        answer: Answer<'_>,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    );
+
+    fn policy(&self) -> &RatePolicy;
+}
+
+/// No answer came (a timeout, a 5xx, a lost connection): the venue may or may not have acted,
+/// so an order or cancel in that state is queried by client id, never assumed rejected.
+pub fn unknown_outcome(purpose: Purpose, out: &mut Vec<SessionEvent>) {
+    out.push(match purpose {
+        Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) => {
+            SessionEvent::Uncertain { cid }
+        }
+        p => SessionEvent::Failed {
+            purpose: p,
+            error: VenueError {
+                code: 0,
+                msg: "no answer (timeout, 5xx or connection lost)".into(),
+            },
+        },
+    });
+}

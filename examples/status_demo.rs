@@ -184,6 +184,9 @@ fn main() -> anyhow::Result<()> {
                     qty: Qty::parse("0.004").unwrap_or(Qty::ZERO),
                 }),
                 mid: Some(mid),
+                round_trips: 0,
+                last_fill: None,
+                prints_lost: 0,
                 at: now,
             }));
         }

@@ -642,22 +642,27 @@ fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Strateg
         );
         good &= fields::non_empty(errors, &p("kind"), &s.kind).is_ok();
         // Parameters are checked by the strategy kind itself, before anything runs.
-        match s.kind.as_str() {
-            "spread" => {
-                if let Err(errs) = crate::strategy::spread::SpreadParams::from_table(&s.params) {
-                    for (key, msg) in errs {
-                        errors.push(format!("{}.{key}", p("params")), msg);
+        if !s.kind.is_empty() {
+            match crate::strategy::registry::kind(&s.kind) {
+                Some(k) => {
+                    if let Err(errs) = (k.validate)(&s.params) {
+                        for (key, msg) in errs {
+                            errors.push(format!("{}.{key}", p("params")), msg);
+                        }
+                        good = false;
                     }
+                }
+                None => {
+                    errors.push(
+                        p("kind"),
+                        format!(
+                            "unknown strategy kind {:?}; the kinds are: {}",
+                            s.kind,
+                            crate::strategy::registry::names()
+                        ),
+                    );
                     good = false;
                 }
-            }
-            "" => {}
-            other => {
-                errors.push(
-                    p("kind"),
-                    format!("unknown strategy kind {other:?}; the kinds are: spread"),
-                );
-                good = false;
             }
         }
         // Client order ids carry the strategy's number; it must fit their encoding.

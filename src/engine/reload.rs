@@ -10,13 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::config::{Config, StrategyConfig};
-use crate::strategy::spread::SpreadParams;
+use crate::strategy::registry;
 use crate::types::StrategyId;
-
-/// Spread parameters read once at start (allocations set the strategy's books; the gateway
-/// takes `cancel_on_shutdown` when it is built): changing them needs a restart.
-const SPREAD_RESTART_KEYS: [&str; 3] =
-    ["base_allocation", "quote_allocation", "cancel_on_shutdown"];
 
 /// One strategy's new parameters and what changed in them.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,39 +41,14 @@ fn same<T: std::fmt::Debug>(a: &T, b: &T) -> bool {
     format!("{a:?}") == format!("{b:?}")
 }
 
-/// Validates a strategy's parameters for its kind.
+/// Validates a strategy's parameters for its kind (the registry's rule).
 pub fn validate_params(kind: &str, params: &toml::Table) -> Result<(), Vec<(String, String)>> {
-    match kind {
-        "spread" => SpreadParams::from_table(params).map(|_| ()),
-        other => Err(vec![(
-            String::new(),
-            format!("strategies of kind {other:?} cannot be reloaded"),
-        )]),
-    }
+    registry::validate(kind, params)
 }
 
 /// Parameters of `kind` that only take effect at start, changed between `old` and `new`.
 fn restart_keys_changed(kind: &str, old: &toml::Table, new: &toml::Table) -> Vec<String> {
-    if kind != "spread" {
-        return Vec::new();
-    }
-    let (Ok(a), Ok(b)) = (SpreadParams::from_table(old), SpreadParams::from_table(new)) else {
-        return Vec::new();
-    };
-    let pairs = [
-        ("base_allocation", a.base_allocation != b.base_allocation),
-        ("quote_allocation", a.quote_allocation != b.quote_allocation),
-        (
-            "cancel_on_shutdown",
-            a.cancel_on_shutdown != b.cancel_on_shutdown,
-        ),
-    ];
-    debug_assert!(pairs.iter().map(|p| p.0).eq(SPREAD_RESTART_KEYS));
-    pairs
-        .into_iter()
-        .filter(|(_, changed)| *changed)
-        .map(|(k, _)| k.to_string())
-        .collect()
+    registry::kind(kind).map_or_else(Vec::new, |k| (k.restart_keys)(old, new))
 }
 
 fn key_changes(

@@ -20,7 +20,6 @@ use crate::status::{
     VenueUpdate,
 };
 use crate::strategy::actor::ReportMsg;
-use crate::strategy::spread::SpreadParams;
 use crate::types::{Qty, UnixNanos, VenueId};
 
 use super::EngineError;
@@ -200,11 +199,7 @@ impl StatusBridge {
             allocations: config
                 .strategies
                 .iter()
-                .map(|s| {
-                    SpreadParams::from_table(&s.params)
-                        .map(|p| p.base_allocation)
-                        .unwrap_or(Qty::ZERO)
-                })
+                .map(|s| super::wiring::allocation(s).0)
                 .collect(),
             kill: parts.kill.clone(),
             interval: config.status.publish_interval,
@@ -234,13 +229,16 @@ impl StatusBridge {
             strategy: m.strategy,
             state,
             position: Qty::from_units(r.base.units() - alloc.units()),
-            realized_pnl: 0.0,
+            realized_pnl: r.realized_pnl,
             total_pnl: r.pnl,
             trades: r.fills,
             open_orders: u32::from(r.bid.is_some()) + u32::from(r.ask.is_some()),
             bid: level(r.bid),
             ask: level(r.ask),
             mid: m.mid,
+            round_trips: r.round_trips,
+            last_fill: r.last_fill,
+            prints_lost: m.prints_lost,
             at: now,
         }
     }

@@ -11,11 +11,11 @@ use crate::feed::actor::TradeEvent;
 use crate::gateway::{CidMinter, GatewayOptions, GatewaySpec, OrderIntent, OrderUpdate};
 use crate::latency::{board::BandBoard, monitor::LatencyHub};
 use crate::net::Connector;
-use crate::risk::{KillSwitch, RiskEngine};
+use crate::risk::{KillSwitch, PositionBoard, RiskEngine};
 use crate::runtime::{Actor, FullPolicy, Rx, Tx, bounded};
 use crate::strategy::actor::{ReportMsg, StrategyActor};
-use crate::strategy::api::IntentSink;
-use crate::strategy::spread::{SpreadMaker, SpreadParams};
+use crate::strategy::api::{Env, IntentSink};
+use crate::strategy::registry::{self, BuildArgs};
 use crate::types::{Price, StrategyId, UnixNanos};
 
 /// Capacity of every order-intent and order-update channel (never dropped: backpressure).
@@ -24,7 +24,11 @@ const ORDER_CHANNEL: usize = 4096;
 /// channel): a print the paper gateway misses is a fill it does not make, never a false one.
 const PAPER_TRADES: usize = 8192;
 
-/// One venue's feed → paper gateway trade channel, each end taken by the actor it goes to.
+/// Capacity of each feed → strategy trade channel. `DropNewest` when full: the drop is counted
+/// by the channel, and the strategy is told its series has a hole (`Strategy::on_gap`).
+const STRATEGY_TRADES: usize = 8192;
+
+/// One feed → consumer trade channel, each end taken by the actor it goes to.
 type PaperTrades = (Option<Tx<TradeEvent>>, Option<Rx<TradeEvent>>);
 
 /// What the actors of one engine share, built once.
@@ -77,6 +81,11 @@ pub struct Parts {
     paper_trades: Vec<PaperTrades>,
     /// The status and control side's hooks into the actors built here (`engine/status.rs`).
     pub taps: super::status::Taps,
+    /// Per strategy: its trade channel when it wants prints or candles (the sender goes to
+    /// its venue's feed).
+    strategy_trades: Vec<PaperTrades>,
+    /// The engine's positions and balances, written by gateways, read by strategies.
+    pub positions: PositionBoard,
 }
 
 impl Parts {
@@ -165,7 +174,33 @@ impl Parts {
                 _ => (None, None),
             })
             .collect();
+        let strategy_trades = config
+            .strategies
+            .iter()
+            .map(|s| {
+                let wants = registry::kind(&s.kind)
+                    .and_then(|k| {
+                        let inst = config.instruments.get(s.instrument.index())?;
+                        let args = BuildArgs {
+                            params: &s.params,
+                            instrument: inst,
+                        };
+                        (k.build)(&args).ok()
+                    })
+                    .map(|st| st.subscriptions())
+                    .is_some_and(|sub| sub.trades || !sub.candles.is_empty());
+                if wants {
+                    let (tx, rx) =
+                        bounded("strategy-trades", STRATEGY_TRADES, FullPolicy::DropNewest);
+                    (Some(tx), Some(rx))
+                } else {
+                    (None, None)
+                }
+            })
+            .collect();
         Ok(Self {
+            strategy_trades,
+            positions: PositionBoard::new(config.strategies.len(), config.venues.len()),
             telemetry,
             paper_trades,
             persist,
@@ -272,12 +307,22 @@ impl Parts {
             connector: Connector::with_public_roots(Duration::from_secs(10))
                 .map_err(|e| e.to_string())?,
             writers,
-            trades: self
-                .paper_trades
-                .get_mut(venue)
-                .and_then(|t| t.0.take())
-                .into_iter()
-                .collect(),
+            trades: {
+                let mut t: Vec<_> = self
+                    .paper_trades
+                    .get_mut(venue)
+                    .and_then(|t| t.0.take())
+                    .into_iter()
+                    .collect();
+                for (s, st) in config.strategies.iter().zip(&mut self.strategy_trades) {
+                    if s.venue == v.id
+                        && let Some(tx) = st.0.take()
+                    {
+                        t.push(tx);
+                    }
+                }
+                t
+            },
             book_changed: Vec::new(),
             recorder,
             clock_offset: offset,
@@ -320,22 +365,15 @@ impl Parts {
             config.instruments.len(),
             self.kill.clone(),
             UnixNanos(self.run_start_ms * 1_000_000),
-        );
+        )
+        .with_board(self.positions.clone(), config.venues[venue].id);
         let updates = config
             .strategies
             .iter()
             .zip(&self.updates)
             .map(|(s, (tx, _))| (s.venue == v.id).then(|| tx.clone()))
             .collect();
-        let cancel_on_stop = config
-            .strategies
-            .iter()
-            .map(|s| {
-                SpreadParams::from_table(&s.params)
-                    .map(|p| p.cancel_on_shutdown)
-                    .unwrap_or(true)
-            })
-            .collect();
+        let cancel_on_stop = config.strategies.iter().map(cancel_on_stop).collect();
         let reader = self.cache.reader();
         let spec = GatewaySpec {
             venue: v.clone(),
@@ -412,7 +450,8 @@ impl Parts {
             config.instruments.len(),
             self.kill.clone(),
             UnixNanos(self.run_start_ms * 1_000_000),
-        );
+        )
+        .with_board(self.positions.clone(), config.venues[venue].id);
         let mine = |s: &crate::config::StrategyConfig| s.venue == v.id;
         let updates = config
             .strategies
@@ -420,21 +459,15 @@ impl Parts {
             .zip(&self.updates)
             .map(|(s, (tx, _))| mine(s).then(|| tx.clone()))
             .collect();
-        let params: Vec<_> = config
-            .strategies
-            .iter()
-            .map(|s| SpreadParams::from_table(&s.params).ok())
-            .collect();
         let balances = config
             .strategies
             .iter()
-            .zip(&params)
-            .map(|(s, p)| {
-                let p = p.as_ref().filter(|_| mine(s))?;
+            .map(|s| {
+                let (base, quote) = mine(s).then(|| allocation(s))?;
                 Some((
                     s.instrument,
-                    p.base_allocation,
-                    crate::types::Qty::from_units(p.quote_allocation.units()),
+                    base,
+                    crate::types::Qty::from_units(quote.units()),
                 ))
             })
             .collect();
@@ -450,10 +483,7 @@ impl Parts {
             balances,
             snapshots: None,
             run_start_ms: self.run_start_ms,
-            cancel_on_stop: params
-                .iter()
-                .map(|p| p.as_ref().is_none_or(|p| p.cancel_on_shutdown))
-                .collect(),
+            cancel_on_stop: config.strategies.iter().map(cancel_on_stop).collect(),
             snapshot_interval: GatewayOptions::default().snapshot_interval,
             persist: self.sinks.get_mut(venue).and_then(Option::take),
             recovered: self
@@ -476,40 +506,53 @@ impl Parts {
         id: StrategyId,
     ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
         let s = &config.strategies[id.index()];
-        let params = SpreadParams::from_table(&s.params).map_err(|errs| {
+        let kind = registry::kind(&s.kind)
+            .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
+        let instrument = config.instruments[s.instrument.index()].clone();
+        let args = BuildArgs {
+            params: &s.params,
+            instrument: &instrument,
+        };
+        let strategy = (kind.build)(&args).map_err(|errs| {
             let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
             format!("strategy {}: {}", s.name, msgs.join("; "))
         })?;
         let Some(updates) = self.updates[id.index()].1.take() else {
             return Ok(Err("the strategy was already placed"));
         };
-        let instrument = config.instruments[s.instrument.index()].clone();
-        let maker = SpreadMaker::new(
-            params.clone(),
-            instrument,
-            params.base_allocation,
-            params.quote_allocation,
-        );
         let sink = IntentSink::new(
             self.intents[s.venue.index()].0.clone(),
             CidMinter::new(self.run_start_ms, id),
             id,
             s.instrument,
         );
+        let env = Env::new(
+            Some(self.cache.reader()),
+            vec![instrument],
+            Some(self.positions.clone()),
+        );
         let mut actor = StrategyActor::new(
             format!("strategy:{}", s.name),
             id,
             s.venue,
             s.instrument,
-            Box::new(maker),
+            strategy,
             self.cache.reader(),
             self.board.clone(),
             updates,
             sink,
             self.kill.clone(),
         )
+        .with_env(env)
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
+        if let Some(rx) = self
+            .strategy_trades
+            .get_mut(id.index())
+            .and_then(|t| t.1.take())
+        {
+            actor = actor.with_trades(rx);
+        }
         actor = match self
             .strategy_latency
             .get_mut(id.index())
@@ -551,6 +594,18 @@ impl Parts {
             queues,
         }
     }
+}
+
+/// The kind's shutdown rule for one strategy (cancel when in doubt).
+fn cancel_on_stop(s: &crate::config::StrategyConfig) -> bool {
+    registry::kind(&s.kind).is_none_or(|k| (k.cancel_on_stop)(&s.params))
+}
+
+/// The balances allotted to one strategy by its kind's parameters.
+pub fn allocation(s: &crate::config::StrategyConfig) -> (crate::types::Qty, Price) {
+    registry::kind(&s.kind).map_or((crate::types::Qty::ZERO, Price::ZERO), |k| {
+        (k.allocation)(&s.params)
+    })
 }
 
 type Persistence = (

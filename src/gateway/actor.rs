@@ -677,6 +677,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 self.reconcile_open(&symbol, orders, now)
             }
             SessionEvent::Balances(b) => {
+                self.risk.on_balances(&b);
                 if self.telemetry.is_on() {
                     for balance in &b {
                         self.telemetry.emit(GatewayEvent::Balance {

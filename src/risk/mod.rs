@@ -2,10 +2,12 @@
 //! tens of nanoseconds: integer comparisons over state kept up to date by fills and order
 //! events, no allocation, no locks.
 
+pub mod board;
 pub mod kill;
 pub mod position;
 pub mod rate;
 
+pub use board::PositionBoard;
 pub use kill::{KillReason, KillSwitch};
 pub use position::Position;
 pub use rate::TokenBucket;
@@ -100,6 +102,8 @@ pub struct RiskEngine {
     /// Rejections per rule, indexed like `Rule::ALL`.
     rejections: [u64; Rule::ALL.len()],
     day: u64,
+    /// Where strategies read positions and balances (this engine writes its venue's).
+    board: Option<(PositionBoard, crate::types::VenueId)>,
 }
 
 const NS_PER_DAY: u64 = 86_400_000_000_000;
@@ -161,6 +165,26 @@ impl RiskEngine {
             kill,
             rejections: [0; Rule::ALL.len()],
             day: now.0 / NS_PER_DAY,
+            board: None,
+        }
+    }
+
+    /// Publishes every position change, and the venue's balances, to `board`.
+    pub fn with_board(mut self, board: PositionBoard, venue: crate::types::VenueId) -> Self {
+        self.board = Some((board, venue));
+        self
+    }
+
+    fn publish(&self, strategy: StrategyId) {
+        if let (Some((b, _)), Some(s)) = (&self.board, self.strategies.get(strategy.index())) {
+            b.set_position(strategy, s.position);
+        }
+    }
+
+    /// The venue reported balances (all of them, or the assets that changed).
+    pub fn on_balances(&self, report: &[crate::venue::order::Balance]) {
+        if let Some((b, venue)) = &self.board {
+            b.set_balances(*venue, report, false);
         }
     }
 
@@ -314,6 +338,7 @@ impl RiskEngine {
                 *n += side.sign() * qty.units();
             }
         }
+        self.publish(strategy);
     }
 
     /// Fees in the quote asset learned after the fill (from the venue's trade list).
@@ -321,6 +346,7 @@ impl RiskEngine {
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             s.position.quote_fees += delta.units();
         }
+        self.publish(strategy);
     }
 
     pub fn position(&self, strategy: StrategyId) -> Option<&Position> {

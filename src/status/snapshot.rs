@@ -134,6 +134,11 @@ pub struct StrategyUpdate {
     pub ask: Option<QuoteLevel>,
     /// The mid the PnL is marked at.
     pub mid: Option<Price>,
+    /// Round trips the strategy completed (for kinds that count them).
+    pub round_trips: u64,
+    pub last_fill: Option<UnixNanos>,
+    /// Trade prints it lost by falling behind (each loss is also told to the strategy).
+    pub prints_lost: u64,
     pub at: UnixNanos,
 }
 

@@ -419,6 +419,9 @@ impl StatusState {
                     "quotes".into(),
                     json!({"bid": quote(s.bid), "ask": quote(s.ask)}),
                 );
+                m.insert("round_trips".into(), json!(s.round_trips));
+                m.insert("last_fill_ns".into(), json!(s.last_fill.map(|t| t.0)));
+                m.insert("prints_lost".into(), json!(s.prints_lost));
                 m.insert("updated_at_ns".into(), json!(s.at.0));
             }
             None => {
@@ -430,6 +433,9 @@ impl StatusState {
                 m.insert("open_orders".into(), json!(0));
                 m.insert("mid".into(), Value::Null);
                 m.insert("quotes".into(), json!({"bid": null, "ask": null}));
+                m.insert("round_trips".into(), json!(0));
+                m.insert("last_fill_ns".into(), Value::Null);
+                m.insert("prints_lost".into(), json!(0));
                 m.insert("updated_at_ns".into(), Value::Null);
             }
         }

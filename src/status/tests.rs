@@ -250,6 +250,9 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         }),
         ask: None,
         mid: Some(Price::parse("3001").unwrap()),
+        round_trips: 0,
+        last_fill: None,
+        prints_lost: 0,
         at: UnixNanos(T0 + 11),
     }))
     .unwrap();

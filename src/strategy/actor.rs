@@ -1,6 +1,7 @@
 //! Hosts a `Strategy` as an actor: reads its book from the cache (lock-free), its order
-//! updates from the gateway, its venue's band from the latency board, and passes it the
-//! clock and an intent sink.
+//! updates from the gateway, its trade prints from the feed (building its candles), its
+//! venue's band from the latency board, fires its timers, and passes it the clock, an intent
+//! sink and its environment (depth, positions, balances, open orders).
 
 use crate::book::CacheReader;
 use crate::gateway::OrderUpdate;
@@ -9,9 +10,10 @@ use crate::latency::board::BandBoard;
 use crate::latency::{Measurement, Recorder};
 use crate::risk::KillSwitch;
 use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
-use crate::types::{InstrumentId, Price, StrategyId, UnixNanos, VenueId};
+use crate::types::{InstrumentId, Price, StrategyId, TradeEvent, UnixNanos, VenueId};
 
-use super::api::{IntentSink, Strategy, StrategyCtx, StrategyReport};
+use super::api::{Env, Gap, IntentSink, Strategy, StrategyCtx, StrategyReport};
+use super::candles::{Candle, CandleBuilder};
 
 /// Operator commands for one strategy (from the status endpoint or a reload).
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct ReportMsg {
     pub strategy: StrategyId,
     pub mid: Option<Price>,
     pub report: StrategyReport,
+    /// Trade prints lost because the strategy fell behind (its series had holes).
+    pub prints_lost: u64,
 }
 
 pub struct StrategyActor {
@@ -59,7 +63,22 @@ pub struct StrategyActor {
     next_report: UnixNanos,
     /// Records `StageStrategy`: a call for a new book → the intents it sent.
     latency: Option<Recorder>,
+    env: Env,
+    /// Its venue's trade prints (all instruments; those it declared are delivered).
+    trades: Option<Rx<TradeEvent>>,
+    /// Deliver prints to `on_trade` (the strategy subscribed), not only to its candles.
+    deliver_trades: bool,
+    candles: Vec<CandleBuilder>,
+    candle_buf: Vec<Candle>,
+    /// Prints the trade channel dropped, as last seen (a rise is a hole).
+    dropped_seen: u64,
+    prints_lost: u64,
 }
+
+/// Prints handled per poll at most (the rest wait for the next poll, never dropped here).
+const TRADES_PER_POLL: usize = 4096;
+/// A candle closes on the clock this long after its end when no trade of the next bar came.
+const CANDLE_GRACE_NS: u64 = 250_000_000;
 
 /// The strategy is called at least this often even when the book is quiet (ages quotes).
 const TICK_EVERY_NS: u64 = 50_000_000;
@@ -105,7 +124,39 @@ impl StrategyActor {
             next_tick: UnixNanos::ZERO,
             next_report: UnixNanos::ZERO,
             latency: None,
+            env: Env::default(),
+            trades: None,
+            deliver_trades: false,
+            candles: Vec::new(),
+            candle_buf: Vec::with_capacity(64),
+            dropped_seen: 0,
+            prints_lost: 0,
         }
+    }
+
+    /// What the strategy reads besides its book (depth, instruments, positions, balances).
+    pub fn with_env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Its venue's trade prints, for `on_trade` (if it subscribed) and for its candles.
+    pub fn with_trades(mut self, rx: Rx<TradeEvent>) -> Self {
+        let subs = self.strategy.subscriptions();
+        self.deliver_trades = subs.trades;
+        self.candles = self
+            .env
+            .instruments()
+            .iter()
+            .flat_map(|i| {
+                subs.candles
+                    .iter()
+                    .map(|w| CandleBuilder::new(i.id, *w, CANDLE_GRACE_NS))
+            })
+            .collect();
+        self.dropped_seen = rx.stats().snapshot().1;
+        self.trades = Some(rx);
+        self
     }
 
     /// Records the strategy's decision time (`Measurement::StageStrategy`) into `recorder`.
@@ -141,6 +192,116 @@ impl StrategyActor {
             Some(b) => b.band(self.venue),
             None => &self.default_band,
         }
+    }
+}
+
+impl StrategyActor {
+    /// Delivers waiting trade prints (and the candles they close), tells the strategy of any
+    /// it lost, and closes candles on the clock. Returns the work done.
+    fn pump_trades(&mut self, now: UnixNanos, book: crate::book::TopOfBook, halted: bool) -> usize {
+        let Some(rx) = &self.trades else { return 0 };
+        let band = match &self.bands {
+            Some(b) => b.band(self.venue),
+            None => &self.default_band,
+        };
+        let mut work = 0;
+        let dropped = rx.stats().snapshot().1;
+        if dropped != self.dropped_seen {
+            let lost = dropped - self.dropped_seen;
+            self.dropped_seen = dropped;
+            self.prints_lost += lost;
+            for b in &mut self.candles {
+                b.mark_hole();
+            }
+            tracing::warn!(strategy = %self.name, lost, "trade prints lost: the strategy fell behind");
+            let mut cx = StrategyCtx {
+                now,
+                book,
+                tick_at: UnixNanos::ZERO,
+                band,
+                halted,
+                intents: &mut self.sink,
+                env: &mut self.env,
+            };
+            self.strategy.on_gap(Gap::Trades(lost), &mut cx);
+            work += 1;
+        }
+        for _ in 0..TRADES_PER_POLL {
+            let Some(t) = rx.try_recv() else { break };
+            if self.env.instrument(t.instrument).is_none() {
+                continue;
+            }
+            work += 1;
+            let buf = &mut self.candle_buf;
+            for b in self
+                .candles
+                .iter_mut()
+                .filter(|b| b.instrument() == t.instrument)
+            {
+                b.on_trade(&t, |c| buf.push(c));
+            }
+            let mut cx = StrategyCtx {
+                now,
+                book,
+                tick_at: t.recv_ts,
+                band,
+                halted,
+                intents: &mut self.sink,
+                env: &mut self.env,
+            };
+            for c in self.candle_buf.drain(..) {
+                self.strategy.on_candle(&c, &mut cx);
+            }
+            if self.deliver_trades {
+                self.strategy.on_trade(&t, &mut cx);
+            }
+        }
+        let buf = &mut self.candle_buf;
+        for b in &mut self.candles {
+            b.on_clock(now, |c| buf.push(c));
+        }
+        if !self.candle_buf.is_empty() {
+            let mut cx = StrategyCtx {
+                now,
+                book,
+                tick_at: UnixNanos::ZERO,
+                band,
+                halted,
+                intents: &mut self.sink,
+                env: &mut self.env,
+            };
+            for c in self.candle_buf.drain(..) {
+                work += 1;
+                self.strategy.on_candle(&c, &mut cx);
+            }
+        }
+        work
+    }
+
+    /// Calls `on_timer` for every timer due.
+    fn fire_timers(&mut self, now: UnixNanos, book: crate::book::TopOfBook, halted: bool) -> usize {
+        if self.env.timers.next_due().is_none_or(|t| t > now) {
+            return 0;
+        }
+        let band = match &self.bands {
+            Some(b) => b.band(self.venue),
+            None => &self.default_band,
+        };
+        let mut work = 0;
+        while let Some(tag) = self.env.timers.pop_due(now) {
+            work += 1;
+            let mut cx = StrategyCtx {
+                now,
+                book,
+                tick_at: UnixNanos::ZERO,
+                band,
+                halted,
+                intents: &mut self.sink,
+                env: &mut self.env,
+            };
+            self.strategy.on_timer(tag, &mut cx);
+        }
+        work
     }
 }
 
@@ -190,6 +351,8 @@ impl Actor for StrategyActor {
                 }
             }
         }
+        work += self.pump_trades(now, book, halted);
+        work += self.fire_timers(now, book, halted);
         // Split borrows: the band lives in `bands`/`default_band`, the sink apart from them.
         let band = match &self.bands {
             Some(b) => b.band(self.venue),
@@ -197,6 +360,7 @@ impl Actor for StrategyActor {
         };
         while let Some(u) = self.updates.try_recv() {
             work += 1;
+            self.sink.observe(&u);
             let mut cx = StrategyCtx {
                 now,
                 book,
@@ -204,6 +368,7 @@ impl Actor for StrategyActor {
                 band,
                 halted,
                 intents: &mut self.sink,
+                env: &mut self.env,
             };
             self.strategy.on_order_update(&u, &mut cx);
         }
@@ -229,6 +394,7 @@ impl Actor for StrategyActor {
                 band,
                 halted,
                 intents: &mut self.sink,
+                env: &mut self.env,
             };
             self.strategy.on_tick(&mut cx);
             if let (Some(r), Some(t0)) = (&mut self.latency, called_at)
@@ -248,6 +414,7 @@ impl Actor for StrategyActor {
                     strategy: self.id,
                     mid,
                     report: self.strategy.report(mid),
+                    prints_lost: self.prints_lost,
                 });
             }
         }
@@ -261,6 +428,7 @@ impl Actor for StrategyActor {
         // Updates the gateway sent while cancelling at shutdown (it stops first on a shared
         // host) still count: fills change inventory.
         while let Some(u) = self.updates.try_recv() {
+            self.sink.observe(&u);
             let mut cx = StrategyCtx {
                 now,
                 book,
@@ -268,6 +436,7 @@ impl Actor for StrategyActor {
                 band: &band,
                 halted: true,
                 intents: &mut self.sink,
+                env: &mut self.env,
             };
             self.strategy.on_order_update(&u, &mut cx);
         }
@@ -278,6 +447,7 @@ impl Actor for StrategyActor {
             band: &band,
             halted: true,
             intents: &mut self.sink,
+            env: &mut self.env,
         };
         self.strategy.on_stop(&mut cx);
         if let Some(tx) = &self.final_report {
@@ -288,6 +458,7 @@ impl Actor for StrategyActor {
                 strategy: self.id,
                 mid,
                 report: self.strategy.report(mid),
+                prints_lost: self.prints_lost,
             });
         }
         // The gateway may be busy: give the cancels a moment to find room.

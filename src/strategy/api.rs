@@ -2,21 +2,58 @@
 //! venue's latency band) and what it may do (send order intents). Strategies never see
 //! sockets or keys, so the same code runs live, in paper mode and over recorded data.
 
-use crate::book::TopOfBook;
+use crate::book::{CacheReader, Depth, TopOfBook};
 use crate::gateway::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate};
 use crate::latency::bands::Band;
+use crate::risk::{Position, PositionBoard};
 use crate::runtime::{SendError, Tx};
-use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
-use crate::types::{OrderKind, TimeInForce};
+use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
+use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId};
+use crate::venue::order::Balance;
+
+use super::candles::Candle;
+use super::timers::Timers;
+
+/// A new order as a strategy describes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderSpec {
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub tif: TimeInForce,
+    /// Limit price (for `OrderKind::Market`, the price risk checks the collar against).
+    pub price: Price,
+    pub qty: Qty,
+}
+
+/// One of the strategy's orders that has not reached a final state, as the engine knows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenOrder {
+    pub cid: ClientOrderId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub tif: TimeInForce,
+    pub price: Price,
+    pub qty: Qty,
+    pub filled: Qty,
+    /// `New` until the gateway reports on it.
+    pub status: OrderStatus,
+}
 
 /// Where a strategy's intents go. Intents are never dropped: if the gateway's inbox is full
-/// the intent waits here and goes first on the next call.
+/// the intent waits here and goes first on the next call. The sink also keeps the strategy's
+/// open orders (from what it sent and the updates the gateway returned).
 pub struct IntentSink {
     tx: Tx<OrderIntent>,
     held: std::collections::VecDeque<OrderIntent>,
     minter: CidMinter,
-    strategy: StrategyId,
-    instrument: InstrumentId,
+    pub(crate) strategy: StrategyId,
+    /// The main instrument (`limit` and `replace` place on it).
+    pub(crate) instrument: InstrumentId,
+    /// Every instrument the strategy declared (orders on others are not sent).
+    declared: Vec<InstrumentId>,
+    open: Vec<OpenOrder>,
     /// Intents sent (or held) so far.
     pub sent: u64,
 }
@@ -34,6 +71,8 @@ impl IntentSink {
             minter,
             strategy,
             instrument,
+            declared: vec![instrument],
+            open: Vec::with_capacity(64),
             sent: 0,
         }
     }
@@ -72,19 +111,63 @@ impl IntentSink {
         n
     }
 
-    /// A new limit (or post-only) order on the strategy's instrument; returns its id.
-    pub fn limit(
-        &mut self,
-        side: Side,
-        price: Price,
-        qty: Qty,
-        post_only: bool,
-        tick_at: UnixNanos,
-    ) -> ClientOrderId {
+    /// The strategy's orders not yet final.
+    pub fn open_orders(&self) -> &[OpenOrder] {
+        &self.open
+    }
+
+    /// Keeps the open orders true: called with every update before the strategy sees it.
+    pub fn observe(&mut self, u: &OrderUpdate) {
+        if let Some(i) = self.open.iter().position(|o| o.cid == u.cid) {
+            if u.status.is_final() {
+                self.open.swap_remove(i);
+            } else {
+                let o = &mut self.open[i];
+                o.status = u.status;
+                o.filled = u.filled_qty;
+            }
+        }
+    }
+
+    fn intent(&mut self, o: OrderSpec, tick_at: UnixNanos) -> NewOrderIntent {
         let cid = self.minter.mint();
-        self.push(OrderIntent::New(NewOrderIntent {
+        self.open.push(OpenOrder {
+            cid,
+            instrument: o.instrument,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            price: o.price,
+            qty: o.qty,
+            filled: Qty::ZERO,
+            status: OrderStatus::New,
+        });
+        NewOrderIntent {
             cid,
             strategy: self.strategy,
+            instrument: o.instrument,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            price: o.price,
+            qty: o.qty,
+            tick_at,
+        }
+    }
+
+    /// Any order on a declared instrument: limit GTC, post-only, IOC, FOK or market. `None`
+    /// (nothing sent) for an instrument the strategy did not declare.
+    pub fn place(&mut self, o: OrderSpec, tick_at: UnixNanos) -> Option<ClientOrderId> {
+        if !self.declared.contains(&o.instrument) {
+            return None;
+        }
+        let i = self.intent(o, tick_at);
+        self.push(OrderIntent::New(i));
+        Some(i.cid)
+    }
+
+    fn limit_spec(&self, side: Side, price: Price, qty: Qty, post_only: bool) -> OrderSpec {
+        OrderSpec {
             instrument: self.instrument,
             side,
             kind: if post_only {
@@ -95,12 +178,25 @@ impl IntentSink {
             tif: TimeInForce::Gtc,
             price,
             qty,
-            tick_at,
-        }));
-        cid
+        }
     }
 
-    /// Cancels `old` and places a new limit order in its place; returns the new order's id.
+    /// A new GTC limit (or post-only) order on the main instrument; returns its id.
+    pub fn limit(
+        &mut self,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        post_only: bool,
+        tick_at: UnixNanos,
+    ) -> ClientOrderId {
+        let i = self.intent(self.limit_spec(side, price, qty, post_only), tick_at);
+        self.push(OrderIntent::New(i));
+        i.cid
+    }
+
+    /// Cancels `old` and places a new limit order on the main instrument in its place;
+    /// returns the new order's id.
     pub fn replace(
         &mut self,
         old: ClientOrderId,
@@ -110,26 +206,33 @@ impl IntentSink {
         post_only: bool,
         tick_at: UnixNanos,
     ) -> ClientOrderId {
-        let cid = self.minter.mint();
-        self.push(OrderIntent::Replace {
-            cid: old,
-            new: NewOrderIntent {
-                cid,
-                strategy: self.strategy,
-                instrument: self.instrument,
-                side,
-                kind: if post_only {
-                    OrderKind::LimitMaker
-                } else {
-                    OrderKind::Limit
-                },
-                tif: TimeInForce::Gtc,
-                price,
-                qty,
-                tick_at,
-            },
-        });
-        cid
+        let new = self.intent(self.limit_spec(side, price, qty, post_only), tick_at);
+        self.push(OrderIntent::Replace { cid: old, new });
+        new.cid
+    }
+
+    /// Moves open order `old` to `price` and `qty` (same instrument, side and type). No venue
+    /// mako speaks amends in place yet, so this is a cancel/replace: the new order has a new
+    /// id, and if `old` filled meanwhile both count. `None` if `old` is not open.
+    pub fn amend(
+        &mut self,
+        old: ClientOrderId,
+        price: Price,
+        qty: Qty,
+        tick_at: UnixNanos,
+    ) -> Option<ClientOrderId> {
+        let o = *self.open.iter().find(|o| o.cid == old)?;
+        let spec = OrderSpec {
+            instrument: o.instrument,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            price,
+            qty,
+        };
+        let new = self.intent(spec, tick_at);
+        self.push(OrderIntent::Replace { cid: old, new });
+        Some(new.cid)
     }
 
     pub fn cancel(&mut self, cid: ClientOrderId) {
@@ -160,6 +263,154 @@ pub struct StrategyCtx<'a> {
     /// The kill switch is tripped: hold no orders.
     pub halted: bool,
     pub intents: &'a mut IntentSink,
+    /// Depth, instruments, the engine's positions and balances, and its timers.
+    pub env: &'a mut Env,
+}
+
+impl StrategyCtx<'_> {
+    /// The best levels (up to the cache's depth) of a declared instrument.
+    pub fn depth(&self, id: InstrumentId) -> Option<Depth> {
+        self.env.declared(id)?;
+        self.env.cache.as_ref().map(|c| c.depth(id))
+    }
+
+    /// The top of book of a declared instrument (`self.book` is the main one's).
+    pub fn top(&self, id: InstrumentId) -> Option<TopOfBook> {
+        self.env.declared(id)?;
+        match &self.env.cache {
+            Some(c) => Some(c.top(id)),
+            None => (id == self.intents.instrument).then_some(self.book),
+        }
+    }
+
+    /// A declared instrument's filters (tick, lot, minimums) and assets.
+    pub fn instrument(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.env.declared(id)
+    }
+
+    /// The engine's position of this strategy, from the venue's fills (zero before any).
+    pub fn position(&self) -> Position {
+        self.env
+            .board
+            .as_ref()
+            .map(|b| b.position(self.intents.strategy))
+            .unwrap_or_default()
+    }
+
+    /// The venue's balance of `asset` as the venue last reported it.
+    pub fn balance(&self, venue: VenueId, asset: &str) -> Option<Balance> {
+        self.env.board.as_ref()?.balance(venue, asset)
+    }
+
+    /// Its orders not yet final, as far as the engine knows.
+    pub fn open_orders(&self) -> &[OpenOrder] {
+        self.intents.open_orders()
+    }
+
+    /// Wakes the strategy (`on_timer(tag)`) at `at`.
+    pub fn timer_at(&mut self, tag: u32, at: UnixNanos) {
+        self.env.timers.at(tag, at);
+    }
+
+    /// Wakes the strategy every `period`, first one period from now.
+    pub fn timer_every(&mut self, tag: u32, period: std::time::Duration) {
+        let now = self.now;
+        self.env.timers.every(tag, period.as_nanos() as u64, now);
+    }
+
+    pub fn cancel_timer(&mut self, tag: u32) {
+        self.env.timers.cancel(tag);
+    }
+
+    /// A market order protected by a collar: sent as an IOC limit at the far touch moved
+    /// `collar_bps` against the strategy, so it fills at once up to that price and never
+    /// beyond; whatever the book cannot fill within the collar is cancelled by the venue.
+    /// `None` (nothing sent) when the instrument is not declared or its book is not valid.
+    pub fn market(
+        &mut self,
+        id: InstrumentId,
+        side: Side,
+        qty: Qty,
+        collar_bps: u32,
+    ) -> Option<ClientOrderId> {
+        let top = self.top(id).filter(|t| t.valid)?;
+        let tick = self.instrument(id)?.tick_size;
+        let far = match side {
+            Side::Buy => top.ask.price,
+            Side::Sell => top.bid.price,
+        };
+        if !far.is_positive() {
+            return None;
+        }
+        let shift = i128::from(far.units()) * i128::from(collar_bps) / 10_000;
+        let price = match side {
+            Side::Buy => Price::from_units(far.units() + shift as i64).floor_to(tick),
+            Side::Sell => Price::from_units(far.units() - shift as i64).ceil_to(tick),
+        };
+        let tick_at = self.tick_at;
+        self.intents.place(
+            OrderSpec {
+                instrument: id,
+                side,
+                kind: OrderKind::Limit,
+                tif: TimeInForce::Ioc,
+                price,
+                qty,
+            },
+            tick_at,
+        )
+    }
+}
+
+/// Read access a strategy has besides its own book: the cache, its declared instruments, the
+/// engine's positions and balances, and its timers.
+#[derive(Default)]
+pub struct Env {
+    cache: Option<CacheReader>,
+    instruments: Vec<Instrument>,
+    board: Option<PositionBoard>,
+    pub timers: Timers,
+}
+
+impl Env {
+    pub fn new(
+        cache: Option<CacheReader>,
+        instruments: Vec<Instrument>,
+        board: Option<PositionBoard>,
+    ) -> Self {
+        Self {
+            cache,
+            instruments,
+            board,
+            timers: Timers::default(),
+        }
+    }
+
+    /// Without a cache or board (tests of one strategy): instruments only.
+    pub fn detached(instruments: Vec<Instrument>) -> Self {
+        Self::new(None, instruments, None)
+    }
+
+    fn declared(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.instruments.iter().find(|i| i.id == id)
+    }
+
+    /// A declared instrument.
+    pub fn instrument(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.declared(id)
+    }
+
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+}
+
+/// What the engine tells a strategy about trade prints or candles it missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// This many trade prints were dropped because the strategy fell behind; candles open
+    /// meanwhile are marked incomplete.
+    Trades(u64),
 }
 
 /// Figures a strategy reports for the status line and endpoint.
@@ -173,14 +424,41 @@ pub struct StrategyReport {
     pub fills: u64,
     /// Realized plus marked PnL in quote units (reporting only).
     pub pnl: f64,
+    /// PnL of completed round trips, where the strategy counts them (reporting only).
+    pub realized_pnl: f64,
+    /// Round trips completed, where the strategy counts them.
+    pub round_trips: u64,
+    /// When its last fill arrived.
+    pub last_fill: Option<UnixNanos>,
     pub paused: bool,
+}
+
+/// What a strategy asks the engine to deliver besides its book and order updates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subscriptions {
+    /// Trade prints of its instruments (`on_trade`).
+    pub trades: bool,
+    /// Candle widths in nanoseconds (`on_candle`), built from its instruments' trades.
+    pub candles: Vec<u64>,
 }
 
 /// A trading strategy. Every method is called on the strategy's host thread and must not
 /// block; it reacts by sending intents through `cx.intents`.
 pub trait Strategy: Send {
+    /// What it wants delivered (asked once, when the engine wires it).
+    fn subscriptions(&self) -> Subscriptions {
+        Subscriptions::default()
+    }
     /// The book changed, or time passed (called at least every few milliseconds).
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>);
+    /// A trade print of one of its instruments (if subscribed).
+    fn on_trade(&mut self, _t: &TradeEvent, _cx: &mut StrategyCtx<'_>) {}
+    /// A candle closed (if subscribed), oldest first.
+    fn on_candle(&mut self, _c: &Candle, _cx: &mut StrategyCtx<'_>) {}
+    /// A timer it set is due.
+    fn on_timer(&mut self, _tag: u32, _cx: &mut StrategyCtx<'_>) {}
+    /// Prints it subscribed to were lost: its series has a hole.
+    fn on_gap(&mut self, _gap: Gap, _cx: &mut StrategyCtx<'_>) {}
     /// One of its orders changed.
     fn on_order_update(&mut self, u: &OrderUpdate, cx: &mut StrategyCtx<'_>);
     /// The engine is stopping: cancel what it should.

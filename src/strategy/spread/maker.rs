@@ -226,6 +226,7 @@ impl Strategy for SpreadMaker {
             fills: self.fills,
             pnl,
             paused: self.paused,
+            ..StrategyReport::default()
         }
     }
 
@@ -325,6 +326,7 @@ mod tests {
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
+                env: &mut crate::strategy::api::Env::default(),
             };
             self.maker.on_tick(&mut cx);
             let mut out = vec![];
@@ -369,6 +371,7 @@ mod tests {
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
+                env: &mut crate::strategy::api::Env::default(),
             };
             self.maker.on_order_update(&u, &mut cx);
         }
@@ -469,6 +472,7 @@ mod tests {
             band: &r.band,
             halted: false,
             intents: &mut r.sink,
+            env: &mut crate::strategy::api::Env::default(),
         };
         r.maker.on_tick(&mut cx);
         let mut out = vec![];
@@ -525,6 +529,7 @@ mod tests {
             band: &r.band,
             halted: false,
             intents: &mut r.sink,
+            env: &mut crate::strategy::api::Env::default(),
         };
         r.maker.on_stop(&mut cx);
         let mut out = vec![];

@@ -1,0 +1,65 @@
+//! Every strategy kind, in one list: its name in config, how its parameters are checked, how
+//! it is built, which of its parameters only take effect at a restart, and what the engine
+//! needs to know of it before it runs. Adding a kind is its own module plus one line here.
+
+use crate::types::{Instrument, Price, Qty};
+
+use super::Strategy;
+use super::params::ParamErrors;
+
+/// What a kind's constructor is given.
+pub struct BuildArgs<'a> {
+    pub params: &'a toml::Table,
+    /// The instrument it trades (filters, assets).
+    pub instrument: &'a Instrument,
+}
+
+/// One strategy kind.
+pub struct Kind {
+    /// `kind = "..."` in config.
+    pub name: &'static str,
+    /// Checks parameters, reporting each problem as `(key, message)`.
+    pub validate: fn(&toml::Table) -> Result<(), ParamErrors>,
+    pub build: fn(&BuildArgs<'_>) -> Result<Box<dyn Strategy>, ParamErrors>,
+    /// Keys whose change between two valid tables needs a restart (not a reload).
+    pub restart_keys: fn(old: &toml::Table, new: &toml::Table) -> Vec<String>,
+    /// Cancel the strategy's open orders when the engine stops (valid parameters).
+    pub cancel_on_stop: fn(&toml::Table) -> bool,
+    /// The balances allotted to it, base and quote (paper accounts and position reports
+    /// count from them); zero when it trades the account as it is.
+    pub allocation: fn(&toml::Table) -> (Qty, Price),
+}
+
+/// The kinds this build has.
+pub const KINDS: &[&Kind] = &[&super::spread::KIND, &super::grid::KIND];
+
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+/// `spread, grid`: for error messages.
+pub fn names() -> String {
+    KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Validates `params` for `kind`; an unknown kind is an error on the empty key.
+pub fn validate(kind_name: &str, params: &toml::Table) -> Result<(), ParamErrors> {
+    match kind(kind_name) {
+        Some(k) => (k.validate)(params),
+        None => Err(vec![(
+            String::new(),
+            format!(
+                "unknown strategy kind {kind_name:?}; the kinds are: {}",
+                names()
+            ),
+        )]),
+    }
+}
+
+/// Helper for kinds: the keys of `keys` whose values differ between `old` and `new`.
+pub fn changed_keys(keys: &[&str], old: &toml::Table, new: &toml::Table) -> Vec<String> {
+    keys.iter()
+        .filter(|k| old.get(**k) != new.get(**k))
+        .map(|k| (*k).to_owned())
+        .collect()
+}

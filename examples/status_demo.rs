@@ -186,6 +186,7 @@ fn main() -> anyhow::Result<()> {
                 mid: Some(mid),
                 round_trips: 0,
                 last_fill: None,
+                prints: 0,
                 prints_lost: 0,
                 at: now,
             }));

@@ -1,14 +1,16 @@
 //! The demo end to end: `config/demo.toml` runs the whole engine (in-process simulator, feeds,
-//! a spread maker on Binance and one on OKX, gateways, latency monitor, persistence) for a fixed
-//! time. It places, replaces and cancels quotes, gets fills, ends with the strategies'
-//! inventories equal to the simulator's own record of their accounts, and leaves nothing open.
+//! a spread maker on Binance and one on OKX, a grid bot beside the Binance maker, gateways,
+//! latency monitor, persistence) for a fixed time. It places, replaces and cancels quotes,
+//! gets fills, ends with the makers' inventories equal to the simulator's own record of their
+//! fills, the accounts' balances moved by exactly the fills of the strategies trading on them,
+//! and leaves nothing open.
 
 use std::path::Path;
 use std::time::Duration;
 
 use mako::engine::{Engine, RunOptions};
 use mako::runtime::{Clock, Shutdown};
-use mako::types::{Price, Qty};
+use mako::types::{ClientOrderId, Price, Qty, StrategyId};
 use serde_json::Value;
 
 fn free_port() -> u16 {
@@ -61,21 +63,43 @@ fn the_demo_trades_and_agrees_with_the_simulator() {
         })
         .expect("stops cleanly");
     let state = report.sim_state.expect("simulator state");
-    // Binance's maker trades on the simulator's account 0, OKX's on account 1.
-    for (strategy, account) in [(0u16, 0usize), (1, 1)] {
-        let s = report
-            .strategies
+    // Binance's maker (and the grid) trade on the simulator's account 0, OKX's on account 1.
+    for (strategies, account) in [(&[0u16, 2][..], 0usize), (&[1], 1)] {
+        let reports: Vec<_> = strategies
             .iter()
-            .find(|r| r.strategy.0 == strategy)
-            .expect("the strategy reported as it stopped");
-        check_account(&state, account, s);
+            .map(|id| {
+                report
+                    .strategies
+                    .iter()
+                    .find(|r| r.strategy.0 == *id)
+                    .expect("the strategy reported as it stopped")
+            })
+            .collect();
+        check_account(&state, account, &reports);
     }
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// One strategy's inventory equals its allocation moved by exactly the simulator's fills on
-/// its account, whose balances moved by the same amounts; nothing is left open there.
-fn check_account(state: &Value, account_index: usize, s: &mako::strategy::actor::ReportMsg) {
+/// The strategy whose engine-minted client id the simulator's order `order_id` carries.
+fn owner(account: &Value, order_id: &Value) -> StrategyId {
+    let o = account["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["orderId"] == *order_id)
+        .expect("every fill's order is on the account");
+    let cid = ClientOrderId::parse(o["clientOrderId"].as_str().unwrap()).unwrap();
+    cid.decode().expect("an engine-minted id").1
+}
+
+/// Each maker's inventory equals its allocation moved by exactly the simulator's fills of its
+/// own orders; the account's balances moved by the fills of every strategy on it; nothing is
+/// left open there.
+fn check_account(
+    state: &Value,
+    account_index: usize,
+    strategies: &[&mako::strategy::actor::ReportMsg],
+) {
     let account = &state["accounts"][account_index];
     let orders = account["orders"].as_array().unwrap();
     let count = |s: &str| orders.iter().filter(|o| o["status"] == s).count();
@@ -86,68 +110,90 @@ fn check_account(state: &Value, account_index: usize, s: &mako::strategy::actor:
         0,
         "shutdown left orders open"
     );
-
-    // The strategy's inventory is its allocation moved by exactly the simulator's fills.
-    let fills: Vec<&Value> = state["fills"]
+    let all: Vec<&Value> = state["fills"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["account"] == account_index)
         .collect();
-    assert!(!fills.is_empty(), "the quotes got filled");
-    let (mut base, mut quote) = (
-        Qty::parse("20").unwrap().units(),
-        Price::parse("3000").unwrap().units(),
-    );
-    for f in &fills {
-        let (q, qq, fee) = (
-            units(&f["qty"]),
-            units(&f["quoteQty"]),
-            units(&f["commission"]),
+    // What the fills moved, per strategy: (base, quote) at 10^-8.
+    let moved = |fills: &[&Value]| {
+        let (mut base, mut quote) = (0i64, 0i64);
+        for f in fills {
+            let (q, qq, fee) = (
+                units(&f["qty"]),
+                units(&f["quoteQty"]),
+                units(&f["commission"]),
+            );
+            if f["side"] == "BUY" {
+                base += q;
+                quote -= qq;
+            } else {
+                base -= q;
+                quote += qq;
+            }
+            match f["commissionAsset"].as_str().unwrap() {
+                "SOL" => base -= fee,
+                "USDT" => quote -= fee,
+                other => panic!("unexpected fee asset {other}"),
+            }
+        }
+        (base, quote)
+    };
+    let (mut total_base, mut total_quote) = (0, 0);
+    for s in strategies {
+        let fills: Vec<&Value> = all
+            .iter()
+            .copied()
+            .filter(|f| owner(account, &f["orderId"]) == s.strategy)
+            .collect();
+        assert_eq!(
+            s.report.fills as usize,
+            fills.len(),
+            "every fill of strategy {} reached it",
+            s.strategy.0
         );
-        if f["side"] == "BUY" {
-            base += q;
-            quote -= qq;
-        } else {
-            base -= q;
-            quote += qq;
+        let (base, quote) = moved(&fills);
+        total_base += base;
+        total_quote += quote;
+        if s.strategy.0 == 2 {
+            continue; // the grid keeps no allocation; its PnL is checked in tests/grid_sim.rs
         }
-        match f["commissionAsset"].as_str().unwrap() {
-            "SOL" => base -= fee,
-            "USDT" => quote -= fee,
-            other => panic!("unexpected fee asset {other}"),
-        }
+        assert!(!fills.is_empty(), "the maker's quotes got filled");
+        let (base, quote) = (
+            base + Qty::parse("20").unwrap().units(),
+            quote + Price::parse("3000").unwrap().units(),
+        );
+        assert_eq!(
+            (s.report.base.units(), s.report.quote),
+            (base, quote),
+            "inventory agrees with the fills"
+        );
+        // PnL is the inventory change marked at the last mid.
+        let mid = s.mid.expect("a book at the end").to_f64();
+        let pnl = (base - 20_0000_0000) as f64 / 1e8 * mid + (quote - 3000_0000_0000) as f64 / 1e8;
+        assert!(
+            (s.report.pnl - pnl).abs() < 1e-6,
+            "{} vs {pnl}",
+            s.report.pnl
+        );
     }
     assert_eq!(
-        s.report.fills as usize,
-        fills.len(),
-        "every fill reached the strategy"
-    );
-    assert_eq!(
-        (s.report.base.units(), s.report.quote),
-        (base, quote),
-        "inventory agrees with the fills"
+        all.len(),
+        strategies
+            .iter()
+            .map(|s| s.report.fills as usize)
+            .sum::<usize>(),
+        "no fill on the account belongs to another strategy"
     );
 
-    // And the simulator's balances moved by the same amounts (the account started at 100 SOL
-    // and 20 000 USDT; nothing else trades on it).
+    // The simulator's balances moved by the same amounts (the account started at 100 SOL
+    // and 20 000 USDT; only these strategies trade on it).
     let bal =
         |a: &str| units(&account["balances"][a]["free"]) + units(&account["balances"][a]["locked"]);
-    assert_eq!(
-        bal("SOL") - Qty::parse("100").unwrap().units(),
-        base - Qty::parse("20").unwrap().units()
-    );
+    assert_eq!(bal("SOL") - Qty::parse("100").unwrap().units(), total_base);
     assert_eq!(
         bal("USDT") - Price::parse("20000").unwrap().units(),
-        quote - Price::parse("3000").unwrap().units()
-    );
-
-    // PnL is the inventory change marked at the last mid.
-    let mid = s.mid.expect("a book at the end").to_f64();
-    let pnl = (base - 20_0000_0000) as f64 / 1e8 * mid + (quote - 3000_0000_0000) as f64 / 1e8;
-    assert!(
-        (s.report.pnl - pnl).abs() < 1e-6,
-        "{} vs {pnl}",
-        s.report.pnl
+        total_quote
     );
 }

@@ -215,7 +215,7 @@ const CASES: &[Case] = &[
     ("strategy risk checked", &[("strategies[0].risk.max_position", Some("\"-1\""))], &["strategies[0].risk.max_position"]),
     ("params are checked by the strategy kind", &[("strategies[0].params.anything", Some("{ nested = [1, 2] }"))], &["strategies[0].params.anything"]),
     ("params values are checked", &[("strategies[0].params.spread_bps", Some("-5"))], &["strategies[0].params.spread_bps"]),
-    ("unknown strategy kinds are refused", &[("strategies[0].kind", Some("\"grid\""))], &["strategies[0].kind"]),
+    ("unknown strategy kinds are refused", &[("strategies[0].kind", Some("\"martingale\""))], &["strategies[0].kind"]),
     // [risk]
     ("risk decimals positive", &[("risk.max_order_qty", Some("\"0\""))], &["risk.max_order_qty"]),
     ("risk counts at least 1", &[("risk.max_orders_per_sec", Some("0"))], &["risk.max_orders_per_sec"]),

@@ -90,6 +90,8 @@ pub struct Engine {
     control: Option<control::ControlActor>,
     /// Where the status endpoint listens (`[status] bind`, resolved when the port was 0).
     status_addr: Option<std::net::SocketAddr>,
+    /// The engine's positions and balances (written by gateways, read by strategies).
+    positions: crate::risk::PositionBoard,
 }
 
 /// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
@@ -229,6 +231,7 @@ impl Engine {
             final_reports: parts.final_reports.1.clone(),
             latency_snapshots: parts.latency_snapshots.clone(),
             band_board: parts.board.clone(),
+            positions: parts.positions.clone(),
             skipped,
             control: status.take_control(),
             status_addr: status.addr(),
@@ -265,6 +268,12 @@ impl Engine {
     /// watching a run from another thread).
     pub fn band_board(&self) -> Option<crate::latency::BandBoard> {
         self.band_board.clone()
+    }
+
+    /// The engine's positions per strategy and balances per venue, as strategies read them
+    /// (for tests and tools watching a run from another thread).
+    pub fn positions(&self) -> crate::risk::PositionBoard {
+        self.positions.clone()
     }
 
     /// Starts every host and blocks until shutdown is requested (signal, deadline, or an

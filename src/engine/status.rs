@@ -238,6 +238,7 @@ impl StatusBridge {
             mid: m.mid,
             round_trips: r.round_trips,
             last_fill: r.last_fill,
+            prints: m.prints,
             prints_lost: m.prints_lost,
             at: now,
         }

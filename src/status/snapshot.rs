@@ -137,6 +137,8 @@ pub struct StrategyUpdate {
     /// Round trips the strategy completed (for kinds that count them).
     pub round_trips: u64,
     pub last_fill: Option<UnixNanos>,
+    /// Trade prints of its instruments delivered to it.
+    pub prints: u64,
     /// Trade prints it lost by falling behind (each loss is also told to the strategy).
     pub prints_lost: u64,
     pub at: UnixNanos,

@@ -421,6 +421,7 @@ impl StatusState {
                 );
                 m.insert("round_trips".into(), json!(s.round_trips));
                 m.insert("last_fill_ns".into(), json!(s.last_fill.map(|t| t.0)));
+                m.insert("prints".into(), json!(s.prints));
                 m.insert("prints_lost".into(), json!(s.prints_lost));
                 m.insert("updated_at_ns".into(), json!(s.at.0));
             }
@@ -435,6 +436,7 @@ impl StatusState {
                 m.insert("quotes".into(), json!({"bid": null, "ask": null}));
                 m.insert("round_trips".into(), json!(0));
                 m.insert("last_fill_ns".into(), Value::Null);
+                m.insert("prints".into(), json!(0));
                 m.insert("prints_lost".into(), json!(0));
                 m.insert("updated_at_ns".into(), Value::Null);
             }

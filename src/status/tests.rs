@@ -252,6 +252,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         mid: Some(Price::parse("3001").unwrap()),
         round_trips: 0,
         last_fill: None,
+        prints: 0,
         prints_lost: 0,
         at: UnixNanos(T0 + 11),
     }))

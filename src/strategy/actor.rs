@@ -37,6 +37,8 @@ pub struct ReportMsg {
     pub strategy: StrategyId,
     pub mid: Option<Price>,
     pub report: StrategyReport,
+    /// Trade prints of its instruments delivered to it (to `on_trade` or its candles).
+    pub prints: u64,
     /// Trade prints lost because the strategy fell behind (its series had holes).
     pub prints_lost: u64,
 }
@@ -72,6 +74,7 @@ pub struct StrategyActor {
     candle_buf: Vec<Candle>,
     /// Prints the trade channel dropped, as last seen (a rise is a hole).
     dropped_seen: u64,
+    prints: u64,
     prints_lost: u64,
 }
 
@@ -130,6 +133,7 @@ impl StrategyActor {
             candles: Vec::new(),
             candle_buf: Vec::with_capacity(64),
             dropped_seen: 0,
+            prints: 0,
             prints_lost: 0,
         }
     }
@@ -232,6 +236,7 @@ impl StrategyActor {
                 continue;
             }
             work += 1;
+            self.prints += 1;
             let buf = &mut self.candle_buf;
             for b in self
                 .candles
@@ -414,6 +419,7 @@ impl Actor for StrategyActor {
                     strategy: self.id,
                     mid,
                     report: self.strategy.report(mid),
+                    prints: self.prints,
                     prints_lost: self.prints_lost,
                 });
             }
@@ -458,6 +464,7 @@ impl Actor for StrategyActor {
                 strategy: self.id,
                 mid,
                 report: self.strategy.report(mid),
+                prints: self.prints,
                 prints_lost: self.prints_lost,
             });
         }

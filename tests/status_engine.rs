@@ -527,3 +527,53 @@ fn parameters_reload_through_the_endpoint_sighup_and_a_file_change() {
     assert_eq!(strategy(&json(a, "/status"))["state"], "running");
     s.stop();
 }
+
+fn grid_quantity(v: &Value) -> Option<String> {
+    v["strategies"]
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == "grid-sol")?["params"]["quantity"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// A reload that changes two strategies of different kinds applies to both, and one with a
+/// bad parameter in either applies to neither.
+#[test]
+fn a_reload_applies_to_every_strategy_or_to_none() {
+    let s = start("reload-two");
+    let a = s.addr;
+    wait(a, "/status", "the strategies running", |v| {
+        strategy(v)["state"] == "running" && grid_quantity(v).is_some()
+    });
+    // Both valid: the maker's spread and the grid's quantity change together.
+    rewrite_unseen(&s.config, "spread_bps = 2 ", "spread_bps = 6 ");
+    rewrite_unseen(&s.config, "quantity = \"0.2\"", "quantity = \"0.3\"");
+    let (status, body) = post(a, "/control/reload", Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    let changed: Vec<&str> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, vec!["mm-sol", "grid-sol"]);
+    wait(a, "/status", "both applied", |v| {
+        spread_of(v) == Some(6) && grid_quantity(v).as_deref() == Some("0.3")
+    });
+    // The maker's change is valid, the grid's is not: neither applies.
+    rewrite_unseen(&s.config, "spread_bps = 6 ", "spread_bps = 9 ");
+    rewrite_unseen(&s.config, "quantity = \"0.3\"", "quantity = \"0.0\"");
+    let (status, body) = post(a, "/control/reload", Some(TOKEN));
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("quantity"),
+        "{body}"
+    );
+    let v = json(a, "/status");
+    assert_eq!(
+        (spread_of(&v), grid_quantity(&v).as_deref()),
+        (Some(6), Some("0.3"))
+    );
+    s.stop();
+}

@@ -5,11 +5,21 @@
 pub mod actor;
 pub mod api;
 pub mod candles;
-pub mod grid;
 pub mod params;
 pub mod registry;
-pub mod spread;
 pub mod timers;
+
+/// Declares each kind's module and lists its `KIND` in the registry: a new kind is its module
+/// plus its name here.
+macro_rules! kinds {
+    ($($kind:ident),* $(,)?) => {
+        $(pub mod $kind;)*
+        /// The kinds this build has.
+        pub const KINDS: &[&registry::Kind] = &[$(&$kind::KIND),*];
+    };
+}
+
+kinds!(spread, grid);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

@@ -1,6 +1,7 @@
-//! Every strategy kind, in one list: its name in config, how its parameters are checked, how
-//! it is built, which of its parameters only take effect at a restart, and what the engine
-//! needs to know of it before it runs. Adding a kind is its own module plus one line here.
+//! What the engine knows of each strategy kind: its name in config, how its parameters are
+//! checked, how it is built, which of its parameters only take effect at a restart, and what
+//! the engine needs before it runs. The list is `strategy::KINDS` (the `kinds!` line in
+//! `strategy/mod.rs`): adding a kind is its own module plus its name on that line.
 
 use crate::types::{Instrument, Price, Qty};
 
@@ -30,16 +31,17 @@ pub struct Kind {
     pub allocation: fn(&toml::Table) -> (Qty, Price),
 }
 
-/// The kinds this build has.
-pub const KINDS: &[&Kind] = &[&super::spread::KIND, &super::grid::KIND];
-
 pub fn kind(name: &str) -> Option<&'static Kind> {
-    KINDS.iter().copied().find(|k| k.name == name)
+    super::KINDS.iter().copied().find(|k| k.name == name)
 }
 
 /// `spread, grid`: for error messages.
 pub fn names() -> String {
-    KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+    super::KINDS
+        .iter()
+        .map(|k| k.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Validates `params` for `kind`; an unknown kind is an error on the empty key.

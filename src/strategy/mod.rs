@@ -19,7 +19,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(spread, grid);
+kinds!(spread, grid, twap);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

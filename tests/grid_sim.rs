@@ -264,7 +264,12 @@ fn the_grid_trades_beside_the_maker_and_agrees_with_the_simulator() {
     // The engine's positions: each strategy's from its own fills only.
     for s in [mm, grid] {
         let net: i64 = of(s).map(|f| if f.buy { f.qty } else { -f.qty }).sum();
-        assert_eq!(board.position(s).qty, net, "position of strategy {}", s.0);
+        assert_eq!(
+            board.position(s, VenueId(0)).qty,
+            net,
+            "position of strategy {}",
+            s.0
+        );
     }
     // The maker's inventory moved by its own fills only (the grid shares its account).
     let m = report.strategies.iter().find(|r| r.strategy == mm).unwrap();

@@ -295,12 +295,36 @@ pub struct StrategyConfig {
     pub name: String,
     /// Strategy kind, e.g. `spread`; the strategy room validates `params` for its kind.
     pub kind: String,
+    /// Its main market: the venue and instrument whose book it is called with.
     pub venue: VenueId,
     pub instrument: InstrumentId,
+    /// Further markets it sees and trades (`markets = [...]`), at most one per venue, none on
+    /// the main venue.
+    pub markets: Vec<(VenueId, InstrumentId)>,
     /// Kind-specific parameters, validated by the strategy when it is built or reloaded.
     pub params: toml::Table,
-    /// Limits for this strategy's orders, on top of the global ones.
+    /// Limits for this strategy's orders, on top of the global ones (each venue's gateway
+    /// applies them to the strategy's orders on that venue).
     pub risk: RiskLimits,
+}
+
+impl StrategyConfig {
+    /// Every market it declared, the main one first.
+    pub fn all_markets(&self) -> impl Iterator<Item = (VenueId, InstrumentId)> + '_ {
+        std::iter::once((self.venue, self.instrument)).chain(self.markets.iter().copied())
+    }
+
+    /// Its instrument on `venue`, if it declared one there.
+    pub fn instrument_on(&self, venue: VenueId) -> Option<InstrumentId> {
+        self.all_markets()
+            .find(|(v, _)| *v == venue)
+            .map(|(_, i)| i)
+    }
+
+    /// Whether it trades on `venue`.
+    pub fn trades_on(&self, venue: VenueId) -> bool {
+        self.instrument_on(venue).is_some()
+    }
 }
 
 #[derive(Debug, Clone)]

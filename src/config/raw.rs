@@ -276,10 +276,21 @@ pub struct RawStrategy {
     pub kind: String,
     pub venue: String,
     pub instrument: String,
+    /// Further markets it sees and trades, one per venue besides its main one.
+    #[serde(default)]
+    pub markets: Vec<RawMarket>,
     #[serde(default)]
     pub params: toml::Table,
     #[serde(default)]
     pub risk: RawRisk,
+}
+
+/// `markets = [{ venue = "okx", instrument = "SOL-USDT" }]` in a `[[strategies]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMarket {
+    pub venue: String,
+    pub instrument: String,
 }
 
 /// `[persistence]`

@@ -216,6 +216,12 @@ const CASES: &[Case] = &[
     ("params are checked by the strategy kind", &[("strategies[0].params.anything", Some("{ nested = [1, 2] }"))], &["strategies[0].params.anything"]),
     ("params values are checked", &[("strategies[0].params.spread_bps", Some("-5"))], &["strategies[0].params.spread_bps"]),
     ("unknown strategy kinds are refused", &[("strategies[0].kind", Some("\"martingale\""))], &["strategies[0].kind"]),
+    ("further markets name a venue", &[("strategies[0].markets", Some("[{ venue = \"kraken\", instrument = \"BTCUSDT\" }]"))],
+        &["strategies[0].markets[0].venue"]),
+    ("one market per venue", &[("strategies[0].markets", Some("[{ venue = \"binance\", instrument = \"ETHUSDT\" }]"))],
+        &["strategies[0].markets[0].venue"]),
+    ("market keys known", &[("strategies[0].markets", Some("[{ venue = \"binance\", symbol = \"ETHUSDT\" }]"))],
+        &["strategies[0].markets[0].symbol"]),
     // [risk]
     ("risk decimals positive", &[("risk.max_order_qty", Some("\"0\""))], &["risk.max_order_qty"]),
     ("risk counts at least 1", &[("risk.max_orders_per_sec", Some("0"))], &["risk.max_orders_per_sec"]),

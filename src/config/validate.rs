@@ -721,6 +721,54 @@ fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Strateg
             );
             good = false;
         }
+        // Further markets: each an instrument of its venue, one per venue, not the main one.
+        let mut markets = Vec::with_capacity(s.markets.len());
+        let mut venues_seen = vec![s.venue.as_str()];
+        for (k, m) in s.markets.iter().enumerate() {
+            let key = |f: &str| format!("{}.{f}", p(&format!("markets[{k}]")));
+            if venues_seen.contains(&m.venue.as_str()) {
+                errors.push(
+                    key("venue"),
+                    format!(
+                        "the strategy already has a market on venue {:?}; one per venue",
+                        m.venue
+                    ),
+                );
+                good = false;
+                continue;
+            }
+            venues_seen.push(m.venue.as_str());
+            let v = raw
+                .venues
+                .ok()
+                .find(|(_, v)| v.name == m.venue)
+                .map(|(j, _)| j);
+            let ins = raw
+                .instruments
+                .ok()
+                .find(|(_, ins)| ins.venue == m.venue && ins.symbol == m.instrument)
+                .map(|(j, _)| j);
+            match (v, ins) {
+                (Some(v), Some(ins)) => match (u16::try_from(v), u32::try_from(ins)) {
+                    (Ok(v), Ok(ins)) => markets.push((VenueId(v), InstrumentId(ins))),
+                    _ => good = false,
+                },
+                (None, _) if raw.venues.is_broken(&m.venue) => good = false,
+                (None, _) => {
+                    errors.push(key("venue"), format!("no venue {:?}", m.venue));
+                    good = false;
+                }
+                (Some(_), None) => {
+                    if !raw.instruments.is_broken(&m.instrument) {
+                        errors.push(
+                            key("instrument"),
+                            format!("no instrument {:?} on venue {:?}", m.instrument, m.venue),
+                        );
+                    }
+                    good = false;
+                }
+            }
+        }
         let risk = risk_limits(&s.risk, &p("risk"), errors);
         match (good, id, venue, instrument, risk) {
             (true, Ok(id), Some(venue), Some(instrument), Ok(risk)) => {
@@ -735,6 +783,7 @@ fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Strateg
                     kind: s.kind.clone(),
                     venue: VenueId(venue),
                     instrument: InstrumentId(instrument),
+                    markets,
                     params: s.params.clone(),
                     risk,
                 });

@@ -68,7 +68,15 @@ fn key_changes(
 fn identity(s: &StrategyConfig) -> String {
     format!(
         "{:?}",
-        (&s.id, &s.name, &s.kind, &s.venue, &s.instrument, &s.risk)
+        (
+            &s.id,
+            &s.name,
+            &s.kind,
+            &s.venue,
+            &s.instrument,
+            &s.markets,
+            &s.risk
+        )
     )
 }
 
@@ -111,7 +119,7 @@ pub fn plan(old: &Config, new: &Config) -> Result<Vec<ParamChange>, ReloadError>
     for (o, n) in old.strategies.iter().zip(&new.strategies) {
         if identity(o) != identity(n) {
             restart.push(format!(
-                "strategy {} changed its id, kind, venue, instrument or risk limits",
+                "strategy {} changed its id, kind, venue, instrument, markets or risk limits",
                 o.name
             ));
             continue;

@@ -181,9 +181,14 @@ impl Parts {
                 let wants = registry::kind(&s.kind)
                     .and_then(|k| {
                         let inst = config.instruments.get(s.instrument.index())?;
+                        let markets: Vec<_> = s
+                            .all_markets()
+                            .filter_map(|(_, i)| config.instruments.get(i.index()).cloned())
+                            .collect();
                         let args = BuildArgs {
                             params: &s.params,
                             instrument: inst,
+                            markets: &markets,
                         };
                         (k.build)(&args).ok()
                     })
@@ -314,11 +319,13 @@ impl Parts {
                     .and_then(|t| t.0.take())
                     .into_iter()
                     .collect();
-                for (s, st) in config.strategies.iter().zip(&mut self.strategy_trades) {
-                    if s.venue == v.id
-                        && let Some(tx) = st.0.take()
+                // Each strategy trading here that wants prints (one channel per strategy,
+                // fed by every venue it trades on).
+                for (s, st) in config.strategies.iter().zip(&self.strategy_trades) {
+                    if s.trades_on(v.id)
+                        && let Some(tx) = &st.0
                     {
-                        t.push(tx);
+                        t.push(tx.clone());
                     }
                 }
                 t
@@ -357,7 +364,10 @@ impl Parts {
         let strategies: Vec<_> = config
             .strategies
             .iter()
-            .map(|s| (s.risk.clone(), s.instrument))
+            .map(|s| {
+                let on_venue = s.instrument_on(config.venues[venue].id);
+                (s.risk.clone(), on_venue.unwrap_or(s.instrument))
+            })
             .collect();
         let risk = RiskEngine::new(
             config.risk.global.clone(),
@@ -371,7 +381,7 @@ impl Parts {
             .strategies
             .iter()
             .zip(&self.updates)
-            .map(|(s, (tx, _))| (s.venue == v.id).then(|| tx.clone()))
+            .map(|(s, (tx, _))| s.trades_on(v.id).then(|| tx.clone()))
             .collect();
         let cancel_on_stop = config.strategies.iter().map(cancel_on_stop).collect();
         let reader = self.cache.reader();
@@ -426,7 +436,7 @@ impl Parts {
         venue: usize,
     ) -> Result<Result<Box<dyn Actor>, &'static str>, String> {
         let v = &config.venues[venue];
-        let trades_here = config.strategies.iter().any(|s| s.venue == v.id);
+        let trades_here = config.strategies.iter().any(|s| s.trades_on(v.id));
         if trades_here && !v.streams.contains(&crate::config::StreamKind::Trade) {
             return Err(format!(
                 "venue {}: paper mode fills resting orders from public trades; add \"trade\" to its streams",
@@ -442,7 +452,10 @@ impl Parts {
         let strategies: Vec<_> = config
             .strategies
             .iter()
-            .map(|s| (s.risk.clone(), s.instrument))
+            .map(|s| {
+                let on_venue = s.instrument_on(config.venues[venue].id);
+                (s.risk.clone(), on_venue.unwrap_or(s.instrument))
+            })
             .collect();
         let risk = RiskEngine::new(
             config.risk.global.clone(),
@@ -452,7 +465,7 @@ impl Parts {
             UnixNanos(self.run_start_ms * 1_000_000),
         )
         .with_board(self.positions.clone(), config.venues[venue].id);
-        let mine = |s: &crate::config::StrategyConfig| s.venue == v.id;
+        let mine = |s: &crate::config::StrategyConfig| s.trades_on(v.id);
         let updates = config
             .strategies
             .iter()
@@ -463,9 +476,11 @@ impl Parts {
             .strategies
             .iter()
             .map(|s| {
-                let (base, quote) = mine(s).then(|| allocation(s))?;
+                // A strategy on several venues gets its allocation on each (paper accounts).
+                let instrument = s.instrument_on(v.id)?;
+                let (base, quote) = allocation(s);
                 Some((
-                    s.instrument,
+                    instrument,
                     base,
                     crate::types::Qty::from_units(quote.units()),
                 ))
@@ -509,9 +524,14 @@ impl Parts {
         let kind = registry::kind(&s.kind)
             .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
         let instrument = config.instruments[s.instrument.index()].clone();
+        let markets: Vec<_> = s
+            .all_markets()
+            .map(|(_, i)| config.instruments[i.index()].clone())
+            .collect();
         let args = BuildArgs {
             params: &s.params,
             instrument: &instrument,
+            markets: &markets,
         };
         let strategy = (kind.build)(&args).map_err(|errs| {
             let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
@@ -520,17 +540,21 @@ impl Parts {
         let Some(updates) = self.updates[id.index()].1.take() else {
             return Ok(Err("the strategy was already placed"));
         };
-        let sink = IntentSink::new(
+        let mut sink = IntentSink::new(
             self.intents[s.venue.index()].0.clone(),
             CidMinter::new(self.run_start_ms, id),
             id,
             s.instrument,
         );
+        for (v, i) in &s.markets {
+            sink = sink.with_market(*i, self.intents[v.index()].0.clone());
+        }
         let env = Env::new(
             Some(self.cache.reader()),
-            vec![instrument],
+            markets,
             Some(self.positions.clone()),
-        );
+        )
+        .with_bands(self.board.clone());
         let mut actor = StrategyActor::new(
             format!("strategy:{}", s.name),
             id,

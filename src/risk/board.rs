@@ -22,31 +22,43 @@ pub struct PositionBoard {
 
 #[derive(Debug)]
 struct Inner {
+    /// Per strategy and venue (`strategy × n_venues + venue`): a strategy holds one
+    /// instrument per venue.
     positions: Vec<Mutex<Position>>,
     balances: Vec<Mutex<Vec<Balance>>>,
+    n_venues: usize,
 }
 
 impl PositionBoard {
     pub fn new(n_strategies: usize, n_venues: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
-                positions: (0..n_strategies).map(|_| Mutex::default()).collect(),
+                positions: (0..n_strategies * n_venues)
+                    .map(|_| Mutex::default())
+                    .collect(),
                 balances: (0..n_venues).map(|_| Mutex::default()).collect(),
+                n_venues,
             }),
         }
     }
 
-    /// The strategy's position as of its last fill (zero before any, or for an unknown id).
-    pub fn position(&self, s: StrategyId) -> Position {
+    fn slot(&self, s: StrategyId, venue: VenueId) -> Option<&Mutex<Position>> {
+        if venue.index() >= self.inner.n_venues {
+            return None;
+        }
         self.inner
             .positions
-            .get(s.index())
-            .map(|p| *p.lock())
-            .unwrap_or_default()
+            .get(s.index() * self.inner.n_venues + venue.index())
     }
 
-    pub fn set_position(&self, s: StrategyId, p: Position) {
-        if let Some(slot) = self.inner.positions.get(s.index()) {
+    /// The strategy's position in its instrument on `venue` as of its last fill there (zero
+    /// before any, or for an unknown id).
+    pub fn position(&self, s: StrategyId, venue: VenueId) -> Position {
+        self.slot(s, venue).map(|p| *p.lock()).unwrap_or_default()
+    }
+
+    pub fn set_position(&self, s: StrategyId, venue: VenueId, p: Position) {
+        if let Some(slot) = self.slot(s, venue) {
             *slot.lock() = p;
         }
     }
@@ -104,14 +116,16 @@ mod tests {
 
     #[test]
     fn positions_and_balances_read_back_what_was_written() {
-        let b = PositionBoard::new(2, 1);
+        let b = PositionBoard::new(2, 2);
         let mut p = Position::default();
         let q = Qty::parse("0.5").unwrap();
         p.apply_fill(Side::Buy, q, Notional::of(Price::parse("100").unwrap(), q));
-        b.set_position(StrategyId(1), p);
-        assert_eq!(b.position(StrategyId(1)).qty, q.units());
-        assert_eq!(b.position(StrategyId(0)), Position::default());
-        assert_eq!(b.position(StrategyId(9)), Position::default());
+        b.set_position(StrategyId(1), VenueId(1), p);
+        assert_eq!(b.position(StrategyId(1), VenueId(1)).qty, q.units());
+        assert_eq!(b.position(StrategyId(1), VenueId(0)), Position::default());
+        assert_eq!(b.position(StrategyId(0), VenueId(1)), Position::default());
+        assert_eq!(b.position(StrategyId(9), VenueId(0)), Position::default());
+        assert_eq!(b.position(StrategyId(1), VenueId(7)), Position::default());
         let usdt = AssetCode::new(b"USDT").unwrap();
         let sol = AssetCode::new(b"SOL").unwrap();
         let bal = |a: AssetCode, f: &str| Balance {

@@ -176,8 +176,8 @@ impl RiskEngine {
     }
 
     fn publish(&self, strategy: StrategyId) {
-        if let (Some((b, _)), Some(s)) = (&self.board, self.strategies.get(strategy.index())) {
-            b.set_position(strategy, s.position);
+        if let (Some((b, venue)), Some(s)) = (&self.board, self.strategies.get(strategy.index())) {
+            b.set_position(strategy, *venue, s.position);
         }
     }
 

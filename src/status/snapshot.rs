@@ -164,6 +164,9 @@ pub struct RiskUpdate {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StrategyRiskUpdate {
     pub strategy: StrategyId,
+    /// The venue whose gateway holds these figures (a strategy on several venues has one
+    /// update per venue).
+    pub venue: VenueId,
     /// Base-asset position from fills (signed).
     pub position: Qty,
     /// Realized PnL net of quote fees, quote units.

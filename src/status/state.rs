@@ -176,7 +176,8 @@ pub struct StatusState {
     strategies: Vec<Option<StrategyUpdate>>,
     /// Per venue: its gateway's risk figures.
     risk: Vec<Option<RiskUpdate>>,
-    strategy_risk: Vec<Option<StrategyRiskUpdate>>,
+    /// Per strategy, the latest figures of each venue it trades on.
+    strategy_risk: Vec<Vec<StrategyRiskUpdate>>,
     /// Per strategy: the parameters in force and when they were last reloaded.
     params: Vec<(toml::Table, Option<UnixNanos>)>,
     open: HashMap<ClientOrderId, Order>,
@@ -191,7 +192,7 @@ impl StatusState {
             venues: vec![VenueView::default(); setup.venues.len()],
             strategies: vec![None; setup.strategies.len()],
             risk: vec![None; setup.venues.len()],
-            strategy_risk: vec![None; setup.strategies.len()],
+            strategy_risk: vec![Vec::new(); setup.strategies.len()],
             params: setup
                 .strategies
                 .iter()
@@ -219,8 +220,11 @@ impl StatusState {
                 }
             }
             StatusUpdate::StrategyRisk(r) => {
-                if let Some(slot) = self.strategy_risk.get_mut(r.strategy.index()) {
-                    *slot = Some(r);
+                if let Some(list) = self.strategy_risk.get_mut(r.strategy.index()) {
+                    match list.iter_mut().find(|x| x.venue == r.venue) {
+                        Some(x) => *x = r,
+                        None => list.push(r),
+                    }
                 }
             }
             StatusUpdate::Params {
@@ -443,13 +447,40 @@ impl StatusState {
         }
         // The engine's own books (its gateway's risk state) are the authority on position,
         // realized PnL, trades and open orders; the strategy's report fills in the rest.
-        match self.strategy_risk.get(i).copied().flatten() {
-            Some(r) => {
-                m.insert("position".into(), json!(r.position.to_string()));
-                m.insert("realized_pnl".into(), json!(r.realized_pnl));
-                m.insert("day_pnl".into(), json!(r.day_pnl));
-                m.insert("trades".into(), json!(r.trades_today));
-                m.insert("open_orders".into(), json!(r.open_orders));
+        // On several venues: the figures summed (position: the net across its markets), and
+        // each venue's under `markets`.
+        match self.strategy_risk.get(i).filter(|l| !l.is_empty()) {
+            Some(list) => {
+                let position: i64 = list.iter().map(|r| r.position.units()).sum();
+                let sum = |f: fn(&StrategyRiskUpdate) -> f64| list.iter().map(f).sum::<f64>();
+                m.insert(
+                    "position".into(),
+                    json!(crate::types::Qty::from_units(position).to_string()),
+                );
+                m.insert("realized_pnl".into(), json!(sum(|r| r.realized_pnl)));
+                m.insert("day_pnl".into(), json!(sum(|r| r.day_pnl)));
+                m.insert(
+                    "trades".into(),
+                    json!(list.iter().map(|r| r.trades_today).sum::<u64>()),
+                );
+                m.insert(
+                    "open_orders".into(),
+                    json!(list.iter().map(|r| r.open_orders).sum::<u32>()),
+                );
+                let markets: Vec<Value> = list
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "venue": self.setup.venue_name(r.venue),
+                            "position": r.position.to_string(),
+                            "realized_pnl": r.realized_pnl,
+                            "day_pnl": r.day_pnl,
+                            "trades": r.trades_today,
+                            "open_orders": r.open_orders,
+                        })
+                    })
+                    .collect();
+                m.insert("markets".into(), Value::Array(markets));
             }
             None => {
                 m.insert("day_pnl".into(), Value::Null);

@@ -726,6 +726,7 @@ fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy
     s.apply(risk(1, -4.0, 2, true));
     s.apply(StatusUpdate::StrategyRisk(StrategyRiskUpdate {
         strategy: StrategyId(0),
+        venue: VenueId(0),
         position: Qty::from_units(-25_000_000),
         realized_pnl: 2.0,
         day_pnl: 1.5,
@@ -752,7 +753,31 @@ fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy
     assert_eq!(btc["realized_pnl"], 2.0);
     assert_eq!(btc["trades"], 3);
     assert_eq!(btc["open_orders"], 1);
+    assert_eq!(btc["markets"].as_array().unwrap().len(), 1);
     assert_eq!(btc["params_reloaded_at_ns"], Value::Null);
+    // The same strategy on a second venue: figures summed, each venue's listed.
+    s.apply(StatusUpdate::StrategyRisk(StrategyRiskUpdate {
+        strategy: StrategyId(0),
+        venue: VenueId(1),
+        position: Qty::from_units(10_000_000),
+        realized_pnl: -0.5,
+        day_pnl: 0.25,
+        trades_today: 2,
+        open_orders: 3,
+        at: UnixNanos(T0 + 1),
+    }));
+    let both = s.status_json(UnixNanos(T0 + 10), &state::Readings::default());
+    let btc2 = &both["strategies"][0];
+    assert_eq!(btc2["position"], "-0.15");
+    assert_eq!(btc2["realized_pnl"], 1.5);
+    assert_eq!(btc2["day_pnl"], 1.75);
+    assert_eq!(
+        (btc2["trades"].as_u64(), btc2["open_orders"].as_u64()),
+        (Some(5), Some(4))
+    );
+    let markets = btc2["markets"].as_array().unwrap();
+    assert_eq!(markets.len(), 2);
+    assert_eq!(markets[1]["position"], "0.1");
     let eth = &v["strategies"][1];
     assert_eq!(eth["params"]["spread_bps"], 30);
     assert_eq!(eth["params_reloaded_at_ns"], T0 + 9);

@@ -66,7 +66,9 @@ pub struct StrategyActor {
     /// Records `StageStrategy`: a call for a new book → the intents it sent.
     latency: Option<Recorder>,
     env: Env,
-    /// Its venue's trade prints (all instruments; those it declared are delivered).
+    /// Declared instruments besides the main one.
+    extra: Vec<InstrumentId>,
+    /// Its venues' trade prints (all instruments; those it declared are delivered).
     trades: Option<Rx<TradeEvent>>,
     /// Deliver prints to `on_trade` (the strategy subscribed), not only to its candles.
     deliver_trades: bool,
@@ -128,6 +130,7 @@ impl StrategyActor {
             next_report: UnixNanos::ZERO,
             latency: None,
             env: Env::default(),
+            extra: Vec::new(),
             trades: None,
             deliver_trades: false,
             candles: Vec::new(),
@@ -139,7 +142,14 @@ impl StrategyActor {
     }
 
     /// What the strategy reads besides its book (depth, instruments, positions, balances).
+    /// Its declared instruments other than the main one also wake it when their books change.
     pub fn with_env(mut self, env: Env) -> Self {
+        self.extra = env
+            .instruments()
+            .iter()
+            .map(|i| i.id)
+            .filter(|id| *id != self.instrument)
+            .collect();
         self.env = env;
         self
     }
@@ -377,11 +387,20 @@ impl Actor for StrategyActor {
             };
             self.strategy.on_order_update(&u, &mut cx);
         }
-        if book.seq != self.last_seq || now >= self.next_tick {
+        // The main book's publish counter, plus the other declared instruments' (a strategy
+        // on several markets is called when any of its books changes).
+        let (seq, recv_ts) = self
+            .extra
+            .iter()
+            .fold((book.seq, book.recv_ts), |(s, t), id| {
+                let top = self.cache.top(*id);
+                (s.wrapping_add(top.seq), t.max(top.recv_ts))
+            });
+        if seq != self.last_seq || now >= self.next_tick {
             // A new book (not just time passing): its frame's read instant starts
             // tick-to-order, and the call's duration is the strategy stage.
-            let new_book = book.seq != self.last_seq;
-            self.last_seq = book.seq;
+            let new_book = seq != self.last_seq;
+            self.last_seq = seq;
             self.next_tick = now.plus_nanos(TICK_EVERY_NS);
             let called_at = match &self.latency {
                 Some(_) if new_book => Some(ctx.clock.now()),
@@ -391,11 +410,7 @@ impl Actor for StrategyActor {
             let mut cx = StrategyCtx {
                 now,
                 book,
-                tick_at: if new_book {
-                    book.recv_ts
-                } else {
-                    UnixNanos::ZERO
-                },
+                tick_at: if new_book { recv_ts } else { UnixNanos::ZERO },
                 band,
                 halted,
                 intents: &mut self.sink,

@@ -5,6 +5,7 @@
 use crate::book::{CacheReader, Depth, TopOfBook};
 use crate::gateway::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate};
 use crate::latency::bands::Band;
+use crate::latency::board::BandBoard;
 use crate::risk::{Position, PositionBoard};
 use crate::runtime::{SendError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
@@ -41,18 +42,20 @@ pub struct OpenOrder {
     pub status: OrderStatus,
 }
 
-/// Where a strategy's intents go. Intents are never dropped: if the gateway's inbox is full
-/// the intent waits here and goes first on the next call. The sink also keeps the strategy's
-/// open orders (from what it sent and the updates the gateway returned).
+/// Where a strategy's intents go: one route per venue it declared (its gateway's inbox), the
+/// main venue first. Intents are never dropped: if a gateway's inbox is full the intent waits
+/// here and goes first on the next call. The sink also keeps the strategy's open orders (from
+/// what it sent and the updates the gateways returned).
 pub struct IntentSink {
-    tx: Tx<OrderIntent>,
-    held: std::collections::VecDeque<OrderIntent>,
+    routes: Vec<Tx<OrderIntent>>,
+    held: std::collections::VecDeque<(usize, OrderIntent)>,
     minter: CidMinter,
     pub(crate) strategy: StrategyId,
     /// The main instrument (`limit` and `replace` place on it).
     pub(crate) instrument: InstrumentId,
-    /// Every instrument the strategy declared (orders on others are not sent).
-    declared: Vec<InstrumentId>,
+    /// Every instrument the strategy declared, with its venue's route (orders on others are
+    /// not sent).
+    declared: Vec<(InstrumentId, usize)>,
     open: Vec<OpenOrder>,
     /// Intents sent (or held) so far.
     pub sent: u64,
@@ -66,27 +69,41 @@ impl IntentSink {
         instrument: InstrumentId,
     ) -> Self {
         Self {
-            tx,
+            routes: vec![tx],
             held: std::collections::VecDeque::with_capacity(64),
             minter,
             strategy,
             instrument,
-            declared: vec![instrument],
+            declared: vec![(instrument, 0)],
             open: Vec::with_capacity(64),
             sent: 0,
         }
     }
 
-    fn push(&mut self, i: OrderIntent) {
+    /// A further market: orders on `instrument` go to `tx` (its venue's gateway).
+    pub fn with_market(mut self, instrument: InstrumentId, tx: Tx<OrderIntent>) -> Self {
+        self.routes.push(tx);
+        self.declared.push((instrument, self.routes.len() - 1));
+        self
+    }
+
+    fn route_of(&self, instrument: InstrumentId) -> Option<usize> {
+        self.declared
+            .iter()
+            .find(|(i, _)| *i == instrument)
+            .map(|(_, r)| *r)
+    }
+
+    fn push(&mut self, route: usize, i: OrderIntent) {
         self.sent += 1;
         if self.held.is_empty() {
-            match self.tx.send(i) {
+            match self.routes[route].send(i) {
                 Ok(()) => {}
-                Err(SendError::Full(i)) => self.held.push_back(i),
+                Err(SendError::Full(i)) => self.held.push_back((route, i)),
                 Err(SendError::Disconnected(_)) => {}
             }
         } else {
-            self.held.push_back(i);
+            self.held.push_back((route, i));
         }
     }
 
@@ -98,11 +115,11 @@ impl IntentSink {
     /// Retries held intents; returns how many went out.
     pub fn flush(&mut self) -> usize {
         let mut n = 0;
-        while let Some(i) = self.held.pop_front() {
-            match self.tx.send(i) {
+        while let Some((route, i)) = self.held.pop_front() {
+            match self.routes[route].send(i) {
                 Ok(()) => n += 1,
                 Err(SendError::Full(i)) => {
-                    self.held.push_front(i);
+                    self.held.push_front((route, i));
                     break;
                 }
                 Err(SendError::Disconnected(_)) => {}
@@ -158,11 +175,9 @@ impl IntentSink {
     /// Any order on a declared instrument: limit GTC, post-only, IOC, FOK or market. `None`
     /// (nothing sent) for an instrument the strategy did not declare.
     pub fn place(&mut self, o: OrderSpec, tick_at: UnixNanos) -> Option<ClientOrderId> {
-        if !self.declared.contains(&o.instrument) {
-            return None;
-        }
+        let route = self.route_of(o.instrument)?;
         let i = self.intent(o, tick_at);
-        self.push(OrderIntent::New(i));
+        self.push(route, OrderIntent::New(i));
         Some(i.cid)
     }
 
@@ -191,7 +206,7 @@ impl IntentSink {
         tick_at: UnixNanos,
     ) -> ClientOrderId {
         let i = self.intent(self.limit_spec(side, price, qty, post_only), tick_at);
-        self.push(OrderIntent::New(i));
+        self.push(0, OrderIntent::New(i));
         i.cid
     }
 
@@ -207,7 +222,7 @@ impl IntentSink {
         tick_at: UnixNanos,
     ) -> ClientOrderId {
         let new = self.intent(self.limit_spec(side, price, qty, post_only), tick_at);
-        self.push(OrderIntent::Replace { cid: old, new });
+        self.push(0, OrderIntent::Replace { cid: old, new });
         new.cid
     }
 
@@ -230,22 +245,40 @@ impl IntentSink {
             price,
             qty,
         };
+        let route = self.route_of(o.instrument)?;
         let new = self.intent(spec, tick_at);
-        self.push(OrderIntent::Replace { cid: old, new });
+        self.push(route, OrderIntent::Replace { cid: old, new });
         Some(new.cid)
     }
 
+    /// Cancels one order (sent to its instrument's venue; the main venue for an order the
+    /// sink no longer holds as open).
     pub fn cancel(&mut self, cid: ClientOrderId) {
-        self.push(OrderIntent::Cancel {
-            strategy: self.strategy,
-            cid,
-        });
+        let route = self
+            .open
+            .iter()
+            .find(|o| o.cid == cid)
+            .and_then(|o| self.route_of(o.instrument))
+            .unwrap_or(0);
+        self.push(
+            route,
+            OrderIntent::Cancel {
+                strategy: self.strategy,
+                cid,
+            },
+        );
     }
 
+    /// Cancels every open order of the strategy, on every venue it declared.
     pub fn cancel_all(&mut self) {
-        self.push(OrderIntent::CancelAll {
-            strategy: self.strategy,
-        });
+        for route in 0..self.routes.len() {
+            self.push(
+                route,
+                OrderIntent::CancelAll {
+                    strategy: self.strategy,
+                },
+            );
+        }
     }
 }
 
@@ -288,13 +321,29 @@ impl StrategyCtx<'_> {
         self.env.declared(id)
     }
 
-    /// The engine's position of this strategy, from the venue's fills (zero before any).
+    /// The engine's position of this strategy in its main instrument, from the venue's fills
+    /// (zero before any).
     pub fn position(&self) -> Position {
+        self.env
+            .instruments
+            .first()
+            .map(|i| self.position_on(i.venue))
+            .unwrap_or_default()
+    }
+
+    /// The engine's position of this strategy in its instrument on `venue`.
+    pub fn position_on(&self, venue: VenueId) -> Position {
         self.env
             .board
             .as_ref()
-            .map(|b| b.position(self.intents.strategy))
+            .map(|b| b.position(self.intents.strategy, venue))
             .unwrap_or_default()
+    }
+
+    /// The latency band of `venue` (the main venue's is `self.band`); `None` when no latency
+    /// monitor runs.
+    pub fn band_on(&self, venue: VenueId) -> Option<&Band> {
+        self.env.bands.as_ref().map(|b| b.band(venue))
     }
 
     /// The venue's balance of `asset` as the venue last reported it.
@@ -367,8 +416,10 @@ impl StrategyCtx<'_> {
 #[derive(Default)]
 pub struct Env {
     cache: Option<CacheReader>,
+    /// Its declared instruments, the main one first.
     instruments: Vec<Instrument>,
     board: Option<PositionBoard>,
+    bands: Option<BandBoard>,
     pub timers: Timers,
 }
 
@@ -382,8 +433,15 @@ impl Env {
             cache,
             instruments,
             board,
+            bands: None,
             timers: Timers::default(),
         }
+    }
+
+    /// Every venue's latency band, for strategies on several venues.
+    pub fn with_bands(mut self, bands: Option<BandBoard>) -> Self {
+        self.bands = bands;
+        self
     }
 
     /// Without a cache or board (tests of one strategy): instruments only.
@@ -467,4 +525,180 @@ pub trait Strategy: Send {
     fn reload(&mut self, params: &toml::Table) -> Result<(), Vec<(String, String)>>;
     fn report(&self, mark: Option<Price>) -> StrategyReport;
     fn set_paused(&mut self, paused: bool);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{FullPolicy, Rx, bounded};
+
+    fn q(s: &str) -> Qty {
+        Qty::parse(s).unwrap()
+    }
+
+    fn drain(rx: &Rx<OrderIntent>) -> Vec<OrderIntent> {
+        let mut v = vec![];
+        rx.drain(64, |i| v.push(i));
+        v
+    }
+
+    #[test]
+    fn orders_go_to_their_instruments_venue_and_open_orders_stay_true() {
+        let (main_tx, main_rx) = bounded("main", 8, FullPolicy::Backpressure);
+        let (okx_tx, okx_rx) = bounded("okx", 8, FullPolicy::Backpressure);
+        let (a, b, undeclared) = (InstrumentId(0), InstrumentId(3), InstrumentId(9));
+        let s = StrategyId(2);
+        let mut sink = IntentSink::new(main_tx, CidMinter::new(1, s), s, a).with_market(b, okx_tx);
+        let spec = |instrument| OrderSpec {
+            instrument,
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            tif: TimeInForce::Ioc,
+            price: Price::parse("10").unwrap(),
+            qty: q("1"),
+        };
+        let on_b = sink.place(spec(b), UnixNanos(5)).unwrap();
+        let on_a = sink.limit(
+            Side::Sell,
+            Price::parse("11").unwrap(),
+            q("2"),
+            true,
+            UnixNanos(6),
+        );
+        assert!(sink.place(spec(undeclared), UnixNanos(7)).is_none());
+        let b_sent = drain(&okx_rx);
+        assert!(
+            matches!(b_sent[..], [OrderIntent::New(n)] if n.cid == on_b && n.tif == TimeInForce::Ioc && n.tick_at == UnixNanos(5))
+        );
+        assert!(
+            matches!(drain(&main_rx)[..], [OrderIntent::New(n)] if n.cid == on_a && n.kind == OrderKind::LimitMaker)
+        );
+        assert_eq!(sink.open_orders().len(), 2);
+        // A cancel goes where the order is; cancel-all goes everywhere.
+        sink.cancel(on_b);
+        assert!(matches!(drain(&okx_rx)[..], [OrderIntent::Cancel { cid, .. }] if cid == on_b));
+        assert!(drain(&main_rx).is_empty());
+        sink.cancel_all();
+        assert_eq!(drain(&okx_rx).len(), 1);
+        assert_eq!(drain(&main_rx).len(), 1);
+        // Updates keep the open orders: a partial fill, then the end.
+        let mut u = OrderUpdate {
+            cid: on_a,
+            strategy: s,
+            status: OrderStatus::PartiallyFilled,
+            side: Side::Sell,
+            price: Price::parse("11").unwrap(),
+            qty: q("2"),
+            filled_qty: q("0.5"),
+            fill: None,
+            refused: None,
+            at: UnixNanos(8),
+        };
+        sink.observe(&u);
+        let o = sink.open_orders().iter().find(|o| o.cid == on_a).unwrap();
+        assert_eq!(
+            (o.filled, o.status),
+            (q("0.5"), OrderStatus::PartiallyFilled)
+        );
+        // Amend keeps instrument, side and type, under a new id, on the same venue.
+        let moved = sink
+            .amend(on_a, Price::parse("12").unwrap(), q("1.5"), UnixNanos(9))
+            .unwrap();
+        assert!(
+            matches!(drain(&main_rx)[..], [OrderIntent::Replace { cid, new }] if cid == on_a && new.cid == moved && new.kind == OrderKind::LimitMaker && new.side == Side::Sell)
+        );
+        u.status = OrderStatus::Cancelled;
+        sink.observe(&u);
+        assert!(sink.open_orders().iter().all(|o| o.cid != on_a));
+        assert!(
+            sink.amend(on_a, Price::parse("12").unwrap(), q("1"), UnixNanos(10))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_full_gateway_inbox_holds_intents_in_order() {
+        let (tx, rx) = bounded("main", 1, FullPolicy::Backpressure);
+        let s = StrategyId(0);
+        let mut sink = IntentSink::new(tx, CidMinter::new(1, s), s, InstrumentId(0));
+        let p = Price::parse("1").unwrap();
+        let first = sink.limit(Side::Buy, p, q("1"), false, UnixNanos(1));
+        let second = sink.limit(Side::Buy, p, q("1"), false, UnixNanos(2));
+        assert_eq!(sink.pending(), 1);
+        assert!(matches!(rx.try_recv(), Some(OrderIntent::New(n)) if n.cid == first));
+        assert_eq!(sink.flush(), 1);
+        assert!(matches!(rx.try_recv(), Some(OrderIntent::New(n)) if n.cid == second));
+    }
+
+    #[test]
+    fn a_market_order_is_an_ioc_limit_at_the_collar_on_the_tick() {
+        let (tx, rx) = bounded("main", 8, FullPolicy::Backpressure);
+        let s = StrategyId(0);
+        let inst = Instrument::new(
+            InstrumentId(0),
+            VenueId(0),
+            "SOLUSDT",
+            "SOL",
+            "USDT",
+            Price::parse("0.01").unwrap(),
+            q("0.001"),
+        )
+        .unwrap();
+        let mut sink = IntentSink::new(tx, CidMinter::new(1, s), s, InstrumentId(0));
+        let mut env = Env::detached(vec![inst]);
+        let band = Band {
+            name: "n".into(),
+            max_latency_ns: None,
+            min_spread_bps: 0,
+            size_multiplier: 1.0,
+            throttle: std::time::Duration::ZERO,
+        };
+        let level = |p: &str| crate::book::Level {
+            price: Price::parse(p).unwrap(),
+            qty: q("1"),
+        };
+        let mut cx = StrategyCtx {
+            now: UnixNanos(1),
+            book: TopOfBook {
+                bid: level("149.99"),
+                ask: level("150.01"),
+                valid: true,
+                ..TopOfBook::default()
+            },
+            tick_at: UnixNanos(1),
+            band: &band,
+            halted: false,
+            intents: &mut sink,
+            env: &mut env,
+        };
+        // 150.01 × (1 + 25 bp) = 150.385025 → down to the tick; 149.99 × (1 − 25 bp) up.
+        cx.market(InstrumentId(0), Side::Buy, q("1"), 25).unwrap();
+        cx.market(InstrumentId(0), Side::Sell, q("1"), 25).unwrap();
+        cx.book.valid = false;
+        assert!(cx.market(InstrumentId(0), Side::Sell, q("1"), 25).is_none());
+        let sent: Vec<(Side, String, TimeInForce, OrderKind)> = drain(&rx)
+            .into_iter()
+            .map(|i| match i {
+                OrderIntent::New(n) => (n.side, n.price.to_string(), n.tif, n.kind),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                (
+                    Side::Buy,
+                    "150.38".into(),
+                    TimeInForce::Ioc,
+                    OrderKind::Limit
+                ),
+                (
+                    Side::Sell,
+                    "149.62".into(),
+                    TimeInForce::Ioc,
+                    OrderKind::Limit
+                ),
+            ]
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! per kind.
 
 pub mod actor;
+#[cfg(test)]
+mod actor_tests;
 pub mod api;
 pub mod candles;
 pub mod params;

@@ -11,8 +11,10 @@ use super::params::ParamErrors;
 /// What a kind's constructor is given.
 pub struct BuildArgs<'a> {
     pub params: &'a toml::Table,
-    /// The instrument it trades (filters, assets).
+    /// Its main instrument (filters, assets).
     pub instrument: &'a Instrument,
+    /// Every instrument it declared, the main one first (one per venue).
+    pub markets: &'a [Instrument],
 }
 
 /// One strategy kind.

@@ -121,6 +121,7 @@ pub(in crate::gateway) fn publish_figures<S: Iterator<Item = bool>>(
         });
         let _ = tx.send(StatusUpdate::StrategyRisk(StrategyRiskUpdate {
             strategy: s,
+            venue: f.venue,
             position: crate::types::Qty::from_units(position),
             realized_pnl: realized,
             day_pnl: quote_f64(day),

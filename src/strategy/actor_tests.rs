@@ -1,0 +1,237 @@
+//! The strategy host delivers what a strategy subscribed to: its books (top and depth from
+//! the cache), trade prints, candles closed by trades and by the clock, its timers, and a gap
+//! notice when prints were lost.
+
+use std::sync::{Arc, Mutex};
+
+use super::actor::StrategyActor;
+use super::api::{Env, Gap, IntentSink, Strategy, StrategyCtx, StrategyReport, Subscriptions};
+use super::candles::Candle;
+use crate::book::{BookCache, L2Book};
+use crate::gateway::{CidMinter, OrderUpdate};
+use crate::risk::KillSwitch;
+use crate::runtime::{Actor, Clock, Ctx, FullPolicy, Shutdown, bounded};
+use crate::types::{Instrument, InstrumentId, Price, Qty, Side, StrategyId, TradeEvent};
+use crate::types::{TradeId, UnixNanos, VenueId};
+
+const S: u64 = 1_000_000_000;
+const T0: u64 = 1_800_000_000 * S;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    Tick {
+        depth_bids: usize,
+        best_bid: Price,
+    },
+    Trade(Price),
+    Candle {
+        open_time: u64,
+        trades: u32,
+        flat: bool,
+        incomplete: bool,
+    },
+    Timer(u32),
+    Gap(u64),
+}
+
+struct Probe {
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Strategy for Probe {
+    fn subscriptions(&self) -> Subscriptions {
+        Subscriptions {
+            trades: true,
+            candles: vec![S],
+        }
+    }
+    fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
+        if !cx.book.valid {
+            return;
+        }
+        if !cx.env.timers.is_set(7) {
+            cx.timer_every(7, std::time::Duration::from_millis(500));
+        }
+        let d = cx.depth(InstrumentId(0)).expect("declared");
+        let mut seen = self.seen.lock().unwrap();
+        let tick = Seen::Tick {
+            depth_bids: d.bid_count,
+            best_bid: d.bids[0].price,
+        };
+        if seen.last() != Some(&tick) {
+            seen.push(tick);
+        }
+    }
+    fn on_trade(&mut self, t: &TradeEvent, _cx: &mut StrategyCtx<'_>) {
+        self.seen.lock().unwrap().push(Seen::Trade(t.price));
+    }
+    fn on_candle(&mut self, c: &Candle, _cx: &mut StrategyCtx<'_>) {
+        self.seen.lock().unwrap().push(Seen::Candle {
+            open_time: (c.open_time.0 - T0) / S,
+            trades: c.trades,
+            flat: c.flat,
+            incomplete: c.incomplete,
+        });
+    }
+    fn on_timer(&mut self, tag: u32, _cx: &mut StrategyCtx<'_>) {
+        self.seen.lock().unwrap().push(Seen::Timer(tag));
+    }
+    fn on_gap(&mut self, g: Gap, _cx: &mut StrategyCtx<'_>) {
+        let Gap::Trades(n) = g;
+        self.seen.lock().unwrap().push(Seen::Gap(n));
+    }
+    fn on_order_update(&mut self, _u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {}
+    fn on_stop(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn reload(&mut self, _p: &toml::Table) -> Result<(), Vec<(String, String)>> {
+        Ok(())
+    }
+    fn report(&self, _m: Option<Price>) -> StrategyReport {
+        StrategyReport::default()
+    }
+    fn set_paused(&mut self, _p: bool) {}
+}
+
+fn px(s: &str) -> Price {
+    Price::parse(s).unwrap()
+}
+
+fn trade(at: u64, price: &str) -> TradeEvent {
+    TradeEvent {
+        venue: VenueId(0),
+        instrument: InstrumentId(0),
+        trade_id: TradeId::from_u64(at),
+        price: px(price),
+        qty: Qty::parse("1").unwrap(),
+        aggressor: Side::Buy,
+        trade_time: UnixNanos(at),
+        exchange_ts: UnixNanos(at),
+        recv_ts: UnixNanos(at),
+    }
+}
+
+#[test]
+fn books_prints_candles_timers_and_gaps_reach_the_strategy() {
+    let inst = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "SOLUSDT",
+        "SOL",
+        "USDT",
+        px("0.01"),
+        Qty::parse("0.001").unwrap(),
+    )
+    .unwrap();
+    let cache = BookCache::new(1);
+    let mut writer = cache.writer(InstrumentId(0)).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (itx, _irx) = bounded("intents", 8, FullPolicy::Backpressure);
+    let (_utx, urx) = bounded("updates", 8, FullPolicy::Backpressure);
+    let (ttx, trx) = bounded("strategy-trades", 4, FullPolicy::DropNewest);
+    let sid = StrategyId(0);
+    let mut actor = StrategyActor::new(
+        "strategy:probe".into(),
+        sid,
+        VenueId(0),
+        InstrumentId(0),
+        Box::new(Probe { seen: seen.clone() }),
+        cache.reader(),
+        None,
+        urx,
+        IntentSink::new(itx, CidMinter::new(1, sid), sid, InstrumentId(0)),
+        KillSwitch::default(),
+    )
+    .with_env(Env::new(Some(cache.reader()), vec![inst], None))
+    .with_trades(trx);
+    let (clock, hand) = Clock::manual(UnixNanos(T0));
+    let mut ctx = Ctx {
+        clock,
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    actor.start(&mut ctx).unwrap();
+    let take = || std::mem::take(&mut *seen.lock().unwrap());
+
+    // A book with three bid levels: the strategy reads the depth and sets its timer.
+    let mut book = L2Book::with_capacity(64);
+    for (p, q) in [("100", "1"), ("99.99", "2"), ("99.98", "3")] {
+        book.apply_level(Side::Buy, px(p), Qty::parse(q).unwrap());
+    }
+    book.apply_level(Side::Sell, px("100.01"), Qty::parse("1").unwrap());
+    writer.publish(&book, UnixNanos(T0), UnixNanos(T0));
+    actor.poll(&mut ctx);
+    assert_eq!(
+        take(),
+        vec![Seen::Tick {
+            depth_bids: 3,
+            best_bid: px("100")
+        }]
+    );
+
+    // Two prints in second 0, one in second 2: bar 0 closes, bar 1 is flat.
+    for t in [
+        trade(T0 + 100, "100"),
+        trade(T0 + 200, "100.5"),
+        trade(T0 + 2 * S, "101"),
+    ] {
+        ttx.send(t).unwrap();
+    }
+    actor.poll(&mut ctx);
+    assert_eq!(
+        take(),
+        vec![
+            Seen::Trade(px("100")),
+            Seen::Trade(px("100.5")),
+            Seen::Candle {
+                open_time: 0,
+                trades: 2,
+                flat: false,
+                incomplete: false
+            },
+            Seen::Candle {
+                open_time: 1,
+                trades: 0,
+                flat: true,
+                incomplete: false
+            },
+            Seen::Trade(px("101")),
+        ]
+    );
+
+    // Time passes with no print: the timer fires every 500 ms, bar 2 closes on the clock
+    // (after its end plus the grace), and bar 3 stays open flat.
+    hand.set(UnixNanos(T0 + 3 * S + 300_000_000));
+    actor.poll(&mut ctx);
+    let s = take();
+    assert!(
+        s.contains(&Seen::Candle {
+            open_time: 2,
+            trades: 1,
+            flat: false,
+            incomplete: false
+        }),
+        "{s:?}"
+    );
+    assert!(s.contains(&Seen::Timer(7)), "{s:?}");
+
+    // Six prints into a channel of four: two are dropped; the strategy is told, and the bar
+    // open meanwhile is marked incomplete.
+    for k in 0..6 {
+        let _ = ttx.send(trade(T0 + 3 * S + 400_000_000 + k, "102"));
+    }
+    actor.poll(&mut ctx);
+    let s = take();
+    assert_eq!(s[0], Seen::Gap(2), "{s:?}");
+    assert_eq!(s.iter().filter(|x| matches!(x, Seen::Trade(_))).count(), 4);
+    ttx.send(trade(T0 + 4 * S, "103")).unwrap();
+    actor.poll(&mut ctx);
+    let s = take();
+    assert!(
+        s.contains(&Seen::Candle {
+            open_time: 3,
+            trades: 4,
+            flat: false,
+            incomplete: true
+        }),
+        "{s:?}"
+    );
+}

@@ -15,14 +15,6 @@ use mako::latency::{BandChange, Measurement};
 use mako::runtime::{Clock, Shutdown};
 use mako::types::VenueId;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Small windows and quick evaluations so a band follows the probe within seconds. The
 /// bands sit far from the delays the test injects (0, 100, 250, 600 ms on top of a loopback
 /// round trip of about a millisecond), so scheduling noise on a busy machine cannot move the
@@ -88,12 +80,12 @@ fn set_rest_delay(admin: &str, ms: u64) {
 
 #[test]
 fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
-    let port = free_port();
     let dir = std::env::temp_dir().join(format!("mako-bands-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
         .unwrap()
-        .replace("19400", &port.to_string())
+        // The simulator on a port the OS picks (the engine points the venues at it).
+        .replace("19400", "0")
         .replace("127.0.0.1:8787", "127.0.0.1:0")
         .replace(
             "data_dir = \"data/demo\"",
@@ -104,6 +96,7 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     let board = engine.band_board().expect("the latency monitor runs");
+    let sim = engine.sim_addr().expect("the simulator runs in-process");
     let names: Vec<String> = board
         .table()
         .bands()
@@ -124,7 +117,7 @@ fn the_band_walks_down_and_back_up_as_the_venue_slows_and_recovers() {
         })
     });
 
-    let admin = format!("http://127.0.0.1:{port}/sim/faults");
+    let admin = format!("http://{sim}/sim/faults");
     let mut failed = None;
     for (ms, band) in WALK {
         set_rest_delay(&admin, ms);

@@ -5,22 +5,16 @@
 //! paper fills, every stored order and fill row is marked paper, and shutdown leaves no paper
 //! order open.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use mako::config::Mode;
-use mako::engine::{Engine, RunOptions};
+use mako::engine::Engine;
 use mako::persist::{RunScope, load_fills, schema, store::count_rows};
 use mako::runtime::{Clock, Shutdown};
 use mako::types::{Price, Qty, Side};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn config(dir: &Path, port: u16) -> String {
     format!(
@@ -74,6 +68,10 @@ taker_fee = "0.001"
 [persistence]
 path = "paper.sqlite"
 
+[status]
+bind = "127.0.0.1:0"
+publish_interval = "100ms"
+
 [sim]
 host = "127.0.0.1"
 port = {port}
@@ -103,10 +101,12 @@ balances = {{ SOL = "100", USDT = "20000" }}
 fn paper_mode_trades_inside_the_engine_against_simulated_market_data() {
     let dir = std::env::temp_dir().join(format!("mako-paper-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let text = config(&dir, free_port());
+    // The simulator on a port the OS picks (the engine points the venues at it).
+    let text = config(&dir, 0);
     let config = mako::config::parse(&text, Path::new("paper.toml")).expect("config is valid");
     assert_eq!(config.engine.mode, Mode::Paper);
-    let engine = Engine::build(config, Clock::live(), Shutdown::new()).expect("engine builds");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     assert!(
         engine
             .skipped
@@ -115,12 +115,14 @@ fn paper_mode_trades_inside_the_engine_against_simulated_market_data() {
         "{:?}",
         engine.skipped
     );
-    let report = engine
-        .run(RunOptions {
-            duration: Some(Duration::from_secs(12)),
-            handle_signals: false,
-        })
-        .expect("stops cleanly");
+    // Until the strategy has paper fills (the deadline only bounds a hang).
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "paper fills",
+        Duration::from_secs(240),
+        |v| common::strategy_trades(v, "mm-sol") >= 2,
+    );
 
     // Nothing went to the simulator's order endpoints.
     let state = report.sim_state.expect("simulator state");

@@ -60,6 +60,14 @@ impl StrategyControls {
     }
 }
 
+/// The wall clock, for the status page's reload record.
+fn wall_now() -> crate::types::UnixNanos {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::types::UnixNanos(d.as_nanos() as u64)
+}
+
 /// Where a reload came from (for logs and replies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReloadSource {
@@ -184,6 +192,15 @@ impl ControlActor {
         let path = r.path().display().to_string();
         let plan = r.prepare();
         let applied = plan.and_then(|changes| self.apply(&changes).map(|()| changes));
+        if let Some(tx) = &self.status {
+            let _ = tx.send(StatusUpdate::Reload(
+                crate::status::snapshot::ReloadOutcome {
+                    source: source.as_str(),
+                    refused: applied.as_ref().err().map(|e| e.to_string()),
+                    at: wall_now(),
+                },
+            ));
+        }
         match applied {
             Ok(changes) => {
                 let list: Vec<Value> = changes

@@ -71,6 +71,9 @@ pub struct RunReport {
 /// An engine ready to run: every configured actor built and placed.
 pub struct Engine {
     config: Config,
+    /// The config as its file says (before the simulator's port was filled in): what a reload
+    /// of the file is compared with.
+    as_written: Config,
     clock: Clock,
     shutdown: Shutdown,
     hosts: Vec<HostSpec>,
@@ -92,6 +95,19 @@ pub struct Engine {
     status_addr: Option<std::net::SocketAddr>,
     /// The engine's positions and balances (written by gateways, read by strategies).
     positions: crate::risk::PositionBoard,
+}
+
+/// `url` with its authority `host:0` replaced by `host:port`; any other URL as it is.
+fn aim_at_port(url: &str, host: &str, port: u16) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[..end] == format!("{host}:0") {
+        format!("{scheme}://{host}:{port}{}", &rest[end..])
+    } else {
+        url.to_owned()
+    }
 }
 
 /// A human label for an actor: `feed:binance`, `strategy:mm-btc`, `status`.
@@ -132,6 +148,8 @@ impl Engine {
                 source,
             }
         })?;
+        let as_written = config.clone();
+        let mut config = config;
         let sim = match &config.sim {
             Some(s) => {
                 let h = crate::sim::Simulator::start((*s.config).clone())
@@ -141,6 +159,22 @@ impl Engine {
             }
             None => None,
         };
+        // `[sim] port = 0`: the OS chose the port; venue URLs naming the simulator's host
+        // with port 0 are pointed at it.
+        if let (Some(h), Some(s)) = (&sim, &config.sim)
+            && s.config.port == 0
+        {
+            let (host, port) = (s.config.host.clone(), h.addr().port());
+            for v in &mut config.venues {
+                for url in [&mut v.ws_url, &mut v.rest_url]
+                    .into_iter()
+                    .chain(v.ws_api_url.as_mut())
+                    .chain(v.private_ws_url.as_mut())
+                {
+                    *url = aim_at_port(url, &host, port);
+                }
+            }
+        }
         let stats: Vec<Arc<HostStats>> = config
             .runtime
             .hosts
@@ -224,6 +258,7 @@ impl Engine {
         Ok(Self {
             stop_note,
             config,
+            as_written,
             clock,
             shutdown,
             hosts,
@@ -242,7 +277,7 @@ impl Engine {
     /// `POST /control/reload`, on SIGHUP, and when the file's modification time changes.
     pub fn watch_config(&mut self, path: &std::path::Path) -> Result<(), EngineError> {
         if let Some(c) = self.control.as_mut() {
-            c.watch(path.to_path_buf(), self.config.clone())
+            c.watch(path.to_path_buf(), self.as_written.clone())
                 .map_err(EngineError::Signals)?;
         }
         Ok(())
@@ -268,6 +303,11 @@ impl Engine {
     /// watching a run from another thread).
     pub fn band_board(&self) -> Option<crate::latency::BandBoard> {
         self.band_board.clone()
+    }
+
+    /// Where the in-process simulator (`[sim]`) listens, its port resolved when it was 0.
+    pub fn sim_addr(&self) -> Option<std::net::SocketAddr> {
+        self.sim.as_ref().map(|h| h.addr())
     }
 
     /// The engine's positions per strategy and balances per venue, as strategies read them
@@ -387,5 +427,22 @@ impl Engine {
             ));
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod aim_tests {
+    #[test]
+    fn only_the_simulators_port_zero_is_replaced() {
+        let a = |u: &str| super::aim_at_port(u, "127.0.0.1", 4242);
+        assert_eq!(a("ws://127.0.0.1:0"), "ws://127.0.0.1:4242");
+        assert_eq!(
+            a("ws://127.0.0.1:0/ws/v5/public"),
+            "ws://127.0.0.1:4242/ws/v5/public"
+        );
+        assert_eq!(a("http://127.0.0.1:0?x=1"), "http://127.0.0.1:4242?x=1");
+        assert_eq!(a("ws://127.0.0.1:9000/ws"), "ws://127.0.0.1:9000/ws");
+        assert_eq!(a("ws://127.0.0.10:0/ws"), "ws://127.0.0.10:0/ws");
+        assert_eq!(a("not a url"), "not a url");
     }
 }

@@ -648,4 +648,76 @@ mod tests {
             Ok(())
         );
     }
+
+    #[test]
+    fn open_orders_are_limited_at_a_non_zero_count_and_free_up_as_orders_end() {
+        let mut r = engine(
+            RiskLimits::default(),
+            RiskLimits {
+                max_open_orders: Some(2),
+                ..Default::default()
+            },
+        );
+        let s = StrategyId(0);
+        for _ in 0..2 {
+            assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
+            r.on_order_opened(s, Side::Buy, q("1"));
+        }
+        assert_eq!(r.open_orders(s), 2);
+        assert_eq!(
+            r.check(&order(Side::Buy, "99", "1"), NOW),
+            Err(Rule::MaxOpenOrders)
+        );
+        // A partial fill leaves the order open; its end frees the slot.
+        r.on_order_reduced(s, Side::Buy, q("0.4"), false);
+        assert_eq!(
+            r.check(&order(Side::Buy, "99", "1"), NOW),
+            Err(Rule::MaxOpenOrders)
+        );
+        r.on_order_reduced(s, Side::Buy, q("0.6"), true);
+        assert_eq!(r.open_orders(s), 1);
+        assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
+    }
+
+    #[test]
+    fn trades_per_day_are_limited_at_a_non_zero_count_and_reset_at_utc_midnight() {
+        let mut r = engine(
+            RiskLimits::default(),
+            RiskLimits {
+                max_trades_per_day: Some(3),
+                ..Default::default()
+            },
+        );
+        let s = StrategyId(0);
+        // NOW is 22:13:20 UTC; the day ends 6 400 s later.
+        let midnight = UnixNanos((NOW.0 / NS_PER_DAY + 1) * NS_PER_DAY);
+        let fill = |r: &mut RiskEngine, at: UnixNanos| {
+            let n = Notional::of(p("100"), q("0.1"));
+            r.on_fill(s, Side::Buy, q("0.1"), n, Qty::ZERO, at);
+        };
+        for _ in 0..3 {
+            assert_eq!(r.check(&order(Side::Buy, "99", "0.1"), NOW), Ok(()));
+            fill(&mut r, NOW);
+        }
+        assert_eq!(r.trades_today(s), 3);
+        assert_eq!(
+            r.check(&order(Side::Buy, "99", "0.1"), NOW),
+            Err(Rule::MaxTradesPerDay)
+        );
+        // Still refused one nanosecond before midnight; allowed from midnight on.
+        assert_eq!(
+            r.check(&order(Side::Buy, "99", "0.1"), UnixNanos(midnight.0 - 1)),
+            Err(Rule::MaxTradesPerDay)
+        );
+        assert_eq!(r.check(&order(Side::Buy, "99", "0.1"), midnight), Ok(()));
+        assert_eq!(r.trades_today(s), 0);
+        fill(&mut r, midnight);
+        assert_eq!(r.trades_today(s), 1);
+        let rejected: u64 = r
+            .rejections()
+            .filter(|(rule, _)| *rule == Rule::MaxTradesPerDay)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(rejected, 2);
+    }
 }

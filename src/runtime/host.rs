@@ -180,18 +180,12 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
     }
 }
 
-/// Nices the calling thread (Linux: per-thread). Failure only costs priority, so it is logged.
-/// The one FFI call cannot run under Miri; the host tests that run there cover the rest.
-#[allow(unsafe_code)]
+/// Nices the calling thread (Linux: per-thread, `who = 0`). Failure only costs priority, so
+/// it is logged. The system call goes through rustix's safe wrapper: mako has no `unsafe`.
 fn lower_priority(host: &str) {
     #[cfg(all(target_os = "linux", not(miri)))]
-    {
-        // SAFETY: setpriority has no memory-safety preconditions; on Linux `who = 0` with
-        // PRIO_PROCESS names the calling thread.
-        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
-        if rc != 0 {
-            tracing::debug!(host, "could not lower host priority");
-        }
+    if rustix::process::setpriority_process(None, 10).is_err() {
+        tracing::debug!(host, "could not lower host priority");
     }
     #[cfg(not(all(target_os = "linux", not(miri))))]
     let _ = host;

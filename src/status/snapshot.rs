@@ -194,6 +194,18 @@ pub enum StatusUpdate {
     /// An order changed (any state); final orders leave the open set.
     Order(Order),
     Fill(FillRecord),
+    /// A parameter reload was applied or refused.
+    Reload(ReloadOutcome),
+}
+
+/// How one parameter reload ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadOutcome {
+    /// `endpoint`, `SIGHUP` or `file change`.
+    pub source: &'static str,
+    /// `None`: applied; otherwise why it was refused.
+    pub refused: Option<String>,
+    pub at: UnixNanos,
 }
 
 /// What an operator asked for through the control API. Routed by the engine.

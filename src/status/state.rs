@@ -184,6 +184,8 @@ pub struct StatusState {
     recent_orders: VecDeque<Order>,
     recent_trades: VecDeque<FillRecord>,
     fills_seen: u64,
+    /// Reloads applied and refused, and the latest.
+    reloads: (u64, u64, Option<crate::status::snapshot::ReloadOutcome>),
 }
 
 impl StatusState {
@@ -202,6 +204,7 @@ impl StatusState {
             recent_orders: VecDeque::with_capacity(RECENT),
             recent_trades: VecDeque::with_capacity(RECENT),
             fills_seen: 0,
+            reloads: (0, 0, None),
             setup,
         }
     }
@@ -256,6 +259,14 @@ impl StatusState {
                     self.recent_trades.pop_front();
                 }
                 self.recent_trades.push_back(f);
+            }
+            StatusUpdate::Reload(r) => {
+                if r.refused.is_none() {
+                    self.reloads.0 += 1;
+                } else {
+                    self.reloads.1 += 1;
+                }
+                self.reloads.2 = Some(r);
             }
         }
     }
@@ -313,6 +324,20 @@ impl StatusState {
             ),
         );
         m.insert("risk".into(), self.risk_json());
+        let (applied, refused, last) = &self.reloads;
+        m.insert(
+            "reloads".into(),
+            json!({
+                "applied": applied,
+                "refused": refused,
+                "last": last.as_ref().map(|r| json!({
+                    "source": r.source,
+                    "applied": r.refused.is_none(),
+                    "error": r.refused,
+                    "at_ns": r.at.0,
+                })),
+            }),
+        );
         m.insert("open_orders_count".into(), json!(self.open.len()));
         m.insert("open_orders".into(), self.open_orders_json());
         m.insert(

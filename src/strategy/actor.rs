@@ -212,7 +212,26 @@ impl StrategyActor {
 impl StrategyActor {
     /// Delivers waiting trade prints (and the candles they close), tells the strategy of any
     /// it lost, and closes candles on the clock. Returns the work done.
-    fn pump_trades(&mut self, now: UnixNanos, book: crate::book::TopOfBook, halted: bool) -> usize {
+    #[inline]
+    fn pump_trades(
+        &mut self,
+        now: UnixNanos,
+        book: &crate::book::TopOfBook,
+        halted: bool,
+    ) -> usize {
+        if self.trades.is_none() {
+            return 0;
+        }
+        self.deliver_trades(now, *book, halted)
+    }
+
+    #[inline(never)]
+    fn deliver_trades(
+        &mut self,
+        now: UnixNanos,
+        book: crate::book::TopOfBook,
+        halted: bool,
+    ) -> usize {
         let Some(rx) = &self.trades else { return 0 };
         let band = match &self.bands {
             Some(b) => b.band(self.venue),
@@ -294,10 +313,21 @@ impl StrategyActor {
     }
 
     /// Calls `on_timer` for every timer due.
-    fn fire_timers(&mut self, now: UnixNanos, book: crate::book::TopOfBook, halted: bool) -> usize {
+    #[inline]
+    fn fire_timers(
+        &mut self,
+        now: UnixNanos,
+        book: &crate::book::TopOfBook,
+        halted: bool,
+    ) -> usize {
         if self.env.timers.next_due().is_none_or(|t| t > now) {
             return 0;
         }
+        self.fire_due(now, *book, halted)
+    }
+
+    #[inline(never)]
+    fn fire_due(&mut self, now: UnixNanos, book: crate::book::TopOfBook, halted: bool) -> usize {
         let band = match &self.bands {
             Some(b) => b.band(self.venue),
             None => &self.default_band,
@@ -366,8 +396,8 @@ impl Actor for StrategyActor {
                 }
             }
         }
-        work += self.pump_trades(now, book, halted);
-        work += self.fire_timers(now, book, halted);
+        work += self.pump_trades(now, &book, halted);
+        work += self.fire_timers(now, &book, halted);
         // Split borrows: the band lives in `bands`/`default_band`, the sink apart from them.
         let band = match &self.bands {
             Some(b) => b.band(self.venue),

@@ -254,12 +254,15 @@ impl IntentSink {
     /// Cancels one order (sent to its instrument's venue; the main venue for an order the
     /// sink no longer holds as open).
     pub fn cancel(&mut self, cid: ClientOrderId) {
-        let route = self
-            .open
-            .iter()
-            .find(|o| o.cid == cid)
-            .and_then(|o| self.route_of(o.instrument))
-            .unwrap_or(0);
+        let route = if self.routes.len() == 1 {
+            0
+        } else {
+            self.open
+                .iter()
+                .find(|o| o.cid == cid)
+                .and_then(|o| self.route_of(o.instrument))
+                .unwrap_or(0)
+        };
         self.push(
             route,
             OrderIntent::Cancel {

@@ -57,6 +57,7 @@ impl Timers {
     }
 
     /// The earliest time a timer is due.
+    #[inline]
     pub fn next_due(&self) -> Option<UnixNanos> {
         self.list.iter().map(|t| t.at).min()
     }

@@ -29,3 +29,63 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// `GET /status` of a running engine, if it answers.
+pub fn status(addr: std::net::SocketAddr) -> Option<serde_json::Value> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .proxy(None)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build(),
+    );
+    let mut r = agent.get(&format!("http://{addr}/status")).call().ok()?;
+    serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
+}
+
+/// Runs `engine` (built with `shutdown`, serving `/status`) until its status satisfies `done`,
+/// then stops it and returns its report. `limit` only bounds a hang: the test fails with
+/// `what` and the last status seen.
+pub fn run_until(
+    engine: mako::engine::Engine,
+    shutdown: mako::runtime::Shutdown,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> mako::engine::RunReport {
+    let addr = engine.status_addr().expect("the engine serves /status");
+    let run = std::thread::spawn(move || {
+        engine
+            .run(mako::engine::RunOptions {
+                duration: Some(Duration::from_secs(3600)),
+                handle_signals: false,
+            })
+            .expect("stops cleanly")
+    });
+    let until = Instant::now() + limit;
+    let mut last = serde_json::Value::Null;
+    loop {
+        if let Some(v) = status(addr) {
+            if done(&v) {
+                break;
+            }
+            last = v;
+        }
+        if Instant::now() >= until || run.is_finished() {
+            shutdown.request();
+            let _ = run.join();
+            panic!("never saw {what}; last status: {last}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    shutdown.request();
+    run.join().expect("the engine thread")
+}
+
+/// The `trades` figure of the strategy named `id` on a status page (0 when absent).
+pub fn strategy_trades(v: &serde_json::Value, id: &str) -> u64 {
+    v["strategies"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["id"] == id))
+        .and_then(|s| s["trades"].as_u64())
+        .unwrap_or(0)
+}

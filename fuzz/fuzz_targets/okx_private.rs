@@ -1,0 +1,5 @@
+#![no_main]
+//! See `mako::fuzzing::okx_private`.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| mako::fuzzing::okx_private(data));

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 600), JOBS at a time (default 2), from its
+# corpus, and prints one line per target: executions, executions per second, coverage, and
+# whether it crashed (the crash input is then in fuzz/artifacts/<target>/).
+#   fuzz/run-all.sh [SECONDS] [JOBS]
+set -u
+cd "$(dirname "$0")"
+secs=${1:-600}
+jobs=${2:-2}
+mkdir -p logs
+cargo +nightly fuzz build -O >/dev/null 2>&1 || { echo "the fuzz targets do not build"; exit 1; }
+run() {
+  t=$1
+  # New inputs go to work/<t> (not committed); the committed seeds are read from corpus/<t>.
+  mkdir -p "corpus/$t" "work/$t"
+  if cargo +nightly fuzz run -O "$t" "work/$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=4096 \
+      -print_final_stats=1 >"logs/$t.log" 2>&1; then
+    result=ok
+  else
+    result=CRASH
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$')
+  cov=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*')
+  printf '%-16s %-6s %6ss %12s execs %8s/s cov %6s\n' "$t" "$result" "$secs" "${execs:-?}" "${rate:-?}" "${cov:-?}"
+}
+export -f run
+export secs
+cargo +nightly fuzz list | xargs -P "$jobs" -I{} bash -c 'run {}'

@@ -90,13 +90,26 @@ impl StrategyLines {
                 .as_deref()
                 .map(|s| tick_to_order(s, self.venues[i]))
                 .unwrap_or_default();
+            // Strategies with an allocation show their inventory; the others (the grid) their
+            // position, and their round trips once they have some.
+            let holdings = if r.quote == 0 {
+                format!("pos {} {base}", r.base)
+            } else {
+                format!("inv {} {base} {:.2} {quote}", r.base, r.quote as f64 / 1e8)
+            };
+            let trips = if r.round_trips > 0 {
+                format!(
+                    " | trips {} ({:+.4} {quote})",
+                    r.round_trips, r.realized_pnl
+                )
+            } else {
+                String::new()
+            };
             out.push(format!(
-                "  {} {symbol} mid {mid} | bid {} | ask {} | inv {} {base} {:.2} {quote} | fills {} | pnl {:+.4} {quote} | band {band}{t2o}{}",
+                "  {} {symbol} mid {mid} | bid {} | ask {} | {holdings} | fills {}{trips} | pnl {:+.4} {quote} | band {band}{t2o}{}",
                 self.names[i],
                 side(r.bid),
                 side(r.ask),
-                r.base,
-                r.quote as f64 / 1e8,
                 r.fills,
                 r.pnl,
                 if r.paused { " | PAUSED" } else { "" },

@@ -4,8 +4,9 @@
 //! computed here from the simulator's own fills and fees, the engine's positions and balances
 //! against the simulator's, and that neither strategy touched the other's orders.
 
+mod common;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -111,17 +112,6 @@ fn units(v: &Value) -> i64 {
         .units()
 }
 
-fn status(addr: SocketAddr) -> Option<Value> {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build(),
-    );
-    let mut r = agent.get(&format!("http://{addr}/status")).call().ok()?;
-    serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
-}
-
 /// One simulator fill with the strategy whose order it filled.
 struct Fill {
     strategy: StrategyId,
@@ -159,7 +149,7 @@ fn the_grid_trades_beside_the_maker_and_agrees_with_the_simulator() {
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut last = Value::Null;
     loop {
-        if let Some(s) = status(addr) {
+        if let Some(s) = common::status(addr) {
             let grid = s["strategies"]
                 .as_array()
                 .and_then(|a| a.iter().find(|x| x["id"] == "grid").cloned())

@@ -80,6 +80,22 @@ pub struct StrategyActor {
     prints_lost: u64,
 }
 
+/// The context of one call: the sink and environment borrowed from the host apart from the
+/// band (which lives in `bands`/`default_band`).
+macro_rules! cx {
+    ($s:ident, $now:expr, $book:expr, $tick_at:expr, $band:expr, $halted:expr) => {
+        StrategyCtx {
+            now: $now,
+            book: $book,
+            tick_at: $tick_at,
+            band: $band,
+            halted: $halted,
+            intents: &mut $s.sink,
+            env: &mut $s.env,
+        }
+    };
+}
+
 /// Prints handled per poll at most (the rest wait for the next poll, never dropped here).
 const TRADES_PER_POLL: usize = 4096;
 /// A candle closes on the clock this long after its end when no trade of the next bar came.
@@ -247,15 +263,7 @@ impl StrategyActor {
                 b.mark_hole();
             }
             tracing::warn!(strategy = %self.name, lost, "trade prints lost: the strategy fell behind");
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: UnixNanos::ZERO,
-                band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
             self.strategy.on_gap(Gap::Trades(lost), &mut cx);
             work += 1;
         }
@@ -274,15 +282,7 @@ impl StrategyActor {
             {
                 b.on_trade(&t, |c| buf.push(c));
             }
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: t.recv_ts,
-                band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, t.recv_ts, band, halted);
             for c in self.candle_buf.drain(..) {
                 self.strategy.on_candle(&c, &mut cx);
             }
@@ -295,15 +295,7 @@ impl StrategyActor {
             b.on_clock(now, |c| buf.push(c));
         }
         if !self.candle_buf.is_empty() {
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: UnixNanos::ZERO,
-                band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
             for c in self.candle_buf.drain(..) {
                 work += 1;
                 self.strategy.on_candle(&c, &mut cx);
@@ -335,15 +327,7 @@ impl StrategyActor {
         let mut work = 0;
         while let Some(tag) = self.env.timers.pop_due(now) {
             work += 1;
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: UnixNanos::ZERO,
-                band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
             self.strategy.on_timer(tag, &mut cx);
         }
         work
@@ -406,15 +390,7 @@ impl Actor for StrategyActor {
         while let Some(u) = self.updates.try_recv() {
             work += 1;
             self.sink.observe(&u);
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: UnixNanos::ZERO,
-                band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
             self.strategy.on_order_update(&u, &mut cx);
         }
         // The main book's publish counter, plus the other declared instruments' (a strategy
@@ -437,15 +413,14 @@ impl Actor for StrategyActor {
                 _ => None,
             };
             let sent_before = self.sink.sent;
-            let mut cx = StrategyCtx {
+            let mut cx = cx!(
+                self,
                 now,
                 book,
-                tick_at: if new_book { recv_ts } else { UnixNanos::ZERO },
+                if new_book { recv_ts } else { UnixNanos::ZERO },
                 band,
-                halted,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+                halted
+            );
             self.strategy.on_tick(&mut cx);
             if let (Some(r), Some(t0)) = (&mut self.latency, called_at)
                 && self.sink.sent != sent_before
@@ -480,26 +455,10 @@ impl Actor for StrategyActor {
         // host) still count: fills change inventory.
         while let Some(u) = self.updates.try_recv() {
             self.sink.observe(&u);
-            let mut cx = StrategyCtx {
-                now,
-                book,
-                tick_at: UnixNanos::ZERO,
-                band: &band,
-                halted: true,
-                intents: &mut self.sink,
-                env: &mut self.env,
-            };
+            let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
             self.strategy.on_order_update(&u, &mut cx);
         }
-        let mut cx = StrategyCtx {
-            now,
-            book,
-            tick_at: UnixNanos::ZERO,
-            band: &band,
-            halted: true,
-            intents: &mut self.sink,
-            env: &mut self.env,
-        };
+        let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
         self.strategy.on_stop(&mut cx);
         if let Some(tx) = &self.final_report {
             let mid = book

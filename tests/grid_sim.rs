@@ -145,7 +145,8 @@ fn the_grid_trades_beside_the_maker_and_agrees_with_the_simulator() {
             .expect("stops cleanly")
     });
 
-    // Wait for the grid's three round trips (the deadline only bounds a hang).
+    // Wait for the grid's three round trips and a fill of the maker's (the deadline only
+    // bounds a hang).
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut last = Value::Null;
     loop {
@@ -154,7 +155,7 @@ fn the_grid_trades_beside_the_maker_and_agrees_with_the_simulator() {
                 .as_array()
                 .and_then(|a| a.iter().find(|x| x["id"] == "grid").cloned())
                 .unwrap_or(Value::Null);
-            if grid["round_trips"].as_u64() == Some(3) {
+            if grid["round_trips"].as_u64() == Some(3) && common::strategy_trades(&s, "mm") >= 1 {
                 break;
             }
             last = grid;

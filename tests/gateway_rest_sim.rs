@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::gateway_rig::{Rig, rig_with, trade_a_while};
+use common::gateway_rig::{Rig, rig_with, trade_a_while, trade_until_unknown};
 use common::{start_sim, wait_for};
 use mako::config::OrderTransport;
 use mako::gateway::rest::RestOptions;
@@ -99,6 +99,7 @@ fn orders_match_the_venue_over_rest_with_faults() {
     };
     set(&r, 0.3, 0.4, 20, 0.1, 0.03);
     trade_a_while(&mut r, 6);
+    trade_until_unknown(&mut r, 40);
     // A stretch where the venue answers every REST request with 429 (Retry-After 1 s).
     let (bid, _) = r.book();
     r.sim.faults().set_http_429_rate(1.0);

@@ -405,6 +405,19 @@ pub fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Ve
 
 /// Places a mix: resting bids and asks, marketable limits (taker fills), a post-only that
 /// would cross (rejected), and cancels half of the resting ones.
+/// Trades a round at a time, while the faults set stay on, until the gateway has seen an
+/// answer whose outcome was unknown (a 5xx, a timeout): under load a fixed number of rounds
+/// may send too few requests for the faults to hit one. At most `max_rounds`.
+pub fn trade_until_unknown(r: &mut Rig, max_rounds: usize) {
+    for _ in 0..max_rounds {
+        r.refresh();
+        if r.last.rest.as_ref().is_some_and(|x| x.unknown > 0) {
+            return;
+        }
+        trade_a_while(r, 1);
+    }
+}
+
 pub fn trade_a_while(r: &mut Rig, rounds: usize) {
     for round in 0..rounds {
         let (bid, ask) = r.book();

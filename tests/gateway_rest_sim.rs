@@ -126,6 +126,30 @@ fn orders_match_the_venue_over_rest_with_faults() {
     r.assert_balances_agree(Duration::from_secs(20));
     let rest = r.last.rest.expect("orders went over REST");
     assert!(rest.unknown > 0, "5xx and lost answers were seen: {rest:?}");
+    // The gateway waited out every 429's Retry-After (1 s) before its next request, as the
+    // simulator saw them arrive (the test's own book and state requests left out).
+    let gateway: Vec<_> = r
+        .sim
+        .rest_log()
+        .into_iter()
+        .filter(|e| e.path != "/api/v3/ticker/bookTicker" && !e.path.starts_with("/sim"))
+        .collect();
+    let mut waited = 0;
+    for w in gateway.windows(2) {
+        if w[0].status == 429 {
+            let gap = w[1].at.duration_since(w[0].at);
+            assert!(
+                gap >= Duration::from_millis(990),
+                "{} {} came {gap:?} after a 429 to {} {}",
+                w[1].method,
+                w[1].path,
+                w[0].method,
+                w[0].path
+            );
+            waited += 1;
+        }
+    }
+    assert!(waited >= 1, "a 429 was answered and waited out: {waited}");
     assert!(
         r.last.counters.queries_sent > 0,
         "unknown outcomes were chased with queries"

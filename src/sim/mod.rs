@@ -113,7 +113,23 @@ pub struct Shared {
     /// Every open WebSocket connection's mailbox (to close them all at shutdown).
     pub conns: Mutex<HashMap<u64, Mailbox>>,
     pub conn_threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Every REST request answered (or dropped), in arrival order (the last `REST_LOG`).
+    pub rest_log: Mutex<std::collections::VecDeque<RestLogEntry>>,
 }
+
+/// One REST request as the simulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestLogEntry {
+    /// When the whole request had been read.
+    pub at: std::time::Instant,
+    pub method: String,
+    pub path: String,
+    /// The status answered; 0 when the connection was dropped without an answer (a fault).
+    pub status: u16,
+}
+
+/// REST requests kept in the log.
+pub const REST_LOG: usize = 100_000;
 
 pub struct Simulator;
 
@@ -154,6 +170,7 @@ impl Simulator {
             next_conn: AtomicU64::new(1),
             conns: Mutex::new(HashMap::new()),
             conn_threads: Mutex::new(Vec::new()),
+            rest_log: Mutex::new(std::collections::VecDeque::new()),
             cfg,
         });
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
@@ -268,6 +285,11 @@ impl SimHandle {
     /// The live fault switches.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// The REST requests answered so far, oldest first (tests check timing rules with it).
+    pub fn rest_log(&self) -> Vec<RestLogEntry> {
+        self.shared.rest_log.lock().iter().cloned().collect()
     }
     /// The simulator's own view: balances, orders, fills, fees, books (as `/sim/state`).
     pub fn state(&self) -> Value {

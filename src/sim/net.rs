@@ -172,7 +172,24 @@ fn serve(
         if req.is_websocket_upgrade() {
             return upgrade(shared, conn, req, buf);
         }
-        match rest::handle(&shared, &req, peer) {
+        let read_at = std::time::Instant::now();
+        let reply = rest::handle(&shared, &req, peer);
+        {
+            let mut log = shared.rest_log.lock();
+            if log.len() == super::REST_LOG {
+                log.pop_front();
+            }
+            log.push_back(super::RestLogEntry {
+                at: read_at,
+                method: req.method.clone(),
+                path: req.path.clone(),
+                status: match &reply {
+                    Reply::Send(r) => r.status,
+                    Reply::Drop => 0,
+                },
+            });
+        }
+        match reply {
             Reply::Send(resp) => {
                 let keep = !req.wants_close();
                 http::write_response(&mut conn, &resp, keep)?;

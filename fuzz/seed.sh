@@ -1,43 +1,99 @@
 #!/usr/bin/env bash
 # Fills fuzz/corpus/<target>/ from the repository's real data: recordings, documentation
-# samples, configs, .hgrm files. Re-run after adding samples; the result is committed.
+# samples (also without the docs' `//` annotations and on one line, which is how the venues
+# send them), configs, .hgrm files, and hand-written HTTP requests and WebSocket sessions.
+# Deterministic: re-running it gives the same files. Re-run after adding samples; the result
+# is committed (keep it under ~2 MB). Needs bash, awk, jq, gzip, split.
+#   fuzz/seed.sh
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
+targets="binance_md okx_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
-for t in binance_md okx_md binance_private okx_private rest_answers sim_http recording hgrm config; do
+for t in $targets; do
   mkdir -p "$c/$t"
 done
 put() { # target name < bytes
   cat > "$c/$1/$2"
 }
+# A documentation sample as the venue sends it: annotations cut, one line of JSON. Nothing
+# when it is not JSON then.
+compact() { # file
+  sed 's| //.*$||' "$1" | jq -c . 2>/dev/null || true
+}
+# The same as compact, to a file, only when it is JSON.
+put_compact() { # target name file
+  local out
+  out=$(compact "$3")
+  [ -n "$out" ] && printf '%s' "$out" > "$c/$1/$2"
+  return 0
+}
+# /work/shared/reference/samples holds the same Binance and OKX samples as tests/fixtures
+# (checked when it is there); the fixtures are what is used, so CI needs nothing outside.
+ref=/work/shared/reference/samples
+if [ -d "$ref" ]; then
+  for f in tests/fixtures/binance-samples/binance_*.json tests/fixtures/okx/samples/okx_*; do
+    r="$ref/$(basename "$f")"
+    [ -f "$r" ] && ! cmp -s "$f" "$r" && echo "note: $r differs from $f" >&2
+  done
+fi
+bs=tests/fixtures/binance-samples
+os=tests/fixtures/okx/samples
 
 # Binance market data: every 97th frame of the recording plus the first of each kind.
 zcat tests/fixtures/binance-spot/btcusdt_20240808.gz | cut -d' ' -f2- \
   | awk 'NR % 97 == 1 || (/"e":"trade"/ && !t++) || (/depthUpdate/ && !d++) || (/lastUpdateId/ && !s++) || (/"u":/ && /"b":/ && !b++)' \
   | head -n 500 | split -l 1 -d -a 3 - "$c/binance_md/rec-"
-for f in tests/fixtures/binance-samples/binance_{aggtrade,bookticker,depth_diff,depth_snapshot_rest,partial_depth,trade,server_shutdown_raw}.json; do
+for f in $bs/binance_{aggtrade,bookticker,depth_diff,depth_snapshot_rest,partial_depth,trade,server_shutdown_raw}.json; do
   cp "$f" "$c/binance_md/"
+  put_compact binance_md "$(basename "$f" .json).line" "$f"
 done
+# A run of frames for the feed's handler (one frame a line): the recording's first 40
+# frames, its REST snapshot among them (64 KB), then diffs.
+zcat tests/fixtures/binance-spot/btcusdt_20240808.gz | head -n 40 | cut -d' ' -f2- | put binance_md seq-head
+# The snapshot given as a REST answer (`SNAPSHOT ` + body), then the diffs after it.
+zcat tests/fixtures/binance-spot/btcusdt_20240808.gz | head -n 40 | cut -d' ' -f2- \
+  | awk 'NR == 8 { print "SNAPSHOT " $0; next } NR > 8' | put binance_md seq-snapshot
 
 # OKX market data: the cryptofeed capture's frames and the documentation samples.
 grep -o ': {.*' tests/fixtures/okx/OKX.ws.1.0 | cut -c3- | awk 'NR % 3 == 1' \
   | split -l 1 -d -a 3 - "$c/okx_md/rec-"
-for f in tests/fixtures/okx/samples/okx_{bbo_tbt,books5,books_snapshot,books_update,tickers,trades,rest_books_response,books_subscribe_error,ws_notice_service_upgrade}.json; do
+for f in $os/okx_{bbo_tbt,books5,books_snapshot,books_update,tickers,trades,rest_books_response,books_subscribe_error,ws_notice_service_upgrade}.json; do
   cp "$f" "$c/okx_md/"
+  put_compact okx_md "$(basename "$f" .json).line" "$f"
 done
+# Runs of frames for the feed's handler: a snapshot then its update; a REST book answer
+# (`REST ` + body) then the update.
+{ compact $os/okx_books_snapshot.json; echo; compact $os/okx_books_update.json; } | put okx_md seq-books
+{ printf 'REST '; compact $os/okx_rest_books_response.json; echo; compact $os/okx_books_update.json; } | put okx_md seq-rest
+grep -o ': {.*' tests/fixtures/okx/OKX.ws.1.0 | cut -c3- | head -n 30 | put okx_md seq-head
 
 # Private streams, WebSocket API and REST answers.
-for f in tests/fixtures/binance-samples/binance_{account_response,cancel_order_response,execution_report,new_order_response_ack,new_order_response_full,open_orders_response,outbound_account_position,query_order_response,wsapi_error_response,wsapi_order_place_response}.json; do
-  cp "$f" "$c/binance_private/"
+bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"
+for n in $bp; do
+  cp "$bs/$n.json" "$c/binance_private/"
+  put_compact binance_private "$n.line" "$bs/$n.json"
+  put_compact binance_user "$n.line" "$bs/$n.json"
 done
-for f in tests/fixtures/okx/samples/okx_{account_balance_response,cancel_order_response,order_details_response,orders_channel_push_fill,orders_pending_response,place_order_response,ws_login_failure,ws_login_response}.json; do
-  cp "$f" "$c/okx_private/"
+# The event without its WebSocket API wrapper (the listen-key stream's shape).
+compact $bs/binance_execution_report.json | jq -c .event | put binance_user execution_report_bare
+compact $bs/binance_outbound_account_position.json | jq -c '.event // .' | put binance_user account_position_bare
+# The user data events on one connection, one a line (the session reads lines).
+for n in binance_wsapi_order_place_response binance_execution_report binance_outbound_account_position binance_wsapi_error_response; do
+  compact "$bs/$n.json"; echo
+done | put binance_private session-lines
+op="okx_account_balance_response okx_cancel_order_response okx_order_details_response okx_orders_channel_push_fill okx_orders_pending_response okx_place_order_response okx_ws_login_failure okx_ws_login_response"
+for n in $op; do
+  cp "$os/$n.json" "$c/okx_private/"
+  put_compact okx_private "$n.line" "$os/$n.json"
 done
+for n in okx_ws_login_response okx_place_order_response okx_orders_channel_push_fill okx_cancel_order_response; do
+  compact "$os/$n.json"; echo
+done | put okx_private session-lines
 # REST answers: byte 0 picks the request, bytes 1-2 the HTTP status (mod 500, + 100), the
 # rest is the body.
 n=0
-for f in "$c"/binance_private/* "$c"/okx_private/*; do
+for f in "$c"/binance_private/*.json "$c"/okx_private/*.json; do
   for which in 1 2 3 4 5 6; do
     { printf "\\x$(printf %02x $which)\\x00\\x64"; cat "$f"; } > "$c/rest_answers/ok-$n-$which"
   done
@@ -45,24 +101,122 @@ for f in "$c"/binance_private/* "$c"/okx_private/*; do
 done
 { printf '\x01\x01\x4d'; printf '{"code":-1003,"msg":"Too many requests."}'; } > "$c/rest_answers/429"
 { printf '\x01\x01\x90'; printf '<html>bad gateway</html>'; } > "$c/rest_answers/5xx"
+# Rate-limit headers, one `name: value` a line.
+printf 'x-mbx-used-weight-1m: 1200\nx-mbx-order-count-10s: 3\nx-mbx-order-count-1d: 40\nRetry-After: 7\n' | put rest_answers headers
+printf 'Retry-After: 259201\nX-MBX-USED-WEIGHT-1M: 99999999999\n' | put rest_answers headers-ban
 
-# HTTP requests to the simulator.
+# HTTP requests to the simulator. `timestamp=NOW`, `signature=SIGN`, `OK-ACCESS-TIMESTAMP:
+# NOW` and `OK-ACCESS-SIGN: SIGN` are filled in by the target (key `k`, secret `s`).
 printf 'GET /api/v3/time HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' | put sim_http time
 printf 'POST /api/v3/order?symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=10000&timestamp=1&signature=ab HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: k\r\nContent-Length: 0\r\n\r\n' | put sim_http order
 printf 'POST /api/v5/trade/order HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"instId":"BTC-USDT","sz":"1"}' | put sim_http okx-order
 printf 'GET /sim/state?x=%%41%%zz&y HTTP/1.1\r\n\r\n' | put sim_http percent
+{
+  printf 'POST /api/v3/order?symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01000&price=50000.00&newClientOrderId=mkBuy1&timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n'
+  body='symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.00500&price=49999.00&newClientOrderId=mkSell1&newOrderRespType=FULL&timestamp=NOW&signature=SIGN'
+  printf 'POST /api/v3/order HTTP/1.1\r\nX-MBX-APIKEY: k\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body"
+  printf 'GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=mkBuy1&timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n'
+  printf 'GET /api/v3/openOrders?symbol=BTCUSDT&timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n'
+  printf 'GET /api/v3/myTrades?symbol=BTCUSDT&timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n'
+  printf 'DELETE /api/v3/order?symbol=BTCUSDT&origClientOrderId=mkBuy1&timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n'
+  printf 'GET /api/v3/account?timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\nConnection: close\r\n\r\n'
+} | put sim_http signed-orders
+printf 'GET /api/v3/depth?symbol=BTCUSDT&limit=5 HTTP/1.1\r\n\r\nGET /api/v3/exchangeInfo?symbol=BTCUSDT HTTP/1.1\r\n\r\nGET /api/v3/ticker/bookTicker?symbol=BTCUSDT HTTP/1.1\r\n\r\nGET /api/v3/rateLimit/order?timestamp=NOW&signature=SIGN HTTP/1.1\r\nX-MBX-APIKEY: k\r\n\r\n' | put sim_http public
+body='{"http_429_rate":0.5,"clock_skew_ms":1500}'
+printf 'POST /sim/faults HTTP/1.1\r\nContent-Length: %d\r\n\r\n%sGET /api/v3/time HTTP/1.1\r\n\r\nPOST /sim/limits/reset HTTP/1.1\r\n\r\nGET /sim/faults HTTP/1.1\r\n\r\nGET /sim/bench HTTP/1.1\r\n\r\n' "${#body}" "$body" | put sim_http admin
+{
+  body='{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"mkOkx1","side":"buy","ordType":"limit","px":"50000","sz":"0.01"}'
+  printf 'POST /api/v5/trade/order HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body"
+  printf 'GET /api/v5/trade/order?instId=BTC-USDT&clOrdId=mkOkx1 HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\n\r\n'
+  printf 'GET /api/v5/trade/orders-pending?instId=BTC-USDT HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\n\r\n'
+  printf 'GET /api/v5/trade/fills?instId=BTC-USDT HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\n\r\n'
+  body='{"instId":"BTC-USDT","clOrdId":"mkOkx1"}'
+  printf 'POST /api/v5/trade/cancel-order HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body"
+  printf 'GET /api/v5/account/balance HTTP/1.1\r\nOK-ACCESS-KEY: k\r\nOK-ACCESS-PASSPHRASE: mako-sim-passphrase\r\nOK-ACCESS-TIMESTAMP: NOW\r\nOK-ACCESS-SIGN: SIGN\r\n\r\n'
+} | put sim_http okx-signed
+printf 'GET /api/v5/market/books?instId=BTC-USDT&sz=5 HTTP/1.1\r\n\r\nGET /api/v5/public/time HTTP/1.1\r\n\r\n' | put sim_http okx-public
+printf 'GET /stream?streams=btcusdt@trade/btcusdt@depth@100ms HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' | put sim_http upgrade
 
-# Recordings: mako's own lines and a cryptofeed capture's.
+# WebSocket sessions with the simulator, one message a line (each goes to a WebSocket API,
+# an OKX private, an OKX public and a market-stream session).
+cat <<'EOF' | put sim_ws ws-api
+{"id":"1","method":"session.logon","params":{"apiKey":"k","timestamp":"NOW","signature":"SIGN"}}
+{"id":"2","method":"userDataStream.subscribe"}
+{"id":"3","method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.01000","price":"50000.00","newClientOrderId":"mkWs1","newOrderRespType":"RESULT","timestamp":"NOW"}}
+{"id":"4","method":"order.place","params":{"symbol":"BTCUSDT","side":"SELL","type":"LIMIT","timeInForce":"IOC","quantity":"0.00500","price":"49000.00","newClientOrderId":"mkWs2","newOrderRespType":"FULL","timestamp":"NOW"}}
+{"id":"5","method":"order.status","params":{"symbol":"BTCUSDT","origClientOrderId":"mkWs1","timestamp":"NOW"}}
+{"id":"6","method":"openOrders.status","params":{"symbol":"BTCUSDT","timestamp":"NOW"}}
+{"id":"7","method":"myTrades","params":{"symbol":"BTCUSDT","timestamp":"NOW"}}
+{"id":"8","method":"order.cancel","params":{"symbol":"BTCUSDT","origClientOrderId":"mkWs1","timestamp":"NOW"}}
+{"id":"9","method":"account.status","params":{"timestamp":"NOW"}}
+{"id":10,"method":"session.status"}
+EOF
+cat <<'EOF' | put sim_ws ws-api-signed
+{"id":"a","method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.01000","price":"50000.00","newClientOrderId":"mkS1","apiKey":"k","timestamp":"NOW","signature":"SIGN"}}
+{"id":"b","method":"openOrders.cancelAll","params":{"symbol":"BTCUSDT","apiKey":"k","timestamp":"NOW","signature":"SIGN"}}
+{"id":"c","method":"userDataStream.subscribe.signature","params":{"apiKey":"k","timestamp":"NOW","signature":"SIGN"}}
+{"id":"d","method":"depth","params":{"symbol":"BTCUSDT","limit":5}}
+{"id":"e","method":"exchangeInfo","params":{"symbols":["BTCUSDT"]}}
+{"id":"f","method":"ticker.book","params":{"symbol":"BTCUSDT"}}
+{"id":"g","method":"time"}
+EOF
+cat <<'EOF' | put sim_ws okx-private
+{"op":"login","args":[{"apiKey":"k","passphrase":"mako-sim-passphrase","timestamp":"NOW","sign":"SIGN"}]}
+{"op":"subscribe","args":[{"channel":"orders","instType":"SPOT"},{"channel":"account"}]}
+{"id":"1","op":"order","args":[{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"mkO1","side":"buy","ordType":"limit","px":"50000","sz":"0.01"}]}
+{"id":"2","op":"order","args":[{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"mkO2","side":"sell","ordType":"limit","px":"49000","sz":"0.005"}]}
+{"id":"3","op":"cancel-order","args":[{"instId":"BTC-USDT","clOrdId":"mkO1"}]}
+ping
+EOF
+cat <<'EOF' | put sim_ws okx-public
+{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"bbo-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"}]}
+{"op":"unsubscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}
+ping
+EOF
+cat <<'EOF' | put sim_ws market
+{"method":"SUBSCRIBE","params":["btcusdt@bookTicker","btcusdt@depth5@100ms"],"id":1}
+{"method":"LIST_SUBSCRIPTIONS","id":2}
+{"method":"SET_PROPERTY","params":["combined",true],"id":3}
+{"method":"UNSUBSCRIBE","params":["btcusdt@bookTicker"],"id":4}
+EOF
+for n in binance_wsapi_order_place_hmac_signed_request binance_wsapi_session_logon_request binance_wsapi_userdatastream_subscribe_request binance_ws_subscribe_request; do
+  put_compact sim_ws "$n" "$bs/$n.json"
+done
+for n in okx_ws_login_request okx_orders_channel_subscribe okx_books_subscribe_request; do
+  put_compact sim_ws "$n" "$os/$n.json"
+done
+
+# HTTP requests to the status endpoint (bearer token `fuzz-token`, strategies grid, twap).
+for p in / /health /status /metrics /orders /trades /latency /nope; do
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$p" | put status_http "get$(echo "$p" | tr / _)"
+done
+printf 'HEAD /status HTTP/1.1\r\n\r\nPOST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n' | put status_http methods
+for p in kill reload strategies/grid/pause strategies/twap/resume strategies/nope/pause strategies/grid/stop; do
+  printf 'POST /control/%s HTTP/1.1\r\nAuthorization: Bearer fuzz-token\r\nContent-Length: 0\r\n\r\n' "$p" | put status_http "control-$(echo "$p" | tr / -)"
+done
+printf 'POST /control/kill HTTP/1.1\r\n\r\n' | put status_http no-token
+printf 'POST /control/kill HTTP/1.1\r\nAuthorization: Bearer wrong\r\n\r\n' | put status_http wrong-token
+printf 'GET /status?x=1#frag HTTP/1.1\r\nContent-Length: nope\r\n\r\n' | put status_http bad-length
+printf 'POST /control/reload HTTP/1.1\r\nAuthorization: bearer  fuzz-token \r\nContent-Length: 99999999\r\n\r\n' | put status_http big-body
+printf 'POST /control/strategies/grid/pause HTTP/1.1\r\nAuthorization: Bearer fuzz-token\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' | put status_http chunked
+printf 'POST /control/kill HTTP/1.1\r\nAuthorization: Bearer fuzz-token\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nbody' | put status_http expect
+printf 'GET /health HTTP/1.1\r\nConnection: keep-alive\r\n\r\nGET /status HTTP/1.1\r\n\r\nGET /metrics HTTP/1.0\r\n\r\n' | put status_http pipelined
+
+# Recordings: mako's own lines, a cryptofeed capture's, and gzip (as RecordReader::open
+# finds it).
 zcat tests/fixtures/binance-spot/btcusdt_20240808.gz | head -n 40 | put recording mako-lines
 head -n 40 tests/fixtures/okx/OKX.ws.1.0 | put recording cryptofeed-lines
+zcat tests/fixtures/binance-spot/btcusdt_20240808.gz | head -n 20 | gzip -n -9 | put recording mako-lines.gz
 
-# .hgrm files written by mako.
+# .hgrm files written by mako, and a small one without a footer.
 for f in docs/latency/*.hgrm; do
   cp "$f" "$c/hgrm/"
 done
+printf '       Value     Percentile TotalCount 1/(1-Percentile)\n\n      10.000 0.000000000000          1           1.00\n      20.000 0.500000000000          2           2.00\n      30.000 1.000000000000          3\n' | put hgrm small
 
 # Configs.
 for f in config/*.toml tests/fixtures/config/*.toml; do
   [ -f "$f" ] && cp "$f" "$c/config/$(basename "$f")"
 done
-du -sh "$c"
+printf '250ms' | put config duration
+du -sh --apparent-size "$c"

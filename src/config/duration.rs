@@ -63,7 +63,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
             continue;
         }
         place /= 10;
-        nanos += digit * place;
+        nanos = nanos.checked_add(digit * place).ok_or_else(too_long)?;
     }
     let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_long())?;
     // The remainder is below 10^9, so it fits a u32.

@@ -56,6 +56,17 @@ impl<'a> Cursor<'a> {
         Some(if neg { -v } else { v })
     }
 
+    /// A string field the reader does not use (deprecated level fields, counts): skipped, but
+    /// only when it is digits, so that bytes the general decoder would refuse (control
+    /// characters inside a string) are not taken here either.
+    #[inline]
+    fn skip_digits(&mut self) -> Option<()> {
+        self.until_quote()?
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then_some(())
+    }
+
     #[inline]
     fn millis(&mut self) -> Option<UnixNanos> {
         let s = self.until_quote()?;
@@ -73,9 +84,9 @@ impl<'a> Cursor<'a> {
         self.lit(b",\"")?;
         let q = Qty::parse_bytes(self.until_quote()?).ok()?;
         self.lit(b",\"")?;
-        self.until_quote()?;
+        self.skip_digits()?;
         self.lit(b",\"")?;
-        self.until_quote()?;
+        self.skip_digits()?;
         self.lit(b"]")?;
         (!p.is_zero()).then_some(Level { price: p, qty: q })
     }
@@ -166,7 +177,7 @@ fn trades_data(
         let ts = c.millis()?;
         // `count` and `seqId` came later than the other fields (captures from 2022 lack them).
         if c.lit(b",\"count\":\"").is_some() {
-            c.until_quote()?;
+            c.skip_digits()?;
         }
         if c.lit(b",\"seqId\":").is_some() {
             c.int()?;
@@ -205,9 +216,9 @@ fn levels(c: &mut Cursor<'_>, out: &mut Vec<Level>, canonical: &mut bool) -> Opt
         let price = Price::parse_bytes(p).ok()?;
         let qty = Qty::parse_bytes(q).ok()?;
         c.lit(b",\"")?;
-        c.until_quote()?;
+        c.skip_digits()?;
         c.lit(b",\"")?;
-        c.until_quote()?;
+        c.skip_digits()?;
         c.lit(b"]")?;
         if price.is_zero() {
             return None;

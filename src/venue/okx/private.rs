@@ -74,8 +74,9 @@ pub fn floor8(s: &str) -> Option<(bool, Qty)> {
         Some(a) => (true, a),
         None => (false, s),
     };
+    // Only ASCII digits can be cut by byte position; anything else is not a decimal.
     let cut = match abs.split_once('.') {
-        Some((i, f)) if f.len() > 8 => &abs[..i.len() + 1 + 8],
+        Some((i, f)) if f.len() > 8 => abs.get(..i.len() + 1 + 8)?,
         _ => abs,
     };
     Qty::parse(cut).ok().map(|q| (neg, q))

@@ -1,9 +1,8 @@
 #![no_main]
 //! The simulator's HTTP side: what any client can send to its listener.
 //!
-//! - `mako::fuzzing::sim_http`: `read_request` once, `parse_pairs` and `percent_decode` on
-//!   the text. (It passes an idle time of zero, so `read_request` returns `Closed` before it
-//!   reads a byte; the requests are parsed here instead.)
+//! - `mako::fuzzing::sim_http`: `read_request` (up to 8 pipelined requests), `parse_pairs`
+//!   and `percent_decode` on the text.
 //! - `read_request` over the input, up to 8 pipelined requests, as a connection reads them
 //!   (idle time long enough for an in-memory reader). Each request read is written back
 //!   (request line, headers, body) and read again: the same method, path, query, headers

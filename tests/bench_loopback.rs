@@ -1,7 +1,7 @@
 //! `mako bench` end to end: the simulator and the engine as two processes over loopback,
 //! stamps collected, the `.hgrm` files and the plot written; and the throughput mode.
 //! Nothing here asserts a latency: only that samples exist and the files are well formed. A
-//! short smoke run: the figures come from `mako bench --for 25s` outside the tests.
+//! short smoke run (8 s): the figures come from `mako bench --for 25s` outside the tests.
 
 use std::process::Command;
 
@@ -14,7 +14,7 @@ fn loopback_bench_writes_percentiles_hgrm_and_plot() {
             "--config",
             "config/bench.toml",
             "--for",
-            "4s",
+            "8s",
             "--out",
         ])
         .arg(&out)

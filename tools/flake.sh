@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite N times in a row (default 10) and reports failures per test.
 #   tools/flake.sh [N] [extra cargo test args...]
-# Builds once, then runs `cargo test` N times; each run's output is kept in target/flake/.
+# Builds once, then runs `cargo test --no-fail-fast` N times (every test binary runs even
+# after a failure); each run's output is kept in target/flake/.
 # Exit status: 0 when every run passed, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ cargo test --no-run "$@" >/dev/null 2>&1 || { echo "the tests do not build"; exi
 green=0
 for i in $(seq 1 "$n"); do
   start=$(date +%s)
-  if cargo test "$@" >"$out/run-$i.log" 2>&1; then
+  if cargo test --no-fail-fast "$@" >"$out/run-$i.log" 2>&1; then
     status=pass
     green=$((green + 1))
   else

@@ -46,7 +46,9 @@ impl<'a> Cursor<'a> {
             .iter()
             .position(|c| !c.is_ascii_digit())
             .unwrap_or(digits.len());
-        if n == 0 || n > 18 {
+        // JSON numbers have no leading zeros (`0617` is not JSON): leave those to the general
+        // decoder, which refuses them.
+        if n == 0 || n > 18 || (n > 1 && digits[0] == b'0') {
             return None;
         }
         let v = digits[..n]

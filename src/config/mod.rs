@@ -25,6 +25,7 @@ mod fields;
 mod placement;
 mod raw;
 mod services;
+mod strategies;
 mod validate;
 
 use std::path::Path;

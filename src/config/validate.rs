@@ -1,11 +1,10 @@
 //! The semantic pass: `RawConfig` → `Config`. Runs over everything the structural pass could
 //! read, reports every problem it finds, and builds the `Config` only if there were none.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::types::{ClientOrderId, Instrument, InstrumentId, StrategyId, VenueId};
+use crate::types::{Instrument, InstrumentId, VenueId};
 
 use super::bands;
 use super::error::ConfigErrors;
@@ -36,7 +35,7 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
     let mode = raw.engine.ok().map(|e| e.mode).or(raw.mode);
     let venues = venues(raw, mode, errors);
     let instruments = instruments(raw, errors);
-    let strategies = strategies(raw, errors);
+    let strategies = super::strategies::strategies(raw, errors);
     let latency = match &raw.latency {
         RawSection::Broken => Err(Reported),
         section => bands::latency(section.ok(), raw.bands.as_ref(), errors),
@@ -145,7 +144,11 @@ fn engine(e: &RawEngine, errors: &mut ConfigErrors) -> Checked<EngineConfig> {
 }
 
 /// A dense id from a position, or an error if there are more entries than the id holds.
-fn dense<T: TryFrom<usize>>(errors: &mut ConfigErrors, path: &str, index: usize) -> Checked<T> {
+pub(super) fn dense<T: TryFrom<usize>>(
+    errors: &mut ConfigErrors,
+    path: &str,
+    index: usize,
+) -> Checked<T> {
     T::try_from(index).map_err(|_| {
         errors.push(path, "too many entries for the engine's dense ids");
         Reported
@@ -153,7 +156,7 @@ fn dense<T: TryFrom<usize>>(errors: &mut ConfigErrors, path: &str, index: usize)
 }
 
 /// Reports a second entry with the same key; returns whether `i` is the first.
-fn first_of<'a, T>(
+pub(super) fn first_of<'a, T>(
     errors: &mut ConfigErrors,
     list: &'a RawList<T>,
     i: usize,
@@ -619,176 +622,6 @@ fn instruments(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Instru
             out.push(ins);
         } else {
             ok = false;
-        }
-    }
-    if ok { Ok(out) } else { Err(Reported) }
-}
-
-fn strategies(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<StrategyConfig>> {
-    let list = &raw.strategies;
-    let mut ok = list.all_ok();
-    let mut out = Vec::with_capacity(list.items.len());
-    for (i, s) in list.ok() {
-        let path = format!("strategies[{i}]");
-        let p = |k: &str| join(&path, k);
-        let mut good = fields::name(errors, &p("id"), &s.id).is_ok();
-        good &= first_of(
-            errors,
-            list,
-            i,
-            p("id"),
-            |s| (s.id.as_str(), ""),
-            &format!("strategy {:?}", s.id),
-        );
-        good &= fields::non_empty(errors, &p("kind"), &s.kind).is_ok();
-        // Parameters are checked by the strategy kind itself, before anything runs.
-        if !s.kind.is_empty() {
-            match crate::strategy::registry::kind(&s.kind) {
-                Some(k) => {
-                    if let Err(errs) = (k.validate)(&s.params) {
-                        for (key, msg) in errs {
-                            errors.push(format!("{}.{key}", p("params")), msg);
-                        }
-                        good = false;
-                    }
-                }
-                None => {
-                    errors.push(
-                        p("kind"),
-                        format!(
-                            "unknown strategy kind {:?}; the kinds are: {}",
-                            s.kind,
-                            crate::strategy::registry::names()
-                        ),
-                    );
-                    good = false;
-                }
-            }
-        }
-        // Client order ids carry the strategy's number; it must fit their encoding.
-        let id = dense::<u16>(errors, &p("id"), i).and_then(|id| {
-            match ClientOrderId::mint(0, StrategyId(id), 0) {
-                Ok(_) => Ok(id),
-                Err(e) => {
-                    errors.push(
-                        p("id"),
-                        format!("too many strategies for client order ids ({e})"),
-                    );
-                    Err(Reported)
-                }
-            }
-        });
-        let venue = raw
-            .venues
-            .ok()
-            .find(|(_, v)| v.name == s.venue)
-            .map(|(j, _)| j);
-        let venue_broken = raw.venues.is_broken(&s.venue);
-        if venue.is_none() && !venue_broken {
-            let names: Vec<&str> = raw.venues.ok().map(|(_, v)| v.name.as_str()).collect();
-            errors.push(
-                p("venue"),
-                format!("no venue {:?}; the venues are {names:?}", s.venue),
-            );
-            good = false;
-        }
-        let instrument = raw
-            .instruments
-            .ok()
-            .find(|(_, ins)| ins.venue == s.venue && ins.symbol == s.instrument)
-            .map(|(j, _)| j);
-        if instrument.is_none() && venue.is_some() && !raw.instruments.is_broken(&s.instrument) {
-            let elsewhere: BTreeSet<&str> = raw
-                .instruments
-                .ok()
-                .filter(|(_, ins)| ins.symbol == s.instrument)
-                .map(|(_, ins)| ins.venue.as_str())
-                .collect();
-            let hint = if elsewhere.is_empty() {
-                format!(
-                    "add an [[instruments]] with venue = {:?} and symbol = {:?}",
-                    s.venue, s.instrument
-                )
-            } else {
-                format!("it is defined on {elsewhere:?}")
-            };
-            errors.push(
-                p("instrument"),
-                format!(
-                    "no instrument {:?} on venue {:?}; {hint}",
-                    s.instrument, s.venue
-                ),
-            );
-            good = false;
-        }
-        // Further markets: each an instrument of its venue, one per venue, not the main one.
-        let mut markets = Vec::with_capacity(s.markets.len());
-        let mut venues_seen = vec![s.venue.as_str()];
-        for (k, m) in s.markets.iter().enumerate() {
-            let key = |f: &str| format!("{}.{f}", p(&format!("markets[{k}]")));
-            if venues_seen.contains(&m.venue.as_str()) {
-                errors.push(
-                    key("venue"),
-                    format!(
-                        "the strategy already has a market on venue {:?}; one per venue",
-                        m.venue
-                    ),
-                );
-                good = false;
-                continue;
-            }
-            venues_seen.push(m.venue.as_str());
-            let v = raw
-                .venues
-                .ok()
-                .find(|(_, v)| v.name == m.venue)
-                .map(|(j, _)| j);
-            let ins = raw
-                .instruments
-                .ok()
-                .find(|(_, ins)| ins.venue == m.venue && ins.symbol == m.instrument)
-                .map(|(j, _)| j);
-            match (v, ins) {
-                (Some(v), Some(ins)) => match (u16::try_from(v), u32::try_from(ins)) {
-                    (Ok(v), Ok(ins)) => markets.push((VenueId(v), InstrumentId(ins))),
-                    _ => good = false,
-                },
-                (None, _) if raw.venues.is_broken(&m.venue) => good = false,
-                (None, _) => {
-                    errors.push(key("venue"), format!("no venue {:?}", m.venue));
-                    good = false;
-                }
-                (Some(_), None) => {
-                    if !raw.instruments.is_broken(&m.instrument) {
-                        errors.push(
-                            key("instrument"),
-                            format!("no instrument {:?} on venue {:?}", m.instrument, m.venue),
-                        );
-                    }
-                    good = false;
-                }
-            }
-        }
-        let risk = risk_limits(&s.risk, &p("risk"), errors);
-        match (good, id, venue, instrument, risk) {
-            (true, Ok(id), Some(venue), Some(instrument), Ok(risk)) => {
-                let (Ok(venue), Ok(instrument)) = (u16::try_from(venue), u32::try_from(instrument))
-                else {
-                    ok = false;
-                    continue;
-                };
-                out.push(StrategyConfig {
-                    id: StrategyId(id),
-                    name: s.id.clone(),
-                    kind: s.kind.clone(),
-                    venue: VenueId(venue),
-                    instrument: InstrumentId(instrument),
-                    markets,
-                    params: s.params.clone(),
-                    risk,
-                });
-            }
-            _ => ok = false,
         }
     }
     if ok { Ok(out) } else { Err(Reported) }

@@ -18,6 +18,8 @@ use crate::runtime::HostStats;
 use crate::types::Order;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
+mod strategy;
+
 use super::snapshot::{
     ConnState, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyRiskUpdate,
     StrategyUpdate, VenueUpdate,
@@ -418,107 +420,6 @@ impl StatusState {
                 })
                 .collect(),
         )
-    }
-
-    fn strategy_json(&self, i: usize) -> Value {
-        let info = &self.setup.strategies[i];
-        let quote = |q: Option<QuoteLevel>| {
-            q.map(|q| json!({"price": q.price.to_string(), "qty": q.qty.to_string()}))
-        };
-        let base = json!({
-            "id": info.name,
-            "index": i,
-            "kind": info.kind,
-            "venue": self.setup.venue_name(info.venue),
-            "instrument": self.setup.instrument_name(info.instrument),
-        });
-        let Value::Object(mut m) = base else {
-            return Value::Null;
-        };
-        match self.strategies[i] {
-            Some(s) => {
-                m.insert("state".into(), json!(s.state.as_str()));
-                m.insert("position".into(), json!(s.position.to_string()));
-                m.insert("realized_pnl".into(), json!(s.realized_pnl));
-                m.insert("pnl".into(), json!(s.total_pnl));
-                m.insert("trades".into(), json!(s.trades));
-                m.insert("open_orders".into(), json!(s.open_orders));
-                m.insert("mid".into(), json!(s.mid.map(|p| p.to_string())));
-                m.insert(
-                    "quotes".into(),
-                    json!({"bid": quote(s.bid), "ask": quote(s.ask)}),
-                );
-                m.insert("round_trips".into(), json!(s.round_trips));
-                m.insert("last_fill_ns".into(), json!(s.last_fill.map(|t| t.0)));
-                m.insert("prints".into(), json!(s.prints));
-                m.insert("prints_lost".into(), json!(s.prints_lost));
-                m.insert("updated_at_ns".into(), json!(s.at.0));
-            }
-            None => {
-                m.insert("state".into(), json!("unknown"));
-                m.insert("position".into(), json!("0"));
-                m.insert("realized_pnl".into(), json!(0.0));
-                m.insert("pnl".into(), json!(0.0));
-                m.insert("trades".into(), json!(0));
-                m.insert("open_orders".into(), json!(0));
-                m.insert("mid".into(), Value::Null);
-                m.insert("quotes".into(), json!({"bid": null, "ask": null}));
-                m.insert("round_trips".into(), json!(0));
-                m.insert("last_fill_ns".into(), Value::Null);
-                m.insert("prints".into(), json!(0));
-                m.insert("prints_lost".into(), json!(0));
-                m.insert("updated_at_ns".into(), Value::Null);
-            }
-        }
-        // The engine's own books (its gateway's risk state) are the authority on position,
-        // realized PnL, trades and open orders; the strategy's report fills in the rest.
-        // On several venues: the figures summed (position: the net across its markets), and
-        // each venue's under `markets`.
-        match self.strategy_risk.get(i).filter(|l| !l.is_empty()) {
-            Some(list) => {
-                let position: i64 = list.iter().map(|r| r.position.units()).sum();
-                let sum = |f: fn(&StrategyRiskUpdate) -> f64| list.iter().map(f).sum::<f64>();
-                m.insert(
-                    "position".into(),
-                    json!(crate::types::Qty::from_units(position).to_string()),
-                );
-                m.insert("realized_pnl".into(), json!(sum(|r| r.realized_pnl)));
-                m.insert("day_pnl".into(), json!(sum(|r| r.day_pnl)));
-                m.insert(
-                    "trades".into(),
-                    json!(list.iter().map(|r| r.trades_today).sum::<u64>()),
-                );
-                m.insert(
-                    "open_orders".into(),
-                    json!(list.iter().map(|r| r.open_orders).sum::<u32>()),
-                );
-                let markets: Vec<Value> = list
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "venue": self.setup.venue_name(r.venue),
-                            "position": r.position.to_string(),
-                            "realized_pnl": r.realized_pnl,
-                            "day_pnl": r.day_pnl,
-                            "trades": r.trades_today,
-                            "open_orders": r.open_orders,
-                        })
-                    })
-                    .collect();
-                m.insert("markets".into(), Value::Array(markets));
-            }
-            None => {
-                m.insert("day_pnl".into(), Value::Null);
-            }
-        }
-        if let Some((params, at)) = self.params.get(i) {
-            m.insert(
-                "params".into(),
-                toml_json(&toml::Value::Table(params.clone())),
-            );
-            m.insert("params_reloaded_at_ns".into(), json!(at.map(|t| t.0)));
-        }
-        Value::Object(m)
     }
 
     fn risk_json(&self) -> Value {

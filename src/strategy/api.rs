@@ -548,10 +548,11 @@ mod tests {
     #[test]
     fn orders_go_to_their_instruments_venue_and_open_orders_stay_true() {
         let (main_tx, main_rx) = bounded("main", 8, FullPolicy::Backpressure);
-        let (okx_tx, okx_rx) = bounded("okx", 8, FullPolicy::Backpressure);
+        let (second_tx, second_rx) = bounded("second", 8, FullPolicy::Backpressure);
         let (a, b, undeclared) = (InstrumentId(0), InstrumentId(3), InstrumentId(9));
         let s = StrategyId(2);
-        let mut sink = IntentSink::new(main_tx, CidMinter::new(1, s), s, a).with_market(b, okx_tx);
+        let mut sink =
+            IntentSink::new(main_tx, CidMinter::new(1, s), s, a).with_market(b, second_tx);
         let spec = |instrument| OrderSpec {
             instrument,
             side: Side::Buy,
@@ -569,7 +570,7 @@ mod tests {
             UnixNanos(6),
         );
         assert!(sink.place(spec(undeclared), UnixNanos(7)).is_none());
-        let b_sent = drain(&okx_rx);
+        let b_sent = drain(&second_rx);
         assert!(
             matches!(b_sent[..], [OrderIntent::New(n)] if n.cid == on_b && n.tif == TimeInForce::Ioc && n.tick_at == UnixNanos(5))
         );
@@ -579,10 +580,10 @@ mod tests {
         assert_eq!(sink.open_orders().len(), 2);
         // A cancel goes where the order is; cancel-all goes everywhere.
         sink.cancel(on_b);
-        assert!(matches!(drain(&okx_rx)[..], [OrderIntent::Cancel { cid, .. }] if cid == on_b));
+        assert!(matches!(drain(&second_rx)[..], [OrderIntent::Cancel { cid, .. }] if cid == on_b));
         assert!(drain(&main_rx).is_empty());
         sink.cancel_all();
-        assert_eq!(drain(&okx_rx).len(), 1);
+        assert_eq!(drain(&second_rx).len(), 1);
         assert_eq!(drain(&main_rx).len(), 1);
         // Updates keep the open orders: a partial fill, then the end.
         let mut u = OrderUpdate {

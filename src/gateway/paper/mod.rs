@@ -7,7 +7,7 @@
 //! record is stamped `mode = 'paper'` by the writer (the run's mode), so a paper fill can never
 //! pass for a venue's. Balances start from each strategy's allocation and move with fills
 //! only: buys pay quote and receive base less the fee (in base), sells pay base and receive
-//! quote less the fee (in quote), as Binance charges without BNB.
+//! quote less the fee (in quote): the fee is taken from the asset received.
 
 pub mod matcher;
 mod wallet;
@@ -40,8 +40,9 @@ use crate::types::{TradeId, VenueOrderId};
 use matcher::{Matcher, PrintFill, Take};
 use wallet::Wallet;
 
-/// Binance's code for "insufficient balance" and "would immediately match" (post-only).
-const REJECT_CODE: i32 = -2010;
+/// A paper rejection (insufficient balance, a post-only order that would match) has no
+/// venue behind it, so no venue's error code: it is recorded with code 0.
+const REJECT_CODE: i32 = 0;
 /// Intents and prints handled per poll, so one busy inbox cannot starve the host.
 const BATCH: usize = 64;
 

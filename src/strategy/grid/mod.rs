@@ -1,4 +1,4 @@
-//! The grid bot (`kind = "grid"`) of the CoinDCX scalper system: ping-pong between a buy and
+//! The grid bot (`kind = "grid"`) of the scalper dashboard system (`shared/seeds`): ping-pong between a buy and
 //! a sell price per level, with trailing, infinite loop and several levels.
 
 pub mod bot;

@@ -9,7 +9,7 @@ use crate::latency::board::BandBoard;
 use crate::risk::{Position, PositionBoard};
 use crate::runtime::{SendError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
-use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId};
+use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId, bps_of};
 use crate::venue::order::Balance;
 
 use super::candles::Candle;
@@ -394,10 +394,10 @@ impl StrategyCtx<'_> {
         if !far.is_positive() {
             return None;
         }
-        let shift = i128::from(far.units()) * i128::from(collar_bps) / 10_000;
+        let shift = bps_of(far.units(), i64::from(collar_bps));
         let price = match side {
-            Side::Buy => Price::from_units(far.units() + shift as i64).floor_to(tick),
-            Side::Sell => Price::from_units(far.units() - shift as i64).ceil_to(tick),
+            Side::Buy => Price::from_units(far.units() + shift).floor_to(tick),
+            Side::Sell => Price::from_units(far.units() - shift).ceil_to(tick),
         };
         let tick_at = self.tick_at;
         self.intents.place(

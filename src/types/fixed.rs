@@ -302,6 +302,17 @@ fixed_point!(
     Qty
 );
 
+/// `v × bps / 10 000`, exact, truncated toward zero. In 64-bit integers when the product fits
+/// (a division by a constant is then a multiply), in 128-bit otherwise: a 128-bit division is
+/// a library call costing tens of nanoseconds, and strategies call this on every tick.
+#[inline]
+pub fn bps_of(v: i64, bps: i64) -> i64 {
+    match v.checked_mul(bps) {
+        Some(p) => p / 10_000,
+        None => (i128::from(v) * i128::from(bps) / 10_000) as i64,
+    }
+}
+
 /// `price × qty` in quote-asset units at scale `10^-16`: exact, cannot overflow for any pair
 /// of `Price` and `Qty`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug)]
@@ -348,6 +359,26 @@ impl Qty {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn bps_of_truncates_toward_zero_on_both_paths() {
+        assert_eq!(bps_of(6_000_000_000_000, 25), 15_000_000_000);
+        assert_eq!(bps_of(-19_999, 1), -1);
+        assert_eq!(bps_of(19_999, 1), 1);
+        // The product overflows i64: the 128-bit path gives the exact quotient.
+        assert_eq!(bps_of(i64::MAX, 10_000), i64::MAX);
+        assert_eq!(bps_of(i64::MAX / 2, 3), 1_383_505_805_528_216);
+    }
+
+    proptest! {
+        #[test]
+        fn bps_of_equals_the_128_bit_formula(v in any::<i64>(), bps in -20_000i64..=20_000) {
+            prop_assert_eq!(
+                bps_of(v, bps),
+                (i128::from(v) * i128::from(bps) / 10_000) as i64
+            );
+        }
+    }
 
     #[test]
     fn parses_venue_strings() {

@@ -11,7 +11,7 @@ pub mod side;
 pub mod time;
 pub mod venue_ids;
 
-pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, SCALE};
+pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, SCALE, bps_of};
 pub use ids::{InstrumentId, StrategyId, VenueId};
 pub use instrument::{GridError, Instrument};
 pub use market::{TradeEvent, TradePrint};

@@ -29,10 +29,40 @@ pub enum ClientOrderIdError {
 }
 
 /// A client order id held inline (no heap), `Copy`, comparable.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct ClientOrderId {
     len: u8,
+    /// Zero past `len` (both constructors fill it so), so whole arrays compare as the ids do.
     bytes: [u8; MAX_LEN],
+}
+
+/// Equal ids have equal lengths and equal bytes. Compared as two 16-byte words and a 4-byte
+/// one, inline: the derived comparison calls `memcmp` for the 36-byte array, and strategies
+/// and gateways compare ids on every order update.
+impl PartialEq for ClientOrderId {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && words(&self.bytes) == words(&other.bytes)
+    }
+}
+
+/// Hashes what `eq` compares.
+impl std::hash::Hash for ClientOrderId {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.len.hash(h);
+        self.bytes.hash(h);
+    }
+}
+
+#[inline]
+fn words(b: &[u8; MAX_LEN]) -> (u128, u128, u32) {
+    let (w, rest) = b.as_chunks::<16>();
+    let tail = rest.first_chunk::<4>().copied().unwrap_or_default();
+    (
+        u128::from_ne_bytes(w[0]),
+        u128::from_ne_bytes(w[1]),
+        u32::from_ne_bytes(tail),
+    )
 }
 
 impl ClientOrderId {
@@ -141,6 +171,24 @@ impl fmt::Display for ClientOrderId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_equal_exactly_when_their_strings_are() {
+        let a = ClientOrderId::parse("abcdefghijklmnopqrstuvwxyz0123456789").unwrap();
+        let last = ClientOrderId::parse("abcdefghijklmnopqrstuvwxyz012345678X").unwrap();
+        let first = ClientOrderId::parse("Xbcdefghijklmnopqrstuvwxyz0123456789").unwrap();
+        let mid = ClientOrderId::parse("abcdefghijklmnopXrstuvwxyz0123456789").unwrap();
+        let short = ClientOrderId::parse("abcdefghijklmnopqrstuvwxyz012345678").unwrap();
+        assert!(a == ClientOrderId::parse(a.as_str()).unwrap());
+        for other in [last, first, mid, short] {
+            assert!(a != other, "{other:?}");
+        }
+        let hash = |c: &ClientOrderId| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(c)
+        };
+        assert_eq!(hash(&a), hash(&ClientOrderId::parse(a.as_str()).unwrap()));
+    }
 
     #[test]
     fn minted_ids_decode_and_fit_binance() {

@@ -8,7 +8,7 @@
 use crate::gateway::OrderUpdate;
 use crate::strategy::api::{OrderSpec, Strategy, StrategyCtx, StrategyReport, Subscriptions};
 use crate::types::{ClientOrderId, Instrument, Notional, Price, Qty, Side, TradeEvent, UnixNanos};
-use crate::types::{OrderKind, SCALE, TimeInForce};
+use crate::types::{OrderKind, SCALE, TimeInForce, bps_of};
 
 use super::params::GridParams;
 
@@ -158,11 +158,11 @@ impl GridBot {
         let p = &self.params;
         let tick = self.instrument.tick_size;
         let off = |up: bool| {
-            let d = i128::from(last.units()) * i128::from(p.default_offset_bps) / 10_000;
+            let d = bps_of(last.units(), i64::from(p.default_offset_bps));
             let v = if up {
-                last.units() + d as i64
+                last.units() + d
             } else {
-                last.units() - d as i64
+                last.units() - d
             };
             Price::from_units(v)
         };

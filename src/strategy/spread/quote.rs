@@ -1,7 +1,7 @@
 //! The spread maker's quoting rule, as pure functions of the book, the inventory and the
 //! venue's latency band: where to quote, how much, and when a resting quote must move.
 
-use crate::types::{Instrument, Notional, Price, Qty, UnixNanos};
+use crate::types::{Instrument, Notional, Price, Qty, UnixNanos, bps_of};
 
 use super::params::SpreadParams;
 
@@ -37,12 +37,6 @@ pub struct Targets {
     pub deviation_bps: i64,
 }
 
-/// `v × bps / 10 000`, exact in integers.
-#[inline]
-fn bps_of(v: i64, bps: i64) -> i64 {
-    (i128::from(v) * i128::from(bps) / 10_000) as i64
-}
-
 /// Where to quote now. Prices are on the tick grid, sizes on the lot grid, and a side that
 /// cannot meet the instrument's minimums, the balances or the hard inventory limit is `None`.
 pub fn targets(
@@ -63,7 +57,13 @@ pub fn targets(
         i128::from(inv.base.units()) * i128::from(mid) / i128::from(crate::types::SCALE);
     let total = base_value + i128::from(inv.quote.units());
     let deviation_bps = if total > 0 {
-        (base_value * 10_000 / total) as i64 - i64::from(p.target_base_bps)
+        // In 64-bit integers when both fit (the usual case): the same quotient, no library
+        // call for a 128-bit division.
+        let share = match (i64::try_from(base_value * 10_000), i64::try_from(total)) {
+            (Ok(n), Ok(d)) => n / d,
+            _ => (base_value * 10_000 / total) as i64,
+        };
+        share - i64::from(p.target_base_bps)
     } else {
         0
     };

@@ -189,7 +189,8 @@ impl GatewayStage {
                     now.as_millis(),
                     &mut self.out,
                 );
-                self.risk.on_order_opened(i.strategy, i.side, i.qty);
+                self.risk
+                    .on_order_opened(i.strategy, i.instrument, i.side, i.qty);
                 if let Some(o) = self.table.get_mut(&i.cid) {
                     o.apply(&OrderEvent::Sent { at: now });
                 }
@@ -232,7 +233,7 @@ impl GatewayStage {
             };
             o.apply(&ev);
             if !placed {
-                self.risk.on_order_reduced(SID, side, qty, true);
+                self.risk.on_order_reduced(SID, BTC, side, qty, true);
             }
             let u = OrderUpdate {
                 cid,

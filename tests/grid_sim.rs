@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use mako::engine::{Engine, RunOptions};
 use mako::runtime::{Clock, Shutdown};
-use mako::types::{ClientOrderId, Price, Qty, StrategyId, VenueId};
+use mako::types::{ClientOrderId, InstrumentId, Price, Qty, StrategyId, VenueId};
 use serde_json::Value;
 
 const CONFIG: &str = r#"
@@ -249,7 +249,7 @@ fn the_grid_trades_beside_the_maker_and_agrees_with_the_simulator() {
     for s in [mm, grid] {
         let net: i64 = of(s).map(|f| if f.buy { f.qty } else { -f.qty }).sum();
         assert_eq!(
-            board.position(s, VenueId(0)).qty,
+            board.position(s, InstrumentId(0)).qty,
             net,
             "position of strategy {}",
             s.0

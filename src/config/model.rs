@@ -298,8 +298,8 @@ pub struct StrategyConfig {
     /// Its main market: the venue and instrument whose book it is called with.
     pub venue: VenueId,
     pub instrument: InstrumentId,
-    /// Further markets it sees and trades (`markets = [...]`), at most one per venue, none on
-    /// the main venue.
+    /// Further markets it sees and trades (`markets = [...]`), any number per venue, each
+    /// instrument once and never the main one.
     pub markets: Vec<(VenueId, InstrumentId)>,
     /// Kind-specific parameters, validated by the strategy when it is built or reloaded.
     pub params: toml::Table,
@@ -314,7 +314,14 @@ impl StrategyConfig {
         std::iter::once((self.venue, self.instrument)).chain(self.markets.iter().copied())
     }
 
-    /// Its instrument on `venue`, if it declared one there.
+    /// Every instrument it declared on `venue`, in declaration order (the main one first).
+    pub fn instruments_on(&self, venue: VenueId) -> impl Iterator<Item = InstrumentId> + '_ {
+        self.all_markets()
+            .filter(move |(v, _)| *v == venue)
+            .map(|(_, i)| i)
+    }
+
+    /// Its first instrument on `venue`, if it declared one there.
     pub fn instrument_on(&self, venue: VenueId) -> Option<InstrumentId> {
         self.all_markets()
             .find(|(v, _)| *v == venue)

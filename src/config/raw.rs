@@ -276,7 +276,7 @@ pub struct RawStrategy {
     pub kind: String,
     pub venue: String,
     pub instrument: String,
-    /// Further markets it sees and trades, one per venue besides its main one.
+    /// Further markets it sees and trades, on any of the venues, each listed once.
     #[serde(default)]
     pub markets: Vec<RawMarket>,
     #[serde(default)]

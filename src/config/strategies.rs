@@ -112,23 +112,25 @@ pub(super) fn strategies(
             );
             good = false;
         }
-        // Further markets: each an instrument of its venue, one per venue, not the main one.
+        // Further markets: each an instrument of its venue (several per venue allowed), each
+        // declared once, not the main one.
         let mut markets = Vec::with_capacity(s.markets.len());
-        let mut venues_seen = vec![s.venue.as_str()];
+        let mut seen = vec![(s.venue.as_str(), s.instrument.as_str())];
         for (k, m) in s.markets.iter().enumerate() {
             let key = |f: &str| format!("{}.{f}", p(&format!("markets[{k}]")));
-            if venues_seen.contains(&m.venue.as_str()) {
+            let this = (m.venue.as_str(), m.instrument.as_str());
+            if seen.contains(&this) {
                 errors.push(
-                    key("venue"),
+                    key("instrument"),
                     format!(
-                        "the strategy already has a market on venue {:?}; one per venue",
-                        m.venue
+                        "the strategy already declares {:?} on venue {:?}; list each market once",
+                        m.instrument, m.venue
                     ),
                 );
                 good = false;
                 continue;
             }
-            venues_seen.push(m.venue.as_str());
+            seen.push(this);
             let v = raw
                 .venues
                 .ok()

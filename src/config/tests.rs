@@ -218,8 +218,8 @@ const CASES: &[Case] = &[
     ("unknown strategy kinds are refused", &[("strategies[0].kind", Some("\"martingale\""))], &["strategies[0].kind"]),
     ("further markets name a venue", &[("strategies[0].markets", Some("[{ venue = \"kraken\", instrument = \"BTCUSDT\" }]"))],
         &["strategies[0].markets[0].venue"]),
-    ("one market per venue", &[("strategies[0].markets", Some("[{ venue = \"binance\", instrument = \"ETHUSDT\" }]"))],
-        &["strategies[0].markets[0].venue"]),
+    ("each market declared once", &[("strategies[0].markets", Some("[{ venue = \"binance\", instrument = \"ETHUSDT\" }, { venue = \"binance\", instrument = \"BTCUSDT\" }]"))],
+        &["strategies[0].markets[1].instrument"]),
     ("market keys known", &[("strategies[0].markets", Some("[{ venue = \"binance\", symbol = \"ETHUSDT\" }]"))],
         &["strategies[0].markets[0].symbol"]),
     // [risk]
@@ -525,4 +525,17 @@ fn strategy_numbers_fit_client_order_ids() {
         ));
     }
     assert_eq!(error_paths(&text), ["strategies[1296].id"]);
+}
+
+#[test]
+fn a_strategy_may_trade_several_instruments_on_one_venue() {
+    let text = edited(&[(
+        "strategies[0].markets",
+        Some("[{ venue = \"binance\", instrument = \"ETHUSDT\" }]"),
+    )]);
+    let cfg = parse(&text, Path::new("t.toml")).unwrap();
+    let s = &cfg.strategies[0];
+    let on_binance: Vec<_> = s.instruments_on(VenueId(0)).collect();
+    assert_eq!(on_binance, [InstrumentId(0), InstrumentId(1)]);
+    assert_eq!(s.instrument_on(VenueId(0)), Some(InstrumentId(0)));
 }

@@ -205,7 +205,11 @@ impl Parts {
             .collect();
         Ok(Self {
             strategy_trades,
-            positions: PositionBoard::new(config.strategies.len(), config.venues.len()),
+            positions: PositionBoard::new(
+                config.strategies.len(),
+                config.instruments.len(),
+                config.venues.len(),
+            ),
             telemetry,
             paper_trades,
             persist,
@@ -361,22 +365,7 @@ impl Parts {
             return Ok(Err("the venue's gateway was already placed"));
         };
         let v = &config.venues[venue];
-        let strategies: Vec<_> = config
-            .strategies
-            .iter()
-            .map(|s| {
-                let on_venue = s.instrument_on(config.venues[venue].id);
-                (s.risk.clone(), on_venue.unwrap_or(s.instrument))
-            })
-            .collect();
-        let risk = RiskEngine::new(
-            config.risk.global.clone(),
-            &strategies,
-            config.instruments.len(),
-            self.kill.clone(),
-            UnixNanos(self.run_start_ms * 1_000_000),
-        )
-        .with_board(self.positions.clone(), config.venues[venue].id);
+        let risk = self.venue_risk(config, venue);
         let updates = config
             .strategies
             .iter()
@@ -428,6 +417,34 @@ impl Parts {
         super::venues::gateway(spec, hooks).map(Ok)
     }
 
+    /// The risk engine of one venue's gateway: each strategy with its instruments there (the
+    /// first one its main), publishing positions to the board.
+    fn venue_risk(&self, config: &Config, venue: usize) -> RiskEngine {
+        let here = config.venues[venue].id;
+        let strategies: Vec<_> = config
+            .strategies
+            .iter()
+            .map(|s| {
+                (
+                    s.risk.clone(),
+                    s.instrument_on(here).unwrap_or(s.instrument),
+                )
+            })
+            .collect();
+        let mut risk = RiskEngine::new(
+            config.risk.global.clone(),
+            &strategies,
+            config.instruments.len(),
+            self.kill.clone(),
+            UnixNanos(self.run_start_ms * 1_000_000),
+        );
+        for s in &config.strategies {
+            let mine: Vec<_> = s.instruments_on(here).collect();
+            risk = risk.with_instruments(s.id, &mine);
+        }
+        risk.with_board(self.positions.clone(), here)
+    }
+
     /// Paper mode: the gateway fills orders inside the engine against the book cache and the
     /// feed's trades, with the same risk checks, order records and updates.
     fn paper_gateway(
@@ -449,22 +466,7 @@ impl Parts {
         let Some(trades) = self.paper_trades.get_mut(venue).and_then(|t| t.1.take()) else {
             return Ok(Err("the venue's gateway was already placed"));
         };
-        let strategies: Vec<_> = config
-            .strategies
-            .iter()
-            .map(|s| {
-                let on_venue = s.instrument_on(config.venues[venue].id);
-                (s.risk.clone(), on_venue.unwrap_or(s.instrument))
-            })
-            .collect();
-        let risk = RiskEngine::new(
-            config.risk.global.clone(),
-            &strategies,
-            config.instruments.len(),
-            self.kill.clone(),
-            UnixNanos(self.run_start_ms * 1_000_000),
-        )
-        .with_board(self.positions.clone(), config.venues[venue].id);
+        let risk = self.venue_risk(config, venue);
         let mine = |s: &crate::config::StrategyConfig| s.trades_on(v.id);
         let updates = config
             .strategies
@@ -546,8 +548,17 @@ impl Parts {
             id,
             s.instrument,
         );
-        for (v, i) in &s.markets {
-            sink = sink.with_market(*i, self.intents[v.index()].0.clone());
+        // One route per venue: a further market on a venue already routed shares its route.
+        for (k, (v, i)) in s.markets.iter().enumerate() {
+            let routed = s
+                .all_markets()
+                .take(k + 1)
+                .find(|(earlier, _)| earlier == v)
+                .map(|(_, first)| first);
+            sink = match routed {
+                Some(first) => sink.with_market_beside(*i, first),
+                None => sink.with_market(*i, self.intents[v.index()].0.clone()),
+            };
         }
         let env = Env::new(
             Some(self.cache.reader()),

@@ -481,7 +481,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             .order_written(taken_at, checked_at, written_at, i.tick_at);
         // Even if the write failed, the order may have left: it is chased like any other.
         self.counters.orders_sent += 1;
-        self.risk.on_order_opened(i.strategy, i.side, i.qty);
+        self.risk
+            .on_order_opened(i.strategy, i.instrument, i.side, i.qty);
         self.chase.insert(i.cid, Chase::default());
         let update = self.table.get_mut(&i.cid).map(|o| {
             o.apply(&OrderEvent::Sent {
@@ -640,11 +641,13 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 crate::types::Qty::ZERO
             };
             self.risk
-                .on_fill(strategy, side, f.qty, f.quote, quote_fee, now);
-            self.risk.on_order_reduced(strategy, side, f.qty, false);
+                .on_fill(strategy, instrument, side, f.qty, f.quote, quote_fee, now);
+            self.risk
+                .on_order_reduced(strategy, instrument, side, f.qty, false);
         }
         if now_final && !was_final {
-            self.risk.on_order_reduced(strategy, side, unfilled, true);
+            self.risk
+                .on_order_reduced(strategy, instrument, side, unfilled, true);
             if !self.chase.get(&cid).is_some_and(|c| c.fetch_trades) {
                 self.chase.remove(&cid);
             }
@@ -755,7 +758,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         for (asset, d) in delta {
             if d != 0 && asset.as_str() == quote {
                 self.risk
-                    .adjust_quote_fees(strategy, crate::types::Qty::from_units(d));
+                    .adjust_quote_fees(strategy, instrument, crate::types::Qty::from_units(d));
             }
         }
         self.keep(crate::persist::Record::Order(record));

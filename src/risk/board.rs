@@ -1,5 +1,5 @@
 //! The engine's positions and balances, one source of truth for strategies to read: each
-//! strategy's position is written by the risk engine of its venue's gateway on every fill (the
+//! strategy's position in each instrument is written by the risk engine of its venue's gateway on every fill (the
 //! same figures its limits are checked on), each venue's balances by its gateway whenever the
 //! venue reports them. Strategies read; none keeps its own copy.
 //!
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::types::{AssetCode, StrategyId, VenueId};
+use crate::types::{AssetCode, InstrumentId, StrategyId, VenueId};
 use crate::venue::order::Balance;
 
 use super::position::Position;
@@ -22,43 +22,44 @@ pub struct PositionBoard {
 
 #[derive(Debug)]
 struct Inner {
-    /// Per strategy and venue (`strategy × n_venues + venue`): a strategy holds one
-    /// instrument per venue.
+    /// Per strategy and instrument (`strategy × n_instruments + instrument`).
     positions: Vec<Mutex<Position>>,
     balances: Vec<Mutex<Vec<Balance>>>,
-    n_venues: usize,
+    n_instruments: usize,
 }
 
 impl PositionBoard {
-    pub fn new(n_strategies: usize, n_venues: usize) -> Self {
+    pub fn new(n_strategies: usize, n_instruments: usize, n_venues: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
-                positions: (0..n_strategies * n_venues)
+                positions: (0..n_strategies * n_instruments)
                     .map(|_| Mutex::default())
                     .collect(),
                 balances: (0..n_venues).map(|_| Mutex::default()).collect(),
-                n_venues,
+                n_instruments,
             }),
         }
     }
 
-    fn slot(&self, s: StrategyId, venue: VenueId) -> Option<&Mutex<Position>> {
-        if venue.index() >= self.inner.n_venues {
+    fn slot(&self, s: StrategyId, instrument: InstrumentId) -> Option<&Mutex<Position>> {
+        if instrument.index() >= self.inner.n_instruments {
             return None;
         }
         self.inner
             .positions
-            .get(s.index() * self.inner.n_venues + venue.index())
+            .get(s.index() * self.inner.n_instruments + instrument.index())
     }
 
-    /// The strategy's position in its instrument on `venue` as of its last fill there (zero
-    /// before any, or for an unknown id).
-    pub fn position(&self, s: StrategyId, venue: VenueId) -> Position {
-        self.slot(s, venue).map(|p| *p.lock()).unwrap_or_default()
+    /// The strategy's position in `instrument` as of its last fill there (zero before any,
+    /// or for an unknown id).
+    pub fn position(&self, s: StrategyId, instrument: InstrumentId) -> Position {
+        self.slot(s, instrument)
+            .map(|p| *p.lock())
+            .unwrap_or_default()
     }
 
-    pub fn set_position(&self, s: StrategyId, venue: VenueId, p: Position) {
-        if let Some(slot) = self.slot(s, venue) {
+    pub fn set_position(&self, s: StrategyId, instrument: InstrumentId, p: Position) {
+        if let Some(slot) = self.slot(s, instrument) {
             *slot.lock() = p;
         }
     }
@@ -116,16 +117,33 @@ mod tests {
 
     #[test]
     fn positions_and_balances_read_back_what_was_written() {
-        let b = PositionBoard::new(2, 2);
+        // Two strategies, three instruments (two of them on one venue), two venues.
+        let b = PositionBoard::new(2, 3, 2);
         let mut p = Position::default();
         let q = Qty::parse("0.5").unwrap();
         p.apply_fill(Side::Buy, q, Notional::of(Price::parse("100").unwrap(), q));
-        b.set_position(StrategyId(1), VenueId(1), p);
-        assert_eq!(b.position(StrategyId(1), VenueId(1)).qty, q.units());
-        assert_eq!(b.position(StrategyId(1), VenueId(0)), Position::default());
-        assert_eq!(b.position(StrategyId(0), VenueId(1)), Position::default());
-        assert_eq!(b.position(StrategyId(9), VenueId(0)), Position::default());
-        assert_eq!(b.position(StrategyId(1), VenueId(7)), Position::default());
+        b.set_position(StrategyId(1), InstrumentId(1), p);
+        let mut other = Position::default();
+        other.apply_fill(Side::Sell, q, Notional::of(Price::parse("7").unwrap(), q));
+        b.set_position(StrategyId(1), InstrumentId(2), other);
+        assert_eq!(b.position(StrategyId(1), InstrumentId(1)).qty, q.units());
+        assert_eq!(b.position(StrategyId(1), InstrumentId(2)).qty, -q.units());
+        assert_eq!(
+            b.position(StrategyId(1), InstrumentId(0)),
+            Position::default()
+        );
+        assert_eq!(
+            b.position(StrategyId(0), InstrumentId(1)),
+            Position::default()
+        );
+        assert_eq!(
+            b.position(StrategyId(9), InstrumentId(0)),
+            Position::default()
+        );
+        assert_eq!(
+            b.position(StrategyId(1), InstrumentId(7)),
+            Position::default()
+        );
         let usdt = AssetCode::new(b"USDT").unwrap();
         let sol = AssetCode::new(b"SOL").unwrap();
         let bal = |a: AssetCode, f: &str| Balance {

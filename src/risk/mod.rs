@@ -73,21 +73,73 @@ pub struct OrderCheck {
     pub mid: Option<Price>,
 }
 
-/// Risk state of one strategy.
-#[derive(Debug, Clone)]
-struct StrategyRisk {
-    limits: RiskLimits,
+/// Risk state of one strategy in one instrument: its position, the open quantity that could
+/// still move it (for `max_position`), and the last mid seen (unrealized PnL).
+#[derive(Debug, Clone, Copy)]
+struct Leg {
     instrument: InstrumentId,
     position: Position,
     /// Open (unfilled) quantity of live orders by side, base units at 10^-8.
     open_buy: i64,
     open_sell: i64,
+    /// The instrument's mid as last seen by a check; marks the open position.
+    mark: Option<Price>,
+}
+
+impl Leg {
+    fn new(instrument: InstrumentId) -> Self {
+        Self {
+            instrument,
+            position: Position::default(),
+            open_buy: 0,
+            open_sell: 0,
+            mark: None,
+        }
+    }
+}
+
+/// Instruments a strategy's legs are reserved for without reallocating (a few per venue).
+const LEGS: usize = 8;
+
+/// Risk state of one strategy: its legs (one per instrument it trades on this venue, the main
+/// one first) and the counters its limits apply to as a whole.
+#[derive(Debug, Clone)]
+struct StrategyRisk {
+    limits: RiskLimits,
+    legs: Vec<Leg>,
     open_orders: u32,
     trades_today: u32,
-    /// Realized PnL and fees at the start of the current UTC day.
+    /// Realized PnL and fees, summed over the legs, at the start of the current UTC day.
     realized_at_day_start: i128,
     fees_at_day_start: i64,
     bucket: Option<TokenBucket>,
+}
+
+impl StrategyRisk {
+    fn leg(&self, instrument: InstrumentId) -> Option<&Leg> {
+        self.legs.iter().find(|l| l.instrument == instrument)
+    }
+
+    /// The leg of `instrument`; an instrument not declared gets a leg on first use (the
+    /// declared ones are made at start, so the hot path does not allocate).
+    fn leg_mut(&mut self, instrument: InstrumentId) -> &mut Leg {
+        let i = match self.legs.iter().position(|l| l.instrument == instrument) {
+            Some(i) => i,
+            None => {
+                self.legs.push(Leg::new(instrument));
+                self.legs.len() - 1
+            }
+        };
+        &mut self.legs[i]
+    }
+
+    fn realized(&self) -> i128 {
+        self.legs.iter().map(|l| l.position.realized).sum()
+    }
+
+    fn quote_fees(&self) -> i64 {
+        self.legs.iter().map(|l| l.position.quote_fees).sum()
+    }
 }
 
 /// Global and per-strategy limits, positions and counters.
@@ -131,7 +183,8 @@ fn merge(global: &RiskLimits, own: &RiskLimits) -> RiskLimits {
 }
 
 impl RiskEngine {
-    /// `strategies`: each strategy's own limits and instrument, indexed by `StrategyId`.
+    /// `strategies`: each strategy's own limits and main instrument, indexed by `StrategyId`
+    /// (further instruments: [`RiskEngine::with_instruments`]).
     pub fn new(
         global: RiskLimits,
         strategies: &[(RiskLimits, InstrumentId)],
@@ -143,13 +196,12 @@ impl RiskEngine {
             .iter()
             .map(|(own, instrument)| {
                 let limits = merge(&global, own);
+                let mut legs = Vec::with_capacity(LEGS);
+                legs.push(Leg::new(*instrument));
                 StrategyRisk {
                     bucket: limits.max_orders_per_sec.map(|r| TokenBucket::new(r, now)),
                     limits,
-                    instrument: *instrument,
-                    position: Position::default(),
-                    open_buy: 0,
-                    open_sell: 0,
+                    legs,
                     open_orders: 0,
                     trades_today: 0,
                     realized_at_day_start: 0,
@@ -169,15 +221,31 @@ impl RiskEngine {
         }
     }
 
+    /// Declares the further instruments `strategy` trades on this venue (its main one is
+    /// declared by `new`): each gets its own position and open quantities.
+    pub fn with_instruments(mut self, strategy: StrategyId, instruments: &[InstrumentId]) -> Self {
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            for i in instruments {
+                s.leg_mut(*i);
+            }
+        }
+        self
+    }
+
     /// Publishes every position change, and the venue's balances, to `board`.
     pub fn with_board(mut self, board: PositionBoard, venue: crate::types::VenueId) -> Self {
         self.board = Some((board, venue));
         self
     }
 
-    fn publish(&self, strategy: StrategyId) {
-        if let (Some((b, venue)), Some(s)) = (&self.board, self.strategies.get(strategy.index())) {
-            b.set_position(strategy, *venue, s.position);
+    fn publish(&self, strategy: StrategyId, instrument: InstrumentId) {
+        if let (Some((b, _)), Some(l)) = (
+            &self.board,
+            self.strategies
+                .get(strategy.index())
+                .and_then(|s| s.leg(instrument)),
+        ) {
+            b.set_position(strategy, instrument, l.position);
         }
     }
 
@@ -210,8 +278,16 @@ impl RiskEngine {
         self.roll_day(now);
         let s = self
             .strategies
-            .get(o.strategy.index())
+            .get_mut(o.strategy.index())
             .ok_or(Rule::KillSwitch)?;
+        if o.mid.is_some() {
+            s.leg_mut(o.instrument).mark = o.mid;
+        }
+        let s = &self.strategies[o.strategy.index()];
+        let leg = s
+            .leg(o.instrument)
+            .copied()
+            .unwrap_or(Leg::new(o.instrument));
         let l = &s.limits;
         if l.max_order_qty.is_some_and(|m| o.qty > m) {
             return Err(Rule::MaxOrderQty);
@@ -230,14 +306,15 @@ impl RiskEngine {
         if let Some(max) = l.max_position {
             // Worst case: this order and every open order on the same side fill.
             let (open_same, dir) = match o.side {
-                Side::Buy => (s.open_buy, 1),
-                Side::Sell => (s.open_sell, -1),
+                Side::Buy => (leg.open_buy, 1),
+                Side::Sell => (leg.open_sell, -1),
             };
-            let worst = s.position.qty + dir * (open_same + o.qty.units());
+            let position = leg.position.qty;
+            let worst = position + dir * (open_same + o.qty.units());
             let net =
                 self.net.get(o.instrument.index()).copied().unwrap_or(0) + dir * o.qty.units();
             // Orders that move the position toward zero are always allowed through this rule.
-            let reduces = (s.position.qty > 0 && dir < 0) || (s.position.qty < 0 && dir > 0);
+            let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
             if !reduces
                 && (worst.unsigned_abs() > max.units().unsigned_abs()
                     || net.unsigned_abs() > max.units().unsigned_abs())
@@ -253,7 +330,7 @@ impl RiskEngine {
             }
         }
         if let Some(max_loss) = l.max_daily_loss {
-            let loss = -self.day_pnl(o.strategy, o.mid);
+            let loss = -self.day_pnl(o.strategy, |_| None);
             if loss > i128::from(max_loss.units()) * i128::from(crate::types::SCALE) {
                 self.kill.trip(KillReason::DailyLoss);
                 return Err(Rule::MaxDailyLoss);
@@ -274,16 +351,29 @@ impl RiskEngine {
         Ok(())
     }
 
-    /// Today's PnL of a strategy (realized since the day began, plus unrealized at `mark`,
-    /// minus today's quote fees), at 10^-16 quote units.
-    pub fn day_pnl(&self, strategy: StrategyId, mark: Option<Price>) -> i128 {
+    /// Today's PnL of a strategy over all its instruments on this venue (realized since the
+    /// day began, plus each open position marked at `mark(instrument)` or else at the last mid
+    /// a check saw, minus today's quote fees), at 10^-16 quote units.
+    pub fn day_pnl(
+        &self,
+        strategy: StrategyId,
+        mark: impl Fn(InstrumentId) -> Option<Price>,
+    ) -> i128 {
         let Some(s) = self.strategies.get(strategy.index()) else {
             return 0;
         };
-        let realized = s.position.realized - s.realized_at_day_start;
-        let unrealized = mark.map(|m| s.position.unrealized(m)).unwrap_or(0);
-        let fees = i128::from(s.position.quote_fees - s.fees_at_day_start)
-            * i128::from(crate::types::SCALE);
+        let realized = s.realized() - s.realized_at_day_start;
+        let unrealized: i128 = s
+            .legs
+            .iter()
+            .map(|l| {
+                mark(l.instrument)
+                    .or(l.mark)
+                    .map_or(0, |m| l.position.unrealized(m))
+            })
+            .sum();
+        let fees =
+            i128::from(s.quote_fees() - s.fees_at_day_start) * i128::from(crate::types::SCALE);
         realized + unrealized - fees
     }
 
@@ -293,25 +383,38 @@ impl RiskEngine {
             self.day = day;
             for s in &mut self.strategies {
                 s.trades_today = 0;
-                s.realized_at_day_start = s.position.realized;
-                s.fees_at_day_start = s.position.quote_fees;
+                s.realized_at_day_start = s.realized();
+                s.fees_at_day_start = s.quote_fees();
             }
         }
     }
 
     /// An order went live (sent): it counts as open with `qty` unfilled.
-    pub fn on_order_opened(&mut self, strategy: StrategyId, side: Side, qty: Qty) {
+    pub fn on_order_opened(
+        &mut self,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        side: Side,
+        qty: Qty,
+    ) {
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             s.open_orders += 1;
-            *open_side(s, side) += qty.units();
+            *open_side(s.leg_mut(instrument), side) += qty.units();
         }
     }
 
     /// An order's unfilled quantity shrank by `qty` (fill), or the order ended with `qty`
     /// still unfilled (`closed = true`).
-    pub fn on_order_reduced(&mut self, strategy: StrategyId, side: Side, qty: Qty, closed: bool) {
+    pub fn on_order_reduced(
+        &mut self,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        side: Side,
+        qty: Qty,
+        closed: bool,
+    ) {
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
-            let o = open_side(s, side);
+            let o = open_side(s.leg_mut(instrument), side);
             *o = (*o - qty.units()).max(0);
             if closed {
                 s.open_orders = s.open_orders.saturating_sub(1);
@@ -319,10 +422,13 @@ impl RiskEngine {
         }
     }
 
-    /// A fill: moves the strategy's position and the instrument's net position.
+    /// A fill: moves the strategy's position in the instrument and the instrument's net
+    /// position; counts a trade of the strategy.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_fill(
         &mut self,
         strategy: StrategyId,
+        instrument: InstrumentId,
         side: Side,
         qty: Qty,
         quote: Notional,
@@ -331,26 +437,52 @@ impl RiskEngine {
     ) {
         self.roll_day(now);
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
-            s.position.apply_fill(side, qty, quote);
-            s.position.quote_fees += quote_fee.units();
+            let leg = s.leg_mut(instrument);
+            leg.position.apply_fill(side, qty, quote);
+            leg.position.quote_fees += quote_fee.units();
             s.trades_today += 1;
-            if let Some(n) = self.net.get_mut(s.instrument.index()) {
+            if let Some(n) = self.net.get_mut(instrument.index()) {
                 *n += side.sign() * qty.units();
             }
         }
-        self.publish(strategy);
+        self.publish(strategy, instrument);
     }
 
     /// Fees in the quote asset learned after the fill (from the venue's trade list).
-    pub fn adjust_quote_fees(&mut self, strategy: StrategyId, delta: Qty) {
+    pub fn adjust_quote_fees(
+        &mut self,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        delta: Qty,
+    ) {
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
-            s.position.quote_fees += delta.units();
+            s.leg_mut(instrument).position.quote_fees += delta.units();
         }
-        self.publish(strategy);
+        self.publish(strategy, instrument);
     }
 
+    /// The strategy's position in its main instrument on this venue.
     pub fn position(&self, strategy: StrategyId) -> Option<&Position> {
-        self.strategies.get(strategy.index()).map(|s| &s.position)
+        self.strategies
+            .get(strategy.index())
+            .and_then(|s| s.legs.first())
+            .map(|l| &l.position)
+    }
+
+    /// The strategy's position in `instrument` (`None` if it has none there).
+    pub fn position_of(&self, strategy: StrategyId, instrument: InstrumentId) -> Option<&Position> {
+        self.strategies
+            .get(strategy.index())?
+            .leg(instrument)
+            .map(|l| &l.position)
+    }
+
+    /// Realized PnL minus quote fees over all the strategy's instruments here, 10^-16 quote
+    /// units.
+    pub fn realized_net(&self, strategy: StrategyId) -> i128 {
+        self.strategies.get(strategy.index()).map_or(0, |s| {
+            s.realized() - i128::from(s.quote_fees()) * i128::from(crate::types::SCALE)
+        })
     }
 
     pub fn trades_today(&self, strategy: StrategyId) -> u32 {
@@ -372,9 +504,12 @@ impl RiskEngine {
         Rule::ALL.iter().map(|r| (*r, self.rejections[*r as usize]))
     }
 
-    /// The instrument a strategy trades.
+    /// The main instrument a strategy trades on this venue.
     pub fn instrument_of(&self, strategy: StrategyId) -> Option<InstrumentId> {
-        self.strategies.get(strategy.index()).map(|s| s.instrument)
+        self.strategies
+            .get(strategy.index())
+            .and_then(|s| s.legs.first())
+            .map(|l| l.instrument)
     }
 
     pub fn global_limits(&self) -> &RiskLimits {
@@ -382,7 +517,7 @@ impl RiskEngine {
     }
 }
 
-fn open_side(s: &mut StrategyRisk, side: Side) -> &mut i64 {
+fn open_side(s: &mut Leg, side: Side) -> &mut i64 {
     match side {
         Side::Buy => &mut s.open_buy,
         Side::Sell => &mut s.open_sell,
@@ -390,334 +525,4 @@ fn open_side(s: &mut StrategyRisk, side: Side) -> &mut i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> Price {
-        Price::parse(s).unwrap()
-    }
-    fn q(s: &str) -> Qty {
-        Qty::parse(s).unwrap()
-    }
-    const NOW: UnixNanos = UnixNanos(1_700_000_000_000_000_000);
-
-    fn engine(global: RiskLimits, own: RiskLimits) -> RiskEngine {
-        RiskEngine::new(
-            global,
-            &[(own, InstrumentId(0))],
-            1,
-            KillSwitch::default(),
-            NOW,
-        )
-    }
-
-    fn order(side: Side, price: &str, qty: &str) -> OrderCheck {
-        OrderCheck {
-            strategy: StrategyId(0),
-            instrument: InstrumentId(0),
-            side,
-            price: p(price),
-            qty: q(qty),
-            mid: Some(p("100")),
-        }
-    }
-
-    #[test]
-    fn each_rule_fires() {
-        let table: Vec<(&str, RiskLimits, OrderCheck, Result<(), Rule>)> = vec![
-            (
-                "no limits",
-                RiskLimits::default(),
-                order(Side::Buy, "99", "5"),
-                Ok(()),
-            ),
-            (
-                "qty",
-                RiskLimits {
-                    max_order_qty: Some(q("1")),
-                    ..Default::default()
-                },
-                order(Side::Buy, "99", "1.5"),
-                Err(Rule::MaxOrderQty),
-            ),
-            (
-                "notional",
-                RiskLimits {
-                    max_order_notional: Some(p("100")),
-                    ..Default::default()
-                },
-                order(Side::Buy, "99", "1.1"),
-                Err(Rule::MaxOrderNotional),
-            ),
-            (
-                "position",
-                RiskLimits {
-                    max_position: Some(q("2")),
-                    ..Default::default()
-                },
-                order(Side::Sell, "101", "2.5"),
-                Err(Rule::MaxPosition),
-            ),
-            (
-                "collar ok",
-                RiskLimits {
-                    price_collar_bps: Some(100),
-                    ..Default::default()
-                },
-                order(Side::Buy, "99", "1"),
-                Ok(()),
-            ),
-            (
-                "collar",
-                RiskLimits {
-                    price_collar_bps: Some(100),
-                    ..Default::default()
-                },
-                order(Side::Buy, "98.9", "1"),
-                Err(Rule::PriceCollar),
-            ),
-            (
-                "no book",
-                RiskLimits {
-                    price_collar_bps: Some(100),
-                    ..Default::default()
-                },
-                OrderCheck {
-                    mid: None,
-                    ..order(Side::Buy, "99", "1")
-                },
-                Err(Rule::NoReferencePrice),
-            ),
-            (
-                "open orders",
-                RiskLimits {
-                    max_open_orders: Some(0),
-                    ..Default::default()
-                },
-                order(Side::Buy, "99", "1"),
-                Err(Rule::MaxOpenOrders),
-            ),
-            (
-                "trades per day",
-                RiskLimits {
-                    max_trades_per_day: Some(0),
-                    ..Default::default()
-                },
-                order(Side::Buy, "99", "1"),
-                Err(Rule::MaxTradesPerDay),
-            ),
-        ];
-        for (name, own, o, want) in table {
-            let mut r = engine(RiskLimits::default(), own);
-            assert_eq!(r.check(&o, NOW), want, "{name}");
-            let counted: u64 = r.rejections().map(|(_, n)| n).sum();
-            assert_eq!(
-                counted,
-                u64::from(want.is_err()),
-                "{name}: rejections are counted"
-            );
-        }
-    }
-
-    #[test]
-    fn global_and_strategy_limits_combine_to_the_stricter() {
-        let mut r = engine(
-            RiskLimits {
-                max_order_qty: Some(q("1")),
-                ..Default::default()
-            },
-            RiskLimits {
-                max_order_qty: Some(q("3")),
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "2"), NOW),
-            Err(Rule::MaxOrderQty)
-        );
-    }
-
-    #[test]
-    fn position_counts_open_orders_and_allows_reducing() {
-        let mut r = engine(
-            RiskLimits::default(),
-            RiskLimits {
-                max_position: Some(q("2")),
-                ..Default::default()
-            },
-        );
-        let s = StrategyId(0);
-        r.on_order_opened(s, Side::Buy, q("1.5"));
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::MaxPosition),
-            "1.5 open + 1 > 2"
-        );
-        r.on_order_reduced(s, Side::Buy, q("1.5"), false);
-        r.on_fill(
-            s,
-            Side::Buy,
-            q("1.5"),
-            p("99").notional(q("1.5")),
-            Qty::ZERO,
-            NOW,
-        );
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::MaxPosition)
-        );
-        assert_eq!(
-            r.check(&order(Side::Sell, "101", "1"), NOW),
-            Ok(()),
-            "reducing is allowed"
-        );
-        assert_eq!(r.position(s).unwrap().qty(), q("1.5"));
-    }
-
-    #[test]
-    fn daily_loss_trips_the_kill_switch_and_resets_next_day() {
-        let mut r = engine(
-            RiskLimits::default(),
-            RiskLimits {
-                max_daily_loss: Some(p("10")),
-                ..Default::default()
-            },
-        );
-        let s = StrategyId(0);
-        r.on_fill(
-            s,
-            Side::Buy,
-            q("1"),
-            p("100").notional(q("1")),
-            Qty::ZERO,
-            NOW,
-        );
-        // Marked at 95: −5, fine. At 89: −11 > 10.
-        assert_eq!(
-            r.check(
-                &OrderCheck {
-                    mid: Some(p("95")),
-                    ..order(Side::Sell, "95", "1")
-                },
-                NOW
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            r.check(
-                &OrderCheck {
-                    mid: Some(p("89")),
-                    ..order(Side::Sell, "89", "1")
-                },
-                NOW
-            ),
-            Err(Rule::MaxDailyLoss)
-        );
-        assert!(r.kill_switch().is_tripped());
-        assert_eq!(r.kill_switch().reason(), KillReason::DailyLoss);
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::KillSwitch)
-        );
-        r.kill_switch().reset();
-        assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
-    }
-
-    #[test]
-    fn order_rate_is_limited_and_refused_orders_spend_no_token() {
-        let mut r = engine(
-            RiskLimits::default(),
-            RiskLimits {
-                max_orders_per_sec: Some(2),
-                max_order_qty: Some(q("1")),
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "5"), NOW),
-            Err(Rule::MaxOrderQty)
-        );
-        assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
-        assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::OrderRate)
-        );
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW.plus_nanos(500_000_000)),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn open_orders_are_limited_at_a_non_zero_count_and_free_up_as_orders_end() {
-        let mut r = engine(
-            RiskLimits::default(),
-            RiskLimits {
-                max_open_orders: Some(2),
-                ..Default::default()
-            },
-        );
-        let s = StrategyId(0);
-        for _ in 0..2 {
-            assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
-            r.on_order_opened(s, Side::Buy, q("1"));
-        }
-        assert_eq!(r.open_orders(s), 2);
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::MaxOpenOrders)
-        );
-        // A partial fill leaves the order open; its end frees the slot.
-        r.on_order_reduced(s, Side::Buy, q("0.4"), false);
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "1"), NOW),
-            Err(Rule::MaxOpenOrders)
-        );
-        r.on_order_reduced(s, Side::Buy, q("0.6"), true);
-        assert_eq!(r.open_orders(s), 1);
-        assert_eq!(r.check(&order(Side::Buy, "99", "1"), NOW), Ok(()));
-    }
-
-    #[test]
-    fn trades_per_day_are_limited_at_a_non_zero_count_and_reset_at_utc_midnight() {
-        let mut r = engine(
-            RiskLimits::default(),
-            RiskLimits {
-                max_trades_per_day: Some(3),
-                ..Default::default()
-            },
-        );
-        let s = StrategyId(0);
-        // NOW is 22:13:20 UTC; the day ends 6 400 s later.
-        let midnight = UnixNanos((NOW.0 / NS_PER_DAY + 1) * NS_PER_DAY);
-        let fill = |r: &mut RiskEngine, at: UnixNanos| {
-            let n = Notional::of(p("100"), q("0.1"));
-            r.on_fill(s, Side::Buy, q("0.1"), n, Qty::ZERO, at);
-        };
-        for _ in 0..3 {
-            assert_eq!(r.check(&order(Side::Buy, "99", "0.1"), NOW), Ok(()));
-            fill(&mut r, NOW);
-        }
-        assert_eq!(r.trades_today(s), 3);
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "0.1"), NOW),
-            Err(Rule::MaxTradesPerDay)
-        );
-        // Still refused one nanosecond before midnight; allowed from midnight on.
-        assert_eq!(
-            r.check(&order(Side::Buy, "99", "0.1"), UnixNanos(midnight.0 - 1)),
-            Err(Rule::MaxTradesPerDay)
-        );
-        assert_eq!(r.check(&order(Side::Buy, "99", "0.1"), midnight), Ok(()));
-        assert_eq!(r.trades_today(s), 0);
-        fill(&mut r, midnight);
-        assert_eq!(r.trades_today(s), 1);
-        let rejected: u64 = r
-            .rejections()
-            .filter(|(rule, _)| *rule == Rule::MaxTradesPerDay)
-            .map(|(_, n)| n)
-            .sum();
-        assert_eq!(rejected, 2);
-    }
-}
+mod tests;

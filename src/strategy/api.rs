@@ -87,6 +87,16 @@ impl IntentSink {
         self
     }
 
+    /// A further market on a venue already routed: orders on `instrument` go where orders on
+    /// `beside` go (one route per venue, so cancel-all reaches each gateway once). Unchanged
+    /// if `beside` is not declared.
+    pub fn with_market_beside(mut self, instrument: InstrumentId, beside: InstrumentId) -> Self {
+        if let Some(route) = self.route_of(beside) {
+            self.declared.push((instrument, route));
+        }
+        self
+    }
+
     fn route_of(&self, instrument: InstrumentId) -> Option<usize> {
         self.declared
             .iter()
@@ -327,19 +337,16 @@ impl StrategyCtx<'_> {
     /// The engine's position of this strategy in its main instrument, from the venue's fills
     /// (zero before any).
     pub fn position(&self) -> Position {
-        self.env
-            .instruments
-            .first()
-            .map(|i| self.position_on(i.venue))
-            .unwrap_or_default()
+        self.position_of(self.intents.instrument)
     }
 
-    /// The engine's position of this strategy in its instrument on `venue`.
-    pub fn position_on(&self, venue: VenueId) -> Position {
+    /// The engine's position of this strategy in `instrument`, from the venue's fills (zero
+    /// before any).
+    pub fn position_of(&self, instrument: InstrumentId) -> Position {
         self.env
             .board
             .as_ref()
-            .map(|b| b.position(self.intents.strategy, venue))
+            .map(|b| b.position(self.intents.strategy, instrument))
             .unwrap_or_default()
     }
 
@@ -618,6 +625,71 @@ mod tests {
             sink.amend(on_a, Price::parse("12").unwrap(), q("1"), UnixNanos(10))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn several_instruments_on_one_venue_share_its_route_and_keep_their_own_positions() {
+        let (tx, rx) = bounded("binance", 8, FullPolicy::Backpressure);
+        let s = StrategyId(0);
+        let (btc, eth) = (InstrumentId(0), InstrumentId(1));
+        let mut sink =
+            IntentSink::new(tx, CidMinter::new(1, s), s, btc).with_market_beside(eth, btc);
+        let inst = |id, sym: &str, base: &str| {
+            Instrument::new(
+                id,
+                VenueId(0),
+                sym,
+                base,
+                "USDT",
+                Price::parse("0.01").unwrap(),
+                q("0.001"),
+            )
+            .unwrap()
+        };
+        let board = PositionBoard::new(1, 2, 1);
+        let mut p = Position::default();
+        p.apply_fill(
+            Side::Buy,
+            q("3"),
+            Price::parse("10").unwrap().notional(q("3")),
+        );
+        board.set_position(s, eth, p);
+        let mut env = Env::new(
+            None,
+            vec![inst(btc, "BTCUSDT", "BTC"), inst(eth, "ETHUSDT", "ETH")],
+            Some(board),
+        );
+        let band = Band {
+            name: "n".into(),
+            max_latency_ns: None,
+            min_spread_bps: 0,
+            size_multiplier: 1.0,
+            throttle: std::time::Duration::ZERO,
+        };
+        let cx = StrategyCtx {
+            now: UnixNanos(1),
+            book: TopOfBook::default(),
+            tick_at: UnixNanos::ZERO,
+            band: &band,
+            halted: false,
+            intents: &mut sink,
+            env: &mut env,
+        };
+        assert_eq!(cx.position_of(eth).qty(), q("3"));
+        assert_eq!(cx.position(), Position::default());
+        let spec = OrderSpec {
+            instrument: eth,
+            side: Side::Sell,
+            kind: OrderKind::Limit,
+            tif: TimeInForce::Ioc,
+            price: Price::parse("10").unwrap(),
+            qty: q("1"),
+        };
+        assert!(cx.intents.place(spec, UnixNanos(2)).is_some());
+        cx.intents.cancel_all();
+        let sent = drain(&rx);
+        assert!(matches!(sent[0], OrderIntent::New(n) if n.instrument == eth));
+        assert_eq!(sent.len(), 2, "one cancel-all for the venue: {sent:?}");
     }
 
     #[test]

@@ -110,15 +110,13 @@ pub(in crate::gateway) fn publish_figures<S: Iterator<Item = bool>>(
     for (i, _) in f.strategies.enumerate().filter(|(_, mine)| *mine) {
         let Ok(id) = u16::try_from(i) else { break };
         let s = StrategyId(id);
-        let mark = f.risk.instrument_of(s).and_then(|i| (f.mid)(i));
-        let day = f.risk.day_pnl(s, mark);
+        let day = f.risk.day_pnl(s, |i| (f.mid)(i));
         daily += day;
         let t = u64::from(f.risk.trades_today(s));
         trades += t;
-        let (position, realized) = f.risk.position(s).map_or((0, 0.0), |p| {
-            let fees = i128::from(p.quote_fees) * i128::from(crate::types::SCALE);
-            (p.qty, quote_f64(p.realized - fees))
-        });
+        // The main instrument's position here; realized PnL over all its instruments here.
+        let position = f.risk.position(s).map_or(0, |p| p.qty);
+        let realized = quote_f64(f.risk.realized_net(s));
         let _ = tx.send(StatusUpdate::StrategyRisk(StrategyRiskUpdate {
             strategy: s,
             venue: f.venue,

@@ -292,11 +292,13 @@ impl PaperGateway {
                 Qty::ZERO
             };
             self.risk
-                .on_fill(strategy, side, f.qty, f.quote, quote_fee, now);
-            self.risk.on_order_reduced(strategy, side, f.qty, false);
+                .on_fill(strategy, instrument, side, f.qty, f.quote, quote_fee, now);
+            self.risk
+                .on_order_reduced(strategy, instrument, side, f.qty, false);
         }
         if now_final && !was_final {
-            self.risk.on_order_reduced(strategy, side, unfilled, true);
+            self.risk
+                .on_order_reduced(strategy, instrument, side, unfilled, true);
         }
         self.notify(update);
     }
@@ -470,7 +472,8 @@ impl PaperGateway {
             return self.refuse(&i, why, now);
         }
         self.counters.orders_sent += 1;
-        self.risk.on_order_opened(i.strategy, i.side, i.qty);
+        self.risk
+            .on_order_opened(i.strategy, i.instrument, i.side, i.qty);
         self.apply(i.cid, &OrderEvent::Sent { at: now }, now);
         self.execute(i, &depth, now);
     }

@@ -174,6 +174,7 @@ impl Parts {
                 _ => (None, None),
             })
             .collect();
+        let venue_names: Vec<String> = config.venues.iter().map(|v| v.name.clone()).collect();
         let strategy_trades = config
             .strategies
             .iter()
@@ -189,6 +190,7 @@ impl Parts {
                             params: &s.params,
                             instrument: inst,
                             markets: &markets,
+                            venues: &venue_names,
                         };
                         (k.build)(&args).ok()
                     })
@@ -530,10 +532,12 @@ impl Parts {
             .all_markets()
             .map(|(_, i)| config.instruments[i.index()].clone())
             .collect();
+        let venue_names: Vec<String> = config.venues.iter().map(|v| v.name.clone()).collect();
         let args = BuildArgs {
             params: &s.params,
             instrument: &instrument,
             markets: &markets,
+            venues: &venue_names,
         };
         let strategy = (kind.build)(&args).map_err(|errs| {
             let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();

@@ -499,6 +499,10 @@ pub struct StrategyReport {
     /// When its last fill arrived.
     pub last_fill: Option<UnixNanos>,
     pub paused: bool,
+    /// Why the strategy stopped opening new positions by its own limits, if it did.
+    pub entries_stopped: Option<&'static str>,
+    /// Orders the strategy decided against by its own filters (e.g. fees), where it counts.
+    pub skipped: u64,
 }
 
 /// What a strategy asks the engine to deliver besides its book and order updates.

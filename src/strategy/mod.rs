@@ -21,7 +21,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(spread, grid, twap);
+kinds!(spread, grid, twap, scalper);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

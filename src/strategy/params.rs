@@ -76,6 +76,27 @@ impl<'a> ParamReader<'a> {
         v
     }
 
+    /// A duration written as a string like `"180s"` or `"500ms"`.
+    pub fn duration(&mut self, key: &str, default: std::time::Duration) -> std::time::Duration {
+        match self.t.get(key) {
+            None => default,
+            Some(toml::Value::String(s)) => match crate::config::parse_duration(s) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.error(key, e.to_string());
+                    default
+                }
+            },
+            Some(v) => {
+                self.error(
+                    key,
+                    format!("must be a duration string like \"30s\", got {v}"),
+                );
+                default
+            }
+        }
+    }
+
     /// One of `choices` (a string).
     pub fn choice(&mut self, key: &str, choices: &[&'static str]) -> Option<&'static str> {
         match self.t.get(key) {

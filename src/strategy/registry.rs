@@ -13,8 +13,10 @@ pub struct BuildArgs<'a> {
     pub params: &'a toml::Table,
     /// Its main instrument (filters, assets).
     pub instrument: &'a Instrument,
-    /// Every instrument it declared, the main one first (one per venue).
+    /// Every instrument it declared, the main one first (any number per venue).
     pub markets: &'a [Instrument],
+    /// The venues' names in config, indexed by `VenueId`.
+    pub venues: &'a [String],
 }
 
 /// One strategy kind.

@@ -568,6 +568,7 @@ impl Strategy for GridBot {
             round_trips: self.trips_done,
             last_fill: self.last_fill,
             paused: self.paused,
+            ..StrategyReport::default()
         }
     }
 

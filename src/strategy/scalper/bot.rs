@@ -40,6 +40,8 @@ impl StopReason {
 struct Working {
     cid: ClientOrderId,
     entry: bool,
+    /// The market's mid when the order was decided.
+    mid: Price,
     placed_at: UnixNanos,
     cancelling: bool,
 }
@@ -50,6 +52,8 @@ struct Open {
     side: Side,
     trip: Trip,
     opened_at: UnixNanos,
+    /// The mid the entry was decided at: exits judge the mid's move from it.
+    entry_mid: Price,
     entry_cid: ClientOrderId,
     /// Set once an exit is decided; kept until the trade is closed.
     exiting: Option<ExitReason>,
@@ -240,25 +244,20 @@ impl Scalper {
             let Some(top) = cx.top(m.inst.id).filter(|t| t.valid) else {
                 continue;
             };
-            let entry = open.trip.avg_price(open.side).unwrap_or(Price::ZERO);
+            let mid = Price::from_units((top.bid.price.units() + top.ask.price.units()) / 2);
+            let exits = signals::Exits {
+                take_profit_ppm: self.params.take_profit_ppm,
+                stop_loss_ppm: self.params.stop_loss_ppm,
+                time_stop: self.params.time_stop,
+            };
             let reason = open.exiting.or_else(|| {
-                signals::exit_reason(
-                    open.side,
-                    entry,
-                    top.bid.price,
-                    top.ask.price,
-                    open.opened_at,
-                    now,
-                    self.params.take_profit_ppm,
-                    self.params.stop_loss_ppm,
-                    self.params.time_stop,
-                )
+                signals::exit_reason(open.side, open.entry_mid, mid, open.opened_at, now, &exits)
             });
             let Some(reason) = reason else {
                 continue;
             };
             open.exiting = Some(reason);
-            let qty = exit_qty(open, &m.inst, m.last_mid.unwrap_or(entry));
+            let qty = exit_qty(open, &m.inst, mid);
             if qty.is_zero() {
                 self.close(k, now);
                 continue;
@@ -268,6 +267,7 @@ impl Scalper {
                 m.working = Some(Working {
                     cid,
                     entry: false,
+                    mid,
                     placed_at: now,
                     cancelling: false,
                 });
@@ -329,14 +329,15 @@ impl Scalper {
         let Some(side) = m.momentum.signal(p.momentum_min_updates, p.momentum_eps_ppm) else {
             return;
         };
-        if !signals::edge_pays(p.take_profit_ppm, m.fees, p.post_only) {
+        let Some(top) = cx.top(m.inst.id) else {
+            return;
+        };
+        if !signals::edge_pays(p.take_profit_ppm, c.spread_ppm, m.fees, p.post_only) {
             self.skipped_for_fees += 1;
             m.idle_until = cx.now.plus_nanos(p.cooldown.as_nanos() as u64);
             return;
         }
-        let Some(top) = cx.top(m.inst.id) else {
-            return;
-        };
+        let mid = Price::from_units((top.bid.price.units() + top.ask.price.units()) / 2);
         // IOC at the far touch (takes it), or post-only at the near touch (joins it).
         let price = match (side, p.post_only) {
             (Side::Buy, false) | (Side::Sell, true) => top.ask.price,
@@ -384,6 +385,7 @@ impl Scalper {
             m.working = Some(Working {
                 cid,
                 entry: true,
+                mid,
                 placed_at: cx.now,
                 cancelling: false,
             });
@@ -486,6 +488,7 @@ impl Strategy for Scalper {
                     side: f.side,
                     trip: Trip::default(),
                     opened_at: u.at,
+                    entry_mid: w.mid,
                     entry_cid: w.cid,
                     exiting: None,
                 });

@@ -45,8 +45,8 @@ pub struct ScalperParams {
     pub momentum_min_updates: usize,
     /// Least move of the mid over the window, ppm (the seed's `eps_pct` 0.01 % = 100 ppm).
     pub momentum_eps_ppm: u32,
-    /// Exits: take-profit and stop-loss in ppm of the entry price (on the exit side's touch),
-    /// and the time stop.
+    /// Exits: take-profit and stop-loss as moves of the mid from where the entry was decided,
+    /// ppm (the spread an entry pays is left to the fee filter), and the time stop.
     pub take_profit_ppm: u32,
     pub stop_loss_ppm: u32,
     pub time_stop: Duration,

@@ -132,16 +132,18 @@ pub fn entry_qty(
     Qty::from_units((qty / lot * lot) as i64)
 }
 
-/// The fee filter: the expected edge of an entry (its take-profit target; a winning exit
-/// earns it on the exit side's touch, so the spread crossed is already inside it) must pay the
-/// round trip's fees: entry (maker when post-only, else taker) plus exit (IOC: taker).
-pub fn edge_pays(take_profit_ppm: u32, fees: Fees, post_only: bool) -> bool {
-    let entry = if post_only {
-        fees.maker_ppm
+/// The fee filter. The expected edge of an entry is what a winning exit earns: the take-profit
+/// move of the mid, less the spread an IOC entry pays (it buys at the ask and its exit sells
+/// at the bid: half a spread each way; a post-only entry joins the near touch and pays none).
+/// It must beat the round trip's fees: entry (maker when post-only, else taker) plus the
+/// IOC exit's taker fee.
+pub fn edge_pays(take_profit_ppm: u32, spread_ppm: i64, fees: Fees, post_only: bool) -> bool {
+    let (edge, entry_fee) = if post_only {
+        (i64::from(take_profit_ppm), fees.maker_ppm)
     } else {
-        fees.taker_ppm
+        (i64::from(take_profit_ppm) - spread_ppm, fees.taker_ppm)
     };
-    i64::from(take_profit_ppm) > i64::from(entry) + i64::from(fees.taker_ppm)
+    edge > i64::from(entry_fee) + i64::from(fees.taker_ppm)
 }
 
 /// One venue's case for entering a market: its band's rank (0 = best) and the spread.
@@ -182,48 +184,38 @@ impl ExitReason {
     }
 }
 
-/// The exit a trade entered on `side` at average `entry` calls for, judged on the touch it
-/// would exit at (`bid` for a long, `ask` for a short): take-profit and stop-loss in ppm of
-/// the entry, then the time stop.
-#[allow(clippy::too_many_arguments)]
+/// The exits a trade is watched for, in ppm of the mid and time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exits {
+    pub take_profit_ppm: u32,
+    pub stop_loss_ppm: u32,
+    pub time_stop: Duration,
+}
+
+/// The exit a trade entered on `side` when the mid was `entry_mid` calls for at `mid`: the
+/// mid's move in its favour reaching the take-profit, against it the stop-loss (moves of the
+/// mid, so the spread paid on entry does not stop a trade by itself), then the time stop.
 pub fn exit_reason(
     side: Side,
-    entry: Price,
-    bid: Price,
-    ask: Price,
+    entry_mid: Price,
+    mid: Price,
     opened_at: UnixNanos,
     now: UnixNanos,
-    take_profit_ppm: u32,
-    stop_loss_ppm: u32,
-    time_stop: Duration,
+    x: &Exits,
 ) -> Option<ExitReason> {
-    let e = i128::from(entry.units());
-    let (tp, sl) = (i128::from(take_profit_ppm), i128::from(stop_loss_ppm));
+    let e = i128::from(entry_mid.units());
+    let (tp, sl) = (i128::from(x.take_profit_ppm), i128::from(x.stop_loss_ppm));
+    let m = i128::from(mid.units()) * PPM;
     let hit = match side {
-        Side::Buy if bid.is_positive() => {
-            let b = i128::from(bid.units()) * PPM;
-            if b >= e * (PPM + tp) {
-                Some(ExitReason::TakeProfit)
-            } else if b <= e * (PPM - sl) {
-                Some(ExitReason::StopLoss)
-            } else {
-                None
-            }
-        }
-        Side::Sell if ask.is_positive() => {
-            let a = i128::from(ask.units()) * PPM;
-            if a <= e * (PPM - tp) {
-                Some(ExitReason::TakeProfit)
-            } else if a >= e * (PPM + sl) {
-                Some(ExitReason::StopLoss)
-            } else {
-                None
-            }
-        }
+        _ if e <= 0 || m <= 0 => None,
+        Side::Buy if m >= e * (PPM + tp) => Some(ExitReason::TakeProfit),
+        Side::Buy if m <= e * (PPM - sl) => Some(ExitReason::StopLoss),
+        Side::Sell if m <= e * (PPM - tp) => Some(ExitReason::TakeProfit),
+        Side::Sell if m >= e * (PPM + sl) => Some(ExitReason::StopLoss),
         _ => None,
     };
     hit.or_else(|| {
-        (now.0.saturating_sub(opened_at.0) >= time_stop.as_nanos() as u64)
+        (now.0.saturating_sub(opened_at.0) >= x.time_stop.as_nanos() as u64)
             .then_some(ExitReason::TimeStop)
     })
 }
@@ -354,32 +346,43 @@ mod tests {
             maker_ppm: -100,
             taker_ppm: 400,
         };
-        assert!(edge_pays(1_500, binance, false)); // 400 + 400 < 1500
-        assert!(!edge_pays(800, binance, false)); // 800 does not beat 800
-        assert!(edge_pays(800, binance, true)); // post-only: −100 + 400
+        // IOC: 1500 − a 399 ppm spread = 1101 > 400 + 400.
+        assert!(edge_pays(1_500, 399, binance, false));
+        // A wide spread eats the edge: 1500 − 800 = 700.
+        assert!(!edge_pays(1_500, 800, binance, false));
+        // Exactly the fees does not pay.
+        assert!(!edge_pays(1_200, 400, binance, false));
+        // Post-only pays no spread and the maker rate: 800 > −100 + 400.
+        assert!(edge_pays(800, 399, binance, true));
     }
 
     #[test]
     fn each_exit_fires_on_its_own_condition() {
-        let (tp, sl, stop) = (1_500, 1_000, Duration::from_secs(180));
+        let x = Exits {
+            take_profit_ppm: 1_500,
+            stop_loss_ppm: 1_000,
+            time_stop: Duration::from_secs(180),
+        };
         let t0 = UnixNanos(1_000_000_000_000);
         let later = |s: u64| t0.plus_nanos(s * 1_000_000_000);
         let e = px("100");
         let table = [
-            // A long is judged on the bid.
-            (Side::Buy, "100.15", "100.16", 1, Some(ExitReason::TakeProfit)),
-            (Side::Buy, "100.14", "100.15", 1, None),
-            (Side::Buy, "99.90", "99.91", 1, Some(ExitReason::StopLoss)),
-            (Side::Buy, "100.05", "100.06", 179, None),
-            (Side::Buy, "100.05", "100.06", 180, Some(ExitReason::TimeStop)),
-            // A short on the ask.
-            (Side::Sell, "99.84", "99.85", 1, Some(ExitReason::TakeProfit)),
-            (Side::Sell, "100.09", "100.10", 1, Some(ExitReason::StopLoss)),
-            (Side::Sell, "99.95", "99.96", 200, Some(ExitReason::TimeStop)),
+            // A long: the mid up 0.15 % takes profit, down 0.10 % stops the loss.
+            (Side::Buy, "100.15", 1, Some(ExitReason::TakeProfit)),
+            (Side::Buy, "100.149", 1, None),
+            (Side::Buy, "99.90", 1, Some(ExitReason::StopLoss)),
+            (Side::Buy, "99.901", 1, None),
+            (Side::Buy, "100.05", 179, None),
+            (Side::Buy, "100.05", 180, Some(ExitReason::TimeStop)),
+            // A short: the other way round.
+            (Side::Sell, "99.85", 1, Some(ExitReason::TakeProfit)),
+            (Side::Sell, "100.10", 1, Some(ExitReason::StopLoss)),
+            (Side::Sell, "100.09", 1, None),
+            (Side::Sell, "99.95", 200, Some(ExitReason::TimeStop)),
         ];
-        for (side, bid, ask, secs, want) in table {
-            let got = exit_reason(side, e, px(bid), px(ask), t0, later(secs), tp, sl, stop);
-            assert_eq!(got, want, "{side:?} {bid}/{ask} after {secs} s");
+        for (side, mid, secs, want) in table {
+            let got = exit_reason(side, e, px(mid), t0, later(secs), &x);
+            assert_eq!(got, want, "{side:?} mid {mid} after {secs} s");
         }
     }
 }

@@ -231,7 +231,8 @@ fn an_entry_needs_the_bands_spread_and_momentum_and_goes_ioc_at_the_touch_sized_
 
 #[test]
 fn both_venues_qualify_the_better_band_wins_then_the_wider_spread() {
-    let mut r = rig("");
+    // A take-profit wide enough that both venues' edges pay their fees.
+    let mut r = rig("take_profit_percent = 0.3");
     set_bands(&r, 1, 0); // Binance normal, OKX aggressive
     // Four mids on each, then the fifth on both before one tick.
     for i in 0..5 {
@@ -252,7 +253,7 @@ fn both_venues_qualify_the_better_band_wins_then_the_wider_spread() {
         }
     }
     // Same band on both: the wider spread (Binance).
-    let mut r = rig("");
+    let mut r = rig("take_profit_percent = 0.3");
     set_bands(&r, 0, 0);
     for i in 0..5 {
         let bid = Price::from_units(px("150").units() + i * px("0.05").units());
@@ -275,28 +276,31 @@ fn a_long_exits_by_take_profit_and_its_pnl_is_its_fills() {
     r.fill(&entry, "3", "100.12", "0.003", "SOL", false);
     r.fill(&entry, "2.992", "100.12", "0.002992", "SOL", true);
     assert_eq!(r.bot.trades_today(), 1);
-    // Bid 100.32 = +0.1998 %: not yet. 100.33: take-profit, sell what is held (5.986, on
-    // the lot) IOC at the bid less the 10 bp collar.
-    r.book(0, "100.32", "100.36");
+    // The entry was decided at mid 100.10; take-profit at a mid of 100.3002. Mid 100.30: not
+    // yet. 100.31: sell what is held (5.986, on the lot) IOC at the bid less the 10 bp collar.
+    r.book(0, "100.28", "100.32");
     assert!(r.tick().is_empty());
-    r.book(0, "100.33", "100.37");
+    r.book(0, "100.29", "100.33");
     let exit = r.tick();
     assert_eq!(exit.len(), 1);
     let x = exit[0];
-    assert_eq!((x.side, x.tif, x.qty.to_string(), x.price.to_string()), (Side::Sell, TimeInForce::Ioc, "5.986".into(), "100.23".into()));
-    r.fill(&x, "5.986", "100.33", "0.60057538", "USDT", true);
-    // 5.986 × 100.33 = 600.57538; paid 5.992 × 100.12 = 599.91904; fee 0.60057538 USDT;
-    // dust 5.992 − 0.005992 − 5.986 = 0.000008 SOL at 100.33 = 0.00080264.
-    // PnL = 600.57538 − 599.91904 − 0.60057538 + 0.00080264 = 0.05656726.
+    assert_eq!(
+        (x.side, x.tif, x.qty.to_string(), x.price.to_string()),
+        (Side::Sell, TimeInForce::Ioc, "5.986".into(), "100.19".into())
+    );
+    r.fill(&x, "5.986", "100.29", "0.24013438", "USDT", true);
+    // 5.986 × 100.29 = 600.33594; paid 5.992 × 100.12 = 599.91904; fee 0.24013438 USDT;
+    // dust 5.992 − 0.005992 − 5.986 = 0.000008 SOL at 100.29 = 0.00080232.
+    // PnL = 600.33594 − 599.91904 − 0.24013438 + 0.00080232 = 0.17756794.
     let t: Vec<_> = r.bot.trades().copied().collect();
     assert_eq!(t.len(), 1);
-    assert_eq!(t[0].pnl.0, 565_672_600_000_000);
+    assert_eq!(t[0].pnl.0, 1_775_679_400_000_000);
     assert_eq!(t[0].reason, super::signals::ExitReason::TakeProfit);
     assert_eq!(r.bot.trades_today(), 1);
-    assert_eq!(r.bot.day_pnl(), 565_672_600_000_000);
+    assert_eq!(r.bot.day_pnl(), 1_775_679_400_000_000);
     let rep = r.bot.report(None);
     assert_eq!((rep.round_trips, rep.fills), (1, 3));
-    assert!((rep.realized_pnl - 0.05656726).abs() < 1e-12);
+    assert!((rep.realized_pnl - 0.17756794).abs() < 1e-12);
 }
 
 #[test]
@@ -307,19 +311,19 @@ fn a_short_sells_held_inventory_and_exits_by_stop_loss() {
     // Sell at the bid: 600 / 100.02 = 5.998, but 95 % of the 10 SOL held caps nothing here.
     assert_eq!((entry.side, entry.price.to_string(), entry.qty.to_string()), (Side::Sell, "100.02".into(), "5.998".into()));
     r.fill(&entry, "5.998", "100.02", "0.59991996", "USDT", true);
-    // Ask up 0.1 % from 100.02 = 100.12002: 100.13 stops it; buy back 5.998.
-    r.book(0, "100.09", "100.13");
+    // The mid up 0.1 % from 100.04 = 100.14004: 100.15 stops it; buy back 5.998.
+    r.book(0, "100.13", "100.17");
     let x = r.tick()[0];
     assert_eq!((x.side, x.qty.to_string()), (Side::Buy, "5.998".into()));
-    r.fill(&x, "5.998", "100.13", "0.005998", "SOL", true);
+    r.fill(&x, "5.998", "100.17", "0.005998", "SOL", true);
     let t = *r.bot.trades().next().unwrap();
     assert_eq!(t.reason, super::signals::ExitReason::StopLoss);
-    // Sold 599.91996, bought back 600.57974, fee 0.59991996 USDT and 0.005998 SOL valued at
-    // the exit's 100.13.
+    // Sold 599.91996, bought back 600.81966, fee 0.59991996 USDT and 0.005998 SOL valued at
+    // the exit's 100.17.
     let want = px("599.91996").units() as i128 * 100_000_000
-        - px("600.57974").units() as i128 * 100_000_000
+        - px("600.81966").units() as i128 * 100_000_000
         - px("0.59991996").units() as i128 * 100_000_000
-        - q("0.005998").units() as i128 * px("100.13").units() as i128;
+        - q("0.005998").units() as i128 * px("100.17").units() as i128;
     assert_eq!(t.pnl.0, want);
     assert!(t.pnl.0 < 0);
     // A short is capped by the SOL held: with 1 SOL free, 0.95.
@@ -391,7 +395,8 @@ fn the_daily_loss_limit_stops_entries_and_the_loss_shrinks_sizes_before() {
     let entry = r.trend(0, "100.00", "0.04", "0.02", true)[0];
     assert_eq!(entry.qty.to_string(), "5.992");
     r.fill(&entry, "5.992", "100.12", "0", "SOL", true);
-    // Stop-loss at 99.90: sold at 99.90, loss 0.22 × 5.992 = 1.31824, fee 0.1 USDT.
+    // Stop-loss (mid 99.92, down 0.18 % from 100.10): sold at 99.90, loss 0.22 × 5.992 =
+    // 1.31824, fee 0.1 USDT.
     r.book(0, "99.90", "99.94");
     let x = r.tick()[0];
     r.fill(&x, "5.992", "99.90", "0.1", "USDT", true);
@@ -411,8 +416,8 @@ fn the_daily_loss_limit_stops_entries_and_the_loss_shrinks_sizes_before() {
 
 #[test]
 fn entries_whose_edge_cannot_pay_the_fees_are_skipped_and_counted() {
-    // Take-profit 0.08 % against Binance's 0.04 % taker twice: skipped; OKX is not named in
-    // this fees table, so it pays 0.1 % each way: skipped too.
+    // Take-profit 0.08 % less the 0.04 % spread crossed cannot pay Binance's 0.04 % taker
+    // twice: skipped, counted.
     let mut r = rig("take_profit_percent = 0.08\nfees = { binance = { maker_percent = -0.01, taker_percent = 0.04 } }");
     set_bands(&r, 0, 0);
     assert!(r.trend(0, "100.00", "0.04", "0.02", true).is_empty());

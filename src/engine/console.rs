@@ -112,7 +112,11 @@ impl StrategyLines {
                 side(r.ask),
                 r.fills,
                 r.pnl,
-                if r.paused { " | PAUSED" } else { "" },
+                match (r.paused, r.entries_stopped) {
+                    (true, _) => " | PAUSED".to_owned(),
+                    (false, Some(why)) => format!(" | NO ENTRIES: {why}"),
+                    (false, None) => String::new(),
+                },
             ));
         }
         out

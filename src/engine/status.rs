@@ -240,6 +240,8 @@ impl StatusBridge {
             last_fill: r.last_fill,
             prints: m.prints,
             prints_lost: m.prints_lost,
+            entries_stopped: r.entries_stopped,
+            skipped: r.skipped,
             at: now,
         }
     }

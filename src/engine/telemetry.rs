@@ -541,6 +541,11 @@ impl TelemetryWiring {
         }
     }
 
+    /// Where strategies' own notices go (`None` without a notifier).
+    pub fn notices(&self) -> Option<Tx<Notice>> {
+        self.notifier.as_ref().map(crate::notify::Notifier::sender)
+    }
+
     /// The notifier actor, once.
     pub fn notifier(&mut self) -> Result<Box<dyn Actor>, &'static str> {
         match self.notifier.take() {

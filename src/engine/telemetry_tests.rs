@@ -293,6 +293,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
             Notice::Fill(_) => "fill",
             Notice::Band(_) => "band",
             Notice::RiskRejected { .. } => "risk",
+            Notice::EntriesStopped { .. } => "entries_stopped",
             Notice::Error(_) => "error",
         })
         .collect();

@@ -585,6 +585,9 @@ impl Parts {
         .with_env(env)
         .with_reports(self.reports.0.clone())
         .with_final_report(self.final_reports.0.clone());
+        if let Some(tx) = self.telemetry.notices() {
+            actor = actor.with_notices(tx);
+        }
         if let Some(rx) = self
             .strategy_trades
             .get_mut(id.index())

@@ -26,6 +26,11 @@ pub enum Notice {
         rule: Rule,
         strategy: StrategyId,
     },
+    /// A strategy stopped opening positions by its own limits (e.g. its daily loss).
+    EntriesStopped {
+        strategy: StrategyId,
+        reason: &'static str,
+    },
     Error(String),
 }
 
@@ -123,6 +128,12 @@ impl NotifyNames {
                     "risk refused an order of {}: {}",
                     self.strategy(*strategy),
                     rule.as_str()
+                )
+            }
+            Notice::EntriesStopped { strategy, reason } => {
+                format!(
+                    "{} stops opening positions: {reason}",
+                    self.strategy(*strategy)
                 )
             }
             Notice::Error(e) => format!("error: {e}"),

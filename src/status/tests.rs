@@ -254,6 +254,8 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         last_fill: None,
         prints: 0,
         prints_lost: 0,
+        entries_stopped: Some("max_daily_loss reached"),
+        skipped: 3,
         at: UnixNanos(T0 + 11),
     }))
     .unwrap();
@@ -403,7 +405,10 @@ fn every_endpoint_serves_its_shape_with_run_and_mode() {
     assert_eq!(eth["pnl"], 10.25);
     assert_eq!(eth["quotes"]["bid"]["price"], "3000.1");
     assert_eq!(eth["quotes"]["ask"], Value::Null);
+    assert_eq!(eth["entries_stopped"], "max_daily_loss reached");
+    assert_eq!(eth["skipped"], 3);
     assert_eq!(st["strategies"][0]["state"], "unknown");
+    assert_eq!(st["strategies"][0]["entries_stopped"], Value::Null);
     let risk = &st["risk"];
     has_all(
         risk,

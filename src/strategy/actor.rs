@@ -60,6 +60,10 @@ pub struct StrategyActor {
     reload_acks: Option<Tx<ReloadAck>>,
     reports: Option<Tx<ReportMsg>>,
     final_report: Option<Tx<ReportMsg>>,
+    /// Where a strategy's own notices go (it stopped entering), if a notifier runs.
+    notices: Option<Tx<crate::notify::Notice>>,
+    /// The last `entries_stopped` reported (a change to `Some` is notified once).
+    entries_stopped: Option<&'static str>,
     last_seq: u64,
     next_tick: UnixNanos,
     next_report: UnixNanos,
@@ -141,6 +145,8 @@ impl StrategyActor {
             reload_acks: None,
             reports: None,
             final_report: None,
+            notices: None,
+            entries_stopped: None,
             last_seq: u64::MAX,
             next_tick: UnixNanos::ZERO,
             next_report: UnixNanos::ZERO,
@@ -208,6 +214,12 @@ impl StrategyActor {
 
     pub fn with_reports(mut self, tx: Tx<ReportMsg>) -> Self {
         self.reports = Some(tx);
+        self
+    }
+
+    /// Notifies (through `tx`) when the strategy says it stopped entering.
+    pub fn with_notices(mut self, tx: Tx<crate::notify::Notice>) -> Self {
+        self.notices = Some(tx);
         self
     }
 
@@ -431,14 +443,24 @@ impl Actor for StrategyActor {
         }
         if now >= self.next_report {
             self.next_report = now.plus_nanos(REPORT_EVERY_NS);
+            let mid = book
+                .valid
+                .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2));
+            let report = self.strategy.report(mid);
+            if report.entries_stopped != self.entries_stopped {
+                self.entries_stopped = report.entries_stopped;
+                if let (Some(reason), Some(tx)) = (report.entries_stopped, &self.notices) {
+                    let _ = tx.send(crate::notify::Notice::EntriesStopped {
+                        strategy: self.id,
+                        reason,
+                    });
+                }
+            }
             if let Some(tx) = &self.reports {
-                let mid = book.valid.then(|| {
-                    Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2)
-                });
                 let _ = tx.send(ReportMsg {
                     strategy: self.id,
                     mid,
-                    report: self.strategy.report(mid),
+                    report,
                     prints: self.prints,
                     prints_lost: self.prints_lost,
                 });

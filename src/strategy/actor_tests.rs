@@ -235,3 +235,70 @@ fn books_prints_candles_timers_and_gaps_reach_the_strategy() {
         "{s:?}"
     );
 }
+
+/// Reports entries stopped once `stop` is set.
+struct Stopper {
+    stop: Arc<Mutex<bool>>,
+}
+
+impl Strategy for Stopper {
+    fn on_tick(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn on_order_update(&mut self, _u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {}
+    fn on_stop(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn reload(&mut self, _p: &toml::Table) -> Result<(), Vec<(String, String)>> {
+        Ok(())
+    }
+    fn report(&self, _m: Option<Price>) -> StrategyReport {
+        StrategyReport {
+            entries_stopped: (*self.stop.lock().unwrap()).then_some("max_daily_loss reached"),
+            ..StrategyReport::default()
+        }
+    }
+    fn set_paused(&mut self, _p: bool) {}
+}
+
+#[test]
+fn a_strategy_that_stops_entering_is_notified_once() {
+    let cache = BookCache::new(1);
+    let stop = Arc::new(Mutex::new(false));
+    let (itx, _irx) = bounded("intents", 8, FullPolicy::Backpressure);
+    let (_utx, urx) = bounded("updates", 8, FullPolicy::Backpressure);
+    let (ntx, nrx) = bounded("notices", 8, FullPolicy::DropNewest);
+    let sid = StrategyId(3);
+    let mut actor = StrategyActor::new(
+        "strategy:stopper".into(),
+        sid,
+        VenueId(0),
+        InstrumentId(0),
+        Box::new(Stopper { stop: stop.clone() }),
+        cache.reader(),
+        None,
+        urx,
+        IntentSink::new(itx, CidMinter::new(1, sid), sid, InstrumentId(0)),
+        KillSwitch::default(),
+    )
+    .with_notices(ntx);
+    let (clock, hand) = Clock::manual(UnixNanos(T0));
+    let mut ctx = Ctx {
+        clock,
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    actor.start(&mut ctx).unwrap();
+    let mut notices = vec![];
+    for step in 0..6 {
+        *stop.lock().unwrap() = step >= 2;
+        hand.advance(S);
+        actor.poll(&mut ctx);
+        while let Some(n) = nrx.try_recv() {
+            notices.push(n);
+        }
+    }
+    assert_eq!(
+        notices,
+        vec![crate::notify::Notice::EntriesStopped {
+            strategy: sid,
+            reason: "max_daily_loss reached"
+        }]
+    );
+}

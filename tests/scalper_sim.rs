@@ -382,3 +382,37 @@ fn the_scalper_trades_both_venues_and_its_pnl_is_the_simulators_fills() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `config/scalper-demo.toml` as a user runs it (ports from the OS, a scratch data directory):
+/// it enters and exits on its own.
+#[test]
+fn the_scalper_demo_config_enters_and_exits() {
+    let dir = std::env::temp_dir().join(format!("mako-scalper-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/scalper-demo.toml"
+    ))
+    .unwrap()
+    .replace("19410", "0")
+    .replace("127.0.0.1:8790", "127.0.0.1:0")
+    .replace(
+        "data_dir = \"data/scalper-demo\"",
+        &format!("data_dir = {:?}", dir.display().to_string()),
+    );
+    let config = mako::config::parse(&text, Path::new("scalper-demo.toml")).expect("valid demo");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    let started = std::time::Instant::now();
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "a round trip of the demo's scalper",
+        Duration::from_secs(240),
+        |s| s["strategies"][0]["round_trips"].as_u64() >= Some(1),
+    );
+    eprintln!("first round trip after {:?}", started.elapsed());
+    let r = &report.strategies[0].report;
+    assert!(r.round_trips >= 1 && r.fills >= 2, "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -409,7 +409,13 @@ fn the_scalper_demo_config_enters_and_exits() {
         shutdown,
         "a round trip of the demo's scalper",
         Duration::from_secs(240),
-        |s| s["strategies"][0]["round_trips"].as_u64() >= Some(1),
+        // A round trip, shown in the scalper's own view on /status too.
+        |s| {
+            let st = &s["strategies"][0];
+            st["round_trips"].as_u64() >= Some(1)
+                && st["detail"]["last_trades"][0]["exit_reason"].is_string()
+                && st["detail"]["venues"][1]["venue"] == "okx"
+        },
     );
     eprintln!("first round trip after {:?}", started.elapsed());
     let r = &report.strategies[0].report;

@@ -588,6 +588,7 @@ impl Parts {
         if let Some(tx) = self.telemetry.notices() {
             actor = actor.with_notices(tx);
         }
+        actor = actor.with_status(self.taps.status.clone());
         if let Some(rx) = self
             .strategy_trades
             .get_mut(id.index())

@@ -200,6 +200,12 @@ pub enum StatusUpdate {
     Fill(FillRecord),
     /// A parameter reload was applied or refused.
     Reload(ReloadOutcome),
+    /// A strategy's own view beyond its report (e.g. the scalper's bands, day and trades).
+    Detail {
+        strategy: StrategyId,
+        detail: serde_json::Value,
+        at: UnixNanos,
+    },
 }
 
 /// How one parameter reload ended.

@@ -182,6 +182,8 @@ pub struct StatusState {
     strategy_risk: Vec<Vec<StrategyRiskUpdate>>,
     /// Per strategy: the parameters in force and when they were last reloaded.
     params: Vec<(toml::Table, Option<UnixNanos>)>,
+    /// Per strategy: its own view, if its kind has one, and when it came.
+    details: Vec<Option<(serde_json::Value, UnixNanos)>>,
     open: HashMap<ClientOrderId, Order>,
     recent_orders: VecDeque<Order>,
     recent_trades: VecDeque<FillRecord>,
@@ -202,6 +204,7 @@ impl StatusState {
                 .iter()
                 .map(|s| (s.params.clone(), None))
                 .collect(),
+            details: vec![None; setup.strategies.len()],
             open: HashMap::new(),
             recent_orders: VecDeque::with_capacity(RECENT),
             recent_trades: VecDeque::with_capacity(RECENT),
@@ -230,6 +233,15 @@ impl StatusState {
                         Some(x) => *x = r,
                         None => list.push(r),
                     }
+                }
+            }
+            StatusUpdate::Detail {
+                strategy,
+                detail,
+                at,
+            } => {
+                if let Some(slot) = self.details.get_mut(strategy.index()) {
+                    *slot = Some((detail, at));
                 }
             }
             StatusUpdate::Params {

@@ -60,6 +60,9 @@ pub struct StrategyActor {
     reload_acks: Option<Tx<ReloadAck>>,
     reports: Option<Tx<ReportMsg>>,
     final_report: Option<Tx<ReportMsg>>,
+    /// Where the strategy's own view goes (`Strategy::detail`), about once a second.
+    status: Option<Tx<crate::status::StatusUpdate>>,
+    next_detail: UnixNanos,
     /// Where a strategy's own notices go (it stopped entering), if a notifier runs.
     notices: Option<Tx<crate::notify::Notice>>,
     /// The last `entries_stopped` reported (a change to `Some` is notified once).
@@ -108,6 +111,8 @@ const CANDLE_GRACE_NS: u64 = 250_000_000;
 /// The strategy is called at least this often even when the book is quiet (ages quotes).
 const TICK_EVERY_NS: u64 = 50_000_000;
 const REPORT_EVERY_NS: u64 = 250_000_000;
+/// How often a strategy's own view is built and sent (it may allocate: seldom).
+const DETAIL_EVERY_NS: u64 = 1_000_000_000;
 
 impl StrategyActor {
     #[allow(clippy::too_many_arguments)]
@@ -147,6 +152,8 @@ impl StrategyActor {
             final_report: None,
             notices: None,
             entries_stopped: None,
+            status: None,
+            next_detail: UnixNanos::ZERO,
             last_seq: u64::MAX,
             next_tick: UnixNanos::ZERO,
             next_report: UnixNanos::ZERO,
@@ -214,6 +221,12 @@ impl StrategyActor {
 
     pub fn with_reports(mut self, tx: Tx<ReportMsg>) -> Self {
         self.reports = Some(tx);
+        self
+    }
+
+    /// Sends the strategy's own view (if its kind has one) to the status page.
+    pub fn with_status(mut self, tx: Option<Tx<crate::status::StatusUpdate>>) -> Self {
+        self.status = tx;
         self
     }
 
@@ -453,6 +466,18 @@ impl Actor for StrategyActor {
                     let _ = tx.send(crate::notify::Notice::EntriesStopped {
                         strategy: self.id,
                         reason,
+                    });
+                }
+            }
+            if now >= self.next_detail
+                && let Some(tx) = &self.status
+            {
+                self.next_detail = now.plus_nanos(DETAIL_EVERY_NS);
+                if let Some(detail) = self.strategy.detail() {
+                    let _ = tx.send(crate::status::StatusUpdate::Detail {
+                        strategy: self.id,
+                        detail,
+                        at: now,
                     });
                 }
             }

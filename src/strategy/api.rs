@@ -538,6 +538,11 @@ pub trait Strategy: Send {
     /// New parameters (validated first; on `Err` nothing changed).
     fn reload(&mut self, params: &toml::Table) -> Result<(), Vec<(String, String)>>;
     fn report(&self, mark: Option<Price>) -> StrategyReport;
+    /// What it shows on `/status` beyond its report (its own view), if its kind has one.
+    /// Asked about once a second, not on the tick path: it may allocate.
+    fn detail(&self) -> Option<serde_json::Value> {
+        None
+    }
     fn set_paused(&mut self, paused: bool);
 }
 

@@ -101,6 +101,10 @@ impl StatusState {
                 m.insert("day_pnl".into(), Value::Null);
             }
         }
+        if let Some(Some((detail, at))) = self.details.get(i) {
+            m.insert("detail".into(), detail.clone());
+            m.insert("detail_at_ns".into(), json!(at.0));
+        }
         if let Some((params, at)) = self.params.get(i) {
             m.insert(
                 "params".into(),

@@ -35,6 +35,20 @@ impl StopReason {
     }
 }
 
+/// What the scalper last saw of one venue (for its view on `/status`), refreshed every tick
+/// without allocating.
+#[derive(Debug, Clone)]
+pub struct VenueSnap {
+    pub venue: VenueId,
+    pub name: String,
+    /// The quote asset of its first market (whose free balance sizes entries).
+    pub quote: String,
+    /// Rank in the scalper's band table (an unknown latency band is the last).
+    pub band_rank: usize,
+    /// Its free balance of `quote` as last reported; `None` before any report.
+    pub free_quote: Option<Qty>,
+}
+
 /// The order a market is waiting on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Working {
@@ -78,6 +92,7 @@ struct Market {
 pub struct Scalper {
     params: ScalperParams,
     markets: Vec<Market>,
+    venues: Vec<VenueSnap>,
     n_symbols: usize,
     /// Candidates of the symbol being decided (reused).
     candidates: Vec<Candidate>,
@@ -123,7 +138,23 @@ impl Scalper {
                 }
             })
             .collect::<Vec<_>>();
+        let mut venues: Vec<VenueSnap> = Vec::new();
+        for m in &markets {
+            if venues.iter().all(|v| v.venue != m.inst.venue) {
+                venues.push(VenueSnap {
+                    venue: m.inst.venue,
+                    name: venue_names
+                        .get(m.inst.venue.index())
+                        .cloned()
+                        .unwrap_or_default(),
+                    quote: m.inst.quote.clone(),
+                    band_rank: params.bands.len() - 1,
+                    free_quote: None,
+                });
+            }
+        }
         Self {
+            venues,
             candidates: Vec::with_capacity(markets.len()),
             n_symbols: symbols.len(),
             markets,
@@ -143,7 +174,7 @@ impl Scalper {
     }
 
     /// Closed trades, the latest last (at most [`KEEP_TRADES`]).
-    pub fn trades(&self) -> impl Iterator<Item = &TradeRecord> {
+    pub fn trades(&self) -> impl DoubleEndedIterator<Item = &TradeRecord> {
         self.trades.iter()
     }
 
@@ -164,6 +195,34 @@ impl Scalper {
         self.skipped_for_fees
     }
 
+    pub fn params(&self) -> &ScalperParams {
+        &self.params
+    }
+
+    /// Each venue as last seen: band and free quote balance.
+    pub fn venues(&self) -> &[VenueSnap] {
+        &self.venues
+    }
+
+    /// The drawdown factor entries are sized with now.
+    pub fn drawdown(&self) -> f64 {
+        signals::drawdown_factor(-self.day_pnl, self.max_loss())
+    }
+
+    fn max_loss(&self) -> i128 {
+        i128::from(self.params.max_daily_loss.units()) * Notional::SCALE
+            / i128::from(crate::types::SCALE)
+    }
+
+    /// Refreshes what the view shows of each venue.
+    fn observe_venues(&mut self, cx: &StrategyCtx<'_>) {
+        for v in &mut self.venues {
+            let name = cx.band_on(v.venue).map(|b| b.name.as_str());
+            v.band_rank = self.params.band(name).0;
+            v.free_quote = cx.balance(v.venue, &v.quote).map(|b| b.free);
+        }
+    }
+
     /// Trades under way.
     pub fn open_trades(&self) -> usize {
         self.markets.iter().filter(|m| m.open.is_some()).count()
@@ -182,8 +241,7 @@ impl Scalper {
 
     /// Why no entry may start now, if any; entries under way count against the trade limit.
     fn check_limits(&mut self) -> Option<StopReason> {
-        let max_loss = i128::from(self.params.max_daily_loss.units()) * Notional::SCALE
-            / i128::from(crate::types::SCALE);
+        let max_loss = self.max_loss();
         let in_flight = self
             .markets
             .iter()
@@ -280,10 +338,7 @@ impl Scalper {
         if self.paused || cx.halted || self.check_limits().is_some() {
             return;
         }
-        let loss = -self.day_pnl;
-        let max_loss = i128::from(self.params.max_daily_loss.units()) * Notional::SCALE
-            / i128::from(crate::types::SCALE);
-        let drawdown = signals::drawdown_factor(loss, max_loss);
+        let drawdown = self.drawdown();
         for symbol in 0..self.n_symbols {
             let busy = self
                 .markets
@@ -429,12 +484,9 @@ impl Scalper {
         });
     }
 
-    /// The instrument of a market, by id (for tests and reports).
-    pub fn venue_of(&self, id: InstrumentId) -> Option<VenueId> {
-        self.markets
-            .iter()
-            .find(|m| m.inst.id == id)
-            .map(|m| m.inst.venue)
+    /// One of its markets' instrument, by id.
+    pub fn instrument(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.markets.iter().find(|m| m.inst.id == id).map(|m| &m.inst)
     }
 }
 
@@ -463,6 +515,7 @@ impl Strategy for Scalper {
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
         self.roll_day(cx.now);
         self.observe_books(cx);
+        self.observe_venues(cx);
         self.manage(cx);
         self.enter(cx);
     }
@@ -553,6 +606,10 @@ impl Strategy for Scalper {
             skipped: self.skipped_for_fees,
             ..StrategyReport::default()
         }
+    }
+
+    fn detail(&self) -> Option<serde_json::Value> {
+        Some(super::view::detail(self))
     }
 
     fn set_paused(&mut self, paused: bool) {

@@ -9,6 +9,7 @@ pub mod signals;
 #[cfg(test)]
 mod tests;
 pub mod trip;
+pub mod view;
 
 pub use bot::{Scalper, StopReason};
 pub use params::ScalperParams;

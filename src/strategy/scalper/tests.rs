@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use super::{Scalper, ScalperParams, StopReason};
 use crate::book::{BookCache, CacheWriter, Level, TopOfBook};
 use crate::gateway::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate};
@@ -301,6 +303,26 @@ fn a_long_exits_by_take_profit_and_its_pnl_is_its_fills() {
     let rep = r.bot.report(None);
     assert_eq!((rep.round_trips, rep.fills), (1, 3));
     assert!((rep.realized_pnl - 0.17756794).abs() < 1e-12);
+    // The view on /status: each venue's band and sizing, the day, the trade.
+    let v = r.bot.detail().unwrap();
+    assert_eq!(v["venues"][0]["venue"], "binance");
+    assert_eq!(v["venues"][0]["band"], "aggressive");
+    assert_eq!(v["venues"][0]["entry_min_spread_percent"], 0.03);
+    assert_eq!(v["venues"][0]["entry_size_now"], "600");
+    assert_eq!(v["venues"][0]["free_quote"], "10000");
+    assert_eq!(v["venues"][1]["band"], "defensive");
+    assert_eq!(v["venues"][1]["entry_size_now"], "175");
+    assert_eq!(v["day"]["round_trips"], 1);
+    assert_eq!(v["day"]["max_round_trips"], 250);
+    assert_eq!(v["day"]["max_loss"], "50");
+    let t = &v["last_trades"][0];
+    assert_eq!(
+        (&t["venue"], &t["symbol"], &t["side"], &t["qty"]),
+        (&json!("binance"), &json!("SOLUSDT"), &json!("long"), &json!("5.992"))
+    );
+    assert_eq!((&t["entry"], &t["exit"]), (&json!("100.12"), &json!("100.29")));
+    assert_eq!(t["exit_reason"], "take_profit");
+    assert_eq!(t["pnl"], 0.17756794);
 }
 
 #[test]

@@ -92,6 +92,9 @@ pub struct FaultConfig {
     pub http_429_rate: f64,
     /// Extra delay before every REST response.
     pub slow_response: Duration,
+    /// Extra delay before REST responses of OKX's endpoints only (`/api/v5/`): one simulator
+    /// serves both venues, and this slows one of them.
+    pub slow_okx_response: Duration,
 }
 
 /// Request-weight and order-rate limits (Binance's published defaults unless configured).
@@ -212,6 +215,7 @@ struct RawFaults {
     http_5xx_after_rate: f64,
     http_429_rate: f64,
     slow_response_ms: u64,
+    slow_okx_response_ms: u64,
 }
 
 struct Errors(Vec<String>);
@@ -437,6 +441,7 @@ impl SimConfig {
             http_5xx_after_rate: e.rate("sim.faults.http_5xx_after_rate", f.http_5xx_after_rate),
             http_429_rate: e.rate("sim.faults.http_429_rate", f.http_429_rate),
             slow_response: Duration::from_millis(f.slow_response_ms),
+            slow_okx_response: Duration::from_millis(f.slow_okx_response_ms),
         };
         let ping_interval = Duration::from_millis(raw.ping_interval_ms.unwrap_or(20_000));
         let pong_timeout = Duration::from_millis(raw.pong_timeout_ms.unwrap_or(60_000));

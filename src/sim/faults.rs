@@ -24,6 +24,7 @@ pub struct Faults {
     http_5xx_after_rate: AtomicU64,
     http_429_rate: AtomicU64,
     slow_response_us: AtomicU64,
+    slow_okx_response_us: AtomicU64,
     /// The exchange's clock minus this machine's, ms: what `serverTime` says and what the
     /// `timestamp`/`recvWindow` rule checks against (a venue whose clock is not ours).
     clock_skew_ms: std::sync::atomic::AtomicI64,
@@ -51,6 +52,7 @@ impl Faults {
             http_5xx_after_rate: AtomicU64::new(0),
             http_429_rate: AtomicU64::new(0),
             slow_response_us: AtomicU64::new(0),
+            slow_okx_response_us: AtomicU64::new(0),
             clock_skew_ms: std::sync::atomic::AtomicI64::new(0),
             okx_no_snapshot: std::sync::atomic::AtomicBool::new(false),
             okx_checksum_zero: std::sync::atomic::AtomicBool::new(false),
@@ -72,6 +74,8 @@ impl Faults {
         self.set_http_5xx_after_rate(c.http_5xx_after_rate);
         self.set_http_429_rate(c.http_429_rate);
         self.set_slow_response(c.slow_response);
+        self.slow_okx_response_us
+            .store(us(c.slow_okx_response), Relaxed);
     }
 
     /// The current settings.
@@ -88,6 +92,7 @@ impl Faults {
             http_5xx_after_rate: rate(&self.http_5xx_after_rate),
             http_429_rate: rate(&self.http_429_rate),
             slow_response: Duration::from_micros(self.slow_response_us.load(Relaxed)),
+            slow_okx_response: self.slow_okx_response(),
         }
     }
 
@@ -104,6 +109,7 @@ impl Faults {
             "http_5xx_after_rate": c.http_5xx_after_rate,
             "http_429_rate": c.http_429_rate,
             "slow_response_ms": c.slow_response.as_millis() as u64,
+            "slow_okx_response_ms": c.slow_okx_response.as_millis() as u64,
         })
     }
 
@@ -137,6 +143,7 @@ impl Faults {
                 "http_5xx_after_rate" => c.http_5xx_after_rate = rate()?,
                 "http_429_rate" => c.http_429_rate = rate()?,
                 "slow_response_ms" => c.slow_response = ms()?,
+                "slow_okx_response_ms" => c.slow_okx_response = ms()?,
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }
@@ -236,6 +243,10 @@ impl Faults {
     }
     pub fn http_429(&self) -> bool {
         self.roll(&self.http_429_rate)
+    }
+    /// The extra delay of OKX's REST endpoints alone.
+    pub fn slow_okx_response(&self) -> Duration {
+        Duration::from_micros(self.slow_okx_response_us.load(Relaxed))
     }
     pub fn slow_response(&self) -> Duration {
         Duration::from_micros(self.slow_response_us.load(Relaxed))

@@ -44,6 +44,10 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         std::thread::sleep(slow);
     }
     if req.path.starts_with("/api/v5/") {
+        let slow = shared.faults.slow_okx_response();
+        if !slow.is_zero() {
+            std::thread::sleep(slow);
+        }
         return Reply::Send(okx(shared, req));
     }
     if shared.faults.http_5xx() {

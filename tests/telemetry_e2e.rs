@@ -4,10 +4,9 @@
 //! id and mode; a paper run's rows say paper; and a fake Telegram server on 127.0.0.1 hears
 //! the engine start, fill and stop.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mako::engine::{Engine, RunOptions};
@@ -320,61 +319,11 @@ fn a_paper_run_stores_its_rows_as_paper() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A fake Bot API on 127.0.0.1 that answers every request with success and keeps the text
-/// of every message.
-/// Every request's path and message text, in arrival order.
-type Seen = Arc<Mutex<Vec<(String, String)>>>;
-
-fn fake_telegram() -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let keep = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { break };
-            let Ok(clone) = conn.try_clone() else {
-                continue;
-            };
-            let mut reader = BufReader::new(clone);
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let path = line.split(' ').nth(1).unwrap_or("").to_string();
-            let mut len = 0;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let text = json["text"].as_str().unwrap_or("").to_string();
-            keep.lock().unwrap().push((path, text));
-            let answer = r#"{"ok":true,"result":{}}"#;
-            let _ = write!(
-                conn,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    (url, seen)
-}
-
 #[test]
 fn a_real_run_notifies_start_fills_and_stop() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("notify");
-    let (url, seen) = fake_telegram();
+    let (url, seen) = common::fake_telegram();
     let token = dir.join("bot-token");
     std::fs::write(&token, "4242:test-token").unwrap();
     std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();

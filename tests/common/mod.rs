@@ -89,3 +89,55 @@ pub fn strategy_trades(v: &serde_json::Value, id: &str) -> u64 {
         .and_then(|s| s["trades"].as_u64())
         .unwrap_or(0)
 }
+
+/// Every request's path and message text, in arrival order.
+pub type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A fake Bot API on 127.0.0.1 that answers every request with success and keeps the text
+/// of every message: its base URL and what it saw.
+pub fn fake_telegram() -> (String, Seen) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let Ok(clone) = conn.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let text = json["text"].as_str().unwrap_or("").to_string();
+            keep.lock().unwrap().push((path, text));
+            let answer = r#"{"ok":true,"result":{}}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, seen)
+}

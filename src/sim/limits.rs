@@ -28,7 +28,12 @@ pub struct Limits {
     cfg: LimitConfig,
     ips: Mutex<HashMap<IpAddr, IpState>>,
     orders: Mutex<HashMap<usize, OrderState>>,
+    /// OKX: times (ms) of the new orders of the last 2 s, per account and instrument.
+    okx_orders: Mutex<HashMap<(usize, usize), std::collections::VecDeque<u64>>>,
 }
+
+/// OKX's documented limit on placing orders: 60 requests per 2 s per user and instrument.
+const OKX_ORDERS_PER_2S: usize = 60;
 
 /// What a request's weight check answers.
 pub enum WeightCheck {
@@ -44,6 +49,7 @@ impl Limits {
             cfg,
             ips: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
+            okx_orders: Mutex::new(HashMap::new()),
         }
     }
 
@@ -122,6 +128,29 @@ impl Limits {
         }
         s.count += 1;
         Ok(s.count)
+    }
+
+    /// Counts a new OKX order of `account` on instrument `symbol`: at most 60 in any 2 s,
+    /// else the error OKX answers with `50011` (the OKX front end maps `-1015` to it).
+    pub fn okx_order(&self, account: usize, symbol: usize) -> Result<(), ApiError> {
+        let now = now_ms();
+        let mut o = self.okx_orders.lock();
+        let sent = o.entry((account, symbol)).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= 2_000)
+        {
+            sent.pop_front();
+        }
+        if sent.len() >= OKX_ORDERS_PER_2S {
+            return Err(ApiError::new(
+                429,
+                -1015,
+                "Rate limit reached. Please refer to API documentation and throttle requests accordingly.",
+            ));
+        }
+        sent.push_back(now);
+        Ok(())
     }
 
     /// Orders counted for an account in the current 10-second window.

@@ -161,8 +161,8 @@ fn place(shared: &Shared, account: usize, a: &Value) -> Value {
         Ok(x) => x,
         Err((code, msg)) => return item(String::new(), code, msg),
     };
-    // The per-instrument order limit (60 / 2 s) is the simulator's own order-rate limit.
-    match super::api::place(shared, account, &p) {
+    // OKX's own limit: 60 new orders per 2 s per instrument (not Binance's 10 s count).
+    match super::api::place_counted(shared, account, &p, |l, a, sym| l.okx_order(a, sym)) {
         Ok(v) => item(v["orderId"].to_string(), "0", String::new()),
         Err(e) => item(String::new(), okx_code(&e), e.msg),
     }

@@ -169,3 +169,25 @@ impl Limits {
         self.orders.lock().clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okx_orders_are_limited_per_account_and_instrument() {
+        let l = Limits::new(LimitConfig {
+            weight_per_minute: 6000,
+            orders_per_10s: 50,
+            bans_after: 3,
+            ban_duration: std::time::Duration::from_secs(60),
+        });
+        // Sixty go (more than Binance's fifty per 10 s: that count does not apply to OKX).
+        assert!((0..60).all(|_| l.okx_order(0, 0).is_ok()));
+        let e = l.okx_order(0, 0).unwrap_err();
+        assert_eq!((e.status, e.code), (429, -1015));
+        // Another instrument, another account: their own windows.
+        assert!(l.okx_order(0, 1).is_ok());
+        assert!(l.okx_order(1, 0).is_ok());
+    }
+}

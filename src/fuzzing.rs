@@ -210,14 +210,14 @@ pub fn sim_http(data: &[u8]) {
     // The idle limit only matters for a socket that stays silent; a cursor answers at once
     // and ends with a closed read.
     for _ in 0..8 {
-        if crate::sim::http::read_request(&mut r, &mut buf, &stop, Duration::from_secs(5)).is_err()
+        if crate::net::http::read_request(&mut r, &mut buf, &stop, Duration::from_secs(5)).is_err()
         {
             break;
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::sim::http::parse_pairs(text);
-        let _ = crate::sim::http::percent_decode(text);
+        let _ = crate::net::http::parse_pairs(text);
+        let _ = crate::net::http::percent_decode(text);
     }
 }
 

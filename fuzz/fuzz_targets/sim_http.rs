@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use mako::sim::FaultConfig;
-use mako::sim::http::{Request, read_request, write_response};
+use mako::net::http::{Request, read_request, write_response};
 use mako::sim::rest::{Reply, handle};
 
 fn unparse(r: &Request, target: &str) -> Vec<u8> {

@@ -10,9 +10,9 @@ use std::time::Duration;
 use rustls::{ServerConnection, StreamOwned};
 
 use super::Shared;
-use super::http::{self, ReadError, Request, Response};
 use super::rest::{self, Reply};
 use super::ws;
+use crate::net::http::{self, ReadError, Request, Response};
 
 /// A blocking connection (request/response phase).
 pub enum Conn {

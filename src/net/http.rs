@@ -1,5 +1,6 @@
-//! Hand-written HTTP/1.1 on `httparse`: reading requests (keep-alive, Content-Length bodies)
-//! and writing responses. Requests larger than `MAX_REQUEST` are refused.
+//! The server side of HTTP/1.1 on `httparse`, for the simulator's listener and the status
+//! endpoint: reading requests (keep-alive, Content-Length bodies) and writing responses.
+//! Requests larger than `MAX_REQUEST` are refused.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -210,8 +210,9 @@ pub fn sim_http(data: &[u8]) {
     // The idle limit only matters for a socket that stays silent; a cursor answers at once
     // and ends with a closed read.
     for _ in 0..8 {
-        if crate::net::http::read_request(&mut r, &mut buf, &stop, Duration::from_secs(5)).is_err()
-        {
+        let limits = crate::sim::net::HTTP_LIMITS;
+        let idle = Duration::from_secs(5);
+        if crate::net::http::read_request(&mut r, &mut buf, &stop, idle, limits).is_err() {
             break;
         }
     }

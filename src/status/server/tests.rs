@@ -94,11 +94,13 @@ fn answers(mut out: &[u8], heads: &[bool]) -> Vec<Seen> {
     seen
 }
 
+/// Input, which answers are to HEAD, their statuses, whether it ends on a closing answer.
+type Case<'a> = (&'a [u8], &'a [bool], &'a [u16], bool);
+
 #[test]
 fn a_connection_answers_in_order_until_keep_alive_or_framing_ends() {
     let many = "GET /health HTTP/1.1\r\n\r\n".repeat(REQUESTS_PER_CONNECTION + 1);
-    // (input, which answers are to HEAD, statuses, ends on a closing answer)
-    let table: [(&[u8], &[bool], &[u16], bool); 7] = [
+    let table: [Case; 7] = [
         (
             b"GET /health HTTP/1.1\r\n\r\nHEAD /status HTTP/1.1\r\n\r\nGET /status HTTP/1.1\r\nConnection: close\r\n\r\nGET /health HTTP/1.1\r\n\r\n",
             &[false, true, false],

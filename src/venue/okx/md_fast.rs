@@ -5,6 +5,7 @@
 //! (simd-json's tape) reads the frame instead, as the authority on what is an error.
 
 use crate::book::Level;
+use crate::types::fixed::POW10;
 use crate::types::{InstrumentId, Price, Qty, Side, TradeId, TradePrint, UnixNanos};
 
 use super::md::{InstTable, Msg};
@@ -129,18 +130,6 @@ impl<'a> Cursor<'a> {
         (!p.is_zero()).then_some(Level { price: p, qty: q })
     }
 }
-
-const POW10: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
 
 /// The digits at the start of `b` (at most 8) as a number, and how many there were. Eight
 /// bytes are read as one word when the frame has them (it does everywhere but its last few

@@ -164,3 +164,130 @@ fn every_indicator_equals_talib_from_its_first_value_on() {
     // The four series hold thousands of values; none was skipped.
     assert!(compared > 5_000, "{compared} values compared");
 }
+
+/// `mako indicators` on every fixture with its flags: the input's columns, then TA-Lib's
+/// columns in the flags' order, each value equal to TA-Lib's and empty exactly where TA-Lib
+/// has none.
+#[test]
+fn mako_indicators_prints_talibs_columns() {
+    for name in SERIES {
+        let args = std::fs::read_to_string(format!("{DIR}/{name}.args")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+            .arg("indicators")
+            .arg(format!("{DIR}/{name}.csv"))
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got_path =
+            std::env::temp_dir().join(format!("mako-indicators-{}-{name}.csv", std::process::id()));
+        std::fs::write(&got_path, &out.stdout).unwrap();
+        let got = read(got_path.to_str().unwrap());
+        let _ = std::fs::remove_file(&got_path);
+        let input = read(&format!("{DIR}/{name}.csv"));
+        let want = read(&format!("{DIR}/{name}.talib.csv"));
+        assert_eq!(got.rows.len(), input.rows.len(), "{name}");
+        let expected_header: Vec<String> = input
+            .header
+            .iter()
+            .chain(want.header.iter().skip(1))
+            .cloned()
+            .collect();
+        assert_eq!(got.header, expected_header, "{name}");
+        for col in want.header.iter().skip(1) {
+            for (i, (g, w)) in got.column(col).iter().zip(want.column(col)).enumerate() {
+                match (g, w) {
+                    (Some(g), Some(w)) => assert!(equal(*g, w), "{name} {col} row {i}: {g} vs {w}"),
+                    (None, None) => {}
+                    _ => panic!("{name} {col} row {i}: {g:?} vs TA-Lib {w:?}"),
+                }
+            }
+        }
+    }
+}
+
+/// Bad input is an error naming what is wrong, with a non-zero exit and nothing on stdout
+/// past the header.
+#[test]
+fn mako_indicators_refuses_bad_input_clearly() {
+    let dir = std::env::temp_dir().join(format!("mako-indicators-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |n: &str, body: &str| {
+        let p = dir.join(n);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let ok = file("ok.csv", "close\n1\n2\n");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![ok.clone()], "no indicator asked for"),
+        (vec![ok.clone(), "--sma".into()], "--sma needs a value"),
+        (
+            vec![ok.clone(), "--sma".into(), "x".into()],
+            "is not a whole number",
+        ),
+        (
+            vec![ok.clone(), "--sma".into(), "0".into()],
+            "must be between 1",
+        ),
+        (
+            vec![ok.clone(), "--macd".into(), "12,26".into()],
+            "expected 3",
+        ),
+        (
+            vec![ok.clone(), "--bbands".into(), "20,x".into()],
+            "is not a number",
+        ),
+        (
+            vec![ok.clone(), "--atr".into(), "14".into()],
+            "needs `high` and `low`",
+        ),
+        (vec![ok.clone(), "--wma".into(), "3".into()], "unknown flag"),
+        (
+            vec![file("nc.csv", "open\n1\n"), "--sma".into(), "2".into()],
+            "no `close` column",
+        ),
+        (
+            vec![
+                file("ragged.csv", "time,close\na,1\nb\n"),
+                "--sma".into(),
+                "2".into(),
+            ],
+            "line 3: 1 fields, the header has 2",
+        ),
+        (
+            vec![
+                file("nan.csv", "close\n1\nNaN\n"),
+                "--sma".into(),
+                "2".into(),
+            ],
+            "line 3: close: \"NaN\" is not a number",
+        ),
+        (
+            vec![file("empty.csv", "close\n"), "--sma".into(), "2".into()],
+            "no rows after the header",
+        ),
+        (
+            vec![
+                dir.join("absent.csv").to_str().unwrap().into(),
+                "--sma".into(),
+                "2".into(),
+            ],
+            "absent.csv",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+            .arg("indicators")
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err:?} lacks {want:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

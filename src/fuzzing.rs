@@ -25,6 +25,7 @@ pub const TARGETS: &[Target] = &[
     ("okx_private", okx_private),
     ("rest_answers", rest_answers),
     ("sim_http", sim_http),
+    ("status_http", status_http),
     ("recording", recording),
     ("hgrm", hgrm),
     ("config", config),
@@ -210,15 +211,139 @@ pub fn sim_http(data: &[u8]) {
     // The idle limit only matters for a socket that stays silent; a cursor answers at once
     // and ends with a closed read.
     for _ in 0..8 {
-        if crate::sim::http::read_request(&mut r, &mut buf, &stop, Duration::from_secs(5)).is_err()
-        {
+        let limits = crate::sim::net::HTTP_LIMITS;
+        let idle = Duration::from_secs(5);
+        if crate::net::http::read_request(&mut r, &mut buf, &stop, idle, limits).is_err() {
             break;
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::sim::http::parse_pairs(text);
-        let _ = crate::sim::http::percent_decode(text);
+        let _ = crate::net::http::parse_pairs(text);
+        let _ = crate::net::http::percent_decode(text);
     }
+}
+
+/// Bytes in, bytes out: a connection without a socket.
+struct Duplex<'a> {
+    input: Cursor<&'a [u8]>,
+    output: Vec<u8>,
+}
+
+impl std::io::Read for Duplex<'_> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        std::io::Read::read(&mut self.input, b)
+    }
+}
+
+impl std::io::Write for Duplex<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.output.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The status endpoint: the input as the bytes of one connection, served without a socket
+/// by `status::server::serve_requests` (the request reader, `route`, the token check, the
+/// control calls; token `fuzz-token`, strategies `grid` and `twap`, a kill switch, no reload
+/// replies). The answers are HTTP/1.1 responses framed by their `Content-Length` (no body
+/// after `HEAD`), one per request read and one for a refusal, and nothing after them; the
+/// server counts each; a command reaches the engine exactly when its answer is 202.
+pub fn status_http(data: &[u8]) {
+    use crate::net::http::{ReadError, read_request};
+    use crate::status::server::{LIMITS, REQUEST_WAIT, REQUESTS_PER_CONNECTION};
+    use crate::status::{Board, Published, ServerStats, TokenCheck, server};
+
+    let (control, commands) =
+        crate::runtime::bounded("fuzz-control", 8, crate::runtime::FullPolicy::Backpressure);
+    let kill = crate::risk::KillSwitch::default();
+    let parts = server::ServerParts {
+        board: Board::new(Published {
+            rendered_at: std::time::Instant::now(),
+            run_id: 1,
+            mode: "paper",
+            status: r#"{"ok":true}"#.into(),
+            orders: "[]".into(),
+            trades: "[]".into(),
+            latency: "{}".into(),
+            metrics: "mako_up 1\n".into(),
+        }),
+        control,
+        token: TokenCheck::new(Some(&secret("fuzz-token"))),
+        strategies: vec!["grid".into(), "twap".into()],
+        kill: Some(kill.clone()),
+        stale_after: Duration::from_secs(3600),
+        stats: std::sync::Arc::new(ServerStats::default()),
+        replies: None,
+        next_request: std::sync::atomic::AtomicU64::new(1),
+    };
+    let stop = AtomicBool::new(false);
+    let mut conn = Duplex {
+        input: Cursor::new(data),
+        output: Vec::new(),
+    };
+    server::serve_requests(&mut conn, &parts, &stop);
+
+    // The requests as the server read them: whether each was a HEAD.
+    let mut heads = Vec::new();
+    let (mut input, mut buf) = (Cursor::new(data), Vec::new());
+    while heads.len() < REQUESTS_PER_CONNECTION {
+        match read_request(&mut input, &mut buf, &stop, REQUEST_WAIT, LIMITS) {
+            Ok(r) => {
+                heads.push(r.method == "HEAD");
+                if !r.keep_alive() {
+                    break;
+                }
+            }
+            Err(ReadError::Refused { .. }) => {
+                heads.push(false);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    let mut out = &conn.output[..];
+    let mut accepted = 0;
+    for (i, head) in heads.iter().enumerate() {
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut r = httparse::Response::new(&mut headers);
+        let n = match r.parse(out) {
+            Ok(httparse::Status::Complete(n)) => n,
+            other => panic!(
+                "answer {i} is not an HTTP response ({other:?}): {:?}",
+                String::from_utf8_lossy(&out[..out.len().min(200)])
+            ),
+        };
+        assert_eq!(r.version, Some(1), "answer {i} is not HTTP/1.1");
+        let len: usize = r
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
+            .unwrap_or_else(|| panic!("answer {i} has no Content-Length"));
+        let len = if *head { 0 } else { len };
+        assert!(out.len() >= n + len, "answer {i} is cut short");
+        if r.code == Some(202) {
+            accepted += 1;
+        }
+        out = &out[n + len..];
+    }
+    assert!(
+        out.is_empty(),
+        "bytes after the {} answers: {:?}",
+        heads.len(),
+        String::from_utf8_lossy(&out[..out.len().min(200)])
+    );
+    let counted = parts
+        .stats
+        .requests
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(counted, heads.len() as u64, "answers counted");
+    let routed = std::iter::from_fn(|| commands.try_recv()).count();
+    assert_eq!(routed, accepted, "commands routed and answers 202");
+    assert!(routed > 0 || !kill.is_tripped(), "a kill without a command");
 }
 
 /// The recording reader (mako's own and cryptofeed's line formats) to the end.

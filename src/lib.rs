@@ -26,7 +26,8 @@ pub mod fuzzing;
 pub mod gateway;
 /// Latency histograms, rolling windows, band selection, the REST probe, `.hgrm` export.
 pub mod latency;
-/// Network connections (WebSocket over TCP or TLS) shared by feed and gateway.
+/// Network connections (WebSocket over TCP or TLS) shared by feed and gateway; the HTTP/1.1
+/// request reader and response writer shared by the simulator and the status endpoint.
 pub mod net;
 /// Notifications to people (Telegram): batched, rate-limited, retried, off the hot path.
 pub mod notify;

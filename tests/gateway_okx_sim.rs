@@ -113,3 +113,59 @@ fn okx_orders_over_rest_match_the_venue_with_5xx_and_rate_limits() {
     assert_eq!(r.last.overdue, 0);
     r.stop();
 }
+
+/// OKX takes at most 60 new orders per 2 s per instrument: the gateway refuses the 61st
+/// itself (`Refusal::OrderLimit`) instead of sending what the venue would refuse, and the
+/// venue holds exactly the orders that were sent.
+#[test]
+fn okx_per_instrument_order_limit_is_kept_on_the_engine_side() {
+    use mako::gateway::Refusal;
+    use mako::types::order::{OrderKind, TimeInForce};
+    use mako::types::{Price, Side};
+    let mut r = rig(GatewayOptions::default(), OrderTransport::WsApi);
+    let (bid, _) = r.book();
+    // Resting far below the touch, on the tick grid (0.01).
+    let far = Price::from_units(bid.units() - 500 * 1_000_000);
+    // Ninety intents at once: the gateway handles them in far less than the window's 2 s.
+    let cids: Vec<_> = (0..90)
+        .map(|_| r.send(Side::Buy, OrderKind::Limit, TimeInForce::Gtc, far, "0.001"))
+        .collect();
+    let mut refused = std::collections::HashMap::new();
+    let mut acked = std::collections::HashSet::new();
+    let all_answered = common::wait_for(Duration::from_secs(20), || {
+        while let Some(u) = r.updates.try_recv() {
+            match u.refused {
+                Some(why) => {
+                    refused.insert(u.cid, why);
+                }
+                None if u.status == OrderStatus::Acked => {
+                    acked.insert(u.cid);
+                }
+                None => {}
+            }
+        }
+        (refused.len() + acked.len() == cids.len()).then_some(())
+    });
+    assert!(
+        all_answered.is_some(),
+        "{} refused, {} acked of {}",
+        refused.len(),
+        acked.len(),
+        cids.len()
+    );
+    assert!(
+        refused.values().all(|w| *w == Refusal::OrderLimit),
+        "{refused:?}"
+    );
+    assert!(
+        acked.len() >= 60 && !refused.is_empty(),
+        "{} acked",
+        acked.len()
+    );
+    // The first sixty always go; a refused one never reached the venue.
+    assert!(cids[..60].iter().all(|c| acked.contains(c)));
+    let sim = r.sim_orders();
+    assert_eq!(sim.len(), acked.len());
+    assert!(refused.keys().all(|c| !sim.contains_key(c.as_str())));
+    r.stop();
+}

@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use mako::sim::FaultConfig;
-use mako::sim::http::{Request, read_request, write_response};
+use mako::sim::net::HTTP_LIMITS;
+use mako::net::http::{Request, read_request, write_response};
 use mako::sim::rest::{Reply, handle};
 
 fn unparse(r: &Request, target: &str) -> Vec<u8> {
@@ -98,14 +99,14 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = Vec::new();
     let mut shared = None;
     for _ in 0..8 {
-        let Ok(mut req) = read_request(&mut input, &mut buf, &stop, idle) else {
+        let Ok(mut req) = read_request(&mut input, &mut buf, &stop, idle, HTTP_LIMITS) else {
             break;
         };
 
         // Written back and read again, the request is the same.
         let again = unparse(&req, &target_of(&req));
         let mut b2 = Vec::new();
-        match read_request(&mut Cursor::new(&again[..]), &mut b2, &stop, idle) {
+        match read_request(&mut Cursor::new(&again[..]), &mut b2, &stop, idle, HTTP_LIMITS) {
             Ok(r) => {
                 assert_eq!(
                     (&r.method, &r.path, &r.query, &r.headers, &r.body),

@@ -1,22 +1,23 @@
 #![no_main]
-//! The status endpoint (src/status/server.rs): what anyone who can reach its port can send.
+//! The status endpoint (src/status/server.rs, route.rs): what anyone who can reach its port
+//! can send.
 //!
-//! mako does not parse these requests itself: `tiny_http` reads them from the socket and
-//! `server::route` decides the answer (documents, `/health`, the token check and the control
-//! calls). So the target runs the real server, `ServerHandle::start` on a loopback port
-//! (bearer token `fuzz-token`, strategies `grid` and `twap`, a kill switch, no reload
-//! replies so `/control/reload` answers at once), and sends each input as the raw bytes of
-//! one connection: written, write side shut, answer read to the end. The answer must come
-//! within 10 s and be empty (connection dropped) or start with an HTTP status line (tiny_http
-//! answers in the request's version: `HTTP/0.9 404 …` to an `HTTP/0.9` request line); a
-//! panic in the server thread aborts the process, so it is caught too. Control commands the
-//! server accepts are drained after each input (the engine's side).
-//!
-//! The token check is also called directly: `TokenCheck::check` never panics on any header
-//! value, and `Bearer <s>` is accepted exactly when `s` trimmed is the token.
+//! - `mako::fuzzing::status_http`: the input as the bytes of one connection, served without
+//!   a socket by `server::serve_requests` (mako's HTTP/1.1 reader, `route`, the token check,
+//!   the control calls): every answer is an HTTP/1.1 response framed by its Content-Length,
+//!   one per request read (and one for a refusal), counted by the server; a command reaches
+//!   the engine exactly when its answer is 202.
+//! - `TokenCheck::check` on the input: never panics, and `Bearer <s>` is accepted exactly
+//!   when `s` trimmed is the token.
+//! - End to end, over a socket: the real server (`ServerHandle::start` on a loopback port,
+//!   the same parts) gets the input as one connection (written, write side shut, answer read
+//!   to the end); the answer must come within 10 s and be empty or start with `HTTP/1.1 `; a
+//!   panic in a server thread aborts the process. A connection costs far more than the
+//!   in-memory run, so this runs for the first 1024 inputs of a process (the seed corpus,
+//!   and any single input being reproduced) and then for one input in 64.
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -24,8 +25,8 @@ use libfuzzer_sys::fuzz_target;
 use mako::config::Secret;
 use mako::risk::KillSwitch;
 use mako::runtime::{FullPolicy, Rx, bounded};
-use mako::status::server::{AuthError, ServerHandle, ServerParts};
-use mako::status::{Board, ControlCommand, Published, ServerStats, TokenCheck};
+use mako::status::server::{ServerHandle, ServerParts};
+use mako::status::{AuthError, Board, ControlCommand, Published, ServerStats, TokenCheck};
 
 const TOKEN: &str = "fuzz-token";
 
@@ -46,7 +47,7 @@ fn server() -> &'static Running {
         let doc = |s: &str| s.to_owned();
         let parts = ServerParts {
             board: Board::new(Published {
-                rendered_at: Instant::now() + Duration::from_secs(365 * 86_400),
+                rendered_at: Instant::now(),
                 run_id: 1,
                 mode: "paper",
                 status: doc(r#"{"ok":true}"#),
@@ -59,7 +60,7 @@ fn server() -> &'static Running {
             token: TokenCheck::new(Some(&Secret::new(TOKEN))),
             strategies: vec!["grid".into(), "twap".into()],
             kill: Some(kill.clone()),
-            stale_after: Duration::from_secs(3600),
+            stale_after: Duration::from_secs(365 * 86_400),
             stats: Arc::new(ServerStats::default()),
             replies: None,
             next_request: AtomicU64::new(1),
@@ -89,9 +90,7 @@ fn token_check(data: &[u8]) {
     assert_eq!(got, want, "Bearer {s:?}");
 }
 
-fuzz_target!(|data: &[u8]| {
-    token_check(data);
-
+fn over_a_socket(data: &[u8]) {
     let s = server();
     let mut c = TcpStream::connect(s.addr).expect("connect to the status server");
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -113,10 +112,21 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert!(
-        answer.is_empty() || answer.starts_with(b"HTTP/"),
-        "not an HTTP answer: {:?}",
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 "),
+        "not an HTTP/1.1 answer: {:?}",
         String::from_utf8_lossy(&answer[..answer.len().min(200)])
     );
     while s.control.try_recv().is_some() {}
     s.kill.reset();
+}
+
+fuzz_target!(|data: &[u8]| {
+    mako::fuzzing::status_http(data);
+    token_check(data);
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    if run < 1024 || run % 64 == 0 {
+        over_a_socket(data);
+    }
 });

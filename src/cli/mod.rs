@@ -4,6 +4,7 @@ pub mod bench;
 pub mod book;
 pub mod check;
 pub mod decode;
+pub mod indicators;
 pub mod latency_report;
 pub mod record;
 pub mod run;
@@ -24,6 +25,8 @@ usage:
   mako decode --venue <kind> [--private] <file>
                                          venue messages (one per line, or a recording) as
                                          normalised JSON lines
+  mako indicators <csv> [--sma N] [--ema N] [--rsi N] [--macd F,S,SIG] [--bbands N,K] [--atr N] [--vol N]
+                                         the CSV with indicator columns appended (flags repeat)
   mako sim [--config <file>]             serve the exchange simulator on loopback
   mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
   mako book <recording>... --venue binance-spot [--depth N] [--json]
@@ -49,6 +52,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
         "sign" => sign::run(rest),
         "decode" => decode::run(rest),
+        "indicators" => indicators::run(rest),
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),

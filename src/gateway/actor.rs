@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::{Secret, VenueConfig};
 use crate::net::{Connector, Endpoint, Incoming};
+use crate::risk::rate::SlidingWindow;
 use crate::risk::{KillReason, OrderCheck, RiskEngine};
 use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, StrategyId, UnixNanos};
@@ -110,6 +111,10 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     user_stream: bool,
     table: OrderTable,
     chase: std::collections::HashMap<ClientOrderId, Chase>,
+    /// The venue's published limits on new orders: one window per instrument (indexed like
+    /// `instruments`) and one for the account; empty when the venue publishes none.
+    instrument_windows: Vec<SlidingWindow>,
+    account_window: Option<SlidingWindow>,
     risk: RiskEngine,
     mid: Box<dyn Fn(InstrumentId) -> Option<Price> + Send>,
     intents: Rx<OrderIntent>,
@@ -202,8 +207,17 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 spec.options.rest.clone(),
             )
         });
+        let limits = session.order_limits();
+        let window = |(n, w): (u32, Duration)| SlidingWindow::new(n, w.as_nanos() as u64);
+        let instrument_windows = limits
+            .per_instrument
+            .map(|l| spec.instruments.iter().map(|_| window(l)).collect())
+            .unwrap_or_default();
+        let account_window = limits.per_account.map(window);
         Ok(Self {
             name: format!("gateway:{}", spec.venue.name),
+            instrument_windows,
+            account_window,
             session,
             venue: spec.venue,
             instruments: spec.instruments,
@@ -426,6 +440,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             qty: i.qty,
             mid: (self.mid)(i.instrument),
         };
+        let instrument_window = self.instrument_windows.get(i.instrument.index());
+        if !instrument_window.is_none_or(|w| w.admits(now))
+            || !self.account_window.as_ref().is_none_or(|w| w.admits(now))
+        {
+            return self.refuse(&i, Refusal::OrderLimit, now);
+        }
         if let Err(rule) = self.risk.check(&check, now) {
             self.telemetry.emit(GatewayEvent::RiskRejected {
                 strategy: i.strategy,
@@ -434,6 +454,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 at: now,
             });
             return self.refuse(&i, Refusal::Risk(rule), now);
+        }
+        if let Some(w) = self.instrument_windows.get_mut(i.instrument.index()) {
+            w.record(now);
+        }
+        if let Some(w) = self.account_window.as_mut() {
+            w.record(now);
         }
         let checked_at = self.timing.now();
         let order = Order::new(

@@ -83,6 +83,9 @@ pub enum Refusal {
     VenueBanned,
     /// The venue asked for a pause (HTTP 429): no orders until its `Retry-After` has passed.
     RateLimited,
+    /// The venue's published limit on new orders (per instrument or per account) would be
+    /// exceeded: refused here rather than by the venue.
+    OrderLimit,
     UnknownOrder,
     DuplicateId,
 }
@@ -97,6 +100,7 @@ impl Refusal {
             Refusal::VenueUnavailable => "venue_unavailable",
             Refusal::VenueBanned => "venue_banned",
             Refusal::RateLimited => "rate_limited",
+            Refusal::OrderLimit => "order_limit",
             Refusal::UnknownOrder => "unknown_order",
             Refusal::DuplicateId => "duplicate_id",
         }

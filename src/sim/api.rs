@@ -201,8 +201,19 @@ pub fn parse_new_order(shared: &Shared, p: &dyn Params) -> Result<(NewOrder, Str
 
 /// `POST /api/v3/order` / `order.place`.
 pub fn place(shared: &Shared, account: usize, p: &dyn Params) -> Result<Value, ApiError> {
+    place_counted(shared, account, p, |l, a, _| l.order(a).map(|_| ()))
+}
+
+/// `place` with the venue's own order-rate rule (`count`: the limits, the account and the
+/// instrument), checked once the order is valid.
+pub fn place_counted(
+    shared: &Shared,
+    account: usize,
+    p: &dyn Params,
+    count: impl FnOnce(&super::limits::Limits, usize, usize) -> Result<(), ApiError>,
+) -> Result<Value, ApiError> {
     let (req, resp) = parse_new_order(shared, p)?;
-    shared.limits.order(account)?;
+    count(&shared.limits, account, req.symbol)?;
     let mut ex = shared.ex.lock();
     let result = ex.place(account, req);
     shared.hub.dispatch(&mut ex, &shared.faults);

@@ -28,7 +28,12 @@ pub struct Limits {
     cfg: LimitConfig,
     ips: Mutex<HashMap<IpAddr, IpState>>,
     orders: Mutex<HashMap<usize, OrderState>>,
+    /// OKX: times (ms) of the new orders of the last 2 s, per account and instrument.
+    okx_orders: Mutex<HashMap<(usize, usize), std::collections::VecDeque<u64>>>,
 }
+
+/// OKX's documented limit on placing orders: 60 requests per 2 s per user and instrument.
+const OKX_ORDERS_PER_2S: usize = 60;
 
 /// What a request's weight check answers.
 pub enum WeightCheck {
@@ -44,6 +49,7 @@ impl Limits {
             cfg,
             ips: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
+            okx_orders: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,6 +130,29 @@ impl Limits {
         Ok(s.count)
     }
 
+    /// Counts a new OKX order of `account` on instrument `symbol`: at most 60 in any 2 s,
+    /// else the error OKX answers with `50011` (the OKX front end maps `-1015` to it).
+    pub fn okx_order(&self, account: usize, symbol: usize) -> Result<(), ApiError> {
+        let now = now_ms();
+        let mut o = self.okx_orders.lock();
+        let sent = o.entry((account, symbol)).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= 2_000)
+        {
+            sent.pop_front();
+        }
+        if sent.len() >= OKX_ORDERS_PER_2S {
+            return Err(ApiError::new(
+                429,
+                -1015,
+                "Rate limit reached. Please refer to API documentation and throttle requests accordingly.",
+            ));
+        }
+        sent.push_back(now);
+        Ok(())
+    }
+
     /// Orders counted for an account in the current 10-second window.
     pub fn order_count(&self, account: usize) -> u32 {
         let window = now_ms() / 10_000;
@@ -138,5 +167,27 @@ impl Limits {
     pub fn reset(&self) {
         self.ips.lock().clear();
         self.orders.lock().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okx_orders_are_limited_per_account_and_instrument() {
+        let l = Limits::new(LimitConfig {
+            weight_per_minute: 6000,
+            orders_per_10s: 50,
+            bans_after: 3,
+            ban_duration: std::time::Duration::from_secs(60),
+        });
+        // Sixty go (more than Binance's fifty per 10 s: that count does not apply to OKX).
+        assert!((0..60).all(|_| l.okx_order(0, 0).is_ok()));
+        let e = l.okx_order(0, 0).unwrap_err();
+        assert_eq!((e.status, e.code), (429, -1015));
+        // Another instrument, another account: their own windows.
+        assert!(l.okx_order(0, 1).is_ok());
+        assert!(l.okx_order(1, 0).is_ok());
     }
 }

@@ -26,8 +26,6 @@ pub mod config;
 pub mod exchange;
 /// Run-time switchable faults.
 pub mod faults;
-/// HTTP/1.1 request parsing and responses.
-pub mod http;
 /// Fan-out of events to WebSocket connections.
 pub mod hub;
 /// Request-weight and order-rate limits.

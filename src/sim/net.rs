@@ -10,9 +10,15 @@ use std::time::Duration;
 use rustls::{ServerConnection, StreamOwned};
 
 use super::Shared;
-use super::http::{self, ReadError, Request, Response};
 use super::rest::{self, Reply};
 use super::ws;
+use crate::net::http::{self, Limits, ReadError, Request, Response};
+
+/// The largest request the simulator reads (head and body, each).
+pub const HTTP_LIMITS: Limits = Limits {
+    head: 1 << 20,
+    body: 1 << 20,
+};
 
 /// A blocking connection (request/response phase).
 pub enum Conn {
@@ -156,12 +162,13 @@ fn serve(
             &mut buf,
             &shared.shutdown,
             Duration::from_secs(120),
+            HTTP_LIMITS,
         ) {
             Ok(r) => r,
-            Err(ReadError::Bad(msg)) => {
+            Err(ReadError::Refused { status, message }) => {
                 let r = Response::json(
-                    400,
-                    serde_json::json!({"code": -1000, "msg": msg}).to_string(),
+                    status,
+                    serde_json::json!({"code": -1000, "msg": message}).to_string(),
                 );
                 let _ = http::write_response(&mut conn, &r, false);
                 return Ok(());

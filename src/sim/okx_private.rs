@@ -161,8 +161,8 @@ fn place(shared: &Shared, account: usize, a: &Value) -> Value {
         Ok(x) => x,
         Err((code, msg)) => return item(String::new(), code, msg),
     };
-    // The per-instrument order limit (60 / 2 s) is the simulator's own order-rate limit.
-    match super::api::place(shared, account, &p) {
+    // OKX's own limit: 60 new orders per 2 s per instrument (not Binance's 10 s count).
+    match super::api::place_counted(shared, account, &p, |l, a, sym| l.okx_order(a, sym)) {
         Ok(v) => item(v["orderId"].to_string(), "0", String::new()),
         Err(e) => item(String::new(), okx_code(&e), e.msg),
     }
@@ -457,7 +457,7 @@ impl Session for OkxPrivateSession {
 /// The signed REST endpoints; `None` for other paths. Checks the four `OK-ACCESS-*` headers
 /// as OKX does (§2.5): key, passphrase, a timestamp within 30 s, and the signature over
 /// `timestamp + METHOD + path(?query) + body`.
-pub fn rest(shared: &Shared, req: &super::http::Request) -> Option<(u16, Value)> {
+pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Value)> {
     let private =
         req.path.starts_with("/api/v5/trade/") || req.path.starts_with("/api/v5/account/");
     if !private {
@@ -497,7 +497,7 @@ pub fn rest(shared: &Shared, req: &super::http::Request) -> Option<(u16, Value)>
         }
         a
     };
-    let q = super::http::parse_pairs(&req.query);
+    let q = crate::net::http::parse_pairs(&req.query);
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let body: Value = if req.body.is_empty() {
         Value::Null

@@ -9,8 +9,8 @@ use super::Shared;
 use super::api::{self, Params};
 use super::auth;
 use super::exchange::ApiError;
-use super::http::{Request, Response, parse_pairs};
 use super::limits::WeightCheck;
+use crate::net::http::{Request, Response, parse_pairs};
 
 /// What the connection should do with a handled request.
 pub enum Reply {

@@ -48,7 +48,7 @@ pub fn valid_stream(shared: &Shared, name: &str) -> bool {
 /// Parses the upgrade path into the endpoint; an error names the bad stream.
 pub fn parse_path(shared: &Shared, path: &str, query: &str) -> Result<MarketInit, String> {
     let (combined, list): (bool, Vec<String>) = if path == "/stream" {
-        let streams = super::http::parse_pairs(query)
+        let streams = crate::net::http::parse_pairs(query)
             .into_iter()
             .find(|(k, _)| k == "streams")
             .map(|(_, v)| v)

@@ -16,8 +16,9 @@ use crate::runtime::{Actor, Ctx, FullPolicy, HostStats, Rx, StartError, Tx, boun
 use crate::types::UnixNanos;
 
 use super::StatusError;
+use super::auth::TokenCheck;
 use super::metrics;
-use super::server::{Board, Published, ServerHandle, ServerParts, ServerStats, TokenCheck};
+use super::server::{Board, Published, ServerHandle, ServerParts, ServerStats};
 use super::snapshot::{ControlCommand, ControlReply, StatusUpdate};
 use super::state::{QueueReading, Readings, StatusSetup, StatusState};
 
@@ -165,7 +166,7 @@ impl StatusHub {
     }
 
     /// Where the engine answers reloads; once asked for, `/control/reload` waits for the
-    /// answer (up to `server::RELOAD_WAIT`) and returns it.
+    /// answer (up to `route::RELOAD_WAIT`) and returns it.
     pub fn replies(&mut self) -> Tx<ControlReply> {
         let (tx, rx) = bounded("status-control-replies", 16, FullPolicy::DropNewest);
         self.replies = Some(rx);
@@ -286,7 +287,7 @@ impl Actor for StatusActor {
                 kill: self.kill.clone(),
                 stale_after: (self.interval * 10).max(Duration::from_secs(5)),
                 stats: Arc::clone(&self.server_stats),
-                replies: self.replies.take(),
+                replies: self.replies.take().map(parking_lot::Mutex::new),
                 next_request: std::sync::atomic::AtomicU64::new(1),
             };
             let addr = listener.local_addr().ok();

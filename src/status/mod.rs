@@ -1,6 +1,7 @@
 //! The status endpoint: an in-memory picture of the engine merged from snapshots the actors
-//! publish, served over HTTP/1.1 (`tiny_http`) on a low-priority thread as JSON, Prometheus
-//! text and a dashboard page, plus authenticated control calls routed to the engine.
+//! publish, served over HTTP/1.1 (mako's own server on `std::net` and `net::http`) on
+//! low-priority threads as JSON, Prometheus text and a dashboard page, plus authenticated
+//! control calls routed to the engine.
 //!
 //! Endpoints: `GET /` (dashboard), `/health`, `/status`, `/metrics`, `/orders`, `/trades`,
 //! `/latency`; `POST /control/kill`, `/control/reload`, `/control/strategies/{name}/pause`
@@ -14,7 +15,9 @@
 //! `hub.replies()`).
 
 pub mod actor;
+pub mod auth;
 pub mod metrics;
+pub mod route;
 pub mod server;
 pub mod snapshot;
 pub mod state;
@@ -23,7 +26,8 @@ pub mod state;
 mod tests;
 
 pub use actor::{LatencySource, QueueWatch, StatusActor, StatusHub, StatusSources};
-pub use server::{Board, Published, ServerStats, TokenCheck};
+pub use auth::{AuthError, TokenCheck};
+pub use server::{Board, Published, ServerStats};
 pub use snapshot::{
     ConnState, ControlCommand, ControlReply, ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate,
     StrategyRiskUpdate, StrategyState, StrategyUpdate, VenueUpdate,

@@ -1,35 +1,65 @@
-//! The HTTP side: a `tiny_http` server on its own thread serving pre-rendered documents from
-//! the published board, and the authenticated control calls.
+//! The status endpoint's HTTP server: a listener thread and a thread per connection, on
+//! `std::net` with mako's own HTTP/1.1 reader (`net::http`); `route` decides the answers.
 //!
-//! Handlers never touch engine state: reads clone an `Arc` of the documents the status actor
-//! rendered last (a mutex held only for that clone, shared by two low-priority threads); a
-//! control call becomes a `ControlCommand` on a never-drop channel the engine routes, or a
-//! 503 when that channel is full. Every error answer is JSON with a 4xx/5xx status.
+//! Bounds, so that no client can hold the server: at most `MAX_CONNECTIONS` connections are
+//! served at once (more are answered 503 and closed); a request must arrive whole within
+//! `REQUEST_WAIT` of the connection opening or of the previous answer, and fit `LIMITS`
+//! (16 KiB of head, `MAX_BODY` of body); a connection serves at most
+//! `REQUESTS_PER_CONNECTION` requests (keep-alive) and lives at most `CONNECTION_LIFETIME`;
+//! a write blocks at most `WRITE_WAIT`. What is not an HTTP/1.x request is answered 400
+//! (505 for another HTTP version, 411/413/431 for what cannot be framed or is too large) and
+//! the connection closed. Threads are spawned from the listener thread, itself started by
+//! the status host: they inherit its low priority.
 
-use std::io::Cursor;
-use std::net::TcpListener;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use sha2::{Digest, Sha256};
-use tiny_http::{Header, Method, Request, Response};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use parking_lot::Mutex;
 
-use crate::config::Secret;
-use crate::risk::{KillReason, KillSwitch};
-use crate::runtime::{Rx, SendError, Tx};
-use crate::types::StrategyId;
+use crate::net::http::{self, Limits, ReadError, Response};
+use crate::risk::KillSwitch;
+use crate::runtime::{Rx, Tx};
 
+use super::auth::TokenCheck;
+use super::route::{Answer, MAX_BODY, route};
 use super::snapshot::{ControlCommand, ControlReply};
 
-/// The dashboard page (static HTML and plain JS, no build step).
-pub const DASHBOARD: &str = include_str!("dashboard.html");
-/// Largest request body accepted (control calls need none).
-const MAX_BODY: usize = 64 * 1024;
-/// How long `/control/reload` waits for the engine's answer before it answers 504.
-pub const RELOAD_WAIT: Duration = Duration::from_secs(20);
+/// Connections served at once; one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 16;
+/// The largest request read: 16 KiB of request line and headers, `MAX_BODY` of body.
+pub const LIMITS: Limits = Limits {
+    head: 16 * 1024,
+    body: MAX_BODY,
+};
+/// A request must arrive whole within this of the connection opening or the last answer.
+pub const REQUEST_WAIT: Duration = Duration::from_secs(5);
+/// Requests answered on one connection before it is closed.
+pub const REQUESTS_PER_CONNECTION: usize = 100;
+/// A connection is closed after this long whatever it is doing, so a client that reads its
+/// answers a byte at a time cannot keep it.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// Longest one write to a client may block.
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+/// How often a blocked read wakes to look at the stop flag and the deadlines.
+const READ_POLL: Duration = Duration::from_millis(100);
+/// How often the listener retries accepting without a readiness event (an accept that
+/// failed, for lack of descriptors, leaves connections queued and no new event).
+const ACCEPT_POLL: Duration = Duration::from_millis(500);
+/// After an answer that closes the connection, what the client still sends is read and
+/// dropped for up to this long (and `LINGER_BYTES`): closing with unread bytes would reset
+/// the connection, and the client could lose the answer (a 413 to a large body).
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
+
+const LISTENER: Token = Token(0);
+const WAKE: Token = Token(1);
 
 /// The documents the server hands out, rendered together by the status actor.
 #[derive(Debug, Clone)]
@@ -73,64 +103,7 @@ pub struct ServerStats {
     pub commands: AtomicU64,
 }
 
-/// The bearer token's SHA-256, compared in constant time. Hashing first means the
-/// comparison takes the same time whatever the length of the presented token.
-#[derive(Clone)]
-pub struct TokenCheck {
-    digest: Option<[u8; 32]>,
-}
-
-impl std::fmt::Debug for TokenCheck {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.digest.is_some() {
-            "TokenCheck(set)"
-        } else {
-            "TokenCheck(none)"
-        })
-    }
-}
-
-/// Why a control call was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthError {
-    /// No `Authorization: Bearer` header (401).
-    Missing,
-    /// Wrong token, or no token configured (403).
-    Forbidden,
-}
-
-impl TokenCheck {
-    pub fn new(token: Option<&Secret>) -> Self {
-        Self {
-            digest: token.map(|t| Sha256::digest(t.expose().as_bytes()).into()),
-        }
-    }
-
-    pub fn check(&self, authorization: Option<&str>) -> Result<(), AuthError> {
-        let presented = authorization
-            .and_then(|h| {
-                let (scheme, rest) = h.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthError::Missing)?;
-        let Some(want) = self.digest else {
-            return Err(AuthError::Forbidden);
-        };
-        let got: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let diff = want
-            .iter()
-            .zip(got.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if diff == 0 {
-            Ok(())
-        } else {
-            Err(AuthError::Forbidden)
-        }
-    }
-}
-
-/// What the server needs; moved into its thread.
+/// What the server needs; shared by its threads.
 pub struct ServerParts {
     pub board: Board,
     pub control: Tx<ControlCommand>,
@@ -143,40 +116,52 @@ pub struct ServerParts {
     pub stale_after: Duration,
     pub stats: Arc<ServerStats>,
     /// The engine's answers to reloads; without it `/control/reload` answers 202 at once.
-    pub replies: Option<Rx<ControlReply>>,
+    /// Locked by a reload from its send to its answer (see `route`).
+    pub replies: Option<Mutex<Rx<ControlReply>>>,
     /// Numbers reload calls.
     pub next_request: AtomicU64,
 }
 
-/// The running server thread.
+/// The running server: its listener thread.
 pub struct ServerHandle {
     stop: Arc<AtomicBool>,
-    server: Arc<tiny_http::Server>,
+    waker: Arc<Waker>,
     join: Option<JoinHandle<()>>,
 }
 
 impl ServerHandle {
     /// Starts serving on `listener` from a new thread (it inherits the caller's priority:
-    /// started from a low-priority host, it is low priority too).
-    pub fn start(listener: TcpListener, parts: ServerParts) -> std::io::Result<Self> {
-        let server = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let server = Arc::new(server);
+    /// started from a low-priority host, it is low priority too, and so are the connection
+    /// threads it starts).
+    pub fn start(listener: TcpListener, parts: ServerParts) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let poll = Poll::new()?;
+        poll.registry().register(
+            &mut SourceFd(&listener.as_raw_fd()),
+            LISTENER,
+            Interest::READABLE,
+        )?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (Arc::clone(&server), Arc::clone(&stop));
+        let st = Arc::clone(&stop);
         let join = std::thread::Builder::new()
             .name("mako-status-http".into())
-            .spawn(move || serve(&s, &st, &parts))?;
+            .spawn(move || accept_loop(poll, &listener, &st, &Arc::new(parts)))?;
         Ok(Self {
             stop,
-            server,
+            waker,
             join: Some(join),
         })
     }
 
+    /// Stops accepting and joins the listener thread. Connection threads see the flag
+    /// within `READ_POLL` and end on their own (a reload waiting for the engine, when its
+    /// wait ends).
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        self.server.unblock();
+        if let Err(e) = self.waker.wake() {
+            tracing::warn!(error = %e, "status server: cannot wake the listener");
+        }
         if let Some(j) = self.join.take()
             && j.join().is_err()
         {
@@ -191,236 +176,222 @@ impl Drop for ServerHandle {
     }
 }
 
-fn serve(server: &tiny_http::Server, stop: &AtomicBool, parts: &ServerParts) {
+fn accept_loop(
+    mut poll: Poll,
+    listener: &TcpListener,
+    stop: &Arc<AtomicBool>,
+    parts: &Arc<ServerParts>,
+) {
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut events = Events::with_capacity(4);
     while !stop.load(Ordering::Acquire) {
-        match server.recv_timeout(Duration::from_millis(200)) {
-            Ok(Some(req)) => {
-                parts.stats.requests.fetch_add(1, Ordering::Relaxed);
-                let answer = route(&req, parts);
-                if (400..500).contains(&answer.status) {
-                    parts.stats.client_errors.fetch_add(1, Ordering::Relaxed);
-                }
-                respond(req, answer);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::debug!(error = %e, "status server: receive failed");
+        if let Err(e) = poll.poll(&mut events, Some(ACCEPT_POLL)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                tracing::debug!(error = %e, "status server: poll failed");
                 std::thread::sleep(Duration::from_millis(10));
             }
+            continue;
+        }
+        // Readiness is edge-triggered: accept until the queue is empty.
+        while !stop.load(Ordering::Acquire) {
+            match listener.accept() {
+                Ok((stream, _)) => admit(stream, parts, &active, stop),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "status server: accept failed");
+                    break;
+                }
+            }
         }
     }
 }
 
-/// An answer before it is written.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
-    pub www_authenticate: bool,
+/// A place among the `MAX_CONNECTIONS`, given back when dropped (also when its connection
+/// thread panics or cannot start). Relaxed: only the listener thread reads the count, to
+/// decide, and nothing is published through it.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
-impl Answer {
-    fn json(status: u16, body: String) -> Self {
-        Self {
-            status,
-            content_type: "application/json",
-            body,
-            www_authenticate: false,
+fn admit(
+    stream: TcpStream,
+    parts: &Arc<ServerParts>,
+    active: &Arc<AtomicUsize>,
+    stop: &Arc<AtomicBool>,
+) {
+    if active.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+        busy(&stream);
+        return;
+    }
+    active.fetch_add(1, Ordering::Relaxed);
+    let slot = Slot(Arc::clone(active));
+    let (parts, stop) = (Arc::clone(parts), Arc::clone(stop));
+    let spawned = std::thread::Builder::new()
+        .name("mako-status-conn".into())
+        .spawn(move || {
+            let _slot = slot;
+            connection(stream, &parts, &stop);
+        });
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "status server: cannot start a connection thread");
+    }
+}
+
+/// Answers 503 to a connection over the limit without waiting for it (one non-blocking
+/// write into an empty send buffer), and closes it.
+fn busy(stream: &TcpStream) {
+    let answer = response(Answer::error(503, "too many connections; retry"));
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = http::write_response(&mut &*stream, &answer, false);
+    }
+}
+
+/// A client's socket, cut off at `until`: past it reads say closed and writes fail.
+struct Conn {
+    stream: TcpStream,
+    until: Instant,
+}
+
+impl Read for Conn {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        if Instant::now() >= self.until {
+            return Ok(0);
+        }
+        (&self.stream).read(b)
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if Instant::now() >= self.until {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection lifetime over",
+            ));
+        }
+        (&self.stream).write(b)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&self.stream).flush()
+    }
+}
+
+fn connection(stream: TcpStream, parts: &ServerParts, stop: &AtomicBool) {
+    let setup = stream
+        .set_nonblocking(false)
+        .and_then(|()| stream.set_nodelay(true))
+        .and_then(|()| stream.set_read_timeout(Some(READ_POLL)))
+        .and_then(|()| stream.set_write_timeout(Some(WRITE_WAIT)));
+    if let Err(e) = setup {
+        tracing::debug!(error = %e, "status server: cannot set up a connection");
+        return;
+    }
+    let mut conn = Conn {
+        stream,
+        until: Instant::now() + CONNECTION_LIFETIME,
+    };
+    if serve_requests(&mut conn, parts, stop) {
+        linger(&conn.stream, stop);
+    }
+}
+
+/// Closes our side and reads what the client still sends (see `LINGER`).
+fn linger(stream: &TcpStream, stop: &AtomicBool) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + LINGER;
+    let mut chunk = [0u8; 8192];
+    let mut dropped = 0;
+    while dropped < LINGER_BYTES && Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        match (&*stream).read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => dropped += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return,
         }
     }
+}
 
-    fn error(status: u16, message: &str) -> Self {
-        Self::json(
-            status,
-            json!({"error": message, "status": status}).to_string(),
-        )
+/// Serves the requests of one connection until the client closes or stops sending, a
+/// request is refused, keep-alive ends (the client's wish, `REQUESTS_PER_CONNECTION`, or
+/// `stop`), or a write fails. Returns whether it ended on an answer that closes the
+/// connection (the caller then lingers). Generic over the stream so that bytes can be
+/// served without a socket (`mako::fuzzing::status_http`).
+pub fn serve_requests(
+    conn: &mut (impl Read + Write),
+    parts: &ServerParts,
+    stop: &AtomicBool,
+) -> bool {
+    let mut buf = Vec::new();
+    let mut served = 0;
+    loop {
+        let (answer, head_only, keep) =
+            match http::read_request(conn, &mut buf, stop, REQUEST_WAIT, LIMITS) {
+                Ok(req) => {
+                    served += 1;
+                    let keep = req.keep_alive()
+                        && served < REQUESTS_PER_CONNECTION
+                        && !stop.load(Ordering::Relaxed);
+                    (route(&req, parts), req.method == "HEAD", keep)
+                }
+                Err(ReadError::Refused { status, message }) => {
+                    (Answer::error(status, &message), false, false)
+                }
+                Err(ReadError::Closed) => return false,
+                Err(ReadError::Io(e)) => {
+                    tracing::debug!(error = %e, "status server: read failed");
+                    return false;
+                }
+            };
+        parts.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if (400..500).contains(&answer.status) {
+            parts.stats.client_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let r = response(answer);
+        let written = if head_only {
+            http::write_head(conn, &r, keep)
+        } else {
+            http::write_response(conn, &r, keep)
+        };
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "status server: client went away");
+            return false;
+        }
+        if !keep {
+            return true;
+        }
     }
 }
 
-fn respond(req: Request, a: Answer) {
-    let mut resp = Response::new(
-        a.status.into(),
-        Vec::new(),
-        Cursor::new(a.body.into_bytes()),
-        None,
-        None,
-    );
-    let headers = [
+fn response(a: Answer) -> Response {
+    let mut headers: Vec<(String, String)> = [
         ("Content-Type", a.content_type),
         ("Cache-Control", "no-store"),
         ("X-Content-Type-Options", "nosniff"),
-    ];
-    for (k, v) in headers {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            resp.add_header(h);
-        }
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    if a.www_authenticate {
+        headers.push(("WWW-Authenticate".into(), "Bearer".into()));
     }
-    if a.www_authenticate
-        && let Ok(h) = Header::from_bytes(&b"WWW-Authenticate"[..], &b"Bearer"[..])
-    {
-        resp.add_header(h);
-    }
-    if let Err(e) = req.respond(resp) {
-        tracing::debug!(error = %e, "status server: client went away");
+    Response {
+        status: a.status,
+        headers,
+        body: a.body,
     }
 }
 
-/// Decides the answer to one request.
-pub fn route(req: &Request, parts: &ServerParts) -> Answer {
-    let bad_length = req
-        .headers()
-        .iter()
-        .filter(|h| h.field.equiv("Content-Length"))
-        .any(|h| h.value.as_str().trim().parse::<u64>().is_err());
-    if bad_length {
-        return Answer::error(400, "malformed Content-Length");
-    }
-    if req.body_length().is_some_and(|n| n > MAX_BODY) {
-        return Answer::error(413, "request body too large");
-    }
-    let url = req.url();
-    let path = url.split(['?', '#']).next().unwrap_or("");
-    let method = req.method();
-    if let Some(rest) = path.strip_prefix("/control/") {
-        return control(req, rest, parts);
-    }
-    let is_get = matches!(method, Method::Get | Method::Head);
-    let doc = |f: fn(&Published) -> &str, ct: &'static str| -> Answer {
-        let p = parts.board.get();
-        Answer {
-            status: 200,
-            content_type: ct,
-            body: f(&p).to_string(),
-            www_authenticate: false,
-        }
-    };
-    let known = matches!(
-        path,
-        "/" | "/health" | "/status" | "/metrics" | "/orders" | "/trades" | "/latency"
-    );
-    if known && !is_get {
-        return Answer::error(405, "method not allowed; use GET");
-    }
-    match path {
-        "/" => Answer {
-            status: 200,
-            content_type: "text/html; charset=utf-8",
-            body: DASHBOARD.to_string(),
-            www_authenticate: false,
-        },
-        "/health" => health(parts),
-        "/status" => doc(|p| &p.status, "application/json"),
-        "/orders" => doc(|p| &p.orders, "application/json"),
-        "/trades" => doc(|p| &p.trades, "application/json"),
-        "/latency" => doc(|p| &p.latency, "application/json"),
-        "/metrics" => doc(|p| &p.metrics, "text/plain; version=0.0.4; charset=utf-8"),
-        _ => Answer::error(404, "no such endpoint"),
-    }
-}
-
-fn health(parts: &ServerParts) -> Answer {
-    let p = parts.board.get();
-    let age = p.rendered_at.elapsed();
-    let fresh = age <= parts.stale_after;
-    Answer::json(
-        if fresh { 200 } else { 503 },
-        json!({
-            "ok": fresh,
-            "run_id": p.run_id,
-            "mode": p.mode,
-            "snapshot_age_ms": age.as_millis() as u64,
-        })
-        .to_string(),
-    )
-}
-
-/// Waits for the engine's answer to reload `request`, skipping answers to earlier calls
-/// that came too late for theirs.
-fn await_reply(replies: &Rx<ControlReply>, request: u64) -> Answer {
-    let until = Instant::now() + RELOAD_WAIT;
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Answer::error(504, "the engine did not answer the reload in time");
-        }
-        match replies.recv_timeout(left) {
-            Some(r) if r.request == request => {
-                return Answer::json(r.status, r.body.to_string());
-            }
-            Some(_) => {}
-            None => return Answer::error(504, "the engine did not answer the reload in time"),
-        }
-    }
-}
-
-fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
-    if *req.method() != Method::Post {
-        return Answer::error(405, "method not allowed; control calls are POST");
-    }
-    let auth = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .map(|h| h.value.as_str());
-    match parts.token.check(auth) {
-        Ok(()) => {}
-        Err(AuthError::Missing) => {
-            parts.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
-            let mut a = Answer::error(401, "control calls need an Authorization: Bearer token");
-            a.www_authenticate = true;
-            return a;
-        }
-        Err(AuthError::Forbidden) => {
-            parts.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
-            return Answer::error(403, "token refused");
-        }
-    }
-    let segments: Vec<&str> = rest.split('/').collect();
-    let cmd = match segments.as_slice() {
-        ["kill"] => ControlCommand::Kill,
-        ["reload"] => ControlCommand::Reload {
-            request: parts.next_request.fetch_add(1, Ordering::Relaxed),
-        },
-        ["strategies", name, action] => {
-            let Some(i) = parts.strategies.iter().position(|s| s == name) else {
-                return Answer::error(404, "no such strategy");
-            };
-            let Ok(id) = u16::try_from(i) else {
-                return Answer::error(404, "no such strategy");
-            };
-            match *action {
-                "pause" => ControlCommand::Pause(StrategyId(id)),
-                "resume" => ControlCommand::Resume(StrategyId(id)),
-                _ => return Answer::error(404, "unknown strategy action; use pause or resume"),
-            }
-        }
-        _ => return Answer::error(404, "no such control endpoint"),
-    };
-    if cmd == ControlCommand::Kill
-        && let Some(k) = &parts.kill
-    {
-        k.trip(KillReason::Operator);
-    }
-    match parts.control.send(cmd) {
-        Ok(()) => {
-            parts.stats.commands.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(command = cmd.as_str(), "status: control command accepted");
-            if let (ControlCommand::Reload { request }, Some(replies)) = (cmd, &parts.replies) {
-                return await_reply(replies, request);
-            }
-            let strategy = match cmd {
-                ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
-                    parts.strategies.get(s.index()).cloned()
-                }
-                _ => None,
-            };
-            Answer::json(
-                202,
-                json!({"accepted": cmd.as_str(), "strategy": strategy}).to_string(),
-            )
-        }
-        Err(SendError::Full(_)) => Answer::error(503, "engine busy with earlier commands; retry"),
-        Err(SendError::Disconnected(_)) => Answer::error(503, "engine is not taking commands"),
-    }
-}
+#[cfg(test)]
+mod tests;

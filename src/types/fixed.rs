@@ -302,6 +302,20 @@ fixed_point!(
     Qty
 );
 
+/// `10^k` for the `k` decimals a fixed-point value can have (decoders scale a short fraction
+/// with it).
+pub const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
 /// `v × bps / 10 000`, exact, truncated toward zero. In 64-bit integers when the product fits
 /// (a division by a constant is then a multiply), in 128-bit otherwise: a 128-bit division is
 /// a library call costing tens of nanoseconds, and strategies call this on every tick.

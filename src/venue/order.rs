@@ -200,4 +200,19 @@ pub trait OrderSession: Send + 'static {
 
     /// Share of the venue's request budget in use, in percent (sweeps hold back from 80).
     fn budget_used_percent(&self) -> u32;
+
+    /// The venue's published limits on new orders, kept on the engine's side so an order the
+    /// venue would refuse for its rate is refused before it leaves.
+    fn order_limits(&self) -> OrderLimits {
+        OrderLimits::default()
+    }
+}
+
+/// Limits on new orders as a venue publishes them: at most `n` in any `window`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderLimits {
+    /// Per instrument (OKX: 60 per 2 s per instrument).
+    pub per_instrument: Option<(u32, std::time::Duration)>,
+    /// Per account (OKX: 1,000 new and amended orders per 2 s per sub-account).
+    pub per_account: Option<(u32, std::time::Duration)>,
 }

@@ -106,17 +106,7 @@ impl<'a> Cur<'a> {
     /// unusual is a `Miss` and `parse_bytes` decides in the general decoder.
     #[inline(always)]
     fn decimal(&mut self) -> R<i64> {
-        const POW10: [u64; 9] = [
-            1,
-            10,
-            100,
-            1_000,
-            10_000,
-            100_000,
-            1_000_000,
-            10_000_000,
-            100_000_000,
-        ];
+        use crate::types::fixed::POW10;
         let rest = self.rest();
         let mut i = 0;
         let mut int: u64 = 0;

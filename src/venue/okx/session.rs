@@ -17,7 +17,9 @@ use crate::config::Secret;
 use crate::types::order::{OrderEvent, OrderKind, SnapshotStatus, TimeInForce, VenueFinal};
 use crate::types::{ClientOrderId, Notional, Qty, Side, UnixNanos, VenueOrderId};
 use crate::venue::md::Keepalive;
-use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::order::{
+    OrderLimits, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError,
+};
 
 use super::private::{self, ErrorClass, OrderItem};
 use super::sign::OkxSigner;
@@ -368,6 +370,16 @@ impl OrderSession for OkxSession {
     fn budget_used_percent(&self) -> u32 {
         // OKX reports no request weight; its limits show as 50011 answers.
         0
+    }
+
+    /// OKX v5: placing orders is limited to 60 requests per 2 s per instrument (shared by
+    /// REST and WebSocket), and to 1,000 new and amended orders per 2 s per sub-account.
+    fn order_limits(&self) -> OrderLimits {
+        const TWO_S: std::time::Duration = std::time::Duration::from_secs(2);
+        OrderLimits {
+            per_instrument: Some((60, TWO_S)),
+            per_account: Some((1_000, TWO_S)),
+        }
     }
 }
 

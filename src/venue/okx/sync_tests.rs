@@ -210,4 +210,48 @@ fn shortest_decimals_match_the_engine_s_own_form() {
     let mut out = Vec::new();
     push_shortest(&mut out, -150_000_000);
     assert_eq!(out, b"-1.5");
+    // Every count of trailing zeros in the decimals, and the extremes.
+    for (units, text) in [
+        (1, "0.00000001"),
+        (10, "0.0000001"),
+        (1_200, "0.000012"),
+        (50_000_000, "0.5"),
+        (12_345_678_900, "123.456789"),
+        (100_000_000_000, "1000"),
+        (i64::MAX, "92233720368.54775807"),
+        (-i64::MAX, "-92233720368.54775807"),
+        (i64::MIN, "-92233720368.54775808"),
+    ] {
+        let mut out = Vec::new();
+        push_shortest(&mut out, units);
+        assert_eq!(std::str::from_utf8(&out).unwrap(), text, "{units}");
+    }
+    let mut out = Vec::new();
+    push_level(
+        &mut out,
+        Level {
+            price: Price::from_units(-i64::MAX),
+            qty: Qty::from_units(i64::MIN),
+        },
+    );
+    assert_eq!(out, b"-92233720368.54775807:-92233720368.54775808:");
+}
+
+proptest::proptest! {
+    /// The word-at-a-time digits equal the decimal `Price` prints, for every value.
+    #[test]
+    fn shortest_text_equals_the_decimal_display(
+        units in proptest::prop_oneof![proptest::prelude::any::<i64>(), -10_000_000_000_000i64..10_000_000_000_000]
+    ) {
+        let mut out = Vec::new();
+        push_shortest(&mut out, units);
+        let want = if units < 0 {
+            format!("-{}", Price::from_units(units.checked_neg().unwrap_or(i64::MAX)))
+        } else {
+            Price::from_units(units).to_string()
+        };
+        if units != i64::MIN {
+            proptest::prop_assert_eq!(std::str::from_utf8(&out).unwrap(), want);
+        }
+    }
 }

@@ -1,0 +1,210 @@
+//! What the status endpoint answers to one request: the documents, `/health`, and the control
+//! calls behind the bearer token. No sockets here: `route` takes a request `net::http` read,
+//! so it can be called from bytes directly (`mako::fuzzing::status_http`).
+//!
+//! Handlers never touch engine state: reads clone an `Arc` of the documents the status actor
+//! rendered last (a mutex held only for that clone); a control call becomes a
+//! `ControlCommand` on a never-drop channel the engine routes, or a 503 when that channel is
+//! full. Every error answer is JSON with a 4xx/5xx status.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::net::http::Request;
+use crate::risk::KillReason;
+use crate::runtime::{Rx, SendError};
+use crate::types::StrategyId;
+
+use super::auth::AuthError;
+use super::server::{Published, ServerParts};
+use super::snapshot::{ControlCommand, ControlReply};
+
+/// The dashboard page (static HTML and plain JS, no build step).
+pub const DASHBOARD: &str = include_str!("dashboard.html");
+/// Largest request body accepted (control calls need none).
+pub const MAX_BODY: usize = 64 * 1024;
+/// How long `/control/reload` waits for the engine's answer before it answers 504.
+pub const RELOAD_WAIT: Duration = Duration::from_secs(20);
+
+/// An answer before it is written.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub www_authenticate: bool,
+}
+
+impl Answer {
+    fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body,
+            www_authenticate: false,
+        }
+    }
+
+    /// `{"error": message, "status": status}`.
+    pub fn error(status: u16, message: &str) -> Self {
+        Self::json(
+            status,
+            json!({"error": message, "status": status}).to_string(),
+        )
+    }
+}
+
+/// Decides the answer to one request. The framing (`Content-Length`, sizes, the HTTP
+/// version) was checked by the reader; a body over `MAX_BODY` is refused here too, for a
+/// request built any other way.
+pub fn route(req: &Request, parts: &ServerParts) -> Answer {
+    if req.body.len() > MAX_BODY {
+        return Answer::error(413, "request body too large");
+    }
+    let path = req.path.split('#').next().unwrap_or("");
+    if let Some(rest) = path.strip_prefix("/control/") {
+        return control(req, rest, parts);
+    }
+    let is_get = matches!(req.method.as_str(), "GET" | "HEAD");
+    let doc = |f: fn(&Published) -> &str, ct: &'static str| -> Answer {
+        let p = parts.board.get();
+        Answer {
+            status: 200,
+            content_type: ct,
+            body: f(&p).to_string(),
+            www_authenticate: false,
+        }
+    };
+    let known = matches!(
+        path,
+        "/" | "/health" | "/status" | "/metrics" | "/orders" | "/trades" | "/latency"
+    );
+    if known && !is_get {
+        return Answer::error(405, "method not allowed; use GET");
+    }
+    match path {
+        "/" => Answer {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: DASHBOARD.to_string(),
+            www_authenticate: false,
+        },
+        "/health" => health(parts),
+        "/status" => doc(|p| &p.status, "application/json"),
+        "/orders" => doc(|p| &p.orders, "application/json"),
+        "/trades" => doc(|p| &p.trades, "application/json"),
+        "/latency" => doc(|p| &p.latency, "application/json"),
+        "/metrics" => doc(|p| &p.metrics, "text/plain; version=0.0.4; charset=utf-8"),
+        _ => Answer::error(404, "no such endpoint"),
+    }
+}
+
+fn health(parts: &ServerParts) -> Answer {
+    let p = parts.board.get();
+    let age = p.rendered_at.elapsed();
+    let fresh = age <= parts.stale_after;
+    Answer::json(
+        if fresh { 200 } else { 503 },
+        json!({
+            "ok": fresh,
+            "run_id": p.run_id,
+            "mode": p.mode,
+            "snapshot_age_ms": age.as_millis() as u64,
+        })
+        .to_string(),
+    )
+}
+
+/// Waits for the engine's answer to reload `request`, skipping answers to earlier calls
+/// that came too late for theirs.
+fn await_reply(replies: &Rx<ControlReply>, request: u64) -> Answer {
+    let until = Instant::now() + RELOAD_WAIT;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Answer::error(504, "the engine did not answer the reload in time");
+        }
+        match replies.recv_timeout(left) {
+            Some(r) if r.request == request => {
+                return Answer::json(r.status, r.body.to_string());
+            }
+            Some(_) => {}
+            None => return Answer::error(504, "the engine did not answer the reload in time"),
+        }
+    }
+}
+
+fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
+    if req.method != "POST" {
+        return Answer::error(405, "method not allowed; control calls are POST");
+    }
+    match parts.token.check(req.header("authorization")) {
+        Ok(()) => {}
+        Err(AuthError::Missing) => {
+            parts.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+            let mut a = Answer::error(401, "control calls need an Authorization: Bearer token");
+            a.www_authenticate = true;
+            return a;
+        }
+        Err(AuthError::Forbidden) => {
+            parts.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+            return Answer::error(403, "token refused");
+        }
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let cmd = match segments.as_slice() {
+        ["kill"] => ControlCommand::Kill,
+        ["reload"] => ControlCommand::Reload {
+            request: parts.next_request.fetch_add(1, Ordering::Relaxed),
+        },
+        ["strategies", name, action] => {
+            let Some(i) = parts.strategies.iter().position(|s| s == name) else {
+                return Answer::error(404, "no such strategy");
+            };
+            let Ok(id) = u16::try_from(i) else {
+                return Answer::error(404, "no such strategy");
+            };
+            match *action {
+                "pause" => ControlCommand::Pause(StrategyId(id)),
+                "resume" => ControlCommand::Resume(StrategyId(id)),
+                _ => return Answer::error(404, "unknown strategy action; use pause or resume"),
+            }
+        }
+        _ => return Answer::error(404, "no such control endpoint"),
+    };
+    if cmd == ControlCommand::Kill
+        && let Some(k) = &parts.kill
+    {
+        k.trip(KillReason::Operator);
+    }
+    // Connections are served concurrently: a reload holds the replies from its send to its
+    // answer, so a second reload waits its turn instead of taking (and skipping) the first
+    // one's answer.
+    let replies = match cmd {
+        ControlCommand::Reload { .. } => parts.replies.as_ref().map(|r| r.lock()),
+        _ => None,
+    };
+    match parts.control.send(cmd) {
+        Ok(()) => {
+            parts.stats.commands.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(command = cmd.as_str(), "status: control command accepted");
+            if let (ControlCommand::Reload { request }, Some(replies)) = (cmd, &replies) {
+                return await_reply(replies, request);
+            }
+            let strategy = match cmd {
+                ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
+                    parts.strategies.get(s.index()).cloned()
+                }
+                _ => None,
+            };
+            Answer::json(
+                202,
+                json!({"accepted": cmd.as_str(), "strategy": strategy}).to_string(),
+            )
+        }
+        Err(SendError::Full(_)) => Answer::error(503, "engine busy with earlier commands; retry"),
+        Err(SendError::Disconnected(_)) => Answer::error(503, "engine is not taking commands"),
+    }
+}

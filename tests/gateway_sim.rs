@@ -252,3 +252,65 @@ fn a_venue_clock_far_from_ours_is_measured_and_signed_with() {
     );
     r.stop();
 }
+
+/// The kill switch at the gateway: once tripped, a new order is refused with the kill switch
+/// as its reason and never reaches the venue, while cancels still go through, so the venue
+/// ends holding nothing open.
+#[test]
+fn a_tripped_kill_switch_refuses_new_orders_and_lets_cancels_through() {
+    use mako::gateway::Refusal;
+    use mako::risk::{KillReason, Rule};
+    let mut r = rig("", GatewayOptions::default());
+    let (bid, _) = r.book();
+    let tick = Price::parse("0.01").unwrap();
+    let resting: Vec<_> = (1..=3)
+        .map(|k| {
+            r.send(
+                Side::Buy,
+                OrderKind::LimitMaker,
+                TimeInForce::Gtc,
+                Price::from_units(bid.units() - 100 * k * tick.units()),
+                "0.001",
+            )
+        })
+        .collect();
+    let open = |r: &Rig| {
+        r.sim_orders()
+            .values()
+            .filter(|o| o["status"] == "NEW" || o["status"] == "PARTIALLY_FILLED")
+            .count()
+    };
+    assert_eq!(
+        wait_for(Duration::from_secs(10), || (open(&r) == 3).then_some(())),
+        Some(()),
+        "three orders resting on the venue"
+    );
+
+    r.kill.trip(KillReason::Operator);
+    let refused = r.send(
+        Side::Buy,
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+        Price::from_units(bid.units() - 500 * tick.units()),
+        "0.001",
+    );
+    let why = wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv())
+            .find(|u| u.cid == refused)
+            .map(|u| u.refused)
+    });
+    assert_eq!(why, Some(Some(Refusal::Risk(Rule::KillSwitch))));
+
+    for cid in resting {
+        r.cancel(cid);
+    }
+    assert_eq!(
+        wait_for(Duration::from_secs(10), || (open(&r) == 0).then_some(())),
+        Some(()),
+        "the cancels went through after the kill"
+    );
+    let sim = r.sim_orders();
+    assert_eq!(sim.len(), 3, "the refused order never reached the venue");
+    assert!(!sim.contains_key(&refused.to_string()));
+    r.stop();
+}

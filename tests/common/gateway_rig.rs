@@ -36,6 +36,8 @@ pub struct Rig {
     pub host: Option<runtime::HostHandle>,
     pub minter: CidMinter,
     pub last: GatewaySnapshot,
+    /// The gateway's kill switch (the engine shares one between its gateways and control).
+    pub kill: KillSwitch,
 }
 
 pub fn instrument() -> Instrument {
@@ -105,11 +107,12 @@ pub fn rig_for(
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);
     let (snap_tx, snap_rx) = bounded("snapshots", 4, FullPolicy::DropNewest);
+    let kill = KillSwitch::default();
     let risk = RiskEngine::new(
         RiskLimits::default(),
         &[(RiskLimits::default(), InstrumentId(0))],
         1,
-        KillSwitch::default(),
+        kill.clone(),
         UnixNanos(0),
     );
     let spec = GatewaySpec {
@@ -173,6 +176,7 @@ pub fn rig_for(
         host: Some(host),
         minter: CidMinter::new(run_start_ms, StrategyId(0)),
         last: GatewaySnapshot::default(),
+        kill,
     };
     let up = wait_for(Duration::from_secs(20), || {
         r.refresh();

@@ -50,6 +50,18 @@ fn run(text: &str, for_: Duration) -> mako::engine::RunReport {
         .expect("stops cleanly")
 }
 
+/// Runs the config until its `/status` satisfies `done` (see `common::run_until`).
+fn run_until(
+    text: &str,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> mako::engine::RunReport {
+    let config = mako::config::parse(text, Path::new("demo.toml")).expect("the config is valid");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    common::run_until(engine, shutdown, what, Duration::from_secs(120), done)
+}
+
 fn count(db: &Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -126,7 +138,28 @@ size_multiplier = 1.0
         "[strategies.risk]\nmax_position = \"0.5\"",
     );
     assert!(text.contains("max_position = \"0.5\""));
-    let report = run(&text, Duration::from_secs(12));
+    // Runs until everything the database is checked for below has happened (the limit only
+    // bounds a hang): the forced band change, a position refusal, fills on both sides, a
+    // latency window with samples.
+    let report = run_until(
+        &text,
+        "a band change, a max_position refusal, four fills of mm-sol and latency samples",
+        |v| {
+            let binance_fast = v["venues"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x["name"] == "binance" && x["band"] == "fast")
+            });
+            let refused = v["risk"]["rejections"]["max_position"].as_u64() >= Some(1);
+            let fills = common::strategy_trades(v, "mm-sol") >= 4;
+            let sampled = v["latency"]["percentiles"].as_array().is_some_and(|a| {
+                a.iter().any(|p| {
+                    p["window"]["count"].as_u64() > Some(0)
+                        && p["window"]["p50_ns"].as_u64() > Some(0)
+                })
+            });
+            binance_fast && refused && fills && sampled
+        },
+    );
     assert!(
         !report.strategies.is_empty(),
         "the strategy ran: {report:?}"
@@ -184,7 +217,7 @@ size_multiplier = 1.0
     let has = |s: &str| activity.iter().any(|a| a.contains(s));
     assert!(has("engine: engine started (mode sim"), "{activity:#?}");
     assert!(
-        has("engine: engine stopped: run time over"),
+        has("engine: engine stopped: shutdown requested"),
         "{activity:#?}"
     );
     assert!(has("gateway:binance: order connection up"), "{activity:#?}");
@@ -338,7 +371,9 @@ min_interval = "500ms"
 "#,
         token.display().to_string()
     );
-    let report = run(&demo_config(&dir, "sim", &extra), Duration::from_secs(12));
+    let report = run_until(&demo_config(&dir, "sim", &extra), "a fill of mm-sol", |v| {
+        common::strategy_trades(v, "mm-sol") >= 1
+    });
     let s = report.strategies.first().expect("the strategy reported");
     assert!(s.report.fills >= 1, "the run traded");
     let seen = seen.lock().unwrap().clone();
@@ -359,7 +394,7 @@ min_interval = "500ms"
         all.iter().any(|l| l.starts_with("fill: mm-sol SOLUSDT")),
         "{all:#?}"
     );
-    assert!(all.contains(&"stopped: run time over"), "{all:#?}");
+    assert!(all.contains(&"stopped: shutdown requested"), "{all:#?}");
     // Start comes first, stop last.
     assert!(
         seen.first()
@@ -367,7 +402,7 @@ min_interval = "500ms"
     );
     assert!(
         seen.last()
-            .is_some_and(|(_, t)| t.contains("stopped: run time over"))
+            .is_some_and(|(_, t)| t.contains("stopped: shutdown requested"))
     );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -352,12 +352,17 @@ impl Engine {
             });
         }
         let started = Instant::now();
+        // The hosts stop on their own flag, raised only after the reason is recorded: a
+        // request from outside (a signal, a test, an actor) reaches this loop first, so the
+        // notifier and telemetry still hear why the engine stops before they stop.
+        let hosts_stop = Shutdown::new();
         let mut handles = Vec::with_capacity(self.hosts.len());
         for spec in std::mem::take(&mut self.hosts) {
             let name = spec.name;
-            let h = runtime::host::spawn(spec, self.clock.clone(), self.shutdown.clone()).map_err(
+            let h = runtime::host::spawn(spec, self.clock.clone(), hosts_stop.clone()).map_err(
                 |source| {
                     self.shutdown.request();
+                    hosts_stop.request();
                     EngineError::Spawn {
                         host: name.to_string(),
                         source,
@@ -379,6 +384,11 @@ impl Engine {
                 stopped_early = deadline.is_some();
                 break "shutdown requested";
             }
+            if hosts_stop.is_requested() {
+                // A host raised it: one of its actors failed to start or panicked.
+                stopped_early = true;
+                break "an actor failed";
+            }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break "run time over";
             }
@@ -391,6 +401,7 @@ impl Engine {
         };
         self.stop_note.stopping(reason);
         self.shutdown.request();
+        hosts_stop.request();
         let stop_by = Instant::now() + self.config.runtime.shutdown_timeout;
         while handles.iter().any(|h| !h.is_finished()) && Instant::now() < stop_by {
             std::thread::sleep(Duration::from_millis(5));

@@ -2,7 +2,10 @@
 //! MACD 12/26/9, Bollinger 20/2, ATR 14 and log-return volatility 20, each updated with the
 //! bar's high, low and close. Baseline: the same loop reading the bar and summing its fields
 //! (what is left when no indicator runs). The bars are the TA-Lib fixture's random walk,
-//! cycled, with the indicators warmed up first so every update yields values.
+//! cycled, with the indicators warmed up first so every update yields values. The third case
+//! adds the signal bot's score (`strategy::signal::Scorer` with its default parameters: RSI
+//! 14, SMA 10/20, MACD 12/26/9, components, weights), i.e. one candle close through all
+//! indicators and the score.
 //!
 //! Run: `cargo bench --bench indicators`.
 
@@ -10,6 +13,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mako::strategy::indicators::{Atr, Bbands, Ema, LogReturnVol, Macd, Rsi, Sma};
+use mako::strategy::signal::{Scorer, SignalParams};
 
 const WALK: &str = include_str!("../tests/fixtures/indicators/walk.csv");
 
@@ -84,6 +88,22 @@ fn bench(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             let v = all.update(black_box(bars[i]));
+            i = (i + 1) % bars.len();
+            v
+        })
+    });
+    g.bench_function("all seven + the signal score", |b| {
+        let mut all = All::new();
+        let params = SignalParams::from_table(&toml::Table::new()).expect("defaults");
+        let mut scorer = Scorer::new(&params).expect("periods");
+        for bar in &bars {
+            all.update(*bar);
+            scorer.update(bar.2);
+        }
+        let mut i = 0;
+        b.iter(|| {
+            let bar = black_box(bars[i]);
+            let v = all.update(bar) + scorer.update(bar.2).map_or(0.0, |r| r.score);
             i = (i + 1) % bars.len();
             v
         })

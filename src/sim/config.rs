@@ -37,6 +37,12 @@ pub enum SourceConfig {
         /// speed (benchmarks: evenly spaced frames).
         interval: Option<Duration>,
     },
+    /// Each symbol's bid steps through its `path` prices, one every `interval`.
+    Path {
+        interval: Duration,
+        /// Start the path again after its last price (otherwise hold it).
+        repeat: bool,
+    },
 }
 
 /// One tradable symbol and its filters (exchangeInfo), plus random-walk parameters.
@@ -58,6 +64,8 @@ pub struct SymbolConfig {
     pub start_price: Price,
     /// Price levels kept on each side by the random walk.
     pub levels: usize,
+    /// The bids the `path` source steps through (empty: hold `start_price`).
+    pub path: Vec<Price>,
 }
 
 /// One account: its API key, HMAC secret and starting balances.
@@ -155,6 +163,8 @@ struct RawConfig {
     replay_repeat: Option<bool>,
     replay_wait_for_subscriber: Option<bool>,
     replay_interval_us: Option<u64>,
+    path_interval_ms: Option<u64>,
+    path_repeat: Option<bool>,
     bench: Option<bool>,
     maker_fee: Option<String>,
     taker_fee: Option<String>,
@@ -183,6 +193,7 @@ struct RawSymbol {
     max_notional: Option<String>,
     start_price: Option<String>,
     levels: Option<usize>,
+    path: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -306,9 +317,19 @@ impl SimConfig {
                     }
                 }
             }
+            "path" => {
+                let ms = raw.path_interval_ms.unwrap_or(100);
+                if ms == 0 {
+                    e.0.push("sim.path_interval_ms: must be at least 1".into());
+                }
+                SourceConfig::Path {
+                    interval: Duration::from_millis(ms),
+                    repeat: raw.path_repeat.unwrap_or(false),
+                }
+            }
             other => {
                 e.0.push(format!(
-                    "sim.source: {other:?} must be \"walk\" or \"replay\""
+                    "sim.source: {other:?} must be \"walk\", \"replay\" or \"path\""
                 ));
                 SourceConfig::Walk {
                     seed,
@@ -350,6 +371,13 @@ impl SimConfig {
                 max_notional: e.price(&k("max_notional"), s.max_notional.as_deref(), "9000000"),
                 start_price: e.price(&k("start_price"), s.start_price.as_deref(), "60000"),
                 levels: s.levels.unwrap_or(100),
+                path: s
+                    .path
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(j, p)| e.price(&format!("{}[{j}]", k("path")), Some(p), "0"))
+                    .collect(),
                 symbol,
                 base,
                 quote,
@@ -366,6 +394,24 @@ impl SimConfig {
                     k("start_price"),
                     c.start_price,
                     c.tick_size
+                ));
+            }
+            for (j, p) in c.path.iter().enumerate() {
+                if c.tick_size.is_positive()
+                    && (!p.is_multiple_of(c.tick_size)
+                        || p.units() / c.tick_size.units() <= c.levels as i64 + 10)
+                {
+                    e.0.push(format!(
+                        "{}[{j}]: {p} must be a multiple of tick_size above {} levels of it",
+                        k("path"),
+                        c.levels
+                    ));
+                }
+            }
+            if !c.path.is_empty() && !matches!(source, SourceConfig::Path { .. }) {
+                e.0.push(format!(
+                    "{}: only used with sim.source = \"path\"",
+                    k("path")
                 ));
             }
             if c.levels == 0 || c.levels > 5000 {

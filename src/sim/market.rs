@@ -13,6 +13,7 @@ use super::config::SourceConfig;
 use super::exchange::now_ms;
 use super::hub::Outbound;
 use super::orders::fx;
+use super::path::PathSource;
 use super::replay::{Line, ReplayBook};
 use super::walk::Walk;
 use crate::types::Side;
@@ -21,6 +22,11 @@ const FAST: Duration = Duration::from_millis(100);
 const SLOW: Duration = Duration::from_millis(1000);
 
 enum Source {
+    Path {
+        path: PathSource,
+        interval: Duration,
+        next: Instant,
+    },
     Walk {
         walk: Walk,
         interval: Duration,
@@ -61,10 +67,26 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             wait: *wait_for_subscriber,
             t0: None,
         },
+        (SourceConfig::Path { interval, repeat }, _) => {
+            let mut path = PathSource::new(*repeat);
+            let mut ex = shared.ex.lock();
+            path.seed_books(&mut ex);
+            shared.hub.dispatch(&mut ex, &shared.faults);
+            for s in &mut ex.symbols {
+                let _ = (s.book.take_diff(0), s.book.take_diff(1));
+            }
+            Source::Path {
+                path,
+                interval: *interval,
+                next: now + *interval,
+            }
+        }
         (SourceConfig::Walk { .. }, _) | (SourceConfig::Replay { .. }, None) => {
             let (seed, interval) = match &shared.cfg.source {
                 SourceConfig::Walk { seed, interval } => (*seed, *interval),
-                SourceConfig::Replay { .. } => (42, Duration::from_millis(50)),
+                SourceConfig::Replay { .. } | SourceConfig::Path { .. } => {
+                    (42, Duration::from_millis(50))
+                }
             };
             let mut walk = Walk::new(seed);
             let mut ex = shared.ex.lock();
@@ -96,7 +118,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             next = next.min(disconnect.1);
         }
         match &source {
-            Source::Walk { next: n, .. } => next = next.min(*n),
+            Source::Walk { next: n, .. } | Source::Path { next: n, .. } => next = next.min(*n),
             Source::Replay {
                 lines,
                 pos,
@@ -126,6 +148,25 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
         let now = Instant::now();
         let paused = shared.paused.load(std::sync::atomic::Ordering::SeqCst);
         match &mut source {
+            Source::Path {
+                path,
+                interval,
+                next,
+            } => {
+                while *next <= now {
+                    if paused {
+                        *next = now + *interval;
+                        break;
+                    }
+                    let mut ex = shared.ex.lock();
+                    path.step(&mut ex);
+                    shared.hub.dispatch(&mut ex, &shared.faults);
+                    *next += *interval;
+                    if *next + *interval * 10 < now {
+                        *next = now + *interval;
+                    }
+                }
+            }
             Source::Walk {
                 walk,
                 interval,

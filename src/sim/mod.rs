@@ -42,6 +42,8 @@ pub mod okx_private;
 pub mod okx_public;
 /// Orders, fills and their JSON shapes.
 pub mod orders;
+/// The scripted price-path market source.
+pub mod path;
 /// Replay of recordings.
 pub mod replay;
 /// REST routes and admin endpoints.
@@ -136,11 +138,11 @@ impl Simulator {
     pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         let (replay, lines) = match &cfg.source {
             SourceConfig::Replay { file, .. } => (true, Some(replay::load(file)?)),
-            SourceConfig::Walk { .. } => (false, None),
+            SourceConfig::Walk { .. } | SourceConfig::Path { .. } => (false, None),
         };
         let seed = match &cfg.source {
             SourceConfig::Walk { seed, .. } => *seed,
-            SourceConfig::Replay { .. } => 42,
+            SourceConfig::Replay { .. } | SourceConfig::Path { .. } => 42,
         };
         let (listener, addr) = net::bind(&cfg.host, cfg.port).map_err(|source| SimError::Bind {
             addr: format!("{}:{}", cfg.host, cfg.port),

@@ -23,7 +23,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(spread, grid, twap, scalper);
+kinds!(spread, grid, twap, scalper, signal);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

@@ -1,0 +1,438 @@
+//! The signal bot end to end against the in-process simulator, on scripted price paths
+//! (`sim.source = "path"`). Four bots in one engine, each on its own pair, each with one exit
+//! rule: every path warms the indicators up flat, then rises (a saw-tooth, so post-only bids at
+//! the touch fill on its dips) until the bot's score turns hot, holds through the confirmation
+//! and buys; then the path does what its exit rule needs (rises on for take-profit, drops for
+//! stop-loss, holds for the maximum holding time, falls for a confirmed sell signal). The run
+//! waits (on `/status`) for each bot's one trade to close, then checks its exit reason and
+//! that every order and fill agrees with the simulator's own state. A second run drops every
+//! user-data event on the simulator: the bot learns of its entry's fill only through the
+//! gateway's reconciliation, and still closes its trade.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use mako::engine::Engine;
+use mako::runtime::{Clock, Shutdown};
+use mako::types::{ClientOrderId, InstrumentId, Price, StrategyId};
+use serde_json::Value;
+
+/// Bids one tick (0.01) at a time: `n` steps alternating `up` and `down` ticks.
+fn saw(path: &mut Vec<i64>, n: usize, up: i64, down: i64) {
+    for i in 0..n {
+        let last = *path.last().unwrap_or(&10_000);
+        path.push(if i % 2 == 0 { last + up } else { last - down });
+    }
+}
+
+fn hold(path: &mut Vec<i64>, n: usize) {
+    let last = *path.last().unwrap_or(&10_000);
+    path.extend(std::iter::repeat_n(last, n));
+}
+
+/// Flat for 2 s (40 steps of 50 ms), then a 3 s saw-tooth rise of about 0.6 %.
+fn warm_and_rise() -> Vec<i64> {
+    let mut p = vec![];
+    hold(&mut p, 40);
+    saw(&mut p, 60, 3, 1);
+    p
+}
+
+fn toml_list(cents: &[i64]) -> String {
+    let v: Vec<String> = cents
+        .iter()
+        .map(|c| format!("\"{}.{:02}\"", c / 100, c % 100))
+        .collect();
+    format!("[{}]", v.join(", "))
+}
+
+struct Bot {
+    id: &'static str,
+    symbol: &'static str,
+    base: &'static str,
+    path: Vec<i64>,
+    /// Exit rules and entry mode, as parameter lines.
+    params: &'static str,
+    exit: &'static str,
+}
+
+fn bots() -> Vec<Bot> {
+    let mut tp = warm_and_rise();
+    saw(&mut tp, 100, 3, 1);
+    hold(&mut tp, 10);
+    let mut sl = warm_and_rise();
+    for _ in 0..5 {
+        let last = *sl.last().unwrap();
+        sl.push(last - 30);
+    }
+    hold(&mut sl, 10);
+    let mut held = warm_and_rise();
+    hold(&mut held, 10);
+    let mut sig = warm_and_rise();
+    hold(&mut sig, 20);
+    saw(&mut sig, 100, -3, -1);
+    hold(&mut sig, 10);
+    vec![
+        Bot {
+            id: "tp",
+            symbol: "SOLUSDT",
+            base: "SOL",
+            path: tp,
+            params: "entry = \"post_only\"\ntake_profit_percent = 0.5",
+            exit: "take_profit",
+        },
+        Bot {
+            id: "sl",
+            symbol: "ETHUSDT",
+            base: "ETH",
+            path: sl,
+            params: "entry = \"ioc\"\nstop_loss_percent = 0.5",
+            exit: "stop_loss",
+        },
+        Bot {
+            id: "hold",
+            symbol: "BNBUSDT",
+            base: "BNB",
+            path: held,
+            params: "entry = \"post_only\"\nmax_hold = \"1500ms\"",
+            exit: "max_hold",
+        },
+        Bot {
+            id: "sig",
+            symbol: "ADAUSDT",
+            base: "ADA",
+            path: sig,
+            params: "entry = \"ioc\"\nexit_on_signal = true",
+            exit: "signal",
+        },
+    ]
+}
+
+/// Parameters every bot shares: short periods and durations so a run takes seconds; the
+/// score follows the trend (RSI weight 0), which the scripted paths are drawn for.
+const COMMON: &str = r#"candle = "200ms"
+rsi_period = 3
+ma_fast = 2
+ma_slow = 4
+ma_full_percent = 0.02
+macd_fast = 2
+macd_slow = 4
+macd_signal = 2
+macd_full_percent = 0.01
+weight_rsi = 0
+weight_ma = 0.5
+weight_macd = 0.5
+hot = 0.4
+warm = 0.2
+cool = 0.1
+confirmation = "600ms"
+cooldown = "1s"
+trade_size = "25"
+max_per_trade = "25"
+max_trades_per_day = 1
+entry_timeout = "30s"
+"#;
+
+/// Every exit rule off unless a bot's own lines turn it on (later keys win below).
+const EXITS_OFF: &[(&str, &str)] = &[
+    ("exit_on_signal", "false"),
+    ("take_profit_percent", "0"),
+    ("stop_loss_percent", "0"),
+    ("max_hold", "\"0s\""),
+];
+
+fn config(bots: &[Bot], dir: &Path, faults: &str) -> String {
+    let mut s = format!(
+        r#"
+[engine]
+name = "signal-e2e"
+mode = "sim"
+data_dir = "{}"
+log_format = "human"
+log_filter = "warn"
+
+[[venues]]
+name = "binance"
+kind = "binance-spot"
+ws_url = "ws://127.0.0.1:0"
+rest_url = "http://127.0.0.1:0"
+ws_api_url = "ws://127.0.0.1:0/ws-api/v3"
+order_transport = "ws-api"
+streams = ["bookTicker", "depth", "trade"]
+
+[risk]
+max_order_qty = "10"
+max_order_notional = "500"
+max_position = "20"
+max_open_orders = 20
+max_orders_per_sec = 50
+
+[status]
+bind = "127.0.0.1:0"
+publish_interval = "100ms"
+
+[persistence]
+enabled = false
+
+[sim]
+host = "127.0.0.1"
+port = 0
+source = "path"
+path_interval_ms = 50
+{faults}
+[[sim.accounts]]
+balances = {{ USDT = "10000" }}
+"#,
+        dir.display()
+    );
+    for b in bots {
+        s += &format!(
+            r#"
+[[instruments]]
+venue = "binance"
+symbol = "{sym}"
+base = "{base}"
+quote = "USDT"
+tick_size = "0.01"
+lot_size = "0.001"
+min_qty = "0.001"
+max_qty = "9000"
+min_notional = "5"
+
+[[sim.symbols]]
+symbol = "{sym}"
+base = "{base}"
+quote = "USDT"
+tick_size = "0.01"
+step_size = "0.001"
+min_qty = "0.001"
+min_notional = "5"
+start_price = "100.00"
+levels = 50
+path = {path}
+"#,
+            sym = b.symbol,
+            base = b.base,
+            path = toml_list(&b.path)
+        );
+    }
+    for b in bots {
+        let own: Vec<&str> = b
+            .params
+            .lines()
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        let mut params = COMMON.to_string();
+        for (k, v) in EXITS_OFF {
+            if !own.contains(k) {
+                params += &format!("{k} = {v}\n");
+            }
+        }
+        params += b.params;
+        s += &format!(
+            "\n[[strategies]]\nid = \"{}\"\nkind = \"signal\"\nvenue = \"binance\"\ninstrument = \"{}\"\n\n[strategies.params]\n{params}\n",
+            b.id, b.symbol
+        );
+    }
+    s
+}
+
+fn units(v: &Value) -> i64 {
+    Price::parse(v.as_str().expect("decimal string"))
+        .expect("decimal")
+        .units()
+}
+
+fn strategy<'a>(s: &'a Value, id: &str) -> &'a Value {
+    s["strategies"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == id))
+        .unwrap_or(&Value::Null)
+}
+
+fn closed(s: &Value, id: &str) -> bool {
+    strategy(s, id)["round_trips"].as_u64() == Some(1)
+        && strategy(s, id)["detail"]["last_trades"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+}
+
+/// One simulator fill of a strategy's order.
+struct Fill {
+    buy: bool,
+    qty: i64,
+    /// Quote at 10^-8.
+    quote: i64,
+    fee: i64,
+    fee_in_base: bool,
+    price: i64,
+}
+
+/// Runs `bots` until each has closed its trade; returns the last status and the simulator's
+/// state.
+fn run(
+    bots: &[Bot],
+    tag: &str,
+    faults: &str,
+    limit: Duration,
+) -> (Value, Value, mako::risk::PositionBoard) {
+    let dir = std::env::temp_dir().join(format!("mako-signal-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = config(bots, &dir, faults);
+    let config = mako::config::parse(&text, Path::new("signal.toml")).expect("valid config");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    let addr = engine.status_addr().expect("status endpoint");
+    let board = engine.positions();
+    let ids: Vec<&str> = bots.iter().map(|b| b.id).collect();
+    let last = std::sync::Mutex::new(Value::Null);
+    let report = common::run_until(engine, shutdown, "every bot's trade closed", limit, |s| {
+        *last.lock().unwrap() = s.clone();
+        ids.iter().all(|id| closed(s, id))
+    });
+    std::fs::remove_dir_all(&dir).ok();
+    let status = last.into_inner().unwrap();
+    (status, report.sim_state.expect("simulator state"), board)
+}
+
+/// The simulator's fills of each strategy, by strategy number, and its orders' statuses.
+fn sim_fills(state: &Value) -> (HashMap<u16, Vec<Fill>>, Vec<(u16, String)>) {
+    let account = &state["accounts"][0];
+    let mut of_order: HashMap<u64, u16> = HashMap::new();
+    let mut statuses = vec![];
+    for o in account["orders"].as_array().expect("orders") {
+        let cid = ClientOrderId::parse(o["clientOrderId"].as_str().unwrap()).unwrap();
+        let (_, s, _) = cid.decode().expect("an engine-minted id");
+        of_order.insert(o["orderId"].as_u64().unwrap(), s.0);
+        statuses.push((s.0, o["status"].as_str().unwrap().to_string()));
+    }
+    let mut fills: HashMap<u16, Vec<Fill>> = HashMap::new();
+    for f in state["fills"].as_array().expect("fills") {
+        let s = of_order[&f["orderId"].as_u64().unwrap()];
+        fills.entry(s).or_default().push(Fill {
+            buy: f["side"] == "BUY",
+            qty: units(&f["qty"]),
+            quote: units(&f["quoteQty"]),
+            fee: units(&f["commission"]),
+            fee_in_base: f["commissionAsset"] != "USDT",
+            price: units(&f["price"]),
+        });
+    }
+    (fills, statuses)
+}
+
+/// The bot's reported figures agree with the simulator's fills of its orders: what it bought
+/// and sold, its position on the engine's board, and its PnL (sells − buys − fees, the dust
+/// the exit leaves valued near the exit price: within 1e-4).
+fn agrees(status: &Value, state: &Value, board: &mako::risk::PositionBoard, bots: &[Bot]) {
+    let (fills, statuses) = sim_fills(state);
+    for (n, b) in bots.iter().enumerate() {
+        let s = strategy(status, b.id);
+        let f = fills.get(&(n as u16)).map(Vec::as_slice).unwrap_or(&[]);
+        let bought: i64 = f.iter().filter(|f| f.buy).map(|f| f.qty).sum();
+        let sold: i64 = f.iter().filter(|f| !f.buy).map(|f| f.qty).sum();
+        assert!(
+            bought > 0 && sold > 0,
+            "{}: bought {bought}, sold {sold}",
+            b.id
+        );
+        let base_fees: i64 = f.iter().filter(|f| f.fee_in_base).map(|f| f.fee).sum();
+        let dust = bought - sold - base_fees;
+        assert!(
+            (0..100_000).contains(&dust),
+            "{}: the exit sold what was held, down to the lot: dust {dust}",
+            b.id
+        );
+        let exit_price = f.iter().rev().find(|f| !f.buy).map(|f| f.price).unwrap();
+        let mut pnl: i128 = 0;
+        for x in f {
+            let q = i128::from(x.quote) * 100_000_000;
+            pnl += if x.buy { -q } else { q };
+            if !x.fee_in_base {
+                pnl -= i128::from(x.fee) * 100_000_000;
+            }
+        }
+        pnl += i128::from(dust) * i128::from(exit_price);
+        let expected = pnl as f64 / 1e16;
+        let reported = s["detail"]["signal"]["realized_pnl"].as_f64().unwrap();
+        assert!(
+            (reported - expected).abs() < 1e-4,
+            "{}: PnL {reported} vs the simulator's fills {expected}",
+            b.id
+        );
+        let trade = &s["detail"]["last_trades"][0];
+        assert_eq!(units(&trade["qty"]), bought, "{}: {trade}", b.id);
+        // The engine's position of the bot is what the simulator filled.
+        assert_eq!(
+            board
+                .position(StrategyId(n as u16), InstrumentId(n as u16))
+                .qty,
+            bought - sold,
+            "{}: position",
+            b.id
+        );
+        // No order of the bot is left open on the venue.
+        assert!(
+            statuses
+                .iter()
+                .filter(|(st, _)| *st == n as u16)
+                .all(|(_, st)| st != "NEW" && st != "PARTIALLY_FILLED"),
+            "{}: orders left open: {statuses:?}",
+            b.id
+        );
+    }
+}
+
+#[test]
+fn four_bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
+    let bots = bots();
+    let (status, state, board) = run(&bots, "rules", "", Duration::from_secs(120));
+    for b in &bots {
+        let s = strategy(&status, b.id);
+        let d = &s["detail"]["signal"];
+        assert_eq!(
+            s["detail"]["last_trades"][0]["exit_reason"], b.exit,
+            "{}: {s}",
+            b.id
+        );
+        assert!(
+            d["score"].is_number() && d["temperature"].is_string(),
+            "{d}"
+        );
+        assert_eq!(d["open_trades"], 0, "{}: {d}", b.id);
+    }
+    agrees(&status, &state, &board, &bots);
+}
+
+#[test]
+fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on() {
+    // One post-only bot; every user-data event (execution reports) is dropped, so its entry's
+    // fill is learned only when the gateway's sweep finds the order gone and queries it.
+    let mut held = warm_and_rise();
+    hold(&mut held, 10);
+    let bots = vec![Bot {
+        id: "blind",
+        symbol: "SOLUSDT",
+        base: "SOL",
+        path: held,
+        params: "entry = \"post_only\"\nmax_hold = \"1s\"",
+        exit: "max_hold",
+    }];
+    let faults = "[sim.faults]\ndrop_user_event_rate = 1.0\n";
+    let (status, state, board) = run(&bots, "dropped", faults, Duration::from_secs(120));
+    let s = strategy(&status, "blind");
+    assert_eq!(
+        s["detail"]["last_trades"][0]["exit_reason"], bots[0].exit,
+        "{s}"
+    );
+    // The venue filled the entry as a maker (a resting post-only bid).
+    let (fills, _) = sim_fills(&state);
+    assert!(
+        fills[&0].iter().any(|f| f.buy),
+        "the entry filled on the venue"
+    );
+    agrees(&status, &state, &board, &bots);
+}

@@ -285,7 +285,6 @@ fn run(
     let config = mako::config::parse(&text, Path::new("signal.toml")).expect("valid config");
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
-    let addr = engine.status_addr().expect("status endpoint");
     let board = engine.positions();
     let ids: Vec<&str> = bots.iter().map(|b| b.id).collect();
     let last = std::sync::Mutex::new(Value::Null);
@@ -368,7 +367,7 @@ fn agrees(status: &Value, state: &Value, board: &mako::risk::PositionBoard, bots
         // The engine's position of the bot is what the simulator filled.
         assert_eq!(
             board
-                .position(StrategyId(n as u16), InstrumentId(n as u16))
+                .position(StrategyId(n as u16), InstrumentId(n as u32))
                 .qty,
             bought - sold,
             "{}: position",
@@ -411,7 +410,9 @@ fn four_bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
 fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on() {
     // One post-only bot; every user-data event (execution reports) is dropped, so its entry's
     // fill is learned only when the gateway's sweep finds the order gone and queries it.
+    // A long rise, so the bid's dips come on while the bot re-prices.
     let mut held = warm_and_rise();
+    saw(&mut held, 100, 3, 1);
     hold(&mut held, 10);
     let bots = vec![Bot {
         id: "blind",
@@ -421,18 +422,31 @@ fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on()
         params: "entry = \"post_only\"\nmax_hold = \"1s\"",
         exit: "max_hold",
     }];
-    let faults = "[sim.faults]\ndrop_user_event_rate = 1.0\n";
+    // No fees: a fill learned by a query carries none (the gateway fetches them afterwards
+    // for its own books), so the PnL check stays exact.
+    let faults = "maker_fee = \"0\"\ntaker_fee = \"0\"\n[sim.faults]\ndrop_user_event_rate = 1.0\n";
     let (status, state, board) = run(&bots, "dropped", faults, Duration::from_secs(120));
     let s = strategy(&status, "blind");
     assert_eq!(
         s["detail"]["last_trades"][0]["exit_reason"], bots[0].exit,
         "{s}"
     );
-    // The venue filled the entry as a maker (a resting post-only bid).
+    // The venue filled one tranche of $25 at about 100 as a maker: re-pricing waits for each
+    // cancel's outcome, so a fill the bot has not heard of yet is never bought twice.
     let (fills, _) = sim_fills(&state);
+    let spent: i64 = fills[&0].iter().filter(|f| f.buy).map(|f| f.quote).sum();
+    let tranche = Price::parse("25").unwrap().units();
     assert!(
-        fills[&0].iter().any(|f| f.buy),
-        "the entry filled on the venue"
+        spent <= tranche && spent > tranche * 98 / 100,
+        "one tranche of 25 USDT bought, not {spent}"
+    );
+    // The engine learned that buy from a query (no venue trade id): reconciliation.
+    let trades = status["recent_trades"].as_array().expect("recent trades");
+    assert!(
+        trades
+            .iter()
+            .any(|t| t["side"] == "buy" && t["trade_id"].is_null()),
+        "the entry's fill came through reconciliation: {trades:?}"
     );
     agrees(&status, &state, &board, &bots);
 }

@@ -46,6 +46,10 @@ struct Working {
     placed_at: UnixNanos,
     /// When the bot last asked for it to be cancelled.
     cancel_at: Option<UnixNanos>,
+    /// Cancelled to follow the touch: what it leaves unfilled is bid again at the touch once
+    /// the engine reports it ended (never before: if the cancel lost a race with a fill, a
+    /// new bid would buy twice).
+    requote: bool,
 }
 
 /// One trade: its fills, its live orders, its tranches and, once decided, why it closes.
@@ -61,6 +65,9 @@ struct Trade {
     refusals: u32,
     exit: Option<ExitReason>,
     first_cid: Option<ClientOrderId>,
+    /// What a re-priced entry left unfilled, to bid again at the touch, and when its tranche
+    /// started (the entry timeout runs from there).
+    requote: Option<(Qty, UnixNanos)>,
 }
 
 impl Trade {
@@ -335,8 +342,42 @@ impl SignalBot {
             filled: Qty::ZERO,
             placed_at: cx.now,
             cancel_at: None,
+            requote: false,
         });
         true
+    }
+
+    /// Bids what a re-priced entry left at the touch, unless its tranche timed out.
+    fn send_requote(&mut self, i: usize, cx: &mut StrategyCtx<'_>) {
+        let Some((qty, started)) = self.trades[i].requote.take() else {
+            return;
+        };
+        let price = cx.book.bid.price;
+        if cx.now.since(started) >= ns(self.params.entry_timeout)
+            || self.instrument.check_order(price, qty).is_err()
+        {
+            return;
+        }
+        let spec = OrderSpec {
+            instrument: self.instrument.id,
+            side: Side::Buy,
+            kind: OrderKind::LimitMaker,
+            tif: TimeInForce::Gtc,
+            price,
+            qty,
+        };
+        if let Some(cid) = cx.intents.place(spec, cx.tick_at) {
+            self.trades[i].orders.push(Working {
+                cid,
+                role: Role::Entry,
+                price,
+                qty,
+                filled: Qty::ZERO,
+                placed_at: started,
+                cancel_at: None,
+                requote: false,
+            });
+        }
     }
 
     fn cancel(o: &mut Working, cx: &mut StrategyCtx<'_>) {
@@ -344,14 +385,13 @@ impl SignalBot {
         cx.intents.cancel(o.cid);
     }
 
-    /// Post-only entries: re-priced to the touch, given up after the timeout; cancels not
-    /// answered are asked again.
+    /// Post-only entries: re-priced to the touch (cancelled, then bid again once the engine
+    /// reports the cancel), given up after the timeout; cancels not answered are asked again.
     fn tend_orders(&mut self, i: usize, cx: &mut StrategyCtx<'_>) {
         let bid = cx.book.bid.price;
         let timeout = ns(self.params.entry_timeout);
-        let reprice = self.params.reprice && self.params.entry == EntryMode::PostOnly;
-        let lot = self.instrument.lot_size;
-        let mut moved: Option<Working> = None;
+        let post_only = self.params.entry == EntryMode::PostOnly;
+        let reprice = self.params.reprice && post_only;
         for o in &mut self.trades[i].orders {
             if let Some(at) = o.cancel_at {
                 if cx.now.since(at) >= CANCEL_RETRY_NS {
@@ -359,32 +399,15 @@ impl SignalBot {
                 }
                 continue;
             }
-            if o.role != Role::Entry || self.params.entry != EntryMode::PostOnly {
+            if o.role != Role::Entry || !post_only {
                 continue;
             }
             if cx.now.since(o.placed_at) >= timeout {
                 Self::cancel(o, cx);
-            } else if reprice && moved.is_none() && bid > o.price {
-                let left = o.qty.saturating_sub(o.filled).floor_to(lot);
-                if self.instrument.check_order(bid, left).is_err() {
-                    Self::cancel(o, cx);
-                } else if let Some(new) = cx.intents.amend(o.cid, bid, left, cx.tick_at) {
-                    o.cancel_at = Some(cx.now);
-                    moved = Some(Working {
-                        cid: new,
-                        role: Role::Entry,
-                        price: bid,
-                        qty: left,
-                        filled: Qty::ZERO,
-                        // The timeout runs from the tranche's first order.
-                        placed_at: o.placed_at,
-                        cancel_at: None,
-                    });
-                }
+            } else if reprice && bid > o.price {
+                o.requote = true;
+                Self::cancel(o, cx);
             }
-        }
-        if let Some(w) = moved {
-            self.trades[i].orders.push(w);
         }
     }
 
@@ -413,7 +436,7 @@ impl SignalBot {
             let t = &self.trades[i];
             if t.exit.is_some() {
                 if !t.orders.iter().any(|o| o.role == Role::Exit) && cx.now >= t.retry_at {
-                    let qty = t.held().floor_to(self.instrument.lot_size);
+                    let qty = self.sellable(t.held(), cx);
                     if self.instrument.check_order(bid, qty).is_ok() {
                         if let Some(cid) =
                             cx.market(self.instrument.id, Side::Sell, qty, self.collar_bps())
@@ -426,6 +449,7 @@ impl SignalBot {
                                 filled: Qty::ZERO,
                                 placed_at: cx.now,
                                 cancel_at: None,
+                                requote: false,
                             });
                         }
                     } else if t.orders.is_empty() {
@@ -434,6 +458,8 @@ impl SignalBot {
                         continue;
                     }
                 }
+            } else if t.orders.is_empty() && t.requote.is_some() {
+                self.send_requote(i, cx);
             } else if t.orders.is_empty() && t.tranches < self.params.dca_tranches {
                 let due = self.dca().due_at(t.opened_at, t.tranches).max(t.retry_at);
                 if cx.now >= due {
@@ -443,6 +469,7 @@ impl SignalBot {
             let t = &self.trades[i];
             if t.exit.is_none()
                 && t.orders.is_empty()
+                && t.requote.is_none()
                 && t.tranches >= self.params.dca_tranches
                 && t.trip.bought_qty == 0
             {
@@ -454,9 +481,26 @@ impl SignalBot {
         }
     }
 
+    /// What an exit may sell of `held`: no more than the venue's free balance of the base
+    /// asset when the engine knows it (fees the bot was not told of, e.g. of a fill learned by
+    /// a query, leave less in the account than its fills say), down to the lot.
+    fn sellable(&self, held: Qty, cx: &StrategyCtx<'_>) -> Qty {
+        let free = cx
+            .balance(self.instrument.venue, &self.instrument.base)
+            .map(|b| b.free);
+        match free {
+            Some(f) if f < held => f,
+            _ => held,
+        }
+        .floor_to(self.instrument.lot_size)
+    }
+
     /// A confirmed buy opens a trade when the cooldown and the bot's limits allow.
     fn maybe_open(&mut self, cx: &mut StrategyCtx<'_>) {
-        if self.cooldown.active(cx.now) || self.trades.iter().any(|t| t.exit.is_none() && t.tranches < self.params.dca_tranches) {
+        let buying = |t: &Trade| {
+            t.exit.is_none() && (t.tranches < self.params.dca_tranches || t.requote.is_some())
+        };
+        if self.cooldown.active(cx.now) || self.trades.iter().any(buying) {
             return;
         }
         let open = self.trades.len() as u32;
@@ -475,6 +519,7 @@ impl SignalBot {
                     refusals: 0,
                     exit: None,
                     first_cid: None,
+                    requote: None,
                 });
                 let i = self.trades.len() - 1;
                 self.send_tranche(i, cx);
@@ -589,6 +634,12 @@ impl Strategy for SignalBot {
         if o.role == Role::Exit && o.filled < o.qty {
             // An IOC exit the book could not fill within its collar: the rest goes again soon.
             t.retry_at = cx.now.plus_nanos(RETRY_NS);
+        }
+        if o.role == Role::Entry && o.requote && t.exit.is_none() {
+            let left = o.qty.saturating_sub(o.filled).floor_to(self.instrument.lot_size);
+            if !left.is_zero() {
+                t.requote = Some((left, o.placed_at));
+            }
         }
         if o.role == Role::Entry && o.cancel_at.is_none() && o.filled.is_zero() {
             // Refused or expired by the venue (not given up by the bot): try the tranche again

@@ -450,3 +450,51 @@ fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on()
     );
     agrees(&status, &state, &board, &bots);
 }
+
+/// `config/signal-demo.toml` as a user runs it (ports from the OS, a scratch data directory):
+/// its four bots run in one engine, each shows its score and temperature, and bots trade and
+/// close trades on their own.
+#[test]
+fn the_signal_demo_config_runs_several_bots_that_trade() {
+    let dir = std::env::temp_dir().join(format!("mako-signal-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/signal-demo.toml"
+    ))
+    .unwrap()
+    .replace("19411", "0")
+    .replace("127.0.0.1:8791", "127.0.0.1:0")
+    .replace(
+        "data_dir = \"data/signal-demo\"",
+        &format!("data_dir = {:?}", dir.display().to_string()),
+    );
+    let config = mako::config::parse(&text, Path::new("signal-demo.toml")).expect("valid demo");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "two demo bots with a closed trade and every bot scored",
+        Duration::from_secs(240),
+        |s| {
+            let bots = s["strategies"].as_array().map_or(&[][..], Vec::as_slice);
+            let closed = bots
+                .iter()
+                .filter(|b| b["round_trips"].as_u64() >= Some(1))
+                .count();
+            bots.len() == 4
+                && closed >= 2
+                && bots
+                    .iter()
+                    .all(|b| b["detail"]["signal"]["temperature"].is_string())
+        },
+    );
+    let traded = report
+        .strategies
+        .iter()
+        .filter(|r| r.report.round_trips >= 1 && r.report.fills >= 2)
+        .count();
+    assert!(traded >= 2, "{:?}", report.strategies.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,12 +1,14 @@
 //! Strategies: what a strategy sees and can do (`api`), its host (`actor`), the parts the
-//! engine builds for every strategy (candles, timers), the registry of kinds, and one module
-//! per kind.
+//! engine builds for every strategy (candles, timers), indicators, the registry of kinds,
+//! and one module per kind.
 
 pub mod actor;
 #[cfg(test)]
 mod actor_tests;
 pub mod api;
 pub mod candles;
+/// Technical indicators equal to TA-Lib's, updated bar by bar without allocating.
+pub mod indicators;
 pub mod params;
 pub mod registry;
 pub mod timers;

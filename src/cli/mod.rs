@@ -4,6 +4,7 @@ pub mod bench;
 pub mod book;
 pub mod check;
 pub mod decode;
+pub mod indicators;
 pub mod latency_report;
 pub mod record;
 pub mod run;
@@ -31,6 +32,9 @@ usage:
   mako record <config> --out <file> [--venue <name>] [--for <duration>] [--gzip]   record market data (frames + snapshots)
   mako bench --config <file> [--for <duration>] [--out <dir>] [--throughput]
                                          tick-to-trade over loopback against the simulator; feed throughput
+  mako indicators <csv> [--sma N]... [--ema N]... [--rsi N]... [--macd F,S,SIG]
+                  [--bbands N,K]... [--atr N]... [--vol N]...
+                                         the CSV's rows with indicator columns (TA-Lib's values)
   mako help                              this text
 ";
 
@@ -54,6 +58,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "book" => book::run(rest),
         "record" => record::run(rest),
         "bench" => bench::run(rest),
+        "indicators" => indicators::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

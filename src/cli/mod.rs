@@ -25,8 +25,6 @@ usage:
   mako decode --venue <kind> [--private] <file>
                                          venue messages (one per line, or a recording) as
                                          normalised JSON lines
-  mako indicators <csv> [--sma N] [--ema N] [--rsi N] [--macd F,S,SIG] [--bbands N,K] [--atr N] [--vol N]
-                                         the CSV with indicator columns appended (flags repeat)
   mako sim [--config <file>]             serve the exchange simulator on loopback
   mako latency-report <dir|.hgrm>... [--plot out.svg] [--markdown]   latency percentile table and plot
   mako book <recording>... --venue binance-spot [--depth N] [--json]
@@ -34,6 +32,9 @@ usage:
   mako record <config> --out <file> [--venue <name>] [--for <duration>] [--gzip]   record market data (frames + snapshots)
   mako bench --config <file> [--for <duration>] [--out <dir>] [--throughput]
                                          tick-to-trade over loopback against the simulator; feed throughput
+  mako indicators <csv> [--sma N]... [--ema N]... [--rsi N]... [--macd F,S,SIG]
+                  [--bbands N,K]... [--atr N]... [--vol N]...
+                                         the CSV's rows with indicator columns (TA-Lib's values)
   mako help                              this text
 ";
 
@@ -52,12 +53,12 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
         "sign" => sign::run(rest),
         "decode" => decode::run(rest),
-        "indicators" => indicators::run(rest),
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),
         "record" => record::run(rest),
         "bench" => bench::run(rest),
+        "indicators" => indicators::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

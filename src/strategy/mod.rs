@@ -1,6 +1,6 @@
 //! Strategies: what a strategy sees and can do (`api`), its host (`actor`), the parts the
-//! engine builds for every strategy (candles, timers), indicators, the registry of kinds, and one module
-//! per kind.
+//! engine builds for every strategy (candles, timers), indicators, the registry of kinds,
+//! and one module per kind.
 
 pub mod actor;
 #[cfg(test)]

@@ -115,7 +115,14 @@ fn books_chain_and_checksums_as_documented() {
                     updates += 1;
                 }
                 book.apply(d);
-                assert_eq!(d["checksum"].as_i64(), Some(i64::from(book.checksum())));
+                assert_eq!(
+                    d["checksum"].as_i64(),
+                    Some(i64::from(book.checksum())),
+                    "after {} (update {updates}): bids {:?} asks {:?}",
+                    v,
+                    book.bids.values().rev().take(25).collect::<Vec<_>>(),
+                    book.asks.values().take(25).collect::<Vec<_>>()
+                );
                 seq = d["seqId"].as_i64();
                 assert!(d["ts"].as_str().unwrap().parse::<u64>().is_ok());
             }

@@ -513,6 +513,10 @@ impl Session for OkxPrivateSession {
         }
     }
 
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        Some(self.shared.cfg.okx_idle_timeout)
+    }
+
     fn limits_incoming(&self) -> bool {
         false
     }

@@ -22,6 +22,7 @@ use crate::corpus::{Corpora, Corpus, Kind, OKX_INST, OkxLoadNotes};
 use crate::fixed::parse_fixed8;
 use crate::harness::{Case, Form, Stage};
 
+#[cfg(feature = "nautilus-okx")]
 pub fn dec8(d: rust_decimal::Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
     (d * rust_decimal::Decimal::from(100_000_000i64)).round().to_i64().unwrap_or(i64::MIN)

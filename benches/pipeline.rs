@@ -207,7 +207,8 @@ impl GatewayStage {
                 }
                 false
             }
-            OrderIntent::CancelAll { .. } => false,
+            // The benched venue (Binance) does not amend in place: its strategies replace.
+            OrderIntent::CancelAll { .. } | OrderIntent::Amend { .. } => false,
         }
     }
 

@@ -169,3 +169,99 @@ fn okx_per_instrument_order_limit_is_kept_on_the_engine_side() {
     assert!(refused.keys().all(|c| !sim.contains_key(c.as_str())));
     r.stop();
 }
+
+/// OKX's `amend-order` in place: a resting order keeps its client and venue ids while its
+/// price and size change on the simulator; an amend the venue refuses (a post-only order
+/// moved across the book) leaves the order as it was; an amend of an ended order is refused
+/// by the gateway itself. Every answer reaches the strategy as the order's update.
+#[test]
+fn okx_amends_orders_in_place() {
+    use mako::gateway::OrderIntent;
+    use mako::types::order::{OrderKind, TimeInForce};
+    use mako::types::{Price, Qty, Side, StrategyId};
+    let mut r = rig(GatewayOptions::default(), OrderTransport::WsApi);
+    let (bid, ask) = r.book();
+    let tick = 1_000_000; // 0.01
+    let far = Price::from_units(bid.units() - 300 * tick);
+    let cid = r.send(
+        Side::Buy,
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+        far,
+        "0.002",
+    );
+    let acked = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv())
+            .find(|u| u.cid == cid && u.status == OrderStatus::Acked)
+    });
+    assert!(acked.is_some(), "the order rests");
+    let sim_order = |r: &Rig| r.sim_orders().get(&cid.to_string()).cloned().unwrap();
+    let venue_id = sim_order(&r)["orderId"].clone();
+    let amend = |r: &Rig, price: Price, qty: &str| {
+        r.intents
+            .send(OrderIntent::Amend {
+                strategy: StrategyId(0),
+                cid,
+                price,
+                qty: Qty::parse(qty).unwrap(),
+            })
+            .unwrap();
+    };
+
+    // Moved up 100 ticks and to 0.003: same ids, new price and size on the venue.
+    let moved = Price::from_units(far.units() + 100 * tick);
+    amend(&r, moved, "0.003");
+    let u = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv()).find(|u| u.cid == cid && u.price == moved)
+    })
+    .expect("the amended order's update");
+    assert_eq!(
+        (u.qty, u.status),
+        (Qty::parse("0.003").unwrap(), OrderStatus::Acked)
+    );
+    let on_venue = sim_order(&r);
+    assert_eq!(on_venue["orderId"], venue_id, "the venue's id is kept");
+    assert_eq!(on_venue["status"], "NEW");
+    assert_eq!(
+        Price::parse(on_venue["price"].as_str().unwrap()).unwrap(),
+        moved
+    );
+    assert_eq!(
+        Qty::parse(on_venue["origQty"].as_str().unwrap()).unwrap(),
+        Qty::parse("0.003").unwrap()
+    );
+    assert_eq!(r.sim_orders().len(), 1, "no second order was placed");
+
+    // A post-only order moved through the ask: the venue refuses, the order stays put.
+    let through = Price::from_units(ask.units() + 200 * tick);
+    amend(&r, through, "0.003");
+    let u = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv()).find(|u| u.cid == cid)
+    })
+    .expect("the refused amend's update");
+    assert_eq!((u.price, u.status), (moved, OrderStatus::Acked));
+    assert_eq!(
+        Price::parse(sim_order(&r)["price"].as_str().unwrap()).unwrap(),
+        moved
+    );
+
+    // Cancelled, then amended: the gateway answers with the order as it ended.
+    r.cancel(cid);
+    let cancelled = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv())
+            .find(|u| u.cid == cid && u.status == OrderStatus::Cancelled)
+    });
+    assert!(cancelled.is_some());
+    amend(&r, far, "0.002");
+    let u = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv()).find(|u| u.cid == cid)
+    })
+    .expect("an answer to the late amend");
+    assert_eq!((u.price, u.status), (moved, OrderStatus::Cancelled));
+    common::wait_for(Duration::from_secs(10), || {
+        r.refresh();
+        (r.last.counters.amends_sent == 2).then_some(())
+    })
+    .expect("two amends were written, the third refused before the venue");
+    r.stop();
+}

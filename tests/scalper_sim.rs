@@ -348,12 +348,16 @@ fn the_scalper_trades_both_venues_and_its_pnl_is_the_simulators_fills() {
             for f in &fills {
                 t.add(f);
             }
-            if entry {
-                continue;
-            }
             let last_price = fills.last().unwrap().price;
             let left = t.left().max(0) / lot * lot;
-            if left == 0 || i128::from(left) * i128::from(last_price) < min_notional * 100_000_000 {
+            let dust =
+                left == 0 || i128::from(left) * i128::from(last_price) < min_notional * 100_000_000;
+            // An entry that filled only dust (below the lot or the minimum notional) is a
+            // trade with nothing to exit: the scalper closes it without an exit order.
+            if entry && !dust {
+                continue;
+            }
+            if dust {
                 trades.push((account, t.pnl()));
                 open.remove(&symbol);
             }

@@ -318,3 +318,24 @@ fn rest_market_endpoints_have_the_documented_shapes() {
         (400, Some(-1121))
     );
 }
+
+/// The simulator takes connections only once its books are seeded: the very first request
+/// after it starts sees the whole ladder (a client that came earlier used to get an empty
+/// snapshot, then diffs that left the seeding out, so its book never matched).
+#[test]
+fn the_first_request_sees_the_seeded_books() {
+    for _ in 0..5 {
+        let s = start("[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nlevels = 30\n");
+        let r = http(
+            "GET",
+            &format!("{}/api/v3/depth?symbol=BTCUSDT&limit=100", s.rest_url()),
+            None,
+            None,
+        );
+        let v = r.json();
+        // 30 levels a side as seeded (the walk's later steps keep about as many).
+        assert!(v["bids"].as_array().map(Vec::len) >= Some(25), "{v}");
+        assert!(v["asks"].as_array().map(Vec::len) >= Some(25), "{v}");
+        assert!(v["lastUpdateId"].as_u64() >= Some(1_060), "{v}");
+    }
+}

@@ -115,7 +115,14 @@ fn books_chain_and_checksums_as_documented() {
                     updates += 1;
                 }
                 book.apply(d);
-                assert_eq!(d["checksum"].as_i64(), Some(i64::from(book.checksum())));
+                assert_eq!(
+                    d["checksum"].as_i64(),
+                    Some(i64::from(book.checksum())),
+                    "after {} (update {updates}): bids {:?} asks {:?}",
+                    v,
+                    book.bids.values().rev().take(25).collect::<Vec<_>>(),
+                    book.asks.values().take(25).collect::<Vec<_>>()
+                );
                 seq = d["seqId"].as_i64();
                 assert!(d["ts"].as_str().unwrap().parse::<u64>().is_ok());
             }
@@ -180,4 +187,41 @@ fn public_rest_books_and_time() {
     assert_eq!(bad["code"], "51001");
     let t = get("/api/v5/public/time");
     assert!(t["data"][0]["ts"].as_str().unwrap().parse::<u64>().is_ok());
+}
+
+/// OKX drops a connection nothing was pushed to for 30 s (here 500 ms): a silent client is
+/// closed; one that sends text `ping` (each answered `pong`, which is a push) is kept for as
+/// long as it pings, and closed once it stops.
+#[test]
+fn idle_connections_are_dropped_and_pings_keep_them() {
+    let s = start_sim(
+        "okx_idle_timeout_ms = 500\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nstart_price = \"60000\"\n",
+    );
+    let closed = |ws: &mut tungstenite::WebSocket<_>| loop {
+        match ws.read() {
+            Ok(Message::Close(_)) | Err(_) => return true,
+            Ok(Message::Text(t)) => panic!("nothing was asked, yet {t}"),
+            Ok(_) => {}
+        }
+    };
+    let started = Instant::now();
+    let (mut silent, _) = tungstenite::connect(s.okx_public_ws_url()).unwrap();
+    assert!(closed(&mut silent));
+    assert!(started.elapsed() >= Duration::from_millis(500));
+
+    let (mut pinging, _) = tungstenite::connect(s.okx_public_ws_url()).unwrap();
+    let began = Instant::now();
+    let mut pongs = 0;
+    // Fifteen pings 100 ms apart: 1.5 s, three idle limits, and every one answered.
+    while pongs < 15 {
+        std::thread::sleep(Duration::from_millis(100));
+        pinging.send(Message::text("ping")).unwrap();
+        match pinging.read().unwrap() {
+            Message::Text(t) if t.as_str() == "pong" => pongs += 1,
+            other => panic!("expected pong, got {other:?}"),
+        }
+    }
+    assert!(began.elapsed() >= Duration::from_millis(1500));
+    // Silent again: closed.
+    assert!(closed(&mut pinging));
 }

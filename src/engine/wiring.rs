@@ -564,6 +564,15 @@ impl Parts {
                 None => sink.with_market(*i, self.intents[v.index()].0.clone()),
             };
         }
+        // Amends in place where the venue's gateway can (never on paper: paper orders are
+        // replaced).
+        if config.engine.mode != Mode::Paper {
+            for (v, i) in s.all_markets() {
+                if super::venues::amends_in_place(&config.venues[v.index()]) {
+                    sink = sink.with_amends_in_place(i);
+                }
+            }
+        }
         let env = Env::new(
             Some(self.cache.reader()),
             markets,

@@ -595,6 +595,89 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         // While the link is down the cancel stays pending and is sent after reconnecting.
     }
 
+    /// Amends open order `cid` in place, if its venue session can and the order is in a
+    /// state to be amended (open, acknowledged, no cancel or amend under way), the new price
+    /// and quantity on the instrument's grid, above what has filled, and risk agrees. Else
+    /// the strategy gets the order's update as it stands (nothing changed).
+    fn on_amend(
+        &mut self,
+        strategy: StrategyId,
+        cid: ClientOrderId,
+        price: crate::types::Price,
+        qty: crate::types::Qty,
+        now: UnixNanos,
+    ) {
+        let Some(o) = self.table.get(&cid).filter(|o| o.strategy == strategy) else {
+            self.counters.refused += 1;
+            return;
+        };
+        let amendable = self.session.amends_in_place()
+            && !self.orders_over_rest
+            && self.can_send()
+            && matches!(o.status, OrderStatus::Acked | OrderStatus::PartiallyFilled)
+            && !o.cancel_pending
+            && !o.amend_pending
+            && qty > o.filled_qty
+            && self
+                .instrument(o.instrument)
+                .is_some_and(|i| i.check_order(price, qty).is_ok());
+        let check = OrderCheck {
+            strategy,
+            instrument: o.instrument,
+            side: o.side,
+            price,
+            qty: qty.saturating_sub(o.filled_qty),
+            mid: (self.mid)(o.instrument),
+        };
+        let replaced = o.leaves_qty();
+        let risk = if amendable {
+            self.risk.check_amend(&check, replaced, now)
+        } else {
+            Ok(())
+        };
+        if let Err(rule) = risk {
+            self.telemetry.emit(GatewayEvent::RiskRejected {
+                strategy,
+                cid,
+                rule,
+                at: now,
+            });
+        }
+        if !amendable || risk.is_err() {
+            self.counters.refused += 1;
+            if let Some(o) = self.table.get(&cid) {
+                let u = Self::update_of(o, None, None, now);
+                self.notify(u);
+            }
+            return;
+        }
+        let vms = self.venue_ms(now);
+        let Some(inst) = self.instruments.get(check.instrument.index()) else {
+            return;
+        };
+        let order = PlaceOrder {
+            symbol: &inst.symbol,
+            cid: &cid,
+            side: check.side,
+            kind: o.kind,
+            tif: o.tif,
+            price,
+            qty,
+            price_decimals: inst.price_decimals,
+            qty_decimals: inst.qty_decimals,
+        };
+        let mut out = std::mem::take(&mut self.out);
+        let written = self.session.amend(&order, vms, &mut out);
+        self.out = out;
+        if written {
+            self.transmit(now);
+            self.counters.amends_sent += 1;
+            if let Some(o) = self.table.get_mut(&cid) {
+                o.amend_pending = true;
+            }
+        }
+    }
+
     fn query(&mut self, cid: ClientOrderId, now: UnixNanos) {
         let ms = self.venue_ms(now);
         let sent = self.request_about(cid, now, true, |s, symbol, _, out| {
@@ -618,6 +701,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             return;
         };
         let was_final = o.status.is_final();
+        let leaves_before = o.leaves_qty();
         if self.timing.is_on() {
             let sent_at = o.sent_at.filter(|_| o.status == OrderStatus::Sent);
             let cancel_written = self
@@ -670,6 +754,14 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 .on_fill(strategy, instrument, side, f.qty, f.quote, quote_fee, now);
             self.risk
                 .on_order_reduced(strategy, instrument, side, f.qty, false);
+        }
+        if let OrderEvent::Amended { .. } = ev
+            && !was_final
+        {
+            // The open quantity risk counts follows the amend (fills were counted above).
+            let leaves_after = unfilled;
+            self.risk
+                .on_order_resized(strategy, instrument, side, leaves_before, leaves_after);
         }
         if now_final && !was_final {
             self.risk
@@ -963,6 +1055,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) => {
                     self.chase.entry(cid).or_default().query_now = true;
                 }
+                // The amend's answer is lost with the connection: the order is taken as
+                // unchanged (a later push of the amended order still applies) and queried.
+                Purpose::Amend(cid) => {
+                    self.apply(cid, &OrderEvent::AmendRejected { code: 0, at: now }, now);
+                    self.chase.entry(cid).or_default().query_now = true;
+                }
                 Purpose::Trades(cid) => self.chase.entry(cid).or_default().fetch_trades = true,
                 _ => {}
             }
@@ -1180,6 +1278,12 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
                     self.on_cancel(new.strategy, cid, now);
                     self.on_new(new, now);
                 }
+                OrderIntent::Amend {
+                    strategy,
+                    cid,
+                    price,
+                    qty,
+                } => self.on_amend(strategy, cid, price, qty, now),
             }
         }
         work += n;

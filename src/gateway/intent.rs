@@ -65,6 +65,16 @@ pub enum OrderIntent {
         cid: ClientOrderId,
         new: NewOrderIntent,
     },
+    /// Amend open order `cid` in place to `price` and total quantity `qty` (same id, same
+    /// side, kind and time in force), on a venue whose session amends in place. The outcome
+    /// comes back as the order's update: its new price and quantity, or, if the venue or the
+    /// gateway would not amend, the order as it was.
+    Amend {
+        strategy: StrategyId,
+        cid: ClientOrderId,
+        price: Price,
+        qty: Qty,
+    },
 }
 
 /// Why the gateway refused an intent before it reached the venue.

@@ -25,6 +25,8 @@ pub struct OrderView {
 pub struct GatewayCounters {
     pub orders_sent: u64,
     pub cancels_sent: u64,
+    /// Amends in place written to the venue.
+    pub amends_sent: u64,
     pub queries_sent: u64,
     pub sweeps: u64,
     pub fills: u64,

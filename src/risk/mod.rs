@@ -264,14 +264,37 @@ impl RiskEngine {
     /// has consumed a rate token and must be sent (or `release_rate` is not needed: tokens
     /// refill).
     pub fn check(&mut self, o: &OrderCheck, now: UnixNanos) -> Result<(), Rule> {
-        let r = self.evaluate(o, now);
+        let r = self.evaluate(o, None, now);
         if let Err(rule) = r {
             self.rejections[rule as usize] += 1;
         }
         r
     }
 
-    fn evaluate(&mut self, o: &OrderCheck, now: UnixNanos) -> Result<(), Rule> {
+    /// Checks an amend in place of an open order whose unfilled quantity is `replaced`: `o`
+    /// is the order as amended (its new price, and `qty` its new unfilled quantity). Every
+    /// rule applies as to a new order except the open-order count (the order is already
+    /// open) and the trade count, and `replaced` leaves the open quantity `max_position`
+    /// counts.
+    pub fn check_amend(
+        &mut self,
+        o: &OrderCheck,
+        replaced: Qty,
+        now: UnixNanos,
+    ) -> Result<(), Rule> {
+        let r = self.evaluate(o, Some(replaced), now);
+        if let Err(rule) = r {
+            self.rejections[rule as usize] += 1;
+        }
+        r
+    }
+
+    fn evaluate(
+        &mut self,
+        o: &OrderCheck,
+        replaced: Option<Qty>,
+        now: UnixNanos,
+    ) -> Result<(), Rule> {
         if self.kill.is_tripped() {
             return Err(Rule::KillSwitch);
         }
@@ -297,10 +320,10 @@ impl RiskEngine {
         {
             return Err(Rule::MaxOrderNotional);
         }
-        if l.max_open_orders.is_some_and(|m| s.open_orders >= m) {
+        if replaced.is_none() && l.max_open_orders.is_some_and(|m| s.open_orders >= m) {
             return Err(Rule::MaxOpenOrders);
         }
-        if l.max_trades_per_day.is_some_and(|m| s.trades_today >= m) {
+        if replaced.is_none() && l.max_trades_per_day.is_some_and(|m| s.trades_today >= m) {
             return Err(Rule::MaxTradesPerDay);
         }
         if let Some(max) = l.max_position {
@@ -310,6 +333,7 @@ impl RiskEngine {
                 Side::Sell => (leg.open_sell, -1),
             };
             let position = leg.position.qty;
+            let open_same = (open_same - replaced.map_or(0, |q| q.units())).max(0);
             let worst = position + dir * (open_same + o.qty.units());
             let net =
                 self.net.get(o.instrument.index()).copied().unwrap_or(0) + dir * o.qty.units();
@@ -400,6 +424,21 @@ impl RiskEngine {
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             s.open_orders += 1;
             *open_side(s.leg_mut(instrument), side) += qty.units();
+        }
+    }
+
+    /// An open order was amended in place: its unfilled quantity went from `was` to `now`.
+    pub fn on_order_resized(
+        &mut self,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        side: Side,
+        was: Qty,
+        now: Qty,
+    ) {
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            let o = open_side(s.leg_mut(instrument), side);
+            *o = (*o - was.units() + now.units()).max(0);
         }
     }
 

@@ -435,3 +435,47 @@ fn positions_are_per_instrument_and_daily_loss_sums_them() {
     );
     assert_eq!(r.realized_net(s), 27 * Notional::SCALE / 10);
 }
+
+#[test]
+fn an_amend_is_checked_in_place_of_the_quantity_it_replaces() {
+    let mut r = engine(
+        RiskLimits::default(),
+        RiskLimits {
+            max_position: Some(q("2")),
+            max_open_orders: Some(1),
+            price_collar_bps: Some(100),
+            ..Default::default()
+        },
+    );
+    let s = StrategyId(0);
+    r.on_order_opened(s, I0, Side::Buy, q("1.5"));
+    // As a new order, 1.8 more would pass neither the position nor the open-order limit.
+    assert_eq!(
+        r.check(&order(Side::Buy, "99", "1.8"), NOW),
+        Err(Rule::MaxOpenOrders)
+    );
+    // As the open 1.5 amended to 1.8: 1.8 ≤ 2, and the order is already open.
+    assert_eq!(
+        r.check_amend(&order(Side::Buy, "99", "1.8"), q("1.5"), NOW),
+        Ok(())
+    );
+    assert_eq!(
+        r.check_amend(&order(Side::Buy, "99", "2.5"), q("1.5"), NOW),
+        Err(Rule::MaxPosition)
+    );
+    // The collar applies to the new price.
+    assert_eq!(
+        r.check_amend(&order(Side::Buy, "90", "1"), q("1.5"), NOW),
+        Err(Rule::PriceCollar)
+    );
+    // Once amended, the open quantity is the new one: 1.8 open, 0.3 more would pass 2.
+    r.on_order_resized(s, I0, Side::Buy, q("1.5"), q("1.8"));
+    assert_eq!(
+        r.check_amend(&order(Side::Buy, "99", "0.5"), Qty::ZERO, NOW),
+        Err(Rule::MaxPosition)
+    );
+    assert_eq!(
+        r.check_amend(&order(Side::Buy, "99", "0.2"), Qty::ZERO, NOW),
+        Ok(())
+    );
+}

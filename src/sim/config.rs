@@ -133,6 +133,9 @@ pub struct SimConfig {
     pub pong_timeout: Duration,
     /// A connection is closed after this long (Binance: 24 h).
     pub max_connection_age: Duration,
+    /// An OKX connection (public or private) is closed when nothing was pushed to it for
+    /// this long (OKX: 30 s; a client keeps it with text `ping`, answered `pong`).
+    pub okx_idle_timeout: Duration,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -171,6 +174,7 @@ struct RawConfig {
     ping_interval_ms: Option<u64>,
     pong_timeout_ms: Option<u64>,
     max_connection_age_ms: Option<u64>,
+    okx_idle_timeout_ms: Option<u64>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -502,6 +506,10 @@ impl SimConfig {
         if max_connection_age.is_zero() {
             e.0.push("sim.max_connection_age_ms: must be at least 1".into());
         }
+        let okx_idle_timeout = Duration::from_millis(raw.okx_idle_timeout_ms.unwrap_or(30_000));
+        if okx_idle_timeout.is_zero() {
+            e.0.push("sim.okx_idle_timeout_ms: must be at least 1".into());
+        }
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -524,6 +532,7 @@ impl SimConfig {
             ping_interval,
             pong_timeout,
             max_connection_age,
+            okx_idle_timeout,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

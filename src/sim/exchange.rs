@@ -459,6 +459,121 @@ impl Exchange {
         Ok(o.cancel_json(&o.client_order_id, &cancel_id))
     }
 
+    /// Amends an open resting limit order of `account` in place (OKX's `amend-order`): a new
+    /// price and total quantity, above what has filled. Only a smaller quantity at the same
+    /// price keeps the order's place in the queue; otherwise it goes to the back of its new
+    /// price, and a limit order whose new price crosses trades as it would if placed there
+    /// (a post-only one is refused instead). Funds locked follow the new price and quantity.
+    /// A `REPLACED` report tells the account. Answers the order id.
+    pub fn amend(
+        &mut self,
+        account: usize,
+        symbol: usize,
+        order_id: Option<u64>,
+        client_id: Option<&str>,
+        price: Price,
+        qty: Qty,
+    ) -> Result<u64, ApiError> {
+        let gone = || ApiError::bad(-2011, "Unknown order sent.");
+        let id = self
+            .find(account, symbol, order_id, client_id)
+            .ok_or_else(gone)?;
+        let o = self.orders.get(&id).ok_or_else(gone)?;
+        if !o.status.is_open() || !o.on_book {
+            return Err(gone());
+        }
+        let (side, kind, old_price, old_leaves, executed) =
+            (o.side, o.kind, o.price, o.leaves(), o.executed);
+        let check = NewOrder {
+            symbol,
+            side,
+            kind: OrderType::Limit,
+            tif: Tif::Gtc,
+            price,
+            qty,
+            quote_qty: Price::ZERO,
+            client_order_id: None,
+        };
+        self.check_filters(&check)?;
+        if qty <= executed {
+            return Err(ApiError::bad(
+                -1013,
+                "New quantity must be above the filled quantity.",
+            ));
+        }
+        let crosses_now = self
+            .best_opposite(symbol, side.opposite(), None)
+            .is_some_and(|p| crosses(side, price, p));
+        if kind == OrderType::LimitMaker && crosses_now {
+            return Err(ApiError::bad(
+                -2010,
+                "Order would immediately match and take.",
+            ));
+        }
+        // Funds: exactly what the new leaves need (a buy at its new price).
+        let new_leaves = qty.units() - executed.units();
+        let need = match side {
+            Side::Buy => quote_of(price, qty) - quote_of(price, executed),
+            Side::Sell => new_leaves,
+        };
+        let asset = {
+            let c = &self.symbols[symbol].cfg;
+            if side == Side::Buy {
+                c.quote.clone()
+            } else {
+                c.base.clone()
+            }
+        };
+        let locked = self.orders.get(&id).map_or(0, |o| o.locked);
+        if need > locked {
+            if !self.accounts[account].lock(&asset, need - locked) {
+                return Err(ApiError::insufficient());
+            }
+        } else if need < locked {
+            let b = self.accounts[account].bal(&asset);
+            b.locked -= locked - need;
+            b.free += locked - need;
+        }
+        self.mark_dirty(account, &asset);
+        let keeps_place = price == old_price && new_leaves <= old_leaves.units();
+        let s = &mut self.symbols[symbol];
+        if keeps_place {
+            s.book.add_own(side, price, new_leaves - old_leaves.units());
+        } else {
+            let lvl = &mut s.resting[side_idx(side)];
+            if let Some(q) = lvl.get_mut(&old_price) {
+                q.retain(|x| *x != id);
+                if q.is_empty() {
+                    lvl.remove(&old_price);
+                }
+            }
+            s.book.add_own(side, old_price, -old_leaves.units());
+        }
+        if let Some(o) = self.orders.get_mut(&id) {
+            o.price = price;
+            o.orig_qty = qty;
+            o.locked = need;
+            o.update_ms = now_ms();
+            if !keeps_place {
+                o.on_book = false;
+            }
+        }
+        self.report(id, "REPLACED", None, None);
+        if !keeps_place {
+            if crosses_now {
+                self.take(id, Some(price));
+            }
+            let leaves = self.orders.get(&id).map_or(Qty::ZERO, |o| o.leaves());
+            if leaves.is_positive() {
+                self.rest(id);
+            }
+            self.release_if_done(id);
+        }
+        self.flush_positions();
+        self.after_change(symbol);
+        Ok(id)
+    }
+
     /// Cancels every open order of `account` on `symbol`; -2011 if there were none.
     pub fn cancel_all(&mut self, account: usize, symbol: usize) -> Result<Value, ApiError> {
         let mut ids: Vec<(u64, u64)> = self

@@ -45,7 +45,14 @@ enum Source {
     },
 }
 
-pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
+/// The market thread. `ready` is signalled once the first books exist (seeded or, in
+/// replay, set up), before the first step.
+pub fn run(
+    shared: Arc<Shared>,
+    stop: Receiver<()>,
+    lines: Option<Vec<Line>>,
+    ready: crossbeam_channel::Sender<()>,
+) {
     let now = Instant::now();
     let mut source = match (&shared.cfg.source, lines) {
         (
@@ -103,6 +110,7 @@ pub fn run(shared: Arc<Shared>, stop: Receiver<()>, lines: Option<Vec<Line>>) {
             }
         }
     };
+    let _ = ready.send(());
     let mut next_fast = now + FAST;
     let mut next_slow = now + SLOW;
     let mut disconnect: (Duration, Instant) = (Duration::ZERO, now);

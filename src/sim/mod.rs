@@ -182,10 +182,15 @@ impl Simulator {
                 .map_err(SimError::Thread)
         };
         let s = shared.clone();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         threads.push(spawn(
             "sim-market",
-            Box::new(move || market::run(s, stop_rx, lines)),
+            Box::new(move || market::run(s, stop_rx, lines, ready_tx)),
         )?);
+        // Connections are taken only once the market has its first books: a client that
+        // came earlier would get a snapshot of an empty book followed by diffs that leave
+        // out the seeding (the listener is bound already; early clients wait in its backlog).
+        let _ = ready_rx.recv();
         let s = shared.clone();
         threads.push(spawn(
             "sim-accept",

@@ -196,6 +196,64 @@ fn cancel(shared: &Shared, account: usize, a: &Value) -> Value {
     }
 }
 
+/// Amends by `clOrdId` or `ordId` to `newPx`/`newSz` (either may be left out): the answer
+/// item, with the request's `reqId`.
+fn amend(shared: &Shared, account: usize, a: &Value) -> Value {
+    let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let (cl, req) = (s("clOrdId"), s("reqId").unwrap_or(""));
+    let ord = s("ordId").and_then(|o| o.parse::<u64>().ok());
+    let item = |ord: String, code: &str, msg: &str| json!({"clOrdId": cl.unwrap_or(""), "ordId": ord, "reqId": req, "ts": super::exchange::now_ms().to_string(), "sCode": code, "sMsg": msg});
+    let Some(sym) = super::okx_public::symbol_of(shared, s("instId").unwrap_or("")) else {
+        return item(String::new(), "51001", "Instrument ID doesn't exist");
+    };
+    if s("newPx").is_none() && s("newSz").is_none() {
+        return item(String::new(), "51000", "Parameter newSz or newPx error");
+    }
+    let mut ex = shared.ex.lock();
+    let Some(id) = ex.find(account, sym, ord, cl) else {
+        return item(
+            String::new(),
+            "51503",
+            "Order modification failed as the order has been filled, canceled or does not exist.",
+        );
+    };
+    let Some(o) = ex.orders.get(&id) else {
+        return item(
+            String::new(),
+            "51503",
+            "Order modification failed as the order has been filled, canceled or does not exist.",
+        );
+    };
+    let parse = |k: &str, was: i64| match s(k) {
+        None => Some(was),
+        Some(v) => Price::parse(v).ok().map(|p| p.units()),
+    };
+    let (Some(px), Some(sz)) = (
+        parse("newPx", o.price.units()),
+        parse("newSz", o.orig_qty.units()),
+    ) else {
+        return item(id.to_string(), "51000", "Parameter newSz or newPx error");
+    };
+    let res = ex.amend(
+        account,
+        sym,
+        Some(id),
+        None,
+        Price::from_units(px),
+        crate::types::Qty::from_units(sz),
+    );
+    shared.hub.dispatch(&mut ex, &shared.faults);
+    match res {
+        Ok(id) => item(id.to_string(), "0", ""),
+        Err(e) if e.code == -2011 => item(
+            id.to_string(),
+            "51503",
+            "Order modification failed as the order has been filled, canceled or does not exist.",
+        ),
+        Err(e) => item(id.to_string(), okx_code(&e), &e.msg),
+    }
+}
+
 /// One `/ws/v5/private` connection.
 pub struct OkxPrivateSession {
     shared: Arc<Shared>,
@@ -277,6 +335,12 @@ impl OkxPrivateSession {
             _ => e.get("c")?.as_str()?,
         };
         item["clOrdId"] = json!(cl);
+        // An amend in place: OKX's `amendResult` 0 (succeeded) on the order's push.
+        item["amendResult"] = json!(if e.get("x")?.as_str()? == "REPLACED" {
+            "0"
+        } else {
+            ""
+        });
         if trade {
             let n = Price::parse(e.get("n")?.as_str()?).ok()?.units();
             item["tradeId"] = json!(e.get("t")?.to_string());
@@ -401,7 +465,7 @@ impl Session for OkxPrivateSession {
                     );
                 }
             }
-            ("order" | "cancel-order", Some(account)) => {
+            ("order" | "cancel-order" | "amend-order", Some(account)) => {
                 let Some(a) = args.first() else {
                     Self::reply(
                         q,
@@ -409,10 +473,10 @@ impl Session for OkxPrivateSession {
                     );
                     return true;
                 };
-                let item = if op == "order" {
-                    place(&self.shared, account, a)
-                } else {
-                    cancel(&self.shared, account, a)
+                let item = match op {
+                    "order" => place(&self.shared, account, a),
+                    "amend-order" => amend(&self.shared, account, a),
+                    _ => cancel(&self.shared, account, a),
                 };
                 let ok = item["sCode"] == "0";
                 let resp = json!({"id": id, "op": op, "code": if ok { "0" } else { "1" }, "msg": "", "data": [item],
@@ -447,6 +511,10 @@ impl Session for OkxPrivateSession {
             Outbound::Close => Some((Instant::now(), None)),
             Outbound::Market { .. } => None,
         }
+    }
+
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        Some(self.shared.cfg.okx_idle_timeout)
     }
 
     fn limits_incoming(&self) -> bool {

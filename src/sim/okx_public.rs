@@ -288,6 +288,10 @@ impl Session for OkxPublicSession {
         }
     }
 
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        Some(self.shared.cfg.okx_idle_timeout)
+    }
+
     fn limits_incoming(&self) -> bool {
         // OKX limits subscribe/login requests per hour, not messages per second.
         false

@@ -44,6 +44,11 @@ pub trait Session {
     fn limits_incoming(&self) -> bool;
     /// `n` frames were just flushed to the socket at `at` (bench stamps).
     fn flushed(&mut self, _n: u64, _at: Instant) {}
+    /// The connection is closed when nothing was pushed to the client for this long
+    /// (OKX's 30 s rule); `None`: no such rule.
+    fn idle_timeout(&self) -> Option<Duration> {
+        None
+    }
 }
 
 fn would_block(e: &tungstenite::Error) -> bool {
@@ -102,9 +107,14 @@ fn drive(
     let mut unanswered_since: Option<Instant> = None;
     let mut closing: Option<Instant> = None;
     let mut window = (started, 0u32);
+    let idle = session.idle_timeout();
+    let mut last_pushed = started;
     loop {
         let now = Instant::now();
         let mut deadline = next_ping.min(started + cfg.max_connection_age);
+        if let Some(idle) = idle {
+            deadline = deadline.min(last_pushed + idle);
+        }
         if let Some(t) = unanswered_since {
             deadline = deadline.min(t + cfg.pong_timeout);
         }
@@ -188,6 +198,7 @@ fn drive(
         }
         if unanswered_since.is_some_and(|t| now >= t + cfg.pong_timeout)
             || now >= started + cfg.max_connection_age
+            || idle.is_some_and(|idle| now >= last_pushed + idle && queue.is_empty())
         {
             queue.push_back((now, None));
         }
@@ -199,7 +210,10 @@ fn drive(
             };
             match frame {
                 Some(text) => match ws.write(Message::text(text)) {
-                    Ok(()) => written += 1,
+                    Ok(()) => {
+                        written += 1;
+                        last_pushed = now;
+                    }
                     Err(e) if would_block(&e) => {}
                     Err(_) => return Ok(()),
                 },

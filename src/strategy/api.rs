@@ -57,6 +57,8 @@ pub struct IntentSink {
     /// not sent).
     declared: Vec<(InstrumentId, usize)>,
     open: Vec<OpenOrder>,
+    /// Per route: whether its gateway amends orders in place (else an amend is cancel + new).
+    amends: Vec<bool>,
     /// Intents sent (or held) so far.
     pub sent: u64,
 }
@@ -76,13 +78,24 @@ impl IntentSink {
             instrument,
             declared: vec![(instrument, 0)],
             open: Vec::with_capacity(64),
+            amends: vec![false],
             sent: 0,
         }
+    }
+
+    /// Amends on the venue of `instrument` go in place (`OrderIntent::Amend`): its gateway's
+    /// session amends orders (OKX's `amend-order`). Unchanged if `instrument` is not declared.
+    pub fn with_amends_in_place(mut self, instrument: InstrumentId) -> Self {
+        if let Some(route) = self.route_of(instrument) {
+            self.amends[route] = true;
+        }
+        self
     }
 
     /// A further market: orders on `instrument` go to `tx` (its venue's gateway).
     pub fn with_market(mut self, instrument: InstrumentId, tx: Tx<OrderIntent>) -> Self {
         self.routes.push(tx);
+        self.amends.push(false);
         self.declared.push((instrument, self.routes.len() - 1));
         self
     }
@@ -152,6 +165,9 @@ impl IntentSink {
                 let o = &mut self.open[i];
                 o.status = u.status;
                 o.filled = u.filled_qty;
+                // An amend in place changes both; any other update repeats them.
+                o.price = u.price;
+                o.qty = u.qty;
             }
         }
     }
@@ -236,9 +252,12 @@ impl IntentSink {
         new.cid
     }
 
-    /// Moves open order `old` to `price` and `qty` (same instrument, side and type). No venue
-    /// mako speaks amends in place yet, so this is a cancel/replace: the new order has a new
-    /// id, and if `old` filled meanwhile both count. `None` if `old` is not open.
+    /// Moves open order `old` to `price` and total `qty` (same instrument, side and type).
+    /// On a venue that amends in place (OKX) the order keeps its id, which is returned; its
+    /// update then carries the new price and quantity, or the old ones if the venue refused
+    /// (the order may have filled meanwhile). Elsewhere this is a cancel/replace: the new
+    /// order has a new id, and if `old` filled meanwhile both count. `None` if `old` is not
+    /// open.
     pub fn amend(
         &mut self,
         old: ClientOrderId,
@@ -256,6 +275,18 @@ impl IntentSink {
             qty,
         };
         let route = self.route_of(o.instrument)?;
+        if self.amends[route] {
+            self.push(
+                route,
+                OrderIntent::Amend {
+                    strategy: self.strategy,
+                    cid: old,
+                    price,
+                    qty,
+                },
+            );
+            return Some(old);
+        }
         let new = self.intent(spec, tick_at);
         self.push(route, OrderIntent::Replace { cid: old, new });
         Some(new.cid)

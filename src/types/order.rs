@@ -122,6 +122,15 @@ pub enum OrderEvent {
     },
     /// The venue says it has no such order (queried after the deadline).
     Unknown { at: UnixNanos },
+    /// The venue amended the order in place: its price and total quantity are now these
+    /// (same client id, same venue id).
+    Amended {
+        price: Price,
+        qty: Qty,
+        at: UnixNanos,
+    },
+    /// The venue refused an amend (the order is unchanged; it may have ended meanwhile).
+    AmendRejected { code: i32, at: UnixNanos },
 }
 
 /// Order status as a venue query reports it.
@@ -216,6 +225,8 @@ pub struct Order {
     pub fees: [(AssetCode, Qty); 2],
     /// A cancel was requested and not yet answered.
     pub cancel_pending: bool,
+    /// An amend in place was requested and not yet answered.
+    pub amend_pending: bool,
     pub created_at: UnixNanos,
     pub sent_at: Option<UnixNanos>,
     pub acked_at: Option<UnixNanos>,
@@ -254,6 +265,7 @@ impl Order {
             filled_quote: Notional::default(),
             fees: [(AssetCode::default(), Qty::ZERO); 2],
             cancel_pending: false,
+            amend_pending: false,
             created_at: at,
             sent_at: None,
             acked_at: None,
@@ -375,6 +387,7 @@ impl Order {
                         }
                     };
                     self.cancel_pending = false;
+                    self.amend_pending = false;
                     self.touch(at, &mut out);
                 }
             }
@@ -437,6 +450,27 @@ impl Order {
                         out.changed |= more.changed;
                         out.anomaly = out.anomaly.or(more.anomaly);
                     }
+                }
+            }
+            OrderEvent::Amended { price, qty, at } => {
+                self.amend_pending = false;
+                if self.status.is_final() {
+                    out.anomaly = Some("amend confirmed for an order that has ended; ignored");
+                } else if qty < self.filled_qty {
+                    out.anomaly = Some("amended below the filled quantity; ignored");
+                } else if price != self.price || qty != self.qty {
+                    self.price = price;
+                    self.qty = qty;
+                    self.settle_open_status();
+                    self.touch(at, &mut out);
+                } else {
+                    self.touch(at, &mut out);
+                }
+            }
+            OrderEvent::AmendRejected { code: _, at } => {
+                if self.amend_pending {
+                    self.amend_pending = false;
+                    self.touch(at, &mut out);
                 }
             }
             OrderEvent::Unknown { at } => {
@@ -851,5 +885,52 @@ mod tests {
             let want = if last == 10 { OrderStatus::Filled } else if cancel { OrderStatus::Cancelled } else { OrderStatus::PartiallyFilled };
             prop_assert_eq!(o.status, want);
         }
+    }
+
+    #[test]
+    fn an_amend_in_place_changes_price_and_quantity_and_a_refusal_changes_nothing() {
+        let mut o = Order::new(
+            ClientOrderId::mint(1_700_000_000_000, StrategyId(0), 1).unwrap(),
+            StrategyId(0),
+            InstrumentId(0),
+            Side::Buy,
+            OrderKind::LimitMaker,
+            TimeInForce::Gtc,
+            Price::parse("100").unwrap(),
+            Qty::parse("2").unwrap(),
+            T,
+        );
+        o.apply(&OrderEvent::Accepted {
+            venue_order_id: VenueOrderId::new(b"9").unwrap(),
+            at: T,
+        });
+        o.amend_pending = true;
+        let r = o.apply(&OrderEvent::AmendRejected { code: 51503, at: T });
+        assert!(r.changed && !o.amend_pending);
+        assert_eq!(
+            (o.price, o.qty),
+            (Price::parse("100").unwrap(), Qty::parse("2").unwrap())
+        );
+        o.amend_pending = true;
+        let r = o.apply(&OrderEvent::Amended {
+            price: Price::parse("101").unwrap(),
+            qty: Qty::parse("3").unwrap(),
+            at: T,
+        });
+        assert!(r.changed && !o.amend_pending && r.fill.is_none());
+        assert_eq!(
+            (o.price, o.qty),
+            (Price::parse("101").unwrap(), Qty::parse("3").unwrap())
+        );
+        assert_eq!(o.status, OrderStatus::Acked);
+        // Below what filled: ignored, counted as an anomaly.
+        o.filled_qty = Qty::parse("1").unwrap();
+        let r = o.apply(&OrderEvent::Amended {
+            price: Price::parse("101").unwrap(),
+            qty: Qty::parse("0.5").unwrap(),
+            at: T,
+        });
+        assert!(r.anomaly.is_some());
+        assert_eq!(o.qty, Qty::parse("3").unwrap());
     }
 }

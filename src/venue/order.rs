@@ -53,6 +53,8 @@ impl OrderSnapshot {
 pub enum Purpose {
     Place(ClientOrderId),
     Cancel(ClientOrderId),
+    /// An amend in place (new price and quantity of an open order).
+    Amend(ClientOrderId),
     Status(ClientOrderId),
     Trades(ClientOrderId),
     OpenOrders(String),
@@ -162,6 +164,22 @@ pub trait OrderSession: Send + 'static {
 
     /// Cancel by client id.
     fn cancel(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, out: &mut Vec<u8>);
+
+    /// Whether this session amends open orders in place (`amend`). A venue without an amend
+    /// (or whose amend mako does not speak) answers false, and strategies' amends become
+    /// cancel + new.
+    fn amends_in_place(&self) -> bool {
+        false
+    }
+
+    /// Amends open order `order.cid` in place to `order.price` and total `order.qty` (its
+    /// side, kind and time in force are the order's own and are not sent). The answer or the
+    /// private stream reports the outcome as `OrderEvent::Amended` or `AmendRejected`. False,
+    /// writing nothing, when `amends_in_place` is false.
+    fn amend(&mut self, order: &PlaceOrder<'_>, now_ms: u64, out: &mut Vec<u8>) -> bool {
+        let _ = (order, now_ms, out);
+        false
+    }
 
     /// Query one order by client id. This and the other queries answer false, writing
     /// nothing, on a venue whose private WebSocket cannot answer queries (OKX): the gateway

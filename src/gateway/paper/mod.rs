@@ -624,6 +624,15 @@ impl PaperGateway {
                 self.on_cancel(new.strategy, cid, now);
                 self.on_new(new, now);
             }
+            // Paper orders are not amended in place (strategies' amends reach paper as
+            // cancel + new): the order's update as it stands says nothing changed.
+            OrderIntent::Amend { strategy, cid, .. } => {
+                self.counters.refused += 1;
+                if let Some(o) = self.table.get(&cid).filter(|o| o.strategy == strategy) {
+                    let u = Self::update_of(o, None, now);
+                    self.notify(u);
+                }
+            }
         }
     }
 

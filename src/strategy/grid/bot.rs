@@ -294,15 +294,18 @@ impl GridBot {
             return;
         };
         let l = &mut self.levels[i];
-        if let Some(e) = l.entries.iter_mut().find(|e| e.cid == live.cid) {
-            e.cancelling = true;
+        // Amended in place (the same order, same id): nothing to track beside it.
+        if new != live.cid {
+            if let Some(e) = l.entries.iter_mut().find(|e| e.cid == live.cid) {
+                e.cancelling = true;
+            }
+            l.entries.push(Leg {
+                cid: new,
+                qty: live.qty,
+                filled: Qty::ZERO,
+                cancelling: false,
+            });
         }
-        l.entries.push(Leg {
-            cid: new,
-            qty: live.qty,
-            filled: Qty::ZERO,
-            cancelling: false,
-        });
         l.buy = buy;
         l.sell = sell;
         l.anchor = last;
@@ -463,6 +466,10 @@ impl Strategy for GridBot {
             return;
         };
         legs[k].filled = u.filled_qty;
+        if u.refused.is_none() {
+            // The order's quantity as the venue holds it (an amend in place changes it).
+            legs[k].qty = u.qty;
+        }
         if u.status.is_final() {
             let leg = legs.remove(k);
             if !entry {
@@ -495,7 +502,10 @@ impl Strategy for GridBot {
                         Side::Buy => l.buy,
                         Side::Sell => l.sell,
                     };
-                    if let Some(new) = cx.intents.amend(live.cid, price, left, cx.tick_at) {
+                    if let Some(new) = cx.intents.amend(live.cid, price, left, cx.tick_at)
+                        && new != live.cid
+                    {
+                        // (Amended in place, the order's update brings its new quantity.)
                         for e in l.entries.iter_mut().filter(|e| e.cid == live.cid) {
                             e.cancelling = true;
                         }

@@ -78,6 +78,8 @@ enum Sent {
     New(Side, &'static str, &'static str),
     Cancel,
     Replace(Side, &'static str, &'static str),
+    /// Amended in place (the same order): its new price and quantity.
+    Amend(&'static str, &'static str),
 }
 
 fn leak(s: String) -> &'static str {
@@ -121,6 +123,30 @@ impl Rig {
                     out.push(Sent::Replace(s, p, qq));
                 }
                 OrderIntent::CancelAll { .. } => out.push(Sent::Cancel),
+                OrderIntent::Amend {
+                    cid, price, qty, ..
+                } => {
+                    // The venue amends at once; its confirmation comes on the next call.
+                    if let Some(o) = self.orders.iter_mut().find(|o| o.0 == cid) {
+                        o.2 = price;
+                        o.3 = qty;
+                        let u = OrderUpdate {
+                            cid,
+                            strategy: StrategyId(0),
+                            status: OrderStatus::Acked,
+                            side: o.1,
+                            price,
+                            qty,
+                            filled_qty: o.4,
+                            fill: None,
+                            refused: None,
+                            at: self.now,
+                        };
+                        self.sink.observe(&u);
+                        self.pending.push(u);
+                    }
+                    out.push(Sent::Amend(leak(price.to_string()), leak(qty.to_string())));
+                }
             }
         }
         out
@@ -347,6 +373,34 @@ fn an_unfilled_pair_trails_the_market() {
         vec![s(Side::Sell, "109.9", "1")]
     );
     assert!(r.market("120").is_empty());
+}
+
+#[test]
+fn on_a_venue_that_amends_in_place_the_pair_trails_with_one_order() {
+    let mut r = rig(&format!("{BASE}\ntrailing_percent = 1"));
+    r.sink = std::mem::replace(
+        &mut r.sink,
+        IntentSink::new(
+            bounded("unused", 1, FullPolicy::Backpressure).0,
+            CidMinter::new(9, StrategyId(0)),
+            StrategyId(0),
+            InstrumentId(0),
+        ),
+    )
+    .with_amends_in_place(InstrumentId(0));
+    assert_eq!(r.market("105"), vec![s(Side::Buy, "100", "1")]);
+    let first = r.orders[0].0;
+    assert_eq!(r.market("106.1"), vec![Sent::Amend("101.1", "1")]);
+    r.flush();
+    assert_eq!(r.live(), vec![(Side::Buy, "101.1".into(), "1".into())]);
+    assert_eq!(r.orders[0].0, first, "the same order, amended");
+    assert_eq!(r.market("104.9"), vec![Sent::Amend("99.9", "1")]);
+    r.flush();
+    // Filled once, whole: the exit at the moved sell price, one order's worth.
+    assert_eq!(
+        r.fill(Side::Buy, "1", "0", "SOL"),
+        vec![s(Side::Sell, "109.9", "1")]
+    );
 }
 
 #[test]

@@ -283,7 +283,8 @@ impl BinanceRest {
                     },
                 })
             }
-            Purpose::Cancel(cid) | Purpose::Status(cid) => {
+            // An amend is never sent to Binance (its session does not amend in place).
+            Purpose::Cancel(cid) | Purpose::Amend(cid) | Purpose::Status(cid) => {
                 user::order_snapshot(&v).map(|s| SessionEvent::Order {
                     cid,
                     event: s.event(at),

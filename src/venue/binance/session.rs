@@ -345,13 +345,16 @@ impl Session {
                 }),
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
             },
-            Purpose::Cancel(cid) | Purpose::Status(cid) => match user::order_snapshot(&result) {
-                Ok(s) => out.push(SessionEvent::Order {
-                    cid,
-                    event: s.event(at),
-                }),
-                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
-            },
+            // An amend is never sent to Binance (its session does not amend in place).
+            Purpose::Cancel(cid) | Purpose::Amend(cid) | Purpose::Status(cid) => {
+                match user::order_snapshot(&result) {
+                    Ok(s) => out.push(SessionEvent::Order {
+                        cid,
+                        event: s.event(at),
+                    }),
+                    Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+                }
+            }
             Purpose::Trades(cid) => match user::trade_fees(&result) {
                 Ok(trades) => out.push(SessionEvent::Trades { cid, trades }),
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),

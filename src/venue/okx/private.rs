@@ -117,6 +117,10 @@ pub struct OrderItem {
     pub price: Option<Price>,
     pub qty: Qty,
     pub fill: Option<FillItem>,
+    /// `amendResult` of a push that reports an amend: `Some(true)` amended, `Some(false)`
+    /// refused (`-1`, or `1`: refused and the order cancelled, which its state then says);
+    /// `None` when the push is not about an amend.
+    pub amended: Option<bool>,
     pub at: UnixNanos,
 }
 
@@ -177,6 +181,11 @@ pub fn order_item(v: &Value) -> Result<OrderItem, DecodeError> {
         price: opt_str(v, "px").and_then(|p| Price::parse(p).ok()),
         qty: qty_of(v, "sz")?,
         fill,
+        amended: match opt_str(v, "amendResult") {
+            Some("0") => Some(true),
+            Some("-1" | "1") => Some(false),
+            _ => None,
+        },
         at: ms(v, "uTime").or_else(|_| ms(v, "cTime"))?,
     })
 }

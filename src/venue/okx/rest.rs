@@ -335,7 +335,8 @@ impl RestCodec for OkxRest {
                 })
                 .ok_or_else(|| "place answer without ordId".into()),
             // Accepted: the orders channel reports the order's end.
-            Purpose::Cancel(_) => Ok(Vec::new()),
+            // Amends go over the private WebSocket only.
+            Purpose::Cancel(_) | Purpose::Amend(_) => Ok(Vec::new()),
             Purpose::Status(cid) => match data.first() {
                 None => Ok(vec![SessionEvent::NotFound { cid: *cid }]),
                 Some(d) => private::order_item(d)

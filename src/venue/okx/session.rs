@@ -103,6 +103,23 @@ impl OkxSession {
                 },
             });
         }
+        match (o.amended, o.price) {
+            (Some(true), Some(price)) if o.state == SnapshotStatus::Open => {
+                out.push(SessionEvent::Order {
+                    cid,
+                    event: OrderEvent::Amended {
+                        price,
+                        qty: o.qty,
+                        at: o.at,
+                    },
+                });
+            }
+            (Some(false), _) => out.push(SessionEvent::Order {
+                cid,
+                event: OrderEvent::AmendRejected { code: 0, at: o.at },
+            }),
+            _ => {}
+        }
         let (cum_qty, cum_quote) = (seen.qty.max(o.acc_fill), seen.quote);
         let event = match o.state {
             SnapshotStatus::Open if o.acc_fill.is_zero() => OrderEvent::Accepted {
@@ -141,7 +158,11 @@ impl OkxSession {
             .and_then(private::item_error)
             .or_else(|| private::item_error(v));
         let cid = match purpose {
-            Purpose::Place(c) | Purpose::Cancel(c) | Purpose::Status(c) | Purpose::Trades(c) => c,
+            Purpose::Place(c)
+            | Purpose::Cancel(c)
+            | Purpose::Amend(c)
+            | Purpose::Status(c)
+            | Purpose::Trades(c) => c,
             p => {
                 if let Some(error) = error {
                     out.push(SessionEvent::Failed { purpose: p, error });
@@ -163,8 +184,24 @@ impl OkxSession {
                     None => out.push(SessionEvent::Uncertain { cid }),
                 }
             }
-            // A cancel accepted: the `orders` channel reports the order's end.
-            (Purpose::Cancel(_), None) => {}
+            // A cancel accepted: the `orders` channel reports the order's end; an amend
+            // accepted: it reports the amended order (`amendResult` 0).
+            (Purpose::Cancel(_) | Purpose::Amend(_), None) => {}
+            // An amend refused leaves the order as it was; the venue may be rate limiting.
+            (Purpose::Amend(_), Some(error)) => {
+                if private::classify(error.code) == ErrorClass::RateLimited {
+                    out.push(SessionEvent::RateLimited {
+                        retry_after_ms: 2_000,
+                    });
+                }
+                out.push(SessionEvent::Order {
+                    cid,
+                    event: OrderEvent::AmendRejected {
+                        code: error.code,
+                        at,
+                    },
+                });
+            }
             (p, Some(error)) => match (private::classify(error.code), p) {
                 (ErrorClass::RateLimited, _) => {
                     out.push(SessionEvent::RateLimited {
@@ -294,6 +331,30 @@ impl OrderSession for OkxSession {
             r#"{{"id":"{id}","op":"cancel-order","args":[{{"instId":"{symbol}","clOrdId":"{}"}}]}}"#,
             cid.as_str()
         );
+    }
+
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    /// `amend-order` by client id with the new price and total size (OKX's `newPx`,
+    /// `newSz`); OKX keeps the order's ids.
+    fn amend(&mut self, o: &PlaceOrder<'_>, _now_ms: u64, out: &mut Vec<u8>) -> bool {
+        let id = self.begin(Purpose::Amend(*o.cid));
+        let mut px = [0u8; 32];
+        let mut sz = [0u8; 32];
+        let npx = o.price.write_fixed(o.price_decimals, &mut px);
+        let nsz = o.qty.write_fixed(o.qty_decimals, &mut sz);
+        out.clear();
+        let _ = write!(
+            Buf(out),
+            r#"{{"id":"{id}","op":"amend-order","args":[{{"instId":"{}","clOrdId":"{}","newSz":"{}","newPx":"{}"}}]}}"#,
+            o.symbol,
+            o.cid.as_str(),
+            std::str::from_utf8(&sz[..nsz]).unwrap_or("0"),
+            std::str::from_utf8(&px[..npx]).unwrap_or("0"),
+        );
+        true
     }
 
     fn status(&mut self, _: &str, _: &ClientOrderId, _: u64, _: &mut Vec<u8>) -> bool {

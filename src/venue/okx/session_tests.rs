@@ -299,3 +299,78 @@ fn cancels_and_balances() {
     ));
     assert!(events(&mut s, "pong").is_empty());
 }
+
+#[test]
+fn amends_are_written_and_answered_as_okx_documents_them() {
+    use crate::types::order::{OrderKind, TimeInForce};
+    let mut s = session();
+    assert!(s.amends_in_place());
+    let c = cid(4);
+    let order = PlaceOrder {
+        symbol: "BTC-USDT",
+        cid: &c,
+        side: Side::Buy,
+        kind: OrderKind::LimitMaker,
+        tif: TimeInForce::Gtc,
+        price: Price::parse("101.5").unwrap(),
+        qty: Qty::parse("0.25").unwrap(),
+        price_decimals: 1,
+        qty_decimals: 4,
+    };
+    let mut out = Vec::new();
+    assert!(s.amend(&order, 0, &mut out));
+    let v = text(&out);
+    assert_eq!(v["op"], "amend-order");
+    let a = &v["args"][0];
+    assert_eq!(
+        (
+            a["instId"].as_str(),
+            a["clOrdId"].as_str(),
+            a["newPx"].as_str(),
+            a["newSz"].as_str()
+        ),
+        (
+            Some("BTC-USDT"),
+            Some(c.as_str()),
+            Some("101.5"),
+            Some("0.2500")
+        )
+    );
+    // Accepted: nothing until the `orders` push of the amended order.
+    let id = v["id"].as_str().unwrap().to_owned();
+    let ok = format!(
+        r#"{{"id":"{id}","op":"amend-order","code":"0","msg":"","data":[{{"clOrdId":"{}","ordId":"900","reqId":"","sCode":"0","sMsg":""}}]}}"#,
+        c.as_str()
+    );
+    assert!(events(&mut s, &ok).is_empty());
+    let amended = push(&c, "live", "0", None)
+        .replace(r#""px":"100","sz":"2""#, r#""px":"101.5","sz":"0.25""#)
+        .replace(r#""uTime":"8""#, r#""uTime":"8","amendResult":"0""#);
+    let ev = events(&mut s, &amended);
+    assert!(
+        ev.iter().any(|e| matches!(e, SessionEvent::Order { cid, event: OrderEvent::Amended { price, qty, .. } }
+            if *cid == c && *price == Price::parse("101.5").unwrap() && *qty == Qty::parse("0.25").unwrap())),
+        "{ev:?}"
+    );
+    // Refused (the order had filled): the order stays as it was.
+    s.amend(&order, 0, &mut out);
+    let id = text(&out)["id"].as_str().unwrap().to_owned();
+    let refused = format!(
+        r#"{{"id":"{id}","op":"amend-order","code":"1","msg":"","data":[{{"clOrdId":"{}","ordId":"900","reqId":"","sCode":"51503","sMsg":"Order modification failed as the order has been filled, canceled or does not exist."}}]}}"#,
+        c.as_str()
+    );
+    assert!(matches!(
+        &events(&mut s, &refused)[..],
+        [SessionEvent::Order { cid, event: OrderEvent::AmendRejected { code: 51503, .. } }] if *cid == c
+    ));
+    // A push saying an amend failed (`amendResult` -1) says the same.
+    let failed =
+        push(&c, "live", "0", None).replace(r#""uTime":"8""#, r#""uTime":"8","amendResult":"-1""#);
+    assert!(events(&mut s, &failed).iter().any(|e| matches!(
+        e,
+        SessionEvent::Order {
+            event: OrderEvent::AmendRejected { .. },
+            ..
+        }
+    )));
+}

@@ -297,8 +297,11 @@ fn run(
     (status, report.sim_state.expect("simulator state"), board)
 }
 
-/// The simulator's fills of each strategy, by strategy number, and its orders' statuses.
-fn sim_fills(state: &Value) -> (HashMap<u16, Vec<Fill>>, Vec<(u16, String)>) {
+/// Each strategy's simulator fills, by strategy number.
+type FillsOf = HashMap<u16, Vec<Fill>>;
+
+/// The simulator's fills of each strategy and its orders' statuses (strategy number, status).
+fn sim_fills(state: &Value) -> (FillsOf, Vec<(u16, String)>) {
     let account = &state["accounts"][0];
     let mut of_order: HashMap<u64, u16> = HashMap::new();
     let mut statuses = vec![];

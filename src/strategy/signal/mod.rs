@@ -8,6 +8,8 @@ pub mod bot;
 pub mod params;
 pub mod rules;
 pub mod score;
+#[cfg(test)]
+mod tests;
 pub mod view;
 
 pub use bot::{ClosedTrade, SignalBot};

@@ -1,6 +1,6 @@
 //! The signal bot end to end against the in-process simulator, on scripted price paths
-//! (`sim.source = "path"`). Four bots in one engine, each on its own pair, each with one exit
-//! rule: every path warms the indicators up flat, then rises (a saw-tooth, so post-only bids at
+//! (`sim.source = "path"`). Five bots in one engine, each on its own pair, each with one exit
+//! rule (the fifth buys in three DCA tranches): every path warms the indicators up flat, then rises (a saw-tooth, so post-only bids at
 //! the touch fill on its dips) until the bot's score turns hot, holds through the confirmation
 //! and buys; then the path does what its exit rule needs (rises on for take-profit, drops for
 //! stop-loss, holds for the maximum holding time, falls for a confirmed sell signal). The run
@@ -69,8 +69,13 @@ fn bots() -> Vec<Bot> {
         sl.push(last - 30);
     }
     hold(&mut sl, 10);
+    // The rise goes on while the post-only bid waits for a dip (the holding time counts
+    // from the trade's opening, so the exit may come while it still rises).
     let mut held = warm_and_rise();
+    saw(&mut held, 100, 3, 1);
     hold(&mut held, 10);
+    let mut dca = warm_and_rise();
+    hold(&mut dca, 10);
     let mut sig = warm_and_rise();
     hold(&mut sig, 20);
     saw(&mut sig, 100, -3, -1);
@@ -107,6 +112,14 @@ fn bots() -> Vec<Bot> {
             path: sig,
             params: "entry = \"ioc\"\nexit_on_signal = true",
             exit: "signal",
+        },
+        Bot {
+            id: "dca",
+            symbol: "XRPUSDT",
+            base: "XRP",
+            path: dca,
+            params: "entry = \"ioc\"\ndca_tranches = 3\ndca_interval = \"300ms\"\nmax_hold = \"2s\"",
+            exit: "max_hold",
         },
     ]
 }
@@ -389,7 +402,7 @@ fn agrees(status: &Value, state: &Value, board: &mako::risk::PositionBoard, bots
 }
 
 #[test]
-fn four_bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
+fn bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
     let bots = bots();
     let (status, state, board) = run(&bots, "rules", "", Duration::from_secs(120));
     for b in &bots {
@@ -406,6 +419,21 @@ fn four_bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
         );
         assert_eq!(d["open_trades"], 0, "{}: {d}", b.id);
     }
+    // The DCA bot bought its trade in three IOC tranches of a third of 25 USDT each.
+    let (fills, _) = sim_fills(&state);
+    let dca = bots.iter().position(|b| b.id == "dca").unwrap() as u16;
+    let buys: Vec<i64> = fills[&dca]
+        .iter()
+        .filter(|f| f.buy)
+        .map(|f| f.quote)
+        .collect();
+    assert_eq!(buys.len(), 3, "{buys:?}");
+    let third = Price::parse("8.33333333").unwrap().units();
+    assert!(
+        buys.iter()
+            .all(|q| *q <= third + 1 && *q > third * 98 / 100),
+        "{buys:?}"
+    );
     agrees(&status, &state, &board, &bots);
 }
 

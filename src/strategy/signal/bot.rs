@@ -22,9 +22,10 @@ use super::score::{Reading, Scorer, Signal, Temperature, signal_of, temperature}
 
 /// A cancel not answered by the order's end within this is sent again.
 const CANCEL_RETRY_NS: u64 = 5_000_000_000;
-/// After a refusal, the bot waits this long before it tries that tranche again (at most
-/// `MAX_REFUSALS` times per trade).
-const RETRY_NS: u64 = 1_000_000_000;
+/// After a refusal (e.g. a post-only bid that met a book which had moved since the bot read
+/// it), the bot waits this long before it tries that tranche again (at most `MAX_REFUSALS`
+/// times per trade); an IOC exit the book could not fill waits as long.
+const RETRY_NS: u64 = 200_000_000;
 const MAX_REFUSALS: u32 = 5;
 /// Closed trades kept for the view (the count is kept apart).
 const KEEP_TRADES: usize = 256;

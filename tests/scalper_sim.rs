@@ -226,7 +226,18 @@ impl Trade {
         } else {
             (self.bought, self.bought_qty)
         };
-        let exit_avg = exit_quote / i128::from(exit_qty);
+        // A trade closed without an exit (its entry filled only dust) values what is left at
+        // the entry's average, as the scalper does.
+        let (entry_quote, entry_qty) = if self.buy {
+            (self.bought, self.bought_qty)
+        } else {
+            (self.sold, self.sold_qty)
+        };
+        let exit_avg = if exit_qty == 0 {
+            entry_quote / i128::from(entry_qty.max(1))
+        } else {
+            exit_quote / i128::from(exit_qty)
+        };
         let base_left = self.bought_qty - self.sold_qty - self.base_fees;
         self.sold - self.bought - i128::from(self.quote_fees) * 100_000_000
             + i128::from(base_left) * exit_avg

@@ -68,7 +68,9 @@ struct Trade {
     first_cid: Option<ClientOrderId>,
     /// What a re-priced entry left unfilled, to bid again at the touch, and when its tranche
     /// started (the entry timeout runs from there).
-    requote: Option<(Qty, UnixNanos)>,
+    /// What a re-priced entry left to bid: its quantity, the quote that quantity was sized
+    /// for (so a higher bid buys less, never more than the tranche), and when it began.
+    requote: Option<(Qty, i64, UnixNanos)>,
 }
 
 impl Trade {
@@ -350,10 +352,11 @@ impl SignalBot {
 
     /// Bids what a re-priced entry left at the touch, unless its tranche timed out.
     fn send_requote(&mut self, i: usize, cx: &mut StrategyCtx<'_>) {
-        let Some((qty, started)) = self.trades[i].requote.take() else {
+        let Some((left, quote, started)) = self.trades[i].requote.take() else {
             return;
         };
         let price = cx.book.bid.price;
+        let qty = left.min(self.qty_for(quote, price));
         if cx.now.since(started) >= ns(self.params.entry_timeout)
             || self.instrument.check_order(price, qty).is_err()
         {
@@ -639,7 +642,9 @@ impl Strategy for SignalBot {
         if o.role == Role::Entry && o.requote && t.exit.is_none() {
             let left = o.qty.saturating_sub(o.filled).floor_to(self.instrument.lot_size);
             if !left.is_zero() {
-                t.requote = Some((left, o.placed_at));
+                let quote = (i128::from(o.price.units()) * i128::from(left.units())
+                    / i128::from(SCALE)) as i64;
+                t.requote = Some((left, quote, o.placed_at));
             }
         }
         if o.role == Role::Entry && o.cancel_at.is_none() && o.filled.is_zero() {

@@ -257,7 +257,8 @@ fn a_post_only_bid_left_behind_is_cancelled_then_bid_again_only_after_the_cancel
     );
     r.at(t, &up, |b, cx| b.on_tick(cx));
     assert!(r.sent().is_empty(), "nothing new before the cancel's outcome");
-    // The cancel ends the order unfilled: the bot bids again at the touch.
+    // The cancel ends the order unfilled: the bot bids again at the touch, for the quote the
+    // tranche was sized for (fewer base units at the higher price, never more quote).
     let u = OrderUpdate {
         cid: n.cid,
         strategy: StrategyId(0),
@@ -275,7 +276,8 @@ fn a_post_only_bid_left_behind_is_cancelled_then_bid_again_only_after_the_cancel
     r.at(t, &up, |b, cx| b.on_tick(cx));
     let again = r.sent();
     assert!(
-        matches!(again.as_slice(), [OrderIntent::New(m)] if m.price == p(&up) && m.qty == n.qty && m.kind == OrderKind::LimitMaker),
-        "{again:?}"
+        matches!(again.as_slice(), [OrderIntent::New(m)] if m.price == p(&up) && m.qty == Qty::parse("0.247").unwrap() && m.kind == OrderKind::LimitMaker),
+        "{again:?} after {n:?}"
     );
+    assert_eq!(n.qty, Qty::parse("0.248").unwrap(), "the first bid: 25 USDT at {}", n.price);
 }

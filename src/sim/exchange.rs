@@ -393,20 +393,25 @@ impl Exchange {
         let (sym, side, price, leaves, rested) = (o.symbol, o.side, o.price, o.leaves(), o.on_book);
         o.on_book = false;
         if rested {
-            let s = &mut self.symbols[sym];
-            let lvl = &mut s.resting[side_idx(side)];
-            if let Some(q) = lvl.get_mut(&price) {
-                q.retain(|id| *id != order_id);
-                if q.is_empty() {
-                    lvl.remove(&price);
-                }
-            }
-            s.book.add_own(side, price, -leaves.units());
+            self.unrest(order_id, sym, side, price, leaves);
         }
         self.release_if_done(order_id);
         if exec_type != "CANCELED" {
             self.report(order_id, exec_type, None, None);
         }
+    }
+
+    /// Takes a resting order's `leaves` at `price` off the book and out of its queue.
+    fn unrest(&mut self, order_id: u64, sym: usize, side: Side, price: Price, leaves: Qty) {
+        let s = &mut self.symbols[sym];
+        let lvl = &mut s.resting[side_idx(side)];
+        if let Some(q) = lvl.get_mut(&price) {
+            q.retain(|id| *id != order_id);
+            if q.is_empty() {
+                lvl.remove(&price);
+            }
+        }
+        s.book.add_own(side, price, -leaves.units());
     }
 
     /// Releases whatever an order still has locked once it is no longer open.
@@ -536,18 +541,12 @@ impl Exchange {
         }
         self.mark_dirty(account, &asset);
         let keeps_place = price == old_price && new_leaves <= old_leaves.units();
-        let s = &mut self.symbols[symbol];
         if keeps_place {
-            s.book.add_own(side, price, new_leaves - old_leaves.units());
+            self.symbols[symbol]
+                .book
+                .add_own(side, price, new_leaves - old_leaves.units());
         } else {
-            let lvl = &mut s.resting[side_idx(side)];
-            if let Some(q) = lvl.get_mut(&old_price) {
-                q.retain(|x| *x != id);
-                if q.is_empty() {
-                    lvl.remove(&old_price);
-                }
-            }
-            s.book.add_own(side, old_price, -old_leaves.units());
+            self.unrest(id, symbol, side, old_price, old_leaves);
         }
         if let Some(o) = self.orders.get_mut(&id) {
             o.price = price;

@@ -250,6 +250,7 @@ impl GatewayStage {
                 filled_qty: Qty::ZERO,
                 fill: None,
                 refused: None,
+                fee_correction: None,
                 at: now,
             };
             let _ = self.updates.send(u);

@@ -7,7 +7,9 @@
 //! waits (on `/status`) for each bot's one trade to close, then checks its exit reason and
 //! that every order and fill agrees with the simulator's own state. A second run drops every
 //! user-data event on the simulator: the bot learns of its entry's fill only through the
-//! gateway's reconciliation, and still closes its trade.
+//! gateway's reconciliation, and still closes its trade. A third run drives one bot with
+//! every exit rule on through four trades, one exit rule each, in turn: each phase's prices
+//! are posted to the simulator (`/sim/path`) once the bot has done what the last one was for.
 
 mod common;
 
@@ -238,7 +240,12 @@ path = {path}
             .lines()
             .map(|l| l.split(' ').next().unwrap())
             .collect();
-        let mut params = COMMON.to_string();
+        // A bot's own lines win over the common ones and the exits-off defaults.
+        let mut params: String = COMMON
+            .lines()
+            .filter(|l| !own.contains(&l.split(' ').next().unwrap_or("")))
+            .map(|l| format!("{l}\n"))
+            .collect();
         for (k, v) in EXITS_OFF {
             if !own.contains(k) {
                 params += &format!("{k} = {v}\n");
@@ -281,7 +288,6 @@ struct Fill {
     quote: i64,
     fee: i64,
     fee_in_base: bool,
-    price: i64,
 }
 
 /// Runs `bots` until each has closed its trade; returns the last status and the simulator's
@@ -292,6 +298,19 @@ fn run(
     faults: &str,
     limit: Duration,
 ) -> (Value, Value, mako::risk::PositionBoard) {
+    run_settled(bots, tag, faults, limit, false, |_, _| {})
+}
+
+/// As `run`; with `settled`, also until each bot's PnL is what the simulator's fills of it
+/// make (fees the engine learns after a fill reach the bot a moment after the trade closes).
+fn run_settled(
+    bots: &[Bot],
+    tag: &str,
+    faults: &str,
+    limit: Duration,
+    settled: bool,
+    drive: impl Fn(&Value, std::net::SocketAddr),
+) -> (Value, Value, mako::risk::PositionBoard) {
     let dir = std::env::temp_dir().join(format!("mako-signal-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let text = config(bots, &dir, faults);
@@ -299,11 +318,20 @@ fn run(
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     let board = engine.positions();
+    let sim = engine.sim_addr().expect("the simulator");
     let ids: Vec<&str> = bots.iter().map(|b| b.id).collect();
     let last = std::sync::Mutex::new(Value::Null);
     let report = common::run_until(engine, shutdown, "every bot's trade closed", limit, |s| {
         *last.lock().unwrap() = s.clone();
+        drive(s, sim);
         ids.iter().all(|id| closed(s, id))
+            && (!settled || {
+                let state = sim_state(sim);
+                ids.iter().enumerate().all(|(n, id)| {
+                    let got = strategy(s, id)["detail"]["signal"]["realized_pnl"].as_f64();
+                    got.is_some_and(|g| (g - expected_pnl(&state, n as u16)).abs() < 1e-9)
+                })
+            })
     });
     std::fs::remove_dir_all(&dir).ok();
     let status = last.into_inner().unwrap();
@@ -333,15 +361,35 @@ fn sim_fills(state: &Value) -> (FillsOf, Vec<(u16, String)>) {
             quote: units(&f["quoteQty"]),
             fee: units(&f["commission"]),
             fee_in_base: f["commissionAsset"] != "USDT",
-            price: units(&f["price"]),
         });
     }
     (fills, statuses)
 }
 
+fn sim_state(sim: std::net::SocketAddr) -> Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut r = agent
+        .get(&format!("http://{sim}/sim/state"))
+        .call()
+        .expect("the simulator's state");
+    serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("json")
+}
+
+/// What strategy `n`'s fills on the simulator made, trade by trade (`trade_pnls`).
+fn expected_pnl(state: &Value, n: u16) -> f64 {
+    let (fills, _) = sim_fills(state);
+    trade_pnls(fills.get(&n).map(Vec::as_slice).unwrap_or(&[]))
+        .iter()
+        .sum::<i128>() as f64
+        / 1e16
+}
+
 /// The bot's reported figures agree with the simulator's fills of its orders: what it bought
 /// and sold, its position on the engine's board, and its PnL (sells − buys − fees, the dust
-/// the exit leaves valued near the exit price: within 1e-4).
+/// the exit leaves valued at the exit's average price), exact to the view's float.
 fn agrees(status: &Value, state: &Value, board: &mako::risk::PositionBoard, bots: &[Bot]) {
     let (fills, statuses) = sim_fills(state);
     for (n, b) in bots.iter().enumerate() {
@@ -361,20 +409,10 @@ fn agrees(status: &Value, state: &Value, board: &mako::risk::PositionBoard, bots
             "{}: the exit sold what was held, down to the lot: dust {dust}",
             b.id
         );
-        let exit_price = f.iter().rev().find(|f| !f.buy).map(|f| f.price).unwrap();
-        let mut pnl: i128 = 0;
-        for x in f {
-            let q = i128::from(x.quote) * 100_000_000;
-            pnl += if x.buy { -q } else { q };
-            if !x.fee_in_base {
-                pnl -= i128::from(x.fee) * 100_000_000;
-            }
-        }
-        pnl += i128::from(dust) * i128::from(exit_price);
-        let expected = pnl as f64 / 1e16;
+        let expected = expected_pnl(state, n as u16);
         let reported = s["detail"]["signal"]["realized_pnl"].as_f64().unwrap();
         assert!(
-            (reported - expected).abs() < 1e-4,
+            (reported - expected).abs() < 1e-9,
             "{}: PnL {reported} vs the simulator's fills {expected}",
             b.id
         );
@@ -437,11 +475,201 @@ fn bots_buy_hold_and_exit_each_by_its_rule_and_agree_with_the_simulator() {
     agrees(&status, &state, &board, &bots);
 }
 
+fn post_path(sim: std::net::SocketAddr, symbol: &str, path: &[i64]) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let prices: Vec<String> = path
+        .iter()
+        .map(|c| format!("{}.{:02}", c / 100, c % 100))
+        .collect();
+    let body = serde_json::json!({"symbol": symbol, "path": prices}).to_string();
+    let r = agent
+        .post(&format!("http://{sim}/sim/path"))
+        .header("content-type", "application/json")
+        .send(body.as_str());
+    assert!(r.is_ok(), "the simulator took the path: {r:?}");
+}
+
+/// One bot's fills cut into its trades (a buy after a sell opens the next one), each valued
+/// as the bot values a closed trade: sells − buys − quote fees, the dust left (bought − sold −
+/// base fees) at the exit's average price. Quote at 10^-16.
+fn trade_pnls(fills: &[Fill]) -> Vec<i128> {
+    let mut trades: Vec<Vec<&Fill>> = vec![];
+    for f in fills {
+        let new = trades
+            .last()
+            .is_none_or(|t| f.buy && t.last().is_some_and(|l| !l.buy));
+        if new {
+            trades.push(vec![]);
+        }
+        trades.last_mut().unwrap().push(f);
+    }
+    trades
+        .iter()
+        .map(|t| {
+            let mut pnl: i128 = 0;
+            let mut dust: i128 = 0;
+            for x in t {
+                let q = i128::from(x.quote) * 100_000_000;
+                pnl += if x.buy { -q } else { q };
+                dust += i128::from(if x.buy { x.qty } else { -x.qty });
+                if x.fee_in_base {
+                    dust -= i128::from(x.fee);
+                } else {
+                    pnl -= i128::from(x.fee) * 100_000_000;
+                }
+            }
+            // The exit's average price, as the bot computes it.
+            let (sold, qty) = t.iter().filter(|f| !f.buy).fold((0i128, 0i128), |a, f| {
+                (
+                    a.0 + i128::from(f.quote) * 100_000_000,
+                    a.1 + i128::from(f.qty),
+                )
+            });
+            let exit = if qty > 0 { sold / qty } else { 0 };
+            pnl + dust * exit
+        })
+        .collect()
+}
+
+#[test]
+fn one_bot_exits_by_each_rule_in_turn() {
+    // Entries by IOC when a rise turns the score hot; every exit rule on. Each phase's path is
+    // posted when the bot holds its entry (the exit's path) or has closed the last trade (a
+    // flat spell, so the score cools and the cooldown ends, then the next rise).
+    let mut start = warm_and_rise();
+    hold(&mut start, 1);
+    let bot = Bot {
+        id: "turns",
+        symbol: "SOLUSDT",
+        base: "SOL",
+        path: start,
+        params: "entry = \"ioc\"\nexit_on_signal = true\ntake_profit_percent = 0.5\n\
+                 stop_loss_percent = 1\nmax_hold = \"6s\"\nmax_trades_per_day = 10",
+        exit: "",
+    };
+    let order = ["take_profit", "stop_loss", "max_hold", "signal"];
+    let exit_path = |phase: usize, from: i64| -> Vec<i64> {
+        let mut p = vec![from];
+        match phase {
+            // +1 % in half a second: past the take-profit, short of anything else.
+            0 => (0..10).for_each(|_| p.push(p.last().unwrap() + 10)),
+            // −2 % in half a second: through the stop.
+            1 => (0..10).for_each(|_| p.push(p.last().unwrap() - 20)),
+            // Flat: only the holding time can end it.
+            2 => {}
+            // A slow saw-tooth fall (−0.01 % a step): the sell signal confirms long before
+            // the stop (−1 %, 5 s away) or the holding time.
+            _ => saw(&mut p, 120, -3, -1),
+        }
+        p
+    };
+    let entry_path = |from: i64| -> Vec<i64> {
+        let mut p = vec![from];
+        hold(&mut p, 40);
+        saw(&mut p, 60, 3, 1);
+        p
+    };
+    let dir = std::env::temp_dir().join(format!("mako-signal-turns-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bots = [bot];
+    let text = config(&bots, &dir, "");
+    let config = mako::config::parse(&text, Path::new("signal.toml")).expect("valid config");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    let board = engine.positions();
+    let sim = engine.sim_addr().expect("the simulator");
+    // Trades closed when the current exit path was posted (none while an entry path runs).
+    let phase = std::sync::Mutex::new(None::<u64>);
+    let last = std::sync::Mutex::new(Value::Null);
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "four trades closed, one by each exit rule",
+        Duration::from_secs(180),
+        |s| {
+            *last.lock().unwrap() = s.clone();
+            let b = strategy(s, "turns");
+            // Both from the bot's detail (built about once a second): one snapshot.
+            let d = &b["detail"];
+            let closed = d["last_trades"].as_array().map_or(0, |t| t.len() as u64);
+            let held = d["signal"]["position"]
+                .as_str()
+                .and_then(|q| Price::parse(q).ok())
+                .is_some_and(|q| q.units() > 0);
+            if closed >= order.len() as u64 {
+                return true;
+            }
+            // Each path starts at the bid now (the mid less half the one-tick spread).
+            let Some(bid) = b["mid"]
+                .as_str()
+                .and_then(|m| Price::parse(m).ok())
+                .map(|m| m.units() / 1_000_000)
+            else {
+                return false;
+            };
+            let mut ph = phase.lock().unwrap();
+            match *ph {
+                Some(at) if closed > at => {
+                    // The trade closed: cool down, then rise for the next entry.
+                    post_path(sim, "SOLUSDT", &entry_path(bid));
+                    *ph = None;
+                }
+                None if held => {
+                    post_path(sim, "SOLUSDT", &exit_path(closed as usize, bid));
+                    *ph = Some(closed);
+                }
+                _ => {}
+            }
+            false
+        },
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let status = last.into_inner().unwrap();
+    let state = report.sim_state.expect("simulator state");
+    let s = strategy(&status, "turns");
+    let trades = s["detail"]["last_trades"].as_array().expect("trades");
+    let reasons: Vec<&str> = trades
+        .iter()
+        .rev()
+        .map(|t| t["exit_reason"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(reasons, order, "{s}");
+    // Each trade's PnL is what the simulator's fills of it made; the bot's total is their sum.
+    let (fills, statuses) = sim_fills(&state);
+    let pnls = trade_pnls(&fills[&0]);
+    assert_eq!(pnls.len(), 4, "{} fills", fills[&0].len());
+    for (t, want) in trades.iter().rev().zip(&pnls) {
+        let got = t["pnl"].as_f64().unwrap();
+        assert!((got - *want as f64 / 1e16).abs() < 1e-9, "{t} vs {want}");
+    }
+    let total = pnls.iter().sum::<i128>() as f64 / 1e16;
+    let realized = s["detail"]["signal"]["realized_pnl"].as_f64().unwrap();
+    assert!((realized - total).abs() < 1e-9, "{realized} vs {total}");
+    // The engine's position is what the simulator filled; nothing is left open on the venue.
+    let bought: i64 = fills[&0].iter().filter(|f| f.buy).map(|f| f.qty).sum();
+    let sold: i64 = fills[&0].iter().filter(|f| !f.buy).map(|f| f.qty).sum();
+    assert_eq!(
+        board.position(StrategyId(0), InstrumentId(0)).qty,
+        bought - sold
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|(_, st)| st != "NEW" && st != "PARTIALLY_FILLED"),
+        "{statuses:?}"
+    );
+}
+
 #[test]
 fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on() {
     // One post-only bot; every user-data event (execution reports) is dropped, so its entry's
     // fill is learned only when the gateway's sweep finds the order gone and queries it.
-    // A long rise, so the bid's dips come on while the bot re-prices.
+    // A long rise turns the score hot; once the bot's bid rests, the market dips one tick
+    // below it (posted to the simulator), which fills it whether or not the bot is busy
+    // re-pricing it.
     let mut held = warm_and_rise();
     saw(&mut held, 100, 3, 1);
     hold(&mut held, 10);
@@ -453,10 +681,35 @@ fn a_dropped_fill_event_reaches_the_bot_through_reconciliation_and_it_moves_on()
         params: "entry = \"post_only\"\nmax_hold = \"1s\"",
         exit: "max_hold",
     }];
-    // No fees: a fill learned by a query carries none (the gateway fetches them afterwards
-    // for its own books), so the PnL check stays exact.
-    let faults = "maker_fee = \"0\"\ntaker_fee = \"0\"\n[sim.faults]\ndrop_user_event_rate = 1.0\n";
-    let (status, state, board) = run(&bots, "dropped", faults, Duration::from_secs(120));
+    // With fees: a fill learned by a query carries none; the gateway fetches the order's
+    // trades and sends the bot their fees, which its PnL then includes (waited for: they may
+    // come just after the trade closed).
+    let faults = "[sim.faults]\ndrop_user_event_rate = 1.0\n";
+    // The last dip's price: a bid at or above it (one placed after a cancel that beat the
+    // dip) gets another dip below it.
+    let dipped = std::sync::Mutex::new(i64::MIN);
+    let dip = |s: &Value, sim: std::net::SocketAddr| {
+        let bid = s["open_orders"].as_array().and_then(|o| {
+            o.iter()
+                .filter(|o| o["strategy"] == "blind" && o["side"] == "buy")
+                .filter_map(|o| Price::parse(o["price"].as_str()?).ok())
+                .map(|p| p.units() / 1_000_000)
+                .min()
+        });
+        let mut d = dipped.lock().unwrap();
+        if let Some(bid) = bid.filter(|b| *b >= *d) {
+            post_path(sim, "SOLUSDT", &[bid - 1]);
+            *d = bid - 1;
+        }
+    };
+    let (status, state, board) = run_settled(
+        &bots,
+        "dropped",
+        faults,
+        Duration::from_secs(120),
+        true,
+        dip,
+    );
     let s = strategy(&status, "blind");
     assert_eq!(
         s["detail"]["last_trades"][0]["exit_reason"], bots[0].exit,

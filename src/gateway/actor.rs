@@ -381,6 +381,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             filled_qty: o.filled_qty,
             fill,
             refused,
+            fee_correction: None,
             at,
         }
     }
@@ -397,6 +398,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             filled_qty: crate::types::Qty::ZERO,
             fill: None,
             refused: Some(why),
+            fee_correction: None,
             at: now,
         };
         self.notify(u);
@@ -793,7 +795,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             SessionEvent::NotFound { cid } => {
                 self.apply(cid, &OrderEvent::Unknown { at: now }, now)
             }
-            SessionEvent::Trades { cid, trades } => self.on_trades(cid, &trades),
+            SessionEvent::Trades { cid, trades } => self.on_trades(cid, &trades, now),
             SessionEvent::OpenOrders { symbol, orders } => {
                 self.reconcile_open(&symbol, orders, now)
             }
@@ -853,7 +855,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         }
     }
 
-    /// The venue's trade list of an order: its fees become exact.
+    /// The venue's trade list of an order: its fees become exact, and the strategy is told
+    /// what they add to the fills it was sent (one update per asset whose fees changed).
     fn on_trades(
         &mut self,
         cid: ClientOrderId,
@@ -862,6 +865,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             crate::types::Qty,
             crate::types::order::AssetCode,
         )],
+        now: UnixNanos,
     ) {
         let Some(o) = self.table.get_mut(&cid) else {
             return;
@@ -873,13 +877,23 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             .instrument(instrument)
             .map(|i| i.quote.clone())
             .unwrap_or_default();
-        for (asset, d) in delta {
-            if d != 0 && asset.as_str() == quote {
-                self.risk
-                    .adjust_quote_fees(strategy, instrument, crate::types::Qty::from_units(d));
+        let mut corrections = [None; 2];
+        for (k, (asset, d)) in delta.into_iter().enumerate() {
+            if d == 0 {
+                continue;
             }
+            let d = crate::types::Qty::from_units(d);
+            if asset.as_str() == quote {
+                self.risk.adjust_quote_fees(strategy, instrument, d);
+            }
+            let mut u = Self::update_of(&record, None, None, now);
+            u.fee_correction = Some(super::FeeCorrection { asset, delta: d });
+            corrections[k] = Some(u);
         }
         self.keep(crate::persist::Record::Order(record));
+        for u in corrections.into_iter().flatten() {
+            self.notify(u);
+        }
         if is_final
             && !self
                 .chase

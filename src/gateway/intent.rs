@@ -3,7 +3,7 @@
 
 use crate::types::{ClientOrderId, InstrumentId, Price, Qty, Side, StrategyId, UnixNanos};
 
-use crate::types::order::{FillDelta, OrderKind, OrderStatus, TimeInForce};
+use crate::types::order::{AssetCode, FillDelta, OrderKind, OrderStatus, TimeInForce};
 
 /// Mints client order ids for one strategy: unique across strategies (the id encodes the
 /// strategy) and across restarts (it encodes the run's start).
@@ -131,7 +131,17 @@ pub struct OrderUpdate {
     pub fill: Option<FillDelta>,
     /// Set when the gateway refused the intent (the order never reached the venue).
     pub refused: Option<Refusal>,
+    /// Set on an update that carries only this: fees of the order's fills that were reported
+    /// without them (a fill learned by a query), now known from the venue's trade list.
+    pub fee_correction: Option<FeeCorrection>,
     pub at: UnixNanos,
+}
+
+/// Fees to add to what an order's fills reported (negative: to take back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeCorrection {
+    pub asset: AssetCode,
+    pub delta: Qty,
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub mod table;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
 pub use events::{EventSender, GatewayEvent};
-pub use intent::{CidMinter, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
+pub use intent::{CidMinter, FeeCorrection, NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 pub use latency::GATEWAY_MEASUREMENTS;
 pub use paper::{PaperGateway, PaperSpec};
 pub use snapshot::{GatewayCounters, GatewaySnapshot, OrderView};

@@ -86,6 +86,8 @@ pub struct SymbolState {
     /// Resting simulator orders per side and price, in time priority. 0 = bids, 1 = asks.
     pub resting: [BTreeMap<Price, VecDeque<u64>>; 2],
     pub last_top: Top,
+    /// A path posted to `/sim/path`, taken by the path source at its next step.
+    pub next_path: Option<Vec<Price>>,
 }
 
 pub struct Exchange {
@@ -148,6 +150,7 @@ impl Exchange {
                 next_trade_id: 1,
                 resting: Default::default(),
                 last_top: (None, None),
+                next_path: None,
             })
             .collect();
         let accounts: Vec<Account> = cfg.accounts.iter().map(Account::new).collect();

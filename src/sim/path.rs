@@ -4,7 +4,9 @@
 //! the random walk's moves do (simulator orders in the way fill as makers); each step also
 //! prints a small trade at the ask (so candles form while the price holds) without touching
 //! the bids. After the last price the path holds it, or starts over with `path_repeat`.
-//! Symbols without a path hold their start price.
+//! Symbols without a path hold their start price. A path posted to `/sim/path` while the
+//! simulator runs replaces a symbol's path from the next step on (a test drives a strategy
+//! phase by phase, each when the strategy has done what the last one was for).
 
 use super::exchange::Exchange;
 use crate::types::{Price, Qty, Side};
@@ -12,6 +14,8 @@ use crate::types::{Price, Qty, Side};
 pub struct PathSource {
     step: usize,
     repeat: bool,
+    /// Per symbol, the step its current path started at (0, or when one was posted).
+    origin: Vec<usize>,
 }
 
 /// External liquidity per level: this many of the symbol's steps.
@@ -21,7 +25,11 @@ const PRINT_STEPS: i64 = 10;
 
 impl PathSource {
     pub fn new(repeat: bool) -> Self {
-        Self { step: 0, repeat }
+        Self {
+            step: 0,
+            repeat,
+            origin: vec![],
+        }
     }
 
     /// The bid of `sym` at step `k`.
@@ -36,6 +44,7 @@ impl PathSource {
 
     /// Lays each symbol's ladder around its first price.
     pub fn seed_books(&mut self, ex: &mut Exchange) {
+        self.origin = vec![0; ex.symbols.len()];
         for sym in 0..ex.symbols.len() {
             let bid = Self::target(ex, sym, 0, self.repeat);
             Self::ladder(ex, sym, bid);
@@ -77,8 +86,13 @@ impl PathSource {
     /// One step of every symbol.
     pub fn step(&mut self, ex: &mut Exchange) {
         self.step += 1;
+        self.origin.resize(ex.symbols.len(), 0);
         for sym in 0..ex.symbols.len() {
-            let target = Self::target(ex, sym, self.step, self.repeat);
+            if let Some(p) = ex.symbols[sym].next_path.take() {
+                ex.symbols[sym].cfg.path = p;
+                self.origin[sym] = self.step;
+            }
+            let target = Self::target(ex, sym, self.step - self.origin[sym], self.repeat);
             let tick = ex.symbols[sym].cfg.tick_size.units();
             let book = &ex.symbols[sym].book;
             let (bid, ask) = (
@@ -111,6 +125,42 @@ impl PathSource {
             ex.after_change(sym);
         }
     }
+}
+
+/// `POST /sim/path` with `{"symbol": "SOLUSDT", "path": ["100.00", "100.50"]}`: checks the
+/// prices as the config's `path` is checked and queues them for the symbol; returns how many.
+pub fn post(ex: &mut Exchange, body: &serde_json::Value) -> Result<usize, String> {
+    let symbol = body["symbol"]
+        .as_str()
+        .ok_or("\"symbol\" (a string) is required")?;
+    let sym = ex
+        .symbols
+        .iter()
+        .position(|s| s.cfg.symbol == symbol)
+        .ok_or_else(|| format!("unknown symbol {symbol:?}"))?;
+    let list = body["path"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or("\"path\" (a non-empty list of decimal strings) is required")?;
+    let c = &ex.symbols[sym].cfg;
+    let mut path = Vec::with_capacity(list.len());
+    for (j, v) in list.iter().enumerate() {
+        let p = v
+            .as_str()
+            .and_then(|t| Price::parse(t).ok())
+            .ok_or_else(|| format!("path[{j}]: {v} is not a decimal string"))?;
+        if !p.is_multiple_of(c.tick_size) || p.units() / c.tick_size.units() <= c.levels as i64 + 10
+        {
+            return Err(format!(
+                "path[{j}]: {p} must be a multiple of tick_size {} above {} levels of it",
+                c.tick_size, c.levels
+            ));
+        }
+        path.push(p);
+    }
+    let n = path.len();
+    ex.symbols[sym].next_path = Some(path);
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -154,5 +204,23 @@ mod tests {
             vec!["149.5", "151.25", "151.25", "151.25", "151.25"]
         );
         assert!(seen.iter().all(|s| s.2 == 20), "{seen:?}");
+        // A posted path starts at the next step and then holds its last price.
+        let mut bad = |b: serde_json::Value| post(&mut ex, &b).unwrap_err();
+        assert!(bad(serde_json::json!({"symbol": "ETHUSDT", "path": ["1"]})).contains("unknown"));
+        assert!(bad(serde_json::json!({"symbol": "SOLUSDT", "path": []})).contains("non-empty"));
+        assert!(
+            bad(serde_json::json!({"symbol": "SOLUSDT", "path": ["150.005"]}))
+                .contains("path[0]: 150.005 must be a multiple of tick_size")
+        );
+        assert!(bad(serde_json::json!({"symbol": "SOLUSDT", "path": ["0.1"]})).contains("above"));
+        assert!(bad(serde_json::json!({"symbol": "SOLUSDT", "path": [150]})).contains("decimal"));
+        let body = serde_json::json!({"symbol": "SOLUSDT", "path": ["152.00", "148.75"]});
+        assert_eq!(post(&mut ex, &body), Ok(2));
+        let mut seen = vec![];
+        for _ in 0..3 {
+            p.step(&mut ex);
+            seen.push(best(&ex).0);
+        }
+        assert_eq!(seen, vec!["152", "148.75", "148.75"]);
     }
 }

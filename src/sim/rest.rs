@@ -242,7 +242,8 @@ fn route_call(
 }
 
 /// `/sim/state` (GET), `/sim/faults` (GET, POST a JSON object of fault settings),
-/// `/sim/limits/reset` (POST), `/sim/bench` (GET: tick-to-trade stamps).
+/// `/sim/limits/reset` (POST), `/sim/bench` (GET: tick-to-trade stamps), `/sim/path` (POST a
+/// symbol's next prices, with `source = "path"`).
 fn admin(shared: &Shared, req: &Request) -> Response {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/sim/state") => Response::json(200, shared.ex.lock().state_json().to_string()),
@@ -255,6 +256,20 @@ fn admin(shared: &Shared, req: &Request) -> Response {
                 .and_then(|v| shared.faults.update_from_json(&v))
             {
                 Ok(()) => Response::json(200, shared.faults.to_json().to_string()),
+                Err(e) => Response::json(400, json!({"error": e}).to_string()),
+            }
+        }
+        ("POST", "/sim/path") => {
+            if !matches!(shared.cfg.source, super::config::SourceConfig::Path { .. }) {
+                let e = "/sim/path needs sim.source = \"path\"";
+                return Response::json(409, json!({"error": e}).to_string());
+            }
+            let body: Result<Value, _> = serde_json::from_slice(&req.body);
+            match body
+                .map_err(|e| e.to_string())
+                .and_then(|v| super::path::post(&mut shared.ex.lock(), &v))
+            {
+                Ok(n) => Response::json(200, json!({"steps": n}).to_string()),
                 Err(e) => Response::json(400, json!({"error": e}).to_string()),
             }
         }

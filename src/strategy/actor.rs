@@ -414,9 +414,14 @@ impl Actor for StrategyActor {
         };
         while let Some(u) = self.updates.try_recv() {
             work += 1;
-            self.sink.observe(&u);
+            if u.fee_correction.is_none() {
+                self.sink.observe(&u);
+            }
             let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
-            self.strategy.on_order_update(&u, &mut cx);
+            match u.fee_correction {
+                Some(fix) => self.strategy.on_fee_correction(&u, fix, &mut cx),
+                None => self.strategy.on_order_update(&u, &mut cx),
+            }
         }
         // The main book's publish counter, plus the other declared instruments' (a strategy
         // on several markets is called when any of its books changes).
@@ -501,9 +506,14 @@ impl Actor for StrategyActor {
         // Updates the gateway sent while cancelling at shutdown (it stops first on a shared
         // host) still count: fills change inventory.
         while let Some(u) = self.updates.try_recv() {
-            self.sink.observe(&u);
+            if u.fee_correction.is_none() {
+                self.sink.observe(&u);
+            }
             let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
-            self.strategy.on_order_update(&u, &mut cx);
+            match u.fee_correction {
+                Some(fix) => self.strategy.on_fee_correction(&u, fix, &mut cx),
+                None => self.strategy.on_order_update(&u, &mut cx),
+            }
         }
         let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
         self.strategy.on_stop(&mut cx);

@@ -564,6 +564,17 @@ pub trait Strategy: Send {
     fn on_gap(&mut self, _gap: Gap, _cx: &mut StrategyCtx<'_>) {}
     /// One of its orders changed.
     fn on_order_update(&mut self, u: &OrderUpdate, cx: &mut StrategyCtx<'_>);
+    /// Fees of one of its orders' fills that were reported without them (a fill the engine
+    /// learned by a query) are now known: `fix` adds to what those fills said. The order may
+    /// have ended long before. A strategy that keeps PnL or balances from fills applies it;
+    /// the default ignores it (the engine's risk and records apply it regardless).
+    fn on_fee_correction(
+        &mut self,
+        _u: &OrderUpdate,
+        _fix: crate::gateway::FeeCorrection,
+        _cx: &mut StrategyCtx<'_>,
+    ) {
+    }
     /// The engine is stopping: cancel what it should.
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>);
     /// New parameters (validated first; on `Err` nothing changed).
@@ -643,6 +654,7 @@ mod tests {
             filled_qty: q("0.5"),
             fill: None,
             refused: None,
+            fee_correction: None,
             at: UnixNanos(8),
         };
         sink.observe(&u);

@@ -229,6 +229,7 @@ impl PaperGateway {
             filled_qty: o.filled_qty,
             fill,
             refused: None,
+            fee_correction: None,
             at,
         }
     }
@@ -245,6 +246,7 @@ impl PaperGateway {
             filled_qty: Qty::ZERO,
             fill: None,
             refused: Some(why),
+            fee_correction: None,
             at: now,
         });
     }

@@ -140,6 +140,7 @@ impl Rig {
                             filled_qty: o.4,
                             fill: None,
                             refused: None,
+                            fee_correction: None,
                             at: self.now,
                         };
                         self.sink.observe(&u);
@@ -190,6 +191,7 @@ impl Rig {
                 filled_qty: o.4,
                 fill: None,
                 refused: None,
+                fee_correction: None,
                 at: self.now,
             };
             self.sink.observe(&u);
@@ -235,6 +237,7 @@ impl Rig {
                 paper: false,
             }),
             refused: None,
+            fee_correction: None,
             at: self.now,
         };
         out.extend(self.update(u));
@@ -440,6 +443,7 @@ fn a_refused_first_order_is_tried_again_after_a_pause() {
         filled_qty: Qty::ZERO,
         fill: None,
         refused: Some(crate::gateway::Refusal::Grid),
+        fee_correction: None,
         at: r.now,
     };
     assert!(r.update(u).is_empty());

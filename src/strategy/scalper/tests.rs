@@ -179,6 +179,7 @@ impl Rig {
                 paper: false,
             }),
             refused: None,
+            fee_correction: None,
             at: self.now,
         };
         self.sink.observe(&u);
@@ -197,6 +198,7 @@ impl Rig {
             filled_qty: Qty::ZERO,
             fill: None,
             refused: None,
+            fee_correction: None,
             at: self.now,
         };
         self.sink.observe(&u);

@@ -47,6 +47,17 @@ impl Trip {
         }
     }
 
+    /// Fees learned after the fills were reported (`delta` in `asset`, 10^-8).
+    pub fn add_fee(&mut self, asset: &str, delta: Qty, base: &str, quote: &str) {
+        if asset == quote {
+            self.quote_fees += delta.units();
+        } else if asset == base {
+            self.base_fees += delta.units();
+        } else if delta.is_positive() {
+            self.other_fees += 1;
+        }
+    }
+
     /// Base the trade leaves in the account: bought − sold − base fees (a long's exit sells
     /// what is held; a short's exit buys back what was sold).
     pub fn base_left(&self) -> i64 {

@@ -29,6 +29,8 @@ const RETRY_NS: u64 = 200_000_000;
 const MAX_REFUSALS: u32 = 5;
 /// Closed trades kept for the view (the count is kept apart).
 const KEEP_TRADES: usize = 256;
+/// Orders remembered with their trade, so fees learned after an order ended still reach it.
+const KEEP_ORDERS: usize = 1_024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -66,8 +68,8 @@ struct Trade {
     refusals: u32,
     exit: Option<ExitReason>,
     first_cid: Option<ClientOrderId>,
-    /// What a re-priced entry left unfilled, to bid again at the touch, and when its tranche
-    /// started (the entry timeout runs from there).
+    /// The trade's number (its place in the bot's trades since start).
+    serial: u64,
     /// What a re-priced entry left to bid: its quantity, the quote that quantity was sized
     /// for (so a higher bid buys less, never more than the tranche), and when it began.
     requote: Option<(Qty, i64, UnixNanos)>,
@@ -99,10 +101,13 @@ pub struct ClosedTrade {
     pub qty: Qty,
     pub entry: Option<Price>,
     pub exit: Option<Price>,
-    /// Exact PnL from the fills (dust left valued at the bid).
+    /// Exact PnL from the fills (dust left valued at the exit's average price).
     pub pnl: Notional,
     pub reason: ExitReason,
     pub entry_cid: Option<ClientOrderId>,
+    /// The trade's number, and the price its dust was valued at.
+    pub serial: u64,
+    pub mark: Price,
 }
 
 pub struct SignalBot {
@@ -117,6 +122,9 @@ pub struct SignalBot {
     trades: Vec<Trade>,
     closed: Vec<ClosedTrade>,
     closed_count: u64,
+    opened_count: u64,
+    /// The last orders placed, each with its trade's number.
+    order_trades: std::collections::VecDeque<(ClientOrderId, u64)>,
     realized: i128,
     fills: u64,
     last_fill: Option<UnixNanos>,
@@ -156,6 +164,8 @@ impl SignalBot {
             trades: Vec::with_capacity(4),
             closed: Vec::new(),
             closed_count: 0,
+            opened_count: 0,
+            order_trades: std::collections::VecDeque::with_capacity(KEEP_ORDERS),
             realized: 0,
             fills: 0,
             last_fill: None,
@@ -337,6 +347,9 @@ impl SignalBot {
         let t = &mut self.trades[i];
         t.tranches += 1;
         t.first_cid.get_or_insert(cid);
+        let serial = t.serial;
+        self.remember(cid, serial);
+        let t = &mut self.trades[i];
         t.orders.push(Working {
             cid,
             role: Role::Entry,
@@ -371,6 +384,7 @@ impl SignalBot {
             qty,
         };
         if let Some(cid) = cx.intents.place(spec, cx.tick_at) {
+            self.remember(cid, self.trades[i].serial);
             self.trades[i].orders.push(Working {
                 cid,
                 role: Role::Entry,
@@ -445,6 +459,7 @@ impl SignalBot {
                         if let Some(cid) =
                             cx.market(self.instrument.id, Side::Sell, qty, self.collar_bps())
                         {
+                            self.remember(cid, self.trades[i].serial);
                             self.trades[i].orders.push(Working {
                                 cid,
                                 role: Role::Exit,
@@ -523,16 +538,61 @@ impl SignalBot {
                     refusals: 0,
                     exit: None,
                     first_cid: None,
+                    serial: self.opened_count,
                     requote: None,
                 });
+                self.opened_count += 1;
                 let i = self.trades.len() - 1;
                 self.send_tranche(i, cx);
             }
         }
     }
 
+    fn remember(&mut self, cid: ClientOrderId, serial: u64) {
+        if self.order_trades.len() == KEEP_ORDERS {
+            self.order_trades.pop_front();
+        }
+        self.order_trades.push_back((cid, serial));
+    }
+
+    /// Fees learned after the fact (`u.cid`'s fills had been reported without them): an open
+    /// trade's fills take them; a closed trade's PnL (and the bot's) gives them up, a base
+    /// fee valued at the price that trade's dust was valued at.
+    fn correct_fees(&mut self, u: &OrderUpdate, fix: crate::gateway::FeeCorrection) {
+        let (base, quote) = (self.instrument.base.as_str(), self.instrument.quote.as_str());
+        let serial = self
+            .order_trades
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == u.cid)
+            .map(|(_, s)| *s);
+        let Some(serial) = serial else { return };
+        if let Some(t) = self.trades.iter_mut().find(|t| t.serial == serial) {
+            t.trip.add_fee(fix.asset.as_str(), fix.delta, base, quote);
+            return;
+        }
+        let Some(c) = self.closed.iter_mut().find(|c| c.serial == serial) else {
+            return;
+        };
+        let price = if fix.asset.as_str() == quote {
+            SCALE
+        } else if fix.asset.as_str() == base {
+            c.mark.units()
+        } else {
+            return;
+        };
+        let cost = i128::from(fix.delta.units()) * i128::from(price);
+        c.pnl = Notional(c.pnl.0 - cost);
+        self.realized -= cost;
+        self.day.realized -= cost;
+    }
+
+    /// Closes trade `i`. The dust it leaves (below the venue's minimums) is valued at the
+    /// exit's average price: a figure from its fills, not from wherever the market is by the
+    /// time the exit's outcome arrives; at `bid` when nothing was sold.
     fn close(&mut self, i: usize, now: UnixNanos, bid: Price) {
         let t = self.trades.remove(i);
+        let bid = t.trip.avg_price(Side::Sell).unwrap_or(bid);
         let pnl = t.trip.pnl(bid);
         self.realized += pnl;
         self.day.realized += pnl;
@@ -549,6 +609,8 @@ impl SignalBot {
             pnl: Notional(pnl),
             reason: t.exit.unwrap_or(ExitReason::Signal),
             entry_cid: t.first_cid,
+            serial: t.serial,
+            mark: bid,
         });
     }
 
@@ -609,6 +671,15 @@ impl Strategy for SignalBot {
 
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
         self.step(cx);
+    }
+
+    fn on_fee_correction(
+        &mut self,
+        u: &OrderUpdate,
+        fix: crate::gateway::FeeCorrection,
+        _cx: &mut StrategyCtx<'_>,
+    ) {
+        self.correct_fees(u, fix);
     }
 
     fn on_order_update(&mut self, u: &OrderUpdate, cx: &mut StrategyCtx<'_>) {

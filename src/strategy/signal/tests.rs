@@ -157,6 +157,7 @@ impl Rig {
                 paper: false,
             }),
             refused: None,
+            fee_correction: None,
             at: UnixNanos(t * S),
         };
         self.sink.observe(&u);
@@ -269,6 +270,7 @@ fn a_post_only_bid_left_behind_is_cancelled_then_bid_again_only_after_the_cancel
         filled_qty: Qty::ZERO,
         fill: None,
         refused: None,
+        fee_correction: None,
         at: UnixNanos(t * S),
     };
     r.sink.observe(&u);
@@ -280,4 +282,71 @@ fn a_post_only_bid_left_behind_is_cancelled_then_bid_again_only_after_the_cancel
         "{again:?} after {n:?}"
     );
     assert_eq!(n.qty, Qty::parse("0.248").unwrap(), "the first bid: 25 USDT at {}", n.price);
+}
+
+impl Rig {
+    /// Fees of order `i` learned after its fill was reported without them.
+    fn fee_fix(&mut self, t: u64, i: &OrderIntent, asset: &str, fee: &str) {
+        let OrderIntent::New(n) = i else {
+            panic!("not a new order: {i:?}")
+        };
+        let u = OrderUpdate {
+            cid: n.cid,
+            strategy: StrategyId(0),
+            status: OrderStatus::Filled,
+            side: n.side,
+            price: n.price,
+            qty: n.qty,
+            filled_qty: n.qty,
+            fill: None,
+            refused: None,
+            fee_correction: Some(crate::gateway::FeeCorrection {
+                asset: AssetCode::new(asset.as_bytes()).unwrap(),
+                delta: q(fee),
+            }),
+            at: UnixNanos(t * S),
+        };
+        self.at(t, "100", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
+    }
+}
+
+#[test]
+fn fees_learned_after_the_fills_reach_the_open_trade_and_the_closed_one() {
+    let mut r = Rig::new("take_profit_percent = 1\nentry = \"ioc\"");
+    let (_, t, sent) = rise_until_sent(&mut r);
+    let entry = sent[0];
+    let OrderIntent::New(n) = entry else {
+        panic!("{entry:?}")
+    };
+    let bid = close_at(t);
+    r.fill(t, &entry, &bid);
+    assert_eq!(r.bot.held(), n.qty);
+    // The entry's fee, charged in the base asset, arrives after its fill: less is held.
+    r.fee_fix(t, &entry, "SOL", "0.001");
+    assert_eq!(r.bot.held(), n.qty.saturating_sub(q("0.001")));
+    let tp = Price::from_units(p(&bid).units() + p(&bid).units() / 100).ceil_to(p("0.01"));
+    r.at(t + 1, &tp.to_string(), |b, cx| b.on_tick(cx));
+    let exit = r.sent()[0];
+    let OrderIntent::New(x) = exit else {
+        panic!("{exit:?}")
+    };
+    assert_eq!(x.qty, n.qty.saturating_sub(q("0.001")), "the exit sells what is held");
+    r.fill(t + 1, &exit, &tp.to_string());
+    let before = r.bot.report(None).realized_pnl;
+    let trade_before = r.bot.closed_trades()[0].pnl;
+    // The exit's fee (0.025 USDT) arrives after the trade closed: the trade and the bot give
+    // it up exactly; an order the bot never placed changes nothing.
+    r.fee_fix(t + 2, &exit, "USDT", "0.025");
+    let after = r.bot.report(None).realized_pnl;
+    assert!((before - after - 0.025).abs() < 1e-12, "{before} → {after}");
+    assert_eq!(
+        r.bot.closed_trades()[0].pnl.0,
+        trade_before.0 - 25 * 100_000_000 * 100_000_000 / 1000
+    );
+    let stranger = OrderIntent::New(crate::gateway::NewOrderIntent {
+        cid: crate::types::ClientOrderId::parse("mkstranger00000000000001").unwrap(),
+        ..x
+    });
+    r.fee_fix(t + 2, &stranger, "USDT", "1");
+    assert_eq!(r.bot.report(None).realized_pnl, after);
 }

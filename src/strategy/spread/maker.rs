@@ -361,6 +361,7 @@ mod tests {
                 filled_qty: Qty::ZERO,
                 fill,
                 refused: None,
+                fee_correction: None,
                 at: self.now,
             };
             let b = book("1", "2", self.now, true);

@@ -120,6 +120,7 @@ impl Rig {
                 paper: false,
             }),
             refused: None,
+            fee_correction: None,
             at: self.now,
         };
         if q(qty) == o.qty {

@@ -176,10 +176,21 @@ fn okx_per_instrument_order_limit_is_kept_on_the_engine_side() {
 /// by the gateway itself. Every answer reaches the strategy as the order's update.
 #[test]
 fn okx_amends_orders_in_place() {
+    amends_in_place(OrderTransport::WsApi);
+}
+
+/// The same over REST (`POST /api/v5/trade/amend-order`): the answer takes the request, the
+/// `orders` channel reports the amended order.
+#[test]
+fn okx_amends_orders_in_place_over_rest() {
+    amends_in_place(OrderTransport::Rest);
+}
+
+fn amends_in_place(transport: OrderTransport) {
     use mako::gateway::OrderIntent;
     use mako::types::order::{OrderKind, TimeInForce};
     use mako::types::{Price, Qty, Side, StrategyId};
-    let mut r = rig(GatewayOptions::default(), OrderTransport::WsApi);
+    let mut r = rig(GatewayOptions::default(), transport);
     let (bid, ask) = r.book();
     let tick = 1_000_000; // 0.01
     let far = Price::from_units(bid.units() - 300 * tick);
@@ -263,5 +274,85 @@ fn okx_amends_orders_in_place() {
         (r.last.counters.amends_sent == 2).then_some(())
     })
     .expect("two amends were written, the third refused before the venue");
+    r.stop();
+}
+
+/// An amend whose answer and order push are both lost: past the acknowledgement deadline the
+/// gateway queries the order, takes the venue's price and size from the answer, and the order
+/// can be amended again.
+#[test]
+fn an_amend_whose_answer_and_push_are_lost_is_settled_by_a_query() {
+    use mako::gateway::OrderIntent;
+    use mako::types::order::{OrderKind, TimeInForce};
+    use mako::types::{Price, Qty, Side, StrategyId};
+    let options = GatewayOptions {
+        ack_deadline: Duration::from_millis(500),
+        ..GatewayOptions::default()
+    };
+    let mut r = rig(options, OrderTransport::WsApi);
+    let (bid, _) = r.book();
+    let tick = 1_000_000; // 0.01
+    let far = Price::from_units(bid.units() - 300 * tick);
+    let cid = r.send(
+        Side::Buy,
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+        far,
+        "0.002",
+    );
+    let acked = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv())
+            .find(|u| u.cid == cid && u.status == OrderStatus::Acked)
+    });
+    assert!(acked.is_some(), "the order rests");
+    let amend = |r: &Rig, price: Price, qty: &str| {
+        r.intents
+            .send(OrderIntent::Amend {
+                strategy: StrategyId(0),
+                cid,
+                price,
+                qty: Qty::parse(qty).unwrap(),
+            })
+            .unwrap();
+    };
+    let on_venue = |r: &Rig| {
+        let o = r.sim_orders().get(&cid.to_string()).cloned().unwrap();
+        Price::parse(o["price"].as_str().unwrap()).unwrap()
+    };
+    r.sim.faults().set_drop_ack_rate(1.0);
+    r.sim.faults().set_drop_user_event_rate(1.0);
+    let moved = Price::from_units(far.units() + 50 * tick);
+    amend(&r, moved, "0.003");
+    common::wait_for(Duration::from_secs(10), || {
+        (on_venue(&r) == moved).then_some(())
+    })
+    .expect("the venue amended the order");
+    let u = common::wait_for(Duration::from_secs(20), || {
+        std::iter::from_fn(|| r.updates.try_recv()).find(|u| u.cid == cid && u.price == moved)
+    })
+    .expect("the query's answer brings the venue's price");
+    assert_eq!(
+        (u.qty, u.status),
+        (Qty::parse("0.003").unwrap(), OrderStatus::Acked)
+    );
+    common::wait_for(Duration::from_secs(10), || {
+        r.refresh();
+        (r.last.counters.queries_sent >= 1).then_some(())
+    })
+    .expect("learned by a query");
+    // No amend is pending any more: the next one goes to the venue (answers flow again).
+    r.sim.faults().set_drop_ack_rate(0.0);
+    r.sim.faults().set_drop_user_event_rate(0.0);
+    let again = Price::from_units(moved.units() + 50 * tick);
+    amend(&r, again, "0.003");
+    common::wait_for(Duration::from_secs(10), || {
+        (on_venue(&r) == again).then_some(())
+    })
+    .expect("the second amend reached the venue");
+    let u = common::wait_for(Duration::from_secs(10), || {
+        std::iter::from_fn(|| r.updates.try_recv()).find(|u| u.cid == cid && u.price == again)
+    });
+    assert!(u.is_some(), "its answer moved the engine's order");
+    r.cancel(cid);
     r.stop();
 }

@@ -52,13 +52,12 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
     }
 }
 
-/// Whether the gateway of `venue` amends orders in place (its session's `amend`): OKX over
-/// its private WebSocket. Elsewhere (Binance; OKX with orders over REST) a strategy's amend
-/// is cancel + new.
+/// Whether the gateway of `venue` amends orders in place: OKX, over its private WebSocket or
+/// REST, whichever carries its orders. Elsewhere (Binance) a strategy's amend is cancel + new.
 pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
     match venue.kind {
         VenueKind::BinanceSpot => false,
-        VenueKind::OkxSpot => venue.order_transport == OrderTransport::WsApi,
+        VenueKind::OkxSpot => true,
     }
 }
 

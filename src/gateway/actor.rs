@@ -98,6 +98,8 @@ struct Chase {
     cancel_written_at: Option<UnixNanos>,
     /// A trades request failed: fetch again from then on.
     trades_after: Option<UnixNanos>,
+    /// When an amend of it was last written (its outcome is chased after the deadline).
+    amend_written_at: Option<UnixNanos>,
 }
 
 pub struct Gateway<S: OrderSession, C: RestCodec> {
@@ -613,8 +615,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.counters.refused += 1;
             return;
         };
-        let amendable = self.session.amends_in_place()
-            && !self.orders_over_rest
+        let in_place = if self.orders_over_rest {
+            self.rest.as_ref().is_some_and(|r| r.amends_in_place())
+        } else {
+            self.session.amends_in_place()
+        };
+        let amendable = in_place
             && self.can_send()
             && matches!(o.status, OrderStatus::Acked | OrderStatus::PartiallyFilled)
             && !o.cancel_pending
@@ -668,15 +674,24 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             price_decimals: inst.price_decimals,
             qty_decimals: inst.qty_decimals,
         };
-        let mut out = std::mem::take(&mut self.out);
-        let written = self.session.amend(&order, vms, &mut out);
-        self.out = out;
+        let written = match self.rest.as_mut().filter(|_| self.orders_over_rest) {
+            Some(rest) => rest.amend(&order, now, vms),
+            None => {
+                let mut out = std::mem::take(&mut self.out);
+                let written = self.session.amend(&order, vms, &mut out);
+                self.out = out;
+                if written {
+                    self.transmit(now);
+                }
+                written
+            }
+        };
         if written {
-            self.transmit(now);
             self.counters.amends_sent += 1;
             if let Some(o) = self.table.get_mut(&cid) {
                 o.amend_pending = true;
             }
+            self.chase.entry(cid).or_default().amend_written_at = Some(now);
         }
     }
 
@@ -704,6 +719,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         };
         let was_final = o.status.is_final();
         let leaves_before = o.leaves_qty();
+        let qty_before = o.qty;
         if self.timing.is_on() {
             let sent_at = o.sent_at.filter(|_| o.status == OrderStatus::Sent);
             let cancel_written = self
@@ -722,6 +738,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         }
         let (strategy, side, instrument) = (o.strategy, o.side, o.instrument);
         let unfilled = o.qty.saturating_sub(o.filled_qty);
+        let qty_after = o.qty;
         let now_final = o.status.is_final();
         let update = Self::update_of(o, r.fill, None, now);
         let record = o.clone();
@@ -757,13 +774,15 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.risk
                 .on_order_reduced(strategy, instrument, side, f.qty, false);
         }
-        if let OrderEvent::Amended { .. } = ev
-            && !was_final
-        {
-            // The open quantity risk counts follows the amend (fills were counted above).
-            let leaves_after = unfilled;
+        if qty_before != qty_after && !was_final {
+            // The open quantity risk counts follows an amend, confirmed or learned by a query
+            // (the fills this event carried were counted above).
+            let resized = leaves_before
+                .checked_add(qty_after)
+                .map(|l| l.saturating_sub(qty_before))
+                .unwrap_or(leaves_before);
             self.risk
-                .on_order_resized(strategy, instrument, side, leaves_before, leaves_after);
+                .on_order_resized(strategy, instrument, side, leaves_before, resized);
         }
         if now_final && !was_final {
             self.risk
@@ -1029,8 +1048,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             let waiting_ack = o.status == OrderStatus::Sent
                 && o.sent_at.is_some_and(|t| now.since(t) >= deadline);
             let waiting_cancel = o.cancel_pending;
+            // An amend neither answered nor pushed: the query's answer carries the venue's
+            // terms, which settle it.
+            let waiting_amend =
+                o.amend_pending && c.amend_written_at.is_some_and(|t| now.since(t) >= deadline);
             let recently = c.queried_at.is_some_and(|t| now.since(t) < deadline);
-            if c.query_now || ((waiting_ack || waiting_cancel) && !recently) {
+            if c.query_now || ((waiting_ack || waiting_cancel || waiting_amend) && !recently) {
                 due.push((o.cid, waiting_cancel && !c.query_now));
             }
         }

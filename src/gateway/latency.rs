@@ -195,6 +195,7 @@ mod tests {
             status: SnapshotStatus::Cancelled,
             cum_qty: Qty::ZERO,
             cum_quote: Notional(0),
+            terms: None,
             at: UnixNanos(0),
         };
         t.venue_event(&cancel_response, None, Some(UnixNanos(1_207_000)));

@@ -272,6 +272,26 @@ impl<C: RestCodec> RestOrders<C> {
         self.submit(head, buf)
     }
 
+    /// Whether the venue amends in place over REST.
+    pub fn amends_in_place(&self) -> bool {
+        self.codec.amends_in_place()
+    }
+
+    /// An amend in place; false if it could not be queued (nothing left).
+    pub fn amend(&mut self, order: &PlaceOrder<'_>, now: UnixNanos, venue_ms: u64) -> bool {
+        if !self.codec.amends_in_place() || !self.admit(Class::Order, now) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        match self.codec.amend(order, venue_ms, &mut buf) {
+            Some(head) => self.submit(head, buf),
+            None => {
+                self.free.push(buf);
+                false
+            }
+        }
+    }
+
     /// Open orders of every symbol, then balances; false if the weight policy held it back.
     /// `venue_ms` is the venue's time (the signed requests' `timestamp`).
     pub fn sweep(&mut self, symbols: &[String], now: UnixNanos, venue_ms: u64) -> bool {

@@ -594,6 +594,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
             answer(item)
         }
         ("POST", "/api/v5/trade/cancel-order") => answer(cancel(shared, account, &body)),
+        ("POST", "/api/v5/trade/amend-order") => answer(amend(shared, account, &body)),
         ("GET", "/api/v5/trade/order") => {
             let sym = get("instId").and_then(|i| super::okx_public::symbol_of(shared, i));
             let Some(sym) = sym else {

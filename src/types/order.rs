@@ -112,12 +112,15 @@ pub enum OrderEvent {
     },
     /// A venue rejection before the order existed there (error code from the venue).
     RejectedByVenue { code: i32, at: UnixNanos },
-    /// A queried snapshot (reconciliation): status and cumulative figures, no trade detail.
+    /// A queried snapshot (reconciliation): status and cumulative figures, no trade detail;
+    /// and the order's price and total quantity as the venue has them, when the answer
+    /// carries them (an amend whose answer and push were both lost shows here).
     Snapshot {
         venue_order_id: VenueOrderId,
         status: SnapshotStatus,
         cum_qty: Qty,
         cum_quote: Notional,
+        terms: Option<(Price, Qty)>,
         at: UnixNanos,
     },
     /// The venue says it has no such order (queried after the deadline).
@@ -405,12 +408,14 @@ impl Order {
                 status,
                 cum_qty,
                 cum_quote,
+                terms,
                 at,
             } => {
                 self.learn_venue_id(venue_order_id, &mut out);
                 if self.acked_at.is_none() {
                     self.acked_at = Some(at);
                 }
+                self.adopt_terms(terms, cum_qty, at, &mut out);
                 if cum_qty > self.filled_qty {
                     out.fill = Some(self.advance_to(cum_qty, cum_quote, &mut out));
                 }
@@ -573,6 +578,32 @@ impl Order {
         // the first two exact and let reconciliation report the rest.
     }
 
+    /// The order's price and quantity as a venue query reports them, while an amend's
+    /// outcome is unknown (its answer and push lost, or not yet here): the venue's terms are
+    /// ours from now on, and the amend is no longer pending (if it arrives later, its own
+    /// answer or push still applies). Without an amend pending, ours are the venue's last
+    /// confirmed ones and a query cannot be newer than they are.
+    fn adopt_terms(
+        &mut self,
+        terms: Option<(Price, Qty)>,
+        cum_qty: Qty,
+        at: UnixNanos,
+        out: &mut Applied,
+    ) {
+        let Some((price, qty)) = terms else { return };
+        if !self.amend_pending || self.status.is_final() {
+            return;
+        }
+        if !price.is_positive() || qty < cum_qty.max(self.filled_qty) {
+            out.anomaly = Some("queried price or quantity impossible; ignored");
+            return;
+        }
+        self.amend_pending = false;
+        self.price = price;
+        self.qty = qty;
+        self.touch(at, out);
+    }
+
     fn settle_open_status(&mut self) {
         if self.status.is_final() {
             return;
@@ -655,6 +686,7 @@ mod tests {
             status,
             cum_qty: q(cum),
             cum_quote: Notional::of(Price::from_int(100), q(cum)),
+            terms: None,
             at: T,
         }
     }
@@ -885,6 +917,47 @@ mod tests {
             let want = if last == 10 { OrderStatus::Filled } else if cancel { OrderStatus::Cancelled } else { OrderStatus::PartiallyFilled };
             prop_assert_eq!(o.status, want);
         }
+    }
+
+    #[test]
+    fn a_query_answer_settles_an_amend_whose_outcome_was_lost() {
+        let p = |x: &str| Price::parse(x).unwrap();
+        let qty = |x: &str| Qty::parse(x).unwrap();
+        let mut o = order();
+        o.apply(&OrderEvent::Sent { at: T });
+        o.apply(&OrderEvent::Accepted {
+            venue_order_id: 7.into(),
+            at: T,
+        });
+        let query = |price: &str, size: &str, cum: &str| OrderEvent::Snapshot {
+            venue_order_id: 7.into(),
+            status: SnapshotStatus::Open,
+            cum_qty: qty(cum),
+            cum_quote: Notional::of(p("100"), qty(cum)),
+            terms: Some((p(price), qty(size))),
+            at: T,
+        };
+        // No amend pending: our terms are the venue's last confirmed ones; a query's differ
+        // only if it is older, and changes nothing.
+        let (p0, q0) = (o.price, o.qty);
+        let r = o.apply(&query("99", "2", "0"));
+        assert!(!r.changed && (o.price, o.qty) == (p0, q0));
+        // An amend was sent and neither its answer nor its push came: the venue's terms win
+        // and the amend is settled, with the fill the query reports.
+        o.amend_pending = true;
+        let r = o.apply(&query("101", "3", "1"));
+        assert!(r.changed && !o.amend_pending, "{r:?}");
+        assert_eq!((o.price, o.qty), (p("101"), qty("3")));
+        assert_eq!(r.fill.map(|f| f.qty), Some(qty("1")));
+        assert_eq!(o.status, OrderStatus::PartiallyFilled);
+        // The amend never took effect: the same terms, and it is no longer pending.
+        o.amend_pending = true;
+        let r = o.apply(&query("101", "3", "1"));
+        assert!(r.changed && !o.amend_pending && (o.price, o.qty) == (p("101"), qty("3")));
+        // A quantity below what filled is impossible: ignored, counted.
+        o.amend_pending = true;
+        let r = o.apply(&query("101", "0.5", "1"));
+        assert!(r.anomaly.is_some() && o.amend_pending && o.qty == qty("3"));
     }
 
     #[test]

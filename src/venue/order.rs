@@ -43,6 +43,7 @@ impl OrderSnapshot {
             status: self.status,
             cum_qty: self.cum_qty,
             cum_quote: self.cum_quote,
+            terms: Some((self.price, self.orig_qty)),
             at,
         }
     }

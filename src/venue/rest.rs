@@ -288,6 +288,16 @@ pub trait RestCodec: Send + 'static {
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead;
     fn account(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> RestHead;
 
+    /// Whether the venue amends an open order in place over REST (`amend`).
+    fn amends_in_place(&self) -> bool {
+        false
+    }
+    /// Amends an open order in place to `o.price` and total quantity `o.qty` (same ids);
+    /// `None`, writing nothing, where `amends_in_place` is false.
+    fn amend(&mut self, _o: &PlaceOrder<'_>, _now_ms: u64, _buf: &mut Vec<u8>) -> Option<RestHead> {
+        None
+    }
+
     /// Forgets a request that never left (the worker's queue was full).
     fn abandon(&mut self, id: u64) -> Option<Purpose>;
 

@@ -227,6 +227,38 @@ impl RestCodec for OkxRest {
         )
     }
 
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    /// `POST /api/v5/trade/amend-order` by client id with the new price and total size (OKX's
+    /// `newPx`, `newSz`): an accepted answer means the request was taken; the `orders` channel
+    /// reports the amended order (`amendResult`), or a query settles it.
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        let mut n = [0u8; 32];
+        buf.clear();
+        let _ = write!(
+            Buf(buf),
+            r#"{{"instId":"{}","clOrdId":"{}","newSz":""#,
+            o.symbol,
+            o.cid.as_str()
+        );
+        let k = o.qty.write_fixed(o.qty_decimals, &mut n);
+        buf.extend_from_slice(&n[..k]);
+        buf.extend_from_slice(br#"","newPx":""#);
+        let k = o.price.write_fixed(o.price_decimals, &mut n);
+        buf.extend_from_slice(&n[..k]);
+        buf.extend_from_slice(br#""}"#);
+        Some(self.finish(
+            Purpose::Amend(*o.cid),
+            Method::Post,
+            "/api/v5/trade/amend-order",
+            Class::Order,
+            buf,
+            now_ms,
+        ))
+    }
+
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         let _ = write!(Buf(buf), "instType=SPOT&instId={symbol}");
@@ -292,7 +324,7 @@ impl RestCodec for OkxRest {
                     code: 50011,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
-                return refused(purpose, error, out);
+                return refused(purpose, error, at, out);
             }
         };
         let v: Value = match serde_json::from_slice(body) {
@@ -319,7 +351,7 @@ impl RestCodec for OkxRest {
                 });
                 return unknown(purpose, out);
             }
-            return refused(purpose, error, out);
+            return refused(purpose, error, at, out);
         }
         let decoded: Result<Vec<SessionEvent>, String> = match &purpose {
             Purpose::Place(cid) => data
@@ -348,6 +380,7 @@ impl RestCodec for OkxRest {
                                 status: o.state,
                                 cum_qty: o.acc_fill,
                                 cum_quote: o.quote_from_avg(),
+                                terms: o.price.map(|p| (p, o.qty)),
                                 at,
                             },
                         }]
@@ -389,9 +422,17 @@ impl RestCodec for OkxRest {
     }
 }
 
-fn refused(purpose: Purpose, error: VenueError, out: &mut Vec<SessionEvent>) {
+fn refused(purpose: Purpose, error: VenueError, at: UnixNanos, out: &mut Vec<SessionEvent>) {
     let class = private::classify(error.code);
     out.push(match purpose {
+        // An amend refused leaves the order as it was.
+        Purpose::Amend(cid) => SessionEvent::Order {
+            cid,
+            event: crate::types::OrderEvent::AmendRejected {
+                code: error.code,
+                at,
+            },
+        },
         Purpose::Place(cid) if class == ErrorClass::Unknown => SessionEvent::Uncertain { cid },
         Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },
         Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },

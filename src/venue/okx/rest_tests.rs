@@ -105,6 +105,64 @@ fn requests_are_signed_over_what_is_sent() {
 const PY_SIG: &str = "aj3eIMVvIhWiLHzjSLQY13p4FhpsktxLDvDe8phSisI=";
 
 #[test]
+fn an_amend_is_signed_over_its_body_and_a_refusal_leaves_the_order() {
+    let mut c = codec();
+    assert!(c.amends_in_place());
+    let cid = ClientOrderId::parse("b15").unwrap();
+    let mut buf = Vec::new();
+    let order = PlaceOrder {
+        symbol: "BTC-USDT",
+        cid: &cid,
+        side: Side::Buy,
+        kind: OrderKind::Limit,
+        tif: TimeInForce::Gtc,
+        price: Price::parse("2.16").unwrap(),
+        qty: Qty::from_int(3),
+        price_decimals: 2,
+        qty_decimals: 0,
+    };
+    let h = c
+        .amend(&order, 1_764_907_200_000, &mut buf)
+        .expect("OKX amends over REST");
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"instId":"BTC-USDT","clOrdId":"b15","newSz":"3","newPx":"2.16"}"#
+    );
+    assert_eq!(
+        (h.method, h.path, h.class),
+        (Method::Post, "/api/v5/trade/amend-order", Class::Order)
+    );
+    // python3: base64(hmac_sha256(secret, "2025-12-05T04:00:00.000ZPOST/api/v5/trade/
+    //   amend-order" + the body above))
+    assert_eq!(
+        h.signed.iter().next(),
+        Some((
+            "OK-ACCESS-SIGN",
+            "V+tH3a9Nhcmi2jB1hskF4dDcEOYFyuiQYcI3K5OTSgM="
+        ))
+    );
+    // Taken: the orders channel will report the amended order; nothing to apply yet.
+    let mut out = vec![];
+    let ok = br#"{"code":"0","msg":"","data":[{"clOrdId":"b15","ordId":"2510789768709120","reqId":"","sCode":"0","sMsg":""}]}"#;
+    c.on_answer(h.id, http(ok), AT, &mut out);
+    assert_eq!(out, vec![]);
+    // Refused (the order ended first): the order is as it was.
+    let h = c.amend(&order, 1_764_907_200_000, &mut buf).unwrap();
+    let no = br#"{"code":"1","msg":"","data":[{"clOrdId":"b15","ordId":"2510789768709120","reqId":"","sCode":"51503","sMsg":"Order modification failed as the order has been filled, canceled or does not exist."}]}"#;
+    c.on_answer(h.id, http(no), AT, &mut out);
+    assert_eq!(
+        out,
+        vec![SessionEvent::Order {
+            cid,
+            event: OrderEvent::AmendRejected {
+                code: 51503,
+                at: AT
+            }
+        }]
+    );
+}
+
+#[test]
 fn answers_from_the_documentation() {
     let mut c = codec();
     let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();

@@ -3,6 +3,10 @@
 //! filters; no I/O.
 
 pub mod binance;
+/// BitMart spot: signing (codecs not built yet).
+pub mod bitmart;
+/// Coinstore spot: signing (codecs not built yet).
+pub mod coinstore;
 /// `mako decode`'s normalised records, shared by every venue's decoder.
 pub mod decode;
 /// The market-data half of the seam: `MarketData`, the results it hands the feed.

@@ -23,6 +23,16 @@ impl std::fmt::Debug for HmacSigner {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Lowercase hex of a 32-byte tag.
+fn hex(tag: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (i, b) in tag.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    out
+}
+
 impl HmacSigner {
     pub fn new(secret: &Secret) -> Self {
         Self::from_bytes(secret.expose().as_bytes())
@@ -46,13 +56,18 @@ impl HmacSigner {
     /// Lowercase hex HMAC-SHA256 of `payload` (Binance).
     #[inline]
     pub fn sign_hex(&self, payload: &[u8]) -> [u8; 64] {
-        let tag = self.sign_raw(payload);
-        let mut out = [0u8; 64];
-        for (i, b) in tag.iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+        hex(&self.sign_raw(payload))
+    }
+
+    /// Lowercase hex HMAC-SHA256 of `parts` joined, without joining them (BitMart's
+    /// `timestamp#memo#payload`).
+    #[inline]
+    pub fn sign_hex_parts(&self, parts: &[&[u8]]) -> [u8; 64] {
+        let mut mac = self.keyed.clone();
+        for p in parts {
+            mac.update(p);
         }
-        out
+        hex(&mac.finalize().into_bytes().into())
     }
 
     /// Base64 (standard, padded) HMAC-SHA256 of `payload` (OKX): 44 ASCII bytes.

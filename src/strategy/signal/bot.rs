@@ -227,7 +227,7 @@ impl SignalBot {
 
     /// The day's limit that stops new trades, if one does.
     pub fn entries_stopped(&self) -> Option<Blocked> {
-        match self.day.new_trade(&self.limits(), 0) {
+        match self.day.new_trade(&self.limits(), 0, self.open_pnl()) {
             Err(b @ (Blocked::DailyLoss | Blocked::TradesPerDay)) => Some(b),
             _ => None,
         }
@@ -263,6 +263,12 @@ impl SignalBot {
     /// Open trades valued at `mark`, quote 10^-16.
     pub fn unrealized(&self, mark: Price) -> i128 {
         self.trades.iter().map(|t| t.trip.pnl(mark)).sum()
+    }
+
+    /// Open trades' PnL at the last bid (0 before one), which the daily loss limit counts
+    /// beside the day's closed trades.
+    fn open_pnl(&self) -> i128 {
+        self.bid.map_or(0, |b| self.unrealized(b))
     }
 
     fn limits(&self) -> Limits {
@@ -318,7 +324,7 @@ impl SignalBot {
         let notional = (i128::from(price.units()) * i128::from(qty.units()) / i128::from(SCALE)) as i64;
         if let Err(b) = self
             .day
-            .tranche(&self.limits(), self.trades[i].spent(), notional)
+            .tranche(&self.limits(), self.trades[i].spent(), notional, self.open_pnl())
         {
             self.blocked = Some(b);
             self.trades[i].tranches = self.params.dca_tranches;
@@ -523,7 +529,7 @@ impl SignalBot {
             return;
         }
         let open = self.trades.len() as u32;
-        match self.day.new_trade(&self.limits(), open) {
+        match self.day.new_trade(&self.limits(), open, self.open_pnl()) {
             Err(b) => self.blocked = Some(b),
             Ok(()) => {
                 self.blocked = None;

@@ -68,7 +68,8 @@ pub struct SignalParams {
     /// Size of one trade in quote units (split into `dca_tranches`).
     pub trade_size: Price,
     /// Safety limits of this bot, on top of the engine's risk: the most quote one trade may
-    /// buy, the realized loss in a UTC day after which entries stop, trades open at once, and
+    /// buy, the loss in a UTC day (trades closed that day, plus open ones at the bid) after
+    /// which entries and further tranches stop, trades open at once, and
     /// entries in a UTC day.
     pub max_per_trade: Price,
     pub max_daily_loss: Price,

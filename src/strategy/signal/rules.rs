@@ -129,9 +129,16 @@ impl Day {
         }
     }
 
-    /// Whether a new trade may open now, with `open` trades open.
-    pub fn new_trade(&self, l: &Limits, open: u32) -> Result<(), Blocked> {
-        if self.realized <= -l.max_daily_loss {
+    /// The day's PnL with open trades' `open_pnl` (at the bid) added: what the daily loss
+    /// limit counts.
+    fn pnl(&self, open_pnl: i128) -> i128 {
+        self.realized.saturating_add(open_pnl)
+    }
+
+    /// Whether a new trade may open now, with `open` trades open whose PnL at the bid is
+    /// `open_pnl`.
+    pub fn new_trade(&self, l: &Limits, open: u32, open_pnl: i128) -> Result<(), Blocked> {
+        if self.pnl(open_pnl) <= -l.max_daily_loss {
             Err(Blocked::DailyLoss)
         } else if self.entries >= l.max_trades_per_day {
             Err(Blocked::TradesPerDay)
@@ -143,9 +150,9 @@ impl Day {
     }
 
     /// Whether a trade that bought `spent` (quote 10^-8) may buy `more`; a loss past the limit
-    /// stops further tranches too.
-    pub fn tranche(&self, l: &Limits, spent: i64, more: i64) -> Result<(), Blocked> {
-        if self.realized <= -l.max_daily_loss {
+    /// (open trades' `open_pnl` included) stops further tranches too.
+    pub fn tranche(&self, l: &Limits, spent: i64, more: i64, open_pnl: i128) -> Result<(), Blocked> {
+        if self.pnl(open_pnl) <= -l.max_daily_loss {
             Err(Blocked::DailyLoss)
         } else if spent.saturating_add(more) > l.max_per_trade {
             Err(Blocked::MaxPerTrade)
@@ -321,21 +328,26 @@ mod tests {
     fn safety_limits_stop_entries_and_roll_at_utc_midnight() {
         let mut d = Day::default();
         d.roll(t(0));
-        assert_eq!(d.new_trade(&LIMITS, 0), Ok(()));
-        assert_eq!(d.new_trade(&LIMITS, 1), Err(Blocked::OpenPositions));
+        assert_eq!(d.new_trade(&LIMITS, 0, 0), Ok(()));
+        assert_eq!(d.new_trade(&LIMITS, 1, 0), Err(Blocked::OpenPositions));
         d.entries = 2;
-        assert_eq!(d.new_trade(&LIMITS, 0), Err(Blocked::TradesPerDay));
+        assert_eq!(d.new_trade(&LIMITS, 0, 0), Err(Blocked::TradesPerDay));
         d.entries = 1;
         // A loss of exactly $100 stops entries and further tranches.
-        d.realized = -100 * 10_000_000_000_000_000;
-        assert_eq!(d.new_trade(&LIMITS, 0), Err(Blocked::DailyLoss));
-        assert_eq!(d.tranche(&LIMITS, 0, 1), Err(Blocked::DailyLoss));
-        d.realized = -99 * 10_000_000_000_000_000;
-        assert_eq!(d.new_trade(&LIMITS, 0), Ok(()));
+        let usd = 10_000_000_000_000_000;
+        d.realized = -100 * usd;
+        assert_eq!(d.new_trade(&LIMITS, 0, 0), Err(Blocked::DailyLoss));
+        assert_eq!(d.tranche(&LIMITS, 0, 1, 0), Err(Blocked::DailyLoss));
+        d.realized = -99 * usd;
+        assert_eq!(d.new_trade(&LIMITS, 0, 0), Ok(()));
+        // An open trade $1 down at the bid makes it $100: stopped; $1 up, it is $98.
+        assert_eq!(d.new_trade(&LIMITS, 0, -usd), Err(Blocked::DailyLoss));
+        assert_eq!(d.tranche(&LIMITS, 0, 1, -usd), Err(Blocked::DailyLoss));
+        assert_eq!(d.new_trade(&LIMITS, 0, usd), Ok(()));
         // $20 bought, $5 more fits in $25, $5.01 does not.
-        assert_eq!(d.tranche(&LIMITS, 2_000_000_000, 500_000_000), Ok(()));
+        assert_eq!(d.tranche(&LIMITS, 2_000_000_000, 500_000_000, 0), Ok(()));
         assert_eq!(
-            d.tranche(&LIMITS, 2_000_000_000, 501_000_000),
+            d.tranche(&LIMITS, 2_000_000_000, 501_000_000, 0),
             Err(Blocked::MaxPerTrade)
         );
         // The next UTC day starts clean.

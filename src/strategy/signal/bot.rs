@@ -748,10 +748,24 @@ impl Strategy for SignalBot {
         }
     }
 
+    /// New thresholds, weights and durations apply from the next candle. New periods start
+    /// the indicators over (no reading until they have warmed up again, and a signal being
+    /// confirmed is dropped: it was read on the old series); open trades keep their exits.
     fn reload(&mut self, params: &toml::Table) -> Result<(), Vec<(String, String)>> {
         let p = SignalParams::from_table(params)?;
-        self.scorer.retune(&p);
-        self.confirm.set_period(ns(p.confirmation));
+        let periods = |p: &SignalParams| {
+            let f = (p.rsi_period, p.ma_fast, p.ma_slow, p.macd_fast, p.macd_slow);
+            (f, p.macd_signal)
+        };
+        if periods(&p) != periods(&self.params) {
+            // `from_table` checked the periods, as it did for `new`.
+            self.scorer = Scorer::new(&p).map_err(|e| vec![("periods".into(), e.to_string())])?;
+            self.reading = None;
+            self.confirm = Confirmation::new(ns(p.confirmation));
+        } else {
+            self.scorer.retune(&p);
+            self.confirm.set_period(ns(p.confirmation));
+        }
         self.params = p;
         Ok(())
     }

@@ -18,18 +18,10 @@ pub use score::{Scorer, Signal, Temperature};
 
 use crate::strategy::registry::{BuildArgs, Kind, changed_keys};
 
-/// Parameters that take effect only at a restart: the indicators' periods and candle width
-/// (a new series), and the shutdown rule (the gateway takes it when it is built).
-const RESTART_KEYS: &[&str] = &[
-    "candle",
-    "rsi_period",
-    "ma_fast",
-    "ma_slow",
-    "macd_fast",
-    "macd_slow",
-    "macd_signal",
-    "cancel_on_shutdown",
-];
+/// Parameters that take effect only at a restart: the candle width (the host builds the
+/// candles it subscribed to at start) and the shutdown rule (the gateway takes it when it is
+/// built). New indicator periods take effect at a reload, the indicators warming up again.
+const RESTART_KEYS: &[&str] = &["candle", "cancel_on_shutdown"];
 
 /// The signal bot in the strategy registry.
 pub const KIND: Kind = Kind {

@@ -350,3 +350,44 @@ fn fees_learned_after_the_fills_reach_the_open_trade_and_the_closed_one() {
     r.fee_fix(t + 2, &stranger, "USDT", "1");
     assert_eq!(r.bot.report(None).realized_pnl, after);
 }
+
+#[test]
+fn new_periods_at_a_reload_start_the_indicators_over_and_other_changes_keep_them() {
+    let mut r = Rig::new("");
+    for t in 1..=8 {
+        r.candle(t, "100.00");
+    }
+    assert!(r.bot.reading().is_some(), "warmed up on the first periods");
+    let base: toml::Table = r#"candle = "1s"
+        rsi_period = 3
+        ma_fast = 2
+        ma_slow = 4
+        macd_fast = 2
+        macd_slow = 4
+        macd_signal = 2
+        hot = 0.5"#
+        .parse()
+        .unwrap();
+    // A threshold changes: the same indicators go on.
+    r.bot.reload(&base).unwrap();
+    assert!(r.bot.reading().is_some());
+    assert_eq!(r.bot.params().bands.hot, 0.5);
+    // A slower average: no reading until the new series has warmed up (MACD 2/4/2 needs
+    // five closes, the 6-bar average six).
+    let mut slower = base.clone();
+    slower.insert("ma_slow".into(), toml::Value::Integer(6));
+    r.bot.reload(&slower).unwrap();
+    assert!(r.bot.reading().is_none());
+    for t in 9..=13 {
+        r.candle(t, "100.00");
+        assert!(r.bot.reading().is_none(), "bar {t}");
+    }
+    r.candle(14, "100.00");
+    let reading = r.bot.reading().expect("warmed up again");
+    assert_eq!(reading.ma_slow, 100.0);
+    // A period the validation refuses changes nothing.
+    let mut bad = slower.clone();
+    bad.insert("ma_fast".into(), toml::Value::Integer(0));
+    assert!(r.bot.reload(&bad).is_err());
+    assert!(r.bot.reading().is_some());
+}

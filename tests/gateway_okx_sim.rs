@@ -186,14 +186,12 @@ fn okx_amends_orders_in_place_over_rest() {
     amends_in_place(OrderTransport::Rest);
 }
 
-fn amends_in_place(transport: OrderTransport) {
-    use mako::gateway::OrderIntent;
+/// A post-only bid 300 ticks under the market, resting (acknowledged): its id and price.
+fn rest_a_far_bid(r: &mut Rig) -> (mako::types::ClientOrderId, mako::types::Price) {
     use mako::types::order::{OrderKind, TimeInForce};
-    use mako::types::{Price, Qty, Side, StrategyId};
-    let mut r = rig(GatewayOptions::default(), transport);
-    let (bid, ask) = r.book();
-    let tick = 1_000_000; // 0.01
-    let far = Price::from_units(bid.units() - 300 * tick);
+    use mako::types::{Price, Side};
+    let (bid, _) = r.book();
+    let far = Price::from_units(bid.units() - 300 * TICK);
     let cid = r.send(
         Side::Buy,
         OrderKind::LimitMaker,
@@ -206,18 +204,32 @@ fn amends_in_place(transport: OrderTransport) {
             .find(|u| u.cid == cid && u.status == OrderStatus::Acked)
     });
     assert!(acked.is_some(), "the order rests");
+    (cid, far)
+}
+
+/// 0.01 in price units.
+const TICK: i64 = 1_000_000;
+
+fn amend(r: &Rig, cid: mako::types::ClientOrderId, price: mako::types::Price, qty: &str) {
+    r.intents
+        .send(mako::gateway::OrderIntent::Amend {
+            strategy: mako::types::StrategyId(0),
+            cid,
+            price,
+            qty: mako::types::Qty::parse(qty).unwrap(),
+        })
+        .unwrap();
+}
+
+fn amends_in_place(transport: OrderTransport) {
+    use mako::types::{Price, Qty};
+    let mut r = rig(GatewayOptions::default(), transport);
+    let (cid, far) = rest_a_far_bid(&mut r);
+    let (_, ask) = r.book();
+    let tick = TICK;
     let sim_order = |r: &Rig| r.sim_orders().get(&cid.to_string()).cloned().unwrap();
     let venue_id = sim_order(&r)["orderId"].clone();
-    let amend = |r: &Rig, price: Price, qty: &str| {
-        r.intents
-            .send(OrderIntent::Amend {
-                strategy: StrategyId(0),
-                cid,
-                price,
-                qty: Qty::parse(qty).unwrap(),
-            })
-            .unwrap();
-    };
+    let amend = |r: &Rig, price: Price, qty: &str| amend(r, cid, price, qty);
 
     // Moved up 100 ticks and to 0.003: same ids, new price and size on the venue.
     let moved = Price::from_units(far.units() + 100 * tick);
@@ -282,39 +294,15 @@ fn amends_in_place(transport: OrderTransport) {
 /// can be amended again.
 #[test]
 fn an_amend_whose_answer_and_push_are_lost_is_settled_by_a_query() {
-    use mako::gateway::OrderIntent;
-    use mako::types::order::{OrderKind, TimeInForce};
-    use mako::types::{Price, Qty, Side, StrategyId};
+    use mako::types::{Price, Qty};
     let options = GatewayOptions {
         ack_deadline: Duration::from_millis(500),
         ..GatewayOptions::default()
     };
     let mut r = rig(options, OrderTransport::WsApi);
-    let (bid, _) = r.book();
-    let tick = 1_000_000; // 0.01
-    let far = Price::from_units(bid.units() - 300 * tick);
-    let cid = r.send(
-        Side::Buy,
-        OrderKind::LimitMaker,
-        TimeInForce::Gtc,
-        far,
-        "0.002",
-    );
-    let acked = common::wait_for(Duration::from_secs(10), || {
-        std::iter::from_fn(|| r.updates.try_recv())
-            .find(|u| u.cid == cid && u.status == OrderStatus::Acked)
-    });
-    assert!(acked.is_some(), "the order rests");
-    let amend = |r: &Rig, price: Price, qty: &str| {
-        r.intents
-            .send(OrderIntent::Amend {
-                strategy: StrategyId(0),
-                cid,
-                price,
-                qty: Qty::parse(qty).unwrap(),
-            })
-            .unwrap();
-    };
+    let (cid, far) = rest_a_far_bid(&mut r);
+    let tick = TICK;
+    let amend = |r: &Rig, price: Price, qty: &str| amend(r, cid, price, qty);
     let on_venue = |r: &Rig| {
         let o = r.sim_orders().get(&cid.to_string()).cloned().unwrap();
         Price::parse(o["price"].as_str().unwrap()).unwrap()

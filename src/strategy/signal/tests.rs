@@ -137,15 +137,10 @@ impl Rig {
             panic!("not a new order: {i:?}")
         };
         let price = p(price);
-        let u = OrderUpdate {
-            cid: n.cid,
-            strategy: StrategyId(0),
-            status: OrderStatus::Filled,
-            side: n.side,
-            price: n.price,
-            qty: n.qty,
-            filled_qty: n.qty,
-            fill: Some(FillDelta {
+        let u = filled(
+            n,
+            t,
+            Some(FillDelta {
                 side: n.side,
                 qty: n.qty,
                 quote: price.notional(n.qty),
@@ -156,12 +151,32 @@ impl Rig {
                 fees_complete: true,
                 paper: false,
             }),
-            refused: None,
-            fee_correction: None,
-            at: UnixNanos(t * S),
-        };
+            None,
+        );
         self.sink.observe(&u);
         self.at(t, "100", |b, cx| b.on_order_update(&u, cx));
+    }
+}
+
+/// The update of order `n`, filled whole, at `t` seconds.
+fn filled(
+    n: &crate::gateway::NewOrderIntent,
+    t: u64,
+    fill: Option<FillDelta>,
+    fee_correction: Option<crate::gateway::FeeCorrection>,
+) -> OrderUpdate {
+    OrderUpdate {
+        cid: n.cid,
+        strategy: StrategyId(0),
+        status: OrderStatus::Filled,
+        side: n.side,
+        price: n.price,
+        qty: n.qty,
+        filled_qty: n.qty,
+        fill,
+        refused: None,
+        fee_correction,
+        at: UnixNanos(t * S),
     }
 }
 
@@ -290,22 +305,11 @@ impl Rig {
         let OrderIntent::New(n) = i else {
             panic!("not a new order: {i:?}")
         };
-        let u = OrderUpdate {
-            cid: n.cid,
-            strategy: StrategyId(0),
-            status: OrderStatus::Filled,
-            side: n.side,
-            price: n.price,
-            qty: n.qty,
-            filled_qty: n.qty,
-            fill: None,
-            refused: None,
-            fee_correction: Some(crate::gateway::FeeCorrection {
-                asset: AssetCode::new(asset.as_bytes()).unwrap(),
-                delta: q(fee),
-            }),
-            at: UnixNanos(t * S),
+        let fix = crate::gateway::FeeCorrection {
+            asset: AssetCode::new(asset.as_bytes()).unwrap(),
+            delta: q(fee),
         };
+        let u = filled(n, t, None, Some(fix));
         self.at(t, "100", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
     }
 }

@@ -294,6 +294,7 @@ pub(super) fn parse(text: &str) -> Result<Model, ModelError> {
         nodes: Vec::new(),
         leaves: Vec::new(),
         roots: Vec::new(),
+        depths: Vec::new(),
         cat_bits: Vec::new(),
         hash: String::new(),
         max_leaves: 0,
@@ -428,6 +429,7 @@ fn add_tree(model: &mut Model, b: &Block<'_>) -> Result<(), ModelError> {
     model.max_leaves = model.max_leaves.max(num_leaves);
     if num_leaves == 1 {
         model.roots.push(!(leaf_base as i32));
+        model.depths.push(0);
         model.leaves.extend(leaf_values);
         return Ok(());
     }
@@ -556,13 +558,27 @@ fn add_tree(model: &mut Model, b: &Block<'_>) -> Result<(), ModelError> {
             feature: split_feature[i],
             split,
             default_left: d & 2 == 2,
+            zero_missing: split == Split::NumZeroMissing,
+            nan_missing: split == Split::NumNanMissing,
             left: abs(left[i]),
             right: abs(right[i]),
             cat_start,
             cat_len,
         });
     }
+    // The tree's depth: its longest path from the root (checked above: a tree, so this ends).
+    let mut deepest = 0;
+    let mut stack = vec![(0usize, 1u32)];
+    while let Some((i, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        for c in [left[i], right[i]] {
+            if c >= 0 {
+                stack.push((c as usize, d + 1));
+            }
+        }
+    }
     model.roots.push(node_base as i32);
+    model.depths.push(deepest);
     model.leaves.extend(leaf_values);
     model.cat_bits.extend(bits);
     if model.nodes.len() > i32::MAX as usize / 2 || model.leaves.len() > i32::MAX as usize / 2 {

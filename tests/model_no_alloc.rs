@@ -1,6 +1,7 @@
 //! A prediction allocates nothing once the model is read: every fixture row of the 120-tree
 //! binary, the categorical and the multiclass models is predicted (raw and transformed) with
-//! a counting global allocator armed around each call.
+//! a counting global allocator armed around each call. Nor does the LightGBM bot's feature
+//! set, fed bars past its buffer's size.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -90,5 +91,60 @@ fn predictions_allocate_nothing() {
         ALLOCS.load(Ordering::Relaxed),
         0,
         "allocations in {calls} predictions"
+    );
+}
+
+#[test]
+fn features_allocate_nothing() {
+    use mako::strategy::Candle;
+    use mako::strategy::lgbm::FeatureSet;
+    use mako::types::{InstrumentId, Notional, Price, Qty, UnixNanos};
+    let names: Vec<String> = [
+        "close",
+        "net_flow",
+        "sma_5",
+        "sma_30",
+        "price_change_10",
+        "momentum_5",
+        "volatility_20",
+        "rsi_14",
+        "volume_60",
+        "net_flow_10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut set = FeatureSet::for_model(&names, &Default::default(), 60).unwrap();
+    let mut row = vec![0.0; names.len()];
+    for t in 0..200u64 {
+        let price = Price::from_units(100_000_000 + ((t * 7919) % 1000) as i64 * 10_000);
+        let c = Candle {
+            instrument: InstrumentId(0),
+            width_ns: 1_000_000_000,
+            open_time: UnixNanos(t * 1_000_000_000),
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: Qty::from_int(2),
+            buy_volume: Qty::from_int(1),
+            sell_volume: Qty::from_int(1),
+            quote_volume: Notional::default(),
+            trades: 3,
+            flat: false,
+            incomplete: false,
+        };
+        ARMED.with(|a| a.set(true));
+        set.update(black_box(&c));
+        set.values(&mut row);
+        let ready = set.ready();
+        ARMED.with(|a| a.set(false));
+        black_box((&row, ready));
+    }
+    assert!(set.ready());
+    assert_eq!(
+        ALLOCS.load(Ordering::Relaxed),
+        0,
+        "allocations in feature updates"
     );
 }

@@ -365,7 +365,7 @@ pub(super) fn parse(text: &str) -> Result<Model, ModelError> {
             ),
         ));
     }
-    if model.roots.is_empty() || model.roots.len() % per_iteration != 0 {
+    if model.roots.is_empty() || !model.roots.len().is_multiple_of(per_iteration) {
         return Err(err(
             last_line,
             None,

@@ -1,7 +1,8 @@
 //! One single-row prediction of the 120-tree, 31-leaf binary LightGBM model
 //! (tests/fixtures/lgbm/binary_120, 10 features), cycling through its 100 fixture rows (2 %
 //! of values missing). Baseline: the same loop reading the row and summing it. Cases: the
-//! probability (raw score and sigmoid) and the raw score alone. The same model and rows are
+//! probability (raw score and sigmoid), the raw score alone (trees walked eight at a
+//! time in step), and the raw score with the trees walked one at a time. The same model and rows are
 //! timed through LightGBM's own `LGBM_BoosterPredictForMatSingleRowFast` by
 //! `tools/lgbm/fast_single_row.c` (run by hand; see tools/lgbm/README.md).
 //!
@@ -45,6 +46,16 @@ fn bench(c: &mut Criterion) {
             i = (i + 1) % rows.len();
             model
                 .predict_raw(black_box(&rows[i]), &mut out)
+                .expect("row");
+            black_box(out[0])
+        })
+    });
+    g.bench_function("predict_raw, one tree at a time", |b| {
+        let (mut i, mut out) = (0, [0.0]);
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            model
+                .predict_raw_one_at_a_time(black_box(&rows[i]), &mut out)
                 .expect("row");
             black_box(out[0])
         })

@@ -141,6 +141,28 @@ fn a_hundred_and_twenty_trees_equal_lightgbm() {
 }
 
 #[test]
+fn the_in_step_walk_equals_the_one_at_a_time_walk() {
+    for name in [
+        "binary_120",
+        "binary_nan",
+        "zero_missing",
+        "multiclass",
+        "regression",
+    ] {
+        let m = model(name);
+        let text = std::fs::read_to_string(fixture(&format!("{name}.rows.csv"))).unwrap();
+        let mut a = vec![0.0; m.outputs()];
+        let mut b = vec![0.0; m.outputs()];
+        for row in rows::read(&m, &text).unwrap() {
+            m.predict_raw(&row, &mut a).unwrap();
+            m.predict_raw_one_at_a_time(&row, &mut b).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{name}");
+        }
+    }
+}
+
+#[test]
 fn the_comparison_catches_a_wrong_leaf() {
     // One leaf value of the first tree changed in its last digits: some row must differ.
     let text = String::from_utf8(model_bytes("regression")).unwrap();

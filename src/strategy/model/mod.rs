@@ -353,6 +353,23 @@ impl Model {
         Ok(())
     }
 
+    /// Raw scores over all trees walked one at a time (the walk categorical models take):
+    /// for the benchmark and the tests that hold the in-step walk against it.
+    #[doc(hidden)]
+    pub fn predict_raw_one_at_a_time(
+        &self,
+        row: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), PredictError> {
+        self.check(row, out)?;
+        let k = self.per_iteration;
+        out.fill(0.0);
+        for (i, &root) in self.roots.iter().enumerate() {
+            out[i % k] += self.tree_value(root, row);
+        }
+        Ok(())
+    }
+
     /// Predictions of `row` (the objective's transform of the raw scores) into `out`.
     pub fn predict(&self, row: &[f64], out: &mut [f64]) -> Result<(), PredictError> {
         self.predict_limit(row, usize::MAX, out)

@@ -6,6 +6,7 @@ pub mod check;
 pub mod decode;
 pub mod indicators;
 pub mod latency_report;
+pub mod model;
 pub mod record;
 pub mod run;
 pub mod sign;
@@ -35,6 +36,9 @@ usage:
   mako indicators <csv> [--sma N]... [--ema N]... [--rsi N]... [--macd F,S,SIG]
                   [--bbands N,K]... [--atr N]... [--vol N]...
                                          the CSV's rows with indicator columns (TA-Lib's values)
+  mako model check <model.txt>           what a LightGBM model is, or why mako refuses it
+  mako model predict <model.txt> <rows.csv> [--raw] [--num-iteration N]
+                                         mako's predictions of the CSV's rows (as LightGBM's)
   mako help                              this text
 ";
 
@@ -59,6 +63,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "record" => record::run(rest),
         "bench" => bench::run(rest),
         "indicators" => indicators::run(rest),
+        "model" => model::run(rest),
         other => {
             eprintln!("mako: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

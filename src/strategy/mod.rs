@@ -9,6 +9,10 @@ pub mod api;
 pub mod candles;
 /// Technical indicators equal to TA-Lib's, updated bar by bar without allocating.
 pub mod indicators;
+/// The LightGBM bot's parts: named features from 1-second candles (the bot kind is not built).
+pub mod lgbm;
+/// LightGBM models read from their text format and predicted as LightGBM does.
+pub mod model;
 pub mod params;
 pub mod registry;
 pub mod timers;

@@ -224,6 +224,23 @@ fn venues(
             RawOrderTransport::Rest => OrderTransport::Rest,
             RawOrderTransport::WsApi => OrderTransport::WsApi,
         };
+        if v.kind == RawVenueKind::Coinbase && order_transport == OrderTransport::WsApi {
+            errors.push(
+                p("order_transport"),
+                "Coinbase Advanced Trade takes orders over REST only (it has no WebSocket order \
+                 entry): use order_transport = \"rest\" or leave it out",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::Coinbase {
+            errors.push(
+                p("kind"),
+                "coinbase is not runnable in this build: its signing (mako sign), decoding \
+                 (mako decode) and book rule (mako book) are built, but the engine does not \
+                 run a Coinbase feed or gateway yet; use binance-spot or okx-spot to run",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -336,6 +353,7 @@ fn venues(
                 kind: match v.kind {
                     RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
                     RawVenueKind::OkxSpot => VenueKind::OkxSpot,
+                    RawVenueKind::Coinbase => VenueKind::Coinbase,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -401,6 +419,19 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("private_ws_url", v.private_ws_url.is_some(), why);
             refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::Coinbase => {
+            let why = "does not apply to coinbase: CDP keys have no passphrase, orders go over \
+                       rest_url and the user channel over private_ws_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+            refuse(
+                "recv_window",
+                v.recv_window.is_some(),
+                "applies to binance-spot only: a Coinbase JWT is valid for 120 s",
+            );
         }
         RawVenueKind::OkxSpot => {
             refuse(

@@ -32,6 +32,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = OkxMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
+        // Config validation refuses coinbase venues until their feed is wired.
+        VenueKind::Coinbase => Err(FeedError::Venue(
+            "the Coinbase feed is not built yet".into(),
+        )),
     }
 }
 
@@ -49,6 +53,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
     match kind {
         VenueKind::BinanceSpot => true,
         VenueKind::OkxSpot => true,
+        VenueKind::Coinbase => false,
     }
 }
 
@@ -59,6 +64,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
     match venue.kind {
         VenueKind::BinanceSpot => false,
         VenueKind::OkxSpot => venue.order_transport == OrderTransport::WsApi,
+        VenueKind::Coinbase => false,
     }
 }
 
@@ -115,6 +121,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = OkxRest::new(&spec.api_key, &spec.api_secret, &passphrase, v.demo_trading);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
+        VenueKind::Coinbase => Err(format!(
+            "venue {}: the Coinbase order gateway is not built yet",
+            v.name
+        )),
     }
 }
 

@@ -3,6 +3,8 @@
 //! filters; no I/O.
 
 pub mod binance;
+/// Coinbase Advanced Trade: JWT signing, market-data codec and book rule.
+pub mod coinbase;
 /// `mako decode`'s normalised records, shared by every venue's decoder.
 pub mod decode;
 /// The market-data half of the seam: `MarketData`, the results it hands the feed.

@@ -455,6 +455,7 @@ impl<M: MarketData> FeedActor<M> {
             self.slots[i].link.park();
             self.active = spare;
             self.rotating = false;
+            self.handler.on_connection_switch();
             return;
         }
         self.slots[i].link.down(now, why);

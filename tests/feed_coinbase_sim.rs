@@ -238,3 +238,68 @@ fn syncs_coinbase_books_and_resyncs_after_disconnects_and_sequence_gaps() {
     assert_eq!(r.stat(|s| s.malformed.load(Relaxed)), 0);
     r.stop();
 }
+
+#[test]
+fn mako_record_then_mako_book_replays_a_coinbase_recording() {
+    let s = sim();
+    let dir = std::env::temp_dir().join(format!("mako-record-coinbase-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("record.toml");
+    let instruments: String = INSTS
+        .iter()
+        .map(|(inst, _, b, _)| {
+            format!(
+                "[[instruments]]\nvenue = \"coinbase\"\nsymbol = \"{inst}\"\nbase = \"{b}\"\n\
+                 quote = \"USD\"\ntick_size = \"0.01\"\nlot_size = \"0.00001\"\n"
+            )
+        })
+        .collect();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[engine]\nname = \"rec\"\nmode = \"paper\"\ndata_dir = \"{}\"\n\n\
+             [[venues]]\nname = \"coinbase\"\nkind = \"coinbase\"\nws_url = \"{}\"\nrest_url = \"{}\"\n\
+             streams = [\"bookTicker\", \"depth\", \"trade\"]\n\n{instruments}",
+            dir.join("data").display(),
+            s.coinbase_ws_url(),
+            s.rest_url()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("coinbase.gz");
+    let rec = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+        .args(["record", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(["--for", "2s", "--gzip"])
+        .output()
+        .unwrap();
+    assert!(
+        rec.status.success(),
+        "mako record: {}",
+        String::from_utf8_lossy(&rec.stderr)
+    );
+    let book = std::process::Command::new(env!("CARGO_BIN_EXE_mako"))
+        .arg("book")
+        .arg(&out)
+        .args(["--venue", "coinbase", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&book.stdout);
+    assert!(book.status.success(), "mako book: {stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (
+            v["malformed_frames"].as_u64(),
+            v["malformed_lines"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{v}"
+    );
+    let books = v["books"].as_array().unwrap();
+    assert_eq!(books.len(), 2, "{v}");
+    for b in books {
+        assert_eq!(b["live"], true, "{b}");
+        assert_eq!(b["gaps"], 0, "{b}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

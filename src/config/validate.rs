@@ -232,12 +232,12 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::Coinbase {
+        if v.kind == RawVenueKind::Coinbase && matches!(mode, Some(RawMode::Live | RawMode::Sim)) {
             errors.push(
                 p("kind"),
-                "coinbase is not runnable in this build: its signing (mako sign), decoding \
-                 (mako decode) and book rule (mako book) are built, but the engine does not \
-                 run a Coinbase feed or gateway yet; use binance-spot or okx-spot to run",
+                "coinbase runs only in mode = \"paper\" in this build (Coinbase market data, \
+                 orders filled by the engine's paper execution): its order gateway (REST \
+                 orders, the user channel) is not built yet",
             );
             good = false;
         }

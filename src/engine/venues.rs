@@ -14,6 +14,7 @@ use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
+use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
 use crate::venue::order::OrderSession;
@@ -32,10 +33,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = OkxMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
-        // Config validation refuses coinbase venues until their feed is wired.
-        VenueKind::Coinbase => Err(FeedError::Venue(
-            "the Coinbase feed is not built yet".into(),
-        )),
+        VenueKind::Coinbase => {
+            let md = CoinbaseMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
     }
 }
 

@@ -10,6 +10,8 @@ pub mod handler;
 pub mod jwt;
 /// Public market-data decoding.
 pub mod md;
+/// `/products` filters and the `-USDC` market-data alias rule.
+pub mod products;
 /// The book rule: `sequence_num` per connection, `level2` snapshots and absolute updates.
 pub mod sync;
 

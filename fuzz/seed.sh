@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -67,6 +67,11 @@ done
 { compact $os/okx_books_snapshot.json; echo; compact $os/okx_books_update.json; } | put okx_md seq-books
 { printf 'REST '; compact $os/okx_rest_books_response.json; echo; compact $os/okx_books_update.json; } | put okx_md seq-rest
 grep -o ': {.*' tests/fixtures/okx/OKX.ws.1.0 | cut -c3- | head -n 30 | put okx_md seq-head
+for f in tests/fixtures/coinbase/samples/coinbase_*.json; do
+  cp "$f" "$c/coinbase_md/"
+  put_compact coinbase_md "$(basename "$f" .json).line" "$f"
+done
+{ compact tests/fixtures/coinbase/samples/coinbase_level2_l2_data.json; echo; compact tests/fixtures/coinbase/samples/coinbase_heartbeats.json; } | put coinbase_md seq-l2-heartbeat
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

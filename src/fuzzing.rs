@@ -21,6 +21,7 @@ pub type Target = (&'static str, fn(&[u8]));
 pub const TARGETS: &[Target] = &[
     ("binance_md", binance_md),
     ("okx_md", okx_md),
+    ("coinbase_md", coinbase_md),
     ("binance_private", binance_private),
     ("okx_private", okx_private),
     ("rest_answers", rest_answers),
@@ -44,6 +45,64 @@ pub fn binance_md(data: &[u8]) {
     let _ = p
         .parse_snapshot(data, InstrumentId(0))
         .map(|s| s.last_update_id);
+}
+
+/// Coinbase market data and CDP tokens: a used parser answers like a fresh one (message and
+/// the levels, events and trades it leaves); `mako decode`'s Coinbase decoder and the JWT
+/// decoder never panic; `CoinbaseMd` (codec, sequence check, books) over the input's lines
+/// as successive frames, with connection switches and reconnects, never panics.
+pub fn coinbase_md(data: &[u8]) {
+    use crate::venue::coinbase::CoinbaseMd;
+    use crate::venue::coinbase::md::{CoinbaseMdParser, InstTable, Msg};
+    use crate::venue::md::{MarketData, SyncLimits};
+    let parser = || {
+        let mut t = InstTable::default();
+        t.insert("BTC-USD", InstrumentId(0));
+        t.insert("ETH-USD", InstrumentId(1));
+        CoinbaseMdParser::new(t, 64)
+    };
+    // What a message leaves in the parser is read only for its own kind.
+    let decoded = |p: &mut CoinbaseMdParser, d: &[u8]| {
+        p.parse(d).map(|m| match m {
+            Msg::L2 { .. } => format!("{m:?} {:?} {:?} {:?}", p.bids, p.asks, p.events),
+            Msg::Trades { .. } => format!("{m:?} {:?}", p.trades),
+            _ => format!("{m:?}"),
+        })
+    };
+    let mut used = parser();
+    let _ = used.parse(br#"{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[{"side":"bid","price_level":"1","new_quantity":"1"}]}]}"#);
+    assert_eq!(
+        decoded(&mut parser(), data),
+        decoded(&mut used, data),
+        "a used Coinbase parser answers differently from a fresh one"
+    );
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::venue::coinbase::decode::decode(text);
+        let _ = crate::venue::coinbase::jwt::decode(text);
+        let _ = crate::venue::coinbase::products::parse_products(text);
+    }
+    let mut h = CoinbaseMd::new(
+        &[("BTC-USD", InstrumentId(0)), ("ETH-USD", InstrumentId(1))],
+        SyncLimits {
+            book_levels: 16,
+            max_buffered_diffs: 4,
+            max_buffered_levels: 64,
+            max_pending_tickers: 2,
+        },
+    );
+    for (k, frame) in data.split(|&b| b == b'\n').enumerate() {
+        let _ = h.on_frame(frame);
+        match k % 7 {
+            5 => h.on_connection_switch(),
+            6 => h.on_reconnect(),
+            _ => {}
+        }
+    }
+    for id in [InstrumentId(0), InstrumentId(1)] {
+        if let Some(b) = h.book(id) {
+            let _ = (b.best_bid(), b.best_ask());
+        }
+    }
 }
 
 /// OKX market data: the hand-shaped decoder and the general one agree on every input, and

@@ -12,11 +12,12 @@ use crate::types::{InstrumentId, Side};
 use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::md::{TimeUnit, stream_symbol};
 use crate::venue::binance::symbols::SymbolTable;
+use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
 pub const USAGE: &str =
-    "usage: mako book <recording>... --venue binance-spot|okx-spot [--depth N] [--json]";
+    "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -26,6 +27,7 @@ const REPORT_LIMIT: u64 = 5;
 enum Replay {
     Binance(SpotMdHandler),
     Okx(OkxMd),
+    Coinbase(CoinbaseMd),
 }
 
 impl Replay {
@@ -37,6 +39,7 @@ impl Replay {
                 SyncLimits::default(),
             )),
             VenueKind::OkxSpot => Replay::Okx(OkxMd::new(&[], SyncLimits::default())),
+            VenueKind::Coinbase => Replay::Coinbase(CoinbaseMd::new(&[], SyncLimits::default())),
         }
     }
 
@@ -44,6 +47,7 @@ impl Replay {
         match self {
             Replay::Binance(h) => h,
             Replay::Okx(h) => h,
+            Replay::Coinbase(h) => h,
         }
     }
 
@@ -51,6 +55,7 @@ impl Replay {
         match self {
             Replay::Binance(h) => h,
             Replay::Okx(h) => h,
+            Replay::Coinbase(h) => h,
         }
     }
 
@@ -73,6 +78,14 @@ impl Replay {
                     h.add_instrument(inst, id);
                 }
             }
+            Replay::Coinbase(h) => {
+                for product in coinbase_product_ids(frame) {
+                    if h.insts().get(product).is_none() {
+                        let id = InstrumentId(h.insts().len() as u32);
+                        h.add_instrument(product, id);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -81,6 +94,7 @@ impl Replay {
         match self {
             Replay::Binance(h) => h.symbols().symbol_of(id),
             Replay::Okx(h) => h.insts().inst_id_of(id),
+            Replay::Coinbase(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -94,6 +108,25 @@ fn okx_inst_id(frame: &[u8]) -> Option<&str> {
     let len = frame[at..].iter().position(|&b| b == b'"')?;
     let id = std::str::from_utf8(&frame[at..at + len]).ok()?;
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(id)
+}
+
+/// Every `product_id` a Coinbase message names (a `level2` message may carry events of
+/// several products).
+fn coinbase_product_ids(frame: &[u8]) -> impl Iterator<Item = &str> {
+    const KEY: &[u8] = b"\"product_id\":";
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let k = frame.get(at..)?.windows(KEY.len()).position(|w| w == KEY)? + at + KEY.len();
+            let start = k + frame[k..].iter().position(|&b| b == b'"')? + 1;
+            let len = frame[start..].iter().position(|&b| b == b'"')?;
+            at = start + len;
+            let id = std::str::from_utf8(&frame[start..start + len]).ok()?;
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Some(id);
+            }
+        }
+    })
 }
 
 #[derive(Debug)]

@@ -16,6 +16,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
     match kind {
         VenueKind::BinanceSpot => crate::venue::binance::decode::decode,
         VenueKind::OkxSpot => crate::venue::okx::decode::decode,
+        VenueKind::Coinbase => crate::venue::coinbase::decode::decode,
     }
 }
 

@@ -3,7 +3,9 @@
 //! venue's documentation. Two forms:
 //! - `--method M --path '<path?query>' [--body '<body>'] --timestamp <ts>`: the request as
 //!   sent; the venue's rule says what of it is signed;
-//! - Binance's `--payload '<query>' [--ws-api]`: the payload as given.
+//! - Binance's `--payload '<query>' [--ws-api]`: the payload as given;
+//! - Coinbase's `--method M --path P` (or `--ws`): the JWT mako would send, with its
+//!   decoded header and claims (a CDP key signs a token, not a string).
 
 use std::process::ExitCode;
 
@@ -94,6 +96,103 @@ pub fn sign_request(
                 signature,
             })
         }
+        VenueKind::Coinbase => Err(
+            "coinbase signs a JWT, not a string: see coinbase_jwt (mako sign --venue coinbase \
+             --key-env VAR --secret-env VAR --method M --path P)"
+                .into(),
+        ),
+    }
+}
+
+/// What `mako sign --venue coinbase` prints: the token, then its decoded header and claims.
+pub struct CoinbaseSigned {
+    pub jwt: String,
+    pub header: serde_json::Value,
+    pub claims: serde_json::Value,
+}
+
+/// The JWT Coinbase would receive for `METHOD path` on `host` (REST), or for a WebSocket
+/// subscribe when `request` is `None`, signed at Unix second `now_s`.
+pub fn coinbase_jwt(
+    key_name: &Secret,
+    secret: &Secret,
+    request: Option<(&str, &str)>,
+    host: &str,
+    now_s: u64,
+) -> Result<CoinbaseSigned, String> {
+    use crate::venue::coinbase::jwt;
+    let signer = jwt::JwtSigner::new(key_name, secret).map_err(|e| e.to_string())?;
+    let token = match request {
+        Some((method, path)) => {
+            if !path.starts_with('/') {
+                return Err(format!(
+                    "--path {path:?}: give the request path, e.g. /api/v3/brokerage/accounts"
+                ));
+            }
+            signer.rest_token(now_s, method, host, path)
+        }
+        None => signer.ws_token(now_s),
+    }
+    .map_err(|e| e.to_string())?;
+    let d = jwt::decode(&token).map_err(|e| e.to_string())?;
+    Ok(CoinbaseSigned {
+        jwt: token,
+        header: d.header,
+        claims: d.claims,
+    })
+}
+
+fn run_coinbase(a: &Args, secret: &Secret, key: Option<&Secret>) -> ExitCode {
+    let Some(key) = key else {
+        eprintln!("mako sign: coinbase needs --key-env (the key name, organizations/…/apiKeys/…)");
+        return ExitCode::from(2);
+    };
+    let request = match (&a.method, &a.path, a.ws) {
+        (Some(m), Some(p), false) => Some((m.as_str(), p.as_str())),
+        (None, None, true) => None,
+        _ => {
+            eprintln!(
+                "mako sign: coinbase: give --method and --path (a REST request), or --ws (a \
+                 WebSocket subscribe token)\n{USAGE}"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let now_s = match &a.timestamp {
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        Some(t) => match t.parse::<u64>() {
+            Ok(s) => s,
+            Err(_) => {
+                eprintln!("mako sign: --timestamp {t:?}: coinbase wants Unix seconds (nbf)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let host = a
+        .host
+        .as_deref()
+        .unwrap_or(crate::venue::coinbase::jwt::REST_HOST);
+    match coinbase_jwt(key, secret, request, host, now_s) {
+        Ok(s) => {
+            println!("jwt: {}", s.jwt);
+            println!("header: {}", s.header);
+            println!("claims: {}", s.claims);
+            println!(
+                "send: {}",
+                if request.is_some() {
+                    "Authorization: Bearer <jwt> (valid 120 s, for this method and path only)"
+                } else {
+                    "the subscribe message's \"jwt\" field (valid 120 s)"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mako sign: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -102,10 +201,16 @@ const USAGE: &str =
                  --method GET|POST|DELETE --path '<path?query>' [--body '<exact body>']
                  --timestamp <the venue's own timestamp form>
        mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
+       mako sign --venue coinbase --key-env VAR --secret-env VAR
+                 (--method M --path '<path>' [--host H] | --ws) [--timestamp <Unix s>]
   binance-spot: the signed string is the query (with timestamp=<ts> added when it has none)
                 followed by the body; --timestamp is Unix milliseconds.
   okx-spot:     the signed string is timestamp + METHOD + path (with its query) + body;
                 --timestamp is ISO-8601 with milliseconds (2020-12-08T09:08:57.715Z).
+  coinbase:     prints the JWT (ES256 or EdDSA by the secret: an EC PEM, \\n-escaped or not,
+                or base64 Ed25519) with its header and claims; uri = \"M <host><path>\"
+                (host api.coinbase.com unless --host), no query; --ws: no uri claim.
+                --timestamp (nbf) defaults to now.
   --payload (Binance): the query string followed by the body (no separator), as sent;
         non-ASCII characters are percent-encoded before signing.
   --ws-api: the payload's parameters are sorted by name (WebSocket API rule), not encoded.";
@@ -140,6 +245,10 @@ struct Args {
     path: Option<String>,
     body: Option<String>,
     timestamp: Option<String>,
+    /// Coinbase: the host named in the `uri` claim.
+    host: Option<String>,
+    /// Coinbase: a WebSocket token.
+    ws: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -155,6 +264,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--memo-env" => return Err("--memo-env: no venue of this build uses a memo".into()),
             "--payload" => a.payload = Some(value()?),
             "--ws-api" => a.ws_api = true,
+            "--ws" => a.ws = true,
+            "--host" => a.host = Some(value()?),
             "--method" => a.method = Some(value()?.to_ascii_uppercase()),
             "--path" => a.path = Some(value()?),
             "--body" => a.body = Some(value()?),
@@ -207,6 +318,9 @@ pub fn run(args: &[String]) -> ExitCode {
         }
         (Ok(None), ..) => unreachable!("the secret's variable was given"),
     };
+    if kind == VenueKind::Coinbase {
+        return run_coinbase(&a, &secret, key.as_ref());
+    }
     if let (Some(method), Some(path), Some(timestamp)) = (&a.method, &a.path, &a.timestamp) {
         let req = Request {
             method: method.clone(),
@@ -356,6 +470,59 @@ mod tests {
             ..req
         };
         assert!(sign_request(VenueKind::OkxSpot, &bad, &secret, None, false).is_err());
+    }
+
+    #[test]
+    fn coinbase_prints_a_token_that_verifies() {
+        use crate::venue::coinbase::jwt;
+        let name = "organizations/test-organization/apiKeys/test-api-key";
+        let secret = Secret::new(
+            "k0BUni0p0vZG1BdpVjS6ogBJ7kxm630AJ2dN+tuputDOKsRAwgyrpEQLeBtS1znTmzPX6Xr2eOWpzx6nW8knkA==",
+        );
+        let s = coinbase_jwt(
+            &Secret::new(name),
+            &secret,
+            Some(("POST", "/api/v3/brokerage/orders")),
+            jwt::REST_HOST,
+            1_700_000_000,
+        )
+        .unwrap();
+        assert_eq!(s.header["alg"], "EdDSA");
+        assert_eq!(
+            s.claims["uri"],
+            "POST api.coinbase.com/api/v3/brokerage/orders"
+        );
+        assert_eq!(s.claims["exp"], 1_700_000_120u64);
+        let pk = jwt::JwtSigner::new(&Secret::new(name), &secret)
+            .unwrap()
+            .public_key();
+        jwt::verify(
+            &s.jwt,
+            name,
+            &pk,
+            1_700_000_000,
+            Some("POST api.coinbase.com/api/v3/brokerage/orders"),
+        )
+        .unwrap();
+        let ws = coinbase_jwt(&Secret::new(name), &secret, None, jwt::REST_HOST, 5).unwrap();
+        assert!(ws.claims.get("uri").is_none());
+        assert!(
+            coinbase_jwt(
+                &Secret::new(name),
+                &secret,
+                Some(("GET", "accounts")),
+                "h",
+                5
+            )
+            .is_err()
+        );
+        let req = Request {
+            method: "GET".into(),
+            path: "/".into(),
+            body: String::new(),
+            timestamp: "1".into(),
+        };
+        assert!(sign_request(VenueKind::Coinbase, &req, &secret, None, false).is_err());
     }
 
     #[test]

@@ -113,13 +113,19 @@ pub enum ActorName {
 pub enum VenueKind {
     BinanceSpot,
     OkxSpot,
+    /// Coinbase Advanced Trade (spot): CDP keys signing a JWT per request, orders over REST.
+    Coinbase,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 2] = [VenueKind::BinanceSpot, VenueKind::OkxSpot];
+    pub const ALL: [VenueKind; 3] = [
+        VenueKind::BinanceSpot,
+        VenueKind::OkxSpot,
+        VenueKind::Coinbase,
+    ];
 
-    /// The kind named `name` (`binance-spot`, `okx-spot`).
+    /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
@@ -128,6 +134,7 @@ impl VenueKind {
         match self {
             VenueKind::BinanceSpot => "binance-spot",
             VenueKind::OkxSpot => "okx-spot",
+            VenueKind::Coinbase => "coinbase",
         }
     }
 }
@@ -158,6 +165,11 @@ impl OrderTransport {
                  order and cancel-order ops), fills and balances from its orders and account \
                  channels; queries and reconciliation over signed REST (rest_url), which OKX \
                  answers only there"
+            }
+            (VenueKind::Coinbase, _) => {
+                "orders, cancels, queries and reconciliation over REST with a fresh JWT per \
+                 request (Coinbase has no WebSocket order entry); fills and order changes from \
+                 the user channel"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

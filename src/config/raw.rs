@@ -177,6 +177,7 @@ pub struct RawVenue {
 pub enum RawVenueKind {
     BinanceSpot,
     OkxSpot,
+    Coinbase,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -224,6 +224,23 @@ fn venues(
             RawOrderTransport::Rest => OrderTransport::Rest,
             RawOrderTransport::WsApi => OrderTransport::WsApi,
         };
+        if v.kind == RawVenueKind::Coinbase && order_transport == OrderTransport::WsApi {
+            errors.push(
+                p("order_transport"),
+                "Coinbase Advanced Trade takes orders over REST only (it has no WebSocket order \
+                 entry): use order_transport = \"rest\" or leave it out",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::Coinbase && matches!(mode, Some(RawMode::Live | RawMode::Sim)) {
+            errors.push(
+                p("kind"),
+                "coinbase runs only in mode = \"paper\" in this build (Coinbase market data, \
+                 orders filled by the engine's paper execution): its order gateway (REST \
+                 orders, the user channel) is not built yet",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -336,6 +353,7 @@ fn venues(
                 kind: match v.kind {
                     RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
                     RawVenueKind::OkxSpot => VenueKind::OkxSpot,
+                    RawVenueKind::Coinbase => VenueKind::Coinbase,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -401,6 +419,19 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("private_ws_url", v.private_ws_url.is_some(), why);
             refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::Coinbase => {
+            let why = "does not apply to coinbase: CDP keys have no passphrase, orders go over \
+                       rest_url and the user channel over private_ws_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+            refuse(
+                "recv_window",
+                v.recv_window.is_some(),
+                "applies to binance-spot only: a Coinbase JWT is valid for 120 s",
+            );
         }
         RawVenueKind::OkxSpot => {
             refuse(

@@ -14,6 +14,7 @@ use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
+use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
 use crate::venue::order::OrderSession;
@@ -30,6 +31,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
         }
         VenueKind::OkxSpot => {
             let md = OkxMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
+        VenueKind::Coinbase => {
+            let md = CoinbaseMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
     }
@@ -49,6 +54,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
     match kind {
         VenueKind::BinanceSpot => true,
         VenueKind::OkxSpot => true,
+        VenueKind::Coinbase => false,
     }
 }
 
@@ -58,6 +64,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
     match venue.kind {
         VenueKind::BinanceSpot => false,
         VenueKind::OkxSpot => true,
+        VenueKind::Coinbase => false,
     }
 }
 
@@ -114,6 +121,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = OkxRest::new(&spec.api_key, &spec.api_secret, &passphrase, v.demo_trading);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
+        VenueKind::Coinbase => Err(format!(
+            "venue {}: the Coinbase order gateway is not built yet",
+            v.name
+        )),
     }
 }
 

@@ -455,6 +455,7 @@ impl<M: MarketData> FeedActor<M> {
             self.slots[i].link.park();
             self.active = spare;
             self.rotating = false;
+            self.handler.on_connection_switch();
             return;
         }
         self.slots[i].link.down(now, why);
@@ -475,6 +476,7 @@ impl<M: MarketData> FeedActor<M> {
             self.unregister(old);
             self.slots[old].link.park();
             self.active = spare;
+            self.handler.on_connection_switch();
         }
         self.rotating = false;
         self.rotations += 1;
@@ -604,6 +606,16 @@ impl<M: MarketData> FeedActor<M> {
             }
             // The venue closes this connection soon: open the next one now.
             Handled::ReconnectSoon => {
+                if !self.rotating {
+                    self.start_rotation();
+                }
+            }
+            // The connection lost messages: every book is invalid until a new connection's
+            // snapshots arrive.
+            Handled::Resync => {
+                for k in 0..self.books.len() {
+                    self.invalidate(k);
+                }
                 if !self.rotating {
                     self.start_rotation();
                 }

@@ -105,6 +105,8 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::BinanceSpot => ("/api/v3/time", b"\"serverTime\""),
         // {"code":"0","data":[{"ts":"1597026383085"}],"msg":""}
         VenueKind::OkxSpot => ("/api/v5/public/time", b"\"ts\""),
+        // {"iso":"…","epochSeconds":"1640995200","epochMillis":"1640995200000"}
+        VenueKind::Coinbase => ("/api/v3/brokerage/time", b"\"epochMillis\""),
     }
 }
 
@@ -120,8 +122,8 @@ pub fn parse_server_time(kind: VenueKind, body: &[u8]) -> Option<u64> {
     let digits = &rest[start..];
     // OKX quotes its numbers.
     let digits = match (kind, digits.strip_prefix(b"\"")) {
-        (VenueKind::OkxSpot, Some(d)) => d,
-        (VenueKind::OkxSpot, None) => return None,
+        (VenueKind::OkxSpot | VenueKind::Coinbase, Some(d)) => d,
+        (VenueKind::OkxSpot | VenueKind::Coinbase, None) => return None,
         _ => digits,
     };
     let end = digits
@@ -371,6 +373,18 @@ mod tests {
         ];
         for (body, want) in okx {
             assert_eq!(parse_server_time(VenueKind::OkxSpot, body), *want);
+        }
+        // Coinbase's GET /api/v3/brokerage/time (ExtendedTimestamp: strings).
+        let coinbase: &[(&[u8], Option<u64>)] = &[
+            (
+                br#"{"iso":"2023-05-10T18:02:51Z","epochSeconds":"1683741771","epochMillis":"1683741771123"}"#,
+                Some(1_683_741_771_123),
+            ),
+            (br#"{"epochMillis":1683741771123}"#, None),
+            (br#"{"error":"unavailable"}"#, None),
+        ];
+        for (body, want) in coinbase {
+            assert_eq!(parse_server_time(VenueKind::Coinbase, body), *want);
         }
     }
 

@@ -20,6 +20,9 @@ pub mod auth;
 pub mod bench;
 /// The simulated book and its diff accumulators.
 pub mod book;
+/// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
+/// market_trades.
+pub mod coinbase_public;
 /// `SimConfig` and its validation.
 pub mod config;
 /// The exchange core: symbols, accounts, orders, fills.
@@ -247,6 +250,10 @@ impl SimHandle {
     /// OKX's public WebSocket endpoint (`/ws/v5/public`).
     pub fn okx_public_ws_url(&self) -> String {
         format!("ws://{}/ws/v5/public", self.addr)
+    }
+    /// Coinbase's market-data WebSocket (`/ws/coinbase`; the venue's own host has no path).
+    pub fn coinbase_ws_url(&self) -> String {
+        format!("ws://{}/ws/coinbase", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

@@ -223,6 +223,8 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::OkxPublic
     } else if req.path == "/ws/v5/private" {
         ws::Kind::OkxPrivate
+    } else if req.path == "/ws/coinbase" {
+        ws::Kind::CoinbasePublic
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

@@ -29,6 +29,7 @@ pub enum Kind {
     Api,
     OkxPublic,
     OkxPrivate,
+    CoinbasePublic,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -73,6 +74,11 @@ pub fn run(
         Kind::Market(m) => Box::new(MarketSession::new(shared.clone(), conn_id, mailbox, m)),
         Kind::Api => Box::new(ApiSession::new(shared.clone(), conn_id, mailbox)),
         Kind::OkxPrivate => Box::new(super::okx_private::OkxPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::CoinbasePublic => Box::new(super::coinbase_public::CoinbasePublicSession::new(
             shared.clone(),
             conn_id,
             mailbox,

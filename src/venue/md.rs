@@ -172,6 +172,10 @@ pub enum Handled {
     Trades,
     /// The venue will close this connection soon: open the next one now.
     ReconnectSoon,
+    /// Messages were lost on this connection and every book it carries is invalid; only a
+    /// new connection (fresh subscriptions, fresh snapshots) brings them back (Coinbase,
+    /// whose `sequence_num` covers the whole connection).
+    Resync,
     /// The reply to a control message (subscribe).
     CommandReply {
         id: Option<u64>,
@@ -292,6 +296,10 @@ pub trait MarketData: Send + 'static {
 
     /// The connection was replaced: every book is resynced.
     fn on_reconnect(&mut self);
+
+    /// A rotation's spare connection took over from the active one (its frames follow);
+    /// venues whose sequence belongs to the connection start it again.
+    fn on_connection_switch(&mut self) {}
 
     /// The trades of the last [`Handled::Trades`], oldest first; drained by the caller.
     fn trades(&mut self) -> &mut Vec<TradePrint>;

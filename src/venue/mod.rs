@@ -5,6 +5,8 @@
 pub mod binance;
 /// BitMart spot: signing (codecs not built yet).
 pub mod bitmart;
+/// Coinbase Advanced Trade: JWT signing, market-data codec and book rule.
+pub mod coinbase;
 /// Coinstore spot: signing (codecs not built yet).
 pub mod coinstore;
 /// `mako decode`'s normalised records, shared by every venue's decoder.

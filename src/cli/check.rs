@@ -66,6 +66,9 @@ pub fn run(args: &[String]) -> ExitCode {
                         t.as_str()
                     );
                 }
+                for w in cfg.paper_warnings() {
+                    let _ = writeln!(out, "  warning: {w}");
+                }
                 for w in cfg.environment_warnings() {
                     let _ = writeln!(out, "  warning: {w}");
                 }

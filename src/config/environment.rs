@@ -8,6 +8,32 @@ use super::model::Config;
 use super::secret::SecretSource;
 
 impl Config {
+    /// In paper mode, strategies that start with no balance at all (no `[strategies.paper]`
+    /// and nothing their kind allots): every order they send is refused for want of funds.
+    pub fn paper_warnings(&self) -> Vec<ConfigError> {
+        if self.engine.mode != super::model::Mode::Paper {
+            return Vec::new();
+        }
+        self.strategies
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let (base, quote) = s.allocation();
+                base.is_zero() && quote.is_zero()
+            })
+            .map(|(i, s)| {
+                ConfigError::new(
+                    format!("strategies[{i}]"),
+                    format!(
+                        "in paper mode strategy {:?} starts with no balance, so every order it \
+                         sends is refused: give it [strategies.paper] with base and/or quote",
+                        s.name
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// Problems of this machine rather than of the file: unset environment variables,
     /// missing or group/world-readable secret files, pinned cores that do not exist. Each
     /// names the key path that refers to the resource. Secrets are never read, only looked

@@ -318,9 +318,23 @@ pub struct StrategyConfig {
     /// Limits for this strategy's orders, on top of the global ones (each venue's gateway
     /// applies them to the strategy's orders on that venue).
     pub risk: RiskLimits,
+    /// `[strategies.paper]`: base and quote it starts with on each paper market (kinds that
+    /// allot their own, the spread maker's `base_allocation`/`quote_allocation`, need none).
+    pub paper: Option<(crate::types::Qty, crate::types::Price)>,
 }
 
 impl StrategyConfig {
+    /// Base and quote it starts with on each paper market: its `[strategies.paper]`, else
+    /// what its kind allots from its parameters (the spread maker's allocations).
+    pub fn allocation(&self) -> (crate::types::Qty, crate::types::Price) {
+        self.paper.unwrap_or_else(|| {
+            crate::strategy::registry::kind(&self.kind)
+                .map_or((crate::types::Qty::ZERO, crate::types::Price::ZERO), |k| {
+                    (k.allocation)(&self.params)
+                })
+        })
+    }
+
     /// Every market it declared, the main one first.
     pub fn all_markets(&self) -> impl Iterator<Item = (VenueId, InstrumentId)> + '_ {
         std::iter::once((self.venue, self.instrument)).chain(self.markets.iter().copied())

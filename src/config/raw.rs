@@ -284,6 +284,16 @@ pub struct RawStrategy {
     pub params: toml::Table,
     #[serde(default)]
     pub risk: RawRisk,
+    /// `[strategies.paper]`: the balances it starts with in paper mode.
+    pub paper: Option<RawPaperBalances>,
+}
+
+/// `[strategies.paper]`: base and quote a strategy starts with on each of its paper markets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaperBalances {
+    pub base: Option<DecimalStr>,
+    pub quote: Option<DecimalStr>,
 }
 
 /// `markets = [{ venue = "okx", instrument = "SOL-USDT" }]` in a `[[strategies]]`.

@@ -163,6 +163,25 @@ pub(super) fn strategies(
             }
         }
         let risk = risk_limits(&s.risk, &p("risk"), errors);
+        let paper = match &s.paper {
+            None => Ok(None),
+            Some(pp) => {
+                let base = fields::opt_qty(errors, &p("paper.base"), pp.base.as_ref());
+                let quote = fields::opt_price(errors, &p("paper.quote"), pp.quote.as_ref());
+                match (base, quote) {
+                    (Ok(None), Ok(None)) => {
+                        errors.push(p("paper"), "give base, quote or both".to_string());
+                        Err(Reported)
+                    }
+                    (Ok(b), Ok(q)) => Ok(Some((
+                        b.unwrap_or(crate::types::Qty::ZERO),
+                        q.unwrap_or(crate::types::Price::ZERO),
+                    ))),
+                    _ => Err(Reported),
+                }
+            }
+        };
+        good &= paper.is_ok();
         match (good, id, venue, instrument, risk) {
             (true, Ok(id), Some(venue), Some(instrument), Ok(risk)) => {
                 let (Ok(venue), Ok(instrument)) = (u16::try_from(venue), u32::try_from(instrument))
@@ -179,6 +198,7 @@ pub(super) fn strategies(
                     markets,
                     params: s.params.clone(),
                     risk,
+                    paper: paper.unwrap_or(None),
                 });
             }
             _ => ok = false,

@@ -541,3 +541,51 @@ fn a_strategy_may_trade_several_instruments_on_one_venue() {
     assert_eq!(on_binance, [InstrumentId(0), InstrumentId(1)]);
     assert_eq!(s.instrument_on(VenueId(0)), Some(InstrumentId(0)));
 }
+
+#[test]
+fn strategies_paper_sets_the_balances_a_strategy_starts_with() {
+    // A spread maker without allocations starts with nothing in paper mode: a warning.
+    let config = parse(BASE, Path::new("t.toml")).unwrap();
+    let warnings = config.paper_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].path, "strategies[0]");
+    assert!(warnings[0].message.contains("[strategies.paper]"));
+    // [strategies.paper] gives it its balances: no warning, and they are its allocation.
+    let text = edited(&[("strategies[0].paper.quote", Some("\"1000\""))]);
+    let config = parse(&text, Path::new("t.toml")).unwrap();
+    assert!(config.paper_warnings().is_empty());
+    assert_eq!(
+        config.strategies[0].allocation(),
+        (Qty::ZERO, Price::parse("1000").unwrap())
+    );
+    // The kind's own allocation counts too.
+    let text = edited(&[("strategies[0].params.base_allocation", Some("\"0.5\""))]);
+    let config = parse(&text, Path::new("t.toml")).unwrap();
+    assert!(config.paper_warnings().is_empty());
+    // Outside paper mode nothing is said.
+    let text = edited(&[("engine.mode", Some("\"live\""))]);
+    let config = parse(&text, Path::new("t.toml")).unwrap();
+    assert!(config.paper_warnings().is_empty());
+    // Bad tables are refused at their key.
+    for (edit, path) in [
+        (
+            ("strategies[0].paper.quote", Some("\"-1\"")),
+            "strategies[0].paper.quote",
+        ),
+        (
+            ("strategies[0].paper.base", Some("\"x\"")),
+            "strategies[0].paper.base",
+        ),
+        (
+            ("strategies[0].paper.other", Some("\"1\"")),
+            "strategies[0]",
+        ),
+        (("strategies[0].paper", Some("{}")), "strategies[0].paper"),
+    ] {
+        let paths = error_paths(&edited(&[edit]));
+        assert!(
+            paths.iter().any(|p| p.starts_with(path)),
+            "{edit:?}: {paths:?}"
+        );
+    }
+}

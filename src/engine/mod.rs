@@ -148,6 +148,9 @@ impl Engine {
                 source,
             }
         })?;
+        for w in config.paper_warnings() {
+            tracing::warn!(key = %w.path, "{}", w.message);
+        }
         let as_written = config.clone();
         let mut config = config;
         let sim = match &config.sim {

@@ -653,11 +653,9 @@ fn cancel_on_stop(s: &crate::config::StrategyConfig) -> bool {
     registry::kind(&s.kind).is_none_or(|k| (k.cancel_on_stop)(&s.params))
 }
 
-/// The balances allotted to one strategy by its kind's parameters.
+/// The balances allotted to one strategy (`StrategyConfig::allocation`).
 pub fn allocation(s: &crate::config::StrategyConfig) -> (crate::types::Qty, Price) {
-    registry::kind(&s.kind).map_or((crate::types::Qty::ZERO, Price::ZERO), |k| {
-        (k.allocation)(&s.params)
-    })
+    s.allocation()
 }
 
 type Persistence = (

@@ -16,6 +16,8 @@ pub mod private;
 pub mod products;
 /// Order entry and queries over REST, each request with its own JWT.
 pub mod rest;
+/// The `user` channel as the gateway's order session (orders themselves go over REST).
+pub mod session;
 /// The book rule: `sequence_num` per connection, `level2` snapshots and absolute updates.
 pub mod sync;
 

@@ -404,6 +404,8 @@ struct Worker {
     base: String,
     plan: RestPlan,
     url: String,
+    /// `Bearer <token>` of the request being sent (empty: none).
+    bearer: String,
     hold_until: Option<Instant>,
 }
 
@@ -421,6 +423,7 @@ impl Worker {
             base: base.to_owned(),
             plan,
             url: String::with_capacity(base.len() + 512),
+            bearer: String::with_capacity(512),
             hold_until: None,
         }
     }
@@ -469,8 +472,19 @@ impl Worker {
 
     /// One request: a POST carries the signed query as its body, GET and DELETE as the query
     /// string; either way the bytes on the wire are the bytes signed. `head` brings the
-    /// request's own signed headers (none for the worker's keep-alive).
+    /// request's own signed headers (none for the worker's keep-alive), and the length of the
+    /// bearer token the buffer starts with.
     fn call(&mut self, method: Method, path: &str, head: Option<&RestHead>, query: &[u8]) -> Done {
+        let cut = head.map_or(0, |h| usize::from(h.bearer)).min(query.len());
+        let (token, query) = query.split_at(cut);
+        // A token is ASCII (base64url and dots); anything else is sent as none, and refused.
+        self.bearer.clear();
+        if let Ok(t) = std::str::from_utf8(token)
+            && !t.is_empty()
+        {
+            self.bearer.push_str("Bearer ");
+            self.bearer.push_str(t);
+        }
         self.url.clear();
         self.url.push_str(&self.base);
         self.url.push_str(path);
@@ -492,6 +506,9 @@ impl Worker {
                 for (k, v) in signed.iter() {
                     req = req.header(k, v);
                 }
+                if !self.bearer.is_empty() {
+                    req = req.header("Authorization", self.bearer.as_str());
+                }
                 req.content_type(self.plan.content_type).send(query)
             }
             Method::Get | Method::Delete => {
@@ -505,6 +522,9 @@ impl Worker {
                 }
                 for (k, v) in signed.iter() {
                     req = req.header(k, v);
+                }
+                if !self.bearer.is_empty() {
+                    req = req.header("Authorization", self.bearer.as_str());
                 }
                 req.call()
             }

@@ -35,7 +35,8 @@ pub enum Class {
 }
 
 /// Where a signed request goes. The signed query itself is in the caller's buffer: the body
-/// of a POST, the query string of a GET or DELETE, byte for byte as signed.
+/// of a POST, the query string of a GET or DELETE, byte for byte as signed, after the
+/// request's bearer token when it has one (`bearer` bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestHead {
     /// Matches the answer to the request (never 0: 0 is the worker's own keep-alive).
@@ -46,6 +47,10 @@ pub struct RestHead {
     /// Headers signed per request (OKX: `OK-ACCESS-SIGN`, `OK-ACCESS-TIMESTAMP`), sent as
     /// they are; venues that sign the query (Binance) leave them empty.
     pub signed: SignedHeaders,
+    /// The first `bearer` bytes of the buffer are a per-request token sent as
+    /// `Authorization: Bearer <token>` (Coinbase's JWT, too long for `signed`); the query
+    /// follows it. 0: no token.
+    pub bearer: u16,
 }
 
 /// Up to two per-request header values, inline (a signature and its timestamp).

@@ -92,6 +92,7 @@ impl BinanceRest {
             path,
             class,
             signed: SignedHeaders::default(),
+            bearer: 0,
         }
     }
 

@@ -10,8 +10,14 @@ pub mod handler;
 pub mod jwt;
 /// Public market-data decoding.
 pub mod md;
+/// Private answers decoded: orders, fills, accounts, failure reasons.
+pub mod private;
 /// `/products` filters and the `-USDC` market-data alias rule.
 pub mod products;
+/// Order entry and queries over REST, each request with its own JWT.
+pub mod rest;
+/// The `user` channel as the gateway's order session (orders themselves go over REST).
+pub mod session;
 /// The book rule: `sequence_num` per connection, `level2` snapshots and absolute updates.
 pub mod sync;
 

@@ -99,6 +99,7 @@ impl OkxRest {
             path,
             class,
             signed,
+            bearer: 0,
         }
     }
 }

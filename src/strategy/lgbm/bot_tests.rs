@@ -177,7 +177,7 @@ fn update_of(n: &NewOrderIntent, t: u64, status: OrderStatus) -> OrderUpdate {
 fn new_orders(v: &[OrderIntent]) -> Vec<NewOrderIntent> {
     v.iter()
         .filter_map(|i| match i {
-            OrderIntent::New(n) => Some(n.clone()),
+            OrderIntent::New(n) => Some(*n),
             _ => None,
         })
         .collect()

@@ -9,8 +9,6 @@ pub mod api;
 pub mod candles;
 /// Technical indicators equal to TA-Lib's, updated bar by bar without allocating.
 pub mod indicators;
-/// The LightGBM bot's parts: named features from 1-second candles (the bot kind is not built).
-pub mod lgbm;
 /// LightGBM models read from their text format and predicted as LightGBM does.
 pub mod model;
 pub mod params;
@@ -27,7 +25,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(spread, grid, twap, scalper, signal);
+kinds!(spread, grid, twap, scalper, signal, lgbm);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

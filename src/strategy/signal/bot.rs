@@ -70,9 +70,14 @@ struct Trade {
     first_cid: Option<ClientOrderId>,
     /// The trade's number (its place in the bot's trades since start).
     serial: u64,
-    /// What a re-priced entry left to bid: its quantity, the quote that quantity was sized
-    /// for (so a higher bid buys less, never more than the tranche), and when it began.
-    requote: Option<(Qty, i64, UnixNanos)>,
+    /// The quote the tranche being bought was sized for, and what the trade had spent when
+    /// it was sent: a re-priced entry bids for what is left of it, never re-derived from a
+    /// quantity floored to the lot at every re-price (which wore the tranche down).
+    tranche_quote: i64,
+    spent_before: i64,
+    /// What a re-priced entry has left to bid: the quote left of its tranche, and when the
+    /// tranche began (the entry timeout runs from there).
+    requote: Option<(i64, UnixNanos)>,
 }
 
 impl Trade {
@@ -352,6 +357,8 @@ impl SignalBot {
         let Some(cid) = cid else { return false };
         let t = &mut self.trades[i];
         t.tranches += 1;
+        t.tranche_quote = quote;
+        t.spent_before = t.spent();
         t.first_cid.get_or_insert(cid);
         let serial = t.serial;
         self.remember(cid, serial);
@@ -371,11 +378,11 @@ impl SignalBot {
 
     /// Bids what a re-priced entry left at the touch, unless its tranche timed out.
     fn send_requote(&mut self, i: usize, cx: &mut StrategyCtx<'_>) {
-        let Some((left, quote, started)) = self.trades[i].requote.take() else {
+        let Some((quote, started)) = self.trades[i].requote.take() else {
             return;
         };
         let price = cx.book.bid.price;
-        let qty = left.min(self.qty_for(quote, price));
+        let qty = self.qty_for(quote, price);
         if cx.now.since(started) >= ns(self.params.entry_timeout)
             || self.instrument.check_order(price, qty).is_err()
         {
@@ -545,6 +552,8 @@ impl SignalBot {
                     exit: None,
                     first_cid: None,
                     serial: self.opened_count,
+                    tranche_quote: 0,
+                    spent_before: 0,
                     requote: None,
                 });
                 self.opened_count += 1;
@@ -718,10 +727,9 @@ impl Strategy for SignalBot {
         }
         if o.role == Role::Entry && o.requote && t.exit.is_none() {
             let left = o.qty.saturating_sub(o.filled).floor_to(self.instrument.lot_size);
-            if !left.is_zero() {
-                let quote = (i128::from(o.price.units()) * i128::from(left.units())
-                    / i128::from(SCALE)) as i64;
-                t.requote = Some((left, quote, o.placed_at));
+            let quote = t.tranche_quote - (t.spent() - t.spent_before);
+            if !left.is_zero() && quote > 0 {
+                t.requote = Some((quote, o.placed_at));
             }
         }
         if o.role == Role::Entry && o.cancel_at.is_none() && o.filled.is_zero() {

@@ -323,3 +323,46 @@ pub trait MarketData: Send + 'static {
 
     fn counters(&self) -> &FeedCounters;
 }
+
+/// A venue's instrument name (OKX `instId`, Coinbase `product_id`) → instrument, for one
+/// connection's few instruments (a linear scan of short
+/// strings beats hashing here).
+#[derive(Debug, Clone, Default)]
+pub struct InstTable {
+    entries: Vec<(Box<str>, InstrumentId)>,
+}
+
+impl InstTable {
+    pub fn insert(&mut self, inst_id: &str, id: InstrumentId) {
+        if self.get(inst_id).is_none() {
+            self.entries.push((inst_id.into(), id));
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, inst_id: &str) -> Option<InstrumentId> {
+        self.entries
+            .iter()
+            .find(|(s, _)| &**s == inst_id)
+            .map(|(_, id)| *id)
+    }
+
+    pub fn inst_id_of(&self, id: InstrumentId) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map(|(s, _)| &**s)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, InstrumentId)> {
+        self.entries.iter().map(|(s, id)| (&**s, *id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

@@ -9,6 +9,8 @@ pub mod bitmart;
 pub mod coinbase;
 /// Coinstore spot: signing (codecs not built yet).
 pub mod coinstore;
+/// Decimals with more fractional digits than the engine keeps, cut to 8.
+pub mod decimal;
 /// `mako decode`'s normalised records, shared by every venue's decoder.
 pub mod decode;
 /// The market-data half of the seam: `MarketData`, the results it hands the feed.

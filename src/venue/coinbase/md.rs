@@ -10,7 +10,7 @@ use simd_json::tape::{Tape, Value};
 use crate::book::Level;
 use crate::types::{DecimalError, InstrumentId, Price, Qty, Side, TradeId, TradePrint, UnixNanos};
 
-pub use crate::venue::okx::md::InstTable;
+pub use crate::venue::md::InstTable;
 
 /// Why a frame was refused (counted by the caller; never fatal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

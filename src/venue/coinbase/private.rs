@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::types::order::{AssetCode, SnapshotStatus};
 use crate::types::{ClientOrderId, Notional, Price, Qty, Side, TradeId, VenueOrderId};
-use crate::venue::okx::private::floor8;
+use crate::venue::decimal::floor8;
 use crate::venue::order::{Balance, OrderSnapshot, VenueError};
 
 /// Why a private answer could not be decoded.

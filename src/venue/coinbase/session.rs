@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::types::order::OrderEvent;
 use crate::types::{ClientOrderId, Notional, Price, UnixNanos, VenueOrderId};
+use crate::venue::decimal::floor8;
 use crate::venue::md::Keepalive;
-use crate::venue::okx::private::floor8;
 use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
 
 use super::jwt::JwtSigner;

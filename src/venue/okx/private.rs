@@ -67,20 +67,7 @@ fn qty_of(v: &Value, k: &'static str) -> Result<Qty, DecodeError> {
     Qty::parse(str_of(v, k)?).map_err(|_| DecodeError::Field(k))
 }
 
-/// A decimal that may carry more than 8 fractional digits (OKX fees and balances), cut to 8
-/// (towards zero), and its sign. Fees and balances are the only such fields.
-pub fn floor8(s: &str) -> Option<(bool, Qty)> {
-    let (neg, abs) = match s.strip_prefix('-') {
-        Some(a) => (true, a),
-        None => (false, s),
-    };
-    // Only ASCII digits can be cut by byte position; anything else is not a decimal.
-    let cut = match abs.split_once('.') {
-        Some((i, f)) if f.len() > 8 => abs.get(..i.len() + 1 + 8)?,
-        _ => abs,
-    };
-    Qty::parse(cut).ok().map(|q| (neg, q))
-}
+pub use crate::venue::decimal::floor8;
 
 fn ms(v: &Value, k: &'static str) -> Result<UnixNanos, DecodeError> {
     str_of(v, k)?

@@ -4,6 +4,15 @@
 //! changes (polled every `CHECK_EVERY`). A reload is planned by `reload::plan` and applies
 //! completely or not at all; each strategy acknowledges what it applied, and only then does
 //! `/status` show the new parameters.
+//!
+//! It also swaps the models of strategies that predict with one (the registry's
+//! `ModelHooks`): a model uploaded by `POST /control/strategies/<id>/model`, or written over
+//! the model file (polled like the config), is read and checked here, off the hot path, and
+//! only then sent to the strategy, which swaps it in between two predictions. A model that
+//! cannot be read or does not fit the strategy's parameters is refused with the reason and
+//! the old one keeps running. An upload is written over the strategy's model file (through
+//! a temporary file and a rename) before it is sent, so the config stays the truth: a
+//! restart runs the uploaded model.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +25,9 @@ use crate::config::Config;
 use crate::risk::{KillReason, KillSwitch};
 use crate::runtime::{Actor, Ctx, FullPolicy, Rx, SendError, StartError, Tx, bounded};
 use crate::status::{ControlCommand, ControlReply, StatusUpdate};
-use crate::strategy::actor::{ReloadAck, StrategyControl};
+use crate::strategy::actor::{ModelAck, ReloadAck, StrategyControl};
+use crate::strategy::model::Model;
+use crate::strategy::registry::ModelHooks;
 use crate::types::StrategyId;
 
 use super::reload::{ParamChange, ReloadError, Reloader};
@@ -32,6 +43,7 @@ pub struct StrategyControls {
     txs: Vec<Tx<StrategyControl>>,
     rxs: Vec<Option<Rx<StrategyControl>>>,
     acks: (Tx<ReloadAck>, Rx<ReloadAck>),
+    model_acks: (Tx<ModelAck>, Rx<ModelAck>),
 }
 
 impl StrategyControls {
@@ -50,7 +62,13 @@ impl StrategyControls {
             txs,
             rxs,
             acks: bounded("strategy-reload-acks", 64, FullPolicy::DropNewest),
+            model_acks: bounded("strategy-model-acks", 64, FullPolicy::DropNewest),
         }
+    }
+
+    /// Where strategies answer model swaps.
+    pub fn model_acks(&self) -> Tx<ModelAck> {
+        self.model_acks.0.clone()
     }
 
     /// The strategy's end: its commands, and where it acknowledges reloads.
@@ -86,6 +104,31 @@ impl ReloadSource {
     }
 }
 
+/// A strategy's model file, watched for replacement.
+struct ModelWatch {
+    hooks: &'static ModelHooks,
+    path: PathBuf,
+    /// Modification time and length last seen.
+    seen: Option<(std::time::SystemTime, u64)>,
+}
+
+fn stat(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// Writes `bytes` over `path` through a temporary file beside it and a rename, so a reader
+/// (a restart, this actor's own watch) sees the old file or the new one, never a part.
+fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".upload");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 /// SIGHUP routed to a flag; unregistered when dropped.
 struct Hangup {
     flag: Arc<AtomicBool>,
@@ -100,8 +143,13 @@ impl Drop for Hangup {
 
 pub struct ControlActor {
     names: Vec<String>,
+    /// Each strategy's parameters as it runs them (for checking a new model).
+    params: Vec<toml::Table>,
+    /// Each strategy's model file, for kinds that predict with one.
+    models: Vec<Option<ModelWatch>>,
     controls: Vec<Tx<StrategyControl>>,
     acks: Rx<ReloadAck>,
+    model_acks: Rx<ModelAck>,
     commands: Option<Rx<ControlCommand>>,
     replies: Option<Tx<ControlReply>>,
     status: Option<Tx<StatusUpdate>>,
@@ -121,10 +169,23 @@ fn as_json(v: &Option<toml::Value>) -> Value {
 
 impl ControlActor {
     pub fn new(config: &Config, controls: &StrategyControls, kill: KillSwitch) -> Self {
+        let models = config
+            .strategies
+            .iter()
+            .map(|s| {
+                let hooks = crate::strategy::registry::kind(&s.kind)?.model.as_ref()?;
+                let path = (hooks.path)(&s.params)?;
+                let seen = stat(&path);
+                Some(ModelWatch { hooks, path, seen })
+            })
+            .collect();
         Self {
             names: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            params: config.strategies.iter().map(|s| s.params.clone()).collect(),
+            models,
             controls: controls.txs.clone(),
             acks: controls.acks.1.clone(),
+            model_acks: controls.model_acks.1.clone(),
             commands: None,
             replies: None,
             status: None,
@@ -161,7 +222,7 @@ impl ControlActor {
 
     /// Whether this actor has anything to do (otherwise the engine does not place it).
     pub fn is_needed(&self) -> bool {
-        self.commands.is_some() || self.reloader.is_some()
+        self.commands.is_some() || self.reloader.is_some() || self.models.iter().any(Option::is_some)
     }
 
     pub fn set_check_every(&mut self, every: Duration) {
@@ -272,8 +333,107 @@ impl ControlActor {
             if let Some(r) = self.reloader.as_mut() {
                 r.set_params(c.strategy, c.params.clone());
             }
+            if let Some(p) = self.params.get_mut(c.strategy.index()) {
+                *p = c.params.clone();
+            }
+            // A reload may name another model file: watch that one from now on (the
+            // strategy read it with the new parameters).
+            if let Some(Some(w)) = self.models.get_mut(c.strategy.index())
+                && let Some(path) = (w.hooks.path)(&c.params)
+                && path != w.path
+            {
+                w.seen = stat(&path);
+                w.path = path;
+            }
         }
         Ok(())
+    }
+
+    /// Reads and checks `bytes` as a new model for strategy `s` and, if it fits, sends it
+    /// (after writing it over the model file when `upload`). Returns the HTTP status and
+    /// body that describe what happened.
+    pub fn swap_model(&mut self, s: StrategyId, bytes: &[u8], upload: bool) -> (u16, Value) {
+        let name = self.names.get(s.index()).cloned().unwrap_or_default();
+        let source = if upload { "model upload" } else { "model file" };
+        let refuse = |this: &Self, status: u16, why: String| {
+            tracing::error!(strategy = %name, source, "model refused, the old one keeps running: {why}");
+            this.report_outcome(source, Some(why.clone()));
+            (status, json!({"error": why, "status": status, "strategy": name}))
+        };
+        let Some(Some(w)) = self.models.get(s.index()) else {
+            return refuse(self, 409, "this strategy kind predicts with no model".into());
+        };
+        let (check, path) = (w.hooks.check, w.path.clone());
+        let model = match Model::from_bytes(bytes) {
+            Ok(m) => m,
+            Err(e) => return refuse(self, 422, format!("the model cannot be used: {e}")),
+        };
+        let params = self.params.get(s.index()).cloned().unwrap_or_default();
+        if let Err(e) = check(&params, &model) {
+            return refuse(self, 422, format!("the model does not fit the strategy: {e}"));
+        }
+        if self.controls.get(s.index()).is_none_or(|tx| !tx.has_room()) {
+            return refuse(self, 503, format!("strategy {name} is busy; retry"));
+        }
+        if upload && let Err(e) = replace_file(&path, bytes) {
+            return refuse(
+                self,
+                500,
+                format!("the model could not be written to {}: {e}", path.display()),
+            );
+        }
+        if let Some(Some(w)) = self.models.get_mut(s.index()) {
+            w.seen = stat(&w.path);
+        }
+        let hash = model.hash().to_owned();
+        if let Err(e) = self.send(s, StrategyControl::Model(Arc::new(model))) {
+            return refuse(self, 503, e);
+        }
+        tracing::info!(strategy = %name, source, model = %hash, file = %path.display(), "new model sent");
+        self.report_outcome(source, None);
+        (
+            200,
+            json!({"swapped": true, "strategy": name, "model": hash, "source": source,
+                   "file": path.display().to_string()}),
+        )
+    }
+
+    fn report_outcome(&self, source: &'static str, refused: Option<String>) {
+        if let Some(tx) = &self.status {
+            let _ = tx.send(StatusUpdate::Reload(crate::status::snapshot::ReloadOutcome {
+                source,
+                refused,
+                at: wall_now(),
+            }));
+        }
+    }
+
+    /// Model files whose modification time or length changed since last seen are read and,
+    /// if their content is new, swapped in.
+    fn check_models(&mut self) -> usize {
+        let mut work = 0;
+        for i in 0..self.models.len() {
+            let Some(w) = self.models[i].as_mut() else {
+                continue;
+            };
+            let now = stat(&w.path);
+            if now.is_none() || now == w.seen {
+                continue;
+            }
+            w.seen = now;
+            let path = w.path.clone();
+            work += 1;
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let s = StrategyId(i as u16);
+                    let _ = self.swap_model(s, &bytes, false);
+                }
+                Err(e) => {
+                    tracing::error!(file = %path.display(), "model file changed but cannot be read: {e}");
+                }
+            }
+        }
+        work
     }
 
     fn on_command(&mut self, c: ControlCommand) {
@@ -299,13 +459,36 @@ impl ControlActor {
             }
             ControlCommand::Reload { request } => {
                 let (status, body) = self.reload(ReloadSource::Endpoint);
-                if let Some(tx) = &self.replies {
-                    let _ = tx.send(ControlReply {
-                        request,
-                        status,
-                        body,
-                    });
-                }
+                self.reply(request, status, body);
+            }
+            ControlCommand::Model {
+                request,
+                strategy,
+                body,
+            } => {
+                let (status, body) = self.swap_model(strategy, &body, true);
+                self.reply(request, status, body);
+            }
+        }
+    }
+
+    fn reply(&self, request: u64, status: u16, body: Value) {
+        if let Some(tx) = &self.replies {
+            let _ = tx.send(ControlReply {
+                request,
+                status,
+                body,
+            });
+        }
+    }
+
+    fn on_model_ack(&mut self, a: ModelAck) {
+        let name = self.names.get(a.strategy.index()).map_or("?", String::as_str);
+        match a.result {
+            Ok(hash) => tracing::info!(strategy = %name, model = %hash, "the strategy predicts with the new model"),
+            Err(e) => {
+                tracing::error!(strategy = %name, "the strategy refused the new model: {e}");
+                self.report_outcome("model swap", Some(e));
             }
         }
     }
@@ -350,6 +533,10 @@ impl Actor for ControlActor {
             self.on_ack(a, ctx.clock.now());
             work += 1;
         }
+        while let Some(a) = self.model_acks.try_recv() {
+            self.on_model_ack(a);
+            work += 1;
+        }
         if self
             .hangup
             .as_ref()
@@ -368,6 +555,7 @@ impl Actor for ControlActor {
                 self.reload(ReloadSource::FileChange);
                 work += 1;
             }
+            work += self.check_models();
         }
         work
     }
@@ -482,6 +670,95 @@ mod tests {
         let (status, body) = actor.reload(ReloadSource::Endpoint);
         assert_eq!(status, 409, "{body}");
         assert!(rx.try_recv().is_none(), "a refused reload sends nothing");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// The LightGBM demo model with its leaf values changed: another model, the same
+    /// feature.
+    fn rise_model(leaves: &str) -> String {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/lgbm/bot_rise.model.txt"
+        ))
+        .unwrap();
+        assert!(text.contains("leaf_value=-2 2"));
+        text.replace("leaf_value=-2 2", &format!("leaf_value={leaves}"))
+    }
+
+    #[test]
+    fn a_model_upload_is_checked_written_and_sent_and_a_bad_one_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("mako-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.txt");
+        let first = rise_model("-2 2");
+        std::fs::write(&path, &first).unwrap();
+        let text = BASE.replace(
+            "kind = \"spread\"",
+            "kind = \"lgbm\"",
+        );
+        let params_at = text.find("[strategies.params]").unwrap();
+        let text = format!(
+            "{}[strategies.params]\nmodel = {:?}\nfeatures = {{ ret = \"price_change_1\" }}\n",
+            &text[..params_at],
+            path.display().to_string()
+        );
+        let config = cfg(&text);
+        let mut controls = StrategyControls::new(1);
+        let mut actor = ControlActor::new(&config, &controls, KillSwitch::default());
+        assert!(actor.is_needed(), "a model file is watched");
+        actor.set_check_every(Duration::ZERO);
+        let (rx, _acks) = controls.take(StrategyId(0)).unwrap();
+        let mut cx = ctx();
+        actor.start(&mut cx).unwrap();
+        actor.poll(&mut cx);
+        assert!(rx.try_recv().is_none(), "nothing changed");
+
+        // Refused, each with its reason; the file and the strategy are left alone.
+        let truncated = &first[..first.len() / 2];
+        let (status, body) = actor.swap_model(StrategyId(0), truncated.as_bytes(), true);
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("cannot be used"), "{body}");
+        let other_feature = rise_model("-2 2").replace("feature_names=ret", "feature_names=spread_z");
+        let (status, body) = actor.swap_model(StrategyId(0), other_feature.as_bytes(), true);
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("spread_z"), "{body}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+        assert!(rx.try_recv().is_none(), "a refused model is not sent");
+
+        // Accepted: written over the file, then sent; the watch does not send it twice.
+        let second = rise_model("-3 3");
+        let (status, body) = actor.swap_model(StrategyId(0), second.as_bytes(), true);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), second);
+        let sent = match rx.try_recv() {
+            Some(StrategyControl::Model(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(body["model"].as_str(), Some(sent.hash()));
+        let mut out = [0.0];
+        sent.predict(&[0.5], &mut out).unwrap();
+        assert!((out[0] - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-12, "{out:?}");
+        actor.poll(&mut cx);
+        assert!(rx.try_recv().is_none(), "the upload's own write is not a change");
+
+        // A file written over by the operator is read, checked and sent.
+        let third = rise_model("-4.5 4.5"); // another length: a coarse mtime still sees it
+        std::fs::write(&path, &third).unwrap();
+        actor.poll(&mut cx);
+        match rx.try_recv() {
+            Some(StrategyControl::Model(m)) => {
+                let mut out = [0.0];
+                m.predict(&[0.5], &mut out).unwrap();
+                assert!((out[0] - 1.0 / (1.0 + (-4.5f64).exp())).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A kind without a model refuses uploads.
+        let spread = cfg(BASE);
+        let mut controls = StrategyControls::new(1);
+        let mut plain = ControlActor::new(&spread, &controls, KillSwitch::default());
+        let _ = controls.take(StrategyId(0));
+        assert_eq!(plain.swap_model(StrategyId(0), second.as_bytes(), true).0, 409);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -29,7 +29,7 @@ use crate::persist::{Activity, BalanceRecord, Level, PersistSink, Record, RiskAc
 use crate::risk::{KillReason, KillSwitch};
 use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::AssetCode;
-use crate::types::{Instrument, Qty, UnixNanos, VenueId};
+use crate::types::{Instrument, Qty, StrategyTrade, UnixNanos, VenueId};
 
 use super::round_trips::RoundTrips;
 
@@ -39,6 +39,8 @@ mod tests;
 
 /// Capacity of the gateway event channel (drop-newest, counted).
 pub const EVENT_CAPACITY: usize = 16_384;
+/// Closed trades waiting to be stored (a strategy holds the rest until there is room).
+pub const TRADE_CAPACITY: usize = 1024;
 /// Events handled per poll.
 const EVENTS_PER_POLL: usize = 512;
 /// How often the kill switch and the feeds' counters are read.
@@ -107,6 +109,8 @@ pub struct TelemetrySpec {
     /// Gateways that will send `Stopped`; the stop step waits for them.
     pub gateways: usize,
     pub band_changes: Option<Rx<BandChange>>,
+    /// Trades closed by strategies (`strategy_trades`).
+    pub trades: Option<Rx<StrategyTrade>>,
     pub latency: Option<SnapshotBoard>,
     /// A latency row set is stored at most this often (and once more at stop).
     pub latency_every: Duration,
@@ -295,6 +299,10 @@ impl Telemetry {
             self.on_band(c);
             n += 1;
         }
+        while let Some(t) = self.spec.trades.as_ref().and_then(Rx::try_recv) {
+            self.store(Record::Trade(t));
+            n += 1;
+        }
         n
     }
 
@@ -464,6 +472,7 @@ impl Actor for Telemetry {
 /// is placed: the gateway event channel, the notifier, and the pieces of the spec.
 pub struct TelemetryWiring {
     events_tx: Tx<GatewayEvent>,
+    trades_tx: Tx<StrategyTrade>,
     /// `None` when neither persistence nor notifications are on (nobody would listen).
     spec: Option<TelemetrySpec>,
     notifier: Option<crate::notify::Notifier>,
@@ -486,6 +495,12 @@ impl TelemetryWiring {
             EVENT_CAPACITY,
             crate::runtime::FullPolicy::DropNewest,
         );
+        // Strategies keep what finds no room and send it again: nothing is dropped.
+        let (trades_tx, trades) = crate::runtime::bounded(
+            "strategy-trades",
+            TRADE_CAPACITY,
+            crate::runtime::FullPolicy::Backpressure,
+        );
         let notifier = match &config.notifications.telegram {
             Some(t) => Some(
                 crate::notify::Notifier::telegram(
@@ -507,6 +522,7 @@ impl TelemetryWiring {
             events,
             gateways: 0,
             band_changes: Some(latency.band_changes()),
+            trades: Some(trades),
             latency: Some(latency.snapshots()),
             latency_every: config.latency.window,
             kill,
@@ -517,6 +533,7 @@ impl TelemetryWiring {
         });
         Ok(Self {
             events_tx,
+            trades_tx,
             spec,
             notifier,
             stop_note,
@@ -532,6 +549,14 @@ impl TelemetryWiring {
             }
             None => crate::gateway::EventSender::default(),
         }
+    }
+
+    /// Where a strategy's closed trades go (`None` when nothing stores them).
+    pub fn trade_records(&self) -> Option<Tx<StrategyTrade>> {
+        self.spec
+            .as_ref()
+            .is_some_and(|s| s.persist.is_some())
+            .then(|| self.trades_tx.clone())
     }
 
     /// Watches a feed's counters for connects, reconnects and resyncs.

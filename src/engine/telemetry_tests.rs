@@ -123,6 +123,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
 
     let (events_tx, events) = bounded("events", 8, FullPolicy::DropNewest);
     let (bands_tx, bands) = bounded("bands", 8, FullPolicy::DropNewest);
+    let (trades_tx, trades) = bounded("trades", 8, FullPolicy::Backpressure);
     let (notify_tx, notices) = bounded("notices", 64, FullPolicy::DropNewest);
     let kill = KillSwitch::default();
     let note = StopNote::new(Some(notify_tx.clone()));
@@ -144,6 +145,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         events,
         gateways: 1,
         band_changes: Some(bands),
+        trades: Some(trades),
         latency: None,
         latency_every: Duration::from_secs(1),
         kill: kill.clone(),
@@ -190,7 +192,22 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
             at: UnixNanos(T0 + 9),
         })
         .unwrap();
-    assert!(t.poll(&mut c) >= 9);
+    trades_tx
+        .send(crate::types::StrategyTrade {
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            opened_at: UnixNanos(T0 + 1),
+            closed_at: UnixNanos(T0 + 2),
+            qty: Qty::parse("2").unwrap(),
+            entry: Some(Price::parse("100").unwrap()),
+            exit: Some(Price::parse("110").unwrap()),
+            pnl: Notional(20 * Notional::SCALE),
+            reason: "take_profit",
+            model: Some(std::sync::Arc::from("ab12")),
+            confidence: Some(0.75),
+        })
+        .unwrap();
+    assert!(t.poll(&mut c) >= 10);
 
     // The kill switch is read, not sent: the next watch sees it.
     kill.trip(KillReason::DailyLoss);
@@ -216,7 +233,26 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
     writer_thread.join().unwrap();
 
     let db = Connection::open(&path).unwrap();
+    let trade: (i64, i64, String, String, String, f64) = db
+        .query_row(
+            "SELECT qty_e8, exit_e8, pnl_e16, reason, model, confidence FROM strategy_trades",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        trade,
+        (
+            200_000_000,
+            11_000_000_000,
+            (20i128 * 10i128.pow(16)).to_string(),
+            "take_profit".into(),
+            "ab12".into(),
+            0.75
+        )
+    );
     for table in [
+        "strategy_trades",
         "round_trips",
         "balances",
         "risk_events",

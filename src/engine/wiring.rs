@@ -597,6 +597,9 @@ impl Parts {
         if let Some(tx) = self.telemetry.notices() {
             actor = actor.with_notices(tx);
         }
+        if let Some(tx) = self.telemetry.trade_records() {
+            actor = actor.with_trade_records(tx);
+        }
         actor = actor.with_status(self.taps.status.clone());
         if let Some(rx) = self
             .strategy_trades
@@ -613,8 +616,13 @@ impl Parts {
             Some(r) => actor.with_latency(r),
             None => actor,
         };
-        if let Some((rx, acks)) = self.taps.controls.as_mut().and_then(|c| c.take(id)) {
-            actor = actor.with_control(rx).with_reload_acks(acks);
+        if let Some(c) = self.taps.controls.as_mut()
+            && let Some((rx, acks)) = c.take(id)
+        {
+            actor = actor
+                .with_control(rx)
+                .with_reload_acks(acks)
+                .with_model_acks(c.model_acks());
         }
         Ok(Ok(Box::new(actor)))
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::latency::{BandChange, LatencySnapshot};
 use crate::risk::{KillReason, Rule};
-use crate::types::{AssetCode, FillDelta, Order};
+use crate::types::{AssetCode, FillDelta, Order, StrategyTrade};
 use crate::types::{
     ClientOrderId, InstrumentId, Notional, Qty, Side, StrategyId, UnixNanos, VenueId,
 };
@@ -33,6 +33,8 @@ pub enum Record {
     Order(Order),
     Fill(FillRecord),
     RoundTrip(RoundTrip),
+    /// A trade as its strategy counted it (exit reason, model).
+    Trade(StrategyTrade),
     Balance(BalanceRecord),
     Risk(RiskEvent),
     /// Latency percentiles per venue and measurement over the monitor's window.
@@ -48,6 +50,7 @@ impl Record {
             Record::Order(_)
             | Record::Fill(_)
             | Record::RoundTrip(_)
+            | Record::Trade(_)
             | Record::Balance(_)
             | Record::Risk(_) => RecordClass::MustKeep,
             Record::Latency(_) | Record::Band(_) | Record::Activity(_) => RecordClass::Telemetry,
@@ -60,6 +63,7 @@ impl Record {
             Record::Order(_) => "order",
             Record::Fill(_) => "fill",
             Record::RoundTrip(_) => "round_trip",
+            Record::Trade(_) => "strategy_trade",
             Record::Balance(_) => "balance",
             Record::Risk(_) => "risk",
             Record::Latency(_) => "latency",

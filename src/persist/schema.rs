@@ -18,10 +18,10 @@ use rusqlite::Connection;
 use super::PersistError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Statements that take the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -186,8 +186,31 @@ CREATE TABLE activity (
 );
 ";
 
+/// Version 2: trades as their strategies count them, with the exit rule that closed each and
+/// the model that opened it (so results can be told apart by model after a swap).
+const V2: &str = "
+CREATE TABLE strategy_trades (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    mode        TEXT    NOT NULL,
+    strategy    INTEGER NOT NULL,
+    instrument  INTEGER NOT NULL,
+    qty_e8      INTEGER NOT NULL,
+    entry_e8    INTEGER,
+    exit_e8     INTEGER,
+    pnl_e16     TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    -- SHA-256 of the model file that opened the trade (strategies that predict with one).
+    model       TEXT,
+    confidence  REAL,
+    opened_at   INTEGER NOT NULL,
+    closed_at   INTEGER NOT NULL
+);
+CREATE INDEX strategy_trades_model ON strategy_trades (strategy, model);
+";
+
 /// Every table the schema defines (tests and `mako` tools check for them).
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "runs",
     "orders",
     "order_events",
@@ -198,6 +221,7 @@ pub const TABLES: [&str; 10] = [
     "band_changes",
     "risk_events",
     "activity",
+    "strategy_trades",
 ];
 
 /// Opens (creating if needed) the database at `path`, sets WAL mode and migrates it to

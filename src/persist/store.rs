@@ -164,6 +164,29 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
             ])?;
             Ok(())
         }
+        Record::Trade(t) => {
+            conn.prepare_cached(
+                "INSERT INTO strategy_trades (run_id, mode, strategy, instrument, qty_e8,
+                 entry_e8, exit_e8, pnl_e16, reason, model, confidence, opened_at, closed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                run.id,
+                mode,
+                t.strategy.0,
+                t.instrument.0,
+                t.qty.units(),
+                t.entry.map(|p| p.units()),
+                t.exit.map(|p| p.units()),
+                t.pnl.0.to_string(),
+                t.reason,
+                t.model.as_deref(),
+                t.confidence,
+                ns(t.opened_at),
+                ns(t.closed_at)
+            ])?;
+            Ok(())
+        }
         Record::Balance(b) => {
             conn.prepare_cached(
                 "INSERT INTO balances (run_id, mode, venue, asset, free_e8, locked_e8, at)

@@ -209,6 +209,33 @@ fn sorted(mut v: Vec<Order>) -> Vec<Order> {
 }
 
 #[test]
+fn a_version_1_database_gains_strategy_trades_and_keeps_its_rows() {
+    let path = temp_db("schema-v1");
+    let conn = schema::open(&path).unwrap();
+    // Back to what a version-1 build left: no strategy_trades, user_version 1, one run.
+    conn.execute_batch(
+        "DROP TABLE strategy_trades; PRAGMA user_version = 1;
+         INSERT INTO runs (mode, engine_name, config_hash, version, started_at)
+         VALUES ('paper', 'old', 'h', '0', 1);",
+    )
+    .unwrap();
+    drop(conn);
+    let conn = schema::open(&path).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), 2);
+    let tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'strategy_trades'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let runs: i64 = conn
+        .query_row("SELECT COUNT(*) FROM runs WHERE engine_name = 'old'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((tables, runs), (1, 1));
+}
+
+#[test]
 fn schema_migrates_from_an_empty_file_and_refuses_a_newer_one() {
     let path = temp_db("schema");
     std::fs::write(&path, b"").unwrap();
@@ -332,6 +359,19 @@ fn paper_rows_carry_the_paper_mode_and_never_load_as_live() {
         quote_fees: Qty::from_units(20_000_000),
         opened_at: UnixNanos(T0),
         closed_at: UnixNanos(T0 + 1),
+    }));
+    records.push(Record::Trade(crate::types::StrategyTrade {
+        strategy: StrategyId(0),
+        instrument: InstrumentId(0),
+        opened_at: UnixNanos(T0),
+        closed_at: UnixNanos(T0 + 1),
+        qty: Qty::from_int(1),
+        entry: Some(Price::from_int(100)),
+        exit: None,
+        pnl: Notional::of(Price::from_int(1), Qty::from_int(1)),
+        reason: "max_hold",
+        model: None,
+        confidence: None,
     }));
     for r in records {
         sink.keep(r).unwrap();

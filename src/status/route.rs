@@ -23,8 +23,9 @@ use super::snapshot::{ControlCommand, ControlReply};
 
 /// The dashboard page (static HTML and plain JS, no build step).
 pub const DASHBOARD: &str = include_str!("dashboard.html");
-/// Largest request body accepted (control calls need none).
-pub const MAX_BODY: usize = 64 * 1024;
+/// Largest request body accepted: a model upload's (`/control/strategies/<id>/model`); the
+/// other control calls need none.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long `/control/reload` waits for the engine's answer before it answers 504.
 pub const RELOAD_WAIT: Duration = Duration::from_secs(20);
 
@@ -124,14 +125,14 @@ fn await_reply(replies: &Rx<ControlReply>, request: u64) -> Answer {
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Answer::error(504, "the engine did not answer the reload in time");
+            return Answer::error(504, "the engine did not answer in time");
         }
         match replies.recv_timeout(left) {
             Some(r) if r.request == request => {
                 return Answer::json(r.status, r.body.to_string());
             }
             Some(_) => {}
-            None => return Answer::error(504, "the engine did not answer the reload in time"),
+            None => return Answer::error(504, "the engine did not answer in time"),
         }
     }
 }
@@ -169,7 +170,23 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
             match *action {
                 "pause" => ControlCommand::Pause(StrategyId(id)),
                 "resume" => ControlCommand::Resume(StrategyId(id)),
-                _ => return Answer::error(404, "unknown strategy action; use pause or resume"),
+                "model" if req.body.is_empty() => {
+                    return Answer::error(
+                        422,
+                        "the body must be the model file (LightGBM model.txt)",
+                    );
+                }
+                "model" => ControlCommand::Model {
+                    request: parts.next_request.fetch_add(1, Ordering::Relaxed),
+                    strategy: StrategyId(id),
+                    body: std::sync::Arc::from(req.body.as_slice()),
+                },
+                _ => {
+                    return Answer::error(
+                        404,
+                        "unknown strategy action; use pause, resume or model",
+                    );
+                }
             }
         }
         _ => return Answer::error(404, "no such control endpoint"),
@@ -179,29 +196,28 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
     {
         k.trip(KillReason::Operator);
     }
-    // Connections are served concurrently: a reload holds the replies from its send to its
-    // answer, so a second reload waits its turn instead of taking (and skipping) the first
-    // one's answer.
-    let replies = match cmd {
-        ControlCommand::Reload { .. } => parts.replies.as_ref().map(|r| r.lock()),
+    // Connections are served concurrently: a call that waits for its answer holds the
+    // replies from its send to its answer, so a second one waits its turn instead of taking
+    // (and skipping) the first one's answer.
+    let request = cmd.request();
+    let replies = request.and_then(|_| parts.replies.as_ref().map(|r| r.lock()));
+    let what = cmd.as_str();
+    let strategy = match &cmd {
+        ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
+            parts.strategies.get(s.index()).cloned()
+        }
         _ => None,
     };
     match parts.control.send(cmd) {
         Ok(()) => {
             parts.stats.commands.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(command = cmd.as_str(), "status: control command accepted");
-            if let (ControlCommand::Reload { request }, Some(replies)) = (cmd, &replies) {
+            tracing::info!(command = what, "status: control command accepted");
+            if let (Some(request), Some(replies)) = (request, &replies) {
                 return await_reply(replies, request);
             }
-            let strategy = match cmd {
-                ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
-                    parts.strategies.get(s.index()).cloned()
-                }
-                _ => None,
-            };
             Answer::json(
                 202,
-                json!({"accepted": cmd.as_str(), "strategy": strategy}).to_string(),
+                json!({"accepted": what, "strategy": strategy}).to_string(),
             )
         }
         Err(SendError::Full(_)) => Answer::error(503, "engine busy with earlier commands; retry"),

@@ -219,7 +219,7 @@ pub struct ReloadOutcome {
 }
 
 /// What an operator asked for through the control API. Routed by the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ControlCommand {
     /// Trip the kill switch: cancel everything, refuse new orders.
     Kill,
@@ -229,6 +229,13 @@ pub enum ControlCommand {
     /// HTTP side can match the engine's `ControlReply` to it.
     Reload {
         request: u64,
+    },
+    /// Swap in the model in `body` (a LightGBM `model.txt`) for `strategy`: read, checked
+    /// and written over the strategy's model file off the hot path; answered like a reload.
+    Model {
+        request: u64,
+        strategy: StrategyId,
+        body: std::sync::Arc<[u8]>,
     },
 }
 
@@ -242,12 +249,23 @@ pub struct ControlReply {
 }
 
 impl ControlCommand {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             ControlCommand::Kill => "kill",
             ControlCommand::Pause(_) => "pause",
             ControlCommand::Resume(_) => "resume",
             ControlCommand::Reload { .. } => "reload",
+            ControlCommand::Model { .. } => "model",
+        }
+    }
+
+    /// The number of a call the server waits for the engine's answer to.
+    pub fn request(&self) -> Option<u64> {
+        match self {
+            ControlCommand::Reload { request } | ControlCommand::Model { request, .. } => {
+                Some(*request)
+            }
+            _ => None,
         }
     }
 }

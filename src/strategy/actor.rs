@@ -9,8 +9,8 @@ use crate::latency::bands::Band;
 use crate::latency::board::BandBoard;
 use crate::latency::{Measurement, Recorder};
 use crate::risk::KillSwitch;
-use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
-use crate::types::{InstrumentId, Price, StrategyId, TradeEvent, UnixNanos, VenueId};
+use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
+use crate::types::{InstrumentId, Price, StrategyId, StrategyTrade, TradeEvent, UnixNanos, VenueId};
 
 use super::api::{Env, Gap, IntentSink, Strategy, StrategyCtx, StrategyReport};
 use super::candles::{Candle, CandleBuilder};
@@ -21,6 +21,9 @@ pub enum StrategyControl {
     Pause,
     Resume,
     Reload(toml::Table),
+    /// A model read and checked off the hot path (upload or file change), to swap in
+    /// between two predictions.
+    Model(std::sync::Arc<super::model::Model>),
 }
 
 /// A strategy's answer to `StrategyControl::Reload`: the parameters it now runs with, or
@@ -29,6 +32,14 @@ pub enum StrategyControl {
 pub struct ReloadAck {
     pub strategy: StrategyId,
     pub result: Result<toml::Table, Vec<(String, String)>>,
+}
+
+/// A strategy's answer to `StrategyControl::Model`: the hash of the model it now predicts
+/// with, or why it refused the new one (then the old one keeps running).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelAck {
+    pub strategy: StrategyId,
+    pub result: Result<String, String>,
 }
 
 /// A strategy's latest report, published at a modest rate (DropNewest).
@@ -58,6 +69,10 @@ pub struct StrategyActor {
     kill: KillSwitch,
     control: Option<Rx<StrategyControl>>,
     reload_acks: Option<Tx<ReloadAck>>,
+    model_acks: Option<Tx<ModelAck>>,
+    /// Where closed trades go (the telemetry actor stores them); those the channel had no
+    /// room for wait in the strategy's environment for the next poll.
+    trades_out: Option<Tx<StrategyTrade>>,
     reports: Option<Tx<ReportMsg>>,
     final_report: Option<Tx<ReportMsg>>,
     /// Where the strategy's own view goes (`Strategy::detail`), about once a second.
@@ -148,6 +163,8 @@ impl StrategyActor {
             kill,
             control: None,
             reload_acks: None,
+            model_acks: None,
+            trades_out: None,
             reports: None,
             final_report: None,
             notices: None,
@@ -216,6 +233,18 @@ impl StrategyActor {
     /// Where the answers to reloads go (the engine's control actor).
     pub fn with_reload_acks(mut self, tx: Tx<ReloadAck>) -> Self {
         self.reload_acks = Some(tx);
+        self
+    }
+
+    /// Where the answers to model swaps go (the engine's control actor).
+    pub fn with_model_acks(mut self, tx: Tx<ModelAck>) -> Self {
+        self.model_acks = Some(tx);
+        self
+    }
+
+    /// Where the trades the strategy closes go (stored as `strategy_trades`).
+    pub fn with_trade_records(mut self, tx: Tx<StrategyTrade>) -> Self {
+        self.trades_out = Some(tx);
         self
     }
 
@@ -359,6 +388,38 @@ impl StrategyActor {
     }
 }
 
+impl StrategyActor {
+    /// Sends the trades the strategy closed to be stored, oldest first; those the channel
+    /// has no room for wait for the next poll (never dropped while the store runs). With no
+    /// store they are let go.
+    #[inline(never)]
+    fn pass_trades(&mut self) -> usize {
+        let id = self.id;
+        let closed = self.env.closed_trades();
+        let Some(tx) = &self.trades_out else {
+            closed.clear();
+            return 0;
+        };
+        let mut sent = 0;
+        while !closed.is_empty() {
+            let mut t = closed.remove(0);
+            t.strategy = id;
+            match tx.send(t) {
+                Ok(()) => sent += 1,
+                Err(SendError::Full(t)) => {
+                    closed.insert(0, t);
+                    break;
+                }
+                Err(SendError::Disconnected(_)) => {
+                    closed.clear();
+                    break;
+                }
+            }
+        }
+        sent
+    }
+}
+
 impl Actor for StrategyActor {
     fn name(&self) -> &str {
         &self.name
@@ -397,6 +458,20 @@ impl Actor for StrategyActor {
                         }
                         if let Some(tx) = &self.reload_acks {
                             let _ = tx.send(ReloadAck {
+                                strategy: self.id,
+                                result,
+                            });
+                        }
+                    }
+                    StrategyControl::Model(m) => {
+                        let hash = m.hash().to_owned();
+                        let result = self.strategy.swap_model(m).map(|()| hash);
+                        match &result {
+                            Ok(h) => tracing::info!(strategy = %self.name, model = %h, "model swapped"),
+                            Err(e) => tracing::error!(strategy = %self.name, "model refused, the old one keeps running: {e}"),
+                        }
+                        if let Some(tx) = &self.model_acks {
+                            let _ = tx.send(ModelAck {
                                 strategy: self.id,
                                 result,
                             });
@@ -496,6 +571,9 @@ impl Actor for StrategyActor {
                 });
             }
         }
+        if !self.env.closed_trades().is_empty() {
+            work += self.pass_trades();
+        }
         work
     }
 
@@ -533,6 +611,13 @@ impl Actor for StrategyActor {
         for _ in 0..100 {
             self.sink.flush();
             if self.sink.pending() == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        for _ in 0..100 {
+            self.pass_trades();
+            if self.env.closed_trades().is_empty() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));

@@ -10,6 +10,7 @@ use crate::risk::{Position, PositionBoard};
 use crate::runtime::{SendError, Tx};
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
 use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId, bps_of};
+use crate::types::StrategyTrade;
 use crate::venue::order::Balance;
 
 use super::candles::Candle;
@@ -462,6 +463,8 @@ pub struct Env {
     board: Option<PositionBoard>,
     bands: Option<BandBoard>,
     pub timers: Timers,
+    /// Trades the strategy closed since its host last looked (for `strategy_trades`).
+    closed: Vec<StrategyTrade>,
 }
 
 impl Env {
@@ -476,7 +479,19 @@ impl Env {
             board,
             bands: None,
             timers: Timers::default(),
+            closed: Vec::new(),
         }
+    }
+
+    /// Records a trade the strategy closed; its host stores it (the database's
+    /// `strategy_trades`). Seldom (once a trade), so it may allocate.
+    pub fn trade_closed(&mut self, t: StrategyTrade) {
+        self.closed.push(t);
+    }
+
+    /// The trades closed and not yet taken by the host.
+    pub fn closed_trades(&mut self) -> &mut Vec<StrategyTrade> {
+        &mut self.closed
     }
 
     /// Every venue's latency band, for strategies on several venues.
@@ -579,6 +594,12 @@ pub trait Strategy: Send {
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>);
     /// New parameters (validated first; on `Err` nothing changed).
     fn reload(&mut self, params: &toml::Table) -> Result<(), Vec<(String, String)>>;
+    /// A new model, read and checked off this thread, to predict with from the next
+    /// prediction on. Kinds without a model refuse it.
+    fn swap_model(&mut self, model: std::sync::Arc<super::model::Model>) -> Result<(), String> {
+        let _ = model;
+        Err("this strategy kind predicts with no model".into())
+    }
     fn report(&self, mark: Option<Price>) -> StrategyReport;
     /// What it shows on `/status` beyond its report (its own view), if its kind has one.
     /// Asked about once a second, not on the tick path: it may allocate.

@@ -3,9 +3,12 @@
 //! the engine needs before it runs. The list is `strategy::KINDS` (the `kinds!` line in
 //! `strategy/mod.rs`): adding a kind is its own module plus its name on that line.
 
+use std::path::PathBuf;
+
 use crate::types::{Instrument, Price, Qty};
 
 use super::Strategy;
+use super::model::Model;
 use super::params::ParamErrors;
 
 /// What a kind's constructor is given.
@@ -33,6 +36,18 @@ pub struct Kind {
     /// The balances allotted to it, base and quote (paper accounts and position reports
     /// count from them); zero when it trades the account as it is.
     pub allocation: fn(&toml::Table) -> (Qty, Price),
+    /// For kinds that predict with a model file: where it is and how a new one is checked,
+    /// so the engine can load a replacement off the hot path (upload or file change).
+    pub model: Option<ModelHooks>,
+}
+
+/// How the engine swaps a kind's model while it runs.
+pub struct ModelHooks {
+    /// The model file valid parameters name.
+    pub path: fn(&toml::Table) -> Option<PathBuf>,
+    /// Whether a strategy with valid parameters `params` can predict with `model` (its
+    /// objective, and features the parameters can supply).
+    pub check: fn(params: &toml::Table, model: &Model) -> Result<(), String>,
 }
 
 pub fn kind(name: &str) -> Option<&'static Kind> {

@@ -9,6 +9,7 @@ pub mod order;
 pub mod order_id;
 pub mod side;
 pub mod time;
+pub mod trade;
 pub mod venue_ids;
 
 pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, SCALE, bps_of};
@@ -22,4 +23,5 @@ pub use order::{
 pub use order_id::{ClientOrderId, ClientOrderIdError};
 pub use side::Side;
 pub use time::UnixNanos;
+pub use trade::StrategyTrade;
 pub use venue_ids::{MAX_VENUE_ID_LEN, TradeId, VenueOrderId};

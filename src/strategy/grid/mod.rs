@@ -23,4 +23,5 @@ pub const KIND: Kind = Kind {
     restart_keys: |old, new| changed_keys(&["cancel_on_shutdown"], old, new),
     cancel_on_stop: |t| GridParams::from_table(t).map_or(true, |p| p.cancel_on_shutdown),
     allocation: |_| (crate::types::Qty::ZERO, crate::types::Price::ZERO),
+    model: None,
 };

@@ -23,7 +23,7 @@ use crate::strategy::model::{Model, Objective};
 use crate::strategy::scalper::Trip;
 use crate::strategy::signal::rules::{ExitReason, Exits};
 use crate::types::{ClientOrderId, Instrument, Notional, OrderKind, Price, Qty, SCALE, Side};
-use crate::types::{TimeInForce, UnixNanos};
+use crate::types::{StrategyId, StrategyTrade, TimeInForce, UnixNanos};
 
 use super::FeatureSet;
 use super::params::{EntryMode, LgbmParams, OnTimeout};
@@ -119,6 +119,8 @@ pub struct LgbmBot {
     trades: Vec<Trade>,
     closed: Vec<ClosedTrade>,
     closed_count: u64,
+    /// Models swapped in since the start (reload, upload or file change).
+    swaps: u64,
     opened_count: u64,
     /// Entries given up with nothing bought.
     given_up: u64,
@@ -159,6 +161,7 @@ impl LgbmBot {
             trades: Vec::with_capacity(4),
             closed: Vec::new(),
             closed_count: 0,
+            swaps: 0,
             opened_count: 0,
             given_up: 0,
             at_max: 0,
@@ -178,6 +181,25 @@ impl LgbmBot {
 
     pub fn instrument(&self) -> &Instrument {
         &self.instrument
+    }
+
+    /// Predicts with `model` from now on (checked by the caller); `restart` when its
+    /// features differ, so the features are built again from the next candles.
+    fn install(&mut self, model: Arc<Model>, restart: bool) {
+        if restart {
+            self.features = self.params.feature_set();
+            self.prediction = None;
+        }
+        self.row = vec![0.0; model.features().len()];
+        self.out = vec![0.0; model.outputs()];
+        self.model_hash = Arc::from(model.hash());
+        self.model = model;
+        self.swaps += 1;
+    }
+
+    /// Models swapped in since the start.
+    pub fn model_swaps(&self) -> u64 {
+        self.swaps
     }
 
     pub fn model_hash(&self) -> &str {
@@ -395,7 +417,7 @@ impl LgbmBot {
                     }
                 } else if t.orders.is_empty() {
                     // Nothing sellable left (dust below the venue's minimums).
-                    self.close(i, cx.now, bid);
+                    self.close(i, cx, bid);
                     continue;
                 }
             }
@@ -418,7 +440,8 @@ impl LgbmBot {
 
     /// Closes trade `i`; its dust is valued at the exit's average price (at `bid` when
     /// nothing was sold).
-    fn close(&mut self, i: usize, now: UnixNanos, bid: Price) {
+    fn close(&mut self, i: usize, cx: &mut StrategyCtx<'_>, bid: Price) {
+        let now = cx.now;
         let t = self.trades.remove(i);
         let mark = t.trip.avg_price(Side::Sell).unwrap_or(bid);
         let pnl = t.trip.pnl(mark);
@@ -440,6 +463,21 @@ impl LgbmBot {
             model: t.model,
             confidence: t.confidence,
         });
+        if let Some(c) = self.closed.last() {
+            cx.env.trade_closed(StrategyTrade {
+                strategy: StrategyId(0),
+                instrument: self.instrument.id,
+                opened_at: c.opened_at,
+                closed_at: c.closed_at,
+                qty: c.qty,
+                entry: c.entry,
+                exit: c.exit,
+                pnl: c.pnl,
+                reason: c.reason.as_str(),
+                model: Some(c.model.clone()),
+                confidence: Some(c.confidence),
+            });
+        }
     }
 
     fn step(&mut self, cx: &mut StrategyCtx<'_>, up: Option<f64>) {
@@ -573,7 +611,7 @@ impl Strategy for LgbmBot {
             let bid = self.bid.unwrap_or(u.price);
             let qty = t.held().floor_to(self.instrument.lot_size);
             if self.instrument.check_order(bid, qty).is_err() {
-                self.close(i, cx.now, bid);
+                self.close(i, cx, bid);
             }
         }
     }
@@ -594,19 +632,24 @@ impl Strategy for LgbmBot {
             || p.features != self.params.features
             || p.buffer != self.params.buffer
         {
-            if p.model.features() != self.model.features()
+            let restart = p.model.features() != self.model.features()
                 || p.features != self.params.features
-                || p.buffer != self.params.buffer
-            {
-                self.features = p.feature_set();
-                self.prediction = None;
-            }
-            self.row = vec![0.0; p.model.features().len()];
-            self.out = vec![0.0; p.model.outputs()];
-            self.model_hash = Arc::from(p.model.hash());
-            self.model = p.model.clone();
+                || p.buffer != self.params.buffer;
+            self.params = p;
+            self.install(self.params.model.clone(), restart);
+        } else {
+            self.params = p;
         }
-        self.params = p;
+        Ok(())
+    }
+
+    /// The new model predicts from the next closed candle on; open trades keep the hash of
+    /// the model that opened them. Checked against the bot's feature map and buffer first.
+    fn swap_model(&mut self, model: Arc<Model>) -> Result<(), String> {
+        super::params::check_model(&model, &self.params.features, self.params.buffer)?;
+        let restart = model.features() != self.model.features();
+        self.params.model = model.clone();
+        self.install(model, restart);
         Ok(())
     }
 

@@ -347,3 +347,62 @@ fn take_profit_stop_loss_and_holding_time_each_close_the_trade() {
     assert_eq!(why, "max_hold");
     assert!(pnl.abs() < 1e-12, "{pnl}");
 }
+
+#[test]
+fn a_swapped_model_opens_the_next_trades_and_each_closed_trade_is_recorded_with_its_model() {
+    use crate::strategy::model::Model;
+    use std::sync::Arc;
+    let text = std::fs::read_to_string(model_path()).unwrap();
+    let second = text.replace("leaf_value=-2 2", "leaf_value=-3 3");
+    let second = Arc::new(Model::from_bytes(second.as_bytes()).unwrap());
+    let mut r = Rig::new("max_open_positions = 1");
+    let first = r.bot.model_hash().to_owned();
+    let n = rise(&mut r, "100.10").remove(0);
+    r.fill(3, &n, "100.10");
+
+    // A model whose feature the parameters cannot supply is refused; the old one runs on.
+    let other = Model::from_bytes(text.replace("feature_names=ret", "feature_names=other").as_bytes())
+        .unwrap();
+    let err = r.bot.swap_model(Arc::new(other)).unwrap_err();
+    assert!(err.contains("other"), "{err}");
+    assert_eq!(r.bot.model_hash(), first);
+    // Swapped while a trade is open: that trade keeps the model that opened it.
+    r.bot.swap_model(second.clone()).unwrap();
+    assert_eq!((r.bot.model_hash(), r.bot.model_swaps()), (second.hash(), 1));
+
+    let exit_at = |r: &mut Rig, t: u64, bid: &str| {
+        r.tick(t, bid);
+        let sent = new_orders(&r.sent());
+        let [x] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        r.fill(t, x, bid);
+    };
+    exit_at(&mut r, 4, "101.11");
+    let recorded = std::mem::take(r.env.closed_trades());
+    let [t1] = recorded.as_slice() else {
+        panic!("{recorded:?}")
+    };
+    assert_eq!(
+        (t1.reason, t1.model.as_deref(), t1.qty, t1.entry, t1.exit),
+        ("take_profit", Some(first.as_str()), q("0.249"), Some(p("100.10")), Some(p("101.11")))
+    );
+    assert_eq!(t1.pnl.0, (p("101.11").units() - p("100.10").units()) as i128 * 24_900_000);
+    assert!((t1.confidence.unwrap() - 0.8807970779778823).abs() < 1e-12);
+
+    // The next trade is opened by the new model (its "up": sigmoid(3) = 0.9526).
+    r.candle(10, "101.11");
+    r.candle(11, "102");
+    let sent = new_orders(&r.sent());
+    let [n2] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    r.fill(11, n2, "102");
+    exit_at(&mut r, 12, "100.90");
+    let recorded = std::mem::take(r.env.closed_trades());
+    let [t2] = recorded.as_slice() else {
+        panic!("{recorded:?}")
+    };
+    assert_eq!((t2.reason, t2.model.as_deref()), ("stop_loss", Some(second.hash())));
+    assert!((t2.confidence.unwrap() - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-12);
+}

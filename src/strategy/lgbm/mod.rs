@@ -16,7 +16,7 @@ pub use bot::{ClosedTrade, LgbmBot};
 pub use features::{Feature, FeatureSet};
 pub use params::LgbmParams;
 
-use crate::strategy::registry::{BuildArgs, Kind, changed_keys};
+use crate::strategy::registry::{BuildArgs, Kind, ModelHooks, changed_keys};
 
 /// Parameters that take effect only at a restart: the candle width (the host builds the
 /// candles it subscribed to at start) and the shutdown rule. A new model, feature map or
@@ -34,4 +34,11 @@ pub const KIND: Kind = Kind {
     restart_keys: |old, new| changed_keys(RESTART_KEYS, old, new),
     cancel_on_stop: |t| LgbmParams::from_table(t).map_or(true, |p| p.cancel_on_shutdown),
     allocation: |_| (crate::types::Qty::ZERO, crate::types::Price::ZERO),
+    model: Some(ModelHooks {
+        path: |t| t.get("model").and_then(toml::Value::as_str).map(Into::into),
+        check: |t, m| {
+            let (map, buffer) = params::model_inputs(t);
+            params::check_model(m, &map, buffer)
+        },
+    }),
 };

@@ -83,27 +83,66 @@ pub const KNOWN: &[&str] = &[
     "cancel_on_shutdown",
 ];
 
-/// Reads and checks a model for these parameters: its objective is one the bot can take a
-/// direction from, and `features` can supply every one of its features.
+/// Reads and checks a model for these parameters (see [`check_model`]).
 pub fn load_model(
     path: &std::path::Path,
     map: &BTreeMap<String, String>,
     buffer: usize,
 ) -> Result<Model, String> {
     let model = Model::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    check_model(&model, map, buffer).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(model)
+}
+
+/// Whether the bot can use `model` with these parameters: its objective is one the bot can
+/// take a direction from, and `map` can supply every one of its features.
+pub fn check_model(
+    model: &Model,
+    map: &BTreeMap<String, String>,
+    buffer: usize,
+) -> Result<(), String> {
     match model.objective() {
         Objective::Binary { .. } | Objective::Regression => {}
         Objective::Multiclass { classes: 3 } => {}
         Objective::Multiclass { classes } => {
             return Err(format!(
-                "{}: a multiclass model must have 3 classes (down, flat, up), not {classes}",
-                path.display()
+                "a multiclass model must have 3 classes (down, flat, up), not {classes}"
             ));
         }
     }
     FeatureSet::for_model(model.features(), map, buffer)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(model)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The parameters a model is checked against (feature map, buffer), read from valid
+/// parameters without reading the model file.
+pub fn model_inputs(t: &toml::Table) -> (BTreeMap<String, String>, usize) {
+    let mut r = ParamReader::new(t, KNOWN);
+    let buffer = r.int("buffer", 60, 2, 100_000) as usize;
+    (feature_map(t, &mut r), buffer)
+}
+
+fn feature_map(t: &toml::Table, r: &mut ParamReader<'_>) -> BTreeMap<String, String> {
+    let mut features = BTreeMap::new();
+    match t.get("features") {
+        None => {}
+        Some(toml::Value::Table(m)) => {
+            for (k, v) in m {
+                match v.as_str() {
+                    Some(s) => {
+                        features.insert(k.clone(), s.to_owned());
+                    }
+                    None => r.error("features", format!("{k:?} must map to a feature name")),
+                }
+            }
+        }
+        Some(_) => r.error(
+            "features",
+            "must be a table of model feature name = mako feature name",
+        ),
+    }
+    features
 }
 
 impl LgbmParams {
@@ -114,24 +153,7 @@ impl LgbmParams {
             r.error("candle", "must be at least 100ms");
         }
         let buffer = r.int("buffer", 60, 2, 100_000) as usize;
-        let mut features = BTreeMap::new();
-        match t.get("features") {
-            None => {}
-            Some(toml::Value::Table(m)) => {
-                for (k, v) in m {
-                    match v.as_str() {
-                        Some(s) => {
-                            features.insert(k.clone(), s.to_owned());
-                        }
-                        None => r.error("features", format!("{k:?} must map to a feature name")),
-                    }
-                }
-            }
-            Some(_) => r.error(
-                "features",
-                "must be a table of model feature name = mako feature name",
-            ),
-        }
+        let features = feature_map(t, &mut r);
         let model_path = match t.get("model") {
             Some(toml::Value::String(s)) if !s.is_empty() => Some(PathBuf::from(s)),
             Some(_) => {

@@ -50,6 +50,7 @@ pub fn detail(b: &LgbmBot) -> Value {
                 "hash": b.model_hash(),
                 "objective": p.model.objective().to_string(),
                 "features": p.model.features(),
+                "swaps": b.model_swaps(),
             },
             "bars": b.bars(),
             "predictions": b.predictions(),

@@ -34,4 +34,5 @@ pub const KIND: Kind = Kind {
     restart_keys: |old, new| changed_keys(RESTART_KEYS, old, new),
     cancel_on_stop: |t| SignalParams::from_table(t).map_or(true, |p| p.cancel_on_shutdown),
     allocation: |_| (crate::types::Qty::ZERO, crate::types::Price::ZERO),
+    model: None,
 };

@@ -33,6 +33,7 @@ pub const KIND: Kind = Kind {
                 (p.base_allocation, p.quote_allocation)
             })
     },
+    model: None,
 };
 
 /// Allocations and the shutdown rule are read once, at start: changing them needs a restart.

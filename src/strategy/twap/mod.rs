@@ -91,6 +91,7 @@ pub const KIND: Kind = Kind {
     restart_keys: |old, new| changed_keys(KNOWN, old, new),
     cancel_on_stop: |_| true,
     allocation: |_| (Qty::ZERO, Price::ZERO),
+    model: None,
 };
 
 const SLICE_TIMER: u32 = 1;

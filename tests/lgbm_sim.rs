@@ -351,6 +351,152 @@ fn the_bot_enters_and_exits_by_take_profit_stop_loss_and_holding_time() {
     );
 }
 
+/// A model uploaded through the control API while the bot runs: refused without the token
+/// and when it does not fit; once accepted, written over the bot's model file and used for
+/// the next trade, and the database's `strategy_trades` tell the trades apart by model.
+#[test]
+fn a_model_uploaded_mid_run_opens_the_next_trade_and_the_database_tells_them_apart() {
+    use std::os::unix::fs::PermissionsExt;
+    const TOKEN: &str = "lgbm-model-upload-test-token";
+    let dir = std::env::temp_dir().join(format!("mako-lgbm-swap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The bot's own copy of the model: an upload writes over it.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lgbm/bot_rise.model.txt"
+    ))
+    .unwrap();
+    let model_file = dir.join("model.txt");
+    std::fs::write(&model_file, &fixture).unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let db = dir.join("e2e.sqlite");
+    let text = config(&dir, &entry_path(10_000))
+        .replace(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/lgbm/bot_rise.model.txt"
+            ),
+            &model_file.display().to_string(),
+        )
+        .replace(
+            "[persistence]\nenabled = false",
+            &format!("[persistence]\npath = {:?}", db.display().to_string()),
+        )
+        .replace(
+            "[status]\n",
+            &format!(
+                "[status]\ntoken_file = {:?}\n",
+                token_file.display().to_string()
+            ),
+        );
+    let config = mako::config::parse(&text, Path::new("lgbm.toml")).expect("valid config");
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    let sim = engine.sim_addr().expect("the simulator");
+    let status_addr = engine.status_addr().expect("status");
+    let second = fixture.replace("leaf_value=-2 2", "leaf_value=-3 3");
+    let upload = |body: &str, token: Option<&str>| -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut req = agent.post(&format!(
+            "http://{status_addr}/control/strategies/lgbm/model"
+        ));
+        if let Some(t) = token {
+            req = req.header("authorization", &format!("Bearer {t}"));
+        }
+        let mut r = req.send(body).expect("an answer");
+        let status = r.status().as_u16();
+        let body = r.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    };
+    let phase = std::sync::Mutex::new(0u32);
+    let swapped = std::sync::Mutex::new(None::<String>);
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "a trade under each model",
+        Duration::from_secs(120),
+        |s| {
+            let b = strategy(s, "lgbm");
+            let d = &b["detail"];
+            let closed = d["last_trades"].as_array().map_or(0, |t| t.len());
+            let held = d["lgbm"]["position"]
+                .as_str()
+                .and_then(|q| Price::parse(q).ok())
+                .is_some_and(|q| q.units() > 0);
+            let Some(bid) = b["mid"]
+                .as_str()
+                .and_then(|m| Price::parse(m).ok())
+                .map(|m| m.units() / 1_000_000)
+            else {
+                return false;
+            };
+            let jump = |from: i64| -> Vec<i64> { (0..=10).map(|i| from + 10 * i).collect() };
+            let mut ph = phase.lock().unwrap();
+            match (*ph, closed, held) {
+                // The first trade is open (opened by the first model): the second model is
+                // uploaded, then the price jumps to take the first trade's profit.
+                (0, 0, true) => {
+                    let (st, body) = upload(&second, None);
+                    assert_eq!(st, 401, "{body}");
+                    let bad = second.replace("feature_names=ret", "feature_names=colour");
+                    let (st, body) = upload(&bad, Some(TOKEN));
+                    assert_eq!(st, 422, "{body}");
+                    let (st, body) = upload(&second, Some(TOKEN));
+                    assert_eq!(st, 200, "{body}");
+                    *swapped.lock().unwrap() = body["model"].as_str().map(str::to_owned);
+                    post_path(sim, "SOLUSDT", &jump(bid));
+                    *ph = 1;
+                }
+                (_, c, _) if c >= 2 => return true,
+                // Closed and not entered again: another rise, for the second model.
+                (1, 1, false) => {
+                    post_path(sim, "SOLUSDT", &entry_path(bid));
+                    *ph = 2;
+                }
+                // The second trade is open: close it.
+                (1 | 2, 1, true) => {
+                    post_path(sim, "SOLUSDT", &jump(bid));
+                    *ph = 3;
+                }
+                _ => {}
+            }
+            false
+        },
+    );
+    drop(report);
+    let second_hash = swapped.into_inner().unwrap().expect("the upload's hash");
+    assert_ne!(second_hash, MODEL_HASH);
+    assert_eq!(std::fs::read_to_string(&model_file).unwrap(), second);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut q = conn
+        .prepare("SELECT reason, model, mode FROM strategy_trades ORDER BY closed_at")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert_eq!(
+        rows[0],
+        ("take_profit".into(), MODEL_HASH.into(), "sim".into()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        (&rows[1].1, &rows[1].2),
+        (&second_hash, &"sim".to_string()),
+        "{rows:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// `config/lgbm-demo.toml` as a user runs it (ports from the OS, a scratch data directory):
 /// the bot predicts with the committed model, trades and closes trades on its own.
 #[test]

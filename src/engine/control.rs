@@ -222,7 +222,9 @@ impl ControlActor {
 
     /// Whether this actor has anything to do (otherwise the engine does not place it).
     pub fn is_needed(&self) -> bool {
-        self.commands.is_some() || self.reloader.is_some() || self.models.iter().any(Option::is_some)
+        self.commands.is_some()
+            || self.reloader.is_some()
+            || self.models.iter().any(Option::is_some)
     }
 
     pub fn set_check_every(&mut self, every: Duration) {
@@ -358,10 +360,17 @@ impl ControlActor {
         let refuse = |this: &Self, status: u16, why: String| {
             tracing::error!(strategy = %name, source, "model refused, the old one keeps running: {why}");
             this.report_outcome(source, Some(why.clone()));
-            (status, json!({"error": why, "status": status, "strategy": name}))
+            (
+                status,
+                json!({"error": why, "status": status, "strategy": name}),
+            )
         };
         let Some(Some(w)) = self.models.get(s.index()) else {
-            return refuse(self, 409, "this strategy kind predicts with no model".into());
+            return refuse(
+                self,
+                409,
+                "this strategy kind predicts with no model".into(),
+            );
         };
         let (check, path) = (w.hooks.check, w.path.clone());
         let model = match Model::from_bytes(bytes) {
@@ -370,7 +379,11 @@ impl ControlActor {
         };
         let params = self.params.get(s.index()).cloned().unwrap_or_default();
         if let Err(e) = check(&params, &model) {
-            return refuse(self, 422, format!("the model does not fit the strategy: {e}"));
+            return refuse(
+                self,
+                422,
+                format!("the model does not fit the strategy: {e}"),
+            );
         }
         if self.controls.get(s.index()).is_none_or(|tx| !tx.has_room()) {
             return refuse(self, 503, format!("strategy {name} is busy; retry"));
@@ -400,11 +413,13 @@ impl ControlActor {
 
     fn report_outcome(&self, source: &'static str, refused: Option<String>) {
         if let Some(tx) = &self.status {
-            let _ = tx.send(StatusUpdate::Reload(crate::status::snapshot::ReloadOutcome {
-                source,
-                refused,
-                at: wall_now(),
-            }));
+            let _ = tx.send(StatusUpdate::Reload(
+                crate::status::snapshot::ReloadOutcome {
+                    source,
+                    refused,
+                    at: wall_now(),
+                },
+            ));
         }
     }
 
@@ -483,9 +498,14 @@ impl ControlActor {
     }
 
     fn on_model_ack(&mut self, a: ModelAck) {
-        let name = self.names.get(a.strategy.index()).map_or("?", String::as_str);
+        let name = self
+            .names
+            .get(a.strategy.index())
+            .map_or("?", String::as_str);
         match a.result {
-            Ok(hash) => tracing::info!(strategy = %name, model = %hash, "the strategy predicts with the new model"),
+            Ok(hash) => {
+                tracing::info!(strategy = %name, model = %hash, "the strategy predicts with the new model")
+            }
             Err(e) => {
                 tracing::error!(strategy = %name, "the strategy refused the new model: {e}");
                 self.report_outcome("model swap", Some(e));
@@ -692,10 +712,7 @@ mod tests {
         let path = dir.join("m.txt");
         let first = rise_model("-2 2");
         std::fs::write(&path, &first).unwrap();
-        let text = BASE.replace(
-            "kind = \"spread\"",
-            "kind = \"lgbm\"",
-        );
+        let text = BASE.replace("kind = \"spread\"", "kind = \"lgbm\"");
         let params_at = text.find("[strategies.params]").unwrap();
         let text = format!(
             "{}[strategies.params]\nmodel = {:?}\nfeatures = {{ ret = \"price_change_1\" }}\n",
@@ -717,11 +734,18 @@ mod tests {
         let truncated = &first[..first.len() / 2];
         let (status, body) = actor.swap_model(StrategyId(0), truncated.as_bytes(), true);
         assert_eq!(status, 422, "{body}");
-        assert!(body["error"].as_str().unwrap().contains("cannot be used"), "{body}");
-        let other_feature = rise_model("-2 2").replace("feature_names=ret", "feature_names=spread_z");
+        assert!(
+            body["error"].as_str().unwrap().contains("cannot be used"),
+            "{body}"
+        );
+        let other_feature =
+            rise_model("-2 2").replace("feature_names=ret", "feature_names=spread_z");
         let (status, body) = actor.swap_model(StrategyId(0), other_feature.as_bytes(), true);
         assert_eq!(status, 422, "{body}");
-        assert!(body["error"].as_str().unwrap().contains("spread_z"), "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("spread_z"),
+            "{body}"
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
         assert!(rx.try_recv().is_none(), "a refused model is not sent");
 
@@ -737,9 +761,15 @@ mod tests {
         assert_eq!(body["model"].as_str(), Some(sent.hash()));
         let mut out = [0.0];
         sent.predict(&[0.5], &mut out).unwrap();
-        assert!((out[0] - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-12, "{out:?}");
+        assert!(
+            (out[0] - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-12,
+            "{out:?}"
+        );
         actor.poll(&mut cx);
-        assert!(rx.try_recv().is_none(), "the upload's own write is not a change");
+        assert!(
+            rx.try_recv().is_none(),
+            "the upload's own write is not a change"
+        );
 
         // A file written over by the operator is read, checked and sent.
         let third = rise_model("-4.5 4.5"); // another length: a coarse mtime still sees it
@@ -758,7 +788,10 @@ mod tests {
         let mut controls = StrategyControls::new(1);
         let mut plain = ControlActor::new(&spread, &controls, KillSwitch::default());
         let _ = controls.take(StrategyId(0));
-        assert_eq!(plain.swap_model(StrategyId(0), second.as_bytes(), true).0, 409);
+        assert_eq!(
+            plain.swap_model(StrategyId(0), second.as_bytes(), true).0,
+            409
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

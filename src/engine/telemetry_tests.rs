@@ -237,7 +237,16 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         .query_row(
             "SELECT qty_e8, exit_e8, pnl_e16, reason, model, confidence FROM strategy_trades",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!(

@@ -230,7 +230,11 @@ fn a_version_1_database_gains_strategy_trades_and_keeps_its_rows() {
         )
         .unwrap();
     let runs: i64 = conn
-        .query_row("SELECT COUNT(*) FROM runs WHERE engine_name = 'old'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM runs WHERE engine_name = 'old'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!((tables, runs), (1, 1));
 }

@@ -10,7 +10,9 @@ use crate::latency::board::BandBoard;
 use crate::latency::{Measurement, Recorder};
 use crate::risk::KillSwitch;
 use crate::runtime::{Actor, Ctx, Rx, SendError, StartError, Tx};
-use crate::types::{InstrumentId, Price, StrategyId, StrategyTrade, TradeEvent, UnixNanos, VenueId};
+use crate::types::{
+    InstrumentId, Price, StrategyId, StrategyTrade, TradeEvent, UnixNanos, VenueId,
+};
 
 use super::api::{Env, Gap, IntentSink, Strategy, StrategyCtx, StrategyReport};
 use super::candles::{Candle, CandleBuilder};
@@ -467,8 +469,12 @@ impl Actor for StrategyActor {
                         let hash = m.hash().to_owned();
                         let result = self.strategy.swap_model(m).map(|()| hash);
                         match &result {
-                            Ok(h) => tracing::info!(strategy = %self.name, model = %h, "model swapped"),
-                            Err(e) => tracing::error!(strategy = %self.name, "model refused, the old one keeps running: {e}"),
+                            Ok(h) => {
+                                tracing::info!(strategy = %self.name, model = %h, "model swapped")
+                            }
+                            Err(e) => {
+                                tracing::error!(strategy = %self.name, "model refused, the old one keeps running: {e}")
+                            }
                         }
                         if let Some(tx) = &self.model_acks {
                             let _ = tx.send(ModelAck {

@@ -8,9 +8,9 @@ use crate::latency::bands::Band;
 use crate::latency::board::BandBoard;
 use crate::risk::{Position, PositionBoard};
 use crate::runtime::{SendError, Tx};
+use crate::types::StrategyTrade;
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
 use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId, bps_of};
-use crate::types::StrategyTrade;
 use crate::venue::order::Balance;
 
 use super::candles::Candle;

@@ -3,6 +3,11 @@
 //! of the venue's trade time; it closes when a trade of a later bar arrives, or when the clock
 //! passes its end by the grace (so a quiet market still closes its bars on time). Bars with no
 //! trade are emitted as flat bars at the previous close, marked `flat`.
+//!
+//! The clock that closes quiet bars is the venue's, as the last trade showed it: local time
+//! less how far the last trade's receipt was behind its trade time. Live, that is the
+//! delivery delay (milliseconds); against a replayed recording, whose trade times are the
+//! recording's, it is the recording's age, so bars still follow the recording's time.
 
 use crate::types::{InstrumentId, Notional, Price, Qty, Side, TradeEvent, UnixNanos};
 
@@ -53,6 +58,8 @@ pub struct CandleBuilder {
     pub late_trades: u64,
     /// Flat bars emitted so far.
     pub flat_bars: u64,
+    /// Receipt minus trade time of the last trade: local clock → venue clock.
+    lag_ns: i64,
 }
 
 /// At most this many flat bars are emitted for one gap (a day of 1 s bars); a longer silence
@@ -72,6 +79,7 @@ impl CandleBuilder {
             last_close: None,
             late_trades: 0,
             flat_bars: 0,
+            lag_ns: 0,
         }
     }
 
@@ -101,6 +109,8 @@ impl CandleBuilder {
 
     /// Adds a trade of this builder's instrument; emits the bars it closes, oldest first.
     pub fn on_trade(&mut self, t: &TradeEvent, mut emit: impl FnMut(Candle)) {
+        let lag = i128::from(t.recv_ts.0) - i128::from(t.trade_time.0);
+        self.lag_ns = lag.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         let start = self.bar_start(t.trade_time);
         if let Some(c) = &self.open
             && start < c.open_time.0
@@ -147,7 +157,11 @@ impl CandleBuilder {
     /// whole empty bars that ended at least `grace` ago.
     pub fn on_clock(&mut self, now: UnixNanos, mut emit: impl FnMut(Candle)) {
         let Some(c) = &self.open else { return };
-        let Some(ready) = now.0.checked_sub(self.grace_ns) else {
+        let venue_now = (i128::from(now.0) - i128::from(self.lag_ns)).max(0);
+        let Some(ready) = u64::try_from(venue_now)
+            .ok()
+            .and_then(|v| v.checked_sub(self.grace_ns))
+        else {
             return;
         };
         let end = c.open_time.0 + self.width_ns;
@@ -312,6 +326,27 @@ mod tests {
             (c.open, c.high, c.low, c.close),
             (px("102"), px("102"), px("102"), px("102"))
         );
+    }
+
+    #[test]
+    fn a_replayed_recordings_bars_follow_its_own_time() {
+        // Trades recorded two years before they are replayed: the clock that closes quiet
+        // bars is the recording's (receipt minus the lag the last trade showed).
+        const YEARS: u64 = 2 * 365 * 86_400 * S;
+        let mut b = CandleBuilder::new(InstrumentId(0), S, 100_000_000);
+        let mut out = vec![];
+        let mut t = trade(10_500, "100", "1", Side::Buy);
+        t.recv_ts = UnixNanos(t.trade_time.0 + YEARS);
+        b.on_trade(&t, |c| out.push(c));
+        b.on_clock(UnixNanos(YEARS + 11 * S), |c| out.push(c));
+        assert!(out.is_empty(), "bar 10 is open until 11.1 s of the recording's time");
+        b.on_clock(UnixNanos(YEARS + 12 * S + 100_000_000), |c| out.push(c));
+        let bars: Vec<_> = out.iter().map(|c| (c.open_time.0 / S, c.flat)).collect();
+        assert_eq!(bars, vec![(10, false), (11, true)]);
+        let mut t = trade(12_400, "101", "1", Side::Buy);
+        t.recv_ts = UnixNanos(t.trade_time.0 + YEARS);
+        b.on_trade(&t, |c| out.push(c));
+        assert_eq!(b.current().map(|c| c.open_time.0 / S), Some(12));
     }
 
     #[test]

@@ -339,7 +339,10 @@ mod tests {
         t.recv_ts = UnixNanos(t.trade_time.0 + YEARS);
         b.on_trade(&t, |c| out.push(c));
         b.on_clock(UnixNanos(YEARS + 11 * S), |c| out.push(c));
-        assert!(out.is_empty(), "bar 10 is open until 11.1 s of the recording's time");
+        assert!(
+            out.is_empty(),
+            "bar 10 is open until 11.1 s of the recording's time"
+        );
         b.on_clock(UnixNanos(YEARS + 12 * S + 100_000_000), |c| out.push(c));
         let bars: Vec<_> = out.iter().map(|c| (c.open_time.0 / S, c.flat)).collect();
         assert_eq!(bars, vec![(10, false), (11, true)]);

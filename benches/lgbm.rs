@@ -1,8 +1,10 @@
 //! One single-row prediction of the 120-tree, 31-leaf binary LightGBM model
 //! (tests/fixtures/lgbm/binary_120, 10 features), cycling through its 100 fixture rows (2 %
 //! of values missing). Baseline: the same loop reading the row and summing it. Cases: the
-//! probability (raw score and sigmoid), the raw score alone (trees walked eight at a
-//! time in step), and the raw score with the trees walked one at a time. The same model and rows are
+//! probability (raw score and sigmoid), the raw score alone (every tree at once, by the
+//! sorted-threshold layout of `strategy/model/scorer.rs`), the raw score with the trees walked
+//! eight at a time in step (the walk models with categorical splits or over 32 leaves take),
+//! and one tree at a time. The same model and rows are
 //! timed through LightGBM's own `LGBM_BoosterPredictForMatSingleRowFast` by
 //! `tools/lgbm/fast_single_row.c` (run by hand; see tools/lgbm/README.md).
 //!
@@ -46,6 +48,16 @@ fn bench(c: &mut Criterion) {
             i = (i + 1) % rows.len();
             model
                 .predict_raw(black_box(&rows[i]), &mut out)
+                .expect("row");
+            black_box(out[0])
+        })
+    });
+    g.bench_function("predict_raw, trees walked eight at a time in step", |b| {
+        let (mut i, mut out) = (0, [0.0]);
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            model
+                .predict_raw_in_step(black_box(&rows[i]), &mut out)
                 .expect("row");
             black_box(out[0])
         })

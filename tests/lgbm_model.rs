@@ -140,8 +140,11 @@ fn a_hundred_and_twenty_trees_equal_lightgbm() {
     matches_lightgbm("binary_120", Some(37));
 }
 
+/// The three walks (the fast all-trees-at-once layout `predict_raw` takes, the in-step walk,
+/// one tree at a time) agree to the bit on every fixture row, and on rows made to hit the
+/// edges: NaN, exact 0, values within LightGBM's zero threshold, and every threshold itself.
 #[test]
-fn the_in_step_walk_equals_the_one_at_a_time_walk() {
+fn the_three_walks_agree_to_the_bit() {
     for name in [
         "binary_120",
         "binary_nan",
@@ -151,13 +154,39 @@ fn the_in_step_walk_equals_the_one_at_a_time_walk() {
     ] {
         let m = model(name);
         let text = std::fs::read_to_string(fixture(&format!("{name}.rows.csv"))).unwrap();
+        let model_text = String::from_utf8(model_bytes(name)).unwrap();
+        let thresholds: Vec<f64> = model_text
+            .lines()
+            .filter_map(|l| l.strip_prefix("threshold="))
+            .flat_map(|l| l.split(' ').filter_map(|v| v.parse().ok()))
+            .collect();
+        let mut rows = rows::read(&m, &text).unwrap();
+        let n = m.features().len();
+        let edges = [f64::NAN, 0.0, -0.0, 1e-36, -1e-36, 1e-30];
+        for (i, e) in edges.iter().enumerate() {
+            rows.push(
+                (0..n)
+                    .map(|f| if (f + i) % 2 == 0 { *e } else { 0.5 })
+                    .collect(),
+            );
+        }
+        for (i, t) in thresholds.iter().enumerate() {
+            rows.push(
+                (0..n)
+                    .map(|f| if (f + i) % 3 == 0 { *t } else { -*t })
+                    .collect(),
+            );
+        }
         let mut a = vec![0.0; m.outputs()];
         let mut b = vec![0.0; m.outputs()];
-        for row in rows::read(&m, &text).unwrap() {
-            m.predict_raw(&row, &mut a).unwrap();
-            m.predict_raw_one_at_a_time(&row, &mut b).unwrap();
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&a), bits(&b), "{name}");
+        let mut c = vec![0.0; m.outputs()];
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for row in &rows {
+            m.predict_raw(row, &mut a).unwrap();
+            m.predict_raw_in_step(row, &mut b).unwrap();
+            m.predict_raw_one_at_a_time(row, &mut c).unwrap();
+            assert_eq!(bits(&a), bits(&c), "{name}: fast layout, row {row:?}");
+            assert_eq!(bits(&b), bits(&c), "{name}: in step, row {row:?}");
         }
     }
 }

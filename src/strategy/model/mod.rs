@@ -20,6 +20,7 @@
 
 mod parse;
 pub mod rows;
+mod scorer;
 
 use std::fmt;
 use std::path::Path;
@@ -206,6 +207,8 @@ pub struct Model {
     categorical_splits: usize,
     nan_missing_splits: usize,
     zero_missing_splits: usize,
+    /// The fast walk's layout, for models it can take.
+    scorer: Option<scorer::Scorer>,
 }
 
 impl Model {
@@ -233,6 +236,7 @@ impl Model {
             what: "the file is not UTF-8 text (a binary model? save it with save_model)".into(),
         })?;
         let mut model = parse::parse(text)?;
+        model.scorer = scorer::Scorer::build(&model);
         model.hash = Sha256::digest(bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -314,11 +318,32 @@ impl Model {
         let k = self.per_iteration;
         let trees = num_iteration.min(self.iterations()) * k;
         out.fill(0.0);
+        match &self.scorer {
+            Some(s) => s.add_raw(row, trees, k, out),
+            None => self.walk_in_step(row, trees, out),
+        }
+        Ok(())
+    }
+
+    /// Raw scores over all trees by the in-step walk (the walk models the fast layout cannot
+    /// take use): for the benchmark and the tests that hold the walks against each other.
+    #[doc(hidden)]
+    pub fn predict_raw_in_step(&self, row: &[f64], out: &mut [f64]) -> Result<(), PredictError> {
+        self.check(row, out)?;
+        out.fill(0.0);
+        self.walk_in_step(row, self.roots.len(), out);
+        Ok(())
+    }
+
+    /// Adds the first `trees` trees' leaves for `row` to `out`: trees with categorical splits
+    /// one at a time, others LANES at a time in step.
+    fn walk_in_step(&self, row: &[f64], trees: usize, out: &mut [f64]) {
+        let k = self.per_iteration;
         if self.categorical_splits > 0 {
             for (i, &root) in self.roots[..trees].iter().enumerate() {
                 out[i % k] += self.tree_value(root, row);
             }
-            return Ok(());
+            return;
         }
         // Numerical splits only: trees walked LANES at a time, in step, for as many steps as
         // the deepest of them; a walk that has reached its leaf stays there. The leaves are
@@ -350,7 +375,6 @@ impl Model {
             }
             start = end;
         }
-        Ok(())
     }
 
     /// Raw scores over all trees walked one at a time (the walk categorical models take):

@@ -301,6 +301,7 @@ pub(super) fn parse(text: &str) -> Result<Model, ModelError> {
         categorical_splits: 0,
         nan_missing_splits: 0,
         zero_missing_splits: 0,
+        scorer: None,
     };
 
     // Tree blocks, then `end of trees`.

@@ -1,0 +1,196 @@
+//! The fast walk for models with numerical splits only and at most 32 leaves per tree (the
+//! default `num_leaves = 31`): every tree at once, by the QuickScorer method (Lucchese et
+//! al., SIGIR 2015), reimplemented here from its description. Each tree's leaves are numbered
+//! left to right and the tree keeps one bit per leaf, all set. For each feature, the nodes
+//! that send the row right ("false" nodes) each clear the bits of their left subtree's leaves;
+//! the exit leaf is then the lowest bit still set (every leaf left of it sits in the left
+//! subtree of a node on the path that went right; the exit leaf is in no such subtree).
+//!
+//! A feature's nodes are sorted by threshold, so for an ordinary value the false nodes
+//! (`threshold < value`: LightGBM goes left when `value <= threshold`) are a prefix of the
+//! list and the scan stops at the first node that goes left: no branch per node on the row's
+//! path, no pointer chasing. A value that reads as 0 (within LightGBM's `kZeroThreshold`) or
+//! NaN decides each node by its missing type, which does not depend on the value any more:
+//! those false nodes are listed apart, once, when the model is read.
+//!
+//! Trees are taken in blocks so that the bits fit on the stack; the leaves are summed in tree
+//! order, so the raw score is LightGBM's to the bit.
+
+use super::{Model, Split, ZERO_THRESHOLD};
+
+/// Trees per block: their bits (4 bytes each) live on the stack during a prediction.
+const BLOCK: usize = 256;
+
+/// One feature's nodes in one block.
+#[derive(Debug, Clone, Default)]
+struct Lists {
+    /// Sorted by threshold: `(threshold, tree in block, mask)` as three arrays.
+    thresholds: Vec<f64>,
+    trees: Vec<u16>,
+    masks: Vec<u32>,
+    /// The false nodes when the value reads as 0, and when it is NaN.
+    zero: Vec<(u16, u32)>,
+    nan: Vec<(u16, u32)>,
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    /// Index of its first tree in the model.
+    first: usize,
+    trees: usize,
+    features: Vec<Lists>,
+}
+
+/// A model's trees laid out for the fast walk.
+#[derive(Debug, Clone)]
+pub(super) struct Scorer {
+    blocks: Vec<Block>,
+    /// Each tree's leaf values, left to right, from `leaf_base[tree]`.
+    leaves: Vec<f64>,
+    leaf_base: Vec<u32>,
+}
+
+impl Scorer {
+    /// The layout of `m`, or `None` when the model has categorical splits or a tree with
+    /// more than 32 leaves (the in-step walk takes those).
+    pub(super) fn build(m: &Model) -> Option<Scorer> {
+        if m.categorical_splits > 0 || m.max_leaves > 32 {
+            return None;
+        }
+        let mut leaves = Vec::new();
+        let mut leaf_base = Vec::with_capacity(m.roots.len());
+        let mut blocks = Vec::new();
+        for first in (0..m.roots.len()).step_by(BLOCK) {
+            let trees = BLOCK.min(m.roots.len() - first);
+            let mut features = vec![Lists::default(); m.features.len()];
+            let mut sorted: Vec<Vec<(f64, u16, u32)>> = vec![Vec::new(); m.features.len()];
+            for t in 0..trees {
+                leaf_base.push(u32::try_from(leaves.len()).ok()?);
+                let mut nodes = Vec::new();
+                number(m, m.roots[first + t], &mut leaves, &mut nodes)?;
+                for (n, lo, hi) in nodes {
+                    let node = &m.nodes[n];
+                    // Clears the left subtree's leaves lo..hi.
+                    let span = hi - lo;
+                    let left = if span == 32 {
+                        u32::MAX
+                    } else {
+                        ((1u32 << span) - 1) << lo
+                    };
+                    let mask = !left;
+                    let tree = t as u16;
+                    let f = node.feature as usize;
+                    sorted[f].push((node.threshold, tree, mask));
+                    let goes_right_at = |missing: bool| {
+                        if missing {
+                            !node.default_left
+                        } else {
+                            node.threshold < 0.0
+                        }
+                    };
+                    let (zero, nan) = match node.split {
+                        Split::Num => (goes_right_at(false), goes_right_at(false)),
+                        Split::NumZeroMissing => (goes_right_at(true), goes_right_at(true)),
+                        Split::NumNanMissing => (goes_right_at(false), goes_right_at(true)),
+                        Split::Categorical => return None,
+                    };
+                    if zero {
+                        features[f].zero.push((tree, mask));
+                    }
+                    if nan {
+                        features[f].nan.push((tree, mask));
+                    }
+                }
+            }
+            for (f, mut list) in sorted.into_iter().enumerate() {
+                list.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let l = &mut features[f];
+                l.thresholds = list.iter().map(|x| x.0).collect();
+                l.trees = list.iter().map(|x| x.1).collect();
+                l.masks = list.iter().map(|x| x.2).collect();
+            }
+            blocks.push(Block {
+                first,
+                trees,
+                features,
+            });
+        }
+        Some(Scorer {
+            blocks,
+            leaves,
+            leaf_base,
+        })
+    }
+
+    /// Adds the leaf each of the first `trees` trees gives `row` to `out[tree % k]`, in tree
+    /// order. `row` and `out` were checked against the model.
+    #[inline]
+    pub(super) fn add_raw(&self, row: &[f64], trees: usize, k: usize, out: &mut [f64]) {
+        let mut bits = [u32::MAX; BLOCK];
+        for b in &self.blocks {
+            if b.first >= trees {
+                break;
+            }
+            let bits = &mut bits[..b.trees];
+            bits.fill(u32::MAX);
+            for (l, &v) in b.features.iter().zip(row) {
+                if v.is_nan() {
+                    for &(t, m) in &l.nan {
+                        bits[t as usize] &= m;
+                    }
+                } else if v.abs() <= ZERO_THRESHOLD {
+                    for &(t, m) in &l.zero {
+                        bits[t as usize] &= m;
+                    }
+                } else {
+                    for ((&th, &t), &m) in l.thresholds.iter().zip(&l.trees).zip(&l.masks) {
+                        if th >= v {
+                            break;
+                        }
+                        bits[t as usize] &= m;
+                    }
+                }
+            }
+            let end = (b.first + b.trees).min(trees);
+            for (i, &set) in (b.first..end).zip(bits.iter()) {
+                let leaf = self.leaf_base[i] as usize + set.trailing_zeros() as usize;
+                out[i % k] += self.leaves[leaf];
+            }
+        }
+    }
+}
+
+/// Numbers the leaves under `n` left to right (appending their values to `leaves`) and lists
+/// each internal node with the leaf range `lo..hi` of its left subtree, relative to the
+/// tree's first leaf. `None` past 32 leaves.
+fn number(
+    m: &Model,
+    root: i32,
+    leaves: &mut Vec<f64>,
+    nodes: &mut Vec<(usize, u32, u32)>,
+) -> Option<()> {
+    let base = leaves.len();
+    // Recursive: a tree of at most 32 leaves is at most 31 deep.
+    fn walk(
+        m: &Model,
+        n: i32,
+        base: usize,
+        leaves: &mut Vec<f64>,
+        nodes: &mut Vec<(usize, u32, u32)>,
+    ) -> Option<()> {
+        if n < 0 {
+            if leaves.len() - base >= 32 {
+                return None;
+            }
+            leaves.push(m.leaves[!n as usize]);
+            return Some(());
+        }
+        let node = &m.nodes[n as usize];
+        let lo = (leaves.len() - base) as u32;
+        walk(m, node.left, base, leaves, nodes)?;
+        let hi = (leaves.len() - base) as u32;
+        nodes.push((n as usize, lo, hi));
+        walk(m, node.right, base, leaves, nodes)
+    }
+    walk(m, root, base, leaves, nodes)
+}

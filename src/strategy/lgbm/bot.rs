@@ -34,6 +34,8 @@ const CANCEL_RETRY_NS: u64 = 5_000_000_000;
 const RETRY_NS: u64 = 200_000_000;
 /// Closed trades kept for the view (the count is kept apart).
 const KEEP_TRADES: usize = 256;
+/// Orders remembered with their trade, for fee corrections that come after the order ended.
+const KEEP_ORDERS: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -121,6 +123,8 @@ pub struct LgbmBot {
     closed_count: u64,
     /// Models swapped in since the start (reload, upload or file change).
     swaps: u64,
+    /// The last orders sent and the trade (serial) each belongs to.
+    order_trades: std::collections::VecDeque<(ClientOrderId, u64)>,
     opened_count: u64,
     /// Entries given up with nothing bought.
     given_up: u64,
@@ -162,6 +166,7 @@ impl LgbmBot {
             closed: Vec::new(),
             closed_count: 0,
             swaps: 0,
+            order_trades: std::collections::VecDeque::with_capacity(KEEP_ORDERS),
             opened_count: 0,
             given_up: 0,
             at_max: 0,
@@ -337,6 +342,7 @@ impl LgbmBot {
             ),
         };
         let Some(cid) = cid else { return };
+        self.remember(cid, self.opened_count);
         self.trades.push(Trade {
             opened_at: cx.now,
             first_fill: None,
@@ -404,6 +410,7 @@ impl LgbmBot {
                     if let Some(cid) =
                         cx.market(self.instrument.id, Side::Sell, qty, self.collar_bps())
                     {
+                        self.remember(cid, self.trades[i].serial);
                         self.trades[i].orders.push(Working {
                             cid,
                             role: Role::Exit,
@@ -436,6 +443,46 @@ impl LgbmBot {
             _ => held,
         }
         .floor_to(self.instrument.lot_size)
+    }
+
+    fn remember(&mut self, cid: ClientOrderId, serial: u64) {
+        if self.order_trades.len() == KEEP_ORDERS {
+            self.order_trades.pop_front();
+        }
+        self.order_trades.push_back((cid, serial));
+    }
+
+    /// Fees learned after the fills (`fix` adds to them): an open trade counts them in its
+    /// fills; a closed one has its PnL lowered by them, valued at its exit price when paid
+    /// in the base asset.
+    fn correct_fees(&mut self, u: &OrderUpdate, fix: crate::gateway::FeeCorrection) {
+        let (base, quote) = (self.instrument.base.as_str(), self.instrument.quote.as_str());
+        let Some(serial) = self
+            .order_trades
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == u.cid)
+            .map(|(_, s)| *s)
+        else {
+            return;
+        };
+        if let Some(t) = self.trades.iter_mut().find(|t| t.serial == serial) {
+            t.trip.add_fee(fix.asset.as_str(), fix.delta, base, quote);
+            return;
+        }
+        let Some(c) = self.closed.iter_mut().find(|c| c.serial == serial) else {
+            return;
+        };
+        let price = if fix.asset.as_str() == quote {
+            SCALE
+        } else if let (true, Some(p)) = (fix.asset.as_str() == base, c.exit.or(c.entry)) {
+            p.units()
+        } else {
+            return;
+        };
+        let cost = i128::from(fix.delta.units()) * i128::from(price);
+        c.pnl = Notional(c.pnl.0 - cost);
+        self.realized -= cost;
     }
 
     /// Closes trade `i`; its dust is valued at the exit's average price (at `bid` when
@@ -536,24 +583,6 @@ impl Strategy for LgbmBot {
         self.step(cx, None);
     }
 
-    fn on_fee_correction(
-        &mut self,
-        u: &OrderUpdate,
-        fix: crate::gateway::FeeCorrection,
-        _cx: &mut StrategyCtx<'_>,
-    ) {
-        let (base, quote) = (self.instrument.base.as_str(), self.instrument.quote.as_str());
-        // Open trades take it; a closed trade's fee learned late is not re-counted (its PnL
-        // in the view stays as closed).
-        if let Some(t) = self
-            .trades
-            .iter_mut()
-            .find(|t| t.entry_cid == Some(u.cid) || t.orders.iter().any(|o| o.cid == u.cid))
-        {
-            t.trip.add_fee(fix.asset.as_str(), fix.delta, base, quote);
-        }
-    }
-
     fn on_order_update(&mut self, u: &OrderUpdate, cx: &mut StrategyCtx<'_>) {
         self.now = cx.now;
         let Some((i, k)) = self.trades.iter().enumerate().find_map(|(i, t)| {
@@ -586,6 +615,7 @@ impl Strategy for LgbmBot {
             && self.instrument.check_order(o.price, left).is_ok()
             && let Some(cid) = cx.market(self.instrument.id, Side::Buy, left, self.collar_bps())
         {
+            self.remember(cid, self.trades[i].serial);
             let t = &mut self.trades[i];
             t.orders.push(Working {
                 cid,
@@ -614,6 +644,15 @@ impl Strategy for LgbmBot {
                 self.close(i, cx, bid);
             }
         }
+    }
+
+    fn on_fee_correction(
+        &mut self,
+        u: &OrderUpdate,
+        fix: crate::gateway::FeeCorrection,
+        _cx: &mut StrategyCtx<'_>,
+    ) {
+        self.correct_fees(u, fix);
     }
 
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>) {

@@ -406,3 +406,37 @@ fn a_swapped_model_opens_the_next_trades_and_each_closed_trade_is_recorded_with_
     assert_eq!((t2.reason, t2.model.as_deref()), ("stop_loss", Some(second.hash())));
     assert!((t2.confidence.unwrap() - 1.0 / (1.0 + (-3.0f64).exp())).abs() < 1e-12);
 }
+
+#[test]
+fn fees_learned_after_the_fills_lower_the_trades_pnl_open_or_closed() {
+    use crate::gateway::FeeCorrection;
+    let usdt = AssetCode::new(b"USDT").unwrap();
+    let mut r = Rig::new("max_open_positions = 1");
+    let n = rise(&mut r, "100.10").remove(0);
+    r.fill(3, &n, "100.10");
+    // While the trade is open: 0.01 USDT more on the entry.
+    let mut u = update_of(&n, 3, OrderStatus::Filled);
+    u.fee_correction = Some(FeeCorrection {
+        asset: usdt,
+        delta: q("0.01"),
+    });
+    r.at(3, "100.10", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
+    r.tick(4, "101.11");
+    let sent = new_orders(&r.sent());
+    let [x] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    r.fill(4, x, "101.11");
+    let gross = (p("101.11").units() - p("100.10").units()) as i128 * 24_900_000;
+    let cent = i128::from(q("0.01").units()) * i128::from(crate::types::SCALE);
+    assert_eq!(r.bot.closed_trades()[0].pnl.0, gross - cent);
+    // After it closed: 0.02 USDT more on the exit.
+    let mut u = update_of(x, 5, OrderStatus::Filled);
+    u.fee_correction = Some(FeeCorrection {
+        asset: usdt,
+        delta: q("0.02"),
+    });
+    r.at(5, "101.11", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
+    assert_eq!(r.bot.closed_trades()[0].pnl.0, gross - 3 * cent);
+    assert_eq!(r.bot.realized(), gross - 3 * cent);
+}

@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             engine_name: "demo".into(),
             config_hash: "demo".into(),
             started_at: start,
+            catalog: Default::default(),
         },
     )?;
     let mut sink = persist.sink("demo")?;

@@ -211,6 +211,23 @@ fn on_a_replayed_market_the_trained_model_trades_exits_by_each_rule_and_a_swap_s
     );
     let rows = stored(&db);
     assert!(rows.iter().all(|r| r.2 == "sim"), "{rows:?}");
+    // The readable view names the bot, its market and venue (the run's catalog).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let named: (String, String, String, String) = conn
+        .query_row(
+            "SELECT strategy, symbol, venue, entry FROM strategy_trades_view LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (&named.0[..], &named.1[..], &named.2[..]),
+        ("lgbm", "BTCUSDT", "binance")
+    );
+    assert!(
+        named.3.parse::<f64>().is_ok_and(|p| p > 50_000.0),
+        "{named:?}"
+    );
     eprintln!("{} trades stored: {rows:?}", rows.len());
     assert!(
         *most_open.lock().unwrap() <= MAX_OPEN,

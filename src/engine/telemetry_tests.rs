@@ -99,6 +99,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         engine_name: "test".into(),
         config_hash: "abc".into(),
         started_at: UnixNanos(T0),
+        catalog: Default::default(),
     };
     let mut hub = PersistHub::open_path(&path, Duration::from_millis(1), 256, &info).unwrap();
     let run_id = hub.run().id;

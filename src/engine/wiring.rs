@@ -693,6 +693,7 @@ fn open_persistence(config: &Config, run_start_ms: u64) -> Result<Persistence, S
         engine_name: config.engine.name.clone(),
         config_hash,
         started_at: UnixNanos(run_start_ms * 1_000_000),
+        catalog: crate::persist::Catalog::of(config),
     };
     let mut hub =
         crate::persist::PersistHub::open(&config.persistence, &config.engine.data_dir, &info)

@@ -30,7 +30,8 @@ pub use record::{
     RoundTrip,
 };
 pub use store::{
-    RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order, load_orders, runs,
+    Catalog, RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order,
+    load_orders, runs,
 };
 pub use writer::{
     MAX_PRODUCERS, PersistCounters, PersistHub, PersistSink, PersistStats, PersistWriter,

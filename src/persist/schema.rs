@@ -18,10 +18,10 @@ use rusqlite::Connection;
 use super::PersistError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Statements that take the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -209,6 +209,170 @@ CREATE TABLE strategy_trades (
 CREATE INDEX strategy_trades_model ON strategy_trades (strategy, model);
 ";
 
+/// A 10^-8 integer column as decimal text (`-0.5`, `61800.12`, `3`), in SQL any reader has.
+macro_rules! dec8 {
+    ($c:literal) => {
+        concat!(
+            "(CASE WHEN ",
+            $c,
+            " < 0 THEN '-' ELSE '' END || (abs(",
+            $c,
+            ") / 100000000) || ",
+            "rtrim(rtrim('.' || printf('%08d', abs(",
+            $c,
+            ") % 100000000), '0'), '.'))"
+        )
+    };
+}
+
+/// A 10^-16 integer held as text (too wide for SQLite's integers) as decimal text, by string
+/// operations only (exact).
+macro_rules! dec16 {
+    ($c:literal) => {
+        concat!(
+            "(CASE WHEN substr(",
+            $c,
+            ", 1, 1) = '-' THEN '-' ELSE '' END || ",
+            "substr(substr('0000000000000000' || ltrim(",
+            $c,
+            ", '-'), -max(length(ltrim(",
+            $c,
+            ", '-')), 17)), 1, max(length(ltrim(",
+            $c,
+            ", '-')), 17) - 16) || ",
+            "rtrim(rtrim('.' || substr(ltrim(",
+            $c,
+            ", '-'), -16), '0'), '.'))"
+        )
+    };
+}
+
+/// Nanoseconds since the epoch as UTC text with milliseconds (`2026-12-05T23:04:53.123Z`).
+macro_rules! utc {
+    ($c:literal) => {
+        concat!(
+            "strftime('%Y-%m-%dT%H:%M:%fZ', ",
+            $c,
+            " / 1000000000.0, 'unixepoch')"
+        )
+    };
+}
+
+/// Version 3: records people can read. Each run's venues, instruments and strategies by
+/// name, and views of the orders, fills, round trips and strategy trades with those names
+/// and every price, quantity, fee and PnL as decimal text (docs/database.md).
+const V3: &str = concat!(
+    "
+CREATE TABLE run_venues (
+    run_id  INTEGER NOT NULL REFERENCES runs(id),
+    venue   INTEGER NOT NULL,
+    name    TEXT    NOT NULL,
+    kind    TEXT    NOT NULL,
+    PRIMARY KEY (run_id, venue)
+);
+CREATE TABLE run_instruments (
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    instrument  INTEGER NOT NULL,
+    venue       INTEGER NOT NULL,
+    symbol      TEXT    NOT NULL,
+    base        TEXT    NOT NULL,
+    quote       TEXT    NOT NULL,
+    PRIMARY KEY (run_id, instrument)
+);
+CREATE TABLE run_strategies (
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    strategy    INTEGER NOT NULL,
+    name        TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    venue       INTEGER NOT NULL,
+    instrument  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, strategy)
+);
+CREATE VIEW orders_view AS SELECT o.run_id, o.mode, o.cid, v.name AS venue, i.symbol,
+    s.name AS strategy, o.side, o.kind, o.tif, ",
+    dec8!("o.price_e8"),
+    " AS price, ",
+    dec8!("o.qty_e8"),
+    " AS qty, o.status, ",
+    dec8!("o.filled_qty_e8"),
+    " AS filled_qty, ",
+    dec16!("o.filled_quote_e16"),
+    " AS filled_quote, o.fee1_asset, ",
+    dec8!("o.fee1_e8"),
+    " AS fee1, o.fee2_asset, ",
+    dec8!("o.fee2_e8"),
+    " AS fee2, o.venue_order_id, ",
+    utc!("o.created_at"),
+    " AS created_at, ",
+    utc!("o.updated_at"),
+    " AS updated_at
+FROM orders o
+LEFT JOIN run_strategies s ON s.run_id = o.run_id AND s.strategy = o.strategy
+LEFT JOIN run_instruments i ON i.run_id = o.run_id AND i.instrument = o.instrument
+LEFT JOIN run_venues v ON v.run_id = o.run_id AND v.venue = i.venue;
+CREATE VIEW fills_view AS SELECT f.id, f.run_id, f.mode, f.cid, v.name AS venue, i.symbol,
+    s.name AS strategy, f.trade_id, f.side, ",
+    dec8!("f.qty_e8"),
+    " AS qty, ",
+    dec16!("f.quote_e16"),
+    " AS quote, printf('%.8f', CAST(f.quote_e16 AS REAL) / 100000000.0 / f.qty_e8) AS price, ",
+    dec8!("f.fee_e8"),
+    " AS fee, f.fee_asset, f.is_maker, ",
+    utc!("f.at"),
+    " AS at
+FROM fills f
+LEFT JOIN run_strategies s ON s.run_id = f.run_id AND s.strategy = f.strategy
+LEFT JOIN run_instruments i ON i.run_id = f.run_id AND i.instrument = f.instrument
+LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = i.venue;
+CREATE VIEW round_trips_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, t.side, ",
+    dec8!("t.qty_e8"),
+    " AS qty, ",
+    dec16!("t.entry_quote_e16"),
+    " AS entry_quote, ",
+    dec16!("t.exit_quote_e16"),
+    " AS exit_quote, ",
+    dec16!("t.pnl_e16"),
+    " AS pnl, ",
+    dec8!("t.quote_fees_e8"),
+    " AS quote_fees, ",
+    utc!("t.opened_at"),
+    " AS opened_at, ",
+    utc!("t.closed_at"),
+    " AS closed_at
+FROM round_trips t
+LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
+LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
+LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
+CREATE VIEW strategy_trades_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, ",
+    dec8!("t.qty_e8"),
+    " AS qty, ",
+    dec8!("t.entry_e8"),
+    " AS entry, ",
+    dec8!("t.exit_e8"),
+    " AS exit, ",
+    dec16!("t.pnl_e16"),
+    " AS pnl, t.reason, t.model, t.confidence, ",
+    utc!("t.opened_at"),
+    " AS opened_at, ",
+    utc!("t.closed_at"),
+    " AS closed_at
+FROM strategy_trades t
+LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
+LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
+LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
+"
+);
+
+/// The readable views (version 3).
+pub const VIEWS: [&str; 4] = [
+    "orders_view",
+    "fills_view",
+    "round_trips_view",
+    "strategy_trades_view",
+];
+
 /// Every table the schema defines (tests and `mako` tools check for them).
 pub const TABLES: [&str; 11] = [
     "runs",
@@ -223,6 +387,9 @@ pub const TABLES: [&str; 11] = [
     "activity",
     "strategy_trades",
 ];
+
+/// The names of what each run's rows number by index (version 3): keyed by run, no mode.
+pub const CATALOG: [&str; 3] = ["run_venues", "run_instruments", "run_strategies"];
 
 /// Opens (creating if needed) the database at `path`, sets WAL mode and migrates it to
 /// `SCHEMA_VERSION`.

@@ -29,6 +29,51 @@ pub struct RunInfo {
     /// Hash of the config the run started with (hex), to tell runs of different configs apart.
     pub config_hash: String,
     pub started_at: UnixNanos,
+    /// The run's venues, instruments and strategies by name, so rows that store their
+    /// indices can be read without mako (`run_venues`, `run_instruments`, `run_strategies`
+    /// and the `*_view` views).
+    pub catalog: Catalog,
+}
+
+/// Names of what a run's rows number by index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// Indexed by `VenueId`: (name in config, kind).
+    pub venues: Vec<(String, String)>,
+    /// Indexed by `InstrumentId`: (venue index, symbol, base, quote).
+    pub instruments: Vec<(u16, String, String, String)>,
+    /// Indexed by `StrategyId`: (name in config, kind, main venue, main instrument).
+    pub strategies: Vec<(String, String, u16, u32)>,
+}
+
+impl Catalog {
+    /// From the config the run starts with.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            venues: config
+                .venues
+                .iter()
+                .map(|v| (v.name.clone(), v.kind.as_str().to_owned()))
+                .collect(),
+            instruments: config
+                .instruments
+                .iter()
+                .map(|i| {
+                    (
+                        i.venue.0,
+                        i.symbol.to_string(),
+                        i.base.to_string(),
+                        i.quote.to_string(),
+                    )
+                })
+                .collect(),
+            strategies: config
+                .strategies
+                .iter()
+                .map(|s| (s.name.clone(), s.kind.clone(), s.venue.0, s.instrument.0))
+                .collect(),
+        }
+    }
 }
 
 /// A row of `runs`.
@@ -74,8 +119,30 @@ pub fn start_run(conn: &Connection, info: &RunInfo) -> Result<RunMeta, PersistEr
             ns(info.started_at)
         ],
     )?;
+    let id = conn.last_insert_rowid();
+    let c = &info.catalog;
+    for (i, (name, kind)) in c.venues.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO run_venues (run_id, venue, name, kind) VALUES (?1, ?2, ?3, ?4)",
+            params![id, i as i64, name, kind],
+        )?;
+    }
+    for (i, (venue, symbol, base, quote)) in c.instruments.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO run_instruments (run_id, instrument, venue, symbol, base, quote)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, i as i64, venue, symbol, base, quote],
+        )?;
+    }
+    for (i, (name, kind, venue, instrument)) in c.strategies.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO run_strategies (run_id, strategy, name, kind, venue, instrument)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, i as i64, name, kind, venue, instrument],
+        )?;
+    }
     Ok(RunMeta {
-        id: conn.last_insert_rowid(),
+        id,
         mode: info.mode,
     })
 }

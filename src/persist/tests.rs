@@ -42,6 +42,7 @@ fn info(mode: Mode) -> RunInfo {
         engine_name: "test".into(),
         config_hash: "abc123".into(),
         started_at: UnixNanos(T0),
+        catalog: Default::default(),
     }
 }
 
@@ -209,22 +210,27 @@ fn sorted(mut v: Vec<Order>) -> Vec<Order> {
 }
 
 #[test]
-fn a_version_1_database_gains_strategy_trades_and_keeps_its_rows() {
+fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
     let path = temp_db("schema-v1");
     let conn = schema::open(&path).unwrap();
-    // Back to what a version-1 build left: no strategy_trades, user_version 1, one run.
+    // Back to what a version-1 build left: no strategy_trades (v2), no catalog or views
+    // (v3), user_version 1, one run.
     conn.execute_batch(
-        "DROP TABLE strategy_trades; PRAGMA user_version = 1;
+        "DROP VIEW orders_view; DROP VIEW fills_view; DROP VIEW round_trips_view;
+         DROP VIEW strategy_trades_view; DROP TABLE run_venues; DROP TABLE run_instruments;
+         DROP TABLE run_strategies; DROP TABLE strategy_trades; PRAGMA user_version = 1;
          INSERT INTO runs (mode, engine_name, config_hash, version, started_at)
          VALUES ('paper', 'old', 'h', '0', 1);",
     )
     .unwrap();
     drop(conn);
     let conn = schema::open(&path).unwrap();
-    assert_eq!(schema::version(&conn).unwrap(), 2);
+    assert_eq!(schema::version(&conn).unwrap(), SCHEMA_VERSION);
     let tables: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'strategy_trades'",
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('strategy_trades',
+             'run_venues', 'run_instruments', 'run_strategies', 'orders_view', 'fills_view',
+             'round_trips_view', 'strategy_trades_view')",
             [],
             |r| r.get(0),
         )
@@ -236,7 +242,7 @@ fn a_version_1_database_gains_strategy_trades_and_keeps_its_rows() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!((tables, runs), (1, 1));
+    assert_eq!((tables, runs), (8, 1));
 }
 
 #[test]
@@ -249,7 +255,7 @@ fn schema_migrates_from_an_empty_file_and_refuses_a_newer_one() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    for t in TABLES {
+    for t in TABLES.iter().chain(&schema::CATALOG) {
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -705,4 +711,157 @@ fn kill_9_loses_nothing_acknowledged_and_open_orders_load_back() {
         vec![o],
         "run 2 touched exactly the order it reconciled"
     );
+}
+
+/// The views read as names and decimal text: prices, quantities, fees and PnL exactly as
+/// mako holds them (negative and sub-unit values included), times as UTC.
+#[test]
+fn the_views_read_as_names_and_decimal_text() {
+    let path = temp_db("views");
+    let conn = schema::open(&path).unwrap();
+    let mut run_info = info(Mode::Paper);
+    run_info.catalog = Catalog {
+        venues: vec![("bn".into(), "binance-spot".into())],
+        instruments: vec![(0, "BTCUSDT".into(), "BTC".into(), "USDT".into())],
+        strategies: vec![("mm".into(), "spread".into(), 0, 0)],
+    };
+    let run = store::start_run(&conn, &run_info).unwrap();
+    let price = Price::parse("61800.12").unwrap();
+    let qty = Qty::parse("0.0005").unwrap();
+    let cid = ClientOrderId::mint(RUN_MS, StrategyId(0), 1).unwrap();
+    let o = Order::new(
+        cid,
+        StrategyId(0),
+        InstrumentId(0),
+        Side::Buy,
+        OrderKind::Limit,
+        TimeInForce::Gtc,
+        price,
+        qty,
+        UnixNanos(T0 + 1_000_000),
+    );
+    store::insert(&conn, run, &Record::Order(o)).unwrap();
+    let fill = crate::types::FillDelta {
+        side: Side::Buy,
+        qty,
+        quote: price.notional(qty),
+        trade_id: None,
+        fee: Qty::parse("0.00000045").unwrap(),
+        fee_asset: AssetCode::new(b"BTC").unwrap(),
+        is_maker: true,
+        fees_complete: true,
+        paper: true,
+    };
+    store::insert(
+        &conn,
+        run,
+        &Record::Fill(FillRecord {
+            cid,
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            fill,
+            at: UnixNanos(T0 + 2_000_000),
+        }),
+    )
+    .unwrap();
+    store::insert(
+        &conn,
+        run,
+        &Record::RoundTrip(RoundTrip {
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            side: Side::Buy,
+            qty,
+            entry_quote: price.notional(qty),
+            exit_quote: Price::parse("61799.12").unwrap().notional(qty),
+            pnl: Notional(-5_000_000_000_000_000),
+            quote_fees: Qty::parse("0.0123").unwrap(),
+            opened_at: UnixNanos(T0),
+            closed_at: UnixNanos(T0 + 1_000_000_000),
+        }),
+    )
+    .unwrap();
+    let text = |sql: &str| -> Vec<String> {
+        conn.query_row(sql, [], |r| {
+            (0..r.as_ref().column_count())
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                        rusqlite::types::Value::Text(t) => t,
+                        rusqlite::types::Value::Integer(n) => n.to_string(),
+                        other => format!("{other:?}"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        text(
+            "SELECT venue, symbol, strategy, side, price, qty, filled_qty, filled_quote, created_at FROM orders_view"
+        ),
+        [
+            "bn",
+            "BTCUSDT",
+            "mm",
+            "buy",
+            "61800.12",
+            "0.0005",
+            "0",
+            "0",
+            "2024-07-26T13:20:00.001Z"
+        ]
+    );
+    assert_eq!(
+        text(
+            "SELECT venue, symbol, strategy, qty, quote, price, fee, fee_asset, at FROM fills_view"
+        ),
+        [
+            "bn",
+            "BTCUSDT",
+            "mm",
+            "0.0005",
+            "30.90006",
+            "61800.12000000",
+            "0.00000045",
+            "BTC",
+            "2024-07-26T13:20:00.002Z"
+        ]
+    );
+    assert_eq!(
+        text(
+            "SELECT strategy, qty, entry_quote, exit_quote, pnl, quote_fees, closed_at FROM round_trips_view"
+        ),
+        [
+            "mm",
+            "0.0005",
+            "30.90006",
+            "30.89956",
+            "-0.5",
+            "0.0123",
+            "2024-07-26T13:20:01.000Z"
+        ]
+    );
+    for v in schema::VIEWS {
+        let n: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {v}"), [], |r| r.get(0))
+            .unwrap();
+        assert!(n <= 1, "{v}");
+    }
+    // Every example query of docs/database.md runs; the open-orders one finds the order.
+    let doc = include_str!("../../docs/database.md");
+    let queries: Vec<&str> = doc
+        .split("```sql\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    assert_eq!(queries.len(), 4);
+    for q in &queries {
+        let mut st = conn.prepare(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let rows = st.query_map([], |_| Ok(())).unwrap().count();
+        if q.contains("orders_view") {
+            assert_eq!(rows, 1, "{q}");
+        }
+    }
+    let pnl: f64 = conn.query_row(queries[0], [], |r| r.get(3)).unwrap();
+    assert!((pnl - (-0.5 - 0.0123)).abs() < 1e-12, "{pnl}");
 }

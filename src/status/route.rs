@@ -23,6 +23,26 @@ use super::snapshot::{ControlCommand, ControlReply};
 
 /// The dashboard page (static HTML and plain JS, no build step).
 pub const DASHBOARD: &str = include_str!("dashboard.html");
+/// The OpenAPI description of every route below, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route this endpoint answers: (method, path), `{id}` a strategy's config id. The
+/// reads are dispatched from this list; a test holds `OPENAPI` and live requests to it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/health"),
+    ("GET", "/status"),
+    ("GET", "/orders"),
+    ("GET", "/trades"),
+    ("GET", "/latency"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("POST", "/control/kill"),
+    ("POST", "/control/reload"),
+    ("POST", "/control/strategies/{id}/pause"),
+    ("POST", "/control/strategies/{id}/resume"),
+    ("POST", "/control/strategies/{id}/model"),
+];
 /// Largest request body accepted: a model upload's (`/control/strategies/<id>/model`); the
 /// other control calls need none.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -78,10 +98,7 @@ pub fn route(req: &Request, parts: &ServerParts) -> Answer {
             www_authenticate: false,
         }
     };
-    let known = matches!(
-        path,
-        "/" | "/health" | "/status" | "/metrics" | "/orders" | "/trades" | "/latency"
-    );
+    let known = ROUTES.iter().any(|(m, p)| *m == "GET" && *p == path);
     if known && !is_get {
         return Answer::error(405, "method not allowed; use GET");
     }
@@ -98,6 +115,7 @@ pub fn route(req: &Request, parts: &ServerParts) -> Answer {
         "/trades" => doc(|p| &p.trades, "application/json"),
         "/latency" => doc(|p| &p.latency, "application/json"),
         "/metrics" => doc(|p| &p.metrics, "text/plain; version=0.0.4; charset=utf-8"),
+        "/openapi.json" => Answer::json(200, OPENAPI.to_string()),
         _ => Answer::error(404, "no such endpoint"),
     }
 }

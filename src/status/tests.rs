@@ -792,3 +792,53 @@ fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy
         "no figures from its gateway yet"
     );
 }
+
+/// `/openapi.json` describes exactly the routes the endpoint has: the same (method, path)
+/// pairs as `route::ROUTES`, each of which answers on a live server (reads 200; control calls
+/// 401 without the token, so they exist and are guarded), while a path it does not describe
+/// answers 404.
+#[test]
+fn the_openapi_document_describes_every_route_the_server_has() {
+    let s = start(Some(SecretSource::File(token_file("openapi"))));
+    let doc = json(s.addr, "/openapi.json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    let mut described: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let mut routes: Vec<(String, String)> = super::route::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    described.sort();
+    routes.sort();
+    assert_eq!(described, routes);
+    for (method, path) in &routes {
+        let path = path.replace("{id}", "mm-btc");
+        let status = if method == "GET" {
+            get(s.addr, &path).0
+        } else {
+            post(s.addr, &path, None).0
+        };
+        let want = if method == "GET" { 200 } else { 401 };
+        assert_eq!(status, want, "{method} {path}");
+    }
+    for (method, path) in [
+        ("GET", "/nope"),
+        ("POST", "/control/strategies/mm-btc/explode"),
+    ] {
+        let status = if method == "GET" {
+            get(s.addr, path).0
+        } else {
+            post(s.addr, path, Some(&format!("Bearer {TOKEN}"))).0
+        };
+        assert_eq!(status, 404, "{method} {path}");
+    }
+}

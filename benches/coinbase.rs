@@ -19,9 +19,9 @@ use mako::types::{
 use mako::venue::coinbase::CoinbaseMd;
 use mako::venue::coinbase::jwt::{JwtSigner, REST_HOST};
 use mako::venue::coinbase::rest::CoinbaseRest;
+use mako::venue::md::{Handled, MarketData, SyncLimits};
 use mako::venue::order::PlaceOrder;
 use mako::venue::rest::RestCodec;
-use mako::venue::md::{Handled, MarketData, SyncLimits};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -144,13 +144,7 @@ impl CoinbaseRest {
         self.mint.signer.public_key()
     }
 
-    fn finish(
-        &mut self,
-        p: Purpose,
-        method: Method,
-        path: &'static str,
-        class: Class,
-    ) -> RestHead {
+    fn finish(&mut self, p: Purpose, method: Method, path: &'static str, class: Class) -> RestHead {
         let id = self.next_id;
         self.next_id += 1;
         self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
@@ -236,12 +230,7 @@ impl RestCodec for CoinbaseRest {
             _ => {}
         }
         buf.extend_from_slice(b"}}}");
-        self.finish(
-            Purpose::Place(*o.cid),
-            Method::Post,
-            ORDERS,
-            Class::Order,
-        )
+        self.finish(Purpose::Place(*o.cid), Method::Post, ORDERS, Class::Order)
     }
 
     /// `POST /orders/batch_cancel` with the order's id. When the id is not known yet (the
@@ -287,12 +276,7 @@ impl RestCodec for CoinbaseRest {
     ) -> RestHead {
         buf.clear();
         let _ = write!(Buf(buf), "order_ids={}", venue_order_id.as_str());
-        self.finish(
-            Purpose::Trades(*cid),
-            Method::Get,
-            FILLS,
-            Class::Query,
-        )
+        self.finish(Purpose::Trades(*cid), Method::Get, FILLS, Class::Query)
     }
 
     fn open_orders(&mut self, symbol: &str, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
@@ -312,12 +296,7 @@ impl RestCodec for CoinbaseRest {
     fn account(&mut self, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         buf.extend_from_slice(b"limit=250");
-        self.finish(
-            Purpose::Account,
-            Method::Get,
-            ACCOUNTS,
-            Class::Sweep,
-        )
+        self.finish(Purpose::Account, Method::Get, ACCOUNTS, Class::Sweep)
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {

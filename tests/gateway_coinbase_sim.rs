@@ -151,3 +151,62 @@ fn an_order_filled_while_its_user_event_was_lost_never_stays_pending() {
     assert_eq!(r.last.overdue, 0);
     r.stop();
 }
+
+/// A gap in the `user` channel's `sequence_num` starts a reconciliation at once: with order
+/// deadlines and sweeps a minute away, an order whose fill event was lost is learned filled
+/// as soon as the next `user` message shows the numbers it skipped.
+#[test]
+fn a_gap_in_the_user_sequence_reconciles_at_once() {
+    let mut r = rig(GatewayOptions {
+        ack_deadline: Duration::from_secs(60),
+        sweep_interval: Duration::from_secs(120),
+        ..Default::default()
+    });
+    let (bid, ask) = r.book();
+    let tick = Price::parse("0.01").unwrap();
+    r.sim.faults().set_drop_user_event_rate(1.0);
+    let cid = r.send(
+        Side::Buy,
+        OrderKind::Limit,
+        TimeInForce::Gtc,
+        Price::from_units(ask.units() + 10 * tick.units()),
+        "0.001",
+    );
+    let on_sim = wait_for(Duration::from_secs(10), || {
+        (r.sim_orders().get(cid.as_str())?["status"] == "FILLED").then_some(())
+    });
+    assert!(on_sim.is_some(), "the simulator filled the order");
+    // Acknowledged by the create answer; its fill was in the events that were lost.
+    let acked = wait_for(Duration::from_secs(10), || {
+        r.refresh();
+        r.last
+            .orders
+            .iter()
+            .find(|o| o.cid == cid)
+            .map(|o| o.status)
+            .filter(|s| *s != OrderStatus::Sent)
+    });
+    assert_eq!(acked, Some(OrderStatus::Acked), "{:?}", r.last.orders);
+    assert_eq!(r.last.counters.stream_gaps, 0);
+    r.sim.faults().set_drop_user_event_rate(0.0);
+    // The next user message (a resting order's) comes after the skipped numbers.
+    r.send(
+        Side::Buy,
+        OrderKind::LimitMaker,
+        TimeInForce::Gtc,
+        Price::from_units(bid.units() - 300 * tick.units()),
+        "0.001",
+    );
+    let filled = wait_for(Duration::from_secs(15), || {
+        r.refresh();
+        r.last
+            .orders
+            .iter()
+            .any(|o| o.cid == cid && o.status == OrderStatus::Filled)
+            .then_some(())
+    });
+    assert!(filled.is_some(), "not reconciled: {:?}", r.last);
+    assert!(r.last.counters.stream_gaps >= 1, "{:?}", r.last.counters);
+    r.assert_books_agree(Duration::from_secs(10), 2);
+    r.stop();
+}

@@ -604,7 +604,7 @@ impl CoinbaseUserSession {
             .collect();
         drop(ex);
         let mut chunks: Vec<&[Value]> = orders.chunks(SNAPSHOT_BATCH).collect();
-        if orders.len() % SNAPSHOT_BATCH == 0 {
+        if orders.len().is_multiple_of(SNAPSHOT_BATCH) {
             chunks.push(&[]);
         }
         for c in chunks {

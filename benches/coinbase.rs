@@ -13,10 +13,15 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mako::book::{BookCache, L2Book, Level, TopOfBook};
-use mako::types::{InstrumentId, Price, Qty, Side, UnixNanos};
+use mako::types::{
+    ClientOrderId, InstrumentId, OrderKind, Price, Qty, Side, TimeInForce, UnixNanos,
+};
 use mako::venue::coinbase::CoinbaseMd;
 use mako::venue::coinbase::jwt::{JwtSigner, REST_HOST};
+use mako::venue::coinbase::rest::CoinbaseRest;
 use mako::venue::md::{Handled, MarketData, SyncLimits};
+use mako::venue::order::PlaceOrder;
+use mako::venue::rest::RestCodec;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -333,6 +338,51 @@ fn bench_jwt(c: &mut Criterion) {
     g.finish();
 }
 
+/// The gateway thread's share of placing an order: `codec.place` now writes the body alone
+/// (the REST worker mints the JWT), beside what it cost when the codec signed too (the same
+/// body plus the token the worker now mints), in the same run.
+fn bench_place(c: &mut Criterion) {
+    let name = "organizations/test-organization/apiKeys/test-api-key";
+    let ec = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb0Dt8zUKXUEM5fMkGoAoGCCqGSM49\nAwEHoUQDQgAEbAtpLlSZYVOwYICz+uEyxcS29vRIujiES/gQ1DC7FV4zK4JuYE9v\nqDyGZQYjdXHLM7I6f/QnnOITL+dXYWBHRA==\n-----END EC PRIVATE KEY-----\n";
+    let ed =
+        "k0BUni0p0vZG1BdpVjS6ogBJ7kxm630AJ2dN+tuputDOKsRAwgyrpEQLeBtS1znTmzPX6Xr2eOWpzx6nW8knkA==";
+    let cid = ClientOrderId::parse("sb-42").expect("cid");
+    let order = PlaceOrder {
+        symbol: "BTC-USD",
+        cid: &cid,
+        side: Side::Buy,
+        kind: OrderKind::LimitMaker,
+        tif: TimeInForce::Gtc,
+        price: Price::parse("30000.5").expect("price"),
+        qty: Qty::parse("0.015").expect("qty"),
+        price_decimals: 2,
+        qty_decimals: 8,
+    };
+    let mut g = c.benchmark_group("coinbase place on the gateway thread");
+    for (label, secret) in [("ES256", ec), ("EdDSA", ed)] {
+        let mut codec =
+            CoinbaseRest::with_signer(JwtSigner::from_parts(name, secret).expect("key"), REST_HOST);
+        let mint = codec.plan().bearer.expect("coinbase mints a bearer token");
+        let mut buf = Vec::with_capacity(512);
+        let mut token = String::with_capacity(512);
+        g.bench_function(format!("{label} codec.place, unsigned (now)"), |b| {
+            b.iter(|| {
+                let h = codec.place(black_box(&order), 1_700_000_000_000, &mut buf);
+                assert!(h.bearer);
+                buf.len()
+            })
+        });
+        g.bench_function(format!("{label} codec.place + JWT (before)"), |b| {
+            b.iter(|| {
+                let h = codec.place(black_box(&order), 1_700_000_000_000, &mut buf);
+                assert!(mint.mint(h.method, h.path, 1_700_000_000, &mut token));
+                buf.len() + token.len()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     let k = load();
     // The walk must really apply every update, or the timings mean nothing.
@@ -353,6 +403,7 @@ fn all(c: &mut Criterion) {
     bench_level2(c, &k);
     bench_ticker(c, &k);
     bench_jwt(c);
+    bench_place(c);
 }
 
 criterion_group! {

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -72,6 +72,11 @@ for f in tests/fixtures/coinbase/samples/coinbase_*.json; do
   put_compact coinbase_md "$(basename "$f" .json).line" "$f"
 done
 { compact tests/fixtures/coinbase/samples/coinbase_level2_l2_data.json; echo; compact tests/fixtures/coinbase/samples/coinbase_heartbeats.json; } | put coinbase_md seq-l2-heartbeat
+# Coinbase private: the user sample, and REST answers in the shapes exchanges.md §4.2 names
+# (written here: the reference has no Coinbase REST sample files).
+cp tests/fixtures/coinbase/samples/coinbase_user.json "$c/coinbase_private/"
+put_compact coinbase_private coinbase_user.line tests/fixtures/coinbase/samples/coinbase_user.json
+printf '%s\n' '{"orders":[{"order_id":"00000000-0000-4000-8000-000000000001","product_id":"BTC-USD","client_order_id":"sb-1","order_configuration":{"limit_limit_gtc":{"base_size":"0.001","limit_price":"30000","post_only":true}},"side":"BUY","status":"FILLED","filled_size":"0.001","average_filled_price":"30000","filled_value":"30","total_fees":"0.03"}],"fills":[{"entry_id":"e1","trade_id":"7","order_id":"00000000-0000-4000-8000-000000000001","price":"30000","size":"0.001","commission":"0.03","product_id":"BTC-USD","side":"BUY"}],"accounts":[{"uuid":"a","currency":"USD","available_balance":{"value":"100","currency":"USD"},"hold":{"value":"1","currency":"USD"}}],"success":false,"error_response":{"error":"INSUFFICIENT_FUND","message":"m"}}' | put coinbase_private rest_orders.json
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

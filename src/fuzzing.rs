@@ -24,6 +24,7 @@ pub const TARGETS: &[Target] = &[
     ("coinbase_md", coinbase_md),
     ("binance_private", binance_private),
     ("okx_private", okx_private),
+    ("coinbase_private", coinbase_private),
     ("rest_answers", rest_answers),
     ("sim_http", sim_http),
     ("status_http", status_http),
@@ -196,6 +197,52 @@ pub fn okx_private(data: &[u8]) {
         let _ = private::code_of(&v, "code");
         if let Some(a) = v.as_array() {
             let _ = private::fill_fees(a);
+        }
+    }
+}
+
+/// The SDK's published Ed25519 test secret (exchanges.md §4.1): signing needs a real key.
+const COINBASE_ED_SECRET: &str =
+    "k0BUni0p0vZG1BdpVjS6ogBJ7kxm630AJ2dN+tuputDOKsRAwgyrpEQLeBtS1znTmzPX6Xr2eOWpzx6nW8knkA==";
+
+/// Coinbase private messages: a `CoinbaseUserSession` fed each line of the input as a `user`
+/// channel frame; the REST codec's answer to each kind of request; the item decoders on the
+/// whole value and on every element of `orders`, `fills` and `accounts`.
+pub fn coinbase_private(data: &[u8]) {
+    use crate::venue::coinbase::{jwt::JwtSigner, private, rest::CoinbaseRest};
+    let Ok(signer) = JwtSigner::from_parts("organizations/o/apiKeys/k", COINBASE_ED_SECRET) else {
+        unreachable!("the SDK's test key reads")
+    };
+    let mut s = crate::venue::coinbase::session::CoinbaseUserSession::new(
+        signer.clone(),
+        vec!["BTC-USD".into()],
+    );
+    drive_session(&mut s, data);
+    let mut c = CoinbaseRest::with_signer(signer, "api.coinbase.com");
+    drive_rest(&mut c, data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = private::state_of(text);
+        let _ = private::classify(text);
+        let _ = private::quote_asset(text);
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        let _ = private::order_item(&v);
+        let _ = private::create_failure(&v);
+        let _ = private::http_error(400, Some(&v));
+        for (k, f) in [("orders", 0), ("fills", 1), ("accounts", 2)] {
+            if let Some(items) = v.get(k).and_then(serde_json::Value::as_array) {
+                match f {
+                    0 => items.iter().take(16).for_each(|i| {
+                        let _ = private::order_item(i);
+                    }),
+                    1 => {
+                        let _ = private::fill_fees(items);
+                    }
+                    _ => {
+                        let _ = private::balances(items);
+                    }
+                }
+            }
         }
     }
 }

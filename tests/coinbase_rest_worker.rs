@@ -1,5 +1,5 @@
 //! The gateway's REST worker with the Coinbase codec against a loopback HTTP server that
-//! records what it receives: the JWT at the front of the request buffer goes out as
+//! records what it receives: the JWT the worker mints (the codec writes none) goes out as
 //! `Authorization: Bearer` (verifying with the SDK's test key, its `uri` naming the request)
 //! and the body on the wire is the order's JSON alone; the create answer maps to `Accepted`.
 

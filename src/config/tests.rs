@@ -134,7 +134,7 @@ const CASES: &[Case] = &[
     ("an okx venue with key, passphrase and no Binance keys", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].passphrase_env", Some("\"P\""))], &[]),
     ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("a coinbase venue in paper mode", &[("venues[0].kind", Some("\"coinbase\"")), ("venues[0].ws_api_url", None)], &[]),
-    ("a coinbase venue refuses ws-api order entry and OKX/Binance keys, and says it runs in paper mode only", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinbase\"")), ("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].order_transport", "venues[0].kind"]),
+    ("a coinbase venue refuses ws-api order entry and OKX/Binance keys, and live mode", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinbase\"")), ("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].order_transport", "venues[0].kind"]),
     ("venue kind is known", &[("venues[0].kind", Some("\"kraken\""))], &["venues[0].kind"]),
     ("ws_url is ws(s)", &[("venues[0].ws_url", Some("\"https://stream.binance.com\""))], &["venues[0].ws_url"]),
     ("rest_url is http(s)", &[("venues[0].rest_url", Some("\"wss://api.binance.com\""))], &["venues[0].rest_url"]),

@@ -232,12 +232,12 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::Coinbase && matches!(mode, Some(RawMode::Live | RawMode::Sim)) {
+        if v.kind == RawVenueKind::Coinbase && matches!(mode, Some(RawMode::Live)) {
             errors.push(
                 p("kind"),
-                "coinbase runs only in mode = \"paper\" in this build (Coinbase market data, \
-                 orders filled by the engine's paper execution): its order gateway (REST \
-                 orders, the user channel) is not built yet",
+                "coinbase runs in mode = \"sim\" (against the simulator's Coinbase front end) \
+                 or \"paper\" in this build: its order gateway has not been run against the \
+                 real venue, so live trading is refused",
             );
             good = false;
         }

@@ -15,6 +15,9 @@ use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
 use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::coinbase::jwt::JwtSigner;
+use crate::venue::coinbase::rest::CoinbaseRest;
+use crate::venue::coinbase::session::CoinbaseUserSession;
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
 use crate::venue::order::OrderSession;
@@ -54,7 +57,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
     match kind {
         VenueKind::BinanceSpot => true,
         VenueKind::OkxSpot => true,
-        VenueKind::Coinbase => false,
+        VenueKind::Coinbase => true,
     }
 }
 
@@ -121,11 +124,37 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = OkxRest::new(&spec.api_key, &spec.api_secret, &passphrase, v.demo_trading);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
-        VenueKind::Coinbase => Err(format!(
-            "venue {}: the Coinbase order gateway is not built yet",
-            v.name
-        )),
+        VenueKind::Coinbase => {
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (Coinbase's user channel, \
+                     wss://advanced-trade-ws-user.coinbase.com)",
+                    v.name
+                )
+            })?;
+            let key = |e: crate::venue::coinbase::jwt::KeyError| {
+                format!("venue {}: the CDP key: {e}", v.name)
+            };
+            let signer = JwtSigner::new(&spec.api_key, &spec.api_secret).map_err(key)?;
+            let products = spec
+                .instruments
+                .iter()
+                .filter(|i| i.venue == spec.venue.id)
+                .map(|i| i.symbol.to_string())
+                .collect();
+            let session = CoinbaseUserSession::new(signer.clone(), products);
+            // Orders, cancels and queries go over REST; the JWT's uri names the REST host.
+            let host = host_of(&v.rest_url);
+            let rest = CoinbaseRest::with_signer(signer, host);
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
     }
+}
+
+/// `host[:port]` of a base URL (`https://api.coinbase.com` → `api.coinbase.com`).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
 fn finish<S: OrderSession, C: RestCodec>(

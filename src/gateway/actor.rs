@@ -870,6 +870,22 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 });
             }
             SessionEvent::Undecodable(_) => self.counters.undecodable += 1,
+            SessionEvent::StreamGap(why) => {
+                // Events may have been lost: query every order not yet final, and sweep
+                // open orders and balances, now rather than at their deadlines.
+                self.counters.stream_gaps += 1;
+                let open: Vec<ClientOrderId> = self
+                    .table
+                    .iter()
+                    .filter(|o| !o.status.is_final())
+                    .map(|o| o.cid)
+                    .collect();
+                for cid in open {
+                    self.chase.entry(cid).or_default().query_now = true;
+                }
+                self.next_sweep = now;
+                tracing::warn!(gateway = %self.name, %why, "private stream gap: reconciling");
+            }
             SessionEvent::Other(_) => {}
         }
     }

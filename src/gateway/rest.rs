@@ -117,6 +117,9 @@ impl<S: OrderSession> OrderRequests for S {
 struct Job {
     head: RestHead,
     query: Vec<u8>,
+    /// The venue's time when the request was queued (Unix ms): a bearer token minted on the
+    /// worker is dated from it, so it follows the gateway's venue clock.
+    venue_ms: u64,
 }
 
 enum Outcome {
@@ -241,13 +244,17 @@ impl<C: RestCodec> RestOrders<C> {
     }
 
     /// Queues a signed request; false (and forgotten) if the queue is full or the worker gone.
-    fn submit(&mut self, head: RestHead, query: Vec<u8>) -> bool {
+    fn submit(&mut self, head: RestHead, query: Vec<u8>, venue_ms: u64) -> bool {
         let Some(jobs) = &self.jobs else {
             self.codec.abandon(head.id);
             self.free.push(query);
             return false;
         };
-        match jobs.try_send(Job { head, query }) {
+        match jobs.try_send(Job {
+            head,
+            query,
+            venue_ms,
+        }) {
             Ok(()) => {
                 self.in_flight += 1;
                 self.stats.sent += 1;
@@ -269,7 +276,7 @@ impl<C: RestCodec> RestOrders<C> {
         }
         let mut buf = self.buffer();
         let head = self.codec.place(order, venue_ms, &mut buf);
-        self.submit(head, buf)
+        self.submit(head, buf, venue_ms)
     }
 
     /// Whether the venue amends in place over REST.
@@ -284,7 +291,7 @@ impl<C: RestCodec> RestOrders<C> {
         }
         let mut buf = self.buffer();
         match self.codec.amend(order, venue_ms, &mut buf) {
-            Some(head) => self.submit(head, buf),
+            Some(head) => self.submit(head, buf, venue_ms),
             None => {
                 self.free.push(buf);
                 false
@@ -301,11 +308,11 @@ impl<C: RestCodec> RestOrders<C> {
         for symbol in symbols {
             let mut buf = self.buffer();
             let head = self.codec.open_orders(symbol, venue_ms, &mut buf);
-            self.submit(head, buf);
+            self.submit(head, buf, venue_ms);
         }
         let mut buf = self.buffer();
         let head = self.codec.account(venue_ms, &mut buf);
-        self.submit(head, buf)
+        self.submit(head, buf, venue_ms)
     }
 
     /// Maps every answer that has arrived into events (appended to `out`); returns how many.
@@ -362,7 +369,7 @@ impl<C: RestCodec> OrderRequests for RestOrders<C> {
         }
         let mut buf = self.buffer();
         let head = self.codec.cancel(symbol, cid, now_ms, &mut buf);
-        self.submit(head, buf)
+        self.submit(head, buf, now_ms)
     }
     fn status(&mut self, symbol: &str, cid: &ClientOrderId, now_ms: u64, _: &mut Vec<u8>) -> bool {
         if !self.admit(Class::Query, UnixNanos::from_millis(now_ms)) {
@@ -370,7 +377,7 @@ impl<C: RestCodec> OrderRequests for RestOrders<C> {
         }
         let mut buf = self.buffer();
         let head = self.codec.status(symbol, cid, now_ms, &mut buf);
-        self.submit(head, buf)
+        self.submit(head, buf, now_ms)
     }
     fn trades(
         &mut self,
@@ -387,7 +394,7 @@ impl<C: RestCodec> OrderRequests for RestOrders<C> {
         let head = self
             .codec
             .trades(symbol, cid, venue_order_id, now_ms, &mut buf);
-        self.submit(head, buf)
+        self.submit(head, buf, now_ms)
     }
 }
 
@@ -406,6 +413,8 @@ struct Worker {
     url: String,
     /// `Bearer <token>` of the request being sent (empty: none).
     bearer: String,
+    /// The token alone, as minted.
+    token: String,
     hold_until: Option<Instant>,
 }
 
@@ -424,13 +433,14 @@ impl Worker {
             plan,
             url: String::with_capacity(base.len() + 512),
             bearer: String::with_capacity(512),
+            token: String::with_capacity(512),
             hold_until: None,
         }
     }
 
     fn run(mut self, jobs: &Receiver<Job>, done: &Sender<Done>, keepalive: Duration) {
         // Warm the connection (TCP, TLS) before the first order needs it.
-        let warm = self.call(Method::Get, self.plan.warm_path, None, &[]);
+        let warm = self.call(Method::Get, self.plan.warm_path, None, &[], 0);
         if done.send(warm).is_err() {
             return;
         }
@@ -448,7 +458,13 @@ impl Worker {
                             received_at: now,
                         }
                     } else {
-                        self.call(job.head.method, job.head.path, Some(&job.head), &job.query)
+                        self.call(
+                            job.head.method,
+                            job.head.path,
+                            Some(&job.head),
+                            &job.query,
+                            job.venue_ms,
+                        )
                     };
                     d.id = job.head.id;
                     d.query = job.query;
@@ -460,7 +476,7 @@ impl Worker {
                     if self.hold_until.is_some_and(|t| Instant::now() < t) {
                         continue;
                     }
-                    let d = self.call(Method::Get, self.plan.keepalive_path, None, &[]);
+                    let d = self.call(Method::Get, self.plan.keepalive_path, None, &[], 0);
                     if done.send(d).is_err() {
                         return;
                     }
@@ -472,18 +488,23 @@ impl Worker {
 
     /// One request: a POST carries the signed query as its body, GET and DELETE as the query
     /// string; either way the bytes on the wire are the bytes signed. `head` brings the
-    /// request's own signed headers (none for the worker's keep-alive), and the length of the
-    /// bearer token the buffer starts with.
-    fn call(&mut self, method: Method, path: &str, head: Option<&RestHead>, query: &[u8]) -> Done {
-        let cut = head.map_or(0, |h| usize::from(h.bearer)).min(query.len());
-        let (token, query) = query.split_at(cut);
-        // A token is ASCII (base64url and dots); anything else is sent as none, and refused.
+    /// request's own signed headers (none for the worker's keep-alive) and whether it carries
+    /// a bearer token, minted here (off the gateway thread) for its method and path, dated
+    /// from `venue_ms` (the venue's time when it was queued).
+    fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        head: Option<&RestHead>,
+        query: &[u8],
+        venue_ms: u64,
+    ) -> Done {
         self.bearer.clear();
-        if let Ok(t) = std::str::from_utf8(token)
-            && !t.is_empty()
+        if let (Some(mint), true) = (&self.plan.bearer, head.is_some_and(|h| h.bearer))
+            && mint.mint(method, path, venue_ms / 1000, &mut self.token)
         {
             self.bearer.push_str("Bearer ");
-            self.bearer.push_str(t);
+            self.bearer.push_str(&self.token);
         }
         self.url.clear();
         self.url.push_str(&self.base);

@@ -39,6 +39,8 @@ pub struct GatewayCounters {
     pub connects: u64,
     pub disconnects: u64,
     pub rate_limited: u64,
+    /// Gaps in the private stream's sequence, each reconciled at once.
+    pub stream_gaps: u64,
     /// Updates that waited because a strategy's update channel was full (never dropped).
     pub updates_held: u64,
 }

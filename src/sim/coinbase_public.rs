@@ -45,7 +45,7 @@ fn timestamp() -> String {
     )
 }
 
-fn civil(z: i64) -> (i64, u32, u32) {
+pub(super) fn civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -52,6 +52,9 @@ struct UserSub {
     account: usize,
     subscription_id: u64,
     mailbox: Mailbox,
+    /// A dropped event is still announced to the connection as `{"lost": <its type>}`, so a
+    /// protocol that numbers its messages (Coinbase's `sequence_num`) skips a number.
+    marks_lost: bool,
 }
 
 #[derive(Default)]
@@ -128,6 +131,20 @@ impl Hub {
             account,
             subscription_id,
             mailbox,
+            marks_lost: false,
+        });
+    }
+
+    /// As `add_user`, for a protocol whose messages carry a sequence number: a dropped event
+    /// reaches the connection as `{"subscriptionId": …, "lost": <event type>}` (a number
+    /// skipped, for the events the protocol reports).
+    pub fn add_sequenced_user(&self, conn: u64, account: usize, mailbox: Mailbox) {
+        self.users.lock().push(UserSub {
+            conn,
+            account,
+            subscription_id: conn,
+            mailbox,
+            marks_lost: true,
         });
     }
 
@@ -151,6 +168,10 @@ impl Hub {
     fn publish_user(&self, account: usize, event: &Value, faults: &Faults) {
         for s in self.users.lock().iter().filter(|s| s.account == account) {
             if faults.drop_user_event() {
+                if s.marks_lost {
+                    let lost = json!({"subscriptionId": s.subscription_id, "lost": event["e"]});
+                    s.mailbox.send(Outbound::Text(lost.to_string()));
+                }
                 continue;
             }
             let wrapped = json!({"subscriptionId": s.subscription_id, "event": event});

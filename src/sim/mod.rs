@@ -20,6 +20,8 @@ pub mod auth;
 pub mod bench;
 /// The simulated book and its diff accumulators.
 pub mod book;
+/// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
+pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
 /// market_trades.
 pub mod coinbase_public;
@@ -254,6 +256,10 @@ impl SimHandle {
     /// Coinbase's market-data WebSocket (`/ws/coinbase`; the venue's own host has no path).
     pub fn coinbase_ws_url(&self) -> String {
         format!("ws://{}/ws/coinbase", self.addr)
+    }
+    /// Coinbase's user-data WebSocket (`/ws/coinbase-user`: the `user` channel).
+    pub fn coinbase_user_ws_url(&self) -> String {
+        format!("ws://{}/ws/coinbase-user", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

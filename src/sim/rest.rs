@@ -43,6 +43,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     if !slow.is_zero() {
         std::thread::sleep(slow);
     }
+    if req.path.starts_with("/api/v3/brokerage/") {
+        return coinbase(shared, req);
+    }
     if req.path.starts_with("/api/v5/") {
         let slow = shared.faults.slow_okx_response();
         if !slow.is_zero() {
@@ -282,6 +285,39 @@ fn admin(shared: &Shared, req: &Request) -> Response {
 }
 
 /// OKX's REST paths (`/api/v5/…`), with the 5xx and 429 faults answered in OKX's shape.
+/// Coinbase Advanced Trade (`/api/v3/brokerage/…`) with the HTTP faults: 5xx before
+/// execution, 429 (with `Retry-After`), and a dropped connection instead of an order's answer.
+fn coinbase(shared: &Shared, req: &Request) -> Reply {
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"error": "UNAVAILABLE", "code": 503, "message": "service unavailable"})
+                .to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        let mut r = Response::json(
+            429,
+            json!({"error": "RESOURCE_EXHAUSTED", "code": 429, "message": "Too many requests"})
+                .to_string(),
+        );
+        r.headers.push(("Retry-After".into(), "1".into()));
+        return Reply::Send(r);
+    }
+    let order_call = req.method == "POST" && req.path.starts_with("/api/v3/brokerage/orders");
+    let answer = super::coinbase_private::rest(shared, req);
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    match answer {
+        Some((status, body)) => Reply::Send(Response::json(status, body.to_string())),
+        None => Reply::Send(Response::json(
+            404,
+            json!({"error": "NOT_FOUND", "code": 404, "message": "Not Found"}).to_string(),
+        )),
+    }
+}
+
 fn okx(shared: &Shared, req: &Request) -> Response {
     if shared.faults.http_5xx() {
         return Response::json(

@@ -30,6 +30,7 @@ pub enum Kind {
     OkxPublic,
     OkxPrivate,
     CoinbasePublic,
+    CoinbaseUser,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -79,6 +80,11 @@ pub fn run(
             mailbox,
         )),
         Kind::CoinbasePublic => Box::new(super::coinbase_public::CoinbasePublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::CoinbaseUser => Box::new(super::coinbase_private::CoinbaseUserSession::new(
             shared.clone(),
             conn_id,
             mailbox,

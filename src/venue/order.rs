@@ -118,6 +118,9 @@ pub enum SessionEvent {
     },
     /// A frame that could not be decoded (counted, skipped).
     Undecodable(String),
+    /// The private stream skipped messages (Coinbase's `sequence_num` jumped): events may
+    /// be lost, so the gateway reconciles at once (every open order queried, a sweep).
+    StreamGap(String),
     /// Another private-stream event, by type (counted).
     Other(String),
 }

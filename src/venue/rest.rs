@@ -35,8 +35,7 @@ pub enum Class {
 }
 
 /// Where a signed request goes. The signed query itself is in the caller's buffer: the body
-/// of a POST, the query string of a GET or DELETE, byte for byte as signed, after the
-/// request's bearer token when it has one (`bearer` bytes).
+/// of a POST, the query string of a GET or DELETE, byte for byte as signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestHead {
     /// Matches the answer to the request (never 0: 0 is the worker's own keep-alive).
@@ -47,10 +46,10 @@ pub struct RestHead {
     /// Headers signed per request (OKX: `OK-ACCESS-SIGN`, `OK-ACCESS-TIMESTAMP`), sent as
     /// they are; venues that sign the query (Binance) leave them empty.
     pub signed: SignedHeaders,
-    /// The first `bearer` bytes of the buffer are a per-request token sent as
-    /// `Authorization: Bearer <token>` (Coinbase's JWT, too long for `signed`); the query
-    /// follows it. 0: no token.
-    pub bearer: u16,
+    /// The REST worker mints this request's `Authorization: Bearer` token for its method and
+    /// path with the plan's [`BearerMint`] just before sending it (Coinbase's JWT: too slow
+    /// to sign on the gateway thread, too long for `signed`). False: no token.
+    pub bearer: bool,
 }
 
 /// Up to two per-request header values, inline (a signature and its timestamp).
@@ -244,6 +243,14 @@ impl RatePolicy {
 /// Reads an answer's rate-limit headers from its `(name, value)` pairs.
 pub type ReadRateHeaders = fn(&[(&str, &[u8])]) -> RateHeaders;
 
+/// Mints a request's bearer token on the REST worker thread, just before the request goes
+/// (Coinbase: a fresh JWT per request, 55–261 µs to sign). Holds its own copy of the key.
+pub trait BearerMint: Send + Sync + std::fmt::Debug {
+    /// Writes the token for `method path` at Unix time `now_s` into `out` (cleared first);
+    /// false if none could be minted (the request then goes without one and is refused).
+    fn mint(&self, method: Method, path: &str, now_s: u64, out: &mut String) -> bool;
+}
+
 /// How the REST worker talks to a venue: fixed headers, the content type of a body, the
 /// paths it warms and keeps the connection alive with, and how to read rate-limit headers.
 #[derive(Debug, Clone)]
@@ -258,6 +265,9 @@ pub struct RestPlan {
     pub keepalive_path: &'static str,
     /// Reads the rate-limit headers of an answer from `(name, value)` pairs.
     pub rate_headers: ReadRateHeaders,
+    /// Mints the bearer token of requests whose head asks for one (`RestHead.bearer`);
+    /// `None` for venues that sign on the codec (an HMAC costs less than a microsecond).
+    pub bearer: Option<std::sync::Arc<dyn BearerMint>>,
 }
 
 /// A venue's REST side as pure code: signs each request into the caller's buffer and returns

@@ -6,6 +6,9 @@ use mako::sim::okx_private::OKX_SIM_PASSPHRASE;
 use mako::venue::binance::rest::BinanceRest;
 use mako::venue::binance::session::Session;
 use mako::venue::binance::sign::HmacSigner;
+use mako::venue::coinbase::jwt::JwtSigner;
+use mako::venue::coinbase::rest::CoinbaseRest;
+use mako::venue::coinbase::session::CoinbaseUserSession;
 use mako::venue::okx::{OkxRest, OkxSession};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -74,8 +77,22 @@ pub fn rig_with(
     )
 }
 
-/// The same rig on a venue of `kind`: Binance's WebSocket API, or OKX's private WebSocket
-/// (with its REST side for queries, and orders too over `OrderTransport::Rest`).
+/// The Coinbase SDK's published test key name and EC key (exchanges.md §4.1): the
+/// simulator account a Coinbase rig trades on ([`COINBASE_SIM_ACCOUNT`]).
+pub const COINBASE_KEY_NAME: &str = "organizations/test-organization/apiKeys/test-api-key";
+pub const COINBASE_EC_SECRET: &str = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIKwf3Uox30cRWzRBOPoPOH5p0Gpb0Dt8zUKXUEM5fMkGoAoGCCqGSM49\\nAwEHoUQDQgAEbAtpLlSZYVOwYICz+uEyxcS29vRIujiES/gQ1DC7FV4zK4JuYE9v\\nqDyGZQYjdXHLM7I6f/QnnOITL+dXYWBHRA==\\n-----END EC PRIVATE KEY-----\\n";
+
+/// The simulator's account 0 as a Coinbase CDP key (for `start_sim`).
+pub fn coinbase_sim_account() -> String {
+    format!(
+        "[[accounts]]\napi_key = \"{COINBASE_KEY_NAME}\"\nsecret = \"{COINBASE_EC_SECRET}\"\nbalances = {{ BTC = \"10\", USDT = \"1000000\" }}\n"
+    )
+}
+
+/// The same rig on a venue of `kind`: Binance's WebSocket API, OKX's private WebSocket
+/// (with its REST side for queries, and orders too over `OrderTransport::Rest`), or
+/// Coinbase's `user` channel with orders over REST (the simulator's account 0 must be the
+/// Coinbase key: [`coinbase_sim_account`]).
 pub fn rig_for(
     kind: VenueKind,
     sim: SimHandle,
@@ -85,8 +102,9 @@ pub fn rig_for(
     offset: Option<ClockOffset>,
 ) -> Rig {
     let okx = kind == VenueKind::OkxSpot;
+    let coinbase = kind == VenueKind::Coinbase;
     let mut inst = instrument();
-    if okx {
+    if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
     }
     let venue = VenueConfig {
@@ -101,7 +119,11 @@ pub fn rig_for(
         credentials: None,
         recv_window: Duration::from_secs(5),
         cancel_unknown_orders: false,
-        private_ws_url: okx.then(|| sim.okx_private_ws_url()),
+        private_ws_url: if coinbase {
+            Some(sim.coinbase_user_ws_url())
+        } else {
+            okx.then(|| sim.okx_private_ws_url())
+        },
         demo_trading: okx,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
@@ -133,7 +155,17 @@ pub fn rig_for(
         recovered: Vec::new(),
     };
     let (key, secret) = (Secret::new(DOC_API_KEY), Secret::new(DOC_SECRET));
-    let gw: Box<dyn mako::runtime::Actor> = if okx {
+    let gw: Box<dyn mako::runtime::Actor> = if coinbase {
+        let signer = JwtSigner::from_parts(COINBASE_KEY_NAME, COINBASE_EC_SECRET).unwrap();
+        let session = CoinbaseUserSession::new(signer.clone(), vec!["BTC-USDT".into()]);
+        let host = sim.rest_url().trim_start_matches("http://").to_owned();
+        let rest = CoinbaseRest::with_signer(signer, &host);
+        let gw = Gateway::new(spec, session, &sim.coinbase_user_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if okx {
         let pass = Secret::new(OKX_SIM_PASSPHRASE);
         let session = OkxSession::new(&key, &secret, &pass);
         let rest = OkxRest::new(&key, &secret, &pass, true);
@@ -391,7 +423,17 @@ pub fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Ve
                 o.fees
             ));
         }
-        if o.venue_order_id.and_then(|v| v.as_u64()) != s["orderId"].as_u64() {
+        // Coinbase's order ids are UUIDs: the simulator writes its numeric id as one.
+        let venue_id_agrees = match o.venue_order_id.and_then(|v| v.as_u64()) {
+            Some(n) => Some(n) == s["orderId"].as_u64(),
+            None => {
+                o.venue_order_id.map(|v| v.as_str().to_owned())
+                    == s["orderId"]
+                        .as_u64()
+                        .map(mako::sim::coinbase_private::order_uuid)
+            }
+        };
+        if !venue_id_agrees {
             d.push(format!(
                 "{cid}: venue id engine {:?} vs simulator {}",
                 o.venue_order_id, s["orderId"]

@@ -92,7 +92,7 @@ impl BinanceRest {
             path,
             class,
             signed: SignedHeaders::default(),
-            bearer: 0,
+            bearer: false,
         }
     }
 
@@ -321,6 +321,7 @@ impl RestCodec for BinanceRest {
             warm_path: "/api/v3/time",
             keepalive_path: "/api/v3/ping",
             rate_headers,
+            bearer: None,
         }
     }
 

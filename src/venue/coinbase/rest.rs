@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -20,8 +21,8 @@ use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::rest::{
-    Answer, Class, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan, SignedHeaders,
-    unknown_outcome as unknown,
+    Answer, BearerMint, Class, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
+    SignedHeaders, unknown_outcome as unknown,
 };
 
 use super::jwt::{JwtSigner, KeyError};
@@ -43,11 +44,45 @@ const FILLS: &str = "/api/v3/brokerage/orders/historical/fills";
 const ACCOUNTS: &str = "/api/v3/brokerage/accounts";
 const TIME: &str = "/api/v3/brokerage/time";
 
-/// The REST side of one Coinbase account.
-pub struct CoinbaseRest {
+/// Mints each request's JWT on the REST worker: `uri` = `"METHOD host/path"`.
+#[derive(Debug)]
+pub struct CoinbaseMint {
     signer: JwtSigner,
     /// The `host[:port]` the `uri` claim names (`api.coinbase.com`).
     host: String,
+}
+
+impl CoinbaseMint {
+    pub fn new(signer: JwtSigner, host: &str) -> Self {
+        Self {
+            signer,
+            host: host.to_owned(),
+        }
+    }
+}
+
+impl BearerMint for CoinbaseMint {
+    /// Fails only when the OS has no randomness for the nonce: the request then goes
+    /// without a token and Coinbase refuses it (401), which is what it is.
+    fn mint(&self, method: Method, path: &str, now_s: u64, out: &mut String) -> bool {
+        out.clear();
+        match self
+            .signer
+            .rest_token(now_s, method.as_str(), &self.host, path)
+        {
+            Ok(t) => {
+                out.push_str(&t);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// The REST side of one Coinbase account.
+pub struct CoinbaseRest {
+    /// The signer's copy the worker mints with (the codec itself never signs).
+    mint: Arc<CoinbaseMint>,
     next_id: u64,
     inflight: Vec<Option<(u64, Purpose)>>,
     policy: RatePolicy,
@@ -78,8 +113,7 @@ impl CoinbaseRest {
 
     pub fn with_signer(signer: JwtSigner, host: &str) -> Self {
         Self {
-            signer,
-            host: host.to_owned(),
+            mint: Arc::new(CoinbaseMint::new(signer, host)),
             next_id: 1,
             inflight: vec![None; INFLIGHT],
             // No weight is reported, so only 429s hold requests back.
@@ -105,28 +139,12 @@ impl CoinbaseRest {
         }
     }
 
-    /// Starts `buf` with a fresh JWT for `method path` and returns its length.
-    fn token(&self, method: Method, path: &str, now_ms: u64, buf: &mut Vec<u8>) -> u16 {
-        buf.clear();
-        // Signing fails only when the OS has no randomness for the nonce: the request then
-        // goes without a token and Coinbase refuses it (401), which is what it is.
-        if let Ok(t) = self
-            .signer
-            .rest_token(now_ms / 1000, method.as_str(), &self.host, path)
-        {
-            buf.extend_from_slice(t.as_bytes());
-        }
-        u16::try_from(buf.len()).unwrap_or(0)
+    /// The signer's public key (what the simulator and the tests verify with).
+    pub fn public_key(&self) -> super::jwt::PublicKey {
+        self.mint.signer.public_key()
     }
 
-    fn finish(
-        &mut self,
-        p: Purpose,
-        method: Method,
-        path: &'static str,
-        class: Class,
-        bearer: u16,
-    ) -> RestHead {
+    fn finish(&mut self, p: Purpose, method: Method, path: &'static str, class: Class) -> RestHead {
         let id = self.next_id;
         self.next_id += 1;
         self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
@@ -136,7 +154,7 @@ impl CoinbaseRest {
             path,
             class,
             signed: SignedHeaders::default(),
-            bearer,
+            bearer: true,
         }
     }
 
@@ -147,10 +165,9 @@ impl CoinbaseRest {
         purpose: Purpose,
         symbol: &str,
         cid: &ClientOrderId,
-        now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
-        let bearer = self.token(Method::Get, LIST_ORDERS, now_ms, buf);
+        buf.clear();
         match self.order_id(cid) {
             Some(id) => {
                 let _ = write!(Buf(buf), "order_ids={}", id.as_str());
@@ -159,7 +176,7 @@ impl CoinbaseRest {
                 let _ = write!(Buf(buf), "product_ids={symbol}&limit={LIST_LIMIT}");
             }
         }
-        self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query, bearer)
+        self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query)
     }
 }
 
@@ -171,13 +188,14 @@ impl RestCodec for CoinbaseRest {
             warm_path: TIME,
             keepalive_path: TIME,
             rate_headers,
+            bearer: Some(self.mint.clone()),
         }
     }
 
     /// `POST /orders`: `limit_limit_gtc` (with `post_only` for a maker order),
     /// `limit_limit_fok`, `sor_limit_ioc` or `market_market_ioc` by base size.
-    fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        let bearer = self.token(Method::Post, ORDERS, now_ms, buf);
+    fn place(&mut self, o: &PlaceOrder<'_>, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+        buf.clear();
         let side = match o.side {
             Side::Buy => "BUY",
             Side::Sell => "SELL",
@@ -212,13 +230,7 @@ impl RestCodec for CoinbaseRest {
             _ => {}
         }
         buf.extend_from_slice(b"}}}");
-        self.finish(
-            Purpose::Place(*o.cid),
-            Method::Post,
-            ORDERS,
-            Class::Order,
-            bearer,
-        )
+        self.finish(Purpose::Place(*o.cid), Method::Post, ORDERS, Class::Order)
     }
 
     /// `POST /orders/batch_cancel` with the order's id. When the id is not known yet (the
@@ -228,20 +240,19 @@ impl RestCodec for CoinbaseRest {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        now_ms: u64,
+        _now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
         let Some(id) = self.order_id(cid) else {
-            return self.list_for(Purpose::Cancel(*cid), symbol, cid, now_ms, buf);
+            return self.list_for(Purpose::Cancel(*cid), symbol, cid, buf);
         };
-        let bearer = self.token(Method::Post, BATCH_CANCEL, now_ms, buf);
+        buf.clear();
         let _ = write!(Buf(buf), r#"{{"order_ids":["{}"]}}"#, id.as_str());
         self.finish(
             Purpose::Cancel(*cid),
             Method::Post,
             BATCH_CANCEL,
             Class::Order,
-            bearer,
         )
     }
 
@@ -249,10 +260,10 @@ impl RestCodec for CoinbaseRest {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        now_ms: u64,
+        _now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
-        self.list_for(Purpose::Status(*cid), symbol, cid, now_ms, buf)
+        self.list_for(Purpose::Status(*cid), symbol, cid, buf)
     }
 
     fn trades(
@@ -260,22 +271,16 @@ impl RestCodec for CoinbaseRest {
         _symbol: &str,
         cid: &ClientOrderId,
         venue_order_id: VenueOrderId,
-        now_ms: u64,
+        _now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
-        let bearer = self.token(Method::Get, FILLS, now_ms, buf);
+        buf.clear();
         let _ = write!(Buf(buf), "order_ids={}", venue_order_id.as_str());
-        self.finish(
-            Purpose::Trades(*cid),
-            Method::Get,
-            FILLS,
-            Class::Query,
-            bearer,
-        )
+        self.finish(Purpose::Trades(*cid), Method::Get, FILLS, Class::Query)
     }
 
-    fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        let bearer = self.token(Method::Get, LIST_ORDERS, now_ms, buf);
+    fn open_orders(&mut self, symbol: &str, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+        buf.clear();
         let _ = write!(
             Buf(buf),
             "order_status=OPEN&product_ids={symbol}&limit={LIST_LIMIT}"
@@ -285,20 +290,13 @@ impl RestCodec for CoinbaseRest {
             Method::Get,
             LIST_ORDERS,
             Class::Sweep,
-            bearer,
         )
     }
 
-    fn account(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        let bearer = self.token(Method::Get, ACCOUNTS, now_ms, buf);
+    fn account(&mut self, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+        buf.clear();
         buf.extend_from_slice(b"limit=250");
-        self.finish(
-            Purpose::Account,
-            Method::Get,
-            ACCOUNTS,
-            Class::Sweep,
-            bearer,
-        )
+        self.finish(Purpose::Account, Method::Get, ACCOUNTS, Class::Sweep)
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {

@@ -19,21 +19,24 @@ fn codec() -> CoinbaseRest {
     )
 }
 
-/// Splits the buffer at the head's bearer length and verifies the token for `uri`.
+/// Mints the token the REST worker would for `h` (the codec itself writes none), verifies it
+/// for `uri`, and returns the request's query or body.
 fn split<'b>(c: &CoinbaseRest, h: &RestHead, buf: &'b [u8], uri: &str) -> &'b str {
-    let (token, rest) = buf.split_at(usize::from(h.bearer));
-    let token = std::str::from_utf8(token).unwrap();
+    assert!(h.bearer, "a Coinbase request carries a bearer token");
+    let mut token = String::new();
+    let mint = c.plan().bearer.expect("the plan mints the bearer token");
+    assert!(mint.mint(h.method, h.path, NOW_MS / 1000, &mut token));
     let d = jwt::verify(
-        token,
+        &token,
         KEY_NAME,
-        &c.signer.public_key(),
+        &c.public_key(),
         NOW_MS / 1000 + 1,
         Some(uri),
     )
     .unwrap();
     assert_eq!(d.claims["nbf"], NOW_MS / 1000);
     assert_eq!(d.claims["exp"], NOW_MS / 1000 + 120);
-    std::str::from_utf8(rest).unwrap()
+    std::str::from_utf8(buf).unwrap()
 }
 
 fn order(kind: OrderKind, tif: TimeInForce) -> PlaceOrder<'static> {

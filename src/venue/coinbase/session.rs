@@ -8,8 +8,8 @@
 //! `filled_value`, `total_fees`), not its trades: each order event becomes a snapshot of
 //! those figures, which the gateway turns into fills; the trades and their fees are fetched
 //! by REST. A lost event is therefore caught up by the next one, or by reconciliation.
-//! `sequence_num` is checked per connection; a gap is reported (counted) and the gateway's
-//! sweep settles what was missed.
+//! `sequence_num` is checked per connection; a gap is reported as `StreamGap`, on which the
+//! gateway reconciles at once (every open order queried, open orders and balances swept).
 
 use std::fmt::Write as _;
 
@@ -209,7 +209,7 @@ impl OrderSession for CoinbaseUserSession {
         match self.last_seq {
             Some(last) if seq <= last => return, // a copy
             Some(last) if seq != last + 1 => {
-                out.push(SessionEvent::Other(format!(
+                out.push(SessionEvent::StreamGap(format!(
                     "user stream gap: sequence {seq} after {last}"
                 )));
             }
@@ -230,7 +230,7 @@ impl OrderSession for CoinbaseUserSession {
                 }
             }
             Some("heartbeats") => {}
-            Some(other) => out.push(SessionEvent::Other(format!("channel {other}"))),
+            Some(other) => out.push(SessionEvent::StreamGap(format!("channel {other}"))),
             None => out.push(SessionEvent::Undecodable("message without channel".into())),
         }
     }

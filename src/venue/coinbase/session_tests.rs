@@ -123,7 +123,7 @@ fn gaps_errors_and_bad_frames_are_reported() {
     );
     assert_eq!(
         ev,
-        vec![SessionEvent::Other(
+        vec![SessionEvent::StreamGap(
             "user stream gap: sequence 7 after 5".into()
         )]
     );

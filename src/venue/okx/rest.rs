@@ -99,7 +99,7 @@ impl OkxRest {
             path,
             class,
             signed,
-            bearer: 0,
+            bearer: false,
         }
     }
 }
@@ -119,6 +119,7 @@ impl RestCodec for OkxRest {
             warm_path: "/api/v5/public/time",
             keepalive_path: "/api/v5/public/time",
             rate_headers,
+            bearer: None,
         }
     }
 

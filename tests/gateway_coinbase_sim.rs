@@ -97,7 +97,7 @@ fn coinbase_orders_match_the_venue_with_5xx_and_rate_limits() {
     // 5xx before and after the order was executed, and 429s: outcomes unknown, queried.
     set(&r, 0.15, 0.2, 0.1);
     trade_a_while(&mut r, 4);
-    trade_until_unknown(&mut r, 40);
+    trade_until_unknown(&mut r);
     set(&r, 0.0, 0.0, 0.0);
     let n = r.assert_books_agree(Duration::from_secs(40), 10);
     assert!(n >= 10, "orders compared: {n}");

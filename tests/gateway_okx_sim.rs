@@ -98,7 +98,7 @@ fn okx_orders_over_rest_match_the_venue_with_5xx_and_rate_limits() {
     // 5xx before and after the order was executed, and 429s: outcomes unknown, queried.
     set(&r, 0.15, 0.2, 0.1);
     trade_a_while(&mut r, 4);
-    trade_until_unknown(&mut r, 40);
+    trade_until_unknown(&mut r);
     set(&r, 0.0, 0.0, 0.0);
     // Orders refused while a 429 is waited out never reach the venue or the table.
     let n = r.assert_books_agree(Duration::from_secs(40), 10);

@@ -99,7 +99,7 @@ fn orders_match_the_venue_over_rest_with_faults() {
     };
     set(&r, 0.3, 0.4, 20, 0.1, 0.03);
     trade_a_while(&mut r, 6);
-    trade_until_unknown(&mut r, 40);
+    trade_until_unknown(&mut r);
     // A stretch where the venue answers every REST request with 429 (Retry-After 1 s).
     let (bid, _) = r.book();
     r.sim.faults().set_http_429_rate(1.0);

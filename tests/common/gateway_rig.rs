@@ -454,10 +454,16 @@ pub fn differences(engine: &GatewaySnapshot, sim: &HashMap<String, Value>) -> Ve
 /// Trades a round at a time, while the faults set stay on, until the gateway has seen an
 /// answer whose outcome was unknown (a 5xx, a timeout): under load a fixed number of rounds
 /// may send too few requests for the faults to hit one. At most `max_rounds`.
-pub fn trade_until_unknown(r: &mut Rig, max_rounds: usize) {
-    for _ in 0..max_rounds {
+/// Trades until the gateway has seen a REST outcome it could not know (a 5xx). The deadline
+/// only bounds a hang: under load, or with 429s pausing the gateway, the injected faults can
+/// take many rounds to land, so no round count is assumed.
+pub fn trade_until_unknown(r: &mut Rig) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
         r.refresh();
-        if r.last.rest.as_ref().is_some_and(|x| x.unknown > 0) {
+        if r.last.rest.as_ref().is_some_and(|x| x.unknown > 0)
+            || std::time::Instant::now() >= deadline
+        {
             return;
         }
         trade_a_while(r, 1);

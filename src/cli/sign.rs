@@ -96,6 +96,11 @@ pub fn sign_request(
                 signature,
             })
         }
+        VenueKind::BitmartSpot => Err(
+            "bitmart-spot: mako sign does not take a BitMart memo yet (the signing itself is \
+             venue/bitmart/sign.rs, tested on BitMart's official vectors)"
+                .into(),
+        ),
         VenueKind::Coinbase => Err(
             "coinbase signs a JWT, not a string: see coinbase_jwt (mako sign --venue coinbase \
              --key-env VAR --secret-env VAR --method M --path P)"

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md binance_private binance_user okx_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -72,6 +72,15 @@ for f in tests/fixtures/coinbase/samples/coinbase_*.json; do
   put_compact coinbase_md "$(basename "$f" .json).line" "$f"
 done
 { compact tests/fixtures/coinbase/samples/coinbase_level2_l2_data.json; echo; compact tests/fixtures/coinbase/samples/coinbase_heartbeats.json; } | put coinbase_md seq-l2-heartbeat
+for f in tests/fixtures/bitmart/samples/bitmart_*.json; do
+  cp "$f" "$c/bitmart_md/"
+  put_compact bitmart_md "$(basename "$f" .json).line" "$f"
+done
+for f in tests/fixtures/bitmart/bitmart_*.deflate; do
+  cp "$f" "$c/bitmart_md/"
+done
+bm=tests/fixtures/bitmart/samples
+{ compact $bm/bitmart_depth_increase_snapshot.json; echo; compact $bm/bitmart_depth_increase_update.json; echo; compact $bm/bitmart_trade.json; echo; echo pong; } | put bitmart_md seq-snapshot-update
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

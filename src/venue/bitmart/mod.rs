@@ -1,8 +1,8 @@
 //! BitMart spot (exchanges.md §5): signing, the inflater of compressed frames, the public
 //! market-data codec and book rule (`spot/depth/increase100` with `version`, a per-book
-//! snapshot request after a gap), and `mako decode`'s normalised records, and the REST order
-//! codec (unit-tested, not wired into the gateway). The private WebSocket session is not
-//! built yet (issue 20).
+//! snapshot request after a gap), and `mako decode`'s normalised records, and the order side as pure
+//! code: the REST codec and the private WebSocket session (unit-tested, not wired into the
+//! gateway yet; issue 20).
 
 /// `mako decode`: BitMart messages as normalised records.
 pub mod decode;
@@ -14,6 +14,8 @@ pub mod inflate;
 pub mod md;
 /// Order entry and queries over REST (`RestCodec`; not wired into the gateway yet).
 pub mod rest;
+/// The private WebSocket (login, `spot/user/order`) as the gateway's order session.
+pub mod session;
 /// REST and WebSocket-login signing (`timestamp#memo#payload`).
 pub mod sign;
 /// The book rule: `version` chains, snapshots on subscribe or on request.

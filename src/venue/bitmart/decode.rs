@@ -55,12 +55,15 @@ fn list<'v>(v: &'v Value, k: &str) -> Result<&'v Vec<Value>, String> {
         .ok_or_else(|| format!("missing list {k:?}"))
 }
 
-/// `[["price","size"], …]` checked, with the best (first non-zero) level.
+/// A level's price and size as the venue wrote them.
+type LevelText<'v> = (&'v str, &'v str);
+
+/// `[["price","size"], …]` checked: how many, and the best level with a non-zero size.
 fn side_levels<'v>(
     v: &'v Value,
     k: &str,
     bids: bool,
-) -> Result<(usize, Option<(&'v str, &'v str)>), String> {
+) -> Result<(usize, Option<LevelText<'v>>), String> {
     let mut best: Option<(Price, &str, &str)> = None;
     let levels = list(v, k)?;
     for l in levels {

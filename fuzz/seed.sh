@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -77,6 +77,15 @@ done
 cp tests/fixtures/coinbase/samples/coinbase_user.json "$c/coinbase_private/"
 put_compact coinbase_private coinbase_user.line tests/fixtures/coinbase/samples/coinbase_user.json
 printf '%s\n' '{"orders":[{"order_id":"00000000-0000-4000-8000-000000000001","product_id":"BTC-USD","client_order_id":"sb-1","order_configuration":{"limit_limit_gtc":{"base_size":"0.001","limit_price":"30000","post_only":true}},"side":"BUY","status":"FILLED","filled_size":"0.001","average_filled_price":"30000","filled_value":"30","total_fees":"0.03"}],"fills":[{"entry_id":"e1","trade_id":"7","order_id":"00000000-0000-4000-8000-000000000001","price":"30000","size":"0.001","commission":"0.03","product_id":"BTC-USD","side":"BUY"}],"accounts":[{"uuid":"a","currency":"USD","available_balance":{"value":"100","currency":"USD"},"hold":{"value":"1","currency":"USD"}}],"success":false,"error_response":{"error":"INSUFFICIENT_FUND","message":"m"}}' | put coinbase_private rest_orders.json
+for f in tests/fixtures/bitmart/samples/bitmart_*.json; do
+  cp "$f" "$c/bitmart_md/"
+  put_compact bitmart_md "$(basename "$f" .json).line" "$f"
+done
+for f in tests/fixtures/bitmart/bitmart_*.deflate; do
+  cp "$f" "$c/bitmart_md/"
+done
+bm=tests/fixtures/bitmart/samples
+{ compact $bm/bitmart_depth_increase_snapshot.json; echo; compact $bm/bitmart_depth_increase_update.json; echo; compact $bm/bitmart_trade.json; echo; echo pong; } | put bitmart_md seq-snapshot-update
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

@@ -22,6 +22,7 @@ pub const TARGETS: &[Target] = &[
     ("binance_md", binance_md),
     ("okx_md", okx_md),
     ("coinbase_md", coinbase_md),
+    ("bitmart_md", bitmart_md),
     ("binance_private", binance_private),
     ("okx_private", okx_private),
     ("coinbase_private", coinbase_private),
@@ -97,6 +98,84 @@ pub fn coinbase_md(data: &[u8]) {
             5 => h.on_connection_switch(),
             6 => h.on_reconnect(),
             _ => {}
+        }
+    }
+    for id in [InstrumentId(0), InstrumentId(1)] {
+        if let Some(b) = h.book(id) {
+            let _ = (b.best_bid(), b.best_ask());
+        }
+    }
+}
+
+/// BitMart market data: a used parser answers like a fresh one (message and the levels,
+/// events and trades it leaves, trade ids aside: they count trades of one millisecond);
+/// `mako decode`'s BitMart decoder never panics; the inflater on the raw input never panics
+/// and, when it inflates, its text decodes as that text does; `BitmartMd` (codec, version
+/// rule, snapshot requests) over the input's lines as successive frames, text or binary by
+/// the line's first byte, with reconnects, never panics.
+pub fn bitmart_md(data: &[u8]) {
+    use crate::venue::bitmart::BitmartMd;
+    use crate::venue::bitmart::inflate::Inflater;
+    use crate::venue::bitmart::md::{BitmartMdParser, InstTable, Msg};
+    use crate::venue::md::{MarketData, SyncLimits};
+    let parser = || {
+        let mut t = InstTable::default();
+        t.insert("BTC_USDT", InstrumentId(0));
+        t.insert("ETH_USDT", InstrumentId(1));
+        BitmartMdParser::new(t, 64)
+    };
+    let decoded = |p: &mut BitmartMdParser, d: &[u8]| {
+        p.parse(d).map(|m| match m {
+            Msg::Depth => format!("{m:?} {:?} {:?} {:?}", p.bids, p.asks, p.events),
+            Msg::Trades => {
+                let t: Vec<_> = p
+                    .trades
+                    .iter()
+                    .map(|t| (t.instrument, t.price, t.qty, t.aggressor, t.trade_time))
+                    .collect();
+                format!("{m:?} {t:?}")
+            }
+            _ => format!("{m:?}"),
+        })
+    };
+    let mut used = parser();
+    let _ = used.parse(br#"{"table":"spot/depth/increase100","data":[{"symbol":"BTC_USDT","type":"snapshot","version":1,"ms_t":1,"bids":[["1","1"]],"asks":[]}]}"#);
+    let _ = used.parse(br#"{"table":"spot/trade","data":[{"symbol":"ETH_USDT","price":"1","size":"1","side":"buy","ms_t":1}]}"#);
+    assert_eq!(
+        decoded(&mut parser(), data),
+        decoded(&mut used, data),
+        "a used BitMart parser answers differently from a fresh one"
+    );
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::venue::bitmart::decode::decode(text);
+    }
+    if let Ok(text) = Inflater::new().inflate(data) {
+        let text = text.to_vec();
+        let mut a = parser();
+        assert_eq!(
+            decoded(&mut a, &text),
+            decoded(&mut parser(), &text),
+            "the same text decodes differently"
+        );
+    }
+    let mut h = BitmartMd::new(
+        &[("BTC_USDT", InstrumentId(0)), ("ETH_USDT", InstrumentId(1))],
+        SyncLimits {
+            book_levels: 16,
+            max_buffered_diffs: 4,
+            max_buffered_levels: 64,
+            max_pending_tickers: 2,
+        },
+    );
+    for (k, frame) in data.split(|&b| b == b'\n').enumerate() {
+        let _ = match frame.first() {
+            Some(b'{') | Some(b'p') | None => h.on_frame(frame),
+            Some(_) => h.on_binary(frame),
+        };
+        let _ = h.inflated();
+        while h.next_request().is_some() {}
+        if k % 9 == 8 {
+            h.on_reconnect();
         }
     }
     for id in [InstrumentId(0), InstrumentId(1)] {

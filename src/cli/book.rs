@@ -12,12 +12,12 @@ use crate::types::{InstrumentId, Side};
 use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::md::{TimeUnit, stream_symbol};
 use crate::venue::binance::symbols::SymbolTable;
+use crate::venue::bitmart::BitmartMd;
 use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str =
-    "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -28,6 +28,7 @@ enum Replay {
     Binance(SpotMdHandler),
     Okx(OkxMd),
     Coinbase(CoinbaseMd),
+    Bitmart(BitmartMd),
 }
 
 impl Replay {
@@ -40,6 +41,7 @@ impl Replay {
             )),
             VenueKind::OkxSpot => Replay::Okx(OkxMd::new(&[], SyncLimits::default())),
             VenueKind::Coinbase => Replay::Coinbase(CoinbaseMd::new(&[], SyncLimits::default())),
+            VenueKind::BitmartSpot => Replay::Bitmart(BitmartMd::new(&[], SyncLimits::default())),
         }
     }
 
@@ -48,6 +50,7 @@ impl Replay {
             Replay::Binance(h) => h,
             Replay::Okx(h) => h,
             Replay::Coinbase(h) => h,
+            Replay::Bitmart(h) => h,
         }
     }
 
@@ -56,6 +59,7 @@ impl Replay {
             Replay::Binance(h) => h,
             Replay::Okx(h) => h,
             Replay::Coinbase(h) => h,
+            Replay::Bitmart(h) => h,
         }
     }
 
@@ -86,6 +90,14 @@ impl Replay {
                     }
                 }
             }
+            Replay::Bitmart(h) => {
+                for sym in bitmart_symbols(frame) {
+                    if h.insts().get(sym).is_none() {
+                        let id = InstrumentId(h.insts().len() as u32);
+                        h.add_instrument(sym, id);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -95,6 +107,7 @@ impl Replay {
             Replay::Binance(h) => h.symbols().symbol_of(id),
             Replay::Okx(h) => h.insts().inst_id_of(id),
             Replay::Coinbase(h) => h.insts().inst_id_of(id),
+            Replay::Bitmart(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -124,6 +137,24 @@ fn coinbase_product_ids(frame: &[u8]) -> impl Iterator<Item = &str> {
             let id = std::str::from_utf8(&frame[start..start + len]).ok()?;
             if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 return Some(id);
+            }
+        }
+    })
+}
+
+/// Every `symbol` a BitMart push names (`BTC_USDT`).
+fn bitmart_symbols(frame: &[u8]) -> impl Iterator<Item = &str> {
+    const KEY: &[u8] = b"\"symbol\":";
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let k = frame.get(at..)?.windows(KEY.len()).position(|w| w == KEY)? + at + KEY.len();
+            let start = k + frame[k..].iter().position(|&b| b == b'"')? + 1;
+            let len = frame[start..].iter().position(|&b| b == b'"')?;
+            at = start + len;
+            let sym = std::str::from_utf8(&frame[start..start + len]).ok()?;
+            if !sym.is_empty() && sym.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Some(sym);
             }
         }
     })

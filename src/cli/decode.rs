@@ -17,6 +17,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
         VenueKind::BinanceSpot => crate::venue::binance::decode::decode,
         VenueKind::OkxSpot => crate::venue::okx::decode::decode,
         VenueKind::Coinbase => crate::venue::coinbase::decode::decode,
+        VenueKind::BitmartSpot => crate::venue::bitmart::decode::decode,
     }
 }
 

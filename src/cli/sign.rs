@@ -96,12 +96,65 @@ pub fn sign_request(
                 signature,
             })
         }
+        VenueKind::BitmartSpot => Err(
+            "bitmart-spot signs with the key's memo: see bitmart_sign (mako sign --venue \
+             bitmart-spot --memo-env VAR …)"
+                .into(),
+        ),
         VenueKind::Coinbase => Err(
             "coinbase signs a JWT, not a string: see coinbase_jwt (mako sign --venue coinbase \
              --key-env VAR --secret-env VAR --method M --path P)"
                 .into(),
         ),
     }
+}
+
+/// Printed in place of a BitMart key's memo: it is part of the secret material.
+const MEMO_HIDDEN: &str = "<the value of --memo-env>";
+
+/// BitMart (exchanges.md §5.2): `X-BM-SIGN = hex(HMAC-SHA256(secret, timestamp#memo#payload))`,
+/// the payload a POST's (or PUT's) body exactly as sent, empty for a GET or DELETE (as
+/// BitMart's official SDK signs them; the docs say the query string: unconfirmed). The
+/// memo is shown as a placeholder in `signed`.
+pub fn bitmart_sign(
+    req: &Request,
+    secret: &Secret,
+    memo: &Secret,
+    key: Option<&str>,
+) -> Result<Signed, String> {
+    let ms: u64 = req.timestamp.parse().map_err(|_| {
+        format!(
+            "--timestamp {:?}: BitMart wants Unix milliseconds",
+            req.timestamp
+        )
+    })?;
+    let payload = if matches!(req.method.as_str(), "POST" | "PUT") {
+        req.body.as_str()
+    } else {
+        ""
+    };
+    let sig =
+        crate::venue::bitmart::sign::BitmartSigner::new(secret, memo).sign(ms, payload.as_bytes());
+    let signature = String::from_utf8_lossy(&sig).into_owned();
+    let mut headers = vec![
+        (
+            "X-BM-KEY".to_owned(),
+            key.unwrap_or("<the value of --key-env>").to_owned(),
+        ),
+        ("X-BM-SIGN".to_owned(), signature.clone()),
+        ("X-BM-TIMESTAMP".to_owned(), ms.to_string()),
+    ];
+    if payload.is_empty() {
+        headers.push((
+            "note".to_owned(),
+            "a GET/DELETE signs an empty payload, as the official SDK does".to_owned(),
+        ));
+    }
+    Ok(Signed {
+        signed: format!("{ms}#{MEMO_HIDDEN}#{payload}"),
+        headers,
+        signature,
+    })
 }
 
 /// What `mako sign --venue coinbase` prints: the token, then its decoded header and claims.
@@ -140,6 +193,44 @@ pub fn coinbase_jwt(
         header: d.header,
         claims: d.claims,
     })
+}
+
+fn run_bitmart(a: &Args, secret: &Secret, key: Option<&Secret>) -> ExitCode {
+    let memo = match load(&a.memo_env) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            eprintln!("mako sign: bitmart-spot needs --memo-env (the memo the key was made with)");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("mako sign: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let (Some(method), Some(path), Some(timestamp)) = (&a.method, &a.path, &a.timestamp) else {
+        eprintln!("mako sign: bitmart-spot: give --method, --path and --timestamp\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    let req = Request {
+        method: method.clone(),
+        path: path.clone(),
+        body: a.body.clone().unwrap_or_default(),
+        timestamp: timestamp.clone(),
+    };
+    match bitmart_sign(&req, secret, &memo, key.map(Secret::expose)) {
+        Ok(s) => {
+            println!("signed: {}", s.signed);
+            for (k, v) in &s.headers {
+                println!("header: {k}: {v}");
+            }
+            println!("signature: {}", s.signature);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mako sign: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_coinbase(a: &Args, secret: &Secret, key: Option<&Secret>) -> ExitCode {
@@ -201,12 +292,16 @@ const USAGE: &str =
                  --method GET|POST|DELETE --path '<path?query>' [--body '<exact body>']
                  --timestamp <the venue's own timestamp form>
        mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
+       mako sign --venue bitmart-spot --key-env VAR --secret-env VAR --memo-env VAR
+                 --method GET|POST --path '<path>' [--body '<exact body>'] --timestamp <ms>
        mako sign --venue coinbase --key-env VAR --secret-env VAR
                  (--method M --path '<path>' [--host H] | --ws) [--timestamp <Unix s>]
   binance-spot: the signed string is the query (with timestamp=<ts> added when it has none)
                 followed by the body; --timestamp is Unix milliseconds.
   okx-spot:     the signed string is timestamp + METHOD + path (with its query) + body;
                 --timestamp is ISO-8601 with milliseconds (2020-12-08T09:08:57.715Z).
+  bitmart-spot: the signed string is timestamp#memo#body (the memo shown as a placeholder);
+                a GET or DELETE signs an empty payload (the official SDK's rule).
   coinbase:     prints the JWT (ES256 or EdDSA by the secret: an EC PEM, \\n-escaped or not,
                 or base64 Ed25519) with its header and claims; uri = \"M <host><path>\"
                 (host api.coinbase.com unless --host), no query; --ws: no uri claim.
@@ -239,6 +334,8 @@ struct Args {
     secret_env: Option<String>,
     key_env: Option<String>,
     passphrase_env: Option<String>,
+    /// BitMart: the key's memo.
+    memo_env: Option<String>,
     payload: Option<String>,
     ws_api: bool,
     method: Option<String>,
@@ -261,7 +358,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--secret-env" => a.secret_env = Some(value()?),
             "--key-env" => a.key_env = Some(value()?),
             "--passphrase-env" => a.passphrase_env = Some(value()?),
-            "--memo-env" => return Err("--memo-env: no venue of this build uses a memo".into()),
+            "--memo-env" => a.memo_env = Some(value()?),
             "--payload" => a.payload = Some(value()?),
             "--ws-api" => a.ws_api = true,
             "--ws" => a.ws = true,
@@ -320,6 +417,9 @@ pub fn run(args: &[String]) -> ExitCode {
     };
     if kind == VenueKind::Coinbase {
         return run_coinbase(&a, &secret, key.as_ref());
+    }
+    if kind == VenueKind::BitmartSpot {
+        return run_bitmart(&a, &secret, key.as_ref());
     }
     if let (Some(method), Some(path), Some(timestamp)) = (&a.method, &a.path, &a.timestamp) {
         let req = Request {
@@ -523,6 +623,35 @@ mod tests {
             timestamp: "1".into(),
         };
         assert!(sign_request(VenueKind::Coinbase, &req, &secret, None, false).is_err());
+    }
+
+    #[test]
+    fn bitmart_signs_the_documentations_vector_with_the_memo_hidden() {
+        let req = Request {
+            method: "POST".into(),
+            path: "/spot/v1/test-post".into(),
+            body: r#"{"symbol":"BTC_USDT","price":"8600","count":"100"}"#.into(),
+            timestamp: "1589793796145".into(),
+        };
+        let secret =
+            Secret::new("6c6c98544461bbe71db2bca4c6d7fd0021e0ba9efc215f9c6ad41852df9d9df9");
+        let memo = Secret::new("test001");
+        let s = bitmart_sign(&req, &secret, &memo, Some("k")).unwrap();
+        assert_eq!(
+            s.signature,
+            "c31dc326bf87f38bfb49a3f8494961abfa291bd549d0d98d9578e87516cee46d"
+        );
+        assert_eq!(
+            s.signed,
+            r#"1589793796145#<the value of --memo-env>#{"symbol":"BTC_USDT","price":"8600","count":"100"}"#
+        );
+        assert!(!s.signed.contains("test001"));
+        assert_eq!(s.headers[1], ("X-BM-SIGN".to_owned(), s.signature.clone()));
+        let bad = Request {
+            timestamp: "2020-05-18".into(),
+            ..req
+        };
+        assert!(bitmart_sign(&bad, &secret, &memo, None).is_err());
     }
 
     #[test]

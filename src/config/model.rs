@@ -115,14 +115,17 @@ pub enum VenueKind {
     OkxSpot,
     /// Coinbase Advanced Trade (spot): CDP keys signing a JWT per request, orders over REST.
     Coinbase,
+    /// BitMart spot: compressed public WebSocket, `version`-chained incremental books.
+    BitmartSpot,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 3] = [
+    pub const ALL: [VenueKind; 4] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
+        VenueKind::BitmartSpot,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -135,6 +138,7 @@ impl VenueKind {
             VenueKind::BinanceSpot => "binance-spot",
             VenueKind::OkxSpot => "okx-spot",
             VenueKind::Coinbase => "coinbase",
+            VenueKind::BitmartSpot => "bitmart-spot",
         }
     }
 }
@@ -170,6 +174,11 @@ impl OrderTransport {
                 "orders, cancels, queries and reconciliation over REST with a fresh JWT per \
                  request (Coinbase has no WebSocket order entry); fills and order changes from \
                  the user channel"
+            }
+            (VenueKind::BitmartSpot, _) => {
+                "orders, cancels and queries over signed REST (rest_url); order changes from \
+                 the private WebSocket's spot/user/order channel (not built yet: bitmart-spot \
+                 runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

@@ -178,6 +178,7 @@ pub enum RawVenueKind {
     BinanceSpot,
     OkxSpot,
     Coinbase,
+    BitmartSpot,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

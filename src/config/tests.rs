@@ -132,6 +132,8 @@ const CASES: &[Case] = &[
     ("an okx venue refuses Binance keys", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].ws_api_url"]),
     ("an okx key needs its passphrase", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].ws_api_url", None)], &["venues[0].passphrase_env"]),
     ("an okx venue with key, passphrase and no Binance keys", &[("venues[0].kind", Some("\"okx-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].passphrase_env", Some("\"P\""))], &[]),
+    ("a bitmart-spot venue in paper mode", &[("venues[0].kind", Some("\"bitmart-spot\"")), ("venues[0].ws_api_url", None)], &[]),
+    ("a bitmart-spot venue refuses a passphrase and ws_api_url, and says it runs in paper mode only", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bitmart-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].kind"]),
     ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("a coinbase venue in paper mode", &[("venues[0].kind", Some("\"coinbase\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a coinbase venue refuses ws-api order entry and OKX/Binance keys, and live mode", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinbase\"")), ("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].order_transport", "venues[0].kind"]),

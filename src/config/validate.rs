@@ -241,6 +241,16 @@ fn venues(
             );
             good = false;
         }
+        if v.kind == RawVenueKind::BitmartSpot && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        {
+            errors.push(
+                p("kind"),
+                "bitmart-spot runs only in mode = \"paper\" in this build (BitMart market data, \
+                 orders filled by the engine's paper execution): its order gateway (REST \
+                 orders, the private WebSocket) is not built yet",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -354,6 +364,7 @@ fn venues(
                     RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
                     RawVenueKind::OkxSpot => VenueKind::OkxSpot,
                     RawVenueKind::Coinbase => VenueKind::Coinbase,
+                    RawVenueKind::BitmartSpot => VenueKind::BitmartSpot,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -432,6 +443,14 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
                 v.recv_window.is_some(),
                 "applies to binance-spot only: a Coinbase JWT is valid for 120 s",
             );
+        }
+        RawVenueKind::BitmartSpot => {
+            let why = "does not apply to bitmart-spot: BitMart keys have a memo, not a \
+                       passphrase, and orders go over rest_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
         }
         RawVenueKind::OkxSpot => {
             refuse(

@@ -14,6 +14,7 @@ use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
+use crate::venue::bitmart::BitmartMd;
 use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
@@ -40,6 +41,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = CoinbaseMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
+        VenueKind::BitmartSpot => {
+            let md = BitmartMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
     }
 }
 
@@ -58,6 +63,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BinanceSpot => true,
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => true,
+        VenueKind::BitmartSpot => false,
     }
 }
 
@@ -68,6 +74,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::BinanceSpot => false,
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => false,
+        VenueKind::BitmartSpot => false,
     }
 }
 
@@ -148,6 +155,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = CoinbaseRest::with_signer(signer, host);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
+        VenueKind::BitmartSpot => Err(format!(
+            "venue {}: the BitMart order gateway is not built yet",
+            v.name
+        )),
     }
 }
 

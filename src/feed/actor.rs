@@ -519,7 +519,7 @@ impl<M: MarketData> FeedActor<M> {
                     if i != self.active {
                         self.promote(i, ctx);
                     }
-                    self.on_frame(&b, now, ctx);
+                    self.on_binary_frame(&b, now, ctx);
                 }
                 Ok(Some(Incoming::Ping | Incoming::Pong)) => n += 1,
                 Ok(Some(Incoming::Close(code))) => {
@@ -548,6 +548,42 @@ impl<M: MarketData> FeedActor<M> {
         }
         let res = self.handler.on_frame(frame);
         self.apply(res, recv, ctx);
+        self.send_requests(recv);
+    }
+
+    /// One binary frame received at `recv` (compressed, on venues that compress): the venue
+    /// inflates and handles it; a recording gets the text it inflated to.
+    #[inline]
+    pub fn on_binary_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
+        let res = self.handler.on_binary(frame);
+        if let Some(r) = &mut self.record
+            && r.write(recv, self.handler.inflated().unwrap_or(frame))
+                .is_err()
+        {
+            self.record_errors += 1;
+        }
+        self.apply(res, recv, ctx);
+        self.send_requests(recv);
+    }
+
+    /// Sends what the venue's book rule asked for (a snapshot request) on the active
+    /// connection; a failed send loses the connection, whose successor resubscribes.
+    #[inline]
+    fn send_requests(&mut self, now: UnixNanos) {
+        let a = self.active;
+        let mut failed = None;
+        while let Some(text) = self.handler.next_request() {
+            let Some(conn) = self.slots[a].link.conn() else {
+                continue;
+            };
+            if let Err(e) = conn.send_text(text).and_then(|()| conn.flush()) {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            self.conn_lost(a, now, format!("sending a snapshot request: {e}"));
+        }
     }
 
     /// Publishes what one frame or snapshot did.

@@ -107,6 +107,8 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::OkxSpot => ("/api/v5/public/time", b"\"ts\""),
         // {"iso":"…","epochSeconds":"1640995200","epochMillis":"1640995200000"}
         VenueKind::Coinbase => ("/api/v3/brokerage/time", b"\"epochMillis\""),
+        // {"code":1000,"trace":"…","message":"OK","data":{"server_time":1527777538000}}
+        VenueKind::BitmartSpot => ("/system/time", b"\"server_time\""),
     }
 }
 
@@ -385,6 +387,17 @@ mod tests {
         ];
         for (body, want) in coinbase {
             assert_eq!(parse_server_time(VenueKind::Coinbase, body), *want);
+        }
+        // BitMart's GET /system/time (a number).
+        let bitmart: &[(&[u8], Option<u64>)] = &[
+            (
+                br#"{"code":1000,"trace":"886fb6ae","message":"OK","data":{"server_time":1527777538000}}"#,
+                Some(1_527_777_538_000),
+            ),
+            (br#"{"code":1000,"data":{"server_time":"1527777538000"}}"#, None),
+        ];
+        for (body, want) in bitmart {
+            assert_eq!(parse_server_time(VenueKind::BitmartSpot, body), *want);
         }
     }
 

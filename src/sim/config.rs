@@ -136,6 +136,9 @@ pub struct SimConfig {
     /// An OKX connection (public or private) is closed when nothing was pushed to it for
     /// this long (OKX: 30 s; a client keeps it with text `ping`, answered `pong`).
     pub okx_idle_timeout: Duration,
+    /// A BitMart connection is closed when nothing was pushed to it for this long (BitMart:
+    /// 20 s; a client keeps it with text `ping`, answered `pong`).
+    pub bitmart_idle_timeout: Duration,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -175,6 +178,7 @@ struct RawConfig {
     pong_timeout_ms: Option<u64>,
     max_connection_age_ms: Option<u64>,
     okx_idle_timeout_ms: Option<u64>,
+    bitmart_idle_timeout_ms: Option<u64>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -510,6 +514,11 @@ impl SimConfig {
         if okx_idle_timeout.is_zero() {
             e.0.push("sim.okx_idle_timeout_ms: must be at least 1".into());
         }
+        let bitmart_idle_timeout =
+            Duration::from_millis(raw.bitmart_idle_timeout_ms.unwrap_or(20_000));
+        if bitmart_idle_timeout.is_zero() {
+            e.0.push("sim.bitmart_idle_timeout_ms: must be at least 1".into());
+        }
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -533,6 +542,7 @@ impl SimConfig {
             pong_timeout,
             max_connection_age,
             okx_idle_timeout,
+            bitmart_idle_timeout,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

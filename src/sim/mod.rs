@@ -18,6 +18,9 @@ pub mod api;
 pub mod auth;
 /// Tick-to-trade stamps for `mako bench`.
 pub mod bench;
+/// The BitMart spot public WebSocket front end: compressed pushes, depth/increase100 with
+/// versions and snapshot requests, ticker, trades.
+pub mod bitmart_public;
 /// The simulated book and its diff accumulators.
 pub mod book;
 /// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
@@ -260,6 +263,10 @@ impl SimHandle {
     /// Coinbase's user-data WebSocket (`/ws/coinbase-user`: the `user` channel).
     pub fn coinbase_user_ws_url(&self) -> String {
         format!("ws://{}/ws/coinbase-user", self.addr)
+    }
+    /// BitMart's public WebSocket (`/api?protocol=1.1`, the venue's own path).
+    pub fn bitmart_ws_url(&self) -> String {
+        format!("ws://{}/api?protocol=1.1", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

@@ -227,6 +227,9 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::CoinbasePublic
     } else if req.path == "/ws/coinbase-user" {
         ws::Kind::CoinbaseUser
+    } else if req.path == "/api" {
+        // BitMart's public WebSocket path (`/api?protocol=1.1`).
+        ws::Kind::BitmartPublic
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

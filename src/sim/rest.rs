@@ -53,6 +53,15 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         }
         return Reply::Send(okx(shared, req));
     }
+    if req.path == "/system/time" {
+        // BitMart's clock (exchanges.md §5.4), for the latency probe.
+        return Reply::Send(Response::json(
+            200,
+            json!({"code": 1000, "trace": "sim", "message": "OK",
+                   "data": {"server_time": shared.faults.server_ms()}})
+            .to_string(),
+        ));
+    }
     if shared.faults.http_5xx() {
         return Reply::Send(Response::json(503, json!({"code": -1008, "msg": "Server is currently overloaded with other requests. Please try again in a few minutes."}).to_string()));
     }

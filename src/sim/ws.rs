@@ -31,6 +31,7 @@ pub enum Kind {
     OkxPrivate,
     CoinbasePublic,
     CoinbaseUser,
+    BitmartPublic,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -50,6 +51,11 @@ pub trait Session {
     /// (OKX's 30 s rule); `None`: no such rule.
     fn idle_timeout(&self) -> Option<Duration> {
         None
+    }
+    /// The WebSocket message a queued frame goes out as: text, unless the venue sends
+    /// some frames otherwise (BitMart compresses its data pushes into binary frames).
+    fn wire(&mut self, text: String) -> Message {
+        Message::text(text)
     }
 }
 
@@ -85,6 +91,11 @@ pub fn run(
             mailbox,
         )),
         Kind::CoinbaseUser => Box::new(super::coinbase_private::CoinbaseUserSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::BitmartPublic => Box::new(super::bitmart_public::BitmartPublicSession::new(
             shared.clone(),
             conn_id,
             mailbox,
@@ -221,7 +232,7 @@ fn drive(
                 break;
             };
             match frame {
-                Some(text) => match ws.write(Message::text(text)) {
+                Some(text) => match ws.write(session.wire(text)) {
                     Ok(()) => {
                         written += 1;
                         last_pushed = now;

@@ -291,6 +291,27 @@ pub trait MarketData: Send + 'static {
     /// One received frame.
     fn on_frame(&mut self, frame: &[u8]) -> Result<Handled, HandleError>;
 
+    /// One received binary frame. Venues that compress their pushes (BitMart: raw DEFLATE)
+    /// inflate it and handle the text; by default it is handled as it came.
+    #[inline]
+    fn on_binary(&mut self, frame: &[u8]) -> Result<Handled, HandleError> {
+        self.on_frame(frame)
+    }
+
+    /// The text the last binary frame inflated to, for recordings (which hold text lines);
+    /// `None`: the frame is recorded as it came.
+    fn inflated(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// A control message the venue's book rule wants sent on the active connection now
+    /// (BitMart's per-book snapshot request after a gap). The feed asks after every frame
+    /// and sends each one until `None`.
+    #[inline]
+    fn next_request(&mut self) -> Option<&str> {
+        None
+    }
+
     /// A REST snapshot answer for `id`.
     fn on_snapshot(&mut self, id: InstrumentId, body: &[u8]) -> Result<Handled, HandleError>;
 

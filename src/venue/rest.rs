@@ -52,11 +52,14 @@ pub struct RestHead {
     pub bearer: bool,
 }
 
+/// The longest signed header value held: a hex HMAC-SHA256 (BitMart's `X-BM-SIGN`).
+pub const MAX_SIGNED_HEADER: usize = 64;
+
 /// Up to two per-request header values, inline (a signature and its timestamp).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedHeaders {
     names: [&'static str; 2],
-    values: [[u8; 48]; 2],
+    values: [[u8; MAX_SIGNED_HEADER]; 2],
     lens: [u8; 2],
 }
 
@@ -64,7 +67,7 @@ impl Default for SignedHeaders {
     fn default() -> Self {
         Self {
             names: [""; 2],
-            values: [[0; 48]; 2],
+            values: [[0; MAX_SIGNED_HEADER]; 2],
             lens: [0; 2],
         }
     }
@@ -72,12 +75,15 @@ impl Default for SignedHeaders {
 
 impl SignedHeaders {
     /// Adds `name: value`; false (not added) when both places are taken or the value is
-    /// longer than 48 bytes or not visible ASCII.
+    /// longer than `MAX_SIGNED_HEADER` bytes or not visible ASCII.
     pub fn push(&mut self, name: &'static str, value: &[u8]) -> bool {
         let Some(k) = self.lens.iter().position(|&l| l == 0) else {
             return false;
         };
-        if value.is_empty() || value.len() > 48 || !value.iter().all(u8::is_ascii_graphic) {
+        if value.is_empty()
+            || value.len() > MAX_SIGNED_HEADER
+            || !value.iter().all(u8::is_ascii_graphic)
+        {
             return false;
         }
         self.names[k] = name;

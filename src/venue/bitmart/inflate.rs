@@ -50,6 +50,11 @@ impl Inflater {
         }
     }
 
+    /// What the last frame inflated to (empty or partial if it failed).
+    pub fn last(&self) -> &[u8] {
+        &self.out
+    }
+
     /// The text `frame` inflates to (valid until the next call).
     pub fn inflate(&mut self, frame: &[u8]) -> Result<&[u8], InflateError> {
         self.z.reset(false);

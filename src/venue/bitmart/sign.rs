@@ -27,7 +27,7 @@ impl std::fmt::Debug for BitmartSigner {
 }
 
 /// The decimal digits of `ms` (at most 20), and how many.
-fn digits(ms: u64, buf: &mut [u8; 20]) -> usize {
+pub(super) fn digits(ms: u64, buf: &mut [u8; 20]) -> usize {
     let mut n = 0;
     let mut v = ms;
     loop {

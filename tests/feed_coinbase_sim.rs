@@ -7,197 +7,40 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use common::{start_sim, wait_for};
-use mako::book::{BookCache, CacheReader, Level};
-use mako::config::{OrderTransport, StreamKind, VenueConfig, VenueKind};
-use mako::feed::actor::{FeedActor, FeedOptions, FeedSpec, FeedStats, TradeEvent};
-use mako::net::Connector;
-use mako::runtime::{self, Clock, FullPolicy, HostSpec, IdlePolicy, Rx, Shutdown, bounded};
+use common::feed_rig::{self, FeedVenue, Inst, Rig, sim_of};
+use common::wait_for;
+use mako::config::{OrderTransport, VenueKind};
 use mako::sim::SimHandle;
-use mako::types::{Instrument, InstrumentId, Price, Qty, Side, VenueId};
+use mako::types::Qty;
 use mako::venue::coinbase::CoinbaseMd;
 use mako::venue::md::SyncLimits;
 
 /// (Coinbase product id, the simulator's symbol, base, start price)
-const INSTS: [(&str, &str, &str, &str); 2] = [
+const INSTS: [Inst; 2] = [
     ("BTC-USD", "BTCUSD", "BTC", "60000"),
     ("ETH-USD", "ETHUSD", "ETH", "3000"),
 ];
 
 fn sim() -> SimHandle {
-    let symbols: String = INSTS
-        .iter()
-        .map(|(_, s, b, p)| {
-            format!("[[symbols]]\nsymbol = \"{s}\"\nbase = \"{b}\"\nquote = \"USD\"\nstart_price = \"{p}\"\nlevels = 30\n")
-        })
-        .collect();
-    start_sim(&symbols)
-}
-
-struct Rig {
-    sim: SimHandle,
-    reader: CacheReader,
-    stats: Arc<FeedStats>,
-    trades: Rx<TradeEvent>,
-    shutdown: Shutdown,
-    host: Option<runtime::HostHandle>,
+    sim_of(&INSTS, "USD")
 }
 
 fn rig(sim: SimHandle) -> Rig {
-    let instruments: Vec<Instrument> = INSTS
-        .iter()
-        .enumerate()
-        .map(|(i, (inst, _, b, _))| {
-            Instrument::new(
-                InstrumentId(i as u32),
-                VenueId(0),
-                inst,
-                b,
-                "USD",
-                Price::parse("0.01").unwrap(),
-                Qty::parse("0.00001").unwrap(),
-            )
-            .unwrap()
-        })
-        .collect();
-    let venue = VenueConfig {
-        id: VenueId(0),
-        name: "coinbase".into(),
+    let venue = FeedVenue {
+        name: "coinbase",
         kind: VenueKind::Coinbase,
         ws_url: sim.coinbase_ws_url(),
         rest_url: sim.rest_url(),
-        ws_api_url: None,
         order_transport: OrderTransport::Rest,
-        streams: vec![StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade],
-        credentials: None,
-        recv_window: Duration::from_secs(5),
-        cancel_unknown_orders: false,
-        private_ws_url: None,
-        demo_trading: false,
+        quote: "USD",
+        insts: &INSTS,
     };
-    let cache = BookCache::new(INSTS.len());
-    let writers = (0..INSTS.len())
-        .map(|i| cache.writer(InstrumentId(i as u32)).unwrap())
-        .collect();
-    let (trades_tx, trades) = bounded("trades", 4096, FullPolicy::DropNewest);
-    let mut options = FeedOptions::default();
-    options.snapshot.limit = 400;
-    options.snapshot_retry = Duration::from_millis(100);
-    let md = CoinbaseMd::for_venue(&venue, &instruments, SyncLimits::default());
-    let feed = FeedActor::new(
-        FeedSpec {
-            venue,
-            instruments,
-            connector: Connector::with_public_roots(Duration::from_secs(5)).unwrap(),
-            writers,
-            trades: vec![trades_tx],
-            book_changed: vec![],
-            recorder: None,
-            clock_offset: None,
-            record_to: None,
-            options,
-        },
-        md,
-    )
-    .unwrap();
-    let stats = feed.stats();
-    let shutdown = Shutdown::new();
-    let host = runtime::host::spawn(
-        HostSpec {
-            name: "feed",
-            core: None,
-            idle: IdlePolicy::Backoff,
-            low_priority: false,
-            actors: vec![Box::new(feed)],
-            stats: Default::default(),
-        },
-        Clock::live(),
-        shutdown.clone(),
-    )
-    .unwrap();
-    Rig {
-        sim,
-        reader: cache.reader(),
-        stats,
-        trades,
-        shutdown,
-        host: Some(host),
-    }
-}
-
-impl Rig {
-    fn books_equal(&self) -> Result<(), String> {
-        for (i, (inst, ..)) in INSTS.iter().enumerate() {
-            let d = self.reader.depth(InstrumentId(i as u32));
-            if !d.valid {
-                return Err(format!("{inst} not valid"));
-            }
-            let levels = |side, n| -> Vec<Level> {
-                self.sim.with_exchange(|ex| {
-                    ex.symbols[i]
-                        .book
-                        .top(side, n)
-                        .into_iter()
-                        .map(|(price, qty)| Level { price, qty })
-                        .collect()
-                })
-            };
-            let (bids, asks) = (
-                levels(Side::Buy, d.bids.len()),
-                levels(Side::Sell, d.asks.len()),
-            );
-            if d.bid_levels() != bids.as_slice() || d.ask_levels() != asks.as_slice() {
-                return Err(format!(
-                    "{inst}: cache {:?} / {:?}, sim {bids:?} / {asks:?}",
-                    d.bid_levels(),
-                    d.ask_levels()
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn assert_books_equal_when_quiet(&self, what: &str) {
-        self.sim.pause_market(true);
-        let mut last = String::new();
-        let ok = wait_for(Duration::from_secs(30), || match self.books_equal() {
-            Ok(()) => Some(()),
-            Err(e) => {
-                last = e;
-                None
-            }
-        });
-        assert!(ok.is_some(), "{what}: books differ: {last}");
-        self.sim.pause_market(false);
-    }
-
-    fn stat(&self, f: impl Fn(&FeedStats) -> u64) -> u64 {
-        f(&self.stats)
-    }
-
-    fn wait_stat(&self, what: &str, f: impl Fn(&FeedStats) -> u64, at_least: u64) {
-        let ok = wait_for(Duration::from_secs(30), || {
-            (f(&self.stats) >= at_least).then_some(())
-        });
-        assert!(ok.is_some(), "{what}: {} < {at_least}", f(&self.stats));
-    }
-
-    fn stop(&mut self) {
-        self.shutdown.request();
-        if let Some(h) = self.host.take() {
-            assert!(h.join(), "feed host ends cleanly");
-        }
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        self.shutdown.request();
-    }
+    feed_rig::rig(sim, venue, |v, insts| {
+        CoinbaseMd::for_venue(v, insts, SyncLimits::default())
+    })
 }
 
 #[test]

@@ -334,6 +334,45 @@ pub trait RestCodec: Send + 'static {
     fn policy(&self) -> &RatePolicy;
 }
 
+/// The requests a REST codec sent and has not had answered, by id: a ring of slots, each
+/// id's slot reused `Inflight::SLOTS` ids later (by then its answer has long come or been
+/// given up). Ids start at 1 (0 is the worker's own keep-alive).
+#[derive(Debug, Clone)]
+pub struct Inflight {
+    next_id: u64,
+    slots: Vec<Option<(u64, Purpose)>>,
+}
+
+impl Default for Inflight {
+    fn default() -> Self {
+        Self {
+            next_id: 1,
+            slots: vec![None; Self::SLOTS],
+        }
+    }
+}
+
+impl Inflight {
+    pub const SLOTS: usize = 1024;
+
+    /// A new request for `p`: its id.
+    pub fn insert(&mut self, p: Purpose) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.slots[id as usize & (Self::SLOTS - 1)] = Some((id, p));
+        id
+    }
+
+    /// The purpose of request `id`, forgotten; `None` if it is not (or no longer) in flight.
+    pub fn take(&mut self, id: u64) -> Option<Purpose> {
+        let slot = &mut self.slots[id as usize & (Self::SLOTS - 1)];
+        match slot {
+            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
+            _ => None,
+        }
+    }
+}
+
 /// No answer came (a timeout, a 5xx, a lost connection): the venue may or may not have acted,
 /// so an order or cancel in that state is queried by client id, never assumed rejected.
 pub fn unknown_outcome(purpose: Purpose, out: &mut Vec<SessionEvent>) {

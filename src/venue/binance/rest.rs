@@ -15,7 +15,7 @@ use crate::venue::order::PlaceOrder;
 pub use crate::venue::rest::{
     Answer, Class, Hold, Method, RateHeaders, RatePolicy, RestHead, SignedHeaders,
 };
-use crate::venue::rest::{RestCodec, RestPlan, unknown_outcome as unknown};
+use crate::venue::rest::{Inflight, RestCodec, RestPlan, unknown_outcome as unknown};
 
 /// Reads Binance's rate-limit headers from `(name, value)` pairs (any case).
 pub fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
@@ -42,14 +42,12 @@ pub fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
 
 /// Size of the ring that remembers requests in flight (a power of two, larger than any
 /// queue the worker is given).
-const INFLIGHT: usize = 1024;
 
 /// The REST side of one venue account: signs requests and maps their answers.
 pub struct BinanceRest {
     signer: HmacSigner,
     recv_window_ms: u64,
-    next_id: u64,
-    inflight: Vec<Option<(u64, Purpose)>>,
+    inflight: Inflight,
     pub policy: RatePolicy,
     /// The API key, sent in the `X-MBX-APIKEY` header.
     api_key: String,
@@ -66,8 +64,7 @@ impl BinanceRest {
             api_key: api_key.expose().to_owned(),
             signer,
             recv_window_ms,
-            next_id: 1,
-            inflight: vec![None; INFLIGHT],
+            inflight: Inflight::default(),
             policy: RatePolicy::new(weight_limit),
         }
     }
@@ -83,9 +80,7 @@ impl BinanceRest {
     }
 
     fn begin(&mut self, p: Purpose, method: Method, path: &'static str, class: Class) -> RestHead {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
+        let id = self.inflight.insert(p);
         RestHead {
             id,
             method,
@@ -98,11 +93,7 @@ impl BinanceRest {
 
     /// Forgets a request that never left (the worker's queue was full).
     pub fn abandon(&mut self, id: u64) -> Option<Purpose> {
-        let slot = &mut self.inflight[id as usize & (INFLIGHT - 1)];
-        match slot {
-            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
-            _ => None,
-        }
+        self.inflight.take(id)
     }
 
     /// `POST /api/v3/order` (ACK response); the signed form body is written into `buf`.

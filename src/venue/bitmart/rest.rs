@@ -32,14 +32,13 @@ use crate::types::{
 use crate::venue::decimal::floor8;
 use crate::venue::order::{Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::rest::{
-    Answer, Class, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan, SignedHeaders,
-    unknown_outcome as unknown,
+    Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
+    SignedHeaders, unknown_outcome as unknown,
 };
 
 use super::sign::BitmartSigner;
 
 /// Requests remembered until answered (a power of two, above any worker queue).
-const INFLIGHT: usize = 1024;
 
 /// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): what the
 /// engine must stay under. Listed here for the gateway's order-rate check; not enforced by
@@ -87,8 +86,7 @@ pub struct BitmartRest {
     signer: BitmartSigner,
     api_key: Secret,
     recv_window_ms: u64,
-    next_id: u64,
-    inflight: Vec<Option<(u64, Purpose)>>,
+    inflight: Inflight,
     policy: RatePolicy,
 }
 
@@ -124,8 +122,7 @@ impl BitmartRest {
             signer: BitmartSigner::new(secret, memo),
             api_key: api_key.clone(),
             recv_window_ms: recv_window_ms.clamp(1, 60_000),
-            next_id: 1,
-            inflight: vec![None; INFLIGHT],
+            inflight: Inflight::default(),
             // BitMart reports no weight: only 429s and 418s hold requests back.
             policy: RatePolicy::new(u32::MAX),
         }
@@ -150,9 +147,7 @@ impl BitmartRest {
             signed.push("X-BM-SIGN", &sign);
             signed.push("X-BM-TIMESTAMP", &ts[..n]);
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
+        let id = self.inflight.insert(p);
         RestHead {
             id,
             method,
@@ -337,11 +332,7 @@ impl RestCodec for BitmartRest {
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
-        let slot = &mut self.inflight[id as usize & (INFLIGHT - 1)];
-        match slot {
-            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
-            _ => None,
-        }
+        self.inflight.take(id)
     }
 
     fn on_answer(

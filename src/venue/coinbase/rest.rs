@@ -21,15 +21,14 @@ use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::rest::{
-    Answer, BearerMint, Class, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
-    SignedHeaders, unknown_outcome as unknown,
+    Answer, BearerMint, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead,
+    RestPlan, SignedHeaders, unknown_outcome as unknown,
 };
 
 use super::jwt::{JwtSigner, KeyError};
 use super::private::{self, FailureClass};
 
 /// Requests remembered until answered (a power of two, above any worker queue).
-const INFLIGHT: usize = 1024;
 /// Order ids remembered by client id; the oldest are forgotten past this (a forgotten one
 /// is found again by listing the product's orders).
 const KNOWN_IDS: usize = 4096;
@@ -83,8 +82,7 @@ impl BearerMint for CoinbaseMint {
 pub struct CoinbaseRest {
     /// The signer's copy the worker mints with (the codec itself never signs).
     mint: Arc<CoinbaseMint>,
-    next_id: u64,
-    inflight: Vec<Option<(u64, Purpose)>>,
+    inflight: Inflight,
     policy: RatePolicy,
     /// Coinbase's `order_id` of our orders, by client id, and the order they were learned in.
     ids: HashMap<ClientOrderId, VenueOrderId>,
@@ -114,8 +112,7 @@ impl CoinbaseRest {
     pub fn with_signer(signer: JwtSigner, host: &str) -> Self {
         Self {
             mint: Arc::new(CoinbaseMint::new(signer, host)),
-            next_id: 1,
-            inflight: vec![None; INFLIGHT],
+            inflight: Inflight::default(),
             // No weight is reported, so only 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
             ids: HashMap::with_capacity(KNOWN_IDS),
@@ -145,9 +142,7 @@ impl CoinbaseRest {
     }
 
     fn finish(&mut self, p: Purpose, method: Method, path: &'static str, class: Class) -> RestHead {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
+        let id = self.inflight.insert(p);
         RestHead {
             id,
             method,
@@ -300,11 +295,7 @@ impl RestCodec for CoinbaseRest {
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
-        let slot = &mut self.inflight[id as usize & (INFLIGHT - 1)];
-        match slot {
-            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
-            _ => None,
-        }
+        self.inflight.take(id)
     }
 
     fn on_answer(

@@ -14,23 +14,21 @@ use crate::types::order::OrderKind;
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::rest::{
-    Answer, Class, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan, SignedHeaders,
-    unknown_outcome as unknown,
+    Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
+    SignedHeaders, unknown_outcome as unknown,
 };
 
 use super::private::{self, ErrorClass};
 use super::sign::{OkxSigner, iso_millis};
 
 /// Requests remembered until answered (a power of two, above any worker queue).
-const INFLIGHT: usize = 1024;
 
 /// The REST side of one OKX account.
 pub struct OkxRest {
     signer: OkxSigner,
     /// Demo trading: every request carries `x-simulated-trading: 1`.
     demo: bool,
-    next_id: u64,
-    inflight: Vec<Option<(u64, Purpose)>>,
+    inflight: Inflight,
     policy: RatePolicy,
     /// Reused: the path with its query, as signed.
     path: String,
@@ -54,8 +52,7 @@ impl OkxRest {
         Self {
             signer: OkxSigner::new(api_key, secret, passphrase),
             demo,
-            next_id: 1,
-            inflight: vec![None; INFLIGHT],
+            inflight: Inflight::default(),
             // No weight is ever reported, so only 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
             path: String::with_capacity(256),
@@ -90,9 +87,7 @@ impl OkxRest {
         let mut signed = SignedHeaders::default();
         signed.push("OK-ACCESS-SIGN", &sign);
         signed.push("OK-ACCESS-TIMESTAMP", &ts);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.inflight[id as usize & (INFLIGHT - 1)] = Some((id, p));
+        let id = self.inflight.insert(p);
         RestHead {
             id,
             method,
@@ -287,11 +282,7 @@ impl RestCodec for OkxRest {
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
-        let slot = &mut self.inflight[id as usize & (INFLIGHT - 1)];
-        match slot {
-            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
-            _ => None,
-        }
+        self.inflight.take(id)
     }
 
     fn on_answer(

@@ -40,9 +40,6 @@ pub fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
     h
 }
 
-/// Size of the ring that remembers requests in flight (a power of two, larger than any
-/// queue the worker is given).
-
 /// The REST side of one venue account: signs requests and maps their answers.
 pub struct BinanceRest {
     signer: HmacSigner,

@@ -38,8 +38,6 @@ use crate::venue::rest::{
 
 use super::sign::BitmartSigner;
 
-/// Requests remembered until answered (a power of two, above any worker queue).
-
 /// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): what the
 /// engine must stay under. Listed here for the gateway's order-rate check; not enforced by
 /// this codec (the gateway wiring is not built).

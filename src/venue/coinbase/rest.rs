@@ -28,7 +28,6 @@ use crate::venue::rest::{
 use super::jwt::{JwtSigner, KeyError};
 use super::private::{self, FailureClass};
 
-/// Requests remembered until answered (a power of two, above any worker queue).
 /// Order ids remembered by client id; the oldest are forgotten past this (a forgotten one
 /// is found again by listing the product's orders).
 const KNOWN_IDS: usize = 4096;

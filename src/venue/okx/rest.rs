@@ -21,8 +21,6 @@ use crate::venue::rest::{
 use super::private::{self, ErrorClass};
 use super::sign::{OkxSigner, iso_millis};
 
-/// Requests remembered until answered (a power of two, above any worker queue).
-
 /// The REST side of one OKX account.
 pub struct OkxRest {
     signer: OkxSigner,

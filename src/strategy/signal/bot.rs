@@ -486,7 +486,7 @@ impl SignalBot {
                         }
                     } else if t.orders.is_empty() {
                         // Nothing sellable left (dust below the venue's minimums).
-                        self.close(i, cx.now, bid);
+                        self.close(i, cx, bid);
                         continue;
                     }
                 }
@@ -605,7 +605,8 @@ impl SignalBot {
     /// Closes trade `i`. The dust it leaves (below the venue's minimums) is valued at the
     /// exit's average price: a figure from its fills, not from wherever the market is by the
     /// time the exit's outcome arrives; at `bid` when nothing was sold.
-    fn close(&mut self, i: usize, now: UnixNanos, bid: Price) {
+    fn close(&mut self, i: usize, cx: &mut StrategyCtx<'_>, bid: Price) {
+        let now = cx.now;
         let t = self.trades.remove(i);
         let bid = t.trip.avg_price(Side::Sell).unwrap_or(bid);
         let pnl = t.trip.pnl(bid);
@@ -627,6 +628,21 @@ impl SignalBot {
             serial: t.serial,
             mark: bid,
         });
+        if let Some(c) = self.closed.last() {
+            cx.env.trade_closed(crate::types::StrategyTrade {
+                strategy: crate::types::StrategyId(0),
+                instrument: self.instrument.id,
+                opened_at: c.opened_at,
+                closed_at: c.closed_at,
+                qty: c.qty,
+                entry: c.entry,
+                exit: c.exit,
+                pnl: c.pnl,
+                reason: c.reason.as_str(),
+                model: None,
+                confidence: None,
+            });
+        }
     }
 
     fn step(&mut self, cx: &mut StrategyCtx<'_>) {
@@ -745,7 +761,7 @@ impl Strategy for SignalBot {
             let bid = self.bid.unwrap_or(u.price);
             let qty = t.held().floor_to(self.instrument.lot_size);
             if self.instrument.check_order(bid, qty).is_err() {
-                self.close(i, cx.now, bid);
+                self.close(i, cx, bid);
             }
         }
     }

@@ -248,6 +248,16 @@ fn a_buy_that_holds_through_confirmation_bids_at_the_touch_and_take_profit_sells
         r.bot.closed_trades()[0].reason,
         super::rules::ExitReason::TakeProfit
     );
+    // The closed trade goes to the database's strategy_trades, with no model.
+    let stored = std::mem::take(r.env.closed_trades());
+    let [row] = stored.as_slice() else {
+        panic!("{stored:?}")
+    };
+    assert_eq!(
+        (row.reason, row.qty, row.entry, row.exit, row.model.is_none()),
+        ("take_profit", want, Some(bid), Some(tp), true)
+    );
+    assert_eq!(row.pnl, r.bot.closed_trades()[0].pnl);
     // The cooldown (10 s from the exit's fill) holds back the next entry.
     assert_eq!(r.bot.cooldown_left(), 10 * S);
     for k in t + 3..t + 12 {

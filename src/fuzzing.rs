@@ -452,6 +452,7 @@ pub fn status_http(data: &[u8]) {
             status: r#"{"ok":true}"#.into(),
             orders: "[]".into(),
             trades: "[]".into(),
+            stats: "{}".into(),
             latency: "{}".into(),
             metrics: "mako_up 1\n".into(),
         }),

@@ -195,6 +195,7 @@ impl StatusHub {
                 status: "{}".into(),
                 orders: "{}".into(),
                 trades: "{}".into(),
+                stats: "{}".into(),
                 latency: "{}".into(),
                 metrics: String::new(),
             }),
@@ -259,6 +260,7 @@ impl StatusActor {
             status: s.status_json(now, &r).to_string(),
             orders: s.orders_json(now).to_string(),
             trades: s.trades_json(now).to_string(),
+            stats: s.stats_json(now).to_string(),
             latency: s.latency_doc(now, &r).to_string(),
             metrics: metrics::render(s, &r, now),
         });

@@ -70,6 +70,8 @@ pub struct Published {
     pub status: String,
     pub orders: String,
     pub trades: String,
+    /// `/stats`: bots by state, PnL and trades per bot and in total.
+    pub stats: String,
     pub latency: String,
     pub metrics: String,
 }

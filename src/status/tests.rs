@@ -454,6 +454,30 @@ fn every_endpoint_serves_its_shape_with_run_and_mode() {
     has_all(&trades, &HEADER, "/trades");
     assert_eq!(trades["trades"][0]["fee_asset"], "USDT");
 
+    // /stats counts the bots by state and sums /status's figures: mm-btc has not reported
+    // (unknown), mm-eth runs.
+    let stats = json(s.addr, "/stats");
+    assert_eq!(
+        stats["bots"],
+        serde_json::json!({"total": 2, "active": 1, "paused": 0, "stopped": 0, "unknown": 1})
+    );
+    let per = stats["per_bot"].as_array().unwrap();
+    assert_eq!(per.len(), 2);
+    assert_eq!(
+        (&per[1]["id"], &per[1]["state"]),
+        (&eth["id"], &eth["state"])
+    );
+    let sum = |k: &str| {
+        st["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b[k].as_f64())
+            .sum::<f64>()
+    };
+    assert_eq!(stats["pnl"].as_f64(), Some(sum("pnl")));
+    assert_eq!(stats["trades"].as_f64(), Some(sum("trades")));
+
     let lat = json(s.addr, "/latency");
     has_all(&lat, &HEADER, "/latency");
     let p = &lat["latency"]["percentiles"][0];

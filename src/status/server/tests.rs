@@ -26,6 +26,7 @@ fn parts(replies: Option<Rx<ControlReply>>) -> (ServerParts, Rx<ControlCommand>)
             status: r#"{"ok":true}"#.into(),
             orders: "[]".into(),
             trades: "[]".into(),
+            stats: "{}".into(),
             latency: "{}".into(),
             metrics: "mako_up 1\n".into(),
         }),

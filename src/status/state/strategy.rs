@@ -115,3 +115,48 @@ impl StatusState {
         Value::Object(m)
     }
 }
+
+impl StatusState {
+    /// `/stats`: the bots counted by state, and PnL and trades per bot and in total (the
+    /// figures of `/status`'s strategy entries). A bot is "active" while starting, running
+    /// or waiting; "unknown" until its first report.
+    pub fn stats_json(&self, now: crate::types::UnixNanos) -> Value {
+        let bots: Vec<Value> = (0..self.setup.strategies.len())
+            .map(|i| self.strategy_json(i))
+            .collect();
+        let count = |states: &[&str]| {
+            bots.iter()
+                .filter(|b| states.contains(&b["state"].as_str().unwrap_or("")))
+                .count()
+        };
+        let sum = |key: &str| bots.iter().filter_map(|b| b[key].as_f64()).sum::<f64>();
+        let total = |key: &str| bots.iter().filter_map(|b| b[key].as_u64()).sum::<u64>();
+        json!({
+            "generated_at_ns": now.0,
+            "mode": self.setup.mode.as_str(),
+            "bots": {
+                "total": bots.len(),
+                "active": count(&["starting", "running", "waiting"]),
+                "paused": count(&["paused"]),
+                "stopped": count(&["stopped"]),
+                "unknown": count(&["unknown"]),
+            },
+            "pnl": sum("pnl"),
+            "realized_pnl": sum("realized_pnl"),
+            "trades": total("trades"),
+            "round_trips": total("round_trips"),
+            "per_bot": bots.iter().map(|b| json!({
+                "id": b["id"],
+                "kind": b["kind"],
+                "venue": b["venue"],
+                "instrument": b["instrument"],
+                "state": b["state"],
+                "pnl": b["pnl"],
+                "realized_pnl": b["realized_pnl"],
+                "trades": b["trades"],
+                "round_trips": b["round_trips"],
+                "last_fill_ns": b["last_fill_ns"],
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

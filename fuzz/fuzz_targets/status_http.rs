@@ -53,6 +53,7 @@ fn server() -> &'static Running {
                 status: doc(r#"{"ok":true}"#),
                 orders: doc("[]"),
                 trades: doc("[]"),
+                stats: doc("{}"),
                 latency: doc("{}"),
                 metrics: doc("mako_up 1\n"),
             }),

@@ -107,6 +107,7 @@ fn intent_to_bytes(c: &mut Criterion) {
         max_daily_loss: Some(Price::parse("50").unwrap()),
         max_trades_per_day: Some(1_000_000),
         max_orders_per_sec: Some(u32::MAX / 2),
+        ..RiskLimits::default()
     };
     let mut risk = RiskEngine::new(
         limits.clone(),

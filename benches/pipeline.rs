@@ -109,6 +109,7 @@ impl GatewayStage {
             max_daily_loss: Some(Price::parse("50").expect("loss")),
             max_trades_per_day: Some(1_000_000),
             max_orders_per_sec: Some(u32::MAX / 2),
+            ..RiskLimits::default()
         };
         Self {
             inst: instrument(),

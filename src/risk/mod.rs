@@ -179,6 +179,16 @@ fn merge(global: &RiskLimits, own: &RiskLimits) -> RiskLimits {
         max_daily_loss: stricter(global.max_daily_loss, own.max_daily_loss),
         max_trades_per_day: stricter(global.max_trades_per_day, own.max_trades_per_day),
         max_orders_per_sec: own.max_orders_per_sec,
+        max_position_notional: stricter(global.max_position_notional, own.max_position_notional),
+        max_leverage: stricter(global.max_leverage, own.max_leverage),
+        // A larger minimum distance is the stricter one.
+        min_liquidation_distance_bps: match (
+            global.min_liquidation_distance_bps,
+            own.min_liquidation_distance_bps,
+        ) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
     }
 }
 

@@ -647,7 +647,8 @@ fn instruments_may_be_perpetuals_with_their_contract_and_margin() {
     // Each mistake at its key.
     let perp = ("instruments[0].kind", Some("\"linear-perpetual\""));
     let lev = ("instruments[0].leverage", Some("\"5\""));
-    let cases: &[(&[(&str, Option<&str>)], &str)] = &[
+    type Edits<'a> = &'a [(&'a str, Option<&'a str>)];
+    let cases: &[(Edits, &str)] = &[
         (
             &[("instruments[0].kind", Some("\"future\""))],
             "instruments[0].kind",

@@ -13,7 +13,9 @@ pub use position::Position;
 pub use rate::TokenBucket;
 
 use crate::config::RiskLimits;
-use crate::types::{InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos};
+use crate::types::{
+    Contract, Instrument, InstrumentId, Margin, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+};
 
 /// The rule that refused an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,10 +30,13 @@ pub enum Rule {
     MaxDailyLoss,
     MaxTradesPerDay,
     OrderRate,
+    MaxPositionNotional,
+    MaxLeverage,
+    LiquidationDistance,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 13] = [
         Rule::KillSwitch,
         Rule::MaxOrderQty,
         Rule::MaxOrderNotional,
@@ -42,6 +47,9 @@ impl Rule {
         Rule::MaxDailyLoss,
         Rule::MaxTradesPerDay,
         Rule::OrderRate,
+        Rule::MaxPositionNotional,
+        Rule::MaxLeverage,
+        Rule::LiquidationDistance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +64,9 @@ impl Rule {
             Rule::MaxDailyLoss => "max_daily_loss",
             Rule::MaxTradesPerDay => "max_trades_per_day",
             Rule::OrderRate => "order_rate",
+            Rule::MaxPositionNotional => "max_position_notional",
+            Rule::MaxLeverage => "max_leverage",
+            Rule::LiquidationDistance => "liquidation_distance",
         }
     }
 }
@@ -133,8 +144,12 @@ impl StrategyRisk {
         &mut self.legs[i]
     }
 
+    /// Realized PnL less funding paid, over the legs.
     fn realized(&self) -> i128 {
-        self.legs.iter().map(|l| l.position.realized).sum()
+        self.legs
+            .iter()
+            .map(|l| l.position.realized - l.position.funding)
+            .sum()
     }
 
     fn quote_fees(&self) -> i64 {
@@ -156,7 +171,25 @@ pub struct RiskEngine {
     day: u64,
     /// Where strategies read positions and balances (this engine writes its venue's).
     board: Option<(PositionBoard, crate::types::VenueId)>,
+    /// How each instrument's quantities are valued, by instrument index (spot when not
+    /// declared).
+    specs: Vec<Spec>,
 }
+
+/// What risk needs to know of an instrument beyond its id: how to value it, and for a
+/// perpetual its margin settings and tick (liquidation prices sit on the tick).
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    contract: Contract,
+    margin: Option<Margin>,
+    tick: Price,
+}
+
+const SPOT: Spec = Spec {
+    contract: Contract::SPOT,
+    margin: None,
+    tick: Price::from_units(1),
+};
 
 const NS_PER_DAY: u64 = 86_400_000_000_000;
 
@@ -228,7 +261,29 @@ impl RiskEngine {
             rejections: [0; Rule::ALL.len()],
             day: now.0 / NS_PER_DAY,
             board: None,
+            specs: Vec::new(),
         }
+    }
+
+    /// Declares how the venue's instruments are valued (contract kind and size, margin
+    /// settings); instruments not declared are spot.
+    pub fn with_instrument_specs(mut self, instruments: &[Instrument]) -> Self {
+        for i in instruments {
+            let ix = i.id.index();
+            if self.specs.len() <= ix {
+                self.specs.resize(ix + 1, SPOT);
+            }
+            self.specs[ix] = Spec {
+                contract: i.contract,
+                margin: i.margin,
+                tick: i.tick_size,
+            };
+        }
+        self
+    }
+
+    fn spec(&self, instrument: InstrumentId) -> Spec {
+        self.specs.get(instrument.index()).copied().unwrap_or(SPOT)
     }
 
     /// Declares the further instruments `strategy` trades on this venue (its main one is
@@ -325,8 +380,9 @@ impl RiskEngine {
         if l.max_order_qty.is_some_and(|m| o.qty > m) {
             return Err(Rule::MaxOrderQty);
         }
+        let spec = self.spec(o.instrument);
         if l.max_order_notional
-            .is_some_and(|m| o.price.notional(o.qty) > Notional::from_price(m))
+            .is_some_and(|m| spec.contract.quote_value(o.qty, o.price) > Notional::from_price(m).0)
         {
             return Err(Rule::MaxOrderNotional);
         }
@@ -336,24 +392,62 @@ impl RiskEngine {
         if replaced.is_none() && l.max_trades_per_day.is_some_and(|m| s.trades_today >= m) {
             return Err(Rule::MaxTradesPerDay);
         }
+        // Worst case: this order and every open order on the same side fill.
+        let (open_same, dir) = match o.side {
+            Side::Buy => (leg.open_buy, 1),
+            Side::Sell => (leg.open_sell, -1),
+        };
+        let position = leg.position.qty;
+        let open_same = (open_same - replaced.map_or(0, |q| q.units())).max(0);
+        let adding = open_same + o.qty.units();
+        let worst = position + dir * adding;
+        // Orders that move the position toward zero are always allowed through the position
+        // rules (a reduce-only order never fails them).
+        let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
         if let Some(max) = l.max_position {
-            // Worst case: this order and every open order on the same side fill.
-            let (open_same, dir) = match o.side {
-                Side::Buy => (leg.open_buy, 1),
-                Side::Sell => (leg.open_sell, -1),
-            };
-            let position = leg.position.qty;
-            let open_same = (open_same - replaced.map_or(0, |q| q.units())).max(0);
-            let worst = position + dir * (open_same + o.qty.units());
             let net =
                 self.net.get(o.instrument.index()).copied().unwrap_or(0) + dir * o.qty.units();
-            // Orders that move the position toward zero are always allowed through this rule.
-            let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
             if !reduces
                 && (worst.unsigned_abs() > max.units().unsigned_abs()
                     || net.unsigned_abs() > max.units().unsigned_abs())
             {
                 return Err(Rule::MaxPosition);
+            }
+        }
+        if let Some(max) = l.max_position_notional
+            && !reduces
+            && spec
+                .contract
+                .settle_value(Qty::from_units(worst.abs()), o.price)
+                > Notional::from_price(max).0
+        {
+            return Err(Rule::MaxPositionNotional);
+        }
+        if let Some(m) = spec.margin {
+            if l.max_leverage.is_some_and(|max| m.leverage > max) {
+                return Err(Rule::MaxLeverage);
+            }
+            // Only an order that leaves a larger position on its side (or flips it) can bring
+            // the liquidation price closer.
+            let grows = worst.unsigned_abs() > position.unsigned_abs() || worst * position < 0;
+            if let Some(bps) = l.min_liquidation_distance_bps
+                && grows
+            {
+                let mid = o.mid.ok_or(Rule::NoReferencePrice)?;
+                let cost = if worst * position > 0 {
+                    leg.position.cost
+                        + i128::from(dir)
+                            * spec.contract.fill_cost(Qty::from_units(adding), o.price).0
+                } else {
+                    i128::from(worst.signum())
+                        * spec
+                            .contract
+                            .fill_cost(Qty::from_units(worst.abs()), o.price)
+                            .0
+                };
+                if !liquidation_far_enough(&spec, m, worst, cost, mid, bps) {
+                    return Err(Rule::LiquidationDistance);
+                }
             }
         }
         if let Some(bps) = l.price_collar_bps {
@@ -401,9 +495,10 @@ impl RiskEngine {
             .legs
             .iter()
             .map(|l| {
+                let c = self.spec(l.instrument).contract;
                 mark(l.instrument)
                     .or(l.mark)
-                    .map_or(0, |m| l.position.unrealized(m))
+                    .map_or(0, |m| c.unrealized(l.position.qty, l.position.cost, m))
             })
             .sum();
         let fees =
@@ -485,14 +580,32 @@ impl RiskEngine {
         now: UnixNanos,
     ) {
         self.roll_day(now);
+        let contract = self.spec(instrument).contract;
+        // A perpetual books its own cost (contracts, the settlement asset): from the fill's
+        // average price, exact for a fill at one price.
+        let cost = if contract == Contract::SPOT || qty.units() <= 0 {
+            quote
+        } else {
+            let price = (quote.0 / i128::from(qty.units())).clamp(0, i128::from(i64::MAX));
+            contract.fill_cost(qty, Price::from_units(price as i64))
+        };
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             let leg = s.leg_mut(instrument);
-            leg.position.apply_fill(side, qty, quote);
+            leg.position.apply_fill(side, qty, cost);
             leg.position.quote_fees += quote_fee.units();
             s.trades_today += 1;
             if let Some(n) = self.net.get_mut(instrument.index()) {
                 *n += side.sign() * qty.units();
             }
+        }
+        self.publish(strategy, instrument);
+    }
+
+    /// A funding payment on a perpetual position: `paid` in the settlement asset at `10^-16`
+    /// (positive paid, negative received). It counts in the day's loss like a fee.
+    pub fn on_funding(&mut self, strategy: StrategyId, instrument: InstrumentId, paid: i128) {
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            s.leg_mut(instrument).position.funding += paid;
         }
         self.publish(strategy, instrument);
     }
@@ -566,6 +679,37 @@ impl RiskEngine {
     }
 }
 
+/// Whether a position of `qty` (signed) with open cost `cost`, margined at its initial margin
+/// (the leverage's; for cross margin this leaves out the account's other funds, so the
+/// liquidation price it finds is the nearest one), would be liquidated at least `bps` of
+/// `mid` away from `mid`.
+fn liquidation_far_enough(
+    spec: &Spec,
+    m: Margin,
+    qty: i64,
+    cost: i128,
+    mid: Price,
+    bps: u32,
+) -> bool {
+    let size = Qty::from_units(qty.abs());
+    let Some(entry) = spec.contract.entry_price(size, cost.abs()) else {
+        return false;
+    };
+    let Some(margin) = spec.contract.initial_margin(size, entry, m.leverage) else {
+        return false;
+    };
+    let side = if qty > 0 { Side::Buy } else { Side::Sell };
+    let Some(liq) =
+        spec.contract
+            .liquidation_price(side, size, entry, margin, m.maintenance, spec.tick)
+    else {
+        return true; // no price liquidates it
+    };
+    // Long: liquidated below the mid; short: above.
+    let gap = (mid.units() - liq.units()) * side.sign();
+    gap > 0 && i128::from(gap) * 10_000 >= i128::from(bps) * i128::from(mid.units())
+}
+
 fn open_side(s: &mut Leg, side: Side) -> &mut i64 {
     match side {
         Side::Buy => &mut s.open_buy,
@@ -573,5 +717,7 @@ fn open_side(s: &mut Leg, side: Side) -> &mut i64 {
     }
 }
 
+#[cfg(test)]
+mod perp_tests;
 #[cfg(test)]
 mod tests;

@@ -236,6 +236,23 @@ impl Contract {
         v * i128::from(qty.signum()) - cost
     }
 
+    /// The average entry price of a position of `qty` (unsigned) whose open cost is `cost`
+    /// (unsigned, as booked by [`Contract::fill_cost`]), truncated to `10^-8`. `None` for
+    /// an empty position.
+    pub fn entry_price(&self, qty: Qty, cost: i128) -> Option<Price> {
+        if qty.units() <= 0 || cost <= 0 {
+            return None;
+        }
+        let q = i128::from(qty.units());
+        let units = match self.kind {
+            // cost = qty · size / entry (base at 10^-16).
+            InstrumentKind::InversePerpetual => q * i128::from(self.size.units()) * SCALE_I / cost,
+            // cost = entry · base (quote at 10^-16).
+            _ => cost * SCALE_I / (q * self.base_per_unit()),
+        };
+        i64::try_from(units).ok().map(Price::from_units)
+    }
+
     /// PnL of holding `qty` from `entry` to `exit` on `side` (a long is `Buy`), settlement
     /// asset at `10^-16`.
     pub fn pnl(&self, side: Side, qty: Qty, entry: Price, exit: Price) -> i128 {
@@ -456,6 +473,24 @@ mod tests {
             Contract::LINEAR_BASE.unrealized(-q("0.5").units(), cost, p("49000")),
             e16("500")
         );
+    }
+
+    #[test]
+    fn entry_price_from_the_booked_cost() {
+        // 0.02 BTC (20 contracts) for 1 200 USDT: 60 000.
+        assert_eq!(
+            DELTA_BTC.entry_price(q("20"), e16("1200")),
+            Some(p("60000"))
+        );
+        // 1 000 USD at 50 000 and 1 000 at 40 000: 0.045 BTC for 2 000 USD, a harmonic mean
+        // of 44 444.44444444 (truncated).
+        let cost = INVERSE_USD.fill_cost(q("1000"), p("50000")).0
+            + INVERSE_USD.fill_cost(q("1000"), p("40000")).0;
+        assert_eq!(
+            INVERSE_USD.entry_price(q("2000"), -cost),
+            Some(p("44444.44444444"))
+        );
+        assert_eq!(Contract::LINEAR_BASE.entry_price(Qty::ZERO, 1), None);
     }
 
     #[test]

@@ -38,6 +38,11 @@ struct Harness {
 
 impl Harness {
     fn new(limits: RiskLimits) -> Self {
+        Self::with(limits, |_| {})
+    }
+
+    /// A harness whose instrument `edit` changes first (a perpetual's contract and margin).
+    fn with(limits: RiskLimits, edit: impl FnOnce(&mut Instrument)) -> Self {
         let venue = VenueConfig {
             id: VenueId(0),
             name: "binance".into(),
@@ -63,6 +68,8 @@ impl Harness {
             q("0.001"),
         )
         .unwrap();
+        let mut inst = inst;
+        edit(&mut inst);
         let cache = BookCache::new(1);
         let writer = cache.writer(INST).unwrap();
         let (intents, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
@@ -74,7 +81,8 @@ impl Harness {
             1,
             KillSwitch::default(),
             START,
-        );
+        )
+        .with_instrument_specs(std::slice::from_ref(&inst));
         let run_start_ms = START.as_millis();
         let gw = PaperGateway::new(PaperSpec {
             venue,
@@ -573,4 +581,77 @@ fn the_status_room_sees_paper_orders_fills_and_risk_figures() {
         _ => None,
     });
     assert_eq!(position, Some(q("1")));
+}
+
+/// A linear perpetual, 10× isolated, on the harness's BTCUSDT; the strategy's 1 000 USDT is
+/// its margin.
+fn perp(i: &mut Instrument) {
+    i.contract = crate::types::Contract::LINEAR_BASE;
+    i.margin = Some(crate::types::Margin {
+        mode: crate::types::MarginMode::Isolated,
+        leverage: crate::types::Rate::from_int(10),
+        maintenance: crate::types::Rate::parse("0.005").unwrap(),
+        funding_interval_ms: 8 * 3_600_000,
+    });
+}
+
+#[test]
+fn a_perpetual_trades_on_margin_and_is_liquidated_at_its_liquidation_price() {
+    let mut h = Harness::with(RiskLimits::default(), perp);
+    assert!(h.gw.wallet(S0).is_none(), "a perpetual has no spot wallet");
+    h.book(&[("99.99", "200")], &[("100.01", "200")]);
+    // 1 000 USDT at 10× buys at most ~100 BTC of 100: 120 is refused for margin…
+    let big = h.limit(Side::Buy, "100.00", "120");
+    h.step();
+    assert_eq!(h.status(big), OrderStatus::Rejected);
+    // …a short of 50 needs none of the coins a spot sale would: 500 USDT of margin.
+    let short = h.limit(Side::Sell, "100.00", "50");
+    h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.order_margin, 500 * Notional::SCALE);
+    assert_eq!(h.status(short), OrderStatus::Acked);
+    h.gw.on_cancel(S0, short, h.now);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().order_margin, 0);
+    // Long 50 at the ask (100.01, taker 0.2 %): margin 500.05 held by the position.
+    let long = h.new_order(Side::Buy, "0", "50", OrderKind::Market, TimeInForce::Ioc);
+    h.step();
+    assert_eq!(h.status(long), OrderStatus::Filled);
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.position.qty, q("50").units());
+    assert_eq!(a.entry(), Some(px("100.01")));
+    assert_eq!(a.order_margin, 0);
+    // Fee: 5 000.5 × 0.002 = 10.001 USDT, from the balance.
+    assert_eq!(a.fees_paid, 10_001 * Notional::SCALE / 1_000);
+    // Liquidation: 100.01 × (1 − 0.1 + 0.005) = 90.50905, up to the tick: 90.51.
+    assert_eq!(a.liquidation_price(), Some(px("90.51")));
+    // The book falls to a mid of 90.52: nothing; to 90.50: liquidated at 90.51.
+    h.book(&[("90.51", "200")], &[("90.53", "200")]);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().liquidations, 0);
+    h.book(&[("90.49", "200")], &[("90.51", "200")]);
+    let ups = h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.liquidations, 1);
+    assert_eq!(a.position.qty, 0);
+    // The strategy hears of the liquidation order's fill: a paper sell of 50 at 90.51.
+    let liq = ups
+        .iter()
+        .find(|u| u.fill.is_some() && u.side == Side::Sell)
+        .expect("the liquidation fill reaches the strategy");
+    let f = liq.fill.unwrap();
+    assert!(f.paper);
+    assert_eq!((f.qty, f.quote), (q("50"), px("90.51").notional(q("50"))));
+    // Lost: 50 × (100.01 − 90.51) = 475, plus the fees (10.001 + 9.051).
+    let realized = a.position.realized;
+    assert_eq!(realized, -475 * Notional::SCALE);
+    assert_eq!(
+        a.balance,
+        1000 * Notional::SCALE
+            - 475 * Notional::SCALE
+            - 10_001 * Notional::SCALE / 1_000
+            - 9_051 * Notional::SCALE / 1_000
+    );
+    // Risk saw the same position close.
+    assert_eq!(h.gw.risk().position(S0).unwrap().qty, 0);
 }

@@ -176,6 +176,21 @@ pub struct RiskEngine {
     specs: Vec<Spec>,
 }
 
+/// A perpetual position's figures for the status room (`RiskEngine::perp_figures`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerpFigures {
+    pub kind: crate::types::InstrumentKind,
+    pub margin_mode: crate::types::MarginMode,
+    pub leverage: crate::types::Rate,
+    pub entry: Option<Price>,
+    pub mark: Option<Price>,
+    /// Settlement asset at 10^-16.
+    pub unrealized: i128,
+    pub liquidation: Option<Price>,
+    /// Settlement asset at 10^-16, positive paid.
+    pub funding_paid: i128,
+}
+
 /// What risk needs to know of an instrument beyond its id: how to value it, and for a
 /// perpetual its margin settings and tick (liquidation prices sit on the tick).
 #[derive(Debug, Clone, Copy)]
@@ -629,6 +644,35 @@ impl RiskEngine {
             .get(strategy.index())
             .and_then(|s| s.legs.first())
             .map(|l| &l.position)
+    }
+
+    /// A perpetual position of the strategy's main instrument here, as the status room shows
+    /// it: entry, mark, unrealized PnL, leverage, liquidation price (isolated, at the
+    /// leverage's initial margin) and funding paid. `None` for spot.
+    pub fn perp_figures(&self, strategy: StrategyId, mark: Option<Price>) -> Option<PerpFigures> {
+        let leg = self.strategies.get(strategy.index())?.legs.first()?;
+        let spec = self.spec(leg.instrument);
+        let m = spec.margin?;
+        let pos = &leg.position;
+        let size = Qty::from_units(pos.qty.abs());
+        let entry = spec.contract.entry_price(size, pos.cost.abs());
+        let mark = mark.or(leg.mark);
+        let liquidation = entry.and_then(|e| {
+            let im = spec.contract.initial_margin(size, e, m.leverage)?;
+            let side = if pos.qty > 0 { Side::Buy } else { Side::Sell };
+            spec.contract
+                .liquidation_price(side, size, e, im, m.maintenance, spec.tick)
+        });
+        Some(PerpFigures {
+            kind: spec.contract.kind,
+            margin_mode: m.mode,
+            leverage: m.leverage,
+            entry,
+            mark,
+            unrealized: mark.map_or(0, |p| spec.contract.unrealized(pos.qty, pos.cost, p)),
+            liquidation,
+            funding_paid: pos.funding,
+        })
     }
 
     /// The strategy's position in `instrument` (`None` if it has none there).

@@ -125,6 +125,7 @@ fn intent_to_bytes(c: &mut Criterion) {
         price,
         qty,
         mid: Some(Price::parse("61840.00").unwrap()),
+        reduce_only: false,
     };
     let mut now = 1_723_161_254_206_000_000u64;
     g.bench_function("encode and sign only (baseline)", |b| {

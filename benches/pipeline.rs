@@ -159,6 +159,7 @@ impl GatewayStage {
                     price: i.price,
                     qty: i.qty,
                     mid,
+                    reduce_only: i.reduce_only,
                 };
                 if self.risk.check(&check, now).is_err() {
                     return false;

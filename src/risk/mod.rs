@@ -33,10 +33,11 @@ pub enum Rule {
     MaxPositionNotional,
     MaxLeverage,
     LiquidationDistance,
+    ReduceOnly,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::KillSwitch,
         Rule::MaxOrderQty,
         Rule::MaxOrderNotional,
@@ -50,6 +51,7 @@ impl Rule {
         Rule::MaxPositionNotional,
         Rule::MaxLeverage,
         Rule::LiquidationDistance,
+        Rule::ReduceOnly,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +69,7 @@ impl Rule {
             Rule::MaxPositionNotional => "max_position_notional",
             Rule::MaxLeverage => "max_leverage",
             Rule::LiquidationDistance => "liquidation_distance",
+            Rule::ReduceOnly => "reduce_only",
         }
     }
 }
@@ -82,6 +85,9 @@ pub struct OrderCheck {
     pub qty: Qty,
     /// The book's mid when the order was decided; `None` if the book is not usable.
     pub mid: Option<Price>,
+    /// The order may only reduce the position: refused on spot, and when it is not opposite
+    /// the position or larger than it.
+    pub reduce_only: bool,
 }
 
 /// Risk state of one strategy in one instrument: its position, the open quantity that could
@@ -419,6 +425,9 @@ impl RiskEngine {
         // Orders that move the position toward zero are always allowed through the position
         // rules (a reduce-only order never fails them).
         let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
+        if o.reduce_only && (spec.margin.is_none() || !reduces || o.qty.units() > position.abs()) {
+            return Err(Rule::ReduceOnly);
+        }
         if let Some(max) = l.max_position {
             let net =
                 self.net.get(o.instrument.index()).copied().unwrap_or(0) + dir * o.qty.units();

@@ -58,6 +58,7 @@ fn order(side: Side, price: &str, qty: &str, mid: &str) -> OrderCheck {
         price: p(price),
         qty: q(qty),
         mid: Some(p(mid)),
+        reduce_only: false,
     }
 }
 
@@ -198,5 +199,54 @@ fn funding_paid_counts_in_the_days_loss() {
     assert_eq!(
         r.check(&order(Side::Sell, "30000", "0.1", "30000"), NOW),
         Err(Rule::MaxDailyLoss)
+    );
+}
+
+#[test]
+fn reduce_only_orders_must_reduce_a_perpetual_position() {
+    let reducing = |side, qty| OrderCheck {
+        reduce_only: true,
+        ..order(side, "50000", qty, "50000")
+    };
+    // Spot has no reduce-only.
+    let mut spot = Instrument::new(
+        I0,
+        VenueId(0),
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        p("0.5"),
+        q("0.001"),
+    )
+    .unwrap();
+    spot.margin = None;
+    let mut r = engine(RiskLimits::default(), &spot);
+    fill(&mut r, Side::Buy, "50000", "1");
+    assert_eq!(
+        r.check(&reducing(Side::Sell, "0.5"), NOW),
+        Err(Rule::ReduceOnly)
+    );
+    // Long 1 on a perpetual: selling up to 1 reduces; buying, or selling 2, does not.
+    let limits = RiskLimits {
+        max_position: Some(q("0.5")),
+        ..RiskLimits::default()
+    };
+    let mut r = engine(limits, &perp(Contract::LINEAR_BASE, "10"));
+    fill(&mut r, Side::Buy, "50000", "1");
+    assert_eq!(r.check(&reducing(Side::Sell, "0.5"), NOW), Ok(()));
+    assert_eq!(r.check(&reducing(Side::Sell, "1"), NOW), Ok(()));
+    assert_eq!(
+        r.check(&reducing(Side::Buy, "0.1"), NOW),
+        Err(Rule::ReduceOnly)
+    );
+    assert_eq!(
+        r.check(&reducing(Side::Sell, "2"), NOW),
+        Err(Rule::ReduceOnly)
+    );
+    // Flat: nothing to reduce.
+    let mut r = engine(RiskLimits::default(), &perp(Contract::LINEAR_BASE, "10"));
+    assert_eq!(
+        r.check(&reducing(Side::Sell, "0.1"), NOW),
+        Err(Rule::ReduceOnly)
     );
 }

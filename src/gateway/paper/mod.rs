@@ -489,6 +489,7 @@ impl PaperGateway {
             price: i.price,
             qty: i.qty,
             mid: self.mid(i.instrument),
+            reduce_only: i.reduce_only,
         };
         if let Err(rule) = self.risk.check(&check, now) {
             self.telemetry.emit(GatewayEvent::RiskRejected {
@@ -509,7 +510,8 @@ impl PaperGateway {
             i.price,
             i.qty,
             now,
-        );
+        )
+        .reducing(i.reduce_only);
         if let Err(e) = self.table.insert(order) {
             let why = match e {
                 TableError::Duplicate => Refusal::DuplicateId,

@@ -171,7 +171,8 @@ impl PaperGateway {
             price,
             qty,
             now,
-        );
+        )
+        .reducing(true);
         self.table.insert_recovered(order);
         if let Some(a) = self.margin_mut(strategy) {
             a.liquidations += 1;

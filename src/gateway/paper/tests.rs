@@ -165,6 +165,7 @@ impl Harness {
         tif: TimeInForce,
     ) -> NewOrderIntent {
         NewOrderIntent {
+            reduce_only: false,
             cid,
             strategy: S0,
             instrument: INST,

@@ -3,12 +3,12 @@
 # samples (also without the docs' `//` annotations and on one line, which is how the venues
 # send them), configs, .hgrm files, and hand-written HTTP requests and WebSocket sessions.
 # Deterministic: re-running it gives the same files. Re-run after adding samples; the result
-# is committed (keep it under ~2 MB). Needs bash, awk, jq, gzip, split.
+# is committed (keep it under ~2 MB). Needs bash, awk, jq, gzip, split (and python3 for one Bybit sample).
 #   fuzz/seed.sh
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md bitmart_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md bybit_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -86,6 +86,14 @@ for f in tests/fixtures/bitmart/bitmart_*.deflate; do
 done
 bm=tests/fixtures/bitmart/samples
 { compact $bm/bitmart_depth_increase_snapshot.json; echo; compact $bm/bitmart_depth_increase_update.json; echo; compact $bm/bitmart_trade.json; echo; echo pong; } | put bitmart_md seq-snapshot-update
+by=tests/fixtures/bybit/samples
+for n in bybit_orderbook_delta bybit_public_trade bybit_ticker_spot bybit_ws_pong_private bybit_ws_pong_public_spot bybit_ws_auth_response; do
+  cp "$by/$n.json" "$c/bybit_md/"
+  put_compact bybit_md "$n.line" "$by/$n.json"
+done
+# The snapshot sample without the docs' `...` lines (not JSON otherwise).
+grep -v '^ *\.\.\.,\? *$' $by/bybit_orderbook_snapshot.json | python3 -c 'import json,re,sys; print(json.dumps(json.loads(re.sub(r",(\s*[\]}])", r"\1", sys.stdin.read())), separators=(",", ":")))' | put bybit_md bybit_orderbook_snapshot.line
+{ cat "$c/bybit_md/bybit_orderbook_snapshot.line"; compact $by/bybit_orderbook_delta.json; echo; compact $by/bybit_public_trade.json; echo; echo '{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","markPrice":"17217.33","indexPrice":"17227.36","nextFundingTime":"1673280000000","fundingRate":"-0.000212"},"cs":1,"ts":1}'; echo '{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","markPrice":"17218"},"cs":2,"ts":2}'; } | put bybit_md seq-snapshot-delta-ticker
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

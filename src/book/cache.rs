@@ -12,6 +12,11 @@
 //! `seq`. `publish` writes the depth before the top, so a depth read after a top read is
 //! never older than the last full publish that top reflects. A `Depth` whose `seq` is below
 //! the top's `seq` is older than the top (the feed sent top-only updates since).
+//!
+//! Perpetuals also have a mark slot (mark and index price, funding rate and time), a third
+//! seqlock on its own cache line with its own version, written by the same feed through
+//! [`CacheWriter::publish_mark`] and read with [`CacheReader::mark`]. It is independent of the
+//! book: it does not bump the slot's publish counter and is not invalidated with the book.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -21,7 +26,7 @@ use crossbeam_utils::CachePadded;
 
 use super::l2::{L2Book, Level};
 use super::seqlock::SeqLock;
-use crate::types::{InstrumentId, Price, Qty, Side, UnixNanos};
+use crate::types::{FundingRate, InstrumentId, MarkUpdate, Price, Qty, Side, UnixNanos};
 
 /// Levels per side the cache publishes in a [`Depth`].
 pub const CACHE_DEPTH: usize = 10;
@@ -44,6 +49,40 @@ const DEPTH_BIDS: usize = 5;
 const DEPTH_ASKS: usize = DEPTH_BIDS + 2 * CACHE_DEPTH;
 /// Meta word layout: bit 0 valid, bits 8..16 bid count, bits 16..24 ask count.
 const META_VALID: u64 = 1;
+
+/// Words of a published mark: mark price, index price, funding rate, next funding time (ms),
+/// exchange time, receive time.
+const MARK_WORDS: usize = 6;
+
+/// A perpetual's mark, index and funding as last published (see [`MarkUpdate`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarkPrice {
+    pub mark: Price,
+    pub index: Price,
+    pub funding_rate: FundingRate,
+    /// Unix milliseconds of the next funding.
+    pub next_funding_ms: u64,
+    pub exchange_ts: UnixNanos,
+    /// When our feed received the message that completed it.
+    pub recv_ts: UnixNanos,
+    /// Marks published to this slot so far: 0 means none yet (the other fields are then zero).
+    pub seq: u64,
+}
+
+impl MarkPrice {
+    #[inline]
+    fn from_words(w: &[u64; MARK_WORDS], seq: u64) -> Self {
+        Self {
+            mark: Price::from_units(w[0] as i64),
+            index: Price::from_units(w[1] as i64),
+            funding_rate: FundingRate::from_units(w[2] as i64),
+            next_funding_ms: w[3],
+            exchange_ts: UnixNanos(w[4]),
+            recv_ts: UnixNanos(w[5]),
+            seq,
+        }
+    }
+}
 
 /// The best bid and ask of one instrument as last published. An empty side is a zero
 /// [`Level`].
@@ -171,6 +210,7 @@ impl Depth {
 struct Slot {
     top: CachePadded<SeqLock<TOP_WORDS>>,
     depth: CachePadded<SeqLock<DEPTH_WORDS>>,
+    mark: CachePadded<SeqLock<MARK_WORDS>>,
     /// Whether a [`CacheWriter`] for this slot exists. Taken with AcqRel and given back with
     /// Release, so a later writer starts after everything the previous one wrote.
     writer_taken: AtomicBool,
@@ -313,6 +353,21 @@ impl CacheWriter {
         self.cache.slots[self.index].top.write(&self.top);
     }
 
+    /// Publishes a perpetual's mark, index and funding (its own seqlock: the book's `seq`
+    /// and validity are untouched).
+    #[inline]
+    pub fn publish_mark(&mut self, m: &MarkUpdate, recv_ts: UnixNanos) {
+        let words = [
+            m.mark.units() as u64,
+            m.index.units() as u64,
+            m.funding_rate.units() as u64,
+            m.next_funding_ms,
+            m.exchange_ts.0,
+            recv_ts.0,
+        ];
+        self.cache.slots[self.index].mark.write(&words);
+    }
+
     /// Marks the book unusable: readers see `valid == false` on both top and depth, with the
     /// last published prices and a new `seq`.
     pub fn invalidate(&mut self) {
@@ -365,6 +420,19 @@ impl CacheReader {
         match self.cache.slot(id) {
             Some(slot) => Depth::from_words(&slot.depth.read().words),
             None => Depth::default(),
+        }
+    }
+
+    /// The latest mark, index and funding of `id` (a perpetual's; `seq` 0 when none was
+    /// published): one consistent snapshot.
+    #[inline]
+    pub fn mark(&self, id: InstrumentId) -> MarkPrice {
+        match self.cache.slot(id) {
+            Some(slot) => {
+                let snap = slot.mark.read();
+                MarkPrice::from_words(&snap.words, snap.version)
+            }
+            None => MarkPrice::default(),
         }
     }
 
@@ -687,5 +755,79 @@ mod tests {
         }
         let last = reader.join().expect("reader thread panicked");
         assert_eq!(last, PUBLISHES as u64);
+    }
+
+    #[test]
+    fn marks_are_published_beside_the_book_and_read_whole() {
+        const PUBLISHES: u64 = if cfg!(miri) { 25 } else { 5_000 };
+        let cache = BookCache::new(2);
+        let mut w = cache.writer(InstrumentId(1)).unwrap();
+        let r = cache.reader();
+        assert_eq!(r.mark(InstrumentId(1)), MarkPrice::default());
+        let m = MarkUpdate {
+            instrument: InstrumentId(1),
+            mark: px("17217.33"),
+            index: px("17227.36"),
+            funding_rate: FundingRate::parse("-0.000212").unwrap(),
+            next_funding_ms: 1_673_280_000_000,
+            exchange_ts: UnixNanos::from_millis(1_673_272_861_686),
+        };
+        w.publish_mark(&m, UnixNanos(7));
+        let got = r.mark(InstrumentId(1));
+        assert_eq!(
+            got,
+            MarkPrice {
+                mark: px("17217.33"),
+                index: px("17227.36"),
+                funding_rate: FundingRate::from_units(-21_200),
+                next_funding_ms: 1_673_280_000_000,
+                exchange_ts: UnixNanos::from_millis(1_673_272_861_686),
+                recv_ts: UnixNanos(7),
+                seq: 1,
+            }
+        );
+        // The book's slot is untouched by a mark, and the other instrument has none.
+        assert_eq!(
+            (r.seq(InstrumentId(1)), r.top(InstrumentId(1)).valid),
+            (0, false)
+        );
+        assert_eq!(r.mark(InstrumentId(0)).seq, 0);
+        w.invalidate();
+        assert_eq!(r.mark(InstrumentId(1)).seq, 1);
+
+        // A reader on another thread sees each mark whole: every word from the same write.
+        let reader = {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                loop {
+                    let m = r.mark(InstrumentId(1));
+                    if m.seq > 1 {
+                        let k = m.next_funding_ms;
+                        assert_eq!(m.mark.units() as u64, k);
+                        assert_eq!(m.index.units() as u64, k + 1);
+                        assert_eq!(m.funding_rate.units(), -(k as i64));
+                        assert_eq!(m.recv_ts, UnixNanos(k));
+                    }
+                    if m.next_funding_ms == PUBLISHES {
+                        return m.seq;
+                    }
+                }
+            })
+        };
+        for k in 1..=PUBLISHES {
+            let m = MarkUpdate {
+                instrument: InstrumentId(1),
+                mark: Price::from_units(k as i64),
+                index: Price::from_units(k as i64 + 1),
+                funding_rate: FundingRate::from_units(-(k as i64)),
+                next_funding_ms: k,
+                exchange_ts: UnixNanos(k),
+            };
+            w.publish_mark(&m, UnixNanos(k));
+        }
+        assert_eq!(
+            reader.join().expect("reader thread panicked"),
+            PUBLISHES + 1
+        );
     }
 }

@@ -10,6 +10,6 @@ mod ladder;
 /// A single-writer, many-reader seqlock over atomic words.
 pub mod seqlock;
 
-pub use cache::{BookCache, CACHE_DEPTH, CacheReader, CacheWriter, Depth, TopOfBook};
+pub use cache::{BookCache, CACHE_DEPTH, CacheReader, CacheWriter, Depth, MarkPrice, TopOfBook};
 pub use l2::{L2Book, Level};
 pub use seqlock::{SeqLock, Snapshot};

@@ -13,11 +13,12 @@ use crate::venue::binance::handler::SpotMdHandler;
 use crate::venue::binance::md::{TimeUnit, stream_symbol};
 use crate::venue::binance::symbols::SymbolTable;
 use crate::venue::bitmart::BitmartMd;
+use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -29,6 +30,7 @@ enum Replay {
     Okx(OkxMd),
     Coinbase(CoinbaseMd),
     Bitmart(BitmartMd),
+    Bybit(BybitMd),
 }
 
 impl Replay {
@@ -42,6 +44,12 @@ impl Replay {
             VenueKind::OkxSpot => Replay::Okx(OkxMd::new(&[], SyncLimits::default())),
             VenueKind::Coinbase => Replay::Coinbase(CoinbaseMd::new(&[], SyncLimits::default())),
             VenueKind::BitmartSpot => Replay::Bitmart(BitmartMd::new(&[], SyncLimits::default())),
+            VenueKind::BybitSpot => {
+                Replay::Bybit(BybitMd::new(Category::Spot, &[], SyncLimits::default()))
+            }
+            VenueKind::BybitLinear => {
+                Replay::Bybit(BybitMd::new(Category::Linear, &[], SyncLimits::default()))
+            }
         }
     }
 
@@ -51,6 +59,7 @@ impl Replay {
             Replay::Okx(h) => h,
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
+            Replay::Bybit(h) => h,
         }
     }
 
@@ -60,6 +69,7 @@ impl Replay {
             Replay::Okx(h) => h,
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
+            Replay::Bybit(h) => h,
         }
     }
 
@@ -98,6 +108,14 @@ impl Replay {
                     }
                 }
             }
+            Replay::Bybit(h) => {
+                if let Some(sym) = bybit_symbol(frame)
+                    && h.insts().get(sym).is_none()
+                {
+                    let id = InstrumentId(h.insts().len() as u32);
+                    h.add_instrument(sym, id);
+                }
+            }
         }
         Ok(())
     }
@@ -108,6 +126,7 @@ impl Replay {
             Replay::Okx(h) => h.insts().inst_id_of(id),
             Replay::Coinbase(h) => h.insts().inst_id_of(id),
             Replay::Bitmart(h) => h.insts().inst_id_of(id),
+            Replay::Bybit(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -140,6 +159,17 @@ fn coinbase_product_ids(frame: &[u8]) -> impl Iterator<Item = &str> {
             }
         }
     })
+}
+
+/// The symbol a Bybit push's topic names (`"topic":"orderbook.50.BTCUSDT"`, `publicTrade.`,
+/// `tickers.`: the last dot-separated part).
+fn bybit_symbol(frame: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"topic\":\"";
+    let at = frame.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = frame[at..].iter().position(|&b| b == b'"')?;
+    let topic = std::str::from_utf8(&frame[at..at + len]).ok()?;
+    let sym = topic.rsplit('.').next()?;
+    (!sym.is_empty() && sym.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(sym)
 }
 
 /// Every `symbol` a BitMart push names (`BTC_USDT`).

@@ -18,6 +18,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
         VenueKind::OkxSpot => crate::venue::okx::decode::decode,
         VenueKind::Coinbase => crate::venue::coinbase::decode::decode,
         VenueKind::BitmartSpot => crate::venue::bitmart::decode::decode,
+        VenueKind::BybitSpot | VenueKind::BybitLinear => crate::venue::bybit::decode::decode,
     }
 }
 

@@ -101,6 +101,9 @@ pub fn sign_request(
              bitmart-spot --memo-env VAR …)"
                 .into(),
         ),
+        VenueKind::BybitSpot | VenueKind::BybitLinear => {
+            Err("Bybit request signing is not built yet".into())
+        }
         VenueKind::Coinbase => Err(
             "coinbase signs a JWT, not a string: see coinbase_jwt (mako sign --venue coinbase \
              --key-env VAR --secret-env VAR --method M --path P)"

@@ -117,15 +117,22 @@ pub enum VenueKind {
     Coinbase,
     /// BitMart spot: compressed public WebSocket, `version`-chained incremental books.
     BitmartSpot,
+    /// Bybit v5 spot: `orderbook.{depth}` books chained by `u`.
+    BybitSpot,
+    /// Bybit v5 linear (USDT) perpetuals: the spot codec's books, plus mark, index and
+    /// funding from `tickers`.
+    BybitLinear,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 4] = [
+    pub const ALL: [VenueKind; 6] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
         VenueKind::BitmartSpot,
+        VenueKind::BybitSpot,
+        VenueKind::BybitLinear,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -139,6 +146,8 @@ impl VenueKind {
             VenueKind::OkxSpot => "okx-spot",
             VenueKind::Coinbase => "coinbase",
             VenueKind::BitmartSpot => "bitmart-spot",
+            VenueKind::BybitSpot => "bybit-spot",
+            VenueKind::BybitLinear => "bybit-linear",
         }
     }
 }
@@ -179,6 +188,10 @@ impl OrderTransport {
                 "orders, cancels and queries over signed REST (rest_url); order changes from \
                  the private WebSocket's spot/user/order channel (not built yet: bitmart-spot \
                  runs in paper mode only)"
+            }
+            (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
+                "orders over signed REST or the trade WebSocket, order changes from the private \
+                 WebSocket (not built yet: bybit-spot and bybit-linear run in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

@@ -179,6 +179,8 @@ pub enum RawVenueKind {
     OkxSpot,
     Coinbase,
     BitmartSpot,
+    BybitSpot,
+    BybitLinear,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

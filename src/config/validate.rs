@@ -251,6 +251,17 @@ fn venues(
             );
             good = false;
         }
+        if matches!(v.kind, RawVenueKind::BybitSpot | RawVenueKind::BybitLinear)
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        {
+            errors.push(
+                p("kind"),
+                "bybit-spot and bybit-linear run only in mode = \"paper\" in this build (Bybit \
+                 market data, orders filled by the engine's paper execution): their order \
+                 gateway (signed REST, the private and trade WebSockets) is not built yet",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -365,6 +376,8 @@ fn venues(
                     RawVenueKind::OkxSpot => VenueKind::OkxSpot,
                     RawVenueKind::Coinbase => VenueKind::Coinbase,
                     RawVenueKind::BitmartSpot => VenueKind::BitmartSpot,
+                    RawVenueKind::BybitSpot => VenueKind::BybitSpot,
+                    RawVenueKind::BybitLinear => VenueKind::BybitLinear,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -450,6 +463,12 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
             refuse("passphrase_env", v.passphrase_env.is_some(), why);
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::BybitSpot | RawVenueKind::BybitLinear => {
+            let why = "does not apply to Bybit: its keys have no passphrase";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("demo_trading", v.demo_trading.is_some(), why);
         }
         RawVenueKind::OkxSpot => {

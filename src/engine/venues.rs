@@ -15,6 +15,7 @@ use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
 use crate::venue::bitmart::BitmartMd;
+use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
@@ -45,6 +46,14 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = BitmartMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
+        VenueKind::BybitSpot | VenueKind::BybitLinear => {
+            let category = match spec.venue.kind {
+                VenueKind::BybitLinear => Category::Linear,
+                _ => Category::Spot,
+            };
+            let md = BybitMd::for_venue(category, &spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
     }
 }
 
@@ -64,6 +73,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => true,
         VenueKind::BitmartSpot => false,
+        VenueKind::BybitSpot | VenueKind::BybitLinear => false,
     }
 }
 
@@ -75,6 +85,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => false,
         VenueKind::BitmartSpot => false,
+        VenueKind::BybitSpot | VenueKind::BybitLinear => false,
     }
 }
 
@@ -157,6 +168,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
         }
         VenueKind::BitmartSpot => Err(format!(
             "venue {}: the BitMart order gateway is not built yet",
+            v.name
+        )),
+        VenueKind::BybitSpot | VenueKind::BybitLinear => Err(format!(
+            "venue {}: the Bybit order gateway is not built yet",
             v.name
         )),
     }

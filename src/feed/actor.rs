@@ -548,6 +548,7 @@ impl<M: MarketData> FeedActor<M> {
         }
         let res = self.handler.on_frame(frame);
         self.apply(res, recv, ctx);
+        self.publish_marks(recv);
         self.send_requests(recv);
     }
 
@@ -563,7 +564,21 @@ impl<M: MarketData> FeedActor<M> {
             self.record_errors += 1;
         }
         self.apply(res, recv, ctx);
+        self.publish_marks(recv);
         self.send_requests(recv);
+    }
+
+    /// Publishes the perpetuals' marks the last frame completed into the cache beside their
+    /// books.
+    #[inline]
+    fn publish_marks(&mut self, recv: UnixNanos) {
+        while let Some(m) = self.handler.mark_update() {
+            if let Some(k) = self.book_slot(m.instrument)
+                && let Some(w) = &mut self.books[k].writer
+            {
+                w.publish_mark(&m, recv);
+            }
+        }
     }
 
     /// Sends what the venue's book rule asked for (a snapshot request) on the active
@@ -675,10 +690,14 @@ impl<M: MarketData> FeedActor<M> {
             return;
         };
         // After a rotation both connections may have carried the same trades.
-        if self.books[k]
-            .last_trade_id
-            .is_some_and(|last| t.trade_id <= last)
-        {
+        // Numeric ids rise with time; other ids (Bybit's UUIDs) only say whether two are the
+        // same trade.
+        if self.books[k].last_trade_id.is_some_and(|last| {
+            match (t.trade_id.as_u64(), last.as_u64()) {
+                (Some(_), Some(_)) => t.trade_id <= last,
+                _ => t.trade_id == last,
+            }
+        }) {
             return;
         }
         self.books[k].last_trade_id = Some(t.trade_id);

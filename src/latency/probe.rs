@@ -109,6 +109,8 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::Coinbase => ("/api/v3/brokerage/time", b"\"epochMillis\""),
         // {"code":1000,"trace":"…","message":"OK","data":{"server_time":1527777538000}}
         VenueKind::BitmartSpot => ("/system/time", b"\"server_time\""),
+        // {"retCode":0,"retMsg":"OK","result":{"timeSecond":"…","timeNano":"…"},"time":1688639403423}
+        VenueKind::BybitSpot | VenueKind::BybitLinear => ("/v5/market/time", b"\"time\""),
     }
 }
 

@@ -139,6 +139,8 @@ pub struct SimConfig {
     /// A BitMart connection is closed when nothing was pushed to it for this long (BitMart:
     /// 20 s; a client keeps it with text `ping`, answered `pong`).
     pub bitmart_idle_timeout: Duration,
+    /// The funding rate the Bybit linear front end's tickers state (Bybit's `fundingRate`).
+    pub bybit_funding_rate: crate::types::FundingRate,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -179,6 +181,7 @@ struct RawConfig {
     max_connection_age_ms: Option<u64>,
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
+    bybit_funding_rate: Option<String>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -519,6 +522,17 @@ impl SimConfig {
         if bitmart_idle_timeout.is_zero() {
             e.0.push("sim.bitmart_idle_timeout_ms: must be at least 1".into());
         }
+        let bybit_funding_rate = match crate::types::FundingRate::parse(
+            raw.bybit_funding_rate.as_deref().unwrap_or("0.0001"),
+        ) {
+            Ok(r) => r,
+            Err(err) => {
+                e.0.push(format!(
+                    "sim.bybit_funding_rate: {err} (a signed decimal such as \"0.0001\")"
+                ));
+                crate::types::FundingRate::ZERO
+            }
+        };
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -543,6 +557,7 @@ impl SimConfig {
             max_connection_age,
             okx_idle_timeout,
             bitmart_idle_timeout,
+            bybit_funding_rate,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

@@ -23,6 +23,9 @@ pub mod bench;
 pub mod bitmart_public;
 /// The simulated book and its diff accumulators.
 pub mod book;
+/// The Bybit v5 public WebSocket front end, spot and linear: orderbook snapshot and deltas
+/// with `u`, publicTrade, tickers (linear: mark, index, funding).
+pub mod bybit_public;
 /// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
 pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
@@ -267,6 +270,10 @@ impl SimHandle {
     /// BitMart's public WebSocket (`/api?protocol=1.1`, the venue's own path).
     pub fn bitmart_ws_url(&self) -> String {
         format!("ws://{}/api?protocol=1.1", self.addr)
+    }
+    /// Bybit's public WebSocket host: the feed adds `/v5/public/spot` or `/v5/public/linear`.
+    pub fn bybit_ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

@@ -230,6 +230,8 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
     } else if req.path == "/api" {
         // BitMart's public WebSocket path (`/api?protocol=1.1`).
         ws::Kind::BitmartPublic
+    } else if req.path == "/v5/public/spot" || req.path == "/v5/public/linear" {
+        ws::Kind::BybitPublic(req.path.ends_with("linear"))
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

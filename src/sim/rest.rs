@@ -62,6 +62,18 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
             .to_string(),
         ));
     }
+    if req.path == "/v5/market/time" {
+        // Bybit's clock (exchanges.md §3.7), for the latency probe.
+        let ms = shared.faults.server_ms();
+        return Reply::Send(Response::json(
+            200,
+            json!({"retCode": 0, "retMsg": "OK",
+                   "result": {"timeSecond": (ms / 1000).to_string(),
+                              "timeNano": (u128::from(ms) * 1_000_000).to_string()},
+                   "retExtInfo": {}, "time": ms})
+            .to_string(),
+        ));
+    }
     if shared.faults.http_5xx() {
         return Reply::Send(Response::json(503, json!({"code": -1008, "msg": "Server is currently overloaded with other requests. Please try again in a few minutes."}).to_string()));
     }

@@ -32,6 +32,8 @@ pub enum Kind {
     CoinbasePublic,
     CoinbaseUser,
     BitmartPublic,
+    /// Bybit's public WebSocket: `true` for `/v5/public/linear`, `false` for spot.
+    BybitPublic(bool),
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -99,6 +101,12 @@ pub fn run(
             shared.clone(),
             conn_id,
             mailbox,
+        )),
+        Kind::BybitPublic(linear) => Box::new(super::bybit_public::BybitPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+            linear,
         )),
         Kind::OkxPublic => Box::new(super::okx_public::OkxPublicSession::new(
             shared.clone(),

@@ -16,7 +16,7 @@ pub mod venue_ids;
 pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, Rate, SCALE, bps_of};
 pub use ids::{InstrumentId, StrategyId, VenueId};
 pub use instrument::{GridError, Instrument};
-pub use market::{TradeEvent, TradePrint};
+pub use market::{FundingRate, MarkUpdate, TradeEvent, TradePrint};
 pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, SnapshotStatus,
     TimeInForce, VenueFinal,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::book::{L2Book, Level};
-use crate::types::{InstrumentId, TradePrint, UnixNanos};
+use crate::types::{InstrumentId, MarkUpdate, TradePrint, UnixNanos};
 
 /// Whether the book may be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,6 +309,14 @@ pub trait MarketData: Send + 'static {
     /// and sends each one until `None`.
     #[inline]
     fn next_request(&mut self) -> Option<&str> {
+        None
+    }
+
+    /// A perpetual's mark, index and funding that the last frame completed (Bybit's linear
+    /// `tickers`). The feed asks after every frame, publishes each one into the book cache
+    /// beside its book, and asks again until `None`.
+    #[inline]
+    fn mark_update(&mut self) -> Option<MarkUpdate> {
         None
     }
 

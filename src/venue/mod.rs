@@ -5,6 +5,8 @@
 pub mod binance;
 /// BitMart spot: signing (codecs not built yet).
 pub mod bitmart;
+/// Bybit v5 spot and linear perpetuals: market-data codec, book rule, marks.
+pub mod bybit;
 /// Coinbase Advanced Trade: JWT signing, market-data codec and book rule.
 pub mod coinbase;
 /// Coinstore spot: signing (codecs not built yet).

@@ -167,6 +167,19 @@ impl MarginAccount {
         }
     }
 
+    /// Passes the funding times up to `now_ms` without paying them (no funding rate was
+    /// known then): a later rate is never applied to an earlier funding time. Returns how many
+    /// were passed with a position open.
+    pub fn skip_funding(&mut self, now_ms: u64) -> u32 {
+        let mut skipped = 0;
+        while now_ms >= self.next_funding_ms {
+            self.next_funding_ms =
+                next_funding_ms(self.next_funding_ms, self.margin.funding_interval_ms);
+            skipped += u32::from(self.position.qty != 0);
+        }
+        skipped
+    }
+
     /// The price at which the open position is liquidated (`None` when flat or when no price
     /// liquidates it).
     pub fn liquidation_price(&self) -> Option<Price> {

@@ -88,10 +88,16 @@ impl PaperGateway {
         }
     }
 
-    /// The mark price and funding rate of a perpetual: the mid of the book, and no rate until
-    /// the feed publishes one.
-    fn mark_and_rate(&self, instrument: InstrumentId) -> (Option<Price>, Option<Rate>) {
-        (self.mid(instrument), None)
+    /// The mark price and funding rate of a perpetual: the venue's, as the feed published them
+    /// beside the book; until it has, the mid of the book and no funding (a rate is never
+    /// made up).
+    pub(super) fn mark_and_rate(&self, instrument: InstrumentId) -> (Option<Price>, Option<Rate>) {
+        let m = self.book.mark(instrument);
+        if m.seq > 0 && m.mark.is_positive() {
+            (Some(m.mark), Some(Rate::from_units(m.funding_rate.units())))
+        } else {
+            (self.mid(instrument), None)
+        }
     }
 
     /// Funding at the funding times that have passed, then liquidations. Returns the work
@@ -106,8 +112,16 @@ impl PaperGateway {
             let (mark, rate) = self.mark_and_rate(instrument);
             let Some(mark) = mark else { continue };
             let mut paid = Vec::new();
-            if let (Some(rate), Some(a)) = (rate, self.margins[s].as_mut()) {
-                a.fund(now.as_millis(), mark, rate, |f| paid.push(f));
+            if let Some(a) = self.margins[s].as_mut() {
+                match rate {
+                    Some(rate) => a.fund(now.as_millis(), mark, rate, |f| paid.push(f)),
+                    None if a.skip_funding(now.as_millis()) > 0 => tracing::warn!(
+                        gateway = %self.name,
+                        strategy = s,
+                        "paper funding time passed with a position open but no funding rate from the feed: not paid"
+                    ),
+                    None => {}
+                }
             }
             for f in paid {
                 work += 1;

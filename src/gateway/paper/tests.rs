@@ -656,3 +656,45 @@ fn a_perpetual_trades_on_margin_and_is_liquidated_at_its_liquidation_price() {
     // Risk saw the same position close.
     assert_eq!(h.gw.risk().position(S0).unwrap().qty, 0);
 }
+
+#[test]
+fn a_perpetual_pays_funding_at_the_venues_rate_at_each_funding_time() {
+    let mut h = Harness::with(RiskLimits::default(), perp);
+    h.book(&[("99.99", "200")], &[("100.01", "200")]);
+    let long = h.new_order(Side::Buy, "0", "10", OrderKind::Market, TimeInForce::Ioc);
+    h.step();
+    assert_eq!(h.status(long), OrderStatus::Filled);
+    let paid_before = h.gw.margin(S0).unwrap().funding_paid;
+    assert_eq!(paid_before, 0);
+    // Without the venue's funding rate nothing is paid, even past a funding time
+    // (00:00 UTC after the harness's start at 22:13:20).
+    let next = h.gw.margin(S0).unwrap().next_funding_ms;
+    assert_eq!(next, 1_700_006_400_000);
+    h.now = UnixNanos(next * 1_000_000);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().funding_paid, 0);
+    // The feed publishes a mark of 101 and a rate of 0.01 %: at 08:00 the long of 10 pays
+    // 10 × 101 × 0.0001 = 0.101 USDT, into the risk engine's day as well.
+    h.writer.publish_mark(
+        &crate::types::MarkUpdate {
+            instrument: INST,
+            mark: px("101"),
+            index: px("101"),
+            funding_rate: crate::types::FundingRate::from_units(10_000),
+            next_funding_ms: next + 8 * 3_600_000,
+            exchange_ts: h.now,
+        },
+        h.now,
+    );
+    h.now = UnixNanos((next + 8 * 3_600_000) * 1_000_000);
+    h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.funding_paid, 101 * Notional::SCALE / 1_000);
+    assert_eq!(a.next_funding_ms, next + 16 * 3_600_000);
+    assert_eq!(
+        h.gw.risk().position(S0).unwrap().funding,
+        101 * Notional::SCALE / 1_000
+    );
+    // The mark, not the mid, is what liquidation and the figures use.
+    assert_eq!(h.gw.mark_and_rate(INST).0, Some(px("101")));
+}

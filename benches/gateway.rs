@@ -69,6 +69,7 @@ fn encoding(c: &mut Criterion) {
                 signer: &signer,
                 recv_window_ms: 5000,
                 timestamp_ms: 1_723_161_254_206,
+                ws: mako::venue::binance::orders::WsAuth::Hmac,
             };
             black_box(rest_new_order(&o, &auth, &mut buf).len())
         })
@@ -77,6 +78,44 @@ fn encoding(c: &mut Criterion) {
     g.bench_function("ws api order.place", |b| {
         b.iter(|| {
             session.place(
+                "BTCUSDT",
+                &cid,
+                Side::Buy,
+                OrderKind::LimitMaker,
+                TimeInForce::Gtc,
+                black_box(price),
+                qty,
+                2,
+                5,
+                1_723_161_254_206,
+                &mut buf,
+            );
+            black_box(buf.len())
+        })
+    });
+    // An Ed25519 key, logged on (`session.logon` answered): orders carry no signature.
+    let mut ed = Session::new_ed25519(
+        &Secret::new(KEY),
+        &Secret::new("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A="),
+        5000,
+    )
+    .unwrap();
+    {
+        use mako::venue::order::OrderSession as _;
+        let mut logon = Vec::new();
+        ed.on_connected(1_723_161_254_206, &mut logon);
+        let v: serde_json::Value = serde_json::from_slice(&logon).unwrap();
+        let answer = format!(
+            r#"{{"id":"{}","status":200,"result":{{"apiKey":"k"}}}}"#,
+            v["id"].as_str().unwrap()
+        );
+        let mut ev = Vec::new();
+        ed.on_frame(answer.as_bytes(), mako::types::UnixNanos(1), &mut ev);
+        assert!(ed.logged_on());
+    }
+    g.bench_function("ws api order.place, ed25519 session logged on", |b| {
+        b.iter(|| {
+            ed.place(
                 "BTCUSDT",
                 &cid,
                 Side::Buy,

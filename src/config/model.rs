@@ -256,6 +256,9 @@ pub struct Credentials {
     pub api_secret: SecretSource,
     /// The passphrase chosen with the key (OKX); `None` for venues without one.
     pub passphrase: Option<SecretSource>,
+    /// Binance: the secret is an Ed25519 private key, and the WebSocket API session logs on
+    /// with it (`session.logon`) instead of signing every request with HMAC.
+    pub ed25519: bool,
 }
 
 /// The statistic of the rolling window that picks a venue's band.

@@ -156,6 +156,8 @@ pub struct RawVenue {
     pub api_key_file: Option<String>,
     pub api_secret_env: Option<String>,
     pub api_secret_file: Option<String>,
+    /// `hmac` (default) or `ed25519` (Binance: the secret is the Ed25519 private key).
+    pub api_key_type: Option<String>,
     /// The key's passphrase (OKX only).
     pub passphrase_env: Option<String>,
     pub passphrase_file: Option<String>,

@@ -744,3 +744,23 @@ fn instruments_may_be_perpetuals_with_their_contract_and_margin() {
     assert_eq!(g.min_liquidation_distance_bps, Some(500));
     assert_eq!(g.max_position_notional, Some(Price::from_int(25000)));
 }
+
+#[test]
+fn binance_keys_may_be_ed25519_on_the_websocket_api() {
+    let ws_api = ("venues[0].order_transport", Some("\"ws-api\""));
+    let ed = ("venues[0].api_key_type", Some("\"ed25519\""));
+    let cfg = parse(&edited(&[ws_api, ed]), Path::new("t.toml")).unwrap();
+    assert!(cfg.venues[0].credentials.as_ref().unwrap().ed25519);
+    let cfg = parse(BASE, Path::new("t.toml")).unwrap();
+    assert!(!cfg.venues[0].credentials.as_ref().unwrap().ed25519);
+    for edits in [
+        vec![ed],
+        vec![ws_api, ("venues[0].api_key_type", Some("\"rsa\""))],
+    ] {
+        assert_eq!(
+            error_paths(&edited(&edits)),
+            ["venues[0].api_key_type"],
+            "{edits:?}"
+        );
+    }
+}

@@ -531,11 +531,37 @@ fn credentials(
         );
         return Err(Reported);
     }
+    let ed25519 = match v.api_key_type.as_deref() {
+        None | Some("hmac") => false,
+        Some("ed25519") if v.kind != RawVenueKind::BinanceSpot => {
+            errors.push(
+                join(path, "api_key_type"),
+                "\"ed25519\" is built for binance-spot only (Coinbase reads the key type from the key itself)",
+            );
+            return Err(Reported);
+        }
+        Some("ed25519") if v.order_transport != super::raw::RawOrderTransport::WsApi => {
+            errors.push(
+                join(path, "api_key_type"),
+                "\"ed25519\" needs order_transport = \"ws-api\" (REST orders are signed with HMAC only)",
+            );
+            return Err(Reported);
+        }
+        Some("ed25519") => true,
+        Some(other) => {
+            errors.push(
+                join(path, "api_key_type"),
+                format!("{other:?} is not \"hmac\" or \"ed25519\""),
+            );
+            return Err(Reported);
+        }
+    };
     match (key?, secret?) {
         (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
             api_key,
             api_secret,
             passphrase,
+            ed25519,
         })),
         (None, None) => Ok(None),
         (Some(_), None) => {

@@ -109,11 +109,21 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
                     v.name
                 )
             })?;
-            let session = Session::new(
-                &spec.api_key,
-                &spec.api_secret,
-                v.recv_window.as_millis() as u64,
-            );
+            let ed25519 = v.credentials.as_ref().is_some_and(|c| c.ed25519);
+            let session = if ed25519 {
+                Session::new_ed25519(
+                    &spec.api_key,
+                    &spec.api_secret,
+                    v.recv_window.as_millis() as u64,
+                )
+                .map_err(|e| format!("venue {}: api_key_type = \"ed25519\": {e}", v.name))?
+            } else {
+                Session::new(
+                    &spec.api_key,
+                    &spec.api_secret,
+                    v.recv_window.as_millis() as u64,
+                )
+            };
             let rest = (v.order_transport == OrderTransport::Rest).then(|| {
                 BinanceRest::new(
                     &spec.api_key,

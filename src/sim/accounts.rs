@@ -17,6 +17,7 @@ pub struct Balance {
 pub struct Account {
     pub api_key: String,
     pub secret: String,
+    pub ed25519_public_key: Option<ed25519_dalek::VerifyingKey>,
     pub balances: BTreeMap<String, Balance>,
     pub update_ms: u64,
 }
@@ -39,6 +40,7 @@ impl Account {
         Account {
             api_key: cfg.api_key.clone(),
             secret: cfg.secret.clone(),
+            ed25519_public_key: cfg.ed25519_public_key,
             balances,
             update_ms: 0,
         }

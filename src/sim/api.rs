@@ -83,7 +83,7 @@ pub fn authenticate(
     let key = api_key
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::new(401, -2014, "API-key format invalid."))?;
-    let (account, secret) = {
+    let (account, secret, ed25519) = {
         let ex = shared.ex.lock();
         let a = ex.account_by_key(key).ok_or_else(|| {
             ApiError::new(
@@ -92,9 +92,27 @@ pub fn authenticate(
                 "Invalid API-key, IP, or permissions for action.",
             )
         })?;
-        (a, ex.accounts[a].secret.clone())
+        (
+            a,
+            ex.accounts[a].secret.clone(),
+            ex.accounts[a].ed25519_public_key,
+        )
     };
-    auth::verify(&secret, payload, signature)?;
+    match ed25519 {
+        // An Ed25519 key signs in base64 (case-sensitive), the payload as for HMAC.
+        Some(key) => {
+            let sig = signature
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| ApiError::mandatory("signature"))?;
+            if !crate::venue::ed25519::verify_base64(&key, payload.as_bytes(), sig) {
+                return Err(ApiError::bad(
+                    -1022,
+                    "Signature for this request is not valid.",
+                ));
+            }
+        }
+        None => auth::verify(&secret, payload, signature)?,
+    }
     auth::check_timestamp(
         p.get("timestamp").as_deref(),
         p.get("recvWindow").as_deref(),

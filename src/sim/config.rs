@@ -73,6 +73,10 @@ pub struct SymbolConfig {
 pub struct AccountConfig {
     pub api_key: String,
     pub secret: String,
+    /// The account's Ed25519 public key, as Binance registers one with an API key: requests
+    /// and `session.logon` are then signed with its private key (base64 signatures) instead
+    /// of the HMAC secret.
+    pub ed25519_public_key: Option<ed25519_dalek::VerifyingKey>,
     pub balances: BTreeMap<String, Qty>,
 }
 
@@ -212,6 +216,7 @@ struct RawSymbol {
 struct RawAccount {
     api_key: Option<String>,
     secret: Option<String>,
+    ed25519_public_key: Option<String>,
     balances: BTreeMap<String, String>,
 }
 
@@ -446,6 +451,7 @@ impl SimConfig {
             vec![RawAccount {
                 api_key: None,
                 secret: None,
+                ed25519_public_key: None,
                 balances: [("BTC", "10"), ("USDT", "1000000")]
                     .map(|(a, q)| (a.to_string(), q.to_string()))
                     .into(),
@@ -473,9 +479,19 @@ impl SimConfig {
                 let q = e.qty(&format!("sim.accounts[{i}].balances.{asset}"), Some(q), "0");
                 balances.insert(asset.clone(), q);
             }
+            let ed25519_public_key = a.ed25519_public_key.as_deref().and_then(|k| {
+                let key = crate::venue::ed25519::verifying_key(k);
+                if key.is_none() {
+                    e.0.push(format!(
+                        "sim.accounts[{i}].ed25519_public_key: not an Ed25519 public key (base64 of 32 bytes, or a PEM -----BEGIN PUBLIC KEY-----)"
+                    ));
+                }
+                key
+            });
             accounts.push(AccountConfig {
                 api_key,
                 secret,
+                ed25519_public_key,
                 balances,
             });
         }

@@ -61,6 +61,8 @@ pub enum Purpose {
     OpenOrders(String),
     Account,
     Subscribe,
+    /// A login that authenticates the whole connection (Binance's `session.logon`).
+    Logon,
 }
 
 /// What the venue told us, in the gateway's terms.

@@ -101,6 +101,38 @@ pub fn rig_for(
     run_start_ms: u64,
     offset: Option<ClockOffset>,
 ) -> Rig {
+    rig_inner(kind, sim, transport, options, run_start_ms, offset, None)
+}
+
+/// A Binance WebSocket API rig whose key is the Ed25519 private key `ed25519` (base64 or
+/// PEM): the session logs on and sends unsigned requests. The simulator's account 0 must
+/// carry the matching `ed25519_public_key`.
+pub fn rig_ed25519(
+    sim: SimHandle,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    ed25519: &str,
+) -> Rig {
+    rig_inner(
+        VenueKind::BinanceSpot,
+        sim,
+        OrderTransport::WsApi,
+        options,
+        run_start_ms,
+        None,
+        Some(ed25519),
+    )
+}
+
+fn rig_inner(
+    kind: VenueKind,
+    sim: SimHandle,
+    transport: OrderTransport,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    offset: Option<ClockOffset>,
+    ed25519: Option<&str>,
+) -> Rig {
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
     let mut inst = instrument();
@@ -175,7 +207,11 @@ pub fn rig_for(
             None => Box::new(gw),
         }
     } else {
-        let session = Session::new(&key, &secret, spec.venue.recv_window.as_millis() as u64);
+        let rw = spec.venue.recv_window.as_millis() as u64;
+        let session = match ed25519 {
+            Some(k) => Session::new_ed25519(&key, &Secret::new(k), rw).unwrap(),
+            None => Session::new(&key, &secret, rw),
+        };
         let weight_limit = spec.options.rest.weight_limit;
         let rest = (transport == OrderTransport::Rest)
             .then(|| BinanceRest::new(&key, HmacSigner::new(&secret), 5000, weight_limit));

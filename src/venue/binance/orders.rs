@@ -20,6 +20,28 @@ pub struct NewOrder<'a> {
     pub qty_decimals: u32,
 }
 
+/// How a WebSocket API request is authenticated.
+#[derive(Clone, Copy)]
+pub enum WsAuth<'a> {
+    /// `apiKey` and a hex HMAC-SHA256 `signature` on every request.
+    Hmac,
+    /// `apiKey` and a base64 Ed25519 `signature` on every request (before `session.logon`
+    /// has been answered).
+    Ed25519(&'a ed25519_dalek::SigningKey),
+    /// The connection is logged on (`session.logon`): no `apiKey`, no signature.
+    Session,
+}
+
+impl std::fmt::Debug for WsAuth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WsAuth::Hmac => "Hmac",
+            WsAuth::Ed25519(_) => "Ed25519(***)",
+            WsAuth::Session => "Session",
+        })
+    }
+}
+
 /// What the signed parts of every request share.
 #[derive(Debug, Clone, Copy)]
 pub struct Auth<'a> {
@@ -27,6 +49,8 @@ pub struct Auth<'a> {
     pub signer: &'a HmacSigner,
     pub recv_window_ms: u64,
     pub timestamp_ms: u64,
+    /// How WebSocket API requests carry it (REST always signs with `signer`).
+    pub ws: WsAuth<'a>,
 }
 
 pub fn kind_str(k: OrderKind) -> &'static str {
@@ -120,15 +144,19 @@ impl<'p> WsParams<'p> {
         self.items[self.len] = (k, v, quoted);
         self.len += 1;
     }
-    /// Sorts, signs, and writes `{"id":..,"method":..,"params":{..,"signature":..}}`.
+    /// Sorts, signs, and writes `{"id":..,"method":..,"params":{..,"signature":..}}`; on a
+    /// logged-on session without `apiKey` and `signature`.
     fn write(
         mut self,
         id: &str,
         method: &str,
-        signer: &HmacSigner,
+        auth: &Auth<'_>,
         payload: &mut Vec<u8>,
         out: &mut Vec<u8>,
     ) {
+        if matches!(auth.ws, WsAuth::Session) {
+            self.remove("apiKey");
+        }
         let items = &mut self.items[..self.len];
         items.sort_unstable_by(|a, b| a.0.cmp(b.0));
         payload.clear();
@@ -140,7 +168,6 @@ impl<'p> WsParams<'p> {
             payload.push(b'=');
             payload.extend_from_slice(v);
         }
-        let sig = signer.sign_hex(payload);
         out.clear();
         out.extend_from_slice(b"{\"id\":\"");
         out.extend_from_slice(id.as_bytes());
@@ -160,9 +187,30 @@ impl<'p> WsParams<'p> {
             }
             out.push(b',');
         }
-        out.extend_from_slice(b"\"signature\":\"");
-        out.extend_from_slice(&sig);
+        match auth.ws {
+            WsAuth::Session => {
+                out.pop(); // the last comma
+                out.extend_from_slice(b"}}");
+                return;
+            }
+            WsAuth::Hmac => {
+                out.extend_from_slice(b"\"signature\":\"");
+                out.extend_from_slice(&auth.signer.sign_hex(payload));
+            }
+            WsAuth::Ed25519(key) => {
+                out.extend_from_slice(b"\"signature\":\"");
+                crate::venue::ed25519::sign_base64(key, payload, out);
+            }
+        }
         out.extend_from_slice(b"\"}}");
+    }
+
+    /// Drops parameter `k` (the `apiKey` of a logged-on session).
+    fn remove(&mut self, k: &str) {
+        if let Some(i) = self.items[..self.len].iter().position(|it| it.0 == k) {
+            self.items.copy_within(i + 1..self.len, i);
+            self.len -= 1;
+        }
     }
 }
 
@@ -224,7 +272,7 @@ pub fn ws_new_order(
     }
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
     p.push("type", kind_str(o.kind).as_bytes(), true);
-    p.write(req_id, "order.place", auth.signer, payload, out);
+    p.write(req_id, "order.place", auth, payload, out);
 }
 
 /// A signed WebSocket API request whose parameters are the symbol and the original client
@@ -247,7 +295,7 @@ pub fn ws_by_client_id(
     p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
     p.push("symbol", symbol.as_bytes(), true);
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
-    p.write(req_id, method, auth.signer, payload, out);
+    p.write(req_id, method, auth, payload, out);
 }
 
 /// `myTrades` for one order (weight 5): the venue's list of the order's trades and fees.
@@ -268,7 +316,7 @@ pub fn ws_my_trades(
     p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
     p.push("symbol", symbol.as_bytes(), true);
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
-    p.write(req_id, "myTrades", auth.signer, payload, out);
+    p.write(req_id, "myTrades", auth, payload, out);
 }
 
 /// A signed WebSocket API request with only the key and timestamp (and an optional symbol):
@@ -291,7 +339,26 @@ pub fn ws_signed_simple(
         p.push("symbol", s.as_bytes(), true);
     }
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
-    p.write(req_id, method, auth.signer, payload, out);
+    p.write(req_id, method, auth, payload, out);
+}
+
+/// `session.logon`: `apiKey` and `timestamp`, signed with the session's key (Ed25519, base64).
+pub fn ws_logon(auth: &Auth<'_>, req_id: &str, scratch: &mut WsScratch, out: &mut Vec<u8>) {
+    let WsScratch { ts, payload, .. } = scratch;
+    let mut p = WsParams::new();
+    p.push("apiKey", auth.api_key.as_bytes(), true);
+    p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
+    p.write(req_id, "session.logon", auth, payload, out);
+}
+
+/// A request without parameters on a logged-on session (`userDataStream.subscribe`).
+pub fn ws_unsigned(method: &str, req_id: &str, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(b"{\"id\":\"");
+    out.extend_from_slice(req_id.as_bytes());
+    out.extend_from_slice(b"\",\"method\":\"");
+    out.extend_from_slice(method.as_bytes());
+    out.extend_from_slice(b"\"}");
 }
 
 /// Percent-encodes a symbol for a REST path (non-ASCII symbols exist on Binance).
@@ -315,6 +382,7 @@ mod tests {
             signer: &signer,
             recv_window_ms: 100,
             timestamp_ms: 1_645_423_376_532,
+            ws: WsAuth::Hmac,
         };
         let cid = ClientOrderId::parse("x").unwrap();
         let o = NewOrder {
@@ -347,7 +415,7 @@ mod tests {
         p.write(
             "4885f793-e5ad-4c3b-8f6c-55d891472b71",
             "order.place",
-            &signer,
+            &auth,
             &mut payload,
             &mut out,
         );
@@ -381,6 +449,7 @@ mod tests {
             signer: &signer,
             recv_window_ms: 5000,
             timestamp_ms: 1,
+            ws: WsAuth::Hmac,
         };
         let cid = ClientOrderId::mint(1, crate::types::StrategyId(2), 3).unwrap();
         let mut o = NewOrder {

@@ -73,6 +73,7 @@ impl BinanceRest {
             signer: &self.signer,
             recv_window_ms: self.recv_window_ms,
             timestamp_ms: now_ms,
+            ws: super::orders::WsAuth::Hmac,
         }
     }
 
@@ -290,6 +291,7 @@ impl BinanceRest {
             }
             Purpose::Account => user::account_balances(&v).map(SessionEvent::Balances),
             Purpose::Subscribe => Ok(SessionEvent::Subscribed),
+            Purpose::Logon => Ok(SessionEvent::LoggedIn),
         };
         match decoded {
             Ok(ev) => out.push(ev),

@@ -10,7 +10,8 @@ use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
 use super::orders::{
-    Auth, NewOrder, WsScratch, ws_by_client_id, ws_my_trades, ws_new_order, ws_signed_simple,
+    Auth, NewOrder, WsAuth, WsScratch, ws_by_client_id, ws_logon, ws_my_trades, ws_new_order,
+    ws_signed_simple, ws_unsigned,
 };
 use super::sign::HmacSigner;
 use super::user::{self, VenueError, WsApiMessage};
@@ -47,6 +48,10 @@ impl Inflight {
 pub struct Session {
     api_key: String,
     signer: HmacSigner,
+    /// An Ed25519 key: the session logs on with it (`session.logon`) and, once logged on,
+    /// sends requests without signatures.
+    ed25519: Option<ed25519_dalek::SigningKey>,
+    logged_on: bool,
     recv_window_ms: u64,
     next_id: u64,
     inflight: Inflight,
@@ -62,6 +67,8 @@ impl Session {
         Self {
             api_key: api_key.expose().to_owned(),
             signer: HmacSigner::new(secret),
+            ed25519: None,
+            logged_on: false,
             recv_window_ms,
             next_id: 1,
             inflight: Inflight::new(),
@@ -70,6 +77,24 @@ impl Session {
             weight_used: 0,
             weight_limit: 6000,
         }
+    }
+
+    /// A session whose API key is an Ed25519 key (`secret` its private key, see
+    /// `venue::ed25519`): it logs on once per connection and then signs nothing per request.
+    pub fn new_ed25519(
+        api_key: &Secret,
+        secret: &Secret,
+        recv_window_ms: u64,
+    ) -> Result<Self, crate::venue::ed25519::Ed25519KeyError> {
+        let key = crate::venue::ed25519::signing_key(secret.expose())?;
+        let mut s = Self::new(api_key, &Secret::new(""), recv_window_ms);
+        s.ed25519 = Some(key);
+        Ok(s)
+    }
+
+    /// Whether the connection is logged on (`session.logon` answered).
+    pub fn logged_on(&self) -> bool {
+        self.logged_on
     }
 
     fn begin(&mut self, p: Purpose) -> u64 {
@@ -88,7 +113,22 @@ impl Session {
             signer: &self.signer,
             recv_window_ms: self.recv_window_ms,
             timestamp_ms: now_ms,
+            ws: match (&self.ed25519, self.logged_on) {
+                (Some(_), true) => WsAuth::Session,
+                (Some(k), false) => WsAuth::Ed25519(k),
+                (None, _) => WsAuth::Hmac,
+            },
         }
+    }
+
+    /// `session.logon` with the Ed25519 key.
+    fn logon(&mut self, now_ms: u64, out: &mut Vec<u8>) {
+        self.begin(Purpose::Logon);
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_logon(&self.auth(now_ms), &id, &mut scratch, out);
+        self.scratch = scratch;
+        self.id_buf = id;
     }
 
     /// `order.place`; the request is written into `out`.
@@ -245,6 +285,8 @@ impl Session {
     /// Forgets every request in flight (after a reconnect their answers never come; the
     /// reconciliation sweep finds out what happened).
     pub fn reset_inflight(&mut self) -> Vec<Purpose> {
+        // A new connection is not logged on.
+        self.logged_on = false;
         let mut lost = Vec::new();
         for s in self.inflight.slots.iter_mut() {
             if let Some((_, p)) = s.take() {
@@ -368,6 +410,10 @@ impl Session {
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
             },
             Purpose::Subscribe => out.push(SessionEvent::Subscribed),
+            Purpose::Logon => {
+                self.logged_on = true;
+                out.push(SessionEvent::LoggedIn);
+            }
         }
     }
 }
@@ -378,7 +424,19 @@ impl OrderSession for Session {
     }
 
     fn on_connected(&mut self, now_ms: u64, out: &mut Vec<u8>) {
-        self.subscribe_user_stream(now_ms, out);
+        self.logged_on = false;
+        if self.ed25519.is_some() {
+            self.logon(now_ms, out);
+        } else {
+            self.subscribe_user_stream(now_ms, out);
+        }
+    }
+
+    /// Logged on with the Ed25519 key: the user data stream on this connection, unsigned.
+    fn after_login(&mut self, _now_ms: u64, out: &mut Vec<u8>) -> bool {
+        self.begin(Purpose::Subscribe);
+        ws_unsigned("userDataStream.subscribe", &self.id_buf, out);
+        true
     }
 
     fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, out: &mut Vec<u8>) {
@@ -579,5 +637,84 @@ mod tests {
             e => panic!("{e:?}"),
         }
         assert_eq!(s.reset_inflight(), vec![]);
+    }
+
+    /// RFC 8032 §7.1 test 1's seed, as base64: a published test key.
+    const ED_SEED: &str = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+
+    #[test]
+    fn an_ed25519_session_logs_on_then_signs_nothing() {
+        let mut s = Session::new_ed25519(&Secret::new("key"), &Secret::new(ED_SEED), 5000).unwrap();
+        let public = crate::venue::ed25519::signing_key(ED_SEED)
+            .unwrap()
+            .verifying_key();
+        let mut buf = Vec::new();
+        // Connected: the first frame is session.logon, signed over apiKey and timestamp.
+        s.on_connected(1_700_000_000_000, &mut buf);
+        let logon: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(logon["method"], "session.logon");
+        assert_eq!(logon["params"]["apiKey"], "key");
+        assert_eq!(logon["params"]["timestamp"], 1_700_000_000_000u64);
+        let sig = logon["params"]["signature"].as_str().unwrap();
+        assert!(crate::venue::ed25519::verify_base64(
+            &public,
+            b"apiKey=key&timestamp=1700000000000",
+            sig
+        ));
+        // Before the answer an order is signed with the key itself (base64).
+        let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();
+        let place = |s: &mut Session, buf: &mut Vec<u8>| {
+            s.place(
+                "BTCUSDT",
+                &cid,
+                Side::Buy,
+                OrderKind::Limit,
+                TimeInForce::Gtc,
+                Price::from_int(100),
+                Qty::from_int(1),
+                2,
+                5,
+                1_700_000_000_001,
+                buf,
+            )
+        };
+        place(&mut s, &mut buf);
+        let early: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(early["params"]["apiKey"], "key");
+        assert_eq!(
+            early["params"]["signature"].as_str().map(str::len),
+            Some(88)
+        );
+        // The logon is answered: logged in, and the user stream is subscribed unsigned.
+        let mut ev = Vec::new();
+        let answer = format!(
+            r#"{{"id":"{}","status":200,"result":{{"apiKey":"key","authorizedSince":1700000000000,"connectedSince":1700000000000,"returnRateLimits":false,"serverTime":1700000000000}}}}"#,
+            logon["id"].as_str().unwrap()
+        );
+        s.on_frame(answer.as_bytes(), UnixNanos(1), &mut ev);
+        assert_eq!(ev, vec![SessionEvent::LoggedIn]);
+        assert!(s.logged_on());
+        assert!(s.after_login(0, &mut buf));
+        let sub: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(sub["method"], "userDataStream.subscribe");
+        assert!(sub.get("params").is_none());
+        // Logged on: no apiKey, no signature, the rest as before.
+        place(&mut s, &mut buf);
+        let text = std::str::from_utf8(&buf).unwrap();
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["method"], "order.place");
+        assert!(v["params"].get("apiKey").is_none(), "{text}");
+        assert!(v["params"].get("signature").is_none(), "{text}");
+        assert_eq!(v["params"]["newClientOrderId"], cid.as_str());
+        assert_eq!(v["params"]["timestamp"], 1_700_000_000_001u64);
+        // A new connection logs on again.
+        s.reset_inflight();
+        assert!(!s.logged_on());
+        s.on_connected(1_700_000_000_002, &mut buf);
+        let again: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(again["method"], "session.logon");
+        // A key that is not Ed25519 is refused at start, without showing it.
+        let bad = Session::new_ed25519(&Secret::new("key"), &Secret::new("hmac-secret"), 5000);
+        assert!(bad.is_err());
     }
 }

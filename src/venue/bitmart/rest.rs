@@ -461,7 +461,7 @@ impl RestCodec for BitmartRest {
                         })
                 }),
             Purpose::Account => balances(data).map(|b| vec![SessionEvent::Balances(b)]),
-            Purpose::Amend(_) | Purpose::Subscribe => Ok(Vec::new()),
+            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -458,7 +458,7 @@ impl CoinbaseRest {
             Purpose::Account => vec![SessionEvent::Balances(
                 private::balances(list("accounts")?).map_err(|e| e.to_string())?,
             )],
-            Purpose::Amend(_) | Purpose::Subscribe => Vec::new(),
+            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Vec::new(),
         })
     }
 

@@ -397,7 +397,7 @@ impl RestCodec for OkxRest {
                 .map(|d| private::balances(d).map_err(|e| e.to_string()))
                 .collect::<Result<Vec<_>, _>>()
                 .map(|b| vec![SessionEvent::Balances(b.concat())]),
-            Purpose::Subscribe => Ok(Vec::new()),
+            Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -12,6 +12,9 @@ pub mod handler;
 pub mod md;
 /// Order entry and queries over REST (`RestCodec`; not wired into the gateway yet).
 pub mod rest;
+/// The private WebSocket (auth, `order`, `execution`) as the gateway's order session (not
+/// wired into the gateway yet).
+pub mod session;
 /// REST and WebSocket-auth signing.
 pub mod sign;
 /// The book rule: `u` chains, snapshots on subscribing.

@@ -348,6 +348,7 @@ fn bench_place(c: &mut Criterion) {
         "k0BUni0p0vZG1BdpVjS6ogBJ7kxm630AJ2dN+tuputDOKsRAwgyrpEQLeBtS1znTmzPX6Xr2eOWpzx6nW8knkA==";
     let cid = ClientOrderId::parse("sb-42").expect("cid");
     let order = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USD",
         cid: &cid,
         side: Side::Buy,

@@ -107,6 +107,7 @@ fn intent_to_bytes(c: &mut Criterion) {
         max_daily_loss: Some(Price::parse("50").unwrap()),
         max_trades_per_day: Some(1_000_000),
         max_orders_per_sec: Some(u32::MAX / 2),
+        ..RiskLimits::default()
     };
     let mut risk = RiskEngine::new(
         limits.clone(),
@@ -124,6 +125,7 @@ fn intent_to_bytes(c: &mut Criterion) {
         price,
         qty,
         mid: Some(Price::parse("61840.00").unwrap()),
+        reduce_only: false,
     };
     let mut now = 1_723_161_254_206_000_000u64;
     g.bench_function("encode and sign only (baseline)", |b| {

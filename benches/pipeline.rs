@@ -109,6 +109,7 @@ impl GatewayStage {
             max_daily_loss: Some(Price::parse("50").expect("loss")),
             max_trades_per_day: Some(1_000_000),
             max_orders_per_sec: Some(u32::MAX / 2),
+            ..RiskLimits::default()
         };
         Self {
             inst: instrument(),
@@ -158,6 +159,7 @@ impl GatewayStage {
                     price: i.price,
                     qty: i.qty,
                     mid,
+                    reduce_only: i.reduce_only,
                 };
                 if self.risk.check(&check, now).is_err() {
                     return false;

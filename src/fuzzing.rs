@@ -284,6 +284,7 @@ fn drive_session(s: &mut impl OrderSession, data: &[u8]) {
     let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap_or_else(|_| unreachable!());
     let mut buf = Vec::new();
     let o = PlaceOrder {
+        reduce_only: false,
         symbol: "BTCUSDT",
         cid: &cid,
         side: Side::Buy,
@@ -392,6 +393,7 @@ fn drive_rest(c: &mut impl RestCodec, data: &[u8]) {
     let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap_or_else(|_| unreachable!());
     let mut buf = Vec::new();
     let o = PlaceOrder {
+        reduce_only: false,
         symbol: "BTCUSDT",
         cid: &cid,
         side: Side::Sell,

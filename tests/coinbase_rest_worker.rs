@@ -97,6 +97,7 @@ fn the_jwt_goes_as_a_bearer_header_and_the_body_alone_on_the_wire() {
         .unwrap()
         .as_secs();
     let order = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USD",
         cid: &cid,
         side: Side::Buy,

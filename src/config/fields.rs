@@ -242,6 +242,29 @@ pub(super) fn opt_price(
     v.map(|v| positive_price(errors, path, v)).transpose()
 }
 
+pub(super) fn positive_rate(
+    errors: &mut ConfigErrors,
+    path: &str,
+    v: &DecimalStr,
+) -> Checked<crate::types::Rate> {
+    positive_decimal(
+        errors,
+        path,
+        v,
+        crate::types::Rate::parse,
+        crate::types::Rate::is_positive,
+    )
+}
+
+/// An optional positive ratio (`None` stays `None`).
+pub(super) fn opt_rate(
+    errors: &mut ConfigErrors,
+    path: &str,
+    v: Option<&DecimalStr>,
+) -> Checked<Option<crate::types::Rate>> {
+    v.map(|v| positive_rate(errors, path, v)).transpose()
+}
+
 /// An optional positive quantity (`None` stays `None`).
 pub(super) fn opt_qty(
     errors: &mut ConfigErrors,

@@ -19,6 +19,7 @@ pub mod model;
 /// Where secrets come from.
 pub mod secret;
 
+mod contract;
 mod document;
 mod environment;
 mod fields;

@@ -314,6 +314,13 @@ pub struct RiskLimits {
     pub max_daily_loss: Option<Price>,
     pub max_trades_per_day: Option<u32>,
     pub max_orders_per_sec: Option<u32>,
+    /// Absolute position value per instrument, in the settlement asset (at the order's price).
+    pub max_position_notional: Option<Price>,
+    /// Perpetuals: the highest leverage an instrument may be configured or reported with.
+    pub max_leverage: Option<crate::types::Rate>,
+    /// Perpetuals: an order that would bring the liquidation price closer to the mid than this
+    /// is refused.
+    pub min_liquidation_distance_bps: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]

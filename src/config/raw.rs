@@ -222,6 +222,22 @@ pub struct RawInstrument {
     pub max_price: Option<DecimalStr>,
     /// Default: no minimum.
     pub min_notional: Option<DecimalStr>,
+    /// `spot` (default), `linear-perpetual` or `inverse-perpetual`.
+    pub kind: Option<String>,
+    /// `base` (default for spot and linear) or `contracts` (inverse: always).
+    pub qty_unit: Option<String>,
+    /// Base per contract (linear) or quote per contract (inverse); with `qty_unit = "contracts"`.
+    pub contract_size: Option<DecimalStr>,
+    /// Settlement asset. Default: the quote (spot, linear), the base (inverse).
+    pub settle: Option<String>,
+    /// Perpetuals: the leverage (required), e.g. `"10"`.
+    pub leverage: Option<DecimalStr>,
+    /// Perpetuals: `isolated` (default) or `cross`.
+    pub margin_mode: Option<String>,
+    /// Perpetuals: the maintenance-margin rate. Default `"0.005"`.
+    pub maintenance_margin: Option<DecimalStr>,
+    /// Perpetuals: time between fundings from 00:00 UTC. Default `8h`.
+    pub funding_interval: Option<DurationStr>,
 }
 
 /// `[latency]` without its bands, which are read one by one.
@@ -270,6 +286,9 @@ pub struct RawRisk {
     pub max_daily_loss: Option<DecimalStr>,
     pub max_trades_per_day: Option<u32>,
     pub max_orders_per_sec: Option<u32>,
+    pub max_position_notional: Option<DecimalStr>,
+    pub max_leverage: Option<DecimalStr>,
+    pub min_liquidation_distance_bps: Option<u32>,
 }
 
 /// `[[strategies]]`

@@ -48,7 +48,30 @@ pub(super) fn risk_limits(
         fields::opt_count(errors, &p("max_trades_per_day"), r.max_trades_per_day);
     let max_orders_per_sec =
         fields::opt_count(errors, &p("max_orders_per_sec"), r.max_orders_per_sec);
+    let max_position_notional = fields::opt_price(
+        errors,
+        &p("max_position_notional"),
+        r.max_position_notional.as_ref(),
+    );
+    let max_leverage = fields::opt_rate(errors, &p("max_leverage"), r.max_leverage.as_ref());
+    let mut min_liquidation_distance_bps = fields::opt_count(
+        errors,
+        &p("min_liquidation_distance_bps"),
+        r.min_liquidation_distance_bps,
+    );
+    if let Ok(Some(bps)) = min_liquidation_distance_bps
+        && bps >= 10_000
+    {
+        errors.push(
+            p("min_liquidation_distance_bps"),
+            format!("{bps} bps is 100 % or more: no position could pass; use less than 10000"),
+        );
+        min_liquidation_distance_bps = Err(Reported);
+    }
     Ok(RiskLimits {
+        max_position_notional: max_position_notional?,
+        max_leverage: max_leverage?,
+        min_liquidation_distance_bps: min_liquidation_distance_bps?,
         max_order_qty: max_order_qty?,
         max_order_notional: max_order_notional?,
         max_position: max_position?,

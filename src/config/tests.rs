@@ -594,3 +594,153 @@ fn strategies_paper_sets_the_balances_a_strategy_starts_with() {
         );
     }
 }
+
+#[test]
+fn instruments_may_be_perpetuals_with_their_contract_and_margin() {
+    use crate::types::{Contract, InstrumentKind, MarginMode, QtyUnit, Rate};
+    // Spot by default.
+    let cfg = parse(BASE, Path::new("t.toml")).unwrap();
+    assert_eq!(cfg.instruments[0].contract, Contract::SPOT);
+    assert_eq!(cfg.instruments[0].settle, "USDT");
+    assert_eq!(cfg.instruments[0].margin, None);
+    // A linear perpetual in base units with its leverage; defaults for the rest.
+    let text = edited(&[
+        ("instruments[0].kind", Some("\"linear-perpetual\"")),
+        ("instruments[0].leverage", Some("\"10\"")),
+    ]);
+    let cfg = parse(&text, Path::new("t.toml")).unwrap();
+    let i = &cfg.instruments[0];
+    assert_eq!(i.contract, Contract::LINEAR_BASE);
+    assert_eq!(i.settle, "USDT");
+    let m = i.margin.unwrap();
+    assert_eq!(m.mode, MarginMode::Isolated);
+    assert_eq!(m.leverage, Rate::from_int(10));
+    assert_eq!(m.maintenance, Rate::parse("0.005").unwrap());
+    assert_eq!(m.funding_interval_ms, 8 * 3_600_000);
+    // Inverse: contracts of 1 USD, settled in the base, cross margin, 4-hour funding.
+    let text = edited(&[
+        ("instruments[0].kind", Some("\"inverse-perpetual\"")),
+        ("instruments[0].contract_size", Some("\"1\"")),
+        ("instruments[0].leverage", Some("\"2.5\"")),
+        ("instruments[0].margin_mode", Some("\"cross\"")),
+        ("instruments[0].maintenance_margin", Some("\"0.01\"")),
+        ("instruments[0].funding_interval", Some("\"4h\"")),
+    ]);
+    let cfg = parse(&text, Path::new("t.toml")).unwrap();
+    let i = &cfg.instruments[0];
+    assert_eq!(
+        i.contract,
+        Contract {
+            kind: InstrumentKind::InversePerpetual,
+            unit: QtyUnit::Contracts,
+            size: Qty::from_int(1)
+        }
+    );
+    assert_eq!(i.settle, "BTC");
+    let m = i.margin.unwrap();
+    assert_eq!(
+        (m.mode, m.leverage, m.maintenance, m.funding_interval_ms),
+        (
+            MarginMode::Cross,
+            Rate::parse("2.5").unwrap(),
+            Rate::parse("0.01").unwrap(),
+            4 * 3_600_000
+        )
+    );
+    // Each mistake at its key.
+    let perp = ("instruments[0].kind", Some("\"linear-perpetual\""));
+    let lev = ("instruments[0].leverage", Some("\"5\""));
+    type Edits<'a> = &'a [(&'a str, Option<&'a str>)];
+    let cases: &[(Edits, &str)] = &[
+        (
+            &[("instruments[0].kind", Some("\"future\""))],
+            "instruments[0].kind",
+        ),
+        (
+            &[("instruments[0].leverage", Some("\"5\""))],
+            "instruments[0].leverage",
+        ),
+        (&[perp], "instruments[0].leverage"),
+        (
+            &[perp, ("instruments[0].leverage", Some("\"0\""))],
+            "instruments[0].leverage",
+        ),
+        (
+            &[perp, lev, ("instruments[0].qty_unit", Some("\"lots\""))],
+            "instruments[0].qty_unit",
+        ),
+        (
+            &[
+                perp,
+                lev,
+                ("instruments[0].qty_unit", Some("\"contracts\"")),
+            ],
+            "instruments[0].contract_size",
+        ),
+        (
+            &[
+                perp,
+                lev,
+                ("instruments[0].contract_size", Some("\"0.001\"")),
+            ],
+            "instruments[0].contract_size",
+        ),
+        (
+            &[
+                perp,
+                lev,
+                ("instruments[0].margin_mode", Some("\"portfolio\"")),
+            ],
+            "instruments[0].margin_mode",
+        ),
+        (
+            &[
+                perp,
+                lev,
+                ("instruments[0].maintenance_margin", Some("\"1\"")),
+            ],
+            "instruments[0].maintenance_margin",
+        ),
+        (
+            &[
+                perp,
+                lev,
+                ("instruments[0].funding_interval", Some("\"0s\"")),
+            ],
+            "instruments[0].funding_interval",
+        ),
+        (
+            &[
+                ("instruments[0].kind", Some("\"inverse-perpetual\"")),
+                lev,
+                ("instruments[0].contract_size", Some("\"1\"")),
+                ("instruments[0].qty_unit", Some("\"base\"")),
+            ],
+            "instruments[0].qty_unit",
+        ),
+        (&[("risk.max_leverage", Some("\"0\""))], "risk.max_leverage"),
+        (
+            &[("risk.min_liquidation_distance_bps", Some("10000"))],
+            "risk.min_liquidation_distance_bps",
+        ),
+        (
+            &[("risk.max_position_notional", Some("\"x\""))],
+            "risk.max_position_notional",
+        ),
+    ];
+    for (edits, path) in cases {
+        let paths = error_paths(&edited(edits));
+        assert_eq!(paths, [path.to_string()], "{edits:?}");
+    }
+    // The risk keys read.
+    let text = edited(&[
+        ("risk.max_leverage", Some("\"20\"")),
+        ("risk.min_liquidation_distance_bps", Some("500")),
+        ("risk.max_position_notional", Some("\"25000\"")),
+    ]);
+    let cfg = parse(&text, Path::new("t.toml")).unwrap();
+    let g = &cfg.risk.global;
+    assert_eq!(g.max_leverage, Some(Rate::from_int(20)));
+    assert_eq!(g.min_liquidation_distance_bps, Some(500));
+    assert_eq!(g.max_position_notional, Some(Price::from_int(25000)));
+}

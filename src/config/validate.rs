@@ -687,6 +687,7 @@ fn instruments(raw: &RawConfig, errors: &mut ConfigErrors) -> Checked<Vec<Instru
         if let Some(n) = min_notional {
             ins.min_notional = n;
         }
+        good &= super::contract::read(r, &path, errors, &mut ins);
         if good {
             out.push(ins);
         } else {

@@ -151,6 +151,22 @@ impl Engine {
         for w in config.paper_warnings() {
             tracing::warn!(key = %w.path, "{}", w.message);
         }
+        // The pinned hot hosts' cores are theirs: every other thread started from here on
+        // (simulator, services, REST workers) runs on the other cores.
+        let hot: Vec<usize> = config
+            .runtime
+            .hosts
+            .iter()
+            .filter(|h| h.priority == HostPriority::Hot)
+            .filter_map(|h| h.core)
+            .collect();
+        crate::runtime::affinity::reserve_hot(&hot);
+        if !hot.is_empty() {
+            tracing::info!(
+                ?hot,
+                "hot cores reserved: other threads run on the remaining cores"
+            );
+        }
         let as_written = config.clone();
         let mut config = config;
         let sim = match &config.sim {

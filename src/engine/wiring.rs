@@ -444,7 +444,14 @@ impl Parts {
             let mine: Vec<_> = s.instruments_on(here).collect();
             risk = risk.with_instruments(s.id, &mine);
         }
-        risk.with_board(self.positions.clone(), here)
+        let listed: Vec<_> = config
+            .instruments
+            .iter()
+            .filter(|i| i.venue == here)
+            .cloned()
+            .collect();
+        risk.with_instrument_specs(&listed)
+            .with_board(self.positions.clone(), here)
     }
 
     /// Paper mode: the gateway fills orders inside the engine against the book cache and the

@@ -86,7 +86,10 @@ impl SnapshotFetcher {
         let (ans_tx, ans_rx) = crossbeam_channel::bounded::<SnapshotAnswer>(cap);
         std::thread::Builder::new()
             .name(format!("mako-snap-{name}"))
-            .spawn(move || Worker::new(urls, opts).run(&req_rx, &ans_tx))?;
+            .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("snapshot");
+                Worker::new(urls, opts).run(&req_rx, &ans_tx)
+            })?;
         Ok(Self {
             requests: req_tx,
             answers: ans_rx,

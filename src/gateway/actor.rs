@@ -443,6 +443,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             price: i.price,
             qty: i.qty,
             mid: (self.mid)(i.instrument),
+            reduce_only: i.reduce_only,
         };
         let instrument_window = self.instrument_windows.get(i.instrument.index());
         if !instrument_window.is_none_or(|w| w.admits(now))
@@ -476,7 +477,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             i.price,
             i.qty,
             now,
-        );
+        )
+        .reducing(i.reduce_only);
         if let Err(e) = self.table.insert(order) {
             let why = match e {
                 super::table::TableError::Duplicate => Refusal::DuplicateId,
@@ -487,6 +489,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         let mut queued = true;
         let vms = self.venue_ms(now);
         let order = PlaceOrder {
+            reduce_only: i.reduce_only,
             symbol: &self.instruments[i.instrument.index()].symbol,
             cid: &i.cid,
             side: i.side,
@@ -636,6 +639,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             price,
             qty: qty.saturating_sub(o.filled_qty),
             mid: (self.mid)(o.instrument),
+            reduce_only: o.reduce_only,
         };
         let replaced = o.leaves_qty();
         let risk = if amendable {
@@ -664,6 +668,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             return;
         };
         let order = PlaceOrder {
+            reduce_only: o.reduce_only,
             symbol: &inst.symbol,
             cid: &cid,
             side: check.side,

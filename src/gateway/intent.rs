@@ -43,6 +43,8 @@ pub struct NewOrderIntent {
     pub tif: TimeInForce,
     pub price: Price,
     pub qty: Qty,
+    /// Perpetuals: only reduce the position.
+    pub reduce_only: bool,
     /// When the market frame that led to this decision was read (tick-to-order start).
     pub tick_at: UnixNanos,
 }

@@ -186,7 +186,10 @@ impl<C: RestCodec> RestOrders<C> {
         let keepalive = self.opts.keepalive;
         let handle = std::thread::Builder::new()
             .name(format!("mako-rest-{}", self.name))
-            .spawn(move || worker.run(&jobs_rx, &done_tx, keepalive))?;
+            .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("rest");
+                worker.run(&jobs_rx, &done_tx, keepalive)
+            })?;
         self.jobs = Some(jobs_tx);
         self.done = Some(done_rx);
         self.worker = Some(handle);

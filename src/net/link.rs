@@ -40,6 +40,7 @@ impl Link {
         std::thread::Builder::new()
             .name(format!("mako-connect-{name}"))
             .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("connect");
                 // Ends when the link (its request sender) is dropped.
                 while let Ok(ep) = req_rx.recv() {
                     let r = connector

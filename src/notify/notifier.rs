@@ -271,6 +271,7 @@ impl Notifier {
         let join = std::thread::Builder::new()
             .name("mako-notify".into())
             .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("notify");
                 // Ends when the notifier drops its job sender.
                 while let Ok(text) = job_rx.recv() {
                     let r = transport.send(&text);

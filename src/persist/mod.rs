@@ -26,8 +26,8 @@ pub mod writer;
 mod tests;
 
 pub use record::{
-    Activity, BalanceRecord, FillRecord, Level, Record, RecordClass, RiskAction, RiskEvent,
-    RoundTrip,
+    Activity, BalanceRecord, FillRecord, FundingRecord, Level, Record, RecordClass, RiskAction,
+    RiskEvent, RoundTrip,
 };
 pub use store::{
     Catalog, RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order,

@@ -35,6 +35,8 @@ pub enum Record {
     RoundTrip(RoundTrip),
     /// A trade as its strategy counted it (exit reason, model).
     Trade(StrategyTrade),
+    /// A perpetual position's funding payment.
+    Funding(FundingRecord),
     Balance(BalanceRecord),
     Risk(RiskEvent),
     /// Latency percentiles per venue and measurement over the monitor's window.
@@ -51,6 +53,7 @@ impl Record {
             | Record::Fill(_)
             | Record::RoundTrip(_)
             | Record::Trade(_)
+            | Record::Funding(_)
             | Record::Balance(_)
             | Record::Risk(_) => RecordClass::MustKeep,
             Record::Latency(_) | Record::Band(_) | Record::Activity(_) => RecordClass::Telemetry,
@@ -64,6 +67,7 @@ impl Record {
             Record::Fill(_) => "fill",
             Record::RoundTrip(_) => "round_trip",
             Record::Trade(_) => "strategy_trade",
+            Record::Funding(_) => "funding",
             Record::Balance(_) => "balance",
             Record::Risk(_) => "risk",
             Record::Latency(_) => "latency",
@@ -100,6 +104,22 @@ pub struct RoundTrip {
     pub quote_fees: Qty,
     pub opened_at: UnixNanos,
     pub closed_at: UnixNanos,
+}
+
+/// A funding payment of a perpetual position at one funding time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FundingRecord {
+    pub venue: VenueId,
+    pub strategy: StrategyId,
+    pub instrument: InstrumentId,
+    /// The position at the funding time, venue units, signed.
+    pub qty: Qty,
+    pub mark: crate::types::Price,
+    pub rate: crate::types::Rate,
+    /// Paid (positive) or received (negative), settlement asset at 10^-16.
+    pub paid: i128,
+    /// The funding time.
+    pub at: UnixNanos,
 }
 
 /// A venue balance of one asset at a moment.

@@ -18,10 +18,10 @@ use rusqlite::Connection;
 use super::PersistError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Statements that take the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4];
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -365,16 +365,56 @@ LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
 "
 );
 
-/// The readable views (version 3).
-pub const VIEWS: [&str; 4] = [
+/// Version 4: perpetuals' funding payments, one row per position and funding time, and
+/// their readable view.
+const V4: &str = concat!(
+    "
+CREATE TABLE funding (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    mode        TEXT    NOT NULL,
+    venue       INTEGER NOT NULL,
+    strategy    INTEGER NOT NULL,
+    instrument  INTEGER NOT NULL,
+    -- The position at the funding time, venue units (contracts or base), signed.
+    qty_e8      INTEGER NOT NULL,
+    mark_e8     INTEGER NOT NULL,
+    rate_e8     INTEGER NOT NULL,
+    -- Paid (positive) or received (negative), settlement asset at 10^-16.
+    paid_e16    TEXT    NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX funding_strategy ON funding (strategy, at);
+CREATE VIEW funding_view AS SELECT f.id, f.run_id, f.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, ",
+    dec8!("f.qty_e8"),
+    " AS qty, ",
+    dec8!("f.mark_e8"),
+    " AS mark, ",
+    dec8!("f.rate_e8"),
+    " AS rate, ",
+    dec16!("f.paid_e16"),
+    " AS paid, ",
+    utc!("f.at"),
+    " AS at
+FROM funding f
+LEFT JOIN run_strategies s ON s.run_id = f.run_id AND s.strategy = f.strategy
+LEFT JOIN run_instruments i ON i.run_id = f.run_id AND i.instrument = f.instrument
+LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = f.venue;
+"
+);
+
+/// The readable views (versions 3 and 4).
+pub const VIEWS: [&str; 5] = [
     "orders_view",
     "fills_view",
     "round_trips_view",
     "strategy_trades_view",
+    "funding_view",
 ];
 
 /// Every table the schema defines (tests and `mako` tools check for them).
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "runs",
     "orders",
     "order_events",
@@ -386,6 +426,7 @@ pub const TABLES: [&str; 11] = [
     "risk_events",
     "activity",
     "strategy_trades",
+    "funding",
 ];
 
 /// The names of what each run's rows number by index (version 3): keyed by run, no mode.

@@ -254,6 +254,25 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
             ])?;
             Ok(())
         }
+        Record::Funding(f) => {
+            conn.prepare_cached(
+                "INSERT INTO funding (run_id, mode, venue, strategy, instrument, qty_e8, mark_e8,
+                 rate_e8, paid_e16, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                run.id,
+                mode,
+                f.venue.0,
+                f.strategy.0,
+                f.instrument.0,
+                f.qty.units(),
+                f.mark.units(),
+                f.rate.units(),
+                f.paid.to_string(),
+                ns(f.at)
+            ])?;
+            Ok(())
+        }
         Record::Balance(b) => {
             conn.prepare_cached(
                 "INSERT INTO balances (run_id, mode, venue, asset, free_e8, locked_e8, at)

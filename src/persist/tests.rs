@@ -218,7 +218,8 @@ fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
     conn.execute_batch(
         "DROP VIEW orders_view; DROP VIEW fills_view; DROP VIEW round_trips_view;
          DROP VIEW strategy_trades_view; DROP TABLE run_venues; DROP TABLE run_instruments;
-         DROP TABLE run_strategies; DROP TABLE strategy_trades; PRAGMA user_version = 1;
+         DROP TABLE run_strategies; DROP TABLE strategy_trades; DROP VIEW funding_view;
+         DROP TABLE funding; PRAGMA user_version = 1;
          INSERT INTO runs (mode, engine_name, config_hash, version, started_at)
          VALUES ('paper', 'old', 'h', '0', 1);",
     )
@@ -230,7 +231,7 @@ fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
         .query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('strategy_trades',
              'run_venues', 'run_instruments', 'run_strategies', 'orders_view', 'fills_view',
-             'round_trips_view', 'strategy_trades_view')",
+             'round_trips_view', 'strategy_trades_view', 'funding', 'funding_view')",
             [],
             |r| r.get(0),
         )
@@ -242,7 +243,7 @@ fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!((tables, runs), (8, 1));
+    assert_eq!((tables, runs), (10, 1));
 }
 
 #[test]
@@ -382,6 +383,16 @@ fn paper_rows_carry_the_paper_mode_and_never_load_as_live() {
         reason: "max_hold",
         model: None,
         confidence: None,
+    }));
+    records.push(Record::Funding(crate::persist::FundingRecord {
+        venue: crate::types::VenueId(0),
+        strategy: StrategyId(0),
+        instrument: InstrumentId(0),
+        qty: Qty::from_int(2),
+        mark: Price::from_int(30_000),
+        rate: crate::types::Rate::parse("0.0001").unwrap(),
+        paid: 6 * Notional::SCALE,
+        at: UnixNanos(T0),
     }));
     for r in records {
         sink.keep(r).unwrap();
@@ -781,6 +792,22 @@ fn the_views_read_as_names_and_decimal_text() {
         }),
     )
     .unwrap();
+    // A short of 0.5 received 1.5450003 at a negative rate.
+    store::insert(
+        &conn,
+        run,
+        &Record::Funding(crate::persist::FundingRecord {
+            venue: crate::types::VenueId(0),
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            qty: Qty::parse("0.5").unwrap(),
+            mark: price,
+            rate: crate::types::Rate::from_units(-5_000),
+            paid: -15_450_003 * Notional::SCALE / 10_000_000,
+            at: UnixNanos(T0 + 2_000_000_000),
+        }),
+    )
+    .unwrap();
     let text = |sql: &str| -> Vec<String> {
         conn.query_row(sql, [], |r| {
             (0..r.as_ref().column_count())
@@ -841,6 +868,19 @@ fn the_views_read_as_names_and_decimal_text() {
             "2024-07-26T13:20:01.000Z"
         ]
     );
+    assert_eq!(
+        text("SELECT venue, symbol, strategy, qty, mark, rate, paid, at FROM funding_view"),
+        [
+            "bn",
+            "BTCUSDT",
+            "mm",
+            "0.5",
+            "61800.12",
+            "-0.00005",
+            "-1.5450003",
+            "2024-07-26T13:20:02.000Z"
+        ]
+    );
     for v in schema::VIEWS {
         let n: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM {v}"), [], |r| r.get(0))
@@ -854,7 +894,7 @@ fn the_views_read_as_names_and_decimal_text() {
         .skip(1)
         .filter_map(|b| b.split("```").next())
         .collect();
-    assert_eq!(queries.len(), 4);
+    assert_eq!(queries.len(), 5);
     for q in &queries {
         let mut st = conn.prepare(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         let rows = st.query_map([], |_| Ok(())).unwrap().count();

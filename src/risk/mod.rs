@@ -13,7 +13,9 @@ pub use position::Position;
 pub use rate::TokenBucket;
 
 use crate::config::RiskLimits;
-use crate::types::{InstrumentId, Notional, Price, Qty, Side, StrategyId, UnixNanos};
+use crate::types::{
+    Contract, Instrument, InstrumentId, Margin, Notional, Price, Qty, Side, StrategyId, UnixNanos,
+};
 
 /// The rule that refused an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,10 +30,14 @@ pub enum Rule {
     MaxDailyLoss,
     MaxTradesPerDay,
     OrderRate,
+    MaxPositionNotional,
+    MaxLeverage,
+    LiquidationDistance,
+    ReduceOnly,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 14] = [
         Rule::KillSwitch,
         Rule::MaxOrderQty,
         Rule::MaxOrderNotional,
@@ -42,6 +48,10 @@ impl Rule {
         Rule::MaxDailyLoss,
         Rule::MaxTradesPerDay,
         Rule::OrderRate,
+        Rule::MaxPositionNotional,
+        Rule::MaxLeverage,
+        Rule::LiquidationDistance,
+        Rule::ReduceOnly,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +66,10 @@ impl Rule {
             Rule::MaxDailyLoss => "max_daily_loss",
             Rule::MaxTradesPerDay => "max_trades_per_day",
             Rule::OrderRate => "order_rate",
+            Rule::MaxPositionNotional => "max_position_notional",
+            Rule::MaxLeverage => "max_leverage",
+            Rule::LiquidationDistance => "liquidation_distance",
+            Rule::ReduceOnly => "reduce_only",
         }
     }
 }
@@ -71,6 +85,9 @@ pub struct OrderCheck {
     pub qty: Qty,
     /// The book's mid when the order was decided; `None` if the book is not usable.
     pub mid: Option<Price>,
+    /// The order may only reduce the position: refused on spot, and when it is not opposite
+    /// the position or larger than it.
+    pub reduce_only: bool,
 }
 
 /// Risk state of one strategy in one instrument: its position, the open quantity that could
@@ -133,8 +150,12 @@ impl StrategyRisk {
         &mut self.legs[i]
     }
 
+    /// Realized PnL less funding paid, over the legs.
     fn realized(&self) -> i128 {
-        self.legs.iter().map(|l| l.position.realized).sum()
+        self.legs
+            .iter()
+            .map(|l| l.position.realized - l.position.funding)
+            .sum()
     }
 
     fn quote_fees(&self) -> i64 {
@@ -156,7 +177,40 @@ pub struct RiskEngine {
     day: u64,
     /// Where strategies read positions and balances (this engine writes its venue's).
     board: Option<(PositionBoard, crate::types::VenueId)>,
+    /// How each instrument's quantities are valued, by instrument index (spot when not
+    /// declared).
+    specs: Vec<Spec>,
 }
+
+/// A perpetual position's figures for the status room (`RiskEngine::perp_figures`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerpFigures {
+    pub kind: crate::types::InstrumentKind,
+    pub margin_mode: crate::types::MarginMode,
+    pub leverage: crate::types::Rate,
+    pub entry: Option<Price>,
+    pub mark: Option<Price>,
+    /// Settlement asset at 10^-16.
+    pub unrealized: i128,
+    pub liquidation: Option<Price>,
+    /// Settlement asset at 10^-16, positive paid.
+    pub funding_paid: i128,
+}
+
+/// What risk needs to know of an instrument beyond its id: how to value it, and for a
+/// perpetual its margin settings and tick (liquidation prices sit on the tick).
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    contract: Contract,
+    margin: Option<Margin>,
+    tick: Price,
+}
+
+const SPOT: Spec = Spec {
+    contract: Contract::SPOT,
+    margin: None,
+    tick: Price::from_units(1),
+};
 
 const NS_PER_DAY: u64 = 86_400_000_000_000;
 
@@ -179,6 +233,16 @@ fn merge(global: &RiskLimits, own: &RiskLimits) -> RiskLimits {
         max_daily_loss: stricter(global.max_daily_loss, own.max_daily_loss),
         max_trades_per_day: stricter(global.max_trades_per_day, own.max_trades_per_day),
         max_orders_per_sec: own.max_orders_per_sec,
+        max_position_notional: stricter(global.max_position_notional, own.max_position_notional),
+        max_leverage: stricter(global.max_leverage, own.max_leverage),
+        // A larger minimum distance is the stricter one.
+        min_liquidation_distance_bps: match (
+            global.min_liquidation_distance_bps,
+            own.min_liquidation_distance_bps,
+        ) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
     }
 }
 
@@ -218,7 +282,29 @@ impl RiskEngine {
             rejections: [0; Rule::ALL.len()],
             day: now.0 / NS_PER_DAY,
             board: None,
+            specs: Vec::new(),
         }
+    }
+
+    /// Declares how the venue's instruments are valued (contract kind and size, margin
+    /// settings); instruments not declared are spot.
+    pub fn with_instrument_specs(mut self, instruments: &[Instrument]) -> Self {
+        for i in instruments {
+            let ix = i.id.index();
+            if self.specs.len() <= ix {
+                self.specs.resize(ix + 1, SPOT);
+            }
+            self.specs[ix] = Spec {
+                contract: i.contract,
+                margin: i.margin,
+                tick: i.tick_size,
+            };
+        }
+        self
+    }
+
+    fn spec(&self, instrument: InstrumentId) -> Spec {
+        self.specs.get(instrument.index()).copied().unwrap_or(SPOT)
     }
 
     /// Declares the further instruments `strategy` trades on this venue (its main one is
@@ -315,8 +401,9 @@ impl RiskEngine {
         if l.max_order_qty.is_some_and(|m| o.qty > m) {
             return Err(Rule::MaxOrderQty);
         }
+        let spec = self.spec(o.instrument);
         if l.max_order_notional
-            .is_some_and(|m| o.price.notional(o.qty) > Notional::from_price(m))
+            .is_some_and(|m| spec.contract.quote_value(o.qty, o.price) > Notional::from_price(m).0)
         {
             return Err(Rule::MaxOrderNotional);
         }
@@ -326,24 +413,65 @@ impl RiskEngine {
         if replaced.is_none() && l.max_trades_per_day.is_some_and(|m| s.trades_today >= m) {
             return Err(Rule::MaxTradesPerDay);
         }
+        // Worst case: this order and every open order on the same side fill.
+        let (open_same, dir) = match o.side {
+            Side::Buy => (leg.open_buy, 1),
+            Side::Sell => (leg.open_sell, -1),
+        };
+        let position = leg.position.qty;
+        let open_same = (open_same - replaced.map_or(0, |q| q.units())).max(0);
+        let adding = open_same + o.qty.units();
+        let worst = position + dir * adding;
+        // Orders that move the position toward zero are always allowed through the position
+        // rules (a reduce-only order never fails them).
+        let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
+        if o.reduce_only && (spec.margin.is_none() || !reduces || o.qty.units() > position.abs()) {
+            return Err(Rule::ReduceOnly);
+        }
         if let Some(max) = l.max_position {
-            // Worst case: this order and every open order on the same side fill.
-            let (open_same, dir) = match o.side {
-                Side::Buy => (leg.open_buy, 1),
-                Side::Sell => (leg.open_sell, -1),
-            };
-            let position = leg.position.qty;
-            let open_same = (open_same - replaced.map_or(0, |q| q.units())).max(0);
-            let worst = position + dir * (open_same + o.qty.units());
             let net =
                 self.net.get(o.instrument.index()).copied().unwrap_or(0) + dir * o.qty.units();
-            // Orders that move the position toward zero are always allowed through this rule.
-            let reduces = (position > 0 && dir < 0) || (position < 0 && dir > 0);
             if !reduces
                 && (worst.unsigned_abs() > max.units().unsigned_abs()
                     || net.unsigned_abs() > max.units().unsigned_abs())
             {
                 return Err(Rule::MaxPosition);
+            }
+        }
+        if let Some(max) = l.max_position_notional
+            && !reduces
+            && spec
+                .contract
+                .settle_value(Qty::from_units(worst.abs()), o.price)
+                > Notional::from_price(max).0
+        {
+            return Err(Rule::MaxPositionNotional);
+        }
+        if let Some(m) = spec.margin {
+            if l.max_leverage.is_some_and(|max| m.leverage > max) {
+                return Err(Rule::MaxLeverage);
+            }
+            // Only an order that leaves a larger position on its side (or flips it) can bring
+            // the liquidation price closer.
+            let grows = worst.unsigned_abs() > position.unsigned_abs() || worst * position < 0;
+            if let Some(bps) = l.min_liquidation_distance_bps
+                && grows
+            {
+                let mid = o.mid.ok_or(Rule::NoReferencePrice)?;
+                let cost = if worst * position > 0 {
+                    leg.position.cost
+                        + i128::from(dir)
+                            * spec.contract.fill_cost(Qty::from_units(adding), o.price).0
+                } else {
+                    i128::from(worst.signum())
+                        * spec
+                            .contract
+                            .fill_cost(Qty::from_units(worst.abs()), o.price)
+                            .0
+                };
+                if !liquidation_far_enough(&spec, m, worst, cost, mid, bps) {
+                    return Err(Rule::LiquidationDistance);
+                }
             }
         }
         if let Some(bps) = l.price_collar_bps {
@@ -391,9 +519,10 @@ impl RiskEngine {
             .legs
             .iter()
             .map(|l| {
+                let c = self.spec(l.instrument).contract;
                 mark(l.instrument)
                     .or(l.mark)
-                    .map_or(0, |m| l.position.unrealized(m))
+                    .map_or(0, |m| c.unrealized(l.position.qty, l.position.cost, m))
             })
             .sum();
         let fees =
@@ -475,14 +604,32 @@ impl RiskEngine {
         now: UnixNanos,
     ) {
         self.roll_day(now);
+        let contract = self.spec(instrument).contract;
+        // A perpetual books its own cost (contracts, the settlement asset): from the fill's
+        // average price, exact for a fill at one price.
+        let cost = if contract == Contract::SPOT || qty.units() <= 0 {
+            quote
+        } else {
+            let price = (quote.0 / i128::from(qty.units())).clamp(0, i128::from(i64::MAX));
+            contract.fill_cost(qty, Price::from_units(price as i64))
+        };
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             let leg = s.leg_mut(instrument);
-            leg.position.apply_fill(side, qty, quote);
+            leg.position.apply_fill(side, qty, cost);
             leg.position.quote_fees += quote_fee.units();
             s.trades_today += 1;
             if let Some(n) = self.net.get_mut(instrument.index()) {
                 *n += side.sign() * qty.units();
             }
+        }
+        self.publish(strategy, instrument);
+    }
+
+    /// A funding payment on a perpetual position: `paid` in the settlement asset at `10^-16`
+    /// (positive paid, negative received). It counts in the day's loss like a fee.
+    pub fn on_funding(&mut self, strategy: StrategyId, instrument: InstrumentId, paid: i128) {
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            s.leg_mut(instrument).position.funding += paid;
         }
         self.publish(strategy, instrument);
     }
@@ -506,6 +653,35 @@ impl RiskEngine {
             .get(strategy.index())
             .and_then(|s| s.legs.first())
             .map(|l| &l.position)
+    }
+
+    /// A perpetual position of the strategy's main instrument here, as the status room shows
+    /// it: entry, mark, unrealized PnL, leverage, liquidation price (isolated, at the
+    /// leverage's initial margin) and funding paid. `None` for spot.
+    pub fn perp_figures(&self, strategy: StrategyId, mark: Option<Price>) -> Option<PerpFigures> {
+        let leg = self.strategies.get(strategy.index())?.legs.first()?;
+        let spec = self.spec(leg.instrument);
+        let m = spec.margin?;
+        let pos = &leg.position;
+        let size = Qty::from_units(pos.qty.abs());
+        let entry = spec.contract.entry_price(size, pos.cost.abs());
+        let mark = mark.or(leg.mark);
+        let liquidation = entry.and_then(|e| {
+            let im = spec.contract.initial_margin(size, e, m.leverage)?;
+            let side = if pos.qty > 0 { Side::Buy } else { Side::Sell };
+            spec.contract
+                .liquidation_price(side, size, e, im, m.maintenance, spec.tick)
+        });
+        Some(PerpFigures {
+            kind: spec.contract.kind,
+            margin_mode: m.mode,
+            leverage: m.leverage,
+            entry,
+            mark,
+            unrealized: mark.map_or(0, |p| spec.contract.unrealized(pos.qty, pos.cost, p)),
+            liquidation,
+            funding_paid: pos.funding,
+        })
     }
 
     /// The strategy's position in `instrument` (`None` if it has none there).
@@ -556,6 +732,37 @@ impl RiskEngine {
     }
 }
 
+/// Whether a position of `qty` (signed) with open cost `cost`, margined at its initial margin
+/// (the leverage's; for cross margin this leaves out the account's other funds, so the
+/// liquidation price it finds is the nearest one), would be liquidated at least `bps` of
+/// `mid` away from `mid`.
+fn liquidation_far_enough(
+    spec: &Spec,
+    m: Margin,
+    qty: i64,
+    cost: i128,
+    mid: Price,
+    bps: u32,
+) -> bool {
+    let size = Qty::from_units(qty.abs());
+    let Some(entry) = spec.contract.entry_price(size, cost.abs()) else {
+        return false;
+    };
+    let Some(margin) = spec.contract.initial_margin(size, entry, m.leverage) else {
+        return false;
+    };
+    let side = if qty > 0 { Side::Buy } else { Side::Sell };
+    let Some(liq) =
+        spec.contract
+            .liquidation_price(side, size, entry, margin, m.maintenance, spec.tick)
+    else {
+        return true; // no price liquidates it
+    };
+    // Long: liquidated below the mid; short: above.
+    let gap = (mid.units() - liq.units()) * side.sign();
+    gap > 0 && i128::from(gap) * 10_000 >= i128::from(bps) * i128::from(mid.units())
+}
+
 fn open_side(s: &mut Leg, side: Side) -> &mut i64 {
     match side {
         Side::Buy => &mut s.open_buy,
@@ -563,5 +770,7 @@ fn open_side(s: &mut Leg, side: Side) -> &mut i64 {
     }
 }
 
+#[cfg(test)]
+mod perp_tests;
 #[cfg(test)]
 mod tests;

@@ -12,8 +12,11 @@ pub struct Position {
     pub cost: i128,
     /// Realized PnL at `10^-16` quote units, before fees.
     pub realized: i128,
-    /// Fees paid in the quote asset at `10^-8`.
+    /// Fees paid in the quote asset at `10^-8` (a perpetual's: in its settlement asset).
     pub quote_fees: i64,
+    /// Perpetuals: funding paid (positive) or received (negative), settlement asset at
+    /// `10^-16`.
+    pub funding: i128,
     /// Fills applied.
     pub fills: u64,
 }

@@ -29,6 +29,7 @@ fn order(side: Side, price: &str, qty: &str) -> OrderCheck {
         price: p(price),
         qty: q(qty),
         mid: Some(p("100")),
+        reduce_only: false,
     }
 }
 
@@ -94,6 +95,7 @@ fn each_rule_fires() {
             },
             OrderCheck {
                 mid: None,
+                reduce_only: false,
                 ..order(Side::Buy, "99", "1")
             },
             Err(Rule::NoReferencePrice),
@@ -209,6 +211,7 @@ fn daily_loss_trips_the_kill_switch_and_resets_next_day() {
         r.check(
             &OrderCheck {
                 mid: Some(p("95")),
+                reduce_only: false,
                 ..order(Side::Sell, "95", "1")
             },
             NOW
@@ -219,6 +222,7 @@ fn daily_loss_trips_the_kill_switch_and_resets_next_day() {
         r.check(
             &OrderCheck {
                 mid: Some(p("89")),
+                reduce_only: false,
                 ..order(Side::Sell, "89", "1")
             },
             NOW
@@ -357,6 +361,7 @@ fn positions_are_per_instrument_and_daily_loss_sums_them() {
     let on = |i: InstrumentId, side, price: &str, qty: &str, mid: &str| OrderCheck {
         instrument: i,
         mid: Some(p(mid)),
+        reduce_only: false,
         ..order(side, price, qty)
     };
     // 1.5 open to buy on `a` does not count against `b`.

@@ -21,6 +21,9 @@ pub struct HostStats {
     pub busy_passes: AtomicU64,
     /// Items of work the actors reported.
     pub work: AtomicU64,
+    /// Involuntary context switches of the host's thread while it polled (Linux), set when
+    /// it stops.
+    pub involuntary_switches: AtomicU64,
 }
 
 /// Everything needed to start one host thread.
@@ -121,6 +124,10 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
     if spec.low_priority {
         lower_priority(spec.name);
     }
+    if spec.core.is_none() || spec.low_priority {
+        super::affinity::keep_off_hot(spec.name);
+    }
+    let switches_at_start = super::affinity::involuntary_switches();
     let mut ctx = Ctx {
         clock,
         shutdown: shutdown.clone(),
@@ -170,6 +177,18 @@ fn run_host(mut spec: HostSpec, clock: Clock, shutdown: Shutdown, stats: &HostSt
     if polled.is_err() {
         tracing::error!(host = spec.name, "actor panicked; stopping engine");
         shutdown.request();
+    }
+    if let (Some(a), Some(b)) = (switches_at_start, super::affinity::involuntary_switches()) {
+        stats
+            .involuntary_switches
+            .store(b.saturating_sub(a), Ordering::Relaxed);
+        tracing::info!(
+            host = spec.name,
+            core = spec.core,
+            involuntary_switches = b.saturating_sub(a),
+            passes = stats.passes.load(Ordering::Relaxed),
+            "host stopped polling (involuntary context switches: times the scheduler took its core away)"
+        );
     }
     // Stop in reverse order: an actor placed after another may depend on it until the end
     // (a strategy reads the updates its gateway sends while cancelling at shutdown).

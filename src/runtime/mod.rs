@@ -2,6 +2,7 @@
 //! channels with stated full policies, the injected clock, and shutdown.
 
 pub mod actor;
+pub mod affinity;
 pub mod channel;
 pub mod clock;
 pub mod host;

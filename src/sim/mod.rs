@@ -189,7 +189,10 @@ impl Simulator {
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())
-                .spawn(f)
+                .spawn(move || {
+                    crate::runtime::affinity::keep_off_hot("sim");
+                    f()
+                })
                 .map_err(SimError::Thread)
         };
         let s = shared.clone();

@@ -127,6 +127,7 @@ pub fn accept_loop(
         let spawned = std::thread::Builder::new()
             .name("sim-conn".into())
             .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("sim-conn");
                 let _ = serve(shared2, stream, tls);
             });
         if let Ok(h) = spawned {

@@ -148,7 +148,10 @@ impl ServerHandle {
         let st = Arc::clone(&stop);
         let join = std::thread::Builder::new()
             .name("mako-status-http".into())
-            .spawn(move || accept_loop(poll, &listener, &st, &Arc::new(parts)))?;
+            .spawn(move || {
+                crate::runtime::affinity::keep_off_hot("status-http");
+                accept_loop(poll, &listener, &st, &Arc::new(parts))
+            })?;
         Ok(Self {
             stop,
             waker,
@@ -236,6 +239,7 @@ fn admit(
     let spawned = std::thread::Builder::new()
         .name("mako-status-conn".into())
         .spawn(move || {
+            crate::runtime::affinity::keep_off_hot("status-conn");
             let _slot = slot;
             connection(stream, &parts, &stop);
         });

@@ -179,6 +179,8 @@ pub struct StrategyRiskUpdate {
     pub day_pnl: f64,
     pub trades_today: u64,
     pub open_orders: u32,
+    /// A perpetual's position figures (`None` for spot).
+    pub perp: Option<crate::risk::PerpFigures>,
     pub at: UnixNanos,
 }
 

@@ -761,6 +761,7 @@ fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy
         day_pnl: 1.5,
         trades_today: 3,
         open_orders: 1,
+        perp: None,
         at: UnixNanos(T0),
     }));
     let mut params = toml::Table::new();
@@ -793,11 +794,36 @@ fn risk_is_summed_over_venues_and_the_engine_books_and_reloads_show_per_strategy
         day_pnl: 0.25,
         trades_today: 2,
         open_orders: 3,
+        // A short perpetual on the second venue.
+        perp: Some(crate::risk::PerpFigures {
+            kind: crate::types::InstrumentKind::LinearPerpetual,
+            margin_mode: crate::types::MarginMode::Isolated,
+            leverage: crate::types::Rate::from_int(10),
+            entry: Some(crate::types::Price::parse("50000").unwrap()),
+            mark: Some(crate::types::Price::parse("50100.5").unwrap()),
+            unrealized: -10_050 * crate::types::Notional::SCALE / 1_000,
+            liquidation: Some(crate::types::Price::parse("54750").unwrap()),
+            funding_paid: -3 * crate::types::Notional::SCALE / 100,
+        }),
         at: UnixNanos(T0 + 1),
     }));
     let both = s.status_json(UnixNanos(T0 + 10), &state::Readings::default());
     let btc2 = &both["strategies"][0];
     assert_eq!(btc2["position"], "-0.15");
+    assert_eq!(
+        btc2["perp"],
+        serde_json::json!({
+            "kind": "linear-perpetual",
+            "margin_mode": "isolated",
+            "leverage": "10",
+            "entry": "50000",
+            "mark": "50100.5",
+            "unrealized_pnl": "-10.05",
+            "liquidation": "54750",
+            "funding_paid": "-0.03",
+        })
+    );
+    assert_eq!(btc2["markets"][0]["perp"], Value::Null);
     assert_eq!(btc2["realized_pnl"], 1.5);
     assert_eq!(btc2["day_pnl"], 1.75);
     assert_eq!(

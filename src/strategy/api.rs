@@ -26,6 +26,9 @@ pub struct OrderSpec {
     /// Limit price (for `OrderKind::Market`, the price risk checks the collar against).
     pub price: Price,
     pub qty: Qty,
+    /// Perpetuals: the order may only reduce the position (risk refuses it otherwise, and on
+    /// spot).
+    pub reduce_only: bool,
 }
 
 /// One of the strategy's orders that has not reached a final state, as the engine knows it.
@@ -195,6 +198,7 @@ impl IntentSink {
             tif: o.tif,
             price: o.price,
             qty: o.qty,
+            reduce_only: o.reduce_only,
             tick_at,
         }
     }
@@ -210,6 +214,7 @@ impl IntentSink {
 
     fn limit_spec(&self, side: Side, price: Price, qty: Qty, post_only: bool) -> OrderSpec {
         OrderSpec {
+            reduce_only: false,
             instrument: self.instrument,
             side,
             kind: if post_only {
@@ -268,6 +273,7 @@ impl IntentSink {
     ) -> Option<ClientOrderId> {
         let o = *self.open.iter().find(|o| o.cid == old)?;
         let spec = OrderSpec {
+            reduce_only: false,
             instrument: o.instrument,
             side: o.side,
             kind: o.kind,
@@ -441,6 +447,7 @@ impl StrategyCtx<'_> {
         let tick_at = self.tick_at;
         self.intents.place(
             OrderSpec {
+                reduce_only: false,
                 instrument: id,
                 side,
                 kind: OrderKind::Limit,
@@ -633,6 +640,7 @@ mod tests {
         let mut sink =
             IntentSink::new(main_tx, CidMinter::new(1, s), s, a).with_market(b, second_tx);
         let spec = |instrument| OrderSpec {
+            reduce_only: false,
             instrument,
             side: Side::Buy,
             kind: OrderKind::Limit,
@@ -751,6 +759,7 @@ mod tests {
         assert_eq!(cx.position_of(eth).qty(), q("3"));
         assert_eq!(cx.position(), Position::default());
         let spec = OrderSpec {
+            reduce_only: false,
             instrument: eth,
             side: Side::Sell,
             kind: OrderKind::Limit,

@@ -301,6 +301,11 @@ fixed_point!(
     /// A quantity in base-asset units, exact to `10^-8`.
     Qty
 );
+fixed_point!(
+    /// A dimensionless ratio exact to `10^-8`: a funding rate (`0.0001` = 0.01 %), a
+    /// maintenance-margin rate, a leverage (`10`).
+    Rate
+);
 
 /// `10^k` for the `k` decimals a fixed-point value can have (decoders scale a short fraction
 /// with it).

@@ -2,6 +2,7 @@
 
 use super::fixed::{DECIMALS, Notional, Price, Qty};
 use super::ids::{InstrumentId, VenueId};
+use super::perp::{Contract, Margin};
 
 /// Why a price or quantity is not acceptable for an instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +47,13 @@ pub struct Instrument {
     pub price_decimals: u32,
     /// Fractional digits of `lot_size`: how quantities are written to the venue.
     pub qty_decimals: u32,
+    /// Spot or perpetual, and how quantities count (base units or contracts of a size).
+    pub contract: Contract,
+    /// The asset PnL, fees and margin settle in: the quote asset for spot and linear
+    /// perpetuals, the base asset for inverse ones.
+    pub settle: String,
+    /// Leverage, margin mode and maintenance rate of a perpetual; `None` for spot.
+    pub margin: Option<Margin>,
 }
 
 impl Instrument {
@@ -77,6 +85,9 @@ impl Instrument {
             min_notional: Price::ZERO,
             price_decimals: tick_size.decimals_needed(),
             qty_decimals: lot_size.decimals_needed(),
+            contract: Contract::SPOT,
+            settle: quote.to_owned(),
+            margin: None,
         })
     }
 
@@ -115,7 +126,7 @@ impl Instrument {
     pub fn check_order(&self, p: Price, q: Qty) -> Result<(), GridError> {
         self.check_price(p)?;
         self.check_qty(q)?;
-        let n = p.notional(q);
+        let n = Notional(self.contract.quote_value(q, p));
         if n < Notional::from_price(self.min_notional) {
             return Err(GridError::NotionalTooSmall(n, self.min_notional));
         }

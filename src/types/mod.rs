@@ -7,12 +7,13 @@ pub mod instrument;
 pub mod market;
 pub mod order;
 pub mod order_id;
+pub mod perp;
 pub mod side;
 pub mod time;
 pub mod trade;
 pub mod venue_ids;
 
-pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, SCALE, bps_of};
+pub use fixed::{DECIMALS, DecimalError, Notional, Price, Qty, Rate, SCALE, bps_of};
 pub use ids::{InstrumentId, StrategyId, VenueId};
 pub use instrument::{GridError, Instrument};
 pub use market::{FundingRate, MarkUpdate, TradeEvent, TradePrint};
@@ -21,6 +22,7 @@ pub use order::{
     TimeInForce, VenueFinal,
 };
 pub use order_id::{ClientOrderId, ClientOrderIdError};
+pub use perp::{Contract, InstrumentKind, Margin, MarginMode, QtyUnit};
 pub use side::Side;
 pub use time::UnixNanos;
 pub use trade::StrategyTrade;

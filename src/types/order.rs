@@ -238,9 +238,17 @@ pub struct Order {
     pub last_trade_id: Option<TradeId>,
     /// Fees were set from the venue's trade list up to this trade id (see `set_fees`).
     pub fees_cover_trade: Option<TradeId>,
+    /// Perpetuals: the order may only reduce the position.
+    pub reduce_only: bool,
 }
 
 impl Order {
+    /// The same order, reduce-only (perpetuals) if `yes`.
+    pub fn reducing(mut self, yes: bool) -> Self {
+        self.reduce_only = yes;
+        self
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         cid: ClientOrderId,
@@ -275,6 +283,7 @@ impl Order {
             updated_at: at,
             last_trade_id: None,
             fees_cover_trade: None,
+            reduce_only: false,
         }
     }
 

@@ -139,6 +139,9 @@ pub struct PlaceOrder<'a> {
     /// Decimals the venue accepts for price and quantity (from the instrument's tick and lot).
     pub price_decimals: u32,
     pub qty_decimals: u32,
+    /// Perpetuals: the venue must only reduce the position with it (risk refuses it on spot,
+    /// so spot codecs never see it set).
+    pub reduce_only: bool,
 }
 
 /// One venue's authenticated order session on its private WebSocket. Every encoder writes

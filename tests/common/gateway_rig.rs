@@ -262,6 +262,7 @@ impl Rig {
     ) -> mako::types::ClientOrderId {
         let cid = self.minter.mint();
         let i = NewOrderIntent {
+            reduce_only: false,
             cid,
             strategy: StrategyId(0),
             instrument: InstrumentId(0),

@@ -125,6 +125,9 @@ pub(in crate::gateway) fn publish_figures<S: Iterator<Item = bool>>(
             day_pnl: quote_f64(day),
             trades_today: t,
             open_orders: f.risk.open_orders(s),
+            perp: f
+                .risk
+                .perp_figures(s, f.risk.instrument_of(s).and_then(|i| (f.mid)(i))),
             at: now,
         }));
     }

@@ -9,7 +9,9 @@
 //! only: buys pay quote and receive base less the fee (in base), sells pay base and receive
 //! quote less the fee (in quote): the fee is taken from the asset received.
 
+pub mod margin;
 pub mod matcher;
+mod perp;
 mod wallet;
 
 #[cfg(test)]
@@ -83,7 +85,11 @@ pub struct PaperGateway {
     book: CacheReader,
     fees: PaperConfig,
     wallets: Vec<Option<Wallet>>,
-    /// Funds each resting order holds (quote units for buys, base units for sells).
+    /// Per strategy trading a perpetual here: its margin account (its `wallets` entry is
+    /// then `None`).
+    margins: Vec<Option<margin::MarginAccount>>,
+    /// Funds each resting order holds (quote units for buys, base units for sells; initial
+    /// margin in the settlement asset on a perpetual).
     locks: HashMap<ClientOrderId, i64>,
     intents: Rx<OrderIntent>,
     trades: Rx<TradeEvent>,
@@ -122,10 +128,33 @@ fn fee_units(units: i64, rate: Price) -> i64 {
 impl PaperGateway {
     pub fn new(spec: PaperSpec) -> Self {
         let n_strategies = spec.updates.len();
+        let perp = |inst: InstrumentId| {
+            spec.instruments
+                .get(inst.index())
+                .filter(|i| i.margin.is_some())
+        };
         let wallets = spec
             .balances
             .iter()
-            .map(|b| b.map(|(inst, base, quote)| Wallet::new(inst, base, quote)))
+            .map(|b| {
+                b.filter(|(inst, _, _)| perp(*inst).is_none())
+                    .map(|(inst, base, quote)| Wallet::new(inst, base, quote))
+            })
+            .collect();
+        // A perpetual's deposit is the allocation in its settlement asset.
+        let margins = spec
+            .balances
+            .iter()
+            .map(|b| {
+                let (inst, base, quote) = (*b)?;
+                let i = perp(inst)?;
+                let deposit = if i.settle == i.base { base } else { quote };
+                margin::MarginAccount::new(
+                    i,
+                    i128::from(deposit.units()) * i128::from(crate::types::SCALE),
+                    spec.run_start_ms,
+                )
+            })
             .collect();
         Self {
             name: format!("gateway:{}", spec.venue.name),
@@ -137,6 +166,7 @@ impl PaperGateway {
             book: spec.book,
             fees: spec.fees,
             wallets,
+            margins,
             locks: HashMap::with_capacity(1024),
             intents: spec.intents,
             trades: spec.trades,
@@ -186,6 +216,13 @@ impl PaperGateway {
             ),
             None => (AssetCode::default(), AssetCode::default()),
         }
+    }
+
+    /// The asset a perpetual settles in.
+    fn settle_asset(&self, id: InstrumentId) -> AssetCode {
+        self.instrument(id)
+            .and_then(|i| AssetCode::new(i.settle.as_bytes()))
+            .unwrap_or_default()
     }
 
     fn mid(&self, id: InstrumentId) -> Option<Price> {
@@ -321,7 +358,9 @@ impl PaperGateway {
         };
         let (base, quote) = self.assets(instrument);
         let quote_amount = quote_units(price, qty);
+        let perp_fee = self.perp_fill(cid, strategy, side, qty, price, rate);
         let (fee, fee_asset) = match side {
+            _ if perp_fee.is_some() => (perp_fee.unwrap_or(0), self.settle_asset(instrument)),
             Side::Buy => (fee_units(qty.units(), rate), base),
             Side::Sell => (fee_units(quote_amount, rate), quote),
         };
@@ -332,6 +371,7 @@ impl PaperGateway {
             Side::Sell => qty.units(),
         };
         let release = match self.locks.get_mut(&cid) {
+            _ if perp_fee.is_some() => 0,
             Some(l) => {
                 let r = held_for.min(*l);
                 *l -= r;
@@ -371,8 +411,12 @@ impl PaperGateway {
         let Some(o) = self.table.get(&cid) else {
             return;
         };
-        if let Some(Some(w)) = self.wallets.get_mut(o.strategy.index()) {
-            w.release(o.side, left);
+        let (strategy, side) = (o.strategy, o.side);
+        if self.perp_release(strategy, left) {
+            return;
+        }
+        if let Some(Some(w)) = self.wallets.get_mut(strategy.index()) {
+            w.release(side, left);
         }
     }
 
@@ -445,6 +489,7 @@ impl PaperGateway {
             price: i.price,
             qty: i.qty,
             mid: self.mid(i.instrument),
+            reduce_only: i.reduce_only,
         };
         if let Err(rule) = self.risk.check(&check, now) {
             self.telemetry.emit(GatewayEvent::RiskRejected {
@@ -465,7 +510,8 @@ impl PaperGateway {
             i.price,
             i.qty,
             now,
-        );
+        )
+        .reducing(i.reduce_only);
         if let Err(e) = self.table.insert(order) {
             let why = match e {
                 TableError::Duplicate => Refusal::DuplicateId,
@@ -528,8 +574,21 @@ impl PaperGateway {
                 .saturating_sub(if rests { Qty::ZERO } else { left })
                 .units(),
         };
-        let funded = match self.wallets.get(i.strategy.index()) {
-            Some(Some(w)) => w.free(i.side) >= need,
+        // A perpetual holds initial margin at the order's limit (a market order's: the worst
+        // level it takes).
+        let margin_price = limit
+            .or_else(|| {
+                takes.iter().map(|t| t.price).reduce(|a, b| match i.side {
+                    Side::Buy => a.max(b),
+                    Side::Sell => a.min(b),
+                })
+            })
+            .unwrap_or(i.price);
+        let perp = self.perp_funds(i.strategy, i.side, i.qty, margin_price);
+        let need = perp.map_or(need, |(n, _)| n);
+        let funded = match (perp, self.wallets.get(i.strategy.index())) {
+            (Some((_, ok)), _) => ok,
+            (None, Some(Some(w))) => w.free(i.side) >= need,
             _ => false,
         };
         if !funded {
@@ -547,7 +606,9 @@ impl PaperGateway {
             now,
         );
         // Everything the order may still pay is held while it is open.
-        if let Some(Some(w)) = self.wallets.get_mut(i.strategy.index()) {
+        if let Some(a) = self.margin_mut(i.strategy) {
+            a.order_margin += i128::from(need) * i128::from(crate::types::SCALE);
+        } else if let Some(Some(w)) = self.wallets.get_mut(i.strategy.index()) {
             w.lock(i.side, need);
         }
         self.locks.insert(i.cid, need);
@@ -770,6 +831,7 @@ impl PaperGateway {
             self.on_intent(intent, now);
         }
         work += n;
+        work += self.settle_perps(now);
         if now >= self.next_snapshot {
             self.next_snapshot = now.plus_nanos(self.snapshot_interval_ns);
             self.publish(now);

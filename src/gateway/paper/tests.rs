@@ -38,6 +38,11 @@ struct Harness {
 
 impl Harness {
     fn new(limits: RiskLimits) -> Self {
+        Self::with(limits, |_| {})
+    }
+
+    /// A harness whose instrument `edit` changes first (a perpetual's contract and margin).
+    fn with(limits: RiskLimits, edit: impl FnOnce(&mut Instrument)) -> Self {
         let venue = VenueConfig {
             id: VenueId(0),
             name: "binance".into(),
@@ -63,6 +68,8 @@ impl Harness {
             q("0.001"),
         )
         .unwrap();
+        let mut inst = inst;
+        edit(&mut inst);
         let cache = BookCache::new(1);
         let writer = cache.writer(INST).unwrap();
         let (intents, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
@@ -74,7 +81,8 @@ impl Harness {
             1,
             KillSwitch::default(),
             START,
-        );
+        )
+        .with_instrument_specs(std::slice::from_ref(&inst));
         let run_start_ms = START.as_millis();
         let gw = PaperGateway::new(PaperSpec {
             venue,
@@ -157,6 +165,7 @@ impl Harness {
         tif: TimeInForce,
     ) -> NewOrderIntent {
         NewOrderIntent {
+            reduce_only: false,
             cid,
             strategy: S0,
             instrument: INST,
@@ -573,4 +582,119 @@ fn the_status_room_sees_paper_orders_fills_and_risk_figures() {
         _ => None,
     });
     assert_eq!(position, Some(q("1")));
+}
+
+/// A linear perpetual, 10× isolated, on the harness's BTCUSDT; the strategy's 1 000 USDT is
+/// its margin.
+fn perp(i: &mut Instrument) {
+    i.contract = crate::types::Contract::LINEAR_BASE;
+    i.margin = Some(crate::types::Margin {
+        mode: crate::types::MarginMode::Isolated,
+        leverage: crate::types::Rate::from_int(10),
+        maintenance: crate::types::Rate::parse("0.005").unwrap(),
+        funding_interval_ms: 8 * 3_600_000,
+    });
+}
+
+#[test]
+fn a_perpetual_trades_on_margin_and_is_liquidated_at_its_liquidation_price() {
+    let mut h = Harness::with(RiskLimits::default(), perp);
+    assert!(h.gw.wallet(S0).is_none(), "a perpetual has no spot wallet");
+    h.book(&[("99.99", "200")], &[("100.01", "200")]);
+    // 1 000 USDT at 10× buys at most ~100 BTC of 100: 120 is refused for margin…
+    let big = h.limit(Side::Buy, "100.00", "120");
+    h.step();
+    assert_eq!(h.status(big), OrderStatus::Rejected);
+    // …a short of 50 needs none of the coins a spot sale would: 500 USDT of margin.
+    let short = h.limit(Side::Sell, "100.00", "50");
+    h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.order_margin, 500 * Notional::SCALE);
+    assert_eq!(h.status(short), OrderStatus::Acked);
+    h.gw.on_cancel(S0, short, h.now);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().order_margin, 0);
+    // Long 50 at the ask (100.01, taker 0.2 %): margin 500.05 held by the position.
+    let long = h.new_order(Side::Buy, "0", "50", OrderKind::Market, TimeInForce::Ioc);
+    h.step();
+    assert_eq!(h.status(long), OrderStatus::Filled);
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.position.qty, q("50").units());
+    assert_eq!(a.entry(), Some(px("100.01")));
+    assert_eq!(a.order_margin, 0);
+    // Fee: 5 000.5 × 0.002 = 10.001 USDT, from the balance.
+    assert_eq!(a.fees_paid, 10_001 * Notional::SCALE / 1_000);
+    // Liquidation: 100.01 × (1 − 0.1 + 0.005) = 90.50905, up to the tick: 90.51.
+    assert_eq!(a.liquidation_price(), Some(px("90.51")));
+    // The book falls to a mid of 90.52: nothing; to 90.50: liquidated at 90.51.
+    h.book(&[("90.51", "200")], &[("90.53", "200")]);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().liquidations, 0);
+    h.book(&[("90.49", "200")], &[("90.51", "200")]);
+    let ups = h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.liquidations, 1);
+    assert_eq!(a.position.qty, 0);
+    // The strategy hears of the liquidation order's fill: a paper sell of 50 at 90.51.
+    let liq = ups
+        .iter()
+        .find(|u| u.fill.is_some() && u.side == Side::Sell)
+        .expect("the liquidation fill reaches the strategy");
+    let f = liq.fill.unwrap();
+    assert!(f.paper);
+    assert_eq!((f.qty, f.quote), (q("50"), px("90.51").notional(q("50"))));
+    // Lost: 50 × (100.01 − 90.51) = 475, plus the fees (10.001 + 9.051).
+    let realized = a.position.realized;
+    assert_eq!(realized, -475 * Notional::SCALE);
+    assert_eq!(
+        a.balance,
+        1000 * Notional::SCALE
+            - 475 * Notional::SCALE
+            - 10_001 * Notional::SCALE / 1_000
+            - 9_051 * Notional::SCALE / 1_000
+    );
+    // Risk saw the same position close.
+    assert_eq!(h.gw.risk().position(S0).unwrap().qty, 0);
+}
+
+#[test]
+fn a_perpetual_pays_funding_at_the_venues_rate_at_each_funding_time() {
+    let mut h = Harness::with(RiskLimits::default(), perp);
+    h.book(&[("99.99", "200")], &[("100.01", "200")]);
+    let long = h.new_order(Side::Buy, "0", "10", OrderKind::Market, TimeInForce::Ioc);
+    h.step();
+    assert_eq!(h.status(long), OrderStatus::Filled);
+    let paid_before = h.gw.margin(S0).unwrap().funding_paid;
+    assert_eq!(paid_before, 0);
+    // Without the venue's funding rate nothing is paid, even past a funding time
+    // (00:00 UTC after the harness's start at 22:13:20).
+    let next = h.gw.margin(S0).unwrap().next_funding_ms;
+    assert_eq!(next, 1_700_006_400_000);
+    h.now = UnixNanos(next * 1_000_000);
+    h.step();
+    assert_eq!(h.gw.margin(S0).unwrap().funding_paid, 0);
+    // The feed publishes a mark of 101 and a rate of 0.01 %: at 08:00 the long of 10 pays
+    // 10 × 101 × 0.0001 = 0.101 USDT, into the risk engine's day as well.
+    h.writer.publish_mark(
+        &crate::types::MarkUpdate {
+            instrument: INST,
+            mark: px("101"),
+            index: px("101"),
+            funding_rate: crate::types::FundingRate::from_units(10_000),
+            next_funding_ms: next + 8 * 3_600_000,
+            exchange_ts: h.now,
+        },
+        h.now,
+    );
+    h.now = UnixNanos((next + 8 * 3_600_000) * 1_000_000);
+    h.step();
+    let a = h.gw.margin(S0).unwrap();
+    assert_eq!(a.funding_paid, 101 * Notional::SCALE / 1_000);
+    assert_eq!(a.next_funding_ms, next + 16 * 3_600_000);
+    assert_eq!(
+        h.gw.risk().position(S0).unwrap().funding,
+        101 * Notional::SCALE / 1_000
+    );
+    // The mark, not the mid, is what liquidation and the figures use.
+    assert_eq!(h.gw.mark_and_rate(INST).0, Some(px("101")));
 }

@@ -92,10 +92,18 @@ impl StatusState {
                             "day_pnl": r.day_pnl,
                             "trades": r.trades_today,
                             "open_orders": r.open_orders,
+                            "perp": r.perp.as_ref().map(perp_json),
                         })
                     })
                     .collect();
                 m.insert("markets".into(), Value::Array(markets));
+                // The main market's perpetual figures at the top, for the dashboard.
+                m.insert(
+                    "perp".into(),
+                    list.iter()
+                        .find_map(|r| r.perp.as_ref())
+                        .map_or(Value::Null, perp_json),
+                );
             }
             None => {
                 m.insert("day_pnl".into(), Value::Null);
@@ -159,4 +167,28 @@ impl StatusState {
             })).collect::<Vec<_>>(),
         })
     }
+}
+
+/// A perpetual position's figures as `/status` gives them: prices and amounts as exact
+/// decimal text (amounts in the settlement asset, cut to 10^-8).
+fn perp_json(p: &crate::risk::PerpFigures) -> Value {
+    let amount = |v: i128| crate::types::Price::from_units(crate::types::perp::to_e8(v.abs()));
+    let signed = |v: i128| {
+        let a = amount(v).to_string();
+        if v < 0 && a != "0" {
+            format!("-{a}")
+        } else {
+            a
+        }
+    };
+    json!({
+        "kind": p.kind.as_str(),
+        "margin_mode": p.margin_mode.as_str(),
+        "leverage": p.leverage.to_string(),
+        "entry": p.entry.map(|x| x.to_string()),
+        "mark": p.mark.map(|x| x.to_string()),
+        "unrealized_pnl": signed(p.unrealized),
+        "liquidation": p.liquidation.map(|x| x.to_string()),
+        "funding_paid": signed(p.funding_paid),
+    })
 }

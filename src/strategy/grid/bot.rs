@@ -191,6 +191,7 @@ impl GridBot {
 
     fn order(&self, side: Side, price: Price, qty: Qty) -> OrderSpec {
         OrderSpec {
+            reduce_only: false,
             instrument: self.instrument.id,
             side,
             kind: if self.params.post_only {

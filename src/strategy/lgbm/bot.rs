@@ -327,6 +327,7 @@ impl LgbmBot {
         let (cid, role) = match self.params.entry {
             EntryMode::PostOnly => {
                 let spec = OrderSpec {
+                    reduce_only: false,
                     instrument: self.instrument.id,
                     side: Side::Buy,
                     kind: OrderKind::LimitMaker,

@@ -428,6 +428,7 @@ impl Scalper {
             (OrderKind::Limit, TimeInForce::Ioc)
         };
         let spec = OrderSpec {
+            reduce_only: false,
             instrument: m.inst.id,
             side,
             kind,

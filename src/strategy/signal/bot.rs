@@ -343,6 +343,7 @@ impl SignalBot {
         let cid = match self.params.entry {
             EntryMode::PostOnly => cx.intents.place(
                 OrderSpec {
+                    reduce_only: false,
                     instrument: self.instrument.id,
                     side: Side::Buy,
                     kind: OrderKind::LimitMaker,
@@ -389,6 +390,7 @@ impl SignalBot {
             return;
         }
         let spec = OrderSpec {
+            reduce_only: false,
             instrument: self.instrument.id,
             side: Side::Buy,
             kind: OrderKind::LimitMaker,

@@ -358,6 +358,7 @@ fn fees_learned_after_the_fills_reach_the_open_trade_and_the_closed_one() {
         trade_before.0 - 25 * 100_000_000 * 100_000_000 / 1000
     );
     let stranger = OrderIntent::New(crate::gateway::NewOrderIntent {
+        reduce_only: false,
         cid: crate::types::ClientOrderId::parse("mkstranger00000000000001").unwrap(),
         ..x
     });

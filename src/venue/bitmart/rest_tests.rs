@@ -61,6 +61,7 @@ fn order(
 ) -> PlaceOrder<'static> {
     static CID: std::sync::OnceLock<ClientOrderId> = std::sync::OnceLock::new();
     PlaceOrder {
+        reduce_only: false,
         symbol: "BTC_USDT",
         cid: CID.get_or_init(|| cid("mk0abc")),
         side,

@@ -217,6 +217,10 @@ impl RestCodec for BybitRest {
             buf.extend_from_slice(&n[..k]);
             buf.push(b'"');
         }
+        // Reduce-only exists on derivatives (risk refuses it on spot before it gets here).
+        if o.reduce_only && self.category == Category::Linear {
+            buf.extend_from_slice(br#","reduceOnly":true"#);
+        }
         let _ = write!(
             Buf(buf),
             r#","timeInForce":"{tif}","orderLinkId":"{}"}}"#,

@@ -42,6 +42,7 @@ fn order(kind: OrderKind, tif: TimeInForce, side: Side) -> PlaceOrder<'static> {
         qty: Qty::parse("0.001").unwrap(),
         price_decimals: 2,
         qty_decimals: 5,
+        reduce_only: false,
     }
 }
 
@@ -116,6 +117,25 @@ fn order_kinds_and_a_market_buy_in_base_units() {
         c.place(&order(kind, tif, side), TS, &mut buf);
         assert_eq!(std::str::from_utf8(&buf).unwrap(), want);
     }
+}
+
+#[test]
+fn a_linear_reduce_only_order_says_so() {
+    let mut c = BybitRest::new(
+        Category::Linear,
+        BybitSigner::from_bytes("mako-test-key", b"mako-test-secret"),
+        5000,
+    );
+    let mut buf = Vec::new();
+    let o = PlaceOrder {
+        reduce_only: true,
+        ..order(OrderKind::Limit, TimeInForce::Ioc, Side::Sell)
+    };
+    c.place(&o, TS, &mut buf);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"category":"linear","symbol":"BTCUSDT","side":"Sell","orderType":"Limit","qty":"0.00100","price":"30000.00","reduceOnly":true,"timeInForce":"IOC","orderLinkId":"mk0abc"}"#
+    );
 }
 
 #[test]

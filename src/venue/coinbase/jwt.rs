@@ -188,25 +188,10 @@ fn es256_key(pem: &str) -> Result<p256::ecdsa::SigningKey, KeyError> {
 }
 
 fn ed25519_key(b64: &str) -> Result<ed25519_dalek::SigningKey, KeyError> {
-    let bytes = STANDARD.decode(b64).map_err(|_| KeyError::Unrecognised)?;
-    match bytes.len() {
-        32 => {
-            let mut seed = [0u8; 32];
-            seed.copy_from_slice(&bytes);
-            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
-        }
-        // seed ‖ public key, the usual 64-byte form.
-        64 => {
-            let mut seed = [0u8; 32];
-            seed.copy_from_slice(&bytes[..32]);
-            let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-            if key.verifying_key().as_bytes()[..] != bytes[32..] {
-                return Err(KeyError::Ed25519Mismatch);
-            }
-            Ok(key)
-        }
-        _ => Err(KeyError::Unrecognised),
-    }
+    crate::venue::ed25519::signing_key(b64).map_err(|e| match e {
+        crate::venue::ed25519::Ed25519KeyError::Mismatch => KeyError::Ed25519Mismatch,
+        crate::venue::ed25519::Ed25519KeyError::Unrecognised => KeyError::Unrecognised,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -42,6 +42,7 @@ fn split<'b>(c: &CoinbaseRest, h: &RestHead, buf: &'b [u8], uri: &str) -> &'b st
 fn order(kind: OrderKind, tif: TimeInForce) -> PlaceOrder<'static> {
     static CID: std::sync::OnceLock<ClientOrderId> = std::sync::OnceLock::new();
     PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USD",
         cid: CID.get_or_init(|| ClientOrderId::parse("sb-42").unwrap()),
         side: Side::Buy,

@@ -49,6 +49,7 @@ fn requests_are_signed_over_what_is_sent() {
     let mut buf = Vec::new();
     let h = c.place(
         &PlaceOrder {
+            reduce_only: false,
             symbol: "BTC-USDT",
             cid: &cid,
             side: Side::Buy,
@@ -111,6 +112,7 @@ fn an_amend_is_signed_over_its_body_and_a_refusal_leaves_the_order() {
     let cid = ClientOrderId::parse("b15").unwrap();
     let mut buf = Vec::new();
     let order = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USDT",
         cid: &cid,
         side: Side::Buy,
@@ -169,6 +171,7 @@ fn answers_from_the_documentation() {
     let mut buf = Vec::new();
     let mut out = Vec::new();
     let place = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USDT",
         cid: &cid,
         side: Side::Sell,

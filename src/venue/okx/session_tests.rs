@@ -83,6 +83,7 @@ fn orders_are_written_as_okx_documents_them() {
     // OKX takes clOrdId of up to 32 letters and digits: the engine's minted ids fit.
     assert!(c.as_str().len() <= 32 && c.as_str().bytes().all(|b| b.is_ascii_alphanumeric()));
     let o = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USDT",
         cid: &c,
         side: Side::Buy,
@@ -107,6 +108,7 @@ fn orders_are_written_as_okx_documents_them() {
     );
     s.place(
         &PlaceOrder {
+            reduce_only: false,
             kind: OrderKind::Market,
             ..o
         },
@@ -121,6 +123,7 @@ fn orders_are_written_as_okx_documents_them() {
     assert!(a.get("px").is_none());
     s.place(
         &PlaceOrder {
+            reduce_only: false,
             kind: OrderKind::Limit,
             tif: TimeInForce::Ioc,
             ..o
@@ -146,6 +149,7 @@ fn answers_become_acks_rejections_and_uncertainty() {
     for x in [&a, &b, &c] {
         s.place(
             &PlaceOrder {
+                reduce_only: false,
                 symbol: "BTC-USDT",
                 cid: x,
                 side: Side::Sell,
@@ -307,6 +311,7 @@ fn amends_are_written_and_answered_as_okx_documents_them() {
     assert!(s.amends_in_place());
     let c = cid(4);
     let order = PlaceOrder {
+        reduce_only: false,
         symbol: "BTC-USDT",
         cid: &c,
         side: Side::Buy,

@@ -9,7 +9,7 @@
 //! REST requests are built, on the gateway's REST worker thread, never on a hot thread.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::Signer as _;
 
 use crate::config::Secret;

@@ -3,6 +3,7 @@
 //! so bytes are never compared.
 
 use super::*;
+use base64::engine::general_purpose::STANDARD;
 
 const KEY_NAME: &str = "organizations/test-organization/apiKeys/test-api-key";
 /// The SDK's EC test secret, one line with `\n` escapes as an environment variable holds it.

@@ -108,3 +108,103 @@ fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
         (px("99.7"), px("200"), 16)
     );
 }
+
+/// Regression: Bybit's trade ids are UUIDs, whose byte order says nothing about time; the
+/// duplicate check once compared every id by order and would have dropped about half of
+/// them. A linear ticker's mark reaches the cache beside the book.
+#[test]
+fn uuid_trade_ids_are_all_delivered_and_marks_are_published() {
+    use crate::venue::bybit::{BybitMd, Category};
+    let cache = BookCache::new(1);
+    let (trades_tx, trades) = bounded("trades", 16, FullPolicy::DropNewest);
+    let inst = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        Price::parse("0.01").unwrap(),
+        Qty::parse("0.00001").unwrap(),
+    )
+    .unwrap();
+    let spec = FeedSpec {
+        venue: VenueConfig {
+            id: VenueId(0),
+            name: "bybit".into(),
+            kind: VenueKind::BybitLinear,
+            // Never connected: the test hands frames to `on_frame`.
+            ws_url: "ws://127.0.0.1:9".into(),
+            rest_url: "http://127.0.0.1:9".into(),
+            ws_api_url: None,
+            order_transport: OrderTransport::Rest,
+            streams: vec![StreamKind::Depth, StreamKind::Trade],
+            credentials: None,
+            recv_window: Duration::from_secs(5),
+            cancel_unknown_orders: false,
+            private_ws_url: None,
+            demo_trading: false,
+        },
+        instruments: vec![inst],
+        connector: Connector::with_public_roots(Duration::from_secs(1)).unwrap(),
+        writers: vec![cache.writer(InstrumentId(0)).unwrap()],
+        trades: vec![trades_tx],
+        book_changed: vec![],
+        recorder: None,
+        clock_offset: None,
+        record_to: None,
+        options: FeedOptions::default(),
+    };
+    let md = BybitMd::for_venue(
+        Category::Linear,
+        &spec.venue,
+        &spec.instruments,
+        SyncLimits::default(),
+    );
+    let mut feed = FeedActor::new(spec, md).unwrap();
+    let ctx = Ctx {
+        clock: Clock::live(),
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    let trade = |id: &str| {
+        format!(
+            r#"{{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"100","L":"PlusTick","i":"{id}","BT":false,"seq":1}}]}}"#
+        )
+    };
+    let (high, low) = (
+        "f0000000-0000-5000-8000-000000000001",
+        "00000000-0000-5000-8000-000000000002",
+    );
+    for id in [high, low, low] {
+        feed.on_frame(trade(id).as_bytes(), UnixNanos(7), &ctx);
+    }
+    let got: Vec<String> = std::iter::from_fn(|| trades.try_recv())
+        .map(|t| t.trade_id.as_str().to_owned())
+        .collect();
+    // Both ids, and the repeat of the last one dropped as a duplicate.
+    assert_eq!(got, vec![high.to_owned(), low.to_owned()]);
+    feed.on_frame(
+        br#"{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","markPrice":"100.5","indexPrice":"100.4","fundingRate":"-0.0001","nextFundingTime":"1673280000000"},"cs":1,"ts":1673272861686}"#,
+        UnixNanos(9),
+        &ctx,
+    );
+    let m = cache.reader().mark(InstrumentId(0));
+    assert_eq!(
+        (
+            m.mark,
+            m.index,
+            m.funding_rate.units(),
+            m.next_funding_ms,
+            m.recv_ts,
+            m.seq
+        ),
+        (
+            Price::parse("100.5").unwrap(),
+            Price::parse("100.4").unwrap(),
+            -10_000,
+            1_673_280_000_000,
+            UnixNanos(9),
+            1
+        )
+    );
+}

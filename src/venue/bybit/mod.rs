@@ -2,7 +2,7 @@
 //! field: the public market-data codec (`orderbook.{depth}`, `publicTrade`, `tickers`), the
 //! book rule (`u` chains; a snapshot or `u = 1` replaces the book; a gap re-subscribes the
 //! book's topic on the same connection), the linear tickers' mark, index and funding, and
-//! `mako decode`'s normalised records. No I/O.
+//! `mako decode`'s normalised records, and request signing. No I/O.
 
 /// `mako decode`: Bybit messages as normalised records.
 pub mod decode;
@@ -10,6 +10,13 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding.
 pub mod md;
+/// Order entry and queries over REST (`RestCodec`; not wired into the gateway yet).
+pub mod rest;
+/// The private WebSocket (auth, `order`, `execution`) as the gateway's order session (not
+/// wired into the gateway yet).
+pub mod session;
+/// REST and WebSocket-auth signing.
+pub mod sign;
 /// The book rule: `u` chains, snapshots on subscribing.
 pub mod sync;
 

@@ -470,7 +470,7 @@ impl RestCodec for BybitRest {
                 }])
             }),
             Purpose::Account => balances(result).map(|b| vec![SessionEvent::Balances(b)]),
-            Purpose::Amend(_) | Purpose::Subscribe => Ok(Vec::new()),
+            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::book::{BookCache, CacheReader};
-use crate::config::{Config, StreamKind, VenueConfig, VenueKind};
+use crate::config::{Config, StrategyConfig, StreamKind, VenueConfig, VenueKind};
 use crate::feed::actor::{FeedActor, FeedOptions, FeedSpec};
 use crate::feed::record::RecordReader;
 use crate::gateway::{CidMinter, OrderIntent, OrderUpdate};
 use crate::net::Connector;
 use crate::risk::{KillSwitch, PositionBoard, RiskEngine};
 use crate::runtime::{Actor, Clock, Ctx, FullPolicy, ManualClock, Rx, Shutdown, Tx, bounded};
+use crate::strategy::Strategy;
 use crate::strategy::actor::StrategyActor;
 use crate::strategy::api::{Env, IntentSink};
 use crate::strategy::registry::{self, BuildArgs};
@@ -80,8 +81,33 @@ pub struct Run {
     pub open_at_end: usize,
 }
 
+/// Builds a strategy of the config (the registry's kinds by default).
+pub type Builder<'a> =
+    &'a mut dyn FnMut(&BuildArgs<'_>, &StrategyConfig) -> Result<Box<dyn Strategy>, String>;
+
 /// Replays `files` through the config's venue and strategies.
 pub fn run(config: &Config, settings: &Settings, files: &[PathBuf]) -> Result<Run, String> {
+    run_with(config, settings, files, &mut registry_build)
+}
+
+/// The engine's way: the kind's constructor from the registry.
+fn registry_build(args: &BuildArgs<'_>, s: &StrategyConfig) -> Result<Box<dyn Strategy>, String> {
+    let kind = registry::kind(&s.kind)
+        .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
+    (kind.build)(args).map_err(|errs| {
+        let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        format!("strategy {}: {}", s.name, msgs.join("; "))
+    })
+}
+
+/// As [`run`], with the strategies built by `build` (a library user's own strategy, or a
+/// test's probe), hosted exactly as the registry's are.
+pub fn run_with(
+    config: &Config,
+    settings: &Settings,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Run, String> {
     let [venue] = config.venues.as_slice() else {
         return Err(format!(
             "a backtest replays one venue's recording; the config has {} venues",
@@ -109,19 +135,19 @@ pub fn run(config: &Config, settings: &Settings, files: &[PathBuf]) -> Result<Ru
             }
             let md = SpotMdHandler::for_venue(&v, &instruments, limits)
                 .map_err(|e| format!("venue {}: {e}", v.name))?;
-            replay(config, &v, settings, files, md)
+            replay(config, &v, settings, files, md, build)
         }
         VenueKind::OkxSpot => {
             let md = OkxMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md)
+            replay(config, venue, settings, files, md, build)
         }
         VenueKind::Coinbase => {
             let md = CoinbaseMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md)
+            replay(config, venue, settings, files, md, build)
         }
         VenueKind::BitmartSpot => {
             let md = BitmartMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md)
+            replay(config, venue, settings, files, md, build)
         }
     }
 }
@@ -152,13 +178,12 @@ fn build_strategies(
     kill: &KillSwitch,
     run_start_ms: u64,
     trade_txs: &mut Vec<Tx<TradeEvent>>,
+    build: Builder<'_>,
 ) -> Result<(Vec<Hosted>, Vec<Option<Tx<OrderUpdate>>>), String> {
     let venue_names: Vec<String> = config.venues.iter().map(|v| v.name.clone()).collect();
     let mut hosted = Vec::new();
     let mut updates = Vec::new();
     for s in &config.strategies {
-        let kind = registry::kind(&s.kind)
-            .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
         let instrument = config.instruments[s.instrument.index()].clone();
         let markets: Vec<_> = s
             .all_markets()
@@ -170,10 +195,7 @@ fn build_strategies(
             markets: &markets,
             venues: &venue_names,
         };
-        let strategy = (kind.build)(&args).map_err(|errs| {
-            let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
-            format!("strategy {}: {}", s.name, msgs.join("; "))
-        })?;
+        let strategy = build(&args, s)?;
         let subs = strategy.subscriptions();
         let (utx, urx): (Tx<OrderUpdate>, Rx<OrderUpdate>) =
             bounded("order-updates", ORDER_CHANNEL, FullPolicy::Backpressure);
@@ -286,6 +308,7 @@ fn replay<M: MarketData>(
     settings: &Settings,
     files: &[PathBuf],
     md: M,
+    build: Builder<'_>,
 ) -> Result<Run, String> {
     let first = first_time(files)?;
     let run_start_ms = first.0 / 1_000_000;
@@ -316,6 +339,7 @@ fn replay<M: MarketData>(
         &kill,
         run_start_ms,
         &mut trade_txs,
+        build,
     )?;
     let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
     let mut v = venue.clone();

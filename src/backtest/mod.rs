@@ -18,5 +18,5 @@ pub mod report;
 /// The `[backtest]` section of a backtest config.
 pub mod settings;
 
-pub use driver::{Run, run};
+pub use driver::{Builder, Run, run, run_with};
 pub use settings::Settings;

@@ -91,7 +91,10 @@ pub fn run(config: &Config, settings: &Settings, files: &[PathBuf]) -> Result<Ru
 }
 
 /// The engine's way: the kind's constructor from the registry.
-fn registry_build(args: &BuildArgs<'_>, s: &StrategyConfig) -> Result<Box<dyn Strategy>, String> {
+pub fn registry_build(
+    args: &BuildArgs<'_>,
+    s: &StrategyConfig,
+) -> Result<Box<dyn Strategy>, String> {
     let kind = registry::kind(&s.kind)
         .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
     (kind.build)(args).map_err(|errs| {
@@ -108,6 +111,103 @@ pub fn run_with(
     files: &[PathBuf],
     build: Builder<'_>,
 ) -> Result<Run, String> {
+    let mut r = start(config, settings, files, build)?;
+    replay_files(r.as_mut(), files)?;
+    Ok(r.finish())
+}
+
+/// A replay in progress: frames in, the run out.
+pub trait Replay {
+    /// One recorded frame, received at `recv`.
+    fn step(&mut self, recv: UnixNanos, frame: &[u8]);
+    /// A line of the recording that could not be read.
+    fn malformed(&mut self);
+    /// Delivers what is still in flight, stops the strategies and sums up.
+    fn finish(self: Box<Self>) -> Run;
+}
+
+/// Every frame of `files`, in order, into `r`.
+pub fn replay_files(r: &mut dyn Replay, files: &[PathBuf]) -> Result<(), String> {
+    for f in files {
+        let mut reader = RecordReader::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        while let Some(item) = reader.next() {
+            match item {
+                Ok(rec) => r.step(rec.recv, rec.frame),
+                Err(_) => r.malformed(),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One recording read into memory: every frame's bytes back to back, with its receive time
+/// and end offset; the lines that could not be read are only counted.
+#[derive(Debug, Default)]
+pub struct Frames {
+    bytes: Vec<u8>,
+    index: Vec<(UnixNanos, usize)>,
+    pub malformed: u64,
+}
+
+impl Frames {
+    /// Reads (and inflates) a whole recording.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let mut r = RecordReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut f = Frames::default();
+        while let Some(item) = r.next() {
+            match item {
+                Ok(rec) => {
+                    f.bytes.extend_from_slice(rec.frame);
+                    f.index.push((rec.recv, f.bytes.len()));
+                }
+                Err(_) => f.malformed += 1,
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Every frame into `r`, in order (the lines that could not be read counted too).
+    pub fn replay(&self, r: &mut dyn Replay) {
+        for _ in 0..self.malformed {
+            r.malformed();
+        }
+        let mut start = 0;
+        for &(t, end) in &self.index {
+            r.step(t, &self.bytes[start..end]);
+            start = end;
+        }
+    }
+}
+
+/// Builds the replay of `files` (read here only for their first receive time, where the
+/// simulated clock starts).
+pub fn start(
+    config: &Config,
+    settings: &Settings,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Box<dyn Replay>, String> {
+    let first = first_time(files)?;
+    start_at(config, settings, first, files, build)
+}
+
+/// Builds a replay whose clock starts at `first`; `files` only name the recordings in the
+/// report.
+pub fn start_at(
+    config: &Config,
+    settings: &Settings,
+    first: UnixNanos,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Box<dyn Replay>, String> {
     let [venue] = config.venues.as_slice() else {
         return Err(format!(
             "a backtest replays one venue's recording; the config has {} venues",
@@ -124,7 +224,13 @@ pub fn run_with(
         .cloned()
         .collect();
     let limits = FeedOptions::default().sync_limits;
-    match venue.kind {
+    let at = Start {
+        config,
+        settings,
+        first,
+        files,
+    };
+    Ok(match venue.kind {
         VenueKind::BinanceSpot => {
             let mut v = venue.clone();
             // The recording decides what is replayed: every stream the codec knows.
@@ -135,21 +241,29 @@ pub fn run_with(
             }
             let md = SpotMdHandler::for_venue(&v, &instruments, limits)
                 .map_err(|e| format!("venue {}: {e}", v.name))?;
-            replay(config, &v, settings, files, md, build)
+            Box::new(Replayer::new(&at, &v, md, build)?)
         }
         VenueKind::OkxSpot => {
             let md = OkxMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md, build)
+            Box::new(Replayer::new(&at, venue, md, build)?)
         }
         VenueKind::Coinbase => {
             let md = CoinbaseMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md, build)
+            Box::new(Replayer::new(&at, venue, md, build)?)
         }
         VenueKind::BitmartSpot => {
             let md = BitmartMd::for_venue(venue, &instruments, limits);
-            replay(config, venue, settings, files, md, build)
+            Box::new(Replayer::new(&at, venue, md, build)?)
         }
-    }
+    })
+}
+
+/// What every replay starts from.
+struct Start<'a> {
+    config: &'a Config,
+    settings: &'a Settings,
+    first: UnixNanos,
+    files: &'a [PathBuf],
 }
 
 /// The receive time of a recording's first readable frame.
@@ -302,170 +416,214 @@ impl Loop {
     }
 }
 
-fn replay<M: MarketData>(
-    config: &Config,
-    venue: &VenueConfig,
-    settings: &Settings,
-    files: &[PathBuf],
-    md: M,
-    build: Builder<'_>,
-) -> Result<Run, String> {
-    let first = first_time(files)?;
-    let run_start_ms = first.0 / 1_000_000;
-    let cache = BookCache::new(config.instruments.len());
-    let reader: CacheReader = cache.reader();
-    let mine: Vec<_> = config
-        .instruments
-        .iter()
-        .filter(|i| i.venue == venue.id)
-        .cloned()
-        .collect();
-    let writers = mine.iter().filter_map(|i| cache.writer(i.id)).collect();
-    let kill = KillSwitch::default();
-    let board = PositionBoard::new(
-        config.strategies.len(),
-        config.instruments.len(),
-        config.venues.len(),
-    );
-    let (intent_tx, intent_rx) = bounded("order-intents", ORDER_CHANNEL, FullPolicy::Backpressure);
-    let (venue_trades_tx, venue_trades) =
-        bounded("backtest-trades", TRADES, FullPolicy::DropNewest);
-    let mut trade_txs = vec![venue_trades_tx];
-    let (hosted, updates) = build_strategies(
-        config,
-        &cache,
-        &intent_tx,
-        &board,
-        &kill,
-        run_start_ms,
-        &mut trade_txs,
-        build,
-    )?;
-    let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
-    let mut v = venue.clone();
-    // Never connected: frames are handed to `on_frame` directly.
-    v.ws_url = "ws://127.0.0.1:9".into();
-    v.rest_url = "http://127.0.0.1:9".into();
-    let mut feed = FeedActor::new(
-        FeedSpec {
-            venue: v,
-            instruments: config.instruments.clone(),
-            connector: Connector::with_public_roots(Duration::from_secs(1))
-                .map_err(|e| e.to_string())?,
-            writers,
-            trades: trade_txs,
-            book_changed: vec![changed_tx],
-            recorder: None,
-            clock_offset: None,
-            record_to: None,
-            options: FeedOptions::default(),
-        },
-        md,
-    )
-    .map_err(|e| format!("feed {}: {e}", venue.name))?;
-    let latency = settings.latency_model(&venue.name)?;
-    let (latency_model, latency_kind) = (latency.describe(), latency.kind());
-    let risk = venue_risk(config, &kill, &board, first);
-    let ex = Exchange::new(
-        config.instruments.clone(),
-        config.strategies.len(),
-        risk,
-        cache.reader(),
-        updates,
-        QueueMatcher::new(settings.queue),
-        latency,
-        config.paper,
-        run_start_ms,
-    );
-    let (clock, hand) = Clock::manual(first);
-    let mut lp = Loop {
-        hand,
-        ctx: Ctx {
-            clock,
-            shutdown: Shutdown::new(),
-            host: "backtest",
-        },
-        strategies: hosted,
-        intents: intent_rx,
-        ex,
-    };
-    for h in &mut lp.strategies {
-        h.actor
-            .start(&mut lp.ctx)
-            .map_err(|e| format!("starting {e}"))?;
+/// The replay of one venue's recording through its feed, the strategies and the exchange.
+struct Replayer<M: MarketData> {
+    feed: FeedActor<M>,
+    lp: Loop,
+    venue_trades: Rx<TradeEvent>,
+    changed: Rx<InstrumentId>,
+    reader: CacheReader,
+    acc: Accounts,
+    strategy_ids: Vec<(StrategyId, InstrumentId)>,
+    main: InstrumentId,
+    events: u64,
+    malformed_lines: u64,
+    first: UnixNanos,
+    last: UnixNanos,
+    venue: String,
+    instruments: Vec<String>,
+    strategies: Vec<String>,
+    files: Vec<PathBuf>,
+    latency_model: String,
+    latency_kind: &'static str,
+    queue_model: String,
+    seed: u64,
+}
+
+impl<M: MarketData> Replayer<M> {
+    fn new(at: &Start<'_>, venue: &VenueConfig, md: M, build: Builder<'_>) -> Result<Self, String> {
+        let (config, settings, first) = (at.config, at.settings, at.first);
+        let run_start_ms = first.0 / 1_000_000;
+        let cache = BookCache::new(config.instruments.len());
+        let mine: Vec<_> = config
+            .instruments
+            .iter()
+            .filter(|i| i.venue == venue.id)
+            .cloned()
+            .collect();
+        let writers = mine.iter().filter_map(|i| cache.writer(i.id)).collect();
+        let kill = KillSwitch::default();
+        let board = PositionBoard::new(
+            config.strategies.len(),
+            config.instruments.len(),
+            config.venues.len(),
+        );
+        let (intent_tx, intent_rx) =
+            bounded("order-intents", ORDER_CHANNEL, FullPolicy::Backpressure);
+        let (venue_trades_tx, venue_trades) =
+            bounded("backtest-trades", TRADES, FullPolicy::DropNewest);
+        let mut trade_txs = vec![venue_trades_tx];
+        let (hosted, updates) = build_strategies(
+            config,
+            &cache,
+            &intent_tx,
+            &board,
+            &kill,
+            run_start_ms,
+            &mut trade_txs,
+            build,
+        )?;
+        let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
+        let mut v = venue.clone();
+        // Never connected: frames are handed to `on_frame` directly.
+        v.ws_url = "ws://127.0.0.1:9".into();
+        v.rest_url = "http://127.0.0.1:9".into();
+        let feed = FeedActor::new(
+            FeedSpec {
+                venue: v,
+                instruments: config.instruments.clone(),
+                connector: Connector::with_public_roots(Duration::from_secs(1))
+                    .map_err(|e| e.to_string())?,
+                writers,
+                trades: trade_txs,
+                book_changed: vec![changed_tx],
+                recorder: None,
+                clock_offset: None,
+                record_to: None,
+                options: FeedOptions::default(),
+            },
+            md,
+        )
+        .map_err(|e| format!("feed {}: {e}", venue.name))?;
+        let latency = settings.latency_model(&venue.name)?;
+        let (latency_model, latency_kind) = (latency.describe(), latency.kind());
+        let risk = venue_risk(config, &kill, &board, first);
+        let ex = Exchange::new(
+            config.instruments.clone(),
+            config.strategies.len(),
+            risk,
+            cache.reader(),
+            updates,
+            QueueMatcher::new(settings.queue),
+            latency,
+            config.paper,
+            run_start_ms,
+        );
+        let (clock, hand) = Clock::manual(first);
+        let mut lp = Loop {
+            hand,
+            ctx: Ctx {
+                clock,
+                shutdown: Shutdown::new(),
+                host: "backtest",
+            },
+            strategies: hosted,
+            intents: intent_rx,
+            ex,
+        };
+        for h in &mut lp.strategies {
+            h.actor
+                .start(&mut lp.ctx)
+                .map_err(|e| format!("starting {e}"))?;
+        }
+        Ok(Self {
+            feed,
+            lp,
+            venue_trades,
+            changed,
+            reader: cache.reader(),
+            acc: Accounts::new(first),
+            strategy_ids: config
+                .strategies
+                .iter()
+                .map(|s| (s.id, s.instrument))
+                .collect(),
+            main: config.strategies[0].instrument,
+            events: 0,
+            malformed_lines: 0,
+            first,
+            last: first,
+            venue: venue.name.clone(),
+            instruments: mine.iter().map(|i| i.symbol.clone()).collect(),
+            strategies: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            files: at.files.to_vec(),
+            latency_model,
+            latency_kind,
+            queue_model: settings.queue.describe(),
+            seed: settings.seed,
+        })
     }
-    let main = config.strategies[0].instrument;
-    let strategy_ids: Vec<(StrategyId, InstrumentId)> = config
-        .strategies
-        .iter()
-        .map(|s| (s.id, s.instrument))
-        .collect();
-    let mut acc = Accounts::new(first);
-    let (mut events, mut malformed_lines, mut last) = (0u64, 0u64, first);
-    for f in files {
-        let mut r = RecordReader::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        while let Some(item) = r.next() {
-            let rec = match item {
-                Ok(rec) => rec,
-                Err(_) => {
-                    malformed_lines += 1;
-                    continue;
-                }
-            };
-            // Recording time never runs backwards, even across files.
-            let t = rec.recv.max(last);
-            last = t;
-            lp.run_due(t);
-            lp.hand.set(t);
-            lp.ex.on_market(t);
-            feed.on_frame(rec.frame, t, &lp.ctx);
-            events += 1;
-            while let Some(tr) = venue_trades.try_recv() {
-                lp.ex.on_print(&tr, t);
-            }
-            while let Some(id) = changed.try_recv() {
-                lp.ex.on_book(id, t);
-            }
-            lp.poll_strategies();
-            if t >= acc.next_sample {
-                acc.sample(t, &lp.ex, &reader, &strategy_ids, main);
-            }
+}
+
+impl<M: MarketData> Replay for Replayer<M> {
+    #[inline]
+    fn step(&mut self, recv: UnixNanos, frame: &[u8]) {
+        // Recording time never runs backwards, even across files.
+        let t = recv.max(self.last);
+        self.last = t;
+        let lp = &mut self.lp;
+        lp.run_due(t);
+        lp.hand.set(t);
+        lp.ex.on_market(t);
+        self.feed.on_frame(frame, t, &lp.ctx);
+        self.events += 1;
+        while let Some(tr) = self.venue_trades.try_recv() {
+            lp.ex.on_print(&tr, t);
+        }
+        while let Some(id) = self.changed.try_recv() {
+            lp.ex.on_book(id, t);
+        }
+        lp.poll_strategies();
+        if t >= self.acc.next_sample {
+            self.acc
+                .sample(t, &lp.ex, &self.reader, &self.strategy_ids, self.main);
         }
     }
-    // What is still in flight arrives, then the strategies stop as the engine stops them.
-    lp.run_due(last);
-    acc.sample(last, &lp.ex, &reader, &strategy_ids, main);
-    for h in &mut lp.strategies {
-        h.actor.stop(&mut lp.ctx);
+
+    fn malformed(&mut self) {
+        self.malformed_lines += 1;
     }
-    let (realised, unrealised, fees, position) = acc.totals(&lp.ex, &reader, &strategy_ids);
-    let top = reader.top(main);
-    Ok(Run {
-        venue: venue.name.clone(),
-        instruments: mine.iter().map(|i| i.symbol.clone()).collect(),
-        strategies: config.strategies.iter().map(|s| s.name.clone()).collect(),
-        files: files.to_vec(),
-        events,
-        malformed_lines,
-        first,
-        last,
-        counts: lp.ex.counts,
-        refusals: std::mem::take(&mut lp.ex.refusals),
-        open_at_end: lp.ex.resting(),
-        fills: std::mem::take(&mut lp.ex.fills),
-        samples: acc.samples,
-        realised,
-        unrealised,
-        fees,
-        final_position: position,
-        last_mid: top
-            .valid
-            .then(|| (top.bid.price.to_f64() + top.ask.price.to_f64()) / 2.0),
-        latency_model,
-        latency_kind,
-        queue_model: settings.queue.describe(),
-        seed: settings.seed,
-    })
+
+    fn finish(mut self: Box<Self>) -> Run {
+        let last = self.last;
+        let lp = &mut self.lp;
+        // What is still in flight arrives, then the strategies stop as the engine stops them.
+        lp.run_due(last);
+        self.acc
+            .sample(last, &lp.ex, &self.reader, &self.strategy_ids, self.main);
+        for h in &mut lp.strategies {
+            h.actor.stop(&mut lp.ctx);
+        }
+        let (realised, unrealised, fees, position) =
+            self.acc.totals(&lp.ex, &self.reader, &self.strategy_ids);
+        let top = self.reader.top(self.main);
+        Run {
+            venue: std::mem::take(&mut self.venue),
+            instruments: std::mem::take(&mut self.instruments),
+            strategies: std::mem::take(&mut self.strategies),
+            files: std::mem::take(&mut self.files),
+            events: self.events,
+            malformed_lines: self.malformed_lines,
+            first: self.first,
+            last,
+            counts: lp.ex.counts,
+            refusals: std::mem::take(&mut lp.ex.refusals),
+            open_at_end: lp.ex.resting(),
+            fills: std::mem::take(&mut lp.ex.fills),
+            samples: std::mem::take(&mut self.acc.samples),
+            realised,
+            unrealised,
+            fees,
+            final_position: position,
+            last_mid: top
+                .valid
+                .then(|| (top.bid.price.to_f64() + top.ask.price.to_f64()) / 2.0),
+            latency_model: std::mem::take(&mut self.latency_model),
+            latency_kind: self.latency_kind,
+            queue_model: std::mem::take(&mut self.queue_model),
+            seed: self.seed,
+        }
+    }
 }
 
 /// Equity and position, sampled on recording time.

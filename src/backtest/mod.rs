@@ -18,5 +18,5 @@ pub mod report;
 /// The `[backtest]` section of a backtest config.
 pub mod settings;
 
-pub use driver::{Builder, Run, run, run_with};
+pub use driver::{Builder, Frames, Replay, Run, replay_files, run, run_with, start, start_at};
 pub use settings::Settings;

@@ -284,6 +284,10 @@ struct Hosted {
     actor: StrategyActor,
 }
 
+/// The strategies as their hosts run them, and the senders of their order updates.
+type Strategies = (Vec<Hosted>, Vec<Option<Tx<OrderUpdate>>>);
+
+#[allow(clippy::too_many_arguments)]
 fn build_strategies(
     config: &Config,
     cache: &Arc<BookCache>,
@@ -293,7 +297,7 @@ fn build_strategies(
     run_start_ms: u64,
     trade_txs: &mut Vec<Tx<TradeEvent>>,
     build: Builder<'_>,
-) -> Result<(Vec<Hosted>, Vec<Option<Tx<OrderUpdate>>>), String> {
+) -> Result<Strategies, String> {
     let venue_names: Vec<String> = config.venues.iter().map(|v| v.name.clone()).collect();
     let mut hosted = Vec::new();
     let mut updates = Vec::new();

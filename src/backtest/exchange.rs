@@ -146,6 +146,7 @@ fn fee_units(units: i64, rate: Price) -> i64 {
 }
 
 impl Exchange {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         instruments: Vec<Instrument>,
         n_strategies: usize,

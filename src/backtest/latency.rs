@@ -30,7 +30,7 @@ pub enum LatencyModel {
         response_ns: u64,
         rate_ref: f64,
         window_ns: u64,
-        rate: RateMeter,
+        rate: Box<RateMeter>,
     },
 }
 
@@ -293,7 +293,7 @@ mod tests {
             response_ns: 500_000,
             rate_ref: 1000.0,
             window_ns: 1_000_000_000,
-            rate: RateMeter::new(1_000_000_000),
+            rate: Box::new(RateMeter::new(1_000_000_000)),
         };
         assert_eq!(m.draw(Request::Order), (1_000_000, 500_000));
         // 2000 messages within the last second: rate 2000/s, latency × 3.

@@ -209,7 +209,7 @@ impl Settings {
                 response_ns: *response_ns,
                 rate_ref: *rate_ref,
                 window_ns: *window_ns,
-                rate: RateMeter::new(*window_ns),
+                rate: Box::new(RateMeter::new(*window_ns)),
             },
         })
     }

@@ -27,7 +27,7 @@ from hftbacktest import GTX, LIMIT, BacktestAsset, HashMapMarketDepthBacktest
 
 
 @njit
-def market_maker(hbt, half_spread, tolerance, qty, max_position, refresh_ns):
+def market_maker(hbt, half_spread, tolerance, qty, max_position, refresh_ns, end_ts):
     tick = hbt.depth(0).tick_size
     next_id = 1
     bid_id = 0
@@ -38,7 +38,8 @@ def market_maker(hbt, half_spread, tolerance, qty, max_position, refresh_ns):
     ask_at = 0
     while True:
         r = hbt.wait_next_feed(True, 60_000_000_000)
-        if r == 1:
+        # Past the last event it times out rather than ending: stop there too.
+        if r == 1 or r > 3 or hbt.current_timestamp >= end_ts:
             break
         depth = hbt.depth(0)
         bb = depth.best_bid
@@ -110,7 +111,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
     data = np.load(a.npz)["data"]
-    args = (0.0001, 0.0001, 0.002, 0.05, 10_000_000_000)
+    args = (0.0001, 0.0001, 0.002, 0.05, 10_000_000_000, int(data["local_ts"].max()))
     # First run compiles the strategy loop.
     hbt = build(data, a.queue, 0.0001, 0.0004, a.latency_ns)
     market_maker(hbt, *args)

@@ -9,6 +9,8 @@
 // atomics (the seqlock is checked under Miri).
 #![forbid(unsafe_code)]
 
+/// Replay of recordings through the live code on a simulated clock; queue and latency models.
+pub mod backtest;
 /// L2 books and the seqlock-published book cache.
 pub mod book;
 /// The command line.

@@ -47,6 +47,25 @@ pub fn run(args: &[String]) -> ExitCode {
             }
             continue;
         }
+        if is_backtest_file(path) {
+            // A backtest config (`mako backtest`): its [backtest] section and the engine
+            // config around it, each checked.
+            match super::backtest::load(path) {
+                Ok((_, settings)) => {
+                    let _ = writeln!(out, "ok: {}", path.display());
+                    let _ = writeln!(
+                        out,
+                        "  backtest config (`mako backtest`): queue model {:?}, seed {}",
+                        settings.queue, settings.seed
+                    );
+                }
+                Err(e) => {
+                    failed = true;
+                    let _ = writeln!(err, "error: {e}");
+                }
+            }
+            continue;
+        }
         // Writes to a closed pipe are not worth a panic or a different exit code.
         match config::load(path) {
             Ok(cfg) => {
@@ -89,6 +108,14 @@ pub fn run(args: &[String]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A TOML file with a `[backtest]` section is a backtest config.
+fn is_backtest_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("backtest"))
 }
 
 /// A TOML file without `[engine]` whose keys are the simulator's is a simulator config.

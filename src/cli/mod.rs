@@ -1,5 +1,6 @@
 //! The `mako` command line: one file per subcommand, parsed by hand (a few flags each).
 
+pub mod backtest;
 pub mod bench;
 pub mod book;
 pub mod check;
@@ -39,6 +40,8 @@ usage:
   mako model check <model.txt>           what a LightGBM model is, or why mako refuses it
   mako model predict <model.txt> <rows.csv> [--raw] [--num-iteration N]
                                          mako's predictions of the CSV's rows (as LightGBM's)
+  mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir of .hgrm>]
+                                         replay recordings through the strategies (simulated fills)
   mako help                              this text
 ";
 
@@ -60,6 +63,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         "sim" => sim::run(rest),
         "latency-report" => latency_report::run(rest),
         "book" => book::run(rest),
+        "backtest" => backtest::run(rest),
         "record" => record::run(rest),
         "bench" => bench::run(rest),
         "indicators" => indicators::run(rest),

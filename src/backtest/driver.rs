@@ -1,0 +1,708 @@
+//! The replay loop: one thread, one manual clock set to each event's time. Recording frames
+//! go through the venue's own feed (`FeedActor::on_frame`: codec, book sync, cache publish,
+//! trade prints), the strategies built from the config as the engine builds them are polled
+//! as their hosts would poll them, and their intents go through the [`Exchange`] (risk, order
+//! state, latency, the queue matcher). Nothing here reads the wall clock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::book::{BookCache, CacheReader};
+use crate::config::{Config, StrategyConfig, StreamKind, VenueConfig, VenueKind};
+use crate::feed::actor::{FeedActor, FeedOptions, FeedSpec};
+use crate::feed::record::RecordReader;
+use crate::gateway::{CidMinter, OrderIntent, OrderUpdate};
+use crate::net::Connector;
+use crate::risk::{KillSwitch, PositionBoard, RiskEngine};
+use crate::runtime::{Actor, Clock, Ctx, FullPolicy, ManualClock, Rx, Shutdown, Tx, bounded};
+use crate::strategy::Strategy;
+use crate::strategy::actor::StrategyActor;
+use crate::strategy::api::{Env, IntentSink};
+use crate::strategy::registry::{self, BuildArgs};
+use crate::types::{InstrumentId, Price, StrategyId, TradeEvent, UnixNanos};
+use crate::venue::binance::handler::SpotMdHandler;
+use crate::venue::bitmart::BitmartMd;
+use crate::venue::bybit::{BybitMd, Category};
+use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::md::MarketData;
+use crate::venue::okx::OkxMd;
+
+use super::exchange::{Counts, Exchange, FillRow};
+use super::queue::QueueMatcher;
+use super::settings::Settings;
+
+/// Order channels: as the engine's (never dropped); drained after every step.
+const ORDER_CHANNEL: usize = 4096;
+/// Trade channels from the feed: drained after every frame, so never full.
+const TRADES: usize = 1 << 14;
+/// Equity, position and price are sampled this often (recording time).
+pub const SAMPLE_NS: u64 = 60_000_000_000;
+
+/// One sample of the run (recording time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at: UnixNanos,
+    /// Realised plus unrealised at the mid, less fees, quote units.
+    pub equity: f64,
+    /// Net position from fills, base units.
+    pub position: f64,
+    pub mid: f64,
+}
+
+/// What one replay produced (everything but wall time, which the caller measures).
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub venue: String,
+    pub instruments: Vec<String>,
+    pub strategies: Vec<String>,
+    pub files: Vec<PathBuf>,
+    /// Frames replayed.
+    pub events: u64,
+    /// Lines the reader could not read.
+    pub malformed_lines: u64,
+    pub first: UnixNanos,
+    pub last: UnixNanos,
+    pub fills: Vec<FillRow>,
+    pub counts: Counts,
+    /// Orders refused before sending, by reason.
+    pub refusals: std::collections::BTreeMap<&'static str, u64>,
+    pub samples: Vec<Sample>,
+    /// Realised PnL before fees, unrealised at the last mid, quote fees; quote units.
+    pub realised: f64,
+    pub unrealised: f64,
+    pub fees: f64,
+    pub final_position: f64,
+    pub last_mid: Option<f64>,
+    pub latency_model: String,
+    pub latency_kind: &'static str,
+    pub queue_model: String,
+    pub seed: u64,
+    /// Orders the venue still held at the end.
+    pub open_at_end: usize,
+}
+
+/// Builds a strategy of the config (the registry's kinds by default).
+pub type Builder<'a> =
+    &'a mut dyn FnMut(&BuildArgs<'_>, &StrategyConfig) -> Result<Box<dyn Strategy>, String>;
+
+/// Replays `files` through the config's venue and strategies.
+pub fn run(config: &Config, settings: &Settings, files: &[PathBuf]) -> Result<Run, String> {
+    run_with(config, settings, files, &mut registry_build)
+}
+
+/// The engine's way: the kind's constructor from the registry.
+pub fn registry_build(
+    args: &BuildArgs<'_>,
+    s: &StrategyConfig,
+) -> Result<Box<dyn Strategy>, String> {
+    let kind = registry::kind(&s.kind)
+        .ok_or_else(|| format!("strategy {}: unknown kind {:?}", s.name, s.kind))?;
+    (kind.build)(args).map_err(|errs| {
+        let msgs: Vec<String> = errs.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        format!("strategy {}: {}", s.name, msgs.join("; "))
+    })
+}
+
+/// As [`run`], with the strategies built by `build` (a library user's own strategy, or a
+/// test's probe), hosted exactly as the registry's are.
+pub fn run_with(
+    config: &Config,
+    settings: &Settings,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Run, String> {
+    let mut r = start(config, settings, files, build)?;
+    replay_files(r.as_mut(), files)?;
+    Ok(r.finish())
+}
+
+/// A replay in progress: frames in, the run out.
+pub trait Replay {
+    /// One recorded frame, received at `recv`.
+    fn step(&mut self, recv: UnixNanos, frame: &[u8]);
+    /// A line of the recording that could not be read.
+    fn malformed(&mut self);
+    /// Delivers what is still in flight, stops the strategies and sums up.
+    fn finish(self: Box<Self>) -> Run;
+}
+
+/// Every frame of `files`, in order, into `r`.
+pub fn replay_files(r: &mut dyn Replay, files: &[PathBuf]) -> Result<(), String> {
+    for f in files {
+        let mut reader = RecordReader::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        while let Some(item) = reader.next() {
+            match item {
+                Ok(rec) => r.step(rec.recv, rec.frame),
+                Err(_) => r.malformed(),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One recording read into memory: every frame's bytes back to back, with its receive time
+/// and end offset; the lines that could not be read are only counted.
+#[derive(Debug, Default)]
+pub struct Frames {
+    bytes: Vec<u8>,
+    index: Vec<(UnixNanos, usize)>,
+    pub malformed: u64,
+}
+
+impl Frames {
+    /// Reads (and inflates) a whole recording.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let mut r = RecordReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut f = Frames::default();
+        while let Some(item) = r.next() {
+            match item {
+                Ok(rec) => {
+                    f.bytes.extend_from_slice(rec.frame);
+                    f.index.push((rec.recv, f.bytes.len()));
+                }
+                Err(_) => f.malformed += 1,
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Every frame into `r`, in order (the lines that could not be read counted too).
+    pub fn replay(&self, r: &mut dyn Replay) {
+        for _ in 0..self.malformed {
+            r.malformed();
+        }
+        let mut start = 0;
+        for &(t, end) in &self.index {
+            r.step(t, &self.bytes[start..end]);
+            start = end;
+        }
+    }
+}
+
+/// Builds the replay of `files` (read here only for their first receive time, where the
+/// simulated clock starts).
+pub fn start(
+    config: &Config,
+    settings: &Settings,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Box<dyn Replay>, String> {
+    let first = first_time(files)?;
+    start_at(config, settings, first, files, build)
+}
+
+/// Builds a replay whose clock starts at `first`; `files` only name the recordings in the
+/// report.
+pub fn start_at(
+    config: &Config,
+    settings: &Settings,
+    first: UnixNanos,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Box<dyn Replay>, String> {
+    let [venue] = config.venues.as_slice() else {
+        return Err(format!(
+            "a backtest replays one venue's recording; the config has {} venues",
+            config.venues.len()
+        ));
+    };
+    if config.strategies.is_empty() {
+        return Err("the config has no strategy to backtest".into());
+    }
+    let instruments: Vec<_> = config
+        .instruments
+        .iter()
+        .filter(|i| i.venue == venue.id)
+        .cloned()
+        .collect();
+    let limits = FeedOptions::default().sync_limits;
+    let at = Start {
+        config,
+        settings,
+        first,
+        files,
+    };
+    Ok(match venue.kind {
+        VenueKind::BinanceSpot => {
+            let mut v = venue.clone();
+            // The recording decides what is replayed: every stream the codec knows.
+            for s in [StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade] {
+                if !v.streams.contains(&s) {
+                    v.streams.push(s);
+                }
+            }
+            let md = SpotMdHandler::for_venue(&v, &instruments, limits)
+                .map_err(|e| format!("venue {}: {e}", v.name))?;
+            Box::new(Replayer::new(&at, &v, md, build)?)
+        }
+        VenueKind::OkxSpot => {
+            let md = OkxMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
+        VenueKind::Coinbase => {
+            let md = CoinbaseMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
+        VenueKind::BitmartSpot => {
+            let md = BitmartMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
+        VenueKind::BybitSpot | VenueKind::BybitLinear => {
+            let category = if venue.kind == VenueKind::BybitSpot {
+                Category::Spot
+            } else {
+                Category::Linear
+            };
+            let md = BybitMd::for_venue(category, venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
+    })
+}
+
+/// What every replay starts from.
+struct Start<'a> {
+    config: &'a Config,
+    settings: &'a Settings,
+    first: UnixNanos,
+    files: &'a [PathBuf],
+}
+
+/// The receive time of a recording's first readable frame.
+fn first_time(files: &[PathBuf]) -> Result<UnixNanos, String> {
+    for f in files {
+        let mut r = RecordReader::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        while let Some(item) = r.next() {
+            if let Ok(rec) = item {
+                return Ok(rec.recv);
+            }
+        }
+    }
+    Err("the recordings hold no readable frame".into())
+}
+
+/// A strategy as its host runs it, with the ends the driver holds.
+struct Hosted {
+    actor: StrategyActor,
+}
+
+/// The strategies as their hosts run them, and the senders of their order updates.
+type Strategies = (Vec<Hosted>, Vec<Option<Tx<OrderUpdate>>>);
+
+#[allow(clippy::too_many_arguments)]
+fn build_strategies(
+    config: &Config,
+    cache: &Arc<BookCache>,
+    intents: &Tx<OrderIntent>,
+    board: &PositionBoard,
+    kill: &KillSwitch,
+    run_start_ms: u64,
+    trade_txs: &mut Vec<Tx<TradeEvent>>,
+    build: Builder<'_>,
+) -> Result<Strategies, String> {
+    let venue_names: Vec<String> = config.venues.iter().map(|v| v.name.clone()).collect();
+    let mut hosted = Vec::new();
+    let mut updates = Vec::new();
+    for s in &config.strategies {
+        let instrument = config.instruments[s.instrument.index()].clone();
+        let markets: Vec<_> = s
+            .all_markets()
+            .map(|(_, i)| config.instruments[i.index()].clone())
+            .collect();
+        let args = BuildArgs {
+            params: &s.params,
+            instrument: &instrument,
+            markets: &markets,
+            venues: &venue_names,
+        };
+        let strategy = build(&args, s)?;
+        let subs = strategy.subscriptions();
+        let (utx, urx): (Tx<OrderUpdate>, Rx<OrderUpdate>) =
+            bounded("order-updates", ORDER_CHANNEL, FullPolicy::Backpressure);
+        updates.push(Some(utx));
+        let mut sink = IntentSink::new(
+            intents.clone(),
+            CidMinter::new(run_start_ms, s.id),
+            s.id,
+            s.instrument,
+        );
+        for (_, i) in s.markets.iter() {
+            sink = sink.with_market_beside(*i, s.instrument);
+        }
+        let env = Env::new(Some(cache.reader()), markets, Some(board.clone()));
+        let mut actor = StrategyActor::new(
+            format!("strategy:{}", s.name),
+            s.id,
+            s.venue,
+            s.instrument,
+            strategy,
+            cache.reader(),
+            None,
+            urx,
+            sink,
+            kill.clone(),
+        )
+        .with_env(env);
+        if subs.trades || !subs.candles.is_empty() {
+            let (tx, rx) = bounded("strategy-trades", TRADES, FullPolicy::DropNewest);
+            trade_txs.push(tx);
+            actor = actor.with_trades(rx);
+        }
+        hosted.push(Hosted { actor });
+    }
+    Ok((hosted, updates))
+}
+
+/// The engine's risk for the venue, as `engine::wiring` builds it.
+fn venue_risk(
+    config: &Config,
+    kill: &KillSwitch,
+    board: &PositionBoard,
+    start: UnixNanos,
+) -> RiskEngine {
+    let here = config.venues[0].id;
+    let strategies: Vec<_> = config
+        .strategies
+        .iter()
+        .map(|s| {
+            (
+                s.risk.clone(),
+                s.instrument_on(here).unwrap_or(s.instrument),
+            )
+        })
+        .collect();
+    let mut risk = RiskEngine::new(
+        config.risk.global.clone(),
+        &strategies,
+        config.instruments.len(),
+        kill.clone(),
+        start,
+    );
+    for s in &config.strategies {
+        let mine: Vec<_> = s.instruments_on(here).collect();
+        risk = risk.with_instruments(s.id, &mine);
+    }
+    let listed: Vec<_> = config
+        .instruments
+        .iter()
+        .filter(|i| i.venue == here)
+        .cloned()
+        .collect();
+    risk.with_instrument_specs(&listed)
+        .with_board(board.clone(), here)
+}
+
+/// Everything the loop touches, so the steps can be methods.
+struct Loop {
+    hand: ManualClock,
+    ctx: Ctx,
+    strategies: Vec<Hosted>,
+    intents: Rx<OrderIntent>,
+    ex: Exchange,
+}
+
+impl Loop {
+    /// Polls every strategy at the clock's time and sends their intents on.
+    #[inline]
+    fn poll_strategies(&mut self) {
+        let now = self.ctx.clock.now();
+        for h in &mut self.strategies {
+            h.actor.poll(&mut self.ctx);
+        }
+        while let Some(i) = self.intents.try_recv() {
+            self.ex.on_intent(i, now);
+        }
+    }
+
+    /// Runs every message due by `t`, each at its own time, the strategies after each.
+    #[inline]
+    fn run_due(&mut self, t: UnixNanos) {
+        while let Some(at) = self.ex.next_due() {
+            if at > t {
+                break;
+            }
+            self.hand.set(at);
+            self.ex.run_next(at);
+            self.ex.flush_held();
+            self.poll_strategies();
+        }
+    }
+}
+
+/// The replay of one venue's recording through its feed, the strategies and the exchange.
+struct Replayer<M: MarketData> {
+    feed: FeedActor<M>,
+    lp: Loop,
+    venue_trades: Rx<TradeEvent>,
+    changed: Rx<InstrumentId>,
+    reader: CacheReader,
+    acc: Accounts,
+    strategy_ids: Vec<(StrategyId, InstrumentId)>,
+    main: InstrumentId,
+    events: u64,
+    malformed_lines: u64,
+    first: UnixNanos,
+    last: UnixNanos,
+    venue: String,
+    instruments: Vec<String>,
+    strategies: Vec<String>,
+    files: Vec<PathBuf>,
+    latency_model: String,
+    latency_kind: &'static str,
+    queue_model: String,
+    seed: u64,
+}
+
+impl<M: MarketData> Replayer<M> {
+    fn new(at: &Start<'_>, venue: &VenueConfig, md: M, build: Builder<'_>) -> Result<Self, String> {
+        let (config, settings, first) = (at.config, at.settings, at.first);
+        let run_start_ms = first.0 / 1_000_000;
+        let cache = BookCache::new(config.instruments.len());
+        let mine: Vec<_> = config
+            .instruments
+            .iter()
+            .filter(|i| i.venue == venue.id)
+            .cloned()
+            .collect();
+        let writers = mine.iter().filter_map(|i| cache.writer(i.id)).collect();
+        let kill = KillSwitch::default();
+        let board = PositionBoard::new(
+            config.strategies.len(),
+            config.instruments.len(),
+            config.venues.len(),
+        );
+        let (intent_tx, intent_rx) =
+            bounded("order-intents", ORDER_CHANNEL, FullPolicy::Backpressure);
+        let (venue_trades_tx, venue_trades) =
+            bounded("backtest-trades", TRADES, FullPolicy::DropNewest);
+        let mut trade_txs = vec![venue_trades_tx];
+        let (hosted, updates) = build_strategies(
+            config,
+            &cache,
+            &intent_tx,
+            &board,
+            &kill,
+            run_start_ms,
+            &mut trade_txs,
+            build,
+        )?;
+        let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
+        let mut v = venue.clone();
+        // Never connected: frames are handed to `on_frame` directly.
+        v.ws_url = "ws://127.0.0.1:9".into();
+        v.rest_url = "http://127.0.0.1:9".into();
+        let feed = FeedActor::new(
+            FeedSpec {
+                venue: v,
+                instruments: config.instruments.clone(),
+                connector: Connector::with_public_roots(Duration::from_secs(1))
+                    .map_err(|e| e.to_string())?,
+                writers,
+                trades: trade_txs,
+                book_changed: vec![changed_tx],
+                recorder: None,
+                clock_offset: None,
+                record_to: None,
+                options: FeedOptions::default(),
+            },
+            md,
+        )
+        .map_err(|e| format!("feed {}: {e}", venue.name))?;
+        let latency = settings.latency_model(&venue.name)?;
+        let (latency_model, latency_kind) = (latency.describe(), latency.kind());
+        let risk = venue_risk(config, &kill, &board, first);
+        let ex = Exchange::new(
+            config.instruments.clone(),
+            config.strategies.len(),
+            risk,
+            cache.reader(),
+            updates,
+            QueueMatcher::new(settings.queue),
+            latency,
+            config.paper,
+            run_start_ms,
+        );
+        let (clock, hand) = Clock::manual(first);
+        let mut lp = Loop {
+            hand,
+            ctx: Ctx {
+                clock,
+                shutdown: Shutdown::new(),
+                host: "backtest",
+            },
+            strategies: hosted,
+            intents: intent_rx,
+            ex,
+        };
+        for h in &mut lp.strategies {
+            h.actor
+                .start(&mut lp.ctx)
+                .map_err(|e| format!("starting {e}"))?;
+        }
+        Ok(Self {
+            feed,
+            lp,
+            venue_trades,
+            changed,
+            reader: cache.reader(),
+            acc: Accounts::new(first),
+            strategy_ids: config
+                .strategies
+                .iter()
+                .map(|s| (s.id, s.instrument))
+                .collect(),
+            main: config.strategies[0].instrument,
+            events: 0,
+            malformed_lines: 0,
+            first,
+            last: first,
+            venue: venue.name.clone(),
+            instruments: mine.iter().map(|i| i.symbol.clone()).collect(),
+            strategies: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            files: at.files.to_vec(),
+            latency_model,
+            latency_kind,
+            queue_model: settings.queue.describe(),
+            seed: settings.seed,
+        })
+    }
+}
+
+impl<M: MarketData> Replay for Replayer<M> {
+    #[inline]
+    fn step(&mut self, recv: UnixNanos, frame: &[u8]) {
+        // Recording time never runs backwards, even across files.
+        let t = recv.max(self.last);
+        self.last = t;
+        let lp = &mut self.lp;
+        lp.run_due(t);
+        lp.hand.set(t);
+        lp.ex.on_market(t);
+        self.feed.on_frame(frame, t, &lp.ctx);
+        self.events += 1;
+        while let Some(tr) = self.venue_trades.try_recv() {
+            lp.ex.on_print(&tr, t);
+        }
+        while let Some(id) = self.changed.try_recv() {
+            lp.ex.on_book(id, t);
+        }
+        lp.poll_strategies();
+        if t >= self.acc.next_sample {
+            self.acc
+                .sample(t, &lp.ex, &self.reader, &self.strategy_ids, self.main);
+        }
+    }
+
+    fn malformed(&mut self) {
+        self.malformed_lines += 1;
+    }
+
+    fn finish(mut self: Box<Self>) -> Run {
+        let last = self.last;
+        let lp = &mut self.lp;
+        // What is still in flight arrives, then the strategies stop as the engine stops them.
+        lp.run_due(last);
+        self.acc
+            .sample(last, &lp.ex, &self.reader, &self.strategy_ids, self.main);
+        for h in &mut lp.strategies {
+            h.actor.stop(&mut lp.ctx);
+        }
+        let (realised, unrealised, fees, position) =
+            self.acc.totals(&lp.ex, &self.reader, &self.strategy_ids);
+        let top = self.reader.top(self.main);
+        Run {
+            venue: std::mem::take(&mut self.venue),
+            instruments: std::mem::take(&mut self.instruments),
+            strategies: std::mem::take(&mut self.strategies),
+            files: std::mem::take(&mut self.files),
+            events: self.events,
+            malformed_lines: self.malformed_lines,
+            first: self.first,
+            last,
+            counts: lp.ex.counts,
+            refusals: std::mem::take(&mut lp.ex.refusals),
+            open_at_end: lp.ex.resting(),
+            fills: std::mem::take(&mut lp.ex.fills),
+            samples: std::mem::take(&mut self.acc.samples),
+            realised,
+            unrealised,
+            fees,
+            final_position: position,
+            last_mid: top
+                .valid
+                .then(|| (top.bid.price.to_f64() + top.ask.price.to_f64()) / 2.0),
+            latency_model: std::mem::take(&mut self.latency_model),
+            latency_kind: self.latency_kind,
+            queue_model: std::mem::take(&mut self.queue_model),
+            seed: self.seed,
+        }
+    }
+}
+
+/// Equity and position, sampled on recording time.
+struct Accounts {
+    samples: Vec<Sample>,
+    next_sample: UnixNanos,
+}
+
+impl Accounts {
+    fn new(first: UnixNanos) -> Self {
+        Self {
+            samples: Vec::with_capacity(4096),
+            next_sample: first,
+        }
+    }
+
+    fn mid(reader: &CacheReader, id: InstrumentId) -> Option<Price> {
+        let t = reader.top(id);
+        t.valid
+            .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
+    }
+
+    /// (realised before fees, unrealised at the mid, quote fees, net position), summed.
+    fn totals(
+        &self,
+        ex: &Exchange,
+        reader: &CacheReader,
+        strategies: &[(StrategyId, InstrumentId)],
+    ) -> (f64, f64, f64, f64) {
+        let mut out = (0.0, 0.0, 0.0, 0.0);
+        for (s, i) in strategies {
+            if let Some(p) = ex.risk().position_of(*s, *i) {
+                let scale = crate::types::Notional::SCALE as f64;
+                out.0 += p.realized as f64 / scale;
+                out.1 += Self::mid(reader, *i).map_or(0.0, |m| p.unrealized(m) as f64 / scale);
+                out.2 += p.quote_fees as f64 / 1e8;
+                out.3 += p.qty as f64 / 1e8;
+            }
+        }
+        out
+    }
+
+    fn sample(
+        &mut self,
+        t: UnixNanos,
+        ex: &Exchange,
+        reader: &CacheReader,
+        strategies: &[(StrategyId, InstrumentId)],
+        main: InstrumentId,
+    ) {
+        let (r, u, f, pos) = self.totals(ex, reader, strategies);
+        self.next_sample = UnixNanos(t.0 - t.0 % SAMPLE_NS + SAMPLE_NS);
+        let mid = Self::mid(reader, main).map_or(f64::NAN, |m| m.to_f64());
+        self.samples.push(Sample {
+            at: t,
+            equity: r + u - f,
+            position: pos,
+            mid,
+        });
+    }
+}

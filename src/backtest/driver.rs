@@ -369,34 +369,7 @@ fn venue_risk(
     start: UnixNanos,
 ) -> RiskEngine {
     let here = config.venues[0].id;
-    let strategies: Vec<_> = config
-        .strategies
-        .iter()
-        .map(|s| {
-            (
-                s.risk.clone(),
-                s.instrument_on(here).unwrap_or(s.instrument),
-            )
-        })
-        .collect();
-    let mut risk = RiskEngine::new(
-        config.risk.global.clone(),
-        &strategies,
-        config.instruments.len(),
-        kill.clone(),
-        start,
-    );
-    for s in &config.strategies {
-        let mine: Vec<_> = s.instruments_on(here).collect();
-        risk = risk.with_instruments(s.id, &mine);
-    }
-    let listed: Vec<_> = config
-        .instruments
-        .iter()
-        .filter(|i| i.venue == here)
-        .cloned()
-        .collect();
-    risk.with_instrument_specs(&listed)
+    crate::engine::wiring::venue_risk(config, here, kill.clone(), start)
         .with_board(board.clone(), here)
 }
 

@@ -419,39 +419,16 @@ impl Parts {
         super::venues::gateway(spec, hooks).map(Ok)
     }
 
-    /// The risk engine of one venue's gateway: each strategy with its instruments there (the
-    /// first one its main), publishing positions to the board.
+    /// The risk engine of one venue's gateway, publishing positions to the board.
     fn venue_risk(&self, config: &Config, venue: usize) -> RiskEngine {
         let here = config.venues[venue].id;
-        let strategies: Vec<_> = config
-            .strategies
-            .iter()
-            .map(|s| {
-                (
-                    s.risk.clone(),
-                    s.instrument_on(here).unwrap_or(s.instrument),
-                )
-            })
-            .collect();
-        let mut risk = RiskEngine::new(
-            config.risk.global.clone(),
-            &strategies,
-            config.instruments.len(),
+        venue_risk(
+            config,
+            here,
             self.kill.clone(),
             UnixNanos(self.run_start_ms * 1_000_000),
-        );
-        for s in &config.strategies {
-            let mine: Vec<_> = s.instruments_on(here).collect();
-            risk = risk.with_instruments(s.id, &mine);
-        }
-        let listed: Vec<_> = config
-            .instruments
-            .iter()
-            .filter(|i| i.venue == here)
-            .cloned()
-            .collect();
-        risk.with_instrument_specs(&listed)
-            .with_board(self.positions.clone(), here)
+        )
+        .with_board(self.positions.clone(), here)
     }
 
     /// Paper mode: the gateway fills orders inside the engine against the book cache and the
@@ -735,4 +712,43 @@ fn open_persistence(config: &Config, run_start_ms: u64) -> Result<Persistence, S
     }
     let run_id = Some(hub.run().id);
     Ok((Some(hub), sinks, recovered, run_id))
+}
+
+/// The risk engine of venue `here` as the engine builds it (the backtest too): each
+/// strategy with its instruments there (the first one its main), the global limits, and how
+/// the venue's instruments are valued (contracts, margin).
+pub fn venue_risk(
+    config: &Config,
+    here: crate::types::VenueId,
+    kill: crate::risk::KillSwitch,
+    start: UnixNanos,
+) -> RiskEngine {
+    let strategies: Vec<_> = config
+        .strategies
+        .iter()
+        .map(|s| {
+            (
+                s.risk.clone(),
+                s.instrument_on(here).unwrap_or(s.instrument),
+            )
+        })
+        .collect();
+    let mut risk = RiskEngine::new(
+        config.risk.global.clone(),
+        &strategies,
+        config.instruments.len(),
+        kill,
+        start,
+    );
+    for s in &config.strategies {
+        let mine: Vec<_> = s.instruments_on(here).collect();
+        risk = risk.with_instruments(s.id, &mine);
+    }
+    let listed: Vec<_> = config
+        .instruments
+        .iter()
+        .filter(|i| i.venue == here)
+        .cloned()
+        .collect();
+    risk.with_instrument_specs(&listed)
 }

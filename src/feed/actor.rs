@@ -690,7 +690,7 @@ impl<M: MarketData> FeedActor<M> {
             return;
         };
         // After a rotation both connections may have carried the same trades.
-        // Numeric ids rise with time; other ids (Bybit's UUIDs) only say whether two are the
+        // Numeric ids rise with time; other ids (UUIDs) only say whether two are the
         // same trade.
         if self.books[k].last_trade_id.is_some_and(|last| {
             match (t.trade_id.as_u64(), last.as_u64()) {

@@ -115,7 +115,7 @@ pub struct FundingRecord {
     /// The position at the funding time, venue units, signed.
     pub qty: Qty,
     pub mark: crate::types::Price,
-    pub rate: crate::types::Rate,
+    pub rate: crate::types::FundingRate,
     /// Paid (positive) or received (negative), settlement asset at 10^-16.
     pub paid: i128,
     /// The funding time.

@@ -390,7 +390,7 @@ fn paper_rows_carry_the_paper_mode_and_never_load_as_live() {
         instrument: InstrumentId(0),
         qty: Qty::from_int(2),
         mark: Price::from_int(30_000),
-        rate: crate::types::Rate::parse("0.0001").unwrap(),
+        rate: crate::types::FundingRate::parse("0.0001").unwrap(),
         paid: 6 * Notional::SCALE,
         at: UnixNanos(T0),
     }));
@@ -802,7 +802,7 @@ fn the_views_read_as_names_and_decimal_text() {
             instrument: InstrumentId(0),
             qty: Qty::parse("0.5").unwrap(),
             mark: price,
-            rate: crate::types::Rate::from_units(-5_000),
+            rate: crate::types::FundingRate::from_units(-5_000),
             paid: -15_450_003 * Notional::SCALE / 10_000_000,
             at: UnixNanos(T0 + 2_000_000_000),
         }),

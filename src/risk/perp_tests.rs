@@ -192,8 +192,11 @@ fn funding_paid_counts_in_the_days_loss() {
         Ok(())
     );
     // 2 BTC at mark 30 000 and 0.01 %: 6 USDT paid, more than the 5 allowed.
-    let paid =
-        Contract::LINEAR_BASE.funding(q("2").units(), p("30000"), Rate::parse("0.0001").unwrap());
+    let paid = Contract::LINEAR_BASE.funding(
+        q("2").units(),
+        p("30000"),
+        crate::types::FundingRate::parse("0.0001").unwrap(),
+    );
     r.on_funding(S0, I0, paid);
     assert_eq!(r.position(S0).unwrap().funding, e16(600_000_000));
     assert_eq!(

@@ -16,6 +16,7 @@
 //! down), so a distance check never sees liquidation farther away than it is.
 
 use super::fixed::{Notional, Price, Qty, Rate, SCALE};
+use super::market::FundingRate;
 use super::side::Side;
 
 /// What an instrument is.
@@ -263,7 +264,7 @@ impl Contract {
     /// The funding a position of `qty` venue units (signed: long positive) pays at `mark` and
     /// `rate`: positive is paid by the holder, negative received. A positive rate makes longs
     /// pay shorts. Settlement asset at `10^-16`: position value × rate.
-    pub fn funding(&self, qty: i64, mark: Price, rate: Rate) -> i128 {
+    pub fn funding(&self, qty: i64, mark: Price, rate: FundingRate) -> i128 {
         let value = self.settle_value(Qty::from_units(qty.abs()), mark);
         value * i128::from(rate.units()) / SCALE_I * i128::from(qty.signum())
     }
@@ -362,6 +363,9 @@ mod tests {
     }
     fn r(s: &str) -> Rate {
         Rate::parse(s).unwrap()
+    }
+    fn fr(s: &str) -> FundingRate {
+        FundingRate::parse(s).unwrap()
     }
     /// A decimal string to 10^-16 units.
     fn e16(s: &str) -> i128 {
@@ -498,24 +502,24 @@ mod tests {
         let lin = Contract::LINEAR_BASE;
         // 2 BTC long at mark 30 000, rate 0.01 %: pays 6 USDT; the short receives 6.
         assert_eq!(
-            lin.funding(q("2").units(), p("30000"), r("0.0001")),
+            lin.funding(q("2").units(), p("30000"), fr("0.0001")),
             e16("6")
         );
         assert_eq!(
-            lin.funding(-q("2").units(), p("30000"), r("0.0001")),
+            lin.funding(-q("2").units(), p("30000"), fr("0.0001")),
             e16("-6")
         );
         // A negative rate: the long receives.
         assert_eq!(
-            lin.funding(q("2").units(), p("30000"), Rate::from_units(-12_500)),
+            lin.funding(q("2").units(), p("30000"), fr("-0.000125")),
             e16("-7.5")
         );
         // Inverse: 10 000 USD long at mark 50 000 (0.2 BTC) × 0.01 % = 0.00002 BTC.
         assert_eq!(
-            INVERSE_USD.funding(q("10000").units(), p("50000"), r("0.0001")),
+            INVERSE_USD.funding(q("10000").units(), p("50000"), fr("0.0001")),
             e16("0.00002")
         );
-        assert_eq!(lin.funding(0, p("30000"), r("0.0001")), 0);
+        assert_eq!(lin.funding(0, p("30000"), fr("0.0001")), 0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! hold, funding at the instrument's funding times, and liquidation when the mark reaches the
 //! liquidation price. Every amount is the settlement asset at `10^-16`.
 //!
-//! The rules are the venues' simple isolated-margin ones (Bybit's): an order that grows the
+//! The rules are the venues' simple isolated-margin ones (as Bybit publishes them): an order that grows the
 //! position holds `value / leverage` of margin from the available balance; the position holds
 //! its initial margin at its entry; realized PnL, fees and funding move the balance; the
 //! position is liquidated at [`Contract::liquidation_price`] with the position's margin (in
@@ -42,7 +42,7 @@ pub struct Funding {
     /// Position at that time (venue units, signed).
     pub qty: i64,
     pub mark: Price,
-    pub rate: crate::types::Rate,
+    pub rate: crate::types::FundingRate,
     /// Paid (positive) or received (negative).
     pub paid: i128,
 }
@@ -144,7 +144,7 @@ impl MarginAccount {
         &mut self,
         now_ms: u64,
         mark: Price,
-        rate: crate::types::Rate,
+        rate: crate::types::FundingRate,
         mut each: impl FnMut(Funding),
     ) {
         while now_ms >= self.next_funding_ms {
@@ -301,7 +301,7 @@ mod tests {
         let mut a = MarginAccount::new(&btcusdt(MarginMode::Isolated), e16("10000"), T0).unwrap();
         assert_eq!(a.next_funding_ms, T0 + 3 * 3_600_000); // 08:00 UTC
         let mut paid = Vec::new();
-        let rate = Rate::parse("0.0001").unwrap();
+        let rate = crate::types::FundingRate::parse("0.0001").unwrap();
         // Flat at 08:00: nothing paid, the next time moves on.
         a.fund(T0 + 3 * 3_600_000, p("30000"), rate, |f| paid.push(f));
         assert!(paid.is_empty());

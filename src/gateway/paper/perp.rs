@@ -8,8 +8,8 @@
 use crate::persist::{FundingRecord, Record};
 use crate::types::order::{OrderKind, TimeInForce};
 use crate::types::{
-    ClientOrderId, InstrumentId, Order, OrderEvent, Price, Qty, Rate, Side, StrategyId, UnixNanos,
-    VenueOrderId,
+    ClientOrderId, FundingRate, InstrumentId, Order, OrderEvent, Price, Qty, Side, StrategyId,
+    UnixNanos, VenueOrderId,
 };
 
 use super::PaperGateway;
@@ -91,10 +91,13 @@ impl PaperGateway {
     /// The mark price and funding rate of a perpetual: the venue's, as the feed published them
     /// beside the book; until it has, the mid of the book and no funding (a rate is never
     /// made up).
-    pub(super) fn mark_and_rate(&self, instrument: InstrumentId) -> (Option<Price>, Option<Rate>) {
+    pub(super) fn mark_and_rate(
+        &self,
+        instrument: InstrumentId,
+    ) -> (Option<Price>, Option<FundingRate>) {
         let m = self.book.mark(instrument);
         if m.seq > 0 && m.mark.is_positive() {
-            (Some(m.mark), Some(Rate::from_units(m.funding_rate.units())))
+            (Some(m.mark), Some(m.funding_rate))
         } else {
             (self.mid(instrument), None)
         }

@@ -3,7 +3,7 @@
 //! hold, funding at the instrument's funding times, and liquidation when the mark reaches the
 //! liquidation price. Every amount is the settlement asset at `10^-16`.
 //!
-//! The rules are the venues' simple isolated-margin ones (as Bybit publishes them): an order that grows the
+//! The rules are the venues' published isolated-margin ones: an order that grows the
 //! position holds `value / leverage` of margin from the available balance; the position holds
 //! its initial margin at its entry; realized PnL, fees and funding move the balance; the
 //! position is liquidated at [`Contract::liquidation_price`] with the position's margin (in

@@ -1,5 +1,5 @@
-//! Paper mode on Bybit spot end to end: `config/spread-bybit-demo.toml` as a user runs it
-//! (ports from the OS, a scratch data directory). The engine's feed reads the in-process
+//! Paper mode on Bybit spot end to end: `config/spread-bybit-demo.toml` with
+//! `mode = "paper"` (ports from the OS, a scratch data directory). The engine's feed reads the in-process
 //! simulator's Bybit public front end (orderbook.50 snapshot and u-chained deltas,
 //! orderbook.1, publicTrade), the spread maker quotes BTCUSDT, and the paper gateway fills its orders inside
 //! the engine. Nothing reaches the simulator's order endpoints, every stored order and fill
@@ -27,6 +27,11 @@ fn the_spread_maker_trades_on_paper_against_the_simulated_bybit_book() {
     ))
     .unwrap()
     .replace("19423", "0")
+    .replace("mode = \"sim\"", "mode = \"paper\"")
+    .replace(
+        "[persistence]",
+        "[paper]\nmaker_fee = \"0.001\"\ntaker_fee = \"0.001\"\n\n[persistence]",
+    )
     .replace("127.0.0.1:8794", "127.0.0.1:0")
     .replace(
         "data_dir = \"data/spread-bybit-demo\"",

@@ -251,14 +251,14 @@ fn venues(
             );
             good = false;
         }
-        if matches!(v.kind, RawVenueKind::BybitSpot | RawVenueKind::BybitLinear)
-            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        if v.kind == RawVenueKind::BybitLinear && matches!(mode, Some(RawMode::Live | RawMode::Sim))
         {
             errors.push(
                 p("kind"),
-                "bybit-spot and bybit-linear run only in mode = \"paper\" in this build (Bybit \
-                 market data, orders filled by the engine's paper execution): their order \
-                 gateway (signed REST, the private and trade WebSockets) is not built yet",
+                "bybit-linear runs only in mode = \"paper\" in this build (Bybit market data, \
+                 orders filled by the engine's paper margin account): its orders are not wired, \
+                 as the simulator's accounts are spot wallets and nothing proves them yet \
+                 (bybit-spot trades live)",
             );
             good = false;
         }
@@ -340,6 +340,19 @@ fn venues(
                 "order_transport = \"rest\" sends orders over REST (rest_url), but fills and \
                  balances still arrive on the WebSocket API user data stream: set ws_api_url, \
                  e.g. \"wss://ws-api.binance.com:443/ws-api/v3\"",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::BybitSpot
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "bybit-spot order changes and fills arrive on Bybit's private WebSocket: set \
+                 private_ws_url, e.g. \"wss://stream.bybit.com/v5/private\"",
             );
             good = false;
         }

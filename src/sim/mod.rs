@@ -25,6 +25,7 @@ pub mod bitmart_public;
 pub mod book;
 /// The Bybit v5 public WebSocket front end, spot and linear: orderbook snapshot and deltas
 /// with `u`, publicTrade, tickers (linear: mark, index, funding).
+pub mod bybit_private;
 pub mod bybit_public;
 /// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
 pub mod coinbase_private;
@@ -277,6 +278,10 @@ impl SimHandle {
     /// Bybit's public WebSocket host: the feed adds `/v5/public/spot` or `/v5/public/linear`.
     pub fn bybit_ws_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+    /// Bybit's private WebSocket (`/v5/private`: auth, `order`, `execution`, `wallet`).
+    pub fn bybit_private_ws_url(&self) -> String {
+        format!("ws://{}/v5/private", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

@@ -53,6 +53,12 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         }
         return Reply::Send(okx(shared, req));
     }
+    if req.path.starts_with("/v5/order/")
+        || req.path.starts_with("/v5/account/")
+        || req.path.starts_with("/v5/execution/")
+    {
+        return bybit(shared, req);
+    }
     if req.path == "/system/time" {
         // BitMart's clock (exchanges.md §5.4), for the latency probe.
         return Reply::Send(Response::json(
@@ -302,6 +308,46 @@ fn admin(shared: &Shared, req: &Request) -> Response {
             Response::json(200, "{}".into())
         }
         _ => Response::json(404, json!({"error": "unknown admin endpoint"}).to_string()),
+    }
+}
+
+/// Bybit's private REST paths (`/v5/order/…`, `/v5/account/…`, `/v5/execution/…`) with the
+/// HTTP faults in Bybit's shape: a 5xx before execution, the per-UID limit (HTTP 200 with
+/// `retCode` 10006 "Too many visits!" and `X-Bapi-Limit-Status: 0`), and a dropped connection
+/// instead of an order's answer.
+fn bybit(shared: &Shared, req: &Request) -> Reply {
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"retCode": 10016, "retMsg": "Server error"}).to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        let mut r = Response::json(
+            200,
+            json!({"retCode": 10006, "retMsg": "Too many visits!", "result": {}, "retExtInfo": {},
+                   "time": shared.faults.server_ms()})
+            .to_string(),
+        );
+        r.headers.push(("X-Bapi-Limit".into(), "20".into()));
+        r.headers.push(("X-Bapi-Limit-Status".into(), "0".into()));
+        r.headers.push((
+            "X-Bapi-Limit-Reset-Timestamp".into(),
+            (shared.faults.server_ms() + 1000).to_string(),
+        ));
+        return Reply::Send(r);
+    }
+    let order_call = req.method == "POST" && req.path.starts_with("/v5/order/");
+    let answer = super::bybit_private::rest(shared, req);
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    match answer {
+        Some((status, body)) => Reply::Send(Response::json(status, body.to_string())),
+        None => Reply::Send(Response::json(
+            404,
+            json!({"retCode": 10001, "retMsg": "Not Found"}).to_string(),
+        )),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Kind {
     BitmartPublic,
     /// Bybit's public WebSocket: `true` for `/v5/public/linear`, `false` for spot.
     BybitPublic(bool),
+    /// Bybit's private WebSocket (`/v5/private`).
+    BybitPrivate,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -45,6 +47,10 @@ pub trait Session {
     fn on_text(&mut self, text: &str, q: &mut Queue) -> bool;
     /// Turns a hub message into a frame (and its due time), or `None` to skip it.
     fn render(&mut self, o: Outbound) -> Option<(Instant, Option<String>)>;
+    /// A further frame the last `render` made (one hub message may become several pushes).
+    fn render_more(&mut self) -> Option<(Instant, Option<String>)> {
+        None
+    }
     /// Whether client messages are limited to 5 per second (market streams).
     fn limits_incoming(&self) -> bool;
     /// `n` frames were just flushed to the socket at `at` (bench stamps).
@@ -107,6 +113,11 @@ pub fn run(
             conn_id,
             mailbox,
             linear,
+        )),
+        Kind::BybitPrivate => Box::new(super::bybit_private::BybitPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
         )),
         Kind::OkxPublic => Box::new(super::okx_public::OkxPublicSession::new(
             shared.clone(),
@@ -212,6 +223,9 @@ fn drive(
         // Hub messages.
         while let Ok(o) = rx.try_recv() {
             if let Some(item) = session.render(o) {
+                queue.push_back(item);
+            }
+            while let Some(item) = session.render_more() {
                 queue.push_back(item);
             }
         }

@@ -6,6 +6,10 @@ use mako::sim::okx_private::OKX_SIM_PASSPHRASE;
 use mako::venue::binance::rest::BinanceRest;
 use mako::venue::binance::session::Session;
 use mako::venue::binance::sign::HmacSigner;
+use mako::venue::bybit::Category;
+use mako::venue::bybit::rest::BybitRest;
+use mako::venue::bybit::session::BybitSession;
+use mako::venue::bybit::sign::BybitSigner;
 use mako::venue::coinbase::jwt::JwtSigner;
 use mako::venue::coinbase::rest::CoinbaseRest;
 use mako::venue::coinbase::session::CoinbaseUserSession;
@@ -135,6 +139,7 @@ fn rig_inner(
 ) -> Rig {
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
+    let bybit = kind == VenueKind::BybitSpot;
     let mut inst = instrument();
     if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
@@ -153,6 +158,8 @@ fn rig_inner(
         cancel_unknown_orders: false,
         private_ws_url: if coinbase {
             Some(sim.coinbase_user_ws_url())
+        } else if bybit {
+            Some(sim.bybit_private_ws_url())
         } else {
             okx.then(|| sim.okx_private_ws_url())
         },
@@ -193,6 +200,15 @@ fn rig_inner(
         let host = sim.rest_url().trim_start_matches("http://").to_owned();
         let rest = CoinbaseRest::with_signer(signer, &host);
         let gw = Gateway::new(spec, session, &sim.coinbase_user_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if bybit {
+        let signer = BybitSigner::new(key.expose(), &secret);
+        let session = BybitSession::new(Category::Spot, signer.clone());
+        let rest = BybitRest::new(Category::Spot, signer, 5000);
+        let gw = Gateway::new(spec, session, &sim.bybit_private_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

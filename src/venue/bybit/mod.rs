@@ -10,10 +10,10 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding.
 pub mod md;
-/// Order entry and queries over REST (`RestCodec`; not wired into the gateway yet).
+/// Order entry and queries over REST (`RestCodec`; `bybit-spot`'s gateway).
 pub mod rest;
-/// The private WebSocket (auth, `order`, `execution`) as the gateway's order session (not
-/// wired into the gateway yet).
+/// The private WebSocket (auth, `order`, `execution`) as the gateway's order session
+/// (`bybit-spot`'s gateway).
 pub mod session;
 /// REST and WebSocket-auth signing.
 pub mod sign;

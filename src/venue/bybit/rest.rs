@@ -3,14 +3,14 @@
 //! into the caller's buffer and signed over exactly those bytes (`X-BAPI-SIGN` with
 //! `X-BAPI-TIMESTAMP`; `X-BAPI-API-KEY` and `X-BAPI-RECV-WINDOW` on every request), and the
 //! answers (`{"retCode","retMsg","result","retExtInfo","time"}`) mapped into the gateway's
-//! `SessionEvent`s. Not wired into the gateway yet (`engine/venues.rs` refuses a Bybit
-//! gateway).
+//! `SessionEvent`s. The gateway of a `bybit-spot` venue sends its orders here; `bybit-linear`
+//! orders are not wired (`engine/venues.rs`).
 //!
 //! Endpoints: `POST /v5/order/create` (`orderLinkId` is the client id), `POST
 //! /v5/order/cancel` by `orderLinkId`, `GET /v5/order/realtime` by `orderLinkId` (status) or
 //! `openOnly=0` (open orders), `GET /v5/account/wallet-balance?accountType=UNIFIED`, and
-//! `GET /v5/execution/list` by `orderId` (encoded; its answer is not decoded: the reference
-//! holds no sample).
+//! `GET /v5/execution/list` by `orderId` (its items read as the execution topic's: the
+//! reference holds no sample of the answer).
 //!
 //! Outcomes: `retCode` 0 with an `orderId` accepts; the documented refusals (timestamp, key,
 //! sign, permission, balance, symbol, minimums) reject; 10006 ("Too many visits") backs off
@@ -288,7 +288,7 @@ impl RestCodec for BybitRest {
     }
 
     /// `GET /v5/execution/list?category=…&symbol=…&orderId=…` (not in the reference's table;
-    /// its answer is not decoded).
+    /// its items are read as the `execution` topic's, which is unconfirmed against the venue).
     fn trades(
         &mut self,
         symbol: &str,
@@ -459,9 +459,15 @@ impl RestCodec for BybitRest {
                     None => SessionEvent::NotFound { cid: *cid },
                 }])
             }),
-            Purpose::Trades(_) => {
-                Err("Bybit execution-list answers are not decoded (no reference sample)".into())
-            }
+            // Read as the execution topic's items (the reference holds no sample of this
+            // answer: unconfirmed against the live venue).
+            Purpose::Trades(cid) => list(result).and_then(|l| {
+                let trades = l
+                    .iter()
+                    .map(super::session::trade_fee)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(vec![SessionEvent::Trades { cid: *cid, trades }])
+            }),
             Purpose::OpenOrders(symbol) => list(result).and_then(|l| {
                 let orders = l.iter().map(order).collect::<Result<Vec<_>, _>>()?;
                 Ok(vec![SessionEvent::OpenOrders {

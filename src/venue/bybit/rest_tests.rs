@@ -5,6 +5,7 @@
 //! reference has none, from answers written in the shape of Bybit's docs (said where).
 
 use super::*;
+use crate::types::TradeId;
 use crate::types::order::TimeInForce;
 
 fn codec() -> BybitRest {
@@ -375,6 +376,41 @@ fn wallet_balances_free_is_the_balance_less_locked() {
                 locked: Qty::ZERO,
             },
         ])]
+    );
+}
+
+#[test]
+fn execution_lists_give_each_trade_its_id_and_fee() {
+    // In the shape of the execution topic's items (the reference has no sample of this
+    // answer): two trades of one order, a fee and a maker rebate.
+    let body = br#"{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","orderId":"1321003749386327552","orderLinkId":"mk0abc","side":"Buy","execId":"0ab1bdf7-4219-438b-b30a-32ec863018f7","execPrice":"30000","execQty":"0.0004","execFee":"0.0000004","feeCurrency":"BTC","isMaker":true},{"symbol":"BTCUSDT","orderId":"1321003749386327552","orderLinkId":"mk0abc","side":"Buy","execId":"2100000000001","execPrice":"30000","execQty":"0.0001","execFee":"-0.00000001","feeCurrency":"BTC","isMaker":true}],"nextPageCursor":""},"retExtInfo":{},"time":1}"#;
+    let mut c = codec();
+    let mut buf = Vec::new();
+    let id = cid("mk0abc");
+    let venue_id = VenueOrderId::new(b"1321003749386327552").unwrap();
+    let h = c.trades("BTCUSDT", &id, venue_id, TS, &mut buf);
+    assert_eq!(
+        String::from_utf8(buf.clone()).unwrap(),
+        "category=spot&symbol=BTCUSDT&orderId=1321003749386327552"
+    );
+    let btc = AssetCode::new(b"BTC").unwrap();
+    assert_eq!(
+        answer(&mut c, h.id, http(200, body)),
+        vec![SessionEvent::Trades {
+            cid: id,
+            trades: vec![
+                (
+                    TradeId::new(b"0ab1bdf7-4219-438b-b30a-32ec863018f7").unwrap(),
+                    Qty::parse("0.0000004").unwrap(),
+                    btc
+                ),
+                (
+                    TradeId::new(b"2100000000001").unwrap(),
+                    Qty::from_units(-1),
+                    btc
+                ),
+            ],
+        }]
     );
 }
 

@@ -3,7 +3,7 @@
 //! expires)]}`, then the category's `order.{category}` and `execution.{category}` topics.
 //! Orders go over REST (`BybitRest`; the trade WebSocket `/v5/trade` is not built): `place`
 //! and `cancel` write nothing here and `queries_over_ws` is false. Kept alive with
-//! `{"op":"ping"}` after 20 s of silence. Not wired into the gateway yet.
+//! `{"op":"ping"}` after 20 s of silence. The gateway of a `bybit-spot` venue runs it.
 //!
 //! **Orders and fills.** Each `order` item carries the order's cumulative `cumExecQty` and
 //! `cumExecValue` and its `orderStatus`: it becomes a snapshot of those figures, which the
@@ -105,6 +105,15 @@ fn execution(d: &Value) -> Result<SessionEvent, String> {
             "execution of an order placed elsewhere".into(),
         ));
     };
+    Ok(SessionEvent::Trades {
+        cid,
+        trades: vec![trade_fee(d)?],
+    })
+}
+
+/// An execution's id, fee and fee asset, as the `execution` topic and `/v5/execution/list`
+/// carry them (`execId`, `execFee`, `feeCurrency`; a rebate is a negative fee).
+pub(super) fn trade_fee(d: &Value) -> Result<(TradeId, Qty, AssetCode), String> {
     let id = TradeId::new(text(d, "execId")?.as_bytes()).ok_or("execId is not an id")?;
     let fee_text = text(d, "execFee")?;
     let (neg, fee) = if fee_text.is_empty() {
@@ -124,10 +133,7 @@ fn execution(d: &Value) -> Result<SessionEvent, String> {
         "Buy" | "Sell" => {}
         other => return Err(format!("unknown side {other:?}")),
     }
-    Ok(SessionEvent::Trades {
-        cid,
-        trades: vec![(id, fee, asset)],
-    })
+    Ok((id, fee, asset))
 }
 
 impl OrderSession for BybitSession {

@@ -3,7 +3,8 @@
 //! codec: the subscribe answer then the snapshot, deltas each one `u` on that keep a local
 //! book equal to the simulator's top 50, errors for unknown and repeated topics and for more
 //! than 10 spot args, the ping's pong (spot and linear shapes), trades with UUID-shaped ids,
-//! and the linear ticker (snapshot, then deltas of changed fields only).
+//! and the linear ticker (snapshot with the mark at the mid on the tick grid, then deltas of changed
+//! fields only).
 
 mod common;
 
@@ -225,7 +226,10 @@ fn errors_pings_and_limits() {
         Price::parse(d["bid1Price"].as_str().unwrap()).unwrap(),
         Price::parse(d["ask1Price"].as_str().unwrap()).unwrap(),
     );
-    assert_eq!(mark.units(), (bid.units() + ask.units()) / 2, "mark = mid");
+    // The mark is the mid on the tick grid (0.01), rounded down: what the core funds and
+    // liquidates at.
+    let mid = (bid.units() + ask.units()) / 2;
+    assert_eq!(mark.units(), mid - mid % 1_000_000, "mark = mid on the tick grid");
     let delta = next(&mut lin).unwrap();
     assert_eq!(delta["type"], "delta");
     let dd = delta["data"].as_object().unwrap();

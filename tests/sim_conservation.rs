@@ -148,6 +148,7 @@ proptest! {
                         qty: Qty::from_units(lots * step),
                         quote_qty: Price::ZERO,
                         client_order_id: None,
+                        reduce_only: false,
                     };
                     let _ = ex.place(account, req);
                 }

@@ -20,6 +20,10 @@ pub struct Account {
     pub ed25519_public_key: Option<ed25519_dalek::VerifyingKey>,
     pub balances: BTreeMap<String, Balance>,
     pub update_ms: u64,
+    /// Positions on perpetual symbols, by symbol index.
+    pub positions: BTreeMap<usize, super::perp::Position>,
+    /// Leverage set per perpetual symbol (`10^-8`; else the symbol's default).
+    pub leverage: BTreeMap<usize, i64>,
 }
 
 impl Account {
@@ -43,6 +47,8 @@ impl Account {
             ed25519_public_key: cfg.ed25519_public_key,
             balances,
             update_ms: 0,
+            positions: BTreeMap::new(),
+            leverage: BTreeMap::new(),
         }
     }
 

@@ -177,6 +177,17 @@ pub fn parse_new_order(shared: &Shared, p: &dyn Params) -> Result<(NewOrder, Str
             }
         },
     };
+    // Binance's futures parameter; spot symbols refuse it in the core.
+    let reduce_only = match p.get("reduceOnly").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::bad(
+                -1102,
+                "Parameter 'reduceOnly' was not true or false.",
+            ));
+        }
+    };
     let client_order_id = p.get("newClientOrderId");
     if client_order_id.as_ref().is_some_and(|c| {
         c.len() > 36
@@ -212,6 +223,7 @@ pub fn parse_new_order(shared: &Shared, p: &dyn Params) -> Result<(NewOrder, Str
             qty,
             quote_qty,
             client_order_id,
+            reduce_only,
         },
         resp,
     ))

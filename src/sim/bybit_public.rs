@@ -39,16 +39,16 @@ use crate::types::{Price, Qty, Side};
 /// Spot takes at most this many args per request (exchanges.md §3.2).
 const SPOT_MAX_ARGS: usize = 10;
 /// Funding is settled every 8 hours, at 00:00, 08:00 and 16:00 UTC.
-const FUNDING_PERIOD_MS: u64 = 8 * 3600 * 1000;
 
 /// Bybit's decimal form here: plain, shortest.
 fn dec(v: i64) -> String {
     Price::from_units(v).to_string()
 }
 
-/// The next funding time after `ms` (Unix ms): the next 8-hour boundary.
-pub fn next_funding_ms(ms: u64) -> u64 {
-    (ms / FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS
+/// The next funding time after `ms` (Unix ms): the next boundary of `interval_ms` from the
+/// epoch (8 hours: 00:00, 08:00 and 16:00 UTC).
+pub fn next_funding_ms(ms: u64, interval_ms: u64) -> u64 {
+    (ms / interval_ms.max(1) + 1) * interval_ms.max(1)
 }
 
 /// What one topic pushes.
@@ -246,16 +246,28 @@ impl BybitPublicSession {
                 drop(ex);
                 let (bid, ask) = (top.0?, top.1?);
                 let mid = dec((bid.0.units() + ask.0.units()) / 2);
+                // The mark the core funds and liquidates at: the mid on the tick grid.
+                let mark = {
+                    let ex = self.shared.ex.lock();
+                    ex.mark_price(sub.sym)
+                        .map_or_else(|| mid.clone(), |m| dec(m.units()))
+                };
                 let mut all = Map::new();
                 all.insert("symbol".into(), json!(sub.symbol));
                 all.insert("lastPrice".into(), json!(mid));
                 if linear {
-                    all.insert("markPrice".into(), json!(mid));
-                    all.insert("indexPrice".into(), json!(mid));
+                    all.insert("markPrice".into(), json!(mark));
+                    all.insert("indexPrice".into(), json!(mark));
                     all.insert("fundingRate".into(), json!(funding.to_string()));
                     all.insert(
                         "nextFundingTime".into(),
-                        json!(next_funding_ms(self.shared.faults.server_ms()).to_string()),
+                        json!(
+                            next_funding_ms(
+                                self.shared.faults.server_ms(),
+                                self.shared.cfg.funding_interval_ms
+                            )
+                            .to_string()
+                        ),
                     );
                     all.insert("bid1Price".into(), json!(dec(bid.0.units())));
                     all.insert("bid1Size".into(), json!(dec(bid.1.units())));
@@ -389,8 +401,15 @@ mod tests {
     #[test]
     fn funding_is_at_the_next_eight_hour_boundary() {
         // 2023-01-09 13:47:41.686 UTC → 16:00 UTC.
-        assert_eq!(next_funding_ms(1_673_272_061_686), 1_673_280_000_000);
-        assert_eq!(next_funding_ms(1_673_280_000_000), 1_673_308_800_000);
+        let eight_hours = 8 * 3600 * 1000;
+        assert_eq!(
+            next_funding_ms(1_673_272_061_686, eight_hours),
+            1_673_280_000_000
+        );
+        assert_eq!(
+            next_funding_ms(1_673_280_000_000, eight_hours),
+            1_673_308_800_000
+        );
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct SymbolConfig {
     pub levels: usize,
     /// The bids the `path` source steps through (empty: hold `start_price`).
     pub path: Vec<Price>,
+    /// A linear perpetual's margin rules (`kind = "linear-perpetual"`); `None`: spot.
+    pub perp: Option<super::perp::PerpSpec>,
 }
 
 /// One account: its API key, HMAC secret and starting balances.
@@ -143,8 +145,11 @@ pub struct SimConfig {
     /// A BitMart connection is closed when nothing was pushed to it for this long (BitMart:
     /// 20 s; a client keeps it with text `ping`, answered `pong`).
     pub bitmart_idle_timeout: Duration,
-    /// The funding rate the Bybit linear front end's tickers state (Bybit's `fundingRate`).
+    /// The funding rate of every simulated perpetual: the Bybit linear front end's tickers
+    /// state it (Bybit's `fundingRate`) and the core charges it at each funding time.
     pub bybit_funding_rate: crate::types::FundingRate,
+    /// Perpetuals fund every this many milliseconds from the epoch (8 h).
+    pub funding_interval_ms: u64,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -186,6 +191,7 @@ struct RawConfig {
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
     bybit_funding_rate: Option<String>,
+    funding_interval_ms: Option<u64>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -209,6 +215,9 @@ struct RawSymbol {
     start_price: Option<String>,
     levels: Option<usize>,
     path: Option<Vec<String>>,
+    kind: Option<String>,
+    leverage: Option<String>,
+    maintenance_margin: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -394,6 +403,53 @@ impl SimConfig {
                     .enumerate()
                     .map(|(j, p)| e.price(&format!("{}[{j}]", k("path")), Some(p), "0"))
                     .collect(),
+                perp: match s.kind.as_deref().unwrap_or("spot") {
+                    "spot" => {
+                        for (key, set) in [
+                            ("leverage", s.leverage.is_some()),
+                            ("maintenance_margin", s.maintenance_margin.is_some()),
+                        ] {
+                            if set {
+                                e.0.push(format!(
+                                    "{}: only for kind = \"linear-perpetual\"",
+                                    k(key)
+                                ));
+                            }
+                        }
+                        None
+                    }
+                    "linear-perpetual" => {
+                        let leverage = e.price(&k("leverage"), s.leverage.as_deref(), "10");
+                        let maintenance = e.price(
+                            &k("maintenance_margin"),
+                            s.maintenance_margin.as_deref(),
+                            "0.005",
+                        );
+                        if leverage.units() < crate::types::SCALE
+                            || leverage.units() > 100 * crate::types::SCALE
+                        {
+                            e.0.push(format!("{}: {leverage} must be 1 to 100", k("leverage")));
+                        }
+                        if !maintenance.is_positive() || maintenance.units() >= crate::types::SCALE
+                        {
+                            e.0.push(format!(
+                                "{}: {maintenance} must be above 0 and below 1",
+                                k("maintenance_margin")
+                            ));
+                        }
+                        Some(super::perp::PerpSpec {
+                            leverage: leverage.units(),
+                            maintenance: maintenance.units(),
+                        })
+                    }
+                    other => {
+                        e.0.push(format!(
+                            "{}: {other:?} is not \"spot\" or \"linear-perpetual\"",
+                            k("kind")
+                        ));
+                        None
+                    }
+                },
                 symbol,
                 base,
                 quote,
@@ -549,6 +605,10 @@ impl SimConfig {
                 crate::types::FundingRate::ZERO
             }
         };
+        let funding_interval_ms = raw.funding_interval_ms.unwrap_or(8 * 3600 * 1000);
+        if funding_interval_ms == 0 {
+            e.0.push("sim.funding_interval_ms: must be at least 1".into());
+        }
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -574,6 +634,7 @@ impl SimConfig {
             okx_idle_timeout,
             bitmart_idle_timeout,
             bybit_funding_rate,
+            funding_interval_ms,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

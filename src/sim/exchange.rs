@@ -77,6 +77,8 @@ pub struct NewOrder {
     pub qty: Qty,
     pub quote_qty: Price,
     pub client_order_id: Option<String>,
+    /// Perpetuals: refused if it would open or add to the position.
+    pub reduce_only: bool,
 }
 
 pub struct SymbolState {
@@ -114,6 +116,10 @@ pub struct Exchange {
     pub(super) next_exec_id: u64,
     /// Accounts and assets whose balances changed in the current operation.
     pub(super) dirty: BTreeMap<usize, BTreeSet<String>>,
+    /// Perpetuals: funding paid, liquidations, and the next funding time (0: not set yet).
+    pub funding: Vec<super::perp::FundingPayment>,
+    pub liquidations: Vec<super::perp::Liquidation>,
+    pub(super) next_funding_ms: u64,
 }
 
 pub fn now_ms() -> u64 {
@@ -180,6 +186,9 @@ impl Exchange {
             next_seq: 1,
             next_exec_id: 1,
             dirty: BTreeMap::new(),
+            funding: Vec::new(),
+            liquidations: Vec::new(),
+            next_funding_ms: 0,
         }
     }
 
@@ -269,23 +278,67 @@ impl Exchange {
         }
         // Funds to lock: the whole worst case for limits; the estimated sweep for markets.
         let limit = (req.kind != OrderType::Market).then_some(req.price);
-        let (lock_asset, lock_units) = match (req.side, req.kind) {
-            (Side::Buy, OrderType::Market) if req.quote_qty.is_positive() => {
-                (quote.clone(), req.quote_qty.units())
+        let perp = self.perp_spec(req.symbol).is_some();
+        if req.reduce_only && !perp {
+            return Err(ApiError::bad(
+                -1106,
+                "Parameter 'reduceOnly' sent when not required.",
+            ));
+        }
+        let (lock_asset, lock_units) = if perp {
+            // Margin in the quote asset for the part that opens: at the limit, or a market
+            // order's estimated average.
+            let price = match limit {
+                Some(p) => p,
+                None => {
+                    let (filled, cost) =
+                        self.sweep(req.symbol, opp, None, req.qty.units(), i64::MAX);
+                    if filled <= 0 {
+                        return Err(ApiError::bad(
+                            -2010,
+                            "No liquidity to fill the market order.",
+                        ));
+                    }
+                    Price::from_units(
+                        (i128::from(cost) * i128::from(SCALE) / i128::from(filled)) as i64,
+                    )
+                }
+            };
+            let m = self.perp_order_margin(
+                account,
+                req.symbol,
+                req.side,
+                req.qty,
+                price,
+                req.reduce_only,
+            )?;
+            (quote.clone(), m)
+        } else {
+            match (req.side, req.kind) {
+                (Side::Buy, OrderType::Market) if req.quote_qty.is_positive() => {
+                    (quote.clone(), req.quote_qty.units())
+                }
+                (Side::Buy, OrderType::Market) => {
+                    let (filled, cost) =
+                        self.sweep(req.symbol, opp, None, req.qty.units(), i64::MAX);
+                    let _ = filled;
+                    (quote.clone(), cost)
+                }
+                (Side::Buy, _) => (quote.clone(), quote_of(req.price, req.qty)),
+                (Side::Sell, OrderType::Market) if req.quote_qty.is_positive() => {
+                    let (filled, _) =
+                        self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units());
+                    (base.clone(), filled)
+                }
+                (Side::Sell, _) => (base.clone(), req.qty.units()),
             }
-            (Side::Buy, OrderType::Market) => {
-                let (filled, cost) = self.sweep(req.symbol, opp, None, req.qty.units(), i64::MAX);
-                let _ = filled;
-                (quote.clone(), cost)
-            }
-            (Side::Buy, _) => (quote.clone(), quote_of(req.price, req.qty)),
-            (Side::Sell, OrderType::Market) if req.quote_qty.is_positive() => {
-                let (filled, _) =
-                    self.sweep(req.symbol, opp, None, i64::MAX, req.quote_qty.units());
-                (base.clone(), filled)
-            }
-            (Side::Sell, _) => (base.clone(), req.qty.units()),
         };
+        if perp && req.kind == OrderType::Market && req.quote_qty.is_positive() {
+            return Err(ApiError::bad(
+                -1106,
+                "Perpetual market orders take a quantity.",
+            ));
+        }
         if !self.accounts[account].lock(&lock_asset, lock_units) {
             return Err(ApiError::insufficient());
         }
@@ -428,7 +481,7 @@ impl Exchange {
         let units = std::mem::take(&mut o.locked);
         let (account, sym, side) = (o.account, o.symbol, o.side);
         let c = &self.symbols[sym].cfg;
-        let asset = if side == Side::Buy {
+        let asset = if side == Side::Buy || c.perp.is_some() {
             c.quote.clone()
         } else {
             c.base.clone()
@@ -483,6 +536,12 @@ impl Exchange {
         qty: Qty,
     ) -> Result<u64, ApiError> {
         let gone = || ApiError::bad(-2011, "Unknown order sent.");
+        if self.perp_spec(symbol).is_some() {
+            return Err(ApiError::bad(
+                -1106,
+                "The simulator does not amend perpetual orders in place.",
+            ));
+        }
         let id = self
             .find(account, symbol, order_id, client_id)
             .ok_or_else(gone)?;
@@ -501,6 +560,7 @@ impl Exchange {
             qty,
             quote_qty: Price::ZERO,
             client_order_id: None,
+            reduce_only: false,
         };
         self.check_filters(&check)?;
         if qty <= executed {
@@ -732,6 +792,7 @@ impl Exchange {
                     "apiKey": a.api_key,
                     "balances": balances,
                     "orders": orders.iter().map(|o| o.query_json()).collect::<Vec<_>>(),
+                    "positions": self.positions_json(i),
                 })
             })
             .collect();
@@ -760,8 +821,11 @@ impl Exchange {
         let fmt_map = |m: &BTreeMap<String, i64>| -> BTreeMap<String, String> {
             m.iter().map(|(k, v)| (k.clone(), fx(*v))).collect()
         };
+        let (funding, liquidations) = self.perp_events_json();
         json!({
             "accounts": accounts,
+            "funding": funding,
+            "liquidations": liquidations,
             "fills": fills,
             "fees": fmt_map(&self.fees),
             "external": fmt_map(&self.external),

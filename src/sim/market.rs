@@ -244,6 +244,16 @@ pub fn run(
                 *next_t = now + period;
             }
             cut_depth(&shared, speed, &mut depth_events);
+            if speed == 0 {
+                // Perpetuals: liquidations at the mark, funding at the funding times.
+                let mut ex = shared.ex.lock();
+                ex.perp_tick(
+                    shared.faults.server_ms(),
+                    shared.cfg.bybit_funding_rate,
+                    shared.cfg.funding_interval_ms,
+                );
+                shared.hub.dispatch(&mut ex, &shared.faults);
+            }
         }
     }
 }

@@ -262,6 +262,19 @@ impl Exchange {
             Side::Buy => quote,
             Side::Sell => qty.units(),
         };
+        let perp = self.symbols[symbol].cfg.perp.is_some();
+        // A perpetual's margin leaves the lock in proportion to the fill (the last fill
+        // frees the rest).
+        let release = if perp {
+            let leaves_before = o.orig_qty.units() - prev_exec.units();
+            if o.leaves().is_zero() || leaves_before <= 0 {
+                o.locked
+            } else {
+                (i128::from(o.locked) * i128::from(qty.units()) / i128::from(leaves_before)) as i64
+            }
+        } else {
+            release
+        };
         let release = release.min(o.locked);
         o.locked -= release;
         let (resting, limit_price) = (o.on_book, o.price);
@@ -272,26 +285,32 @@ impl Exchange {
         } else {
             self.taker_fee
         };
-        let acct = &mut self.accounts[account];
-        let (commission, commission_asset) = match side {
-            Side::Buy => {
-                let fee = fee_of(qty.units(), rate);
-                let qb = acct.bal(&quote_asset);
-                qb.locked -= release;
-                qb.free += release - quote;
-                acct.bal(&base).free += qty.units() - fee;
-                (fee, base.clone())
-            }
-            Side::Sell => {
-                let fee = fee_of(quote, rate);
-                acct.bal(&base).locked -= release;
-                acct.bal(&base).free += release - qty.units();
-                acct.bal(&quote_asset).free += quote - fee;
-                (fee, quote_asset.clone())
+        let (commission, commission_asset) = if perp {
+            self.perp_fill(order_id, release, price, qty, maker)?
+        } else {
+            let acct = &mut self.accounts[account];
+            match side {
+                Side::Buy => {
+                    let fee = fee_of(qty.units(), rate);
+                    let qb = acct.bal(&quote_asset);
+                    qb.locked -= release;
+                    qb.free += release - quote;
+                    acct.bal(&base).free += qty.units() - fee;
+                    (fee, base.clone())
+                }
+                Side::Sell => {
+                    let fee = fee_of(quote, rate);
+                    acct.bal(&base).locked -= release;
+                    acct.bal(&base).free += release - qty.units();
+                    acct.bal(&quote_asset).free += quote - fee;
+                    (fee, quote_asset.clone())
+                }
             }
         };
         *self.fees.entry(commission_asset.clone()).or_default() += commission;
-        if counterparty == Counterparty::Market {
+        // Spot against the market: the base and quote that changed hands; a perpetual's
+        // realized PnL is booked as external by `perp_fill`.
+        if counterparty == Counterparty::Market && !perp {
             let (b, q) = (qty.units() * side.sign(), quote * side.sign());
             *self.external.entry(base.clone()).or_default() += b;
             *self.external.entry(quote_asset.clone()).or_default() -= q;

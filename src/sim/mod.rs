@@ -56,6 +56,7 @@ pub mod okx_public;
 pub mod orders;
 /// The scripted price-path market source.
 pub mod path;
+pub mod perp;
 /// Replay of recordings.
 pub mod replay;
 /// REST routes and admin endpoints.

@@ -229,7 +229,11 @@ fn errors_pings_and_limits() {
     // The mark is the mid on the tick grid (0.01), rounded down: what the core funds and
     // liquidates at.
     let mid = (bid.units() + ask.units()) / 2;
-    assert_eq!(mark.units(), mid - mid % 1_000_000, "mark = mid on the tick grid");
+    assert_eq!(
+        mark.units(),
+        mid - mid % 1_000_000,
+        "mark = mid on the tick grid"
+    );
     let delta = next(&mut lin).unwrap();
     assert_eq!(delta["type"], "delta");
     let dd = delta["data"].as_object().unwrap();

@@ -189,14 +189,10 @@ impl OrderTransport {
                  the private WebSocket's spot/user/order channel (not built yet: bitmart-spot \
                  runs in paper mode only)"
             }
-            (VenueKind::BybitSpot, _) => {
+            (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url; the \
                  trade WebSocket is not built); order changes and fills from the private \
                  WebSocket's order and execution topics (private_ws_url)"
-            }
-            (VenueKind::BybitLinear, _) => {
-                "orders over signed REST, order changes from the private WebSocket (not wired \
-                 yet: bybit-linear runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

@@ -138,7 +138,7 @@ const CASES: &[Case] = &[
     ("a bybit-linear venue in paper mode", &[("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a live bybit-spot venue with its private WebSocket", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].private_ws_url", Some("\"wss://stream.bybit.com/v5/private\""))], &[]),
     ("a live bybit-spot venue needs private_ws_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None)], &["venues[0].private_ws_url"]),
-    ("a bybit-linear venue refuses live mode and a passphrase", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].kind"]),
+    ("a live bybit-linear venue needs private_ws_url and refuses a passphrase", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].private_ws_url"]),
     ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("a coinbase venue in paper mode", &[("venues[0].kind", Some("\"coinbase\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a coinbase venue refuses ws-api order entry and OKX/Binance keys, and live mode", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinbase\"")), ("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].order_transport", "venues[0].kind"]),

@@ -251,17 +251,6 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::BybitLinear && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-        {
-            errors.push(
-                p("kind"),
-                "bybit-linear runs only in mode = \"paper\" in this build (Bybit market data, \
-                 orders filled by the engine's paper margin account): its orders are not wired, \
-                 as the simulator's accounts are spot wallets and nothing proves them yet \
-                 (bybit-spot trades live)",
-            );
-            good = false;
-        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -343,7 +332,7 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::BybitSpot
+        if matches!(v.kind, RawVenueKind::BybitSpot | RawVenueKind::BybitLinear)
             && v.private_ws_url.is_none()
             && first_of_name
             && matches!(mode, Some(RawMode::Live | RawMode::Sim))
@@ -351,7 +340,7 @@ fn venues(
         {
             errors.push(
                 p("private_ws_url"),
-                "bybit-spot order changes and fills arrive on Bybit's private WebSocket: set \
+                "Bybit order changes and fills arrive on Bybit's private WebSocket: set \
                  private_ws_url, e.g. \"wss://stream.bybit.com/v5/private\"",
             );
             good = false;

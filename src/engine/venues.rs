@@ -76,8 +76,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => true,
         VenueKind::BitmartSpot => false,
-        VenueKind::BybitSpot => true,
-        VenueKind::BybitLinear => false,
+        VenueKind::BybitSpot | VenueKind::BybitLinear => true,
     }
 }
 
@@ -184,7 +183,12 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             "venue {}: the BitMart order gateway is not built yet",
             v.name
         )),
-        VenueKind::BybitSpot => {
+        VenueKind::BybitSpot | VenueKind::BybitLinear => {
+            let category = if v.kind == VenueKind::BybitLinear {
+                Category::Linear
+            } else {
+                Category::Spot
+            };
             let ws = v.private_ws_url.clone().ok_or_else(|| {
                 format!(
                     "venue {}: the gateway needs private_ws_url (Bybit's private WebSocket, \
@@ -194,17 +198,12 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
                 )
             })?;
             let signer = BybitSigner::new(spec.api_key.expose(), &spec.api_secret);
-            let session = BybitSession::new(Category::Spot, signer.clone());
+            let session = BybitSession::new(category, signer.clone());
             // Orders, cancels and queries go over signed REST (the trade WebSocket is not
             // built); order changes and fills arrive on the private WebSocket.
-            let rest = BybitRest::new(Category::Spot, signer, v.recv_window.as_millis() as u64);
+            let rest = BybitRest::new(category, signer, v.recv_window.as_millis() as u64);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
-        VenueKind::BybitLinear => Err(format!(
-            "venue {}: Bybit linear orders are not wired (the simulator trades spot only, so \
-             nothing proves them yet): run bybit-linear in paper mode",
-            v.name
-        )),
     }
 }
 

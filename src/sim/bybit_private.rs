@@ -8,9 +8,11 @@
 //! `order`, `execution` and `wallet` topics, categorised or all-in-one, and `ping`).
 //!
 //! Orders go to the simulator's one matching core through its shared operations; its private
-//! events become Bybit's pushes here. Only `category=spot` trades: the simulator's accounts
-//! are spot wallets, so a linear order is refused with 10001 (parameter error) and the lead's
-//! paper margin account is what trades perpetuals. Faults are the simulator's: 5xx before or
+//! events become Bybit's pushes here. `category=spot` trades the simulator's spot symbols and
+//! `category=linear` its linear perpetuals (`kind = "linear-perpetual"`, the core's perpetual
+//! accounts: `reduceOnly`, `GET /v5/position/list`, `POST /v5/position/set-leverage`, the
+//! `position` topic, and the wallet's `totalOrderIM` / `totalPositionIM`); a category that
+//! does not match the symbol is refused with 10001. Faults are the simulator's: 5xx before or
 //! after an order executed, 429s, dropped answers, dropped pushes, disconnects.
 
 use std::sync::Arc;
@@ -51,10 +53,14 @@ fn answer(code: i64, msg: &str, result: Value) -> Value {
 /// A Bybit refusal: `retCode` and `retMsg`.
 type Refusal = (i64, String);
 
-/// Bybit's spot code for a core refusal (§3.9).
-fn bybit_code(e: &ApiError) -> Refusal {
+/// Bybit's code for a core refusal (§3.9; 110017, "reduce-only rule not satisfied", is
+/// from Bybit's error page, not the reference's table).
+fn bybit_code(e: &ApiError, linear: bool) -> Refusal {
     let code = match e.code {
+        -2010 if e.msg.contains("balance") && linear => 110007,
         -2010 if e.msg.contains("balance") => 170131,
+        -2011 | -2013 if linear => 110001,
+        -2022 => 110017,
         -2011 | -2013 => 170213,
         -1003 | -1015 => 10006,
         -1013 if e.msg.contains("NOTIONAL") => 170140,
@@ -81,9 +87,25 @@ fn status_of(o: &Order, s: Status) -> &'static str {
     }
 }
 
+/// The category of a simulator symbol: `linear` for a perpetual.
+fn category(shared: &Shared, symbol: usize) -> &'static str {
+    if shared.cfg.symbols[symbol].perp.is_some() {
+        "linear"
+    } else {
+        "spot"
+    }
+}
+
 /// An order as `/v5/order/realtime` lists it and the `order` topic pushes it (the fields the
-/// docs' order sample carries that spot fills in).
-fn order_json(o: &Order, status: Status, cum_qty: i64, cum_value: i64, fee: i64) -> Value {
+/// docs' order sample carries that spot and linear fill in).
+fn order_json(
+    cat: &str,
+    o: &Order,
+    status: Status,
+    cum_qty: i64,
+    cum_value: i64,
+    fee: i64,
+) -> Value {
     let avg = if cum_qty == 0 {
         String::new()
     } else {
@@ -98,7 +120,7 @@ fn order_json(o: &Order, status: Status, cum_qty: i64, cum_value: i64, fee: i64)
     };
     let open = matches!(status, Status::New | Status::PartiallyFilled);
     json!({
-        "category": "spot", "symbol": o.symbol_name, "orderId": o.order_id.to_string(),
+        "category": cat, "symbol": o.symbol_name, "orderId": o.order_id.to_string(),
         "orderLinkId": o.client_order_id, "side": if o.side == Side::Buy { "Buy" } else { "Sell" },
         "orderType": kind, "timeInForce": tif,
         "price": if o.price.is_zero() { "0".to_owned() } else { dec(o.price.units()) },
@@ -125,10 +147,18 @@ fn exec_id(id: u64) -> String {
 fn core_params(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal> {
     let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("");
     let bad = |what: &str| (10001, format!("params error: {what}"));
-    if s("category") != "spot" {
-        return Err(bad("the simulator trades category spot only"));
-    }
     let sym = symbol_of(shared, s("symbol")).ok_or((170121, "Invalid symbol.".to_owned()))?;
+    if s("category") != category(shared, sym) {
+        return Err(bad("category does not match the symbol"));
+    }
+    let linear = category(shared, sym) == "linear";
+    match a.get("reduceOnly") {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) if linear => {
+            return core_params_reduce(shared, a, sym);
+        }
+        Some(_) => return Err(bad("reduceOnly")),
+    }
     let side = match s("side") {
         "Buy" => "BUY",
         "Sell" => "SELL",
@@ -152,8 +182,9 @@ fn core_params(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal
     if s("qty").is_empty() {
         return Err(bad("qty"));
     }
-    // A spot market buy spends `qty` of the quote coin unless `marketUnit` says baseCoin.
-    if kind == "MARKET" && side == "BUY" && s("marketUnit") != "baseCoin" {
+    // A spot market buy spends `qty` of the quote coin unless `marketUnit` says baseCoin
+    // (derivatives quantities are always in the base coin).
+    if kind == "MARKET" && side == "BUY" && !linear && s("marketUnit") != "baseCoin" {
         p.insert("quoteOrderQty".into(), json!(s("qty")));
     } else {
         p.insert("quantity".into(), json!(s("qty")));
@@ -171,6 +202,21 @@ fn core_params(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal
         }
         p.insert("newClientOrderId".into(), json!(link));
     }
+    Ok(p)
+}
+
+/// A linear order with `reduceOnly: true`: its core parameters, marked reduce-only.
+fn core_params_reduce(
+    shared: &Shared,
+    a: &Value,
+    _sym: usize,
+) -> Result<Map<String, Value>, Refusal> {
+    let mut plain = a.clone();
+    if let Some(m) = plain.as_object_mut() {
+        m.remove("reduceOnly");
+    }
+    let mut p = core_params(shared, &plain)?;
+    p.insert("reduceOnly".into(), json!("true"));
     Ok(p)
 }
 
@@ -193,7 +239,8 @@ fn create(shared: &Shared, account: usize, body: &Value) -> (Value, bool) {
             true,
         ),
         Err(e) => {
-            let (code, msg) = bybit_code(&e);
+            let linear = body.get("category").and_then(Value::as_str) == Some("linear");
+            let (code, msg) = bybit_code(&e, linear);
             (answer(code, &msg, json!({})), false)
         }
     }
@@ -223,6 +270,9 @@ fn cancel(shared: &Shared, account: usize, body: &Value) -> Value {
             "OK",
             json!({"orderId": v["orderId"].to_string(), "orderLinkId": link.unwrap_or("")}),
         ),
+        Err(_) if category(shared, sym) == "linear" => {
+            answer(110001, "Order does not exist.", json!({}))
+        }
         Err(_) => answer(170213, "Order does not exist.", json!({})),
     }
 }
@@ -329,10 +379,14 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
         }
         ("POST", "/v5/order/cancel") => (200, cancel(shared, account, &body)),
         ("GET", "/v5/order/realtime") => {
-            if get("category") != Some("spot") {
-                return Some((200, answer(10001, "params error: category", json!({}))));
-            }
             let sym = get("symbol").and_then(|s| symbol_of(shared, s));
+            let cat = get("category").unwrap_or("");
+            if sym.is_none_or(|s| category(shared, s) != cat) {
+                return Some((
+                    200,
+                    answer(10001, "params error: category or symbol", json!({})),
+                ));
+            }
             let ex = shared.ex.lock();
             let one = get("orderLinkId").is_some() || get("orderId").is_some();
             let list: Vec<Value> = if one {
@@ -342,6 +396,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                     .and_then(|id| ex.orders.get(&id))
                     .map(|o| {
                         order_json(
+                            cat,
                             o,
                             o.status,
                             o.executed.units(),
@@ -359,6 +414,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                     .take(limit.clamp(1, 50))
                     .map(|o| {
                         order_json(
+                            cat,
                             o,
                             o.status,
                             o.executed.units(),
@@ -373,7 +429,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 answer(
                     0,
                     "OK",
-                    json!({"category": "spot", "list": list, "nextPageCursor": ""}),
+                    json!({"category": cat, "list": list, "nextPageCursor": ""}),
                 ),
             )
         }
@@ -386,7 +442,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 .filter(|f| f.account == account && ord.is_none_or(|o| f.order_id == o))
                 .map(|f| {
                     let o = ex.orders.get(&f.order_id);
-                    json!({"category": "spot", "symbol": shared.cfg.symbols[f.symbol].symbol,
+                    json!({"category": category(shared, f.symbol), "symbol": shared.cfg.symbols[f.symbol].symbol,
                         "orderId": f.order_id.to_string(),
                         "orderLinkId": o.map(|o| o.client_order_id.clone()).unwrap_or_default(),
                         "side": if f.side == Side::Buy { "Buy" } else { "Sell" },
@@ -401,7 +457,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 answer(
                     0,
                     "OK",
-                    json!({"category": "spot", "list": list, "nextPageCursor": ""}),
+                    json!({"category": get("category").unwrap_or(""), "list": list, "nextPageCursor": ""}),
                 ),
             )
         }
@@ -413,23 +469,130 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 ));
             }
             let ex = shared.ex.lock();
-            (200, answer(0, "OK", wallet(&ex.accounts[account])))
+            (200, answer(0, "OK", wallet(shared, &ex, account)))
+        }
+        ("GET", "/v5/position/list") => {
+            let sym = get("symbol").and_then(|s| symbol_of(shared, s));
+            if get("category") != Some("linear")
+                || sym.is_some_and(|s| category(shared, s) != "linear")
+            {
+                return Some((
+                    200,
+                    answer(10001, "params error: category or symbol", json!({})),
+                ));
+            }
+            let ex = shared.ex.lock();
+            let list: Vec<Value> = (0..shared.cfg.symbols.len())
+                .filter(|s| category(shared, *s) == "linear" && sym.is_none_or(|x| x == *s))
+                .map(|s| position_json(shared, &ex, account, s))
+                .collect();
+            (
+                200,
+                answer(
+                    0,
+                    "OK",
+                    json!({"category": "linear", "list": list, "nextPageCursor": ""}),
+                ),
+            )
+        }
+        ("POST", "/v5/position/set-leverage") => {
+            let s = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
+            let Some(sym) =
+                symbol_of(shared, s("symbol")).filter(|x| category(shared, *x) == "linear")
+            else {
+                return Some((200, answer(10001, "params error: symbol", json!({}))));
+            };
+            let (Ok(buy), Ok(sell)) = (
+                Price::parse(s("buyLeverage")),
+                Price::parse(s("sellLeverage")),
+            ) else {
+                return Some((200, answer(10001, "params error: leverage", json!({}))));
+            };
+            if buy != sell {
+                // One-way mode: both sides carry one leverage.
+                return Some((
+                    200,
+                    answer(10001, "buyLeverage must equal sellLeverage", json!({})),
+                ));
+            }
+            let mut ex = shared.ex.lock();
+            if ex.leverage(account, sym) == Some(buy.units()) {
+                return Some((200, answer(110043, "leverage not modified", json!({}))));
+            }
+            match ex.set_leverage(account, sym, buy.units()) {
+                Ok(()) => (200, answer(0, "OK", json!({}))),
+                Err(e) => (200, answer(10001, &e.msg, json!({}))),
+            }
         }
         _ => (404, answer(10001, "Not Found", json!({}))),
     })
 }
 
-/// A unified account's coins: `walletBalance` (free + locked) and `locked`.
-fn wallet(a: &super::accounts::Account) -> Value {
+/// A unified account's coins: `walletBalance` (free + locked), `locked` (held by spot
+/// orders), and for the perpetuals' settlement coin `totalOrderIM` and `totalPositionIM`
+/// (margin held by linear orders and positions).
+fn wallet(shared: &Shared, ex: &super::exchange::Exchange, account: usize) -> Value {
+    let a = &ex.accounts[account];
     let coins: Vec<Value> = a
         .balances
         .iter()
         .map(|(k, b)| {
-            json!({"coin": k, "walletBalance": dec(b.free + b.locked), "locked": dec(b.locked),
+            let mut order_im = 0;
+            for o in ex.orders.values() {
+                if o.account == account
+                    && o.status.is_open()
+                    && category(shared, o.symbol) == "linear"
+                    && shared.cfg.symbols[o.symbol].quote == *k
+                {
+                    order_im += o.locked;
+                }
+            }
+            let position_im: i64 = a
+                .positions
+                .iter()
+                .filter(|(s, _)| shared.cfg.symbols[**s].quote == *k)
+                .map(|(_, p)| p.margin)
+                .sum();
+            json!({"coin": k, "walletBalance": dec(b.free + b.locked),
+                   "locked": dec(b.locked - order_im - position_im),
+                   "totalOrderIM": dec(order_im), "totalPositionIM": dec(position_im),
                    "equity": dec(b.free + b.locked)})
         })
         .collect();
     json!({"list": [{"accountType": "UNIFIED", "coin": coins}]})
+}
+
+/// A linear position as `/v5/position/list` lists it and the `position` topic pushes it
+/// (one-way mode: `positionIdx` 0; `side` empty when flat).
+fn position_json(
+    shared: &Shared,
+    ex: &super::exchange::Exchange,
+    account: usize,
+    symbol: usize,
+) -> Value {
+    let p = ex.position(account, symbol);
+    let size = p.size.abs();
+    let avg = if size == 0 {
+        0
+    } else {
+        (i128::from(p.cost) * 100_000_000 / i128::from(size)) as i64
+    };
+    let mark = ex.mark_price(symbol);
+    let unrealised = mark.map_or(0, |m| {
+        let v = (i128::from(m.units()) * i128::from(size) / 100_000_000) as i64;
+        if p.size > 0 { v - p.cost } else { p.cost - v }
+    });
+    json!({
+        "category": "linear", "symbol": shared.cfg.symbols[symbol].symbol, "positionIdx": 0,
+        "side": match p.size.signum() { 1 => "Buy", -1 => "Sell", _ => "" },
+        "size": dec(size), "avgPrice": dec(avg), "positionValue": dec(p.cost),
+        "leverage": dec(ex.leverage(account, symbol).unwrap_or(100_000_000)),
+        "markPrice": mark.map_or_else(String::new, |m| dec(m.units())),
+        "liqPrice": ex.liquidation_price(account, symbol).map_or_else(String::new, |l| dec(l.units())),
+        "positionIM": dec(p.margin), "unrealisedPnl": dec(unrealised),
+        "cumRealisedPnl": dec(p.realized), "tradeMode": 0, "positionStatus": "Normal",
+        "updatedTime": now_ms().to_string(),
+    })
 }
 
 /// One `/v5/private` connection.
@@ -438,9 +601,8 @@ pub struct BybitPrivateSession {
     conn: u64,
     mailbox: Mailbox,
     account: Option<usize>,
-    orders: bool,
-    executions: bool,
-    wallet: bool,
+    /// The topics subscribed (`order`, `order.spot`, `execution.linear`, `position`, …).
+    topics: std::collections::BTreeSet<String>,
     /// The push counter (each push's `id`).
     pushes: u64,
     /// Pushes made from one core event after the first (an order and its execution).
@@ -454,9 +616,7 @@ impl BybitPrivateSession {
             conn,
             mailbox,
             account: None,
-            orders: false,
-            executions: false,
-            wallet: false,
+            topics: std::collections::BTreeSet::new(),
             pushes: 0,
             pending: std::collections::VecDeque::new(),
         }
@@ -494,6 +654,16 @@ impl BybitPrivateSession {
         Ok(account)
     }
 
+    /// The topic a push of `kind` (`order`, `execution`, `position`) on a `cat` symbol goes
+    /// out as: the all-in-one topic if subscribed, else the category's; `None`: neither.
+    fn topic_for(&self, kind: &str, cat: &str) -> Option<String> {
+        if self.topics.contains(kind) {
+            return Some(kind.to_owned());
+        }
+        let categorised = format!("{kind}.{cat}");
+        self.topics.contains(&categorised).then_some(categorised)
+    }
+
     fn push(&mut self, topic: &str, data: Value) -> String {
         self.pushes += 1;
         json!({"id": format!("{}-{}", self.conn_id(), self.pushes), "topic": topic,
@@ -517,17 +687,18 @@ impl BybitPrivateSession {
         let (cum_qty, cum_value) = (num("z")?, num("Z")?);
         let trade = e.get("x")?.as_str()? == "TRADE";
         let mut out = Vec::new();
-        let (order, execution) = {
+        let (cat, order, execution, position) = {
             let ex = self.shared.ex.lock();
             let o = ex.orders.get(&id)?;
-            let mut order = order_json(o, status, cum_qty, cum_value, fees_of(&ex, id));
+            let cat = category(&self.shared, o.symbol);
+            let mut order = order_json(cat, o, status, cum_qty, cum_value, fees_of(&ex, id));
             // The report's client id (a cancel's original id).
             if let Some(c) = e.get("C").and_then(Value::as_str).filter(|c| !c.is_empty()) {
                 order["orderLinkId"] = json!(c);
             }
             let execution = trade.then(|| {
                 let (qty, price, fee) = (num("l"), num("L"), num("n"));
-                json!({"category": "spot", "symbol": o.symbol_name, "orderId": id.to_string(),
+                json!({"category": cat, "symbol": o.symbol_name, "orderId": id.to_string(),
                     "orderLinkId": order["orderLinkId"],
                     "side": if o.side == Side::Buy { "Buy" } else { "Sell" },
                     "execId": exec_id(e.get("t").and_then(Value::as_u64).unwrap_or(0)),
@@ -540,13 +711,20 @@ impl BybitPrivateSession {
                     "orderPrice": order["price"], "orderQty": order["qty"], "orderType": order["orderType"],
                     "execTime": e.get("T").map(|t| t.to_string()).unwrap_or_default()})
             });
-            (order, execution)
+            // A linear fill changes the position: Bybit pushes it on the `position` topic.
+            let account = self.account?;
+            let position = (trade && cat == "linear")
+                .then(|| position_json(&self.shared, &ex, account, o.symbol));
+            (cat, order, execution, position)
         };
-        if self.orders {
-            out.push(self.push("order.spot", order));
+        if let Some(t) = self.topic_for("order", cat) {
+            out.push(self.push(&t, order));
         }
-        if let (true, Some(x)) = (self.executions, execution) {
-            out.push(self.push("execution.spot", x));
+        if let (Some(t), Some(x)) = (self.topic_for("execution", cat), execution) {
+            out.push(self.push(&t, x));
+        }
+        if let (Some(t), Some(p)) = (self.topic_for("position", cat), position) {
+            out.push(self.push(&t, p));
         }
         Some(out)
     }
@@ -555,7 +733,7 @@ impl BybitPrivateSession {
         let account = self.account?;
         let w = {
             let ex = self.shared.ex.lock();
-            wallet(&ex.accounts[account])
+            wallet(&self.shared, &ex, account)
         };
         let item = w.get("list")?.get(0)?.clone();
         Some(self.push("wallet", item))
@@ -595,18 +773,32 @@ impl Session for BybitPrivateSession {
                 );
             }
             ("subscribe", Some(account)) => {
-                let mut ok = !args.is_empty();
-                let (mut orders, mut executions, mut wallet) = (false, false, false);
-                for a in &args {
-                    match a.as_str().unwrap_or("") {
-                        "order" | "order.spot" => orders = true,
-                        "execution" | "execution.spot" => executions = true,
-                        "wallet" => wallet = true,
-                        _ => ok = false,
-                    }
+                const TOPICS: [&str; 9] = [
+                    "order",
+                    "order.spot",
+                    "order.linear",
+                    "execution",
+                    "execution.spot",
+                    "execution.linear",
+                    "position",
+                    "position.linear",
+                    "wallet",
+                ];
+                let names: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
+                let mut ok = !names.is_empty()
+                    && names.len() == args.len()
+                    && names.iter().all(|n| TOPICS.contains(n));
+                // All-in-one and categorised topics cannot be mixed in one request (§3.6).
+                let all_in_one = names.iter().filter(|n| !n.contains('.')).count();
+                if all_in_one > 0
+                    && all_in_one < names.len()
+                    && names.iter().any(|n| *n != "wallet" && !n.contains('.'))
+                    && names.iter().any(|n| n.contains('.'))
+                {
+                    ok = false;
                 }
                 if ok {
-                    if !(self.orders || self.executions || self.wallet) {
+                    if self.topics.is_empty() {
                         self.shared.hub.add_user(
                             self.conn,
                             account,
@@ -614,9 +806,7 @@ impl Session for BybitPrivateSession {
                             self.mailbox.clone(),
                         );
                     }
-                    self.orders |= orders;
-                    self.executions |= executions;
-                    self.wallet |= wallet;
+                    self.topics.extend(names.iter().map(|n| (*n).to_owned()));
                 }
                 Self::reply(
                     q,
@@ -642,7 +832,9 @@ impl Session for BybitPrivateSession {
                 let e = w.get("event")?;
                 let texts = match e.get("e")?.as_str()? {
                     "executionReport" => self.order_pushes(e)?,
-                    "outboundAccountPosition" if self.wallet => vec![self.wallet_push()?],
+                    "outboundAccountPosition" if self.topics.contains("wallet") => {
+                        vec![self.wallet_push()?]
+                    }
                     _ => return None,
                 };
                 // One core event can make two pushes (order and execution): the second

@@ -45,6 +45,8 @@ pub struct Rig {
     pub last: GatewaySnapshot,
     /// The gateway's kill switch (the engine shares one between its gateways and control).
     pub kill: KillSwitch,
+    /// The side of every order sent.
+    pub sides: HashMap<mako::types::ClientOrderId, Side>,
 }
 
 pub fn instrument() -> Instrument {
@@ -139,7 +141,12 @@ fn rig_inner(
 ) -> Rig {
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
-    let bybit = kind == VenueKind::BybitSpot;
+    let bybit = matches!(kind, VenueKind::BybitSpot | VenueKind::BybitLinear);
+    let category = if kind == VenueKind::BybitLinear {
+        Category::Linear
+    } else {
+        Category::Spot
+    };
     let mut inst = instrument();
     if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
@@ -206,8 +213,8 @@ fn rig_inner(
         }
     } else if bybit {
         let signer = BybitSigner::new(key.expose(), &secret);
-        let session = BybitSession::new(Category::Spot, signer.clone());
-        let rest = BybitRest::new(Category::Spot, signer, 5000);
+        let session = BybitSession::new(category, signer.clone());
+        let rest = BybitRest::new(category, signer, 5000);
         let gw = Gateway::new(spec, session, &sim.bybit_private_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
@@ -261,6 +268,7 @@ fn rig_inner(
         minter: CidMinter::new(run_start_ms, StrategyId(0)),
         last: GatewaySnapshot::default(),
         kill,
+        sides: HashMap::new(),
     };
     let up = wait_for(Duration::from_secs(20), || {
         r.refresh();
@@ -313,6 +321,7 @@ impl Rig {
         qty: &str,
     ) -> mako::types::ClientOrderId {
         let cid = self.minter.mint();
+        self.sides.insert(cid, side);
         let i = NewOrderIntent {
             reduce_only: false,
             cid,

@@ -56,9 +56,18 @@ pub fn classify(code: i64) -> ErrorClass {
     match code {
         10006 => ErrorClass::RateLimited,
         110001 | 170213 => ErrorClass::NotFound,
-        10002..=10005 | 110004 | 110007 | 110012 | 170131 | 170121 | 170133 | 170136 | 170140 => {
-            ErrorClass::Rejected
-        }
+        // 110017 (reduce-only rule not satisfied) is from Bybit's error page, not the
+        // reference's table.
+        10002..=10005
+        | 110004
+        | 110007
+        | 110012
+        | 110017
+        | 170131
+        | 170121
+        | 170133
+        | 170136
+        | 170140 => ErrorClass::Rejected,
         _ => ErrorClass::Unknown,
     }
 }
@@ -549,8 +558,9 @@ fn order(d: &Value) -> Result<Option<OrderSnapshot>, String> {
     }))
 }
 
-/// `/v5/account/wallet-balance`'s `result.list[].coin[]`: `coin`, `walletBalance` and
-/// `locked`; free is the balance less what is locked.
+/// `/v5/account/wallet-balance`'s `result.list[].coin[]`: `coin`, `walletBalance`, `locked`
+/// (spot orders) and, for derivatives, `totalOrderIM` and `totalPositionIM` (margin held by
+/// orders and positions); locked is their sum and free the balance less it.
 fn balances(result: &Value) -> Result<Vec<Balance>, String> {
     let mut out = Vec::new();
     for account in list(result)? {
@@ -560,7 +570,12 @@ fn balances(result: &Value) -> Result<Vec<Balance>, String> {
             .ok_or("wallet account without coin")?;
         for c in coins {
             let total = amount(c, "walletBalance")?;
-            let locked = amount(c, "locked")?;
+            let mut locked = amount(c, "locked")?;
+            for k in ["totalOrderIM", "totalPositionIM"] {
+                if c.get(k).is_some() {
+                    locked = Qty::from_units(locked.units() + amount(c, k)?.units());
+                }
+            }
             out.push(Balance {
                 asset: AssetCode::new(text(c, "coin")?.as_bytes()).ok_or("coin name too long")?,
                 free: total.saturating_sub(locked),

@@ -145,6 +145,9 @@ pub struct SimConfig {
     pub bitmart_idle_timeout: Duration,
     /// The funding rate the Bybit linear front end's tickers state (Bybit's `fundingRate`).
     pub bybit_funding_rate: crate::types::FundingRate,
+    /// The funding rate per 8 hours the Delta front end's `funding_rate` states, as a fraction
+    /// (Delta publishes it in percent).
+    pub delta_funding_rate: crate::types::FundingRate,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -186,6 +189,7 @@ struct RawConfig {
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
     bybit_funding_rate: Option<String>,
+    delta_funding_rate: Option<String>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -549,6 +553,17 @@ impl SimConfig {
                 crate::types::FundingRate::ZERO
             }
         };
+        let delta_funding_rate = match crate::types::FundingRate::parse(
+            raw.delta_funding_rate.as_deref().unwrap_or("0.0001"),
+        ) {
+            Ok(r) => r,
+            Err(err) => {
+                e.0.push(format!(
+                    "sim.delta_funding_rate: {err} (a signed fraction such as \"0.0001\")"
+                ));
+                crate::types::FundingRate::ZERO
+            }
+        };
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -574,6 +589,7 @@ impl SimConfig {
             okx_idle_timeout,
             bitmart_idle_timeout,
             bybit_funding_rate,
+            delta_funding_rate,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

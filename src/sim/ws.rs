@@ -34,6 +34,8 @@ pub enum Kind {
     BitmartPublic,
     /// Bybit's public WebSocket: `true` for `/v5/public/linear`, `false` for spot.
     BybitPublic(bool),
+    /// Delta Exchange's public WebSocket (`/ws/delta`).
+    DeltaPublic,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -107,6 +109,11 @@ pub fn run(
             conn_id,
             mailbox,
             linear,
+        )),
+        Kind::DeltaPublic => Box::new(super::delta_public::DeltaPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
         )),
         Kind::OkxPublic => Box::new(super::okx_public::OkxPublicSession::new(
             shared.clone(),

@@ -31,6 +31,9 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding.
 pub mod md;
+/// The private channels (`orders`, `v2/user_trades`, `positions`, `margins`, the auth answer)
+/// decoded into records (not wired into a gateway yet).
+pub mod private;
 /// REST and WebSocket-auth signing.
 pub mod sign;
 /// The book rule: `seq` chains and the CRC32 checksum of the top 10 levels.

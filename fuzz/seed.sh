@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md bitmart_md bybit_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -94,6 +94,12 @@ done
 # The snapshot sample without the docs' `...` lines (not JSON otherwise).
 grep -v '^ *\.\.\.,\? *$' $by/bybit_orderbook_snapshot.json | python3 -c 'import json,re,sys; print(json.dumps(json.loads(re.sub(r",(\s*[\]}])", r"\1", sys.stdin.read())), separators=(",", ":")))' | put bybit_md bybit_orderbook_snapshot.line
 { cat "$c/bybit_md/bybit_orderbook_snapshot.line"; compact $by/bybit_orderbook_delta.json; echo; compact $by/bybit_public_trade.json; echo; echo '{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","markPrice":"17217.33","indexPrice":"17227.36","nextFundingTime":"1673280000000","fundingRate":"-0.000212"},"cs":1,"ts":1}'; echo '{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","markPrice":"17218"},"cs":2,"ts":2}'; } | put bybit_md seq-snapshot-delta-ticker
+de=tests/fixtures/delta/samples
+for f in $de/delta_*.json; do
+  cp "$f" "$c/delta_md/"
+  put_compact delta_md "$(basename "$f" .json).line" "$f"
+done
+{ for n in ob_updates_snapshot ob_updates_update trades funding_rate; do compact $de/delta_$n.json; done; echo '{"p":"72141.0","sy":"MARK:BTCUSD","ts":1775817618000000,"type":"mark_price"}'; compact $de/delta_ob_updates_error.json; echo '{"type":"heartbeat"}'; } | put delta_md seq-snapshot-update-mark-error
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

@@ -265,6 +265,15 @@ pub fn start_at(
             let md = BybitMd::for_venue(category, venue, &instruments, limits);
             Box::new(Replayer::new(&at, venue, md, build)?)
         }
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {
+            let platform = if venue.kind == VenueKind::DeltaGlobal {
+                crate::venue::delta::Platform::Global
+            } else {
+                crate::venue::delta::Platform::India
+            };
+            let md = crate::venue::delta::DeltaMd::for_venue(platform, venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
     })
 }
 

@@ -15,10 +15,11 @@ use crate::venue::binance::symbols::SymbolTable;
 use crate::venue::bitmart::BitmartMd;
 use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|delta-india|delta-global [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -31,6 +32,7 @@ enum Replay {
     Coinbase(CoinbaseMd),
     Bitmart(BitmartMd),
     Bybit(BybitMd),
+    Delta(DeltaMd),
 }
 
 impl Replay {
@@ -50,6 +52,12 @@ impl Replay {
             VenueKind::BybitLinear => {
                 Replay::Bybit(BybitMd::new(Category::Linear, &[], SyncLimits::default()))
             }
+            VenueKind::DeltaIndia => {
+                Replay::Delta(DeltaMd::new(Platform::India, &[], SyncLimits::default()))
+            }
+            VenueKind::DeltaGlobal => {
+                Replay::Delta(DeltaMd::new(Platform::Global, &[], SyncLimits::default()))
+            }
         }
     }
 
@@ -60,6 +68,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Delta(h) => h,
         }
     }
 
@@ -70,6 +79,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Delta(h) => h,
         }
     }
 
@@ -116,6 +126,14 @@ impl Replay {
                     h.add_instrument(sym, id);
                 }
             }
+            Replay::Delta(h) => {
+                if let Some(sym) = delta_symbol(frame)
+                    && h.insts().get(sym).is_none()
+                {
+                    let id = InstrumentId(h.insts().len() as u32);
+                    h.add_instrument(sym, id);
+                }
+            }
         }
         Ok(())
     }
@@ -127,6 +145,7 @@ impl Replay {
             Replay::Coinbase(h) => h.insts().inst_id_of(id),
             Replay::Bitmart(h) => h.insts().inst_id_of(id),
             Replay::Bybit(h) => h.insts().inst_id_of(id),
+            Replay::Delta(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -170,6 +189,22 @@ fn bybit_symbol(frame: &[u8]) -> Option<&str> {
     let topic = std::str::from_utf8(&frame[at..at + len]).ok()?;
     let sym = topic.rsplit('.').next()?;
     (!sym.is_empty() && sym.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(sym)
+}
+
+/// The symbol a Delta push names (`"sy":"BTCUSD"`, `"sy":"MARK:BTCUSD"`, or an error frame's
+/// `"symbol"`).
+fn delta_symbol(frame: &[u8]) -> Option<&str> {
+    let at = [&b"\"sy\":\""[..], b"\"symbol\":\""]
+        .iter()
+        .find_map(|key| Some(frame.windows(key.len()).position(|w| w == *key)? + key.len()))?;
+    let len = frame[at..].iter().position(|&b| b == b'"')?;
+    let sym = std::str::from_utf8(&frame[at..at + len]).ok()?;
+    let sym = sym.strip_prefix("MARK:").unwrap_or(sym);
+    (!sym.is_empty()
+        && sym
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(sym)
 }
 
 /// Every `symbol` a BitMart push names (`BTC_USDT`).

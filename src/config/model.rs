@@ -122,17 +122,24 @@ pub enum VenueKind {
     /// Bybit v5 linear (USDT) perpetuals: the spot codec's books, plus mark, index and
     /// funding from `tickers`.
     BybitLinear,
+    /// Delta Exchange India perpetuals (sizes in contracts): `ob_updates` books chained by
+    /// `seq` and checked by CRC32, marks and funding from `mark_price` and `funding_rate`.
+    DeltaIndia,
+    /// Delta Exchange global: the India codec on the global hosts.
+    DeltaGlobal,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 6] = [
+    pub const ALL: [VenueKind; 8] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
         VenueKind::BitmartSpot,
         VenueKind::BybitSpot,
         VenueKind::BybitLinear,
+        VenueKind::DeltaIndia,
+        VenueKind::DeltaGlobal,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -148,6 +155,8 @@ impl VenueKind {
             VenueKind::BitmartSpot => "bitmart-spot",
             VenueKind::BybitSpot => "bybit-spot",
             VenueKind::BybitLinear => "bybit-linear",
+            VenueKind::DeltaIndia => "delta-india",
+            VenueKind::DeltaGlobal => "delta-global",
         }
     }
 }
@@ -193,6 +202,10 @@ impl OrderTransport {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url; the \
                  trade WebSocket is not built); order changes and fills from the private \
                  WebSocket's order and execution topics (private_ws_url)"
+            }
+            (VenueKind::DeltaIndia | VenueKind::DeltaGlobal, _) => {
+                "orders over signed REST, order changes from the private WebSocket (not built \
+                 yet: delta-india and delta-global run in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

@@ -183,6 +183,8 @@ pub enum RawVenueKind {
     BitmartSpot,
     BybitSpot,
     BybitLinear,
+    DeltaIndia,
+    DeltaGlobal,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -251,6 +251,17 @@ fn venues(
             );
             good = false;
         }
+        if matches!(v.kind, RawVenueKind::DeltaIndia | RawVenueKind::DeltaGlobal)
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        {
+            errors.push(
+                p("kind"),
+                "delta-india and delta-global run only in mode = \"paper\" in this build (Delta \
+                 market data, orders filled by the engine's paper execution): their order \
+                 gateway (signed REST, the private WebSocket) is not built yet",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -380,6 +391,8 @@ fn venues(
                     RawVenueKind::BitmartSpot => VenueKind::BitmartSpot,
                     RawVenueKind::BybitSpot => VenueKind::BybitSpot,
                     RawVenueKind::BybitLinear => VenueKind::BybitLinear,
+                    RawVenueKind::DeltaIndia => VenueKind::DeltaIndia,
+                    RawVenueKind::DeltaGlobal => VenueKind::DeltaGlobal,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -469,6 +482,12 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
         }
         RawVenueKind::BybitSpot | RawVenueKind::BybitLinear => {
             let why = "does not apply to Bybit: its keys have no passphrase";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::DeltaIndia | RawVenueKind::DeltaGlobal => {
+            let why = "does not apply to Delta Exchange: its keys have no passphrase";
             refuse("passphrase_env", v.passphrase_env.is_some(), why);
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("demo_trading", v.demo_trading.is_some(), why);

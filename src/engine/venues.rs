@@ -23,6 +23,7 @@ use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
 use crate::venue::coinbase::session::CoinbaseUserSession;
+use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
 use crate::venue::order::OrderSession;
@@ -57,6 +58,14 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = BybitMd::for_venue(category, &spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {
+            let platform = match spec.venue.kind {
+                VenueKind::DeltaGlobal => Platform::Global,
+                _ => Platform::India,
+            };
+            let md = DeltaMd::for_venue(platform, &spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
     }
 }
 
@@ -77,6 +86,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::Coinbase => true,
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
     }
 }
 
@@ -89,6 +99,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::Coinbase => false,
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => false,
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
     }
 }
 
@@ -204,6 +215,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = BybitRest::new(category, signer, v.recv_window.as_millis() as u64);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Err(format!(
+            "venue {}: the Delta Exchange order gateway is not built yet",
+            v.name
+        )),
     }
 }
 

@@ -111,6 +111,9 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::BitmartSpot => ("/system/time", b"\"server_time\""),
         // {"retCode":0,"retMsg":"OK","result":{"timeSecond":"…","timeNano":"…"},"time":1688639403423}
         VenueKind::BybitSpot | VenueKind::BybitLinear => ("/v5/market/time", b"\"time\""),
+        // {"result":{"server_time":1710327528000000,…},"success":true}: µs (reference/delta.md
+        // §2.3), turned into ms below.
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => ("/v2/settings", b"\"server_time\""),
     }
 }
 
@@ -137,9 +140,13 @@ pub fn parse_server_time(kind: VenueKind, body: &[u8]) -> Option<u64> {
     if end == 0 || end > 19 {
         return None;
     }
-    digits[..end].iter().try_fold(0u64, |acc, &d| {
+    let t = digits[..end].iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    })?;
+    match kind {
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Some(t / 1000),
+        _ => Some(t),
+    }
 }
 
 /// An HTTP client for probes: one global timeout, no proxy from the environment (a probe

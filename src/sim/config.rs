@@ -150,6 +150,9 @@ pub struct SimConfig {
     pub bybit_funding_rate: crate::types::FundingRate,
     /// Perpetuals fund every this many milliseconds from the epoch (8 h).
     pub funding_interval_ms: u64,
+    /// The funding rate per 8 hours the Delta front end's `funding_rate` states, as a fraction
+    /// (Delta publishes it in percent).
+    pub delta_funding_rate: crate::types::FundingRate,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
     /// Stamp market frames written and orders read (`GET /sim/bench`, `mako bench`).
@@ -192,6 +195,7 @@ struct RawConfig {
     bitmart_idle_timeout_ms: Option<u64>,
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
+    delta_funding_rate: Option<String>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -609,6 +613,17 @@ impl SimConfig {
         if funding_interval_ms == 0 {
             e.0.push("sim.funding_interval_ms: must be at least 1".into());
         }
+        let delta_funding_rate = match crate::types::FundingRate::parse(
+            raw.delta_funding_rate.as_deref().unwrap_or("0.0001"),
+        ) {
+            Ok(r) => r,
+            Err(err) => {
+                e.0.push(format!(
+                    "sim.delta_funding_rate: {err} (a signed fraction such as \"0.0001\")"
+                ));
+                crate::types::FundingRate::ZERO
+            }
+        };
         let maker_fee = e.price("sim.maker_fee", raw.maker_fee.as_deref(), "0.001");
         let taker_fee = e.price("sim.taker_fee", raw.taker_fee.as_deref(), "0.001");
         for (k, v) in [("sim.maker_fee", maker_fee), ("sim.taker_fee", taker_fee)] {
@@ -635,6 +650,7 @@ impl SimConfig {
             bitmart_idle_timeout,
             bybit_funding_rate,
             funding_interval_ms,
+            delta_funding_rate,
             limits,
             faults,
             bench: raw.bench.unwrap_or(false),

@@ -34,6 +34,9 @@ pub mod coinbase_private;
 pub mod coinbase_public;
 /// `SimConfig` and its validation.
 pub mod config;
+/// The Delta Exchange public WebSocket front end (India and global): ob_updates with seq
+/// and CRC32 checksums, ob_l1, trades, mark_price, funding_rate, heartbeats.
+pub mod delta_public;
 /// The exchange core: symbols, accounts, orders, fills.
 pub mod exchange;
 /// Run-time switchable faults.
@@ -283,6 +286,10 @@ impl SimHandle {
     /// Bybit's private WebSocket (`/v5/private`: auth, `order`, `execution`, `wallet`).
     pub fn bybit_private_ws_url(&self) -> String {
         format!("ws://{}/v5/private", self.addr)
+    }
+    /// Delta's public WebSocket (`/ws/delta`; the venue's own endpoint has no path).
+    pub fn delta_ws_url(&self) -> String {
+        format!("ws://{}/ws/delta", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

@@ -235,6 +235,8 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::BybitPublic(req.path.ends_with("linear"))
     } else if req.path == "/v5/private" {
         ws::Kind::BybitPrivate
+    } else if req.path == "/ws/delta" {
+        ws::Kind::DeltaPublic
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

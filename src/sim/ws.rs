@@ -36,6 +36,8 @@ pub enum Kind {
     BybitPublic(bool),
     /// Bybit's private WebSocket (`/v5/private`).
     BybitPrivate,
+    /// Delta Exchange's public WebSocket (`/ws/delta`).
+    DeltaPublic,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -115,6 +117,11 @@ pub fn run(
             linear,
         )),
         Kind::BybitPrivate => Box::new(super::bybit_private::BybitPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::DeltaPublic => Box::new(super::delta_public::DeltaPublicSession::new(
             shared.clone(),
             conn_id,
             mailbox,

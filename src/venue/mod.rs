@@ -15,6 +15,9 @@ pub mod coinstore;
 pub mod decimal;
 /// `mako decode`'s normalised records, shared by every venue's decoder.
 pub mod decode;
+/// Delta Exchange India and global perpetuals: market-data codec, book rule with its
+/// checksum, marks and funding.
+pub mod delta;
 /// Ed25519 keys in the forms venues hand them out (Binance, Coinbase).
 pub mod ed25519;
 /// The market-data half of the seam: `MarketData`, the results it hands the feed.

@@ -265,6 +265,10 @@ pub fn start_at(
             let md = BybitMd::for_venue(category, venue, &instruments, limits);
             Box::new(Replayer::new(&at, venue, md, build)?)
         }
+        VenueKind::CoindcxFutures => {
+            let md = crate::venue::coindcx::CoindcxMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
     })
 }
 

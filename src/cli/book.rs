@@ -15,10 +15,12 @@ use crate::venue::binance::symbols::SymbolTable;
 use crate::venue::bitmart::BitmartMd;
 use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::coindcx::CoindcxMd;
+use crate::venue::coindcx::handler::Channels;
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|coindcx-futures [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -31,6 +33,7 @@ enum Replay {
     Coinbase(CoinbaseMd),
     Bitmart(BitmartMd),
     Bybit(BybitMd),
+    Coindcx(CoindcxMd),
 }
 
 impl Replay {
@@ -50,6 +53,16 @@ impl Replay {
             VenueKind::BybitLinear => {
                 Replay::Bybit(BybitMd::new(Category::Linear, &[], SyncLimits::default()))
             }
+            VenueKind::CoindcxFutures => {
+                // A recording may hold any public channel: all are read.
+                let all = Channels {
+                    book: true,
+                    trades: true,
+                    prices: true,
+                    marks: true,
+                };
+                Replay::Coindcx(CoindcxMd::new(&[], all, SyncLimits::default()))
+            }
         }
     }
 
@@ -60,6 +73,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Coindcx(h) => h,
         }
     }
 
@@ -70,6 +84,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Coindcx(h) => h,
         }
     }
 
@@ -116,6 +131,14 @@ impl Replay {
                     h.add_instrument(sym, id);
                 }
             }
+            Replay::Coindcx(h) => {
+                if let Some(pair) = coindcx_pair(frame)
+                    && h.insts().get(pair).is_none()
+                {
+                    let id = InstrumentId(h.insts().len() as u32);
+                    h.add_instrument(pair, id);
+                }
+            }
         }
         Ok(())
     }
@@ -127,6 +150,7 @@ impl Replay {
             Replay::Coinbase(h) => h.insts().inst_id_of(id),
             Replay::Bitmart(h) => h.insts().inst_id_of(id),
             Replay::Bybit(h) => h.insts().inst_id_of(id),
+            Replay::Coindcx(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -170,6 +194,26 @@ fn bybit_symbol(frame: &[u8]) -> Option<&str> {
     let topic = std::str::from_utf8(&frame[at..at + len]).ok()?;
     let sym = topic.rsplit('.').next()?;
     (!sym.is_empty() && sym.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(sym)
+}
+
+/// The pair a CoinDCX event names: its envelope's `channel` (`B-BTC_USDT@orderbook@20-futures`,
+/// the part before the first `@`) or a trade's `s`. Only the first is looked at; a
+/// `currentPrices` event (all pairs) adds none.
+fn coindcx_pair(frame: &[u8]) -> Option<&str> {
+    let find = |key: &[u8]| -> Option<&str> {
+        let at = frame.windows(key.len()).position(|w| w == key)? + key.len();
+        let len = frame[at..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'@' || b == b'\\')?;
+        std::str::from_utf8(&frame[at..at + len]).ok()
+    };
+    let pair = find(b"\"channel\":\"").or_else(|| find(b"\"s\":\""))?;
+    (pair.starts_with("B-")
+        && pair.len() > 2
+        && pair
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(pair)
 }
 
 /// Every `symbol` a BitMart push names (`BTC_USDT`).

@@ -122,17 +122,21 @@ pub enum VenueKind {
     /// Bybit v5 linear (USDT) perpetuals: the spot codec's books, plus mark, index and
     /// funding from `tickers`.
     BybitLinear,
+    /// CoinDCX futures (USDT-margined perpetuals): Socket.IO v2 stream, snapshot-only books,
+    /// marks from `currentPrices`.
+    CoindcxFutures,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 6] = [
+    pub const ALL: [VenueKind; 7] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
         VenueKind::BitmartSpot,
         VenueKind::BybitSpot,
         VenueKind::BybitLinear,
+        VenueKind::CoindcxFutures,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -148,6 +152,7 @@ impl VenueKind {
             VenueKind::BitmartSpot => "bitmart-spot",
             VenueKind::BybitSpot => "bybit-spot",
             VenueKind::BybitLinear => "bybit-linear",
+            VenueKind::CoindcxFutures => "coindcx-futures",
         }
     }
 }
@@ -192,6 +197,11 @@ impl OrderTransport {
             (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
                 "orders over signed REST or the trade WebSocket, order changes from the private \
                  WebSocket (not built yet: bybit-spot and bybit-linear run in paper mode only)"
+            }
+            (VenueKind::CoindcxFutures, _) => {
+                "orders over signed REST (a compact JSON body with timestamp, HMAC-SHA256 hex), \
+                 order changes from the private Socket.IO channel (not built yet: \
+                 coindcx-futures runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

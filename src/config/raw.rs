@@ -183,6 +183,7 @@ pub enum RawVenueKind {
     BitmartSpot,
     BybitSpot,
     BybitLinear,
+    CoindcxFutures,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

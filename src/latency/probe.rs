@@ -111,6 +111,9 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::BitmartSpot => ("/system/time", b"\"server_time\""),
         // {"retCode":0,"retMsg":"OK","result":{"timeSecond":"…","timeNano":"…"},"time":1688639403423}
         VenueKind::BybitSpot | VenueKind::BybitLinear => ("/v5/market/time", b"\"time\""),
+        // CoinDCX documents no clock endpoint: the public order book's `ts` (exchanges.md
+        // §7.3, public.coindcx.com): {"ts":1705483019891,"vs":27570132,"asks":{…},"bids":{…}}.
+        VenueKind::CoindcxFutures => ("/market_data/v3/orderbook/B-BTC_USDT-futures/10", b"\"ts\""),
     }
 }
 

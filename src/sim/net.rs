@@ -233,6 +233,9 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::BitmartPublic
     } else if req.path == "/v5/public/spot" || req.path == "/v5/public/linear" {
         ws::Kind::BybitPublic(req.path.ends_with("linear"))
+    } else if req.path == "/socket.io/" {
+        // CoinDCX's Socket.IO v2 stream (`?EIO=3&transport=websocket`).
+        ws::Kind::CoindcxPublic
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

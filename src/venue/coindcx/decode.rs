@@ -6,9 +6,10 @@
 
 use serde_json::Value;
 
-use crate::types::{OrderStatus, Price, Qty, Side};
+use crate::types::{Price, Qty, Side};
 use crate::venue::decode::{DecodeResult, Record, id_field, str_field, strip_comments};
 
+use super::private::order_status;
 use super::socketio::{self, Packet};
 
 /// One line.
@@ -202,18 +203,6 @@ fn number_text(v: &Value, k: &str) -> Result<String, String> {
 
 fn num(v: &Value, k: &str) -> Result<String, String> {
     number_text(v.get(k).ok_or_else(|| format!("missing field {k:?}"))?, k)
-}
-
-/// The venue's order status (exchanges.md §7.3).
-pub fn order_status(s: &str) -> Result<OrderStatus, String> {
-    Ok(match s {
-        "initial" | "open" | "untriggered" => OrderStatus::Acked,
-        "partially_filled" => OrderStatus::PartiallyFilled,
-        "filled" => OrderStatus::Filled,
-        "cancelled" | "partially_cancelled" => OrderStatus::Cancelled,
-        "rejected" => OrderStatus::Rejected,
-        other => return Err(format!("unknown order status {other:?}")),
-    })
 }
 
 /// One item of a private list: an order, a position or a balance.

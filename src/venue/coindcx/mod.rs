@@ -12,6 +12,8 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding (an event's argument).
 pub mod md;
+/// The private channel's updates (orders, positions, balances), decoded; not wired yet.
+pub mod private;
 /// REST and private-channel signing.
 pub mod sign;
 /// Engine.IO 3 / Socket.IO v2 packets, emits and the client's heartbeat.

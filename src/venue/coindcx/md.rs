@@ -253,7 +253,7 @@ fn millis(v: Value<'_, '_>, k: &'static str) -> Result<u64, CoindcxMdError> {
         return Ok(n);
     }
     match x.as_f64() {
-        Some(f) if f.is_finite() && f >= 0.0 && f < 1.8e19 => Ok(f as u64),
+        Some(f) if (0.0..1.8e19).contains(&f) => Ok(f as u64),
         _ => Err(CoindcxMdError::WrongType(k)),
     }
 }

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md coindcx_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -100,6 +100,26 @@ for f in $de/delta_*.json; do
   put_compact delta_md "$(basename "$f" .json).line" "$f"
 done
 { for n in ob_updates_snapshot ob_updates_update trades funding_rate; do compact $de/delta_$n.json; done; echo '{"p":"72141.0","sy":"MARK:BTCUSD","ts":1775817618000000,"type":"mark_price"}'; compact $de/delta_ob_updates_error.json; echo '{"type":"heartbeat"}'; } | put delta_md seq-snapshot-update-mark-error
+# CoinDCX futures: the samples as payloads (compact) and as the Socket.IO frames the stream
+# sends (42["event",{"channel":…,"data":"<payload>"}]), and a session: open, connect, a
+# snapshot, a trade, marks, a pong, an unknown packet, a close.
+dx=tests/fixtures/coindcx/samples
+frame() { # event channel file
+  compact "$3" | jq -c --arg e "$1" --arg ch "$2" '[$e, {channel: $ch, event: $e, data: (. | tojson)}]' | sed 's/^/42/'
+}
+for n in coindcx_ws_depth_snapshot coindcx_ws_new_trade coindcx_ws_price_change coindcx_ws_current_prices coindcx_ws_candlestick coindcx_ws_balance_update; do
+  put_compact coindcx_md "$n.line" "$dx/$n.json"
+done
+for n in coindcx_ws_df_order_update coindcx_ws_df_position_update; do
+  sed 's/,\(\s*[]}]\)/\1/' "$dx/$n.jsonc" | tr -d '\n' | python3 -c 'import json,re,sys; print(json.dumps(json.loads(re.sub(r",(\s*[\]}])", r"\1", sys.stdin.read())), separators=(",", ":")))' | put coindcx_md "$n.line"
+done
+frame depth-snapshot B-BTC_USDT@orderbook@20-futures $dx/coindcx_ws_depth_snapshot.json | put coindcx_md frame-depth
+frame new-trade B-ID_USDT@trades-futures $dx/coindcx_ws_new_trade.json | put coindcx_md frame-trade
+{ echo '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'; echo 40; \
+  frame depth-snapshot B-BTC_USDT@orderbook@20-futures $dx/coindcx_ws_depth_snapshot.json; \
+  frame new-trade B-ID_USDT@trades-futures $dx/coindcx_ws_new_trade.json; \
+  frame currentPrices@futures#update currentPrices@futures@rt $dx/coindcx_ws_current_prices.json; \
+  echo 3; echo '9oops'; echo '44{"message":"x"}'; echo 41; } | put coindcx_md seq-session
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

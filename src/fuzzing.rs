@@ -25,6 +25,7 @@ pub const TARGETS: &[Target] = &[
     ("bitmart_md", bitmart_md),
     ("bybit_md", bybit_md),
     ("delta_md", delta_md),
+    ("coindcx_md", coindcx_md),
     ("binance_private", binance_private),
     ("okx_private", okx_private),
     ("coinbase_private", coinbase_private),
@@ -683,5 +684,91 @@ pub fn config(data: &[u8]) {
     let _ = crate::config::parse(text, std::path::Path::new("fuzz.toml"));
     if let Ok(t) = text.parse::<toml::Table>() {
         let _ = crate::sim::SimConfig::from_table(&t);
+    }
+}
+
+/// CoinDCX market data: the Socket.IO codec never panics and a used event parser answers like
+/// a fresh one (message, and the levels, trades or marks it leaves); `mako decode`'s CoinDCX
+/// decoder never panics; `CoindcxMd` (codec, `vs` rule, marks, timers) over the input's lines
+/// as successive frames with timer ticks, requests and marks drained and reconnects, never
+/// panics.
+pub fn coindcx_md(data: &[u8]) {
+    use crate::venue::coindcx::handler::{Channels, CoindcxMd};
+    use crate::venue::coindcx::md::{CoindcxMdParser, InstTable, Msg};
+    use crate::venue::coindcx::socketio::{Packet, parse};
+    use crate::venue::md::{MarketData, SyncLimits};
+    let parser = || {
+        let mut t = InstTable::default();
+        t.insert("B-BTC_USDT", InstrumentId(0));
+        t.insert("B-ID_USDT", InstrumentId(1));
+        CoindcxMdParser::new(t, 64)
+    };
+    let decoded = |p: &mut CoindcxMdParser, name: &str, d: &[u8]| {
+        p.parse(name, d).map(|m| match m {
+            Msg::Depth { .. } => format!("{m:?} {:?} {:?}", p.bids, p.asks),
+            Msg::Trade => format!("{m:?} {:?}", p.trades),
+            Msg::Marks { .. } => format!("{m:?} {:?}", p.marks),
+            Msg::LastPrice { .. } => format!("{m:?}"),
+        })
+    };
+    let mut used = parser();
+    let _ = used.parse("depth-snapshot", br#"{"channel":"B-BTC_USDT@orderbook@20-futures","data":"{\"ts\":1,\"vs\":1,\"asks\":{\"2\":\"1\"},\"bids\":{\"1\":\"1\"}}"}"#);
+    let _ = used.parse(
+        "currentPrices@futures#update",
+        br#"{"ts":1,"vs":1,"prices":{"B-ID_USDT":{"mp":2.5}}}"#,
+    );
+    if let Ok(Packet::Event { name, args }) = parse(data) {
+        assert_eq!(
+            decoded(&mut parser(), name, args),
+            decoded(&mut used, name, args),
+            "a used CoinDCX parser answers differently from a fresh one"
+        );
+    }
+    for name in [
+        "depth-snapshot",
+        "new-trade",
+        "price-change",
+        "currentPrices@futures#update",
+    ] {
+        let _ = decoded(&mut parser(), name, data);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::venue::coindcx::decode::decode(text);
+    }
+    let limits = SyncLimits {
+        book_levels: 16,
+        max_buffered_diffs: 4,
+        max_buffered_levels: 64,
+        max_pending_tickers: 2,
+    };
+    let all = Channels {
+        book: true,
+        trades: true,
+        prices: true,
+        marks: true,
+    };
+    for pairs in [
+        &[("B-BTC_USDT", InstrumentId(0))][..],
+        &[
+            ("B-BTC_USDT", InstrumentId(0)),
+            ("B-ID_USDT", InstrumentId(1)),
+        ],
+    ] {
+        let mut h = CoindcxMd::new(pairs, all, limits).with_stale_after(Duration::from_secs(1));
+        for (k, frame) in data.split(|&b| b == b'\n').enumerate() {
+            let _ = h.on_frame(frame);
+            while h.next_request().is_some() {}
+            while h.mark_update().is_some() {}
+            let mut ticks = 0;
+            while h.on_timer(UnixNanos::from_millis(k as u64 * 700)).is_some() && ticks < 8 {
+                ticks += 1;
+            }
+            if k % 9 == 8 {
+                h.on_reconnect();
+            }
+        }
+        if let Some(b) = h.book(InstrumentId(0)) {
+            let _ = (b.best_bid(), b.best_ask());
+        }
     }
 }

@@ -274,6 +274,10 @@ pub fn start_at(
             let md = crate::venue::delta::DeltaMd::for_venue(platform, venue, &instruments, limits);
             Box::new(Replayer::new(&at, venue, md, build)?)
         }
+        VenueKind::CoindcxFutures => {
+            let md = crate::venue::coindcx::CoindcxMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
     })
 }
 

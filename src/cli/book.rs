@@ -15,11 +15,13 @@ use crate::venue::binance::symbols::SymbolTable;
 use crate::venue::bitmart::BitmartMd;
 use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::coindcx::CoindcxMd;
+use crate::venue::coindcx::handler::Channels;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|delta-india|delta-global [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|delta-india|delta-global|coindcx-futures [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -33,6 +35,7 @@ enum Replay {
     Bitmart(BitmartMd),
     Bybit(BybitMd),
     Delta(DeltaMd),
+    Coindcx(CoindcxMd),
 }
 
 impl Replay {
@@ -58,6 +61,16 @@ impl Replay {
             VenueKind::DeltaGlobal => {
                 Replay::Delta(DeltaMd::new(Platform::Global, &[], SyncLimits::default()))
             }
+            VenueKind::CoindcxFutures => {
+                // A recording may hold any public channel: all are read.
+                let all = Channels {
+                    book: true,
+                    trades: true,
+                    prices: true,
+                    marks: true,
+                };
+                Replay::Coindcx(CoindcxMd::new(&[], all, SyncLimits::default()))
+            }
         }
     }
 
@@ -69,6 +82,7 @@ impl Replay {
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
             Replay::Delta(h) => h,
+            Replay::Coindcx(h) => h,
         }
     }
 
@@ -80,6 +94,7 @@ impl Replay {
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
             Replay::Delta(h) => h,
+            Replay::Coindcx(h) => h,
         }
     }
 
@@ -134,6 +149,14 @@ impl Replay {
                     h.add_instrument(sym, id);
                 }
             }
+            Replay::Coindcx(h) => {
+                if let Some(pair) = coindcx_pair(frame)
+                    && h.insts().get(pair).is_none()
+                {
+                    let id = InstrumentId(h.insts().len() as u32);
+                    h.add_instrument(pair, id);
+                }
+            }
         }
         Ok(())
     }
@@ -146,6 +169,7 @@ impl Replay {
             Replay::Bitmart(h) => h.insts().inst_id_of(id),
             Replay::Bybit(h) => h.insts().inst_id_of(id),
             Replay::Delta(h) => h.insts().inst_id_of(id),
+            Replay::Coindcx(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }
@@ -205,6 +229,26 @@ fn delta_symbol(frame: &[u8]) -> Option<&str> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
     .then_some(sym)
+}
+
+/// The pair a CoinDCX event names: its envelope's `channel` (`B-BTC_USDT@orderbook@20-futures`,
+/// the part before the first `@`) or a trade's `s`. Only the first is looked at; a
+/// `currentPrices` event (all pairs) adds none.
+fn coindcx_pair(frame: &[u8]) -> Option<&str> {
+    let find = |key: &[u8]| -> Option<&str> {
+        let at = frame.windows(key.len()).position(|w| w == key)? + key.len();
+        let len = frame[at..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'@' || b == b'\\')?;
+        std::str::from_utf8(&frame[at..at + len]).ok()
+    };
+    let pair = find(b"\"channel\":\"").or_else(|| find(b"\"s\":\""))?;
+    (pair.starts_with("B-")
+        && pair.len() > 2
+        && pair
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(pair)
 }
 
 /// Every `symbol` a BitMart push names (`BTC_USDT`).

@@ -20,6 +20,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
         VenueKind::BitmartSpot => crate::venue::bitmart::decode::decode,
         VenueKind::BybitSpot | VenueKind::BybitLinear => crate::venue::bybit::decode::decode,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => crate::venue::delta::decode::decode,
+        VenueKind::CoindcxFutures => crate::venue::coindcx::decode::decode,
     }
 }
 

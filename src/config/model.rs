@@ -127,11 +127,14 @@ pub enum VenueKind {
     DeltaIndia,
     /// Delta Exchange global: the India codec on the global hosts.
     DeltaGlobal,
+    /// CoinDCX futures (USDT-margined perpetuals): Socket.IO v2 stream, snapshot-only books,
+    /// marks from `currentPrices`.
+    CoindcxFutures,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 8] = [
+    pub const ALL: [VenueKind; 9] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
@@ -140,6 +143,7 @@ impl VenueKind {
         VenueKind::BybitLinear,
         VenueKind::DeltaIndia,
         VenueKind::DeltaGlobal,
+        VenueKind::CoindcxFutures,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -157,6 +161,7 @@ impl VenueKind {
             VenueKind::BybitLinear => "bybit-linear",
             VenueKind::DeltaIndia => "delta-india",
             VenueKind::DeltaGlobal => "delta-global",
+            VenueKind::CoindcxFutures => "coindcx-futures",
         }
     }
 }
@@ -206,6 +211,11 @@ impl OrderTransport {
             (VenueKind::DeltaIndia | VenueKind::DeltaGlobal, _) => {
                 "orders over signed REST, order changes from the private WebSocket (not built \
                  yet: delta-india and delta-global run in paper mode only)"
+            }
+            (VenueKind::CoindcxFutures, _) => {
+                "orders over signed REST (a compact JSON body with timestamp, HMAC-SHA256 hex), \
+                 order changes from the private Socket.IO channel (not built yet: \
+                 coindcx-futures runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

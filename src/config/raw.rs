@@ -185,6 +185,7 @@ pub enum RawVenueKind {
     BybitLinear,
     DeltaIndia,
     DeltaGlobal,
+    CoindcxFutures,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -262,6 +262,17 @@ fn venues(
             );
             good = false;
         }
+        if v.kind == RawVenueKind::CoindcxFutures
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        {
+            errors.push(
+                p("kind"),
+                "coindcx-futures runs only in mode = \"paper\" in this build (CoinDCX market \
+                 data, orders filled by the engine's paper execution): its order gateway \
+                 (signed REST, the private Socket.IO channel) is not built yet",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -393,6 +404,7 @@ fn venues(
                     RawVenueKind::BybitLinear => VenueKind::BybitLinear,
                     RawVenueKind::DeltaIndia => VenueKind::DeltaIndia,
                     RawVenueKind::DeltaGlobal => VenueKind::DeltaGlobal,
+                    RawVenueKind::CoindcxFutures => VenueKind::CoindcxFutures,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -475,6 +487,14 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
         RawVenueKind::BitmartSpot => {
             let why = "does not apply to bitmart-spot: BitMart keys have a memo, not a \
                        passphrase, and orders go over rest_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::CoindcxFutures => {
+            let why = "does not apply to coindcx-futures: CoinDCX keys have no passphrase and \
+                       orders go over rest_url";
             refuse("passphrase_env", v.passphrase_env.is_some(), why);
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("ws_api_url", v.ws_api_url.is_some(), why);

@@ -270,6 +270,7 @@ impl StatusBridge {
             v.messages = Some(frames);
             v.resyncs = Some(s.resyncs.load(Relaxed));
             v.reconnects = Some(s.reconnects.load(Relaxed));
+            v.malformed = Some(s.malformed.load(Relaxed));
             v.last_message = w.last_message;
             let _ = self.updates.send(StatusUpdate::Venue(v));
         }

@@ -23,6 +23,7 @@ use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
 use crate::venue::coinbase::session::CoinbaseUserSession;
+use crate::venue::coindcx::CoindcxMd;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
@@ -66,6 +67,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
             let md = DeltaMd::for_venue(platform, &spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
+        VenueKind::CoindcxFutures => {
+            let md = CoindcxMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
     }
 }
 
@@ -87,6 +92,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
+        VenueKind::CoindcxFutures => false,
     }
 }
 
@@ -100,6 +106,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => false,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
+        VenueKind::CoindcxFutures => false,
     }
 }
 
@@ -217,6 +224,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
         }
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Err(format!(
             "venue {}: the Delta Exchange order gateway is not built yet",
+            v.name
+        )),
+        VenueKind::CoindcxFutures => Err(format!(
+            "venue {}: the CoinDCX order gateway is not built yet",
             v.name
         )),
     }

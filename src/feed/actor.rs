@@ -342,6 +342,21 @@ impl<M: MarketData> FeedActor<M> {
         n + self.keep_alive(now)
     }
 
+    /// The venue's timers (Socket.IO pings, stale snapshot-only books) on the active
+    /// connection.
+    fn drive_timers(&mut self, now: UnixNanos, ctx: &Ctx) -> usize {
+        if !self.slots[self.active].link.is_up() {
+            return 0;
+        }
+        let mut n = 0;
+        while let Some(h) = self.handler.on_timer(now) {
+            n += 1;
+            self.apply(Ok(h), now, ctx);
+        }
+        self.send_requests(now);
+        n
+    }
+
     /// The venue's text keepalive: after `idle` without a frame, send the ping; if nothing
     /// comes back within another `idle`, the connection is dead.
     fn keep_alive(&mut self, now: UnixNanos) -> usize {
@@ -900,6 +915,7 @@ impl<M: MarketData> Actor for FeedActor<M> {
         n += self.read_slot(self.active, budget, ctx);
         n += self.drive_snapshots(ctx);
         let now = ctx.clock.now();
+        n += self.drive_timers(now, ctx);
         if let Some(r) = &mut self.recorder {
             r.maybe_flush(now);
         }

@@ -114,6 +114,9 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         // {"result":{"server_time":1710327528000000,…},"success":true}: µs (reference/delta.md
         // §2.3), turned into ms below.
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => ("/v2/settings", b"\"server_time\""),
+        // CoinDCX documents no clock endpoint: the public order book's `ts` (exchanges.md
+        // §7.3, public.coindcx.com): {"ts":1705483019891,"vs":27570132,"asks":{…},"bids":{…}}.
+        VenueKind::CoindcxFutures => ("/market_data/v3/orderbook/B-BTC_USDT-futures/10", b"\"ts\""),
     }
 }
 

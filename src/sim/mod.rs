@@ -32,6 +32,9 @@ pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
 /// market_trades.
 pub mod coinbase_public;
+/// The CoinDCX futures Socket.IO v2 front end: Engine.IO 3 open and pings, join/leave,
+/// depth-snapshot, new-trade, price-change, currentPrices.
+pub mod coindcx_public;
 /// `SimConfig` and its validation.
 pub mod config;
 /// The Delta Exchange public WebSocket front end (India and global): ob_updates with seq
@@ -291,6 +294,10 @@ impl SimHandle {
     pub fn delta_ws_url(&self) -> String {
         format!("ws://{}/ws/delta", self.addr)
     }
+    /// CoinDCX's stream host: the feed adds `/socket.io/?EIO=3&transport=websocket`.
+    pub fn coindcx_ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {
         format!("ws://{}/ws/v5/private", self.addr)
@@ -359,6 +366,13 @@ impl SimHandle {
     /// Closes every market-data connection now (as the disconnect fault does).
     pub fn disconnect_market(&self) {
         self.shared.hub.broadcast_market(Outbound::Close);
+    }
+    /// Sends `text` as it is on every market-data connection (a fault: an unknown Socket.IO
+    /// packet type, an event for a channel never joined).
+    pub fn send_market_text(&self, text: &str) {
+        self.shared
+            .hub
+            .broadcast_market(Outbound::Text(text.to_owned()));
     }
     /// Closes every WebSocket API connection that holds a user-data subscription, as a
     /// venue's restart or a network cut would.

@@ -237,6 +237,9 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::BybitPrivate
     } else if req.path == "/ws/delta" {
         ws::Kind::DeltaPublic
+    } else if req.path == "/socket.io/" {
+        // CoinDCX's Socket.IO v2 stream (`?EIO=3&transport=websocket`).
+        ws::Kind::CoindcxPublic
     } else {
         match super::ws_market::parse_path(&shared, &req.path, &req.query) {
             Ok(m) => ws::Kind::Market(m),

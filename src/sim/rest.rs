@@ -68,6 +68,10 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
             .to_string(),
         ));
     }
+    if let Some(rest) = req.path.strip_prefix("/market_data/v3/orderbook/") {
+        // CoinDCX's public order book (exchanges.md §7.3), also the latency probe's clock.
+        return Reply::Send(super::coindcx_public::rest_orderbook(shared, rest));
+    }
     if req.path == "/v5/market/time" {
         // Bybit's clock (exchanges.md §3.7), for the latency probe.
         let ms = shared.faults.server_ms();

@@ -38,6 +38,8 @@ pub enum Kind {
     BybitPrivate,
     /// Delta Exchange's public WebSocket (`/ws/delta`).
     DeltaPublic,
+    /// CoinDCX's Socket.IO v2 stream (`/socket.io/?EIO=3&transport=websocket`).
+    CoindcxPublic,
 }
 
 /// Frames waiting for their due time, in order. `None` closes the connection.
@@ -62,6 +64,8 @@ pub trait Session {
     fn idle_timeout(&self) -> Option<Duration> {
         None
     }
+    /// Frames the server sends first, unasked (Engine.IO's open packet).
+    fn greeting(&mut self, _q: &mut Queue) {}
     /// The WebSocket message a queued frame goes out as: text, unless the venue sends
     /// some frames otherwise (BitMart compresses its data pushes into binary frames).
     fn wire(&mut self, text: String) -> Message {
@@ -126,6 +130,11 @@ pub fn run(
             conn_id,
             mailbox,
         )),
+        Kind::CoindcxPublic => Box::new(super::coindcx_public::CoindcxPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
         Kind::OkxPublic => Box::new(super::okx_public::OkxPublicSession::new(
             shared.clone(),
             conn_id,
@@ -151,6 +160,7 @@ fn drive(
     let cfg = &shared.cfg;
     let mut events = Events::with_capacity(8);
     let mut queue: Queue = VecDeque::new();
+    session.greeting(&mut queue);
     let mut next_ping = started + cfg.ping_interval;
     let mut ping_payload: Vec<u8> = Vec::new();
     let mut unanswered_since: Option<Instant> = None;

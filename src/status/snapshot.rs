@@ -46,6 +46,9 @@ pub struct VenueUpdate {
     pub messages: Option<u64>,
     pub resyncs: Option<u64>,
     pub reconnects: Option<u64>,
+    /// Market-data frames the venue's codec refused since start (unknown packets, events for
+    /// channels never joined, bad JSON).
+    pub malformed: Option<u64>,
     pub last_message: Option<UnixNanos>,
     /// Gateway: orders by state now (indexed like `ORDER_STATES`), fills, venue rejects.
     pub orders_by_state: Option<[u64; 8]>,
@@ -64,6 +67,7 @@ impl VenueUpdate {
             messages: None,
             resyncs: None,
             reconnects: None,
+            malformed: None,
             last_message: None,
             orders_by_state: None,
             fills: None,

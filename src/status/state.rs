@@ -124,6 +124,7 @@ struct VenueView {
     messages: u64,
     resyncs: u64,
     reconnects: u64,
+    malformed: u64,
     last_message: Option<UnixNanos>,
     orders_by_state: [u64; 8],
     fills: u64,
@@ -138,6 +139,7 @@ impl Default for VenueView {
             messages: 0,
             resyncs: 0,
             reconnects: 0,
+            malformed: 0,
             last_message: None,
             orders_by_state: [0; 8],
             fills: 0,
@@ -298,6 +300,7 @@ impl StatusState {
         v.messages = u.messages.unwrap_or(v.messages);
         v.resyncs = u.resyncs.unwrap_or(v.resyncs);
         v.reconnects = u.reconnects.unwrap_or(v.reconnects);
+        v.malformed = u.malformed.unwrap_or(v.malformed);
         v.last_message = u.last_message.or(v.last_message);
         v.orders_by_state = u.orders_by_state.unwrap_or(v.orders_by_state);
         v.fills = u.fills.unwrap_or(v.fills);
@@ -421,6 +424,7 @@ impl StatusState {
                         "messages": v.messages,
                         "resyncs": v.resyncs,
                         "reconnects": v.reconnects,
+                        "malformed": v.malformed,
                         "last_message_ns": v.last_message.map(|t| t.0),
                         "band": band.map(|b| b.band_name.as_str()),
                         "band_measurement": band.and_then(|b| b.measurement).map(|m| m.as_str()),

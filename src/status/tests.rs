@@ -233,6 +233,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
     v.orders = Some(ConnState::Connected);
     v.messages = Some(12_345);
     v.resyncs = Some(2);
+    v.malformed = Some(3);
     v.orders_by_state = Some([0, 0, 1, 1, 3, 4, 1, 0]);
     v.fills = Some(7);
     tx.send(StatusUpdate::Venue(v)).unwrap();
@@ -379,6 +380,7 @@ fn every_endpoint_serves_its_shape_with_run_and_mode() {
     assert_eq!(v0["name"], "binance");
     assert_eq!(v0["market_data"], "connected");
     assert_eq!(v0["messages"], 12_345);
+    assert_eq!(v0["malformed"], 3);
     assert_eq!(v0["band"], "normal");
     assert_eq!(v0["orders_by_state"]["cancelled"], 4);
     assert_eq!(

@@ -245,6 +245,10 @@ pub struct FeedCounters {
 pub enum Keepalive {
     /// The server pings; the WebSocket layer answers (Binance).
     ServerPings,
+    /// The venue's own timers send its keepalives through `on_timer` and `next_request`
+    /// (CoinDCX's Socket.IO: the client pings every `pingInterval`, and the docs' `ping`
+    /// event every 25 s).
+    VenueTimers,
     /// Send this text when nothing arrived for `idle`, and expect `pong` back (OKX: `ping` →
     /// `pong` within 30 s of silence).
     Text {
@@ -317,6 +321,18 @@ pub trait MarketData: Send + 'static {
     /// beside its book, and asks again until `None`.
     #[inline]
     fn mark_update(&mut self) -> Option<MarkUpdate> {
+        None
+    }
+
+    /// Time passed on the active connection (called on every poll with the feed's clock):
+    /// venues whose keepalives run on timers queue them for [`next_request`]
+    /// (Socket.IO's pings), and books that went quiet are invalidated. Returns what happened,
+    /// one thing per call; the feed calls again until `None`.
+    ///
+    /// [`next_request`]: MarketData::next_request
+    #[inline]
+    fn on_timer(&mut self, now: UnixNanos) -> Option<Handled> {
+        let _ = now;
         None
     }
 

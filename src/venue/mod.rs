@@ -9,6 +9,8 @@ pub mod bitmart;
 pub mod bybit;
 /// Coinbase Advanced Trade: JWT signing, market-data codec and book rule.
 pub mod coinbase;
+/// CoinDCX futures: Socket.IO v2 codec, market-data codec, snapshot book rule, signing.
+pub mod coindcx;
 /// Coinstore spot: signing (codecs not built yet).
 pub mod coinstore;
 /// Decimals with more fractional digits than the engine keeps, cut to 8.

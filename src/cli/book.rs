@@ -15,10 +15,11 @@ use crate::venue::binance::symbols::SymbolTable;
 use crate::venue::bitmart::BitmartMd;
 use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
+use crate::venue::coinstore::CoinstoreMd;
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|coinstore-spot [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -31,6 +32,7 @@ enum Replay {
     Coinbase(CoinbaseMd),
     Bitmart(BitmartMd),
     Bybit(BybitMd),
+    Coinstore(CoinstoreMd),
 }
 
 impl Replay {
@@ -50,6 +52,9 @@ impl Replay {
             VenueKind::BybitLinear => {
                 Replay::Bybit(BybitMd::new(Category::Linear, &[], SyncLimits::default()))
             }
+            VenueKind::CoinstoreSpot => {
+                Replay::Coinstore(CoinstoreMd::new(&[], SyncLimits::default()))
+            }
         }
     }
 
@@ -60,6 +65,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Coinstore(h) => h,
         }
     }
 
@@ -70,6 +76,7 @@ impl Replay {
             Replay::Coinbase(h) => h,
             Replay::Bitmart(h) => h,
             Replay::Bybit(h) => h,
+            Replay::Coinstore(h) => h,
         }
     }
 
@@ -116,6 +123,15 @@ impl Replay {
                     h.add_instrument(sym, id);
                 }
             }
+            // Coinstore's pushes name `"symbol":"BTCUSDT"` as BitMart's name theirs.
+            Replay::Coinstore(h) => {
+                for sym in bitmart_symbols(frame) {
+                    if h.insts().get(sym).is_none() {
+                        let id = InstrumentId(h.insts().len() as u32);
+                        h.add_instrument(sym, id);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -127,6 +143,7 @@ impl Replay {
             Replay::Coinbase(h) => h.insts().inst_id_of(id),
             Replay::Bitmart(h) => h.insts().inst_id_of(id),
             Replay::Bybit(h) => h.insts().inst_id_of(id),
+            Replay::Coinstore(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }

@@ -19,6 +19,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
         VenueKind::Coinbase => crate::venue::coinbase::decode::decode,
         VenueKind::BitmartSpot => crate::venue::bitmart::decode::decode,
         VenueKind::BybitSpot | VenueKind::BybitLinear => crate::venue::bybit::decode::decode,
+        VenueKind::CoinstoreSpot => crate::venue::coinstore::decode::decode,
     }
 }
 

@@ -122,17 +122,20 @@ pub enum VenueKind {
     /// Bybit v5 linear (USDT) perpetuals: the spot codec's books, plus mark, index and
     /// funding from `tickers`.
     BybitLinear,
+    /// Coinstore spot: `depth@N` limited-level snapshots, the session sequence `S`.
+    CoinstoreSpot,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 6] = [
+    pub const ALL: [VenueKind; 7] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
         VenueKind::BitmartSpot,
         VenueKind::BybitSpot,
         VenueKind::BybitLinear,
+        VenueKind::CoinstoreSpot,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -148,6 +151,7 @@ impl VenueKind {
             VenueKind::BitmartSpot => "bitmart-spot",
             VenueKind::BybitSpot => "bybit-spot",
             VenueKind::BybitLinear => "bybit-linear",
+            VenueKind::CoinstoreSpot => "coinstore-spot",
         }
     }
 }
@@ -192,6 +196,10 @@ impl OrderTransport {
             (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
                 "orders over signed REST or the trade WebSocket, order changes from the private \
                  WebSocket (not built yet: bybit-spot and bybit-linear run in paper mode only)"
+            }
+            (VenueKind::CoinstoreSpot, _) => {
+                "orders, cancels and queries over signed REST (rest_url) (not built yet: \
+                 coinstore-spot runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

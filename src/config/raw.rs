@@ -183,6 +183,7 @@ pub enum RawVenueKind {
     BitmartSpot,
     BybitSpot,
     BybitLinear,
+    CoinstoreSpot,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -20,6 +20,7 @@ use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
 use crate::venue::coinbase::session::CoinbaseUserSession;
+use crate::venue::coinstore::CoinstoreMd;
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
 use crate::venue::order::OrderSession;
@@ -44,6 +45,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
         }
         VenueKind::BitmartSpot => {
             let md = BitmartMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
+        VenueKind::CoinstoreSpot => {
+            let md = CoinstoreMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
@@ -74,6 +79,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::Coinbase => true,
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => false,
+        VenueKind::CoinstoreSpot => false,
     }
 }
 
@@ -86,6 +92,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::Coinbase => false,
         VenueKind::BitmartSpot => false,
         VenueKind::BybitSpot | VenueKind::BybitLinear => false,
+        VenueKind::CoinstoreSpot => false,
     }
 }
 
@@ -182,6 +189,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
         )),
         VenueKind::BybitSpot | VenueKind::BybitLinear => Err(format!(
             "venue {}: the Bybit order gateway is not built yet",
+            v.name
+        )),
+        VenueKind::CoinstoreSpot => Err(format!(
+            "venue {}: the Coinstore order gateway is not built yet",
             v.name
         )),
     }

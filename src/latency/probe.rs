@@ -111,6 +111,9 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::BitmartSpot => ("/system/time", b"\"server_time\""),
         // {"retCode":0,"retMsg":"OK","result":{"timeSecond":"…","timeNano":"…"},"time":1688639403423}
         VenueKind::BybitSpot | VenueKind::BybitLinear => ("/v5/market/time", b"\"time\""),
+        // Coinstore documents no clock endpoint: the probe times the round trip of its
+        // tickers and reads no time from the answer (the key never occurs in it).
+        VenueKind::CoinstoreSpot => ("/v1/market/tickers", b"\"serverTime\""),
     }
 }
 

@@ -9,7 +9,7 @@ pub mod bitmart;
 pub mod bybit;
 /// Coinbase Advanced Trade: JWT signing, market-data codec and book rule.
 pub mod coinbase;
-/// Coinstore spot: signing (codecs not built yet).
+/// Coinstore spot: signing, market-data codec and book rule (snapshots, `S`).
 pub mod coinstore;
 /// Decimals with more fractional digits than the engine keeps, cut to 8.
 pub mod decimal;

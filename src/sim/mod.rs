@@ -31,6 +31,9 @@ pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
 /// market_trades.
 pub mod coinbase_public;
+/// The Coinstore spot public WebSocket front end: depth@N snapshots, trades, ticker, the
+/// session sequence `S`.
+pub mod coinstore_public;
 /// `SimConfig` and its validation.
 pub mod config;
 /// The exchange core: symbols, accounts, orders, fills.
@@ -273,6 +276,10 @@ impl SimHandle {
     /// BitMart's public WebSocket (`/api?protocol=1.1`, the venue's own path).
     pub fn bitmart_ws_url(&self) -> String {
         format!("ws://{}/api?protocol=1.1", self.addr)
+    }
+    /// Coinstore's public WebSocket (`/s/ws`, the venue's own path).
+    pub fn coinstore_ws_url(&self) -> String {
+        format!("ws://{}/s/ws", self.addr)
     }
     /// Bybit's public WebSocket host: the feed adds `/v5/public/spot` or `/v5/public/linear`.
     pub fn bybit_ws_url(&self) -> String {

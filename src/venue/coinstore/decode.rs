@@ -72,12 +72,15 @@ pub fn decode(line: &str) -> DecodeResult {
     Ok(out)
 }
 
+/// A level's price and quantity as the venue wrote them.
+type LevelText<'v> = (&'v str, &'v str);
+
 /// `[["price","qty"(,direction)], …]` checked: how many, and the best level.
 fn side_levels<'v>(
     v: &'v Value,
     k: &str,
     bids: bool,
-) -> Result<(usize, Option<(&'v str, &'v str)>), String> {
+) -> Result<(usize, Option<LevelText<'v>>), String> {
     let Some(levels) = v.get(k) else {
         return Ok((0, None));
     };

@@ -1,7 +1,7 @@
 //! Coinstore spot (exchanges.md §6): signing, the public market-data codec and book rule
 //! (`depth@N` limited-level snapshots, the session sequence `S`), and `mako decode`'s
-//! normalised records. The REST order codec and the private WebSocket are not built yet
-//! (issue 20).
+//! normalised records, and the 2022 docs' private WebSocket pushes as unit-tested decoders.
+//! The REST order codec and the order session are not built yet (issue 20).
 
 /// `mako decode`: Coinstore messages as normalised records.
 pub mod decode;
@@ -9,6 +9,8 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding.
 pub mod md;
+/// The 2022 docs' private WebSocket: LOGIN, order and account pushes (not wired).
+pub mod private;
 /// The two-step HMAC valid inside a 30-second bucket.
 pub mod sign;
 /// The book rule: each depth snapshot replaces the book; a gap in `S` resyncs.
@@ -33,4 +35,6 @@ pub const UNCONFIRMED: &[&str] = &[
      with epochMillis 0 when the connection has been silent for 5 s",
     "takerSide BULL (in the docs' batched trade sample) is read as BUY",
     "a reply's C is 200 on success; any other code is an error reply",
+    "the private LOGIN, account and order channels of the 2022 docs are still served, \
+     their pushes come with T order/account, and the login needs no signature",
 ];

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md coindcx_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md coindcx_md coinstore_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -120,6 +120,17 @@ frame new-trade B-ID_USDT@trades-futures $dx/coindcx_ws_new_trade.json | put coi
   frame new-trade B-ID_USDT@trades-futures $dx/coindcx_ws_new_trade.json; \
   frame currentPrices@futures#update currentPrices@futures@rt $dx/coindcx_ws_current_prices.json; \
   echo 3; echo '9oops'; echo '44{"message":"x"}'; echo 41; } | put coindcx_md seq-session
+# Coinstore: the samples without the docs' annotations, its missing comma and `...`.
+cs=tests/fixtures/coinstore/samples
+for f in $cs/coinstore_ws_*.json* $cs/coinstore_rest_depth_response.json; do
+  n=$(basename "$f"); n=${n%.jsonc}; n=${n%.json}
+  cp "$f" "$c/coinstore_md/"
+  out=$(sed -e 's| //.*$||' -e 's|"BTCUSDT"$|"BTCUSDT",|' "$f" | grep -v '^ *\.\.\. *$' \
+    | python3 -c 'import json,re,sys; print(json.dumps(json.loads(re.sub(r",(\s*[\]}])", r"\1", sys.stdin.read())), separators=(",", ":")))' 2>/dev/null || true)
+  [ -n "$out" ] && printf '%s' "$out" > "$c/coinstore_md/$n.line"
+done
+grep '^< ' $cs/coinstore_ws_wscat_transcript.txt | cut -c3- | put coinstore_md seq-wscat
+{ echo '{"S":1,"T":"resp","C":200,"M":"established"}'; echo '{"S":2,"T":"depth","channel":"btcusdt@depth@20","symbol":"BTCUSDT","b":[["100","1"]],"a":[["101","1"]]}'; echo '{"S":4,"T":"depth","symbol":"BTCUSDT","b":[["99","1"]],"a":[["102","1"]]}'; echo '{"S":5,"T":"resp","C":400,"M":"x"}'; } | put coinstore_md seq-gap
 
 # Private streams, WebSocket API and REST answers.
 bp="binance_account_response binance_cancel_order_response binance_execution_report binance_new_order_response_ack binance_new_order_response_full binance_open_orders_response binance_outbound_account_position binance_query_order_response binance_wsapi_error_response binance_wsapi_order_place_response"

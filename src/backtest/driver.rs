@@ -256,6 +256,10 @@ pub fn start_at(
             let md = BitmartMd::for_venue(venue, &instruments, limits);
             Box::new(Replayer::new(&at, venue, md, build)?)
         }
+        VenueKind::CoinstoreSpot => {
+            let md = crate::venue::coinstore::CoinstoreMd::for_venue(venue, &instruments, limits);
+            Box::new(Replayer::new(&at, venue, md, build)?)
+        }
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
             let category = if venue.kind == VenueKind::BybitSpot {
                 Category::Spot

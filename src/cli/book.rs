@@ -17,11 +17,12 @@ use crate::venue::bybit::{BybitMd, Category};
 use crate::venue::coinbase::CoinbaseMd;
 use crate::venue::coindcx::CoindcxMd;
 use crate::venue::coindcx::handler::Channels;
+use crate::venue::coinstore::CoinstoreMd;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::{FeedCounters, MarketData, SyncLimits, SyncState};
 use crate::venue::okx::OkxMd;
 
-pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|delta-india|delta-global|coindcx-futures [--depth N] [--json]";
+pub const USAGE: &str = "usage: mako book <recording>... --venue binance-spot|okx-spot|coinbase|bitmart-spot|bybit-spot|bybit-linear|delta-india|delta-global|coindcx-futures|coinstore-spot [--depth N] [--json]";
 
 /// How many bad lines or frames are described on stderr before the rest are only counted.
 const REPORT_LIMIT: u64 = 5;
@@ -36,6 +37,7 @@ enum Replay {
     Bybit(BybitMd),
     Delta(DeltaMd),
     Coindcx(CoindcxMd),
+    Coinstore(CoinstoreMd),
 }
 
 impl Replay {
@@ -71,6 +73,9 @@ impl Replay {
                 };
                 Replay::Coindcx(CoindcxMd::new(&[], all, SyncLimits::default()))
             }
+            VenueKind::CoinstoreSpot => {
+                Replay::Coinstore(CoinstoreMd::new(&[], SyncLimits::default()))
+            }
         }
     }
 
@@ -83,6 +88,7 @@ impl Replay {
             Replay::Bybit(h) => h,
             Replay::Delta(h) => h,
             Replay::Coindcx(h) => h,
+            Replay::Coinstore(h) => h,
         }
     }
 
@@ -95,6 +101,7 @@ impl Replay {
             Replay::Bybit(h) => h,
             Replay::Delta(h) => h,
             Replay::Coindcx(h) => h,
+            Replay::Coinstore(h) => h,
         }
     }
 
@@ -157,6 +164,15 @@ impl Replay {
                     h.add_instrument(pair, id);
                 }
             }
+            // Coinstore's pushes name `"symbol":"BTCUSDT"` as BitMart's name theirs.
+            Replay::Coinstore(h) => {
+                for sym in bitmart_symbols(frame) {
+                    if h.insts().get(sym).is_none() {
+                        let id = InstrumentId(h.insts().len() as u32);
+                        h.add_instrument(sym, id);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -170,6 +186,7 @@ impl Replay {
             Replay::Bybit(h) => h.insts().inst_id_of(id),
             Replay::Delta(h) => h.insts().inst_id_of(id),
             Replay::Coindcx(h) => h.insts().inst_id_of(id),
+            Replay::Coinstore(h) => h.insts().inst_id_of(id),
         }
         .unwrap_or("?")
     }

@@ -21,6 +21,7 @@ fn decoder(kind: VenueKind, _private: bool) -> fn(&str) -> DecodeResult {
         VenueKind::BybitSpot | VenueKind::BybitLinear => crate::venue::bybit::decode::decode,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => crate::venue::delta::decode::decode,
         VenueKind::CoindcxFutures => crate::venue::coindcx::decode::decode,
+        VenueKind::CoinstoreSpot => crate::venue::coinstore::decode::decode,
     }
 }
 

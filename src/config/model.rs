@@ -130,11 +130,13 @@ pub enum VenueKind {
     /// CoinDCX futures (USDT-margined perpetuals): Socket.IO v2 stream, snapshot-only books,
     /// marks from `currentPrices`.
     CoindcxFutures,
+    /// Coinstore spot: `depth@N` limited-level snapshots, the session sequence `S`.
+    CoinstoreSpot,
 }
 
 impl VenueKind {
     /// Every kind this build knows, in the order documentation lists them.
-    pub const ALL: [VenueKind; 9] = [
+    pub const ALL: [VenueKind; 10] = [
         VenueKind::BinanceSpot,
         VenueKind::OkxSpot,
         VenueKind::Coinbase,
@@ -144,6 +146,7 @@ impl VenueKind {
         VenueKind::DeltaIndia,
         VenueKind::DeltaGlobal,
         VenueKind::CoindcxFutures,
+        VenueKind::CoinstoreSpot,
     ];
 
     /// The kind named `name` (`binance-spot`, `okx-spot`, `coinbase`).
@@ -162,6 +165,7 @@ impl VenueKind {
             VenueKind::DeltaIndia => "delta-india",
             VenueKind::DeltaGlobal => "delta-global",
             VenueKind::CoindcxFutures => "coindcx-futures",
+            VenueKind::CoinstoreSpot => "coinstore-spot",
         }
     }
 }
@@ -216,6 +220,10 @@ impl OrderTransport {
                 "orders over signed REST (a compact JSON body with timestamp, HMAC-SHA256 hex), \
                  order changes from the private Socket.IO channel (not built yet: \
                  coindcx-futures runs in paper mode only)"
+            }
+            (VenueKind::CoinstoreSpot, _) => {
+                "orders, cancels and queries over signed REST (rest_url) (not built yet: \
+                 coinstore-spot runs in paper mode only)"
             }
             (VenueKind::OkxSpot, OrderTransport::Rest) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url, one \

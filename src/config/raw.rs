@@ -186,6 +186,7 @@ pub enum RawVenueKind {
     DeltaIndia,
     DeltaGlobal,
     CoindcxFutures,
+    CoinstoreSpot,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -139,6 +139,8 @@ const CASES: &[Case] = &[
     ("a live bybit-spot venue with its private WebSocket", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].private_ws_url", Some("\"wss://stream.bybit.com/v5/private\""))], &[]),
     ("a live bybit-spot venue needs private_ws_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None)], &["venues[0].private_ws_url"]),
     ("a live bybit-linear venue needs private_ws_url and refuses a passphrase", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].private_ws_url"]),
+    ("a coinstore-spot venue in paper mode", &[("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].ws_api_url", None)], &[]),
+    ("a coinstore-spot venue refuses live mode, a passphrase and ws_api_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].kind"]),
     ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("a coinbase venue in paper mode", &[("venues[0].kind", Some("\"coinbase\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a coinbase venue refuses ws-api order entry and OKX/Binance keys, and live mode", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinbase\"")), ("venues[0].order_transport", Some("\"ws-api\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].order_transport", "venues[0].kind"]),

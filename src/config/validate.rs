@@ -251,6 +251,17 @@ fn venues(
             );
             good = false;
         }
+        if v.kind == RawVenueKind::CoinstoreSpot
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+        {
+            errors.push(
+                p("kind"),
+                "coinstore-spot runs only in mode = \"paper\" in this build (Coinstore market \
+                 data, orders filled by the engine's paper execution): its order gateway is not \
+                 built yet",
+            );
+            good = false;
+        }
         if matches!(v.kind, RawVenueKind::DeltaIndia | RawVenueKind::DeltaGlobal)
             && matches!(mode, Some(RawMode::Live | RawMode::Sim))
         {
@@ -405,6 +416,7 @@ fn venues(
                     RawVenueKind::DeltaIndia => VenueKind::DeltaIndia,
                     RawVenueKind::DeltaGlobal => VenueKind::DeltaGlobal,
                     RawVenueKind::CoindcxFutures => VenueKind::CoindcxFutures,
+                    RawVenueKind::CoinstoreSpot => VenueKind::CoinstoreSpot,
                 },
                 ws_url: v.ws_url.clone(),
                 rest_url: v.rest_url.clone(),
@@ -495,6 +507,14 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
         RawVenueKind::CoindcxFutures => {
             let why = "does not apply to coindcx-futures: CoinDCX keys have no passphrase and \
                        orders go over rest_url";
+            refuse("passphrase_env", v.passphrase_env.is_some(), why);
+            refuse("passphrase_file", v.passphrase_file.is_some(), why);
+            refuse("ws_api_url", v.ws_api_url.is_some(), why);
+            refuse("demo_trading", v.demo_trading.is_some(), why);
+        }
+        RawVenueKind::CoinstoreSpot => {
+            let why = "does not apply to coinstore-spot: Coinstore keys have no passphrase, \
+                       and orders go over rest_url";
             refuse("passphrase_env", v.passphrase_env.is_some(), why);
             refuse("passphrase_file", v.passphrase_file.is_some(), why);
             refuse("ws_api_url", v.ws_api_url.is_some(), why);

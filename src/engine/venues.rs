@@ -24,6 +24,7 @@ use crate::venue::coinbase::jwt::JwtSigner;
 use crate::venue::coinbase::rest::CoinbaseRest;
 use crate::venue::coinbase::session::CoinbaseUserSession;
 use crate::venue::coindcx::CoindcxMd;
+use crate::venue::coinstore::CoinstoreMd;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
@@ -49,6 +50,10 @@ pub fn feed(spec: FeedSpec) -> Result<(Box<dyn Actor>, Arc<FeedStats>), FeedErro
         }
         VenueKind::BitmartSpot => {
             let md = BitmartMd::for_venue(&spec.venue, &spec.instruments, limits);
+            boxed(spec, md)
+        }
+        VenueKind::CoinstoreSpot => {
+            let md = CoinstoreMd::for_venue(&spec.venue, &spec.instruments, limits);
             boxed(spec, md)
         }
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
@@ -93,6 +98,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
         VenueKind::CoindcxFutures => false,
+        VenueKind::CoinstoreSpot => false,
     }
 }
 
@@ -107,6 +113,7 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::BybitSpot | VenueKind::BybitLinear => false,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
         VenueKind::CoindcxFutures => false,
+        VenueKind::CoinstoreSpot => false,
     }
 }
 
@@ -228,6 +235,10 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
         )),
         VenueKind::CoindcxFutures => Err(format!(
             "venue {}: the CoinDCX order gateway is not built yet",
+            v.name
+        )),
+        VenueKind::CoinstoreSpot => Err(format!(
+            "venue {}: the Coinstore order gateway is not built yet",
             v.name
         )),
     }

@@ -117,6 +117,9 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         // CoinDCX documents no clock endpoint: the public order book's `ts` (exchanges.md
         // §7.3, public.coindcx.com): {"ts":1705483019891,"vs":27570132,"asks":{…},"bids":{…}}.
         VenueKind::CoindcxFutures => ("/market_data/v3/orderbook/B-BTC_USDT-futures/10", b"\"ts\""),
+        // Coinstore documents no clock endpoint: the probe times the round trip of its
+        // tickers and reads no time from the answer (the key never occurs in it).
+        VenueKind::CoinstoreSpot => ("/v1/market/tickers", b"\"serverTime\""),
     }
 }
 

@@ -35,6 +35,9 @@ pub mod coinbase_public;
 /// The CoinDCX futures Socket.IO v2 front end: Engine.IO 3 open and pings, join/leave,
 /// depth-snapshot, new-trade, price-change, currentPrices.
 pub mod coindcx_public;
+/// The Coinstore spot public WebSocket front end: depth@N snapshots, trades, ticker, the
+/// session sequence `S`.
+pub mod coinstore_public;
 /// `SimConfig` and its validation.
 pub mod config;
 /// The Delta Exchange public WebSocket front end (India and global): ob_updates with seq
@@ -281,6 +284,10 @@ impl SimHandle {
     /// BitMart's public WebSocket (`/api?protocol=1.1`, the venue's own path).
     pub fn bitmart_ws_url(&self) -> String {
         format!("ws://{}/api?protocol=1.1", self.addr)
+    }
+    /// Coinstore's public WebSocket (`/s/ws`, the venue's own path).
+    pub fn coinstore_ws_url(&self) -> String {
+        format!("ws://{}/s/ws", self.addr)
     }
     /// Bybit's public WebSocket host: the feed adds `/v5/public/spot` or `/v5/public/linear`.
     pub fn bybit_ws_url(&self) -> String {

@@ -32,6 +32,8 @@ pub enum Kind {
     CoinbasePublic,
     CoinbaseUser,
     BitmartPublic,
+    /// Coinstore's public WebSocket (`/s/ws`).
+    CoinstorePublic,
     /// Bybit's public WebSocket: `true` for `/v5/public/linear`, `false` for spot.
     BybitPublic(bool),
     /// Bybit's private WebSocket (`/v5/private`).
@@ -110,6 +112,11 @@ pub fn run(
             mailbox,
         )),
         Kind::BitmartPublic => Box::new(super::bitmart_public::BitmartPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::CoinstorePublic => Box::new(super::coinstore_public::CoinstorePublicSession::new(
             shared.clone(),
             conn_id,
             mailbox,

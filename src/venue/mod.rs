@@ -11,7 +11,7 @@ pub mod bybit;
 pub mod coinbase;
 /// CoinDCX futures: Socket.IO v2 codec, market-data codec, snapshot book rule, signing.
 pub mod coindcx;
-/// Coinstore spot: signing (codecs not built yet).
+/// Coinstore spot: signing, market-data codec and book rule (snapshots, `S`).
 pub mod coinstore;
 /// Decimals with more fractional digits than the engine keeps, cut to 8.
 pub mod decimal;

@@ -1,5 +1,40 @@
-//! Coinstore spot (exchanges.md §6): signing so far. The codecs, the session and the
-//! simulator's front end are not built yet (issue 20).
+//! Coinstore spot (exchanges.md §6): signing, the public market-data codec and book rule
+//! (`depth@N` limited-level snapshots, the session sequence `S`), and `mako decode`'s
+//! normalised records, and the 2022 docs' private WebSocket pushes as unit-tested decoders.
+//! The REST order codec and the order session are not built yet (issue 20).
 
+/// `mako decode`: Coinstore messages as normalised records.
+pub mod decode;
+/// Coinstore's side of the market-data seam.
+pub mod handler;
+/// Public market-data decoding.
+pub mod md;
+/// The 2022 docs' private WebSocket: LOGIN, order and account pushes (not wired).
+pub mod private;
 /// The two-step HMAC valid inside a 30-second bucket.
 pub mod sign;
+/// The book rule: each depth snapshot replaces the book; a gap in `S` resyncs.
+pub mod sync;
+
+pub use handler::CoinstoreMd;
+
+/// What this venue's code assumes where Coinstore's documentation (as of Aug 2024, read
+/// through forks of the official docs; exchanges.md §6) leaves the wire form open. None of it
+/// has been checked against the live venue; the README's Coinstore row lists the same.
+pub const UNCONFIRMED: &[&str] = &[
+    "depth pushes are whole snapshots of the top N levels (the docs' sample comments say \
+     'to be updated', but no diff stream or sequence is documented): each replaces the book",
+    "a push carries the envelope's S and T beside its payload fields (the wscat transcript's \
+     trade), or a data list of payloads (the batched trade sample); the docs' depth, ticker \
+     and kline samples show the payload alone, so a push without T is typed by its fields",
+    "pushes name the symbol as REST spells it (BTCUSDT) in `symbol`; streams are subscribed \
+     by the lowercase symbol (btcusdt@depth@20), not the numeric instrument id the docs also \
+     mention",
+    "a gap in S means any message may have been lost: every book waits for a new connection",
+    "the JSON pong {\"op\":\"pong\",\"epochMillis\":…} is accepted unsolicited, and sent \
+     with epochMillis 0 when the connection has been silent for 5 s",
+    "takerSide BULL (in the docs' batched trade sample) is read as BUY",
+    "a reply's C is 200 on success; any other code is an error reply",
+    "the private LOGIN, account and order channels of the 2022 docs are still served, \
+     their pushes come with T order/account, and the login needs no signature",
+];

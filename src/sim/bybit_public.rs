@@ -38,7 +38,6 @@ use crate::types::{Price, Qty, Side};
 
 /// Spot takes at most this many args per request (exchanges.md §3.2).
 const SPOT_MAX_ARGS: usize = 10;
-/// Funding is settled every 8 hours, at 00:00, 08:00 and 16:00 UTC.
 
 /// Bybit's decimal form here: plain, shortest.
 fn dec(v: i64) -> String {

@@ -310,3 +310,81 @@ fn the_private_socket_authenticates_and_pushes_orders_and_executions() {
         assert_eq!(e["isMaker"], false);
     }
 }
+
+/// `category=linear` on a perpetual symbol (the core's perpetual accounts): set-leverage,
+/// a position opened by a market buy against the simulated book, the position list with its
+/// leverage and margin, the wallet's initial margins, and a reduce-only order
+/// that would add refused with 110017; a spot category on the perpetual is refused.
+#[test]
+fn linear_orders_positions_leverage_and_margins() {
+    let s = start_sim(
+        "[[symbols]]\nsymbol = \"BTCUSDT\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n\
+         [[accounts]]\nbalances = { USDT = \"100000\" }\n",
+    );
+    let base = s.rest_url();
+    let post =
+        |path: &str, body: &str| call(&base, "POST", path, body, DOC_API_KEY, now_ms(), false);
+    let get = |path: &str, q: &str| call(&base, "GET", path, q, DOC_API_KEY, now_ms(), false);
+    let (_, v) = post(
+        "/v5/position/set-leverage",
+        r#"{"category":"linear","symbol":"BTCUSDT","buyLeverage":"5","sellLeverage":"5"}"#,
+    );
+    assert_eq!(v["retCode"], 0, "{v}");
+    let (_, v) = post(
+        "/v5/position/set-leverage",
+        r#"{"category":"linear","symbol":"BTCUSDT","buyLeverage":"5","sellLeverage":"5"}"#,
+    );
+    assert_eq!(v["retCode"], 110043, "unchanged: {v}");
+    let spot =
+        r#"{"category":"spot","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01"}"#;
+    let (_, v) = post("/v5/order/create", spot);
+    assert_eq!(v["retCode"], 10001, "the symbol is linear: {v}");
+    // A market buy of 0.01 opens a long at 5x.
+    let (_, v) = post(
+        "/v5/order/create",
+        r#"{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01","orderLinkId":"open-1"}"#,
+    );
+    assert_eq!(v["retCode"], 0, "{v}");
+    let (_, v) = get("/v5/position/list", "category=linear&symbol=BTCUSDT");
+    let p = &v["result"]["list"][0];
+    assert_eq!(
+        (p["side"].as_str(), p["size"].as_str()),
+        (Some("Buy"), Some("0.01")),
+        "{p}"
+    );
+    assert_eq!(p["leverage"], "5");
+    let value: f64 = p["positionValue"].as_str().unwrap().parse().unwrap();
+    let im: f64 = p["positionIM"].as_str().unwrap().parse().unwrap();
+    assert!((im - value / 5.0).abs() < 1e-6, "margin = value / 5: {p}");
+    let (_, v) = get("/v5/account/wallet-balance", "accountType=UNIFIED");
+    let usdt = v["result"]["list"][0]["coin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["coin"] == "USDT")
+        .unwrap()
+        .clone();
+    assert_eq!(usdt["totalPositionIM"], p["positionIM"], "{usdt}");
+    assert_eq!(usdt["totalOrderIM"], "0");
+    assert_eq!(usdt["locked"], "0", "no spot order holds anything");
+    // Reduce-only: a buy would add to the long.
+    let (_, v) = post(
+        "/v5/order/create",
+        r#"{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01","reduceOnly":true}"#,
+    );
+    assert_eq!(v["retCode"], 110017, "{v}");
+    // A reduce-only sell closes it.
+    let (_, v) = post(
+        "/v5/order/create",
+        r#"{"category":"linear","symbol":"BTCUSDT","side":"Sell","orderType":"Market","qty":"0.01","reduceOnly":true}"#,
+    );
+    assert_eq!(v["retCode"], 0, "{v}");
+    let (_, v) = get("/v5/position/list", "category=linear&symbol=BTCUSDT");
+    let p = &v["result"]["list"][0];
+    assert_eq!(
+        (p["side"].as_str(), p["size"].as_str()),
+        (Some(""), Some("0")),
+        "{p}"
+    );
+    assert_eq!(p["positionIM"], "0");
+}

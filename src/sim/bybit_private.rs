@@ -155,7 +155,7 @@ fn core_params(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal
     match a.get("reduceOnly") {
         None | Some(Value::Bool(false)) => {}
         Some(Value::Bool(true)) if linear => {
-            return core_params_reduce(shared, a, sym);
+            return core_params_reduce(shared, a);
         }
         Some(_) => return Err(bad("reduceOnly")),
     }
@@ -206,11 +206,7 @@ fn core_params(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal
 }
 
 /// A linear order with `reduceOnly: true`: its core parameters, marked reduce-only.
-fn core_params_reduce(
-    shared: &Shared,
-    a: &Value,
-    _sym: usize,
-) -> Result<Map<String, Value>, Refusal> {
+fn core_params_reduce(shared: &Shared, a: &Value) -> Result<Map<String, Value>, Refusal> {
     let mut plain = a.clone();
     if let Some(m) = plain.as_object_mut() {
         m.remove("reduceOnly");
@@ -340,7 +336,8 @@ fn authenticate(shared: &Shared, req: &crate::net::http::Request) -> Result<usiz
 pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Value)> {
     let private = req.path.starts_with("/v5/order/")
         || req.path.starts_with("/v5/account/")
-        || req.path.starts_with("/v5/execution/");
+        || req.path.starts_with("/v5/execution/")
+        || req.path.starts_with("/v5/position/");
     if !private {
         return None;
     }

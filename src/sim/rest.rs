@@ -56,6 +56,7 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     if req.path.starts_with("/v5/order/")
         || req.path.starts_with("/v5/account/")
         || req.path.starts_with("/v5/execution/")
+        || req.path.starts_with("/v5/position/")
     {
         return bybit(shared, req);
     }
@@ -315,7 +316,8 @@ fn admin(shared: &Shared, req: &Request) -> Response {
     }
 }
 
-/// Bybit's private REST paths (`/v5/order/…`, `/v5/account/…`, `/v5/execution/…`) with the
+/// Bybit's private REST paths (`/v5/order/…`, `/v5/account/…`, `/v5/execution/…`,
+/// `/v5/position/…`) with the
 /// HTTP faults in Bybit's shape: a 5xx before execution, the per-UID limit (HTTP 200 with
 /// `retCode` 10006 "Too many visits!" and `X-Bapi-Limit-Status: 0`), and a dropped connection
 /// instead of an order's answer.

@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::gateway_rig::{Rig, rig_for, trade_a_while, trade_until_unknown};
+use common::gateway_rig::{Rig, rig_for, rig_linear_perp, trade_a_while, trade_until_unknown};
 use common::start_sim;
 use mako::config::{OrderTransport, VenueKind};
 use mako::gateway::GatewayOptions;
@@ -32,15 +32,10 @@ fn rig(options: GatewayOptions) -> Rig {
 const LINEAR: &str =
     "[[symbols]]\nsymbol = \"BTCUSDT\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n";
 
+/// The instrument is the linear perpetual at the venue's 10×: the gateway compares the
+/// venue's positions with its own.
 fn linear_rig(options: GatewayOptions) -> Rig {
-    rig_for(
-        VenueKind::BybitLinear,
-        start_sim(LINEAR),
-        OrderTransport::Rest,
-        options,
-        1_700_000_000_123,
-        None,
-    )
+    rig_linear_perp(start_sim(LINEAR), options, "10", true)
 }
 
 #[test]
@@ -141,7 +136,8 @@ fn engine_position(r: &Rig) -> Qty {
 /// Linear perpetual orders (`category=linear`) against the simulator's perpetual accounts:
 /// orders, fills, fees (in USDT) and the USDT balance with the margin held by orders and
 /// positions (`totalOrderIM` + `totalPositionIM` read as locked) agree with `/sim/state`, with
-/// dropped pushes and a disconnect; the venue's position is the engine's fills netted.
+/// dropped pushes and a disconnect; the venue's position is the engine's fills netted, and
+/// the gateway's position comparison never mistook a lost push for a drift.
 #[test]
 fn bybit_linear_orders_positions_and_margin_match_the_venue() {
     let options = GatewayOptions {
@@ -163,6 +159,12 @@ fn bybit_linear_orders_positions_and_margin_match_the_venue() {
     let pos = &state["accounts"][0]["positions"][0];
     let venue = Qty::parse(pos["size"].as_str().unwrap()).unwrap();
     assert_eq!(engine_position(&r), venue, "position: {pos}");
+    // The gateway's own comparison agrees, and the lost pushes were never taken for drift
+    // (their fills were learned by queries first).
+    let perp = r.last.perps.first().expect("the perpetual is watched");
+    assert_eq!(perp.engine, venue.units(), "{perp:?}");
+    assert_eq!(r.last.counters.position_drifts, 0, "{:?}", r.last.counters);
+    assert!(r.last.counters.position_reports > 0);
     assert!(
         !venue.is_zero() || pos["realizedPnl"] != "0.00000000",
         "the account traded the perpetual: {pos}"

@@ -263,6 +263,33 @@ impl Telemetry {
                 self.tell(Notice::Error(format!("{source}: {msg}")));
                 self.activity(Level::Error, source, msg, at);
             }
+            GatewayEvent::PositionDrift {
+                venue,
+                instrument,
+                engine,
+                venue_size,
+                corrected,
+                at,
+            } => {
+                let source = format!("gateway:{}", self.venue(venue));
+                let symbol = self
+                    .spec
+                    .instruments
+                    .get(instrument.index())
+                    .map_or("?", |i| i.symbol.as_str());
+                let (e, v) = (Qty::from_units(engine), Qty::from_units(venue_size));
+                let msg = if corrected {
+                    format!(
+                        "{symbol}: position {e} differed from the venue's {v}: corrected to the venue's"
+                    )
+                } else {
+                    format!(
+                        "{symbol}: position {e} differs from the venue's {v}: not one strategy's, left as it is"
+                    )
+                };
+                self.tell(Notice::Error(format!("{source}: {msg}")));
+                self.activity(Level::Error, source, msg, at);
+            }
             GatewayEvent::Banned { venue, at } => {
                 let source = format!("gateway:{}", self.venue(venue));
                 let msg = "the venue banned this key or address (418): no more requests";

@@ -26,6 +26,7 @@ use super::table::OrderTable;
 use crate::net::Link;
 use crate::types::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 
+mod positions;
 pub(super) mod status;
 
 /// Timings of the reconciliation rules.
@@ -154,6 +155,8 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     /// New orders and cancels go over REST too (`order_transport = "rest"`); otherwise REST,
     /// when present, carries only queries and sweeps.
     orders_over_rest: bool,
+    /// The venue's perpetuals: their leverage and position checks (`actor/positions.rs`).
+    perps: Vec<positions::PerpWatch>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -216,7 +219,9 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             .map(|l| spec.instruments.iter().map(|_| window(l)).collect())
             .unwrap_or_default();
         let account_window = limits.per_account.map(window);
+        let perps = positions::watches(&spec.instruments, spec.venue.id);
         Ok(Self {
+            perps,
             name: format!("gateway:{}", spec.venue.name),
             instrument_windows,
             account_window,
@@ -433,6 +438,9 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         };
         if !grid_ok {
             return self.refuse(&i, Refusal::Grid, now);
+        }
+        if !i.reduce_only && !self.leverage_allows(i.instrument) {
+            return self.refuse(&i, Refusal::LeverageUnconfirmed, now);
         }
         // The symbol is read in place where the request is encoded: no copy per order.
         let (pd, qd) = (inst.price_decimals, inst.qty_decimals);
@@ -765,6 +773,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         }
         if let Some(f) = r.fill {
             self.counters.fills += 1;
+            self.note_perp_fill(instrument);
             let quote_asset = self
                 .instrument(instrument)
                 .map(|i| i.quote.clone())
@@ -836,6 +845,11 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 }
                 self.balances = b;
             }
+            SessionEvent::Position(p) => self.on_position(p, now),
+            SessionEvent::Funding(f) => self.on_funding(f),
+            SessionEvent::LeverageSet { symbol, leverage } => {
+                self.on_leverage_set(&symbol, leverage)
+            }
             SessionEvent::Subscribed => self.user_stream = true,
             SessionEvent::LoggedIn => {
                 let vms = self.venue_ms(now);
@@ -866,6 +880,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                     c.fetch_trades = true;
                     c.trades_after = Some(now.plus_nanos(ns(self.options.ack_deadline)));
                 }
+                self.on_leverage_failed(&purpose, &error);
                 tracing::warn!(gateway = %self.name, ?purpose, code = error.code, msg = %error.msg, "request failed");
                 self.telemetry.emit(GatewayEvent::Failed {
                     venue: self.venue.id,
@@ -1034,6 +1049,13 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 .is_some_and(|r| r.sweep(&symbols, now, vms))
             {
                 self.counters.sweeps += 1;
+            }
+            if !self.perps.is_empty() {
+                self.set_leverages(now);
+                let perps = self.perp_symbols();
+                if let Some(r) = self.rest.as_mut() {
+                    r.positions(&perps, now, vms);
+                }
             }
             return;
         }
@@ -1251,6 +1273,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 .filter(|o| now.since(o.updated_at) > overdue_after)
                 .count(),
             rest: self.rest.as_ref().map(|r| r.stats(now)),
+            perps: self.perp_views(),
         }
     }
 
@@ -1352,6 +1375,9 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         if now >= self.next_deadline_check {
             self.next_deadline_check = now.plus_nanos(DEADLINE_CHECK_NS);
             self.chase_overdue(now);
+            if !self.perps.is_empty() {
+                self.recheck_positions(now);
+            }
         }
         if now >= self.next_snapshot {
             self.next_snapshot = now.plus_nanos(ns(self.options.snapshot_interval));

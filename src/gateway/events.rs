@@ -46,6 +46,17 @@ pub enum GatewayEvent {
         message: String,
         at: UnixNanos,
     },
+    /// A perpetual position differed from the venue's twice, with no fill between: the
+    /// venue's was taken (`corrected`) or could not be attributed to one strategy.
+    PositionDrift {
+        venue: VenueId,
+        instrument: crate::types::InstrumentId,
+        /// Order units at `10^-8`, signed.
+        engine: i64,
+        venue_size: i64,
+        corrected: bool,
+        at: UnixNanos,
+    },
     /// The venue banned the key or address (HTTP 418): the gateway sends nothing more.
     Banned { venue: VenueId, at: UnixNanos },
     /// The gateway finished its stop step: nothing more comes from it.

@@ -98,6 +98,9 @@ pub enum Refusal {
     /// The venue's published limit on new orders (per instrument or per account) would be
     /// exceeded: refused here rather than by the venue.
     OrderLimit,
+    /// A perpetual whose leverage the venue has not confirmed as configured (set at start,
+    /// checked on every position report): only reduce-only orders go.
+    LeverageUnconfirmed,
     UnknownOrder,
     DuplicateId,
 }
@@ -113,6 +116,7 @@ impl Refusal {
             Refusal::VenueBanned => "venue_banned",
             Refusal::RateLimited => "rate_limited",
             Refusal::OrderLimit => "order_limit",
+            Refusal::LeverageUnconfirmed => "leverage_unconfirmed",
             Refusal::UnknownOrder => "unknown_order",
             Refusal::DuplicateId => "duplicate_id",
         }

@@ -318,6 +318,48 @@ impl<C: RestCodec> RestOrders<C> {
         self.submit(head, buf, venue_ms)
     }
 
+    /// Perpetuals: the position of each of `symbols` (a sweep request); false if the weight
+    /// policy held it back or the codec asks no venue positions.
+    pub fn positions(&mut self, symbols: &[String], now: UnixNanos, venue_ms: u64) -> bool {
+        if symbols.is_empty() || !self.admit(Class::Sweep, now) {
+            return false;
+        }
+        let mut sent = false;
+        for symbol in symbols {
+            let mut buf = self.buffer();
+            match self.codec.positions(symbol, venue_ms, &mut buf) {
+                Some(head) => sent |= self.submit(head, buf, venue_ms),
+                None => self.free.push(buf),
+            }
+        }
+        sent
+    }
+
+    /// Perpetuals: sets `symbol`'s leverage: whether it was queued, or `None` when the codec
+    /// cannot set one.
+    pub fn set_leverage(
+        &mut self,
+        symbol: &str,
+        leverage: crate::types::Rate,
+        now: UnixNanos,
+        venue_ms: u64,
+    ) -> Option<bool> {
+        let mut buf = self.buffer();
+        let Some(head) = self
+            .codec
+            .set_leverage(symbol, leverage, venue_ms, &mut buf)
+        else {
+            self.free.push(buf);
+            return None;
+        };
+        if !self.admit(Class::Query, now) {
+            self.codec.abandon(head.id);
+            self.free.push(buf);
+            return Some(false);
+        }
+        Some(self.submit(head, buf, venue_ms))
+    }
+
     /// Maps every answer that has arrived into events (appended to `out`); returns how many.
     pub fn drain(&mut self, now: UnixNanos, out: &mut Vec<SessionEvent>) -> usize {
         let mut n = 0;

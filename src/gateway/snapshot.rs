@@ -20,6 +20,22 @@ pub struct OrderView {
     pub cancel_pending: bool,
 }
 
+/// A perpetual's position as the engine holds it beside the venue's last report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerpView {
+    pub instrument: crate::types::InstrumentId,
+    pub symbol: String,
+    /// The net over the venue's strategies, order units at `10^-8`, signed.
+    pub engine: i64,
+    /// The venue's last reported size (`None` before its first report).
+    pub venue: Option<i64>,
+    /// The venue holds the configured leverage (or the codec leaves it to reports that
+    /// have not disagreed): new exposure is allowed.
+    pub leverage_ok: bool,
+    /// Funding the venue booked on it, settlement asset at `10^-16` (positive paid).
+    pub funding_paid: i128,
+}
+
 /// Counters kept by the gateway (monotonic over the run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GatewayCounters {
@@ -43,6 +59,15 @@ pub struct GatewayCounters {
     pub stream_gaps: u64,
     /// Updates that waited because a strategy's update channel was full (never dropped).
     pub updates_held: u64,
+    /// Perpetuals: positions the venue reported (pushes and sweeps), each compared.
+    pub position_reports: u64,
+    /// Perpetuals: differences with the venue's position confirmed (and corrected where
+    /// one strategy holds the instrument).
+    pub position_drifts: u64,
+    /// Perpetuals: the venue refused or reported another leverage than configured.
+    pub leverage_mismatches: u64,
+    /// Perpetuals: funding payments the venue booked.
+    pub funding_payments: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,4 +81,6 @@ pub struct GatewaySnapshot {
     pub overdue: usize,
     /// The REST transport's figures, when orders go over REST.
     pub rest: Option<super::rest::RestStats>,
+    /// The venue's perpetuals: positions beside the venue's, and their leverage state.
+    pub perps: Vec<PerpView>,
 }

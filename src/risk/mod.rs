@@ -6,11 +6,13 @@ pub mod board;
 pub mod kill;
 pub mod position;
 pub mod rate;
+pub mod venue_check;
 
 pub use board::PositionBoard;
 pub use kill::{KillReason, KillSwitch};
 pub use position::Position;
 pub use rate::TokenBucket;
+pub use venue_check::Correction;
 
 use crate::config::RiskLimits;
 use crate::types::{

@@ -710,8 +710,16 @@ impl BybitPrivateSession {
             });
             // A linear fill changes the position: Bybit pushes it on the `position` topic.
             let account = self.account?;
-            let position = (trade && cat == "linear")
-                .then(|| position_json(&self.shared, &ex, account, o.symbol));
+            // The topic names the entry `entryPrice` where the REST list says `avgPrice`.
+            let position = (trade && cat == "linear").then(|| {
+                let mut p = position_json(&self.shared, &ex, account, o.symbol);
+                if let Some(m) = p.as_object_mut()
+                    && let Some(avg) = m.remove("avgPrice")
+                {
+                    m.insert("entryPrice".into(), avg);
+                }
+                p
+            });
             (cat, order, execution, position)
         };
         if let Some(t) = self.topic_for("order", cat) {
@@ -724,6 +732,30 @@ impl BybitPrivateSession {
             out.push(self.push(&t, p));
         }
         Some(out)
+    }
+
+    /// A funding payment as Bybit books it: an `execution` of `execType` `Funding` (the
+    /// position's size and side, the mark as `execPrice`, the rate as `feeRate`, the amount
+    /// as `execFee`, positive when paid), with no order.
+    fn funding_push(&mut self, e: &Value) -> Option<String> {
+        let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+        let size = s("q");
+        let (side, qty) = match size.strip_prefix('-') {
+            Some(q) => ("Sell", q),
+            None => ("Buy", size),
+        };
+        let mark = Price::parse(s("p")).ok()?;
+        let value = (i128::from(mark.units()) * i128::from(Price::parse(qty).ok()?.units())
+            / 100_000_000) as i64;
+        let time = e.get("T")?.as_u64()?;
+        let item = json!({"category": "linear", "symbol": s("s"), "orderId": "", "orderLinkId": "",
+            "side": side, "execId": format!("funding-{}-{time}", s("s")), "execType": "Funding",
+            "execPrice": s("p"), "execQty": qty, "execValue": dec(value), "feeRate": s("r"),
+            "execFee": s("n"), "feeCurrency": s("N"), "isMaker": false, "leavesQty": "0",
+            "orderPrice": "", "orderQty": "", "orderType": "UNKNOWN",
+            "execTime": time.to_string()});
+        let topic = self.topic_for("execution", "linear")?;
+        Some(self.push(&topic, item))
     }
 
     fn wallet_push(&mut self) -> Option<String> {
@@ -832,6 +864,7 @@ impl Session for BybitPrivateSession {
                     "outboundAccountPosition" if self.topics.contains("wallet") => {
                         vec![self.wallet_push()?]
                     }
+                    "funding" => vec![self.funding_push(e)?],
                     _ => return None,
                 };
                 // One core event can make two pushes (order and execution): the second

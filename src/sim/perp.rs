@@ -337,6 +337,14 @@ impl Exchange {
                     size: pos.size,
                     amount,
                 });
+                // The account's private streams hear of it (a front end words it as its
+                // venue does: Bybit's execution of execType Funding).
+                let data = serde_json::json!({"e": "funding", "E": due, "T": due,
+                    "s": self.symbols[symbol].cfg.symbol, "r": rate.to_string(),
+                    "p": mark.to_string(), "q": Qty::from_units(pos.size).to_string(),
+                    "n": Qty::from_units(amount).to_string(), "N": quote});
+                self.events
+                    .push(super::exchange::Event::User { account, data });
             }
         }
         self.flush_positions();

@@ -54,6 +54,10 @@ pub struct VenueUpdate {
     pub orders_by_state: Option<[u64; 8]>,
     pub fills: Option<u64>,
     pub venue_rejects: Option<u64>,
+    /// Gateway, perpetuals: positions corrected from the venue's, and leverages the venue
+    /// refused or reported otherwise than configured.
+    pub position_drifts: Option<u64>,
+    pub leverage_mismatches: Option<u64>,
     pub at: UnixNanos,
 }
 
@@ -72,6 +76,8 @@ impl VenueUpdate {
             orders_by_state: None,
             fills: None,
             venue_rejects: None,
+            position_drifts: None,
+            leverage_mismatches: None,
             at,
         }
     }

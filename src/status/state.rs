@@ -129,6 +129,8 @@ struct VenueView {
     orders_by_state: [u64; 8],
     fills: u64,
     venue_rejects: u64,
+    position_drifts: u64,
+    leverage_mismatches: u64,
 }
 
 impl Default for VenueView {
@@ -144,6 +146,8 @@ impl Default for VenueView {
             orders_by_state: [0; 8],
             fills: 0,
             venue_rejects: 0,
+            position_drifts: 0,
+            leverage_mismatches: 0,
         }
     }
 }
@@ -305,6 +309,8 @@ impl StatusState {
         v.orders_by_state = u.orders_by_state.unwrap_or(v.orders_by_state);
         v.fills = u.fills.unwrap_or(v.fills);
         v.venue_rejects = u.venue_rejects.unwrap_or(v.venue_rejects);
+        v.position_drifts = u.position_drifts.unwrap_or(v.position_drifts);
+        v.leverage_mismatches = u.leverage_mismatches.unwrap_or(v.leverage_mismatches);
     }
 
     pub fn open_orders(&self) -> usize {
@@ -432,6 +438,8 @@ impl StatusState {
                         "orders_by_state": by_state,
                         "fills": v.fills,
                         "venue_rejects": v.venue_rejects,
+                        "position_drifts": v.position_drifts,
+                        "leverage_mismatches": v.leverage_mismatches,
                     })
                 })
                 .collect(),

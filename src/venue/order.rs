@@ -63,6 +63,40 @@ pub enum Purpose {
     Subscribe,
     /// A login that authenticates the whole connection (Binance's `session.logon`).
     Logon,
+    /// Perpetuals: the account's position in one symbol.
+    Positions(String),
+    /// Perpetuals: the leverage set on one symbol (at start, from config).
+    SetLeverage {
+        symbol: String,
+        leverage: crate::types::Rate,
+    },
+}
+
+/// A perpetual position as the venue states it (a push or a query's answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VenuePosition {
+    pub symbol: String,
+    /// Signed size in the instrument's order units (base or contracts, as orders count
+    /// them) at `10^-8`: positive long, negative short, zero flat.
+    pub size: i64,
+    /// The position's average entry price, when open and reported.
+    pub entry: Option<Price>,
+    /// The leverage the venue holds for the symbol, when reported.
+    pub leverage: Option<crate::types::Rate>,
+}
+
+/// A funding payment the venue booked on a position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VenueFunding {
+    pub symbol: String,
+    /// The position at the funding time, signed, in order units at `10^-8`.
+    pub size: i64,
+    pub mark: Price,
+    pub rate: crate::types::FundingRate,
+    /// Paid by the account (negative: received), settlement asset at `10^-8`.
+    pub paid: i64,
+    /// The funding time.
+    pub at: UnixNanos,
 }
 
 /// What the venue told us, in the gateway's terms.
@@ -102,6 +136,17 @@ pub enum SessionEvent {
         orders: Vec<OrderSnapshot>,
     },
     Balances(Vec<Balance>),
+    /// Perpetuals: the account's position in one symbol (pushed, or a query's answer; a
+    /// query for a symbol without a position answers size zero).
+    Position(VenuePosition),
+    /// Perpetuals: a funding payment.
+    Funding(VenueFunding),
+    /// Perpetuals: the venue holds this leverage on the symbol now (a set-leverage answer,
+    /// or "not modified": it already did).
+    LeverageSet {
+        symbol: String,
+        leverage: crate::types::Rate,
+    },
     /// The session's login was accepted (venues that log in: OKX); the gateway then calls
     /// `OrderSession::after_login`.
     LoggedIn,

@@ -319,6 +319,23 @@ pub trait RestCodec: Send + 'static {
         None
     }
 
+    /// Perpetuals: the account's position in `symbol` (`Position`, size zero when flat);
+    /// `None`, writing nothing, on a venue without positions or whose codec does not ask.
+    fn positions(&mut self, _symbol: &str, _now_ms: u64, _buf: &mut Vec<u8>) -> Option<RestHead> {
+        None
+    }
+    /// Perpetuals: sets the leverage of `symbol` (answered by `LeverageSet`, or `Failed`
+    /// with `Purpose::SetLeverage`); `None`, writing nothing, where the codec cannot.
+    fn set_leverage(
+        &mut self,
+        _symbol: &str,
+        _leverage: crate::types::Rate,
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        None
+    }
+
     /// Forgets a request that never left (the worker's queue was full).
     fn abandon(&mut self, id: u64) -> Option<Purpose>;
 

@@ -107,7 +107,16 @@ pub fn rig_for(
     run_start_ms: u64,
     offset: Option<ClockOffset>,
 ) -> Rig {
-    rig_inner(kind, sim, transport, options, run_start_ms, offset, None)
+    rig_inner(
+        kind,
+        sim,
+        transport,
+        options,
+        run_start_ms,
+        offset,
+        None,
+        None,
+    )
 }
 
 /// A Binance WebSocket API rig whose key is the Ed25519 private key `ed25519` (base64 or
@@ -127,9 +136,41 @@ pub fn rig_ed25519(
         run_start_ms,
         None,
         Some(ed25519),
+        None,
     )
 }
 
+/// A Bybit linear rig whose instrument is the linear perpetual BTCUSDT at `leverage`
+/// (isolated, 0.5 % maintenance): the gateway sets that leverage on the venue at start and
+/// compares the venue's positions with its own. Waits for the leverage to be confirmed unless
+/// `expect_confirmed` is false (a leverage the venue refuses).
+pub fn rig_linear_perp(
+    sim: SimHandle,
+    options: GatewayOptions,
+    leverage: &str,
+    expect_confirmed: bool,
+) -> Rig {
+    let mut r = rig_inner(
+        VenueKind::BybitLinear,
+        sim,
+        OrderTransport::Rest,
+        options,
+        1_700_000_000_123,
+        None,
+        None,
+        Some(leverage),
+    );
+    if expect_confirmed {
+        let ok = wait_for(Duration::from_secs(20), || {
+            r.refresh();
+            r.last.perps.first().filter(|p| p.leverage_ok).map(|_| ())
+        });
+        assert!(ok.is_some(), "leverage confirmed: {:?}", r.last.perps);
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
 fn rig_inner(
     kind: VenueKind,
     sim: SimHandle,
@@ -138,6 +179,7 @@ fn rig_inner(
     run_start_ms: u64,
     offset: Option<ClockOffset>,
     ed25519: Option<&str>,
+    perp_leverage: Option<&str>,
 ) -> Rig {
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
@@ -150,6 +192,15 @@ fn rig_inner(
     let mut inst = instrument();
     if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
+    }
+    if let Some(l) = perp_leverage {
+        inst.contract = mako::types::Contract::LINEAR_BASE;
+        inst.margin = Some(mako::types::Margin {
+            mode: mako::types::MarginMode::Isolated,
+            leverage: mako::types::Rate::parse(l).unwrap(),
+            maintenance: mako::types::Rate::parse("0.005").unwrap(),
+            funding_interval_ms: 8 * 3_600_000,
+        });
     }
     let venue = VenueConfig {
         id: VenueId(0),

@@ -103,6 +103,8 @@ pub(in crate::gateway) fn publish_figures<S: Iterator<Item = bool>>(
     v.orders_by_state = Some(by_state);
     v.fills = Some(f.counters.fills);
     v.venue_rejects = Some(f.counters.venue_rejects);
+    v.position_drifts = Some(f.counters.position_drifts);
+    v.leverage_mismatches = Some(f.counters.leverage_mismatches);
     let _ = tx.send(StatusUpdate::Venue(v));
 
     let mut daily = 0i128;

@@ -748,6 +748,8 @@ impl PaperGateway {
         }
         GatewaySnapshot {
             rest: None,
+            // Paper perpetuals are the engine's own: there is no venue position to compare.
+            perps: Vec::new(),
             orders: self
                 .table
                 .iter()

@@ -292,6 +292,11 @@ impl BinanceRest {
             Purpose::Account => user::account_balances(&v).map(SessionEvent::Balances),
             Purpose::Subscribe => Ok(SessionEvent::Subscribed),
             Purpose::Logon => Ok(SessionEvent::LoggedIn),
+            Purpose::Positions(_) | Purpose::SetLeverage { .. } => {
+                Err(crate::venue::binance::user::DecodeError::Field(
+                    "positions (a spot venue has none)",
+                ))
+            }
         };
         match decoded {
             Ok(ev) => out.push(ev),

@@ -414,6 +414,8 @@ impl Session {
                 self.logged_on = true;
                 out.push(SessionEvent::LoggedIn);
             }
+            // Spot: never asked.
+            Purpose::Positions(_) | Purpose::SetLeverage { .. } => {}
         }
     }
 }

@@ -461,7 +461,11 @@ impl RestCodec for BitmartRest {
                         })
                 }),
             Purpose::Account => balances(data).map(|b| vec![SessionEvent::Balances(b)]),
-            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::Amend(_)
+            | Purpose::Subscribe
+            | Purpose::Logon
+            | Purpose::Positions(_)
+            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

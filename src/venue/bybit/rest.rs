@@ -25,10 +25,13 @@ use serde_json::Value;
 
 use crate::types::order::{OrderEvent, OrderKind, SnapshotStatus};
 use crate::types::{
-    AssetCode, ClientOrderId, Notional, Price, Qty, Side, TimeInForce, UnixNanos, VenueOrderId,
+    AssetCode, ClientOrderId, Notional, Price, Qty, Rate, Side, TimeInForce, UnixNanos,
+    VenueOrderId,
 };
 use crate::venue::decimal::floor8;
-use crate::venue::order::{Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::order::{
+    Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError, VenuePosition,
+};
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
     SignedHeaders, unknown_outcome as unknown,
@@ -71,6 +74,9 @@ pub fn classify(code: i64) -> ErrorClass {
         _ => ErrorClass::Unknown,
     }
 }
+
+/// "leverage not modified": the symbol already has the leverage asked for.
+const LEVERAGE_NOT_MODIFIED: i32 = 110043;
 
 /// How long the IP limit's 403 stops every request: "wait at least 10 minutes".
 const IP_BAN_S: u64 = 600;
@@ -354,6 +360,55 @@ impl RestCodec for BybitRest {
         )
     }
 
+    /// `GET /v5/position/list?category=linear&symbol=…` (linear only: spot holds no
+    /// positions).
+    fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        if self.category != Category::Linear {
+            return None;
+        }
+        buf.clear();
+        let _ = write!(Buf(buf), "category=linear&symbol={symbol}");
+        Some(self.finish(
+            Purpose::Positions(symbol.to_owned()),
+            Method::Get,
+            "/v5/position/list",
+            Class::Sweep,
+            buf,
+            now_ms,
+        ))
+    }
+
+    /// `POST /v5/position/set-leverage` with one leverage for both sides (one-way mode).
+    /// 110043 ("leverage not modified") means the symbol already had it.
+    fn set_leverage(
+        &mut self,
+        symbol: &str,
+        leverage: Rate,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        if self.category != Category::Linear {
+            return None;
+        }
+        buf.clear();
+        let l = leverage;
+        let _ = write!(
+            Buf(buf),
+            r#"{{"category":"linear","symbol":"{symbol}","buyLeverage":"{l}","sellLeverage":"{l}"}}"#
+        );
+        Some(self.finish(
+            Purpose::SetLeverage {
+                symbol: symbol.to_owned(),
+                leverage,
+            },
+            Method::Post,
+            "/v5/position/set-leverage",
+            Class::Query,
+            buf,
+            now_ms,
+        ))
+    }
+
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
         self.inflight.take(id)
     }
@@ -485,6 +540,30 @@ impl RestCodec for BybitRest {
                 }])
             }),
             Purpose::Account => balances(result).map(|b| vec![SessionEvent::Balances(b)]),
+            Purpose::Positions(symbol) => list(result).and_then(|l| {
+                let mut evs = l
+                    .iter()
+                    .map(super::session::position)
+                    .map(|p| p.map(SessionEvent::Position))
+                    .collect::<Result<Vec<_>, _>>()?;
+                // A symbol without a position may be left out: it is flat.
+                if !evs
+                    .iter()
+                    .any(|e| matches!(e, SessionEvent::Position(p) if p.symbol == *symbol))
+                {
+                    evs.push(SessionEvent::Position(VenuePosition {
+                        symbol: symbol.clone(),
+                        size: 0,
+                        entry: None,
+                        leverage: None,
+                    }));
+                }
+                Ok(evs)
+            }),
+            Purpose::SetLeverage { symbol, leverage } => Ok(vec![SessionEvent::LeverageSet {
+                symbol: symbol.clone(),
+                leverage: *leverage,
+            }]),
             Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
@@ -594,6 +673,9 @@ fn refused(purpose: Purpose, error: VenueError, out: &mut Vec<SessionEvent>) {
         Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
         Purpose::Status(cid) if class == ErrorClass::NotFound => SessionEvent::NotFound { cid },
         Purpose::Status(cid) => SessionEvent::Uncertain { cid },
+        Purpose::SetLeverage { symbol, leverage } if error.code == LEVERAGE_NOT_MODIFIED => {
+            SessionEvent::LeverageSet { symbol, leverage }
+        }
         p => SessionEvent::Failed { purpose: p, error },
     });
 }

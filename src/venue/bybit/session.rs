@@ -12,15 +12,27 @@
 //! as snapshots of the same figures, the second changes nothing). Each `execution` item is
 //! one trade: its id and fee (`execId`, `execFee`, `feeCurrency`) become the order's
 //! `Trades`, which is how the gateway learns fees; one message may carry several.
+//!
+//! **Perpetuals** (`bybit-linear`): the `position.linear` topic is subscribed too; each item
+//! becomes a `Position` (size signed by `side`, `entryPrice` — the REST list's `avgPrice` —
+//! and `leverage`), which the gateway compares with its own. An `execution` item with
+//! `execType` `Funding` is a funding payment: `execQty` the position, `side` its side,
+//! `execPrice` the mark, `feeRate` the funding rate, `execFee` the amount, paid when positive
+//! and received when negative, like a fee. The reference holds no sample of either: both are
+//! read as Bybit's v5 pages describe them, unconfirmed against the live venue.
 
 use serde_json::Value;
 
 use crate::types::VenueOrderId;
 use crate::types::order::{OrderEvent, SnapshotStatus};
-use crate::types::{AssetCode, ClientOrderId, Notional, Price, Qty, TradeId, UnixNanos};
+use crate::types::{
+    AssetCode, ClientOrderId, FundingRate, Notional, Price, Qty, Rate, TradeId, UnixNanos,
+};
 use crate::venue::decimal::floor8;
 use crate::venue::md::Keepalive;
-use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::order::{
+    OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError, VenueFunding, VenuePosition,
+};
 
 use super::Category;
 use super::handler::PING;
@@ -98,8 +110,73 @@ fn order(d: &Value, at: UnixNanos) -> Result<SessionEvent, String> {
     })
 }
 
-/// One `execution` item as the order's trade id and fee (a rebate is a negative fee).
+/// A signed decimal cut to 8 places, in units; `""` is zero.
+fn signed_units(d: &Value, k: &str) -> Result<i64, String> {
+    let s = text(d, k)?;
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let (neg, q) = floor8(s).ok_or_else(|| format!("{k} {s:?}: not a decimal"))?;
+    Ok(if neg { -q.units() } else { q.units() })
+}
+
+/// A position's side as a sign: `Buy` long, `Sell` short, `""` or `None` flat.
+fn side_sign(d: &Value) -> Result<i64, String> {
+    match text(d, "side")? {
+        "Buy" => Ok(1),
+        "Sell" => Ok(-1),
+        "" | "None" => Ok(0),
+        other => Err(format!("unknown side {other:?}")),
+    }
+}
+
+/// One `position` item (or `/v5/position/list` entry): size signed by side, the entry price
+/// (`entryPrice` on the topic, `avgPrice` in the list) and the leverage.
+pub(super) fn position(d: &Value) -> Result<VenuePosition, String> {
+    let size = amount(d, "size")?.units() * side_sign(d)?;
+    let entry = ["entryPrice", "avgPrice"]
+        .into_iter()
+        .find(|k| d.get(*k).is_some())
+        .map(|k| amount(d, k))
+        .transpose()?
+        .filter(|p| !p.is_zero())
+        .map(|p| Price::from_units(p.units()));
+    let leverage = match d.get("leverage") {
+        Some(_) => Some(amount(d, "leverage")?)
+            .filter(|l| !l.is_zero())
+            .map(|l| Rate::from_units(l.units())),
+        None => None,
+    };
+    Ok(VenuePosition {
+        symbol: text(d, "symbol")?.to_owned(),
+        size,
+        entry,
+        leverage,
+    })
+}
+
+/// One `execution` item of `execType` `Funding` as the payment it books.
+fn funding(d: &Value) -> Result<SessionEvent, String> {
+    let time: u64 = text(d, "execTime")?
+        .parse()
+        .map_err(|_| "execTime is not a number".to_owned())?;
+    let rate = text(d, "feeRate")?;
+    Ok(SessionEvent::Funding(VenueFunding {
+        symbol: text(d, "symbol")?.to_owned(),
+        size: amount(d, "execQty")?.units() * side_sign(d)?,
+        mark: Price::from_units(amount(d, "execPrice")?.units()),
+        rate: FundingRate::parse(rate).map_err(|e| format!("feeRate {rate:?}: {e}"))?,
+        paid: signed_units(d, "execFee")?,
+        at: UnixNanos(time.saturating_mul(1_000_000)),
+    }))
+}
+
+/// One `execution` item as the order's trade id and fee (a rebate is a negative fee), or a
+/// funding payment.
 fn execution(d: &Value) -> Result<SessionEvent, String> {
+    if d.get("execType").and_then(Value::as_str) == Some("Funding") {
+        return funding(d);
+    }
     let Ok(cid) = ClientOrderId::parse(text(d, "orderLinkId")?) else {
         return Ok(SessionEvent::Other(
             "execution of an order placed elsewhere".into(),
@@ -159,16 +236,20 @@ impl OrderSession for BybitSession {
         );
     }
 
-    /// `order.{category}` and `execution.{category}` in one request (categorised topics
-    /// only: the docs forbid mixing them with the all-in-one ones).
+    /// `order.{category}` and `execution.{category}` (and `position.linear` on linear) in
+    /// one request (categorised topics only: the docs forbid mixing them with the all-in-one
+    /// ones).
     fn after_login(&mut self, _now_ms: u64, out: &mut Vec<u8>) -> bool {
         out.clear();
         let c = self.category.as_str();
+        let mut topics = vec![format!("order.{c}"), format!("execution.{c}")];
+        if self.category == Category::Linear {
+            topics.push("position.linear".to_owned());
+        }
         out.extend_from_slice(
-            serde_json::json!({"req_id": "orders", "op": "subscribe",
-                "args": [format!("order.{c}"), format!("execution.{c}")]})
-            .to_string()
-            .as_bytes(),
+            serde_json::json!({"req_id": "orders", "op": "subscribe", "args": topics})
+                .to_string()
+                .as_bytes(),
         );
         true
     }
@@ -262,6 +343,7 @@ impl OrderSession for BybitSession {
             match topic.split('.').next() {
                 Some("order") => order,
                 Some("execution") => |d, _| execution(d),
+                Some("position") => |d, _| position(d).map(SessionEvent::Position),
                 _ => {
                     out.push(SessionEvent::Other(format!("topic {topic}")));
                     return;
@@ -408,6 +490,66 @@ mod tests {
         }
         assert!(matches!(
             frames(&mut s, "{not json").as_slice(),
+            [SessionEvent::Undecodable(_)]
+        ));
+    }
+
+    /// Linear: the position topic too; its items (written in the shape of Bybit's v5 docs,
+    /// the reference has no sample) become signed positions; a flat one has side "".
+    #[test]
+    fn linear_positions_and_funding_executions() {
+        let mut s = BybitSession::new(
+            Category::Linear,
+            BybitSigner::from_bytes("mako-test-key", b"mako-test-secret"),
+        );
+        let mut out = Vec::new();
+        assert!(s.after_login(0, &mut out));
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"req_id":"orders","op":"subscribe","args":["order.linear","execution.linear","position.linear"]}"#
+        );
+        let push = r#"{"id":"1","topic":"position.linear","creationTime":1,"data":[
+            {"category":"linear","symbol":"BTCUSDT","side":"Buy","size":"0.01","entryPrice":"95900.1",
+             "leverage":"5","positionIdx":0},
+            {"category":"linear","symbol":"ETHUSDT","side":"","size":"0","entryPrice":"0","leverage":"10"}]}"#;
+        assert_eq!(
+            frames(&mut s, push),
+            vec![
+                SessionEvent::Position(VenuePosition {
+                    symbol: "BTCUSDT".into(),
+                    size: 1_000_000,
+                    entry: Some(Price::parse("95900.1").unwrap()),
+                    leverage: Some(Rate::parse("5").unwrap()),
+                }),
+                SessionEvent::Position(VenuePosition {
+                    symbol: "ETHUSDT".into(),
+                    size: 0,
+                    entry: None,
+                    leverage: Some(Rate::parse("10").unwrap()),
+                }),
+            ]
+        );
+        // A short's funding at a negative rate: received, so a negative fee.
+        let funding = r#"{"topic":"execution.linear","id":"2","creationTime":1,"data":[
+            {"category":"linear","symbol":"BTCUSDT","side":"Sell","execType":"Funding",
+             "execId":"f-1","execQty":"0.5","execPrice":"95901.48","execValue":"47950.74",
+             "feeRate":"-0.0001","execFee":"-4.795074","feeCurrency":"USDT","orderId":"",
+             "orderLinkId":"","execTime":"1746270400000"}]}"#;
+        assert_eq!(
+            frames(&mut s, funding),
+            vec![SessionEvent::Funding(VenueFunding {
+                symbol: "BTCUSDT".into(),
+                size: -50_000_000,
+                mark: Price::parse("95901.48").unwrap(),
+                rate: FundingRate::parse("-0.0001").unwrap(),
+                paid: -479_507_400,
+                at: UnixNanos(1_746_270_400_000_000_000),
+            })]
+        );
+        let bad =
+            r#"{"topic":"position.linear","data":[{"symbol":"BTCUSDT","side":"Long","size":"1"}]}"#;
+        assert!(matches!(
+            frames(&mut s, bad).as_slice(),
             [SessionEvent::Undecodable(_)]
         ));
     }

@@ -458,7 +458,11 @@ impl CoinbaseRest {
             Purpose::Account => vec![SessionEvent::Balances(
                 private::balances(list("accounts")?).map_err(|e| e.to_string())?,
             )],
-            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Vec::new(),
+            Purpose::Amend(_)
+            | Purpose::Subscribe
+            | Purpose::Logon
+            | Purpose::Positions(_)
+            | Purpose::SetLeverage { .. } => Vec::new(),
         })
     }
 

@@ -397,7 +397,10 @@ impl RestCodec for OkxRest {
                 .map(|d| private::balances(d).map_err(|e| e.to_string()))
                 .collect::<Result<Vec<_>, _>>()
                 .map(|b| vec![SessionEvent::Balances(b.concat())]),
-            Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::Subscribe
+            | Purpose::Logon
+            | Purpose::Positions(_)
+            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

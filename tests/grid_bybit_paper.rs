@@ -1,5 +1,5 @@
 //! The grid bot on a Bybit linear perpetual in paper mode, as `config/grid-bybit-demo.toml`
-//! runs it (ports from the OS, a scratch data directory): market data and the mark price from
+//! runs it with `mode = "paper"`, a paper deposit and fees (ports from the OS, a scratch data directory): market data and the mark price from
 //! the simulator's Bybit linear front end, orders filled by the paper gateway on a margin
 //! account. `/status` shows the position with its entry, the venue's mark, the leverage and
 //! the liquidation price the isolated formula gives; nothing reaches the simulator's order
@@ -27,6 +27,13 @@ fn the_grid_trades_a_simulated_bybit_perpetual_on_paper_margin() {
     ))
     .unwrap()
     .replace("19424", "0")
+    .replace("mode = \"sim\"", "mode = \"paper\"")
+    // The paper margin account's deposit and Bybit's base-tier perpetual fees.
+    .replace(
+        "[persistence]",
+        "[strategies.paper]\nquote = \"10000\"\n\n[paper]\nmaker_fee = \"0.0002\"\n\
+         taker_fee = \"0.00055\"\n\n[persistence]",
+    )
     .replace("127.0.0.1:8794", "127.0.0.1:0")
     .replace(
         "data_dir = \"data/grid-bybit-demo\"",

@@ -37,7 +37,7 @@ impl ConnState {
 
 /// One venue's connection counters (sent by its feed and its gateway; the fields a sender
 /// does not own are `None` and leave the stored value alone).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VenueUpdate {
     pub venue: VenueId,
     pub market_data: Option<ConnState>,
@@ -54,6 +54,8 @@ pub struct VenueUpdate {
     pub orders_by_state: Option<[u64; 8]>,
     pub fills: Option<u64>,
     pub venue_rejects: Option<u64>,
+    /// Gateway: the venue's balances as last read from it (the start-up sweep on).
+    pub balances: Option<Vec<crate::venue::order::Balance>>,
     pub at: UnixNanos,
 }
 
@@ -72,6 +74,7 @@ impl VenueUpdate {
             orders_by_state: None,
             fills: None,
             venue_rejects: None,
+            balances: None,
             at,
         }
     }

@@ -117,7 +117,7 @@ pub fn mode_label(mode: Mode) -> &'static str {
 }
 
 /// One venue, merged from its feed's and its gateway's updates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct VenueView {
     market_data: ConnState,
     orders: ConnState,
@@ -129,6 +129,8 @@ struct VenueView {
     orders_by_state: [u64; 8],
     fills: u64,
     venue_rejects: u64,
+    /// The venue's balances as its gateway last read them.
+    balances: Vec<crate::venue::order::Balance>,
 }
 
 impl Default for VenueView {
@@ -144,6 +146,7 @@ impl Default for VenueView {
             orders_by_state: [0; 8],
             fills: 0,
             venue_rejects: 0,
+            balances: Vec::new(),
         }
     }
 }
@@ -305,6 +308,9 @@ impl StatusState {
         v.orders_by_state = u.orders_by_state.unwrap_or(v.orders_by_state);
         v.fills = u.fills.unwrap_or(v.fills);
         v.venue_rejects = u.venue_rejects.unwrap_or(v.venue_rejects);
+        if let Some(b) = &u.balances {
+            v.balances.clone_from(b);
+        }
     }
 
     pub fn open_orders(&self) -> usize {
@@ -432,6 +438,11 @@ impl StatusState {
                         "orders_by_state": by_state,
                         "fills": v.fills,
                         "venue_rejects": v.venue_rejects,
+                        "balances": v.balances.iter().map(|b| json!({
+                            "asset": b.asset.as_str(),
+                            "free": b.free.to_string(),
+                            "locked": b.locked.to_string(),
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),

@@ -2,8 +2,8 @@
 //! §5.7, §5.8): each request's JSON body built into the caller's buffer and signed over
 //! exactly those bytes (`X-BM-SIGN = hex(HMAC-SHA256(secret, timestamp#memo#body))`, sent with
 //! `X-BM-TIMESTAMP`; `X-BM-KEY` on every request), and the answers (`{"code":1000,
-//! "message","data"}`) mapped into the gateway's `SessionEvent`s. Not wired into the gateway
-//! yet (`engine/venues.rs` refuses a BitMart gateway).
+//! "message","data"}`) mapped into the gateway's `SessionEvent`s. The gateway's REST side for
+//! `bitmart-spot` (`engine/venues.rs`).
 //!
 //! Endpoints, as the reference lists them: new order `POST /spot/v2/submit_order` (BitMart's
 //! only single-order endpoint; `recvWindow` exists on the v4 endpoints only, and goes into
@@ -40,8 +40,9 @@ use crate::venue::rest::{
 use super::sign::BitmartSigner;
 
 /// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): what the
-/// engine must stay under. Listed here for the gateway's order-rate check; not enforced by
-/// this codec (the gateway wiring is not built).
+/// engine must stay under. Listed for reference; not enforced on the engine's side (the
+/// venue's 429/30013 answers hold requests back, and risk's `max_orders_per_sec` bounds
+/// orders).
 pub const LIMITS_PER_2S: [(&str, u32); 6] = [
     ("/spot/v2/submit_order", 40),
     ("/spot/v3/cancel_order", 40),

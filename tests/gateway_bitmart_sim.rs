@@ -59,7 +59,11 @@ fn assert_balances_from_start(r: &mut Rig) {
         .iter()
         .find(|b| b.asset.as_str() == "USDT")
         .expect("USDT balance");
-    assert_eq!(usdt.free, Qty::parse("1000000").unwrap(), "not 0: the wallet was read");
+    assert_eq!(
+        usdt.free,
+        Qty::parse("1000000").unwrap(),
+        "not 0: the wallet was read"
+    );
 }
 
 #[test]
@@ -270,7 +274,10 @@ fn status_shows_the_venues_balances_in_sim_mode() {
         Some(v["accounts"][0]["balances"].clone())
     };
     let agree = |status: &serde_json::Value| -> bool {
-        let shown = status["venues"][0]["balances"].as_array().cloned().unwrap_or_default();
+        let shown = status["venues"][0]["balances"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let Some(venue) = sim_balances() else {
             return false;
         };

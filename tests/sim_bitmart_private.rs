@@ -90,7 +90,11 @@ fn post(
     let mut r = agent()
         .post(format!("{base}{path}"))
         .header("Content-Type", "application/json");
-    for (k, v) in [("X-BM-KEY", key), ("X-BM-TIMESTAMP", ts), ("X-BM-SIGN", sign)] {
+    for (k, v) in [
+        ("X-BM-KEY", key),
+        ("X-BM-TIMESTAMP", ts),
+        ("X-BM-SIGN", sign),
+    ] {
         if let Some(v) = v {
             r = r.header(k, v);
         }
@@ -135,7 +139,10 @@ fn the_tests_hmac_reproduces_bitmarts_official_vectors() {
         hex_hmac(secret, b"1589267764859#test001#bitmart.WebSocket"),
         "3ceeb7e1b8cb165a975e28a2e2dfaca4d30b358873c0351c1a071d8c83314556"
     );
-    assert_eq!(DOC_MEMO, "test001", "the simulator's default memo is the docs'");
+    assert_eq!(
+        DOC_MEMO, "test001",
+        "the simulator's default memo is the docs'"
+    );
 }
 
 #[test]
@@ -173,7 +180,9 @@ fn signed_rest_refuses_a_wrong_memo_a_changed_byte_bad_keys_and_stale_timestamps
     // Keys, timestamps and signatures missing or malformed.
     let t = ts.to_string();
     let b = body.as_bytes();
-    let cases: [(Option<&str>, Option<&str>, Option<&str>, i64); 5] = [
+    // (X-BM-KEY, X-BM-TIMESTAMP, X-BM-SIGN, the code answered)
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, i64);
+    let cases: [Case; 5] = [
         (None, Some(&t), Some(&good), 30001),
         (Some("not-a-key"), Some(&t), Some(&good), 30002),
         (Some(DOC_API_KEY), Some(&t), None, 30004),
@@ -206,7 +215,12 @@ fn signed_rest_refuses_a_wrong_memo_a_changed_byte_bad_keys_and_stale_timestamps
     let a = q(now_ms() - 3_000, 10_000);
     assert_eq!((a.status, code(&a)), (400, Some(50005)), "{}", a.body);
     let a = signed(&base, submit, now_ms() - 50_000, body);
-    assert_eq!(code(&a), Some(1000), "50 s old is within a minute: {}", a.body);
+    assert_eq!(
+        code(&a),
+        Some(1000),
+        "50 s old is within a minute: {}",
+        a.body
+    );
     let order_id = a.body["data"]["order_id"].as_str().unwrap().to_owned();
     assert!(order_id.parse::<u64>().is_ok(), "{order_id}");
 
@@ -354,7 +368,11 @@ fn the_private_socket_logs_in_answers_ping_and_pushes_fills_compressed() {
         let mut ws: Ws = tungstenite::connect(&url).unwrap().0;
         ws.send(Message::text(login(ts, memo))).unwrap();
         let (_, v) = next(&mut ws);
-        assert_eq!((v["event"].as_str(), v["errorCode"].as_str()), (Some("login"), Some(want)), "{v}");
+        assert_eq!(
+            (v["event"].as_str(), v["errorCode"].as_str()),
+            (Some("login"), Some(want)),
+            "{v}"
+        );
         assert!(closes(&mut ws), "a failed login closes the connection");
     }
     let mut ws: Ws = tungstenite::connect(&url).unwrap().0;
@@ -373,7 +391,10 @@ fn the_private_socket_logs_in_answers_ping_and_pushes_fills_compressed() {
     ))
     .unwrap();
     let (_, v) = next(&mut ws);
-    assert_eq!(v, serde_json::json!({"event": "subscribe", "topic": "spot/user/order:BTC_USDT"}));
+    assert_eq!(
+        v,
+        serde_json::json!({"event": "subscribe", "topic": "spot/user/order:BTC_USDT"})
+    );
     let (_, v) = next(&mut ws);
     assert_eq!(v["errorCode"], "90004", "{v}");
     ws.send(Message::text("ping")).unwrap();
@@ -382,7 +403,10 @@ fn the_private_socket_logs_in_answers_ping_and_pushes_fills_compressed() {
     // A marketable limit buy: pushes until it is filled, each compressed.
     let ticker = read(
         agent()
-            .get(format!("{}/api/v3/ticker/bookTicker?symbol=BTCUSDT", s.rest_url()))
+            .get(format!(
+                "{}/api/v3/ticker/bookTicker?symbol=BTCUSDT",
+                s.rest_url()
+            ))
             .call()
             .unwrap(),
     );
@@ -414,7 +438,10 @@ fn the_private_socket_logs_in_answers_ping_and_pushes_fills_compressed() {
     assert_eq!(last["symbol"], "BTC_USDT");
     assert_eq!(last["exec_type"], "T", "it took liquidity");
     assert!(!last["detail_id"].as_str().unwrap().is_empty());
-    assert_eq!(last["deal_fee_coin_name"], "BTC", "a buy pays its fee in the base");
+    assert_eq!(
+        last["deal_fee_coin_name"], "BTC",
+        "a buy pays its fee in the base"
+    );
     // The trade list has the fills with their fees, as the simulator charged them.
     let a = signed(
         &s.rest_url(),

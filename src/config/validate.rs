@@ -597,7 +597,9 @@ fn credentials(
     }
     let passphrase = passphrase?;
     let memo = memo?;
-    if v.kind == RawVenueKind::BitmartSpot && key.as_ref().is_ok_and(Option::is_some) && memo.is_none()
+    if v.kind == RawVenueKind::BitmartSpot
+        && key.as_ref().is_ok_and(Option::is_some)
+        && memo.is_none()
     {
         errors.push(
             join(path, "memo_env"),

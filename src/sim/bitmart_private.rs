@@ -335,7 +335,11 @@ fn cancel(shared: &Shared, account: usize, b: &Value) -> Result<Value, Refusal> 
     let ord = s("order_id").and_then(|o| o.parse::<u64>().ok());
     let cid = s("client_order_id");
     if ord.is_none() && cid.is_none() {
-        return Err(refusal(400, BAD_REQUEST, "Bad Request: order_id or client_order_id"));
+        return Err(refusal(
+            400,
+            BAD_REQUEST,
+            "Bad Request: order_id or client_order_id",
+        ));
     }
     let mut ex = shared.ex.lock();
     let Some(id) = ex.find(account, sym, ord, cid) else {
@@ -415,7 +419,9 @@ fn wallet(ex: &Exchange, account: usize) -> Value {
     let list: Vec<Value> = ex.accounts[account]
         .balances
         .iter()
-        .map(|(k, b)| json!({"id": k, "name": k, "available": dec(b.free), "frozen": dec(b.locked)}))
+        .map(
+            |(k, b)| json!({"id": k, "name": k, "available": dec(b.free), "frozen": dec(b.locked)}),
+        )
         .collect();
     json!({"wallet": list})
 }
@@ -603,7 +609,8 @@ impl BitmartPrivateSession {
     /// cumulative figures, and its fill as the last one.
     fn order_push(&self, e: &Value) -> Option<String> {
         let id = e.get("i")?.as_u64()?;
-        let num = |k: &str| -> Option<i64> { Some(Price::parse(e.get(k)?.as_str()?).ok()?.units()) };
+        let num =
+            |k: &str| -> Option<i64> { Some(Price::parse(e.get(k)?.as_str()?).ok()?.units()) };
         let status = match e.get("X")?.as_str()? {
             "NEW" => Status::New,
             "PARTIALLY_FILLED" => Status::PartiallyFilled,

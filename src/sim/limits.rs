@@ -31,8 +31,11 @@ pub struct Limits {
     /// OKX: times (ms) of the new orders of the last 2 s, per account and instrument.
     okx_orders: Mutex<HashMap<(usize, usize), std::collections::VecDeque<u64>>>,
     /// BitMart: (2-second window, requests counted in it) per account and endpoint.
-    bitmart: Mutex<HashMap<(usize, &'static str), (u64, u32)>>,
+    bitmart: Mutex<HashMap<BitmartKey, (u64, u32)>>,
 }
+
+/// A BitMart request window's owner: account and endpoint path.
+type BitmartKey = (usize, &'static str);
 
 /// OKX's documented limit on placing orders: 60 requests per 2 s per user and instrument.
 const OKX_ORDERS_PER_2S: usize = 60;

@@ -18,12 +18,12 @@ pub mod api;
 pub mod auth;
 /// Tick-to-trade stamps for `mako bench`.
 pub mod bench;
-/// The BitMart spot public WebSocket front end: compressed pushes, depth/increase100 with
-/// versions and snapshot requests, ticker, trades.
-pub mod bitmart_public;
 /// The BitMart spot private front end: memo-signed REST orders and queries, the private
 /// WebSocket's login and compressed `spot/user/order` pushes.
 pub mod bitmart_private;
+/// The BitMart spot public WebSocket front end: compressed pushes, depth/increase100 with
+/// versions and snapshot requests, ticker, trades.
+pub mod bitmart_public;
 /// The simulated book and its diff accumulators.
 pub mod book;
 /// The Bybit v5 public WebSocket front end, spot and linear: orderbook snapshot and deltas

@@ -377,8 +377,7 @@ fn bitmart(shared: &Shared, req: &Request) -> Reply {
                    "data": {}})
             .to_string(),
         );
-        r.headers
-            .push(("X-BM-RateLimit-Reset".into(), "2".into()));
+        r.headers.push(("X-BM-RateLimit-Reset".into(), "2".into()));
         return Reply::Send(r);
     }
     let order_call = req.method == "POST"

@@ -556,7 +556,8 @@ fn trade_fee(t: &Value) -> Result<(TradeId, Qty, AssetCode), String> {
     let fee = floor8(s("fee")?)
         .map(|(neg, q)| if neg { Qty::from_units(-q.units()) } else { q })
         .ok_or("fee: not a decimal")?;
-    let asset = AssetCode::new(s("feeCoinName")?.as_bytes()).ok_or("feeCoinName is not an asset")?;
+    let asset =
+        AssetCode::new(s("feeCoinName")?.as_bytes()).ok_or("feeCoinName is not an asset")?;
     Ok((id, fee, asset))
 }
 

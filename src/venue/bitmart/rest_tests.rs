@@ -391,7 +391,10 @@ fn an_order_trades_answer_gives_each_trade_its_fee() {
     let vid = VenueOrderId::new(b"118100034543076010").unwrap();
     let h = c.trades("BTC_USDT", &cid("mk0abc"), vid, TS, &mut buf);
     assert_eq!(h.path, "/spot/v4/query/order-trades");
-    assert_eq!(buf, br#"{"orderId":"118100034543076010","recvWindow":5000}"#);
+    assert_eq!(
+        buf,
+        br#"{"orderId":"118100034543076010","recvWindow":5000}"#
+    );
     let body = br#"{"code":1000,"message":"success","trace":"t","data":[
         {"tradeId":"7001","orderId":"118100034543076010","clientOrderId":"mk0abc",
          "symbol":"BTC_USDT","side":"buy","orderMode":"spot","type":"limit","price":"48800.00",
@@ -409,7 +412,11 @@ fn an_order_trades_answer_gives_each_trade_its_fee() {
         vec![SessionEvent::Trades {
             cid: cid("mk0abc"),
             trades: vec![
-                (TradeId::new(b"7001").unwrap(), Qty::parse("2.44").unwrap(), usdt),
+                (
+                    TradeId::new(b"7001").unwrap(),
+                    Qty::parse("2.44").unwrap(),
+                    usdt
+                ),
                 (
                     TradeId::new(b"7002").unwrap(),
                     Qty::from_units(-Qty::parse("0.244").unwrap().units()),
@@ -423,7 +430,10 @@ fn an_order_trades_answer_gives_each_trade_its_fee() {
     out.clear();
     c.on_answer(
         h.id,
-        http(200, br#"{"code":1000,"data":[{"tradeId":"1","feeCoinName":"USDT"}]}"#),
+        http(
+            200,
+            br#"{"code":1000,"data":[{"tradeId":"1","feeCoinName":"USDT"}]}"#,
+        ),
         AT,
         &mut out,
     );

@@ -203,9 +203,9 @@ impl OrderTransport {
                  the user channel"
             }
             (VenueKind::BitmartSpot, _) => {
-                "orders, cancels and queries over signed REST (rest_url); order changes from \
-                 the private WebSocket's spot/user/order channel (not built yet: bitmart-spot \
-                 runs in paper mode only)"
+                "orders, cancels, queries and reconciliation over signed REST (rest_url; the \
+                 key's memo is signed into every request); order changes and fills from the \
+                 private WebSocket's spot/user/order channel (private_ws_url, after its login)"
             }
             (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
                 "orders, cancels, queries and reconciliation over signed REST (rest_url; the \
@@ -288,6 +288,8 @@ pub struct Credentials {
     pub api_secret: SecretSource,
     /// The passphrase chosen with the key (OKX); `None` for venues without one.
     pub passphrase: Option<SecretSource>,
+    /// The memo chosen with the key (BitMart: signed into every request); `None` elsewhere.
+    pub memo: Option<SecretSource>,
     /// Binance: the secret is an Ed25519 private key, and the WebSocket API session logs on
     /// with it (`session.logon`) instead of signing every request with HMAC.
     pub ed25519: bool,

@@ -161,6 +161,9 @@ pub struct RawVenue {
     /// The key's passphrase (OKX only).
     pub passphrase_env: Option<String>,
     pub passphrase_file: Option<String>,
+    /// The memo chosen with the key (BitMart only: part of every signature).
+    pub memo_env: Option<String>,
+    pub memo_file: Option<String>,
     /// The private WebSocket: login, order entry and the orders/account channels (OKX only,
     /// e.g. `wss://ws.okx.com:8443/ws/v5/private`).
     pub private_ws_url: Option<String>,

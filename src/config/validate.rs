@@ -241,16 +241,6 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::BitmartSpot && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-        {
-            errors.push(
-                p("kind"),
-                "bitmart-spot runs only in mode = \"paper\" in this build (BitMart market data, \
-                 orders filled by the engine's paper execution): its order gateway (REST \
-                 orders, the private WebSocket) is not built yet",
-            );
-            good = false;
-        }
         if v.kind == RawVenueKind::CoinstoreSpot
             && matches!(mode, Some(RawMode::Live | RawMode::Sim))
         {
@@ -378,6 +368,19 @@ fn venues(
             );
             good = false;
         }
+        if v.kind == RawVenueKind::BitmartSpot
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "bitmart-spot order changes and fills arrive on BitMart's private WebSocket: \
+                 set private_ws_url, e.g. \"wss://ws-manager-compress.bitmart.com/user?protocol=1.1\"",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::OkxSpot
             && v.private_ws_url.is_none()
             && first_of_name
@@ -474,6 +477,11 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
             ok = false;
         }
     };
+    if v.kind != RawVenueKind::BitmartSpot {
+        let why = "applies to bitmart-spot only: only BitMart keys have a memo";
+        refuse("memo_env", v.memo_env.is_some(), why);
+        refuse("memo_file", v.memo_file.is_some(), why);
+    }
     match v.kind {
         RawVenueKind::BinanceSpot => {
             let why = "applies to okx-spot only: Binance keys have no passphrase and orders go \
@@ -575,12 +583,31 @@ fn credentials(
         v.passphrase_env.as_deref(),
         v.passphrase_file.as_deref(),
     );
+    let memo = fields::secret_source(
+        errors,
+        path,
+        "memo",
+        v.memo_env.as_deref(),
+        v.memo_file.as_deref(),
+    );
     // A key or secret written inline was already reported, with what to write instead.
     let inline = |k: &str| errors.has(&join(path, k));
     if inline("api_key") || inline("api_secret") || inline("secret") || inline("passphrase") {
         return Err(Reported);
     }
     let passphrase = passphrase?;
+    let memo = memo?;
+    if v.kind == RawVenueKind::BitmartSpot
+        && key.as_ref().is_ok_and(Option::is_some)
+        && memo.is_none()
+    {
+        errors.push(
+            join(path, "memo_env"),
+            "is missing: a BitMart API key needs the memo chosen with it, which is signed into \
+             every request (memo_env or memo_file)",
+        );
+        return Err(Reported);
+    }
     if v.kind == RawVenueKind::OkxSpot
         && key.as_ref().is_ok_and(Option::is_some)
         && passphrase.is_none()
@@ -622,6 +649,7 @@ fn credentials(
             api_key,
             api_secret,
             passphrase,
+            memo,
             ed25519,
         })),
         (None, None) => Ok(None),

@@ -206,7 +206,7 @@ impl Engine {
             .iter()
             .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
             .collect();
-        let sim_accounts: Vec<(Secret, Secret)> = sim
+        let sim_accounts: Vec<(Secret, Secret, Secret)> = sim
             .as_ref()
             .map(|h| {
                 h.config()
@@ -216,6 +216,7 @@ impl Engine {
                         (
                             Secret::new(a.api_key.clone()),
                             Secret::new(a.secret.clone()),
+                            Secret::new(a.memo.clone()),
                         )
                     })
                     .collect()

@@ -15,6 +15,8 @@ use crate::venue::binance::rest::BinanceRest;
 use crate::venue::binance::session::Session;
 use crate::venue::binance::sign::HmacSigner;
 use crate::venue::bitmart::BitmartMd;
+use crate::venue::bitmart::rest::BitmartRest;
+use crate::venue::bitmart::session::BitmartSession;
 use crate::venue::bybit::rest::BybitRest;
 use crate::venue::bybit::session::BybitSession;
 use crate::venue::bybit::sign::BybitSigner;
@@ -94,7 +96,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BinanceSpot => true,
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => true,
-        VenueKind::BitmartSpot => false,
+        VenueKind::BitmartSpot => true,
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
         VenueKind::CoindcxFutures => false,
@@ -204,10 +206,40 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = CoinbaseRest::with_signer(signer, host);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
-        VenueKind::BitmartSpot => Err(format!(
-            "venue {}: the BitMart order gateway is not built yet",
-            v.name
-        )),
+        VenueKind::BitmartSpot => {
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (BitMart's private WebSocket, \
+                     wss://ws-manager-compress.bitmart.com/user?protocol=1.1: login, then \
+                     spot/user/order)",
+                    v.name
+                )
+            })?;
+            // The key's memo travels in the spec's third credential.
+            let memo = spec.passphrase.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: a BitMart key needs its memo (memo_env or memo_file)",
+                    v.name
+                )
+            })?;
+            let symbols = spec
+                .instruments
+                .iter()
+                .filter(|i| i.venue == spec.venue.id)
+                .map(|i| i.symbol.to_string())
+                .collect();
+            let session = BitmartSession::new(&spec.api_key, &spec.api_secret, &memo, symbols);
+            // Orders, cancels and queries go over signed REST (BitMart has no WebSocket order
+            // entry); order changes and fills arrive on the private WebSocket, whose pushes
+            // may come as raw-DEFLATE binary frames (the session inflates them).
+            let rest = BitmartRest::new(
+                &spec.api_key,
+                &spec.api_secret,
+                &memo,
+                v.recv_window.as_millis() as u64,
+            );
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
             let category = if v.kind == VenueKind::BybitLinear {
                 Category::Linear

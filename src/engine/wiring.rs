@@ -67,7 +67,8 @@ pub struct Parts {
     /// Keys for the in-process simulator's account, when the config runs one.
     /// The in-process simulator's accounts: venue `i` without credentials trades on account
     /// `i` (the last one when there are fewer), so venues can keep their books apart.
-    sim_accounts: Vec<(Secret, Secret)>,
+    /// Each is (API key, secret, BitMart memo).
+    sim_accounts: Vec<(Secret, Secret, Secret)>,
     /// The database (when persistence is on): its writer actor, and one sink per venue's
     /// gateway, created up front so placement order does not matter.
     persist: Option<crate::persist::PersistHub>,
@@ -92,7 +93,7 @@ impl Parts {
     pub fn new(
         config: &Config,
         run_start_ms: u64,
-        sim_accounts: Vec<(Secret, Secret)>,
+        sim_accounts: Vec<(Secret, Secret, Secret)>,
     ) -> Result<Self, String> {
         let intents = config
             .venues
@@ -242,7 +243,8 @@ impl Parts {
         self.cache.reader()
     }
 
-    /// The venue's key, secret and (OKX) passphrase; without configured credentials, the
+    /// The venue's key, secret and third credential (OKX: the passphrase; BitMart: the
+    /// memo, carried in the gateway spec's `passphrase`); without configured credentials, the
     /// in-process simulator's own test account.
     fn credentials(
         &self,
@@ -255,16 +257,25 @@ impl Parts {
                 let load = |s: &crate::config::SecretSource| {
                     s.load().map_err(|e| format!("venue {}: {e}", v.name))
                 };
-                let passphrase = c.passphrase.as_ref().map(load).transpose()?;
+                let third = match v.kind {
+                    crate::config::VenueKind::BitmartSpot => c.memo.as_ref(),
+                    _ => c.passphrase.as_ref(),
+                };
+                let passphrase = third.map(load).transpose()?;
                 Ok(Some((load(&c.api_key)?, load(&c.api_secret)?, passphrase)))
             }
             None => Ok(self
                 .sim_accounts
                 .get(venue.min(self.sim_accounts.len().saturating_sub(1)))
                 .cloned()
-                .map(|(k, s)| {
-                    let passphrase = (v.kind == crate::config::VenueKind::OkxSpot)
-                        .then(|| Secret::new(crate::sim::okx_private::OKX_SIM_PASSPHRASE));
+                .map(|(k, s, memo)| {
+                    let passphrase = match v.kind {
+                        crate::config::VenueKind::OkxSpot => {
+                            Some(Secret::new(crate::sim::okx_private::OKX_SIM_PASSPHRASE))
+                        }
+                        crate::config::VenueKind::BitmartSpot => Some(memo),
+                        _ => None,
+                    };
                     (k, s, passphrase)
                 })),
         }

@@ -69,7 +69,7 @@ pub struct GatewaySpec {
     pub instruments: Vec<Instrument>,
     pub api_key: Secret,
     pub api_secret: Secret,
-    /// The key's passphrase, for venues that have one.
+    /// The key's passphrase (OKX) or memo (BitMart), for venues that have one.
     pub passphrase: Option<Secret>,
     pub connector: Connector,
     pub intents: Rx<OrderIntent>,
@@ -1216,6 +1216,17 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                     self.timing.frame_read();
                     let mut events = std::mem::take(&mut self.events);
                     self.session.on_frame(t.as_bytes(), now, &mut events);
+                    for ev in events.drain(..) {
+                        self.on_session_event(ev, now);
+                    }
+                    self.events = events;
+                }
+                Ok(Some(Incoming::Binary(b))) => {
+                    // BitMart's private pushes may come compressed in binary frames.
+                    n += 1;
+                    self.timing.frame_read();
+                    let mut events = std::mem::take(&mut self.events);
+                    self.session.on_binary_frame(&b, now, &mut events);
                     for ev in events.drain(..) {
                         self.on_session_event(ev, now);
                     }

@@ -18,6 +18,8 @@ pub struct Account {
     pub api_key: String,
     pub secret: String,
     pub ed25519_public_key: Option<ed25519_dalek::VerifyingKey>,
+    /// The memo of the account's BitMart key (signed into BitMart requests).
+    pub memo: String,
     pub balances: BTreeMap<String, Balance>,
     pub update_ms: u64,
     /// Positions on perpetual symbols, by symbol index.
@@ -45,6 +47,7 @@ impl Account {
             api_key: cfg.api_key.clone(),
             secret: cfg.secret.clone(),
             ed25519_public_key: cfg.ed25519_public_key,
+            memo: cfg.memo.clone(),
             balances,
             update_ms: 0,
             positions: BTreeMap::new(),

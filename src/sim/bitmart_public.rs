@@ -49,8 +49,8 @@ fn dec(v: i64) -> String {
 }
 
 /// Data pushes (`{"table":…}`) go out compressed (raw DEFLATE) in binary frames; replies
-/// (`{"event":…}`, `pong`) as text.
-fn wire(text: String) -> Message {
+/// (`{"event":…}`, `pong`) as text. The private front end sends its pushes the same way.
+pub(super) fn wire(text: String) -> Message {
     if !text.contains("\"table\"") {
         return Message::text(text);
     }

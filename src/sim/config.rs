@@ -14,6 +14,10 @@ pub const DOC_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIc
 /// The Binance documentation's public example secret (a published test value, not a secret).
 pub const DOC_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
+/// The memo of BitMart's documented example key (exchanges.md §5.3): a simulator account's
+/// memo unless `[[sim.accounts]] memo` sets another.
+pub const DOC_MEMO: &str = "test001";
+
 /// Why a simulator config was refused: every problem found, each naming its key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid simulator config:\n  {}", .0.join("\n  "))]
@@ -79,6 +83,8 @@ pub struct AccountConfig {
     /// and `session.logon` are then signed with its private key (base64 signatures) instead
     /// of the HMAC secret.
     pub ed25519_public_key: Option<ed25519_dalek::VerifyingKey>,
+    /// The memo BitMart keys carry (signed into every BitMart request); default [`DOC_MEMO`].
+    pub memo: String,
     pub balances: BTreeMap<String, Qty>,
 }
 
@@ -230,6 +236,7 @@ struct RawAccount {
     api_key: Option<String>,
     secret: Option<String>,
     ed25519_public_key: Option<String>,
+    memo: Option<String>,
     balances: BTreeMap<String, String>,
 }
 
@@ -512,6 +519,7 @@ impl SimConfig {
                 api_key: None,
                 secret: None,
                 ed25519_public_key: None,
+                memo: None,
                 balances: [("BTC", "10"), ("USDT", "1000000")]
                     .map(|(a, q)| (a.to_string(), q.to_string()))
                     .into(),
@@ -548,10 +556,18 @@ impl SimConfig {
                 }
                 key
             });
+            let memo = a.memo.clone().unwrap_or_else(|| DOC_MEMO.into());
+            if memo.is_empty() || memo.contains('#') {
+                // `#` separates the memo from the timestamp and body in what is signed.
+                e.0.push(format!(
+                    "sim.accounts[{i}].memo: must not be empty or contain '#'"
+                ));
+            }
             accounts.push(AccountConfig {
                 api_key,
                 secret,
                 ed25519_public_key,
+                memo,
                 balances,
             });
         }

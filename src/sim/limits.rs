@@ -30,7 +30,12 @@ pub struct Limits {
     orders: Mutex<HashMap<usize, OrderState>>,
     /// OKX: times (ms) of the new orders of the last 2 s, per account and instrument.
     okx_orders: Mutex<HashMap<(usize, usize), std::collections::VecDeque<u64>>>,
+    /// BitMart: (2-second window, requests counted in it) per account and endpoint.
+    bitmart: Mutex<HashMap<BitmartKey, (u64, u32)>>,
 }
+
+/// A BitMart request window's owner: account and endpoint path.
+type BitmartKey = (usize, &'static str);
 
 /// OKX's documented limit on placing orders: 60 requests per 2 s per user and instrument.
 const OKX_ORDERS_PER_2S: usize = 60;
@@ -50,6 +55,7 @@ impl Limits {
             ips: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
             okx_orders: Mutex::new(HashMap::new()),
+            bitmart: Mutex::new(HashMap::new()),
         }
     }
 
@@ -163,10 +169,34 @@ impl Limits {
             .map_or(0, |s| s.count)
     }
 
+    /// Counts a BitMart request of `account` on `endpoint` in the current 2-second window
+    /// (BitMart's limits are per endpoint per 2 s, exchanges.md §5.4): `Ok(used)` with the
+    /// requests counted so far, this one included; `Err(used)` when it is over `limit` (not
+    /// counted).
+    pub fn bitmart_request(
+        &self,
+        account: usize,
+        endpoint: &'static str,
+        limit: u32,
+    ) -> Result<u32, u32> {
+        let window = now_ms() / 2_000;
+        let mut m = self.bitmart.lock();
+        let s = m.entry((account, endpoint)).or_insert((window, 0));
+        if s.0 != window {
+            *s = (window, 0);
+        }
+        if s.1 >= limit {
+            return Err(s.1);
+        }
+        s.1 += 1;
+        Ok(s.1)
+    }
+
     /// Forgets every IP's weight and ban (tests).
     pub fn reset(&self) {
         self.ips.lock().clear();
         self.orders.lock().clear();
+        self.bitmart.lock().clear();
     }
 }
 

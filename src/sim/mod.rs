@@ -18,6 +18,9 @@ pub mod api;
 pub mod auth;
 /// Tick-to-trade stamps for `mako bench`.
 pub mod bench;
+/// The BitMart spot private front end: memo-signed REST orders and queries, the private
+/// WebSocket's login and compressed `spot/user/order` pushes.
+pub mod bitmart_private;
 /// The BitMart spot public WebSocket front end: compressed pushes, depth/increase100 with
 /// versions and snapshot requests, ticker, trades.
 pub mod bitmart_public;
@@ -94,7 +97,9 @@ use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-pub use config::{ConfigError, DOC_API_KEY, DOC_SECRET, FaultConfig, SimConfig, SourceConfig};
+pub use config::{
+    ConfigError, DOC_API_KEY, DOC_MEMO, DOC_SECRET, FaultConfig, SimConfig, SourceConfig,
+};
 pub use faults::Faults;
 
 use exchange::{Exchange, now_ms};
@@ -284,6 +289,10 @@ impl SimHandle {
     /// BitMart's public WebSocket (`/api?protocol=1.1`, the venue's own path).
     pub fn bitmart_ws_url(&self) -> String {
         format!("ws://{}/api?protocol=1.1", self.addr)
+    }
+    /// BitMart's private WebSocket (`/user?protocol=1.1`, the venue's own path).
+    pub fn bitmart_private_ws_url(&self) -> String {
+        format!("ws://{}/user?protocol=1.1", self.addr)
     }
     /// Coinstore's public WebSocket (`/s/ws`, the venue's own path).
     pub fn coinstore_ws_url(&self) -> String {

@@ -231,6 +231,9 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
     } else if req.path == "/api" {
         // BitMart's public WebSocket path (`/api?protocol=1.1`).
         ws::Kind::BitmartPublic
+    } else if req.path == "/user" {
+        // BitMart's private WebSocket path (`/user?protocol=1.1`).
+        ws::Kind::BitmartPrivate
     } else if req.path == "/s/ws" {
         // Coinstore's public WebSocket path.
         ws::Kind::CoinstorePublic

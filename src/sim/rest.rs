@@ -60,6 +60,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     {
         return bybit(shared, req);
     }
+    if super::bitmart_private::is_private_path(&req.path) {
+        return bitmart(shared, req);
+    }
     if req.path == "/system/time" {
         // BitMart's clock (exchanges.md §5.4), for the latency probe.
         return Reply::Send(Response::json(
@@ -355,6 +358,46 @@ fn bybit(shared: &Shared, req: &Request) -> Reply {
             json!({"retCode": 10001, "retMsg": "Not Found"}).to_string(),
         )),
     }
+}
+
+/// BitMart's private REST paths (`/spot/v2/submit_order`, `/spot/v4/query/…`, the wallet…)
+/// with the HTTP faults in BitMart's shape: a 5xx before execution, HTTP 429 with code 30013,
+/// a 5xx after an order was placed, and a dropped connection instead of an order's answer.
+fn bitmart(shared: &Shared, req: &Request) -> Reply {
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"code": 503, "message": "Service Unavailable"}).to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        let mut r = Response::json(
+            429,
+            json!({"code": 30013, "trace": "sim", "message": "Request too many requests",
+                   "data": {}})
+            .to_string(),
+        );
+        r.headers.push(("X-BM-RateLimit-Reset".into(), "2".into()));
+        return Reply::Send(r);
+    }
+    let order_call = req.method == "POST"
+        && (req.path == "/spot/v2/submit_order" || req.path == "/spot/v3/cancel_order");
+    let Some((resp, placed)) = super::bitmart_private::rest(shared, req) else {
+        return Reply::Send(Response::json(
+            404,
+            json!({"code": 404, "message": "Not Found"}).to_string(),
+        ));
+    };
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    if placed && shared.faults.http_5xx_after() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"code": 503, "message": "Service Unavailable"}).to_string(),
+        ));
+    }
+    Reply::Send(resp)
 }
 
 /// OKX's REST paths (`/api/v5/…`), with the 5xx and 429 faults answered in OKX's shape.

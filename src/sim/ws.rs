@@ -32,6 +32,8 @@ pub enum Kind {
     CoinbasePublic,
     CoinbaseUser,
     BitmartPublic,
+    /// BitMart's private WebSocket (`/user`).
+    BitmartPrivate,
     /// Coinstore's public WebSocket (`/s/ws`).
     CoinstorePublic,
     /// Bybit's public WebSocket: `true` for `/v5/public/linear`, `false` for spot.
@@ -112,6 +114,11 @@ pub fn run(
             mailbox,
         )),
         Kind::BitmartPublic => Box::new(super::bitmart_public::BitmartPublicSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::BitmartPrivate => Box::new(super::bitmart_private::BitmartPrivateSession::new(
             shared.clone(),
             conn_id,
             mailbox,

@@ -37,7 +37,7 @@ impl ConnState {
 
 /// One venue's connection counters (sent by its feed and its gateway; the fields a sender
 /// does not own are `None` and leave the stored value alone).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VenueUpdate {
     pub venue: VenueId,
     pub market_data: Option<ConnState>,
@@ -58,6 +58,8 @@ pub struct VenueUpdate {
     /// refused or reported otherwise than configured.
     pub position_drifts: Option<u64>,
     pub leverage_mismatches: Option<u64>,
+    /// Gateway: the venue's balances as last read from it (the start-up sweep on).
+    pub balances: Option<Vec<crate::venue::order::Balance>>,
     pub at: UnixNanos,
 }
 
@@ -78,6 +80,7 @@ impl VenueUpdate {
             venue_rejects: None,
             position_drifts: None,
             leverage_mismatches: None,
+            balances: None,
             at,
         }
     }

@@ -117,7 +117,7 @@ pub fn mode_label(mode: Mode) -> &'static str {
 }
 
 /// One venue, merged from its feed's and its gateway's updates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct VenueView {
     market_data: ConnState,
     orders: ConnState,
@@ -131,6 +131,8 @@ struct VenueView {
     venue_rejects: u64,
     position_drifts: u64,
     leverage_mismatches: u64,
+    /// The venue's balances as its gateway last read them.
+    balances: Vec<crate::venue::order::Balance>,
 }
 
 impl Default for VenueView {
@@ -148,6 +150,7 @@ impl Default for VenueView {
             venue_rejects: 0,
             position_drifts: 0,
             leverage_mismatches: 0,
+            balances: Vec::new(),
         }
     }
 }
@@ -311,6 +314,9 @@ impl StatusState {
         v.venue_rejects = u.venue_rejects.unwrap_or(v.venue_rejects);
         v.position_drifts = u.position_drifts.unwrap_or(v.position_drifts);
         v.leverage_mismatches = u.leverage_mismatches.unwrap_or(v.leverage_mismatches);
+        if let Some(b) = &u.balances {
+            v.balances.clone_from(b);
+        }
     }
 
     pub fn open_orders(&self) -> usize {
@@ -440,6 +446,11 @@ impl StatusState {
                         "venue_rejects": v.venue_rejects,
                         "position_drifts": v.position_drifts,
                         "leverage_mismatches": v.leverage_mismatches,
+                        "balances": v.balances.iter().map(|b| json!({
+                            "asset": b.asset.as_str(),
+                            "free": b.free.to_string(),
+                            "locked": b.locked.to_string(),
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),

@@ -236,6 +236,11 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
     v.malformed = Some(3);
     v.orders_by_state = Some([0, 0, 1, 1, 3, 4, 1, 0]);
     v.fills = Some(7);
+    v.balances = Some(vec![crate::venue::order::Balance {
+        asset: crate::types::order::AssetCode::new(b"USDT").unwrap(),
+        free: crate::types::Qty::parse("950.5").unwrap(),
+        locked: crate::types::Qty::parse("49.5").unwrap(),
+    }]);
     tx.send(StatusUpdate::Venue(v)).unwrap();
     tx.send(StatusUpdate::Strategy(StrategyUpdate {
         strategy: StrategyId(1),
@@ -383,6 +388,11 @@ fn every_endpoint_serves_its_shape_with_run_and_mode() {
     assert_eq!(v0["malformed"], 3);
     assert_eq!(v0["band"], "normal");
     assert_eq!(v0["orders_by_state"]["cancelled"], 4);
+    assert_eq!(
+        v0["balances"],
+        serde_json::json!([{"asset": "USDT", "free": "950.5", "locked": "49.5"}])
+    );
+    assert_eq!(st["venues"][1]["balances"], serde_json::json!([]));
     assert_eq!(
         st["venues"][1]["market_data"], "connecting",
         "no update yet"

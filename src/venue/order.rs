@@ -270,6 +270,16 @@ pub trait OrderSession: Send + 'static {
     /// Decodes one frame into events (appended to `out`).
     fn on_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>);
 
+    /// Decodes one binary frame (BitMart may compress its private pushes with raw DEFLATE).
+    /// A venue that sends no binary frames counts one as undecodable.
+    fn on_binary_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) {
+        let _ = at;
+        out.push(SessionEvent::Undecodable(format!(
+            "unexpected binary frame of {} bytes",
+            frame.len()
+        )));
+    }
+
     /// Share of the venue's request budget in use, in percent (sweeps hold back from 80).
     fn budget_used_percent(&self) -> u32;
 

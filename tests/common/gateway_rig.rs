@@ -6,6 +6,8 @@ use mako::sim::okx_private::OKX_SIM_PASSPHRASE;
 use mako::venue::binance::rest::BinanceRest;
 use mako::venue::binance::session::Session;
 use mako::venue::binance::sign::HmacSigner;
+use mako::venue::bitmart::rest::BitmartRest;
+use mako::venue::bitmart::session::BitmartSession;
 use mako::venue::bybit::Category;
 use mako::venue::bybit::rest::BybitRest;
 use mako::venue::bybit::session::BybitSession;
@@ -184,6 +186,7 @@ fn rig_inner(
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
     let bybit = matches!(kind, VenueKind::BybitSpot | VenueKind::BybitLinear);
+    let bitmart = kind == VenueKind::BitmartSpot;
     let category = if kind == VenueKind::BybitLinear {
         Category::Linear
     } else {
@@ -202,6 +205,9 @@ fn rig_inner(
             funding_interval_ms: 8 * 3_600_000,
         });
     }
+    if bitmart {
+        inst.symbol = "BTC_USDT".into();
+    }
     let venue = VenueConfig {
         id: VenueId(0),
         name: kind.as_str().into(),
@@ -218,6 +224,8 @@ fn rig_inner(
             Some(sim.coinbase_user_ws_url())
         } else if bybit {
             Some(sim.bybit_private_ws_url())
+        } else if bitmart {
+            Some(sim.bitmart_private_ws_url())
         } else {
             okx.then(|| sim.okx_private_ws_url())
         },
@@ -267,6 +275,16 @@ fn rig_inner(
         let session = BybitSession::new(category, signer.clone());
         let rest = BybitRest::new(category, signer, 5000);
         let gw = Gateway::new(spec, session, &sim.bybit_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if bitmart {
+        // The simulator account's memo (BitMart's documented example, `test001`).
+        let memo = Secret::new(mako::sim::DOC_MEMO);
+        let session = BitmartSession::new(&key, &secret, &memo, vec!["BTC_USDT".into()]);
+        let rest = BitmartRest::new(&key, &secret, &memo, 5000);
+        let gw = Gateway::new(spec, session, &sim.bitmart_private_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

@@ -58,6 +58,7 @@ impl<S: crate::venue::order::OrderSession, C: crate::venue::rest::RestCodec> Gat
                 risk: &self.risk,
                 strategies: self.updates.iter().map(Option::is_some),
                 mid: &*self.mid,
+                balances: &self.balances,
             },
             now,
         );
@@ -84,6 +85,8 @@ pub(in crate::gateway) struct Figures<'a, S> {
     /// Per strategy index: whether it trades through this gateway.
     pub strategies: S,
     pub mid: &'a dyn Fn(InstrumentId) -> Option<Price>,
+    /// The venue's balances as last read (none yet, or a paper venue: empty).
+    pub balances: &'a [crate::venue::order::Balance],
 }
 
 /// The venue's order side, risk totals and each of its strategies' risk figures.
@@ -105,6 +108,7 @@ pub(in crate::gateway) fn publish_figures<S: Iterator<Item = bool>>(
     v.venue_rejects = Some(f.counters.venue_rejects);
     v.position_drifts = Some(f.counters.position_drifts);
     v.leverage_mismatches = Some(f.counters.leverage_mismatches);
+    v.balances = (!f.balances.is_empty()).then(|| f.balances.to_vec());
     let _ = tx.send(StatusUpdate::Venue(v));
 
     let mut daily = 0i128;

@@ -787,6 +787,7 @@ impl PaperGateway {
                     risk: &self.risk,
                     strategies: self.updates.iter().map(Option::is_some),
                     mid: &mid,
+                    balances: &[],
                 },
                 now,
             );

@@ -1,8 +1,8 @@
 //! BitMart spot (exchanges.md §5): signing, the inflater of compressed frames, the public
 //! market-data codec and book rule (`spot/depth/increase100` with `version`, a per-book
 //! snapshot request after a gap), and `mako decode`'s normalised records, and the order side as pure
-//! code: the REST codec and the private WebSocket session (unit-tested, not wired into the
-//! gateway yet; issue 20).
+//! code: the REST codec and the private WebSocket session, which `engine/venues.rs` runs as
+//! BitMart's order gateway (issue 20).
 
 /// `mako decode`: BitMart messages as normalised records.
 pub mod decode;
@@ -12,7 +12,7 @@ pub mod handler;
 pub mod inflate;
 /// Public market-data decoding.
 pub mod md;
-/// Order entry and queries over REST (`RestCodec`; not wired into the gateway yet).
+/// Order entry, queries and trade lists over REST (`RestCodec`).
 pub mod rest;
 /// The private WebSocket (login, `spot/user/order`) as the gateway's order session.
 pub mod session;

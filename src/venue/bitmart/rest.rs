@@ -2,8 +2,8 @@
 //! §5.7, §5.8): each request's JSON body built into the caller's buffer and signed over
 //! exactly those bytes (`X-BM-SIGN = hex(HMAC-SHA256(secret, timestamp#memo#body))`, sent with
 //! `X-BM-TIMESTAMP`; `X-BM-KEY` on every request), and the answers (`{"code":1000,
-//! "message","data"}`) mapped into the gateway's `SessionEvent`s. Not wired into the gateway
-//! yet (`engine/venues.rs` refuses a BitMart gateway).
+//! "message","data"}`) mapped into the gateway's `SessionEvent`s. The gateway's REST side for
+//! `bitmart-spot` (`engine/venues.rs`).
 //!
 //! Endpoints, as the reference lists them: new order `POST /spot/v2/submit_order` (BitMart's
 //! only single-order endpoint; `recvWindow` exists on the v4 endpoints only, and goes into
@@ -27,7 +27,8 @@ use serde_json::Value;
 use crate::config::Secret;
 use crate::types::order::{OrderEvent, OrderKind, SnapshotStatus};
 use crate::types::{
-    AssetCode, ClientOrderId, Notional, Price, Qty, Side, TimeInForce, UnixNanos, VenueOrderId,
+    AssetCode, ClientOrderId, Notional, Price, Qty, Side, TimeInForce, TradeId, UnixNanos,
+    VenueOrderId,
 };
 use crate::venue::decimal::floor8;
 use crate::venue::order::{Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
@@ -39,8 +40,9 @@ use crate::venue::rest::{
 use super::sign::BitmartSigner;
 
 /// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): what the
-/// engine must stay under. Listed here for the gateway's order-rate check; not enforced by
-/// this codec (the gateway wiring is not built).
+/// engine must stay under. Listed for reference; not enforced on the engine's side (the
+/// venue's 429/30013 answers hold requests back, and risk's `max_orders_per_sec` bounds
+/// orders).
 pub const LIMITS_PER_2S: [(&str, u32); 6] = [
     ("/spot/v2/submit_order", 40),
     ("/spot/v3/cancel_order", 40),
@@ -273,9 +275,11 @@ impl RestCodec for BitmartRest {
         )
     }
 
-    /// `POST /spot/v4/query/order-trades` by the venue's order id. The reference holds no
-    /// sample of its answer, so the answer is not decoded (fees come from the private
-    /// stream's `dealFee`, when that session is built).
+    /// `POST /spot/v4/query/order-trades` by the venue's order id: the order's trades with
+    /// their fees. The reference holds no sample of the answer: it is read as a `data` list
+    /// of v4 trade objects with `tradeId`, `fee` and `feeCoinName` (the field names of
+    /// BitMart's v4 trade pages; unconfirmed against the live venue). The private stream's
+    /// `dealFee` is not read (whether it is a fill's fee or the order's total is unsaid).
     fn trades(
         &mut self,
         _symbol: &str,
@@ -443,9 +447,11 @@ impl RestCodec for BitmartRest {
                 }],
                 None => vec![SessionEvent::NotFound { cid: *cid }],
             }),
-            Purpose::Trades(_) => {
-                Err("BitMart order-trades answers are not decoded (no documented sample)".into())
-            }
+            Purpose::Trades(cid) => data
+                .as_array()
+                .ok_or_else(|| "order-trades answer without a data list".to_owned())
+                .and_then(|list| list.iter().map(trade_fee).collect::<Result<Vec<_>, _>>())
+                .map(|trades| vec![SessionEvent::Trades { cid: *cid, trades }]),
             Purpose::OpenOrders(symbol) => data
                 .as_array()
                 .ok_or_else(|| "open orders answer without a data list".to_owned())
@@ -540,6 +546,23 @@ fn order(d: &Value) -> Result<Option<OrderSnapshot>, String> {
             other => return Err(format!("unknown side {other:?}")),
         },
     }))
+}
+
+/// One v4 trade object as `(trade id, fee, fee currency)`.
+fn trade_fee(t: &Value) -> Result<(TradeId, Qty, AssetCode), String> {
+    let s = |k: &str| -> Result<&str, String> {
+        t.get(k)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("trade without {k:?}"))
+    };
+    let id = TradeId::new(s("tradeId")?.as_bytes()).ok_or("tradeId is not an id")?;
+    // A negative fee is a rebate.
+    let fee = floor8(s("fee")?)
+        .map(|(neg, q)| if neg { Qty::from_units(-q.units()) } else { q })
+        .ok_or("fee: not a decimal")?;
+    let asset =
+        AssetCode::new(s("feeCoinName")?.as_bytes()).ok_or("feeCoinName is not an asset")?;
+    Ok((id, fee, asset))
 }
 
 /// `GET /spot/v1/wallet`'s `data.wallet[]`: `id`, `available`, `frozen`.

@@ -383,3 +383,68 @@ fn refusals_are_rejections_and_the_rest_is_unknown() {
     assert!(matches!(out[..], [SessionEvent::CancelRejected { .. }]));
     assert_eq!(classify(50031), ErrorClass::AlreadyFinal);
 }
+
+#[test]
+fn an_order_trades_answer_gives_each_trade_its_fee() {
+    let mut c = codec();
+    let mut buf = Vec::new();
+    let vid = VenueOrderId::new(b"118100034543076010").unwrap();
+    let h = c.trades("BTC_USDT", &cid("mk0abc"), vid, TS, &mut buf);
+    assert_eq!(h.path, "/spot/v4/query/order-trades");
+    assert_eq!(
+        buf,
+        br#"{"orderId":"118100034543076010","recvWindow":5000}"#
+    );
+    let body = br#"{"code":1000,"message":"success","trace":"t","data":[
+        {"tradeId":"7001","orderId":"118100034543076010","clientOrderId":"mk0abc",
+         "symbol":"BTC_USDT","side":"buy","orderMode":"spot","type":"limit","price":"48800.00",
+         "size":"0.05000","notional":"2440.00000","fee":"2.44000000","feeCoinName":"USDT",
+         "tradeRole":"taker","createTime":1681701557927,"updateTime":1681701557927},
+        {"tradeId":"7002","orderId":"118100034543076010","clientOrderId":"mk0abc",
+         "symbol":"BTC_USDT","side":"buy","orderMode":"spot","type":"limit","price":"48800.00",
+         "size":"0.05000","notional":"2440.00000","fee":"-0.24400000","feeCoinName":"USDT",
+         "tradeRole":"maker","createTime":1681701557999,"updateTime":1681701557999}]}"#;
+    let mut out = Vec::new();
+    c.on_answer(h.id, http(200, body), AT, &mut out);
+    let usdt = AssetCode::new(b"USDT").unwrap();
+    assert_eq!(
+        out,
+        vec![SessionEvent::Trades {
+            cid: cid("mk0abc"),
+            trades: vec![
+                (
+                    TradeId::new(b"7001").unwrap(),
+                    Qty::parse("2.44").unwrap(),
+                    usdt
+                ),
+                (
+                    TradeId::new(b"7002").unwrap(),
+                    Qty::from_units(-Qty::parse("0.244").unwrap().units()),
+                    usdt
+                ),
+            ],
+        }]
+    );
+    // A trade without its fee is undecodable, and the fees stay wanted.
+    let h = c.trades("BTC_USDT", &cid("mk0abc"), vid, TS, &mut buf);
+    out.clear();
+    c.on_answer(
+        h.id,
+        http(
+            200,
+            br#"{"code":1000,"data":[{"tradeId":"1","feeCoinName":"USDT"}]}"#,
+        ),
+        AT,
+        &mut out,
+    );
+    assert!(matches!(
+        out[..],
+        [
+            SessionEvent::Undecodable(_),
+            SessionEvent::Failed {
+                purpose: Purpose::Trades(_),
+                ..
+            }
+        ]
+    ));
+}

@@ -3,8 +3,14 @@
 //! timestamp#memo#bitmart.WebSocket))`), then `spot/user/order:<SYMBOL>` for each symbol, and
 //! its order pushes decoded into `SessionEvent`s. BitMart takes orders over REST only
 //! (`BitmartRest`): `place` and `cancel` write nothing here and `queries_over_ws` is false.
-//! Kept alive with the text `ping` (BitMart answers no WebSocket pings). Not wired into the
-//! gateway yet.
+//! Kept alive with the text `ping` (BitMart answers no WebSocket pings). Wired into the
+//! gateway by `engine/venues.rs`.
+//!
+//! **Compressed private frames (unconfirmed).** The private endpoint is on BitMart's
+//! `ws-manager-compress` host like the public one, and the official SDK's socket manager
+//! inflates every binary frame (raw DEFLATE) on either connection; the reference only says
+//! that *market data* can arrive compressed. This session reads both: text frames as JSON,
+//! binary frames inflated (into a buffer reused between frames) and then read the same way.
 //!
 //! **Fills.** Each push carries the order's cumulative `filled_size` and `filled_notional`
 //! and its `order_state`: it becomes a snapshot of those figures, which the gateway turns
@@ -24,10 +30,13 @@ use crate::venue::decimal::floor8;
 use crate::venue::md::Keepalive;
 use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
 
+use super::inflate::Inflater;
 use super::sign::BitmartSigner;
 
 pub struct BitmartSession {
     signer: BitmartSigner,
+    /// Inflates binary (raw-DEFLATE) frames; `None` only while one is being decoded.
+    inflater: Option<Inflater>,
     api_key: Secret,
     /// The symbols whose orders are subscribed (`BTC_USDT`).
     symbols: Vec<String>,
@@ -38,6 +47,7 @@ impl BitmartSession {
     pub fn new(api_key: &Secret, secret: &Secret, memo: &Secret, symbols: Vec<String>) -> Self {
         Self {
             signer: BitmartSigner::new(secret, memo),
+            inflater: Some(Inflater::new()),
             api_key: api_key.clone(),
             symbols,
             subscribed: false,
@@ -236,6 +246,17 @@ impl OrderSession for BitmartSession {
         }
     }
 
+    /// A compressed frame: inflated, then decoded as a text frame would be.
+    fn on_binary_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) {
+        // Taken out while its output is read, so that decoding may borrow the session.
+        let mut inflater = self.inflater.take().unwrap_or_default();
+        match inflater.inflate(frame) {
+            Ok(text) => self.on_frame(text, at, out),
+            Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+        }
+        self.inflater = Some(inflater);
+    }
+
     fn budget_used_percent(&self) -> u32 {
         // BitMart counts REST requests per endpoint window; a 429 is what holds back.
         0
@@ -300,6 +321,30 @@ mod tests {
         );
         s.on_frame(b"pong", AT, &mut ev);
         assert_eq!(ev, vec![SessionEvent::Subscribed]);
+    }
+
+    #[test]
+    fn a_compressed_order_push_decodes_as_its_text_and_garbage_is_counted() {
+        use std::io::Write;
+        let text = sample("bitmart_user_order.json");
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&text).unwrap();
+        let packed = z.finish().unwrap();
+        let mut s = session();
+        let (mut plain, mut inflated) = (Vec::new(), Vec::new());
+        s.on_frame(&text, AT, &mut plain);
+        s.on_binary_frame(&packed, AT, &mut inflated);
+        assert_eq!(inflated, plain);
+        assert!(matches!(plain[..], [SessionEvent::Order { .. }]));
+        let mut ev = Vec::new();
+        s.on_binary_frame(b"\xff\x00not deflate", AT, &mut ev);
+        assert!(matches!(ev[..], [SessionEvent::Undecodable(_)]), "{ev:?}");
+        // A compressed pong is a pong.
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(b"pong").unwrap();
+        ev.clear();
+        s.on_binary_frame(&z.finish().unwrap(), AT, &mut ev);
+        assert!(ev.is_empty());
     }
 
     #[test]

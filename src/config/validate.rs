@@ -378,6 +378,19 @@ fn venues(
             );
             good = false;
         }
+        if v.kind == RawVenueKind::CoinstoreSpot
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "Coinstore order changes arrive on its WebSocket's private LOGIN (2022 docs): \
+                 set private_ws_url, e.g. \"wss://ws.coinstore.com/s/ws\"",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::OkxSpot
             && v.private_ws_url.is_none()
             && first_of_name
@@ -617,12 +630,20 @@ fn credentials(
             return Err(Reported);
         }
     };
+    if v.user_id.is_some() && v.kind != RawVenueKind::CoinstoreSpot {
+        errors.push(
+            join(path, "user_id"),
+            "applies to coinstore-spot only (its private WebSocket's LOGIN names the user id)",
+        );
+        return Err(Reported);
+    }
     match (key?, secret?) {
         (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
             api_key,
             api_secret,
             passphrase,
             ed25519,
+            user_id: v.user_id,
         })),
         (None, None) => Ok(None),
         (Some(_), None) => {

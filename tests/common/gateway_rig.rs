@@ -13,6 +13,9 @@ use mako::venue::bybit::sign::BybitSigner;
 use mako::venue::coinbase::jwt::JwtSigner;
 use mako::venue::coinbase::rest::CoinbaseRest;
 use mako::venue::coinbase::session::CoinbaseUserSession;
+use mako::venue::coinstore::rest::CoinstoreRest;
+use mako::venue::coinstore::session::CoinstoreSession;
+use mako::venue::coinstore::sign::CoinstoreSigner;
 use mako::venue::okx::{OkxRest, OkxSession};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -142,6 +145,7 @@ fn rig_inner(
     let okx = kind == VenueKind::OkxSpot;
     let coinbase = kind == VenueKind::Coinbase;
     let bybit = matches!(kind, VenueKind::BybitSpot | VenueKind::BybitLinear);
+    let coinstore = kind == VenueKind::CoinstoreSpot;
     let category = if kind == VenueKind::BybitLinear {
         Category::Linear
     } else {
@@ -167,6 +171,8 @@ fn rig_inner(
             Some(sim.coinbase_user_ws_url())
         } else if bybit {
             Some(sim.bybit_private_ws_url())
+        } else if coinstore {
+            Some(sim.coinstore_ws_url())
         } else {
             okx.then(|| sim.okx_private_ws_url())
         },
@@ -216,6 +222,16 @@ fn rig_inner(
         let session = BybitSession::new(category, signer.clone());
         let rest = BybitRest::new(category, signer, 5000);
         let gw = Gateway::new(spec, session, &sim.bybit_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if coinstore {
+        let ids = mako::venue::coinstore::session::Ids::default();
+        let uid = mako::sim::coinstore_private::user_id_for_key(DOC_API_KEY);
+        let session = CoinstoreSession::new(uid, &key, ids.clone());
+        let rest = CoinstoreRest::new(&key, CoinstoreSigner::new(&secret), ids);
+        let gw = Gateway::new(spec, session, &sim.coinstore_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

@@ -251,14 +251,13 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::CoinstoreSpot
-            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-        {
+        if v.kind == RawVenueKind::CoinstoreSpot && matches!(mode, Some(RawMode::Live)) {
             errors.push(
                 p("kind"),
-                "coinstore-spot runs only in mode = \"paper\" in this build (Coinstore market \
-                 data, orders filled by the engine's paper execution): its order gateway is not \
-                 built yet",
+                "coinstore-spot runs in mode = \"sim\" (against the simulator's Coinstore front \
+                 end) or \"paper\" in this build: its order session speaks the 2022 docs' \
+                 private WebSocket, which only the simulator is known to serve, so live trading \
+                 is refused",
             );
             good = false;
         }

@@ -90,6 +90,21 @@ fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
     h
 }
 
+/// A 429 without `Retry-After` waits out the 3-second window the limits count in.
+fn window_wait(status: u16, h: RateHeaders) -> RateHeaders {
+    if status == 429 && h.retry_after_s.is_none() {
+        RateHeaders {
+            retry_after_s: Some(WINDOW_S),
+            ..h
+        }
+    } else {
+        h
+    }
+}
+
+/// The limits' window, in seconds.
+pub const WINDOW_S: u64 = 3;
+
 /// `fmt::Write` into a byte buffer.
 struct Buf<'a>(&'a mut Vec<u8>);
 
@@ -359,7 +374,7 @@ impl RestCodec for CoinstoreRest {
         if let Answer::Http {
             status, headers, ..
         } = answer
-            && let Some(ms) = self.policy.note(status, &headers, at)
+            && let Some(ms) = self.policy.note(status, &window_wait(status, headers), at)
         {
             out.push(if status == 418 {
                 SessionEvent::Banned

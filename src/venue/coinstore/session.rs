@@ -29,7 +29,9 @@ use crate::config::Secret;
 use crate::types::order::{OrderEvent, SnapshotStatus};
 use crate::types::{ClientOrderId, Notional, OrderStatus, UnixNanos, VenueOrderId};
 use crate::venue::md::Keepalive;
-use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::order::{
+    OrderLimits, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError,
+};
 
 use super::private::{OrderPush, PrivatePush, decode_private, login_request};
 
@@ -294,8 +296,20 @@ impl OrderSession for CoinstoreSession {
         }
     }
 
+    /// Requests go over REST, whose codec keeps the budget.
     fn budget_used_percent(&self) -> u32 {
         0
+    }
+
+    /// 120 requests per 3 s per user: new orders alone never exceed it.
+    fn order_limits(&self) -> OrderLimits {
+        OrderLimits {
+            per_instrument: None,
+            per_account: Some((
+                super::rest::USER_REQUESTS_PER_3S,
+                std::time::Duration::from_secs(super::rest::WINDOW_S),
+            )),
+        }
     }
 }
 

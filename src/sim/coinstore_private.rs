@@ -215,8 +215,9 @@ pub fn serves(path: &str) -> bool {
         || path == "/api/spot/accountList"
 }
 
-/// The private REST endpoints (after the HTTP faults `sim::rest` applies); `None` for other
-/// paths. The second value says whether an order was placed (the 5xx-after fault's chance).
+/// The private REST endpoints (after the HTTP faults `sim::rest` applies): the HTTP status
+/// and answer; `None` for other paths. A placed order may be answered 502 (the 5xx-after
+/// fault): it exists, its answer is lost.
 pub fn rest(shared: &Shared, req: &Request, ip: IpAddr) -> Option<(u16, Value)> {
     if !serves(&req.path) {
         return None;
@@ -248,8 +249,7 @@ pub fn rest(shared: &Shared, req: &Request, ip: IpAddr) -> Option<(u16, Value)> 
     };
     Some(match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/api/trade/order/place") => match place(shared, account, &body) {
-            Ok(id) if shared.faults.http_5xx_after() => {
-                let _ = id;
+            Ok(_) if shared.faults.http_5xx_after() => {
                 (502, json!({"code": 500, "message": "Bad Gateway"}))
             }
             // The docs' sample: a string code and `order_id`.

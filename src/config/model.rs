@@ -293,6 +293,8 @@ pub struct Credentials {
     /// Binance: the secret is an Ed25519 private key, and the WebSocket API session logs on
     /// with it (`session.logon`) instead of signing every request with HMAC.
     pub ed25519: bool,
+    /// Coinstore: the account's user id, named by the private WebSocket's LOGIN.
+    pub user_id: Option<u64>,
 }
 
 /// The statistic of the rolling window that picks a venue's band.

@@ -158,6 +158,9 @@ pub struct RawVenue {
     pub api_secret_file: Option<String>,
     /// `hmac` (default) or `ed25519` (Binance: the secret is the Ed25519 private key).
     pub api_key_type: Option<String>,
+    /// The account's user id, which Coinstore's private WebSocket LOGIN names (coinstore-spot
+    /// only; not a secret).
+    pub user_id: Option<u64>,
     /// The key's passphrase (OKX only).
     pub passphrase_env: Option<String>,
     pub passphrase_file: Option<String>,

@@ -241,14 +241,13 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::CoinstoreSpot
-            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-        {
+        if v.kind == RawVenueKind::CoinstoreSpot && matches!(mode, Some(RawMode::Live)) {
             errors.push(
                 p("kind"),
-                "coinstore-spot runs only in mode = \"paper\" in this build (Coinstore market \
-                 data, orders filled by the engine's paper execution): its order gateway is not \
-                 built yet",
+                "coinstore-spot runs in mode = \"sim\" (against the simulator's Coinstore front \
+                 end) or \"paper\" in this build: its order session speaks the 2022 docs' \
+                 private WebSocket, which only the simulator is known to serve, so live trading \
+                 is refused",
             );
             good = false;
         }
@@ -378,6 +377,19 @@ fn venues(
                 p("private_ws_url"),
                 "bitmart-spot order changes and fills arrive on BitMart's private WebSocket: \
                  set private_ws_url, e.g. \"wss://ws-manager-compress.bitmart.com/user?protocol=1.1\"",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::CoinstoreSpot
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "Coinstore order changes arrive on its WebSocket's private LOGIN (2022 docs): \
+                 set private_ws_url, e.g. \"wss://ws.coinstore.com/s/ws\"",
             );
             good = false;
         }
@@ -644,6 +656,13 @@ fn credentials(
             return Err(Reported);
         }
     };
+    if v.user_id.is_some() && v.kind != RawVenueKind::CoinstoreSpot {
+        errors.push(
+            join(path, "user_id"),
+            "applies to coinstore-spot only (its private WebSocket's LOGIN names the user id)",
+        );
+        return Err(Reported);
+    }
     match (key?, secret?) {
         (Some(api_key), Some(api_secret)) => Ok(Some(Credentials {
             api_key,
@@ -651,6 +670,7 @@ fn credentials(
             passphrase,
             memo,
             ed25519,
+            user_id: v.user_id,
         })),
         (None, None) => Ok(None),
         (Some(_), None) => {

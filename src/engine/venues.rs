@@ -27,6 +27,9 @@ use crate::venue::coinbase::rest::CoinbaseRest;
 use crate::venue::coinbase::session::CoinbaseUserSession;
 use crate::venue::coindcx::CoindcxMd;
 use crate::venue::coinstore::CoinstoreMd;
+use crate::venue::coinstore::rest::CoinstoreRest;
+use crate::venue::coinstore::session::CoinstoreSession;
+use crate::venue::coinstore::sign::CoinstoreSigner;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
@@ -100,7 +103,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
         VenueKind::CoindcxFutures => false,
-        VenueKind::CoinstoreSpot => false,
+        VenueKind::CoinstoreSpot => true,
     }
 }
 
@@ -269,10 +272,38 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             "venue {}: the CoinDCX order gateway is not built yet",
             v.name
         )),
-        VenueKind::CoinstoreSpot => Err(format!(
-            "venue {}: the Coinstore order gateway is not built yet",
-            v.name
-        )),
+        VenueKind::CoinstoreSpot => {
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (Coinstore's WebSocket, \
+                     wss://ws.coinstore.com/s/ws: the 2022 docs' LOGIN with the order and \
+                     account channels)",
+                    v.name
+                )
+            })?;
+            // Without configured credentials the engine trades on the simulator's account,
+            // whose user id follows from its key.
+            let user_id = match &v.credentials {
+                Some(c) => c.user_id.ok_or_else(|| {
+                    format!(
+                        "venue {}: the gateway needs user_id (the account's user id, which \
+                         Coinstore's private LOGIN names)",
+                        v.name
+                    )
+                })?,
+                None => crate::sim::coinstore_private::user_id_for_key(spec.api_key.expose()),
+            };
+            let ids = crate::venue::coinstore::session::Ids::default();
+            let session = CoinstoreSession::new(user_id, &spec.api_key, ids.clone());
+            // Coinstore takes orders over REST only, whatever order_transport says.
+            let mut spec = spec;
+            spec.venue.order_transport = OrderTransport::Rest;
+            // Orders, cancels and queries go over signed REST; order changes arrive on the
+            // private WebSocket (only the simulator is known to serve it).
+            let signer = CoinstoreSigner::new(&spec.api_secret);
+            let rest = CoinstoreRest::new(&spec.api_key, signer, ids);
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
     }
 }
 

@@ -19,10 +19,13 @@
 //!
 //! Faults: the depth-gap fault loses every n-th depth push (its `S` is spent, so the client
 //! sees a jump, as after a lost message); the market disconnect closes the connection. Not
-//! simulated: `depth@50|100` (refused), klines, `REQ`, the private `LOGIN` (refused), the
+//! simulated: `depth@50|100` (refused), klines, `REQ`, the
 //! server's 3-minute ping and 10-minute pong rule (the simulator's own ping interval applies)
 //! and the 24 h connection limit. The docs give no error reply: a bad command is answered
 //! `{"T":"resp","C":400,"M":"<what was wrong>"}` (an assumption, exchanges.md §6.5).
+//!
+//! The 2022 docs' private `LOGIN` (order and account channels) is served on the same
+//! connection by `coinstore_private::Private`: its pushes share the session's `S`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,6 +83,9 @@ pub struct CoinstorePublicSession {
     subs: HashMap<String, Sub>,
     /// Depth pushes rendered, for the gap fault.
     depth_pushes: u64,
+    mailbox: Mailbox,
+    /// The private channels, once a LOGIN was accepted.
+    private: Option<super::coinstore_private::Private>,
 }
 
 impl CoinstorePublicSession {
@@ -98,6 +104,8 @@ impl CoinstorePublicSession {
             next_s: 1,
             subs: HashMap::new(),
             depth_pushes: 0,
+            mailbox,
+            private: None,
         }
     }
 
@@ -271,6 +279,37 @@ impl CoinstorePublicSession {
     }
 }
 
+impl CoinstorePublicSession {
+    /// The 2022 docs' LOGIN: the private channels on this connection.
+    fn login(&mut self, v: &Value, q: &mut Queue) {
+        if self.private.is_some() {
+            return self.send(q, json!({"T": "resp", "C": 200, "M": "login.success"}));
+        }
+        match super::coinstore_private::login(&self.shared, v) {
+            Ok(p) => {
+                self.shared
+                    .hub
+                    .add_sequenced_user(self.conn, p.account(), self.mailbox.clone());
+                self.private = Some(p);
+                self.send(q, json!({"T": "resp", "C": 200, "M": "login.success"}));
+            }
+            Err(e) => self.send(q, json!({"T": "resp", "C": 401, "M": e})),
+        }
+    }
+
+    /// A user event of the core as a private push; a lost one spends its `S`.
+    fn private_push(&mut self, t: &str) -> Option<(Instant, Option<String>)> {
+        let w: Value = serde_json::from_str(t).ok()?;
+        if w.get("lost").is_some() {
+            self.next_s += 1;
+            return None;
+        }
+        let p = self.private.as_mut()?;
+        let v = p.render(&self.shared, w.get("event")?)?;
+        Some((Instant::now(), Some(self.envelope(v))))
+    }
+}
+
 impl Session for CoinstorePublicSession {
     fn on_text(&mut self, text: &str, q: &mut Queue) -> bool {
         let Ok(v) = serde_json::from_str::<Value>(text) else {
@@ -302,7 +341,7 @@ impl Session for CoinstorePublicSession {
             }
             // Keepalives: accepted, not answered.
             "pong" | "ping" => {}
-            "LOGIN" => self.error(q, "login is not served by this simulator"),
+            "LOGIN" => self.login(&v, q),
             _ => self.error(q, "invalid command"),
         }
         true
@@ -339,9 +378,17 @@ impl Session for CoinstorePublicSession {
                 let v = json!({"T": "resp", "C": 200, "M": "established"});
                 Some((Instant::now(), Some(self.envelope(v))))
             }
+            Outbound::Text(t) if self.private.is_some() && t.contains("\"subscriptionId\"") => {
+                self.private_push(&t)
+            }
             Outbound::Text(t) => Some((Instant::now(), Some(t))),
             Outbound::Close => Some((Instant::now(), None)),
         }
+    }
+
+    fn render_more(&mut self) -> Option<(Instant, Option<String>)> {
+        let v = self.private.as_mut()?.pending.pop_front()?;
+        Some((Instant::now(), Some(self.envelope(v))))
     }
 
     fn limits_incoming(&self) -> bool {

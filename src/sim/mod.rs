@@ -38,6 +38,8 @@ pub mod coinbase_public;
 /// The CoinDCX futures Socket.IO v2 front end: Engine.IO 3 open and pings, join/leave,
 /// depth-snapshot, new-trade, price-change, currentPrices.
 pub mod coindcx_public;
+/// The Coinstore spot private front end: signed REST under `/api`, the 2022 LOGIN channels.
+pub mod coinstore_private;
 /// The Coinstore spot public WebSocket front end: depth@N snapshots, trades, ticker, the
 /// session sequence `S`.
 pub mod coinstore_public;
@@ -142,6 +144,8 @@ pub struct Shared {
     pub conn_threads: Mutex<Vec<JoinHandle<()>>>,
     /// Every REST request answered (or dropped), in arrival order (the last `REST_LOG`).
     pub rest_log: Mutex<std::collections::VecDeque<RestLogEntry>>,
+    /// Coinstore's per-IP and per-user request windows.
+    pub coinstore: coinstore_private::Windows,
 }
 
 /// One REST request as the simulator saw it.
@@ -198,6 +202,7 @@ impl Simulator {
             conns: Mutex::new(HashMap::new()),
             conn_threads: Mutex::new(Vec::new()),
             rest_log: Mutex::new(std::collections::VecDeque::new()),
+            coinstore: Default::default(),
             cfg,
         });
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);

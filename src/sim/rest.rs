@@ -46,6 +46,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     if req.path.starts_with("/api/v3/brokerage/") {
         return coinbase(shared, req);
     }
+    if super::coinstore_private::serves(&req.path) {
+        return coinstore(shared, req, ip);
+    }
     if req.path.starts_with("/api/v5/") {
         let slow = shared.faults.slow_okx_response();
         if !slow.is_zero() {
@@ -313,6 +316,7 @@ fn admin(shared: &Shared, req: &Request) -> Response {
         }
         ("POST", "/sim/limits/reset") => {
             shared.limits.reset();
+            shared.coinstore.reset();
             Response::json(200, "{}".into())
         }
         _ => Response::json(404, json!({"error": "unknown admin endpoint"}).to_string()),
@@ -398,6 +402,36 @@ fn bitmart(shared: &Shared, req: &Request) -> Reply {
         ));
     }
     Reply::Send(resp)
+}
+
+/// Coinstore's private REST paths (`/api/trade/…`, `/api/v2/trade/…`, `/api/spot/accountList`)
+/// with the HTTP faults: a 5xx before execution, a 429, and a dropped connection instead of
+/// an order's answer (the 5xx after execution is the front end's).
+fn coinstore(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"code": 503, "message": "Service Unavailable"}).to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        return Reply::Send(Response::json(
+            429,
+            json!({"code": 429, "message": "too many requests"}).to_string(),
+        ));
+    }
+    let order_call = req.method == "POST" && req.path.starts_with("/api/trade/order/");
+    let answer = super::coinstore_private::rest(shared, req, ip);
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    match answer {
+        Some((status, body)) => Reply::Send(Response::json(status, body.to_string())),
+        None => Reply::Send(Response::json(
+            404,
+            json!({"code": 404, "message": "Not Found"}).to_string(),
+        )),
+    }
 }
 
 /// OKX's REST paths (`/api/v5/…`), with the 5xx and 429 faults answered in OKX's shape.

@@ -15,6 +15,9 @@ use mako::venue::bybit::sign::BybitSigner;
 use mako::venue::coinbase::jwt::JwtSigner;
 use mako::venue::coinbase::rest::CoinbaseRest;
 use mako::venue::coinbase::session::CoinbaseUserSession;
+use mako::venue::coinstore::rest::CoinstoreRest;
+use mako::venue::coinstore::session::CoinstoreSession;
+use mako::venue::coinstore::sign::CoinstoreSigner;
 use mako::venue::okx::{OkxRest, OkxSession};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -187,6 +190,7 @@ fn rig_inner(
     let coinbase = kind == VenueKind::Coinbase;
     let bybit = matches!(kind, VenueKind::BybitSpot | VenueKind::BybitLinear);
     let bitmart = kind == VenueKind::BitmartSpot;
+    let coinstore = kind == VenueKind::CoinstoreSpot;
     let category = if kind == VenueKind::BybitLinear {
         Category::Linear
     } else {
@@ -226,6 +230,8 @@ fn rig_inner(
             Some(sim.bybit_private_ws_url())
         } else if bitmart {
             Some(sim.bitmart_private_ws_url())
+        } else if coinstore {
+            Some(sim.coinstore_ws_url())
         } else {
             okx.then(|| sim.okx_private_ws_url())
         },
@@ -285,6 +291,16 @@ fn rig_inner(
         let session = BitmartSession::new(&key, &secret, &memo, vec!["BTC_USDT".into()]);
         let rest = BitmartRest::new(&key, &secret, &memo, 5000);
         let gw = Gateway::new(spec, session, &sim.bitmart_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if coinstore {
+        let ids = mako::venue::coinstore::session::Ids::default();
+        let uid = mako::sim::coinstore_private::user_id_for_key(DOC_API_KEY);
+        let session = CoinstoreSession::new(uid, &key, ids.clone());
+        let rest = CoinstoreRest::new(&key, CoinstoreSigner::new(&secret), ids);
+        let gw = Gateway::new(spec, session, &sim.coinstore_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

@@ -1,7 +1,9 @@
 //! Coinstore spot (exchanges.md §6): signing, the public market-data codec and book rule
-//! (`depth@N` limited-level snapshots, the session sequence `S`), and `mako decode`'s
-//! normalised records, and the 2022 docs' private WebSocket pushes as unit-tested decoders.
-//! The REST order codec and the order session are not built yet (issue 20).
+//! (`depth@N` limited-level snapshots, the session sequence `S`), `mako decode`'s normalised
+//! records, the REST order codec (`rest`: place, cancel, cancel all, order info by client id,
+//! open orders, the match list, balances) and the order session (`session`) on the 2022 docs'
+//! private WebSocket (LOGIN, `!@order`, `!@account`). Only the simulator is known to speak
+//! that private WebSocket: the 2024 docs no longer describe it.
 
 /// `mako decode`: Coinstore messages as normalised records.
 pub mod decode;
@@ -9,8 +11,12 @@ pub mod decode;
 pub mod handler;
 /// Public market-data decoding.
 pub mod md;
-/// The 2022 docs' private WebSocket: LOGIN, order and account pushes (not wired).
+/// The 2022 docs' private WebSocket: LOGIN, order and account pushes.
 pub mod private;
+/// Signed REST order entry and queries.
+pub mod rest;
+/// The order session on the private WebSocket, and the id book it shares with `rest`.
+pub mod session;
 /// The two-step HMAC valid inside a 30-second bucket.
 pub mod sign;
 /// The book rule: each depth snapshot replaces the book; a gap in `S` resyncs.
@@ -37,4 +43,15 @@ pub const UNCONFIRMED: &[&str] = &[
     "a reply's C is 200 on success; any other code is an error reply",
     "the private LOGIN, account and order channels of the 2022 docs are still served, \
      their pushes come with T order/account, and the login needs no signature",
+    "the LOGIN is answered {\"T\":\"resp\",\"C\":200,\"M\":\"login.success\"} (any resp \
+     with C 200 whose M names login), and its channels (!@order, !@account) are then \
+     subscribed; any other C is a refusal",
+    "REST paths sit under /api on the host (rest_url = https://api.coinstore.com)",
+    "an order not yet known by its ordId is cancelled with clOrdId in the cancel body (the \
+     docs cancel by ordId only)",
+    "the match list (GET /api/trade/match/accountMatches?symbol=) items carry orderId, \
+     tradeId, fee and feeCurrency (the order info's name); the docs hold no sample",
+    "a market buy is sent with ordQty (the docs ask for ordAmt, a quote amount)",
+    "HTTP 429 is the only rate-limit answer; the codec counts its own requests against \
+     120 per 3 s per user",
 ];

@@ -1,8 +1,9 @@
 //! Coinstore's private WebSocket as the 2022 docs describe it (exchanges.md §6.5; gone from
 //! the 2024 copy): the `LOGIN` request (user id and API key, `"type": "api"`, with the channels
 //! to subscribe) and the `order` and `account` pushes decoded into fixed-point records. Pure
-//! code, unit-tested on the 2022 samples, **not wired**: no order session or gateway uses it
-//! yet, and whether the live venue still serves these channels is unconfirmed. Private
+//! code, unit-tested on the 2022 samples; the order session (`super::session`) reads its
+//! pushes. Whether the live venue still serves these channels is unconfirmed: only the
+//! simulator is known to speak them. Private
 //! messages are few and off the market-data hot path, so they are read with serde_json.
 
 use serde_json::{Value, json};

@@ -34,6 +34,10 @@ pub mod md;
 /// The private channels (`orders`, `v2/user_trades`, `positions`, `margins`, the auth answer)
 /// decoded into records (not wired into a gateway yet).
 pub mod private;
+/// Order entry and queries over signed REST (the gateway's `RestCodec`).
+pub mod rest;
+/// The private WebSocket as the gateway's order session.
+pub mod session;
 /// REST and WebSocket-auth signing.
 pub mod sign;
 /// The book rule: `seq` chains and the CRC32 checksum of the top 10 levels.

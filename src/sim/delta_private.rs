@@ -25,7 +25,8 @@
 //! quantity — the core counts in contracts, as the public front end publishes sizes — and is
 //! valued at one base unit (`contract_value` 1: margins and PnL are `price × contracts`,
 //! where Delta's BTCUSD contract is 0.001 BTC). A reduce-only order that would open is
-//! refused with `reduce_only_order_rejected` and a leverage change while orders or a
+//! refused with `reduce_only_order_rejected`, a client id already used with
+//! `duplicate_client_order_id`, and a leverage change while orders or a
 //! position are open with `leverage_update_not_allowed` (the docs name no codes for either).
 //! Not simulated: edit (`PUT /orders`), batches, brackets and stops, the dead-man switch,
 //! pagination cursors, the weight budget (its 429 comes from the rate-limit fault, with
@@ -234,6 +235,7 @@ fn core_params(shared: &Shared, b: &Value) -> Result<Map<String, Value>, Refusal
 fn refusal(e: &ApiError) -> Refusal {
     let code = match e.code {
         -2010 if e.msg.contains("immediately match") => "immediate_execution_post_only",
+        -2010 if e.msg.contains("Duplicate") => "duplicate_client_order_id",
         -2010 => "insufficient_margin",
         -2022 => "reduce_only_order_rejected",
         -1121 => "invalid_contract",

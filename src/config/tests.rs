@@ -138,6 +138,8 @@ const CASES: &[Case] = &[
     ("a bybit-linear venue in paper mode", &[("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a live bybit-spot venue with its private WebSocket", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None), ("venues[0].private_ws_url", Some("\"wss://stream.bybit.com/v5/private\""))], &[]),
     ("a live bybit-spot venue needs private_ws_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-spot\"")), ("venues[0].ws_api_url", None)], &["venues[0].private_ws_url"]),
+    ("a live delta-india venue with its private WebSocket", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"delta-india\"")), ("venues[0].ws_api_url", None), ("venues[0].private_ws_url", Some("\"wss://socket.india.delta.exchange\""))], &[]),
+    ("a live delta-global venue needs private_ws_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"delta-global\"")), ("venues[0].ws_api_url", None)], &["venues[0].private_ws_url"]),
     ("a live bybit-linear venue needs private_ws_url and refuses a passphrase", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].private_ws_url"]),
     ("a coinstore-spot venue in paper mode", &[("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].ws_api_url", None)], &[]),
     ("a coinstore-spot venue refuses live mode, a passphrase and ws_api_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].kind"]),

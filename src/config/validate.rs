@@ -252,13 +252,15 @@ fn venues(
             good = false;
         }
         if matches!(v.kind, RawVenueKind::DeltaIndia | RawVenueKind::DeltaGlobal)
+            && v.private_ws_url.is_none()
+            && !list.ok().any(|(j, o)| j < i && o.name == v.name)
             && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
         {
             errors.push(
-                p("kind"),
-                "delta-india and delta-global run only in mode = \"paper\" in this build (Delta \
-                 market data, orders filled by the engine's paper execution): their order \
-                 gateway (signed REST, the private WebSocket) is not built yet",
+                p("private_ws_url"),
+                "Delta order changes, fills and margins arrive on Delta's private WebSocket: \
+                 set private_ws_url, e.g. \"wss://socket.india.delta.exchange\"",
             );
             good = false;
         }

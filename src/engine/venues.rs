@@ -30,6 +30,9 @@ use crate::venue::coinstore::CoinstoreMd;
 use crate::venue::coinstore::rest::CoinstoreRest;
 use crate::venue::coinstore::session::CoinstoreSession;
 use crate::venue::coinstore::sign::CoinstoreSigner;
+use crate::venue::delta::rest::DeltaRest;
+use crate::venue::delta::session::DeltaSession;
+use crate::venue::delta::sign::DeltaSigner;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
@@ -101,7 +104,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::Coinbase => true,
         VenueKind::BitmartSpot => true,
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => true,
         VenueKind::CoindcxFutures => false,
         VenueKind::CoinstoreSpot => true,
     }
@@ -264,10 +267,36 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = BybitRest::new(category, signer, v.recv_window.as_millis() as u64);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Err(format!(
-            "venue {}: the Delta Exchange order gateway is not built yet",
-            v.name
-        )),
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {
+            let platform = if v.kind == VenueKind::DeltaGlobal {
+                Platform::Global
+            } else {
+                Platform::India
+            };
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (Delta's private WebSocket, {}: \
+                     auth, then the orders, v2/user_trades, positions and margins channels)",
+                    v.name,
+                    platform.private_ws()
+                )
+            })?;
+            let mine = || spec.instruments.iter().filter(|i| i.venue == v.id);
+            let symbols = mine().map(|i| i.symbol.clone()).collect();
+            let settle = mine()
+                .map(|i| {
+                    crate::types::AssetCode::new(i.settle.as_bytes())
+                        .map(|a| (i.symbol.clone(), a))
+                        .ok_or_else(|| format!("venue {}: settle asset {:?}", v.name, i.settle))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let signer = DeltaSigner::new(spec.api_key.expose(), &spec.api_secret);
+            let session = DeltaSession::new(platform, signer.clone(), symbols);
+            // Orders, cancels and queries go over signed REST; order changes, fills and
+            // margins arrive on the private WebSocket.
+            let rest = DeltaRest::new(signer, settle);
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
         VenueKind::CoindcxFutures => Err(format!(
             "venue {}: the CoinDCX order gateway is not built yet",
             v.name

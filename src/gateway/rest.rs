@@ -531,8 +531,8 @@ impl Worker {
         }
     }
 
-    /// One request: a POST carries the signed query as its body, GET and DELETE as the query
-    /// string; either way the bytes on the wire are the bytes signed. `head` brings the
+    /// One request: a POST (and a `DeleteJson`) carries the signed query as its body, GET and
+    /// DELETE as the query string, a `GetPath` as the path's end; either way the bytes on the wire are the bytes signed. `head` brings the
     /// request's own signed headers (none for the worker's keep-alive) and whether it carries
     /// a bearer token, minted here (off the gateway thread) for its method and path, dated
     /// from `venue_ms` (the venue's time when it was queued).
@@ -557,9 +557,13 @@ impl Worker {
         // The query was built by the venue's codec (ASCII); anything else is a bug upstream
         // and is sent as nothing rather than mangled.
         let q = std::str::from_utf8(query).unwrap_or("");
-        if method != Method::Post && !q.is_empty() {
-            self.url.push('?');
-            self.url.push_str(q);
+        match method {
+            Method::Get | Method::Delete if !q.is_empty() => {
+                self.url.push('?');
+                self.url.push_str(q);
+            }
+            Method::GetPath => self.url.push_str(q),
+            _ => {}
         }
         let signed = head.map(|h| h.signed).unwrap_or_default();
         let sent_at = Instant::now();
@@ -577,8 +581,18 @@ impl Worker {
                 }
                 req.content_type(self.plan.content_type).send(query)
             }
-            Method::Get | Method::Delete => {
-                let mut req = if method == Method::Get {
+            Method::DeleteJson => {
+                let mut req = self.agent.delete(self.url.as_str()).force_send_body();
+                for (k, v) in &self.plan.headers {
+                    req = req.header(*k, v.as_str());
+                }
+                for (k, v) in signed.iter() {
+                    req = req.header(k, v);
+                }
+                req.content_type(self.plan.content_type).send(query)
+            }
+            Method::Get | Method::Delete | Method::GetPath => {
+                let mut req = if method != Method::Delete {
                     self.agent.get(self.url.as_str())
                 } else {
                     self.agent.delete(self.url.as_str())

@@ -45,6 +45,11 @@ pub mod coinstore_private;
 pub mod coinstore_public;
 /// `SimConfig` and its validation.
 pub mod config;
+/// The Delta Exchange private front end: signed `/v2/…` REST on the perpetual accounts.
+pub mod delta_private;
+/// The Delta Exchange private WebSocket: auth and the orders, fills, positions and margins
+/// channels.
+pub mod delta_private_ws;
 /// The Delta Exchange public WebSocket front end (India and global): ob_updates with seq
 /// and CRC32 checksums, ob_l1, trades, mark_price, funding_rate, heartbeats.
 pub mod delta_public;
@@ -314,6 +319,10 @@ impl SimHandle {
     /// Delta's public WebSocket (`/ws/delta`; the venue's own endpoint has no path).
     pub fn delta_ws_url(&self) -> String {
         format!("ws://{}/ws/delta", self.addr)
+    }
+    /// Delta's private WebSocket (`/ws/delta-private`; the venue's own endpoint has no path).
+    pub fn delta_private_ws_url(&self) -> String {
+        format!("ws://{}/ws/delta-private", self.addr)
     }
     /// CoinDCX's stream host: the feed adds `/socket.io/?EIO=3&transport=websocket`.
     pub fn coindcx_ws_url(&self) -> String {

@@ -66,6 +66,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     if super::bitmart_private::is_private_path(&req.path) {
         return bitmart(shared, req);
     }
+    if req.path.starts_with("/v2/") {
+        return delta(shared, req);
+    }
     if req.path == "/system/time" {
         // BitMart's clock (exchanges.md §5.4), for the latency probe.
         return Reply::Send(Response::json(
@@ -430,6 +433,35 @@ fn coinstore(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         None => Reply::Send(Response::json(
             404,
             json!({"code": 404, "message": "Not Found"}).to_string(),
+        )),
+    }
+}
+
+/// Delta's REST paths (`/v2/…`) with the HTTP faults in Delta's shape: a 503 before
+/// execution, a 429 with `X-RATE-LIMIT-RESET` (ms until the quota refills), and a dropped
+/// connection instead of an order's or cancel's answer.
+fn delta(shared: &Shared, req: &Request) -> Reply {
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"success": false, "error": {"code": "unavailable"}}).to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        let mut r = Response::json(429, json!({"success": false}).to_string());
+        r.headers.push(("X-RATE-LIMIT-RESET".into(), "1000".into()));
+        return Reply::Send(r);
+    }
+    let order_call = req.path == "/v2/orders" && matches!(req.method.as_str(), "POST" | "DELETE");
+    let answer = super::delta_private::rest(shared, req);
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    match answer {
+        Some((status, body)) => Reply::Send(Response::json(status, body.to_string())),
+        None => Reply::Send(Response::json(
+            404,
+            json!({"success": false, "error": {"code": "not_found"}}).to_string(),
         )),
     }
 }

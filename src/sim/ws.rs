@@ -42,6 +42,8 @@ pub enum Kind {
     BybitPrivate,
     /// Delta Exchange's public WebSocket (`/ws/delta`).
     DeltaPublic,
+    /// Delta Exchange's private WebSocket (`/ws/delta-private`).
+    DeltaPrivate,
     /// CoinDCX's Socket.IO v2 stream (`/socket.io/?EIO=3&transport=websocket`).
     CoindcxPublic,
 }
@@ -135,6 +137,11 @@ pub fn run(
             linear,
         )),
         Kind::BybitPrivate => Box::new(super::bybit_private::BybitPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::DeltaPrivate => Box::new(super::delta_private::DeltaPrivateSession::new(
             shared.clone(),
             conn_id,
             mailbox,

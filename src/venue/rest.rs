@@ -11,6 +11,11 @@ pub enum Method {
     Get,
     Post,
     Delete,
+    /// A DELETE whose signed buffer is its JSON body, not a query (Delta's cancel).
+    DeleteJson,
+    /// A GET whose signed buffer ends the path (a path parameter such as Delta's
+    /// `/v2/orders/client_order_id/{id}`), with no query.
+    GetPath,
 }
 
 impl Method {
@@ -18,7 +23,8 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
-            Method::Delete => "DELETE",
+            Method::Delete | Method::DeleteJson => "DELETE",
+            Method::GetPath => "GET",
         }
     }
 }
@@ -35,7 +41,8 @@ pub enum Class {
 }
 
 /// Where a signed request goes. The signed query itself is in the caller's buffer: the body
-/// of a POST, the query string of a GET or DELETE, byte for byte as signed.
+/// of a POST or `DeleteJson`, the query string of a GET or DELETE, the path's last segment
+/// of a `GetPath`, byte for byte as signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestHead {
     /// Matches the answer to the request (never 0: 0 is the worker's own keep-alive).

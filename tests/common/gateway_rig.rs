@@ -18,6 +18,10 @@ use mako::venue::coinbase::session::CoinbaseUserSession;
 use mako::venue::coinstore::rest::CoinstoreRest;
 use mako::venue::coinstore::session::CoinstoreSession;
 use mako::venue::coinstore::sign::CoinstoreSigner;
+use mako::venue::delta::Platform;
+use mako::venue::delta::rest::DeltaRest;
+use mako::venue::delta::session::DeltaSession;
+use mako::venue::delta::sign::DeltaSigner;
 use mako::venue::okx::{OkxRest, OkxSession};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -196,6 +200,7 @@ fn rig_inner(
     } else {
         Category::Spot
     };
+    let delta = matches!(kind, VenueKind::DeltaIndia | VenueKind::DeltaGlobal);
     let mut inst = instrument();
     if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
@@ -212,6 +217,19 @@ fn rig_inner(
     if bitmart {
         inst.symbol = "BTC_USDT".into();
     }
+    if delta {
+        // Delta India's BTCUSD: whole contracts on a 0.5 tick, settled in USD.
+        inst = Instrument::new(
+            InstrumentId(0),
+            VenueId(0),
+            "BTCUSD",
+            "BTC",
+            "USD",
+            Price::parse("0.5").unwrap(),
+            Qty::parse("1").unwrap(),
+        )
+        .unwrap();
+    }
     let venue = VenueConfig {
         id: VenueId(0),
         name: kind.as_str().into(),
@@ -226,6 +244,8 @@ fn rig_inner(
         cancel_unknown_orders: false,
         private_ws_url: if coinbase {
             Some(sim.coinbase_user_ws_url())
+        } else if delta {
+            Some(sim.delta_private_ws_url())
         } else if bybit {
             Some(sim.bybit_private_ws_url())
         } else if bitmart {
@@ -272,6 +292,21 @@ fn rig_inner(
         let host = sim.rest_url().trim_start_matches("http://").to_owned();
         let rest = CoinbaseRest::with_signer(signer, &host);
         let gw = Gateway::new(spec, session, &sim.coinbase_user_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if delta {
+        let platform = if kind == VenueKind::DeltaGlobal {
+            Platform::Global
+        } else {
+            Platform::India
+        };
+        let signer = DeltaSigner::new(key.expose(), &secret);
+        let session = DeltaSession::new(platform, signer.clone(), vec!["BTCUSD".into()]);
+        let usd = mako::types::order::AssetCode::new(b"USD").unwrap();
+        let rest = DeltaRest::new(signer, vec![("BTCUSD".into(), usd)]);
+        let gw = Gateway::new(spec, session, &sim.delta_private_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

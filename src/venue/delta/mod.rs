@@ -3,7 +3,9 @@
 //! `funding_rate`, the subscription answers, heartbeats and error frames), the book rule
 //! (`seq` chains +1 from the snapshot; the CRC32 `cs` of the top 10 levels checked after
 //! every frame; a gap, a mismatch or an error frame re-subscribes the book), the marks and
-//! funding, and `mako decode`'s normalised records. No I/O.
+//! funding, and `mako decode`'s normalised records; the order side: the REST codec
+//! (`rest.rs`, whose own unconfirmed readings are listed in its module doc) and the private
+//! WebSocket session (`session.rs`). No I/O.
 //!
 //! **Unconfirmed against the live venue** (the reference's open questions; what this build
 //! does instead, kept here in one place and repeated in the README's venue row):
@@ -32,8 +34,12 @@ pub mod handler;
 /// Public market-data decoding.
 pub mod md;
 /// The private channels (`orders`, `v2/user_trades`, `positions`, `margins`, the auth answer)
-/// decoded into records (not wired into a gateway yet).
+/// decoded into records (read by `session.rs`).
 pub mod private;
+/// Order entry and queries over signed REST (the gateway's `RestCodec`).
+pub mod rest;
+/// The private WebSocket as the gateway's order session.
+pub mod session;
 /// REST and WebSocket-auth signing.
 pub mod sign;
 /// The book rule: `seq` chains and the CRC32 checksum of the top 10 levels.

@@ -3,7 +3,7 @@
 //! cumulative by construction: filled = `size` − `unfilled_size`), `v2/user_trades` (one fill
 //! each, with the position after it), `positions` (signed size in contracts) and `margins`
 //! (one asset's wallet), and the `key-auth` / `auth` answer. Pure code, off the hot path
-//! (serde_json); **not wired into a gateway yet**. Quantities are contracts, prices the
+//! (serde_json); the gateway's order session (`session.rs`) reads its frames through them. Quantities are contracts, prices the
 //! venue's decimal strings parsed to fixed point.
 
 use serde_json::Value;

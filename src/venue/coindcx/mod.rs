@@ -10,10 +10,16 @@
 pub mod decode;
 /// CoinDCX's side of the market-data seam.
 pub mod handler;
+/// Which venue order is which of mako's (CoinDCX futures take no client order id).
+pub mod ids;
 /// Public market-data decoding (an event's argument).
 pub mod md;
-/// The private channel's updates (orders, positions, balances), decoded; not wired yet.
+/// The private channel's updates (orders, positions, balances), decoded.
 pub mod private;
+/// Orders, cancels, queries and the wallet over signed REST.
+pub mod rest;
+/// The private channel `coindcx` as the gateway's order session.
+pub mod session;
 /// REST and private-channel signing.
 pub mod sign;
 /// Engine.IO 3 / Socket.IO v2 packets, emits and the client's heartbeat.

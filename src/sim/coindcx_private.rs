@@ -256,8 +256,11 @@ fn refusal(e: &ApiError) -> (u16, Value) {
         -2010 if e.msg.contains("balance") => error(400, "Insufficient funds"),
         -2010 => error(400, "Post only order would be executed immediately"),
         -2022 => error(400, "Reduce only order would increase the position"),
-        -1013 if e.msg.contains("NOTIONAL") => error(400, "Minimum order value should be 5 USDT"),
-        -1013 => error(400, "Price should be divisible by the tick"),
+        -1013 if e.msg.contains("NOTIONAL") => {
+            error(400, &format!("Order value is out of range ({})", e.msg))
+        }
+        -1013 if e.msg.contains("PRICE") => error(400, "Price should be divisible by the tick"),
+        -1013 => error(422, &format!("Quantity is out of range ({})", e.msg)),
         _ => error(400, &e.msg),
     }
 }

@@ -217,9 +217,9 @@ impl OrderTransport {
                  yet: delta-india and delta-global run in paper mode only)"
             }
             (VenueKind::CoindcxFutures, _) => {
-                "orders over signed REST (a compact JSON body with timestamp, HMAC-SHA256 hex), \
-                 order changes from the private Socket.IO channel (not built yet: \
-                 coindcx-futures runs in paper mode only)"
+                "orders, cancels, queries and reconciliation over signed REST (rest_url; a \
+                 compact JSON body with timestamp, HMAC-SHA256 hex); order changes and balances \
+                 from the Socket.IO private channel coindcx (private_ws_url)"
             }
             (VenueKind::CoinstoreSpot, _) => {
                 "orders, cancels and queries over signed REST (rest_url) (not built yet: \

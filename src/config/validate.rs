@@ -264,17 +264,6 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::CoindcxFutures
-            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-        {
-            errors.push(
-                p("kind"),
-                "coindcx-futures runs only in mode = \"paper\" in this build (CoinDCX market \
-                 data, orders filled by the engine's paper execution): its order gateway \
-                 (signed REST, the private Socket.IO channel) is not built yet",
-            );
-            good = false;
-        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()
@@ -392,6 +381,19 @@ fn venues(
                 p("private_ws_url"),
                 "Coinstore order changes arrive on its WebSocket's private LOGIN (2022 docs): \
                  set private_ws_url, e.g. \"wss://ws.coinstore.com/s/ws\"",
+            );
+            good = false;
+        }
+        if v.kind == RawVenueKind::CoindcxFutures
+            && v.private_ws_url.is_none()
+            && first_of_name
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
+            errors.push(
+                p("private_ws_url"),
+                "CoinDCX order changes and balances arrive on its Socket.IO private channel: set \
+                 private_ws_url, e.g. \"wss://stream.coindcx.com/socket.io/?EIO=3&transport=websocket\"",
             );
             good = false;
         }

@@ -105,7 +105,7 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
         VenueKind::BitmartSpot => true,
         VenueKind::BybitSpot | VenueKind::BybitLinear => true,
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => true,
-        VenueKind::CoindcxFutures => false,
+        VenueKind::CoindcxFutures => true,
         VenueKind::CoinstoreSpot => true,
     }
 }
@@ -297,10 +297,28 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             let rest = DeltaRest::new(signer, settle);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
-        VenueKind::CoindcxFutures => Err(format!(
-            "venue {}: the CoinDCX order gateway is not built yet",
-            v.name
-        )),
+        VenueKind::CoindcxFutures => {
+            let ws = v.private_ws_url.clone().ok_or_else(|| {
+                format!(
+                    "venue {}: the gateway needs private_ws_url (CoinDCX's Socket.IO stream, \
+                     wss://stream.coindcx.com/socket.io/?EIO=3&transport=websocket: the \
+                     coindcx channel)",
+                    v.name
+                )
+            })?;
+            // Orders, cancels and queries over signed REST; order and balance updates on the
+            // private channel. Both share the book of which venue order is which of mako's.
+            let ids = crate::venue::coindcx::ids::SharedIds::default();
+            let signer = crate::venue::coindcx::sign::CoindcxSigner::new(&spec.api_secret);
+            let key = spec.api_key.expose();
+            let session = crate::venue::coindcx::session::CoindcxSession::new(
+                key,
+                signer.clone(),
+                ids.clone(),
+            );
+            let rest = crate::venue::coindcx::rest::CoindcxRest::new(key, signer, "USDT", ids);
+            finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
+        }
         VenueKind::CoinstoreSpot => {
             let ws = v.private_ws_url.clone().ok_or_else(|| {
                 format!(

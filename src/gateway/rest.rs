@@ -557,8 +557,11 @@ impl Worker {
         // The query was built by the venue's codec (ASCII); anything else is a bug upstream
         // and is sent as nothing rather than mangled.
         let q = std::str::from_utf8(query).unwrap_or("");
+        // A GET whose signed payload is a JSON body (CoinDCX's wallets): no query string can
+        // start with `{`, so it goes as the body, as signed.
+        let get_body = method == Method::Get && q.starts_with('{');
         match method {
-            Method::Get | Method::Delete if !q.is_empty() => {
+            Method::Get | Method::Delete if !q.is_empty() && !get_body => {
                 self.url.push('?');
                 self.url.push_str(q);
             }
@@ -606,7 +609,13 @@ impl Worker {
                 if !self.bearer.is_empty() {
                     req = req.header("Authorization", self.bearer.as_str());
                 }
-                req.call()
+                if get_body {
+                    req.force_send_body()
+                        .content_type(self.plan.content_type)
+                        .send(query)
+                } else {
+                    req.call()
+                }
             }
         };
         let outcome = match result {

@@ -23,7 +23,8 @@
 //! Faults: the market disconnect closes the connection (as a dropped transport would); raw
 //! frames can be sent to every connection (`SimHandle::send_market_text`, e.g. an unknown
 //! packet type). A session whose client stops pinging for pingInterval + pingTimeout is
-//! closed, as an Engine.IO 3 server does. Not simulated: the private `coindcx` channel,
+//! closed, as an Engine.IO 3 server does. The private channel `coindcx` is joined on the same
+//! session: its join, pushes and faults are [`super::coindcx_private`]'s. Not simulated:
 //! candlesticks, polling transports, binary packets.
 
 use std::collections::HashSet;
@@ -70,17 +71,27 @@ pub struct CoindcxPublicSession {
     joined: Vec<Joined>,
     last_vs: u64,
     last_ping: Instant,
+    mailbox: Mailbox,
+    /// The private channel, once joined.
+    private: super::coindcx_private::PrivateChannel,
+    /// Pushes made from one user event after the first.
+    pending: std::collections::VecDeque<String>,
 }
 
 impl CoindcxPublicSession {
     pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox) -> Self {
-        shared.hub.add_market(conn, mailbox, Default::default());
+        shared
+            .hub
+            .add_market(conn, mailbox.clone(), Default::default());
         Self {
             shared,
             conn,
             joined: Vec::new(),
             last_vs: 0,
             last_ping: Instant::now(),
+            mailbox,
+            private: Default::default(),
+            pending: Default::default(),
         }
     }
 
@@ -164,6 +175,26 @@ impl CoindcxPublicSession {
             _ => return,
         }
         self.set_streams();
+    }
+
+    /// A `join` or `leave` of the private channel `coindcx`.
+    fn on_private(&mut self, event: &str, arg: &Value, q: &mut Queue) {
+        match event {
+            "join" => match self.private.join(&self.shared, arg) {
+                Ok(account) => {
+                    self.shared.hub.remove_user(self.conn, None);
+                    self.shared
+                        .hub
+                        .add_user(self.conn, account, self.conn, self.mailbox.clone());
+                }
+                Err(refusal) => q.push_back((Instant::now(), Some(refusal))),
+            },
+            "leave" => {
+                self.private.account = None;
+                self.shared.hub.remove_user(self.conn, None);
+            }
+            _ => {}
+        }
     }
 
     fn event(channel: &str, event: &str, payload: &Value) -> String {
@@ -304,7 +335,13 @@ impl Session for CoindcxPublicSession {
                         };
                         if let (Some(ev), Some(arg)) = (a.first().and_then(Value::as_str), a.get(1))
                         {
-                            self.on_emit(ev, arg);
+                            let private = arg.get("channelName").and_then(Value::as_str)
+                                == Some(super::coindcx_private::CHANNEL);
+                            if private {
+                                self.on_private(ev, arg, q);
+                            } else {
+                                self.on_emit(ev, arg);
+                            }
                         }
                         true
                     }
@@ -341,9 +378,25 @@ impl Session for CoindcxPublicSession {
                 };
                 Some((due, Some(text)))
             }
+            // The private channel's user events (JSON objects from the hub); other text is
+            // a raw frame (the unknown-packet fault).
+            Outbound::Text(t) if t.starts_with('{') && self.private.account.is_some() => {
+                let mut it = self
+                    .private
+                    .pushes(&self.shared, &t)
+                    .unwrap_or_default()
+                    .into_iter();
+                let first = it.next()?;
+                self.pending.extend(it);
+                Some((now, Some(first)))
+            }
             Outbound::Text(t) => Some((now, Some(t))),
             Outbound::Close => Some((now, None)),
         }
+    }
+
+    fn render_more(&mut self) -> Option<(Instant, Option<String>)> {
+        self.pending.pop_front().map(|t| (Instant::now(), Some(t)))
     }
 
     fn limits_incoming(&self) -> bool {

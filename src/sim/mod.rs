@@ -35,6 +35,9 @@ pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
 /// market_trades.
 pub mod coinbase_public;
+/// The CoinDCX futures private front end: signed REST orders on perpetual accounts and the
+/// Socket.IO private channel `coindcx`.
+pub mod coindcx_private;
 /// The CoinDCX futures Socket.IO v2 front end: Engine.IO 3 open and pings, join/leave,
 /// depth-snapshot, new-trade, price-change, currentPrices.
 pub mod coindcx_public;
@@ -327,6 +330,11 @@ impl SimHandle {
     /// CoinDCX's stream host: the feed adds `/socket.io/?EIO=3&transport=websocket`.
     pub fn coindcx_ws_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+    /// CoinDCX's Socket.IO endpoint as the order gateway's private connection (the
+    /// `coindcx` channel is joined on it).
+    pub fn coindcx_private_ws_url(&self) -> String {
+        format!("ws://{}/socket.io/?EIO=3&transport=websocket", self.addr)
     }
     /// OKX's private WebSocket endpoint (`/ws/v5/private`).
     pub fn okx_private_ws_url(&self) -> String {

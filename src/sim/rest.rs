@@ -63,6 +63,9 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     {
         return bybit(shared, req);
     }
+    if req.path.starts_with(super::coindcx_private::PREFIX) {
+        return coindcx(shared, req);
+    }
     if super::bitmart_private::is_private_path(&req.path) {
         return bitmart(shared, req);
     }
@@ -462,6 +465,56 @@ fn delta(shared: &Shared, req: &Request) -> Reply {
         None => Reply::Send(Response::json(
             404,
             json!({"success": false, "error": {"code": "not_found"}}).to_string(),
+        )),
+    }
+}
+
+/// CoinDCX futures' REST paths (`/exchange/v1/derivatives/futures/…`) with the HTTP faults
+/// in CoinDCX's shape: a 5xx before execution, a 502 after a create executed, 429, and a
+/// dropped connection instead of an order's answer. `data/active_instruments` (public)
+/// answers the perpetual pairs.
+fn coindcx(shared: &Shared, req: &Request) -> Reply {
+    use super::coindcx_private as dcx;
+    if req.path.ends_with("/data/active_instruments") {
+        let pairs: Vec<String> = (0..shared.cfg.symbols.len())
+            .filter(|s| shared.cfg.symbols[*s].perp.is_some())
+            .filter_map(|s| {
+                let c = &shared.cfg.symbols[s];
+                Some(format!(
+                    "B-{}_{}",
+                    c.symbol.strip_suffix(c.quote.as_str())?,
+                    c.quote
+                ))
+            })
+            .collect();
+        return Reply::Send(Response::json(200, json!(pairs).to_string()));
+    }
+    if shared.faults.http_5xx() {
+        return Reply::Send(Response::json(
+            503,
+            json!({"code": 503, "message": "Service Unavailable", "status": "error"}).to_string(),
+        ));
+    }
+    if shared.faults.http_429() {
+        return Reply::Send(Response::json(
+            429,
+            json!({"code": 429, "message": "Too many requests", "status": "error"}).to_string(),
+        ));
+    }
+    let order_call = req.method == "POST" && req.path.contains("/orders");
+    let answer = dcx::rest(shared, req);
+    if order_call && shared.faults.drop_ack() {
+        return Reply::Drop;
+    }
+    match answer {
+        Some((_, true)) if shared.faults.http_5xx_after() => Reply::Send(Response::json(
+            502,
+            json!({"code": 502, "message": "Bad Gateway", "status": "error"}).to_string(),
+        )),
+        Some(((status, body), _)) => Reply::Send(Response::json(status, body.to_string())),
+        None => Reply::Send(Response::json(
+            404,
+            json!({"code": 404, "message": "Not found", "status": "error"}).to_string(),
         )),
     }
 }

@@ -1,7 +1,8 @@
 //! CoinDCX futures (exchanges.md §7): Socket.IO v2 / Engine.IO 3 framing, the public
 //! market-data decoder (`depth-snapshot`, `new-trade`, `price-change`, `currentPrices`), the
-//! snapshot-only book rule, marks, `mako decode`'s normalised records and request signing.
-//! No I/O.
+//! snapshot-only book rule, marks, `mako decode`'s normalised records, request signing, the
+//! REST order codec and the private channel's order session (with the matching of venue
+//! orders to mako's client ids, which CoinDCX does not take). No I/O.
 //!
 //! What the reference leaves unconfirmed and this folder decides is listed once, in
 //! [`UNCONFIRMED`]; the README's CoinDCX row repeats it.
@@ -10,10 +11,16 @@
 pub mod decode;
 /// CoinDCX's side of the market-data seam.
 pub mod handler;
+/// Which venue order is which of mako's (CoinDCX futures take no client order id).
+pub mod ids;
 /// Public market-data decoding (an event's argument).
 pub mod md;
-/// The private channel's updates (orders, positions, balances), decoded; not wired yet.
+/// The private channel's updates (orders, positions, balances), decoded.
 pub mod private;
+/// Orders, cancels, queries and the wallet over signed REST.
+pub mod rest;
+/// The private channel `coindcx` as the gateway's order session.
+pub mod session;
 /// REST and private-channel signing.
 pub mod sign;
 /// Engine.IO 3 / Socket.IO v2 packets, emits and the client's heartbeat.
@@ -47,6 +54,18 @@ pub const KIND: &str = "coindcx-futures";
 ///    ([`handler::DEFAULT_STALE_AFTER`]) is marked stale.
 /// 6. The 25 s `ping` event is the docs' sample client's habit; whether the server answers it
 ///    is not documented (mako expects nothing back).
+/// 7. Create-order has no client order id: orders are matched by venue id, or by pair, side,
+///    price, quantity and a time window ([`ids`]).
+/// 8. Request details the reference leaves open: the price as a string and `total_quantity`
+///    as a number (the docs' sample), no `leverage` on orders (the position's applies),
+///    `post_only` and `reduce_only` flags, `page`/`size` as strings, the order list's
+///    answer in the create answer's item shape (newest first), `GET /wallets` with a signed
+///    JSON body, its `balance` read as the total and `locked_balance` as margin held within
+///    it, an order's fees as its cumulative `fee_amount`, the edit and cancel-all bodies.
+/// 9. Error statuses: 400/401/422 refuse, 404 means no such order, 429 carries no
+///    `Retry-After`; no timestamp or signature code is documented.
+/// 10. The private channel's join is not acknowledged: the namespace's `40` marks it
+///     subscribed; a refused join is read from a `44` error packet.
 pub const UNCONFIRMED: &[&str] = &[
     "Engine.IO 3 (Socket.IO v2) framing, from the docs' client version",
     "event argument envelope {channel, event, data} (data an object or a JSON string)",
@@ -54,4 +73,12 @@ pub const UNCONFIRMED: &[&str] = &[
     "currentPrices carries mark only: index = mark, funding rate 0",
     "book stale after 5 s without a depth-snapshot",
     "the 25 s ping event gets no documented answer",
+    "no client order id: venue orders matched by id, or by terms and a time window",
+    "order body details: price string, quantity number, no leverage, post_only, reduce_only",
+    "order list and wallet answers in the create / balance-update item shapes",
+    "wallet balance read as total, locked_balance as margin within it",
+    "an order's fees from its cumulative fee_amount",
+    "edit and cancel-all bodies (encoded, not driven by the gateway)",
+    "400/401/422 refuse, 404 no such order, 429 without Retry-After",
+    "the private join is unacknowledged: 40 marks it subscribed, 44 refuses",
 ];

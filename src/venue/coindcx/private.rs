@@ -2,7 +2,9 @@
 //! `df-position-update` and `balance-update`, each a list, decoded into typed records with
 //! fixed-point figures. Off the hot path (the private stream is a few messages per order), so
 //! read through serde_json. Numbers arrive as JSON numbers (`"price":0.9`); each is read from
-//! its shortest decimal form, so `0.2966` is exactly 0.2966. Not wired into the gateway yet.
+//! its shortest decimal form, so `0.2966` is exactly 0.2966. The order session
+//! (`session.rs`) and the REST codec (`rest.rs`, whose create and list answers carry the same
+//! order items) read them.
 
 use serde_json::Value;
 
@@ -26,6 +28,8 @@ pub struct OrderUpdate {
     /// Fees charged so far, in the margin currency.
     pub fee: Qty,
     pub margin_currency: String,
+    /// When the venue created the order (`created_at`; `updated_at` when absent).
+    pub created_at_ms: u64,
     pub updated_at_ms: u64,
 }
 
@@ -139,6 +143,7 @@ pub fn order_updates(json: &str) -> Result<Vec<OrderUpdate>, String> {
                 margin_currency: text(o, "margin_currency_short_name")
                     .unwrap_or("USDT")
                     .to_owned(),
+                created_at_ms: millis(o, "created_at").or_else(|_| millis(o, "updated_at"))?,
                 updated_at_ms: millis(o, "updated_at")?,
             })
         })
@@ -231,6 +236,7 @@ mod tests {
                 cancelled_qty: Qty::ZERO,
                 fee: Qty::ZERO,
                 margin_currency: "INR".into(),
+                created_at_ms: 1_705_915_012_812,
                 updated_at_ms: 1_705_999_727_686,
             }]
         );

@@ -1,9 +1,12 @@
 //! `config/grid-coindcx-delta-demo.toml` as a user runs it (ports from the OS, a scratch data
 //! directory): a grid on the simulated CoinDCX futures perpetual and one on the simulated
-//! Delta India perpetual, both in paper mode on one engine. Each grid opens a position that
-//! `/status` shows with the seed's fields (state, PnL, trades, last fill time, position,
-//! leverage) and the perpetual's entry and venue mark; Delta's position is in whole contracts;
-//! nothing reaches the simulator's order side and every stored row is paper.
+//! Delta India perpetual on one engine, in sim mode (orders on the simulator's perpetual
+//! account through both venues' order gateways) and in paper mode (a paper deposit per grid
+//! and paper fees added). Each grid opens a position that `/status` shows with the seed's
+//! fields (state, PnL, trades, last fill time, position, leverage) and the perpetual's entry
+//! and venue mark; Delta's position is in whole contracts. In sim mode the simulator filled
+//! both perpetuals and every stored row is sim; in paper mode nothing reaches the simulator's
+//! order side and every stored row is paper.
 
 mod common;
 
@@ -18,8 +21,21 @@ use mako::runtime::{Clock, Shutdown};
 use mako::types::{Price, Qty};
 
 #[test]
+fn grids_trade_simulated_coindcx_and_delta_perpetuals_in_sim_mode() {
+    grids_trade(Mode::Sim);
+}
+
+#[test]
 fn grids_trade_simulated_coindcx_and_delta_perpetuals_on_paper_margin() {
-    let dir = std::env::temp_dir().join(format!("mako-grid-dcx-delta-{}", std::process::id()));
+    grids_trade(Mode::Paper);
+}
+
+fn grids_trade(mode: Mode) {
+    let dir = std::env::temp_dir().join(format!(
+        "mako-grid-dcx-delta-{}-{}",
+        mode.as_str(),
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -32,9 +48,22 @@ fn grids_trade_simulated_coindcx_and_delta_perpetuals_on_paper_margin() {
         "data_dir = \"data/grid-coindcx-delta-demo\"",
         &format!("data_dir = {:?}", dir.display().to_string()),
     );
+    let text = match mode {
+        Mode::Paper => text
+            .replace("mode = \"sim\"", "mode = \"paper\"")
+            .replace(
+                "infinite_loop = true\n",
+                "infinite_loop = true\n\n[strategies.paper]\nquote = \"10000\"\n",
+            )
+            .replace(
+                "[persistence]",
+                "[paper]\nmaker_fee = \"0.00025\"\ntaker_fee = \"0.00075\"\n\n[persistence]",
+            ),
+        _ => text,
+    };
     let config = mako::config::parse(&text, Path::new("grid-coindcx-delta-demo.toml"))
         .expect("the demo config is valid");
-    assert_eq!(config.engine.mode, Mode::Paper);
+    assert_eq!(config.engine.mode, mode);
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     assert!(engine.skipped.is_empty(), "{:?}", engine.skipped);
@@ -92,14 +121,24 @@ fn grids_trade_simulated_coindcx_and_delta_perpetuals_on_paper_margin() {
     assert!(delta.is_multiple_of(Qty::parse("1").unwrap()), "{delta}");
 
     let state = report.sim_state.expect("simulator state");
-    assert_eq!(state["fills"].as_array().map(Vec::len), Some(0));
+    let fills = state["fills"].as_array().expect("fills");
+    if mode == Mode::Paper {
+        assert!(fills.is_empty(), "paper: nothing reached the venue");
+    } else {
+        for symbol in ["BTCUSDT", "BTCUSD"] {
+            assert!(
+                fills.iter().any(|f| f["symbol"] == symbol),
+                "the simulator filled the {symbol} grid: {fills:?}"
+            );
+        }
+    }
     let db = schema::open(&dir.join("grid-coindcx-delta-demo.sqlite")).expect("database");
     for table in ["orders", "fills"] {
         let all = count_rows(&db, table, None).unwrap();
         assert!(all >= 2, "{table} has rows of both grids");
         assert_eq!(
             all,
-            count_rows(&db, table, Some(Mode::Paper)).unwrap(),
+            count_rows(&db, table, Some(mode)).unwrap(),
             "{table}"
         );
     }

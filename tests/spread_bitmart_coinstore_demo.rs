@@ -82,11 +82,7 @@ fn spread_makers(mode: Mode) {
     for table in ["orders", "fills"] {
         let all = count_rows(&db, table, None).unwrap();
         assert!(all >= 2, "{table} has rows of both makers");
-        assert_eq!(
-            all,
-            count_rows(&db, table, Some(mode)).unwrap(),
-            "{table}"
-        );
+        assert_eq!(all, count_rows(&db, table, Some(mode)).unwrap(), "{table}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -188,6 +188,13 @@ impl Contract {
         i64::try_from(num / per).ok().map(Qty::from_units)
     }
 
+    /// An amount a strategy books as price × venue quantity (`10^-16`), as the quote value it
+    /// is: times the contract's base per unit (1 for spot and quantities in base). `None` for
+    /// inverse contracts, whose value is not linear in the price.
+    pub fn quote_of_price_qty(&self, v: i128) -> Option<i128> {
+        (self.kind != InstrumentKind::InversePerpetual).then(|| v * self.base_per_unit() / SCALE_I)
+    }
+
     /// The quote-asset value of `qty` at `price`, `10^-16` quote units: `price × base` for
     /// spot and linear, `qty × size` for inverse (a contract is worth its size whatever the
     /// price).
@@ -477,6 +484,20 @@ mod tests {
             Contract::LINEAR_BASE.unrealized(-q("0.5").units(), cost, p("49000")),
             e16("500")
         );
+    }
+
+    /// A grid's price × quantity of 30 Delta contracts at 60 000 is 1 800 USD (0.03 BTC), not
+    /// 1 800 000; in base units it is itself; inverse has no linear value.
+    #[test]
+    fn price_times_venue_quantity_as_quote_value() {
+        let booked = i128::from(p("60000").units()) * i128::from(q("30").units());
+        assert_eq!(DELTA_BTC.quote_of_price_qty(booked), Some(e16("1800")));
+        assert_eq!(
+            Contract::LINEAR_BASE.quote_of_price_qty(e16("1800")),
+            Some(e16("1800"))
+        );
+        assert_eq!(Contract::SPOT.quote_of_price_qty(e16("5")), Some(e16("5")));
+        assert_eq!(INVERSE_USD.quote_of_price_qty(e16("5")), None);
     }
 
     #[test]

@@ -549,8 +549,13 @@ impl Strategy for GridBot {
     }
 
     fn report(&self, mark: Option<Price>) -> StrategyReport {
-        let realized = self.realized as f64 / Notional::SCALE as f64;
-        let open = mark.map_or(0, |m| self.unrealized(m)) as f64 / Notional::SCALE as f64;
+        // The trips book price × venue quantity: a perpetual counted in contracts is worth
+        // the contract's base per unit of it (an inverse one's PnL is not linear in the price
+        // and is reported as booked).
+        let c = self.instrument.contract;
+        let value = |v: i128| c.quote_of_price_qty(v).unwrap_or(v) as f64 / Notional::SCALE as f64;
+        let realized = value(self.realized);
+        let open = value(mark.map_or(0, |m| self.unrealized(m)));
         let live = |side: Side| {
             self.levels.iter().find_map(|l| {
                 let (legs, price) = if side == self.entry_side() {

@@ -69,7 +69,7 @@ pub struct GatewaySpec {
     pub instruments: Vec<Instrument>,
     pub api_key: Secret,
     pub api_secret: Secret,
-    /// The key's passphrase (OKX) or memo (BitMart), for venues that have one.
+    /// The key's third credential (a passphrase or a memo), for venues that have one.
     pub passphrase: Option<Secret>,
     pub connector: Connector,
     pub intents: Rx<OrderIntent>,
@@ -1222,7 +1222,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                     self.events = events;
                 }
                 Ok(Some(Incoming::Binary(b))) => {
-                    // BitMart's private pushes may come compressed in binary frames.
+                    // Some venues push compressed binary frames: the session reads them.
                     n += 1;
                     self.timing.frame_read();
                     let mut events = std::mem::take(&mut self.events);

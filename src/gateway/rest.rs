@@ -557,8 +557,8 @@ impl Worker {
         // The query was built by the venue's codec (ASCII); anything else is a bug upstream
         // and is sent as nothing rather than mangled.
         let q = std::str::from_utf8(query).unwrap_or("");
-        // A GET whose signed payload is a JSON body (CoinDCX's wallets): no query string can
-        // start with `{`, so it goes as the body, as signed.
+        // A GET whose signed payload is a JSON body (a venue that signs a GET's body): no
+        // query string can start with `{`, so it goes as the body, as signed.
         let get_body = method == Method::Get && q.starts_with('{');
         match method {
             Method::Get | Method::Delete if !q.is_empty() && !get_body => {

@@ -15,8 +15,9 @@
 //!   the next sweep.
 //! - `margins`: the asset's balance (free = `available_balance`, locked = `balance` −
 //!   `available_balance`), as REST's wallet reads it.
-//! - `positions`: counted (`Other`): the gateway has no position event; the engine nets its
-//!   fills, and a test compares that with the venue's position.
+//! - `positions`: each item is the venue's `Position` (signed whole contracts as order
+//!   units, the entry price), which the gateway compares with its own net position; Delta
+//!   states no leverage in it, so the leverage is not checked from it.
 //! - The auth answer: `LoggedIn`, or a failed subscribe with the venue's status and message;
 //!   the subscription list answers `Subscribed` (a channel refused in it fails).
 //!
@@ -28,7 +29,9 @@ use serde_json::Value;
 use crate::types::order::{OrderEvent, SnapshotStatus};
 use crate::types::{ClientOrderId, Notional, UnixNanos, VenueOrderId};
 use crate::venue::md::Keepalive;
-use crate::venue::order::{Balance, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::order::{
+    Balance, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError, VenuePosition,
+};
 
 use super::Platform;
 use super::handler::PING;
@@ -264,7 +267,22 @@ impl OrderSession for DeltaSession {
                     )),
                 }
             }
-            Ok(Private::Positions(_)) => out.push(SessionEvent::Other("positions".into())),
+            Ok(Private::Positions(list)) => {
+                for p in list {
+                    match p.size.checked_mul(crate::types::SCALE) {
+                        Some(size) => out.push(SessionEvent::Position(VenuePosition {
+                            symbol: p.symbol,
+                            size,
+                            entry: p.entry_price,
+                            leverage: None,
+                        })),
+                        None => out.push(SessionEvent::Undecodable(format!(
+                            "position size {} out of range",
+                            p.size
+                        ))),
+                    }
+                }
+            }
             Ok(Private::Margin(m)) => match margin(&m) {
                 Ok(b) => out.push(SessionEvent::Balances(vec![b])),
                 Err(e) => out.push(SessionEvent::Undecodable(e)),
@@ -397,7 +415,12 @@ mod tests {
         let p = r#"{"type":"positions","action":"update","symbol":"BTCUSD","product_id":27,"size":3,"entry_price":"60000.5","margin":"36"}"#;
         assert_eq!(
             frames(&mut s, p),
-            vec![SessionEvent::Other("positions".into())]
+            vec![SessionEvent::Position(VenuePosition {
+                symbol: "BTCUSD".into(),
+                size: 300_000_000,
+                entry: Some(Price::parse("60000.5").unwrap()),
+                leverage: None,
+            })]
         );
         // Unexpected bytes: counted, never a panic.
         for bad in [

@@ -45,6 +45,7 @@ pub fn shared() -> Arc<Shared> {
         conns: Mutex::new(HashMap::new()),
         conn_threads: Mutex::new(Vec::new()),
         rest_log: Mutex::new(Default::default()),
+        coinstore: Default::default(),
         cfg,
     })
 }

@@ -189,6 +189,7 @@ fn main() -> anyhow::Result<()> {
                 last_fill: None,
                 prints: 0,
                 prints_lost: 0,
+                decisions: 0,
                 entries_stopped: None,
                 skipped: 0,
                 at: now,

@@ -97,7 +97,8 @@ fn config_file(dir: &Path) -> PathBuf {
     .replace(
         "data_dir = \"data/grid-bybit-demo\"",
         &format!("data_dir = {:?}", dir.display().to_string()),
-    ) + "\n[bots]\nslots_per_instrument = 2\n";
+    );
+    assert!(text.contains("slots_per_instrument = 2"), "the demo has two bot slots");
     let path = dir.join("bots.toml");
     std::fs::write(&path, text).unwrap();
     path

@@ -19,7 +19,7 @@ impl Config {
             .enumerate()
             .filter(|(_, s)| {
                 let (base, quote) = s.allocation();
-                base.is_zero() && quote.is_zero()
+                s.kind != super::bots::VACANT && base.is_zero() && quote.is_zero()
             })
             .map(|(i, s)| {
                 ConfigError::new(

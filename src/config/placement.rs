@@ -312,6 +312,19 @@ fn place(
     if list.all_ok() && !actors.incomplete {
         for a in actors.implied() {
             if !placed.iter().any(|(p, _)| *p == a) {
+                // A bot slot (`[bots]`) the hosts do not name runs beside the strategies
+                // (on the first host that runs one, else the first hot host).
+                if actors.label(&a).starts_with("strategy:slot-") {
+                    let beside = out
+                        .iter()
+                        .position(|h| h.actors.iter().any(|x| matches!(x, ActorName::Strategy(_))))
+                        .or_else(|| out.iter().position(|h| h.priority == HostPriority::Hot));
+                    if let Some(h) = beside {
+                        out[h].actors.push(a.clone());
+                        placed.push((a, h));
+                        continue;
+                    }
+                }
                 errors.push(
                     "runtime.hosts",
                     format!(

@@ -255,6 +255,7 @@ impl StatusBridge {
             last_fill: r.last_fill,
             prints: m.prints,
             prints_lost: m.prints_lost,
+            decisions: m.decisions,
             entries_stopped: r.entries_stopped,
             skipped: r.skipped,
             at: now,

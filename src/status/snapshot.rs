@@ -154,6 +154,8 @@ pub struct StrategyUpdate {
     pub prints: u64,
     /// Trade prints it lost by falling behind (each loss is also told to the strategy).
     pub prints_lost: u64,
+    /// Times it was called for a new book.
+    pub decisions: u64,
     /// Why it stopped opening positions by its own limits (e.g. its daily loss), if it did.
     pub entries_stopped: Option<&'static str>,
     /// Orders it decided against by its own filters (kinds that count them).

@@ -270,6 +270,7 @@ fn feed_engine_state(tx: &Tx<StatusUpdate>) {
         last_fill: None,
         prints: 0,
         prints_lost: 0,
+        decisions: 0,
         entries_stopped: Some("max_daily_loss reached"),
         skipped: 3,
         at: UnixNanos(T0 + 11),

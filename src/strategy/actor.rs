@@ -83,6 +83,8 @@ pub struct ReportMsg {
     pub prints: u64,
     /// Trade prints lost because the strategy fell behind (its series had holes).
     pub prints_lost: u64,
+    /// Times it was called for a new book (its decisions).
+    pub decisions: u64,
     /// Stopped by the operator (orders cancelled, not called).
     pub stopped: bool,
     /// A vacant slot (no bot in it).
@@ -135,6 +137,7 @@ pub struct StrategyActor {
     dropped_seen: u64,
     prints: u64,
     prints_lost: u64,
+    decisions: u64,
     /// Stopped by the operator.
     stopped: bool,
     vacant: bool,
@@ -224,6 +227,7 @@ impl StrategyActor {
             dropped_seen: 0,
             prints: 0,
             prints_lost: 0,
+            decisions: 0,
             stopped: false,
             vacant: false,
         }
@@ -582,6 +586,7 @@ impl Actor for StrategyActor {
             // tick-to-order, and the call's duration is the strategy stage.
             let new_book = seq != self.last_seq;
             self.last_seq = seq;
+            self.decisions += u64::from(new_book);
             self.next_tick = now.plus_nanos(TICK_EVERY_NS);
             let called_at = match &self.latency {
                 Some(_) if new_book => Some(ctx.clock.now()),
@@ -638,6 +643,7 @@ impl Actor for StrategyActor {
                     report,
                     prints: self.prints,
                     prints_lost: self.prints_lost,
+                    decisions: self.decisions,
                     stopped: false,
                     vacant: false,
                 });
@@ -677,6 +683,7 @@ impl Actor for StrategyActor {
                 report: self.strategy.report(mid),
                 prints: self.prints,
                 prints_lost: self.prints_lost,
+                decisions: self.decisions,
                 stopped: self.stopped,
                 vacant: self.vacant,
             });

@@ -38,6 +38,7 @@ impl StatusState {
                 m.insert("last_fill_ns".into(), json!(s.last_fill.map(|t| t.0)));
                 m.insert("prints".into(), json!(s.prints));
                 m.insert("prints_lost".into(), json!(s.prints_lost));
+                m.insert("decisions".into(), json!(s.decisions));
                 m.insert("entries_stopped".into(), json!(s.entries_stopped));
                 m.insert("skipped".into(), json!(s.skipped));
                 m.insert("updated_at_ns".into(), json!(s.at.0));
@@ -55,6 +56,7 @@ impl StatusState {
                 m.insert("last_fill_ns".into(), Value::Null);
                 m.insert("prints".into(), json!(0));
                 m.insert("prints_lost".into(), json!(0));
+                m.insert("decisions".into(), json!(0));
                 m.insert("entries_stopped".into(), Value::Null);
                 m.insert("skipped".into(), json!(0));
                 m.insert("updated_at_ns".into(), Value::Null);
@@ -164,6 +166,7 @@ impl StatusState {
                 "pnl": b["pnl"],
                 "realized_pnl": b["realized_pnl"],
                 "trades": b["trades"],
+                "decisions": b["decisions"],
                 "round_trips": b["round_trips"],
                 "last_fill_ns": b["last_fill_ns"],
             })).collect::<Vec<_>>(),

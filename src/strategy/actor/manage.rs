@@ -42,6 +42,7 @@ impl StrategyActor {
                 }
                 self.last_seq = u64::MAX;
                 self.next_report = now;
+                self.decisions = 0;
                 tracing::info!(strategy = %self.name, "bot installed in its slot");
             }
             StrategyControl::Remove { flatten, slot } if !self.vacant => {
@@ -106,6 +107,7 @@ impl StrategyActor {
                     report: self.strategy.report(mid),
                     prints: self.prints,
                     prints_lost: self.prints_lost,
+                    decisions: self.decisions,
                     stopped: self.stopped,
                     vacant: self.vacant,
                 });

@@ -219,9 +219,14 @@ fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
         "DROP VIEW orders_view; DROP VIEW fills_view; DROP VIEW round_trips_view;
          DROP VIEW strategy_trades_view; DROP TABLE run_venues; DROP TABLE run_instruments;
          DROP TABLE run_strategies; DROP TABLE strategy_trades; DROP VIEW funding_view;
-         DROP TABLE funding; PRAGMA user_version = 1;
+         DROP TABLE funding; DROP VIEW instruments_view; ALTER TABLE fills DROP COLUMN price_e8;
+         PRAGMA user_version = 1;
          INSERT INTO runs (mode, engine_name, config_hash, version, started_at)
-         VALUES ('paper', 'old', 'h', '0', 1);",
+         VALUES ('paper', 'old', 'h', '0', 1);
+         INSERT INTO fills (run_id, mode, cid, strategy, instrument, side, qty_e8, quote_e16,
+             fee_e8, fee_asset, is_maker, fees_complete, at)
+         VALUES (1, 'paper', 'c1', 0, 0, 'sell', 150000000, '927001800000000000000', 0, '',
+             1, 1, 1);",
     )
     .unwrap();
     drop(conn);
@@ -244,6 +249,65 @@ fn a_version_1_database_gains_the_later_tables_and_keeps_its_rows() {
         )
         .unwrap();
     assert_eq!((tables, runs), (10, 1));
+    // The old fill's quote (1.5 at 61800.12: wider than SQLite's integers) got its exact price.
+    let price: String = conn
+        .query_row("SELECT price FROM fills_view", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(price, "61800.12");
+}
+
+/// A version-4 database (views printing 10^-16 amounts under 1 too large, no catalog grid,
+/// fills without a price) migrates to version 5: its views are recreated and print exactly.
+#[test]
+fn a_version_4_database_gets_the_exact_views() {
+    let path = temp_db("schema-v4");
+    let conn = schema::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP VIEW instruments_view; DROP VIEW fills_view; DROP VIEW round_trips_view;
+         ALTER TABLE fills DROP COLUMN price_e8;
+         ALTER TABLE run_instruments DROP COLUMN kind;
+         ALTER TABLE run_instruments DROP COLUMN qty_unit;
+         ALTER TABLE run_instruments DROP COLUMN contract_size_e8;
+         ALTER TABLE run_instruments DROP COLUMN settle;
+         ALTER TABLE run_instruments DROP COLUMN tick_e8;
+         ALTER TABLE run_instruments DROP COLUMN lot_e8;
+         ALTER TABLE run_instruments DROP COLUMN price_scale;
+         ALTER TABLE run_instruments DROP COLUMN qty_scale;
+         ALTER TABLE run_instruments DROP COLUMN quote_scale;
+         -- What version 4 printed: the fraction not zero-padded.
+         CREATE VIEW round_trips_view AS SELECT rtrim(rtrim('.' || substr(pnl_e16, -16), '0'),
+             '.') AS pnl FROM round_trips;
+         CREATE VIEW fills_view AS SELECT id FROM fills;
+         PRAGMA user_version = 4;
+         INSERT INTO runs (mode, engine_name, config_hash, version, started_at)
+         VALUES ('sim', 'old', 'h', '0', 1);
+         INSERT INTO round_trips (run_id, mode, strategy, instrument, side, qty_e8,
+             entry_quote_e16, exit_quote_e16, pnl_e16, quote_fees_e8, opened_at, closed_at)
+         VALUES (1, 'sim', 0, 0, 'buy', 1, '1', '2', '-3', 0, 1, 2);",
+    )
+    .unwrap();
+    let old: String = conn
+        .query_row("SELECT pnl FROM round_trips_view", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(old, ".-3", "the stand-in for version 4's view misprints");
+    drop(conn);
+    let conn = schema::open(&path).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), SCHEMA_VERSION);
+    let row: (String, String, String) = conn
+        .query_row(
+            "SELECT entry_quote, exit_quote, pnl FROM round_trips_view",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        row,
+        (
+            "0.0000000000000001".to_owned(),
+            "0.0000000000000002".to_owned(),
+            "-0.0000000000000003".to_owned()
+        )
+    );
 }
 
 #[test]
@@ -733,7 +797,14 @@ fn the_views_read_as_names_and_decimal_text() {
     let mut run_info = info(Mode::Paper);
     run_info.catalog = Catalog {
         venues: vec![("bn".into(), "binance-spot".into())],
-        instruments: vec![(0, "BTCUSDT".into(), "BTC".into(), "USDT".into())],
+        instruments: vec![InstrumentRow::spot(
+            0,
+            "BTCUSDT",
+            "BTC",
+            "USDT",
+            Price::parse("0.01").unwrap(),
+            Qty::parse("0.00001").unwrap(),
+        )],
         strategies: vec![("mm".into(), "spread".into(), 0, 0)],
     };
     let run = store::start_run(&conn, &run_info).unwrap();
@@ -848,7 +919,7 @@ fn the_views_read_as_names_and_decimal_text() {
             "mm",
             "0.0005",
             "30.90006",
-            "61800.12000000",
+            "61800.12",
             "0.00000045",
             "BTC",
             "2024-07-26T13:20:00.002Z"
@@ -881,6 +952,14 @@ fn the_views_read_as_names_and_decimal_text() {
             "2024-07-26T13:20:02.000Z"
         ]
     );
+    assert_eq!(
+        text(
+            "SELECT venue, symbol, kind, qty_unit, contract_size, settle, tick, lot, price_scale, qty_scale, quote_scale FROM instruments_view"
+        ),
+        [
+            "bn", "BTCUSDT", "spot", "base", "1", "USDT", "0.01", "0.00001", "8", "8", "16"
+        ]
+    );
     for v in schema::VIEWS {
         let n: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM {v}"), [], |r| r.get(0))
@@ -894,11 +973,11 @@ fn the_views_read_as_names_and_decimal_text() {
         .skip(1)
         .filter_map(|b| b.split("```").next())
         .collect();
-    assert_eq!(queries.len(), 5);
+    assert_eq!(queries.len(), 6);
     for q in &queries {
         let mut st = conn.prepare(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         let rows = st.query_map([], |_| Ok(())).unwrap().count();
-        if q.contains("orders_view") {
+        if q.contains("status IN") {
             assert_eq!(rows, 1, "{q}");
         }
     }

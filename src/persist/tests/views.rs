@@ -283,7 +283,7 @@ fn the_views_read_as_names_and_decimal_text() {
         assert!(n <= 1, "{v}");
     }
     // Every example query of docs/database.md runs; the open-orders one finds the order.
-    let doc = include_str!("../../docs/database.md");
+    let doc = include_str!("../../../docs/database.md");
     let queries: Vec<&str> = doc
         .split("```sql\n")
         .skip(1)

@@ -17,6 +17,7 @@
 //! change and `Record::Fill` on every fill, `sink.pump()` on every poll, and
 //! `sink.finish(..)` at the end of its stop step.
 
+pub mod catalog;
 pub mod record;
 pub mod schema;
 pub mod store;
@@ -25,13 +26,13 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use catalog::{Catalog, InstrumentRow, quote_text};
 pub use record::{
     Activity, BalanceRecord, FillRecord, FundingRecord, Level, Record, RecordClass, RiskAction,
     RiskEvent, RoundTrip,
 };
 pub use store::{
-    Catalog, RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order,
-    load_orders, runs,
+    RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order, load_orders, runs,
 };
 pub use writer::{
     MAX_PRODUCERS, PersistCounters, PersistHub, PersistSink, PersistStats, PersistWriter,

@@ -18,10 +18,10 @@ use rusqlite::Connection;
 use super::PersistError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Statements that take the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5];
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -226,7 +226,9 @@ macro_rules! dec8 {
 }
 
 /// A 10^-16 integer held as text (too wide for SQLite's integers) as decimal text, by string
-/// operations only (exact).
+/// operations only (exact). The fraction is zero-padded to 16 digits: before version 5 it was
+/// not, so an amount whose integer has fewer than 16 digits (under 1) read too large (`1`, one
+/// unit, read `0.1`); version 5 recreates every view that uses it.
 macro_rules! dec16 {
     ($c:literal) => {
         concat!(
@@ -240,7 +242,7 @@ macro_rules! dec16 {
             ", '-')), 17)), 1, max(length(ltrim(",
             $c,
             ", '-')), 17) - 16) || ",
-            "rtrim(rtrim('.' || substr(ltrim(",
+            "rtrim(rtrim('.' || substr('0000000000000000' || ltrim(",
             $c,
             ", '-'), -16), '0'), '.'))"
         )
@@ -254,6 +256,118 @@ macro_rules! utc {
             "strftime('%Y-%m-%dT%H:%M:%fZ', ",
             $c,
             " / 1000000000.0, 'unixepoch')"
+        )
+    };
+}
+
+/// The `orders_view` statement (versions 3 and 5).
+macro_rules! orders_view {
+    () => {
+        concat!(
+            "CREATE VIEW orders_view AS SELECT o.run_id, o.mode, o.cid, v.name AS venue, i.symbol,
+    s.name AS strategy, o.side, o.kind, o.tif, ",
+            dec8!("o.price_e8"),
+            " AS price, ",
+            dec8!("o.qty_e8"),
+            " AS qty, o.status, ",
+            dec8!("o.filled_qty_e8"),
+            " AS filled_qty, ",
+            dec16!("o.filled_quote_e16"),
+            " AS filled_quote, o.fee1_asset, ",
+            dec8!("o.fee1_e8"),
+            " AS fee1, o.fee2_asset, ",
+            dec8!("o.fee2_e8"),
+            " AS fee2, o.venue_order_id, ",
+            utc!("o.created_at"),
+            " AS created_at, ",
+            utc!("o.updated_at"),
+            " AS updated_at
+FROM orders o
+LEFT JOIN run_strategies s ON s.run_id = o.run_id AND s.strategy = o.strategy
+LEFT JOIN run_instruments i ON i.run_id = o.run_id AND i.instrument = o.instrument
+LEFT JOIN run_venues v ON v.run_id = o.run_id AND v.venue = i.venue;
+"
+        )
+    };
+}
+
+/// The `round_trips_view` statement (versions 3 and 5).
+macro_rules! round_trips_view {
+    () => {
+        concat!(
+            "CREATE VIEW round_trips_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, t.side, ",
+    dec8!("t.qty_e8"),
+    " AS qty, ",
+    dec16!("t.entry_quote_e16"),
+    " AS entry_quote, ",
+    dec16!("t.exit_quote_e16"),
+    " AS exit_quote, ",
+    dec16!("t.pnl_e16"),
+    " AS pnl, ",
+    dec8!("t.quote_fees_e8"),
+    " AS quote_fees, ",
+    utc!("t.opened_at"),
+    " AS opened_at, ",
+    utc!("t.closed_at"),
+    " AS closed_at
+FROM round_trips t
+LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
+LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
+LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
+"
+        )
+    };
+}
+
+/// The `strategy_trades_view` statement (versions 3 and 5).
+macro_rules! strategy_trades_view {
+    () => {
+        concat!(
+            "CREATE VIEW strategy_trades_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, ",
+    dec8!("t.qty_e8"),
+    " AS qty, ",
+    dec8!("t.entry_e8"),
+    " AS entry, ",
+    dec8!("t.exit_e8"),
+    " AS exit, ",
+    dec16!("t.pnl_e16"),
+    " AS pnl, t.reason, t.model, t.confidence, ",
+    utc!("t.opened_at"),
+    " AS opened_at, ",
+    utc!("t.closed_at"),
+    " AS closed_at
+FROM strategy_trades t
+LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
+LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
+LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
+"
+        )
+    };
+}
+
+/// The `funding_view` statement (versions 4 and 5).
+macro_rules! funding_view {
+    () => {
+        concat!(
+            "CREATE VIEW funding_view AS SELECT f.id, f.run_id, f.mode, v.name AS venue, i.symbol,
+    s.name AS strategy, ",
+            dec8!("f.qty_e8"),
+            " AS qty, ",
+            dec8!("f.mark_e8"),
+            " AS mark, ",
+            dec8!("f.rate_e8"),
+            " AS rate, ",
+            dec16!("f.paid_e16"),
+            " AS paid, ",
+            utc!("f.at"),
+            " AS at
+FROM funding f
+LEFT JOIN run_strategies s ON s.run_id = f.run_id AND s.strategy = f.strategy
+LEFT JOIN run_instruments i ON i.run_id = f.run_id AND i.instrument = f.instrument
+LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = f.venue;
+"
         )
     };
 }
@@ -288,29 +402,9 @@ CREATE TABLE run_strategies (
     instrument  INTEGER NOT NULL,
     PRIMARY KEY (run_id, strategy)
 );
-CREATE VIEW orders_view AS SELECT o.run_id, o.mode, o.cid, v.name AS venue, i.symbol,
-    s.name AS strategy, o.side, o.kind, o.tif, ",
-    dec8!("o.price_e8"),
-    " AS price, ",
-    dec8!("o.qty_e8"),
-    " AS qty, o.status, ",
-    dec8!("o.filled_qty_e8"),
-    " AS filled_qty, ",
-    dec16!("o.filled_quote_e16"),
-    " AS filled_quote, o.fee1_asset, ",
-    dec8!("o.fee1_e8"),
-    " AS fee1, o.fee2_asset, ",
-    dec8!("o.fee2_e8"),
-    " AS fee2, o.venue_order_id, ",
-    utc!("o.created_at"),
-    " AS created_at, ",
-    utc!("o.updated_at"),
-    " AS updated_at
-FROM orders o
-LEFT JOIN run_strategies s ON s.run_id = o.run_id AND s.strategy = o.strategy
-LEFT JOIN run_instruments i ON i.run_id = o.run_id AND i.instrument = o.instrument
-LEFT JOIN run_venues v ON v.run_id = o.run_id AND v.venue = i.venue;
-CREATE VIEW fills_view AS SELECT f.id, f.run_id, f.mode, f.cid, v.name AS venue, i.symbol,
+",
+    orders_view!(),
+    "CREATE VIEW fills_view AS SELECT f.id, f.run_id, f.mode, f.cid, v.name AS venue, i.symbol,
     s.name AS strategy, f.trade_id, f.side, ",
     dec8!("f.qty_e8"),
     " AS qty, ",
@@ -324,45 +418,9 @@ FROM fills f
 LEFT JOIN run_strategies s ON s.run_id = f.run_id AND s.strategy = f.strategy
 LEFT JOIN run_instruments i ON i.run_id = f.run_id AND i.instrument = f.instrument
 LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = i.venue;
-CREATE VIEW round_trips_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
-    s.name AS strategy, t.side, ",
-    dec8!("t.qty_e8"),
-    " AS qty, ",
-    dec16!("t.entry_quote_e16"),
-    " AS entry_quote, ",
-    dec16!("t.exit_quote_e16"),
-    " AS exit_quote, ",
-    dec16!("t.pnl_e16"),
-    " AS pnl, ",
-    dec8!("t.quote_fees_e8"),
-    " AS quote_fees, ",
-    utc!("t.opened_at"),
-    " AS opened_at, ",
-    utc!("t.closed_at"),
-    " AS closed_at
-FROM round_trips t
-LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
-LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
-LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
-CREATE VIEW strategy_trades_view AS SELECT t.id, t.run_id, t.mode, v.name AS venue, i.symbol,
-    s.name AS strategy, ",
-    dec8!("t.qty_e8"),
-    " AS qty, ",
-    dec8!("t.entry_e8"),
-    " AS entry, ",
-    dec8!("t.exit_e8"),
-    " AS exit, ",
-    dec16!("t.pnl_e16"),
-    " AS pnl, t.reason, t.model, t.confidence, ",
-    utc!("t.opened_at"),
-    " AS opened_at, ",
-    utc!("t.closed_at"),
-    " AS closed_at
-FROM strategy_trades t
-LEFT JOIN run_strategies s ON s.run_id = t.run_id AND s.strategy = t.strategy
-LEFT JOIN run_instruments i ON i.run_id = t.run_id AND i.instrument = t.instrument
-LEFT JOIN run_venues v ON v.run_id = t.run_id AND v.venue = i.venue;
-"
+",
+    round_trips_view!(),
+    strategy_trades_view!()
 );
 
 /// Version 4: perpetuals' funding payments, one row per position and funding time, and
@@ -385,32 +443,77 @@ CREATE TABLE funding (
     at          INTEGER NOT NULL
 );
 CREATE INDEX funding_strategy ON funding (strategy, at);
-CREATE VIEW funding_view AS SELECT f.id, f.run_id, f.mode, v.name AS venue, i.symbol,
-    s.name AS strategy, ",
+",
+    funding_view!()
+);
+
+/// Version 5: the catalog says how to read the numbers (each instrument's kind, contract,
+/// settlement asset, tick and lot, and the scales its prices, quantities and quote amounts are
+/// stored at), fills keep their price as an integer so `fills_view.price` is exact decimal text
+/// (rows of older versions get theirs from `backfill_fill_prices`), `instruments_view`, and
+/// the views printing 10^-16 amounts recreated with `dec16!`'s zero-padded fraction.
+const V5: &str = concat!(
+    "
+ALTER TABLE run_instruments ADD COLUMN kind TEXT;
+ALTER TABLE run_instruments ADD COLUMN qty_unit TEXT;
+ALTER TABLE run_instruments ADD COLUMN contract_size_e8 INTEGER;
+ALTER TABLE run_instruments ADD COLUMN settle TEXT;
+ALTER TABLE run_instruments ADD COLUMN tick_e8 INTEGER;
+ALTER TABLE run_instruments ADD COLUMN lot_e8 INTEGER;
+-- Decimals of the stored integers: a price is price_e8 / 10^price_scale.
+ALTER TABLE run_instruments ADD COLUMN price_scale INTEGER;
+ALTER TABLE run_instruments ADD COLUMN qty_scale INTEGER;
+ALTER TABLE run_instruments ADD COLUMN quote_scale INTEGER;
+-- quote_e16 / qty_e8, truncated: exact for a fill at one price.
+ALTER TABLE fills ADD COLUMN price_e8 INTEGER;
+-- Every view printing 10^-16 amounts again, with the zero-padded fraction (see dec16!).
+DROP VIEW fills_view;
+DROP VIEW orders_view;
+DROP VIEW round_trips_view;
+DROP VIEW strategy_trades_view;
+DROP VIEW funding_view;
+CREATE VIEW fills_view AS SELECT f.id, f.run_id, f.mode, f.cid, v.name AS venue, i.symbol,
+    s.name AS strategy, f.trade_id, f.side, ",
     dec8!("f.qty_e8"),
     " AS qty, ",
-    dec8!("f.mark_e8"),
-    " AS mark, ",
-    dec8!("f.rate_e8"),
-    " AS rate, ",
-    dec16!("f.paid_e16"),
-    " AS paid, ",
+    dec16!("f.quote_e16"),
+    " AS quote, ",
+    dec8!("f.price_e8"),
+    " AS price, ",
+    dec8!("f.fee_e8"),
+    " AS fee, f.fee_asset, f.fees_complete, f.is_maker, ",
     utc!("f.at"),
     " AS at
-FROM funding f
+FROM fills f
 LEFT JOIN run_strategies s ON s.run_id = f.run_id AND s.strategy = f.strategy
 LEFT JOIN run_instruments i ON i.run_id = f.run_id AND i.instrument = f.instrument
-LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = f.venue;
+LEFT JOIN run_venues v ON v.run_id = f.run_id AND v.venue = i.venue;
+",
+    orders_view!(),
+    round_trips_view!(),
+    strategy_trades_view!(),
+    funding_view!(),
+    "CREATE VIEW instruments_view AS SELECT i.run_id, i.instrument, v.name AS venue, i.symbol,
+    i.base, i.quote, i.kind, i.qty_unit, ",
+    dec8!("i.contract_size_e8"),
+    " AS contract_size, i.settle, ",
+    dec8!("i.tick_e8"),
+    " AS tick, ",
+    dec8!("i.lot_e8"),
+    " AS lot, i.price_scale, i.qty_scale, i.quote_scale
+FROM run_instruments i
+LEFT JOIN run_venues v ON v.run_id = i.run_id AND v.venue = i.venue;
 "
 );
 
-/// The readable views (versions 3 and 4).
-pub const VIEWS: [&str; 5] = [
+/// The readable views (versions 3 to 5).
+pub const VIEWS: [&str; 6] = [
     "orders_view",
     "fills_view",
     "round_trips_view",
     "strategy_trades_view",
     "funding_view",
+    "instruments_view",
 ];
 
 /// Every table the schema defines (tests and `mako` tools check for them).
@@ -487,8 +590,11 @@ pub fn migrate(conn: &Connection) -> Result<(), PersistError> {
     while have < SCHEMA_VERSION {
         let step = MIGRATIONS[have as usize];
         let next = have + 1;
-        let sql = format!("BEGIN IMMEDIATE;\n{step}\nPRAGMA user_version = {next};\nCOMMIT;");
-        if let Err(e) = conn.execute_batch(&sql) {
+        let done = conn
+            .execute_batch(&format!("BEGIN IMMEDIATE;\n{step}"))
+            .and_then(|()| after_migration(conn, next))
+            .and_then(|()| conn.execute_batch(&format!("PRAGMA user_version = {next};\nCOMMIT;")));
+        if let Err(e) = done {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(PersistError::Migration {
                 to: next,
@@ -499,4 +605,98 @@ pub fn migrate(conn: &Connection) -> Result<(), PersistError> {
         have = next;
     }
     Ok(())
+}
+
+/// What a migration needs beyond SQL, in its transaction.
+fn after_migration(conn: &Connection, version: u32) -> rusqlite::Result<()> {
+    if version == 5 {
+        backfill_fill_prices(conn)?;
+    }
+    Ok(())
+}
+
+/// Gives fills stored before version 5 their price: `quote_e16` is text wider than SQLite's
+/// integers, so the division is done here, exactly, as the writer does it for new rows.
+fn backfill_fill_prices(conn: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String, i64)> = conn
+        .prepare("SELECT id, quote_e16, qty_e8 FROM fills WHERE price_e8 IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut set = conn.prepare("UPDATE fills SET price_e8 = ?2 WHERE id = ?1")?;
+    for (id, quote, qty) in rows {
+        // A quote that does not parse stays without a price (the view shows NULL).
+        let Ok(quote) = quote.parse::<i128>() else {
+            continue;
+        };
+        let price = super::store::fill_price(
+            crate::types::Notional(quote),
+            crate::types::Qty::from_units(qty),
+        );
+        set.execute(rusqlite::params![id, price])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use rusqlite::Connection;
+
+    use crate::persist::quote_text;
+    use crate::types::Qty;
+
+    /// The views' SQL prints every stored integer as the engine prints it: the same text as
+    /// `Display` of a 10^-8 value and `quote_text` of a 10^-16 one, negatives, one unit and
+    /// the extremes included.
+    #[test]
+    fn the_views_decimal_text_is_the_engines() {
+        let conn = Connection::open_in_memory().unwrap();
+        for v in [
+            0i64,
+            1,
+            -1,
+            5,
+            -45,
+            10,
+            99_999_999,
+            100_000_000,
+            -100_000_000,
+            -100_000_001,
+            6_180_012_000_000,
+            -50_000_000,
+            i64::MAX,
+            i64::MIN + 1,
+        ] {
+            let sql: String = conn
+                .query_row(
+                    concat!("SELECT ", dec8!("x"), " FROM (SELECT ?1 AS x)"),
+                    [v],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(sql, Qty::from_units(v).to_string(), "{v}");
+        }
+        for v in [
+            0i128,
+            1,
+            -1,
+            9_999_999_999_999_999,
+            10_000_000_000_000_000,
+            -10_000_000_000_000_000,
+            -5_000_000_000_000_000,
+            309_000_600_000_000_000,
+            618_001_200_000_000_000_000,
+            -15_450_003_000_000_000,
+            i128::MAX,
+            i128::MIN + 1,
+        ] {
+            let sql: String = conn
+                .query_row(
+                    concat!("SELECT ", dec16!("x"), " FROM (SELECT ?1 AS x)"),
+                    [v.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(sql, quote_text(v), "{v}");
+        }
+    }
 }

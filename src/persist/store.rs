@@ -32,48 +32,7 @@ pub struct RunInfo {
     /// The run's venues, instruments and strategies by name, so rows that store their
     /// indices can be read without mako (`run_venues`, `run_instruments`, `run_strategies`
     /// and the `*_view` views).
-    pub catalog: Catalog,
-}
-
-/// Names of what a run's rows number by index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Catalog {
-    /// Indexed by `VenueId`: (name in config, kind).
-    pub venues: Vec<(String, String)>,
-    /// Indexed by `InstrumentId`: (venue index, symbol, base, quote).
-    pub instruments: Vec<(u16, String, String, String)>,
-    /// Indexed by `StrategyId`: (name in config, kind, main venue, main instrument).
-    pub strategies: Vec<(String, String, u16, u32)>,
-}
-
-impl Catalog {
-    /// From the config the run starts with.
-    pub fn of(config: &crate::config::Config) -> Self {
-        Self {
-            venues: config
-                .venues
-                .iter()
-                .map(|v| (v.name.clone(), v.kind.as_str().to_owned()))
-                .collect(),
-            instruments: config
-                .instruments
-                .iter()
-                .map(|i| {
-                    (
-                        i.venue.0,
-                        i.symbol.to_string(),
-                        i.base.to_string(),
-                        i.quote.to_string(),
-                    )
-                })
-                .collect(),
-            strategies: config
-                .strategies
-                .iter()
-                .map(|s| (s.name.clone(), s.kind.clone(), s.venue.0, s.instrument.0))
-                .collect(),
-        }
-    }
+    pub catalog: super::catalog::Catalog,
 }
 
 /// A row of `runs`.
@@ -120,27 +79,7 @@ pub fn start_run(conn: &Connection, info: &RunInfo) -> Result<RunMeta, PersistEr
         ],
     )?;
     let id = conn.last_insert_rowid();
-    let c = &info.catalog;
-    for (i, (name, kind)) in c.venues.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO run_venues (run_id, venue, name, kind) VALUES (?1, ?2, ?3, ?4)",
-            params![id, i as i64, name, kind],
-        )?;
-    }
-    for (i, (venue, symbol, base, quote)) in c.instruments.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO run_instruments (run_id, instrument, venue, symbol, base, quote)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, i as i64, venue, symbol, base, quote],
-        )?;
-    }
-    for (i, (name, kind, venue, instrument)) in c.strategies.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO run_strategies (run_id, strategy, name, kind, venue, instrument)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, i as i64, name, kind, venue, instrument],
-        )?;
-    }
+    super::catalog::insert(conn, id, &info.catalog)?;
     Ok(RunMeta {
         id,
         mode: info.mode,
@@ -188,8 +127,9 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
         Record::Fill(f) => {
             conn.prepare_cached(
                 "INSERT OR IGNORE INTO fills (run_id, mode, cid, strategy, instrument, trade_id,
-                 side, qty_e8, quote_e16, fee_e8, fee_asset, is_maker, fees_complete, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 side, qty_e8, quote_e16, fee_e8, fee_asset, is_maker, fees_complete, at,
+                 price_e8)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 run.id,
@@ -205,7 +145,8 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
                 f.fill.fee_asset.as_str(),
                 f.fill.is_maker,
                 f.fill.fees_complete,
-                ns(f.at)
+                ns(f.at),
+                fill_price(f.fill.quote, f.fill.qty)
             ])?;
             Ok(())
         }
@@ -567,6 +508,17 @@ fn order_from_row(r: &Row<'_>) -> Result<Order, PersistError> {
     o.updated_at = UnixNanos(r.get::<_, i64>(20)? as u64);
     o.last_trade_id = venue_id(r, 21, TradeId::new)?;
     Ok(o)
+}
+
+/// A fill's price at 10^-8: its quote amount over its quantity, truncated toward zero (exact
+/// for a fill at one price; the average of a fill the venue reported for several trades).
+/// `None` for a zero quantity or a price past 64 bits.
+pub fn fill_price(quote: Notional, qty: Qty) -> Option<i64> {
+    let q = i128::from(qty.units());
+    if q == 0 {
+        return None;
+    }
+    i64::try_from(quote.0 / q).ok()
 }
 
 /// Nanoseconds as SQLite's signed integer (exact until the year 2262).

@@ -18,6 +18,7 @@ pub mod actor;
 pub mod auth;
 pub mod metrics;
 pub mod route;
+pub mod series;
 pub mod server;
 pub mod snapshot;
 pub mod state;

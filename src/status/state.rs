@@ -18,6 +18,7 @@ use crate::runtime::HostStats;
 use crate::types::Order;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
+mod instruments;
 mod strategy;
 
 use super::snapshot::{
@@ -54,6 +55,9 @@ pub struct StatusSetup {
     pub instruments: Vec<String>,
     /// Indexed by `StrategyId`.
     pub strategies: Vec<StrategyInfo>,
+    /// Indexed by `InstrumentId`: tick, lot and limits, for `/status`' `instruments` (the
+    /// dashboard's form rounds to them). Empty: `/status` lists symbols only.
+    pub instrument_specs: Vec<crate::types::Instrument>,
 }
 
 impl StatusSetup {
@@ -80,6 +84,7 @@ impl StatusSetup {
                     params: s.params.clone(),
                 })
                 .collect(),
+            instrument_specs: config.instruments.clone(),
         }
     }
 
@@ -352,6 +357,7 @@ impl StatusState {
                     .collect(),
             ),
         );
+        m.insert("instruments".into(), self.instruments_json());
         m.insert("risk".into(), self.risk_json());
         let (applied, refused, last) = &self.reloads;
         m.insert(

@@ -645,7 +645,11 @@ pub fn status_http(data: &[u8]) {
         }),
         control,
         token: TokenCheck::new(Some(&secret("fuzz-token"))),
-        strategies: vec!["grid".into(), "twap".into()],
+        strategies: std::sync::Arc::new(parking_lot::RwLock::new(vec![
+            "grid".into(),
+            "twap".into(),
+        ])),
+        activity: Default::default(),
         kill: Some(kill.clone()),
         stale_after: Duration::from_secs(3600),
         stats: std::sync::Arc::new(ServerStats::default()),

@@ -30,6 +30,8 @@ pub struct Config {
     pub notifications: NotifyConfig,
     /// The in-process simulator, when the config asks for one (`[sim]`).
     pub sim: Option<SimSection>,
+    /// `[bots]` slots and the runtime overlay (`bots.rs`).
+    pub bots: super::bots::BotsConfig,
 }
 
 /// Whether orders reach a real venue. Every record the engine writes carries it.

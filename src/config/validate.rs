@@ -97,6 +97,7 @@ pub(super) fn validate(raw: &RawConfig, errors: &mut ConfigErrors) -> Option<Con
         status: status.ok()?,
         notifications: notifications.ok()?,
         sim: sim.ok()?,
+        bots: Default::default(),
     })
 }
 

@@ -79,7 +79,7 @@ impl StrategyControls {
 }
 
 /// The wall clock, for the status page's reload record.
-fn wall_now() -> crate::types::UnixNanos {
+pub(super) fn wall_now() -> crate::types::UnixNanos {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -119,7 +119,7 @@ fn stat(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
 
 /// Writes `bytes` over `path` through a temporary file beside it and a rename, so a reader
 /// (a restart, this actor's own watch) sees the old file or the new one, never a part.
-fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".upload");
     let tmp = PathBuf::from(tmp);
@@ -142,19 +142,21 @@ impl Drop for Hangup {
 }
 
 pub struct ControlActor {
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     /// Each strategy's parameters as it runs them (for checking a new model).
     params: Vec<toml::Table>,
     /// Each strategy's model file, for kinds that predict with one.
     models: Vec<Option<ModelWatch>>,
-    controls: Vec<Tx<StrategyControl>>,
+    pub(super) controls: Vec<Tx<StrategyControl>>,
     acks: Rx<ReloadAck>,
     model_acks: Rx<ModelAck>,
     commands: Option<Rx<ControlCommand>>,
     replies: Option<Tx<ControlReply>>,
-    status: Option<Tx<StatusUpdate>>,
+    pub(super) status: Option<Tx<StatusUpdate>>,
     kill: KillSwitch,
-    reloader: Option<Reloader>,
+    pub(super) reloader: Option<Reloader>,
+    /// Bot management: the slots, the overlay, where changes are told.
+    pub(super) bots: super::manage::Bots,
     hangup: Option<Hangup>,
     check_every: Duration,
     next_check: Option<Instant>,
@@ -191,6 +193,7 @@ impl ControlActor {
             status: None,
             kill,
             reloader: None,
+            bots: super::manage::Bots::new(config),
             hangup: None,
             check_every: CHECK_EVERY,
             next_check: None,
@@ -216,6 +219,7 @@ impl ControlActor {
         let flag = Arc::new(AtomicBool::new(false));
         let id = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&flag))?;
         self.hangup = Some(Hangup { flag, id });
+        self.bots.set_base(path.clone());
         self.reloader = Some(Reloader::new(path, current));
         Ok(())
     }
@@ -223,6 +227,11 @@ impl ControlActor {
     /// Whether this actor has anything to do (otherwise the engine does not place it).
     pub fn is_needed(&self) -> bool {
         self.commands.is_some()
+            || self
+                .bots
+                .slots
+                .iter()
+                .any(|s| s.state == super::manage::BotState::Vacant)
             || self.reloader.is_some()
             || self.models.iter().any(Option::is_some)
     }
@@ -231,7 +240,19 @@ impl ControlActor {
         self.check_every = every;
     }
 
-    fn send(&self, s: StrategyId, c: StrategyControl) -> Result<(), String> {
+    /// Where bot changes are told besides `/status`: the positions a delete checks, the
+    /// database's activity rows, the notifier.
+    pub fn with_bot_outputs(
+        mut self,
+        positions: crate::risk::PositionBoard,
+        persist: Option<crate::persist::PersistSink>,
+        notices: Option<Tx<crate::notify::Notice>>,
+    ) -> Self {
+        self.bots.with_outputs(positions, persist, notices);
+        self
+    }
+
+    pub(super) fn send(&self, s: StrategyId, c: StrategyControl) -> Result<(), String> {
         let name = self.names.get(s.index()).map_or("?", String::as_str);
         let Some(tx) = self.controls.get(s.index()) else {
             return Err(format!("no strategy {s:?}"));
@@ -465,9 +486,16 @@ impl ControlActor {
                     ControlCommand::Pause(_) => (StrategyControl::Pause, "paused"),
                     _ => (StrategyControl::Resume, "resumed"),
                 };
+                let paused = matches!(cmd, StrategyControl::Pause);
                 match self.send(s, cmd) {
                     Ok(()) => {
-                        tracing::info!(strategy = %self.names.get(s.index()).map_or("?", String::as_str), "{what} by the operator")
+                        self.note_pause(s, paused);
+                        let name = self.names.get(s.index()).cloned().unwrap_or_default();
+                        self.tell(
+                            crate::persist::Level::Info,
+                            &name,
+                            format!("bot {what} by the operator"),
+                        );
                     }
                     Err(e) => tracing::error!("operator command not delivered: {e}"),
                 }
@@ -482,6 +510,10 @@ impl ControlActor {
                 body,
             } => {
                 let (status, body) = self.swap_model(strategy, &body, true);
+                self.reply(request, status, body);
+            }
+            ControlCommand::Manage { request, call } => {
+                let (status, body) = self.manage(call);
                 self.reply(request, status, body);
             }
         }
@@ -631,6 +663,13 @@ mod tests {
         );
         assert!(reply.body["error"].is_string());
         assert!(kill.is_tripped());
+        // The pause and the resume are activity rows.
+        for word in ["paused", "resumed"] {
+            match status_rx.try_recv() {
+                Some(StatusUpdate::Activity(row)) => assert!(row.message.contains(word), "{row:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
 
         // What a strategy applied reaches the status room; a refusal does not.
         let mut t = toml::Table::new();

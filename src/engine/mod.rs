@@ -4,6 +4,7 @@
 pub mod console;
 pub mod control;
 pub mod logging;
+mod manage;
 pub mod reload;
 pub mod round_trips;
 pub mod status;

@@ -64,12 +64,24 @@ fn key_changes(
         .collect()
 }
 
-/// Everything about a strategy except its parameters.
+/// The runtime section with the strategies left out of the hosts' actor lists: where a
+/// strategy runs follows from its place in the list, which bots created or deleted at run
+/// time move (a host's own settings and its other actors still count).
+fn placement(c: &Config) -> crate::config::RuntimeConfig {
+    let mut r = c.runtime.clone();
+    for h in &mut r.hosts {
+        h.actors
+            .retain(|a| !matches!(a, crate::config::ActorName::Strategy(_)));
+    }
+    r
+}
+
+/// Everything about a strategy except its parameters and its place in the list (a bot
+/// created at run time sits in a slot; after a restart, among the config's strategies).
 fn identity(s: &StrategyConfig) -> String {
     format!(
         "{:?}",
         (
-            &s.id,
             &s.name,
             &s.kind,
             &s.venue,
@@ -88,7 +100,7 @@ pub fn plan(old: &Config, new: &Config) -> Result<Vec<ParamChange>, ReloadError>
         ("[engine]", same(&old.engine, &new.engine)),
         (
             "[runtime] (hosts, placement)",
-            same(&old.runtime, &new.runtime),
+            same(&placement(old), &placement(new)),
         ),
         ("[[venues]]", same(&old.venues, &new.venues)),
         ("[[instruments]]", same(&old.instruments, &new.instruments)),
@@ -107,19 +119,39 @@ pub fn plan(old: &Config, new: &Config) -> Result<Vec<ParamChange>, ReloadError>
             restart.push(format!("{name} changed"));
         }
     }
-    if old.strategies.len() != new.strategies.len() {
+    // Strategies are matched by name; vacant bot slots are not strategies of the operator's.
+    let bots = |c: &'_ Config| -> Vec<StrategyConfig> {
+        c.strategies
+            .iter()
+            .filter(|s| s.kind != crate::config::bots::VACANT)
+            .cloned()
+            .collect()
+    };
+    let (old_bots, new_bots) = (bots(old), bots(new));
+    let names = |list: &[StrategyConfig]| list.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let (old_names, new_names) = (names(&old_bots), names(&new_bots));
+    let added: Vec<&String> = new_names
+        .iter()
+        .filter(|n| !old_names.contains(n))
+        .collect();
+    let removed: Vec<&String> = old_names
+        .iter()
+        .filter(|n| !new_names.contains(n))
+        .collect();
+    if !added.is_empty() || !removed.is_empty() {
         restart.push(format!(
-            "strategies added or removed ({} → {})",
-            old.strategies.len(),
-            new.strategies.len()
+            "strategies added or removed (added: {added:?}, removed: {removed:?}; the control API adds and deletes bots without a restart)"
         ));
     }
     let mut changes = Vec::new();
     let mut invalid = Vec::new();
-    for (o, n) in old.strategies.iter().zip(&new.strategies) {
+    for n in &new_bots {
+        let Some(o) = old_bots.iter().find(|o| o.name == n.name) else {
+            continue;
+        };
         if identity(o) != identity(n) {
             restart.push(format!(
-                "strategy {} changed its id, kind, venue, instrument, markets or risk limits",
+                "strategy {} changed its kind, venue, instrument, markets or risk limits",
                 o.name
             ));
             continue;
@@ -135,7 +167,7 @@ pub fn plan(old: &Config, new: &Config) -> Result<Vec<ParamChange>, ReloadError>
             restart.push(format!("strategy {} parameter {k}", n.name));
         }
         changes.push(ParamChange {
-            strategy: n.id,
+            strategy: o.id,
             name: n.name.clone(),
             params: n.params.clone(),
             changed: key_changes(&o.params, &n.params),
@@ -204,6 +236,21 @@ impl Reloader {
         }
     }
 
+    /// Records the bot now in slot `strategy` (created, or vacant again after a delete).
+    pub fn set_strategy(
+        &mut self,
+        strategy: StrategyId,
+        name: &str,
+        kind: &str,
+        params: toml::Table,
+    ) {
+        if let Some(s) = self.current.strategies.get_mut(strategy.index()) {
+            name.clone_into(&mut s.name);
+            kind.clone_into(&mut s.kind);
+            s.params = params;
+        }
+    }
+
     pub fn params(&self, strategy: StrategyId) -> Option<&toml::Table> {
         self.current
             .strategies
@@ -257,6 +304,53 @@ quote_allocation = "3000"
 
     pub(crate) fn cfg(text: &str) -> Config {
         crate::config::parse(text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A bot created at run time sits in a slot; after a restart it is among the config's
+    /// strategies (from the overlay). Reloads match strategies by name and leave vacant slots
+    /// out, so the file's next reload plans only what changed.
+    #[test]
+    fn reloads_match_strategies_by_name_and_leave_vacant_slots_out() {
+        let slots = format!("{BASE}\n[bots]\nslots_per_instrument = 2\n");
+        let mut running = cfg(&slots);
+        // The engine installed bot "b" in the first slot (index 1).
+        running.strategies[1].name = "b".into();
+        running.strategies[1].kind = "spread".into();
+        running.strategies[1].params = running.strategies[0].params.clone();
+        let overlay = crate::config::bots::Overlay {
+            strategies: vec![toml::toml! {
+                id = "b" kind = "spread" venue = "binance" instrument = "SOLUSDT"
+                [params]
+                spread_bps = 4
+                order_size = "0.5"
+                base_allocation = "20"
+                quote_allocation = "3000"
+            }],
+            ..Default::default()
+        };
+        let file =
+            crate::config::parse_layers(&slots, Some(&overlay), Path::new("t.toml")).unwrap();
+        assert_eq!(
+            file.strategies[1].name, "b",
+            "after the config's own, before the slots"
+        );
+        assert_eq!(plan(&running, &file), Ok(vec![]));
+        let changed = crate::config::parse_layers(
+            &slots.replace("spread_bps = 4", "spread_bps = 5"),
+            Some(&overlay),
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let p = plan(&running, &changed).unwrap();
+        assert_eq!(
+            (p.len(), p[0].strategy, p[0].name.as_str()),
+            (1, StrategyId(0), "mm")
+        );
+        let without_b = cfg(&slots);
+        assert!(matches!(
+            plan(&running, &without_b),
+            Err(ReloadError::NeedsRestart(_))
+        ));
     }
 
     #[test]

@@ -72,7 +72,19 @@ impl StatusWiring {
         hosts: Vec<(&'static str, Arc<HostStats>)>,
     ) -> Result<Self, EngineError> {
         let controls = StrategyControls::new(config.strategies.len());
-        let mut control = ControlActor::new(config, &controls, parts.kill.clone());
+        let control_sink = match parts.persist.as_mut() {
+            Some(h) => Some(
+                h.sink("control")
+                    .map_err(|e| EngineError::Build(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut control = ControlActor::new(config, &controls, parts.kill.clone())
+            .with_bot_outputs(
+                parts.positions.clone(),
+                control_sink,
+                parts.telemetry.notices(),
+            );
         parts.taps.controls = Some(controls);
         let mut hub = None;
         let mut addr = None;
@@ -93,6 +105,7 @@ impl StatusWiring {
             h = h.with_sources(sources);
             let replies = h.replies();
             control = control.with_endpoint(h.control(), replies, updates.clone());
+            parts.telemetry.set_status(updates.clone());
             parts.taps.status = Some(updates);
             addr = h.local_addr();
             if config.status.console_interval.is_some() {
@@ -209,7 +222,9 @@ impl StatusBridge {
 
     fn on_report(&self, m: &ReportMsg, now: UnixNanos) -> StrategyUpdate {
         let r = &m.report;
-        let state = if r.paused {
+        let state = if m.stopped {
+            StrategyState::Stopped
+        } else if r.paused {
             StrategyState::Paused
         } else if self.kill.is_tripped() {
             StrategyState::Stopped

@@ -119,6 +119,8 @@ pub struct TelemetrySpec {
     pub persist: Option<PersistSink>,
     pub notify: Option<Tx<Notice>>,
     pub stop_note: StopNote,
+    /// The status actor, which keeps the latest activity rows for `/activity`.
+    pub status: Option<Tx<crate::status::StatusUpdate>>,
 }
 
 /// The actor. Place it on a low-priority host of its own: its stop step waits for the
@@ -180,6 +182,16 @@ impl Telemetry {
         match level {
             Level::Info => tracing::debug!(%source, %message, "activity"),
             _ => tracing::info!(%source, %message, level = level.as_str(), "activity"),
+        }
+        if let Some(tx) = &self.spec.status {
+            let _ = tx.send(crate::status::StatusUpdate::Activity(
+                crate::status::ActivityRow {
+                    at,
+                    level: level.as_str(),
+                    source: source.clone(),
+                    message: message.clone(),
+                },
+            ));
         }
         self.store(Record::Activity(Activity {
             level,
@@ -556,6 +568,7 @@ impl TelemetryWiring {
             feeds: Vec::new(),
             persist,
             notify,
+            status: None,
             stop_note: stop_note.clone(),
         });
         Ok(Self {
@@ -565,6 +578,13 @@ impl TelemetryWiring {
             notifier,
             stop_note,
         })
+    }
+
+    /// Activity rows also go to the status actor (`/activity`).
+    pub fn set_status(&mut self, tx: Tx<crate::status::StatusUpdate>) {
+        if let Some(s) = self.spec.as_mut() {
+            s.status = Some(tx);
+        }
     }
 
     /// The event sender for one gateway (a silent one when telemetry is off).

@@ -154,6 +154,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         persist: Some(sink),
         notify: Some(notify_tx),
         stop_note: note.clone(),
+        status: None,
     });
     let (mut c, hand) = ctx();
     t.start(&mut c).unwrap();
@@ -341,6 +342,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
             Notice::RiskRejected { .. } => "risk",
             Notice::EntriesStopped { .. } => "entries_stopped",
             Notice::Error(_) => "error",
+            Notice::Operator(_) => "operator",
         })
         .collect();
     assert_eq!(

@@ -71,7 +71,7 @@ pub struct Parts {
     sim_accounts: Vec<(Secret, Secret, Secret)>,
     /// The database (when persistence is on): its writer actor, and one sink per venue's
     /// gateway, created up front so placement order does not matter.
-    persist: Option<crate::persist::PersistHub>,
+    pub(super) persist: Option<crate::persist::PersistHub>,
     sinks: Vec<Option<crate::persist::PersistSink>>,
     /// Non-final orders of earlier runs, per venue, to reconcile at start.
     recovered: Vec<Vec<crate::types::Order>>,
@@ -596,6 +596,11 @@ impl Parts {
             actor = actor.with_trade_records(tx);
         }
         actor = actor.with_status(self.taps.status.clone());
+        if s.kind == crate::config::bots::VACANT {
+            actor = actor.vacant();
+        } else if config.bots.stopped.contains(&s.name) {
+            actor = actor.stopped();
+        }
         if let Some(rx) = self
             .strategy_trades
             .get_mut(id.index())

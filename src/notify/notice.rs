@@ -32,6 +32,8 @@ pub enum Notice {
         reason: &'static str,
     },
     Error(String),
+    /// An operator's change through the bot management API (created, stopped, deleted…).
+    Operator(String),
 }
 
 impl Notice {
@@ -137,6 +139,7 @@ impl NotifyNames {
                 )
             }
             Notice::Error(e) => format!("error: {e}"),
+            Notice::Operator(m) => format!("operator: {m}"),
         }
     }
 }

@@ -285,13 +285,8 @@ impl Actor for StatusActor {
                 board: self.board.clone(),
                 control: self.control.clone(),
                 token: self.token.clone(),
-                strategies: self
-                    .state
-                    .setup
-                    .strategies
-                    .iter()
-                    .map(|s| s.name.clone())
-                    .collect(),
+                strategies: Arc::clone(&self.state.names),
+                activity: self.state.activity.clone(),
                 kill: self.kill.clone(),
                 stale_after: (self.interval * 10).max(Duration::from_secs(5)),
                 stats: Arc::clone(&self.server_stats),

@@ -19,7 +19,7 @@ use crate::types::StrategyId;
 
 use super::auth::AuthError;
 use super::server::{Published, ServerParts};
-use super::snapshot::{ControlCommand, ControlReply};
+use super::snapshot::{BotAction, ControlCommand, ControlReply, ManageCall};
 
 /// The dashboard page (static HTML and plain JS, no build step): the page, then its scripts.
 pub const DASHBOARD: &str = concat!(
@@ -54,8 +54,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/vendor/uPlot.iife.min.js"),
     ("GET", "/vendor/uPlot.min.css"),
     ("GET", "/vendor/uPlot.LICENSE"),
+    ("GET", "/activity"),
     ("POST", "/control/kill"),
     ("POST", "/control/reload"),
+    ("POST", "/control/stop-all"),
+    ("POST", "/control/strategies"),
+    ("PUT", "/control/strategies/{id}"),
+    ("DELETE", "/control/strategies/{id}"),
+    ("POST", "/control/strategies/{id}/start"),
+    ("POST", "/control/strategies/{id}/stop"),
+    ("POST", "/control/strategies/{id}/toggle"),
     ("POST", "/control/strategies/{id}/pause"),
     ("POST", "/control/strategies/{id}/resume"),
     ("POST", "/control/strategies/{id}/model"),
@@ -141,6 +149,7 @@ pub fn route(req: &Request, parts: &ServerParts) -> Answer {
         "/vendor/uPlot.iife.min.js" => asset("text/javascript; charset=utf-8", UPLOT_JS),
         "/vendor/uPlot.min.css" => asset("text/css; charset=utf-8", UPLOT_CSS),
         "/vendor/uPlot.LICENSE" => asset("text/plain; charset=utf-8", UPLOT_LICENSE),
+        "/activity" => activity(req, parts),
         _ => Answer::error(404, "no such endpoint"),
     }
 }
@@ -152,6 +161,63 @@ fn asset(content_type: &'static str, body: &str) -> Answer {
         body: body.to_string(),
         www_authenticate: false,
     }
+}
+
+/// The value of `key` in a query string (no percent-decoding: the values this endpoint
+/// reads are plain words and numbers).
+fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// Most rows one `/activity` call returns.
+const ACTIVITY_PAGE_MAX: usize = 1000;
+
+/// `GET /activity?level=&strategy=&since=&limit=&offset=`: the activity log, newest first.
+/// `level` keeps rows at that level or worse; `strategy` (or `source`) rows about one bot or
+/// room; `since` rows at or after a Unix time in milliseconds.
+fn activity(req: &Request, parts: &ServerParts) -> Answer {
+    let q = |k: &'static str| query_value(&req.query, k).filter(|v| !v.is_empty());
+    let level = q("level");
+    if level.is_some_and(|l| !matches!(l, "info" | "warn" | "error")) {
+        return Answer::error(422, "level must be info, warn or error");
+    }
+    let number = |k: &'static str, default: u64| -> Result<u64, Answer> {
+        match q(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| Answer::error(422, &format!("{k} must be a whole number"))),
+        }
+    };
+    let (since, limit, offset) = match (
+        number("since", 0),
+        number("limit", 100),
+        number("offset", 0),
+    ) {
+        (Ok(s), Ok(l), Ok(o)) => (s, l, o),
+        (Err(a), _, _) | (_, Err(a), _) | (_, _, Err(a)) => return a,
+    };
+    let limit = (limit as usize).min(ACTIVITY_PAGE_MAX);
+    let since = (since > 0).then(|| crate::types::UnixNanos(since.saturating_mul(1_000_000)));
+    let source = q("strategy").or_else(|| q("source"));
+    let (total, rows) = parts
+        .activity
+        .query(level, source, since, limit, offset as usize);
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"at_ms": r.at.0 / 1_000_000, "level": r.level, "source": r.source,
+                   "message": r.message})
+        })
+        .collect();
+    Answer::json(
+        200,
+        json!({"total": total, "offset": offset, "limit": limit, "items": items}).to_string(),
+    )
 }
 
 fn health(parts: &ServerParts) -> Answer {
@@ -190,8 +256,17 @@ fn await_reply(replies: &Rx<ControlReply>, request: u64) -> Answer {
 }
 
 fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
-    if req.method != "POST" {
-        return Answer::error(405, "method not allowed; control calls are POST");
+    let segments: Vec<&str> = rest.split('/').collect();
+    let method = req.method.as_str();
+    let allowed: &[&str] = match segments.as_slice() {
+        ["strategies", _] => &["PUT", "DELETE"],
+        _ => &["POST"],
+    };
+    if !allowed.contains(&method) {
+        return Answer::error(
+            405,
+            &format!("method not allowed; use {}", allowed.join(" or ")),
+        );
     }
     match parts.token.check(req.header("authorization")) {
         Ok(()) => {}
@@ -206,22 +281,50 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
             return Answer::error(403, "token refused");
         }
     }
-    let segments: Vec<&str> = rest.split('/').collect();
+    let next = || parts.next_request.fetch_add(1, Ordering::Relaxed);
+    let manage = |call: ManageCall| ControlCommand::Manage {
+        request: next(),
+        call,
+    };
+    let body = || std::sync::Arc::<[u8]>::from(req.body.as_slice());
     let cmd = match segments.as_slice() {
         ["kill"] => ControlCommand::Kill,
-        ["reload"] => ControlCommand::Reload {
-            request: parts.next_request.fetch_add(1, Ordering::Relaxed),
-        },
+        ["reload"] => ControlCommand::Reload { request: next() },
+        ["stop-all"] => manage(ManageCall::StopAll),
+        ["strategies"] => {
+            if req.body.is_empty() {
+                return Answer::error(
+                    422,
+                    "the body must be the bot's spec: the keys of a [[strategies]] entry",
+                );
+            }
+            let toml = req
+                .header("content-type")
+                .is_some_and(|c| c.to_ascii_lowercase().contains("toml"));
+            manage(ManageCall::Create { body: body(), toml })
+        }
+        ["strategies", name] if method == "PUT" => manage(ManageCall::Edit {
+            name: (*name).to_owned(),
+            body: body(),
+        }),
+        ["strategies", name] => manage(ManageCall::Delete {
+            name: (*name).to_owned(),
+            flatten: query_value(&req.query, "flatten") == Some("true"),
+        }),
         ["strategies", name, action] => {
-            let Some(i) = parts.strategies.iter().position(|s| s == name) else {
-                return Answer::error(404, "no such strategy");
-            };
-            let Ok(id) = u16::try_from(i) else {
+            let id = parts
+                .strategies
+                .read()
+                .iter()
+                .position(|s| s == name)
+                .and_then(|i| u16::try_from(i).ok())
+                .map(StrategyId);
+            let Some(id) = id else {
                 return Answer::error(404, "no such strategy");
             };
             match *action {
-                "pause" => ControlCommand::Pause(StrategyId(id)),
-                "resume" => ControlCommand::Resume(StrategyId(id)),
+                "pause" => ControlCommand::Pause(id),
+                "resume" => ControlCommand::Resume(id),
                 "model" if req.body.is_empty() => {
                     return Answer::error(
                         422,
@@ -229,16 +332,22 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
                     );
                 }
                 "model" => ControlCommand::Model {
-                    request: parts.next_request.fetch_add(1, Ordering::Relaxed),
-                    strategy: StrategyId(id),
-                    body: std::sync::Arc::from(req.body.as_slice()),
+                    request: next(),
+                    strategy: id,
+                    body: body(),
                 },
-                _ => {
-                    return Answer::error(
-                        404,
-                        "unknown strategy action; use pause, resume or model",
-                    );
-                }
+                a => match BotAction::parse(a) {
+                    Some(action) => manage(ManageCall::Act {
+                        name: (*name).to_owned(),
+                        action,
+                    }),
+                    None => {
+                        return Answer::error(
+                            404,
+                            "unknown strategy action; use start, stop, pause, resume, toggle or model",
+                        );
+                    }
+                },
             }
         }
         _ => return Answer::error(404, "no such control endpoint"),
@@ -256,7 +365,7 @@ fn control(req: &Request, rest: &str, parts: &ServerParts) -> Answer {
     let what = cmd.as_str();
     let strategy = match &cmd {
         ControlCommand::Pause(s) | ControlCommand::Resume(s) => {
-            parts.strategies.get(s.index()).cloned()
+            parts.strategies.read().get(s.index()).cloned()
         }
         _ => None,
     };

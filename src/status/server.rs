@@ -110,8 +110,11 @@ pub struct ServerParts {
     pub board: Board,
     pub control: Tx<ControlCommand>,
     pub token: TokenCheck,
-    /// Config names of the strategies, indexed by `StrategyId`.
-    pub strategies: Vec<String>,
+    /// The strategies' current names, indexed by `StrategyId` (slots are renamed by the
+    /// bots created in them).
+    pub strategies: super::state::Names,
+    /// The activity log `/activity` reads.
+    pub activity: super::state::ActivityLog,
     /// Tripped at once by `POST /control/kill`, before the command is routed.
     pub kill: Option<KillSwitch>,
     /// `/health` answers 503 when the documents are older than this (status actor stuck).

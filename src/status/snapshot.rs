@@ -221,6 +221,75 @@ pub enum StatusUpdate {
         detail: serde_json::Value,
         at: UnixNanos,
     },
+    /// A strategy slot now holds another bot (installed, or vacant again after a delete),
+    /// or new parameters from the management API.
+    Bot {
+        strategy: StrategyId,
+        name: String,
+        kind: String,
+        params: toml::Table,
+    },
+    /// A row of the activity log (`GET /activity`).
+    Activity(ActivityRow),
+}
+
+/// One row of the activity log as `/activity` serves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityRow {
+    pub at: UnixNanos,
+    /// `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// Who it is about: `engine`, a venue, `risk`, a strategy's id, `operator`.
+    pub source: String,
+    pub message: String,
+}
+
+/// A bot-management call (`/control/strategies`, `/control/stop-all`), answered by the
+/// engine's control actor like a reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManageCall {
+    /// Create a bot from a spec: the keys of a `[[strategies]]` entry, JSON or TOML.
+    Create {
+        body: std::sync::Arc<[u8]>,
+        toml: bool,
+    },
+    /// New parameters (a JSON object) for a bot.
+    Edit {
+        name: String,
+        body: std::sync::Arc<[u8]>,
+    },
+    Act {
+        name: String,
+        action: BotAction,
+    },
+    Delete {
+        name: String,
+        flatten: bool,
+    },
+    StopAll,
+}
+
+/// What an operator can do to one bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotAction {
+    Start,
+    Stop,
+    Pause,
+    Resume,
+    Toggle,
+}
+
+impl BotAction {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "start" => Self::Start,
+            "stop" => Self::Stop,
+            "pause" => Self::Pause,
+            "resume" => Self::Resume,
+            "toggle" => Self::Toggle,
+            _ => return None,
+        })
+    }
 }
 
 /// How one parameter reload ended.
@@ -252,6 +321,11 @@ pub enum ControlCommand {
         strategy: StrategyId,
         body: std::sync::Arc<[u8]>,
     },
+    /// A bot-management call.
+    Manage {
+        request: u64,
+        call: ManageCall,
+    },
 }
 
 /// The engine's answer to a control call the server waits for (`/control/reload`): the HTTP
@@ -271,15 +345,16 @@ impl ControlCommand {
             ControlCommand::Resume(_) => "resume",
             ControlCommand::Reload { .. } => "reload",
             ControlCommand::Model { .. } => "model",
+            ControlCommand::Manage { .. } => "manage",
         }
     }
 
     /// The number of a call the server waits for the engine's answer to.
     pub fn request(&self) -> Option<u64> {
         match self {
-            ControlCommand::Reload { request } | ControlCommand::Model { request, .. } => {
-                Some(*request)
-            }
+            ControlCommand::Reload { request }
+            | ControlCommand::Model { request, .. }
+            | ControlCommand::Manage { request, .. } => Some(*request),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ use crate::runtime::HostStats;
 use crate::types::Order;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
+mod activity;
 mod instruments;
 mod strategy;
 
@@ -184,10 +185,14 @@ pub struct QueueReading {
     pub full: u64,
 }
 
+pub use activity::{ACTIVITY_KEPT, ActivityLog, Names};
+
 /// The merged picture.
 #[derive(Debug)]
 pub struct StatusState {
     pub setup: StatusSetup,
+    pub names: Names,
+    pub activity: ActivityLog,
     venues: Vec<VenueView>,
     strategies: Vec<Option<StrategyUpdate>>,
     /// Per venue: its gateway's risk figures.
@@ -224,8 +229,20 @@ impl StatusState {
             recent_trades: VecDeque::with_capacity(RECENT),
             fills_seen: 0,
             reloads: (0, 0, None),
+            names: std::sync::Arc::new(parking_lot::RwLock::new(
+                setup.strategies.iter().map(|s| s.name.clone()).collect(),
+            )),
+            activity: ActivityLog::default(),
             setup,
         }
+    }
+
+    /// Whether strategy `i` is a vacant bot slot (left out of `/status` and `/stats`).
+    pub fn is_vacant(&self, i: usize) -> bool {
+        self.setup
+            .strategies
+            .get(i)
+            .is_some_and(|s| s.kind == crate::config::bots::VACANT)
     }
 
     pub fn apply(&mut self, u: StatusUpdate) {
@@ -288,6 +305,30 @@ impl StatusState {
                 }
                 self.recent_trades.push_back(f);
             }
+            StatusUpdate::Bot {
+                strategy,
+                name,
+                kind,
+                params,
+            } => {
+                let i = strategy.index();
+                if let Some(info) = self.setup.strategies.get_mut(i) {
+                    if info.name != name || info.kind != kind {
+                        // Another bot in the slot: its figures start afresh.
+                        self.strategies[i] = None;
+                        self.strategy_risk[i].clear();
+                        self.details[i] = None;
+                    }
+                    info.name.clone_from(&name);
+                    info.kind = kind;
+                    info.params = params.clone();
+                    self.params[i] = (params, None);
+                    if let Some(n) = self.names.write().get_mut(i) {
+                        *n = name;
+                    }
+                }
+            }
+            StatusUpdate::Activity(row) => self.activity.push(row),
             StatusUpdate::Reload(r) => {
                 if r.refused.is_none() {
                     self.reloads.0 += 1;
@@ -353,6 +394,7 @@ impl StatusState {
             "strategies".into(),
             Value::Array(
                 (0..self.setup.strategies.len())
+                    .filter(|i| !self.is_vacant(*i))
                     .map(|i| self.strategy_json(i))
                     .collect(),
             ),

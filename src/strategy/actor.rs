@@ -18,7 +18,7 @@ use super::api::{Env, Gap, IntentSink, Strategy, StrategyCtx, StrategyReport};
 use super::candles::{Candle, CandleBuilder};
 
 /// Operator commands for one strategy (from the status endpoint or a reload).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum StrategyControl {
     Pause,
     Resume,
@@ -26,7 +26,36 @@ pub enum StrategyControl {
     /// A model read and checked off the hot path (upload or file change), to swap in
     /// between two predictions.
     Model(std::sync::Arc<super::model::Model>),
+    /// Cancel its orders and call it no more (its order updates still reach it) until
+    /// `Start`.
+    Stop,
+    Start,
+    /// Put a bot built off the hot path into this (vacant) slot.
+    Install(Installed),
+    /// Take the bot out: close its position first by a collared market order when
+    /// `flatten`, cancel its orders, and leave the slot vacant under `slot`.
+    Remove {
+        flatten: bool,
+        slot: String,
+    },
 }
+
+/// A bot for a slot: built and checked by the control actor.
+pub struct Installed {
+    pub name: String,
+    pub strategy: Box<dyn Strategy>,
+    /// Start stopped (the overlay said so).
+    pub stopped: bool,
+}
+
+impl std::fmt::Debug for Installed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Installed({})", self.name)
+    }
+}
+
+/// How far past the touch a flattening order may fill (basis points).
+const FLATTEN_COLLAR_BPS: u32 = 100;
 
 /// A strategy's answer to `StrategyControl::Reload`: the parameters it now runs with, or
 /// why it refused them (then nothing changed).
@@ -54,6 +83,10 @@ pub struct ReportMsg {
     pub prints: u64,
     /// Trade prints lost because the strategy fell behind (its series had holes).
     pub prints_lost: u64,
+    /// Stopped by the operator (orders cancelled, not called).
+    pub stopped: bool,
+    /// A vacant slot (no bot in it).
+    pub vacant: bool,
 }
 
 pub struct StrategyActor {
@@ -102,6 +135,9 @@ pub struct StrategyActor {
     dropped_seen: u64,
     prints: u64,
     prints_lost: u64,
+    /// Stopped by the operator.
+    stopped: bool,
+    vacant: bool,
 }
 
 /// The context of one call: the sink and environment borrowed from the host apart from the
@@ -119,6 +155,8 @@ macro_rules! cx {
         }
     };
 }
+
+mod manage;
 
 /// Prints handled per poll at most (the rest wait for the next poll, never dropped here).
 const TRADES_PER_POLL: usize = 4096;
@@ -186,7 +224,22 @@ impl StrategyActor {
             dropped_seen: 0,
             prints: 0,
             prints_lost: 0,
+            stopped: false,
+            vacant: false,
         }
+    }
+
+    /// A vacant slot (reported as such; the control API may install a bot in it).
+    pub fn vacant(mut self) -> Self {
+        self.vacant = true;
+        self
+    }
+
+    /// Starts stopped (the overlay says the operator stopped it).
+    pub fn stopped(mut self) -> Self {
+        self.stopped = true;
+        self.strategy.set_paused(true);
+        self
     }
 
     /// What the strategy reads besides its book (depth, instruments, positions, balances).
@@ -204,6 +257,14 @@ impl StrategyActor {
 
     /// Its venue's trade prints, for `on_trade` (if it subscribed) and for its candles.
     pub fn with_trades(mut self, rx: Rx<TradeEvent>) -> Self {
+        self.subscribe();
+        self.dropped_seen = rx.stats().snapshot().1;
+        self.trades = Some(rx);
+        self
+    }
+
+    /// Sets up prints and candles for the strategy's subscriptions.
+    fn subscribe(&mut self) {
         let subs = self.strategy.subscriptions();
         self.deliver_trades = subs.trades;
         self.candles = self
@@ -216,9 +277,6 @@ impl StrategyActor {
                     .map(|w| CandleBuilder::new(i.id, *w, CANDLE_GRACE_NS))
             })
             .collect();
-        self.dropped_seen = rx.stats().snapshot().1;
-        self.trades = Some(rx);
-        self
     }
 
     /// Records the strategy's decision time (`Measurement::StageStrategy`) into `recorder`.
@@ -442,8 +500,9 @@ impl Actor for StrategyActor {
         let mut work = self.sink.flush();
         let book = self.cache.top(self.instrument);
         let halted = self.kill.is_tripped();
-        if let Some(rx) = &self.control {
-            while let Some(c) = rx.try_recv() {
+        while let Some(rx) = &self.control {
+            let Some(c) = rx.try_recv() else { break };
+            {
                 work += 1;
                 match c {
                     StrategyControl::Pause => self.strategy.set_paused(true),
@@ -483,8 +542,13 @@ impl Actor for StrategyActor {
                             });
                         }
                     }
+                    c => self.manage(c, now, &book),
                 }
             }
+        }
+        if self.stopped || self.vacant {
+            work += self.idle_poll(now, &book);
+            return work;
         }
         work += self.pump_trades(now, &book, halted);
         work += self.fire_timers(now, &book, halted);
@@ -574,6 +638,8 @@ impl Actor for StrategyActor {
                     report,
                     prints: self.prints,
                     prints_lost: self.prints_lost,
+                    stopped: false,
+                    vacant: false,
                 });
             }
         }
@@ -611,6 +677,8 @@ impl Actor for StrategyActor {
                 report: self.strategy.report(mid),
                 prints: self.prints,
                 prints_lost: self.prints_lost,
+                stopped: self.stopped,
+                vacant: self.vacant,
             });
         }
         // The gateway may be busy: give the cancels a moment to find room.

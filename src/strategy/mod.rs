@@ -25,7 +25,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(spread, grid, twap, scalper, signal, lgbm);
+kinds!(spread, grid, twap, scalper, signal, lgbm, vacant);
 
 pub use api::{Env, Gap, IntentSink, OrderSpec, Strategy, StrategyCtx, StrategyReport};
 pub use api::{OpenOrder, Subscriptions};

@@ -45,6 +45,11 @@ impl Timers {
         self.list.retain(|t| t.tag != tag);
     }
 
+    /// Cancels every timer (its strategy left the slot).
+    pub fn clear(&mut self) {
+        self.list.clear();
+    }
+
     pub fn is_set(&self, tag: u32) -> bool {
         self.list.iter().any(|t| t.tag == tag)
     }

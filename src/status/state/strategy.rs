@@ -130,6 +130,7 @@ impl StatusState {
     /// or waiting; "unknown" until its first report.
     pub fn stats_json(&self, now: crate::types::UnixNanos) -> Value {
         let bots: Vec<Value> = (0..self.setup.strategies.len())
+            .filter(|i| !self.is_vacant(*i))
             .map(|i| self.strategy_json(i))
             .collect();
         let count = |states: &[&str]| {
@@ -144,6 +145,7 @@ impl StatusState {
             "mode": self.setup.mode.as_str(),
             "bots": {
                 "total": bots.len(),
+                "vacant_slots": (0..self.setup.strategies.len()).filter(|i| self.is_vacant(*i)).count(),
                 "active": count(&["starting", "running", "waiting"]),
                 "paused": count(&["paused"]),
                 "stopped": count(&["stopped"]),

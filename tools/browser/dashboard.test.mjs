@@ -101,6 +101,10 @@ levels = 3
 level_spacing = "5"
 infinite_loop = true
 
+# Two vacant slots on the instrument: bots created at run time take one.
+[bots]
+slots_per_instrument = 2
+
 [persistence]
 path = "browser-test.sqlite"
 
@@ -248,7 +252,11 @@ async function main() {
       return row && Number(row.children[8].textContent) > 0;
     }, BOT, { timeout: WAIT_MS });
     // The charts show its fills: wait for the series to carry one, then a redraw.
-    await until(`${BOT}'s fills on /series`, async () => (await getJson(base, `/series?strategy=${BOT}`)).fills.length > 0);
+    // Enough history to draw: its fill and 20 samples (a condition on /series, not a time).
+    await until(`${BOT}'s fill and 20 points on /series`, async () => {
+      const s = await getJson(base, `/series?strategy=${BOT}`);
+      return s.fills.length > 0 && s.points.mid.filter((m) => m !== null).length >= 20;
+    });
     await page.selectOption("#chart-bot", BOT);
     await page.waitForFunction(() => document.querySelectorAll("#chart-price canvas, #chart-pnl canvas").length >= 2);
     await page.waitForFunction(() => document.querySelectorAll("#chart-latency canvas").length >= 1, null, { timeout: WAIT_MS });

@@ -105,7 +105,7 @@ function renderBots(s, stats) {
   const st = $("bot-stats");
   st.replaceChildren();
   if (b) {
-    for (const k of ["total", "active", "paused", "stopped", "error", "unknown"]) {
+    for (const k of ["total", "active", "paused", "stopped", "error", "unknown", "vacant_slots"]) {
       if (b[k] === undefined) continue;
       const span = el("span", k + " ", "meta");
       span.appendChild(el("b", b[k], k === "error" && b[k] > 0 ? "bad" : ""));
@@ -123,7 +123,8 @@ function renderBots(s, stats) {
   const head = el("tr");
   for (const h of ["id", "kind", "venue", "instrument", "state", "mid", "position", "PnL", "trades", "open", ""]) head.appendChild(el("th", h));
   t.appendChild(head);
-  for (const x of s.strategies) {
+  const bots = s.strategies.filter((x) => x.kind !== "vacant");
+  for (const x of bots) {
     const tr = el("tr");
     tr.dataset.bot = x.id;
     if (x.id === selectedBot()) tr.className = "selected";
@@ -150,7 +151,15 @@ function renderBots(s, stats) {
     tr.addEventListener("click", () => selectBot(x.id));
     t.appendChild(tr);
   }
-  if (s.strategies.length === 0) {
+  const vacant = s.strategies.length - bots.length;
+  if (vacant) {
+    const tr = el("tr");
+    const td = el("td", vacant + " vacant slot" + (vacant > 1 ? "s" : "") + " for bots created here", "empty");
+    td.colSpan = 11;
+    tr.appendChild(td);
+    t.appendChild(tr);
+  }
+  if (bots.length === 0) {
     const tr = el("tr");
     const td = el("td", "no bots", "empty");
     td.colSpan = 11;
@@ -339,10 +348,11 @@ $("create").addEventListener("submit", async (e) => {
 
 async function renderActivity(s) {
   const bots = $("act-bot");
-  const ids = s.strategies.map((x) => x.id).join(",");
+  const live = s.strategies.filter((x) => x.kind !== "vacant");
+  const ids = live.map((x) => x.id).join(",");
   if (bots.dataset.list !== ids) {
     const keep = bots.value;
-    bots.replaceChildren(el("option", "all bots"), ...s.strategies.map((x) => el("option", x.id)));
+    bots.replaceChildren(el("option", "all bots"), ...live.map((x) => el("option", x.id)));
     bots.options[0].value = "";
     bots.value = keep;
     bots.dataset.list = ids;

@@ -18,7 +18,7 @@ $("chart-bot").addEventListener("change", () => selectBot($("chart-bot").value))
 
 function botChoices(s) {
   const sel = $("chart-bot");
-  const ids = s.strategies.map((x) => x.id);
+  const ids = s.strategies.filter((x) => x.kind !== "vacant").map((x) => x.id);
   if (sel.dataset.list !== ids.join(",")) {
     sel.replaceChildren(...ids.map((id) => el("option", id)));
     sel.dataset.list = ids.join(",");
@@ -89,13 +89,14 @@ async function refreshCharts() {
         marks("sell fill", "#c62828"),
       ], align([col(p.mid), col(p.bid), col(p.ask),
         { at: buys.map((f) => f.at_ms), values: buys.map((f) => f.price) },
-        { at: sells.map((f) => f.at_ms), values: sells.map((f) => f.price) }]));
+        { at: sells.map((f) => f.at_ms), values: sells.map((f) => f.price) }]),
+      [{}, { size: 80 }]);
       draw("pnl", $("chart-pnl"), [
         line("PnL", "#1565c0"),
         line("realized", "#6a1b9a", { dash: [4, 3] }),
         line("position", "#b26a00", { scale: "pos" }),
       ], align([col(p.pnl), col(p.realized_pnl), col(p.position)]),
-      [{}, { label: "PnL" }, { side: 1, scale: "pos", label: "position", grid: { show: false } }]);
+      [{}, { label: "PnL", size: 70 }, { side: 1, scale: "pos", label: "position", size: 70, grid: { show: false } }]);
     }
     await latencyCharts();
   } catch (e) {
@@ -128,7 +129,7 @@ async function latencyCharts() {
       series.push(line(m + " p50", colour), line(m + " p99", colour, { dash: [5, 4] }));
       cols.push({ at: c.at_ms, values: us(c.p50_ns) }, { at: c.at_ms, values: us(c.p99_ns) });
     });
-    draw("lat:" + v, holder.lastChild, series, align(cols), [{}, { label: "µs (log)" }], { y: { distr: 3, log: 10 } });
+    draw("lat:" + v, holder.lastChild, series, align(cols), [{}, { label: "µs (log)", size: 80 }], { y: { distr: 3, log: 10 } });
   }
   if (!venues.length) box.textContent = "no latency measurements yet";
 }

@@ -81,6 +81,7 @@ fn main() -> anyhow::Result<()> {
                 params: toml::Table::new(),
             },
         ],
+        instrument_specs: Vec::new(),
     };
     let latency = Arc::new(LatencySnapshot {
         at: start,

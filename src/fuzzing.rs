@@ -655,6 +655,7 @@ pub fn status_http(data: &[u8]) {
         stats: std::sync::Arc::new(ServerStats::default()),
         replies: None,
         next_request: std::sync::atomic::AtomicU64::new(1),
+        series: crate::status::series::SeriesBoard::default(),
     };
     let stop = AtomicBool::new(false);
     let mut conn = Duplex {

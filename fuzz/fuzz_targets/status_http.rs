@@ -65,6 +65,7 @@ fn server() -> &'static Running {
             stats: Arc::new(ServerStats::default()),
             replies: None,
             next_request: AtomicU64::new(1),
+            series: mako::status::series::SeriesBoard::default(),
         };
         let handle = ServerHandle::start(listener, parts).expect("start the status server");
         Running {

@@ -18,6 +18,7 @@ use crate::types::UnixNanos;
 use super::StatusError;
 use super::auth::TokenCheck;
 use super::metrics;
+use super::series::SeriesBoard;
 use super::server::{Board, Published, ServerHandle, ServerParts, ServerStats};
 use super::snapshot::{ControlCommand, ControlReply, StatusUpdate};
 use super::state::{QueueReading, Readings, StatusSetup, StatusState};
@@ -211,6 +212,7 @@ impl StatusHub {
             server: None,
             server_stats: self.server_stats,
             replies: self.replies,
+            series: SeriesBoard::default(),
         }
     }
 }
@@ -230,6 +232,8 @@ pub struct StatusActor {
     server: Option<ServerHandle>,
     server_stats: Arc<ServerStats>,
     replies: Option<Rx<ControlReply>>,
+    /// The charts' history, sampled from the documents at each render.
+    series: SeriesBoard,
 }
 
 impl StatusActor {
@@ -253,13 +257,15 @@ impl StatusActor {
     pub fn render(&self, now: UnixNanos) {
         let r = self.readings();
         let s = &self.state;
+        let (status, trades) = (s.status_json(now, &r), s.trades_json(now));
+        self.series.record(now, &status, &trades);
         self.board.set(Published {
             rendered_at: Instant::now(),
             run_id: s.setup.run_id,
             mode: s.setup.mode.as_str(),
-            status: s.status_json(now, &r).to_string(),
+            status: status.to_string(),
             orders: s.orders_json(now).to_string(),
-            trades: s.trades_json(now).to_string(),
+            trades: trades.to_string(),
             stats: s.stats_json(now).to_string(),
             latency: s.latency_doc(now, &r).to_string(),
             metrics: metrics::render(s, &r, now),
@@ -286,6 +292,7 @@ impl Actor for StatusActor {
                 stats: Arc::clone(&self.server_stats),
                 replies: self.replies.take().map(parking_lot::Mutex::new),
                 next_request: std::sync::atomic::AtomicU64::new(1),
+                series: self.series.clone(),
             };
             let addr = listener.local_addr().ok();
             self.server = Some(

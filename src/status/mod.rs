@@ -4,8 +4,8 @@
 //! control calls routed to the engine.
 //!
 //! Endpoints: `GET /` (dashboard), `/health`, `/status`, `/metrics`, `/orders`, `/trades`,
-//! `/latency`; `POST /control/kill`, `/control/reload`, `/control/strategies/{name}/pause`
-//! and `/resume` with `Authorization: Bearer <token>` (401 without, 403 when wrong or when no
+//! `/latency`, `/series` (the charts' history, `series.rs`), `/vendor/…` (uPlot);
+//! `POST /control/kill`, `/control/reload`, `/control/strategies/{name}/pause` and `/resume` with `Authorization: Bearer <token>` (401 without, 403 when wrong or when no
 //! token is configured).
 //!
 //! Engine wiring (`engine/status.rs`): the hub is built before the actors, gateways publish
@@ -18,6 +18,7 @@ pub mod actor;
 pub mod auth;
 pub mod metrics;
 pub mod route;
+pub mod series;
 pub mod server;
 pub mod snapshot;
 pub mod state;

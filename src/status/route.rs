@@ -21,8 +21,20 @@ use super::auth::AuthError;
 use super::server::{Published, ServerParts};
 use super::snapshot::{BotAction, ControlCommand, ControlReply, ManageCall};
 
-/// The dashboard page (static HTML and plain JS, no build step).
-pub const DASHBOARD: &str = include_str!("dashboard.html");
+/// The dashboard page (static HTML and plain JS, no build step): the page, then its scripts.
+pub const DASHBOARD: &str = concat!(
+    include_str!("dashboard.html"),
+    "<script>\n\"use strict\";\n",
+    include_str!("dashboard/status.js"),
+    include_str!("dashboard/charts.js"),
+    include_str!("dashboard/bots.js"),
+    include_str!("dashboard/main.js"),
+    "</script>\n</body>\n</html>\n",
+);
+/// uPlot (MIT, `vendor/uPlot.LICENSE`), the dashboard's charts, served from the binary.
+pub const UPLOT_JS: &str = include_str!("vendor/uPlot.iife.min.js");
+pub const UPLOT_CSS: &str = include_str!("vendor/uPlot.min.css");
+pub const UPLOT_LICENSE: &str = include_str!("vendor/uPlot.LICENSE");
 /// The OpenAPI description of every route below, served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -38,6 +50,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/latency"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
+    ("GET", "/series"),
+    ("GET", "/vendor/uPlot.iife.min.js"),
+    ("GET", "/vendor/uPlot.min.css"),
+    ("GET", "/vendor/uPlot.LICENSE"),
     ("GET", "/activity"),
     ("POST", "/control/kill"),
     ("POST", "/control/reload"),
@@ -126,8 +142,24 @@ pub fn route(req: &Request, parts: &ServerParts) -> Answer {
         "/latency" => doc(|p| &p.latency, "application/json"),
         "/metrics" => doc(|p| &p.metrics, "text/plain; version=0.0.4; charset=utf-8"),
         "/openapi.json" => Answer::json(200, OPENAPI.to_string()),
+        "/series" => {
+            let (status, body) = parts.series.answer(&req.query);
+            Answer::json(status, body.to_string())
+        }
+        "/vendor/uPlot.iife.min.js" => asset("text/javascript; charset=utf-8", UPLOT_JS),
+        "/vendor/uPlot.min.css" => asset("text/css; charset=utf-8", UPLOT_CSS),
+        "/vendor/uPlot.LICENSE" => asset("text/plain; charset=utf-8", UPLOT_LICENSE),
         "/activity" => activity(req, parts),
         _ => Answer::error(404, "no such endpoint"),
+    }
+}
+
+fn asset(content_type: &'static str, body: &str) -> Answer {
+    Answer {
+        status: 200,
+        content_type,
+        body: body.to_string(),
+        www_authenticate: false,
     }
 }
 

@@ -125,6 +125,8 @@ pub struct ServerParts {
     pub replies: Option<Mutex<Rx<ControlReply>>>,
     /// Numbers reload calls.
     pub next_request: AtomicU64,
+    /// The charts' history (`GET /series`), recorded by the status actor.
+    pub series: super::series::SeriesBoard,
 }
 
 /// The running server: its listener thread.

@@ -19,6 +19,7 @@ use crate::types::Order;
 use crate::types::{ClientOrderId, InstrumentId, Notional, Price, StrategyId, UnixNanos, VenueId};
 
 mod activity;
+mod instruments;
 mod strategy;
 
 use super::snapshot::{
@@ -55,6 +56,9 @@ pub struct StatusSetup {
     pub instruments: Vec<String>,
     /// Indexed by `StrategyId`.
     pub strategies: Vec<StrategyInfo>,
+    /// Indexed by `InstrumentId`: tick, lot and limits, for `/status`' `instruments` (the
+    /// dashboard's form rounds to them). Empty: `/status` lists symbols only.
+    pub instrument_specs: Vec<crate::types::Instrument>,
 }
 
 impl StatusSetup {
@@ -81,6 +85,7 @@ impl StatusSetup {
                     params: s.params.clone(),
                 })
                 .collect(),
+            instrument_specs: config.instruments.clone(),
         }
     }
 
@@ -394,6 +399,7 @@ impl StatusState {
                     .collect(),
             ),
         );
+        m.insert("instruments".into(), self.instruments_json());
         m.insert("risk".into(), self.risk_json());
         let (applied, refused, last) = &self.reloads;
         m.insert(

@@ -53,6 +53,18 @@ fn setup() -> StatusSetup {
                 params: toml::Table::new(),
             },
         ],
+        instrument_specs: vec![
+            crate::types::Instrument::new(
+                InstrumentId(0),
+                VenueId(0),
+                "BTCUSDT",
+                "BTC",
+                "USDT",
+                Price::parse("0.01").unwrap(),
+                Qty::parse("0.00001").unwrap(),
+            )
+            .unwrap(),
+        ],
     }
 }
 
@@ -915,3 +927,5 @@ fn the_openapi_document_describes_every_route_the_server_has() {
         assert_eq!(status, 404, "{method} {path}");
     }
 }
+
+mod dashboard;

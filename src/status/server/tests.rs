@@ -39,6 +39,7 @@ fn parts(replies: Option<Rx<ControlReply>>) -> (ServerParts, Rx<ControlCommand>)
         stats: Arc::default(),
         replies: replies.map(Mutex::new),
         next_request: AtomicU64::new(1),
+        series: crate::status::series::SeriesBoard::default(),
     };
     (parts, commands)
 }

@@ -351,3 +351,57 @@ fn rusqlite_open(path: &Path) -> rusqlite::Connection {
     c.pragma_update(None, "foreign_keys", true).unwrap();
     c
 }
+
+#[test]
+fn perpetual_funding_is_paid_on_the_position_at_each_funding_time() {
+    // The fixture's BTCUSDT taken as a linear perpetual funding every minute at the configured
+    // rate (the Binance Spot recording publishes no mark or funding rate).
+    let text = std::fs::read_to_string(SPREAD).unwrap();
+    let text = text
+        .replace(
+            "min_notional = \"5\"\n",
+            "min_notional = \"5\"\nkind = \"linear-perpetual\"\nleverage = \"5\"\nfunding_interval = \"1m\"\n",
+        )
+        .replace("seed = 1\n", "seed = 1\nfunding_rate = \"0.0001\"\n");
+    let (c, s) = load_str(&text, Path::new(SPREAD)).unwrap();
+    assert!(c.instruments[0].contract.kind.is_perpetual());
+    let r = run(&c, &s, &[PathBuf::from(RECORDING)]).unwrap();
+    let funding = r.funding.expect("a perpetual run reports funding");
+    assert!(
+        !r.funding_rows.is_empty(),
+        "the maker held a position at some minute"
+    );
+    assert_eq!(r.funding_counts, (0, r.funding_rows.len() as u64, 0));
+    let mut total = 0i128;
+    for row in &r.funding_rows {
+        assert_eq!(row.at.0 % 60_000_000_000, 0, "at a funding time");
+        assert_eq!(row.rate.units(), 10_000, "0.0001 at 10^-8");
+        // The position then, from the fills before it.
+        let pos: i64 = r
+            .fills
+            .iter()
+            .filter(|f| f.at <= row.at)
+            .map(|f| f.qty.units() * f.side.sign())
+            .sum();
+        assert_eq!(row.qty.units(), pos);
+        // Longs pay at a positive rate: qty × mark × rate, quote at 10^-16.
+        let expect = pos as f64 / 1e8 * row.mark.to_f64() * 0.0001;
+        assert!(
+            (row.paid as f64 / 1e16 - expect).abs() < 1e-9,
+            "{} vs {expect}",
+            row.paid
+        );
+        total += row.paid;
+    }
+    assert!((funding - total as f64 / 1e16).abs() < 1e-9);
+    let dir = out_dir("funding");
+    let j = report::write(&dir, &r, 1.0).unwrap();
+    let pnl = r.realised + r.unrealised - r.fees - funding;
+    assert!((j["pnl_total"].as_f64().unwrap() - pnl).abs() < 1e-7);
+    assert_eq!(j["funding_payments"], r.funding_rows.len());
+    // Spot never funds.
+    let (c, s) = load(Path::new(SPREAD)).unwrap();
+    let spot = run(&c, &s, &[PathBuf::from(RECORDING)]).unwrap();
+    assert!(spot.funding.is_none() && spot.funding_rows.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -46,7 +46,8 @@ struct Frame {
 impl Frame {
     fn new(x: (f64, f64), y: (f64, f64), top: f64, height: f64) -> Self {
         let (mut y0, mut y1) = y;
-        if !(y1 > y0) {
+        // Also when either end is NaN: a flat, padded range.
+        if y1.partial_cmp(&y0) != Some(std::cmp::Ordering::Greater) {
             let pad = if y0 == 0.0 { 1.0 } else { y0.abs() * 0.01 };
             y0 -= pad;
             y1 += pad;

@@ -169,6 +169,7 @@ pub fn apply(doc: &mut toml::Table, key: &str, text: &str) -> Result<(), String>
     let strategies = doc
         .get_mut("strategies")
         .and_then(toml::Value::as_array_mut);
+    let n_strategies = strategies.as_ref().map_or(0, |a| a.len());
     let ids: Vec<String> = strategies
         .as_ref()
         .map(|a| {
@@ -189,7 +190,7 @@ pub fn apply(doc: &mut toml::Table, key: &str, text: &str) -> Result<(), String>
         set_path(s, &path, text)
     };
     if segs.len() == 1 {
-        return match ids.len() {
+        return match n_strategies {
             1 => params_of(doc, 0, &segs),
             0 => Err(format!(
                 "--sweep {key}: the config has no strategy whose parameter it could be"

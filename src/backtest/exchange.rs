@@ -129,8 +129,6 @@ pub struct Exchange {
     next_trade_id: u64,
     takes: Vec<(Price, Qty)>,
     maker_fills: Vec<MakerFill>,
-    /// An empty depth, for book changes where no resting order needs the recorded one.
-    no_depth: crate::book::Depth,
     pub fills: Vec<FillRow>,
     pub counts: Counts,
     /// Refusals by reason (`Refusal::as_str`).
@@ -182,7 +180,6 @@ impl Exchange {
             next_trade_id: 1,
             takes: Vec::with_capacity(16),
             maker_fills: Vec::with_capacity(16),
-            no_depth: crate::book::Depth::default(),
             fills: Vec::with_capacity(1024),
             counts: Counts::default(),
             refusals: BTreeMap::new(),
@@ -675,26 +672,9 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        // The recorded depth is copied out of the cache only when a resting order needs it:
-        // an order at its side's best price reads its level from the top, a crossed one
-        // fills whole (`QueueMatcher::on_book`, `level_qty`), so the copy (most of this
-        // call's cost) is skipped when every order rests at the touch.
-        let needs_depth = top.valid
-            && self.matcher.resting().iter().any(|r| {
-                let best = match r.side {
-                    Side::Buy => top.bid.price,
-                    Side::Sell => top.ask.price,
-                };
-                r.instrument == instrument && r.price != best && !crosses(r.side, r.price, &top)
-            });
-        if needs_depth {
-            let depth = self.cache.depth(instrument);
-            self.matcher
-                .on_book(instrument, &top, &depth, &mut self.maker_fills);
-        } else {
-            self.matcher
-                .on_book(instrument, &top, &self.no_depth, &mut self.maker_fills);
-        }
+        let depth = self.cache.depth(instrument);
+        self.matcher
+            .on_book(instrument, &top, &depth, &mut self.maker_fills);
         self.maker_fills(at);
     }
 }

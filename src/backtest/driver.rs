@@ -38,6 +38,8 @@ const ORDER_CHANNEL: usize = 4096;
 const TRADES: usize = 1 << 14;
 /// Equity, position and price are sampled this often (recording time).
 pub const SAMPLE_NS: u64 = 60_000_000_000;
+/// And this often for the plots.
+pub const CURVE_NS: u64 = 1_000_000_000;
 
 /// One sample of the run (recording time).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,10 +70,20 @@ pub struct Run {
     /// Orders refused before sending, by reason.
     pub refusals: std::collections::BTreeMap<&'static str, u64>,
     pub samples: Vec<Sample>,
+    /// The same, every second of recording time (the plots).
+    pub curve: Vec<Sample>,
     /// Realised PnL before fees, unrealised at the last mid, quote fees; quote units.
     pub realised: f64,
     pub unrealised: f64,
     pub fees: f64,
+    /// Perpetuals' funding paid (positive) or received, settlement asset; `None` without a
+    /// perpetual.
+    pub funding: Option<f64>,
+    /// The funding payments (also in `records` when the run keeps them).
+    pub funding_rows: Vec<crate::persist::FundingRecord>,
+    /// Payments at the recording's rate, at `[backtest] funding_rate`, and funding times
+    /// passed unpaid (no rate known).
+    pub funding_counts: (u64, u64, u64),
     pub final_position: f64,
     pub last_mid: Option<f64>,
     pub latency_model: String,
@@ -80,6 +92,9 @@ pub struct Run {
     pub seed: u64,
     /// Orders the venue still held at the end.
     pub open_at_end: usize,
+    /// Every order state and fill, as the live gateway keeps them for the database (only
+    /// when `Settings::records`).
+    pub records: Vec<crate::persist::Record>,
 }
 
 /// Builds a strategy of the config (the registry's kinds by default).
@@ -173,6 +188,11 @@ impl Frames {
 
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
+    }
+
+    /// The first frame's receive time.
+    pub fn first(&self) -> Option<UnixNanos> {
+        self.index.first().map(|f| f.0)
     }
 
     /// Every frame into `r`, in order (the lines that could not be read counted too).
@@ -431,6 +451,7 @@ impl Loop {
 struct Replayer<M: MarketData> {
     feed: FeedActor<M>,
     lp: Loop,
+    funding: super::funding::Funding,
     venue_trades: Rx<TradeEvent>,
     changed: Rx<InstrumentId>,
     reader: CacheReader,
@@ -486,10 +507,10 @@ impl<M: MarketData> Replayer<M> {
         )?;
         let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
         let mut v = venue.clone();
-        // Never connected: frames are handed to `on_frame` directly.
+        // Never connected (no connector or snapshot thread): frames go to `on_frame`.
         v.ws_url = "ws://127.0.0.1:9".into();
         v.rest_url = "http://127.0.0.1:9".into();
-        let feed = FeedActor::new(
+        let feed = FeedActor::offline(
             FeedSpec {
                 venue: v,
                 instruments: config.instruments.clone(),
@@ -509,7 +530,7 @@ impl<M: MarketData> Replayer<M> {
         let latency = settings.latency_model(&venue.name)?;
         let (latency_model, latency_kind) = (latency.describe(), latency.kind());
         let risk = venue_risk(config, &kill, &board, first);
-        let ex = Exchange::new(
+        let mut ex = Exchange::new(
             config.instruments.clone(),
             config.strategies.len(),
             risk,
@@ -520,6 +541,9 @@ impl<M: MarketData> Replayer<M> {
             config.paper,
             run_start_ms,
         );
+        if settings.records {
+            ex.keep_records();
+        }
         let (clock, hand) = Clock::manual(first);
         let mut lp = Loop {
             hand,
@@ -540,6 +564,7 @@ impl<M: MarketData> Replayer<M> {
         Ok(Self {
             feed,
             lp,
+            funding: super::funding::Funding::new(&mine, settings.funding_rate, first),
             venue_trades,
             changed,
             reader: cache.reader(),
@@ -566,6 +591,21 @@ impl<M: MarketData> Replayer<M> {
     }
 }
 
+impl<M: MarketData> Replayer<M> {
+    /// Pays the funding times passed by `t` (perpetuals only), into risk and the records.
+    fn settle_funding(&mut self, t: UnixNanos) {
+        let ex = &mut self.lp.ex;
+        let new = self
+            .funding
+            .settle(t, ex.risk_mut(), &self.reader, &self.strategy_ids);
+        if let Some(rec) = &mut ex.records {
+            for r in &self.funding.rows[new] {
+                rec.push(crate::persist::Record::Funding(*r));
+            }
+        }
+    }
+}
+
 impl<M: MarketData> Replay for Replayer<M> {
     #[inline]
     fn step(&mut self, recv: UnixNanos, frame: &[u8]) {
@@ -584,10 +624,20 @@ impl<M: MarketData> Replay for Replayer<M> {
         while let Some(id) = self.changed.try_recv() {
             lp.ex.on_book(id, t);
         }
+        if self.funding.due(t) {
+            self.settle_funding(t);
+        }
+        let lp = &mut self.lp;
         lp.poll_strategies();
-        if t >= self.acc.next_sample {
-            self.acc
-                .sample(t, &lp.ex, &self.reader, &self.strategy_ids, self.main);
+        if t >= self.acc.next_curve {
+            self.acc.sample(
+                t,
+                &lp.ex,
+                &self.reader,
+                &self.strategy_ids,
+                self.main,
+                false,
+            );
         }
     }
 
@@ -597,15 +647,24 @@ impl<M: MarketData> Replay for Replayer<M> {
 
     fn finish(mut self: Box<Self>) -> Run {
         let last = self.last;
-        let lp = &mut self.lp;
         // What is still in flight arrives, then the strategies stop as the engine stops them.
-        lp.run_due(last);
-        self.acc
-            .sample(last, &lp.ex, &self.reader, &self.strategy_ids, self.main);
+        self.lp.run_due(last);
+        if self.funding.due(last) {
+            self.settle_funding(last);
+        }
+        let lp = &mut self.lp;
+        self.acc.sample(
+            last,
+            &lp.ex,
+            &self.reader,
+            &self.strategy_ids,
+            self.main,
+            true,
+        );
         for h in &mut lp.strategies {
             h.actor.stop(&mut lp.ctx);
         }
-        let (realised, unrealised, fees, position) =
+        let (realised, unrealised, fees, funding, position) =
             self.acc.totals(&lp.ex, &self.reader, &self.strategy_ids);
         let top = self.reader.top(self.main);
         Run {
@@ -622,9 +681,17 @@ impl<M: MarketData> Replay for Replayer<M> {
             open_at_end: lp.ex.resting(),
             fills: std::mem::take(&mut lp.ex.fills),
             samples: std::mem::take(&mut self.acc.samples),
+            curve: std::mem::take(&mut self.acc.curve),
             realised,
             unrealised,
             fees,
+            funding: self.funding.any().then_some(funding),
+            funding_counts: (
+                self.funding.recorded,
+                self.funding.configured,
+                self.funding.skipped,
+            ),
+            funding_rows: std::mem::take(&mut self.funding.rows),
             final_position: position,
             last_mid: top
                 .valid
@@ -633,14 +700,18 @@ impl<M: MarketData> Replay for Replayer<M> {
             latency_kind: self.latency_kind,
             queue_model: std::mem::take(&mut self.queue_model),
             seed: self.seed,
+            records: lp.ex.records.take().unwrap_or_default(),
         }
     }
 }
 
-/// Equity and position, sampled on recording time.
+/// Equity and position, sampled on recording time: every minute (the report's figures) and
+/// every second (the plots).
 struct Accounts {
     samples: Vec<Sample>,
     next_sample: UnixNanos,
+    curve: Vec<Sample>,
+    next_curve: UnixNanos,
 }
 
 impl Accounts {
@@ -648,6 +719,8 @@ impl Accounts {
         Self {
             samples: Vec::with_capacity(4096),
             next_sample: first,
+            curve: Vec::with_capacity(4096),
+            next_curve: first,
         }
     }
 
@@ -657,21 +730,23 @@ impl Accounts {
             .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
     }
 
-    /// (realised before fees, unrealised at the mid, quote fees, net position), summed.
+    /// (realised before fees, unrealised at the mid, quote fees, funding paid, net
+    /// position), summed.
     fn totals(
         &self,
         ex: &Exchange,
         reader: &CacheReader,
         strategies: &[(StrategyId, InstrumentId)],
-    ) -> (f64, f64, f64, f64) {
-        let mut out = (0.0, 0.0, 0.0, 0.0);
+    ) -> (f64, f64, f64, f64, f64) {
+        let mut out = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (s, i) in strategies {
             if let Some(p) = ex.risk().position_of(*s, *i) {
                 let scale = crate::types::Notional::SCALE as f64;
                 out.0 += p.realized as f64 / scale;
                 out.1 += Self::mid(reader, *i).map_or(0.0, |m| p.unrealized(m) as f64 / scale);
                 out.2 += p.quote_fees as f64 / 1e8;
-                out.3 += p.qty as f64 / 1e8;
+                out.3 += p.funding as f64 / scale;
+                out.4 += p.qty as f64 / 1e8;
             }
         }
         out
@@ -684,15 +759,24 @@ impl Accounts {
         reader: &CacheReader,
         strategies: &[(StrategyId, InstrumentId)],
         main: InstrumentId,
+        last: bool,
     ) {
-        let (r, u, f, pos) = self.totals(ex, reader, strategies);
-        self.next_sample = UnixNanos(t.0 - t.0 % SAMPLE_NS + SAMPLE_NS);
+        let (r, u, f, funding, pos) = self.totals(ex, reader, strategies);
         let mid = Self::mid(reader, main).map_or(f64::NAN, |m| m.to_f64());
-        self.samples.push(Sample {
+        let s = Sample {
             at: t,
-            equity: r + u - f,
+            equity: r + u - f - funding,
             position: pos,
             mid,
-        });
+        };
+        self.next_curve = UnixNanos(t.0 - t.0 % CURVE_NS + CURVE_NS);
+        if last || self.curve.last().is_none_or(|l| l.at != t) {
+            self.curve.push(s);
+        }
+        // The run's last sample is always taken.
+        if last || t >= self.next_sample {
+            self.next_sample = UnixNanos(t.0 - t.0 % SAMPLE_NS + SAMPLE_NS);
+            self.samples.push(s);
+        }
     }
 }

@@ -133,6 +133,9 @@ pub struct Exchange {
     pub counts: Counts,
     /// Refusals by reason (`Refusal::as_str`).
     pub refusals: BTreeMap<&'static str, u64>,
+    /// Every order state and fill as the live gateway keeps them for the database, when the
+    /// run writes one (`--db`); `None` otherwise.
+    pub records: Option<Vec<crate::persist::Record>>,
 }
 
 /// `qty × price` in quote units at 10^-8, rounded down.
@@ -180,11 +183,22 @@ impl Exchange {
             fills: Vec::with_capacity(1024),
             counts: Counts::default(),
             refusals: BTreeMap::new(),
+            records: None,
         }
+    }
+
+    /// Keeps every order state and fill for the database (`--db`).
+    pub fn keep_records(&mut self) {
+        self.records.get_or_insert_with(|| Vec::with_capacity(4096));
     }
 
     pub fn risk(&self) -> &RiskEngine {
         &self.risk
+    }
+
+    /// Risk, for what the venue books outside orders (funding).
+    pub fn risk_mut(&mut self) -> &mut RiskEngine {
+        &mut self.risk
     }
 
     pub fn latency(&self) -> &LatencyModel {
@@ -442,6 +456,18 @@ impl Exchange {
         let now_final = o.status.is_final();
         let status = o.status;
         let update = Self::update_of(o, fill, now);
+        if let Some(rec) = &mut self.records {
+            rec.push(crate::persist::Record::Order(o.clone()));
+            if let Some(f) = fill {
+                rec.push(crate::persist::Record::Fill(crate::persist::FillRecord {
+                    cid,
+                    strategy,
+                    instrument,
+                    fill: f,
+                    at: now,
+                }));
+            }
+        }
         if let Some(f) = fill {
             let quote = self.quote_asset(instrument);
             let quote_fee = if f.fee_asset == quote {

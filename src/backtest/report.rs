@@ -1,5 +1,6 @@
-//! The run's report: `report.json` (figures), `report.md` (the same for people), `fills.csv`
-//! (every fill, mode `backtest`) and `equity.csv` (the per-minute samples). Everything but
+//! The run's report: `report.json` (figures), `report.md` (the same for people, with the
+//! plots), `fills.csv` (every fill, mode `backtest`), `equity.csv` (the per-minute samples)
+//! and the SVG plots (`equity.svg`, `price.svg`, `position.svg`, see `plot`). Everything but
 //! `wall_seconds` and `events_per_second` is a function of the inputs and the seed; those two
 //! are the only figures that depend on the machine.
 
@@ -52,7 +53,7 @@ fn ratios(returns: &[f64], per_year: f64) -> (Option<f64>, Option<f64>) {
 }
 
 pub fn figures(run: &Run) -> Figures {
-    let pnl_total = run.realised + run.unrealised - run.fees;
+    let pnl_total = run.realised + run.unrealised - run.fees - run.funding.unwrap_or(0.0);
     let mut trips = RoundTrips::default();
     let (mut n_trips, mut wins, mut trip_pnl) = (0u64, 0u64, 0.0);
     for f in &run.fills {
@@ -206,7 +207,14 @@ pub fn to_json(run: &Run, f: &Figures, wall_seconds: f64) -> Value {
     put("pnl_realised", json!(r(run.realised, 8)));
     put("pnl_unrealised", json!(r(run.unrealised, 8)));
     put("fees", json!(r(run.fees, 8)));
-    put("funding", json!(Value::Null));
+    put("funding", opt(run.funding, 8));
+    if run.funding.is_some() {
+        let (recorded, configured, skipped) = run.funding_counts;
+        put("funding_payments", json!(run.funding_rows.len()));
+        put("funding_at_recorded_rate", json!(recorded));
+        put("funding_at_configured_rate", json!(configured));
+        put("funding_times_unpaid", json!(skipped));
+    }
     put("trades", json!(run.fills.len()));
     put("maker_fills", json!(f.maker_fills));
     put("volume_quote", json!(r(f.volume_quote, 8)));
@@ -368,6 +376,10 @@ pub fn to_markdown(j: &Value) -> String {
         s,
         "Every fill is simulated (`fills.csv`, mode `backtest`); `equity.csv` holds equity, position and mid per minute."
     );
+    let _ = writeln!(
+        s,
+        "\n## Plots\n\n![equity and drawdown](equity.svg)\n\n![mid price and fills](price.svg)\n\n![position](position.svg)"
+    );
     s
 }
 
@@ -386,6 +398,9 @@ pub fn write(dir: &Path, run: &Run, wall_seconds: f64) -> Result<Value, String> 
     put("report.md", to_markdown(&j))?;
     put("fills.csv", fills_csv(run))?;
     put("equity.csv", equity_csv(run))?;
+    for (name, svg) in super::plot::all(run) {
+        put(name, svg)?;
+    }
     Ok(j)
 }
 

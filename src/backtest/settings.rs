@@ -13,6 +13,12 @@ pub struct Settings {
     pub queue: QueueModel,
     pub latency: LatencySetting,
     pub seed: u64,
+    /// Perpetuals' funding rate per funding time where the recording gives none
+    /// (`funding_rate = "0.0001"`); `None`: such funding times pass unpaid, counted.
+    pub funding_rate: Option<crate::types::FundingRate>,
+    /// Keep every order state and fill for the database (set by `--db` or an enabled
+    /// `[persistence]`, not a `[backtest]` key).
+    pub records: bool,
 }
 
 /// Which latency model, with its figures (built per run by [`Settings::latency_model`]).
@@ -42,11 +48,13 @@ impl Default for Settings {
                 response_ns: 1_000_000,
             },
             seed: 1,
+            funding_rate: None,
+            records: false,
         }
     }
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "queue",
     "queue_power",
     "latency",
@@ -56,6 +64,7 @@ const KEYS: [&str; 9] = [
     "rate_reference",
     "rate_window",
     "seed",
+    "funding_rate",
 ];
 
 /// Splits a backtest config's text into its `[backtest]` table and the engine config's text.
@@ -177,11 +186,29 @@ impl Settings {
                 1
             }
         };
+        let funding_rate = match t.get("funding_rate") {
+            None => None,
+            Some(toml::Value::String(s)) => match crate::types::FundingRate::parse(s) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    errs.push(format!("backtest.funding_rate: {e}"));
+                    None
+                }
+            },
+            Some(_) => {
+                errs.push(
+                    "backtest.funding_rate: expected a decimal string such as \"0.0001\"".into(),
+                );
+                None
+            }
+        };
         if errs.is_empty() {
             Ok(Self {
                 queue,
                 latency,
                 seed,
+                funding_rate,
+                records: false,
             })
         } else {
             Err(errs)

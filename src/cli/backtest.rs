@@ -1,5 +1,7 @@
-//! `mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir>]`: replays
-//! recordings through the config's strategies on a simulated clock and writes the report.
+//! `mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir>] [--db <file>]
+//! [--sweep key=v1,v2,... [--rank <figure>]]`: replays recordings through the config's
+//! strategies on a simulated clock and writes the report (with `--sweep`, one per
+//! combination of values and a summary table).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,8 +9,7 @@ use std::time::Instant;
 
 use crate::backtest::settings::{LatencySetting, Settings, split};
 
-pub const USAGE: &str =
-    "usage: mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir of .hgrm>]";
+pub const USAGE: &str = "usage: mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir of .hgrm>] [--db <file>] [--sweep key=v1,v2,...|key=from..to:step]... [--rank <report figure>] [--threads <n>]";
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -16,10 +17,15 @@ struct Args {
     data: Vec<PathBuf>,
     out: PathBuf,
     latency: Option<PathBuf>,
+    db: Option<PathBuf>,
+    sweep: Vec<crate::backtest::sweep::Axis>,
+    rank: String,
+    threads: usize,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let (mut config, mut data, mut out, mut latency) = (None, Vec::new(), None, None);
+    let (mut db, mut sweep, mut rank, mut threads) = (None, Vec::new(), None, 0);
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -34,6 +40,26 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                     it.next().ok_or("--latency needs a folder of .hgrm files")?,
                 ))
             }
+            "--db" => db = Some(PathBuf::from(it.next().ok_or("--db needs a file")?)),
+            "--sweep" => {
+                let a = it.next().ok_or("--sweep needs key=v1,v2,...")?;
+                let axis = crate::backtest::sweep::parse_axis(a)?;
+                if sweep
+                    .iter()
+                    .any(|x: &crate::backtest::sweep::Axis| x.key == axis.key)
+                {
+                    return Err(format!("--sweep {}: given twice", axis.key));
+                }
+                sweep.push(axis);
+            }
+            "--rank" => rank = Some(it.next().ok_or("--rank needs a report figure")?.clone()),
+            "--threads" => {
+                threads = it
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--threads needs a whole number > 0")?
+            }
             s if s.starts_with("--") => return Err(format!("unknown flag {s:?}")),
             s if config.is_none() => config = Some(PathBuf::from(s)),
             s => {
@@ -47,18 +73,33 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if data.is_empty() {
         return Err("no recording given (--data <file>...)".into());
     }
+    if sweep.is_empty() && (rank.is_some() || threads != 0) {
+        return Err("--rank and --threads go with --sweep".into());
+    }
+    if !sweep.is_empty() && db.is_some() {
+        return Err("--db writes one run's rows; it does not go with --sweep".into());
+    }
     Ok(Args {
         config,
         data,
         out: out.unwrap_or_else(|| PathBuf::from("backtest-out")),
         latency,
+        db,
+        sweep,
+        rank: rank.unwrap_or_else(|| "pnl_total".into()),
+        threads,
     })
 }
 
 /// Reads a backtest config: its `[backtest]` section and the engine config around it.
 pub fn load(path: &Path) -> Result<(crate::config::Config, Settings), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (section, rest) = split(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    load_str(&text, path)
+}
+
+/// As [`load`], from the file's text (`path` names it and is where relative paths start).
+pub fn load_str(text: &str, path: &Path) -> Result<(crate::config::Config, Settings), String> {
+    let (section, rest) = split(text).map_err(|e| format!("{}: {e}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let settings = Settings::from_table(&section, base)
         .map_err(|errs| format!("{}:\n  {}", path.display(), errs.join("\n  ")))?;
@@ -74,6 +115,9 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if !a.sweep.is_empty() {
+        return run_sweep(&a);
+    }
     let (config, mut settings) = match load(&a.config) {
         Ok(x) => x,
         Err(e) => {
@@ -81,9 +125,14 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(dir) = a.latency {
-        settings.latency = LatencySetting::Hgrm { dir };
+    if let Some(dir) = &a.latency {
+        settings.latency = LatencySetting::Hgrm { dir: dir.clone() };
     }
+    // The database: `--db`, else the config's `[persistence]` when enabled.
+    let db =
+        a.db.clone()
+            .or_else(|| crate::backtest::db::configured_path(&config));
+    settings.records = db.is_some();
     let mut replay = match crate::backtest::driver::start(
         &config,
         &settings,
@@ -113,6 +162,22 @@ pub fn run(args: &[String]) -> ExitCode {
         wall += t0.elapsed().as_secs_f64();
     }
     let run = replay.finish();
+    if let Some(path) = &db {
+        match crate::backtest::db::write(path, &config, &run) {
+            Ok(w) => println!(
+                "mako backtest: run {} in {} (mode backtest): {} order states, {} fills, {} round trips",
+                w.run_id,
+                path.display(),
+                w.orders,
+                w.fills,
+                w.round_trips
+            ),
+            Err(e) => {
+                eprintln!("mako backtest: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     match crate::backtest::report::write(&a.out, &run, wall) {
         Ok(j) => {
             println!(
@@ -126,6 +191,56 @@ pub fn run(args: &[String]) -> ExitCode {
                 j["round_trips"],
                 a.out.display()
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mako backtest: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--sweep`: every recording read once, then the grid of runs.
+fn run_sweep(a: &Args) -> ExitCode {
+    let mut frames = Vec::with_capacity(a.data.len());
+    for path in &a.data {
+        match crate::backtest::Frames::load(path) {
+            Ok(f) => frames.push((path.clone(), f)),
+            Err(e) => {
+                eprintln!("mako backtest: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    match crate::backtest::sweep::run(
+        &a.config,
+        &frames,
+        &a.sweep,
+        &a.rank,
+        &a.out,
+        a.threads,
+        a.latency.as_deref(),
+    ) {
+        Ok(o) => {
+            println!(
+                "mako backtest --sweep (simulated fills): {} runs, {} at a time, {:.2} s; ranked by {} in {}",
+                o.lines.len(),
+                o.threads,
+                o.wall_seconds,
+                a.rank,
+                a.out.join("sweep.md").display()
+            );
+            for (i, l) in o.lines.iter().enumerate() {
+                println!(
+                    "{:>3}. {}  {} = {}  pnl_total = {}  trades = {}",
+                    i + 1,
+                    l.name,
+                    a.rank,
+                    l.report[a.rank.as_str()],
+                    l.report["pnl_total"],
+                    l.report["trades"]
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -161,5 +276,19 @@ mod tests {
         );
         assert!(parse_args(&s(&["c", "--data", "a", "--bogus"])).is_err());
         assert!(parse_args(&s(&["c", "d", "--data", "a"])).is_err());
+        let a = parse_args(&s(&[
+            "c", "--data", "a", "--sweep", "x=1,2", "--sweep", "y=3", "--rank", "sharpe",
+        ]))
+        .unwrap();
+        assert_eq!(a.sweep.len(), 2);
+        assert_eq!(a.rank, "sharpe");
+        assert!(
+            parse_args(&s(&[
+                "c", "--data", "a", "--sweep", "x=1", "--sweep", "x=2"
+            ]))
+            .is_err()
+        );
+        assert!(parse_args(&s(&["c", "--data", "a", "--rank", "sharpe"])).is_err());
+        assert!(parse_args(&s(&["c", "--data", "a", "--sweep", "x=1", "--db", "f"])).is_err());
     }
 }

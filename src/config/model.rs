@@ -43,6 +43,9 @@ pub enum Mode {
     Paper,
     /// Real protocol against the built-in simulator; every record is labelled sim.
     Sim,
+    /// A backtest (`mako backtest`) over recorded markets: never a config's engine mode, only
+    /// the label of the rows a backtest writes.
+    Backtest,
 }
 
 impl Mode {
@@ -51,6 +54,7 @@ impl Mode {
             Mode::Live => "live",
             Mode::Paper => "paper",
             Mode::Sim => "sim",
+            Mode::Backtest => "backtest",
         }
     }
 }

@@ -196,6 +196,17 @@ impl<M: MarketData> FeedActor<M> {
     /// Builds the feed and starts its connector and snapshot threads (nothing connects
     /// before the first `poll`).
     pub fn new(spec: FeedSpec, handler: M) -> Result<Self, FeedError> {
+        Self::build(spec, handler, true)
+    }
+
+    /// A feed for replays: frames are handed to [`on_frame`](Self::on_frame) directly, so no
+    /// connector or snapshot thread is started and nothing ever connects (a snapshot the
+    /// venue's rule asks for comes from the recording, or not at all).
+    pub fn offline(spec: FeedSpec, handler: M) -> Result<Self, FeedError> {
+        Self::build(spec, handler, false)
+    }
+
+    fn build(spec: FeedSpec, handler: M, online: bool) -> Result<Self, FeedError> {
         let FeedSpec {
             venue,
             instruments,
@@ -216,11 +227,15 @@ impl<M: MarketData> FeedActor<M> {
         let endpoint = Endpoint::parse(&plan.url)?;
         let name = format!("feed:{}", venue.name);
         let slot = |n: usize| -> Result<Slot, FeedError> {
-            let mut link = Link::new(
-                connector.clone(),
-                endpoint.clone(),
-                &format!("{}-{n}", venue.name),
-            )?;
+            let mut link = if online {
+                Link::new(
+                    connector.clone(),
+                    endpoint.clone(),
+                    &format!("{}-{n}", venue.name),
+                )?
+            } else {
+                Link::idle(endpoint.clone())
+            };
             if n == 1 {
                 link.park();
             }
@@ -240,12 +255,16 @@ impl<M: MarketData> FeedActor<M> {
                 Some((i.id, path, weight))
             })
             .collect();
-        let snapshots = SnapshotFetcher::spawn(
-            &venue.name,
-            &venue.rest_url,
-            &snap_requests,
-            options.snapshot,
-        )?;
+        let snapshots = if online {
+            SnapshotFetcher::spawn(
+                &venue.name,
+                &venue.rest_url,
+                &snap_requests,
+                options.snapshot,
+            )?
+        } else {
+            SnapshotFetcher::idle()
+        };
         let mut writers: Vec<Option<CacheWriter>> = writers.into_iter().map(Some).collect();
         let max_id = mine.iter().map(|i| i.id.0 as usize).max().unwrap_or(0);
         let mut book_index = vec![u32::MAX; max_id + 1];

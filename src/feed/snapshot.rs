@@ -96,6 +96,14 @@ impl SnapshotFetcher {
         })
     }
 
+    /// A fetcher with no thread (replays: snapshots come from the recording); every request
+    /// is refused.
+    pub fn idle() -> Self {
+        let (requests, _) = crossbeam_channel::bounded::<InstrumentId>(1);
+        let (_, answers) = crossbeam_channel::bounded::<SnapshotAnswer>(1);
+        Self { requests, answers }
+    }
+
     /// Asks for a snapshot of `instrument`; false if the queue is full (ask again later).
     pub fn request(&self, instrument: InstrumentId) -> bool {
         self.requests.try_send(instrument).is_ok()

@@ -33,6 +33,26 @@ pub struct Link {
 }
 
 impl Link {
+    /// A link that never connects and starts no thread (replays hand frames to the feed
+    /// directly): its connect requests find no connector and it stays down.
+    pub fn idle(endpoint: Endpoint) -> Self {
+        let (requests, _) = crossbeam_channel::bounded::<Endpoint>(1);
+        let (_, results) = crossbeam_channel::bounded(1);
+        Self {
+            state: LinkState::Down {
+                retry_at: UnixNanos::ZERO,
+                attempts: 0,
+            },
+            requests,
+            results,
+            endpoint,
+            jitter: 0x9E37_79B9_7F4A_7C15,
+            connects: 0,
+            disconnects: 0,
+            last_error: None,
+        }
+    }
+
     /// Starts the connector thread. The link starts down, due to connect at once.
     pub fn new(connector: Connector, endpoint: Endpoint, name: &str) -> std::io::Result<Self> {
         let (req_tx, req_rx) = crossbeam_channel::bounded::<Endpoint>(1);

@@ -82,6 +82,7 @@ impl NotifyNames {
             Mode::Live => "LIVE",
             Mode::Paper => "PAPER",
             Mode::Sim => "SIM",
+            Mode::Backtest => "BACKTEST",
         };
         format!("mako {} [{label}]", self.engine)
     }

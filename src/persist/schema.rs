@@ -18,10 +18,33 @@ use rusqlite::Connection;
 use super::PersistError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Statements that take the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5, V6];
+
+/// Version 6: `runs.mode` may be 'backtest' (`mako backtest --db`). SQLite cannot change a
+/// CHECK in place: the table is copied, rebuilt and refilled with the same ids in the
+/// migration's transaction; the tables that reference `runs` are checked at commit.
+const V6: &str = "
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE runs_v4 AS SELECT * FROM runs;
+DROP TABLE runs;
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    mode          TEXT    NOT NULL CHECK (mode IN ('live', 'paper', 'sim', 'backtest')),
+    engine_name   TEXT    NOT NULL,
+    config_hash   TEXT    NOT NULL,
+    version       TEXT    NOT NULL,
+    started_at    INTEGER NOT NULL,
+    stopped_at    INTEGER,
+    stop_reason   TEXT
+);
+INSERT INTO runs (id, mode, engine_name, config_hash, version, started_at, stopped_at, stop_reason)
+    SELECT id, mode, engine_name, config_hash, version, started_at, stopped_at, stop_reason
+    FROM runs_v4 ORDER BY id;
+DROP TABLE runs_v4;
+";
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -580,6 +603,11 @@ pub fn version(conn: &Connection) -> Result<u32, PersistError> {
 
 /// Applies every migration the database lacks.
 pub fn migrate(conn: &Connection) -> Result<(), PersistError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Applies the migrations up to `target` (tests build older databases with it).
+pub fn migrate_to(conn: &Connection, target: u32) -> Result<(), PersistError> {
     let mut have = version(conn)?;
     if have > SCHEMA_VERSION {
         return Err(PersistError::SchemaTooNew {
@@ -587,7 +615,7 @@ pub fn migrate(conn: &Connection) -> Result<(), PersistError> {
             supported: SCHEMA_VERSION,
         });
     }
-    while have < SCHEMA_VERSION {
+    while have < target.min(SCHEMA_VERSION) {
         let step = MIGRATIONS[have as usize];
         let next = have + 1;
         let done = conn

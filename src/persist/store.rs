@@ -464,8 +464,8 @@ pub fn load_fills(
                 fee_asset: asset(r, 8)?,
                 is_maker: r.get(9)?,
                 fees_complete: r.get(10)?,
-                // Only the paper gateway fills orders in a paper run.
-                paper: mode == Mode::Paper,
+                // Only the paper gateway fills orders in a paper run; a backtest's are simulated.
+                paper: matches!(mode, Mode::Paper | Mode::Backtest),
             },
             at: UnixNanos(r.get::<_, i64>(11)? as u64),
         });

@@ -119,6 +119,7 @@ pub fn mode_label(mode: Mode) -> &'static str {
         Mode::Live => "LIVE",
         Mode::Paper => "PAPER",
         Mode::Sim => "SIM",
+        Mode::Backtest => "BACKTEST",
     }
 }
 

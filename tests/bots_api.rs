@@ -98,7 +98,10 @@ fn config_file(dir: &Path) -> PathBuf {
         "data_dir = \"data/grid-bybit-demo\"",
         &format!("data_dir = {:?}", dir.display().to_string()),
     );
-    assert!(text.contains("slots_per_instrument = 2"), "the demo has two bot slots");
+    assert!(
+        text.contains("slots_per_instrument = 2"),
+        "the demo has two bot slots"
+    );
     let path = dir.join("bots.toml");
     std::fs::write(&path, text).unwrap();
     path

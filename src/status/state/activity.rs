@@ -12,6 +12,11 @@ pub const ACTIVITY_KEPT: usize = 10_000;
 /// created in a slot renames it).
 pub type Names = std::sync::Arc<parking_lot::RwLock<Vec<String>>>;
 
+/// `Names` holding `names`.
+pub fn names(names: Vec<String>) -> Names {
+    std::sync::Arc::new(parking_lot::RwLock::new(names))
+}
+
 /// The latest activity rows, shared with the HTTP server, which filters them per request.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityLog(

@@ -452,11 +452,8 @@ impl SimConfig {
                                 k("maintenance_margin")
                             ));
                         }
-                        let contract_value = e.price(
-                            &k("contract_value"),
-                            s.contract_value.as_deref(),
-                            "1",
-                        );
+                        let contract_value =
+                            e.price(&k("contract_value"), s.contract_value.as_deref(), "1");
                         if !contract_value.is_positive() {
                             e.0.push(format!("{}: must be positive", k("contract_value")));
                         }

@@ -711,10 +711,10 @@ pub(super) fn balance(d: &Value) -> Result<Balance, String> {
 mod admin;
 #[path = "rest_perp.rs"]
 mod perp;
-pub use perp::Product;
 pub use admin::{
     OwnRequest, VenueFill, VenuePosition, decode_fills, decode_leverage, decode_positions,
 };
+pub use perp::Product;
 
 #[cfg(test)]
 #[path = "rest_tests.rs"]

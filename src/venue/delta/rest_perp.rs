@@ -93,7 +93,13 @@ impl DeltaRest {
     }
 
     /// `GET /v2/products/{symbol}` on behalf of `purpose`.
-    fn lookup(&mut self, symbol: &str, purpose: Purpose, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+    fn lookup(
+        &mut self,
+        symbol: &str,
+        purpose: Purpose,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead {
         buf.clear();
         buf.extend_from_slice(symbol.as_bytes());
         let head = self.finish(purpose, Method::GetPath, PRODUCT, Class::Query, buf, now_ms);
@@ -166,7 +172,9 @@ impl DeltaRest {
                     msg: format!("product id {id} of {symbol} learned: the leverage follows"),
                 },
             }],
-            _ => vec![SessionEvent::Other(format!("product id {id} of {symbol} learned"))],
+            _ => vec![SessionEvent::Other(format!(
+                "product id {id} of {symbol} learned"
+            ))],
         })
     }
 }
@@ -226,3 +234,7 @@ pub(super) fn position_answer(symbol: &str, result: &Value) -> Result<Vec<Sessio
         leverage: None,
     })])
 }
+
+#[cfg(test)]
+#[path = "rest_perp_tests.rs"]
+mod tests;

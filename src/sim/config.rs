@@ -228,6 +228,9 @@ struct RawSymbol {
     kind: Option<String>,
     leverage: Option<String>,
     maintenance_margin: Option<String>,
+    /// Base units per unit of quantity (a contract): `"1"` (default) when quantities count
+    /// base, `"0.001"` for Delta's BTCUSD contracts.
+    contract_value: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -419,6 +422,7 @@ impl SimConfig {
                         for (key, set) in [
                             ("leverage", s.leverage.is_some()),
                             ("maintenance_margin", s.maintenance_margin.is_some()),
+                            ("contract_value", s.contract_value.is_some()),
                         ] {
                             if set {
                                 e.0.push(format!(
@@ -448,9 +452,15 @@ impl SimConfig {
                                 k("maintenance_margin")
                             ));
                         }
+                        let contract_value =
+                            e.price(&k("contract_value"), s.contract_value.as_deref(), "1");
+                        if !contract_value.is_positive() {
+                            e.0.push(format!("{}: must be positive", k("contract_value")));
+                        }
                         Some(super::perp::PerpSpec {
                             leverage: leverage.units(),
                             maintenance: maintenance.units(),
+                            contract_value: contract_value.units(),
                         })
                     }
                     other => {

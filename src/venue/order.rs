@@ -72,6 +72,11 @@ pub enum Purpose {
     },
 }
 
+/// `VenueError.code` of a `Failed` set-leverage that asks to be sent again at once: the
+/// codec first had to learn something the request names (Delta: the product id in the
+/// leverage path), and has learned it. Any other code 0 ("no answer") waits for the sweep.
+pub const LEVERAGE_SEND_AGAIN: i32 = -1;
+
 /// A perpetual position as the venue states it (a push or a query's answer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VenuePosition {

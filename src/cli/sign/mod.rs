@@ -5,7 +5,8 @@
 //!   sent; the venue's rule says what of it is signed;
 //! - Binance's `--payload '<query>' [--ws-api]`: the payload as given;
 //! - Coinbase's `--method M --path P` (or `--ws`): the JWT mako would send, with its
-//!   decoded header and claims (a CDP key signs a token, not a string).
+//!   decoded header and claims (a CDP key signs a token, not a string);
+//! - BitMart's `--ws --timestamp <ms>`: the private WebSocket's login message.
 
 mod binance;
 mod bitmart;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use crate::config::{Secret, SecretSource, VenueKind};
 use crate::venue::binance::sign::{HmacSigner, ws_api_payload};
 
-pub use bitmart::bitmart_sign;
+pub use bitmart::{BitmartWsLogin, bitmart_sign, bitmart_ws_login};
 pub use coinbase::{CoinbaseSigned, coinbase_jwt};
 
 /// Signs `req` by `kind`'s rule. `key` fills the key header (else a placeholder).
@@ -66,7 +67,8 @@ const USAGE: &str =
                  --timestamp <the venue's own timestamp form>
        mako sign --venue binance-spot --secret-env VAR --payload '<query>' [--ws-api]
        mako sign --venue bitmart-spot --key-env VAR --secret-env VAR --memo-env VAR
-                 --method GET|POST --path '<path>' [--body '<exact body>'] --timestamp <ms>
+                 (--method GET|POST --path '<path>' [--body '<exact body>'] | --ws)
+                 --timestamp <ms>
        mako sign --venue coinbase --key-env VAR --secret-env VAR
                  (--method M --path '<path>' [--host H] | --ws) [--timestamp <Unix s>]
   binance-spot: the signed string is the query (with timestamp=<ts> added when it has none)
@@ -74,7 +76,8 @@ const USAGE: &str =
   okx-spot:     the signed string is timestamp + METHOD + path (with its query) + body;
                 --timestamp is ISO-8601 with milliseconds (2020-12-08T09:08:57.715Z).
   bitmart-spot: the signed string is timestamp#memo#body (the memo shown as a placeholder);
-                a GET or DELETE signs an empty payload (the official SDK's rule).
+                a GET or DELETE signs an empty payload (the official SDK's rule); --ws:
+                timestamp#memo#bitmart.WebSocket, printed with the login message sent.
   bybit-spot, bybit-linear: the signed string is timestamp + api key + recv_window (5000) +
                 the query string (GET) or the body (POST), as sent; --key-env is required;
                 --timestamp is Unix milliseconds.
@@ -126,7 +129,7 @@ struct Args {
     timestamp: Option<String>,
     /// Coinbase: the host named in the `uri` claim.
     host: Option<String>,
-    /// Coinbase: a WebSocket token.
+    /// Coinbase: a WebSocket token; BitMart: the private WebSocket's login.
     ws: bool,
 }
 

@@ -141,6 +141,9 @@ pub enum SessionEvent {
         orders: Vec<OrderSnapshot>,
     },
     Balances(Vec<Balance>),
+    /// One asset's balance as a push states it (venues that push one currency at a time:
+    /// Coinstore's `account` channel). Applied to that asset alone: the others are kept.
+    BalanceUpdate(Balance),
     /// Perpetuals: the account's position in one symbol (pushed, or a query's answer; a
     /// query for a symbol without a position answers size zero).
     Position(VenuePosition),

@@ -93,8 +93,7 @@ pub struct CoinbaseRest {
 
 /// Private REST requests per second per user: the number third-party clients and the
 /// retired docs page give (exchanges.md §4.4: unverified on a current page), kept on the
-/// engine's side: new orders never exceed it (the session's `order_limits`), and the codec
-/// counts every request it writes in the current second as the window the policy holds
+/// engine's side: the codec counts every request it writes in the current second as the window the policy holds
 /// sweeps (from 80 %) and queries (from 90 %) back by, until the venue's own
 /// `x-ratelimit-*` headers say otherwise.
 pub const PRIVATE_REQUESTS_PER_S: u32 = 30;

@@ -19,9 +19,7 @@ use crate::types::order::OrderEvent;
 use crate::types::{ClientOrderId, Notional, Price, UnixNanos, VenueOrderId};
 use crate::venue::decimal::floor8;
 use crate::venue::md::Keepalive;
-use crate::venue::order::{
-    OrderLimits, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError,
-};
+use crate::venue::order::{OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError};
 
 use super::jwt::JwtSigner;
 use super::private::{self, OrderItem};
@@ -240,18 +238,6 @@ impl OrderSession for CoinbaseUserSession {
     /// Requests go over REST, whose codec keeps the per-second window.
     fn budget_used_percent(&self) -> u32 {
         0
-    }
-
-    /// 30 private requests per second per user (unverified, `rest::PRIVATE_REQUESTS_PER_S`):
-    /// new orders alone never exceed it.
-    fn order_limits(&self) -> OrderLimits {
-        OrderLimits {
-            per_instrument: None,
-            per_account: Some((
-                super::rest::PRIVATE_REQUESTS_PER_S,
-                std::time::Duration::from_secs(1),
-            )),
-        }
     }
 }
 

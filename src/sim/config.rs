@@ -151,6 +151,9 @@ pub struct SimConfig {
     /// A BitMart connection is closed when nothing was pushed to it for this long (BitMart:
     /// 20 s; a client keeps it with text `ping`, answered `pong`).
     pub bitmart_idle_timeout: Duration,
+    /// A Coinbase connection that has subscribed to nothing this long after opening is
+    /// closed (Coinbase: 5 s).
+    pub coinbase_subscribe_window: Duration,
     /// The funding rate of every simulated perpetual: the Bybit linear front end's tickers
     /// state it (Bybit's `fundingRate`) and the core charges it at each funding time.
     pub bybit_funding_rate: crate::types::FundingRate,
@@ -199,6 +202,7 @@ struct RawConfig {
     max_connection_age_ms: Option<u64>,
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
+    coinbase_subscribe_window_ms: Option<u64>,
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
     delta_funding_rate: Option<String>,
@@ -674,6 +678,9 @@ impl SimConfig {
             max_connection_age,
             okx_idle_timeout,
             bitmart_idle_timeout,
+            coinbase_subscribe_window: Duration::from_millis(
+                raw.coinbase_subscribe_window_ms.unwrap_or(5_000),
+            ),
             bybit_funding_rate,
             funding_interval_ms,
             delta_funding_rate,

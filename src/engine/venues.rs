@@ -210,6 +210,23 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             // Orders, cancels and queries go over REST; the JWT's uri names the REST host.
             let host = host_of(&v.rest_url);
             let rest = CoinbaseRest::with_signer(signer, host);
+            // The instruments checked against the venue's products before the gateway runs.
+            let (name, url, id, plan) = (v.name.clone(), v.rest_url.clone(), v.id, rest.plan());
+            let mut spec = spec;
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let get = |path, query: &str| {
+                let t = std::time::Duration::from_secs(10);
+                crate::gateway::rest::get_once(&url, plan, t, path, query, now_ms)
+                    .map_err(str::to_owned)
+            };
+            let warnings =
+                crate::venue::coinbase::products::at_start(&mut spec.instruments, id, get)
+                    .map_err(|e| format!("venue {name}: the products check at start: {e}"))?;
+            for w in warnings {
+                tracing::warn!(venue = %name, "{w}");
+            }
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
         VenueKind::BitmartSpot => {

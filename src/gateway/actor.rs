@@ -845,6 +845,21 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 }
                 self.balances = b;
             }
+            SessionEvent::BalanceUpdate(b) => {
+                self.risk.on_balances(std::slice::from_ref(&b));
+                if self.telemetry.is_on() {
+                    let (venue, at) = (self.venue.id, now);
+                    self.telemetry.emit(GatewayEvent::Balance {
+                        venue,
+                        balance: b,
+                        at,
+                    });
+                }
+                match self.balances.iter_mut().find(|x| x.asset == b.asset) {
+                    Some(x) => *x = b,
+                    None => self.balances.push(b),
+                }
+            }
             SessionEvent::Position(p) => self.on_position(p, now),
             SessionEvent::Funding(f) => self.on_funding(f),
             SessionEvent::LeverageSet { symbol, leverage } => {

@@ -13,7 +13,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use crate::types::{ClientOrderId, UnixNanos};
 use crate::venue::order::PlaceOrder;
 use crate::venue::order::{OrderSession, SessionEvent};
-use crate::venue::rest::{Answer, Class, Hold, Method, RateHeaders, RestCodec, RestHead, RestPlan};
+use crate::venue::rest::{
+    Answer, Class, Hold, Method, RateHeaders, RestCodec, RestHead, RestPlan, SignedHeaders,
+};
 
 use super::intent::Refusal;
 
@@ -446,6 +448,41 @@ impl<C: RestCodec> OrderRequests for RestOrders<C> {
 impl<C: RestCodec> Drop for RestOrders<C> {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// One GET on the calling thread, outside any worker: for what a gateway reads once before it
+/// starts (a venue's product filters), off the hot path. `query` is sent as the query string;
+/// the request carries the plan's fixed headers and, if the plan mints them, a bearer token
+/// dated `venue_ms`. The status and body, or why no answer came.
+pub fn get_once(
+    base_url: &str,
+    plan: RestPlan,
+    timeout: Duration,
+    path: &'static str,
+    query: &str,
+    venue_ms: u64,
+) -> Result<(u16, Vec<u8>), &'static str> {
+    let opts = RestOptions {
+        timeout,
+        ..RestOptions::default()
+    };
+    let mut worker = Worker::new(base_url.trim_end_matches('/'), plan, &opts);
+    let head = RestHead {
+        id: 0,
+        method: Method::Get,
+        path,
+        class: Class::Query,
+        signed: SignedHeaders::default(),
+        bearer: true,
+    };
+    match worker
+        .call(Method::Get, path, Some(&head), query.as_bytes(), venue_ms)
+        .outcome
+    {
+        Outcome::Http { status, body, .. } => Ok((status, body)),
+        Outcome::Timeout => Err("no answer in time"),
+        Outcome::Transport | Outcome::NotSent => Err("the connection failed"),
     }
 }
 

@@ -119,7 +119,7 @@ fn endpoint(kind: VenueKind) -> (&'static str, &'static [u8]) {
         VenueKind::CoindcxFutures => ("/market_data/v3/orderbook/B-BTC_USDT-futures/10", b"\"ts\""),
         // Coinstore documents no clock endpoint: the probe times the round trip of its
         // tickers and reads no time from the answer (the key never occurs in it).
-        VenueKind::CoinstoreSpot => ("/v1/market/tickers", b"\"serverTime\""),
+        VenueKind::CoinstoreSpot => ("/api/v1/market/tickers", b"\"serverTime\""),
     }
 }
 

@@ -23,8 +23,11 @@
 //! the base asset (Binance's rule); Coinbase charges fees in the quote currency: fills here
 //! report the fee as charged, in `commission`, whatever its asset.
 //!
-//! Not simulated: periodic `heartbeats` messages, `x-ratelimit-*` headers, pagination
-//! cursors (every list is one page).
+//! A `heartbeats` subscription gets one `heartbeats` message a second (with its counter and
+//! the connection's `sequence_num`), and a connection that has subscribed to nothing within
+//! the window (5 s) is closed (`super::coinbase_keep`).
+//!
+//! Not simulated: pagination cursors (every list is one page).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -372,15 +375,43 @@ fn many<'a>(q: &'a [(String, String)], k: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The private REST endpoints and `/time`; `None` for paths outside `/api/v3/brokerage`.
-pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Value)> {
+/// Private requests per second per user (the number exchanges.md §4.4 gives, unverified).
+pub const REQUESTS_PER_S: u32 = 30;
+
+/// Counts `account`'s private request in the current second: whether it is within the limit,
+/// and the answer's `x-ratelimit-*` headers (the limit, what is left of this second's, and
+/// the Unix time in seconds the next second starts: the docs do not say the reset's unit).
+fn count_request(shared: &Shared, account: usize) -> (bool, Vec<(String, String)>) {
+    let now_s = shared.faults.server_ms() / 1000;
+    let mut ex = shared.ex.lock();
+    let w = ex.requests_per_s.entry(account).or_insert((now_s, 0));
+    if w.0 != now_s {
+        *w = (now_s, 0);
+    }
+    w.1 += 1;
+    let used = w.1;
+    drop(ex);
+    let headers = vec![
+        ("x-ratelimit-limit".into(), REQUESTS_PER_S.to_string()),
+        (
+            "x-ratelimit-remaining".into(),
+            REQUESTS_PER_S.saturating_sub(used).to_string(),
+        ),
+        ("x-ratelimit-reset".into(), (now_s + 1).to_string()),
+    ];
+    (used <= REQUESTS_PER_S, headers)
+}
+
+/// The private REST endpoints and `/time`, with the answer's `x-ratelimit-*` headers;
+/// `None` for paths outside `/api/v3/brokerage`.
+pub fn rest(
+    shared: &Shared,
+    req: &crate::net::http::Request,
+) -> Option<(u16, Value, Vec<(String, String)>)> {
     let path = req.path.strip_prefix(PREFIX)?;
     if (req.method.as_str(), path) == ("GET", "/time") {
-        let ms = shared.faults.server_ms();
-        return Some((
-            200,
-            json!({"iso": rfc3339(ms), "epochSeconds": (ms / 1000).to_string(), "epochMillis": ms.to_string()}),
-        ));
+        let (status, body) = rest_inner(shared, req, path, None)?;
+        return Some((status, body, Vec::new()));
     }
     let token = req
         .header("authorization")
@@ -390,7 +421,29 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
     let uri = format!("{} {host}{}", req.method, req.path);
     let account = match authenticate(shared, token, Some(&uri)) {
         Ok(a) => a,
-        Err(why) => return Some(error(401, "UNAUTHENTICATED", &why)),
+        Err(why) => {
+            let (status, body) = error(401, "UNAUTHENTICATED", &why);
+            return Some((status, body, Vec::new()));
+        }
+    };
+    // The count is reported, not enforced: 429s come from the fault settings only.
+    let (_within, headers) = count_request(shared, account);
+    let (status, body) = rest_inner(shared, req, path, Some(account))?;
+    Some((status, body, headers))
+}
+
+fn rest_inner(
+    shared: &Shared,
+    req: &crate::net::http::Request,
+    path: &str,
+    account: Option<usize>,
+) -> Option<(u16, Value)> {
+    let Some(account) = account else {
+        let ms = shared.faults.server_ms();
+        return Some((
+            200,
+            json!({"iso": rfc3339(ms), "epochSeconds": (ms / 1000).to_string(), "epochMillis": ms.to_string()}),
+        ));
     };
     let q = crate::net::http::parse_pairs(&req.query);
     let body: Value = if req.body.is_empty() {
@@ -542,18 +595,23 @@ pub struct CoinbaseUserSession {
     heartbeats: bool,
     /// The `sequence_num` of the next message.
     seq: u64,
+    keep: super::coinbase_keep::Keep,
 }
 
 impl CoinbaseUserSession {
     pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox) -> Self {
         Self {
-            shared,
             conn,
             mailbox,
             account: None,
             products: Vec::new(),
             heartbeats: false,
             seq: 0,
+            keep: super::coinbase_keep::Keep::new(
+                Instant::now(),
+                shared.cfg.coinbase_subscribe_window,
+            ),
+            shared,
         }
     }
 
@@ -658,6 +716,7 @@ impl Session for CoinbaseUserSession {
         match (v.get("type").and_then(Value::as_str), channel) {
             (Some("subscribe"), "heartbeats") => {
                 self.heartbeats = true;
+                self.keep.heartbeats(true, Instant::now());
                 self.subscriptions(q);
             }
             (Some("subscribe"), "user") => {
@@ -684,6 +743,7 @@ impl Session for CoinbaseUserSession {
                         .add_sequenced_user(self.conn, account, self.mailbox.clone());
                 }
                 self.account = Some(account);
+                self.keep.subscribed();
                 self.subscriptions(q);
                 self.snapshot(account, q);
             }
@@ -694,6 +754,7 @@ impl Session for CoinbaseUserSession {
             }
             (Some("unsubscribe"), "heartbeats") => {
                 self.heartbeats = false;
+                self.keep.heartbeats(false, Instant::now());
                 self.subscriptions(q);
             }
             _ => Self::error(q, &format!("channel {channel:?} is not offered here")),
@@ -726,6 +787,20 @@ impl Session for CoinbaseUserSession {
 
     fn limits_incoming(&self) -> bool {
         false
+    }
+
+    fn tick(&mut self, now: Instant, q: &mut Queue) -> Option<Instant> {
+        let due = self.keep.tick(now);
+        if due.close {
+            q.push_back((now, None));
+            return None;
+        }
+        for n in due.beats {
+            let events = super::coinbase_keep::heartbeat_events(n, super::exchange::now_ms());
+            let text = self.message("heartbeats", events);
+            q.push_back((now, Some(text)));
+        }
+        due.next
     }
 }
 

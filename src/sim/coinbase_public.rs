@@ -8,8 +8,10 @@
 //! last; the depth-gap fault skips one (a lost message). Product ids are `BTC-USD`-style
 //! names of the simulator's symbols (`BTCUSD`).
 //!
-//! Not simulated: periodic `heartbeats` (a `heartbeats` subscription is acknowledged only),
-//! the close of a connection that has not subscribed within 5 s, JWTs on subscribe.
+//! A `heartbeats` subscription gets one `heartbeats` message a second, and a connection that
+//! has subscribed to nothing within the window (5 s) is closed (`super::coinbase_keep`).
+//!
+//! Not simulated: JWTs on subscribe.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,17 +75,22 @@ pub struct CoinbasePublicSession {
     books: HashMap<String, Sent>,
     /// The `sequence_num` of the next message.
     seq: u64,
+    keep: super::coinbase_keep::Keep,
+    heartbeats: bool,
 }
 
 impl CoinbasePublicSession {
     pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox) -> Self {
         shared.hub.add_market(conn, mailbox, Default::default());
+        let window = shared.cfg.coinbase_subscribe_window;
         Self {
             shared,
             conn,
             streams: HashMap::new(),
             books: HashMap::new(),
             seq: 0,
+            keep: super::coinbase_keep::Keep::new(Instant::now(), window),
+            heartbeats: false,
         }
     }
 
@@ -112,6 +119,9 @@ impl CoinbasePublicSession {
         let mut by: HashMap<&str, Vec<&str>> = HashMap::new();
         for (ch, p) in self.streams.values() {
             by.entry(ch).or_default().push(p);
+        }
+        if self.heartbeats {
+            by.entry("heartbeats").or_default();
         }
         json!([{"subscriptions": by}])
     }
@@ -149,6 +159,11 @@ impl CoinbasePublicSession {
         self.shared
             .hub
             .set_streams(self.conn, self.streams.keys().cloned().collect());
+        self.keep.subscribed();
+        if ch == "heartbeats" {
+            self.heartbeats = true;
+            self.keep.heartbeats(true, Instant::now());
+        }
         let subs = self.subscriptions();
         self.reply(q, "subscriptions", subs);
         // Subscribed first, then the snapshot: a diff it already holds is skipped.
@@ -229,6 +244,10 @@ impl Session for CoinbasePublicSession {
                 }
             }
             Some("unsubscribe") => {
+                if channel == "heartbeats" {
+                    self.heartbeats = false;
+                    self.keep.heartbeats(false, Instant::now());
+                }
                 self.streams
                     .retain(|_, (c, p)| !(*c == channel && products.contains(p)));
                 self.books.retain(|s, _| self.streams.contains_key(s));
@@ -241,6 +260,19 @@ impl Session for CoinbasePublicSession {
             _ => Self::error(q, format!("unknown message type: {text}")),
         }
         true
+    }
+
+    fn tick(&mut self, now: Instant, q: &mut Queue) -> Option<Instant> {
+        let due = self.keep.tick(now);
+        if due.close {
+            q.push_back((now, None));
+            return None;
+        }
+        for n in due.beats {
+            let events = super::coinbase_keep::heartbeat_events(n, super::exchange::now_ms());
+            self.reply(q, "heartbeats", events);
+        }
+        due.next
     }
 
     fn render(&mut self, o: Outbound) -> Option<(Instant, Option<String>)> {

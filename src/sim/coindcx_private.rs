@@ -176,12 +176,7 @@ pub fn order_item(
 /// A position in the positions sample's shape (`active_pos` signed, isolated margin).
 pub fn position_item(shared: &Shared, ex: &Exchange, account: usize, sym: usize) -> Value {
     let p = ex.position(account, sym);
-    let size = p.size.abs();
-    let avg = if size == 0 {
-        0
-    } else {
-        (i128::from(p.cost) * 100_000_000 / i128::from(size)) as i64
-    };
+    let avg = ex.entry_price(account, sym);
     let order_margin: i64 = ex
         .open_orders(account, Some(sym))
         .iter()

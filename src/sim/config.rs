@@ -151,6 +151,9 @@ pub struct SimConfig {
     /// A BitMart connection is closed when nothing was pushed to it for this long (BitMart:
     /// 20 s; a client keeps it with text `ping`, answered `pong`).
     pub bitmart_idle_timeout: Duration,
+    /// A Coinbase connection that has subscribed to nothing this long after opening is
+    /// closed (Coinbase: 5 s).
+    pub coinbase_subscribe_window: Duration,
     /// The funding rate of every simulated perpetual: the Bybit linear front end's tickers
     /// state it (Bybit's `fundingRate`) and the core charges it at each funding time.
     pub bybit_funding_rate: crate::types::FundingRate,
@@ -199,6 +202,7 @@ struct RawConfig {
     max_connection_age_ms: Option<u64>,
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
+    coinbase_subscribe_window_ms: Option<u64>,
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
     delta_funding_rate: Option<String>,
@@ -228,6 +232,9 @@ struct RawSymbol {
     kind: Option<String>,
     leverage: Option<String>,
     maintenance_margin: Option<String>,
+    /// Base units per unit of quantity (a contract): `"1"` (default) when quantities count
+    /// base, `"0.001"` for Delta's BTCUSD contracts.
+    contract_value: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -419,6 +426,7 @@ impl SimConfig {
                         for (key, set) in [
                             ("leverage", s.leverage.is_some()),
                             ("maintenance_margin", s.maintenance_margin.is_some()),
+                            ("contract_value", s.contract_value.is_some()),
                         ] {
                             if set {
                                 e.0.push(format!(
@@ -448,9 +456,15 @@ impl SimConfig {
                                 k("maintenance_margin")
                             ));
                         }
+                        let contract_value =
+                            e.price(&k("contract_value"), s.contract_value.as_deref(), "1");
+                        if !contract_value.is_positive() {
+                            e.0.push(format!("{}: must be positive", k("contract_value")));
+                        }
                         Some(super::perp::PerpSpec {
                             leverage: leverage.units(),
                             maintenance: maintenance.units(),
+                            contract_value: contract_value.units(),
                         })
                     }
                     other => {
@@ -664,6 +678,9 @@ impl SimConfig {
             max_connection_age,
             okx_idle_timeout,
             bitmart_idle_timeout,
+            coinbase_subscribe_window: Duration::from_millis(
+                raw.coinbase_subscribe_window_ms.unwrap_or(5_000),
+            ),
             bybit_funding_rate,
             funding_interval_ms,
             delta_funding_rate,

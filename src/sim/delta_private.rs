@@ -21,10 +21,13 @@
 //! "linear-perpetual"`) are Delta's perpetual futures, traded on the core's perpetual accounts.
 //! Product ids are the symbol's position in `[[sim.symbols]]` plus one.
 //!
-//! **Simulator simplifications** (not Delta facts): a contract is one unit of the core's
-//! quantity — the core counts in contracts, as the public front end publishes sizes — and is
-//! valued at one base unit (`contract_value` 1: margins and PnL are `price × contracts`,
-//! where Delta's BTCUSD contract is 0.001 BTC). A reduce-only order that would open is
+//! A contract is one unit of the core's quantity (the core counts in contracts, as the public
+//! front end publishes sizes), valued at the symbol's `contract_value` in base (`[[sim.symbols]]
+//! contract_value = "0.001"` for Delta's BTCUSD): margins, PnL, fees and funding are `price ×
+//! contracts × contract_value`. The public `GET /v2/products/{symbol}` answers the product
+//! with its id and contract value.
+//!
+//! **Simulator simplifications** (not Delta facts): a reduce-only order that would open is
 //! refused with `reduce_only_order_rejected`, a client id already used with
 //! `duplicate_client_order_id`, and a leverage change while orders or a
 //! position are open with `leverage_update_not_allowed` (the docs name no codes for either).
@@ -382,6 +385,17 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
         let us = shared.faults.server_ms() * 1000;
         return Some((200, ok(json!({"server_time": us}))));
     }
+    // The public per-symbol product (§4.1): answered without a signature, as on Delta. A path
+    // with more segments is the private leverage endpoint below.
+    if req.method.as_str() == "GET"
+        && let Some(name) = req.path.strip_prefix("/v2/products/")
+        && !name.contains('/')
+    {
+        return Some(match symbol_of(shared, name) {
+            Some(sym) => (200, ok(product_json(shared, sym))),
+            None => (404, fail("not_found", json!({}))),
+        });
+    }
     let account = match authenticate(shared, req) {
         Ok(a) => a,
         Err(r) => return Some(r),
@@ -523,6 +537,31 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
             (200, wallet(shared, &ex, account))
         }
         _ => (404, fail("not_found", json!({}))),
+    })
+}
+
+/// A Product object (§4.1) with the fields an engine reads: `id` (the symbol's position in
+/// `[[sim.symbols]]` plus one), `symbol`, `contract_type`, `state`, `tick_size`,
+/// `contract_value` (the symbol's `contract_value`), `notional_type`, the assets and
+/// commission rates.
+fn product_json(shared: &Shared, sym: usize) -> Value {
+    let c = &shared.cfg.symbols[sym];
+    let ex = shared.ex.lock();
+    let contract_type = if c.perp.is_some() {
+        "perpetual_futures"
+    } else {
+        "spot"
+    };
+    json!({
+        "id": sym + 1, "symbol": c.symbol, "contract_type": contract_type,
+        "state": "live", "trading_status": "operational",
+        "tick_size": dec(c.tick_size.units()),
+        "contract_value": dec(ex.contract_value(sym)),
+        "contract_unit_currency": c.base, "notional_type": "vanilla", "is_quanto": false,
+        "default_leverage": dec(c.perp.map_or(SCALE, |p| p.leverage)),
+        "maker_commission_rate": dec(ex.maker_fee), "taker_commission_rate": dec(ex.taker_fee),
+        "underlying_asset": {"symbol": c.base}, "quoting_asset": {"symbol": c.quote},
+        "settling_asset": {"symbol": c.quote},
     })
 }
 

@@ -32,7 +32,7 @@ use super::exchange::{Exchange, now_ms};
 use super::hub::{Mailbox, Outbound};
 use super::orders::Status;
 use super::ws::{Queue, Session};
-use crate::types::{Price, SCALE, Side};
+use crate::types::{Price, Side};
 
 /// How old a signature may be (§2.3, §3.3).
 pub(super) const WINDOW_S: u64 = 5;
@@ -49,13 +49,10 @@ pub(super) fn position_json(
     symbol: usize,
 ) -> Value {
     let p = ex.position(account, symbol);
-    let size = p.size.abs();
-    let entry = if size == 0 {
+    let entry = if p.size == 0 {
         Value::Null
     } else {
-        json!(dec(
-            (i128::from(p.cost) * i128::from(SCALE) / i128::from(size)) as i64
-        ))
+        json!(dec(ex.entry_price(account, symbol)))
     };
     json!({
         "user_id": account, "product_id": symbol + 1,

@@ -105,6 +105,13 @@ pub struct Exchange {
     pub external: BTreeMap<String, i64>,
     pub maker_fee: i64,
     pub taker_fee: i64,
+    /// By account: whether a spot buy's fee is charged in the quote asset (Coinbase's rule;
+    /// the accounts whose key is a CDP key name) rather than in the base asset bought
+    /// (Binance's rule, every other account). A sell's fee is in quote either way.
+    pub fees_in_quote: Vec<bool>,
+    /// By account: private REST requests in the current second (Unix s, count), for a venue
+    /// that limits and reports them per second (Coinbase's `x-ratelimit-*`).
+    pub requests_per_s: HashMap<usize, (u64, u32)>,
     /// Whether external liquidity is consumed when simulator orders take it (false in replay).
     pub consume_market: bool,
     /// Whether the exchange emits its own trade and bookTicker events (false in replay, whose
@@ -131,6 +138,15 @@ pub fn now_ms() -> u64 {
 /// Quote amount of `qty` at `price`, in `Price` units, rounded down.
 pub fn quote_of(price: Price, qty: Qty) -> i64 {
     ((price.units() as i128 * qty.units() as i128) / SCALE as i128) as i64
+}
+
+/// A Coinbase CDP key name, `organizations/{org_id}/apiKeys/{key_id}` (exchanges.md §4.1):
+/// the account is a Coinbase account.
+pub fn is_cdp_key_name(api_key: &str) -> bool {
+    api_key
+        .strip_prefix("organizations/")
+        .and_then(|r| r.split_once("/apiKeys/"))
+        .is_some_and(|(org, key)| !org.is_empty() && !key.is_empty() && !key.contains('/'))
 }
 
 /// `units × rate`, rounded down (commission).
@@ -179,6 +195,12 @@ impl Exchange {
             external: BTreeMap::new(),
             maker_fee: cfg.maker_fee.units(),
             taker_fee: cfg.taker_fee.units(),
+            fees_in_quote: cfg
+                .accounts
+                .iter()
+                .map(|a| is_cdp_key_name(&a.api_key))
+                .collect(),
+            requests_per_s: HashMap::new(),
             consume_market: !replay,
             synthetic_public: !replay,
             events: Vec::new(),

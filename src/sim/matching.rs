@@ -290,6 +290,15 @@ impl Exchange {
         } else {
             let acct = &mut self.accounts[account];
             match side {
+                // Coinbase accounts pay a buy's fee in quote, out of the free balance.
+                Side::Buy if self.fees_in_quote.get(account) == Some(&true) => {
+                    let fee = fee_of(quote, rate);
+                    let qb = acct.bal(&quote_asset);
+                    qb.locked -= release;
+                    qb.free += release - quote - fee;
+                    acct.bal(&base).free += qty.units();
+                    (fee, quote_asset.clone())
+                }
                 Side::Buy => {
                     let fee = fee_of(qty.units(), rate);
                     let qb = acct.bal(&quote_asset);

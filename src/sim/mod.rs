@@ -31,6 +31,7 @@ pub mod book;
 pub mod bybit_private;
 pub mod bybit_public;
 /// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
+pub mod coinbase_keep;
 pub mod coinbase_private;
 /// The Coinbase Advanced Trade market-data front end: level2 with sequence numbers, ticker,
 /// market_trades.

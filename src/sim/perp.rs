@@ -1,7 +1,13 @@
-//! The simulator's perpetual accounts: the matching core trades linear perpetuals (quantities
-//! in the base asset, margined and settled in the quote asset, as Bybit's USDT perpetuals)
-//! beside spot, so sim mode on a perpetual keeps what the venue keeps. Written from the
-//! venues' published rules, not from the engine's `types::perp`, so the two can be compared:
+//! The simulator's perpetual accounts: the matching core trades linear perpetuals (margined
+//! and settled in the quote asset, as Bybit's USDT perpetuals) beside spot, so sim mode on a
+//! perpetual keeps what the venue keeps. Written from the venues' published rules, not from
+//! the engine's `types::perp`, so the two can be compared:
+//!
+//! - a unit of quantity is `contract_value` base units (`[[sim.symbols]] contract_value`,
+//!   default 1: quantities in base, as Bybit and CoinDCX count them; Delta counts contracts of
+//!   0.001 BTC): a fill's value — for margins, PnL, fees, funding and liquidation — is
+//!   price × quantity × contract value (reference/delta.md §7, "size × contract_value ×
+//!   price" for vanilla contracts), and entry prices are value / (size × contract value);
 //!
 //! - isolated margin per position: an order holds `value / leverage` of the quote asset for
 //!   the part that opens or adds to the position (a part that closes needs none), a fill moves
@@ -32,6 +38,8 @@ pub struct PerpSpec {
     pub leverage: i64,
     /// Maintenance margin rate, `10^-8` units (`0.005` = 0.5 %).
     pub maintenance: i64,
+    /// Base units per unit of quantity, `10^-8` units (`1` = quantities in base).
+    pub contract_value: i64,
 }
 
 /// One account's position on one perpetual.
@@ -90,6 +98,32 @@ pub fn margin_of(value: i64, leverage: i64) -> i64 {
 impl Exchange {
     pub(super) fn perp_spec(&self, symbol: usize) -> Option<PerpSpec> {
         self.symbols.get(symbol)?.cfg.perp
+    }
+
+    /// Base units per unit of quantity of a symbol, `10^-8` units (1 on spot).
+    pub fn contract_value(&self, symbol: usize) -> i64 {
+        self.perp_spec(symbol).map_or(SCALE, |s| s.contract_value)
+    }
+
+    /// The quote value of `qty` units of `symbol` at `price`: price × qty × contract value.
+    pub fn perp_value(&self, symbol: usize, price: Price, qty: Qty) -> i64 {
+        let cv = self.contract_value(symbol);
+        let v = quote_of(price, qty);
+        if cv == SCALE {
+            return v;
+        }
+        (i128::from(v) * i128::from(cv) / i128::from(SCALE)) as i64
+    }
+
+    /// A position's average entry price: its value at entry over size × contract value (0
+    /// when flat).
+    pub fn entry_price(&self, account: usize, symbol: usize) -> i64 {
+        let p = self.position(account, symbol);
+        let base = i128::from(p.size.abs()) * i128::from(self.contract_value(symbol));
+        if base == 0 {
+            return 0;
+        }
+        (i128::from(p.cost) * i128::from(SCALE) * i128::from(SCALE) / base) as i64
     }
 
     /// The account's leverage on a perpetual symbol (its setting, else the symbol's default).
@@ -184,7 +218,10 @@ impl Exchange {
             return Ok(0);
         }
         let lev = self.leverage(account, symbol).unwrap_or(SCALE);
-        Ok(margin_of(quote_of(price, Qty::from_units(opening)), lev))
+        Ok(margin_of(
+            self.perp_value(symbol, price, Qty::from_units(opening)),
+            lev,
+        ))
     }
 
     /// Books a fill of a perpetual: the order's margin for the filled part moves into the
@@ -207,7 +244,7 @@ impl Exchange {
         } else {
             self.taker_fee
         };
-        let value = quote_of(price, qty);
+        let value = self.perp_value(symbol, price, qty);
         let fee = fee_of(value, rate);
         let mut pos = self.position(account, symbol);
         let s = side.sign();
@@ -275,7 +312,11 @@ impl Exchange {
         if pos.size == 0 {
             return None;
         }
-        let held = i128::from(pos.size.abs());
+        // The held size in base units (size × contract value), 10^-8.
+        let held = i128::from(pos.size.abs()) * i128::from(spec.contract_value) / i128::from(SCALE);
+        if held == 0 {
+            return None;
+        }
         let maintenance = i128::from(pos.cost) * i128::from(spec.maintenance) / i128::from(SCALE);
         let spare = i128::from(pos.margin) - maintenance;
         let entry = i128::from(pos.cost) * i128::from(SCALE) / held;
@@ -318,7 +359,7 @@ impl Exchange {
                 let Some(mark) = self.mark_price(symbol) else {
                     continue;
                 };
-                let value = quote_of(mark, Qty::from_units(pos.size.abs()));
+                let value = self.perp_value(symbol, mark, Qty::from_units(pos.size.abs()));
                 let amount = ((i128::from(value) * i128::from(rate.units()) / i128::from(SCALE))
                     as i64)
                     * pos.size.signum();
@@ -375,7 +416,7 @@ impl Exchange {
                     continue;
                 }
                 let _ = self.cancel_all(account, symbol);
-                let value = quote_of(mark, Qty::from_units(pos.size.abs()));
+                let value = self.perp_value(symbol, mark, Qty::from_units(pos.size.abs()));
                 let pnl = if pos.size > 0 {
                     value - pos.cost
                 } else {
@@ -414,11 +455,7 @@ impl Exchange {
             .positions
             .iter()
             .map(|(&symbol, p)| {
-                let entry = if p.size == 0 {
-                    0
-                } else {
-                    (i128::from(p.cost) * i128::from(SCALE) / i128::from(p.size.abs())) as i64
-                };
+                let entry = self.entry_price(account, symbol);
                 json!({
                     "symbol": self.symbols[symbol].cfg.symbol,
                     "size": fx(p.size), "entryPrice": fx(entry), "value": fx(p.cost),

@@ -545,7 +545,11 @@ fn coinbase(shared: &Shared, req: &Request) -> Reply {
         return Reply::Drop;
     }
     match answer {
-        Some((status, body)) => Reply::Send(Response::json(status, body.to_string())),
+        Some((status, body, headers)) => {
+            let mut r = Response::json(status, body.to_string());
+            r.headers.extend(headers);
+            Reply::Send(r)
+        }
         None => Reply::Send(Response::json(
             404,
             json!({"error": "NOT_FOUND", "code": 404, "message": "Not Found"}).to_string(),

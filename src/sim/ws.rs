@@ -77,6 +77,12 @@ pub trait Session {
     fn wire(&mut self, text: String) -> Message {
         Message::text(text)
     }
+    /// Frames the session sends on its own schedule (Coinbase's `heartbeats`, its close of a
+    /// connection that subscribed to nothing in time), queued on `q`: called at the start
+    /// and whenever the time it returned has come; `None`: no timer.
+    fn tick(&mut self, _now: Instant, _q: &mut Queue) -> Option<Instant> {
+        None
+    }
 }
 
 fn would_block(e: &tungstenite::Error) -> bool {
@@ -189,6 +195,7 @@ fn drive(
     let mut window = (started, 0u32);
     let idle = session.idle_timeout();
     let mut last_pushed = started;
+    let mut next_tick = session.tick(started, &mut queue);
     loop {
         let now = Instant::now();
         let mut deadline = next_ping.min(started + cfg.max_connection_age);
@@ -203,6 +210,9 @@ fn drive(
         }
         if let Some(t) = closing {
             deadline = deadline.min(t + Duration::from_millis(500));
+        }
+        if let Some(t) = next_tick {
+            deadline = deadline.min(t);
         }
         // Wake at least every 200 ms so a stopping simulator is noticed.
         let timeout = deadline
@@ -273,6 +283,9 @@ fn drive(
             queue.push_back((now, None));
         }
         // Timers.
+        if next_tick.is_some_and(|t| now >= t) {
+            next_tick = session.tick(now, &mut queue);
+        }
         if now >= next_ping {
             ping_payload = super::exchange::now_ms().to_string().into_bytes();
             let _ = ws.write(Message::Ping(ping_payload.clone().into()));

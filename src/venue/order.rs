@@ -72,6 +72,11 @@ pub enum Purpose {
     },
 }
 
+/// `VenueError.code` of a `Failed` set-leverage that asks to be sent again at once: the
+/// codec first had to learn something the request names (Delta: the product id in the
+/// leverage path), and has learned it. Any other code 0 ("no answer") waits for the sweep.
+pub const LEVERAGE_SEND_AGAIN: i32 = -1;
+
 /// A perpetual position as the venue states it (a push or a query's answer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VenuePosition {
@@ -136,6 +141,9 @@ pub enum SessionEvent {
         orders: Vec<OrderSnapshot>,
     },
     Balances(Vec<Balance>),
+    /// One asset's balance as a push states it (venues that push one currency at a time:
+    /// Coinstore's `account` channel). Applied to that asset alone: the others are kept.
+    BalanceUpdate(Balance),
     /// Perpetuals: the account's position in one symbol (pushed, or a query's answer; a
     /// query for a symbol without a position answers size zero).
     Position(VenuePosition),

@@ -118,6 +118,18 @@ pub struct RateHeaders {
     pub order_count_1d: Option<u32>,
     /// `Retry-After`, in seconds (429 and 418).
     pub retry_after_s: Option<u64>,
+    /// A request window the venue reports (Coinbase's `x-ratelimit-*`): its limit, what is
+    /// left of it, and the ms until it starts again.
+    pub window: Option<RateWindow>,
+}
+
+/// Requests allowed in the venue's current window, as its answer reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateWindow {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the window starts again, in ms from the answer.
+    pub reset_in_ms: u64,
 }
 
 /// What became of one request.
@@ -163,6 +175,8 @@ pub struct RatePolicy {
     banned_until: UnixNanos,
     /// Consecutive 429s without a `Retry-After` (the wait doubles).
     strikes: u32,
+    /// The venue's request window as last reported (limit, remaining) and when it ends.
+    window: Option<(u32, u32, UnixNanos)>,
 }
 
 /// A 429 without `Retry-After` waits 1 s, doubling per consecutive 429, at most this long.
@@ -182,6 +196,7 @@ impl RatePolicy {
             quiet_until: UnixNanos::ZERO,
             banned_until: UnixNanos::ZERO,
             strikes: 0,
+            window: None,
         }
     }
 
@@ -193,6 +208,13 @@ impl RatePolicy {
         } else {
             0
         }
+    }
+
+    /// The venue's request window at `now`: (limit, remaining), if one is running.
+    pub fn window(&self, now: UnixNanos) -> Option<(u32, u32)> {
+        self.window
+            .filter(|&(_, _, until)| now < until)
+            .map(|(l, left, _)| (l, left))
     }
 
     pub fn banned_until(&self, now: UnixNanos) -> Option<UnixNanos> {
@@ -210,9 +232,16 @@ impl RatePolicy {
         }
         let used = u64::from(self.weight_used(now)) * 10;
         let limit = u64::from(self.weight_limit);
+        // The venue's request window, while it lasts, counts the same way.
+        let (w_used, w_limit) = match self.window {
+            Some((l, left, until)) if now < until => {
+                (u64::from(l.saturating_sub(left)) * 10, u64::from(l))
+            }
+            _ => (0, u64::MAX / 10),
+        };
         let busy = match class {
-            Class::Sweep => used >= limit * 8,
-            Class::Query => used >= limit * 9,
+            Class::Sweep => used >= limit * 8 || w_used >= w_limit * 8,
+            Class::Query => used >= limit * 9 || w_used >= w_limit * 9,
             Class::Order => false,
         };
         if busy { Err(Hold::Busy) } else { Ok(()) }
@@ -229,6 +258,10 @@ impl RatePolicy {
         }
         if h.order_count_1d.is_some() {
             self.order_count_1d = h.order_count_1d;
+        }
+        if let Some(w) = h.window {
+            let until = now.plus_nanos(w.reset_in_ms.saturating_mul(1_000_000));
+            self.window = Some((w.limit, w.remaining.min(w.limit), until));
         }
         match status {
             429 => {

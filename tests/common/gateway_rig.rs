@@ -179,6 +179,37 @@ pub fn rig_linear_perp(
     r
 }
 
+/// A rig on the perpetual of `kind` at `leverage` (isolated, 0.5 % maintenance): Bybit's
+/// BTCUSDT in base, Delta's BTCUSD in contracts of 0.001 BTC, CoinDCX's B-BTC_USDT in base.
+/// The gateway sets that leverage on the venue at start and compares the venue's positions
+/// with its own. Waits for the leverage to be confirmed unless `expect_confirmed` is false.
+pub fn rig_perp(
+    kind: VenueKind,
+    sim: SimHandle,
+    options: GatewayOptions,
+    leverage: &str,
+    expect_confirmed: bool,
+) -> Rig {
+    let mut r = rig_inner(
+        kind,
+        sim,
+        OrderTransport::Rest,
+        options,
+        1_700_000_000_123,
+        None,
+        None,
+        Some(leverage),
+    );
+    if expect_confirmed {
+        let ok = wait_for(Duration::from_secs(20), || {
+            r.refresh();
+            r.last.perps.first().filter(|p| p.leverage_ok).map(|_| ())
+        });
+        assert!(ok.is_some(), "leverage confirmed: {:?}", r.last.perps);
+    }
+    r
+}
+
 #[allow(clippy::too_many_arguments)]
 fn rig_inner(
     kind: VenueKind,
@@ -201,18 +232,13 @@ fn rig_inner(
         Category::Spot
     };
     let delta = matches!(kind, VenueKind::DeltaIndia | VenueKind::DeltaGlobal);
+    let coindcx = kind == VenueKind::CoindcxFutures;
     let mut inst = instrument();
     if okx || coinbase {
         inst.symbol = "BTC-USDT".into();
     }
-    if let Some(l) = perp_leverage {
-        inst.contract = mako::types::Contract::LINEAR_BASE;
-        inst.margin = Some(mako::types::Margin {
-            mode: mako::types::MarginMode::Isolated,
-            leverage: mako::types::Rate::parse(l).unwrap(),
-            maintenance: mako::types::Rate::parse("0.005").unwrap(),
-            funding_interval_ms: 8 * 3_600_000,
-        });
+    if coindcx {
+        inst.symbol = "B-BTC_USDT".into();
     }
     if bitmart {
         inst.symbol = "BTC_USDT".into();
@@ -230,11 +256,32 @@ fn rig_inner(
         )
         .unwrap();
     }
+    if let Some(l) = perp_leverage {
+        inst.contract = if delta {
+            mako::types::Contract {
+                kind: mako::types::InstrumentKind::LinearPerpetual,
+                unit: mako::types::QtyUnit::Contracts,
+                size: Qty::parse("0.001").unwrap(),
+            }
+        } else {
+            mako::types::Contract::LINEAR_BASE
+        };
+        inst.margin = Some(mako::types::Margin {
+            mode: mako::types::MarginMode::Isolated,
+            leverage: mako::types::Rate::parse(l).unwrap(),
+            maintenance: mako::types::Rate::parse("0.005").unwrap(),
+            funding_interval_ms: 8 * 3_600_000,
+        });
+    }
     let venue = VenueConfig {
         id: VenueId(0),
         name: kind.as_str().into(),
         kind,
-        ws_url: sim.ws_url(),
+        ws_url: if coindcx {
+            sim.coindcx_ws_url()
+        } else {
+            sim.ws_url()
+        },
         rest_url: sim.rest_url(),
         ws_api_url: Some(sim.ws_api_url()),
         order_transport: transport,
@@ -246,6 +293,8 @@ fn rig_inner(
             Some(sim.coinbase_user_ws_url())
         } else if delta {
             Some(sim.delta_private_ws_url())
+        } else if coindcx {
+            Some(sim.coindcx_private_ws_url())
         } else if bybit {
             Some(sim.bybit_private_ws_url())
         } else if bitmart {
@@ -307,6 +356,20 @@ fn rig_inner(
         let usd = mako::types::order::AssetCode::new(b"USD").unwrap();
         let rest = DeltaRest::new(signer, vec![("BTCUSD".into(), usd)]);
         let gw = Gateway::new(spec, session, &sim.delta_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
+    } else if coindcx {
+        let ids = mako::venue::coindcx::ids::SharedIds::default();
+        let signer = mako::venue::coindcx::sign::CoindcxSigner::new(&secret);
+        let session = mako::venue::coindcx::session::CoindcxSession::new(
+            DOC_API_KEY,
+            signer.clone(),
+            ids.clone(),
+        );
+        let rest = mako::venue::coindcx::rest::CoindcxRest::new(DOC_API_KEY, signer, "USDT", ids);
+        let gw = Gateway::new(spec, session, &sim.coindcx_private_ws_url(), Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),

@@ -65,6 +65,8 @@ pub(super) struct PerpWatch {
     fills: u64,
     /// The venue's last reported size.
     last_venue: Option<i64>,
+    /// The codec asked for the leverage to be sent again at once (`LEVERAGE_SEND_AGAIN`).
+    send_again: bool,
     suspect: Option<Suspect>,
 }
 
@@ -84,6 +86,7 @@ pub(super) fn watches(
                 state: LeverageState::ToSet,
                 fills: 0,
                 last_venue: None,
+                send_again: false,
                 suspect: None,
             })
         })
@@ -172,6 +175,15 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             return;
         };
         let name = self.name.clone();
+        if error.code == crate::venue::order::LEVERAGE_SEND_AGAIN {
+            // The codec learned what the request needed (a product id): sent again at the
+            // next deadline check, not at the next sweep.
+            if let Some(w) = self.watch_mut(symbol) {
+                w.state = LeverageState::ToSet;
+                w.send_again = true;
+            }
+            return;
+        }
         if error.code == 0 {
             // No answer: whether it was set is unknown; it is sent again at the next sweep
             // (and a position report may confirm it meanwhile).
@@ -267,6 +279,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
 
     /// Asks again for the positions whose difference awaits confirmation.
     pub(super) fn recheck_positions(&mut self, now: UnixNanos) {
+        if self.perps.iter().any(|w| w.send_again) {
+            for w in &mut self.perps {
+                w.send_again = false;
+            }
+            self.set_leverages(now);
+        }
         let deadline = ns(self.options.ack_deadline);
         let due: Vec<String> = self
             .perps

@@ -390,6 +390,7 @@ fn rate_headers_are_read_in_any_case() {
             order_count_10s: Some(3),
             order_count_1d: Some(41),
             retry_after_s: Some(9),
+            window: None,
         }
     );
     assert_eq!(

@@ -64,17 +64,24 @@ impl CoinbaseMd {
     }
 
     /// One venue's instruments (`instruments` may hold other venues' too), subscribing to
-    /// the channels of its configured streams.
+    /// the channels of its configured streams; a `-USDC` instrument (other than `USDT-USDC`
+    /// and `EURC-USDC`) is fed from its `-USD` product's market data.
     pub fn for_venue(
         venue: &crate::config::VenueConfig,
         instruments: &[crate::types::Instrument],
         limits: SyncLimits,
     ) -> Self {
-        let mine: Vec<(&str, InstrumentId)> = instruments
-            .iter()
-            .filter(|i| i.venue == venue.id)
-            .map(|i| (i.symbol.as_str(), i.id))
-            .collect();
+        // A `-USDC` product's market data is its `-USD` product's (the aliasing rule): the
+        // feed subscribes to and books it under that id. Two instruments sharing one
+        // product's data (`BTC-USD` and `BTC-USDC`): the first configured gets the book.
+        let mut ids: Vec<(String, InstrumentId)> = Vec::new();
+        for i in instruments.iter().filter(|i| i.venue == venue.id) {
+            let p = super::products::market_data_product(&i.symbol).into_owned();
+            if ids.iter().all(|(have, _)| *have != p) {
+                ids.push((p, i.id));
+            }
+        }
+        let mine: Vec<(&str, InstrumentId)> = ids.iter().map(|(p, id)| (p.as_str(), *id)).collect();
         let mut md = Self::new(&mine, limits);
         use crate::config::StreamKind;
         md.channels = venue
@@ -290,5 +297,65 @@ impl MarketData for CoinbaseMd {
 
     fn counters(&self) -> &FeedCounters {
         &self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{OrderTransport, StreamKind, VenueConfig, VenueKind};
+    use crate::types::{Instrument, Price, Qty, VenueId};
+
+    #[test]
+    fn a_usdc_instrument_is_fed_from_its_usd_product() {
+        let venue = VenueConfig {
+            id: VenueId(0),
+            name: "coinbase".into(),
+            kind: VenueKind::Coinbase,
+            ws_url: "ws://127.0.0.1:1".into(),
+            rest_url: "http://127.0.0.1:1".into(),
+            ws_api_url: None,
+            order_transport: OrderTransport::Rest,
+            streams: vec![StreamKind::Depth],
+            credentials: None,
+            recv_window: std::time::Duration::from_secs(5),
+            cancel_unknown_orders: false,
+            private_ws_url: None,
+            demo_trading: false,
+        };
+        let inst = |id: u32, sym: &str, venue: u16| {
+            let (base, quote) = sym.split_once('-').unwrap();
+            let tick = Price::parse("0.01").unwrap();
+            let lot = Qty::parse("0.001").unwrap();
+            Instrument::new(
+                InstrumentId(id),
+                VenueId(venue),
+                sym,
+                base,
+                quote,
+                tick,
+                lot,
+            )
+            .unwrap()
+        };
+        let all = [
+            inst(0, "ETH-USDC", 0),
+            inst(1, "USDT-USDC", 0),
+            inst(2, "BTC-USD", 0),
+            // Shares BTC-USD's data: the first configured keeps the book.
+            inst(3, "BTC-USDC", 0),
+            inst(4, "SOL-USDC", 1),
+        ];
+        let md = CoinbaseMd::for_venue(&venue, &all, SyncLimits::default());
+        assert_eq!(md.insts().get("ETH-USD"), Some(InstrumentId(0)));
+        assert_eq!(md.insts().get("ETH-USDC"), None);
+        assert_eq!(md.insts().get("USDT-USDC"), Some(InstrumentId(1)));
+        assert_eq!(md.insts().get("BTC-USD"), Some(InstrumentId(2)));
+        assert_eq!(md.insts().get("SOL-USD"), None);
+        let plan = md.connect_plan("ws://x");
+        assert_eq!(
+            plan.subscribe[1],
+            r#"{"type":"subscribe","product_ids":["ETH-USD","USDT-USDC","BTC-USD"],"channel":"level2"}"#
+        );
     }
 }

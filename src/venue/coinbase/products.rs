@@ -1,9 +1,23 @@
 //! Coinbase products and their filters (exchanges.md §4.2): `GET /api/v3/brokerage/products`
-//! items as instrument filters, and the `-USDC` aliasing rule of the market data.
+//! items as instrument filters, the configured instruments checked against them at start,
+//! and the `-USDC` aliasing rule of the market data.
+//!
+//! **At start** the gateway of a `coinbase` venue fetches `/products` (once, before it runs:
+//! `engine::venues`) and [`check`]s every configured instrument against its product:
+//! - a product the venue does not list, or lists as not tradable (`status` other than
+//!   `online`, or `trading_disabled`), is a start error;
+//! - `tick_size`, `lot_size`, `min_qty` and `min_notional` are a **start error** when the
+//!   venue would refuse orders the config allows: the tick (lot) must be a multiple of
+//!   `price_increment` (`base_increment`), `min_qty` at least `base_min_size`, `min_notional`
+//!   at least `quote_min_size`. These figures shape the prices and sizes every strategy,
+//!   the risk checks and the paper books compute from the config, so the gateway cannot
+//!   quietly swap in the venue's: the error names the field and both values;
+//! - `max_qty` is only a cap the gateway applies to each order: a config without one (or a
+//!   larger one) takes the venue's `base_max_size`, with a warning.
 
 use serde_json::Value;
 
-use crate::types::{Price, Qty};
+use crate::types::{Instrument, Price, Qty, VenueId};
 
 /// One product's filters, as `/products` gives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +78,126 @@ fn product(p: &Value) -> Result<ProductFilters, String> {
     })
 }
 
+/// Checks `instruments` (one venue's) against the venue's `products`; on success, the
+/// warnings to log, and `max_qty` lowered to the venue's `base_max_size` where the config
+/// had none or a larger one. The first mismatch is an error naming the instrument, the
+/// config field and the venue's field with both values.
+pub fn check(
+    instruments: &mut [Instrument],
+    venue: VenueId,
+    products: &[ProductFilters],
+) -> Result<Vec<String>, String> {
+    let mut warnings = Vec::new();
+    for inst in instruments.iter_mut().filter(|i| i.venue == venue) {
+        let sym = inst.symbol.as_str();
+        let p = products
+            .iter()
+            .find(|p| p.product_id == sym)
+            .ok_or_else(|| format!("{sym}: the venue lists no such product"))?;
+        if !p.tradable {
+            return Err(format!(
+                "{sym}: the venue lists the product as not tradable (status/trading_disabled)"
+            ));
+        }
+        let bad = |field: &str, have: String, venue: &str, want: String, rule: &str| {
+            format!("{sym}: {field} = {have} does not fit the venue's {venue} = {want} ({rule})")
+        };
+        if !inst.tick_size.is_multiple_of(p.tick) {
+            return Err(bad(
+                "tick_size",
+                inst.tick_size.to_string(),
+                "price_increment",
+                p.tick.to_string(),
+                "must be a multiple of it",
+            ));
+        }
+        if !inst.lot_size.is_multiple_of(p.lot) {
+            return Err(bad(
+                "lot_size",
+                inst.lot_size.to_string(),
+                "base_increment",
+                p.lot.to_string(),
+                "must be a multiple of it",
+            ));
+        }
+        if inst.min_qty < p.min_qty {
+            return Err(bad(
+                "min_qty",
+                inst.min_qty.to_string(),
+                "base_min_size",
+                p.min_qty.to_string(),
+                "must be at least it",
+            ));
+        }
+        if let Some(m) = p.min_notional
+            && inst.min_notional < m
+        {
+            return Err(bad(
+                "min_notional",
+                inst.min_notional.to_string(),
+                "quote_min_size",
+                m.to_string(),
+                "must be at least it",
+            ));
+        }
+        if let Some(m) = p.max_qty.filter(|m| m.is_positive())
+            && (inst.max_qty.is_zero() || inst.max_qty > m)
+        {
+            let had = if inst.max_qty.is_zero() {
+                "none".to_owned()
+            } else {
+                inst.max_qty.to_string()
+            };
+            warnings.push(format!(
+                "{sym}: max_qty {had} in the config; the venue's base_max_size {m} is used"
+            ));
+            inst.max_qty = m;
+        }
+    }
+    Ok(warnings)
+}
+
+/// `GET /api/v3/brokerage/products` (authenticated, so it carries a JWT like every private
+/// call).
+pub const PRODUCTS: &str = "/api/v3/brokerage/products";
+
+/// The start check of one venue's `instruments` (others are left alone): `get` fetches
+/// `path?query` (the gateway's REST plan: the JWT, the venue's host) and gives the status
+/// and body; the answer is parsed and [`check`]ed. The warnings to log, or the start error.
+pub fn at_start(
+    instruments: &mut [Instrument],
+    venue: VenueId,
+    get: impl FnOnce(&'static str, &str) -> Result<(u16, Vec<u8>), String>,
+) -> Result<Vec<String>, String> {
+    let symbols: Vec<&str> = instruments
+        .iter()
+        .filter(|i| i.venue == venue)
+        .map(|i| i.symbol.as_str())
+        .collect();
+    if symbols.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (status, body) =
+        get(PRODUCTS, &query(&symbols)).map_err(|e| format!("GET {PRODUCTS}: {e}"))?;
+    let body = String::from_utf8_lossy(&body);
+    if status != 200 {
+        let head: String = body.chars().take(200).collect();
+        return Err(format!("GET {PRODUCTS}: HTTP {status}: {head}"));
+    }
+    let products = parse_products(&body).map_err(|e| format!("GET {PRODUCTS}: {e}"))?;
+    check(instruments, venue, &products)
+}
+
+/// The request for the products of `symbols`: `product_ids` repeated, spot only.
+pub fn query(symbols: &[&str]) -> String {
+    let mut q = String::from("product_type=SPOT");
+    for s in symbols {
+        q.push_str("&product_ids=");
+        q.push_str(s);
+    }
+    q
+}
+
 /// The product whose market data `product_id` shares: a `-USDC` product other than
 /// `USDT-USDC` and `EURC-USDC` returns the market data of the matching `-USD` product
 /// (they differ only on the `user` channel).
@@ -91,6 +225,101 @@ mod tests {
         for (id, want) in cases {
             assert_eq!(market_data_product(id), want, "{id}");
         }
+    }
+
+    fn filters(id: &str) -> ProductFilters {
+        ProductFilters {
+            product_id: id.into(),
+            tick: Price::parse("0.01").unwrap(),
+            lot: Qty::parse("0.001").unwrap(),
+            min_qty: Qty::parse("0.001").unwrap(),
+            max_qty: Some(Qty::parse("5000").unwrap()),
+            min_notional: Some(Price::parse("1").unwrap()),
+            tradable: true,
+        }
+    }
+
+    fn inst(sym: &str, tick: &str, lot: &str, min: &str, notional: &str) -> Instrument {
+        let mut i = Instrument::new(
+            crate::types::InstrumentId(0),
+            crate::types::VenueId(0),
+            sym,
+            "SOL",
+            "USD",
+            Price::parse(tick).unwrap(),
+            Qty::parse(lot).unwrap(),
+        )
+        .unwrap();
+        i.min_qty = Qty::parse(min).unwrap();
+        i.min_notional = Price::parse(notional).unwrap();
+        i
+    }
+
+    #[test]
+    fn instruments_that_fit_the_venue_pass_and_take_its_max_size() {
+        let venue = [filters("SOL-USD")];
+        // A coarser tick and lot than the venue's, larger minimums: every order fits.
+        let mut mine = [inst("SOL-USD", "0.05", "0.01", "0.01", "5")];
+        let w = check(&mut mine, VenueId(0), &venue).unwrap();
+        assert_eq!(
+            w,
+            ["SOL-USD: max_qty none in the config; the venue's base_max_size 5000 is used"]
+        );
+        assert_eq!(mine[0].max_qty, Qty::parse("5000").unwrap());
+        mine[0].max_qty = Qty::parse("10").unwrap();
+        assert!(check(&mut mine, VenueId(0), &venue).unwrap().is_empty());
+        assert_eq!(mine[0].max_qty, Qty::parse("10").unwrap());
+    }
+
+    #[test]
+    fn a_mismatch_is_an_error_naming_the_field() {
+        let mut venue = vec![filters("SOL-USD")];
+        let cases = [
+            (
+                inst("SOL-USD", "0.005", "0.001", "0.001", "1"),
+                "SOL-USD: tick_size = 0.005 does not fit the venue's price_increment = 0.01",
+            ),
+            (
+                inst("SOL-USD", "0.01", "0.0015", "0.003", "1"),
+                "SOL-USD: lot_size = 0.0015 does not fit the venue's base_increment = 0.001",
+            ),
+            (
+                inst("SOL-USD", "0.01", "0.0001", "0.0001", "1"),
+                "SOL-USD: lot_size = 0.0001 does not fit the venue's base_increment = 0.001",
+            ),
+            (
+                inst("SOL-USD", "0.01", "0.001", "0", "1"),
+                "SOL-USD: min_qty = 0 does not fit the venue's base_min_size = 0.001",
+            ),
+            (
+                inst("SOL-USD", "0.01", "0.001", "0.001", "0.5"),
+                "SOL-USD: min_notional = 0.5 does not fit the venue's quote_min_size = 1",
+            ),
+            (
+                inst("ETH-USD", "0.01", "0.001", "0.001", "1"),
+                "ETH-USD: the venue lists no such product",
+            ),
+        ];
+        for (i, want) in cases {
+            let e = check(&mut [i], VenueId(0), &venue).unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+        }
+        venue[0].tradable = false;
+        let e = check(
+            &mut [inst("SOL-USD", "0.01", "0.001", "0.001", "1")],
+            VenueId(0),
+            &venue,
+        )
+        .unwrap_err();
+        assert!(e.contains("not tradable"), "{e}");
+    }
+
+    #[test]
+    fn the_products_query_names_each_symbol() {
+        assert_eq!(
+            query(&["SOL-USD", "ETH-USD"]),
+            "product_type=SPOT&product_ids=SOL-USD&product_ids=ETH-USD"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::rest::{
-    Answer, BearerMint, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead,
-    RestPlan, SignedHeaders, unknown_outcome as unknown,
+    Answer, BearerMint, Class, Inflight, Method, RateHeaders, RatePolicy, RateWindow, RestCodec,
+    RestHead, RestPlan, SignedHeaders, unknown_outcome as unknown,
 };
 
 use super::jwt::{JwtSigner, KeyError};
@@ -86,20 +86,61 @@ pub struct CoinbaseRest {
     /// Coinbase's `order_id` of our orders, by client id, and the order they were learned in.
     ids: HashMap<ClientOrderId, VenueOrderId>,
     learned: VecDeque<ClientOrderId>,
+    /// Requests written in the current second (venue ms / 1000), and that second.
+    second: u64,
+    sent: u32,
 }
 
-/// Coinbase reports `x-ratelimit-*` per second, not a weight per minute: only `Retry-After`
-/// of a 429 is read.
-fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
+/// Private REST requests per second per user: the number third-party clients and the
+/// retired docs page give (exchanges.md §4.4: unverified on a current page), kept on the
+/// engine's side: the codec counts every request it writes in the current second as the window the policy holds
+/// sweeps (from 80 %) and queries (from 90 %) back by, until the venue's own
+/// `x-ratelimit-*` headers say otherwise.
+pub const PRIVATE_REQUESTS_PER_S: u32 = 30;
+
+/// `Retry-After` of a 429, and the window `x-ratelimit-limit`, `x-ratelimit-remaining` and
+/// `x-ratelimit-reset` report (SDK `constants.py`; exchanges.md §4.4). The reset's unit is
+/// not documented: a value of 10^9 or more is read as a Unix time in seconds, a smaller one
+/// as seconds from now (fractions allowed); `now_ms` is when the answer came.
+pub fn read_rate_headers(pairs: &[(&str, &[u8])], now_ms: u64) -> RateHeaders {
     let mut h = RateHeaders::default();
+    let (mut limit, mut remaining, mut reset) = (None, None, None);
     for &(name, value) in pairs {
+        let text = std::str::from_utf8(value).ok().map(str::trim);
         if name.eq_ignore_ascii_case("retry-after") {
-            h.retry_after_s = std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok());
+            h.retry_after_s = text.and_then(|v| v.parse().ok());
+        } else if name.eq_ignore_ascii_case("x-ratelimit-limit") {
+            limit = text.and_then(|v| v.parse::<u32>().ok());
+        } else if name.eq_ignore_ascii_case("x-ratelimit-remaining") {
+            remaining = text.and_then(|v| v.parse::<u32>().ok());
+        } else if name.eq_ignore_ascii_case("x-ratelimit-reset") {
+            reset = text
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0);
         }
     }
+    if let (Some(limit), Some(remaining)) = (limit, remaining) {
+        let reset_in_ms = match reset {
+            Some(t) if t >= 1e9 => ((t * 1000.0) as u64).saturating_sub(now_ms),
+            Some(s) => (s * 1000.0) as u64,
+            // No reset: the window is taken to be a second.
+            None => 1000,
+        };
+        h.window = Some(RateWindow {
+            limit,
+            remaining,
+            // At most a minute: a misread reset never holds sweeps back for long.
+            reset_in_ms: reset_in_ms.min(60_000),
+        });
+    }
     h
+}
+
+fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    read_rate_headers(pairs, now_ms)
 }
 
 impl CoinbaseRest {
@@ -116,6 +157,8 @@ impl CoinbaseRest {
             policy: RatePolicy::new(u32::MAX),
             ids: HashMap::with_capacity(KNOWN_IDS),
             learned: VecDeque::with_capacity(KNOWN_IDS),
+            second: 0,
+            sent: 0,
         }
     }
 
@@ -140,7 +183,42 @@ impl CoinbaseRest {
         self.mint.signer.public_key()
     }
 
-    fn finish(&mut self, p: Purpose, method: Method, path: &'static str, class: Class) -> RestHead {
+    /// Counts a request written at `now_ms` against the second's limit (the policy's window
+    /// until the venue reports its own).
+    fn count(&mut self, now_ms: u64) {
+        let second = now_ms / 1000;
+        if second != self.second {
+            self.second = second;
+            self.sent = 0;
+        }
+        self.sent += 1;
+        let at = UnixNanos(now_ms.saturating_mul(1_000_000));
+        let own = RateWindow {
+            limit: PRIVATE_REQUESTS_PER_S,
+            remaining: PRIVATE_REQUESTS_PER_S.saturating_sub(self.sent),
+            reset_in_ms: 1000 - now_ms % 1000,
+        };
+        // The venue's last report wins while it is lower.
+        let remaining = match self.policy.window(at) {
+            Some((_, left)) => own.remaining.min(left.saturating_sub(1)),
+            None => own.remaining,
+        };
+        let h = RateHeaders {
+            window: Some(RateWindow { remaining, ..own }),
+            ..RateHeaders::default()
+        };
+        self.policy.note(200, &h, at);
+    }
+
+    fn finish(
+        &mut self,
+        p: Purpose,
+        method: Method,
+        path: &'static str,
+        class: Class,
+        now_ms: u64,
+    ) -> RestHead {
+        self.count(now_ms);
         let id = self.inflight.insert(p);
         RestHead {
             id,
@@ -159,6 +237,7 @@ impl CoinbaseRest {
         purpose: Purpose,
         symbol: &str,
         cid: &ClientOrderId,
+        now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
         buf.clear();
@@ -170,7 +249,7 @@ impl CoinbaseRest {
                 let _ = write!(Buf(buf), "product_ids={symbol}&limit={LIST_LIMIT}");
             }
         }
-        self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query)
+        self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query, now_ms)
     }
 }
 
@@ -188,7 +267,7 @@ impl RestCodec for CoinbaseRest {
 
     /// `POST /orders`: `limit_limit_gtc` (with `post_only` for a maker order),
     /// `limit_limit_fok`, `sor_limit_ioc` or `market_market_ioc` by base size.
-    fn place(&mut self, o: &PlaceOrder<'_>, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+    fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         let side = match o.side {
             Side::Buy => "BUY",
@@ -224,7 +303,13 @@ impl RestCodec for CoinbaseRest {
             _ => {}
         }
         buf.extend_from_slice(b"}}}");
-        self.finish(Purpose::Place(*o.cid), Method::Post, ORDERS, Class::Order)
+        self.finish(
+            Purpose::Place(*o.cid),
+            Method::Post,
+            ORDERS,
+            Class::Order,
+            now_ms,
+        )
     }
 
     /// `POST /orders/batch_cancel` with the order's id. When the id is not known yet (the
@@ -234,11 +319,11 @@ impl RestCodec for CoinbaseRest {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        _now_ms: u64,
+        now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
         let Some(id) = self.order_id(cid) else {
-            return self.list_for(Purpose::Cancel(*cid), symbol, cid, buf);
+            return self.list_for(Purpose::Cancel(*cid), symbol, cid, now_ms, buf);
         };
         buf.clear();
         let _ = write!(Buf(buf), r#"{{"order_ids":["{}"]}}"#, id.as_str());
@@ -247,6 +332,7 @@ impl RestCodec for CoinbaseRest {
             Method::Post,
             BATCH_CANCEL,
             Class::Order,
+            now_ms,
         )
     }
 
@@ -254,10 +340,10 @@ impl RestCodec for CoinbaseRest {
         &mut self,
         symbol: &str,
         cid: &ClientOrderId,
-        _now_ms: u64,
+        now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
-        self.list_for(Purpose::Status(*cid), symbol, cid, buf)
+        self.list_for(Purpose::Status(*cid), symbol, cid, now_ms, buf)
     }
 
     fn trades(
@@ -265,15 +351,21 @@ impl RestCodec for CoinbaseRest {
         _symbol: &str,
         cid: &ClientOrderId,
         venue_order_id: VenueOrderId,
-        _now_ms: u64,
+        now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
         buf.clear();
         let _ = write!(Buf(buf), "order_ids={}", venue_order_id.as_str());
-        self.finish(Purpose::Trades(*cid), Method::Get, FILLS, Class::Query)
+        self.finish(
+            Purpose::Trades(*cid),
+            Method::Get,
+            FILLS,
+            Class::Query,
+            now_ms,
+        )
     }
 
-    fn open_orders(&mut self, symbol: &str, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+    fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         let _ = write!(
             Buf(buf),
@@ -284,13 +376,20 @@ impl RestCodec for CoinbaseRest {
             Method::Get,
             LIST_ORDERS,
             Class::Sweep,
+            now_ms,
         )
     }
 
-    fn account(&mut self, _now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
+    fn account(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         buf.extend_from_slice(b"limit=250");
-        self.finish(Purpose::Account, Method::Get, ACCOUNTS, Class::Sweep)
+        self.finish(
+            Purpose::Account,
+            Method::Get,
+            ACCOUNTS,
+            Class::Sweep,
+            now_ms,
+        )
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {

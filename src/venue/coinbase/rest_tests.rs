@@ -518,3 +518,93 @@ fn bad_answers_are_counted_and_leave_the_order_unknown() {
     c.on_answer(999_999, http(200, "{}"), AT, &mut out);
     assert!(matches!(out[0], SessionEvent::Undecodable(_)));
 }
+
+#[test]
+fn ratelimit_headers_become_a_window_the_policy_holds_sweeps_by() {
+    let now_ms = 1_700_000_000_250;
+    let h = read_rate_headers(
+        &[
+            ("X-RateLimit-Limit", b"30"),
+            ("x-ratelimit-remaining", b"5"),
+            ("x-ratelimit-reset", b"1700000001"),
+        ],
+        now_ms,
+    );
+    assert_eq!(
+        h.window,
+        Some(RateWindow {
+            limit: 30,
+            remaining: 5,
+            reset_in_ms: 750
+        })
+    );
+    // Seconds from now, fractions allowed; no reset: a second; no limit: no window.
+    let rel = read_rate_headers(
+        &[
+            ("x-ratelimit-limit", b"30"),
+            ("x-ratelimit-remaining", b"29"),
+            ("x-ratelimit-reset", b"0.5"),
+        ],
+        now_ms,
+    );
+    assert_eq!(rel.window.unwrap().reset_in_ms, 500);
+    let none = read_rate_headers(
+        &[
+            ("x-ratelimit-limit", b"30"),
+            ("x-ratelimit-remaining", b"29"),
+        ],
+        now_ms,
+    );
+    assert_eq!(none.window.unwrap().reset_in_ms, 1000);
+    assert_eq!(
+        read_rate_headers(&[("x-ratelimit-remaining", b"3")], now_ms).window,
+        None
+    );
+    // 25 of 30 used: sweeps wait (80 %), queries still go; 28 used: queries wait too.
+    let at = UnixNanos(now_ms * 1_000_000);
+    let mut p = RatePolicy::new(u32::MAX);
+    p.note(200, &h, at);
+    assert_eq!(
+        p.admit(Class::Sweep, at),
+        Err(crate::venue::rest::Hold::Busy)
+    );
+    assert_eq!(p.admit(Class::Query, at), Ok(()));
+    assert_eq!(p.admit(Class::Order, at), Ok(()));
+    let h2 = read_rate_headers(
+        &[
+            ("x-ratelimit-limit", b"30"),
+            ("x-ratelimit-remaining", b"2"),
+        ],
+        now_ms,
+    );
+    p.note(200, &h2, at);
+    assert_eq!(
+        p.admit(Class::Query, at),
+        Err(crate::venue::rest::Hold::Busy)
+    );
+    // The window over, everything goes again.
+    let later = at.plus_nanos(1_000_000_001);
+    assert_eq!(p.admit(Class::Sweep, later), Ok(()));
+}
+
+#[test]
+fn the_codec_counts_its_own_requests_per_second() {
+    let mut c = codec();
+    let now_ms = 1_700_000_000_000;
+    let mut buf = Vec::new();
+    // 23 requests in one second: below 80 % of 30, sweeps go; the 24th reaches it.
+    for _ in 0..23 {
+        c.account(now_ms, &mut buf);
+    }
+    let at = UnixNanos(now_ms * 1_000_000);
+    assert_eq!(c.policy().admit(Class::Sweep, at), Ok(()));
+    c.account(now_ms, &mut buf);
+    assert_eq!(
+        c.policy().admit(Class::Sweep, at),
+        Err(crate::venue::rest::Hold::Busy)
+    );
+    // The next second starts afresh.
+    c.account(now_ms + 1000, &mut buf);
+    let next = UnixNanos((now_ms + 1000) * 1_000_000);
+    assert_eq!(c.policy().admit(Class::Sweep, next), Ok(()));
+}

@@ -235,8 +235,8 @@ impl OrderSession for CoinbaseUserSession {
         }
     }
 
+    /// Requests go over REST, whose codec keeps the per-second window.
     fn budget_used_percent(&self) -> u32 {
-        // Coinbase reports its limits per second in REST headers; a 429 is what holds back.
         0
     }
 }

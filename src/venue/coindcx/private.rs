@@ -60,6 +60,23 @@ pub struct PositionUpdate {
     pub updated_at_ms: u64,
 }
 
+impl PositionUpdate {
+    /// The position as the gateway compares it: signed base units (CoinDCX counts futures
+    /// quantities in base), the entry when open, and the leverage the venue holds.
+    pub fn venue_position(&self) -> crate::venue::order::VenuePosition {
+        crate::venue::order::VenuePosition {
+            symbol: self.pair.clone(),
+            size: self.active_pos_units,
+            entry: (self.active_pos_units != 0 && self.avg_price.is_positive())
+                .then_some(self.avg_price),
+            leverage: self
+                .leverage
+                .is_positive()
+                .then(|| crate::types::Rate::from_units(self.leverage.units())),
+        }
+    }
+}
+
 /// One `balance-update` item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceUpdate {

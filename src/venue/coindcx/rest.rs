@@ -9,10 +9,12 @@
 //! total_quantity, time_in_force, …}}`), `POST /orders/cancel` (`{"timestamp","id"}`),
 //! `POST /orders` (the order list, by `status` and `side`: status, open orders, and an
 //! order's cumulative `fee_amount` for its fees) and `GET /wallets` (a signed JSON body on a
-//! GET, as the docs' code sends it). Encoded here but not driven by the gateway, which has no
-//! seam for them: `POST /positions` (and its decoder), `POST /positions/update_leverage`,
-//! `POST /orders/edit` and `POST /positions/cancel_all_open_orders`
-//! ([`CoindcxRest::extra`]).
+//! GET, as the docs' code sends it); for perpetuals `POST /positions/update_leverage` (the
+//! configured leverage at start; HTTP 200 read as set, the docs giving no answer body) and
+//! `POST /positions` with `pairs` (the sweep's position; a pair not listed is flat). Encoded
+//! here but not driven by the gateway: `POST /orders/edit` and `POST
+//! /positions/cancel_all_open_orders` ([`CoindcxRest::extra`], which also writes the
+//! all-pairs positions body).
 //!
 //! **No client order id.** The reference's create-order has no client id field, so orders are
 //! found by their venue id, learned from the create answer, or by their terms when that
@@ -419,6 +421,47 @@ impl RestCodec for CoindcxRest {
         self.finish(Purpose::Account, Method::Get, WALLETS, Class::Sweep, buf)
     }
 
+    /// `POST /positions` for `pair` (`pairs` as one string: unconfirmed), first page.
+    fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        Self::open(buf, now_ms);
+        let _ = write!(
+            Buf(buf),
+            r#","page":"1","size":"{PAGE_SIZE}","pairs":"{symbol}","margin_currency_short_name":["{}"]}}"#,
+            self.margin_currency
+        );
+        Some(self.finish(
+            Purpose::Positions(symbol.to_owned()),
+            Method::Post,
+            POSITIONS,
+            Class::Sweep,
+            buf,
+        ))
+    }
+
+    /// `POST /positions/update_leverage` `{"timestamp","leverage":"5","pair"}`. The answer's
+    /// body is not in the reference: HTTP 200 is read as set.
+    fn set_leverage(
+        &mut self,
+        symbol: &str,
+        leverage: crate::types::Rate,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        Self::open(buf, now_ms);
+        let l = leverage.to_fixed_string(leverage.decimals_needed());
+        let _ = write!(Buf(buf), r#","leverage":"{l}","pair":"{symbol}"}}"#);
+        Some(self.finish(
+            Purpose::SetLeverage {
+                symbol: symbol.to_owned(),
+                leverage,
+            },
+            Method::Post,
+            LEVERAGE,
+            Class::Query,
+            buf,
+        ))
+    }
+
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
         self.inflight.take(id)
     }
@@ -469,12 +512,12 @@ impl RestCodec for CoindcxRest {
             Purpose::Status(cid) => orders(body).map(|l| self.found(*cid, &l, at)),
             Purpose::Trades(cid) => orders(body).map(|l| self.fees(*cid, &l)),
             Purpose::OpenOrders(symbol) => orders(body).map(|l| self.open_list(symbol, &l)),
-            // Positions and leverage are encoded here but not asked through the gateway's seam.
-            Purpose::Amend(_)
-            | Purpose::Subscribe
-            | Purpose::Logon
-            | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
+            Purpose::Positions(symbol) => positions(body).map(|l| position_of(symbol, &l)),
+            Purpose::SetLeverage { symbol, leverage } => Ok(vec![SessionEvent::LeverageSet {
+                symbol: symbol.clone(),
+                leverage: *leverage,
+            }]),
+            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),
@@ -646,6 +689,21 @@ pub fn balances(body: &[u8]) -> Result<Vec<Balance>, String> {
 pub fn positions(body: &[u8]) -> Result<Vec<super::private::PositionUpdate>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "answer is not UTF-8".to_owned())?;
     super::private::position_updates(text)
+}
+
+/// The position of `symbol` in a positions answer (none listed: flat).
+fn position_of(symbol: &str, l: &[super::private::PositionUpdate]) -> Vec<SessionEvent> {
+    vec![SessionEvent::Position(
+        l.iter().find(|p| p.pair == symbol).map_or_else(
+            || crate::venue::order::VenuePosition {
+                symbol: symbol.to_owned(),
+                size: 0,
+                entry: None,
+                leverage: None,
+            },
+            super::private::PositionUpdate::venue_position,
+        ),
+    )]
 }
 
 /// A refusal's code (the body's `code`, else the HTTP status) and message (`message`).

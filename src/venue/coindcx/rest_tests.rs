@@ -556,3 +556,85 @@ fn wallets_positions_and_the_extra_requests() {
         )
     );
 }
+
+#[test]
+fn leverage_and_positions_on_the_seam() {
+    let (mut c, _) = codec();
+    let mut buf = Vec::new();
+    let five = crate::types::Rate::parse("5").unwrap();
+    let h = c.set_leverage("B-BTC_USDT", five, TS, &mut buf).unwrap();
+    assert_eq!((h.method, h.path), (Method::Post, LEVERAGE));
+    assert_eq!(
+        buf,
+        br#"{"timestamp":1700000000000,"leverage":"5","pair":"B-BTC_USDT"}"#
+    );
+    assert_eq!(
+        sig(&h),
+        "0a6d10066f0971c90e41d04941acf262b1a25e19307cb2f078b3f78af20d805a"
+    );
+    // No answer body is documented: a 200 is read as set.
+    assert_eq!(
+        answer(
+            &mut c,
+            h.id,
+            http(200, br#"{"message":"success","status":200,"code":200}"#)
+        ),
+        vec![SessionEvent::LeverageSet {
+            symbol: "B-BTC_USDT".into(),
+            leverage: five
+        }]
+    );
+    // The docs' 422 refuses it (the gateway stops new exposure).
+    let h = c.set_leverage("B-BTC_USDT", five, TS, &mut buf).unwrap();
+    let ev = answer(
+        &mut c,
+        h.id,
+        http(
+            422,
+            br#"{"code":422,"message":"Leverage not allowed","status":"error"}"#,
+        ),
+    );
+    assert!(
+        matches!(&ev[..], [SessionEvent::Failed { purpose: Purpose::SetLeverage { .. }, error }] if error.code == 422),
+        "{ev:?}"
+    );
+
+    let h = c.positions("B-BTC_USDT", TS, &mut buf).unwrap();
+    assert_eq!((h.method, h.path), (Method::Post, POSITIONS));
+    assert_eq!(
+        buf,
+        br#"{"timestamp":1700000000000,"page":"1","size":"50","pairs":"B-BTC_USDT","margin_currency_short_name":["USDT"]}"#
+    );
+    assert_eq!(
+        sig(&h),
+        "125cca94d45f66b2de0a2dccf0bc1da682b1fd5cd66ecd4200f521319619b2b8"
+    );
+    // The reference's sample lists only B-BNB_USDT: B-BTC_USDT is flat.
+    let sample = std::fs::read(format!(
+        "{}/tests/fixtures/coindcx/samples/coindcx_rest_positions_response.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(
+        answer(&mut c, h.id, http(200, &sample)),
+        vec![SessionEvent::Position(crate::venue::order::VenuePosition {
+            symbol: "B-BTC_USDT".into(),
+            size: 0,
+            entry: None,
+            leverage: None,
+        })]
+    );
+    let h = c.positions("B-BNB_USDT", TS, &mut buf).unwrap();
+    assert_eq!(
+        answer(&mut c, h.id, http(200, &sample)),
+        vec![SessionEvent::Position(crate::venue::order::VenuePosition {
+            symbol: "B-BNB_USDT".into(),
+            size: 0,
+            entry: None,
+            leverage: Some(crate::types::Rate::parse("10").unwrap()),
+        })]
+    );
+    let h = c.positions("B-BTC_USDT", TS, &mut buf).unwrap();
+    let ev = answer(&mut c, h.id, http(200, b"{\"not\":\"a list\"}"));
+    assert!(matches!(ev[0], SessionEvent::Undecodable(_)), "{ev:?}");
+}

@@ -22,9 +22,10 @@
 //! mako's client id by [`super::ids`] (bound id, or terms and time) and becomes a snapshot of
 //! its cumulative figures (filled = total − remaining − cancelled at `avg_price`) plus its
 //! cumulative `fee_amount` as the order's one trade entry, so a lost push is caught up by the
-//! next or by a query. `balance-update` becomes the wallet's balances; `df-position-update`
-//! is decoded (a malformed one counted) and reported as `Other`: the order seam carries no
-//! position event, and the engine keeps positions from its fills.
+//! next or by a query. `balance-update` becomes the wallet's balances; each
+//! `df-position-update` item becomes the venue's `Position` (signed `active_pos` in base, the
+//! entry from `avg_price`, the leverage the venue holds), which the gateway compares with its
+//! own net position and configured leverage (a malformed one is counted).
 
 use std::borrow::Cow;
 
@@ -95,7 +96,11 @@ impl CoindcxSession {
                 Err(e) => out.push(SessionEvent::Undecodable(format!("balance-update: {e}"))),
             },
             "df-position-update" => match position_updates(&payload) {
-                Ok(_) => out.push(SessionEvent::Other("df-position-update".into())),
+                Ok(items) => out.extend(
+                    items
+                        .iter()
+                        .map(|p| SessionEvent::Position(p.venue_position())),
+                ),
                 Err(e) => out.push(SessionEvent::Undecodable(format!(
                     "df-position-update: {e}"
                 ))),

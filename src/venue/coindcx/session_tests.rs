@@ -178,7 +178,23 @@ fn balance_and_position_samples() {
                 &sample("coindcx_ws_df_position_update.jsonc")
             )
         ),
-        vec![SessionEvent::Other("df-position-update".into())]
+        vec![SessionEvent::Position(crate::venue::order::VenuePosition {
+            symbol: "B-BNB_USDT".into(),
+            size: 0,
+            entry: None,
+            leverage: Some(crate::types::Rate::parse("10").unwrap()),
+        })]
+    );
+    // An open short, in the sample's shape.
+    let short = r#"[{"id":"p1","pair":"B-BTC_USDT","active_pos":-0.015,"avg_price":60010.5,"liquidation_price":70000,"mark_price":60000,"leverage":5,"locked_margin":180.03,"updated_at":1717754279737}]"#;
+    assert_eq!(
+        frames(&mut s, &event("df-position-update", short)),
+        vec![SessionEvent::Position(crate::venue::order::VenuePosition {
+            symbol: "B-BTC_USDT".into(),
+            size: -1_500_000,
+            entry: Some(Price::parse("60010.5").unwrap()),
+            leverage: Some(crate::types::Rate::parse("5").unwrap()),
+        })]
     );
     assert!(matches!(
         frames(&mut s, &event("df-position-update", "[{\"id\":\"x\"}]")).as_slice(),

@@ -15,8 +15,8 @@
 //! snapshot of the order's cumulative `execQty` / `execAmt` and its `ordState`; the gateway
 //! turns snapshots into fills and asks the match list (REST) for their fees, because a push
 //! names its fee's currency by a numeric `feeCurrencyId` the docs do not map to a code.
-//! Account pushes carry one currency each and are counted, not applied: balances come whole
-//! from the REST account list. The session sequence `S` is watched: a jump means a message was
+//! Account pushes carry one currency each: each is a `SessionEvent::BalanceUpdate` for that
+//! currency alone (the others kept); the REST account list still gives the whole list. The session sequence `S` is watched: a jump means a message was
 //! lost, and the gateway reconciles at once.
 
 use std::collections::{HashMap, VecDeque};
@@ -27,10 +27,10 @@ use serde_json::Value;
 
 use crate::config::Secret;
 use crate::types::order::{OrderEvent, SnapshotStatus};
-use crate::types::{ClientOrderId, Notional, OrderStatus, UnixNanos, VenueOrderId};
+use crate::types::{AssetCode, ClientOrderId, Notional, OrderStatus, UnixNanos, VenueOrderId};
 use crate::venue::md::Keepalive;
 use crate::venue::order::{
-    OrderLimits, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError,
+    Balance, OrderLimits, OrderSession, PlaceOrder, Purpose, SessionEvent, VenueError,
 };
 
 use super::private::{OrderPush, PrivatePush, decode_private, login_request};
@@ -142,7 +142,7 @@ pub struct CoinstoreSession {
     /// The last `S` seen on this connection (it restarts with each connection).
     last_s: Option<u64>,
     logged_in: bool,
-    /// Account pushes seen (counted, not applied).
+    /// Account pushes seen (each applied as one currency's `BalanceUpdate`).
     pub account_pushes: u64,
 }
 
@@ -285,9 +285,19 @@ impl OrderSession for CoinstoreSession {
                                 ));
                             }
                         },
-                        PrivatePush::Account(_) => {
+                        PrivatePush::Account(a) => {
                             self.account_pushes += 1;
-                            out.push(SessionEvent::Other("account".into()));
+                            out.push(match AssetCode::new(a.currency.as_bytes()) {
+                                Some(asset) => SessionEvent::BalanceUpdate(Balance {
+                                    asset,
+                                    free: a.available,
+                                    locked: a.frozen,
+                                }),
+                                None => SessionEvent::Undecodable(format!(
+                                    "account push: currency {:?} too long",
+                                    a.currency
+                                )),
+                            });
                         }
                     }
                 }
@@ -323,6 +333,27 @@ mod tests {
     }
 
     const PUSH: &str = r#"{"S":5,"T":"order","version":3,"accountId":1,"ordId":77,"symbol":"BTCUSDT","side":"BUY","ordType":"LIMIT","timeInForce":"GTC","ordPrice":"100","ordQty":"2","ordAmt":"200","ordState":"PARTIAL_FILLED","execQty":"0.5","execAmt":"50","remainingQty":"1.5","matchId":1,"tradeId":9,"matchRole":"MAKER","matchQty":"0.5","matchAmt":"50","feeCurrencyId":3,"fee":"0.001","timestamp":1}"#;
+
+    #[test]
+    fn an_account_push_is_one_currencys_balance_update() {
+        let (mut s, _) = session();
+        let mut ev = Vec::new();
+        let push = br#"{"S":1,"T":"account","accountId":1,"currency":"USDT","available":"990.5","frozen":"9.5","timestamp":1}"#;
+        s.on_frame(push, UnixNanos(1), &mut ev);
+        let updates: Vec<&Balance> = ev
+            .iter()
+            .filter_map(|e| match e {
+                SessionEvent::BalanceUpdate(b) => Some(b),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(updates.len(), 1, "{ev:?}");
+        assert_eq!(updates[0].asset.as_str(), "USDT");
+        assert_eq!(updates[0].free, Qty::parse("990.5").unwrap());
+        assert_eq!(updates[0].locked, Qty::parse("9.5").unwrap());
+        assert!(!ev.iter().any(|e| matches!(e, SessionEvent::Balances(_))));
+        assert_eq!(s.account_pushes, 1);
+    }
 
     fn session() -> (CoinstoreSession, Ids) {
         let ids: Ids = Arc::default();

@@ -12,11 +12,13 @@
 //! `market_order`; `reduce_only`; `client_order_id` is mako's client id), `DELETE /v2/orders`
 //! with the JSON body `{"client_order_id","product_symbol"}`, `GET
 //! /v2/orders/client_order_id/{id}` (status; also the order's fees: see below), `GET
-//! /v2/orders?states=open,pending` (open orders) and `GET /v2/wallet/balances`. Encoded and
-//! decoded here but not called by the gateway (it has no step for them, as on Bybit):
-//! `DELETE /v2/orders/all`, `GET /v2/positions/margined`, `GET /v2/fills` and `POST
-//! /v2/products/{id}/orders/leverage` ([`DeltaRest::cancel_all`], [`DeltaRest::positions`],
-//! [`DeltaRest::fills`], [`DeltaRest::set_leverage`], each with its decoder).
+//! /v2/orders?states=open,pending` (open orders), `GET /v2/wallet/balances`, and for
+//! perpetuals (`rest_perp.rs`) `GET /v2/products/{symbol}` (the product id, learned once),
+//! `POST /v2/products/{id}/orders/leverage` (the configured leverage at start) and `GET
+//! /v2/positions?product_id=` (the sweep's position). Encoded and decoded here but not called
+//! by the gateway: `DELETE /v2/orders/all`, `GET /v2/positions/margined` and `GET /v2/fills`
+//! ([`DeltaRest::cancel_all`], [`DeltaRest::margined_positions`], [`DeltaRest::fills`], each
+//! with its decoder).
 //!
 //! Quantities: Delta counts derivatives in whole contracts, and so does a mako instrument
 //! with `qty_unit = "contracts"` (its `contract_size` converts to base exactly, in
@@ -33,7 +35,8 @@
 //! **Unconfirmed against the live venue** (kept here, repeated in the README's venue row):
 //! - Orders, cancels and queries name the product by symbol (`product_symbol`), never by id:
 //!   the docs allow it on orders; on a cancel their sample sends `product_id`, so the symbol
-//!   there is a reading. Product ids are needed only by `set_leverage` (the caller's).
+//!   there is a reading. Product ids are needed only by the leverage and position requests,
+//!   which learn them from the venue (`rest_perp.rs`).
 //! - Cancel by `client_order_id` alone (no `id`): implied by the schema, not described.
 //! - `GET /v2/orders/client_order_id/{id}` is read as finding closed and cancelled orders
 //!   too ("latest state"); a 404 or `open_order_not_found` there is read as no such order.
@@ -144,6 +147,8 @@ pub struct DeltaRest {
     signer: DeltaSigner,
     /// Settling asset of each symbol traded (the instrument's `settle`): an order's fees.
     settle: Vec<(String, AssetCode)>,
+    /// Product ids learned from the venue (`rest_perp.rs`).
+    products: perp::Products,
     inflight: Inflight,
     policy: RatePolicy,
 }
@@ -158,6 +163,7 @@ impl DeltaRest {
         Self {
             signer,
             settle,
+            products: perp::Products::default(),
             inflight: Inflight::default(),
             // Delta reports no usage: only its 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
@@ -369,7 +375,24 @@ impl RestCodec for DeltaRest {
         )
     }
 
+    /// `GET /v2/positions?product_id=` (weight 3), after the product's lookup.
+    fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        Some(self.position_request(symbol, now_ms, buf))
+    }
+
+    /// `POST /v2/products/{id}/orders/leverage` (weight 1), after the product's lookup.
+    fn set_leverage(
+        &mut self,
+        symbol: &str,
+        leverage: crate::types::Rate,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        Some(self.leverage_request(symbol, leverage, now_ms, buf))
+    }
+
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
+        self.products.take_lookup(id);
         self.inflight.take(id)
     }
 
@@ -390,7 +413,8 @@ impl RestCodec for DeltaRest {
         if id == 0 {
             return;
         }
-        let Some(purpose) = self.abandon(id) else {
+        let lookup = self.products.take_lookup(id);
+        let Some(purpose) = self.inflight.take(id) else {
             out.push(SessionEvent::Undecodable(format!(
                 "answer to unknown REST request {id}"
             )));
@@ -445,6 +469,10 @@ impl RestCodec for DeltaRest {
         }
         let result = v.get("result").unwrap_or(&Value::Null);
         let decoded: Result<Vec<SessionEvent>, String> = match &purpose {
+            _ if lookup.is_some() => {
+                let symbol = lookup.unwrap_or_default();
+                self.on_product(&symbol, &purpose, result)
+            }
             Purpose::Place(cid) => match result.get("id").and_then(Value::as_u64) {
                 // The answer is the order as it stands: an IOC may already be filled.
                 Some(id) => venue_id(id).map(|venue_order_id| match order(result) {
@@ -497,12 +525,11 @@ impl RestCodec for DeltaRest {
                 }])
             }),
             Purpose::Account => balances(result).map(|b| vec![SessionEvent::Balances(b)]),
-            // Positions and leverage are asked through rest_admin.rs, not the gateway's seam.
-            Purpose::Amend(_)
-            | Purpose::Subscribe
-            | Purpose::Logon
-            | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
+            Purpose::Positions(symbol) => perp::position_answer(symbol, result),
+            Purpose::SetLeverage { symbol, leverage } => {
+                perp::leverage_answer(symbol, *leverage, result)
+            }
+            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),
@@ -682,9 +709,12 @@ pub(super) fn balance(d: &Value) -> Result<Balance, String> {
 
 #[path = "rest_admin.rs"]
 mod admin;
+#[path = "rest_perp.rs"]
+mod perp;
 pub use admin::{
     OwnRequest, VenueFill, VenuePosition, decode_fills, decode_leverage, decode_positions,
 };
+pub use perp::Product;
 
 #[cfg(test)]
 #[path = "rest_tests.rs"]

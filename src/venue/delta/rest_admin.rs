@@ -1,7 +1,7 @@
 //! Delta requests the gateway does not drive (it has no step for them), encoded and decoded
 //! for a caller that sends them itself: `DELETE /v2/orders/all`, `GET
-//! /v2/positions/margined`, `GET /v2/fills` and `POST /v2/products/{id}/orders/leverage`,
-//! signed like every other request (`DeltaRest::sign`).
+//! /v2/positions/margined`, `GET /v2/fills` and `POST /v2/products/{id}/orders/leverage` by a
+//! known id, signed like every other request (`DeltaRest::sign`).
 
 use std::fmt::Write as _;
 
@@ -74,7 +74,7 @@ impl DeltaRest {
     }
 
     /// `GET /v2/positions/margined`: every position with its margin and liquidation price.
-    pub fn positions(&self, now_ms: u64, buf: &mut Vec<u8>) -> OwnRequest {
+    pub fn margined_positions(&self, now_ms: u64, buf: &mut Vec<u8>) -> OwnRequest {
         buf.clear();
         self.own(Method::Get, "/v2/positions/margined".into(), buf, now_ms)
     }
@@ -86,9 +86,11 @@ impl DeltaRest {
         self.own(Method::Get, "/v2/fills".into(), buf, now_ms)
     }
 
-    /// `POST /v2/products/{product_id}/orders/leverage` `{"leverage":"10"}` (§4.7). The
-    /// leverage is written as a decimal string, as Delta writes big decimals.
-    pub fn set_leverage(
+    /// `POST /v2/products/{product_id}/orders/leverage` `{"leverage":"10"}` (§4.7) for a
+    /// caller that knows the product id; the leverage is written as a decimal string, as
+    /// Delta writes big decimals. (The gateway's own leverage request is `rest_perp.rs`'s,
+    /// with the id learned from the venue and the number form of the docs' sample.)
+    pub fn leverage_by_id(
         &self,
         product_id: u64,
         leverage: Price,

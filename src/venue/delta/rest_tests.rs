@@ -129,7 +129,7 @@ fn cancel_status_and_queries_are_signed_as_sent() {
         header(&h, "signature"),
         "43df1e451b33a8ccc5789a00d6543784430665533f6b1a837ef67035f14aed4c"
     );
-    let r = c.set_leverage(27, Price::parse("10").unwrap(), NOW_MS, &mut buf);
+    let r = c.leverage_by_id(27, Price::parse("10").unwrap(), NOW_MS, &mut buf);
     assert_eq!(r.path, "/v2/products/27/orders/leverage");
     assert_eq!(buf, br#"{"leverage":"10"}"#);
     assert_eq!(

@@ -402,12 +402,12 @@ fn count_request(shared: &Shared, account: usize) -> (bool, Vec<(String, String)
     (used <= REQUESTS_PER_S, headers)
 }
 
+/// An answer: status, body and extra headers.
+pub type Answer = (u16, Value, Vec<(String, String)>);
+
 /// The private REST endpoints and `/time`, with the answer's `x-ratelimit-*` headers;
 /// `None` for paths outside `/api/v3/brokerage`.
-pub fn rest(
-    shared: &Shared,
-    req: &crate::net::http::Request,
-) -> Option<(u16, Value, Vec<(String, String)>)> {
+pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<Answer> {
     let path = req.path.strip_prefix(PREFIX)?;
     if (req.method.as_str(), path) == ("GET", "/time") {
         let (status, body) = rest_inner(shared, req, path, None)?;

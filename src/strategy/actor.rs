@@ -484,6 +484,50 @@ impl StrategyActor {
     }
 }
 
+/// The mid of a valid book.
+fn mid_of(book: &crate::book::TopOfBook) -> Option<Price> {
+    book.valid
+        .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2))
+}
+
+impl StrategyActor {
+    fn report_msg(&self, mid: Option<Price>, report: StrategyReport) -> ReportMsg {
+        ReportMsg {
+            strategy: self.id,
+            mid,
+            report,
+            prints: self.prints,
+            prints_lost: self.prints_lost,
+            decisions: self.decisions,
+            stopped: self.stopped,
+            vacant: self.vacant,
+        }
+    }
+
+    /// Passes every waiting order update to the strategy (called halted: it may cancel, not
+    /// open). Returns how many.
+    fn drain_updates(
+        &mut self,
+        now: UnixNanos,
+        book: &crate::book::TopOfBook,
+        band: &crate::latency::bands::Band,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(u) = self.updates.try_recv() {
+            n += 1;
+            if u.fee_correction.is_none() {
+                self.sink.observe(&u);
+            }
+            let mut cx = cx!(self, now, *book, UnixNanos::ZERO, band, true);
+            match u.fee_correction {
+                Some(fix) => self.strategy.on_fee_correction(&u, fix, &mut cx),
+                None => self.strategy.on_order_update(&u, &mut cx),
+            }
+        }
+        n
+    }
+}
+
 impl Actor for StrategyActor {
     fn name(&self) -> &str {
         &self.name
@@ -611,9 +655,7 @@ impl Actor for StrategyActor {
         }
         if now >= self.next_report {
             self.next_report = now.plus_nanos(REPORT_EVERY_NS);
-            let mid = book
-                .valid
-                .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2));
+            let mid = mid_of(&book);
             let report = self.strategy.report(mid);
             if report.entries_stopped != self.entries_stopped {
                 self.entries_stopped = report.entries_stopped;
@@ -637,16 +679,7 @@ impl Actor for StrategyActor {
                 }
             }
             if let Some(tx) = &self.reports {
-                let _ = tx.send(ReportMsg {
-                    strategy: self.id,
-                    mid,
-                    report,
-                    prints: self.prints,
-                    prints_lost: self.prints_lost,
-                    decisions: self.decisions,
-                    stopped: false,
-                    vacant: false,
-                });
+                let _ = tx.send(self.report_msg(mid, report));
             }
         }
         if !self.env.closed_trades().is_empty() {
@@ -661,32 +694,12 @@ impl Actor for StrategyActor {
         let band = self.band().clone();
         // Updates the gateway sent while cancelling at shutdown (it stops first on a shared
         // host) still count: fills change inventory.
-        while let Some(u) = self.updates.try_recv() {
-            if u.fee_correction.is_none() {
-                self.sink.observe(&u);
-            }
-            let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
-            match u.fee_correction {
-                Some(fix) => self.strategy.on_fee_correction(&u, fix, &mut cx),
-                None => self.strategy.on_order_update(&u, &mut cx),
-            }
-        }
+        self.drain_updates(now, &book, &band);
         let mut cx = cx!(self, now, book, UnixNanos::ZERO, &band, true);
         self.strategy.on_stop(&mut cx);
         if let Some(tx) = &self.final_report {
-            let mid = book
-                .valid
-                .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2));
-            let _ = tx.send(ReportMsg {
-                strategy: self.id,
-                mid,
-                report: self.strategy.report(mid),
-                prints: self.prints,
-                prints_lost: self.prints_lost,
-                decisions: self.decisions,
-                stopped: self.stopped,
-                vacant: self.vacant,
-            });
+            let mid = mid_of(&book);
+            let _ = tx.send(self.report_msg(mid, self.strategy.report(mid)));
         }
         // The gateway may be busy: give the cancels a moment to find room.
         for _ in 0..100 {

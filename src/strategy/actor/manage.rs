@@ -3,11 +3,9 @@
 //! strategy (a stopped bot's cancels and late fills keep its books true), prints are let go,
 //! reports keep flowing so `/status` shows the state.
 
-use crate::types::{Price, Side, UnixNanos};
+use crate::types::{Side, UnixNanos};
 
-use super::{
-    FLATTEN_COLLAR_BPS, REPORT_EVERY_NS, ReportMsg, StrategyActor, StrategyControl, StrategyCtx,
-};
+use super::{FLATTEN_COLLAR_BPS, REPORT_EVERY_NS, StrategyActor, StrategyControl, StrategyCtx};
 use crate::strategy::vacant::Vacant;
 
 impl StrategyActor {
@@ -78,39 +76,17 @@ impl StrategyActor {
 
     /// A poll while stopped or vacant: order updates, prints let go, reports.
     pub(super) fn idle_poll(&mut self, now: UnixNanos, book: &crate::book::TopOfBook) -> usize {
-        let mut work = 0;
         let band = self.band().clone();
-        while let Some(u) = self.updates.try_recv() {
-            work += 1;
-            if u.fee_correction.is_none() {
-                self.sink.observe(&u);
-            }
-            let mut cx = cx!(self, now, *book, UnixNanos::ZERO, &band, true);
-            match u.fee_correction {
-                Some(fix) => self.strategy.on_fee_correction(&u, fix, &mut cx),
-                None => self.strategy.on_order_update(&u, &mut cx),
-            }
-        }
+        let mut work = self.drain_updates(now, book, &band);
         if let Some(rx) = &self.trades {
             work += rx.drain(usize::MAX, |_| {});
             self.dropped_seen = rx.stats().snapshot().1;
         }
         if now >= self.next_report {
             self.next_report = now.plus_nanos(REPORT_EVERY_NS);
-            let mid = book
-                .valid
-                .then(|| Price::from_units((book.bid.price.units() + book.ask.price.units()) / 2));
+            let mid = super::mid_of(book);
             if let Some(tx) = &self.reports {
-                let _ = tx.send(ReportMsg {
-                    strategy: self.id,
-                    mid,
-                    report: self.strategy.report(mid),
-                    prints: self.prints,
-                    prints_lost: self.prints_lost,
-                    decisions: self.decisions,
-                    stopped: self.stopped,
-                    vacant: self.vacant,
-                });
+                let _ = tx.send(self.report_msg(mid, self.strategy.report(mid)));
             }
         }
         if !self.env.closed_trades().is_empty() {

@@ -166,7 +166,7 @@ def main():
     for s in end["strategies"]:
         d0 = before.get(s["id"], {}).get("decisions", 0)
         rates.append((s["id"], (s.get("decisions", 0) - d0) / elapsed, s.get("trades", 0)))
-    t2o = [p for p in lat["percentiles"] if p["measurement"] == "tick_to_order"]
+    t2o = [p for p in lat["latency"]["percentiles"] if p["measurement"] == "tick_to_order"]
     print(f"## {a.bots} bot(s) on {a.instruments} instrument(s), {elapsed:.0f} s")
     for p in t2o:
         r = p["run"]

@@ -278,9 +278,11 @@ fn when_okx_slows_down_its_band_falls_and_entries_move_to_binance() {
         okx_late, 0,
         "no order on OKX once it was defensive: (instrument, ms after the change) {listing:?}"
     );
+    // At least the two entries /status showed opening there (their exits may come after the
+    // engine stopped: waiting for them is not what this test shows).
     assert!(
-        orders(binance, true) >= 4,
-        "entries and exits on Binance after: {listing:?}"
+        orders(binance, true) >= 2,
+        "entries on Binance after: {listing:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

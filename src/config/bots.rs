@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use super::error::ConfigErrors;
 
 /// The kind of a vacant slot.
-pub const VACANT: &str = "vacant";
+pub const VACANT: &str = crate::strategy::vacant::NAME;
 /// Most slots per instrument (each is a strategy actor polled on its host).
 pub const MAX_SLOTS: i64 = 64;
 

@@ -9,9 +9,12 @@ use crate::strategy::params::ParamReader;
 use crate::strategy::registry::{BuildArgs, Kind};
 use crate::types::{Price, Qty};
 
+/// The kind name of a vacant slot.
+pub const NAME: &str = "vacant";
+
 /// The vacant slot in the strategy registry.
 pub const KIND: Kind = Kind {
-    name: crate::config::bots::VACANT,
+    name: NAME,
     validate: |t| ParamReader::new(t, &[]).finish(()),
     build: |a: &BuildArgs<'_>| {
         ParamReader::new(a.params, &[]).finish(())?;

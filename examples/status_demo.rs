@@ -1,5 +1,6 @@
 //! Serves the status endpoint and dashboard with sample snapshots, for working on the page
-//! without running an engine (`docs/dashboard.png` shows the real demo engine instead).
+//! without running an engine (`docs/dashboard/` holds screenshots of a real engine, taken
+//! by the browser test).
 //!
 //! `cargo run --example status_demo -- [bind, default 127.0.0.1:8089] [seconds, default 60]`
 

@@ -312,6 +312,13 @@ fn bots_are_created_managed_and_deleted_while_the_engine_runs_and_survive_a_rest
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["flattened"], true, "{body}");
     wait_status(addr, "the deleted bot gone", |v| bot(v, "g2").is_none());
+    // Its slot is listed (kind vacant, with the position it had) until the gateway's books
+    // show the flatten's market order filled; only then is it hidden and free for a new bot.
+    wait_status(addr, "the flattened slot flat and hidden", |v| {
+        v["strategies"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|b| b["kind"] != "vacant"))
+    });
 
     // Another bot takes a slot; stop-all stops both.
     let (status, body) = call(

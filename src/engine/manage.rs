@@ -342,21 +342,46 @@ impl ControlActor {
                 "paper accounts are allotted at start: in paper mode add the bot to the config and restart",
             );
         }
-        let Some(i) = self.bots.slots.iter().position(|s| {
-            s.state == BotState::Vacant && s.venue == sc.venue && s.instrument == sc.instrument
-        }) else {
+        let market = format!(
+            "{} {}",
+            self.bots
+                .venues
+                .get(sc.venue.index())
+                .map_or("?", String::as_str),
+            self.bots
+                .instruments
+                .get(sc.instrument.index())
+                .map_or("?", |x| x.symbol.as_str())
+        );
+        let free: Vec<usize> = (0..self.bots.slots.len())
+            .filter(|&i| {
+                let s = &self.bots.slots[i];
+                s.state == BotState::Vacant && s.venue == sc.venue && s.instrument == sc.instrument
+            })
+            .collect();
+        // A slot whose deleted bot's flatten did not close everything still holds that
+        // position on the engine's books: a new bot there would inherit it.
+        let held_by = |i: usize| {
+            self.bots.positions.as_ref().map_or(0, |b| {
+                b.position(StrategyId(i as u16), self.bots.slots[i].instrument)
+                    .qty
+            })
+        };
+        let Some(i) = free.iter().copied().find(|&i| held_by(i) == 0) else {
+            if let Some(&i) = free.first() {
+                return error(
+                    409,
+                    format!(
+                        "every free bot slot on {market} still holds a position a deleted bot left ({} holds {}): close it by hand, or raise [bots] slots_per_instrument and restart",
+                        self.bots.slots[i].name,
+                        signed_qty(held_by(i))
+                    ),
+                );
+            }
             return error(
                 409,
                 format!(
-                    "no free bot slot on {} {}: raise [bots] slots_per_instrument and restart",
-                    self.bots
-                        .venues
-                        .get(sc.venue.index())
-                        .map_or("?", String::as_str),
-                    self.bots
-                        .instruments
-                        .get(sc.instrument.index())
-                        .map_or("?", |x| x.symbol.as_str())
+                    "no free bot slot on {market}: raise [bots] slots_per_instrument and restart"
                 ),
             );
         };
@@ -597,10 +622,7 @@ impl ControlActor {
                 "the bot holds a position; delete with ?flatten=true to close it first",
             )
             .1;
-            b["position"] = json!(crate::types::Qty::from_units(held).to_string());
-            if held < 0 {
-                b["position"] = json!(format!("-{}", crate::types::Qty::from_units(-held)));
-            }
+            b["position"] = json!(signed_qty(held));
             return (409, b);
         }
         if !self.has_room(i) {
@@ -707,6 +729,16 @@ impl ControlActor {
         if let Some(n) = self.names.get_mut(i) {
             name.clone_into(n);
         }
+    }
+}
+
+/// A signed position in base units as decimal text (`-0.5`).
+fn signed_qty(units: i64) -> String {
+    let q = crate::types::Qty::from_units(units.saturating_abs());
+    if units < 0 {
+        format!("-{q}")
+    } else {
+        q.to_string()
     }
 }
 

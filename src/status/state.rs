@@ -240,12 +240,23 @@ impl StatusState {
         }
     }
 
-    /// Whether strategy `i` is a vacant bot slot (left out of `/status` and `/stats`).
+    /// Whether strategy `i` is a vacant bot slot.
     pub fn is_vacant(&self, i: usize) -> bool {
         self.setup
             .strategies
             .get(i)
             .is_some_and(|s| s.kind == crate::config::bots::VACANT)
+    }
+
+    /// Whether strategy `i` is listed on `/status` and `/stats`: every bot, and a vacant slot
+    /// only while the engine's books still give it a position or open orders (what a deleted
+    /// bot's flatten left behind stays visible until it is closed).
+    pub fn is_listed(&self, i: usize) -> bool {
+        !self.is_vacant(i)
+            || self.strategy_risk.get(i).is_some_and(|l| {
+                l.iter()
+                    .any(|r| r.position.units() != 0 || r.open_orders > 0)
+            })
     }
 
     pub fn apply(&mut self, u: StatusUpdate) {
@@ -317,9 +328,13 @@ impl StatusState {
                 let i = strategy.index();
                 if let Some(info) = self.setup.strategies.get_mut(i) {
                     if info.name != name || info.kind != kind {
-                        // Another bot in the slot: its figures start afresh.
+                        // Another bot in the slot: its figures start afresh. A slot made
+                        // vacant keeps the engine's books' last figures (a position the
+                        // flatten has not closed yet lists it) until the gateway's next.
                         self.strategies[i] = None;
-                        self.strategy_risk[i].clear();
+                        if kind != crate::config::bots::VACANT {
+                            self.strategy_risk[i].clear();
+                        }
                         self.details[i] = None;
                     }
                     info.name.clone_from(&name);
@@ -397,7 +412,7 @@ impl StatusState {
             "strategies".into(),
             Value::Array(
                 (0..self.setup.strategies.len())
-                    .filter(|i| !self.is_vacant(*i))
+                    .filter(|i| self.is_listed(*i))
                     .map(|i| self.strategy_json(i))
                     .collect(),
             ),

@@ -132,9 +132,14 @@ impl StatusState {
     /// or waiting; "unknown" until its first report.
     pub fn stats_json(&self, now: crate::types::UnixNanos) -> Value {
         let bots: Vec<Value> = (0..self.setup.strategies.len())
-            .filter(|i| !self.is_vacant(*i))
+            .filter(|i| self.is_listed(*i))
             .map(|i| self.strategy_json(i))
             .collect();
+        // A vacant slot still holding what a deleted bot left is listed, but is not a bot.
+        let n = self.setup.strategies.len();
+        let holding = (0..n)
+            .filter(|i| self.is_vacant(*i) && self.is_listed(*i))
+            .count();
         let count = |states: &[&str]| {
             bots.iter()
                 .filter(|b| states.contains(&b["state"].as_str().unwrap_or("")))
@@ -146,8 +151,9 @@ impl StatusState {
             "generated_at_ns": now.0,
             "mode": self.setup.mode.as_str(),
             "bots": {
-                "total": bots.len(),
-                "vacant_slots": (0..self.setup.strategies.len()).filter(|i| self.is_vacant(*i)).count(),
+                "total": bots.len() - holding,
+                "vacant_slots": (0..n).filter(|i| self.is_vacant(*i)).count(),
+                "vacant_slots_holding": holding,
                 "active": count(&["starting", "running", "waiting"]),
                 "paused": count(&["paused"]),
                 "stopped": count(&["stopped"]),

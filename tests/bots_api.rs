@@ -239,6 +239,7 @@ fn bots_are_created_managed_and_deleted_while_the_engine_runs_and_survive_a_rest
     );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["state"], "running");
+    let g2_slot = body["slot"].as_str().expect("the slot it took").to_owned();
     let v = wait_status(addr, "the created bot trading", |v| {
         bot(v, "g2").is_some_and(|b| b["trades"].as_u64().unwrap_or(0) > 0)
     });
@@ -319,6 +320,21 @@ fn bots_are_created_managed_and_deleted_while_the_engine_runs_and_survive_a_rest
             .as_array()
             .is_some_and(|a| a.iter().all(|b| b["kind"] != "vacant"))
     });
+    // A vacant slot holding nothing has nothing to delete or flatten.
+    let (status, body) = call(
+        addr,
+        "DELETE",
+        &format!("/control/strategies/{g2_slot}?flatten=true"),
+        None,
+        true,
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("holding no position")),
+        "{body}"
+    );
 
     // Another bot takes a slot; stop-all stops both.
     let (status, body) = call(

@@ -602,7 +602,7 @@ impl ControlActor {
 
     fn delete(&mut self, name: &str, flatten: bool) -> (u16, Value) {
         let Some(i) = self.bots.find(name) else {
-            return error(404, "no such strategy");
+            return self.flatten_slot(name, flatten);
         };
         let slot = self.bots.slots[i].clone();
         if slot.several_markets {
@@ -677,6 +677,50 @@ impl ControlActor {
             200,
             json!({"id": name, "deleted": true, "flattened": flatten && held != 0}),
         )
+    }
+
+    /// `DELETE` of a vacant slot: with `?flatten=true`, closes what a deleted bot's flatten
+    /// left on the engine's books there (a slot holding nothing has nothing to delete).
+    fn flatten_slot(&mut self, name: &str, flatten: bool) -> (u16, Value) {
+        let Some(i) = self
+            .bots
+            .slots
+            .iter()
+            .position(|s| s.name == name && s.state == BotState::Vacant)
+        else {
+            return error(404, "no such strategy");
+        };
+        let held = self.bots.positions.as_ref().map_or(0, |b| {
+            b.position(StrategyId(i as u16), self.bots.slots[i].instrument)
+                .qty
+        });
+        if held == 0 {
+            return error(409, "a vacant slot holding no position: nothing to delete");
+        }
+        if !flatten {
+            let mut b = error(
+                409,
+                "the vacant slot holds a position a deleted bot left; ?flatten=true closes it",
+            )
+            .1;
+            b["position"] = json!(signed_qty(held));
+            return (409, b);
+        }
+        if !self.has_room(i) {
+            return error(503, "the slot is busy; retry");
+        }
+        if let Err(e) = self.send(StrategyId(i as u16), StrategyControl::Flatten) {
+            return error(503, e);
+        }
+        self.tell(
+            Level::Warn,
+            name,
+            format!(
+                "closing the position a deleted bot left ({}) by a market order",
+                signed_qty(held)
+            ),
+        );
+        (200, json!({"id": name, "flattened": true}))
     }
 
     fn stop_all(&mut self) -> (u16, Value) {

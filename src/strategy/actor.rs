@@ -38,6 +38,9 @@ pub enum StrategyControl {
         flatten: bool,
         slot: String,
     },
+    /// In a vacant slot: close the position a removed bot's flatten left, by another
+    /// collared market order.
+    Flatten,
 }
 
 /// A bot for a slot: built and checked by the control actor.

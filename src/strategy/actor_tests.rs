@@ -302,3 +302,90 @@ fn a_strategy_that_stops_entering_is_notified_once() {
         }]
     );
 }
+
+#[test]
+fn a_vacant_slot_told_to_flatten_closes_what_a_removed_bot_left_and_nothing_when_flat() {
+    use super::actor::StrategyControl;
+    use crate::gateway::OrderIntent;
+    use crate::risk::{Position, PositionBoard};
+    use crate::types::{OrderKind, TimeInForce};
+    let inst = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "SOLUSDT",
+        "SOL",
+        "USDT",
+        px("0.01"),
+        Qty::parse("0.001").unwrap(),
+    )
+    .unwrap();
+    let cache = BookCache::new(1);
+    let mut writer = cache.writer(InstrumentId(0)).unwrap();
+    let mut book = L2Book::with_capacity(8);
+    book.apply_level(Side::Buy, px("100"), Qty::parse("5").unwrap());
+    book.apply_level(Side::Sell, px("100.01"), Qty::parse("5").unwrap());
+    writer.publish(&book, UnixNanos(T0), UnixNanos(T0));
+    let board = PositionBoard::new(2, 1, 1);
+    let sid = StrategyId(1);
+    let (itx, irx) = bounded("intents", 8, FullPolicy::Backpressure);
+    let (_utx, urx) = bounded("updates", 8, FullPolicy::Backpressure);
+    let (ctx_tx, crx) = bounded("control", 4, FullPolicy::Backpressure);
+    let mut actor = StrategyActor::new(
+        "strategy:slot-x-SOLUSDT-1".into(),
+        sid,
+        VenueId(0),
+        InstrumentId(0),
+        Box::new(crate::strategy::vacant::Vacant),
+        cache.reader(),
+        None,
+        urx,
+        IntentSink::new(itx, CidMinter::new(1, sid), sid, InstrumentId(0)),
+        KillSwitch::default(),
+    )
+    .vacant()
+    .with_env(Env::new(
+        Some(cache.reader()),
+        vec![inst],
+        Some(board.clone()),
+    ))
+    .with_control(crx);
+    let (clock, _hand) = Clock::manual(UnixNanos(T0));
+    let mut ctx = Ctx {
+        clock,
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    actor.start(&mut ctx).unwrap();
+
+    // Flat: nothing is sent.
+    ctx_tx.send(StrategyControl::Flatten).unwrap();
+    actor.poll(&mut ctx);
+    assert!(irx.try_recv().is_none(), "a flat slot sends nothing");
+
+    // 0.0505 SOL left long: a collared IOC sell of what the lot allows (0.05).
+    board.set_position(
+        sid,
+        InstrumentId(0),
+        Position {
+            qty: 5_050_000,
+            ..Position::default()
+        },
+    );
+    ctx_tx.send(StrategyControl::Flatten).unwrap();
+    actor.poll(&mut ctx);
+    let Some(OrderIntent::New(i)) = irx.try_recv() else {
+        panic!("a flatten order");
+    };
+    assert_eq!(
+        (i.strategy, i.side, i.kind, i.tif, i.qty),
+        (
+            sid,
+            Side::Sell,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            Qty::parse("0.05").unwrap()
+        )
+    );
+    assert!(i.price < px("100") && i.price.is_positive(), "{}", i.price);
+    assert!(irx.try_recv().is_none(), "one order");
+}

@@ -46,18 +46,7 @@ impl StrategyActor {
             StrategyControl::Remove { flatten, slot } if !self.vacant => {
                 self.sink.cancel_all();
                 if flatten {
-                    let band = self.band().clone();
-                    let mut cx = cx!(self, now, *book, UnixNanos::ZERO, &band, false);
-                    let held = cx.position().qty;
-                    let lot = cx.instrument(self.instrument).map(|i| i.lot_size);
-                    if held != 0
-                        && let Some(lot) = lot
-                    {
-                        let side = if held > 0 { Side::Sell } else { Side::Buy };
-                        let qty = crate::types::Qty::from_units(held.abs()).floor_to(lot);
-                        let sent = cx.market(self.instrument, side, qty, FLATTEN_COLLAR_BPS);
-                        tracing::info!(strategy = %self.name, ?side, %qty, sent = sent.is_some(), "flattening before removal");
-                    }
+                    self.flatten(now, book, "flattening before removal");
                 }
                 tracing::info!(strategy = %self.name, "bot removed: its slot is vacant");
                 self.strategy = Box::new(Vacant);
@@ -68,9 +57,28 @@ impl StrategyActor {
                 self.subscribe();
                 self.next_report = now;
             }
+            StrategyControl::Flatten if self.vacant => {
+                self.flatten(now, book, "flattening what a removed bot left");
+            }
             other => {
                 tracing::warn!(strategy = %self.name, vacant = self.vacant, "control command does not apply here: {other:?}");
             }
+        }
+    }
+
+    /// Closes the engine's position of this slot by a collared market order (on the lot).
+    fn flatten(&mut self, now: UnixNanos, book: &crate::book::TopOfBook, why: &str) {
+        let band = self.band().clone();
+        let mut cx = cx!(self, now, *book, UnixNanos::ZERO, &band, false);
+        let held = cx.position().qty;
+        let lot = cx.instrument(self.instrument).map(|i| i.lot_size);
+        if held != 0
+            && let Some(lot) = lot
+        {
+            let side = if held > 0 { Side::Sell } else { Side::Buy };
+            let qty = crate::types::Qty::from_units(held.saturating_abs()).floor_to(lot);
+            let sent = cx.market(self.instrument, side, qty, FLATTEN_COLLAR_BPS);
+            tracing::info!(strategy = %self.name, ?side, %qty, sent = sent.is_some(), "{why}");
         }
     }
 

@@ -2,7 +2,8 @@
 //! (tests/fixtures/lgbm/binary_120, 10 features), cycling through its 100 fixture rows (2 %
 //! of values missing). Baseline: the same loop reading the row and summing it. Cases: the
 //! probability (raw score and sigmoid), the raw score alone (every tree at once, by the
-//! sorted-threshold layout of `strategy/model/scorer.rs`), the raw score with the trees walked
+//! sorted-threshold layout of `strategy/model/scorer.rs` with its scans done in advance as
+//! tables), the same layout scanned per row (before the tables), the raw score with the trees walked
 //! eight at a time in step (the walk models with categorical splits or over 32 leaves take),
 //! and one tree at a time. The same model and rows are
 //! timed through LightGBM's own `LGBM_BoosterPredictForMatSingleRowFast` by
@@ -52,6 +53,20 @@ fn bench(c: &mut Criterion) {
             black_box(out[0])
         })
     });
+    g.bench_function(
+        "predict_raw, the sorted-threshold scan per row (no tables)",
+        |b| {
+            let (mut i, mut out) = (0, [0.0]);
+            b.iter(|| {
+                i = (i + 1) % rows.len();
+                model
+                    .predict_raw_scan(black_box(&rows[i]), &mut out)
+                    .expect("fast layout")
+                    .expect("row");
+                black_box(out[0])
+            })
+        },
+    );
     g.bench_function("predict_raw, trees walked eight at a time in step", |b| {
         let (mut i, mut out) = (0, [0.0]);
         b.iter(|| {

@@ -325,6 +325,29 @@ impl Model {
         Ok(())
     }
 
+    /// Raw scores over all trees by the fast layout's scan (without its tables), or `None`
+    /// when the model is not in the fast layout: for the benchmark and the tests that hold
+    /// the tables against the scan.
+    #[doc(hidden)]
+    pub fn predict_raw_scan(
+        &self,
+        row: &[f64],
+        out: &mut [f64],
+    ) -> Option<Result<(), PredictError>> {
+        let s = self.scorer.as_ref()?;
+        Some(self.check(row, out).map(|()| {
+            out.fill(0.0);
+            s.add_raw_by(row, self.roots.len(), self.per_iteration, out, false);
+        }))
+    }
+
+    /// True when the fast layout's scans are done in advance (tables), for `mako model check`
+    /// and the tests.
+    #[doc(hidden)]
+    pub fn fast_tables(&self) -> bool {
+        self.scorer.as_ref().is_some_and(|s| s.has_tables())
+    }
+
     /// Raw scores over all trees by the in-step walk (the walk models the fast layout cannot
     /// take use): for the benchmark and the tests that hold the walks against each other.
     #[doc(hidden)]

@@ -15,6 +15,14 @@
 //!
 //! Trees are taken in blocks so that the bits fit on the stack; the leaves are summed in tree
 //! order, so the raw score is LightGBM's to the bit.
+//!
+//! When the model is small enough ([`TABLE_LIMIT`]), the scan is done once per threshold when
+//! the model is read, not once per row: for each feature, the row's bits after its scan
+//! depend only on where the value falls among the feature's distinct thresholds (or on its
+//! being NaN or reading as 0), so each of those places keeps the whole block's masks, ANDed
+//! in advance (a [`Table`]). A prediction then finds each value's place by a binary search
+//! and ANDs one row of masks per feature into the bits, trees side by side (the compiler's
+//! vector instructions): the same bits as the scan, so the same leaves and the same sum.
 
 use super::{Model, Split, ZERO_THRESHOLD};
 
@@ -46,6 +54,125 @@ struct Block {
     first: usize,
     trees: usize,
     features: Vec<Lists>,
+    /// The scan done in advance, when the model is small enough.
+    table: Option<Table>,
+}
+
+/// Table bytes (all blocks) past which the model keeps the scan alone: a bigger table would
+/// mostly come from memory further away than the scan's lists.
+const TABLE_LIMIT: usize = 4 << 20;
+
+/// Masks per row of a [`Table`] are padded to a multiple of this (vector width).
+const PAD: usize = 8;
+
+/// One block's scans, done in advance: for each feature, one row of masks (one per tree of
+/// the block, padded to [`PAD`] with all-ones) per place a value can fall.
+#[derive(Debug, Clone)]
+struct Table {
+    /// Masks per row: the block's trees rounded up to [`PAD`].
+    stride: usize,
+    /// Per feature: `None` when no node of the block splits on it.
+    features: Vec<Option<FeatureTable>>,
+    masks: Vec<u32>,
+}
+
+/// A feature's rows in [`Table::masks`], from `start`: row 0 for NaN, row 1 for a value that
+/// reads as 0, row `2 + k` for a value above exactly `k` of the distinct `thresholds`.
+#[derive(Debug, Clone)]
+struct FeatureTable {
+    /// The feature's distinct thresholds in the block, ascending.
+    thresholds: Vec<f64>,
+    start: usize,
+}
+
+impl Table {
+    /// The table for a block's lists; its size in bytes is `masks.len() * 4`.
+    fn build(features: &[Lists], trees: usize) -> Table {
+        let stride = trees.div_ceil(PAD) * PAD;
+        let mut masks = Vec::new();
+        let mut tables = Vec::with_capacity(features.len());
+        for l in features {
+            if l.cuts.is_empty() {
+                tables.push(None);
+                continue;
+            }
+            let start = masks.len();
+            let mut row = vec![u32::MAX; stride];
+            for list in [&l.nan, &l.zero] {
+                row.fill(u32::MAX);
+                for &(t, m) in list {
+                    row[usize::from(t)] &= m;
+                }
+                masks.extend_from_slice(&row);
+            }
+            // Row 2 + k: the cuts below the (k+1)-th distinct threshold applied.
+            row.fill(u32::MAX);
+            masks.extend_from_slice(&row);
+            let mut thresholds = Vec::new();
+            let mut i = 0;
+            while i < l.cuts.len() {
+                let t = l.cuts[i].threshold;
+                // -0.0 and 0.0 sort apart but compare equal: one place.
+                while i < l.cuts.len() && l.cuts[i].threshold == t {
+                    row[usize::from(l.cuts[i].tree)] &= l.cuts[i].mask;
+                    i += 1;
+                }
+                thresholds.push(t);
+                masks.extend_from_slice(&row);
+            }
+            tables.push(Some(FeatureTable { thresholds, start }));
+        }
+        Table {
+            stride,
+            features: tables,
+            masks,
+        }
+    }
+
+    /// ANDs the masks of `row`'s places into `bits` (at least `stride` long).
+    #[inline]
+    fn apply(&self, row: &[f64], bits: &mut [u32]) {
+        let bits = &mut bits[..self.stride];
+        for (ft, &v) in self.features.iter().zip(row) {
+            let Some(ft) = ft else { continue };
+            let place = if v.is_nan() {
+                0
+            } else if v.abs() <= ZERO_THRESHOLD {
+                1
+            } else {
+                2 + below(&ft.thresholds, v)
+            };
+            let at = ft.start + place * self.stride;
+            let masks = &self.masks[at..at + self.stride];
+            for (b, m) in bits.chunks_exact_mut(PAD).zip(masks.chunks_exact(PAD)) {
+                for (b, m) in b.iter_mut().zip(m) {
+                    *b &= *m;
+                }
+            }
+        }
+    }
+}
+
+/// How many of the ascending `thresholds` are below `v` (not NaN): a binary search without
+/// a branch on the comparisons.
+#[inline]
+fn below(thresholds: &[f64], v: f64) -> usize {
+    let mut base = 0;
+    let mut size = thresholds.len();
+    if size == 0 {
+        return 0;
+    }
+    while size > 1 {
+        let half = size / 2;
+        // `base + half < len` holds: base + size <= len throughout.
+        base = if thresholds[base + half] < v {
+            base + half
+        } else {
+            base
+        };
+        size -= half;
+    }
+    base + usize::from(thresholds[base] < v)
 }
 
 /// A model's trees laid out for the fast walk.
@@ -121,7 +248,17 @@ impl Scorer {
                 first,
                 trees,
                 features,
+                table: None,
             });
+        }
+        let tables: Vec<Table> = blocks
+            .iter()
+            .map(|b| Table::build(&b.features, b.trees))
+            .collect();
+        if tables.iter().map(|t| t.masks.len() * 4).sum::<usize>() <= TABLE_LIMIT {
+            for (b, t) in blocks.iter_mut().zip(tables) {
+                b.table = Some(t);
+            }
         }
         Some(Scorer {
             blocks,
@@ -134,12 +271,35 @@ impl Scorer {
     /// order. `row` and `out` were checked against the model.
     #[inline]
     pub(super) fn add_raw(&self, row: &[f64], trees: usize, k: usize, out: &mut [f64]) {
+        self.add_raw_by(row, trees, k, out, true)
+    }
+
+    /// True when the model's blocks have tables (it was small enough).
+    pub(super) fn has_tables(&self) -> bool {
+        self.blocks.iter().all(|b| b.table.is_some())
+    }
+
+    /// [`Scorer::add_raw`], with the tables when `tables` and they exist, else by the scan.
+    #[inline]
+    pub(super) fn add_raw_by(
+        &self,
+        row: &[f64],
+        trees: usize,
+        k: usize,
+        out: &mut [f64],
+        tables: bool,
+    ) {
         let mut bits = [u32::MAX; BLOCK];
         for b in &self.blocks {
             if b.first >= trees {
                 break;
             }
-            bits[..b.trees].fill(u32::MAX);
+            bits[..b.trees.div_ceil(PAD) * PAD].fill(u32::MAX);
+            if let (true, Some(t)) = (tables, &b.table) {
+                t.apply(row, &mut bits);
+                self.sum(b, &bits, trees, k, out);
+                continue;
+            }
             for (l, &v) in b.features.iter().zip(row) {
                 if v.is_nan() {
                     for &(t, m) in &l.nan {
@@ -158,10 +318,27 @@ impl Scorer {
                     }
                 }
             }
-            let end = (b.first + b.trees).min(trees);
+            self.sum(b, &bits, trees, k, out);
+        }
+    }
+
+    /// Adds the exit leaves `bits` give the block's trees (up to `trees`), in tree order.
+    #[inline]
+    fn sum(&self, b: &Block, bits: &[u32; BLOCK], trees: usize, k: usize, out: &mut [f64]) {
+        let end = (b.first + b.trees).min(trees);
+        let leaf = |i: usize, set: u32| {
+            self.leaves[self.leaf_base[i] as usize + set.trailing_zeros() as usize]
+        };
+        if k == 1 {
+            // One output: summed in a register (same order, same sum), no `i % k`.
+            let mut sum = out[0];
             for (i, &set) in (b.first..end).zip(bits.iter()) {
-                let leaf = self.leaf_base[i] as usize + set.trailing_zeros() as usize;
-                out[i % k] += self.leaves[leaf];
+                sum += leaf(i, set);
+            }
+            out[0] = sum;
+        } else {
+            for (i, &set) in (b.first..end).zip(bits.iter()) {
+                out[i % k] += leaf(i, set);
             }
         }
     }

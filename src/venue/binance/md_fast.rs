@@ -60,8 +60,36 @@ impl<'a> Cur<'a> {
     }
 
     /// A JSON unsigned integer that fits `u64`: digits only, no leading zero unless it is `0`.
+    /// Up to 16 digits are read eight bytes at a time when the frame has 16 bytes left (ids
+    /// and millisecond times are 10 to 13 digits); longer numbers, and the last bytes of a
+    /// frame, take the digit loop.
     #[inline(always)]
     fn uint(&mut self) -> R<u64> {
+        let rest = self.rest();
+        if let Some(w) = rest.first_chunk::<16>() {
+            let w = u128::from_le_bytes(*w);
+            let (hi, n) = digit_run(w as u64);
+            let (v, n) = if n < 8 {
+                (hi, n)
+            } else {
+                let (lo, m) = digit_run((w >> 64) as u64);
+                if m == 8 {
+                    return self.uint_loop();
+                }
+                (hi * POW10_U64[m] + lo, 8 + m)
+            };
+            if n == 0 || (n > 1 && rest[0] == b'0') {
+                return Err(Miss);
+            }
+            self.i += n;
+            return Ok(v);
+        }
+        self.uint_loop()
+    }
+
+    /// [`Cur::uint`] one digit at a time.
+    #[inline(never)]
+    fn uint_loop(&mut self) -> R<u64> {
         let rest = self.rest();
         let n = rest
             .iter()
@@ -108,14 +136,21 @@ impl<'a> Cur<'a> {
     fn decimal(&mut self) -> R<i64> {
         use crate::types::fixed::POW10;
         let rest = self.rest();
-        let mut i = 0;
-        let mut int: u64 = 0;
-        while let Some(&c) = rest.get(i) {
-            if !c.is_ascii_digit() || i == 11 {
-                break;
+        // The integer part: one word when it has fewer than eight digits (and the frame eight
+        // bytes left), else digit by digit.
+        let (mut int, mut i) = match rest.first_chunk::<8>() {
+            Some(w) => digit_run(u64::from_le_bytes(*w)),
+            None => (0, 8),
+        };
+        if i == 8 {
+            (int, i) = (0, 0);
+            while let Some(&c) = rest.get(i) {
+                if !c.is_ascii_digit() || i == 11 {
+                    break;
+                }
+                int = int * 10 + u64::from(c - b'0');
+                i += 1;
             }
-            int = int * 10 + u64::from(c - b'0');
-            i += 1;
         }
         let int_digits = i;
         let (mut frac, mut frac_digits, mut any_frac) = (0u64, 0usize, false);
@@ -198,6 +233,40 @@ impl<'a> Cur<'a> {
             return self.lit(b"]");
         }
     }
+}
+
+/// 10^n for n in 0..=8.
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The leading ASCII digits of the eight bytes `w` (first byte lowest) as a number, and how
+/// many there are (0..=8).
+#[inline(always)]
+fn digit_run(w: u64) -> (u64, usize) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let d = w.wrapping_sub(ZEROS);
+    // Non-zero bytes of `bad` are not digits. Below the first of them every byte was a digit,
+    // so `d` holds its value there exactly (a borrow only runs upward from a non-digit).
+    let bad = ((w & HIGH) ^ ZEROS) | (d.wrapping_add(0x0606_0606_0606_0606) & HIGH);
+    let n = (bad.trailing_zeros() / 8) as usize;
+    if n == 0 {
+        return (0, 0);
+    }
+    // The n digits moved to the top bytes: the zero bytes below them read as leading zeros.
+    let d = d << (8 * (8 - n));
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    ((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF, n)
 }
 
 /// Eight ASCII digits (first digit in the lowest byte) as a number, or `None` if any byte is
@@ -422,7 +491,47 @@ mod tests {
         assert_eq!(eight_digits(u64::from_le_bytes(*b"1234 678")), None);
     }
 
+    fn uint(s: &[u8]) -> (R<u64>, usize) {
+        let mut c = Cur { b: s, i: 0 };
+        let v = c.uint();
+        (v, c.i)
+    }
+
+    #[test]
+    fn uints_word_at_a_time_and_byte_at_a_time() {
+        for (s, want, at) in [
+            (
+                &b"1723075200123,\"s\":\"BTCUSDT\""[..],
+                Ok(1_723_075_200_123),
+                13,
+            ),
+            (b"0,\"s\":\"BTCUSDT\",\"x\"", Ok(0), 1),
+            (b"12345678,\"s\":\"BTCUSDT\"", Ok(12_345_678), 8),
+            (b"1234567890123456,\"s\":1", Ok(1_234_567_890_123_456), 16),
+            (b"18446744073709551615}", Ok(u64::MAX), 20),
+            (b"18446744073709551616}", Err(Miss), 0),
+            (b"0123,\"s\":\"BTCUSDT\"", Err(Miss), 0),
+            (b"x123,\"s\":\"BTCUSDT\"", Err(Miss), 0),
+            (b"42}", Ok(42), 2),
+        ] {
+            assert_eq!(uint(s), (want, at), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
     proptest! {
+        /// The word-at-a-time read equals the digit loop on every input.
+        #[test]
+        fn uint_words_equal_the_digit_loop(s in "[0-9]{0,22}[,}\"a-z0-9]{0,20}") {
+            let b = s.as_bytes();
+            let mut slow = Cur { b, i: 0 };
+            let want = (slow.uint_loop(), slow.i);
+            let got = uint(b);
+            prop_assert_eq!(got.0, want.0);
+            if want.0.is_ok() {
+                prop_assert_eq!(got.1, want.1);
+            }
+        }
+
         #[test]
         fn eight_digits_is_exact(v in 0u64..100_000_000) {
             let s = format!("{v:08}");

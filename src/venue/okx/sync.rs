@@ -66,7 +66,50 @@ pub struct OkxBookSync {
     /// Reused: the top levels and the checksum string.
     top: [Level; CHECKSUM_DEPTH],
     top_other: [Level; CHECKSUM_DEPTH],
-    text: Vec<u8>,
+    text: Box<Text>,
+    /// The previous checksum's string, and where each of its levels' text sits in it.
+    prev_text: Box<Text>,
+    texts: LevelTexts,
+    prev_texts: LevelTexts,
+}
+
+/// The checksum string's buffer: 50 levels of at most [`LEVEL_TEXT`] bytes, and room for
+/// the fixed-size copies and digit stores that run past the text.
+const TEXT_CAP: usize = 2 * CHECKSUM_DEPTH * LEVEL_TEXT + 64;
+type Text = [u8; TEXT_CAP];
+
+/// Bytes copied for a cached level's text: at least [`LEVEL_TEXT`], one fixed-size copy.
+const COPY: usize = 48;
+
+/// One side's levels of a checksum string, best first, with where each one's `price:size:`
+/// text starts in that string and its length. The text is a function of the level's price
+/// and size alone, so a later checksum copies it for a level with the same price and size
+/// instead of writing its digits again.
+#[derive(Clone, Copy)]
+struct Cached {
+    level: Level,
+    at: u16,
+    len: u16,
+}
+
+#[derive(Clone, Copy)]
+struct LevelTexts {
+    sides: [[Cached; CHECKSUM_DEPTH]; 2],
+    n: [usize; 2],
+}
+
+impl LevelTexts {
+    const EMPTY: LevelTexts = LevelTexts {
+        sides: [[Cached {
+            level: Level {
+                price: crate::types::Price::ZERO,
+                qty: crate::types::Qty::ZERO,
+            },
+            at: 0,
+            len: 0,
+        }; CHECKSUM_DEPTH]; 2],
+        n: [0; 2],
+    };
 }
 
 impl OkxBookSync {
@@ -87,7 +130,10 @@ impl OkxBookSync {
             counters: SyncCounters::default(),
             top: [empty; CHECKSUM_DEPTH],
             top_other: [empty; CHECKSUM_DEPTH],
-            text: Vec::with_capacity(2048),
+            text: Box::new([0; TEXT_CAP]),
+            prev_text: Box::new([0; TEXT_CAP]),
+            texts: LevelTexts::EMPTY,
+            prev_texts: LevelTexts::EMPTY,
         }
     }
 
@@ -379,7 +425,9 @@ impl OkxBookSync {
         }
     }
 
-    /// OKX's checksum of the current book.
+    /// OKX's checksum of the current book. Each level's `price:size:` text is copied from
+    /// the previous checksum's string when that string had the same level (same price, same
+    /// size), and written from the numbers otherwise; the whole string is hashed every time.
     pub fn checksum(&mut self) -> i32 {
         let nb = self
             .book
@@ -389,17 +437,55 @@ impl OkxBookSync {
             .book
             .top_n(Side::Sell, &mut self.top_other)
             .min(CHECKSUM_DEPTH);
-        self.text.clear();
+        let mut w = TextWriter {
+            text: &mut self.text,
+            at: 0,
+            prev: &self.prev_text,
+            prev_texts: &self.prev_texts,
+            texts: &mut self.texts,
+            cursor: [0; 2],
+            count: [0; 2],
+        };
         for i in 0..nb.max(na) {
             if i < nb {
-                push_level(&mut self.text, self.top[i]);
+                w.level(0, self.top[i]);
             }
             if i < na {
-                push_level(&mut self.text, self.top_other[i]);
+                w.level(1, self.top_other[i]);
             }
         }
-        self.text.pop(); // the last ':'
-        crc32fast::hash(&self.text) as i32
+        let end = w.at;
+        self.texts.n = [nb, na];
+        // Without the last ':'.
+        let crc = crc32fast::hash(&self.text[..end.saturating_sub(1)]) as i32;
+        std::mem::swap(&mut self.text, &mut self.prev_text);
+        std::mem::swap(&mut self.texts, &mut self.prev_texts);
+        crc
+    }
+
+    /// The checksum written from the numbers alone (no cached text): for the tests that hold
+    /// the cache against it.
+    #[cfg(test)]
+    fn checksum_uncached(&mut self) -> i32 {
+        let nb = self
+            .book
+            .top_n(Side::Buy, &mut self.top)
+            .min(CHECKSUM_DEPTH);
+        let na = self
+            .book
+            .top_n(Side::Sell, &mut self.top_other)
+            .min(CHECKSUM_DEPTH);
+        let mut text = Vec::new();
+        for i in 0..nb.max(na) {
+            if i < nb {
+                push_level(&mut text, self.top[i]);
+            }
+            if i < na {
+                push_level(&mut text, self.top_other[i]);
+            }
+        }
+        text.pop();
+        crc32fast::hash(&text) as i32
     }
 
     fn snapshot_too_old(&mut self) -> SyncEvent {
@@ -433,16 +519,75 @@ impl OkxBookSync {
     }
 }
 
-/// `price:size:` in the shortest decimal form, written into a stack buffer and appended in
-/// one copy.
+/// Writes a checksum string level by level (bids side 0, asks side 1, interleaved as OKX
+/// does), taking each level's text from the previous string when it had the level.
+struct TextWriter<'a> {
+    text: &'a mut Text,
+    at: usize,
+    prev: &'a Text,
+    prev_texts: &'a LevelTexts,
+    texts: &'a mut LevelTexts,
+    /// Per side, the first level of the previous string not yet passed.
+    cursor: [usize; 2],
+    /// Per side, the levels written.
+    count: [usize; 2],
+}
+
+impl TextWriter<'_> {
+    #[inline]
+    fn level(&mut self, side: usize, l: Level) {
+        let (old, n) = (&self.prev_texts.sides[side], self.prev_texts.n[side]);
+        // Both lists run best first: skip the previous levels better than this one (bids:
+        // higher prices; asks: lower).
+        let better = |p: Level| {
+            if side == 0 {
+                p.price > l.price
+            } else {
+                p.price < l.price
+            }
+        };
+        let mut j = self.cursor[side];
+        while j < n && better(old[j].level) {
+            j += 1;
+        }
+        self.cursor[side] = j;
+        let start = self.at;
+        let end = if j < n && old[j].level == l {
+            let (from, len) = (usize::from(old[j].at), usize::from(old[j].len));
+            self.text[start..start + COPY].copy_from_slice(&self.prev[from..from + COPY]);
+            start + len
+        } else {
+            put_level(self.text, start, l)
+        };
+        // At most CHECKSUM_DEPTH levels per side are written.
+        let i = self.count[side].min(CHECKSUM_DEPTH - 1);
+        self.texts.sides[side][i] = Cached {
+            level: l,
+            at: start as u16,
+            len: (end - start) as u16,
+        };
+        self.count[side] = i + 1;
+        self.at = end;
+    }
+}
+
+/// `price:size:` in the shortest decimal form at `at` (`buf` needs [`LEVEL_TEXT`] + 8 bytes
+/// of room from `at`); returns the end.
 #[inline]
+fn put_level(buf: &mut [u8], at: usize, l: Level) -> usize {
+    let mut at = put_shortest(buf, at, l.price.units());
+    buf[at] = b':';
+    at = put_shortest(buf, at + 1, l.qty.units());
+    buf[at] = b':';
+    at + 1
+}
+
+/// `put_level` appended to `out`.
+#[cfg(test)]
 fn push_level(out: &mut Vec<u8>, l: Level) {
     let mut buf = [0u8; LEVEL_TEXT + 8];
-    let mut at = put_shortest(&mut buf, 0, l.price.units());
-    buf[at] = b':';
-    at = put_shortest(&mut buf, at + 1, l.qty.units());
-    buf[at] = b':';
-    out.extend_from_slice(&buf[..at + 1]);
+    let end = put_level(&mut buf, 0, l);
+    out.extend_from_slice(&buf[..end]);
 }
 
 /// Longest `price:size:`: two of `-92233720368.54775807` and two colons (digits are stored

@@ -255,3 +255,39 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The checksum with each level's text copied from the previous checksum equals the one
+    /// written from the numbers alone, over random updates (inserts, deletes, size changes,
+    /// levels moving in and out of the top 25, both sides, snapshots between).
+    #[test]
+    fn cached_level_texts_give_the_checksum_written_afresh(
+        steps in proptest::collection::vec(
+            (0u8..8, proptest::collection::vec((0i64..60, 0i64..4), 0..12)),
+            1..40,
+        )
+    ) {
+        let mut s = sync();
+        let px = |side: u8, k: i64| {
+            // Bids 1000.0 and below, asks 1000.5 and above, on a 0.5 grid.
+            Price::from_units(if side == 0 { 100_000_000_000 - k * 50_000_000 } else { 100_050_000_000 + k * 50_000_000 })
+        };
+        for (kind, levels) in steps {
+            let (bids, asks): (Vec<_>, Vec<_>) = levels.iter().enumerate().map(|(n, &(k, q))| {
+                let side = (n % 2) as u8;
+                (side, Level { price: px(side, k), qty: Qty::from_units(q * 10_000_000) })
+            }).partition(|(side, _)| *side == 0);
+            let bids: Vec<Level> = bids.into_iter().map(|(_, l)| l).collect();
+            let asks: Vec<Level> = asks.into_iter().map(|(_, l)| l).collect();
+            if kind == 0 {
+                let _ = s.on_ws_snapshot(None, &bids, &asks, 0, true);
+            } else {
+                let _ = s.on_update(None, None, &bids, &asks, 0, true);
+            }
+            let want = s.checksum_uncached();
+            proptest::prop_assert_eq!(s.checksum(), want);
+            // And again with nothing changed: every text copied.
+            proptest::prop_assert_eq!(s.checksum(), want);
+        }
+    }
+}

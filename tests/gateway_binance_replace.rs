@@ -182,23 +182,33 @@ fn a_failed_cancel_places_nothing() {
     }
 }
 
-/// `order.amend.keepPriority`: the first of two asks at one price is cut from 0.002 to
-/// 0.001 and stays first; a 0.001 buy then fills it, not the second. A price change is not a
-/// keep-priority amend: the gateway refuses it (the order is unchanged).
+/// `order.amend.keepPriority`: the first of two asks at the best ask (behind the venue's
+/// own quantity there) is cut from 0.002 to 0.001 and keeps its place: a buy for the
+/// quantity ahead of it plus 0.0005 trades with it, not with the second ask. A price change
+/// is not a keep-priority amend: the gateway refuses it (the order is unchanged).
 #[test]
 fn a_keep_priority_amend_keeps_the_queue_place() {
     for transport in [OrderTransport::WsApi, OrderTransport::Rest] {
         let mut r = rig(transport);
-        let (bid, ask) = r.book();
-        assert!(ask.units() - bid.units() > tick().units(), "{bid} {ask}");
-        let inside = Price::from_units(ask.units() - tick().units());
-        let first = maker(&mut r, Side::Sell, inside, "0.002");
-        let second = maker(&mut r, Side::Sell, inside, "0.002");
+        let (_, ask) = r.book();
+        let first = maker(&mut r, Side::Sell, ask, "0.002");
+        let second = maker(&mut r, Side::Sell, ask, "0.002");
+        // (time priority, external quantity ahead) of an order, in the simulator.
+        let place_of = |r: &Rig, cid: ClientOrderId| {
+            r.sim.with_exchange(|ex| {
+                ex.orders
+                    .values()
+                    .find(|o| o.client_order_id == cid.as_str())
+                    .map(|o| (o.seq, o.queue_ahead))
+                    .unwrap()
+            })
+        };
+        let before = place_of(&r, first);
         r.intents
             .send(OrderIntent::Amend {
                 strategy: StrategyId(0),
                 cid: first,
-                price: inside,
+                price: ask,
                 qty: Qty::parse("0.001").unwrap(),
             })
             .unwrap();
@@ -217,12 +227,18 @@ fn a_keep_priority_amend_keeps_the_queue_place() {
             "0.00100000",
             "the venue holds the new quantity"
         );
+        let after = place_of(&r, first);
+        assert_eq!(
+            before.0, after.0,
+            "the amended order keeps its time priority"
+        );
+        assert!(after.0 < place_of(&r, second).0);
         let refused_before = r.last.counters.refused;
         r.intents
             .send(OrderIntent::Amend {
                 strategy: StrategyId(0),
                 cid: second,
-                price: Price::from_units(inside.units() + tick().units()),
+                price: Price::from_units(ask.units() + tick().units()),
                 qty: Qty::parse("0.002").unwrap(),
             })
             .unwrap();
@@ -232,18 +248,27 @@ fn a_keep_priority_amend_keeps_the_queue_place() {
         });
         assert!(refused.is_some(), "a price change is not amended in place");
         assert_eq!(r.last.counters.amends_sent, 1);
+        // A buy for what is ahead of the first ask (rounded up to the lot) and half of it.
+        let lot = 1_000; // 0.00001
+        let ahead = place_of(&r, first).1;
+        let take = Qty::from_units((ahead + lot - 1) / lot * lot + 50_000);
         let taker = r.send(
             Side::Buy,
             OrderKind::Limit,
             TimeInForce::Ioc,
-            inside,
-            "0.001",
+            ask,
+            &take.to_string(),
         );
         wait_status(&mut r, taker, OrderStatus::Filled);
-        wait_status(&mut r, first, OrderStatus::Filled);
         let sim = r.sim_orders();
-        assert_eq!(sim[first.as_str()]["status"], "FILLED");
-        assert_eq!(sim[second.as_str()]["executedQty"], "0.00000000");
+        let exec = |cid: ClientOrderId| {
+            Qty::parse(sim[cid.as_str()]["executedQty"].as_str().unwrap()).unwrap()
+        };
+        assert!(
+            exec(first).is_positive(),
+            "the amended ask traded first: {sim:?}"
+        );
+        assert_eq!(exec(second), Qty::ZERO, "the later ask did not trade");
         r.assert_books_agree(WAIT, 3);
         r.stop();
     }

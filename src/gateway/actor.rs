@@ -27,6 +27,8 @@ use crate::net::Link;
 use crate::types::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 
 mod positions;
+/// A re-quote in one request: the `Replace` intent as a cancel-replace.
+mod replace;
 pub(super) mod status;
 
 /// Timings of the reconciliation rules.
@@ -157,6 +159,9 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     orders_over_rest: bool,
     /// The venue's perpetuals: their leverage and position checks (`actor/positions.rs`).
     perps: Vec<positions::PerpWatch>,
+    /// Set while `on_new` encodes the new half of a cancel-replace (`actor/replace.rs`): the
+    /// order it replaces. Taken when the request is written.
+    replacing: Option<ClientOrderId>,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -258,6 +263,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             orders_over_rest: rest.is_some()
                 && spec_transport == crate::config::OrderTransport::Rest,
             rest,
+            replacing: None,
         })
     }
 
@@ -510,10 +516,18 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         };
         if let (true, Some(rest)) = (self.orders_over_rest, self.rest.as_mut()) {
             // Queued for the REST worker (a full queue or a dead worker was refused above).
-            queued = rest.place(&order, now, vms);
+            queued = match self.replacing.take() {
+                Some(old) => rest.cancel_replace(&old, &order, now, vms),
+                None => rest.place(&order, now, vms),
+            };
         } else {
             let mut out = std::mem::take(&mut self.out);
-            self.session.place(&order, vms, &mut out);
+            match self.replacing.take() {
+                Some(old) => {
+                    self.session.cancel_replace(&old, &order, vms, &mut out);
+                }
+                None => self.session.place(&order, vms, &mut out),
+            }
             self.out = out;
             self.transmit(now);
         }
@@ -626,12 +640,17 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.counters.refused += 1;
             return;
         };
-        let in_place = if self.orders_over_rest {
-            self.rest.as_ref().is_some_and(|r| r.amends_in_place())
+        let (in_place, limits) = if self.orders_over_rest {
+            let r = self.rest.as_ref();
+            (
+                r.is_some_and(|r| r.amends_in_place()),
+                r.map(|r| r.amend_limits()).unwrap_or_default(),
+            )
         } else {
-            self.session.amends_in_place()
+            (self.session.amends_in_place(), self.session.amend_limits())
         };
         let amendable = in_place
+            && limits.allows(o.price, o.qty, price, qty)
             && self.can_send()
             && matches!(o.status, OrderStatus::Acked | OrderStatus::PartiallyFilled)
             && !o.cancel_pending
@@ -1381,10 +1400,7 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
                         self.on_cancel(strategy, cid, now);
                     }
                 }
-                OrderIntent::Replace { cid, new } => {
-                    self.on_cancel(new.strategy, cid, now);
-                    self.on_new(new, now);
-                }
+                OrderIntent::Replace { cid, new } => self.on_replace(cid, new, now),
                 OrderIntent::Amend {
                     strategy,
                     cid,

@@ -289,6 +289,37 @@ impl<C: RestCodec> RestOrders<C> {
         self.codec.amends_in_place()
     }
 
+    /// Which amends the venue makes over REST.
+    pub fn amend_limits(&self) -> crate::venue::order::AmendLimits {
+        self.codec.amend_limits()
+    }
+
+    /// Whether the venue cancels and places in one REST request.
+    pub fn cancel_replaces(&self) -> bool {
+        self.codec.cancel_replaces()
+    }
+
+    /// A cancel-replace of `old` by `order`; false if it could not be queued (nothing left).
+    pub fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        order: &PlaceOrder<'_>,
+        now: UnixNanos,
+        venue_ms: u64,
+    ) -> bool {
+        if !self.codec.cancel_replaces() || !self.admit(Class::Order, now) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        match self.codec.cancel_replace(old, order, venue_ms, &mut buf) {
+            Some(head) => self.submit(head, buf, venue_ms),
+            None => {
+                self.free.push(buf);
+                false
+            }
+        }
+    }
+
     /// An amend in place; false if it could not be queued (nothing left).
     pub fn amend(&mut self, order: &PlaceOrder<'_>, now: UnixNanos, venue_ms: u64) -> bool {
         if !self.codec.amends_in_place() || !self.admit(Class::Order, now) {
@@ -608,8 +639,12 @@ impl Worker {
         let signed = head.map(|h| h.signed).unwrap_or_default();
         let sent_at = Instant::now();
         let result = match method {
-            Method::Post => {
-                let mut req = self.agent.post(self.url.as_str());
+            Method::Post | Method::Put => {
+                let mut req = if method == Method::Put {
+                    self.agent.put(self.url.as_str())
+                } else {
+                    self.agent.post(self.url.as_str())
+                };
                 for (k, v) in &self.plan.headers {
                     req = req.header(*k, v.as_str());
                 }

@@ -43,6 +43,9 @@ pub struct GatewayCounters {
     pub cancels_sent: u64,
     /// Amends in place written to the venue.
     pub amends_sent: u64,
+    /// Re-quotes written as one cancel-replace request (each also counts one order sent and
+    /// one cancel sent).
+    pub cancel_replaces_sent: u64,
     pub queries_sent: u64,
     pub sweeps: u64,
     pub fills: u64,

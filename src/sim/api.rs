@@ -271,6 +271,177 @@ pub fn place_counted(
     })
 }
 
+/// An order's answer in the shape `newOrderRespType` asks for (ACK, RESULT, FULL).
+fn order_answer(o: &super::orders::Order, fills: &[super::orders::Fill], resp: &str) -> Value {
+    match resp {
+        "ACK" => o.ack_json(),
+        "RESULT" => o.result_json(),
+        _ => {
+            let mut v = o.result_json();
+            if let Some(m) = v.as_object_mut() {
+                m.insert(
+                    "fills".into(),
+                    Value::Array(fills.iter().map(|f| f.full_json()).collect()),
+                );
+            }
+            v
+        }
+    }
+}
+
+/// `POST /api/v3/order/cancelReplace` / `order.cancelReplace`, as web-socket-api.md and
+/// rest-api.md document it: the new order is validated (filters) and counted against the
+/// unfilled order count before anything happens (a new order not attempted still counts);
+/// then the cancel (`cancelOrderId` / `cancelOrigClientOrderId`), then, unless the cancel
+/// failed in `STOP_ON_FAILURE` mode, the new order. Both succeed: 200 with `cancelResult`,
+/// `newOrderResult`, `cancelResponse`, `newOrderResponse`. One fails: 409, -2021 "Order
+/// cancel-replace partially failed." with the same four in `data`. Nothing succeeds: 400,
+/// -2022 "Order cancel-replace failed." (a new order not attempted is `NOT_ATTEMPTED` with
+/// `newOrderResponse: null`). Not the document's: `orderRateLimitExceededMode=CANCEL_ONLY`,
+/// `cancelRestrictions` and order lists (refused or ignored).
+pub fn cancel_replace(shared: &Shared, account: usize, p: &dyn Params) -> Result<Value, ApiError> {
+    let stop_on_failure = match required(p, "cancelReplaceMode")?.as_str() {
+        "STOP_ON_FAILURE" => true,
+        "ALLOW_FAILURE" => false,
+        _ => {
+            return Err(ApiError::bad(
+                -1100,
+                "Illegal characters found in parameter 'cancelReplaceMode'.",
+            ));
+        }
+    };
+    let cancel_id = id_param(p, "cancelOrderId")?;
+    let cancel_cid = p.get("cancelOrigClientOrderId");
+    if cancel_id.is_none() && cancel_cid.is_none() {
+        return Err(ApiError::bad(
+            -1102,
+            "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!",
+        ));
+    }
+    let (req, resp) = parse_new_order(shared, p)?;
+    let sym = req.symbol;
+    shared.limits.order(account).map(|_| ())?;
+    let mut ex = shared.ex.lock();
+    let cancelled = ex.cancel(
+        account,
+        sym,
+        cancel_id,
+        cancel_cid.as_deref(),
+        p.get("cancelNewClientOrderId"),
+    );
+    let placed = match (&cancelled, stop_on_failure) {
+        (Err(_), true) => None,
+        _ => Some(ex.place(account, req).and_then(|(id, fills)| {
+            ex.orders
+                .get(&id)
+                .map(|o| order_answer(o, &fills, &resp))
+                .ok_or_else(|| ApiError::new(500, -1000, "An unknown error occurred."))
+        })),
+    };
+    shared.hub.dispatch(&mut ex, &shared.faults);
+    drop(ex);
+    let half = |r: &Result<Value, ApiError>| match r {
+        Ok(v) => ("SUCCESS", v.clone()),
+        Err(e) => ("FAILURE", e.json()),
+    };
+    let (cancel_result, cancel_response) = half(&cancelled);
+    let (new_result, new_response) = match &placed {
+        Some(r) => half(r),
+        None => ("NOT_ATTEMPTED", Value::Null),
+    };
+    let body = json!({
+        "cancelResult": cancel_result,
+        "newOrderResult": new_result,
+        "cancelResponse": cancel_response,
+        "newOrderResponse": new_response,
+    });
+    let cancel_ok = cancelled.is_ok();
+    let new_ok = matches!(placed, Some(Ok(_)));
+    match (cancel_ok, new_ok) {
+        (true, true) => Ok(body),
+        (false, false) => Err(ApiError {
+            data: Some(body),
+            ..ApiError::bad(-2022, "Order cancel-replace failed.")
+        }),
+        _ => Err(ApiError {
+            data: Some(body),
+            ..ApiError::new(409, -2021, "Order cancel-replace partially failed.")
+        }),
+    }
+}
+
+/// `PUT /api/v3/order/amend/keepPriority` / `order.amend.keepPriority`: reduces an open
+/// order's quantity in place (`newQty` above 0 and below the order's quantity); the order
+/// keeps its place in the queue, and takes `newClientOrderId` as its client id (a generated
+/// one if not sent). Answers `transactTime`, `executionId` and `amendedOrder`; the account
+/// gets a `REPLACED` execution report. A `newQty` not below the order's quantity is refused
+/// with -2038 (the simulator's reading: the documents give the rule, not its error code).
+pub fn amend_keep_priority(
+    shared: &Shared,
+    account: usize,
+    p: &dyn Params,
+) -> Result<Value, ApiError> {
+    let sym = symbol(shared, p)?;
+    let id = id_param(p, "orderId")?;
+    let cid = p.get("origClientOrderId");
+    if id.is_none() && cid.is_none() {
+        return Err(ApiError::bad(
+            -1102,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        ));
+    }
+    let new_qty = match decimal(p, "newQty")? {
+        Some(q) if q.is_positive() => Qty::from_units(q.units()),
+        Some(_) => return Err(ApiError::bad(-1013, "newQty must be greater than 0.")),
+        None => return Err(ApiError::mandatory("newQty")),
+    };
+    let mut ex = shared.ex.lock();
+    let gone = || ApiError::bad(-2011, "Unknown order sent.");
+    let found = ex.find(account, sym, id, cid.as_deref()).ok_or_else(gone)?;
+    let (price, orig_qty, orig_cid) = {
+        let o = ex.orders.get(&found).ok_or_else(gone)?;
+        (o.price, o.orig_qty, o.client_order_id.clone())
+    };
+    if new_qty >= orig_qty {
+        return Err(ApiError::bad(
+            -2038,
+            "Order amend (quantity increase) is not supported.",
+        ));
+    }
+    let new_cid = p
+        .get("newClientOrderId")
+        .unwrap_or_else(|| format!("simamend{found}x{}", super::exchange::now_ms()));
+    if let Some(o) = ex.orders.get_mut(&found) {
+        o.client_order_id = new_cid;
+    }
+    let r = ex.amend(account, sym, Some(found), None, price, new_qty);
+    if r.is_err()
+        && let Some(o) = ex.orders.get_mut(&found)
+    {
+        o.client_order_id = orig_cid.clone();
+    }
+    shared.hub.dispatch(&mut ex, &shared.faults);
+    r?;
+    let o = ex.orders.get(&found).ok_or_else(gone)?;
+    let mut order = o.result_json();
+    if let Some(m) = order.as_object_mut() {
+        m.insert("origClientOrderId".into(), json!(orig_cid));
+        let qty = m.remove("origQty").unwrap_or(Value::Null);
+        m.insert("qty".into(), qty);
+        let quote = m.remove("cummulativeQuoteQty").unwrap_or(Value::Null);
+        m.insert("cumulativeQuoteQty".into(), quote);
+        m.insert("preventedQty".into(), json!("0.00000000"));
+        m.remove("transactTime");
+        m.remove("origQuoteOrderQty");
+        m.insert("quoteOrderQty".into(), json!("0.00000000"));
+    }
+    Ok(json!({
+        "transactTime": o.update_ms,
+        "executionId": o.update_ms,
+        "amendedOrder": order,
+    }))
+}
+
 /// `POST /api/v3/order/test`: validation only.
 pub fn test_order(shared: &Shared, p: &dyn Params) -> Result<Value, ApiError> {
     parse_new_order(shared, p)?;
@@ -390,7 +561,7 @@ pub fn exchange_info(shared: &Shared, only: Option<Vec<String>>) -> Result<Value
                 "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
                 "icebergAllowed": false, "ocoAllowed": false, "otoAllowed": false, "opoAllowed": false,
                 "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": false,
-                "cancelReplaceAllowed": false, "amendAllowed": false, "pegInstructionsAllowed": false,
+                "cancelReplaceAllowed": true, "amendAllowed": true, "pegInstructionsAllowed": false,
                 "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                 "filters": [
                     {"filterType": "PRICE_FILTER", "minPrice": fx(c.min_price.units()), "maxPrice": fx(c.max_price.units()), "tickSize": fx(c.tick_size.units())},

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: i64,
     pub msg: String,
+    /// The error's `data` (Binance's cancel-replace reports its two halves there).
+    pub data: Option<Value>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             status,
             code,
             msg: msg.into(),
+            data: None,
         }
     }
     pub fn bad(code: i64, msg: impl Into<String>) -> Self {
@@ -44,7 +47,10 @@ impl ApiError {
         )
     }
     pub fn json(&self) -> Value {
-        json!({"code": self.code, "msg": self.msg})
+        match &self.data {
+            Some(d) => json!({"code": self.code, "msg": self.msg, "data": d}),
+            None => json!({"code": self.code, "msg": self.msg}),
+        }
     }
 }
 

@@ -118,7 +118,7 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
         ("GET", "/api/v3/exchangeInfo")
         | ("GET", "/api/v3/account")
         | ("GET", "/api/v3/myTrades") => 20,
-        ("GET", "/api/v3/order") => 4,
+        ("GET", "/api/v3/order") | ("PUT", "/api/v3/order/amend/keepPriority") => 4,
         ("GET", "/api/v3/openOrders") => {
             if p.get("symbol").is_some() {
                 6
@@ -148,7 +148,11 @@ pub fn handle(shared: &Shared, req: &Request, ip: IpAddr) -> Reply {
     };
     let is_order_ack = matches!(
         route,
-        ("POST", "/api/v3/order") | ("DELETE", "/api/v3/order") | ("DELETE", "/api/v3/openOrders")
+        ("POST", "/api/v3/order")
+            | ("DELETE", "/api/v3/order")
+            | ("DELETE", "/api/v3/openOrders")
+            | ("POST", "/api/v3/order/cancelReplace")
+            | ("PUT", "/api/v3/order/amend/keepPriority")
     );
     let mut account_for_count = None;
     let result = route_call(shared, req, &p, route, &mut account_for_count);
@@ -253,6 +257,14 @@ fn route_call(
         ("DELETE", "/api/v3/order") => {
             let a = signed(acct)?;
             api::cancel(shared, a, p)
+        }
+        ("POST", "/api/v3/order/cancelReplace") => {
+            let a = signed(acct)?;
+            api::cancel_replace(shared, a, p)
+        }
+        ("PUT", "/api/v3/order/amend/keepPriority") => {
+            let a = signed(acct)?;
+            api::amend_keep_priority(shared, a, p)
         }
         ("GET", "/api/v3/order") => {
             let a = signed(acct)?;

@@ -145,6 +145,14 @@ impl ApiSession {
                 let a = self.signed(params)?;
                 api::cancel(&s, a, params)
             }
+            "order.cancelReplace" => {
+                let a = self.signed(params)?;
+                api::cancel_replace(&s, a, params)
+            }
+            "order.amend.keepPriority" => {
+                let a = self.signed(params)?;
+                api::amend_keep_priority(&s, a, params)
+            }
             "order.status" => {
                 let a = self.signed(params)?;
                 api::query(&s, a, params)
@@ -212,7 +220,7 @@ fn weight(method: &str, params: &Map<String, Value>) -> u32 {
         "exchangeInfo" | "account.status" => 20,
         "myTrades" if params.contains_key("orderId") => 5,
         "myTrades" => 20,
-        "order.status" => 4,
+        "order.status" | "order.amend.keepPriority" => 4,
         "openOrders.status" => {
             if params.contains_key("symbol") {
                 6
@@ -261,12 +269,17 @@ impl Session for ApiSession {
         ];
         let is_order = matches!(
             method.as_str(),
-            "order.place" | "order.cancel" | "openOrders.cancelAll"
+            "order.place"
+                | "order.cancel"
+                | "openOrders.cancelAll"
+                | "order.cancelReplace"
+                | "order.amend.keepPriority"
         );
+        let places = matches!(method.as_str(), "order.place" | "order.cancelReplace");
         if is_order {
-            self.shared.bench.order_read(method == "order.place", now);
+            self.shared.bench.order_read(places, now);
         }
-        if method == "order.place"
+        if places
             && let Some((a, _)) = self.logon.or_else(|| {
                 Params::get(&params, "apiKey")
                     .and_then(|k| self.shared.ex.lock().account_by_key(&k))

@@ -243,6 +243,33 @@ pub trait OrderSession: Send + 'static {
         false
     }
 
+    /// Which amends `amend` can make (when `amends_in_place`): any, or (Binance's
+    /// keep-priority amend) only a smaller quantity at the same price.
+    fn amend_limits(&self) -> AmendLimits {
+        AmendLimits::Any
+    }
+
+    /// Whether this session cancels one order and places another in one request
+    /// (`cancel_replace`). A venue without one answers false, and a replace is cancel + new.
+    fn cancel_replaces(&self) -> bool {
+        false
+    }
+
+    /// Cancels open order `old` and places `new` in one request (Binance's
+    /// `order.cancelReplace`, new order only if the cancel succeeded). The answer reports
+    /// both orders: the old one's cancel (or `CancelRejected`) and the new one's acceptance
+    /// (or `PlaceRejected`). False, writing nothing, when `cancel_replaces` is false.
+    fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        new: &PlaceOrder<'_>,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let _ = (old, new, now_ms, out);
+        false
+    }
+
     /// Query one order by client id. This and the other queries answer false, writing
     /// nothing, on a venue whose private WebSocket cannot answer queries (OKX): the gateway
     /// then sends them over REST.
@@ -295,6 +322,33 @@ pub trait OrderSession: Send + 'static {
     /// venue would refuse for its rate is refused before it leaves.
     fn order_limits(&self) -> OrderLimits {
         OrderLimits::default()
+    }
+}
+
+/// Which in-place amends a session (or REST codec) makes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AmendLimits {
+    /// A new price and quantity (OKX).
+    #[default]
+    Any,
+    /// Only a smaller quantity at the same price; the order keeps its place in the queue
+    /// (Binance's `order.amend.keepPriority`).
+    QuantityDownOnly,
+}
+
+impl AmendLimits {
+    /// Whether an amend from `(old_price, old_qty)` to `(price, qty)` is one these limits allow.
+    pub fn allows(
+        self,
+        old_price: crate::types::Price,
+        old_qty: Qty,
+        price: crate::types::Price,
+        qty: Qty,
+    ) -> bool {
+        match self {
+            AmendLimits::Any => true,
+            AmendLimits::QuantityDownOnly => price == old_price && qty < old_qty,
+        }
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Method {
     /// A GET whose signed buffer ends the path (a path parameter such as Delta's
     /// `/v2/orders/client_order_id/{id}`), with no query.
     GetPath,
+    /// A PUT whose signed buffer is its form body, as a POST's (Binance's keep-priority amend).
+    Put,
 }
 
 impl Method {
@@ -25,6 +27,7 @@ impl Method {
             Method::Post => "POST",
             Method::Delete | Method::DeleteJson => "DELETE",
             Method::GetPath => "GET",
+            Method::Put => "PUT",
         }
     }
 }
@@ -356,6 +359,26 @@ pub trait RestCodec: Send + 'static {
     /// Amends an open order in place to `o.price` and total quantity `o.qty` (same ids);
     /// `None`, writing nothing, where `amends_in_place` is false.
     fn amend(&mut self, _o: &PlaceOrder<'_>, _now_ms: u64, _buf: &mut Vec<u8>) -> Option<RestHead> {
+        None
+    }
+
+    /// Which amends `amend` can make (see `order::AmendLimits`).
+    fn amend_limits(&self) -> crate::venue::order::AmendLimits {
+        crate::venue::order::AmendLimits::Any
+    }
+    /// Whether the venue cancels one order and places another in one REST request.
+    fn cancel_replaces(&self) -> bool {
+        false
+    }
+    /// Cancels `old` and places `new` in one request (answered for both orders); `None`,
+    /// writing nothing, where `cancel_replaces` is false.
+    fn cancel_replace(
+        &mut self,
+        _old: &ClientOrderId,
+        _new: &PlaceOrder<'_>,
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
         None
     }
 

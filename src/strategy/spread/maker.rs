@@ -124,12 +124,49 @@ impl SpreadMaker {
             (None, Some(t)) => self.place(side, t, cx),
             (Some(r), Some(t)) => {
                 if quote::needs_replace(&self.params, r.quote, r.placed_at, t, cx.now) {
-                    self.cancel(side, r.cid, cx);
-                    self.place(side, t, cx);
+                    self.requote(side, r.cid, t, cx);
                 }
             }
             (None, None) => {}
         }
+    }
+
+    /// Moves the live quote `old` to `q`: one `Replace` intent (the gateway makes it one
+    /// cancel-replace request where the venue has one), or the cancel alone when the new
+    /// quote may not go out (it would cross our other side, or the side is full).
+    fn requote(&mut self, side: Side, old: ClientOrderId, q: Quote, cx: &mut StrategyCtx<'_>) {
+        let Some(i) = self
+            .side_mut(side)
+            .iter()
+            .position(|r| r.cid == old && !r.cancelling)
+        else {
+            return;
+        };
+        self.side_mut(side)[i].cancelling = true;
+        self.last_action = cx.now;
+        let crosses = match side {
+            Side::Buy => self.asks.iter().any(|a| a.quote.price <= q.price),
+            Side::Sell => self.bids.iter().any(|b| b.quote.price >= q.price),
+        };
+        if crosses || self.side_mut(side).len() >= MAX_PER_SIDE {
+            cx.intents.cancel(old);
+            return;
+        }
+        let cid = cx.intents.replace(
+            old,
+            side,
+            q.price,
+            q.qty,
+            self.params.post_only,
+            cx.tick_at,
+        );
+        self.side_mut(side).push(Resting {
+            cid,
+            quote: q,
+            placed_at: cx.now,
+            filled: Qty::ZERO,
+            cancelling: false,
+        });
     }
 
     fn cancel(&mut self, side: Side, cid: ClientOrderId, cx: &mut StrategyCtx<'_>) {
@@ -378,20 +415,26 @@ mod tests {
         }
     }
 
+    /// New orders, alone or as a replace's new half.
     fn news(v: &[OrderIntent]) -> Vec<(Side, Price)> {
         v.iter()
-            .filter_map(|i| {
-                if let OrderIntent::New(n) = i {
+            .filter_map(|i| match i {
+                OrderIntent::New(n) | OrderIntent::Replace { new: n, .. } => {
                     Some((n.side, n.price))
-                } else {
-                    None
                 }
+                _ => None,
             })
             .collect()
     }
+    /// Cancels, alone or as a replace's cancel half.
     fn cancels(v: &[OrderIntent]) -> usize {
         v.iter()
-            .filter(|i| matches!(i, OrderIntent::Cancel { .. }))
+            .filter(|i| matches!(i, OrderIntent::Cancel { .. } | OrderIntent::Replace { .. }))
+            .count()
+    }
+    fn replaces(v: &[OrderIntent]) -> usize {
+        v.iter()
+            .filter(|i| matches!(i, OrderIntent::Replace { .. }))
             .count()
     }
 
@@ -410,9 +453,24 @@ mod tests {
         }
         // 0.2 % move: inside the 0.5 % tolerance, nothing to do.
         assert!(r.tick("60119.99", "60120.01", true).is_empty());
-        // 1 % move: both quotes are replaced (cancel + new).
+        // 1 % move: both quotes are replaced, each by one Replace intent (cancel + new in
+        // one, so the gateway can send one cancel-replace request per side).
         let moved = r.tick("60599.99", "60600.01", true);
         assert_eq!((cancels(&moved), news(&moved).len()), (2, 2), "{moved:?}");
+        assert_eq!((moved.len(), replaces(&moved)), (2, 2), "{moved:?}");
+        let old: Vec<_> = first
+            .iter()
+            .filter_map(|i| match i {
+                OrderIntent::New(n) => Some(n.cid),
+                _ => None,
+            })
+            .collect();
+        for i in &moved {
+            let OrderIntent::Replace { cid, .. } = i else {
+                panic!("{i:?}")
+            };
+            assert!(old.contains(cid), "a replace names the quote it moves");
+        }
     }
 
     #[test]

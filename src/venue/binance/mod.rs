@@ -13,6 +13,8 @@ mod md_fast;
 /// The general JSON decoder (simd-json tape) used when the fast path does not match.
 mod md_generic;
 pub mod orders;
+/// Cancel-replace and keep-priority amend answers, for both orders of a re-quote.
+pub mod replace;
 /// Order entry over REST: signed requests, answer mapping, the weight / 429 / 418 policy.
 pub mod rest;
 pub mod session;

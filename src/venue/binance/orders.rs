@@ -106,6 +106,54 @@ pub fn rest_by_client_id<'b>(
         .sign(auth.signer)
 }
 
+/// `POST /api/v3/order/cancelReplace` query (signed): cancels `old` by client id and places
+/// `o`, `STOP_ON_FAILURE`, ACK.
+pub fn rest_cancel_replace<'b>(
+    o: &NewOrder<'_>,
+    old: &ClientOrderId,
+    auth: &Auth<'_>,
+    buf: &'b mut Vec<u8>,
+) -> &'b [u8] {
+    let mut q = QueryBuilder::new(buf)
+        .str("symbol", o.symbol)
+        .str("side", o.side.as_upper())
+        .str("type", kind_str(o.kind))
+        .str("cancelReplaceMode", CANCEL_REPLACE_MODE);
+    if o.kind == OrderKind::Limit {
+        q = q.str("timeInForce", tif_str(o.tif));
+    }
+    q = q.qty("quantity", o.qty, o.qty_decimals);
+    if o.kind != OrderKind::Market {
+        q = q.price("price", o.price, o.price_decimals);
+    }
+    q.str("cancelOrigClientOrderId", old.as_str())
+        .str("newClientOrderId", o.cid.as_str())
+        .str("newOrderRespType", "ACK")
+        .u64("recvWindow", auth.recv_window_ms)
+        .u64("timestamp", auth.timestamp_ms)
+        .sign(auth.signer)
+}
+
+/// `PUT /api/v3/order/amend/keepPriority` query (signed): `cid`'s quantity down to `new_qty`,
+/// the order keeping its client id.
+pub fn rest_amend_keep_priority<'b>(
+    symbol: &str,
+    cid: &ClientOrderId,
+    new_qty: Qty,
+    qty_decimals: u32,
+    auth: &Auth<'_>,
+    buf: &'b mut Vec<u8>,
+) -> &'b [u8] {
+    QueryBuilder::new(buf)
+        .str("symbol", symbol)
+        .str("origClientOrderId", cid.as_str())
+        .str("newClientOrderId", cid.as_str())
+        .qty("newQty", new_qty, qty_decimals)
+        .u64("recvWindow", auth.recv_window_ms)
+        .u64("timestamp", auth.timestamp_ms)
+        .sign(auth.signer)
+}
+
 /// Signed query with only the symbol (open orders, cancel all); `symbol = None` for account.
 pub fn rest_signed_symbol<'b>(
     symbol: Option<&str>,
@@ -125,21 +173,21 @@ pub fn rest_signed_symbol<'b>(
 /// in), with values as written to JSON.
 struct WsParams<'p> {
     /// `(name, value, quoted)`; sorted by name before use.
-    items: [(&'static str, &'p [u8], bool); 12],
+    items: [(&'static str, &'p [u8], bool); 16],
     len: usize,
 }
 
 impl<'p> WsParams<'p> {
     fn new() -> Self {
         Self {
-            items: [("", &[], false); 12],
+            items: [("", &[], false); 16],
             len: 0,
         }
     }
     fn push(&mut self, k: &'static str, v: &'p [u8], quoted: bool) {
         debug_assert!(
             self.len < self.items.len(),
-            "Invariant: at most 12 parameters"
+            "Invariant: at most 16 parameters"
         );
         self.items[self.len] = (k, v, quoted);
         self.len += 1;
@@ -273,6 +321,83 @@ pub fn ws_new_order(
     p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
     p.push("type", kind_str(o.kind).as_bytes(), true);
     p.write(req_id, "order.place", auth, payload, out);
+}
+
+/// How a cancel-replace treats a failed cancel: mako always sends `STOP_ON_FAILURE` (a new
+/// order is placed only once the old one is cancelled, so the two never rest together).
+pub const CANCEL_REPLACE_MODE: &str = "STOP_ON_FAILURE";
+
+/// `order.cancelReplace` over the WebSocket API: cancels `old` (by client id) and places `o`
+/// (its `newClientOrderId` the new order's id) in one request, `STOP_ON_FAILURE`, ACK.
+pub fn ws_cancel_replace(
+    o: &NewOrder<'_>,
+    old: &ClientOrderId,
+    auth: &Auth<'_>,
+    req_id: &str,
+    scratch: &mut WsScratch,
+    out: &mut Vec<u8>,
+) {
+    let pn = o.price.write_fixed(o.price_decimals, &mut scratch.price);
+    let qn = o.qty.write_fixed(o.qty_decimals, &mut scratch.qty);
+    let WsScratch {
+        price,
+        qty,
+        ts,
+        rw,
+        payload,
+    } = scratch;
+    let mut p = WsParams::new();
+    p.push("apiKey", auth.api_key.as_bytes(), true);
+    p.push("cancelOrigClientOrderId", old.as_bytes(), true);
+    p.push("cancelReplaceMode", CANCEL_REPLACE_MODE.as_bytes(), true);
+    p.push("newClientOrderId", o.cid.as_bytes(), true);
+    p.push("newOrderRespType", b"ACK", true);
+    if o.kind != OrderKind::Market {
+        p.push("price", &price[..pn], true);
+    }
+    p.push("quantity", &qty[..qn], true);
+    p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
+    p.push("side", o.side.as_upper().as_bytes(), true);
+    p.push("symbol", o.symbol.as_bytes(), true);
+    if o.kind == OrderKind::Limit {
+        p.push("timeInForce", tif_str(o.tif).as_bytes(), true);
+    }
+    p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
+    p.push("type", kind_str(o.kind).as_bytes(), true);
+    p.write(req_id, "order.cancelReplace", auth, payload, out);
+}
+
+/// `order.amend.keepPriority`: reduces open order `cid`'s quantity to `new_qty` in place (it
+/// keeps its place in the queue). `newClientOrderId` is the order's own id, so the order keeps
+/// it (Binance would otherwise give it a random one).
+#[allow(clippy::too_many_arguments)]
+pub fn ws_amend_keep_priority(
+    symbol: &str,
+    cid: &ClientOrderId,
+    new_qty: Qty,
+    qty_decimals: u32,
+    auth: &Auth<'_>,
+    req_id: &str,
+    scratch: &mut WsScratch,
+    out: &mut Vec<u8>,
+) {
+    let qn = new_qty.write_fixed(qty_decimals, &mut scratch.qty);
+    let WsScratch {
+        qty,
+        ts,
+        rw,
+        payload,
+        ..
+    } = scratch;
+    let mut p = WsParams::new();
+    p.push("apiKey", auth.api_key.as_bytes(), true);
+    p.push("newClientOrderId", cid.as_bytes(), true);
+    p.push("newQty", &qty[..qn], true);
+    p.push("origClientOrderId", cid.as_bytes(), true);
+    p.push("recvWindow", write_u64(auth.recv_window_ms, rw), false);
+    p.push("symbol", symbol.as_bytes(), true);
+    p.push("timestamp", write_u64(auth.timestamp_ms, ts), false);
+    p.write(req_id, "order.amend.keepPriority", auth, payload, out);
 }
 
 /// A signed WebSocket API request whose parameters are the symbol and the original client

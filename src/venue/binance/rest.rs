@@ -7,7 +7,11 @@
 use crate::types::order::{OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
-use super::orders::{Auth, NewOrder, rest_by_client_id, rest_new_order, rest_signed_symbol};
+use super::orders::{
+    Auth, NewOrder, rest_amend_keep_priority, rest_by_client_id, rest_cancel_replace,
+    rest_new_order, rest_signed_symbol,
+};
+use super::replace;
 use super::session::{Purpose, SessionEvent};
 use super::sign::{HmacSigner, QueryBuilder};
 use super::user::{self, VenueError};
@@ -45,6 +49,9 @@ pub struct BinanceRest {
     signer: HmacSigner,
     recv_window_ms: u64,
     inflight: Inflight,
+    /// For a cancel-replace in flight (whose purpose is `Place(new)`): its id and the order
+    /// it cancels, in a ring beside `inflight`'s.
+    replaces: Vec<Option<(u64, ClientOrderId)>>,
     pub policy: RatePolicy,
     /// The API key, sent in the `X-MBX-APIKEY` header.
     api_key: String,
@@ -62,6 +69,7 @@ impl BinanceRest {
             signer,
             recv_window_ms,
             inflight: Inflight::default(),
+            replaces: vec![None; Inflight::SLOTS],
             policy: RatePolicy::new(weight_limit),
         }
     }
@@ -91,7 +99,125 @@ impl BinanceRest {
 
     /// Forgets a request that never left (the worker's queue was full).
     pub fn abandon(&mut self, id: u64) -> Option<Purpose> {
+        self.take_replace(id);
         self.inflight.take(id)
+    }
+
+    /// The order request `id` cancels, if it is a cancel-replace (forgotten once asked).
+    fn take_replace(&mut self, id: u64) -> Option<ClientOrderId> {
+        let slot = &mut self.replaces[id as usize & (Inflight::SLOTS - 1)];
+        match *slot {
+            Some((have, old)) if have == id => {
+                *slot = None;
+                Some(old)
+            }
+            _ => None,
+        }
+    }
+
+    /// `POST /api/v3/order/cancelReplace` (`STOP_ON_FAILURE`, ACK): cancels `old` and places
+    /// `o` in one request.
+    pub fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        o: &PlaceOrder<'_>,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead {
+        let n = NewOrder {
+            symbol: o.symbol,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            price: o.price,
+            qty: o.qty,
+            cid: o.cid,
+            price_decimals: o.price_decimals,
+            qty_decimals: o.qty_decimals,
+        };
+        rest_cancel_replace(&n, old, &self.auth(now_ms), buf);
+        let head = self.begin(
+            Purpose::Place(*o.cid),
+            Method::Post,
+            "/api/v3/order/cancelReplace",
+            Class::Order,
+        );
+        self.replaces[head.id as usize & (Inflight::SLOTS - 1)] = Some((head.id, *old));
+        head
+    }
+
+    /// `PUT /api/v3/order/amend/keepPriority`: `o.cid`'s quantity down to `o.qty` (weight 4).
+    pub fn amend_keep_priority(
+        &mut self,
+        o: &PlaceOrder<'_>,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> RestHead {
+        rest_amend_keep_priority(
+            o.symbol,
+            o.cid,
+            o.qty,
+            o.qty_decimals,
+            &self.auth(now_ms),
+            buf,
+        );
+        self.begin(
+            Purpose::Amend(*o.cid),
+            Method::Put,
+            "/api/v3/order/amend/keepPriority",
+            Class::Order,
+        )
+    }
+
+    /// The answer to a cancel-replace of `old` by `new`: HTTP 200 (both done), 409 (-2021,
+    /// one half failed) or 400 (-2022, the cancel failed, nothing placed) with `data`.
+    fn on_replace_answer(
+        &mut self,
+        old: ClientOrderId,
+        new: ClientOrderId,
+        answer: Answer<'_>,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    ) {
+        let (status, body) = match answer {
+            Answer::Http { status, body, .. } => (status, body),
+            Answer::Timeout | Answer::Transport => {
+                return replace::cancel_replace_refused(old, new, not_sent(), true, out);
+            }
+            Answer::NotSent => {
+                return replace::cancel_replace_refused(old, new, not_sent(), false, out);
+            }
+        };
+        if status >= 500 {
+            return replace::cancel_replace_refused(old, new, not_sent(), true, out);
+        }
+        let decoded = if status == 200 {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .map_err(|e| user::DecodeError::Json(e.to_string()))
+                .and_then(|v| replace::cancel_replace_events(old, new, &v, None, at, out))
+        } else {
+            match user::venue_error(body) {
+                Ok(error) => match replace::rest_error_data(body).filter(|d| d.is_object()) {
+                    Some(data) => {
+                        replace::cancel_replace_events(old, new, &data, Some(&error), at, out)
+                    }
+                    None => {
+                        let uncertain = error.code == -1007;
+                        replace::cancel_replace_refused(old, new, error, uncertain, out);
+                        Ok(())
+                    }
+                },
+                Err(_) if matches!(status, 429 | 418) => {
+                    replace::cancel_replace_refused(old, new, not_sent(), false, out);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = decoded {
+            out.push(SessionEvent::Undecodable(e.to_string()));
+            replace::cancel_replace_refused(old, new, not_sent(), true, out);
+        }
     }
 
     /// `POST /api/v3/order` (ACK response); the signed form body is written into `buf`.
@@ -229,12 +355,16 @@ impl BinanceRest {
         if id == 0 {
             return; // the worker's own keep-alive: only its headers matter
         }
+        let replaces = self.take_replace(id);
         let Some(purpose) = self.abandon(id) else {
             out.push(SessionEvent::Undecodable(format!(
                 "answer to unknown REST request {id}"
             )));
             return;
         };
+        if let (Purpose::Place(new), Some(old)) = (&purpose, replaces) {
+            return self.on_replace_answer(old, *new, answer, at, out);
+        }
         let (status, body) = match answer {
             Answer::Http { status, body, .. } => (status, body),
             Answer::Timeout | Answer::Transport => return unknown(purpose, out),
@@ -253,6 +383,16 @@ impl BinanceRest {
             // -1007: the backend timed out; execution status unknown.
             if error.code == -1007 {
                 return unknown(purpose, out);
+            }
+            if let Purpose::Amend(cid) = purpose {
+                out.push(SessionEvent::Order {
+                    cid,
+                    event: crate::types::order::OrderEvent::AmendRejected {
+                        code: error.code,
+                        at,
+                    },
+                });
+                return;
             }
             return refused(purpose, error, out);
         }
@@ -273,8 +413,10 @@ impl BinanceRest {
                     },
                 })
             }
-            // An amend is never sent to Binance (its session does not amend in place).
-            Purpose::Cancel(cid) | Purpose::Amend(cid) | Purpose::Status(cid) => {
+            Purpose::Amend(cid) => {
+                replace::amend_event(&v).map(|event| SessionEvent::Order { cid, event })
+            }
+            Purpose::Cancel(cid) | Purpose::Status(cid) => {
                 user::order_snapshot(&v).map(|s| SessionEvent::Order {
                     cid,
                     event: s.event(at),
@@ -374,6 +516,33 @@ impl RestCodec for BinanceRest {
 
     fn account(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         BinanceRest::account(self, now_ms, buf)
+    }
+
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    fn amend_limits(&self) -> crate::venue::order::AmendLimits {
+        crate::venue::order::AmendLimits::QuantityDownOnly
+    }
+
+    /// Only a smaller quantity at the same price (keep-priority; see `amend_limits`).
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        Some(BinanceRest::amend_keep_priority(self, o, now_ms, buf))
+    }
+
+    fn cancel_replaces(&self) -> bool {
+        true
+    }
+
+    fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        new: &PlaceOrder<'_>,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        Some(BinanceRest::cancel_replace(self, old, new, now_ms, buf))
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {

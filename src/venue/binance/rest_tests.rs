@@ -398,3 +398,158 @@ fn rate_headers_are_read_in_any_case() {
         RateHeaders::default()
     );
 }
+
+fn order(id: &ClientOrderId) -> PlaceOrder<'_> {
+    PlaceOrder {
+        symbol: "BTCUSDT",
+        cid: id,
+        side: Side::Sell,
+        kind: OrderKind::LimitMaker,
+        tif: TimeInForce::Gtc,
+        price: Price::parse("101.25").unwrap(),
+        qty: Qty::parse("0.002").unwrap(),
+        price_decimals: 2,
+        qty_decimals: 5,
+        reduce_only: false,
+    }
+}
+
+#[test]
+fn cancel_replace_is_one_signed_request_and_answers_for_both_orders() {
+    let mut c = codec();
+    let signer = HmacSigner::from_bytes(SECRET.as_bytes());
+    let (old, new) = (cid(1), cid(2));
+    let mut buf = Vec::new();
+    let head = c.cancel_replace(&old, &order(&new), 1_700_000_000_000, &mut buf);
+    assert_eq!(
+        (head.method, head.path),
+        (Method::Post, "/api/v3/order/cancelReplace")
+    );
+    let q = std::str::from_utf8(&buf).unwrap().to_owned();
+    assert!(
+        q.starts_with(&format!("symbol=BTCUSDT&side=SELL&type=LIMIT_MAKER&cancelReplaceMode=STOP_ON_FAILURE&quantity=0.00200&price=101.25&cancelOrigClientOrderId={old}&newClientOrderId={new}&newOrderRespType=ACK&recvWindow=5000&timestamp=1700000000000&signature=")),
+        "{q}"
+    );
+    let (signed, sig) = q.rsplit_once("&signature=").unwrap();
+    assert_eq!(sig.as_bytes(), signer.sign_hex(signed.as_bytes()));
+    // One byte different: the signature no longer matches.
+    let mut tampered = signed.as_bytes().to_vec();
+    tampered[7] ^= 1;
+    assert_ne!(sig.as_bytes(), signer.sign_hex(&tampered));
+    // 200: old cancelled, new accepted.
+    let both = format!(
+        r#"{{"cancelResult":"SUCCESS","newOrderResult":"SUCCESS","cancelResponse":{{"symbol":"BTCUSDT","origClientOrderId":"{old}","orderId":7,"orderListId":-1,"clientOrderId":"c","transactTime":1,"price":"100.00","origQty":"0.00200000","executedQty":"0","origQuoteOrderQty":"0","cummulativeQuoteQty":"0","status":"CANCELED","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL"}},"newOrderResponse":{{"symbol":"BTCUSDT","orderId":8,"orderListId":-1,"clientOrderId":"{new}","transactTime":2}}}}"#
+    );
+    let ev = answer(&mut c, head, http(200, &both));
+    assert!(
+        matches!(&ev[0], SessionEvent::Order { cid, event: OrderEvent::Snapshot { status: SnapshotStatus::Cancelled, .. } } if *cid == old),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(&ev[1], SessionEvent::Order { cid, event: OrderEvent::Accepted { .. } } if *cid == new),
+        "{ev:?}"
+    );
+    // 400 -2022: the cancel failed, nothing placed.
+    let head = c.cancel_replace(&old, &order(&new), 1, &mut buf);
+    let failed = r#"{"code":-2022,"msg":"Order cancel-replace failed.","data":{"cancelResult":"FAILURE","newOrderResult":"NOT_ATTEMPTED","cancelResponse":{"code":-2011,"msg":"Unknown order sent."},"newOrderResponse":null}}"#;
+    let ev = answer(&mut c, head, http(400, failed));
+    assert!(
+        matches!(&ev[0], SessionEvent::CancelRejected { cid, error } if *cid == old && error.code == -2011),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(&ev[1], SessionEvent::PlaceRejected { cid, error } if *cid == new && error.code == -2022),
+        "{ev:?}"
+    );
+    // 409 -2021: cancelled, the new order refused.
+    let head = c.cancel_replace(&old, &order(&new), 1, &mut buf);
+    let partial = both.replace(
+        r#""newOrderResult":"SUCCESS""#,
+        r#""newOrderResult":"FAILURE""#,
+    );
+    let partial = format!(
+        r#"{{"code":-2021,"msg":"Order cancel-replace partially failed.","data":{}}}"#,
+        partial.replace(
+            &format!(
+                r#"{{"symbol":"BTCUSDT","orderId":8,"orderListId":-1,"clientOrderId":"{new}","transactTime":2}}"#
+            ),
+            r#"{"code":-2010,"msg":"Order would immediately match and take."}"#
+        )
+    );
+    let ev = answer(&mut c, head, http(409, &partial));
+    assert!(
+        matches!(&ev[0], SessionEvent::Order { cid, .. } if *cid == old),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(&ev[1], SessionEvent::PlaceRejected { cid, error } if *cid == new && error.code == -2010),
+        "{ev:?}"
+    );
+    // 5xx or a timeout: both orders' fate unknown, both queried.
+    let head = c.cancel_replace(&old, &order(&new), 1, &mut buf);
+    let ev = answer(&mut c, head, Answer::Timeout);
+    assert_eq!(
+        ev,
+        vec![
+            SessionEvent::Uncertain { cid: old },
+            SessionEvent::Uncertain { cid: new }
+        ]
+    );
+    // A plain place answered the same way stays a place (the marker is per request).
+    let head = place(&mut c, &new, &mut buf);
+    let ev = answer(&mut c, head, Answer::Timeout);
+    assert_eq!(ev, vec![SessionEvent::Uncertain { cid: new }]);
+}
+
+#[test]
+fn keep_priority_amend_is_a_signed_put_answered_as_amended() {
+    let mut c = codec();
+    let signer = HmacSigner::from_bytes(SECRET.as_bytes());
+    let id = cid(3);
+    let mut buf = Vec::new();
+    assert_eq!(
+        RestCodec::amend_limits(&c),
+        crate::venue::order::AmendLimits::QuantityDownOnly
+    );
+    let head = RestCodec::amend(&mut c, &order(&id), 1_700_000_000_000, &mut buf).unwrap();
+    assert_eq!(
+        (head.method, head.path),
+        (Method::Put, "/api/v3/order/amend/keepPriority")
+    );
+    let q = std::str::from_utf8(&buf).unwrap().to_owned();
+    assert!(
+        q.starts_with(&format!("symbol=BTCUSDT&origClientOrderId={id}&newClientOrderId={id}&newQty=0.00200&recvWindow=5000")),
+        "{q}"
+    );
+    let (signed, sig) = q.rsplit_once("&signature=").unwrap();
+    assert_eq!(sig.as_bytes(), signer.sign_hex(signed.as_bytes()));
+    let ok = r#"{"transactTime":1741923284382,"executionId":16,"amendedOrder":{"symbol":"BTCUSDT","orderId":12,"orderListId":-1,"origClientOrderId":"x","clientOrderId":"x","price":"101.25000000","qty":"0.00200000","executedQty":"0.00000000","preventedQty":"0.00000000","quoteOrderQty":"0.00000000","cumulativeQuoteQty":"0.00000000","status":"NEW","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","workingTime":1,"selfTradePreventionMode":"NONE"}}"#;
+    let ev = answer(&mut c, head, http(200, ok));
+    assert_eq!(
+        ev,
+        vec![SessionEvent::Order {
+            cid: id,
+            event: OrderEvent::Amended {
+                price: Price::parse("101.25").unwrap(),
+                qty: Qty::parse("0.002").unwrap(),
+                at: UnixNanos::from_millis(1741923284382)
+            }
+        }]
+    );
+    let head = RestCodec::amend(&mut c, &order(&id), 1, &mut buf).unwrap();
+    let ev = answer(
+        &mut c,
+        head,
+        http(400, r#"{"code":-2011,"msg":"Unknown order sent."}"#),
+    );
+    assert_eq!(
+        ev,
+        vec![SessionEvent::Order {
+            cid: id,
+            event: OrderEvent::AmendRejected {
+                code: -2011,
+                at: T0
+            }
+        }]
+    );
+}

@@ -1,7 +1,9 @@
 //! The Binance WebSocket API session as a pure state machine: it writes signed requests
 //! (orders, cancels, queries, the user data stream subscription) and turns every frame the
 //! venue sends back into `SessionEvent`s, remembering what each request id was for.
-//! No I/O: the gateway moves the bytes.
+//! No I/O: the gateway moves the bytes. A re-quote is one request (`order.cancelReplace`,
+//! `STOP_ON_FAILURE`), and a smaller quantity at the same price is an
+//! `order.amend.keepPriority` (the order keeps its place in the queue); see `replace`.
 
 use serde_json::Value;
 
@@ -10,12 +12,13 @@ use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
 use super::orders::{
-    Auth, NewOrder, WsAuth, WsScratch, ws_by_client_id, ws_logon, ws_my_trades, ws_new_order,
-    ws_signed_simple, ws_unsigned,
+    Auth, NewOrder, WsAuth, WsScratch, ws_amend_keep_priority, ws_by_client_id, ws_cancel_replace,
+    ws_logon, ws_my_trades, ws_new_order, ws_signed_simple, ws_unsigned,
 };
+use super::replace;
 use super::sign::HmacSigner;
 use super::user::{self, VenueError, WsApiMessage};
-use crate::venue::order::{OrderSession, PlaceOrder};
+use crate::venue::order::{AmendLimits, OrderSession, PlaceOrder};
 pub use crate::venue::order::{Purpose, SessionEvent};
 
 /// Size of the ring that remembers in-flight requests (a power of two).
@@ -24,21 +27,34 @@ const INFLIGHT: usize = 4096;
 /// Requests in flight, by id, in a fixed ring (no allocation per request).
 struct Inflight {
     slots: Vec<Option<(u64, Purpose)>>,
+    /// For a cancel-replace (whose slot holds `Purpose::Place(new)`): the order it cancels.
+    replaces: Vec<Option<ClientOrderId>>,
 }
 
 impl Inflight {
     fn new() -> Self {
         Self {
             slots: vec![None; INFLIGHT],
+            replaces: vec![None; INFLIGHT],
         }
     }
     fn put(&mut self, id: u64, p: Purpose) {
         self.slots[id as usize & (INFLIGHT - 1)] = Some((id, p));
+        self.replaces[id as usize & (INFLIGHT - 1)] = None;
     }
-    fn take(&mut self, id: u64) -> Option<Purpose> {
-        let slot = &mut self.slots[id as usize & (INFLIGHT - 1)];
+    /// Marks request `id` (just `put`) as a cancel-replace of `old`.
+    fn mark_replace(&mut self, id: u64, old: ClientOrderId) {
+        self.replaces[id as usize & (INFLIGHT - 1)] = Some(old);
+    }
+    /// The purpose of request `id`, and the order it cancels if it is a cancel-replace.
+    fn take(&mut self, id: u64) -> Option<(Purpose, Option<ClientOrderId>)> {
+        let i = id as usize & (INFLIGHT - 1);
+        let slot = &mut self.slots[i];
         match slot {
-            Some((have, _)) if *have == id => slot.take().map(|(_, p)| p),
+            Some((have, _)) if *have == id => {
+                let old = self.replaces[i].take();
+                slot.take().map(|(_, p)| (p, old))
+            }
             _ => None,
         }
     }
@@ -288,9 +304,14 @@ impl Session {
         // A new connection is not logged on.
         self.logged_on = false;
         let mut lost = Vec::new();
-        for s in self.inflight.slots.iter_mut() {
+        let Inflight { slots, replaces } = &mut self.inflight;
+        for (s, r) in slots.iter_mut().zip(replaces.iter_mut()) {
             if let Some((_, p)) = s.take() {
                 lost.push(p);
+            }
+            // A lost cancel-replace leaves its old order's fate unknown too.
+            if let Some(old) = r.take() {
+                lost.push(Purpose::Cancel(old));
             }
         }
         lost
@@ -315,13 +336,18 @@ impl Session {
             WsApiMessage::Response { id, status, result } => {
                 self.note_weight(frame);
                 let purpose = id.parse::<u64>().ok().and_then(|n| self.inflight.take(n));
-                let Some(purpose) = purpose else {
+                let Some((purpose, replaces)) = purpose else {
                     out.push(SessionEvent::Undecodable(format!(
                         "response to unknown request {id:?}"
                     )));
                     return;
                 };
-                self.on_response(purpose, status, result, at, out);
+                match (purpose, replaces) {
+                    (Purpose::Place(new), Some(old)) => {
+                        self.on_replace_response(frame, old, new, status, result, at, out)
+                    }
+                    (purpose, _) => self.on_response(purpose, status, result, at, out),
+                }
             }
         }
     }
@@ -339,6 +365,104 @@ impl Session {
                         l.get("limit").and_then(Value::as_u64).unwrap_or(6000) as u32;
                 }
             }
+        }
+    }
+
+    /// `order.cancelReplace` (`STOP_ON_FAILURE`): cancels `old` and places `o` in one request.
+    pub fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        o: &PlaceOrder<'_>,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        let req = self.begin(Purpose::Place(*o.cid));
+        self.inflight.mark_replace(req, *old);
+        let n = NewOrder {
+            symbol: o.symbol,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            price: o.price,
+            qty: o.qty,
+            cid: o.cid,
+            price_decimals: o.price_decimals,
+            qty_decimals: o.qty_decimals,
+        };
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_cancel_replace(&n, old, &self.auth(now_ms), &id, &mut scratch, out);
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
+    /// `order.amend.keepPriority`: `cid`'s quantity down to `qty` (the order's new total).
+    pub fn amend_keep_priority(
+        &mut self,
+        symbol: &str,
+        cid: &ClientOrderId,
+        qty: Qty,
+        qty_decimals: u32,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(Purpose::Amend(*cid));
+        let id = std::mem::take(&mut self.id_buf);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        ws_amend_keep_priority(
+            symbol,
+            cid,
+            qty,
+            qty_decimals,
+            &self.auth(now_ms),
+            &id,
+            &mut scratch,
+            out,
+        );
+        self.scratch = scratch;
+        self.id_buf = id;
+    }
+
+    /// The answer to a cancel-replace of `old` by `new`.
+    #[allow(clippy::too_many_arguments)]
+    fn on_replace_response(
+        &mut self,
+        frame: &[u8],
+        old: ClientOrderId,
+        new: ClientOrderId,
+        status: u16,
+        result: Result<Value, VenueError>,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    ) {
+        let decoded = match result {
+            Ok(v) => replace::cancel_replace_events(old, new, &v, None, at, out),
+            Err(error) => {
+                if status == 418 {
+                    out.push(SessionEvent::Banned);
+                }
+                if status == 429 || error.code == -1003 || error.code == -1015 {
+                    out.push(SessionEvent::RateLimited {
+                        retry_after_ms: 1_000,
+                    });
+                }
+                match replace::ws_error_data(frame).filter(|d| d.is_object()) {
+                    Some(data) => {
+                        replace::cancel_replace_events(old, new, &data, Some(&error), at, out)
+                    }
+                    None => {
+                        let uncertain = status >= 500 || error.code == -1007;
+                        replace::cancel_replace_refused(old, new, error, uncertain, out);
+                        Ok(())
+                    }
+                }
+            }
+        };
+        if let Err(e) = decoded {
+            // What happened to either order is not known: both are queried.
+            out.push(SessionEvent::Undecodable(e.to_string()));
+            out.push(SessionEvent::Uncertain { cid: old });
+            out.push(SessionEvent::Uncertain { cid: new });
         }
     }
 
@@ -371,6 +495,14 @@ impl Session {
                     Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
                     Purpose::Status(cid) if error.code == -2013 => SessionEvent::NotFound { cid },
                     Purpose::Status(cid) => SessionEvent::Uncertain { cid },
+                    Purpose::Amend(cid) if uncertain => SessionEvent::Uncertain { cid },
+                    Purpose::Amend(cid) => SessionEvent::Order {
+                        cid,
+                        event: OrderEvent::AmendRejected {
+                            code: error.code,
+                            at,
+                        },
+                    },
                     p => SessionEvent::Failed { purpose: p, error },
                 });
                 return;
@@ -387,16 +519,17 @@ impl Session {
                 }),
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
             },
-            // An amend is never sent to Binance (its session does not amend in place).
-            Purpose::Cancel(cid) | Purpose::Amend(cid) | Purpose::Status(cid) => {
-                match user::order_snapshot(&result) {
-                    Ok(s) => out.push(SessionEvent::Order {
-                        cid,
-                        event: s.event(at),
-                    }),
-                    Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
-                }
-            }
+            Purpose::Amend(cid) => match super::replace::amend_event(&result) {
+                Ok(event) => out.push(SessionEvent::Order { cid, event }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
+            Purpose::Cancel(cid) | Purpose::Status(cid) => match user::order_snapshot(&result) {
+                Ok(s) => out.push(SessionEvent::Order {
+                    cid,
+                    event: s.event(at),
+                }),
+                Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
+            },
             Purpose::Trades(cid) => match user::trade_fees(&result) {
                 Ok(trades) => out.push(SessionEvent::Trades { cid, trades }),
                 Err(e) => out.push(SessionEvent::Undecodable(e.to_string())),
@@ -462,6 +595,36 @@ impl OrderSession for Session {
         Session::cancel(self, symbol, cid, now_ms, out);
     }
 
+    fn cancel_replaces(&self) -> bool {
+        true
+    }
+
+    fn cancel_replace(
+        &mut self,
+        old: &ClientOrderId,
+        new: &PlaceOrder<'_>,
+        now_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        Session::cancel_replace(self, old, new, now_ms, out);
+        true
+    }
+
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    fn amend_limits(&self) -> AmendLimits {
+        AmendLimits::QuantityDownOnly
+    }
+
+    /// Only a smaller quantity at the same price (keep-priority): the gateway asks for no
+    /// other (`amend_limits`).
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, out: &mut Vec<u8>) -> bool {
+        Session::amend_keep_priority(self, o.symbol, o.cid, o.qty, o.qty_decimals, now_ms, out);
+        true
+    }
+
     fn status(
         &mut self,
         symbol: &str,
@@ -509,214 +672,5 @@ impl OrderSession for Session {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::types::StrategyId;
-    use crate::types::order::SnapshotStatus;
-
-    fn session() -> Session {
-        Session::new(&Secret::new("key"), &Secret::new("secret"), 5000)
-    }
-
-    fn id_of(req: &[u8]) -> String {
-        let v: Value = serde_json::from_slice(req).unwrap();
-        v["id"].as_str().unwrap().to_owned()
-    }
-
-    #[test]
-    fn answers_are_matched_to_their_requests() {
-        let mut s = session();
-        let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();
-        let mut buf = Vec::new();
-        s.place(
-            "BTCUSDT",
-            &cid,
-            Side::Buy,
-            OrderKind::Limit,
-            TimeInForce::Gtc,
-            Price::from_int(100),
-            Qty::from_int(1),
-            2,
-            5,
-            1,
-            &mut buf,
-        );
-        let place_id = id_of(&buf);
-        s.status("BTCUSDT", &cid, 2, &mut buf);
-        let status_id = id_of(&buf);
-        let mut ev = Vec::new();
-        let ack = format!(
-            r#"{{"id":"{place_id}","status":200,"result":{{"symbol":"BTCUSDT","orderId":5,"orderListId":-1,"clientOrderId":"{cid}","transactTime":7}},"rateLimits":[{{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":12}}]}}"#
-        );
-        s.on_frame(ack.as_bytes(), UnixNanos(9), &mut ev);
-        assert_eq!(
-            ev,
-            vec![SessionEvent::Order {
-                cid,
-                event: OrderEvent::Accepted {
-                    venue_order_id: 5.into(),
-                    at: UnixNanos::from_millis(7)
-                }
-            }]
-        );
-        assert_eq!(s.weight_used, 12);
-        ev.clear();
-        let not_found = format!(
-            r#"{{"id":"{status_id}","status":400,"error":{{"code":-2013,"msg":"Order does not exist."}}}}"#
-        );
-        s.on_frame(not_found.as_bytes(), UnixNanos(9), &mut ev);
-        assert_eq!(ev, vec![SessionEvent::NotFound { cid }]);
-        ev.clear();
-        // A second answer to the same id is not matched to anything.
-        s.on_frame(not_found.as_bytes(), UnixNanos(9), &mut ev);
-        assert!(matches!(ev[0], SessionEvent::Undecodable(_)));
-    }
-
-    #[test]
-    fn uncertain_outcomes_and_rejections() {
-        let mut s = session();
-        let cid = ClientOrderId::mint(1, StrategyId(0), 2).unwrap();
-        let mut buf = Vec::new();
-        let mut ev = Vec::new();
-        s.place(
-            "BTCUSDT",
-            &cid,
-            Side::Sell,
-            OrderKind::LimitMaker,
-            TimeInForce::Gtc,
-            Price::from_int(100),
-            Qty::from_int(1),
-            2,
-            5,
-            1,
-            &mut buf,
-        );
-        let id = id_of(&buf);
-        s.on_frame(format!(r#"{{"id":"{id}","status":400,"error":{{"code":-2010,"msg":"insufficient balance"}}}}"#).as_bytes(), UnixNanos(1), &mut ev);
-        assert!(matches!(&ev[0], SessionEvent::PlaceRejected { error, .. } if error.code == -2010));
-        ev.clear();
-        s.place(
-            "BTCUSDT",
-            &cid,
-            Side::Sell,
-            OrderKind::LimitMaker,
-            TimeInForce::Gtc,
-            Price::from_int(100),
-            Qty::from_int(1),
-            2,
-            5,
-            1,
-            &mut buf,
-        );
-        let id = id_of(&buf);
-        s.on_frame(
-            format!(r#"{{"id":"{id}","status":503,"error":{{"code":-1007,"msg":"timeout"}}}}"#)
-                .as_bytes(),
-            UnixNanos(1),
-            &mut ev,
-        );
-        assert_eq!(ev, vec![SessionEvent::Uncertain { cid }]);
-        ev.clear();
-        s.cancel("BTCUSDT", &cid, 3, &mut buf);
-        let id = id_of(&buf);
-        let resp = format!(
-            r#"{{"id":"{id}","status":200,"result":{{"symbol":"BTCUSDT","origClientOrderId":"{cid}","orderId":4,"orderListId":-1,"clientOrderId":"x","transactTime":1,"price":"100.00","origQty":"1.00000000","executedQty":"0.25000000","origQuoteOrderQty":"0","cummulativeQuoteQty":"25.00000000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","selfTradePreventionMode":"NONE"}}}}"#
-        );
-        s.on_frame(resp.as_bytes(), UnixNanos(4), &mut ev);
-        match &ev[0] {
-            SessionEvent::Order {
-                cid: c,
-                event:
-                    OrderEvent::Snapshot {
-                        status, cum_qty, ..
-                    },
-            } => {
-                assert_eq!(
-                    (*c, *status, *cum_qty),
-                    (cid, SnapshotStatus::Cancelled, Qty::parse("0.25").unwrap())
-                );
-            }
-            e => panic!("{e:?}"),
-        }
-        assert_eq!(s.reset_inflight(), vec![]);
-    }
-
-    /// RFC 8032 §7.1 test 1's seed, as base64: a published test key.
-    const ED_SEED: &str = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
-
-    #[test]
-    fn an_ed25519_session_logs_on_then_signs_nothing() {
-        let mut s = Session::new_ed25519(&Secret::new("key"), &Secret::new(ED_SEED), 5000).unwrap();
-        let public = crate::venue::ed25519::signing_key(ED_SEED)
-            .unwrap()
-            .verifying_key();
-        let mut buf = Vec::new();
-        // Connected: the first frame is session.logon, signed over apiKey and timestamp.
-        s.on_connected(1_700_000_000_000, &mut buf);
-        let logon: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(logon["method"], "session.logon");
-        assert_eq!(logon["params"]["apiKey"], "key");
-        assert_eq!(logon["params"]["timestamp"], 1_700_000_000_000u64);
-        let sig = logon["params"]["signature"].as_str().unwrap();
-        assert!(crate::venue::ed25519::verify_base64(
-            &public,
-            b"apiKey=key&timestamp=1700000000000",
-            sig
-        ));
-        // Before the answer an order is signed with the key itself (base64).
-        let cid = ClientOrderId::mint(1, StrategyId(0), 1).unwrap();
-        let place = |s: &mut Session, buf: &mut Vec<u8>| {
-            s.place(
-                "BTCUSDT",
-                &cid,
-                Side::Buy,
-                OrderKind::Limit,
-                TimeInForce::Gtc,
-                Price::from_int(100),
-                Qty::from_int(1),
-                2,
-                5,
-                1_700_000_000_001,
-                buf,
-            )
-        };
-        place(&mut s, &mut buf);
-        let early: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(early["params"]["apiKey"], "key");
-        assert_eq!(
-            early["params"]["signature"].as_str().map(str::len),
-            Some(88)
-        );
-        // The logon is answered: logged in, and the user stream is subscribed unsigned.
-        let mut ev = Vec::new();
-        let answer = format!(
-            r#"{{"id":"{}","status":200,"result":{{"apiKey":"key","authorizedSince":1700000000000,"connectedSince":1700000000000,"returnRateLimits":false,"serverTime":1700000000000}}}}"#,
-            logon["id"].as_str().unwrap()
-        );
-        s.on_frame(answer.as_bytes(), UnixNanos(1), &mut ev);
-        assert_eq!(ev, vec![SessionEvent::LoggedIn]);
-        assert!(s.logged_on());
-        assert!(s.after_login(0, &mut buf));
-        let sub: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(sub["method"], "userDataStream.subscribe");
-        assert!(sub.get("params").is_none());
-        // Logged on: no apiKey, no signature, the rest as before.
-        place(&mut s, &mut buf);
-        let text = std::str::from_utf8(&buf).unwrap();
-        let v: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(v["method"], "order.place");
-        assert!(v["params"].get("apiKey").is_none(), "{text}");
-        assert!(v["params"].get("signature").is_none(), "{text}");
-        assert_eq!(v["params"]["newClientOrderId"], cid.as_str());
-        assert_eq!(v["params"]["timestamp"], 1_700_000_000_001u64);
-        // A new connection logs on again.
-        s.reset_inflight();
-        assert!(!s.logged_on());
-        s.on_connected(1_700_000_000_002, &mut buf);
-        let again: Value = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(again["method"], "session.logon");
-        // A key that is not Ed25519 is refused at start, without showing it.
-        let bad = Session::new_ed25519(&Secret::new("key"), &Secret::new("hmac-secret"), 5000);
-        assert!(bad.is_err());
-    }
-}
+#[path = "session_tests.rs"]
+mod tests;

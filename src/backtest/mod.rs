@@ -7,6 +7,8 @@
 
 /// `--db`: the run's orders, fills and round trips in the engine's database, mode `backtest`.
 pub mod db;
+/// mako's compact event file: a recording converted once, replayed with no parse.
+pub mod events;
 /// The replay loop: frames, strategies and the order path on one thread and one clock.
 pub mod driver;
 /// The engine's order bookkeeping and the backtest venue, with latency between them.
@@ -26,5 +28,7 @@ pub mod settings;
 /// `--sweep`: the grid of parameter values, run in parallel, ranked in one table.
 pub mod sweep;
 
-pub use driver::{Builder, Frames, Replay, Run, replay_files, run, run_with, start, start_at};
+pub use driver::{
+    Builder, Frames, Replay, Run, replay_files, run, run_with, start, start_at, start_events,
+};
 pub use settings::Settings;

@@ -51,6 +51,10 @@ pub struct Sample {
     /// Net position from fills, base units.
     pub position: f64,
     pub mid: f64,
+    /// The strategies' best resting bid and ask at the venue on the main instrument (NaN
+    /// when none rests), for the price plot.
+    pub bid_quote: f64,
+    pub ask_quote: f64,
 }
 
 /// What one replay produced (everything but wall time, which the caller measures).
@@ -921,11 +925,14 @@ impl Accounts {
     ) {
         let (r, u, f, funding, pos) = self.totals(ex, reader, strategies);
         let mid = Self::mid(reader, main).map_or(f64::NAN, |m| m.to_f64());
+        let (bq, aq) = ex.quotes(main);
         let s = Sample {
             at: t,
             equity: r + u - f - funding,
             position: pos,
             mid,
+            bid_quote: bq.map_or(f64::NAN, |p| p.to_f64()),
+            ask_quote: aq.map_or(f64::NAN, |p| p.to_f64()),
         };
         self.next_curve = UnixNanos(t.0 - t.0 % CURVE_NS + CURVE_NS);
         if last || self.curve.last().is_none_or(|l| l.at != t) {

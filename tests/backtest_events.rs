@@ -71,7 +71,10 @@ fn same_run(a: &Run, b: &Run) {
 fn converted_replay_matches_the_frame_replay() {
     let rec = tmp("bbo_trade.txt");
     let frames = bbo_trade_recording(&rec);
-    assert_eq!(frames, 37_804, "200 sync frames, then the bookTickers and trades");
+    assert_eq!(
+        frames, 37_804,
+        "200 sync frames, then the bookTickers and trades"
+    );
     let (c, s) = config();
     let files = vec![rec.clone()];
     let from_frames = mako::backtest::run(&c, &s, &files).unwrap();

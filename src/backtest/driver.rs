@@ -350,8 +350,7 @@ pub(crate) fn offline_feed(
             } else {
                 crate::venue::delta::Platform::India
             };
-            let md =
-                crate::venue::delta::DeltaMd::for_venue(platform, &venue, instruments, limits);
+            let md = crate::venue::delta::DeltaMd::for_venue(platform, &venue, instruments, limits);
             Box::new(FeedActor::offline(spec, md).map_err(err)?)
         }
         VenueKind::CoindcxFutures => {

@@ -375,8 +375,16 @@ pub fn convert(config: &Config, source: &Path) -> Result<EventFile, String> {
             Event {
                 recv: rec.recv,
                 exchange_ts: top.exchange_ts,
-                kind: if top.valid { KIND_TOP } else { KIND_TOP_INVALID },
-                flags: if announced.contains(&i.id) { ANNOUNCED } else { 0 },
+                kind: if top.valid {
+                    KIND_TOP
+                } else {
+                    KIND_TOP_INVALID
+                },
+                flags: if announced.contains(&i.id) {
+                    ANNOUNCED
+                } else {
+                    0
+                },
                 instrument: k as u16,
                 w: [
                     top.bid.price.units(),
@@ -467,7 +475,11 @@ mod tests {
         let back = EventFile::from_bytes(&b).unwrap();
         assert_eq!(back.header, f.header);
         assert_eq!(back.iter().collect::<Vec<_>>(), vec![e]);
-        let tr = back.iter().next().unwrap().trade(VenueId(0), InstrumentId(0));
+        let tr = back
+            .iter()
+            .next()
+            .unwrap()
+            .trade(VenueId(0), InstrumentId(0));
         assert_eq!(tr.aggressor, Side::Sell);
         assert_eq!(tr.trade_id.as_u64(), Some(3_735_683_259));
         // Cut short, wrong magic, an instrument the header lacks: errors, never a panic.

@@ -7,10 +7,10 @@
 
 /// `--db`: the run's orders, fills and round trips in the engine's database, mode `backtest`.
 pub mod db;
-/// mako's compact event file: a recording converted once, replayed with no parse.
-pub mod events;
 /// The replay loop: frames, strategies and the order path on one thread and one clock.
 pub mod driver;
+/// mako's compact event file: a recording converted once, replayed with no parse.
+pub mod events;
 /// The engine's order bookkeeping and the backtest venue, with latency between them.
 pub mod exchange;
 /// Perpetuals' funding at their funding times: the recording's rate, or the configured one.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::book::{BookCache, CacheReader, CacheWriter};
-use crate::config::{Config, StrategyConfig, VenueConfig, VenueKind};
-use crate::feed::actor::{FeedActor, FeedOptions, FeedSpec};
+use crate::config::{Config, StrategyConfig, VenueConfig};
+use crate::feed::actor::{FeedOptions, FeedSpec};
 use crate::feed::record::RecordReader;
 use crate::gateway::{CidMinter, OrderIntent, OrderUpdate};
 use crate::net::Connector;
@@ -20,16 +20,12 @@ use crate::strategy::Strategy;
 use crate::strategy::actor::StrategyActor;
 use crate::strategy::api::{Env, IntentSink};
 use crate::strategy::registry::{self, BuildArgs};
-use crate::types::{Instrument, InstrumentId, Price, StrategyId, TradeEvent, UnixNanos, VenueId};
-use crate::venue::binance::handler::SpotMdHandler;
-use crate::venue::bitmart::BitmartMd;
-use crate::venue::bybit::{BybitMd, Category};
-use crate::venue::coinbase::CoinbaseMd;
-use crate::venue::md::MarketData;
-use crate::venue::okx::OkxMd;
+use crate::types::{InstrumentId, StrategyId, TradeEvent, UnixNanos, VenueId};
 
+use super::accounts::Accounts;
 use super::events::{ANNOUNCED, Event, KIND_TICK, KIND_TOP, KIND_TOP_INVALID, KIND_TRADE};
 use super::exchange::{Counts, Exchange, FillRow};
+pub(crate) use super::feed::{FrameFeed, offline_feed};
 use super::queue::QueueMatcher;
 use super::settings::Settings;
 
@@ -290,74 +286,6 @@ pub fn start_events(
         files,
     };
     Ok(Box::new(Replayer::new(&at, venue, build, Some(ids))?))
-}
-
-/// A venue's feed, driven frame by frame.
-pub(crate) trait FrameFeed {
-    fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx);
-}
-
-impl<M: MarketData> FrameFeed for FeedActor<M> {
-    #[inline]
-    fn on_frame(&mut self, frame: &[u8], recv: UnixNanos, ctx: &Ctx) {
-        FeedActor::on_frame(self, frame, recv, ctx)
-    }
-}
-
-/// The venue's own codec and book sync in an offline feed (no connector or snapshot thread).
-pub(crate) fn offline_feed(
-    spec: FeedSpec,
-    instruments: &[Instrument],
-) -> Result<Box<dyn FrameFeed>, String> {
-    let limits = FeedOptions::default().sync_limits;
-    let venue = spec.venue.clone();
-    let name = venue.name.clone();
-    let err = |e: crate::feed::actor::FeedError| format!("feed {name}: {e}");
-    Ok(match venue.kind {
-        VenueKind::BinanceSpot => {
-            let md = SpotMdHandler::for_venue(&venue, instruments, limits)
-                .map_err(|e| format!("venue {}: {e}", venue.name))?;
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::OkxSpot => {
-            let md = OkxMd::for_venue(&venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::Coinbase => {
-            let md = CoinbaseMd::for_venue(&venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::BitmartSpot => {
-            let md = BitmartMd::for_venue(&venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::CoinstoreSpot => {
-            let md = crate::venue::coinstore::CoinstoreMd::for_venue(&venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::BybitSpot | VenueKind::BybitLinear => {
-            let category = if venue.kind == VenueKind::BybitSpot {
-                Category::Spot
-            } else {
-                Category::Linear
-            };
-            let md = BybitMd::for_venue(category, &venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {
-            let platform = if venue.kind == VenueKind::DeltaGlobal {
-                crate::venue::delta::Platform::Global
-            } else {
-                crate::venue::delta::Platform::India
-            };
-            let md = crate::venue::delta::DeltaMd::for_venue(platform, &venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-        VenueKind::CoindcxFutures => {
-            let md = crate::venue::coindcx::CoindcxMd::for_venue(&venue, instruments, limits);
-            Box::new(FeedActor::offline(spec, md).map_err(err)?)
-        }
-    })
 }
 
 /// What every replay starts from.
@@ -862,85 +790,6 @@ impl Replayer {
             queue_model: std::mem::take(&mut self.queue_model),
             seed: self.seed,
             records: lp.ex.records.take().unwrap_or_default(),
-        }
-    }
-}
-
-/// Equity and position, sampled on recording time: every minute (the report's figures) and
-/// every second (the plots).
-struct Accounts {
-    samples: Vec<Sample>,
-    next_sample: UnixNanos,
-    curve: Vec<Sample>,
-    next_curve: UnixNanos,
-}
-
-impl Accounts {
-    fn new(first: UnixNanos) -> Self {
-        Self {
-            samples: Vec::with_capacity(4096),
-            next_sample: first,
-            curve: Vec::with_capacity(4096),
-            next_curve: first,
-        }
-    }
-
-    fn mid(reader: &CacheReader, id: InstrumentId) -> Option<Price> {
-        let t = reader.top(id);
-        t.valid
-            .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
-    }
-
-    /// (realised before fees, unrealised at the mid, quote fees, funding paid, net
-    /// position), summed.
-    fn totals(
-        &self,
-        ex: &Exchange,
-        reader: &CacheReader,
-        strategies: &[(StrategyId, InstrumentId)],
-    ) -> (f64, f64, f64, f64, f64) {
-        let mut out = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (s, i) in strategies {
-            if let Some(p) = ex.risk().position_of(*s, *i) {
-                let scale = crate::types::Notional::SCALE as f64;
-                out.0 += p.realized as f64 / scale;
-                out.1 += Self::mid(reader, *i).map_or(0.0, |m| p.unrealized(m) as f64 / scale);
-                out.2 += p.quote_fees as f64 / 1e8;
-                out.3 += p.funding as f64 / scale;
-                out.4 += p.qty as f64 / 1e8;
-            }
-        }
-        out
-    }
-
-    fn sample(
-        &mut self,
-        t: UnixNanos,
-        ex: &Exchange,
-        reader: &CacheReader,
-        strategies: &[(StrategyId, InstrumentId)],
-        main: InstrumentId,
-        last: bool,
-    ) {
-        let (r, u, f, funding, pos) = self.totals(ex, reader, strategies);
-        let mid = Self::mid(reader, main).map_or(f64::NAN, |m| m.to_f64());
-        let (bq, aq) = ex.quotes(main);
-        let s = Sample {
-            at: t,
-            equity: r + u - f - funding,
-            position: pos,
-            mid,
-            bid_quote: bq.map_or(f64::NAN, |p| p.to_f64()),
-            ask_quote: aq.map_or(f64::NAN, |p| p.to_f64()),
-        };
-        self.next_curve = UnixNanos(t.0 - t.0 % CURVE_NS + CURVE_NS);
-        if last || self.curve.last().is_none_or(|l| l.at != t) {
-            self.curve.push(s);
-        }
-        // The run's last sample is always taken.
-        if last || t >= self.next_sample {
-            self.next_sample = UnixNanos(t.0 - t.0 % SAMPLE_NS + SAMPLE_NS);
-            self.samples.push(s);
         }
     }
 }

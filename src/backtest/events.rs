@@ -228,7 +228,8 @@ impl EventFile {
             events: num("events").ok_or("event file header: no event count")?,
         };
         let records = b[12 + n..].to_vec();
-        if records.len() % RECORD != 0 || (records.len() / RECORD) as u64 != header.events {
+        if !records.len().is_multiple_of(RECORD) || (records.len() / RECORD) as u64 != header.events
+        {
             return Err(format!(
                 "event file: {} bytes of records, the header says {} events of {RECORD}",
                 records.len(),

@@ -5,6 +5,8 @@
 //! recordings, config and seed give the same fills and figures. Every fill is simulated and
 //! reported as mode `backtest`.
 
+/// Equity, position, price and quotes sampled on recording time.
+mod accounts;
 /// `--db`: the run's orders, fills and round trips in the engine's database, mode `backtest`.
 pub mod db;
 /// The replay loop: frames, strategies and the order path on one thread and one clock.
@@ -13,6 +15,8 @@ pub mod driver;
 pub mod events;
 /// The engine's order bookkeeping and the backtest venue, with latency between them.
 pub mod exchange;
+/// The venue's feed run offline, frame by frame.
+pub mod feed;
 /// Perpetuals' funding at their funding times: the recording's rate, or the configured one.
 pub mod funding;
 /// Entry and response latency: constant, drawn from `.hgrm` histograms, or by message rate.

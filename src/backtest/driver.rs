@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::book::{BookCache, CacheReader};
-use crate::config::{Config, StrategyConfig, StreamKind, VenueConfig, VenueKind};
-use crate::feed::actor::{FeedActor, FeedOptions, FeedSpec};
+use crate::book::{BookCache, CacheReader, CacheWriter};
+use crate::config::{Config, StrategyConfig, VenueConfig};
+use crate::feed::actor::{FeedOptions, FeedSpec};
 use crate::feed::record::RecordReader;
 use crate::gateway::{CidMinter, OrderIntent, OrderUpdate};
 use crate::net::Connector;
@@ -20,15 +20,12 @@ use crate::strategy::Strategy;
 use crate::strategy::actor::StrategyActor;
 use crate::strategy::api::{Env, IntentSink};
 use crate::strategy::registry::{self, BuildArgs};
-use crate::types::{InstrumentId, Price, StrategyId, TradeEvent, UnixNanos};
-use crate::venue::binance::handler::SpotMdHandler;
-use crate::venue::bitmart::BitmartMd;
-use crate::venue::bybit::{BybitMd, Category};
-use crate::venue::coinbase::CoinbaseMd;
-use crate::venue::md::MarketData;
-use crate::venue::okx::OkxMd;
+use crate::types::{InstrumentId, StrategyId, TradeEvent, UnixNanos, VenueId};
 
+use super::accounts::Accounts;
+use super::events::{ANNOUNCED, Event, KIND_TICK, KIND_TOP, KIND_TOP_INVALID, KIND_TRADE};
 use super::exchange::{Counts, Exchange, FillRow};
+pub(crate) use super::feed::{FrameFeed, offline_feed};
 use super::queue::QueueMatcher;
 use super::settings::Settings;
 
@@ -50,6 +47,10 @@ pub struct Sample {
     /// Net position from fills, base units.
     pub position: f64,
     pub mid: f64,
+    /// The strategies' best resting bid and ask at the venue on the main instrument (NaN
+    /// when none rests), for the price plot.
+    pub bid_quote: f64,
+    pub ask_quote: f64,
 }
 
 /// What one replay produced (everything but wall time, which the caller measures).
@@ -136,6 +137,8 @@ pub fn run_with(
 pub trait Replay {
     /// One recorded frame, received at `recv`.
     fn step(&mut self, recv: UnixNanos, frame: &[u8]);
+    /// One event of a converted event file (a frame replay counts it as malformed).
+    fn event(&mut self, ev: &Event);
     /// A line of the recording that could not be read.
     fn malformed(&mut self);
     /// Delivers what is still in flight, stops the strategies and sums up.
@@ -238,71 +241,51 @@ pub fn start_at(
     if config.strategies.is_empty() {
         return Err("the config has no strategy to backtest".into());
     }
-    let instruments: Vec<_> = config
-        .instruments
-        .iter()
-        .filter(|i| i.venue == venue.id)
-        .cloned()
-        .collect();
-    let limits = FeedOptions::default().sync_limits;
     let at = Start {
         config,
         settings,
         first,
         files,
     };
-    Ok(match venue.kind {
-        VenueKind::BinanceSpot => {
-            let mut v = venue.clone();
-            // The recording decides what is replayed: every stream the codec knows.
-            for s in [StreamKind::BookTicker, StreamKind::Depth, StreamKind::Trade] {
-                if !v.streams.contains(&s) {
-                    v.streams.push(s);
-                }
-            }
-            let md = SpotMdHandler::for_venue(&v, &instruments, limits)
-                .map_err(|e| format!("venue {}: {e}", v.name))?;
-            Box::new(Replayer::new(&at, &v, md, build)?)
-        }
-        VenueKind::OkxSpot => {
-            let md = OkxMd::for_venue(venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::Coinbase => {
-            let md = CoinbaseMd::for_venue(venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::BitmartSpot => {
-            let md = BitmartMd::for_venue(venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::CoinstoreSpot => {
-            let md = crate::venue::coinstore::CoinstoreMd::for_venue(venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::BybitSpot | VenueKind::BybitLinear => {
-            let category = if venue.kind == VenueKind::BybitSpot {
-                Category::Spot
-            } else {
-                Category::Linear
-            };
-            let md = BybitMd::for_venue(category, venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {
-            let platform = if venue.kind == VenueKind::DeltaGlobal {
-                crate::venue::delta::Platform::Global
-            } else {
-                crate::venue::delta::Platform::India
-            };
-            let md = crate::venue::delta::DeltaMd::for_venue(platform, venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-        VenueKind::CoindcxFutures => {
-            let md = crate::venue::coindcx::CoindcxMd::for_venue(venue, &instruments, limits);
-            Box::new(Replayer::new(&at, venue, md, build)?)
-        }
-    })
+    Ok(Box::new(Replayer::new(&at, venue, build, None)?))
+}
+
+/// Builds the replay of a converted event file (no codec: each event is published to the
+/// cache or handed to the matcher and strategies directly). Every instrument the file holds
+/// must be in the config.
+pub fn start_events(
+    config: &Config,
+    settings: &Settings,
+    file: &super::events::EventFile,
+    files: &[PathBuf],
+    build: Builder<'_>,
+) -> Result<Box<dyn Replay>, String> {
+    let [venue] = config.venues.as_slice() else {
+        return Err(format!(
+            "a backtest replays one venue's recording; the config has {} venues",
+            config.venues.len()
+        ));
+    };
+    if config.strategies.is_empty() {
+        return Err("the config has no strategy to backtest".into());
+    }
+    let mut ids = Vec::new();
+    for sym in &file.header.instruments {
+        let i = config
+            .instruments
+            .iter()
+            .find(|i| i.venue == venue.id && &i.symbol == sym)
+            .ok_or_else(|| format!("the event file's instrument {sym} is not in the config"))?;
+        ids.push(i.id);
+    }
+    let first = file.first().ok_or("the event file holds no event")?;
+    let at = Start {
+        config,
+        settings,
+        first,
+        files,
+    };
+    Ok(Box::new(Replayer::new(&at, venue, build, Some(ids))?))
 }
 
 /// What every replay starts from.
@@ -448,8 +431,11 @@ impl Loop {
 }
 
 /// The replay of one venue's recording through its feed, the strategies and the exchange.
-struct Replayer<M: MarketData> {
-    feed: FeedActor<M>,
+struct Replayer {
+    /// The venue's feed (a frame replay); `None` when events come converted.
+    feed: Option<Box<dyn FrameFeed>>,
+    /// A converted event file's ends (`None` in a frame replay).
+    direct: Option<Direct>,
     lp: Loop,
     funding: super::funding::Funding,
     venue_trades: Rx<TradeEvent>,
@@ -472,8 +458,22 @@ struct Replayer<M: MarketData> {
     seed: u64,
 }
 
-impl<M: MarketData> Replayer<M> {
-    fn new(at: &Start<'_>, venue: &VenueConfig, md: M, build: Builder<'_>) -> Result<Self, String> {
+/// What a converted event file's replay writes to: the cache's writers and the strategies'
+/// trade channels, by the file's instrument index.
+struct Direct {
+    venue: VenueId,
+    ids: Vec<InstrumentId>,
+    writers: Vec<CacheWriter>,
+    trades: Vec<Tx<TradeEvent>>,
+}
+
+impl Replayer {
+    fn new(
+        at: &Start<'_>,
+        venue: &VenueConfig,
+        build: Builder<'_>,
+        events: Option<Vec<InstrumentId>>,
+    ) -> Result<Self, String> {
         let (config, settings, first) = (at.config, at.settings, at.first);
         let run_start_ms = first.0 / 1_000_000;
         let cache = BookCache::new(config.instruments.len());
@@ -506,27 +506,48 @@ impl<M: MarketData> Replayer<M> {
             build,
         )?;
         let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
-        let mut v = venue.clone();
-        // Never connected (no connector or snapshot thread): frames go to `on_frame`.
-        v.ws_url = "ws://127.0.0.1:9".into();
-        v.rest_url = "http://127.0.0.1:9".into();
-        let feed = FeedActor::offline(
-            FeedSpec {
-                venue: v,
-                instruments: config.instruments.clone(),
-                connector: Connector::with_public_roots(Duration::from_secs(1))
-                    .map_err(|e| e.to_string())?,
-                writers,
-                trades: trade_txs,
-                book_changed: vec![changed_tx],
-                recorder: None,
-                clock_offset: None,
-                record_to: None,
-                options: FeedOptions::default(),
-            },
-            md,
-        )
-        .map_err(|e| format!("feed {}: {e}", venue.name))?;
+        let (feed, direct) = match events {
+            None => {
+                let feed = offline_feed(
+                    FeedSpec {
+                        venue: super::events::replay_venue(venue),
+                        instruments: config.instruments.clone(),
+                        connector: Connector::with_public_roots(Duration::from_secs(1))
+                            .map_err(|e| e.to_string())?,
+                        writers,
+                        trades: trade_txs,
+                        book_changed: vec![changed_tx],
+                        recorder: None,
+                        clock_offset: None,
+                        record_to: None,
+                        options: FeedOptions::default(),
+                    },
+                    &mine,
+                )?;
+                (Some(feed), None)
+            }
+            Some(ids) => {
+                let mut writers: Vec<CacheWriter> = writers;
+                let mut ordered = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    let k = writers
+                        .iter()
+                        .position(|w| w.instrument() == *id)
+                        .ok_or("an event file's instrument has no book")?;
+                    ordered.push(writers.swap_remove(k));
+                }
+                // The venue's trades go to the matcher directly; the strategies' through
+                // their channels, as the feed sends them.
+                trade_txs.remove(0);
+                let direct = Direct {
+                    venue: venue.id,
+                    ids,
+                    writers: ordered,
+                    trades: trade_txs,
+                };
+                (None, Some(direct))
+            }
+        };
         let latency = settings.latency_model(&venue.name)?;
         let (latency_model, latency_kind) = (latency.describe(), latency.kind());
         let risk = venue_risk(config, &kill, &board, first);
@@ -563,6 +584,7 @@ impl<M: MarketData> Replayer<M> {
         }
         Ok(Self {
             feed,
+            direct,
             lp,
             funding: super::funding::Funding::new(&mine, settings.funding_rate, first),
             venue_trades,
@@ -591,7 +613,7 @@ impl<M: MarketData> Replayer<M> {
     }
 }
 
-impl<M: MarketData> Replayer<M> {
+impl Replayer {
     /// Pays the funding times passed by `t` (perpetuals only), into risk and the records.
     fn settle_funding(&mut self, t: UnixNanos) {
         let ex = &mut self.lp.ex;
@@ -604,26 +626,10 @@ impl<M: MarketData> Replayer<M> {
             }
         }
     }
-}
 
-impl<M: MarketData> Replay for Replayer<M> {
+    /// What follows each event: funding, the strategies, the samples.
     #[inline]
-    fn step(&mut self, recv: UnixNanos, frame: &[u8]) {
-        // Recording time never runs backwards, even across files.
-        let t = recv.max(self.last);
-        self.last = t;
-        let lp = &mut self.lp;
-        lp.run_due(t);
-        lp.hand.set(t);
-        lp.ex.on_market(t);
-        self.feed.on_frame(frame, t, &lp.ctx);
-        self.events += 1;
-        while let Some(tr) = self.venue_trades.try_recv() {
-            lp.ex.on_print(&tr, t);
-        }
-        while let Some(id) = self.changed.try_recv() {
-            lp.ex.on_book(id, t);
-        }
+    fn after(&mut self, t: UnixNanos) {
         if self.funding.due(t) {
             self.settle_funding(t);
         }
@@ -641,11 +647,94 @@ impl<M: MarketData> Replay for Replayer<M> {
         }
     }
 
+    /// Recording time never runs backwards, even across files; what is due runs first.
+    #[inline]
+    fn advance(&mut self, recv: UnixNanos) -> UnixNanos {
+        let t = recv.max(self.last);
+        self.last = t;
+        let lp = &mut self.lp;
+        lp.run_due(t);
+        lp.hand.set(t);
+        lp.ex.on_market(t);
+        t
+    }
+}
+
+impl Replay for Replayer {
+    #[inline]
+    fn step(&mut self, recv: UnixNanos, frame: &[u8]) {
+        let Some(feed) = &mut self.feed else {
+            self.malformed_lines += 1;
+            return;
+        };
+        let t = recv.max(self.last);
+        self.last = t;
+        let lp = &mut self.lp;
+        lp.run_due(t);
+        lp.hand.set(t);
+        lp.ex.on_market(t);
+        feed.on_frame(frame, t, &lp.ctx);
+        self.events += 1;
+        while let Some(tr) = self.venue_trades.try_recv() {
+            lp.ex.on_print(&tr, t);
+        }
+        while let Some(id) = self.changed.try_recv() {
+            lp.ex.on_book(id, t);
+        }
+        self.after(t);
+    }
+
+    #[inline]
+    fn event(&mut self, ev: &Event) {
+        let Some(d) = &self.direct else {
+            self.malformed_lines += 1;
+            return;
+        };
+        let k = ev.instrument as usize;
+        let (Some(&id), venue) = (d.ids.get(k), d.venue) else {
+            self.malformed_lines += 1;
+            return;
+        };
+        let t = self.advance(ev.recv);
+        let (Some(d), lp) = (&mut self.direct, &mut self.lp) else {
+            return;
+        };
+        match ev.kind {
+            KIND_TRADE => {
+                let tr = ev.trade(venue, id);
+                for tx in &d.trades {
+                    let _ = tx.send(tr);
+                }
+                lp.ex.on_print(&tr, t);
+            }
+            KIND_TOP_INVALID => d.writers[k].invalidate(),
+            KIND_TICK => {}
+            KIND_TOP => {
+                d.writers[k].publish_top(ev.top());
+                if ev.flags & ANNOUNCED != 0 {
+                    lp.ex.on_book(id, t);
+                }
+            }
+            _ => {
+                self.malformed_lines += 1;
+                return;
+            }
+        }
+        self.events += 1;
+        self.after(t);
+    }
+
     fn malformed(&mut self) {
         self.malformed_lines += 1;
     }
 
-    fn finish(mut self: Box<Self>) -> Run {
+    fn finish(self: Box<Self>) -> Run {
+        self.finish_run()
+    }
+}
+
+impl Replayer {
+    fn finish_run(mut self: Box<Self>) -> Run {
         let last = self.last;
         // What is still in flight arrives, then the strategies stop as the engine stops them.
         self.lp.run_due(last);
@@ -701,82 +790,6 @@ impl<M: MarketData> Replay for Replayer<M> {
             queue_model: std::mem::take(&mut self.queue_model),
             seed: self.seed,
             records: lp.ex.records.take().unwrap_or_default(),
-        }
-    }
-}
-
-/// Equity and position, sampled on recording time: every minute (the report's figures) and
-/// every second (the plots).
-struct Accounts {
-    samples: Vec<Sample>,
-    next_sample: UnixNanos,
-    curve: Vec<Sample>,
-    next_curve: UnixNanos,
-}
-
-impl Accounts {
-    fn new(first: UnixNanos) -> Self {
-        Self {
-            samples: Vec::with_capacity(4096),
-            next_sample: first,
-            curve: Vec::with_capacity(4096),
-            next_curve: first,
-        }
-    }
-
-    fn mid(reader: &CacheReader, id: InstrumentId) -> Option<Price> {
-        let t = reader.top(id);
-        t.valid
-            .then(|| Price::from_units((t.bid.price.units() + t.ask.price.units()) / 2))
-    }
-
-    /// (realised before fees, unrealised at the mid, quote fees, funding paid, net
-    /// position), summed.
-    fn totals(
-        &self,
-        ex: &Exchange,
-        reader: &CacheReader,
-        strategies: &[(StrategyId, InstrumentId)],
-    ) -> (f64, f64, f64, f64, f64) {
-        let mut out = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (s, i) in strategies {
-            if let Some(p) = ex.risk().position_of(*s, *i) {
-                let scale = crate::types::Notional::SCALE as f64;
-                out.0 += p.realized as f64 / scale;
-                out.1 += Self::mid(reader, *i).map_or(0.0, |m| p.unrealized(m) as f64 / scale);
-                out.2 += p.quote_fees as f64 / 1e8;
-                out.3 += p.funding as f64 / scale;
-                out.4 += p.qty as f64 / 1e8;
-            }
-        }
-        out
-    }
-
-    fn sample(
-        &mut self,
-        t: UnixNanos,
-        ex: &Exchange,
-        reader: &CacheReader,
-        strategies: &[(StrategyId, InstrumentId)],
-        main: InstrumentId,
-        last: bool,
-    ) {
-        let (r, u, f, funding, pos) = self.totals(ex, reader, strategies);
-        let mid = Self::mid(reader, main).map_or(f64::NAN, |m| m.to_f64());
-        let s = Sample {
-            at: t,
-            equity: r + u - f - funding,
-            position: pos,
-            mid,
-        };
-        self.next_curve = UnixNanos(t.0 - t.0 % CURVE_NS + CURVE_NS);
-        if last || self.curve.last().is_none_or(|l| l.at != t) {
-            self.curve.push(s);
-        }
-        // The run's last sample is always taken.
-        if last || t >= self.next_sample {
-            self.next_sample = UnixNanos(t.0 - t.0 % SAMPLE_NS + SAMPLE_NS);
-            self.samples.push(s);
         }
     }
 }

@@ -649,6 +649,22 @@ impl Exchange {
         self.maker_fills = fills;
     }
 
+    /// The best resting bid and ask at the venue on `instrument` (orders in flight are not
+    /// resting yet).
+    pub fn quotes(&self, instrument: InstrumentId) -> (Option<Price>, Option<Price>) {
+        let mut out = (None, None);
+        for r in self.matcher.resting() {
+            if r.instrument != instrument {
+                continue;
+            }
+            match r.side {
+                Side::Buy => out.0 = out.0.max(Some(r.price)),
+                Side::Sell => out.1 = Some(out.1.map_or(r.price, |p: Price| p.min(r.price))),
+            }
+        }
+        out
+    }
+
     /// A public print at the venue at `at`.
     #[inline]
     pub fn on_print(&mut self, t: &TradeEvent, at: UnixNanos) {

@@ -5,12 +5,18 @@
 //! recordings, config and seed give the same fills and figures. Every fill is simulated and
 //! reported as mode `backtest`.
 
+/// Equity, position, price and quotes sampled on recording time.
+mod accounts;
 /// `--db`: the run's orders, fills and round trips in the engine's database, mode `backtest`.
 pub mod db;
 /// The replay loop: frames, strategies and the order path on one thread and one clock.
 pub mod driver;
+/// mako's compact event file: a recording converted once, replayed with no parse.
+pub mod events;
 /// The engine's order bookkeeping and the backtest venue, with latency between them.
 pub mod exchange;
+/// The venue's feed run offline, frame by frame.
+pub mod feed;
 /// Perpetuals' funding at their funding times: the recording's rate, or the configured one.
 pub mod funding;
 /// Entry and response latency: constant, drawn from `.hgrm` histograms, or by message rate.
@@ -26,5 +32,7 @@ pub mod settings;
 /// `--sweep`: the grid of parameter values, run in parallel, ranked in one table.
 pub mod sweep;
 
-pub use driver::{Builder, Frames, Replay, Run, replay_files, run, run_with, start, start_at};
+pub use driver::{
+    Builder, Frames, Replay, Run, replay_files, run, run_with, start, start_at, start_events,
+};
 pub use settings::Settings;

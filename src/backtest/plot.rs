@@ -4,8 +4,9 @@
 //!
 //! - `equity.svg`: equity (realised + unrealised at the mid − fees) over recording time, with
 //!   its drawdown below it;
-//! - `price.svg`: the mid with every fill of the run marked (buys ▲, sells ▼) at its time and
-//!   price;
+//! - `price.svg`: the mid, the strategy's resting bid and ask at the venue (sampled each
+//!   second; gaps where none rested), and every fill of the run marked (buys ▲, sells ▼) at
+//!   its time and price;
 //! - `position.svg`: the net position over time, stepping at each fill (exact, from the fills).
 //!
 //! The curves come from the run's one-second samples (thinned to at most [`MAX_POINTS`]).
@@ -252,9 +253,20 @@ pub fn equity_svg(run: &Run) -> String {
 pub fn price_svg(run: &Run) -> String {
     let pts = thin(&run.curve);
     let mid: Vec<(f64, f64)> = pts.iter().map(|p| (secs(run, p.at.0), p.mid)).collect();
+    let bids: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| (secs(run, p.at.0), p.bid_quote))
+        .collect();
+    let asks: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| (secs(run, p.at.0), p.ask_quote))
+        .collect();
     let yr = range(
         mid.iter()
+            .chain(&bids)
+            .chain(&asks)
             .map(|p| p.1)
+            .filter(|y| y.is_finite())
             .chain(run.fills.iter().map(|f| f.price.to_f64())),
     );
     let f = Frame::new(
@@ -264,12 +276,14 @@ pub fn price_svg(run: &Run) -> String {
         H - TOP - BOTTOM,
     );
     let mut s = open(&format!(
-        "Mid price and the strategy's fills (▲ buy, ▼ sell; {} fills, simulated) — {}",
+        "Mid price, the strategy's resting quotes (green bid, red ask) and fills (▲ buy, ▼ sell; {} fills, simulated) — {}",
         run.fills.len(),
         run.instruments.join(", ")
     ));
     f.axes(&mut s, "price");
     f.line(&mut s, &mid, "#555", "mid");
+    f.line(&mut s, &bids, "#98df8a", "quote bid");
+    f.line(&mut s, &asks, "#ff9896", "quote ask");
     for fill in &run.fills {
         let (x, y) = (f.x(secs(run, fill.at.0)), f.y(fill.price.to_f64()));
         let (class, colour, d) = match fill.side {

@@ -2,6 +2,10 @@
 //! [--sweep key=v1,v2,... [--rank <figure>]]`: replays recordings through the config's
 //! strategies on a simulated clock and writes the report (with `--sweep`, one per
 //! combination of values and a summary table).
+//!
+//! `--convert <out.mkev>` converts one recording into mako's compact event file through the
+//! venue's feed and stops; `--data <file.mkev>` replays such a file with no parse
+//! ([`crate::backtest::events`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +13,7 @@ use std::time::Instant;
 
 use crate::backtest::settings::{LatencySetting, Settings, split};
 
-pub const USAGE: &str = "usage: mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir of .hgrm>] [--db <file>] [--sweep key=v1,v2,...|key=from..to:step]... [--rank <report figure>] [--threads <n>]";
+pub const USAGE: &str = "usage: mako backtest <config> --data <recording>... [--out <dir>] [--latency <dir of .hgrm>] [--db <file>] [--sweep key=v1,v2,...|key=from..to:step]... [--rank <report figure>] [--threads <n>] | mako backtest <config> --data <recording> --convert <out.mkev>";
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -21,11 +25,13 @@ struct Args {
     sweep: Vec<crate::backtest::sweep::Axis>,
     rank: String,
     threads: usize,
+    convert: Option<PathBuf>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let (mut config, mut data, mut out, mut latency) = (None, Vec::new(), None, None);
     let (mut db, mut sweep, mut rank, mut threads) = (None, Vec::new(), None, 0);
+    let mut convert = None;
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -41,6 +47,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 ))
             }
             "--db" => db = Some(PathBuf::from(it.next().ok_or("--db needs a file")?)),
+            "--convert" => {
+                convert = Some(PathBuf::from(
+                    it.next().ok_or("--convert needs the event file to write")?,
+                ))
+            }
             "--sweep" => {
                 let a = it.next().ok_or("--sweep needs key=v1,v2,...")?;
                 let axis = crate::backtest::sweep::parse_axis(a)?;
@@ -79,6 +90,9 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if !sweep.is_empty() && db.is_some() {
         return Err("--db writes one run's rows; it does not go with --sweep".into());
     }
+    if convert.is_some() && (data.len() != 1 || !sweep.is_empty() || db.is_some()) {
+        return Err("--convert converts one recording (--data <file>), alone".into());
+    }
     Ok(Args {
         config,
         data,
@@ -88,6 +102,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         sweep,
         rank: rank.unwrap_or_else(|| "pnl_total".into()),
         threads,
+        convert,
     })
 }
 
@@ -125,6 +140,9 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(out) = &a.convert {
+        return convert(&config, &a.data[0], out);
+    }
     if let Some(dir) = &a.latency {
         settings.latency = LatencySetting::Hgrm { dir: dir.clone() };
     }
@@ -133,34 +151,13 @@ pub fn run(args: &[String]) -> ExitCode {
         a.db.clone()
             .or_else(|| crate::backtest::db::configured_path(&config));
     settings.records = db.is_some();
-    let mut replay = match crate::backtest::driver::start(
-        &config,
-        &settings,
-        &a.data,
-        &mut crate::backtest::driver::registry_build,
-    ) {
-        Ok(r) => r,
+    let (replay, wall) = match replay(&config, &settings, &a.data) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("mako backtest: {e}");
             return ExitCode::FAILURE;
         }
     };
-    // Wall time of the replay, for events per second only (nothing in the replay reads it).
-    // Each recording is read and inflated into memory first, untimed: the figure is the
-    // replay's, not the disk's or the decompressor's.
-    let mut wall = 0.0;
-    for path in &a.data {
-        let frames = match crate::backtest::Frames::load(path) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("mako backtest: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let t0 = Instant::now();
-        frames.replay(replay.as_mut());
-        wall += t0.elapsed().as_secs_f64();
-    }
     let run = replay.finish();
     if let Some(path) = &db {
         match crate::backtest::db::write(path, &config, &run) {
@@ -198,6 +195,71 @@ pub fn run(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Replays the recordings (or one converted event file) and measures the replay's wall time.
+/// Each recording is read and inflated into memory first, untimed: the figure is the
+/// replay's, not the disk's or the decompressor's. Nothing in the replay reads the wall clock.
+fn replay(
+    config: &crate::config::Config,
+    settings: &Settings,
+    data: &[PathBuf],
+) -> Result<(Box<dyn crate::backtest::Replay>, f64), String> {
+    use crate::backtest::events::{EventFile, is_event_file};
+    let build = &mut crate::backtest::driver::registry_build;
+    if data.iter().any(|p| is_event_file(p)) {
+        let [path] = data else {
+            return Err("an event file (.mkev) is replayed alone".into());
+        };
+        let file = EventFile::load(path)?;
+        let mut r = crate::backtest::start_events(config, settings, &file, data, build)?;
+        for _ in 0..file.header.malformed {
+            r.malformed();
+        }
+        let t0 = Instant::now();
+        for ev in file.iter() {
+            r.event(&ev);
+        }
+        return Ok((r, t0.elapsed().as_secs_f64()));
+    }
+    let mut r = crate::backtest::driver::start(config, settings, data, build)?;
+    let mut wall = 0.0;
+    for path in data {
+        let frames = crate::backtest::Frames::load(path)?;
+        let t0 = Instant::now();
+        frames.replay(r.as_mut());
+        wall += t0.elapsed().as_secs_f64();
+    }
+    Ok((r, wall))
+}
+
+/// `--convert`: one recording through the venue's feed into an event file.
+fn convert(config: &crate::config::Config, data: &Path, out: &Path) -> ExitCode {
+    let t0 = Instant::now();
+    let file = match crate::backtest::events::convert(config, data) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("mako backtest --convert: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bytes = file.to_bytes();
+    if let Err(e) = std::fs::write(out, &bytes) {
+        eprintln!("mako backtest --convert: {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let h = &file.header;
+    println!(
+        "mako backtest --convert: {} frames ({} unreadable) -> {} events ({} bytes) in {:.3} s; {} (source SHA-256 {})",
+        h.frames,
+        h.malformed,
+        h.events,
+        bytes.len(),
+        t0.elapsed().as_secs_f64(),
+        out.display(),
+        h.source_sha256
+    );
+    ExitCode::SUCCESS
 }
 
 /// `--sweep`: every recording read once, then the grid of runs.

@@ -90,6 +90,16 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if !sweep.is_empty() && db.is_some() {
         return Err("--db writes one run's rows; it does not go with --sweep".into());
     }
+    if !sweep.is_empty()
+        && let Some(p) = data
+            .iter()
+            .find(|p| crate::backtest::events::is_event_file(p))
+    {
+        return Err(format!(
+            "--sweep replays recordings; {} is an event file (.mkev), which a sweep does not read: give the recording it was converted from",
+            p.display()
+        ));
+    }
     if convert.is_some() && (data.len() != 1 || !sweep.is_empty() || db.is_some()) {
         return Err("--convert converts one recording (--data <file>), alone".into());
     }
@@ -344,6 +354,14 @@ mod tests {
         .unwrap();
         assert_eq!(a.sweep.len(), 2);
         assert_eq!(a.rank, "sharpe");
+        // An event file in a sweep is refused, never replayed as a recording of nothing.
+        let ev = std::env::temp_dir().join(format!("mako-cli-bt-{}.mkev", std::process::id()));
+        std::fs::write(&ev, crate::backtest::events::MAGIC).unwrap();
+        let p = ev.display().to_string();
+        let err = parse_args(&s(&["c", "--data", &p, "--sweep", "x=1,2"])).unwrap_err();
+        assert!(err.contains("event file"), "{err}");
+        assert!(parse_args(&s(&["c", "--data", &p])).is_ok());
+        let _ = std::fs::remove_file(&ev);
         assert!(
             parse_args(&s(&[
                 "c", "--data", "a", "--sweep", "x=1", "--sweep", "x=2"

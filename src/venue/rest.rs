@@ -16,6 +16,11 @@ pub enum Method {
     /// A GET whose signed buffer ends the path (a path parameter such as Delta's
     /// `/v2/orders/client_order_id/{id}`), with no query.
     GetPath,
+    /// Not HTTP: the signed buffer is one text frame for the codec's trade WebSocket
+    /// (`RestCodec::trade_socket`, Bybit's `/v5/trade`); its answer is the frame that names
+    /// the request's id, handed to `on_answer` as `Answer::Http` with status 200 and that
+    /// frame as the body.
+    WsText,
 }
 
 impl Method {
@@ -25,6 +30,7 @@ impl Method {
             Method::Post => "POST",
             Method::Delete | Method::DeleteJson => "DELETE",
             Method::GetPath => "GET",
+            Method::WsText => "WS",
         }
     }
 }
@@ -373,6 +379,12 @@ pub trait RestCodec: Send + 'static {
         _now_ms: u64,
         _buf: &mut Vec<u8>,
     ) -> Option<RestHead> {
+        None
+    }
+
+    /// The request/answer WebSocket that carries this codec's `Method::WsText` requests
+    /// (Bybit's `/v5/trade`), opened and logged in by the REST worker; `None`: HTTP only.
+    fn trade_socket(&self) -> Option<Box<dyn crate::venue::trade_ws::TradeSocket>> {
         None
     }
 

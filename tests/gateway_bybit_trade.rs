@@ -1,0 +1,154 @@
+//! The order gateway on Bybit with `order_transport = "ws-api"`: orders, amends and cancels
+//! over the simulator's trade WebSocket (`/v5/trade`, opened and logged in by the gateway's
+//! REST worker), queries and sweeps over signed REST, fills on the private WebSocket. With
+//! dropped answers and a disconnect of the private and trade sockets, every order the engine
+//! holds ends with the simulator's state, filled quantity, quote amount, venue id and fees,
+//! the balances agree, and nothing is overdue. An amend in place reaches the venue (only the
+//! trade WebSocket amends: the REST codec does not).
+
+mod common;
+
+use std::time::Duration;
+
+use common::gateway_rig::{Rig, rig_for, trade_a_while};
+use common::start_sim;
+use mako::config::{OrderTransport, VenueKind};
+use mako::gateway::GatewayOptions;
+use mako::gateway::intent::OrderIntent;
+use mako::types::{OrderKind, OrderStatus, Price, Qty, Side, StrategyId, TimeInForce};
+
+fn rig(options: GatewayOptions) -> Rig {
+    rig_for(
+        VenueKind::BybitSpot,
+        start_sim(""),
+        OrderTransport::WsApi,
+        options,
+        1_700_000_000_123,
+        None,
+    )
+}
+
+#[test]
+fn bybit_ws_orders_match_the_venue_with_dropped_answers_and_a_disconnect() {
+    let options = GatewayOptions {
+        ack_deadline: Duration::from_millis(300),
+        sweep_interval: Duration::from_millis(700),
+        ..Default::default()
+    };
+    let mut r = rig(options);
+    trade_a_while(&mut r, 3);
+    r.sim.faults().set_drop_ack_rate(0.3);
+    trade_a_while(&mut r, 3);
+    r.sim.disconnect_api();
+    trade_a_while(&mut r, 3);
+    r.sim.faults().set_drop_ack_rate(0.0);
+    let n = r.assert_books_agree(Duration::from_secs(30), 30);
+    assert!(n >= 30, "orders compared: {n}");
+    r.assert_balances_agree(Duration::from_secs(20));
+    let count = |s: OrderStatus| r.last.orders.iter().filter(|o| o.status == s).count();
+    assert!(count(OrderStatus::Filled) >= 6, "{:?}", r.last.orders);
+    assert!(count(OrderStatus::Cancelled) >= 6);
+    assert!(
+        r.last.counters.queries_sent > 0,
+        "lost answers were chased with REST queries"
+    );
+    assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
+    let rest = r.last.rest.expect("REST-side figures");
+    assert!(rest.unknown > 0, "dropped answers timed out: {rest:?}");
+    assert_eq!(r.last.overdue, 0);
+    r.stop();
+}
+
+#[test]
+fn bybit_amends_in_place_over_the_trade_socket() {
+    let mut r = rig(GatewayOptions::default());
+    let (bid, _) = r.book();
+    let tick = Price::parse("0.01").unwrap().units();
+    let first = Price::from_units(bid.units() - 200 * tick);
+    let cid = r.send(
+        Side::Buy,
+        OrderKind::Limit,
+        TimeInForce::Gtc,
+        first,
+        "0.001",
+    );
+    let acked = common::wait_for(Duration::from_secs(20), || {
+        r.refresh();
+        r.last
+            .orders
+            .iter()
+            .find(|o| o.cid == cid && o.status == OrderStatus::Acked)
+            .map(|_| ())
+    });
+    assert!(acked.is_some(), "{:?}", r.last.orders);
+    let (price, qty) = (
+        Price::from_units(bid.units() - 150 * tick),
+        Qty::parse("0.002").unwrap(),
+    );
+    r.intents
+        .send(OrderIntent::Amend {
+            strategy: StrategyId(0),
+            cid,
+            price,
+            qty,
+        })
+        .unwrap();
+    // The strategy hears of the new terms (price and quantity) in an update.
+    let heard = common::wait_for(Duration::from_secs(20), || {
+        while let Some(u) = r.updates.try_recv() {
+            if u.cid == cid && u.price == price && u.qty == qty {
+                return Some(u);
+            }
+        }
+        None
+    });
+    assert!(heard.is_some(), "an update with the amended terms");
+    let amended = common::wait_for(Duration::from_secs(20), || {
+        r.refresh();
+        r.last
+            .orders
+            .iter()
+            .find(|o| o.cid == cid && o.qty == qty && o.status == OrderStatus::Acked)
+            .map(|_| ())
+    });
+    assert!(
+        amended.is_some(),
+        "engine's order amended: {:?}",
+        r.last.orders
+    );
+    let sim = r.sim_orders();
+    let o = &sim[cid.as_str()];
+    assert_eq!(
+        (
+            Price::parse(o["price"].as_str().unwrap()).unwrap(),
+            Qty::parse(o["origQty"].as_str().unwrap()).unwrap(),
+            o["status"].as_str()
+        ),
+        (price, qty, Some("NEW")),
+        "the venue's order: {o}"
+    );
+    let n = r.assert_books_agree(Duration::from_secs(20), 1);
+    assert_eq!(n, 1);
+    r.stop();
+}
+
+/// The `wallet` topic keeps balances: with sweeps slowed to one per 10 minutes (only the
+/// start's sweep runs), the engine's balances after fills still equal the simulator's, from
+/// the private WebSocket's wallet pushes alone.
+#[test]
+fn bybit_wallet_pushes_keep_balances_without_sweeps() {
+    let options = GatewayOptions {
+        sweep_interval: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let mut r = rig(options);
+    // The start's sweep has brought the balances.
+    r.assert_balances_agree(Duration::from_secs(20));
+    let before = r.last.balances.clone();
+    trade_a_while(&mut r, 3);
+    let n = r.assert_books_agree(Duration::from_secs(20), 15);
+    assert_eq!(n, 15);
+    r.assert_balances_agree(Duration::from_secs(20));
+    assert_ne!(r.last.balances, before, "fills moved the balances");
+    r.stop();
+}

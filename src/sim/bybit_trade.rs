@@ -230,10 +230,8 @@ impl Session for BybitTradeSession {
                 if let Some(r) = &req_id
                     && !self.req_ids.insert(r.clone())
                 {
-                    return {
-                        Self::reply(q, envelope(20006, "reqId is duplicated", self.conn_id()));
-                        true
-                    };
+                    Self::reply(q, envelope(20006, "reqId is duplicated", self.conn_id()));
+                    return true;
                 }
                 let header = self.limit_header();
                 let body = match (self.check_header(v.get("header")), args.as_slice()) {

@@ -128,6 +128,8 @@ impl TradeWs {
             return;
         }
         let Some(conn) = self.conn.as_mut() else {
+            // Nothing to keep alive: look again a period later (the next order connects).
+            self.last_sent = Instant::now();
             return;
         };
         self.scratch.clear();

@@ -60,7 +60,7 @@ fn the_trade_socket_authenticates_answers_by_req_id_and_trades() {
         s.rest_url().trim_start_matches("http://")
     );
     let mut ws: Ws = tungstenite::connect(url).unwrap().0;
-    let create = r#"{"category":"spot","symbol":"BTCUSDT","side":"Buy","orderType":"Limit","qty":"0.001","price":"1000.00","timeInForce":"GTC","orderLinkId":"t-1"}"#;
+    let create = r#"{"category":"spot","symbol":"BTCUSDT","side":"Buy","orderType":"Limit","qty":"0.002","price":"10000.00","timeInForce":"GTC","orderLinkId":"t-1"}"#;
     let v = ask(
         &mut ws,
         &order_frame("r0", now_ms(), "order.create", create),
@@ -152,14 +152,14 @@ fn the_trade_socket_authenticates_answers_by_req_id_and_trades() {
     assert_eq!(orders[0]["orderId"].to_string(), order_id);
 
     // Amended in place: same ids, new price and quantity.
-    let amend = r#"{"category":"spot","symbol":"BTCUSDT","orderLinkId":"t-1","qty":"0.002","price":"1001.00"}"#;
+    let amend = r#"{"category":"spot","symbol":"BTCUSDT","orderLinkId":"t-1","qty":"0.003","price":"10001.00"}"#;
     let v = ask(&mut ws, &order_frame("r3", now_ms(), "order.amend", amend));
     assert_eq!(v["retCode"], 0, "{v}");
     assert_eq!(v["data"]["orderId"], order_id.as_str());
     let o = &s.state()["accounts"][0]["orders"][0];
     assert_eq!(
         (o["price"].as_str(), o["origQty"].as_str()),
-        (Some("1001.00000000"), Some("0.00200000")),
+        (Some("10001.00000000"), Some("0.00300000")),
         "{o}"
     );
 

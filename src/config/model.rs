@@ -213,10 +213,16 @@ impl OrderTransport {
                  key's memo is signed into every request); order changes and fills from the \
                  private WebSocket's spot/user/order channel (private_ws_url, after its login)"
             }
-            (VenueKind::BybitSpot | VenueKind::BybitLinear, _) => {
-                "orders, cancels, queries and reconciliation over signed REST (rest_url; the \
-                 trade WebSocket is not built); order changes and fills from the private \
-                 WebSocket's order and execution topics (private_ws_url)"
+            (VenueKind::BybitSpot | VenueKind::BybitLinear, OrderTransport::WsApi) => {
+                "orders, amends and cancels over the trade WebSocket (ws_api_url, /v5/trade: \
+                 auth, order.create / order.amend / order.cancel by reqId); queries and \
+                 reconciliation over signed REST (rest_url); order changes, fills and the \
+                 wallet from the private WebSocket (private_ws_url)"
+            }
+            (VenueKind::BybitSpot | VenueKind::BybitLinear, OrderTransport::Rest) => {
+                "orders, cancels, queries and reconciliation over signed REST (rest_url); \
+                 order changes, fills and the wallet from the private WebSocket's order, \
+                 execution and wallet topics (private_ws_url)"
             }
             (VenueKind::DeltaIndia | VenueKind::DeltaGlobal, _) => {
                 "orders over signed REST, order changes from the private WebSocket (not built \

@@ -265,6 +265,17 @@ fn venues(
             );
             good = false;
         }
+        if matches!(v.kind, RawVenueKind::BybitSpot | RawVenueKind::BybitLinear)
+            && order_transport == OrderTransport::WsApi
+            && v.ws_api_url.is_none()
+        {
+            errors.push(
+                p("order_transport"),
+                "\"ws-api\" sends Bybit orders over the trade WebSocket: set ws_api_url, e.g. \
+                 \"wss://stream.bybit.com/v5/trade\", or use \"rest\"",
+            );
+            good = false;
+        }
         if v.kind == RawVenueKind::BinanceSpot
             && order_transport == OrderTransport::WsApi
             && v.ws_api_url.is_none()

@@ -118,7 +118,10 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
         VenueKind::OkxSpot => true,
         VenueKind::Coinbase => false,
         VenueKind::BitmartSpot => false,
-        VenueKind::BybitSpot | VenueKind::BybitLinear => false,
+        // Over the trade WebSocket (`order.amend`); REST amends are not built.
+        VenueKind::BybitSpot | VenueKind::BybitLinear => {
+            venue.order_transport == OrderTransport::WsApi
+        }
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
         VenueKind::CoindcxFutures => false,
         VenueKind::CoinstoreSpot => false,
@@ -279,9 +282,30 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             })?;
             let signer = BybitSigner::new(spec.api_key.expose(), &spec.api_secret);
             let session = BybitSession::new(category, signer.clone());
-            // Orders, cancels and queries go over signed REST (the trade WebSocket is not
-            // built); order changes and fills arrive on the private WebSocket.
-            let rest = BybitRest::new(category, signer, v.recv_window.as_millis() as u64);
+            let rw = v.recv_window.as_millis() as u64;
+            if v.order_transport == OrderTransport::WsApi {
+                // Orders, amends and cancels over the trade WebSocket (ws_api_url, opened by
+                // the REST worker), queries over signed REST: the gateway sees one REST-side
+                // codec, so its transport is REST.
+                let url = v.ws_api_url.clone().ok_or_else(|| {
+                    format!(
+                        "venue {}: order_transport = \"ws-api\" needs ws_api_url (Bybit's \
+                         trade WebSocket, wss://stream.bybit.com/v5/trade)",
+                        v.name
+                    )
+                })?;
+                let connector = spec.connector.clone();
+                let trade = crate::venue::bybit::trade::BybitTrade::new(
+                    category, signer, rw, connector, &url,
+                )
+                .map_err(|e| format!("venue {}: {e}", v.name))?;
+                let mut spec = spec;
+                spec.venue.order_transport = OrderTransport::Rest;
+                return finish(Gateway::new(spec, session, &ws, Some(trade))?, hooks);
+            }
+            // Orders, cancels and queries go over signed REST; order changes and fills
+            // arrive on the private WebSocket.
+            let rest = BybitRest::new(category, signer, rw);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => {

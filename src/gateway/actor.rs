@@ -154,6 +154,8 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     /// The private connection's text keepalive: when sent, and when a frame last came.
     ping_sent_at: Option<UnixNanos>,
     last_rx: UnixNanos,
+    /// When the session's periodic ping (`OrderSession::periodic_ping`) last went.
+    periodic_ping_at: UnixNanos,
     /// New orders and cancels go over REST too (`order_transport = "rest"`); otherwise REST,
     /// when present, carries only queries and sweeps.
     orders_over_rest: bool,
@@ -260,6 +262,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             clock_offset: None,
             ping_sent_at: None,
             last_rx: UnixNanos::ZERO,
+            periodic_ping_at: UnixNanos::ZERO,
             orders_over_rest: rest.is_some()
                 && spec_transport == crate::config::OrderTransport::Rest,
             rest,
@@ -1210,6 +1213,16 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
     /// The venue's text keepalive on the private connection: after `idle` without a frame,
     /// send the ping; with no frame back within another `idle`, the connection is dead.
     fn keep_alive(&mut self, now: UnixNanos) {
+        if let Some((ping, every)) = self.session.periodic_ping()
+            && self.link.is_up()
+            && now.since(self.periodic_ping_at) >= every.as_nanos() as u64
+        {
+            self.out.clear();
+            self.out.extend_from_slice(ping.as_bytes());
+            if self.transmit(now) {
+                self.periodic_ping_at = now;
+            }
+        }
         let crate::venue::md::Keepalive::Text { ping, idle, .. } = self.session.keepalive() else {
             return;
         };
@@ -1378,6 +1391,7 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         if self.link.poll(now) {
             self.last_rx = now;
             self.ping_sent_at = None;
+            self.periodic_ping_at = now;
             self.on_link_up(now);
             work += 1;
         }

@@ -11,6 +11,7 @@ pub mod paper;
 pub mod rest;
 pub mod snapshot;
 pub mod table;
+mod trade_ws;
 
 pub use actor::{Gateway, GatewayOptions, GatewaySpec};
 pub use events::{EventSender, GatewayEvent};

@@ -184,7 +184,8 @@ impl<C: RestCodec> RestOrders<C> {
         let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Job>(cap);
         // Room for every job plus the keep-alive: the worker never waits on the gateway.
         let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(cap + 2);
-        let worker = Worker::new(&self.base_url, self.codec.plan(), &self.opts);
+        let mut worker = Worker::new(&self.base_url, self.codec.plan(), &self.opts);
+        worker.trade = self.codec.trade_socket().map(super::trade_ws::TradeWs::new);
         let keepalive = self.opts.keepalive;
         let handle = std::thread::Builder::new()
             .name(format!("mako-rest-{}", self.name))
@@ -529,6 +530,9 @@ struct Worker {
     /// The token alone, as minted.
     token: String,
     hold_until: Option<Instant>,
+    /// The codec's trade WebSocket, which carries its `Method::WsText` requests.
+    trade: Option<super::trade_ws::TradeWs>,
+    timeout: Duration,
 }
 
 impl Worker {
@@ -548,6 +552,8 @@ impl Worker {
             bearer: String::with_capacity(512),
             token: String::with_capacity(512),
             hold_until: None,
+            trade: None,
+            timeout: opts.timeout,
         }
     }
 
@@ -557,8 +563,18 @@ impl Worker {
         if done.send(warm).is_err() {
             return;
         }
+        let timeout = self.timeout;
+        if let Some(t) = self.trade.as_mut() {
+            t.warm(timeout);
+        }
         loop {
-            match jobs.recv_timeout(keepalive) {
+            let wait = self.trade.as_ref().map_or(keepalive, |t| {
+                t.ping_in().clamp(Duration::from_millis(1), keepalive)
+            });
+            if let Some(t) = self.trade.as_mut() {
+                t.keepalive();
+            }
+            match jobs.recv_timeout(wait) {
                 Ok(job) => {
                     let held = self.hold_until.is_some_and(|t| Instant::now() < t);
                     let mut d = if held {
@@ -584,6 +600,9 @@ impl Worker {
                     if done.send(d).is_err() {
                         return;
                     }
+                }
+                Err(RecvTimeoutError::Timeout) if self.trade.is_some() && wait < keepalive => {
+                    // The trade WebSocket's ping is due (sent at the top of the loop).
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     if self.hold_until.is_some_and(|t| Instant::now() < t) {
@@ -612,6 +631,9 @@ impl Worker {
         query: &[u8],
         venue_ms: u64,
     ) -> Done {
+        if method == Method::WsText {
+            return self.ws_call(head.map_or(0, |h| h.id), query);
+        }
         self.bearer.clear();
         if let (Some(mint), true) = (&self.plan.bearer, head.is_some_and(|h| h.bearer))
             && mint.mint(method, path, venue_ms / 1000, &mut self.token)
@@ -666,7 +688,7 @@ impl Worker {
                 }
                 req.content_type(self.plan.content_type).send(query)
             }
-            Method::Get | Method::Delete | Method::GetPath => {
+            Method::Get | Method::Delete | Method::GetPath | Method::WsText => {
                 let mut req = if method != Method::Delete {
                     self.agent.get(self.url.as_str())
                 } else {
@@ -718,6 +740,32 @@ impl Worker {
             // ureq's error is not formatted: it may carry the URL (and so the signature).
             Err(ureq::Error::Timeout(_)) => Outcome::Timeout,
             Err(_) => Outcome::Transport,
+        };
+        Done {
+            id: 0,
+            outcome,
+            query: Vec::new(),
+            sent_at,
+            received_at: Instant::now(),
+        }
+    }
+
+    /// One request frame over the trade WebSocket: its answer frame as a 200 with that
+    /// body, a timeout, or a lost connection (outcome unknown).
+    fn ws_call(&mut self, id: u64, frame: &[u8]) -> Done {
+        use super::trade_ws::WsOutcome;
+        let sent_at = Instant::now();
+        let outcome = match self.trade.as_mut() {
+            None => Outcome::NotSent,
+            Some(t) => match t.call(frame, id, self.timeout) {
+                WsOutcome::Answer(body) => Outcome::Http {
+                    status: 200,
+                    headers: RateHeaders::default(),
+                    body,
+                },
+                WsOutcome::Timeout => Outcome::Timeout,
+                WsOutcome::Lost => Outcome::Transport,
+            },
         };
         Done {
             id: 0,

@@ -207,6 +207,13 @@ impl WsConn {
         Ok(())
     }
 
+    /// How long a blocking `read` waits before answering `Ok(None)` (a worker thread's
+    /// request/answer socket; `None` waits for ever).
+    pub fn set_read_timeout(&mut self, d: Option<Duration>) -> Result<(), NetError> {
+        self.ws.get_ref().tcp().set_read_timeout(d)?;
+        Ok(())
+    }
+
     /// The socket's descriptor, to register with `mio` (`mio::unix::SourceFd`).
     pub fn raw_fd(&self) -> RawFd {
         self.ws.get_ref().tcp().as_raw_fd()

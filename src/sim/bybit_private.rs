@@ -30,7 +30,7 @@ use super::ws::{Queue, Session};
 use crate::types::{Price, Side};
 
 /// Lowercase hex HMAC-SHA256 of `msg` with `secret` (§3.4, §3.5).
-fn sign(secret: &str, msg: &str) -> String {
+pub(super) fn sign(secret: &str, msg: &str) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(msg.as_bytes());
@@ -46,7 +46,7 @@ fn dec(units: i64) -> String {
 }
 
 /// Bybit's answer envelope.
-fn answer(code: i64, msg: &str, result: Value) -> Value {
+pub(super) fn answer(code: i64, msg: &str, result: Value) -> Value {
     json!({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": now_ms()})
 }
 
@@ -71,7 +71,7 @@ fn bybit_code(e: &ApiError, linear: bool) -> Refusal {
     (code, e.msg.clone())
 }
 
-fn symbol_of(shared: &Shared, symbol: &str) -> Option<usize> {
+pub(super) fn symbol_of(shared: &Shared, symbol: &str) -> Option<usize> {
     shared.cfg.symbols.iter().position(|s| s.symbol == symbol)
 }
 
@@ -88,7 +88,7 @@ fn status_of(o: &Order, s: Status) -> &'static str {
 }
 
 /// The category of a simulator symbol: `linear` for a perpetual.
-fn category(shared: &Shared, symbol: usize) -> &'static str {
+pub(super) fn category(shared: &Shared, symbol: usize) -> &'static str {
     if shared.cfg.symbols[symbol].perp.is_some() {
         "linear"
     } else {
@@ -217,7 +217,7 @@ fn core_params_reduce(shared: &Shared, a: &Value) -> Result<Map<String, Value>, 
 }
 
 /// `POST /v5/order/create` for `account`: the envelope, and whether the order was placed.
-fn create(shared: &Shared, account: usize, body: &Value) -> (Value, bool) {
+pub(super) fn create(shared: &Shared, account: usize, body: &Value) -> (Value, bool) {
     let p = match core_params(shared, body) {
         Ok(p) => p,
         Err((code, msg)) => return (answer(code, &msg, json!({})), false),
@@ -243,7 +243,7 @@ fn create(shared: &Shared, account: usize, body: &Value) -> (Value, bool) {
 }
 
 /// `POST /v5/order/cancel` by `orderLinkId` or `orderId`.
-fn cancel(shared: &Shared, account: usize, body: &Value) -> Value {
+pub(super) fn cancel(shared: &Shared, account: usize, body: &Value) -> Value {
     let s = |k: &str| {
         body.get(k)
             .and_then(Value::as_str)

@@ -30,6 +30,9 @@ pub mod book;
 /// with `u`, publicTrade, tickers (linear: mark, index, funding).
 pub mod bybit_private;
 pub mod bybit_public;
+/// Bybit's trade WebSocket (`/v5/trade`): auth, `order.create` / `order.amend` /
+/// `order.cancel`, answers by `reqId`.
+pub mod bybit_trade;
 /// The Coinbase Advanced Trade private front end: JWT-checked REST and the `user` channel.
 pub mod coinbase_keep;
 pub mod coinbase_private;
@@ -319,6 +322,10 @@ impl SimHandle {
     /// Bybit's private WebSocket (`/v5/private`: auth, `order`, `execution`, `wallet`).
     pub fn bybit_private_ws_url(&self) -> String {
         format!("ws://{}/v5/private", self.addr)
+    }
+    /// Bybit's trade WebSocket (`/v5/trade`: auth, then orders by `reqId`).
+    pub fn bybit_trade_ws_url(&self) -> String {
+        format!("ws://{}/v5/trade", self.addr)
     }
     /// Delta's public WebSocket (`/ws/delta`; the venue's own endpoint has no path).
     pub fn delta_ws_url(&self) -> String {

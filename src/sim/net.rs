@@ -241,6 +241,8 @@ fn upgrade(shared: Arc<Shared>, mut conn: Conn, req: Request, leftover: Vec<u8>)
         ws::Kind::BybitPublic(req.path.ends_with("linear"))
     } else if req.path == "/v5/private" {
         ws::Kind::BybitPrivate
+    } else if req.path == "/v5/trade" {
+        ws::Kind::BybitTrade
     } else if req.path == "/ws/delta-private" {
         ws::Kind::DeltaPrivate
     } else if req.path == "/ws/delta" {

@@ -40,6 +40,8 @@ pub enum Kind {
     BybitPublic(bool),
     /// Bybit's private WebSocket (`/v5/private`).
     BybitPrivate,
+    /// Bybit's trade WebSocket (`/v5/trade`).
+    BybitTrade,
     /// Delta Exchange's public WebSocket (`/ws/delta`).
     DeltaPublic,
     /// Delta Exchange's private WebSocket (`/ws/delta-private`).
@@ -143,6 +145,11 @@ pub fn run(
             linear,
         )),
         Kind::BybitPrivate => Box::new(super::bybit_private::BybitPrivateSession::new(
+            shared.clone(),
+            conn_id,
+            mailbox,
+        )),
+        Kind::BybitTrade => Box::new(super::bybit_trade::BybitTradeSession::new(
             shared.clone(),
             conn_id,
             mailbox,

@@ -31,3 +31,5 @@ pub mod order;
 pub mod rest;
 /// HMAC-SHA256 signing shared by venues.
 pub mod sign;
+/// A request/answer order WebSocket carried by the REST worker (Bybit's `/v5/trade`).
+pub mod trade_ws;

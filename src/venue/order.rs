@@ -211,6 +211,13 @@ pub trait OrderSession: Send + 'static {
         Keepalive::ServerPings
     }
 
+    /// A keepalive sent every `Duration` while the connection is up, whatever else flows
+    /// (CoinDCX's Engine.IO ping every `pingInterval`): `None` for venues whose keepalive
+    /// waits for silence (`keepalive`).
+    fn periodic_ping(&self) -> Option<(&'static str, std::time::Duration)> {
+        None
+    }
+
     /// The first frame after connecting: Binance subscribes to the user data stream (signed,
     /// no login); a venue that logs in (OKX) writes its login here and subscribes in
     /// `after_login`.

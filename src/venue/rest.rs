@@ -18,6 +18,11 @@ pub enum Method {
     GetPath,
     /// A PUT whose signed buffer is its form body, as a POST's (Binance's keep-priority amend).
     Put,
+    /// Not HTTP: the signed buffer is one text frame for the codec's trade WebSocket
+    /// (`RestCodec::trade_socket`, Bybit's `/v5/trade`); its answer is the frame that names
+    /// the request's id, handed to `on_answer` as `Answer::Http` with status 200 and that
+    /// frame as the body.
+    WsText,
 }
 
 impl Method {
@@ -28,6 +33,7 @@ impl Method {
             Method::Delete | Method::DeleteJson => "DELETE",
             Method::GetPath => "GET",
             Method::Put => "PUT",
+            Method::WsText => "WS",
         }
     }
 }
@@ -396,6 +402,12 @@ pub trait RestCodec: Send + 'static {
         _now_ms: u64,
         _buf: &mut Vec<u8>,
     ) -> Option<RestHead> {
+        None
+    }
+
+    /// The request/answer WebSocket that carries this codec's `Method::WsText` requests
+    /// (Bybit's `/v5/trade`), opened and logged in by the REST worker; `None`: HTTP only.
+    fn trade_socket(&self) -> Option<Box<dyn crate::venue::trade_ws::TradeSocket>> {
         None
     }
 

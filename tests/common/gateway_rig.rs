@@ -374,6 +374,23 @@ fn rig_inner(
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),
         }
+    } else if bybit && transport == OrderTransport::WsApi {
+        // Orders over the trade WebSocket (`/v5/trade`), queries over REST: the gateway's
+        // transport is the REST side's.
+        let signer = BybitSigner::new(key.expose(), &secret);
+        let session = BybitSession::new(category, signer.clone());
+        let connector = spec.connector.clone();
+        let url = sim.bybit_trade_ws_url();
+        let rest =
+            mako::venue::bybit::trade::BybitTrade::new(category, signer, 5000, connector, &url)
+                .unwrap();
+        let mut spec = spec;
+        spec.venue.order_transport = OrderTransport::Rest;
+        let gw = Gateway::new(spec, session, &sim.bybit_private_ws_url(), Some(rest)).unwrap();
+        match offset {
+            Some(o) => Box::new(gw.with_clock_offset(o)),
+            None => Box::new(gw),
+        }
     } else if bybit {
         let signer = BybitSigner::new(key.expose(), &secret);
         let session = BybitSession::new(category, signer.clone());

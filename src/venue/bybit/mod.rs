@@ -19,6 +19,9 @@ pub mod session;
 pub mod sign;
 /// The book rule: `u` chains, snapshots on subscribing.
 pub mod sync;
+/// Orders over the trade WebSocket (`/v5/trade`, `order_transport = "ws-api"`), queries
+/// over REST.
+pub mod trade;
 
 pub use handler::BybitMd;
 

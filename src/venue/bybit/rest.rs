@@ -81,18 +81,27 @@ const LEVERAGE_NOT_MODIFIED: i32 = 110043;
 /// How long the IP limit's 403 stops every request: "wait at least 10 minutes".
 const IP_BAN_S: u64 = 600;
 
-/// `Retry-After` when sent. Bybit's own `X-Bapi-Limit-Status` (requests left in the
-/// endpoint's 1 s window) and `X-Bapi-Limit-Reset-Timestamp` are not read yet: 10006 and 403
-/// hold requests back.
+/// `Retry-After` when sent, and the endpoint's window from `X-Bapi-Limit` (its limit),
+/// `X-Bapi-Limit-Status` (requests left in the 1 s window) and `X-Bapi-Limit-Reset-Timestamp`
+/// (Unix ms), which the rate policy holds sweeps back by (from 80 % used; orders are held
+/// back only by 10006 and 403). The window is the answering endpoint's, applied to every
+/// request: conservative for the other endpoints.
 fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
     let mut h = RateHeaders::default();
+    let (mut limit, mut left, mut reset) = (None, None, None);
     for &(name, value) in pairs {
+        let v = std::str::from_utf8(value).ok();
         if name.eq_ignore_ascii_case("retry-after") {
-            h.retry_after_s = std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok());
+            h.retry_after_s = v.and_then(|v| v.trim().parse().ok());
+        } else if name.eq_ignore_ascii_case("x-bapi-limit") {
+            limit = v;
+        } else if name.eq_ignore_ascii_case("x-bapi-limit-status") {
+            left = v;
+        } else if name.eq_ignore_ascii_case("x-bapi-limit-reset-timestamp") {
+            reset = v;
         }
     }
+    h.window = super::trade::limit_window(limit, left, reset, super::trade::wall_ms());
     h
 }
 
@@ -125,6 +134,11 @@ impl BybitRest {
             // Bybit reports no request weight: only 10006s and 403s hold requests back.
             policy: RatePolicy::new(u32::MAX),
         }
+    }
+
+    /// The rate policy, for the trade WebSocket's answers (`trade.rs`) to note.
+    pub(super) fn policy_mut(&mut self) -> &mut RatePolicy {
+        &mut self.policy
     }
 
     /// Signs the body or query in `buf` at `now_ms` and remembers the request.
@@ -200,47 +214,7 @@ impl RestCodec for BybitRest {
     /// PostOnly, or Market. A spot market buy would spend `qty` of the quote coin by default:
     /// `marketUnit` says `baseCoin`, so `qty` is always the base quantity.
     fn place(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        let side = match o.side {
-            Side::Buy => "Buy",
-            Side::Sell => "Sell",
-        };
-        let (kind, tif) = match (o.kind, o.tif) {
-            (OrderKind::Market, _) => ("Market", "IOC"),
-            (OrderKind::LimitMaker, _) => ("Limit", "PostOnly"),
-            (OrderKind::Limit, TimeInForce::Gtc) => ("Limit", "GTC"),
-            (OrderKind::Limit, TimeInForce::Ioc) => ("Limit", "IOC"),
-            (OrderKind::Limit, TimeInForce::Fok) => ("Limit", "FOK"),
-        };
-        let mut n = [0u8; 48];
-        buf.clear();
-        let _ = write!(
-            Buf(buf),
-            r#"{{"category":"{}","symbol":"{}","side":"{side}","orderType":"{kind}","qty":""#,
-            self.category.as_str(),
-            o.symbol,
-        );
-        let k = o.qty.write_fixed(o.qty_decimals, &mut n);
-        buf.extend_from_slice(&n[..k]);
-        buf.push(b'"');
-        if o.kind == OrderKind::Market {
-            if self.category == Category::Spot {
-                buf.extend_from_slice(br#","marketUnit":"baseCoin""#);
-            }
-        } else {
-            buf.extend_from_slice(br#","price":""#);
-            let k = o.price.write_fixed(o.price_decimals, &mut n);
-            buf.extend_from_slice(&n[..k]);
-            buf.push(b'"');
-        }
-        // Reduce-only exists on derivatives (risk refuses it on spot before it gets here).
-        if o.reduce_only && self.category == Category::Linear {
-            buf.extend_from_slice(br#","reduceOnly":true"#);
-        }
-        let _ = write!(
-            Buf(buf),
-            r#","timeInForce":"{tif}","orderLinkId":"{}"}}"#,
-            o.cid.as_str()
-        );
+        place_body(self.category, o, buf);
         self.finish(
             Purpose::Place(*o.cid),
             Method::Post,
@@ -580,6 +554,54 @@ impl RestCodec for BybitRest {
     }
 }
 
+/// The create-order parameters (`POST /v5/order/create`'s body; the trade WebSocket's
+/// `order.create` argument is the same object): `orderType` Limit with `timeInForce` GTC,
+/// IOC, FOK or PostOnly, or Market. A spot market buy would spend `qty` of the quote coin
+/// by default: `marketUnit` says `baseCoin`, so `qty` is always the base quantity.
+pub(super) fn place_body(category: Category, o: &PlaceOrder<'_>, buf: &mut Vec<u8>) {
+    let side = match o.side {
+        Side::Buy => "Buy",
+        Side::Sell => "Sell",
+    };
+    let (kind, tif) = match (o.kind, o.tif) {
+        (OrderKind::Market, _) => ("Market", "IOC"),
+        (OrderKind::LimitMaker, _) => ("Limit", "PostOnly"),
+        (OrderKind::Limit, TimeInForce::Gtc) => ("Limit", "GTC"),
+        (OrderKind::Limit, TimeInForce::Ioc) => ("Limit", "IOC"),
+        (OrderKind::Limit, TimeInForce::Fok) => ("Limit", "FOK"),
+    };
+    let mut n = [0u8; 48];
+    buf.clear();
+    let _ = write!(
+        Buf(buf),
+        r#"{{"category":"{}","symbol":"{}","side":"{side}","orderType":"{kind}","qty":""#,
+        category.as_str(),
+        o.symbol,
+    );
+    let k = o.qty.write_fixed(o.qty_decimals, &mut n);
+    buf.extend_from_slice(&n[..k]);
+    buf.push(b'"');
+    if o.kind == OrderKind::Market {
+        if category == Category::Spot {
+            buf.extend_from_slice(br#","marketUnit":"baseCoin""#);
+        }
+    } else {
+        buf.extend_from_slice(br#","price":""#);
+        let k = o.price.write_fixed(o.price_decimals, &mut n);
+        buf.extend_from_slice(&n[..k]);
+        buf.push(b'"');
+    }
+    // Reduce-only exists on derivatives (risk refuses it on spot before it gets here).
+    if o.reduce_only && category == Category::Linear {
+        buf.extend_from_slice(br#","reduceOnly":true"#);
+    }
+    let _ = write!(
+        Buf(buf),
+        r#","timeInForce":"{tif}","orderLinkId":"{}"}}"#,
+        o.cid.as_str()
+    );
+}
+
 fn list(result: &Value) -> Result<&Vec<Value>, String> {
     result
         .get("list")
@@ -640,7 +662,7 @@ fn order(d: &Value) -> Result<Option<OrderSnapshot>, String> {
 /// `/v5/account/wallet-balance`'s `result.list[].coin[]`: `coin`, `walletBalance`, `locked`
 /// (spot orders) and, for derivatives, `totalOrderIM` and `totalPositionIM` (margin held by
 /// orders and positions); locked is their sum and free the balance less it.
-fn balances(result: &Value) -> Result<Vec<Balance>, String> {
+pub(super) fn balances(result: &Value) -> Result<Vec<Balance>, String> {
     let mut out = Vec::new();
     for account in list(result)? {
         let coins = account
@@ -665,7 +687,7 @@ fn balances(result: &Value) -> Result<Vec<Balance>, String> {
     Ok(out)
 }
 
-fn refused(purpose: Purpose, error: VenueError, out: &mut Vec<SessionEvent>) {
+pub(super) fn refused(purpose: Purpose, error: VenueError, out: &mut Vec<SessionEvent>) {
     let class = classify(i64::from(error.code));
     out.push(match purpose {
         Purpose::Place(cid) if class == ErrorClass::Unknown => SessionEvent::Uncertain { cid },

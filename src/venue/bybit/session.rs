@@ -246,6 +246,8 @@ impl OrderSession for BybitSession {
         if self.category == Category::Linear {
             topics.push("position.linear".to_owned());
         }
+        // The unified account's balances (one topic for every category).
+        topics.push("wallet".to_owned());
         out.extend_from_slice(
             serde_json::json!({"req_id": "orders", "op": "subscribe", "args": topics})
                 .to_string()
@@ -344,6 +346,15 @@ impl OrderSession for BybitSession {
                 Some("order") => order,
                 Some("execution") => |d, _| execution(d),
                 Some("position") => |d, _| position(d).map(SessionEvent::Position),
+                // The account's coins, all of them, as the wallet-balance answer lists them.
+                Some("wallet") => {
+                    let list = serde_json::json!({ "list": data });
+                    out.push(match super::rest::balances(&list) {
+                        Ok(b) => SessionEvent::Balances(b),
+                        Err(e) => SessionEvent::Undecodable(format!("wallet: {e}")),
+                    });
+                    return;
+                }
                 _ => {
                     out.push(SessionEvent::Other(format!("topic {topic}")));
                     return;
@@ -409,7 +420,7 @@ mod tests {
         assert!(s.after_login(0, &mut out));
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
-            r#"{"req_id":"orders","op":"subscribe","args":["order.spot","execution.spot"]}"#
+            r#"{"req_id":"orders","op":"subscribe","args":["order.spot","execution.spot","wallet"]}"#
         );
         assert_eq!(
             frames(
@@ -506,7 +517,7 @@ mod tests {
         assert!(s.after_login(0, &mut out));
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
-            r#"{"req_id":"orders","op":"subscribe","args":["order.linear","execution.linear","position.linear"]}"#
+            r#"{"req_id":"orders","op":"subscribe","args":["order.linear","execution.linear","position.linear","wallet"]}"#
         );
         let push = r#"{"id":"1","topic":"position.linear","creationTime":1,"data":[
             {"category":"linear","symbol":"BTCUSDT","side":"Buy","size":"0.01","entryPrice":"95900.1",

@@ -11,12 +11,11 @@
 //! acknowledge no join: a refused one is not documented either (a `44` error packet is read
 //! as a refusal, counted, and the sweep's queries keep the books right).
 //!
-//! **Keepalive**: the client's Engine.IO ping `2` after 20 s without a frame (the gateway's
-//! text keepalive; the server's `3` answers it). An Engine.IO 3 server expects a client ping
-//! every `pingInterval` (25 s) whatever else flows; on a private stream that never falls
-//! silent for 20 s, no ping is sent and the server may close the session after pingInterval
-//! + pingTimeout: the gateway then reconnects and reconciles. (The gateway has no periodic
-//! keepalive for order sessions; the docs' 25 s `ping` event is not sent here.)
+//! **Keepalive**: the client's Engine.IO ping `2` every `pingInterval` (the open packet's,
+//! 25 s by default) whatever else flows, as an Engine.IO 3 server expects
+//! (`OrderSession::periodic_ping`, sent by the gateway), and the same ping after 20 s without
+//! a frame, whose missing answer marks the connection dead (the gateway's text keepalive).
+//! The docs' 25 s `ping` event is not sent on the private connection.
 //!
 //! **Orders**: each `df-order-update` item names the venue's order id only; it is matched to
 //! mako's client id by [`super::ids`] (bound id, or terms and time) and becomes a snapshot of
@@ -52,7 +51,12 @@ pub struct CoindcxSession {
     signer: CoindcxSigner,
     ids: SharedIds,
     subscribed: bool,
+    /// The server's `pingInterval` from its open packet (25 s until one came).
+    ping_interval: std::time::Duration,
 }
+
+/// Engine.IO 3's default `pingInterval`, and CoinDCX's.
+const PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(25);
 
 impl CoindcxSession {
     pub fn new(api_key: &str, signer: CoindcxSigner, ids: SharedIds) -> Self {
@@ -61,6 +65,7 @@ impl CoindcxSession {
             signer,
             ids,
             subscribed: false,
+            ping_interval: PING_INTERVAL,
         }
     }
 
@@ -139,6 +144,12 @@ impl OrderSession for CoindcxSession {
         }
     }
 
+    /// Engine.IO 3: the client pings every `pingInterval` whatever else flows (the server
+    /// closes a session whose pings stop for pingInterval + pingTimeout).
+    fn periodic_ping(&self) -> Option<(&'static str, std::time::Duration)> {
+        Some((EIO_PING, self.ping_interval))
+    }
+
     fn on_connected(&mut self, _now_ms: u64, out: &mut Vec<u8>) {
         self.subscribed = false;
         out.clear();
@@ -208,7 +219,9 @@ impl OrderSession for CoindcxSession {
                 self.subscribed = false;
                 out.push(SessionEvent::Other("the server ended the session".into()));
             }
-            Ok(Packet::Open(_) | Packet::Ping | Packet::Pong | Packet::Ack | Packet::Noop) => {}
+            // The client pings every pingInterval (at most the default 25 s).
+            Ok(Packet::Open(o)) => self.ping_interval = o.ping_interval.min(PING_INTERVAL),
+            Ok(Packet::Ping | Packet::Pong | Packet::Ack | Packet::Noop) => {}
         }
     }
 

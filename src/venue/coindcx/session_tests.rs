@@ -209,3 +209,31 @@ fn balance_and_position_samples() {
         Some((16, std::time::Duration::from_secs(1)))
     );
 }
+
+/// The Engine.IO ping goes every pingInterval whatever the traffic: 25 s until the server's
+/// open packet names its own interval (never longer than 25 s).
+#[test]
+fn the_periodic_ping_follows_the_open_packets_interval() {
+    let (mut s, _) = session();
+    assert_eq!(
+        s.periodic_ping(),
+        Some(("2", std::time::Duration::from_secs(25)))
+    );
+    let ev = frames(
+        &mut s,
+        r#"0{"sid":"abc","upgrades":[],"pingInterval":10000,"pingTimeout":5000}"#,
+    );
+    assert!(ev.is_empty(), "{ev:?}");
+    assert_eq!(
+        s.periodic_ping(),
+        Some(("2", std::time::Duration::from_secs(10)))
+    );
+    frames(
+        &mut s,
+        r#"0{"sid":"abc","upgrades":[],"pingInterval":60000,"pingTimeout":5000}"#,
+    );
+    assert_eq!(
+        s.periodic_ping(),
+        Some(("2", std::time::Duration::from_secs(25)))
+    );
+}

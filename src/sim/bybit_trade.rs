@@ -1,0 +1,280 @@
+//! The simulator's Bybit trade WebSocket (`/v5/trade`), written from Bybit's "WebSocket Trade
+//! Guideline" (exchanges.md §3.5–3.6), not from the engine's codec: `auth` with
+//! `[api_key, expires, hex HMAC-SHA256("GET/realtime" + expires)]` checked with hmac/sha2
+//! directly (answer `retCode` 0, 10004 invalid sign, 10001 parameter error, 20001 repeat
+//! auth, 10003 unknown key), `ping` → `pong`, and `order.create` / `order.amend` /
+//! `order.cancel` with one order in `args` and a `header` whose `X-BAPI-TIMESTAMP` must fall
+//! in `server_time − X-BAPI-RECV-WINDOW (default 5000) ≤ ts < server_time + 1000` (else
+//! 10002). Each answer echoes `reqId` (a `reqId` used twice on a connection: 20006) and
+//! carries `data` {`orderId`, `orderLinkId`} and a `header` with the create endpoint's
+//! `X-Bapi-Limit` (20 per second), `X-Bapi-Limit-Status` (left in this connection's current
+//! second) and `X-Bapi-Limit-Reset-Timestamp`.
+//!
+//! Orders reach the one matching core through the private front end's own create and cancel
+//! (`bybit_private.rs`), so their pushes come on `/v5/private`. Amends use the core's amend
+//! (spot only: the core does not amend perpetual orders, answered 10001). Faults: a dropped
+//! answer (`drop_ack_rate`, after the order executed) and the user connections' disconnect
+//! (the connection is registered with the hub for it; it renders no pushes).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::bybit_private::{answer, cancel, category, create, sign, symbol_of};
+use super::exchange::now_ms;
+use super::hub::{Mailbox, Outbound};
+use super::ws::{Queue, Session};
+use crate::types::{Price, Qty};
+
+/// The create endpoint's per-UID limit the answers report (spot: 20 per second, §3.7).
+const LIMIT: u32 = 20;
+
+/// One `/v5/trade` connection.
+pub struct BybitTradeSession {
+    shared: Arc<Shared>,
+    conn: u64,
+    mailbox: Mailbox,
+    account: Option<usize>,
+    req_ids: HashSet<String>,
+    /// This connection's requests in the current second: (second, count).
+    window: (u64, u32),
+}
+
+impl BybitTradeSession {
+    pub fn new(shared: Arc<Shared>, conn: u64, mailbox: Mailbox) -> Self {
+        Self {
+            shared,
+            conn,
+            mailbox,
+            account: None,
+            req_ids: HashSet::new(),
+            window: (0, 0),
+        }
+    }
+
+    fn conn_id(&self) -> String {
+        format!("simtrade{:08x}", self.conn)
+    }
+
+    fn reply(q: &mut Queue, v: Value) {
+        q.push_back((Instant::now(), Some(v.to_string())));
+    }
+
+    /// `args`: `[key, expires, signature]`; the account, or Bybit's code and message.
+    fn auth(&self, args: &[Value]) -> Result<usize, (i64, &'static str)> {
+        let key = args.first().and_then(Value::as_str).unwrap_or("");
+        let expires = args
+            .get(1)
+            .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
+            .ok_or((10001, "Params Error"))?;
+        let sig = args.get(2).and_then(Value::as_str).unwrap_or("");
+        let ex = self.shared.ex.lock();
+        let account = ex
+            .account_by_key(key)
+            .ok_or((10003, "API key is invalid."))?;
+        if expires <= self.shared.faults.server_ms() {
+            return Err((10001, "Params Error: request expired"));
+        }
+        let want = sign(
+            &ex.accounts[account].secret,
+            &format!("GET/realtime{expires}"),
+        );
+        if sig != want {
+            return Err((10004, "Invalid sign"));
+        }
+        Ok(account)
+    }
+
+    /// The request header's timestamp inside the receive window, or Bybit's refusal.
+    fn check_header(&self, h: Option<&Value>) -> Result<(), (i64, String)> {
+        let s = |k: &str| h.and_then(|h| h.get(k)).and_then(Value::as_str);
+        let window: u64 = match s("X-BAPI-RECV-WINDOW") {
+            None => 5000,
+            Some(w) => w
+                .parse()
+                .map_err(|_| (10001, "params error: X-BAPI-RECV-WINDOW".to_owned()))?,
+        };
+        let ts: u64 = s("X-BAPI-TIMESTAMP")
+            .and_then(|t| t.parse().ok())
+            .ok_or((10001, "params error: X-BAPI-TIMESTAMP".to_owned()))?;
+        let server = self.shared.faults.server_ms();
+        if ts + window < server || ts >= server + 1000 {
+            return Err((
+                10002,
+                format!(
+                    "invalid request, please check your server timestamp or recv_window param. \
+                     req_timestamp[{ts}],server_timestamp[{server}],recv_window[{window}]"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The answer's `header`: the limit, what is left of this second, when it resets.
+    fn limit_header(&mut self) -> Value {
+        let now = self.shared.faults.server_ms();
+        let second = now / 1000;
+        if self.window.0 != second {
+            self.window = (second, 0);
+        }
+        self.window.1 += 1;
+        json!({"X-Bapi-Limit": LIMIT.to_string(),
+               "X-Bapi-Limit-Status": LIMIT.saturating_sub(self.window.1).to_string(),
+               "X-Bapi-Limit-Reset-Timestamp": ((second + 1) * 1000).to_string(),
+               "Traceid": format!("sim{now:x}"), "Timenow": now.to_string()})
+    }
+
+    /// `order.amend` by `orderLinkId` or `orderId` to `price` and/or `qty`.
+    fn amend(&self, account: usize, a: &Value) -> Value {
+        let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+        let Some(sym) = s("symbol").and_then(|x| symbol_of(&self.shared, x)) else {
+            return answer(170121, "Invalid symbol.", json!({}));
+        };
+        let linear = category(&self.shared, sym) == "linear";
+        let gone = if linear { 110001 } else { 170213 };
+        let ord = s("orderId").and_then(|o| o.parse::<u64>().ok());
+        let link = s("orderLinkId");
+        if ord.is_none() && link.is_none() {
+            return answer(10001, "params error: orderId or orderLinkId", json!({}));
+        }
+        let mut ex = self.shared.ex.lock();
+        let Some(id) = ex.find(account, sym, ord, link) else {
+            return answer(gone, "Order does not exist.", json!({}));
+        };
+        let Some(o) = ex.orders.get(&id) else {
+            return answer(gone, "Order does not exist.", json!({}));
+        };
+        let parse = |k: &str, was: i64| match s(k) {
+            None => Some(was),
+            Some(v) => Price::parse(v).ok().map(|p| p.units()),
+        };
+        let (Some(px), Some(qty)) = (
+            parse("price", o.price.units()),
+            parse("qty", o.orig_qty.units()),
+        ) else {
+            return answer(10001, "params error: price or qty", json!({}));
+        };
+        let res = ex.amend(
+            account,
+            sym,
+            Some(id),
+            None,
+            Price::from_units(px),
+            Qty::from_units(qty),
+        );
+        self.shared.hub.dispatch(&mut ex, &self.shared.faults);
+        match res {
+            Ok(id) => answer(
+                0,
+                "OK",
+                json!({"orderId": id.to_string(), "orderLinkId": link.unwrap_or("")}),
+            ),
+            Err(e) if e.code == -2011 => answer(gone, "Order does not exist.", json!({})),
+            Err(e) => answer(10001, &format!("params error: {}", e.msg), json!({})),
+        }
+    }
+}
+
+impl Session for BybitTradeSession {
+    fn on_text(&mut self, text: &str, q: &mut Queue) -> bool {
+        let v: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => {
+                Self::reply(
+                    q,
+                    json!({"retCode": 10001, "retMsg": "Params Error: not JSON", "op": "", "connId": self.conn_id()}),
+                );
+                return true;
+            }
+        };
+        let op = v.get("op").and_then(Value::as_str).unwrap_or("").to_owned();
+        let req_id = v.get("reqId").and_then(Value::as_str).map(str::to_owned);
+        let args = v
+            .get("args")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let envelope = |code: i64, msg: &str, conn: String| {
+            let mut e = json!({"retCode": code, "retMsg": msg, "op": op, "connId": conn});
+            if let Some(r) = &req_id {
+                e["reqId"] = json!(r);
+            }
+            e
+        };
+        match (op.as_str(), self.account) {
+            ("ping", _) => {
+                let mut e = envelope(0, "OK", self.conn_id());
+                e["op"] = json!("pong");
+                e["data"] = json!([now_ms().to_string()]);
+                Self::reply(q, e);
+            }
+            ("auth", Some(_)) => Self::reply(q, envelope(20001, "Repeat auth", self.conn_id())),
+            ("auth", None) => match self.auth(&args) {
+                Ok(a) => {
+                    self.account = Some(a);
+                    // Registered for the disconnect fault only: no pushes go out here.
+                    self.shared
+                        .hub
+                        .add_user(self.conn, a, self.conn, self.mailbox.clone());
+                    Self::reply(q, envelope(0, "OK", self.conn_id()));
+                }
+                Err((code, msg)) => Self::reply(q, envelope(code, msg, self.conn_id())),
+            },
+            ("order.create" | "order.amend" | "order.cancel", None) => {
+                Self::reply(q, envelope(10003, "Request not authorized", self.conn_id()));
+            }
+            ("order.create" | "order.amend" | "order.cancel", Some(account)) => {
+                if let Some(r) = &req_id
+                    && !self.req_ids.insert(r.clone())
+                {
+                    Self::reply(q, envelope(20006, "reqId is duplicated", self.conn_id()));
+                    return true;
+                }
+                let header = self.limit_header();
+                let body = match (self.check_header(v.get("header")), args.as_slice()) {
+                    (Err((code, msg)), _) => answer(code, &msg, json!({})),
+                    (Ok(()), [one]) => match op.as_str() {
+                        "order.create" => create(&self.shared, account, one).0,
+                        "order.cancel" => cancel(&self.shared, account, one),
+                        _ => self.amend(account, one),
+                    },
+                    (Ok(()), _) => answer(10001, "params error: args holds one order", json!({})),
+                };
+                // The order executed; its answer is lost (the fault).
+                if self.shared.faults.drop_ack() {
+                    return true;
+                }
+                let code = body.get("retCode").and_then(Value::as_i64).unwrap_or(0);
+                let msg = body.get("retMsg").and_then(Value::as_str).unwrap_or("");
+                let mut e = envelope(code, msg, self.conn_id());
+                e["data"] = body.get("result").cloned().unwrap_or(json!({}));
+                e["retExtInfo"] = json!({});
+                e["header"] = header;
+                Self::reply(q, e);
+            }
+            _ => Self::reply(
+                q,
+                envelope(10001, &format!("Invalid op: {op}"), self.conn_id()),
+            ),
+        }
+        true
+    }
+
+    fn render(&mut self, o: Outbound) -> Option<(Instant, Option<String>)> {
+        match o {
+            Outbound::Close => Some((Instant::now(), None)),
+            _ => None,
+        }
+    }
+
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(600))
+    }
+
+    fn limits_incoming(&self) -> bool {
+        false
+    }
+}

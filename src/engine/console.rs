@@ -269,7 +269,7 @@ mod tests {
         };
         assert_eq!(
             tick_to_order(&s, VenueId(0)),
-            " | t2o first p50 41µs p99 120µs each p50 85.3µs p99 1.25ms"
+            " | t2o first p50 41.0µs p99 120µs each p50 85.3µs p99 1.25ms"
         );
         assert_eq!(
             tick_to_order(&s, VenueId(1)),

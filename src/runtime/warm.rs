@@ -60,7 +60,7 @@ impl WarmSend {
         self.next = now.plus_nanos(self.interval_ns);
         let sent = matches!(self.tx.write(&[0u8]), Ok(1));
         self.sends += u64::from(sent);
-        if self.sends % 256 == 0 {
+        if self.sends.is_multiple_of(256) {
             // Non-blocking: reads what has arrived, never waits.
             while let Ok(n) = self.rx.read(&mut self.buf) {
                 if n == 0 {

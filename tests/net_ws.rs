@@ -129,3 +129,56 @@ fn tls_websocket_with_a_self_signed_certificate() {
     assert!(matches!(err, NetError::Tls(_)), "{err}");
     server.join().unwrap();
 }
+
+/// Reads `n` text messages on the server side, in the order they came.
+fn read_texts<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+    n: usize,
+) -> Vec<String> {
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        if let Message::Text(t) = ws.read().unwrap() {
+            got.push(t.to_string());
+        }
+    }
+    got
+}
+
+#[test]
+fn queued_frames_leave_in_one_write_intact_and_in_order() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // Frames of different lengths (7-bit and 16-bit length headers) so a torn or reordered
+    // frame would show.
+    let frames: Vec<String> = (0..6)
+        .map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}", "x".repeat(i * 61)))
+        .collect();
+    let n = frames.len();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let mut ws = tungstenite::accept(s).unwrap();
+        let burst = read_texts(&mut ws, n);
+        let singles = read_texts(&mut ws, 3);
+        (burst, singles)
+    });
+    let c = Connector::with_public_roots(Duration::from_secs(5)).unwrap();
+    let mut conn = c
+        .websocket(&Endpoint::parse(&format!("ws://127.0.0.1:{port}/ws-api/v3")).unwrap())
+        .unwrap();
+    conn.set_nonblocking().unwrap();
+    let before = conn.writes();
+    for f in &frames {
+        conn.queue_text(f).unwrap();
+    }
+    assert_eq!(conn.writes(), before, "queued frames are not written yet");
+    conn.flush().unwrap();
+    assert_eq!(conn.writes(), before + 1, "the burst left in one write");
+    // `send_text` writes each frame at once: the counter counts every write.
+    for f in &frames[..3] {
+        conn.send_text(f).unwrap();
+    }
+    assert_eq!(conn.writes(), before + 4);
+    let (burst, singles) = server.join().unwrap();
+    assert_eq!(burst, frames, "every queued frame arrived intact, in order");
+    assert_eq!(singles, frames[..3].to_vec());
+}

@@ -85,6 +85,14 @@ pub fn run(args: &[String]) -> ExitCode {
                         t.as_str()
                     );
                 }
+                if let Some(every) = cfg.runtime.warm_send {
+                    let _ = writeln!(
+                        out,
+                        "  runtime.warm_send_us = {}: each hot host writes one byte on a private loopback connection every {} µs, so an order written after a quiet spell does not pay the kernel's cold first send; costs CPU on the hot cores (docs/performance.md)",
+                        every.as_micros(),
+                        every.as_micros()
+                    );
+                }
                 for w in cfg.paper_warnings() {
                     let _ = writeln!(out, "  warning: {w}");
                 }

@@ -82,6 +82,9 @@ pub struct RuntimeConfig {
     pub hosts: Vec<HostConfig>,
     /// How long shutdown waits for every actor's stop step before the process exits anyway.
     pub shutdown_timeout: Duration,
+    /// `warm_send_us`: a byte sent on a private loopback connection at this interval from
+    /// every hot host, keeping the kernel's send path warm (`runtime::warm`); `None`: off.
+    pub warm_send: Option<Duration>,
 }
 
 /// Whether a host runs hot-path actors or low-priority services.

@@ -174,6 +174,11 @@ pub(super) fn default_hosts(actors: &Actors<'_>) -> Vec<HostConfig> {
     ]
 }
 
+/// Bounds of `runtime.warm_send_us`: below 10 µs it would spin the hot core on sends, above
+/// 100 ms the path is cold again between two.
+const WARM_SEND_US_MIN: u64 = 10;
+const WARM_SEND_US_MAX: u64 = 100_000;
+
 /// Checks `[runtime]` and the placement of every implied actor.
 pub(super) fn runtime(
     raw: Option<&RawRuntime>,
@@ -187,6 +192,19 @@ pub(super) fn runtime(
         raw.and_then(|r| r.shutdown_timeout.as_ref()),
         DEFAULT_SHUTDOWN_TIMEOUT,
     );
+    let warm_send = match raw.and_then(|r| r.warm_send_us) {
+        None | Some(0) => Ok(None),
+        Some(us @ WARM_SEND_US_MIN..=WARM_SEND_US_MAX) => Ok(Some(Duration::from_micros(us))),
+        Some(us) => {
+            errors.push(
+                "runtime.warm_send_us",
+                format!(
+                    "{us} µs is outside {WARM_SEND_US_MIN}..={WARM_SEND_US_MAX} (0 or absent: off)"
+                ),
+            );
+            Err(Reported)
+        }
+    };
     let hosts = match hosts {
         Some(list) if !list.items.is_empty() => place(list, actors, errors),
         _ => Ok(default_hosts(actors)),
@@ -194,6 +212,7 @@ pub(super) fn runtime(
     Ok(RuntimeConfig {
         hosts: hosts?,
         shutdown_timeout: shutdown_timeout?,
+        warm_send: warm_send?,
     })
 }
 

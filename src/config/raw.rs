@@ -111,6 +111,7 @@ pub enum RawLogFormat {
 #[serde(deny_unknown_fields)]
 pub struct RawRuntime {
     pub shutdown_timeout: Option<DurationStr>,
+    pub warm_send_us: Option<u64>,
 }
 
 /// `[[runtime.hosts]]`

@@ -281,6 +281,9 @@ const CASES: &[Case] = &[
         ("notifications.telegram.bot_token_file", Some("\"/etc/tg\""))], &[]),
     // [runtime]
     ("shutdown timeout parses", &[("runtime.shutdown_timeout", Some("\"10 s\""))], &["runtime.shutdown_timeout"]),
+    ("warm send in range", &[("runtime.warm_send_us", Some("100"))], &[]),
+    ("warm send 0 is off", &[("runtime.warm_send_us", Some("0"))], &[]),
+    ("warm send too fast", &[("runtime.warm_send_us", Some("5"))], &["runtime.warm_send_us"]),
     ("hosts place everything", &[
         ("runtime.hosts[0].name", Some("\"hot\"")), ("runtime.hosts[0].idle", Some("\"spin\"")),
         ("runtime.hosts[0].core", Some("1")), ("runtime.hosts[0].priority", Some("\"hot\"")),

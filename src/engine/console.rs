@@ -123,23 +123,31 @@ impl StrategyLines {
     }
 }
 
-/// ` | t2o p50 85µs p99 310µs` for the venue's tick-to-order over the monitor's window,
-/// ` | t2o -` before it has samples in the window.
+/// ` | t2o first p50 40µs p99 120µs each p50 41µs p99 130µs` for the venue's tick-to-order
+/// over the monitor's window: to the first order of each gateway burst, and to every order;
+/// `-` for either before it has samples in the window.
 fn tick_to_order(s: &LatencySnapshot, venue: VenueId) -> String {
-    let w = s
-        .summaries
-        .iter()
-        .find(|x| x.venue == venue && x.measurement == Measurement::TickToOrder)
-        .map(|x| x.window)
-        .filter(|w| w.count > 0);
-    match w {
-        Some(w) => format!(
-            " | t2o p50 {} p99 {}",
-            human_us(w.p50 as f64 / 1e3),
-            human_us(w.p99 as f64 / 1e3)
-        ),
-        None => " | t2o -".into(),
-    }
+    let figures = |m: Measurement| {
+        let w = s
+            .summaries
+            .iter()
+            .find(|x| x.venue == venue && x.measurement == m)
+            .map(|x| x.window)
+            .filter(|w| w.count > 0);
+        match w {
+            Some(w) => format!(
+                "p50 {} p99 {}",
+                human_us(w.p50 as f64 / 1e3),
+                human_us(w.p99 as f64 / 1e3)
+            ),
+            None => "-".into(),
+        }
+    };
+    format!(
+        " | t2o first {} each {}",
+        figures(Measurement::TickToFirstOrder),
+        figures(Measurement::TickToOrder)
+    )
 }
 
 /// Prints one line per interval: uptime, mode, and each host's share of busy passes.
@@ -253,20 +261,22 @@ mod tests {
             summaries: vec![
                 summary(0, Measurement::OrderAck, 9_000_000, 9_000_000, 5),
                 summary(0, Measurement::TickToOrder, 85_300, 1_250_000, 40),
+                summary(0, Measurement::TickToFirstOrder, 41_000, 120_000, 20),
                 summary(1, Measurement::TickToOrder, 1, 1, 0),
+                summary(1, Measurement::TickToFirstOrder, 1, 1, 0),
             ],
             ..LatencySnapshot::default()
         };
         assert_eq!(
             tick_to_order(&s, VenueId(0)),
-            " | t2o p50 85.3µs p99 1.25ms"
+            " | t2o first p50 41.0µs p99 120µs each p50 85.3µs p99 1.25ms"
         );
         assert_eq!(
             tick_to_order(&s, VenueId(1)),
-            " | t2o -",
+            " | t2o first - each -",
             "an empty window shows no figures"
         );
-        assert_eq!(tick_to_order(&s, VenueId(2)), " | t2o -");
+        assert_eq!(tick_to_order(&s, VenueId(2)), " | t2o first - each -");
     }
 
     #[test]

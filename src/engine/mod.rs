@@ -251,6 +251,12 @@ impl Engine {
                     Err(why) => skipped.push((actor_label(&config, a), why)),
                 }
             }
+            // The warm send path, by choice: last on each hot host (`runtime::warm`).
+            if let (HostPriority::Hot, Some(every)) = (h.priority, config.runtime.warm_send) {
+                let warm = crate::runtime::warm::WarmSend::new(every)
+                    .map_err(|e| EngineError::Build(format!("warm send path: {e}")))?;
+                actors.push(Box::new(warm));
+            }
             hosts.push(HostSpec {
                 name: names[i],
                 core: h.core,

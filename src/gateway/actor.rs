@@ -26,6 +26,7 @@ use super::table::OrderTable;
 use crate::net::Link;
 use crate::types::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 
+mod burst;
 mod positions;
 /// A re-quote in one request: the `Replace` intent as a cancel-replace.
 mod replace;
@@ -164,6 +165,8 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     /// Set while `on_new` encodes the new half of a cancel-replace (`actor/replace.rs`): the
     /// order it replaces. Taken when the request is written.
     replacing: Option<ClientOrderId>,
+    /// One poll's intents as one burst: orders first, one write (`actor/burst.rs`).
+    burst: burst::Burst,
 }
 
 /// Intents and frames handled per poll, so one busy inbox cannot starve the host.
@@ -228,6 +231,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         let account_window = limits.per_account.map(window);
         let perps = positions::watches(&spec.instruments, spec.venue.id);
         Ok(Self {
+            burst: burst::Burst::default(),
             perps,
             name: format!("gateway:{}", spec.venue.name),
             instrument_windows,
@@ -339,7 +343,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         n
     }
 
-    /// Writes the request in `self.out` to the venue; a failed write takes the link down.
+    /// Writes the request in `self.out` to the venue (during a burst: queues it, and the
+    /// burst's end writes all it queued at once); a failed write takes the link down.
     fn transmit(&mut self, now: UnixNanos) -> bool {
         let Some(conn) = self.link.conn() else {
             return false;
@@ -348,7 +353,13 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             Ok(t) => t,
             Err(_) => return false,
         };
-        match conn.send_text(text) {
+        let sent = if self.burst.open {
+            self.burst.queued += 1;
+            conn.queue_text(text)
+        } else {
+            conn.send_text(text)
+        };
+        match sent {
             Ok(()) => true,
             Err(e) => {
                 self.on_link_down(now, e.to_string());
@@ -535,8 +546,19 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.transmit(now);
         }
         let written_at = self.timing.now();
-        self.timing
-            .order_written(taken_at, checked_at, written_at, i.tick_at);
+        if self.burst.open && !self.orders_over_rest {
+            // Written when the burst is flushed: recorded then (`actor/burst.rs`).
+            self.burst.orders.push(burst::Queued {
+                cid: i.cid,
+                taken: taken_at,
+                checked: checked_at,
+                tick_at: i.tick_at,
+            });
+        } else {
+            let first = self.burst.take_first();
+            self.timing
+                .order_written(taken_at, checked_at, written_at, i.tick_at, first);
+        }
         // Even if the write failed, the order may have left: it is chased like any other.
         self.counters.orders_sent += 1;
         self.risk
@@ -1303,6 +1325,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         let overdue_after = ns(self.options.ack_deadline) * 3;
         let mut counters = self.counters.clone();
         counters.connects = self.link.connects;
+        counters.ws_writes = self.ws_writes();
         GatewaySnapshot {
             orders: self
                 .table
@@ -1398,32 +1421,8 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         work += self.read_frames(now);
         self.keep_alive(now);
         work += self.read_rest(now);
-        let mut n = 0;
-        while n < BATCH {
-            let Some(intent) = self.intents.try_recv() else {
-                break;
-            };
-            n += 1;
-            match intent {
-                OrderIntent::New(i) => self.on_new(i, now),
-                OrderIntent::Cancel { strategy, cid } => self.on_cancel(strategy, cid, now),
-                OrderIntent::CancelAll { strategy } => {
-                    let cids: Vec<ClientOrderId> =
-                        self.table.live_of(strategy).map(|o| o.cid).collect();
-                    for cid in cids {
-                        self.on_cancel(strategy, cid, now);
-                    }
-                }
-                OrderIntent::Replace { cid, new } => self.on_replace(cid, new, now),
-                OrderIntent::Amend {
-                    strategy,
-                    cid,
-                    price,
-                    qty,
-                } => self.on_amend(strategy, cid, price, qty, now),
-            }
-        }
-        work += n;
+        // New orders first, then cancels and amends, all in one write (`actor/burst.rs`).
+        work += self.handle_intents(now);
         if self.link.is_up() && now >= self.next_sweep {
             self.next_sweep = now.plus_nanos(ns(self.options.sweep_interval));
             self.sweep(now);

@@ -9,10 +9,11 @@ use crate::types::UnixNanos;
 use crate::types::order::{OrderEvent, SnapshotStatus, VenueFinal};
 
 /// What a gateway records, per venue.
-pub const GATEWAY_MEASUREMENTS: [Measurement; 5] = [
+pub const GATEWAY_MEASUREMENTS: [Measurement; 6] = [
     Measurement::OrderAck,
     Measurement::CancelAck,
     Measurement::TickToOrder,
+    Measurement::TickToFirstOrder,
     Measurement::StageRisk,
     Measurement::StageEncode,
 ];
@@ -72,6 +73,7 @@ impl Timing {
     /// An order's bytes were written at `written`: the intent was taken at `taken`, passed
     /// the pre-trade checks at `checked`, and was caused by the market frame read at
     /// `tick_at` (`UnixNanos::ZERO`: by no market frame, e.g. a timer; not recorded).
+    /// `first`: it is the first order of the gateway's burst (also `TickToFirstOrder`).
     #[inline]
     pub fn order_written(
         &mut self,
@@ -79,11 +81,15 @@ impl Timing {
         checked: Option<UnixNanos>,
         written: Option<UnixNanos>,
         tick_at: UnixNanos,
+        first: bool,
     ) {
         self.between(Measurement::StageRisk, taken, checked);
         self.between(Measurement::StageEncode, checked, written);
         if tick_at != UnixNanos::ZERO {
             self.between(Measurement::TickToOrder, Some(tick_at), written);
+            if first {
+                self.between(Measurement::TickToFirstOrder, Some(tick_at), written);
+            }
         }
     }
 
@@ -172,9 +178,13 @@ mod tests {
         let checked = t.now();
         hand.advance(5_000);
         let written = t.now();
-        t.order_written(taken, checked, written, UnixNanos(990_000));
-        t.order_written(taken, checked, written, UnixNanos::ZERO); // no market frame
-        hand.advance(300_000);
+        t.order_written(taken, checked, written, UnixNanos(990_000), true);
+        hand.advance(3_000);
+        let second = t.now();
+        // The burst's second order: tick-to-order, not tick-to-first-order.
+        t.order_written(taken, checked, second, UnixNanos(990_000), false);
+        t.order_written(taken, checked, written, UnixNanos::ZERO, true); // no market frame
+        hand.advance(297_000);
         t.frame_read();
         let accepted = OrderEvent::Accepted {
             venue_order_id: 1.into(),
@@ -213,12 +223,17 @@ mod tests {
             let (len, max) = got.expect("recorded");
             len == n && crate::latency::new_histogram().equivalent(max, v)
         };
-        assert!(eq(run(Measurement::StageRisk), 2, 2_000));
-        assert!(eq(run(Measurement::StageEncode), 2, 5_000));
+        assert!(eq(run(Measurement::StageRisk), 3, 2_000));
+        assert!(eq(run(Measurement::StageEncode), 3, 8_000));
         assert!(
-            eq(run(Measurement::TickToOrder), 1, 17_000),
+            eq(run(Measurement::TickToOrder), 2, 20_000),
             "{:?}",
             run(Measurement::TickToOrder)
+        );
+        assert!(
+            eq(run(Measurement::TickToFirstOrder), 1, 17_000),
+            "{:?}",
+            run(Measurement::TickToFirstOrder)
         );
         assert!(
             eq(run(Measurement::OrderAck), 1, 300_000),
@@ -229,7 +244,7 @@ mod tests {
         let mut off = Timing::default();
         off.start(&clock);
         assert_eq!(off.now(), None, "no recorder: the clock is never read");
-        off.order_written(None, None, None, UnixNanos(5));
+        off.order_written(None, None, None, UnixNanos(5), true);
         off.venue_event(&accepted, Some(UnixNanos(1)), None);
     }
 }

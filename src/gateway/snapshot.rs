@@ -40,6 +40,10 @@ pub struct PerpView {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GatewayCounters {
     pub orders_sent: u64,
+    /// Polls whose WebSocket requests were queued and left together in one flush.
+    pub bursts: u64,
+    /// Write calls on the current private WebSocket connection (0 while it is down).
+    pub ws_writes: u64,
     pub cancels_sent: u64,
     /// Amends in place written to the venue.
     pub amends_sent: u64,

@@ -41,11 +41,14 @@ pub enum Measurement {
     StageRisk,
     /// Internal stage: checks passed → order encoded, signed and written.
     StageEncode,
+    /// A market frame read → the bytes of the first order of the gateway's burst it caused
+    /// written (`TickToOrder` records every order of the burst).
+    TickToFirstOrder,
 }
 
 impl Measurement {
     /// Number of kinds; per-measurement tables are arrays of this length.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// Every kind, in index order.
     pub const ALL: [Measurement; Self::COUNT] = [
@@ -59,6 +62,7 @@ impl Measurement {
         Measurement::StageStrategy,
         Measurement::StageRisk,
         Measurement::StageEncode,
+        Measurement::TickToFirstOrder,
     ];
 
     /// Dense index, `0..COUNT`.
@@ -80,6 +84,7 @@ impl Measurement {
             Measurement::StageStrategy => "stage_strategy",
             Measurement::StageRisk => "stage_risk",
             Measurement::StageEncode => "stage_encode",
+            Measurement::TickToFirstOrder => "tick_to_first_order",
         }
     }
 

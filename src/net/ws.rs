@@ -73,6 +73,30 @@ impl Write for Stream {
     }
 }
 
+/// A connection's stream with a count of the write calls made on it (each one a `write(2)` on
+/// plain TCP; on TLS, rustls writes the records it holds), so a test can see that a burst of
+/// queued frames left in one write.
+pub struct Counted {
+    inner: Stream,
+    writes: u64,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Opens connections. Cheap to clone; holds the TLS configuration.
 #[derive(Clone)]
 pub struct Connector {
@@ -168,7 +192,10 @@ impl Connector {
     /// A WebSocket client connection, handshaken, still blocking (call `set_nonblocking`
     /// before handing it to a hot actor).
     pub fn websocket(&self, ep: &Endpoint) -> Result<WsConn, NetError> {
-        let stream = self.tcp(ep)?;
+        let stream = Counted {
+            inner: self.tcp(ep)?,
+            writes: 0,
+        };
         let url = ep.ws_url();
         let config = WebSocketConfig::default()
             .max_message_size(Some(16 << 20))
@@ -194,13 +221,13 @@ pub enum Incoming {
 
 /// An open WebSocket client connection.
 pub struct WsConn {
-    ws: WebSocket<Stream>,
+    ws: WebSocket<Counted>,
 }
 
 impl WsConn {
     /// Switches the socket to non-blocking for polling from an actor.
     pub fn set_nonblocking(&mut self) -> Result<(), NetError> {
-        let s = self.ws.get_ref().tcp();
+        let s = self.ws.get_ref().inner.tcp();
         s.set_nonblocking(true)?;
         s.set_read_timeout(None)?;
         s.set_write_timeout(None)?;
@@ -216,7 +243,7 @@ impl WsConn {
 
     /// The socket's descriptor, to register with `mio` (`mio::unix::SourceFd`).
     pub fn raw_fd(&self) -> RawFd {
-        self.ws.get_ref().tcp().as_raw_fd()
+        self.ws.get_ref().inner.tcp().as_raw_fd()
     }
 
     /// Reads one message. `Ok(None)`: nothing ready (non-blocking). Pings are answered:
@@ -252,7 +279,23 @@ impl WsConn {
         }
     }
 
-    /// Writes whatever is queued (pongs, partial messages).
+    /// Queues a text message without writing it: several queued messages leave together, in
+    /// order, with the next `flush` (one write while the socket takes them all). The buffer
+    /// is written early only past tungstenite's write buffer size (128 KiB by default).
+    pub fn queue_text(&mut self, text: &str) -> Result<(), NetError> {
+        match self.ws.write(Message::text(text)) {
+            Ok(()) => Ok(()),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(NetError::Ws(e.to_string())),
+        }
+    }
+
+    /// Write calls made on the socket so far (the handshake's included).
+    pub fn writes(&self) -> u64 {
+        self.ws.get_ref().writes
+    }
+
+    /// Writes whatever is queued (queued messages, pongs, partial messages).
     pub fn flush(&mut self) -> Result<(), NetError> {
         match self.ws.flush() {
             Ok(()) => Ok(()),

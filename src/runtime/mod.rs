@@ -8,6 +8,7 @@ pub mod clock;
 pub mod host;
 pub mod idle;
 pub mod shutdown;
+pub mod warm;
 
 pub use actor::{Actor, Ctx, StartError};
 pub use channel::{FullPolicy, Rx, SendError, Tx, bounded};

@@ -640,6 +640,9 @@ impl Actor for StrategyActor {
                 _ => None,
             };
             let sent_before = self.sink.sent;
+            // The call's intents (a re-quote: two replaces) leave together after it, so the
+            // gateway takes them in one poll and writes them as one burst.
+            self.sink.gather();
             let mut cx = cx!(
                 self,
                 now,
@@ -649,6 +652,7 @@ impl Actor for StrategyActor {
                 halted
             );
             self.strategy.on_tick(&mut cx);
+            work += self.sink.release();
             if let (Some(r), Some(t0)) = (&mut self.latency, called_at)
                 && self.sink.sent != sent_before
             {

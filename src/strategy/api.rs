@@ -65,6 +65,9 @@ pub struct IntentSink {
     amends: Vec<bool>,
     /// Intents sent (or held) so far.
     pub sent: u64,
+    /// While set (`gather`), intents wait in `held` and leave together at `release`: a
+    /// re-quote's cancels and orders reach the gateway back to back, in one of its polls.
+    gathering: bool,
 }
 
 impl IntentSink {
@@ -84,6 +87,7 @@ impl IntentSink {
             open: Vec::with_capacity(64),
             amends: vec![false],
             sent: 0,
+            gathering: false,
         }
     }
 
@@ -123,7 +127,7 @@ impl IntentSink {
 
     fn push(&mut self, route: usize, i: OrderIntent) {
         self.sent += 1;
-        if self.held.is_empty() {
+        if self.held.is_empty() && !self.gathering {
             match self.routes[route].send(i) {
                 Ok(()) => {}
                 Err(SendError::Full(i)) => self.held.push_back((route, i)),
@@ -132,6 +136,17 @@ impl IntentSink {
         } else {
             self.held.push_back((route, i));
         }
+    }
+
+    /// From now on intents wait here until `release` (one strategy call's intents).
+    pub fn gather(&mut self) {
+        self.gathering = true;
+    }
+
+    /// Sends what was gathered, back to back; returns how many went out.
+    pub fn release(&mut self) -> usize {
+        self.gathering = false;
+        self.flush()
     }
 
     /// Intents waiting for room in the gateway's inbox.
@@ -706,6 +721,34 @@ mod tests {
             sink.amend(on_a, Price::parse("12").unwrap(), q("1"), UnixNanos(10))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn gathered_intents_wait_for_the_release_and_leave_in_order() {
+        let (tx, rx) = bounded("main", 8, FullPolicy::Backpressure);
+        let s = StrategyId(0);
+        let mut sink = IntentSink::new(tx, CidMinter::new(1, s), s, InstrumentId(0));
+        let px = |p: &str| Price::parse(p).unwrap();
+        let (bid, ask) = (
+            sink.limit(Side::Buy, px("10"), q("1"), true, UnixNanos(1)),
+            sink.limit(Side::Sell, px("11"), q("1"), true, UnixNanos(1)),
+        );
+        assert_eq!(drain(&rx).len(), 2, "outside a gather, intents go at once");
+        sink.gather();
+        let bid2 = sink.replace(bid, Side::Buy, px("10.1"), q("1"), true, UnixNanos(2));
+        let ask2 = sink.replace(ask, Side::Sell, px("10.9"), q("1"), true, UnixNanos(2));
+        assert!(drain(&rx).is_empty(), "held until the release");
+        assert_eq!(sink.pending(), 2);
+        assert_eq!(sink.release(), 2);
+        assert!(matches!(
+            drain(&rx)[..],
+            [
+                OrderIntent::Replace { cid: c1, new: n1 },
+                OrderIntent::Replace { cid: c2, new: n2 },
+            ] if c1 == bid && n1.cid == bid2 && c2 == ask && n2.cid == ask2
+        ));
+        sink.cancel(bid2);
+        assert_eq!(drain(&rx).len(), 1, "released: at once again");
     }
 
     #[test]

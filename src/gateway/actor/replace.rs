@@ -22,7 +22,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
     /// Whether replacing `old` by `new` can be one request: the transport that carries
     /// orders has a cancel-replace, the link is usable, and `old` is this strategy's open,
     /// acknowledged order on the same instrument with no cancel or amend under way.
-    fn replaces_in_one(&self, old: &ClientOrderId, new: &NewOrderIntent) -> bool {
+    pub(super) fn replaces_in_one(&self, old: &ClientOrderId, new: &NewOrderIntent) -> bool {
         let supported = if self.orders_over_rest {
             self.rest.as_ref().is_some_and(|r| r.cancel_replaces())
         } else {

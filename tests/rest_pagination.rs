@@ -75,7 +75,9 @@ fn place_then_sweep<C: RestCodec>(
                     } => {
                         accepted.insert(cid, venue_order_id.as_str().to_owned());
                     }
-                    SessionEvent::PlaceRejected { cid, error } => panic!("{cid} refused: {error:?}"),
+                    SessionEvent::PlaceRejected { cid, error } => {
+                        panic!("{cid} refused: {error:?}")
+                    }
                     _ => {}
                 }
             }

@@ -236,6 +236,13 @@ impl<C: RestCodec> RestOrders<C> {
             Err(Hold::RateLimited) => return Some(Refusal::RateLimited),
             Err(Hold::Busy) | Ok(()) => {}
         }
+        if self
+            .codec
+            .windows_ref()
+            .is_some_and(|w| !w.room_for_order(now.as_millis()))
+        {
+            return Some(Refusal::RateLimited);
+        }
         let worker_gone = self.worker.as_ref().is_none_or(|h| h.is_finished());
         if worker_gone || self.in_flight >= self.opts.queue.max(1) {
             return Some(Refusal::VenueUnavailable);

@@ -135,7 +135,8 @@ impl<T> Pager<T> {
             }
             Some(c) => {
                 list.cursors.push(c.clone());
-                self.due.push_back((list.purpose.clone(), list.generation, c));
+                self.due
+                    .push_back((list.purpose.clone(), list.generation, c));
                 Step::More
             }
         }
@@ -179,7 +180,10 @@ mod tests {
         let (_, cursor, g) = p.due().unwrap();
         assert_eq!(cursor, "c2");
         p.sent(3, g);
-        assert_eq!(p.page(3, &sym(), vec![5], None), Step::Done(vec![1, 2, 3, 4, 5]));
+        assert_eq!(
+            p.page(3, &sym(), vec![5], None),
+            Step::Done(vec![1, 2, 3, 4, 5])
+        );
         assert_eq!(p.open_lists(), 0);
         assert_eq!(p.followed, 2);
     }
@@ -238,7 +242,10 @@ mod tests {
         p.sent(2, g);
         // The next sweep's first page arrives before the follow-up's answer.
         assert_eq!(p.page(3, &sym(), vec![10], Some("b".into())), Step::More);
-        assert_eq!(p.page(2, &sym(), vec![2], None), Step::Abandoned(String::new()));
+        assert_eq!(
+            p.page(2, &sym(), vec![2], None),
+            Step::Abandoned(String::new())
+        );
         let (_, cursor, g) = p.due().unwrap();
         assert_eq!(cursor, "b");
         p.sent(4, g);

@@ -389,6 +389,10 @@ pub trait RestCodec: Send + 'static {
     fn windows(&mut self) -> Option<&mut super::windows::RateWindows> {
         None
     }
+    /// The same windows, read (whether a new order would find room).
+    fn windows_ref(&self) -> Option<&super::windows::RateWindows> {
+        None
+    }
 
     /// Forgets a request that never left (the worker's queue was full).
     fn abandon(&mut self, id: u64) -> Option<Purpose>;

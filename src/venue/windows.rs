@@ -24,6 +24,8 @@ struct Window {
 #[derive(Debug, Clone, Default)]
 pub struct RateWindows {
     windows: Vec<Window>,
+    /// The venue's new-order path, asked by `room_for_order` before an order is built.
+    order_path: Option<&'static str>,
     /// Requests refused for want of a slot.
     pub refused: u64,
 }
@@ -40,16 +42,29 @@ impl RateWindows {
         self
     }
 
+    /// Names the new-order path (`room_for_order`).
+    pub fn orders_on(mut self, path: &'static str) -> Self {
+        self.order_path = Some(path);
+        self
+    }
+
+    /// Whether a new order would find a slot at `now_ms` (nothing taken): the gateway
+    /// refuses an order before it is built when not (`Refusal::RateLimited`).
+    pub fn room_for_order(&self, now_ms: u64) -> bool {
+        self.windows
+            .iter()
+            .filter(|w| w.path.is_none() || w.path == self.order_path)
+            .all(|w| {
+                w.sent.iter().filter(|&&t| t + w.window_ms > now_ms).count() < w.limit as usize
+            })
+    }
+
     /// Takes a slot in every window `path` falls in at `now_ms`, or none (and counts the
     /// refusal) when any of them is full.
     pub fn take(&mut self, path: &str, now_ms: u64) -> bool {
         let applies = |w: &Window| w.path.is_none_or(|p| p == path);
         for w in self.windows.iter_mut().filter(|w| applies(w)) {
-            while w
-                .sent
-                .front()
-                .is_some_and(|&t| t + w.window_ms <= now_ms)
-            {
+            while w.sent.front().is_some_and(|&t| t + w.window_ms <= now_ms) {
                 w.sent.pop_front();
             }
         }
@@ -98,13 +113,33 @@ mod tests {
     }
 
     #[test]
+    fn an_order_is_refused_before_it_is_built_when_its_window_is_full() {
+        let mut w = RateWindows::default()
+            .with(Some("/order"), 2, 2000)
+            .with(Some("/query"), 1, 2000)
+            .orders_on("/order");
+        assert!(w.take("/query", 0));
+        assert!(
+            w.room_for_order(0),
+            "a full query window leaves orders alone"
+        );
+        assert!(w.take("/order", 0));
+        assert!(w.take("/order", 10));
+        assert!(!w.room_for_order(10));
+        assert!(w.room_for_order(2000));
+    }
+
+    #[test]
     fn windows_are_per_path_and_a_global_one_counts_every_path() {
         let mut w = RateWindows::default()
             .with(Some("/a"), 1, 1000)
             .with(None, 2, 1000);
         assert!(w.take("/a", 0));
         assert!(!w.take("/a", 1), "/a is full");
-        assert!(w.take("/b", 2), "/b has its own room, the global one has one left");
+        assert!(
+            w.take("/b", 2),
+            "/b has its own room, the global one has one left"
+        );
         assert!(!w.take("/c", 3), "the global window is full");
         // A refused request took no slot anywhere.
         assert_eq!(w.used("/b", 3), Some(2));

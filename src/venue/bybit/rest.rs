@@ -29,10 +29,10 @@ use crate::types::{
     VenueOrderId,
 };
 use crate::venue::decimal::floor8;
-use crate::venue::pages::{Pager, Step, percent_encode};
 use crate::venue::order::{
     Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError, VenuePosition,
 };
+use crate::venue::pages::{Pager, Step, percent_encode};
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
     SignedHeaders, unknown_outcome as unknown,

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::Secret;
+use crate::types::order::AssetCode;
 use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
-use crate::types::order::AssetCode;
 use crate::types::{Qty, TradeId};
 use crate::venue::order::{OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
 use crate::venue::pages::{Pager, Step, percent_encode};
@@ -607,7 +607,10 @@ impl CoinbaseRest {
                     Some(more) => more,
                     None => fills.len() >= FILL_LIMIT,
                 };
-                match self.fill_pages.page(id, purpose, trades, next_cursor(v, more)) {
+                match self
+                    .fill_pages
+                    .page(id, purpose, trades, next_cursor(v, more))
+                {
                     Step::Done(trades) => {
                         self.fill_orders.remove(cid);
                         vec![SessionEvent::Trades { cid: *cid, trades }]
@@ -632,7 +635,10 @@ impl CoinbaseRest {
                 // Orders placed elsewhere (no client id) are not ours to reconcile.
                 let orders = items.iter().filter_map(|o| o.snapshot(symbol)).collect();
                 let more = v.get("has_next").and_then(Value::as_bool) == Some(true);
-                match self.open_pages.page(id, purpose, orders, next_cursor(v, more)) {
+                match self
+                    .open_pages
+                    .page(id, purpose, orders, next_cursor(v, more))
+                {
                     Step::Done(orders) => vec![SessionEvent::OpenOrders {
                         symbol: symbol.clone(),
                         orders,

@@ -444,6 +444,14 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         {
             return self.refuse(&i, why, now);
         }
+        // Orders over the session: after a rate-limit answer (until its pause has passed) and
+        // with 90 % of the venue's request weight used, new orders wait (cancels still go);
+        // sending on is what gets a key banned.
+        if !self.orders_over_rest
+            && (now < self.quiet_until || self.session.budget_used_percent() >= 90)
+        {
+            return self.refuse(&i, Refusal::RateLimited, now);
+        }
         if let Some(p) = self.persist.as_mut()
             && !p.admit_order()
         {

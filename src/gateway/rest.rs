@@ -62,6 +62,9 @@ pub struct RestStats {
     pub order_count_10s: Option<u32>,
     /// The IP is banned (418) at the time of the figures.
     pub banned: bool,
+    /// Requests refused before sending for want of a slot in the venue's published request
+    /// windows (`RestCodec::windows`).
+    pub window_refused: u64,
 }
 
 /// The gateway's requests about one order, over either transport: the WebSocket API session
@@ -156,6 +159,9 @@ pub struct RestOrders<C: RestCodec> {
     /// Request buffers handed back by the worker, reused (no allocation per order once warm).
     free: Vec<Vec<u8>>,
     in_flight: usize,
+    /// The venue's clock minus the gateway's (ms), as the last sweep was dated: follow-up
+    /// pages written while draining are dated by it.
+    venue_offset_ms: i64,
     pub stats: RestStats,
 }
 
@@ -174,6 +180,7 @@ impl<C: RestCodec> RestOrders<C> {
             worker: None,
             free,
             in_flight: 0,
+            venue_offset_ms: 0,
             stats: RestStats::default(),
         }
     }
@@ -230,6 +237,13 @@ impl<C: RestCodec> RestOrders<C> {
             Err(Hold::RateLimited) => return Some(Refusal::RateLimited),
             Err(Hold::Busy) | Ok(()) => {}
         }
+        if self
+            .codec
+            .windows_ref()
+            .is_some_and(|w| !w.room_for_order(now.as_millis()))
+        {
+            return Some(Refusal::RateLimited);
+        }
         let worker_gone = self.worker.as_ref().is_none_or(|h| h.is_finished());
         if worker_gone || self.in_flight >= self.opts.queue.max(1) {
             return Some(Refusal::VenueUnavailable);
@@ -251,6 +265,15 @@ impl<C: RestCodec> RestOrders<C> {
 
     /// Queues a signed request; false (and forgotten) if the queue is full or the worker gone.
     fn submit(&mut self, head: RestHead, query: Vec<u8>, venue_ms: u64) -> bool {
+        if let Some(w) = self.codec.windows()
+            && !w.take(head.path, venue_ms)
+        {
+            self.stats.held += 1;
+            self.stats.window_refused += 1;
+            self.codec.abandon(head.id);
+            self.free.push(query);
+            return false;
+        }
         let Some(jobs) = &self.jobs else {
             self.codec.abandon(head.id);
             self.free.push(query);
@@ -342,6 +365,7 @@ impl<C: RestCodec> RestOrders<C> {
         if !self.admit(Class::Sweep, now) {
             return false;
         }
+        self.venue_offset_ms = venue_ms as i64 - now.as_millis() as i64;
         for symbol in symbols {
             let mut buf = self.buffer();
             let head = self.codec.open_orders(symbol, venue_ms, &mut buf);
@@ -436,8 +460,29 @@ impl<C: RestCodec> RestOrders<C> {
             let mut q = d.query;
             q.clear();
             self.free.push(q);
+            self.follow_pages(now);
         }
         n
+    }
+
+    /// Sends the follow-up page requests the codec asks for (a list answer that said "more";
+    /// the codec caps the pages per list). They ride on the sweep or query that asked the
+    /// first page, so the rate policy is not asked again; a 429 wait still holds them on the
+    /// worker (answered `NotSent`, and the list is asked again at the next sweep).
+    fn follow_pages(&mut self, now: UnixNanos) {
+        loop {
+            let venue_ms = (now.as_millis() as i64 + self.venue_offset_ms).max(0) as u64;
+            let mut buf = self.buffer();
+            match self.codec.next_page(venue_ms, &mut buf) {
+                Some(head) => {
+                    self.submit(head, buf, venue_ms);
+                }
+                None => {
+                    self.free.push(buf);
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -386,6 +386,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
             }
             let ex = shared.ex.lock();
             let one = get("orderLinkId").is_some() || get("orderId").is_some();
+            let mut next_cursor = String::new();
             let list: Vec<Value> = if one {
                 let ord = get("orderId").and_then(|o| o.parse().ok());
                 let found = sym.and_then(|s| ex.find(account, s, ord, get("orderLinkId")));
@@ -404,11 +405,26 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                     .into_iter()
                     .collect()
             } else {
-                // `openOnly=0` (the default): the open orders.
+                // `openOnly=0` (the default): the open orders, `limit` (1–50, default 20) a
+                // page, after the order the `cursor` names (the simulator's own token; an
+                // empty `nextPageCursor` ends the list).
                 let limit = get("limit").and_then(|l| l.parse().ok()).unwrap_or(20usize);
-                ex.open_orders(account, sym)
-                    .into_iter()
-                    .take(limit.clamp(1, 50))
+                let size = shared
+                    .cfg
+                    .list_page_size
+                    .map_or(limit.clamp(1, 50), |n| n.min(limit.clamp(1, 50)));
+                let after: Option<u64> = get("cursor")
+                    .and_then(|c| c.strip_prefix("page_args="))
+                    .and_then(|c| c.parse().ok());
+                let mut open = ex.open_orders(account, sym);
+                open.retain(|o| after.is_none_or(|a| o.seq > a));
+                if open.len() > size {
+                    open.truncate(size);
+                    if let Some(o) = open.last() {
+                        next_cursor = format!("page_args={}", o.seq);
+                    }
+                }
+                open.into_iter()
                     .map(|o| {
                         order_json(
                             cat,
@@ -426,7 +442,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 answer(
                     0,
                     "OK",
-                    json!({"category": cat, "list": list, "nextPageCursor": ""}),
+                    json!({"category": cat, "list": list, "nextPageCursor": next_cursor}),
                 ),
             )
         }

@@ -27,7 +27,11 @@
 //! the connection's `sequence_num`), and a connection that has subscribed to nothing within
 //! the window (5 s) is closed (`super::coinbase_keep`).
 //!
-//! Not simulated: pagination cursors (every list is one page).
+//! Lists are paged as the docs describe: the orders list answers at most `limit` orders
+//! (or `[sim] list_page_size`, if smaller) newest first with `has_next` and a `cursor` the
+//! next request passes as `cursor`; fills likewise (`cursor`, and `has_next` here too). The
+//! cursor is the simulator's own opaque token (the last item's sequence: later pages never
+//! skip an item when orders come or go between pages).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -367,6 +371,21 @@ fn batch_cancel(shared: &Shared, account: usize, b: &Value) -> Value {
 
 /// The values of a query parameter that may repeat (`order_ids=a&order_ids=b`, or one
 /// comma-separated value).
+/// The position a `cursor` names (`o<n>`, the simulator's own token); none (the first page)
+/// when absent or not one of ours.
+fn cursor_of(q: &[(String, String)]) -> Option<u64> {
+    q.iter()
+        .find(|(k, _)| k == "cursor")
+        .and_then(|(_, v)| v.strip_prefix('o'))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Items per page: the client's `limit`, or the simulator's page size if smaller.
+fn page_size(shared: &Shared, limit: usize) -> usize {
+    let limit = limit.max(1);
+    shared.cfg.list_page_size.map_or(limit, |n| n.min(limit))
+}
+
 fn many<'a>(q: &'a [(String, String)], k: &str) -> Vec<&'a str> {
     q.iter()
         .filter(|(n, _)| n == k || n.strip_suffix("[]") == Some(k))
@@ -484,26 +503,49 @@ fn rest_inner(
                 })
                 .filter(|o| statuses.is_empty() || statuses.contains(&status_of(o.status)))
                 .collect();
-            // Newest first, as Coinbase lists them.
+            // Newest first, as Coinbase lists them; after the cursor's order when one is given.
             list.sort_by_key(|o| std::cmp::Reverse(o.seq));
-            let orders: Vec<Value> = list
-                .iter()
-                .take(limit)
-                .map(|o| rest_order(shared, &ex, o))
-                .collect();
+            let after = cursor_of(&q);
+            list.retain(|o| after.is_none_or(|c| o.seq < c));
+            let size = page_size(shared, limit);
+            let has_next = list.len() > size;
+            list.truncate(size);
+            let cursor = match (has_next, list.last()) {
+                (true, Some(o)) => format!("o{}", o.seq),
+                _ => String::new(),
+            };
+            let orders: Vec<Value> = list.iter().map(|o| rest_order(shared, &ex, o)).collect();
             (
                 200,
-                json!({"orders": orders, "sequence": "0", "has_next": false, "cursor": ""}),
+                json!({"orders": orders, "sequence": "0", "has_next": has_next, "cursor": cursor}),
             )
         }
         ("GET", "/orders/historical/fills") => {
             let ids = many(&q, "order_ids");
+            let limit: usize = q
+                .iter()
+                .find(|(k, _)| k == "limit")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1000);
+            let skip = cursor_of(&q).unwrap_or(0) as usize;
+            let size = page_size(shared, limit);
             let ex = shared.ex.lock();
-            let fills: Vec<Value> = ex
+            let mine: Vec<_> = ex
                 .fills
                 .iter()
                 .filter(|f| f.account == account)
                 .filter(|f| ids.is_empty() || ids.contains(&order_uuid(f.order_id).as_str()))
+                .collect();
+            let has_next = mine.len() > skip + size;
+            let cursor = if has_next {
+                format!("o{}", skip + size)
+            } else {
+                String::new()
+            };
+            let fills: Vec<Value> = mine
+                .into_iter()
+                .skip(skip)
+                .take(size)
                 .map(|f| {
                     json!({"entry_id": format!("sim-fill-{}-{}", f.trade_id, f.order_id),
                         "trade_id": f.trade_id.to_string(), "order_id": order_uuid(f.order_id),
@@ -516,7 +558,10 @@ fn rest_inner(
                         "side": if f.side == Side::Buy { "BUY" } else { "SELL" }})
                 })
                 .collect();
-            (200, json!({"fills": fills, "cursor": ""}))
+            (
+                200,
+                json!({"fills": fills, "cursor": cursor, "has_next": has_next}),
+            )
         }
         ("GET", "/accounts") => {
             let ex = shared.ex.lock();

@@ -15,7 +15,8 @@
 //! answers are `{"code", "message", "data"}` with the documented codes: 401 (key), 1401
 //! (signature, bucket), 3011 (symbol), 3103 (no such order), 3111 (duplicate), 3113
 //! (balance); refusals the docs give no code for (a post-only that would cross, filters, a
-//! market buy without `ordAmt`) answer code 400 with the reason, an assumption. Rate limits:
+//! market buy without `ordAmt`, a 51st active order) answer code 400 with the reason, an
+//! assumption. Not simulated: `placeBatch`/`cancelBatch`. Rate limits:
 //! 300 requests per 3 s per IP and 120 per 3 s per user, over which HTTP 429. Faults: 5xx
 //! before execution, 5xx after an order executed, 429s, and a dropped connection instead of
 //! an order's answer.
@@ -377,6 +378,9 @@ fn order_json(shared: &Shared, o: &super::orders::Order, state_key: &str) -> Val
 }
 
 /// `POST /api/trade/order/place`: the order's id, or Coinstore's refusal.
+/// Active orders an account may hold (exchanges.md §6: regular accounts).
+pub const MAX_ACTIVE_ORDERS: usize = 50;
+
 fn place(shared: &Shared, account: usize, b: &Value) -> Result<u64, (i64, String)> {
     let s = |k: &str| match b.get(k) {
         Some(Value::String(s)) => s.clone(),
@@ -388,6 +392,11 @@ fn place(shared: &Shared, account: usize, b: &Value) -> Result<u64, (i64, String
         return Err(bad("timestamp is required"));
     }
     let sym = symbol_of(shared, &s("symbol")).ok_or((3011, "symbol not found".to_owned()))?;
+    // "Regular accounts may hold at most 50 active orders" (the docs give no code for it:
+    // 400 with the reason, as for the other undocumented refusals).
+    if shared.ex.lock().open_orders(account, None).len() >= MAX_ACTIVE_ORDERS {
+        return Err((400, format!("at most {MAX_ACTIVE_ORDERS} active orders")));
+    }
     let side = match s("side").as_str() {
         "BUY" => "BUY",
         "SELL" => "SELL",

@@ -154,6 +154,9 @@ pub struct SimConfig {
     /// A Coinbase connection that has subscribed to nothing this long after opening is
     /// closed (Coinbase: 5 s).
     pub coinbase_subscribe_window: Duration,
+    /// Lists answered in pages of at most this many items (Coinbase's order and fill lists,
+    /// Bybit's open orders), whatever `limit` the client asks; `None`: the client's limit.
+    pub list_page_size: Option<usize>,
     /// The funding rate of every simulated perpetual: the Bybit linear front end's tickers
     /// state it (Bybit's `fundingRate`) and the core charges it at each funding time.
     pub bybit_funding_rate: crate::types::FundingRate,
@@ -203,6 +206,7 @@ struct RawConfig {
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
     coinbase_subscribe_window_ms: Option<u64>,
+    list_page_size: Option<usize>,
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
     delta_funding_rate: Option<String>,
@@ -681,6 +685,7 @@ impl SimConfig {
             coinbase_subscribe_window: Duration::from_millis(
                 raw.coinbase_subscribe_window_ms.unwrap_or(5_000),
             ),
+            list_page_size: raw.list_page_size.filter(|&n| n > 0),
             bybit_funding_rate,
             funding_interval_ms,
             delta_funding_rate,

@@ -27,9 +27,13 @@ pub mod md;
 pub mod okx;
 /// The order half of the seam: `OrderSession`, the events it hands the gateway.
 pub mod order;
+/// Cursor-paged list answers merged before they are handed on (`Pager`).
+pub mod pages;
 /// Order entry over REST, venue-neutral: heads, answers, rate policy, `RestCodec`.
 pub mod rest;
 /// HMAC-SHA256 signing shared by venues.
 pub mod sign;
 /// A request/answer order WebSocket carried by the REST worker (Bybit's `/v5/trade`).
 pub mod trade_ws;
+/// Request-rate windows per endpoint or account, kept on the engine's side.
+pub mod windows;

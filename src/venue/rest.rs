@@ -411,6 +411,24 @@ pub trait RestCodec: Send + 'static {
         None
     }
 
+    /// Pagination: the follow-up request for the next page of a list whose answer said there
+    /// is more (the codec keeps the pages in a [`super::pages::Pager`] and hands the merged
+    /// list on once the last came). The transport asks after every answer until `None`.
+    fn next_page(&mut self, _now_ms: u64, _buf: &mut Vec<u8>) -> Option<RestHead> {
+        None
+    }
+
+    /// The venue's published request windows (per endpoint or account), kept on the
+    /// engine's side: the transport takes a slot for each request before it leaves and
+    /// refuses it when there is none. `None`: the venue's answers (429s) are the only check.
+    fn windows(&mut self) -> Option<&mut super::windows::RateWindows> {
+        None
+    }
+    /// The same windows, read (whether a new order would find room).
+    fn windows_ref(&self) -> Option<&super::windows::RateWindows> {
+        None
+    }
+
     /// Forgets a request that never left (the worker's queue was full).
     fn abandon(&mut self, id: u64) -> Option<Purpose>;
 

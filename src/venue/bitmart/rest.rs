@@ -38,11 +38,13 @@ use crate::venue::rest::{
 };
 
 use super::sign::BitmartSigner;
+use crate::venue::windows::RateWindows;
 
-/// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): what the
-/// engine must stay under. Listed for reference; not enforced on the engine's side (the
-/// venue's 429/30013 answers hold requests back, and risk's `max_orders_per_sec` bounds
-/// orders).
+/// BitMart's per-endpoint request limits, per 2 s window (exchanges.md §5.4): kept on the
+/// engine's side (`RestCodec::windows`: a request with no room in its endpoint's window is
+/// refused before it leaves, counted as `window_refused`); the venue's 429/30013 answers
+/// still hold requests back. The order-trades endpoint has no figure in the reference and
+/// is not counted.
 pub const LIMITS_PER_2S: [(&str, u32); 6] = [
     ("/spot/v2/submit_order", 40),
     ("/spot/v3/cancel_order", 40),
@@ -88,6 +90,8 @@ pub struct BitmartRest {
     recv_window_ms: u64,
     inflight: Inflight,
     policy: RatePolicy,
+    /// `LIMITS_PER_2S`, counted.
+    windows: RateWindows,
 }
 
 /// `Retry-After`, if BitMart sends it. BitMart's own `X-BM-RateLimit-*` headers count
@@ -125,6 +129,12 @@ impl BitmartRest {
             inflight: Inflight::default(),
             // BitMart reports no weight: only 429s and 418s hold requests back.
             policy: RatePolicy::new(u32::MAX),
+            windows: LIMITS_PER_2S
+                .iter()
+                .fold(RateWindows::default(), |w, &(path, n)| {
+                    w.with(Some(path), n, 2_000)
+                })
+                .orders_on("/spot/v2/submit_order"),
         }
     }
 
@@ -480,6 +490,13 @@ impl RestCodec for BitmartRest {
                 unknown(purpose, out);
             }
         }
+    }
+
+    fn windows(&mut self) -> Option<&mut RateWindows> {
+        Some(&mut self.windows)
+    }
+    fn windows_ref(&self) -> Option<&RateWindows> {
+        Some(&self.windows)
     }
 
     fn policy(&self) -> &RatePolicy {

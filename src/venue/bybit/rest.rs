@@ -32,6 +32,7 @@ use crate::venue::decimal::floor8;
 use crate::venue::order::{
     Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError, VenuePosition,
 };
+use crate::venue::pages::{Pager, Step, percent_encode};
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
     SignedHeaders, unknown_outcome as unknown,
@@ -116,12 +117,17 @@ impl std::fmt::Write for Buf<'_> {
 }
 
 /// The REST side of one Bybit key, for one category.
+/// Open orders asked per page (Bybit's most).
+const OPEN_LIMIT: usize = 50;
+
 pub struct BybitRest {
     category: Category,
     signer: BybitSigner,
     recv_window_ms: u64,
     inflight: Inflight,
     policy: RatePolicy,
+    /// Open-order lists being paged through (`nextPageCursor`).
+    pages: Pager<OrderSnapshot>,
 }
 
 impl BybitRest {
@@ -133,12 +139,19 @@ impl BybitRest {
             inflight: Inflight::default(),
             // Bybit reports no request weight: only 10006s and 403s hold requests back.
             policy: RatePolicy::new(u32::MAX),
+            pages: Pager::default(),
         }
     }
 
     /// The rate policy, for the trade WebSocket's answers (`trade.rs`) to note.
     pub(super) fn policy_mut(&mut self) -> &mut RatePolicy {
         &mut self.policy
+    }
+
+    /// Open-order lists given up at the page cap or on a repeated cursor, and follow-up
+    /// pages sent.
+    pub fn paging(&self) -> (u64, u64) {
+        (self.pages.capped, self.pages.followed)
     }
 
     /// Signs the body or query in `buf` at `now_ms` and remembers the request.
@@ -302,13 +315,13 @@ impl RestCodec for BybitRest {
         )
     }
 
-    /// `GET /v5/order/realtime?…&openOnly=0&limit=50`: the open orders (at most 50; the
-    /// next page's `cursor` is not followed yet).
+    /// `GET /v5/order/realtime?…&openOnly=0&limit=50`: the open orders, 50 a page; a full
+    /// page with a `nextPageCursor` is followed (`next_page`) and the pages merged.
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
         buf.clear();
         let _ = write!(
             Buf(buf),
-            "category={}&symbol={symbol}&openOnly=0&limit=50",
+            "category={}&symbol={symbol}&openOnly=0&limit={OPEN_LIMIT}",
             self.category.as_str(),
         );
         self.finish(
@@ -381,6 +394,32 @@ impl RestCodec for BybitRest {
             buf,
             now_ms,
         ))
+    }
+
+    /// The open orders' next page: the same query with `cursor` (the answer's
+    /// `nextPageCursor`, percent-encoded), signed over those bytes.
+    fn next_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        let (purpose, cursor, token) = self.pages.due()?;
+        let Purpose::OpenOrders(symbol) = &purpose else {
+            return None;
+        };
+        buf.clear();
+        let _ = write!(
+            Buf(buf),
+            "category={}&symbol={symbol}&openOnly=0&limit={OPEN_LIMIT}&cursor=",
+            self.category.as_str(),
+        );
+        percent_encode(&cursor, buf);
+        let head = self.finish(
+            purpose,
+            Method::Get,
+            "/v5/order/realtime",
+            Class::Sweep,
+            buf,
+            now_ms,
+        );
+        self.pages.sent(head.id, token);
+        Some(head)
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
@@ -508,10 +547,27 @@ impl RestCodec for BybitRest {
             }),
             Purpose::OpenOrders(symbol) => list(result).and_then(|l| {
                 let orders = l.iter().map(order).collect::<Result<Vec<_>, _>>()?;
-                Ok(vec![SessionEvent::OpenOrders {
-                    symbol: symbol.clone(),
-                    orders: orders.into_iter().flatten().collect(),
-                }])
+                // A non-empty `nextPageCursor` after a non-empty page: there may be more
+                // (whether Bybit sends an empty cursor on the last page is unconfirmed: a
+                // cursor there costs one follow-up answered by an empty page).
+                let next = result
+                    .get("nextPageCursor")
+                    .and_then(Value::as_str)
+                    .filter(|c| !c.is_empty() && !l.is_empty())
+                    .map(str::to_owned);
+                let orders = orders.into_iter().flatten().collect();
+                Ok(match self.pages.page(id, &purpose, orders, next) {
+                    Step::Done(orders) => vec![SessionEvent::OpenOrders {
+                        symbol: symbol.clone(),
+                        orders,
+                    }],
+                    Step::More => Vec::new(),
+                    Step::Abandoned(why) if why.is_empty() => Vec::new(),
+                    Step::Abandoned(msg) => vec![SessionEvent::Failed {
+                        purpose: purpose.clone(),
+                        error: VenueError { code: 0, msg },
+                    }],
+                })
             }),
             Purpose::Account => balances(result).map(|b| vec![SessionEvent::Balances(b)]),
             Purpose::Positions(symbol) => list(result).and_then(|l| {

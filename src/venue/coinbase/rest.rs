@@ -17,9 +17,12 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::Secret;
+use crate::types::order::AssetCode;
 use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
-use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::types::{Qty, TradeId};
+use crate::venue::order::{OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::pages::{Pager, Step, percent_encode};
 use crate::venue::rest::{
     Answer, BearerMint, Class, Inflight, Method, RateHeaders, RatePolicy, RateWindow, RestCodec,
     RestHead, RestPlan, SignedHeaders, unknown_outcome as unknown,
@@ -31,8 +34,11 @@ use super::private::{self, FailureClass};
 /// Order ids remembered by client id; the oldest are forgotten past this (a forgotten one
 /// is found again by listing the product's orders).
 const KNOWN_IDS: usize = 4096;
-/// Orders listed when looking for one by client id (Coinbase's page size limit).
+/// Orders listed when looking for one by client id, and per page of open orders (Coinbase's
+/// page size limit).
 const LIST_LIMIT: u32 = 250;
+/// Fills per page of one order's fills.
+const FILL_LIMIT: usize = 100;
 
 pub const PREFIX: &str = "/api/v3/brokerage";
 const ORDERS: &str = "/api/v3/brokerage/orders";
@@ -89,6 +95,11 @@ pub struct CoinbaseRest {
     /// Requests written in the current second (venue ms / 1000), and that second.
     second: u64,
     sent: u32,
+    /// Open-order lists and fill lists being paged through (`cursor`/`has_next`).
+    open_pages: Pager<OrderSnapshot>,
+    fill_pages: Pager<(TradeId, Qty, AssetCode)>,
+    /// The order id each fills list is for (its follow-up pages name it again).
+    fill_orders: HashMap<ClientOrderId, VenueOrderId>,
 }
 
 /// Private REST requests per second per user: the number third-party clients and the
@@ -159,7 +170,18 @@ impl CoinbaseRest {
             learned: VecDeque::with_capacity(KNOWN_IDS),
             second: 0,
             sent: 0,
+            open_pages: Pager::default(),
+            fill_pages: Pager::default(),
+            fill_orders: HashMap::new(),
         }
+    }
+
+    /// Lists given up at the page cap or on a repeated cursor, and follow-up pages sent.
+    pub fn paging(&self) -> (u64, u64) {
+        (
+            self.open_pages.capped + self.fill_pages.capped,
+            self.open_pages.followed + self.fill_pages.followed,
+        )
     }
 
     /// The order id Coinbase gave `cid`, if known.
@@ -355,7 +377,12 @@ impl RestCodec for CoinbaseRest {
         buf: &mut Vec<u8>,
     ) -> RestHead {
         buf.clear();
-        let _ = write!(Buf(buf), "order_ids={}", venue_order_id.as_str());
+        let _ = write!(
+            Buf(buf),
+            "order_ids={}&limit={FILL_LIMIT}",
+            venue_order_id.as_str()
+        );
+        self.fill_orders.insert(*cid, venue_order_id);
         self.finish(
             Purpose::Trades(*cid),
             Method::Get,
@@ -390,6 +417,43 @@ impl RestCodec for CoinbaseRest {
             Class::Sweep,
             now_ms,
         )
+    }
+
+    /// The next page of an open-orders list (same query and the answer's `cursor`) or of an
+    /// order's fills.
+    fn next_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        buf.clear();
+        if let Some((purpose, cursor, token)) = self.open_pages.due() {
+            let Purpose::OpenOrders(symbol) = &purpose else {
+                return None;
+            };
+            let _ = write!(
+                Buf(buf),
+                "order_status=OPEN&product_ids={symbol}&limit={LIST_LIMIT}&cursor="
+            );
+            percent_encode(&cursor, buf);
+            let head = self.finish(purpose, Method::Get, LIST_ORDERS, Class::Sweep, now_ms);
+            self.open_pages.sent(head.id, token);
+            return Some(head);
+        }
+        while let Some((purpose, cursor, token)) = self.fill_pages.due() {
+            let Purpose::Trades(cid) = &purpose else {
+                continue;
+            };
+            let Some(id) = self.fill_orders.get(cid).copied() else {
+                continue;
+            };
+            let _ = write!(
+                Buf(buf),
+                "order_ids={}&limit={FILL_LIMIT}&cursor=",
+                id.as_str()
+            );
+            percent_encode(&cursor, buf);
+            let head = self.finish(purpose, Method::Get, FILLS, Class::Query, now_ms);
+            self.fill_pages.sent(head.id, token);
+            return Some(head);
+        }
+        None
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
@@ -449,7 +513,7 @@ impl RestCodec for CoinbaseRest {
             };
             return refused(purpose, class, private::http_error(status, Some(&v)), out);
         }
-        match self.decode(&purpose, &v, at) {
+        match self.decode(id, &purpose, &v, at) {
             Ok(evs) => out.extend(evs),
             Err(e) => {
                 out.push(SessionEvent::Undecodable(e));
@@ -467,6 +531,7 @@ impl CoinbaseRest {
     /// A 2xx answer to `purpose`.
     fn decode(
         &mut self,
+        id: u64,
         purpose: &Purpose,
         v: &Value,
         at: UnixNanos,
@@ -534,10 +599,29 @@ impl CoinbaseRest {
                 }
             }
             Purpose::Status(cid) => self.one_order(*cid, list("orders")?, at)?,
-            Purpose::Trades(cid) => vec![SessionEvent::Trades {
-                cid: *cid,
-                trades: private::fill_fees(list("fills")?).map_err(|e| e.to_string())?,
-            }],
+            Purpose::Trades(cid) => {
+                let fills = list("fills")?;
+                let trades = private::fill_fees(fills).map_err(|e| e.to_string())?;
+                // `has_next` when the answer carries it, else a full page with a cursor.
+                let more = match v.get("has_next").and_then(Value::as_bool) {
+                    Some(more) => more,
+                    None => fills.len() >= FILL_LIMIT,
+                };
+                match self
+                    .fill_pages
+                    .page(id, purpose, trades, next_cursor(v, more))
+                {
+                    Step::Done(trades) => {
+                        self.fill_orders.remove(cid);
+                        vec![SessionEvent::Trades { cid: *cid, trades }]
+                    }
+                    Step::More => Vec::new(),
+                    Step::Abandoned(why) => {
+                        self.fill_orders.remove(cid);
+                        abandoned(purpose, why)
+                    }
+                }
+            }
             Purpose::OpenOrders(symbol) => {
                 let items = list("orders")?
                     .iter()
@@ -548,11 +632,20 @@ impl CoinbaseRest {
                         self.learn(cid, o.order_id);
                     }
                 }
-                vec![SessionEvent::OpenOrders {
-                    symbol: symbol.clone(),
-                    // Orders placed elsewhere (no client id) are not ours to reconcile.
-                    orders: items.iter().filter_map(|o| o.snapshot(symbol)).collect(),
-                }]
+                // Orders placed elsewhere (no client id) are not ours to reconcile.
+                let orders = items.iter().filter_map(|o| o.snapshot(symbol)).collect();
+                let more = v.get("has_next").and_then(Value::as_bool) == Some(true);
+                match self
+                    .open_pages
+                    .page(id, purpose, orders, next_cursor(v, more))
+                {
+                    Step::Done(orders) => vec![SessionEvent::OpenOrders {
+                        symbol: symbol.clone(),
+                        orders,
+                    }],
+                    Step::More => Vec::new(),
+                    Step::Abandoned(why) => abandoned(purpose, why),
+                }
             }
             Purpose::Account => vec![SessionEvent::Balances(
                 private::balances(list("accounts")?).map_err(|e| e.to_string())?,
@@ -603,6 +696,26 @@ fn refused(purpose: Purpose, class: FailureClass, error: VenueError, out: &mut V
         Purpose::Status(cid) => SessionEvent::Uncertain { cid },
         p => SessionEvent::Failed { purpose: p, error },
     });
+}
+
+/// The answer's `cursor` when `more` says a next page exists and the cursor is not empty.
+fn next_cursor(v: &Value, more: bool) -> Option<String> {
+    v.get("cursor")
+        .and_then(Value::as_str)
+        .filter(|c| more && !c.is_empty())
+        .map(str::to_owned)
+}
+
+/// A list given up at the page cap or on a repeated cursor: failed (the next sweep or query
+/// asks again); nothing for a stale page of a list started again since.
+fn abandoned(purpose: &Purpose, why: String) -> Vec<SessionEvent> {
+    if why.is_empty() {
+        return Vec::new();
+    }
+    vec![SessionEvent::Failed {
+        purpose: purpose.clone(),
+        error: VenueError { code: 0, msg: why },
+    }]
 }
 
 /// `fmt::Write` into a byte buffer.

@@ -26,13 +26,17 @@
 //! Rate limits: 300 requests per 3 s per IP and 120 per 3 s per user. The venue reports no
 //! usage in headers, so the codec counts the requests it signs per minute against 120 per 3 s
 //! (2,400 a minute) as `RatePolicy`'s weight, which holds sweeps back from 80 % and queries
-//! from 90 %; new orders are held to 120 per 3 s by the session's `order_limits`.
+//! from 90 %; new orders are held to 120 per 3 s by the session's `order_limits`. Every
+//! request also takes a slot in two sliding 3 s windows (`RestCodec::windows`: 120 per user,
+//! 300 per IP — one key per engine, so the user's is the one that binds) and is refused
+//! before it leaves when either is full (counted as `window_refused`).
 //!
 //! Unconfirmed readings (the docs hold no sample; listed in `super::UNCONFIRMED`): the match
 //! list's items are read as `{"orderId", "tradeId", "fee", "feeCurrency"}` (the order info's
 //! name for the fee's currency); a market buy is sent with `ordQty` (the docs ask for `ordAmt`,
 //! a quote amount mako's orders do not carry), so the venue may refuse it.
 
+use crate::venue::windows::RateWindows;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -127,6 +131,8 @@ pub struct CoinstoreRest {
     /// Requests signed in the current minute (ms / 60000), as the policy's weight.
     minute: u64,
     sent: u32,
+    /// 120 per 3 s per user and 300 per 3 s per IP, counted over every request.
+    windows: RateWindows,
 }
 
 impl CoinstoreRest {
@@ -136,6 +142,10 @@ impl CoinstoreRest {
             signer,
             inflight: Inflight::default(),
             policy: RatePolicy::new(WEIGHT_PER_MINUTE),
+            windows: RateWindows::default()
+                .with(None, USER_REQUESTS_PER_3S, 3_000)
+                .with(None, IP_REQUESTS_PER_3S, 3_000)
+                .orders_on("/api/trade/order/place"),
             ids,
             cancel_alls: Vec::new(),
             minute: 0,
@@ -502,6 +512,13 @@ impl RestCodec for CoinstoreRest {
                 unknown(purpose, out);
             }
         }
+    }
+
+    fn windows(&mut self) -> Option<&mut RateWindows> {
+        Some(&mut self.windows)
+    }
+    fn windows_ref(&self) -> Option<&RateWindows> {
+        Some(&self.windows)
     }
 
     fn policy(&self) -> &RatePolicy {

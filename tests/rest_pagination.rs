@@ -1,0 +1,158 @@
+//! Cursor pagination on the REST seam, end to end against the simulator: the simulator answers
+//! lists in pages of 5 (`[sim] list_page_size`), the gateway's REST transport sends the
+//! follow-up pages the codec asks for as soon as an answer is read, and the codec hands on
+//! one merged open-orders list once the last page came. More open orders than one page are
+//! placed; one sweep's `OpenOrders` must hold every one of them, each once, with the
+//! simulator's order ids. Coinbase (`has_next`/`cursor`) and Bybit spot (`nextPageCursor`).
+//! A venue looping on a cursor is capped in `venue::pages`'s unit tests.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use common::gateway_rig::{COINBASE_EC_SECRET, COINBASE_KEY_NAME};
+use common::{start_sim, wait_for};
+use mako::config::Secret;
+use mako::gateway::rest::{RestOptions, RestOrders};
+use mako::types::order::OrderEvent;
+use mako::types::{ClientOrderId, OrderKind, Price, Qty, Side, TimeInForce, UnixNanos};
+use mako::venue::bybit::Category;
+use mako::venue::bybit::rest::BybitRest;
+use mako::venue::bybit::sign::BybitSigner;
+use mako::venue::coinbase::jwt::JwtSigner;
+use mako::venue::coinbase::rest::CoinbaseRest;
+use mako::venue::order::{PlaceOrder, SessionEvent};
+use mako::venue::rest::RestCodec;
+
+/// Resting orders placed: more than two pages of 5.
+const ORDERS: usize = 12;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Places `ORDERS` post-only bids far below the market on `symbol`, waits until the venue
+/// accepted each, then sweeps once and returns the merged open-orders list of `symbol`,
+/// and the venue order id of each client id.
+fn place_then_sweep<C: RestCodec>(
+    rest: &mut RestOrders<C>,
+    symbol: &str,
+    prefix: &str,
+) -> (
+    Vec<mako::venue::order::OrderSnapshot>,
+    HashMap<ClientOrderId, String>,
+) {
+    let mut accepted = HashMap::new();
+    let mut out = Vec::new();
+    for k in 0..ORDERS {
+        let cid = ClientOrderId::parse(&format!("{prefix}-{k}")).unwrap();
+        let order = PlaceOrder {
+            reduce_only: false,
+            symbol,
+            cid: &cid,
+            side: Side::Buy,
+            kind: OrderKind::LimitMaker,
+            tif: TimeInForce::Gtc,
+            price: Price::parse(&format!("{}", 1000 + k)).unwrap(),
+            qty: Qty::parse("0.01").unwrap(),
+            price_decimals: 2,
+            qty_decimals: 5,
+        };
+        let at = now_ms();
+        assert!(rest.place(&order, UnixNanos::from_millis(at), at));
+        // One at a time: the simulator's order of arrival is the order of placing.
+        wait_for(Duration::from_secs(10), || {
+            rest.drain(UnixNanos::from_millis(now_ms()), &mut out);
+            for e in out.drain(..) {
+                match e {
+                    SessionEvent::Order {
+                        cid,
+                        event: OrderEvent::Accepted { venue_order_id, .. },
+                    } => {
+                        accepted.insert(cid, venue_order_id.as_str().to_owned());
+                    }
+                    SessionEvent::PlaceRejected { cid, error } => {
+                        panic!("{cid} refused: {error:?}")
+                    }
+                    _ => {}
+                }
+            }
+            accepted.contains_key(&cid).then_some(())
+        })
+        .unwrap_or_else(|| panic!("order {k} accepted"));
+    }
+    let at = now_ms();
+    assert!(rest.sweep(&[symbol.to_owned()], UnixNanos::from_millis(at), at));
+    let list = wait_for(Duration::from_secs(10), || {
+        rest.drain(UnixNanos::from_millis(now_ms()), &mut out);
+        out.iter().find_map(|e| match e {
+            SessionEvent::OpenOrders { symbol: s, orders } if s == symbol => Some(orders.clone()),
+            _ => None,
+        })
+    })
+    .expect("the merged open-orders list");
+    assert!(
+        !out.iter().any(|e| matches!(e, SessionEvent::Failed { .. })),
+        "no list failed: {out:?}"
+    );
+    (list, accepted)
+}
+
+fn assert_all_once(
+    list: &[mako::venue::order::OrderSnapshot],
+    accepted: &HashMap<ClientOrderId, String>,
+) {
+    assert_eq!(list.len(), ORDERS, "every page merged: {list:?}");
+    let cids: HashSet<_> = list.iter().map(|o| o.cid).collect();
+    assert_eq!(cids.len(), ORDERS, "each order once");
+    for o in list {
+        assert_eq!(
+            Some(o.venue_order_id.as_str()),
+            accepted.get(&o.cid).map(String::as_str),
+            "{}",
+            o.cid
+        );
+        assert_eq!(o.orig_qty, Qty::parse("0.01").unwrap());
+    }
+}
+
+#[test]
+fn coinbase_open_orders_over_three_pages_are_merged_into_one_list() {
+    let sim = start_sim(&format!(
+        "list_page_size = 5\n{}",
+        common::gateway_rig::coinbase_sim_account()
+    ));
+    let host = sim.rest_url().trim_start_matches("http://").to_owned();
+    let signer = JwtSigner::from_parts(COINBASE_KEY_NAME, COINBASE_EC_SECRET).unwrap();
+    let mut rest = RestOrders::new(
+        "coinbase-pages",
+        &sim.rest_url(),
+        CoinbaseRest::with_signer(signer, &host),
+        RestOptions::default(),
+    );
+    rest.start().unwrap();
+    let (list, accepted) = place_then_sweep(&mut rest, "BTC-USDT", "cbp");
+    assert_all_once(&list, &accepted);
+    rest.shutdown();
+}
+
+#[test]
+fn bybit_open_orders_over_three_pages_are_merged_into_one_list() {
+    let sim = start_sim("list_page_size = 5\n");
+    let secret = Secret::new(mako::sim::DOC_SECRET);
+    let signer = BybitSigner::new(mako::sim::DOC_API_KEY, &secret);
+    let mut rest = RestOrders::new(
+        "bybit-pages",
+        &sim.rest_url(),
+        BybitRest::new(Category::Spot, signer, 5000),
+        RestOptions::default(),
+    );
+    rest.start().unwrap();
+    let (list, accepted) = place_then_sweep(&mut rest, "BTCUSDT", "byp");
+    assert_all_once(&list, &accepted);
+    rest.shutdown();
+}

@@ -36,6 +36,7 @@ use crate::venue::delta::sign::DeltaSigner;
 use crate::venue::delta::{DeltaMd, Platform};
 use crate::venue::md::MarketData;
 use crate::venue::okx::{OkxMd, OkxRest, OkxSession};
+use crate::venue::order::AmendLimits;
 use crate::venue::order::OrderSession;
 use crate::venue::rest::RestCodec;
 
@@ -110,21 +111,24 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
     }
 }
 
-/// Whether the gateway of `venue` amends orders in place: OKX, over its private WebSocket or
-/// REST, whichever carries its orders. Elsewhere (Binance) a strategy's amend is cancel + new.
-pub fn amends_in_place(venue: &crate::config::VenueConfig) -> bool {
+/// Which amends the gateway of `venue` makes in place (`None`: none, a strategy's amend is
+/// cancel + new): OKX any, over its private WebSocket or REST; Bybit any over its trade
+/// WebSocket; Binance a smaller quantity at the same price, keeping the order's queue place.
+pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits> {
     match venue.kind {
-        VenueKind::BinanceSpot => false,
-        VenueKind::OkxSpot => true,
-        VenueKind::Coinbase => false,
-        VenueKind::BitmartSpot => false,
+        // Only a smaller quantity at the same price (`order.amend.keepPriority`); any other
+        // amend is a cancel-replace.
+        VenueKind::BinanceSpot => Some(AmendLimits::QuantityDownOnly),
+        VenueKind::OkxSpot => Some(AmendLimits::Any),
+        VenueKind::Coinbase => None,
+        VenueKind::BitmartSpot => None,
         // Over the trade WebSocket (`order.amend`); REST amends are not built.
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
-            venue.order_transport == OrderTransport::WsApi
+            (venue.order_transport == OrderTransport::WsApi).then_some(AmendLimits::Any)
         }
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => false,
-        VenueKind::CoindcxFutures => false,
-        VenueKind::CoinstoreSpot => false,
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => None,
+        VenueKind::CoindcxFutures => None,
+        VenueKind::CoinstoreSpot => None,
     }
 }
 

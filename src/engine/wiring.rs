@@ -563,8 +563,8 @@ impl Parts {
         // replaced).
         if config.engine.mode != Mode::Paper {
             for (v, i) in s.all_markets() {
-                if super::venues::amends_in_place(&config.venues[v.index()]) {
-                    sink = sink.with_amends_in_place(i);
+                if let Some(limits) = super::venues::amends_in_place(&config.venues[v.index()]) {
+                    sink = sink.with_amend_limits(i, limits);
                 }
             }
         }

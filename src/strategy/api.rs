@@ -11,7 +11,7 @@ use crate::runtime::{SendError, Tx};
 use crate::types::StrategyTrade;
 use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, StrategyId};
 use crate::types::{OrderKind, OrderStatus, TimeInForce, TradeEvent, UnixNanos, VenueId, bps_of};
-use crate::venue::order::Balance;
+use crate::venue::order::{AmendLimits, Balance};
 
 use super::candles::Candle;
 use super::timers::Timers;
@@ -61,8 +61,9 @@ pub struct IntentSink {
     /// not sent).
     declared: Vec<(InstrumentId, usize)>,
     open: Vec<OpenOrder>,
-    /// Per route: whether its gateway amends orders in place (else an amend is cancel + new).
-    amends: Vec<bool>,
+    /// Per route: which amends its gateway makes in place (`None`, or an amend these limits
+    /// do not allow: cancel + new).
+    amends: Vec<Option<AmendLimits>>,
     /// Intents sent (or held) so far.
     pub sent: u64,
     /// While set (`gather`), intents wait in `held` and leave together at `release`: a
@@ -85,7 +86,7 @@ impl IntentSink {
             instrument,
             declared: vec![(instrument, 0)],
             open: Vec::with_capacity(64),
-            amends: vec![false],
+            amends: vec![None],
             sent: 0,
             gathering: false,
         }
@@ -94,8 +95,16 @@ impl IntentSink {
     /// Amends on the venue of `instrument` go in place (`OrderIntent::Amend`): its gateway's
     /// session amends orders (OKX's `amend-order`). Unchanged if `instrument` is not declared.
     pub fn with_amends_in_place(mut self, instrument: InstrumentId) -> Self {
+        self = self.with_amend_limits(instrument, AmendLimits::Any);
+        self
+    }
+
+    /// Amends on the venue of `instrument` that `limits` allow go in place (Binance: a smaller
+    /// quantity at the same price, `order.amend.keepPriority`); others are cancel + new.
+    /// Unchanged if `instrument` is not declared.
+    pub fn with_amend_limits(mut self, instrument: InstrumentId, limits: AmendLimits) -> Self {
         if let Some(route) = self.route_of(instrument) {
-            self.amends[route] = true;
+            self.amends[route] = Some(limits);
         }
         self
     }
@@ -103,7 +112,7 @@ impl IntentSink {
     /// A further market: orders on `instrument` go to `tx` (its venue's gateway).
     pub fn with_market(mut self, instrument: InstrumentId, tx: Tx<OrderIntent>) -> Self {
         self.routes.push(tx);
-        self.amends.push(false);
+        self.amends.push(None);
         self.declared.push((instrument, self.routes.len() - 1));
         self
     }
@@ -297,7 +306,7 @@ impl IntentSink {
             qty,
         };
         let route = self.route_of(o.instrument)?;
-        if self.amends[route] {
+        if self.amends[route].is_some_and(|l| l.allows(o.price, o.qty, price, qty)) {
             self.push(
                 route,
                 OrderIntent::Amend {
@@ -721,6 +730,30 @@ mod tests {
             sink.amend(on_a, Price::parse("12").unwrap(), q("1"), UnixNanos(10))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_quantity_down_only_venue_amends_a_smaller_size_in_place_and_replaces_the_rest() {
+        let (tx, rx) = bounded("main", 8, FullPolicy::Backpressure);
+        let s = StrategyId(0);
+        let mut sink = IntentSink::new(tx, CidMinter::new(1, s), s, InstrumentId(0))
+            .with_amend_limits(InstrumentId(0), AmendLimits::QuantityDownOnly);
+        let px = |p: &str| Price::parse(p).unwrap();
+        let bid = sink.limit(Side::Buy, px("10"), q("2"), true, UnixNanos(1));
+        assert_eq!(drain(&rx).len(), 1);
+        // Same price, smaller: in place, the order keeps its id.
+        assert_eq!(sink.amend(bid, px("10"), q("1.5"), UnixNanos(2)), Some(bid));
+        assert!(matches!(
+            drain(&rx)[..],
+            [OrderIntent::Amend { cid, qty, .. }] if cid == bid && qty == q("1.5")
+        ));
+        // A new price (or a larger size): cancel-replace under a new id.
+        let moved = sink.amend(bid, px("10.1"), q("2"), UnixNanos(3)).unwrap();
+        assert_ne!(moved, bid);
+        assert!(matches!(
+            drain(&rx)[..],
+            [OrderIntent::Replace { cid, new }] if cid == bid && new.cid == moved
+        ));
     }
 
     #[test]

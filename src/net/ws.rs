@@ -237,7 +237,7 @@ impl WsConn {
     /// How long a blocking `read` waits before answering `Ok(None)` (a worker thread's
     /// request/answer socket; `None` waits for ever).
     pub fn set_read_timeout(&mut self, d: Option<Duration>) -> Result<(), NetError> {
-        self.ws.get_ref().tcp().set_read_timeout(d)?;
+        self.ws.get_ref().inner.tcp().set_read_timeout(d)?;
         Ok(())
     }
 

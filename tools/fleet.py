@@ -103,6 +103,13 @@ port = {sim_port}
 source = "walk"
 seed = 7
 walk_interval_ms = 20
+
+# One simulated account carries every bot: Binance's 50 orders per 10 s (and 6,000 weight a
+# minute) would refuse most of 50 bots' orders, and this run measures the engine, not the
+# venue's limits. The engine still obeys whatever the simulator answers.
+[sim.limits]
+orders_per_10s = 1000000
+weight_per_minute = 100000000
 ''')
     for i, sym in enumerate(symbols):
         out.append(f'''
@@ -174,6 +181,11 @@ def main():
             f"tick_to_order {p['venue']}: n={r['count']} p50={r['p50_ns'] / 1000:.1f} µs "
             f"p90={r['p90_ns'] / 1000:.1f} µs p99={r['p99_ns'] / 1000:.1f} µs"
         )
+    risk = end.get("risk", {})
+    venues = [(v["name"], v.get("orders")) for v in end.get("venues", [])]
+    print(f"kill switch: {risk.get('kill_switch')} ({risk.get('kill_reason')}); order links: {venues}")
+    for v in end.get("venues", []):
+        print(f"orders by state on {v['name']}: {v.get('orders_by_state')}")
     if rates:
         rs = sorted(r for _, r, _ in rates)
         print(
@@ -181,6 +193,8 @@ def main():
             f"max {rs[-1]:.1f}; bots with none: {sum(1 for r in rs if r == 0)}; "
             f"fills in all: {sum(t for _, _, t in rates)}"
         )
+    if risk.get("kill_switch"):
+        sys.exit("the kill switch tripped: these figures are not a fleet trading")
 
 
 if __name__ == "__main__":

@@ -444,7 +444,7 @@ fn open_orders_fills_and_accounts() {
         &buf,
         "GET api.coinbase.com/api/v3/brokerage/orders/historical/fills",
     );
-    assert_eq!(q, "order_ids=o-42");
+    assert_eq!(q, "order_ids=o-42&limit=100");
     c.on_answer(
         h.id,
         http(

@@ -443,7 +443,7 @@ impl Session {
                 }
                 if status == 429 || error.code == -1003 || error.code == -1015 {
                     out.push(SessionEvent::RateLimited {
-                        retry_after_ms: 1_000,
+                        retry_after_ms: pause_ms(&error),
                     });
                 }
                 match replace::ws_error_data(frame).filter(|d| d.is_object()) {
@@ -480,14 +480,16 @@ impl Session {
                 if status == 418 {
                     out.push(SessionEvent::Banned);
                 }
-                if status == 429 || error.code == -1003 {
+                if status == 429 || error.code == -1003 || error.code == -1015 {
                     out.push(SessionEvent::RateLimited {
-                        retry_after_ms: 1_000,
+                        retry_after_ms: pause_ms(&error),
                     });
                 }
                 // Unknown outcome: the venue may or may not have acted.
-                let uncertain =
-                    status >= 500 || error.code == -1007 || status == 429 || status == 418;
+                // -1015 (too many new orders) refuses the order itself: not unknown.
+                let uncertain = status >= 500
+                    || error.code == -1007
+                    || ((status == 429 || status == 418) && error.code != -1015);
                 out.push(match purpose {
                     Purpose::Place(cid) if uncertain => SessionEvent::Uncertain { cid },
                     Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },
@@ -669,6 +671,28 @@ impl OrderSession for Session {
     fn budget_used_percent(&self) -> u32 {
         (u64::from(self.weight_used) * 100 / u64::from(self.weight_limit.max(1))) as u32
     }
+}
+
+/// How long new orders wait after a rate-limit answer: for -1015 (too many new orders) the
+/// interval its message names ("… current limit is 50 orders per 10 SECOND.": the window may
+/// stay full that long), at most a minute (a DAY limit is hit again then); else 1 s.
+fn pause_ms(error: &VenueError) -> u64 {
+    const DEFAULT_MS: u64 = 1_000;
+    const ORDERS_WINDOW_MS: u64 = 10_000;
+    if error.code != -1015 {
+        return DEFAULT_MS;
+    }
+    let named = error.msg.rsplit_once(" per ").and_then(|(_, tail)| {
+        let mut words = tail.split_whitespace();
+        let n = words.next()?.parse::<u64>().ok()?;
+        let unit_ms = match words.next()?.trim_end_matches('.') {
+            "SECOND" => 1_000,
+            "MINUTE" | "HOUR" | "DAY" => 60_000,
+            _ => return None,
+        };
+        Some(n.saturating_mul(unit_ms))
+    });
+    named.unwrap_or(ORDERS_WINDOW_MS).clamp(DEFAULT_MS, 60_000)
 }
 
 #[cfg(test)]

@@ -486,17 +486,8 @@ impl RestCodec for BybitRest {
             }
         };
         // A missing code is not documented: the outcome is unknown.
-        let code = v.get("retCode").and_then(Value::as_i64).unwrap_or(-1);
-        if code != 0 {
-            let error = VenueError {
-                code: i32::try_from(code).unwrap_or(i32::MIN),
-                msg: v
-                    .get("retMsg")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            };
-            if classify(code) == ErrorClass::RateLimited {
+        if let Some(error) = ret_error(&v) {
+            if classify(i64::from(error.code)) == ErrorClass::RateLimited {
                 self.policy.note(429, &RateHeaders::default(), at);
                 out.push(SessionEvent::RateLimited {
                     retry_after_ms: 1_000,
@@ -756,6 +747,21 @@ pub(super) fn refused(purpose: Purpose, error: VenueError, out: &mut Vec<Session
         }
         p => SessionEvent::Failed { purpose: p, error },
     });
+}
+
+/// A Bybit answer's refusal: its `retCode` (a missing one is not documented and reads as -1,
+/// an unknown outcome) and `retMsg`; `None` for `retCode` 0. The REST and trade-socket
+/// answers carry the same pair.
+pub(super) fn ret_error(v: &Value) -> Option<VenueError> {
+    let code = v.get("retCode").and_then(Value::as_i64).unwrap_or(-1);
+    (code != 0).then(|| VenueError {
+        code: i32::try_from(code).unwrap_or(i32::MIN),
+        msg: v
+            .get("retMsg")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+    })
 }
 
 #[cfg(test)]

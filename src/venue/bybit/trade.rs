@@ -171,17 +171,8 @@ impl BybitTrade {
             };
             self.rest.policy_mut().note(200, &h, at);
         }
-        let code = v.get("retCode").and_then(Value::as_i64).unwrap_or(-1);
-        if code != 0 {
-            let error = VenueError {
-                code: i32::try_from(code).unwrap_or(i32::MIN),
-                msg: v
-                    .get("retMsg")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            };
-            if classify(code) == ErrorClass::RateLimited {
+        if let Some(error) = super::rest::ret_error(&v) {
+            if classify(i64::from(error.code)) == ErrorClass::RateLimited {
                 self.rest
                     .policy_mut()
                     .note(429, &RateHeaders::default(), at);

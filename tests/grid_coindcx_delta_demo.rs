@@ -74,6 +74,9 @@ fn grids_trade(mode: Mode) {
             && s["perp"]["entry"].is_string()
             && s["perp"]["mark"].is_string()
             && s["trades"].as_u64().is_some_and(|t| t >= 1)
+            // The strategy's own report (its last fill) reaches the status page on another
+            // path than the gateway's books (position, trades): wait for both.
+            && s["last_fill_ns"].as_u64().is_some_and(|t| t > 0)
     };
     let report = common::run_until(
         engine,
@@ -109,7 +112,6 @@ fn grids_trade(mode: Mode) {
         assert_eq!(s["perp"]["leverage"], "5", "{s}");
         assert_eq!(s["perp"]["kind"], "linear-perpetual");
         assert!(s["pnl"].is_number(), "{s}");
-        assert!(s["last_fill_ns"].as_u64().is_some_and(|t| t > 0), "{s}");
         assert!(
             Price::parse(s["perp"]["mark"].as_str().unwrap())
                 .unwrap()

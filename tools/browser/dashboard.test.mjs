@@ -2,8 +2,9 @@
 // playwright-core; no browser download): starts `mako run` on a sim-mode config this script
 // writes (the grid on the simulator's Bybit linear perpetual; ports from the OS; a token file),
 // opens the dashboard, enters the control token, creates a grid bot from the form, waits until
-// the simulator has filled it (polling /trades: a condition, not a time), stops it from its
-// row, and saves screenshots under docs/dashboard/. Any step that does not happen fails the
+// the simulator has filled it (polling /trades: a condition, not a time), edits its
+// parameters from its row (a bad value refused with its key path, a good one in force on
+// /status), stops and toggles it from its row, and saves screenshots under docs/dashboard/. Any step that does not happen fails the
 // run (exit code 1); the page may load nothing from anywhere but the engine.
 //
 //   MAKO_BIN=target/debug/mako node tools/browser/dashboard.test.mjs
@@ -263,6 +264,30 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll("#activity tr.info, #activity tr.warn, #activity tr.error").length > 0, null, { timeout: WAIT_MS });
     await page.screenshot({ path: path.join(SHOTS, "dashboard-trading.png"), fullPage: true });
 
+    // Edit its parameters from its row: a bad value is refused with its key path, a good one
+    // is in force on /status.
+    await page.click(`#bots tr[data-bot="${BOT}"] button[data-action="edit"]`);
+    await page.waitForFunction((id) => !document.querySelector("#edit").hidden
+      && document.querySelector("#edit-id").textContent === id, BOT);
+    const shown = JSON.parse(await page.inputValue("#edit-params"));
+    if (shown.levels !== 2) throw new Error("the editor does not show the bot's parameters: " + JSON.stringify(shown));
+    await page.fill("#edit-params", JSON.stringify({ ...shown, levels: "three" }));
+    await page.click("#edit-save");
+    await page.waitForFunction(() => /^refused: 422 .*params\.levels/.test(document.querySelector("#edit-result").textContent), null, { timeout: 30000 })
+      .catch(async (e) => { throw new Error("a bad parameter was not refused with its path: " + (await page.textContent("#edit-result")) + " " + e.message); });
+    await page.fill("#edit-params", JSON.stringify({ ...shown, levels: 3 }));
+    await page.click("#edit-save");
+    await page.waitForFunction(() => /^saved /.test(document.querySelector("#edit-result").textContent), null, { timeout: 30000 })
+      .catch(async (e) => { throw new Error("the edit was refused: " + (await page.textContent("#edit-result")) + " " + e.message); });
+    await until(`${BOT}'s new parameters in force`, async () => {
+      const s = await getJson(base, "/status");
+      const b = s.strategies.find((x) => x.id === BOT);
+      return b && b.params && b.params.levels === 3;
+    });
+    await page.screenshot({ path: path.join(SHOTS, "bot-edit.png"), fullPage: false });
+    await page.click("#edit-cancel");
+    log(`edited ${BOT}: levels 2 → 3 (a bad value refused with params.levels)`);
+
     // Stop it from its row.
     await page.click(`#bots tr[data-bot="${BOT}"] button[data-action="stop"]`);
     await until(`${BOT} stopped`, async () => {
@@ -275,8 +300,17 @@ async function main() {
       return row && row.children[4].textContent === "stopped";
     }, BOT, { timeout: WAIT_MS });
     await page.screenshot({ path: path.join(SHOTS, "bot-stopped.png"), fullPage: false });
+    // Toggle starts it again; toggle again stops it.
+    for (const want of ["running", "stopped"]) {
+      await page.click(`#bots tr[data-bot="${BOT}"] button[data-action="toggle"]`);
+      await until(`${BOT} ${want} after toggle`, async () => {
+        const s = await getJson(base, "/status");
+        const b = s.strategies.find((x) => x.id === BOT);
+        return b && b.state === want;
+      });
+    }
     if (problems.length) throw new Error(problems.join("\n"));
-    log(`ok: created ${BOT} from the form, it traded against the simulator, stopped; screenshots in ${SHOTS}`);
+    log(`ok: created ${BOT} from the form, it traded against the simulator, edited, stopped, toggled; screenshots in ${SHOTS}`);
   } finally {
     if (browser) await browser.close();
     if (!exited) {

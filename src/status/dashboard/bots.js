@@ -135,13 +135,18 @@ function renderBots(s, stats) {
       tr.appendChild(td);
     });
     const act = el("td");
-    for (const a of ["start", "stop", "pause", "resume"]) {
+    for (const a of ["start", "stop", "pause", "resume", "toggle"]) {
       const btn = el("button", a);
       btn.type = "button";
       btn.dataset.action = a;
       btn.addEventListener("click", (e) => { e.stopPropagation(); botAction(x.id, a); });
       act.appendChild(btn);
     }
+    const edit = el("button", "edit");
+    edit.type = "button";
+    edit.dataset.action = "edit";
+    edit.addEventListener("click", (e) => { e.stopPropagation(); openEdit(x); });
+    act.appendChild(edit);
     const del = el("button", "delete", "danger");
     del.type = "button";
     del.dataset.action = "delete";
@@ -167,6 +172,43 @@ function renderBots(s, stats) {
     t.appendChild(tr);
   }
 }
+
+// ---- the parameters editor: the bot's parameters in force, as JSON, sent back with PUT ----
+
+function openEdit(x) {
+  $("edit-id").textContent = x.id;
+  $("edit-params").value = JSON.stringify(x.params || {}, null, 2);
+  $("edit-result").textContent = "";
+  $("edit").hidden = false;
+  $("edit-params").focus();
+}
+
+$("edit-cancel").addEventListener("click", () => { $("edit").hidden = true; });
+
+$("edit").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const id = $("edit-id").textContent;
+  const out = $("edit-result");
+  let params;
+  try {
+    params = JSON.parse($("edit-params").value);
+  } catch (err) {
+    out.textContent = "not JSON: " + err.message;
+    out.className = "bad";
+    return;
+  }
+  const res = await control("PUT", "/control/strategies/" + encodeURIComponent(id), params);
+  if (!res) return;
+  if (res.status === 200) {
+    out.textContent = "saved " + id;
+    out.className = "ok";
+  } else {
+    const restart = res.doc.needs_restart ? " (needs a restart: " + res.doc.needs_restart.join(", ") + ")" : "";
+    out.textContent = "refused: " + errorText(res) + restart;
+    out.className = "bad";
+  }
+  refreshNow();
+});
 
 // ---- the create form -------------------------------------------------------------------
 

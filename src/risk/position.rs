@@ -19,6 +19,9 @@ pub struct Position {
     pub funding: i128,
     /// Fills applied.
     pub fills: u64,
+    /// Times the quantity was corrected from the venue's (a confirmed drift: a liquidation,
+    /// a trade by hand), so a strategy keeping its own books of the position can tell.
+    pub corrections: u32,
 }
 
 impl Position {

@@ -57,6 +57,7 @@ impl RiskEngine {
         };
         leg.position.qty = size;
         leg.position.cost = cost;
+        leg.position.corrections = leg.position.corrections.wrapping_add(1);
         if let Some(n) = self.net.get_mut(instrument.index()) {
             *n += size - was;
         }
@@ -153,13 +154,12 @@ mod tests {
         // 0.015 × 61 000 = 915 quote, at 10^-16.
         assert_eq!(pos.cost, 915 * 10_i128.pow(16));
         assert_eq!(pos.funding, 7, "funding and fees are kept");
+        assert_eq!(pos.corrections, 1, "counted, so the strategy can be told");
         assert_eq!(r.funding_paid(I0), 7);
         // Liquidated: flat, cost gone.
         r.correct_position(I0, 0, None);
-        assert_eq!(
-            (r.net_position(I0), r.position(StrategyId(0)).unwrap().cost),
-            (0, 0)
-        );
+        let pos = r.position(StrategyId(0)).unwrap();
+        assert_eq!((r.net_position(I0), pos.cost, pos.corrections), (0, 0, 2));
         // A smaller long with no entry stated keeps the average: 0.005 of a 60 000 long.
         let mut r = engine(1);
         buy(&mut r, 0, "0.01", "60000");

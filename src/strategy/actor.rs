@@ -141,6 +141,9 @@ pub struct StrategyActor {
     prints: u64,
     prints_lost: u64,
     decisions: u64,
+    /// Per declared instrument (the main one first): the position corrections from the venue
+    /// the strategy has been told of.
+    corrections: Vec<u32>,
     /// Stopped by the operator.
     stopped: bool,
     vacant: bool,
@@ -231,6 +234,7 @@ impl StrategyActor {
             prints: 0,
             prints_lost: 0,
             decisions: 0,
+            corrections: Vec::new(),
             stopped: false,
             vacant: false,
         }
@@ -662,6 +666,25 @@ impl Actor for StrategyActor {
         }
         if now >= self.next_report {
             self.next_report = now.plus_nanos(REPORT_EVERY_NS);
+            // A position the engine corrected from the venue's: the strategy is told (what it
+            // keeps of its own holdings is stale).
+            self.corrections.resize(1 + self.extra.len(), 0);
+            for k in 0..self.corrections.len() {
+                let id = if k == 0 {
+                    self.instrument
+                } else {
+                    self.extra[k - 1]
+                };
+                let n = self.env.corrections(self.id, id);
+                if n != self.corrections[k] {
+                    self.corrections[k] = n;
+                    work += 1;
+                    tracing::warn!(strategy = %self.name, instrument = id.index(),
+                        "its position was corrected from the venue's: the strategy is told");
+                    let mut cx = cx!(self, now, book, UnixNanos::ZERO, band, halted);
+                    self.strategy.on_position_corrected(id, &mut cx);
+                }
+            }
             let mid = mid_of(&book);
             let report = self.strategy.report(mid);
             if report.entries_stopped != self.entries_stopped {

@@ -389,3 +389,100 @@ fn a_vacant_slot_told_to_flatten_closes_what_a_removed_bot_left_and_nothing_when
     assert!(i.price < px("100") && i.price.is_positive(), "{}", i.price);
     assert!(irx.try_recv().is_none(), "one order");
 }
+
+/// Records the position corrections it is told of.
+struct Told {
+    told: Arc<Mutex<Vec<(InstrumentId, i64)>>>,
+}
+
+impl Strategy for Told {
+    fn on_tick(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn on_order_update(&mut self, _u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {}
+    fn on_position_corrected(&mut self, instrument: InstrumentId, cx: &mut StrategyCtx<'_>) {
+        let held = cx.position_of(instrument).qty;
+        self.told.lock().unwrap().push((instrument, held));
+    }
+    fn on_stop(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn reload(&mut self, _p: &toml::Table) -> Result<(), Vec<(String, String)>> {
+        Ok(())
+    }
+    fn report(&self, _m: Option<Price>) -> StrategyReport {
+        StrategyReport::default()
+    }
+    fn set_paused(&mut self, _p: bool) {}
+}
+
+#[test]
+fn a_strategy_is_told_once_per_correction_of_its_position_from_the_venue() {
+    use crate::risk::{Position, PositionBoard};
+    let inst = Instrument::new(
+        InstrumentId(0),
+        VenueId(0),
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        px("0.1"),
+        Qty::parse("0.001").unwrap(),
+    )
+    .unwrap();
+    let cache = BookCache::new(1);
+    let board = PositionBoard::new(2, 1, 1);
+    let sid = StrategyId(1);
+    let told = Arc::new(Mutex::new(vec![]));
+    let (itx, _irx) = bounded("intents", 8, FullPolicy::Backpressure);
+    let (_utx, urx) = bounded("updates", 8, FullPolicy::Backpressure);
+    let mut actor = StrategyActor::new(
+        "strategy:told".into(),
+        sid,
+        VenueId(0),
+        InstrumentId(0),
+        Box::new(Told { told: told.clone() }),
+        cache.reader(),
+        None,
+        urx,
+        IntentSink::new(itx, CidMinter::new(1, sid), sid, InstrumentId(0)),
+        KillSwitch::default(),
+    )
+    .with_env(Env::new(
+        Some(cache.reader()),
+        vec![inst],
+        Some(board.clone()),
+    ));
+    let (clock, hand) = Clock::manual(UnixNanos(T0));
+    let mut ctx = Ctx {
+        clock,
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    actor.start(&mut ctx).unwrap();
+    let set = |qty: i64, corrections: u32| {
+        board.set_position(
+            sid,
+            InstrumentId(0),
+            Position {
+                qty,
+                corrections,
+                ..Position::default()
+            },
+        )
+    };
+    let mut step = |n: usize| {
+        for _ in 0..n {
+            hand.advance(S);
+            actor.poll(&mut ctx);
+        }
+        told.lock().unwrap().clone()
+    };
+    // Fills move the position: no correction, nothing told.
+    set(2_000_000, 0);
+    assert!(step(2).is_empty());
+    // The venue's position replaced the engine's (a liquidation to zero): told once.
+    set(0, 1);
+    assert_eq!(step(3), vec![(InstrumentId(0), 0)]);
+    // Another one later: told again.
+    set(-1_000_000, 2);
+    assert_eq!(
+        step(2),
+        vec![(InstrumentId(0), 0), (InstrumentId(0), -1_000_000)]
+    );
+}

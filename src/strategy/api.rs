@@ -499,6 +499,14 @@ pub struct Env {
 }
 
 impl Env {
+    /// How many times the engine corrected `strategy`'s position in `instrument` from the
+    /// venue's (see [`Strategy::on_position_corrected`]); 0 without a board.
+    pub fn corrections(&self, strategy: StrategyId, instrument: InstrumentId) -> u32 {
+        self.board
+            .as_ref()
+            .map_or(0, |b| b.position(strategy, instrument).corrections)
+    }
+
     pub fn new(
         cache: Option<CacheReader>,
         instruments: Vec<Instrument>,
@@ -621,6 +629,12 @@ pub trait Strategy: Send {
         _cx: &mut StrategyCtx<'_>,
     ) {
     }
+    /// The engine's position of this strategy in `instrument` was corrected from the venue's
+    /// (a confirmed drift: a liquidation, an auto-deleverage, a trade by hand); `cx.position_of`
+    /// gives the corrected figure. Learned within a report period (250 ms) of the correction.
+    /// A strategy that keeps its own books of what it holds must not trade on them as they
+    /// were; the default ignores it (a strategy reading `cx.position()` sees the new figure).
+    fn on_position_corrected(&mut self, _instrument: InstrumentId, _cx: &mut StrategyCtx<'_>) {}
     /// The engine is stopping: cancel what it should.
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>);
     /// New parameters (validated first; on `Err` nothing changed).

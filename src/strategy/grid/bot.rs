@@ -7,7 +7,8 @@
 
 use crate::gateway::OrderUpdate;
 use crate::strategy::api::{OrderSpec, Strategy, StrategyCtx, StrategyReport, Subscriptions};
-use crate::types::{ClientOrderId, Instrument, Notional, Price, Qty, Side, TradeEvent, UnixNanos};
+use crate::types::{ClientOrderId, Instrument, InstrumentId, Notional, Price, Qty, Side};
+use crate::types::{TradeEvent, UnixNanos};
 use crate::types::{OrderKind, SCALE, TimeInForce, bps_of};
 
 use super::params::GridParams;
@@ -110,6 +111,9 @@ pub struct GridBot {
     last_fill: Option<UnixNanos>,
     refusals: u64,
     paused: bool,
+    /// The engine corrected the position from the venue's: the levels' books no longer say
+    /// what is held, so nothing is placed until the operator resumes (a new grid is laid out).
+    corrected: bool,
 }
 
 /// After a refusal, a level waits this long before it tries again.
@@ -131,6 +135,7 @@ impl GridBot {
             last_fill: None,
             refusals: 0,
             paused: false,
+            corrected: false,
         }
     }
 
@@ -422,7 +427,7 @@ impl Strategy for GridBot {
     }
 
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
-        if cx.halted || self.paused {
+        if cx.halted || self.paused || self.corrected {
             self.cancel_live(cx);
             return;
         }
@@ -521,10 +526,22 @@ impl Strategy for GridBot {
             }
         }
         let l = &self.levels[i];
-        if entry && !l.to_exit.is_zero() && !cx.halted && !self.paused {
+        if entry && !l.to_exit.is_zero() && !cx.halted && !self.paused && !self.corrected {
             self.place_exit(i, cx);
         }
         self.maybe_complete(i, cx.now);
+    }
+
+    /// Each level's exit was sized from its own fills; after a liquidation or a trade by hand
+    /// those exits would open a position instead of closing one. The grid cancels its orders
+    /// and places nothing more (reported as `entries_stopped`) until the operator resumes or
+    /// starts it: then it lays out a new grid from the market, holding what the engine's
+    /// books say (its round trips so far stay booked).
+    fn on_position_corrected(&mut self, instrument: InstrumentId, cx: &mut StrategyCtx<'_>) {
+        if instrument == self.instrument.id {
+            self.corrected = true;
+            self.cancel_live(cx);
+        }
     }
 
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>) {
@@ -584,11 +601,19 @@ impl Strategy for GridBot {
             round_trips: self.trips_done,
             last_fill: self.last_fill,
             paused: self.paused,
+            entries_stopped: self
+                .corrected
+                .then_some("position corrected from the venue's: resume to lay out a new grid"),
             ..StrategyReport::default()
         }
     }
 
     fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+        if !paused && self.corrected {
+            // Resumed by the operator after a correction: a new grid from the market.
+            self.corrected = false;
+            self.levels.clear();
+        }
     }
 }

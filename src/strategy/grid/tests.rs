@@ -451,3 +451,34 @@ fn a_refused_first_order_is_tried_again_after_a_pause() {
     r.now = r.now.plus_nanos(2_000_000_000);
     assert_eq!(r.market("105"), vec![s(Side::Buy, "100", "1")]);
 }
+
+#[test]
+fn a_position_corrected_from_the_venue_stops_the_grid_until_resumed() {
+    let mut r = rig(&format!("{BASE}\ninfinite_loop = true"));
+    assert_eq!(r.market("105"), vec![s(Side::Buy, "100", "1")]);
+    assert_eq!(
+        r.fill(Side::Buy, "1", "0", "SOL"),
+        vec![s(Side::Sell, "110", "1")]
+    );
+    // Another instrument's correction is not this grid's.
+    assert!(
+        r.call(|b, cx| b.on_position_corrected(InstrumentId(7), cx))
+            .is_empty()
+    );
+    assert_eq!(r.bot.report(None).entries_stopped, None);
+    // The venue liquidated the long: the sell exit would now open a short. It is cancelled,
+    // and nothing is placed while the market moves or the cancel is confirmed.
+    assert_eq!(
+        r.call(|b, cx| b.on_position_corrected(InstrumentId(0), cx)),
+        vec![Sent::Cancel]
+    );
+    assert!(r.flush().is_empty());
+    assert!(r.market("99").is_empty());
+    assert!(r.market("111").is_empty());
+    assert!(r.live().is_empty());
+    assert!(r.bot.report(None).entries_stopped.is_some());
+    // Resumed by the operator: a new grid, laid out afresh.
+    r.bot.set_paused(false);
+    assert_eq!(r.bot.report(None).entries_stopped, None);
+    assert_eq!(r.market("111"), vec![s(Side::Buy, "100", "1")]);
+}

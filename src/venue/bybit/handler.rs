@@ -63,6 +63,8 @@ pub struct BybitMd {
     limits: SyncLimits,
     counters: FeedCounters,
     channels: Vec<Channel>,
+    /// The depth of the book messages read: the subscribed `BOOK_DEPTH`, or a recording's.
+    book_depth: u32,
     /// Re-subscribes handed to the feed, and connections given up on because one went
     /// unanswered.
     pub resubscribes: u64,
@@ -84,6 +86,7 @@ impl BybitMd {
             limits,
             counters: FeedCounters::default(),
             channels: vec![Channel::Book, Channel::Trades],
+            book_depth: BOOK_DEPTH,
             resubscribes: 0,
             abandoned: 0,
         };
@@ -193,9 +196,14 @@ impl BybitMd {
                 seq,
                 ts_ms,
             } => {
-                if depth != BOOK_DEPTH {
-                    // A depth this handler did not subscribe to (a recording's, say).
-                    return Ok(Handled::Ignored);
+                if depth != self.book_depth {
+                    // A depth this handler did not subscribe to. A recording of another depth
+                    // (Bybit's history files are `orderbook.500`) is read at its own depth when
+                    // its first book message is a snapshot; otherwise it is not the book's.
+                    if !(snapshot && self.counters.snapshots == 0) {
+                        return Ok(Handled::Ignored);
+                    }
+                    self.book_depth = depth;
                 }
                 let i = self.slot(instrument)?;
                 let (bids, asks): (&[Level], &[Level]) = (&self.parser.bids, &self.parser.asks);

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 c=fuzz/corpus
-targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md coindcx_md coinstore_md binance_private binance_user okx_private coinbase_private rest_answers sim_http sim_ws status_http recording hgrm config"
+targets="binance_md okx_md coinbase_md bitmart_md bybit_md delta_md coindcx_md coinstore_md binance_private binance_user okx_private coinbase_private bybit_private bitmart_private coinstore_private delta_private coindcx_private rest_answers sim_http sim_ws status_http recording hgrm config"
 rm -rf "$c" && mkdir -p "$c"
 for t in $targets; do
   mkdir -p "$c/$t"
@@ -277,6 +277,49 @@ for f in docs/latency/*.hgrm; do
   cp "$f" "$c/hgrm/"
 done
 printf '       Value     Percentile TotalCount 1/(1-Percentile)\n\n      10.000 0.000000000000          1           1.00\n      20.000 0.500000000000          2           2.00\n      30.000 1.000000000000          3\n' | put hgrm small
+
+# The private streams and REST answers of the later venues (src/fuzzing/private.rs): each
+# sample on one line (a private frame), and behind each of the six requests' selector bytes
+# with HTTP 200 (byte 0 the request, bytes 1-2 = 100 → status 200) as a REST answer.
+private_seeds() { # target files...
+  local t=$1 f n k out
+  shift
+  for f in "$@"; do
+    n=$(basename "$f" | sed 's/\.[a-z]*$//')
+    out=$(compact "$f")
+    [ -n "$out" ] || continue
+    printf '%s' "$out" | put "$t" "$n.line"
+    for k in 1 2 3 4 5 6; do
+      { printf "\\x0$k\\x00\\x64"; printf '%s' "$out"; } | put "$t" "$n.rest$k"
+    done
+  done
+}
+private_seeds bybit_private $by/bybit_order_stream.json $by/bybit_execution_stream.json \
+  $by/bybit_ws_auth_response.json $by/bybit_create_order_response.json $by/bybit_ws_pong_private.json
+private_seeds bitmart_private $bm/bitmart_user_order.json $bm/bitmart_user_balance.json \
+  $bm/bitmart_ws_login_response.json $bm/bitmart_submit_order_response.json \
+  $bm/bitmart_query_order_response.json $bm/bitmart_open_orders_response.json \
+  $bm/bitmart_cancel_order_response.json $bm/bitmart_spot_wallet_response.jsonc
+cs=tests/fixtures/coinstore/samples
+private_seeds coinstore_private $cs/coinstore_order_place_response.json $cs/coinstore_order_info_response.json \
+  $cs/coinstore_order_active_response.json $cs/coinstore_order_cancel_response.json \
+  $cs/coinstore_account_list_response.json $cs/coinstore_ws_order_push_2022.jsonc \
+  $cs/coinstore_ws_account_push_2022.jsonc
+dx=tests/fixtures/coindcx/samples
+private_seeds coindcx_private $dx/coindcx_ws_df_order_update.jsonc $dx/coindcx_ws_balance_update.json \
+  $dx/coindcx_ws_df_position_update.jsonc $dx/coindcx_rest_create_order_response.json \
+  $dx/coindcx_rest_cancel_order_response.json $dx/coindcx_rest_positions_response.json
+# Delta's private messages as delta.md documents them (no verbatim sample file).
+{
+  printf '%s\n' '{"type":"key-auth","success":true,"status_code":200}'
+  printf '%s\n' '{"type":"orders","action":"create","symbol":"BTCUSD","product_id":27,"id":101,"client_order_id":"m1","side":"buy","size":10,"unfilled_size":10,"limit_price":"60000","state":"open","seq_no":1,"timestamp":1700000000000000}'
+  printf '%s\n' '{"type":"v2/user_trades","symbol":"BTCUSD","product_id":27,"fill_id":"f1","order_id":"101","client_order_id":"m1","side":"buy","size":4,"price":"60000","commission":"0.0012","position":4,"seq_no":2,"timestamp":1700000000100000}'
+  printf '%s\n' '{"type":"positions","action":"update","symbol":"BTCUSD","product_id":27,"size":4,"entry_price":"60000","margin":"12","liquidation_price":"48000"}'
+  printf '%s\n' '{"type":"margins","asset_symbol":"USD","balance":"1000","available_balance":"980","blocked_margin":"20"}'
+} | put delta_private stream-lines
+printf '\x01\x00\x64{"success":true,"result":{"id":101,"client_order_id":"m1","state":"open","size":10,"unfilled_size":10,"side":"buy","limit_price":"60000","product_symbol":"BTCUSD","paid_commission":"0"}}' | put delta_private rest-place
+printf '\x03\x00\x64{"success":true,"result":{"id":101,"client_order_id":"m1","state":"closed","size":10,"unfilled_size":0,"average_fill_price":"60000","paid_commission":"0.003","product_symbol":"BTCUSD"}}' | put delta_private rest-status
+printf '\x02\x01\x2c{"success":false,"error":{"code":"open_order_not_found"}}' | put delta_private rest-cancel-404
 
 # Configs.
 for f in config/*.toml tests/fixtures/config/*.toml; do

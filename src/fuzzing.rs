@@ -14,6 +14,10 @@ use crate::types::{TimeInForce, UnixNanos, VenueOrderId};
 use crate::venue::order::{OrderSession, PlaceOrder, SessionEvent};
 use crate::venue::rest::{Answer, RestCodec};
 
+mod private;
+pub use private::delta_private;
+pub use private::{bitmart_private, bybit_private, coindcx_private, coinstore_private};
+
 /// One target: its name (the file in `fuzz/fuzz_targets/`) and its entry point.
 pub type Target = (&'static str, fn(&[u8]));
 
@@ -30,6 +34,11 @@ pub const TARGETS: &[Target] = &[
     ("binance_private", binance_private),
     ("okx_private", okx_private),
     ("coinbase_private", coinbase_private),
+    ("bybit_private", bybit_private),
+    ("bitmart_private", bitmart_private),
+    ("coinstore_private", coinstore_private),
+    ("delta_private", delta_private),
+    ("coindcx_private", coindcx_private),
     ("rest_answers", rest_answers),
     ("sim_http", sim_http),
     ("status_http", status_http),

@@ -247,7 +247,7 @@ fn trades(odd: bool) -> impl Strategy<Value = (Vec<u8>, bool)> {
                 .map(|(i, (mut t, other))| {
                     // Each trade repeats the arg's instId (or, odd frames, another one).
                     let id = if odd {
-                        other.unwrap_or(inst.clone())
+                        other.unwrap_or_else(|| inst.clone())
                     } else {
                         inst.clone()
                     };

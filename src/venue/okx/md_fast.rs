@@ -64,7 +64,7 @@ impl Keys {
 
     /// The instrument whose `instId` and closing quote start `rest`, and those bytes.
     #[inline(always)]
-    fn find<'k>(&'k self, rest: &[u8]) -> Option<(InstrumentId, &'k [u8])> {
+    fn find(&self, rest: &[u8]) -> Option<(InstrumentId, &[u8])> {
         let head = rest.first_chunk::<16>().map(|w| {
             let lo = u64::from_le_bytes(w[..8].try_into().unwrap_or([0; 8]));
             let hi = u64::from_le_bytes(w[8..].try_into().unwrap_or([0; 8]));

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use mako::book::{BookCache, L2Book, Level};
 use mako::feed::record::RecordReader;
 use mako::types::{InstrumentId, Price, Qty, Side, UnixNanos};
@@ -303,4 +303,110 @@ criterion_group! {
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     targets = benches
 }
-criterion_main!(okx);
+
+/// Binance's bookTicker and trade frames from the start of its recording (the frames of
+/// `benches/feed_parse.rs`), at most `max` of each.
+fn binance_frames(max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    const BINANCE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/binance-spot/btcusdt_20240808.gz"
+    );
+    let (mut tickers, mut trades) = (vec![], vec![]);
+    let mut r = RecordReader::open(BINANCE).expect("fixture");
+    while let Some(rec) = r.next() {
+        let f = rec.expect("fixture line").frame;
+        if f.starts_with(b"{\"stream\":\"btcusdt@bookTicker\"") && tickers.len() < max {
+            tickers.push(f.to_vec());
+        } else if f.starts_with(b"{\"stream\":\"btcusdt@trade\"") && trades.len() < max {
+            trades.push(f.to_vec());
+        }
+        if tickers.len() == max && trades.len() == max {
+            break;
+        }
+    }
+    (tickers, trades)
+}
+
+/// `OKX_MD_COUNT=<kind>:<n>`: decodes `n` frames of one kind, prints a checksum of what was
+/// decoded and exits, for instruction counts under callgrind (two runs with different `n`,
+/// subtracted, give instructions per frame without the loading; docs/performance.md has the
+/// commands). Kinds: `okx-bbo`, `okx-trades` (`OkxMd::on_frame`, as the criterion rows),
+/// `okx-bbo-parse`, `okx-trades-parse` (the codec alone), `okx-books` (`n` walks of the
+/// capture's updates from a synced book), `binance-ticker`, `binance-trade` (Binance's
+/// `MdParser::parse`, as `feed_parse`'s rows).
+fn count(spec: &str) {
+    use mako::venue::binance::{MdEvent, MdParser, SymbolTable, TimeUnit};
+    let (kind, n) = spec.split_once(':').expect("OKX_MD_COUNT=<kind>:<n>");
+    let n: usize = n.parse().expect("a frame count");
+    let mut sum = 0u64;
+    if let Some(kind) = kind.strip_prefix("binance-") {
+        let (tickers, trades) = binance_frames(512);
+        let mut t = SymbolTable::new();
+        t.insert("btcusdt", InstrumentId(0)).expect("symbol");
+        let mut p = MdParser::new(t, TimeUnit::Millis, 8192);
+        let corpus = if kind == "ticker" { &tickers } else { &trades };
+        let mut i = 0;
+        for _ in 0..n {
+            sum += match p.parse(black_box(cycle(corpus, &mut i))) {
+                Ok(MdEvent::BookTicker(t)) => t.update_id,
+                Ok(MdEvent::Trade(t)) => t.trade_id,
+                _ => 1 << 40,
+            };
+        }
+        println!("{spec}: {sum}");
+        return;
+    }
+    let k = load();
+    let (mut m, mut p, mut i) = (md(), parser(), 0);
+    match kind {
+        "okx-bbo" => {
+            for _ in 0..n {
+                if let Ok(Handled::Bbo { bid, .. }) = m.on_frame(black_box(cycle(&k.bbo, &mut i))) {
+                    sum += bid.price.units() as u64;
+                }
+            }
+        }
+        "okx-bbo-parse" => {
+            for _ in 0..n {
+                if let Ok(Msg::Bbo { bid, .. }) = p.parse(black_box(cycle(&k.bbo, &mut i))) {
+                    sum += bid.price.units() as u64;
+                }
+            }
+        }
+        "okx-trades" => {
+            for _ in 0..n {
+                let _ = m.on_frame(black_box(cycle(&k.trades, &mut i)));
+                for t in m.trades().drain(..) {
+                    sum += black_box(t).price.units() as u64;
+                }
+            }
+        }
+        "okx-trades-parse" => {
+            for _ in 0..n {
+                if let Ok(Msg::Trades) = p.parse(black_box(cycle(&k.trades, &mut i))) {
+                    sum += p.trades.iter().map(|t| t.qty.units() as u64).sum::<u64>();
+                }
+            }
+        }
+        "okx-books" => {
+            for _ in 0..n {
+                let mut m = md();
+                let _ = m.on_frame(&k.snapshot);
+                for u in &k.updates {
+                    sum += u64::from(m.on_frame(black_box(u)).is_ok());
+                }
+            }
+        }
+        _ => panic!("unknown kind {kind}"),
+    }
+    println!("{spec}: {sum} (fast-path misses {})", p.fast_misses());
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("OKX_MD_COUNT") {
+        count(&spec);
+        return;
+    }
+    okx();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -94,6 +94,10 @@ pub use crate::venue::md::InstTable;
 /// The parser: simd-json's working memory and the decoded levels and trades, all reused.
 pub struct OkxMdParser {
     insts: InstTable,
+    /// `insts` as the hand-shaped reader matches them; rebuilt before the next frame when
+    /// `insts_mut` was called.
+    keys: super::md_fast::Keys,
+    keys_stale: bool,
     scratch: Vec<u8>,
     buffers: simd_json::Buffers,
     tape: Tape<'static>,
@@ -109,6 +113,8 @@ pub struct OkxMdParser {
 impl OkxMdParser {
     pub fn new(insts: InstTable, levels: usize) -> Self {
         Self {
+            keys: super::md_fast::Keys::new(&insts),
+            keys_stale: false,
             insts,
             scratch: Vec::with_capacity(1 << 16),
             buffers: simd_json::Buffers::new(1 << 16),
@@ -126,6 +132,7 @@ impl OkxMdParser {
     }
 
     pub fn insts_mut(&mut self) -> &mut InstTable {
+        self.keys_stale = true;
         &mut self.insts
     }
 
@@ -136,13 +143,17 @@ impl OkxMdParser {
         if frame == b"pong" {
             return Ok(Msg::Pong);
         }
+        if self.keys_stale {
+            self.keys = super::md_fast::Keys::new(&self.insts);
+            self.keys_stale = false;
+        }
         let out = super::md_fast::Out {
             trades: &mut self.trades,
             bids: &mut self.bids,
             asks: &mut self.asks,
             canonical: &mut self.canonical,
         };
-        if let Some(m) = super::md_fast::parse(frame, &self.insts, out) {
+        if let Some(m) = super::md_fast::parse(frame, &self.keys, out) {
             return Ok(m);
         }
         self.misses += 1;

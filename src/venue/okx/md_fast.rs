@@ -3,6 +3,11 @@
 //! It reads the bytes in place and validates every field it takes; anything else (another
 //! channel, another key order, escapes, extra fields) is a miss, and the general decoder
 //! (simd-json's tape) reads the frame instead, as the authority on what is an error.
+//!
+//! Everything is compared as fixed literals and machine words: the channel and the key after
+//! it in one literal, the `instId` against each instrument's bytes and closing quote (two
+//! masked words for ids of up to 15 bytes: [`Keys`]), integers and millisecond times eight
+//! digits per word. No byte is scanned twice and nothing is allocated.
 
 use crate::book::Level;
 use crate::types::fixed::POW10;
@@ -10,13 +15,85 @@ use crate::types::{InstrumentId, Price, Qty, Side, TradeId, TradePrint, UnixNano
 
 use super::md::{InstTable, Msg};
 
+/// One instrument as the reader matches it: its `instId` and the closing quote.
+struct Key {
+    /// `instId` + `"`.
+    bytes: Box<[u8]>,
+    id: InstrumentId,
+    /// The first 16 bytes of `bytes` (zero-padded) as two little-endian words, and the masks
+    /// that keep only `bytes`' own; `None` for longer ids (compared as slices).
+    words: Option<[u64; 4]>,
+}
+
+/// The instruments of an [`InstTable`], ready to be matched in place (built once per table:
+/// the parser rebuilds it whenever the table may have changed).
+#[derive(Default)]
+pub(super) struct Keys {
+    keys: Vec<Key>,
+}
+
+impl Keys {
+    pub(super) fn new(insts: &InstTable) -> Self {
+        let keys = insts
+            .iter()
+            // An id with a quote or a backslash could never be read as one string here: left
+            // to the general decoder.
+            .filter(|(s, _)| !s.bytes().any(|b| b == b'"' || b == b'\\'))
+            .map(|(s, id)| {
+                let mut bytes = s.as_bytes().to_vec();
+                bytes.push(b'"');
+                let words = (bytes.len() <= 16).then(|| {
+                    let mut w = [0u8; 16];
+                    let mut m = [0u8; 16];
+                    w[..bytes.len()].copy_from_slice(&bytes);
+                    m[..bytes.len()].fill(0xFF);
+                    let word = |b: &[u8; 16], i: usize| {
+                        u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]))
+                    };
+                    [word(&w, 0), word(&w, 8), word(&m, 0), word(&m, 8)]
+                });
+                Key {
+                    bytes: bytes.into_boxed_slice(),
+                    id,
+                    words,
+                }
+            })
+            .collect();
+        Self { keys }
+    }
+
+    /// The instrument whose `instId` and closing quote start `rest`, and those bytes.
+    #[inline(always)]
+    fn find(&self, rest: &[u8]) -> Option<(InstrumentId, &[u8])> {
+        let head = rest.first_chunk::<16>().map(|w| {
+            let lo = u64::from_le_bytes(w[..8].try_into().unwrap_or([0; 8]));
+            let hi = u64::from_le_bytes(w[8..].try_into().unwrap_or([0; 8]));
+            (lo, hi)
+        });
+        self.keys
+            .iter()
+            .find(|k| match (k.words, head) {
+                (Some([w0, w1, m0, m1]), Some((lo, hi))) => {
+                    ((lo ^ w0) & m0) | ((hi ^ w1) & m1) == 0
+                }
+                _ => rest.starts_with(&k.bytes),
+            })
+            .map(|k| (k.id, &*k.bytes))
+    }
+}
+
 struct Cursor<'a> {
     b: &'a [u8],
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
-    #[inline]
+    #[inline(always)]
+    fn rest(&self) -> &'a [u8] {
+        self.b.get(self.at..).unwrap_or(&[])
+    }
+
+    #[inline(always)]
     fn lit(&mut self, s: &[u8]) -> Option<()> {
         if self.b.get(self.at..self.at + s.len())? == s {
             self.at += s.len();
@@ -26,10 +103,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Consumes `s` if it is next.
+    #[inline(always)]
+    fn eat(&mut self, s: &[u8]) -> bool {
+        self.lit(s).is_some()
+    }
+
     /// The bytes up to the next `"` (which is consumed); an escape is a miss.
     #[inline]
     fn until_quote(&mut self) -> Option<&'a [u8]> {
-        let rest = &self.b[self.at..];
+        let rest = self.rest();
         let n = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
         if rest[n] != b'"' {
             return None;
@@ -38,23 +121,25 @@ impl<'a> Cursor<'a> {
         Some(&rest[..n])
     }
 
-    #[inline]
+    /// A JSON integer (`seqId`, `prevSeqId`, `checksum`): an optional minus, 1 to 18 digits,
+    /// no leading zero.
+    #[inline(always)]
     fn int(&mut self) -> Option<i64> {
-        let rest = &self.b[self.at..];
+        let rest = self.rest();
         let neg = rest.first() == Some(&b'-');
         let digits = &rest[usize::from(neg)..];
-        let n = digits
-            .iter()
-            .position(|c| !c.is_ascii_digit())
-            .unwrap_or(digits.len());
+        let (v, n) = uint_digits(digits);
         // JSON numbers have no leading zeros (`0617` is not JSON): leave those to the general
         // decoder, which refuses them.
         if n == 0 || n > 18 || (n > 1 && digits[0] == b'0') {
             return None;
         }
-        let v = digits[..n]
-            .iter()
-            .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+        // n <= 18 digits: below 10^18, an i64. `-0` is left to the general decoder (a float
+        // to some readers).
+        let v = v as i64;
+        if neg && v == 0 {
+            return None;
+        }
         self.at += usize::from(neg) + n;
         Some(if neg { -v } else { v })
     }
@@ -62,15 +147,34 @@ impl<'a> Cursor<'a> {
     /// A string field the reader does not use (deprecated level fields, counts): skipped, but
     /// only when it is digits, so that bytes the general decoder would refuse (control
     /// characters inside a string) are not taken here either.
-    #[inline]
+    #[inline(always)]
     fn skip_digits(&mut self) -> Option<()> {
-        let rest = &self.b[self.at..];
-        let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        let rest = self.rest();
+        let (_, mut n) = digit_run(rest);
+        if n == 8 {
+            n += rest[8..].iter().take_while(|c| c.is_ascii_digit()).count();
+        }
         if rest.get(n) != Some(&b'"') {
             return None;
         }
         self.at += n + 1;
         Some(())
+    }
+
+    /// A string of digits only (OKX's numeric `tradeId`), through its closing quote; any
+    /// other string is read by [`Cursor::until_quote`].
+    #[inline(always)]
+    fn id_string(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest();
+        let (_, mut n) = digit_run(rest);
+        if n == 8 {
+            n += rest[8..].iter().take_while(|c| c.is_ascii_digit()).count();
+        }
+        if rest.get(n) == Some(&b'"') {
+            self.at += n + 1;
+            return Some(&rest[..n]);
+        }
+        self.until_quote()
     }
 
     /// A decimal string's body and closing quote (the opening quote consumed), in units of
@@ -82,7 +186,7 @@ impl<'a> Cursor<'a> {
     /// general decoder decides. Digits are read eight bytes at a time.
     #[inline(always)]
     fn decimal(&mut self) -> Option<(i64, bool)> {
-        let rest = &self.b[self.at..];
+        let rest = self.rest();
         let (int, int_digits) = digit_run(rest);
         if int_digits == 0 || int_digits == 8 && rest.get(8).is_some_and(u8::is_ascii_digit) {
             return None;
@@ -106,18 +210,21 @@ impl<'a> Cursor<'a> {
         Some((units as i64, shortest))
     }
 
-    #[inline]
+    /// A millisecond time string (`"1597026383085"`, the opening quote consumed): 1 to 15
+    /// digits and the closing quote.
+    #[inline(always)]
     fn millis(&mut self) -> Option<UnixNanos> {
-        let s = self.until_quote()?;
-        if s.is_empty() || s.len() > 15 || !s.iter().all(u8::is_ascii_digit) {
+        let rest = self.rest();
+        let (ms, n) = uint_digits(rest);
+        if n == 0 || n > 15 || rest.get(n) != Some(&b'"') {
             return None;
         }
-        let ms = s.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+        self.at += n + 1;
         Some(UnixNanos::from_millis(ms))
     }
 
     /// One level `"p","q","0","n"]` (after its opening `["`).
-    #[inline]
+    #[inline(always)]
     fn level(&mut self) -> Option<Level> {
         let p = Price::from_units(self.decimal()?.0);
         self.lit(b",\"")?;
@@ -136,14 +243,20 @@ impl<'a> Cursor<'a> {
 /// bytes); byte by byte otherwise.
 #[inline(always)]
 fn digit_run(b: &[u8]) -> (u64, usize) {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let Some(w) = b.first_chunk::<8>() else {
         let n = b.iter().take(8).take_while(|c| c.is_ascii_digit()).count();
         let v = b[..n].iter().fold(0, |v, &c| v * 10 + u64::from(c - b'0'));
         return (v, n);
     };
-    let w = u64::from_le_bytes(*w);
+    digit_word(u64::from_le_bytes(*w))
+}
+
+/// The leading ASCII digits of the eight bytes `w` (first byte lowest) as a number, and how
+/// many there are (0..=8).
+#[inline(always)]
+fn digit_word(w: u64) -> (u64, usize) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let d = w.wrapping_sub(ZEROS);
     // Non-zero bytes of `bad` are not digits. Below the first of them every byte was a digit,
     // so `d` holds its value there exactly (a borrow only runs upward from a non-digit).
@@ -159,6 +272,28 @@ fn digit_run(b: &[u8]) -> (u64, usize) {
     ((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF, n)
 }
 
+/// The digits at the start of `b` as a number and how many there were, counting at most 19
+/// (a longer run reads as 19 digits, which every caller refuses): eight digits per word,
+/// byte by byte past the sixteenth.
+#[inline(always)]
+fn uint_digits(b: &[u8]) -> (u64, usize) {
+    let (mut v, mut n) = digit_run(b);
+    if n < 8 {
+        return (v, n);
+    }
+    let (lo, m) = digit_run(&b[8..]);
+    v = v * POW10[m] + lo;
+    n += m;
+    while n < 19
+        && let Some(&c) = b.get(n)
+        && c.is_ascii_digit()
+    {
+        v = v * 10 + u64::from(c - b'0');
+        n += 1;
+    }
+    (v, n)
+}
+
 /// Where a frame's decoded parts go (the parser's reused buffers).
 pub(super) struct Out<'a> {
     pub trades: &'a mut Vec<TradePrint>,
@@ -169,32 +304,47 @@ pub(super) struct Out<'a> {
 
 /// `Some` when the frame is a `bbo-tbt`, `trades` or `books` push of the shape OKX sends;
 /// `None` for the general decoder. Trades and levels go into `out` (cleared first).
-pub(super) fn parse(frame: &[u8], insts: &InstTable, out: Out<'_>) -> Option<Msg> {
+#[inline]
+pub(super) fn parse(frame: &[u8], keys: &Keys, out: Out<'_>) -> Option<Msg> {
+    #[derive(Clone, Copy)]
+    enum Channel {
+        Bbo,
+        Trades,
+        Books,
+    }
     let mut c = Cursor { b: frame, at: 0 };
     c.lit(b"{\"arg\":{\"channel\":\"")?;
-    let channel = c.until_quote()?;
-    c.lit(b",\"instId\":\"")?;
-    let inst = std::str::from_utf8(c.until_quote()?).ok()?;
-    let instrument = insts.get(inst)?;
-    if channel == b"books" {
-        return books(&mut c, instrument, out);
-    }
-    let trades = out.trades;
-    c.lit(b"},\"data\":[{")?;
+    let channel = if c.eat(b"bbo-tbt\",\"instId\":\"") {
+        Channel::Bbo
+    } else if c.eat(b"trades\",\"instId\":\"") {
+        Channel::Trades
+    } else if c.eat(b"books\",\"instId\":\"") {
+        Channel::Books
+    } else {
+        return None;
+    };
+    let (instrument, key) = keys.find(c.rest())?;
+    c.at += key.len();
     match channel {
-        b"bbo-tbt" => bbo(&mut c, instrument),
-        b"trades" => {
+        Channel::Books => books(&mut c, instrument, out),
+        Channel::Bbo => {
+            c.lit(b"},\"data\":[{")?;
+            bbo(&mut c, instrument)
+        }
+        Channel::Trades => {
+            c.lit(b"},\"data\":[{")?;
+            let trades = out.trades;
             trades.clear();
-            let r = trades_data(&mut c, instrument, inst, trades);
+            let r = trades_data(&mut c, instrument, key, trades);
             if r.is_none() {
                 trades.clear();
             }
             r
         }
-        _ => None,
     }
 }
 
+#[inline(always)]
 fn bbo(c: &mut Cursor<'_>, instrument: InstrumentId) -> Option<Msg> {
     c.lit(b"\"asks\":[[\"")?;
     let ask = c.level()?;
@@ -202,7 +352,7 @@ fn bbo(c: &mut Cursor<'_>, instrument: InstrumentId) -> Option<Msg> {
     let bid = c.level()?;
     c.lit(b"],\"ts\":\"")?;
     let ts = c.millis()?;
-    let seq = if c.lit(b",\"seqId\":").is_some() {
+    let seq = if c.eat(b",\"seqId\":") {
         Some(c.int()?)
     } else {
         None
@@ -217,36 +367,39 @@ fn bbo(c: &mut Cursor<'_>, instrument: InstrumentId) -> Option<Msg> {
     })
 }
 
+/// The `data` of a `trades` push; `key` is the arg's `instId` and its closing quote, which
+/// every trade must repeat.
+#[inline(always)]
 fn trades_data(
     c: &mut Cursor<'_>,
     instrument: InstrumentId,
-    inst: &str,
+    key: &[u8],
     out: &mut Vec<TradePrint>,
 ) -> Option<Msg> {
     loop {
         c.lit(b"\"instId\":\"")?;
-        if c.until_quote()? != inst.as_bytes() {
-            return None;
-        }
+        c.lit(key)?;
         c.lit(b",\"tradeId\":\"")?;
-        let trade_id = TradeId::new(c.until_quote()?)?;
+        let trade_id = TradeId::new(c.id_string()?)?;
         c.lit(b",\"px\":\"")?;
         let price = Price::from_units(c.decimal()?.0);
         c.lit(b",\"sz\":\"")?;
         let qty = Qty::from_units(c.decimal()?.0);
         c.lit(b",\"side\":\"")?;
-        let aggressor = match c.until_quote()? {
-            b"buy" => Side::Buy,
-            b"sell" => Side::Sell,
-            _ => return None,
+        let aggressor = if c.eat(b"buy\"") {
+            Side::Buy
+        } else if c.eat(b"sell\"") {
+            Side::Sell
+        } else {
+            return None;
         };
         c.lit(b",\"ts\":\"")?;
         let ts = c.millis()?;
         // `count` and `seqId` came later than the other fields (captures from 2022 lack them).
-        if c.lit(b",\"count\":\"").is_some() {
+        if c.eat(b",\"count\":\"") {
             c.skip_digits()?;
         }
-        if c.lit(b",\"seqId\":").is_some() {
+        if c.eat(b",\"seqId\":") {
             c.int()?;
         }
         c.lit(b"}")?;
@@ -259,7 +412,7 @@ fn trades_data(
             trade_time: ts,
             event_time: ts,
         });
-        if c.lit(b",{").is_none() {
+        if !c.eat(b",{") {
             break;
         }
     }

@@ -125,7 +125,8 @@ fn coinstore_fills_by_polling_match_the_venue_without_the_private_socket() {
         told.with_trade_id
     );
     let c = &r.last.counters;
-    assert!(c.fill_polls > 10, "polls sent: {c:?}");
+    // Polls pause while a 429's wait lasts, so the count is not a multiple of the run time.
+    assert!(c.fill_polls >= 3, "polls sent: {c:?}");
     assert_eq!(c.connects, 0, "the private link is never opened: {c:?}");
     assert!(!r.last.link_up);
     let rest = r.last.rest.expect("REST figures");

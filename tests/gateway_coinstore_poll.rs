@@ -134,3 +134,110 @@ fn coinstore_fills_by_polling_match_the_venue_without_the_private_socket() {
     assert_eq!(r.last.overdue, 0);
     r.stop();
 }
+
+/// Through the engine's own wiring (`engine/venues.rs`): a Coinstore venue block WITHOUT
+/// `private_ws_url` is valid in sim mode and trades the spread maker with fills polled; the
+/// simulator's fills are what the strategy counted, and no order is left open at shutdown.
+#[test]
+fn the_engine_polls_coinstore_fills_when_the_block_has_no_private_ws_url() {
+    use mako::engine::Engine;
+    use mako::runtime::{Clock, Shutdown};
+    let dir = std::env::temp_dir().join(format!("mako-poll-coinstore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = format!(
+        r#"
+[engine]
+name = "coinstore-poll"
+mode = "sim"
+data_dir = {dir:?}
+
+[[venues]]
+name = "coinstore"
+kind = "coinstore-spot"
+ws_url = "ws://127.0.0.1:0"
+rest_url = "http://127.0.0.1:0"
+streams = ["depth", "trade"]
+
+[[instruments]]
+venue = "coinstore"
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+tick_size = "1"
+lot_size = "0.00001"
+min_qty = "0.00001"
+min_notional = "5"
+
+[risk]
+max_order_qty = "0.1"
+max_position = "2"
+max_open_orders = 10
+price_collar_bps = 100
+max_orders_per_sec = 20
+
+[[strategies]]
+id = "mm-btc-coinstore"
+kind = "spread"
+venue = "coinstore"
+instrument = "BTCUSDT"
+
+[strategies.params]
+spread_bps = 2
+order_size = "0.01"
+stale_tolerance_bps = 3
+refresh_interval = "30s"
+base_allocation = "0.5"
+quote_allocation = "30000"
+
+[status]
+bind = "127.0.0.1:0"
+publish_interval = "250ms"
+
+[sim]
+host = "127.0.0.1"
+port = 0
+source = "walk"
+seed = 21
+walk_interval_ms = 20
+
+[[sim.symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+tick_size = "1"
+step_size = "0.00001"
+min_qty = "0.00001"
+min_notional = "5"
+start_price = "60000.00"
+levels = 200
+
+[[sim.accounts]]
+balances = {{ BTC = "10", USDT = "1000000" }}
+"#,
+        dir = dir.display().to_string()
+    );
+    let config = mako::config::parse(&text, std::path::Path::new("coinstore-poll.toml"))
+        .expect("a block without private_ws_url is valid");
+    assert!(config.venues[0].private_ws_url.is_none());
+    let shutdown = Shutdown::new();
+    let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
+    assert!(engine.skipped.is_empty(), "{:?}", engine.skipped);
+    let report = common::run_until(
+        engine,
+        shutdown,
+        "polled fills on the simulated Coinstore venue",
+        Duration::from_secs(240),
+        |v| common::strategy_trades(v, "mm-btc-coinstore") >= 2,
+    );
+    let state = report.sim_state.expect("simulator state");
+    let fills = state["fills"].as_array().expect("fills");
+    assert!(fills.len() >= 2, "the venue filled quotes: {state}");
+    let open = state["accounts"][0]["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .filter(|o| matches!(o["status"].as_str(), Some("NEW" | "PARTIALLY_FILLED")))
+        .count();
+    assert_eq!(open, 0, "shutdown cancelled every order");
+    std::fs::remove_dir_all(&dir).ok();
+}

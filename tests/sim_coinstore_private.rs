@@ -326,7 +326,7 @@ fn login_brings_order_and_account_pushes_numbered_by_s() {
         "an order push with a match and an account push"
     );
     let f = fill.unwrap();
-    assert_eq!(f["matchRole"], "TAKER");
+    assert_eq!(f["matchRole"], "TAKER", "the 2022 push's form");
     assert!(f["version"].as_u64().unwrap() >= 1);
     assert!(
         f["fee"].is_string() && f["feeCurrencyId"].as_u64().unwrap() > 0,

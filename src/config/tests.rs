@@ -149,7 +149,7 @@ const CASES: &[Case] = &[
     ("a live delta-global venue needs private_ws_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"delta-global\"")), ("venues[0].ws_api_url", None)], &["venues[0].private_ws_url"]),
     ("a live bybit-linear venue needs private_ws_url and refuses a passphrase", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"bybit-linear\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].private_ws_url"]),
     ("a coinstore-spot venue in paper mode", &[("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].ws_api_url", None)], &[]),
-    ("a coinstore-spot venue refuses live mode, a passphrase and ws_api_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].kind", "venues[0].private_ws_url"]),
+    ("a coinstore-spot venue refuses live mode, a passphrase and ws_api_url", &[("engine.mode", Some("\"live\"")), ("venues[0].kind", Some("\"coinstore-spot\"")), ("venues[0].passphrase_env", Some("\"P\""))], &["venues[0].passphrase_env", "venues[0].ws_api_url", "venues[0].kind"]),
     ("user_id applies to coinstore-spot only", &[("venues[0].user_id", Some("4930"))], &["venues[0].user_id"]),
     ("unknown venue kind", &[("venues[0].kind", Some("\"okx\""))], &["venues[0].kind"]),
     ("a coinbase venue in paper mode", &[("venues[0].kind", Some("\"coinbase\"")), ("venues[0].ws_api_url", None)], &[]),

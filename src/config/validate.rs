@@ -383,19 +383,7 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::CoinstoreSpot
-            && v.private_ws_url.is_none()
-            && first_of_name
-            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
-            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
-        {
-            errors.push(
-                p("private_ws_url"),
-                "Coinstore order changes arrive on its WebSocket's private LOGIN (2022 docs): \
-                 set private_ws_url, e.g. \"wss://ws.coinstore.com/s/ws\"",
-            );
-            good = false;
-        }
+        // coinstore-spot without private_ws_url polls its fills over REST (every 500 ms).
         if v.kind == RawVenueKind::CoindcxFutures
             && v.private_ws_url.is_none()
             && first_of_name

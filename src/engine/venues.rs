@@ -365,35 +365,44 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
         VenueKind::CoinstoreSpot => {
-            let ws = v.private_ws_url.clone().ok_or_else(|| {
-                format!(
-                    "venue {}: the gateway needs private_ws_url (Coinstore's WebSocket, \
-                     wss://ws.coinstore.com/s/ws: the 2022 docs' LOGIN with the order and \
-                     account channels)",
-                    v.name
-                )
-            })?;
+            // Without private_ws_url, fills and order changes are polled over REST
+            // (venue::coinstore::fills); the private link is never opened.
+            let ws = v.private_ws_url.clone();
             // Without configured credentials the engine trades on the simulator's account,
-            // whose user id follows from its key.
+            // whose user id follows from its key. Only the private LOGIN names it.
             let user_id = match &v.credentials {
-                Some(c) => c.user_id.ok_or_else(|| {
+                Some(c) if ws.is_some() => c.user_id.ok_or_else(|| {
                     format!(
                         "venue {}: the gateway needs user_id (the account's user id, which \
                          Coinstore's private LOGIN names)",
                         v.name
                     )
                 })?,
+                Some(c) => c.user_id.unwrap_or(0),
                 None => crate::sim::coinstore_private::user_id_for_key(spec.api_key.expose()),
             };
+            let mut spec = spec;
+            if ws.is_none() {
+                spec.options.fills_poll = Some(crate::venue::coinstore::fills::POLL_EVERY);
+            }
+            let ws = ws.unwrap_or_default();
             let ids = crate::venue::coinstore::session::Ids::default();
             let session = CoinstoreSession::new(user_id, &spec.api_key, ids.clone());
             // Coinstore takes orders over REST only, whatever order_transport says.
-            let mut spec = spec;
             spec.venue.order_transport = OrderTransport::Rest;
             // Orders, cancels and queries go over signed REST; order changes arrive on the
-            // private WebSocket (only the simulator is known to serve it).
+            // private WebSocket (only the simulator is known to serve it), or by polling.
             let signer = CoinstoreSigner::new(&spec.api_secret);
-            let rest = CoinstoreRest::new(&spec.api_key, signer, ids);
+            let pairs = spec
+                .instruments
+                .iter()
+                .filter(|i| i.venue == spec.venue.id)
+                .filter_map(|i| {
+                    let asset = |a: &str| crate::types::AssetCode::new(a.as_bytes());
+                    Some((i.symbol.clone(), asset(&i.base)?, asset(&i.quote)?))
+                })
+                .collect();
+            let rest = CoinstoreRest::new(&spec.api_key, signer, ids).with_pairs(pairs);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
     }

@@ -49,6 +49,10 @@ pub struct GatewayOptions {
     pub cancel_on_stop: Vec<bool>,
     /// The REST transport's settings (used when the venue's `order_transport` is `rest`).
     pub rest: RestOptions,
+    /// No private WebSocket: fills and order changes are learned by polling the venue's
+    /// recent fills (`RestCodec::recent_fills`) and open orders over REST this often, on the
+    /// REST worker. The private link is never opened. `None`: the private WebSocket.
+    pub fills_poll: Option<Duration>,
 }
 
 impl Default for GatewayOptions {
@@ -61,6 +65,7 @@ impl Default for GatewayOptions {
             stop_timeout: Duration::from_secs(3),
             cancel_on_stop: Vec::new(),
             rest: RestOptions::default(),
+            fills_poll: None,
         }
     }
 }
@@ -135,6 +140,8 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     out: Vec<u8>,
     events: Vec<SessionEvent>,
     next_sweep: UnixNanos,
+    /// When the next recent-fills poll is due (`GatewayOptions::fills_poll`).
+    next_fills_poll: UnixNanos,
     next_deadline_check: UnixNanos,
     next_snapshot: UnixNanos,
     /// Requests other than orders and cancels wait until then (429 / Retry-After).
@@ -193,7 +200,14 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         private_ws: &str,
         rest: Option<C>,
     ) -> Result<Self, String> {
-        let ws = private_ws;
+        // Polled (no private WebSocket): the link is never opened; an empty URL stands for
+        // no socket at all.
+        let polled = spec.options.fills_poll.is_some();
+        let ws = if polled && private_ws.is_empty() {
+            "ws://127.0.0.1:9/no-private-link"
+        } else {
+            private_ws
+        };
         let endpoint = Endpoint::parse(ws).map_err(|e| e.to_string())?;
         let link =
             Link::new(spec.connector, endpoint, &spec.venue.name).map_err(|e| e.to_string())?;
@@ -240,7 +254,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             venue: spec.venue,
             instruments: spec.instruments,
             link,
-            user_stream: false,
+            // Polled: no stream to wait for; REST answers and polls stand in for it.
+            user_stream: polled,
             table,
             chase,
             risk: spec.risk,
@@ -255,6 +270,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             out: Vec::with_capacity(1024),
             events: Vec::with_capacity(64),
             next_sweep: UnixNanos::ZERO,
+            next_fills_poll: UnixNanos::ZERO,
             next_deadline_check: UnixNanos::ZERO,
             next_snapshot: UnixNanos::ZERO,
             quiet_until: UnixNanos::ZERO,
@@ -322,6 +338,27 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
     /// Whether requests can reach the venue: REST needs no WebSocket link.
     fn can_send(&self) -> bool {
         self.orders_over_rest || self.link.is_up()
+    }
+
+    /// No private WebSocket: fills come from polling (`GatewayOptions::fills_poll`).
+    fn polled(&self) -> bool {
+        self.options.fills_poll.is_some() && self.rest.is_some()
+    }
+
+    /// Asks the venue's recent fills of every symbol (polled mode), off the hot path: the
+    /// REST worker sends them; the codec turns new fills into the same `Trade` events the
+    /// stream gives, each trade once.
+    fn poll_fills(&mut self, now: UnixNanos) {
+        if now < self.quiet_until || self.banned {
+            return;
+        }
+        let vms = self.venue_ms(now);
+        let symbols = self.symbols();
+        if let Some(r) = self.rest.as_mut()
+            && r.poll_fills(&symbols, now, vms)
+        {
+            self.counters.fill_polls += 1;
+        }
     }
 
     /// Applies every REST answer that has arrived.
@@ -433,7 +470,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
 
     fn on_new(&mut self, i: NewOrderIntent, now: UnixNanos) {
         let taken_at = self.timing.now();
-        if self.banned || !self.link.is_up() || !self.user_stream {
+        if self.banned || (!self.polled() && (!self.link.is_up() || !self.user_stream)) {
             return self.refuse(&i, Refusal::VenueUnavailable, now);
         }
         if let Some(why) = self
@@ -1406,7 +1443,9 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
                 message: format!("REST order worker: {e}"),
             })?;
         }
-        self.link.poll(now);
+        if !self.polled() {
+            self.link.poll(now);
+        }
         Ok(())
     }
 
@@ -1419,7 +1458,7 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         {
             self.risk.kill_switch().trip(KillReason::PersistenceDown);
         }
-        if self.link.poll(now) {
+        if !self.polled() && self.link.poll(now) {
             self.last_rx = now;
             self.ping_sent_at = None;
             self.periodic_ping_at = now;
@@ -1431,9 +1470,18 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         work += self.read_rest(now);
         // New orders first, then cancels and amends, all in one write (`actor/burst.rs`).
         work += self.handle_intents(now);
-        if self.link.is_up() && now >= self.next_sweep {
-            self.next_sweep = now.plus_nanos(ns(self.options.sweep_interval));
+        if (self.link.is_up() || self.polled()) && now >= self.next_sweep {
+            // Polled: open orders and balances are asked at the poll interval too.
+            let every = self.options.sweep_interval;
+            let every = self.options.fills_poll.map_or(every, |p| p.min(every));
+            self.next_sweep = now.plus_nanos(ns(every));
             self.sweep(now);
+        }
+        if let Some(every) = self.options.fills_poll
+            && now >= self.next_fills_poll
+        {
+            self.next_fills_poll = now.plus_nanos(ns(every));
+            self.poll_fills(now);
         }
         if now >= self.next_deadline_check {
             self.next_deadline_check = now.plus_nanos(DEADLINE_CHECK_NS);
@@ -1476,7 +1524,7 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
         let until = start.plus_nanos(ns(self.options.stop_timeout));
         while !to_cancel.is_empty() && ctx.clock.now() < until {
             let now = ctx.clock.now();
-            if self.link.poll(now) {
+            if !self.polled() && self.link.poll(now) {
                 self.on_link_up(now);
             }
             self.read_frames(now);

@@ -376,6 +376,23 @@ impl<C: RestCodec> RestOrders<C> {
         self.submit(head, buf, venue_ms)
     }
 
+    /// The recent fills of each of `symbols` (no private WebSocket: fills are polled), as
+    /// queries; false if the weight policy held them back or the codec cannot ask.
+    pub fn poll_fills(&mut self, symbols: &[String], now: UnixNanos, venue_ms: u64) -> bool {
+        if symbols.is_empty() || !self.admit(Class::Query, now) {
+            return false;
+        }
+        let mut sent = false;
+        for symbol in symbols {
+            let mut buf = self.buffer();
+            match self.codec.recent_fills(symbol, venue_ms, &mut buf) {
+                Some(head) => sent |= self.submit(head, buf, venue_ms),
+                None => self.free.push(buf),
+            }
+        }
+        sent
+    }
+
     /// Perpetuals: the position of each of `symbols` (a sweep request); false if the weight
     /// policy held it back or the codec asks no venue positions.
     pub fn positions(&mut self, symbols: &[String], now: UnixNanos, venue_ms: u64) -> bool {

@@ -64,6 +64,8 @@ pub struct GatewayCounters {
     pub rate_limited: u64,
     /// Gaps in the private stream's sequence, each reconciled at once.
     pub stream_gaps: u64,
+    /// Recent-fills polls sent (no private WebSocket: `GatewayOptions::fills_poll`).
+    pub fill_polls: u64,
     /// Updates that waited because a strategy's update channel was full (never dropped).
     pub updates_held: u64,
     /// Perpetuals: positions the venue reported (pushes and sweeps), each compared.

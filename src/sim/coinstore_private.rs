@@ -10,8 +10,10 @@
 //! reading). Endpoints: `POST /api/trade/order/place`, `POST /api/trade/order/cancel` (by
 //! `ordId`; by `clOrdId` too, which the docs do not list), `POST /api/trade/order/cancelAll`,
 //! `GET /api/v2/trade/order/orderInfo` (`ordId` or `clOrdId`), `GET /api/v2/trade/order/active`,
-//! `GET /api/trade/match/accountMatches` (the symbol's latest 100 matches of the account; the
-//! docs hold no sample of the items, see `MATCH_FIELDS`), `POST /api/spot/accountList`. The
+//! `GET /api/trade/match/accountMatches` (the account's matches on the symbol, newest first,
+//! filtered by `ordId`, in pages of `pageSize` (default 20) numbered by `pageNum`; items as the
+//! docs' field table: `matchRole` 1 / -1, `feeCurrencyId` the pair's base or quote id, no
+//! price), `POST /api/spot/accountList`. The
 //! answers are `{"code", "message", "data"}` with the documented codes: 401 (key), 1401
 //! (signature, bucket), 3011 (symbol), 3103 (no such order), 3111 (duplicate), 3113
 //! (balance); refusals the docs give no code for (a post-only that would cross, filters, a
@@ -59,22 +61,6 @@ pub fn user_id_for_key(api_key: &str) -> u64 {
     b.copy_from_slice(&d[..8]);
     10_000 + u64::from_be_bytes(b) % 1_000_000_000
 }
-
-/// The fields the simulator's match-list items carry (the docs hold no sample).
-pub const MATCH_FIELDS: [&str; 12] = [
-    "id",
-    "orderId",
-    "tradeId",
-    "symbol",
-    "side",
-    "matchRole",
-    "execQty",
-    "execAmt",
-    "price",
-    "fee",
-    "feeCurrency",
-    "matchTime",
-];
 
 const WINDOW_MS: u64 = 3_000;
 const PER_IP: u32 = 300;
@@ -314,24 +300,39 @@ pub fn rest(shared: &Shared, req: &Request, ip: IpAddr) -> Option<(u16, Value)> 
             let Some(sym) = get("symbol").and_then(|s| symbol_of(shared, s)) else {
                 return Some(refusal(3011, "symbol not found"));
             };
+            // The documented filters and pages: `ordId`, `pageNum` (from 1), `pageSize`
+            // (default 20); newest first.
+            let ord: Option<u64> = get("ordId").and_then(|o| o.parse().ok());
+            let num: usize = get("pageNum").and_then(|n| n.parse().ok()).unwrap_or(1);
+            let size: usize = get("pageSize").and_then(|n| n.parse().ok()).unwrap_or(20);
             let ex = shared.ex.lock();
             let mine: Vec<&super::orders::Fill> = ex
                 .fills
                 .iter()
                 .filter(|f| f.account == account && f.symbol == sym)
+                .filter(|f| ord.is_none_or(|o| f.order_id == o))
                 .collect();
+            let s = &shared.cfg.symbols[sym];
+            let (base, quote) = (currency_id(shared, &s.base), currency_id(shared, &s.quote));
             let list: Vec<Value> = mine
                 .iter()
                 .rev()
-                .take(100)
+                .skip(num.max(1).saturating_sub(1).saturating_mul(size))
+                .take(size)
                 .map(|f| {
+                    // The docs' field table: matchRole and role TAKER(1) / MAKER(-1), side
+                    // BUY(1) / SELL(-1), amounts as strings, the fee's currency by number.
+                    let role = if f.maker { -1 } else { 1 };
                     json!({"id": f.trade_id, "orderId": f.order_id, "tradeId": f.trade_id,
-                        "symbol": shared.cfg.symbols[f.symbol].symbol,
-                        "side": if f.side == Side::Buy { "BUY" } else { "SELL" },
-                        "matchRole": if f.maker { "MAKER" } else { "TAKER" },
+                        "matchId": f.trade_id, "accountId": account + 1,
+                        "instrumentId": sym + 1, "baseCurrencyId": base,
+                        "quoteCurrencyId": quote,
+                        "feeCurrencyId": currency_id(shared, &f.commission_asset),
+                        "side": if f.side == Side::Buy { 1 } else { -1 },
+                        "matchRole": role, "role": role,
                         "execQty": dec(f.qty.units()), "execAmt": dec(f.quote),
-                        "price": dec(f.price.units()), "fee": dec(f.commission),
-                        "feeCurrency": f.commission_asset, "matchTime": f.time_ms})
+                        "fee": dec(f.commission), "selfDealingQty": "0",
+                        "matchTime": f.time_ms / 1000, "seq": null})
                 })
                 .collect();
             (200, answer(0, "Success", json!(list)))

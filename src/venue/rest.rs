@@ -418,6 +418,19 @@ pub trait RestCodec: Send + 'static {
         None
     }
 
+    /// Without a private WebSocket: the account's recent fills on `symbol` (the gateway
+    /// polls them at `GatewayOptions::fills_poll`). The answer gives the new ones as
+    /// `Order { Trade }` events with cumulative figures, each trade once (the codec keeps
+    /// the trade ids it has given). `None`, writing nothing, where the codec cannot.
+    fn recent_fills(
+        &mut self,
+        _symbol: &str,
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        None
+    }
+
     /// The venue's published request windows (per endpoint or account), kept on the
     /// engine's side: the transport takes a slot for each request before it leaves and
     /// refuses it when there is none. `None`: the venue's answers (429s) are the only check.

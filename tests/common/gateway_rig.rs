@@ -226,6 +226,8 @@ fn rig_inner(
     let bybit = matches!(kind, VenueKind::BybitSpot | VenueKind::BybitLinear);
     let bitmart = kind == VenueKind::BitmartSpot;
     let coinstore = kind == VenueKind::CoinstoreSpot;
+    // Fills polled over REST: no private WebSocket at all.
+    let polled = options.fills_poll.is_some();
     let category = if kind == VenueKind::BybitLinear {
         Category::Linear
     } else {
@@ -414,8 +416,18 @@ fn rig_inner(
         let ids = mako::venue::coinstore::session::Ids::default();
         let uid = mako::sim::coinstore_private::user_id_for_key(DOC_API_KEY);
         let session = CoinstoreSession::new(uid, &key, ids.clone());
-        let rest = CoinstoreRest::new(&key, CoinstoreSigner::new(&secret), ids);
-        let gw = Gateway::new(spec, session, &sim.coinstore_ws_url(), Some(rest)).unwrap();
+        let pair = |a: &[u8]| mako::types::AssetCode::new(a).unwrap();
+        let rest = CoinstoreRest::new(&key, CoinstoreSigner::new(&secret), ids).with_pairs(vec![(
+            "BTCUSDT".into(),
+            pair(b"BTC"),
+            pair(b"USDT"),
+        )]);
+        let ws = if polled {
+            String::new()
+        } else {
+            sim.coinstore_ws_url()
+        };
+        let gw = Gateway::new(spec, session, &ws, Some(rest)).unwrap();
         match offset {
             Some(o) => Box::new(gw.with_clock_offset(o)),
             None => Box::new(gw),
@@ -472,7 +484,7 @@ fn rig_inner(
     };
     let up = wait_for(Duration::from_secs(20), || {
         r.refresh();
-        (r.last.link_up && r.last.user_stream).then_some(())
+        ((r.last.link_up || polled) && r.last.user_stream).then_some(())
     });
     assert!(
         up.is_some(),

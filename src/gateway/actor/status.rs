@@ -41,7 +41,7 @@ impl<S: crate::venue::order::OrderSession, C: crate::venue::rest::RestCodec> Gat
         };
         let conn = if self.banned {
             ConnState::Banned
-        } else if self.link.is_up() && self.user_stream {
+        } else if (self.link.is_up() || self.polled()) && self.user_stream {
             ConnState::Connected
         } else if self.link.connects > 0 {
             ConnState::Down

@@ -7,6 +7,7 @@
 
 /// `mako decode`: Coinstore messages as normalised records.
 pub mod decode;
+pub mod fills;
 /// Coinstore's side of the market-data seam.
 pub mod handler;
 /// Public market-data decoding.
@@ -49,8 +50,11 @@ pub const UNCONFIRMED: &[&str] = &[
     "REST paths sit under /api on the host (rest_url = https://api.coinstore.com)",
     "an order not yet known by its ordId is cancelled with clOrdId in the cancel body (the \
      docs cancel by ordId only)",
-    "the match list (GET /api/trade/match/accountMatches?symbol=) items carry orderId, \
-     tradeId, fee and feeCurrency (the order info's name); the docs hold no sample",
+    "the match list (GET /api/trade/match/accountMatches?symbol=&ordId=) is newest first, \
+     its fee currency (feeCurrencyId) is the pair's base or quote id (as in the docs' \
+     sample), and a feeCurrency name, where an answer carries one, wins",
+    "without private_ws_url, fills are polled from that list's latest page (pageSize \
+     default 20, not set); older trades of a burst come from the sweep and order queries",
     "a market buy is sent with ordQty (the docs ask for ordAmt, a quote amount)",
     "HTTP 429 is the only rate-limit answer; the codec counts its own requests against \
      120 per 3 s per user",

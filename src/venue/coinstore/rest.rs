@@ -12,7 +12,9 @@
 //! is cancelled by `clOrdId`, a reading the docs do not confirm), `GET
 //! /api/v2/trade/order/orderInfo?clOrdId=` (status by client id, as the V2 query allows), `GET
 //! /api/v2/trade/order/active?symbol=` (open orders), `GET
-//! /api/trade/match/accountMatches?symbol=` (the recent match list, for fees) and `POST
+//! /api/trade/match/accountMatches?symbol=` (an order's matches with `&ordId=`, for fees; the
+//! latest matches without it, polled for fills when there is no private WebSocket:
+//! [`RestCodec::recent_fills`], `super::fills`) and `POST
 //! /api/spot/accountList` with `{}` (balances: one row per currency and type, 1 available and
 //! 4 frozen). Cancel all (`POST /api/trade/order/cancelAll`) is encoded by
 //! [`CoinstoreRest::cancel_all`]; the gateway cancels order by order and does not call it.
@@ -31,9 +33,9 @@
 //! 300 per IP — one key per engine, so the user's is the one that binds) and is refused
 //! before it leaves when either is full (counted as `window_refused`).
 //!
-//! Unconfirmed readings (the docs hold no sample; listed in `super::UNCONFIRMED`): the match
-//! list's items are read as `{"orderId", "tradeId", "fee", "feeCurrency"}` (the order info's
-//! name for the fee's currency); a market buy is sent with `ordQty` (the docs ask for `ordAmt`,
+//! Unconfirmed readings (listed in `super::UNCONFIRMED`): the match list's fee currency is read
+//! as in `super::fills` (`feeCurrencyId` the pair's base or quote id; a `feeCurrency` name
+//! wins where present); a market buy is sent with `ordQty` (the docs ask for `ordAmt`,
 //! a quote amount mako's orders do not carry), so the venue may refuse it.
 
 use crate::venue::windows::RateWindows;
@@ -128,6 +130,13 @@ pub struct CoinstoreRest {
     ids: Ids,
     /// Cancel-all requests in flight (their purpose names the symbol).
     cancel_alls: Vec<u64>,
+    /// Recent-fills polls in flight (their purpose names the symbol), and the trades given.
+    fill_polls: Vec<u64>,
+    fills: super::fills::FillBook,
+    /// Each traded symbol's base and quote (a match names its fee's currency by number, as
+    /// the pair's base or quote id), and the symbol of each trades request in flight.
+    pairs: Vec<(String, AssetCode, AssetCode)>,
+    trade_symbols: Vec<(u64, String)>,
     /// Requests signed in the current minute (ms / 60000), as the policy's weight.
     minute: u64,
     sent: u32,
@@ -148,9 +157,27 @@ impl CoinstoreRest {
                 .orders_on("/api/trade/order/place"),
             ids,
             cancel_alls: Vec::new(),
+            fill_polls: Vec::new(),
+            fills: super::fills::FillBook::default(),
+            pairs: Vec::new(),
+            trade_symbols: Vec::new(),
             minute: 0,
             sent: 0,
         }
+    }
+
+    /// The base and quote of each symbol traded (a match item's fee currency is a number:
+    /// the pair's base or quote id).
+    pub fn with_pairs(mut self, pairs: Vec<(String, AssetCode, AssetCode)>) -> Self {
+        self.pairs = pairs;
+        self
+    }
+
+    fn pair(&self, symbol: &str) -> Option<(AssetCode, AssetCode)> {
+        self.pairs
+            .iter()
+            .find(|(s, _, _)| s == symbol)
+            .map(|&(_, b, q)| (b, q))
     }
 
     /// Signs the body or query in `buf` at `now_ms` (`X-CS-EXPIRES`) and remembers the
@@ -320,7 +347,8 @@ impl RestCodec for CoinstoreRest {
         )
     }
 
-    /// The symbol's recent matches; the order's are picked out of the answer by `orderId`.
+    /// The order's matches (`ordId` when its venue id is known); the order's are picked out
+    /// of the answer by `orderId`.
     fn trades(
         &mut self,
         symbol: &str,
@@ -329,19 +357,45 @@ impl RestCodec for CoinstoreRest {
         now_ms: u64,
         buf: &mut Vec<u8>,
     ) -> RestHead {
-        if let Some(ord) = venue_order_id.as_u64() {
-            let _ = self.ids.lock().learn(ord, *cid);
-        }
         buf.clear();
         let _ = write!(Buf(buf), "symbol={symbol}");
-        self.finish(
+        // The documented `ordId` filter: the order's own matches, not the latest page's.
+        if let Some(ord) = venue_order_id.as_u64() {
+            let _ = self.ids.lock().learn(ord, *cid);
+            let _ = write!(Buf(buf), "&ordId={ord}");
+        }
+        let head = self.finish(
             Purpose::Trades(*cid),
             Method::Get,
             "/api/trade/match/accountMatches",
             Class::Query,
             buf,
             now_ms,
-        )
+        );
+        if self.trade_symbols.len() >= 256 {
+            self.trade_symbols.remove(0);
+        }
+        self.trade_symbols.push((head.id, symbol.to_owned()));
+        head
+    }
+
+    /// No private WebSocket: the symbol's recent matches, polled (`super::fills`).
+    fn recent_fills(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        buf.clear();
+        let _ = write!(Buf(buf), "symbol={symbol}");
+        let head = self.finish(
+            Purpose::OpenOrders(symbol.to_owned()),
+            Method::Get,
+            "/api/trade/match/accountMatches",
+            Class::Query,
+            buf,
+            now_ms,
+        );
+        if self.fill_polls.len() >= 64 {
+            self.fill_polls.remove(0);
+        }
+        self.fill_polls.push(head.id);
+        Some(head)
     }
 
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
@@ -371,6 +425,7 @@ impl RestCodec for CoinstoreRest {
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
+        self.fill_polls.retain(|&f| f != id);
         self.inflight.take(id)
     }
 
@@ -395,6 +450,12 @@ impl RestCodec for CoinstoreRest {
         if id == 0 {
             return;
         }
+        let fill_poll = self.fill_polls.contains(&id);
+        let trade_symbol = self
+            .trade_symbols
+            .iter()
+            .position(|(t, _)| *t == id)
+            .map(|k| self.trade_symbols.remove(k).1);
         let Some(purpose) = self.abandon(id) else {
             out.push(SessionEvent::Undecodable(format!(
                 "answer to unknown REST request {id}"
@@ -447,6 +508,22 @@ impl RestCodec for CoinstoreRest {
             return;
         }
         let data = v.get("data").unwrap_or(&Value::Null);
+        if fill_poll {
+            let pair = match &purpose {
+                Purpose::OpenOrders(symbol) => self.pair(symbol),
+                _ => None,
+            };
+            let ids = self.ids.lock();
+            match self.fills.apply(data, &ids, pair, at) {
+                Ok(evs) => out.extend(evs),
+                Err(e) => {
+                    drop(ids);
+                    out.push(SessionEvent::Undecodable(e));
+                    unknown(purpose, out);
+                }
+            }
+            return;
+        }
         let decoded: Result<Vec<SessionEvent>, String> = match &purpose {
             Purpose::Place(cid) => match ["ordId", "order_id"]
                 .iter()
@@ -481,7 +558,11 @@ impl RestCodec for CoinstoreRest {
                 _ => vec![SessionEvent::NotFound { cid: *cid }],
             }),
             Purpose::Trades(cid) => self
-                .trades_of(cid, data)
+                .trades_of(
+                    cid,
+                    data,
+                    trade_symbol.as_deref().and_then(|s| self.pair(s)),
+                )
                 .map(|trades| vec![SessionEvent::Trades { cid: *cid, trades }]),
             Purpose::OpenOrders(symbol) => list(data).and_then(|l| {
                 let mut orders = Vec::new();
@@ -532,6 +613,7 @@ impl CoinstoreRest {
         &self,
         cid: &ClientOrderId,
         data: &Value,
+        pair: Option<(AssetCode, AssetCode)>,
     ) -> Result<Vec<(TradeId, Qty, AssetCode)>, String> {
         let ord = self.ids.lock().ord_of(cid);
         let mut out = Vec::new();
@@ -554,8 +636,7 @@ impl CoinstoreRest {
             } else {
                 fee
             };
-            let asset = AssetCode::new(text(d, "feeCurrency")?.as_bytes())
-                .ok_or("feeCurrency is empty or too long")?;
+            let asset = super::fills::fee_asset(d, pair)?;
             out.push((TradeId::from_u64(trade), fee, asset));
         }
         Ok(out)

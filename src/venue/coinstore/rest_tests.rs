@@ -303,7 +303,10 @@ fn order_info_open_orders_balances_and_matches_decode_from_the_samples() {
     );
     assert_eq!(
         (buf.as_slice(), h.path),
-        (&b"symbol=LUFFYUSDT"[..], "/api/trade/match/accountMatches")
+        (
+            &b"symbol=LUFFYUSDT&ordId=1722364585836586"[..],
+            "/api/trade/match/accountMatches"
+        )
     );
     let matches = r#"{"code":0,"data":[
         {"orderId":1722364585836586,"tradeId":51,"fee":"0.002","feeCurrency":"LUFFY"},

@@ -247,8 +247,8 @@ fn order_object() -> BoxedStrategy<String> {
         ("origQty", string_val(decimal()).boxed()),
         ("executedQty", string_val(decimal()).boxed()),
         ("cummulativeQuoteQty", string_val(decimal()).boxed()),
-        ("status", string_val(prop_oneof![Just("NEW".to_owned()), Just("CANCELED".to_owned()), Just("FILLED".to_owned()), Just("WEIRD".to_owned())])).boxed()),
-        ("side", string_val(prop_oneof![Just("BUY".to_owned()), Just("SELL".to_owned()), Just("UP".to_owned())])).boxed()),
+        ("status", string_val(prop_oneof![Just("NEW".to_owned()), Just("CANCELED".to_owned()), Just("FILLED".to_owned()), Just("WEIRD".to_owned())]).boxed()),
+        ("side", string_val(prop_oneof![Just("BUY".to_owned()), Just("SELL".to_owned()), Just("UP".to_owned())]).boxed()),
         ("amendedOrder", object(vec![
             ("price", string_val(decimal()).boxed()),
             ("qty", string_val(decimal()).boxed()),
@@ -258,7 +258,7 @@ fn order_object() -> BoxedStrategy<String> {
 
 fn rate_limits() -> BoxedStrategy<String> {
     let entry = object(vec![
-        ("rateLimitType", string_val(prop_oneof![Just("REQUEST_WEIGHT".to_owned()), Just("ORDERS".to_owned())])).boxed()),
+        ("rateLimitType", string_val(prop_oneof![Just("REQUEST_WEIGHT".to_owned()), Just("ORDERS".to_owned())]).boxed()),
         ("interval", Just("\"MINUTE\"".to_owned()).boxed()),
         ("limit", number_val().boxed()),
         ("count", number_val().boxed()),

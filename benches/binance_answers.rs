@@ -116,7 +116,10 @@ fn decode(c: &mut Criterion) {
     for typed in [false, true] {
         let mut s = session(typed);
         let mut out = Vec::with_capacity(8);
-        let label = format!("order.place answer {}", if typed { "typed" } else { "Value" });
+        let label = format!(
+            "order.place answer {}",
+            if typed { "typed" } else { "Value" }
+        );
         g.bench_function(label, |b| {
             b.iter_custom(|iters| place_answers(&mut s, iters, &mut out))
         });
@@ -147,7 +150,11 @@ fn callgrind() -> bool {
             }
         }
     } else {
-        let frame = if kind == "new" { exec_new() } else { exec_trade() };
+        let frame = if kind == "new" {
+            exec_new()
+        } else {
+            exec_trade()
+        };
         for _ in 0..n {
             out.clear();
             s.on_frame(black_box(frame.as_bytes()), UnixNanos(1), &mut out);

@@ -95,7 +95,19 @@ fn run(typed: bool, cycles: u64) -> (u64, u64, usize) {
         let mut frames: Vec<Vec<u8>> = Vec::new();
         let mut enc = 0;
         let ((), c) = counted(|| {
-            s.place("BTCUSDT", &a, Side::Buy, OrderKind::Limit, TimeInForce::Gtc, px, qty, 2, 5, 1, &mut buf)
+            s.place(
+                "BTCUSDT",
+                &a,
+                Side::Buy,
+                OrderKind::Limit,
+                TimeInForce::Gtc,
+                px,
+                qty,
+                2,
+                5,
+                1,
+                &mut buf,
+            )
         });
         enc += c;
         let ack = format!(
@@ -105,15 +117,25 @@ fn run(typed: bool, cycles: u64) -> (u64, u64, usize) {
         frames.push(ack.into_bytes());
         frames.push(report(&a, "NEW").into_bytes());
         frames.push(report(&a, "TRADE").into_bytes());
-        let ((), c) = counted(|| s.amend_keep_priority("BTCUSDT", &a, Qty::parse("0.008").unwrap(), 5, 1, &mut buf));
+        let ((), c) = counted(|| {
+            s.amend_keep_priority("BTCUSDT", &a, Qty::parse("0.008").unwrap(), 5, 1, &mut buf)
+        });
         enc += c;
         frames.push(format!(
             r#"{{"id":"{}","status":200,"result":{{"transactTime":6,"executionId":3,"amendedOrder":{{"symbol":"BTCUSDT","orderId":7,"clientOrderId":"{a}","price":"50000.00","qty":"0.00800"}}}},"rateLimits":{WEIGHT}}}"#,
             id_of(&buf)
         ).into_bytes());
         let o = PlaceOrder {
-            symbol: "BTCUSDT", cid: &b, side: Side::Buy, kind: OrderKind::Limit, tif: TimeInForce::Gtc,
-            price: px, qty, price_decimals: 2, qty_decimals: 5, reduce_only: false,
+            symbol: "BTCUSDT",
+            cid: &b,
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            tif: TimeInForce::Gtc,
+            price: px,
+            qty,
+            price_decimals: 2,
+            qty_decimals: 5,
+            reduce_only: false,
         };
         let ((), c) = counted(|| s.cancel_replace(&a, &o, 1, &mut buf));
         enc += c;
@@ -123,10 +145,14 @@ fn run(typed: bool, cycles: u64) -> (u64, u64, usize) {
         ).into_bytes());
         let ((), c) = counted(|| s.cancel("BTCUSDT", &b, 1, &mut buf));
         enc += c;
-        frames.push(format!(
-            r#"{{"id":"{}","status":200,"result":{},"rateLimits":{WEIGHT}}}"#,
-            id_of(&buf), order_obj(&b, "CANCELED")
-        ).into_bytes());
+        frames.push(
+            format!(
+                r#"{{"id":"{}","status":200,"result":{},"rateLimits":{WEIGHT}}}"#,
+                id_of(&buf),
+                order_obj(&b, "CANCELED")
+            )
+            .into_bytes(),
+        );
         frames.push(report(&b, "CANCELED").into_bytes());
         let mut dec = 0;
         for f in &frames {
@@ -161,5 +187,8 @@ fn the_order_paths_frames_decode_without_allocating() {
     let (old, _, old_events) = run(false, cycles);
     eprintln!("Value path: {old} allocations decoding");
     assert_eq!(old_events, events);
-    assert!(old >= 7 * cycles, "the Value path allocates per frame (counter check): {old}");
+    assert!(
+        old >= 7 * cycles,
+        "the Value path allocates per frame (counter check): {old}"
+    );
 }

@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 
 use mako::types::{Price, Qty};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/binance-samples");
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/binance-samples"
+);
 
 /// The documentation's `//` annotations removed.
 fn strip_comments(text: &str) -> String {
@@ -68,7 +71,9 @@ fn documentation_samples_decode_alike() {
         let text = strip_comments(&std::fs::read_to_string(format!("{SAMPLES}/{name}")).unwrap());
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         for (k, req) in all_requests().into_iter().enumerate() {
-            let probe = Pair::test().request(req, Price::from_int(1), Qty::from_int(1), 1).0;
+            let probe = Pair::test()
+                .request(req, Price::from_int(1), Qty::from_int(1), 1)
+                .0;
             for (i, frame) in variants(&text, &v, probe).into_iter().enumerate() {
                 let mut p = Pair::test();
                 p.request(req, Price::from_int(1), Qty::from_int(1), 1);
@@ -187,9 +192,7 @@ fn cid_text() -> impl Strategy<Value = String> {
 fn object(fields: Vec<(&'static str, BoxedStrategy<String>)>) -> BoxedStrategy<String> {
     let parts: Vec<BoxedStrategy<Option<(&'static str, String)>>> = fields
         .into_iter()
-        .map(|(k, s)| {
-            prop_oneof![12 => s.prop_map(move |v| Some((k, v))), 1 => Just(None)].boxed()
-        })
+        .map(|(k, s)| prop_oneof![12 => s.prop_map(move |v| Some((k, v))), 1 => Just(None)].boxed())
         .collect();
     (parts, any::<prop::sample::Index>(), 0..20u8)
         .prop_flat_map(|(parts, dup, dup_roll)| {
@@ -209,8 +212,15 @@ fn object(fields: Vec<(&'static str, BoxedStrategy<String>)>) -> BoxedStrategy<S
 
 fn exec_report() -> BoxedStrategy<String> {
     let x = prop_oneof![
-        Just("NEW"), Just("TRADE"), Just("TRADE"), Just("CANCELED"), Just("EXPIRED"),
-        Just("TRADE_PREVENTION"), Just("REJECTED"), Just("REPLACED"), Just("PENDING_NEW")
+        Just("NEW"),
+        Just("TRADE"),
+        Just("TRADE"),
+        Just("CANCELED"),
+        Just("EXPIRED"),
+        Just("TRADE_PREVENTION"),
+        Just("REJECTED"),
+        Just("REPLACED"),
+        Just("PENDING_NEW")
     ]
     .prop_map(|s| format!("\"{s}\""));
     object(vec![
@@ -241,24 +251,54 @@ fn order_object() -> BoxedStrategy<String> {
         ("orderId", number_val().boxed()),
         ("orderListId", Just("-1".to_owned()).boxed()),
         ("clientOrderId", string_val(cid_text()).boxed()),
-        ("origClientOrderId", prop_oneof![Just("\"\"".to_owned()), string_val(cid_text())].boxed()),
+        (
+            "origClientOrderId",
+            prop_oneof![Just("\"\"".to_owned()), string_val(cid_text())].boxed(),
+        ),
         ("transactTime", number_val().boxed()),
         ("price", string_val(decimal()).boxed()),
         ("origQty", string_val(decimal()).boxed()),
         ("executedQty", string_val(decimal()).boxed()),
         ("cummulativeQuoteQty", string_val(decimal()).boxed()),
-        ("status", string_val(prop_oneof![Just("NEW".to_owned()), Just("CANCELED".to_owned()), Just("FILLED".to_owned()), Just("WEIRD".to_owned())]).boxed()),
-        ("side", string_val(prop_oneof![Just("BUY".to_owned()), Just("SELL".to_owned()), Just("UP".to_owned())]).boxed()),
-        ("amendedOrder", object(vec![
-            ("price", string_val(decimal()).boxed()),
-            ("qty", string_val(decimal()).boxed()),
-        ])),
+        (
+            "status",
+            string_val(prop_oneof![
+                Just("NEW".to_owned()),
+                Just("CANCELED".to_owned()),
+                Just("FILLED".to_owned()),
+                Just("WEIRD".to_owned())
+            ])
+            .boxed(),
+        ),
+        (
+            "side",
+            string_val(prop_oneof![
+                Just("BUY".to_owned()),
+                Just("SELL".to_owned()),
+                Just("UP".to_owned())
+            ])
+            .boxed(),
+        ),
+        (
+            "amendedOrder",
+            object(vec![
+                ("price", string_val(decimal()).boxed()),
+                ("qty", string_val(decimal()).boxed()),
+            ]),
+        ),
     ])
 }
 
 fn rate_limits() -> BoxedStrategy<String> {
     let entry = object(vec![
-        ("rateLimitType", string_val(prop_oneof![Just("REQUEST_WEIGHT".to_owned()), Just("ORDERS".to_owned())]).boxed()),
+        (
+            "rateLimitType",
+            string_val(prop_oneof![
+                Just("REQUEST_WEIGHT".to_owned()),
+                Just("ORDERS".to_owned())
+            ])
+            .boxed(),
+        ),
         ("interval", Just("\"MINUTE\"".to_owned()).boxed()),
         ("limit", number_val().boxed()),
         ("count", number_val().boxed()),
@@ -338,7 +378,8 @@ fn well_formed_hot_frames_take_the_fast_path() {
     ] {
         let mut p = Pair::test();
         let (id, _) = p.request(req, Price::from_int(1), Qty::from_int(1), 1);
-        let frame = format!(r#"{{"id":"{id}","status":200,"result":{result},"rateLimits":{WEIGHT}}}"#);
+        let frame =
+            format!(r#"{{"id":"{id}","status":200,"result":{result},"rateLimits":{WEIGHT}}}"#);
         assert!(p.feed(frame.as_bytes()), "{req:?}");
         assert_eq!(p.fast.weight_used, 77);
         assert!(!p.fast_events.is_empty());

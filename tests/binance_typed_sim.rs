@@ -5,9 +5,9 @@
 //! take the fast path. With `MAKO_CAPTURE_SIM_FRAMES=<file>` the frames are also written
 //! there (how `tests/fixtures/binance-wsapi-sim/frames.txt` was made).
 
-mod sim_support;
 #[path = "binance_typed/pair.rs"]
 mod pair;
+mod sim_support;
 
 use mako::types::{Price, Qty};
 use pair::{Pair, Req};
@@ -89,7 +89,12 @@ fn the_simulators_answers_and_events_decode_alike() {
     assert_eq!(v["status"], 200, "{v}");
     run.until(|v| v["event"]["x"] == "REPLACED");
     let px2 = Price::parse("50001.00").unwrap();
-    let v = run.request(Req::Replace(a, b), "replace", px2, Qty::parse("0.01").unwrap());
+    let v = run.request(
+        Req::Replace(a, b),
+        "replace",
+        px2,
+        Qty::parse("0.01").unwrap(),
+    );
     assert_eq!(v["status"], 200, "{v}");
     run.until(|v| v["event"]["x"] == "NEW" && v["event"]["c"] == b.as_str());
     let v = run.request(Req::Cancel(b), "cancel", px2, Qty::parse("0.01").unwrap());
@@ -97,7 +102,12 @@ fn the_simulators_answers_and_events_decode_alike() {
     run.until(|v| v["event"]["x"] == "CANCELED");
     // A buy far above the market trades at once: a TRADE report.
     let c = pair::cid(13);
-    let v = run.request(Req::Place(c), "place", Price::parse("90000.00").unwrap(), Qty::parse("0.002").unwrap());
+    let v = run.request(
+        Req::Place(c),
+        "place",
+        Price::parse("90000.00").unwrap(),
+        Qty::parse("0.002").unwrap(),
+    );
     assert_eq!(v["status"], 200, "{v}");
     run.until(|v| v["event"]["x"] == "TRADE");
     assert!(run.fast >= 10, "{}", run.fast);

@@ -17,7 +17,19 @@ fn session(typed: bool) -> Session {
     let b = ClientOrderId::mint(1, StrategyId(0), 2).unwrap();
     let mut buf = Vec::new();
     let (px, q) = (Price::from_int(100), Qty::from_int(1));
-    s.place("BTCUSDT", &a, Side::Buy, OrderKind::Limit, TimeInForce::Gtc, px, q, 2, 5, 1, &mut buf);
+    s.place(
+        "BTCUSDT",
+        &a,
+        Side::Buy,
+        OrderKind::Limit,
+        TimeInForce::Gtc,
+        px,
+        q,
+        2,
+        5,
+        1,
+        &mut buf,
+    );
     s.cancel("BTCUSDT", &a, 1, &mut buf);
     s.status("BTCUSDT", &a, 1, &mut buf);
     s.amend_keep_priority("BTCUSDT", &a, q, 5, 1, &mut buf);

@@ -102,7 +102,10 @@ impl Pair {
                 Req::Replace(old, new) => s.cancel_replace(&old, &o(&new), now_ms, out),
             }
         }
-        assert_eq!(self.buf, self.slow_buf, "both sessions write the same request");
+        assert_eq!(
+            self.buf, self.slow_buf,
+            "both sessions write the same request"
+        );
         let v: serde_json::Value = serde_json::from_slice(&self.buf).unwrap();
         let id = v["id"].as_str().unwrap().parse().unwrap();
         (id, &self.buf)
@@ -130,7 +133,10 @@ impl Pair {
         self.slow
             .on_frame(frame, UnixNanos(42), &mut self.slow_events);
         let text = String::from_utf8_lossy(frame);
-        assert_eq!(self.fast_events, self.slow_events, "events differ for {text}");
+        assert_eq!(
+            self.fast_events, self.slow_events,
+            "events differ for {text}"
+        );
         assert_eq!(
             (self.fast.weight_used, self.fast.weight_limit),
             (self.slow.weight_used, self.slow.weight_limit),

@@ -4,6 +4,8 @@
 //! No I/O: the gateway moves the bytes. A re-quote is one request (`order.cancelReplace`,
 //! `STOP_ON_FAILURE`), and a smaller quantity at the same price is an
 //! `order.amend.keepPriority` (the order keeps its place in the queue); see `replace`.
+//! Frames are decoded on the typed fast path (`typed`: execution reports and the order
+//! answers, allocation-free) and, when it declines, on the `serde_json::Value` path.
 
 use serde_json::Value;
 
@@ -16,8 +18,8 @@ use super::orders::{
     ws_logon, ws_my_trades, ws_new_order, ws_signed_simple, ws_unsigned,
 };
 use super::replace;
-use super::typed::{self, Typed};
 use super::sign::HmacSigner;
+use super::typed::{self, Typed};
 use super::user::{self, VenueError, WsApiMessage};
 use crate::venue::order::{AmendLimits, OrderSession, PlaceOrder};
 pub use crate::venue::order::{Purpose, SessionEvent};

@@ -12,7 +12,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use mako::config::Secret;
 use mako::types::order::{OrderKind, TimeInForce};
 use mako::types::{ClientOrderId, Price, Qty, Side, StrategyId, UnixNanos};

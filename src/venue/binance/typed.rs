@@ -240,6 +240,8 @@ struct Frame<'a> {
 }
 
 /// What the fast path read from a frame.
+// A stack temporary, gone before the next frame: boxing the answer would allocate per frame.
+#[allow(clippy::large_enum_variant)]
 pub enum Typed<'a> {
     /// An `executionReport`, decoded.
     Order(OrderUpdate),

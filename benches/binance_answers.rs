@@ -109,8 +109,11 @@ fn decode(c: &mut Criterion) {
                     black_box(&out);
                 })
             });
-            assert_eq!(out.len(), 1);
-            assert_eq!(s.typed_frames() > 0, typed);
+            // Skipped by a name filter: nothing ran, nothing to check.
+            if !out.is_empty() {
+                assert_eq!(out.len(), 1);
+                assert_eq!(s.typed_frames() > 0, typed);
+            }
         }
     }
     for typed in [false, true] {
@@ -123,7 +126,9 @@ fn decode(c: &mut Criterion) {
         g.bench_function(label, |b| {
             b.iter_custom(|iters| place_answers(&mut s, iters, &mut out))
         });
-        assert_eq!(s.typed_frames() > 0, typed);
+        if !out.is_empty() {
+            assert_eq!(s.typed_frames() > 0, typed);
+        }
     }
     g.finish();
 }

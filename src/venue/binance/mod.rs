@@ -23,6 +23,7 @@ pub mod sign;
 pub mod symbols;
 /// The local order book synchroniser (Binance's documented procedure).
 pub mod sync;
+pub mod typed;
 pub mod user;
 
 pub use md::{BookTicker, DepthSnapshot, DepthUpdate, MdError, MdEvent, MdParser, TimeUnit, Trade};

@@ -4,6 +4,8 @@
 //! No I/O: the gateway moves the bytes. A re-quote is one request (`order.cancelReplace`,
 //! `STOP_ON_FAILURE`), and a smaller quantity at the same price is an
 //! `order.amend.keepPriority` (the order keeps its place in the queue); see `replace`.
+//! Frames are decoded on the typed fast path (`typed`: execution reports and the order
+//! answers, allocation-free) and, when it declines, on the `serde_json::Value` path.
 
 use serde_json::Value;
 
@@ -17,6 +19,7 @@ use super::orders::{
 };
 use super::replace;
 use super::sign::HmacSigner;
+use super::typed::{self, Typed};
 use super::user::{self, VenueError, WsApiMessage};
 use crate::venue::order::{AmendLimits, OrderSession, PlaceOrder};
 pub use crate::venue::order::{Purpose, SessionEvent};
@@ -45,6 +48,14 @@ impl Inflight {
     /// Marks request `id` (just `put`) as a cancel-replace of `old`.
     fn mark_replace(&mut self, id: u64, old: ClientOrderId) {
         self.replaces[id as usize & (INFLIGHT - 1)] = Some(old);
+    }
+    /// What `take(id)` would give, without taking it.
+    fn peek(&self, id: u64) -> Option<(&Purpose, Option<ClientOrderId>)> {
+        let i = id as usize & (INFLIGHT - 1);
+        match &self.slots[i] {
+            Some((have, p)) if *have == id => Some((p, self.replaces[i])),
+            _ => None,
+        }
     }
     /// The purpose of request `id`, and the order it cancels if it is a cancel-replace.
     fn take(&mut self, id: u64) -> Option<(Purpose, Option<ClientOrderId>)> {
@@ -76,6 +87,11 @@ pub struct Session {
     /// Last REQUEST_WEIGHT count the venue reported, and its limit.
     pub weight_used: u32,
     pub weight_limit: u32,
+    /// Whether frames are tried on the typed fast path first (`typed`); off only to compare
+    /// the two paths (tests, benches).
+    typed: bool,
+    /// Frames the typed fast path decoded (the rest went to the `Value` path).
+    typed_frames: u64,
 }
 
 impl Session {
@@ -92,6 +108,8 @@ impl Session {
             id_buf: String::with_capacity(24),
             weight_used: 0,
             weight_limit: 6000,
+            typed: true,
+            typed_frames: 0,
         }
     }
 
@@ -317,8 +335,22 @@ impl Session {
         lost
     }
 
+    /// Whether frames go to the typed fast path first (the default) or only to the
+    /// `serde_json::Value` path: both give the same events; off to compare them.
+    pub fn set_typed_decoder(&mut self, on: bool) {
+        self.typed = on;
+    }
+
+    /// How many frames the typed fast path decoded.
+    pub fn typed_frames(&self) -> u64 {
+        self.typed_frames
+    }
+
     /// Decodes one text frame into events (appended to `out`).
     pub fn on_frame(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) {
+        if self.typed && self.on_frame_typed(frame, at, out) {
+            return;
+        }
         let msg = match user::ws_api_message(frame) {
             Ok(m) => m,
             Err(e) => {
@@ -350,6 +382,56 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// The typed fast path (`typed`): the order path's events and answers, without a
+    /// `serde_json::Value` and without allocating. `false` (nothing done, no state changed):
+    /// the frame is for the `Value` path.
+    fn on_frame_typed(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) -> bool {
+        let (id, weight, result) = match typed::decode(frame) {
+            None => return false,
+            Some(Typed::Order(u)) => {
+                out.push(SessionEvent::Order {
+                    cid: u.cid,
+                    event: u.event,
+                });
+                self.typed_frames += 1;
+                return true;
+            }
+            Some(Typed::Answer { id, weight, result }) => (id, weight, result),
+        };
+        let Some((purpose, replaces)) = self.inflight.peek(id) else {
+            return false;
+        };
+        let order = |cid, event| SessionEvent::Order { cid, event };
+        match (purpose, replaces) {
+            (Purpose::Place(new), Some(old)) => {
+                let Some(events) = result.replaced(old, *new, at) else {
+                    return false;
+                };
+                out.extend(events);
+            }
+            (Purpose::Place(cid), None) => match result.accepted() {
+                Some(e) => out.push(order(*cid, e)),
+                None => return false,
+            },
+            (Purpose::Cancel(cid) | Purpose::Status(cid), _) => match result.snapshot(at) {
+                Some(e) => out.push(order(*cid, e)),
+                None => return false,
+            },
+            (Purpose::Amend(cid), _) => match result.amended() {
+                Some(e) => out.push(order(*cid, e)),
+                None => return false,
+            },
+            _ => return false,
+        }
+        if let Some((used, limit)) = weight {
+            self.weight_used = used;
+            self.weight_limit = limit;
+        }
+        self.inflight.take(id);
+        self.typed_frames += 1;
+        true
     }
 
     fn note_weight(&mut self, frame: &[u8]) {

@@ -1,6 +1,8 @@
 //! Binance Spot private messages: user data stream events (`executionReport`,
 //! `outboundAccountPosition`), WebSocket API responses, and REST order/account responses,
 //! decoded into the gateway's `OrderEvent`s and balances. Off the market-data hot path.
+//! The WebSocket API session reads `executionReport` and its order answers on the typed fast
+//! path first (`typed`, no `serde_json::Value`); this module reads whatever that leaves.
 
 use serde_json::Value;
 

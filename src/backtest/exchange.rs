@@ -668,16 +668,24 @@ impl Exchange {
     /// A public print at the venue at `at`.
     #[inline]
     pub fn on_print(&mut self, t: &TradeEvent, at: UnixNanos) {
+        self.print(t.instrument, t.price, t.qty, t.aggressor, at);
+    }
+
+    /// A recorded trade by its fields (what [`on_print`](Self::on_print) reads of it).
+    #[inline]
+    pub fn print(
+        &mut self,
+        instrument: InstrumentId,
+        price: Price,
+        qty: Qty,
+        aggressor: Side,
+        at: UnixNanos,
+    ) {
         if self.matcher.is_empty() {
             return;
         }
-        self.matcher.on_print(
-            t.instrument,
-            t.price,
-            t.qty,
-            t.aggressor,
-            &mut self.maker_fills,
-        );
+        self.matcher
+            .on_print(instrument, price, qty, aggressor, &mut self.maker_fills);
         self.maker_fills(at);
     }
 
@@ -688,9 +696,13 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        let depth = self.cache.depth(instrument);
-        self.matcher
-            .on_book(instrument, &top, &depth, &mut self.maker_fills);
+        let cache = &self.cache;
+        self.matcher.on_book_read(
+            instrument,
+            &top,
+            || cache.depth(instrument),
+            &mut self.maker_fills,
+        );
         self.maker_fills(at);
     }
 }

@@ -569,6 +569,9 @@ impl Replayer {
         if settings.records {
             ex.keep_records();
         }
+        if direct.is_some() {
+            ex.tops_only();
+        }
         let (clock, hand) = Clock::manual(first);
         let mut lp = Loop {
             hand,

@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-use crate::book::CacheReader;
+use crate::book::{CacheReader, Depth};
 use crate::config::PaperConfig;
 use crate::gateway::table::{OrderTable, TableError};
 use crate::gateway::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
@@ -136,6 +136,9 @@ pub struct Exchange {
     /// Every order state and fill as the live gateway keeps them for the database, when the
     /// run writes one (`--db`); `None` otherwise.
     pub records: Option<Vec<crate::persist::Record>>,
+    /// Whether the cache's depth is ever published (not by an event file's replay, which
+    /// publishes tops only: its depth stays the empty one the cache starts with).
+    depth_published: bool,
 }
 
 /// `qty × price` in quote units at 10^-8, rounded down.
@@ -184,7 +187,14 @@ impl Exchange {
             counts: Counts::default(),
             refusals: BTreeMap::new(),
             records: None,
+            depth_published: true,
         }
+    }
+
+    /// Books come as tops only (an event file's replay): a book change need not read the
+    /// cache's depth, which is never published and stays empty (no level off the touch).
+    pub fn tops_only(&mut self) {
+        self.depth_published = false;
     }
 
     /// Keeps every order state and fill for the database (`--db`).
@@ -696,11 +706,17 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        let cache = &self.cache;
+        let (cache, published) = (&self.cache, self.depth_published);
         self.matcher.on_book_read(
             instrument,
             &top,
-            || cache.depth(instrument),
+            || {
+                if published {
+                    cache.depth(instrument)
+                } else {
+                    Depth::default()
+                }
+            },
             &mut self.maker_fills,
         );
         self.maker_fills(at);

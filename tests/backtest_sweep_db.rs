@@ -107,7 +107,10 @@ fn a_three_run_sweep_writes_every_run_into_its_own_database() {
     // ... and their rows differ: three runs told apart by their files.
     for i in 0..fill_sets.len() {
         for j in i + 1..fill_sets.len() {
-            assert_ne!(fill_sets[i], fill_sets[j], "runs {i} and {j} wrote the same fills");
+            assert_ne!(
+                fill_sets[i], fill_sets[j],
+                "runs {i} and {j} wrote the same fills"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(out);

@@ -370,7 +370,12 @@ impl QueueMatcher {
             }
             let now = match top_level_qty(r.side, r.price, top) {
                 Some(q) => Some(q),
-                None => level_qty(r.side, r.price, top, depth.get_or_insert_with(&mut read_depth)),
+                None => level_qty(
+                    r.side,
+                    r.price,
+                    top,
+                    depth.get_or_insert_with(&mut read_depth),
+                ),
             };
             let Some(now) = now else {
                 continue;

@@ -367,7 +367,16 @@ mod tests {
     fn quote_value_in_base_units_is_the_scaled_product() {
         // The formula with the scale multiplied in and divided out again, as it was.
         let scaled = |p: i64, q: i64| i128::from(p) * i128::from(q) * SCALE_I / SCALE_I;
-        let values = [0, 1, 7, 99_999_999, SCALE, 6_168_599_000_000, -3, i64::from(i32::MAX)];
+        let values = [
+            0,
+            1,
+            7,
+            99_999_999,
+            SCALE,
+            6_168_599_000_000,
+            -3,
+            i64::from(i32::MAX),
+        ];
         for c in [Contract::SPOT, Contract::LINEAR_BASE] {
             for &p in &values {
                 for &q in &values {

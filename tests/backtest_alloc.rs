@@ -59,11 +59,16 @@ fn the_replay_allocates_almost_never_per_event() {
     bbo_trade_recording(&path);
     let (config, settings) = load(Path::new("config/backtest-spread.toml")).unwrap();
     let files = vec![path.clone()];
-    let build = &mut mako::backtest::driver::registry_build;
 
     // Frames: the recording read into memory first (not counted).
     let frames = Frames::load(&path).unwrap();
-    let mut r = start(&config, &settings, &files, build).unwrap();
+    let mut r = start(
+        &config,
+        &settings,
+        &files,
+        &mut mako::backtest::driver::registry_build,
+    )
+    .unwrap();
     let before = ALLOCS.load(Ordering::Relaxed);
     frames.replay(r.as_mut());
     let frame_allocs = ALLOCS.load(Ordering::Relaxed) - before;
@@ -72,7 +77,14 @@ fn the_replay_allocates_almost_never_per_event() {
 
     // The same converted into an event file.
     let file = convert(&config, &path).unwrap();
-    let mut r = start_events(&config, &settings, &file, &files, build).unwrap();
+    let mut r = start_events(
+        &config,
+        &settings,
+        &file,
+        &files,
+        &mut mako::backtest::driver::registry_build,
+    )
+    .unwrap();
     let before = ALLOCS.load(Ordering::Relaxed);
     for ev in file.iter() {
         r.event(&ev);

@@ -6,6 +6,7 @@
 //! bound is far above them and fails if the replay starts allocating per event.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,9 +19,30 @@ struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    /// Only allocations made on the thread under test, while armed, are counted.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if ARMED.with(|a| a.get()) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The allocations `f` makes on this thread.
+fn counted(f: impl FnOnce()) -> u64 {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    ARMED.with(|a| a.set(true));
+    f();
+    ARMED.with(|a| a.set(false));
+    ALLOCS.load(Ordering::Relaxed) - before
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
 
@@ -29,7 +51,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -69,9 +91,7 @@ fn the_replay_allocates_almost_never_per_event() {
         &mut mako::backtest::driver::registry_build,
     )
     .unwrap();
-    let before = ALLOCS.load(Ordering::Relaxed);
-    frames.replay(r.as_mut());
-    let frame_allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let frame_allocs = counted(|| frames.replay(r.as_mut()));
     let run = r.finish();
     let n = run.events;
 
@@ -85,11 +105,11 @@ fn the_replay_allocates_almost_never_per_event() {
         &mut mako::backtest::driver::registry_build,
     )
     .unwrap();
-    let before = ALLOCS.load(Ordering::Relaxed);
-    for ev in file.iter() {
-        r.event(&ev);
-    }
-    let event_allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let event_allocs = counted(|| {
+        for ev in file.iter() {
+            r.event(&ev);
+        }
+    });
     let run_ev = r.finish();
     let _ = std::fs::remove_dir_all(&dir);
 

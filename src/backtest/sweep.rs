@@ -580,6 +580,7 @@ mod tests {
             name: n.into(),
             combo: vec![],
             report: serde_json::json!({ "pnl_total": pnl, "max_drawdown": -pnl }),
+            db: None,
         };
         let mut v = vec![line("a", -1.0), line("b", 3.0), line("c", 1.0)];
         rank(&mut v, "pnl_total");

@@ -66,6 +66,7 @@ fn a_two_by_two_sweep_gives_four_runs_equal_to_single_runs() {
         &out,
         2,
         None,
+        None,
     )
     .unwrap();
     assert_eq!(o.lines.len(), 4);

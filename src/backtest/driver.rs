@@ -410,6 +410,10 @@ impl Loop {
         for h in &mut self.strategies {
             h.actor.poll(&mut self.ctx);
         }
+        // Most polls send nothing: a look at the queue is cheaper than a receive.
+        if self.intents.is_empty() {
+            return;
+        }
         while let Some(i) = self.intents.try_recv() {
             self.ex.on_intent(i, now);
         }
@@ -565,6 +569,9 @@ impl Replayer {
         if settings.records {
             ex.keep_records();
         }
+        if direct.is_some() {
+            ex.tops_only();
+        }
         let (clock, hand) = Clock::manual(first);
         let mut lp = Loop {
             hand,
@@ -701,11 +708,15 @@ impl Replay for Replayer {
         };
         match ev.kind {
             KIND_TRADE => {
-                let tr = ev.trade(venue, id);
-                for tx in &d.trades {
-                    let _ = tx.send(tr);
+                // The whole event (its trade id) only for strategies that take trades.
+                if !d.trades.is_empty() {
+                    let tr = ev.trade(venue, id);
+                    for tx in &d.trades {
+                        let _ = tx.send(tr);
+                    }
                 }
-                lp.ex.on_print(&tr, t);
+                let (price, qty) = ev.print();
+                lp.ex.print(id, price, qty, ev.aggressor(), t);
             }
             KIND_TOP_INVALID => d.writers[k].invalidate(),
             KIND_TICK => {}

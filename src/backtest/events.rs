@@ -114,6 +114,22 @@ impl Event {
         }
     }
 
+    /// A trade's taker side.
+    #[inline]
+    pub fn aggressor(&self) -> Side {
+        if self.flags & SELLER != 0 {
+            Side::Sell
+        } else {
+            Side::Buy
+        }
+    }
+
+    /// A trade's price and quantity (what the matcher reads of it).
+    #[inline]
+    pub fn print(&self) -> (Price, Qty) {
+        (Price::from_units(self.w[0]), Qty::from_units(self.w[1]))
+    }
+
     /// A trade event as the feed would have stamped it.
     #[inline]
     pub fn trade(&self, venue: VenueId, instrument: InstrumentId) -> TradeEvent {
@@ -123,11 +139,7 @@ impl Event {
             trade_id: TradeId::from_u64(self.w[2] as u64),
             price: Price::from_units(self.w[0]),
             qty: Qty::from_units(self.w[1]),
-            aggressor: if self.flags & SELLER != 0 {
-                Side::Sell
-            } else {
-                Side::Buy
-            },
+            aggressor: self.aggressor(),
             trade_time: UnixNanos(self.w[3] as u64),
             exchange_ts: self.exchange_ts,
             recv_ts: self.recv,

@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-use crate::book::CacheReader;
+use crate::book::{CacheReader, Depth};
 use crate::config::PaperConfig;
 use crate::gateway::table::{OrderTable, TableError};
 use crate::gateway::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
@@ -136,6 +136,9 @@ pub struct Exchange {
     /// Every order state and fill as the live gateway keeps them for the database, when the
     /// run writes one (`--db`); `None` otherwise.
     pub records: Option<Vec<crate::persist::Record>>,
+    /// Whether the cache's depth is ever published (not by an event file's replay, which
+    /// publishes tops only: its depth stays the empty one the cache starts with).
+    depth_published: bool,
 }
 
 /// `qty × price` in quote units at 10^-8, rounded down.
@@ -184,7 +187,14 @@ impl Exchange {
             counts: Counts::default(),
             refusals: BTreeMap::new(),
             records: None,
+            depth_published: true,
         }
+    }
+
+    /// Books come as tops only (an event file's replay): a book change need not read the
+    /// cache's depth, which is never published and stays empty (no level off the touch).
+    pub fn tops_only(&mut self) {
+        self.depth_published = false;
     }
 
     /// Keeps every order state and fill for the database (`--db`).
@@ -668,16 +678,24 @@ impl Exchange {
     /// A public print at the venue at `at`.
     #[inline]
     pub fn on_print(&mut self, t: &TradeEvent, at: UnixNanos) {
+        self.print(t.instrument, t.price, t.qty, t.aggressor, at);
+    }
+
+    /// A recorded trade by its fields (what [`on_print`](Self::on_print) reads of it).
+    #[inline]
+    pub fn print(
+        &mut self,
+        instrument: InstrumentId,
+        price: Price,
+        qty: Qty,
+        aggressor: Side,
+        at: UnixNanos,
+    ) {
         if self.matcher.is_empty() {
             return;
         }
-        self.matcher.on_print(
-            t.instrument,
-            t.price,
-            t.qty,
-            t.aggressor,
-            &mut self.maker_fills,
-        );
+        self.matcher
+            .on_print(instrument, price, qty, aggressor, &mut self.maker_fills);
         self.maker_fills(at);
     }
 
@@ -688,9 +706,19 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        let depth = self.cache.depth(instrument);
-        self.matcher
-            .on_book(instrument, &top, &depth, &mut self.maker_fills);
+        let (cache, published) = (&self.cache, self.depth_published);
+        self.matcher.on_book_read(
+            instrument,
+            &top,
+            || {
+                if published {
+                    cache.depth(instrument)
+                } else {
+                    Depth::default()
+                }
+            },
+            &mut self.maker_fills,
+        );
         self.maker_fills(at);
     }
 }

@@ -114,14 +114,8 @@ pub struct QueueMatcher {
 /// The recorded quantity at `price` on `side`: the top's (bookTicker, newest) at its price,
 /// else the depth's; `None` when the price lies beyond the depth shown.
 pub fn level_qty(side: Side, price: Price, top: &TopOfBook, depth: &Depth) -> Option<i64> {
-    if top.valid {
-        let t = match side {
-            Side::Buy => top.bid,
-            Side::Sell => top.ask,
-        };
-        if t.price == price {
-            return Some(t.qty.units());
-        }
+    if let Some(q) = top_level_qty(side, price, top) {
+        return Some(q);
     }
     let levels: &[Level] = match side {
         Side::Buy => depth.bid_levels(),
@@ -137,6 +131,20 @@ pub fn level_qty(side: Side, price: Price, top: &TopOfBook, depth: &Depth) -> Op
         (_, None) => false,
     };
     inside.then_some(0)
+}
+
+/// The quantity at `price` when it is `top`'s best on `side` (what [`level_qty`] answers
+/// before it looks at the depth).
+#[inline]
+fn top_level_qty(side: Side, price: Price, top: &TopOfBook) -> Option<i64> {
+    if !top.valid {
+        return None;
+    }
+    let t = match side {
+        Side::Buy => top.bid,
+        Side::Sell => top.ask,
+    };
+    (t.price == price).then(|| t.qty.units())
 }
 
 /// Whether an order on `side` at `price` crosses the opposite best of `top`.
@@ -327,11 +335,25 @@ impl QueueMatcher {
         depth: &Depth,
         out: &mut Vec<MakerFill>,
     ) {
+        self.on_book_read(instrument, top, || *depth, out);
+    }
+
+    /// As [`on_book`](Self::on_book), with the depth read only when an order rests off the
+    /// touch (at most once): reading it is most of a book change's cost, and an order at
+    /// the touch (or crossed) needs only `top`.
+    pub fn on_book_read(
+        &mut self,
+        instrument: InstrumentId,
+        top: &TopOfBook,
+        mut read_depth: impl FnMut() -> Depth,
+        out: &mut Vec<MakerFill>,
+    ) {
         out.clear();
         if !top.valid {
             return;
         }
         let model = self.model;
+        let mut depth: Option<Depth> = None;
         for r in self
             .resting
             .iter_mut()
@@ -346,7 +368,16 @@ impl QueueMatcher {
                 r.leaves = Qty::ZERO;
                 continue;
             }
-            let Some(now) = level_qty(r.side, r.price, top, depth) else {
+            let now = match top_level_qty(r.side, r.price, top) {
+                Some(q) => Some(q),
+                None => level_qty(
+                    r.side,
+                    r.price,
+                    top,
+                    depth.get_or_insert_with(&mut read_depth),
+                ),
+            };
+            let Some(now) = now else {
                 continue;
             };
             if r.level == UNKNOWN {

@@ -12,6 +12,11 @@
 //! Values are TOML scalars (`2`, `0.5`, `true`) or else strings (`0.002`, `proportional`: a
 //! decimal that the config wants as text stays text when the original value is text), and
 //! `from..to:step` expands to a range of numbers, both ends included.
+//!
+//! `--db <file>` with a sweep writes each run into a database of its own, named by the run
+//! ([`db_path`]: `runs.db` → `runs.03_spread_bps=4.db`): every run mints the same order ids
+//! (the cids start from the recording's first time), and the engine's `orders` table is keyed
+//! by (mode, cid), so the runs' rows in one database would overwrite each other.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -250,6 +255,22 @@ pub struct Line {
     pub name: String,
     pub combo: Vec<(String, String)>,
     pub report: Value,
+    /// With `--db`: the run's own database and what went into it.
+    pub db: Option<(PathBuf, super::db::Written)>,
+}
+
+/// The database of the sweep run `name` when `--db` names `base`: the run's name between
+/// `base`'s stem and its extension, in `base`'s folder (`out/runs.db` →
+/// `out/runs.01_spread_bps=2.db`).
+pub fn db_path(base: &Path, name: &str) -> PathBuf {
+    let stem = base
+        .file_stem()
+        .map_or_else(|| "backtest".into(), |s| s.to_string_lossy().into_owned());
+    let file = match base.extension() {
+        Some(ext) => format!("{stem}.{name}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{name}"),
+    };
+    base.with_file_name(file)
 }
 
 /// What a sweep did.
@@ -265,7 +286,8 @@ pub struct Outcome {
 /// by every run), writing each run's report into `out/<run name>/` and the summary into
 /// `out/sweep.csv` and `out/sweep.md`, ranked by `metric`. `latency`: the CLI's `--latency`
 /// folder of `.hgrm` files for every run. `threads`: most runs at once (0: the machine's
-/// cores).
+/// cores). `db`: the CLI's `--db`, each run's rows into its own database ([`db_path`]).
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     config_path: &Path,
     frames: &[(PathBuf, Frames)],
@@ -274,6 +296,7 @@ pub fn run(
     out: &Path,
     threads: usize,
     latency: Option<&Path>,
+    db: Option<&Path>,
 ) -> Result<Outcome, String> {
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
@@ -294,6 +317,7 @@ pub fn run(
         if let Some(dir) = latency {
             settings.latency = super::settings::LatencySetting::Hgrm { dir: dir.into() };
         }
+        settings.records = db.is_some();
         configs.push((config, settings));
     }
     let first = frames
@@ -307,7 +331,8 @@ pub fn run(
         .max(1);
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Value, String>>>> = Mutex::new(vec![None; combos.len()]);
+    type Done = Result<(Value, Option<(PathBuf, super::db::Written)>), String>;
+    let results: Mutex<Vec<Option<Done>>> = Mutex::new(vec![None; combos.len()]);
     let t0 = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -318,8 +343,10 @@ pub fn run(
                         break;
                     }
                     let (config, settings) = &configs[k];
-                    let dir = out.join(run_name(k, &combos[k]));
-                    let r = one_run(config, settings, first, &files, frames, &dir);
+                    let name = run_name(k, &combos[k]);
+                    let dir = out.join(&name);
+                    let db = db.map(|base| db_path(base, &name));
+                    let r = one_run(config, settings, first, &files, frames, &dir, db);
                     if let Ok(mut g) = results.lock() {
                         g[k] = Some(r);
                     }
@@ -332,7 +359,7 @@ pub fn run(
     let mut lines = Vec::with_capacity(combos.len());
     for (k, (r, combo)) in results.into_iter().zip(combos).enumerate() {
         let name = run_name(k, &combo);
-        let report = match r {
+        let (report, db) = match r {
             Some(Ok(v)) => v,
             Some(Err(e)) => return Err(format!("run {name}: {e}")),
             None => return Err(format!("run {name}: did not finish")),
@@ -341,6 +368,7 @@ pub fn run(
             name,
             combo,
             report,
+            db,
         });
     }
     rank(&mut lines, metric);
@@ -361,7 +389,7 @@ pub fn run(
     })
 }
 
-/// One run of the sweep, as `mako backtest` runs one.
+/// One run of the sweep, as `mako backtest` runs one (its rows into `db` when given).
 fn one_run(
     config: &crate::config::Config,
     settings: &super::Settings,
@@ -369,7 +397,8 @@ fn one_run(
     files: &[PathBuf],
     frames: &[(PathBuf, Frames)],
     dir: &Path,
-) -> Result<Value, String> {
+    db: Option<PathBuf>,
+) -> Result<(Value, Option<(PathBuf, super::db::Written)>), String> {
     let mut replay = start_at(config, settings, first, files, &mut registry_build)?;
     let mut wall = 0.0;
     for (_, f) in frames {
@@ -378,7 +407,14 @@ fn one_run(
         wall += t0.elapsed().as_secs_f64();
     }
     let run = replay.finish();
-    report::write(dir, &run, wall)
+    let written = match db {
+        Some(path) => {
+            let w = super::db::write(&path, config, &run)?;
+            Some((path, w))
+        }
+        None => None,
+    };
+    Ok((report::write(dir, &run, wall)?, written))
 }
 
 /// Sorts best first by `metric` (runs without it last), ties by name.
@@ -544,6 +580,7 @@ mod tests {
             name: n.into(),
             combo: vec![],
             report: serde_json::json!({ "pnl_total": pnl, "max_drawdown": -pnl }),
+            db: None,
         };
         let mut v = vec![line("a", -1.0), line("b", 3.0), line("c", 1.0)];
         rank(&mut v, "pnl_total");

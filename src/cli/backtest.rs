@@ -87,9 +87,6 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if sweep.is_empty() && (rank.is_some() || threads != 0) {
         return Err("--rank and --threads go with --sweep".into());
     }
-    if !sweep.is_empty() && db.is_some() {
-        return Err("--db writes one run's rows; it does not go with --sweep".into());
-    }
     if !sweep.is_empty()
         && let Some(p) = data
             .iter()
@@ -292,6 +289,7 @@ fn run_sweep(a: &Args) -> ExitCode {
         &a.out,
         a.threads,
         a.latency.as_deref(),
+        a.db.as_deref(),
     ) {
         Ok(o) => {
             println!(
@@ -312,6 +310,16 @@ fn run_sweep(a: &Args) -> ExitCode {
                     l.report["pnl_total"],
                     l.report["trades"]
                 );
+                if let Some((path, w)) = &l.db {
+                    println!(
+                        "     run {} in {} (mode backtest): {} order states, {} fills, {} round trips",
+                        w.run_id,
+                        path.display(),
+                        w.orders,
+                        w.fills,
+                        w.round_trips
+                    );
+                }
             }
             ExitCode::SUCCESS
         }
@@ -369,6 +377,8 @@ mod tests {
             .is_err()
         );
         assert!(parse_args(&s(&["c", "--data", "a", "--rank", "sharpe"])).is_err());
-        assert!(parse_args(&s(&["c", "--data", "a", "--sweep", "x=1", "--db", "f"])).is_err());
+        // A sweep's runs each get a database of their own (sweep::db_path).
+        let a = parse_args(&s(&["c", "--data", "a", "--sweep", "x=1", "--db", "f"])).unwrap();
+        assert_eq!(a.db, Some(PathBuf::from("f")));
     }
 }

@@ -200,8 +200,11 @@ impl Contract {
     /// price).
     pub fn quote_value(&self, qty: Qty, price: Price) -> i128 {
         let q = i128::from(qty.units());
-        match self.kind {
-            InstrumentKind::InversePerpetual => q * i128::from(self.size.units()),
+        match (self.kind, self.unit) {
+            (InstrumentKind::InversePerpetual, _) => q * i128::from(self.size.units()),
+            // `× SCALE / SCALE` is exact: left out, the 128-bit division (`__divti3`, most
+            // of a spot order check's cost) goes with it.
+            (_, QtyUnit::Base) => i128::from(price.units()) * q,
             _ => i128::from(price.units()) * q * self.base_per_unit() / SCALE_I,
         }
     }
@@ -360,6 +363,30 @@ pub fn next_funding_ms(now_ms: u64, interval_ms: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quote_value_in_base_units_is_the_scaled_product() {
+        // The formula with the scale multiplied in and divided out again, as it was.
+        let scaled = |p: i64, q: i64| i128::from(p) * i128::from(q) * SCALE_I / SCALE_I;
+        let values = [
+            0,
+            1,
+            7,
+            99_999_999,
+            SCALE,
+            6_168_599_000_000,
+            -3,
+            i64::from(i32::MAX),
+        ];
+        for c in [Contract::SPOT, Contract::LINEAR_BASE] {
+            for &p in &values {
+                for &q in &values {
+                    let v = c.quote_value(Qty::from_units(q), Price::from_units(p));
+                    assert_eq!(v, scaled(p, q), "{p} × {q}");
+                }
+            }
+        }
+    }
+
     use super::*;
 
     fn p(s: &str) -> Price {

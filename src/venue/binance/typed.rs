@@ -259,7 +259,10 @@ pub struct AnswerResult<'a>(Option<Order<'a, Half<'a>>>);
 
 /// Decodes a frame on the fast path, or `None` when the `Value` path must read it.
 pub fn decode(frame: &[u8]) -> Option<Typed<'_>> {
-    let Obj(f) = serde_json::from_slice::<Obj<Frame<'_>>>(frame).ok()?;
+    // The whole frame must be UTF-8, as the `Value` path requires: serde skips the fields it
+    // does not read without checking their bytes.
+    let text = std::str::from_utf8(frame).ok()?;
+    let Obj(f) = serde_json::from_str::<Obj<Frame<'_>>>(text).ok()?;
     if let Slot(Some(Obj(ev))) = f.event {
         return exec_update(&ev).map(Typed::Order);
     }

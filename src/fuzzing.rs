@@ -14,7 +14,9 @@ use crate::types::{TimeInForce, UnixNanos, VenueOrderId};
 use crate::venue::order::{OrderSession, PlaceOrder, SessionEvent};
 use crate::venue::rest::{Answer, RestCodec};
 
+mod binance;
 mod private;
+use binance::binance_typed_agrees;
 pub use private::delta_private;
 pub use private::{bitmart_private, bybit_private, coindcx_private, coinstore_private};
 
@@ -473,65 +475,6 @@ pub fn okx_private(data: &[u8]) {
         if let Some(a) = v.as_array() {
             let _ = private::fill_fees(a);
         }
-    }
-}
-
-/// A Binance session with a place, cancel, status, keep-priority amend and cancel-replace in
-/// flight (request ids 1 to 5), reading frames on the typed fast path or the `Value` path.
-fn binance_session(typed: bool) -> crate::venue::binance::session::Session {
-    let mut s = crate::venue::binance::session::Session::new(&secret("k"), &secret("s"), 5_000);
-    s.set_typed_decoder(typed);
-    let a = ClientOrderId::mint(1, StrategyId(0), 1).unwrap_or_else(|_| unreachable!());
-    let b = ClientOrderId::mint(1, StrategyId(0), 2).unwrap_or_else(|_| unreachable!());
-    let mut buf = Vec::new();
-    let (px, q) = (Price::from_int(100), Qty::from_int(1));
-    s.place(
-        "BTCUSDT",
-        &a,
-        Side::Buy,
-        OrderKind::Limit,
-        TimeInForce::Gtc,
-        px,
-        q,
-        2,
-        5,
-        1,
-        &mut buf,
-    );
-    s.cancel("BTCUSDT", &a, 1, &mut buf);
-    s.status("BTCUSDT", &a, 1, &mut buf);
-    s.amend_keep_priority("BTCUSDT", &a, q, 5, 1, &mut buf);
-    let o = PlaceOrder {
-        symbol: "BTCUSDT",
-        cid: &b,
-        side: Side::Buy,
-        kind: OrderKind::Limit,
-        tif: TimeInForce::Gtc,
-        price: px,
-        qty: q,
-        price_decimals: 2,
-        qty_decimals: 5,
-        reduce_only: false,
-    };
-    s.cancel_replace(&a, &o, 1, &mut buf);
-    s
-}
-
-/// The Binance session's typed fast path (`venue::binance::typed`) and its
-/// `serde_json::Value` path tell the same for every line of the input: events and weight.
-fn binance_typed_agrees(data: &[u8]) {
-    let (mut fast, mut slow) = (binance_session(true), binance_session(false));
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for frame in data.split(|c| *c == b'\n') {
-        a.clear();
-        b.clear();
-        fast.on_frame(frame, UnixNanos(1), &mut a);
-        slow.on_frame(frame, UnixNanos(1), &mut b);
-        assert_eq!(a, b, "typed and Value paths differ");
-        assert_eq!(
-            (fast.weight_used, fast.weight_limit),
-            (slow.weight_used, slow.weight_limit)
-        );
     }
 }
 

@@ -17,7 +17,7 @@
 //! - The time is the frame's `timestamp` (µs) when it has one, else when it came.
 //! - The mark is the item's `mark_price` when it has one (CCXT's samples do; the docs'
 //!   field list does not), else zero: the row then says no mark.
-//! - The rate is not in the item: it is implied as paid ÷ (|size| × contract value × mark)
+//! - The rate is not in the item: it is implied as paid ÷ (size × contract value × mark)
 //!   when the mark and the product's contract value are known, else zero.
 //! - A payment made while the socket was down is booked from the next snapshot if the size
 //!   did not change meanwhile; one followed by a fill before any push is not booked (the
@@ -76,7 +76,8 @@ impl FundingBook {
         })
     }
 
-    /// paid ÷ (|size| × contract value × mark), at `10^-8`; zero when not known.
+    /// paid ÷ (size × contract value × mark), at `10^-8` (positive: longs pay); zero when
+    /// not known.
     fn implied_rate(&self, symbol: &str, size: i64, mark: Price, paid: i64) -> FundingRate {
         let cv = self
             .contract_values
@@ -92,7 +93,8 @@ impl FundingBook {
         if notional <= 0 {
             return FundingRate::ZERO;
         }
-        let units = i128::from(paid) * scale / notional;
+        // Signed as the rate: a short receiving (paid < 0) under a positive rate.
+        let units = i128::from(paid) * scale / notional * i128::from(size.signum());
         i64::try_from(units).map_or(FundingRate::ZERO, FundingRate::from_units)
     }
 }

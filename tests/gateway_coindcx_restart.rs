@@ -110,8 +110,8 @@ fn orders_of_a_previous_run_are_found_adopted_or_cancelled() {
             b.last.orders.iter().find(|o| f(o)).map(|o| o.status)
         };
         let mine = status(&|o| o.cid == kept)?;
-        let foreign = status(&|o| o.venue_order_id == ids.1)?;
-        (mine == OrderStatus::New && foreign == OrderStatus::Canceled).then_some(())
+        let foreign = status(&|o| o.venue_order_id == Some(ids.1))?;
+        (mine == OrderStatus::New && foreign == OrderStatus::Cancelled).then_some(())
     });
     assert!(
         settled.is_some(),
@@ -132,7 +132,7 @@ fn orders_of_a_previous_run_are_found_adopted_or_cancelled() {
     );
     // The adopted order is the engine's under its own client id, with the same venue id.
     let o = b.last.orders.iter().find(|o| o.cid == kept).unwrap();
-    assert_eq!(o.venue_order_id, ids.0);
+    assert_eq!(o.venue_order_id, Some(ids.0));
     assert_eq!(b.last.overdue, 0);
     b.stop();
 }

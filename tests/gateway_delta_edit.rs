@@ -118,7 +118,11 @@ fn an_edited_order_keeps_its_ids_and_the_venue_holds_the_new_terms() {
     assert_eq!(agreed["status"], "NEW");
     r.refresh();
     let o = r.last.orders.iter().find(|o| o.cid == cid).unwrap();
-    assert_eq!(o.venue_order_id, venue_id, "the engine keeps the venue id");
+    assert_eq!(
+        o.venue_order_id,
+        Some(venue_id),
+        "the engine keeps the venue id"
+    );
     assert_eq!(o.qty, Qty::parse("3").unwrap());
     assert_eq!(r.last.counters.amends_sent, 1, "{:?}", r.last.counters);
     // The book: the old level lost our 2 contracts, the new one holds 3 more.
@@ -130,7 +134,7 @@ fn an_edited_order_keeps_its_ids_and_the_venue_holds_the_new_terms() {
     wait_for(Duration::from_secs(20), || {
         r.refresh();
         let o = r.last.orders.iter().find(|o| o.cid == cid)?;
-        (o.status == OrderStatus::Canceled).then_some(())
+        (o.status == OrderStatus::Cancelled).then_some(())
     })
     .expect("cancelled");
     r.intents

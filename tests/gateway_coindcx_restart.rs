@@ -66,7 +66,7 @@ fn orders_of_a_previous_run_are_found_adopted_or_cancelled() {
         a.refresh();
         let id = |cid| {
             let o = a.last.orders.iter().find(|o| o.cid == cid)?;
-            (o.status == OrderStatus::New).then_some(o.venue_order_id)?
+            (o.status == OrderStatus::Acked).then_some(o.venue_order_id)?
         };
         Some((id(kept)?, id(lost)?))
     })
@@ -111,7 +111,7 @@ fn orders_of_a_previous_run_are_found_adopted_or_cancelled() {
         };
         let mine = status(&|o| o.cid == kept)?;
         let foreign = status(&|o| o.venue_order_id == Some(ids.1))?;
-        (mine == OrderStatus::New && foreign == OrderStatus::Cancelled).then_some(())
+        (mine == OrderStatus::Acked && foreign == OrderStatus::Cancelled).then_some(())
     });
     assert!(
         settled.is_some(),

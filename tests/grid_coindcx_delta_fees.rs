@@ -114,22 +114,22 @@ fn every_fill_costs_notional_times_the_simulators_rate() {
         },
     );
     let state = report.sim_state.expect("simulator state");
-    let cids: HashMap<u64, (String, String)> = state["accounts"][0]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["orderId"].as_u64().unwrap(),
-                (
-                    o["clientOrderId"].as_str().unwrap().to_owned(),
-                    o["symbol"].as_str().unwrap().to_owned(),
-                ),
-            )
-        })
-        .collect();
+    // The simulator's orders as the engine names them: by client id where the venue takes
+    // one (Delta), else by the venue id the venue gave (CoinDCX: its UUID of the core's id).
+    let mut sim_order: HashMap<String, u64> = HashMap::new();
+    for o in state["accounts"][0]["orders"].as_array().unwrap() {
+        let id = o["orderId"].as_u64().unwrap();
+        if let Some(c) = o["clientOrderId"].as_str().filter(|c| !c.is_empty()) {
+            sim_order.insert(format!("cid:{c}"), id);
+        }
+        sim_order.insert(
+            format!("vid:{}", mako::sim::coindcx_private::order_uuid(id)),
+            id,
+        );
+        sim_order.insert(format!("vid:{id}"), id);
+    }
     // Every fill: notional × the configured rate, exactly.
-    let mut by_cid: HashMap<String, (String, i128)> = HashMap::new();
+    let mut by_order: HashMap<u64, (String, i128)> = HashMap::new();
     let mut fills = 0;
     for f in state["fills"].as_array().unwrap() {
         assert_eq!(f["account"], 0, "only the engine trades: {f}");
@@ -150,27 +150,33 @@ fn every_fill_costs_notional_times_the_simulators_rate() {
         );
         let settle = if symbol == "BTCUSD" { "USD" } else { "USDT" };
         assert_eq!(f["commissionAsset"], settle, "{f}");
-        let (cid, _) = &cids[&f["orderId"].as_u64().unwrap()];
-        by_cid
-            .entry(cid.clone())
+        by_order
+            .entry(f["orderId"].as_u64().unwrap())
             .or_insert((settle.to_owned(), 0))
             .1 += fee;
         fills += 1;
     }
     // Every order's fees in the database: the sum over its fills.
     let db = schema::open(&dir.join("grid-coindcx-delta-demo.sqlite")).expect("database");
-    let rows: Vec<(String, String, i64, i64)> = db
-        .prepare("SELECT cid, fee1_asset, fee1_e8, fee2_e8 FROM orders WHERE mode = 'sim' AND filled_qty_e8 > 0")
+    let rows: Vec<(String, Option<String>, String, i64, i64)> = db
+        .prepare("SELECT cid, CAST(venue_order_id AS TEXT), fee1_asset, fee1_e8, fee2_e8 FROM orders WHERE mode = 'sim' AND filled_qty_e8 > 0")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     let mut matched: HashMap<&str, usize> = HashMap::new();
     let mut pending = Vec::new();
-    for (cid, asset, fee1, fee2) in &rows {
-        let (settle, expected) = by_cid
-            .get(cid)
+    for (cid, vid, asset, fee1, fee2) in &rows {
+        let order = sim_order
+            .get(&format!("cid:{cid}"))
+            .or_else(|| {
+                vid.as_ref()
+                    .and_then(|v| sim_order.get(&format!("vid:{v}")))
+            })
+            .unwrap_or_else(|| panic!("order {cid} ({vid:?}) is not the simulator's"));
+        let (settle, expected) = by_order
+            .get(order)
             .unwrap_or_else(|| panic!("a filled order {cid} the simulator did not fill"));
         assert_eq!(*fee2, 0, "{cid}: one fee asset");
         if *fee1 == 0 && *expected != 0 {

@@ -126,7 +126,8 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits
         VenueKind::BybitSpot | VenueKind::BybitLinear => {
             (venue.order_transport == OrderTransport::WsApi).then_some(AmendLimits::Any)
         }
-        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => None,
+        // `PUT /v2/orders`: a new price and total size (venue/delta/rest_edit.rs).
+        VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Some(AmendLimits::Any),
         VenueKind::CoindcxFutures => None,
         VenueKind::CoinstoreSpot => None,
     }
@@ -336,7 +337,11 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let signer = DeltaSigner::new(spec.api_key.expose(), &spec.api_secret);
-            let session = DeltaSession::new(platform, signer.clone(), symbols);
+            let values = mine()
+                .map(|i| (i.symbol.clone(), i.contract.size))
+                .collect();
+            let session =
+                DeltaSession::new(platform, signer.clone(), symbols).with_contract_values(values);
             // Orders, cancels and queries go over signed REST; order changes, fills and
             // margins arrive on the private WebSocket.
             let rest = DeltaRest::new(signer, settle);
@@ -354,6 +359,14 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             // Orders, cancels and queries over signed REST; order and balance updates on the
             // private channel. Both share the book of which venue order is which of mako's.
             let ids = crate::venue::coindcx::ids::SharedIds::default();
+            // Orders of a previous run, as the store recovered them: found by the sweep.
+            ids.lock().adopt_recovered(&spec.recovered, |i| {
+                let inst = spec
+                    .instruments
+                    .iter()
+                    .find(|x| x.id == i && x.venue == v.id)?;
+                Some(inst.symbol.clone())
+            });
             let signer = crate::venue::coindcx::sign::CoindcxSigner::new(&spec.api_secret);
             let key = spec.api_key.expose();
             let session = crate::venue::coindcx::session::CoindcxSession::new(

@@ -31,7 +31,8 @@
 //! refused with `reduce_only_order_rejected`, a client id already used with
 //! `duplicate_client_order_id`, and a leverage change while orders or a
 //! position are open with `leverage_update_not_allowed` (the docs name no codes for either).
-//! Not simulated: edit (`PUT /orders`), batches, brackets and stops, the dead-man switch,
+//! Edit (`PUT /orders`) and batch create / cancel (`/orders/batch`) are in
+//! `sim/delta_orders.rs`. Not simulated: batch edit, brackets and stops, the dead-man switch,
 //! pagination cursors, the weight budget (its 429 comes from the rate-limit fault, with
 //! `X-RATE-LIMIT-RESET`), IP whitelists.
 
@@ -62,7 +63,7 @@ pub(super) fn dec(units: i64) -> String {
 }
 
 /// A refusal: HTTP status and body.
-type Refusal = (u16, Value);
+pub(super) type Refusal = (u16, Value);
 
 pub(super) fn ok(result: Value) -> Value {
     json!({"success": true, "result": result})
@@ -73,7 +74,7 @@ pub(super) fn fail(code: &str, context: Value) -> Value {
     json!({"success": false, "error": {"code": code, "context": context}})
 }
 
-fn bad_schema(what: &str) -> Refusal {
+pub(super) fn bad_schema(what: &str) -> Refusal {
     (
         400,
         fail(
@@ -88,7 +89,7 @@ pub(super) fn symbol_of(shared: &Shared, symbol: &str) -> Option<usize> {
 }
 
 /// The product a request names by `product_id` (position + 1) or `product_symbol`.
-fn product(shared: &Shared, v: &Value) -> Result<usize, Refusal> {
+pub(super) fn product(shared: &Shared, v: &Value) -> Result<usize, Refusal> {
     let by_id = v
         .get("product_id")
         .and_then(Value::as_u64)
@@ -235,7 +236,7 @@ fn core_params(shared: &Shared, b: &Value) -> Result<Map<String, Value>, Refusal
 }
 
 /// Delta's answer to a core refusal.
-fn refusal(e: &ApiError) -> Refusal {
+pub(super) fn refusal(e: &ApiError) -> Refusal {
     let code = match e.code {
         -2010 if e.msg.contains("immediately match") => "immediate_execution_post_only",
         -2010 if e.msg.contains("Duplicate") => "duplicate_client_order_id",
@@ -251,7 +252,7 @@ fn refusal(e: &ApiError) -> Refusal {
 }
 
 /// `POST /v2/orders`: the answer, and whether an order was placed.
-fn create(shared: &Shared, account: usize, body: &Value) -> ((u16, Value), bool) {
+pub(super) fn create(shared: &Shared, account: usize, body: &Value) -> ((u16, Value), bool) {
     let p = match core_params(shared, body) {
         Ok(p) => p,
         Err(r) => return (r, false),
@@ -284,7 +285,7 @@ fn create(shared: &Shared, account: usize, body: &Value) -> ((u16, Value), bool)
 }
 
 /// `DELETE /v2/orders` by `id` or `client_order_id`.
-fn cancel(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
+pub(super) fn cancel(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
     let sym = match product(shared, body) {
         Ok(s) => s,
         Err(r) => return r,
@@ -420,6 +421,16 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
             }
         }
         ("DELETE", "/v2/orders") => cancel(shared, account, &body),
+        ("PUT", "/v2/orders") => super::delta_orders::edit(shared, account, &body),
+        ("POST", "/v2/orders/batch") => {
+            let (a, placed) = super::delta_orders::batch_create(shared, account, &body);
+            if placed && shared.faults.http_5xx_after() {
+                (500, fail("unavailable", json!({})))
+            } else {
+                a
+            }
+        }
+        ("DELETE", "/v2/orders/batch") => super::delta_orders::batch_cancel(shared, account, &body),
         ("DELETE", "/v2/orders/all") => {
             let only = body.get("product_id").map(|_| product(shared, &body));
             let only = match only.transpose() {

@@ -14,7 +14,10 @@
 //!   `se`;
 //! - `positions`: a `snapshot` of the named symbols' positions, then an `update` after each
 //!   fill of a perpetual;
-//! - `margins`: one frame per asset whose balance changed.
+//! - `margins`: one frame per asset whose balance changed;
+//! - funding the core charged at its funding times (`sim.funding_interval_ms`, 8 h by
+//!   default, Delta's `fi` 28800 s): Delta documents no funding push, so the payment shows
+//!   as a `positions` `update` whose `realized_funding` moved at the same size.
 //!
 //! `{"type":"ping"}` is answered `{"type":"pong"}`; `enable_heartbeat` is accepted and no
 //! heartbeat is sent (the client pings). Faults are the simulator's: a dropped user event
@@ -311,6 +314,32 @@ impl DeltaPrivateSession {
         Some(out)
     }
 
+    /// A funding payment the core charged: Delta names none in a push, so it shows as a
+    /// `positions` `update` whose `realized_funding` (the position's cumulative funding,
+    /// negative when paid) moved and whose size did not (§3.7, §4.6, §7 "Funding").
+    fn funding_pushes(&mut self, e: &Value) -> Option<Vec<String>> {
+        let account = self.account?;
+        let name = e.get("s")?.as_str()?;
+        if !self.wants("positions", name) {
+            return Some(Vec::new());
+        }
+        let sym = self
+            .shared
+            .cfg
+            .symbols
+            .iter()
+            .position(|s| s.symbol == name)?;
+        let ex = self.shared.ex.lock();
+        let mut p = position_json(&self.shared, &ex, account, sym);
+        if let Some(m) = p.as_object_mut() {
+            m.insert("type".into(), json!("positions"));
+            m.insert("action".into(), json!("update"));
+            m.insert("reason".into(), Value::Null);
+            m.insert("timestamp".into(), json!(e.get("T")?.as_u64()? * 1000));
+        }
+        Some(vec![p.to_string()])
+    }
+
     /// An outboundAccountPosition as one `margins` frame per asset in it.
     fn margin_pushes(&mut self, e: &Value) -> Option<Vec<String>> {
         let account = self.account?;
@@ -399,6 +428,7 @@ impl Session for DeltaPrivateSession {
                 let texts = match e.get("e")?.as_str()? {
                     "executionReport" => self.order_pushes(e)?,
                     "outboundAccountPosition" => self.margin_pushes(e)?,
+                    "funding" => self.funding_pushes(e)?,
                     _ => return None,
                 };
                 let mut it = texts.into_iter();

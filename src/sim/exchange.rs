@@ -564,12 +564,7 @@ impl Exchange {
         qty: Qty,
     ) -> Result<u64, ApiError> {
         let gone = || ApiError::bad(-2011, "Unknown order sent.");
-        if self.perp_spec(symbol).is_some() {
-            return Err(ApiError::bad(
-                -1106,
-                "The simulator does not amend perpetual orders in place.",
-            ));
-        }
+        let perp = self.perp_spec(symbol).is_some();
         let id = self
             .find(account, symbol, order_id, client_id)
             .ok_or_else(gone)?;
@@ -606,15 +601,20 @@ impl Exchange {
                 "Order would immediately match and take.",
             ));
         }
-        // Funds: exactly what the new leaves need (a buy at its new price).
+        // Funds: exactly what the new leaves need (a buy at its new price; a perpetual's
+        // margin for the part of the new leaves that opens, in quote).
         let new_leaves = qty.units() - executed.units();
         let need = match side {
+            _ if perp => {
+                let leaves = Qty::from_units(new_leaves);
+                self.perp_order_margin(account, symbol, side, leaves, price, false)?
+            }
             Side::Buy => quote_of(price, qty) - quote_of(price, executed),
             Side::Sell => new_leaves,
         };
         let asset = {
             let c = &self.symbols[symbol].cfg;
-            if side == Side::Buy {
+            if side == Side::Buy || perp {
                 c.quote.clone()
             } else {
                 c.base.clone()

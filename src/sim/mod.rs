@@ -52,6 +52,8 @@ pub mod coinstore_private;
 pub mod coinstore_public;
 /// `SimConfig` and its validation.
 pub mod config;
+/// Delta's edit and batch order endpoints.
+mod delta_orders;
 /// The Delta Exchange private front end: signed `/v2/…` REST on the perpetual accounts.
 pub mod delta_private;
 /// The Delta Exchange private WebSocket: auth and the orders, fills, positions and margins

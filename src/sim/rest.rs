@@ -467,7 +467,8 @@ fn delta(shared: &Shared, req: &Request) -> Reply {
         r.headers.push(("X-RATE-LIMIT-RESET".into(), "1000".into()));
         return Reply::Send(r);
     }
-    let order_call = req.path == "/v2/orders" && matches!(req.method.as_str(), "POST" | "DELETE");
+    let order_call = matches!(req.path.as_str(), "/v2/orders" | "/v2/orders/batch")
+        && matches!(req.method.as_str(), "POST" | "DELETE" | "PUT");
     let answer = super::delta_private::rest(shared, req);
     if order_call && shared.faults.drop_ack() {
         return Reply::Drop;

@@ -179,6 +179,34 @@ pub fn rig_linear_perp(
     r
 }
 
+thread_local! {
+    /// Orders the next rig's gateway recovers from a previous run ([`rig_restarted`]).
+    static RECOVERED: std::cell::RefCell<Vec<mako::types::Order>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A rig whose gateway starts as after a restart: `recovered` are the orders the store kept
+/// from the previous run (the minter starts at `run_start_ms`, a later run's).
+pub fn rig_restarted(
+    kind: VenueKind,
+    sim: SimHandle,
+    options: GatewayOptions,
+    run_start_ms: u64,
+    recovered: Vec<mako::types::Order>,
+) -> Rig {
+    RECOVERED.with(|r| *r.borrow_mut() = recovered);
+    rig_inner(
+        kind,
+        sim,
+        OrderTransport::Rest,
+        options,
+        run_start_ms,
+        None,
+        None,
+        None,
+    )
+}
+
 /// A rig on the perpetual of `kind` at `leverage` (isolated, 0.5 % maintenance): Bybit's
 /// BTCUSDT in base, Delta's BTCUSD in contracts of 0.001 BTC, CoinDCX's B-BTC_USDT in base.
 /// The gateway sets that leverage on the venue at start and compares the venue's positions
@@ -334,7 +362,7 @@ fn rig_inner(
         run_start_ms,
         options,
         persist: None,
-        recovered: Vec::new(),
+        recovered: RECOVERED.with(|r| r.take()),
     };
     let (key, secret) = (Secret::new(DOC_API_KEY), Secret::new(DOC_SECRET));
     let gw: Box<dyn mako::runtime::Actor> = if coinbase {
@@ -354,7 +382,8 @@ fn rig_inner(
             Platform::India
         };
         let signer = DeltaSigner::new(key.expose(), &secret);
-        let session = DeltaSession::new(platform, signer.clone(), vec!["BTCUSD".into()]);
+        let session = DeltaSession::new(platform, signer.clone(), vec!["BTCUSD".into()])
+            .with_contract_values(vec![("BTCUSD".into(), Qty::parse("0.001").unwrap())]);
         let usd = mako::types::order::AssetCode::new(b"USD").unwrap();
         let rest = DeltaRest::new(signer, vec![("BTCUSD".into(), usd)]);
         let gw = Gateway::new(spec, session, &sim.delta_private_ws_url(), Some(rest)).unwrap();
@@ -364,6 +393,9 @@ fn rig_inner(
         }
     } else if coindcx {
         let ids = mako::venue::coindcx::ids::SharedIds::default();
+        // As engine::venues does: the recovered orders are the codec's from the start.
+        ids.lock()
+            .adopt_recovered(&spec.recovered, |_| Some("B-BTC_USDT".into()));
         let signer = mako::venue::coindcx::sign::CoindcxSigner::new(&secret);
         let session = mako::venue::coindcx::session::CoindcxSession::new(
             DOC_API_KEY,

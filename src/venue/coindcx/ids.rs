@@ -131,6 +131,56 @@ impl IdBook {
         Some(s.cid)
     }
 
+    /// The orders a previous run of the engine sent, as its store recovered them (those of
+    /// `pair_of`'s instruments): each with its venue id when the store kept one (the venue's
+    /// reports then name it at once), else its terms and send time, matched as a fresh
+    /// order's are. So the open-orders sweep at start finds them as mako's.
+    pub fn adopt_recovered(
+        &mut self,
+        orders: &[crate::types::Order],
+        pair_of: impl Fn(crate::types::InstrumentId) -> Option<String>,
+    ) {
+        for o in orders {
+            let Some(pair) = pair_of(o.instrument) else {
+                continue;
+            };
+            let sent = o.sent_at.unwrap_or(o.created_at);
+            self.on_place(Sent {
+                cid: o.cid,
+                pair,
+                side: o.side,
+                price: o.price,
+                qty: o.qty,
+                market: o.kind == crate::types::OrderKind::Market,
+                sent_ms: sent.0 / 1_000_000,
+                venue_id: o.venue_order_id,
+            });
+        }
+    }
+
+    /// The client id a venue order that is not mako's goes by (its own UUID, which fits a
+    /// client id's 36 characters), bound to it so that a cancel by that id reaches it: the
+    /// gateway then treats it as any venue's unknown open order (counted, and cancelled
+    /// when `cancel_unknown_orders` is set). `None` if the id is not a valid client id.
+    pub fn name_foreign(&mut self, u: &OrderUpdate) -> Option<ClientOrderId> {
+        let cid = ClientOrderId::parse(&u.id).ok()?;
+        let id = VenueOrderId::new(u.id.as_bytes())?;
+        if let Some(have) = self.cid_of(id) {
+            return Some(have);
+        }
+        self.on_place(Sent {
+            cid,
+            pair: u.pair.clone(),
+            side: u.side,
+            price: u.price,
+            qty: u.total_qty,
+            market: u.order_type == "market_order",
+            sent_ms: u.created_at_ms,
+            venue_id: Some(id),
+        });
+        Some(cid)
+    }
+
     /// The client id of venue order `u` only if it is bound already (never binds).
     pub fn bound(&self, u: &OrderUpdate) -> Option<ClientOrderId> {
         self.cid_of(VenueOrderId::new(u.id.as_bytes())?)

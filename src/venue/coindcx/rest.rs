@@ -582,7 +582,12 @@ impl CoindcxRest {
         let orders = l
             .iter()
             .filter(|u| u.pair == symbol)
-            .filter_map(|u| Some(snapshot_of(ids.claim(u)?, u)))
+            // Mako's (bound, fitting a sent order, or adopted from the store), else an
+            // order placed elsewhere, under its own id.
+            .filter_map(|u| {
+                let cid = ids.claim(u).or_else(|| ids.name_foreign(u))?;
+                Some(snapshot_of(cid, u))
+            })
             .collect();
         vec![SessionEvent::OpenOrders {
             symbol: symbol.to_owned(),

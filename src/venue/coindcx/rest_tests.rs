@@ -436,7 +436,8 @@ fn queries_find_orders_by_terms_and_say_when_the_venue_has_none() {
         answer(&mut c, h.id, http(200, list.as_bytes())).as_slice(),
         [SessionEvent::Failed { purpose: Purpose::Trades(x), .. }] if *x == b
     ));
-    // Open orders: only mako's.
+    // Open orders: mako's, and the one placed elsewhere under its own id (so the gateway
+    // counts it unknown, and a cancel of that id reaches it by the venue id).
     let h = c.open_orders("B-BTC_USDT", TS, &mut buf);
     assert_eq!(
         text(&buf),
@@ -445,10 +446,16 @@ fn queries_find_orders_by_terms_and_say_when_the_venue_has_none() {
     match answer(&mut c, h.id, http(200, list.as_bytes())).as_slice() {
         [SessionEvent::OpenOrders { symbol, orders }] => {
             assert_eq!(symbol, "B-BTC_USDT");
-            assert_eq!(orders.len(), 1);
+            assert_eq!(orders.len(), 2);
             assert_eq!(
                 (orders[0].cid, orders[0].cum_qty),
                 (a, Qty::parse("0.0006").unwrap())
+            );
+            let foreign = ClientOrderId::parse("v-elsewhere").unwrap();
+            assert_eq!(orders[1].cid, foreign);
+            assert_eq!(
+                ids.lock().venue_id(&foreign),
+                VenueOrderId::new(b"v-elsewhere")
             );
         }
         other => panic!("{other:?}"),

@@ -29,6 +29,9 @@
 
 /// `mako decode`: Delta messages as normalised records.
 pub mod decode;
+/// Funding payments read from the `positions` channel's `realized_funding` (unconfirmed:
+/// see its module doc).
+pub mod funding;
 /// Delta's side of the market-data seam.
 pub mod handler;
 /// Public market-data decoding.

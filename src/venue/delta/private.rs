@@ -98,6 +98,12 @@ pub struct Position {
     pub entry_price: Option<Price>,
     pub margin: Option<String>,
     pub liquidation_price: Option<Price>,
+    /// `realized_funding` at `10^-8`, signed as written (read by `funding.rs`), when present.
+    pub realized_funding: Option<i64>,
+    /// `mark_price`, when present (CCXT's samples carry it; the docs' list does not).
+    pub mark_price: Option<Price>,
+    /// The frame's `timestamp` (µs) on an update (a snapshot's items have none).
+    pub timestamp_us: Option<u64>,
 }
 
 /// A `margins` frame: one asset's wallet (amounts kept as the venue wrote them).
@@ -216,7 +222,29 @@ fn position(item: &Value, action: &str) -> Result<Position, PrivateError> {
         entry_price: opt_price(item, "entry_price")?,
         margin: opt_text(item, "margin"),
         liquidation_price: opt_price(item, "liquidation_price")?,
+        realized_funding: opt_signed(item, "realized_funding")?,
+        mark_price: opt_price(item, "mark_price")?,
+        timestamp_us: item.get("timestamp").and_then(Value::as_u64),
     })
+}
+
+/// A signed decimal string (or number) at `10^-8`, absent or null as `None`.
+fn opt_signed(v: &Value, k: &'static str) -> Result<Option<i64>, PrivateError> {
+    let t = match v.get(k) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(t)) if t.is_empty() => return Ok(None),
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(PrivateError::Field(k)),
+    };
+    let (neg, abs) = match t.strip_prefix('-') {
+        Some(a) => (true, a),
+        None => (false, t.as_str()),
+    };
+    let units = Qty::parse(abs)
+        .map_err(|e| PrivateError::Value(k, format!("{t:?}: {e}")))?
+        .units();
+    Ok(Some(if neg { -units } else { units }))
 }
 
 /// Items of a frame: a snapshot's `result`, or the frame itself.
@@ -417,6 +445,9 @@ mod tests {
                 entry_price: Some(px("60000.5")),
                 margin: Some("144.01".into()),
                 liquidation_price: Some(px("71400")),
+                realized_funding: Some(0),
+                mark_price: None,
+                timestamp_us: None,
             }]))
         );
         let m = r#"{"type":"margins","action":"update","asset_symbol":"USDT","balance":"19.29152659","available_balance":"16.27058905","position_margin":"3.01527414","timestamp":1}"#;

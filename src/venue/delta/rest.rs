@@ -149,6 +149,8 @@ pub struct DeltaRest {
     settle: Vec<(String, AssetCode)>,
     /// Product ids learned from the venue (`rest_perp.rs`).
     products: perp::Products,
+    /// Venue order ids learned from answers: the edit names the order by id (`rest_edit.rs`).
+    venue_ids: edit::VenueIds,
     inflight: Inflight,
     policy: RatePolicy,
 }
@@ -164,6 +166,7 @@ impl DeltaRest {
             signer,
             settle,
             products: perp::Products::default(),
+            venue_ids: edit::VenueIds::default(),
             inflight: Inflight::default(),
             // Delta reports no usage: only its 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
@@ -376,6 +379,29 @@ impl RestCodec for DeltaRest {
     }
 
     /// `GET /v2/positions?product_id=` (weight 3), after the product's lookup.
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    /// `PUT /v2/orders` by venue id to the new price and total size (weight 5); a status
+    /// query instead while the venue id is not known (`rest_edit.rs`).
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        match self.venue_ids.get(o.cid) {
+            Some(id) => {
+                edit::write_edit(buf, id, o);
+                Some(self.finish(
+                    Purpose::Amend(*o.cid),
+                    Method::Put,
+                    ORDERS,
+                    Class::Order,
+                    buf,
+                    now_ms,
+                ))
+            }
+            None => Some(self.status(o.symbol, o.cid, now_ms, buf)),
+        }
+    }
+
     fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
         Some(self.position_request(symbol, now_ms, buf))
     }
@@ -431,7 +457,7 @@ impl RestCodec for DeltaRest {
                     code: 429,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
-                return refused(purpose, error, "", out);
+                return refused(purpose, error, "", at, out);
             }
         };
         let v: Value = match serde_json::from_slice(body) {
@@ -442,7 +468,7 @@ impl RestCodec for DeltaRest {
                     code: 403,
                     msg: "Forbidden: request blocked by CDN".into(),
                 };
-                return refused(purpose, error, "Forbidden", out);
+                return refused(purpose, error, "Forbidden", at, out);
             }
             Err(e) => {
                 out.push(SessionEvent::Undecodable(e.to_string()));
@@ -465,7 +491,7 @@ impl RestCodec for DeltaRest {
                     code.clone()
                 },
             };
-            return refused(purpose, error, &code, out);
+            return refused(purpose, error, &code, at, out);
         }
         let result = v.get("result").unwrap_or(&Value::Null);
         let decoded: Result<Vec<SessionEvent>, String> = match &purpose {
@@ -475,23 +501,33 @@ impl RestCodec for DeltaRest {
             }
             Purpose::Place(cid) => match result.get("id").and_then(Value::as_u64) {
                 // The answer is the order as it stands: an IOC may already be filled.
-                Some(id) => venue_id(id).map(|venue_order_id| match order(result) {
-                    Ok(Some(o)) if o.cid == *cid && o.status != SnapshotStatus::Open => {
-                        vec![SessionEvent::Order {
+                Some(id) => venue_id(id)
+                    .map(|venue_order_id| {
+                        self.venue_ids.learn(*cid, id);
+                        venue_order_id
+                    })
+                    .map(|venue_order_id| match order(result) {
+                        Ok(Some(o)) if o.cid == *cid && o.status != SnapshotStatus::Open => {
+                            vec![SessionEvent::Order {
+                                cid: *cid,
+                                event: o.event(at),
+                            }]
+                        }
+                        _ => vec![SessionEvent::Order {
                             cid: *cid,
-                            event: o.event(at),
-                        }]
-                    }
-                    _ => vec![SessionEvent::Order {
-                        cid: *cid,
-                        event: OrderEvent::Accepted { venue_order_id, at },
-                    }],
-                }),
+                            event: OrderEvent::Accepted { venue_order_id, at },
+                        }],
+                    }),
                 None => Ok(vec![SessionEvent::Uncertain { cid: *cid }]),
             },
             // Accepted: the order's end comes from the private stream or a query.
             Purpose::Cancel(_) => Ok(Vec::new()),
-            Purpose::Status(cid) => order(result).map(|o| {
+            Purpose::Status(cid) | Purpose::Amend(cid) => order(result).map(|o| {
+                if let (Some(o), Some(id)) = (&o, result.get("id").and_then(Value::as_u64))
+                    && o.cid == *cid
+                {
+                    self.venue_ids.learn(*cid, id);
+                }
                 vec![match o {
                     Some(o) if o.cid == *cid => SessionEvent::Order {
                         cid: *cid,
@@ -529,7 +565,7 @@ impl RestCodec for DeltaRest {
             Purpose::SetLeverage { symbol, leverage } => {
                 perp::leverage_answer(symbol, *leverage, result)
             }
-            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),
@@ -558,9 +594,23 @@ fn error_code(v: &Value) -> String {
     }
 }
 
-fn refused(purpose: Purpose, error: VenueError, code: &str, out: &mut Vec<SessionEvent>) {
+fn refused(
+    purpose: Purpose,
+    error: VenueError,
+    code: &str,
+    at: UnixNanos,
+    out: &mut Vec<SessionEvent>,
+) {
     let class = classify(code);
     out.push(match purpose {
+        // An edit refused leaves the order as it was.
+        Purpose::Amend(cid) => SessionEvent::Order {
+            cid,
+            event: OrderEvent::AmendRejected {
+                code: error.code,
+                at,
+            },
+        },
         Purpose::Place(cid) if class == ErrorClass::Rejected => {
             SessionEvent::PlaceRejected { cid, error }
         }
@@ -709,11 +759,14 @@ pub(super) fn balance(d: &Value) -> Result<Balance, String> {
 
 #[path = "rest_admin.rs"]
 mod admin;
+#[path = "rest_edit.rs"]
+mod edit;
 #[path = "rest_perp.rs"]
 mod perp;
 pub use admin::{
     OwnRequest, VenueFill, VenuePosition, decode_fills, decode_leverage, decode_positions,
 };
+pub use edit::{BATCH_MAX, BatchError};
 pub use perp::Product;
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub struct VenueFill {
 }
 
 impl DeltaRest {
-    fn own(&self, method: Method, path: String, buf: &[u8], now_ms: u64) -> OwnRequest {
+    pub(super) fn own(&self, method: Method, path: String, buf: &[u8], now_ms: u64) -> OwnRequest {
         let signed = self.sign(method, &path, buf, now_ms);
         OwnRequest {
             method,

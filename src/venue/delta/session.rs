@@ -17,7 +17,9 @@
 //!   `available_balance`), as REST's wallet reads it.
 //! - `positions`: each item is the venue's `Position` (signed whole contracts as order
 //!   units, the entry price), which the gateway compares with its own net position; Delta
-//!   states no leverage in it, so the leverage is not checked from it.
+//!   states no leverage in it, so the leverage is not checked from it. A change of its
+//!   `realized_funding` at the same size is a funding payment (`Funding`; `funding.rs`,
+//!   an unconfirmed reading).
 //! - The auth answer: `LoggedIn`, or a failed subscribe with the venue's status and message;
 //!   the subscription list answers `Subscribed` (a channel refused in it fails).
 //!
@@ -34,6 +36,7 @@ use crate::venue::order::{
 };
 
 use super::Platform;
+use super::funding::FundingBook;
 use super::handler::PING;
 use super::private::{self, Auth, OrderUpdate, Private};
 use super::sign::DeltaSigner;
@@ -44,6 +47,8 @@ pub struct DeltaSession {
     /// The venue's symbols traded: their `orders` and `positions` snapshots are asked for.
     symbols: Vec<String>,
     subscribed: bool,
+    /// Funding payments read from `positions` (`funding.rs`).
+    funding: FundingBook,
 }
 
 impl DeltaSession {
@@ -53,7 +58,15 @@ impl DeltaSession {
             signer,
             symbols,
             subscribed: false,
+            funding: FundingBook::default(),
         }
+    }
+
+    /// Each symbol's contract value (base asset per contract), for the implied rate of the
+    /// funding rows; without it a row's rate is zero.
+    pub fn with_contract_values(mut self, values: Vec<(String, crate::types::Qty)>) -> Self {
+        self.funding = FundingBook::new(values);
+        self
     }
 
     /// The one subscribe frame after auth.
@@ -269,6 +282,9 @@ impl OrderSession for DeltaSession {
             }
             Ok(Private::Positions(list)) => {
                 for p in list {
+                    if let Some(f) = self.funding.on_position(&p, at) {
+                        out.push(SessionEvent::Funding(f));
+                    }
                     match p.size.checked_mul(crate::types::SCALE) {
                         Some(size) => out.push(SessionEvent::Position(VenuePosition {
                             symbol: p.symbol,

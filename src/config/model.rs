@@ -295,6 +295,9 @@ pub struct VenueConfig {
     pub private_ws_url: Option<String>,
     /// OKX demo trading: private requests carry `x-simulated-trading: 1`.
     pub demo_trading: bool,
+    /// How often fills and order changes are polled over REST when the venue has no private
+    /// WebSocket (coinstore-spot without `private_ws_url`); `None`: the venue's default.
+    pub fills_poll: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

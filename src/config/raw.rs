@@ -179,6 +179,9 @@ pub struct RawVenue {
     /// reported, and cancelled only when this is `true` (they may be someone's manual orders).
     #[serde(default)]
     pub cancel_unknown_orders: bool,
+    /// Coinstore without `private_ws_url`: how often fills, open orders and balances are
+    /// polled over REST (default `500ms`).
+    pub fills_poll: Option<DurationStr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

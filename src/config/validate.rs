@@ -242,13 +242,15 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::CoinstoreSpot && matches!(mode, Some(RawMode::Live)) {
+        if v.kind == RawVenueKind::CoinstoreSpot
+            && v.private_ws_url.is_some()
+            && matches!(mode, Some(RawMode::Live))
+        {
             errors.push(
                 p("kind"),
-                "coinstore-spot runs in mode = \"sim\" (against the simulator's Coinstore front \
-                 end) or \"paper\" in this build: its order session speaks the 2022 docs' \
-                 private WebSocket, which only the simulator is known to serve, so live trading \
-                 is refused",
+                "coinstore-spot with private_ws_url speaks the 2022 docs' private WebSocket, \
+                 which only the simulator is known to serve, so live trading is refused with \
+                 it: leave private_ws_url out to trade live with fills polled over REST",
             );
             good = false;
         }
@@ -323,6 +325,7 @@ fn venues(
             "Binance's",
         );
         let credentials = credentials(errors, &path, v);
+        let fills_poll = fills_poll(errors, &p("fills_poll"), v);
         let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
         if let Ok(None) = credentials
             && first_of_name
@@ -421,33 +424,36 @@ fn venues(
             );
             good = false;
         }
-        match (good, id, recv_window, credentials) {
-            (true, Ok(id), Ok(recv_window), Ok(credentials)) => out.push(VenueConfig {
-                id: VenueId(id),
-                name: v.name.clone(),
-                kind: match v.kind {
-                    RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
-                    RawVenueKind::OkxSpot => VenueKind::OkxSpot,
-                    RawVenueKind::Coinbase => VenueKind::Coinbase,
-                    RawVenueKind::BitmartSpot => VenueKind::BitmartSpot,
-                    RawVenueKind::BybitSpot => VenueKind::BybitSpot,
-                    RawVenueKind::BybitLinear => VenueKind::BybitLinear,
-                    RawVenueKind::DeltaIndia => VenueKind::DeltaIndia,
-                    RawVenueKind::DeltaGlobal => VenueKind::DeltaGlobal,
-                    RawVenueKind::CoindcxFutures => VenueKind::CoindcxFutures,
-                    RawVenueKind::CoinstoreSpot => VenueKind::CoinstoreSpot,
-                },
-                ws_url: v.ws_url.clone(),
-                rest_url: v.rest_url.clone(),
-                ws_api_url: v.ws_api_url.clone(),
-                order_transport,
-                streams,
-                credentials,
-                recv_window,
-                cancel_unknown_orders: v.cancel_unknown_orders,
-                private_ws_url: v.private_ws_url.clone(),
-                demo_trading: v.demo_trading.unwrap_or(false),
-            }),
+        match (good, id, recv_window, credentials, fills_poll) {
+            (true, Ok(id), Ok(recv_window), Ok(credentials), Ok(fills_poll)) => {
+                out.push(VenueConfig {
+                    id: VenueId(id),
+                    name: v.name.clone(),
+                    kind: match v.kind {
+                        RawVenueKind::BinanceSpot => VenueKind::BinanceSpot,
+                        RawVenueKind::OkxSpot => VenueKind::OkxSpot,
+                        RawVenueKind::Coinbase => VenueKind::Coinbase,
+                        RawVenueKind::BitmartSpot => VenueKind::BitmartSpot,
+                        RawVenueKind::BybitSpot => VenueKind::BybitSpot,
+                        RawVenueKind::BybitLinear => VenueKind::BybitLinear,
+                        RawVenueKind::DeltaIndia => VenueKind::DeltaIndia,
+                        RawVenueKind::DeltaGlobal => VenueKind::DeltaGlobal,
+                        RawVenueKind::CoindcxFutures => VenueKind::CoindcxFutures,
+                        RawVenueKind::CoinstoreSpot => VenueKind::CoinstoreSpot,
+                    },
+                    ws_url: v.ws_url.clone(),
+                    rest_url: v.rest_url.clone(),
+                    ws_api_url: v.ws_api_url.clone(),
+                    order_transport,
+                    streams,
+                    credentials,
+                    recv_window,
+                    cancel_unknown_orders: v.cancel_unknown_orders,
+                    private_ws_url: v.private_ws_url.clone(),
+                    demo_trading: v.demo_trading.unwrap_or(false),
+                    fills_poll,
+                })
+            }
             _ => ok = false,
         }
     }
@@ -571,6 +577,31 @@ fn keys_fit_kind(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked
         }
     }
     if ok { Ok(()) } else { Err(Reported) }
+}
+
+/// `fills_poll`: Coinstore without a private WebSocket only, 200 ms to 60 s (each poll is
+/// three signed requests out of Coinstore's 120 per 3 s per user).
+fn fills_poll(errors: &mut ConfigErrors, path: &str, v: &RawVenue) -> Checked<Option<Duration>> {
+    let Some(d) = v.fills_poll.as_ref() else {
+        return Ok(None);
+    };
+    if v.kind != RawVenueKind::CoinstoreSpot || v.private_ws_url.is_some() {
+        errors.push(
+            path,
+            "applies to coinstore-spot without private_ws_url only: other venues push fills",
+        );
+        return Err(Reported);
+    }
+    let max = Duration::from_secs(60);
+    let d = fields::bounded_duration(errors, path, Some(d), max, max, "the poll's")?;
+    if d < Duration::from_millis(200) {
+        errors.push(
+            path,
+            "is below 200ms: the polls alone would use most of Coinstore's 120 requests per 3 s",
+        );
+        return Err(Reported);
+    }
+    Ok(Some(d))
 }
 
 fn credentials(

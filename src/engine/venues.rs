@@ -394,9 +394,12 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
                 Some(c) => c.user_id.unwrap_or(0),
                 None => crate::sim::coinstore_private::user_id_for_key(spec.api_key.expose()),
             };
+            let every = v
+                .fills_poll
+                .unwrap_or(crate::venue::coinstore::fills::POLL_EVERY);
             let mut spec = spec;
             if ws.is_none() {
-                spec.options.fills_poll = Some(crate::venue::coinstore::fills::POLL_EVERY);
+                spec.options.fills_poll = Some(every);
             }
             let ws = ws.unwrap_or_default();
             let ids = crate::venue::coinstore::session::Ids::default();

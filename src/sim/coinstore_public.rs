@@ -18,10 +18,14 @@
 //!   mid, `open`, `high` and `low` count from the subscription, `volume` and `amount` are 0.
 //!
 //! Faults: the depth-gap fault loses every n-th depth push (its `S` is spent, so the client
-//! sees a jump, as after a lost message); the market disconnect closes the connection. Not
-//! simulated: `depth@50|100` (refused), klines, `REQ`, the
-//! server's 3-minute ping and 10-minute pong rule (the simulator's own ping interval applies)
-//! and the 24 h connection limit. The docs give no error reply: a bad command is answered
+//! sees a jump, as after a lost message); the market disconnect closes the connection.
+//!
+//! Keepalive as documented (exchanges.md §6.5): a ping frame every 3 minutes
+//! (`[sim] coinstore_ping_interval_ms`), and the connection closed when no pong came within
+//! 10 minutes (`coinstore_pong_timeout_ms`) of an unanswered ping; a pong frame counts whether
+//! it answers the ping or not, and so does the JSON `{"op":"pong",…}`. A connection is closed
+//! at 24 h (`[sim] max_connection_age_ms`, every front end's). Not simulated: `depth@50|100`
+//! (refused), klines, `REQ`. The docs give no error reply: a bad command is answered
 //! `{"T":"resp","C":400,"M":"<what was wrong>"}` (an assumption, exchanges.md §6.5).
 //!
 //! The 2022 docs' private `LOGIN` (order and account channels) is served on the same
@@ -311,6 +315,19 @@ impl CoinstorePublicSession {
 }
 
 impl Session for CoinstorePublicSession {
+    fn ping_rule(&self) -> Option<(std::time::Duration, std::time::Duration)> {
+        let cfg = &self.shared.cfg;
+        Some((cfg.coinstore_ping_interval, cfg.coinstore_pong_timeout))
+    }
+
+    /// Any pong frame keeps the link (unsolicited ones too), and so does the JSON pong.
+    fn pong_in(&self, text: Option<&str>) -> bool {
+        text.is_none_or(|t| {
+            serde_json::from_str::<Value>(t)
+                .is_ok_and(|v| v.get("op").and_then(Value::as_str) == Some("pong"))
+        })
+    }
+
     fn on_text(&mut self, text: &str, q: &mut Queue) -> bool {
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             self.error(q, "invalid command: not JSON");

@@ -154,6 +154,11 @@ pub struct SimConfig {
     /// A Coinbase connection that has subscribed to nothing this long after opening is
     /// closed (Coinbase: 5 s).
     pub coinbase_subscribe_window: Duration,
+    /// Coinstore's server ping rule: a ping frame every `coinstore_ping_interval` (3 min), the
+    /// connection closed when no pong (a pong frame, solicited or not, or the JSON
+    /// `{"op":"pong"}`) came within `coinstore_pong_timeout` (10 min) of an unanswered ping.
+    pub coinstore_ping_interval: Duration,
+    pub coinstore_pong_timeout: Duration,
     /// Lists answered in pages of at most this many items (Coinbase's order and fill lists,
     /// Bybit's open orders), whatever `limit` the client asks; `None`: the client's limit.
     pub list_page_size: Option<usize>,
@@ -206,6 +211,8 @@ struct RawConfig {
     okx_idle_timeout_ms: Option<u64>,
     bitmart_idle_timeout_ms: Option<u64>,
     coinbase_subscribe_window_ms: Option<u64>,
+    coinstore_ping_interval_ms: Option<u64>,
+    coinstore_pong_timeout_ms: Option<u64>,
     list_page_size: Option<usize>,
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
@@ -632,6 +639,16 @@ impl SimConfig {
         if bitmart_idle_timeout.is_zero() {
             e.0.push("sim.bitmart_idle_timeout_ms: must be at least 1".into());
         }
+        let coinstore_ping_interval =
+            Duration::from_millis(raw.coinstore_ping_interval_ms.unwrap_or(180_000));
+        let coinstore_pong_timeout =
+            Duration::from_millis(raw.coinstore_pong_timeout_ms.unwrap_or(600_000));
+        if coinstore_ping_interval.is_zero() {
+            e.0.push("sim.coinstore_ping_interval_ms: must be at least 1".into());
+        }
+        if coinstore_pong_timeout.is_zero() {
+            e.0.push("sim.coinstore_pong_timeout_ms: must be at least 1".into());
+        }
         let bybit_funding_rate = match crate::types::FundingRate::parse(
             raw.bybit_funding_rate.as_deref().unwrap_or("0.0001"),
         ) {
@@ -685,6 +702,8 @@ impl SimConfig {
             coinbase_subscribe_window: Duration::from_millis(
                 raw.coinbase_subscribe_window_ms.unwrap_or(5_000),
             ),
+            coinstore_ping_interval,
+            coinstore_pong_timeout,
             list_page_size: raw.list_page_size.filter(|&n| n > 0),
             bybit_funding_rate,
             funding_interval_ms,

@@ -74,6 +74,16 @@ pub trait Session {
     }
     /// Frames the server sends first, unasked (Engine.IO's open packet).
     fn greeting(&mut self, _q: &mut Queue) {}
+    /// The venue's own server ping rule (ping interval, pong window), when it is not the
+    /// simulator's `ping_interval` / `pong_timeout`.
+    fn ping_rule(&self) -> Option<(Duration, Duration)> {
+        None
+    }
+    /// Whether a pong frame that answers no ping, or this client text, keeps the link alive
+    /// (Coinstore: unsolicited pongs and the JSON pong do; Binance: only the ping's own pong).
+    fn pong_in(&self, _text: Option<&str>) -> bool {
+        false
+    }
     /// The WebSocket message a queued frame goes out as: text, unless the venue sends
     /// some frames otherwise (BitMart compresses its data pushes into binary frames).
     fn wire(&mut self, text: String) -> Message {
@@ -195,7 +205,10 @@ fn drive(
     let mut events = Events::with_capacity(8);
     let mut queue: Queue = VecDeque::new();
     session.greeting(&mut queue);
-    let mut next_ping = started + cfg.ping_interval;
+    let (ping_every, pong_window) = session
+        .ping_rule()
+        .unwrap_or((cfg.ping_interval, cfg.pong_timeout));
+    let mut next_ping = started + ping_every;
     let mut ping_payload: Vec<u8> = Vec::new();
     let mut unanswered_since: Option<Instant> = None;
     let mut closing: Option<Instant> = None;
@@ -210,7 +223,7 @@ fn drive(
             deadline = deadline.min(last_pushed + idle);
         }
         if let Some(t) = unanswered_since {
-            deadline = deadline.min(t + cfg.pong_timeout);
+            deadline = deadline.min(t + pong_window);
         }
         if let Some((due, _)) = queue.front() {
             deadline = deadline.min(*due);
@@ -254,6 +267,9 @@ fn drive(
                         queue.push_back((now, None));
                         break;
                     }
+                    if session.pong_in(Some(t.as_str())) {
+                        unanswered_since = None;
+                    }
                     if !session.on_text(t.as_str(), &mut queue) {
                         queue.push_back((now, None));
                     }
@@ -265,7 +281,9 @@ fn drive(
                     }
                 }
                 Ok(Message::Pong(p)) => {
-                    if !ping_payload.is_empty() && p.as_ref() == ping_payload.as_slice() {
+                    if (!ping_payload.is_empty() && p.as_ref() == ping_payload.as_slice())
+                        || session.pong_in(None)
+                    {
                         unanswered_since = None;
                     }
                 }
@@ -297,9 +315,9 @@ fn drive(
             ping_payload = super::exchange::now_ms().to_string().into_bytes();
             let _ = ws.write(Message::Ping(ping_payload.clone().into()));
             unanswered_since.get_or_insert(now);
-            next_ping = now + cfg.ping_interval;
+            next_ping = now + ping_every;
         }
-        if unanswered_since.is_some_and(|t| now >= t + cfg.pong_timeout)
+        if unanswered_since.is_some_and(|t| now >= t + pong_window)
             || now >= started + cfg.max_connection_age
             || idle.is_some_and(|idle| now >= last_pushed + idle && queue.is_empty())
         {

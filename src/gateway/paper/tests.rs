@@ -57,6 +57,7 @@ impl Harness {
             cancel_unknown_orders: false,
             private_ws_url: None,
             demo_trading: false,
+            fills_poll: None,
         };
         let inst = Instrument::new(
             INST,

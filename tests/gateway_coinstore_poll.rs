@@ -136,8 +136,9 @@ fn coinstore_fills_by_polling_match_the_venue_without_the_private_socket() {
 }
 
 /// Through the engine's own wiring (`engine/venues.rs`): a Coinstore venue block WITHOUT
-/// `private_ws_url` is valid in sim mode and trades the spread maker with fills polled; the
-/// simulator's fills are what the strategy counted, and no order is left open at shutdown.
+/// `private_ws_url` is valid in sim mode and trades the spread maker with fills polled (every
+/// `fills_poll`); the simulator's fills are what the strategy counted, and no order is left
+/// open at shutdown.
 #[test]
 fn the_engine_polls_coinstore_fills_when_the_block_has_no_private_ws_url() {
     use mako::engine::Engine;
@@ -157,6 +158,7 @@ kind = "coinstore-spot"
 ws_url = "ws://127.0.0.1:0"
 rest_url = "http://127.0.0.1:0"
 streams = ["depth", "trade"]
+fills_poll = "250ms"
 
 [[instruments]]
 venue = "coinstore"
@@ -219,6 +221,10 @@ balances = {{ BTC = "10", USDT = "1000000" }}
     let config = mako::config::parse(&text, std::path::Path::new("coinstore-poll.toml"))
         .expect("a block without private_ws_url is valid");
     assert!(config.venues[0].private_ws_url.is_none());
+    assert_eq!(
+        config.venues[0].fills_poll,
+        Some(Duration::from_millis(250))
+    );
     let shutdown = Shutdown::new();
     let engine = Engine::build(config, Clock::live(), shutdown.clone()).expect("engine builds");
     assert!(engine.skipped.is_empty(), "{:?}", engine.skipped);

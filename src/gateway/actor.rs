@@ -18,6 +18,7 @@ use crate::venue::order::{
 };
 use crate::venue::rest::RestCodec;
 
+use super::chase::ChaseBook;
 use super::events::{EventSender, GatewayEvent};
 use super::intent::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
 use super::rest::{OrderRequests, RestOptions, RestOrders};
@@ -121,7 +122,7 @@ pub struct Gateway<S: OrderSession, C: RestCodec> {
     link: Link,
     user_stream: bool,
     table: OrderTable,
-    chase: std::collections::HashMap<ClientOrderId, Chase>,
+    chase: ChaseBook<Chase>,
     /// The venue's published limits on new orders: one window per instrument (indexed like
     /// `instruments`) and one for the account; empty when the venue publishes none.
     instrument_windows: Vec<SlidingWindow>,
@@ -213,7 +214,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             Link::new(spec.connector, endpoint, &spec.venue.name).map_err(|e| e.to_string())?;
         let n_strategies = spec.updates.len();
         let mut table = OrderTable::new(spec.run_start_ms, n_strategies);
-        let mut chase = std::collections::HashMap::with_capacity(4096);
+        let mut chase = ChaseBook::new(spec.run_start_ms, n_strategies);
         for o in spec.recovered {
             // Whatever became of them while the engine was away is asked at once.
             chase.insert(

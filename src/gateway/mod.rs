@@ -2,6 +2,7 @@
 //! transports, reconciliation and paper execution.
 
 pub mod actor;
+mod chase;
 mod deliver;
 pub mod events;
 pub mod intent;

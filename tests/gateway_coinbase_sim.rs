@@ -17,9 +17,9 @@ use std::time::Duration;
 use common::gateway_rig::{Rig, coinbase_sim_account, rig_for, trade_a_while, trade_until_unknown};
 use common::{start_sim, wait_for};
 use mako::config::{OrderTransport, VenueKind};
-use mako::gateway::GatewayOptions;
+use mako::gateway::{GatewayOptions, Refusal};
 use mako::types::order::{OrderKind, TimeInForce};
-use mako::types::{OrderStatus, Price, Qty, Side};
+use mako::types::{ClientOrderId, OrderStatus, Price, Qty, Side};
 
 fn rig(options: GatewayOptions) -> Rig {
     let sim = start_sim(&format!(
@@ -44,12 +44,56 @@ fn faulty() -> GatewayOptions {
     }
 }
 
+/// Every refusal the strategy got so far, by client id (drained from the updates).
+fn refusals(r: &Rig, into: &mut std::collections::HashMap<ClientOrderId, Refusal>) {
+    while let Some(u) = r.updates.try_recv() {
+        if let Some(why) = u.refused {
+            into.insert(u.cid, why);
+        }
+    }
+}
+
+/// Waits until each of the `sent` orders is held by the engine or was refused, and returns
+/// the refusals; a refused order never reached the simulator.
+fn settle(r: &mut Rig, sent: usize) -> std::collections::HashMap<ClientOrderId, Refusal> {
+    let mut refused = std::collections::HashMap::new();
+    let settled = wait_for(Duration::from_secs(30), || {
+        r.refresh();
+        refusals(r, &mut refused);
+        (r.last.orders.len() + refused.len() >= sent).then_some(())
+    });
+    assert!(
+        settled.is_some(),
+        "{} held, {} refused of {sent}",
+        r.last.orders.len(),
+        refused.len()
+    );
+    let sim = r.sim_orders();
+    for cid in refused.keys() {
+        assert!(
+            !sim.contains_key(cid.as_str()),
+            "{cid:?} refused yet at the venue"
+        );
+    }
+    refused
+}
+
+/// The rig's rounds put 5 orders, a cancel and the fills' fee queries on the wire every
+/// 50 ms: above the engine-side cap of 30 requests a second, so the orders past it are
+/// refused to the strategy as rate-limited (never sent); every order that went agrees with
+/// the simulator.
 #[test]
 fn coinbase_orders_match_the_venue_without_faults() {
     let mut r = rig(GatewayOptions::default());
     trade_a_while(&mut r, 6);
-    let n = r.assert_books_agree(Duration::from_secs(30), 30);
-    assert_eq!(n, 30);
+    let refused = settle(&mut r, 30);
+    assert!(
+        refused.values().all(|w| *w == Refusal::RateLimited),
+        "{refused:?}"
+    );
+    let went = 30 - refused.len();
+    let n = r.assert_books_agree(Duration::from_secs(30), went);
+    assert_eq!(n, went);
     r.assert_balances_agree(Duration::from_secs(20));
     let count = |s: OrderStatus| r.last.orders.iter().filter(|o| o.status == s).count();
     assert!(
@@ -57,7 +101,13 @@ fn coinbase_orders_match_the_venue_without_faults() {
         "taker fills: {:?}",
         r.last.orders
     );
-    assert!(count(OrderStatus::Cancelled) >= 6);
+    // The first three rounds always fit in the cap (15 orders, 3 cancels, 6 fills' fee
+    // queries and the first sweep: 26 requests), and each cancels one resting order.
+    assert!(
+        count(OrderStatus::Cancelled) >= 3,
+        "cancels: {:?}",
+        r.last.orders
+    );
     assert!(count(OrderStatus::Acked) >= 1, "resting orders stay open");
     // Fees were charged, in the quote currency only (the per-order amounts are compared
     // with the simulator's above).
@@ -84,9 +134,13 @@ fn coinbase_orders_match_the_venue_with_disconnects_and_dropped_user_events() {
     r.sim.disconnect_api();
     trade_a_while(&mut r, 4);
     r.sim.faults().set_drop_user_event_rate(0.0);
-    // Orders sent while the user channel is down are refused by the gateway (never sent).
-    let n = r.assert_books_agree(Duration::from_secs(40), 20);
-    assert!(n >= 20, "orders compared: {n}");
+    // Orders sent while the user channel is down are refused by the gateway (never sent), as
+    // are those past the request cap.
+    let refused = settle(&mut r, 40);
+    let went = 40 - refused.len();
+    let n = r.assert_books_agree(Duration::from_secs(40), went);
+    assert_eq!(n, went);
+    assert!(n >= 10, "orders compared: {n}");
     r.assert_balances_agree(Duration::from_secs(20));
     assert!(
         r.last.counters.queries_sent > 0,
@@ -226,10 +280,10 @@ fn a_gap_in_the_user_sequence_reconciles_at_once() {
 
 /// The rate-limited refusals the strategy got so far, by client id (drained from the
 /// updates); a refusal for any other reason fails the test.
-fn rate_limited(r: &Rig, into: &mut std::collections::HashSet<mako::types::ClientOrderId>) {
+fn rate_limited(r: &Rig, into: &mut std::collections::HashSet<ClientOrderId>) {
     while let Some(u) = r.updates.try_recv() {
         match u.refused {
-            Some(mako::gateway::Refusal::RateLimited) => {
+            Some(Refusal::RateLimited) => {
                 into.insert(u.cid);
             }
             Some(other) => panic!("{:?} refused for another reason: {other:?}", u.cid),

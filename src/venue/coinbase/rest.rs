@@ -46,7 +46,7 @@ use serde_json::Value;
 
 use crate::config::Secret;
 use crate::types::order::AssetCode;
-use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
+use crate::types::order::{OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::types::{Qty, TradeId};
 use crate::venue::order::{OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};

@@ -3,7 +3,7 @@
 //! exchanges.md §4.2 and the `user` sample mapped into session events.
 
 use super::*;
-use crate::types::order::SnapshotStatus;
+use crate::types::order::{OrderEvent, SnapshotStatus};
 use crate::types::{Price, Qty};
 use crate::venue::coinbase::jwt;
 

@@ -4,6 +4,9 @@
 //! one merged open-orders list once the last page came. More open orders than one page are
 //! placed; one sweep's `OpenOrders` must hold every one of them, each once, with the
 //! simulator's order ids. Coinbase (`has_next`/`cursor`) and Bybit spot (`nextPageCursor`).
+//! Coinbase's lookup of an order by client id (when its order id is not known) pages through
+//! the product's orders the same way until it finds the order, and says "not found" only
+//! after the last page.
 //! A venue looping on a cursor is capped in `venue::pages`'s unit tests.
 
 mod common;
@@ -14,7 +17,7 @@ use std::time::Duration;
 use common::gateway_rig::{COINBASE_EC_SECRET, COINBASE_KEY_NAME};
 use common::{start_sim, wait_for};
 use mako::config::Secret;
-use mako::gateway::rest::{RestOptions, RestOrders};
+use mako::gateway::rest::{OrderRequests, RestOptions, RestOrders};
 use mako::types::order::OrderEvent;
 use mako::types::{ClientOrderId, OrderKind, Price, Qty, Side, TimeInForce, UnixNanos};
 use mako::venue::bybit::Category;
@@ -138,6 +141,91 @@ fn coinbase_open_orders_over_three_pages_are_merged_into_one_list() {
     let (list, accepted) = place_then_sweep(&mut rest, "BTC-USDT", "cbp");
     assert_all_once(&list, &accepted);
     rest.shutdown();
+}
+
+/// What a status query about `cid` came to, on a codec that never saw the order placed.
+fn look_up<C: RestCodec>(
+    rest: &mut RestOrders<C>,
+    symbol: &str,
+    cid: &ClientOrderId,
+) -> SessionEvent {
+    let mut buf = Vec::new();
+    // The request window may still be full of the placements: asked again until it goes.
+    wait_for(Duration::from_secs(10), || {
+        rest.status(symbol, cid, now_ms(), &mut buf).then_some(())
+    })
+    .expect("the query is sent");
+    let mut out = Vec::new();
+    wait_for(Duration::from_secs(10), || {
+        rest.drain(UnixNanos::from_millis(now_ms()), &mut out);
+        out.iter()
+            .find(|e| {
+                matches!(e, SessionEvent::Order { cid: c, .. } | SessionEvent::NotFound { cid: c } if c == cid)
+                    || matches!(e, SessionEvent::Failed { .. } | SessionEvent::Uncertain { .. })
+            })
+            .cloned()
+    })
+    .expect("the lookup's answer")
+}
+
+#[test]
+fn coinbase_looks_an_order_up_by_client_id_through_every_page() {
+    let sim = start_sim(&format!(
+        "list_page_size = 5\n{}",
+        common::gateway_rig::coinbase_sim_account()
+    ));
+    let host = sim.rest_url().trim_start_matches("http://").to_owned();
+    let signer = || JwtSigner::from_parts(COINBASE_KEY_NAME, COINBASE_EC_SECRET).unwrap();
+    let mut placing = RestOrders::new(
+        "coinbase-place",
+        &sim.rest_url(),
+        CoinbaseRest::with_signer(signer(), &host),
+        RestOptions::default(),
+    );
+    placing.start().unwrap();
+    let (_, accepted) = place_then_sweep(&mut placing, "BTC-USDT", "cbl");
+    placing.shutdown();
+    // A second codec knows no order ids: every query is a lookup in the product's list,
+    // which the simulator gives newest first, 5 a page: the first order placed is on page 3.
+    let mut fresh = RestOrders::new(
+        "coinbase-lookup",
+        &sim.rest_url(),
+        CoinbaseRest::with_signer(signer(), &host),
+        RestOptions::default(),
+    );
+    fresh.start().unwrap();
+    let list_requests = |from: usize| {
+        sim.rest_log()[from..]
+            .iter()
+            .filter(|e| e.path.ends_with("/orders/historical/batch"))
+            .count()
+    };
+    // The oldest order takes three pages, the newest one.
+    for (k, pages) in [(0, 3), (ORDERS - 1, 1)] {
+        let cid = ClientOrderId::parse(&format!("cbl-{k}")).unwrap();
+        let before = sim.rest_log().len();
+        match look_up(&mut fresh, "BTC-USDT", &cid) {
+            SessionEvent::Order {
+                event: OrderEvent::Snapshot { venue_order_id, .. },
+                ..
+            } => assert_eq!(
+                Some(venue_order_id.as_str()),
+                accepted.get(&cid).map(String::as_str),
+                "{cid}"
+            ),
+            other => panic!("{cid}: {other:?}"),
+        }
+        assert_eq!(list_requests(before), pages, "{cid}: pages asked");
+    }
+    // Never placed: "not found" after the last of the three pages.
+    let before = sim.rest_log().len();
+    let ghost = ClientOrderId::parse("cbl-ghost").unwrap();
+    assert_eq!(
+        look_up(&mut fresh, "BTC-USDT", &ghost),
+        SessionEvent::NotFound { cid: ghost }
+    );
+    assert_eq!(list_requests(before), 3, "12 orders in pages of 5");
+    fresh.shutdown();
 }
 
 #[test]

@@ -233,12 +233,18 @@ fn venues(
             );
             good = false;
         }
-        if v.kind == RawVenueKind::Coinbase && matches!(mode, Some(RawMode::Live)) {
+        // Live runs on the readings listed in `venue::coinbase::UNCONFIRMED` (none checked
+        // against the real venue); like sim, it needs the `user` channel for fills.
+        if v.kind == RawVenueKind::Coinbase
+            && v.private_ws_url.is_none()
+            && !list.ok().any(|(j, o)| j < i && o.name == v.name)
+            && matches!(mode, Some(RawMode::Live | RawMode::Sim))
+            && raw.strategies.ok().any(|(_, s)| s.venue == v.name)
+        {
             errors.push(
-                p("kind"),
-                "coinbase runs in mode = \"sim\" (against the simulator's Coinbase front end) \
-                 or \"paper\" in this build: its order gateway has not been run against the \
-                 real venue, so live trading is refused",
+                p("private_ws_url"),
+                "Coinbase order changes and fills arrive on its user channel: set \
+                 private_ws_url, e.g. \"wss://advanced-trade-ws-user.coinbase.com\"",
             );
             good = false;
         }

@@ -403,11 +403,12 @@ pub const REQUESTS_PER_S: u32 = 30;
 fn count_request(shared: &Shared, account: usize) -> (bool, Vec<(String, String)>) {
     let now_s = shared.faults.server_ms() / 1000;
     let mut ex = shared.ex.lock();
-    let w = ex.requests_per_s.entry(account).or_insert((now_s, 0));
+    let w = ex.requests_per_s.entry(account).or_insert((now_s, 0, 0));
     if w.0 != now_s {
-        *w = (now_s, 0);
+        (w.0, w.1) = (now_s, 0);
     }
     w.1 += 1;
+    w.2 = w.2.max(w.1);
     let used = w.1;
     drop(ex);
     let headers = vec![

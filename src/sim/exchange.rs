@@ -115,9 +115,10 @@ pub struct Exchange {
     /// the accounts whose key is a CDP key name) rather than in the base asset bought
     /// (Binance's rule, every other account). A sell's fee is in quote either way.
     pub fees_in_quote: Vec<bool>,
-    /// By account: private REST requests in the current second (Unix s, count), for a venue
-    /// that limits and reports them per second (Coinbase's `x-ratelimit-*`).
-    pub requests_per_s: HashMap<usize, (u64, u32)>,
+    /// By account: private REST requests in the current second (Unix s, count, and the most
+    /// any second has seen), for a venue that limits and reports them per second (Coinbase's
+    /// `x-ratelimit-*`).
+    pub requests_per_s: HashMap<usize, (u64, u32, u32)>,
     /// Whether external liquidity is consumed when simulator orders take it (false in replay).
     pub consume_market: bool,
     /// Whether the exchange emits its own trade and bookTicker events (false in replay, whose

@@ -283,7 +283,8 @@ fn decode(
                     .as_array()
                     .ok_or(CoinbaseMdError::WrongType("trades"))?;
                 for t in trades.iter() {
-                    // `side` is the maker's (exchanges.md §4.3): the aggressor is the other.
+                    // `side` is the maker's (exchanges.md §4.3): the aggressor is the other
+                    // (unconfirmed: `super::UNCONFIRMED`).
                     let aggressor = match string(t, "side")? {
                         "BUY" => Side::Sell,
                         "SELL" => Side::Buy,

@@ -47,7 +47,7 @@ fn side_of(s: &str) -> Result<Side, DecodeError> {
     }
 }
 
-/// Coinbase's order status as a reconciliation state. `PENDING` and `QUEUED` are accepted
+/// Coinbase's order status as a reconciliation state (`super::UNCONFIRMED`). `PENDING` and `QUEUED` are accepted
 /// and not final; `CANCEL_QUEUED` is still open (the cancel may yet lose to a fill);
 /// `FAILED` never traded.
 pub fn state_of(s: &str) -> Result<SnapshotStatus, DecodeError> {
@@ -173,7 +173,7 @@ pub fn quote_asset(product_id: &str) -> Option<AssetCode> {
 }
 
 /// `(trade id, commission, fee asset)` of each item of a `fills` answer; the commission is
-/// charged in the product's quote currency.
+/// taken to be charged in the product's quote currency (unconfirmed: `super::UNCONFIRMED`).
 pub fn fill_fees(fills: &[Value]) -> Result<Vec<(TradeId, Qty, AssetCode)>, DecodeError> {
     fills
         .iter()
@@ -232,7 +232,8 @@ pub enum FailureClass {
     Unknown,
 }
 
-/// The class of a create-order or cancel failure reason.
+/// The class of a create-order or cancel failure reason (the names and their meaning are
+/// unconfirmed readings: `super::UNCONFIRMED`).
 pub fn classify(reason: &str) -> FailureClass {
     match reason {
         "UNKNOWN_FAILURE_REASON" | "UNKNOWN_CANCEL_FAILURE_REASON" | "" => FailureClass::Unknown,
@@ -245,7 +246,8 @@ pub fn classify(reason: &str) -> FailureClass {
 
 /// The refusal of a create-order answer `{"success":false,"error_response":{…}}`: the
 /// failure reason (`error`, or `new_order_failure_reason` / `preview_failure_reason` when it
-/// is the generic one) with its message. `None` on a success.
+/// is the generic one) with its message. `None` on a success. The field shapes are from the
+/// SDK types and third-party code (`super::UNCONFIRMED`).
 pub fn create_failure(v: &Value) -> Option<(String, VenueError)> {
     if v.get("success").and_then(Value::as_bool) != Some(false) {
         return None;

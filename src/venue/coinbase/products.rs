@@ -188,7 +188,8 @@ pub fn at_start(
     check(instruments, venue, &products)
 }
 
-/// The request for the products of `symbols`: `product_ids` repeated, spot only.
+/// The request for the products of `symbols`: `product_ids` repeated, spot only (the
+/// parameters and the tradable rule are unconfirmed readings: `super::UNCONFIRMED`).
 pub fn query(symbols: &[&str]) -> String {
     let mut q = String::from("product_type=SPOT");
     for s in symbols {
@@ -200,7 +201,7 @@ pub fn query(symbols: &[&str]) -> String {
 
 /// The product whose market data `product_id` shares: a `-USDC` product other than
 /// `USDT-USDC` and `EURC-USDC` returns the market data of the matching `-USD` product
-/// (they differ only on the `user` channel).
+/// (they differ only on the `user` channel; `super::UNCONFIRMED`).
 pub fn market_data_product(product_id: &str) -> std::borrow::Cow<'_, str> {
     match product_id.strip_suffix("-USDC") {
         Some(base) if base != "USDT" && base != "EURC" => format!("{base}-USD").into(),

@@ -8,7 +8,35 @@
 //! Coinbase cancels and fetches orders by its own `order_id`, so the codec remembers the
 //! `order_id` of each order it placed (or saw in a query answer). An order whose id is not
 //! known yet (its create answer was lost) is found by listing the product's orders and
-//! matching `client_order_id`.
+//! matching `client_order_id`, page after page (`venue::pages`, as the open-orders list)
+//! until it is found or the last page says it is not there.
+//!
+//! The list parameters (`order_ids`, `product_ids`, `limit=250`, `cursor`), the 30/s figure
+//! and the unit of `x-ratelimit-reset` are unconfirmed readings: see `super::UNCONFIRMED`.
+//!
+//! **The request cap.** Every private request (new orders, cancels, queries, sweeps, the
+//! follow-up pages of a list) takes a slot in one sliding window of
+//! [`PRIVATE_REQUESTS_PER_S`] requests per 1000 ms (`RestCodec::windows`) before it leaves; the
+//! worker's own keep-alive to `/time` (public) does not. A sliding window is stricter than a
+//! per-second counter that resets on the second: a burst that straddles the venue's second
+//! boundary never puts twice the limit on the wire. What happens when the window is full:
+//! - a **new order is refused before it is built**, with `Refusal::RateLimited` to the
+//!   strategy (the same reason it gets while a 429's wait runs). It is not held for the next
+//!   window: a held order would leave up to a second late at a price set for a market that
+//!   has moved since, the engine cannot tell whether the strategy still wants it, and its
+//!   cancel, its status query and its acknowledgement deadline would all have to wait
+//!   behind it (a lookup of an order still held answers "not found"). A refusal costs no
+//!   state, keeps every order the venue sees in the order the strategy sent it, and hands
+//!   the decision back at once: the strategy quotes again in the next window with a fresh
+//!   price. Bursts the limit allows are untouched: up to 30 requests in any second go at
+//!   once, with no pacing or added latency.
+//! - a **cancel** (or a query, a sweep, a page) finding no slot is not sent; the gateway
+//!   sends a pending cancel again at the order's next deadline, a query or sweep waits for
+//!   its next turn. The venue would answer such a request with a 429 and a pause for every
+//!   request, which is what the cap avoids.
+//! - sweeps and queries also stop earlier, from 80 % and 90 % of the second's requests
+//!   (`RatePolicy`, the codec's own count until the venue's `x-ratelimit-*` report), so
+//!   reconciliation leaves room for orders and cancels.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -18,15 +46,16 @@ use serde_json::Value;
 
 use crate::config::Secret;
 use crate::types::order::AssetCode;
-use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
+use crate::types::order::{OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Side, UnixNanos, VenueOrderId};
 use crate::types::{Qty, TradeId};
 use crate::venue::order::{OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
-use crate::venue::pages::{Pager, Step, percent_encode};
+use crate::venue::pages::{Pager, percent_encode};
 use crate::venue::rest::{
     Answer, BearerMint, Class, Inflight, Method, RateHeaders, RatePolicy, RateWindow, RestCodec,
     RestHead, RestPlan, SignedHeaders, unknown_outcome as unknown,
 };
+use crate::venue::windows::RateWindows;
 
 use super::jwt::{JwtSigner, KeyError};
 use super::private::{self, FailureClass};
@@ -35,7 +64,7 @@ use super::private::{self, FailureClass};
 /// is found again by listing the product's orders).
 const KNOWN_IDS: usize = 4096;
 /// Orders listed when looking for one by client id, and per page of open orders (Coinbase's
-/// page size limit).
+/// page size limit; unconfirmed, `super::UNCONFIRMED`).
 const LIST_LIMIT: u32 = 250;
 /// Fills per page of one order's fills.
 const FILL_LIMIT: usize = 100;
@@ -100,18 +129,27 @@ pub struct CoinbaseRest {
     fill_pages: Pager<(TradeId, Qty, AssetCode)>,
     /// The order id each fills list is for (its follow-up pages name it again).
     fill_orders: HashMap<ClientOrderId, VenueOrderId>,
+    /// Lookups by client id through the product's order list (`Status`, or a `Cancel` whose
+    /// order id is not known), page after page until the order is found; no items are kept.
+    lookup_pages: Pager<()>,
+    /// The product each such lookup lists (its follow-up pages name it again).
+    lookups: Vec<(Purpose, String)>,
+    /// The engine-side cap: [`PRIVATE_REQUESTS_PER_S`] per sliding second, every request.
+    windows: RateWindows,
 }
 
 /// Private REST requests per second per user: the number third-party clients and the
-/// retired docs page give (exchanges.md §4.4: unverified on a current page), kept on the
-/// engine's side: the codec counts every request it writes in the current second as the window the policy holds
-/// sweeps (from 80 %) and queries (from 90 %) back by, until the venue's own
-/// `x-ratelimit-*` headers say otherwise.
+/// retired docs page give (exchanges.md §4.4: unverified on a current page;
+/// `super::UNCONFIRMED`), kept on the
+/// engine's side twice: as the sliding window every request takes a slot in (`windows`; a
+/// new order finding none is refused), and as the count of requests the codec wrote in the
+/// current second, by which the policy holds sweeps (from 80 %) and queries (from 90 %)
+/// back until the venue's own `x-ratelimit-*` headers say otherwise.
 pub const PRIVATE_REQUESTS_PER_S: u32 = 30;
 
 /// `Retry-After` of a 429, and the window `x-ratelimit-limit`, `x-ratelimit-remaining` and
 /// `x-ratelimit-reset` report (SDK `constants.py`; exchanges.md §4.4). The reset's unit is
-/// not documented: a value of 10^9 or more is read as a Unix time in seconds, a smaller one
+/// not documented (`super::UNCONFIRMED`): a value of 10^9 or more is read as a Unix time in seconds, a smaller one
 /// as seconds from now (fractions allowed); `now_ms` is when the answer came.
 pub fn read_rate_headers(pairs: &[(&str, &[u8])], now_ms: u64) -> RateHeaders {
     let mut h = RateHeaders::default();
@@ -173,14 +211,19 @@ impl CoinbaseRest {
             open_pages: Pager::default(),
             fill_pages: Pager::default(),
             fill_orders: HashMap::new(),
+            lookup_pages: Pager::default(),
+            lookups: Vec::new(),
+            windows: RateWindows::default()
+                .with(None, PRIVATE_REQUESTS_PER_S, 1000)
+                .orders_on(ORDERS),
         }
     }
 
     /// Lists given up at the page cap or on a repeated cursor, and follow-up pages sent.
     pub fn paging(&self) -> (u64, u64) {
         (
-            self.open_pages.capped + self.fill_pages.capped,
-            self.open_pages.followed + self.fill_pages.followed,
+            self.open_pages.capped + self.fill_pages.capped + self.lookup_pages.capped,
+            self.open_pages.followed + self.fill_pages.followed + self.lookup_pages.followed,
         )
     }
 
@@ -252,8 +295,27 @@ impl CoinbaseRest {
         }
     }
 
+    /// Lookups by product kept at most (a lookup whose answer never came is forgotten).
+    const LOOKUPS: usize = 256;
+
+    /// Notes that `purpose` lists `symbol`'s orders (its follow-up pages need the symbol).
+    fn note_lookup(&mut self, purpose: &Purpose, symbol: &str) {
+        self.lookups.retain(|(p, _)| p != purpose);
+        if self.lookups.len() >= Self::LOOKUPS {
+            self.lookups.remove(0);
+        }
+        self.lookups.push((purpose.clone(), symbol.to_owned()));
+    }
+
+    /// Takes the symbol `purpose` was listing by product, if it was.
+    fn take_lookup(&mut self, purpose: &Purpose) -> Option<String> {
+        let k = self.lookups.iter().position(|(p, _)| p == purpose)?;
+        Some(self.lookups.remove(k).1)
+    }
+
     /// `GET /orders/historical/batch?…` for `purpose`: by order id when known, else the
-    /// product's most recent orders (the answer is searched for the client id).
+    /// product's orders, newest first (each page is searched for the client id, and the
+    /// next page asked while it is not found and the venue says there is one).
     fn list_for(
         &mut self,
         purpose: Purpose,
@@ -269,6 +331,7 @@ impl CoinbaseRest {
             }
             None => {
                 let _ = write!(Buf(buf), "product_ids={symbol}&limit={LIST_LIMIT}");
+                self.note_lookup(&purpose, symbol);
             }
         }
         self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query, now_ms)
@@ -436,6 +499,21 @@ impl RestCodec for CoinbaseRest {
             self.open_pages.sent(head.id, token);
             return Some(head);
         }
+        while let Some((purpose, cursor, token)) = self.lookup_pages.due() {
+            let Some(symbol) = self
+                .lookups
+                .iter()
+                .find(|(p, _)| *p == purpose)
+                .map(|(_, s)| s.clone())
+            else {
+                continue;
+            };
+            let _ = write!(Buf(buf), "product_ids={symbol}&limit={LIST_LIMIT}&cursor=");
+            percent_encode(&cursor, buf);
+            let head = self.finish(purpose, Method::Get, LIST_ORDERS, Class::Query, now_ms);
+            self.lookup_pages.sent(head.id, token);
+            return Some(head);
+        }
         while let Some((purpose, cursor, token)) = self.fill_pages.due() {
             let Purpose::Trades(cid) = &purpose else {
                 continue;
@@ -483,6 +561,8 @@ impl RestCodec for CoinbaseRest {
             )));
             return;
         };
+        // A lookup by product: its symbol goes back only if a next page is asked.
+        let lookup = self.take_lookup(&purpose);
         let (status, body) = match answer {
             Answer::Http { status, .. } if status >= 500 || status == 429 => {
                 return unknown(purpose, out);
@@ -513,7 +593,7 @@ impl RestCodec for CoinbaseRest {
             };
             return refused(purpose, class, private::http_error(status, Some(&v)), out);
         }
-        match self.decode(id, &purpose, &v, at) {
+        match self.decode(id, &purpose, &v, at, lookup) {
             Ok(evs) => out.extend(evs),
             Err(e) => {
                 out.push(SessionEvent::Undecodable(e));
@@ -525,197 +605,15 @@ impl RestCodec for CoinbaseRest {
     fn policy(&self) -> &RatePolicy {
         &self.policy
     }
-}
 
-impl CoinbaseRest {
-    /// A 2xx answer to `purpose`.
-    fn decode(
-        &mut self,
-        id: u64,
-        purpose: &Purpose,
-        v: &Value,
-        at: UnixNanos,
-    ) -> Result<Vec<SessionEvent>, String> {
-        let list = |k: &str| -> Result<&[Value], String> {
-            v.get(k)
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .ok_or_else(|| format!("answer without {k}"))
-        };
-        Ok(match purpose {
-            Purpose::Place(cid) => {
-                if let Some((reason, error)) = private::create_failure(v) {
-                    let mut out = Vec::new();
-                    refused(purpose.clone(), private::classify(&reason), error, &mut out);
-                    return Ok(out);
-                }
-                let id = v
-                    .get("success_response")
-                    .and_then(|s| s.get("order_id"))
-                    .and_then(Value::as_str)
-                    .and_then(|s| VenueOrderId::new(s.as_bytes()))
-                    .ok_or("create answer without success_response.order_id")?;
-                self.learn(*cid, id);
-                vec![SessionEvent::Order {
-                    cid: *cid,
-                    event: OrderEvent::Accepted {
-                        venue_order_id: id,
-                        at,
-                    },
-                }]
-            }
-            Purpose::Cancel(cid) if v.get("results").is_none() => {
-                // The order was looked up because its id was not known: say what it is and
-                // that the cancel did not go.
-                let mut out = self.one_order(*cid, list("orders")?, at)?;
-                out.push(SessionEvent::CancelRejected {
-                    cid: *cid,
-                    error: VenueError {
-                        code: 0,
-                        msg: "order id not known yet: looked up, cancel not sent".into(),
-                    },
-                });
-                out
-            }
-            Purpose::Cancel(cid) => {
-                let r = list("results")?
-                    .first()
-                    .ok_or("batch cancel without results")?;
-                if r.get("success").and_then(Value::as_bool) == Some(true) {
-                    // Accepted: the user channel (or a query) reports the order's end.
-                    Vec::new()
-                } else {
-                    let reason = r
-                        .get("failure_reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("UNKNOWN_CANCEL_FAILURE_REASON");
-                    vec![SessionEvent::CancelRejected {
-                        cid: *cid,
-                        error: VenueError {
-                            code: 0,
-                            msg: reason.to_owned(),
-                        },
-                    }]
-                }
-            }
-            Purpose::Status(cid) => self.one_order(*cid, list("orders")?, at)?,
-            Purpose::Trades(cid) => {
-                let fills = list("fills")?;
-                let trades = private::fill_fees(fills).map_err(|e| e.to_string())?;
-                // `has_next` when the answer carries it, else a full page with a cursor.
-                let more = match v.get("has_next").and_then(Value::as_bool) {
-                    Some(more) => more,
-                    None => fills.len() >= FILL_LIMIT,
-                };
-                match self
-                    .fill_pages
-                    .page(id, purpose, trades, next_cursor(v, more))
-                {
-                    Step::Done(trades) => {
-                        self.fill_orders.remove(cid);
-                        vec![SessionEvent::Trades { cid: *cid, trades }]
-                    }
-                    Step::More => Vec::new(),
-                    Step::Abandoned(why) => {
-                        self.fill_orders.remove(cid);
-                        abandoned(purpose, why)
-                    }
-                }
-            }
-            Purpose::OpenOrders(symbol) => {
-                let items = list("orders")?
-                    .iter()
-                    .map(|o| private::order_item(o).map_err(|e| e.to_string()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                for o in &items {
-                    if let Some(cid) = o.cid {
-                        self.learn(cid, o.order_id);
-                    }
-                }
-                // Orders placed elsewhere (no client id) are not ours to reconcile.
-                let orders = items.iter().filter_map(|o| o.snapshot(symbol)).collect();
-                let more = v.get("has_next").and_then(Value::as_bool) == Some(true);
-                match self
-                    .open_pages
-                    .page(id, purpose, orders, next_cursor(v, more))
-                {
-                    Step::Done(orders) => vec![SessionEvent::OpenOrders {
-                        symbol: symbol.clone(),
-                        orders,
-                    }],
-                    Step::More => Vec::new(),
-                    Step::Abandoned(why) => abandoned(purpose, why),
-                }
-            }
-            Purpose::Account => vec![SessionEvent::Balances(
-                private::balances(list("accounts")?).map_err(|e| e.to_string())?,
-            )],
-            Purpose::Amend(_)
-            | Purpose::Subscribe
-            | Purpose::Logon
-            | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Vec::new(),
-        })
+    /// One window over every private request (the module doc says why new orders are refused,
+    /// not held, when it is full).
+    fn windows(&mut self) -> Option<&mut RateWindows> {
+        Some(&mut self.windows)
     }
-
-    /// The order `cid` in a list answer, as a snapshot, or `NotFound`.
-    fn one_order(
-        &mut self,
-        cid: ClientOrderId,
-        orders: &[Value],
-        at: UnixNanos,
-    ) -> Result<Vec<SessionEvent>, String> {
-        for o in orders {
-            let item = private::order_item(o).map_err(|e| e.to_string())?;
-            if item.cid != Some(cid) {
-                continue;
-            }
-            self.learn(cid, item.order_id);
-            return Ok(vec![SessionEvent::Order {
-                cid,
-                event: OrderEvent::Snapshot {
-                    venue_order_id: item.order_id,
-                    status: item.state,
-                    cum_qty: item.cum_qty,
-                    cum_quote: item.quote_from_avg(),
-                    terms: item.price.map(|p| (p, item.qty)),
-                    at,
-                },
-            }]);
-        }
-        Ok(vec![SessionEvent::NotFound { cid }])
+    fn windows_ref(&self) -> Option<&RateWindows> {
+        Some(&self.windows)
     }
-}
-
-fn refused(purpose: Purpose, class: FailureClass, error: VenueError, out: &mut Vec<SessionEvent>) {
-    out.push(match purpose {
-        Purpose::Place(cid) if class == FailureClass::Unknown => SessionEvent::Uncertain { cid },
-        Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },
-        Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
-        Purpose::Status(cid) if class == FailureClass::NotFound => SessionEvent::NotFound { cid },
-        Purpose::Status(cid) => SessionEvent::Uncertain { cid },
-        p => SessionEvent::Failed { purpose: p, error },
-    });
-}
-
-/// The answer's `cursor` when `more` says a next page exists and the cursor is not empty.
-fn next_cursor(v: &Value, more: bool) -> Option<String> {
-    v.get("cursor")
-        .and_then(Value::as_str)
-        .filter(|c| more && !c.is_empty())
-        .map(str::to_owned)
-}
-
-/// A list given up at the page cap or on a repeated cursor: failed (the next sweep or query
-/// asks again); nothing for a stale page of a list started again since.
-fn abandoned(purpose: &Purpose, why: String) -> Vec<SessionEvent> {
-    if why.is_empty() {
-        return Vec::new();
-    }
-    vec![SessionEvent::Failed {
-        purpose: purpose.clone(),
-        error: VenueError { code: 0, msg: why },
-    }]
 }
 
 /// `fmt::Write` into a byte buffer.
@@ -727,6 +625,10 @@ impl std::fmt::Write for Buf<'_> {
         Ok(())
     }
 }
+
+#[path = "rest_answers.rs"]
+mod answers;
+use answers::refused;
 
 #[cfg(test)]
 #[path = "rest_tests.rs"]

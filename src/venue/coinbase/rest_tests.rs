@@ -3,7 +3,7 @@
 //! exchanges.md §4.2 and the `user` sample mapped into session events.
 
 use super::*;
-use crate::types::order::SnapshotStatus;
+use crate::types::order::{OrderEvent, SnapshotStatus};
 use crate::types::{Price, Qty};
 use crate::venue::coinbase::jwt;
 
@@ -607,4 +607,147 @@ fn the_codec_counts_its_own_requests_per_second() {
     c.account(now_ms + 1000, &mut buf);
     let next = UnixNanos((now_ms + 1000) * 1_000_000);
     assert_eq!(c.policy().admit(Class::Sweep, next), Ok(()));
+}
+
+/// An order of the product's list, as `GET /orders/historical/batch` gives it.
+fn listed(order_id: &str, client_id: &str) -> String {
+    format!(
+        r#"{{"order_id":"{order_id}","client_order_id":"{client_id}","product_id":"BTC-USD",
+        "side":"BUY","status":"OPEN","filled_size":"0","order_configuration":
+        {{"limit_limit_gtc":{{"base_size":"0.015","limit_price":"30000.5","post_only":true}}}}}}"#
+    )
+}
+
+fn page(orders: &[String], next: Option<&str>) -> String {
+    format!(
+        r#"{{"orders":[{}],"has_next":{},"cursor":"{}"}}"#,
+        orders.join(","),
+        next.is_some(),
+        next.unwrap_or("")
+    )
+}
+
+#[test]
+fn a_lookup_by_client_id_follows_the_pages_until_it_finds_the_order() {
+    let mut c = codec();
+    let mut buf = Vec::new();
+    let h = c.status("BTC-USD", &cid(), NOW_MS, &mut buf);
+    let mut out = Vec::new();
+    // The first page holds others only, and says there is more.
+    let first = page(&[listed("o-1", "x-1"), listed("o-2", "x-2")], Some("c/2+"));
+    c.on_answer(h.id, http(200, &first), AT, &mut out);
+    assert!(out.is_empty(), "no answer before the last page: {out:?}");
+    let h2 = c
+        .next_page(NOW_MS, &mut buf)
+        .expect("the next page is asked");
+    assert_eq!(
+        (h2.method, h2.path, h2.class),
+        (Method::Get, LIST_ORDERS, Class::Query)
+    );
+    let q = split(
+        &c,
+        &h2,
+        &buf,
+        "GET api.coinbase.com/api/v3/brokerage/orders/historical/batch",
+    );
+    assert_eq!(q, "product_ids=BTC-USD&limit=250&cursor=c%2F2%2B");
+    assert!(c.next_page(NOW_MS, &mut buf).is_none());
+    // The second page holds it (and says there is more: not followed, it is found).
+    let second = page(&[listed("o-3", "x-3"), listed("o-42", "sb-42")], Some("c3"));
+    c.on_answer(h2.id, http(200, &second), AT, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(matches!(
+        out[0],
+        SessionEvent::Order {
+            event: OrderEvent::Snapshot {
+                status: SnapshotStatus::Open,
+                ..
+            },
+            ..
+        }
+    ));
+    assert_eq!(c.order_id(&cid()), VenueOrderId::new(b"o-42"));
+    assert!(c.next_page(NOW_MS, &mut buf).is_none());
+    assert_eq!(c.paging(), (0, 1));
+}
+
+#[test]
+fn a_lookup_says_not_found_only_after_the_last_page() {
+    let mut c = codec();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    // A cancel whose order id is not known looks the order up the same way.
+    let mut h = c.cancel("BTC-USD", &cid(), NOW_MS, &mut buf);
+    for k in 0..3 {
+        let more = format!("c{k}");
+        let p = page(&[listed(&format!("o-{k}"), &format!("x-{k}"))], Some(&more));
+        c.on_answer(h.id, http(200, &p), AT, &mut out);
+        assert!(out.is_empty(), "page {k}: {out:?}");
+        h = c.next_page(NOW_MS, &mut buf).expect("a next page");
+        assert!(std::str::from_utf8(&buf).unwrap().ends_with(&more));
+    }
+    c.on_answer(h.id, http(200, &page(&[], None)), AT, &mut out);
+    assert_eq!(
+        out,
+        vec![
+            SessionEvent::NotFound { cid: cid() },
+            SessionEvent::CancelRejected {
+                cid: cid(),
+                error: VenueError {
+                    code: 0,
+                    msg: "order id not known yet: looked up, cancel not sent".into()
+                }
+            }
+        ]
+    );
+    // A lookup by the order's id is one page: its answer is final.
+    c.learn(cid(), VenueOrderId::new(b"o-42").unwrap());
+    let h = c.status("BTC-USD", &cid(), NOW_MS, &mut buf);
+    assert_eq!(std::str::from_utf8(&buf).unwrap(), "order_ids=o-42");
+    out.clear();
+    c.on_answer(h.id, http(200, &page(&[], Some("zz"))), AT, &mut out);
+    assert_eq!(out, vec![SessionEvent::NotFound { cid: cid() }]);
+    assert!(c.next_page(NOW_MS, &mut buf).is_none());
+}
+
+#[test]
+fn a_lookup_whose_venue_repeats_a_cursor_fails_instead_of_looping() {
+    let mut c = codec();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let h = c.status("BTC-USD", &cid(), NOW_MS, &mut buf);
+    let same = page(&[listed("o-1", "x-1")], Some("again"));
+    c.on_answer(h.id, http(200, &same), AT, &mut out);
+    let h = c.next_page(NOW_MS, &mut buf).unwrap();
+    c.on_answer(h.id, http(200, &same), AT, &mut out);
+    assert!(
+        matches!(&out[..], [SessionEvent::Failed { purpose: Purpose::Status(x), .. }] if *x == cid()),
+        "{out:?}"
+    );
+    assert!(c.next_page(NOW_MS, &mut buf).is_none());
+    assert_eq!(c.paging().0, 1);
+}
+
+#[test]
+fn every_private_request_takes_a_slot_in_one_window_of_30_per_second() {
+    let mut c = codec();
+    let w = c.windows().expect("Coinbase keeps a request window");
+    let t = NOW_MS;
+    // Orders, cancels and queries share it.
+    for k in 0..30u64 {
+        let path = [ORDERS, BATCH_CANCEL, LIST_ORDERS][(k % 3) as usize];
+        assert!(w.take(path, t + k), "request {k}");
+    }
+    assert!(
+        !w.room_for_order(t + 999),
+        "30 in the last second: no new order"
+    );
+    assert!(!w.take(BATCH_CANCEL, t + 999), "nor a cancel");
+    assert!(!w.take(ACCOUNTS, t + 999), "nor a sweep");
+    // Sliding: the first slot frees 1000 ms after it was taken, the next a ms later.
+    assert!(w.room_for_order(t + 1000));
+    assert!(w.take(ORDERS, t + 1000));
+    assert!(!w.take(ORDERS, t + 1000));
+    assert!(w.take(ORDERS, t + 1001));
+    assert_eq!(w.refused, 3);
 }

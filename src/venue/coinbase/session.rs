@@ -8,7 +8,8 @@
 //! `filled_value`, `total_fees`), not its trades: each order event becomes a snapshot of
 //! those figures, which the gateway turns into fills; the trades and their fees are fetched
 //! by REST. A lost event is therefore caught up by the next one, or by reconciliation.
-//! `sequence_num` is checked per connection; a gap is reported as `StreamGap`, on which the
+//! `sequence_num` is checked per connection (every message counted: an unconfirmed reading,
+//! `super::UNCONFIRMED`); a gap is reported as `StreamGap`, on which the
 //! gateway reconciles at once (every open order queried, open orders and balances swept).
 
 use std::fmt::Write as _;

@@ -5,7 +5,8 @@
 //! every book of the connection is thrown away, and only a new subscription (a new
 //! connection, whose `level2` starts with a `snapshot` event) brings them back. A `level2`
 //! `snapshot` sets a book whole; `update`s set levels to absolute quantities (`"0"` removes
-//! one). A new connection starts its own sequence.
+//! one). A new connection starts its own sequence (the docs' samples all show 0: an
+//! unconfirmed reading, `super::UNCONFIRMED`).
 
 use crate::book::{L2Book, Level};
 use crate::types::{InstrumentId, Side};

@@ -56,6 +56,31 @@ pub struct Rig {
     pub kill: KillSwitch,
     /// The side of every order sent.
     pub sides: HashMap<mako::types::ClientOrderId, Side>,
+    /// Intents handed to the gateway's inbox all at once, by an actor on the gateway's own
+    /// host thread: the gateway reads them in one poll (one burst).
+    pub bursts: std::sync::mpsc::Sender<Vec<OrderIntent>>,
+}
+
+/// Moves each burst of intents into the gateway's inbox in one poll (see `Rig::bursts`).
+struct Bursts {
+    rx: std::sync::mpsc::Receiver<Vec<OrderIntent>>,
+    tx: Tx<OrderIntent>,
+}
+
+impl mako::runtime::Actor for Bursts {
+    fn name(&self) -> &str {
+        "test:bursts"
+    }
+    fn poll(&mut self, _: &mut mako::runtime::Ctx) -> usize {
+        let mut n = 0;
+        while let Ok(burst) = self.rx.try_recv() {
+            for i in burst {
+                n += 1;
+                assert!(self.tx.send(i).is_ok(), "the gateway's inbox is full");
+            }
+        }
+        n
+    }
 }
 
 pub fn instrument() -> Instrument {
@@ -489,13 +514,18 @@ fn rig_inner(
         }
     };
     let shutdown = Shutdown::new();
+    let (bursts, rx) = std::sync::mpsc::channel();
+    let feeder = Box::new(Bursts {
+        rx,
+        tx: intents_tx.clone(),
+    });
     let host = runtime::host::spawn(
         HostSpec {
             name: "gateway",
             core: None,
             idle: IdlePolicy::Backoff,
             low_priority: false,
-            actors: vec![gw],
+            actors: vec![feeder, gw],
             stats: Default::default(),
         },
         Clock::live(),
@@ -513,6 +543,7 @@ fn rig_inner(
         last: GatewaySnapshot::default(),
         kill,
         sides: HashMap::new(),
+        bursts,
     };
     let up = wait_for(Duration::from_secs(20), || {
         r.refresh();

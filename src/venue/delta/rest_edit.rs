@@ -665,4 +665,137 @@ mod tests {
             "{out:?}"
         );
     }
+
+    fn http(status: u16, body: &[u8]) -> Answer<'_> {
+        Answer::Http {
+            status,
+            headers: RateHeaders::default(),
+            body,
+        }
+    }
+
+    /// The gateway's batch hook: the same bytes and signatures as `batch_create` /
+    /// `batch_cancel` (the Python-computed vectors above), each order settled by its item,
+    /// the venue ids learned, a 5xx leaving every order unknown.
+    #[test]
+    fn the_batch_hook_signs_the_body_sent_and_settles_each_order() {
+        let mut c = codec();
+        assert_eq!(c.batch_limit(), 50);
+        let (a, b, d) = (cid("mk0abc"), cid("mk0abd"), cid("mk0abe"));
+        let mut ioc = order(&a, Side::Buy, OrderKind::Limit, "1");
+        ioc.tif = TimeInForce::Ioc;
+        let mut reducing = order(&a, Side::Buy, OrderKind::Limit, "1");
+        reducing.reduce_only = true;
+        assert!(!c.batchable(&ioc) && !c.batchable(&reducing));
+        assert!(!c.batchable(&order(&a, Side::Buy, OrderKind::Market, "1")));
+        assert!(c.batchable(&order(&a, Side::Buy, OrderKind::LimitMaker, "1")));
+        let orders = [
+            order(&a, Side::Buy, OrderKind::LimitMaker, "3"),
+            order(&b, Side::Sell, OrderKind::Limit, "2"),
+        ];
+        let mut buf = Vec::new();
+        let h = c.place_batch(&orders, NOW_MS, &mut buf).unwrap();
+        assert_eq!(
+            String::from_utf8(buf.clone()).unwrap(),
+            r#"{"product_symbol":"BTCUSD","orders":[{"limit_price":"60000.5","size":3,"side":"buy","order_type":"limit_order","post_only":true,"client_order_id":"mk0abc"},{"limit_price":"60000.5","size":2,"side":"sell","order_type":"limit_order","client_order_id":"mk0abd"}]}"#
+        );
+        assert_eq!(
+            (h.method, h.path, h.class),
+            (Method::Post, BATCH, Class::Order)
+        );
+        assert_eq!(
+            sig(&h.signed),
+            "83bcfd9d6381f17d8342763bc47bf12a417c183352b7d7b126c184e3c8b20ed8"
+        );
+        let body = br#"{"success":true,"result":[
+            {"id":7,"client_order_id":"mk0abc","product_symbol":"BTCUSD","size":3,"unfilled_size":3,"state":"open","side":"buy","limit_price":"60000.5"},
+            {"client_order_id":"mk0abd","error":{"code":"immediate_execution_post_only"}}]}"#;
+        let mut out = Vec::new();
+        c.on_answer(h.id, http(200, body), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                SessionEvent::Order {
+                    cid: a,
+                    event: OrderEvent::Snapshot {
+                        venue_order_id: VenueOrderId::from_u64(7),
+                        status: SnapshotStatus::Open,
+                        cum_qty: Qty::ZERO,
+                        cum_quote: Notional::default(),
+                        terms: Some((Price::parse("60000.5").unwrap(), Qty::parse("3").unwrap())),
+                        at: AT,
+                    },
+                },
+                SessionEvent::PlaceRejected {
+                    cid: b,
+                    error: VenueError {
+                        code: 400,
+                        msg: "immediate_execution_post_only".into()
+                    },
+                },
+            ]
+        );
+        // The venue id came with the batch answer: an edit names it.
+        c.amend(
+            &order(&a, Side::Buy, OrderKind::Limit, "4"),
+            NOW_MS,
+            &mut buf,
+        )
+        .unwrap();
+        assert!(
+            String::from_utf8(buf.clone())
+                .unwrap()
+                .starts_with(r#"{"id":7,"#)
+        );
+        // A 5xx after the batch: every order of it unknown.
+        let three = [
+            order(&a, Side::Buy, OrderKind::Limit, "1"),
+            order(&b, Side::Buy, OrderKind::Limit, "1"),
+            order(&d, Side::Buy, OrderKind::Limit, "1"),
+        ];
+        let h = c.place_batch(&three, NOW_MS, &mut buf).unwrap();
+        out.clear();
+        c.on_answer(h.id, http(500, br#"{"success":false}"#), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                SessionEvent::Uncertain { cid: a },
+                SessionEvent::Uncertain { cid: b },
+                SessionEvent::Uncertain { cid: d },
+            ]
+        );
+        // Refused as a whole with a known refusal: each order refused.
+        let h = c.place_batch(&three[..2], NOW_MS, &mut buf).unwrap();
+        out.clear();
+        let bad = br#"{"success":false,"error":{"code":"bad_schema","context":{}}}"#;
+        c.on_answer(h.id, http(400, bad), AT, &mut out);
+        assert!(
+            matches!(out.as_slice(), [SessionEvent::PlaceRejected { cid: x, .. }, SessionEvent::PlaceRejected { cid: y, .. }] if *x == a && *y == b),
+            "{out:?}"
+        );
+        // The cancel: the documented body, signed as sent; an item's error refuses that cancel.
+        let h = c.cancel_batch("BTCUSD", &[a, b], NOW_MS, &mut buf).unwrap();
+        assert_eq!((h.method, h.path), (Method::DeleteJson, BATCH));
+        assert_eq!(
+            sig(&h.signed),
+            "df08e4555eb939e6bf23f0dacbbdeffc582e71682bfc925e019bab5f0b4a673f"
+        );
+        out.clear();
+        let body = br#"{"success":true,"result":[{"id":7,"client_order_id":"mk0abc","product_symbol":"BTCUSD","size":3,"unfilled_size":0,"state":"cancelled","side":"buy","limit_price":"60000.5"},{"client_order_id":"mk0abd","error":{"code":"open_order_not_found"}}]}"#;
+        c.on_answer(h.id, http(200, body), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![SessionEvent::CancelRejected {
+                cid: b,
+                error: VenueError {
+                    code: 404,
+                    msg: "open_order_not_found".into()
+                },
+            }]
+        );
+        // A batch the venue cannot take is not written.
+        buf.clear();
+        assert!(c.place_batch(&[ioc], NOW_MS, &mut buf).is_none());
+        assert!(buf.is_empty());
+    }
 }

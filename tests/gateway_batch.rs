@@ -1,10 +1,10 @@
 //! Batch orders through the venue seam (issues 21/22), against the simulator, each burst of
-//! intents handed to the gateway in one poll (`Rig::bursts`):
+//! intents handed to the gateway in one poll (`gateway_rig::bursts`):
 //! - Delta (`POST` / `DELETE /v2/orders/batch`): a burst of four limit orders (three resting,
 //!   one crossing and filled) is one batch request and no single order request; every order
 //!   and fill agrees with `/sim/state`; the burst's four cancels are one batch cancel. A
 //!   batch with a post-only order that would cross: that order is rejected, the others
-//!   rest. A batch answered 5xx after it executed: every order is found by query and is
+//!   rest; a burst of one order is the single-order request. A batch answered 5xx after it executed: every order is found by query and is
 //!   held once by the venue.
 //! - Bybit's trade WebSocket (`order.create-batch` / `order.cancel-batch`, spot): the same
 //!   burst is one batch op and no `order.create`; an order the balance cannot pay is
@@ -18,7 +18,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::gateway_rig::{Rig, rig_for, rig_perp};
+use common::gateway_rig::{Rig, bursts, rig_for, rig_perp};
 use common::{start_sim, wait_for};
 use mako::config::{OrderTransport, VenueKind};
 use mako::gateway::rest::RestOptions;
@@ -67,11 +67,11 @@ fn burst(r: &mut Rig, orders: &[Spec]) -> Vec<ClientOrderId> {
             tick_at: UnixNanos(0),
         }));
     }
-    r.bursts.send(intents).unwrap();
+    bursts().send(intents).unwrap();
     cids
 }
 
-fn cancel_burst(r: &Rig, cids: &[ClientOrderId]) {
+fn cancel_burst(cids: &[ClientOrderId]) {
     let intents = cids
         .iter()
         .map(|&cid| OrderIntent::Cancel {
@@ -79,7 +79,7 @@ fn cancel_burst(r: &Rig, cids: &[ClientOrderId]) {
             cid,
         })
         .collect();
-    r.bursts.send(intents).unwrap();
+    bursts().send(intents).unwrap();
 }
 
 /// Requests the simulator saw with this method and path (the trade socket's: `WS`, op).
@@ -180,7 +180,7 @@ fn delta_burst_is_one_batch_request_and_agrees_with_the_venue() {
     let n = r.assert_books_agree(Duration::from_secs(20), 4);
     assert_eq!(n, 4);
 
-    cancel_burst(&r, &cids[..3]);
+    cancel_burst(&cids[..3]);
     wait_statuses(&mut r, &cids[..3], |_| OrderStatus::Cancelled);
     assert_eq!(seen(&r, "DELETE", "/v2/orders/batch"), 1);
     assert_eq!(
@@ -219,6 +219,20 @@ fn delta_batch_item_refused_alone() {
         "the venue holds no refused order"
     );
     r.assert_books_agree(Duration::from_secs(20), 2);
+
+    // A burst of one order: the single-order request, as before batches.
+    let one = burst(
+        &mut r,
+        &[(Side::Buy, OrderKind::Limit, ticks(bid, "0.5", -70), "1")],
+    );
+    wait_statuses(&mut r, &one, |_| OrderStatus::Acked);
+    assert_eq!(seen(&r, "POST", "/v2/orders/batch"), 1);
+    assert_eq!(
+        seen(&r, "POST", "/v2/orders"),
+        1,
+        "the lone order went alone"
+    );
+    r.assert_books_agree(Duration::from_secs(20), 3);
     assert_eq!(r.last.overdue, 0);
     r.stop();
 }
@@ -316,7 +330,7 @@ fn bybit_burst_is_one_batch_op_with_one_item_refused() {
     r.assert_books_agree(Duration::from_secs(20), 4);
 
     let resting = [cids[0], cids[1], cids[3]];
-    cancel_burst(&r, &resting);
+    cancel_burst(&resting);
     wait_statuses(&mut r, &resting, |_| OrderStatus::Cancelled);
     assert_eq!(seen(&r, "WS", "order.cancel-batch"), 1);
     assert_eq!(seen(&r, "WS", "order.cancel"), 0, "no single cancel op");

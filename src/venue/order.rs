@@ -142,6 +142,8 @@ impl CidBatch {
 /// its answer (or abandonment) gives it back, so a warm codec allocates none per batch.
 #[derive(Debug, Default)]
 pub struct BatchPool {
+    /// Boxed on purpose: each box moves into a `Purpose` and back, never its contents.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<CidBatch>>,
 }
 

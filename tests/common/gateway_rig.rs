@@ -56,12 +56,24 @@ pub struct Rig {
     pub kill: KillSwitch,
     /// The side of every order sent.
     pub sides: HashMap<mako::types::ClientOrderId, Side>,
-    /// Intents handed to the gateway's inbox all at once, by an actor on the gateway's own
-    /// host thread: the gateway reads them in one poll (one burst).
-    pub bursts: std::sync::mpsc::Sender<Vec<OrderIntent>>,
 }
 
-/// Moves each burst of intents into the gateway's inbox in one poll (see `Rig::bursts`).
+thread_local! {
+    /// The last rig's burst sender on this thread ([`bursts`]).
+    static BURSTS: std::cell::RefCell<Option<std::sync::mpsc::Sender<Vec<OrderIntent>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The sender of the rig made last on this thread: each `Vec` sent is handed to the
+/// gateway's inbox all at once by an actor on the gateway's own host thread, so the gateway
+/// reads it in one poll (one burst).
+pub fn bursts() -> std::sync::mpsc::Sender<Vec<OrderIntent>> {
+    BURSTS
+        .with(|b| b.borrow().clone())
+        .expect("a rig was made on this thread")
+}
+
+/// Moves each burst of intents into the gateway's inbox in one poll (see [`bursts`]).
 struct Bursts {
     rx: std::sync::mpsc::Receiver<Vec<OrderIntent>>,
     tx: Tx<OrderIntent>,
@@ -515,6 +527,7 @@ fn rig_inner(
     };
     let shutdown = Shutdown::new();
     let (bursts, rx) = std::sync::mpsc::channel();
+    BURSTS.with(|b| *b.borrow_mut() = Some(bursts));
     let feeder = Box::new(Bursts {
         rx,
         tx: intents_tx.clone(),
@@ -543,7 +556,6 @@ fn rig_inner(
         last: GatewaySnapshot::default(),
         kill,
         sides: HashMap::new(),
-        bursts,
     };
     let up = wait_for(Duration::from_secs(20), || {
         r.refresh();

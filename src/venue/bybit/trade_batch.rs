@@ -16,6 +16,8 @@
 //! orders for `linear` and 10 for `spot` (exchanges.md §3 gives spot's 10; linear's 20 is
 //! Bybit's batch-place page); `data.list` and `retExtInfo.list` in the order sent (an item
 //! whose `orderLinkId` names another order, or a missing item, leaves that order unknown);
+//! every order kind going in a batch (the batch page takes the create parameters: market,
+//! IOC and reduce-only items included);
 //! `order.amend-batch` is not built (amends go one at a time over `order.amend`).
 
 use std::fmt::Write as _;

@@ -27,6 +27,7 @@ use super::table::OrderTable;
 use crate::net::Link;
 use crate::types::order::{Order, OrderEvent, OrderKind, OrderStatus, TimeInForce};
 
+mod batch;
 mod burst;
 mod positions;
 /// A re-quote in one request: the `Replace` intent as a cancel-replace.
@@ -574,7 +575,12 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             price_decimals: pd,
             qty_decimals: qd,
         };
-        if let (true, Some(rest)) = (self.orders_over_rest, self.rest.as_mut()) {
+        let held = self.holds_for_batch(&order);
+        if held {
+            // Held for a batch request (`actor/batch.rs`): recorded when that is queued.
+            let h = batch::Held::new(i, (pd, qd), taken_at, checked_at);
+            self.burst.held.push(h);
+        } else if let (true, Some(rest)) = (self.orders_over_rest, self.rest.as_mut()) {
             // Queued for the REST worker (a full queue or a dead worker was refused above).
             queued = match self.replacing.take() {
                 Some(old) => rest.cancel_replace(&old, &order, now, vms),
@@ -592,7 +598,9 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.transmit(now);
         }
         let written_at = self.timing.now();
-        if self.burst.open && !self.orders_over_rest {
+        if held {
+            // Recorded when its batch request is queued (`actor/batch.rs`).
+        } else if self.burst.open && !self.orders_over_rest {
             // Written when the burst is flushed: recorded then (`actor/burst.rs`).
             self.burst.orders.push(burst::Queued {
                 cid: i.cid,
@@ -689,7 +697,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             self.counters.refused += 1;
             return;
         }
-        if o.request_cancel() && self.can_send() {
+        if o.request_cancel() && self.can_send() && !self.hold_cancel(cid) {
             self.send_cancel(cid, now);
         }
         // While the link is down the cancel stays pending and is sent after reconnecting.

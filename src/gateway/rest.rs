@@ -19,6 +19,9 @@ use crate::venue::rest::{
 
 use super::intent::Refusal;
 
+/// Batch requests (several orders of one symbol in one request).
+mod batch;
+
 /// How the REST transport behaves.
 #[derive(Debug, Clone)]
 pub struct RestOptions {

@@ -15,6 +15,17 @@
 //! (spot only: the core does not amend perpetual orders, answered 10001). Faults: a dropped
 //! answer (`drop_ack_rate`, after the order executed) and the user connections' disconnect
 //! (the connection is registered with the hub for it; it renders no pushes).
+//!
+//! Batches, from Bybit's v5 batch-order docs (the trade WebSocket carries the REST
+//! endpoints' parameters): `order.create-batch` / `order.cancel-batch` with one argument
+//! `{"category","request":[…]}` of at most 10 (spot) or 20 (linear) items of one category,
+//! each placed or cancelled as its single op would be, in the order sent; the answer's
+//! `data.list` holds one `{category, symbol, orderId, orderLinkId, createAt}` per item
+//! (`orderId` empty when refused) and `retExtInfo.list` one `{code, msg}` per item. A
+//! request over the cap, without a list or of another category is refused whole (10001).
+//! `order.amend-batch` is not simulated. Every order op of the trade socket is written in
+//! the simulator's request log (`SimHandle::rest_log`) as method `WS`, path the op, status
+//! 200 (0 when its answer was dropped): tests count the requests the venue saw.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -178,6 +189,81 @@ impl BybitTradeSession {
     }
 }
 
+/// Items per batch request (Bybit's batch-order docs: spot 10, linear 20).
+fn batch_cap(category: &str) -> usize {
+    if category == "spot" { 10 } else { 20 }
+}
+
+impl BybitTradeSession {
+    /// The trade socket's order op in the simulator's request log.
+    fn log_op(&self, op: &str, status: u16) {
+        let mut log = self.shared.rest_log.lock();
+        if log.len() == super::REST_LOG {
+            log.pop_front();
+        }
+        log.push_back(super::RestLogEntry {
+            at: Instant::now(),
+            method: "WS".into(),
+            path: op.into(),
+            status,
+        });
+    }
+
+    /// `order.create-batch` / `order.cancel-batch`: the request's code and message, and its
+    /// `data` and `retExtInfo` (one item each per order, in the order sent).
+    fn batch(&self, op: &str, account: usize, args: &[Value]) -> (i64, String, Value, Value) {
+        let refuse = |msg: &str| (10001, msg.to_owned(), json!({}), json!({}));
+        let [arg] = args else {
+            return refuse("params error: args holds one object");
+        };
+        let Some(cat) = arg.get("category").and_then(Value::as_str) else {
+            return refuse("params error: category");
+        };
+        let Some(items) = arg.get("request").and_then(Value::as_array) else {
+            return refuse("params error: request must be a list");
+        };
+        if items.is_empty() || items.len() > batch_cap(cat) {
+            return refuse("params error: too many or no orders in the batch");
+        }
+        let mut data = Vec::with_capacity(items.len());
+        let mut ext = Vec::with_capacity(items.len());
+        for item in items {
+            let mut one = item.clone();
+            if let Some(m) = one.as_object_mut() {
+                m.insert("category".into(), json!(cat));
+            }
+            let s = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+            // Each item is its category's symbol, as the single op checks it.
+            let wrong = symbol_of(&self.shared, s("symbol"))
+                .is_some_and(|sym| category(&self.shared, sym) != cat);
+            let body = if wrong {
+                answer(
+                    10001,
+                    "params error: category does not match the symbol",
+                    json!({}),
+                )
+            } else if op == "order.create-batch" {
+                create(&self.shared, account, &one).0
+            } else {
+                cancel(&self.shared, account, &one)
+            };
+            let code = body.get("retCode").and_then(Value::as_i64).unwrap_or(0);
+            let r = |k: &str| body.pointer(&format!("/result/{k}")).cloned();
+            data.push(json!({
+                "category": cat,
+                "symbol": s("symbol"),
+                "orderId": r("orderId").unwrap_or(json!("")),
+                "orderLinkId": r("orderLinkId").unwrap_or_else(|| json!(s("orderLinkId"))),
+                "createAt": if code == 0 { now_ms().to_string() } else { String::new() },
+            }));
+            ext.push(
+                json!({"code": code, "msg": body.get("retMsg").cloned().unwrap_or(json!(""))}),
+            );
+        }
+        (0, "OK".into(), json!({"list": data}), json!({"list": ext}))
+    }
+}
+
 impl Session for BybitTradeSession {
     fn on_text(&mut self, text: &str, q: &mut Queue) -> bool {
         let v: Value = match serde_json::from_str(text) {
@@ -223,6 +309,32 @@ impl Session for BybitTradeSession {
                 }
                 Err((code, msg)) => Self::reply(q, envelope(code, msg, self.conn_id())),
             },
+            ("order.create-batch" | "order.cancel-batch", None) => {
+                Self::reply(q, envelope(10003, "Request not authorized", self.conn_id()));
+            }
+            ("order.create-batch" | "order.cancel-batch", Some(account)) => {
+                if let Some(r) = &req_id
+                    && !self.req_ids.insert(r.clone())
+                {
+                    Self::reply(q, envelope(20006, "reqId is duplicated", self.conn_id()));
+                    return true;
+                }
+                let header = self.limit_header();
+                let (code, msg, data, ext) = match self.check_header(v.get("header")) {
+                    Err((code, msg)) => (code, msg, json!({}), json!({})),
+                    Ok(()) => self.batch(&op, account, &args),
+                };
+                let dropped = self.shared.faults.drop_ack();
+                self.log_op(&op, if dropped { 0 } else { 200 });
+                if dropped {
+                    return true;
+                }
+                let mut e = envelope(code, &msg, self.conn_id());
+                e["data"] = data;
+                e["retExtInfo"] = ext;
+                e["header"] = header;
+                Self::reply(q, e);
+            }
             ("order.create" | "order.amend" | "order.cancel", None) => {
                 Self::reply(q, envelope(10003, "Request not authorized", self.conn_id()));
             }
@@ -244,7 +356,9 @@ impl Session for BybitTradeSession {
                     (Ok(()), _) => answer(10001, "params error: args holds one order", json!({})),
                 };
                 // The order executed; its answer is lost (the fault).
-                if self.shared.faults.drop_ack() {
+                let dropped = self.shared.faults.drop_ack();
+                self.log_op(&op, if dropped { 0 } else { 200 });
+                if dropped {
                     return true;
                 }
                 let code = body.get("retCode").and_then(Value::as_i64).unwrap_or(0);

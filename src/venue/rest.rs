@@ -388,6 +388,40 @@ pub trait RestCodec: Send + 'static {
         None
     }
 
+    /// Batches: the most new orders (or cancels) one batch request carries (at most
+    /// `CidBatch::CAP`); 1, the default: the codec does not batch, every order is its own
+    /// request.
+    fn batch_limit(&self) -> usize {
+        1
+    }
+    /// Whether `o` may go in a batch request (Delta: GTC limit orders only).
+    fn batchable(&self, _o: &PlaceOrder<'_>) -> bool {
+        false
+    }
+    /// New orders of one symbol in one request (2 to `batch_limit`, each `batchable`), with
+    /// `Purpose::PlaceBatch`: the answer settles each order by its own item (accepted,
+    /// refused with its reason, or unknown); no answer (5xx, timeout, lost connection) leaves
+    /// every one unknown. `None`, writing nothing, where the codec cannot.
+    fn place_batch(
+        &mut self,
+        _orders: &[PlaceOrder<'_>],
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        None
+    }
+    /// Cancels of one symbol's orders in one request (2 to `batch_limit`), by client id,
+    /// with `Purpose::CancelBatch`: an item refused is that order's `CancelRejected`.
+    fn cancel_batch(
+        &mut self,
+        _symbol: &str,
+        _cids: &[ClientOrderId],
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        None
+    }
+
     /// Perpetuals: the account's position in `symbol` (`Position`, size zero when flat);
     /// `None`, writing nothing, on a venue without positions or whose codec does not ask.
     fn positions(&mut self, _symbol: &str, _now_ms: u64, _buf: &mut Vec<u8>) -> Option<RestHead> {
@@ -502,6 +536,15 @@ pub fn unknown_outcome(purpose: Purpose, out: &mut Vec<SessionEvent>) {
     out.push(match purpose {
         Purpose::Place(cid) | Purpose::Cancel(cid) | Purpose::Status(cid) => {
             SessionEvent::Uncertain { cid }
+        }
+        // Every order of the batch.
+        Purpose::PlaceBatch(ids) | Purpose::CancelBatch(ids) => {
+            out.extend(
+                ids.as_slice()
+                    .iter()
+                    .map(|&cid| SessionEvent::Uncertain { cid }),
+            );
+            return;
         }
         p => SessionEvent::Failed {
             purpose: p,

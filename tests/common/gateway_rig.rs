@@ -58,6 +58,43 @@ pub struct Rig {
     pub sides: HashMap<mako::types::ClientOrderId, Side>,
 }
 
+thread_local! {
+    /// The last rig's burst sender on this thread ([`bursts`]).
+    static BURSTS: std::cell::RefCell<Option<std::sync::mpsc::Sender<Vec<OrderIntent>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The sender of the rig made last on this thread: each `Vec` sent is handed to the
+/// gateway's inbox all at once by an actor on the gateway's own host thread, so the gateway
+/// reads it in one poll (one burst).
+pub fn bursts() -> std::sync::mpsc::Sender<Vec<OrderIntent>> {
+    BURSTS
+        .with(|b| b.borrow().clone())
+        .expect("a rig was made on this thread")
+}
+
+/// Moves each burst of intents into the gateway's inbox in one poll (see [`bursts`]).
+struct Bursts {
+    rx: std::sync::mpsc::Receiver<Vec<OrderIntent>>,
+    tx: Tx<OrderIntent>,
+}
+
+impl mako::runtime::Actor for Bursts {
+    fn name(&self) -> &str {
+        "test:bursts"
+    }
+    fn poll(&mut self, _: &mut mako::runtime::Ctx) -> usize {
+        let mut n = 0;
+        while let Ok(burst) = self.rx.try_recv() {
+            for i in burst {
+                n += 1;
+                assert!(self.tx.send(i).is_ok(), "the gateway's inbox is full");
+            }
+        }
+        n
+    }
+}
+
 pub fn instrument() -> Instrument {
     let mut i = Instrument::new(
         InstrumentId(0),
@@ -490,13 +527,19 @@ fn rig_inner(
         }
     };
     let shutdown = Shutdown::new();
+    let (bursts, rx) = std::sync::mpsc::channel();
+    BURSTS.with(|b| *b.borrow_mut() = Some(bursts));
+    let feeder = Box::new(Bursts {
+        rx,
+        tx: intents_tx.clone(),
+    });
     let host = runtime::host::spawn(
         HostSpec {
             name: "gateway",
             core: None,
             idle: IdlePolicy::Backoff,
             low_priority: false,
-            actors: vec![gw],
+            actors: vec![feeder, gw],
             stats: Default::default(),
         },
         Clock::live(),

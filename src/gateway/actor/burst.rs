@@ -62,6 +62,10 @@ pub(super) struct Burst {
     pub orders: Vec<Queued>,
     /// The burst's first order has been recorded (`TickToFirstOrder`).
     pub first_done: bool,
+    /// New orders held for batch requests (`actor/batch.rs`), sent before the cancels.
+    pub held: Vec<super::batch::Held>,
+    /// Cancels held for batch cancels, sent after the other deferred requests.
+    pub cancels: Vec<ClientOrderId>,
 }
 
 impl Default for Burst {
@@ -73,6 +77,8 @@ impl Default for Burst {
             queued: 0,
             orders: Vec::with_capacity(BATCH),
             first_done: false,
+            held: Vec::with_capacity(BATCH),
+            cancels: Vec::with_capacity(BATCH),
         }
     }
 }
@@ -141,6 +147,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 }),
             }
         }
+        // The held orders go as batch requests (`actor/batch.rs`), still before the cancels.
+        self.send_held(now);
         for d in deferred.drain(..) {
             match d {
                 Deferred::Cancel { strategy, cid } => self.on_cancel(strategy, cid, now),
@@ -152,6 +160,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 } => self.on_amend(strategy, cid, price, qty, now),
             }
         }
+        self.send_held_cancels(now);
         self.end_burst(now);
         self.burst.intents = intents;
         self.burst.deferred = deferred;

@@ -434,11 +434,12 @@ impl BinanceRest {
             Purpose::Account => user::account_balances(&v).map(SessionEvent::Balances),
             Purpose::Subscribe => Ok(SessionEvent::Subscribed),
             Purpose::Logon => Ok(SessionEvent::LoggedIn),
-            Purpose::Positions(_) | Purpose::SetLeverage { .. } => {
-                Err(crate::venue::binance::user::DecodeError::Field(
-                    "positions (a spot venue has none)",
-                ))
-            }
+            Purpose::Positions(_)
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Err(crate::venue::binance::user::DecodeError::Field(
+                "positions (a spot venue has none)",
+            )),
         };
         match decoded {
             Ok(ev) => out.push(ev),

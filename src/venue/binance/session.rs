@@ -632,7 +632,10 @@ impl Session {
                 out.push(SessionEvent::LoggedIn);
             }
             // Spot: never asked.
-            Purpose::Positions(_) | Purpose::SetLeverage { .. } => {}
+            Purpose::Positions(_)
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => {}
         }
     }
 }

@@ -481,7 +481,9 @@ impl RestCodec for BitmartRest {
             | Purpose::Subscribe
             | Purpose::Logon
             | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

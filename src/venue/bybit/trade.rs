@@ -21,7 +21,8 @@
 //! `header` carrying the `X-Bapi-Limit*` trio for the request's endpoint, read as the REST
 //! headers are; `reqId` sent as the request's decimal id; an `order.amend` answered `retCode`
 //! 0 meaning the new terms hold (the docs call every acknowledgement "accepted, confirm on
-//! the order stream"); the batch ops (`order.create-batch` …) are not built.
+//! the order stream). The batch ops `order.create-batch` and `order.cancel-batch` are in
+//! `trade_batch.rs` (with their own unconfirmed readings); `order.amend-batch` is not built.
 
 use std::fmt::Write as _;
 
@@ -70,6 +71,10 @@ pub struct BybitTrade {
     sent: Vec<Option<Sent>>,
     /// The request's parameters, written before the envelope around them.
     args: Vec<u8>,
+    /// One batch item's parameters (`trade_batch.rs`).
+    item: Vec<u8>,
+    /// Batch requests' client ids, reused.
+    batches: crate::venue::order::BatchPool,
 }
 
 impl BybitTrade {
@@ -91,6 +96,8 @@ impl BybitTrade {
             next: WS_IDS,
             sent: vec![None; SLOTS],
             args: Vec::with_capacity(256),
+            item: Vec::with_capacity(256),
+            batches: Default::default(),
         })
     }
 
@@ -205,6 +212,13 @@ impl BybitTrade {
                     });
                 }
             }
+            p @ (Purpose::PlaceBatch(_) | Purpose::CancelBatch(_)) => {
+                if let Purpose::PlaceBatch(ids) | Purpose::CancelBatch(ids) = &p {
+                    let cancel = matches!(p, Purpose::CancelBatch(_));
+                    batch::batch_answer(ids, cancel, &v, at, out);
+                }
+                self.recycle(p);
+            }
             // Accepted: the order's end comes from the private stream or a query.
             _ => {}
         }
@@ -233,6 +247,8 @@ fn refuse(purpose: Purpose, error: VenueError, at: UnixNanos, out: &mut Vec<Sess
                 at,
             },
         }),
+        Purpose::PlaceBatch(ids) => batch::refuse_each(&ids, false, error, out),
+        Purpose::CancelBatch(ids) => batch::refuse_each(&ids, true, error, out),
         p => refused(p, error, out),
     }
 }
@@ -367,6 +383,35 @@ impl RestCodec for BybitTrade {
         Some(self.frame("order.amend", Purpose::Amend(*o.cid), terms, now_ms, buf))
     }
 
+    fn batch_limit(&self) -> usize {
+        batch::batch_cap(self.category)
+    }
+
+    fn batchable(&self, _o: &PlaceOrder<'_>) -> bool {
+        true
+    }
+
+    /// `order.create-batch` (`trade_batch.rs`).
+    fn place_batch(
+        &mut self,
+        o: &[PlaceOrder<'_>],
+        ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        self.create_batch(o, ms, buf)
+    }
+
+    /// `order.cancel-batch` by `orderLinkId` (`trade_batch.rs`).
+    fn cancel_batch(
+        &mut self,
+        symbol: &str,
+        cids: &[ClientOrderId],
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        self.cancel_batch_frame(symbol, cids, now_ms, buf)
+    }
+
     fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
         self.rest.positions(symbol, now_ms, buf)
     }
@@ -486,6 +531,10 @@ impl std::fmt::Write for Buf<'_> {
         Ok(())
     }
 }
+
+/// `order.create-batch` and `order.cancel-batch`.
+#[path = "trade_batch.rs"]
+mod batch;
 
 #[cfg(test)]
 #[path = "trade_tests.rs"]

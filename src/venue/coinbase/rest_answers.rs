@@ -152,7 +152,9 @@ impl CoinbaseRest {
             | Purpose::Subscribe
             | Purpose::Logon
             | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Vec::new(),
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Vec::new(),
         })
     }
 

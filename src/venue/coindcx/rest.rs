@@ -517,7 +517,11 @@ impl RestCodec for CoindcxRest {
                 symbol: symbol.clone(),
                 leverage: *leverage,
             }]),
-            Purpose::Amend(_) | Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::Amend(_)
+            | Purpose::Subscribe
+            | Purpose::Logon
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

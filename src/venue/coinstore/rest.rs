@@ -584,7 +584,9 @@ impl RestCodec for CoinstoreRest {
             | Purpose::Subscribe
             | Purpose::Logon
             | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -151,6 +151,8 @@ pub struct DeltaRest {
     products: perp::Products,
     /// Venue order ids learned from answers: the edit names the order by id (`rest_edit.rs`).
     venue_ids: edit::VenueIds,
+    /// Batch requests' client ids, reused (`rest_edit.rs`).
+    batches: crate::venue::order::BatchPool,
     inflight: Inflight,
     policy: RatePolicy,
 }
@@ -167,6 +169,7 @@ impl DeltaRest {
             settle,
             products: perp::Products::default(),
             venue_ids: edit::VenueIds::default(),
+            batches: Default::default(),
             inflight: Inflight::default(),
             // Delta reports no usage: only its 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
@@ -402,6 +405,35 @@ impl RestCodec for DeltaRest {
         }
     }
 
+    fn batch_limit(&self) -> usize {
+        self.batch_cap()
+    }
+
+    fn batchable(&self, o: &PlaceOrder<'_>) -> bool {
+        Self::fits_batch(o)
+    }
+
+    /// `POST /v2/orders/batch` (weight 25; `rest_edit.rs`).
+    fn place_batch(
+        &mut self,
+        o: &[PlaceOrder<'_>],
+        ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        self.place_batch_request(o, ms, buf)
+    }
+
+    /// `DELETE /v2/orders/batch` (weight 25; `rest_edit.rs`).
+    fn cancel_batch(
+        &mut self,
+        symbol: &str,
+        cids: &[ClientOrderId],
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        self.cancel_batch_request(symbol, cids, now_ms, buf)
+    }
+
     fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
         Some(self.position_request(symbol, now_ms, buf))
     }
@@ -502,10 +534,7 @@ impl RestCodec for DeltaRest {
             Purpose::Place(cid) => match result.get("id").and_then(Value::as_u64) {
                 // The answer is the order as it stands: an IOC may already be filled.
                 Some(id) => venue_id(id)
-                    .map(|venue_order_id| {
-                        self.venue_ids.learn(*cid, id);
-                        venue_order_id
-                    })
+                    .inspect(|_| self.venue_ids.learn(*cid, id))
                     .map(|venue_order_id| match order(result) {
                         Ok(Some(o)) if o.cid == *cid && o.status != SnapshotStatus::Open => {
                             vec![SessionEvent::Order {
@@ -566,9 +595,15 @@ impl RestCodec for DeltaRest {
                 perp::leverage_answer(symbol, *leverage, result)
             }
             Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::PlaceBatch(_) | Purpose::CancelBatch(_) => {
+                self.batch_answer(&purpose, result, at)
+            }
         };
         match decoded {
-            Ok(evs) => out.extend(evs),
+            Ok(evs) => {
+                out.extend(evs);
+                self.recycle(purpose);
+            }
             Err(e) => {
                 out.push(SessionEvent::Undecodable(e));
                 unknown(purpose, out);
@@ -618,6 +653,8 @@ fn refused(
         Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
         Purpose::Status(cid) if class == ErrorClass::NotFound => SessionEvent::NotFound { cid },
         Purpose::Status(cid) => SessionEvent::Uncertain { cid },
+        Purpose::PlaceBatch(ids) => return edit::batch_refused(&ids, false, error, class, out),
+        Purpose::CancelBatch(ids) => return edit::batch_refused(&ids, true, error, class, out),
         p => SessionEvent::Failed { purpose: p, error },
     });
 }

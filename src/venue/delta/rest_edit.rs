@@ -10,12 +10,15 @@
 //! (its new `limit_price` and `size`): a snapshot with those terms, which settles the amend;
 //! a refusal (`open_order_not_found`, `bad_schema`, margin) is `AmendRejected`.
 //!
-//! **Batch** (not driven by the gateway: its burst hands the REST worker one order at a time
-//! and the seam has no batch hook): `POST /v2/orders/batch` `{"product_symbol","orders":[…]}`
-//! with limit items only (`limit_price`, `size`, `side`, `order_type`, `post_only`,
-//! `client_order_id`; no `time_in_force`, the docs saying both "assumed gtc" and "ioc is not
-//! valid"), at most 50 (the documented cap, refused here beyond it) and one product; `DELETE
-//! /v2/orders/batch` `{"product_symbol","orders":[{"client_order_id"}]}`.
+//! **Batch** (the seam's batch hook, `RestCodec::place_batch` / `cancel_batch`, driven by the
+//! gateway's burst: a poll's GTC limit orders on one product go as one request): `POST
+//! /v2/orders/batch` `{"product_symbol","orders":[…]}` with limit items only (`limit_price`,
+//! `size`, `side`, `order_type`, `post_only`, `client_order_id`; no `time_in_force`, the docs
+//! saying both "assumed gtc" and "ioc is not valid"; no `reduce_only`: a reduce-only order
+//! goes alone), at most 50 (the documented cap, refused here beyond it) and one product;
+//! `DELETE /v2/orders/batch` `{"product_symbol","orders":[{"client_order_id"}]}`. Each
+//! order of the answer is settled by its own item; a 5xx, a timeout or a lost connection
+//! leaves every order of the batch unknown (queried by client id).
 //!
 //! **Unconfirmed against the live venue:** the edit body naming the product by symbol (the
 //! docs allow `product_id|product_symbol`); the batch answer's `result` read as a list with
@@ -30,7 +33,7 @@ use serde_json::Value;
 
 use crate::types::order::OrderKind;
 use crate::types::{ClientOrderId, Side, UnixNanos};
-use crate::venue::order::{PlaceOrder, SessionEvent, VenueError};
+use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
 
 use super::{Buf, classify, error_code, order};
 
@@ -214,10 +217,138 @@ pub(super) fn batch_create_answer(
     Ok(())
 }
 
+/// A batch cancel answer's `result`: an item with an `error` is that order's refusal; any
+/// other item (or none) accepts the cancel, whose end comes from the private stream or a
+/// query, as a single cancel's does.
+pub(super) fn batch_cancel_answer(
+    cids: &[ClientOrderId],
+    result: &Value,
+    out: &mut Vec<SessionEvent>,
+) -> Result<(), String> {
+    let items = result.as_array().ok_or("batch result is not a list")?;
+    for (k, cid) in cids.iter().enumerate() {
+        if let Some(item) = items.get(k).filter(|i| i.get("error").is_some()) {
+            let code = error_code(item);
+            out.push(SessionEvent::CancelRejected {
+                cid: *cid,
+                error: VenueError {
+                    code: super::code_number(&code),
+                    msg: code,
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A batch refused as a whole (`success: false`): each order refused with the batch's code
+/// where the code is known to refuse, else each left unknown; each cancel refused.
+pub(super) fn batch_refused(
+    ids: &crate::venue::order::CidBatch,
+    cancel: bool,
+    error: VenueError,
+    class: super::ErrorClass,
+    out: &mut Vec<SessionEvent>,
+) {
+    for &cid in ids.as_slice() {
+        out.push(match (cancel, class) {
+            (true, _) => SessionEvent::CancelRejected {
+                cid,
+                error: error.clone(),
+            },
+            (false, super::ErrorClass::Rejected) => SessionEvent::PlaceRejected {
+                cid,
+                error: error.clone(),
+            },
+            (false, _) => SessionEvent::Uncertain { cid },
+        });
+    }
+}
+
 impl super::DeltaRest {
-    /// `POST /v2/orders/batch` (weight 25): one product's limit orders, at most 50. Not
-    /// driven by the gateway (see the module doc); its answer is read by
-    /// [`Self::batch_create_outcomes`].
+    /// The most orders the gateway puts in one batch: Delta's documented 50.
+    pub(super) fn batch_cap(&self) -> usize {
+        BATCH_MAX.min(crate::venue::order::CidBatch::CAP)
+    }
+
+    /// What batch create takes: GTC limit orders (post-only or not), not reduce-only.
+    pub(super) fn fits_batch(o: &PlaceOrder<'_>) -> bool {
+        o.kind != OrderKind::Market && o.tif == crate::types::TimeInForce::Gtc && !o.reduce_only
+    }
+
+    /// `POST /v2/orders/batch` as a gateway request (`Purpose::PlaceBatch`); `None`, the
+    /// buffer untouched, for orders a batch cannot hold.
+    pub(super) fn place_batch_request(
+        &mut self,
+        orders: &[PlaceOrder<'_>],
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<crate::venue::rest::RestHead> {
+        write_batch_create(buf, orders).ok()?;
+        let ids = self.batches.take(orders.iter().map(|o| *o.cid));
+        let (m, c) = (
+            crate::venue::rest::Method::Post,
+            crate::venue::rest::Class::Order,
+        );
+        Some(self.finish(Purpose::PlaceBatch(ids), m, BATCH, c, buf, now_ms))
+    }
+
+    /// `DELETE /v2/orders/batch` by client id as a gateway request (`Purpose::CancelBatch`).
+    pub(super) fn cancel_batch_request(
+        &mut self,
+        symbol: &str,
+        cids: &[ClientOrderId],
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<crate::venue::rest::RestHead> {
+        write_batch_cancel(buf, symbol, cids).ok()?;
+        let ids = self.batches.take(cids.iter().copied());
+        let (m, c) = (
+            crate::venue::rest::Method::DeleteJson,
+            crate::venue::rest::Class::Order,
+        );
+        Some(self.finish(Purpose::CancelBatch(ids), m, BATCH, c, buf, now_ms))
+    }
+
+    /// A successful batch answer's `result`, for its purpose: the venue ids of the orders
+    /// placed are learned (the edit names orders by them).
+    pub(super) fn batch_answer(
+        &mut self,
+        purpose: &Purpose,
+        result: &Value,
+        at: UnixNanos,
+    ) -> Result<Vec<SessionEvent>, String> {
+        let mut out = Vec::new();
+        match purpose {
+            Purpose::PlaceBatch(ids) => {
+                batch_create_answer(ids.as_slice(), result, at, &mut out)?;
+                for item in result.as_array().into_iter().flatten() {
+                    if let (Some(id), Some(c)) = (
+                        item.get("id").and_then(Value::as_u64),
+                        item.get("client_order_id")
+                            .and_then(Value::as_str)
+                            .and_then(|c| ClientOrderId::parse(c).ok()),
+                    ) {
+                        self.venue_ids.learn(c, id);
+                    }
+                }
+            }
+            Purpose::CancelBatch(ids) => batch_cancel_answer(ids.as_slice(), result, &mut out)?,
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    /// Gives a batch purpose's ids back to the pool (after its answer was read).
+    pub(super) fn recycle(&mut self, purpose: Purpose) {
+        if let Purpose::PlaceBatch(b) | Purpose::CancelBatch(b) = purpose {
+            self.batches.give(b);
+        }
+    }
+
+    /// `POST /v2/orders/batch` (weight 25): one product's limit orders, at most 50, as a
+    /// request of its own (the gateway's is [`Self::place_batch_request`]); its answer is
+    /// read by [`Self::batch_create_outcomes`].
     pub fn batch_create(
         &self,
         orders: &[PlaceOrder<'_>],
@@ -533,5 +664,138 @@ mod tests {
             ),
             "{out:?}"
         );
+    }
+
+    fn http(status: u16, body: &[u8]) -> Answer<'_> {
+        Answer::Http {
+            status,
+            headers: RateHeaders::default(),
+            body,
+        }
+    }
+
+    /// The gateway's batch hook: the same bytes and signatures as `batch_create` /
+    /// `batch_cancel` (the Python-computed vectors above), each order settled by its item,
+    /// the venue ids learned, a 5xx leaving every order unknown.
+    #[test]
+    fn the_batch_hook_signs_the_body_sent_and_settles_each_order() {
+        let mut c = codec();
+        assert_eq!(c.batch_limit(), 50);
+        let (a, b, d) = (cid("mk0abc"), cid("mk0abd"), cid("mk0abe"));
+        let mut ioc = order(&a, Side::Buy, OrderKind::Limit, "1");
+        ioc.tif = TimeInForce::Ioc;
+        let mut reducing = order(&a, Side::Buy, OrderKind::Limit, "1");
+        reducing.reduce_only = true;
+        assert!(!c.batchable(&ioc) && !c.batchable(&reducing));
+        assert!(!c.batchable(&order(&a, Side::Buy, OrderKind::Market, "1")));
+        assert!(c.batchable(&order(&a, Side::Buy, OrderKind::LimitMaker, "1")));
+        let orders = [
+            order(&a, Side::Buy, OrderKind::LimitMaker, "3"),
+            order(&b, Side::Sell, OrderKind::Limit, "2"),
+        ];
+        let mut buf = Vec::new();
+        let h = c.place_batch(&orders, NOW_MS, &mut buf).unwrap();
+        assert_eq!(
+            String::from_utf8(buf.clone()).unwrap(),
+            r#"{"product_symbol":"BTCUSD","orders":[{"limit_price":"60000.5","size":3,"side":"buy","order_type":"limit_order","post_only":true,"client_order_id":"mk0abc"},{"limit_price":"60000.5","size":2,"side":"sell","order_type":"limit_order","client_order_id":"mk0abd"}]}"#
+        );
+        assert_eq!(
+            (h.method, h.path, h.class),
+            (Method::Post, BATCH, Class::Order)
+        );
+        assert_eq!(
+            sig(&h.signed),
+            "83bcfd9d6381f17d8342763bc47bf12a417c183352b7d7b126c184e3c8b20ed8"
+        );
+        let body = br#"{"success":true,"result":[
+            {"id":7,"client_order_id":"mk0abc","product_symbol":"BTCUSD","size":3,"unfilled_size":3,"state":"open","side":"buy","limit_price":"60000.5"},
+            {"client_order_id":"mk0abd","error":{"code":"immediate_execution_post_only"}}]}"#;
+        let mut out = Vec::new();
+        c.on_answer(h.id, http(200, body), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                SessionEvent::Order {
+                    cid: a,
+                    event: OrderEvent::Snapshot {
+                        venue_order_id: VenueOrderId::from_u64(7),
+                        status: SnapshotStatus::Open,
+                        cum_qty: Qty::ZERO,
+                        cum_quote: Notional::default(),
+                        terms: Some((Price::parse("60000.5").unwrap(), Qty::parse("3").unwrap())),
+                        at: AT,
+                    },
+                },
+                SessionEvent::PlaceRejected {
+                    cid: b,
+                    error: VenueError {
+                        code: 400,
+                        msg: "immediate_execution_post_only".into()
+                    },
+                },
+            ]
+        );
+        // The venue id came with the batch answer: an edit names it.
+        c.amend(
+            &order(&a, Side::Buy, OrderKind::Limit, "4"),
+            NOW_MS,
+            &mut buf,
+        )
+        .unwrap();
+        assert!(
+            String::from_utf8(buf.clone())
+                .unwrap()
+                .starts_with(r#"{"id":7,"#)
+        );
+        // A 5xx after the batch: every order of it unknown.
+        let three = [
+            order(&a, Side::Buy, OrderKind::Limit, "1"),
+            order(&b, Side::Buy, OrderKind::Limit, "1"),
+            order(&d, Side::Buy, OrderKind::Limit, "1"),
+        ];
+        let h = c.place_batch(&three, NOW_MS, &mut buf).unwrap();
+        out.clear();
+        c.on_answer(h.id, http(500, br#"{"success":false}"#), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                SessionEvent::Uncertain { cid: a },
+                SessionEvent::Uncertain { cid: b },
+                SessionEvent::Uncertain { cid: d },
+            ]
+        );
+        // Refused as a whole with a known refusal: each order refused.
+        let h = c.place_batch(&three[..2], NOW_MS, &mut buf).unwrap();
+        out.clear();
+        let bad = br#"{"success":false,"error":{"code":"bad_schema","context":{}}}"#;
+        c.on_answer(h.id, http(400, bad), AT, &mut out);
+        assert!(
+            matches!(out.as_slice(), [SessionEvent::PlaceRejected { cid: x, .. }, SessionEvent::PlaceRejected { cid: y, .. }] if *x == a && *y == b),
+            "{out:?}"
+        );
+        // The cancel: the documented body, signed as sent; an item's error refuses that cancel.
+        let h = c.cancel_batch("BTCUSD", &[a, b], NOW_MS, &mut buf).unwrap();
+        assert_eq!((h.method, h.path), (Method::DeleteJson, BATCH));
+        assert_eq!(
+            sig(&h.signed),
+            "df08e4555eb939e6bf23f0dacbbdeffc582e71682bfc925e019bab5f0b4a673f"
+        );
+        out.clear();
+        let body = br#"{"success":true,"result":[{"id":7,"client_order_id":"mk0abc","product_symbol":"BTCUSD","size":3,"unfilled_size":0,"state":"cancelled","side":"buy","limit_price":"60000.5"},{"client_order_id":"mk0abd","error":{"code":"open_order_not_found"}}]}"#;
+        c.on_answer(h.id, http(200, body), AT, &mut out);
+        assert_eq!(
+            out,
+            vec![SessionEvent::CancelRejected {
+                cid: b,
+                error: VenueError {
+                    code: 404,
+                    msg: "open_order_not_found".into()
+                },
+            }]
+        );
+        // A batch the venue cannot take is not written.
+        buf.clear();
+        assert!(c.place_batch(&[ioc], NOW_MS, &mut buf).is_none());
+        assert!(buf.is_empty());
     }
 }

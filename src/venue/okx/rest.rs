@@ -400,7 +400,9 @@ impl RestCodec for OkxRest {
             Purpose::Subscribe
             | Purpose::Logon
             | Purpose::Positions(_)
-            | Purpose::SetLeverage { .. } => Ok(Vec::new()),
+            | Purpose::SetLeverage { .. }
+            | Purpose::PlaceBatch(_)
+            | Purpose::CancelBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

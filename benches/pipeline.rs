@@ -287,6 +287,7 @@ fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
         cancel_unknown_orders: false,
         private_ws_url: None,
         demo_trading: false,
+        book_stale_after: None,
     };
     let md = SpotMdHandler::for_venue(&venue, &[instrument()], FeedOptions::default().sync_limits)
         .expect("handler");

@@ -74,6 +74,7 @@ fn venue(sim: &SimHandle) -> VenueConfig {
         cancel_unknown_orders: false,
         private_ws_url: None,
         demo_trading: false,
+        book_stale_after: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn rig(options: GatewayOptions) -> Rig {
         cancel_unknown_orders: false,
         private_ws_url: Some(sim.coindcx_private_ws_url()),
         demo_trading: false,
+        book_stale_after: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);

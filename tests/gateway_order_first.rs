@@ -121,6 +121,7 @@ fn rig(limits: RiskLimits) -> Rig {
         cancel_unknown_orders: false,
         private_ws_url: None,
         demo_trading: false,
+        book_stale_after: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
     let (updates_tx, updates) = bounded("updates", 256, FullPolicy::Backpressure);

@@ -295,6 +295,9 @@ pub struct VenueConfig {
     pub private_ws_url: Option<String>,
     /// OKX demo trading: private requests carry `x-simulated-trading: 1`.
     pub demo_trading: bool,
+    /// CoinDCX futures: a book without a depth snapshot for this long is marked stale
+    /// (`None`: the codec's 5 s).
+    pub book_stale_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

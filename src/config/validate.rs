@@ -322,6 +322,23 @@ fn venues(
             BINANCE_MAX_RECV_WINDOW,
             "Binance's",
         );
+        let book_stale_after = match &v.book_stale_after {
+            None => Ok(None),
+            Some(_) if v.kind != RawVenueKind::CoindcxFutures => {
+                errors.push(
+                    p("book_stale_after"),
+                    "applies to coindcx-futures only (its books are snapshots, not diffs)",
+                );
+                Err(Reported)
+            }
+            Some(d) => {
+                fields::positive_duration(errors, &p("book_stale_after"), Some(d), Duration::ZERO)
+                    .map(Some)
+            }
+        };
+        if book_stale_after.is_err() {
+            good = false;
+        }
         let credentials = credentials(errors, &path, v);
         let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
         if let Ok(None) = credentials
@@ -447,6 +464,7 @@ fn venues(
                 cancel_unknown_orders: v.cancel_unknown_orders,
                 private_ws_url: v.private_ws_url.clone(),
                 demo_trading: v.demo_trading.unwrap_or(false),
+                book_stale_after: book_stale_after.unwrap_or(None),
             }),
             _ => ok = false,
         }

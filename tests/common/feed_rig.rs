@@ -88,6 +88,7 @@ pub fn rig<M: MarketData>(
         cancel_unknown_orders: false,
         private_ws_url: None,
         demo_trading: false,
+        book_stale_after: None,
     };
     let cache = BookCache::new(v.insts.len());
     let writers = (0..v.insts.len())

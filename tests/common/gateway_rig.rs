@@ -335,6 +335,7 @@ fn rig_inner(
             okx.then(|| sim.okx_private_ws_url())
         },
         demo_trading: okx,
+        book_stale_after: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);

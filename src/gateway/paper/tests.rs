@@ -57,6 +57,7 @@ impl Harness {
             cancel_unknown_orders: false,
             private_ws_url: None,
             demo_trading: false,
+            book_stale_after: None,
         };
         let inst = Instrument::new(
             INST,

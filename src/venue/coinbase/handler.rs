@@ -322,6 +322,7 @@ mod tests {
             cancel_unknown_orders: false,
             private_ws_url: None,
             demo_trading: false,
+            book_stale_after: None,
         };
         let inst = |id: u32, sym: &str, venue: u16| {
             let (base, quote) = sym.split_once('-').unwrap();

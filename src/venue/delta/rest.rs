@@ -521,10 +521,7 @@ impl RestCodec for DeltaRest {
             Purpose::Place(cid) => match result.get("id").and_then(Value::as_u64) {
                 // The answer is the order as it stands: an IOC may already be filled.
                 Some(id) => venue_id(id)
-                    .map(|venue_order_id| {
-                        self.venue_ids.learn(*cid, id);
-                        venue_order_id
-                    })
+                    .inspect(|_| self.venue_ids.learn(*cid, id))
                     .map(|venue_order_id| match order(result) {
                         Ok(Some(o)) if o.cid == *cid && o.status != SnapshotStatus::Open => {
                             vec![SessionEvent::Order {

@@ -65,7 +65,7 @@ pub const CANCEL_ALL: &str = "/exchange/v1/derivatives/futures/positions/cancel_
 pub const WARM: &str = "/exchange/v1/derivatives/futures/data/active_instruments";
 
 /// Every order status the list knows (exchanges.md §7.3).
-const ALL_STATUSES: &str =
+pub(super) const ALL_STATUSES: &str =
     "open,partially_filled,filled,cancelled,partially_cancelled,rejected,untriggered";
 pub(super) const OPEN_STATUSES: &str = "open,partially_filled,untriggered";
 
@@ -152,6 +152,8 @@ pub struct CoindcxRest {
     pub(super) pages: Pager<OrderUpdate>,
     /// The page number of each follow-up page request in flight.
     pub(super) list_pages: Vec<(u64, u32)>,
+    /// Status and fee queries' next pages to ask (`rest_list.rs`).
+    pub(super) query_due: std::collections::VecDeque<(Purpose, u32)>,
     /// Orders asked for per list page.
     pub(super) page_size: u32,
 }
@@ -173,6 +175,7 @@ impl CoindcxRest {
             policy: RatePolicy::new(u32::MAX),
             pages: Pager::default(),
             list_pages: Vec::new(),
+            query_due: Default::default(),
             page_size: PAGE_SIZE,
         }
     }
@@ -547,8 +550,9 @@ impl RestCodec for CoindcxRest {
             Purpose::Cancel(_) => Ok(Vec::new()),
             Purpose::Account => balances(body).map(|b| vec![SessionEvent::Balances(b)]),
             Purpose::Place(cid) => orders(body).map(|l| self.placed(*cid, &l, at)),
-            Purpose::Status(cid) => orders(body).map(|l| self.found(*cid, &l, at)),
-            Purpose::Trades(cid) => orders(body).map(|l| self.fees(*cid, &l)),
+            Purpose::Status(_) | Purpose::Trades(_) => {
+                orders(body).map(|l| self.query_page(id, &purpose, &l, at))
+            }
             Purpose::OpenOrders(symbol) => orders(body).map(|l| self.open_page(id, symbol, l)),
             Purpose::Positions(symbol) => positions(body).map(|l| position_of(symbol, &l)),
             Purpose::SetLeverage { symbol, leverage } => Ok(vec![SessionEvent::LeverageSet {
@@ -586,7 +590,12 @@ impl CoindcxRest {
     }
 
     /// A status query's list: the order's snapshot, or that the venue has no such order.
-    fn found(&self, cid: ClientOrderId, l: &[OrderUpdate], at: UnixNanos) -> Vec<SessionEvent> {
+    pub(super) fn found(
+        &self,
+        cid: ClientOrderId,
+        l: &[OrderUpdate],
+        at: UnixNanos,
+    ) -> Vec<SessionEvent> {
         let mut ids = self.ids.lock();
         // Claiming binds any of mako's orders the list shows; the one asked about is kept.
         let mut mine = None;
@@ -602,7 +611,7 @@ impl CoindcxRest {
         }
     }
 
-    fn fees(&self, cid: ClientOrderId, l: &[OrderUpdate]) -> Vec<SessionEvent> {
+    pub(super) fn fees(&self, cid: ClientOrderId, l: &[OrderUpdate]) -> Vec<SessionEvent> {
         let ids = self.ids.lock();
         match l.iter().find(|u| ids.bound(u) == Some(cid)) {
             Some(u) => fee_event(cid, u).into_iter().collect(),
@@ -610,7 +619,7 @@ impl CoindcxRest {
                 purpose: Purpose::Trades(cid),
                 error: VenueError {
                     code: 404,
-                    msg: "the order is not in the list's first page".into(),
+                    msg: "the order is not in the order list".into(),
                 },
             }],
         }

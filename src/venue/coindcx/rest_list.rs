@@ -25,6 +25,10 @@
 //! page that an earlier page listed too (the newest-first list shifting under the reader as
 //! a new order arrives) is kept once.
 //!
+//! **Status and fee queries** read the order list too (every status, on the order's side):
+//! while the order is not on a full page, the next page is asked for (at most
+//! [`crate::venue::pages::MAX_PAGES`]); a short page without it means no such order.
+//!
 //! **Unconfirmed against the live venue:** the edit body and answer (above); that a page
 //! shorter than `size` is the last (the docs document no total and no largest `size`; a
 //! venue capping `size` below 50 would end every list after its first page); the list's
@@ -35,11 +39,11 @@ use std::fmt::Write as _;
 use crate::types::order::OrderEvent;
 use crate::types::{ClientOrderId, Price, Qty, UnixNanos};
 use crate::venue::order::{PlaceOrder, Purpose, SessionEvent, VenueError};
-use crate::venue::pages::Step;
+use crate::venue::pages::{MAX_PAGES, Step};
 use crate::venue::rest::{Class, Method, RestHead};
 
 use super::private::OrderUpdate;
-use super::rest::{Buf, CoindcxRest, EDIT, LIST, OPEN_STATUSES};
+use super::rest::{ALL_STATUSES, Buf, CoindcxRest, EDIT, LIST, OPEN_STATUSES};
 
 /// Orders asked for per list page (newest first).
 pub const PAGE_SIZE: u32 = 50;
@@ -144,15 +148,72 @@ impl CoindcxRest {
         self.list_body(OPEN_STATUSES, None, page, now_ms, buf);
     }
 
-    /// The open orders' next page, when one is due: the same body with the next `page`.
+    /// The next page due: the open orders' (the same body with the next `page`), else a
+    /// status or fee query's.
     pub(super) fn next_list_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
-        let (purpose, cursor, token) = self.pages.due()?;
+        let Some((purpose, cursor, token)) = self.pages.due() else {
+            return self.next_query_page(now_ms, buf);
+        };
         let page: u32 = cursor.parse().ok()?;
         self.open_list_body(page, now_ms, buf);
         let head = self.finish(purpose, Method::Post, LIST, Class::Sweep, buf);
         self.pages.sent(head.id, token);
         self.list_pages.push((head.id, page));
         Some(head)
+    }
+
+    /// A status or fee query's next page: every status, on the order's side.
+    fn next_query_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        let (purpose, page) = self.query_due.pop_front()?;
+        let (Purpose::Status(cid) | Purpose::Trades(cid)) = purpose else {
+            return None;
+        };
+        let side = self.ids.lock().get(&cid).map(|s| s.side);
+        self.list_body(ALL_STATUSES, side, page, now_ms, buf);
+        let head = self.finish(purpose, Method::Post, LIST, Class::Query, buf);
+        self.list_pages.push((head.id, page));
+        Some(head)
+    }
+
+    /// A status or fee query's page (the answer to request `id`): the order's events when
+    /// the page lists it; else, while pages come back full (at most `MAX_PAGES`), the next
+    /// page is asked for; else not found (as a one-page answer says).
+    pub(super) fn query_page(
+        &mut self,
+        id: u64,
+        purpose: &Purpose,
+        l: &[OrderUpdate],
+        at: UnixNanos,
+    ) -> Vec<SessionEvent> {
+        let page = self
+            .list_pages
+            .iter()
+            .position(|&(i, _)| i == id)
+            .map_or(1, |k| self.list_pages.swap_remove(k).1);
+        let (ev, missing) = match *purpose {
+            Purpose::Status(cid) => {
+                let ev = self.found(cid, l, at);
+                let missing = matches!(ev[..], [SessionEvent::NotFound { .. }]);
+                (ev, missing)
+            }
+            Purpose::Trades(cid) => {
+                let ev = self.fees(cid, l);
+                let missing = matches!(
+                    ev[..],
+                    [SessionEvent::Failed {
+                        purpose: Purpose::Trades(_),
+                        ..
+                    }]
+                );
+                (ev, missing)
+            }
+            _ => return Vec::new(),
+        };
+        if missing && l.len() >= self.page_size as usize && page < MAX_PAGES {
+            self.query_due.push_back((purpose.clone(), page + 1));
+            return Vec::new();
+        }
+        ev
     }
 
     /// One page of the open-orders list (the answer to request `id`): more pages asked for

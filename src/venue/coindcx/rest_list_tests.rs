@@ -334,3 +334,62 @@ fn a_repeated_page_or_too_many_pages_fail_the_list() {
     );
     assert_eq!(c.page_counts().0, 2, "two lists given up");
 }
+
+#[test]
+fn a_status_query_follows_full_pages_until_the_order_or_a_short_page() {
+    let (c, ids) = codec("USDT");
+    let mut c = c.with_page_size(2);
+    let id = placed(&mut c, &ids, 1, "v-1");
+    let mut buf = Vec::new();
+    let h = c.status("B-BTC_USDT", &id, TS, &mut buf);
+    assert!(
+        std::str::from_utf8(&buf)
+            .unwrap()
+            .contains(r#""side":"buy","page":"1""#)
+    );
+    assert!(
+        page(&mut c, &h, &["x", "y"]).is_empty(),
+        "not on a full page: ask on"
+    );
+    let h = c.next_page(TS, &mut buf).expect("page 2");
+    assert_eq!((h.path, h.class), (LIST, Class::Query));
+    assert!(
+        std::str::from_utf8(&buf)
+            .unwrap()
+            .contains(r#""status":"open,partially_filled,filled"#)
+    );
+    assert!(
+        std::str::from_utf8(&buf)
+            .unwrap()
+            .contains(r#""side":"buy","page":"2""#)
+    );
+    let ev = page(&mut c, &h, &["z", "v-1"]);
+    assert!(
+        matches!(&ev[..], [SessionEvent::Order { cid, event: OrderEvent::Snapshot { .. } }] if *cid == id),
+        "{ev:?}"
+    );
+    assert!(c.next_page(TS, &mut buf).is_none());
+    // Not on any page: a short page ends the search.
+    let h = c.status("B-BTC_USDT", &id, TS, &mut buf);
+    assert!(page(&mut c, &h, &["x", "y"]).is_empty());
+    let h = c.next_page(TS, &mut buf).unwrap();
+    assert_eq!(
+        page(&mut c, &h, &["w"]),
+        vec![SessionEvent::NotFound { cid: id }]
+    );
+    // Fees the same way.
+    let h = c.trades(
+        "B-BTC_USDT",
+        &id,
+        VenueOrderId::new(b"v-1").unwrap(),
+        TS,
+        &mut buf,
+    );
+    assert!(page(&mut c, &h, &["x", "y"]).is_empty());
+    let h = c.next_page(TS, &mut buf).unwrap();
+    let ev = page(&mut c, &h, &["v-1"]);
+    assert!(
+        matches!(&ev[..], [SessionEvent::Trades { cid, .. }] if *cid == id),
+        "{ev:?}"
+    );
+}

@@ -75,6 +75,7 @@ fn venue(sim: &SimHandle) -> VenueConfig {
         private_ws_url: None,
         demo_trading: false,
         fills_poll: None,
+        book_stale_after: None,
     }
 }
 

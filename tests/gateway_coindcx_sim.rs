@@ -56,6 +56,7 @@ fn rig(options: GatewayOptions) -> Rig {
         private_ws_url: Some(sim.coindcx_private_ws_url()),
         demo_trading: false,
         fills_poll: None,
+        book_stale_after: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);

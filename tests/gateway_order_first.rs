@@ -122,6 +122,7 @@ fn rig(limits: RiskLimits) -> Rig {
         private_ws_url: None,
         demo_trading: false,
         fills_poll: None,
+        book_stale_after: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
     let (updates_tx, updates) = bounded("updates", 256, FullPolicy::Backpressure);

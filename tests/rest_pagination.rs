@@ -3,11 +3,13 @@
 //! follow-up pages the codec asks for as soon as an answer is read, and the codec hands on
 //! one merged open-orders list once the last page came. More open orders than one page are
 //! placed; one sweep's `OpenOrders` must hold every one of them, each once, with the
-//! simulator's order ids. Coinbase (`has_next`/`cursor`) and Bybit spot (`nextPageCursor`).
-//! Coinbase's lookup of an order by client id (when its order id is not known) pages through
-//! the product's orders the same way until it finds the order, and says "not found" only
-//! after the last page.
-//! A venue looping on a cursor is capped in `venue::pages`'s unit tests.
+//! simulator's order ids. Coinbase (`has_next`/`cursor`), Bybit spot (`nextPageCursor`),
+//! Delta (`meta.after`, on its BTCUSD perpetual in contracts) and CoinDCX futures (numbered
+//! `page`s followed until a short one; CoinDCX takes no client id: the orders are claimed by
+//! the venue ids the create answers gave). Coinbase's lookup of an order by client id (when
+//! its order id is not known) pages through the product's orders the same way until it finds
+//! the order, and says "not found" only after the last page. A venue looping on a cursor or
+//! sending a page again is capped in the codecs' and `venue::pages`'s unit tests.
 
 mod common;
 
@@ -25,6 +27,11 @@ use mako::venue::bybit::rest::BybitRest;
 use mako::venue::bybit::sign::BybitSigner;
 use mako::venue::coinbase::jwt::JwtSigner;
 use mako::venue::coinbase::rest::CoinbaseRest;
+use mako::venue::coindcx::ids::SharedIds;
+use mako::venue::coindcx::rest::CoindcxRest;
+use mako::venue::coindcx::sign::CoindcxSigner;
+use mako::venue::delta::rest::DeltaRest;
+use mako::venue::delta::sign::DeltaSigner;
 use mako::venue::order::{PlaceOrder, SessionEvent};
 use mako::venue::rest::RestCodec;
 
@@ -49,6 +56,20 @@ fn place_then_sweep<C: RestCodec>(
     Vec<mako::venue::order::OrderSnapshot>,
     HashMap<ClientOrderId, String>,
 ) {
+    place_then_sweep_with(rest, symbol, prefix, "0.01", 5)
+}
+
+/// As [`place_then_sweep`], each order of `qty` written with `qty_decimals`.
+fn place_then_sweep_with<C: RestCodec>(
+    rest: &mut RestOrders<C>,
+    symbol: &str,
+    prefix: &str,
+    qty: &str,
+    qty_decimals: u32,
+) -> (
+    Vec<mako::venue::order::OrderSnapshot>,
+    HashMap<ClientOrderId, String>,
+) {
     let mut accepted = HashMap::new();
     let mut out = Vec::new();
     for k in 0..ORDERS {
@@ -61,9 +82,9 @@ fn place_then_sweep<C: RestCodec>(
             kind: OrderKind::LimitMaker,
             tif: TimeInForce::Gtc,
             price: Price::parse(&format!("{}", 1000 + k)).unwrap(),
-            qty: Qty::parse("0.01").unwrap(),
+            qty: Qty::parse(qty).unwrap(),
             price_decimals: 2,
-            qty_decimals: 5,
+            qty_decimals,
         };
         let at = now_ms();
         assert!(rest.place(&order, UnixNanos::from_millis(at), at));
@@ -74,7 +95,9 @@ fn place_then_sweep<C: RestCodec>(
                 match e {
                     SessionEvent::Order {
                         cid,
-                        event: OrderEvent::Accepted { venue_order_id, .. },
+                        event:
+                            OrderEvent::Accepted { venue_order_id, .. }
+                            | OrderEvent::Snapshot { venue_order_id, .. },
                     } => {
                         accepted.insert(cid, venue_order_id.as_str().to_owned());
                     }
@@ -109,6 +132,14 @@ fn assert_all_once(
     list: &[mako::venue::order::OrderSnapshot],
     accepted: &HashMap<ClientOrderId, String>,
 ) {
+    assert_all_once_of(list, accepted, "0.01");
+}
+
+fn assert_all_once_of(
+    list: &[mako::venue::order::OrderSnapshot],
+    accepted: &HashMap<ClientOrderId, String>,
+    qty: &str,
+) {
     assert_eq!(list.len(), ORDERS, "every page merged: {list:?}");
     let cids: HashSet<_> = list.iter().map(|o| o.cid).collect();
     assert_eq!(cids.len(), ORDERS, "each order once");
@@ -119,7 +150,7 @@ fn assert_all_once(
             "{}",
             o.cid
         );
-        assert_eq!(o.orig_qty, Qty::parse("0.01").unwrap());
+        assert_eq!(o.orig_qty, Qty::parse(qty).unwrap());
     }
 }
 
@@ -241,6 +272,53 @@ fn bybit_open_orders_over_three_pages_are_merged_into_one_list() {
     );
     rest.start().unwrap();
     let (list, accepted) = place_then_sweep(&mut rest, "BTCUSDT", "byp");
+    assert_all_once(&list, &accepted);
+    rest.shutdown();
+}
+
+/// The simulator's BTCUSD perpetual in contracts of 0.001 BTC (Delta's).
+const DELTA_SIM: &str = "[[symbols]]\nsymbol = \"BTCUSD\"\nbase = \"BTC\"\nquote = \"USD\"\ntick_size = \"0.5\"\nstep_size = \"1\"\nmin_qty = \"1\"\nmax_qty = \"1000000\"\nmin_notional = \"0\"\nstart_price = \"60000.0\"\nlevels = 200\nkind = \"linear-perpetual\"\nleverage = \"10\"\ncontract_value = \"0.001\"\n\n[[accounts]]\nbalances = { BTC = \"10\", USDT = \"1000000\", USD = \"5000000\" }\n";
+
+#[test]
+fn delta_open_orders_over_three_pages_are_merged_into_one_list() {
+    let sim = start_sim(&format!("list_page_size = 5\n{DELTA_SIM}"));
+    let secret = Secret::new(mako::sim::DOC_SECRET);
+    let usd = mako::types::order::AssetCode::new(b"USD").unwrap();
+    let mut rest = RestOrders::new(
+        "delta-pages",
+        &sim.rest_url(),
+        DeltaRest::new(
+            DeltaSigner::new(mako::sim::DOC_API_KEY, &secret),
+            vec![("BTCUSD".into(), usd)],
+        ),
+        RestOptions::default(),
+    );
+    rest.start().unwrap();
+    let (list, accepted) = place_then_sweep_with(&mut rest, "BTCUSD", "dtp", "1", 0);
+    assert_all_once_of(&list, &accepted, "1");
+    rest.shutdown();
+}
+
+#[test]
+fn coindcx_open_orders_over_three_pages_are_merged_into_one_list() {
+    let sim = start_sim(
+        "list_page_size = 5\n[[symbols]]\nsymbol = \"BTCUSDT\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n",
+    );
+    let secret = Secret::new(mako::sim::DOC_SECRET);
+    let mut rest = RestOrders::new(
+        "coindcx-pages",
+        &sim.rest_url(),
+        CoindcxRest::new(
+            mako::sim::DOC_API_KEY,
+            CoindcxSigner::new(&secret),
+            "USDT",
+            SharedIds::default(),
+        )
+        .with_page_size(5),
+        RestOptions::default(),
+    );
+    rest.start().unwrap();
+    let (list, accepted) = place_then_sweep(&mut rest, "B-BTC_USDT", "dcp");
     assert_all_once(&list, &accepted);
     rest.shutdown();
 }

@@ -298,6 +298,9 @@ pub struct VenueConfig {
     /// How often fills and order changes are polled over REST when the venue has no private
     /// WebSocket (coinstore-spot without `private_ws_url`); `None`: the venue's default.
     pub fills_poll: Option<Duration>,
+    /// CoinDCX futures: a book without a depth snapshot for this long is marked stale
+    /// (`None`: the codec's 5 s).
+    pub book_stale_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -175,6 +175,9 @@ pub struct RawVenue {
     pub demo_trading: Option<bool>,
     /// Default `5s`, Binance's own default.
     pub recv_window: Option<DurationStr>,
+    /// CoinDCX futures only: how long a book may go without a depth snapshot before it is
+    /// marked stale (default `5s`).
+    pub book_stale_after: Option<DurationStr>,
     /// Default `false`: open orders on the venue that the engine has no record of are
     /// reported, and cancelled only when this is `true` (they may be someone's manual orders).
     #[serde(default)]

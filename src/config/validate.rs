@@ -330,6 +330,23 @@ fn venues(
             BINANCE_MAX_RECV_WINDOW,
             "Binance's",
         );
+        let book_stale_after = match &v.book_stale_after {
+            None => Ok(None),
+            Some(_) if v.kind != RawVenueKind::CoindcxFutures => {
+                errors.push(
+                    p("book_stale_after"),
+                    "applies to coindcx-futures only (its books are snapshots, not diffs)",
+                );
+                Err(Reported)
+            }
+            Some(d) => {
+                fields::positive_duration(errors, &p("book_stale_after"), Some(d), Duration::ZERO)
+                    .map(Some)
+            }
+        };
+        if book_stale_after.is_err() {
+            good = false;
+        }
         let credentials = credentials(errors, &path, v);
         let fills_poll = fills_poll(errors, &p("fills_poll"), v);
         let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
@@ -458,6 +475,7 @@ fn venues(
                     private_ws_url: v.private_ws_url.clone(),
                     demo_trading: v.demo_trading.unwrap_or(false),
                     fills_poll,
+                    book_stale_after: book_stale_after.unwrap_or(None),
                 })
             }
             _ => ok = false,

@@ -113,7 +113,8 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
 
 /// Which amends the gateway of `venue` makes in place (`None`: none, a strategy's amend is
 /// cancel + new): OKX any, over its private WebSocket or REST; Bybit any over its trade
-/// WebSocket; Binance a smaller quantity at the same price, keeping the order's queue place.
+/// WebSocket; Delta and CoinDCX any over REST; Binance a smaller quantity at the same price,
+/// keeping the order's queue place.
 pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits> {
     match venue.kind {
         // Only a smaller quantity at the same price (`order.amend.keepPriority`); any other
@@ -128,7 +129,9 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits
         }
         // `PUT /v2/orders`: a new price and total size (venue/delta/rest_edit.rs).
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Some(AmendLimits::Any),
-        VenueKind::CoindcxFutures => None,
+        // `POST /orders/edit` by the venue id: a new price and total quantity (USDT margin,
+        // the only one wired; venue/coindcx/rest_list.rs).
+        VenueKind::CoindcxFutures => Some(AmendLimits::Any),
         VenueKind::CoinstoreSpot => None,
     }
 }

@@ -269,7 +269,7 @@ impl<C: RestCodec> RestOrders<C> {
     /// Queues a signed request; false (and forgotten) if the queue is full or the worker gone.
     fn submit(&mut self, head: RestHead, query: Vec<u8>, venue_ms: u64) -> bool {
         if let Some(w) = self.codec.windows()
-            && !w.take(head.path, venue_ms)
+            && !w.take_request(head.method, head.path, venue_ms)
         {
             self.stats.held += 1;
             self.stats.window_refused += 1;

@@ -9,7 +9,9 @@
 //! Endpoints (`/v2/…`): `POST /orders` (`product_id` or `product_symbol`, integer `size` in
 //! contracts, `limit_order` / `market_order`, `time_in_force` `gtc`/`ioc`, `post_only`,
 //! `reduce_only`, `client_order_id` ≤ 32 characters), `DELETE /orders` (by `id` or
-//! `client_order_id`, JSON body), `DELETE /orders/all`, `GET /orders` (open orders),
+//! `client_order_id`, JSON body), `DELETE /orders/all`, `GET /orders` (open orders, oldest
+//! first, `page_size` — at most 50, and `[sim] list_page_size` when set — a page, with
+//! `meta.after` the simulator's cursor of the next page and `after=` following it),
 //! `GET /orders/client_order_id/{id}` (any state), `GET /fills`, `GET /positions` and
 //! `/positions/margined`, `GET`/`POST /products/{id}/orders/leverage`, `GET /wallet/balances`,
 //! and the public `GET /v2/settings` (`server_time` in µs). Answers use the documented
@@ -33,7 +35,7 @@
 //! position are open with `leverage_update_not_allowed` (the docs name no codes for either).
 //! Edit (`PUT /orders`) and batch create / cancel (`/orders/batch`) are in
 //! `sim/delta_orders.rs`. Not simulated: batch edit, brackets and stops, the dead-man switch,
-//! pagination cursors, the weight budget (its 429 comes from the rate-limit fault, with
+//! cursors on lists other than open orders, the weight budget (its 429 comes from the rate-limit fault, with
 //! `X-RATE-LIMIT-RESET`), IP whitelists.
 
 use serde_json::{Map, Value, json};
@@ -460,16 +462,28 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(50usize)
                 .clamp(1, 50);
-            let list: Vec<Value> = ex
+            let page = shared.cfg.list_page_size.map_or(page, |n| n.min(page));
+            // Oldest first; `after` is the simulator's own cursor (the last id of a page).
+            let after: Option<u64> = get("after").and_then(|a| a.strip_prefix("o")?.parse().ok());
+            let mut open: Vec<_> = ex
                 .open_orders(account, None)
                 .into_iter()
                 .filter(|o| products.as_ref().is_none_or(|p| p.contains(&o.symbol)))
-                .take(page)
+                .filter(|o| after.is_none_or(|a| o.order_id > a))
+                .collect();
+            open.sort_by_key(|o| o.order_id);
+            let more = open.len() > page;
+            open.truncate(page);
+            let next = more
+                .then(|| open.last().map(|o| format!("o{}", o.order_id)))
+                .flatten();
+            let list: Vec<Value> = open
+                .into_iter()
                 .map(|o| order_json(&ex, o, o.status, o.executed.units(), o.cum_quote))
                 .collect();
             (
                 200,
-                json!({"success": true, "result": list, "meta": {"after": null, "before": null}}),
+                json!({"success": true, "result": list, "meta": {"after": next, "before": null}}),
             )
         }
         ("GET", p) if p.starts_with("/v2/orders/client_order_id/") => {

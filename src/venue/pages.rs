@@ -142,6 +142,29 @@ impl<T> Pager<T> {
         }
     }
 
+    /// The items gathered so far by the list that follow-up request `id` belongs to (`None`
+    /// for a first page, or a list given up): a venue paging by number rather than by
+    /// cursor can check a new page against them (a page sent again ends the list).
+    pub fn gathered(&self, id: u64) -> Option<&[T]> {
+        let g = self.follow_ups.iter().find(|&&(i, _)| i == id)?.1;
+        self.lists
+            .iter()
+            .find(|l| l.generation == g)
+            .map(|l| l.items.as_slice())
+    }
+
+    /// Gives up the list that follow-up request `id` belongs to (`why`: the venue sent a page
+    /// again), counted with the capped lists.
+    pub fn give_up(&mut self, id: u64, why: &str) -> Step<T> {
+        let Some(k) = self.follow_ups.iter().position(|&(i, _)| i == id) else {
+            return Step::Abandoned(String::new());
+        };
+        let g = self.follow_ups.swap_remove(k).1;
+        self.lists.retain(|l| l.generation != g);
+        self.capped += 1;
+        Step::Abandoned(why.to_owned())
+    }
+
     /// Lists being paged through (for tests and reports).
     pub fn open_lists(&self) -> usize {
         self.lists.len()
@@ -251,6 +274,23 @@ mod tests {
         p.sent(4, g);
         assert_eq!(p.page(4, &sym(), vec![11], None), Step::Done(vec![10, 11]));
         assert_eq!(p.capped, 0);
+    }
+
+    #[test]
+    fn a_list_is_given_up_when_a_page_comes_again() {
+        let mut p = Pager::<u32>::default();
+        assert_eq!(p.page(1, &sym(), vec![1, 2], Some("2".into())), Step::More);
+        assert_eq!(p.gathered(1), None, "a first page belongs to no list yet");
+        let (_, _, g) = p.due().unwrap();
+        p.sent(2, g);
+        assert_eq!(p.gathered(2), Some(&[1, 2][..]));
+        assert_eq!(
+            p.give_up(2, "page 2 repeats page 1"),
+            Step::Abandoned("page 2 repeats page 1".into())
+        );
+        assert_eq!((p.open_lists(), p.capped), (0, 1));
+        assert_eq!(p.gathered(2), None);
+        assert!(p.due().is_none());
     }
 
     #[test]

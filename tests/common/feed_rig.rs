@@ -89,6 +89,7 @@ pub fn rig<M: MarketData>(
         private_ws_url: None,
         demo_trading: false,
         fills_poll: None,
+        book_stale_after: None,
     };
     let cache = BookCache::new(v.insts.len());
     let writers = (0..v.insts.len())

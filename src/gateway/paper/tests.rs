@@ -58,6 +58,7 @@ impl Harness {
             private_ws_url: None,
             demo_trading: false,
             fills_poll: None,
+            book_stale_after: None,
         };
         let inst = Instrument::new(
             INST,

@@ -323,6 +323,7 @@ mod tests {
             private_ws_url: None,
             demo_trading: false,
             fills_poll: None,
+            book_stale_after: None,
         };
         let inst = |id: u32, sym: &str, venue: u16| {
             let (base, quote) = sym.split_once('-').unwrap();

@@ -35,7 +35,8 @@ pub const BOOK_DEPTH: u32 = 20;
 pub const CURRENT_PRICES_CHANNEL: &str = "currentPrices@futures@rt";
 
 /// How long a book may go without a snapshot before it is marked stale, unless set with
-/// [`CoindcxMd::with_stale_after`]. CoinDCX documents no push rate; 5 s is many snapshots.
+/// [`CoindcxMd::with_stale_after`], or the venue block's `book_stale_after`. CoinDCX documents
+/// no push rate; 5 s is many snapshots.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(5);
 
 /// The path and query of the Socket.IO v2 endpoint over WebSocket.
@@ -149,7 +150,11 @@ impl CoindcxMd {
             prices: false,
             marks: true,
         };
-        Self::new(&mine, channels, limits)
+        let md = Self::new(&mine, channels, limits);
+        match venue.book_stale_after {
+            Some(after) => md.with_stale_after(after),
+            None => md,
+        }
     }
 
     /// Books without a snapshot for `after` are marked stale.
@@ -453,5 +458,65 @@ impl MarketData for CoindcxMd {
 
     fn counters(&self) -> &FeedCounters {
         &self.counters
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    //! The venue block's `book_stale_after`, from the TOML to the handler.
+
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+
+    const DEMO: &str = include_str!("../../../config/grid-coindcx-delta-demo.toml");
+
+    /// The demo with its CoinDCX block's stale time set to `value`, and `extra` after the
+    /// Delta block's kind line.
+    fn demo(value: &str, extra: &str) -> String {
+        DEMO.replace(
+            "book_stale_after = \"5s\"",
+            &format!("book_stale_after = {value}"),
+        )
+        .replace(
+            "kind = \"delta-india\"\n",
+            &format!("kind = \"delta-india\"\n{extra}"),
+        )
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match crate::config::parse(text, Path::new("demo.toml")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(|e| e.path.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn book_stale_after_is_read_from_the_venue_block_and_used_by_the_handler() {
+        let c = crate::config::parse(&demo("\"1500ms\"", ""), Path::new("demo.toml"))
+            .expect("the demo with the key parses");
+        let v = c.venues.iter().find(|v| v.name == "coindcx").unwrap();
+        assert_eq!(v.book_stale_after, Some(Duration::from_millis(1500)));
+        let delta = c.venues.iter().find(|v| v.name == "delta").unwrap();
+        assert_eq!(delta.book_stale_after, None);
+        let md = CoindcxMd::for_venue(v, &c.instruments, SyncLimits::default());
+        assert_eq!(md.stale_after, 1_500_000_000);
+        // Without the key: the codec's default.
+        let mut plain = v.clone();
+        plain.book_stale_after = None;
+        let md = CoindcxMd::for_venue(&plain, &c.instruments, SyncLimits::default());
+        assert_eq!(md.stale_after, DEFAULT_STALE_AFTER.as_nanos() as u64);
+    }
+
+    #[test]
+    fn book_stale_after_must_be_positive_and_is_for_coindcx_only() {
+        assert_eq!(errors(&demo("\"0s\"", "")), ["venues[0].book_stale_after"]);
+        assert_eq!(errors(&demo("\"5\"", "")), ["venues[0].book_stale_after"]);
+        assert_eq!(
+            errors(&demo("\"5s\"", "book_stale_after = \"5s\"\n")),
+            ["venues[1].book_stale_after"]
+        );
+        assert!(errors(&demo("\"5s\"", "")).is_empty());
     }
 }

@@ -19,6 +19,8 @@ pub mod md;
 pub mod private;
 /// Orders, cancels, queries and the wallet over signed REST.
 pub mod rest;
+/// The order edit as the gateway's amend, and the open-orders list read in pages.
+pub mod rest_list;
 /// The private channel `coindcx` as the gateway's order session.
 pub mod session;
 /// REST and private-channel signing.
@@ -61,7 +63,9 @@ pub const KIND: &str = "coindcx-futures";
 ///    `post_only` and `reduce_only` flags, `page`/`size` as strings, the order list's
 ///    answer in the create answer's item shape (newest first), `GET /wallets` with a signed
 ///    JSON body, its `balance` read as the total and `locked_balance` as margin held within
-///    it, an order's fees as its cumulative `fee_amount`, the edit and cancel-all bodies.
+///    it, an order's fees as its cumulative `fee_amount`, the edit body and its answer (the
+///    order item; USDT margin only) and the cancel-all body, a list page shorter than `size`
+///    being the last ([`rest_list`]).
 /// 9. Error statuses: 400/401/422 refuse, 404 means no such order, 429 carries no
 ///    `Retry-After`; no timestamp or signature code is documented.
 /// 10. The private channel's join is not acknowledged: the namespace's `40` marks it
@@ -78,7 +82,9 @@ pub const UNCONFIRMED: &[&str] = &[
     "order list and wallet answers in the create / balance-update item shapes",
     "wallet balance read as total, locked_balance as margin within it",
     "an order's fees from its cumulative fee_amount",
-    "edit and cancel-all bodies (encoded, not driven by the gateway)",
+    "edit body {id, price, total_quantity}, answered by the order item; USDT margin only",
+    "cancel-all body (encoded, not driven by the gateway)",
+    "an order-list page shorter than size is the last (no total, no largest size documented)",
     "400/401/422 refuse, 404 no such order, 429 without Retry-After",
     "the private join is unacknowledged: 40 marks it subscribed, 44 refuses",
 ];

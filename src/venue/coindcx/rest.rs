@@ -11,8 +11,9 @@
 //! order's cumulative `fee_amount` for its fees) and `GET /wallets` (a signed JSON body on a
 //! GET, as the docs' code sends it); for perpetuals `POST /positions/update_leverage` (the
 //! configured leverage at start; HTTP 200 read as set, the docs giving no answer body) and
-//! `POST /positions` with `pairs` (the sweep's position; a pair not listed is flat). Encoded
-//! here but not driven by the gateway: `POST /orders/edit` and `POST
+//! `POST /positions` with `pairs` (the sweep's position; a pair not listed is flat); `POST
+//! /orders/edit` as the gateway's in-place amend, and the open-orders list followed page by
+//! page ([`super::rest_list`]). Encoded here but not driven by the gateway: `POST
 //! /positions/cancel_all_open_orders` ([`CoindcxRest::extra`], which also writes the
 //! all-pairs positions body).
 //!
@@ -40,6 +41,7 @@ use crate::types::{
     VenueOrderId,
 };
 use crate::venue::order::{Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::pages::Pager;
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
     SignedHeaders, unknown_outcome as unknown,
@@ -47,6 +49,7 @@ use crate::venue::rest::{
 
 use super::ids::{Sent, SharedIds};
 use super::private::{OrderUpdate, order_updates};
+pub use super::rest_list::PAGE_SIZE;
 use super::sign::{API_KEY_HEADER, CoindcxSigner, SIGNATURE_HEADER};
 
 /// The futures REST paths.
@@ -62,11 +65,9 @@ pub const CANCEL_ALL: &str = "/exchange/v1/derivatives/futures/positions/cancel_
 pub const WARM: &str = "/exchange/v1/derivatives/futures/data/active_instruments";
 
 /// Every order status the list knows (exchanges.md §7.3).
-const ALL_STATUSES: &str =
+pub(super) const ALL_STATUSES: &str =
     "open,partially_filled,filled,cancelled,partially_cancelled,rejected,untriggered";
-const OPEN_STATUSES: &str = "open,partially_filled,untriggered";
-/// Orders asked for per list request (newest first; older pages are not followed).
-pub const PAGE_SIZE: u32 = 50;
+pub(super) const OPEN_STATUSES: &str = "open,partially_filled,untriggered";
 
 /// The FAQ's general limit: 16 requests per second (960 per minute).
 pub const REQUESTS_PER_SECOND: u32 = 16;
@@ -109,7 +110,7 @@ fn rate_headers(pairs: &[(&str, &[u8])]) -> RateHeaders {
 }
 
 /// `fmt::Write` into a byte buffer.
-struct Buf<'a>(&'a mut Vec<u8>);
+pub(super) struct Buf<'a>(pub(super) &'a mut Vec<u8>);
 
 impl std::fmt::Write for Buf<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
@@ -125,9 +126,8 @@ pub enum Extra<'a> {
     Positions,
     /// `POST /positions/update_leverage` for `pair`.
     Leverage { pair: &'a str, leverage: u32 },
-    /// `POST /orders/edit`: a new price and total quantity for venue order `id` (the body is
-    /// not in the reference: `id`, `price`, `total_quantity` as create names them;
-    /// unconfirmed).
+    /// `POST /orders/edit`: a new price and total quantity for venue order `id` (the body the
+    /// gateway's amend sends, `rest_list.rs`; unconfirmed).
     Edit {
         id: &'a str,
         price: Price,
@@ -144,10 +144,18 @@ pub struct CoindcxRest {
     api_key: String,
     signer: CoindcxSigner,
     /// `USDT` or `INR`.
-    margin_currency: String,
-    ids: SharedIds,
+    pub(super) margin_currency: String,
+    pub(super) ids: SharedIds,
     inflight: Inflight,
     policy: RatePolicy,
+    /// The open-orders list's pages (`rest_list.rs`).
+    pub(super) pages: Pager<OrderUpdate>,
+    /// The page number of each follow-up page request in flight.
+    pub(super) list_pages: Vec<(u64, u32)>,
+    /// Status and fee queries' next pages to ask (`rest_list.rs`).
+    pub(super) query_due: std::collections::VecDeque<(Purpose, u32)>,
+    /// Orders asked for per list page.
+    pub(super) page_size: u32,
 }
 
 impl CoindcxRest {
@@ -165,7 +173,22 @@ impl CoindcxRest {
             inflight: Inflight::default(),
             // No request weight is reported: only 429s hold requests back.
             policy: RatePolicy::new(u32::MAX),
+            pages: Pager::default(),
+            list_pages: Vec::new(),
+            query_due: Default::default(),
+            page_size: PAGE_SIZE,
         }
+    }
+
+    /// The same codec asking for `n` orders per list page (tests; 50 otherwise).
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// Lists given up (page cap or a repeated page) and follow-up pages sent.
+    pub fn page_counts(&self) -> (u64, u64) {
+        (self.pages.capped, self.pages.followed)
     }
 
     /// The signature of `buf` (the body as it will be sent), as the request's header.
@@ -175,7 +198,7 @@ impl CoindcxRest {
         signed
     }
 
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         p: Purpose,
         method: Method,
@@ -196,13 +219,20 @@ impl CoindcxRest {
     }
 
     /// `{"timestamp":…` (the opening every body shares).
-    fn open(buf: &mut Vec<u8>, now_ms: u64) {
+    pub(super) fn open(buf: &mut Vec<u8>, now_ms: u64) {
         buf.clear();
         let _ = write!(Buf(buf), r#"{{"timestamp":{now_ms}"#);
     }
 
-    /// The order list body: `status`, an optional `side`, the first page.
-    fn list_body(&self, status: &str, side: Option<Side>, now_ms: u64, buf: &mut Vec<u8>) {
+    /// The order list body: `status`, an optional `side`, page `page` of `page_size`.
+    pub(super) fn list_body(
+        &self,
+        status: &str,
+        side: Option<Side>,
+        page: u32,
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) {
         Self::open(buf, now_ms);
         let _ = write!(Buf(buf), r#","status":"{status}""#);
         if let Some(s) = side {
@@ -210,7 +240,8 @@ impl CoindcxRest {
         }
         let _ = write!(
             Buf(buf),
-            r#","page":"1","size":"{PAGE_SIZE}","margin_currency_short_name":["{}"]}}"#,
+            r#","page":"{page}","size":"{}","margin_currency_short_name":["{}"]}}"#,
+            self.page_size,
             self.margin_currency
         );
     }
@@ -244,12 +275,7 @@ impl CoindcxRest {
                 price_decimals,
                 qty_decimals,
             } => {
-                let _ = write!(
-                    Buf(buf),
-                    r#","id":"{id}","price":"{}","total_quantity":{}}}"#,
-                    price.to_fixed_string(price_decimals),
-                    qty.to_fixed_string(qty_decimals)
-                );
+                super::rest_list::write_edit(buf, id, price, qty, price_decimals, qty_decimals);
                 EDIT
             }
             Extra::CancelAll => {
@@ -384,7 +410,7 @@ impl RestCodec for CoindcxRest {
         buf: &mut Vec<u8>,
     ) -> RestHead {
         let side = self.ids.lock().get(cid).map(|s| s.side);
-        self.list_body(ALL_STATUSES, side, now_ms, buf);
+        self.list_body(ALL_STATUSES, side, 1, now_ms, buf);
         self.finish(Purpose::Status(*cid), Method::Post, LIST, Class::Query, buf)
     }
 
@@ -399,12 +425,13 @@ impl RestCodec for CoindcxRest {
         buf: &mut Vec<u8>,
     ) -> RestHead {
         let side = self.ids.lock().get(cid).map(|s| s.side);
-        self.list_body(ALL_STATUSES, side, now_ms, buf);
+        self.list_body(ALL_STATUSES, side, 1, now_ms, buf);
         self.finish(Purpose::Trades(*cid), Method::Post, LIST, Class::Query, buf)
     }
 
+    /// `POST /orders` for the open statuses, page 1; later pages follow (`next_page`).
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        self.list_body(OPEN_STATUSES, None, now_ms, buf);
+        self.open_list_body(1, now_ms, buf);
         self.finish(
             Purpose::OpenOrders(symbol.to_owned()),
             Method::Post,
@@ -462,7 +489,21 @@ impl RestCodec for CoindcxRest {
         ))
     }
 
+    /// USDT-margined orders are edited in place (`POST /orders/edit`, `rest_list.rs`).
+    fn amends_in_place(&self) -> bool {
+        self.edits()
+    }
+
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        self.edit(o, now_ms, buf)
+    }
+
+    fn next_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        self.next_list_page(now_ms, buf)
+    }
+
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
+        self.list_pages.retain(|&(i, _)| i != id);
         self.inflight.take(id)
     }
 
@@ -483,7 +524,7 @@ impl RestCodec for CoindcxRest {
         if id == 0 {
             return;
         }
-        let Some(purpose) = self.abandon(id) else {
+        let Some(purpose) = self.inflight.take(id) else {
             out.push(SessionEvent::Undecodable(format!(
                 "answer to unknown REST request {id}"
             )));
@@ -497,28 +538,29 @@ impl RestCodec for CoindcxRest {
                     code: 429,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
-                return refused(purpose, error, ErrorClass::Rejected, out);
+                return refused(purpose, error, ErrorClass::Rejected, at, out);
             }
         };
         match classify(status) {
             ErrorClass::Accepted => {}
             ErrorClass::RateLimited | ErrorClass::Unknown => return unknown(purpose, out),
-            class => return refused(purpose, error_of(status, body), class, out),
+            class => return refused(purpose, error_of(status, body), class, at, out),
         }
         let decoded = match &purpose {
             Purpose::Cancel(_) => Ok(Vec::new()),
             Purpose::Account => balances(body).map(|b| vec![SessionEvent::Balances(b)]),
             Purpose::Place(cid) => orders(body).map(|l| self.placed(*cid, &l, at)),
-            Purpose::Status(cid) => orders(body).map(|l| self.found(*cid, &l, at)),
-            Purpose::Trades(cid) => orders(body).map(|l| self.fees(*cid, &l)),
-            Purpose::OpenOrders(symbol) => orders(body).map(|l| self.open_list(symbol, &l)),
+            Purpose::Status(_) | Purpose::Trades(_) => {
+                orders(body).map(|l| self.query_page(id, &purpose, &l, at))
+            }
+            Purpose::OpenOrders(symbol) => orders(body).map(|l| self.open_page(id, symbol, l)),
             Purpose::Positions(symbol) => positions(body).map(|l| position_of(symbol, &l)),
             Purpose::SetLeverage { symbol, leverage } => Ok(vec![SessionEvent::LeverageSet {
                 symbol: symbol.clone(),
                 leverage: *leverage,
             }]),
-            Purpose::Amend(_)
-            | Purpose::Subscribe
+            Purpose::Amend(cid) => orders(body).map(|l| self.edited(*cid, &l, at)),
+            Purpose::Subscribe
             | Purpose::Logon
             | Purpose::PlaceBatch(_)
             | Purpose::CancelBatch(_) => Ok(Vec::new()),
@@ -551,7 +593,12 @@ impl CoindcxRest {
     }
 
     /// A status query's list: the order's snapshot, or that the venue has no such order.
-    fn found(&self, cid: ClientOrderId, l: &[OrderUpdate], at: UnixNanos) -> Vec<SessionEvent> {
+    pub(super) fn found(
+        &self,
+        cid: ClientOrderId,
+        l: &[OrderUpdate],
+        at: UnixNanos,
+    ) -> Vec<SessionEvent> {
         let mut ids = self.ids.lock();
         // Claiming binds any of mako's orders the list shows; the one asked about is kept.
         let mut mine = None;
@@ -567,7 +614,7 @@ impl CoindcxRest {
         }
     }
 
-    fn fees(&self, cid: ClientOrderId, l: &[OrderUpdate]) -> Vec<SessionEvent> {
+    pub(super) fn fees(&self, cid: ClientOrderId, l: &[OrderUpdate]) -> Vec<SessionEvent> {
         let ids = self.ids.lock();
         match l.iter().find(|u| ids.bound(u) == Some(cid)) {
             Some(u) => fee_event(cid, u).into_iter().collect(),
@@ -575,13 +622,13 @@ impl CoindcxRest {
                 purpose: Purpose::Trades(cid),
                 error: VenueError {
                     code: 404,
-                    msg: "the order is not in the list's first page".into(),
+                    msg: "the order is not in the order list".into(),
                 },
             }],
         }
     }
 
-    fn open_list(&self, symbol: &str, l: &[OrderUpdate]) -> Vec<SessionEvent> {
+    pub(super) fn open_list(&self, symbol: &str, l: &[OrderUpdate]) -> Vec<SessionEvent> {
         let mut ids = self.ids.lock();
         let orders = l
             .iter()
@@ -732,8 +779,16 @@ fn error_of(status: u16, body: &[u8]) -> VenueError {
     }
 }
 
-fn refused(purpose: Purpose, error: VenueError, class: ErrorClass, out: &mut Vec<SessionEvent>) {
+fn refused(
+    purpose: Purpose,
+    error: VenueError,
+    class: ErrorClass,
+    at: UnixNanos,
+    out: &mut Vec<SessionEvent>,
+) {
     out.push(match purpose {
+        // An edit refused (or not sent) leaves the order as it was.
+        Purpose::Amend(cid) => CoindcxRest::edit_refused(cid, &error, at),
         // Only a documented refusal (400, 401, 422) says nothing was placed.
         Purpose::Place(cid) if class != ErrorClass::Rejected => SessionEvent::Uncertain { cid },
         Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },

@@ -43,14 +43,15 @@
 //! - Fees: `GET /v2/fills` documents no order filter, so an order's fees are its own
 //!   `paid_commission` ("Commission paid for filled order"), in the product's settling asset
 //!   (the instrument's `settle`), handed to the gateway as one entry for the whole order.
-//! - Open orders: the first page only (50, the cap since 2026-01), filtered by symbol here.
+//! - Open orders: pages of 50 (the cap since 2026-01) followed by `meta.after` and merged
+//!   (`rest_pages.rs`), filtered by symbol here.
 //! - `average_fill_price` is the only cumulative price Delta reports: the order's quote is
 //!   `filled × average_fill_price`, exact when the average is (a venue rounding it makes the
 //!   quote off by that rounding).
 //! - An IOC order's unfilled remainder: read from the order's `state` as `cancelled` (the
 //!   docs do not say how Delta reports it), so the engine holds it as cancelled.
-//! - The weight budget (10,000 per 5 minutes) is not counted here: the venue reports no
-//!   usage, so only its 429s hold requests back.
+//! - The weight budget (10,000 per 5 minutes) is counted on the engine's side from the
+//!   documented weights (`rest_pages.rs`); the venue reports no usage.
 
 use std::fmt::Write as _;
 
@@ -63,10 +64,12 @@ use crate::types::{
 };
 use crate::venue::decimal::floor8;
 use crate::venue::order::{Balance, OrderSnapshot, PlaceOrder, Purpose, SessionEvent, VenueError};
+use crate::venue::pages::Pager;
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
     SignedHeaders, unknown_outcome as unknown,
 };
+use crate::venue::windows::RateWindows;
 
 use super::sign::{DeltaSigner, USER_AGENT};
 
@@ -155,6 +158,9 @@ pub struct DeltaRest {
     batches: crate::venue::order::BatchPool,
     inflight: Inflight,
     policy: RatePolicy,
+    /// The open orders' pages and the weight budget (`rest_pages.rs`).
+    pages: Pager<OrderSnapshot>,
+    windows: RateWindows,
 }
 
 const ORDERS: &str = "/v2/orders";
@@ -171,8 +177,10 @@ impl DeltaRest {
             venue_ids: edit::VenueIds::default(),
             batches: Default::default(),
             inflight: Inflight::default(),
-            // Delta reports no usage: only its 429s hold requests back.
+            // Delta reports no usage: the weights are counted in `windows`.
             policy: RatePolicy::new(u32::MAX),
+            pages: Pager::default(),
+            windows: pages::budget(),
         }
     }
 
@@ -356,8 +364,7 @@ impl RestCodec for DeltaRest {
 
     /// `GET /v2/orders?states=open,pending&page_size=50` (weight 3), filtered by symbol.
     fn open_orders(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> RestHead {
-        buf.clear();
-        buf.extend_from_slice(b"states=open,pending&page_size=50");
+        pages::write_open_query(buf, None);
         self.finish(
             Purpose::OpenOrders(symbol.to_owned()),
             Method::Get,
@@ -447,6 +454,18 @@ impl RestCodec for DeltaRest {
         buf: &mut Vec<u8>,
     ) -> Option<RestHead> {
         Some(self.leverage_request(symbol, leverage, now_ms, buf))
+    }
+
+    fn next_page(&mut self, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        self.next_open_page(now_ms, buf)
+    }
+
+    fn windows(&mut self) -> Option<&mut RateWindows> {
+        Some(&mut self.windows)
+    }
+
+    fn windows_ref(&self) -> Option<&RateWindows> {
+        Some(&self.windows)
     }
 
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
@@ -575,20 +594,7 @@ impl RestCodec for DeltaRest {
                     trades: t,
                 }]
             }),
-            Purpose::OpenOrders(symbol) => list(result).and_then(|l| {
-                let mut orders = Vec::new();
-                for d in l {
-                    if let Some(o) = order(d)?
-                        && o.symbol == *symbol
-                    {
-                        orders.push(o);
-                    }
-                }
-                Ok(vec![SessionEvent::OpenOrders {
-                    symbol: symbol.clone(),
-                    orders,
-                }])
-            }),
+            Purpose::OpenOrders(symbol) => self.open_page(id, symbol, result, v.get("meta")),
             Purpose::Account => balances(result).map(|b| vec![SessionEvent::Balances(b)]),
             Purpose::Positions(symbol) => perp::position_answer(symbol, result),
             Purpose::SetLeverage { symbol, leverage } => {
@@ -798,6 +804,8 @@ pub(super) fn balance(d: &Value) -> Result<Balance, String> {
 mod admin;
 #[path = "rest_edit.rs"]
 mod edit;
+#[path = "rest_pages.rs"]
+pub mod pages;
 #[path = "rest_perp.rs"]
 mod perp;
 pub use admin::{

@@ -21,7 +21,8 @@ use mako::types::{InstrumentId, OrderStatus, Price, Qty, Side, StrategyId, UnixN
 use mako::venue::order::AmendLimits;
 use serde_json::Value;
 
-const PERP: &str = "[[symbols]]\nsymbol = \"BTCUSDT\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n";
+const PERP: &str =
+    "[[symbols]]\nsymbol = \"BTCUSDT\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n";
 
 fn options() -> GatewayOptions {
     GatewayOptions {
@@ -104,9 +105,19 @@ fn reprice_over_rest(mut r: Rig, limits: AmendLimits) {
 
     // The strategy moves its bid up 100 ticks and doubles it: one amend, the same order.
     let (p1, q1) = (at(200), Qty::parse("0.002").unwrap());
-    assert_eq!(sink.amend(cid, p1, q1, UnixNanos(0)), Some(cid), "amended in place");
-    let moved = wait_for(Duration::from_secs(20), || terms_heard(&mut r, &mut sink, cid, p1, q1));
-    assert!(moved.is_some(), "engine's order amended: {:?}", r.last.orders);
+    assert_eq!(
+        sink.amend(cid, p1, q1, UnixNanos(0)),
+        Some(cid),
+        "amended in place"
+    );
+    let moved = wait_for(Duration::from_secs(20), || {
+        terms_heard(&mut r, &mut sink, cid, p1, q1)
+    });
+    assert!(
+        moved.is_some(),
+        "engine's order amended: {:?}",
+        r.last.orders
+    );
     assert_eq!(
         sim_order(&r, cid.as_str()),
         Some((p1, q1, "NEW".to_owned(), venue_id)),
@@ -131,10 +142,16 @@ fn reprice_over_rest(mut r: Rig, limits: AmendLimits) {
     r.sim.faults().set_drop_ack_rate(1.0);
     let (p2, q2) = (at(100), Qty::parse("0.003").unwrap());
     assert_eq!(sink.amend(cid, p2, q2, UnixNanos(0)), Some(cid));
-    let found = wait_for(Duration::from_secs(20), || terms_heard(&mut r, &mut sink, cid, p2, q2));
+    let found = wait_for(Duration::from_secs(20), || {
+        terms_heard(&mut r, &mut sink, cid, p2, q2)
+    });
     r.sim.faults().set_drop_ack_rate(0.0);
     assert!(found.is_some(), "terms found by query: {:?}", r.last.orders);
-    assert!(r.last.counters.queries_sent > queries, "{:?}", r.last.counters);
+    assert!(
+        r.last.counters.queries_sent > queries,
+        "{:?}",
+        r.last.counters
+    );
     let rest = r.last.rest.expect("REST-side figures");
     assert!(rest.unknown > 0, "the amend's answer was lost: {rest:?}");
     assert_eq!(

@@ -448,7 +448,10 @@ fn rest_amends_move_spot_and_linear_orders_in_place() {
             .unwrap()
             .clone()
     };
-    for (cat, sym, link) in [("spot", "BTCUSDT", "am-spot"), ("linear", "ETHUSDT", "am-lin")] {
+    for (cat, sym, link) in [
+        ("spot", "BTCUSDT", "am-spot"),
+        ("linear", "ETHUSDT", "am-lin"),
+    ] {
         let (_, v) = post(
             "/v5/order/create",
             &format!(

@@ -663,8 +663,12 @@ mod tests {
     /// The engine's position of the maker (strategy 0) in BTCUSDT, as the gateway writes it:
     /// moved by fills, or corrected from the venue's (`corrections` counted).
     fn board_position(board: &crate::risk::PositionBoard, qty: &str, corrections: u32) {
+        let units = match qty.strip_prefix('-') {
+            Some(short) => -q(short).units(),
+            None => q(qty).units(),
+        };
         let p = crate::risk::Position {
-            qty: q(qty).units(),
+            qty: units,
             corrections,
             ..Default::default()
         };

@@ -76,7 +76,11 @@ impl AmendTerms {
 }
 
 /// `retCode` 0: the new terms hold.
-pub(super) fn accepted(cid: ClientOrderId, terms: Option<(Price, Qty)>, at: UnixNanos) -> SessionEvent {
+pub(super) fn accepted(
+    cid: ClientOrderId,
+    terms: Option<(Price, Qty)>,
+    at: UnixNanos,
+) -> SessionEvent {
     match terms {
         Some((price, qty)) => SessionEvent::Order {
             cid,

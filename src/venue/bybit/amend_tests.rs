@@ -58,7 +58,10 @@ fn answer(c: &mut BybitRest, id: u64, a: Answer<'_>) -> Vec<SessionEvent> {
 fn sign_of(c: &mut BybitRest, o: &PlaceOrder<'_>) -> (String, String, u64) {
     let mut buf = Vec::new();
     let h = c.amend(o, TS, &mut buf).expect("Bybit amends over REST");
-    assert_eq!((h.method, h.path, h.class), (Method::Post, "/v5/order/amend", Class::Order));
+    assert_eq!(
+        (h.method, h.path, h.class),
+        (Method::Post, "/v5/order/amend", Class::Order)
+    );
     let sign = h
         .signed
         .iter()
@@ -141,7 +144,10 @@ fn zero_applies_the_terms_sent_and_refusals_leave_the_order() {
         answer(&mut c, h, Answer::NotSent),
         vec![SessionEvent::Order {
             cid: id,
-            event: OrderEvent::AmendRejected { code: 10006, at: AT }
+            event: OrderEvent::AmendRejected {
+                code: 10006,
+                at: AT
+            }
         }]
     );
 }
@@ -200,7 +206,12 @@ fn an_abandoned_amend_leaves_nothing_behind() {
     );
     // Its answer, arriving late, is for an unknown request; the next amend's terms are its own.
     assert!(matches!(
-        answer(&mut c, first, http(br#"{"retCode":0,"retMsg":"OK","result":{}}"#)).as_slice(),
+        answer(
+            &mut c,
+            first,
+            http(br#"{"retCode":0,"retMsg":"OK","result":{}}"#)
+        )
+        .as_slice(),
         [SessionEvent::Undecodable(_)]
     ));
     let (_, _, second) = sign_of(&mut c, &amend_to(&id, "30200"));

@@ -41,7 +41,7 @@ use crate::venue::rest::{
 
 use super::Category;
 use super::amend::unknown;
-use super::sign::BybitSigner;
+use super::sign::{BybitSigner, itoa_buf};
 
 /// What a Bybit `retCode` means for the request (exchanges.md §3.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,33 +184,6 @@ impl BybitRest {
             bearer: false,
         }
     }
-}
-
-/// A `u64`'s digits, inline.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_buf(v: u64) -> Digits {
-    let mut buf = [0u8; 20];
-    let mut n = buf.len();
-    let mut v = v;
-    loop {
-        n -= 1;
-        buf[n] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    Digits { buf, start: n }
 }
 
 impl RestCodec for BybitRest {
@@ -435,7 +408,14 @@ impl RestCodec for BybitRest {
     fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
         super::amend::amend_body(self.category, o, buf);
         let p = Purpose::Amend(*o.cid);
-        let head = self.finish(p, Method::Post, "/v5/order/amend", Class::Order, buf, now_ms);
+        let head = self.finish(
+            p,
+            Method::Post,
+            "/v5/order/amend",
+            Class::Order,
+            buf,
+            now_ms,
+        );
         self.amends.sent(head.id, o.price, o.qty);
         Some(head)
     }

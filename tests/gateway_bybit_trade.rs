@@ -3,8 +3,8 @@
 //! REST worker), queries and sweeps over signed REST, fills on the private WebSocket. With
 //! dropped answers and a disconnect of the private and trade sockets, every order the engine
 //! holds ends with the simulator's state, filled quantity, quote amount, venue id and fees,
-//! the balances agree, and nothing is overdue. An amend in place reaches the venue (only the
-//! trade WebSocket amends: the REST codec does not).
+//! the balances agree, and nothing is overdue. An amend in place reaches the venue (REST
+//! amends: `tests/gateway_bybit_amend.rs`).
 
 mod common;
 

@@ -388,3 +388,120 @@ fn linear_orders_positions_leverage_and_margins() {
     );
     assert_eq!(p["positionIM"], "0");
 }
+
+/// A POST signed over `signed` but sending `sent` (the two differ when a test changes a
+/// byte after signing).
+fn post_signed_over(base: &str, path: &str, signed: &str, sent: &str) -> Value {
+    let ts = now_ms();
+    let sig = hex_hmac(&format!("{ts}{DOC_API_KEY}5000{signed}"));
+    let mut resp = ureq::post(format!("{base}{path}"))
+        .header("Content-Type", "application/json")
+        .header("X-BAPI-API-KEY", DOC_API_KEY)
+        .header("X-BAPI-TIMESTAMP", ts.to_string())
+        .header("X-BAPI-RECV-WINDOW", "5000")
+        .header("X-BAPI-SIGN", sig)
+        .send(sent)
+        .unwrap();
+    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+/// `POST /v5/order/amend` as Bybit's "Amend Order" page gives it: by `orderLinkId`, a new
+/// `qty` and `price`; the order keeps its ids and rests at the new terms, with its funds
+/// (spot) or margin (linear) held for them; signed over the body as sent.
+#[test]
+fn rest_amends_move_spot_and_linear_orders_in_place() {
+    let s = start_sim(
+        "[[symbols]]\nsymbol = \"BTCUSDT\"\n\
+         [[symbols]]\nsymbol = \"ETHUSDT\"\nbase = \"ETH\"\nkind = \"linear-perpetual\"\nleverage = \"10\"\n\
+         [[accounts]]\nbalances = { USDT = \"100000\" }\n",
+    );
+    let base = s.rest_url();
+    let post =
+        |path: &str, body: &str| call(&base, "POST", path, body, DOC_API_KEY, now_ms(), false);
+    let get = |q: &str| {
+        call(
+            &base,
+            "GET",
+            "/v5/order/realtime",
+            q,
+            DOC_API_KEY,
+            now_ms(),
+            false,
+        )
+        .1
+    };
+    let coin = |name: &str| {
+        let (_, v) = call(
+            &base,
+            "GET",
+            "/v5/account/wallet-balance",
+            "accountType=UNIFIED",
+            DOC_API_KEY,
+            now_ms(),
+            false,
+        );
+        v["result"]["list"][0]["coin"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["coin"] == name)
+            .unwrap()
+            .clone()
+    };
+    for (cat, sym, link) in [
+        ("spot", "BTCUSDT", "am-spot"),
+        ("linear", "ETHUSDT", "am-lin"),
+    ] {
+        let (_, v) = post(
+            "/v5/order/create",
+            &format!(
+                r#"{{"category":"{cat}","symbol":"{sym}","side":"Buy","orderType":"Limit","qty":"0.1","price":"100","timeInForce":"GTC","orderLinkId":"{link}"}}"#
+            ),
+        );
+        assert_eq!(v["retCode"], 0, "{v}");
+        let order_id = v["result"]["orderId"].clone();
+        let amend = format!(
+            r#"{{"category":"{cat}","symbol":"{sym}","orderLinkId":"{link}","qty":"0.2","price":"110"}}"#
+        );
+        // One byte changed after signing: refused, the order unchanged.
+        let changed = amend.replace("110", "111");
+        let v = post_signed_over(&base, "/v5/order/amend", &amend, &changed);
+        assert_eq!(v["retCode"], 10004, "{v}");
+        let q = format!("category={cat}&symbol={sym}&orderLinkId={link}");
+        assert_eq!(get(&q)["result"]["list"][0]["price"], "100");
+        // The category must be the symbol's.
+        let other = if cat == "spot" { "linear" } else { "spot" };
+        let (_, v) = post(
+            "/v5/order/amend",
+            &amend.replace(&format!("\"{cat}\""), &format!("\"{other}\"")),
+        );
+        assert_eq!(v["retCode"], 10001, "{v}");
+        // Amended in place: same ids, new terms.
+        let (_, v) = post("/v5/order/amend", &amend);
+        assert_eq!(v["retCode"], 0, "{v}");
+        assert_eq!(
+            (&v["result"]["orderId"], v["result"]["orderLinkId"].as_str()),
+            (&order_id, Some(link))
+        );
+        let o = get(&q)["result"]["list"][0].clone();
+        assert_eq!(
+            (
+                o["orderId"].clone(),
+                o["price"].as_str(),
+                o["qty"].as_str(),
+                o["orderStatus"].as_str()
+            ),
+            (order_id, Some("110"), Some("0.2"), Some("New")),
+            "{o}"
+        );
+        // An order that does not exist: the category's code.
+        let (_, v) = post("/v5/order/amend", &amend.replace(link, "no-such-order"));
+        let gone = if cat == "spot" { 170213 } else { 110001 };
+        assert_eq!(v["retCode"], gone, "{v}");
+    }
+    // Funds held for the new terms: spot 0.2 × 110 = 22 USDT locked; linear 22 / 10 of
+    // initial margin.
+    let usdt = coin("USDT");
+    assert_eq!(usdt["locked"], "22", "{usdt}");
+    assert_eq!(usdt["totalOrderIM"], "2.2", "{usdt}");
+}

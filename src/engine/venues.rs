@@ -113,8 +113,8 @@ pub fn order_gateway_built(kind: VenueKind) -> bool {
 
 /// Which amends the gateway of `venue` makes in place (`None`: none, a strategy's amend is
 /// cancel + new): OKX any, over its private WebSocket or REST; Bybit any over its trade
-/// WebSocket; Delta and CoinDCX any over REST; Binance a smaller quantity at the same price,
-/// keeping the order's queue place.
+/// WebSocket or REST; Delta and CoinDCX any over REST; Binance a smaller quantity at the same
+/// price, keeping the order's queue place.
 pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits> {
     match venue.kind {
         // Only a smaller quantity at the same price (`order.amend.keepPriority`); any other
@@ -123,10 +123,8 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits
         VenueKind::OkxSpot => Some(AmendLimits::Any),
         VenueKind::Coinbase => None,
         VenueKind::BitmartSpot => None,
-        // Over the trade WebSocket (`order.amend`); REST amends are not built.
-        VenueKind::BybitSpot | VenueKind::BybitLinear => {
-            (venue.order_transport == OrderTransport::WsApi).then_some(AmendLimits::Any)
-        }
+        // Over the trade WebSocket (`order.amend`) or REST (`POST /v5/order/amend`).
+        VenueKind::BybitSpot | VenueKind::BybitLinear => Some(AmendLimits::Any),
         // `PUT /v2/orders`: a new price and total size (venue/delta/rest_edit.rs).
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Some(AmendLimits::Any),
         // `POST /orders/edit` by the venue id: a new price and total quantity (USDT margin,

@@ -2,7 +2,8 @@
 //! (exchanges.md §3.4–3.9), not from the engine's Bybit codec: the signed REST endpoints
 //! (`X-BAPI-API-KEY`, `X-BAPI-TIMESTAMP`, `X-BAPI-RECV-WINDOW` and `X-BAPI-SIGN`, the lowercase
 //! hex HMAC-SHA256 over `timestamp + api_key + recv_window + (query string | body as sent)`):
-//! `POST /v5/order/create`, `POST /v5/order/cancel`, `GET /v5/order/realtime`,
+//! `POST /v5/order/create`, `POST /v5/order/cancel`, `POST /v5/order/amend`
+//! (`bybit_amend.rs`), `GET /v5/order/realtime`,
 //! `GET /v5/execution/list` and `GET /v5/account/wallet-balance`; and the private WebSocket
 //! `/v5/private` (`auth` with `[api_key, expires, hex HMAC("GET/realtime" + expires)]`, the
 //! `order`, `execution` and `wallet` topics, categorised or all-in-one, and `ping`).
@@ -51,11 +52,11 @@ pub(super) fn answer(code: i64, msg: &str, result: Value) -> Value {
 }
 
 /// A Bybit refusal: `retCode` and `retMsg`.
-type Refusal = (i64, String);
+pub(super) type Refusal = (i64, String);
 
 /// Bybit's code for a core refusal (§3.9; 110017, "reduce-only rule not satisfied", is
 /// from Bybit's error page, not the reference's table).
-fn bybit_code(e: &ApiError, linear: bool) -> Refusal {
+pub(super) fn bybit_code(e: &ApiError, linear: bool) -> Refusal {
     let code = match e.code {
         -2010 if e.msg.contains("balance") && linear => 110007,
         -2010 if e.msg.contains("balance") => 170131,
@@ -375,6 +376,7 @@ pub fn rest(shared: &Shared, req: &crate::net::http::Request) -> Option<(u16, Va
             }
         }
         ("POST", "/v5/order/cancel") => (200, cancel(shared, account, &body)),
+        ("POST", "/v5/order/amend") => (200, super::bybit_amend::amend(shared, account, &body)),
         ("GET", "/v5/order/realtime") => {
             let sym = get("symbol").and_then(|s| symbol_of(shared, s));
             let cat = get("category").unwrap_or("");

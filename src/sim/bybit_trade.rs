@@ -12,7 +12,7 @@
 //!
 //! Orders reach the one matching core through the private front end's own create and cancel
 //! (`bybit_private.rs`), so their pushes come on `/v5/private`. Amends use the core's amend
-//! (spot only: the core does not amend perpetual orders, answered 10001). Faults: a dropped
+//! (`bybit_amend.rs`, as `POST /v5/order/amend`: spot and linear). Faults: a dropped
 //! answer (`drop_ack_rate`, after the order executed) and the user connections' disconnect
 //! (the connection is registered with the hub for it; it renders no pushes).
 //!
@@ -38,7 +38,6 @@ use super::bybit_private::{answer, cancel, category, create, sign, symbol_of};
 use super::exchange::now_ms;
 use super::hub::{Mailbox, Outbound};
 use super::ws::{Queue, Session};
-use crate::types::{Price, Qty};
 
 /// The create endpoint's per-UID limit the answers report (spot: 20 per second, §3.7).
 const LIMIT: u32 = 20;
@@ -138,54 +137,10 @@ impl BybitTradeSession {
                "Traceid": format!("sim{now:x}"), "Timenow": now.to_string()})
     }
 
-    /// `order.amend` by `orderLinkId` or `orderId` to `price` and/or `qty`.
+    /// `order.amend` by `orderLinkId` or `orderId` to `price` and/or `qty`: the REST
+    /// amend's (`bybit_amend.rs`), spot and linear.
     fn amend(&self, account: usize, a: &Value) -> Value {
-        let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
-        let Some(sym) = s("symbol").and_then(|x| symbol_of(&self.shared, x)) else {
-            return answer(170121, "Invalid symbol.", json!({}));
-        };
-        let linear = category(&self.shared, sym) == "linear";
-        let gone = if linear { 110001 } else { 170213 };
-        let ord = s("orderId").and_then(|o| o.parse::<u64>().ok());
-        let link = s("orderLinkId");
-        if ord.is_none() && link.is_none() {
-            return answer(10001, "params error: orderId or orderLinkId", json!({}));
-        }
-        let mut ex = self.shared.ex.lock();
-        let Some(id) = ex.find(account, sym, ord, link) else {
-            return answer(gone, "Order does not exist.", json!({}));
-        };
-        let Some(o) = ex.orders.get(&id) else {
-            return answer(gone, "Order does not exist.", json!({}));
-        };
-        let parse = |k: &str, was: i64| match s(k) {
-            None => Some(was),
-            Some(v) => Price::parse(v).ok().map(|p| p.units()),
-        };
-        let (Some(px), Some(qty)) = (
-            parse("price", o.price.units()),
-            parse("qty", o.orig_qty.units()),
-        ) else {
-            return answer(10001, "params error: price or qty", json!({}));
-        };
-        let res = ex.amend(
-            account,
-            sym,
-            Some(id),
-            None,
-            Price::from_units(px),
-            Qty::from_units(qty),
-        );
-        self.shared.hub.dispatch(&mut ex, &self.shared.faults);
-        match res {
-            Ok(id) => answer(
-                0,
-                "OK",
-                json!({"orderId": id.to_string(), "orderLinkId": link.unwrap_or("")}),
-            ),
-            Err(e) if e.code == -2011 => answer(gone, "Order does not exist.", json!({})),
-            Err(e) => answer(10001, &format!("params error: {}", e.msg), json!({})),
-        }
+        super::bybit_amend::amend(&self.shared, account, a)
     }
 }
 

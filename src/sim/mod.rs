@@ -28,6 +28,7 @@ pub mod bitmart_public;
 pub mod book;
 /// The Bybit v5 public WebSocket front end, spot and linear: orderbook snapshot and deltas
 /// with `u`, publicTrade, tickers (linear: mark, index, funding).
+pub mod bybit_amend;
 pub mod bybit_private;
 pub mod bybit_public;
 /// Bybit's trade WebSocket (`/v5/trade`): auth, `order.create` / `order.amend` /

@@ -1,11 +1,20 @@
 //! The spread market maker as a `Strategy`: keeps at most one quote per side resting at the
 //! targets of `quote::targets`, replaces a quote when its target moves past the tolerance or
 //! it ages out, pulls everything when the book is invalid or stale, and tracks its inventory
-//! from fills only.
+//! from fills.
+//!
+//! When the engine corrects its position from the venue's (`on_position_corrected`: a fill
+//! the engine never learned or one the venue never made, a liquidation, a trade by hand),
+//! its base inventory is re-based on the corrected position: from then on it is the base
+//! allocation plus the engine's position moved since the start, less base-asset fees, read
+//! on every tick (the quote inventory stays as its fills made it: what the venue's change
+//! cost in quote is not known here). Its quotes, sized and skewed on the old inventory, are
+//! cancelled, and the next tick quotes from the new one with the same rules and limits (the
+//! skew, the hard inventory limit, what the inventory affords).
 
 use crate::gateway::OrderUpdate;
 use crate::strategy::api::{Strategy, StrategyCtx, StrategyReport};
-use crate::types::{ClientOrderId, Instrument, Price, Qty, Side, UnixNanos};
+use crate::types::{ClientOrderId, Instrument, InstrumentId, Price, Qty, Side, UnixNanos};
 
 use super::params::SpreadParams;
 use super::quote::{self, BandTerms, Inventory, Quote};
@@ -34,6 +43,12 @@ pub struct SpreadMaker {
     fills: u64,
     last_action: UnixNanos,
     paused: bool,
+    /// The engine's position in the instrument at the first tick (units at 10^-8).
+    start_position: Option<i64>,
+    /// Base-asset fees paid since the start.
+    base_fees: i64,
+    /// Its position was corrected from the venue's: base is read from the engine's.
+    rebased: bool,
 }
 
 /// Orders per side that may be in flight at once (the live one plus cancels).
@@ -54,6 +69,17 @@ impl SpreadMaker {
             fills: 0,
             last_action: UnixNanos::ZERO,
             paused: false,
+            start_position: None,
+            base_fees: 0,
+            rebased: false,
+        }
+    }
+
+    /// Base from the engine's position (corrected from the venue's) since the start.
+    fn rebase(&mut self, cx: &StrategyCtx<'_>) {
+        if let Some(start) = self.start_position {
+            let moved = cx.position_of(self.instrument.id).qty - start;
+            self.base = self.base0 + moved - self.base_fees;
         }
     }
 
@@ -184,6 +210,12 @@ impl SpreadMaker {
 
 impl Strategy for SpreadMaker {
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
+        if self.start_position.is_none() {
+            self.start_position = Some(cx.position_of(self.instrument.id).qty);
+        }
+        if self.rebased {
+            self.rebase(cx);
+        }
         let stale = cx.now.since(cx.book.recv_ts) > self.params.max_book_age.as_nanos() as u64;
         if cx.halted || self.paused || !cx.book.valid || stale {
             self.cancel_everything(cx);
@@ -212,13 +244,16 @@ impl Strategy for SpreadMaker {
         if let Some(f) = u.fill {
             self.fills += 1;
             let quote_units = (f.quote.0 / i128::from(crate::types::SCALE)) as i64;
+            // Re-based: the next tick reads base from the engine's position (which may hold
+            // this fill already).
+            let base = if self.rebased { 0 } else { f.qty.units() };
             match f.side {
                 Side::Buy => {
-                    self.base += f.qty.units();
+                    self.base += base;
                     self.quote -= quote_units;
                 }
                 Side::Sell => {
-                    self.base -= f.qty.units();
+                    self.base -= base;
                     self.quote += quote_units;
                 }
             }
@@ -227,6 +262,7 @@ impl Strategy for SpreadMaker {
                 self.quote -= f.fee.units();
             } else if asset == self.instrument.base {
                 self.base -= f.fee.units();
+                self.base_fees += f.fee.units();
             }
         }
         let list = self.side_mut(u.side);
@@ -236,6 +272,17 @@ impl Strategy for SpreadMaker {
         if u.status.is_final() {
             list.retain(|r| r.cid != u.cid);
         }
+    }
+
+    /// Re-bases the base inventory on the corrected position and pulls its quotes; the next
+    /// tick quotes from the new inventory.
+    fn on_position_corrected(&mut self, instrument: InstrumentId, cx: &mut StrategyCtx<'_>) {
+        if instrument != self.instrument.id || self.start_position.is_none() {
+            return;
+        }
+        self.rebased = true;
+        self.rebase(cx);
+        self.cancel_everything(cx);
     }
 
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>) {
@@ -297,6 +344,7 @@ mod tests {
         rx: Rx<OrderIntent>,
         band: Band,
         now: UnixNanos,
+        env: crate::strategy::api::Env,
     }
 
     fn rig() -> Rig {
@@ -332,6 +380,7 @@ mod tests {
             rx,
             band,
             now: UnixNanos(100_000_000_000),
+            env: crate::strategy::api::Env::default(),
         }
     }
 
@@ -363,7 +412,7 @@ mod tests {
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
-                env: &mut crate::strategy::api::Env::default(),
+                env: &mut self.env,
             };
             self.maker.on_tick(&mut cx);
             let mut out = vec![];
@@ -409,7 +458,7 @@ mod tests {
                 band: &self.band,
                 halted: false,
                 intents: &mut self.sink,
-                env: &mut crate::strategy::api::Env::default(),
+                env: &mut self.env,
             };
             self.maker.on_order_update(&u, &mut cx);
         }
@@ -609,5 +658,107 @@ mod tests {
         );
         r.now = r.now.plus_nanos(1_000_000_000);
         assert!(!r.tick("60599.99", "60600.01", true).is_empty());
+    }
+
+    /// The engine's position of the maker (strategy 0) in BTCUSDT, as the gateway writes it:
+    /// moved by fills, or corrected from the venue's (`corrections` counted).
+    fn board_position(board: &crate::risk::PositionBoard, qty: &str, corrections: u32) {
+        let units = match qty.strip_prefix('-') {
+            Some(short) => -q(short).units(),
+            None => q(qty).units(),
+        };
+        let p = crate::risk::Position {
+            qty: units,
+            corrections,
+            ..Default::default()
+        };
+        board.set_position(StrategyId(0), InstrumentId(0), p);
+    }
+
+    impl Rig {
+        fn with_board(mut self) -> (Self, crate::risk::PositionBoard) {
+            let board = crate::risk::PositionBoard::new(1, 1, 1);
+            let inst = self.maker.instrument.clone();
+            self.env = crate::strategy::api::Env::new(None, vec![inst], Some(board.clone()));
+            (self, board)
+        }
+
+        fn corrected(&mut self, instrument: InstrumentId) -> Vec<OrderIntent> {
+            let b = book("59999.99", "60000.01", self.now, true);
+            let mut cx = StrategyCtx {
+                now: self.now,
+                book: b,
+                tick_at: b.recv_ts,
+                band: &self.band,
+                halted: false,
+                intents: &mut self.sink,
+                env: &mut self.env,
+            };
+            self.maker.on_position_corrected(instrument, &mut cx);
+            let mut out = vec![];
+            self.rx.drain(64, |i| out.push(i));
+            out
+        }
+    }
+
+    /// New orders as (side, price, qty).
+    fn sized(v: &[OrderIntent]) -> Vec<(Side, Price, Qty)> {
+        v.iter()
+            .filter_map(|i| match i {
+                OrderIntent::New(n) | OrderIntent::Replace { new: n, .. } => {
+                    Some((n.side, n.price, n.qty))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_corrected_position_rebases_the_inventory_and_requotes() {
+        let (mut r, board) = rig().with_board();
+        // 1 BTC and 60 000 USDT at 60 000: half in base, no skew.
+        let first = r.tick("59999.99", "60000.01", true);
+        assert_eq!(
+            sized(&first),
+            vec![
+                (Side::Buy, px("59400"), q("0.01")),
+                (Side::Sell, px("60600"), q("0.01"))
+            ]
+        );
+        // Another instrument's correction is not the maker's.
+        board_position(&board, "0.5", 1);
+        assert!(r.corrected(InstrumentId(7)).is_empty());
+        assert_eq!(r.maker.report(None).base, q("1"));
+        // The venue holds 0.5 BTC more than the maker's fills say (a trade by hand): base is
+        // 1.5, and both quotes, sized on 1, are pulled.
+        let pulled = r.corrected(InstrumentId(0));
+        assert_eq!((cancels(&pulled), news(&pulled).len()), (2, 0), "{pulled:?}");
+        assert_eq!(r.maker.report(None).base, q("1.5"));
+        // Requoted from 1.5 BTC (60 % of 150 000, 1 000 bp over the target, half the skew's
+        // range): the center moves 150 down to 59 850, ±600; the bid halves, the ask grows.
+        let requoted = r.tick("59999.99", "60000.01", true);
+        assert_eq!(
+            sized(&requoted),
+            vec![
+                (Side::Buy, px("59250"), q("0.005")),
+                (Side::Sell, px("60450"), q("0.015"))
+            ]
+        );
+        // A fill the engine's position holds already is counted once.
+        let OrderIntent::New(bid) = requoted[0] else {
+            panic!("{requoted:?}")
+        };
+        board_position(&board, "0.504", 1);
+        r.update(bid.cid, Side::Buy, OrderStatus::PartiallyFilled, Some(("0.004", "59250")));
+        r.tick("59999.99", "60000.01", true);
+        assert_eq!(r.maker.report(None).base, q("1.504"));
+        // The venue liquidated everything: no base left. No ask (nothing to sell, and the
+        // hard limit: 0 % base is 5 000 bp under the target); a bid of twice the size.
+        board_position(&board, "-1", 2);
+        let pulled = r.corrected(InstrumentId(0));
+        assert_eq!(cancels(&pulled), 2, "{pulled:?}");
+        assert_eq!(r.maker.report(None).base, q("0"));
+        let after = r.tick("59999.99", "60000.01", true);
+        assert_eq!(sized(&after), vec![(Side::Buy, px("59700"), q("0.02"))]);
     }
 }

@@ -4,6 +4,15 @@
 //! a slice could not fill (thin book, invalid book, collar) is caught up by the next one.
 //! Written only against the strategy seam (timers, collared market orders, open orders): it
 //! is this module plus its name on the `kinds!` line.
+//!
+//! The goal is a position: the strategy's position when it starts plus (buy) or minus (sell)
+//! `quantity`. What it has executed is counted from its fills until the engine corrects its
+//! position from the venue's (a fill the engine never learned, one it learned that the venue
+//! never made, a liquidation, a trade by hand: `on_position_corrected`); from then on every
+//! slice reads what is executed from the engine's position against the start (never below
+//! zero nor above `quantity`), so a missed fill is not bought again (no over-execution) and
+//! a phantom one is made up (no stopping short). A correction after the last slice that
+//! leaves part of the goal unexecuted sends one collared order for it at once.
 
 use std::time::Duration;
 
@@ -11,7 +20,7 @@ use crate::gateway::OrderUpdate;
 use crate::strategy::api::{Strategy, StrategyCtx, StrategyReport, Subscriptions};
 use crate::strategy::params::{ParamErrors, ParamReader};
 use crate::strategy::registry::{BuildArgs, Kind, changed_keys};
-use crate::types::{Instrument, Notional, Price, Qty, Side, UnixNanos};
+use crate::types::{Instrument, InstrumentId, Notional, Price, Qty, Side, UnixNanos};
 
 #[cfg(test)]
 mod tests;
@@ -109,6 +118,10 @@ pub struct Twap {
     /// Slices that sent nothing (book invalid, or less than a valid order was missing).
     skipped: u32,
     paused: bool,
+    /// The engine's position in the instrument when it started (units at 10^-8).
+    start_position: Option<i64>,
+    /// The engine corrected the position from the venue's: executed is read from it.
+    corrected: bool,
 }
 
 impl Twap {
@@ -124,6 +137,8 @@ impl Twap {
             last_fill: None,
             skipped: 0,
             paused: false,
+            start_position: None,
+            corrected: false,
         }
     }
 
@@ -141,6 +156,15 @@ impl Twap {
         Qty::from_units(q as i64)
     }
 
+    /// What is executed, from the engine's (corrected) position against the start: between
+    /// zero and the quantity.
+    fn rebase(&mut self, cx: &StrategyCtx<'_>) {
+        if let Some(start) = self.start_position {
+            let moved = self.p.side.sign() * (cx.position_of(self.instrument.id).qty - start);
+            self.filled = Qty::from_units(moved.clamp(0, self.p.quantity.units()));
+        }
+    }
+
     fn slice(&mut self, cx: &mut StrategyCtx<'_>) {
         self.slices_due += 1;
         if self.done() {
@@ -150,25 +174,32 @@ impl Twap {
             self.skipped += 1;
             return;
         }
+        if !self.send_up_to(self.target(self.slices_due), cx) {
+            self.skipped += 1;
+        }
+    }
+
+    /// Sends what brings executed plus in flight up to `goal`; false if nothing went out.
+    fn send_up_to(&mut self, goal: Qty, cx: &mut StrategyCtx<'_>) -> bool {
+        if self.corrected {
+            self.rebase(cx);
+        }
         let in_flight: i64 = cx
             .open_orders()
             .iter()
             .map(|o| o.qty.saturating_sub(o.filled).units())
             .sum();
-        let want = self.target(self.slices_due).units() - self.filled.units() - in_flight;
+        let want = goal.units() - self.filled.units() - in_flight;
         let qty = Qty::from_units(want.max(0)).floor_to(self.instrument.lot_size);
         let far = cx.book.valid.then_some(match self.p.side {
             Side::Buy => cx.book.ask.price,
             Side::Sell => cx.book.bid.price,
         });
         let sendable = far.is_some_and(|p| self.instrument.check_order(p, qty).is_ok());
-        let sent = sendable
+        sendable
             && cx
                 .market(self.instrument.id, self.p.side, qty, self.p.collar_bps)
-                .is_some();
-        if !sent {
-            self.skipped += 1;
-        }
+                .is_some()
     }
 }
 
@@ -180,6 +211,7 @@ impl Strategy for Twap {
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
         if self.started.is_none() && cx.book.valid {
             self.started = Some(cx.now);
+            self.start_position = Some(cx.position_of(self.instrument.id).qty);
             let every = self.p.duration / self.p.slices;
             cx.timer_every(SLICE_TIMER, every.max(Duration::from_millis(1)));
         }
@@ -193,10 +225,24 @@ impl Strategy for Twap {
 
     fn on_order_update(&mut self, u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {
         if let Some(f) = u.fill {
+            // After a correction the next slice reads executed from the engine's position.
             self.filled = Qty::from_units(self.filled.units() + f.qty.units());
             self.quote = Notional(self.quote.0 + f.quote.0);
             self.fills += 1;
             self.last_fill = Some(u.at);
+        }
+    }
+
+    /// Executed is re-read from the corrected position; after the last slice, what the goal
+    /// still lacks goes out at once.
+    fn on_position_corrected(&mut self, instrument: InstrumentId, cx: &mut StrategyCtx<'_>) {
+        if instrument != self.instrument.id || self.start_position.is_none() {
+            return;
+        }
+        self.corrected = true;
+        self.rebase(cx);
+        if self.done() && !cx.halted && !self.paused {
+            self.send_up_to(self.p.quantity, cx);
         }
     }
 

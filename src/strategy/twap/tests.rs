@@ -108,7 +108,8 @@ impl Rig {
             price: o.price,
             qty: o.qty,
             filled_qty: q(qty),
-            fill: Some(FillDelta {
+            // "0": the order ended with no fill.
+            fill: q(qty).is_positive().then_some(FillDelta {
                 side: o.side,
                 qty: q(qty),
                 quote: Notional::of(px(price), q(qty)),
@@ -183,4 +184,142 @@ fn parameters_are_checked_with_their_keys() {
     for k in ["side", "quantity", "duration", "slices"] {
         assert!(keys.contains(&k), "{k}: {errs:?}");
     }
+}
+
+/// The engine's position of the TWAP (strategy 0) in the instrument, as the gateway writes
+/// it: moved by fills, or corrected from the venue's (`corrections` counted).
+fn board_position(board: &crate::risk::PositionBoard, qty: &str, corrections: u32) {
+    let p = crate::risk::Position {
+        qty: q(qty).units(),
+        corrections,
+        ..Default::default()
+    };
+    board.set_position(StrategyId(0), InstrumentId(0), p);
+}
+
+impl Rig {
+    /// The rig with the engine's position board (zero at start).
+    fn with_board(mut self) -> (Self, crate::risk::PositionBoard) {
+        let board = crate::risk::PositionBoard::new(1, 1, 1);
+        self.env = Env::new(None, vec![instrument()], Some(board.clone()));
+        (self, board)
+    }
+
+    /// The engine tells the TWAP its position in `instrument` was corrected; the orders sent.
+    fn corrected(&mut self, instrument: InstrumentId) -> Vec<(Side, Price, Qty)> {
+        let mut cx = StrategyCtx {
+            now: self.now,
+            book: self.book,
+            tick_at: UnixNanos::ZERO,
+            band: &self.band,
+            halted: false,
+            intents: &mut self.sink,
+            env: &mut self.env,
+        };
+        self.twap.on_position_corrected(instrument, &mut cx);
+        let mut out = vec![];
+        self.rx.drain(64, |i| {
+            if let OrderIntent::New(n) = i {
+                out.push((n.side, n.price, n.qty));
+            }
+        });
+        out
+    }
+}
+
+const FOUR_SLICES: &str = r#"side = "buy"
+    quantity = "1"
+    duration = "4s"
+    slices = 4
+    collar_bps = 10"#;
+
+#[test]
+fn a_fill_the_engine_missed_is_not_bought_again() {
+    let (mut r, board) = rig(FOUR_SLICES).with_board();
+    assert!(r.advance(0).is_empty());
+    let ioc = |p: &str, qty: &str| (Side::Buy, px(p), q(qty), OrderKind::Limit, TimeInForce::Ioc);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    // The venue filled the slice but the engine learned no fill: the order ended empty.
+    r.fill_last("0", "100.1");
+    assert_eq!(r.twap.filled(), q("0"));
+    // Another instrument's correction is not the TWAP's.
+    board_position(&board, "0.25", 1);
+    assert!(r.corrected(InstrumentId(7)).is_empty());
+    assert_eq!(r.twap.filled(), q("0"));
+    // The venue's position (0.25) corrects the engine's: the 0.25 is executed.
+    assert!(r.corrected(InstrumentId(0)).is_empty(), "mid-schedule: the next slice catches up");
+    assert_eq!(r.twap.filled(), q("0.25"));
+    // Slice 2 brings the total to 0.5, not 0.75.
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    r.fill_last("0.25", "100.1");
+    board_position(&board, "0.5", 1);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    r.fill_last("0.25", "100.1");
+    board_position(&board, "0.75", 1);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    r.fill_last("0.25", "100.1");
+    board_position(&board, "1", 1);
+    assert!(r.twap.done());
+    assert_eq!(r.twap.filled(), q("1"), "the goal, never more");
+    assert!(r.advance(5000).is_empty());
+}
+
+#[test]
+fn a_phantom_fill_is_made_up_even_after_the_last_slice() {
+    let (mut r, board) = rig(FOUR_SLICES).with_board();
+    assert!(r.advance(0).is_empty());
+    let ioc = |p: &str, qty: &str| (Side::Buy, px(p), q(qty), OrderKind::Limit, TimeInForce::Ioc);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    r.fill_last("0.25", "100.1");
+    board_position(&board, "0.25", 0);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    // The engine heard of a fill of 0.25 the venue never made: the venue holds 0.25.
+    r.fill_last("0.25", "100.1");
+    assert_eq!(r.twap.filled(), q("0.5"));
+    board_position(&board, "0.25", 1);
+    assert!(r.corrected(InstrumentId(0)).is_empty());
+    assert_eq!(r.twap.filled(), q("0.25"));
+    // Slice 3 brings it to 0.75 from 0.25.
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.5")]);
+    r.fill_last("0.5", "100.1");
+    board_position(&board, "0.75", 1);
+    assert_eq!(r.advance(1000), vec![ioc("100.2", "0.25")]);
+    r.fill_last("0.25", "100.1");
+    board_position(&board, "1", 1);
+    assert!(r.twap.done());
+    // After the last slice the venue takes 0.1 away (a phantom again): it is bought at once.
+    board_position(&board, "0.9", 2);
+    assert_eq!(r.corrected(InstrumentId(0)), vec![(Side::Buy, px("100.2"), q("0.1"))]);
+    r.fill_last("0.1", "100.1");
+    board_position(&board, "1", 2);
+    // A venue position past the goal sends nothing (never more than the goal).
+    board_position(&board, "1.2", 3);
+    assert!(r.corrected(InstrumentId(0)).is_empty());
+    assert_eq!(r.twap.filled(), q("1"));
+    assert!(r.advance(5000).is_empty());
+}
+
+#[test]
+fn a_sell_counts_from_the_position_it_started_with() {
+    let (mut r, board) = rig(
+        r#"side = "sell"
+           quantity = "1"
+           duration = "2s"
+           slices = 2
+           collar_bps = 10"#,
+    )
+    .with_board();
+    // It starts holding 3 (bought before): the goal is 2.
+    board_position(&board, "3", 0);
+    assert!(r.advance(0).is_empty());
+    let sell = |p: &str, qty: &str| (Side::Sell, px(p), q(qty), OrderKind::Limit, TimeInForce::Ioc);
+    // 100 × 0.999 = 99.9.
+    assert_eq!(r.advance(1000), vec![sell("99.9", "0.5")]);
+    r.fill_last("0.5", "100");
+    // The venue liquidated part of it: 1.5 is left, the goal (2) is passed by 0.5.
+    board_position(&board, "1.5", 1);
+    assert!(r.corrected(InstrumentId(0)).is_empty());
+    assert_eq!(r.twap.filled(), q("1"));
+    assert!(r.advance(1000).is_empty(), "nothing more to sell");
+    assert!(r.twap.done());
 }

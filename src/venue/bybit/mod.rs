@@ -4,6 +4,8 @@
 //! book's topic on the same connection), the linear tickers' mark, index and funding, and
 //! `mako decode`'s normalised records, and request signing. No I/O.
 
+/// Amends in place over REST (`POST /v5/order/amend`).
+pub mod amend;
 /// `mako decode`: Bybit messages as normalised records.
 pub mod decode;
 /// Bybit's side of the market-data seam.

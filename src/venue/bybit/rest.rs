@@ -3,14 +3,15 @@
 //! into the caller's buffer and signed over exactly those bytes (`X-BAPI-SIGN` with
 //! `X-BAPI-TIMESTAMP`; `X-BAPI-API-KEY` and `X-BAPI-RECV-WINDOW` on every request), and the
 //! answers (`{"retCode","retMsg","result","retExtInfo","time"}`) mapped into the gateway's
-//! `SessionEvent`s. The gateway of a `bybit-spot` venue sends its orders here; `bybit-linear`
-//! orders are not wired (`engine/venues.rs`).
+//! `SessionEvent`s. The gateways of `bybit-spot` and `bybit-linear` venues send their orders
+//! here with `order_transport = "rest"` (the default).
 //!
 //! Endpoints: `POST /v5/order/create` (`orderLinkId` is the client id), `POST
 //! /v5/order/cancel` by `orderLinkId`, `GET /v5/order/realtime` by `orderLinkId` (status) or
 //! `openOnly=0` (open orders), `GET /v5/account/wallet-balance?accountType=UNIFIED`, and
 //! `GET /v5/execution/list` by `orderId` (its items read as the execution topic's: the
-//! reference holds no sample of the answer).
+//! reference holds no sample of the answer), and `POST /v5/order/amend` by `orderLinkId`
+//! (amends in place: `amend.rs`).
 //!
 //! Outcomes: `retCode` 0 with an `orderId` accepts; the documented refusals (timestamp, key,
 //! sign, permission, balance, symbol, minimums) reject; 10006 ("Too many visits") backs off
@@ -35,11 +36,12 @@ use crate::venue::order::{
 use crate::venue::pages::{Pager, Step, percent_encode};
 use crate::venue::rest::{
     Answer, Class, Inflight, Method, RateHeaders, RatePolicy, RestCodec, RestHead, RestPlan,
-    SignedHeaders, unknown_outcome as unknown,
+    SignedHeaders,
 };
 
 use super::Category;
-use super::sign::BybitSigner;
+use super::amend::unknown;
+use super::sign::{BybitSigner, itoa_buf};
 
 /// What a Bybit `retCode` means for the request (exchanges.md §3.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +130,8 @@ pub struct BybitRest {
     policy: RatePolicy,
     /// Open-order lists being paged through (`nextPageCursor`).
     pages: Pager<OrderSnapshot>,
+    /// The new terms of amends in flight.
+    amends: super::amend::AmendTerms,
 }
 
 impl BybitRest {
@@ -140,6 +144,7 @@ impl BybitRest {
             // Bybit reports no request weight: only 10006s and 403s hold requests back.
             policy: RatePolicy::new(u32::MAX),
             pages: Pager::default(),
+            amends: Default::default(),
         }
     }
 
@@ -179,33 +184,6 @@ impl BybitRest {
             bearer: false,
         }
     }
-}
-
-/// A `u64`'s digits, inline.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_buf(v: u64) -> Digits {
-    let mut buf = [0u8; 20];
-    let mut n = buf.len();
-    let mut v = v;
-    loop {
-        n -= 1;
-        buf[n] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    Digits { buf, start: n }
 }
 
 impl RestCodec for BybitRest {
@@ -422,7 +400,28 @@ impl RestCodec for BybitRest {
         Some(head)
     }
 
+    /// `POST /v5/order/amend` by `orderLinkId` to the new price and total quantity.
+    fn amends_in_place(&self) -> bool {
+        true
+    }
+
+    fn amend(&mut self, o: &PlaceOrder<'_>, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {
+        super::amend::amend_body(self.category, o, buf);
+        let p = Purpose::Amend(*o.cid);
+        let head = self.finish(
+            p,
+            Method::Post,
+            "/v5/order/amend",
+            Class::Order,
+            buf,
+            now_ms,
+        );
+        self.amends.sent(head.id, o.price, o.qty);
+        Some(head)
+    }
+
     fn abandon(&mut self, id: u64) -> Option<Purpose> {
+        self.amends.take(id);
         self.inflight.take(id)
     }
 
@@ -458,6 +457,7 @@ impl RestCodec for BybitRest {
         if id == 0 {
             return;
         }
+        let terms = self.amends.take(id);
         let Some(purpose) = self.abandon(id) else {
             out.push(SessionEvent::Undecodable(format!(
                 "answer to unknown REST request {id}"
@@ -475,6 +475,11 @@ impl RestCodec for BybitRest {
                     code: 10006,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
+                // An amend never sent leaves the order as it was.
+                if let Purpose::Amend(cid) = purpose {
+                    let event = OrderEvent::AmendRejected { code: 10006, at };
+                    return out.push(SessionEvent::Order { cid, event });
+                }
                 return refused(purpose, error, out);
             }
         };
@@ -493,6 +498,9 @@ impl RestCodec for BybitRest {
                     retry_after_ms: 1_000,
                 });
                 return unknown(purpose, out);
+            }
+            if let Purpose::Amend(cid) = purpose {
+                return super::amend::refused(cid, error, at, out);
             }
             return refused(purpose, error, out);
         }
@@ -585,8 +593,8 @@ impl RestCodec for BybitRest {
                 symbol: symbol.clone(),
                 leverage: *leverage,
             }]),
-            Purpose::Amend(_)
-            | Purpose::Subscribe
+            Purpose::Amend(cid) => Ok(vec![super::amend::accepted(*cid, terms, at)]),
+            Purpose::Subscribe
             | Purpose::Logon
             | Purpose::PlaceBatch(_)
             | Purpose::CancelBatch(_) => Ok(Vec::new()),

@@ -90,6 +90,33 @@ impl BybitSigner {
     }
 }
 
+/// A `u64`'s digits, inline.
+pub(super) struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    pub(super) fn as_bytes_mut(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+pub(super) fn itoa_buf(v: u64) -> Digits {
+    let mut buf = [0u8; 20];
+    let mut n = buf.len();
+    let mut v = v;
+    loop {
+        n -= 1;
+        buf[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    Digits { buf, start: n }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

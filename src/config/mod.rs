@@ -30,6 +30,7 @@ mod raw;
 mod services;
 mod strategies;
 mod validate;
+mod venue_keys;
 
 use std::path::Path;
 

@@ -390,3 +390,135 @@ fn bybit_batch_whose_answer_is_dropped_is_found_by_query() {
     assert_eq!(r.last.overdue, 0);
     r.stop();
 }
+
+/// The simulator's price and original quantity of `cid`'s order (account 0).
+fn sim_terms(r: &Rig, cid: &ClientOrderId) -> Option<(Price, Qty)> {
+    let state = r.sim.state();
+    let o = state["accounts"][0]["orders"]
+        .as_array()?
+        .iter()
+        .find(|o| o["clientOrderId"].as_str() == Some(cid.as_str()))?
+        .clone();
+    Some((
+        Price::parse(o["price"].as_str()?).ok()?,
+        Qty::parse(o["origQty"].as_str()?).ok()?,
+    ))
+}
+
+#[test]
+fn bybit_amends_of_one_burst_are_one_amend_batch() {
+    let mut r = bybit_rig();
+    let (bid, _) = r.book();
+    let far = |n| ticks(bid, "0.01", n);
+    let orders = [
+        (Side::Buy, OrderKind::Limit, far(-300), "0.001"),
+        (Side::Buy, OrderKind::Limit, far(-400), "0.001"),
+        (Side::Buy, OrderKind::Limit, far(-500), "0.001"),
+    ];
+    let cids = burst(&mut r, &orders);
+    wait_statuses(&mut r, &cids, |_| OrderStatus::Acked);
+    // Two re-prices and one amend the account cannot pay for (50 BTC), in one burst.
+    let new = [
+        (far(-310), "0.002"),
+        (far(-410), "0.001"),
+        (far(-500), "50"),
+    ];
+    let intents = cids
+        .iter()
+        .zip(new)
+        .map(|(&cid, (price, qty))| OrderIntent::Amend {
+            strategy: StrategyId(0),
+            cid,
+            price,
+            qty: Qty::parse(qty).unwrap(),
+        })
+        .collect();
+    bursts().send(intents).unwrap();
+    let want = [
+        (far(-310), Qty::parse("0.002").unwrap()),
+        (far(-410), Qty::parse("0.001").unwrap()),
+        (far(-500), Qty::parse("0.001").unwrap()),
+    ];
+    let moved = wait_for(Duration::from_secs(30), || {
+        (0..3)
+            .all(|k| sim_terms(&r, &cids[k]) == Some(want[k]))
+            .then_some(())
+    });
+    assert!(
+        moved.is_some(),
+        "the venue's terms: {:?}",
+        cids.iter().map(|c| sim_terms(&r, c)).collect::<Vec<_>>()
+    );
+    assert_eq!(seen(&r, "WS", "order.amend-batch"), 1);
+    assert_eq!(seen(&r, "WS", "order.amend"), 0, "no single amend op");
+    assert_eq!(seen(&r, "WS", "order.cancel"), 0, "amended in place");
+    assert_eq!(seen(&r, "WS", "order.create"), 0, "no new order");
+    // The amends settled in the engine: every order still open, one order each at the venue,
+    // and nothing left pending.
+    wait_statuses(&mut r, &cids, |_| OrderStatus::Acked);
+    for c in &cids {
+        assert_eq!(sim_count(&r, c), 1, "the order keeps its ids");
+    }
+    let settled = wait_for(Duration::from_secs(20), || {
+        r.refresh();
+        (r.last.counters.amends_sent == 3 && r.last.overdue == 0).then_some(())
+    });
+    assert!(settled.is_some(), "{:?}", r.last.counters);
+    assert_eq!(engine_qtys(&r, &cids), want.map(|w| w.1).to_vec());
+    r.assert_books_agree(Duration::from_secs(20), 3);
+    r.stop();
+}
+
+/// The engine's quantity of each of `cids`' orders.
+fn engine_qtys(r: &Rig, cids: &[ClientOrderId]) -> Vec<Qty> {
+    cids.iter()
+        .map(|c| {
+            r.last
+                .orders
+                .iter()
+                .find(|o| o.cid == *c)
+                .map_or(Qty::ZERO, |o| o.qty)
+        })
+        .collect()
+}
+
+#[test]
+fn bybit_amend_batch_whose_answer_is_dropped_is_settled_by_query() {
+    let mut r = bybit_rig();
+    let (bid, _) = r.book();
+    let far = |n| ticks(bid, "0.01", n);
+    let orders = [
+        (Side::Buy, OrderKind::Limit, far(-300), "0.001"),
+        (Side::Buy, OrderKind::Limit, far(-400), "0.001"),
+    ];
+    let cids = burst(&mut r, &orders);
+    wait_statuses(&mut r, &cids, |_| OrderStatus::Acked);
+    // The answer is lost and so are the order pushes: only a query can tell the new terms.
+    r.sim.faults().set_drop_ack_rate(1.0);
+    r.sim.faults().set_drop_user_event_rate(1.0);
+    let intents = cids
+        .iter()
+        .zip([far(-320), far(-420)])
+        .map(|(&cid, price)| OrderIntent::Amend {
+            strategy: StrategyId(0),
+            cid,
+            price,
+            qty: Qty::parse("0.003").unwrap(),
+        })
+        .collect();
+    bursts().send(intents).unwrap();
+    let three = Qty::parse("0.003").unwrap();
+    let found = wait_for(Duration::from_secs(30), || {
+        r.refresh();
+        (engine_qtys(&r, &cids) == vec![three, three]).then_some(())
+    });
+    assert!(found.is_some(), "engine: {:?}", engine_qtys(&r, &cids));
+    assert_eq!(seen(&r, "WS", "order.amend-batch"), 1);
+    assert_eq!(sim_terms(&r, &cids[0]), Some((far(-320), three)));
+    assert_eq!(sim_terms(&r, &cids[1]), Some((far(-420), three)));
+    assert!(r.last.counters.queries_sent > 0, "{:?}", r.last.counters);
+    r.sim.faults().set_drop_ack_rate(0.0);
+    r.sim.faults().set_drop_user_event_rate(0.0);
+    r.assert_books_agree(Duration::from_secs(20), 2);
+    r.stop();
+}

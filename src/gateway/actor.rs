@@ -785,7 +785,14 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             price_decimals: inst.price_decimals,
             qty_decimals: inst.qty_decimals,
         };
+        // Held for a batch amend (`actor/batch.rs`): counted as written now, as the burst
+        // sends it before it ends.
+        let held = self.amends_batched();
+        if held {
+            self.burst.amends.push((cid, price, qty));
+        }
         let written = match self.rest.as_mut().filter(|_| self.orders_over_rest) {
+            Some(_) if held => true,
             Some(rest) => rest.amend(&order, now, vms),
             None => {
                 let mut out = std::mem::take(&mut self.out);

@@ -17,13 +17,14 @@
 //! (the connection is registered with the hub for it; it renders no pushes).
 //!
 //! Batches, from Bybit's v5 batch-order docs (the trade WebSocket carries the REST
-//! endpoints' parameters): `order.create-batch` / `order.cancel-batch` with one argument
-//! `{"category","request":[…]}` of at most 10 (spot) or 20 (linear) items of one category,
-//! each placed or cancelled as its single op would be, in the order sent; the answer's
-//! `data.list` holds one `{category, symbol, orderId, orderLinkId, createAt}` per item
-//! (`orderId` empty when refused) and `retExtInfo.list` one `{code, msg}` per item. A
-//! request over the cap, without a list or of another category is refused whole (10001).
-//! `order.amend-batch` is not simulated. Every order op of the trade socket is written in
+//! endpoints' parameters): `order.create-batch` / `order.cancel-batch` /
+//! `order.amend-batch` with one argument `{"category","request":[…]}` of at most 10 (spot)
+//! or 20 (linear) items of one category, each placed, cancelled or amended as its single op
+//! would be, in the order sent; the answer's `data.list` holds one `{category, symbol,
+//! orderId, orderLinkId}` per item (and `createAt` for a create; `orderId` empty when
+//! refused) and `retExtInfo.list` one `{code, msg}` per item. A request over the cap,
+//! without a list or of another category is refused whole (10001). Every order op of the
+//! trade socket is written in
 //! the simulator's request log (`SimHandle::rest_log`) as method `WS`, path the op, status
 //! 200 (0 when its answer was dropped): tests count the requests the venue saw.
 
@@ -164,7 +165,8 @@ impl BybitTradeSession {
         });
     }
 
-    /// `order.create-batch` / `order.cancel-batch`: the request's code and message, and its
+    /// `order.create-batch` / `order.cancel-batch` / `order.amend-batch`: the request's code
+    /// and message, and its
     /// `data` and `retExtInfo` (one item each per order, in the order sent).
     fn batch(&self, op: &str, account: usize, args: &[Value]) -> (i64, String, Value, Value) {
         let refuse = |msg: &str| (10001, msg.to_owned(), json!({}), json!({}));
@@ -199,18 +201,28 @@ impl BybitTradeSession {
                 )
             } else if op == "order.create-batch" {
                 create(&self.shared, account, &one).0
+            } else if op == "order.amend-batch" {
+                super::bybit_amend::amend(&self.shared, account, &one)
             } else {
                 cancel(&self.shared, account, &one)
             };
             let code = body.get("retCode").and_then(Value::as_i64).unwrap_or(0);
             let r = |k: &str| body.pointer(&format!("/result/{k}")).cloned();
-            data.push(json!({
+            let mut d = json!({
                 "category": cat,
                 "symbol": s("symbol"),
                 "orderId": r("orderId").unwrap_or(json!("")),
                 "orderLinkId": r("orderLinkId").unwrap_or_else(|| json!(s("orderLinkId"))),
-                "createAt": if code == 0 { now_ms().to_string() } else { String::new() },
-            }));
+            });
+            // Only the create batch's items carry the creation time.
+            if op == "order.create-batch" {
+                d["createAt"] = json!(if code == 0 {
+                    now_ms().to_string()
+                } else {
+                    String::new()
+                });
+            }
+            data.push(d);
             ext.push(
                 json!({"code": code, "msg": body.get("retMsg").cloned().unwrap_or(json!(""))}),
             );
@@ -264,10 +276,10 @@ impl Session for BybitTradeSession {
                 }
                 Err((code, msg)) => Self::reply(q, envelope(code, msg, self.conn_id())),
             },
-            ("order.create-batch" | "order.cancel-batch", None) => {
+            ("order.create-batch" | "order.cancel-batch" | "order.amend-batch", None) => {
                 Self::reply(q, envelope(10003, "Request not authorized", self.conn_id()));
             }
-            ("order.create-batch" | "order.cancel-batch", Some(account)) => {
+            ("order.create-batch" | "order.cancel-batch" | "order.amend-batch", Some(account)) => {
                 if let Some(r) = &req_id
                     && !self.req_ids.insert(r.clone())
                 {

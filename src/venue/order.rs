@@ -76,6 +76,9 @@ pub enum Purpose {
     PlaceBatch(Box<CidBatch>),
     /// Cancels in one batch request, by client id in the order sent.
     CancelBatch(Box<CidBatch>),
+    /// Amends in one batch request, by client id in the order sent (`RestCodec::
+    /// amend_batch`); each order's new terms stay with the codec until the answer.
+    AmendBatch(Box<CidBatch>),
 }
 
 /// The client ids one batch request carries, in the order sent: a fixed-capacity array.

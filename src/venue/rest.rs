@@ -421,6 +421,23 @@ pub trait RestCodec: Send + 'static {
     ) -> Option<RestHead> {
         None
     }
+    /// Whether in-place amends of one symbol's orders go in batch requests
+    /// ([`RestCodec::amend_batch`], at most `batch_limit`).
+    fn amends_in_batch(&self) -> bool {
+        false
+    }
+    /// Amends of one symbol's orders in one request (2 to `batch_limit`), each to its new
+    /// price and total quantity, with `Purpose::AmendBatch`: each order is settled by its own
+    /// item (its new terms, a refusal leaving it as it was, or unknown and queried); no
+    /// answer leaves every amend unknown. `None`, writing nothing, where the codec cannot.
+    fn amend_batch(
+        &mut self,
+        _orders: &[PlaceOrder<'_>],
+        _now_ms: u64,
+        _buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        None
+    }
 
     /// Perpetuals: the account's position in `symbol` (`Position`, size zero when flat);
     /// `None`, writing nothing, on a venue without positions or whose codec does not ask.
@@ -538,6 +555,17 @@ pub fn unknown_outcome(purpose: Purpose, out: &mut Vec<SessionEvent>) {
             SessionEvent::Uncertain { cid }
         }
         // Every order of the batch.
+        // Each amend of the batch as a single amend with no answer.
+        Purpose::AmendBatch(ids) => {
+            out.extend(ids.as_slice().iter().map(|&cid| SessionEvent::Failed {
+                purpose: Purpose::Amend(cid),
+                error: VenueError {
+                    code: 0,
+                    msg: "no answer (timeout, 5xx or connection lost)".into(),
+                },
+            }));
+            return;
+        }
         Purpose::PlaceBatch(ids) | Purpose::CancelBatch(ids) => {
             out.extend(
                 ids.as_slice()

@@ -5,13 +5,15 @@
 //! most `batch_limit` orders, before the poll's cancels. A symbol with one held order (or a
 //! chunk's remainder of one) goes as the single-order request, byte for byte. The burst's
 //! cancels are held the same way and go per symbol as batch cancels after the other
-//! deferred requests were handled.
+//! deferred requests were handled. Where the codec amends in batches
+//! (`RestCodec::amends_in_batch`), the burst's in-place amends, past their checks in
+//! `on_amend`, are held and go per symbol as batch amends just before the held cancels.
 //!
 //! An order is `Sent` (open for risk, chased) from its check, as before; a batch that could
 //! not be queued leaves each of its orders unknown (queried, as a single order that could
 //! not be queued). Each order's tick-to-order is recorded when its request is queued.
 
-use crate::types::{ClientOrderId, UnixNanos};
+use crate::types::{ClientOrderId, Price, Qty, UnixNanos};
 use crate::venue::order::{CidBatch, OrderSession, PlaceOrder};
 use crate::venue::rest::RestCodec;
 
@@ -222,6 +224,109 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             c.queried_at = Some(now);
             if sent {
                 c.cancel_written_at = written;
+            }
+        }
+    }
+
+    /// Whether the open burst's in-place amends are held for batch amends.
+    pub(super) fn amends_batched(&self) -> bool {
+        self.batching() && self.rest.as_ref().is_some_and(|r| r.amends_in_batch())
+    }
+
+    /// Sends the held amends: per symbol, chunks of at most `batch_limit` (one alone goes as
+    /// a single amend). Each was counted as written in `on_amend` (pending, chased at its
+    /// deadline); one whose request could not be queued is settled by that query.
+    pub(super) fn send_held_amends(&mut self, now: UnixNanos) {
+        let mut held = std::mem::take(&mut self.burst.amends);
+        if held.is_empty() {
+            self.burst.amends = held;
+            return;
+        }
+        let limit = self.rest.as_ref().map_or(1, |r| r.batch_limit());
+        let vms = self.venue_ms(now);
+        let mut k = 0;
+        while k < held.len() {
+            let Some(inst) = self.table.get(&held[k].0).map(|o| o.instrument) else {
+                k += 1;
+                continue;
+            };
+            // This symbol's amends from `k` on move to its front, in the order they came.
+            let mut n = 0;
+            for j in k..held.len() {
+                if self
+                    .table
+                    .get(&held[j].0)
+                    .is_some_and(|o| o.instrument == inst)
+                {
+                    held[k + n..=j].rotate_right(1);
+                    n += 1;
+                }
+            }
+            for part in held[k..k + n].chunks(limit.max(1)) {
+                self.amend_part(inst, part, now, vms);
+            }
+            k += n;
+        }
+        held.clear();
+        self.burst.amends = held;
+    }
+
+    fn amend_part(
+        &mut self,
+        inst: crate::types::InstrumentId,
+        part: &[(ClientOrderId, Price, Qty)],
+        now: UnixNanos,
+        vms: u64,
+    ) {
+        let Some(i) = self
+            .instruments
+            .get(inst.index())
+            .filter(|i| i.venue == self.venue.id)
+        else {
+            return;
+        };
+        let Some(first) = self.table.get(&part[0].0) else {
+            return;
+        };
+        let blank = PlaceOrder {
+            symbol: &i.symbol,
+            cid: &first.cid,
+            side: first.side,
+            kind: first.kind,
+            tif: first.tif,
+            price: first.price,
+            qty: first.qty,
+            price_decimals: i.price_decimals,
+            qty_decimals: i.qty_decimals,
+            reduce_only: first.reduce_only,
+        };
+        let mut orders = [blank; CidBatch::CAP];
+        let mut n = 0;
+        for (cid, price, qty) in part {
+            if let Some(o) = self.table.get(cid) {
+                orders[n] = PlaceOrder {
+                    cid: &o.cid,
+                    side: o.side,
+                    kind: o.kind,
+                    tif: o.tif,
+                    price: *price,
+                    qty: *qty,
+                    reduce_only: o.reduce_only,
+                    ..blank
+                };
+                n += 1;
+            }
+        }
+        let Some(rest) = self.rest.as_mut() else {
+            return;
+        };
+        match n {
+            0 => {}
+            1 => {
+                rest.amend(&orders[0], now, vms);
+            }
+            n => {
+                rest.amend_batch(&orders[..n], now, vms);
             }
         }
     }

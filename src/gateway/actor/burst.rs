@@ -66,6 +66,9 @@ pub(super) struct Burst {
     pub held: Vec<super::batch::Held>,
     /// Cancels held for batch cancels, sent after the other deferred requests.
     pub cancels: Vec<ClientOrderId>,
+    /// Amends held for batch amends (client id, new price, new total quantity), sent with
+    /// the held cancels.
+    pub amends: Vec<(ClientOrderId, Price, Qty)>,
 }
 
 impl Default for Burst {
@@ -79,6 +82,7 @@ impl Default for Burst {
             first_done: false,
             held: Vec::with_capacity(BATCH),
             cancels: Vec::with_capacity(BATCH),
+            amends: Vec::with_capacity(BATCH),
         }
     }
 }
@@ -160,6 +164,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 } => self.on_amend(strategy, cid, price, qty, now),
             }
         }
+        self.send_held_amends(now);
         self.send_held_cancels(now);
         self.end_burst(now);
         self.burst.intents = intents;

@@ -1,5 +1,6 @@
-//! The REST transport's batch requests (`RestCodec::place_batch` / `cancel_batch`): several
-//! orders of one symbol in one signed request, admitted and queued as one order request.
+//! The REST transport's batch requests (`RestCodec::place_batch` / `cancel_batch` /
+//! `amend_batch`): several orders of one symbol in one signed request, admitted and queued
+//! as one order request.
 
 use crate::types::{ClientOrderId, UnixNanos};
 use crate::venue::order::{CidBatch, PlaceOrder};
@@ -53,6 +54,32 @@ impl<C: RestCodec> RestOrders<C> {
         }
         let mut buf = self.buffer();
         match self.codec.cancel_batch(symbol, cids, venue_ms, &mut buf) {
+            Some(head) => self.submit(head, buf, venue_ms),
+            None => {
+                self.free.push(buf);
+                false
+            }
+        }
+    }
+
+    /// Whether in-place amends of one symbol's orders go in batch requests.
+    pub fn amends_in_batch(&self) -> bool {
+        self.codec.amends_in_place() && self.codec.amends_in_batch() && self.batch_limit() > 1
+    }
+
+    /// Amends of one symbol's orders in one request; false if it could not be queued (none
+    /// of them left).
+    pub fn amend_batch(
+        &mut self,
+        orders: &[PlaceOrder<'_>],
+        now: UnixNanos,
+        venue_ms: u64,
+    ) -> bool {
+        if !self.admit(Class::Order, now) {
+            return false;
+        }
+        let mut buf = self.buffer();
+        match self.codec.amend_batch(orders, venue_ms, &mut buf) {
             Some(head) => self.submit(head, buf, venue_ms),
             None => {
                 self.free.push(buf);

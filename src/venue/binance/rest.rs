@@ -437,7 +437,8 @@ impl BinanceRest {
             Purpose::Positions(_)
             | Purpose::SetLeverage { .. }
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Err(crate::venue::binance::user::DecodeError::Field(
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Err(crate::venue::binance::user::DecodeError::Field(
                 "positions (a spot venue has none)",
             )),
         };

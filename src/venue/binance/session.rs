@@ -635,7 +635,8 @@ impl Session {
             Purpose::Positions(_)
             | Purpose::SetLeverage { .. }
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => {}
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => {}
         }
     }
 }

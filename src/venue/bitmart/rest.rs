@@ -483,7 +483,8 @@ impl RestCodec for BitmartRest {
             | Purpose::Positions(_)
             | Purpose::SetLeverage { .. }
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Ok(Vec::new()),
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

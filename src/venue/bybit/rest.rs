@@ -597,7 +597,8 @@ impl RestCodec for BybitRest {
             Purpose::Subscribe
             | Purpose::Logon
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Ok(Vec::new()),
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -21,8 +21,8 @@
 //! `header` carrying the `X-Bapi-Limit*` trio for the request's endpoint, read as the REST
 //! headers are; `reqId` sent as the request's decimal id; an `order.amend` answered `retCode`
 //! 0 meaning the new terms hold (the docs call every acknowledgement "accepted, confirm on
-//! the order stream). The batch ops `order.create-batch` and `order.cancel-batch` are in
-//! `trade_batch.rs` (with their own unconfirmed readings); `order.amend-batch` is not built.
+//! the order stream). The batch ops `order.create-batch`, `order.cancel-batch` and
+//! `order.amend-batch` are in `trade_batch.rs` (with their own unconfirmed readings).
 
 use std::fmt::Write as _;
 
@@ -58,6 +58,8 @@ struct Sent {
     id: u64,
     purpose: Purpose,
     terms: Option<(Price, Qty)>,
+    /// A batch amend's new terms, one per order in the order sent (`trade_batch.rs`).
+    batch_terms: Option<Box<batch::Terms>>,
 }
 
 /// A Bybit key's order transport over `/v5/trade`, with REST for everything else.
@@ -75,6 +77,10 @@ pub struct BybitTrade {
     item: Vec<u8>,
     /// Batch requests' client ids, reused.
     batches: crate::venue::order::BatchPool,
+    /// Batch amends' new terms, reused. Boxed on purpose: each box moves into a request's
+    /// record and back, never its contents.
+    #[allow(clippy::vec_box)]
+    terms: Vec<Box<batch::Terms>>,
 }
 
 impl BybitTrade {
@@ -98,6 +104,7 @@ impl BybitTrade {
             args: Vec::with_capacity(256),
             item: Vec::with_capacity(256),
             batches: Default::default(),
+            terms: Vec::new(),
         })
     }
 
@@ -120,7 +127,12 @@ impl BybitTrade {
         );
         buf.extend_from_slice(&self.args);
         buf.extend_from_slice(b"]}");
-        self.sent[id as usize % SLOTS] = Some(Sent { id, purpose, terms });
+        self.sent[id as usize % SLOTS] = Some(Sent {
+            id,
+            purpose,
+            terms,
+            batch_terms: None,
+        });
         RestHead {
             id,
             method: Method::WsText,
@@ -155,12 +167,16 @@ impl BybitTrade {
         };
         let body = match answer {
             Answer::Http { body, .. } => body,
-            Answer::Timeout | Answer::Transport => return unknown(sent.purpose, out),
+            Answer::Timeout | Answer::Transport => {
+                self.give_terms(sent.batch_terms);
+                return unknown(sent.purpose, out);
+            }
             Answer::NotSent => {
                 let error = VenueError {
                     code: 10006,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
+                self.give_terms(sent.batch_terms);
                 return refuse(sent.purpose, error, at, out);
             }
         };
@@ -168,6 +184,7 @@ impl BybitTrade {
             Ok(v) => v,
             Err(e) => {
                 out.push(SessionEvent::Undecodable(e.to_string()));
+                self.give_terms(sent.batch_terms);
                 return unknown(sent.purpose, out);
             }
         };
@@ -186,9 +203,16 @@ impl BybitTrade {
                 out.push(SessionEvent::RateLimited {
                     retry_after_ms: 1_000,
                 });
+                self.give_terms(sent.batch_terms);
                 return unknown(sent.purpose, out);
             }
+            self.give_terms(sent.batch_terms);
             return refuse(sent.purpose, error, at, out);
+        }
+        if let (Purpose::AmendBatch(ids), Some(terms)) = (&sent.purpose, &sent.batch_terms) {
+            batch::amend_batch_answer(ids, terms, &v, at, out);
+            self.give_terms(sent.batch_terms);
+            return self.recycle(sent.purpose);
         }
         match sent.purpose {
             Purpose::Place(cid) => out.push(
@@ -230,6 +254,11 @@ impl BybitTrade {
 fn unknown(purpose: Purpose, out: &mut Vec<SessionEvent>) {
     match purpose {
         Purpose::Amend(cid) => out.push(SessionEvent::Uncertain { cid }),
+        Purpose::AmendBatch(ids) => out.extend(
+            ids.as_slice()
+                .iter()
+                .map(|&cid| SessionEvent::Uncertain { cid }),
+        ),
         p => unknown_outcome(p, out),
     }
 }
@@ -248,6 +277,11 @@ fn refuse(purpose: Purpose, error: VenueError, at: UnixNanos, out: &mut Vec<Sess
             },
         }),
         Purpose::PlaceBatch(ids) => batch::refuse_each(&ids, false, error, out),
+        Purpose::AmendBatch(ids) => {
+            for &cid in ids.as_slice() {
+                refuse(Purpose::Amend(cid), error.clone(), at, out);
+            }
+        }
         Purpose::CancelBatch(ids) => batch::refuse_each(&ids, true, error, out),
         p => refused(p, error, out),
     }
@@ -410,6 +444,21 @@ impl RestCodec for BybitTrade {
         buf: &mut Vec<u8>,
     ) -> Option<RestHead> {
         self.cancel_batch_frame(symbol, cids, now_ms, buf)
+    }
+
+    /// Over the trade socket only (Bybit's REST batch endpoints are not built).
+    fn amends_in_batch(&self) -> bool {
+        true
+    }
+
+    /// `order.amend-batch` by `orderLinkId` (`trade_batch.rs`).
+    fn amend_batch(
+        &mut self,
+        orders: &[PlaceOrder<'_>],
+        now_ms: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<RestHead> {
+        self.amend_batch_frame(orders, now_ms, buf)
     }
 
     fn positions(&mut self, symbol: &str, now_ms: u64, buf: &mut Vec<u8>) -> Option<RestHead> {

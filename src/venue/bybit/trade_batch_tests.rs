@@ -194,3 +194,100 @@ fn batch_answers_settle_each_order_by_its_item() {
         }]
     );
 }
+
+#[test]
+fn amend_batches_are_the_documented_request_and_settle_each_order() {
+    let mut c = codec(Category::Linear);
+    assert!(c.amends_in_batch());
+    let (a, b, d) = (cid("mk0a"), cid("mk0b"), cid("mk0d"));
+    let mut two = order(&b, Side::Buy, OrderKind::Limit, "94000.25");
+    two.qty = Qty::parse("0.002").unwrap();
+    let orders = [
+        order(&a, Side::Buy, OrderKind::Limit, "95000"),
+        two,
+        order(&d, Side::Buy, OrderKind::Limit, "93000"),
+    ];
+    let mut buf = Vec::new();
+    let h = c.amend_batch(&orders, 1_711_001_595_400, &mut buf).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        format!(
+            r#"{{"reqId":"{}","header":{{"X-BAPI-TIMESTAMP":"1711001595400","X-BAPI-RECV-WINDOW":"5000"}},"op":"order.amend-batch","args":[{{"category":"linear","request":[{{"symbol":"BTCUSDT","orderLinkId":"mk0a","qty":"0.001","price":"95000.00"}},{{"symbol":"BTCUSDT","orderLinkId":"mk0b","qty":"0.002","price":"94000.25"}},{{"symbol":"BTCUSDT","orderLinkId":"mk0d","qty":"0.001","price":"93000.00"}}]}}]}}"#,
+            h.id
+        )
+    );
+    // The first amended (its sent terms hold), the second refused as documented (110001:
+    // gone), the third an unlisted code (left to a query).
+    let body = format!(
+        r#"{{"reqId":"{}","retCode":0,"retMsg":"OK","op":"order.amend-batch","data":{{"list":[{{"category":"linear","symbol":"BTCUSDT","orderId":"1","orderLinkId":"mk0a"}},{{"category":"linear","symbol":"BTCUSDT","orderId":"","orderLinkId":"mk0b"}},{{"category":"linear","symbol":"BTCUSDT","orderId":"","orderLinkId":"mk0d"}}]}},"retExtInfo":{{"list":[{{"code":0,"msg":"OK"}},{{"code":110001,"msg":"Order does not exist."}},{{"code":10016,"msg":"Server error"}}]}}}}"#,
+        h.id
+    );
+    let mut out = Vec::new();
+    c.on_answer(h.id, ok(&body), T, &mut out);
+    assert_eq!(
+        out,
+        vec![
+            SessionEvent::Order {
+                cid: a,
+                event: OrderEvent::Amended {
+                    price: Price::parse("95000").unwrap(),
+                    qty: Qty::parse("0.001").unwrap(),
+                    at: T
+                }
+            },
+            SessionEvent::Order {
+                cid: b,
+                event: OrderEvent::AmendRejected {
+                    code: 110001,
+                    at: T
+                }
+            },
+            SessionEvent::Uncertain { cid: d },
+        ]
+    );
+    // No answer: every amend unknown (queried; the order's terms settle it).
+    let h = c.amend_batch(&orders[..2], 1, &mut buf).unwrap();
+    out.clear();
+    c.on_answer(h.id, Answer::Timeout, T, &mut out);
+    assert_eq!(
+        out,
+        vec![
+            SessionEvent::Uncertain { cid: a },
+            SessionEvent::Uncertain { cid: b },
+        ]
+    );
+    // Refused whole with a documented code: each amend refused, each order as it was.
+    let h = c.amend_batch(&orders[..2], 1, &mut buf).unwrap();
+    out.clear();
+    let body = format!(
+        r#"{{"reqId":"{}","retCode":10004,"retMsg":"Invalid sign","op":"order.amend-batch","data":{{}},"retExtInfo":{{}}}}"#,
+        h.id
+    );
+    c.on_answer(h.id, ok(&body), T, &mut out);
+    assert!(
+        matches!(out.as_slice(), [SessionEvent::Order { cid: x, event: OrderEvent::AmendRejected { code: 10004, .. } }, SessionEvent::Order { cid: y, event: OrderEvent::AmendRejected { code: 10004, .. } }] if *x == a && *y == b),
+        "{out:?}"
+    );
+    // An item naming another order: that amend unknown.
+    let h = c.amend_batch(&orders[..2], 1, &mut buf).unwrap();
+    out.clear();
+    let body = format!(
+        r#"{{"reqId":"{}","retCode":0,"retMsg":"OK","op":"order.amend-batch","data":{{"list":[{{"orderId":"1","orderLinkId":"mk0b"}},{{"orderId":"2","orderLinkId":"mk0b"}}]}},"retExtInfo":{{"list":[{{"code":0,"msg":"OK"}},{{"code":0,"msg":"OK"}}]}}}}"#,
+        h.id
+    );
+    c.on_answer(h.id, ok(&body), T, &mut out);
+    assert_eq!(out[0], SessionEvent::Uncertain { cid: a });
+    assert!(
+        matches!(&out[1], SessionEvent::Order { cid, event: OrderEvent::Amended { .. } } if *cid == b)
+    );
+    // Over the cap or two symbols: nothing written.
+    let mut spot = codec(Category::Spot);
+    let ids: Vec<ClientOrderId> = (0..11).map(|k| cid(&format!("mk{k}"))).collect();
+    let many: Vec<PlaceOrder<'_>> = ids
+        .iter()
+        .map(|c| order(c, Side::Buy, OrderKind::Limit, "1"))
+        .collect();
+    buf.clear();
+    assert!(spot.amend_batch(&many, 1, &mut buf).is_none());
+    assert!(buf.is_empty());
+}

@@ -154,7 +154,8 @@ impl CoinbaseRest {
             | Purpose::Positions(_)
             | Purpose::SetLeverage { .. }
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Vec::new(),
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Vec::new(),
         })
     }
 

@@ -563,7 +563,8 @@ impl RestCodec for CoindcxRest {
             Purpose::Subscribe
             | Purpose::Logon
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Ok(Vec::new()),
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -600,7 +600,7 @@ impl RestCodec for DeltaRest {
             Purpose::SetLeverage { symbol, leverage } => {
                 perp::leverage_answer(symbol, *leverage, result)
             }
-            Purpose::Subscribe | Purpose::Logon => Ok(Vec::new()),
+            Purpose::Subscribe | Purpose::Logon | Purpose::AmendBatch(_) => Ok(Vec::new()),
             Purpose::PlaceBatch(_) | Purpose::CancelBatch(_) => {
                 self.batch_answer(&purpose, result, at)
             }

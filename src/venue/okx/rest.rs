@@ -402,7 +402,8 @@ impl RestCodec for OkxRest {
             | Purpose::Positions(_)
             | Purpose::SetLeverage { .. }
             | Purpose::PlaceBatch(_)
-            | Purpose::CancelBatch(_) => Ok(Vec::new()),
+            | Purpose::CancelBatch(_)
+            | Purpose::AmendBatch(_) => Ok(Vec::new()),
         };
         match decoded {
             Ok(evs) => out.extend(evs),

@@ -289,6 +289,7 @@ fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
         demo_trading: false,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     };
     let md = SpotMdHandler::for_venue(&venue, &[instrument()], FeedOptions::default().sync_limits)
         .expect("handler");

@@ -274,7 +274,8 @@ fn the_private_samples_decode() {
             json!({"kind": "order", "venue_order_id": "ff5a645f-84b7-4d63-b513-9e2f960855fc",
             "symbol": "B-ID_USDT", "side": "sell", "order_type": "take_profit_limit",
             "status": "cancelled", "price": "0.9", "qty": "0", "filled_qty": "0",
-            "avg_price": "0", "fee": "0", "ts": "1705999727686"})
+            "avg_price": "0", "fee": "0", "margin_currency": "INR", "conversion_price": "89",
+            "ts": "1705999727686"})
         ]
     );
     assert_eq!(
@@ -282,7 +283,8 @@ fn the_private_samples_decode() {
         vec![
             json!({"kind": "position", "symbol": "B-BNB_USDT", "qty": "0",
             "entry_price": "0", "leverage": "10", "mark": "0", "liquidation_price": "0",
-            "margin_type": "isolated", "ts": "1717754279737"})
+            "margin_type": "isolated", "margin_currency": "INR", "conversion_price": "89",
+            "ts": "1717754279737"})
         ]
     );
     assert_eq!(

@@ -76,6 +76,7 @@ fn venue(sim: &SimHandle) -> VenueConfig {
         demo_trading: false,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     }
 }
 

@@ -123,6 +123,7 @@ fn rig(limits: RiskLimits) -> Rig {
         demo_trading: false,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 64, FullPolicy::Backpressure);
     let (updates_tx, updates) = bounded("updates", 256, FullPolicy::Backpressure);

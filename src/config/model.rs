@@ -301,6 +301,9 @@ pub struct VenueConfig {
     /// CoinDCX futures: a book without a depth snapshot for this long is marked stale
     /// (`None`: the codec's 5 s).
     pub book_stale_after: Option<Duration>,
+    /// CoinDCX futures: the currency the account's orders, positions and wallet are margined
+    /// in (`margin_currency`: `USDT`, or `INR`); `None`: USDT. Other venues: always `None`.
+    pub margin_currency: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -178,6 +178,9 @@ pub struct RawVenue {
     /// CoinDCX futures only: how long a book may go without a depth snapshot before it is
     /// marked stale (default `5s`).
     pub book_stale_after: Option<DurationStr>,
+    /// CoinDCX futures only: the margin currency of the venue block's orders, positions and
+    /// wallet, `"USDT"` (default) or `"INR"`.
+    pub margin_currency: Option<String>,
     /// Default `false`: open orders on the venue that the engine has no record of are
     /// reported, and cancelled only when this is `true` (they may be someone's manual orders).
     #[serde(default)]

@@ -13,7 +13,7 @@ use super::model::*;
 use super::placement::{self, Actors};
 use super::raw::*;
 use super::services::{notifications, paper, persistence, risk_limits, status};
-use super::venue_keys::{fills_poll, keys_fit_kind, url_fits_mode};
+use super::venue_keys::{fills_poll, keys_fit_kind, margin_currency, url_fits_mode};
 
 /// Binance rejects a `recvWindow` above 60 000 ms.
 const BINANCE_MAX_RECV_WINDOW: Duration = Duration::from_secs(60);
@@ -348,6 +348,10 @@ fn venues(
         if book_stale_after.is_err() {
             good = false;
         }
+        let margin_currency = margin_currency(errors, &p("margin_currency"), v);
+        if margin_currency.is_err() {
+            good = false;
+        }
         let credentials = credentials(errors, &path, v);
         let fills_poll = fills_poll(errors, &p("fills_poll"), v);
         let first_of_name = !list.ok().any(|(j, o)| j < i && o.name == v.name);
@@ -477,6 +481,7 @@ fn venues(
                     demo_trading: v.demo_trading.unwrap_or(false),
                     fills_poll,
                     book_stale_after: book_stale_after.unwrap_or(None),
+                    margin_currency: margin_currency.unwrap_or(None),
                 })
             }
             _ => ok = false,

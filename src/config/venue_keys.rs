@@ -154,3 +154,106 @@ pub(super) fn fills_poll(
     }
     Ok(Some(d))
 }
+
+/// `margin_currency`: CoinDCX futures only, `"USDT"` (the default) or `"INR"` — the wallet
+/// the venue block's orders, positions and balances are margined in (exchanges.md §7.3's
+/// `margin_currency_short_name`). Prices and quantities stay in the instrument's quote.
+pub(super) fn margin_currency(
+    errors: &mut ConfigErrors,
+    path: &str,
+    v: &RawVenue,
+) -> Checked<Option<String>> {
+    let Some(m) = v.margin_currency.as_deref() else {
+        return Ok(None);
+    };
+    if v.kind != RawVenueKind::CoindcxFutures {
+        errors.push(
+            path,
+            "applies to coindcx-futures only: the other venues margin a perpetual in its \
+             settlement asset (the instrument's settle)",
+        );
+        return Err(Reported);
+    }
+    match m {
+        "USDT" | "INR" => Ok(Some(m.to_owned())),
+        other => {
+            errors.push(
+                path,
+                format!(
+                    "{other:?} is not a CoinDCX margin currency: use \"USDT\" (the default) or \
+                     \"INR\""
+                ),
+            );
+            Err(Reported)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `margin_currency` from the TOML to the venue config and the amend wiring.
+
+    use std::path::Path;
+
+    const DEMO: &str = include_str!("../../config/grid-coindcx-delta-demo.toml");
+
+    /// The demo with `coindcx` lines after the CoinDCX block's kind and `delta` lines after
+    /// the Delta block's.
+    fn demo(coindcx: &str, delta: &str) -> String {
+        DEMO.replace(
+            "kind = \"coindcx-futures\"\n",
+            &format!("kind = \"coindcx-futures\"\n{coindcx}"),
+        )
+        .replace(
+            "kind = \"delta-india\"\n",
+            &format!("kind = \"delta-india\"\n{delta}"),
+        )
+    }
+
+    fn errors(text: &str) -> Vec<(String, String)> {
+        match crate::config::parse(text, Path::new("demo.toml")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .iter()
+                .map(|e| (e.path.clone(), e.message.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn margin_currency_is_usdt_or_inr_on_coindcx_futures_only() {
+        let parse = |text: &str| crate::config::parse(text, Path::new("demo.toml")).unwrap();
+        let c = parse(&demo("", ""));
+        let dcx = |c: &crate::config::Config| {
+            c.venues
+                .iter()
+                .find(|v| v.name == "coindcx")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(dcx(&c).margin_currency, None);
+        assert!(crate::engine::venues::amends_in_place(&dcx(&c)).is_some());
+        for m in ["USDT", "INR"] {
+            let c = parse(&demo(&format!("margin_currency = {m:?}\n"), ""));
+            assert_eq!(dcx(&c).margin_currency.as_deref(), Some(m));
+            // Edit is USDT-only: INR orders are re-priced by cancel + new.
+            assert_eq!(
+                crate::engine::venues::amends_in_place(&dcx(&c)).is_some(),
+                m == "USDT"
+            );
+        }
+        for bad in ["\"EUR\"", "\"inr\"", "\"\""] {
+            let e = errors(&demo(&format!("margin_currency = {bad}\n"), ""));
+            assert_eq!(e.len(), 1, "{bad}: {e:?}");
+            assert_eq!(e[0].0, "venues[0].margin_currency");
+            assert!(
+                e[0].1.contains("\"USDT\" (the default) or \"INR\""),
+                "{e:?}"
+            );
+        }
+        let e = errors(&demo("", "margin_currency = \"INR\"\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].0, "venues[1].margin_currency");
+        assert!(e[0].1.contains("coindcx-futures only"), "{e:?}");
+    }
+}

@@ -127,9 +127,13 @@ pub fn amends_in_place(venue: &crate::config::VenueConfig) -> Option<AmendLimits
         VenueKind::BybitSpot | VenueKind::BybitLinear => Some(AmendLimits::Any),
         // `PUT /v2/orders`: a new price and total size (venue/delta/rest_edit.rs).
         VenueKind::DeltaIndia | VenueKind::DeltaGlobal => Some(AmendLimits::Any),
-        // `POST /orders/edit` by the venue id: a new price and total quantity (USDT margin,
-        // the only one wired; venue/coindcx/rest_list.rs).
-        VenueKind::CoindcxFutures => Some(AmendLimits::Any),
+        // `POST /orders/edit` by the venue id: a new price and total quantity, for USDT margin
+        // only as the docs say (venue/coindcx/rest_list.rs); INR-margined orders are re-priced
+        // by cancel + new.
+        VenueKind::CoindcxFutures => {
+            crate::venue::coindcx::edits_margin(venue.margin_currency.as_deref())
+                .then_some(AmendLimits::Any)
+        }
         VenueKind::CoinstoreSpot => None,
     }
 }
@@ -370,12 +374,18 @@ pub fn gateway(spec: GatewaySpec, hooks: GatewayHooks) -> Result<Box<dyn Actor>,
             });
             let signer = crate::venue::coindcx::sign::CoindcxSigner::new(&spec.api_secret);
             let key = spec.api_key.expose();
+            // The wallet every private call names (`margin_currency`, default USDT).
+            let margin = v
+                .margin_currency
+                .as_deref()
+                .unwrap_or(crate::venue::coindcx::DEFAULT_MARGIN);
             let session = crate::venue::coindcx::session::CoindcxSession::new(
                 key,
                 signer.clone(),
                 ids.clone(),
-            );
-            let rest = crate::venue::coindcx::rest::CoindcxRest::new(key, signer, "USDT", ids);
+            )
+            .with_margin_currency(margin);
+            let rest = crate::venue::coindcx::rest::CoindcxRest::new(key, signer, margin, ids);
             finish(Gateway::new(spec, session, &ws, Some(rest))?, hooks)
         }
         VenueKind::CoinstoreSpot => {

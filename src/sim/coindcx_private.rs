@@ -31,6 +31,19 @@
 //! perpetual accounts; pairs map as the public front end maps them (`B-BTC_USDT` →
 //! `BTCUSDT`). Order ids are UUID-shaped renderings of the core's numeric ids
 //! ([`order_uuid`]).
+//!
+//! **Margin currency** (`margin_currency_short_name`, exchanges.md §7.3): a pair is margined
+//! in USDT, or in INR when its `[[sim.symbols]]` says `margin_currency = "INR"`: prices and
+//! quantities stay in USDT, and the margin held, fees, PnL and funding are in INR at `[sim]
+//! coindcx_inr_per_usdt` (`sim/settle.rs`), on the account's INR wallet. A create names the
+//! margin currency (none: USDT) and is refused 400 when it is not the pair's (the simulator
+//! margins each pair in one currency, where CoinDCX offers both wallets); the order list,
+//! the positions and `data/active_instruments` answer the margin currencies asked for (none:
+//! USDT); order and position items carry `margin_currency_short_name` and
+//! `settlement_currency_conversion_price` / `settlement_currency_avg_price` (1 for USDT, the
+//! conversion price for INR); `wallets` and `balance-update` list every currency of the
+//! account, INR included; an edit of an INR-margined order is refused 400 (the docs: edit is
+//! for USDT-margined futures only).
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
@@ -119,6 +132,57 @@ fn pair_name(shared: &Shared, sym: usize) -> String {
     }
 }
 
+/// The margin currency of a pair (`USDT`, or `INR` for a symbol margined in INR:
+/// `sim/settle.rs`).
+pub fn margin_currency(shared: &Shared, sym: usize) -> &str {
+    &shared.cfg.symbols[sym].margin_asset
+}
+
+/// The `settlement_currency_conversion_price` of a pair: margin-asset units per USDT (1 for
+/// USDT margin; `[sim] coindcx_inr_per_usdt` for INR).
+fn conversion_price(shared: &Shared, sym: usize) -> Value {
+    num(shared.cfg.symbols[sym]
+        .perp
+        .map_or(crate::types::SCALE, |p| p.settle_rate))
+}
+
+/// The margin currencies a list or positions body asks for (`margin_currency_short_name`, a
+/// list or one name); `USDT` when the body names none.
+fn margin_filter(body: &Value) -> Vec<String> {
+    match body.get("margin_currency_short_name") {
+        Some(Value::Array(l)) => l
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(m)) => m.split(',').map(|m| m.trim().to_owned()).collect(),
+        _ => vec!["USDT".to_owned()],
+    }
+}
+
+/// `data/active_instruments?margin_currency_short_name[]=…` (public): the perpetual pairs
+/// margined in a currency asked for (`USDT` when the query names none).
+pub fn active_instruments(shared: &Shared, query: &[(String, String)]) -> Value {
+    let mut margins: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k.trim_end_matches("[]") == "margin_currency_short_name")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if margins.is_empty() {
+        margins.push("USDT");
+    }
+    let pairs: Vec<String> = (0..shared.cfg.symbols.len())
+        .filter(|s| shared.cfg.symbols[*s].perp.is_some())
+        .filter(|s| {
+            shared.cfg.symbols[*s]
+                .symbol
+                .ends_with(&shared.cfg.symbols[*s].quote)
+        })
+        .filter(|s| margins.contains(&margin_currency(shared, *s)))
+        .map(|s| pair_name(shared, s))
+        .collect();
+    json!(pairs)
+}
+
 /// CoinDCX's status of a core order in `status` with `executed` filled.
 fn status_name(status: Status, executed: i64) -> &'static str {
     match status {
@@ -169,8 +233,8 @@ pub fn order_item(
         "ideal_margin": num(o.locked), "order_category": null, "stage": "default",
         "group_id": null, "liquidation_fee": null, "position_margin_type": "isolated",
         "display_message": null, "group_status": null,
-        "margin_currency_short_name": shared.cfg.symbols[o.symbol].quote,
-        "settlement_currency_conversion_price": 1.0,
+        "margin_currency_short_name": margin_currency(shared, o.symbol),
+        "settlement_currency_conversion_price": conversion_price(shared, o.symbol),
         "take_profit_price": null, "stop_loss_price": null,
         "created_at": o.time_ms, "updated_at": o.update_ms,
     })
@@ -196,8 +260,9 @@ pub fn position_item(shared: &Shared, ex: &Exchange, account: usize, sym: usize)
         "leverage": num(ex.leverage(account, sym).unwrap_or(100_000_000)),
         "maintenance_margin": 0.0,
         "mark_price": num(ex.mark_price(sym).map_or(0, |m| m.units())),
-        "margin_type": "isolated", "settlement_currency_avg_price": 1.0,
-        "margin_currency_short_name": shared.cfg.symbols[sym].quote,
+        "margin_type": "isolated",
+        "settlement_currency_avg_price": conversion_price(shared, sym),
+        "margin_currency_short_name": margin_currency(shared, sym),
         "updated_at": now_ms(),
     })
 }
@@ -279,9 +344,24 @@ fn create_params(
 ) -> Result<Map<String, Value>, (u16, Value)> {
     let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
     let sym = symbol_of(shared, s("pair")).ok_or_else(|| error(400, "Invalid pair"))?;
-    let quote = &shared.cfg.symbols[sym].quote;
-    if !matches!(s("margin_currency_short_name"), "" | "USDT") || quote != "USDT" {
-        return Err(error(400, "Invalid margin currency"));
+    let margin = match s("margin_currency_short_name") {
+        "" => "USDT",
+        m @ ("USDT" | "INR") => m,
+        _ => return Err(error(400, "Invalid margin currency")),
+    };
+    if shared.cfg.symbols[sym].quote != "USDT" {
+        return Err(error(400, "Invalid pair"));
+    }
+    if margin != margin_currency(shared, sym) {
+        // A simulator limit: each pair is margined in one currency here.
+        return Err(error(
+            400,
+            &format!(
+                "Invalid margin currency: the simulator margins {} in {} only",
+                s("pair"),
+                margin_currency(shared, sym)
+            ),
+        ));
     }
     if let Some(l) = text_or_number(o.get("leverage")) {
         let want = Price::parse(&l).map_err(|_| error(400, "Invalid leverage"))?;
@@ -362,7 +442,8 @@ fn create(shared: &Shared, account: usize, body: &Value) -> ((u16, Value), bool)
     }
 }
 
-/// `orders`: the account's orders on perpetual pairs, newest first, by `status` and `side`.
+/// `orders`: the account's orders on perpetual pairs, newest first, by `status`, `side` and
+/// `margin_currency_short_name`.
 fn list(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
     let statuses: Vec<&str> = body
         .get("status")
@@ -372,6 +453,7 @@ fn list(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
         .map(str::trim)
         .collect();
     let side = body.get("side").and_then(Value::as_str);
+    let margins = margin_filter(body);
     let page: usize = text_or_number(body.get("page"))
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
@@ -388,6 +470,11 @@ fn list(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
         .filter(|o| o.account == account && shared.cfg.symbols[o.symbol].perp.is_some())
         .filter(|o| statuses.contains(&status_name(o.status, o.executed.units())))
         .filter(|o| side.is_none_or(|s| (s == "buy") == (o.side == Side::Buy)))
+        .filter(|o| {
+            margins
+                .iter()
+                .any(|m| m == margin_currency(shared, o.symbol))
+        })
         .collect();
     mine.sort_by_key(|o| std::cmp::Reverse(o.order_id));
     let items: Vec<Value> = mine
@@ -430,7 +517,7 @@ fn edit(shared: &Shared, account: usize, body: &Value) -> (u16, Value) {
     else {
         return error(400, "Order not found");
     };
-    if shared.cfg.symbols[sym].quote != "USDT" {
+    if margin_currency(shared, sym) != "USDT" {
         return error(400, "Edit is supported for USDT margined futures only");
     }
     let res = ex.amend(account, sym, Some(id), None, price, qty);
@@ -510,9 +597,14 @@ fn signed_call(
         ("POST", "orders") => list(shared, account, body),
         ("POST", "orders/edit") => edit(shared, account, body),
         ("POST", "positions") => {
+            // By `margin_currency_short_name` and, when given, `pairs` (comma-separated).
+            let margins = margin_filter(body);
+            let pairs: Vec<&str> = s("pairs").split(',').map(str::trim).collect();
             let ex = shared.ex.lock();
             let items: Vec<Value> = (0..shared.cfg.symbols.len())
                 .filter(|s| shared.cfg.symbols[*s].perp.is_some())
+                .filter(|s| margins.iter().any(|m| m == margin_currency(shared, *s)))
+                .filter(|s| pairs == [""] || pairs.contains(&pair_name(shared, *s).as_str()))
                 .map(|s| position_item(shared, &ex, account, s))
                 .collect();
             (200, Value::Array(items))
@@ -521,6 +613,12 @@ fn signed_call(
             let Some(sym) = symbol_of(shared, s("pair")) else {
                 return error(400, "Invalid pair");
             };
+            // The wallet's position, when named (the reference's body names none).
+            if !matches!(s("margin_currency_short_name"), "")
+                && s("margin_currency_short_name") != margin_currency(shared, sym)
+            {
+                return error(400, "Invalid margin currency");
+            }
             let Some(l) = text_or_number(body.get("leverage")).and_then(|l| Price::parse(&l).ok())
             else {
                 return error(400, "Invalid leverage");

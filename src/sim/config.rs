@@ -72,6 +72,9 @@ pub struct SymbolConfig {
     pub path: Vec<Price>,
     /// A linear perpetual's margin rules (`kind = "linear-perpetual"`); `None`: spot.
     pub perp: Option<super::perp::PerpSpec>,
+    /// The asset a perpetual is margined and settled in (`margin_currency`: the quote, or
+    /// `INR` at `coindcx_inr_per_usdt`, `sim/settle.rs`); the quote on spot.
+    pub margin_asset: String,
 }
 
 /// One account: its API key, HMAC secret and starting balances.
@@ -217,6 +220,7 @@ struct RawConfig {
     bybit_funding_rate: Option<String>,
     funding_interval_ms: Option<u64>,
     delta_funding_rate: Option<String>,
+    coindcx_inr_per_usdt: Option<String>,
     symbols: Option<Vec<RawSymbol>>,
     accounts: Option<Vec<RawAccount>>,
     limits: Option<RawLimits>,
@@ -246,6 +250,9 @@ struct RawSymbol {
     /// Base units per unit of quantity (a contract): `"1"` (default) when quantities count
     /// base, `"0.001"` for Delta's BTCUSD contracts.
     contract_value: Option<String>,
+    /// A perpetual's margin and settlement asset: the quote (default) or `"INR"` (a USDT
+    /// perpetual margined in INR at `coindcx_inr_per_usdt`, as CoinDCX's INR futures).
+    margin_currency: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -395,6 +402,14 @@ impl SimConfig {
         if raw_symbols.is_empty() {
             e.0.push("sim.symbols: at least one symbol is needed".into());
         }
+        let inr_per_usdt = e.price(
+            "sim.coindcx_inr_per_usdt",
+            raw.coindcx_inr_per_usdt.as_deref(),
+            super::settle::DEFAULT_INR_PER_USDT,
+        );
+        if !inr_per_usdt.is_positive() {
+            e.0.push("sim.coindcx_inr_per_usdt: must be positive (INR per USDT)".into());
+        }
         let mut symbols = Vec::new();
         for (i, s) in raw_symbols.iter().enumerate() {
             let k = |f: &str| format!("sim.symbols[{i}].{f}");
@@ -414,6 +429,21 @@ impl SimConfig {
             if base == quote {
                 e.0.push(format!("{}: base and quote must differ", k("base")));
             }
+            let perp = s.kind.as_deref() == Some("linear-perpetual");
+            // A perpetual's margin asset, and its settlement units per quote unit.
+            let (margin_asset, settle_rate) = match s.margin_currency.as_deref() {
+                None => (quote.clone(), crate::types::SCALE),
+                Some(m) if m == quote => (quote.clone(), crate::types::SCALE),
+                Some("INR") if perp && quote == "USDT" => ("INR".into(), inr_per_usdt.units()),
+                Some(other) => {
+                    e.0.push(format!(
+                        "{}: {other:?} is not the quote ({quote}) or \"INR\" (a linear \
+                         perpetual quoted in USDT, margined at sim.coindcx_inr_per_usdt)",
+                        k("margin_currency")
+                    ));
+                    (quote.clone(), crate::types::SCALE)
+                }
+            };
             let c = SymbolConfig {
                 tick_size: e.price(&k("tick_size"), s.tick_size.as_deref(), "0.01"),
                 min_price: e.price(&k("min_price"), s.min_price.as_deref(), "0.01"),
@@ -476,6 +506,7 @@ impl SimConfig {
                             leverage: leverage.units(),
                             maintenance: maintenance.units(),
                             contract_value: contract_value.units(),
+                            settle_rate,
                         })
                     }
                     other => {
@@ -489,6 +520,7 @@ impl SimConfig {
                 symbol,
                 base,
                 quote,
+                margin_asset,
             };
             if !c.tick_size.is_positive() {
                 e.0.push(format!("{}: must be positive", k("tick_size")));

@@ -315,7 +315,7 @@ impl Exchange {
             ));
         }
         let (lock_asset, lock_units) = if perp {
-            // Margin in the quote asset for the part that opens: at the limit, or a market
+            // Margin in the margin asset (`settle.rs`) for the part that opens: at the limit, or a market
             // order's estimated average.
             let price = match limit {
                 Some(p) => p,
@@ -341,7 +341,7 @@ impl Exchange {
                 price,
                 req.reduce_only,
             )?;
-            (quote.clone(), m)
+            (self.lock_asset(req.symbol, req.side), m)
         } else {
             match (req.side, req.kind) {
                 (Side::Buy, OrderType::Market) if req.quote_qty.is_positive() => {
@@ -509,12 +509,7 @@ impl Exchange {
         }
         let units = std::mem::take(&mut o.locked);
         let (account, sym, side) = (o.account, o.symbol, o.side);
-        let c = &self.symbols[sym].cfg;
-        let asset = if side == Side::Buy || c.perp.is_some() {
-            c.quote.clone()
-        } else {
-            c.base.clone()
-        };
+        let asset = self.lock_asset(sym, side);
         let b = self.accounts[account].bal(&asset);
         b.locked -= units;
         b.free += units;
@@ -603,7 +598,7 @@ impl Exchange {
             ));
         }
         // Funds: exactly what the new leaves need (a buy at its new price; a perpetual's
-        // margin for the part of the new leaves that opens, in quote).
+        // margin for the part of the new leaves that opens, in the margin asset).
         let new_leaves = qty.units() - executed.units();
         let need = match side {
             _ if perp => {
@@ -613,14 +608,7 @@ impl Exchange {
             Side::Buy => quote_of(price, qty) - quote_of(price, executed),
             Side::Sell => new_leaves,
         };
-        let asset = {
-            let c = &self.symbols[symbol].cfg;
-            if side == Side::Buy || perp {
-                c.quote.clone()
-            } else {
-                c.base.clone()
-            }
-        };
+        let asset = self.lock_asset(symbol, side);
         let locked = self.orders.get(&id).map_or(0, |o| o.locked);
         if need > locked {
             if !self.accounts[account].lock(&asset, need - locked) {

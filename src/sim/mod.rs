@@ -92,6 +92,8 @@ pub mod replay;
 pub mod rest;
 /// The seeded generator.
 pub mod rng;
+/// A perpetual's margin asset (its quote, or INR at a conversion price).
+pub mod settle;
 /// Self-signed TLS.
 pub mod tls;
 /// The random-walk market source.

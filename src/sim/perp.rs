@@ -40,6 +40,9 @@ pub struct PerpSpec {
     pub maintenance: i64,
     /// Base units per unit of quantity, `10^-8` units (`1` = quantities in base).
     pub contract_value: i64,
+    /// Units of the margin asset per quote unit, `10^-8` (`1`: margined in the quote; 89
+    /// for a USDT perpetual margined in INR, `sim/settle.rs`).
+    pub settle_rate: i64,
 }
 
 /// One account's position on one perpetual.
@@ -49,11 +52,12 @@ pub struct Position {
     pub size: i64,
     /// Quote value at entry of the open size (quote units), unsigned.
     pub cost: i64,
-    /// Margin held for the position (quote units, part of the quote balance's `locked`).
+    /// Margin held for the position (margin-asset units — the quote's unless INR-margined,
+    /// `settle.rs` —, part of that balance's `locked`).
     pub margin: i64,
-    /// Realized PnL over the run (quote units).
+    /// Realized PnL over the run (margin-asset units).
     pub realized: i64,
-    /// Funding paid over the run (quote units; negative: received).
+    /// Funding paid over the run (margin-asset units; negative: received).
     pub funding: i64,
 }
 
@@ -66,7 +70,7 @@ pub struct FundingPayment {
     pub rate: FundingRate,
     pub mark: Price,
     pub size: i64,
-    /// Paid by the account (negative: received), quote units.
+    /// Paid by the account (negative: received), margin-asset units.
     pub amount: i64,
 }
 
@@ -219,14 +223,15 @@ impl Exchange {
         }
         let lev = self.leverage(account, symbol).unwrap_or(SCALE);
         Ok(margin_of(
-            self.perp_value(symbol, price, Qty::from_units(opening)),
+            self.settle_value(symbol, price, Qty::from_units(opening)),
             lev,
         ))
     }
 
     /// Books a fill of a perpetual: the order's margin for the filled part moves into the
     /// position (or is freed with the realized PnL when it closes), the fee is charged in
-    /// quote. Returns the fee and its asset.
+    /// the margin asset (the quote, or INR at the conversion price: `settle.rs`). Returns the
+    /// fee and its asset.
     pub(super) fn perp_fill(
         &mut self,
         order_id: u64,
@@ -237,7 +242,7 @@ impl Exchange {
     ) -> Option<(i64, String)> {
         let o: &Order = self.orders.get(&order_id)?;
         let (account, symbol, side) = (o.account, o.symbol, o.side);
-        let quote_asset = self.symbols[symbol].cfg.quote.clone();
+        let quote_asset = self.margin_asset(symbol).to_owned();
         let lev = self.leverage(account, symbol).unwrap_or(SCALE);
         let rate = if maker {
             self.maker_fee
@@ -245,7 +250,7 @@ impl Exchange {
             self.taker_fee
         };
         let value = self.perp_value(symbol, price, qty);
-        let fee = fee_of(value, rate);
+        let fee = fee_of(self.to_settle(symbol, value), rate);
         let mut pos = self.position(account, symbol);
         let s = side.sign();
         let q = qty.units();
@@ -262,11 +267,14 @@ impl Exchange {
             let closed_margin =
                 (i128::from(pos.margin) * i128::from(closed) / i128::from(held)) as i64;
             let closed_value = (i128::from(value) * i128::from(closed) / i128::from(q)) as i64;
-            pnl = if pos.size > 0 {
-                closed_value - closed_cost
-            } else {
-                closed_cost - closed_value
-            };
+            pnl = self.to_settle(
+                symbol,
+                if pos.size > 0 {
+                    closed_value - closed_cost
+                } else {
+                    closed_cost - closed_value
+                },
+            );
             pos.size += s * closed;
             pos.cost -= closed_cost;
             pos.margin -= closed_margin;
@@ -277,7 +285,7 @@ impl Exchange {
         };
         if opening > 0 {
             let open_value = (i128::from(value) * i128::from(opening) / i128::from(q)) as i64;
-            let m = margin_of(open_value, lev);
+            let m = margin_of(self.to_settle(symbol, open_value), lev);
             pos.size += s * opening;
             pos.cost += open_value;
             pos.margin += m;
@@ -318,7 +326,8 @@ impl Exchange {
             return None;
         }
         let maintenance = i128::from(pos.cost) * i128::from(spec.maintenance) / i128::from(SCALE);
-        let spare = i128::from(pos.margin) - maintenance;
+        let margin = self.settle_to_quote(symbol, pos.margin);
+        let spare = i128::from(margin) - maintenance;
         let entry = i128::from(pos.cost) * i128::from(SCALE) / held;
         let shift = spare * i128::from(SCALE) / held;
         let p = if pos.size > 0 {
@@ -360,12 +369,13 @@ impl Exchange {
                     continue;
                 };
                 let value = self.perp_value(symbol, mark, Qty::from_units(pos.size.abs()));
-                let amount = ((i128::from(value) * i128::from(rate.units()) / i128::from(SCALE))
-                    as i64)
-                    * pos.size.signum();
+                let amount = self.to_settle(
+                    symbol,
+                    (i128::from(value) * i128::from(rate.units()) / i128::from(SCALE)) as i64,
+                ) * pos.size.signum();
                 pos.funding += amount;
                 self.accounts[account].positions.insert(symbol, pos);
-                let quote = self.symbols[symbol].cfg.quote.clone();
+                let quote = self.margin_asset(symbol).to_owned();
                 self.accounts[account].bal(&quote).free -= amount;
                 *self.external.entry(quote.clone()).or_default() -= amount;
                 self.mark_dirty(account, &quote);
@@ -417,12 +427,15 @@ impl Exchange {
                 }
                 let _ = self.cancel_all(account, symbol);
                 let value = self.perp_value(symbol, mark, Qty::from_units(pos.size.abs()));
-                let pnl = if pos.size > 0 {
-                    value - pos.cost
-                } else {
-                    pos.cost - value
-                };
-                let quote = self.symbols[symbol].cfg.quote.clone();
+                let pnl = self.to_settle(
+                    symbol,
+                    if pos.size > 0 {
+                        value - pos.cost
+                    } else {
+                        pos.cost - value
+                    },
+                );
+                let quote = self.margin_asset(symbol).to_owned();
                 let b = self.accounts[account].bal(&quote);
                 b.locked -= pos.margin;
                 b.free += pos.margin + pnl;
@@ -459,7 +472,8 @@ impl Exchange {
                 json!({
                     "symbol": self.symbols[symbol].cfg.symbol,
                     "size": fx(p.size), "entryPrice": fx(entry), "value": fx(p.cost),
-                    "margin": fx(p.margin), "realizedPnl": fx(p.realized),
+                    "margin": fx(p.margin), "marginAsset": self.margin_asset(symbol),
+                    "realizedPnl": fx(p.realized),
                     "fundingPaid": fx(p.funding),
                     "leverage": fx(self.leverage(account, symbol).unwrap_or(SCALE)),
                     "liquidationPrice": self.liquidation_price(account, symbol)
@@ -477,7 +491,8 @@ impl Exchange {
             .map(|f| {
                 json!({"account": f.account, "symbol": self.symbols[f.symbol].cfg.symbol,
                        "time": f.time_ms, "rate": f.rate.to_string(), "mark": fx(f.mark.units()),
-                       "size": fx(f.size), "amount": fx(f.amount)})
+                       "size": fx(f.size), "amount": fx(f.amount),
+                       "asset": self.margin_asset(f.symbol)})
             })
             .collect();
         let liquidations = self

@@ -485,22 +485,12 @@ fn delta(shared: &Shared, req: &Request) -> Reply {
 /// CoinDCX futures' REST paths (`/exchange/v1/derivatives/futures/…`) with the HTTP faults
 /// in CoinDCX's shape: a 5xx before execution, a 502 after a create executed, 429, and a
 /// dropped connection instead of an order's answer. `data/active_instruments` (public)
-/// answers the perpetual pairs.
+/// answers the perpetual pairs of the margin currency asked for.
 fn coindcx(shared: &Shared, req: &Request) -> Reply {
     use super::coindcx_private as dcx;
     if req.path.ends_with("/data/active_instruments") {
-        let pairs: Vec<String> = (0..shared.cfg.symbols.len())
-            .filter(|s| shared.cfg.symbols[*s].perp.is_some())
-            .filter_map(|s| {
-                let c = &shared.cfg.symbols[s];
-                Some(format!(
-                    "B-{}_{}",
-                    c.symbol.strip_suffix(c.quote.as_str())?,
-                    c.quote
-                ))
-            })
-            .collect();
-        return Reply::Send(Response::json(200, json!(pairs).to_string()));
+        let pairs = dcx::active_instruments(shared, &parse_pairs(&req.query));
+        return Reply::Send(Response::json(200, pairs.to_string()));
     }
     if shared.faults.http_5xx() {
         return Reply::Send(Response::json(

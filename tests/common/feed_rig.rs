@@ -90,6 +90,7 @@ pub fn rig<M: MarketData>(
         demo_trading: false,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     };
     let cache = BookCache::new(v.insts.len());
     let writers = (0..v.insts.len())

@@ -374,6 +374,7 @@ fn rig_inner(
         demo_trading: okx,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     };
     let (intents_tx, intents_rx) = bounded("intents", 1024, FullPolicy::Backpressure);
     let (updates_tx, updates_rx) = bounded("updates", 4096, FullPolicy::Backpressure);

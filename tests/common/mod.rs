@@ -1,6 +1,7 @@
 //! Shared helpers for end-to-end tests against the in-process simulator.
 #![allow(dead_code)]
 
+pub mod coindcx_rig;
 pub mod feed_rig;
 pub mod gateway_rig;
 

@@ -59,6 +59,7 @@ impl Harness {
             demo_trading: false,
             fills_poll: None,
             book_stale_after: None,
+            margin_currency: None,
         };
         let inst = Instrument::new(
             INST,

@@ -324,6 +324,7 @@ mod tests {
             demo_trading: false,
             fills_poll: None,
             book_stale_after: None,
+            margin_currency: None,
         };
         let inst = |id: u32, sym: &str, venue: u16| {
             let (base, quote) = sym.split_once('-').unwrap();

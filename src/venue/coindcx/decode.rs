@@ -205,6 +205,18 @@ fn num(v: &Value, k: &str) -> Result<String, String> {
     number_text(v.get(k).ok_or_else(|| format!("missing field {k:?}"))?, k)
 }
 
+/// An order's or position's wallet (`margin_currency_short_name`: the fee and margin
+/// currency) and its conversion price (`price_key`, INR per USDT), when the item has them.
+fn margin(v: &Value, mut r: Record, price_key: &str) -> Result<Record, String> {
+    if let Ok(m) = str_field(v, "margin_currency_short_name") {
+        r = r.text("margin_currency", m);
+    }
+    if let Some(p) = v.get(price_key).filter(|p| !p.is_null()) {
+        r = r.decimal("conversion_price", &number_text(p, price_key)?)?;
+    }
+    Ok(r)
+}
+
 /// One item of a private list: an order, a position or a balance.
 fn private_item(v: &Value) -> Result<Record, String> {
     if v.get("order_type").is_some() {
@@ -221,7 +233,7 @@ fn private_item(v: &Value) -> Result<Record, String> {
             .checked_sub(q(&remaining)?)
             .and_then(|x| x.checked_sub(q(&cancelled).ok()?))
             .ok_or("remaining and cancelled quantities exceed the total")?;
-        return Record::new("order")
+        let r = Record::new("order")
             .text("venue_order_id", str_field(v, "id")?)
             .text("symbol", str_field(v, "pair")?)
             .side(side)
@@ -231,8 +243,9 @@ fn private_item(v: &Value) -> Result<Record, String> {
             .decimal("qty", &total)?
             .text("filled_qty", filled.to_string())
             .decimal("avg_price", &num(v, "avg_price")?)?
-            .decimal("fee", &num(v, "fee_amount")?)
-            .map(|r| r.text("ts", id_field(v, "updated_at").unwrap_or_default()));
+            .decimal("fee", &num(v, "fee_amount")?)?;
+        let r = margin(v, r, "settlement_currency_conversion_price")?;
+        return Ok(r.text("ts", id_field(v, "updated_at").unwrap_or_default()));
     }
     if v.get("active_pos").is_some() {
         let pos = num(v, "active_pos")?;
@@ -247,6 +260,7 @@ fn private_item(v: &Value) -> Result<Record, String> {
                 "margin_type",
                 str_field(v, "margin_type").unwrap_or("crossed"),
             );
+        let r = margin(v, r, "settlement_currency_avg_price")?;
         return Ok(r.text("ts", id_field(v, "updated_at")?));
     }
     if v.get("currency_short_name").is_some() {

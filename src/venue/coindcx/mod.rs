@@ -13,6 +13,8 @@ pub mod decode;
 pub mod handler;
 /// Which venue order is which of mako's (CoinDCX futures take no client order id).
 pub mod ids;
+/// The margin currency (USDT or INR): what mako decides where the docs are silent.
+pub mod margin;
 /// Public market-data decoding (an event's argument).
 pub mod md;
 /// The private channel's updates (orders, positions, balances), decoded.
@@ -31,6 +33,7 @@ pub mod socketio;
 pub mod sync;
 
 pub use handler::CoindcxMd;
+pub use margin::{DEFAULT_MARGIN, edits_margin};
 
 /// The config's venue kind name.
 pub const KIND: &str = "coindcx-futures";
@@ -70,6 +73,10 @@ pub const KIND: &str = "coindcx-futures";
 ///    `Retry-After`; no timestamp or signature code is documented.
 /// 10. The private channel's join is not acknowledged: the namespace's `40` marks it
 ///     subscribed; a refused join is read from a `44` error packet.
+/// 11. INR margin ([`margin`]): one wallet per venue block, named on create, the order list,
+///     positions and the leverage update; items of the other wallet ignored; the conversion
+///     price the venue's (read, never chosen); an INR order's `fee_amount` in INR; edit for
+///     USDT only, INR orders re-priced by cancel + new.
 pub const UNCONFIRMED: &[&str] = &[
     "Engine.IO 3 (Socket.IO v2) framing, from the docs' client version",
     "event argument envelope {channel, event, data} (data an object or a JSON string)",
@@ -87,4 +94,8 @@ pub const UNCONFIRMED: &[&str] = &[
     "an order-list page shorter than size is the last (no total, no largest size documented)",
     "400/401/422 refuse, 404 no such order, 429 without Retry-After",
     "the private join is unacknowledged: 40 marks it subscribed, 44 refuses",
+    "INR margin: margin_currency_short_name on create, list, positions and update_leverage",
+    "INR margin: the conversion price is the venue's per order (how it is chosen: undocumented)",
+    "INR margin: an INR order's fee_amount, margin and PnL are in INR",
+    "INR margin: edit is USDT-only, so INR orders are re-priced by cancel + new",
 ];

@@ -265,7 +265,11 @@ impl CoindcxRest {
                 POSITIONS
             }
             Extra::Leverage { pair, leverage } => {
-                let _ = write!(Buf(buf), r#","leverage":"{leverage}","pair":"{pair}"}}"#);
+                let _ = write!(
+                    Buf(buf),
+                    r#","leverage":"{leverage}","pair":"{pair}","margin_currency_short_name":"{}"}}"#,
+                    self.margin_currency
+                );
                 LEVERAGE
             }
             Extra::Edit {
@@ -465,8 +469,9 @@ impl RestCodec for CoindcxRest {
         ))
     }
 
-    /// `POST /positions/update_leverage` `{"timestamp","leverage":"5","pair"}`. The answer's
-    /// body is not in the reference: HTTP 200 is read as set.
+    /// `POST /positions/update_leverage` `{"timestamp","leverage":"5","pair",
+    /// "margin_currency_short_name"}` (the wallet: [`super::margin`]). The answer's body is not
+    /// in the reference: HTTP 200 is read as set.
     fn set_leverage(
         &mut self,
         symbol: &str,
@@ -476,7 +481,11 @@ impl RestCodec for CoindcxRest {
     ) -> Option<RestHead> {
         Self::open(buf, now_ms);
         let l = leverage.to_fixed_string(leverage.decimals_needed());
-        let _ = write!(Buf(buf), r#","leverage":"{l}","pair":"{symbol}"}}"#);
+        let _ = write!(
+            Buf(buf),
+            r#","leverage":"{l}","pair":"{symbol}","margin_currency_short_name":"{}"}}"#,
+            self.margin_currency
+        );
         Some(self.finish(
             Purpose::SetLeverage {
                 symbol: symbol.to_owned(),
@@ -554,7 +563,9 @@ impl RestCodec for CoindcxRest {
                 orders(body).map(|l| self.query_page(id, &purpose, &l, at))
             }
             Purpose::OpenOrders(symbol) => orders(body).map(|l| self.open_page(id, symbol, l)),
-            Purpose::Positions(symbol) => positions(body).map(|l| position_of(symbol, &l)),
+            Purpose::Positions(symbol) => {
+                positions(body).map(|l| position_of(symbol, &self.margin_currency, &l))
+            }
             Purpose::SetLeverage { symbol, leverage } => Ok(vec![SessionEvent::LeverageSet {
                 symbol: symbol.clone(),
                 leverage: *leverage,
@@ -634,6 +645,7 @@ impl CoindcxRest {
         let orders = l
             .iter()
             .filter(|u| u.pair == symbol)
+            .filter(|u| super::margin::is_mine(&u.margin_currency, &self.margin_currency))
             // Mako's (bound, fitting a sent order, or adopted from the store), else an
             // order placed elsewhere, under its own id.
             .filter_map(|u| {
@@ -748,19 +760,25 @@ pub fn positions(body: &[u8]) -> Result<Vec<super::private::PositionUpdate>, Str
     super::private::position_updates(text)
 }
 
-/// The position of `symbol` in a positions answer (none listed: flat).
-fn position_of(symbol: &str, l: &[super::private::PositionUpdate]) -> Vec<SessionEvent> {
-    vec![SessionEvent::Position(
-        l.iter().find(|p| p.pair == symbol).map_or_else(
-            || crate::venue::order::VenuePosition {
-                symbol: symbol.to_owned(),
-                size: 0,
-                entry: None,
-                leverage: None,
-            },
-            super::private::PositionUpdate::venue_position,
-        ),
-    )]
+/// The position of `symbol` on the `margin` wallet in a positions answer (none listed:
+/// flat; the other wallet's position of the same pair is not this one).
+fn position_of(
+    symbol: &str,
+    margin: &str,
+    l: &[super::private::PositionUpdate],
+) -> Vec<SessionEvent> {
+    let mine = |p: &&super::private::PositionUpdate| {
+        p.pair == symbol && super::margin::is_mine(&p.margin_currency, margin)
+    };
+    vec![SessionEvent::Position(l.iter().find(mine).map_or_else(
+        || crate::venue::order::VenuePosition {
+            symbol: symbol.to_owned(),
+            size: 0,
+            entry: None,
+            leverage: None,
+        },
+        super::private::PositionUpdate::venue_position,
+    ))]
 }
 
 /// A refusal's code (the body's `code`, else the HTTP status) and message (`message`).

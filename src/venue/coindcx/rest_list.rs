@@ -104,7 +104,7 @@ impl CoindcxRest {
 
     /// Whether the venue edits this codec's orders (USDT-margined only, per the docs).
     pub(super) fn edits(&self) -> bool {
-        self.margin_currency == "USDT"
+        super::margin::edits_margin(Some(&self.margin_currency))
     }
 
     /// The edit's answer: the order listed with its terms now (a snapshot that settles the

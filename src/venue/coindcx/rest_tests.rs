@@ -528,7 +528,7 @@ fn wallets_positions_and_the_extra_requests() {
         (path, text(&buf)),
         (
             LEVERAGE,
-            r#"{"timestamp":1700000000000,"leverage":"5","pair":"B-BTC_USDT"}"#
+            r#"{"timestamp":1700000000000,"leverage":"5","pair":"B-BTC_USDT","margin_currency_short_name":"USDT"}"#
         )
     );
     let (path, _) = c.extra(
@@ -573,11 +573,12 @@ fn leverage_and_positions_on_the_seam() {
     assert_eq!((h.method, h.path), (Method::Post, LEVERAGE));
     assert_eq!(
         buf,
-        br#"{"timestamp":1700000000000,"leverage":"5","pair":"B-BTC_USDT"}"#
+        br#"{"timestamp":1700000000000,"leverage":"5","pair":"B-BTC_USDT","margin_currency_short_name":"USDT"}"#
     );
+    // Python: hmac.new(b"mako-test-secret", body, hashlib.sha256).hexdigest()
     assert_eq!(
         sig(&h),
-        "0a6d10066f0971c90e41d04941acf262b1a25e19307cb2f078b3f78af20d805a"
+        "5578aa27f7fe21659f921019485fa1735ed4b6ca2696a2e7a60db9d1aae85cd4"
     );
     // No answer body is documented: a 200 is read as set.
     assert_eq!(

@@ -24,7 +24,10 @@
 //! next or by a query. `balance-update` becomes the wallet's balances; each
 //! `df-position-update` item becomes the venue's `Position` (signed `active_pos` in base, the
 //! entry from `avg_price`, the leverage the venue holds), which the gateway compares with its
-//! own net position and configured leverage (a malformed one is counted).
+//! own net position and configured leverage (a malformed one is counted). The channel
+//! carries both wallets: an order or position item whose `margin_currency_short_name` is not
+//! the session's (`with_margin_currency`, default USDT; [`super::margin`]) is not this venue
+//! block's and is passed over.
 
 use std::borrow::Cow;
 
@@ -50,6 +53,9 @@ pub struct CoindcxSession {
     api_key: String,
     signer: CoindcxSigner,
     ids: SharedIds,
+    /// The wallet this session's orders and positions are on (`USDT` or `INR`): the other
+    /// wallet's items on the same channel are not this venue block's ([`super::margin`]).
+    margin_currency: String,
     subscribed: bool,
     /// The server's `pingInterval` from its open packet (25 s until one came).
     ping_interval: std::time::Duration,
@@ -64,9 +70,20 @@ impl CoindcxSession {
             api_key: api_key.to_owned(),
             signer,
             ids,
+            margin_currency: super::margin::DEFAULT_MARGIN.to_owned(),
             subscribed: false,
             ping_interval: PING_INTERVAL,
         }
+    }
+
+    /// The same session for the `margin` wallet (`USDT` by default).
+    pub fn with_margin_currency(mut self, margin: &str) -> Self {
+        margin.clone_into(&mut self.margin_currency);
+        self
+    }
+
+    fn mine(&self, item_margin: &str) -> bool {
+        super::margin::is_mine(item_margin, &self.margin_currency)
     }
 
     /// The join frame: `42["join",{"channelName":"coindcx","authSignature":…,"apiKey":…}]`.
@@ -87,6 +104,13 @@ impl CoindcxSession {
             "df-order-update" => match order_updates(&payload) {
                 Ok(items) => {
                     for u in &items {
+                        if !self.mine(&u.margin_currency) {
+                            out.push(SessionEvent::Other(format!(
+                                "order on the {} wallet",
+                                u.margin_currency
+                            )));
+                            continue;
+                        }
                         let cid = self.ids.lock().claim(u);
                         match cid {
                             Some(cid) => out.extend(order_events(cid, u, at)),
@@ -101,11 +125,18 @@ impl CoindcxSession {
                 Err(e) => out.push(SessionEvent::Undecodable(format!("balance-update: {e}"))),
             },
             "df-position-update" => match position_updates(&payload) {
-                Ok(items) => out.extend(
-                    items
-                        .iter()
-                        .map(|p| SessionEvent::Position(p.venue_position())),
-                ),
+                Ok(items) => {
+                    for p in &items {
+                        out.push(if self.mine(&p.margin_currency) {
+                            SessionEvent::Position(p.venue_position())
+                        } else {
+                            SessionEvent::Other(format!(
+                                "position on the {} wallet",
+                                p.margin_currency
+                            ))
+                        });
+                    }
+                }
                 Err(e) => out.push(SessionEvent::Undecodable(format!(
                     "df-position-update: {e}"
                 ))),

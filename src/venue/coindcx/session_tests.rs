@@ -98,7 +98,8 @@ fn order_updates_become_snapshots_of_mako_orders() {
                 &sample("coindcx_ws_df_order_update.jsonc")
             )
         ),
-        vec![SessionEvent::Other("order placed elsewhere".into())]
+        // The sample is an INR-margined order: not this (USDT) session's wallet.
+        vec![SessionEvent::Other("order on the INR wallet".into())]
     );
     let cid = ClientOrderId::mint(1_700_000_000_000, StrategyId(0), 1).unwrap();
     ids.lock().on_place(Sent {
@@ -170,14 +171,20 @@ fn balance_and_position_samples() {
             locked: Qty::parse("0.99478995").unwrap(),
         }])]
     );
+    // The sample is the INR wallet's position: another wallet for this USDT session, the
+    // position of an INR session.
+    let inr_sample = event(
+        "df-position-update",
+        &sample("coindcx_ws_df_position_update.jsonc"),
+    );
     assert_eq!(
-        frames(
-            &mut s,
-            &event(
-                "df-position-update",
-                &sample("coindcx_ws_df_position_update.jsonc")
-            )
-        ),
+        frames(&mut s, &inr_sample),
+        vec![SessionEvent::Other("position on the INR wallet".into())]
+    );
+    let (inr, _) = session();
+    let mut inr = inr.with_margin_currency("INR");
+    assert_eq!(
+        frames(&mut inr, &inr_sample),
         vec![SessionEvent::Position(crate::venue::order::VenuePosition {
             symbol: "B-BNB_USDT".into(),
             size: 0,

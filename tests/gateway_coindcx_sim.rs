@@ -18,7 +18,7 @@ use common::coindcx_rig::{
     LINEAR, assert_balance_agrees, assert_books_agree, assert_nothing_overdue,
     assert_position_agrees, fast, rig,
 };
-use common::gateway_rig::trade_a_while;
+use common::gateway_rig::{Rig, trade_a_while};
 use common::start_sim;
 use mako::gateway::GatewayOptions;
 use mako::types::OrderStatus;

@@ -76,10 +76,13 @@ fn create(base: &str, order: &str) -> (u16, Value) {
     call(base, "POST", "orders/create", &body)
 }
 
+/// A signed decimal string in 10^-8 units.
 fn units(v: &Value) -> i64 {
-    Qty::parse(v.as_str().expect("a decimal string"))
-        .unwrap()
-        .units()
+    let t = v.as_str().expect("a decimal string");
+    match t.strip_prefix('-') {
+        Some(abs) => -Qty::parse(abs).unwrap().units(),
+        None => Qty::parse(t).unwrap().units(),
+    }
 }
 
 /// The account's `asset` balance on `/sim/state`: (free, locked), 10^-8 units.

@@ -105,7 +105,10 @@ fn a_grid_trades_the_inr_wallet_of_a_simulated_coindcx_perpetual() {
             "{f}"
         );
     }
-    assert_eq!(units(&state["accounts"][0]["balances"]["USDT"]["locked"]), 0);
+    assert_eq!(
+        units(&state["accounts"][0]["balances"]["USDT"]["locked"]),
+        0
+    );
 
     let db = schema::open(&dir.join("grid-coindcx-inr-demo.sqlite")).expect("database");
     // Every filled order's fees stored in INR, in one asset.

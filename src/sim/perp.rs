@@ -1,5 +1,6 @@
 //! The simulator's perpetual accounts: the matching core trades linear perpetuals (margined
-//! and settled in the quote asset, as Bybit's USDT perpetuals) beside spot, so sim mode on a
+//! and settled in the quote asset, as Bybit's USDT perpetuals, or in INR at a conversion
+//! price as CoinDCX's INR-margined futures: `settle.rs`) beside spot, so sim mode on a
 //! perpetual keeps what the venue keeps. Written from the venues' published rules, not from
 //! the engine's `types::perp`, so the two can be compared:
 //!
@@ -9,12 +10,12 @@
 //!   price × quantity × contract value (reference/delta.md §7, "size × contract_value ×
 //!   price" for vanilla contracts), and entry prices are value / (size × contract value);
 //!
-//! - isolated margin per position: an order holds `value / leverage` of the quote asset for
-//!   the part that opens or adds to the position (a part that closes needs none), a fill moves
-//!   that into the position's margin;
+//! - isolated margin per position: an order holds `value / leverage` of the margin asset (the
+//!   quote, or INR: the value converted first) for the part that opens or adds to the
+//!   position (a part that closes needs none), a fill moves that into the position's margin;
 //! - a closing fill realizes `(exit − entry) × qty` (long; the opposite for a short) into the
-//!   free quote balance and frees the closed part's margin; fees are charged in the quote
-//!   asset on the fill's value;
+//!   free margin-asset balance and frees the closed part's margin; fees are charged in the
+//!   margin asset on the fill's value;
 //! - reduce-only orders are refused when they would open or add;
 //! - funding at every funding time (`sim.funding_interval_ms` from the epoch, 8 h by default):
 //!   position value at the mark × `sim.bybit_funding_rate`, paid by longs when positive;
@@ -91,7 +92,7 @@ fn div_up(a: i128, b: i128) -> i64 {
     q.clamp(0, i128::from(i64::MAX)) as i64
 }
 
-/// Initial margin of `value` quote units at `leverage` (`10^-8`), rounded up.
+/// Initial margin of `value` (margin-asset units) at `leverage` (`10^-8`), rounded up.
 pub fn margin_of(value: i64, leverage: i64) -> i64 {
     div_up(
         i128::from(value) * i128::from(SCALE),
@@ -242,7 +243,7 @@ impl Exchange {
     ) -> Option<(i64, String)> {
         let o: &Order = self.orders.get(&order_id)?;
         let (account, symbol, side) = (o.account, o.symbol, o.side);
-        let quote_asset = self.margin_asset(symbol).to_owned();
+        let asset = self.margin_asset(symbol).to_owned();
         let lev = self.leverage(account, symbol).unwrap_or(SCALE);
         let rate = if maker {
             self.maker_fee
@@ -299,17 +300,17 @@ impl Exchange {
             pos.margin = 0;
             pos.cost = 0;
         }
-        let b = self.accounts[account].bal(&quote_asset);
+        let b = self.accounts[account].bal(&asset);
         b.free += free_delta;
         b.locked += locked_delta;
         self.accounts[account].positions.insert(symbol, pos);
         // Realized PnL is paid by the venue's clearing (the counterparties' side of the
         // positions), which the conservation check counts as external.
         if pnl != 0 {
-            *self.external.entry(quote_asset.clone()).or_default() += pnl;
+            *self.external.entry(asset.clone()).or_default() += pnl;
         }
-        self.mark_dirty(account, &quote_asset);
-        Some((fee, quote_asset))
+        self.mark_dirty(account, &asset);
+        Some((fee, asset))
     }
 
     /// The isolated liquidation price of a position: where its margin less the maintenance
@@ -375,10 +376,10 @@ impl Exchange {
                 ) * pos.size.signum();
                 pos.funding += amount;
                 self.accounts[account].positions.insert(symbol, pos);
-                let quote = self.margin_asset(symbol).to_owned();
-                self.accounts[account].bal(&quote).free -= amount;
-                *self.external.entry(quote.clone()).or_default() -= amount;
-                self.mark_dirty(account, &quote);
+                let asset = self.margin_asset(symbol).to_owned();
+                self.accounts[account].bal(&asset).free -= amount;
+                *self.external.entry(asset.clone()).or_default() -= amount;
+                self.mark_dirty(account, &asset);
                 self.funding.push(FundingPayment {
                     account,
                     symbol,
@@ -393,7 +394,7 @@ impl Exchange {
                 let data = serde_json::json!({"e": "funding", "E": due, "T": due,
                     "s": self.symbols[symbol].cfg.symbol, "r": rate.to_string(),
                     "p": mark.to_string(), "q": Qty::from_units(pos.size).to_string(),
-                    "n": Qty::from_units(amount).to_string(), "N": quote});
+                    "n": Qty::from_units(amount).to_string(), "N": asset});
                 self.events
                     .push(super::exchange::Event::User { account, data });
             }
@@ -435,11 +436,11 @@ impl Exchange {
                         pos.cost - value
                     },
                 );
-                let quote = self.margin_asset(symbol).to_owned();
-                let b = self.accounts[account].bal(&quote);
+                let asset = self.margin_asset(symbol).to_owned();
+                let b = self.accounts[account].bal(&asset);
                 b.locked -= pos.margin;
                 b.free += pos.margin + pnl;
-                *self.external.entry(quote.clone()).or_default() += pnl;
+                *self.external.entry(asset.clone()).or_default() += pnl;
                 self.accounts[account].positions.insert(
                     symbol,
                     Position {
@@ -448,7 +449,7 @@ impl Exchange {
                         ..Position::default()
                     },
                 );
-                self.mark_dirty(account, &quote);
+                self.mark_dirty(account, &asset);
                 self.liquidations.push(Liquidation {
                     account,
                     symbol,

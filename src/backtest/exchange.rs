@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-use crate::book::{CacheReader, Depth};
+use crate::book::CacheReader;
 use crate::config::PaperConfig;
 use crate::gateway::table::{OrderTable, TableError};
 use crate::gateway::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
@@ -706,17 +706,11 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        let (cache, published) = (&self.cache, self.depth_published);
+        let cache = &self.cache;
         self.matcher.on_book_read(
             instrument,
             &top,
-            || {
-                if published {
-                    cache.depth(instrument)
-                } else {
-                    Depth::default()
-                }
-            },
+            self.depth_published.then_some(|| cache.depth(instrument)),
             &mut self.maker_fills,
         );
         self.maker_fills(at);

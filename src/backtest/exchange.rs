@@ -644,10 +644,15 @@ impl Exchange {
         }
     }
 
+    #[inline]
     fn maker_fills(&mut self, at: UnixNanos) {
-        if self.maker_fills.is_empty() {
-            return;
+        if !self.maker_fills.is_empty() {
+            self.send_maker_fills(at);
         }
+    }
+
+    #[inline(never)]
+    fn send_maker_fills(&mut self, at: UnixNanos) {
         let fills = std::mem::take(&mut self.maker_fills);
         for f in &fills {
             let (_, resp) = self.latency.draw(Request::Order);

@@ -269,11 +269,21 @@ impl QueueMatcher {
         out: &mut Vec<MakerFill>,
     ) {
         out.clear();
-        if self.resting.is_empty() {
-            return;
-        }
         // Best price first for the side the print hits, then time.
         let hit = aggressor.opposite();
+        // A print at or through none of the orders changes nothing (their order stays: by
+        // `seq`, as the sorts below leave it).
+        let reaches = |r: &Resting| match r.side {
+            Side::Buy => price <= r.price,
+            Side::Sell => price >= r.price,
+        };
+        if !self
+            .resting
+            .iter()
+            .any(|r| r.instrument == instrument && r.side == hit && reaches(r))
+        {
+            return;
+        }
         self.resting.sort_by(|a, b| {
             let by_price = match hit {
                 Side::Buy => b.price.cmp(&a.price),

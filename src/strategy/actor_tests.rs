@@ -506,6 +506,7 @@ impl Strategy for Calls {
     fn on_timer(&mut self, _tag: u32, _cx: &mut StrategyCtx<'_>) {
         self.calls.lock().unwrap().push("timer");
     }
+    fn on_stop(&mut self, _cx: &mut StrategyCtx<'_>) {}
     fn reload(&mut self, _p: &toml::Table) -> Result<(), Vec<(String, String)>> {
         Ok(())
     }

@@ -18,17 +18,18 @@ impl StrategyActor {
     /// when the write ends), as for a poll that came just before the write.
     #[inline]
     pub(super) fn quiet(&mut self, now: UnixNanos) -> bool {
-        now < self.next_tick
+        // Cheapest and most often false first: a new book.
+        self.books_seq() == self.last_seq
+            && now < self.next_tick
             && now < self.next_report
             && !self.stopped
             && !self.vacant
             && self.trades.is_none()
             && self.sink.pending() == 0
+            && self.env.closed_trades().is_empty()
+            && self.env.timers.next_due().is_none_or(|t| t > now)
             && self.control.as_ref().is_none_or(|c| c.is_empty())
             && self.updates.is_empty()
-            && self.env.timers.next_due().is_none_or(|t| t > now)
-            && self.env.closed_trades().is_empty()
-            && self.books_seq() == self.last_seq
     }
 
     /// The main book's publish counter plus the other declared instruments' (what the poll

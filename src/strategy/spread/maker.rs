@@ -61,11 +61,11 @@ pub struct SpreadMaker {
     idle: Option<Idle>,
 }
 
-/// A tick that changed nothing: its targets, the state it saw (`changes`), and the first
-/// instant a live quote ages out (`refresh_interval`), when a tick may act again.
+/// A tick that changed nothing, with the remembered targets (`last`: any new targets end
+/// it): the state it saw (`changes`), and the first instant a live quote ages out
+/// (`refresh_interval`), when a tick may act again.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Idle {
-    targets: Targets,
     changes: u64,
     until: UnixNanos,
 }
@@ -117,14 +117,14 @@ impl SpreadMaker {
         }
     }
 
-    /// `quote::targets` for this book, inventory and band: the last answer when none of
-    /// them changed.
-    fn targets(&mut self, bid: Price, ask: Price, band: BandTerms) -> Targets {
+    /// `quote::targets` for this book, inventory and band into `last`, unless none of them
+    /// changed since it was computed; new targets end `idle`.
+    fn update_targets(&mut self, bid: Price, ask: Price, band: BandTerms) {
         let inventory = self.inventory();
         if let Some(m) = &self.last
             && m.answers(bid, ask, inventory, band)
         {
-            return m.targets;
+            return;
         }
         let targets = quote::targets(&self.params, &self.instrument, bid, ask, inventory, band);
         self.last = Some(Memo {
@@ -134,7 +134,7 @@ impl SpreadMaker {
             band,
             targets,
         });
-        targets
+        self.idle = None;
     }
 
     /// Base from the engine's position (corrected from the venue's) since the start.
@@ -312,21 +312,22 @@ impl Strategy for SpreadMaker {
             min_spread_bps: cx.band.min_spread_bps,
             size_multiplier: cx.band.size_multiplier,
         };
-        let t = self.targets(cx.book.bid.price, cx.book.ask.price, band);
+        self.update_targets(cx.book.bid.price, cx.book.ask.price, band);
         // The same targets, nothing changed since a tick that left the quotes alone, and no
         // quote aged out yet: `manage` would leave them alone again.
         if let Some(idle) = &self.idle
             && idle.changes == self.changes
-            && idle.targets == t
             && cx.now < idle.until
         {
             return;
         }
+        let Some(t) = self.last.map(|m| m.targets) else {
+            return;
+        };
         let before = self.changes;
         self.manage(Side::Buy, t.bid, cx);
         self.manage(Side::Sell, t.ask, cx);
         self.idle = (self.changes == before).then(|| Idle {
-            targets: t,
             changes: before,
             until: self.first_refresh(),
         });
@@ -388,6 +389,7 @@ impl Strategy for SpreadMaker {
     fn reload(&mut self, params: &toml::Table) -> Result<(), Vec<(String, String)>> {
         self.params = SpreadParams::from_table(params)?;
         self.last = None;
+        self.idle = None;
         self.changes += 1;
         Ok(())
     }

@@ -490,15 +490,16 @@ fn a_strategy_is_told_once_per_correction_of_its_position_from_the_venue() {
 /// Records every call the host makes; sets a one-shot timer 10 ms after its first tick.
 struct Calls {
     calls: Arc<Mutex<Vec<&'static str>>>,
+    timer_set: bool,
 }
 
 impl Strategy for Calls {
     fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
-        let mut calls = self.calls.lock().unwrap();
-        if calls.is_empty() {
+        if !self.timer_set {
+            self.timer_set = true;
             cx.timer_at(1, cx.now.plus_nanos(10_000_000));
         }
-        calls.push("tick");
+        self.calls.lock().unwrap().push("tick");
     }
     fn on_order_update(&mut self, _u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {
         self.calls.lock().unwrap().push("update");
@@ -549,6 +550,7 @@ fn a_poll_with_nothing_new_calls_nothing_and_each_new_thing_wakes_it() {
         InstrumentId(0),
         Box::new(Calls {
             calls: calls.clone(),
+            timer_set: false,
         }),
         cache.reader(),
         None,

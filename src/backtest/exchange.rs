@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-use crate::book::{CacheReader, Depth};
+use crate::book::CacheReader;
 use crate::config::PaperConfig;
 use crate::gateway::table::{OrderTable, TableError};
 use crate::gateway::{NewOrderIntent, OrderIntent, OrderUpdate, Refusal};
@@ -644,10 +644,15 @@ impl Exchange {
         }
     }
 
+    #[inline]
     fn maker_fills(&mut self, at: UnixNanos) {
-        if self.maker_fills.is_empty() {
-            return;
+        if !self.maker_fills.is_empty() {
+            self.send_maker_fills(at);
         }
+    }
+
+    #[inline(never)]
+    fn send_maker_fills(&mut self, at: UnixNanos) {
         let fills = std::mem::take(&mut self.maker_fills);
         for f in &fills {
             let (_, resp) = self.latency.draw(Request::Order);
@@ -706,17 +711,11 @@ impl Exchange {
             return;
         }
         let top = self.cache.top(instrument);
-        let (cache, published) = (&self.cache, self.depth_published);
+        let cache = &self.cache;
         self.matcher.on_book_read(
             instrument,
             &top,
-            || {
-                if published {
-                    cache.depth(instrument)
-                } else {
-                    Depth::default()
-                }
-            },
+            self.depth_published.then_some(|| cache.depth(instrument)),
             &mut self.maker_fills,
         );
         self.maker_fills(at);

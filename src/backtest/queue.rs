@@ -269,11 +269,21 @@ impl QueueMatcher {
         out: &mut Vec<MakerFill>,
     ) {
         out.clear();
-        if self.resting.is_empty() {
-            return;
-        }
         // Best price first for the side the print hits, then time.
         let hit = aggressor.opposite();
+        // A print at or through none of the orders changes nothing (their order stays: by
+        // `seq`, as the sorts below leave it).
+        let reaches = |r: &Resting| match r.side {
+            Side::Buy => price <= r.price,
+            Side::Sell => price >= r.price,
+        };
+        if !self
+            .resting
+            .iter()
+            .any(|r| r.instrument == instrument && r.side == hit && reaches(r))
+        {
+            return;
+        }
         self.resting.sort_by(|a, b| {
             let by_price = match hit {
                 Side::Buy => b.price.cmp(&a.price),
@@ -335,17 +345,18 @@ impl QueueMatcher {
         depth: &Depth,
         out: &mut Vec<MakerFill>,
     ) {
-        self.on_book_read(instrument, top, || *depth, out);
+        self.on_book_read(instrument, top, Some(|| *depth), out);
     }
 
     /// As [`on_book`](Self::on_book), with the depth read only when an order rests off the
     /// touch (at most once): reading it is most of a book change's cost, and an order at
-    /// the touch (or crossed) needs only `top`.
+    /// the touch (or crossed) needs only `top`. `None`: no depth is ever published (tops
+    /// only), as an empty depth: an order off the touch has no level to follow.
     pub fn on_book_read(
         &mut self,
         instrument: InstrumentId,
         top: &TopOfBook,
-        mut read_depth: impl FnMut() -> Depth,
+        mut read_depth: Option<impl FnMut() -> Depth>,
         out: &mut Vec<MakerFill>,
     ) {
         out.clear();
@@ -368,14 +379,13 @@ impl QueueMatcher {
                 r.leaves = Qty::ZERO;
                 continue;
             }
-            let now = match top_level_qty(r.side, r.price, top) {
-                Some(q) => Some(q),
-                None => level_qty(
-                    r.side,
-                    r.price,
-                    top,
-                    depth.get_or_insert_with(&mut read_depth),
-                ),
+            let now = match (top_level_qty(r.side, r.price, top), &mut read_depth) {
+                (Some(q), _) => Some(q),
+                (None, Some(read)) => {
+                    level_qty(r.side, r.price, top, depth.get_or_insert_with(read))
+                }
+                // `level_qty` of an empty depth, off the touch.
+                (None, None) => None,
             };
             let Some(now) = now else {
                 continue;

@@ -166,6 +166,7 @@ macro_rules! cx {
 }
 
 mod manage;
+mod quiet;
 
 /// Prints handled per poll at most (the rest wait for the next poll, never dropped here).
 const TRADES_PER_POLL: usize = 4096;
@@ -552,6 +553,9 @@ impl Actor for StrategyActor {
         if let Some(r) = &mut self.latency {
             r.maybe_flush(now);
         }
+        if self.quiet(now) {
+            return 0;
+        }
         let mut work = self.sink.flush();
         let book = self.cache.top(self.instrument);
         let halted = self.kill.is_tripped();
@@ -612,7 +616,11 @@ impl Actor for StrategyActor {
             Some(b) => b.band(self.venue),
             None => &self.default_band,
         };
-        while let Some(u) = self.updates.try_recv() {
+        // Most polls find none: a look at the queue is cheaper than a receive.
+        while !self.updates.is_empty() {
+            let Some(u) = self.updates.try_recv() else {
+                break;
+            };
             work += 1;
             if u.fee_correction.is_none() {
                 self.sink.observe(&u);

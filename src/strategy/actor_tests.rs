@@ -486,3 +486,141 @@ fn a_strategy_is_told_once_per_correction_of_its_position_from_the_venue() {
         vec![(InstrumentId(0), 0), (InstrumentId(0), -1_000_000)]
     );
 }
+
+/// Records every call the host makes; sets a one-shot timer 10 ms after its first tick.
+struct Calls {
+    calls: Arc<Mutex<Vec<&'static str>>>,
+    timer_set: bool,
+}
+
+impl Strategy for Calls {
+    fn on_tick(&mut self, cx: &mut StrategyCtx<'_>) {
+        if !self.timer_set {
+            self.timer_set = true;
+            cx.timer_at(1, cx.now.plus_nanos(10_000_000));
+        }
+        self.calls.lock().unwrap().push("tick");
+    }
+    fn on_order_update(&mut self, _u: &OrderUpdate, _cx: &mut StrategyCtx<'_>) {
+        self.calls.lock().unwrap().push("update");
+    }
+    fn on_timer(&mut self, _tag: u32, _cx: &mut StrategyCtx<'_>) {
+        self.calls.lock().unwrap().push("timer");
+    }
+    fn on_stop(&mut self, _cx: &mut StrategyCtx<'_>) {}
+    fn reload(&mut self, _p: &toml::Table) -> Result<(), Vec<(String, String)>> {
+        Ok(())
+    }
+    fn report(&self, _m: Option<Price>) -> StrategyReport {
+        StrategyReport::default()
+    }
+    fn set_paused(&mut self, _p: bool) {}
+}
+
+/// A poll that finds nothing new (same books, no update, no timer, tick or report due)
+/// calls nothing and counts no work; each new thing wakes the strategy once: a book of
+/// either declared instrument (even at the same prices), an order update, a timer, the
+/// quiet-book tick.
+#[test]
+fn a_poll_with_nothing_new_calls_nothing_and_each_new_thing_wakes_it() {
+    use crate::book::{Level, TopOfBook};
+    let inst = |id: u32, sym: &str| {
+        Instrument::new(
+            InstrumentId(id),
+            VenueId(0),
+            sym,
+            "X",
+            "USDT",
+            px("0.01"),
+            Qty::parse("0.001").unwrap(),
+        )
+        .unwrap()
+    };
+    let cache = BookCache::new(2);
+    let mut main = cache.writer(InstrumentId(0)).unwrap();
+    let mut other = cache.writer(InstrumentId(1)).unwrap();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (itx, _irx) = bounded("intents", 8, FullPolicy::Backpressure);
+    let (utx, urx) = bounded("updates", 8, FullPolicy::Backpressure);
+    let sid = StrategyId(0);
+    let mut actor = StrategyActor::new(
+        "strategy:calls".into(),
+        sid,
+        VenueId(0),
+        InstrumentId(0),
+        Box::new(Calls {
+            calls: calls.clone(),
+            timer_set: false,
+        }),
+        cache.reader(),
+        None,
+        urx,
+        IntentSink::new(itx, CidMinter::new(1, sid), sid, InstrumentId(0)),
+        KillSwitch::default(),
+    )
+    .with_env(Env::new(
+        Some(cache.reader()),
+        vec![inst(0, "AUSDT"), inst(1, "BUSDT")],
+        None,
+    ));
+    let (clock, hand) = Clock::manual(UnixNanos(T0));
+    let mut ctx = Ctx {
+        clock,
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    actor.start(&mut ctx).unwrap();
+    let top = |at: u64| TopOfBook {
+        bid: Level {
+            price: px("100"),
+            qty: Qty::parse("1").unwrap(),
+        },
+        ask: Level {
+            price: px("100.01"),
+            qty: Qty::parse("1").unwrap(),
+        },
+        recv_ts: UnixNanos(at),
+        valid: true,
+        ..TopOfBook::default()
+    };
+    const MS: u64 = 1_000_000;
+    // Polls `n` times, `step` apart: what the strategy was called for, and the work counted.
+    let mut polls = |n: usize, step: u64| {
+        let mut work = 0;
+        for _ in 0..n {
+            hand.advance(step);
+            work += actor.poll(&mut ctx);
+        }
+        (std::mem::take(&mut *calls.lock().unwrap()), work)
+    };
+    main.publish_top(top(T0));
+    assert_eq!(polls(1, 0).0, ["tick"]);
+    assert_eq!(polls(5, MS), (vec![], 0), "nothing new");
+    assert_eq!(polls(5, MS).0, ["timer"], "the timer, 10 ms after the tick");
+    assert_eq!(polls(3, MS), (vec![], 0));
+    utx.send(OrderUpdate {
+        cid: crate::types::ClientOrderId::mint(1, sid, 1).unwrap(),
+        strategy: sid,
+        status: crate::types::OrderStatus::Acked,
+        side: Side::Buy,
+        price: px("100"),
+        qty: Qty::parse("1").unwrap(),
+        filled_qty: Qty::ZERO,
+        fill: None,
+        refused: None,
+        fee_correction: None,
+        at: UnixNanos(T0),
+    })
+    .unwrap();
+    assert_eq!(polls(3, MS), (vec!["update"], 1));
+    main.publish_top(top(T0 + 20 * MS));
+    assert_eq!(polls(3, MS).0, ["tick"], "a new book at the same prices");
+    other.publish_top(top(T0 + 23 * MS));
+    assert_eq!(
+        polls(3, MS).0,
+        ["tick"],
+        "the other declared instrument's book"
+    );
+    assert_eq!(polls(40, MS), (vec![], 0));
+    assert_eq!(polls(10, MS).0, ["tick"], "called at least every 50 ms");
+}

@@ -164,7 +164,16 @@ impl IntentSink {
     }
 
     /// Retries held intents; returns how many went out.
+    #[inline]
     pub fn flush(&mut self) -> usize {
+        if self.held.is_empty() {
+            return 0;
+        }
+        self.flush_held()
+    }
+
+    #[inline(never)]
+    fn flush_held(&mut self) -> usize {
         let mut n = 0;
         while let Some((route, i)) = self.held.pop_front() {
             match self.routes[route].send(i) {

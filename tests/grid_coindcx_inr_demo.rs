@@ -1,6 +1,7 @@
 //! `config/grid-coindcx-inr-demo.toml` as a user runs it (ports from the OS, a scratch data
 //! directory): a grid on CoinDCX futures' INR wallet in sim mode. The grid opens a position
-//! that `/status` shows with the seed's fields; the venue block's balances on `/status` are
+//! that `/status` shows with the seed's fields, with no position drift or leverage mismatch
+//! against the venue's INR wallet; the venue block's balances on `/status` are
 //! the simulator's INR wallet (the margin held there, none of the USDT wallet used); every
 //! fill the simulator made charged its fee in INR at 89 INR per USDT, and every filled
 //! order's stored fees are in INR; every stored row is sim.
@@ -82,6 +83,13 @@ fn a_grid_trades_the_inr_wallet_of_a_simulated_coindcx_perpetual() {
     );
     assert_eq!(s["perp"]["leverage"], "5", "{s}");
     assert!(s["pnl"].is_number(), "{s}");
+    // The venue's INR-wallet position and leverage, compared with the engine's: no drift.
+    let venue = &status["venues"][0];
+    assert_eq!(
+        (&venue["position_drifts"], &venue["leverage_mismatches"]),
+        (&serde_json::json!(0), &serde_json::json!(0)),
+        "{venue}"
+    );
     let balances = status["venues"][0]["balances"].as_array().unwrap();
     let usdt = balances
         .iter()

@@ -7,6 +7,10 @@
 //!
 //! The capture has no `bbo-tbt` channel: its frames are built from the capture's `tickers`
 //! (best bid/ask and sizes) in `bbo-tbt`'s documented shape. Times are per frame.
+//!
+//! `top of book, same quotes, same binary`: `bbo-tbt` against Binance's bookTicker like for
+//! like (`SameQuotes`: every bookTicker of the Binance recording and the same quote as an OKX
+//! push, as many distinct frames each), the codecs alone and each venue's `on_frame`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -7,6 +7,10 @@
 //!
 //! The capture has no `bbo-tbt` channel: its frames are built from the capture's `tickers`
 //! (best bid/ask and sizes) in `bbo-tbt`'s documented shape. Times are per frame.
+//!
+//! `top of book, same quotes, same binary`: `bbo-tbt` against Binance's bookTicker like for
+//! like (`SameQuotes`: every bookTicker of the Binance recording and the same quote as an OKX
+//! push, as many distinct frames each), the codecs alone and each venue's `on_frame`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -75,9 +79,13 @@ fn md() -> OkxMd {
     OkxMd::new(&[(INST, ID)], SyncLimits::default())
 }
 
+/// Walks `corpus` one frame per iteration (as `feed_parse`'s: no division per frame).
 fn cycle<'a>(corpus: &'a [Vec<u8>], i: &mut usize) -> &'a [u8] {
     let f = &corpus[*i];
-    *i = (*i + 1) % corpus.len();
+    *i += 1;
+    if *i == corpus.len() {
+        *i = 0;
+    }
     f
 }
 
@@ -296,6 +304,7 @@ fn benches(c: &mut Criterion) {
     bench_bbo(c, &k);
     bench_trades(c, &k);
     bench_books(c, &k);
+    bench_same_quotes(c);
 }
 
 criterion_group! {
@@ -305,8 +314,8 @@ criterion_group! {
 }
 
 /// Binance's bookTicker and trade frames from the start of its recording (the frames of
-/// `benches/feed_parse.rs`), at most `max` of each.
-fn binance_frames(max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+/// `benches/feed_parse.rs`), at most `max` of each, with each bookTicker's receive time.
+fn binance_frames(max: usize) -> (Vec<(Vec<u8>, u64)>, Vec<Vec<u8>>) {
     const BINANCE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/binance-spot/btcusdt_20240808.gz"
@@ -314,9 +323,10 @@ fn binance_frames(max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let (mut tickers, mut trades) = (vec![], vec![]);
     let mut r = RecordReader::open(BINANCE).expect("fixture");
     while let Some(rec) = r.next() {
-        let f = rec.expect("fixture line").frame;
+        let rec = rec.expect("fixture line");
+        let f = rec.frame;
         if f.starts_with(b"{\"stream\":\"btcusdt@bookTicker\"") && tickers.len() < max {
-            tickers.push(f.to_vec());
+            tickers.push((f.to_vec(), rec.recv.0 / 1_000_000));
         } else if f.starts_with(b"{\"stream\":\"btcusdt@trade\"") && trades.len() < max {
             trades.push(f.to_vec());
         }
@@ -327,23 +337,143 @@ fn binance_frames(max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (tickers, trades)
 }
 
+/// Binance's decimal text (`61837.63000000`, always eight decimals) in OKX's shortest form
+/// (`61837.63`).
+fn shortest(d: &str) -> &str {
+    if d.contains('.') {
+        d.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        d
+    }
+}
+
+/// The same quotes in both venues' layouts: each Binance bookTicker frame, and its quote as an
+/// OKX `bbo-tbt` push in the documented shape (the same bid, ask and sizes in OKX's shortest
+/// decimals, the update id as `seqId`, the frame's receive time as `ts`). Both sides then
+/// decode the same numbers, as many distinct frames each.
+struct SameQuotes {
+    binance: Vec<Vec<u8>>,
+    okx: Vec<Vec<u8>>,
+}
+
+fn same_quotes(max: usize) -> SameQuotes {
+    let (tickers, _) = binance_frames(max);
+    let okx = tickers
+        .iter()
+        .map(|(f, ms)| {
+            let v: serde_json::Value = serde_json::from_slice(f).expect("json");
+            let d = &v["data"];
+            let s = |k: &str| shortest(d[k].as_str().expect("a decimal string")).to_owned();
+            serde_json::json!({"arg": {"channel": "bbo-tbt", "instId": INST}, "data": [{
+                "asks": [[s("a"), s("A"), "0", "1"]],
+                "bids": [[s("b"), s("B"), "0", "1"]],
+                "ts": ms.to_string(), "seqId": d["u"],
+            }]})
+            .to_string()
+            .into_bytes()
+        })
+        .collect();
+    SameQuotes {
+        binance: tickers.into_iter().map(|(f, _)| f).collect(),
+        okx,
+    }
+}
+
+fn binance_parser() -> mako::venue::binance::MdParser {
+    use mako::venue::binance::{MdParser, SymbolTable, TimeUnit};
+    let mut t = SymbolTable::new();
+    t.insert("btcusdt", InstrumentId(0)).expect("symbol");
+    MdParser::new(t, TimeUnit::Millis, 8192)
+}
+
+/// Binance's `MarketData` (what the feed runs), as `OkxMd` is OKX's.
+fn binance_md() -> mako::venue::binance::handler::SpotMdHandler {
+    use mako::venue::binance::{SymbolTable, TimeUnit};
+    let mut t = SymbolTable::new();
+    t.insert("btcusdt", InstrumentId(0)).expect("symbol");
+    mako::venue::binance::handler::SpotMdHandler::new(t, TimeUnit::Millis, SyncLimits::default())
+}
+
+/// `bbo-tbt` against bookTicker in one binary, on the same quotes (every bookTicker of the
+/// Binance recording, and the same quotes in OKX's layout), as many distinct frames each:
+/// the codecs alone (frame → parsed top of book), then each venue's `MarketData::on_frame`
+/// (OKX: counted and returned; Binance: counted, checked against its book's sync and
+/// returned).
+fn bench_same_quotes(c: &mut Criterion) {
+    let q = same_quotes(usize::MAX);
+    let mut g = c.benchmark_group("top of book, same quotes, same binary");
+    let mut p = parser();
+    let mut i = 0;
+    g.bench_function("okx bbo-tbt codec (OkxMdParser::parse)", |b| {
+        b.iter(|| match p.parse(black_box(cycle(&q.okx, &mut i))) {
+            Ok(Msg::Bbo { bid, .. }) => black_box(bid).price.units(),
+            _ => 0,
+        })
+    });
+    let mut p = binance_parser();
+    let mut i = 0;
+    g.bench_function("binance bookTicker codec (MdParser::parse)", |b| {
+        b.iter(|| match p.parse(black_box(cycle(&q.binance, &mut i))) {
+            Ok(mako::venue::binance::MdEvent::BookTicker(t)) => black_box(t).bid.price.units(),
+            _ => 0,
+        })
+    });
+    let mut m = md();
+    let mut i = 0;
+    g.bench_function("okx bbo-tbt OkxMd::on_frame", |b| {
+        b.iter(|| match m.on_frame(black_box(cycle(&q.okx, &mut i))) {
+            Ok(Handled::Bbo { bid, .. }) => black_box(bid).price.units(),
+            _ => 0,
+        })
+    });
+    let mut m = binance_md();
+    let mut i = 0;
+    g.bench_function("binance bookTicker SpotMdHandler::on_frame", |b| {
+        b.iter(|| match m.on_frame(black_box(cycle(&q.binance, &mut i))) {
+            Ok(Handled::Bbo { bid, .. }) => black_box(bid).price.units(),
+            _ => 0,
+        })
+    });
+    // As few distinct frames as the capture's 31 `bbo-tbt` frames (the `okx bbo-tbt` group):
+    // what cycling a short corpus does to the same codecs.
+    let (okx31, bin31) = (&q.okx[..31], &q.binance[..31]);
+    let mut p = parser();
+    let mut i = 0;
+    g.bench_function("okx bbo-tbt codec, first 31 frames cycled", |b| {
+        b.iter(|| match p.parse(black_box(cycle(okx31, &mut i))) {
+            Ok(Msg::Bbo { bid, .. }) => black_box(bid).price.units(),
+            _ => 0,
+        })
+    });
+    let mut p = binance_parser();
+    let mut i = 0;
+    g.bench_function("binance bookTicker codec, first 31 frames cycled", |b| {
+        b.iter(|| match p.parse(black_box(cycle(bin31, &mut i))) {
+            Ok(mako::venue::binance::MdEvent::BookTicker(t)) => black_box(t).bid.price.units(),
+            _ => 0,
+        })
+    });
+    g.finish();
+}
+
 /// `OKX_MD_COUNT=<kind>:<n>`: decodes `n` frames of one kind, prints a checksum of what was
 /// decoded and exits, for instruction counts under callgrind (two runs with different `n`,
 /// subtracted, give instructions per frame without the loading; docs/performance.md has the
 /// commands). Kinds: `okx-bbo`, `okx-trades` (`OkxMd::on_frame`, as the criterion rows),
 /// `okx-bbo-parse`, `okx-trades-parse` (the codec alone), `okx-books` (`n` walks of the
 /// capture's updates from a synced book), `binance-ticker`, `binance-trade` (Binance's
-/// `MdParser::parse`, as `feed_parse`'s rows).
+/// `MdParser::parse`, as `feed_parse`'s rows); on the same quotes in both layouts
+/// ([`SameQuotes`], 4,096 frames each): `same-okx-parse` / `same-binance-parse` (the codecs)
+/// and `same-okx-md` / `same-binance-md` (each venue's `MarketData::on_frame`).
 fn count(spec: &str) {
-    use mako::venue::binance::{MdEvent, MdParser, SymbolTable, TimeUnit};
+    use mako::venue::binance::MdEvent;
     let (kind, n) = spec.split_once(':').expect("OKX_MD_COUNT=<kind>:<n>");
     let n: usize = n.parse().expect("a frame count");
     let mut sum = 0u64;
     if let Some(kind) = kind.strip_prefix("binance-") {
         let (tickers, trades) = binance_frames(512);
-        let mut t = SymbolTable::new();
-        t.insert("btcusdt", InstrumentId(0)).expect("symbol");
-        let mut p = MdParser::new(t, TimeUnit::Millis, 8192);
+        let tickers: Vec<Vec<u8>> = tickers.into_iter().map(|(f, _)| f).collect();
+        let mut p = binance_parser();
         let corpus = if kind == "ticker" { &tickers } else { &trades };
         let mut i = 0;
         for _ in 0..n {
@@ -354,6 +484,40 @@ fn count(spec: &str) {
             };
         }
         println!("{spec}: {sum}");
+        return;
+    }
+    if let Some(kind) = kind.strip_prefix("same-") {
+        // The same quotes in both layouts (`SameQuotes`): 4,096 distinct frames each.
+        let q = same_quotes(4096);
+        let (mut okx, mut okx_md, mut bin, mut bin_md) =
+            (parser(), md(), binance_parser(), binance_md());
+        let mut i = 0;
+        for _ in 0..n {
+            sum += match kind {
+                "okx-parse" => match okx.parse(black_box(cycle(&q.okx, &mut i))) {
+                    Ok(Msg::Bbo { bid, .. }) => bid.price.units() as u64,
+                    _ => 1 << 40,
+                },
+                "okx-md" => match okx_md.on_frame(black_box(cycle(&q.okx, &mut i))) {
+                    Ok(Handled::Bbo { bid, .. }) => bid.price.units() as u64,
+                    _ => 1 << 40,
+                },
+                "binance-parse" => match bin.parse(black_box(cycle(&q.binance, &mut i))) {
+                    Ok(MdEvent::BookTicker(t)) => t.bid.price.units() as u64,
+                    _ => 1 << 40,
+                },
+                "binance-md" => match bin_md.on_frame(black_box(cycle(&q.binance, &mut i))) {
+                    Ok(Handled::Bbo { bid, .. }) => bid.price.units() as u64,
+                    _ => 1 << 40,
+                },
+                _ => panic!("unknown kind same-{kind}"),
+            };
+        }
+        println!(
+            "{spec}: {sum} (fast-path misses: okx {}, binance {})",
+            okx.fast_misses(),
+            bin.fast_misses()
+        );
         return;
     }
     let k = load();

@@ -93,6 +93,76 @@ impl<'a> Cursor<'a> {
         self.b.get(self.at..).unwrap_or(&[])
     }
 
+    /// The eight bytes from `i` as one little-endian word (byte `i` lowest), zeros past the
+    /// frame's end: a zero byte is no digit, quote or point, so a number that ends the frame
+    /// reads like one that does not.
+    #[inline(always)]
+    fn word(&self, i: usize) -> u64 {
+        match self.b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => u64::from_le_bytes(*w),
+            None => self.tail_word(i),
+        }
+    }
+
+    /// [`Cursor::word`] within eight bytes of the end: the frame's last word, moved down.
+    #[inline(always)]
+    fn tail_word(&self, i: usize) -> u64 {
+        let len = self.b.len();
+        match self.b.last_chunk::<8>() {
+            // 0 < len - i < 8: a shift of 8 to 56 bits.
+            Some(w) if i < len => u64::from_le_bytes(*w) >> (8 * (i + 8 - len)),
+            Some(_) => 0,
+            // A frame of fewer than eight bytes.
+            None => self
+                .b
+                .get(i..)
+                .unwrap_or(&[])
+                .iter()
+                .rev()
+                .fold(0, |w, &c| (w << 8) | u64::from(c)),
+        }
+    }
+
+    /// The digits from `i` (at most 8) as a number, and how many there were.
+    #[inline(always)]
+    fn digits(&self, i: usize) -> (u64, usize) {
+        digit_word(self.word(i))
+    }
+
+    /// The digits from `i` as a number and how many there were, counting at most 19 (a
+    /// longer run reads as 19 digits, which every caller refuses): eight digits per word,
+    /// byte by byte past the sixteenth.
+    #[inline(always)]
+    fn uint(&self, i: usize) -> (u64, usize) {
+        let (mut v, mut n) = self.digits(i);
+        if n < 8 {
+            return (v, n);
+        }
+        let (lo, m) = self.digits(i + 8);
+        v = v * POW10[m] + lo;
+        n += m;
+        while n < 19
+            && let Some(&c) = self.b.get(i + n)
+            && c.is_ascii_digit()
+        {
+            v = v * 10 + u64::from(c - b'0');
+            n += 1;
+        }
+        (v, n)
+    }
+
+    /// How many digits start at `i`, counting past eight one byte at a time.
+    #[inline(always)]
+    fn digit_count(&self, i: usize) -> usize {
+        let mut n = leading_digits(self.word(i));
+        if n == 8 {
+            while self.b.get(i + n).is_some_and(u8::is_ascii_digit) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     #[inline(always)]
     fn lit(&mut self, s: &[u8]) -> Option<()> {
         if self.b.get(self.at..self.at + s.len())? == s {
@@ -125,13 +195,12 @@ impl<'a> Cursor<'a> {
     /// no leading zero.
     #[inline(always)]
     fn int(&mut self) -> Option<i64> {
-        let rest = self.rest();
-        let neg = rest.first() == Some(&b'-');
-        let digits = &rest[usize::from(neg)..];
-        let (v, n) = uint_digits(digits);
+        let neg = self.b.get(self.at) == Some(&b'-');
+        let start = self.at + usize::from(neg);
+        let (v, n) = self.uint(start);
         // JSON numbers have no leading zeros (`0617` is not JSON): leave those to the general
         // decoder, which refuses them.
-        if n == 0 || n > 18 || (n > 1 && digits[0] == b'0') {
+        if n == 0 || n > 18 || (n > 1 && self.b.get(start) == Some(&b'0')) {
             return None;
         }
         // n <= 18 digits: below 10^18, an i64. `-0` is left to the general decoder (a float
@@ -149,12 +218,8 @@ impl<'a> Cursor<'a> {
     /// characters inside a string) are not taken here either.
     #[inline(always)]
     fn skip_digits(&mut self) -> Option<()> {
-        let rest = self.rest();
-        let (_, mut n) = digit_run(rest);
-        if n == 8 {
-            n += rest[8..].iter().take_while(|c| c.is_ascii_digit()).count();
-        }
-        if rest.get(n) != Some(&b'"') {
+        let n = self.digit_count(self.at);
+        if self.b.get(self.at + n) != Some(&b'"') {
             return None;
         }
         self.at += n + 1;
@@ -165,11 +230,8 @@ impl<'a> Cursor<'a> {
     /// other string is read by [`Cursor::until_quote`].
     #[inline(always)]
     fn id_string(&mut self) -> Option<&'a [u8]> {
+        let n = self.digit_count(self.at);
         let rest = self.rest();
-        let (_, mut n) = digit_run(rest);
-        if n == 8 {
-            n += rest[8..].iter().take_while(|c| c.is_ascii_digit()).count();
-        }
         if rest.get(n) == Some(&b'"') {
             self.at += n + 1;
             return Some(&rest[..n]);
@@ -183,115 +245,176 @@ impl<'a> Cursor<'a> {
     /// to rebuild the venue's strings from the numbers). The same value and flag as
     /// `Price::parse_bytes` and `md::shortest` give; narrower (at most 8 integer digits and
     /// 8 decimals, a digit on each side of a point), so anything unusual is a miss and the
-    /// general decoder decides. Digits are read eight bytes at a time.
+    /// general decoder decides.
+    ///
+    /// The integer digits are counted in the word at its start and the decimals in the word
+    /// after the point; when there are eight digits or fewer in all (`61837.6`, `0.00413`)
+    /// the two runs are joined into one word and converted once, else each is converted.
+    /// Eight integer digits take [`Cursor::long_decimal`].
     #[inline(always)]
     fn decimal(&mut self) -> Option<(i64, bool)> {
-        let rest = self.rest();
-        let (int, int_digits) = digit_run(rest);
-        if int_digits == 0 || int_digits == 8 && rest.get(8).is_some_and(u8::is_ascii_digit) {
+        let w0 = self.word(self.at);
+        let n1 = leading_digits(w0);
+        if n1 == 0 {
             return None;
         }
-        let mut shortest = int_digits == 1 || rest[0] != b'0';
-        let mut i = int_digits;
+        if n1 == 8 {
+            return self.long_decimal();
+        }
+        let lead_zero = n1 > 1 && w0 as u8 == b'0';
+        // n1 < 8: the byte after the integer digits is in `w0`.
+        match (w0 >> (8 * n1)) as u8 {
+            b'"' => {
+                self.at += n1 + 1;
+                Some(((digit_value(w0, n1) * POW10[8]) as i64, !lead_zero))
+            }
+            b'.' => {
+                let frac_at = self.at + n1 + 1;
+                let wf = self.word(frac_at);
+                let n2 = leading_digits(wf);
+                // At most eight decimals, then the closing quote.
+                if n2 == 0 || self.b.get(frac_at + n2) != Some(&b'"') {
+                    return None;
+                }
+                let last_zero = (wf >> (8 * (n2 - 1))) as u8 == b'0';
+                let units = if n1 + n2 <= 8 {
+                    // One conversion: the integer digits, then the fraction's moved up to
+                    // follow them.
+                    let keep = (1u64 << (8 * n1)) - 1;
+                    let joined = (w0 & keep) | (wf << (8 * n1));
+                    digit_value(joined, n1 + n2) * POW10[8 - n2]
+                } else {
+                    digit_value(w0, n1) * POW10[8] + digit_value(wf, n2) * POW10[8 - n2]
+                };
+                self.at = frac_at + n2 + 1;
+                Some((units as i64, !lead_zero && !last_zero))
+            }
+            _ => None,
+        }
+    }
+
+    /// [`Cursor::decimal`] for eight integer digits (and the digit loop's checks).
+    #[inline(never)]
+    fn long_decimal(&mut self) -> Option<(i64, bool)> {
+        let (int, int_digits) = self.digits(self.at);
+        if int_digits == 0
+            || int_digits == 8 && self.b.get(self.at + 8).is_some_and(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let mut shortest = int_digits == 1 || self.b.get(self.at) != Some(&b'0');
+        let mut i = self.at + int_digits;
         let mut units = int * 100_000_000;
-        if rest.get(i) == Some(&b'.') {
-            let (frac, n) = digit_run(&rest[i + 1..]);
+        if self.b.get(i) == Some(&b'.') {
+            let (frac, n) = self.digits(i + 1);
             if n == 0 {
                 return None;
             }
             i += 1 + n;
-            shortest &= rest[i - 1] != b'0';
+            shortest &= self.b.get(i - 1) != Some(&b'0');
             units += frac * POW10[8 - n];
         }
-        if rest.get(i) != Some(&b'"') {
+        if self.b.get(i) != Some(&b'"') {
             return None;
         }
-        self.at += i + 1;
+        self.at = i + 1;
         Some((units as i64, shortest))
     }
 
     /// A millisecond time string (`"1597026383085"`, the opening quote consumed): 1 to 15
-    /// digits and the closing quote.
+    /// digits and the closing quote. Thirteen digits (every time from 2001 to 2286) are
+    /// checked and read as two words at once, with no scan for their end.
     #[inline(always)]
     fn millis(&mut self) -> Option<UnixNanos> {
-        let rest = self.rest();
-        let (ms, n) = uint_digits(rest);
-        if n == 0 || n > 15 || rest.get(n) != Some(&b'"') {
+        if let Some(ms) = thirteen_digits(self.word(self.at), self.word(self.at + 8)) {
+            self.at += 14;
+            return Some(UnixNanos::from_millis(ms));
+        }
+        let (ms, n) = self.uint(self.at);
+        if n == 0 || n > 15 || self.b.get(self.at + n) != Some(&b'"') {
             return None;
         }
         self.at += n + 1;
         Some(UnixNanos::from_millis(ms))
     }
 
-    /// One level `"p","q","0","n"]` (after its opening `["`).
+    /// The one level of a `bbo-tbt` side, `"p","q","0","n"` (after its opening `[["`; the
+    /// caller matches the closing brackets with the key after them): the deprecated third
+    /// field must be `"0"`, as OKX sends it (anything else is left to the general decoder,
+    /// which ignores it).
     #[inline(always)]
-    fn level(&mut self) -> Option<Level> {
-        let p = Price::from_units(self.decimal()?.0);
+    fn top_level(&mut self) -> Option<Level> {
+        let p = self.decimal()?.0;
         self.lit(b",\"")?;
-        let q = Qty::from_units(self.decimal()?.0);
-        self.lit(b",\"")?;
+        let q = self.decimal()?.0;
+        self.lit(b",\"0\",\"")?;
         self.skip_digits()?;
-        self.lit(b",\"")?;
-        self.skip_digits()?;
-        self.lit(b"]")?;
-        (!p.is_zero()).then_some(Level { price: p, qty: q })
+        (p != 0).then_some(Level {
+            price: Price::from_units(p),
+            qty: Qty::from_units(q),
+        })
     }
 }
 
-/// The digits at the start of `b` (at most 8) as a number, and how many there were. Eight
-/// bytes are read as one word when the frame has them (it does everywhere but its last few
-/// bytes); byte by byte otherwise.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+
+/// How many of the eight bytes `w` (first byte lowest) are ASCII digits before the first
+/// that is not (0..=8).
 #[inline(always)]
-fn digit_run(b: &[u8]) -> (u64, usize) {
-    let Some(w) = b.first_chunk::<8>() else {
-        let n = b.iter().take(8).take_while(|c| c.is_ascii_digit()).count();
-        let v = b[..n].iter().fold(0, |v, &c| v * 10 + u64::from(c - b'0'));
-        return (v, n);
-    };
-    digit_word(u64::from_le_bytes(*w))
+fn leading_digits(w: u64) -> usize {
+    let d = w.wrapping_sub(ZEROS);
+    // Non-zero bytes of `bad` are not digits. Below the first of them every byte was a digit,
+    // so `d` holds its value there exactly (a borrow only runs upward from a non-digit).
+    let bad = ((w & HIGH) ^ ZEROS) | (d.wrapping_add(0x0606_0606_0606_0606) & HIGH);
+    (bad.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` bytes of `w` (1..=8), which are ASCII digits.
+#[inline(always)]
+fn digit_value(w: u64, n: usize) -> u64 {
+    // Keep the n digits, moved to the top bytes: the zero bytes below are leading zeros.
+    let d = w.wrapping_sub(ZEROS) << (8 * (8 - n));
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF
 }
 
 /// The leading ASCII digits of the eight bytes `w` (first byte lowest) as a number, and how
 /// many there are (0..=8).
 #[inline(always)]
 fn digit_word(w: u64) -> (u64, usize) {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    let d = w.wrapping_sub(ZEROS);
-    // Non-zero bytes of `bad` are not digits. Below the first of them every byte was a digit,
-    // so `d` holds its value there exactly (a borrow only runs upward from a non-digit).
-    let bad = ((w & HIGH) ^ ZEROS) | (d.wrapping_add(0x0606_0606_0606_0606) & HIGH);
-    let n = (bad.trailing_zeros() / 8) as usize;
+    let n = leading_digits(w);
     if n == 0 {
         return (0, 0);
     }
-    // Keep the n digits, moved to the top bytes: the zero bytes below are leading zeros.
-    let d = d << (8 * (8 - n));
-    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
-    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
-    ((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF, n)
+    (digit_value(w, n), n)
 }
 
-/// The digits at the start of `b` as a number and how many there were, counting at most 19
-/// (a longer run reads as 19 digits, which every caller refuses): eight digits per word,
-/// byte by byte past the sixteenth.
+/// `lo` and the first five bytes of `hi` as thirteen ASCII digits (first byte lowest)
+/// followed by `"`: their value, or `None` when they are not.
 #[inline(always)]
-fn uint_digits(b: &[u8]) -> (u64, usize) {
-    let (mut v, mut n) = digit_run(b);
-    if n < 8 {
-        return (v, n);
+fn thirteen_digits(lo: u64, hi: u64) -> Option<u64> {
+    const SIX: u64 = 0x0606_0606_0606_0606;
+    // `hi`'s sixth byte made a digit (`"` ^ `"` ^ `0`), the two after it dropped.
+    const FIVE: u64 = 0x0000_FFFF_FFFF_FFFF;
+    let hi = ((hi ^ (u64::from(b'"' ^ b'0') << 40)) & FIVE) | (ZEROS & !FIVE);
+    let (dl, dh) = (lo.wrapping_sub(ZEROS), hi.wrapping_sub(ZEROS));
+    let bad = ((lo & HIGH) ^ ZEROS)
+        | (dl.wrapping_add(SIX) & HIGH)
+        | ((hi & HIGH) ^ ZEROS)
+        | (dh.wrapping_add(SIX) & HIGH)
+        | (dh & 0x0000_FF00_0000_0000);
+    if bad != 0 {
+        return None;
     }
-    let (lo, m) = digit_run(&b[8..]);
-    v = v * POW10[m] + lo;
-    n += m;
-    while n < 19
-        && let Some(&c) = b.get(n)
-        && c.is_ascii_digit()
-    {
-        v = v * 10 + u64::from(c - b'0');
-        n += 1;
-    }
-    (v, n)
+    // Both words at once: the high one's five digits moved to its top bytes.
+    let pair = |d: u64| {
+        let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+        let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+        (d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF
+    };
+    Some(pair(dl) * 100_000 + pair((dh & 0xFF_FFFF_FFFF) << 24))
 }
 
 /// Where a frame's decoded parts go (the parser's reused buffers).
@@ -327,10 +450,7 @@ pub(super) fn parse(frame: &[u8], keys: &Keys, out: Out<'_>) -> Option<Msg> {
     c.at += key.len();
     match channel {
         Channel::Books => books(&mut c, instrument, out),
-        Channel::Bbo => {
-            c.lit(b"},\"data\":[{")?;
-            bbo(&mut c, instrument)
-        }
+        Channel::Bbo => bbo(&mut c, instrument),
         Channel::Trades => {
             c.lit(b"},\"data\":[{")?;
             let trades = out.trades;
@@ -344,13 +464,14 @@ pub(super) fn parse(frame: &[u8], keys: &Keys, out: Out<'_>) -> Option<Msg> {
     }
 }
 
+/// A `bbo-tbt` push after its `instId`: the literals between the values are matched whole.
 #[inline(always)]
 fn bbo(c: &mut Cursor<'_>, instrument: InstrumentId) -> Option<Msg> {
-    c.lit(b"\"asks\":[[\"")?;
-    let ask = c.level()?;
-    c.lit(b"],\"bids\":[[\"")?;
-    let bid = c.level()?;
-    c.lit(b"],\"ts\":\"")?;
+    c.lit(b"},\"data\":[{\"asks\":[[\"")?;
+    let ask = c.top_level()?;
+    c.lit(b"]],\"bids\":[[\"")?;
+    let bid = c.top_level()?;
+    c.lit(b"]],\"ts\":\"")?;
     let ts = c.millis()?;
     let seq = if c.eat(b",\"seqId\":") {
         Some(c.int()?)
@@ -497,16 +618,107 @@ fn books(c: &mut Cursor<'_>, instrument: InstrumentId, out: Out<'_>) -> Option<M
 
 #[cfg(test)]
 mod tests {
-    use super::Cursor;
+    use super::{Cursor, thirteen_digits};
+    use proptest::prelude::*;
 
+    fn words(b: &[u8; 16]) -> (u64, u64) {
+        let lo = u64::from_le_bytes(b[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(b[8..].try_into().unwrap());
+        (lo, hi)
+    }
+
+    #[test]
+    fn thirteen_digit_times_in_two_words() {
+        let (lo, hi) = words(b"1723161254087\",\"");
+        assert_eq!(thirteen_digits(lo, hi), Some(1_723_161_254_087));
+        let (lo, hi) = words(b"0000000000000\"}]");
+        assert_eq!(thirteen_digits(lo, hi), Some(0));
+        for b in [
+            b"1723161254087#,\"", // a byte that the XOR would make a digit
+            b"172316125408\",\"s",
+            b"17231612540871\",",
+            b"1723161:54087\",\"",
+            b"172316125408/\",\"",
+        ] {
+            let (lo, hi) = words(b);
+            assert_eq!(
+                thirteen_digits(lo, hi),
+                None,
+                "{}",
+                String::from_utf8_lossy(b)
+            );
+        }
+    }
+
+    proptest! {
+        /// Any 16 bytes: a value exactly when they start with 13 digits and a quote, and then
+        /// the value of those digits.
+        #[test]
+        fn thirteen_digits_is_exact(
+            b in any::<[u8; 16]>(),
+            v in 0u64..10_000_000_000_000,
+            quote in any::<bool>(),
+        ) {
+            let (lo, hi) = words(&b);
+            let want = (b[..13].iter().all(u8::is_ascii_digit) && b[13] == b'"').then(|| {
+                b[..13].iter().fold(0, |v, &c| v * 10 + u64::from(c - b'0'))
+            });
+            prop_assert_eq!(thirteen_digits(lo, hi), want);
+            let mut t = [b'x'; 16];
+            t[..13].copy_from_slice(format!("{v:013}").as_bytes());
+            if quote {
+                t[13] = b'"';
+            }
+            let (lo, hi) = words(&t);
+            prop_assert_eq!(thirteen_digits(lo, hi), quote.then_some(v));
+        }
+    }
+
+    /// `decimal` on `s` where it ends the frame and, when it has its closing quote, with a
+    /// key before it and the rest of a `bbo-tbt` after it: the same answer both ways (words
+    /// past the frame's end read as zeros).
     fn decimal(s: &str) -> Option<(i64, bool)> {
-        let mut c = Cursor {
-            b: s.as_bytes(),
-            at: 0,
-        };
-        // A decimal read ends just past its closing quote.
-        c.decimal()
-            .inspect(|_| assert_eq!(c.at, s.find('"').map_or(0, |q| q + 1)))
+        let mut answers = vec![];
+        for (pre, post) in [("", ""), ("\"asks\":[[\"", "\"0\",\"1\"]],\"ts\":\"1\"}]}")] {
+            if !post.is_empty() && !s.contains('"') {
+                continue;
+            }
+            let f = format!("{pre}{s}{post}");
+            let mut c = Cursor {
+                b: f.as_bytes(),
+                at: pre.len(),
+            };
+            // A decimal read ends just past its closing quote.
+            let end = pre.len() + s.find('"').map_or(0, |q| q + 1);
+            answers.push(c.decimal().inspect(|_| assert_eq!(c.at, end, "{f}")));
+        }
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{s}: {answers:?}");
+        answers[0]
+    }
+
+    proptest! {
+        /// Any digits and point: a decimal in the reader's range (1 to 8 integer digits, 1 to
+        /// 8 decimals) is read, with `Price::parse_bytes`'s value and `md::shortest`'s flag,
+        /// whether it ends the frame or not; anything else is a miss.
+        #[test]
+        fn decimal_agrees_with_parse_bytes(
+            s in "[0-9]{0,10}(\\.[0-9]{0,10})?",
+            tail in proptest::bool::ANY,
+        ) {
+            use crate::types::Price;
+            let f = format!("{s}\"{}", if tail { ",\"0\",\"1\"]]" } else { "" });
+            let mut c = Cursor { b: f.as_bytes(), at: 0 };
+            let got = c.decimal();
+            if let Some((units, short)) = got {
+                prop_assert_eq!(Price::parse_bytes(s.as_bytes()).map(Price::units), Ok(units));
+                prop_assert_eq!(short, crate::venue::okx::md::shortest(s.as_bytes()));
+                prop_assert_eq!(c.at, s.len() + 1);
+            }
+            let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+            let digits = |n: usize| (1..=8).contains(&n);
+            let in_range = digits(int.len()) && frac.is_none_or(|f| digits(f.len()));
+            prop_assert_eq!(got.is_some(), in_range, "{}", s);
+        }
     }
 
     #[test]
@@ -519,6 +731,14 @@ mod tests {
             decimal("12345678.12345678\""),
             Some((1_234_567_812_345_678, true))
         );
+        // Seven digits or fewer: one joined word; eight or more: a word for each part.
+        assert_eq!(decimal("1234567\""), Some((123_456_700_000_000, true)));
+        assert_eq!(decimal("123456.7\""), Some((12_345_670_000_000, true)));
+        assert_eq!(decimal("1234567.8\""), Some((123_456_780_000_000, true)));
+        assert_eq!(decimal("12345678\""), Some((1_234_567_800_000_000, true)));
+        assert_eq!(decimal("0.1234567\""), Some((12_345_670, true)));
+        assert_eq!(decimal("0.12345678\""), Some((12_345_678, true)));
+        assert_eq!(decimal("0.1234560\""), Some((12_345_600, false)));
         // Eight bytes read at once even when the number is shorter.
         assert_eq!(
             decimal("30236.1\",\"0.00413\",\"0\",\"1\"]"),
@@ -540,6 +760,11 @@ mod tests {
             "-1\"",
             "1e5\"",
             "1.5",
+            "5.x\"",
+            "5.\",\"",
+            "1.5x\"",
+            "12345678.\"",
+            "1234567.123456789\"",
         ] {
             assert_eq!(decimal(s), None, "{s}");
         }

@@ -1,13 +1,15 @@
 //! Binance WebSocket API session decode, old (`serde_json::Value`) vs new (the typed fast
 //! path, `venue::binance::typed`), same run: an `executionReport` NEW, an `executionReport`
-//! TRADE, and an `order.place` answer (ACK with `rateLimits`), each through
+//! TRADE, an `outboundAccountPosition` (two balances), an `order.place` answer (ACK with
+//! `rateLimits`) and an `order.place` error answer (-2010, the order refused), each through
 //! `Session::on_frame` (the events the gateway gets), frames as the simulator sends them.
 //!
 //! With `MAKO_CALLGRIND=<case> MAKO_CALLGRIND_N=<n>` the binary instead decodes that case's
 //! frame n times and exits (cases: `new-old`, `new-typed`, `trade-old`, `trade-typed`,
-//! `place-old`, `place-typed`, and `place-none`: the requests put in flight, no answer
-//! decoded): run it under `valgrind --tool=callgrind` at two n and divide the difference for
-//! instructions per frame (for `place-*`, at one n, minus `place-none`, divided by n).
+//! `balances-old`, `balances-typed`, `place-old`, `place-typed`, `reject-old`,
+//! `reject-typed`, and `place-none`: the requests put in flight, no answer decoded): run it
+//! under `valgrind --tool=callgrind` at two n and divide the difference for instructions per
+//! frame (for `place-*` and `reject-*`, at one n, minus `place-none`, divided by n).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -43,14 +45,29 @@ fn place_answer(id: u64) -> String {
     )
 }
 
+fn balances() -> String {
+    r#"{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1765049000456,"u":1765049000456,"B":[{"a":"BTC","f":"1.00400000","l":"0.00000000"},{"a":"USDT","f":"99299.80000000","l":"500.00000000"}]}}"#.to_owned()
+}
+
+fn reject_answer(id: u64) -> String {
+    format!(
+        r#"{{"id":"{id}","status":400,"error":{{"code":-2010,"msg":"Order would immediately match and take."}},"rateLimits":[{{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50,"count":1}},{{"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":160000,"count":1}},{{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":3}}]}}"#
+    )
+}
+
 fn session(typed: bool) -> Session {
     let mut s = Session::new(&Secret::new("k"), &Secret::new("s"), 5_000);
     s.set_typed_decoder(typed);
     s
 }
 
-/// Puts `n` place requests in flight; their answers (ids in order).
-fn in_flight(s: &mut Session, n: usize, buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
+/// Puts `n` place requests in flight; their answers (ids in order), each made by `answer`.
+fn in_flight(
+    s: &mut Session,
+    n: usize,
+    buf: &mut Vec<u8>,
+    answer: fn(u64) -> String,
+) -> Vec<Vec<u8>> {
     (0..n)
         .map(|_| {
             s.place(
@@ -67,19 +84,24 @@ fn in_flight(s: &mut Session, n: usize, buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
                 buf,
             );
             let v: serde_json::Value = serde_json::from_slice(buf).unwrap();
-            place_answer(v["id"].as_str().unwrap().parse().unwrap()).into_bytes()
+            answer(v["id"].as_str().unwrap().parse().unwrap()).into_bytes()
         })
         .collect()
 }
 
 /// Decodes each answer in turn (untimed setup in batches the in-flight ring holds).
-fn place_answers(s: &mut Session, iters: u64, out: &mut Vec<SessionEvent>) -> Duration {
+fn answers(
+    s: &mut Session,
+    iters: u64,
+    out: &mut Vec<SessionEvent>,
+    answer: fn(u64) -> String,
+) -> Duration {
     let mut buf = Vec::with_capacity(512);
     let mut spent = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let n = left.min(2048);
-        let frames = in_flight(s, n as usize, &mut buf);
+        let frames = in_flight(s, n as usize, &mut buf, answer);
         let t = Instant::now();
         for f in &frames {
             out.clear();
@@ -88,15 +110,19 @@ fn place_answers(s: &mut Session, iters: u64, out: &mut Vec<SessionEvent>) -> Du
         spent += t.elapsed();
         left -= n;
     }
-    assert!(matches!(out[0], SessionEvent::Order { .. }));
+    assert!(matches!(
+        out[0],
+        SessionEvent::Order { .. } | SessionEvent::PlaceRejected { .. }
+    ));
     spent
 }
 
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("binance_session_decode");
-    for (name, frame) in [
-        ("executionReport NEW", exec_new()),
-        ("executionReport TRADE", exec_trade()),
+    for (name, frame, events) in [
+        ("executionReport NEW", exec_new(), 1),
+        ("executionReport TRADE", exec_trade(), 1),
+        ("outboundAccountPosition", balances(), 2),
     ] {
         for typed in [false, true] {
             let mut s = session(typed);
@@ -111,23 +137,27 @@ fn decode(c: &mut Criterion) {
             });
             // Skipped by a name filter: nothing ran, nothing to check.
             if !out.is_empty() {
-                assert_eq!(out.len(), 1);
+                assert_eq!(out.len(), events);
                 assert_eq!(s.typed_frames() > 0, typed);
             }
         }
     }
-    for typed in [false, true] {
-        let mut s = session(typed);
-        let mut out = Vec::with_capacity(8);
-        let label = format!(
-            "order.place answer {}",
-            if typed { "typed" } else { "Value" }
-        );
-        g.bench_function(label, |b| {
-            b.iter_custom(|iters| place_answers(&mut s, iters, &mut out))
-        });
-        if !out.is_empty() {
-            assert_eq!(s.typed_frames() > 0, typed);
+    type Answer = fn(u64) -> String;
+    let kinds: [(&str, Answer); 2] = [
+        ("order.place answer", place_answer),
+        ("order.place error answer (-2010)", reject_answer),
+    ];
+    for (name, answer) in kinds {
+        for typed in [false, true] {
+            let mut s = session(typed);
+            let mut out = Vec::with_capacity(8);
+            let label = format!("{name} {}", if typed { "typed" } else { "Value" });
+            g.bench_function(label, |b| {
+                b.iter_custom(|iters| answers(&mut s, iters, &mut out, answer))
+            });
+            if !out.is_empty() {
+                assert_eq!(s.typed_frames() > 0, typed);
+            }
         }
     }
     g.finish();
@@ -145,9 +175,14 @@ fn callgrind() -> bool {
     let (kind, path) = case.split_once('-').expect("case like new-typed");
     let mut s = session(path == "typed");
     let mut out = Vec::with_capacity(8);
-    if kind == "place" {
+    if kind == "place" || kind == "reject" {
         let mut buf = Vec::with_capacity(512);
-        let frames = in_flight(&mut s, n.min(4096), &mut buf);
+        let answer = if kind == "place" {
+            place_answer
+        } else {
+            reject_answer
+        };
+        let frames = in_flight(&mut s, n.min(4096), &mut buf, answer);
         if path != "none" {
             for f in &frames {
                 out.clear();
@@ -155,10 +190,10 @@ fn callgrind() -> bool {
             }
         }
     } else {
-        let frame = if kind == "new" {
-            exec_new()
-        } else {
-            exec_trade()
+        let frame = match kind {
+            "new" => exec_new(),
+            "trade" => exec_trade(),
+            _ => balances(),
         };
         for _ in 0..n {
             out.clear();

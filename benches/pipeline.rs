@@ -2,7 +2,9 @@
 //! frame bytes → `FeedActor::on_frame` (codec, book sync, cache publish) → `StrategyActor`
 //! polling the cache and running `SpreadMaker` through the `Strategy` trait → order intents
 //! on the real bounded channel → the gateway's new-order steps (grid check, risk check, order
-//! table, WS API `order.place` / `order.cancel` encoded and signed).
+//! table, WS API `order.place` / `order.cancelReplace` encoded), on two sessions in the same
+//! run: an HMAC key (every request signed) and an Ed25519 key logged on with
+//! `session.logon` (requests carry no signature).
 //!
 //! Only bookTicker frames that make the strategy re-quote are timed; every other frame of
 //! the recording goes through the same pipeline untimed, so the book stays the live one.
@@ -11,15 +13,23 @@
 //! on a second thread (pinned where `core_affinity` allows) behind the intent channel.
 //!
 //! The gateway stage calls the same functions, in the same order, as `Gateway::on_new` and
-//! `Gateway::send_cancel`; the actor itself needs a live WebSocket link to accept an intent,
-//! and its socket write is what the wire-to-wire harness (`mako bench`) measures.
+//! `Gateway::on_replace` (a re-quote's `Replace` is one `order.cancelReplace`, as the
+//! gateway sends it to Binance); the actor itself needs a live WebSocket link to accept an
+//! intent, and its socket write is what the wire-to-wire harness (`mako bench`) measures.
+//!
+//! With `MAKO_CALLGRIND=<hmac|ed25519> MAKO_CALLGRIND_N=<n>` the binary instead walks the
+//! recording until `n` re-quotes were timed, with each re-quoting frame's whole path (feed,
+//! strategy, gateway, to the last intent encoded) inside `requote_step` and every other
+//! frame outside it: run it under `valgrind --tool=callgrind
+//! --toggle-collect='*requote_step*'` and divide the instructions by `n` for instructions per
+//! re-quote (load-independent).
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use mako::book::{BookCache, CacheReader};
 use mako::config::{OrderTransport, RiskLimits, Secret, StreamKind, VenueConfig, VenueKind};
 use mako::feed::actor::{FeedActor, FeedOptions, FeedSpec};
@@ -41,6 +51,8 @@ use mako::types::{
 };
 use mako::venue::binance::handler::SpotMdHandler;
 use mako::venue::binance::session::Session;
+use mako::venue::order::OrderSession;
+use mako::venue::order::PlaceOrder;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -51,6 +63,48 @@ const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5
 const BTC: InstrumentId = InstrumentId(0);
 const SID: StrategyId = StrategyId(0);
 const TICKER: &[u8] = b"{\"stream\":\"btcusdt@bookTicker\"";
+/// RFC 8032 §7.1 test 1's seed (base64): the Ed25519 key of the logged-on session.
+const ED25519_SEED: &str = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+
+/// The gateway's session: how its requests are authenticated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Key {
+    /// HMAC-SHA256: every request signed.
+    Hmac,
+    /// Ed25519, logged on (`session.logon` answered): requests carry no signature.
+    Ed25519,
+}
+
+impl Key {
+    fn name(self) -> &'static str {
+        match self {
+            Key::Hmac => "HMAC session",
+            Key::Ed25519 => "Ed25519 session logged on",
+        }
+    }
+
+    /// The session as the gateway holds it after connecting (logged on for Ed25519).
+    fn session(self) -> Session {
+        let key = Secret::new(KEY);
+        match self {
+            Key::Hmac => Session::new(&key, &Secret::new(SECRET), 5000),
+            Key::Ed25519 => {
+                let mut s = Session::new_ed25519(&key, &Secret::new(ED25519_SEED), 5000)
+                    .expect("the RFC 8032 test seed reads");
+                let mut out = Vec::new();
+                s.on_connected(1, &mut out);
+                let mut ev = Vec::new();
+                s.on_frame(
+                    br#"{"id":"1","status":200,"result":{"apiKey":"k","authorizedSince":1,"connectedSince":1,"returnRateLimits":false,"serverTime":1,"userDataStream":false}}"#,
+                    UnixNanos(1),
+                    &mut ev,
+                );
+                assert!(s.logged_on(), "{ev:?}");
+                s
+            }
+        }
+    }
+}
 
 fn frames() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -99,7 +153,7 @@ struct GatewayStage {
 }
 
 impl GatewayStage {
-    fn new(cache: CacheReader, run_start_ms: u64, updates: Tx<OrderUpdate>) -> Self {
+    fn new(cache: CacheReader, run_start_ms: u64, updates: Tx<OrderUpdate>, key: Key) -> Self {
         let limits = RiskLimits {
             max_order_qty: Some(Qty::parse("0.01").expect("qty")),
             max_order_notional: Some(Price::parse("1000").expect("notional")),
@@ -121,7 +175,7 @@ impl GatewayStage {
                 UnixNanos(0),
             ),
             table: OrderTable::new(run_start_ms, 1),
-            session: Session::new(&Secret::new(KEY), &Secret::new(SECRET), 5000),
+            session: key.session(),
             cache,
             out: Vec::with_capacity(1024),
             pending: Vec::with_capacity(64),
@@ -133,72 +187,31 @@ impl GatewayStage {
     #[inline]
     fn on_intent(&mut self, intent: OrderIntent, now: UnixNanos) -> bool {
         match intent {
-            // As the gateway: the cancel, then the new order.
+            // As the gateway (`on_replace`): one cancel-replace when the old order is open
+            // and acknowledged, else the cancel and the new order.
             OrderIntent::Replace { cid, new } => {
-                self.on_intent(
-                    OrderIntent::Cancel {
-                        strategy: new.strategy,
-                        cid,
-                    },
-                    now,
-                );
-                self.on_intent(OrderIntent::New(new), now)
-            }
-            OrderIntent::New(i) => {
-                if self.inst.check_order(i.price, i.qty).is_err() {
-                    return false;
-                }
-                let top = self.cache.top(i.instrument);
-                let mid = top.valid.then(|| {
-                    Price::from_units((top.bid.price.units() + top.ask.price.units()) / 2)
+                let in_one = self.table.get(&cid).is_some_and(|o| {
+                    matches!(o.status, OrderStatus::Acked | OrderStatus::PartiallyFilled)
+                        && !o.cancel_pending
                 });
-                let check = OrderCheck {
-                    strategy: i.strategy,
-                    instrument: i.instrument,
-                    side: i.side,
-                    price: i.price,
-                    qty: i.qty,
-                    mid,
-                    reduce_only: i.reduce_only,
-                };
-                if self.risk.check(&check, now).is_err() {
-                    return false;
+                if !in_one {
+                    self.on_intent(
+                        OrderIntent::Cancel {
+                            strategy: new.strategy,
+                            cid,
+                        },
+                        now,
+                    );
+                    return self.on_new(new, None, now);
                 }
-                let order = Order::new(
-                    i.cid,
-                    i.strategy,
-                    i.instrument,
-                    i.side,
-                    i.kind,
-                    i.tif,
-                    i.price,
-                    i.qty,
-                    now,
-                );
-                if self.table.insert(order).is_err() {
-                    return false;
+                let placed = self.on_new(new, Some(cid), now);
+                if placed && let Some(o) = self.table.get_mut(&cid) {
+                    o.request_cancel();
+                    self.pending.push((cid, o.side, o.qty, false));
                 }
-                self.session.place(
-                    &self.inst.symbol,
-                    &i.cid,
-                    i.side,
-                    i.kind,
-                    i.tif,
-                    i.price,
-                    i.qty,
-                    self.inst.price_decimals,
-                    self.inst.qty_decimals,
-                    now.as_millis(),
-                    &mut self.out,
-                );
-                self.risk
-                    .on_order_opened(i.strategy, i.instrument, i.side, i.qty);
-                if let Some(o) = self.table.get_mut(&i.cid) {
-                    o.apply(&OrderEvent::Sent { at: now });
-                }
-                self.pending.push((i.cid, i.side, i.qty, true));
-                true
+                placed
             }
+            OrderIntent::New(i) => self.on_new(i, None, now),
             OrderIntent::Cancel { cid, .. } => {
                 if let Some(o) = self.table.get_mut(&cid)
                     && o.request_cancel()
@@ -212,6 +225,87 @@ impl GatewayStage {
             // The benched venue (Binance) does not amend in place: its strategies replace.
             OrderIntent::CancelAll { .. } | OrderIntent::Amend { .. } => false,
         }
+    }
+
+    /// A new order (as `Gateway::on_new`), written as a cancel-replace of `replacing` when
+    /// set; true if its bytes are now in `out`.
+    #[inline]
+    fn on_new(
+        &mut self,
+        i: mako::gateway::NewOrderIntent,
+        replacing: Option<ClientOrderId>,
+        now: UnixNanos,
+    ) -> bool {
+        if self.inst.check_order(i.price, i.qty).is_err() {
+            return false;
+        }
+        let top = self.cache.top(i.instrument);
+        let mid = top
+            .valid
+            .then(|| Price::from_units((top.bid.price.units() + top.ask.price.units()) / 2));
+        let check = OrderCheck {
+            strategy: i.strategy,
+            instrument: i.instrument,
+            side: i.side,
+            price: i.price,
+            qty: i.qty,
+            mid,
+            reduce_only: i.reduce_only,
+        };
+        if self.risk.check(&check, now).is_err() {
+            return false;
+        }
+        let order = Order::new(
+            i.cid,
+            i.strategy,
+            i.instrument,
+            i.side,
+            i.kind,
+            i.tif,
+            i.price,
+            i.qty,
+            now,
+        );
+        if self.table.insert(order).is_err() {
+            return false;
+        }
+        let order = PlaceOrder {
+            symbol: &self.inst.symbol,
+            cid: &i.cid,
+            side: i.side,
+            kind: i.kind,
+            tif: i.tif,
+            price: i.price,
+            qty: i.qty,
+            price_decimals: self.inst.price_decimals,
+            qty_decimals: self.inst.qty_decimals,
+            reduce_only: i.reduce_only,
+        };
+        match replacing {
+            Some(old) => self
+                .session
+                .cancel_replace(&old, &order, now.as_millis(), &mut self.out),
+            None => self.session.place(
+                order.symbol,
+                order.cid,
+                order.side,
+                order.kind,
+                order.tif,
+                order.price,
+                order.qty,
+                order.price_decimals,
+                order.qty_decimals,
+                now.as_millis(),
+                &mut self.out,
+            ),
+        }
+        self.risk
+            .on_order_opened(i.strategy, i.instrument, i.side, i.qty);
+        if let Some(o) = self.table.get_mut(&i.cid) {
+            o.apply(&OrderEvent::Sent { at: now });
+        }
+        self.pending.push((i.cid, i.side, i.qty, true));
+        true
     }
 
     /// The venue answers everything sent (untimed): new orders accepted, cancels done.
@@ -269,7 +363,7 @@ struct Front {
     changed: Rx<InstrumentId>,
 }
 
-fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
+fn build(run_start_ms: u64, key: Key) -> (Front, Rx<OrderIntent>, GatewayStage) {
     let cache = BookCache::new(1);
     let (changed_tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
     let venue = VenueConfig {
@@ -341,7 +435,7 @@ fn build(run_start_ms: u64) -> (Front, Rx<OrderIntent>, GatewayStage) {
         IntentSink::new(intents_tx, CidMinter::new(run_start_ms, SID), SID, BTC),
         KillSwitch::default(),
     );
-    let gw = GatewayStage::new(cache.reader(), run_start_ms, updates_tx);
+    let gw = GatewayStage::new(cache.reader(), run_start_ms, updates_tx, key);
     let front = Front {
         feed,
         strategy,
@@ -366,74 +460,109 @@ struct OneThread {
     frames: Arc<Vec<Vec<u8>>>,
     pos: usize,
     run: u64,
+    key: Key,
     front: Front,
     intents: Rx<OrderIntent>,
     gw: GatewayStage,
 }
 
+/// The instants of one frame's timed part: start, feed done, strategy done, first new
+/// order's bytes (if any), all intents done.
+struct Stamps {
+    t0: Instant,
+    t1: Instant,
+    t2: Instant,
+    first: Option<Instant>,
+    t3: Instant,
+}
+
 impl OneThread {
-    fn new(frames: Arc<Vec<Vec<u8>>>) -> Self {
+    fn new(frames: Arc<Vec<Vec<u8>>>, key: Key) -> Self {
         let run = 1_723_161_254_206;
-        let (front, intents, gw) = build(run);
+        let (front, intents, gw) = build(run, key);
         Self {
             frames,
             pos: 0,
             run,
+            key,
             front,
             intents,
             gw,
         }
     }
 
+    /// The next frame of the recording (a fresh pipeline when it starts again).
+    fn next_frame(&mut self) -> (Arc<Vec<Vec<u8>>>, usize) {
+        if self.pos == self.frames.len() {
+            // Ids restart with the recording: a fresh pipeline (a new run id keeps the
+            // client order ids apart).
+            self.run += 1;
+            let (front, intents, gw) = build(self.run, self.key);
+            (self.front, self.intents, self.gw) = (front, intents, gw);
+            self.pos = 0;
+        }
+        self.pos += 1;
+        (Arc::clone(&self.frames), self.pos - 1)
+    }
+
+    /// The timed part of one frame: feed, strategy, every intent through the gateway stage.
+    #[inline]
+    fn front(&mut self, frame: &[u8]) -> Stamps {
+        let f = &mut self.front;
+        let t0 = Instant::now();
+        let recv = f.ctx.clock.now();
+        f.feed.on_frame(black_box(frame), recv, &f.ctx);
+        let t1 = Instant::now();
+        f.strategy.poll(&mut f.ctx);
+        let t2 = Instant::now();
+        let mut first = None;
+        while let Some(i) = self.intents.try_recv() {
+            let now = f.ctx.clock.now();
+            if self.gw.on_intent(i, now) && first.is_none() {
+                first = Some(Instant::now());
+            }
+        }
+        let t3 = Instant::now();
+        black_box(self.gw.out.len());
+        Stamps {
+            t0,
+            t1,
+            t2,
+            first,
+            t3,
+        }
+    }
+
+    /// The untimed rest of a frame: the venue answers; the strategy reads the answers.
+    fn answers(&mut self) {
+        let f = &mut self.front;
+        while f.changed.try_recv().is_some() {}
+        self.gw.venue_answers(f.ctx.clock.now());
+        f.strategy.poll(&mut f.ctx);
+        while let Some(i) = self.intents.try_recv() {
+            let now = f.ctx.clock.now();
+            self.gw.on_intent(i, now);
+        }
+        self.gw.venue_answers(f.ctx.clock.now());
+        f.strategy.poll(&mut f.ctx);
+    }
+
     /// Handles frames until one re-quoting bookTicker was timed; adds its stage times.
     #[inline]
     fn next_timed(&mut self, s: &mut Sums) -> Sums {
         loop {
-            if self.pos == self.frames.len() {
-                // Ids restart with the recording: a fresh pipeline (a new run id keeps the
-                // client order ids apart).
-                self.run += 1;
-                let (front, intents, gw) = build(self.run);
-                (self.front, self.intents, self.gw) = (front, intents, gw);
-                self.pos = 0;
-            }
-            let frames = Arc::clone(&self.frames);
-            let frame = &frames[self.pos];
-            self.pos += 1;
+            let (frames, k) = self.next_frame();
+            let frame = &frames[k];
             let timed = frame.starts_with(TICKER);
-            let f = &mut self.front;
-            let t0 = Instant::now();
-            let recv = f.ctx.clock.now();
-            f.feed.on_frame(black_box(frame), recv, &f.ctx);
-            let t1 = Instant::now();
-            f.strategy.poll(&mut f.ctx);
-            let t2 = Instant::now();
-            let mut first = None;
-            while let Some(i) = self.intents.try_recv() {
-                let now = f.ctx.clock.now();
-                if self.gw.on_intent(i, now) && first.is_none() {
-                    first = Some(Instant::now());
-                }
-            }
-            let t3 = Instant::now();
-            black_box(self.gw.out.len());
-            while f.changed.try_recv().is_some() {}
-            // The venue answers; the strategy reads the answers (untimed).
-            self.gw.venue_answers(f.ctx.clock.now());
-            f.strategy.poll(&mut f.ctx);
-            while let Some(i) = self.intents.try_recv() {
-                let now = f.ctx.clock.now();
-                self.gw.on_intent(i, now);
-            }
-            self.gw.venue_answers(f.ctx.clock.now());
-            f.strategy.poll(&mut f.ctx);
-            if let (true, Some(first)) = (timed, first) {
+            let t = self.front(frame);
+            self.answers();
+            if let (true, Some(first)) = (timed, t.first) {
                 let one = Sums {
                     n: 1,
-                    feed: t1 - t0,
-                    strategy: t2 - t1,
-                    first_order: first - t0,
-                    all_intents: t3 - t0,
+                    feed: t.t1 - t.t0,
+                    strategy: t.t2 - t.t1,
+                    first_order: first - t.t0,
+                    all_intents: t.t3 - t.t0,
                 };
                 s.n += 1;
                 s.feed += one.feed;
@@ -444,6 +573,61 @@ impl OneThread {
             }
         }
     }
+}
+
+/// A re-quoting frame's timed part, out of line so that callgrind can collect exactly it
+/// (`--toggle-collect='*requote_step*'`).
+#[inline(never)]
+fn requote_step(p: &mut OneThread, frame: &[u8]) -> bool {
+    p.front(frame).first.is_some()
+}
+
+/// `MAKO_CALLGRIND` mode (see the module doc): true when it ran. A first walk finds which
+/// frames re-quote; a second, fresh pipeline walks the same frames and runs those through
+/// `requote_step` (the walk is deterministic: the same frames give the same decisions).
+fn callgrind(frames: &Arc<Vec<Vec<u8>>>) -> bool {
+    let key = match std::env::var("MAKO_CALLGRIND").as_deref() {
+        Ok("hmac") => Key::Hmac,
+        Ok("ed25519") => Key::Ed25519,
+        Ok(other) => panic!("MAKO_CALLGRIND={other}: hmac or ed25519"),
+        Err(_) => return false,
+    };
+    let n: usize = std::env::var("MAKO_CALLGRIND_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000);
+    let mut p = OneThread::new(Arc::clone(frames), key);
+    let mut requoting = Vec::with_capacity(n);
+    while requoting.len() < n {
+        let (frames, k) = p.next_frame();
+        assert!(
+            p.run == 1_723_161_254_206,
+            "n {n} is more re-quotes than one walk of the recording has"
+        );
+        let t = p.front(&frames[k]);
+        p.answers();
+        if frames[k].starts_with(TICKER) && t.first.is_some() {
+            requoting.push(k);
+        }
+    }
+    let mut p = OneThread::new(Arc::clone(frames), key);
+    let last = requoting[n - 1];
+    let mut next = requoting.iter().peekable();
+    for k in 0..=last {
+        let frame = &frames[k];
+        if next.peek() == Some(&&k) {
+            next.next();
+            assert!(
+                requote_step(&mut p, frame),
+                "frame {k} re-quoted in the first walk"
+            );
+        } else {
+            p.front(frame);
+        }
+        p.answers();
+    }
+    println!("{key:?}: {n} re-quotes in requote_step (frames 0..={last})");
+    true
 }
 
 fn one_thread(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
@@ -474,7 +658,7 @@ fn one_thread(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
         }),
     ];
     for (name, pick) in stages {
-        let mut p = OneThread::new(Arc::clone(frames));
+        let mut p = OneThread::new(Arc::clone(frames), Key::Hmac);
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let mut s = Sums::default();
@@ -485,6 +669,19 @@ fn one_thread(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
             })
         });
     }
+    let mut p = OneThread::new(Arc::clone(frames), Key::Ed25519);
+    g.bench_function(
+        "end to end: bookTicker frame -> first order (Ed25519 session logged on)",
+        |b| {
+            b.iter_custom(|iters| {
+                let mut s = Sums::default();
+                for _ in 0..iters {
+                    p.next_timed(&mut s);
+                }
+                s.first_order
+            })
+        },
+    );
     g.finish();
 }
 
@@ -550,23 +747,26 @@ impl Drop for GatewayThread {
     }
 }
 
-fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
+fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>, key: Key) {
     let cores = core_affinity::get_core_ids().map_or(0, |c| c.len());
     let (front_core, gw_core) = if cores >= 2 {
         (Some(0), Some(1))
     } else {
         (None, None)
     };
-    let mut g = c.benchmark_group("tick-to-order, feed+strategy | gateway threads");
+    let mut g = c.benchmark_group(format!(
+        "tick-to-order, feed+strategy | gateway threads, {}",
+        key.name()
+    ));
     let mut dist = hist();
     g.bench_function(
-        "end to end: bookTicker frame -> first order signed on the gateway thread",
+        "end to end: bookTicker frame -> first order encoded on the gateway thread",
         |b| {
             if let Some(id) = front_core {
                 core_affinity::set_for_current(core_affinity::CoreId { id });
             }
             let mut run = 1_800_000_000_000u64;
-            let (mut front, intents, gw) = build(run);
+            let (mut front, intents, gw) = build(run, key);
             let mut sent = Arc::clone(intents.stats());
             let mut gwt = GatewayThread::spawn(gw, intents, gw_core);
             let mut pos = 0;
@@ -591,7 +791,7 @@ fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
                             },
                         ));
                         run += 1;
-                        let (f, i, gw) = build(run);
+                        let (f, i, gw) = build(run, key);
                         front = f;
                         sent = Arc::clone(i.stats());
                         gwt = GatewayThread::spawn(gw, i, gw_core);
@@ -622,9 +822,10 @@ fn two_threads(c: &mut Criterion, frames: &Arc<Vec<Vec<u8>>>) {
     );
     g.finish();
     println!(
-        "\nper-frame distribution, feed+strategy thread (core {front_core:?}) | gateway thread (core {gw_core:?}):"
+        "\nper-frame distribution, feed+strategy thread (core {front_core:?}) | gateway thread (core {gw_core:?}), {}:",
+        key.name()
     );
-    line("end to end: frame -> first order signed", &dist);
+    line("end to end: frame -> first order encoded", &dist);
     println!();
 }
 
@@ -647,30 +848,76 @@ fn line(name: &str, h: &hdrhistogram::Histogram<u64>) {
 /// microseconds, while a frame's own time is untouched unless it was itself preempted.
 const PER_FRAME: usize = 100_000;
 
+/// The stage histograms of one session's pipeline.
+struct Dist {
+    feed: hdrhistogram::Histogram<u64>,
+    strategy: hdrhistogram::Histogram<u64>,
+    gateway: hdrhistogram::Histogram<u64>,
+    first: hdrhistogram::Histogram<u64>,
+    all: hdrhistogram::Histogram<u64>,
+}
+
+impl Dist {
+    fn new() -> Self {
+        Self {
+            feed: hist(),
+            strategy: hist(),
+            gateway: hist(),
+            first: hist(),
+            all: hist(),
+        }
+    }
+
+    fn record(&mut self, one: &Sums) {
+        let ns = |d: Duration| d.as_nanos() as u64;
+        self.feed.saturating_record(ns(one.feed));
+        self.strategy.saturating_record(ns(one.strategy));
+        self.gateway
+            .saturating_record(ns(one.first_order - one.feed - one.strategy));
+        self.first.saturating_record(ns(one.first_order));
+        self.all.saturating_record(ns(one.all_intents));
+    }
+
+    fn print(&self, key: Key) {
+        println!(
+            "\nper-frame distribution, one thread, re-quoting bookTicker frames, {}:",
+            key.name()
+        );
+        line("stage: frame -> parse -> book -> cache publish", &self.feed);
+        line(
+            "stage: strategy poll (cache read + SpreadMaker)",
+            &self.strategy,
+        );
+        line(
+            "stage: gateway: risk + table + encode (to 1st order)",
+            &self.gateway,
+        );
+        line("end to end: frame -> first order encoded", &self.first);
+        line(
+            "end to end: whole re-quote (all intents encoded)",
+            &self.all,
+        );
+    }
+}
+
+/// Both sessions' pipelines, a timed frame of each in turn, so both see the same load.
 fn per_frame(frames: &Arc<Vec<Vec<u8>>>) {
-    let mut p = OneThread::new(Arc::clone(frames));
-    let (mut base, mut feed, mut strat, mut gw, mut first, mut all) =
-        (hist(), hist(), hist(), hist(), hist(), hist());
+    let mut hmac = OneThread::new(Arc::clone(frames), Key::Hmac);
+    let mut ed = OneThread::new(Arc::clone(frames), Key::Ed25519);
+    let mut base = hist();
+    let (mut dh, mut de) = (Dist::new(), Dist::new());
     let mut s = Sums::default();
     for _ in 0..PER_FRAME {
         let t0 = Instant::now();
         let t1 = Instant::now();
         base.saturating_record((t1 - t0).as_nanos() as u64);
-        let one = p.next_timed(&mut s);
-        let ns = |d: Duration| d.as_nanos() as u64;
-        feed.saturating_record(ns(one.feed));
-        strat.saturating_record(ns(one.strategy));
-        gw.saturating_record(ns(one.first_order - one.feed - one.strategy));
-        first.saturating_record(ns(one.first_order));
-        all.saturating_record(ns(one.all_intents));
+        dh.record(&hmac.next_timed(&mut s));
+        de.record(&ed.next_timed(&mut s));
     }
-    println!("\nper-frame distribution, one thread, re-quoting bookTicker frames:");
+    println!("\nper-frame distribution, baseline:");
     line("timestamps only (baseline: two Instant::now)", &base);
-    line("stage: frame -> parse -> book -> cache publish", &feed);
-    line("stage: strategy poll (cache read + SpreadMaker)", &strat);
-    line("stage: gateway: risk + table + sign (to 1st order)", &gw);
-    line("end to end: frame -> first order signed", &first);
-    line("end to end: whole re-quote (all intents signed)", &all);
+    dh.print(Key::Hmac);
+    de.print(Key::Ed25519);
     println!();
 }
 
@@ -678,7 +925,9 @@ fn benches(c: &mut Criterion) {
     let frames = Arc::new(frames());
     per_frame(&frames);
     one_thread(c, &frames);
-    two_threads(c, &frames);
+    for key in [Key::Hmac, Key::Ed25519] {
+        two_threads(c, &frames, key);
+    }
 }
 
 // Each timed frame costs ~10 frames of untimed walking (only ~1 in 10 bookTickers moves
@@ -691,4 +940,10 @@ criterion_group! {
         .sample_size(20);
     targets = benches
 }
-criterion_main!(pipeline);
+fn main() {
+    if callgrind(&Arc::new(frames())) {
+        return;
+    }
+    pipeline();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -146,6 +146,23 @@ compact $bs/binance_outbound_account_position.json | jq -c '.event // .' | put b
 for n in binance_wsapi_order_place_response binance_execution_report binance_outbound_account_position binance_wsapi_error_response; do
   compact "$bs/$n.json"; echo
 done | put binance_private session-lines
+# Error answers to the requests `binance_private` has in flight (ids 1 place, 2 cancel, 3
+# status, 4 amend, 5 cancel-replace), a cancel-replace's two documented failures with their
+# halves, and the account events: what the typed fast path reads besides the order answers.
+w='"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":9}]'
+{
+  echo '{"id":"1","status":400,"error":{"code":-2010,"msg":"Order would immediately match and take."},'"$w"'}'
+  echo '{"id":"2","status":400,"error":{"code":-2011,"msg":"Unknown order sent."},'"$w"'}'
+  echo '{"id":"3","status":400,"error":{"code":-2013,"msg":"Order does not exist."},'"$w"'}'
+  echo '{"id":"4","status":429,"error":{"code":-1015,"msg":"Too many new orders; current limit is 50 orders per 10 SECOND."},'"$w"'}'
+  echo '{"id":"5","status":400,"error":{"code":-2022,"msg":"Order cancel-replace failed.","data":{"cancelResult":"FAILURE","newOrderResult":"NOT_ATTEMPTED","cancelResponse":{"code":-2011,"msg":"Unknown order sent."},"newOrderResponse":null}},'"$w"'}'
+} | put binance_private error-answers
+echo '{"id":"5","status":409,"error":{"code":-2021,"msg":"Order cancel-replace partially failed.","data":{"cancelResult":"SUCCESS","newOrderResult":"FAILURE","cancelResponse":{"symbol":"BTCUSDT","origClientOrderId":"1000000000000000000001","orderId":5,"orderListId":-1,"clientOrderId":"x1","transactTime":7,"price":"100.00","origQty":"1.00000","executedQty":"0.00000","cummulativeQuoteQty":"0.00","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"BUY"},"newOrderResponse":{"code":-2010,"msg":"Order would immediately match and take."}}},'"$w"'}' | put binance_private replace-partial
+{
+  echo '{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1,"u":1,"B":[{"a":"BTC","f":"1.004","l":"0"},{"a":"USDT","f":"99799.8","l":"500"}]}}'
+  echo '{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1573200697110,"a":"BTC","d":"100.00000000","T":1573200697068}}'
+  echo '{"subscriptionId":0,"event":{"e":"listStatus","E":1564035303637,"s":"ETHBTC","g":2,"c":"OCO","l":"EXEC_STARTED","L":"EXECUTING","r":"NONE","C":"F4QN4G8DlFATFlIUQ0cjdD","T":1564035303625,"O":[{"s":"ETHBTC","i":17,"c":"AJYsMjErWJesZvqlJCTUgL"}]}}'
+} | put binance_private account-events
 op="okx_account_balance_response okx_cancel_order_response okx_order_details_response okx_orders_channel_push_fill okx_orders_pending_response okx_place_order_response okx_ws_login_failure okx_ws_login_response"
 for n in $op; do
   cp "$os/$n.json" "$c/okx_private/"

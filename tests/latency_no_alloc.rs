@@ -1,10 +1,9 @@
 //! The hot side of the latency room never allocates in steady state: `Recorder::record`
 //! and `maybe_flush` (with histograms cycling through the monitor and back) are checked
-//! under a counting global allocator. Its own test binary, so the allocator is its own.
+//! under a counting global allocator. Its own test binary, so the allocator (`alloc_count`) is its own.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod alloc_count;
+
 use std::time::Duration;
 
 use mako::config::{BandConfig, LatencyConfig, Statistic};
@@ -12,47 +11,7 @@ use mako::latency::{LatencyHub, Measurement};
 use mako::runtime::{Actor, Clock, Ctx, Shutdown};
 use mako::types::{UnixNanos, VenueId};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// Only allocations made while this thread has counting on are counted.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: defers every operation to `System` unchanged; it only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, ALLOCS.load(Ordering::Relaxed) - before)
-}
+use alloc_count::counted;
 
 fn config() -> LatencyConfig {
     LatencyConfig {

@@ -49,6 +49,9 @@ fn binance_session(typed: bool) -> crate::venue::binance::session::Session {
 
 /// The Binance session's typed fast path (`venue::binance::typed`) and its
 /// `serde_json::Value` path tell the same for every line of the input: events and weight.
+/// The fast path reads the order answers (successful or not: an error, a cancel-replace's
+/// halves in its error `data`) and the user-stream events (`executionReport`,
+/// `outboundAccountPosition`, `balanceUpdate`, `listStatus`); the corpus seeds each.
 pub(super) fn binance_typed_agrees(data: &[u8]) {
     let (mut fast, mut slow) = (binance_session(true), binance_session(false));
     let (mut a, mut b) = (Vec::new(), Vec::new());

@@ -1026,7 +1026,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 self.next_sweep = now;
                 tracing::warn!(gateway = %self.name, %why, "private stream gap: reconciling");
             }
-            SessionEvent::Other(_) => {}
+            SessionEvent::Other(_) | SessionEvent::Ignored(_) => {}
         }
     }
 

@@ -76,9 +76,48 @@ impl Write for Stream {
 /// A connection's stream with a count of the write calls made on it (each one a `write(2)` on
 /// plain TCP; on TLS, rustls writes the records it holds), so a test can see that a burst of
 /// queued frames left in one write.
+///
+/// It also holds the text frames mako queues itself (`WsConn::queue_text`: encoded and
+/// masked into one reused buffer, where tungstenite's `Message` would copy every payload
+/// into a new allocation). The two writers never interleave inside a frame: tungstenite's
+/// own writes (pongs, the close) wait while a frame of ours is partly written
+/// (`WouldBlock` to tungstenite, which retries), and ours start only once tungstenite's
+/// buffer is empty (`WsConn::flush`).
 pub struct Counted {
     inner: Stream,
     writes: u64,
+    /// Our queued frames; the bytes before `written` are on the wire.
+    queued: Vec<u8>,
+    written: usize,
+}
+
+impl Counted {
+    fn new(inner: Stream) -> Self {
+        Self {
+            inner,
+            writes: 0,
+            queued: Vec::with_capacity(QUEUE_CAPACITY),
+            written: 0,
+        }
+    }
+
+    /// Writes our queued frames until they are all out or the socket would block (then
+    /// `Ok(false)`: the rest waits for the next call).
+    fn write_queued(&mut self) -> io::Result<bool> {
+        while self.written < self.queued.len() {
+            self.writes += 1;
+            match self.inner.write(&self.queued[self.written..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.queued.clear();
+        self.written = 0;
+        Ok(true)
+    }
 }
 
 impl Read for Counted {
@@ -87,13 +126,71 @@ impl Read for Counted {
     }
 }
 
+/// Tungstenite's writes: only once our queued frames are out.
 impl Write for Counted {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.write_queued()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         self.writes += 1;
         self.inner.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Bytes reserved at start for the frames queued in one burst (it grows if ever needed).
+const QUEUE_CAPACITY: usize = 64 << 10;
+
+/// Masking keys for the frames a client sends (RFC 6455 §5.3: unpredictable, from a strong
+/// source of entropy): the operating system's random bytes, fetched a block at a time so a
+/// frame costs no system call (one `getrandom` per 1,024 frames).
+struct Masks {
+    pool: [u8; 4096],
+    /// Bytes of `pool` used; at `pool.len()` it is refilled.
+    used: usize,
+}
+
+impl Masks {
+    fn new() -> Self {
+        Self {
+            pool: [0; 4096],
+            used: 4096,
+        }
+    }
+
+    fn next(&mut self) -> Result<[u8; 4], NetError> {
+        if self.used + 4 > self.pool.len() {
+            getrandom::getrandom(&mut self.pool)
+                .map_err(|e| NetError::Ws(format!("no random bytes for a frame mask: {e}")))?;
+            self.used = 0;
+        }
+        let mut key = [0; 4];
+        key.copy_from_slice(&self.pool[self.used..self.used + 4]);
+        self.used += 4;
+        Ok(key)
+    }
+}
+
+/// Appends `text` to `out` as one masked client text frame (FIN set, opcode 1).
+fn encode_text_frame(text: &[u8], mask: [u8; 4], out: &mut Vec<u8>) {
+    out.push(0x81);
+    let len = text.len();
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&len.to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(&mask);
+    let start = out.len();
+    out.extend_from_slice(text);
+    for (i, b) in out[start..].iter_mut().enumerate() {
+        *b ^= mask[i & 3];
     }
 }
 
@@ -192,10 +289,7 @@ impl Connector {
     /// A WebSocket client connection, handshaken, still blocking (call `set_nonblocking`
     /// before handing it to a hot actor).
     pub fn websocket(&self, ep: &Endpoint) -> Result<WsConn, NetError> {
-        let stream = Counted {
-            inner: self.tcp(ep)?,
-            writes: 0,
-        };
+        let stream = Counted::new(self.tcp(ep)?);
         let url = ep.ws_url();
         let config = WebSocketConfig::default()
             .max_message_size(Some(16 << 20))
@@ -203,7 +297,10 @@ impl Connector {
         let (ws, _resp) =
             tungstenite::client::client_with_config(url.as_str(), stream, Some(config))
                 .map_err(|e| NetError::Handshake(url.clone(), e.to_string()))?;
-        Ok(WsConn { ws })
+        Ok(WsConn {
+            ws,
+            masks: Masks::new(),
+        })
     }
 }
 
@@ -222,6 +319,7 @@ pub enum Incoming {
 /// An open WebSocket client connection.
 pub struct WsConn {
     ws: WebSocket<Counted>,
+    masks: Masks,
 }
 
 impl WsConn {
@@ -272,22 +370,20 @@ impl WsConn {
     /// Queues a text message and tries to write it; what the socket could not take yet is
     /// written by later `flush` calls.
     pub fn send_text(&mut self, text: &str) -> Result<(), NetError> {
-        match self.ws.send(Message::text(text)) {
-            Ok(()) => Ok(()),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(NetError::Ws(e.to_string())),
-        }
+        self.queue_text(text)?;
+        self.flush()
     }
 
     /// Queues a text message without writing it: several queued messages leave together, in
-    /// order, with the next `flush` (one write while the socket takes them all). The buffer
-    /// is written early only past tungstenite's write buffer size (128 KiB by default).
+    /// order, with the next `flush` (one write while the socket takes them all). Encoded and
+    /// masked in place into the connection's reused buffer: no allocation once warm.
     pub fn queue_text(&mut self, text: &str) -> Result<(), NetError> {
-        match self.ws.write(Message::text(text)) {
-            Ok(()) => Ok(()),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(NetError::Ws(e.to_string())),
+        if !self.ws.can_write() {
+            return Err(NetError::Closed);
         }
+        let mask = self.masks.next()?;
+        encode_text_frame(text.as_bytes(), mask, &mut self.ws.get_mut().queued);
+        Ok(())
     }
 
     /// Write calls made on the socket so far (the handshake's included).
@@ -295,13 +391,20 @@ impl WsConn {
         self.ws.get_ref().writes
     }
 
-    /// Writes whatever is queued (queued messages, pongs, partial messages).
+    /// Writes whatever is queued (queued messages, pongs, partial messages): tungstenite's
+    /// frames first, then ours, each only once the other's are out.
     pub fn flush(&mut self) -> Result<(), NetError> {
         match self.ws.flush() {
-            Ok(()) => Ok(()),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(tungstenite::Error::ConnectionClosed) => Err(NetError::Closed),
-            Err(e) => Err(NetError::Ws(e.to_string())),
+            Ok(()) => {}
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Ok(());
+            }
+            Err(tungstenite::Error::ConnectionClosed) => return Err(NetError::Closed),
+            Err(e) => return Err(NetError::Ws(e.to_string())),
+        }
+        match self.ws.get_mut().write_queued() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(NetError::Io(e)),
         }
     }
 

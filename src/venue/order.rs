@@ -277,6 +277,9 @@ pub enum SessionEvent {
     StreamGap(String),
     /// Another private-stream event, by type (counted).
     Other(String),
+    /// A private-stream event of a documented type the gateway has no use for (Binance's
+    /// `balanceUpdate` and `listStatus`), by type: like `Other`, named without allocating.
+    Ignored(&'static str),
 }
 
 /// A new order, as the gateway asks a session to encode it.

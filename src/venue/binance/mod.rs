@@ -5,6 +5,8 @@
 /// Market-data events and the parser that produces them.
 /// `mako decode`: Binance messages as normalised records.
 pub mod decode;
+/// What a WebSocket API error answer tells the gateway (both decoders).
+mod errors;
 /// Binance's side of the market-data seam: frames → codec → book sync.
 pub mod handler;
 pub mod md;

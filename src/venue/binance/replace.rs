@@ -90,13 +90,7 @@ pub fn cancel_replace_events(
                 return Err(DecodeError::Field("newOrderResponse"));
             }
         },
-        "NOT_ATTEMPTED" => SessionEvent::PlaceRejected {
-            cid: new,
-            error: VenueError {
-                code: outer.map_or(-2022, |e| e.code),
-                msg: "new order not attempted: the cancel failed".into(),
-            },
-        },
+        "NOT_ATTEMPTED" => not_attempted(new, outer.map(|e| e.code)),
         other => {
             out.truncate(first);
             return Err(DecodeError::Unknown("newOrderResult", other.to_owned()));
@@ -104,6 +98,18 @@ pub fn cancel_replace_events(
     };
     out.push(new_event);
     Ok(())
+}
+
+/// The new order of a cancel-replace whose cancel failed (`STOP_ON_FAILURE`: not
+/// attempted), refused with the answer's error code `outer` (`-2022` when it had none).
+pub fn not_attempted(new: ClientOrderId, outer: Option<i32>) -> SessionEvent {
+    SessionEvent::PlaceRejected {
+        cid: new,
+        error: VenueError {
+            code: outer.unwrap_or(-2022),
+            msg: "new order not attempted: the cancel failed".into(),
+        },
+    }
 }
 
 /// A cancel-replace refused as a whole (an error without `data`): `uncertain` when the venue

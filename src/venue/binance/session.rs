@@ -4,8 +4,9 @@
 //! No I/O: the gateway moves the bytes. A re-quote is one request (`order.cancelReplace`,
 //! `STOP_ON_FAILURE`), and a smaller quantity at the same price is an
 //! `order.amend.keepPriority` (the order keeps its place in the queue); see `replace`.
-//! Frames are decoded on the typed fast path (`typed`: execution reports and the order
-//! answers, allocation-free) and, when it declines, on the `serde_json::Value` path.
+//! Frames are decoded on the typed fast path (`typed`: the user-stream events and the order
+//! answers, error answers included, allocation-free) and, when it declines, on the
+//! `serde_json::Value` path.
 
 use serde_json::Value;
 
@@ -13,6 +14,7 @@ use crate::config::Secret;
 use crate::types::order::{OrderEvent, OrderKind, TimeInForce};
 use crate::types::{ClientOrderId, Price, Qty, Side, UnixNanos};
 
+use super::errors::{error_events, error_head, replace_refused};
 use super::orders::{
     Auth, NewOrder, WsAuth, WsScratch, ws_amend_keep_priority, ws_by_client_id, ws_cancel_replace,
     ws_logon, ws_my_trades, ws_new_order, ws_signed_simple, ws_unsigned,
@@ -363,7 +365,9 @@ impl Session {
                 cid: u.cid,
                 event: u.event,
             }),
-            WsApiMessage::Balances(b) => out.push(SessionEvent::Balances(b)),
+            // The event lists the assets the change touched: each applied on its own.
+            WsApiMessage::Balances(b) => out.extend(b.into_iter().map(SessionEvent::BalanceUpdate)),
+            WsApiMessage::Ignored(kind) => out.push(SessionEvent::Ignored(kind)),
             WsApiMessage::OtherEvent(t) => out.push(SessionEvent::Other(t)),
             WsApiMessage::Response { id, status, result } => {
                 self.note_weight(frame);
@@ -388,7 +392,7 @@ impl Session {
     /// `serde_json::Value` and without allocating. `false` (nothing done, no state changed):
     /// the frame is for the `Value` path.
     fn on_frame_typed(&mut self, frame: &[u8], at: UnixNanos, out: &mut Vec<SessionEvent>) -> bool {
-        let (id, weight, result) = match typed::decode(frame) {
+        let (id, status, weight, result) = match typed::decode(frame) {
             None => return false,
             Some(Typed::Order(u)) => {
                 out.push(SessionEvent::Order {
@@ -398,32 +402,63 @@ impl Session {
                 self.typed_frames += 1;
                 return true;
             }
-            Some(Typed::Answer { id, weight, result }) => (id, weight, result),
+            Some(Typed::Balances(b)) => {
+                out.extend(b.as_slice().iter().map(|b| SessionEvent::BalanceUpdate(*b)));
+                self.typed_frames += 1;
+                return true;
+            }
+            Some(Typed::Ignored(kind)) => {
+                out.push(SessionEvent::Ignored(kind));
+                self.typed_frames += 1;
+                return true;
+            }
+            Some(Typed::Answer {
+                id,
+                status,
+                weight,
+                result,
+            }) => (id, status, weight, result),
         };
         let Some((purpose, replaces)) = self.inflight.peek(id) else {
             return false;
         };
-        let order = |cid, event| SessionEvent::Order { cid, event };
-        match (purpose, replaces) {
-            (Purpose::Place(new), Some(old)) => {
-                let Some(events) = result.replaced(old, *new, at) else {
-                    return false;
-                };
-                out.extend(events);
+        let first = out.len();
+        let read = match (result.error(), purpose, replaces) {
+            (Some(None), ..) => None,
+            (None, Purpose::Place(new), Some(old)) => result.replaced(old, *new, at, out),
+            (None, Purpose::Place(cid), None) => result.accepted().map(|e| order(out, *cid, e)),
+            (None, Purpose::Cancel(cid) | Purpose::Status(cid), _) => {
+                result.snapshot(at).map(|e| order(out, *cid, e))
             }
-            (Purpose::Place(cid), None) => match result.accepted() {
-                Some(e) => out.push(order(*cid, e)),
-                None => return false,
-            },
-            (Purpose::Cancel(cid) | Purpose::Status(cid), _) => match result.snapshot(at) {
-                Some(e) => out.push(order(*cid, e)),
-                None => return false,
-            },
-            (Purpose::Amend(cid), _) => match result.amended() {
-                Some(e) => out.push(order(*cid, e)),
-                None => return false,
-            },
-            _ => return false,
+            (None, Purpose::Amend(cid), _) => result.amended().map(|e| order(out, *cid, e)),
+            (Some(Some((code, msg))), Purpose::Place(new), Some(old)) => {
+                let (new, outer) = (*new, (status, code, msg));
+                error_head(outer, out);
+                match result.replace_failed(old, new, code, at, out) {
+                    Some(true) => Some(()),
+                    Some(false) => {
+                        replace_refused(old, new, outer, out);
+                        Some(())
+                    }
+                    None => None,
+                }
+            }
+            (
+                Some(Some((code, msg))),
+                p @ (Purpose::Place(_)
+                | Purpose::Cancel(_)
+                | Purpose::Status(_)
+                | Purpose::Amend(_)),
+                _,
+            ) => {
+                error_events(p.clone(), status, code, msg, at, out);
+                Some(())
+            }
+            _ => None,
+        };
+        if read.is_none() {
+            out.truncate(first);
+            return false;
         }
         if let Some((used, limit)) = weight {
             self.weight_used = used;
@@ -520,21 +555,14 @@ impl Session {
         let decoded = match result {
             Ok(v) => replace::cancel_replace_events(old, new, &v, None, at, out),
             Err(error) => {
-                if status == 418 {
-                    out.push(SessionEvent::Banned);
-                }
-                if status == 429 || error.code == -1003 || error.code == -1015 {
-                    out.push(SessionEvent::RateLimited {
-                        retry_after_ms: pause_ms(&error),
-                    });
-                }
+                let outer = (status, error.code, error.msg.as_str());
+                error_head(outer, out);
                 match replace::ws_error_data(frame).filter(|d| d.is_object()) {
                     Some(data) => {
                         replace::cancel_replace_events(old, new, &data, Some(&error), at, out)
                     }
                     None => {
-                        let uncertain = status >= 500 || error.code == -1007;
-                        replace::cancel_replace_refused(old, new, error, uncertain, out);
+                        replace_refused(old, new, outer, out);
                         Ok(())
                     }
                 }
@@ -559,36 +587,7 @@ impl Session {
         let result = match result {
             Ok(v) => v,
             Err(error) => {
-                if status == 418 {
-                    out.push(SessionEvent::Banned);
-                }
-                if status == 429 || error.code == -1003 || error.code == -1015 {
-                    out.push(SessionEvent::RateLimited {
-                        retry_after_ms: pause_ms(&error),
-                    });
-                }
-                // Unknown outcome: the venue may or may not have acted.
-                // -1015 (too many new orders) refuses the order itself: not unknown.
-                let uncertain = status >= 500
-                    || error.code == -1007
-                    || ((status == 429 || status == 418) && error.code != -1015);
-                out.push(match purpose {
-                    Purpose::Place(cid) if uncertain => SessionEvent::Uncertain { cid },
-                    Purpose::Place(cid) => SessionEvent::PlaceRejected { cid, error },
-                    Purpose::Cancel(cid) if uncertain => SessionEvent::Uncertain { cid },
-                    Purpose::Cancel(cid) => SessionEvent::CancelRejected { cid, error },
-                    Purpose::Status(cid) if error.code == -2013 => SessionEvent::NotFound { cid },
-                    Purpose::Status(cid) => SessionEvent::Uncertain { cid },
-                    Purpose::Amend(cid) if uncertain => SessionEvent::Uncertain { cid },
-                    Purpose::Amend(cid) => SessionEvent::Order {
-                        cid,
-                        event: OrderEvent::AmendRejected {
-                            code: error.code,
-                            at,
-                        },
-                    },
-                    p => SessionEvent::Failed { purpose: p, error },
-                });
+                error_events(purpose, status, error.code, &error.msg, at, out);
                 return;
             }
         };
@@ -759,26 +758,9 @@ impl OrderSession for Session {
     }
 }
 
-/// How long new orders wait after a rate-limit answer: for -1015 (too many new orders) the
-/// interval its message names ("… current limit is 50 orders per 10 SECOND.": the window may
-/// stay full that long), at most a minute (a DAY limit is hit again then); else 1 s.
-fn pause_ms(error: &VenueError) -> u64 {
-    const DEFAULT_MS: u64 = 1_000;
-    const ORDERS_WINDOW_MS: u64 = 10_000;
-    if error.code != -1015 {
-        return DEFAULT_MS;
-    }
-    let named = error.msg.rsplit_once(" per ").and_then(|(_, tail)| {
-        let mut words = tail.split_whitespace();
-        let n = words.next()?.parse::<u64>().ok()?;
-        let unit_ms = match words.next()?.trim_end_matches('.') {
-            "SECOND" => 1_000,
-            "MINUTE" | "HOUR" | "DAY" => 60_000,
-            _ => return None,
-        };
-        Some(n.saturating_mul(unit_ms))
-    });
-    named.unwrap_or(ORDERS_WINDOW_MS).clamp(DEFAULT_MS, 60_000)
+/// `SessionEvent::Order` for `cid` into `out`.
+fn order(out: &mut Vec<SessionEvent>, cid: ClientOrderId, event: OrderEvent) {
+    out.push(SessionEvent::Order { cid, event });
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::*;
 use crate::types::StrategyId;
 use crate::types::order::SnapshotStatus;
+use crate::venue::binance::errors::pause_ms;
 
 fn session() -> Session {
     Session::new(&Secret::new("key"), &Secret::new("secret"), 5000)
@@ -369,16 +370,14 @@ fn keep_priority_amend_over_the_ws_api() {
 
 #[test]
 fn a_too_many_orders_answer_pauses_new_orders_for_the_window_it_names() {
-    let e = |code: i32, msg: &str| VenueError {
-        code,
-        msg: msg.into(),
-    };
+    let e = |code: i32, msg: &'static str| (code, msg);
+    let pause_ms = |(code, msg): (i32, &str)| pause_ms(code, msg);
     let m = "Too many new orders; current limit is 50 orders per 10 SECOND.";
-    assert_eq!(pause_ms(&e(-1015, m)), 10_000);
+    assert_eq!(pause_ms(e(-1015, m)), 10_000);
     let m = "Too many new orders; current limit is 10 orders per 1 SECOND.";
-    assert_eq!(pause_ms(&e(-1015, m)), 1_000);
+    assert_eq!(pause_ms(e(-1015, m)), 1_000);
     let m = "Too many new orders; current limit is 160000 orders per 1 DAY.";
-    assert_eq!(pause_ms(&e(-1015, m)), 60_000);
-    assert_eq!(pause_ms(&e(-1015, "Too many new orders.")), 10_000);
-    assert_eq!(pause_ms(&e(-1003, "Too much request weight used")), 1_000);
+    assert_eq!(pause_ms(e(-1015, m)), 60_000);
+    assert_eq!(pause_ms(e(-1015, "Too many new orders.")), 10_000);
+    assert_eq!(pause_ms(e(-1003, "Too much request weight used")), 1_000);
 }

@@ -1,21 +1,25 @@
 //! The typed fast path for the frames a Binance WebSocket API session meets on the order
-//! path: `executionReport` events and the answers to `order.place`, `order.cancel`,
-//! `order.status`, `order.cancelReplace` (both halves succeeded) and
-//! `order.amend.keepPriority`, each with its `rateLimits`. They are read with serde's derive
-//! into borrowed structs (`&str` fields point into the frame, numbers are
-//! `serde_json::Number`s), in one pass, without building a `serde_json::Value` and without
-//! allocating.
+//! path: the user-stream events (`executionReport`, `outboundAccountPosition`,
+//! `balanceUpdate`, `listStatus`) and the answers to `order.place`, `order.cancel`,
+//! `order.status`, `order.cancelReplace` and `order.amend.keepPriority`, successful or
+//! not (an error answer's `{code, msg}`, and a cancel-replace's error `data` with its two
+//! halves), each with its `rateLimits`. They are read with serde's derive into borrowed
+//! structs (`&str` fields point into the frame, numbers are `serde_json::Number`s), in one
+//! pass, without building a `serde_json::Value` and without allocating (an event that
+//! carries a venue's message to the gateway, `PlaceRejected` / `CancelRejected`, owns a
+//! copy of its text: that is the one allocation left, and only on those answers).
 //!
 //! The fast path only answers when it is sure it means what the `Value` path
 //! (`user::ws_api_message` + `Session::on_response`) means: `decode` returns `None` for
 //! anything else, and the session then takes the `Value` path, which gives the same events
-//! and the same errors as before. `None` covers: any error answer, any other event type
-//! (`outboundAccountPosition`, `balanceUpdate`, `listStatus`, …), a bare event outside
-//! `{"event": …}`, strings with JSON escapes (a borrowed `&str` cannot hold them), a
-//! field present twice, `null` where the `Value` path would see a present field, a
-//! field of an unexpected type, and any field the decode needs that is missing or malformed.
-//! So a frame decodes the same on both paths by construction; `session_typed_tests` and the
-//! fuzz target `binance_private` check it.
+//! and the same errors as before. `None` covers: the answers to other requests (queries of
+//! open orders, trades, the account, the subscription, the logon), any other event type, a
+//! bare event outside `{"event": …}`, strings with JSON escapes (a borrowed `&str` cannot
+//! hold them), a field present twice, `null` where the `Value` path would see a present
+//! field, a field of an unexpected type, more balances in one `outboundAccountPosition`
+//! than [`BalanceList::CAP`], and any field the decode needs that is missing or malformed.
+//! So a frame decodes the same on both paths by construction; `tests/binance_typed.rs` and
+//! the fuzz target `binance_private` check it.
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -23,6 +27,7 @@ use serde_json::Number;
 
 use crate::types::order::{AssetCode, OrderEvent, VenueFinal};
 use crate::types::{ClientOrderId, Notional, Price, Qty, TradeId, UnixNanos, VenueOrderId};
+use crate::venue::order::{Balance, VenueError};
 
 use super::user::{OrderUpdate, snapshot_status};
 use crate::venue::order::SessionEvent;
@@ -144,9 +149,11 @@ impl<'de> Deserialize<'de> for Weight {
     }
 }
 
-/// An `executionReport`'s fields that mako reads.
+/// The fields mako reads of a user-stream event: an `executionReport`'s and an
+/// `outboundAccountPosition`'s (which share no key but `e` and `E`); the other types are
+/// read for their type alone.
 #[derive(Deserialize)]
-struct Exec<'a> {
+struct Event<'a> {
     #[serde(borrow)]
     e: Option<&'a str>,
     #[serde(rename = "E")]
@@ -172,6 +179,79 @@ struct Exec<'a> {
     #[serde(rename = "N", borrow)]
     fee_asset: Option<&'a str>,
     m: Option<bool>,
+    /// `outboundAccountPosition`'s balances.
+    #[serde(rename = "B", default)]
+    balances: Slot<BalanceList>,
+}
+
+/// The balances of one `outboundAccountPosition`, parsed, in a fixed-capacity array: the
+/// assets the event's change touched (a fill: base, quote and the fee's asset).
+#[derive(Clone, Copy)]
+pub struct BalanceList {
+    /// Past `len`: defaults, never read.
+    items: [Balance; BalanceList::CAP],
+    len: usize,
+}
+
+impl BalanceList {
+    /// The most balances the fast path reads from one event; more go to the `Value` path.
+    pub const CAP: usize = 8;
+
+    pub fn as_slice(&self) -> &[Balance] {
+        &self.items[..self.len]
+    }
+}
+
+/// One entry of `B`.
+#[derive(Deserialize)]
+struct BalanceEntry<'a> {
+    #[serde(borrow)]
+    a: Option<&'a str>,
+    #[serde(borrow)]
+    f: Option<&'a str>,
+    #[serde(borrow)]
+    l: Option<&'a str>,
+}
+
+impl<'de> Deserialize<'de> for BalanceList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BalanceList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of balances")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BalanceList, A::Error> {
+                let blank = Balance {
+                    asset: AssetCode::default(),
+                    free: Qty::ZERO,
+                    locked: Qty::ZERO,
+                };
+                let mut list = BalanceList {
+                    items: [blank; BalanceList::CAP],
+                    len: 0,
+                };
+                while let Some(Obj(b)) = seq.next_element::<Obj<BalanceEntry<'de>>>()? {
+                    // As `user::balances` reads an entry; what it refuses, the `Value` path
+                    // reports.
+                    let balance = (|| {
+                        Some(Balance {
+                            asset: AssetCode::new(b.a?.as_bytes())?,
+                            free: qty(b.f)?,
+                            locked: qty(b.l)?,
+                        })
+                    })();
+                    let (Some(balance), true) = (balance, list.len < BalanceList::CAP) else {
+                        return Err(de::Error::custom("not for the fast path"));
+                    };
+                    list.items[list.len] = balance;
+                    list.len += 1;
+                }
+                Ok(list)
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// An order object (place ACK, cancel, status, a cancel-replace half) or the `result` of a
@@ -208,6 +288,10 @@ struct Order<'a, H> {
     new_order_result: Option<&'a str>,
     cancel_response: Option<Obj<H>>,
     new_order_response: Option<Obj<H>>,
+    /// A failed cancel-replace half's error (`{code, msg}` in place of the order).
+    code: Option<Number>,
+    #[serde(borrow)]
+    msg: Option<&'a str>,
 }
 
 type Half<'a> = Order<'a, IgnoredAny>;
@@ -220,19 +304,30 @@ struct Amended<'a> {
     qty: Option<&'a str>,
 }
 
+/// An error answer's `error`: the venue's code and message, and for a cancel-replace the
+/// outcome of its two halves (`data`, `replace::cancel_replace_events`).
+#[derive(Deserialize)]
+struct ErrorBody<'a> {
+    code: Option<Number>,
+    #[serde(borrow)]
+    msg: Option<&'a str>,
+    #[serde(borrow)]
+    data: Option<Obj<Order<'a, Half<'a>>>>,
+}
+
 /// One WebSocket API frame: a wrapped user-stream event or an answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Frame<'a> {
     #[serde(default, borrow)]
-    event: Slot<Obj<Exec<'a>>>,
+    event: Slot<Obj<Event<'a>>>,
     #[serde(default)]
     e: Present,
     #[serde(default)]
     id: Slot<Id>,
     status: Option<Number>,
-    #[serde(default)]
-    error: Present,
+    #[serde(default, borrow)]
+    error: Slot<Obj<ErrorBody<'a>>>,
     #[serde(borrow)]
     result: Option<Obj<Order<'a, Half<'a>>>>,
     #[serde(default)]
@@ -245,17 +340,27 @@ struct Frame<'a> {
 pub enum Typed<'a> {
     /// An `executionReport`, decoded.
     Order(OrderUpdate),
-    /// A successful answer to request `id`, to be read for what the request was for.
+    /// An `outboundAccountPosition`: the balances it states (each applied on its own, as
+    /// the event lists only the assets that changed).
+    Balances(BalanceList),
+    /// An event of a type the gateway does not act on (`user::ignored_event`).
+    Ignored(&'static str),
+    /// The answer to request `id`, to be read for what the request was for.
     Answer {
         id: u64,
+        status: u16,
         /// `(count, limit)` of the frame's `REQUEST_WEIGHT` rate limit, if it has one.
         weight: Option<(u32, u32)>,
         result: AnswerResult<'a>,
     },
 }
 
-/// The `result` of a successful answer (borrowed from the frame).
-pub struct AnswerResult<'a>(Option<Order<'a, Half<'a>>>);
+/// The `result` of a successful answer, or the `error` of a failed one (borrowed from the
+/// frame).
+pub struct AnswerResult<'a> {
+    ok: Option<Order<'a, Half<'a>>>,
+    error: Option<ErrorBody<'a>>,
+}
 
 /// Decodes a frame on the fast path, or `None` when the `Value` path must read it.
 pub fn decode(frame: &[u8]) -> Option<Typed<'_>> {
@@ -264,18 +369,27 @@ pub fn decode(frame: &[u8]) -> Option<Typed<'_>> {
     let text = std::str::from_utf8(frame).ok()?;
     let Obj(f) = serde_json::from_str::<Obj<Frame<'_>>>(text).ok()?;
     if let Slot(Some(Obj(ev))) = f.event {
-        return exec_update(&ev).map(Typed::Order);
+        return match ev.e? {
+            "executionReport" => exec_update(&ev).map(Typed::Order),
+            "outboundAccountPosition" => ev.balances.0.map(Typed::Balances),
+            other => super::user::ignored_event(other).map(Typed::Ignored),
+        };
     }
-    if f.e.0 || f.error.0 {
+    if f.e.0 {
         return None;
     }
     let id = f.id.0?.0?;
-    let status = f.status.as_ref()?.as_u64()?;
-    u16::try_from(status).ok()?;
+    let status = u16::try_from(f.status.as_ref()?.as_u64()?).ok()?;
+    // An error answer: its `result`, if any, is not read (as on the `Value` path).
+    let error = f.error.0.map(|Obj(e)| e);
     Some(Typed::Answer {
         id,
+        status,
         weight: f.rate_limits.0,
-        result: AnswerResult(f.result.map(|Obj(r)| r)),
+        result: AnswerResult {
+            ok: f.result.filter(|_| error.is_none()).map(|Obj(r)| r),
+            error,
+        },
     })
 }
 
@@ -292,12 +406,8 @@ fn cid(s: Option<&str>) -> Option<ClientOrderId> {
     ClientOrderId::parse(s?).ok()
 }
 
-/// `user::execution_report` on the typed fields; `None` where it fails (or the event is not
-/// an `executionReport`).
-fn exec_update(e: &Exec<'_>) -> Option<OrderUpdate> {
-    if e.e? != "executionReport" {
-        return None;
-    }
+/// `user::execution_report` on the typed fields; `None` where it fails.
+fn exec_update(e: &Event<'_>) -> Option<OrderUpdate> {
     let exec = e.x?;
     let at = UnixNanos::from_millis(num(&e.event_time)?);
     let venue_order_id = VenueOrderId::from_u64(num(&e.i)?);
@@ -368,20 +478,89 @@ fn snapshot<H>(o: &Order<'_, H>, at: UnixNanos) -> Option<OrderEvent> {
     })
 }
 
+/// `{code, msg}` of an error or a failed half: the code (`venue_error_of`, `half_error`
+/// want an integer that fits an `i32`) and the message (`""` when absent or `null`).
+fn code_msg<'a>(code: &Option<Number>, msg: Option<&'a str>) -> Option<(i32, &'a str)> {
+    let code = i32::try_from(code.as_ref()?.as_i64()?).ok()?;
+    Some((code, msg.unwrap_or("")))
+}
+
+/// `replace::cancel_replace_events` on the typed halves: the events of a cancel-replace's
+/// `result` or error `data` `r`, `outer` the answer's error code if any; `None` (and `out`
+/// as it was) where that returns an error.
+fn replace_events(
+    r: &Order<'_, Half<'_>>,
+    old: ClientOrderId,
+    new: ClientOrderId,
+    outer: Option<i32>,
+    at: UnixNanos,
+    out: &mut Vec<SessionEvent>,
+) -> Option<()> {
+    let cancelled = r.cancel_response.as_ref().map(|Obj(h)| h);
+    let placed = r.new_order_response.as_ref().map(|Obj(h)| h);
+    let first = match r.cancel_result? {
+        "SUCCESS" => SessionEvent::Order {
+            cid: old,
+            event: snapshot(cancelled?, at)?,
+        },
+        "FAILURE" => {
+            let c = cancelled?;
+            let (code, msg) = code_msg(&c.code, c.msg)?;
+            SessionEvent::CancelRejected {
+                cid: old,
+                error: VenueError {
+                    code,
+                    msg: msg.to_owned(),
+                },
+            }
+        }
+        _ => return None,
+    };
+    let second = match r.new_order_result? {
+        "SUCCESS" => SessionEvent::Order {
+            cid: new,
+            event: accepted(placed?)?,
+        },
+        "FAILURE" => {
+            let p = placed?;
+            let (code, msg) = code_msg(&p.code, p.msg)?;
+            SessionEvent::PlaceRejected {
+                cid: new,
+                error: VenueError {
+                    code,
+                    msg: msg.to_owned(),
+                },
+            }
+        }
+        "NOT_ATTEMPTED" => super::replace::not_attempted(new, outer),
+        _ => return None,
+    };
+    out.push(first);
+    out.push(second);
+    Some(())
+}
+
 impl AnswerResult<'_> {
+    /// The error answer's `(code, msg)`, `None` for a successful answer; `Some(None)` for an
+    /// error the fast path does not read (a code that is not an `i32`).
+    pub fn error(&self) -> Option<Option<(i32, &str)>> {
+        let e = self.error.as_ref()?;
+        Some(code_msg(&e.code, e.msg))
+    }
+
     /// The answer to `order.place`: the order accepted.
     pub fn accepted(&self) -> Option<OrderEvent> {
-        accepted(self.0.as_ref()?)
+        accepted(self.ok.as_ref()?)
     }
 
     /// The answer to `order.cancel` / `order.status`: the order's state.
     pub fn snapshot(&self, at: UnixNanos) -> Option<OrderEvent> {
-        snapshot(self.0.as_ref()?, at)
+        snapshot(self.ok.as_ref()?, at)
     }
 
     /// The answer to `order.amend.keepPriority` (`replace::amend_event`).
     pub fn amended(&self) -> Option<OrderEvent> {
-        let r = self.0.as_ref()?;
+        let r = self.ok.as_ref()?;
         let Obj(a) = r.amended_order.as_ref()?;
         Some(OrderEvent::Amended {
             price: price(a.price)?,
@@ -390,29 +569,33 @@ impl AnswerResult<'_> {
         })
     }
 
-    /// The answer to `order.cancelReplace` when both halves succeeded: `old` cancelled,
-    /// `new` accepted (`replace::cancel_replace_events`). Other outcomes: `None`.
+    /// The successful answer to `order.cancelReplace` of `old` by `new`: both orders'
+    /// events (`replace::cancel_replace_events` on the `result`). `None`: nothing pushed.
     pub fn replaced(
         &self,
         old: ClientOrderId,
         new: ClientOrderId,
         at: UnixNanos,
-    ) -> Option<[SessionEvent; 2]> {
-        let r = self.0.as_ref()?;
-        if r.cancel_result? != "SUCCESS" || r.new_order_result? != "SUCCESS" {
-            return None;
+        out: &mut Vec<SessionEvent>,
+    ) -> Option<()> {
+        replace_events(self.ok.as_ref()?, old, new, None, at, out)
+    }
+
+    /// The error answer to `order.cancelReplace` when it carries its halves (`data`, an
+    /// object): both orders' events, `outer` the answer's code. `Some(false)`: no `data`
+    /// object (the request was refused as a whole); `None`: `data` the fast path does not
+    /// read (nothing pushed).
+    pub fn replace_failed(
+        &self,
+        old: ClientOrderId,
+        new: ClientOrderId,
+        outer: i32,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    ) -> Option<bool> {
+        match self.error.as_ref()?.data.as_ref() {
+            None => Some(false),
+            Some(Obj(d)) => replace_events(d, old, new, Some(outer), at, out).map(|()| true),
         }
-        let Obj(cancelled) = r.cancel_response.as_ref()?;
-        let Obj(placed) = r.new_order_response.as_ref()?;
-        Some([
-            SessionEvent::Order {
-                cid: old,
-                event: snapshot(cancelled, at)?,
-            },
-            SessionEvent::Order {
-                cid: new,
-                event: accepted(placed)?,
-            },
-        ])
     }
 }

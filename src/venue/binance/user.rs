@@ -39,9 +39,11 @@ pub enum WsApiMessage {
     },
     /// An execution report.
     Order(OrderUpdate),
-    /// Balances after a change.
+    /// The balances of the assets a change touched (`outboundAccountPosition`).
     Balances(Vec<Balance>),
-    /// Another user-stream event (e.g. `balanceUpdate`, `eventStreamTerminated`), by type.
+    /// An event of a type the gateway does not act on ([`ignored_event`]).
+    Ignored(&'static str),
+    /// Another user-stream event (e.g. `eventStreamTerminated`), by type.
     OtherEvent(String),
 }
 
@@ -171,6 +173,18 @@ fn balances(
         .collect()
 }
 
+/// The user-stream event types the gateway reads and does not act on, by name:
+/// `balanceUpdate` (a deposit's, withdrawal's or transfer's delta; the
+/// `outboundAccountPosition` that follows states the balance in full) and `listStatus` (of
+/// order lists, which mako never places). `None` for any other type.
+pub fn ignored_event(kind: &str) -> Option<&'static str> {
+    match kind {
+        "balanceUpdate" => Some("balanceUpdate"),
+        "listStatus" => Some("listStatus"),
+        _ => None,
+    }
+}
+
 fn user_event(e: &Value) -> Result<WsApiMessage, DecodeError> {
     match str_of(e, "e")? {
         "executionReport" => Ok(WsApiMessage::Order(execution_report(e)?)),
@@ -180,7 +194,10 @@ fn user_event(e: &Value) -> Result<WsApiMessage, DecodeError> {
             "f",
             "l",
         )?)),
-        other => Ok(WsApiMessage::OtherEvent(other.to_owned())),
+        other => Ok(match ignored_event(other) {
+            Some(kind) => WsApiMessage::Ignored(kind),
+            None => WsApiMessage::OtherEvent(other.to_owned()),
+        }),
     }
 }
 

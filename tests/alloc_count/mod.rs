@@ -1,0 +1,71 @@
+//! The counting global allocator of the allocation tests (`mod alloc_count;` in a test
+//! file installs it for that test binary): it forwards every call to the system allocator
+//! and counts the allocations and reallocations made on a thread while that thread is armed
+//! ([`counted`]). Other threads (a simulator, a test server) are never counted.
+#![allow(dead_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+/// Allocations and reallocations made by armed threads, since the binary started.
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Only allocations made on the thread under test, while armed, are counted.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    // `try_with`: the allocator also runs while thread-locals are torn down.
+    if ARMED.try_with(Cell::get).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` armed: its result and the allocations it made on this thread.
+pub fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let was = ARMED.with(|a| a.replace(true));
+    let r = f();
+    ARMED.with(|a| a.set(was));
+    (r, ALLOCS.load(Ordering::Relaxed) - before)
+}
+
+/// Whether the counter counts (a test's sanity check): one allocation, armed, is one.
+pub fn counter_counts() -> bool {
+    let (v, n) = counted(|| Vec::<u64>::with_capacity(4));
+    drop(v);
+    n == 1
+}

@@ -313,9 +313,12 @@ criterion_group! {
     targets = benches
 }
 
+/// A recorded frame and its receive time in milliseconds.
+type Timed = (Vec<u8>, u64);
+
 /// Binance's bookTicker and trade frames from the start of its recording (the frames of
 /// `benches/feed_parse.rs`), at most `max` of each, with each bookTicker's receive time.
-fn binance_frames(max: usize) -> (Vec<(Vec<u8>, u64)>, Vec<Vec<u8>>) {
+fn binance_frames(max: usize) -> (Vec<Timed>, Vec<Vec<u8>>) {
     const BINANCE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/binance-spot/btcusdt_20240808.gz"

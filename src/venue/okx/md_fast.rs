@@ -396,7 +396,8 @@ fn digit_word(w: u64) -> (u64, usize) {
 #[inline(always)]
 fn thirteen_digits(lo: u64, hi: u64) -> Option<u64> {
     const SIX: u64 = 0x0606_0606_0606_0606;
-    // `hi`'s sixth byte made a digit (`"` ^ `"` ^ `0`), the two after it dropped.
+    // A quote in `hi`'s sixth byte becomes `0` (and is then held to exactly that below,
+    // where only a quote could give it); its last two bytes, past the field, become `0` too.
     const FIVE: u64 = 0x0000_FFFF_FFFF_FFFF;
     let hi = ((hi ^ (u64::from(b'"' ^ b'0') << 40)) & FIVE) | (ZEROS & !FIVE);
     let (dl, dh) = (lo.wrapping_sub(ZEROS), hi.wrapping_sub(ZEROS));

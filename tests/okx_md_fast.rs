@@ -119,15 +119,16 @@ fn price(odd: bool) -> BoxedStrategy<String> {
     decimal(false).prop_filter("a price", |p| p != "0").boxed()
 }
 
-/// A level `["p","q","0","n"]`.
+/// A level `["p","q","0","n"]` (odd: the deprecated third field not `"0"` either, which the
+/// general decoder ignores and the reader leaves to it).
 fn level(odd: bool) -> BoxedStrategy<String> {
-    let count = if odd {
-        "[0-9]{0,12}|x"
+    let (count, third) = if odd {
+        ("[0-9]{0,12}|x", "0|0|0|1|00|")
     } else {
-        "[1-9][0-9]{0,2}"
+        ("[1-9][0-9]{0,2}", "0")
     };
-    (price(odd), decimal(odd), count)
-        .prop_map(|(p, q, n)| format!(r#"["{p}","{q}","0","{n}"]"#))
+    (price(odd), decimal(odd), count, third)
+        .prop_map(|(p, q, n, z)| format!(r#"["{p}","{q}","{z}","{n}"]"#))
         .boxed()
 }
 

@@ -110,6 +110,7 @@ fn run(ed25519: bool, warm: u64, counted_requotes: u64) -> Counts {
         demo_trading: false,
         fills_poll: None,
         book_stale_after: None,
+        margin_currency: None,
     };
     let cache = BookCache::new(1);
     let mut writer = cache.writer(BTC).unwrap();

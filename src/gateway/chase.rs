@@ -6,13 +6,14 @@
 
 use std::collections::HashMap;
 
-use crate::types::ClientOrderId;
+use crate::types::{ClientOrderId, RunTag};
 
 use super::table::SLOTS_PER_STRATEGY;
 
 #[derive(Debug)]
 pub struct ChaseBook<T> {
-    run_start_ms: u64,
+    /// The first bytes of this run's ids (`None`: no id can be of this run).
+    tag: Option<RunTag>,
     n_strategies: usize,
     /// `SLOTS_PER_STRATEGY` per strategy, in strategy order (as `OrderTable`'s).
     slots: Vec<Option<(ClientOrderId, T)>>,
@@ -44,7 +45,7 @@ impl<T> ChaseBook<T> {
         let mut slots = Vec::with_capacity(n_strategies * SLOTS_PER_STRATEGY);
         slots.resize_with(n_strategies * SLOTS_PER_STRATEGY, || None);
         Self {
-            run_start_ms,
+            tag: RunTag::new(run_start_ms),
             n_strategies,
             slots,
             spill: HashMap::new(),
@@ -52,8 +53,8 @@ impl<T> ChaseBook<T> {
     }
 
     fn slot_of(&self, cid: &ClientOrderId) -> Option<usize> {
-        let (run, strategy, seq) = cid.decode()?;
-        if run != self.run_start_ms || strategy.index() >= self.n_strategies {
+        let (strategy, seq) = cid.decode_in_run(self.tag.as_ref()?)?;
+        if strategy.index() >= self.n_strategies {
             return None;
         }
         Some(strategy.index() * SLOTS_PER_STRATEGY + (seq as usize & (SLOTS_PER_STRATEGY - 1)))

@@ -12,6 +12,9 @@ pub struct CidMinter {
     run_start_ms: u64,
     strategy: StrategyId,
     next_seq: u64,
+    /// The last id minted (sequence 0 at first): the next is it plus one
+    /// (`ClientOrderId::next_seq`). `None` if the run does not fit the layout.
+    last: Option<ClientOrderId>,
 }
 
 impl CidMinter {
@@ -20,6 +23,7 @@ impl CidMinter {
             run_start_ms,
             strategy,
             next_seq: 1,
+            last: ClientOrderId::mint(run_start_ms, strategy, 0).ok(),
         }
     }
 
@@ -27,8 +31,13 @@ impl CidMinter {
         let seq = self.next_seq;
         self.next_seq += 1;
         // The layout holds 12 base-36 digits of sequence: 4.7e18 orders per run.
-        ClientOrderId::mint(self.run_start_ms, self.strategy, seq)
-            .unwrap_or_else(|_| unreachable!())
+        let id = match &self.last {
+            Some(last) => last.next_seq(),
+            None => ClientOrderId::mint(self.run_start_ms, self.strategy, seq),
+        }
+        .unwrap_or_else(|_| unreachable!());
+        self.last = self.last.map(|_| id);
+        id
     }
 }
 
@@ -161,5 +170,16 @@ mod tests {
         let (x, y, z) = (a.mint(), a.mint(), b.mint());
         assert!(x != y && x != z && y != z);
         assert_eq!(y.decode(), Some((1_700_000_000_000, StrategyId(1), 2)));
+    }
+
+    #[test]
+    fn the_minters_step_gives_the_ids_mint_gives() {
+        let mut m = CidMinter::new(1_700_000_000_000, StrategyId(3));
+        for seq in 1..5_000 {
+            assert_eq!(
+                Ok(m.mint()),
+                ClientOrderId::mint(1_700_000_000_000, StrategyId(3), seq)
+            );
+        }
     }
 }

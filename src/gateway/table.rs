@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::types::{ClientOrderId, StrategyId};
+use crate::types::{ClientOrderId, RunTag, StrategyId};
 
 use crate::types::order::Order;
 
@@ -24,6 +24,8 @@ pub enum TableError {
 #[derive(Debug)]
 pub struct OrderTable {
     run_start_ms: u64,
+    /// The first bytes of this run's ids (`None`: no id can be of this run).
+    tag: Option<RunTag>,
     /// `SLOTS_PER_STRATEGY` per strategy, in strategy order.
     slots: Vec<Option<Order>>,
     n_strategies: usize,
@@ -37,6 +39,7 @@ impl OrderTable {
         slots.resize_with(n_strategies * SLOTS_PER_STRATEGY, || None);
         Self {
             run_start_ms,
+            tag: RunTag::new(run_start_ms),
             slots,
             n_strategies,
             foreign: HashMap::new(),
@@ -44,8 +47,8 @@ impl OrderTable {
     }
 
     fn slot_of(&self, cid: &ClientOrderId) -> Option<usize> {
-        let (run, strategy, seq) = cid.decode()?;
-        if run != self.run_start_ms || strategy.index() >= self.n_strategies {
+        let (strategy, seq) = cid.decode_in_run(self.tag.as_ref()?)?;
+        if strategy.index() >= self.n_strategies {
             return None;
         }
         Some(strategy.index() * SLOTS_PER_STRATEGY + (seq as usize & (SLOTS_PER_STRATEGY - 1)))

@@ -103,12 +103,11 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
         units as u64
     };
     let int = mag / SCALE as u64;
-    let mut frac = mag % SCALE as u64;
+    let frac = mag % SCALE as u64;
     debug_assert!(
         frac.is_multiple_of(10u64.pow(DECIMALS - decimals)),
         "Invariant: value {units} has digits below {decimals} decimals"
     );
-    frac /= 10u64.pow(DECIMALS - decimals);
     let mut tmp = [0u8; 20];
     let mut t = tmp.len();
     let mut v = int;
@@ -126,10 +125,17 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
     if decimals > 0 {
         out[n] = b'.';
         n += 1;
-        for k in (0..decimals).rev() {
-            out[n] = b'0' + ((frac / 10u64.pow(k)) % 10) as u8;
-            n += 1;
+        // All `DECIMALS` fractional digits by divisions by the constant 10 (a multiply), of
+        // which the first `decimals` are written: no division by a power chosen at run time.
+        let mut digits = [b'0'; DECIMALS as usize];
+        let mut f = frac;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (f % 10) as u8;
+            f /= 10;
         }
+        let k = decimals as usize;
+        out[n..n + k].copy_from_slice(&digits[..k]);
+        n += k;
     }
     n
 }

@@ -21,7 +21,7 @@ pub use order::{
     Applied, AssetCode, FillDelta, Order, OrderEvent, OrderKind, OrderStatus, SnapshotStatus,
     TimeInForce, VenueFinal,
 };
-pub use order_id::{ClientOrderId, ClientOrderIdError};
+pub use order_id::{ClientOrderId, ClientOrderIdError, RunTag};
 pub use perp::{Contract, InstrumentKind, Margin, MarginMode, QtyUnit};
 pub use side::Side;
 pub use time::UnixNanos;

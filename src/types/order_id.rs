@@ -127,9 +127,88 @@ impl ClientOrderId {
             return None;
         }
         let run = decode_b36(&b[2..2 + RUN_DIGITS])?;
-        let strategy = decode_b36(&b[2 + RUN_DIGITS..2 + RUN_DIGITS + STRATEGY_DIGITS])?;
-        let seq = decode_b36(&b[2 + RUN_DIGITS + STRATEGY_DIGITS..])?;
-        Some((run, StrategyId(u16::try_from(strategy).ok()?), seq))
+        let (strategy, seq) = self.strategy_and_seq()?;
+        Some((run, strategy, seq))
+    }
+
+    /// `(strategy, seq)` if this id was minted in the run whose tag is `tag`: what `decode`
+    /// gives for such an id, found by comparing the run's bytes instead of decoding them
+    /// (the order table and the chase book look ids up this way on every order event).
+    #[inline]
+    pub fn decode_in_run(&self, tag: &RunTag) -> Option<(StrategyId, u64)> {
+        if usize::from(self.len) != MINTED_LEN || self.bytes[..RUN_TAG_LEN] != tag.0 {
+            return None;
+        }
+        self.strategy_and_seq()
+    }
+
+    #[inline]
+    fn strategy_and_seq(&self) -> Option<(StrategyId, u64)> {
+        let strategy = decode_b36(&self.bytes[RUN_TAG_LEN..RUN_TAG_LEN + STRATEGY_DIGITS])?;
+        let seq = decode_b36(&self.bytes[RUN_TAG_LEN + STRATEGY_DIGITS..MINTED_LEN])?;
+        // Two base-36 digits are below 1,296: always a `u16`.
+        Some((StrategyId(strategy as u16), seq))
+    }
+
+    /// The id minted like this one (same run and strategy) for sequence `seq`: only the
+    /// sequence digits are written (`CidMinter` keeps the rest). `Overflow` if this id is not
+    /// a minted one or `seq` does not fit.
+    pub fn with_seq(&self, seq: u64) -> Result<Self, ClientOrderIdError> {
+        if usize::from(self.len) != MINTED_LEN {
+            return Err(ClientOrderIdError::Overflow);
+        }
+        let mut id = *self;
+        encode_b36(
+            seq,
+            &mut id.bytes[RUN_TAG_LEN + STRATEGY_DIGITS..MINTED_LEN],
+        )?;
+        Ok(id)
+    }
+}
+
+impl ClientOrderId {
+    /// The id of the next sequence number (`with_seq(seq + 1)`), by adding one to the
+    /// sequence's base-36 digits in place, carrying: the minter's step, with no division.
+    /// `Overflow` if this id is not a minted one or its sequence is the last.
+    #[inline]
+    pub fn next_seq(&self) -> Result<Self, ClientOrderIdError> {
+        if usize::from(self.len) != MINTED_LEN {
+            return Err(ClientOrderIdError::Overflow);
+        }
+        let mut id = *self;
+        for b in id.bytes[RUN_TAG_LEN + STRATEGY_DIGITS..MINTED_LEN]
+            .iter_mut()
+            .rev()
+        {
+            let d = B36_VALUE[usize::from(*b)];
+            if d == NOT_B36 {
+                return Err(ClientOrderIdError::Overflow);
+            }
+            if d < 35 {
+                *b = B36[usize::from(d) + 1];
+                return Ok(id);
+            }
+            *b = b'0';
+        }
+        Err(ClientOrderIdError::Overflow)
+    }
+}
+
+/// Length of a run tag: the prefix and the run's digits.
+const RUN_TAG_LEN: usize = 2 + RUN_DIGITS;
+
+/// The first bytes of every id minted in one run (`mk` + the run's 8 base-36 digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunTag([u8; RUN_TAG_LEN]);
+
+impl RunTag {
+    /// The tag of the run started at `run_start_ms`; `None` if that does not fit the layout
+    /// (no minted id can be of that run).
+    pub fn new(run_start_ms: u64) -> Option<Self> {
+        let mut tag = [0u8; RUN_TAG_LEN];
+        tag[..2].copy_from_slice(PREFIX);
+        encode_b36(run_start_ms, &mut tag[2..]).ok()?;
+        Some(Self(tag))
     }
 }
 
@@ -145,15 +224,35 @@ fn encode_b36(mut v: u64, out: &mut [u8]) -> Result<(), ClientOrderIdError> {
     }
 }
 
+/// Each byte's base-36 value, or `NOT_B36`.
+const B36_VALUE: [u8; 256] = {
+    let mut t = [NOT_B36; 256];
+    let mut i = 0;
+    while i < 36 {
+        t[B36[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+const NOT_B36: u8 = 0xff;
+
+/// The value of at most `SEQ_DIGITS` (12) base-36 digits, which always fits a `u64`
+/// (36^12 < 2^64): no overflow check is needed.
+#[inline]
 fn decode_b36(b: &[u8]) -> Option<u64> {
-    b.iter().try_fold(0u64, |acc, &c| {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'z' => c - b'a' + 10,
-            _ => return None,
-        };
-        acc.checked_mul(36)?.checked_add(u64::from(d))
-    })
+    debug_assert!(
+        b.len() <= SEQ_DIGITS,
+        "Invariant: at most 12 digits, which fit a u64"
+    );
+    let mut v = 0u64;
+    for &c in b {
+        let d = B36_VALUE[usize::from(c)];
+        if d == NOT_B36 {
+            return None;
+        }
+        v = v * 36 + u64::from(d);
+    }
+    Some(v)
 }
 
 impl fmt::Debug for ClientOrderId {
@@ -196,6 +295,40 @@ mod tests {
         assert_eq!(id.as_str().len(), 24);
         assert_eq!(id.decode(), Some((1_723_161_253_937, StrategyId(7), 42)));
         assert_eq!(ClientOrderId::parse(id.as_str()), Ok(id));
+    }
+
+    #[test]
+    fn ids_decode_in_their_run_and_take_a_new_sequence() {
+        let run = 1_723_161_253_937;
+        let tag = RunTag::new(run).unwrap();
+        let id = ClientOrderId::mint(run, StrategyId(35), 36u64.pow(12) - 1).unwrap();
+        assert_eq!(id.decode(), Some((run, StrategyId(35), 36u64.pow(12) - 1)));
+        assert_eq!(
+            id.decode_in_run(&tag),
+            Some((StrategyId(35), 36u64.pow(12) - 1))
+        );
+        let other = RunTag::new(run + 1).unwrap();
+        assert_eq!(id.decode_in_run(&other), None);
+        for seq in [0, 1, 35, 36, 1_000_000, 36u64.pow(12) - 1] {
+            assert_eq!(
+                id.with_seq(seq),
+                ClientOrderId::mint(run, StrategyId(35), seq)
+            );
+        }
+        assert_eq!(
+            id.with_seq(36u64.pow(12)),
+            Err(ClientOrderIdError::Overflow)
+        );
+        let foreign = ClientOrderId::parse("mUvoqJxFIILMdfAW5iGSOW").unwrap();
+        assert_eq!(foreign.decode_in_run(&tag), None);
+        assert_eq!(foreign.with_seq(1), Err(ClientOrderIdError::Overflow));
+        assert_eq!(foreign.next_seq(), Err(ClientOrderIdError::Overflow));
+        // A minted-looking id with a byte outside base 36.
+        let mut s = id.as_str().to_owned();
+        s.replace_range(23..24, "Z");
+        let bad = ClientOrderId::parse(&s).unwrap();
+        assert_eq!((bad.decode(), bad.decode_in_run(&tag)), (None, None));
+        assert_eq!(RunTag::new(u64::MAX), None);
     }
 
     #[test]

@@ -1,27 +1,26 @@
 //! The counting global allocator of the allocation tests (`mod alloc_count;` in a test
 //! file installs it for that test binary): it forwards every call to the system allocator
 //! and counts the allocations and reallocations made on a thread while that thread is armed
-//! ([`counted`]). Other threads (a simulator, a test server) are never counted.
+//! ([`counted`]), per thread, so tests running in parallel never count each other's. Other
+//! threads (a simulator, a test server) are never counted.
 #![allow(dead_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 struct Counting;
-
-/// Allocations and reallocations made by armed threads, since the binary started.
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// Only allocations made on the thread under test, while armed, are counted.
     static ARMED: Cell<bool> = const { Cell::new(false) };
+    /// This thread's allocations and reallocations while armed.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn note() {
     // `try_with`: the allocator also runs while thread-locals are torn down.
     if ARMED.try_with(Cell::get).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
@@ -56,11 +55,11 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `f` armed: its result and the allocations it made on this thread.
 pub fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = ALLOCS.with(Cell::get);
     let was = ARMED.with(|a| a.replace(true));
     let r = f();
     ARMED.with(|a| a.set(was));
-    (r, ALLOCS.load(Ordering::Relaxed) - before)
+    (r, ALLOCS.with(Cell::get) - before)
 }
 
 /// Whether the counter counts (a test's sanity check): one allocation, armed, is one.

@@ -137,9 +137,12 @@ impl Session {
         let id = self.next_id;
         self.next_id += 1;
         self.inflight.put(id, p);
+        // The id's digits without `fmt` (a tenth of a request's encoding when it went
+        // through `write!`).
+        let mut digits = [0u8; 20];
         self.id_buf.clear();
-        use std::fmt::Write;
-        let _ = write!(self.id_buf, "{id}");
+        self.id_buf
+            .push_str(super::orders::decimal(id, &mut digits));
         id
     }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 600), JOBS at a time (default 2), from its
 # corpus, and prints one line per target: executions, executions per second, coverage, and
-# whether it crashed (the crash input is then in fuzz/artifacts/<target>/).
-#   fuzz/run-all.sh [SECONDS] [JOBS]
+# whether it crashed (the crash input is then in fuzz/artifacts/<target>/). Names after JOBS
+# run only those targets.
+#   fuzz/run-all.sh [SECONDS] [JOBS] [TARGET...]
 set -u
 cd "$(dirname "$0")"
 secs=${1:-600}
 jobs=${2:-2}
+shift 2 2>/dev/null || shift $#
 mkdir -p logs
 cargo +nightly fuzz build -O >/dev/null 2>&1 || { echo "the fuzz targets do not build"; exit 1; }
 run() {
@@ -26,4 +28,4 @@ run() {
 }
 export -f run
 export secs
-cargo +nightly fuzz list | xargs -P "$jobs" -I{} bash -c 'run {}'
+if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cargo +nightly fuzz list; fi | xargs -P "$jobs" -I{} bash -c 'run {}'

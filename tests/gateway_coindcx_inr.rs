@@ -5,7 +5,8 @@
 //! agrees with the simulator's record, found by venue id, with its fees in INR; the INR
 //! balance the engine reports (free, and locked = the margin held) equals the simulator's,
 //! the USDT wallet is reported untouched; the engine's fills netted equal the simulator's
-//! position; nothing is overdue. A re-price asked of the gateway is not sent as an edit (the
+//! position; risk counts the INR fees against PnL in USDT at the venue's 89 INR per USDT;
+//! nothing is overdue. A re-price asked of the gateway is not sent as an edit (the
 //! docs' edit is USDT-only): the order stays as it was at the venue, for the strategy to
 //! cancel and replace.
 
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use common::coindcx_rig::{
     LINEAR_INR, assert_balance_agrees, assert_books_agree, assert_nothing_overdue,
-    assert_position_agrees, fast, rig,
+    assert_position_agrees, fast, rig, sim_orders,
 };
 use common::gateway_rig::{trade_a_while, trade_until_unknown};
 use common::{start_sim, wait_for};
@@ -68,6 +69,23 @@ fn inr_orders_fees_margin_and_position_match_the_venue_with_dropped_pushes_and_5
         .collect();
     assert!(!fees.is_empty(), "fees learned");
     assert!(fees.iter().all(|f| f.0.as_str() == "INR"), "{fees:?}");
+    // Risk counts each order's INR fee against PnL in USDT at the venue's rate for that
+    // order, 89 INR per USDT: the order's INR total / 89, rounded to 10^-8, summed over the
+    // orders (computed here from the simulator's fills).
+    let expected: i64 = sim_orders(&r.sim, "INR")
+        .values()
+        .map(|o| (o["fee"].as_i64().unwrap() + 44) / 89)
+        .sum();
+    assert!(expected > 0, "fees charged");
+    let counted = wait_for(Duration::from_secs(20), || {
+        r.refresh();
+        (r.last.quote_fees.first().map(|q| q.units()) == Some(expected)).then_some(())
+    });
+    assert!(
+        counted.is_some(),
+        "risk's quote fees {:?} vs the simulator's INR fees / 89: {expected}",
+        r.last.quote_fees
+    );
     // The margin held is INR: the simulator's position and orders lock it there.
     let state = r.sim.state();
     assert_eq!(state["accounts"][0]["positions"][0]["marginAsset"], "INR");

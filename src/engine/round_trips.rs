@@ -8,12 +8,18 @@
 //! so the split loses at most one unit of 10^-16 quote per crossing). A trip's `qty` is what
 //! it opened (equal to what closed it); its PnL is `exit − entry` for a long trip and
 //! `entry − exit` for a short one, before fees; `quote_fees` counts the fees paid in the
-//! quote asset over both legs (fees in the base asset are in the fills table).
+//! quote asset over both legs (fees in the base asset are in the fills table), including
+//! those the venue reports after the fills (`RoundTrips::late_fee`: CoinDCX reports an
+//! order's fee after its fill; a fill learned by a query has its fees fetched later): they go
+//! to the trip the order's last fill went into, still open or already stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use crate::persist::RoundTrip;
-use crate::types::{InstrumentId, Notional, Qty, Side, StrategyId, UnixNanos};
+use crate::persist::{RoundTrip, RoundTripFee};
+use crate::types::{ClientOrderId, InstrumentId, Notional, Qty, Side, StrategyId, UnixNanos};
+
+/// Orders remembered for fees learned after their fills.
+const KEEP_ORDERS: usize = 4096;
 
 /// A trip still open.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +39,20 @@ struct Open {
 #[derive(Debug, Default)]
 pub struct RoundTrips {
     open: HashMap<(StrategyId, InstrumentId), Open>,
+    /// The trip each recent order's last fill went into, `(cid, key, the trip's opened_at)`,
+    /// latest last.
+    orders: VecDeque<(ClientOrderId, (StrategyId, InstrumentId), UnixNanos)>,
+}
+
+/// Where fees learned after an order's fills went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LateFee {
+    /// Into the trip still open.
+    Open,
+    /// To the trip already closed and stored: the record that corrects it.
+    Closed(RoundTripFee),
+    /// The order's fills are not among those remembered (too old, or none).
+    Unknown,
 }
 
 /// `v * part / whole` for `0 < part <= whole`.
@@ -111,6 +131,56 @@ impl RoundTrips {
             opened_at: done.opened_at,
             closed_at: at,
         })
+    }
+
+    /// [`RoundTrips::apply`] for a fill of order `cid`, remembering the trip the fill went
+    /// into (the trip it opened, for a fill through zero) for [`RoundTrips::late_fee`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_order(
+        &mut self,
+        cid: ClientOrderId,
+        strategy: StrategyId,
+        instrument: InstrumentId,
+        side: Side,
+        qty: Qty,
+        quote: Notional,
+        quote_fee: Qty,
+        at: UnixNanos,
+    ) -> Option<RoundTrip> {
+        let closed = self.apply(strategy, instrument, side, qty, quote, quote_fee, at);
+        let key = (strategy, instrument);
+        let trip = match (self.open.get(&key), closed) {
+            (Some(t), _) => Some(t.opened_at),
+            (None, Some(c)) => Some(c.opened_at),
+            (None, None) => None,
+        };
+        if let Some(opened_at) = trip {
+            if self.orders.len() == KEEP_ORDERS {
+                self.orders.pop_front();
+            }
+            self.orders.push_back((cid, key, opened_at));
+        }
+        closed
+    }
+
+    /// Fees in the quote asset of order `cid` learned after its fills (negative: taken
+    /// back), for the trip its last fill went into.
+    pub fn late_fee(&mut self, cid: ClientOrderId, delta: Qty) -> LateFee {
+        let Some(&(_, key, opened_at)) = self.orders.iter().rev().find(|o| o.0 == cid) else {
+            return LateFee::Unknown;
+        };
+        match self.open.get_mut(&key) {
+            Some(t) if t.opened_at == opened_at => {
+                t.quote_fees += delta.units();
+                LateFee::Open
+            }
+            _ => LateFee::Closed(RoundTripFee {
+                strategy: key.0,
+                instrument: key.1,
+                opened_at,
+                delta,
+            }),
+        }
     }
 
     /// The signed open quantity of (strategy, instrument) in base units (0 when flat).
@@ -195,6 +265,46 @@ mod tests {
         );
         assert_eq!(r.quote_fees, Qty::from_units(4_000));
         assert_eq!(r.opened_at, UnixNanos(2));
+    }
+
+    #[test]
+    fn fees_learned_after_the_fills_go_to_their_trip_open_or_stored() {
+        let mut t = RoundTrips::default();
+        let cid = |n| ClientOrderId::mint(1, S, n).unwrap();
+        let q = Qty::from_int(1);
+        let z = Qty::ZERO;
+        let at = |p: i64| Price::from_int(p).notional(q);
+        let fee = Qty::from_units;
+        // Order 1 opens a long, order 2 closes it; order 3 opens the next.
+        assert!(
+            t.apply_order(cid(1), S, I, Side::Buy, q, at(100), z, UnixNanos(1))
+                .is_none()
+        );
+        assert_eq!(t.late_fee(cid(1), fee(500)), LateFee::Open);
+        let closed = t.apply_order(cid(2), S, I, Side::Sell, q, at(101), z, UnixNanos(2));
+        assert_eq!(closed.map(|c| c.quote_fees), Some(fee(500)));
+        assert!(
+            t.apply_order(cid(3), S, I, Side::Buy, q, at(99), z, UnixNanos(3))
+                .is_none()
+        );
+        // Order 2's fee arrives after its trip was stored: a correction of that trip.
+        assert_eq!(
+            t.late_fee(cid(2), fee(700)),
+            LateFee::Closed(RoundTripFee {
+                strategy: S,
+                instrument: I,
+                opened_at: UnixNanos(1),
+                delta: fee(700),
+            })
+        );
+        // Order 3's goes to the trip it opened, still open.
+        assert_eq!(t.late_fee(cid(3), fee(300)), LateFee::Open);
+        let r = t.apply_order(cid(4), S, I, Side::Sell, q, at(100), z, UnixNanos(4));
+        assert_eq!(
+            r.map(|r| (r.opened_at, r.quote_fees)),
+            Some((UnixNanos(3), fee(300)))
+        );
+        assert_eq!(t.late_fee(cid(9), fee(1)), LateFee::Unknown);
     }
 
     #[test]

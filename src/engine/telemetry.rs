@@ -31,7 +31,7 @@ use crate::runtime::{Actor, Ctx, Rx, StartError, Tx};
 use crate::types::AssetCode;
 use crate::types::{Instrument, Qty, StrategyTrade, UnixNanos, VenueId};
 
-use super::round_trips::RoundTrips;
+use super::round_trips::{LateFee, RoundTrips};
 
 #[cfg(test)]
 #[path = "telemetry_tests.rs"]
@@ -215,7 +215,8 @@ impl Telemetry {
                     Some(i) if f.fill.fee_asset.as_str() == i.quote => f.fill.fee,
                     _ => Qty::ZERO,
                 };
-                if let Some(t) = self.trips.apply(
+                if let Some(t) = self.trips.apply_order(
+                    f.cid,
                     f.strategy,
                     f.instrument,
                     f.fill.side,
@@ -227,6 +228,11 @@ impl Telemetry {
                     self.store(Record::RoundTrip(t));
                 }
                 self.tell(Notice::Fill(f));
+            }
+            GatewayEvent::QuoteFee { cid, in_quote, .. } => {
+                if let LateFee::Closed(fix) = self.trips.late_fee(cid, in_quote) {
+                    self.store(Record::RoundTripFee(fix));
+                }
             }
             GatewayEvent::RiskRejected {
                 strategy,

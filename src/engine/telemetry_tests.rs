@@ -210,6 +210,13 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         })
         .unwrap();
     assert!(t.poll(&mut c) >= 10);
+    // The closing sell's fee learned after its trip was stored (0.0003 quote): the stored
+    // trip's fees grow by it.
+    send(GatewayEvent::QuoteFee {
+        cid: ClientOrderId::mint(1, StrategyId(0), 2).unwrap(),
+        in_quote: Qty::from_units(30_000),
+        at: UnixNanos(T0 + 10),
+    });
 
     // The kill switch is read, not sent: the next watch sees it.
     kill.trip(KillReason::DailyLoss);
@@ -289,7 +296,7 @@ fn every_event_becomes_its_row_with_the_runs_mode() {
         .unwrap();
     assert_eq!(qty, Qty::from_int(2).units());
     assert_eq!(pnl, (20 * Notional::SCALE).to_string());
-    assert_eq!(fees, 10_000);
+    assert_eq!(fees, 10_000 + 30_000);
     assert_eq!(
         strings(&db, "SELECT asset FROM balances ORDER BY id"),
         ["SOL", "USDT"]

@@ -860,6 +860,16 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         let now_final = o.status.is_final();
         let update = Self::update_of(o, r.fill, None, now);
         let record = o.clone();
+        // The fill's fee in the quote asset, for PnL, and whether the venue rated it in the
+        // quote from another asset (converted here).
+        let (quote_fee, rated) = r
+            .fill
+            .and_then(|f| {
+                let quote = &self.instrument(instrument)?.quote;
+                let q = record.fee_in_quote(f.fee_asset, f.fee, quote)?;
+                Some((q, f.fee_asset.as_str() != quote))
+            })
+            .unwrap_or((crate::types::Qty::ZERO, false));
         self.keep(crate::persist::Record::Order(record));
         if let Some(f) = r.fill {
             let fill = crate::persist::FillRecord {
@@ -871,6 +881,14 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             };
             self.keep(crate::persist::Record::Fill(fill));
             self.telemetry.emit(GatewayEvent::Fill(fill));
+            if rated && !quote_fee.is_zero() {
+                // Paid in an asset the venue rated in the quote: the round trips count it.
+                self.telemetry.emit(GatewayEvent::QuoteFee {
+                    cid,
+                    in_quote: quote_fee,
+                    at: now,
+                });
+            }
         }
         let needs_trades = r.fill.is_some_and(|f| !f.fees_complete);
         if needs_trades {
@@ -879,15 +897,6 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         if let Some(f) = r.fill {
             self.counters.fills += 1;
             self.note_perp_fill(instrument);
-            let quote_asset = self
-                .instrument(instrument)
-                .map(|i| i.quote.clone())
-                .unwrap_or_default();
-            let quote_fee = if f.fee_asset.as_str() == quote_asset {
-                f.fee
-            } else {
-                crate::types::Qty::ZERO
-            };
             self.risk
                 .on_fill(strategy, instrument, side, f.qty, f.quote, quote_fee, now);
             self.risk
@@ -934,6 +943,15 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 self.apply(cid, &OrderEvent::Unknown { at: now }, now)
             }
             SessionEvent::Trades { cid, trades } => self.on_trades(cid, &trades, now),
+            SessionEvent::FeeRate {
+                cid,
+                asset,
+                per_quote,
+            } => {
+                if let Some(o) = self.table.get_mut(&cid) {
+                    o.fee_rate = Some((asset, per_quote));
+                }
+            }
             SessionEvent::OpenOrders { symbol, orders } => {
                 self.reconcile_open(&symbol, orders, now)
             }
@@ -1042,27 +1060,44 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
         )],
         now: UnixNanos,
     ) {
-        let Some(o) = self.table.get_mut(&cid) else {
+        let Some(instrument) = self.table.get(&cid).map(|o| o.instrument) else {
             return;
         };
-        let (strategy, instrument, is_final) = (o.strategy, o.instrument, o.status.is_final());
-        let delta = o.set_fees(trades);
-        let record = o.clone();
         let quote = self
             .instrument(instrument)
             .map(|i| i.quote.clone())
             .unwrap_or_default();
+        let Some(o) = self.table.get_mut(&cid) else {
+            return;
+        };
+        let (strategy, is_final) = (o.strategy, o.status.is_final());
+        // Fees in the quote asset, and those the venue rated in it (an INR-margined order's
+        // INR fees), move PnL by the change of their total in quote.
+        let quote_before = o.quote_fees(&quote);
+        let delta = o.set_fees(trades);
+        let record = o.clone();
+        let quote_delta = record.quote_fees(&quote).units() - quote_before.units();
+        if quote_delta != 0 {
+            let d = crate::types::Qty::from_units(quote_delta);
+            self.risk.adjust_quote_fees(strategy, instrument, d);
+            self.telemetry.emit(GatewayEvent::QuoteFee {
+                cid,
+                in_quote: d,
+                at: now,
+            });
+        }
         let mut corrections = [None; 2];
         for (k, (asset, d)) in delta.into_iter().enumerate() {
             if d == 0 {
                 continue;
             }
             let d = crate::types::Qty::from_units(d);
-            if asset.as_str() == quote {
-                self.risk.adjust_quote_fees(strategy, instrument, d);
-            }
             let mut u = Self::update_of(&record, None, None, now);
-            u.fee_correction = Some(super::FeeCorrection { asset, delta: d });
+            u.fee_correction = Some(super::FeeCorrection {
+                asset,
+                delta: d,
+                in_quote: record.fee_in_quote(asset, d, &quote),
+            });
             corrections[k] = Some(u);
         }
         self.keep(crate::persist::Record::Order(record));
@@ -1416,6 +1451,7 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
                 .count(),
             rest: self.rest.as_ref().map(|r| r.stats(now)),
             perps: self.perp_views(),
+            quote_fees: self.risk.quote_fees(),
         }
     }
 

@@ -157,6 +157,10 @@ pub struct OrderUpdate {
 pub struct FeeCorrection {
     pub asset: AssetCode,
     pub delta: Qty,
+    /// `delta` in the instrument's quote asset: itself for a quote-asset fee, converted at
+    /// the venue's rate for a fee the venue rated in the quote (an INR-margined CoinDCX
+    /// order's INR fee); `None` otherwise (a base-asset or third-asset fee).
+    pub in_quote: Option<Qty>,
 }
 
 #[cfg(test)]

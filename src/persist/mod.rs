@@ -29,7 +29,7 @@ mod tests;
 pub use catalog::{Catalog, InstrumentRow, quote_text};
 pub use record::{
     Activity, BalanceRecord, FillRecord, FundingRecord, Level, Record, RecordClass, RiskAction,
-    RiskEvent, RoundTrip,
+    RiskEvent, RoundTrip, RoundTripFee,
 };
 pub use store::{
     RunInfo, RunMeta, RunRow, RunScope, load_fills, load_open_orders, load_order, load_orders, runs,

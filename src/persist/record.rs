@@ -37,6 +37,8 @@ pub enum Record {
     Trade(StrategyTrade),
     /// A perpetual position's funding payment.
     Funding(FundingRecord),
+    /// Fees learned after a round trip was stored (see [`RoundTripFee`]).
+    RoundTripFee(RoundTripFee),
     Balance(BalanceRecord),
     Risk(RiskEvent),
     /// Latency percentiles per venue and measurement over the monitor's window.
@@ -54,6 +56,7 @@ impl Record {
             | Record::RoundTrip(_)
             | Record::Trade(_)
             | Record::Funding(_)
+            | Record::RoundTripFee(_)
             | Record::Balance(_)
             | Record::Risk(_) => RecordClass::MustKeep,
             Record::Latency(_) | Record::Band(_) | Record::Activity(_) => RecordClass::Telemetry,
@@ -68,6 +71,7 @@ impl Record {
             Record::RoundTrip(_) => "round_trip",
             Record::Trade(_) => "strategy_trade",
             Record::Funding(_) => "funding",
+            Record::RoundTripFee(_) => "round_trip_fee",
             Record::Balance(_) => "balance",
             Record::Risk(_) => "risk",
             Record::Latency(_) => "latency",
@@ -104,6 +108,18 @@ pub struct RoundTrip {
     pub quote_fees: Qty,
     pub opened_at: UnixNanos,
     pub closed_at: UnixNanos,
+}
+
+/// Fees in the quote asset learned after the round trip they belong to was stored (the
+/// venue reported an order's fees after its fills: CoinDCX, fills learned by a query):
+/// added to that trip's `quote_fees`. The trip is the one of `strategy` in `instrument`
+/// opened at `opened_at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundTripFee {
+    pub strategy: StrategyId,
+    pub instrument: InstrumentId,
+    pub opened_at: UnixNanos,
+    pub delta: Qty,
 }
 
 /// A funding payment of a perpetual position at one funding time.

@@ -172,6 +172,21 @@ pub fn insert(conn: &Connection, run: RunMeta, rec: &Record) -> rusqlite::Result
             ])?;
             Ok(())
         }
+        Record::RoundTripFee(f) => {
+            conn.prepare_cached(
+                "UPDATE round_trips SET quote_fees_e8 = quote_fees_e8 + ?1 WHERE id = (
+                 SELECT max(id) FROM round_trips
+                 WHERE run_id = ?2 AND strategy = ?3 AND instrument = ?4 AND opened_at = ?5)",
+            )?
+            .execute(params![
+                f.delta.units(),
+                run.id,
+                f.strategy.0,
+                f.instrument.0,
+                ns(f.opened_at)
+            ])?;
+            Ok(())
+        }
         Record::Trade(t) => {
             conn.prepare_cached(
                 "INSERT INTO strategy_trades (run_id, mode, strategy, instrument, qty_e8,

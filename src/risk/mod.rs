@@ -702,6 +702,15 @@ impl RiskEngine {
         })
     }
 
+    /// The fees every strategy paid that count in the quote asset (paid in it, or rated in
+    /// it by the venue), over all its instruments here, indexed by `StrategyId`.
+    pub fn quote_fees(&self) -> Vec<Qty> {
+        self.strategies
+            .iter()
+            .map(|s| Qty::from_units(s.quote_fees()))
+            .collect()
+    }
+
     pub fn trades_today(&self, strategy: StrategyId) -> u32 {
         self.strategies
             .get(strategy.index())

@@ -240,6 +240,10 @@ pub struct Order {
     pub fees_cover_trade: Option<TradeId>,
     /// Perpetuals: the order may only reduce the position.
     pub reduce_only: bool,
+    /// The venue's rate for this order's fees paid in another asset than the instrument's
+    /// quote: `(asset, units of it per unit of quote)` (CoinDCX's INR-margined orders: INR
+    /// per USDT). Fees in that asset count in the quote at this rate ([`Order::quote_fees`]).
+    pub fee_rate: Option<(AssetCode, Price)>,
 }
 
 impl Order {
@@ -284,7 +288,39 @@ impl Order {
             last_trade_id: None,
             fees_cover_trade: None,
             reduce_only: false,
+            fee_rate: None,
         }
+    }
+
+    /// `fee` paid in `asset`, in the instrument's quote asset `quote`: itself when paid in
+    /// the quote, converted at the venue's rate when the venue gave one for `asset`
+    /// ([`Order::fee_rate`]; rounded to the nearest 10^-8), `None` otherwise (a base-asset or
+    /// third-asset fee: valued elsewhere, or not at all).
+    pub fn fee_in_quote(&self, asset: AssetCode, fee: Qty, quote: &str) -> Option<Qty> {
+        if asset.as_str() == quote {
+            return Some(fee);
+        }
+        let (rated, per_quote) = self.fee_rate?;
+        if rated != asset || per_quote.units() <= 0 {
+            return None;
+        }
+        let num = i128::from(fee.units()) * i128::from(crate::types::SCALE);
+        let den = i128::from(per_quote.units());
+        let q = (num.abs() + den / 2) / den;
+        let q = if num < 0 { -q } else { q };
+        i64::try_from(q).ok().map(Qty::from_units)
+    }
+
+    /// Every fee of this order that counts in the quote asset `quote` (see
+    /// [`Order::fee_in_quote`]), summed.
+    pub fn quote_fees(&self, quote: &str) -> Qty {
+        let units = self
+            .fees
+            .iter()
+            .filter(|(_, fee)| !fee.is_zero())
+            .filter_map(|&(asset, fee)| self.fee_in_quote(asset, fee, quote))
+            .fold(0i64, |sum, q| sum.saturating_add(q.units()));
+        Qty::from_units(units)
     }
 
     /// Fees paid in `asset` so far.
@@ -713,6 +749,40 @@ mod tests {
             anomalies += usize::from(r.anomaly.is_some());
         }
         (o, filled, anomalies)
+    }
+
+    #[test]
+    fn fees_count_in_the_quote_when_paid_in_it_or_rated_by_the_venue() {
+        let inr = AssetCode::new(b"INR").unwrap();
+        let bnb = AssetCode::new(b"BNB").unwrap();
+        let mut o = order();
+        let fee = |s: &str| Qty::parse(s).unwrap();
+        // Without a rate only quote-asset fees count.
+        assert_eq!(o.fee_in_quote(usdt(), fee("0.5"), "USDT"), Some(fee("0.5")));
+        assert_eq!(o.fee_in_quote(inr, fee("40.05"), "USDT"), None);
+        o.fee_rate = Some((inr, Price::parse("89").unwrap()));
+        // 40.05 INR at 89 INR per USDT is 0.45 USDT exactly; 1 INR is 0.011235955…,
+        // 0.01123596 at 10^-8 (nearest); a negative correction rounds the same way.
+        assert_eq!(o.fee_in_quote(inr, fee("40.05"), "USDT"), Some(fee("0.45")));
+        assert_eq!(
+            o.fee_in_quote(inr, fee("1"), "USDT"),
+            Some(fee("0.01123596"))
+        );
+        assert_eq!(
+            o.fee_in_quote(inr, Qty::from_units(-100_000_000), "USDT"),
+            Some(Qty::from_units(-1_123_596))
+        );
+        // Another asset than the rated one is not converted.
+        assert_eq!(o.fee_in_quote(bnb, fee("1"), "USDT"), None);
+        let trades = [
+            (TradeId::from(1u64), fee("40.05"), inr),
+            (TradeId::from(2u64), fee("0.001"), bnb),
+        ];
+        let _ = o.set_fees(&trades);
+        assert_eq!(o.quote_fees("USDT"), fee("0.45"));
+        // A rate that is not positive converts nothing.
+        o.fee_rate = Some((inr, Price::ZERO));
+        assert_eq!(o.quote_fees("USDT"), Qty::ZERO);
     }
 
     #[test]

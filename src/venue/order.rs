@@ -234,6 +234,14 @@ pub enum SessionEvent {
         cid: ClientOrderId,
         trades: Vec<(crate::types::TradeId, Qty, AssetCode)>,
     },
+    /// The venue converts this order's fees paid in `asset` at `per_quote` units of it per
+    /// unit of the instrument's quote asset (CoinDCX's INR-margined orders: their
+    /// `settlement_currency_conversion_price`, INR per USDT). Sent before the fees it rates.
+    FeeRate {
+        cid: ClientOrderId,
+        asset: AssetCode,
+        per_quote: crate::types::Price,
+    },
     /// The venue's open orders on one symbol.
     OpenOrders {
         symbol: String,

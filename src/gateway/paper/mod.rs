@@ -770,6 +770,7 @@ impl PaperGateway {
             link_up: true,
             user_stream: true,
             overdue: 0,
+            quote_fees: self.risk.quote_fees(),
         }
     }
 

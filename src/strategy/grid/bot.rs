@@ -81,12 +81,16 @@ struct Level {
     /// Last price when the live first order was placed (trailing reference).
     anchor: Price,
     retry_at: UnixNanos,
+    /// Round trips this level completed.
+    done: u32,
 }
 
 /// A completed round trip.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoundTrip {
     pub level: u32,
+    /// The level's trip number (its first is 0).
+    pub n: u32,
     pub qty: Qty,
     /// Quote of the buys and sells, fees, and the PnL (base fees valued at the exit's average
     /// price), all exact; `f64` only when reported.
@@ -114,12 +118,18 @@ pub struct GridBot {
     /// The engine corrected the position from the venue's: the levels' books no longer say
     /// what is held, so nothing is placed until the operator resumes (a new grid is laid out).
     corrected: bool,
+    /// Orders of this grid that ended, latest last: `(cid, level, the level's trip number
+    /// then)`, so that fees the venue reports after the order ended (CoinDCX reports an
+    /// order's fee after its fill) reach the round trip they belong to.
+    ended: std::collections::VecDeque<(ClientOrderId, usize, u32)>,
 }
 
 /// After a refusal, a level waits this long before it tries again.
 const RETRY_NS: u64 = 1_000_000_000;
 /// Round trips kept for reports (the total is kept apart).
 const KEEP_TRIPS: usize = 1024;
+/// Ended orders remembered for late fees.
+const KEEP_ENDED: usize = 256;
 
 impl GridBot {
     pub fn new(params: GridParams, instrument: Instrument) -> Self {
@@ -136,6 +146,7 @@ impl GridBot {
             refusals: 0,
             paused: false,
             corrected: false,
+            ended: std::collections::VecDeque::new(),
         }
     }
 
@@ -174,6 +185,7 @@ impl GridBot {
         let buy = p.buy_price.unwrap_or_else(|| off(false).floor_to(tick));
         let sell = p.sell_price.unwrap_or_else(|| off(true).ceil_to(tick));
         let step = p.level_spacing.map_or(0, |s| s.units());
+        self.ended.clear();
         self.levels = (0..p.levels)
             .map(|k| Level {
                 buy: Price::from_units(buy.units() - step * i64::from(k)),
@@ -185,6 +197,7 @@ impl GridBot {
                 trip: Trip::default(),
                 anchor: last,
                 retry_at: UnixNanos::ZERO,
+                done: 0,
             })
             .filter(|l| l.buy.is_positive())
             .collect();
@@ -352,6 +365,7 @@ impl GridBot {
         }
         self.trips.push(RoundTrip {
             level: i as u32,
+            n: l.done,
             qty: Qty::from_units(t.entered),
             bought: Notional(t.bought),
             sold: Notional(t.sold),
@@ -363,6 +377,7 @@ impl GridBot {
         let infinite = self.params.infinite_loop;
         let l = &mut self.levels[i];
         l.trip = Trip::default();
+        l.done += 1;
         l.phase = if infinite { Phase::Idle } else { Phase::Done };
     }
 
@@ -380,6 +395,47 @@ impl GridBot {
         }
         if entry {
             l.to_exit = Qty::from_units(l.to_exit.units() + f.qty.units());
+        }
+    }
+
+    /// Fees of `u`'s fills learned after them: the level's trip in progress takes them if
+    /// the order belongs to it; a completed trip gives them up from its PnL and the realized
+    /// total (a base fee valued at the order's price). A fee in an asset that is neither the
+    /// base nor rated in the quote by the venue is left to the engine's records.
+    fn late_fee(&mut self, u: &OrderUpdate, fix: crate::gateway::FeeCorrection) {
+        let (quote_fee, base_fee) = if fix.asset.as_str() == self.instrument.base {
+            (0, fix.delta.units())
+        } else if let Some(q) = fix.in_quote {
+            (q.units(), 0)
+        } else {
+            return;
+        };
+        let at = match self.level_of(u.cid) {
+            Some((i, _)) => Some((i, self.levels[i].done)),
+            None => self
+                .ended
+                .iter()
+                .rev()
+                .find(|e| e.0 == u.cid)
+                .map(|&(_, i, n)| (i, n)),
+        };
+        let current = at.filter(|&(i, n)| self.levels.get(i).is_some_and(|l| l.done == n));
+        if let Some((i, _)) = current {
+            let t = &mut self.levels[i].trip;
+            t.quote_fees += quote_fee;
+            t.base_fees += base_fee;
+            return;
+        }
+        let cost = i128::from(quote_fee) * i128::from(SCALE)
+            + i128::from(base_fee) * i128::from(u.price.units());
+        self.realized -= cost;
+        if let Some((i, n)) = at {
+            let trip = self.trips.iter_mut().rev().find(|t| t.level == i as u32 && t.n == n);
+            if let Some(t) = trip {
+                t.quote_fees = Qty::from_units(t.quote_fees.units() + quote_fee);
+                t.base_fees = Qty::from_units(t.base_fees.units() + base_fee);
+                t.pnl = Notional(t.pnl.0 - cost);
+            }
         }
     }
 
@@ -478,6 +534,10 @@ impl Strategy for GridBot {
         }
         if u.status.is_final() {
             let leg = legs.remove(k);
+            if self.ended.len() == KEEP_ENDED {
+                self.ended.pop_front();
+            }
+            self.ended.push_back((u.cid, i, l.done));
             if !entry {
                 // What the opposite order did not fill goes back to be placed again.
                 let left = leg.qty.saturating_sub(leg.filled);
@@ -542,6 +602,15 @@ impl Strategy for GridBot {
             self.corrected = true;
             self.cancel_live(cx);
         }
+    }
+
+    fn on_fee_correction(
+        &mut self,
+        u: &OrderUpdate,
+        fix: crate::gateway::FeeCorrection,
+        _cx: &mut StrategyCtx<'_>,
+    ) {
+        self.late_fee(u, fix);
     }
 
     fn on_stop(&mut self, cx: &mut StrategyCtx<'_>) {

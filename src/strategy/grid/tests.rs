@@ -482,3 +482,76 @@ fn a_position_corrected_from_the_venue_stops_the_grid_until_resumed() {
     assert_eq!(r.bot.report(None).entries_stopped, None);
     assert_eq!(r.market("111"), vec![s(Side::Buy, "100", "1")]);
 }
+
+impl Rig {
+    /// The venue's fees of `cid` (which traded at `price`) learned after its fills, as the
+    /// gateway hands them on: `delta` in `asset`, `in_quote` its value in the quote when the
+    /// venue rated it.
+    fn late_fee(&mut self, cid: ClientOrderId, price: &str, asset: &str, delta: &str, in_quote: Option<&str>) {
+        let signed = |s: &str| match s.strip_prefix('-') {
+            Some(abs) => Qty::from_units(-q(abs).units()),
+            None => q(s),
+        };
+        let fix = crate::gateway::FeeCorrection {
+            asset: AssetCode::new(asset.as_bytes()).unwrap(),
+            delta: signed(delta),
+            in_quote: in_quote.map(signed),
+        };
+        let u = OrderUpdate {
+            cid,
+            strategy: StrategyId(0),
+            status: OrderStatus::Filled,
+            side: Side::Buy,
+            price: px(price),
+            qty: q("1"),
+            filled_qty: q("1"),
+            fill: None,
+            refused: None,
+            fee_correction: Some(fix),
+            at: self.now,
+        };
+        self.call(|b, cx| b.on_fee_correction(&u, fix, cx));
+    }
+
+    fn live_cid(&self, side: Side) -> ClientOrderId {
+        self.orders.iter().find(|o| o.1 == side).expect("a live order").0
+    }
+}
+
+#[test]
+fn fees_learned_after_the_fills_reach_the_trip_they_belong_to() {
+    // CoinDCX style: fills come without fees, each order's fee (INR, rated by the venue at
+    // 89 INR per USDT) right after.
+    let mut r = rig(BASE);
+    r.market("105");
+    let buy = r.live_cid(Side::Buy);
+    assert_eq!(
+        r.fill(Side::Buy, "1", "0", "INR"),
+        vec![s(Side::Sell, "110", "1")]
+    );
+    // The buy ended; its fee goes to the trip in progress: 8.9 INR = 0.1 USDT, and a base
+    // fee of 0.001 SOL.
+    r.late_fee(buy, "100", "INR", "8.9", Some("0.1"));
+    r.late_fee(buy, "100", "SOL", "0.001", None);
+    // A fee in an asset neither base nor rated in the quote is left to the engine's records.
+    r.late_fee(buy, "100", "BNB", "5", None);
+    let sell = r.live_cid(Side::Sell);
+    assert!(r.fill(Side::Sell, "1", "0", "INR").is_empty());
+    let trips = r.bot.round_trips();
+    // 110 − 100 − 0.1 USDT − 0.001 SOL × 110 (the exit's average price) = 9.79
+    assert_eq!(trips[0].pnl, Notional::from_price(px("9.79")));
+    assert_eq!(r.bot.realized(), Notional::from_price(px("9.79")));
+    // The sell's fee arrives after the trip completed: the trip and the realized total give
+    // it up (9.79 − 0.11).
+    r.late_fee(sell, "110", "INR", "9.79", Some("0.11"));
+    let t = r.bot.round_trips()[0];
+    assert_eq!(
+        (t.quote_fees, t.base_fees, t.pnl),
+        (q("0.21"), q("0.001"), Notional::from_price(px("9.68")))
+    );
+    assert_eq!(r.bot.realized(), Notional::from_price(px("9.68")));
+    // A correction taking a fee back (negative) is given back the same way.
+    r.late_fee(sell, "110", "INR", "-0.89", Some("-0.01"));
+    assert_eq!(r.bot.realized(), Notional::from_price(px("9.69")));
+    assert_eq!(r.bot.round_trips()[0].quote_fees, q("0.2"));
+}

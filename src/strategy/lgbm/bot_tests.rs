@@ -419,6 +419,7 @@ fn fees_learned_after_the_fills_lower_the_trades_pnl_open_or_closed() {
     u.fee_correction = Some(FeeCorrection {
         asset: usdt,
         delta: q("0.01"),
+        in_quote: Some(q("0.01")),
     });
     r.at(3, "100.10", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
     r.tick(4, "101.11");
@@ -435,6 +436,7 @@ fn fees_learned_after_the_fills_lower_the_trades_pnl_open_or_closed() {
     u.fee_correction = Some(FeeCorrection {
         asset: usdt,
         delta: q("0.02"),
+        in_quote: Some(q("0.02")),
     });
     r.at(5, "101.11", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));
     assert_eq!(r.bot.closed_trades()[0].pnl.0, gross - 3 * cent);

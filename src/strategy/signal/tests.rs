@@ -318,6 +318,7 @@ impl Rig {
         let fix = crate::gateway::FeeCorrection {
             asset: AssetCode::new(asset.as_bytes()).unwrap(),
             delta: q(fee),
+            in_quote: (asset == "USDT").then(|| q(fee)),
         };
         let u = filled(n, t, None, Some(fix));
         self.at(t, "100", |b, cx| b.on_fee_correction(&u, u.fee_correction.unwrap(), cx));

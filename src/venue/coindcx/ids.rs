@@ -223,6 +223,7 @@ mod tests {
             cancelled_qty: Qty::ZERO,
             fee: Qty::ZERO,
             margin_currency: "USDT".into(),
+            conversion_price: None,
             created_at_ms: created,
             updated_at_ms: created,
         }

@@ -15,7 +15,9 @@
 //! - **the conversion price** is the venue's, read from each order item; mako never chooses
 //!   one (the docs do not say how CoinDCX picks it);
 //! - **fees** (`fee_amount`) of an INR order are INR, reported as such (the fill's fee asset
-//!   is the margin currency, never the quote); the wallet's balances are reported under their
+//!   is the margin currency, never the quote), with the order's conversion price beside them
+//!   (`SessionEvent::FeeRate`): the engine's PnL (risk, `/status`, the grid bot's trips)
+//!   counts them in USDT at the venue's own rate for that order; the wallet's balances are reported under their
 //!   own `currency_short_name`, so an INR wallet's total and margin-locked part are INR;
 //! - **edit** is for USDT-margined orders only ([`edits_margin`]): the gateway re-prices an
 //!   INR order by cancel + new order.
@@ -186,8 +188,17 @@ mod tests {
             matches!(&ev[0], SessionEvent::Order { cid: c, event: OrderEvent::Snapshot { .. } } if *c == cid),
             "{ev:?}"
         );
+        // The venue's rate for the order's INR fees comes first: 89 INR per USDT.
         assert_eq!(
             ev[1],
+            SessionEvent::FeeRate {
+                cid,
+                asset: AssetCode::new(b"INR").unwrap(),
+                per_quote: Price::parse("89").unwrap(),
+            }
+        );
+        assert_eq!(
+            ev[2],
             SessionEvent::Trades {
                 cid,
                 trades: vec![(

@@ -28,6 +28,9 @@ pub struct OrderUpdate {
     /// Fees charged so far, in the margin currency.
     pub fee: Qty,
     pub margin_currency: String,
+    /// Units of the margin currency per USDT the venue converts this order at
+    /// (`settlement_currency_conversion_price`), when the item carries a positive one.
+    pub conversion_price: Option<Price>,
     /// When the venue created the order (`created_at`; `updated_at` when absent).
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
@@ -129,6 +132,15 @@ fn qty(v: &Value, k: &str) -> Result<Qty, String> {
     Qty::parse(&t).map_err(|e| format!("{k} {t:?}: {e}"))
 }
 
+/// `settlement_currency_conversion_price`: absent, null or zero (a USDT order's) is none.
+fn conversion_price(v: &Value) -> Result<Option<Price>, String> {
+    const K: &str = "settlement_currency_conversion_price";
+    if v.get(K).is_none_or(Value::is_null) {
+        return Ok(None);
+    }
+    Ok(Some(price(v, K)?).filter(|p| p.is_positive()))
+}
+
 fn millis(v: &Value, k: &str) -> Result<u64, String> {
     v.get(k)
         .and_then(Value::as_u64)
@@ -160,6 +172,7 @@ pub fn order_updates(json: &str) -> Result<Vec<OrderUpdate>, String> {
                 margin_currency: text(o, "margin_currency_short_name")
                     .unwrap_or("USDT")
                     .to_owned(),
+                conversion_price: conversion_price(o)?,
                 created_at_ms: millis(o, "created_at").or_else(|_| millis(o, "updated_at"))?,
                 updated_at_ms: millis(o, "updated_at")?,
             })
@@ -253,6 +266,7 @@ mod tests {
                 cancelled_qty: Qty::ZERO,
                 fee: Qty::ZERO,
                 margin_currency: "INR".into(),
+                conversion_price: Some(px("89")),
                 created_at_ms: 1_705_915_012_812,
                 updated_at_ms: 1_705_999_727_686,
             }]
@@ -281,8 +295,12 @@ mod tests {
         );
         assert_eq!(o.filled_qty(), Some(Qty::ZERO));
         assert_eq!(
-            (o.margin_currency.as_str(), o.updated_at_ms),
-            ("INR", 1_705_647_376_759)
+            (
+                o.margin_currency.as_str(),
+                o.conversion_price,
+                o.updated_at_ms
+            ),
+            ("INR", Some(px("89")), 1_705_647_376_759)
         );
     }
 

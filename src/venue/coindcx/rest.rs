@@ -629,7 +629,11 @@ impl CoindcxRest {
     pub(super) fn fees(&self, cid: ClientOrderId, l: &[OrderUpdate]) -> Vec<SessionEvent> {
         let ids = self.ids.lock();
         match l.iter().find(|u| ids.bound(u) == Some(cid)) {
-            Some(u) => fee_event(cid, u).into_iter().collect(),
+            Some(u) => {
+                let mut out = Vec::with_capacity(2);
+                fee_events(cid, u, &mut out);
+                out
+            }
             None => vec![SessionEvent::Failed {
                 purpose: Purpose::Trades(cid),
                 error: VenueError {
@@ -713,20 +717,35 @@ pub fn order_events(cid: ClientOrderId, u: &OrderUpdate, at: UnixNanos) -> Vec<S
         },
     }];
     if !cum_qty.is_zero() {
-        out.extend(fee_event(cid, u));
+        fee_events(cid, u, &mut out);
     }
     out
 }
 
 /// The order's cumulative fee as its one trade entry (named by the order's id: CoinDCX's
-/// order items carry no trade ids), in the margin currency.
-fn fee_event(cid: ClientOrderId, u: &OrderUpdate) -> Option<SessionEvent> {
-    let id = TradeId::new(u.id.as_bytes())?;
-    let asset = AssetCode::new(u.margin_currency.as_bytes())?;
-    Some(SessionEvent::Trades {
+/// order items carry no trade ids), in the margin currency; before it, when the margin
+/// currency is not the pair's quote (an INR order of `B-BTC_USDT`) and the item gives one,
+/// the venue's conversion price, so that the engine counts the fee in the quote at the
+/// venue's own rate.
+fn fee_events(cid: ClientOrderId, u: &OrderUpdate, out: &mut Vec<SessionEvent>) {
+    let (Some(id), Some(asset)) = (
+        TradeId::new(u.id.as_bytes()),
+        AssetCode::new(u.margin_currency.as_bytes()),
+    ) else {
+        return;
+    };
+    let quote = u.pair.rsplit('_').next().unwrap_or_default();
+    if let Some(per_quote) = u.conversion_price.filter(|_| u.margin_currency != quote) {
+        out.push(SessionEvent::FeeRate {
+            cid,
+            asset,
+            per_quote,
+        });
+    }
+    out.push(SessionEvent::Trades {
         cid,
         trades: vec![(id, u.fee, asset)],
-    })
+    });
 }
 
 /// An order list (create and list answers are lists of order items).

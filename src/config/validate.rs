@@ -348,7 +348,7 @@ fn venues(
         if book_stale_after.is_err() {
             good = false;
         }
-        let margin_currency = margin_currency(errors, &p("margin_currency"), v);
+        let margin_currency = margin_currency(errors, &p("margin_currency"), v, mode);
         if margin_currency.is_err() {
             good = false;
         }

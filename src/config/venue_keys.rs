@@ -157,11 +157,14 @@ pub(super) fn fills_poll(
 
 /// `margin_currency`: CoinDCX futures only, `"USDT"` (the default) or `"INR"` — the wallet
 /// the venue block's orders, positions and balances are margined in (exchanges.md §7.3's
-/// `margin_currency_short_name`). Prices and quantities stay in the instrument's quote.
+/// `margin_currency_short_name`). Prices and quantities stay in the instrument's quote. INR
+/// is refused in paper mode: the paper account is kept in the instrument's settlement asset,
+/// so an INR wallet would be silently a USDT one.
 pub(super) fn margin_currency(
     errors: &mut ConfigErrors,
     path: &str,
     v: &RawVenue,
+    mode: Option<RawMode>,
 ) -> Checked<Option<String>> {
     let Some(m) = v.margin_currency.as_deref() else {
         return Ok(None);
@@ -175,6 +178,14 @@ pub(super) fn margin_currency(
         return Err(Reported);
     }
     match m {
+        "INR" if mode == Some(RawMode::Paper) => {
+            errors.push(
+                path,
+                "INR margin runs in sim or live mode: paper mode keeps the account in the \
+                 instrument's settlement asset (USDT), so an INR wallet is not simulated there",
+            );
+            Err(Reported)
+        }
         "USDT" | "INR" => Ok(Some(m.to_owned())),
         other => {
             errors.push(
@@ -255,5 +266,25 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].0, "venues[1].margin_currency");
         assert!(e[0].1.contains("coindcx-futures only"), "{e:?}");
+        // Paper mode has no INR wallet: INR is refused there, USDT is not.
+        let paper = |m: &str| {
+            errors(
+                &demo(&format!("margin_currency = {m:?}\n"), "")
+                    .replace("mode = \"sim\"", "mode = \"paper\""),
+            )
+        };
+        let e = paper("INR");
+        assert!(
+            e.iter().any(|e| e.0 == "venues[0].margin_currency"
+                && e.1.contains("INR margin runs in sim or live mode")),
+            "{e:?}"
+        );
+        assert!(
+            !paper("USDT")
+                .iter()
+                .any(|e| e.0 == "venues[0].margin_currency"),
+            "{:?}",
+            paper("USDT")
+        );
     }
 }

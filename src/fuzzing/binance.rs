@@ -60,10 +60,25 @@ pub(super) fn binance_typed_agrees(data: &[u8]) {
         b.clear();
         fast.on_frame(frame, UnixNanos(1), &mut a);
         slow.on_frame(frame, UnixNanos(1), &mut b);
+        if a != b && out_of_range_only(&b) {
+            // The one known difference: a number whose magnitude overflows f64 (`1E640…`)
+            // in a field the typed path does not read is valid JSON, skipped by it; the
+            // `Value` path cannot hold it and refuses the frame. The sessions' states part
+            // here (one applied the frame, one did not), so the rest is not compared.
+            return;
+        }
         assert_eq!(a, b, "typed and Value paths differ");
         assert_eq!(
             (fast.weight_used, fast.weight_limit),
             (slow.weight_used, slow.weight_limit)
         );
     }
+}
+
+/// The `Value` path refused the frame only because serde_json cannot hold one of its numbers.
+fn out_of_range_only(slow: &[crate::venue::order::SessionEvent]) -> bool {
+    matches!(
+        slow,
+        [crate::venue::order::SessionEvent::Undecodable(m)] if m.contains("number out of range")
+    )
 }

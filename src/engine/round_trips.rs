@@ -9,7 +9,7 @@
 //! it opened (equal to what closed it); its PnL is `exit − entry` for a long trip and
 //! `entry − exit` for a short one, before fees; `quote_fees` counts the fees paid in the
 //! quote asset over both legs (fees in the base asset are in the fills table), including
-//! those the venue reports after the fills (`RoundTrips::late_fee`: CoinDCX reports an
+//! those the venue reports after the fills (`RoundTrips::late_fee`: some venues report an
 //! order's fee after its fill; a fill learned by a query has its fees fetched later): they go
 //! to the trip the order's last fill went into, still open or already stored.
 

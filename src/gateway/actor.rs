@@ -1071,8 +1071,8 @@ impl<S: OrderSession, C: RestCodec> Gateway<S, C> {
             return;
         };
         let (strategy, is_final) = (o.strategy, o.status.is_final());
-        // Fees in the quote asset, and those the venue rated in it (an INR-margined order's
-        // INR fees), move PnL by the change of their total in quote.
+        // Fees in the quote asset, and those the venue rated in it (fees in an order's
+        // margin currency), move PnL by the change of their total in quote.
         let quote_before = o.quote_fees(&quote);
         let delta = o.set_fees(trades);
         let record = o.clone();

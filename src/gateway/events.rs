@@ -20,10 +20,10 @@ pub enum GatewayEvent {
     /// A fill, exactly as stored in `fills`.
     Fill(FillRecord),
     /// Fees of order `cid` that count in the quote asset and that its fill events did not
-    /// carry as quote-asset fees: learned after the fills (CoinDCX reports an order's fee
-    /// after its fill; a fill learned by a query has its fees fetched), or paid in another
-    /// asset the venue rated in the quote (an INR-margined order's INR fee). Negative: taken
-    /// back.
+    /// carry as quote-asset fees: learned after the fills (a venue that reports an order's
+    /// fee after its fill; a fill learned by a query has its fees fetched), or paid in another
+    /// asset the venue rated in the quote (the margin currency of an order margined in another
+    /// asset than the quote). Negative: taken back.
     QuoteFee {
         cid: ClientOrderId,
         in_quote: crate::types::Qty,

@@ -158,8 +158,8 @@ pub struct FeeCorrection {
     pub asset: AssetCode,
     pub delta: Qty,
     /// `delta` in the instrument's quote asset: itself for a quote-asset fee, converted at
-    /// the venue's rate for a fee the venue rated in the quote (an INR-margined CoinDCX
-    /// order's INR fee); `None` otherwise (a base-asset or third-asset fee).
+    /// the venue's rate for a fee the venue rated in the quote (a fee paid in the
+    /// order's margin currency); `None` otherwise (a base-asset or third-asset fee).
     pub in_quote: Option<Qty>,
 }
 

@@ -93,7 +93,7 @@ pub struct GatewaySnapshot {
     /// The venue's perpetuals: positions beside the venue's, and their leverage state.
     pub perps: Vec<PerpView>,
     /// Each strategy's fees that count in the quote asset (paid in it, or rated in it by
-    /// the venue: an INR-margined order's INR fees), on this venue, as risk counts them
+    /// the venue: fees in an order's margin currency), on this venue, as risk counts them
     /// against PnL; indexed by strategy.
     pub quote_fees: Vec<Qty>,
 }

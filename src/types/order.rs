@@ -241,8 +241,8 @@ pub struct Order {
     /// Perpetuals: the order may only reduce the position.
     pub reduce_only: bool,
     /// The venue's rate for this order's fees paid in another asset than the instrument's
-    /// quote: `(asset, units of it per unit of quote)` (CoinDCX's INR-margined orders: INR
-    /// per USDT). Fees in that asset count in the quote at this rate ([`Order::quote_fees`]).
+    /// quote: `(asset, units of it per unit of quote)` (an order margined in another currency
+    /// than the quote). Fees in that asset count in the quote at this rate ([`Order::quote_fees`]).
     pub fee_rate: Option<(AssetCode, Price)>,
 }
 

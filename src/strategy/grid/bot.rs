@@ -119,7 +119,7 @@ pub struct GridBot {
     /// what is held, so nothing is placed until the operator resumes (a new grid is laid out).
     corrected: bool,
     /// Orders of this grid that ended, latest last: `(cid, level, the level's trip number
-    /// then)`, so that fees the venue reports after the order ended (CoinDCX reports an
+    /// then)`, so that fees the venue reports after the order ended (some venues report an
     /// order's fee after its fill) reach the round trip they belong to.
     ended: std::collections::VecDeque<(ClientOrderId, usize, u32)>,
 }

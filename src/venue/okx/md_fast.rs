@@ -226,6 +226,30 @@ impl<'a> Cursor<'a> {
         Some(())
     }
 
+    /// A level's two unused fields and its closing bracket, `,"0","13"]` (liquidated orders,
+    /// deprecated and always `"0"`, then the order count). The usual shape is checked in two
+    /// words: the six bytes `,"0","`, then up to six digits and `"]`; any other is read field
+    /// by field.
+    #[inline(always)]
+    fn level_tail(&mut self) -> Option<()> {
+        const HEAD: u64 = u64::from_le_bytes(*b",\"0\",\"\0\0");
+        const SIX: u64 = 0xFFFF_FFFF_FFFF;
+        if self.word(self.at) & SIX == HEAD {
+            let w = self.word(self.at + 6);
+            let n = leading_digits(w);
+            // n <= 6: the two bytes after the digits are in the word.
+            if (1..=6).contains(&n) && (w >> (8 * n)) as u16 == u16::from_le_bytes(*b"\"]") {
+                self.at += 6 + n + 2;
+                return Some(());
+            }
+        }
+        self.lit(b",\"")?;
+        self.skip_digits()?;
+        self.lit(b",\"")?;
+        self.skip_digits()?;
+        self.lit(b"]")
+    }
+
     /// A string of digits only (OKX's numeric `tradeId`), through its closing quote; any
     /// other string is read by [`Cursor::until_quote`].
     #[inline(always)]
@@ -549,23 +573,19 @@ fn levels(c: &mut Cursor<'_>, out: &mut Vec<Level>, canonical: &mut bool) -> Opt
     if c.lit(b"]").is_some() {
         return Some(());
     }
+    c.lit(b"[\"")?;
     loop {
-        c.lit(b"[\"")?;
         let (price, p_short) = c.decimal()?;
         c.lit(b",\"")?;
         let (qty, q_short) = c.decimal()?;
         *canonical &= p_short && q_short;
         let (price, qty) = (Price::from_units(price), Qty::from_units(qty));
-        c.lit(b",\"")?;
-        c.skip_digits()?;
-        c.lit(b",\"")?;
-        c.skip_digits()?;
-        c.lit(b"]")?;
+        c.level_tail()?;
         if price.is_zero() {
             return None;
         }
         out.push(Level { price, qty });
-        if c.lit(b",").is_none() {
+        if c.lit(b",[\"").is_none() {
             break;
         }
     }
@@ -719,6 +739,62 @@ mod tests {
             let digits = |n: usize| (1..=8).contains(&n);
             let in_range = digits(int.len()) && frac.is_none_or(|f| digits(f.len()));
             prop_assert_eq!(got.is_some(), in_range, "{}", s);
+        }
+
+        /// The two-word level tail consumes what reading it field by field consumes, and
+        /// refuses what that refuses, at the end of the frame or not.
+        #[test]
+        fn level_tail_agrees_with_reading_field_by_field(
+            s in ",?\"?[0-9x]{0,2}\"?,?\"?[0-9a]{0,8}\"?[\\]}]?[,\\]]{0,2}",
+        ) {
+            let mut fast = Cursor { b: s.as_bytes(), at: 0 };
+            let mut slow = Cursor { b: s.as_bytes(), at: 0 };
+            let by_fields = (|| {
+                slow.lit(b",\"")?;
+                slow.skip_digits()?;
+                slow.lit(b",\"")?;
+                slow.skip_digits()?;
+                slow.lit(b"]")
+            })();
+            prop_assert_eq!(fast.level_tail(), by_fields, "{}", s);
+            if by_fields.is_some() {
+                prop_assert_eq!(fast.at, slow.at, "{}", s);
+            }
+        }
+    }
+
+    /// The level tail read in two words and field by field: the same bytes consumed, the
+    /// same shapes refused.
+    #[test]
+    fn level_tails_in_two_words_or_field_by_field() {
+        fn tail(s: &str) -> Option<&str> {
+            let mut c = Cursor {
+                b: s.as_bytes(),
+                at: 0,
+            };
+            c.level_tail().map(|()| &s[c.at..])
+        }
+        // The usual shape: `"0"`, up to six digits of order count.
+        assert_eq!(tail(",\"0\",\"13\"],[\"1\""), Some(",[\"1\""));
+        assert_eq!(tail(",\"0\",\"1\"]]"), Some("]"));
+        assert_eq!(tail(",\"0\",\"123456\"]"), Some(""));
+        // Field by field: seven digits, another first field, an empty one.
+        assert_eq!(tail(",\"0\",\"1234567\"],"), Some(","));
+        assert_eq!(tail(",\"12\",\"3\"]"), Some(""));
+        assert_eq!(tail(",\"0\",\"\"]"), Some(""));
+        assert_eq!(tail(",\"\",\"7\"]"), Some(""));
+        for s in [
+            ",\"0\",\"13\"}",
+            ",\"0\",\"13\"",
+            ",\"0\",\"1a\"]",
+            ",\"0\",\"-1\"]",
+            ",\"0\",13]",
+            ",\"0\"]",
+            ",\"0x\",\"1\"]",
+            ",\"0\", \"1\"]",
+            "",
+        ] {
+            assert_eq!(tail(s), None, "{s}");
         }
     }
 

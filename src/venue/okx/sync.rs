@@ -448,10 +448,10 @@ impl OkxBookSync {
         };
         for i in 0..nb.max(na) {
             if i < nb {
-                w.level(0, self.top[i]);
+                w.level::<false>(self.top[i]);
             }
             if i < na {
-                w.level(1, self.top_other[i]);
+                w.level::<true>(self.top_other[i]);
             }
         }
         let end = w.at;
@@ -534,16 +534,20 @@ struct TextWriter<'a> {
 }
 
 impl TextWriter<'_> {
-    #[inline]
-    fn level(&mut self, side: usize, l: Level) {
-        let (old, n) = (&self.prev_texts.sides[side], self.prev_texts.n[side]);
+    #[inline(always)]
+    fn level<const ASK: bool>(&mut self, l: Level) {
+        let side = usize::from(ASK);
+        let (old, n) = (
+            &self.prev_texts.sides[side],
+            self.prev_texts.n[side].min(CHECKSUM_DEPTH),
+        );
         // Both lists run best first: skip the previous levels better than this one (bids:
         // higher prices; asks: lower).
         let better = |p: Level| {
-            if side == 0 {
-                p.price > l.price
-            } else {
+            if ASK {
                 p.price < l.price
+            } else {
+                p.price > l.price
             }
         };
         let mut j = self.cursor[side];

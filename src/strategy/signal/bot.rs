@@ -28,7 +28,7 @@ const CANCEL_RETRY_NS: u64 = 5_000_000_000;
 /// it), the bot waits this long before it tries that tranche again (at most `MAX_REFUSALS`
 /// times per trade); an IOC exit the book could not fill waits as long.
 const RETRY_NS: u64 = 200_000_000;
-const MAX_REFUSALS: u32 = 5;
+pub(super) const MAX_REFUSALS: u32 = 5;
 /// Closed trades kept for the view (the count is kept apart).
 const KEEP_TRADES: usize = 256;
 /// Orders remembered with their trade, so fees learned after an order ended still reach it.
@@ -421,7 +421,11 @@ impl SignalBot {
                 && t.tranches >= self.params.dca_tranches
                 && t.trip.bought_qty == 0
             {
-                // Every tranche ended unfilled: nothing was bought, nothing to close.
+                // Every tranche ended unfilled: nothing was bought, nothing to close, and
+                // no trade of the day was made (`max_trades_per_day` counts trades that
+                // bought something).
+                let opened_at = t.opened_at;
+                self.day.unopen(opened_at);
                 self.trades.remove(i);
                 continue;
             }

@@ -129,6 +129,14 @@ impl Day {
         }
     }
 
+    /// A trade opened at `opened_at` ended having bought nothing: it gives back its entry,
+    /// unless the day has rolled since (the new day never counted it).
+    pub fn unopen(&mut self, opened_at: UnixNanos) {
+        if opened_at.0 / DAY_NS == self.day {
+            self.entries = self.entries.saturating_sub(1);
+        }
+    }
+
     /// The day's PnL with open trades' `open_pnl` (at the bid) added: what the daily loss
     /// limit counts.
     fn pnl(&self, open_pnl: i128) -> i128 {
@@ -356,6 +364,26 @@ mod tests {
         assert_eq!(d.entries, 1);
         d.roll(midnight);
         assert_eq!((d.entries, d.realized), (0, 0));
+    }
+
+    #[test]
+    fn a_trade_that_bought_nothing_gives_its_entry_back_the_same_day_only() {
+        let mut d = Day::default();
+        d.roll(t(0));
+        d.entries = 2;
+        assert_eq!(d.new_trade(&LIMITS, 0, 0), Err(Blocked::TradesPerDay));
+        d.unopen(t(0));
+        assert_eq!((d.entries, d.new_trade(&LIMITS, 0, 0)), (1, Ok(())));
+        // Opened before midnight, given up after it: the new day never counted it.
+        let midnight = UnixNanos((t(0).0 / (86_400 * S) + 1) * 86_400 * S);
+        d.roll(midnight);
+        d.entries = 1;
+        d.unopen(UnixNanos(midnight.0 - 1));
+        assert_eq!(d.entries, 1);
+        d.unopen(midnight);
+        assert_eq!(d.entries, 0);
+        d.unopen(midnight);
+        assert_eq!(d.entries, 0);
     }
 
     fn p(s: &str) -> Price {

@@ -407,3 +407,58 @@ fn new_periods_at_a_reload_start_the_indicators_over_and_other_changes_keep_them
     assert!(r.bot.reload(&bad).is_err());
     assert!(r.bot.reading().is_some());
 }
+
+/// An entry the venue refuses every time (a post-only bid at a touch that moved) ends having
+/// bought nothing: it is no trade of the day, so with `max_trades_per_day = 1` the bot still
+/// enters when its signal holds again.
+#[test]
+fn an_entry_that_never_filled_is_no_trade_of_the_day() {
+    let mut r = Rig::new("entry = \"post_only\"\nmax_trades_per_day = 1");
+    let (_, mut t, mut sent) = rise_until_sent(&mut r);
+    let OrderIntent::New(first) = sent[0] else {
+        panic!("{sent:?}")
+    };
+    // Refused by the venue six times: five retries, then the trade is given up.
+    for k in 0..=super::bot::MAX_REFUSALS {
+        let [OrderIntent::New(n)] = sent.as_slice() else {
+            panic!("attempt {k}: {sent:?}")
+        };
+        let u = OrderUpdate {
+            cid: n.cid,
+            strategy: StrategyId(0),
+            status: OrderStatus::Rejected,
+            side: Side::Buy,
+            price: n.price,
+            qty: n.qty,
+            filled_qty: Qty::ZERO,
+            fill: None,
+            refused: None,
+            fee_correction: None,
+            at: UnixNanos(t * S),
+        };
+        r.sink.observe(&u);
+        let bid = close_at(t);
+        r.at(t, &bid, |b, cx| b.on_order_update(&u, cx));
+        t += 1;
+        r.candle(t, &close_at(t));
+        sent = r.sent();
+    }
+    assert!(r.bot.closed_trades().is_empty(), "nothing bought, nothing closed");
+    // The signal still rises: a new trade opens within its confirmation.
+    let mut again = sent;
+    while again.is_empty() && t < 60 {
+        t += 1;
+        r.candle(t, &close_at(t));
+        again = r.sent();
+    }
+    assert!(
+        matches!(again.as_slice(), [OrderIntent::New(m)] if m.side == Side::Buy && m.cid != first.cid),
+        "no new entry after the refused one: {again:?}, blocked by {:?}",
+        r.bot.report(None).entries_stopped
+    );
+    // That trade is the day's one.
+    assert_eq!(
+        r.bot.report(None).entries_stopped,
+        Some("max_trades_per_day")
+    );
+}

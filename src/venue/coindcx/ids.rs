@@ -131,6 +131,29 @@ impl IdBook {
         Some(s.cid)
     }
 
+    /// [`IdBook::claim`] for every order of a venue list, oldest first (`created_at`; the
+    /// venue lists newest first): identical orders then pair off in the order they were sent,
+    /// as they do when pushes (which come in that order) claim them one by one. Claimed in the
+    /// list's own order, the newest of two identical orders would take the first-sent client
+    /// id and leave the older one no order that fits it. Returns each item's client id, in
+    /// the list's order.
+    pub fn claim_list(&mut self, l: &[&OrderUpdate]) -> Vec<Option<ClientOrderId>> {
+        let mut oldest_first: Vec<usize> = (0..l.len()).collect();
+        // Equal times: the later in a newest-first list is the older.
+        oldest_first.sort_by_key(|&i| (l[i].created_at_ms, std::cmp::Reverse(i)));
+        let mut cids = vec![None; l.len()];
+        for i in oldest_first {
+            cids[i] = self.claim(l[i]);
+        }
+        cids
+    }
+
+    /// The venue refused `cid`'s create (nothing was placed): it no longer takes a venue
+    /// order by its terms, which would otherwise be a later identical order's.
+    pub fn refused(&mut self, cid: &ClientOrderId) {
+        self.sent.retain(|s| s.cid != *cid || s.venue_id.is_some());
+    }
+
     /// The orders a previous run of the engine sent, as its store recovered them (those of
     /// `pair_of`'s instruments): each with its venue id when the store kept one (the venue's
     /// reports then name it at once), else its terms and send time, matched as a fresh
@@ -227,6 +250,56 @@ mod tests {
             created_at_ms: created,
             updated_at_ms: created,
         }
+    }
+
+    /// Two identical orders sent 3 s apart, both unanswered (5xx after execution), found in
+    /// one newest-first list: each takes its own venue order. Claimed in the list's order,
+    /// the newer venue order took the first-sent id and the second order was "not found"
+    /// (seen as an engine-side `Rejected` against a venue `FILLED` in a flake run).
+    #[test]
+    fn a_newest_first_list_pairs_identical_orders_in_the_order_they_were_sent() {
+        let mut b = IdBook::default();
+        b.on_place(sent(1, "100", "0.5", 10_000));
+        b.on_place(sent(2, "100", "0.5", 13_000));
+        let (newer, older) = (
+            venue("vb", "100", "0.5", 13_050),
+            venue("va", "100", "0.5", 10_050),
+        );
+        assert_eq!(
+            b.claim_list(&[&newer, &older]),
+            vec![Some(cid(2)), Some(cid(1))]
+        );
+        assert_eq!(b.venue_id(&cid(1)), VenueOrderId::new(b"va"));
+        assert_eq!(b.venue_id(&cid(2)), VenueOrderId::new(b"vb"));
+        // One at a time in that order, the newer takes the first id and the older fits none.
+        let mut c = IdBook::default();
+        c.on_place(sent(1, "100", "0.5", 10_000));
+        c.on_place(sent(2, "100", "0.5", 13_000));
+        assert_eq!(c.claim(&newer), Some(cid(1)));
+        assert_eq!(c.claim(&older), None);
+        // Equal creation times: the later in the list is the older.
+        let mut d = IdBook::default();
+        d.on_place(sent(1, "100", "0.5", 10_000));
+        d.on_place(sent(2, "100", "0.5", 10_010));
+        let (x, y) = (
+            venue("x", "100", "0.5", 10_020),
+            venue("y", "100", "0.5", 10_020),
+        );
+        assert_eq!(d.claim_list(&[&x, &y]), vec![Some(cid(2)), Some(cid(1))]);
+    }
+
+    /// A create the venue refused never takes a later identical order's venue order.
+    #[test]
+    fn a_refused_create_gives_up_its_place() {
+        let mut b = IdBook::default();
+        b.on_place(sent(1, "100", "0.5", 10_000));
+        b.on_place(sent(2, "100", "0.5", 10_500));
+        b.refused(&cid(1));
+        assert_eq!(b.get(&cid(1)), None);
+        assert_eq!(b.claim(&venue("v", "100", "0.5", 10_550)), Some(cid(2)));
+        // A bound order is kept whatever is said of it.
+        b.refused(&cid(2));
+        assert_eq!(b.claim(&venue("v", "100", "0.5", 10_550)), Some(cid(2)));
     }
 
     #[test]

@@ -547,13 +547,13 @@ impl RestCodec for CoindcxRest {
                     code: 429,
                     msg: "not sent: waiting out a rate limit".into(),
                 };
-                return refused(purpose, error, ErrorClass::Rejected, at, out);
+                return self.refuse(purpose, error, ErrorClass::Rejected, at, out);
             }
         };
         match classify(status) {
             ErrorClass::Accepted => {}
             ErrorClass::RateLimited | ErrorClass::Unknown => return unknown(purpose, out),
-            class => return refused(purpose, error_of(status, body), class, at, out),
+            class => return self.refuse(purpose, error_of(status, body), class, at, out),
         }
         let decoded = match &purpose {
             Purpose::Cancel(_) => Ok(Vec::new()),
@@ -592,6 +592,22 @@ impl RestCodec for CoindcxRest {
 }
 
 impl CoindcxRest {
+    /// A request refused ([`refused`]); a create the venue refused gives up its place in the
+    /// id book (nothing was placed for it to be matched with).
+    fn refuse(
+        &self,
+        purpose: Purpose,
+        error: VenueError,
+        class: ErrorClass,
+        at: UnixNanos,
+        out: &mut Vec<SessionEvent>,
+    ) {
+        refused(purpose, error, class, at, out);
+        if let Some(SessionEvent::PlaceRejected { cid, .. }) = out.last() {
+            self.ids.lock().refused(cid);
+        }
+    }
+
     /// The create answer: a list holding the new order, bound to `cid`.
     fn placed(&self, cid: ClientOrderId, l: &[OrderUpdate], at: UnixNanos) -> Vec<SessionEvent> {
         let mine = l.iter().find_map(|u| {
@@ -611,15 +627,14 @@ impl CoindcxRest {
         l: &[OrderUpdate],
         at: UnixNanos,
     ) -> Vec<SessionEvent> {
-        let mut ids = self.ids.lock();
         // Claiming binds any of mako's orders the list shows; the one asked about is kept.
-        let mut mine = None;
-        for u in l {
-            if ids.claim(u) == Some(cid) {
-                mine = Some(u);
-            }
-        }
-        drop(ids);
+        let items: Vec<&OrderUpdate> = l.iter().collect();
+        let cids = self.ids.lock().claim_list(&items);
+        let mine = l
+            .iter()
+            .zip(&cids)
+            .find(|(_, c)| **c == Some(cid))
+            .map(|(u, _)| u);
         match mine {
             Some(u) => order_events(cid, u, at),
             None => vec![SessionEvent::NotFound { cid }],
@@ -646,14 +661,19 @@ impl CoindcxRest {
 
     pub(super) fn open_list(&self, symbol: &str, l: &[OrderUpdate]) -> Vec<SessionEvent> {
         let mut ids = self.ids.lock();
-        let orders = l
+        let items: Vec<&OrderUpdate> = l
             .iter()
             .filter(|u| u.pair == symbol)
             .filter(|u| super::margin::is_mine(&u.margin_currency, &self.margin_currency))
-            // Mako's (bound, fitting a sent order, or adopted from the store), else an
-            // order placed elsewhere, under its own id.
-            .filter_map(|u| {
-                let cid = ids.claim(u).or_else(|| ids.name_foreign(u))?;
+            .collect();
+        // Mako's (bound, fitting a sent order, or adopted from the store), else an order
+        // placed elsewhere, under its own id.
+        let cids = ids.claim_list(&items);
+        let orders = items
+            .iter()
+            .zip(cids)
+            .filter_map(|(u, cid)| {
+                let cid = cid.or_else(|| ids.name_foreign(u))?;
                 Some(snapshot_of(cid, u))
             })
             .collect();

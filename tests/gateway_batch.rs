@@ -189,7 +189,7 @@ fn delta_burst_is_one_batch_request_and_agrees_with_the_venue() {
         "no single cancel request"
     );
     r.assert_books_agree(Duration::from_secs(20), 4);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -233,7 +233,7 @@ fn delta_batch_item_refused_alone() {
         "the lone order went alone"
     );
     r.assert_books_agree(Duration::from_secs(20), 3);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -266,7 +266,7 @@ fn delta_batch_answered_5xx_after_it_executed_is_found_by_query() {
     r.assert_books_agree(Duration::from_secs(20), 3);
     let rest = r.last.rest.expect("REST-side figures");
     assert!(rest.unknown >= 1, "{rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -335,7 +335,7 @@ fn bybit_burst_is_one_batch_op_with_one_item_refused() {
     assert_eq!(seen(&r, "WS", "order.cancel-batch"), 1);
     assert_eq!(seen(&r, "WS", "order.cancel"), 0, "no single cancel op");
     r.assert_books_agree(Duration::from_secs(20), 4);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -387,7 +387,7 @@ fn bybit_batch_whose_answer_is_dropped_is_found_by_query() {
     assert!(r.last.counters.queries_sent > 0, "{:?}", r.last.counters);
     let rest = r.last.rest.expect("REST-side figures");
     assert!(rest.unknown >= 1, "the batch timed out: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -41,7 +41,7 @@ fn a_logged_on_ed25519_session_trades_in_agreement_with_the_venue() {
         .filter(|o| o.status == OrderStatus::Filled)
         .count();
     assert!(filled >= 4, "{:?}", r.last.orders);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

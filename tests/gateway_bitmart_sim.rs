@@ -92,7 +92,7 @@ fn bitmart_orders_match_the_venue_without_faults() {
         r.last.orders
     );
     assert_eq!(r.last.counters.undecodable, 0, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -118,7 +118,7 @@ fn bitmart_orders_match_the_venue_with_dropped_answers_pushes_and_a_disconnect()
         "lost answers were chased with REST queries"
     );
     assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -152,7 +152,7 @@ fn bitmart_orders_match_the_venue_with_5xx_and_the_30013_limit() {
         "30013 answers held requests back: {:?}",
         r.last.counters
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -161,7 +161,7 @@ fn reprice_over_rest(mut r: Rig, limits: AmendLimits) {
     assert_eq!(r.last.counters.cancels_sent, sent.cancels_sent);
     assert_eq!(r.sim_orders().len(), 1);
     r.assert_books_agree(Duration::from_secs(20), 1);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -162,7 +162,7 @@ fn leverage_positions_and_funding_agree_with_the_venue() {
     assert_eq!(sim_position(&r).map(|p| p.0), Some(both));
     assert_eq!(r.last.counters.position_drifts, 1, "{:?}", r.last.counters);
     assert!(r.last.counters.position_reports > 2);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -82,7 +82,7 @@ fn bybit_orders_match_the_venue_with_dropped_answers_pushes_and_disconnects() {
         "lost answers were chased with REST queries"
     );
     assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -115,7 +115,7 @@ fn bybit_orders_match_the_venue_with_5xx_and_rate_limits() {
     );
     let rest = r.last.rest.expect("REST figures");
     assert!(rest.unknown > 0, "5xx answers happened: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -176,6 +176,6 @@ fn bybit_linear_orders_positions_and_margin_match_the_venue() {
         fills.iter().all(|f| f["commissionAsset"] == "USDT"),
         "{fills:?}"
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }

@@ -84,7 +84,7 @@ fn bybit_ws_orders_match_the_venue_with_dropped_answers_and_a_disconnect() {
     assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
     let rest = r.last.rest.expect("REST-side figures");
     assert!(rest.unknown > 0, "dropped answers timed out: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -122,7 +122,7 @@ fn coinbase_orders_match_the_venue_without_faults() {
     };
     assert!(fee_in("USDT") > 0, "quote fees: {:?}", r.last.orders);
     assert_eq!(fee_in("BTC"), 0, "no fee in the base asset");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -147,7 +147,7 @@ fn coinbase_orders_match_the_venue_with_disconnects_and_dropped_user_events() {
         "lost events were chased with REST queries"
     );
     assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -222,7 +222,7 @@ fn an_order_filled_while_its_user_event_was_lost_never_stays_pending() {
     );
     r.sim.faults().set_drop_user_event_rate(0.0);
     r.assert_books_agree(Duration::from_secs(20), 1);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -427,7 +427,7 @@ fn a_burst_above_the_request_cap_never_puts_more_than_the_cap_on_the_wire() {
         peak <= mako::venue::coinbase::rest::PRIVATE_REQUESTS_PER_S,
         "{peak} requests in one second reached the simulator"
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

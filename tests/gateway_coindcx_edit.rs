@@ -147,6 +147,6 @@ fn a_reprice_is_one_edit_and_a_lost_edit_answer_is_settled_by_query() {
         (v[0]["status"].as_str(), v[0]["origQty"].as_str()),
         (Some("NEW"), Some("0.03000000"))
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }

@@ -133,6 +133,6 @@ fn orders_of_a_previous_run_are_found_adopted_or_cancelled() {
     // The adopted order is the engine's under its own client id, with the same venue id.
     let o = b.last.orders.iter().find(|o| o.cid == kept).unwrap();
     assert_eq!(o.venue_order_id, Some(ids.0));
-    assert_eq!(b.last.overdue, 0);
+    b.assert_nothing_overdue();
     b.stop();
 }

@@ -52,7 +52,7 @@ fn coindcx_orders_positions_and_margin_match_the_venue_without_faults() {
             .any(|o| !o.fees.iter().all(|f| f.1.is_zero())),
         "fees learned"
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -131,7 +131,7 @@ fn coinstore_fills_by_polling_match_the_venue_without_the_private_socket() {
     assert!(!r.last.link_up);
     let rest = r.last.rest.expect("REST figures");
     assert!(rest.unknown > 0, "5xx answers happened: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

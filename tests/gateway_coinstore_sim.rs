@@ -55,7 +55,7 @@ fn coinstore_orders_match_the_venue_without_faults() {
     );
     assert!(count(OrderStatus::Cancelled) >= 6);
     assert!(count(OrderStatus::Acked) >= 1, "resting orders stay open");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -85,7 +85,7 @@ fn coinstore_orders_match_the_venue_with_dropped_answers_pushes_and_disconnects(
         "a lost push shows as a jump in S: {:?}",
         r.last.counters
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -112,7 +112,7 @@ fn coinstore_orders_match_the_venue_with_5xx_and_rate_limits() {
     );
     let rest = r.last.rest.expect("REST figures");
     assert!(rest.unknown > 0, "5xx answers happened: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -157,6 +157,6 @@ fn an_edited_order_keeps_its_ids_and_the_venue_holds_the_new_terms() {
     assert_eq!(r.last.counters.amends_sent, 1);
     let o = r.sim_orders().remove(cid.as_str()).unwrap();
     assert_eq!(o["origQty"], "3.00000000");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }

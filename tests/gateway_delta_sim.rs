@@ -154,7 +154,7 @@ fn assert_agree(r: &mut Rig, at_least: usize) {
         fills.iter().all(|f| f["commissionAsset"] == "USD"),
         "{fills:?}"
     );
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
 }
 
 #[test]

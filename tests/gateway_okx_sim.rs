@@ -76,7 +76,7 @@ fn okx_orders_match_the_venue_with_faults() {
         "lost answers were chased with REST queries"
     );
     assert!(r.last.counters.disconnects >= 1, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 
@@ -110,7 +110,7 @@ fn okx_orders_over_rest_match_the_venue_with_5xx_and_rate_limits() {
     );
     let rest = r.last.rest.expect("REST figures");
     assert!(rest.unknown > 0, "5xx answers happened: {rest:?}");
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -235,7 +235,7 @@ fn positions_agree(c: Case) {
     );
     assert_eq!(sim_position(&r, c.symbol).map(|p| p.0), Some(both));
     assert_eq!(r.last.counters.position_drifts, 1, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -82,7 +82,7 @@ fn orders_match_the_venue_with_faults() {
         "lost answers were chased with queries"
     );
     assert!(r.last.counters.disconnects >= 2, "{:?}", r.last.counters);
-    assert_eq!(r.last.overdue, 0);
+    r.assert_nothing_overdue();
     r.stop();
 }
 

@@ -689,6 +689,24 @@ impl Rig {
         ok.unwrap_or_else(|| panic!("engine and simulator disagree:\n{}", diffs.join("\n")))
     }
 
+    /// Waits until no order waits past its deadline (a chase still in flight settles
+    /// first); panics with the orders not final if one still does after 20 s.
+    pub fn assert_nothing_overdue(&mut self) {
+        let ok = wait_for(Duration::from_secs(20), || {
+            self.refresh();
+            (self.last.overdue == 0).then_some(())
+        });
+        if ok.is_none() {
+            let open: Vec<_> = self
+                .last
+                .orders
+                .iter()
+                .filter(|o| !o.status.is_final())
+                .collect();
+            panic!("{} orders overdue: {open:?}", self.last.overdue);
+        }
+    }
+
     pub fn stop(&mut self) {
         self.shutdown.request();
         if let Some(h) = self.host.take() {

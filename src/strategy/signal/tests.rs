@@ -180,6 +180,15 @@ fn filled(
     }
 }
 
+/// The update of order `n`, ended with `status` and nothing filled, at `t` seconds.
+fn unfilled(n: &crate::gateway::NewOrderIntent, status: OrderStatus, t: u64) -> OrderUpdate {
+    OrderUpdate {
+        status,
+        filled_qty: Qty::ZERO,
+        ..filled(n, t, None, None)
+    }
+}
+
 fn close_at(t: u64) -> String {
     if t <= 8 {
         "100.00".to_string()
@@ -285,19 +294,7 @@ fn a_post_only_bid_left_behind_is_cancelled_then_bid_again_only_after_the_cancel
     assert!(r.sent().is_empty(), "nothing new before the cancel's outcome");
     // The cancel ends the order unfilled: the bot bids again at the touch, for the quote the
     // tranche was sized for (fewer base units at the higher price, never more quote).
-    let u = OrderUpdate {
-        cid: n.cid,
-        strategy: StrategyId(0),
-        status: OrderStatus::Cancelled,
-        side: Side::Buy,
-        price: n.price,
-        qty: n.qty,
-        filled_qty: Qty::ZERO,
-        fill: None,
-        refused: None,
-        fee_correction: None,
-        at: UnixNanos(t * S),
-    };
+    let u = unfilled(n, OrderStatus::Cancelled, t);
     r.sink.observe(&u);
     r.at(t, &up, |b, cx| b.on_order_update(&u, cx));
     r.at(t, &up, |b, cx| b.on_tick(cx));
@@ -423,19 +420,7 @@ fn an_entry_that_never_filled_is_no_trade_of_the_day() {
         let [OrderIntent::New(n)] = sent.as_slice() else {
             panic!("attempt {k}: {sent:?}")
         };
-        let u = OrderUpdate {
-            cid: n.cid,
-            strategy: StrategyId(0),
-            status: OrderStatus::Rejected,
-            side: Side::Buy,
-            price: n.price,
-            qty: n.qty,
-            filled_qty: Qty::ZERO,
-            fill: None,
-            refused: None,
-            fee_correction: None,
-            at: UnixNanos(t * S),
-        };
+        let u = unfilled(n, OrderStatus::Rejected, t);
         r.sink.observe(&u);
         let bid = close_at(t);
         r.at(t, &bid, |b, cx| b.on_order_update(&u, cx));

@@ -4,9 +4,15 @@
 //! short smoke run (8 s): the figures come from `mako bench --for 25s` outside the tests.
 
 use std::process::Command;
+use std::sync::Mutex;
+
+/// Each `mako bench` pins its engine's hot thread to core 1 and spins it: two at once (the
+/// test harness runs a file's tests in parallel) would share that core. One at a time.
+static ONE_BENCH: Mutex<()> = Mutex::new(());
 
 #[test]
 fn loopback_bench_writes_percentiles_hgrm_and_plot() {
+    let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
     let out = std::env::temp_dir().join(format!("mako-bench-{}", std::process::id()));
     let run = Command::new(env!("CARGO_BIN_EXE_mako"))
         .args([
@@ -39,6 +45,7 @@ fn loopback_bench_writes_percentiles_hgrm_and_plot() {
 
 #[test]
 fn throughput_mode_publishes_every_ticker() {
+    let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
     let run = Command::new(env!("CARGO_BIN_EXE_mako"))
         .args([
             "bench",

@@ -223,6 +223,12 @@ fn every_endpoint_serves_the_running_engine_and_control_reaches_it() {
     assert_eq!(venue["market_data"], "connected");
     assert_eq!(venue["orders"], "connected");
     assert!(venue["messages"].as_u64().unwrap() > 0);
+    // The feed's books: live, synced from a snapshot, written to the cache the bots read.
+    let books = &venue["books"];
+    assert_eq!(books["live"], books["instruments"], "{books}");
+    assert_eq!(books["instruments"], 1, "{books}");
+    assert!(books["snapshots_applied"].as_u64() >= Some(1), "{books}");
+    assert!(books["publishes"].as_u64() > Some(0), "{books}");
     let mm = strategy(&st);
     assert_eq!(mm["id"], "mm-sol");
     assert_eq!(mm["instrument"], "SOLUSDT");

@@ -288,6 +288,16 @@ impl StatusBridge {
             v.reconnects = Some(s.reconnects.load(Relaxed));
             v.malformed = Some(s.malformed.load(Relaxed));
             v.last_message = w.last_message;
+            v.books = Some(crate::status::BookCounts {
+                live: s.books_live.load(Relaxed),
+                instruments: w.instruments,
+                snapshot_requests: s.snapshot_requests.load(Relaxed),
+                snapshots_applied: s.snapshots_applied.load(Relaxed),
+                snapshot_failures: s.snapshot_failures.load(Relaxed),
+                gaps: s.gaps.load(Relaxed),
+                publishes: s.publishes.load(Relaxed),
+                invalidations: s.invalidations.load(Relaxed),
+            });
             let _ = self.updates.send(StatusUpdate::Venue(v));
         }
     }

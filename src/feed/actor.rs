@@ -126,6 +126,10 @@ pub struct FeedStats {
     pub record_errors: AtomicU64,
     /// Instruments whose book is live.
     pub books_live: AtomicU64,
+    /// Books and tops written to the book cache (what strategies read), and invalidations
+    /// written there.
+    pub publishes: AtomicU64,
+    pub invalidations: AtomicU64,
     /// 1 while the active connection is up.
     pub connected: AtomicU64,
 }
@@ -187,6 +191,8 @@ pub struct FeedActor<M: MarketData> {
     snapshot_requests: u64,
     snapshots_applied: u64,
     snapshot_failures: u64,
+    publishes: u64,
+    invalidations: u64,
     trades_sent: u64,
     trades_dropped: u64,
     record_errors: u64,
@@ -317,6 +323,8 @@ impl<M: MarketData> FeedActor<M> {
             snapshot_requests: 0,
             snapshots_applied: 0,
             snapshot_failures: 0,
+            publishes: 0,
+            invalidations: 0,
             trades_sent: 0,
             trades_dropped: 0,
             record_errors: 0,
@@ -521,6 +529,7 @@ impl<M: MarketData> FeedActor<M> {
         b.ticker = TopOfBook::default();
         if let Some(w) = &mut b.writer {
             w.invalidate();
+            self.invalidations += 1;
         }
         for tx in &self.book_changed {
             let _ = tx.send(b.id);
@@ -664,6 +673,7 @@ impl<M: MarketData> FeedActor<M> {
                         let b = &mut self.books[k];
                         if let (Some(w), Some(book)) = (&mut b.writer, self.handler.book(id)) {
                             w.publish(book, b.last_event, recv);
+                            self.publishes += 1;
                             // A bookTicker newer than this (batched) diff stays the top.
                             if b.ticker.update_id > book.update_id() {
                                 w.publish_top(b.ticker);
@@ -800,6 +810,7 @@ impl<M: MarketData> FeedActor<M> {
             valid: true,
         };
         w.publish_top(b.ticker);
+        self.publishes += 1;
         for tx in &self.book_changed {
             let _ = tx.send(instrument);
         }
@@ -892,6 +903,8 @@ impl<M: MarketData> FeedActor<M> {
         s.snapshot_requests.store(self.snapshot_requests, Relaxed);
         s.snapshots_applied.store(self.snapshots_applied, Relaxed);
         s.snapshot_failures.store(self.snapshot_failures, Relaxed);
+        s.publishes.store(self.publishes, Relaxed);
+        s.invalidations.store(self.invalidations, Relaxed);
         s.trades.store(self.trades_sent, Relaxed);
         s.trades_dropped.store(self.trades_dropped, Relaxed);
         s.record_errors.store(self.record_errors, Relaxed);

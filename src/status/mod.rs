@@ -30,9 +30,9 @@ pub use actor::{LatencySource, QueueWatch, StatusActor, StatusHub, StatusSources
 pub use auth::{AuthError, TokenCheck};
 pub use server::{Board, Published, ServerStats};
 pub use snapshot::{
-    ActivityRow, BotAction, ConnState, ControlCommand, ControlReply, ManageCall, ORDER_STATES,
-    QuoteLevel, RiskUpdate, StatusUpdate, StrategyRiskUpdate, StrategyState, StrategyUpdate,
-    VenueUpdate,
+    ActivityRow, BookCounts, BotAction, ConnState, ControlCommand, ControlReply, ManageCall,
+    ORDER_STATES, QuoteLevel, RiskUpdate, StatusUpdate, StrategyRiskUpdate, StrategyState,
+    StrategyUpdate, VenueUpdate,
 };
 pub use state::{StatusSetup, StatusState, StrategyInfo, mode_label};
 

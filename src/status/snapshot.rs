@@ -50,6 +50,8 @@ pub struct VenueUpdate {
     /// channels never joined, bad JSON).
     pub malformed: Option<u64>,
     pub last_message: Option<UnixNanos>,
+    /// Feed: how its books stand and what it wrote to the book cache.
+    pub books: Option<BookCounts>,
     /// Gateway: orders by state now (indexed like `ORDER_STATES`), fills, venue rejects.
     pub orders_by_state: Option<[u64; 8]>,
     pub fills: Option<u64>,
@@ -75,6 +77,7 @@ impl VenueUpdate {
             reconnects: None,
             malformed: None,
             last_message: None,
+            books: None,
             orders_by_state: None,
             fills: None,
             venue_rejects: None,
@@ -84,6 +87,22 @@ impl VenueUpdate {
             at,
         }
     }
+}
+
+/// A feed's books, summed over its instruments: how many are live, the REST snapshots it
+/// asked for, applied and failed to get, the gaps in its diff streams, and its writes to the
+/// book cache (books or tops published, books marked invalid). A book that stays out of
+/// the cache shows here: live books and no publishes, or snapshots asked for and none applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookCounts {
+    pub live: u64,
+    pub instruments: u64,
+    pub snapshot_requests: u64,
+    pub snapshots_applied: u64,
+    pub snapshot_failures: u64,
+    pub gaps: u64,
+    pub publishes: u64,
+    pub invalidations: u64,
 }
 
 /// Order states in the order `VenueUpdate::orders_by_state` counts them.

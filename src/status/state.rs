@@ -135,6 +135,7 @@ struct VenueView {
     reconnects: u64,
     malformed: u64,
     last_message: Option<UnixNanos>,
+    books: Option<crate::status::BookCounts>,
     orders_by_state: [u64; 8],
     fills: u64,
     venue_rejects: u64,
@@ -154,6 +155,7 @@ impl Default for VenueView {
             reconnects: 0,
             malformed: 0,
             last_message: None,
+            books: None,
             orders_by_state: [0; 8],
             fills: 0,
             venue_rejects: 0,
@@ -373,6 +375,7 @@ impl StatusState {
         v.reconnects = u.reconnects.unwrap_or(v.reconnects);
         v.malformed = u.malformed.unwrap_or(v.malformed);
         v.last_message = u.last_message.or(v.last_message);
+        v.books = u.books.or(v.books);
         v.orders_by_state = u.orders_by_state.unwrap_or(v.orders_by_state);
         v.fills = u.fills.unwrap_or(v.fills);
         v.venue_rejects = u.venue_rejects.unwrap_or(v.venue_rejects);
@@ -504,6 +507,16 @@ impl StatusState {
                         "reconnects": v.reconnects,
                         "malformed": v.malformed,
                         "last_message_ns": v.last_message.map(|t| t.0),
+                        "books": v.books.map(|b| json!({
+                            "live": b.live,
+                            "instruments": b.instruments,
+                            "snapshot_requests": b.snapshot_requests,
+                            "snapshots_applied": b.snapshots_applied,
+                            "snapshot_failures": b.snapshot_failures,
+                            "gaps": b.gaps,
+                            "publishes": b.publishes,
+                            "invalidations": b.invalidations,
+                        })),
                         "band": band.map(|b| b.band_name.as_str()),
                         "band_measurement": band.and_then(|b| b.measurement).map(|m| m.as_str()),
                         "band_statistic_ns": band.and_then(|b| b.statistic_ns),

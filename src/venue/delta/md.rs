@@ -269,9 +269,14 @@ fn decimal_text<'b>(
 }
 
 /// The decimals of `s` if rebuilding it from its value at that many decimals gives `s` back.
+/// A string with more decimals than mako keeps (`"1.0000000000"`: trailing zeros parse) is
+/// not rebuildable.
 #[inline]
 fn form_of(s: &str, units: impl FnOnce(u32, &mut [u8]) -> usize) -> Option<u8> {
     let d = s.split_once('.').map_or(0, |(_, f)| f.len());
+    if d > crate::types::DECIMALS as usize {
+        return None;
+    }
     let mut buf = [0u8; 40];
     let n = units(d as u32, &mut buf);
     (buf[..n] == *s.as_bytes()).then_some(d as u8)
@@ -475,6 +480,24 @@ mod tests {
         let mut t = InstTable::default();
         t.insert("BTCUSD", InstrumentId(2));
         DeltaMdParser::new(t, 16)
+    }
+
+    #[test]
+    fn a_string_with_more_decimals_than_kept_parses_and_is_not_rebuildable() {
+        // Found by fuzzing (fuzz/regressions/delta_md): `"2.0000000000"` parses (the zeros
+        // past eight decimals are dropped), and rebuilding it at ten decimals panicked.
+        let mut p = parser();
+        let f = br#"{"action":"snapshot","a":[["2.0000000000","1"]],"b":[["1.0","1.000000000000"]],"seq":1,"sy":"BTCUSD","type":"ob_updates","ts":1,"cs":1}"#;
+        let Msg::Book {
+            price_form,
+            size_form,
+            ..
+        } = p.parse(f).unwrap()
+        else {
+            panic!("not a book")
+        };
+        assert_eq!((price_form, size_form), (Form::Mixed, Form::Mixed));
+        assert_eq!(p.asks[0].price, Price::parse("2").unwrap());
     }
 
     #[test]

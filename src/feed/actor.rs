@@ -157,6 +157,8 @@ struct BookSlot {
     /// The newest bookTicker published as the top (`update_id` 0: none since the last
     /// invalidation). A depth publish older than it is followed by this top again.
     ticker: TopOfBook,
+    /// A book or top was written to the cache at least once (strategies could read it).
+    published: bool,
 }
 
 pub struct FeedActor<M: MarketData> {
@@ -293,6 +295,7 @@ impl<M: MarketData> FeedActor<M> {
                     last_trade_id: None,
                     last_event: UnixNanos::ZERO,
                     ticker: TopOfBook::default(),
+                    published: false,
                 }
             })
             .collect();
@@ -471,6 +474,7 @@ impl<M: MarketData> FeedActor<M> {
                         let b = &mut self.books[k];
                         if let (Some(w), Some(book)) = (&mut b.writer, self.handler.book(id)) {
                             w.publish(book, b.last_event, recv);
+                            b.published = true;
                             self.publishes += 1;
                             // A bookTicker newer than this (batched) diff stays the top.
                             if b.ticker.update_id > book.update_id() {
@@ -608,6 +612,7 @@ impl<M: MarketData> FeedActor<M> {
             valid: true,
         };
         w.publish_top(b.ticker);
+        b.published = true;
         self.publishes += 1;
         for tx in &self.book_changed {
             let _ = tx.send(instrument);
@@ -771,6 +776,27 @@ impl<M: MarketData> Actor for FeedActor<M> {
             self.record_errors += 1;
         }
         self.publish_stats();
+        // A book no strategy could ever read says so: a run that traded nothing is explained.
+        for b in self
+            .books
+            .iter()
+            .filter(|b| !b.published && b.writer.is_some())
+        {
+            let c = self.handler.sync_counters(b.id).unwrap_or_default();
+            tracing::warn!(
+                feed = %self.name,
+                instrument = b.id.index(),
+                state = ?self.handler.state(b.id),
+                frames = self.handler.counters().frames,
+                snapshot_requests = self.snapshot_requests,
+                snapshots_applied = c.snapshots_applied,
+                snapshots_too_old = c.snapshots_too_old,
+                snapshot_failures = self.snapshot_failures,
+                diffs_applied = c.diffs_applied,
+                stale_dropped = c.stale_dropped,
+                "this book was never published to the cache: no strategy could read it"
+            );
+        }
     }
 }
 

@@ -77,6 +77,119 @@ fn replay_serves_the_recorded_frames_in_order() {
     assert!(best_bid < best_ask && best_bid > 10_000.0, "{d}");
 }
 
+/// The recording's stream frames, in order.
+fn recorded_frames() -> Vec<String> {
+    let file = std::fs::File::open(RECORDING).unwrap();
+    BufReader::new(flate2::read::MultiGzDecoder::new(file))
+        .lines()
+        .map(|l| l.unwrap())
+        .filter_map(|l| l.split_once(' ').map(|(_, f)| f.to_string()))
+        .filter(|f| f.starts_with("{\"stream\""))
+        .collect()
+}
+
+/// The numbers a repeat moves on in one frame's data, by name (absent ones are left out).
+fn moved_numbers(data: &mut Value) -> Vec<(&'static str, u64)> {
+    let obj = data.as_object_mut().unwrap();
+    let mut out = Vec::new();
+    for k in ["E", "T", "U", "u", "t", "lastUpdateId"] {
+        if let Some(v) = obj.get(k).and_then(Value::as_u64) {
+            out.push((k, v));
+            obj.remove(k);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_repeated_replay_moves_its_ids_and_times_on_and_leaves_a_gap_at_the_repeat() {
+    let sim = start(&format!(
+        "source = \"replay\"\nreplay_file = \"{RECORDING}\"\nreplay_interval_us = 20\nreplay_repeat = true\nreplay_wait_for_subscriber = true\n"
+    ));
+    let expected = recorded_frames();
+    let mut streams: Vec<String> = expected
+        .iter()
+        .map(|f| {
+            serde_json::from_str::<Value>(f).unwrap()["stream"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    streams.sort();
+    streams.dedup();
+    let mut ws = ws_connect(&format!(
+        "{}/stream?streams={}",
+        sim.ws_url(),
+        streams.join("/")
+    ));
+    // The first pass as recorded; the second the same frames, each number a repeat moves
+    // shifted by one amount per kind (update ids, trade ids, milliseconds), all else equal.
+    let mut shift: std::collections::HashMap<&str, i128> = Default::default();
+    let mut last_diff_u = 0u64;
+    let mut breaks = Vec::new();
+    for (i, want) in expected.iter().chain(expected.iter()).enumerate() {
+        let got = next_text(&mut ws).unwrap_or_else(|| panic!("closed after {i} frames"));
+        if i < expected.len() {
+            assert_eq!(&got, want, "frame {i} of the first pass differs");
+        } else {
+            let (mut g, mut w): (Value, Value) = (
+                serde_json::from_str(&got).unwrap(),
+                serde_json::from_str(want).unwrap(),
+            );
+            let (gn, wn) = (moved_numbers(&mut g["data"]), moved_numbers(&mut w["data"]));
+            assert_eq!(g, w, "frame {i}: more than its ids and times differ");
+            assert_eq!(gn.len(), wn.len(), "frame {i}");
+            for ((k, a), (_, b)) in gn.iter().zip(&wn) {
+                let kind = match *k {
+                    "E" | "T" => "ms",
+                    "t" => "trade id",
+                    _ => "update id",
+                };
+                let d = i128::from(*a) - i128::from(*b);
+                assert!(d > 0, "frame {i}: {k} did not move on ({a} against {b})");
+                assert_eq!(
+                    *shift.entry(kind).or_insert(d),
+                    d,
+                    "frame {i}: {k} moved by another amount"
+                );
+            }
+        }
+        let v: Value = serde_json::from_str(&got).unwrap();
+        if v["data"]["e"] == "depthUpdate" {
+            let (first, last) = (
+                v["data"]["U"].as_u64().unwrap(),
+                v["data"]["u"].as_u64().unwrap(),
+            );
+            assert!(
+                first > last_diff_u,
+                "frame {i}: update ids went back ({first} after {last_diff_u})"
+            );
+            if last_diff_u != 0 && first != last_diff_u + 1 {
+                breaks.push(i);
+            }
+            last_diff_u = last;
+        }
+    }
+    // The second pass breaks the diff chain where the recording does, and once more at its
+    // first diff: the gap a client resyncs from.
+    let n = expected.len();
+    let (one, two): (Vec<usize>, Vec<usize>) = breaks.iter().partition(|&&i| i < n);
+    let first_diff = expected
+        .iter()
+        .position(|f| f.contains("\"depthUpdate\""))
+        .unwrap();
+    let mut want: Vec<usize> = one.iter().map(|i| i + n).collect();
+    want.push(n + first_diff);
+    want.sort_unstable();
+    assert_eq!(two, want, "chain breaks of the second pass");
+    assert_eq!(
+        shift.len(),
+        3,
+        "every kind of number seen moving: {shift:?}"
+    );
+}
+
 fn client_config(sim: &mako::sim::SimHandle) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots

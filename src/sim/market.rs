@@ -218,7 +218,7 @@ pub fn run(
                             break;
                         }
                         if let Some((stream, data)) = book.apply(&mut ex, &l.frame) {
-                            shared.hub.publish(stream, data);
+                            shared.hub.publish(stream, &data);
                         }
                         shared.hub.dispatch(&mut ex, &shared.faults);
                         *pos += 1;
@@ -226,7 +226,7 @@ pub fn run(
                     if *pos >= lines.len() && *repeat && !lines.is_empty() {
                         *pos = 0;
                         *t0 = Some(now);
-                        *book = ReplayBook::new(ex.symbols.len());
+                        book.next_pass(lines);
                     }
                 }
             }

@@ -22,35 +22,13 @@ fn replay_serves_the_recorded_frames_in_order() {
         "source = \"replay\"\nreplay_file = \"{RECORDING}\"\nreplay_speed = 0.0\nreplay_wait_for_subscriber = true\n"
     ));
     // What the file holds: every stream frame, in order.
-    let file = std::fs::File::open(RECORDING).unwrap();
-    let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
-    let expected: Vec<String> = reader
-        .lines()
-        .map(|l| l.unwrap())
-        .filter_map(|l| l.split_once(' ').map(|(_, f)| f.to_string()))
-        .filter(|f| f.starts_with("{\"stream\""))
-        .collect();
+    let expected = recorded_frames();
     assert!(
         expected.len() > 40_000,
         "fixture has {} frames",
         expected.len()
     );
-    let mut streams: Vec<String> = expected
-        .iter()
-        .map(|f| {
-            serde_json::from_str::<Value>(f).unwrap()["stream"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    streams.sort();
-    streams.dedup();
-    let mut ws = ws_connect(&format!(
-        "{}/stream?streams={}",
-        sim.ws_url(),
-        streams.join("/")
-    ));
+    let mut ws = subscribe_all(&sim, &expected);
     for (i, want) in expected.iter().enumerate() {
         let got = next_text(&mut ws).unwrap_or_else(|| panic!("closed after {i} frames"));
         assert_eq!(&got, want, "frame {i} differs");
@@ -88,6 +66,26 @@ fn recorded_frames() -> Vec<String> {
         .collect()
 }
 
+/// A market-data connection subscribed to every stream `frames` carry.
+fn subscribe_all(sim: &mako::sim::SimHandle, frames: &[String]) -> Ws {
+    let mut streams: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            serde_json::from_str::<Value>(f).unwrap()["stream"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    streams.sort();
+    streams.dedup();
+    ws_connect(&format!(
+        "{}/stream?streams={}",
+        sim.ws_url(),
+        streams.join("/")
+    ))
+}
+
 /// The numbers a repeat moves on in one frame's data, by name (absent ones are left out).
 fn moved_numbers(data: &mut Value) -> Vec<(&'static str, u64)> {
     let obj = data.as_object_mut().unwrap();
@@ -107,22 +105,7 @@ fn a_repeated_replay_moves_its_ids_and_times_on_and_leaves_a_gap_at_the_repeat()
         "source = \"replay\"\nreplay_file = \"{RECORDING}\"\nreplay_interval_us = 20\nreplay_repeat = true\nreplay_wait_for_subscriber = true\n"
     ));
     let expected = recorded_frames();
-    let mut streams: Vec<String> = expected
-        .iter()
-        .map(|f| {
-            serde_json::from_str::<Value>(f).unwrap()["stream"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    streams.sort();
-    streams.dedup();
-    let mut ws = ws_connect(&format!(
-        "{}/stream?streams={}",
-        sim.ws_url(),
-        streams.join("/")
-    ));
+    let mut ws = subscribe_all(&sim, &expected);
     // The first pass as recorded; the second the same frames, each number a repeat moves
     // shifted by one amount per kind (update ids, trade ids, milliseconds), all else equal.
     let mut shift: std::collections::HashMap<&str, i128> = Default::default();

@@ -51,6 +51,12 @@ pub struct FeedOptions {
     /// Wait before asking again after a snapshot request failed (rate limits are waited out
     /// by the snapshot thread itself).
     pub snapshot_retry: Duration,
+    /// Wait before asking again after a snapshot older than the buffered diffs (the venue's
+    /// REST side behind its stream); it doubles with each such snapshot in a row, up to
+    /// `snapshot_retry`. Asked again at once, a stream a few milliseconds ahead of the REST
+    /// side spent the minute's request weight in milliseconds (24 snapshots of 1,000 levels
+    /// at Binance's weights) and left the book unsynced for the rest of the minute.
+    pub snapshot_too_old_wait: Duration,
     /// Frames read per `poll` before yielding to the host's other actors.
     pub max_frames_per_poll: usize,
 }
@@ -62,6 +68,7 @@ impl Default for FeedOptions {
             sync_limits: SyncLimits::default(),
             snapshot: SnapshotOptions::default(),
             snapshot_retry: Duration::from_secs(1),
+            snapshot_too_old_wait: Duration::from_millis(50),
             max_frames_per_poll: 256,
         }
     }
@@ -159,6 +166,8 @@ struct BookSlot {
     ticker: TopOfBook,
     /// A book or top was written to the cache at least once (strategies could read it).
     published: bool,
+    /// Snapshots in a row that were older than the buffered diffs.
+    too_old: u32,
 }
 
 pub struct FeedActor<M: MarketData> {
@@ -296,6 +305,7 @@ impl<M: MarketData> FeedActor<M> {
                     last_event: UnixNanos::ZERO,
                     ticker: TopOfBook::default(),
                     published: false,
+                    too_old: 0,
                 }
             })
             .collect();
@@ -466,8 +476,13 @@ impl<M: MarketData> FeedActor<M> {
                     self.books[k].last_event = et;
                     self.record_lag(recv, et);
                 }
-                if let SyncEvent::SnapshotApplied { .. } = event {
-                    self.snapshots_applied += 1;
+                match event {
+                    SyncEvent::SnapshotApplied { .. } => {
+                        self.snapshots_applied += 1;
+                        self.books[k].too_old = 0;
+                    }
+                    SyncEvent::SnapshotTooOld => self.snapshot_too_old(k, recv),
+                    _ => {}
                 }
                 match handled.published() {
                     Some(Publish::Book(id)) => {
@@ -526,6 +541,20 @@ impl<M: MarketData> FeedActor<M> {
             } => self.on_bbo(instrument, update_id, bid, ask, event_time, recv, ctx),
             Handled::CommandReply { .. } | Handled::Pong | Handled::Ignored => {}
         }
+    }
+
+    /// A snapshot was older than the buffered diffs: the next is asked for after a wait that
+    /// doubles with each one in a row (`snapshot_too_old_wait` up to `snapshot_retry`).
+    fn snapshot_too_old(&mut self, k: usize, now: UnixNanos) {
+        let o = &self.options;
+        let first = o.snapshot_too_old_wait.as_nanos() as u64;
+        let cap = (o.snapshot_retry.as_nanos() as u64).max(first);
+        let b = &mut self.books[k];
+        b.too_old = b.too_old.saturating_add(1);
+        let wait = first
+            .saturating_mul(1u64 << (b.too_old - 1).min(20))
+            .min(cap);
+        b.snapshot_retry_at = now.plus_nanos(wait);
     }
 
     /// One public trade: dropped if a rotation already delivered it, else sent on.

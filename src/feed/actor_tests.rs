@@ -19,8 +19,13 @@ fn ticker(u: u64, bid: &str, ask: &str) -> String {
     )
 }
 
-#[test]
-fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
+/// A Binance feed on BTCUSDT (never connected: tests hand frames to `on_frame`), its cache and
+/// the receiver of its book announcements.
+fn binance_feed() -> (
+    FeedActor<SpotMdHandler>,
+    std::sync::Arc<BookCache>,
+    crate::runtime::Rx<InstrumentId>,
+) {
     let cache = BookCache::new(1);
     let (tx, changed) = bounded("book-changed", 64, FullPolicy::Conflate);
     let inst = Instrument::new(
@@ -65,7 +70,12 @@ fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
     };
     let md =
         SpotMdHandler::for_venue(&spec.venue, &spec.instruments, SyncLimits::default()).unwrap();
-    let mut feed = FeedActor::new(spec, md).unwrap();
+    (FeedActor::new(spec, md).unwrap(), cache, changed)
+}
+
+#[test]
+fn live_book_tickers_become_the_published_top_until_a_newer_diff() {
+    let (mut feed, cache, changed) = binance_feed();
     let reader = cache.reader();
     let ctx = Ctx {
         clock: Clock::live(),
@@ -213,4 +223,54 @@ fn uuid_trade_ids_are_all_delivered_and_marks_are_published() {
             1
         )
     );
+}
+
+/// A snapshot older than the buffered diffs is asked for again after a wait that doubles with
+/// each one in a row (up to the failure retry), and a snapshot that applies ends the run; asked
+/// again at once, a REST side a few milliseconds behind the stream spent the minute's request
+/// weight in milliseconds (`mako bench` once waited out its whole run that way).
+#[test]
+fn a_snapshot_older_than_the_stream_is_asked_again_after_a_growing_wait() {
+    let (mut feed, _cache, _changed) = binance_feed();
+    let ctx = Ctx {
+        clock: Clock::live(),
+        shutdown: Shutdown::new(),
+        host: "test",
+    };
+    let o = feed.options;
+    assert_eq!(o.snapshot_too_old_wait, Duration::from_millis(50));
+    feed.on_frame(diff(100, 110, "99").as_bytes(), UnixNanos(1), &ctx);
+    assert!(feed.handler.snapshot_wanted(InstrumentId(0)));
+    let old = r#"{"lastUpdateId":50,"bids":[["99","1"]],"asks":[["200","1"]]}"#;
+    let mut waits = Vec::new();
+    for k in 0..7u64 {
+        let at = UnixNanos(1_000 + k);
+        feed.on_frame(old.as_bytes(), at, &ctx);
+        assert!(
+            feed.handler.snapshot_wanted(InstrumentId(0)),
+            "still wanted after {k}"
+        );
+        waits.push(feed.books[0].snapshot_retry_at.0 - at.0);
+    }
+    let ms = 1_000_000;
+    assert_eq!(
+        waits,
+        [
+            50 * ms,
+            100 * ms,
+            200 * ms,
+            400 * ms,
+            800 * ms,
+            1_000 * ms,
+            1_000 * ms
+        ]
+    );
+    // One that covers the buffer applies and ends the run of waits.
+    feed.on_frame(
+        r#"{"lastUpdateId":105,"bids":[["99","1"]],"asks":[["200","1"]]}"#.as_bytes(),
+        UnixNanos(2_000),
+        &ctx,
+    );
+    assert_eq!(feed.books[0].too_old, 0);
+    assert!(!feed.handler.snapshot_wanted(InstrumentId(0)));
 }

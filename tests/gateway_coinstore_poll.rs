@@ -13,7 +13,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::gateway_rig::{Rig, rig_for, trade_a_while, trade_until_unknown};
+use common::gateway_rig::{Rig, rig_for, trade_a_while, trade_until_held, trade_until_unknown};
 use common::start_sim;
 use mako::config::{OrderTransport, VenueKind};
 use mako::gateway::GatewayOptions;
@@ -96,6 +96,7 @@ fn coinstore_fills_by_polling_match_the_venue_without_the_private_socket() {
     told.drain(&r);
     set(&r, 0.0, 0.0, 0.0, 0.0);
     trade_a_while(&mut r, 2);
+    trade_until_held(&mut r, 30);
     let n = r.assert_books_agree(Duration::from_secs(40), 30);
     assert!(n >= 30, "orders compared: {n}");
     r.assert_balances_agree(Duration::from_secs(20));

@@ -840,6 +840,20 @@ pub fn trade_until_unknown(r: &mut Rig) {
     }
 }
 
+/// Trades rounds until the engine holds at least `n` orders, within 60 s: orders refused
+/// before they reach the venue (a 429's wait, a full request window) are never held, so how
+/// many a fixed number of rounds leaves held depends on when the faults struck.
+pub fn trade_until_held(r: &mut Rig, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        r.refresh();
+        if r.last.orders.len() >= n || std::time::Instant::now() >= deadline {
+            return;
+        }
+        trade_a_while(r, 1);
+    }
+}
+
 pub fn trade_a_while(r: &mut Rig, rounds: usize) {
     for round in 0..rounds {
         let (bid, ask) = r.book();

@@ -428,11 +428,13 @@ fn rate_limited_snapshots_and_server_shutdown_with_latency_recorded() {
         "requests {requests} failures {failures}"
     );
 
-    // serverShutdown then close: the feed reconnects and resyncs every book.
-    let resyncs = r.stat(|s| s.resyncs.load(Relaxed));
+    // serverShutdown then close: the feed opens a spare at once. If the spare is up when the
+    // old connection closes it takes over and the diff chain says nothing was missed (no
+    // resync); if not, the feed reconnects and resyncs every book. Which one happens is a
+    // race between the simulator's close and the spare's connect: either way the books end
+    // live and equal to the simulator's.
     r.sim.server_shutdown_event();
     r.wait_stat("reconnects", |s| s.reconnects.load(Relaxed), 1);
-    r.wait_stat("resyncs", |s| s.resyncs.load(Relaxed), resyncs + 3);
     r.wait_stat("books live again", |s| s.books_live.load(Relaxed), 3);
     r.assert_books_equal_when_quiet("after serverShutdown");
     r.stop();

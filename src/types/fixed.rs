@@ -94,6 +94,7 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
         out.len() >= 30,
         "Invariant: output buffer holds any i64 decimal"
     );
+    let decimals = decimals.min(DECIMALS);
     let mut n = 0;
     let mag = if units < 0 {
         out[0] = b'-';
@@ -108,36 +109,54 @@ pub(crate) fn write_units(units: i64, decimals: u32, out: &mut [u8]) -> usize {
         frac.is_multiple_of(10u64.pow(DECIMALS - decimals)),
         "Invariant: value {units} has digits below {decimals} decimals"
     );
-    let mut tmp = [0u8; 20];
-    let mut t = tmp.len();
+    // The integer digits, two per table read, written from the last one back.
+    let len = int.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut end = n + len;
     let mut v = int;
-    loop {
-        t -= 1;
-        tmp[t] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    while v >= 100 {
+        end -= 2;
+        put_pair(out, end, v % 100);
+        v /= 100;
     }
-    let len = tmp.len() - t;
-    out[n..n + len].copy_from_slice(&tmp[t..]);
+    if v >= 10 {
+        put_pair(out, end - 2, v);
+    } else {
+        out[end - 1] = b'0' + v as u8;
+    }
     n += len;
     if decimals > 0 {
         out[n] = b'.';
         n += 1;
-        // All `DECIMALS` fractional digits by divisions by the constant 10 (a multiply), of
-        // which the first `decimals` are written: no division by a power chosen at run time.
-        let mut digits = [b'0'; DECIMALS as usize];
-        let mut f = frac;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (f % 10) as u8;
-            f /= 10;
-        }
-        let k = decimals as usize;
-        out[n..n + k].copy_from_slice(&digits[..k]);
-        n += k;
+        // All `DECIMALS` fractional digits as four pairs (divisions by constants), written
+        // whole; the first `decimals` of them count. The integer part of an `i64` has at
+        // most 11 digits, so the 8 always fit the 30 bytes `out` holds.
+        let (hi, lo) = (frac / 10_000, frac % 10_000);
+        put_pair(out, n, hi / 100);
+        put_pair(out, n + 2, hi % 100);
+        put_pair(out, n + 4, lo / 100);
+        put_pair(out, n + 6, lo % 100);
+        n += decimals as usize;
     }
     n
+}
+
+/// `"00"` to `"99"`: the two digits of `i` at `2 * i`.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Writes `v` (below 100) as two digits at `out[at..at + 2]`.
+#[inline(always)]
+fn put_pair(out: &mut [u8], at: usize, v: u64) {
+    let i = v as usize * 2;
+    out[at..at + 2].copy_from_slice(&DIGIT_PAIRS[i..i + 2]);
 }
 
 /// Number of fractional digits needed to write `units` exactly (0..=DECIMALS).
@@ -454,6 +473,41 @@ mod tests {
         assert_eq!(Price::MAX.to_fixed_string(8), "92233720368.54775807");
     }
 
+    /// `units` with `d` decimals by `format!`: the reference for the writer.
+    fn plain(units: i64, d: u32) -> String {
+        let mag = units.unsigned_abs();
+        let (int, frac) = (mag / SCALE as u64, mag % SCALE as u64);
+        let sign = if units < 0 { "-" } else { "" };
+        let frac = format!("{frac:08}");
+        match d {
+            0 => format!("{sign}{int}"),
+            _ => format!("{sign}{int}.{}", &frac[..d as usize]),
+        }
+    }
+
+    #[test]
+    fn writes_every_digit_count_of_the_integer_part() {
+        // Each power of ten and its neighbours, from no integer digits to all eleven of an
+        // i64's, with every number of decimals.
+        let mut values = vec![0, 1, -1, i64::MAX, i64::MIN];
+        let mut p: i64 = 1;
+        while let Some(next) = p.checked_mul(10) {
+            values.extend([p - 1, p, p + 1, -p, -(p - 1)]);
+            p = next;
+        }
+        for units in values {
+            for d in 0..=DECIMALS {
+                let step = 10i64.pow(DECIMALS - d);
+                let u = units / step * step;
+                assert_eq!(
+                    Price::from_units(u).to_fixed_string(d),
+                    plain(u, d),
+                    "{u} {d}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn rounds_only_on_request() {
         let tick = Price::parse("0.01").unwrap();
@@ -485,6 +539,15 @@ mod tests {
             prop_assert_eq!(Price::parse(&s), Ok(v));
             prop_assert_eq!(Price::parse(&s).unwrap().to_fixed_string(d), s);
             prop_assert_eq!(Qty::parse(&v.to_string()), Ok(Qty::from_units(units)));
+        }
+
+        // The pair-table writer against the plain formula (format!'s own digits), for any
+        // value on the grid of 10^-d, negatives included.
+        #[test]
+        fn writes_what_the_plain_formula_writes(v in any::<i64>(), d in 0u32..=DECIMALS) {
+            let step = 10i64.pow(DECIMALS - d);
+            let units = v / step * step;
+            prop_assert_eq!(Price::from_units(units).to_fixed_string(d), plain(units, d));
         }
 
         #[test]

@@ -557,11 +557,20 @@ impl<S: OrderSession, C: RestCodec> Actor for Gateway<S, C> {
             self.on_link_up(now);
             work += 1;
         }
+        // New orders first, then cancels and amends, all in one write (`actor/burst.rs`).
+        // Once the session can take orders, the poll's intents go before the venue's frames
+        // are read: no read (a system call, most often answering "nothing yet") stands in
+        // front of an order. Until then, frames first: one of them may be what readies it.
+        let ready = self.polled() || (self.link.is_up() && self.user_stream);
+        if ready {
+            work += self.handle_intents(now);
+        }
         work += self.read_frames(now);
         self.keep_alive(now);
         work += self.read_rest(now);
-        // New orders first, then cancels and amends, all in one write (`actor/burst.rs`).
-        work += self.handle_intents(now);
+        if !ready {
+            work += self.handle_intents(now);
+        }
         if (self.link.is_up() || self.polled()) && now >= self.next_sweep {
             // Polled: open orders and balances are asked at the poll interval too.
             let every = self.options.sweep_interval;

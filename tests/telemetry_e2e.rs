@@ -20,6 +20,9 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// The actors of the demo's service host, as `config/demo.toml` lists them.
+const SERVICE_ACTORS: &str = "actors = [\"latency\", \"persist\", \"status\"]";
+
 /// The demo config on a free port under `dir`, quoting tightly so a short run trades, with
 /// `extra` appended.
 fn demo_config(dir: &Path, mode: &str, extra: &str) -> String {
@@ -36,6 +39,16 @@ fn demo_config(dir: &Path, mode: &str, extra: &str) -> String {
         .replace("spread_bps = 4 ", "spread_bps = 2 ")
         // No status line in test output.
         .replace("console_interval = \"2s\"", "");
+    // The demo places its actors itself ([[runtime.hosts]]): the notifier, when `extra`
+    // configures one, goes on its service host, as the demo's comment tells a user to.
+    let text = if extra.contains("[notifications") {
+        text.replace(
+            SERVICE_ACTORS,
+            &SERVICE_ACTORS.replace(']', ", \"notify\"]"),
+        )
+    } else {
+        text
+    };
     format!("{text}\n{extra}\n")
 }
 

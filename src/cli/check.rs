@@ -88,7 +88,7 @@ pub fn run(args: &[String]) -> ExitCode {
                 if let Some(every) = cfg.runtime.warm_send {
                     let _ = writeln!(
                         out,
-                        "  runtime.warm_send_us = {}: each hot host writes one byte on a private loopback connection every {} µs, so an order written after a quiet spell does not pay the kernel's cold first send; costs CPU on the hot cores (docs/performance.md)",
+                        "  runtime.warm_send_us = {}: each hot host writes one byte on a private loopback connection every {} µs, read by a thread off the hot cores, so an order written after a quiet spell does not pay the kernel's full cold first send; costs a send per tick on the hot cores and a wake-up per tick on the others (docs/performance.md)",
                         every.as_micros(),
                         every.as_micros()
                     );

@@ -6,6 +6,12 @@
 //!   default, the demo's frame gap), the first send of a burst;
 //! - **cold with a warm-up ticker**: the same, while a 1-byte send on another loopback socket
 //!   every `--tick-us` (100 µs) keeps the kernel's send path warm;
+//! - **cold, ticker read back by the sender**: the same ticker, but its bytes read by the
+//!   sending thread itself (non-blocking, every 256 ticks) instead of a thread sleeping in
+//!   `read`: the ticker then wakes nothing on the other cores;
+//! - **cold, peer polling**: the cold first send again, while the socket's reader polls without
+//!   blocking instead of sleeping in `read`, so the write has no sleeping reader to wake (on
+//!   loopback a `write` also runs the receiver's side of TCP and wakes the reader);
 //! - **ping-pong**: a 128-byte message to a second *process* that echoes it back; the round
 //!   trip and its half (one way).
 //!
@@ -72,18 +78,24 @@ fn echo(port: u16) -> std::io::Result<()> {
     }
 }
 
-/// A connected pair on loopback with `TCP_NODELAY`; the reader side drains in a thread.
-fn sink_pair() -> std::io::Result<TcpStream> {
+/// A connected pair on loopback with `TCP_NODELAY`; the reader side drains in a thread, which
+/// sleeps in `read` or, with `poll`, reads without blocking in a spin loop until the writer
+/// closes.
+fn sink_pair(poll: bool) -> std::io::Result<TcpStream> {
     let l = TcpListener::bind("127.0.0.1:0")?;
     let addr = l.local_addr()?;
     let tx = TcpStream::connect(addr)?;
     tx.set_nodelay(true)?;
     let (mut rx, _) = l.accept()?;
+    rx.set_nonblocking(poll)?;
     std::thread::spawn(move || {
         let mut buf = [0u8; 65536];
-        while let Ok(n) = rx.read(&mut buf) {
-            if n == 0 {
-                break;
+        loop {
+            match rx.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+                Err(_) => break,
             }
         }
     });
@@ -146,7 +158,7 @@ fn run(o: &Opts) -> std::io::Result<()> {
     let mut results: Vec<(&str, Stats)> = Vec::new();
 
     // Warm: back to back.
-    let mut s = sink_pair()?;
+    let mut s = sink_pair(false)?;
     for _ in 0..1000 {
         s.write_all(&msg)?;
     }
@@ -166,7 +178,7 @@ fn run(o: &Opts) -> std::io::Result<()> {
     results.push(("cold first send", stats(cold)));
 
     // Cold, with a ticker keeping the send path warm on another socket.
-    let mut ticker = sink_pair()?;
+    let mut ticker = sink_pair(false)?;
     let mut warmed = Vec::with_capacity(cold_n);
     for _ in 0..cold_n {
         let end = Instant::now() + o.idle;
@@ -181,6 +193,47 @@ fn run(o: &Opts) -> std::io::Result<()> {
         warmed.push(timed_write(&mut s, &msg)?);
     }
     results.push(("cold first send, warm-up ticker", stats(warmed)));
+    drop(ticker);
+
+    // The same ticker read back by this thread: nothing sleeping on the other side to wake.
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    let mut ticker = TcpStream::connect(l.local_addr()?)?;
+    ticker.set_nodelay(true)?;
+    let (mut back, _) = l.accept()?;
+    back.set_nonblocking(true)?;
+    let (mut ticks, mut drain) = (0u64, [0u8; 512]);
+    let mut read_back = Vec::with_capacity(cold_n);
+    for _ in 0..cold_n {
+        let end = Instant::now() + o.idle;
+        let mut next = Instant::now();
+        while Instant::now() < end {
+            if Instant::now() >= next {
+                ticker.write_all(b"t")?;
+                ticks += 1;
+                if ticks.is_multiple_of(256) {
+                    while let Ok(1..) = back.read(&mut drain) {}
+                }
+                next += o.tick;
+            }
+            std::hint::spin_loop();
+        }
+        read_back.push(timed_write(&mut s, &msg)?);
+    }
+    drop(ticker);
+    results.push((
+        "cold first send, ticker read by the sender",
+        stats(read_back),
+    ));
+
+    // Cold, with the reader polling: no sleeping thread to wake on the other side.
+    let mut polled = sink_pair(true)?;
+    let mut cold_polled = Vec::with_capacity(cold_n);
+    for _ in 0..cold_n {
+        spin_for(o.idle);
+        cold_polled.push(timed_write(&mut polled, &msg)?);
+    }
+    drop(polled);
+    results.push(("cold first send, peer polling", stats(cold_polled)));
 
     // Ping-pong with a second process.
     let l = TcpListener::bind("127.0.0.1:0")?;

@@ -182,3 +182,104 @@ fn queued_frames_leave_in_one_write_intact_and_in_order() {
     assert_eq!(burst, frames, "every queued frame arrived intact, in order");
     assert_eq!(singles, frames[..3].to_vec());
 }
+
+/// After a short `recv` the client answers its next read `WouldBlock` without asking the
+/// kernel (`mako::net::ws::Tcp`); a frame that arrives afterwards must still wake
+/// edge-triggered epoll (mio), as the feed polls it. Fifty rounds of one frame each, plain
+/// and TLS: every frame is seen through a readiness event, and the skipping did happen.
+fn short_reads_keep_epoll_edges(conn: &mut WsConn, send: &std::sync::mpsc::Sender<String>) {
+    use mio::unix::SourceFd;
+    use mio::{Events, Interest, Poll, Token};
+    conn.set_nonblocking().unwrap();
+    let mut poll = Poll::new().unwrap();
+    let fd = conn.raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(8);
+    for i in 0..50 {
+        let want = format!("m{i}");
+        send.send(want.clone()).unwrap();
+        let mut got = Vec::new();
+        let until = Instant::now() + Duration::from_secs(10);
+        while got.is_empty() {
+            assert!(
+                Instant::now() < until,
+                "round {i}: no readiness event for {want}"
+            );
+            poll.poll(&mut events, Some(Duration::from_secs(1)))
+                .unwrap();
+            if events.is_empty() {
+                continue;
+            }
+            // Edge-triggered: read until the connection says nothing more.
+            while let Some(m) = conn.read().unwrap() {
+                if let Incoming::Text(t) = m {
+                    got.push(t.as_str().to_string());
+                }
+            }
+        }
+        assert_eq!(got, vec![want]);
+    }
+    assert!(conn.recvs_skipped() > 0, "no read was skipped");
+}
+
+/// Server side: sends each text it is given, until the channel closes.
+fn send_on_request<S: std::io::Read + std::io::Write>(
+    mut ws: tungstenite::WebSocket<S>,
+    texts: std::sync::mpsc::Receiver<String>,
+) {
+    for t in texts {
+        ws.send(Message::text(t)).unwrap();
+    }
+}
+
+#[test]
+fn a_short_read_skips_the_next_recv_and_later_frames_still_wake_epoll() {
+    // Plain.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        send_on_request(tungstenite::accept(s).unwrap(), rx);
+    });
+    let c = Connector::with_public_roots(Duration::from_secs(5)).unwrap();
+    let mut conn = c
+        .websocket(&Endpoint::parse(&format!("ws://127.0.0.1:{port}/ws")).unwrap())
+        .unwrap();
+    short_reads_keep_epoll_edges(&mut conn, &tx);
+    drop(tx);
+    server.join().unwrap();
+
+    // TLS: the skipping is on the socket under rustls.
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let der = cert.cert.der().to_vec();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let server_cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![rustls::pki_types::CertificateDer::from(der.clone())],
+            key,
+        )
+        .unwrap();
+    let server_cfg = Arc::new(server_cfg);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let conn = rustls::ServerConnection::new(server_cfg).unwrap();
+        let tls = rustls::StreamOwned::new(conn, s);
+        send_on_request(tungstenite::accept(tls).unwrap(), rx);
+    });
+    let c = Connector::with_root_der(&der, Duration::from_secs(5)).unwrap();
+    let mut conn = c
+        .websocket(&Endpoint::parse(&format!("wss://localhost:{port}/ws")).unwrap())
+        .unwrap();
+    short_reads_keep_epoll_edges(&mut conn, &tx);
+    drop(tx);
+    server.join().unwrap();
+}

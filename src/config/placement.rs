@@ -344,11 +344,30 @@ fn place(
                         continue;
                     }
                 }
+                // A service (latency, persist, status, notify) the hosts do not name runs on
+                // the first low-priority host: adding Telegram to a config that places its
+                // actors needs no second edit. Hot-path work is never placed for the user.
+                if priority_of(&a) == HostPriority::Low
+                    && let Some(h) = out.iter().position(|h| h.priority == HostPriority::Low)
+                {
+                    out[h].actors.push(a.clone());
+                    placed.push((a, h));
+                    continue;
+                }
+                let why = match priority_of(&a) {
+                    HostPriority::Hot => {
+                        "add it to the actors of a [[runtime.hosts]] with \
+                                          priority = \"hot\""
+                    }
+                    HostPriority::Low => {
+                        "no host has priority = \"low\" to run it: add one, \
+                                          or add it to the actors of one"
+                    }
+                };
                 errors.push(
                     "runtime.hosts",
                     format!(
-                        "actor {:?} is not placed on any host: add it to the actors of one \
-                         [[runtime.hosts]]",
+                        "actor {:?} is not placed on any host: {why}",
                         actors.label(&a)
                     ),
                 );
@@ -541,13 +560,18 @@ mod tests {
                 ],
                 &["runtime.hosts[1].actors[3]"],
             ),
-            // Something left unplaced.
+            // Hot-path work left unplaced.
             (
                 vec![
-                    host("a", None, Backoff, Hot, HOT),
-                    host("svc", None, Park, Low, &["latency", "status"]),
+                    host("a", None, Backoff, Hot, &HOT[..4]),
+                    host("svc", None, Park, Low, LOW),
                 ],
                 &["runtime.hosts"],
+            ),
+            // Services left unplaced with no low-priority host to take them.
+            (
+                vec![host("a", None, Backoff, Hot, HOT)],
+                &["runtime.hosts", "runtime.hosts", "runtime.hosts"],
             ),
             // Wrong priority both ways.
             (
@@ -600,7 +624,7 @@ mod tests {
     fn messages_say_what_to_do() {
         let (_, errs) = check(
             vec![
-                host("a", None, Backoff, Hot, HOT),
+                host("a", None, Backoff, Hot, &HOT[..4]),
                 host("svc", None, Park, Low, &["latency", "status"]),
             ],
             &world(),
@@ -608,8 +632,47 @@ mod tests {
         assert_eq!(
             errs,
             [
-                "runtime.hosts: actor \"persist\" is not placed on any host: add it to the actors of one [[runtime.hosts]]"
+                "runtime.hosts: actor \"gateway:okx\" is not placed on any host: add it to the actors of a [[runtime.hosts]] with priority = \"hot\""
             ]
+        );
+        let (_, errs) = check(vec![host("a", None, Backoff, Hot, HOT)], &world());
+        assert_eq!(
+            errs[0],
+            "runtime.hosts: actor \"latency\" is not placed on any host: no host has priority = \"low\" to run it: add one, or add it to the actors of one"
+        );
+    }
+
+    /// A service the hosts do not name (here `persist`, and `notify` once notifications are
+    /// configured) runs on the first low-priority host, after the ones placed there.
+    #[test]
+    fn unplaced_services_go_to_the_first_low_host() {
+        let mut w = world();
+        w.notify = true;
+        let (r, errs) = check(
+            vec![
+                host("a", Some(1), Backoff, Hot, HOT),
+                host("svc", None, Park, Low, &["latency", "status"]),
+                host("svc2", None, Park, Low, &[]),
+            ],
+            &w,
+        );
+        // The empty host is still refused: only the services' placement is implied.
+        assert_eq!(paths(&errs), ["runtime.hosts[2].actors"], "{errs:?}");
+        assert!(r.is_none());
+        let (r, errs) = check(
+            vec![
+                host("a", Some(1), Backoff, Hot, HOT),
+                host("svc", None, Park, Low, &["latency", "status"]),
+            ],
+            &w,
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        let hosts = r.unwrap();
+        let labels = |h: &HostConfig| h.actors.iter().map(|a| w.label(a)).collect::<Vec<_>>();
+        assert_eq!(labels(&hosts[0]), HOT);
+        assert_eq!(
+            labels(&hosts[1]),
+            ["latency", "status", "persist", "notify"]
         );
     }
 }

@@ -73,12 +73,13 @@ fn plain_websocket_answers_pings_with_their_payload() {
     assert_eq!(server.join().unwrap(), b"p-123");
 }
 
-#[test]
-fn tls_websocket_with_a_self_signed_certificate() {
+/// A TLS server configuration for `localhost` with a fresh self-signed certificate, and the
+/// certificate (DER) for the client to trust.
+fn self_signed_localhost() -> (Vec<u8>, Arc<rustls::ServerConfig>) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let der = cert.cert.der().to_vec();
     let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
-    let server_cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
+    let cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
@@ -87,7 +88,12 @@ fn tls_websocket_with_a_self_signed_certificate() {
             key,
         )
         .unwrap();
-    let server_cfg = Arc::new(server_cfg);
+    (der, Arc::new(cfg))
+}
+
+#[test]
+fn tls_websocket_with_a_self_signed_certificate() {
+    let (der, server_cfg) = self_signed_localhost();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
@@ -253,19 +259,7 @@ fn a_short_read_skips_the_next_recv_and_later_frames_still_wake_epoll() {
     server.join().unwrap();
 
     // TLS: the skipping is on the socket under rustls.
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let der = cert.cert.der().to_vec();
-    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
-    let server_cfg = rustls::ServerConfig::builder_with_provider(mako::net::ws::crypto_provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![rustls::pki_types::CertificateDer::from(der.clone())],
-            key,
-        )
-        .unwrap();
-    let server_cfg = Arc::new(server_cfg);
+    let (der, server_cfg) = self_signed_localhost();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let (tx, rx) = std::sync::mpsc::channel();

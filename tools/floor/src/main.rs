@@ -109,6 +109,30 @@ fn spin_for(d: Duration) {
     }
 }
 
+/// `n` sends on `s`, each after spinning idle for `o.idle` while `tick` runs every `o.tick`.
+fn cold_sends(
+    s: &mut TcpStream,
+    o: &Opts,
+    n: usize,
+    mut tick: impl FnMut() -> std::io::Result<()>,
+) -> std::io::Result<Vec<u64>> {
+    let msg = [b'x'; MSG];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let end = Instant::now() + o.idle;
+        let mut next = Instant::now();
+        while Instant::now() < end {
+            if Instant::now() >= next {
+                tick()?;
+                next += o.tick;
+            }
+            std::hint::spin_loop();
+        }
+        out.push(timed_write(s, &msg)?);
+    }
+    Ok(out)
+}
+
 fn timed_write(s: &mut TcpStream, msg: &[u8]) -> std::io::Result<u64> {
     let t = Instant::now();
     s.write_all(msg)?;
@@ -179,19 +203,7 @@ fn run(o: &Opts) -> std::io::Result<()> {
 
     // Cold, with a ticker keeping the send path warm on another socket.
     let mut ticker = sink_pair(false)?;
-    let mut warmed = Vec::with_capacity(cold_n);
-    for _ in 0..cold_n {
-        let end = Instant::now() + o.idle;
-        let mut next = Instant::now();
-        while Instant::now() < end {
-            if Instant::now() >= next {
-                ticker.write_all(b"t")?;
-                next += o.tick;
-            }
-            std::hint::spin_loop();
-        }
-        warmed.push(timed_write(&mut s, &msg)?);
-    }
+    let warmed = cold_sends(&mut s, o, cold_n, || ticker.write_all(b"t"))?;
     results.push(("cold first send, warm-up ticker", stats(warmed)));
     drop(ticker);
 
@@ -202,23 +214,14 @@ fn run(o: &Opts) -> std::io::Result<()> {
     let (mut back, _) = l.accept()?;
     back.set_nonblocking(true)?;
     let (mut ticks, mut drain) = (0u64, [0u8; 512]);
-    let mut read_back = Vec::with_capacity(cold_n);
-    for _ in 0..cold_n {
-        let end = Instant::now() + o.idle;
-        let mut next = Instant::now();
-        while Instant::now() < end {
-            if Instant::now() >= next {
-                ticker.write_all(b"t")?;
-                ticks += 1;
-                if ticks.is_multiple_of(256) {
-                    while let Ok(1..) = back.read(&mut drain) {}
-                }
-                next += o.tick;
-            }
-            std::hint::spin_loop();
+    let read_back = cold_sends(&mut s, o, cold_n, || {
+        ticker.write_all(b"t")?;
+        ticks += 1;
+        if ticks.is_multiple_of(256) {
+            while let Ok(1..) = back.read(&mut drain) {}
         }
-        read_back.push(timed_write(&mut s, &msg)?);
-    }
+        Ok(())
+    })?;
     drop(ticker);
     results.push((
         "cold first send, ticker read by the sender",

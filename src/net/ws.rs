@@ -81,7 +81,7 @@ pub struct Tcp {
     /// The last `recv` was short: answer the next read with `WouldBlock`.
     drained: bool,
     /// `recv` calls skipped that way.
-    pub skipped: u64,
+    skipped: u64,
 }
 
 impl Tcp {

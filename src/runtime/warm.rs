@@ -5,13 +5,13 @@
 //! against ~6 µs on the project's KVM guest); the tiny sends keep that first write cheap.
 //!
 //! The connection's other end is read by a thread of its own that sleeps in `read`, kept off
-//! the hot cores like every other helper thread. That is what makes the sends work: on
-//! loopback a write also runs the receiving side of TCP and wakes the reader, and the costly
-//! part of a cold write is waking a reader whose core has gone idle. A tick that wakes a
-//! sleeping reader on the other cores every interval keeps that path warm; a tick read back
-//! by the sending thread itself (this module's first version) kept only the sender's side
-//! warm and bought little (`mako-floor`: cold first send 61 µs p50, with a ticker read by a
-//! sleeping thread 16 µs, with a ticker read back by the sender 37 µs; same run).
+//! the hot cores like every other helper thread. On loopback a write also runs the receiving
+//! side of TCP and wakes the reader, and much of a cold write's cost is waking a reader whose
+//! core has gone idle: a tick that wakes a sleeping reader on the other cores every interval
+//! keeps that path warm too, where a tick read back by the sending thread itself (this
+//! module's first version) kept only the sender's side warm. `mako-floor`, three runs of
+//! session 21 (p50): cold first send 78–85 µs; with a ticker read by a sleeping thread
+//! 15–28 µs; with the ticker read back by the sender 34–40 µs (`docs/performance.md`).
 //!
 //! It costs CPU: one `send` per interval on the hot core, one wake-up and `recv` per interval
 //! on the other cores, and on a `backoff` host it wakes the host every interval instead of

@@ -1,5 +1,5 @@
-//! The REST worker's request/answer WebSocket (a codec's `trade_socket`, Bybit's
-//! `/v5/trade`): connected and logged in on first use and again after a loss, one request
+//! The REST worker's request/answer WebSocket (the endpoint a codec's `trade_socket`
+//! names): connected and logged in on first use and again after a loss, one request
 //! frame sent at a time and the frame naming its id waited for, a ping on a quiet
 //! connection. Blocking, on the worker thread only (never the gateway's).
 

@@ -1,6 +1,6 @@
 //! The `Replace` intent (a re-quote: cancel one order, place another in its place) as ONE
-//! request where the venue has one (Binance's cancel-replace, `OrderSession::cancel_replace`
-//! or `RestCodec::cancel_replace`), else cancel + new as before.
+//! request where the venue's codec offers one (`OrderSession::cancel_replace` or
+//! `RestCodec::cancel_replace`), else cancel + new as before.
 //!
 //! The new order goes through `on_new` unchanged (grid, leverage, order-rate windows, risk,
 //! the order table): risk counts it while the old order still counts as open, so the pair is

@@ -93,14 +93,15 @@ impl IntentSink {
     }
 
     /// Amends on the venue of `instrument` go in place (`OrderIntent::Amend`): its gateway's
-    /// session amends orders (OKX's `amend-order`). Unchanged if `instrument` is not declared.
+    /// session amends any order in place. Unchanged if `instrument` is not declared.
     pub fn with_amends_in_place(mut self, instrument: InstrumentId) -> Self {
         self = self.with_amend_limits(instrument, AmendLimits::Any);
         self
     }
 
-    /// Amends on the venue of `instrument` that `limits` allow go in place (Binance: a smaller
-    /// quantity at the same price, `order.amend.keepPriority`); others are cancel + new.
+    /// Amends on the venue of `instrument` that `limits` allow go in place (for example
+    /// `AmendLimits::QuantityDownOnly`: a smaller quantity at the same price); others are
+    /// cancel + new.
     /// Unchanged if `instrument` is not declared.
     pub fn with_amend_limits(mut self, instrument: InstrumentId, limits: AmendLimits) -> Self {
         if let Some(route) = self.route_of(instrument) {
@@ -292,7 +293,7 @@ impl IntentSink {
     }
 
     /// Moves open order `old` to `price` and total `qty` (same instrument, side and type).
-    /// On a venue that amends in place (OKX) the order keeps its id, which is returned; its
+    /// On a venue that amends in place the order keeps its id, which is returned; its
     /// update then carries the new price and quantity, or the old ones if the venue refused
     /// (the order may have filled meanwhile). Elsewhere this is a cancel/replace: the new
     /// order has a new id, and if `old` filled meanwhile both count. `None` if `old` is not
